@@ -1,0 +1,99 @@
+/* room.h - one practice's live waiting room: its visits, their queue, and
+ * which doctor is ringing or talking to whom.
+ *
+ * Contract: the single authority for call races. All changes go through
+ * consult_room_join() and consult_room_apply(), which check who may do
+ * what (a doctor sees only own and "any doctor" patients; one call per
+ * doctor; one doctor per patient) and apply visit.h's table. The caller
+ * serialises access (one lock). Ended visits are removed from the room;
+ * the change record carries a copy. Pure: time is an argument, no I/O.
+ */
+#ifndef CONSULT_ROOM_H
+#define CONSULT_ROOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "errors.h"
+#include "visit.h"
+
+typedef struct consult_visit {
+	int64_t id;              /* visit record id from the store */
+	int64_t appointment_id;
+	int64_t doctor_id;       /* appointment's doctor, 0 = any doctor */
+	int64_t appt_time;       /* unix seconds */
+	int64_t joined_at;       /* unix seconds, first join */
+	consult_visit_state state;
+	int64_t call_doctor_id;  /* doctor ringing/talking, 0 otherwise */
+	int64_t away_until;      /* deadline while AWAY */
+	void *patient;           /* the glue's patient session (borrowed), NULL while AWAY */
+} consult_visit;
+
+typedef struct consult_visit_init {
+	int64_t id, appointment_id, doctor_id, appt_time, joined_at;
+	void *patient;
+} consult_visit_init;
+
+/* What one applied event did. `visit` is a copy after the step (state
+ * ENDED: the visit is gone from the room). `doctor_id` is the doctor the
+ * change concerns (the caller for CALL, the call's doctor otherwise), 0 if
+ * none. */
+typedef struct consult_room_change {
+	consult_visit_state from;
+	consult_visit_step step;
+	int64_t doctor_id;
+	consult_visit visit;
+} consult_room_change;
+
+typedef struct consult_room consult_room;
+
+consult_room *consult_room_new(int64_t practice_id);
+void consult_room_free(consult_room *r);
+int64_t consult_room_practice(const consult_room *r);
+
+/* New visit, WAITING, queued. CONSULT_ERR_CONFLICT if the id or the
+ * appointment already has a live visit. */
+consult_err consult_room_join(consult_room *r, const consult_visit_init *in, consult_visit **out);
+
+consult_visit *consult_room_visit(consult_room *r, int64_t visit_id);
+/* The live visit of an appointment, or NULL. */
+consult_visit *consult_room_visit_of_appointment(consult_room *r, int64_t appointment_id);
+
+/* Applies an event to a visit.
+ * actor_doctor: the doctor sending CALL/CANCEL_RING/HANGUP_DOCTOR/DOCTOR_DROP
+ *   (must be the visit's doctor or any-doctor for CALL, else NOT_FOUND; must
+ *   be the call's doctor for the others, else NOT_FOUND). 0 for patient events.
+ * CALL by a doctor who is ringing/in a call: CONSULT_ERR_DOCTOR_BUSY.
+ * now/grace_s: used for PATIENT_DROP (away_until = now + grace_s).
+ * patient: new patient session for PATIENT_BACK; ignored otherwise.
+ * On error nothing changed. */
+consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev,
+	int64_t actor_doctor, int64_t now, int64_t grace_s, void *patient, consult_room_change *out);
+
+/* The visit a doctor is ringing or in a call with, or NULL. */
+consult_visit *consult_room_doctor_visit(consult_room *r, int64_t doctor_id);
+
+/* Ends AWAY visits whose grace period is over (now >= away_until);
+ * calls cb with each change. Returns how many. */
+typedef void (*consult_room_change_cb)(const consult_room_change *c, void *ud);
+size_t consult_room_expire(consult_room *r, int64_t now, consult_room_change_cb cb, void *ud);
+
+/* Waiting visits (WAITING and AWAY) a doctor may call, in queue order;
+ * doctor 0 = all. index counts from 0. */
+typedef void (*consult_room_each_cb)(const consult_visit *v, uint32_t index, void *ud);
+void consult_room_foreach_waiting(consult_room *r, int64_t doctor_id, consult_room_each_cb cb, void *ud);
+
+/* Every live visit (any state but ENDED), no particular order. */
+void consult_room_foreach(consult_room *r, consult_room_each_cb cb, void *ud);
+
+/* Position of a waiting visit (patients ahead), CONSULT_AHEAD_UNKNOWN (queue.h)
+ * if not waiting. */
+uint32_t consult_room_ahead(consult_room *r, int64_t visit_id);
+
+/* Reports the waiting visits whose position changed since last reported. */
+typedef void (*consult_room_pos_cb)(consult_visit *v, uint32_t ahead, void *ud);
+size_t consult_room_positions(consult_room *r, consult_room_pos_cb cb, void *ud);
+
+/* Counts of live visits by state (array of CONSULT_VISIT_STATE_COUNT). */
+void consult_room_counts(const consult_room *r, size_t counts[CONSULT_VISIT_STATE_COUNT]);
+
+#endif

@@ -1,0 +1,72 @@
+/* visit.h - the visit/call state machine of one patient's visit.
+ *
+ * Contract: a pure transition table. Given a state and an event it says the
+ * next state, the end reason (if the visit ends) and whether the patient
+ * goes back to the head of the queue; or an error code if the event is not
+ * allowed in that state. No memory, no time, no I/O.
+ *
+ *   WAITING --CALL--> RINGING --ACCEPT--> IN_CALL --HANGUP_*--> ENDED
+ *   RINGING --DECLINE/CANCEL_RING--> WAITING
+ *   WAITING/RINGING --PATIENT_DROP--> AWAY --PATIENT_BACK--> WAITING
+ *   AWAY --GRACE_EXPIRED--> ENDED          IN_CALL --PATIENT_DROP--> ENDED
+ *   RINGING/IN_CALL --DOCTOR_DROP--> WAITING (head of the queue)
+ *   any live state --LEAVE/CANCELLED--> ENDED
+ */
+#ifndef CONSULT_VISIT_H
+#define CONSULT_VISIT_H
+
+#include <stdbool.h>
+#include "errors.h"
+
+typedef enum consult_visit_state {
+	CONSULT_VISIT_WAITING = 0,  /* in the waiting room */
+	CONSULT_VISIT_AWAY,         /* connection lost, place kept until the grace period ends */
+	CONSULT_VISIT_RINGING,      /* a doctor is calling, patient has not answered */
+	CONSULT_VISIT_IN_CALL,      /* accepted; browsers negotiate/hold the call */
+	CONSULT_VISIT_ENDED,
+	CONSULT_VISIT_STATE_COUNT
+} consult_visit_state;
+
+typedef enum consult_visit_event {
+	CONSULT_EV_CALL = 0,        /* doctor calls the patient */
+	CONSULT_EV_ACCEPT,          /* patient accepts */
+	CONSULT_EV_DECLINE,         /* patient declines: back to waiting */
+	CONSULT_EV_CANCEL_RING,     /* doctor stops ringing before the answer */
+	CONSULT_EV_HANGUP_DOCTOR,   /* doctor ends the visit */
+	CONSULT_EV_HANGUP_PATIENT,  /* patient ends the call */
+	CONSULT_EV_PATIENT_DROP,    /* patient's handle went away (not a clean leave) */
+	CONSULT_EV_PATIENT_BACK,    /* same code joined again inside the grace period */
+	CONSULT_EV_DOCTOR_DROP,     /* doctor's handle went away during ringing/call */
+	CONSULT_EV_GRACE_EXPIRED,   /* AWAY for longer than the grace period */
+	CONSULT_EV_LEAVE,           /* patient left the waiting room on purpose (tab closed, "leave") */
+	CONSULT_EV_CANCELLED,       /* reception cancelled the appointment */
+	CONSULT_EV_COUNT
+} consult_visit_event;
+
+typedef enum consult_end_reason {
+	CONSULT_END_NONE = 0,
+	CONSULT_END_LEFT,            /* patient left before/while waiting */
+	CONSULT_END_DOCTOR_HANGUP,   /* normal end */
+	CONSULT_END_PATIENT_HANGUP,
+	CONSULT_END_PATIENT_DROPPED, /* patient's connection lost during the call */
+	CONSULT_END_GRACE_EXPIRED,   /* patient did not come back in time */
+	CONSULT_END_CANCELLED,       /* appointment cancelled while the patient was there */
+	CONSULT_END_REASON_COUNT
+} consult_end_reason;
+
+typedef struct consult_visit_step {
+	consult_visit_state next;
+	consult_end_reason reason;   /* set when next == ENDED */
+	bool to_head;                /* patient goes back to the head of the queue */
+} consult_visit_step;
+
+/* CONSULT_OK and *out filled, or CONSULT_ERR_WRONG_STATE (CALL on a
+ * RINGING/IN_CALL visit gives CONSULT_ERR_ALREADY_CALLED, CALL on AWAY gives
+ * CONSULT_ERR_PATIENT_AWAY). */
+consult_err consult_visit_step_for(consult_visit_state from, consult_visit_event ev, consult_visit_step *out);
+
+const char *consult_visit_state_name(consult_visit_state s);   /* "waiting", "away", ... */
+const char *consult_end_reason_name(consult_end_reason r);     /* "doctor_hangup", ... ; "" for NONE */
+const char *consult_visit_event_name(consult_visit_event ev);
+
+#endif

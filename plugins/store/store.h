@@ -1,0 +1,112 @@
+/* store.h - the persistence interface of consult.
+ *
+ * Contract: everything durable goes through these functions; callers never
+ * see SQL. One implementation today (store_sqlite.c: one SQLite file, WAL,
+ * foreign keys on, schema migrated by version at open). Functions return
+ * CONSULT_OK, CONSULT_ERR_NOT_FOUND, CONSULT_ERR_CONFLICT (unique value
+ * taken) or CONSULT_ERR_INTERNAL; on error nothing was changed. Thread
+ * safety: a store handle is used under one caller lock (the glue's). The
+ * store never logs personal data; on failure it may log the SQLite error
+ * text, which holds no values. Strings returned inside structs are owned by
+ * the struct and freed by its *_clear function.
+ */
+#ifndef CONSULT_STORE_H
+#define CONSULT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/errors.h"
+#include "core/code.h"
+
+typedef struct consult_store consult_store;
+
+/* Opens (creating if needed) and migrates to the newest schema version.
+ * NULL on failure, with a message (no personal data) in err (size errlen). */
+consult_store *consult_store_open(const char *path, char *err, size_t errlen);
+void consult_store_close(consult_store *s);
+int consult_store_schema_version(consult_store *s);   /* PRAGMA user_version */
+int consult_store_latest_version(void);
+
+/* --- practices --- */
+typedef struct consult_practice { int64_t id; char *slug, *name, *phone; } consult_practice;
+void consult_practice_clear(consult_practice *p);
+consult_err consult_store_add_practice(consult_store *s, const char *slug, const char *name,
+	const char *phone, int64_t now, int64_t *id);
+consult_err consult_store_practice_by_slug(consult_store *s, const char *slug, consult_practice *out);
+consult_err consult_store_practice_by_id(consult_store *s, int64_t id, consult_practice *out);
+
+/* --- staff --- role is "doctor" or "reception"; pw_hash is an argon2id string */
+typedef struct consult_staff {
+	int64_t id, practice_id;
+	char *username, *display_name, *role, *pw_hash;
+	bool disabled;
+} consult_staff;
+void consult_staff_clear(consult_staff *st);
+consult_err consult_store_add_staff(consult_store *s, int64_t practice_id, const char *username,
+	const char *display_name, const char *role, const char *pw_hash, int64_t now, int64_t *id);
+consult_err consult_store_staff_by_username(consult_store *s, const char *username, consult_staff *out);
+consult_err consult_store_staff_by_id(consult_store *s, int64_t id, consult_staff *out);
+consult_err consult_store_set_staff_disabled(consult_store *s, const char *username, bool disabled);
+consult_err consult_store_set_staff_password(consult_store *s, const char *username, const char *pw_hash);
+/* Calls cb for each staff member of a practice (role NULL = all), ordered by display name. */
+typedef void (*consult_staff_cb)(const consult_staff *st, void *ud);
+consult_err consult_store_list_staff(consult_store *s, int64_t practice_id, const char *role,
+	consult_staff_cb cb, void *ud);
+
+/* --- appointments --- */
+typedef struct consult_appointment {
+	int64_t id, practice_id, doctor_id /* 0 = any */, starts_at, valid_from, valid_until;
+	int64_t created_by, created_at, cancelled_at /* 0 = not cancelled */;
+	/* derived from the newest visit of this appointment, for reception:
+	 * "booked", "waiting", "away", "ringing", "in_call", "ended", "cancelled" */
+	char *status;
+	char *end_reason;   /* newest visit's end reason or NULL */
+} consult_appointment;
+void consult_appointment_clear(consult_appointment *a);
+consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id, int64_t doctor_id,
+	int64_t starts_at, int64_t valid_from, int64_t valid_until,
+	const uint8_t code_hash[CONSULT_CODE_HASH_LEN], int64_t created_by, int64_t now, int64_t *id);
+/* Looks up by keyed code hash (compared in constant time after the lookup). */
+consult_err consult_store_appointment_by_code(consult_store *s,
+	const uint8_t code_hash[CONSULT_CODE_HASH_LEN], consult_appointment *out);
+consult_err consult_store_appointment_by_id(consult_store *s, int64_t id, consult_appointment *out);
+/* NOT_FOUND if no such appointment in this practice; WRONG_STATE if already cancelled. */
+consult_err consult_store_cancel_appointment(consult_store *s, int64_t practice_id, int64_t id, int64_t now);
+typedef void (*consult_appointment_cb)(const consult_appointment *a, void *ud);
+/* Appointments of a practice with from <= starts_at < to, by starts_at. */
+consult_err consult_store_list_appointments(consult_store *s, int64_t practice_id, int64_t from,
+	int64_t to, consult_appointment_cb cb, void *ud);
+
+/* --- visit records --- */
+consult_err consult_store_visit_begin(consult_store *s, int64_t appointment_id, const char *first_name,
+	const char *last_name, int64_t now, int64_t *visit_id);
+/* state: the live state name (visit.h) kept for reception's status column. */
+consult_err consult_store_visit_state(consult_store *s, int64_t visit_id, const char *state);
+consult_err consult_store_visit_called(consult_store *s, int64_t visit_id, int64_t doctor_id, int64_t now);
+consult_err consult_store_visit_connected(consult_store *s, int64_t visit_id, int64_t now);
+/* side: "patient" or "doctor"; media_path e.g. "host/host", "relay/srflx". */
+consult_err consult_store_visit_report(consult_store *s, int64_t visit_id, const char *side,
+	const char *connection_state, const char *local_type, const char *remote_type);
+consult_err consult_store_visit_end(consult_store *s, int64_t visit_id, const char *reason, int64_t now);
+/* Names of a visit (for the doctor's list after a restart of a page). */
+consult_err consult_store_visit_names(consult_store *s, int64_t visit_id, char **first, char **last);
+
+/* --- statistics for the admin API --- */
+typedef struct consult_day_stats {
+	int64_t calls_today;      /* visits with called_at in [from,to) */
+	int64_t median_wait_s;    /* median of called_at - joined_at over those, -1 if none */
+} consult_day_stats;
+consult_err consult_store_day_stats(consult_store *s, int64_t practice_id, int64_t from, int64_t to,
+	consult_day_stats *out);
+/* Calls cb for every practice. */
+typedef void (*consult_practice_cb)(const consult_practice *p, void *ud);
+consult_err consult_store_list_practices(consult_store *s, consult_practice_cb cb, void *ud);
+/* Cheap liveness check (SELECT 1). */
+bool consult_store_healthy(consult_store *s);
+
+/* Marks visits that were live when the process stopped as ended with
+ * reason "server_restart" (called at open by the glue). Returns count. */
+int64_t consult_store_end_stale_visits(consult_store *s, int64_t now);
+
+#endif
