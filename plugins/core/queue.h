@@ -37,8 +37,14 @@ void consult_queue_free(consult_queue *q);
 bool consult_queue_insert(consult_queue *q, const consult_queue_entry *e);
 /* Removes; false if absent. */
 bool consult_queue_remove(consult_queue *q, int64_t visit_id);
+/* The pointer is valid until the next insert/remove. Do not change the
+ * ordering keys (head, appt_time, arrival_seq) through it: remove and
+ * insert again instead. */
 consult_queue_entry *consult_queue_find(consult_queue *q, int64_t visit_id);
 size_t consult_queue_len(const consult_queue *q);
+/* Added: makes room for n entries in total, so that the next inserts up to
+ * n cannot fail. False on allocation failure (queue unchanged). */
+bool consult_queue_reserve(consult_queue *q, size_t n);
 
 /* Current position of one entry (computed now), CONSULT_AHEAD_UNKNOWN if absent. */
 uint32_t consult_queue_ahead(const consult_queue *q, int64_t visit_id);

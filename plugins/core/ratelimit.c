@@ -1,0 +1,186 @@
+/* ratelimit.c - failure counting with doubling lockout.
+ *
+ * Contract: see ratelimit.h. Details chosen here:
+ * - A key's failure window starts at its first failure; a failure after
+ *   window_s starts a new window. The max_failures-th failure inside one
+ *   window locks the key for lockout_s * 2^(k-1) (k = lockouts so far,
+ *   capped at max_lockout_s) and starts a new window.
+ * - Failures while locked are not counted (the caller should not have
+ *   tried). The lockout level is kept until a full window_s passes after
+ *   the last failure and after the lock ended; then the key is forgotten
+ *   (prune) or reset (next failure), so the doubling restarts at lockout_s.
+ * - The table holds at most max_keys keys; when full, a forgettable entry
+ *   is dropped, else the one with the oldest last failure.
+ * Lookup is a linear scan over a cached 64-bit hash of each key.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "ratelimit.h"
+
+typedef struct rl_entry {
+	char *key;
+	uint64_t hash;
+	unsigned failures;
+	unsigned lockouts;
+	int64_t window_start;
+	int64_t last_failure;
+	int64_t locked_until;
+} rl_entry;
+
+struct consult_ratelimit {
+	consult_ratelimit_cfg cfg;
+	rl_entry *e;
+	size_t len;
+};
+
+static uint64_t hash_key(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;          /* FNV-1a */
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+consult_ratelimit *consult_ratelimit_new(const consult_ratelimit_cfg *cfg)
+{
+	if (!cfg || cfg->max_keys == 0 || cfg->max_failures == 0)
+		return NULL;
+	consult_ratelimit *rl = calloc(1, sizeof *rl);
+	if (!rl)
+		return NULL;
+	rl->cfg = *cfg;
+	if (rl->cfg.lockout_s < 1)
+		rl->cfg.lockout_s = 1;
+	if (rl->cfg.max_lockout_s < rl->cfg.lockout_s)
+		rl->cfg.max_lockout_s = rl->cfg.lockout_s;
+	rl->e = calloc(cfg->max_keys, sizeof *rl->e);
+	if (!rl->e) {
+		free(rl);
+		return NULL;
+	}
+	return rl;
+}
+
+void consult_ratelimit_free(consult_ratelimit *rl)
+{
+	if (!rl)
+		return;
+	for (size_t i = 0; i < rl->len; i++)
+		free(rl->e[i].key);
+	free(rl->e);
+	free(rl);
+}
+
+size_t consult_ratelimit_size(const consult_ratelimit *rl)
+{
+	return rl->len;
+}
+
+static rl_entry *find(consult_ratelimit *rl, const char *key)
+{
+	uint64_t h = hash_key(key);
+	for (size_t i = 0; i < rl->len; i++)
+		if (rl->e[i].hash == h && strcmp(rl->e[i].key, key) == 0)
+			return &rl->e[i];
+	return NULL;
+}
+
+static void drop(consult_ratelimit *rl, size_t i)
+{
+	free(rl->e[i].key);
+	rl->e[i] = rl->e[--rl->len];
+}
+
+/* Nothing left to remember: not locked and a full window since the last
+ * failure and since the end of the lock. */
+static bool forgettable(const consult_ratelimit *rl, const rl_entry *e, int64_t now)
+{
+	return now >= e->locked_until + rl->cfg.window_s && now >= e->last_failure + rl->cfg.window_s;
+}
+
+bool consult_ratelimit_allowed(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after)
+{
+	rl_entry *e = find(rl, key);
+	if (!e || now >= e->locked_until)
+		return true;
+	if (retry_after) {
+		int64_t w = e->locked_until - now;
+		*retry_after = w < 1 ? 1 : w;
+	}
+	return false;
+}
+
+static int64_t lock_for(const consult_ratelimit *rl, unsigned lockouts)
+{
+	int64_t d = rl->cfg.lockout_s;
+	for (unsigned i = 1; i < lockouts && d < rl->cfg.max_lockout_s; i++)
+		d *= 2;
+	return d > rl->cfg.max_lockout_s ? rl->cfg.max_lockout_s : d;
+}
+
+void consult_ratelimit_failure(consult_ratelimit *rl, const char *key, int64_t now)
+{
+	rl_entry *e = find(rl, key);
+	if (!e) {
+		if (rl->len == rl->cfg.max_keys) {
+			size_t victim = 0;
+			bool found = false;
+			for (size_t i = 0; i < rl->len && !found; i++)
+				if (forgettable(rl, &rl->e[i], now)) {
+					victim = i;
+					found = true;
+				}
+			for (size_t i = 1; i < rl->len && !found; i++)
+				if (rl->e[i].last_failure < rl->e[victim].last_failure)
+					victim = i;
+			drop(rl, victim);
+		}
+		char *k = strdup(key);
+		if (!k)
+			return;
+		e = &rl->e[rl->len++];
+		memset(e, 0, sizeof *e);
+		e->key = k;
+		e->hash = hash_key(key);
+		e->window_start = now;
+		e->last_failure = now;
+		e->locked_until = INT64_MIN / 2;
+	}
+	if (now < e->locked_until)
+		return;
+	if (forgettable(rl, e, now) && e->failures + e->lockouts > 0) {
+		e->failures = 0;
+		e->lockouts = 0;
+	}
+	if (now - e->window_start >= rl->cfg.window_s || e->failures == 0) {
+		e->window_start = now;
+		e->failures = 0;
+	}
+	e->failures++;
+	e->last_failure = now;
+	if (e->failures >= rl->cfg.max_failures) {
+		e->lockouts++;
+		e->locked_until = now + lock_for(rl, e->lockouts);
+		e->failures = 0;
+		e->window_start = now;
+	}
+}
+
+void consult_ratelimit_success(consult_ratelimit *rl, const char *key)
+{
+	rl_entry *e = find(rl, key);
+	if (e)
+		drop(rl, (size_t)(e - rl->e));
+}
+
+void consult_ratelimit_prune(consult_ratelimit *rl, int64_t now)
+{
+	for (size_t i = 0; i < rl->len;) {
+		if (forgettable(rl, &rl->e[i], now))
+			drop(rl, i);
+		else
+			i++;
+	}
+}

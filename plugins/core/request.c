@@ -1,0 +1,405 @@
+/* request.c - parsing and validation of client and admin requests.
+ *
+ * Contract: see request.h. For each string field the checks run in this
+ * order: absent/null (missing_field if required), not a string
+ * (invalid_field), longer than its limit (too_long), not UTF-8 or control
+ * characters incl. NUL (invalid_utf8), shorter than its minimum or empty
+ * after trimming spaces (invalid_field), characters outside its set
+ * (invalid_field). Fields are checked in the documented order, the first
+ * bad one is reported. Integers must be JSON integers (17.0 is refused).
+ * Nested candidate fields are named "candidate.candidate",
+ * "candidate.sdpMid", "candidate.sdpMLineIndex".
+ */
+#include <string.h>
+#include "request.h"
+#include "limits.h"
+#include "text.h"
+
+#define MAX_RANGE_S (31 * 86400)
+
+typedef enum fkind {
+	F_NAME,      /* free text, refused if empty after trimming */
+	F_SECRET,    /* password: free text, not trimmed */
+	F_CODE,      /* access code as typed */
+	F_SLUG,      /* [a-z0-9-] */
+	F_USERNAME,  /* [a-z0-9._-] */
+	F_PHONE,     /* [0-9+-/() ] */
+	F_WORD,      /* [a-z-] */
+	F_SDP,       /* text with CR/LF/TAB */
+	F_LINE,      /* text, may be empty (ICE candidate) */
+} fkind;
+
+static bool c_slug(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+static bool c_user(unsigned char c) { return c_slug(c) || c == '.' || c == '_'; }
+static bool c_word(unsigned char c) { return (c >= 'a' && c <= 'z') || c == '-'; }
+static bool c_phone(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '/' || c == '(' || c == ')' || c == ' ';
+}
+
+static consult_err fail(consult_err e, const char *name, const char **field)
+{
+	if (field)
+		*field = name;
+	return e;
+}
+
+/* One string field; *out = NULL if optional and absent or null. */
+static consult_err str_field(const json_t *obj, const char *key, const char *name, fkind kind,
+	size_t min, size_t max, bool required, const char **out, const char **field)
+{
+	const json_t *v = json_object_get(obj, key);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return required ? fail(CONSULT_ERR_MISSING_FIELD, name, field) : CONSULT_OK;
+	if (!json_is_string(v))
+		return fail(CONSULT_ERR_INVALID_FIELD, name, field);
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+	if (len > max)
+		return fail(CONSULT_ERR_TOO_LONG, name, field);
+	if (!consult_text_clean(s, len, kind == F_SDP))
+		return fail(CONSULT_ERR_INVALID_UTF8, name, field);
+	if (len < min)
+		return fail(CONSULT_ERR_INVALID_FIELD, name, field);
+	bool ok = true;
+	switch (kind) {
+	case F_NAME: {
+		size_t n;
+		consult_text_trim(s, &n);
+		ok = n > 0;
+		break;
+	}
+	case F_SLUG: ok = consult_ascii_only(s, len, c_slug); break;
+	case F_USERNAME: ok = consult_ascii_only(s, len, c_user); break;
+	case F_PHONE: ok = consult_ascii_only(s, len, c_phone); break;
+	case F_WORD: ok = consult_ascii_only(s, len, c_word); break;
+	case F_SECRET: case F_CODE: case F_SDP: case F_LINE: break;
+	}
+	if (!ok)
+		return fail(CONSULT_ERR_INVALID_FIELD, name, field);
+	*out = s;
+	return CONSULT_OK;
+}
+
+/* One integer field in [min, max]; *present false if optional and absent/null. */
+static consult_err int_field(const json_t *obj, const char *key, const char *name, bool required,
+	int64_t min, int64_t max, int64_t *out, bool *present, const char **field)
+{
+	const json_t *v = json_object_get(obj, key);
+	if (present)
+		*present = false;
+	if (!v || json_is_null(v))
+		return required ? fail(CONSULT_ERR_MISSING_FIELD, name, field) : CONSULT_OK;
+	if (!json_is_integer(v))
+		return fail(CONSULT_ERR_INVALID_FIELD, name, field);
+	json_int_t i = json_integer_value(v);
+	if (i < min || i > max)
+		return fail(CONSULT_ERR_INVALID_FIELD, name, field);
+	*out = (int64_t)i;
+	if (present)
+		*present = true;
+	return CONSULT_OK;
+}
+
+#define TRY(x) do { consult_err e_ = (x); if (e_ != CONSULT_OK) return e_; } while (0)
+#define ID_MAX INT64_MAX
+
+static consult_err p_practice_info(const json_t *b, consult_request *r, const char **f)
+{
+	return str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true, &r->u.practice_info.practice, f);
+}
+
+static consult_err p_login(const json_t *b, consult_request *r, const char **f)
+{
+	TRY(str_field(b, "username", "username", F_USERNAME, CONSULT_MIN_USERNAME, CONSULT_MAX_USERNAME, true, &r->u.login.username, f));
+	return str_field(b, "password", "password", F_SECRET, 1, CONSULT_MAX_PASSWORD, true, &r->u.login.password, f);
+}
+
+static consult_err p_join(const json_t *b, consult_request *r, const char **f)
+{
+	TRY(str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true, &r->u.join.practice, f));
+	TRY(str_field(b, "code", "code", F_CODE, 1, CONSULT_MAX_CODE_INPUT, true, &r->u.join.code, f));
+	TRY(str_field(b, "first_name", "first_name", F_NAME, 1, CONSULT_MAX_NAME, true, &r->u.join.first_name, f));
+	TRY(str_field(b, "last_name", "last_name", F_NAME, 1, CONSULT_MAX_NAME, true, &r->u.join.last_name, f));
+	const json_t *t = json_object_get(b, "accept_terms");
+	if (!t)
+		return fail(CONSULT_ERR_MISSING_FIELD, "accept_terms", f);
+	if (!json_is_true(t))
+		return fail(CONSULT_ERR_INVALID_FIELD, "accept_terms", f);
+	return CONSULT_OK;
+}
+
+static consult_err p_none(const json_t *b, consult_request *r, const char **f)
+{
+	return CONSULT_OK;
+}
+
+static consult_err p_list_appointments(const json_t *b, consult_request *r, const char **f)
+{
+	bool hf, ht;
+	int64_t from = 0, to = 0;
+	TRY(int_field(b, "from", "from", false, 0, INT64_MAX / 2, &from, &hf, f));
+	TRY(int_field(b, "to", "to", false, 0, INT64_MAX / 2, &to, &ht, f));
+	if (hf != ht)
+		return fail(CONSULT_ERR_MISSING_FIELD, hf ? "to" : "from", f);
+	if (hf && (to < from || to - from > MAX_RANGE_S))
+		return fail(CONSULT_ERR_INVALID_FIELD, "to", f);
+	r->u.list_appointments.has_range = hf;
+	r->u.list_appointments.from = from;
+	r->u.list_appointments.to = to;
+	return CONSULT_OK;
+}
+
+static consult_err p_create_appointment(const json_t *b, consult_request *r, const char **f)
+{
+	bool has;
+	int64_t doc = 0;
+	TRY(int_field(b, "doctor_id", "doctor_id", false, 1, ID_MAX, &doc, &has, f));
+	r->u.create_appointment.doctor_id = has ? doc : 0;
+	return int_field(b, "starts_at", "starts_at", true, 0, INT64_MAX / 2, &r->u.create_appointment.starts_at, NULL, f);
+}
+
+static consult_err p_cancel_appointment(const json_t *b, consult_request *r, const char **f)
+{
+	return int_field(b, "appointment_id", "appointment_id", true, 1, ID_MAX, &r->u.cancel_appointment.appointment_id, NULL, f);
+}
+
+static consult_err p_call(const json_t *b, consult_request *r, const char **f)
+{
+	return int_field(b, "visit_id", "visit_id", true, 1, ID_MAX, &r->u.call.visit_id, NULL, f);
+}
+
+static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
+{
+	static const struct { const char *name; consult_signal_type t; } types[] = {
+		{ "offer", CONSULT_SIGNAL_OFFER }, { "answer", CONSULT_SIGNAL_ANSWER },
+		{ "candidate", CONSULT_SIGNAL_CANDIDATE }, { "end-of-candidates", CONSULT_SIGNAL_END_OF_CANDIDATES },
+	};
+	const char *type;
+	TRY(str_field(b, "type", "type", F_WORD, 1, CONSULT_MAX_STATE, true, &type, f));
+	r->u.signal.type = 0;
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(type, types[i].name) == 0)
+			r->u.signal.type = types[i].t;
+	if (!r->u.signal.type)
+		return fail(CONSULT_ERR_INVALID_FIELD, "type", f);
+	r->u.signal.sdp = NULL;
+	r->u.signal.candidate = NULL;
+	r->u.signal.sdp_mid = NULL;
+	r->u.signal.sdp_mline_index = -1;
+	switch (r->u.signal.type) {
+	case CONSULT_SIGNAL_OFFER:
+	case CONSULT_SIGNAL_ANSWER:
+		return str_field(b, "sdp", "sdp", F_SDP, 1, CONSULT_MAX_SDP, true, &r->u.signal.sdp, f);
+	case CONSULT_SIGNAL_CANDIDATE: {
+		const json_t *c = json_object_get(b, "candidate");
+		if (!c || json_is_null(c))
+			return fail(CONSULT_ERR_MISSING_FIELD, "candidate", f);
+		if (!json_is_object(c))
+			return fail(CONSULT_ERR_INVALID_FIELD, "candidate", f);
+		TRY(str_field(c, "candidate", "candidate.candidate", F_LINE, 0, CONSULT_MAX_CANDIDATE, true, &r->u.signal.candidate, f));
+		TRY(str_field(c, "sdpMid", "candidate.sdpMid", F_LINE, 0, CONSULT_MAX_SDP_MID, false, &r->u.signal.sdp_mid, f));
+		int64_t idx = -1;
+		TRY(int_field(c, "sdpMLineIndex", "candidate.sdpMLineIndex", false, 0, 63, &idx, NULL, f));
+		r->u.signal.sdp_mline_index = (int)idx;
+		return CONSULT_OK;
+	}
+	case CONSULT_SIGNAL_END_OF_CANDIDATES:
+		return CONSULT_OK;
+	}
+	return fail(CONSULT_ERR_INVALID_FIELD, "type", f);
+}
+
+static consult_err p_report(const json_t *b, consult_request *r, const char **f)
+{
+	TRY(str_field(b, "connection_state", "connection_state", F_WORD, 1, CONSULT_MAX_STATE, true, &r->u.report.connection_state, f));
+	TRY(str_field(b, "local_candidate_type", "local_candidate_type", F_WORD, 1, CONSULT_MAX_STATE, false, &r->u.report.local_candidate_type, f));
+	return str_field(b, "remote_candidate_type", "remote_candidate_type", F_WORD, 1, CONSULT_MAX_STATE, false, &r->u.report.remote_candidate_type, f);
+}
+
+typedef consult_err (*req_parser)(const json_t *b, consult_request *r, const char **f);
+static const struct { const char *name; consult_req_kind kind; req_parser parse; } requests[] = {
+	{ "practice_info", CONSULT_REQ_PRACTICE_INFO, p_practice_info },
+	{ "login", CONSULT_REQ_LOGIN, p_login },
+	{ "join", CONSULT_REQ_JOIN, p_join },
+	{ "logout", CONSULT_REQ_LOGOUT, p_none },
+	{ "list_doctors", CONSULT_REQ_LIST_DOCTORS, p_none },
+	{ "list_appointments", CONSULT_REQ_LIST_APPOINTMENTS, p_list_appointments },
+	{ "create_appointment", CONSULT_REQ_CREATE_APPOINTMENT, p_create_appointment },
+	{ "cancel_appointment", CONSULT_REQ_CANCEL_APPOINTMENT, p_cancel_appointment },
+	{ "waiting_list", CONSULT_REQ_WAITING_LIST, p_none },
+	{ "call", CONSULT_REQ_CALL, p_call },
+	{ "cancel_call", CONSULT_REQ_CANCEL_CALL, p_none },
+	{ "leave", CONSULT_REQ_LEAVE, p_none },
+	{ "accept", CONSULT_REQ_ACCEPT, p_none },
+	{ "decline", CONSULT_REQ_DECLINE, p_none },
+	{ "hangup", CONSULT_REQ_HANGUP, p_none },
+	{ "signal", CONSULT_REQ_SIGNAL, p_signal },
+	{ "report", CONSULT_REQ_REPORT, p_report },
+};
+
+/* The "request" string, or an error. */
+static consult_err request_name(const json_t *body, const char **name, const char **field)
+{
+	if (!body || !json_is_object(body))
+		return fail(CONSULT_ERR_BAD_REQUEST, "request", field);
+	const json_t *n = json_object_get(body, "request");
+	if (!n || !json_is_string(n))
+		return fail(CONSULT_ERR_BAD_REQUEST, "request", field);
+	*name = json_string_value(n);
+	if (strlen(*name) != json_string_length(n))   /* embedded NUL: matches nothing */
+		return fail(CONSULT_ERR_UNKNOWN_REQUEST, "request", field);
+	return CONSULT_OK;
+}
+
+consult_err consult_request_parse(const json_t *body, consult_request *out, const char **field)
+{
+	const char *name;
+	memset(out, 0, sizeof *out);
+	TRY(request_name(body, &name, field));
+	for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
+		if (strcmp(name, requests[i].name) != 0)
+			continue;
+		consult_request r;
+		memset(&r, 0, sizeof r);
+		r.kind = requests[i].kind;
+		r.name = requests[i].name;
+		TRY(requests[i].parse(body, &r, field));
+		*out = r;
+		return CONSULT_OK;
+	}
+	return fail(CONSULT_ERR_UNKNOWN_REQUEST, "request", field);
+}
+
+/* ---- admin ---- */
+
+static consult_err a_slug(const json_t *b, const char *key, bool req, const char **out, const char **f)
+{
+	return str_field(b, key, key, F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, req, out, f);
+}
+
+static consult_err a_user(const json_t *b, consult_admin_request *r, const char **f)
+{
+	return str_field(b, "username", "username", F_USERNAME, CONSULT_MIN_USERNAME, CONSULT_MAX_USERNAME, true, &r->username, f);
+}
+
+static consult_err a_pass(const json_t *b, consult_admin_request *r, const char **f)
+{
+	return str_field(b, "password", "password", F_SECRET, CONSULT_MIN_PASSWORD, CONSULT_MAX_PASSWORD, true, &r->password, f);
+}
+
+static consult_err a_add_practice(const json_t *b, consult_admin_request *r, const char **f)
+{
+	TRY(a_slug(b, "slug", true, &r->slug, f));
+	TRY(str_field(b, "name", "name", F_NAME, 1, CONSULT_MAX_DISPLAY, true, &r->pname, f));
+	return str_field(b, "phone", "phone", F_PHONE, 0, CONSULT_MAX_PHONE, false, &r->phone, f);
+}
+
+static consult_err a_add_staff(const json_t *b, consult_admin_request *r, const char **f)
+{
+	const char *role;
+	TRY(a_slug(b, "practice", true, &r->practice, f));
+	TRY(a_user(b, r, f));
+	TRY(str_field(b, "display_name", "display_name", F_NAME, 1, CONSULT_MAX_DISPLAY, true, &r->display_name, f));
+	TRY(str_field(b, "role", "role", F_WORD, 1, CONSULT_MAX_STATE, true, &role, f));
+	r->role = consult_role_from_name(role);
+	if (r->role == CONSULT_ROLE_NONE)
+		return fail(CONSULT_ERR_INVALID_FIELD, "role", f);
+	return a_pass(b, r, f);
+}
+
+static consult_err a_set_disabled(const json_t *b, consult_admin_request *r, const char **f)
+{
+	TRY(a_user(b, r, f));
+	const json_t *d = json_object_get(b, "disabled");
+	if (!d || json_is_null(d))
+		return fail(CONSULT_ERR_MISSING_FIELD, "disabled", f);
+	if (!json_is_boolean(d))
+		return fail(CONSULT_ERR_INVALID_FIELD, "disabled", f);
+	r->disabled = json_is_true(d);
+	return CONSULT_OK;
+}
+
+static consult_err a_reset_password(const json_t *b, consult_admin_request *r, const char **f)
+{
+	TRY(a_user(b, r, f));
+	return a_pass(b, r, f);
+}
+
+static consult_err a_practice_req(const json_t *b, consult_admin_request *r, const char **f)
+{
+	return a_slug(b, "practice", true, &r->practice, f);
+}
+
+static consult_err a_practice_opt(const json_t *b, consult_admin_request *r, const char **f)
+{
+	return a_slug(b, "practice", false, &r->practice, f);
+}
+
+static consult_err a_none(const json_t *b, consult_admin_request *r, const char **f)
+{
+	return CONSULT_OK;
+}
+
+typedef consult_err (*admin_parser)(const json_t *b, consult_admin_request *r, const char **f);
+static const struct { const char *name; consult_admin_kind kind; admin_parser parse; } admins[] = {
+	{ "add_practice", CONSULT_ADMIN_ADD_PRACTICE, a_add_practice },
+	{ "add_staff", CONSULT_ADMIN_ADD_STAFF, a_add_staff },
+	{ "set_disabled", CONSULT_ADMIN_SET_DISABLED, a_set_disabled },
+	{ "reset_password", CONSULT_ADMIN_RESET_PASSWORD, a_reset_password },
+	{ "list_staff", CONSULT_ADMIN_LIST_STAFF, a_practice_req },
+	{ "stats", CONSULT_ADMIN_STATS, a_practice_opt },
+	{ "live_visits", CONSULT_ADMIN_LIVE_VISITS, a_practice_opt },
+	{ "health", CONSULT_ADMIN_HEALTH, a_none },
+};
+
+consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, const char **field)
+{
+	const char *name;
+	memset(out, 0, sizeof *out);
+	TRY(request_name(body, &name, field));
+	for (size_t i = 0; i < sizeof admins / sizeof admins[0]; i++) {
+		if (strcmp(name, admins[i].name) != 0)
+			continue;
+		consult_admin_request r;
+		memset(&r, 0, sizeof r);
+		r.kind = admins[i].kind;
+		r.name = admins[i].name;
+		TRY(admins[i].parse(body, &r, field));
+		*out = r;
+		return CONSULT_OK;
+	}
+	return fail(CONSULT_ERR_UNKNOWN_REQUEST, "request", field);
+}
+
+const char *consult_role_name(consult_role r)
+{
+	switch (r) {
+	case CONSULT_ROLE_DOCTOR: return "doctor";
+	case CONSULT_ROLE_RECEPTION: return "reception";
+	default: return "";
+	}
+}
+
+consult_role consult_role_from_name(const char *s)
+{
+	if (!s)
+		return CONSULT_ROLE_NONE;
+	if (strcmp(s, "doctor") == 0)
+		return CONSULT_ROLE_DOCTOR;
+	if (strcmp(s, "reception") == 0)
+		return CONSULT_ROLE_RECEPTION;
+	return CONSULT_ROLE_NONE;
+}
+
+const char *consult_signal_type_name(consult_signal_type t)
+{
+	switch (t) {
+	case CONSULT_SIGNAL_OFFER: return "offer";
+	case CONSULT_SIGNAL_ANSWER: return "answer";
+	case CONSULT_SIGNAL_CANDIDATE: return "candidate";
+	case CONSULT_SIGNAL_END_OF_CANDIDATES: return "end-of-candidates";
+	}
+	return "";
+}

@@ -105,4 +105,10 @@ const char *consult_signal_type_name(consult_signal_type t);
  * refused too), length in bytes 1..max. */
 consult_err consult_check_text(const char *s, size_t max);
 
+/* Added: the text without outer ASCII spaces: returns the first kept byte
+ * and sets *len to the kept length (not NUL-terminated there). Names are
+ * accepted untrimmed by the parser (limits count the untrimmed bytes) but
+ * refused if nothing is left after trimming; the glue stores the trim. */
+const char *consult_text_trim(const char *s, size_t *len);
+
 #endif

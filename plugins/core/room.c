@@ -1,0 +1,288 @@
+/* room.c - one practice's live waiting room.
+ *
+ * Contract: see room.h. Visits live in hash maps by id, by appointment and
+ * (while ringing or in a call) by doctor; the queue holds exactly the
+ * WAITING and AWAY visits. A visit keeps its queue keys (appt_time,
+ * arrival_seq, head) while it is RINGING/IN_CALL, so DECLINE/CANCEL_RING
+ * puts it back at the same place and DOCTOR_DROP at the head.
+ * Capacity for every live visit is reserved at join time, so
+ * consult_room_apply() never allocates and never fails half-way.
+ *
+ * Check order for CALL (documented decision): the visit must exist and be
+ * visible to the actor (visit doctor 0 or == actor, actor > 0), else
+ * NOT_FOUND; then the visit's state (ALREADY_CALLED / PATIENT_AWAY /
+ * WRONG_STATE from visit.h); then the actor must not be ringing/in a call,
+ * else DOCTOR_BUSY. So a busy doctor calling a patient someone else already
+ * rings learns ALREADY_CALLED. CANCEL_RING, HANGUP_DOCTOR and DOCTOR_DROP
+ * need actor == the visit's call_doctor_id (> 0), else NOT_FOUND, before
+ * the state table is consulted. Patient events ignore the actor.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "room.h"
+#include "queue.h"
+#include "imap.h"
+
+typedef struct room_visit {
+	consult_visit v;         /* first: &rv->v and rv are the same pointer */
+	uint64_t arrival_seq;
+	bool head;
+} room_visit;
+
+struct consult_room {
+	int64_t practice_id;
+	consult_queue *q;
+	consult_imap by_id, by_appt, by_doctor;
+	uint64_t arrivals;
+};
+
+static bool queued(consult_visit_state s)
+{
+	return s == CONSULT_VISIT_WAITING || s == CONSULT_VISIT_AWAY;
+}
+
+static bool with_doctor(consult_visit_state s)
+{
+	return s == CONSULT_VISIT_RINGING || s == CONSULT_VISIT_IN_CALL;
+}
+
+consult_room *consult_room_new(int64_t practice_id)
+{
+	consult_room *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->practice_id = practice_id;
+	r->q = consult_queue_new();
+	if (!r->q) {
+		free(r);
+		return NULL;
+	}
+	consult_imap_init(&r->by_id);
+	consult_imap_init(&r->by_appt);
+	consult_imap_init(&r->by_doctor);
+	return r;
+}
+
+void consult_room_free(consult_room *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->by_id.cap; i++)
+		free(r->by_id.slots[i].val);
+	consult_imap_clear(&r->by_id);
+	consult_imap_clear(&r->by_appt);
+	consult_imap_clear(&r->by_doctor);
+	consult_queue_free(r->q);
+	free(r);
+}
+
+int64_t consult_room_practice(const consult_room *r)
+{
+	return r->practice_id;
+}
+
+static bool enqueue(consult_room *r, room_visit *rv)
+{
+	consult_queue_entry e = {
+		.visit_id = rv->v.id, .doctor_id = rv->v.doctor_id, .appt_time = rv->v.appt_time,
+		.arrival_seq = rv->arrival_seq, .head = rv->head,
+		.told_ahead = CONSULT_AHEAD_UNKNOWN, .user = rv,
+	};
+	return consult_queue_insert(r->q, &e);
+}
+
+consult_err consult_room_join(consult_room *r, const consult_visit_init *in, consult_visit **out)
+{
+	if (consult_imap_get(&r->by_id, in->id))
+		return CONSULT_ERR_CONFLICT;
+	if (in->appointment_id && consult_imap_get(&r->by_appt, in->appointment_id))
+		return CONSULT_ERR_CONFLICT;
+	size_t n = r->by_id.len + 1;
+	if (!consult_imap_reserve(&r->by_id, n) || !consult_imap_reserve(&r->by_appt, n)
+	    || !consult_imap_reserve(&r->by_doctor, n) || !consult_queue_reserve(r->q, n))
+		return CONSULT_ERR_INTERNAL;
+	room_visit *rv = calloc(1, sizeof *rv);
+	if (!rv)
+		return CONSULT_ERR_INTERNAL;
+	rv->v.id = in->id;
+	rv->v.appointment_id = in->appointment_id;
+	rv->v.doctor_id = in->doctor_id;
+	rv->v.appt_time = in->appt_time;
+	rv->v.joined_at = in->joined_at;
+	rv->v.state = CONSULT_VISIT_WAITING;
+	rv->v.patient = in->patient;
+	rv->arrival_seq = ++r->arrivals;
+	/* all reserved above: these cannot fail */
+	consult_imap_put(&r->by_id, in->id, rv);
+	if (in->appointment_id)
+		consult_imap_put(&r->by_appt, in->appointment_id, rv);
+	enqueue(r, rv);
+	if (out)
+		*out = &rv->v;
+	return CONSULT_OK;
+}
+
+consult_visit *consult_room_visit(consult_room *r, int64_t visit_id)
+{
+	return consult_imap_get(&r->by_id, visit_id);
+}
+
+consult_visit *consult_room_visit_of_appointment(consult_room *r, int64_t appointment_id)
+{
+	return consult_imap_get(&r->by_appt, appointment_id);
+}
+
+consult_visit *consult_room_doctor_visit(consult_room *r, int64_t doctor_id)
+{
+	return consult_imap_get(&r->by_doctor, doctor_id);
+}
+
+static bool doctor_event(consult_visit_event ev)
+{
+	return ev == CONSULT_EV_CANCEL_RING || ev == CONSULT_EV_HANGUP_DOCTOR || ev == CONSULT_EV_DOCTOR_DROP;
+}
+
+consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev,
+	int64_t actor_doctor, int64_t now, int64_t grace_s, void *patient, consult_room_change *out)
+{
+	room_visit *rv = consult_imap_get(&r->by_id, visit_id);
+	if (!rv)
+		return CONSULT_ERR_NOT_FOUND;
+	consult_visit *v = &rv->v;
+	if (ev == CONSULT_EV_CALL) {
+		if (actor_doctor <= 0 || (v->doctor_id != 0 && v->doctor_id != actor_doctor))
+			return CONSULT_ERR_NOT_FOUND;
+	} else if (doctor_event(ev)) {
+		if (actor_doctor <= 0 || v->call_doctor_id != actor_doctor)
+			return CONSULT_ERR_NOT_FOUND;
+	}
+	consult_visit_step step;
+	consult_err err = consult_visit_step_for(v->state, ev, &step);
+	if (err != CONSULT_OK)
+		return err;
+	if (ev == CONSULT_EV_CALL && consult_imap_get(&r->by_doctor, actor_doctor))
+		return CONSULT_ERR_DOCTOR_BUSY;
+
+	/* from here on nothing can fail */
+	consult_visit_state from = v->state;
+	int64_t concerned = ev == CONSULT_EV_CALL ? actor_doctor : v->call_doctor_id;
+	if (queued(from) && !queued(step.next))
+		consult_queue_remove(r->q, v->id);
+	if (with_doctor(from) && !with_doctor(step.next)) {
+		consult_imap_del(&r->by_doctor, v->call_doctor_id);
+		v->call_doctor_id = 0;
+	}
+	if (ev == CONSULT_EV_CALL) {
+		v->call_doctor_id = actor_doctor;
+		consult_imap_put(&r->by_doctor, actor_doctor, rv);
+	}
+	if (ev == CONSULT_EV_PATIENT_DROP) {
+		v->patient = NULL;
+		v->away_until = now + grace_s;
+	} else if (ev == CONSULT_EV_PATIENT_BACK) {
+		v->patient = patient;
+		v->away_until = 0;
+	}
+	if (step.to_head)
+		rv->head = true;
+	v->state = step.next;
+	if (!queued(from) && queued(step.next))
+		enqueue(r, rv);
+	if (out) {
+		out->from = from;
+		out->step = step;
+		out->doctor_id = concerned;
+		out->visit = *v;
+	}
+	if (step.next == CONSULT_VISIT_ENDED) {
+		consult_imap_del(&r->by_id, v->id);
+		if (v->appointment_id && consult_imap_get(&r->by_appt, v->appointment_id) == rv)
+			consult_imap_del(&r->by_appt, v->appointment_id);
+		free(rv);
+	}
+	return CONSULT_OK;
+}
+
+typedef struct collect { int64_t *ids; size_t n; int64_t now; } collect;
+
+static void collect_expired(const consult_queue_entry *e, void *ud)
+{
+	collect *c = ud;
+	const room_visit *rv = e->user;
+	if (rv->v.state == CONSULT_VISIT_AWAY && c->now >= rv->v.away_until)
+		c->ids[c->n++] = e->visit_id;
+}
+
+size_t consult_room_expire(consult_room *r, int64_t now, consult_room_change_cb cb, void *ud)
+{
+	size_t len = consult_queue_len(r->q);
+	if (!len)
+		return 0;
+	collect c = { .ids = malloc(len * sizeof(int64_t)), .n = 0, .now = now };
+	if (!c.ids)
+		return 0;   /* try again at the next tick */
+	consult_queue_foreach(r->q, 0, collect_expired, &c);
+	size_t done = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		consult_room_change ch;
+		if (consult_room_apply(r, c.ids[i], CONSULT_EV_GRACE_EXPIRED, 0, now, 0, NULL, &ch) != CONSULT_OK)
+			continue;
+		done++;
+		if (cb)
+			cb(&ch, ud);
+	}
+	free(c.ids);
+	return done;
+}
+
+typedef struct each_ctx { consult_room_each_cb cb; void *ud; uint32_t index; } each_ctx;
+
+static void each_waiting(const consult_queue_entry *e, void *ud)
+{
+	each_ctx *c = ud;
+	c->cb(&((const room_visit *)e->user)->v, c->index++, c->ud);
+}
+
+void consult_room_foreach_waiting(consult_room *r, int64_t doctor_id, consult_room_each_cb cb, void *ud)
+{
+	each_ctx c = { cb, ud, 0 };
+	consult_queue_foreach(r->q, doctor_id, each_waiting, &c);
+}
+
+void consult_room_foreach(consult_room *r, consult_room_each_cb cb, void *ud)
+{
+	uint32_t idx = 0;
+	for (size_t i = 0; i < r->by_id.cap; i++)
+		if (r->by_id.slots[i].val)
+			cb(&((room_visit *)r->by_id.slots[i].val)->v, idx++, ud);
+}
+
+uint32_t consult_room_ahead(consult_room *r, int64_t visit_id)
+{
+	return consult_queue_ahead(r->q, visit_id);
+}
+
+typedef struct pos_ctx { consult_room_pos_cb cb; void *ud; } pos_ctx;
+
+static void each_pos(consult_queue_entry *e, uint32_t ahead, void *ud)
+{
+	pos_ctx *c = ud;
+	if (c->cb)
+		c->cb(&((room_visit *)e->user)->v, ahead, c->ud);
+}
+
+size_t consult_room_positions(consult_room *r, consult_room_pos_cb cb, void *ud)
+{
+	pos_ctx c = { cb, ud };
+	return consult_queue_positions(r->q, each_pos, &c);
+}
+
+void consult_room_counts(const consult_room *r, size_t counts[CONSULT_VISIT_STATE_COUNT])
+{
+	memset(counts, 0, CONSULT_VISIT_STATE_COUNT * sizeof counts[0]);
+	for (size_t i = 0; i < r->by_id.cap; i++) {
+		const room_visit *rv = r->by_id.slots[i].val;
+		if (rv && (unsigned)rv->v.state < CONSULT_VISIT_STATE_COUNT)
+			counts[rv->v.state]++;
+	}
+}

@@ -89,7 +89,10 @@ void consult_room_foreach(consult_room *r, consult_room_each_cb cb, void *ud);
  * if not waiting. */
 uint32_t consult_room_ahead(consult_room *r, int64_t visit_id);
 
-/* Reports the waiting visits whose position changed since last reported. */
+/* Reports the waiting visits whose position changed since last reported.
+ * AWAY visits are included (their patient is NULL: skip sending); a visit
+ * that re-enters the queue (decline, cancel_ring, doctor drop, ringing
+ * patient dropped) is always reported again. */
 typedef void (*consult_room_pos_cb)(consult_visit *v, uint32_t ahead, void *ud);
 size_t consult_room_positions(consult_room *r, consult_room_pos_cb cb, void *ud);
 

@@ -1,0 +1,142 @@
+/* migrations.c - ordered schema steps of the consult store (see migrations.h).
+ *
+ * Contract: step i (0-based) upgrades user_version i -> i + 1 and runs in one
+ * transaction with the version bump. Append only.
+ */
+#include "migrations.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char *const consult_migrations[] = {
+	/* version 1: practices, staff, appointments, visits */
+	"CREATE TABLE practices ("
+	"  id INTEGER PRIMARY KEY,"
+	"  slug TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  phone TEXT,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE staff ("
+	"  id INTEGER PRIMARY KEY,"
+	"  practice_id INTEGER NOT NULL REFERENCES practices(id) ON DELETE CASCADE,"
+	"  username TEXT NOT NULL UNIQUE,"
+	"  display_name TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('doctor','reception')),"
+	"  pw_hash TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0,1)),"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX staff_practice ON staff(practice_id);"
+	"CREATE TABLE appointments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  practice_id INTEGER NOT NULL REFERENCES practices(id) ON DELETE CASCADE,"
+	"  doctor_id INTEGER REFERENCES staff(id) ON DELETE SET NULL,"
+	"  starts_at INTEGER NOT NULL,"
+	"  valid_from INTEGER NOT NULL,"
+	"  valid_until INTEGER NOT NULL,"
+	"  code_hash BLOB NOT NULL UNIQUE CHECK (length(code_hash) = 32),"
+	"  created_by INTEGER REFERENCES staff(id) ON DELETE SET NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  cancelled_at INTEGER,"
+	"  CHECK (valid_from <= starts_at AND starts_at <= valid_until));"
+	"CREATE INDEX appointments_practice_starts ON appointments(practice_id, starts_at);"
+	"CREATE INDEX appointments_doctor ON appointments(doctor_id);"
+	"CREATE INDEX appointments_created_by ON appointments(created_by);"
+	"CREATE TABLE visits ("
+	"  id INTEGER PRIMARY KEY,"
+	"  appointment_id INTEGER NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,"
+	"  first_name TEXT NOT NULL,"
+	"  last_name TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'waiting'"
+	"    CHECK (state IN ('waiting','away','ringing','in_call','ended')),"
+	"  joined_at INTEGER NOT NULL,"
+	"  called_at INTEGER,"
+	"  called_by INTEGER REFERENCES staff(id) ON DELETE SET NULL,"
+	"  connected_at INTEGER,"
+	"  ended_at INTEGER,"
+	"  end_reason TEXT,"
+	"  media_path TEXT,"
+	"  patient_conn_state TEXT,"
+	"  doctor_conn_state TEXT,"
+	"  patient_local_type TEXT,"
+	"  patient_remote_type TEXT,"
+	"  doctor_local_type TEXT,"
+	"  doctor_remote_type TEXT);"
+	"CREATE INDEX visits_appointment ON visits(appointment_id);"
+	"CREATE INDEX visits_called_at ON visits(called_at);"
+	"CREATE INDEX visits_called_by ON visits(called_by);"
+	"CREATE INDEX visits_live ON visits(state) WHERE state <> 'ended';",
+	/* version 2 goes here */
+};
+
+#define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))
+
+int consult_migrations_latest(void)
+{
+	return N_STEPS;
+}
+
+int consult_migrations_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Each round: lock, re-read the version (another process may have migrated
+ * meanwhile), apply exactly one step with its version bump, commit. */
+int consult_migrations_apply(sqlite3 *db, char *err, size_t errlen)
+{
+	for (;;) {
+		int version = 0;
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+			set_err(err, errlen, "migration: cannot begin: %s", sqlite3_errmsg(db));
+			return -1;
+		}
+		if (consult_migrations_version(db, &version) != SQLITE_OK) {
+			set_err(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(db));
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (version < 0 || version > N_STEPS) {
+			set_err(err, errlen, "database schema version %d is newer than this build supports (%d)",
+				version, N_STEPS);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (version == N_STEPS) {
+			if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+				set_err(err, errlen, "migration: cannot commit: %s", sqlite3_errmsg(db));
+				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+				return -1;
+			}
+			return 0;
+		}
+		char bump[48];
+		snprintf(bump, sizeof bump, "PRAGMA user_version = %d", version + 1);
+		if (sqlite3_exec(db, consult_migrations[version], NULL, NULL, NULL) != SQLITE_OK
+				|| sqlite3_exec(db, bump, NULL, NULL, NULL) != SQLITE_OK
+				|| sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			set_err(err, errlen, "migration to version %d failed: %s", version + 1, sqlite3_errmsg(db));
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+}

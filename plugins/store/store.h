@@ -62,6 +62,10 @@ typedef struct consult_appointment {
 	 * "booked", "waiting", "away", "ringing", "in_call", "ended", "cancelled" */
 	char *status;
 	char *end_reason;   /* newest visit's end reason or NULL */
+	/* additive: newest visit's names (NULL if no visit yet) and the
+	 * display name of the appointment's doctor (NULL for "any doctor") */
+	char *patient_first, *patient_last;
+	char *doctor_name;
 } consult_appointment;
 void consult_appointment_clear(consult_appointment *a);
 consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id, int64_t doctor_id,
@@ -83,13 +87,17 @@ consult_err consult_store_visit_begin(consult_store *s, int64_t appointment_id, 
 	const char *last_name, int64_t now, int64_t *visit_id);
 /* state: the live state name (visit.h) kept for reception's status column. */
 consult_err consult_store_visit_state(consult_store *s, int64_t visit_id, const char *state);
+/* called_at keeps the first call (the wait ends there); called_by is the latest caller. */
 consult_err consult_store_visit_called(consult_store *s, int64_t visit_id, int64_t doctor_id, int64_t now);
+/* Sets connected_at only if it is not set yet. */
 consult_err consult_store_visit_connected(consult_store *s, int64_t visit_id, int64_t now);
 /* side: "patient" or "doctor"; media_path e.g. "host/host", "relay/srflx". */
 consult_err consult_store_visit_report(consult_store *s, int64_t visit_id, const char *side,
 	const char *connection_state, const char *local_type, const char *remote_type);
+/* state "ended", ended_at, end_reason; ending an ended visit keeps the first time and reason. */
 consult_err consult_store_visit_end(consult_store *s, int64_t visit_id, const char *reason, int64_t now);
-/* Names of a visit (for the doctor's list after a restart of a page). */
+/* Names of a visit (for the doctor's list after a restart of a page); the
+ * caller frees *first and *last with free(). */
 consult_err consult_store_visit_names(consult_store *s, int64_t visit_id, char **first, char **last);
 
 /* --- statistics for the admin API --- */
@@ -105,8 +113,21 @@ consult_err consult_store_list_practices(consult_store *s, consult_practice_cb c
 /* Cheap liveness check (SELECT 1). */
 bool consult_store_healthy(consult_store *s);
 
+/* --- diagnostics (additive) --- */
+/* SQLite's message for the last failed call on this handle ("" if none).
+ * It names tables/columns/constraints, never values: safe to log. */
+const char *consult_store_last_error(consult_store *s);
+/* Connection settings as SQLite reports them (for health checks and tests). */
+typedef struct consult_store_settings {
+	bool wal, foreign_keys, secure_delete;
+	int synchronous;          /* 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA */
+	int busy_timeout_ms;
+} consult_store_settings;
+consult_err consult_store_get_settings(consult_store *s, consult_store_settings *out);
+
 /* Marks visits that were live when the process stopped as ended with
- * reason "server_restart" (called at open by the glue). Returns count. */
+ * reason "server_restart" (called at open by the glue). Returns count,
+ * -1 on a store failure. */
 int64_t consult_store_end_stale_visits(consult_store *s, int64_t now);
 
 #endif

@@ -1,0 +1,558 @@
+/* test_request.c - parsing of every client and admin request: valid forms
+ * with their extracted values, and for each kind missing fields, wrong
+ * types, too long strings, control characters, invalid UTF-8, unknown
+ * request names and non-object bodies. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "core/request.h"
+#include "core/limits.h"
+
+static json_t *J(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, JSON_ALLOW_NUL | JSON_DECODE_ANY, &e);
+	if (!j)
+		fail_msg("bad test JSON: %s: %s", text, e.text);
+	return j;
+}
+
+typedef struct bad { const char *json; consult_err err; const char *field; } bad;
+
+static void check_bad(const bad *b, size_t n, bool admin)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = J(b[i].json);
+		const char *field = NULL;
+		consult_err err;
+		if (admin) {
+			consult_admin_request a;
+			err = consult_admin_parse(j, &a, &field);
+		} else {
+			consult_request r;
+			err = consult_request_parse(j, &r, &field);
+		}
+		if (err != b[i].err || (b[i].field && (!field || strcmp(field, b[i].field) != 0)))
+			print_error("case %zu: %s -> %d (%s), want %d (%s)\n", i, b[i].json, err,
+				field ? field : "-", b[i].err, b[i].field ? b[i].field : "-");
+		assert_int_equal(err, b[i].err);
+		if (b[i].field)
+			assert_string_equal(field, b[i].field);
+		json_decref(j);
+	}
+}
+
+static consult_request ok_req(json_t *j)
+{
+	consult_request r;
+	const char *field = "untouched";
+	consult_err err = consult_request_parse(j, &r, &field);
+	if (err != CONSULT_OK)
+		print_error("%s: %d %s\n", json_dumps(j, 0), err, field);
+	assert_int_equal(err, CONSULT_OK);
+	return r;
+}
+
+static void test_envelope(void **st)
+{
+	static const bad b[] = {
+		{ "[]", CONSULT_ERR_BAD_REQUEST, "request" },
+		{ "\"join\"", CONSULT_ERR_BAD_REQUEST, "request" },
+		{ "17", CONSULT_ERR_BAD_REQUEST, "request" },
+		{ "{}", CONSULT_ERR_BAD_REQUEST, "request" },
+		{ "{\"request\":17}", CONSULT_ERR_BAD_REQUEST, "request" },
+		{ "{\"request\":null}", CONSULT_ERR_BAD_REQUEST, "request" },
+		{ "{\"request\":\"\"}", CONSULT_ERR_UNKNOWN_REQUEST, "request" },
+		{ "{\"request\":\"JOIN\"}", CONSULT_ERR_UNKNOWN_REQUEST, "request" },
+		{ "{\"request\":\"destroy\"}", CONSULT_ERR_UNKNOWN_REQUEST, "request" },
+		{ "{\"request\":\"logout\\u0000x\"}", CONSULT_ERR_UNKNOWN_REQUEST, "request" },
+		{ "{\"request\":\"add_practice\"}", CONSULT_ERR_UNKNOWN_REQUEST, "request" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	consult_request r;
+	assert_int_equal(consult_request_parse(NULL, &r, NULL), CONSULT_ERR_BAD_REQUEST);
+	/* no-field requests, extra fields ignored */
+	static const struct { const char *name; consult_req_kind kind; } simple[] = {
+		{ "logout", CONSULT_REQ_LOGOUT }, { "list_doctors", CONSULT_REQ_LIST_DOCTORS },
+		{ "waiting_list", CONSULT_REQ_WAITING_LIST }, { "cancel_call", CONSULT_REQ_CANCEL_CALL },
+		{ "leave", CONSULT_REQ_LEAVE }, { "accept", CONSULT_REQ_ACCEPT }, { "decline", CONSULT_REQ_DECLINE },
+		{ "hangup", CONSULT_REQ_HANGUP },
+	};
+	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+		json_t *j = json_pack("{ss si}", "request", simple[i].name, "extra", 5);
+		r = ok_req(j);
+		assert_int_equal(r.kind, simple[i].kind);
+		assert_string_equal(r.name, simple[i].name);
+		json_decref(j);
+	}
+}
+
+static void test_practice_info_login(void **st)
+{
+	json_t *j = J("{\"request\":\"practice_info\",\"practice\":\"am-marktplatz\"}");
+	consult_request r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_PRACTICE_INFO);
+	assert_string_equal(r.u.practice_info.practice, "am-marktplatz");
+	json_decref(j);
+	j = J("{\"request\":\"login\",\"username\":\"dr.weber_2-x\",\"password\":\"p\"}");
+	r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_LOGIN);
+	assert_string_equal(r.u.login.username, "dr.weber_2-x");
+	assert_string_equal(r.u.login.password, "p");
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"practice_info\"}", CONSULT_ERR_MISSING_FIELD, "practice" },
+		{ "{\"request\":\"practice_info\",\"practice\":null}", CONSULT_ERR_MISSING_FIELD, "practice" },
+		{ "{\"request\":\"practice_info\",\"practice\":5}", CONSULT_ERR_INVALID_FIELD, "practice" },
+		{ "{\"request\":\"practice_info\",\"practice\":\"a\"}", CONSULT_ERR_INVALID_FIELD, "practice" },
+		{ "{\"request\":\"practice_info\",\"practice\":\"Am-Markt\"}", CONSULT_ERR_INVALID_FIELD, "practice" },
+		{ "{\"request\":\"practice_info\",\"practice\":\"am_markt\"}", CONSULT_ERR_INVALID_FIELD, "practice" },
+		{ "{\"request\":\"practice_info\",\"practice\":\"0123456789012345678901234567890123456789012345678\"}", CONSULT_ERR_TOO_LONG, "practice" },
+		{ "{\"request\":\"practice_info\",\"practice\":\"am\\u0007x\"}", CONSULT_ERR_INVALID_UTF8, "practice" },
+		{ "{\"request\":\"login\",\"password\":\"x\"}", CONSULT_ERR_MISSING_FIELD, "username" },
+		{ "{\"request\":\"login\",\"username\":\"abc\"}", CONSULT_ERR_MISSING_FIELD, "password" },
+		{ "{\"request\":\"login\",\"username\":\"ab\",\"password\":\"x\"}", CONSULT_ERR_INVALID_FIELD, "username" },
+		{ "{\"request\":\"login\",\"username\":\"Abc\",\"password\":\"x\"}", CONSULT_ERR_INVALID_FIELD, "username" },
+		{ "{\"request\":\"login\",\"username\":\"a bc\",\"password\":\"x\"}", CONSULT_ERR_INVALID_FIELD, "username" },
+		{ "{\"request\":\"login\",\"username\":\"abc\\u00e4\",\"password\":\"x\"}", CONSULT_ERR_INVALID_FIELD, "username" },
+		{ "{\"request\":\"login\",\"username\":[],\"password\":\"x\"}", CONSULT_ERR_INVALID_FIELD, "username" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"\"}", CONSULT_ERR_INVALID_FIELD, "password" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":true}", CONSULT_ERR_INVALID_FIELD, "password" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"a\\nb\"}", CONSULT_ERR_INVALID_UTF8, "password" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"a\\u0000b\"}", CONSULT_ERR_INVALID_UTF8, "password" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	/* length limits exactly */
+	char user[CONSULT_MAX_USERNAME + 2], pw[CONSULT_MAX_PASSWORD + 2];
+	memset(user, 'a', sizeof user);
+	memset(pw, 'p', sizeof pw);
+	user[CONSULT_MAX_USERNAME] = 0;
+	pw[CONSULT_MAX_PASSWORD] = 0;
+	j = json_pack("{ss ss ss}", "request", "login", "username", user, "password", pw);
+	r = ok_req(j);
+	json_decref(j);
+	user[CONSULT_MAX_USERNAME] = 'a';
+	user[CONSULT_MAX_USERNAME + 1] = 0;
+	const char *field = NULL;
+	j = json_pack("{ss ss ss}", "request", "login", "username", user, "password", pw);
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "username");
+	json_decref(j);
+	user[CONSULT_MAX_USERNAME] = 0;
+	pw[CONSULT_MAX_PASSWORD] = 'p';
+	pw[CONSULT_MAX_PASSWORD + 1] = 0;
+	j = json_pack("{ss ss ss}", "request", "login", "username", user, "password", pw);
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "password");
+	json_decref(j);
+}
+
+#define JOIN_OK "\"request\":\"join\",\"practice\":\"am-marktplatz\",\"code\":\"ABCD-EFGH-JKMN\""
+
+static void test_join(void **st)
+{
+	json_t *j = J("{" JOIN_OK ",\"first_name\":\" Erika \",\"last_name\":\"M\\u00fcller-L\\u00fcdenscheidt\",\"accept_terms\":true}");
+	consult_request r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_JOIN);
+	assert_string_equal(r.u.join.practice, "am-marktplatz");
+	assert_string_equal(r.u.join.code, "ABCD-EFGH-JKMN");
+	assert_string_equal(r.u.join.first_name, " Erika ");
+	assert_string_equal(r.u.join.last_name, "M\xc3\xbcller-L\xc3\xbc" "denscheidt");
+	size_t n;
+	const char *t = consult_text_trim(r.u.join.first_name, &n);
+	assert_int_equal(n, 5);
+	assert_memory_equal(t, "Erika", 5);
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"join\",\"code\":\"x\",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_MISSING_FIELD, "practice" },
+		{ "{\"request\":\"join\",\"practice\":\"ab\",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_MISSING_FIELD, "code" },
+		{ "{" JOIN_OK ",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_MISSING_FIELD, "first_name" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"accept_terms\":true}", CONSULT_ERR_MISSING_FIELD, "last_name" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\"}", CONSULT_ERR_MISSING_FIELD, "accept_terms" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":false}", CONSULT_ERR_INVALID_FIELD, "accept_terms" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":1}", CONSULT_ERR_INVALID_FIELD, "accept_terms" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":\"true\"}", CONSULT_ERR_INVALID_FIELD, "accept_terms" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":null}", CONSULT_ERR_INVALID_FIELD, "accept_terms" },
+		{ "{" JOIN_OK ",\"first_name\":1,\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_INVALID_FIELD, "first_name" },
+		{ "{" JOIN_OK ",\"first_name\":\"\",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_INVALID_FIELD, "first_name" },
+		{ "{" JOIN_OK ",\"first_name\":\"   \",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_INVALID_FIELD, "first_name" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\\tb\",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_INVALID_UTF8, "first_name" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\\u007f\",\"accept_terms\":true}", CONSULT_ERR_INVALID_UTF8, "last_name" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\\u0085\",\"accept_terms\":true}", CONSULT_ERR_INVALID_UTF8, "last_name" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\\u001b[31m\",\"accept_terms\":true}", CONSULT_ERR_INVALID_UTF8, "last_name" },
+		{ "{\"request\":\"join\",\"practice\":\"ab\",\"code\":\"ABCD-EFGH-JKMN-ABCD-EFGH-JKMN-ABC\",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_TOO_LONG, "code" },
+		{ "{\"request\":\"join\",\"practice\":\"ab\",\"code\":\"\\u0001\",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_INVALID_UTF8, "code" },
+		{ "{\"request\":\"join\",\"practice\":\"ab\",\"code\":\"\",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_INVALID_FIELD, "code" },
+		{ "{\"request\":\"join\",\"practice\":\"ab\",\"code\":12,\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true}", CONSULT_ERR_INVALID_FIELD, "code" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	/* names: 80 bytes ok (multi-byte counted in bytes), 81 too long */
+	char name[CONSULT_MAX_NAME + 2];
+	memset(name, 'x', sizeof name);
+	name[CONSULT_MAX_NAME] = 0;
+	j = json_pack("{ss ss ss ss ss sb}", "request", "join", "practice", "ab", "code", "x", "first_name", name,
+		"last_name", "b", "accept_terms", 1);
+	ok_req(j);
+	json_decref(j);
+	memcpy(name + CONSULT_MAX_NAME - 1, "\xc3\xa4", 3);  /* 81 bytes, 80 characters */
+	const char *field;
+	j = json_pack("{ss ss ss ss ss sb}", "request", "join", "practice", "ab", "code", "x", "first_name", name,
+		"last_name", "b", "accept_terms", 1);
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "first_name");
+	json_decref(j);
+	/* invalid UTF-8 smuggled in with json_stringn_nocheck */
+	static const char *const bad_utf8[] = {
+		"\xff", "a\xc3", "\xc3\x28", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xf8\x88\x80\x80\x80", "\x80", "ab\xe2\x82",
+	};
+	for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
+		j = json_pack("{ss ss ss ss sb}", "request", "join", "practice", "ab", "code", "x",
+			"first_name", "a", "accept_terms", 1);
+		json_object_set_new(j, "last_name", json_stringn_nocheck(bad_utf8[i], strlen(bad_utf8[i])));
+		field = NULL;
+		assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_INVALID_UTF8);
+		assert_string_equal(field, "last_name");
+		json_decref(j);
+	}
+	/* valid multi-byte characters of every length pass */
+	j = json_pack("{ss ss ss ss ss sb}", "request", "join", "practice", "ab", "code", "x",
+		"first_name", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbd", "last_name", "\xd0\x96", "accept_terms", 1);
+	ok_req(j);
+	json_decref(j);
+}
+
+static void test_appointments(void **st)
+{
+	json_t *j = J("{\"request\":\"list_appointments\"}");
+	consult_request r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_LIST_APPOINTMENTS);
+	assert_false(r.u.list_appointments.has_range);
+	json_decref(j);
+	j = J("{\"request\":\"list_appointments\",\"from\":1764284400,\"to\":1764370800}");
+	r = ok_req(j);
+	assert_true(r.u.list_appointments.has_range);
+	assert_int_equal(r.u.list_appointments.from, 1764284400);
+	assert_int_equal(r.u.list_appointments.to, 1764370800);
+	json_decref(j);
+	j = J("{\"request\":\"create_appointment\",\"doctor_id\":3,\"starts_at\":1764320400}");
+	r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_CREATE_APPOINTMENT);
+	assert_int_equal(r.u.create_appointment.doctor_id, 3);
+	assert_int_equal(r.u.create_appointment.starts_at, 1764320400);
+	json_decref(j);
+	j = J("{\"request\":\"create_appointment\",\"doctor_id\":null,\"starts_at\":5}");
+	r = ok_req(j);
+	assert_int_equal(r.u.create_appointment.doctor_id, 0);
+	json_decref(j);
+	j = J("{\"request\":\"create_appointment\",\"starts_at\":5}");
+	r = ok_req(j);
+	assert_int_equal(r.u.create_appointment.doctor_id, 0);
+	json_decref(j);
+	j = J("{\"request\":\"cancel_appointment\",\"appointment_id\":5}");
+	r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_CANCEL_APPOINTMENT);
+	assert_int_equal(r.u.cancel_appointment.appointment_id, 5);
+	json_decref(j);
+	j = J("{\"request\":\"call\",\"visit_id\":17}");
+	r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_CALL);
+	assert_int_equal(r.u.call.visit_id, 17);
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"list_appointments\",\"from\":1}", CONSULT_ERR_MISSING_FIELD, "to" },
+		{ "{\"request\":\"list_appointments\",\"to\":1}", CONSULT_ERR_MISSING_FIELD, "from" },
+		{ "{\"request\":\"list_appointments\",\"from\":\"1\",\"to\":2}", CONSULT_ERR_INVALID_FIELD, "from" },
+		{ "{\"request\":\"list_appointments\",\"from\":1,\"to\":2.5}", CONSULT_ERR_INVALID_FIELD, "to" },
+		{ "{\"request\":\"list_appointments\",\"from\":10,\"to\":9}", CONSULT_ERR_INVALID_FIELD, "to" },
+		{ "{\"request\":\"list_appointments\",\"from\":0,\"to\":2678401}", CONSULT_ERR_INVALID_FIELD, "to" },
+		{ "{\"request\":\"list_appointments\",\"from\":-5,\"to\":2}", CONSULT_ERR_INVALID_FIELD, "from" },
+		{ "{\"request\":\"create_appointment\"}", CONSULT_ERR_MISSING_FIELD, "starts_at" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":null}", CONSULT_ERR_MISSING_FIELD, "starts_at" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":\"now\"}", CONSULT_ERR_INVALID_FIELD, "starts_at" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":1.0}", CONSULT_ERR_INVALID_FIELD, "starts_at" },
+		{ "{\"request\":\"create_appointment\",\"doctor_id\":0,\"starts_at\":5}", CONSULT_ERR_INVALID_FIELD, "doctor_id" },
+		{ "{\"request\":\"create_appointment\",\"doctor_id\":-3,\"starts_at\":5}", CONSULT_ERR_INVALID_FIELD, "doctor_id" },
+		{ "{\"request\":\"create_appointment\",\"doctor_id\":\"3\",\"starts_at\":5}", CONSULT_ERR_INVALID_FIELD, "doctor_id" },
+		{ "{\"request\":\"create_appointment\",\"doctor_id\":false,\"starts_at\":5}", CONSULT_ERR_INVALID_FIELD, "doctor_id" },
+		{ "{\"request\":\"cancel_appointment\"}", CONSULT_ERR_MISSING_FIELD, "appointment_id" },
+		{ "{\"request\":\"cancel_appointment\",\"appointment_id\":0}", CONSULT_ERR_INVALID_FIELD, "appointment_id" },
+		{ "{\"request\":\"cancel_appointment\",\"appointment_id\":\"5\"}", CONSULT_ERR_INVALID_FIELD, "appointment_id" },
+		{ "{\"request\":\"call\"}", CONSULT_ERR_MISSING_FIELD, "visit_id" },
+		{ "{\"request\":\"call\",\"visit_id\":-1}", CONSULT_ERR_INVALID_FIELD, "visit_id" },
+		{ "{\"request\":\"call\",\"visit_id\":17.5}", CONSULT_ERR_INVALID_FIELD, "visit_id" },
+		{ "{\"request\":\"call\",\"visit_id\":[17]}", CONSULT_ERR_INVALID_FIELD, "visit_id" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	/* exactly 31 days is fine */
+	j = J("{\"request\":\"list_appointments\",\"from\":0,\"to\":2678400}");
+	ok_req(j);
+	json_decref(j);
+}
+
+static void test_signal(void **st)
+{
+	json_t *j = J("{\"request\":\"signal\",\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 1 2 IN IP4 127.0.0.1\\r\\n\"}");
+	consult_request r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_SIGNAL);
+	assert_int_equal(r.u.signal.type, CONSULT_SIGNAL_OFFER);
+	assert_non_null(r.u.signal.sdp);
+	assert_null(r.u.signal.candidate);
+	json_decref(j);
+	j = J("{\"request\":\"signal\",\"type\":\"answer\",\"sdp\":\"v=0\"}");
+	r = ok_req(j);
+	assert_int_equal(r.u.signal.type, CONSULT_SIGNAL_ANSWER);
+	json_decref(j);
+	j = J("{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"candidate:1 1 udp 2 127.0.0.1 5000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"usernameFragment\":\"ab\"}}");
+	r = ok_req(j);
+	assert_int_equal(r.u.signal.type, CONSULT_SIGNAL_CANDIDATE);
+	assert_string_equal(r.u.signal.sdp_mid, "0");
+	assert_int_equal(r.u.signal.sdp_mline_index, 0);
+	assert_null(r.u.signal.sdp);
+	json_decref(j);
+	j = J("{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"\",\"sdpMid\":null,\"sdpMLineIndex\":null}}");
+	r = ok_req(j);
+	assert_string_equal(r.u.signal.candidate, "");
+	assert_null(r.u.signal.sdp_mid);
+	assert_int_equal(r.u.signal.sdp_mline_index, -1);
+	json_decref(j);
+	j = J("{\"request\":\"signal\",\"type\":\"end-of-candidates\"}");
+	r = ok_req(j);
+	assert_int_equal(r.u.signal.type, CONSULT_SIGNAL_END_OF_CANDIDATES);
+	assert_int_equal(r.u.signal.sdp_mline_index, -1);
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"signal\"}", CONSULT_ERR_MISSING_FIELD, "type" },
+		{ "{\"request\":\"signal\",\"type\":\"pranswer\",\"sdp\":\"v=0\"}", CONSULT_ERR_INVALID_FIELD, "type" },
+		{ "{\"request\":\"signal\",\"type\":\"Offer\",\"sdp\":\"v=0\"}", CONSULT_ERR_INVALID_FIELD, "type" },
+		{ "{\"request\":\"signal\",\"type\":1}", CONSULT_ERR_INVALID_FIELD, "type" },
+		{ "{\"request\":\"signal\",\"type\":\"offer\"}", CONSULT_ERR_MISSING_FIELD, "sdp" },
+		{ "{\"request\":\"signal\",\"type\":\"answer\",\"sdp\":\"\"}", CONSULT_ERR_INVALID_FIELD, "sdp" },
+		{ "{\"request\":\"signal\",\"type\":\"answer\",\"sdp\":{}}", CONSULT_ERR_INVALID_FIELD, "sdp" },
+		{ "{\"request\":\"signal\",\"type\":\"answer\",\"sdp\":\"v=0\\u0000\"}", CONSULT_ERR_INVALID_UTF8, "sdp" },
+		{ "{\"request\":\"signal\",\"type\":\"answer\",\"sdp\":\"v=0\\u0002\"}", CONSULT_ERR_INVALID_UTF8, "sdp" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\"}", CONSULT_ERR_MISSING_FIELD, "candidate" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":\"candidate:1\"}", CONSULT_ERR_INVALID_FIELD, "candidate" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{}}", CONSULT_ERR_MISSING_FIELD, "candidate.candidate" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":5}}", CONSULT_ERR_INVALID_FIELD, "candidate.candidate" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"a\\r\\nb\"}}", CONSULT_ERR_INVALID_UTF8, "candidate.candidate" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"\",\"sdpMid\":0}}", CONSULT_ERR_INVALID_FIELD, "candidate.sdpMid" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"\",\"sdpMid\":\"01234567890123456789012345678901234567890123456789012345678901234\"}}", CONSULT_ERR_TOO_LONG, "candidate.sdpMid" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"\",\"sdpMLineIndex\":64}}", CONSULT_ERR_INVALID_FIELD, "candidate.sdpMLineIndex" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"\",\"sdpMLineIndex\":-1}}", CONSULT_ERR_INVALID_FIELD, "candidate.sdpMLineIndex" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"\",\"sdpMLineIndex\":\"0\"}}", CONSULT_ERR_INVALID_FIELD, "candidate.sdpMLineIndex" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	/* sizes: sdp 65536 ok / 65537 too long; candidate 1024 ok / 1025 too long */
+	char *big = malloc(CONSULT_MAX_SDP + 2);
+	memset(big, 'a', CONSULT_MAX_SDP + 1);
+	big[CONSULT_MAX_SDP] = 0;
+	j = json_pack("{ss ss ss}", "request", "signal", "type", "offer", "sdp", big);
+	ok_req(j);
+	json_decref(j);
+	big[CONSULT_MAX_SDP] = 'a';
+	big[CONSULT_MAX_SDP + 1] = 0;
+	const char *field;
+	j = json_pack("{ss ss ss}", "request", "signal", "type", "offer", "sdp", big);
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "sdp");
+	json_decref(j);
+	big[CONSULT_MAX_CANDIDATE] = 0;
+	j = json_pack("{ss ss s{ss}}", "request", "signal", "type", "candidate", "candidate", "candidate", big);
+	ok_req(j);
+	json_decref(j);
+	big[CONSULT_MAX_CANDIDATE] = 'a';
+	big[CONSULT_MAX_CANDIDATE + 1] = 0;
+	j = json_pack("{ss ss s{ss}}", "request", "signal", "type", "candidate", "candidate", "candidate", big);
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "candidate.candidate");
+	json_decref(j);
+	free(big);
+	/* invalid UTF-8 in sdp */
+	j = json_pack("{ss ss}", "request", "signal", "type", "offer");
+	json_object_set_new(j, "sdp", json_stringn_nocheck("v=0\xfe", 4));
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_INVALID_UTF8);
+	json_decref(j);
+	assert_string_equal(consult_signal_type_name(CONSULT_SIGNAL_END_OF_CANDIDATES), "end-of-candidates");
+	assert_string_equal(consult_signal_type_name(CONSULT_SIGNAL_OFFER), "offer");
+}
+
+static void test_report(void **st)
+{
+	json_t *j = J("{\"request\":\"report\",\"connection_state\":\"connected\",\"local_candidate_type\":\"host\",\"remote_candidate_type\":\"srflx\"}");
+	consult_request r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_REPORT);
+	assert_string_equal(r.u.report.connection_state, "connected");
+	assert_string_equal(r.u.report.local_candidate_type, "host");
+	assert_string_equal(r.u.report.remote_candidate_type, "srflx");
+	json_decref(j);
+	j = J("{\"request\":\"report\",\"connection_state\":\"new\",\"local_candidate_type\":null}");
+	r = ok_req(j);
+	assert_null(r.u.report.local_candidate_type);
+	assert_null(r.u.report.remote_candidate_type);
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"report\"}", CONSULT_ERR_MISSING_FIELD, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":3}", CONSULT_ERR_INVALID_FIELD, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":\"\"}", CONSULT_ERR_INVALID_FIELD, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":\"Connected\"}", CONSULT_ERR_INVALID_FIELD, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":\"con nected\"}", CONSULT_ERR_INVALID_FIELD, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":\"abcdefghijklmnopqrstuvwxyzabcdefg\"}", CONSULT_ERR_TOO_LONG, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":\"a\\u0001\"}", CONSULT_ERR_INVALID_UTF8, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":\"connected\",\"local_candidate_type\":\"host1\"}", CONSULT_ERR_INVALID_FIELD, "local_candidate_type" },
+		{ "{\"request\":\"report\",\"connection_state\":\"connected\",\"remote_candidate_type\":[]}", CONSULT_ERR_INVALID_FIELD, "remote_candidate_type" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	/* 32 letters is the limit */
+	j = J("{\"request\":\"report\",\"connection_state\":\"abcdefghijklmnopqrstuvwxyzabcdef\"}");
+	ok_req(j);
+	json_decref(j);
+}
+
+static consult_admin_request ok_admin(const char *text)
+{
+	json_t *j = J(text);
+	consult_admin_request a;
+	const char *field = NULL;
+	consult_err err = consult_admin_parse(j, &a, &field);
+	if (err != CONSULT_OK)
+		print_error("%s: %d %s\n", text, err, field ? field : "-");
+	assert_int_equal(err, CONSULT_OK);
+	json_decref(j);  /* strings borrowed: only compare kinds/flags after this */
+	return a;
+}
+
+static void test_admin(void **st)
+{
+	json_t *j = J("{\"request\":\"add_practice\",\"slug\":\"am-marktplatz\",\"name\":\"Haut\\u00e4rzte am Marktplatz\",\"phone\":\"0721 / 516-3690 (+49)\"}");
+	consult_admin_request a;
+	assert_int_equal(consult_admin_parse(j, &a, NULL), CONSULT_OK);
+	assert_int_equal(a.kind, CONSULT_ADMIN_ADD_PRACTICE);
+	assert_string_equal(a.name, "add_practice");
+	assert_string_equal(a.slug, "am-marktplatz");
+	assert_string_equal(a.pname, "Haut\xc3\xa4rzte am Marktplatz");
+	assert_string_equal(a.phone, "0721 / 516-3690 (+49)");
+	json_decref(j);
+	a = ok_admin("{\"request\":\"add_practice\",\"slug\":\"ab\",\"name\":\"X\"}");
+	assert_null(a.phone);
+	j = J("{\"request\":\"add_staff\",\"practice\":\"ab\",\"username\":\"dr.weber\",\"display_name\":\"Dr. Weber\",\"role\":\"doctor\",\"password\":\"0123456789\"}");
+	assert_int_equal(consult_admin_parse(j, &a, NULL), CONSULT_OK);
+	assert_int_equal(a.kind, CONSULT_ADMIN_ADD_STAFF);
+	assert_int_equal(a.role, CONSULT_ROLE_DOCTOR);
+	assert_string_equal(a.practice, "ab");
+	assert_string_equal(a.username, "dr.weber");
+	assert_string_equal(a.display_name, "Dr. Weber");
+	assert_string_equal(a.password, "0123456789");
+	json_decref(j);
+	a = ok_admin("{\"request\":\"add_staff\",\"practice\":\"ab\",\"username\":\"empfang\",\"display_name\":\"E\",\"role\":\"reception\",\"password\":\"0123456789\"}");
+	assert_int_equal(a.role, CONSULT_ROLE_RECEPTION);
+	a = ok_admin("{\"request\":\"set_disabled\",\"username\":\"abc\",\"disabled\":true}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_SET_DISABLED);
+	assert_true(a.disabled);
+	a = ok_admin("{\"request\":\"set_disabled\",\"username\":\"abc\",\"disabled\":false}");
+	assert_false(a.disabled);
+	a = ok_admin("{\"request\":\"reset_password\",\"username\":\"abc\",\"password\":\"long enough!\"}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_RESET_PASSWORD);
+	a = ok_admin("{\"request\":\"list_staff\",\"practice\":\"ab\"}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_LIST_STAFF);
+	a = ok_admin("{\"request\":\"stats\"}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_STATS);
+	assert_null(a.practice);
+	j = J("{\"request\":\"stats\",\"practice\":\"ab\"}");
+	assert_int_equal(consult_admin_parse(j, &a, NULL), CONSULT_OK);
+	assert_string_equal(a.practice, "ab");
+	json_decref(j);
+	a = ok_admin("{\"request\":\"live_visits\"}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_LIVE_VISITS);
+	a = ok_admin("{\"request\":\"health\"}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_HEALTH);
+	static const bad b[] = {
+		{ "[]", CONSULT_ERR_BAD_REQUEST, "request" },
+		{ "{\"request\":1}", CONSULT_ERR_BAD_REQUEST, "request" },
+		{ "{\"request\":\"join\"}", CONSULT_ERR_UNKNOWN_REQUEST, "request" },
+		{ "{\"request\":\"add_practice\",\"name\":\"X\"}", CONSULT_ERR_MISSING_FIELD, "slug" },
+		{ "{\"request\":\"add_practice\",\"slug\":\"ab\"}", CONSULT_ERR_MISSING_FIELD, "name" },
+		{ "{\"request\":\"add_practice\",\"slug\":\"a.b\",\"name\":\"X\"}", CONSULT_ERR_INVALID_FIELD, "slug" },
+		{ "{\"request\":\"add_practice\",\"slug\":\"ab\",\"name\":\" \"}", CONSULT_ERR_INVALID_FIELD, "name" },
+		{ "{\"request\":\"add_practice\",\"slug\":\"ab\",\"name\":\"X\\u0000\"}", CONSULT_ERR_INVALID_UTF8, "name" },
+		{ "{\"request\":\"add_practice\",\"slug\":\"ab\",\"name\":\"X\",\"phone\":\"0721 x\"}", CONSULT_ERR_INVALID_FIELD, "phone" },
+		{ "{\"request\":\"add_practice\",\"slug\":\"ab\",\"name\":\"X\",\"phone\":\"012345678901234567890123456789012\"}", CONSULT_ERR_TOO_LONG, "phone" },
+		{ "{\"request\":\"add_practice\",\"slug\":\"ab\",\"name\":\"X\",\"phone\":5}", CONSULT_ERR_INVALID_FIELD, "phone" },
+		{ "{\"request\":\"add_staff\",\"username\":\"abc\",\"display_name\":\"D\",\"role\":\"doctor\",\"password\":\"0123456789\"}", CONSULT_ERR_MISSING_FIELD, "practice" },
+		{ "{\"request\":\"add_staff\",\"practice\":\"ab\",\"display_name\":\"D\",\"role\":\"doctor\",\"password\":\"0123456789\"}", CONSULT_ERR_MISSING_FIELD, "username" },
+		{ "{\"request\":\"add_staff\",\"practice\":\"ab\",\"username\":\"abc\",\"role\":\"doctor\",\"password\":\"0123456789\"}", CONSULT_ERR_MISSING_FIELD, "display_name" },
+		{ "{\"request\":\"add_staff\",\"practice\":\"ab\",\"username\":\"abc\",\"display_name\":\"D\",\"password\":\"0123456789\"}", CONSULT_ERR_MISSING_FIELD, "role" },
+		{ "{\"request\":\"add_staff\",\"practice\":\"ab\",\"username\":\"abc\",\"display_name\":\"D\",\"role\":\"admin\",\"password\":\"0123456789\"}", CONSULT_ERR_INVALID_FIELD, "role" },
+		{ "{\"request\":\"add_staff\",\"practice\":\"ab\",\"username\":\"abc\",\"display_name\":\"D\",\"role\":\"doctor\"}", CONSULT_ERR_MISSING_FIELD, "password" },
+		{ "{\"request\":\"add_staff\",\"practice\":\"ab\",\"username\":\"abc\",\"display_name\":\"D\",\"role\":\"doctor\",\"password\":\"012345678\"}", CONSULT_ERR_INVALID_FIELD, "password" },
+		{ "{\"request\":\"add_staff\",\"practice\":\"ab\",\"username\":\"abc\",\"display_name\":\"D\\u0009\",\"role\":\"doctor\",\"password\":\"0123456789\"}", CONSULT_ERR_INVALID_UTF8, "display_name" },
+		{ "{\"request\":\"set_disabled\",\"username\":\"abc\"}", CONSULT_ERR_MISSING_FIELD, "disabled" },
+		{ "{\"request\":\"set_disabled\",\"username\":\"abc\",\"disabled\":1}", CONSULT_ERR_INVALID_FIELD, "disabled" },
+		{ "{\"request\":\"set_disabled\",\"disabled\":true}", CONSULT_ERR_MISSING_FIELD, "username" },
+		{ "{\"request\":\"reset_password\",\"username\":\"abc\",\"password\":\"short\"}", CONSULT_ERR_INVALID_FIELD, "password" },
+		{ "{\"request\":\"reset_password\",\"username\":\"abc\"}", CONSULT_ERR_MISSING_FIELD, "password" },
+		{ "{\"request\":\"list_staff\"}", CONSULT_ERR_MISSING_FIELD, "practice" },
+		{ "{\"request\":\"stats\",\"practice\":7}", CONSULT_ERR_INVALID_FIELD, "practice" },
+		{ "{\"request\":\"live_visits\",\"practice\":\"A\"}", CONSULT_ERR_INVALID_FIELD, "practice" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], true);
+	/* display name 120 bytes ok, 121 too long */
+	char dn[CONSULT_MAX_DISPLAY + 2];
+	memset(dn, 'd', sizeof dn);
+	dn[CONSULT_MAX_DISPLAY] = 0;
+	j = json_pack("{ss ss ss ss ss ss}", "request", "add_staff", "practice", "ab", "username", "abc",
+		"display_name", dn, "role", "doctor", "password", "0123456789");
+	assert_int_equal(consult_admin_parse(j, &a, NULL), CONSULT_OK);
+	json_decref(j);
+	dn[CONSULT_MAX_DISPLAY] = 'd';
+	dn[CONSULT_MAX_DISPLAY + 1] = 0;
+	const char *field;
+	j = json_pack("{ss ss ss ss ss ss}", "request", "add_staff", "practice", "ab", "username", "abc",
+		"display_name", dn, "role", "doctor", "password", "0123456789");
+	assert_int_equal(consult_admin_parse(j, &a, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "display_name");
+	json_decref(j);
+	assert_string_equal(consult_role_name(CONSULT_ROLE_DOCTOR), "doctor");
+	assert_string_equal(consult_role_name(CONSULT_ROLE_RECEPTION), "reception");
+	assert_int_equal(consult_role_from_name("reception"), CONSULT_ROLE_RECEPTION);
+	assert_int_equal(consult_role_from_name("Doctor"), CONSULT_ROLE_NONE);
+	assert_int_equal(consult_role_from_name(NULL), CONSULT_ROLE_NONE);
+}
+
+static void test_check_text(void **st)
+{
+	assert_int_equal(consult_check_text("Dr. M\xc3\xbcller", 120), CONSULT_OK);
+	assert_int_equal(consult_check_text("", 120), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(consult_check_text("abcd", 3), CONSULT_ERR_TOO_LONG);
+	assert_int_equal(consult_check_text("a\tb", 10), CONSULT_ERR_INVALID_UTF8);
+	assert_int_equal(consult_check_text("a\nb", 10), CONSULT_ERR_INVALID_UTF8);
+	assert_int_equal(consult_check_text("a\xc3", 10), CONSULT_ERR_INVALID_UTF8);
+	assert_int_equal(consult_check_text(NULL, 10), CONSULT_ERR_MISSING_FIELD);
+	size_t n = 99;
+	const char *t = consult_text_trim("   ", &n);
+	assert_int_equal(n, 0);
+	assert_non_null(t);
+	t = consult_text_trim("  a b ", &n);
+	assert_int_equal(n, 3);
+	assert_memory_equal(t, "a b", 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_practice_info_login),
+		cmocka_unit_test(test_join),
+		cmocka_unit_test(test_appointments),
+		cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_admin),
+		cmocka_unit_test(test_check_text),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
