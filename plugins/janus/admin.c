@@ -1,0 +1,271 @@
+/* admin.c - Admin API requests (see admin.h): a table {request -> handler}.
+ *
+ * Contract: passwords are hashed before glue.lock is taken; each handler
+ * then runs under glue.lock. set_disabled(true) also logs the user's live
+ * handles out (a call they hold ends as on logout).
+ */
+#include <string.h>
+#include <time.h>
+#include <glib.h>
+#include <jansson.h>
+#include <janus/debug.h>
+#include "glue.h"
+#include "auth.h"
+#include "admin.h"
+#include "dispatch.h"
+
+typedef struct {
+	const consult_admin_request *req;
+	json_t *reply;
+	const char *field;
+	const char *pw_hash;     /* prepared before the lock, or NULL */
+	int64_t now;
+} admin_ctx;
+
+typedef consult_err (*admin_fn)(admin_ctx *a);
+
+static consult_err store_err(consult_err e) {
+	return (e == CONSULT_OK || e == CONSULT_ERR_NOT_FOUND || e == CONSULT_ERR_CONFLICT) ? e : CONSULT_ERR_INTERNAL;
+}
+
+static consult_err practice_of(const char *slug, consult_practice *out, const char **field) {
+	consult_err e = store_err(consult_store_practice_by_slug(glue.store, slug, out));
+	if(e == CONSULT_ERR_NOT_FOUND)
+		*field = "practice";
+	return e;
+}
+
+static consult_err a_add_practice(admin_ctx *a) {
+	int64_t id = 0;
+	consult_err e = store_err(consult_store_add_practice(glue.store, a->req->slug, a->req->pname,
+		a->req->phone, a->now, &id));
+	if(e == CONSULT_ERR_CONFLICT)
+		a->field = "slug";
+	if(e == CONSULT_OK)
+		json_object_set_new(a->reply, "practice_id", json_integer(id));
+	return e;
+}
+
+static consult_err a_add_staff(admin_ctx *a) {
+	consult_practice pr;
+	memset(&pr, 0, sizeof(pr));
+	consult_err e = practice_of(a->req->practice, &pr, &a->field);
+	int64_t id = 0;
+	if(e == CONSULT_OK)
+		e = store_err(consult_store_add_staff(glue.store, pr.id, a->req->username, a->req->display_name,
+			consult_role_name(a->req->role), a->pw_hash, a->now, &id));
+	if(e == CONSULT_ERR_CONFLICT)
+		a->field = "username";
+	if(e == CONSULT_OK)
+		json_object_set_new(a->reply, "staff_id", json_integer(id));
+	consult_practice_clear(&pr);
+	return e;
+}
+
+/* Logs out every live handle of a staff member. */
+static void logout_everywhere(int64_t practice_id, int64_t staff_id) {
+	glue_practice *p = glue_practice_find(practice_id);
+	if(p == NULL)
+		return;
+	GList *copy = g_list_copy(p->staff);
+	for(GList *l = copy; l; l = l->next) {
+		glue_session *s = l->data;
+		if(s->staff_id != staff_id)
+			continue;
+		glue_session_ref(s);
+		glue_staff_detach(s, false, (int64_t)time(NULL));
+		glue_session_reset(s);
+		glue_session_unref(s);
+	}
+	g_list_free(copy);
+}
+
+static consult_err a_set_disabled(admin_ctx *a) {
+	consult_staff st;
+	memset(&st, 0, sizeof(st));
+	consult_err e = store_err(consult_store_staff_by_username(glue.store, a->req->username, &st));
+	if(e == CONSULT_OK)
+		e = store_err(consult_store_set_staff_disabled(glue.store, a->req->username, a->req->disabled));
+	if(e == CONSULT_ERR_NOT_FOUND)
+		a->field = "username";
+	if(e == CONSULT_OK && a->req->disabled) {
+		logout_everywhere(st.practice_id, st.id);
+		JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" disabled\n", st.id);
+	}
+	consult_staff_clear(&st);
+	return e;
+}
+
+static consult_err a_reset_password(admin_ctx *a) {
+	consult_err e = store_err(consult_store_set_staff_password(glue.store, a->req->username, a->pw_hash));
+	if(e == CONSULT_ERR_NOT_FOUND)
+		a->field = "username";
+	return e;
+}
+
+static void add_staff_row(const consult_staff *st, void *ud) {
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(st->id));
+	json_object_set_new(o, "username", json_string(st->username ? st->username : ""));
+	json_object_set_new(o, "display_name", json_string(st->display_name ? st->display_name : ""));
+	json_object_set_new(o, "role", json_string(st->role ? st->role : ""));
+	json_object_set_new(o, "disabled", json_boolean(st->disabled));
+	json_array_append_new(ud, o);
+}
+
+static consult_err a_list_staff(admin_ctx *a) {
+	consult_practice pr;
+	memset(&pr, 0, sizeof(pr));
+	consult_err e = practice_of(a->req->practice, &pr, &a->field);
+	json_t *list = json_array();
+	if(e == CONSULT_OK)
+		e = store_err(consult_store_list_staff(glue.store, pr.id, NULL, add_staff_row, list));
+	if(e == CONSULT_OK)
+		json_object_set_new(a->reply, "staff", list);
+	else
+		json_decref(list);
+	consult_practice_clear(&pr);
+	return e;
+}
+
+static void local_day(int64_t now, int64_t *from, int64_t *to) {
+	time_t t = (time_t)now;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	*from = (int64_t)mktime(&tm);
+	tm.tm_mday += 1;
+	tm.tm_isdst = -1;
+	*to = (int64_t)mktime(&tm);
+}
+
+typedef struct { json_t *list; int64_t now; consult_err err; } each_ud;
+
+static void add_stats(const consult_practice *pr, void *ud) {
+	each_ud *u = ud;
+	size_t counts[CONSULT_VISIT_STATE_COUNT] = { 0 };
+	glue_practice *p = glue_practice_find(pr->id);
+	if(p)
+		consult_room_counts(p->room, counts);
+	int64_t from, to;
+	local_day(u->now, &from, &to);
+	consult_day_stats ds = { 0, -1 };
+	if(consult_store_day_stats(glue.store, pr->id, from, to, &ds) != CONSULT_OK)
+		u->err = CONSULT_ERR_INTERNAL;
+	json_t *o = json_object();
+	json_object_set_new(o, "slug", json_string(pr->slug ? pr->slug : ""));
+	json_object_set_new(o, "waiting", json_integer((json_int_t)counts[CONSULT_VISIT_WAITING]));
+	json_object_set_new(o, "away", json_integer((json_int_t)counts[CONSULT_VISIT_AWAY]));
+	json_object_set_new(o, "ringing", json_integer((json_int_t)counts[CONSULT_VISIT_RINGING]));
+	json_object_set_new(o, "in_call", json_integer((json_int_t)counts[CONSULT_VISIT_IN_CALL]));
+	json_object_set_new(o, "calls_today", json_integer(ds.calls_today));
+	json_object_set_new(o, "median_wait_seconds", ds.median_wait_s >= 0 ? json_integer(ds.median_wait_s) : json_null());
+	json_array_append_new(u->list, o);
+}
+
+typedef struct { json_t *list; const char *slug; int64_t now; } live_ud;
+
+static void add_live(const consult_visit *v, uint32_t index, void *ud) {
+	live_ud *u = ud;
+	json_t *o = json_object();
+	json_object_set_new(o, "visit_id", json_integer(v->id));
+	json_object_set_new(o, "practice", json_string(u->slug));
+	json_object_set_new(o, "state", json_string(consult_visit_state_name(v->state)));
+	int64_t doc = v->call_doctor_id ? v->call_doctor_id : v->doctor_id;
+	json_object_set_new(o, "doctor_id", doc > 0 ? json_integer(doc) : json_null());
+	json_object_set_new(o, "waiting_seconds", json_integer(u->now - v->joined_at));
+	json_array_append_new(u->list, o);
+}
+
+static void add_live_practice(const consult_practice *pr, void *ud) {
+	each_ud *u = ud;
+	glue_practice *p = glue_practice_find(pr->id);
+	if(p == NULL)
+		return;
+	live_ud lu = { u->list, pr->slug ? pr->slug : "", u->now };
+	consult_room_foreach(p->room, add_live, &lu);
+}
+
+/* Runs cb for the named practice or for all of them. */
+static consult_err each_practice(admin_ctx *a, consult_practice_cb cb, const char *key) {
+	each_ud u = { json_array(), a->now, CONSULT_OK };
+	consult_err e = CONSULT_OK;
+	if(a->req->practice) {
+		consult_practice pr;
+		memset(&pr, 0, sizeof(pr));
+		e = practice_of(a->req->practice, &pr, &a->field);
+		if(e == CONSULT_OK)
+			cb(&pr, &u);
+		consult_practice_clear(&pr);
+	} else {
+		e = store_err(consult_store_list_practices(glue.store, cb, &u));
+	}
+	if(e == CONSULT_OK)
+		e = u.err;
+	if(e == CONSULT_OK)
+		json_object_set_new(a->reply, key, u.list);
+	else
+		json_decref(u.list);
+	return e;
+}
+
+static consult_err a_stats(admin_ctx *a) {
+	return each_practice(a, add_stats, "practices");
+}
+
+static consult_err a_live_visits(admin_ctx *a) {
+	return each_practice(a, add_live_practice, "visits");
+}
+
+static consult_err a_health(admin_ctx *a) {
+	bool ok = consult_store_healthy(glue.store);
+	json_object_set_new(a->reply, "status", json_string(ok ? "ok" : "degraded"));
+	json_object_set_new(a->reply, "store", json_string(ok ? "ok" : "failed"));
+	json_object_set_new(a->reply, "uptime_seconds", json_integer(a->now - glue.started_at));
+	json_object_set_new(a->reply, "handles", json_integer(glue_sessions_count()));
+	json_object_set_new(a->reply, "version", json_string(GLUE_VERSION_STRING));
+	return CONSULT_OK;
+}
+
+static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
+	[CONSULT_ADMIN_ADD_PRACTICE] = a_add_practice,
+	[CONSULT_ADMIN_ADD_STAFF] = a_add_staff,
+	[CONSULT_ADMIN_SET_DISABLED] = a_set_disabled,
+	[CONSULT_ADMIN_RESET_PASSWORD] = a_reset_password,
+	[CONSULT_ADMIN_LIST_STAFF] = a_list_staff,
+	[CONSULT_ADMIN_STATS] = a_stats,
+	[CONSULT_ADMIN_LIVE_VISITS] = a_live_visits,
+	[CONSULT_ADMIN_HEALTH] = a_health,
+};
+
+json_t *glue_admin_message(json_t *message) {
+	consult_admin_request req;
+	memset(&req, 0, sizeof(req));
+	const char *field = NULL;
+	const char *name = json_is_object(message) ? json_string_value(json_object_get(message, "request")) : NULL;
+	consult_err e = consult_admin_parse(message, &req, &field);
+	if(e != CONSULT_OK)
+		return glue_error_reply(name, e, field, 0);
+	admin_fn fn = (unsigned)req.kind < CONSULT_ADMIN_KIND_COUNT ? admin_routes[req.kind] : NULL;
+	if(fn == NULL)
+		return glue_error_reply(name, CONSULT_ERR_UNKNOWN_REQUEST, "request", 0);
+	char hash[GLUE_HASH_LEN];
+	bool needs_hash = req.kind == CONSULT_ADMIN_ADD_STAFF || req.kind == CONSULT_ADMIN_RESET_PASSWORD;
+	if(needs_hash && (req.password == NULL || !glue_auth_hash(req.password, hash)))
+		return glue_error_reply(req.name, req.password ? CONSULT_ERR_INTERNAL : CONSULT_ERR_MISSING_FIELD,
+			req.password ? NULL : "password", 0);
+	admin_ctx a = { .req = &req, .reply = json_object(), .pw_hash = needs_hash ? hash : NULL,
+		.now = (int64_t)time(NULL) };
+	g_mutex_lock(&glue.lock);
+	e = fn(&a);
+	g_mutex_unlock(&glue.lock);
+	if(needs_hash)
+		sodium_memzero(hash, sizeof(hash));
+	if(e != CONSULT_OK) {
+		json_decref(a.reply);
+		JANUS_LOG(LOG_VERB, "[consult] admin %s refused: %s\n", req.name, consult_err_name(e));
+		return glue_error_reply(req.name, e, a.field, 0);
+	}
+	return glue_ok_reply(req.name, a.reply);
+}

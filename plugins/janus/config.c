@@ -1,0 +1,129 @@
+/* config.c - loads and validates janus.plugin.consult.jcfg (see config.h).
+ *
+ * Contract: every key of the `general` category is checked; the first bad
+ * one is logged (key name and allowed range, never a secret value) and the
+ * load fails with -1, so the plugin refuses to start.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+#include <config.h>   /* Janus: -I$(JANUS_INCLUDES); ours is cfg.h */
+#include <janus/debug.h>
+#include <sodium.h>
+#include "cfg.h"
+
+static const char *item(janus_config *cfg, janus_config_category *general, const char *key) {
+	janus_config_item *it = janus_config_get(cfg, general, janus_config_type_item, key);
+	return (it && it->value) ? it->value : NULL;
+}
+
+/* Integer key with default and range; false (logged) if bad. */
+static bool int_key(janus_config *cfg, janus_config_category *g, const char *key,
+		int64_t def, int64_t lo, int64_t hi, int64_t *out) {
+	const char *v = item(cfg, g, key);
+	if(v == NULL) {
+		*out = def;
+		return true;
+	}
+	char *end = NULL;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if(errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: %s must be an integer in %lld..%lld\n",
+			key, (long long)lo, (long long)hi);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+static bool parse_secret(const char *v, uint8_t out[CONSULT_CODE_KEY_LEN]) {
+	if(v == NULL || strlen(v) != 2 * CONSULT_CODE_KEY_LEN)
+		return false;
+	size_t bin_len = 0;
+	if(sodium_hex2bin(out, CONSULT_CODE_KEY_LEN, v, strlen(v), NULL, &bin_len, NULL) != 0)
+		return false;
+	return bin_len == CONSULT_CODE_KEY_LEN;
+}
+
+static bool parse_url(const char *v, char **out) {
+	if(v == NULL) v = "http://127.0.0.1:8080";
+	if(strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+		return false;
+	size_t n = strlen(v);
+	while(n > 0 && v[n - 1] == '/') n--;
+	size_t scheme = v[4] == 's' ? 8 : 7;
+	if(n <= scheme || n > 512)
+		return false;
+	for(size_t i = 0; i < n; i++)
+		if((unsigned char)v[i] <= ' ' || v[i] == '"' || v[i] == '#' || v[i] == '?')
+			return false;
+	*out = g_strndup(v, n);
+	return true;
+}
+
+static int load(janus_config *cfg, glue_config *out) {
+	janus_config_category *g = janus_config_get(cfg, NULL, janus_config_type_category, "general");
+	const char *v = item(cfg, g, "database");
+	if(v == NULL || *v == '\0') {
+		JANUS_LOG(LOG_FATAL, "[consult] config: database (path of the SQLite file) is required\n");
+		return -1;
+	}
+	out->database = g_strdup(v);
+	if(!parse_secret(item(cfg, g, "code_secret"), out->code_secret)) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: code_secret is required: exactly 64 hex characters (32 bytes, e.g. `openssl rand -hex 32`)\n");
+		return -1;
+	}
+	if(!parse_url(item(cfg, g, "public_url"), &out->public_url)) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: public_url must start with http:// or https:// (no spaces, query or fragment)\n");
+		return -1;
+	}
+	if(!int_key(cfg, g, "grace_seconds", 120, 5, 3600, &out->grace_seconds) ||
+			!int_key(cfg, g, "join_before_minutes", 60, 0, 1440, &out->join_before_minutes) ||
+			!int_key(cfg, g, "join_after_minutes", 240, 1, 1440, &out->join_after_minutes))
+		return -1;
+	v = item(cfg, g, "password_cost");
+	if(v == NULL || strcmp(v, "interactive") == 0) {
+		out->password_cost = GLUE_COST_INTERACTIVE;
+	} else if(strcmp(v, "moderate") == 0) {
+		out->password_cost = GLUE_COST_MODERATE;
+	} else {
+		JANUS_LOG(LOG_FATAL, "[consult] config: password_cost must be \"interactive\" or \"moderate\"\n");
+		return -1;
+	}
+	v = item(cfg, g, "events");
+	if(v == NULL || strcmp(v, "false") == 0 || strcmp(v, "no") == 0) {
+		out->events = false;
+	} else if(strcmp(v, "true") == 0 || strcmp(v, "yes") == 0) {
+		out->events = true;
+	} else {
+		JANUS_LOG(LOG_FATAL, "[consult] config: events must be true or false\n");
+		return -1;
+	}
+	return 0;
+}
+
+int glue_config_load(const char *config_path, glue_config *out) {
+	memset(out, 0, sizeof(*out));
+	char *file = g_build_filename(config_path ? config_path : ".", GLUE_CONFIG_FILE, NULL);
+	janus_config *cfg = janus_config_parse(file);
+	if(cfg == NULL) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: cannot read or parse %s\n", file);
+		g_free(file);
+		return -1;
+	}
+	g_free(file);
+	int rc = load(cfg, out);
+	janus_config_destroy(cfg);
+	if(rc != 0)
+		glue_config_clear(out);
+	return rc;
+}
+
+void glue_config_clear(glue_config *cfg) {
+	g_free(cfg->database);
+	g_free(cfg->public_url);
+	sodium_memzero(cfg->code_secret, sizeof(cfg->code_secret));
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,195 @@
+/* events.c - the per-practice live state and every asynchronous event.
+ *
+ * Contract: called under glue.lock. Patients only ever receive events about
+ * their own visit (position, ringing, ...); waiting lists with names go to
+ * logged-in doctors of the same practice who may see those visits. Events
+ * are pushed with push_event (which does not take ownership). Nothing here
+ * logs names or other personal data.
+ */
+#include <string.h>
+#include <glib.h>
+#include <jansson.h>
+#include <janus/debug.h>
+#include "glue.h"
+
+static void visit_info_free(gpointer data) {
+	glue_visit_info *vi = data;
+	g_free(vi->first);
+	g_free(vi->last);
+	g_free(vi);
+}
+
+static void practice_free(gpointer data) {
+	glue_practice *p = data;
+	for(GList *l = p->staff; l; l = l->next)
+		glue_session_unref(l->data);
+	g_list_free(p->staff);
+	g_hash_table_destroy(p->visits);
+	g_hash_table_destroy(p->ended);
+	consult_room_free(p->room);
+	g_free(p);
+}
+
+glue_practice *glue_practice_find(int64_t practice_id) {
+	if(glue.practices == NULL)
+		return NULL;
+	return g_hash_table_lookup(glue.practices, &practice_id);
+}
+
+glue_practice *glue_practice_get(int64_t practice_id) {
+	if(glue.practices == NULL)
+		glue.practices = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, practice_free);
+	glue_practice *p = glue_practice_find(practice_id);
+	if(p)
+		return p;
+	p = g_new0(glue_practice, 1);
+	p->id = practice_id;
+	p->room = consult_room_new(practice_id);
+	if(p->room == NULL) {
+		g_free(p);
+		return NULL;
+	}
+	p->visits = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, visit_info_free);
+	p->ended = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	g_hash_table_insert(glue.practices, &p->id, p);
+	return p;
+}
+
+void glue_practices_free(void) {
+	if(glue.practices)
+		g_hash_table_destroy(glue.practices);
+	glue.practices = NULL;
+}
+
+glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id) {
+	return g_hash_table_lookup(p->visits, &visit_id);
+}
+
+void glue_push(glue_session *s, const char *event, json_t *fields) {
+	if(s == NULL || g_atomic_int_get(&s->destroyed) || s->handle == NULL ||
+			g_atomic_int_get(&s->handle->stopped) || glue_gateway == NULL) {
+		json_decref(fields);
+		return;
+	}
+	json_t *ev = json_object();
+	json_object_set_new(ev, "consult", json_string("event"));
+	json_object_set_new(ev, "event", json_string(event));
+	if(fields) {
+		json_object_update(ev, fields);
+		json_decref(fields);
+	}
+	int rc = glue_gateway->push_event(s->handle, &glue_plugin, NULL, ev, NULL);
+	if(rc != 0)
+		JANUS_LOG(LOG_WARN, "[consult] push of event %s failed (%d)\n", event, rc);
+	json_decref(ev);
+}
+
+static json_t *id_or_null(int64_t id) {
+	return id > 0 ? json_integer(id) : json_null();
+}
+
+typedef struct { glue_practice *p; json_t *list; } list_ud;
+
+static void add_waiting(const consult_visit *v, uint32_t index, void *ud) {
+	list_ud *u = ud;
+	glue_visit_info *vi = glue_visit_info_get(u->p, v->id);
+	json_t *o = json_object();
+	json_object_set_new(o, "visit_id", json_integer(v->id));
+	json_object_set_new(o, "first_name", json_string(vi && vi->first ? vi->first : ""));
+	json_object_set_new(o, "last_name", json_string(vi && vi->last ? vi->last : ""));
+	json_object_set_new(o, "appointment_at", json_integer(v->appt_time));
+	json_object_set_new(o, "waiting_since", json_integer(v->joined_at));
+	json_object_set_new(o, "state", json_string(consult_visit_state_name(v->state)));
+	json_object_set_new(o, "doctor_id", id_or_null(v->doctor_id));
+	json_array_append_new(u->list, o);
+}
+
+json_t *glue_waiting_list(glue_practice *p, int64_t doctor_id) {
+	list_ud u = { p, json_array() };
+	consult_room_foreach_waiting(p->room, doctor_id, add_waiting, &u);
+	return u.list;
+}
+
+static bool is_doctor(const glue_session *s) {
+	return s->kind == GLUE_STAFF && s->role == CONSULT_ROLE_DOCTOR;
+}
+
+void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id) {
+	for(GList *l = p->staff; l; l = l->next) {
+		glue_session *s = l->data;
+		if(!is_doctor(s) || (visit_doctor_id != 0 && s->staff_id != visit_doctor_id))
+			continue;
+		json_t *f = json_object();
+		json_object_set_new(f, "visits", glue_waiting_list(p, s->staff_id));
+		glue_push(s, "waiting", f);
+	}
+}
+
+typedef struct { glue_session *me; uint32_t *my_ahead; uint64_t *my_seq; } pos_ud;
+
+static void push_position(consult_visit *v, uint32_t ahead, void *ud) {
+	pos_ud *u = ud;
+	glue_session *s = v->patient;
+	if(s == NULL)
+		return;
+	uint64_t seq = ++glue.seq;
+	if(s == u->me) {
+		if(u->my_ahead) *u->my_ahead = ahead;
+		if(u->my_seq) *u->my_seq = seq;
+		return;
+	}
+	json_t *f = json_object();
+	json_object_set_new(f, "ahead", json_integer(ahead));
+	json_object_set_new(f, "seq", json_integer((json_int_t)seq));
+	glue_push(s, "position", f);
+}
+
+void glue_push_positions(glue_practice *p, glue_session *me, uint32_t *my_ahead, uint64_t *my_seq) {
+	pos_ud u = { me, my_ahead, my_seq };
+	consult_room_positions(p->room, push_position, &u);
+}
+
+void glue_push_appointment(glue_practice *p, int64_t appointment_id, const char *status,
+		const char *first, const char *last) {
+	for(GList *l = p->staff; l; l = l->next) {
+		json_t *f = json_object();
+		json_object_set_new(f, "appointment_id", json_integer(appointment_id));
+		json_object_set_new(f, "status", json_string(status));
+		if(first && last) {
+			char *name = g_strdup_printf("%s %s", first, last);
+			json_object_set_new(f, "patient", json_string(name));
+			g_free(name);
+		} else {
+			json_object_set_new(f, "patient", json_null());
+		}
+		glue_push(l->data, "appointment", f);
+	}
+}
+
+void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state, const char *reason) {
+	if(!glue.cfg.events || glue_gateway == NULL || !glue_gateway->events_is_enabled())
+		return;
+	json_t *ev = json_object();
+	json_object_set_new(ev, "event", json_string("visit"));
+	json_object_set_new(ev, "practice_id", json_integer(practice_id));
+	json_object_set_new(ev, "visit_id", json_integer(visit_id));
+	json_object_set_new(ev, "state", json_string(state));
+	if(reason && *reason)
+		json_object_set_new(ev, "reason", json_string(reason));
+	glue_gateway->notify_event(&glue_plugin, NULL, ev);   /* the core owns ev */
+}
+
+json_t *glue_ice_servers(void) {
+	/* Reserved for the TURN issue: will build RTCIceServer objects (urls,
+	 * username, credential) from configuration. Empty: host/srflx only. */
+	return json_array();
+}
+
+glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id) {
+	for(GList *l = p->staff; l; l = l->next) {
+		glue_session *s = l->data;
+		if(is_doctor(s) && s->call_visit_id == visit_id)
+			return s;
+	}
+	return NULL;
+}

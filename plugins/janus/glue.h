@@ -1,0 +1,142 @@
+/* glue.h - shared state of the consult Janus plugin (the thin glue).
+ *
+ * Contract: one global state (`glue`) holds the configuration, the store,
+ * the live rooms (one per practice, created lazily) and the rate limiters.
+ * Everything in it is read and written only under glue.lock, which every
+ * request handler, the timer thread, destroy_session and the admin API
+ * take (login drops it while verifying a password). Lock order: glue.lock
+ * before the sessions table mutex (session.c), never the reverse.
+ * Events to browsers are pushed while glue.lock is held, so their order is
+ * the order of the changes.
+ */
+#ifndef CONSULT_GLUE_H
+#define CONSULT_GLUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include <jansson.h>
+#include <plugins/plugin.h>
+
+#include "core/errors.h"
+#include "core/request.h"
+#include "core/room.h"
+#include "core/ratelimit.h"
+#include "store/store.h"
+#include "cfg.h"
+#include "session.h"
+
+#define GLUE_VERSION        1
+#define GLUE_VERSION_STRING "0.1.0"
+#define GLUE_PACKAGE        "janus.plugin.consult"
+
+/* Per-visit data the core does not keep (names, connected flag). */
+typedef struct glue_visit_info {
+	int64_t id;            /* key (hash on &id) */
+	char *first, *last;
+	bool connected;        /* first "connected" report stored */
+} glue_visit_info;
+
+/* One practice with a live room. */
+typedef struct glue_practice {
+	int64_t id;            /* key (hash on &id) */
+	consult_room *room;
+	GList *staff;          /* glue_session*, logged in, one reference each */
+	GHashTable *visits;    /* &id -> glue_visit_info* of live visits */
+	GHashTable *ended;     /* &visit id -> int64 doctor id (0 = any), for already_called */
+} glue_practice;
+
+typedef struct glue_state {
+	GMutex lock;
+	glue_config cfg;
+	consult_store *store;
+	GHashTable *practices;            /* &id -> glue_practice* */
+	consult_ratelimit *rl_login;      /* "u:<username>" and "h:<handle>" */
+	consult_ratelimit *rl_join;       /* "h:<handle>" */
+	consult_ratelimit *rl_join_practice; /* "p:<practice id>" */
+	uint64_t seq;                     /* position event sequence */
+	int64_t started_at;
+} glue_state;
+
+extern glue_state glue;
+extern janus_callbacks *glue_gateway;
+extern janus_plugin glue_plugin;
+
+/* Context of one client request while it is handled. */
+typedef struct glue_ctx {
+	glue_session *s;               /* the requesting handle's session (referenced) */
+	const consult_request *req;
+	json_t *body;                  /* the request body (borrowed) */
+	json_t *reply;                 /* fields of a successful reply go here */
+	const char *field;             /* offending field on error */
+	int64_t retry_after;           /* rate_limited: seconds */
+	int64_t now;
+} glue_ctx;
+
+typedef consult_err (*glue_handler)(glue_ctx *c);
+
+/* --- practices (events.c) --- */
+glue_practice *glue_practice_get(int64_t practice_id);   /* creates lazily; NULL on OOM */
+glue_practice *glue_practice_find(int64_t practice_id);  /* NULL if no room yet */
+void glue_practices_free(void);
+glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id);
+
+/* --- events (events.c) --- */
+/* Pushes {"consult":"event","event":name,...fields} to a session; steals fields (may be NULL). */
+void glue_push(glue_session *s, const char *event, json_t *fields);
+/* The waiting list a doctor sees (doctor 0: all), as in waiting_list. */
+json_t *glue_waiting_list(glue_practice *p, int64_t doctor_id);
+/* Pushes `waiting` to every logged-in doctor who may see a visit of doctor_id. */
+void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id);
+/* Pushes `position` to patients whose place changed. If me is one of them,
+ * nothing is pushed to it and *my_ahead, *my_seq are set instead. */
+void glue_push_positions(glue_practice *p, glue_session *me, uint32_t *my_ahead, uint64_t *my_seq);
+/* `appointment` event to all staff of the practice. */
+void glue_push_appointment(glue_practice *p, int64_t appointment_id, const char *status,
+	const char *first, const char *last);
+/* Event handlers (config events = true): non-personal visit data only. */
+void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state, const char *reason);
+/* RTCIceServer list handed to both browsers (empty until the TURN issue). */
+json_t *glue_ice_servers(void);
+/* Staff session of this practice that rings / talks with visit_id, or NULL. */
+glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id);
+
+/* --- visit changes (call.c) --- */
+/* Applies ev to a live visit of p: checks, store write first, then room,
+ * then every event. actor: the requesting session (doctor for CALL etc.)
+ * or NULL. patient_new: for PATIENT_BACK. On error nothing changed. */
+consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_event ev,
+	glue_session *actor, glue_session *patient_new, int64_t now);
+/* Fan-out of a change already applied to the room (also used by expiry). */
+void glue_after_change(glue_practice *p, consult_visit_event ev, const consult_room_change *c,
+	glue_session *patient, glue_session *doctor, int64_t now);
+/* Store write for a step about to be applied (state / called / end). */
+consult_err glue_store_step(int64_t visit_id, consult_visit_event ev, const consult_visit_step *st,
+	int64_t doctor_id, int64_t now);
+
+/* --- handlers (staff.c, patient.c, call.c) --- */
+consult_err glue_h_practice_info(glue_ctx *c);
+consult_err glue_h_login(glue_ctx *c);      /* takes glue.lock itself */
+consult_err glue_h_logout(glue_ctx *c);
+consult_err glue_h_list_doctors(glue_ctx *c);
+consult_err glue_h_list_appointments(glue_ctx *c);
+consult_err glue_h_create_appointment(glue_ctx *c);
+consult_err glue_h_cancel_appointment(glue_ctx *c);
+consult_err glue_h_waiting_list(glue_ctx *c);
+consult_err glue_h_join(glue_ctx *c);
+consult_err glue_h_leave(glue_ctx *c);
+consult_err glue_h_accept(glue_ctx *c);
+consult_err glue_h_decline(glue_ctx *c);
+consult_err glue_h_call(glue_ctx *c);
+consult_err glue_h_cancel_call(glue_ctx *c);
+consult_err glue_h_hangup(glue_ctx *c);
+consult_err glue_h_signal(glue_ctx *c);
+consult_err glue_h_report(glue_ctx *c);
+
+/* Staff session leaves its practice (logout, disable, handle gone): ends
+ * or drops its call, removes it from the staff list. Under glue.lock. */
+void glue_staff_detach(glue_session *s, bool handle_gone, int64_t now);
+/* Patient handle gone: PATIENT_DROP unless its visit already ended. */
+void glue_patient_detach(glue_session *s, int64_t now);
+
+#endif

@@ -1,0 +1,266 @@
+/* patient.c - patient requests: join, leave, accept, decline, and what
+ * happens when a patient's handle goes away.
+ *
+ * Contract: join checks the access code exactly as protocol.md says (rate
+ * limits per handle and per practice, normalisation, keyed hash, practice,
+ * cancellation and validity window by the real clock) and answers every
+ * failure with the same code_invalid. One live handle per visit: a second
+ * join with the same code takes the visit over. Called under glue.lock;
+ * logs only ids.
+ */
+#include <string.h>
+#include <glib.h>
+#include <jansson.h>
+#include <janus/debug.h>
+#include "core/code.h"
+#include "core/limits.h"
+#include "core/queue.h"
+#include "glue.h"
+#include "auth.h"
+
+/* Trims outer spaces; NULL if nothing is left. */
+static char *trimmed(const char *s) {
+	char *t = g_strstrip(g_strdup(s));
+	if(*t == '\0') {
+		g_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+typedef struct {
+	glue_practice *p;
+	consult_practice practice;
+	consult_appointment appt;
+} join_target;
+
+/* Finds the appointment for the code; CODE_INVALID for every reason. */
+static consult_err find_appointment(glue_ctx *c, join_target *t) {
+	if(consult_store_practice_by_slug(glue.store, c->req->u.join.practice, &t->practice) != CONSULT_OK)
+		return CONSULT_ERR_CODE_INVALID;
+	char norm[CONSULT_CODE_NORM_LEN];
+	if(!consult_code_normalise(c->req->u.join.code, norm))
+		return CONSULT_ERR_CODE_INVALID;
+	uint8_t hash[CONSULT_CODE_HASH_LEN];
+	consult_code_hash(glue.cfg.code_secret, t->practice.id, norm, hash);
+	memset(norm, 0, sizeof(norm));
+	consult_err e = consult_store_appointment_by_code(glue.store, hash, &t->appt);
+	if(e == CONSULT_ERR_INTERNAL)
+		return e;
+	if(e != CONSULT_OK)
+		return CONSULT_ERR_CODE_INVALID;
+	if(t->appt.practice_id != t->practice.id || t->appt.cancelled_at != 0 ||
+			consult_code_window(c->now, t->appt.valid_from, t->appt.valid_until) != CONSULT_WINDOW_OPEN)
+		return CONSULT_ERR_CODE_INVALID;
+	return CONSULT_OK;
+}
+
+static void make_patient(glue_session *s, int64_t practice_id, int64_t visit_id, int64_t appointment_id) {
+	s->kind = GLUE_PATIENT;
+	s->practice_id = practice_id;
+	s->visit_id = visit_id;
+	s->appointment_id = appointment_id;
+}
+
+/* The old handle of a visit gets taken_over and becomes inert. */
+static void kill_old_handle(glue_session *old) {
+	if(old == NULL)
+		return;
+	glue_push(old, "taken_over", NULL);
+	glue_session_reset(old);
+	old->kind = GLUE_DEAD;
+}
+
+/* Existing live visit for this appointment: resume it (true) or end it so
+ * that the patient joins anew (false). */
+static consult_err resume(glue_ctx *c, join_target *t, consult_visit *v, bool *resumed) {
+	glue_practice *p = t->p;
+	*resumed = false;
+	if(v->state == CONSULT_VISIT_AWAY) {
+		consult_err e = glue_visit_apply(p, v->id, CONSULT_EV_PATIENT_BACK, NULL, c->s, c->now);
+		if(e == CONSULT_OK) {
+			make_patient(c->s, p->id, v->id, t->appt.id);
+			*resumed = true;
+		}
+		return e;
+	}
+	glue_session *old = v->patient;
+	if(v->state == CONSULT_VISIT_IN_CALL) {
+		/* The call ends (patient_dropped); the patient joins anew. */
+		consult_err e = glue_visit_apply(p, v->id, CONSULT_EV_PATIENT_DROP, NULL, NULL, c->now);
+		if(e == CONSULT_OK)
+			kill_old_handle(old);
+		return e;
+	}
+	/* WAITING or RINGING on another handle: take it over. */
+	kill_old_handle(old);
+	v->patient = c->s;
+	make_patient(c->s, p->id, v->id, t->appt.id);
+	*resumed = true;
+	if(v->state == CONSULT_VISIT_RINGING) {
+		glue_session *doc = glue_call_doctor(p, v->id);
+		json_t *f = json_object();
+		json_object_set_new(f, "doctor", json_string(doc && doc->display_name ? doc->display_name : ""));
+		json_object_set_new(f, "ice_servers", glue_ice_servers());
+		glue_push(c->s, "ringing", f);
+	}
+	JANUS_LOG(LOG_INFO, "[consult] visit %"G_GINT64_FORMAT" taken over by a new handle\n", v->id);
+	return CONSULT_OK;
+}
+
+static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, const char *last) {
+	glue_practice *p = t->p;
+	int64_t visit_id = 0;
+	if(consult_store_visit_begin(glue.store, t->appt.id, first, last, c->now, &visit_id) != CONSULT_OK ||
+			consult_store_visit_state(glue.store, visit_id, "waiting") != CONSULT_OK)
+		return CONSULT_ERR_INTERNAL;
+	consult_visit_init in = {
+		.id = visit_id, .appointment_id = t->appt.id, .doctor_id = t->appt.doctor_id,
+		.appt_time = t->appt.starts_at, .joined_at = c->now, .patient = c->s,
+	};
+	consult_visit *v = NULL;
+	consult_err e = consult_room_join(p->room, &in, &v);
+	if(e != CONSULT_OK) {
+		JANUS_LOG(LOG_ERR, "[consult] room refused visit %"G_GINT64_FORMAT" (%s)\n", visit_id, consult_err_name(e));
+		(void)consult_store_visit_end(glue.store, visit_id, "left", c->now);
+		return CONSULT_ERR_INTERNAL;
+	}
+	glue_visit_info *vi = g_new0(glue_visit_info, 1);
+	vi->id = visit_id;
+	vi->first = g_strdup(first);
+	vi->last = g_strdup(last);
+	g_hash_table_replace(p->visits, &vi->id, vi);
+	make_patient(c->s, p->id, visit_id, t->appt.id);
+	/* patient_arrived to the doctors who see this visit, then their lists. */
+	for(GList *l = p->staff; l; l = l->next) {
+		glue_session *d = l->data;
+		if(d->role != CONSULT_ROLE_DOCTOR || (in.doctor_id != 0 && d->staff_id != in.doctor_id))
+			continue;
+		json_t *f = json_object();
+		json_object_set_new(f, "visit_id", json_integer(visit_id));
+		glue_push(d, "patient_arrived", f);
+	}
+	glue_push_waiting(p, in.doctor_id);
+	glue_push_appointment(p, t->appt.id, "waiting", first, last);
+	glue_notify_visit(p->id, visit_id, "waiting", NULL);
+	JANUS_LOG(LOG_VERB, "[consult] visit %"G_GINT64_FORMAT" joined practice %"G_GINT64_FORMAT"\n", visit_id, p->id);
+	return CONSULT_OK;
+}
+
+static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, const char *last) {
+	t->p = glue_practice_get(t->practice.id);
+	if(t->p == NULL)
+		return CONSULT_ERR_INTERNAL;
+	bool resumed = false;
+	consult_visit *old = consult_room_visit_of_appointment(t->p->room, t->appt.id);
+	consult_err e = old ? resume(c, t, old, &resumed) : CONSULT_OK;
+	if(e == CONSULT_OK && !resumed)
+		e = new_visit(c, t, first, last);
+	if(e != CONSULT_OK)
+		return e;
+	uint32_t ahead = CONSULT_AHEAD_UNKNOWN;
+	uint64_t seq = 0;
+	glue_push_positions(t->p, c->s, &ahead, &seq);
+	if(ahead == CONSULT_AHEAD_UNKNOWN) {
+		ahead = consult_room_ahead(t->p->room, c->s->visit_id);
+		seq = ++glue.seq;
+	}
+	json_object_set_new(c->reply, "visit_id", json_integer(c->s->visit_id));
+	json_object_set_new(c->reply, "ahead", ahead == CONSULT_AHEAD_UNKNOWN ? json_integer(0) : json_integer(ahead));
+	json_object_set_new(c->reply, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(c->reply, "appointment_at", json_integer(t->appt.starts_at));
+	json_object_set_new(c->reply, "resumed", json_boolean(resumed));
+	json_object_set_new(c->reply, "grace_seconds", json_integer(glue.cfg.grace_seconds));
+	json_t *pr = json_object();
+	json_object_set_new(pr, "name", json_string(t->practice.name ? t->practice.name : ""));
+	json_object_set_new(pr, "phone", t->practice.phone ? json_string(t->practice.phone) : json_null());
+	json_object_set_new(c->reply, "practice", pr);
+	return CONSULT_OK;
+}
+
+consult_err glue_h_join(glue_ctx *c) {
+	if(c->req->u.join.first_name == NULL || c->req->u.join.last_name == NULL)
+		return CONSULT_ERR_MISSING_FIELD;
+	char *first = trimmed(c->req->u.join.first_name), *last = trimmed(c->req->u.join.last_name);
+	if(first == NULL || last == NULL) {
+		c->field = first == NULL ? "first_name" : "last_name";
+		g_free(first);
+		g_free(last);
+		return CONSULT_ERR_INVALID_FIELD;
+	}
+	char hkey[40];
+	g_snprintf(hkey, sizeof(hkey), "h:%p", (void *)c->s->handle);
+	const char *hkeys[] = { hkey };
+	consult_err e;
+	join_target t;
+	memset(&t, 0, sizeof(t));
+	if(!glue_rl_allowed(glue.rl_join, hkeys, 1, c->now, &c->retry_after)) {
+		e = CONSULT_ERR_RATE_LIMITED;
+		goto done;
+	}
+	e = find_appointment(c, &t);
+	if(e == CONSULT_ERR_CODE_INVALID) {
+		char pkey[40];
+		g_snprintf(pkey, sizeof(pkey), "p:%"G_GINT64_FORMAT, t.practice.id);
+		const char *pkeys[] = { pkey };
+		glue_rl_fail(glue.rl_join, hkeys, 1, c->now);
+		if(t.practice.id > 0) {
+			if(!glue_rl_allowed(glue.rl_join_practice, pkeys, 1, c->now, &c->retry_after))
+				e = CONSULT_ERR_RATE_LIMITED;
+			glue_rl_fail(glue.rl_join_practice, pkeys, 1, c->now);
+		}
+		JANUS_LOG(LOG_INFO, "[consult] join refused (%s)\n", consult_err_name(e));
+		goto done;
+	}
+	if(e != CONSULT_OK)
+		goto done;
+	glue_rl_ok(glue.rl_join, hkeys, 1);
+	e = join_checked(c, &t, first, last);
+done:
+	consult_practice_clear(&t.practice);
+	consult_appointment_clear(&t.appt);
+	g_free(first);
+	g_free(last);
+	return e;
+}
+
+/* The patient's live visit (on this very handle), or NULL. */
+static consult_visit *my_visit(glue_session *s, glue_practice **pp) {
+	glue_practice *p = glue_practice_find(s->practice_id);
+	*pp = p;
+	consult_visit *v = (p && s->visit_id) ? consult_room_visit(p->room, s->visit_id) : NULL;
+	return (v && v->patient == s) ? v : NULL;
+}
+
+static consult_err patient_event(glue_ctx *c, consult_visit_event ev) {
+	glue_practice *p;
+	consult_visit *v = my_visit(c->s, &p);
+	if(v == NULL)
+		return CONSULT_ERR_WRONG_STATE;
+	return glue_visit_apply(p, v->id, ev, c->s, NULL, c->now);
+}
+
+consult_err glue_h_leave(glue_ctx *c)   { return patient_event(c, CONSULT_EV_LEAVE); }
+consult_err glue_h_accept(glue_ctx *c)  { return patient_event(c, CONSULT_EV_ACCEPT); }
+consult_err glue_h_decline(glue_ctx *c) { return patient_event(c, CONSULT_EV_DECLINE); }
+
+void glue_patient_detach(glue_session *s, int64_t now) {
+	glue_practice *p;
+	consult_visit *v = my_visit(s, &p);
+	if(v == NULL)
+		return;
+	int64_t id = v->id;
+	consult_err e = glue_visit_apply(p, id, CONSULT_EV_PATIENT_DROP, NULL, NULL, now);
+	if(e == CONSULT_OK)
+		return;
+	/* The store refused: the handle is gone regardless, so the room must
+	 * not keep pointing at it. Apply in memory only; the store catches up
+	 * with the next write of this visit (or end_stale_visits at restart). */
+	JANUS_LOG(LOG_ERR, "[consult] drop of visit %"G_GINT64_FORMAT" not stored (%s)\n", id, consult_err_name(e));
+	glue_session *doctor = glue_call_doctor(p, id);
+	consult_room_change c;
+	if(consult_room_apply(p->room, id, CONSULT_EV_PATIENT_DROP, 0, now, glue.cfg.grace_seconds, NULL, &c) == CONSULT_OK)
+		glue_after_change(p, CONSULT_EV_PATIENT_DROP, &c, s, doctor, now);
+	else
+		v->patient = NULL;
+}

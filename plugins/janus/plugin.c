@@ -1,0 +1,270 @@
+/* plugin.c - the janus_plugin of consult: init/destroy, handle lifecycle,
+ * the timer ("handler") thread, and the exported `create`.
+ *
+ * Contract: init loads and validates the configuration (refusing to start
+ * on any bad value), opens the store (ending visits left live by a previous
+ * run) and starts a timer thread that once a second, under glue.lock, ends
+ * AWAY visits whose grace period is over and prunes the rate limiters.
+ * destroy_session turns a vanished patient into AWAY (place kept) and a
+ * vanished doctor's call into DOCTOR_DROP. No media ever reaches us.
+ */
+#include <string.h>
+#include <time.h>
+#include <glib.h>
+#include <jansson.h>
+#include <janus/debug.h>
+#include "glue.h"
+#include "auth.h"
+#include "dispatch.h"
+#include "admin.h"
+
+glue_state glue;
+janus_callbacks *glue_gateway;
+
+static volatile gint initialized, stopping;
+static GThread *timer_thread;
+static GMutex timer_mutex;
+static GCond timer_cond;
+
+/* --- timer thread --- */
+
+typedef struct { GArray *changes; } expire_ud;
+
+static void collect_change(const consult_room_change *c, void *ud) {
+	g_array_append_val(((expire_ud *)ud)->changes, *c);
+}
+
+static void expire_practice(glue_practice *p, int64_t now) {
+	expire_ud u = { g_array_new(FALSE, FALSE, sizeof(consult_room_change)) };
+	consult_room_expire(p->room, now, collect_change, &u);
+	for(guint i = 0; i < u.changes->len; i++) {
+		consult_room_change *c = &g_array_index(u.changes, consult_room_change, i);
+		if(consult_store_visit_end(glue.store, c->visit.id, consult_end_reason_name(c->step.reason), now) != CONSULT_OK)
+			JANUS_LOG(LOG_ERR, "[consult] store: end of expired visit %"G_GINT64_FORMAT" not written\n", c->visit.id);
+		glue_after_change(p, CONSULT_EV_GRACE_EXPIRED, c, NULL, NULL, now);
+	}
+	g_array_free(u.changes, TRUE);
+}
+
+static void tick(int64_t now) {
+	g_mutex_lock(&glue.lock);
+	if(glue.practices) {
+		GHashTableIter it;
+		gpointer key, value;
+		g_hash_table_iter_init(&it, glue.practices);
+		while(g_hash_table_iter_next(&it, &key, &value))
+			expire_practice(value, now);
+	}
+	consult_ratelimit_prune(glue.rl_login, now);
+	consult_ratelimit_prune(glue.rl_join, now);
+	consult_ratelimit_prune(glue.rl_join_practice, now);
+	g_mutex_unlock(&glue.lock);
+}
+
+static gpointer timer_main(gpointer data) {
+	JANUS_LOG(LOG_VERB, "[consult] timer thread started\n");
+	while(!g_atomic_int_get(&stopping)) {
+		g_mutex_lock(&timer_mutex);
+		gint64 until = g_get_monotonic_time() + G_TIME_SPAN_SECOND;
+		while(!g_atomic_int_get(&stopping) && g_cond_wait_until(&timer_cond, &timer_mutex, until))
+			;
+		g_mutex_unlock(&timer_mutex);
+		if(g_atomic_int_get(&stopping))
+			break;
+		tick((int64_t)time(NULL));
+	}
+	JANUS_LOG(LOG_VERB, "[consult] timer thread stopped\n");
+	return NULL;
+}
+
+/* --- plugin lifecycle --- */
+
+static void free_state(void) {
+	glue_practices_free();
+	if(glue.store) consult_store_close(glue.store);
+	if(glue.rl_login) consult_ratelimit_free(glue.rl_login);
+	if(glue.rl_join) consult_ratelimit_free(glue.rl_join);
+	if(glue.rl_join_practice) consult_ratelimit_free(glue.rl_join_practice);
+	glue.store = NULL;
+	glue.rl_login = glue.rl_join = glue.rl_join_practice = NULL;
+	glue_auth_deinit();
+	glue_config_clear(&glue.cfg);
+}
+
+static int consult_init(janus_callbacks *callback, const char *config_path) {
+	if(g_atomic_int_get(&stopping) || callback == NULL || config_path == NULL)
+		return -1;
+	if(glue_config_load(config_path, &glue.cfg) != 0)
+		return -1;
+	if(glue_auth_init(glue.cfg.password_cost) != 0) {
+		free_state();
+		return -1;
+	}
+	char err[256] = "";
+	glue.store = consult_store_open(glue.cfg.database, err, sizeof(err));
+	if(glue.store == NULL) {
+		JANUS_LOG(LOG_FATAL, "[consult] cannot open the database: %s\n", err);
+		free_state();
+		return -1;
+	}
+	glue.started_at = (int64_t)time(NULL);
+	int64_t stale = consult_store_end_stale_visits(glue.store, glue.started_at);
+	if(stale < 0)
+		JANUS_LOG(LOG_ERR, "[consult] could not end the visits left live by the last run\n");
+	else if(stale > 0)
+		JANUS_LOG(LOG_WARN, "[consult] %"G_GINT64_FORMAT" visits were live at the last stop: ended\n", stale);
+	glue.rl_login = glue_rl_new_login();
+	glue.rl_join = glue_rl_new_login();
+	glue.rl_join_practice = glue_rl_new_practice();
+	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice) {
+		free_state();
+		return -1;
+	}
+	glue_sessions_init();
+	glue_gateway = callback;
+	GError *gerr = NULL;
+	timer_thread = g_thread_try_new("consult timer", timer_main, NULL, &gerr);
+	if(timer_thread == NULL) {
+		JANUS_LOG(LOG_FATAL, "[consult] cannot start the timer thread: %s\n", gerr ? gerr->message : "?");
+		g_clear_error(&gerr);
+		glue_sessions_deinit();
+		free_state();
+		return -1;
+	}
+	g_atomic_int_set(&initialized, 1);
+	JANUS_LOG(LOG_INFO, "%s initialized (grace %"G_GINT64_FORMAT" s, events %s)\n", GLUE_PACKAGE,
+		glue.cfg.grace_seconds, glue.cfg.events ? "on" : "off");
+	return 0;
+}
+
+static void consult_destroy(void) {
+	if(!g_atomic_int_get(&initialized))
+		return;
+	g_atomic_int_set(&stopping, 1);
+	g_mutex_lock(&timer_mutex);
+	g_cond_broadcast(&timer_cond);
+	g_mutex_unlock(&timer_mutex);
+	if(timer_thread) {
+		g_thread_join(timer_thread);
+		timer_thread = NULL;
+	}
+	g_mutex_lock(&glue.lock);
+	glue_practices_free();
+	g_mutex_unlock(&glue.lock);
+	glue_sessions_deinit();
+	free_state();
+	g_atomic_int_set(&initialized, 0);
+	JANUS_LOG(LOG_INFO, "%s destroyed\n", GLUE_PACKAGE);
+}
+
+static int consult_api_compat(void) { return JANUS_PLUGIN_API_VERSION; }
+static int consult_version(void) { return GLUE_VERSION; }
+static const char *consult_version_string(void) { return GLUE_VERSION_STRING; }
+static const char *consult_description(void) { return "Video consultation: waiting room and call signaling for medical practices."; }
+static const char *consult_name(void) { return "Consult"; }
+static const char *consult_author(void) { return "consult contributors"; }
+static const char *consult_package(void) { return GLUE_PACKAGE; }
+
+static bool running(void) {
+	return g_atomic_int_get(&initialized) && !g_atomic_int_get(&stopping);
+}
+
+static void consult_create_session(janus_plugin_session *handle, int *error) {
+	if(!running()) {
+		*error = -1;
+		return;
+	}
+	glue_session_create(handle);
+}
+
+static void consult_destroy_session(janus_plugin_session *handle, int *error) {
+	if(!running()) {
+		*error = -1;
+		return;
+	}
+	glue_session *s = glue_session_remove(handle);
+	if(s == NULL) {
+		*error = -2;
+		return;
+	}
+	int64_t now = (int64_t)time(NULL);
+	g_mutex_lock(&glue.lock);
+	if(s->kind == GLUE_PATIENT)
+		glue_patient_detach(s, now);
+	else if(s->kind == GLUE_STAFF)
+		glue_staff_detach(s, true, now);
+	glue_session_reset(s);
+	g_mutex_unlock(&glue.lock);
+	glue_session_unref(s);
+}
+
+static json_t *consult_query_session(janus_plugin_session *handle) {
+	if(!running())
+		return NULL;
+	glue_session *s = glue_session_lookup(handle);
+	if(s == NULL)
+		return NULL;
+	json_t *o = json_object();
+	g_mutex_lock(&glue.lock);
+	json_object_set_new(o, "kind", json_string(glue_kind_name(s->kind)));
+	if(s->kind == GLUE_STAFF)
+		json_object_set_new(o, "role", json_string(consult_role_name(s->role)));
+	glue_practice *p = glue_practice_find(s->practice_id);
+	int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
+	consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
+	json_object_set_new(o, "state", json_string(v ? consult_visit_state_name(v->state) : "idle"));
+	g_mutex_unlock(&glue.lock);
+	glue_session_unref(s);
+	return o;
+}
+
+static struct janus_plugin_result *consult_handle_message(janus_plugin_session *handle, char *transaction,
+		json_t *message, json_t *jsep) {
+	if(!running()) {
+		g_free(transaction);
+		json_decref(message);
+		json_decref(jsep);
+		return janus_plugin_result_new(JANUS_PLUGIN_ERROR, "consult is not running", NULL);
+	}
+	return glue_handle_message(handle, transaction, message, jsep);
+}
+
+static json_t *consult_handle_admin_message(json_t *message) {
+	if(!running())
+		return NULL;
+	return glue_admin_message(message);
+}
+
+/* Media never flows through the plugin (browsers talk peer to peer). */
+static void consult_setup_media(janus_plugin_session *handle) {}
+static void consult_hangup_media(janus_plugin_session *handle) {}
+static void consult_incoming_rtp(janus_plugin_session *handle, janus_plugin_rtp *packet) {}
+static void consult_incoming_rtcp(janus_plugin_session *handle, janus_plugin_rtcp *packet) {}
+static void consult_incoming_data(janus_plugin_session *handle, janus_plugin_data *packet) {}
+
+janus_plugin glue_plugin = JANUS_PLUGIN_INIT(
+	.init = consult_init,
+	.destroy = consult_destroy,
+	.get_api_compatibility = consult_api_compat,
+	.get_version = consult_version,
+	.get_version_string = consult_version_string,
+	.get_description = consult_description,
+	.get_name = consult_name,
+	.get_author = consult_author,
+	.get_package = consult_package,
+	.create_session = consult_create_session,
+	.handle_message = consult_handle_message,
+	.handle_admin_message = consult_handle_admin_message,
+	.setup_media = consult_setup_media,
+	.incoming_rtp = consult_incoming_rtp,
+	.incoming_rtcp = consult_incoming_rtcp,
+	.incoming_data = consult_incoming_data,
+	.hangup_media = consult_hangup_media,
+	.destroy_session = consult_destroy_session,
+	.query_session = consult_query_session,
+);
+
+__attribute__((visibility("default"))) janus_plugin *create(void);
+__attribute__((visibility("default"))) janus_plugin *create(void) {
+	return &glue_plugin;
+}
