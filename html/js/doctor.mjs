@@ -1,0 +1,353 @@
+// doctor.mjs: the doctor page. Contract (docs/dom.md): states login, list,
+// calling, call in window.consult.state; window.consult.pc is the call's
+// RTCPeerConnection. Live waiting list from `waiting` events and the
+// waiting_list reply; any waiting (not away) patient can be called.
+// Flow: getUserMedia -> call -> (call_accepted) -> PeerCall offerer.
+import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
+import { PeerCall, getLocalMedia, stopStream } from './rtc.mjs';
+import { startStaff } from './staff.mjs';
+
+const $ = (id) => document.getElementById(id);
+const consult = { state: 'login', pc: null };
+window.consult = consult;
+
+let client = null;
+let visits = [];
+let current = null;        // {visit_id, name} of the patient rung / in call
+let localStream = null;
+let call = null;
+let pendingSignals = [];
+let notice = null;          // [key, vars]
+let error = null;           // [key|null, text|null]
+let statusKey = null;       // [key, vars]
+let muted = false;
+let cameraOff = false;
+let me = '';
+
+// ---- view ------------------------------------------------------------------
+function setState(s) {
+  consult.state = s;
+  const inCall = s === 'calling' || s === 'call';
+  $('list-view').hidden = inCall;
+  $('call').hidden = !inCall;
+  $('cancel-call').hidden = s !== 'calling';
+  $('hangup').hidden = s !== 'call';
+  renderList();
+}
+
+function setStatus(key, vars) {
+  statusKey = key ? [key, vars] : null;
+  $('call-status').textContent = key ? t(key, vars) : '';
+}
+
+function showNotice(key, vars) {
+  notice = key ? [key, vars] : null;
+  $('notice').textContent = key ? t(key, vars) : '';
+  $('notice').hidden = !key;
+}
+
+function showError(text) {
+  $('error').textContent = text || '';
+  $('error').hidden = !text;
+}
+
+function fullName(v) {
+  return [v.first_name, v.last_name].filter(Boolean).join(' ');
+}
+
+function renderList() {
+  const ul = $('waiting-list');
+  const now = Date.now() / 1000;
+  ul.replaceChildren();
+  for (const v of visits) {
+    const li = document.createElement('li');
+    li.dataset.visitId = String(v.visit_id);
+    const away = v.state === 'away';
+    if (away) li.classList.add('away');
+    const info = document.createElement('div');
+    const name = document.createElement('div');
+    name.className = 'name';
+    name.textContent = fullName(v);
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    const parts = [];
+    if (v.appointment_at) parts.push(t('doctor.appointment', { time: fmtTime(v.appointment_at) }));
+    if (v.doctor_id === null || v.doctor_id === undefined) parts.push(t('doctor.any'));
+    const since = document.createElement('span');
+    since.className = 'since';
+    const mins = Math.max(0, Math.floor((now - (v.waiting_since || now)) / 60));
+    since.textContent = mins < 1 ? t('doctor.since.now') : t('doctor.since', { mins });
+    meta.textContent = parts.join(' · ') + (parts.length ? ' · ' : '');
+    meta.appendChild(since);
+    info.append(name, meta);
+    if (away) {
+      const st = document.createElement('div');
+      st.className = 'meta state';
+      st.textContent = t('doctor.away');
+      info.appendChild(st);
+    }
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'call';
+    btn.textContent = t('doctor.call');
+    btn.disabled = away || consult.state !== 'list';
+    btn.setAttribute('aria-label', t('doctor.call') + ': ' + fullName(v));
+    btn.addEventListener('click', () => callPatient(v));
+    li.append(info, btn);
+    ul.appendChild(li);
+  }
+  $('waiting-empty').hidden = visits.length > 0;
+}
+
+function renderAll() {
+  renderList();
+  if (notice) showNotice(notice[0], notice[1]);
+  if (statusKey) setStatus(statusKey[0], statusKey[1]);
+  if (error && error[0]) showError(t(error[0]));
+  $('mute').textContent = t(muted ? 'common.unmute' : 'common.mute');
+  $('camera').textContent = t(cameraOff ? 'common.camera.on' : 'common.camera.off');
+  $('who').textContent = me ? t('doctor.logged.in', { name: me }) : '';
+}
+
+// ---- sound and notification -------------------------------------------------
+let audioCtx = null;
+function ensureAudio() {
+  try {
+    if (!audioCtx) {
+      const AC = window.AudioContext || window.webkitAudioContext;
+      if (AC) audioCtx = new AC();
+    }
+    if (audioCtx && audioCtx.state === 'suspended') audioCtx.resume().catch(() => {});
+  } catch (e) { audioCtx = null; }
+}
+
+function chime() {
+  if (!audioCtx) return;
+  const now = audioCtx.currentTime;
+  [[660, 0], [880, 0.18]].forEach(([f, at]) => {
+    const osc = audioCtx.createOscillator();
+    const gain = audioCtx.createGain();
+    osc.type = 'sine';
+    osc.frequency.value = f;
+    gain.gain.setValueAtTime(0, now + at);
+    gain.gain.linearRampToValueAtTime(0.2, now + at + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.001, now + at + 0.35);
+    osc.connect(gain).connect(audioCtx.destination);
+    osc.start(now + at);
+    osc.stop(now + at + 0.4);
+  });
+}
+
+function askNotifyPermission() {
+  ensureAudio();
+  if ('Notification' in window && Notification.permission === 'default') {
+    try { Notification.requestPermission().then(updateNotifyButton).catch(() => {}); } catch (e) { /* old Safari */ }
+  }
+}
+
+function updateNotifyButton() {
+  $('notify').hidden = !('Notification' in window) || Notification.permission !== 'default' || consult.state === 'login';
+}
+
+function notifyArrival() {
+  chime();
+  if ('Notification' in window && Notification.permission === 'granted') {
+    try {
+      const n = new Notification(t('doctor.arrived'), { tag: 'consult-arrival', body: t('doctor.heading') });
+      n.onclick = () => { window.focus(); n.close(); };
+    } catch (e) { /* mobile browsers need a service worker: the chime suffices */ }
+  }
+}
+
+// ---- events ----------------------------------------------------------------
+function onEvent(ev) {
+  switch (ev.event) {
+    case 'waiting':
+      visits = Array.isArray(ev.visits) ? ev.visits : [];
+      renderList();
+      break;
+    case 'patient_arrived':
+      notifyArrival();
+      break;
+    case 'call_accepted':
+      if (current && ev.visit_id === current.visit_id && consult.state === 'calling') startCall(ev.ice_servers);
+      break;
+    case 'signal':
+      if (call) call.handleSignal(ev); else pendingSignals.push(ev);
+      break;
+    case 'call_declined':
+      if (current && ev.visit_id === current.visit_id) endCall('doctor.declined');
+      break;
+    case 'patient_away':
+      if (current && ev.visit_id === current.visit_id) endCall('doctor.patient.away');
+      break;
+    case 'call_ended':
+      if (current && (ev.visit_id === current.visit_id || ev.visit_id === undefined)) {
+        const key = 'doctor.ended.' + (ev.reason || 'patient_hangup');
+        endCall(t(key) === key ? 'doctor.ended.patient_hangup' : key);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+// ---- call ------------------------------------------------------------------
+async function callPatient(v) {
+  if (consult.state !== 'list' || !client || v.state === 'away') return;
+  ensureAudio();
+  showError('');
+  error = null;
+  showNotice(null);
+  consult.state = 'calling';   // block double clicks while the camera opens
+  renderList();
+  let stream;
+  try {
+    stream = await getLocalMedia('user');
+  } catch (e) {
+    error = ['common.media.denied'];
+    showError(t('common.media.denied'));
+    setState('list');
+    return;
+  }
+  localStream = stream;
+  muted = false;
+  cameraOff = false;
+  $('mute').setAttribute('aria-pressed', 'false');
+  $('camera').setAttribute('aria-pressed', 'false');
+  current = { visit_id: v.visit_id, name: fullName(v) };
+  pendingSignals = [];
+  $('local-video').srcObject = stream;
+  setStatus('doctor.ringing', { name: current.name });
+  setState('calling');
+  renderAll();
+  try {
+    await client.request({ request: 'call', visit_id: v.visit_id });
+  } catch (e) {
+    if (consult.state === 'calling') {
+      cleanupCall();
+      setState('list');
+      error = [null];
+      showError(errorText(e));
+    }
+  }
+}
+
+function startCall(iceServers) {
+  call = new PeerCall({
+    client, iceServers, localStream, remoteVideo: $('remote-video'), offerer: true,
+    onState: (s) => {
+      if (s === 'connected') setStatus('doctor.in.call', { name: current ? current.name : '' });
+      else setStatus('conn.' + s);
+    },
+  });
+  call.setMuted(muted);
+  call.setCameraOff(cameraOff);
+  consult.pc = call.pc;
+  setState('call');
+  setStatus('doctor.connecting', { name: current.name });
+  const queued = pendingSignals;
+  pendingSignals = [];
+  call.start().then(() => { for (const ev of queued) call && call.handleSignal(ev); })
+    .catch((e) => { showError(errorText(e)); });
+}
+
+function cleanupCall() {
+  if (call) call.close();
+  call = null;
+  consult.pc = null;
+  stopStream(localStream);
+  localStream = null;
+  current = null;
+  pendingSignals = [];
+  $('local-video').srcObject = null;
+  $('remote-video').srcObject = null;
+  setStatus(null);
+}
+
+function endCall(noticeKey) {
+  const name = current ? current.name : '';
+  cleanupCall();
+  setState('list');
+  if (noticeKey) showNotice(noticeKey, { name });
+}
+
+async function hangup() {
+  if (client) await client.request({ request: 'hangup' }).catch(() => {});
+  endCall('doctor.ended.doctor_hangup');
+}
+
+async function cancelRinging() {
+  if (!client) { endCall(null); return; }
+  try {
+    await client.request({ request: 'cancel_call' });
+    endCall(null);
+  } catch (e) {
+    // wrong_state: the patient accepted meanwhile; call_accepted follows
+    if (e.error === 'transport' || e.error === 'disconnected') endCall(null);
+  }
+}
+
+// ---- wiring ----------------------------------------------------------------
+let tick = null;
+
+startStaff({
+  roles: ['doctor'],
+  onClient: (c) => {
+    c.on('*', (ev) => { if (c === client) onEvent(ev); });
+    client = c;
+  },
+  onLogin: async (c, info) => {
+    client = c;
+    me = info.display_name || '';
+    showNotice(null);
+    showError('');
+    error = null;
+    if (consult.state === 'login' || !call) setState('list');
+    renderAll();
+    updateNotifyButton();
+    try {
+      const r = await c.request({ request: 'waiting_list' });
+      visits = Array.isArray(r.visits) ? r.visits : [];
+      renderList();
+    } catch (e) { showError(errorText(e)); }
+    clearInterval(tick);
+    tick = setInterval(renderList, 30000);
+  },
+  onLogout: () => {
+    cleanupCall();
+    visits = [];
+    me = '';
+    consult.state = 'login';
+    clearInterval(tick);
+    renderAll();
+    updateNotifyButton();
+  },
+  onReconnecting: () => {
+    if (current) cleanupCall();
+    setState('list');
+    showNotice('common.reconnecting');
+  },
+});
+
+initLangToggle();
+onLangChange(renderAll);
+$('login').addEventListener('click', askNotifyPermission);
+$('notify').addEventListener('click', askNotifyPermission);
+$('hangup').addEventListener('click', hangup);
+$('cancel-call').addEventListener('click', cancelRinging);
+$('mute').addEventListener('click', () => {
+  muted = !muted;
+  if (call) call.setMuted(muted);
+  else if (localStream) localStream.getAudioTracks().forEach((tr) => { tr.enabled = !muted; });
+  $('mute').setAttribute('aria-pressed', String(muted));
+  renderAll();
+});
+$('camera').addEventListener('click', () => {
+  cameraOff = !cameraOff;
+  if (call) call.setCameraOff(cameraOff);
+  else if (localStream) localStream.getVideoTracks().forEach((tr) => { tr.enabled = !cameraOff; });
+  $('camera').setAttribute('aria-pressed', String(cameraOff));
+  renderAll();
+});
+renderAll();

@@ -1,0 +1,181 @@
+// janus-client.mjs: small wrapper around janus.js for janus.plugin.consult.
+// Contract:
+//   const c = new ConsultClient({destroyOnUnload});  await c.connect();
+//   c.request(body) -> Promise(reply data) ; rejects with ConsultError
+//     (.error, .error_code, .field, .retry_after) when the reply has ok:false
+//     or the transport failed (error 'transport' / 'disconnected').
+//   c.on(name, fn): name is a plugin event name ('position', 'ringing', ...),
+//     '*' for every event, or 'disconnected' (connection lost, once).
+//   c.destroy(): closes the Janus session; no 'disconnected' afterwards.
+// Needs adapter.js and janus.js loaded before as classic scripts (globals
+// `adapter` and `Janus`). Requests are answered synchronously by the plugin,
+// so janus.js' send() success callback receives the reply data.
+import { janusUrl } from './config.js';
+
+let initPromise = null;
+
+function initJanus() {
+  if (!initPromise) {
+    initPromise = new Promise((resolve, reject) => {
+      const J = window.Janus;
+      if (typeof J !== 'function') {
+        initPromise = null;
+        reject(new ConsultError({ error: 'transport', reason: 'janus.js not loaded' }));
+        return;
+      }
+      J.init({
+        debug: ['warn', 'error'],
+        dependencies: J.useDefaultDependencies({ adapter: window.adapter }),
+        callback: resolve,
+      });
+    });
+  }
+  return initPromise;
+}
+
+/** The Janus WebSocket URL: config.js override or derived from location. */
+export function serverUrl() {
+  if (janusUrl) return janusUrl;
+  return (location.protocol === 'https:' ? 'wss' : 'ws') + '://' + location.host + '/janus';
+}
+
+export class ConsultError extends Error {
+  constructor(data) {
+    super((data && (data.reason || data.error)) || 'error');
+    this.name = 'ConsultError';
+    this.error = (data && data.error) || 'internal';
+    this.error_code = data && data.error_code;
+    this.field = data && data.field;
+    this.retry_after = data && data.retry_after;
+    this.data = data;
+  }
+}
+
+export class ConsultClient {
+  constructor({ destroyOnUnload = true } = {}) {
+    this.destroyOnUnload = destroyOnUnload;
+    this.listeners = new Map();
+    this.janus = null;
+    this.handle = null;
+    this.closed = false;
+    this.connected = false;
+    this.pending = new Set();     // reject functions of unanswered requests
+  }
+
+  on(name, fn) {
+    if (!this.listeners.has(name)) this.listeners.set(name, new Set());
+    this.listeners.get(name).add(fn);
+    return () => this.listeners.get(name).delete(fn);
+  }
+
+  emit(name, data) {
+    for (const key of [name, '*']) {
+      if (key === '*' && name === 'disconnected') continue;
+      const set = this.listeners.get(key);
+      if (!set) continue;
+      for (const fn of [...set]) {
+        try { fn(data); } catch (e) { console.error('consult listener failed', e); }
+      }
+    }
+  }
+
+  async connect() {
+    await initJanus();
+    await new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (cause) => {
+        if (!settled) {
+          settled = true;
+          this.closed = true;
+          reject(new ConsultError({ error: 'transport', reason: String(cause) }));
+        } else {
+          this.lost(cause);
+        }
+      };
+      this.janus = new window.Janus({
+        server: serverUrl(),
+        iceServers: [],
+        destroyOnUnload: this.destroyOnUnload,
+        success: () => {
+          this.janus.attach({
+            plugin: 'janus.plugin.consult',
+            success: (handle) => {
+              this.handle = handle;
+              this.connected = true;
+              settled = true;
+              resolve();
+            },
+            error: fail,
+            onmessage: (msg) => this.onMessage(msg),
+            ondetached: () => this.lost('detached'),
+          });
+        },
+        error: fail,
+        destroyed: () => this.lost('destroyed'),
+      });
+    });
+  }
+
+  onMessage(msg) {
+    if (msg && msg.consult === 'event' && typeof msg.event === 'string') {
+      this.emit(msg.event, msg);
+    }
+  }
+
+  lost(cause) {
+    if (this.closed) return;
+    this.closed = true;
+    this.connected = false;
+    this.failPending();
+    this.emit('disconnected', String(cause));
+  }
+
+  failPending() {
+    const p = [...this.pending];
+    this.pending.clear();
+    for (const reject of p) reject(new ConsultError({ error: 'disconnected', reason: 'connection lost' }));
+  }
+
+  request(body) {
+    return new Promise((resolve, reject) => {
+      if (!this.handle || this.closed) {
+        reject(new ConsultError({ error: 'disconnected', reason: 'not connected' }));
+        return;
+      }
+      const done = () => this.pending.delete(reject);
+      this.pending.add(reject);
+      this.handle.send({
+        message: body,
+        success: (data) => {
+          done();
+          if (!data) reject(new ConsultError({ error: 'transport', reason: 'empty reply' }));
+          else if (data.ok) resolve(data);
+          else reject(new ConsultError(data));
+        },
+        error: (e) => {
+          done();
+          reject(new ConsultError({ error: 'transport', reason: String(e) }));
+        },
+      });
+    });
+  }
+
+  /** Fire-and-forget request (used on pagehide). */
+  send(body) {
+    try {
+      if (this.handle && !this.closed) this.handle.send({ message: body });
+    } catch (e) { /* best effort */ }
+  }
+
+  destroy() {
+    const j = this.janus;
+    this.closed = true;
+    this.connected = false;
+    this.handle = null;
+    this.janus = null;
+    this.failPending();
+    if (j && typeof j.destroy === 'function') {
+      try { j.destroy({ notifyDestroyed: false, cleanupHandles: false }); } catch (e) { /* ignore */ }
+    }
+  }
+}
