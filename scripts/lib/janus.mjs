@@ -1,0 +1,307 @@
+// janus.mjs - start a private Janus 1.1.2 that loads the consult plugin.
+//
+// Contract: startJanus(opts) creates a fresh temp folder with its own
+// configuration (WebSocket API and HTTP admin API on 127.0.0.1 only, other
+// transports and loggers disabled), a plugins folder holding only a symlink
+// to the consult plugin, runs /usr/bin/janus there (stdout+stderr ->
+// <dir>/janus.log) and resolves once the WebSocket port accepts connections
+// and the plugin answered an admin request; it rejects with the log tail if
+// Janus exits or the plugin is missing. The returned object:
+//   {wsUrl, adminUrl, adminSecret, dir, dataDir, logPath, pid,
+//    admin(request) -> plugin reply object (the `response` of Janus' reply),
+//    adminRaw(body) -> {status, json} (no secret or plugin added),
+//    alive() -> bool (process running and not a zombie),
+//    stop() -> Promise<{code, signal}> (SIGTERM, SIGKILL after 5 s),
+//    log() -> string, sanitizerReports() -> [{file, text}] (non-empty only)}
+// Every Janus started here is SIGKILLed if the node process exits first,
+// and gets SIGTERM (setpriv --pdeathsig) if it is killed by a signal.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const JANUS_BIN = process.env.JANUS_BIN || '/usr/bin/janus';
+export const ASAN_LIB = '/usr/lib/gcc/x86_64-linux-gnu/12/libasan.so';
+export const PLUGIN_PACKAGE = 'janus.plugin.consult';
+const SETPRIV = '/usr/bin/setpriv';
+
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves true once host:port accepts a TCP connection. */
+export function canConnect(port, host = '127.0.0.1') {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host });
+    sock.once('connect', () => { sock.destroy(); resolve(true); });
+    sock.once('error', () => { sock.destroy(); resolve(false); });
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * [cmd, args] that run argv so the child gets SIGTERM when this process
+ * dies, even by a signal (setpriv --pdeathsig; exec keeps the pid).
+ */
+export function withParentDeath(argv) {
+  if (fs.existsSync(SETPRIV)) return [SETPRIV, ['--pdeathsig', 'TERM', ...argv]];
+  return [argv[0], argv.slice(1)];
+}
+
+/** Serialise a plain object as a libconfig (.jcfg) document. */
+export function jcfg(obj, indent = '') {
+  const out = [];
+  for (const [key, value] of Object.entries(obj)) {
+    if (value === undefined || value === null) continue;
+    out.push(`${indent}${key}${jcfgValue(value, indent)}`);
+  }
+  return out.join('\n') + (indent ? '' : '\n');
+}
+
+function jcfgValue(value, indent) {
+  if (typeof value === 'boolean') return ` = ${value ? 'true' : 'false'}`;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error('jcfg: bad number');
+    return ` = ${value}`;
+  }
+  if (typeof value === 'string') return ` = ${jcfgString(value)}`;
+  if (Array.isArray(value)) return ` = [${value.map(jcfgString).join(', ')}]`;
+  if (typeof value === 'object') {
+    return `: {\n${jcfg(value, indent + '\t')}\n${indent}}`;
+  }
+  throw new Error(`jcfg: unsupported value type ${typeof value}`);
+}
+
+function jcfgString(s) {
+  return '"' + String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+function tail(text, lines = 40) {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+function isZombieOrGone(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Start Janus with the consult plugin. See the contract at the top.
+ * opts: plugin, graceSeconds, joinBeforeMinutes, joinAfterMinutes, publicUrl,
+ * passwordCost, extraPluginConfig, asan, debugLevel, wsPort, adminPort,
+ * dataDir (folder of the database; default the temp folder), codeSecret,
+ * adminSecret, startTimeoutMs, keepDir.
+ */
+export async function startJanus(opts = {}) {
+  const plugin = path.resolve(opts.plugin || process.env.CONSULT_PLUGIN ||
+    path.join(REPO, 'build/.libs/libjanus_consult.so'));
+  if (!fs.existsSync(plugin)) throw new Error(`consult plugin not found: ${plugin}`);
+  const asan = opts.asan ?? process.env.CONSULT_ASAN === '1';
+  const debugLevel = opts.debugLevel ?? 4;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-janus-'));
+  const confDir = path.join(dir, 'conf');
+  const pluginsDir = path.join(dir, 'plugins');
+  const dataDir = opts.dataDir || dir;
+  fs.mkdirSync(confDir);
+  fs.mkdirSync(pluginsDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.symlinkSync(plugin, path.join(pluginsDir, 'libjanus_consult.so'));
+
+  const wsPort = opts.wsPort || await freePort();
+  const adminPort = opts.adminPort || await freePort();
+  const adminSecret = opts.adminSecret || crypto.randomBytes(16).toString('hex');
+  const codeSecret = opts.codeSecret || crypto.randomBytes(32).toString('hex');
+  const wsUrl = `ws://127.0.0.1:${wsPort}`;
+  const adminUrl = `http://127.0.0.1:${adminPort}/admin`;
+  const publicUrl = opts.publicUrl || 'http://127.0.0.1:8080';
+
+  fs.writeFileSync(path.join(confDir, 'janus.jcfg'), jcfg({
+    general: {
+      admin_secret: adminSecret,
+      session_timeout: 60,
+      debug_level: debugLevel,
+    },
+    media: {},
+    nat: { nice_debug: false },
+    plugins: {},
+    transports: {
+      disable: 'libjanus_mqtt.so,libjanus_nanomsg.so,libjanus_pfunix.so,libjanus_rabbitmq.so',
+    },
+    loggers: { disable: 'libjanus_jsonlog.so' },
+    events: { broadcast: false },
+  }));
+  fs.writeFileSync(path.join(confDir, 'janus.transport.websockets.jcfg'), jcfg({
+    general: { json: 'indented', ws: true, ws_ip: '127.0.0.1', ws_port: wsPort, wss: false },
+    admin: { admin_ws: false, admin_wss: false },
+  }));
+  fs.writeFileSync(path.join(confDir, 'janus.transport.http.jcfg'), jcfg({
+    general: { json: 'indented', http: false, https: false },
+    admin: {
+      admin_http: true, admin_ip: '127.0.0.1', admin_port: adminPort,
+      admin_base_path: '/admin', admin_https: false,
+    },
+  }));
+  fs.writeFileSync(path.join(confDir, `${PLUGIN_PACKAGE}.jcfg`), jcfg({
+    general: {
+      database: path.join(dataDir, 'consult.sqlite'),
+      code_secret: codeSecret,
+      public_url: publicUrl,
+      grace_seconds: opts.graceSeconds ?? 120,
+      join_before_minutes: opts.joinBeforeMinutes ?? 30,
+      join_after_minutes: opts.joinAfterMinutes ?? 120,
+      password_cost: opts.passwordCost || 'interactive',
+      ...(opts.extraPluginConfig || {}),
+    },
+  }));
+
+  const logPath = path.join(dir, 'janus.log');
+  const logFd = fs.openSync(logPath, 'a');
+  const env = { ...process.env };
+  const preload = [];
+  if (asan) {
+    // LD_PRELOAD is set by env(1) right before Janus, not for setpriv.
+    preload.push(`LD_PRELOAD=${ASAN_LIB}`);
+    env.ASAN_OPTIONS = `detect_leaks=0:abort_on_error=0:halt_on_error=1:log_path=${path.join(dir, 'asan')}`;
+    env.UBSAN_OPTIONS = `print_stacktrace=1:halt_on_error=1:log_path=${path.join(dir, 'ubsan')}`;
+  }
+  const janusArgs = ['-F', confDir, '-P', pluginsDir, '-o', '-D', '-d', String(debugLevel)];
+  const [cmd, args] = withParentDeath([...preload.length ? ['/usr/bin/env', ...preload] : [], JANUS_BIN, ...janusArgs]);
+  const child = spawn(cmd, args, { cwd: dir, env, stdio: ['ignore', logFd, logFd] });
+  fs.closeSync(logFd);
+  live.add(child);
+  let exited = null;
+  const exitPromise = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      live.delete(child);
+      resolve(exited);
+    });
+  });
+
+  let cachedLog = null;
+  let cachedReports = null;
+  const readLog = () => {
+    if (cachedLog !== null) return cachedLog;
+    try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; }
+  };
+  const readReports = () => {
+    if (cachedReports) return cachedReports;
+    let names = [];
+    try { names = fs.readdirSync(dir); } catch { return []; }
+    return names.filter((n) => /^(asan|ubsan)(\.|$)/.test(n))
+      .map((n) => ({ file: path.join(dir, n), text: fs.readFileSync(path.join(dir, n), 'utf8') }))
+      .filter((r) => r.text.trim() !== '');
+  };
+
+  async function adminRaw(body) {
+    const res = await fetch(adminUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { json = null; }
+    return { status: res.status, json, text };
+  }
+
+  async function admin(request) {
+    const transaction = crypto.randomBytes(6).toString('hex');
+    const { json, text } = await adminRaw({
+      janus: 'message_plugin', plugin: PLUGIN_PACKAGE, admin_secret: adminSecret,
+      transaction, request,
+    });
+    if (!json) throw new Error(`admin: not JSON: ${text.slice(0, 200)}`);
+    if (json.janus !== 'success') {
+      const err = new Error(`admin: janus ${json.janus} ${json.error?.code} ${json.error?.reason}`);
+      err.janus = json.error;
+      throw err;
+    }
+    return json.response;
+  }
+
+  let stopping = null;
+  function stop() {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
+        await exitPromise;
+        clearTimeout(timer);
+      }
+      await sleep(50); // let sanitizer log files be flushed and closed
+      cachedLog = readLog();
+      cachedReports = readReports();
+      const clean = exited.code === 0 && cachedReports.length === 0;
+      const keep = opts.keepDir || process.env.CONSULT_KEEP_TMP === '1' || !clean;
+      if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+      else if (!opts.keepDir) process.stderr.write(`janus: kept ${dir} (exit ${JSON.stringify(exited)})\n`);
+      return exited;
+    })();
+    return stopping;
+  }
+
+  const handle = {
+    wsUrl, adminUrl, adminSecret, codeSecret, dir, dataDir, logPath, wsPort, adminPort,
+    pid: child.pid,
+    admin, adminRaw, stop,
+    log: readLog,
+    sanitizerReports: readReports,
+    alive: () => !exited && !isZombieOrGone(child.pid),
+    exitStatus: () => exited,
+  };
+
+  // Wait for: WebSocket port open, then the plugin answering through admin.
+  const deadline = Date.now() + (opts.startTimeoutMs ?? (asan ? 30000 : 15000));
+  const fail = async (why) => {
+    if (!exited) { child.kill('SIGKILL'); await exitPromise; }
+    const text = readLog();
+    throw new Error(`janus did not start: ${why} (dir ${dir})\n--- log tail ---\n${tail(text)}`);
+  };
+  for (;;) {
+    if (exited) return fail(`exited ${JSON.stringify(exited)}`);
+    if (Date.now() > deadline) return fail('timeout waiting for the WebSocket port');
+    if (await canConnect(wsPort) && await canConnect(adminPort)) break;
+    await sleep(50);
+  }
+  const text = readLog();
+  if (/could not be initialized/.test(text) || !/Loading plugin 'libjanus_consult\.so'/.test(text)) {
+    return fail('the consult plugin was not loaded');
+  }
+  // Janus answers 460 (no such plugin) if the plugin failed to initialise.
+  const probe = await adminRaw({
+    janus: 'message_plugin', plugin: PLUGIN_PACKAGE, admin_secret: adminSecret,
+    transaction: 'probe', request: { request: 'health' },
+  }).catch((e) => ({ json: null, text: String(e) }));
+  if (!probe.json || probe.json.error?.code === 460) {
+    return fail(`plugin not reachable through the admin API: ${probe.text?.slice(0, 200)}`);
+  }
+  return handle;
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// stack.mjs - run the whole consult stack locally (used by `scripts/run`).
+//
+// Contract: `node scripts/lib/stack.mjs --demo [--port 8080] [--janus-port
+// 8188] [--admin-port 7088] [--data /var/lib/consult-demo]` starts Janus
+// (with the consult plugin, database and secrets kept in --data) and nginx
+// (serving html/, proxying /janus) on 127.0.0.1, seeds the demo practice
+// "Hautärzte am Marktplatz" (slug am-marktplatz) with a doctor (dr.weber)
+// and a reception login (empfang) once, creates an appointment for now+10
+// min through a reception login over WebSocket and prints the URLs, the
+// patient link, the logins and the admin API URL. Passwords are generated on
+// first start and kept in <data>/demo-logins.json (mode 0600). Runs until
+// SIGINT/SIGTERM, then stops nginx and Janus and exits 0 (1 on failure).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startJanus } from './janus.mjs';
+import { startNginx } from './nginx.mjs';
+import { connectHandle } from './client.mjs';
+import { seedPractice } from './seed.mjs';
+
+const DEMO = {
+  slug: 'am-marktplatz',
+  name: 'Hautärzte am Marktplatz',
+  phone: '0721-5163690',
+  doctor: { username: 'dr.weber', display_name: 'Dr. Weber' },
+  reception: { username: 'empfang', display_name: 'Empfang' },
+};
+
+function parseArgs(argv) {
+  const args = { demo: false, port: 8080, janusPort: 8188, adminPort: 7088, data: '/var/lib/consult-demo' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--demo') args.demo = true;
+    else if (a === '--port') args.port = Number(next());
+    else if (a === '--janus-port') args.janusPort = Number(next());
+    else if (a === '--admin-port') args.adminPort = Number(next());
+    else if (a === '--data') args.data = next();
+    else if (a === '-h' || a === '--help') args.help = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  for (const k of ['port', 'janusPort', 'adminPort']) {
+    if (!Number.isInteger(args[k]) || args[k] < 1 || args[k] > 65535) throw new Error(`bad port for ${k}`);
+  }
+  return args;
+}
+
+const password = () => crypto.randomBytes(12).toString('base64url');
+
+function readJson(file) {
+  try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return null; }
+}
+
+function writeSecretJson(file, obj) {
+  fs.writeFileSync(file, JSON.stringify(obj, null, 2) + '\n', { mode: 0o600 });
+}
+
+async function seedDemo(janus, dataDir) {
+  const loginsFile = path.join(dataDir, 'demo-logins.json');
+  const first = await janus.admin({ request: 'list_staff', practice: DEMO.slug });
+  if (!first.ok) {
+    const logins = { doctor: password(), reception: password() };
+    await seedPractice(janus, {
+      slug: DEMO.slug, name: DEMO.name, phone: DEMO.phone,
+      doctors: [{ ...DEMO.doctor, password: logins.doctor }],
+      receptions: [{ ...DEMO.reception, password: logins.reception }],
+    });
+    writeSecretJson(loginsFile, logins);
+    return logins;
+  }
+  let logins = readJson(loginsFile);
+  if (!logins?.doctor || !logins?.reception) {
+    logins = { doctor: password(), reception: password() };
+    for (const [who, user] of [['doctor', DEMO.doctor], ['reception', DEMO.reception]]) {
+      const r = await janus.admin({ request: 'reset_password', username: user.username, password: logins[who] });
+      if (!r.ok) throw new Error(`reset_password ${user.username}: ${r.error}`);
+    }
+    writeSecretJson(loginsFile, logins);
+  }
+  return logins;
+}
+
+async function createDemoAppointment(janus, logins) {
+  const { client, handle } = await connectHandle(janus.wsUrl);
+  try {
+    await handle.call({ request: 'login', username: DEMO.reception.username, password: logins.reception });
+    const docs = await handle.call({ request: 'list_doctors' });
+    const weber = docs.doctors.find((d) => d.display_name === DEMO.doctor.display_name);
+    const appt = await handle.call({
+      request: 'create_appointment',
+      doctor_id: weber ? weber.id : null,
+      starts_at: Math.floor(Date.now() / 1000) + 600,
+    });
+    return appt;
+  } finally {
+    await client.destroy();
+  }
+}
+
+// A signal during start-up must not orphan Janus or nginx: remember it and
+// stop once start-up has finished (or failed).
+let stopSignal = null;
+let onStopSignal = null;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    stopSignal = sig;
+    if (onStopSignal) onStopSignal();
+  });
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help || !args.demo) {
+    process.stdout.write('usage: stack.mjs --demo [--port 8080] [--janus-port 8188] [--admin-port 7088] [--data DIR]\n');
+    return args.help ? 0 : 2;
+  }
+  fs.mkdirSync(args.data, { recursive: true, mode: 0o700 });
+  const secretsFile = path.join(args.data, 'secrets.json');
+  let secrets = readJson(secretsFile);
+  if (!secrets?.codeSecret || !secrets?.adminSecret) {
+    secrets = { codeSecret: crypto.randomBytes(32).toString('hex'), adminSecret: crypto.randomBytes(16).toString('hex') };
+    writeSecretJson(secretsFile, secrets);
+  }
+  const publicUrl = `http://127.0.0.1:${args.port}`;
+  let janus = null;
+  let nginx = null;
+  const stopAll = async () => {
+    if (nginx) await nginx.stop().catch(() => {});
+    if (janus) await janus.stop().catch(() => {});
+  };
+  try {
+    janus = await startJanus({
+      wsPort: args.janusPort, adminPort: args.adminPort, dataDir: args.data,
+      codeSecret: secrets.codeSecret, adminSecret: secrets.adminSecret, publicUrl,
+    });
+    nginx = await startNginx({ janusWsUrl: janus.wsUrl, port: args.port });
+    const logins = await seedDemo(janus, args.data);
+    const appt = await createDemoAppointment(janus, logins);
+    const out = [
+      '',
+      `consult demo is running (data in ${args.data}, Janus log ${janus.logPath})`,
+      '',
+      `  Reception:  ${nginx.url}/reception.html`,
+      `  Doctor:     ${nginx.url}/doctor.html`,
+      `  Patient:    ${appt.link}`,
+      `              (code ${appt.code}, appointment at ${new Date(appt.starts_at * 1000).toLocaleTimeString('de-DE')})`,
+      '',
+      `  Logins:     ${DEMO.doctor.username} / ${logins.doctor}   (doctor ${DEMO.doctor.display_name})`,
+      `              ${DEMO.reception.username} / ${logins.reception}   (reception)`,
+      '',
+      `  Admin API:  ${janus.adminUrl}  (admin_secret in ${secretsFile})`,
+      `  WebSocket:  ${janus.wsUrl} (also ${nginx.url}/janus)`,
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ];
+    if (!stopSignal) process.stdout.write(out.join('\n'));
+  } catch (e) {
+    process.stderr.write(`stack: ${e.message}\n`);
+    await stopAll();
+    return 1;
+  }
+  if (!stopSignal) await new Promise((resolve) => { onStopSignal = resolve; });
+  process.stdout.write('\nstopping...\n');
+  const nginxExit = await nginx.stop();
+  const janusExit = await janus.stop();
+  process.stdout.write(`nginx ${JSON.stringify(nginxExit)}, janus ${JSON.stringify(janusExit)}\n`);
+  return janusExit.code === 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  process.stderr.write(`stack: ${e.stack || e}\n`);
+  process.exit(1);
+});
