@@ -189,7 +189,7 @@ consult_err glue_h_join(glue_ctx *c) {
 		return CONSULT_ERR_INVALID_FIELD;
 	}
 	char hkey[40];
-	g_snprintf(hkey, sizeof(hkey), "h:%p", (void *)c->s->handle);
+	g_snprintf(hkey, sizeof(hkey), "h:%" G_GUINT64_FORMAT, c->s->serial);
 	const char *hkeys[] = { hkey };
 	consult_err e;
 	join_target t;

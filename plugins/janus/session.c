@@ -39,8 +39,12 @@ void glue_sessions_deinit(void) {
 }
 
 glue_session *glue_session_create(janus_plugin_session *handle) {
+	static guint64 next_serial = 0;
 	glue_session *s = g_new0(glue_session, 1);
 	s->handle = handle;
+	g_mutex_lock(&sessions_mutex);
+	s->serial = ++next_serial;
+	g_mutex_unlock(&sessions_mutex);
 	janus_refcount_increase(&handle->ref);
 	janus_refcount_init(&s->ref, session_free);
 	handle->plugin_handle = s;

@@ -26,6 +26,7 @@ typedef enum glue_kind {
 
 typedef struct glue_session {
 	janus_plugin_session *handle;
+	guint64 serial;             /* unique per session for the process' life (rate-limit key) */
 	glue_kind kind;
 	int64_t practice_id;        /* staff and patient */
 	/* staff */

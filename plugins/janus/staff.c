@@ -74,7 +74,7 @@ static consult_err login_finish(glue_ctx *c, const consult_staff *st, bool ok, c
 consult_err glue_h_login(glue_ctx *c) {
 	char ukey[80], hkey[40];
 	g_snprintf(ukey, sizeof(ukey), "u:%s", c->req->u.login.username);
-	g_snprintf(hkey, sizeof(hkey), "h:%p", (void *)c->s->handle);
+	g_snprintf(hkey, sizeof(hkey), "h:%" G_GUINT64_FORMAT, c->s->serial);
 	const char *keys[] = { ukey, hkey };
 	consult_staff st;
 	memset(&st, 0, sizeof(st));
