@@ -14,7 +14,7 @@
 //   fails with an error naming the step.
 // - rtcSnapshot(page, path) reads the RTCPeerConnection at window[path...]
 //   and returns { connectionState, iceConnectionState, framesDecoded,
-//   framesEncoded, pair: {local:{type,address,protocol}, remote:{...}} }.
+//   framesEncoded, pair: {local:{type,address,port,protocol}, remote:{...}} }.
 // - waitFor(step, fn, ms) polls fn until it returns a truthy value.
 // - artifacts(testName) gives a fresh tests/artifacts/<testName>/ folder and
 //   shot(page, label) which writes NN-label.png there.
@@ -337,7 +337,7 @@ export async function rtcSnapshot(page, pcPath = 'consult.pc') {
     const pair = (pairId && byId.get(pairId)) || selectedPair;
     const cand = (id) => {
       const c = id && byId.get(id);
-      return c ? { type: c.candidateType, address: c.address || c.ip || null, protocol: c.protocol || null } : null;
+      return c ? { type: c.candidateType, address: c.address || c.ip || null, port: c.port ?? null, protocol: c.protocol || null } : null;
     };
     return {
       connectionState: pc.connectionState,
