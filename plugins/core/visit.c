@@ -53,6 +53,7 @@ static const cell table[CONSULT_VISIT_STATE_COUNT][CONSULT_EV_COUNT] = {
 		[CONSULT_EV_DOCTOR_DROP] = GO(W, CONSULT_END_NONE, true),
 		[CONSULT_EV_LEAVE] = GO(E, CONSULT_END_LEFT, false),
 		[CONSULT_EV_CANCELLED] = GO(E, CONSULT_END_CANCELLED, false),
+		[CONSULT_EV_CONNECTION_LOST] = GO(E, CONSULT_END_CONNECTION_LOST, false),
 	},
 	[E] = {
 		[CONSULT_EV_CALL] = NO(CONSULT_ERR_ALREADY_CALLED),
@@ -89,6 +90,7 @@ const char *consult_end_reason_name(consult_end_reason r)
 		[CONSULT_END_PATIENT_DROPPED] = "patient_dropped",
 		[CONSULT_END_GRACE_EXPIRED] = "grace_expired",
 		[CONSULT_END_CANCELLED] = "cancelled",
+		[CONSULT_END_CONNECTION_LOST] = "connection_lost",
 	};
 	return (unsigned)r < CONSULT_END_REASON_COUNT ? n[r] : "";
 }
@@ -108,6 +110,7 @@ const char *consult_visit_event_name(consult_visit_event ev)
 		[CONSULT_EV_GRACE_EXPIRED] = "grace_expired",
 		[CONSULT_EV_LEAVE] = "leave",
 		[CONSULT_EV_CANCELLED] = "cancelled",
+		[CONSULT_EV_CONNECTION_LOST] = "connection_lost",
 	};
 	return (unsigned)ev < CONSULT_EV_COUNT ? n[ev] : "";
 }

@@ -11,6 +11,7 @@
  *   AWAY --GRACE_EXPIRED--> ENDED          IN_CALL --PATIENT_DROP--> ENDED
  *   RINGING/IN_CALL --DOCTOR_DROP--> WAITING (head of the queue)
  *   any live state --LEAVE/CANCELLED--> ENDED
+ *   IN_CALL --CONNECTION_LOST--> ENDED     (media path could not be recovered)
  */
 #ifndef CONSULT_VISIT_H
 #define CONSULT_VISIT_H
@@ -40,6 +41,7 @@ typedef enum consult_visit_event {
 	CONSULT_EV_GRACE_EXPIRED,   /* AWAY for longer than the grace period */
 	CONSULT_EV_LEAVE,           /* patient left the waiting room on purpose (tab closed, "leave") */
 	CONSULT_EV_CANCELLED,       /* reception cancelled the appointment */
+	CONSULT_EV_CONNECTION_LOST, /* additive (issue 4): a participant gave up after ICE could not recover */
 	CONSULT_EV_COUNT
 } consult_visit_event;
 
@@ -51,6 +53,7 @@ typedef enum consult_end_reason {
 	CONSULT_END_PATIENT_DROPPED, /* patient's connection lost during the call */
 	CONSULT_END_GRACE_EXPIRED,   /* patient did not come back in time */
 	CONSULT_END_CANCELLED,       /* appointment cancelled while the patient was there */
+	CONSULT_END_CONNECTION_LOST, /* additive (issue 4): the media connection broke and did not recover */
 	CONSULT_END_REASON_COUNT
 } consult_end_reason;
 

@@ -2,7 +2,8 @@
  *
  * Contract: passwords are hashed before glue.lock is taken; each handler
  * then runs under glue.lock. set_disabled(true) also logs the user's live
- * handles out (a call they hold ends as on logout).
+ * handles out (a call they hold ends as on logout). set_practice (issue 4:
+ * relay_only) is parsed here, before the core's admin parser.
  */
 #include <string.h>
 #include <time.h>
@@ -161,10 +162,11 @@ static void add_stats(const consult_practice *pr, void *ud) {
 	json_object_set_new(o, "in_call", json_integer((json_int_t)counts[CONSULT_VISIT_IN_CALL]));
 	json_object_set_new(o, "calls_today", json_integer(ds.calls_today));
 	json_object_set_new(o, "median_wait_seconds", ds.median_wait_s >= 0 ? json_integer(ds.median_wait_s) : json_null());
+	json_object_set_new(o, "relay_only", json_boolean(pr->relay_only));
 	json_array_append_new(u->list, o);
 }
 
-typedef struct { json_t *list; const char *slug; int64_t now; } live_ud;
+typedef struct { json_t *list; const char *slug; int64_t now; glue_practice *p; } live_ud;
 
 static void add_live(const consult_visit *v, uint32_t index, void *ud) {
 	live_ud *u = ud;
@@ -175,6 +177,8 @@ static void add_live(const consult_visit *v, uint32_t index, void *ud) {
 	int64_t doc = v->call_doctor_id ? v->call_doctor_id : v->doctor_id;
 	json_object_set_new(o, "doctor_id", doc > 0 ? json_integer(doc) : json_null());
 	json_object_set_new(o, "waiting_seconds", json_integer(u->now - v->joined_at));
+	glue_visit_info *vi = glue_visit_info_get(u->p, v->id);
+	json_object_set_new(o, "media_path", vi && vi->media_path ? json_string(vi->media_path) : json_null());
 	json_array_append_new(u->list, o);
 }
 
@@ -183,7 +187,7 @@ static void add_live_practice(const consult_practice *pr, void *ud) {
 	glue_practice *p = glue_practice_find(pr->id);
 	if(p == NULL)
 		return;
-	live_ud lu = { u->list, pr->slug ? pr->slug : "", u->now };
+	live_ud lu = { u->list, pr->slug ? pr->slug : "", u->now, p };
 	consult_room_foreach(p->room, add_live, &lu);
 }
 
@@ -239,7 +243,38 @@ static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
 	[CONSULT_ADMIN_HEALTH] = a_health,
 };
 
+/* set_practice {practice (slug), relay_only (bool)} -> {} */
+static json_t *set_practice(json_t *message) {
+	const char *name = "set_practice";
+	json_t *jp = json_object_get(message, "practice"), *jr = json_object_get(message, "relay_only");
+	if(jp == NULL)
+		return glue_error_reply(name, CONSULT_ERR_MISSING_FIELD, "practice", 0);
+	const char *slug = json_string_value(jp);
+	size_t n = slug ? strlen(slug) : 0;
+	bool ok = slug != NULL && n >= 2 && n <= 48;
+	for(size_t i = 0; ok && i < n; i++)
+		ok = (slug[i] >= 'a' && slug[i] <= 'z') || (slug[i] >= '0' && slug[i] <= '9') || slug[i] == '-';
+	if(!ok)
+		return glue_error_reply(name, n > 48 ? CONSULT_ERR_TOO_LONG : CONSULT_ERR_INVALID_FIELD, "practice", 0);
+	if(jr == NULL)
+		return glue_error_reply(name, CONSULT_ERR_MISSING_FIELD, "relay_only", 0);
+	if(!json_is_boolean(jr))
+		return glue_error_reply(name, CONSULT_ERR_INVALID_FIELD, "relay_only", 0);
+	g_mutex_lock(&glue.lock);
+	consult_err e = store_err(consult_store_set_practice_relay_only(glue.store, slug, json_is_true(jr)));
+	g_mutex_unlock(&glue.lock);
+	if(e != CONSULT_OK)
+		return glue_error_reply(name, e, e == CONSULT_ERR_NOT_FOUND ? "practice" : NULL, 0);
+	JANUS_LOG(LOG_INFO, "[consult] admin: relay_only %s for a practice\n", json_is_true(jr) ? "on" : "off");
+	return glue_ok_reply(name, NULL);
+}
+
 json_t *glue_admin_message(json_t *message) {
+	if(json_is_object(message)) {
+		const char *rq = json_string_value(json_object_get(message, "request"));
+		if(rq && strcmp(rq, "set_practice") == 0)
+			return set_practice(message);
+	}
 	consult_admin_request req;
 	memset(&req, 0, sizeof(req));
 	const char *field = NULL;

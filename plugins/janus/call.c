@@ -6,6 +6,10 @@
  * then applies the room change (which cannot fail any more), so a store
  * failure leaves memory unchanged. glue_after_change() fans a change out
  * through a table {event -> what the patient / the doctor receive}.
+ * ringing and call_accepted carry ice_servers (TURN credentials minted at
+ * that moment for that participant only). hangup may carry reason
+ * "connection_lost" (the other side hears call_ended with that reason).
+ * ice_servers hands fresh credentials to a participant of an IN_CALL visit.
  * Called under glue.lock.
  */
 #include <string.h>
@@ -34,16 +38,19 @@ static const fan_row fan[CONSULT_EV_COUNT] = {
 	[CONSULT_EV_GRACE_EXPIRED]  = { { "visit_ended", F_REASON }, { NULL, 0 } },
 	[CONSULT_EV_LEAVE]          = { { NULL, 0 }, { "call_ended", F_VISIT | F_REASON } },
 	[CONSULT_EV_CANCELLED]      = { { "visit_ended", F_REASON }, { "call_ended", F_VISIT | F_REASON } },
+	/* both sides; the participant who sent it is skipped (see glue_visit_apply) */
+	[CONSULT_EV_CONNECTION_LOST] = { { "call_ended", F_VISIT | F_REASON }, { "call_ended", F_VISIT | F_REASON } },
 };
 
-static json_t *fan_fields(unsigned f, const consult_room_change *c, glue_session *doctor) {
+static json_t *fan_fields(unsigned f, const consult_room_change *c, glue_session *doctor,
+		int64_t practice_id, int64_t now) {
 	json_t *o = json_object();
 	if(f & F_VISIT)
 		json_object_set_new(o, "visit_id", json_integer(c->visit.id));
 	if(f & F_REASON)
 		json_object_set_new(o, "reason", json_string(consult_end_reason_name(c->step.reason)));
 	if(f & F_ICE)
-		json_object_set_new(o, "ice_servers", glue_ice_servers());
+		glue_ice_fields(o, practice_id, now, true);
 	if(f & F_DOCTOR)
 		json_object_set_new(o, "doctor", json_string(doctor && doctor->display_name ? doctor->display_name : ""));
 	if(f & F_REQUEUED)
@@ -67,15 +74,16 @@ static const char *appointment_status(const consult_room_change *c) {
 	return c->step.reason == CONSULT_END_CANCELLED ? "cancelled" : "ended";
 }
 
-void glue_after_change(glue_practice *p, consult_visit_event ev, const consult_room_change *c,
-		glue_session *patient, glue_session *doctor, int64_t now) {
+/* As glue_after_change; `quiet` (may be NULL) gets no event: the sender. */
+static void after_change(glue_practice *p, consult_visit_event ev, const consult_room_change *c,
+		glue_session *patient, glue_session *doctor, glue_session *quiet, int64_t now) {
 	const consult_visit *v = &c->visit;
 	bool ended = c->step.next == CONSULT_VISIT_ENDED;
-	if(patient && patient->visit_id == v->id && fan[ev].patient.name)
-		glue_push(patient, fan[ev].patient.name, fan_fields(fan[ev].patient.fields, c, doctor));
+	if(patient && patient != quiet && patient->visit_id == v->id && fan[ev].patient.name)
+		glue_push(patient, fan[ev].patient.name, fan_fields(fan[ev].patient.fields, c, doctor, p->id, now));
 	fan_event de = doctor_event(ev, c);
-	if(doctor && de.name && doctor->call_visit_id == v->id)
-		glue_push(doctor, de.name, fan_fields(de.fields, c, doctor));
+	if(doctor && doctor != quiet && de.name && doctor->call_visit_id == v->id)
+		glue_push(doctor, de.name, fan_fields(de.fields, c, doctor, p->id, now));
 	if(doctor && doctor->call_visit_id == v->id &&
 			c->step.next != CONSULT_VISIT_RINGING && c->step.next != CONSULT_VISIT_IN_CALL)
 		doctor->call_visit_id = 0;
@@ -99,7 +107,11 @@ void glue_after_change(glue_practice *p, consult_visit_event ev, const consult_r
 	if(in_queue(c->from) || in_queue(c->step.next))
 		glue_push_waiting(p, v->doctor_id);
 	glue_push_positions(p, NULL, NULL, NULL);
-	(void)now;
+}
+
+void glue_after_change(glue_practice *p, consult_visit_event ev, const consult_room_change *c,
+		glue_session *patient, glue_session *doctor, int64_t now) {
+	after_change(p, ev, c, patient, doctor, NULL, now);
 }
 
 consult_err glue_store_step(int64_t visit_id, consult_visit_event ev, const consult_visit_step *st,
@@ -172,7 +184,7 @@ consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_e
 	}
 	if(ev == CONSULT_EV_PATIENT_BACK)
 		patient = patient_new;
-	glue_after_change(p, ev, &c, patient, doctor, now);
+	after_change(p, ev, &c, patient, doctor, ev == CONSULT_EV_CONNECTION_LOST ? actor : NULL, now);
 	return CONSULT_OK;
 }
 
@@ -213,12 +225,35 @@ static consult_visit *call_visit(glue_session *s, glue_practice **pp) {
 }
 
 consult_err glue_h_hangup(glue_ctx *c) {
+	/* Optional "reason": only "connection_lost" (null/absent = a normal hangup). */
+	json_t *reason = json_object_get(c->body, "reason");
+	bool lost = false;
+	if(reason != NULL && !json_is_null(reason)) {
+		const char *r = json_string_value(reason);
+		if(r == NULL || strcmp(r, "connection_lost") != 0) {
+			c->field = "reason";
+			return CONSULT_ERR_INVALID_FIELD;
+		}
+		lost = true;
+	}
 	glue_practice *p;
 	consult_visit *v = call_visit(c->s, &p);
 	if(v == NULL)
 		return CONSULT_ERR_WRONG_STATE;
-	consult_visit_event ev = c->s->kind == GLUE_STAFF ? CONSULT_EV_HANGUP_DOCTOR : CONSULT_EV_HANGUP_PATIENT;
+	consult_visit_event ev = lost ? CONSULT_EV_CONNECTION_LOST :
+		c->s->kind == GLUE_STAFF ? CONSULT_EV_HANGUP_DOCTOR : CONSULT_EV_HANGUP_PATIENT;
 	return glue_visit_apply(p, v->id, ev, c->s, NULL, c->now);
+}
+
+consult_err glue_h_ice_servers(glue_ctx *c) {
+	glue_practice *p;
+	consult_visit *v = call_visit(c->s, &p);
+	if(v == NULL)
+		return CONSULT_ERR_WRONG_STATE;
+	if(c->s->kind == GLUE_STAFF && v->call_doctor_id != c->s->staff_id)
+		return CONSULT_ERR_WRONG_STATE;
+	glue_ice_fields(c->reply, p->id, c->now, false);
+	return CONSULT_OK;
 }
 
 consult_err glue_h_signal(glue_ctx *c) {
@@ -254,5 +289,11 @@ consult_err glue_h_report(glue_ctx *c) {
 		return CONSULT_ERR_INTERNAL;
 	if(first_connected)
 		vi->connected = true;
+	/* live_visits shows the media path the doctor's side reports (as the store does) */
+	const char *lt = c->req->u.report.local_candidate_type, *rt = c->req->u.report.remote_candidate_type;
+	if(vi && c->s->kind == GLUE_STAFF && lt && rt) {
+		g_free(vi->media_path);
+		vi->media_path = g_strdup_printf("%s/%s", lt, rt);
+	}
 	return CONSULT_OK;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "core/code.h"
+#include "core/turn.h"
 
 #define GLUE_CONFIG_FILE "janus.plugin.consult.jcfg"
 
@@ -25,6 +26,14 @@ typedef struct glue_config {
 	int64_t join_after_minutes;     /* 1..1440 */
 	glue_pw_cost password_cost;
 	bool events;
+	/* TURN (issue 4): URIs validated by core/turn.h; lists may be empty. */
+	char *stun_uris[CONSULT_TURN_URIS_MAX];   /* stun: only */
+	size_t n_stun;
+	char *turn_uris[CONSULT_TURN_URIS_MAX];   /* turn: / turns: only */
+	size_t n_turn;
+	char *turn_secret;              /* required when n_turn > 0; never logged */
+	int64_t turn_ttl;               /* 60..86400, default 3600 */
+	int64_t call_lost_seconds;      /* 5..300, default 20 */
 } glue_config;
 
 int glue_config_load(const char *config_path, glue_config *out);

@@ -2,7 +2,9 @@
  *
  * Contract: every key of the `general` category is checked; the first bad
  * one is logged (key name and allowed range, never a secret value) and the
- * load fails with -1, so the plugin refuses to start.
+ * load fails with -1, so the plugin refuses to start. TURN keys (issue 4):
+ * stun_uris / turn_uris are comma-separated lists checked by core/turn.h,
+ * turn_secret is required with turn_uris and its value is never logged.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -63,6 +65,59 @@ static bool parse_url(const char *v, char **out) {
 	return true;
 }
 
+/* Comma-separated URI list: each trimmed entry must be of one of the kinds
+ * allowed (STUN only, or TURN/TURNS), at most CONSULT_TURN_URIS_MAX. */
+static bool uri_list(const char *v, bool stun, char **out, size_t *n) {
+	*n = 0;
+	if(v == NULL)
+		return true;
+	gchar **parts = g_strsplit(v, ",", -1);
+	bool ok = true;
+	for(gchar **p = parts; *p && ok; p++) {
+		char *u = g_strstrip(*p);
+		if(*u == '\0' && p[1] == NULL && *n > 0)
+			break;                       /* tolerate one trailing comma */
+		consult_turn_scheme k = consult_turn_uri_check(u);
+		if(*n >= CONSULT_TURN_URIS_MAX || k == CONSULT_TURN_URI_INVALID ||
+				(stun ? k != CONSULT_TURN_URI_STUN : k == CONSULT_TURN_URI_STUN)) {
+			ok = false;
+			break;
+		}
+		out[(*n)++] = g_strdup(u);
+	}
+	g_strfreev(parts);
+	return ok;
+}
+
+static int load_turn(janus_config *cfg, janus_config_category *g, glue_config *out) {
+	if(!uri_list(item(cfg, g, "stun_uris"), true, out->stun_uris, &out->n_stun)) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: stun_uris must be a comma-separated list of up to %d URIs stun:HOST[:PORT]\n",
+			CONSULT_TURN_URIS_MAX);
+		return -1;
+	}
+	if(!uri_list(item(cfg, g, "turn_uris"), false, out->turn_uris, &out->n_turn)) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: turn_uris must be a comma-separated list of up to %d URIs "
+			"turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp]\n", CONSULT_TURN_URIS_MAX);
+		return -1;
+	}
+	const char *v = item(cfg, g, "turn_secret");
+	if(v != NULL && *v != '\0') {
+		if(!consult_turn_secret_ok(v)) {
+			JANUS_LOG(LOG_FATAL, "[consult] config: turn_secret must be %d..%d printable ASCII characters without spaces, '#', quotes or backslash (the same as coturn's static-auth-secret)\n",
+				CONSULT_TURN_SECRET_MIN, CONSULT_TURN_SECRET_MAX);
+			return -1;
+		}
+		out->turn_secret = g_strdup(v);
+	} else if(out->n_turn > 0) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: turn_secret is required when turn_uris is set (coturn's static-auth-secret, e.g. `openssl rand -hex 32`)\n");
+		return -1;
+	}
+	if(!int_key(cfg, g, "turn_ttl", 3600, CONSULT_TURN_TTL_MIN, CONSULT_TURN_TTL_MAX, &out->turn_ttl) ||
+			!int_key(cfg, g, "call_lost_seconds", 20, 5, 300, &out->call_lost_seconds))
+		return -1;
+	return 0;
+}
+
 static int load(janus_config *cfg, glue_config *out) {
 	janus_config_category *g = janus_config_get(cfg, NULL, janus_config_type_category, "general");
 	const char *v = item(cfg, g, "database");
@@ -101,7 +156,7 @@ static int load(janus_config *cfg, glue_config *out) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: events must be true or false\n");
 		return -1;
 	}
-	return 0;
+	return load_turn(cfg, g, out);
 }
 
 int glue_config_load(const char *config_path, glue_config *out) {
@@ -125,5 +180,13 @@ void glue_config_clear(glue_config *cfg) {
 	g_free(cfg->database);
 	g_free(cfg->public_url);
 	sodium_memzero(cfg->code_secret, sizeof(cfg->code_secret));
+	for(size_t i = 0; i < cfg->n_stun; i++)
+		g_free(cfg->stun_uris[i]);
+	for(size_t i = 0; i < cfg->n_turn; i++)
+		g_free(cfg->turn_uris[i]);
+	if(cfg->turn_secret) {
+		sodium_memzero(cfg->turn_secret, strlen(cfg->turn_secret));
+		g_free(cfg->turn_secret);
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -4,11 +4,13 @@
  * their own visit (position, ringing, ...); waiting lists with names go to
  * logged-in doctors of the same practice who may see those visits. Events
  * are pushed with push_event (which does not take ownership). Nothing here
- * logs names or other personal data.
+ * logs names or other personal data, TURN secrets or credentials.
+ * glue_ice_fields mints TURN credentials at call time (core/turn.h).
  */
 #include <string.h>
 #include <glib.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <janus/debug.h>
 #include "glue.h"
 
@@ -16,6 +18,7 @@ static void visit_info_free(gpointer data) {
 	glue_visit_info *vi = data;
 	g_free(vi->first);
 	g_free(vi->last);
+	g_free(vi->media_path);
 	g_free(vi);
 }
 
@@ -179,10 +182,61 @@ void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state,
 	glue_gateway->notify_event(&glue_plugin, NULL, ev);   /* the core owns ev */
 }
 
-json_t *glue_ice_servers(void) {
-	/* Reserved for the TURN issue: will build RTCIceServer objects (urls,
-	 * username, credential) from configuration. Empty: host/srflx only. */
-	return json_array();
+/* The practice option relay_only; on a store failure fail closed (relay)
+ * when a TURN server is configured, so an IP address is never exposed by
+ * accident. */
+static bool relay_only(int64_t practice_id) {
+	bool relay = false;
+	consult_err e = consult_store_practice_relay_only(glue.store, practice_id, &relay);
+	if(e == CONSULT_OK)
+		return relay;
+	JANUS_LOG(LOG_ERR, "[consult] store: relay_only of practice %"G_GINT64_FORMAT" not readable (%s)\n",
+		practice_id, consult_err_name(e));
+	return glue.cfg.n_turn > 0;
+}
+
+/* Appends the entries of one configured list (STUN or TURN) to arr. */
+static bool add_ice_list(json_t *arr, char *const *uris, size_t n, const char *id, int64_t now) {
+	if(n == 0)
+		return true;
+	consult_ice_servers list;
+	if(consult_turn_ice_servers((const char *const *)uris, n, glue.cfg.turn_secret, now, glue.cfg.turn_ttl,
+			id, &list) != CONSULT_OK) {
+		JANUS_LOG(LOG_ERR, "[consult] could not build the ICE server list\n");
+		return false;
+	}
+	for(size_t i = 0; i < list.n; i++) {
+		const consult_ice_server *sv = &list.server[i];
+		json_t *o = json_object(), *urls = json_array();
+		for(size_t u = 0; u < sv->n_urls; u++)
+			json_array_append_new(urls, json_string(sv->urls[u]));
+		json_object_set_new(o, "urls", urls);
+		if(sv->has_credential) {
+			json_object_set_new(o, "username", json_string(sv->username));
+			json_object_set_new(o, "credential", json_string(sv->credential));
+		}
+		json_array_append_new(arr, o);
+	}
+	sodium_memzero(&list, sizeof(list));
+	return true;
+}
+
+void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call_lost) {
+	/* Opaque id: 64 random bits, fresh for every hand-out; it says nothing
+	 * about the visit, the practice or the person. */
+	unsigned char rnd[8];
+	char id[2 * sizeof(rnd) + 1];
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(id, sizeof(id), rnd, sizeof(rnd));
+	json_t *arr = json_array();
+	if(!add_ice_list(arr, glue.cfg.stun_uris, glue.cfg.n_stun, id, now) ||
+			!add_ice_list(arr, glue.cfg.turn_uris, glue.cfg.n_turn, id, now))
+		json_array_clear(arr);
+	sodium_memzero(id, sizeof(id));
+	json_object_set_new(o, "ice_servers", arr);
+	json_object_set_new(o, "ice_transport_policy", json_string(relay_only(practice_id) ? "relay" : "all"));
+	if(with_call_lost)
+		json_object_set_new(o, "call_lost_seconds", json_integer(glue.cfg.call_lost_seconds));
 }
 
 glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id) {

@@ -35,6 +35,7 @@ typedef struct glue_visit_info {
 	int64_t id;            /* key (hash on &id) */
 	char *first, *last;
 	bool connected;        /* first "connected" report stored */
+	char *media_path;      /* "local/remote" candidate types of the doctor's report, or NULL */
 } glue_visit_info;
 
 /* One practice with a live room. */
@@ -96,8 +97,12 @@ void glue_push_appointment(glue_practice *p, int64_t appointment_id, const char 
 	const char *first, const char *last);
 /* Event handlers (config events = true): non-personal visit data only. */
 void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state, const char *reason);
-/* RTCIceServer list handed to both browsers (empty until the TURN issue). */
-json_t *glue_ice_servers(void);
+/* Sets "ice_servers" (RTCIceServer array with TURN REST credentials minted
+ * now under a fresh random id), "ice_transport_policy" ("relay" if the
+ * practice is relay_only, else "all") and, if with_call_lost,
+ * "call_lost_seconds" on o. Only for the two participants of a call; the
+ * credentials are never logged. */
+void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call_lost);
 /* Staff session of this practice that rings / talks with visit_id, or NULL. */
 glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id);
 
@@ -132,6 +137,7 @@ consult_err glue_h_cancel_call(glue_ctx *c);
 consult_err glue_h_hangup(glue_ctx *c);
 consult_err glue_h_signal(glue_ctx *c);
 consult_err glue_h_report(glue_ctx *c);
+consult_err glue_h_ice_servers(glue_ctx *c);   /* issue 4; parsed in dispatch.c */
 
 /* Staff session leaves its practice (logout, disable, handle gone): ends
  * or drops its call, removes it from the staff list. Under glue.lock. */

@@ -101,7 +101,7 @@ static consult_err resume(glue_ctx *c, join_target *t, consult_visit *v, bool *r
 		glue_session *doc = glue_call_doctor(p, v->id);
 		json_t *f = json_object();
 		json_object_set_new(f, "doctor", json_string(doc && doc->display_name ? doc->display_name : ""));
-		json_object_set_new(f, "ice_servers", glue_ice_servers());
+		glue_ice_fields(f, p->id, c->now, true);
 		glue_push(c->s, "ringing", f);
 	}
 	JANUS_LOG(LOG_INFO, "[consult] visit %"G_GINT64_FORMAT" taken over by a new handle\n", v->id);

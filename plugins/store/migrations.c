@@ -65,7 +65,10 @@ static const char *const consult_migrations[] = {
 	"CREATE INDEX visits_called_at ON visits(called_at);"
 	"CREATE INDEX visits_called_by ON visits(called_by);"
 	"CREATE INDEX visits_live ON visits(state) WHERE state <> 'ended';",
-	/* version 2 goes here */
+	/* version 2 (issue 4, TURN): per-practice "relay only" ICE policy */
+	"ALTER TABLE practices ADD COLUMN relay_only INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (relay_only IN (0,1));",
+	/* version 3 goes here */
 };
 
 #define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))

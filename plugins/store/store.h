@@ -29,12 +29,20 @@ int consult_store_schema_version(consult_store *s);   /* PRAGMA user_version */
 int consult_store_latest_version(void);
 
 /* --- practices --- */
-typedef struct consult_practice { int64_t id; char *slug, *name, *phone; } consult_practice;
+typedef struct consult_practice {
+	int64_t id; char *slug, *name, *phone;
+	bool relay_only;          /* additive (schema v2): ICE transport policy "relay" for calls */
+} consult_practice;
 void consult_practice_clear(consult_practice *p);
 consult_err consult_store_add_practice(consult_store *s, const char *slug, const char *name,
 	const char *phone, int64_t now, int64_t *id);
 consult_err consult_store_practice_by_slug(consult_store *s, const char *slug, consult_practice *out);
 consult_err consult_store_practice_by_id(consult_store *s, int64_t id, consult_practice *out);
+/* Additive (schema v2): the practice option "relay only" (TURN relay for
+ * every call, so neither side learns the other's IP address). NOT_FOUND if
+ * there is no such practice. */
+consult_err consult_store_practice_relay_only(consult_store *s, int64_t id, bool *relay_only);
+consult_err consult_store_set_practice_relay_only(consult_store *s, const char *slug, bool relay_only);
 
 /* --- staff --- role is "doctor" or "reception"; pw_hash is an argon2id string */
 typedef struct consult_staff {

@@ -24,6 +24,7 @@
 enum stmt_id {
 	ST_HEALTH,
 	ST_PRACTICE_ADD, ST_PRACTICE_BY_SLUG, ST_PRACTICE_BY_ID, ST_PRACTICE_LIST, ST_PRACTICE_EXISTS,
+	ST_PRACTICE_RELAY_GET, ST_PRACTICE_RELAY_SET,
 	ST_STAFF_ADD, ST_STAFF_BY_USERNAME, ST_STAFF_BY_ID, ST_STAFF_SET_DISABLED, ST_STAFF_SET_PW,
 	ST_STAFF_LIST, ST_DOCTOR_IN_PRACTICE,
 	ST_APPT_ADD, ST_APPT_BY_CODE, ST_APPT_BY_ID, ST_APPT_CANCEL, ST_APPT_CANCELLED, ST_APPT_LIST,
@@ -33,7 +34,7 @@ enum stmt_id {
 	ST_COUNT
 };
 
-#define PRACTICE_COLS "SELECT id, slug, name, phone FROM practices "
+#define PRACTICE_COLS "SELECT id, slug, name, phone, relay_only FROM practices "
 #define STAFF_COLS "SELECT id, practice_id, username, display_name, role, pw_hash, disabled FROM staff "
 /* The newest visit of an appointment is the one with the highest id. */
 #define APPT_COLS \
@@ -50,6 +51,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PRACTICE_BY_ID] = PRACTICE_COLS "WHERE id = ?1",
 	[ST_PRACTICE_LIST] = PRACTICE_COLS "ORDER BY id",
 	[ST_PRACTICE_EXISTS] = "SELECT 1 FROM practices WHERE id = ?1",
+	[ST_PRACTICE_RELAY_GET] = "SELECT relay_only FROM practices WHERE id = ?1",
+	[ST_PRACTICE_RELAY_SET] = "UPDATE practices SET relay_only = ?2 WHERE slug = ?1",
 	[ST_STAFF_ADD] = "INSERT INTO staff(practice_id, username, display_name, role, pw_hash, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_STAFF_BY_USERNAME] = STAFF_COLS "WHERE username = ?1",
@@ -377,6 +380,7 @@ static bool read_practice(sqlite3_stmt *st, consult_practice *p)
 	p->slug = col_dup(st, 1, &ok);
 	p->name = col_dup(st, 2, &ok);
 	p->phone = col_dup(st, 3, &ok);
+	p->relay_only = sqlite3_column_int(st, 4) != 0;
 	if (!ok)
 		consult_practice_clear(p);
 	return ok;
@@ -452,6 +456,33 @@ consult_err consult_store_list_practices(consult_store *s, consult_practice_cb c
 		e = map_rc(s, rc);
 	stmt_release(&u);
 	return e;
+}
+
+consult_err consult_store_practice_relay_only(consult_store *s, int64_t id, bool *relay_only)
+{
+	stmt_use u;
+	*relay_only = false;
+	if (!stmt_get(s, ST_PRACTICE_RELAY_GET, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, id);
+	int rc = sqlite3_step(u.st);
+	consult_err e = CONSULT_OK;
+	if (rc == SQLITE_ROW)
+		*relay_only = sqlite3_column_int(u.st, 0) != 0;
+	else
+		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : map_rc(s, rc);
+	stmt_release(&u);
+	return e;
+}
+
+consult_err consult_store_set_practice_relay_only(consult_store *s, const char *slug, bool relay_only)
+{
+	stmt_use u;
+	if (!stmt_get(s, ST_PRACTICE_RELAY_SET, &u))
+		return CONSULT_ERR_INTERNAL;
+	bind_text(u.st, 1, slug);
+	sqlite3_bind_int(u.st, 2, relay_only ? 1 : 0);
+	return run_update_one(s, &u);
 }
 
 static consult_err practice_exists(consult_store *s, int64_t practice_id)

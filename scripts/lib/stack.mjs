@@ -2,20 +2,24 @@
 // stack.mjs - run the whole consult stack locally (used by `scripts/run`).
 //
 // Contract: `node scripts/lib/stack.mjs --demo [--port 8080] [--janus-port
-// 8188] [--admin-port 7088] [--data /var/lib/consult-demo]` starts Janus
-// (with the consult plugin, database and secrets kept in --data) and nginx
-// (serving html/, proxying /janus) on 127.0.0.1, seeds the demo practice
+// 8188] [--admin-port 7088] [--turn-port 3478] [--data /var/lib/consult-demo]`
+// starts coturn (conf/turnserver-local.conf via coturn.mjs: loopback only,
+// TURN REST secret generated once and kept in <data>/secrets.json), Janus
+// (with the consult plugin configured with stun_uris/turn_uris/turn_secret
+// for that coturn, database and secrets kept in --data) and nginx (serving
+// html/, proxying /janus) on 127.0.0.1, seeds the demo practice
 // "Hautärzte am Marktplatz" (slug am-marktplatz) with a doctor (dr.weber)
 // and a reception login (empfang) once, creates an appointment for now+10
 // min through a reception login over WebSocket and prints the URLs, the
 // patient link, the logins and the admin API URL. Passwords are generated on
 // first start and kept in <data>/demo-logins.json (mode 0600). Runs until
-// SIGINT/SIGTERM, then stops nginx and Janus and exits 0 (1 on failure).
+// SIGINT/SIGTERM, then stops nginx, Janus and coturn and exits 0 (1 on failure).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startJanus } from './janus.mjs';
 import { startNginx } from './nginx.mjs';
+import { startCoturn } from './coturn.mjs';
 import { connectHandle } from './client.mjs';
 import { seedPractice } from './seed.mjs';
 
@@ -28,7 +32,7 @@ const DEMO = {
 };
 
 function parseArgs(argv) {
-  const args = { demo: false, port: 8080, janusPort: 8188, adminPort: 7088, data: '/var/lib/consult-demo' };
+  const args = { demo: false, port: 8080, janusPort: 8188, adminPort: 7088, turnPort: 3478, data: '/var/lib/consult-demo' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -39,11 +43,12 @@ function parseArgs(argv) {
     else if (a === '--port') args.port = Number(next());
     else if (a === '--janus-port') args.janusPort = Number(next());
     else if (a === '--admin-port') args.adminPort = Number(next());
+    else if (a === '--turn-port') args.turnPort = Number(next());
     else if (a === '--data') args.data = next();
     else if (a === '-h' || a === '--help') args.help = true;
     else throw new Error(`unknown argument ${a}`);
   }
-  for (const k of ['port', 'janusPort', 'adminPort']) {
+  for (const k of ['port', 'janusPort', 'adminPort', 'turnPort']) {
     if (!Number.isInteger(args[k]) || args[k] < 1 || args[k] > 65535) throw new Error(`bad port for ${k}`);
   }
   return args;
@@ -115,27 +120,39 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help || !args.demo) {
-    process.stdout.write('usage: stack.mjs --demo [--port 8080] [--janus-port 8188] [--admin-port 7088] [--data DIR]\n');
+    process.stdout.write('usage: stack.mjs --demo [--port 8080] [--janus-port 8188] [--admin-port 7088] [--turn-port 3478] [--data DIR]\n');
     return args.help ? 0 : 2;
   }
   fs.mkdirSync(args.data, { recursive: true, mode: 0o700 });
   const secretsFile = path.join(args.data, 'secrets.json');
   let secrets = readJson(secretsFile);
-  if (!secrets?.codeSecret || !secrets?.adminSecret) {
-    secrets = { codeSecret: crypto.randomBytes(32).toString('hex'), adminSecret: crypto.randomBytes(16).toString('hex') };
+  if (!secrets?.codeSecret || !secrets?.adminSecret || !secrets?.turnSecret) {
+    secrets = {
+      codeSecret: secrets?.codeSecret || crypto.randomBytes(32).toString('hex'),
+      adminSecret: secrets?.adminSecret || crypto.randomBytes(16).toString('hex'),
+      turnSecret: crypto.randomBytes(32).toString('hex'),
+    };
     writeSecretJson(secretsFile, secrets);
   }
   const publicUrl = `http://127.0.0.1:${args.port}`;
   let janus = null;
   let nginx = null;
+  let coturn = null;
   const stopAll = async () => {
     if (nginx) await nginx.stop().catch(() => {});
     if (janus) await janus.stop().catch(() => {});
+    if (coturn) await coturn.stop().catch(() => {});
   };
   try {
+    coturn = await startCoturn({ listenIp: '127.0.0.1', port: args.turnPort, secret: secrets.turnSecret });
     janus = await startJanus({
       wsPort: args.janusPort, adminPort: args.adminPort, dataDir: args.data,
       codeSecret: secrets.codeSecret, adminSecret: secrets.adminSecret, publicUrl,
+      extraPluginConfig: {
+        stun_uris: coturn.stunUri,
+        turn_uris: [coturn.uri('udp'), coturn.uri('tcp')].join(','),
+        turn_secret: secrets.turnSecret,
+      },
     });
     nginx = await startNginx({ janusWsUrl: janus.wsUrl, port: args.port });
     const logins = await seedDemo(janus, args.data);
@@ -154,6 +171,7 @@ async function main() {
       '',
       `  Admin API:  ${janus.adminUrl}  (admin_secret in ${secretsFile})`,
       `  WebSocket:  ${janus.wsUrl} (also ${nginx.url}/janus)`,
+      `  TURN:       ${coturn.uri('udp')} (coturn, log ${coturn.logPath})`,
       '',
       'Press Ctrl-C to stop.',
       '',
@@ -168,7 +186,8 @@ async function main() {
   process.stdout.write('\nstopping...\n');
   const nginxExit = await nginx.stop();
   const janusExit = await janus.stop();
-  process.stdout.write(`nginx ${JSON.stringify(nginxExit)}, janus ${JSON.stringify(janusExit)}\n`);
+  const coturnExit = await coturn.stop();
+  process.stdout.write(`nginx ${JSON.stringify(nginxExit)}, janus ${JSON.stringify(janusExit)}, coturn ${JSON.stringify(coturnExit)}\n`);
   return janusExit.code === 0 ? 0 : 1;
 }
 

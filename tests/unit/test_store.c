@@ -162,6 +162,90 @@ static void test_reopen_keeps_data(void **state)
 	assert_int_equal(consult_store_practice_by_id(f->s, id + 100, &p), CONSULT_ERR_NOT_FOUND);
 }
 
+/* Schema v2 (issue 4): a v1 file (practices without relay_only) migrates
+ * to the newest version, keeps its rows and gains relay_only = 0. The v1
+ * practices table is rebuilt exactly as migration 1 created it. */
+static void test_migrate_v1_to_v2(void **state)
+{
+	fixture *f = *state;
+	int64_t pid = 0, sid = 0;
+	assert_true(consult_store_latest_version() >= 2);
+	assert_int_equal(consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721", 5, &pid), CONSULT_OK);
+	assert_int_equal(consult_store_add_staff(f->s, pid, "dr.weber", "Dr. Weber", "doctor", "$h", 5, &sid), CONSULT_OK);
+	consult_store_close(f->s);
+	f->s = NULL;
+	raw_exec(f->path,
+		"PRAGMA foreign_keys = OFF;"
+		"BEGIN;"
+		"CREATE TABLE p1 (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+		"  phone TEXT, created_at INTEGER NOT NULL);"
+		"INSERT INTO p1 SELECT id, slug, name, phone, created_at FROM practices;"
+		"DROP TABLE practices;"
+		"ALTER TABLE p1 RENAME TO practices;"
+		"COMMIT;"
+		"PRAGMA user_version = 1;");
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('practices') WHERE name = 'relay_only'"), 0);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+	char err[256] = "";
+	f->s = consult_store_open(f->path, err, sizeof err);
+	assert_non_null(f->s);
+	assert_int_equal(consult_store_schema_version(f->s), consult_store_latest_version());
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), consult_store_latest_version());
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('practices') WHERE name = 'relay_only'"), 1);
+	/* data kept, the new column defaults to off */
+	consult_practice p;
+	assert_int_equal(consult_store_practice_by_slug(f->s, "am-markt", &p), CONSULT_OK);
+	assert_int_equal(p.id, pid);
+	assert_string_equal(p.name, "Praxis am Markt");
+	assert_string_equal(p.phone, "0721");
+	assert_false(p.relay_only);
+	consult_practice_clear(&p);
+	consult_staff st;
+	assert_int_equal(consult_store_staff_by_username(f->s, "dr.weber", &st), CONSULT_OK);
+	assert_int_equal(st.id, sid);
+	assert_int_equal(st.practice_id, pid);
+	consult_staff_clear(&st);
+	bool relay = true;
+	assert_int_equal(consult_store_practice_relay_only(f->s, pid, &relay), CONSULT_OK);
+	assert_false(relay);
+	/* foreign keys still hold after the rebuild */
+	assert_int_equal(consult_store_add_staff(f->s, pid + 99, "x.y", "X", "doctor", "$h", 5, &sid), CONSULT_ERR_NOT_FOUND);
+}
+
+static void test_relay_only(void **state)
+{
+	fixture *f = *state;
+	bool relay = true;
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_false(relay);
+	assert_int_equal(consult_store_set_practice_relay_only(f->s, "am-markt", true), CONSULT_OK);
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_true(relay);
+	/* the other practice is untouched */
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->other_practice, &relay), CONSULT_OK);
+	assert_false(relay);
+	consult_practice p;
+	assert_int_equal(consult_store_practice_by_id(f->s, f->practice, &p), CONSULT_OK);
+	assert_true(p.relay_only);
+	consult_practice_clear(&p);
+	assert_int_equal(consult_store_practice_by_slug(f->s, "anderswo", &p), CONSULT_OK);
+	assert_false(p.relay_only);
+	consult_practice_clear(&p);
+	assert_int_equal(consult_store_set_practice_relay_only(f->s, "am-markt", false), CONSULT_OK);
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_false(relay);
+	/* unknown practice */
+	assert_int_equal(consult_store_set_practice_relay_only(f->s, "nope", true), CONSULT_ERR_NOT_FOUND);
+	relay = true;
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice + 999, &relay), CONSULT_ERR_NOT_FOUND);
+	assert_false(relay);
+	/* the column only takes 0/1 */
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE practices SET relay_only = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void test_too_new_refused(void **state)
 {
 	fixture *f = *state;
@@ -631,6 +715,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_new_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1_to_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_only, setup_people, teardown),
 		cmocka_unit_test(test_open_bad_path),
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_constraints, setup_people, teardown),
