@@ -3,8 +3,14 @@
 // RTCPeerConnection. Live waiting list from `waiting` events and the
 // waiting_list reply; any waiting (not away) patient can be called.
 // Flow: getUserMedia -> call -> (call_accepted) -> PeerCall offerer.
+// In a call: #path (data-path direct/relay), #e2e; #call-error (data-error
+// turn_auth / ice_failed / connection_lost) stays visible after the call
+// until the next call. The PeerCall restarts ICE itself; when the call is
+// lost (not back within call_lost_seconds) this page sends
+// {request:'hangup', reason:'connection_lost'}.
 import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
-import { PeerCall, getLocalMedia, stopStream } from './rtc.mjs';
+import { PeerCall, getLocalMedia, iceOptions, stopStream } from './rtc.mjs';
+import { callInfo } from './callinfo.mjs';
 import { startStaff } from './staff.mjs';
 
 const $ = (id) => document.getElementById(id);
@@ -23,6 +29,8 @@ let statusKey = null;       // [key, vars]
 let muted = false;
 let cameraOff = false;
 let me = '';
+let errorName = '';         // patient name for #call-error
+const info = callInfo({ prefix: 'doctor', vars: () => ({ name: errorName }) });
 
 // ---- view ------------------------------------------------------------------
 function setState(s) {
@@ -107,6 +115,7 @@ function renderAll() {
   $('mute').textContent = t(muted ? 'common.unmute' : 'common.mute');
   $('camera').textContent = t(cameraOff ? 'common.camera.on' : 'common.camera.off');
   $('who').textContent = me ? t('doctor.logged.in', { name: me }) : '';
+  info.render();
 }
 
 // ---- sound and notification -------------------------------------------------
@@ -170,7 +179,7 @@ function onEvent(ev) {
       notifyArrival();
       break;
     case 'call_accepted':
-      if (current && ev.visit_id === current.visit_id && consult.state === 'calling') startCall(ev.ice_servers);
+      if (current && ev.visit_id === current.visit_id && consult.state === 'calling') startCall(ev);
       break;
     case 'signal':
       if (call) call.handleSignal(ev); else pendingSignals.push(ev);
@@ -199,6 +208,7 @@ async function callPatient(v) {
   showError('');
   error = null;
   showNotice(null);
+  info.setError(null);
   consult.state = 'calling';   // block double clicks while the camera opens
   renderList();
   let stream;
@@ -233,14 +243,59 @@ async function callPatient(v) {
   }
 }
 
-function startCall(iceServers) {
-  call = new PeerCall({
-    client, iceServers, localStream, remoteVideo: $('remote-video'), offerer: true,
-    onState: (s) => {
-      if (s === 'connected') setStatus('doctor.in.call', { name: current ? current.name : '' });
-      else setStatus('conn.' + s);
-    },
+let connState = 'new';
+let problem = null;
+
+function renderCallStatus() {
+  $('call').dataset.problem = problem || '';
+  if (!call) return;
+  const iceUp = /^(connected|completed)$/.test(call.pc.iceConnectionState);
+  if (problem === 'recovering') setStatus('conn.recovering');
+  else if (!problem && connState === 'disconnected' && iceUp) setStatus('doctor.in.call', { name: current ? current.name : '' });
+  else if (problem) setStatus('conn.failed');
+  else if (connState === 'connected') setStatus('doctor.in.call', { name: current ? current.name : '' });
+  else if (connState === 'new' || connState === 'connecting') setStatus('doctor.connecting', { name: current ? current.name : '' });
+  else setStatus('conn.' + connState);
+}
+
+function onProblem(kind, which) {
+  if (which !== call) return;
+  problem = kind;
+  if (kind && kind !== 'recovering') {
+    errorName = current ? current.name : '';
+    info.setError(kind);
+  } else if (!kind && info.error) {
+    info.setError(null);
+  }
+  renderCallStatus();
+  if (kind === 'connection_lost') connectionLost();
+}
+
+// Not back within call_lost_seconds: end the visit for both sides.
+async function connectionLost() {
+  const c = client;
+  if (c) {
+    try {
+      await c.request({ request: 'hangup', reason: 'connection_lost' });
+    } catch (e) {
+      // a plugin without `reason` support: a plain hangup still ends the call
+      if (e.error !== 'transport' && e.error !== 'disconnected') await c.request({ request: 'hangup' }).catch(() => {});
+    }
+  }
+  endCall(null);   // #call-error says it all
+}
+
+function startCall(ev) {
+  connState = 'new';
+  problem = null;
+  info.setPath('');
+  const pc = new PeerCall({
+    client, ...iceOptions(ev), localStream, remoteVideo: $('remote-video'), offerer: true,
+    onState: (s) => { connState = s; renderCallStatus(); },
+    onPath: (p) => info.setPath(p),
+    onProblem: (kind) => onProblem(kind, pc),
   });
+  call = pc;
   call.setMuted(muted);
   call.setCameraOff(cameraOff);
   consult.pc = call.pc;
@@ -263,6 +318,9 @@ function cleanupCall() {
   $('local-video').srcObject = null;
   $('remote-video').srcObject = null;
   setStatus(null);
+  info.setPath('');
+  problem = null;
+  $('call').dataset.problem = '';
 }
 
 function endCall(noticeKey) {
@@ -273,6 +331,7 @@ function endCall(noticeKey) {
 }
 
 async function hangup() {
+  info.setError(null);
   if (client) await client.request({ request: 'hangup' }).catch(() => {});
   endCall('doctor.ended.doctor_hangup');
 }
@@ -316,6 +375,7 @@ startStaff({
   },
   onLogout: () => {
     cleanupCall();
+    info.setError(null);
     visits = [];
     me = '';
     consult.state = 'login';

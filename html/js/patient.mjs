@@ -1,12 +1,17 @@
 // patient.mjs: the patient page (patient.html?p=<slug>#<code>).
 // Contract (docs/dom.md): states form, joining, waiting, ringing, call,
 // ended, error in window.consult.state; window.consult.pc is the call's
-// RTCPeerConnection. The code is read from the URL fragment, removed from
-// the visible URL, and kept in memory and sessionStorage (per practice) so a
-// reload or a dropped connection rejoins with the same code and name.
+// RTCPeerConnection (the same object across ICE restarts). In a call:
+// #path (data-path direct/relay), #e2e, and #call-error (data-error
+// turn_auth / ice_failed / connection_lost, also kept on the closing page);
+// a later offer from the doctor (ICE restart) is answered by PeerCall.
+// The code is read from the URL fragment, removed from the visible URL, and
+// kept in memory and sessionStorage (per practice) so a reload or a dropped
+// connection rejoins with the same code and name.
 import { ConsultClient } from './janus-client.mjs';
 import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
-import { PeerCall, getLocalMedia, stopStream } from './rtc.mjs';
+import { PeerCall, getLocalMedia, iceOptions, stopStream } from './rtc.mjs';
+import { callInfo } from './callinfo.mjs';
 
 const $ = (id) => document.getElementById(id);
 const consult = { state: 'form', pc: null };
@@ -20,7 +25,9 @@ let session = loadSession();          // {code, first, last, joined}
 let client = null;
 let call = null;
 let pendingSignals = [];
-let iceServers = [];
+let iceOpts = iceOptions(null);     // from `ringing`
+let connState = 'new';
+let problem = null;                  // PeerCall.onProblem: null/recovering/error
 let lastSeq = -1;
 let ahead = null;
 let appointmentAt = null;
@@ -33,6 +40,7 @@ let noticeKey = null;
 let endedKey = 'patient.ended.text';
 let muted = false;
 let cameraOff = false;
+const info = callInfo({ prefix: 'patient', vars: () => ({ phone: phoneSuffix() }) });
 
 // ---- session storage -------------------------------------------------------
 function loadSession() {
@@ -66,6 +74,7 @@ function setState(s) {
   $('call').hidden = s !== 'call';
   $('ended').hidden = s !== 'ended';
   $('terms').hidden = !(s === 'form' || s === 'joining');
+  if (s !== 'call' && s !== 'ended' && info.error) info.setError(null);
   if (s !== 'ringing') stopRing();
   keepAwake(s === 'waiting' || s === 'ringing' || s === 'call');
   document.title = (s === 'ringing' ? '📞 ' : '') + t('app.title');
@@ -100,7 +109,9 @@ function renderAll() {
   renderAhead();
   if (noticeKey) showNotice(noticeKey[0], noticeKey[1]);
   $('ringing-by').textContent = doctorName ? t('patient.ringing.by', { doctor: doctorName }) : '';
-  $('ended-text').textContent = t(endedKey);
+  $('ended-text').textContent = t(endedKey, { phone: phoneSuffix() });
+  info.render();
+  renderStatus();
   $('mute').textContent = t(muted ? 'common.unmute' : 'common.mute');
   $('camera').textContent = t(cameraOff ? 'common.camera.on' : 'common.camera.off');
 }
@@ -284,7 +295,8 @@ function onEvent(ev) {
       applyPosition(ev.ahead, ev.seq);
       break;
     case 'ringing':
-      iceServers = Array.isArray(ev.ice_servers) ? ev.ice_servers : [];
+      iceOpts = iceOptions(ev);
+      info.setError(null);
       doctorName = ev.doctor || '';
       pendingSignals = [];
       showNotice(null);
@@ -312,13 +324,20 @@ function onEvent(ev) {
       setState('waiting');
       showNotice('patient.doctor.left');
       break;
-    case 'call_ended':
+    case 'call_ended': {
+      const wasBroken = problem === 'recovering' || problem === 'connection_lost';
       closeCall();
       if (ev.reason === 'cancelled') finish('error', 'patient.visit.cancelled');
       else if (ev.reason === 'patient_hangup') finish('ended', 'patient.ended.self');
       else if (ev.reason === 'patient_dropped') { setState('waiting'); showNotice('patient.call.dropped'); }
+      // the doctor gave up a broken connection (an older plugin says doctor_hangup)
+      else if (ev.reason === 'connection_lost' || (wasBroken && ev.reason === 'doctor_hangup')) {
+        info.setError('connection_lost');
+        finish('ended', 'patient.ended.connection_lost');
+      }
       else finish('ended', 'patient.ended.text');
       break;
+    }
     case 'taken_over':
       fatal = true;
       closeCall();
@@ -347,7 +366,7 @@ function finish(state, key) {
   showNotice(null);
   if (state === 'ended') {
     endedKey = key;
-    $('ended-text').textContent = t(key);
+    $('ended-text').textContent = t(key, { phone: phoneSuffix() });
     showError('');
   } else {
     showError(t(key));
@@ -364,12 +383,33 @@ function closeCall() {
   pendingSignals = [];
   $('local-video').srcObject = null;
   $('remote-video').srcObject = null;
+  info.setPath('');
+}
+
+function renderStatus() {
+  let s = connState;
+  // ICE is back a moment before connectionState follows: no "disturbed" blip
+  if (!problem && s === 'disconnected' && call && /^(connected|completed)$/.test(call.pc.iceConnectionState)) s = 'connected';
+  let text;
+  if (problem === 'recovering') text = t('conn.recovering');
+  else if (problem) text = t('conn.failed');
+  else if (s === 'connected') text = doctorName ? t('patient.in.call', { doctor: doctorName }) : t('conn.connected');
+  else text = t('conn.' + s);
+  $('call-status').textContent = text;
+  $('call').dataset.problem = problem || '';
 }
 
 function onConnState(s) {
-  $('call-status').textContent = s === 'connected'
-    ? (doctorName ? t('patient.in.call', { doctor: doctorName }) : t('conn.connected'))
-    : t('conn.' + s);
+  connState = s;
+  renderStatus();
+}
+
+function onProblem(kind) {
+  problem = kind;
+  // errors stay on screen; 'recovering' and null only change the status line
+  if (kind && kind !== 'recovering') info.setError(kind);
+  else if (!kind && info.error) info.setError(null);
+  renderStatus();
 }
 
 async function acceptCall() {
@@ -395,9 +435,12 @@ async function acceptCall() {
   const c = client;
   muted = false;
   cameraOff = false;
+  problem = null;
+  info.setError(null);
+  info.setPath('');
   call = new PeerCall({
-    client: c, iceServers, localStream: stream, remoteVideo: $('remote-video'),
-    offerer: false, onState: onConnState, facing: 'user',
+    client: c, ...iceOpts, localStream: stream, remoteVideo: $('remote-video'),
+    offerer: false, onState: onConnState, onPath: (p) => info.setPath(p), onProblem, facing: 'user',
   });
   consult.pc = call.pc;
   $('local-video').srcObject = stream;

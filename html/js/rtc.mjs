@@ -1,20 +1,40 @@
 // rtc.mjs: peer connection helpers shared by patient.mjs and doctor.mjs.
 // Contract:
 //   getLocalMedia(facing) -> MediaStream (audio + video, facingMode facing)
-//   new PeerCall({client, iceServers, localStream, remoteVideo, offerer, onState})
-//     .pc            the RTCPeerConnection (tests read window.consult.pc)
+//   iceOptions(ev) -> {iceServers, iceTransportPolicy, callLostSeconds} from a
+//                    `ringing` / `call_accepted` event (defaults [], "all", 20)
+//   pathOf(types) -> 'direct' | 'relay' | '' for selectedPairTypes()' result
+//   new PeerCall({client, iceServers, iceTransportPolicy, callLostSeconds,
+//                 localStream, remoteVideo, offerer, onState, onPath, onProblem})
+//     .pc            the RTCPeerConnection (tests read window.consult.pc); the
+//                    same object for the whole call, also across ICE restarts
 //     .start()       offerer only: createOffer + send `signal` offer
 //     .handleSignal(ev)  apply a `signal` event (offer/answer/candidate/
 //                    end-of-candidates); remote candidates that arrive before
-//                    the remote description are queued and applied after it
+//                    the remote description are queued and applied after it.
+//                    A later offer (ICE restart) is answered the same way.
 //     .switchCamera() stop the old video track, open the other facing camera,
 //                    replaceTrack on the sender (returns the new facing mode)
 //     .setMuted(b) / .setCameraOff(b)
-//     .close()       close pc, stop local tracks
+//     .close()       close pc, stop local tracks and every timer
+//   onPath(path): the selected pair changed ('direct', 'relay' or '' unknown);
+//     read from getStats every 2 s and on every ICE state change.
+//   onProblem(kind): null (all fine again), 'recovering' (a connected call lost
+//     its path; an ICE restart runs), or a final error: 'turn_auth' (TURN
+//     refused our credentials, icecandidateerror 401, and no connection came
+//     up), 'ice_failed' (never connected), 'connection_lost' (not back within
+//     callLostSeconds). Errors are also sent as `report` connection_state
+//     "failed". The page of the offerer hangs up on 'connection_lost'.
+// ICE restart: only the offerer (the doctor) restarts: iceConnectionState
+// "disconnected" for more than 2 s, or "failed", after the call had been
+// connected -> fresh credentials (`ice_servers` request; the old ones are
+// kept if it fails) -> setConfiguration -> restartIce -> offer (iceRestart)
+// -> `signal` offer; repeated every RESTART_MS while not connected. The
+// answerer shows 'recovering' too and answers the new offer.
 // Local candidates are sent with `signal` (type candidate, then
-// end-of-candidates) only after our own description went out. Every
-// connectionState change is sent with `report`, with the selected candidate
-// pair's local/remote candidateType once known (getStats:
+// end-of-candidates) only after the description they belong to went out.
+// Every connectionState change is sent with `report`, with the selected
+// candidate pair's local/remote candidateType once known (getStats:
 // transport.selectedCandidatePairId -> candidate-pair -> candidates).
 // Signaling never uses jsep: everything travels in the request body.
 
@@ -50,31 +70,96 @@ export async function selectedPairTypes(pc) {
   return { local: l.candidateType, remote: r.candidateType };
 }
 
+/** 'relay' if either side of the selected pair is relayed, 'direct' if known, else ''. */
+export function pathOf(types) {
+  if (!types || !types.local || !types.remote) return '';
+  return types.local === 'relay' || types.remote === 'relay' ? 'relay' : 'direct';
+}
+
+export const DEFAULT_CALL_LOST_SECONDS = 20;
+
+/** ICE settings from a `ringing` / `call_accepted` event, with safe defaults. */
+export function iceOptions(ev) {
+  const e = ev || {};
+  const n = Number(e.call_lost_seconds);
+  return {
+    iceServers: Array.isArray(e.ice_servers) ? e.ice_servers : [],
+    iceTransportPolicy: e.ice_transport_policy === 'relay' ? 'relay' : 'all',
+    callLostSeconds: Number.isFinite(n) && n >= 1 && n <= 3600 ? n : DEFAULT_CALL_LOST_SECONDS,
+  };
+}
+
 const WORD = /^[a-z-]{1,32}$/;
+const DISCONNECT_GRACE_MS = 2000;   // "disconnected" this long -> restart
+const RESTART_MS = 5000;            // retry period while not connected
+const PATH_POLL_MS = 2000;
+const REQUEST_TIMEOUT_MS = 4000;    // ice_servers / restart offer
+const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
+
+function withTimeout(promise, ms) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error('timeout')), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const isUp = (s) => s === 'connected' || s === 'completed';
 
 export class PeerCall {
-  constructor({ client, iceServers, localStream, remoteVideo, offerer = false, onState = () => {}, facing = 'user' }) {
+  constructor({
+    client, iceServers, iceTransportPolicy = 'all', callLostSeconds = DEFAULT_CALL_LOST_SECONDS,
+    localStream, remoteVideo, offerer = false, onState = () => {}, onPath = () => {},
+    onProblem = () => {}, facing = 'user',
+  }) {
     this.client = client;
     this.localStream = localStream;
     this.remoteVideo = remoteVideo;
     this.offerer = offerer;
     this.onState = onState;
+    this.onPath = onPath;
+    this.onProblem = onProblem;
     this.facing = facing;
     this.closed = false;
     this.remoteQueue = [];        // remote candidates before remoteDescription
     this.localQueue = [];         // our candidates before our description is sent
     this.descSent = false;
-    this.restarts = 0;
     this.lastReportKey = '';
-    this.pc = new RTCPeerConnection({ iceServers: Array.isArray(iceServers) ? iceServers : [] });
+    this.policy = iceTransportPolicy === 'relay' ? 'relay' : 'all';
+    this.callLostMs = Math.max(1, Number(callLostSeconds) || DEFAULT_CALL_LOST_SECONDS) * 1000;
+    this.everConnected = false;
+    this.problem = null;          // last value given to onProblem
+    this.path = null;             // last value given to onPath
+    this.candidates = 0;          // local candidates of the current generation
+    this.candErrors = new Set();  // icecandidateerror codes seen
+    this.timers = {};
+    this.restarting = false;
+    this.restarts = 0;
+    this.offerAt = 0;
+
+    this.pc = new RTCPeerConnection({
+      iceServers: Array.isArray(iceServers) ? iceServers : [],
+      iceTransportPolicy: this.policy,
+    });
     for (const track of localStream ? localStream.getTracks() : []) this.pc.addTrack(track, localStream);
 
     this.pc.onicecandidate = (e) => {
       if (this.closed) return;
+      if (e.candidate && e.candidate.candidate) this.candidates += 1;
       const msg = e.candidate
         ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
         : { request: 'signal', type: 'end-of-candidates' };
       if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
+    };
+    this.pc.onicecandidateerror = (e) => {
+      if (this.closed) return;
+      const code = Number(e.errorCode) || 0;
+      this.candErrors.add(code);
+      console.warn('ICE candidate error', code);   // no URL/address: may name the server
+      this.timer('candcheck', CAND_ERROR_CHECK_MS, () => this.checkNothingGathered());
+    };
+    this.pc.onicegatheringstatechange = () => {
+      if (this.pc.iceGatheringState === 'complete') this.checkNothingGathered();
     };
     this.pc.ontrack = (e) => {
       if (!this.remoteVideo) return;
@@ -86,16 +171,142 @@ export class PeerCall {
       if (p && p.catch) p.catch(() => {});
     };
     this.pc.onconnectionstatechange = () => this.stateChanged();
-    this.pc.oniceconnectionstatechange = () => {
-      if (this.closed) return;
-      // ICE restart (e.g. Wi-Fi -> mobile data): only the offerer restarts.
-      if (this.offerer && this.pc.iceConnectionState === 'failed' && this.restarts < 3) {
-        this.restarts += 1;
-        this.start({ iceRestart: true }).catch(() => {});
-      }
-    };
+    this.pc.oniceconnectionstatechange = () => this.iceChanged();
+    // No connection at all within this time: say so instead of spinning.
+    this.timer('setup', Math.max(30000, this.callLostMs), () => {
+      if (!this.everConnected) this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
+    });
+    this.pathTimer = setInterval(() => this.updatePath(), PATH_POLL_MS);
   }
 
+  // ---- timers ----------------------------------------------------------------
+  timer(name, ms, fn) {
+    clearTimeout(this.timers[name]);
+    this.timers[name] = setTimeout(() => { delete this.timers[name]; if (!this.closed) fn(); }, ms);
+  }
+
+  clearTimer(name) {
+    clearTimeout(this.timers[name]);
+    delete this.timers[name];
+  }
+
+  setProblem(kind) {
+    if (this.problem === kind) return;
+    this.problem = kind;
+    try { this.onProblem(kind); } catch (e) { console.error('onProblem failed', e); }
+  }
+
+  // ---- path --------------------------------------------------------------------
+  async updatePath() {
+    if (this.closed) return;
+    let types = null;
+    try { types = isUp(this.pc.iceConnectionState) ? await selectedPairTypes(this.pc) : null; } catch (e) { types = null; }
+    if (this.closed) return;
+    const path = pathOf(types);
+    if (path === this.path) return;
+    this.path = path;
+    try { this.onPath(path); } catch (e) { console.error('onPath failed', e); }
+  }
+
+  // ---- failure, recovery, ICE restart ------------------------------------------
+  /** Candidate errors or gathering finished without a single local candidate. */
+  checkNothingGathered() {
+    if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState)) return;
+    if (this.candidates > 0) return;
+    // Still gathering: only a refused TURN login under relay policy is final
+    // (nothing else can produce a candidate); anything else may still come.
+    if (this.pc.iceGatheringState !== 'complete' && !(this.policy === 'relay' && this.candErrors.has(401))) return;
+    this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
+  }
+
+  fail(kind) {
+    if (this.closed) return;
+    this.clearTimer('setup');
+    this.clearTimer('grace');
+    this.clearTimer('lost');
+    this.clearTimer('restart');
+    this.setProblem(kind);
+    this.report({ request: 'report', connection_state: 'failed' });
+  }
+
+  iceChanged() {
+    if (this.closed) return;
+    const s = this.pc.iceConnectionState;
+    this.updatePath();
+    if (isUp(s)) {
+      this.everConnected = true;
+      for (const n of ['setup', 'grace', 'lost', 'restart', 'candcheck']) this.clearTimer(n);
+      this.setProblem(null);
+      return;
+    }
+    if (s === 'closed') return;
+    if (!this.everConnected) {
+      // Never connected: ICE gave up (e.g. TURN refused us, or no path at all).
+      if (s === 'failed') this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
+      return;
+    }
+    if (this.problem === 'connection_lost') return;
+    if (s === 'failed') this.beginRecovery();
+    else if (s === 'disconnected' && !this.timers.grace && this.problem !== 'recovering') {
+      this.timer('grace', DISCONNECT_GRACE_MS, () => {
+        if (!isUp(this.pc.iceConnectionState)) this.beginRecovery();
+      });
+    }
+  }
+
+  beginRecovery() {
+    this.clearTimer('grace');
+    if (this.problem === 'recovering') {
+      if (this.offerer && !this.restarting) this.restartIce();
+      return;
+    }
+    this.setProblem('recovering');
+    this.timer('lost', this.callLostMs, () => {
+      if (isUp(this.pc.iceConnectionState)) return;
+      this.fail('connection_lost');
+    });
+    if (this.offerer) this.restartIce();
+  }
+
+  /** New credentials if the plugin gives them; keeps the old ones otherwise. */
+  async refreshIceServers() {
+    try {
+      const r = await withTimeout(this.client.request({ request: 'ice_servers' }), REQUEST_TIMEOUT_MS);
+      if (!r || !Array.isArray(r.ice_servers) || this.closed) return;
+      if (typeof this.pc.setConfiguration !== 'function') return;
+      const conf = typeof this.pc.getConfiguration === 'function' ? this.pc.getConfiguration() : {};
+      this.pc.setConfiguration({ ...conf, iceServers: r.ice_servers, iceTransportPolicy: this.policy });
+    } catch (e) {
+      console.warn('ice_servers refresh failed, keeping the old ones', e && (e.error || e.message));
+    }
+  }
+
+  async restartIce() {
+    if (this.closed || this.restarting) return;
+    this.restarting = true;
+    this.restarts += 1;
+    try {
+      await this.refreshIceServers();
+      if (this.closed || isUp(this.pc.iceConnectionState) || this.problem !== 'recovering') return;
+      // An offer that was never answered (the other side was unreachable):
+      // take it back and make a new one.
+      if (this.pc.signalingState === 'have-local-offer') await this.pc.setLocalDescription({ type: 'rollback' });
+      if (this.pc.signalingState !== 'stable') return;
+      if (typeof this.pc.restartIce === 'function') this.pc.restartIce();
+      await this.start({ iceRestart: true }, REQUEST_TIMEOUT_MS);
+    } catch (e) {
+      console.warn('ICE restart attempt failed', e && (e.name || e.error || e.message));
+    } finally {
+      this.restarting = false;
+      if (!this.closed && this.problem === 'recovering') {
+        this.timer('restart', RESTART_MS, () => {
+          if (this.problem === 'recovering' && !isUp(this.pc.iceConnectionState)) this.restartIce();
+        });
+      }
+    }
+  }
+
+  // ---- signaling -----------------------------------------------------------------
   sendSignal(msg) {
     return this.client.request(msg).catch((e) => { console.warn('signal failed', e.error || e); });
   }
@@ -107,11 +318,25 @@ export class PeerCall {
     for (const m of q) this.sendSignal(m);
   }
 
-  async start(options) {
+  /** Holds back local candidates until the new description went out. */
+  newGeneration() {
+    this.descSent = false;
+    this.localQueue = [];
+    this.candidates = 0;
+  }
+
+  async start(options, timeoutMs) {
     const offer = await this.pc.createOffer(options);
+    this.newGeneration();
     await this.pc.setLocalDescription(offer);
-    await this.client.request({ request: 'signal', type: 'offer', sdp: this.pc.localDescription.sdp });
-    this.flushLocal();
+    this.offerAt = Date.now();
+    const req = this.client.request({ request: 'signal', type: 'offer', sdp: this.pc.localDescription.sdp });
+    try {
+      await (timeoutMs ? withTimeout(req, timeoutMs) : req);
+    } finally {
+      // the offer is on its way (or the transport is gone): candidates follow it
+      if (!this.closed) this.flushLocal();
+    }
   }
 
   /** Applies signal events strictly in arrival order. */
@@ -126,15 +351,21 @@ export class PeerCall {
     if (this.closed || !ev) return;
     switch (ev.type) {
       case 'offer': {
+        // the first offer, or a later one (ICE restart): answer every one
         await this.pc.setRemoteDescription({ type: 'offer', sdp: ev.sdp });
         await this.flushRemote();
         const answer = await this.pc.createAnswer();
+        this.newGeneration();
         await this.pc.setLocalDescription(answer);
-        await this.client.request({ request: 'signal', type: 'answer', sdp: this.pc.localDescription.sdp });
-        this.flushLocal();
+        try {
+          await this.client.request({ request: 'signal', type: 'answer', sdp: this.pc.localDescription.sdp });
+        } finally {
+          if (!this.closed) this.flushLocal();
+        }
         break;
       }
       case 'answer':
+        if (this.pc.signalingState !== 'have-local-offer') return;   // late answer to a withdrawn offer
         await this.pc.setRemoteDescription({ type: 'answer', sdp: ev.sdp });
         await this.flushRemote();
         break;
@@ -162,8 +393,18 @@ export class PeerCall {
       else if (!c) await this.pc.addIceCandidate();   // end of candidates
       // a candidate with an empty string is an end-of-generation marker: skip
     } catch (e) {
+      // e.g. a candidate of the ICE generation before a restart
       console.warn('addIceCandidate failed', e && e.name);
     }
+  }
+
+  // ---- reports -------------------------------------------------------------------
+  report(body) {
+    if (this.closed || !WORD.test(body.connection_state || '')) return;
+    const key = JSON.stringify(body);
+    if (key === this.lastReportKey) return;
+    this.lastReportKey = key;
+    this.client.request(body).catch(() => { /* not in a call any more */ });
   }
 
   async stateChanged() {
@@ -182,14 +423,12 @@ export class PeerCall {
         body.remote_candidate_type = types.remote;
       }
       this.types = types;
+      this.updatePath();
     }
-    if (this.closed || !WORD.test(state)) return;
-    const key = JSON.stringify(body);
-    if (key === this.lastReportKey) return;
-    this.lastReportKey = key;
-    this.client.request(body).catch(() => { /* not in a call any more */ });
+    this.report(body);
   }
 
+  // ---- media controls ----------------------------------------------------------
   videoSender() {
     return this.pc.getSenders().find((s) => s.track && s.track.kind === 'video')
       || this.pc.getSenders().find((s) => s.track === null && this.videoSenderRef === s)
@@ -236,6 +475,8 @@ export class PeerCall {
   close() {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.pathTimer);
+    for (const n of Object.keys(this.timers)) this.clearTimer(n);
     try { this.pc.close(); } catch (e) { /* ignore */ }
     stopStream(this.localStream);
     if (this.remoteVideo) this.remoteVideo.srcObject = null;
