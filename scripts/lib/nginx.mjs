@@ -1,10 +1,11 @@
 // nginx.mjs - serve html/ and proxy /janus to a Janus WebSocket, for tests
 // and the demo.
 //
-// Contract: startNginx({root, janusWsUrl, port}) writes nginx.conf into a
-// fresh temp folder (pid, logs and temp paths all inside it), runs
-// /usr/sbin/nginx in the foreground on 127.0.0.1:<port> (a free port if not
-// given) and resolves with {url, port, dir, accessLogPath, errorLogPath,
+// Contract: startNginx({root, janusWsUrl, port, listenHost}) writes
+// nginx.conf into a fresh temp folder (pid, logs and temp paths all inside
+// it), runs /usr/sbin/nginx in the foreground on <listenHost>:<port>
+// (listenHost default 127.0.0.1, e.g. a lab address in tests/nat; port: a
+// free port if not given) and resolves with {url, port, dir, accessLogPath, errorLogPath,
 // stop() -> Promise<{code, signal}> (removes the folder unless keepDir;
 // the logs stay readable), accessLog(), errorLog()} once the port
 // accepts connections. /vendor/janus.js and /vendor/adapter.js come from the
@@ -23,7 +24,8 @@ process.on('exit', () => {
   }
 });
 
-export async function startNginx({ root = path.join(REPO, 'html'), janusWsUrl, port, keepDir = false } = {}) {
+export async function startNginx({ root = path.join(REPO, 'html'), janusWsUrl, port, listenHost = '127.0.0.1', keepDir = false } = {}) {
+  if (!/^[0-9.]+$/.test(listenHost)) throw new Error('startNginx: listenHost must be an IPv4 address');
   if (!janusWsUrl) throw new Error('startNginx: janusWsUrl is required');
   const upstream = new URL(janusWsUrl);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-nginx-'));
@@ -56,7 +58,7 @@ http {
   server_tokens off;
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   server {
-    listen 127.0.0.1:${listenPort};
+    listen ${listenHost}:${listenPort};
     server_name localhost;
     root ${root};
     index index.html;
@@ -95,14 +97,14 @@ http {
       child.kill('SIGKILL');
       throw new Error(`nginx did not listen on ${listenPort}: ${stderr}\n${readErr()}`);
     }
-    if (await canConnect(listenPort)) break;
+    if (await canConnect(listenPort, listenHost)) break;
     await sleep(50);
   }
   let stopping = null;
   let cached = null;
   const readAccess = () => { try { return fs.readFileSync(accessLogPath, 'utf8'); } catch { return ''; } };
   return {
-    url: `http://127.0.0.1:${listenPort}`,
+    url: `http://${listenHost}:${listenPort}`,
     port: listenPort,
     dir, accessLogPath, errorLogPath,
     pid: child.pid,
