@@ -12,6 +12,7 @@ import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs'
 import { PeerCall, getLocalMedia, iceOptions, stopStream } from './rtc.mjs';
 import { callInfo } from './callinfo.mjs';
 import { startStaff } from './staff.mjs';
+import { audio, unlockAudio } from './sound.mjs';
 
 const $ = (id) => document.getElementById(id);
 const consult = { state: 'login', pc: null };
@@ -119,18 +120,9 @@ function renderAll() {
 }
 
 // ---- sound and notification -------------------------------------------------
-let audioCtx = null;
-function ensureAudio() {
-  try {
-    if (!audioCtx) {
-      const AC = window.AudioContext || window.webkitAudioContext;
-      if (AC) audioCtx = new AC();
-    }
-    if (audioCtx && audioCtx.state === 'suspended') audioCtx.resume().catch(() => {});
-  } catch (e) { audioCtx = null; }
-}
 
 function chime() {
+  const audioCtx = audio();
   if (!audioCtx) return;
   const now = audioCtx.currentTime;
   [[660, 0], [880, 0.18]].forEach(([f, at]) => {
@@ -148,7 +140,7 @@ function chime() {
 }
 
 function askNotifyPermission() {
-  ensureAudio();
+  unlockAudio();
   if ('Notification' in window && Notification.permission === 'default') {
     try { Notification.requestPermission().then(updateNotifyButton).catch(() => {}); } catch (e) { /* old Safari */ }
   }
@@ -204,7 +196,7 @@ function onEvent(ev) {
 // ---- call ------------------------------------------------------------------
 async function callPatient(v) {
   if (consult.state !== 'list' || !client || v.state === 'away') return;
-  ensureAudio();
+  unlockAudio();
   showError('');
   error = null;
   showNotice(null);

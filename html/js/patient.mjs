@@ -12,6 +12,7 @@ import { ConsultClient } from './janus-client.mjs';
 import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
 import { PeerCall, getLocalMedia, iceOptions, stopStream } from './rtc.mjs';
 import { callInfo } from './callinfo.mjs';
+import { audio, unlockAudio } from './sound.mjs';
 
 const $ = (id) => document.getElementById(id);
 const consult = { state: 'form', pc: null };
@@ -121,20 +122,11 @@ function phoneSuffix() {
 }
 
 // ---- ring tone (WebAudio, no file) and wake lock --------------------------
-let audioCtx = null;
 let ringTimer = null;
 
-function ensureAudio() {
-  try {
-    if (!audioCtx) {
-      const AC = window.AudioContext || window.webkitAudioContext;
-      if (AC) audioCtx = new AC();
-    }
-    if (audioCtx && audioCtx.state === 'suspended') audioCtx.resume().catch(() => {});
-  } catch (e) { audioCtx = null; }
-}
 
 function ringBurst() {
+  const audioCtx = audio();
   if (!audioCtx) return;
   const now = audioCtx.currentTime;
   for (const start of [0, 0.55]) {
@@ -159,7 +151,7 @@ function ringBurst() {
 
 function startRing() {
   stopRing();
-  ensureAudio();
+  unlockAudio();
   ringBurst();
   ringTimer = setInterval(ringBurst, 3000);
 }
@@ -416,7 +408,7 @@ async function acceptCall() {
   stopRing();
   $('accept-call').disabled = true;
   $('decline-call').disabled = true;
-  ensureAudio();
+  unlockAudio();
   let stream;
   try {
     stream = await getLocalMedia('user');
@@ -500,7 +492,7 @@ async function switchCamera() {
 function onSubmit(ev) {
   ev.preventDefault();
   showError('');
-  ensureAudio();   // unlock audio on this user gesture, for the ring tone later
+  unlockAudio();   // unlock audio on this user gesture, for the ring tone later
   const first = $('first-name').value.trim();
   const last = $('last-name').value.trim();
   if (!$('code-row').hidden) {

@@ -24,30 +24,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   artifacts, closeAll, consultHandleInfos, drive, harness, janusMediaFindings, launchChromium,
-  PASSWORDS, rtcSnapshot, startStack, step, waitFor, waitForMedia,
+  PASSWORDS, rtcSnapshot, selectValue, startStack, step, waitFor, waitForMedia, watchConsole,
 } from './lib.mjs';
 
 const PATIENT = { first: 'Jürgen', last: 'Müllerprüf' };
 const SECOND = { first: 'Zweitpatientin', last: 'Vorderfrau' };
 const CODE_RE = /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
 
-function watchConsole(page, who, sink) {
-  page.on('console', (m) => sink.push(`[${who}] ${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => sink.push(`[${who}] pageerror: ${e.message || e}`));
-}
-
-async function selectValue(d, sel, value) {
-  await waitFor(`${sel} has option ${value}`, () => d.evaluate(([s, v]) => {
-    const el = document.querySelector(s);
-    return !!el && [...el.options].some((o) => o.value === v);
-  }, [sel, value]), 15_000);
-  await d.evaluate(([s, v]) => {
-    const el = document.querySelector(s);
-    el.value = v;
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-    el.dispatchEvent(new Event('change', { bubbles: true }));
-  }, [sel, value]);
-}
 
 const rowStatus = (d, id) => d.evaluate((i) => {
   const row = document.querySelector(`#appointments [data-appointment-id="${i}"]`);

@@ -501,3 +501,23 @@ export function janusMediaFindings(info) {
   if (!info.flags) f.push('no flags object (unexpected handle_info shape)');
   return f;
 }
+
+// Collects a page's console lines and uncaught errors into sink (for evidence).
+export function watchConsole(page, who, sink) {
+  page.on('console', (m) => sink.push(`[${who}] ${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => sink.push(`[${who}] pageerror: ${e.message || e}`));
+}
+
+// Picks an <option> by value once it exists, as a user would (input+change).
+export async function selectValue(d, sel, value) {
+  await waitFor(`${sel} has option ${value}`, () => d.evaluate(([s, v]) => {
+    const el = document.querySelector(s);
+    return !!el && [...el.options].some((o) => o.value === v);
+  }, [sel, value]), 15_000);
+  await d.evaluate(([s, v]) => {
+    const el = document.querySelector(s);
+    el.value = v;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, [sel, value]);
+}

@@ -45,8 +45,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  CHROMIUM, CHROMIUM_ARGS, PASSWORDS, REPO, drive, harness, step, waitFor,
+  CHROMIUM, CHROMIUM_ARGS, PASSWORDS, REPO, drive, harness, selectValue, step, waitFor, watchConsole,
 } from '../browser/lib.mjs';
+
+export { watchConsole };
 
 export const SERVER_IP = '198.18.0.1';
 export const TURN_PORT = 3478;
@@ -370,23 +372,6 @@ export async function startLabStack(lab, {
 // ---------------------------------------------------------------------------
 // The real pages: reception books, patient joins, doctor calls, patient accepts.
 
-export function watchConsole(page, who, sink) {
-  page.on('console', (m) => sink.push(`[${who}] ${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => sink.push(`[${who}] pageerror: ${e.message || e}`));
-}
-
-async function selectValue(d, sel, value) {
-  await waitFor(`${sel} has option ${value}`, () => d.evaluate(([s, v]) => {
-    const el = document.querySelector(s);
-    return !!el && [...el.options].some((o) => o.value === v);
-  }, [sel, value]), 15_000);
-  await d.evaluate(([s, v]) => {
-    const el = document.querySelector(s);
-    el.value = v;
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-    el.dispatchEvent(new Event('change', { bubbles: true }));
-  }, [sel, value]);
-}
 
 /**
  * Records, in the page, every remote description and every remote ICE
