@@ -8,7 +8,10 @@
  * (invalid_field). Fields are checked in the documented order, the first
  * bad one is reported. Integers must be JSON integers (17.0 is refused).
  * Nested candidate fields are named "candidate.candidate",
- * "candidate.sdpMid", "candidate.sdpMLineIndex".
+ * "candidate.sdpMid", "candidate.sdpMLineIndex". Booleans must be JSON
+ * true/false (absent or null: missing_field). hangup's optional "reason"
+ * is an enumeration of one: any value but null and "connection_lost" is
+ * invalid_field (not too_long/invalid_utf8), as protocol.md says.
  */
 #include <string.h>
 #include "request.h"
@@ -102,6 +105,18 @@ static consult_err int_field(const json_t *obj, const char *key, const char *nam
 	return CONSULT_OK;
 }
 
+/* One required boolean field. */
+static consult_err bool_field(const json_t *obj, const char *key, bool *out, const char **field)
+{
+	const json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return fail(CONSULT_ERR_MISSING_FIELD, key, field);
+	if (!json_is_boolean(v))
+		return fail(CONSULT_ERR_INVALID_FIELD, key, field);
+	*out = json_is_true(v);
+	return CONSULT_OK;
+}
+
 #define TRY(x) do { consult_err e_ = (x); if (e_ != CONSULT_OK) return e_; } while (0)
 #define ID_MAX INT64_MAX
 
@@ -170,6 +185,20 @@ static consult_err p_call(const json_t *b, consult_request *r, const char **f)
 	return int_field(b, "visit_id", "visit_id", true, 1, ID_MAX, &r->u.call.visit_id, NULL, f);
 }
 
+static consult_err p_hangup(const json_t *b, consult_request *r, const char **f)
+{
+	static const char lost[] = "connection_lost";
+	const json_t *v = json_object_get(b, "reason");
+	r->u.hangup.reason = CONSULT_HANGUP_NORMAL;
+	if (!v || json_is_null(v))
+		return CONSULT_OK;
+	if (!json_is_string(v) || json_string_length(v) != sizeof lost - 1
+			|| memcmp(json_string_value(v), lost, sizeof lost - 1) != 0)
+		return fail(CONSULT_ERR_INVALID_FIELD, "reason", f);
+	r->u.hangup.reason = CONSULT_HANGUP_CONNECTION_LOST;
+	return CONSULT_OK;
+}
+
 static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 {
 	static const struct { const char *name; consult_signal_type t; } types[] = {
@@ -234,9 +263,10 @@ static const struct { const char *name; consult_req_kind kind; req_parser parse;
 	{ "leave", CONSULT_REQ_LEAVE, p_none },
 	{ "accept", CONSULT_REQ_ACCEPT, p_none },
 	{ "decline", CONSULT_REQ_DECLINE, p_none },
-	{ "hangup", CONSULT_REQ_HANGUP, p_none },
+	{ "hangup", CONSULT_REQ_HANGUP, p_hangup },
 	{ "signal", CONSULT_REQ_SIGNAL, p_signal },
 	{ "report", CONSULT_REQ_REPORT, p_report },
+	{ "ice_servers", CONSULT_REQ_ICE_SERVERS, p_none },
 };
 
 /* The "request" string, or an error. */
@@ -312,13 +342,13 @@ static consult_err a_add_staff(const json_t *b, consult_admin_request *r, const 
 static consult_err a_set_disabled(const json_t *b, consult_admin_request *r, const char **f)
 {
 	TRY(a_user(b, r, f));
-	const json_t *d = json_object_get(b, "disabled");
-	if (!d || json_is_null(d))
-		return fail(CONSULT_ERR_MISSING_FIELD, "disabled", f);
-	if (!json_is_boolean(d))
-		return fail(CONSULT_ERR_INVALID_FIELD, "disabled", f);
-	r->disabled = json_is_true(d);
-	return CONSULT_OK;
+	return bool_field(b, "disabled", &r->disabled, f);
+}
+
+static consult_err a_set_practice(const json_t *b, consult_admin_request *r, const char **f)
+{
+	TRY(a_slug(b, "practice", true, &r->practice, f));
+	return bool_field(b, "relay_only", &r->relay_only, f);
 }
 
 static consult_err a_reset_password(const json_t *b, consult_admin_request *r, const char **f)
@@ -352,6 +382,7 @@ static const struct { const char *name; consult_admin_kind kind; admin_parser pa
 	{ "stats", CONSULT_ADMIN_STATS, a_practice_opt },
 	{ "live_visits", CONSULT_ADMIN_LIVE_VISITS, a_practice_opt },
 	{ "health", CONSULT_ADMIN_HEALTH, a_none },
+	{ "set_practice", CONSULT_ADMIN_SET_PRACTICE, a_set_practice },
 };
 
 consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, const char **field)

@@ -37,9 +37,10 @@ typedef enum consult_req_kind {
 	CONSULT_REQ_ACCEPT,
 	CONSULT_REQ_DECLINE,
 	/* both call participants */
-	CONSULT_REQ_HANGUP,
+	CONSULT_REQ_HANGUP,           /* reason? (absent/null or "connection_lost") */
 	CONSULT_REQ_SIGNAL,           /* type, sdp | candidate */
 	CONSULT_REQ_REPORT,           /* connection_state, local_candidate_type, remote_candidate_type */
+	CONSULT_REQ_ICE_SERVERS,      /* no fields (issue 4) */
 	CONSULT_REQ_KIND_COUNT
 } consult_req_kind;
 
@@ -53,6 +54,7 @@ typedef enum consult_admin_kind {
 	CONSULT_ADMIN_STATS,          /* practice? (all if absent) */
 	CONSULT_ADMIN_LIVE_VISITS,    /* practice? */
 	CONSULT_ADMIN_HEALTH,
+	CONSULT_ADMIN_SET_PRACTICE,   /* practice (slug), relay_only (issue 4) */
 	CONSULT_ADMIN_KIND_COUNT
 } consult_admin_kind;
 
@@ -61,6 +63,12 @@ typedef enum consult_role { CONSULT_ROLE_NONE = 0, CONSULT_ROLE_DOCTOR, CONSULT_
 typedef enum consult_signal_type {
 	CONSULT_SIGNAL_OFFER = 1, CONSULT_SIGNAL_ANSWER, CONSULT_SIGNAL_CANDIDATE, CONSULT_SIGNAL_END_OF_CANDIDATES
 } consult_signal_type;
+
+/* hangup "reason": absent or null = a normal hangup; the only value allowed
+ * is "connection_lost" (anything else: invalid_field, field "reason"). */
+typedef enum consult_hangup_reason {
+	CONSULT_HANGUP_NORMAL = 0, CONSULT_HANGUP_CONNECTION_LOST
+} consult_hangup_reason;
 
 typedef struct consult_request {
 	consult_req_kind kind;
@@ -73,6 +81,7 @@ typedef struct consult_request {
 		struct { int64_t doctor_id; /* 0 = any */ int64_t starts_at; } create_appointment;
 		struct { int64_t appointment_id; } cancel_appointment;
 		struct { int64_t visit_id; } call;
+		struct { consult_hangup_reason reason; } hangup;
 		struct {
 			consult_signal_type type;
 			const char *sdp;            /* offer/answer */
@@ -90,6 +99,7 @@ typedef struct consult_admin_request {
 	const char *practice, *slug, *pname, *phone, *username, *display_name, *password;
 	consult_role role;
 	bool disabled;
+	bool relay_only;                /* set_practice (required boolean) */
 } consult_admin_request;
 
 /* On failure returns the code and, if field is given, points it at the

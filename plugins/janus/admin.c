@@ -2,8 +2,8 @@
  *
  * Contract: passwords are hashed before glue.lock is taken; each handler
  * then runs under glue.lock. set_disabled(true) also logs the user's live
- * handles out (a call they hold ends as on logout). set_practice (issue 4:
- * relay_only) is parsed here, before the core's admin parser.
+ * handles out (a call they hold ends as on logout). Every request is
+ * parsed by the core's admin parser; nothing is looked up by name here.
  */
 #include <string.h>
 #include <time.h>
@@ -232,6 +232,16 @@ static consult_err a_health(admin_ctx *a) {
 	return CONSULT_OK;
 }
 
+/* set_practice {practice (slug), relay_only (bool)} -> {} */
+static consult_err a_set_practice(admin_ctx *a) {
+	consult_err e = store_err(consult_store_set_practice_relay_only(glue.store, a->req->practice, a->req->relay_only));
+	if(e == CONSULT_ERR_NOT_FOUND)
+		a->field = "practice";
+	if(e == CONSULT_OK)
+		JANUS_LOG(LOG_INFO, "[consult] admin: relay_only %s for a practice\n", a->req->relay_only ? "on" : "off");
+	return e;
+}
+
 static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
 	[CONSULT_ADMIN_ADD_PRACTICE] = a_add_practice,
 	[CONSULT_ADMIN_ADD_STAFF] = a_add_staff,
@@ -241,40 +251,10 @@ static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
 	[CONSULT_ADMIN_STATS] = a_stats,
 	[CONSULT_ADMIN_LIVE_VISITS] = a_live_visits,
 	[CONSULT_ADMIN_HEALTH] = a_health,
+	[CONSULT_ADMIN_SET_PRACTICE] = a_set_practice,
 };
 
-/* set_practice {practice (slug), relay_only (bool)} -> {} */
-static json_t *set_practice(json_t *message) {
-	const char *name = "set_practice";
-	json_t *jp = json_object_get(message, "practice"), *jr = json_object_get(message, "relay_only");
-	if(jp == NULL)
-		return glue_error_reply(name, CONSULT_ERR_MISSING_FIELD, "practice", 0);
-	const char *slug = json_string_value(jp);
-	size_t n = slug ? strlen(slug) : 0;
-	bool ok = slug != NULL && n >= 2 && n <= 48;
-	for(size_t i = 0; ok && i < n; i++)
-		ok = (slug[i] >= 'a' && slug[i] <= 'z') || (slug[i] >= '0' && slug[i] <= '9') || slug[i] == '-';
-	if(!ok)
-		return glue_error_reply(name, n > 48 ? CONSULT_ERR_TOO_LONG : CONSULT_ERR_INVALID_FIELD, "practice", 0);
-	if(jr == NULL)
-		return glue_error_reply(name, CONSULT_ERR_MISSING_FIELD, "relay_only", 0);
-	if(!json_is_boolean(jr))
-		return glue_error_reply(name, CONSULT_ERR_INVALID_FIELD, "relay_only", 0);
-	g_mutex_lock(&glue.lock);
-	consult_err e = store_err(consult_store_set_practice_relay_only(glue.store, slug, json_is_true(jr)));
-	g_mutex_unlock(&glue.lock);
-	if(e != CONSULT_OK)
-		return glue_error_reply(name, e, e == CONSULT_ERR_NOT_FOUND ? "practice" : NULL, 0);
-	JANUS_LOG(LOG_INFO, "[consult] admin: relay_only %s for a practice\n", json_is_true(jr) ? "on" : "off");
-	return glue_ok_reply(name, NULL);
-}
-
 json_t *glue_admin_message(json_t *message) {
-	if(json_is_object(message)) {
-		const char *rq = json_string_value(json_object_get(message, "request"));
-		if(rq && strcmp(rq, "set_practice") == 0)
-			return set_practice(message);
-	}
 	consult_admin_request req;
 	memset(&req, 0, sizeof(req));
 	const char *field = NULL;

@@ -116,13 +116,15 @@ void glue_after_change(glue_practice *p, consult_visit_event ev, const consult_r
 
 consult_err glue_store_step(int64_t visit_id, consult_visit_event ev, const consult_visit_step *st,
 		int64_t doctor_id, int64_t now) {
+	/* One write per step (each is a commit under glue.lock). The visit
+	 * table has no self-transitions, so every step changes the state. */
 	consult_err e;
 	if(st->next == CONSULT_VISIT_ENDED)
 		e = consult_store_visit_end(glue.store, visit_id, consult_end_reason_name(st->reason), now);
+	else if(ev == CONSULT_EV_CALL && st->next == CONSULT_VISIT_RINGING)
+		e = consult_store_visit_ring(glue.store, visit_id, doctor_id, now);
 	else
 		e = consult_store_visit_state(glue.store, visit_id, consult_visit_state_name(st->next));
-	if(e == CONSULT_OK && ev == CONSULT_EV_CALL)
-		e = consult_store_visit_called(glue.store, visit_id, doctor_id, now);
 	if(e != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] store write for visit %"G_GINT64_FORMAT" failed (%s)\n",
 			visit_id, consult_err_name(e));
@@ -225,17 +227,8 @@ static consult_visit *call_visit(glue_session *s, glue_practice **pp) {
 }
 
 consult_err glue_h_hangup(glue_ctx *c) {
-	/* Optional "reason": only "connection_lost" (null/absent = a normal hangup). */
-	json_t *reason = json_object_get(c->body, "reason");
-	bool lost = false;
-	if(reason != NULL && !json_is_null(reason)) {
-		const char *r = json_string_value(reason);
-		if(r == NULL || strcmp(r, "connection_lost") != 0) {
-			c->field = "reason";
-			return CONSULT_ERR_INVALID_FIELD;
-		}
-		lost = true;
-	}
+	/* reason (parsed by the core): connection_lost or a normal hangup */
+	bool lost = c->req->u.hangup.reason == CONSULT_HANGUP_CONNECTION_LOST;
 	glue_practice *p;
 	consult_visit *v = call_visit(c->s, &p);
 	if(v == NULL)

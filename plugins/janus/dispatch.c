@@ -6,8 +6,8 @@
  * requests on an anonymous handle -> wrong_state, requests of another kind
  * -> forbidden, anonymous-only requests on a joined/logged-in handle ->
  * wrong_state, anything on a taken-over handle -> wrong_state.
- * Requests the core parser does not know (yet) are parsed here by name
- * (glue_routes): today `ice_servers` (issue 4), which has no fields.
+ * Every request is parsed by the core parser (core/request.c) first; the
+ * glue looks nothing up by name.
  */
 #include <string.h>
 #include <time.h>
@@ -44,19 +44,8 @@ static const route routes[CONSULT_REQ_KIND_COUNT] = {
 	[CONSULT_REQ_HANGUP]             = { glue_h_hangup, K_PATIENT | K_DOCTOR, false },
 	[CONSULT_REQ_SIGNAL]             = { glue_h_signal, K_PATIENT | K_DOCTOR, false },
 	[CONSULT_REQ_REPORT]             = { glue_h_report, K_PATIENT | K_DOCTOR, false },
+	[CONSULT_REQ_ICE_SERVERS]        = { glue_h_ice_servers, K_PATIENT | K_DOCTOR, false },
 };
-
-/* Glue-level requests, looked up by name before the core parser runs. */
-static const struct { const char *name; route r; } glue_routes[] = {
-	{ "ice_servers", { glue_h_ice_servers, K_PATIENT | K_DOCTOR, false } },
-};
-
-static const route *glue_route(const char *name) {
-	for(size_t i = 0; name && i < G_N_ELEMENTS(glue_routes); i++)
-		if(strcmp(glue_routes[i].name, name) == 0)
-			return &glue_routes[i].r;
-	return NULL;
-}
 
 static unsigned kind_bit(const glue_session *s) {
 	switch(s->kind) {
@@ -142,19 +131,13 @@ struct janus_plugin_result *glue_handle_message(janus_plugin_session *handle, ch
 		consult_request req;
 		const char *field = NULL;
 		memset(&req, 0, sizeof(req));
-		const route *gr = glue_route(name);
-		if(gr != NULL) {
-			req.name = name;
-			reply = run(s, message, &req, gr);
-		} else {
-			consult_err e = consult_request_parse(message, &req, &field);
-			if(e != CONSULT_OK)
-				reply = glue_error_reply(name, e, field, 0);
-			else if((unsigned)req.kind >= CONSULT_REQ_KIND_COUNT)
-				reply = glue_error_reply(name, CONSULT_ERR_UNKNOWN_REQUEST, "request", 0);
-			else
-				reply = run(s, message, &req, &routes[req.kind]);
-		}
+		consult_err e = consult_request_parse(message, &req, &field);
+		if(e != CONSULT_OK)
+			reply = glue_error_reply(name, e, field, 0);
+		else if((unsigned)req.kind >= CONSULT_REQ_KIND_COUNT)
+			reply = glue_error_reply(name, CONSULT_ERR_UNKNOWN_REQUEST, "request", 0);
+		else
+			reply = run(s, message, &req, &routes[req.kind]);
 	}
 	glue_session_unref(s);
 	g_free(transaction);

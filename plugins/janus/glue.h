@@ -137,7 +137,7 @@ consult_err glue_h_cancel_call(glue_ctx *c);
 consult_err glue_h_hangup(glue_ctx *c);
 consult_err glue_h_signal(glue_ctx *c);
 consult_err glue_h_report(glue_ctx *c);
-consult_err glue_h_ice_servers(glue_ctx *c);   /* issue 4; parsed in dispatch.c */
+consult_err glue_h_ice_servers(glue_ctx *c);   /* issue 4 */
 
 /* Staff session leaves its practice (logout, disable, handle gone): ends
  * or drops its call, removes it from the staff list. Under glue.lock. */

@@ -111,8 +111,8 @@ static consult_err resume(glue_ctx *c, join_target *t, consult_visit *v, bool *r
 static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, const char *last) {
 	glue_practice *p = t->p;
 	int64_t visit_id = 0;
-	if(consult_store_visit_begin(glue.store, t->appt.id, first, last, c->now, &visit_id) != CONSULT_OK ||
-			consult_store_visit_state(glue.store, visit_id, "waiting") != CONSULT_OK)
+	/* one commit: visit_begin stores the visit as "waiting" */
+	if(consult_store_visit_begin(glue.store, t->appt.id, first, last, c->now, &visit_id) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
 	consult_visit_init in = {
 		.id = visit_id, .appointment_id = t->appt.id, .doctor_id = t->appt.doctor_id,

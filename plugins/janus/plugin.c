@@ -5,7 +5,13 @@
  * on any bad value), opens the store (ending visits left live by a previous
  * run) and starts a timer thread that once a second, under glue.lock, ends
  * AWAY visits whose grace period is over and prunes the rate limiters.
- * destroy_session turns a vanished patient into AWAY (place kept) and a
+ * The same thread, outside glue.lock, checkpoints the SQLite WAL through
+ * its own connection (every CKPT_PERIOD or once the WAL holds CKPT_FRAMES
+ * pages), so no request waits for a checkpoint's fsyncs; the store's own
+ * connection never checkpoints then (wal_autocheckpoint = 0). If that
+ * connection cannot be opened, SQLite's automatic checkpoint stays on.
+ * Shutdown: timer thread joined, then the checkpoint connection closed,
+ * then the store. destroy_session turns a vanished patient into AWAY (place kept) and a
  * vanished doctor's call into DOCTOR_DROP. No media ever reaches us.
  */
 #include <string.h>
@@ -25,6 +31,14 @@ static volatile gint initialized, stopping;
 static GThread *timer_thread;
 static GMutex timer_mutex;
 static GCond timer_cond;
+
+/* WAL checkpoints: used by the timer thread only (opened before it starts,
+ * closed after it stopped). */
+#define CKPT_PERIOD (10 * G_TIME_SPAN_SECOND)
+#define CKPT_FRAMES 1000
+static consult_store_ckpt *ckpt;
+static gint64 ckpt_at;           /* monotonic time of the last checkpoint */
+static unsigned ckpt_commits;    /* commits counted at the last checkpoint */
 
 /* --- timer thread --- */
 
@@ -61,6 +75,26 @@ static void tick(int64_t now) {
 	g_mutex_unlock(&glue.lock);
 }
 
+/* Outside glue.lock: the store handle stays valid while this thread runs
+ * and wal_status is atomic. */
+static void checkpoint_step(void) {
+	if(ckpt == NULL)
+		return;
+	int frames = 0;
+	unsigned commits = 0;
+	consult_store_wal_status(glue.store, &frames, &commits);
+	gint64 now = g_get_monotonic_time();
+	if(commits == ckpt_commits || (frames < CKPT_FRAMES && now - ckpt_at < CKPT_PERIOD))
+		return;
+	int log = -1, done = -1;
+	if(consult_store_checkpoint_run(ckpt, &log, &done) != CONSULT_OK)
+		JANUS_LOG(LOG_WARN, "[consult] WAL checkpoint failed: %s\n", consult_store_checkpoint_error(ckpt));
+	else
+		JANUS_LOG(LOG_DBG, "[consult] WAL checkpoint: %d of %d frames\n", done, log);
+	ckpt_at = g_get_monotonic_time();
+	ckpt_commits = commits;
+}
+
 static gpointer timer_main(gpointer data) {
 	JANUS_LOG(LOG_VERB, "[consult] timer thread started\n");
 	while(!g_atomic_int_get(&stopping)) {
@@ -72,6 +106,7 @@ static gpointer timer_main(gpointer data) {
 		if(g_atomic_int_get(&stopping))
 			break;
 		tick((int64_t)time(NULL));
+		checkpoint_step();
 	}
 	JANUS_LOG(LOG_VERB, "[consult] timer thread stopped\n");
 	return NULL;
@@ -81,6 +116,8 @@ static gpointer timer_main(gpointer data) {
 
 static void free_state(void) {
 	glue_practices_free();
+	consult_store_checkpoint_close(ckpt);   /* before the store: its close checkpoints last */
+	ckpt = NULL;
 	if(glue.store) consult_store_close(glue.store);
 	if(glue.rl_login) consult_ratelimit_free(glue.rl_login);
 	if(glue.rl_join) consult_ratelimit_free(glue.rl_join);
@@ -107,6 +144,15 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 		free_state();
 		return -1;
 	}
+	ckpt = consult_store_checkpoint_open(glue.cfg.database, err, sizeof(err));
+	if(ckpt == NULL || consult_store_manual_checkpoints(glue.store) != CONSULT_OK) {
+		JANUS_LOG(LOG_WARN, "[consult] WAL checkpoints stay inside commits: %s\n",
+			ckpt ? consult_store_last_error(glue.store) : err);
+		consult_store_checkpoint_close(ckpt);
+		ckpt = NULL;
+	}
+	ckpt_at = g_get_monotonic_time();
+	ckpt_commits = 0;
 	glue.started_at = (int64_t)time(NULL);
 	int64_t stale = consult_store_end_stale_visits(glue.store, glue.started_at);
 	if(stale < 0)

@@ -91,12 +91,17 @@ consult_err consult_store_list_appointments(consult_store *s, int64_t practice_i
 	int64_t to, consult_appointment_cb cb, void *ud);
 
 /* --- visit records --- */
+/* One write: the new visit is stored in state "waiting" (no separate
+ * consult_store_visit_state needed after it). */
 consult_err consult_store_visit_begin(consult_store *s, int64_t appointment_id, const char *first_name,
 	const char *last_name, int64_t now, int64_t *visit_id);
 /* state: the live state name (visit.h) kept for reception's status column. */
 consult_err consult_store_visit_state(consult_store *s, int64_t visit_id, const char *state);
 /* called_at keeps the first call (the wait ends there); called_by is the latest caller. */
 consult_err consult_store_visit_called(consult_store *s, int64_t visit_id, int64_t doctor_id, int64_t now);
+/* Additive: state "ringing" plus called_at/called_by as in visit_called,
+ * in one write (a call used to be two commits: state, then called). */
+consult_err consult_store_visit_ring(consult_store *s, int64_t visit_id, int64_t doctor_id, int64_t now);
 /* Sets connected_at only if it is not set yet. */
 consult_err consult_store_visit_connected(consult_store *s, int64_t visit_id, int64_t now);
 /* side: "patient" or "doctor"; media_path e.g. "host/host", "relay/srflx". */
@@ -137,5 +142,33 @@ consult_err consult_store_get_settings(consult_store *s, consult_store_settings 
  * reason "server_restart" (called at open by the glue). Returns count,
  * -1 on a store failure. */
 int64_t consult_store_end_stale_visits(consult_store *s, int64_t now);
+
+/* --- WAL checkpoints off the writer's path (additive) ---
+ * SQLite normally checkpoints inside the commit that grows the WAL past
+ * 1000 pages, with two fsyncs, while the caller holds its lock. Instead a
+ * second connection, owned by one background thread, checkpoints. */
+/* Turns this handle's automatic checkpoint off (PRAGMA wal_autocheckpoint
+ * = 0) and counts WAL frames per commit instead (consult_store_wal_status).
+ * Only if a checkpoint connection below runs regularly, or the WAL grows
+ * without bound (it is checkpointed at close). INTERNAL for a non-WAL
+ * (in-memory) database: nothing changed then. */
+consult_err consult_store_manual_checkpoints(consult_store *s);
+/* Frames in the WAL after the newest commit and the commits counted so
+ * far (both 0 until manual checkpoints are on). Safe from any thread. */
+void consult_store_wal_status(consult_store *s, int *frames, unsigned *commits);
+
+typedef struct consult_store_ckpt consult_store_ckpt;
+/* Opens a checkpoint-only connection to an existing store file in WAL
+ * mode. NULL on failure (no file, not WAL, e.g. ":memory:") with a
+ * message (no personal data) in err. */
+consult_store_ckpt *consult_store_checkpoint_open(const char *path, char *err, size_t errlen);
+/* PRAGMA wal_checkpoint(PASSIVE): copies the committed WAL frames it can
+ * into the database file and fsyncs, never waiting for and never blocking
+ * the writer. *wal_frames / *done_frames (may be NULL) as SQLite reports
+ * them (-1 if unknown). OK also when SQLite was busy (nothing done). */
+consult_err consult_store_checkpoint_run(consult_store_ckpt *c, int *wal_frames, int *done_frames);
+/* SQLite's message of the last failure ("" if none); no values. */
+const char *consult_store_checkpoint_error(consult_store_ckpt *c);
+void consult_store_checkpoint_close(consult_store_ckpt *c);
 
 #endif

@@ -9,11 +9,16 @@
  * error leaves nothing changed. Error mapping: UNIQUE -> CONFLICT, missing
  * row or missing parent (FOREIGN KEY) -> NOT_FOUND, all else -> INTERNAL.
  * Silent: no logging; the SQLite message of the last failure is kept for
- * consult_store_last_error(). No Janus headers.
+ * consult_store_last_error(). No Janus headers. With manual checkpoints
+ * a WAL hook (run by SQLite after each commit, on the writer's thread)
+ * publishes the WAL size in atomics that the checkpoint thread reads; the
+ * checkpoint connection (consult_store_ckpt) is a separate sqlite3 handle
+ * used by that thread only.
  */
 #include "store.h"
 #include "migrations.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +33,7 @@ enum stmt_id {
 	ST_STAFF_ADD, ST_STAFF_BY_USERNAME, ST_STAFF_BY_ID, ST_STAFF_SET_DISABLED, ST_STAFF_SET_PW,
 	ST_STAFF_LIST, ST_DOCTOR_IN_PRACTICE,
 	ST_APPT_ADD, ST_APPT_BY_CODE, ST_APPT_BY_ID, ST_APPT_CANCEL, ST_APPT_CANCELLED, ST_APPT_LIST,
-	ST_VISIT_BEGIN, ST_VISIT_STATE, ST_VISIT_CALLED, ST_VISIT_CONNECTED,
+	ST_VISIT_BEGIN, ST_VISIT_STATE, ST_VISIT_CALLED, ST_VISIT_RING, ST_VISIT_CONNECTED,
 	ST_VISIT_REPORT_PATIENT, ST_VISIT_REPORT_DOCTOR, ST_VISIT_END, ST_VISIT_NAMES,
 	ST_STATS_COUNT, ST_STATS_MEDIAN, ST_END_STALE,
 	ST_COUNT
@@ -71,10 +76,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_APPT_CANCELLED] = "SELECT cancelled_at IS NOT NULL FROM appointments WHERE id = ?1 AND practice_id = ?2",
 	[ST_APPT_LIST] = APPT_COLS "WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
 		" ORDER BY a.starts_at, a.id",
-	[ST_VISIT_BEGIN] = "INSERT INTO visits(appointment_id, first_name, last_name, joined_at)"
-		" VALUES (?1, ?2, ?3, ?4)",
+	[ST_VISIT_BEGIN] = "INSERT INTO visits(appointment_id, first_name, last_name, joined_at, state)"
+		" VALUES (?1, ?2, ?3, ?4, 'waiting')",
 	[ST_VISIT_STATE] = "UPDATE visits SET state = ?2 WHERE id = ?1",
 	[ST_VISIT_CALLED] = "UPDATE visits SET called_at = coalesce(called_at, ?3), called_by = ?2 WHERE id = ?1",
+	[ST_VISIT_RING] = "UPDATE visits SET state = 'ringing', called_at = coalesce(called_at, ?3),"
+		" called_by = ?2 WHERE id = ?1",
 	[ST_VISIT_CONNECTED] = "UPDATE visits SET connected_at = coalesce(connected_at, ?2) WHERE id = ?1",
 	[ST_VISIT_REPORT_PATIENT] = "UPDATE visits SET patient_conn_state = coalesce(?2, patient_conn_state),"
 		" patient_local_type = coalesce(?3, patient_local_type),"
@@ -100,6 +107,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct consult_store {
 	sqlite3 *db;
 	sqlite3_stmt *cache[ST_COUNT];
+	char last_error[256];
+	atomic_int wal_frames;        /* manual checkpoints: WAL size after the last commit */
+	atomic_uint wal_commits;      /* manual checkpoints: commits seen */
+};
+
+struct consult_store_ckpt {
+	sqlite3 *db;
 	char last_error[256];
 };
 
@@ -828,6 +842,17 @@ consult_err consult_store_visit_called(consult_store *s, int64_t visit_id, int64
 	return run_update_one(s, &u);
 }
 
+consult_err consult_store_visit_ring(consult_store *s, int64_t visit_id, int64_t doctor_id, int64_t now)
+{
+	stmt_use u;
+	if (!stmt_get(s, ST_VISIT_RING, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, visit_id);
+	bind_id_or_null(u.st, 2, doctor_id);
+	sqlite3_bind_int64(u.st, 3, now);
+	return run_update_one(s, &u);
+}
+
 consult_err consult_store_visit_connected(consult_store *s, int64_t visit_id, int64_t now)
 {
 	stmt_use u;
@@ -950,4 +975,119 @@ int64_t consult_store_end_stale_visits(consult_store *s, int64_t now)
 	if (run_write(s, &u, &changes) != CONSULT_OK)
 		return -1;
 	return changes;
+}
+
+/* --- WAL checkpoints --- */
+
+/* sqlite3_wal_hook callback: after each commit on the writer's connection. */
+static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	consult_store *s = ud;
+	atomic_store(&s->wal_frames, frames);
+	atomic_fetch_add(&s->wal_commits, 1u);
+	return SQLITE_OK;
+}
+
+consult_err consult_store_manual_checkpoints(consult_store *s)
+{
+	char mode[16];
+	if (pragma_text(s->db, "PRAGMA journal_mode", mode, sizeof mode) != SQLITE_OK) {
+		remember_error(s);
+		return CONSULT_ERR_INTERNAL;
+	}
+	if (strcmp(mode, "wal") != 0) {
+		snprintf(s->last_error, sizeof s->last_error, "manual checkpoints: journal mode is %s", mode);
+		return CONSULT_ERR_INTERNAL;
+	}
+	if (sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK) {
+		remember_error(s);
+		return CONSULT_ERR_INTERNAL;
+	}
+	/* replaces the (now disabled) auto-checkpoint hook: counting only */
+	sqlite3_wal_hook(s->db, wal_hook, s);
+	return CONSULT_OK;
+}
+
+void consult_store_wal_status(consult_store *s, int *frames, unsigned *commits)
+{
+	if (frames)
+		*frames = s ? atomic_load(&s->wal_frames) : 0;
+	if (commits)
+		*commits = s ? atomic_load(&s->wal_commits) : 0;
+}
+
+consult_store_ckpt *consult_store_checkpoint_open(const char *path, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path) {
+		if (err && errlen)
+			snprintf(err, errlen, "no database path");
+		return NULL;
+	}
+	consult_store_ckpt *c = calloc(1, sizeof *c);
+	if (!c) {
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* no CREATE: the store has made the file; no shared cache */
+	int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_PRIVATECACHE, NULL);
+	if (rc != SQLITE_OK) {
+		if (err && errlen)
+			snprintf(err, errlen, "cannot open database for checkpoints: %s",
+				c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	char mode[16];
+	/* Reading the journal mode also opens the WAL on this connection. */
+	if (!exec_pragma(c->db, "PRAGMA busy_timeout = 5000", err, errlen)
+			|| pragma_text(c->db, "PRAGMA journal_mode", mode, sizeof mode) != SQLITE_OK) {
+		if (err && errlen && !err[0])
+			snprintf(err, errlen, "checkpoint connection: %s", sqlite3_errmsg(c->db));
+		goto fail;
+	}
+	if (strcmp(mode, "wal") != 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "checkpoint connection: journal mode is %s, not wal", mode);
+		goto fail;
+	}
+	/* This connection never writes rows; it must not checkpoint on its own either. */
+	if (!exec_pragma(c->db, "PRAGMA wal_autocheckpoint = 0", err, errlen))
+		goto fail;
+	return c;
+fail:
+	sqlite3_close(c->db);
+	free(c);
+	return NULL;
+}
+
+consult_err consult_store_checkpoint_run(consult_store_ckpt *c, int *wal_frames, int *done_frames)
+{
+	int log = -1, done = -1;
+	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+	if (wal_frames)
+		*wal_frames = log;
+	if (done_frames)
+		*done_frames = done;
+	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return CONSULT_OK;
+	snprintf(c->last_error, sizeof c->last_error, "%s", sqlite3_errmsg(c->db));
+	return CONSULT_ERR_INTERNAL;
+}
+
+const char *consult_store_checkpoint_error(consult_store_ckpt *c)
+{
+	return c ? c->last_error : "";
+}
+
+void consult_store_checkpoint_close(consult_store_ckpt *c)
+{
+	if (!c)
+		return;
+	sqlite3_close(c->db);
+	free(c);
 }

@@ -11,7 +11,8 @@
 //    admin(request) -> plugin reply object (the `response` of Janus' reply),
 //    adminRaw(body) -> {status, json} (no secret or plugin added),
 //    alive() -> bool (process running and not a zombie),
-//    stop() -> Promise<{code, signal}> (SIGTERM, SIGKILL after 5 s),
+//    stop(timeoutMs?) -> Promise<{code, signal}> (SIGTERM, SIGKILL after
+//      timeoutMs, default opts.stopTimeoutMs or 5 s),
 //    log() -> string, sanitizerReports() -> [{file, text}] (non-empty only)}
 // Every Janus started here is SIGKILLed if the node process exits first,
 // and gets SIGTERM (setpriv --pdeathsig) if it is killed by a signal.
@@ -116,9 +117,30 @@ function isZombieOrGone(pid) {
  * opts: plugin, graceSeconds, joinBeforeMinutes, joinAfterMinutes, publicUrl,
  * passwordCost, extraPluginConfig, asan, debugLevel, wsPort, adminPort,
  * dataDir (folder of the database; default the temp folder), codeSecret,
- * adminSecret, startTimeoutMs, keepDir.
+ * adminSecret, startTimeoutMs, keepDir,
+ * eventLoops (integer 1..128: `event_loops = N` in janus.jcfg general, a
+ *   fixed pool of N GLib loop threads shared by all handles instead of one
+ *   thread per handle; default unset, or $CONSULT_EVENT_LOOPS),
+ * wsJson ('indented' | 'plain' | 'compact': the WebSocket transport's JSON
+ *   format; default 'indented'),
+ * stopTimeoutMs (SIGKILL this long after SIGTERM in stop(); default 5000).
  */
+const WS_JSON = ['indented', 'plain', 'compact'];
+
+function eventLoopsOption(opts) {
+  const raw = opts.eventLoops ?? (process.env.CONSULT_EVENT_LOOPS || undefined);
+  if (raw === undefined || raw === null) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 128) throw new Error(`eventLoops must be an integer 1..128, not ${raw}`);
+  return n;
+}
+
 export async function startJanus(opts = {}) {
+  const eventLoops = eventLoopsOption(opts);
+  const wsJson = opts.wsJson ?? 'indented';
+  if (!WS_JSON.includes(wsJson)) throw new Error(`wsJson must be one of ${WS_JSON.join(', ')}`);
+  const stopTimeoutMs = opts.stopTimeoutMs ?? 5000;
+  if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs < 0) throw new Error('stopTimeoutMs must be >= 0');
   const plugin = path.resolve(opts.plugin || process.env.CONSULT_PLUGIN ||
     path.join(REPO, 'build/.libs/libjanus_consult.so'));
   if (!fs.existsSync(plugin)) throw new Error(`consult plugin not found: ${plugin}`);
@@ -146,6 +168,7 @@ export async function startJanus(opts = {}) {
       admin_secret: adminSecret,
       session_timeout: 60,
       debug_level: debugLevel,
+      event_loops: eventLoops, // undefined: not written (one loop thread per handle)
     },
     media: {},
     nat: { nice_debug: false },
@@ -157,7 +180,7 @@ export async function startJanus(opts = {}) {
     events: { broadcast: false },
   }));
   fs.writeFileSync(path.join(confDir, 'janus.transport.websockets.jcfg'), jcfg({
-    general: { json: 'indented', ws: true, ws_ip: '127.0.0.1', ws_port: wsPort, wss: false },
+    general: { json: wsJson, ws: true, ws_ip: '127.0.0.1', ws_port: wsPort, wss: false },
     admin: { admin_ws: false, admin_wss: false },
   }));
   fs.writeFileSync(path.join(confDir, 'janus.transport.http.jcfg'), jcfg({
@@ -247,12 +270,12 @@ export async function startJanus(opts = {}) {
   }
 
   let stopping = null;
-  function stop() {
+  function stop(timeoutMs = stopTimeoutMs) {
     if (stopping) return stopping;
     stopping = (async () => {
       if (!exited) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
+        const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, timeoutMs);
         await exitPromise;
         clearTimeout(timer);
       }
@@ -270,7 +293,7 @@ export async function startJanus(opts = {}) {
 
   const handle = {
     wsUrl, adminUrl, adminSecret, codeSecret, dir, dataDir, logPath, wsPort, adminPort,
-    pid: child.pid,
+    pid: child.pid, eventLoops, wsJson,
     admin, adminRaw, stop,
     log: readLog,
     sanitizerReports: readReports,

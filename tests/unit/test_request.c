@@ -542,6 +542,83 @@ static void test_check_text(void **st)
 	assert_memory_equal(t, "a b", 3);
 }
 
+/* Issue 4 requests that the glue once parsed by name: ice_servers, the
+ * hangup reason, admin set_practice. */
+static void test_issue4(void **st)
+{
+	/* ice_servers: no fields, extras ignored; staff-only name is not admin */
+	json_t *j = J("{\"request\":\"ice_servers\",\"x\":[1]}");
+	consult_request r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_ICE_SERVERS);
+	assert_string_equal(r.name, "ice_servers");
+	json_decref(j);
+	/* hangup: absent / null = normal, "connection_lost" = lost */
+	static const struct { const char *json; consult_hangup_reason want; } good[] = {
+		{ "{\"request\":\"hangup\"}", CONSULT_HANGUP_NORMAL },
+		{ "{\"request\":\"hangup\",\"reason\":null}", CONSULT_HANGUP_NORMAL },
+		{ "{\"request\":\"hangup\",\"reason\":\"connection_lost\"}", CONSULT_HANGUP_CONNECTION_LOST },
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		j = J(good[i].json);
+		r = ok_req(j);
+		assert_int_equal(r.kind, CONSULT_REQ_HANGUP);
+		assert_int_equal(r.u.hangup.reason, good[i].want);
+		json_decref(j);
+	}
+	/* every other reason is invalid_field (never too_long / invalid_utf8) */
+	static const bad b[] = {
+		{ "{\"request\":\"hangup\",\"reason\":\"bored\"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"hangup\",\"reason\":7}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"hangup\",\"reason\":true}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"hangup\",\"reason\":{}}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"hangup\",\"reason\":\"\"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"hangup\",\"reason\":\"CONNECTION_LOST\"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"hangup\",\"reason\":\"connection_lost \"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"hangup\",\"reason\":\"connection_lost\\u0000\"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"hangup\",\"reason\":\"connection_lost\\u0000x\"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"hangup\",\"reason\":\"\\u0001\"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"ab\",\"relay_only\":true}", CONSULT_ERR_UNKNOWN_REQUEST, "request" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	char longr[300];
+	memset(longr, 'a', sizeof longr - 1);
+	longr[sizeof longr - 1] = 0;
+	j = json_pack("{ss ss}", "request", "hangup", "reason", longr);
+	const char *field = NULL;
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_INVALID_FIELD);
+	assert_string_equal(field, "reason");
+	json_decref(j);
+
+	/* set_practice {practice, relay_only} */
+	consult_admin_request a = ok_admin("{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"relay_only\":true}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_SET_PRACTICE);
+	assert_string_equal(a.name, "set_practice");
+	assert_true(a.relay_only);
+	j = J("{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"relay_only\":false,\"extra\":1}");
+	assert_int_equal(consult_admin_parse(j, &a, NULL), CONSULT_OK);
+	assert_string_equal(a.practice, "am-markt");
+	assert_false(a.relay_only);
+	json_decref(j);
+	static const bad sb[] = {
+		{ "{\"request\":\"set_practice\",\"relay_only\":true}", CONSULT_ERR_MISSING_FIELD, "practice" },
+		{ "{\"request\":\"set_practice\",\"practice\":null,\"relay_only\":true}", CONSULT_ERR_MISSING_FIELD, "practice" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"ab\"}", CONSULT_ERR_MISSING_FIELD, "relay_only" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"ab\",\"relay_only\":null}", CONSULT_ERR_MISSING_FIELD, "relay_only" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"ab\",\"relay_only\":\"yes\"}", CONSULT_ERR_INVALID_FIELD, "relay_only" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"ab\",\"relay_only\":1}", CONSULT_ERR_INVALID_FIELD, "relay_only" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"Bad Slug!\",\"relay_only\":true}", CONSULT_ERR_INVALID_FIELD, "practice" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"a\",\"relay_only\":true}", CONSULT_ERR_INVALID_FIELD, "practice" },
+		{ "{\"request\":\"set_practice\",\"practice\":5,\"relay_only\":true}", CONSULT_ERR_INVALID_FIELD, "practice" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"a\\u0001b\",\"relay_only\":true}", CONSULT_ERR_INVALID_UTF8, "practice" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"0123456789012345678901234567890123456789012345678\",\"relay_only\":true}", CONSULT_ERR_TOO_LONG, "practice" },
+		{ "{\"request\":\"ice_servers\"}", CONSULT_ERR_UNKNOWN_REQUEST, "request" },
+	};
+	check_bad(sb, sizeof sb / sizeof sb[0], true);
+	/* 48 characters is the longest slug */
+	a = ok_admin("{\"request\":\"set_practice\",\"practice\":\"012345678901234567890123456789012345678901234567\",\"relay_only\":true}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_SET_PRACTICE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_check_text),
+		cmocka_unit_test(test_issue4),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -709,6 +710,144 @@ static void test_end_stale(void **state)
 	assert_int_equal(consult_store_end_stale_visits(f->s, 6000), 0);
 }
 
+/* --- one-write join and call, WAL checkpoints on a second connection --- */
+
+static void test_one_write_steps(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	hash_of(h, 21);
+	int64_t id = 0, v = 0;
+	assert_int_equal(consult_store_manual_checkpoints(s), CONSULT_OK);
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1200, h, 0, 50, &id), CONSULT_OK);
+	unsigned c0, c1;
+	consult_store_wal_status(s, NULL, &c0);
+	assert_int_equal(consult_store_visit_begin(s, id, "Erika", "Muster", 950, &v), CONSULT_OK);
+	consult_store_wal_status(s, NULL, &c1);
+	assert_int_equal(c1, c0 + 1);                   /* a join is one commit */
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT state = 'waiting' FROM visits WHERE id = %lld", (long long)v);
+	assert_int_equal(raw_int(f->path, sql), 1);
+	expect_status(f, id, "waiting", NULL);
+	/* ring: state and the call time in one commit; the first call time stays */
+	assert_int_equal(consult_store_visit_ring(s, v, f->doctor, 980), CONSULT_OK);
+	consult_store_wal_status(s, NULL, &c0);
+	assert_int_equal(c0, c1 + 1);
+	expect_status(f, id, "ringing", NULL);
+	assert_int_equal(consult_store_visit_state(s, v, "waiting"), CONSULT_OK);
+	assert_int_equal(consult_store_visit_ring(s, v, f->doctor2, 990), CONSULT_OK);
+	snprintf(sql, sizeof sql, "SELECT called_at * 100000 + called_by FROM visits WHERE id = %lld", (long long)v);
+	assert_int_equal(raw_int(f->path, sql), 980 * 100000LL + f->doctor2);
+	assert_int_equal(consult_store_visit_ring(s, 9999, f->doctor, 1), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_ring(s, v, 0, 995), CONSULT_OK);   /* 0: no caller recorded */
+	snprintf(sql, sizeof sql, "SELECT called_by IS NULL FROM visits WHERE id = %lld", (long long)v);
+	assert_int_equal(raw_int(f->path, sql), 1);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static void test_checkpoint(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	int frames = -1;
+	unsigned commits = 99;
+	consult_store_wal_status(s, &frames, &commits);
+	assert_int_equal(frames, 0);
+	assert_int_equal(commits, 0);
+	assert_int_equal(consult_store_manual_checkpoints(s), CONSULT_OK);
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	hash_of(h, 31);
+	int64_t appt = 0, v = 0;
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1200, h, 0, 50, &appt), CONSULT_OK);
+	/* Far past SQLite's default of 1000 pages: nothing checkpoints by itself. */
+	int n = 0;
+	for (; n < 5000 && frames <= 1500; n++) {
+		assert_int_equal(consult_store_visit_begin(s, appt, "Erika", "Muster", 950 + n, &v), CONSULT_OK);
+		consult_store_wal_status(s, &frames, &commits);
+	}
+	assert_true(frames > 1500);
+	assert_int_equal(commits, (unsigned)n + 1);
+	char wal[128];
+	snprintf(wal, sizeof wal, "%s-wal", f->path);
+	off_t db_before = file_size(f->path), wal_size = file_size(wal);
+	assert_true(wal_size >= (off_t)frames * 4096);
+
+	char err[256] = "x";
+	consult_store_ckpt *c = consult_store_checkpoint_open(f->path, err, sizeof err);
+	if (!c)
+		fail_msg("checkpoint_open: %s", err);
+	assert_string_equal(err, "");
+	int log = -2, done = -2;
+	assert_int_equal(consult_store_checkpoint_run(c, &log, &done), CONSULT_OK);
+	assert_int_equal(log, frames);
+	assert_int_equal(done, frames);                 /* everything copied */
+	assert_true(file_size(f->path) > db_before);   /* into the database file */
+	/* nothing new: a second run copies nothing more */
+	assert_int_equal(consult_store_checkpoint_run(c, &log, &done), CONSULT_OK);
+	assert_int_equal(done, log);
+	/* the next commit starts the WAL over: it shrinks to a few frames */
+	assert_int_equal(consult_store_visit_begin(s, appt, "Max", "Muster", 9000, &v), CONSULT_OK);
+	consult_store_wal_status(s, &frames, &commits);
+	assert_true(frames > 0 && frames < 50);
+	assert_int_equal(commits, (unsigned)n + 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM visits"), n + 1);
+
+	/* A reader holding an old snapshot: PASSIVE neither waits nor fails,
+	 * it copies only what the reader does not need. */
+	sqlite3 *rd = NULL;
+	assert_int_equal(sqlite3_open_v2(f->path, &rd, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM visits;", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(consult_store_visit_begin(s, appt, "Max", "Muster", 9001 + i, &v), CONSULT_OK);
+	consult_store_wal_status(s, &frames, NULL);
+	assert_int_equal(consult_store_checkpoint_run(c, &log, &done), CONSULT_OK);
+	assert_int_equal(log, frames);
+	assert_true(done < log);
+	assert_int_equal(sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(rd);
+	assert_int_equal(consult_store_checkpoint_run(c, &log, &done), CONSULT_OK);
+	assert_int_equal(done, log);
+	assert_string_equal(consult_store_checkpoint_error(c), "");
+	consult_store_checkpoint_close(c);
+	consult_store_checkpoint_close(NULL);
+	assert_true(consult_store_healthy(s));
+}
+
+static void test_checkpoint_refused(void **state)
+{
+	fixture *f = *state;
+	char err[256];
+	char path[160];
+	snprintf(path, sizeof path, "%s/missing.db", f->dir);
+	assert_null(consult_store_checkpoint_open(path, err, sizeof err));
+	assert_true(err[0] != '\0');
+	assert_int_equal(file_size(path), -1);          /* not created */
+	assert_null(consult_store_checkpoint_open(NULL, err, sizeof err));
+	assert_null(consult_store_checkpoint_open(":memory:", err, sizeof err));
+	assert_non_null(strstr(err, "memory"));
+	/* a rollback-journal database is no WAL */
+	snprintf(path, sizeof path, "%s/plain.db", f->dir);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(consult_store_checkpoint_open(path, err, sizeof err));
+	assert_non_null(strstr(err, "not wal"));
+	unlink(path);
+	/* an in-memory store keeps SQLite's own behaviour */
+	consult_store *m = consult_store_open(":memory:", err, sizeof err);
+	assert_non_null(m);
+	assert_int_equal(consult_store_manual_checkpoints(m), CONSULT_ERR_INTERNAL);
+	assert_non_null(strstr(consult_store_last_error(m), "memory"));
+	consult_store_close(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,6 +867,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_appointments, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_day_stats, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_end_stale, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_one_write_steps, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
