@@ -56,6 +56,7 @@ function parseArgs(argv) {
 			case '--max-seconds': o.maxSeconds = num(v(), 'max-seconds'); break;
 			case '--phase-seconds': o.phaseSeconds = num(v(), 'phase-seconds'); break;
 			case '--debug-level': o.debugLevel = num(v(), 'debug-level'); break;
+			case '--event-loops': o.eventLoops = num(v(), 'event-loops'); break;
 			case '--no-burst': o.burst = false; break;
 			case '--mock': o.mock = v(); if (!['changed', 'all', 'none'].includes(o.mock)) throw new Error('--mock changed|all|none'); break;
 			case '--out': o.out = v(); break;
@@ -73,7 +74,7 @@ function parseArgs(argv) {
 
 const HELP = `usage: node bench/load.mjs [--patients N] [--practices P] [--concurrency C]
   [--per-conn S] [--updates U] [--paced K] [--paced-rate R] [--no-burst] [--out FILE]
-  [--mock changed|all|none] [--wait-ms MS] [--quiet-ms MS] [--phase-seconds S] [--max-seconds S] [--debug-level D]
+  [--mock changed|all|none] [--wait-ms MS] [--quiet-ms MS] [--phase-seconds S] [--max-seconds S] [--debug-level D] [--event-loops N]
 Plugin: $CONSULT_PLUGIN or build/.libs/libjanus_consult.so. See bench/README.md.`;
 
 const log = (...a) => process.stderr.write(`[load ${((performance.now()) / 1000).toFixed(1)}s] ${a.join(' ')}\n`);
@@ -135,7 +136,7 @@ async function main() {
 
 	try {
 		janus = o.mock ? await startMock({ fanout: o.mock })
-			: await startJanus({ passwordCost: 'interactive', debugLevel: o.debugLevel, graceSeconds: 600 });
+			: await startJanus({ passwordCost: 'interactive', debugLevel: o.debugLevel, graceSeconds: 600, eventLoops: o.eventLoops });
 		const pid = janus.pid;
 		log(`janus pid ${pid} ${janus.wsUrl}`);
 		const health = await janus.admin({ request: 'health' });
@@ -453,7 +454,7 @@ function writeResults(file, r) {
 	out.push(`- CPU: ${m.cpu}, nproc ${m.nproc}, memory ${m.memTotal}`);
 	out.push(`- Janus: ${m.janus}; plugin version ${r.pluginVersion || 'unknown'}; node ${m.node}`);
 	out.push(`- git commit: ${m.commit}${m.dirty ? ' (working tree has uncommitted changes)' : ''}`);
-	out.push(`- options: concurrency ${r.opts.concurrency} joins in flight, ${r.opts.perConn} sessions per WebSocket, ${r.opts.updates} head leaves, Janus debug level ${r.opts.debugLevel}`);
+	out.push(`- options: concurrency ${r.opts.concurrency} joins in flight, ${r.opts.perConn} sessions per WebSocket, ${r.opts.updates} head leaves, Janus debug level ${r.opts.debugLevel}, event_loops ${r.opts.eventLoops ?? process.env.CONSULT_EVENT_LOOPS ?? 'unset'}`);
 	out.push(`- open files limit: ${r.nofile ? `${r.nofile.before} -> ${r.nofile.after}` : 'unknown'}; Janus fds at the end: ${r.janusFds ?? 'n/a'}`);
 	out.push(`- elapsed: ${(r.elapsedMs / 1000).toFixed(1)} s; Janus exit: ${JSON.stringify(r.janusExit)}${r.teardown ? ` after ${ms(r.teardown.ms)} ms for Janus to free the closed sessions (threads left ${r.teardown.threadsLeft})` : ''}; benchmark client CPU ${(r.clientCpuMs / 1000).toFixed(1)} s`);
 	out.push(`- load average (1/5/15 min) at start: ${r.loadStart}, at end: ${r.loadEnd}${Number(String(r.loadStart).split(' ')[0]) > 1.5 ? ' -- **the machine was busy with other work: latencies are inflated**' : ''}`);

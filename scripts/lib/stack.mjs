@@ -147,7 +147,7 @@ async function main() {
     coturn = await startCoturn({ listenIp: '127.0.0.1', port: args.turnPort, secret: secrets.turnSecret });
     janus = await startJanus({
       wsPort: args.janusPort, adminPort: args.adminPort, dataDir: args.data,
-      codeSecret: secrets.codeSecret, adminSecret: secrets.adminSecret, publicUrl,
+      codeSecret: secrets.codeSecret, adminSecret: secrets.adminSecret, publicUrl, eventLoops: 2,
       extraPluginConfig: {
         stun_uris: coturn.stunUri,
         turn_uris: [coturn.uri('udp'), coturn.uri('tcp')].join(','),
