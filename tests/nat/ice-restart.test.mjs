@@ -53,7 +53,12 @@ async function outage({ name, downMs, requireRestart }) {
       }));
       assert.ok(r.same, `${who}: window.consult.pc is the same RTCPeerConnection`);
       assert.equal(r.state, 'call', `${who}: still in the call`);
-      assert.ok(r.states.some((s) => s === 'disconnected' || s === 'failed'), `${who}: the outage was noticed (${r.states})`);
+      // A 5 s outage is at the edge of Chromium's consent-freshness timeout:
+      // whether ICE reports "disconnected" at all is timing, not behaviour.
+      // The long outage must be noticed (the restart depends on it).
+      const noticed = r.states.some((s) => s === 'disconnected' || s === 'failed');
+      if (requireRestart) assert.ok(noticed, `${who}: the outage was noticed (${r.states})`);
+      else console.error(`# ${who}: ICE states during the short outage: ${r.states.join(',') || 'none'}`);
     }
     const rings = sc.call.events.patient.filter((e) => e.event === 'ringing').length;
     assert.equal(rings, 1, 'the patient was rung once (no new call-in)');
