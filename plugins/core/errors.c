@@ -26,6 +26,10 @@ const char *consult_err_name(consult_err err)
 	case CONSULT_ERR_DOCTOR_BUSY: return "doctor_busy";
 	case CONSULT_ERR_PATIENT_AWAY: return "patient_away";
 	case CONSULT_ERR_CONFLICT: return "conflict";
+	case CONSULT_ERR_TOO_EARLY: return "too_early";
+	case CONSULT_ERR_CONSENT_REQUIRED: return "consent_required";
+	case CONSULT_ERR_CHANNEL_UNAVAILABLE: return "channel_unavailable";
+	case CONSULT_ERR_FORWARD_REFUSED: return "forward_refused";
 	case CONSULT_ERR_INTERNAL: return "internal";
 	}
 	return "internal";
@@ -52,6 +56,10 @@ const char *consult_err_text(consult_err err)
 	case CONSULT_ERR_DOCTOR_BUSY: return "The doctor is already ringing or in a call";
 	case CONSULT_ERR_PATIENT_AWAY: return "The patient's connection was lost; the place is kept";
 	case CONSULT_ERR_CONFLICT: return "This value is already taken";
+	case CONSULT_ERR_TOO_EARLY: return "The waiting room is not open yet";
+	case CONSULT_ERR_CONSENT_REQUIRED: return "No consent recorded for this contact channel";
+	case CONSULT_ERR_CHANNEL_UNAVAILABLE: return "This delivery channel is not available";
+	case CONSULT_ERR_FORWARD_REFUSED: return "The practice does not allow calls through its server";
 	case CONSULT_ERR_INTERNAL: return "Internal error; nothing changed";
 	}
 	return "Internal error; nothing changed";

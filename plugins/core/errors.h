@@ -20,6 +20,7 @@ typedef enum consult_err {
 	CONSULT_ERR_NOT_AUTHENTICATED = 410,  /* staff request on a handle that is not logged in */
 	CONSULT_ERR_FORBIDDEN = 411,          /* request not allowed for this handle's role/kind */
 	CONSULT_ERR_WRONG_STATE = 412,        /* request not valid in the current state */
+	CONSULT_ERR_TOO_EARLY = 413,          /* valid access code, waiting room not open yet ("opens_at") */
 	/* login and codes */
 	CONSULT_ERR_LOGIN_FAILED = 420,       /* unknown user, wrong password or disabled account */
 	CONSULT_ERR_RATE_LIMITED = 421,       /* too many failures; "retry_after" seconds given */
@@ -30,6 +31,10 @@ typedef enum consult_err {
 	CONSULT_ERR_DOCTOR_BUSY = 442,        /* the doctor is already ringing or in a call */
 	CONSULT_ERR_PATIENT_AWAY = 443,       /* patient's connection dropped; place kept, cannot ring */
 	CONSULT_ERR_CONFLICT = 444,           /* unique value taken (user name, practice slug) */
+	/* invitations (issue 3) and forwarding (issue 5) */
+	CONSULT_ERR_CONSENT_REQUIRED = 445,   /* contact given without the consent for its channel */
+	CONSULT_ERR_CHANNEL_UNAVAILABLE = 446,/* e-mail or SMS delivery is not configured / contact wiped */
+	CONSULT_ERR_FORWARD_REFUSED = 447,    /* the practice does not allow forwarding through the server */
 	/* server side */
 	CONSULT_ERR_INTERNAL = 500,           /* store or other internal failure; nothing changed */
 } consult_err;

@@ -21,5 +21,7 @@
 #define CONSULT_MAX_SDP_MID     64
 #define CONSULT_MAX_STATE       32     /* connection state / candidate type words */
 #define CONSULT_MAX_REASON      64
+#define CONSULT_MAX_EMAIL       254    /* e-mail address (core/email.h) */
+#define CONSULT_MAX_E2EE_KEY    256    /* base64 raw ECDH public key in an e2ee-key signal */
 
 #endif

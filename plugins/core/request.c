@@ -12,11 +12,16 @@
  * true/false (absent or null: missing_field). hangup's optional "reason"
  * is an enumeration of one: any value but null and "connection_lost" is
  * invalid_field (not too_long/invalid_utf8), as protocol.md says.
+ * Enumerations (channel, forward cause, forward policy) are plain words;
+ * an unknown word is invalid_field. create_appointment's e-mail address is
+ * checked with consult_email_check (its error code is reported); the phone
+ * number only for its characters here (E.164 needs the configured country).
  */
 #include <string.h>
 #include "request.h"
 #include "limits.h"
 #include "text.h"
+#include "email.h"
 
 #define MAX_RANGE_S (31 * 86400)
 
@@ -117,6 +122,38 @@ static consult_err bool_field(const json_t *obj, const char *key, bool *out, con
 	return CONSULT_OK;
 }
 
+/* One optional boolean field: absent or null = false. */
+static consult_err opt_bool_field(const json_t *obj, const char *key, bool *out, const char **field)
+{
+	const json_t *v = json_object_get(obj, key);
+	*out = false;
+	if (!v || json_is_null(v))
+		return CONSULT_OK;
+	if (!json_is_boolean(v))
+		return fail(CONSULT_ERR_INVALID_FIELD, key, field);
+	*out = json_is_true(v);
+	return CONSULT_OK;
+}
+
+/* A word field that must be one of names[0..n) (index into *out). */
+static consult_err enum_field(const json_t *obj, const char *key, bool required, const char *const *names,
+	size_t n, int *out, const char **field)
+{
+	const char *w;
+	consult_err e = str_field(obj, key, key, F_USERNAME, 1, CONSULT_MAX_STATE, required, &w, field);
+	*out = -1;
+	if (e != CONSULT_OK)
+		return e == CONSULT_ERR_TOO_LONG || e == CONSULT_ERR_INVALID_UTF8 ? fail(CONSULT_ERR_INVALID_FIELD, key, field) : e;
+	if (!w)
+		return CONSULT_OK;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(w, names[i]) == 0) {
+			*out = (int)i;
+			return CONSULT_OK;
+		}
+	return fail(CONSULT_ERR_INVALID_FIELD, key, field);
+}
+
 #define TRY(x) do { consult_err e_ = (x); if (e_ != CONSULT_OK) return e_; } while (0)
 #define ID_MAX INT64_MAX
 
@@ -172,7 +209,53 @@ static consult_err p_create_appointment(const json_t *b, consult_request *r, con
 	int64_t doc = 0;
 	TRY(int_field(b, "doctor_id", "doctor_id", false, 1, ID_MAX, &doc, &has, f));
 	r->u.create_appointment.doctor_id = has ? doc : 0;
-	return int_field(b, "starts_at", "starts_at", true, 0, INT64_MAX / 2, &r->u.create_appointment.starts_at, NULL, f);
+	TRY(int_field(b, "starts_at", "starts_at", true, 0, INT64_MAX / 2, &r->u.create_appointment.starts_at, NULL, f));
+	TRY(str_field(b, "phone", "phone", F_PHONE, 1, CONSULT_MAX_PHONE, false, &r->u.create_appointment.phone, f));
+	const json_t *em = json_object_get(b, "email");
+	if (em && !json_is_null(em)) {
+		if (!json_is_string(em))
+			return fail(CONSULT_ERR_INVALID_FIELD, "email", f);
+		if (json_string_length(em) != strlen(json_string_value(em)))
+			return fail(CONSULT_ERR_INVALID_UTF8, "email", f);
+		consult_err e = consult_email_check(json_string_value(em));
+		if (e != CONSULT_OK)
+			return fail(e, "email", f);
+		r->u.create_appointment.email = json_string_value(em);
+	}
+	TRY(opt_bool_field(b, "consent_sms", &r->u.create_appointment.consent_sms, f));
+	TRY(opt_bool_field(b, "consent_email", &r->u.create_appointment.consent_email, f));
+	return int_field(b, "send_at", "send_at", false, 0, INT64_MAX / 2, &r->u.create_appointment.send_at,
+		&r->u.create_appointment.has_send_at, f);
+}
+
+static consult_err p_appointment_info(const json_t *b, consult_request *r, const char **f)
+{
+	TRY(str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true, &r->u.appointment_info.practice, f));
+	return str_field(b, "code", "code", F_CODE, 1, CONSULT_MAX_CODE_INPUT, true, &r->u.appointment_info.code, f);
+}
+
+static consult_err p_resend(const json_t *b, consult_request *r, const char **f)
+{
+	static const char *const names[] = { "email", "sms" };
+	int i;
+	TRY(int_field(b, "appointment_id", "appointment_id", true, 1, ID_MAX, &r->u.resend.appointment_id, NULL, f));
+	TRY(enum_field(b, "channel", true, names, 2, &i, f));
+	r->u.resend.channel = i == 0 ? CONSULT_CHANNEL_EMAIL : CONSULT_CHANNEL_SMS;
+	return CONSULT_OK;
+}
+
+static consult_err p_erase_appointment(const json_t *b, consult_request *r, const char **f)
+{
+	return int_field(b, "appointment_id", "appointment_id", true, 1, ID_MAX, &r->u.erase_appointment.appointment_id, NULL, f);
+}
+
+static consult_err p_forward(const json_t *b, consult_request *r, const char **f)
+{
+	static const char *const names[] = { "timeout", "ice_failed", "turn_failed" };
+	int i;
+	TRY(enum_field(b, "cause", true, names, 3, &i, f));
+	r->u.forward.cause = (consult_forward_cause)(i + 1);
+	return CONSULT_OK;
 }
 
 static consult_err p_cancel_appointment(const json_t *b, consult_request *r, const char **f)
@@ -204,6 +287,7 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 	static const struct { const char *name; consult_signal_type t; } types[] = {
 		{ "offer", CONSULT_SIGNAL_OFFER }, { "answer", CONSULT_SIGNAL_ANSWER },
 		{ "candidate", CONSULT_SIGNAL_CANDIDATE }, { "end-of-candidates", CONSULT_SIGNAL_END_OF_CANDIDATES },
+		{ "e2ee-key", CONSULT_SIGNAL_E2EE_KEY },
 	};
 	const char *type;
 	TRY(str_field(b, "type", "type", F_WORD, 1, CONSULT_MAX_STATE, true, &type, f));
@@ -217,6 +301,7 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 	r->u.signal.candidate = NULL;
 	r->u.signal.sdp_mid = NULL;
 	r->u.signal.sdp_mline_index = -1;
+	r->u.signal.key = NULL;
 	switch (r->u.signal.type) {
 	case CONSULT_SIGNAL_OFFER:
 	case CONSULT_SIGNAL_ANSWER:
@@ -236,6 +321,14 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 	}
 	case CONSULT_SIGNAL_END_OF_CANDIDATES:
 		return CONSULT_OK;
+	case CONSULT_SIGNAL_E2EE_KEY: {
+		TRY(str_field(b, "key", "key", F_LINE, 1, CONSULT_MAX_E2EE_KEY, true, &r->u.signal.key, f));
+		for (const char *k = r->u.signal.key; *k; k++)
+			if (!((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9')
+					|| *k == '+' || *k == '/' || *k == '=' || *k == '-' || *k == '_'))
+				return fail(CONSULT_ERR_INVALID_FIELD, "key", f);
+		return CONSULT_OK;
+	}
 	}
 	return fail(CONSULT_ERR_INVALID_FIELD, "type", f);
 }
@@ -267,6 +360,13 @@ static const struct { const char *name; consult_req_kind kind; req_parser parse;
 	{ "signal", CONSULT_REQ_SIGNAL, p_signal },
 	{ "report", CONSULT_REQ_REPORT, p_report },
 	{ "ice_servers", CONSULT_REQ_ICE_SERVERS, p_none },
+	{ "appointment_info", CONSULT_REQ_APPOINTMENT_INFO, p_appointment_info },
+	{ "touch", CONSULT_REQ_TOUCH, p_none },
+	{ "resend", CONSULT_REQ_RESEND, p_resend },
+	{ "erase_appointment", CONSULT_REQ_ERASE_APPOINTMENT, p_erase_appointment },
+	{ "forward", CONSULT_REQ_FORWARD, p_forward },
+	{ "forward_offer", CONSULT_REQ_FORWARD_OFFER, p_none },
+	{ "forward_answer", CONSULT_REQ_FORWARD_ANSWER, p_none },
 };
 
 /* The "request" string, or an error. */
@@ -345,10 +445,25 @@ static consult_err a_set_disabled(const json_t *b, consult_admin_request *r, con
 	return bool_field(b, "disabled", &r->disabled, f);
 }
 
+/* At least one of relay_only (bool) and forward ("allowed" / "never"). */
 static consult_err a_set_practice(const json_t *b, consult_admin_request *r, const char **f)
 {
+	static const char *const policies[] = { "allowed", "never" };
+	int i;
 	TRY(a_slug(b, "practice", true, &r->practice, f));
-	return bool_field(b, "relay_only", &r->relay_only, f);
+	const json_t *ro = json_object_get(b, "relay_only");
+	if (ro && !json_is_null(ro)) {
+		TRY(bool_field(b, "relay_only", &r->relay_only, f));
+		r->has_relay_only = true;
+	}
+	TRY(enum_field(b, "forward", false, policies, 2, &i, f));
+	if (i >= 0) {
+		r->has_forward = true;
+		r->forward = i == 0 ? CONSULT_FWD_ALLOWED : CONSULT_FWD_NEVER;
+	}
+	if (!r->has_relay_only && !r->has_forward)
+		return fail(CONSULT_ERR_MISSING_FIELD, "relay_only", f);
+	return CONSULT_OK;
 }
 
 static consult_err a_reset_password(const json_t *b, consult_admin_request *r, const char **f)
@@ -383,6 +498,7 @@ static const struct { const char *name; consult_admin_kind kind; admin_parser pa
 	{ "live_visits", CONSULT_ADMIN_LIVE_VISITS, a_practice_opt },
 	{ "health", CONSULT_ADMIN_HEALTH, a_none },
 	{ "set_practice", CONSULT_ADMIN_SET_PRACTICE, a_set_practice },
+	{ "purge", CONSULT_ADMIN_PURGE, a_none },
 };
 
 consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, const char **field)
@@ -431,6 +547,26 @@ const char *consult_signal_type_name(consult_signal_type t)
 	case CONSULT_SIGNAL_ANSWER: return "answer";
 	case CONSULT_SIGNAL_CANDIDATE: return "candidate";
 	case CONSULT_SIGNAL_END_OF_CANDIDATES: return "end-of-candidates";
+	case CONSULT_SIGNAL_E2EE_KEY: return "e2ee-key";
 	}
 	return "";
+}
+
+const char *consult_channel_name(consult_channel c)
+{
+	switch (c) {
+	case CONSULT_CHANNEL_EMAIL: return "email";
+	case CONSULT_CHANNEL_SMS: return "sms";
+	default: return "";
+	}
+}
+
+const char *consult_forward_cause_name(consult_forward_cause c)
+{
+	switch (c) {
+	case CONSULT_FWD_TIMEOUT: return "timeout";
+	case CONSULT_FWD_ICE_FAILED: return "ice_failed";
+	case CONSULT_FWD_TURN_FAILED: return "turn_failed";
+	default: return "";
+	}
 }

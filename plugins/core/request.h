@@ -41,6 +41,15 @@ typedef enum consult_req_kind {
 	CONSULT_REQ_SIGNAL,           /* type, sdp | candidate */
 	CONSULT_REQ_REPORT,           /* connection_state, local_candidate_type, remote_candidate_type */
 	CONSULT_REQ_ICE_SERVERS,      /* no fields (issue 4) */
+	/* issue 3: invitations, consent, erase, staff idle time */
+	CONSULT_REQ_APPOINTMENT_INFO, /* anonymous: practice, code */
+	CONSULT_REQ_TOUCH,            /* staff: activity keepalive */
+	CONSULT_REQ_RESEND,           /* staff: appointment_id, channel */
+	CONSULT_REQ_ERASE_APPOINTMENT,/* staff: appointment_id */
+	/* issue 5: forwarding through Janus */
+	CONSULT_REQ_FORWARD,          /* doctor in a call: cause */
+	CONSULT_REQ_FORWARD_OFFER,    /* doctor in a forwarded call: jsep offer beside the body */
+	CONSULT_REQ_FORWARD_ANSWER,   /* patient in a forwarded call: jsep answer beside the body */
 	CONSULT_REQ_KIND_COUNT
 } consult_req_kind;
 
@@ -54,15 +63,30 @@ typedef enum consult_admin_kind {
 	CONSULT_ADMIN_STATS,          /* practice? (all if absent) */
 	CONSULT_ADMIN_LIVE_VISITS,    /* practice? */
 	CONSULT_ADMIN_HEALTH,
-	CONSULT_ADMIN_SET_PRACTICE,   /* practice (slug), relay_only (issue 4) */
+	CONSULT_ADMIN_SET_PRACTICE,   /* practice (slug), relay_only? and/or forward? (at least one) */
+	CONSULT_ADMIN_PURGE,          /* no fields: run the retention purge now (issue 3) */
 	CONSULT_ADMIN_KIND_COUNT
 } consult_admin_kind;
 
 typedef enum consult_role { CONSULT_ROLE_NONE = 0, CONSULT_ROLE_DOCTOR, CONSULT_ROLE_RECEPTION } consult_role;
 
 typedef enum consult_signal_type {
-	CONSULT_SIGNAL_OFFER = 1, CONSULT_SIGNAL_ANSWER, CONSULT_SIGNAL_CANDIDATE, CONSULT_SIGNAL_END_OF_CANDIDATES
+	CONSULT_SIGNAL_OFFER = 1, CONSULT_SIGNAL_ANSWER, CONSULT_SIGNAL_CANDIDATE, CONSULT_SIGNAL_END_OF_CANDIDATES,
+	CONSULT_SIGNAL_E2EE_KEY       /* "e2ee-key": key = base64 raw ECDH public key (issue 5) */
 } consult_signal_type;
+
+/* Delivery channels (issue 3). */
+typedef enum consult_channel { CONSULT_CHANNEL_NONE = 0, CONSULT_CHANNEL_EMAIL, CONSULT_CHANNEL_SMS } consult_channel;
+const char *consult_channel_name(consult_channel c);     /* "email", "sms", "" */
+
+/* Why the doctor's page moves a call to forwarding mode (issue 5). */
+typedef enum consult_forward_cause {
+	CONSULT_FWD_TIMEOUT = 1, CONSULT_FWD_ICE_FAILED, CONSULT_FWD_TURN_FAILED, CONSULT_FWD_CAUSE_COUNT
+} consult_forward_cause;
+const char *consult_forward_cause_name(consult_forward_cause c);  /* "timeout", "ice_failed", "turn_failed" */
+
+/* Practice policy for forwarding (issue 5). */
+typedef enum consult_forward_policy { CONSULT_FWD_ALLOWED = 0, CONSULT_FWD_NEVER = 1 } consult_forward_policy;
 
 /* hangup "reason": absent or null = a normal hangup; the only value allowed
  * is "connection_lost" (anything else: invalid_field, field "reason"). */
@@ -78,7 +102,19 @@ typedef struct consult_request {
 		struct { const char *username, *password; } login;
 		struct { const char *practice, *code, *first_name, *last_name; } join;
 		struct { bool has_range; int64_t from, to; } list_appointments;
-		struct { int64_t doctor_id; /* 0 = any */ int64_t starts_at; } create_appointment;
+		struct {
+			int64_t doctor_id; /* 0 = any */
+			int64_t starts_at;
+			const char *phone;          /* as typed (NULL if absent); normalised to E.164 by the glue */
+			const char *email;          /* checked with consult_email_check (NULL if absent) */
+			bool consent_sms, consent_email;   /* absent/null = false */
+			bool has_send_at;
+			int64_t send_at;            /* range checked by the glue against now and starts_at */
+		} create_appointment;
+		struct { const char *practice, *code; } appointment_info;
+		struct { int64_t appointment_id; consult_channel channel; } resend;
+		struct { int64_t appointment_id; } erase_appointment;
+		struct { consult_forward_cause cause; } forward;
 		struct { int64_t appointment_id; } cancel_appointment;
 		struct { int64_t visit_id; } call;
 		struct { consult_hangup_reason reason; } hangup;
@@ -88,6 +124,7 @@ typedef struct consult_request {
 			const char *candidate;      /* candidate: the a= line value, may be "" */
 			const char *sdp_mid;        /* may be NULL */
 			int sdp_mline_index;        /* -1 if absent */
+			const char *key;            /* e2ee-key: base64, 1..CONSULT_MAX_E2EE_KEY */
 		} signal;
 		struct { const char *connection_state, *local_candidate_type, *remote_candidate_type; } report;
 	} u;
@@ -99,7 +136,9 @@ typedef struct consult_admin_request {
 	const char *practice, *slug, *pname, *phone, *username, *display_name, *password;
 	consult_role role;
 	bool disabled;
-	bool relay_only;                /* set_practice (required boolean) */
+	bool has_relay_only, relay_only;        /* set_practice */
+	bool has_forward;                       /* set_practice */
+	consult_forward_policy forward;
 } consult_admin_request;
 
 /* On failure returns the code and, if field is given, points it at the

@@ -54,6 +54,7 @@ static const cell table[CONSULT_VISIT_STATE_COUNT][CONSULT_EV_COUNT] = {
 		[CONSULT_EV_LEAVE] = GO(E, CONSULT_END_LEFT, false),
 		[CONSULT_EV_CANCELLED] = GO(E, CONSULT_END_CANCELLED, false),
 		[CONSULT_EV_CONNECTION_LOST] = GO(E, CONSULT_END_CONNECTION_LOST, false),
+		[CONSULT_EV_NO_PATH] = GO(E, CONSULT_END_NO_PATH, false),
 	},
 	[E] = {
 		[CONSULT_EV_CALL] = NO(CONSULT_ERR_ALREADY_CALLED),
@@ -91,6 +92,7 @@ const char *consult_end_reason_name(consult_end_reason r)
 		[CONSULT_END_GRACE_EXPIRED] = "grace_expired",
 		[CONSULT_END_CANCELLED] = "cancelled",
 		[CONSULT_END_CONNECTION_LOST] = "connection_lost",
+		[CONSULT_END_NO_PATH] = "no_path",
 	};
 	return (unsigned)r < CONSULT_END_REASON_COUNT ? n[r] : "";
 }
@@ -111,6 +113,7 @@ const char *consult_visit_event_name(consult_visit_event ev)
 		[CONSULT_EV_LEAVE] = "leave",
 		[CONSULT_EV_CANCELLED] = "cancelled",
 		[CONSULT_EV_CONNECTION_LOST] = "connection_lost",
+		[CONSULT_EV_NO_PATH] = "no_path",
 	};
 	return (unsigned)ev < CONSULT_EV_COUNT ? n[ev] : "";
 }

@@ -12,6 +12,7 @@
  *   RINGING/IN_CALL --DOCTOR_DROP--> WAITING (head of the queue)
  *   any live state --LEAVE/CANCELLED--> ENDED
  *   IN_CALL --CONNECTION_LOST--> ENDED     (media path could not be recovered)
+ *   IN_CALL --NO_PATH--> ENDED             (no peer-to-peer path, forwarding not allowed)
  */
 #ifndef CONSULT_VISIT_H
 #define CONSULT_VISIT_H
@@ -42,6 +43,7 @@ typedef enum consult_visit_event {
 	CONSULT_EV_LEAVE,           /* patient left the waiting room on purpose (tab closed, "leave") */
 	CONSULT_EV_CANCELLED,       /* reception cancelled the appointment */
 	CONSULT_EV_CONNECTION_LOST, /* additive (issue 4): a participant gave up after ICE could not recover */
+	CONSULT_EV_NO_PATH,         /* additive (issue 5): no path, and the practice forbids forwarding */
 	CONSULT_EV_COUNT
 } consult_visit_event;
 
@@ -54,6 +56,7 @@ typedef enum consult_end_reason {
 	CONSULT_END_GRACE_EXPIRED,   /* patient did not come back in time */
 	CONSULT_END_CANCELLED,       /* appointment cancelled while the patient was there */
 	CONSULT_END_CONNECTION_LOST, /* additive (issue 4): the media connection broke and did not recover */
+	CONSULT_END_NO_PATH,         /* additive (issue 5): no connection possible, forwarding not allowed */
 	CONSULT_END_REASON_COUNT
 } consult_end_reason;
 

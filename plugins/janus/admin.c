@@ -13,6 +13,7 @@
 #include "glue.h"
 #include "auth.h"
 #include "admin.h"
+#include "forward.h"
 #include "dispatch.h"
 
 typedef struct {
@@ -21,6 +22,7 @@ typedef struct {
 	const char *field;
 	const char *pw_hash;     /* prepared before the lock, or NULL */
 	int64_t now;
+	const json_t *msg;       /* the raw request (purge's test clock) */
 } admin_ctx;
 
 typedef consult_err (*admin_fn)(admin_ctx *a);
@@ -163,6 +165,20 @@ static void add_stats(const consult_practice *pr, void *ud) {
 	json_object_set_new(o, "calls_today", json_integer(ds.calls_today));
 	json_object_set_new(o, "median_wait_seconds", ds.median_wait_s >= 0 ? json_integer(ds.median_wait_s) : json_null());
 	json_object_set_new(o, "relay_only", json_boolean(pr->relay_only));
+	int64_t queued = 0, failed = 0;
+	if(consult_outbox_counts(glue.store, pr->id, &queued, &failed) != CONSULT_OK)
+		u->err = CONSULT_ERR_INTERNAL;
+	bool never = false;
+	if(consult_store_practice_forward_never(glue.store, pr->id, &never) != CONSULT_OK)
+		u->err = CONSULT_ERR_INTERNAL;
+	json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
+	json_t *paths = json_object();
+	json_object_set_new(paths, "direct", json_integer(p ? p->paths[GLUE_PATH_DIRECT] : 0));
+	json_object_set_new(paths, "relay", json_integer(p ? p->paths[GLUE_PATH_RELAY] : 0));
+	json_object_set_new(paths, "forward", json_integer(p ? p->paths[GLUE_PATH_FORWARD] : 0));
+	json_object_set_new(o, "paths", paths);
+	json_object_set_new(o, "outbox_queued", json_integer(queued));
+	json_object_set_new(o, "outbox_failed", json_integer(failed));
 	json_array_append_new(u->list, o);
 }
 
@@ -215,6 +231,7 @@ static consult_err each_practice(admin_ctx *a, consult_practice_cb cb, const cha
 }
 
 static consult_err a_stats(admin_ctx *a) {
+	json_object_set_new(a->reply, "forward", glue_forward_stats());
 	return each_practice(a, add_stats, "practices");
 }
 
@@ -232,14 +249,43 @@ static consult_err a_health(admin_ctx *a) {
 	return CONSULT_OK;
 }
 
-/* set_practice {practice (slug), relay_only (bool)} -> {} */
+/* set_practice {practice (slug), relay_only (bool)?, forward?} -> {} */
 static consult_err a_set_practice(admin_ctx *a) {
-	consult_err e = store_err(consult_store_set_practice_relay_only(glue.store, a->req->practice, a->req->relay_only));
-	if(e == CONSULT_ERR_NOT_FOUND)
-		a->field = "practice";
+	consult_practice pr;
+	memset(&pr, 0, sizeof(pr));
+	consult_err e = practice_of(a->req->practice, &pr, &a->field);
+	consult_practice_clear(&pr);
+	if(e != CONSULT_OK)
+		return e;
+	if(a->req->has_relay_only)
+		e = store_err(consult_store_set_practice_relay_only(glue.store, a->req->practice, a->req->relay_only));
+	if(e == CONSULT_OK && a->req->has_forward)
+		e = store_err(consult_store_set_practice_forward_never(glue.store, a->req->practice,
+			a->req->forward == CONSULT_FWD_NEVER));
 	if(e == CONSULT_OK)
-		JANUS_LOG(LOG_INFO, "[consult] admin: relay_only %s for a practice\n", a->req->relay_only ? "on" : "off");
+		JANUS_LOG(LOG_INFO, "[consult] admin: practice options changed%s%s\n",
+			a->req->has_relay_only ? (a->req->relay_only ? " relay_only=on" : " relay_only=off") : "",
+			a->req->has_forward ? (a->req->forward == CONSULT_FWD_NEVER ? " forward=never" : " forward=allowed") : "");
 	return e;
+}
+
+/* purge -> counts. With CONSULT_TEST=1 in Janus' environment (tests
+ * only) a "now" field replaces the clock, so a test can purge "in three
+ * months" against a real store file. */
+static consult_err a_purge(admin_ctx *a) {
+	int64_t now = a->now;
+	const json_t *t = json_object_get(a->msg, "now");
+	if(t && g_strcmp0(g_getenv("CONSULT_TEST"), "1") == 0 && json_is_integer(t) && json_integer_value(t) > 0)
+		now = json_integer_value(t);
+	consult_purge_counts n;
+	consult_err e = glue_retention_run(now, &n);
+	if(e != CONSULT_OK)
+		return e;
+	json_object_set_new(a->reply, "appointments", json_integer(n.appointments));
+	json_object_set_new(a->reply, "visits", json_integer(n.visits));
+	json_object_set_new(a->reply, "deliveries", json_integer(n.deliveries));
+	json_object_set_new(a->reply, "contacts_wiped", json_integer(n.contacts_wiped));
+	return CONSULT_OK;
 }
 
 static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
@@ -252,6 +298,7 @@ static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
 	[CONSULT_ADMIN_LIVE_VISITS] = a_live_visits,
 	[CONSULT_ADMIN_HEALTH] = a_health,
 	[CONSULT_ADMIN_SET_PRACTICE] = a_set_practice,
+	[CONSULT_ADMIN_PURGE] = a_purge,
 };
 
 json_t *glue_admin_message(json_t *message) {
@@ -271,7 +318,7 @@ json_t *glue_admin_message(json_t *message) {
 		return glue_error_reply(req.name, req.password ? CONSULT_ERR_INTERNAL : CONSULT_ERR_MISSING_FIELD,
 			req.password ? NULL : "password", 0);
 	admin_ctx a = { .req = &req, .reply = json_object(), .pw_hash = needs_hash ? hash : NULL,
-		.now = (int64_t)time(NULL) };
+		.now = (int64_t)time(NULL), .msg = message };
 	g_mutex_lock(&glue.lock);
 	e = fn(&a);
 	g_mutex_unlock(&glue.lock);

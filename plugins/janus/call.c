@@ -13,10 +13,12 @@
  * Called under glue.lock.
  */
 #include <string.h>
+#include <time.h>
 #include <glib.h>
 #include <jansson.h>
 #include <janus/debug.h>
 #include "glue.h"
+#include "forward.h"
 
 enum { F_VISIT = 1, F_REASON = 2, F_ICE = 4, F_DOCTOR = 8, F_REQUEUED = 16 };
 
@@ -40,6 +42,7 @@ static const fan_row fan[CONSULT_EV_COUNT] = {
 	[CONSULT_EV_CANCELLED]      = { { "visit_ended", F_REASON }, { "call_ended", F_VISIT | F_REASON } },
 	/* both sides; the participant who sent it is skipped (see glue_visit_apply) */
 	[CONSULT_EV_CONNECTION_LOST] = { { "call_ended", F_VISIT | F_REASON }, { "call_ended", F_VISIT | F_REASON } },
+	[CONSULT_EV_NO_PATH] = { { "call_ended", F_VISIT | F_REASON }, { "call_ended", F_VISIT | F_REASON } },
 };
 
 static json_t *fan_fields(unsigned f, const consult_room_change *c, glue_session *doctor,
@@ -87,6 +90,10 @@ static void after_change(glue_practice *p, consult_visit_event ev, const consult
 	if(doctor && doctor->call_visit_id == v->id &&
 			c->step.next != CONSULT_VISIT_RINGING && c->step.next != CONSULT_VISIT_IN_CALL)
 		doctor->call_visit_id = 0;
+	if(c->from == CONSULT_VISIT_IN_CALL && c->step.next != CONSULT_VISIT_IN_CALL) {
+		glue_forward_end(patient);      /* no-op unless the call was forwarded */
+		glue_forward_end(doctor);
+	}
 	glue_visit_info *vi = glue_visit_info_get(p, v->id);
 	glue_push_appointment(p, v->appointment_id, appointment_status(c),
 		vi ? vi->first : NULL, vi ? vi->last : NULL);
@@ -284,9 +291,66 @@ consult_err glue_h_report(glue_ctx *c) {
 		vi->connected = true;
 	/* live_visits shows the media path the doctor's side reports (as the store does) */
 	const char *lt = c->req->u.report.local_candidate_type, *rt = c->req->u.report.remote_candidate_type;
-	if(vi && c->s->kind == GLUE_STAFF && lt && rt) {
+	bool forwarded = glue_forward_active(c->s);
+	if(vi && c->s->kind == GLUE_STAFF && (forwarded || (lt && rt))) {
 		g_free(vi->media_path);
-		vi->media_path = g_strdup_printf("%s/%s", lt, rt);
+		vi->media_path = forwarded ? g_strdup("forward") : g_strdup_printf("%s/%s", lt, rt);
+	}
+	/* Calls per path: once per visit and path, when the doctor's side is connected. */
+	if(vi && c->s->kind == GLUE_STAFF && state && strcmp(state, "connected") == 0 && (forwarded || (lt && rt))) {
+		glue_path path = forwarded ? GLUE_PATH_FORWARD :
+			(strcmp(lt, "relay") == 0 || strcmp(rt, "relay") == 0) ? GLUE_PATH_RELAY : GLUE_PATH_DIRECT;
+		if(!(vi->paths_counted & (1u << path))) {
+			vi->paths_counted |= 1u << path;
+			p->paths[path]++;
+		}
 	}
 	return CONSULT_OK;
+}
+
+/* --- forwarding (issue 5) --- */
+
+/* SANDBOX STUB: the practice policy comes from the store once it has it. */
+/* The practice policy; on a store failure fail closed (never). */
+static bool forward_never(int64_t practice_id) {
+	bool never = true;
+	if(consult_store_practice_forward_never(glue.store, practice_id, &never) != CONSULT_OK) {
+		JANUS_LOG(LOG_ERR, "[consult] store: forward policy of practice %"G_GINT64_FORMAT" not readable\n", practice_id);
+		return true;
+	}
+	return never;
+}
+
+consult_err glue_h_forward(glue_ctx *c) {
+	glue_practice *p;
+	consult_visit *v = call_visit(c->s, &p);
+	if(v == NULL || v->call_doctor_id != c->s->staff_id)
+		return CONSULT_ERR_WRONG_STATE;
+	consult_forward_cause cause = c->req->u.forward.cause;
+	if(forward_never(p->id)) {
+		glue_forward_note_refused(cause);
+		/* No path and no fallback: the call ends for both (no_path). */
+		consult_err e = glue_visit_apply(p, v->id, CONSULT_EV_NO_PATH, NULL, NULL, c->now);
+		if(e != CONSULT_OK)
+			JANUS_LOG(LOG_ERR, "[consult] visit %"G_GINT64_FORMAT": no_path not applied (%s)\n", v->id, consult_err_name(e));
+		return CONSULT_ERR_FORWARD_REFUSED;
+	}
+	glue_session *patient = v->patient;
+	if(patient == NULL)
+		return CONSULT_ERR_WRONG_STATE;
+	return glue_forward_begin(c->s, patient, cause, glue.cfg.forward_e2ee_test_off, c->reply);
+}
+
+/* A forwarded leg's PeerConnection went away (Janus loop thread, no lock). */
+void glue_forward_lost(glue_session *s, bool handle_gone) {
+	if(handle_gone)
+		return;                   /* destroy_session follows: PATIENT_DROP / DOCTOR_DROP */
+	int64_t now = (int64_t)time(NULL);
+	g_mutex_lock(&glue.lock);
+	glue_practice *p = glue_practice_find(s->practice_id);
+	int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
+	consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
+	if(v && v->state == CONSULT_VISIT_IN_CALL)
+		(void)glue_visit_apply(p, vid, CONSULT_EV_CONNECTION_LOST, NULL, NULL, now);
+	g_mutex_unlock(&glue.lock);
 }

@@ -34,9 +34,37 @@ typedef struct glue_config {
 	char *turn_secret;              /* required when n_turn > 0; never logged */
 	int64_t turn_ttl;               /* 60..86400, default 3600 */
 	int64_t call_lost_seconds;      /* 5..300, default 20 */
+
+	/* Invitations and retention (issue 3; config_delivery.c). Secrets
+	 * (smtp_password, sms_auth_header) are never logged. */
+	char *templates_dir;            /* default <config_path>/consult-messages */
+	char *timezone;                 /* IANA name for dates in messages, default Europe/Berlin */
+	char *default_country;          /* ISO code for national phone numbers, default DE */
+	char *smtp_url;                 /* smtp:// or smtps://; NULL = e-mail off */
+	bool smtp_starttls;             /* smtp://: require STARTTLS (default true) */
+	char *smtp_user, *smtp_password, *smtp_from, *smtp_from_name, *smtp_reply_to, *smtp_ca_file;
+	int64_t smtp_timeout;           /* seconds, 1..300, default 30 */
+	char *sms_url;                  /* http(s)://; NULL = SMS off */
+	bool sms_get;                   /* method GET (default POST) */
+	bool sms_form;                  /* body form-encoded (default JSON) */
+	char *sms_auth_header, *sms_body, *sms_sender;
+	int64_t sms_timeout;            /* seconds, 1..120, default 15 */
+	int64_t reminder_minutes;       /* 0 = off, default 120, max 10080 */
+	int64_t retention_days;         /* 1..90, default 90 */
+	int64_t contact_hours;          /* 1..2160, default 24, <= retention */
+	int64_t purge_interval_minutes; /* 1..1440, default 60 */
+	int64_t staff_idle_minutes;     /* 1..1440, default 60 */
+	int64_t backoff_base;           /* seconds, 1..3600, default 30 */
+	int64_t max_attempts;           /* 1..100, default 10 */
+
+	/* Forwarding through Janus (issue 5). */
+	int64_t p2p_timeout_seconds;    /* 3..120, default 10 */
+	bool forward_e2ee_test_off;     /* test only: needs CONSULT_TEST=1 in Janus' environment */
 } glue_config;
 
 int glue_config_load(const char *config_path, glue_config *out);
+/* The issue 3/5 keys (config_delivery.c); called by glue_config_load. */
+void glue_config_clear_delivery(glue_config *cfg);
 void glue_config_clear(glue_config *cfg);
 
 #endif

@@ -14,16 +14,17 @@
 #include <janus/debug.h>
 #include <sodium.h>
 #include "cfg.h"
+#include "cfg_util.h"
 
-static const char *item(janus_config *cfg, janus_config_category *general, const char *key) {
+const char *glue_cfg_item(janus_config *cfg, janus_config_category *general, const char *key) {
 	janus_config_item *it = janus_config_get(cfg, general, janus_config_type_item, key);
 	return (it && it->value) ? it->value : NULL;
 }
 
 /* Integer key with default and range; false (logged) if bad. */
-static bool int_key(janus_config *cfg, janus_config_category *g, const char *key,
+bool glue_cfg_int(janus_config *cfg, janus_config_category *g, const char *key,
 		int64_t def, int64_t lo, int64_t hi, int64_t *out) {
-	const char *v = item(cfg, g, key);
+	const char *v = glue_cfg_item(cfg, g, key);
 	if(v == NULL) {
 		*out = def;
 		return true;
@@ -90,17 +91,17 @@ static bool uri_list(const char *v, bool stun, char **out, size_t *n) {
 }
 
 static int load_turn(janus_config *cfg, janus_config_category *g, glue_config *out) {
-	if(!uri_list(item(cfg, g, "stun_uris"), true, out->stun_uris, &out->n_stun)) {
+	if(!uri_list(glue_cfg_item(cfg, g, "stun_uris"), true, out->stun_uris, &out->n_stun)) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: stun_uris must be a comma-separated list of up to %d URIs stun:HOST[:PORT]\n",
 			CONSULT_TURN_URIS_MAX);
 		return -1;
 	}
-	if(!uri_list(item(cfg, g, "turn_uris"), false, out->turn_uris, &out->n_turn)) {
+	if(!uri_list(glue_cfg_item(cfg, g, "turn_uris"), false, out->turn_uris, &out->n_turn)) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: turn_uris must be a comma-separated list of up to %d URIs "
 			"turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp]\n", CONSULT_TURN_URIS_MAX);
 		return -1;
 	}
-	const char *v = item(cfg, g, "turn_secret");
+	const char *v = glue_cfg_item(cfg, g, "turn_secret");
 	if(v != NULL && *v != '\0') {
 		if(!consult_turn_secret_ok(v)) {
 			JANUS_LOG(LOG_FATAL, "[consult] config: turn_secret must be %d..%d printable ASCII characters without spaces, '#', quotes or backslash (the same as coturn's static-auth-secret)\n",
@@ -112,33 +113,33 @@ static int load_turn(janus_config *cfg, janus_config_category *g, glue_config *o
 		JANUS_LOG(LOG_FATAL, "[consult] config: turn_secret is required when turn_uris is set (coturn's static-auth-secret, e.g. `openssl rand -hex 32`)\n");
 		return -1;
 	}
-	if(!int_key(cfg, g, "turn_ttl", 3600, CONSULT_TURN_TTL_MIN, CONSULT_TURN_TTL_MAX, &out->turn_ttl) ||
-			!int_key(cfg, g, "call_lost_seconds", 20, 5, 300, &out->call_lost_seconds))
+	if(!glue_cfg_int(cfg, g, "turn_ttl", 3600, CONSULT_TURN_TTL_MIN, CONSULT_TURN_TTL_MAX, &out->turn_ttl) ||
+			!glue_cfg_int(cfg, g, "call_lost_seconds", 20, 5, 300, &out->call_lost_seconds))
 		return -1;
 	return 0;
 }
 
-static int load(janus_config *cfg, glue_config *out) {
+static int load(janus_config *cfg, const char *config_path, glue_config *out) {
 	janus_config_category *g = janus_config_get(cfg, NULL, janus_config_type_category, "general");
-	const char *v = item(cfg, g, "database");
+	const char *v = glue_cfg_item(cfg, g, "database");
 	if(v == NULL || *v == '\0') {
 		JANUS_LOG(LOG_FATAL, "[consult] config: database (path of the SQLite file) is required\n");
 		return -1;
 	}
 	out->database = g_strdup(v);
-	if(!parse_secret(item(cfg, g, "code_secret"), out->code_secret)) {
+	if(!parse_secret(glue_cfg_item(cfg, g, "code_secret"), out->code_secret)) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: code_secret is required: exactly 64 hex characters (32 bytes, e.g. `openssl rand -hex 32`)\n");
 		return -1;
 	}
-	if(!parse_url(item(cfg, g, "public_url"), &out->public_url)) {
+	if(!parse_url(glue_cfg_item(cfg, g, "public_url"), &out->public_url)) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: public_url must start with http:// or https:// (no spaces, query or fragment)\n");
 		return -1;
 	}
-	if(!int_key(cfg, g, "grace_seconds", 120, 5, 3600, &out->grace_seconds) ||
-			!int_key(cfg, g, "join_before_minutes", 60, 0, 1440, &out->join_before_minutes) ||
-			!int_key(cfg, g, "join_after_minutes", 240, 1, 1440, &out->join_after_minutes))
+	if(!glue_cfg_int(cfg, g, "grace_seconds", 120, 5, 3600, &out->grace_seconds) ||
+			!glue_cfg_int(cfg, g, "join_before_minutes", 60, 0, 1440, &out->join_before_minutes) ||
+			!glue_cfg_int(cfg, g, "join_after_minutes", 240, 1, 1440, &out->join_after_minutes))
 		return -1;
-	v = item(cfg, g, "password_cost");
+	v = glue_cfg_item(cfg, g, "password_cost");
 	if(v == NULL || strcmp(v, "interactive") == 0) {
 		out->password_cost = GLUE_COST_INTERACTIVE;
 	} else if(strcmp(v, "moderate") == 0) {
@@ -147,7 +148,7 @@ static int load(janus_config *cfg, glue_config *out) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: password_cost must be \"interactive\" or \"moderate\"\n");
 		return -1;
 	}
-	v = item(cfg, g, "events");
+	v = glue_cfg_item(cfg, g, "events");
 	if(v == NULL || strcmp(v, "false") == 0 || strcmp(v, "no") == 0) {
 		out->events = false;
 	} else if(strcmp(v, "true") == 0 || strcmp(v, "yes") == 0) {
@@ -156,7 +157,9 @@ static int load(janus_config *cfg, glue_config *out) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: events must be true or false\n");
 		return -1;
 	}
-	return load_turn(cfg, g, out);
+	if(load_turn(cfg, g, out) != 0)
+		return -1;
+	return glue_config_load_delivery(cfg, g, config_path, out);
 }
 
 int glue_config_load(const char *config_path, glue_config *out) {
@@ -169,7 +172,7 @@ int glue_config_load(const char *config_path, glue_config *out) {
 		return -1;
 	}
 	g_free(file);
-	int rc = load(cfg, out);
+	int rc = load(cfg, config_path, out);
 	janus_config_destroy(cfg);
 	if(rc != 0)
 		glue_config_clear(out);
@@ -188,5 +191,6 @@ void glue_config_clear(glue_config *cfg) {
 		sodium_memzero(cfg->turn_secret, strlen(cfg->turn_secret));
 		g_free(cfg->turn_secret);
 	}
+	glue_config_clear_delivery(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }

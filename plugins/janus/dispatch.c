@@ -16,6 +16,7 @@
 #include <janus/debug.h>
 #include "glue.h"
 #include "dispatch.h"
+#include "forward.h"
 
 enum { K_ANON = 1, K_PATIENT = 2, K_RECEPTION = 4, K_DOCTOR = 8 };
 #define K_STAFF (K_RECEPTION | K_DOCTOR)
@@ -45,6 +46,13 @@ static const route routes[CONSULT_REQ_KIND_COUNT] = {
 	[CONSULT_REQ_SIGNAL]             = { glue_h_signal, K_PATIENT | K_DOCTOR, false },
 	[CONSULT_REQ_REPORT]             = { glue_h_report, K_PATIENT | K_DOCTOR, false },
 	[CONSULT_REQ_ICE_SERVERS]        = { glue_h_ice_servers, K_PATIENT | K_DOCTOR, false },
+	[CONSULT_REQ_APPOINTMENT_INFO]   = { glue_h_appointment_info, K_ANON, false },
+	[CONSULT_REQ_TOUCH]              = { glue_h_touch, K_STAFF, false },
+	[CONSULT_REQ_RESEND]             = { glue_h_resend, K_STAFF, false },
+	[CONSULT_REQ_ERASE_APPOINTMENT]  = { glue_h_erase_appointment, K_STAFF, false },
+	[CONSULT_REQ_FORWARD]            = { glue_h_forward, K_DOCTOR, false },
+	[CONSULT_REQ_FORWARD_OFFER]      = { glue_h_forward_offer, K_DOCTOR, true },
+	[CONSULT_REQ_FORWARD_ANSWER]     = { glue_h_forward_answer, K_PATIENT, true },
 };
 
 static unsigned kind_bit(const glue_session *s) {
@@ -96,25 +104,39 @@ json_t *glue_ok_reply(const char *name, json_t *fields) {
 }
 
 /* Runs one parsed request; returns the reply object. */
-static json_t *run(glue_session *s, json_t *body, const consult_request *req, const route *r) {
-	glue_ctx c = { .s = s, .req = req, .body = body, .reply = json_object(), .now = (int64_t)time(NULL) };
+static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_request *req, const route *r) {
+	glue_ctx c = { .s = s, .req = req, .body = body, .jsep = jsep, .reply = json_object(), .now = (int64_t)time(NULL) };
 	consult_err e;
 	if(r->fn == NULL) {
 		e = CONSULT_ERR_UNKNOWN_REQUEST;
 	} else {
 		g_mutex_lock(&glue.lock);
 		e = admission(s, r);
+		if(e == CONSULT_OK && s->kind == GLUE_STAFF)
+			s->last_active = c.now;       /* any staff request counts as activity */
 		if(e == CONSULT_OK && !r->unlocked)
 			e = r->fn(&c);
 		g_mutex_unlock(&glue.lock);
 		if(e == CONSULT_OK && r->unlocked)
 			e = r->fn(&c);
 	}
-	if(e == CONSULT_OK)
+	if(e == CONSULT_OK) {
+		if(c.error_extra)
+			json_decref(c.error_extra);
 		return glue_ok_reply(req->name, c.reply);
+	}
 	json_decref(c.reply);
 	JANUS_LOG(LOG_VERB, "[consult] %s refused: %s\n", req->name ? req->name : "?", consult_err_name(e));
-	return glue_error_reply(req->name, e, c.field, c.retry_after);
+	json_t *err = glue_error_reply(req->name, e, c.field, c.retry_after);
+	if(c.error_extra) {
+		json_object_update_missing(err, c.error_extra);
+		json_decref(c.error_extra);
+	}
+	return err;
+}
+
+static bool is_jsep_request(const char *name) {
+	return name && (strcmp(name, "forward_offer") == 0 || strcmp(name, "forward_answer") == 0);
 }
 
 struct janus_plugin_result *glue_handle_message(janus_plugin_session *handle, char *transaction,
@@ -124,8 +146,8 @@ struct janus_plugin_result *glue_handle_message(janus_plugin_session *handle, ch
 	const char *name = json_is_object(message) ? json_string_value(json_object_get(message, "request")) : NULL;
 	if(s == NULL) {
 		reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, NULL, 0);
-	} else if(jsep != NULL) {
-		/* We never let the core terminate media (protocol.md, Transport). */
+	} else if(jsep != NULL && !is_jsep_request(name)) {
+		/* Only forward_offer / forward_answer carry a jsep (protocol.md, Transport). */
 		reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, "jsep", 0);
 	} else {
 		consult_request req;
@@ -137,8 +159,10 @@ struct janus_plugin_result *glue_handle_message(janus_plugin_session *handle, ch
 		else if((unsigned)req.kind >= CONSULT_REQ_KIND_COUNT)
 			reply = glue_error_reply(name, CONSULT_ERR_UNKNOWN_REQUEST, "request", 0);
 		else
-			reply = run(s, message, &req, &routes[req.kind]);
+			reply = run(s, message, jsep, &req, &routes[req.kind]);
 	}
+	if(s && jsep && !json_is_true(json_object_get(reply, "ok")))
+		glue_forward_drop_jsep(s);     /* close the PeerConnection the core began */
 	glue_session_unref(s);
 	g_free(transaction);
 	json_decref(message);

@@ -235,8 +235,13 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 	sodium_memzero(id, sizeof(id));
 	json_object_set_new(o, "ice_servers", arr);
 	json_object_set_new(o, "ice_transport_policy", json_string(relay_only(practice_id) ? "relay" : "all"));
-	if(with_call_lost)
+	if(with_call_lost) {
+		bool never = true;   /* fail closed on a store failure */
+		(void)consult_store_practice_forward_never(glue.store, practice_id, &never);
 		json_object_set_new(o, "call_lost_seconds", json_integer(glue.cfg.call_lost_seconds));
+		json_object_set_new(o, "p2p_timeout_seconds", json_integer(glue.cfg.p2p_timeout_seconds));
+		json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
+	}
 }
 
 glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id) {

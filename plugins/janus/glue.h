@@ -36,7 +36,11 @@ typedef struct glue_visit_info {
 	char *first, *last;
 	bool connected;        /* first "connected" report stored */
 	char *media_path;      /* "local/remote" candidate types of the doctor's report, or NULL */
+	unsigned paths_counted;/* bit per glue_path already counted for this visit */
 } glue_visit_info;
+
+/* How a call's media went (admin stats, issue 5). */
+typedef enum glue_path { GLUE_PATH_DIRECT = 0, GLUE_PATH_RELAY, GLUE_PATH_FORWARD, GLUE_PATH_COUNT } glue_path;
 
 /* One practice with a live room. */
 typedef struct glue_practice {
@@ -45,6 +49,7 @@ typedef struct glue_practice {
 	GList *staff;          /* glue_session*, logged in, one reference each */
 	GHashTable *visits;    /* &id -> glue_visit_info* of live visits */
 	GHashTable *ended;     /* &visit id -> int64 doctor id (0 = any), for already_called */
+	int64_t paths[GLUE_PATH_COUNT];  /* connected calls per path since start */
 } glue_practice;
 
 typedef struct glue_state {
@@ -68,9 +73,11 @@ typedef struct glue_ctx {
 	glue_session *s;               /* the requesting handle's session (referenced) */
 	const consult_request *req;
 	json_t *body;                  /* the request body (borrowed) */
+	json_t *jsep;                  /* jsep beside the body (borrowed), or NULL */
 	json_t *reply;                 /* fields of a successful reply go here */
 	const char *field;             /* offending field on error */
 	int64_t retry_after;           /* rate_limited: seconds */
+	json_t *error_extra;           /* extra fields of an error reply (e.g. opens_at), or NULL */
 	int64_t now;
 } glue_ctx;
 
@@ -138,6 +145,31 @@ consult_err glue_h_hangup(glue_ctx *c);
 consult_err glue_h_signal(glue_ctx *c);
 consult_err glue_h_report(glue_ctx *c);
 consult_err glue_h_ice_servers(glue_ctx *c);   /* issue 4 */
+/* issue 3 (appointments.c, patient.c, staff.c) */
+consult_err glue_h_appointment_info(glue_ctx *c);
+consult_err glue_h_touch(glue_ctx *c);
+consult_err glue_h_resend(glue_ctx *c);
+consult_err glue_h_erase_appointment(glue_ctx *c);
+/* issue 5 (call.c / forward.c) */
+consult_err glue_h_forward(glue_ctx *c);
+consult_err glue_h_forward_offer(glue_ctx *c);
+consult_err glue_h_forward_answer(glue_ctx *c);
+
+/* --- staff idle time (staff.c), under glue.lock, from the timer --- */
+void glue_staff_idle_check(glue_practice *p, int64_t now);
+
+/* --- outbox worker (outbox.c) --- */
+int glue_outbox_start(void);          /* 0 or -1 (logged) */
+void glue_outbox_stop(void);
+void glue_outbox_wake(void);          /* new rows queued: look now */
+/* The outbox row as reception sees it (appointments.c). */
+json_t *glue_delivery_json(const consult_outbox_msg *m);
+/* `delivery` event to the practice's staff for one outbox row (by id), under glue.lock. */
+void glue_push_delivery(int64_t practice_id, int64_t delivery_id);
+
+/* --- retention (retention_glue.c) --- */
+/* Runs the purge for `now` under glue.lock; logs counts; fills out if given. */
+consult_err glue_retention_run(int64_t now, consult_purge_counts *out);
 
 /* Staff session leaves its practice (logout, disable, handle gone): ends
  * or drops its call, removes it from the staff list. Under glue.lock. */

@@ -4,7 +4,9 @@
  * Contract: join checks the access code exactly as protocol.md says (rate
  * limits per handle and per practice, normalisation, keyed hash, practice,
  * cancellation and validity window by the real clock) and answers every
- * failure with the same code_invalid. One live handle per visit: a second
+ * failure with the same code_invalid (a valid code before its window:
+ * too_early with opens_at). appointment_info answers the same lookup with
+ * the practice, the time and the doctor, before any name is given. One live handle per visit: a second
  * join with the same code takes the visit over. Called under glue.lock;
  * logs only ids.
  */
@@ -34,12 +36,15 @@ typedef struct {
 	consult_appointment appt;
 } join_target;
 
-/* Finds the appointment for the code; CODE_INVALID for every reason. */
-static consult_err find_appointment(glue_ctx *c, join_target *t) {
-	if(consult_store_practice_by_slug(glue.store, c->req->u.join.practice, &t->practice) != CONSULT_OK)
+/* Finds the appointment for the code; CODE_INVALID for every reason the
+ * code cannot be used (unknown, other practice, cancelled, expired).
+ * TOO_EARLY only for a valid code before its window opens: only the
+ * holder of the code learns this. */
+static consult_err find_appointment(glue_ctx *c, const char *slug, const char *code, join_target *t) {
+	if(consult_store_practice_by_slug(glue.store, slug, &t->practice) != CONSULT_OK)
 		return CONSULT_ERR_CODE_INVALID;
 	char norm[CONSULT_CODE_NORM_LEN];
-	if(!consult_code_normalise(c->req->u.join.code, norm))
+	if(!consult_code_normalise(code, norm))
 		return CONSULT_ERR_CODE_INVALID;
 	uint8_t hash[CONSULT_CODE_HASH_LEN];
 	consult_code_hash(glue.cfg.code_secret, t->practice.id, norm, hash);
@@ -49,10 +54,83 @@ static consult_err find_appointment(glue_ctx *c, join_target *t) {
 		return e;
 	if(e != CONSULT_OK)
 		return CONSULT_ERR_CODE_INVALID;
-	if(t->appt.practice_id != t->practice.id || t->appt.cancelled_at != 0 ||
-			consult_code_window(c->now, t->appt.valid_from, t->appt.valid_until) != CONSULT_WINDOW_OPEN)
+	if(t->appt.practice_id != t->practice.id || t->appt.cancelled_at != 0)
 		return CONSULT_ERR_CODE_INVALID;
-	return CONSULT_OK;
+	consult_window w = consult_code_window(c->now, t->appt.valid_from, t->appt.valid_until);
+	if(w == CONSULT_WINDOW_EXPIRED)
+		return CONSULT_ERR_CODE_INVALID;
+	return w == CONSULT_WINDOW_TOO_EARLY ? CONSULT_ERR_TOO_EARLY : CONSULT_OK;
+}
+
+/* The code lookup with its rate limits (per handle, per practice), shared
+ * by join and appointment_info: every code_invalid counts as a failure. */
+static consult_err checked_lookup(glue_ctx *c, const char *slug, const char *code, join_target *t) {
+	char hkey[40];
+	g_snprintf(hkey, sizeof(hkey), "h:%" G_GUINT64_FORMAT, c->s->serial);
+	const char *hkeys[] = { hkey };
+	if(!glue_rl_allowed(glue.rl_join, hkeys, 1, c->now, &c->retry_after))
+		return CONSULT_ERR_RATE_LIMITED;
+	consult_err e = find_appointment(c, slug, code, t);
+	if(e == CONSULT_ERR_CODE_INVALID) {
+		char pkey[40];
+		g_snprintf(pkey, sizeof(pkey), "p:%"G_GINT64_FORMAT, t->practice.id);
+		const char *pkeys[] = { pkey };
+		glue_rl_fail(glue.rl_join, hkeys, 1, c->now);
+		if(t->practice.id > 0) {
+			if(!glue_rl_allowed(glue.rl_join_practice, pkeys, 1, c->now, &c->retry_after))
+				e = CONSULT_ERR_RATE_LIMITED;
+			glue_rl_fail(glue.rl_join_practice, pkeys, 1, c->now);
+		}
+		JANUS_LOG(LOG_INFO, "[consult] %s refused (%s)\n", c->req->name, consult_err_name(e));
+		return e;
+	}
+	if(e == CONSULT_OK || e == CONSULT_ERR_TOO_EARLY)
+		glue_rl_ok(glue.rl_join, hkeys, 1);
+	if(e == CONSULT_ERR_TOO_EARLY) {
+		c->error_extra = json_object();
+		json_object_set_new(c->error_extra, "opens_at", json_integer(t->appt.valid_from));
+	}
+	return e;
+}
+
+/* Display name of an appointment's doctor (NULL for "any doctor"). */
+static char *doctor_name(int64_t doctor_id) {
+	if(doctor_id <= 0)
+		return NULL;
+	consult_staff st;
+	memset(&st, 0, sizeof(st));
+	char *name = NULL;
+	if(consult_store_staff_by_id(glue.store, doctor_id, &st) == CONSULT_OK && st.display_name)
+		name = g_strdup(st.display_name);
+	consult_staff_clear(&st);
+	return name;
+}
+
+consult_err glue_h_appointment_info(glue_ctx *c) {
+	join_target t;
+	memset(&t, 0, sizeof(t));
+	consult_err e = checked_lookup(c, c->req->u.appointment_info.practice, c->req->u.appointment_info.code, &t);
+	if(e == CONSULT_ERR_TOO_EARLY) {
+		json_decref(c->error_extra);
+		c->error_extra = NULL;
+		e = CONSULT_OK;
+	}
+	if(e == CONSULT_OK) {
+		json_t *pr = json_object();
+		json_object_set_new(pr, "name", json_string(t.practice.name ? t.practice.name : ""));
+		json_object_set_new(pr, "phone", t.practice.phone ? json_string(t.practice.phone) : json_null());
+		json_object_set_new(c->reply, "practice", pr);
+		json_object_set_new(c->reply, "appointment_at", json_integer(t.appt.starts_at));
+		json_object_set_new(c->reply, "opens_at", json_integer(t.appt.valid_from));
+		json_object_set_new(c->reply, "closes_at", json_integer(t.appt.valid_until));
+		json_object_set_new(c->reply, "open", json_boolean(c->now >= t.appt.valid_from));
+		char *doc = doctor_name(t.appt.doctor_id);
+		json_object_set_new(c->reply, "doctor", doc ? json_string(doc) : json_null());
+		g_free(doc);
+	}
+	consult_practice_clear(&t.practice);
+	consult_appointment_clear(&t.appt);
+	return e;
 }
 
 static void make_patient(glue_session *s, int64_t practice_id, int64_t visit_id, int64_t appointment_id) {
@@ -188,33 +266,11 @@ consult_err glue_h_join(glue_ctx *c) {
 		g_free(last);
 		return CONSULT_ERR_INVALID_FIELD;
 	}
-	char hkey[40];
-	g_snprintf(hkey, sizeof(hkey), "h:%" G_GUINT64_FORMAT, c->s->serial);
-	const char *hkeys[] = { hkey };
-	consult_err e;
 	join_target t;
 	memset(&t, 0, sizeof(t));
-	if(!glue_rl_allowed(glue.rl_join, hkeys, 1, c->now, &c->retry_after)) {
-		e = CONSULT_ERR_RATE_LIMITED;
-		goto done;
-	}
-	e = find_appointment(c, &t);
-	if(e == CONSULT_ERR_CODE_INVALID) {
-		char pkey[40];
-		g_snprintf(pkey, sizeof(pkey), "p:%"G_GINT64_FORMAT, t.practice.id);
-		const char *pkeys[] = { pkey };
-		glue_rl_fail(glue.rl_join, hkeys, 1, c->now);
-		if(t.practice.id > 0) {
-			if(!glue_rl_allowed(glue.rl_join_practice, pkeys, 1, c->now, &c->retry_after))
-				e = CONSULT_ERR_RATE_LIMITED;
-			glue_rl_fail(glue.rl_join_practice, pkeys, 1, c->now);
-		}
-		JANUS_LOG(LOG_INFO, "[consult] join refused (%s)\n", consult_err_name(e));
-		goto done;
-	}
+	consult_err e = checked_lookup(c, c->req->u.join.practice, c->req->u.join.code, &t);
 	if(e != CONSULT_OK)
 		goto done;
-	glue_rl_ok(glue.rl_join, hkeys, 1);
 	e = join_checked(c, &t, first, last);
 done:
 	consult_practice_clear(&t.practice);

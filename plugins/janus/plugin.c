@@ -10,7 +10,11 @@
  * pages), so no request waits for a checkpoint's fsyncs; the store's own
  * connection never checkpoints then (wal_autocheckpoint = 0). If that
  * connection cannot be opened, SQLite's automatic checkpoint stays on.
- * Shutdown: timer thread joined, then the checkpoint connection closed,
+ * The timer also logs out idle staff and runs the retention purge (at the
+ * first tick, then every purge_interval_minutes). A second thread, the
+ * outbox worker (outbox.c), sends invitations. Message templates are
+ * loaded and checked at init when e-mail or SMS is configured.
+ * Shutdown: timer and outbox threads joined, then the checkpoint connection closed,
  * then the store. destroy_session turns a vanished patient into AWAY (place kept) and a
  * vanished doctor's call into DOCTOR_DROP. No media ever reaches us.
  */
@@ -23,6 +27,8 @@
 #include "auth.h"
 #include "dispatch.h"
 #include "admin.h"
+#include "forward.h"
+#include "messages.h"
 
 glue_state glue;
 janus_callbacks *glue_gateway;
@@ -60,14 +66,22 @@ static void expire_practice(glue_practice *p, int64_t now) {
 	g_array_free(u.changes, TRUE);
 }
 
+static int64_t next_purge;     /* timer thread only; 0: purge at the first tick */
+
 static void tick(int64_t now) {
 	g_mutex_lock(&glue.lock);
 	if(glue.practices) {
 		GHashTableIter it;
 		gpointer key, value;
 		g_hash_table_iter_init(&it, glue.practices);
-		while(g_hash_table_iter_next(&it, &key, &value))
+		while(g_hash_table_iter_next(&it, &key, &value)) {
 			expire_practice(value, now);
+			glue_staff_idle_check(value, now);
+		}
+	}
+	if(now >= next_purge) {
+		(void)glue_retention_run(now, NULL);
+		next_purge = now + glue.cfg.purge_interval_minutes * 60;
 	}
 	consult_ratelimit_prune(glue.rl_login, now);
 	consult_ratelimit_prune(glue.rl_join, now);
@@ -125,6 +139,7 @@ static void free_state(void) {
 	glue.store = NULL;
 	glue.rl_login = glue.rl_join = glue.rl_join_practice = NULL;
 	glue_auth_deinit();
+	glue_messages_free();
 	glue_config_clear(&glue.cfg);
 }
 
@@ -166,13 +181,24 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 		free_state();
 		return -1;
 	}
+	if((glue.cfg.smtp_url || glue.cfg.sms_url) && glue_messages_load(glue.cfg.templates_dir) != 0) {
+		free_state();
+		return -1;
+	}
 	glue_sessions_init();
+	glue_forward_init(glue_forward_lost);
 	glue_gateway = callback;
+	if(glue_outbox_start() != 0) {
+		glue_sessions_deinit();
+		free_state();
+		return -1;
+	}
 	GError *gerr = NULL;
 	timer_thread = g_thread_try_new("consult timer", timer_main, NULL, &gerr);
 	if(timer_thread == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot start the timer thread: %s\n", gerr ? gerr->message : "?");
 		g_clear_error(&gerr);
+		glue_outbox_stop();
 		glue_sessions_deinit();
 		free_state();
 		return -1;
@@ -194,6 +220,8 @@ static void consult_destroy(void) {
 		g_thread_join(timer_thread);
 		timer_thread = NULL;
 	}
+	glue_outbox_stop();
+	glue_forward_deinit();
 	g_mutex_lock(&glue.lock);
 	glue_practices_free();
 	g_mutex_unlock(&glue.lock);
@@ -235,6 +263,7 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error) {
 	}
 	int64_t now = (int64_t)time(NULL);
 	g_mutex_lock(&glue.lock);
+	glue_forward_end(s);
 	if(s->kind == GLUE_PATIENT)
 		glue_patient_detach(s, now);
 	else if(s->kind == GLUE_STAFF)
@@ -260,6 +289,7 @@ static json_t *consult_query_session(janus_plugin_session *handle) {
 	consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
 	json_object_set_new(o, "state", json_string(v ? consult_visit_state_name(v->state) : "idle"));
 	g_mutex_unlock(&glue.lock);
+	glue_forward_query(handle, o);
 	glue_session_unref(s);
 	return o;
 }
@@ -281,12 +311,6 @@ static json_t *consult_handle_admin_message(json_t *message) {
 	return glue_admin_message(message);
 }
 
-/* Media never flows through the plugin (browsers talk peer to peer). */
-static void consult_setup_media(janus_plugin_session *handle) {}
-static void consult_hangup_media(janus_plugin_session *handle) {}
-static void consult_incoming_rtp(janus_plugin_session *handle, janus_plugin_rtp *packet) {}
-static void consult_incoming_rtcp(janus_plugin_session *handle, janus_plugin_rtcp *packet) {}
-static void consult_incoming_data(janus_plugin_session *handle, janus_plugin_data *packet) {}
 
 janus_plugin glue_plugin = JANUS_PLUGIN_INIT(
 	.init = consult_init,
@@ -301,11 +325,13 @@ janus_plugin glue_plugin = JANUS_PLUGIN_INIT(
 	.create_session = consult_create_session,
 	.handle_message = consult_handle_message,
 	.handle_admin_message = consult_handle_admin_message,
-	.setup_media = consult_setup_media,
-	.incoming_rtp = consult_incoming_rtp,
-	.incoming_rtcp = consult_incoming_rtcp,
-	.incoming_data = consult_incoming_data,
-	.hangup_media = consult_hangup_media,
+	.setup_media = glue_forward_setup_media,
+	.incoming_rtp = glue_forward_incoming_rtp,
+	.incoming_rtcp = glue_forward_incoming_rtcp,
+	.incoming_data = glue_forward_incoming_data,
+	.data_ready = glue_forward_data_ready,
+	.slow_link = glue_forward_slow_link,
+	.hangup_media = glue_forward_hangup_media,
 	.destroy_session = consult_destroy_session,
 	.query_session = consult_query_session,
 );

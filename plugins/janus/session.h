@@ -34,6 +34,7 @@ typedef struct glue_session {
 	consult_role role;
 	char *display_name;
 	int64_t call_visit_id;      /* doctor: visit ringing / in call, 0 if none */
+	int64_t last_active;        /* staff: time of the last request (idle logout) */
 	/* patient */
 	int64_t visit_id;           /* live visit, 0 once it ended */
 	int64_t appointment_id;

@@ -68,7 +68,41 @@ static const char *const consult_migrations[] = {
 	/* version 2 (issue 4, TURN): per-practice "relay only" ICE policy */
 	"ALTER TABLE practices ADD COLUMN relay_only INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (relay_only IN (0,1));",
-	/* version 3 goes here */
+	/* version 3 (issue 3): contact data with consent, and the outbox that
+	 * is also the delivery log. No addresses or texts in the outbox. */
+	"CREATE TABLE appointment_contacts ("
+	"  appointment_id INTEGER PRIMARY KEY REFERENCES appointments(id) ON DELETE CASCADE,"
+	"  phone TEXT,"
+	"  email TEXT,"
+	"  consent_sms_at INTEGER,"
+	"  consent_sms_by INTEGER REFERENCES staff(id) ON DELETE SET NULL,"
+	"  consent_email_at INTEGER,"
+	"  consent_email_by INTEGER REFERENCES staff(id) ON DELETE SET NULL,"
+	"  code_box BLOB,"
+	"  wiped_at INTEGER);"
+	"CREATE INDEX appointment_contacts_sms_by ON appointment_contacts(consent_sms_by);"
+	"CREATE INDEX appointment_contacts_email_by ON appointment_contacts(consent_email_by);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  appointment_id INTEGER NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,"
+	"  channel TEXT NOT NULL CHECK (channel IN ('email','sms')),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('invite','reminder','cancel')),"
+	"  status TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (status IN ('queued','sending','sent','failed','dropped')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	"  due_at INTEGER NOT NULL,"
+	"  next_at INTEGER NOT NULL,"
+	"  sent_at INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  error TEXT,"
+	"  msgid BLOB NOT NULL UNIQUE CHECK (length(msgid) = 16));"
+	"CREATE INDEX outbox_appointment ON outbox(appointment_id, created_at, id);"
+	"CREATE INDEX outbox_due ON outbox(next_at, id) WHERE status = 'queued';"
+	"CREATE INDEX outbox_status ON outbox(status) WHERE status IN ('queued','sending','failed');",
+	/* version 4 (issue 5): per-practice policy for forwarding through the server */
+	"ALTER TABLE practices ADD COLUMN forward_never INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (forward_never IN (0,1));",
 };
 
 #define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))

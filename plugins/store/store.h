@@ -43,6 +43,11 @@ consult_err consult_store_practice_by_id(consult_store *s, int64_t id, consult_p
  * there is no such practice. */
 consult_err consult_store_practice_relay_only(consult_store *s, int64_t id, bool *relay_only);
 consult_err consult_store_set_practice_relay_only(consult_store *s, const char *slug, bool relay_only);
+/* Additive (schema v4, issue 5): the practice policy "never forward calls
+ * through the server" (default false = forwarding allowed). NOT_FOUND if
+ * there is no such practice. */
+consult_err consult_store_practice_forward_never(consult_store *s, int64_t id, bool *never);
+consult_err consult_store_set_practice_forward_never(consult_store *s, const char *slug, bool never);
 
 /* --- staff --- role is "doctor" or "reception"; pw_hash is an argon2id string */
 typedef struct consult_staff {
@@ -170,5 +175,135 @@ consult_err consult_store_checkpoint_run(consult_store_ckpt *c, int *wal_frames,
 /* SQLite's message of the last failure ("" if none); no values. */
 const char *consult_store_checkpoint_error(consult_store_ckpt *c);
 void consult_store_checkpoint_close(consult_store_ckpt *c);
+
+/* ===== schema v3 (issue 3): transactions, contacts, outbox, retention =====
+ * Additive. Errors as above, plus CONSULT_ERR_WRONG_STATE where noted and
+ * CONSULT_ERR_INVALID_FIELD for a channel/kind/status name this store does
+ * not know. Every function below is atomic on its own and also works inside
+ * an outer transaction (consult_store_begin), where its changes become
+ * durable only with consult_store_commit. */
+
+/* --- transactions --- */
+/* Groups several calls into one commit (BEGIN IMMEDIATE: the write lock is
+ * taken at once). WRONG_STATE if a transaction is already open (no
+ * nesting). A failing call inside leaves the transaction open with that
+ * call's changes undone; the caller decides to commit or roll back. */
+consult_err consult_store_begin(consult_store *s);
+/* WRONG_STATE if no transaction is open. If COMMIT fails everything since
+ * begin is rolled back and INTERNAL returned. */
+consult_err consult_store_commit(consult_store *s);
+/* Undoes everything since consult_store_begin. WRONG_STATE if none is open. */
+consult_err consult_store_rollback(consult_store *s);
+/* true while a transaction opened by consult_store_begin is open. */
+bool consult_store_in_transaction(consult_store *s);
+
+/* --- contact data of an appointment (one row per appointment) ---
+ * phone: E.164 or NULL; email or NULL; consent_*_at (unix) and consent_*_by
+ * (staff id): 0 = no consent recorded. code_box: the access code sealed by
+ * the caller (opaque bytes, may be NULL/0). wiped_at: 0 = not wiped; after
+ * the wipe (consult_store_purge) phone, email and code_box are NULL and
+ * the consents stay (they document what was allowed). */
+typedef struct consult_contact {
+	int64_t appointment_id;
+	char *phone, *email;
+	int64_t consent_sms_at, consent_sms_by, consent_email_at, consent_email_by, wiped_at;
+	uint8_t *code_box;
+	size_t code_box_len;
+} consult_contact;
+/* Frees the strings, zeroes and frees code_box, zeroes the struct. */
+void consult_contact_clear(consult_contact *c);
+/* Inserts or replaces the contact row of c->appointment_id (every column
+ * as given). NOT_FOUND if there is no such appointment, or a consent_*_by
+ * names no staff member. */
+consult_err consult_store_set_contact(consult_store *s, const consult_contact *c);
+/* NOT_FOUND if the appointment has no contact row (out zeroed then). */
+consult_err consult_store_contact(consult_store *s, int64_t appointment_id, consult_contact *out);
+
+/* --- outbox = delivery log ---
+ * channel "email" | "sms"; kind "invite" | "reminder" | "cancel";
+ * status "queued" -> "sending" (claimed) -> "sent" | "queued" (retry) |
+ * "failed"; "queued" -> "dropped" | "failed". sent, failed and dropped are
+ * final: every further transition answers WRONG_STATE. Rows hold no
+ * address and no text (rendered at send time); msgid (16 random bytes of
+ * the caller) is fixed per row, so a retry keeps its Message-ID. Rows are
+ * deleted with their appointment. error: a reason without personal data. */
+typedef struct consult_outbox_msg {
+	int64_t id, appointment_id, practice_id;
+	char *channel, *kind, *status, *error;   /* error NULL if none */
+	int attempts;
+	int64_t due_at, next_at, sent_at /* 0 = not sent */, created_at, updated_at;
+	uint8_t msgid[16];
+} consult_outbox_msg;
+void consult_outbox_msg_clear(consult_outbox_msg *m);
+/* Queues a message: status queued, attempts 0, next_at = due_at,
+ * created_at = updated_at = now. NOT_FOUND if no such appointment,
+ * CONFLICT if msgid is taken, INVALID_FIELD for an unknown channel/kind. */
+consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, const char *channel,
+	const char *kind, int64_t due_at, const uint8_t msgid[16], int64_t now, int64_t *id);
+/* Claims the queued row with the smallest (next_at, id) and next_at <= now:
+ * status sending, attempts + 1, updated_at = now, in one commit; out gets
+ * the row after the change. NOT_FOUND if nothing is due. */
+consult_err consult_outbox_claim_next(consult_store *s, int64_t now, consult_outbox_msg *out);
+/* Smallest next_at of the queued rows (may be in the past). NOT_FOUND if
+ * none is queued. */
+consult_err consult_outbox_next_due(consult_store *s, int64_t *at);
+/* sending -> sent (sent_at = updated_at = now, error cleared).
+ * NOT_FOUND if no such row, WRONG_STATE if not sending. */
+consult_err consult_outbox_sent(consult_store *s, int64_t id, int64_t now);
+/* sending -> queued again at next_at, with the reason of the failed
+ * attempt (error, may be NULL). NOT_FOUND / WRONG_STATE as above. */
+consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, const char *error,
+	int64_t now);
+/* queued or sending -> failed (final) with its reason. NOT_FOUND /
+ * WRONG_STATE (already sent, failed or dropped). */
+consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error, int64_t now);
+/* Cancel: the appointment's queued invites and reminders -> dropped;
+ * *n (may be NULL) = rows dropped. A row being sent right now (sending)
+ * is left to the worker. OK with *n = 0 if there is nothing to drop. */
+consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id, int64_t now,
+	int64_t *n);
+/* Startup: rows left in sending (the process died during the attempt) ->
+ * queued with next_at = updated_at = now; attempts are kept. *n may be NULL. */
+consult_err consult_outbox_requeue_sending(consult_store *s, int64_t now, int64_t *n);
+consult_err consult_outbox_by_id(consult_store *s, int64_t id, consult_outbox_msg *out);
+/* The rows of one appointment in creation order (created_at, id). */
+typedef void (*consult_outbox_cb)(const consult_outbox_msg *m, void *ud);
+consult_err consult_outbox_list(consult_store *s, int64_t appointment_id, consult_outbox_cb cb, void *ud);
+/* The rows of all appointments of a practice with from <= starts_at < to,
+ * ordered like consult_store_list_appointments (starts_at, appointment id)
+ * and then by creation: one query for the reception list. */
+consult_err consult_outbox_list_range(consult_store *s, int64_t practice_id, int64_t from, int64_t to,
+	consult_outbox_cb cb, void *ud);
+/* Counts for the admin stats: *queued = rows not finished (queued or
+ * sending), *failed = failed rows; practice_id 0 = all practices. Either
+ * pointer may be NULL. */
+consult_err consult_outbox_counts(consult_store *s, int64_t practice_id, int64_t *queued, int64_t *failed);
+
+/* --- retention and erasure --- */
+typedef struct consult_purge_counts {
+	int64_t appointments;     /* appointment rows deleted */
+	int64_t visits;           /* visit rows deleted with them */
+	int64_t deliveries;       /* outbox rows deleted with them */
+	int64_t contacts_wiped;   /* purge: contact rows wiped (of appointments that stay);
+	                           * erase: contact rows deleted with the appointment */
+} consult_purge_counts;
+/* One transaction: deletes appointments with starts_at < purge_before and
+ * with them (cascade) their visits, contact rows and outbox rows; then
+ * wipes the contact rows (phone, email, code_box NULL, wiped_at = now) of
+ * appointments with starts_at < wipe_contact_before that still hold data
+ * or were never marked wiped. Then PRAGMA wal_checkpoint(TRUNCATE) on this
+ * connection (at consult_store_commit when called inside a transaction);
+ * with secure_delete the data is then gone from the file and the -wal
+ * file. A checkpoint that SQLite cannot complete (a reader holds the WAL)
+ * is not an error: last_error says so, the next run checkpoints again.
+ * out (may be NULL) gets the counts; zeroed on error (nothing changed). */
+consult_err consult_store_purge(consult_store *s, int64_t purge_before, int64_t wipe_contact_before,
+	int64_t now, consult_purge_counts *out);
+/* GDPR erase: deletes one appointment of practice_id and everything tied
+ * to it in one transaction, then checkpoints as in purge. NOT_FOUND (and
+ * nothing changed) if there is no such appointment in that practice.
+ * Ending a live visit of it first is the caller's business. */
+consult_err consult_store_erase_appointment(consult_store *s, int64_t practice_id, int64_t appointment_id,
+	consult_purge_counts *out);
 
 #endif

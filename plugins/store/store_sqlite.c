@@ -13,9 +13,12 @@
  * a WAL hook (run by SQLite after each commit, on the writer's thread)
  * publishes the WAL size in atomics that the checkpoint thread reads; the
  * checkpoint connection (consult_store_ckpt) is a separate sqlite3 handle
- * used by that thread only.
+ * used by that thread only. Schema v3 (contacts, outbox, purge, explicit
+ * transactions) lives in store_delivery.c, store_retention.c and
+ * store_tx.c; they share the handle and helpers through store_internal.h.
  */
 #include "store.h"
+#include "store_internal.h"
 #include "migrations.h"
 
 #include <stdatomic.h>
@@ -29,7 +32,7 @@
 enum stmt_id {
 	ST_HEALTH,
 	ST_PRACTICE_ADD, ST_PRACTICE_BY_SLUG, ST_PRACTICE_BY_ID, ST_PRACTICE_LIST, ST_PRACTICE_EXISTS,
-	ST_PRACTICE_RELAY_GET, ST_PRACTICE_RELAY_SET,
+	ST_PRACTICE_RELAY_GET, ST_PRACTICE_RELAY_SET, ST_PRACTICE_FWD_GET, ST_PRACTICE_FWD_SET,
 	ST_STAFF_ADD, ST_STAFF_BY_USERNAME, ST_STAFF_BY_ID, ST_STAFF_SET_DISABLED, ST_STAFF_SET_PW,
 	ST_STAFF_LIST, ST_DOCTOR_IN_PRACTICE,
 	ST_APPT_ADD, ST_APPT_BY_CODE, ST_APPT_BY_ID, ST_APPT_CANCEL, ST_APPT_CANCELLED, ST_APPT_LIST,
@@ -58,6 +61,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PRACTICE_EXISTS] = "SELECT 1 FROM practices WHERE id = ?1",
 	[ST_PRACTICE_RELAY_GET] = "SELECT relay_only FROM practices WHERE id = ?1",
 	[ST_PRACTICE_RELAY_SET] = "UPDATE practices SET relay_only = ?2 WHERE slug = ?1",
+	[ST_PRACTICE_FWD_GET] = "SELECT forward_never FROM practices WHERE id = ?1",
+	[ST_PRACTICE_FWD_SET] = "UPDATE practices SET forward_never = ?2 WHERE slug = ?1",
 	[ST_STAFF_ADD] = "INSERT INTO staff(practice_id, username, display_name, role, pw_hash, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_STAFF_BY_USERNAME] = STAFF_COLS "WHERE username = ?1",
@@ -104,51 +109,58 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" end_reason = 'server_restart' WHERE state <> 'ended'",
 };
 
-struct consult_store {
-	sqlite3 *db;
-	sqlite3_stmt *cache[ST_COUNT];
-	char last_error[256];
-	atomic_int wal_frames;        /* manual checkpoints: WAL size after the last commit */
-	atomic_uint wal_commits;      /* manual checkpoints: commits seen */
-};
+_Static_assert(ST_COUNT <= STORE_CORE_SLOTS, "raise STORE_CORE_SLOTS in store_internal.h");
 
 struct consult_store_ckpt {
 	sqlite3 *db;
 	char last_error[256];
 };
 
-/* A statement in use: cached (reset on release) or private (finalized). */
-typedef struct stmt_use { sqlite3_stmt *st; bool owned; } stmt_use;
-
-static void remember_error(consult_store *s)
+void store_remember_error(consult_store *s)
 {
 	snprintf(s->last_error, sizeof s->last_error, "%s", sqlite3_errmsg(s->db));
 }
 
-static bool stmt_get(consult_store *s, enum stmt_id id, stmt_use *u)
+bool store_stmt_prepare(consult_store *s, sqlite3_stmt **slot, const char *sql, stmt_use *u)
 {
 	u->st = NULL;
 	u->owned = false;
-	sqlite3_stmt *c = s->cache[id];
+	sqlite3_stmt *c = *slot;
 	if (c && !sqlite3_stmt_busy(c)) {
 		u->st = c;
 		return true;
 	}
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, c ? 0 : SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-		remember_error(s);
+	if (sqlite3_prepare_v3(s->db, sql, -1, c ? 0 : SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		store_remember_error(s);
 		sqlite3_finalize(st);
 		return false;
 	}
 	if (!c)
-		s->cache[id] = st;
+		*slot = st;
 	else
 		u->owned = true;
 	u->st = st;
 	return true;
 }
 
-static void stmt_release(stmt_use *u)
+static bool stmt_get(consult_store *s, enum stmt_id id, stmt_use *u)
+{
+	return store_stmt_prepare(s, &s->cache[id], stmt_sql[id], u);
+}
+
+bool store_stmt_ext(consult_store *s, int slot, const char *sql, stmt_use *u)
+{
+	u->st = NULL;
+	u->owned = false;
+	if (slot < 0 || slot >= STORE_EXT_SLOTS) {
+		snprintf(s->last_error, sizeof s->last_error, "statement slot out of range");
+		return false;
+	}
+	return store_stmt_prepare(s, &s->ext[slot], sql, u);
+}
+
+void store_stmt_release(stmt_use *u)
 {
 	if (!u->st)
 		return;
@@ -162,9 +174,9 @@ static void stmt_release(stmt_use *u)
 }
 
 /* Maps a failed step's result code; remembers the message. */
-static consult_err map_rc(consult_store *s, int rc)
+consult_err store_map_rc(consult_store *s, int rc)
 {
-	remember_error(s);
+	store_remember_error(s);
 	switch (rc) {
 	case SQLITE_CONSTRAINT_UNIQUE:
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
@@ -176,19 +188,19 @@ static consult_err map_rc(consult_store *s, int rc)
 	}
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
+int store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 }
 
 /* 0 in the API means NULL in SQL (any doctor, nobody). */
-static int bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
+int store_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
 {
 	return v ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
 }
 
 /* Copies a text column; *ok becomes false on allocation failure. NULL stays NULL. */
-static char *col_dup(sqlite3_stmt *st, int i, bool *ok)
+char *store_col_dup(sqlite3_stmt *st, int i, bool *ok)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	if (!t) {
@@ -203,34 +215,50 @@ static char *col_dup(sqlite3_stmt *st, int i, bool *ok)
 }
 
 /* Runs a bound write statement to completion. Sets *changes if non-NULL. */
-static consult_err run_write(consult_store *s, stmt_use *u, int *changes)
+consult_err store_run_write(consult_store *s, stmt_use *u, int *changes)
 {
 	int rc = sqlite3_step(u->st);
 	consult_err e = CONSULT_OK;
 	if (rc != SQLITE_DONE)
-		e = map_rc(s, rc);
+		e = store_map_rc(s, rc);
 	else if (changes)
 		*changes = sqlite3_changes(s->db);
-	stmt_release(u);
+	store_stmt_release(u);
 	return e;
 }
 
 /* Runs a write that must touch one row: NOT_FOUND when none matched. */
-static consult_err run_update_one(consult_store *s, stmt_use *u)
+consult_err store_run_update_one(consult_store *s, stmt_use *u)
 {
 	int changes = 0;
-	consult_err e = run_write(s, u, &changes);
+	consult_err e = store_run_write(s, u, &changes);
 	if (e == CONSULT_OK && changes == 0)
 		e = CONSULT_ERR_NOT_FOUND;
 	return e;
 }
 
 /* Does a single-row existence query (bound by caller) return a row? */
-static consult_err run_exists(consult_store *s, stmt_use *u)
+consult_err store_run_exists(consult_store *s, stmt_use *u)
 {
 	int rc = sqlite3_step(u->st);
-	consult_err e = rc == SQLITE_ROW ? CONSULT_OK : rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : map_rc(s, rc);
-	stmt_release(u);
+	consult_err e = rc == SQLITE_ROW ? CONSULT_OK : rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+	store_stmt_release(u);
+	return e;
+}
+
+consult_err store_run_int(consult_store *s, stmt_use *u, int64_t *v)
+{
+	int rc = sqlite3_step(u->st);
+	consult_err e = CONSULT_ERR_NOT_FOUND;
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(u->st, 0) != SQLITE_NULL) {
+			*v = sqlite3_column_int64(u->st, 0);
+			e = CONSULT_OK;
+		}
+	} else if (rc != SQLITE_DONE) {
+		e = store_map_rc(s, rc);
+	}
+	store_stmt_release(u);
 	return e;
 }
 
@@ -319,6 +347,8 @@ void consult_store_close(consult_store *s)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->cache[i]);
+	for (int i = 0; i < STORE_EXT_SLOTS; i++)
+		sqlite3_finalize(s->ext[i]);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -362,7 +392,7 @@ consult_err consult_store_get_settings(consult_store *s, consult_store_settings 
 	out->busy_timeout_ms = atoi(buf);
 	return CONSULT_OK;
 fail:
-	remember_error(s);
+	store_remember_error(s);
 	return CONSULT_ERR_INTERNAL;
 }
 
@@ -371,7 +401,7 @@ bool consult_store_healthy(consult_store *s)
 	stmt_use u;
 	if (!s || !stmt_get(s, ST_HEALTH, &u))
 		return false;
-	return run_exists(s, &u) == CONSULT_OK;
+	return store_run_exists(s, &u) == CONSULT_OK;
 }
 
 /* --- practices --- */
@@ -391,9 +421,9 @@ static bool read_practice(sqlite3_stmt *st, consult_practice *p)
 	bool ok = true;
 	memset(p, 0, sizeof *p);
 	p->id = sqlite3_column_int64(st, 0);
-	p->slug = col_dup(st, 1, &ok);
-	p->name = col_dup(st, 2, &ok);
-	p->phone = col_dup(st, 3, &ok);
+	p->slug = store_col_dup(st, 1, &ok);
+	p->name = store_col_dup(st, 2, &ok);
+	p->phone = store_col_dup(st, 3, &ok);
 	p->relay_only = sqlite3_column_int(st, 4) != 0;
 	if (!ok)
 		consult_practice_clear(p);
@@ -406,11 +436,11 @@ consult_err consult_store_add_practice(consult_store *s, const char *slug, const
 	stmt_use u;
 	if (!stmt_get(s, ST_PRACTICE_ADD, &u))
 		return CONSULT_ERR_INTERNAL;
-	bind_text(u.st, 1, slug);
-	bind_text(u.st, 2, name);
-	bind_text(u.st, 3, phone);
+	store_bind_text(u.st, 1, slug);
+	store_bind_text(u.st, 2, name);
+	store_bind_text(u.st, 3, phone);
 	sqlite3_bind_int64(u.st, 4, now);
-	consult_err e = run_write(s, &u, NULL);
+	consult_err e = store_run_write(s, &u, NULL);
 	if (e == CONSULT_OK && id)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return e;
@@ -425,8 +455,8 @@ static consult_err one_practice(consult_store *s, stmt_use *u, consult_practice 
 	if (rc == SQLITE_ROW)
 		e = read_practice(u->st, out) ? CONSULT_OK : CONSULT_ERR_INTERNAL;
 	else
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : map_rc(s, rc);
-	stmt_release(u);
+		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+	store_stmt_release(u);
 	return e;
 }
 
@@ -436,7 +466,7 @@ consult_err consult_store_practice_by_slug(consult_store *s, const char *slug, c
 	memset(out, 0, sizeof *out);
 	if (!stmt_get(s, ST_PRACTICE_BY_SLUG, &u))
 		return CONSULT_ERR_INTERNAL;
-	bind_text(u.st, 1, slug);
+	store_bind_text(u.st, 1, slug);
 	return one_practice(s, &u, out);
 }
 
@@ -467,36 +497,57 @@ consult_err consult_store_list_practices(consult_store *s, consult_practice_cb c
 		consult_practice_clear(&p);
 	}
 	if (e == CONSULT_OK && rc != SQLITE_DONE)
-		e = map_rc(s, rc);
-	stmt_release(&u);
+		e = store_map_rc(s, rc);
+	store_stmt_release(&u);
 	return e;
 }
 
-consult_err consult_store_practice_relay_only(consult_store *s, int64_t id, bool *relay_only)
+/* One boolean option of a practice: read by id, written by slug. */
+static consult_err practice_flag_get(consult_store *s, int which, int64_t id, bool *out)
 {
 	stmt_use u;
-	*relay_only = false;
-	if (!stmt_get(s, ST_PRACTICE_RELAY_GET, &u))
+	*out = false;
+	if (!stmt_get(s, which, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, id);
 	int rc = sqlite3_step(u.st);
 	consult_err e = CONSULT_OK;
 	if (rc == SQLITE_ROW)
-		*relay_only = sqlite3_column_int(u.st, 0) != 0;
+		*out = sqlite3_column_int(u.st, 0) != 0;
 	else
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : map_rc(s, rc);
-	stmt_release(&u);
+		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+	store_stmt_release(&u);
 	return e;
+}
+
+static consult_err practice_flag_set(consult_store *s, int which, const char *slug, bool on)
+{
+	stmt_use u;
+	if (!stmt_get(s, which, &u))
+		return CONSULT_ERR_INTERNAL;
+	store_bind_text(u.st, 1, slug);
+	sqlite3_bind_int(u.st, 2, on ? 1 : 0);
+	return store_run_update_one(s, &u);
+}
+
+consult_err consult_store_practice_relay_only(consult_store *s, int64_t id, bool *relay_only)
+{
+	return practice_flag_get(s, ST_PRACTICE_RELAY_GET, id, relay_only);
 }
 
 consult_err consult_store_set_practice_relay_only(consult_store *s, const char *slug, bool relay_only)
 {
-	stmt_use u;
-	if (!stmt_get(s, ST_PRACTICE_RELAY_SET, &u))
-		return CONSULT_ERR_INTERNAL;
-	bind_text(u.st, 1, slug);
-	sqlite3_bind_int(u.st, 2, relay_only ? 1 : 0);
-	return run_update_one(s, &u);
+	return practice_flag_set(s, ST_PRACTICE_RELAY_SET, slug, relay_only);
+}
+
+consult_err consult_store_practice_forward_never(consult_store *s, int64_t id, bool *never)
+{
+	return practice_flag_get(s, ST_PRACTICE_FWD_GET, id, never);
+}
+
+consult_err consult_store_set_practice_forward_never(consult_store *s, const char *slug, bool never)
+{
+	return practice_flag_set(s, ST_PRACTICE_FWD_SET, slug, never);
 }
 
 static consult_err practice_exists(consult_store *s, int64_t practice_id)
@@ -505,7 +556,7 @@ static consult_err practice_exists(consult_store *s, int64_t practice_id)
 	if (!stmt_get(s, ST_PRACTICE_EXISTS, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, practice_id);
-	return run_exists(s, &u);
+	return store_run_exists(s, &u);
 }
 
 /* --- staff --- */
@@ -530,10 +581,10 @@ static bool read_staff(sqlite3_stmt *q, consult_staff *st)
 	memset(st, 0, sizeof *st);
 	st->id = sqlite3_column_int64(q, 0);
 	st->practice_id = sqlite3_column_int64(q, 1);
-	st->username = col_dup(q, 2, &ok);
-	st->display_name = col_dup(q, 3, &ok);
-	st->role = col_dup(q, 4, &ok);
-	st->pw_hash = col_dup(q, 5, &ok);
+	st->username = store_col_dup(q, 2, &ok);
+	st->display_name = store_col_dup(q, 3, &ok);
+	st->role = store_col_dup(q, 4, &ok);
+	st->pw_hash = store_col_dup(q, 5, &ok);
 	st->disabled = sqlite3_column_int(q, 6) != 0;
 	if (!ok)
 		consult_staff_clear(st);
@@ -550,12 +601,12 @@ consult_err consult_store_add_staff(consult_store *s, int64_t practice_id, const
 	if (!stmt_get(s, ST_STAFF_ADD, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, practice_id);
-	bind_text(u.st, 2, username);
-	bind_text(u.st, 3, display_name);
-	bind_text(u.st, 4, role);
-	bind_text(u.st, 5, pw_hash);
+	store_bind_text(u.st, 2, username);
+	store_bind_text(u.st, 3, display_name);
+	store_bind_text(u.st, 4, role);
+	store_bind_text(u.st, 5, pw_hash);
 	sqlite3_bind_int64(u.st, 6, now);
-	e = run_write(s, &u, NULL);
+	e = store_run_write(s, &u, NULL);
 	if (e == CONSULT_OK && id)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return e;
@@ -568,8 +619,8 @@ static consult_err one_staff(consult_store *s, stmt_use *u, consult_staff *out)
 	if (rc == SQLITE_ROW)
 		e = read_staff(u->st, out) ? CONSULT_OK : CONSULT_ERR_INTERNAL;
 	else
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : map_rc(s, rc);
-	stmt_release(u);
+		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+	store_stmt_release(u);
 	return e;
 }
 
@@ -579,7 +630,7 @@ consult_err consult_store_staff_by_username(consult_store *s, const char *userna
 	memset(out, 0, sizeof *out);
 	if (!stmt_get(s, ST_STAFF_BY_USERNAME, &u))
 		return CONSULT_ERR_INTERNAL;
-	bind_text(u.st, 1, username);
+	store_bind_text(u.st, 1, username);
 	return one_staff(s, &u, out);
 }
 
@@ -598,9 +649,9 @@ consult_err consult_store_set_staff_disabled(consult_store *s, const char *usern
 	stmt_use u;
 	if (!stmt_get(s, ST_STAFF_SET_DISABLED, &u))
 		return CONSULT_ERR_INTERNAL;
-	bind_text(u.st, 1, username);
+	store_bind_text(u.st, 1, username);
 	sqlite3_bind_int(u.st, 2, disabled ? 1 : 0);
-	return run_update_one(s, &u);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_set_staff_password(consult_store *s, const char *username, const char *pw_hash)
@@ -608,9 +659,9 @@ consult_err consult_store_set_staff_password(consult_store *s, const char *usern
 	stmt_use u;
 	if (!stmt_get(s, ST_STAFF_SET_PW, &u))
 		return CONSULT_ERR_INTERNAL;
-	bind_text(u.st, 1, username);
-	bind_text(u.st, 2, pw_hash);
-	return run_update_one(s, &u);
+	store_bind_text(u.st, 1, username);
+	store_bind_text(u.st, 2, pw_hash);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_list_staff(consult_store *s, int64_t practice_id, const char *role,
@@ -620,7 +671,7 @@ consult_err consult_store_list_staff(consult_store *s, int64_t practice_id, cons
 	if (!stmt_get(s, ST_STAFF_LIST, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, practice_id);
-	bind_text(u.st, 2, role);
+	store_bind_text(u.st, 2, role);
 	consult_err e = CONSULT_OK;
 	int rc;
 	while ((rc = sqlite3_step(u.st)) == SQLITE_ROW) {
@@ -633,8 +684,8 @@ consult_err consult_store_list_staff(consult_store *s, int64_t practice_id, cons
 		consult_staff_clear(&st);
 	}
 	if (e == CONSULT_OK && rc != SQLITE_DONE)
-		e = map_rc(s, rc);
-	stmt_release(&u);
+		e = store_map_rc(s, rc);
+	store_stmt_release(&u);
 	return e;
 }
 
@@ -670,10 +721,10 @@ static bool read_appointment(sqlite3_stmt *q, consult_appointment *a)
 	a->status = strdup(cancelled ? "cancelled" : state ? (const char *)state : "booked");
 	if (!a->status)
 		ok = false;
-	a->end_reason = col_dup(q, 10, &ok);
-	a->patient_first = col_dup(q, 11, &ok);
-	a->patient_last = col_dup(q, 12, &ok);
-	a->doctor_name = col_dup(q, 13, &ok);
+	a->end_reason = store_col_dup(q, 10, &ok);
+	a->patient_first = store_col_dup(q, 11, &ok);
+	a->patient_last = store_col_dup(q, 12, &ok);
+	a->doctor_name = store_col_dup(q, 13, &ok);
 	if (!ok)
 		consult_appointment_clear(a);
 	return ok;
@@ -693,20 +744,20 @@ consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id,
 			return CONSULT_ERR_INTERNAL;
 		sqlite3_bind_int64(u.st, 1, doctor_id);
 		sqlite3_bind_int64(u.st, 2, practice_id);
-		if ((e = run_exists(s, &u)) != CONSULT_OK)
+		if ((e = store_run_exists(s, &u)) != CONSULT_OK)
 			return e;
 	}
 	if (!stmt_get(s, ST_APPT_ADD, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, practice_id);
-	bind_id_or_null(u.st, 2, doctor_id);
+	store_bind_id_or_null(u.st, 2, doctor_id);
 	sqlite3_bind_int64(u.st, 3, starts_at);
 	sqlite3_bind_int64(u.st, 4, valid_from);
 	sqlite3_bind_int64(u.st, 5, valid_until);
 	sqlite3_bind_blob(u.st, 6, code_hash, CONSULT_CODE_HASH_LEN, SQLITE_TRANSIENT);
-	bind_id_or_null(u.st, 7, created_by);
+	store_bind_id_or_null(u.st, 7, created_by);
 	sqlite3_bind_int64(u.st, 8, now);
-	e = run_write(s, &u, NULL);
+	e = store_run_write(s, &u, NULL);
 	if (e == CONSULT_OK && id)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return e;
@@ -728,9 +779,9 @@ consult_err consult_store_appointment_by_code(consult_store *s,
 				&& sodium_memcmp(h, code_hash, CONSULT_CODE_HASH_LEN) == 0)
 			e = read_appointment(u.st, out) ? CONSULT_OK : CONSULT_ERR_INTERNAL;
 	} else if (rc != SQLITE_DONE) {
-		e = map_rc(s, rc);
+		e = store_map_rc(s, rc);
 	}
-	stmt_release(&u);
+	store_stmt_release(&u);
 	return e;
 }
 
@@ -746,8 +797,8 @@ consult_err consult_store_appointment_by_id(consult_store *s, int64_t id, consul
 	if (rc == SQLITE_ROW)
 		e = read_appointment(u.st, out) ? CONSULT_OK : CONSULT_ERR_INTERNAL;
 	else
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : map_rc(s, rc);
-	stmt_release(&u);
+		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+	store_stmt_release(&u);
 	return e;
 }
 
@@ -760,7 +811,7 @@ consult_err consult_store_cancel_appointment(consult_store *s, int64_t practice_
 	sqlite3_bind_int64(u.st, 2, practice_id);
 	sqlite3_bind_int64(u.st, 3, now);
 	int changes = 0;
-	consult_err e = run_write(s, &u, &changes);
+	consult_err e = store_run_write(s, &u, &changes);
 	if (e != CONSULT_OK || changes == 1)
 		return e;
 	/* nothing changed: missing (or other practice) vs. already cancelled */
@@ -772,8 +823,8 @@ consult_err consult_store_cancel_appointment(consult_store *s, int64_t practice_
 	if (rc == SQLITE_ROW)
 		e = sqlite3_column_int(u.st, 0) ? CONSULT_ERR_WRONG_STATE : CONSULT_ERR_INTERNAL;
 	else
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : map_rc(s, rc);
-	stmt_release(&u);
+		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+	store_stmt_release(&u);
 	return e;
 }
 
@@ -798,8 +849,8 @@ consult_err consult_store_list_appointments(consult_store *s, int64_t practice_i
 		consult_appointment_clear(&a);
 	}
 	if (e == CONSULT_OK && rc != SQLITE_DONE)
-		e = map_rc(s, rc);
-	stmt_release(&u);
+		e = store_map_rc(s, rc);
+	store_stmt_release(&u);
 	return e;
 }
 
@@ -812,10 +863,10 @@ consult_err consult_store_visit_begin(consult_store *s, int64_t appointment_id, 
 	if (!stmt_get(s, ST_VISIT_BEGIN, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, appointment_id);
-	bind_text(u.st, 2, first_name);
-	bind_text(u.st, 3, last_name);
+	store_bind_text(u.st, 2, first_name);
+	store_bind_text(u.st, 3, last_name);
 	sqlite3_bind_int64(u.st, 4, now);
-	consult_err e = run_write(s, &u, NULL);   /* missing appointment: FK -> NOT_FOUND */
+	consult_err e = store_run_write(s, &u, NULL);   /* missing appointment: FK -> NOT_FOUND */
 	if (e == CONSULT_OK && visit_id)
 		*visit_id = sqlite3_last_insert_rowid(s->db);
 	return e;
@@ -827,8 +878,8 @@ consult_err consult_store_visit_state(consult_store *s, int64_t visit_id, const 
 	if (!stmt_get(s, ST_VISIT_STATE, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, visit_id);
-	bind_text(u.st, 2, state);
-	return run_update_one(s, &u);
+	store_bind_text(u.st, 2, state);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_visit_called(consult_store *s, int64_t visit_id, int64_t doctor_id, int64_t now)
@@ -837,9 +888,9 @@ consult_err consult_store_visit_called(consult_store *s, int64_t visit_id, int64
 	if (!stmt_get(s, ST_VISIT_CALLED, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, visit_id);
-	bind_id_or_null(u.st, 2, doctor_id);
+	store_bind_id_or_null(u.st, 2, doctor_id);
 	sqlite3_bind_int64(u.st, 3, now);
-	return run_update_one(s, &u);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_visit_ring(consult_store *s, int64_t visit_id, int64_t doctor_id, int64_t now)
@@ -848,9 +899,9 @@ consult_err consult_store_visit_ring(consult_store *s, int64_t visit_id, int64_t
 	if (!stmt_get(s, ST_VISIT_RING, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, visit_id);
-	bind_id_or_null(u.st, 2, doctor_id);
+	store_bind_id_or_null(u.st, 2, doctor_id);
 	sqlite3_bind_int64(u.st, 3, now);
-	return run_update_one(s, &u);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_visit_connected(consult_store *s, int64_t visit_id, int64_t now)
@@ -860,7 +911,7 @@ consult_err consult_store_visit_connected(consult_store *s, int64_t visit_id, in
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, visit_id);
 	sqlite3_bind_int64(u.st, 2, now);
-	return run_update_one(s, &u);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_visit_report(consult_store *s, int64_t visit_id, const char *side,
@@ -879,10 +930,10 @@ consult_err consult_store_visit_report(consult_store *s, int64_t visit_id, const
 	if (!stmt_get(s, id, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, visit_id);
-	bind_text(u.st, 2, connection_state);
-	bind_text(u.st, 3, local_type);
-	bind_text(u.st, 4, remote_type);
-	return run_update_one(s, &u);
+	store_bind_text(u.st, 2, connection_state);
+	store_bind_text(u.st, 3, local_type);
+	store_bind_text(u.st, 4, remote_type);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_visit_end(consult_store *s, int64_t visit_id, const char *reason, int64_t now)
@@ -891,9 +942,9 @@ consult_err consult_store_visit_end(consult_store *s, int64_t visit_id, const ch
 	if (!stmt_get(s, ST_VISIT_END, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, visit_id);
-	bind_text(u.st, 2, reason);
+	store_bind_text(u.st, 2, reason);
 	sqlite3_bind_int64(u.st, 3, now);
-	return run_update_one(s, &u);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_visit_names(consult_store *s, int64_t visit_id, char **first, char **last)
@@ -907,8 +958,8 @@ consult_err consult_store_visit_names(consult_store *s, int64_t visit_id, char *
 	consult_err e;
 	if (rc == SQLITE_ROW) {
 		bool ok = true;
-		*first = col_dup(u.st, 0, &ok);
-		*last = col_dup(u.st, 1, &ok);
+		*first = store_col_dup(u.st, 0, &ok);
+		*last = store_col_dup(u.st, 1, &ok);
 		e = CONSULT_OK;
 		if (!ok) {
 			free(*first);
@@ -917,9 +968,9 @@ consult_err consult_store_visit_names(consult_store *s, int64_t visit_id, char *
 			e = CONSULT_ERR_INTERNAL;
 		}
 	} else {
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : map_rc(s, rc);
+		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
 	}
-	stmt_release(&u);
+	store_stmt_release(&u);
 	return e;
 }
 
@@ -938,8 +989,8 @@ consult_err consult_store_day_stats(consult_store *s, int64_t practice_id, int64
 	sqlite3_bind_int64(u.st, 3, to);
 	int rc = sqlite3_step(u.st);
 	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(u.st, 0) : 0;
-	consult_err e = rc == SQLITE_ROW ? CONSULT_OK : map_rc(s, rc);
-	stmt_release(&u);
+	consult_err e = rc == SQLITE_ROW ? CONSULT_OK : store_map_rc(s, rc);
+	store_stmt_release(&u);
 	if (e != CONSULT_OK || n == 0)
 		return e;
 	/* the middle row (odd n) or the two middle rows (even n), averaged */
@@ -956,8 +1007,8 @@ consult_err consult_store_day_stats(consult_store *s, int64_t practice_id, int64
 		rows++;
 	}
 	if (rc != SQLITE_DONE || rows == 0)
-		e = rc != SQLITE_DONE ? map_rc(s, rc) : CONSULT_ERR_INTERNAL;
-	stmt_release(&u);
+		e = rc != SQLITE_DONE ? store_map_rc(s, rc) : CONSULT_ERR_INTERNAL;
+	store_stmt_release(&u);
 	if (e != CONSULT_OK)
 		return e;
 	out->calls_today = n;
@@ -972,7 +1023,7 @@ int64_t consult_store_end_stale_visits(consult_store *s, int64_t now)
 		return -1;
 	sqlite3_bind_int64(u.st, 1, now);
 	int changes = 0;
-	if (run_write(s, &u, &changes) != CONSULT_OK)
+	if (store_run_write(s, &u, &changes) != CONSULT_OK)
 		return -1;
 	return changes;
 }
@@ -994,7 +1045,7 @@ consult_err consult_store_manual_checkpoints(consult_store *s)
 {
 	char mode[16];
 	if (pragma_text(s->db, "PRAGMA journal_mode", mode, sizeof mode) != SQLITE_OK) {
-		remember_error(s);
+		store_remember_error(s);
 		return CONSULT_ERR_INTERNAL;
 	}
 	if (strcmp(mode, "wal") != 0) {
@@ -1002,7 +1053,7 @@ consult_err consult_store_manual_checkpoints(consult_store *s)
 		return CONSULT_ERR_INTERNAL;
 	}
 	if (sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK) {
-		remember_error(s);
+		store_remember_error(s);
 		return CONSULT_ERR_INTERNAL;
 	}
 	/* replaces the (now disabled) auto-checkpoint hook: counting only */

@@ -123,7 +123,10 @@ function isZombieOrGone(pid) {
  *   thread per handle; default unset, or $CONSULT_EVENT_LOOPS),
  * wsJson ('indented' | 'plain' | 'compact': the WebSocket transport's JSON
  *   format; default 'indented'),
- * stopTimeoutMs (SIGKILL this long after SIGTERM in stop(); default 5000).
+ * stopTimeoutMs (SIGKILL this long after SIGTERM in stop(); default 5000),
+ * env (extra environment variables for Janus, e.g. {CONSULT_TEST: '1'}),
+ * eventsBackend (URL: enable Janus' sample event handler posting all
+ *   events there; default off).
  */
 const WS_JSON = ['indented', 'plain', 'compact'];
 
@@ -177,8 +180,18 @@ export async function startJanus(opts = {}) {
       disable: 'libjanus_mqtt.so,libjanus_nanomsg.so,libjanus_pfunix.so,libjanus_rabbitmq.so',
     },
     loggers: { disable: 'libjanus_jsonlog.so' },
-    events: { broadcast: false },
+    events: opts.eventsBackend
+      ? { broadcast: true, disable: 'libjanus_gelfevh.so,libjanus_mqttevh.so,libjanus_nanomsgevh.so,libjanus_rabbitmqevh.so,libjanus_wsevh.so' }
+      : { broadcast: false },
   }));
+  if (opts.eventsBackend) {
+    // Janus' sample event handler POSTs every event (core, sessions,
+    // handles, plugins, WebRTC) as JSON to this URL: tests scan it for
+    // personal data.
+    fs.writeFileSync(path.join(confDir, 'janus.eventhandler.sampleevh.jcfg'), jcfg({
+      general: { enabled: true, events: 'all', grouping: false, json: 'plain', backend: opts.eventsBackend },
+    }));
+  }
   fs.writeFileSync(path.join(confDir, 'janus.transport.websockets.jcfg'), jcfg({
     general: { json: wsJson, ws: true, ws_ip: '127.0.0.1', ws_port: wsPort, wss: false },
     admin: { admin_ws: false, admin_wss: false },
@@ -205,7 +218,7 @@ export async function startJanus(opts = {}) {
 
   const logPath = path.join(dir, 'janus.log');
   const logFd = fs.openSync(logPath, 'a');
-  const env = { ...process.env };
+  const env = { ...process.env, ...(opts.env || {}) };
   const preload = [];
   if (asan) {
     // LD_PRELOAD is set by env(1) right before Janus, not for setpriv.

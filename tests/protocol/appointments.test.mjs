@@ -102,7 +102,7 @@ test('join with the right code; normalised input forms are accepted', async () =
   assertOk(await handle.request({ request: 'leave' }));
 });
 
-test('join refused: wrong code, other practice, cancelled, expired, too early (all code_invalid)', async () => {
+test('join refused: wrong code, other practice, cancelled, expired (all code_invalid); too early says when', async () => {
   const rec = await ctx.login(ctx.A.receptions[0]);
   const recB = await ctx.login(ctx.B.receptions[0]);
   const valid = await ctx.appointment(rec.handle);
@@ -118,7 +118,13 @@ test('join refused: wrong code, other practice, cancelled, expired, too early (a
   const expired = await ctx.appointment(rec.handle, { startsAt: now() - 86400 });
   cases.push(['expired', ctx.A.slug, expired.code]);
   const early = await ctx.appointment(rec.handle, { startsAt: now() + 86400 });
-  cases.push(['too early', ctx.A.slug, early.code]);
+  {
+    // Only the holder of a valid code learns when the waiting room opens.
+    const { handle } = await ctx.connect();
+    const r = await handle.request(joinBody(ctx.A.slug, early.code));
+    assertError(r, 'too_early', 413);
+    assert.equal(r.opens_at, early.valid_from);
+  }
   const reasons = new Set();
   for (const [what, slug, code] of cases) {
     const { handle } = await ctx.connect(); // fresh handle: no per-handle lock

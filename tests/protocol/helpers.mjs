@@ -6,7 +6,8 @@
 // reception), and after the file: close every client, assert Janus is still
 // alive, stop it, assert exit code 0, that its log holds none of the
 // secrets registered with ctx.secret() (names, codes, passwords) and, under
-// CONSULT_ASAN=1, that no sanitizer report was written. Janus is stopped
+// CONSULT_ASAN=1, that no sanitizer report was written. opts.setup (async)
+// runs before Janus starts; opts.janus is read after it. Janus is stopped
 // even when a test or an assertion fails.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -105,6 +106,7 @@ export function useStack(opts = {}) {
   };
 
   before(async () => {
+    if (opts.setup) await opts.setup(); // e.g. start the servers Janus is configured to use
     ctx.janus = await startJanus({
       graceSeconds: opts.graceSeconds ?? 5,
       joinBeforeMinutes: opts.joinBeforeMinutes ?? 30,

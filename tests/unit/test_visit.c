@@ -66,6 +66,9 @@ static expect expected(consult_visit_state s, consult_visit_event ev)
 	case CONSULT_EV_CONNECTION_LOST:
 		if (s == C) OK(E, CONSULT_END_CONNECTION_LOST, false);
 		return x;
+	case CONSULT_EV_NO_PATH:
+		if (s == C) OK(E, CONSULT_END_NO_PATH, false);
+		return x;
 	case CONSULT_EV_COUNT:
 		break;
 	}
@@ -94,7 +97,7 @@ static void test_every_pair(void **st)
 			assert_int_equal(step.next == CONSULT_VISIT_ENDED, step.reason != CONSULT_END_NONE);
 		}
 	}
-	assert_int_equal(ok_count, 22);
+	assert_int_equal(ok_count, 23);
 }
 
 static void test_out_of_range(void **st)
@@ -111,7 +114,7 @@ static void test_names(void **st)
 	for (int s = 0; s < CONSULT_VISIT_STATE_COUNT; s++)
 		assert_string_equal(consult_visit_state_name(s), states[s]);
 	static const char *const reasons[] = { "", "left", "doctor_hangup", "patient_hangup",
-		"patient_dropped", "grace_expired", "cancelled", "connection_lost" };
+		"patient_dropped", "grace_expired", "cancelled", "connection_lost", "no_path" };
 	assert_int_equal(CONSULT_END_REASON_COUNT, sizeof reasons / sizeof reasons[0]);
 	for (int r = 0; r < CONSULT_END_REASON_COUNT; r++)
 		assert_string_equal(consult_end_reason_name(r), reasons[r]);
@@ -119,6 +122,8 @@ static void test_names(void **st)
 		assert_true(strlen(consult_visit_event_name(ev)) > 0);
 	assert_string_equal(consult_visit_event_name(CONSULT_EV_CANCEL_RING), "cancel_ring");
 	assert_string_equal(consult_visit_event_name(CONSULT_EV_CONNECTION_LOST), "connection_lost");
+	assert_string_equal(consult_visit_event_name(CONSULT_EV_NO_PATH), "no_path");
+	assert_string_equal(consult_end_reason_name(CONSULT_END_NO_PATH), "no_path");
 	assert_string_equal(consult_visit_state_name(CONSULT_VISIT_STATE_COUNT), "");
 	assert_string_equal(consult_end_reason_name(CONSULT_END_REASON_COUNT), "");
 }

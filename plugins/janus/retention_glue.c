@@ -1,0 +1,35 @@
+/* retention_glue.c - the three-month rule inside the plugin: the periodic
+ * purge (timer thread, every purge_interval_minutes, first one at start)
+ * and the admin request `purge`.
+ *
+ * Contract: cutoffs from core/retention (retention_days, contact_hours of
+ * the configuration, `now` given by the caller); the store deletes and
+ * wipes in one transaction and truncates the WAL (store.h). Called under
+ * glue.lock. Logs counts only (never which appointments).
+ */
+#include <string.h>
+#include <glib.h>
+#include <janus/debug.h>
+#include "core/retention.h"
+#include "glue.h"
+
+consult_err glue_retention_run(int64_t now, consult_purge_counts *out) {
+	consult_retention_cutoffs cut;
+	consult_purge_counts n;
+	memset(&n, 0, sizeof(n));
+	consult_err e = consult_retention_cutoffs_at(now, glue.cfg.retention_days, glue.cfg.contact_hours, &cut);
+	if(e == CONSULT_OK)
+		e = consult_store_purge(glue.store, cut.purge_before, cut.wipe_contact_before, now, &n);
+	if(e != CONSULT_OK) {
+		JANUS_LOG(LOG_ERR, "[consult] retention purge failed (%s): %s\n", consult_err_name(e),
+			consult_store_last_error(glue.store));
+		return CONSULT_ERR_INTERNAL;
+	}
+	int level = (n.appointments > 0 || n.contacts_wiped > 0) ? LOG_INFO : LOG_VERB;
+	JANUS_LOG(level,
+		"[consult] retention purge: %"G_GINT64_FORMAT" appointments, %"G_GINT64_FORMAT" visits, %"G_GINT64_FORMAT
+		" deliveries deleted; %"G_GINT64_FORMAT" contacts wiped\n", n.appointments, n.visits, n.deliveries, n.contacts_wiped);
+	if(out)
+		*out = n;
+	return CONSULT_OK;
+}

@@ -1,0 +1,436 @@
+/* store_delivery.c - contact data and the outbox (delivery log) of the
+ * SQLite store (store.h, schema v3).
+ *
+ * Contract: statements live in the extension slots STORE_SLOT_DELIVERY..
+ * (store_internal.h). Outbox transitions are single guarded UPDATEs
+ * ("... WHERE id = ? AND status IN (allowed)"); when nothing changed a
+ * second look tells NOT_FOUND from WRONG_STATE. Claiming is a SELECT and an
+ * UPDATE in one unit of work (store_tx_begin), so it is one commit. The
+ * sealed code is bound without a copy and zeroed when a contact struct is
+ * cleared. No logging.
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+enum {
+	D_CONTACT_SET = STORE_SLOT_DELIVERY, D_CONTACT_GET,
+	D_OB_ADD, D_OB_DUE_ID, D_OB_CLAIM, D_OB_BY_ID, D_OB_NEXT_DUE, D_OB_STATUS,
+	D_OB_SENT, D_OB_RETRY, D_OB_FAIL, D_OB_DROP, D_OB_REQUEUE, D_OB_LIST, D_OB_LIST_RANGE,
+	D_OB_COUNTS,
+	D_END
+};
+_Static_assert((int)D_END <= (int)STORE_SLOT_RETENTION, "store_delivery.c: too many statements for its slot range");
+
+#define OUTBOX_COLS \
+	"SELECT o.id, o.appointment_id, a.practice_id, o.channel, o.kind, o.status, o.error," \
+	" o.attempts, o.due_at, o.next_at, o.sent_at, o.created_at, o.updated_at, o.msgid" \
+	" FROM outbox o JOIN appointments a ON a.id = o.appointment_id "
+
+static const char *const sql_of[D_END - STORE_SLOT_DELIVERY] = {
+	[D_CONTACT_SET - STORE_SLOT_DELIVERY] =
+		"INSERT INTO appointment_contacts(appointment_id, phone, email, consent_sms_at,"
+		" consent_sms_by, consent_email_at, consent_email_by, code_box, wiped_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" ON CONFLICT(appointment_id) DO UPDATE SET phone = excluded.phone,"
+		" email = excluded.email, consent_sms_at = excluded.consent_sms_at,"
+		" consent_sms_by = excluded.consent_sms_by, consent_email_at = excluded.consent_email_at,"
+		" consent_email_by = excluded.consent_email_by, code_box = excluded.code_box,"
+		" wiped_at = excluded.wiped_at",
+	[D_CONTACT_GET - STORE_SLOT_DELIVERY] =
+		"SELECT appointment_id, phone, email, consent_sms_at, consent_sms_by, consent_email_at,"
+		" consent_email_by, code_box, wiped_at FROM appointment_contacts WHERE appointment_id = ?1",
+	[D_OB_ADD - STORE_SLOT_DELIVERY] =
+		"INSERT INTO outbox(appointment_id, channel, kind, status, attempts, due_at, next_at,"
+		" created_at, updated_at, msgid) VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5, ?5, ?6)",
+	[D_OB_DUE_ID - STORE_SLOT_DELIVERY] =
+		"SELECT id FROM outbox WHERE status = 'queued' AND next_at <= ?1 ORDER BY next_at, id LIMIT 1",
+	[D_OB_CLAIM - STORE_SLOT_DELIVERY] =
+		"UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2"
+		" WHERE id = ?1 AND status = 'queued'",
+	[D_OB_BY_ID - STORE_SLOT_DELIVERY] = OUTBOX_COLS "WHERE o.id = ?1",
+	[D_OB_NEXT_DUE - STORE_SLOT_DELIVERY] = "SELECT min(next_at) FROM outbox WHERE status = 'queued'",
+	[D_OB_STATUS - STORE_SLOT_DELIVERY] = "SELECT 1 FROM outbox WHERE id = ?1",
+	[D_OB_SENT - STORE_SLOT_DELIVERY] =
+		"UPDATE outbox SET status = 'sent', sent_at = ?2, updated_at = ?2, error = NULL"
+		" WHERE id = ?1 AND status = 'sending'",
+	[D_OB_RETRY - STORE_SLOT_DELIVERY] =
+		"UPDATE outbox SET status = 'queued', next_at = ?2, error = ?3, updated_at = ?4"
+		" WHERE id = ?1 AND status = 'sending'",
+	[D_OB_FAIL - STORE_SLOT_DELIVERY] =
+		"UPDATE outbox SET status = 'failed', error = ?2, updated_at = ?3"
+		" WHERE id = ?1 AND status IN ('queued', 'sending')",
+	[D_OB_DROP - STORE_SLOT_DELIVERY] =
+		"UPDATE outbox SET status = 'dropped', updated_at = ?2"
+		" WHERE appointment_id = ?1 AND status = 'queued' AND kind IN ('invite', 'reminder')",
+	[D_OB_REQUEUE - STORE_SLOT_DELIVERY] =
+		"UPDATE outbox SET status = 'queued', next_at = ?1, updated_at = ?1 WHERE status = 'sending'",
+	[D_OB_LIST - STORE_SLOT_DELIVERY] = OUTBOX_COLS "WHERE o.appointment_id = ?1 ORDER BY o.created_at, o.id",
+	[D_OB_LIST_RANGE - STORE_SLOT_DELIVERY] = OUTBOX_COLS
+		"WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
+		" ORDER BY a.starts_at, a.id, o.created_at, o.id",
+	[D_OB_COUNTS - STORE_SLOT_DELIVERY] =
+		"SELECT coalesce(sum(o.status IN ('queued', 'sending')), 0), coalesce(sum(o.status = 'failed'), 0)"
+		" FROM outbox o JOIN appointments a ON a.id = o.appointment_id"
+		" WHERE ?1 = 0 OR a.practice_id = ?1",
+};
+
+static bool get(consult_store *s, int slot, stmt_use *u)
+{
+	return store_stmt_ext(s, slot, sql_of[slot - STORE_SLOT_DELIVERY], u);
+}
+
+static bool one_of(const char *v, const char *a, const char *b, const char *c)
+{
+	return v && (strcmp(v, a) == 0 || strcmp(v, b) == 0 || (c && strcmp(v, c) == 0));
+}
+
+/* --- contacts --- */
+
+void consult_contact_clear(consult_contact *c)
+{
+	if (!c)
+		return;
+	free(c->phone);
+	free(c->email);
+	if (c->code_box) {
+		sodium_memzero(c->code_box, c->code_box_len);
+		free(c->code_box);
+	}
+	memset(c, 0, sizeof *c);
+}
+
+consult_err consult_store_set_contact(consult_store *s, const consult_contact *c)
+{
+	stmt_use u;
+	if (!get(s, D_CONTACT_SET, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, c->appointment_id);
+	store_bind_text(u.st, 2, c->phone);
+	store_bind_text(u.st, 3, c->email);
+	store_bind_id_or_null(u.st, 4, c->consent_sms_at);
+	store_bind_id_or_null(u.st, 5, c->consent_sms_by);
+	store_bind_id_or_null(u.st, 6, c->consent_email_at);
+	store_bind_id_or_null(u.st, 7, c->consent_email_by);
+	if (c->code_box && c->code_box_len)
+		sqlite3_bind_blob(u.st, 8, c->code_box, (int)c->code_box_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(u.st, 8);
+	store_bind_id_or_null(u.st, 9, c->wiped_at);
+	return store_run_write(s, &u, NULL);   /* release clears the binding to code_box */
+}
+
+consult_err consult_store_contact(consult_store *s, int64_t appointment_id, consult_contact *out)
+{
+	memset(out, 0, sizeof *out);
+	stmt_use u;
+	if (!get(s, D_CONTACT_GET, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, appointment_id);
+	int rc = sqlite3_step(u.st);
+	consult_err e = CONSULT_OK;
+	if (rc == SQLITE_ROW) {
+		bool ok = true;
+		out->appointment_id = sqlite3_column_int64(u.st, 0);
+		out->phone = store_col_dup(u.st, 1, &ok);
+		out->email = store_col_dup(u.st, 2, &ok);
+		out->consent_sms_at = sqlite3_column_int64(u.st, 3);
+		out->consent_sms_by = sqlite3_column_int64(u.st, 4);
+		out->consent_email_at = sqlite3_column_int64(u.st, 5);
+		out->consent_email_by = sqlite3_column_int64(u.st, 6);
+		const void *box = sqlite3_column_blob(u.st, 7);
+		int n = sqlite3_column_bytes(u.st, 7);
+		if (box && n > 0) {
+			out->code_box = malloc((size_t)n);
+			if (out->code_box) {
+				memcpy(out->code_box, box, (size_t)n);
+				out->code_box_len = (size_t)n;
+			} else {
+				ok = false;
+			}
+		}
+		out->wiped_at = sqlite3_column_int64(u.st, 8);
+		if (!ok) {
+			consult_contact_clear(out);
+			e = CONSULT_ERR_INTERNAL;
+		}
+	} else {
+		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+	}
+	store_stmt_release(&u);
+	return e;
+}
+
+/* --- outbox --- */
+
+void consult_outbox_msg_clear(consult_outbox_msg *m)
+{
+	if (!m)
+		return;
+	free(m->channel);
+	free(m->kind);
+	free(m->status);
+	free(m->error);
+	memset(m, 0, sizeof *m);
+}
+
+static bool read_msg(sqlite3_stmt *q, consult_outbox_msg *m)
+{
+	bool ok = true;
+	memset(m, 0, sizeof *m);
+	m->id = sqlite3_column_int64(q, 0);
+	m->appointment_id = sqlite3_column_int64(q, 1);
+	m->practice_id = sqlite3_column_int64(q, 2);
+	m->channel = store_col_dup(q, 3, &ok);
+	m->kind = store_col_dup(q, 4, &ok);
+	m->status = store_col_dup(q, 5, &ok);
+	m->error = store_col_dup(q, 6, &ok);
+	m->attempts = sqlite3_column_int(q, 7);
+	m->due_at = sqlite3_column_int64(q, 8);
+	m->next_at = sqlite3_column_int64(q, 9);
+	m->sent_at = sqlite3_column_int64(q, 10);
+	m->created_at = sqlite3_column_int64(q, 11);
+	m->updated_at = sqlite3_column_int64(q, 12);
+	const void *id = sqlite3_column_blob(q, 13);
+	if (id && sqlite3_column_bytes(q, 13) == (int)sizeof m->msgid)
+		memcpy(m->msgid, id, sizeof m->msgid);
+	else
+		ok = false;
+	if (!ok)
+		consult_outbox_msg_clear(m);
+	return ok;
+}
+
+consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, const char *channel,
+	const char *kind, int64_t due_at, const uint8_t msgid[16], int64_t now, int64_t *id)
+{
+	if (!one_of(channel, "email", "sms", NULL) || !one_of(kind, "invite", "reminder", "cancel") || !msgid) {
+		snprintf(s->last_error, sizeof s->last_error, "outbox: unknown channel or kind");
+		return CONSULT_ERR_INVALID_FIELD;
+	}
+	stmt_use u;
+	if (!get(s, D_OB_ADD, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, appointment_id);
+	store_bind_text(u.st, 2, channel);
+	store_bind_text(u.st, 3, kind);
+	sqlite3_bind_int64(u.st, 4, due_at);
+	sqlite3_bind_int64(u.st, 5, now);
+	sqlite3_bind_blob(u.st, 6, msgid, 16, SQLITE_STATIC);
+	consult_err e = store_run_write(s, &u, NULL);   /* no appointment: FK -> NOT_FOUND */
+	if (e == CONSULT_OK && id)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return e;
+}
+
+consult_err consult_outbox_by_id(consult_store *s, int64_t id, consult_outbox_msg *out)
+{
+	memset(out, 0, sizeof *out);
+	stmt_use u;
+	if (!get(s, D_OB_BY_ID, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, id);
+	int rc = sqlite3_step(u.st);
+	consult_err e;
+	if (rc == SQLITE_ROW)
+		e = read_msg(u.st, out) ? CONSULT_OK : CONSULT_ERR_INTERNAL;
+	else
+		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+	store_stmt_release(&u);
+	return e;
+}
+
+consult_err consult_outbox_claim_next(consult_store *s, int64_t now, consult_outbox_msg *out)
+{
+	memset(out, 0, sizeof *out);
+	bool outer;
+	if (!store_tx_begin(s, &outer))
+		return CONSULT_ERR_INTERNAL;
+	stmt_use u;
+	int64_t id = 0;
+	consult_err e = CONSULT_ERR_INTERNAL;
+	if (get(s, D_OB_DUE_ID, &u)) {
+		sqlite3_bind_int64(u.st, 1, now);
+		e = store_run_int(s, &u, &id);
+	}
+	if (e == CONSULT_OK) {
+		e = CONSULT_ERR_INTERNAL;
+		if (get(s, D_OB_CLAIM, &u)) {
+			sqlite3_bind_int64(u.st, 1, id);
+			sqlite3_bind_int64(u.st, 2, now);
+			e = store_run_update_one(s, &u);
+		}
+	}
+	if (e == CONSULT_OK)
+		e = consult_outbox_by_id(s, id, out);
+	if (!store_tx_end(s, outer, e == CONSULT_OK) && e == CONSULT_OK) {
+		consult_outbox_msg_clear(out);
+		e = CONSULT_ERR_INTERNAL;
+	}
+	return e;
+}
+
+consult_err consult_outbox_next_due(consult_store *s, int64_t *at)
+{
+	stmt_use u;
+	if (!get(s, D_OB_NEXT_DUE, &u))
+		return CONSULT_ERR_INTERNAL;
+	return store_run_int(s, &u, at);
+}
+
+/* A guarded transition matched no row: missing row or wrong state? */
+static consult_err why_unchanged(consult_store *s, int64_t id)
+{
+	stmt_use u;
+	if (!get(s, D_OB_STATUS, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, id);
+	consult_err e = store_run_exists(s, &u);
+	if (e == CONSULT_OK) {
+		snprintf(s->last_error, sizeof s->last_error, "outbox: transition not allowed from this status");
+		return CONSULT_ERR_WRONG_STATE;
+	}
+	return e;
+}
+
+static consult_err finish_transition(consult_store *s, stmt_use *u, int64_t id)
+{
+	int changes = 0;
+	consult_err e = store_run_write(s, u, &changes);
+	if (e == CONSULT_OK && changes == 0)
+		e = why_unchanged(s, id);
+	return e;
+}
+
+consult_err consult_outbox_sent(consult_store *s, int64_t id, int64_t now)
+{
+	stmt_use u;
+	if (!get(s, D_OB_SENT, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, id);
+	sqlite3_bind_int64(u.st, 2, now);
+	return finish_transition(s, &u, id);
+}
+
+consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, const char *error,
+	int64_t now)
+{
+	stmt_use u;
+	if (!get(s, D_OB_RETRY, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, id);
+	sqlite3_bind_int64(u.st, 2, next_at);
+	store_bind_text(u.st, 3, error);
+	sqlite3_bind_int64(u.st, 4, now);
+	return finish_transition(s, &u, id);
+}
+
+consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error, int64_t now)
+{
+	stmt_use u;
+	if (!get(s, D_OB_FAIL, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, id);
+	store_bind_text(u.st, 2, error);
+	sqlite3_bind_int64(u.st, 3, now);
+	return finish_transition(s, &u, id);
+}
+
+consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id, int64_t now,
+	int64_t *n)
+{
+	stmt_use u;
+	if (n)
+		*n = 0;
+	if (!get(s, D_OB_DROP, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, appointment_id);
+	sqlite3_bind_int64(u.st, 2, now);
+	int changes = 0;
+	consult_err e = store_run_write(s, &u, &changes);
+	if (e == CONSULT_OK && n)
+		*n = changes;
+	return e;
+}
+
+consult_err consult_outbox_requeue_sending(consult_store *s, int64_t now, int64_t *n)
+{
+	stmt_use u;
+	if (n)
+		*n = 0;
+	if (!get(s, D_OB_REQUEUE, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, now);
+	int changes = 0;
+	consult_err e = store_run_write(s, &u, &changes);
+	if (e == CONSULT_OK && n)
+		*n = changes;
+	return e;
+}
+
+static consult_err each_msg(consult_store *s, stmt_use *u, consult_outbox_cb cb, void *ud)
+{
+	consult_err e = CONSULT_OK;
+	int rc;
+	while ((rc = sqlite3_step(u->st)) == SQLITE_ROW) {
+		consult_outbox_msg m;
+		if (!read_msg(u->st, &m)) {
+			e = CONSULT_ERR_INTERNAL;
+			break;
+		}
+		cb(&m, ud);
+		consult_outbox_msg_clear(&m);
+	}
+	if (e == CONSULT_OK && rc != SQLITE_DONE)
+		e = store_map_rc(s, rc);
+	store_stmt_release(u);
+	return e;
+}
+
+consult_err consult_outbox_list(consult_store *s, int64_t appointment_id, consult_outbox_cb cb, void *ud)
+{
+	stmt_use u;
+	if (!get(s, D_OB_LIST, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, appointment_id);
+	return each_msg(s, &u, cb, ud);
+}
+
+consult_err consult_outbox_list_range(consult_store *s, int64_t practice_id, int64_t from, int64_t to,
+	consult_outbox_cb cb, void *ud)
+{
+	stmt_use u;
+	if (!get(s, D_OB_LIST_RANGE, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, practice_id);
+	sqlite3_bind_int64(u.st, 2, from);
+	sqlite3_bind_int64(u.st, 3, to);
+	return each_msg(s, &u, cb, ud);
+}
+
+consult_err consult_outbox_counts(consult_store *s, int64_t practice_id, int64_t *queued, int64_t *failed)
+{
+	if (queued)
+		*queued = 0;
+	if (failed)
+		*failed = 0;
+	stmt_use u;
+	if (!get(s, D_OB_COUNTS, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, practice_id);
+	int rc = sqlite3_step(u.st);
+	consult_err e = CONSULT_OK;
+	if (rc == SQLITE_ROW) {
+		if (queued)
+			*queued = sqlite3_column_int64(u.st, 0);
+		if (failed)
+			*failed = sqlite3_column_int64(u.st, 1);
+	} else {
+		e = store_map_rc(s, rc);
+	}
+	store_stmt_release(&u);
+	return e;
+}

@@ -1,0 +1,548 @@
+/* test_store_purge.c - schema v3 of the store: migration from v2, the
+ * retention purge, the contact wipe, the GDPR erase, and that purged
+ * personal data is gone from the bytes of the database and -wal files.
+ *
+ * Contract: each test gets its own mkdtemp() folder with a new database;
+ * times are made-up small integers (an injected clock). A raw sqlite3
+ * connection builds the v2 file and checks what is left on disk; the
+ * bytes test reads the files themselves after the store is closed.
+ */
+#define _GNU_SOURCE   /* memmem */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+typedef struct fixture {
+	char dir[64];
+	char path[96];
+	consult_store *s;
+	int64_t practice, other_practice, reception, other_staff;
+} fixture;
+
+static int64_t raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -999;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int64_t add_appt(fixture *f, int64_t practice, int64_t starts_at, int seed)
+{
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	for (int i = 0; i < CONSULT_CODE_HASH_LEN; i++)
+		h[i] = (uint8_t)(seed * 13 + i);
+	int64_t id = 0;
+	assert_int_equal(consult_store_add_appointment(f->s, practice, 0, starts_at, starts_at - 600,
+		starts_at + 3600, h, 0, 10, &id), CONSULT_OK);
+	return id;
+}
+
+static void add_msgs(fixture *f, int64_t appt, int n, int seed)
+{
+	for (int i = 0; i < n; i++) {
+		uint8_t m[16];
+		for (int j = 0; j < 16; j++)
+			m[j] = (uint8_t)(seed * 16 + i * 3 + j);
+		assert_int_equal(consult_outbox_add(f->s, appt, i % 2 ? "sms" : "email", "invite", 100, m, 20, NULL),
+			CONSULT_OK);
+	}
+}
+
+static void add_visits(fixture *f, int64_t appt, int n, const char *first)
+{
+	for (int i = 0; i < n; i++) {
+		int64_t v = 0;
+		assert_int_equal(consult_store_visit_begin(f->s, appt, first, "Muster", 30, &v), CONSULT_OK);
+		assert_int_equal(consult_store_visit_end(f->s, v, "done", 40), CONSULT_OK);
+	}
+}
+
+static void set_contact(fixture *f, int64_t appt, const char *phone, const char *email)
+{
+	static uint8_t box[24] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	consult_contact c;
+	memset(&c, 0, sizeof c);
+	c.appointment_id = appt;
+	c.phone = (char *)phone;
+	c.email = (char *)email;
+	if (phone) {
+		c.consent_sms_at = 11;
+		c.consent_sms_by = f->reception;
+	}
+	if (email) {
+		c.consent_email_at = 12;
+		c.consent_email_by = f->reception;
+	}
+	c.code_box = box;
+	c.code_box_len = sizeof box;
+	assert_int_equal(consult_store_set_contact(f->s, &c), CONSULT_OK);
+}
+
+static int64_t count(fixture *f, const char *table)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+	return raw_int(f->path, sql);
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/consult-purge-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof f->path, "%s/consult.db", f->dir);
+	char err[256];
+	f->s = consult_store_open(f->path, err, sizeof err);
+	if (!f->s
+			|| consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721-1", 1, &f->practice)
+			|| consult_store_add_practice(f->s, "anderswo", "Praxis Anderswo", NULL, 1, &f->other_practice)
+			|| consult_store_add_staff(f->s, f->practice, "empfang", "Empfang", "reception", "$h2", 1,
+				&f->reception)
+			|| consult_store_add_staff(f->s, f->other_practice, "empfang2", "Empfang 2", "reception", "$h3", 1,
+				&f->other_staff)) {
+		fprintf(stderr, "setup failed: %s\n", f->s ? consult_store_last_error(f->s) : err);
+		consult_store_close(f->s);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	char p[128];
+	consult_store_close(f->s);
+	unlink(f->path);
+	snprintf(p, sizeof p, "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", f->path);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Makes the file a schema v2 file again: the v3 tables never existed. */
+static void downgrade_to_v2(fixture *f)
+{
+	consult_store_close(f->s);
+	f->s = NULL;
+	raw_exec(f->path, "BEGIN; DROP TABLE outbox; DROP TABLE appointment_contacts;"
+		" ALTER TABLE practices DROP COLUMN forward_never; COMMIT;"   /* v4 */
+		"PRAGMA user_version = 2;");
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name IN"
+		" ('outbox','appointment_contacts','outbox_due','outbox_appointment')"), 0);
+}
+
+/* --- migration --- */
+
+static void test_migrate_v2_to_v3(void **state)
+{
+	fixture *f = *state;
+	assert_int_equal(consult_store_latest_version(), 4);
+	int64_t appt = add_appt(f, f->practice, 5000, 1);
+	int64_t visit = 0;
+	assert_int_equal(consult_store_visit_begin(f->s, appt, "Erika", "Muster", 4900, &visit), CONSULT_OK);
+	assert_int_equal(consult_store_set_practice_relay_only(f->s, "am-markt", true), CONSULT_OK);
+	downgrade_to_v2(f);
+
+	char err[256] = "";
+	f->s = consult_store_open(f->path, err, sizeof err);
+	if (!f->s)
+		print_error("open: %s\n", err);
+	assert_non_null(f->s);
+	assert_int_equal(consult_store_schema_version(f->s), 4);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name IN"
+		" ('outbox','appointment_contacts','outbox_due','outbox_appointment')"), 4);
+	/* old data kept */
+	consult_appointment a;
+	assert_int_equal(consult_store_appointment_by_id(f->s, appt, &a), CONSULT_OK);
+	assert_int_equal(a.starts_at, 5000);
+	assert_string_equal(a.status, "waiting");
+	assert_string_equal(a.patient_first, "Erika");
+	consult_appointment_clear(&a);
+	bool relay = false;
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_true(relay);
+	/* the new tables work with the old rows, foreign keys included */
+	set_contact(f, appt, "+491710000001", NULL);
+	add_msgs(f, appt, 1, 1);
+	assert_int_equal(count(f, "outbox"), 1);
+	uint8_t m[16] = { 0 };
+	assert_int_equal(consult_outbox_add(f->s, appt + 99, "sms", "invite", 1, m, 1, NULL), CONSULT_ERR_NOT_FOUND);
+}
+
+/* A step that fails leaves the file at v2 with its data (one transaction). */
+static void test_migrate_v3_failure_keeps_v2(void **state)
+{
+	fixture *f = *state;
+	int64_t appt = add_appt(f, f->practice, 5000, 1);
+	(void)appt;
+	downgrade_to_v2(f);
+	raw_exec(f->path, "CREATE TABLE appointment_contacts (x INTEGER)");   /* in the way of step 3 */
+	char err[256] = "";
+	assert_null(consult_store_open(f->path, err, sizeof err));
+	assert_non_null(strstr(err, "version 3"));
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox'"), 0);
+	assert_int_equal(count(f, "appointments"), 1);
+	raw_exec(f->path, "DROP TABLE appointment_contacts");
+	f->s = consult_store_open(f->path, err, sizeof err);
+	assert_non_null(f->s);
+	assert_int_equal(consult_store_schema_version(f->s), 4);
+}
+
+/* --- purge --- */
+
+static void test_purge_counts_and_cascade(void **state)
+{
+	fixture *f = *state;
+	int64_t old1 = add_appt(f, f->practice, 1000, 1);
+	int64_t old2 = add_appt(f, f->other_practice, 2000, 2);
+	int64_t recent = add_appt(f, f->practice, 50000, 3);
+	int64_t future = add_appt(f, f->practice, 100000, 4);
+	add_visits(f, old1, 2, "A");
+	add_visits(f, old2, 1, "B");
+	add_visits(f, recent, 1, "C");
+	add_msgs(f, old1, 3, 1);
+	add_msgs(f, recent, 2, 2);
+	add_msgs(f, future, 1, 3);
+	set_contact(f, old1, "+491710000001", "a@example.org");
+	set_contact(f, recent, "+491710000002", "b@example.org");
+	set_contact(f, future, NULL, "c@example.org");
+
+	consult_purge_counts c;
+	memset(&c, 0xff, sizeof c);
+	assert_int_equal(consult_store_purge(f->s, 10000, 60000, 99999, &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 2);
+	assert_int_equal(c.visits, 3);
+	assert_int_equal(c.deliveries, 3);
+	assert_int_equal(c.contacts_wiped, 1);
+	/* cascade: nothing of old1/old2 is left */
+	assert_int_equal(count(f, "appointments"), 2);
+	assert_int_equal(count(f, "visits"), 1);
+	assert_int_equal(count(f, "outbox"), 3);
+	assert_int_equal(count(f, "appointment_contacts"), 2);
+	consult_appointment a;
+	assert_int_equal(consult_store_appointment_by_id(f->s, old1, &a), CONSULT_ERR_NOT_FOUND);
+	consult_contact ct;
+	assert_int_equal(consult_store_contact(f->s, old1, &ct), CONSULT_ERR_NOT_FOUND);
+	/* practices and staff are not personal data of patients: kept */
+	assert_int_equal(count(f, "practices"), 2);
+	assert_int_equal(count(f, "staff"), 2);
+	/* the recent one is wiped but kept, consents and outbox stay */
+	assert_int_equal(consult_store_contact(f->s, recent, &ct), CONSULT_OK);
+	assert_null(ct.phone);
+	assert_null(ct.email);
+	assert_null(ct.code_box);
+	assert_int_equal(ct.code_box_len, 0);
+	assert_int_equal(ct.wiped_at, 99999);
+	assert_int_equal(ct.consent_sms_at, 11);
+	assert_int_equal(ct.consent_sms_by, f->reception);
+	assert_int_equal(ct.consent_email_at, 12);
+	consult_contact_clear(&ct);
+	assert_int_equal(consult_store_appointment_by_id(f->s, recent, &a), CONSULT_OK);
+	consult_appointment_clear(&a);
+	/* the future one is untouched */
+	assert_int_equal(consult_store_contact(f->s, future, &ct), CONSULT_OK);
+	assert_string_equal(ct.email, "c@example.org");
+	assert_int_equal(ct.code_box_len, 24);
+	assert_int_equal(ct.wiped_at, 0);
+	consult_contact_clear(&ct);
+
+	/* a second run finds nothing */
+	assert_int_equal(consult_store_purge(f->s, 10000, 60000, 100500, &c), CONSULT_OK);
+	assert_int_equal(c.appointments + c.visits + c.deliveries + c.contacts_wiped, 0);
+	assert_int_equal(consult_store_contact(f->s, recent, &ct), CONSULT_OK);
+	assert_int_equal(ct.wiped_at, 99999);   /* first wipe time kept */
+	consult_contact_clear(&ct);
+	assert_int_equal(consult_store_purge(f->s, 10000, 60000, 1, NULL), CONSULT_OK);
+}
+
+/* The contact goes at its own, earlier cutoff; both cutoffs are strict (<). */
+static void test_contact_wipe_cutoff(void **state)
+{
+	fixture *f = *state;
+	int64_t at_cut = add_appt(f, f->practice, 7200, 1);
+	int64_t before_cut = add_appt(f, f->practice, 7199, 2);
+	set_contact(f, at_cut, "+491710000001", NULL);
+	set_contact(f, before_cut, "+491710000002", NULL);
+	consult_purge_counts c;
+	/* purge cutoff far back: nothing deleted, one contact wiped */
+	assert_int_equal(consult_store_purge(f->s, 100, 7200, 9000, &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 0);
+	assert_int_equal(c.contacts_wiped, 1);
+	consult_contact ct;
+	assert_int_equal(consult_store_contact(f->s, before_cut, &ct), CONSULT_OK);
+	assert_null(ct.phone);
+	assert_int_equal(ct.wiped_at, 9000);
+	consult_contact_clear(&ct);
+	assert_int_equal(consult_store_contact(f->s, at_cut, &ct), CONSULT_OK);
+	assert_string_equal(ct.phone, "+491710000001");
+	assert_int_equal(ct.wiped_at, 0);
+	consult_contact_clear(&ct);
+	/* an hour later the other one goes; then the appointments themselves */
+	assert_int_equal(consult_store_purge(f->s, 100, 10800, 12600, &c), CONSULT_OK);
+	assert_int_equal(c.contacts_wiped, 1);
+	assert_int_equal(consult_store_purge(f->s, 7200, 10800, 12600, &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 1);
+	assert_int_equal(c.contacts_wiped, 0);
+	assert_int_equal(count(f, "appointments"), 1);
+	assert_int_equal(consult_store_purge(f->s, 7201, 10800, 12600, &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 1);
+	assert_int_equal(count(f, "appointments"), 0);
+	assert_int_equal(count(f, "appointment_contacts"), 0);
+}
+
+static int file_has(const char *path, const char *needle);
+
+static void test_erase(void **state)
+{
+	fixture *f = *state;
+	int64_t mine = add_appt(f, f->practice, 50000, 1);
+	int64_t keep = add_appt(f, f->practice, 50000, 2);
+	add_visits(f, mine, 2, "E");
+	add_visits(f, keep, 1, "K");
+	add_msgs(f, mine, 3, 1);
+	add_msgs(f, keep, 1, 2);
+	set_contact(f, mine, NULL, "erase-probe-QRS@example.org");
+	set_contact(f, keep, NULL, "k@example.org");
+	consult_purge_counts c;
+	memset(&c, 0xff, sizeof c);
+	/* another practice cannot erase it */
+	assert_int_equal(consult_store_erase_appointment(f->s, f->other_practice, mine, &c), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(c.appointments + c.visits + c.deliveries + c.contacts_wiped, 0);
+	assert_int_equal(count(f, "appointments"), 2);
+	assert_int_equal(count(f, "outbox"), 4);
+	char wal[128];
+	snprintf(wal, sizeof wal, "%s-wal", f->path);
+	assert_true(file_has(f->path, "erase-probe-QRS@example.org") || file_has(wal, "erase-probe-QRS@example.org"));
+	assert_int_equal(consult_store_erase_appointment(f->s, f->practice, mine, &c), CONSULT_OK);
+	/* gone from the bytes at once (store still open) */
+	assert_false(file_has(f->path, "erase-probe-QRS@example.org"));
+	assert_false(file_has(wal, "erase-probe-QRS@example.org"));
+	assert_true(file_has(f->path, "k@example.org"));
+	assert_int_equal(c.appointments, 1);
+	assert_int_equal(c.visits, 2);
+	assert_int_equal(c.deliveries, 3);
+	assert_int_equal(c.contacts_wiped, 1);
+	assert_int_equal(count(f, "appointments"), 1);
+	assert_int_equal(count(f, "visits"), 1);
+	assert_int_equal(count(f, "outbox"), 1);
+	assert_int_equal(count(f, "appointment_contacts"), 1);
+	assert_int_equal(consult_store_erase_appointment(f->s, f->practice, mine, &c), CONSULT_ERR_NOT_FOUND);
+	/* without outbox, visits or contact */
+	int64_t bare = add_appt(f, f->practice, 60000, 3);
+	assert_int_equal(consult_store_erase_appointment(f->s, f->practice, bare, &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 1);
+	assert_int_equal(c.visits + c.deliveries + c.contacts_wiped, 0);
+	assert_int_equal(consult_store_erase_appointment(f->s, f->practice, keep, NULL), CONSULT_OK);
+	assert_int_equal(count(f, "appointments"), 0);
+}
+
+/* Inside an outer transaction the purge joins it: rollback undoes it,
+ * commit makes it durable and then truncates the WAL. */
+static void test_purge_in_transaction(void **state)
+{
+	fixture *f = *state;
+	int64_t old = add_appt(f, f->practice, 1000, 1);
+	add_visits(f, old, 1, "T");
+	consult_purge_counts c;
+	assert_int_equal(consult_store_begin(f->s), CONSULT_OK);
+	assert_int_equal(consult_store_purge(f->s, 5000, 5000, 9000, &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 1);
+	assert_true(consult_store_in_transaction(f->s));
+	assert_int_equal(consult_store_rollback(f->s), CONSULT_OK);
+	assert_int_equal(count(f, "appointments"), 1);
+	assert_int_equal(count(f, "visits"), 1);
+
+	assert_int_equal(consult_store_begin(f->s), CONSULT_OK);
+	assert_int_equal(consult_store_erase_appointment(f->s, f->practice, old, &c), CONSULT_OK);
+	assert_int_equal(c.visits, 1);
+	assert_int_equal(count(f, "appointments"), 1);   /* not committed yet */
+	assert_int_equal(consult_store_commit(f->s), CONSULT_OK);
+	assert_int_equal(count(f, "appointments"), 0);
+	char wal[128];
+	struct stat st;
+	snprintf(wal, sizeof wal, "%s-wal", f->path);
+	assert_int_equal(stat(wal, &st), 0);
+	assert_int_equal(st.st_size, 0);
+}
+
+/* --- the bytes on disk --- */
+
+/* 1 if needle occurs in the file, 0 if not or the file does not exist. */
+static int file_has(const char *path, const char *needle)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return 0;
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	assert_non_null(buf);
+	size_t n;
+	while ((n = fread(buf + len, 1, cap - len, fp)) > 0) {
+		len += n;
+		if (len == cap) {
+			cap *= 2;
+			char *nb = realloc(buf, cap);
+			assert_non_null(nb);
+			buf = nb;
+		}
+	}
+	fclose(fp);
+	int found = memmem(buf, len, needle, strlen(needle)) != NULL;
+	free(buf);
+	return found;
+}
+
+static int on_disk(fixture *f, const char *needle, int *in_db, int *in_wal)
+{
+	char wal[128];
+	snprintf(wal, sizeof wal, "%s-wal", f->path);
+	*in_db = file_has(f->path, needle);
+	*in_wal = file_has(wal, needle);
+	return *in_db || *in_wal;
+}
+
+static const char *const probes[] = {
+	"purge-probe-XYZ@example.org",   /* contact of a purged appointment, checkpointed into the db */
+	"PurgeProbeName",                /* visit name of a purged appointment, in the db */
+	"+4917100099988",                /* phone of a purged appointment */
+	"PurgeProbeWal",                 /* visit name written after the last checkpoint: only in the WAL */
+	"wipe-probe-ABC@example.org",    /* contact of an appointment that stays, wiped */
+	"+4917100077766",                /* its phone */
+};
+
+static void bytes_gone(fixture *f, bool manual_checkpoints)
+{
+	consult_store_ckpt *ck = NULL;
+	char err[256];
+	int64_t old = add_appt(f, f->practice, 1000, 1);
+	int64_t stays = add_appt(f, f->practice, 50000, 2);
+	add_visits(f, old, 1, "PurgeProbeName");
+	add_msgs(f, old, 2, 1);
+	set_contact(f, old, "+4917100099988", "purge-probe-XYZ@example.org");
+	set_contact(f, stays, "+4917100077766", "wipe-probe-ABC@example.org");
+	add_visits(f, stays, 1, "Bleibt");
+	/* close checkpoints everything into the main file and removes the WAL */
+	consult_store_close(f->s);
+	f->s = consult_store_open(f->path, err, sizeof err);
+	assert_non_null(f->s);
+	int in_db = 0, in_wal = 0;
+	assert_true(on_disk(f, "purge-probe-XYZ@example.org", &in_db, &in_wal));
+	assert_true(in_db);
+	if (manual_checkpoints) {
+		assert_int_equal(consult_store_manual_checkpoints(f->s), CONSULT_OK);
+		ck = consult_store_checkpoint_open(f->path, err, sizeof err);
+		assert_non_null(ck);
+	}
+	add_visits(f, old, 1, "PurgeProbeWal");
+	assert_true(on_disk(f, "PurgeProbeWal", &in_db, &in_wal));
+	assert_true(in_wal);
+	assert_false(in_db);
+	if (ck)   /* the production checkpointer copies it into the db file too */
+		assert_int_equal(consult_store_checkpoint_run(ck, NULL, NULL), CONSULT_OK);
+	/* before the purge every probe is somewhere in the files */
+	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+		if (!on_disk(f, probes[i], &in_db, &in_wal))
+			fail_msg("probe %zu not on disk before the purge", i);
+	}
+	consult_purge_counts c;
+	assert_int_equal(consult_store_purge(f->s, 10000, 60000, 70000, &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 1);
+	assert_int_equal(c.visits, 2);
+	assert_int_equal(c.deliveries, 2);
+	assert_int_equal(c.contacts_wiped, 1);
+	/* right after the purge (store still open) and after closing it */
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+			on_disk(f, probes[i], &in_db, &in_wal);
+			if (in_db || in_wal)
+				fail_msg("probe %zu still on disk (round %d, db %d, wal %d)", i, round, in_db, in_wal);
+		}
+		if (round == 0) {
+			consult_store_checkpoint_close(ck);
+			ck = NULL;
+			consult_store_close(f->s);
+			f->s = NULL;
+		}
+	}
+	/* what stays is still there and readable */
+	assert_int_equal(file_has(f->path, "Bleibt"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM visits"), 1);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	f->s = consult_store_open(f->path, err, sizeof err);
+	assert_non_null(f->s);
+	consult_contact ct;
+	assert_int_equal(consult_store_contact(f->s, stays, &ct), CONSULT_OK);
+	assert_null(ct.email);
+	assert_int_equal(ct.wiped_at, 70000);
+	consult_contact_clear(&ct);
+}
+
+static void test_bytes_gone(void **state)
+{
+	bytes_gone(*state, false);
+}
+
+static void test_bytes_gone_manual_checkpoints(void **state)
+{
+	bytes_gone(*state, true);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_v2_to_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v3_failure_keeps_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge_counts_and_cascade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_wipe_cutoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge_in_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_gone_manual_checkpoints, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
