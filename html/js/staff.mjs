@@ -7,8 +7,16 @@
 //   memory only, never stored). roles: accepted roles ('doctor','reception').
 //   onClient(client) runs right after a new connection, before login, so
 //   event listeners miss nothing (events may arrive before the login reply).
+//   Idle logout: while logged in, user activity (pointer, key, touch, the tab
+//   becoming visible) sends {"request":"touch"} at most once per minute (and
+//   only if no other request went out in that minute; if the login reply has
+//   `idle_seconds`, at most every idle_seconds/2). The
+//   plugin's event `logged_out` ({reason:"idle"}) shows the login form with
+//   #login-notice "Sie wurden nach längerer Inaktivität abgemeldet." (created
+//   if the page lacks it), forgets the in-memory password (no automatic
+//   re-login) and calls onLogout(); the handle stays connected, anonymous.
 import { ConsultClient } from './janus-client.mjs';
-import { t, errorText } from './i18n.mjs';
+import { t, errorText, onLangChange } from './i18n.mjs';
 
 export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () => {}, onReconnecting = () => {} }) {
   const $ = (id) => document.getElementById(id);
@@ -19,19 +27,49 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
   let backoff = 1000;
   let reconnectTimer = null;
   let stopped = false;
+  let loggedIn = false;
+  let lastTouch = 0;
+  let touchMs = 60 * 1000;     // at most one touch per minute; less if the idle time is short
 
   function showError(text) {
     errBox.textContent = text || '';
     errBox.hidden = !text;
   }
 
+  function loginNotice() {
+    let el = $('login-notice');
+    if (!el && errBox) {
+      el = document.createElement('div');
+      el.id = 'login-notice';
+      el.className = 'notice';
+      el.setAttribute('role', 'status');
+      el.setAttribute('aria-live', 'polite');
+      el.dataset.testid = 'login-notice';
+      el.hidden = true;
+      errBox.parentNode.insertBefore(el, errBox);
+    }
+    return el;
+  }
+
+  function showLoginNotice(key) {
+    const el = loginNotice();
+    if (!el) return;
+    el.dataset.i18nKey = key || '';
+    el.textContent = key ? t(key) : '';
+    el.hidden = !key;
+  }
+
   function showLogin() {
+    loggedIn = false;
     $('login-view').hidden = false;
     $('app-view').hidden = true;
     if ($('logout')) $('logout').hidden = true;
   }
 
   function showApp() {
+    loggedIn = true;
+    lastTouch = Date.now();     // the login itself counts as activity
+    showLoginNotice(null);
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     if ($('logout')) $('logout').hidden = false;
@@ -40,7 +78,18 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
   async function newClient() {
     const c = new ConsultClient();
     await c.connect();
+    // every request resets the plugin's idle timer: a touch is needed only
+    // after a minute without any
+    const request = c.request.bind(c);
+    c.request = (body) => {
+      if (c === client && loggedIn) lastTouch = Date.now();
+      return request(body);
+    };
     onClient(c);
+    c.on('logged_out', (ev) => {
+      if (c !== client) return;
+      onLoggedOut(ev && ev.reason);
+    });
     c.on('disconnected', () => {
       if (c !== client) return;
       client = null;
@@ -50,6 +99,26 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
       }
     });
     return c;
+  }
+
+  // The plugin ended the staff session (idle): the handle is anonymous now.
+  function onLoggedOut(reason) {
+    creds = null;                 // never log in again without the user
+    clearTimeout(reconnectTimer);
+    $('password').value = '';
+    showLogin();
+    showError('');
+    showLoginNotice(reason === 'idle' ? 'common.idle.logout' : 'common.logged.out');
+    onLogout();
+  }
+
+  // Activity keepalive: at most one touch per minute, only while logged in.
+  function activity() {
+    if (!loggedIn || !client || stopped) return;
+    const now = Date.now();
+    if (now - lastTouch < touchMs) return;
+    lastTouch = now;
+    client.request({ request: 'touch' }).catch(() => {});   // unknown_request on an old plugin: harmless
   }
 
   function scheduleReconnect() {
@@ -91,6 +160,9 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
       throw err;
     }
     creds = { username, password };
+    // optional: a plugin that tells its idle limit gets touches often enough
+    const idle = Number(info.idle_seconds);
+    touchMs = idle > 0 ? Math.max(5000, Math.min(60 * 1000, idle * 500)) : 60 * 1000;
     showError('');
     showApp();
     await onLogin(client, info);
@@ -126,11 +198,22 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
     });
   }
 
+  for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart']) {
+    window.addEventListener(type, activity, { passive: true, capture: true });
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') activity();
+  });
+  onLangChange(() => {
+    const el = $('login-notice');
+    if (el && el.dataset.i18nKey) el.textContent = t(el.dataset.i18nKey);
+  });
+
   window.addEventListener('pagehide', () => {
     stopped = true;
     if (client) client.destroy();
   });
 
   showLogin();
-  return { client: () => client };
+  return { client: () => client, touch: activity };
 }

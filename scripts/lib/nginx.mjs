@@ -1,7 +1,7 @@
 // nginx.mjs - serve html/ and proxy /janus to a Janus WebSocket, for tests
 // and the demo.
 //
-// Contract: startNginx({root, janusWsUrl, port, listenHost}) writes
+// Contract: startNginx({root, legalRoot, janusWsUrl, port, listenHost}) writes
 // nginx.conf into a fresh temp folder (pid, logs and temp paths all inside
 // it), runs /usr/sbin/nginx in the foreground on <listenHost>:<port>
 // (listenHost default 127.0.0.1, e.g. a lab address in tests/nat; port: a
@@ -9,7 +9,9 @@
 // stop() -> Promise<{code, signal}> (removes the folder unless keepDir;
 // the logs stay readable), accessLog(), errorLog()} once the port
 // accepts connections. /vendor/janus.js and /vendor/adapter.js come from the
-// Debian packages; the access log format carries no query string.
+// Debian packages; /legal/ serves legalRoot (default conf/legal: the terms
+// of use and the privacy notice, GET/HEAD only, same headers as the pages);
+// the access log format carries no query string.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,7 +26,7 @@ process.on('exit', () => {
   }
 });
 
-export async function startNginx({ root = path.join(REPO, 'html'), janusWsUrl, port, listenHost = '127.0.0.1', keepDir = false } = {}) {
+export async function startNginx({ root = path.join(REPO, 'html'), legalRoot = path.join(REPO, 'conf', 'legal'), janusWsUrl, port, listenHost = '127.0.0.1', keepDir = false } = {}) {
   if (!/^[0-9.]+$/.test(listenHost)) throw new Error('startNginx: listenHost must be an IPv4 address');
   if (!janusWsUrl) throw new Error('startNginx: janusWsUrl is required');
   const upstream = new URL(janusWsUrl);
@@ -66,6 +68,10 @@ http {
     add_header X-Content-Type-Options nosniff always;
     location = /vendor/janus.js { alias /usr/share/javascript/janus-gateway/janus.js; }
     location = /vendor/adapter.js { alias /usr/share/javascript/webrtc-adapter/adapter.min.js; }
+    location /legal/ {
+      alias ${path.resolve(legalRoot)}/;
+      limit_except GET { deny all; }
+    }
     location = /janus {
       proxy_pass http://${upstream.hostname}:${upstream.port};
       proxy_http_version 1.1;

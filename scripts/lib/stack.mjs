@@ -6,18 +6,24 @@
 // starts coturn (conf/turnserver-local.conf via coturn.mjs: loopback only,
 // TURN REST secret generated once and kept in <data>/secrets.json), Janus
 // (with the consult plugin configured with stun_uris/turn_uris/turn_secret
-// for that coturn, database and secrets kept in --data) and nginx (serving
-// html/, proxying /janus) on 127.0.0.1, seeds the demo practice
+// for that coturn, database and secrets kept in --data), a local mail sink
+// (tests/delivery/smtpd.py, python3-aiosmtpd, on a free 127.0.0.1 port; every
+// e-mail the plugin sends lands as <data>/mail/N.eml, the folder is emptied
+// at each start; the plugin gets smtp_url to it, no STARTTLS, templates from
+// conf/messages) and nginx (serving html/ and conf/legal/ at /legal/,
+// proxying /janus) on 127.0.0.1, seeds the demo practice
 // "Hautärzte am Marktplatz" (slug am-marktplatz) with a doctor (dr.weber)
 // and a reception login (empfang) once, creates an appointment for now+10
 // min through a reception login over WebSocket and prints the URLs, the
 // patient link, the logins and the admin API URL. Passwords are generated on
 // first start and kept in <data>/demo-logins.json (mode 0600). Runs until
-// SIGINT/SIGTERM, then stops nginx, Janus and coturn and exits 0 (1 on failure).
+// SIGINT/SIGTERM, then stops nginx, Janus, the mail sink and coturn and exits
+// 0 (1 on failure).
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startJanus } from './janus.mjs';
+import { REPO, startJanus, withParentDeath } from './janus.mjs';
 import { startNginx } from './nginx.mjs';
 import { startCoturn } from './coturn.mjs';
 import { connectHandle } from './client.mjs';
@@ -52,6 +58,54 @@ function parseArgs(argv) {
     if (!Number.isInteger(args[k]) || args[k] < 1 || args[k] > 65535) throw new Error(`bad port for ${k}`);
   }
   return args;
+}
+
+const PYTHON = '/usr/bin/python3'; // Debian's python: it has python3-aiosmtpd
+const SMTPD = path.join(REPO, 'tests', 'delivery', 'smtpd.py');
+
+/**
+ * The demo's mail sink: smtpd.py accepting everything into dir. Resolves
+ * {port, dir, pid, stop() -> Promise<{code, signal}>} once it printed READY.
+ */
+function startMailSink(dir) {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // smtpd.py numbers messages from 1 on every start: remove the old ones
+  // instead of letting new mails overwrite them one by one.
+  for (const n of fs.readdirSync(dir)) {
+    if (/^\d+\.(eml|json)(\.tmp)?$/.test(n) || n === 'mode') fs.rmSync(path.join(dir, n), { force: true });
+  }
+  const [cmd, args] = withParentDeath([PYTHON, SMTPD, '--port', '0', '--dir', dir, '--mode', 'accept']);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let exited = null;
+  const exitPromise = new Promise((resolve) => {
+    child.once('exit', (code, signal) => { exited = { code, signal }; resolve(exited); });
+  });
+  process.on('exit', () => { if (!exited) { try { child.kill('SIGKILL'); } catch { /* gone */ } } });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`mail sink not ready: ${err}`)); }, 15000);
+    child.stderr.on('data', (d) => { err += d; });
+    exitPromise.then((e) => { clearTimeout(timer); reject(new Error(`mail sink exited ${JSON.stringify(e)}: ${err}`)); });
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /READY (\d+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        port: Number(m[1]), dir, pid: child.pid,
+        async stop() {
+          if (!exited) {
+            child.kill('SIGTERM');
+            const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
+            await exitPromise;
+            clearTimeout(t);
+          }
+          return exited;
+        },
+      });
+    });
+  });
 }
 
 const password = () => crypto.randomBytes(12).toString('base64url');
@@ -138,13 +192,16 @@ async function main() {
   let janus = null;
   let nginx = null;
   let coturn = null;
+  let mail = null;
   const stopAll = async () => {
     if (nginx) await nginx.stop().catch(() => {});
     if (janus) await janus.stop().catch(() => {});
+    if (mail) await mail.stop().catch(() => {});
     if (coturn) await coturn.stop().catch(() => {});
   };
   try {
     coturn = await startCoturn({ listenIp: '127.0.0.1', port: args.turnPort, secret: secrets.turnSecret });
+    mail = await startMailSink(path.join(args.data, 'mail'));
     janus = await startJanus({
       wsPort: args.janusPort, adminPort: args.adminPort, dataDir: args.data,
       codeSecret: secrets.codeSecret, adminSecret: secrets.adminSecret, publicUrl, eventLoops: 2,
@@ -152,6 +209,10 @@ async function main() {
         stun_uris: coturn.stunUri,
         turn_uris: [coturn.uri('udp'), coturn.uri('tcp')].join(','),
         turn_secret: secrets.turnSecret,
+        templates_dir: path.join(REPO, 'conf', 'messages'),
+        smtp_url: `smtp://127.0.0.1:${mail.port}`,
+        smtp_starttls: false,
+        smtp_from: 'videosprechstunde@praxis.example',
       },
     });
     nginx = await startNginx({ janusWsUrl: janus.wsUrl, port: args.port });
@@ -172,6 +233,7 @@ async function main() {
       `  Admin API:  ${janus.adminUrl}  (admin_secret in ${secretsFile})`,
       `  WebSocket:  ${janus.wsUrl} (also ${nginx.url}/janus)`,
       `  TURN:       ${coturn.uri('udp')} (coturn, log ${coturn.logPath})`,
+      `  E-Mails der Demo: ${mail.dir}  (SMTP sink 127.0.0.1:${mail.port}; one N.eml per message)`,
       '',
       'Press Ctrl-C to stop.',
       '',
@@ -186,8 +248,9 @@ async function main() {
   process.stdout.write('\nstopping...\n');
   const nginxExit = await nginx.stop();
   const janusExit = await janus.stop();
+  const mailExit = await mail.stop();
   const coturnExit = await coturn.stop();
-  process.stdout.write(`nginx ${JSON.stringify(nginxExit)}, janus ${JSON.stringify(janusExit)}, coturn ${JSON.stringify(coturnExit)}\n`);
+  process.stdout.write(`nginx ${JSON.stringify(nginxExit)}, janus ${JSON.stringify(janusExit)}, mail ${JSON.stringify(mailExit)}, coturn ${JSON.stringify(coturnExit)}\n`);
   return janusExit.code === 0 ? 0 : 1;
 }
 
