@@ -5,7 +5,9 @@
 // practice A (2 doctors, 1 reception) and practice B (1 doctor, 1
 // reception), and after the file: close every client, assert Janus is still
 // alive, stop it, assert exit code 0, that its log holds none of the
-// secrets registered with ctx.secret() (names, codes, passwords) and, under
+// secrets registered with ctx.secret() (names, codes, passwords), nor does
+// the output of Janus' sample event handler (all events, incl. the
+// plugin's), and, under
 // CONSULT_ASAN=1, that no sanitizer report was written. opts.setup (async)
 // runs before Janus starts; opts.janus is read after it. Janus is stopped
 // even when a test or an assertion fails.
@@ -17,6 +19,7 @@ import { after, before } from 'node:test';
 import { startJanus } from '../../scripts/lib/janus.mjs';
 import { connectHandle } from '../../scripts/lib/client.mjs';
 import { seedPractice } from '../../scripts/lib/seed.mjs';
+import { startEventSink } from './servers.mjs';
 
 export const now = () => Math.floor(Date.now() / 1000);
 export const rand = (n = 4) => crypto.randomBytes(n).toString('hex');
@@ -107,12 +110,17 @@ export function useStack(opts = {}) {
 
   before(async () => {
     if (opts.setup) await opts.setup(); // e.g. start the servers Janus is configured to use
+    // Janus' sample event handler posts every core and plugin event here;
+    // after the file it is scanned for personal data like the log.
+    ctx.events = await startEventSink();
     ctx.janus = await startJanus({
       graceSeconds: opts.graceSeconds ?? 5,
       joinBeforeMinutes: opts.joinBeforeMinutes ?? 30,
       joinAfterMinutes: opts.joinAfterMinutes ?? 120,
       publicUrl: 'https://praxis.example',
+      eventsBackend: ctx.events.url,
       ...opts.janus,
+      extraPluginConfig: { events: true, ...(opts.janus?.extraPluginConfig || {}) },
     });
     const pw = () => ctx.secret(`Pw-${rand(8)}`);
     const tag = rand(3);
@@ -143,6 +151,11 @@ export function useStack(opts = {}) {
     assert.deepEqual(exit, { code: 0, signal: null }, `Janus exit ${JSON.stringify(exit)}\n${log.slice(-3000)}`);
     const leaked = [...ctx.secrets].filter((s) => s.length >= 4 && log.includes(s));
     assert.deepEqual(leaked.map((s) => s.slice(0, 3) + '…'), [], 'personal data or secrets in the Janus log');
+    const evText = ctx.events.text();
+    await ctx.events.stop();
+    assert.ok(ctx.events.count() > 0, 'the event handler received nothing: its scan would prove nothing');
+    const evLeaked = [...ctx.secrets].filter((s) => s.length >= 4 && evText.includes(s));
+    assert.deepEqual(evLeaked.map((s) => s.slice(0, 3) + '…'), [], 'personal data or secrets in the event handler output');
     assert.ok(!/could not be initialized|\[FATAL\]/.test(log), 'fatal lines in the Janus log');
     if (process.env.CONSULT_ASAN === '1') {
       const reports = ctx.janus.sanitizerReports();

@@ -4,14 +4,14 @@
 // .ics), SMS request format, retries and permanent failures as reception
 // sees them, cancel notices, resend, erase, appointment_info / too_early,
 // idle logout. Every name, number, address and code used is scanned for in
-// the Janus log (helpers.mjs) and in the event handler output (here).
+// the Janus log and in the event handler output (helpers.mjs).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { REPO } from '../../scripts/lib/janus.mjs';
 import { assertError, assertOk, now, rand, sleep, useStack, uniqueName } from './helpers.mjs';
-import { mails, parseMail, startEventSink, startSms, startSmtp, until } from './servers.mjs';
+import { mails, parseMail, startSms, startSmtp, until } from './servers.mjs';
 
 const servers = {};
 const janusOpts = {};
@@ -20,12 +20,9 @@ const IDLE_MINUTES = 1;
 async function setup() {
   servers.smtp = await startSmtp();
   servers.sms = await startSms();
-  servers.evh = await startEventSink();
   Object.assign(janusOpts, {
-    eventsBackend: servers.evh.url,
     env: { CONSULT_TEST: '1' },
     extraPluginConfig: {
-      events: true,
       templates_dir: path.join(REPO, 'conf/messages'),
       smtp_url: `smtp://127.0.0.1:${servers.smtp.port}`,
       smtp_starttls: false,
@@ -48,14 +45,9 @@ async function setup() {
 const ctx = useStack({ janus: janusOpts, setup });
 
 after(async () => {
-  // The event handler saw the whole run: no personal data in it.
-  const text = servers.evh.text();
-  const leaked = [...ctx.secrets].filter((s) => s.length >= 4 && text.includes(s));
-  await servers.evh.stop();
+  // (helpers.mjs scans the Janus log and the event handler output)
   await servers.smtp.stop();
   await servers.sms.stop();
-  assert.ok(servers.evh.count() > 0, 'the event handler received nothing: the scan would prove nothing');
-  assert.deepEqual(leaked.map((s) => s.slice(0, 3) + '…'), [], 'personal data in event handler output');
 });
 
 let idle = null;         // a reception login left alone, checked at the end
