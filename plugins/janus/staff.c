@@ -59,6 +59,7 @@ static consult_err login_finish(glue_ctx *c, const consult_staff *st, bool ok, c
 	json_object_set_new(c->reply, "staff_id", json_integer(st->id));
 	json_object_set_new(c->reply, "role", json_string(consult_role_name(s->role)));
 	json_object_set_new(c->reply, "display_name", json_string(st->display_name ? st->display_name : ""));
+	json_object_set_new(c->reply, "idle_seconds", json_integer(glue.cfg.staff_idle_minutes * 60));
 	json_t *o = json_object();
 	json_object_set_new(o, "slug", json_string(pr.slug ? pr.slug : ""));
 	json_object_set_new(o, "name", json_string(pr.name ? pr.name : ""));
