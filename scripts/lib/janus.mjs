@@ -327,9 +327,16 @@ export async function startJanus(opts = {}) {
     if (await canConnect(wsPort) && await canConnect(adminPort)) break;
     await sleep(50);
   }
-  const text = readLog();
-  if (/could not be initialized/.test(text) || !/Loading plugin 'libjanus_consult\.so'/.test(text)) {
-    return fail('the consult plugin was not loaded');
+  // Janus loads plugins before it opens its transports, so its log names
+  // the plugin by now; if it does not, the ports answered for another
+  // process that took them between freePort() and Janus' bind: wait on.
+  for (;;) {
+    const text = readLog();
+    if (/could not be initialized/.test(text)) return fail('the consult plugin was not loaded');
+    if (/Loading plugin 'libjanus_consult\.so'/.test(text)) break;
+    if (exited) return fail(`exited ${JSON.stringify(exited)}`);
+    if (Date.now() > deadline) return fail('the consult plugin was not loaded');
+    await sleep(50);
   }
   // Janus answers 460 (no such plugin) if the plugin failed to initialise.
   const probe = await adminRaw({
