@@ -217,6 +217,26 @@ static void test_migrate_v1_to_v2(void **state)
 	assert_int_equal(consult_store_add_staff(f->s, pid + 99, "x.y", "X", "doctor", "$h", 5, &sid), CONSULT_ERR_NOT_FOUND);
 }
 
+/* Schema v4 (issue 5): the forwarding policy per practice, default allowed. */
+static void test_forward_never(void **state)
+{
+	fixture *f = *state;
+	bool never = true;
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_false(never);
+	assert_int_equal(consult_store_set_practice_forward_never(f->s, "am-markt", true), CONSULT_OK);
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_true(never);
+	bool relay = true;   /* the other option is untouched */
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_false(relay);
+	assert_int_equal(consult_store_set_practice_forward_never(f->s, "am-markt", false), CONSULT_OK);
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_false(never);
+	assert_int_equal(consult_store_set_practice_forward_never(f->s, "no-such", true), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice + 99, &never), CONSULT_ERR_NOT_FOUND);
+}
+
 static void test_relay_only(void **state)
 {
 	fixture *f = *state;
@@ -874,6 +894,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_write_steps, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_never, setup_people, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
