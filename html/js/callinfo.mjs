@@ -1,18 +1,30 @@
-// callinfo.mjs: the call's path, encryption notice and connection error,
-// shared by patient.mjs and doctor.mjs (docs/dom.md, issue 4).
+// callinfo.mjs: the call's path, encryption notice, verification code and
+// connection error, shared by patient.mjs and doctor.mjs (docs/pages.md,
+// issues 4 and 5).
 // Contract: const info = callInfo({prefix: 'patient'|'doctor', vars: () => ({...})})
-//   info.setPath(p)   p 'direct' | 'relay' | '' (unknown): #path gets
-//                     data-path=p and the plain-words text <prefix>.path.<p>
-//   info.setError(c)  c null | 'turn_auth' | 'ice_failed' | 'connection_lost':
-//                     #call-error shown with data-error=c and the text
-//                     <prefix>.callerr.<c> (vars() fills {name}, {phone})
+//   info.setPath(p, {e2ee})  p 'direct' | 'relay' | 'forward' | '' (unknown):
+//                     #path gets data-path=p and the plain words
+//                     call.path.<p> ("direkt", "über Relay", "über den
+//                     Praxis-Server, Ende-zu-Ende verschlüsselt"); with
+//                     p 'forward' and e2ee false (test-only server mode)
+//                     call.path.forward_plain and #e2e is hidden
+//   info.setCode(c)   c '123 456' | '': #verify shown with #verify-code
+//                     [data-testid=verify-code] "Sicherheitscode: 123 456"
+//                     and a one-line explanation; hidden when ''
+//   info.setError(c)  c null | 'turn_auth' | 'ice_failed' | 'connection_lost'
+//                     | 'no_path': #call-error shown with data-error=c and the
+//                     text <prefix>.callerr.<c> (vars() fills {name}, {phone})
 //   info.error        the current error code or null
 //   info.render()     re-render (language change)
-// #e2e is static text (data-i18n) and needs no code.
+// #e2e is static text (data-i18n); only forwarding without e2ee hides it.
 import { t } from './i18n.mjs';
+
+const PATHS = ['direct', 'relay', 'forward'];
 
 export function callInfo({ prefix, vars = () => ({}) }) {
   let path = '';
+  let e2ee = true;
+  let code = '';
   let error = null;
   const $ = (id) => document.getElementById(id);
 
@@ -20,20 +32,37 @@ export function callInfo({ prefix, vars = () => ({}) }) {
     const p = $('path');
     if (p) {
       p.dataset.path = path;
-      p.textContent = path ? t(`${prefix}.path.${path}`) : t(error ? 'conn.path.none' : 'conn.path.unknown');
+      p.dataset.e2ee = String(e2ee);
+      const key = path === 'forward' && !e2ee ? 'call.path.forward_plain' : `call.path.${path}`;
+      p.textContent = path ? t(key) : t(error ? 'conn.path.none' : 'conn.path.unknown');
     }
-    const box = $('call-error');
-    if (box) {
-      box.dataset.error = error || '';
-      box.textContent = error ? t(`${prefix}.callerr.${error}`, vars()) : '';
-      box.hidden = !error;
+    const lock = $('e2e');
+    if (lock) lock.hidden = path === 'forward' && !e2ee;
+    const v = $('verify-code');
+    if (v) {
+      v.dataset.code = code;
+      v.textContent = code ? t('verify.code', { code }) : '';
+    }
+    const box = $('verify');
+    if (box) box.hidden = !code;
+    const err = $('call-error');
+    if (err) {
+      err.dataset.error = error || '';
+      err.textContent = error ? t(`${prefix}.callerr.${error}`, vars()) : '';
+      err.hidden = !error;
     }
   }
 
   return {
-    setPath(p) { path = p === 'direct' || p === 'relay' ? p : ''; render(); },
-    setError(code) { error = code || null; render(); },
+    setPath(p, opts = {}) {
+      path = PATHS.includes(p) ? p : '';
+      e2ee = path !== 'forward' || opts.e2ee !== false;
+      render();
+    },
+    setCode(c) { code = typeof c === 'string' ? c : ''; render(); },
+    setError(c) { error = c || null; render(); },
     get error() { return error; },
+    get path() { return path; },
     render,
   };
 }

@@ -8,14 +8,32 @@
 // until the next call. The PeerCall restarts ICE itself; when the call is
 // lost (not back within call_lost_seconds) this page sends
 // {request:'hangup', reason:'connection_lost'}.
+// Forwarding mode (issue 5, forward.mjs): if ICE is not connected within
+// p2p_timeout_seconds after the offer went out (only when call_accepted says
+// forward "allowed"), or fails before it ever connected (also with "never":
+// the plugin then ends the call with no_path), the page sends
+// {request:'forward', cause}; ok -> the P2P RTCPeerConnection is closed (the
+// camera/microphone tracks stay), a Forwarder negotiates through Janus with
+// end-to-end encrypted frames; forward_refused -> #call-error no_path.
+// #verify-code: from the DTLS fingerprints (P2P) or the e2ee keys (forward).
+// window.consult: state, mode ('p2p'|'forward'), pc (the active
+// RTCPeerConnection, in forwarding mode the handle's), verifyCode, e2ee
+// (the E2eeSession with its counters, or null).
 import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
 import { PeerCall, getLocalMedia, iceOptions, stopStream } from './rtc.mjs';
+import { Forwarder, causeOf } from './forward.mjs';
 import { callInfo } from './callinfo.mjs';
 import { startStaff } from './staff.mjs';
 import { audio, unlockAudio } from './sound.mjs';
 
 const $ = (id) => document.getElementById(id);
-const consult = { state: 'login', pc: null };
+const consult = {
+  state: 'login',
+  mode: 'p2p',
+  verifyCode: '',
+  get pc() { return (call && call.pc) || null; },
+  get e2ee() { return (call && call.session) || null; },
+};
 window.consult = consult;
 
 let client = null;
@@ -24,6 +42,10 @@ let current = null;        // {visit_id, name} of the patient rung / in call
 let localStream = null;
 let call = null;
 let pendingSignals = [];
+let callOpts = null;       // iceOptions() of call_accepted
+let p2pTimer = null;
+let forwardState = '';     // '' | 'asking' | 'on' | 'refused' | 'unavailable'
+let pendingKeys = [];      // e2ee-key signals before the Forwarder exists
 let notice = null;          // [key, vars]
 let error = null;           // [key|null, text|null]
 let statusKey = null;       // [key, vars]
@@ -161,7 +183,7 @@ function notifyArrival() {
 }
 
 // ---- events ----------------------------------------------------------------
-function onEvent(ev) {
+function onEvent(ev, jsep) {
   switch (ev.event) {
     case 'waiting':
       visits = Array.isArray(ev.visits) ? ev.visits : [];
@@ -174,7 +196,11 @@ function onEvent(ev) {
       if (current && ev.visit_id === current.visit_id && consult.state === 'calling') startCall(ev);
       break;
     case 'signal':
-      if (call) call.handleSignal(ev); else pendingSignals.push(ev);
+      if (ev.type === 'e2ee-key' && !(call instanceof Forwarder)) pendingKeys.push(ev);
+      else if (call) call.handleSignal(ev); else pendingSignals.push(ev);
+      break;
+    case 'forward_answer':
+      if (call instanceof Forwarder) call.handleEvent(ev, jsep);
       break;
     case 'call_declined':
       if (current && ev.visit_id === current.visit_id) endCall('doctor.declined');
@@ -184,6 +210,7 @@ function onEvent(ev) {
       break;
     case 'call_ended':
       if (current && (ev.visit_id === current.visit_id || ev.visit_id === undefined)) {
+        if (ev.reason === 'no_path') { noPath(); break; }
         const key = 'doctor.ended.' + (ev.reason || 'patient_hangup');
         endCall(t(key) === key ? 'doctor.ended.patient_hangup' : key);
       }
@@ -241,8 +268,9 @@ let problem = null;
 function renderCallStatus() {
   $('call').dataset.problem = problem || '';
   if (!call) return;
-  const iceUp = /^(connected|completed)$/.test(call.pc.iceConnectionState);
-  if (problem === 'recovering') setStatus('conn.recovering');
+  const iceUp = !!call.pc && /^(connected|completed)$/.test(call.pc.iceConnectionState);
+  if (forwardState === 'asking' || (forwardState === 'on' && !problem && connState !== 'connected')) setStatus('conn.forwarding');
+  else if (problem === 'recovering') setStatus('conn.recovering');
   else if (!problem && connState === 'disconnected' && iceUp) setStatus('doctor.in.call', { name: current ? current.name : '' });
   else if (problem) setStatus('conn.failed');
   else if (connState === 'connected') setStatus('doctor.in.call', { name: current ? current.name : '' });
@@ -252,6 +280,11 @@ function renderCallStatus() {
 
 function onProblem(kind, which) {
   if (which !== call) return;
+  // P2P never came up: try the practice server before showing an error
+  if (which instanceof PeerCall && !which.everConnected && (kind === 'ice_failed' || kind === 'turn_auth')) {
+    if (forwardState === 'asking') return;
+    if (!forwardState) { goForward(causeOf(which, 'ice_failed')); return; }
+  }
   problem = kind;
   if (kind && kind !== 'recovering') {
     errorName = current ? current.name : '';
@@ -260,7 +293,71 @@ function onProblem(kind, which) {
     info.setError(null);
   }
   renderCallStatus();
-  if (kind === 'connection_lost') connectionLost();
+  if (kind === 'connection_lost' || (kind === 'ice_failed' && which instanceof Forwarder)) connectionLost();
+}
+
+// ---- forwarding mode (issue 5) -----------------------------------------------
+function setVerify(code, which) {
+  if (which !== call) return;
+  consult.verifyCode = code || '';
+  info.setCode(consult.verifyCode);
+}
+
+async function goForward(cause) {
+  const pc = call;
+  if (forwardState || !(pc instanceof PeerCall) || !client) return;
+  forwardState = 'asking';
+  clearTimeout(p2pTimer);
+  renderCallStatus();
+  let r;
+  try {
+    r = await client.request({ request: 'forward', cause });
+  } catch (e) {
+    if (call !== pc) return;
+    if (e.error === 'forward_refused') { forwardState = 'refused'; noPath(); return; }
+    // a plugin without forwarding, or the call is over: P2P's own verdict stands
+    forwardState = 'unavailable';
+    const kind = pc.problem && pc.problem !== 'recovering' ? pc.problem : null;
+    if (kind) onProblem(kind, pc); else renderCallStatus();
+    return;
+  }
+  if (call !== pc) return;
+  pc.close({ keepTracks: true });
+  startForward(r.e2ee !== false);
+}
+
+function startForward(e2ee) {
+  forwardState = 'on';
+  connState = 'new';
+  problem = null;
+  info.setError(null);
+  consult.mode = 'forward';
+  consult.verifyCode = '';
+  info.setCode('');
+  info.setPath('forward', { e2ee });
+  const f = new Forwarder({
+    client, role: 'doctor', e2ee, localStream, remoteVideo: $('remote-video'),
+    callLostSeconds: callOpts ? callOpts.callLostSeconds : undefined,
+    onCode: (code) => setVerify(code, f),
+    onState: (st) => { if (call === f) { connState = st; renderCallStatus(); } },
+    onProblem: (kind) => onProblem(kind, f),
+  });
+  call = f;
+  call.setMuted(muted);
+  call.setCameraOff(cameraOff);
+  const keys = pendingKeys;
+  pendingKeys = [];
+  renderCallStatus();
+  f.start()
+    .then(() => { for (const ev of keys) f.handleSignal(ev); })
+    .catch((e) => { console.warn('forwarding failed', e && (e.error || e.message)); onProblem('ice_failed', f); });
+}
+
+// No path at all and forwarding refused: the plugin ends the call for both.
+function noPath() {
+  errorName = current ? current.name : '';
+  info.setError('no_path');
+  endCall('doctor.ended.no_path');
 }
 
 // Not back within call_lost_seconds: end the visit for both sides.
@@ -280,29 +377,50 @@ async function connectionLost() {
 function startCall(ev) {
   connState = 'new';
   problem = null;
+  forwardState = '';
+  pendingKeys = [];
+  consult.mode = 'p2p';
+  consult.verifyCode = '';
+  info.setCode('');
   info.setPath('');
+  callOpts = iceOptions(ev);
   const pc = new PeerCall({
-    client, ...iceOptions(ev), localStream, remoteVideo: $('remote-video'), offerer: true,
-    onState: (s) => { connState = s; renderCallStatus(); },
-    onPath: (p) => info.setPath(p),
+    client, ...callOpts, localStream, remoteVideo: $('remote-video'), offerer: true,
+    onState: (s) => { if (call === pc) { connState = s; renderCallStatus(); } },
+    onPath: (p) => { if (call === pc) info.setPath(p); },
     onProblem: (kind) => onProblem(kind, pc),
+    onVerify: (code) => setVerify(code, pc),
   });
   call = pc;
   call.setMuted(muted);
   call.setCameraOff(cameraOff);
-  consult.pc = call.pc;
   setState('call');
   setStatus('doctor.connecting', { name: current.name });
   const queued = pendingSignals;
   pendingSignals = [];
-  call.start().then(() => { for (const ev of queued) call && call.handleSignal(ev); })
-    .catch((e) => { showError(errorText(e)); });
+  call.start().then(() => {
+    for (const ev of queued) if (call === pc) pc.handleSignal(ev);
+    // P2P not connected within p2p_timeout_seconds after the offer: forward
+    if (call === pc && callOpts.forward === 'allowed') {
+      clearTimeout(p2pTimer);
+      p2pTimer = setTimeout(() => {
+        if (call === pc && !pc.everConnected && !/^(connected|completed)$/.test(pc.pc.iceConnectionState)) {
+          goForward(causeOf(pc, 'timeout'));
+        }
+      }, callOpts.p2pTimeoutSeconds * 1000);
+    }
+  }).catch((e) => { showError(errorText(e)); });
 }
 
 function cleanupCall() {
+  clearTimeout(p2pTimer);
   if (call) call.close();
   call = null;
-  consult.pc = null;
+  forwardState = '';
+  pendingKeys = [];
+  consult.mode = 'p2p';
+  consult.verifyCode = '';
+  info.setCode('');
   stopStream(localStream);
   localStream = null;
   current = null;
@@ -345,7 +463,7 @@ let tick = null;
 startStaff({
   roles: ['doctor'],
   onClient: (c) => {
-    c.on('*', (ev) => { if (c === client) onEvent(ev); });
+    c.on('*', (ev, jsep) => { if (c === client) onEvent(ev, jsep); });
     client = c;
   },
   onLogin: async (c, info) => {

@@ -26,6 +26,12 @@
 //                        future 'track' events. Idempotent per sender/receiver.
 //                        Throws if a transform cannot be set: the caller must
 //                        then not send media (it would leave in clear).
+//                        Attach BEFORE the offer/answer is created: measured
+//                        in Chromium 156, a transform set after
+//                        createOffer/createAnswer (e.g. in janus.js' success
+//                        callback) is not applied and frames leave in clear
+//                        (forward.mjs attaches right before janus.js calls
+//                        pc.createOffer / pc.createAnswer).
 //   s.counters           latest {encrypted, decrypted, failed, nokey, empty,
 //                        keyframesIn, startCodeOut, transforms} (the worker
 //                        reports every 250 ms when something changed)

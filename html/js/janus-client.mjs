@@ -7,6 +7,17 @@
 //   c.on(name, fn): name is a plugin event name ('position', 'ringing', ...),
 //     '*' for every event, or 'disconnected' (connection lost, once).
 //   c.destroy(): closes the Janus session; no 'disconnected' afterwards.
+// Media on this handle (forwarding mode, issue 5; janus.js does the WebRTC):
+//   c.request(body, jsep) sends jsep beside the body (handle.send copies
+//     type, sdp and e2ee); listeners get (data, jsep) with the event's jsep.
+//   c.setMediaHooks({remotetrack(track, mid, on), icestate(state),
+//     webrtcstate(up, reason), cleanup()}) (null clears them)
+//   c.createOffer({tracks}) / c.createAnswer({jsep, tracks}) -> Promise(jsep)
+//     (janus.js; the PeerConnection is c.mediaPc once they resolve)
+//   c.handleRemoteJsep(jsep) -> Promise
+//   c.mediaPc            handle.webrtcStuff.pc or null
+//   c.hangupMedia()      close the handle's PeerConnection locally (no Janus
+//                        hangup request: the plugin closes its side itself)
 // Needs adapter.js and janus.js loaded before as classic scripts (globals
 // `adapter` and `Janus`). Requests are answered synchronously by the plugin,
 // so janus.js' send() success callback receives the reply data.
@@ -60,6 +71,44 @@ export class ConsultClient {
     this.closed = false;
     this.connected = false;
     this.pending = new Set();     // reject functions of unanswered requests
+    this.media = {};              // setMediaHooks
+  }
+
+  setMediaHooks(hooks) { this.media = hooks || {}; }
+
+  mediaHook(name, ...args) {
+    const fn = this.media[name];
+    if (typeof fn !== 'function') return;
+    try { fn(...args); } catch (e) { console.error('consult media hook failed', e); }
+  }
+
+  get mediaPc() {
+    const w = this.handle && this.handle.webrtcStuff;
+    return (w && w.pc) || null;
+  }
+
+  janusMedia(method, opts) {
+    return new Promise((resolve, reject) => {
+      if (!this.handle || this.closed) {
+        reject(new ConsultError({ error: 'disconnected', reason: 'not connected' }));
+        return;
+      }
+      this.handle[method]({
+        ...opts,
+        success: (jsep) => resolve(jsep),
+        error: (e) => reject(new ConsultError({ error: 'webrtc', reason: String((e && (e.message || e.name)) || e) })),
+      });
+    });
+  }
+
+  createOffer(opts) { return this.janusMedia('createOffer', opts); }
+
+  createAnswer(opts) { return this.janusMedia('createAnswer', opts); }
+
+  handleRemoteJsep(jsep) { return this.janusMedia('handleRemoteJsep', { jsep }); }
+
+  hangupMedia() {
+    try { if (this.handle) this.handle.hangup(false); } catch (e) { /* gone */ }
   }
 
   on(name, fn) {
@@ -68,13 +117,13 @@ export class ConsultClient {
     return () => this.listeners.get(name).delete(fn);
   }
 
-  emit(name, data) {
+  emit(name, data, jsep) {
     for (const key of [name, '*']) {
       if (key === '*' && name === 'disconnected') continue;
       const set = this.listeners.get(key);
       if (!set) continue;
       for (const fn of [...set]) {
-        try { fn(data); } catch (e) { console.error('consult listener failed', e); }
+        try { fn(data, jsep); } catch (e) { console.error('consult listener failed', e); }
       }
     }
   }
@@ -106,7 +155,11 @@ export class ConsultClient {
               resolve();
             },
             error: fail,
-            onmessage: (msg) => this.onMessage(msg),
+            onmessage: (msg, jsep) => this.onMessage(msg, jsep),
+            onremotetrack: (track, mid, on) => this.mediaHook('remotetrack', track, mid, on),
+            iceState: (st) => this.mediaHook('icestate', st),
+            webrtcState: (up, reason) => this.mediaHook('webrtcstate', up, reason),
+            oncleanup: () => this.mediaHook('cleanup'),
             ondetached: () => this.lost('detached'),
           });
         },
@@ -116,9 +169,9 @@ export class ConsultClient {
     });
   }
 
-  onMessage(msg) {
+  onMessage(msg, jsep) {
     if (msg && msg.consult === 'event' && typeof msg.event === 'string') {
-      this.emit(msg.event, msg);
+      this.emit(msg.event, msg, jsep || undefined);
     }
   }
 
@@ -136,7 +189,7 @@ export class ConsultClient {
     for (const reject of p) reject(new ConsultError({ error: 'disconnected', reason: 'connection lost' }));
   }
 
-  request(body) {
+  request(body, jsep) {
     return new Promise((resolve, reject) => {
       if (!this.handle || this.closed) {
         reject(new ConsultError({ error: 'disconnected', reason: 'not connected' }));
@@ -146,6 +199,7 @@ export class ConsultClient {
       this.pending.add(reject);
       this.handle.send({
         message: body,
+        ...(jsep ? { jsep } : {}),
         success: (data) => {
           done();
           if (!data) reject(new ConsultError({ error: 'transport', reason: 'empty reply' }));

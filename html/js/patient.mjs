@@ -8,14 +8,36 @@
 // The code is read from the URL fragment, removed from the visible URL, and
 // kept in memory and sessionStorage (per practice) so a reload or a dropped
 // connection rejoins with the same code and name.
+// First page (before joining): practice_info and appointment_info {practice,
+// code} fill #practice-name and #appt-info (#appt-time, #appt-doctor,
+// #appt-opens[data-open]); while the waiting room is closed (open:false or
+// join -> too_early) #start stays disabled and the code is re-checked at
+// opens_at. code_invalid shows #error > #code-error with the practice phone
+// as a tel: link (never saying whether the code existed) and the code field.
+// An old plugin without appointment_info (unknown_request): no info box.
+// #legal-terms-details / #legal-privacy-details load /legal/*.html on open.
+// Forwarding mode (issue 5, forward.mjs): on the event `forward` {cause,
+// e2ee} the P2P RTCPeerConnection is closed (camera/microphone stay), the
+// key goes out as `signal` e2ee-key, the doctor's `forward_offer` (jsep) is
+// answered through janus.js once the key is set. #verify-code shows the
+// code from the DTLS fingerprints (P2P) or the keys (forward); call_ended
+// no_path shows #call-error no_path. window.consult: mode ('p2p'|'forward'),
+// pc (the active RTCPeerConnection), verifyCode, e2ee (E2eeSession or null).
 import { ConsultClient } from './janus-client.mjs';
-import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
+import { t, errorText, initLangToggle, onLangChange, fmtTime, fmtDateLong } from './i18n.mjs';
 import { PeerCall, getLocalMedia, iceOptions, stopStream } from './rtc.mjs';
+import { Forwarder } from './forward.mjs';
 import { callInfo } from './callinfo.mjs';
 import { audio, unlockAudio } from './sound.mjs';
 
 const $ = (id) => document.getElementById(id);
-const consult = { state: 'form', pc: null };
+const consult = {
+  state: 'form',
+  mode: 'p2p',
+  verifyCode: '',
+  get pc() { return (call && call.pc) || null; },
+  get e2ee() { return (call && call.session) || null; },
+};
 window.consult = consult;
 
 const params = new URLSearchParams(location.search);
@@ -26,6 +48,7 @@ let session = loadSession();          // {code, first, last, joined}
 let client = null;
 let call = null;
 let pendingSignals = [];
+let pendingKeys = [];                 // e2ee-key signals before the Forwarder exists
 let iceOpts = iceOptions(null);     // from `ringing`
 let connState = 'new';
 let problem = null;                  // PeerCall.onProblem: null/recovering/error
@@ -41,6 +64,13 @@ let noticeKey = null;
 let endedKey = 'patient.ended.text';
 let muted = false;
 let cameraOff = false;
+let apptInfo = null;                   // appointment_info reply (first page)
+let gateUntil = 0;                     // waiting room closed until (unix), 0 = open/unknown
+let gateTimer = null;
+let tooEarlyShown = false;             // #error shows the too_early text
+let codeInvalid = false;               // #error shows #code-error
+let codeCheckSeq = 0;
+let checkedCode = '';                  // the code appointment_info was last asked about
 const info = callInfo({ prefix: 'patient', vars: () => ({ phone: phoneSuffix() }) });
 
 // ---- session storage -------------------------------------------------------
@@ -68,7 +98,8 @@ function setState(s) {
   consult.state = s;
   document.body.dataset.state = s;
   $('join-form').hidden = !(s === 'form' || s === 'joining');
-  $('start').disabled = s === 'joining';
+  $('start').disabled = s === 'joining' || gateUntil > 0;
+  $('appt-info').hidden = !(apptInfo && (s === 'form' || s === 'joining'));
   $('waiting').hidden = s !== 'waiting';
   $('leave').hidden = s !== 'waiting';
   $('ringing').hidden = s !== 'ringing';
@@ -82,6 +113,8 @@ function setState(s) {
 }
 
 function showError(text) {
+  codeInvalid = false;
+  tooEarlyShown = false;
   $('error').textContent = text || '';
   $('error').hidden = !text;
 }
@@ -107,6 +140,7 @@ function renderAhead() {
 
 function renderAll() {
   renderPractice();
+  renderFirstPage();
   renderAhead();
   if (noticeKey) showNotice(noticeKey[0], noticeKey[1]);
   $('ringing-by').textContent = doctorName ? t('patient.ringing.by', { doctor: doctorName }) : '';
@@ -189,7 +223,7 @@ async function ensureClient() {
   if (client && client.connected) return client;
   const c = new ConsultClient({ destroyOnUnload: false });
   await c.connect();
-  c.on('*', (ev) => { if (c === client) onEvent(ev); });
+  c.on('*', (ev, jsep) => { if (c === client) onEvent(ev, jsep); });
   c.on('disconnected', () => { if (c === client) onDisconnected(); });
   client = c;
   return c;
@@ -225,14 +259,160 @@ function scheduleRejoin() {
 
 async function loadPractice() {
   if (!slug) { showError(t('patient.missing.practice')); $('start').disabled = true; return; }
+  let codeCheck = Promise.resolve();
   try {
     const c = await ensureClient();
+    if (session.code && !session.joined) codeCheck = checkCode(session.code);   // in parallel
     const info = await c.request({ request: 'practice_info', practice: slug });
-    practice = { name: info.name || '', phone: info.phone || '' };
-    renderPractice();
+    practice = { name: info.name || practice.name || '', phone: info.phone || practice.phone || '' };
   } catch (e) {
     if (e.error === 'not_found' || e.error === 'invalid_field') showError(t('err.practice_not_found'));
     else showError(errorText(e));
+  }
+  await codeCheck;
+  renderPractice();
+  renderFirstPage();
+}
+
+// ---- first page: appointment info, waiting-room gate, code errors ----------
+// appointment_info for `code`; renders #appt-info or the code error.
+async function checkCode(code) {
+  clearTimeout(gateTimer);
+  checkedCode = code;
+  const seq = ++codeCheckSeq;
+  let r;
+  try {
+    const c = await ensureClient();
+    r = await c.request({ request: 'appointment_info', practice: slug, code });
+  } catch (e) {
+    if (seq !== codeCheckSeq) return;
+    if (e.error === 'code_invalid') {
+      apptInfo = null;
+      setGate(0);
+      showCodeInvalid();
+    } else if (e.error === 'rate_limited') {
+      showError(errorText(e));
+      gateTimer = setTimeout(() => checkCode(code), Math.max(5, e.retry_after || 60) * 1000);
+    } else if (gateUntil && Date.now() / 1000 >= gateUntil) {
+      setGate(0);                 // cannot ask (old plugin, transport): join will tell
+    }
+    // unknown_request (plugin without appointment_info) and the rest: no info box
+    renderFirstPage();
+    return;
+  }
+  if (seq !== codeCheckSeq) return;
+  apptInfo = r;
+  if (r.practice) {
+    practice = { name: r.practice.name || practice.name, phone: r.practice.phone || practice.phone };
+    renderPractice();
+  }
+  if (codeInvalid) showError('');
+  setGate(r.open === false && r.opens_at ? r.opens_at : 0);
+  renderFirstPage();
+}
+
+// Closes the start button until `until` (unix; 0 opens) and re-checks then.
+function setGate(until) {
+  clearTimeout(gateTimer);
+  gateUntil = until || 0;
+  $('start').disabled = consult.state === 'joining' || gateUntil > 0;
+  if (!gateUntil) {
+    if (tooEarlyShown) showError('');
+    return;
+  }
+  const left = gateUntil * 1000 - Date.now();
+  const ms = left <= 0 ? 15000 : Math.min(left + 500, 30 * 60 * 1000);
+  gateTimer = setTimeout(() => {
+    if (consult.state === 'form' && checkedCode) checkCode(checkedCode);
+    else if (Date.now() / 1000 >= gateUntil) setGate(0);
+  }, ms);
+}
+
+function renderFirstPage() {
+  const a = apptInfo;
+  $('appt-info').hidden = !(a && (consult.state === 'form' || consult.state === 'joining'));
+  if (a) {
+    $('appt-time').textContent = a.appointment_at
+      ? t('patient.appt.when', { date: fmtDateLong(a.appointment_at), time: fmtTime(a.appointment_at) }) : '';
+    $('appt-doctor').hidden = !a.doctor;
+    $('appt-doctor').textContent = a.doctor ? t('patient.appt.doctor', { doctor: a.doctor }) : '';
+  }
+  const opens = gateUntil || (a && a.open === false ? a.opens_at : 0);
+  const el = $('appt-opens');
+  el.dataset.open = String(!opens);
+  el.textContent = opens ? t('patient.appt.opens', { date: fmtDateLong(opens), time: fmtTime(opens) }) : t('patient.appt.open');
+  if (codeInvalid) showCodeInvalid();
+  else if (tooEarlyShown && gateUntil) showTooEarly(gateUntil);
+}
+
+// The one message for unknown, cancelled, expired and foreign codes.
+function showCodeInvalid() {
+  const span = document.createElement('span');
+  span.id = 'code-error';
+  span.dataset.testid = 'code-error';
+  span.append(t('patient.code.invalid'));
+  if (practice.phone) {
+    span.append(': ');
+    const a = document.createElement('a');
+    a.href = 'tel:' + practice.phone.replace(/[^0-9+]/g, '');
+    a.textContent = practice.phone;
+    span.append(a);
+  }
+  span.append('.');
+  tooEarlyShown = false;
+  codeInvalid = true;
+  $('error').replaceChildren(span);
+  $('error').hidden = false;
+  if ($('code-row').hidden) {            // let the patient type another code
+    $('code-row').hidden = false;
+    if (!$('code-input').value && session.code) $('code-input').value = session.code;
+  }
+}
+
+function showTooEarly(opensAt) {
+  showError(t('patient.too.early', { date: fmtDateLong(opensAt), time: fmtTime(opensAt) }));
+  tooEarlyShown = true;
+}
+
+// The join failed: show why on the first page.
+function showJoinError(e) {
+  if (e.error === 'code_invalid') {
+    apptInfo = null;
+    setGate(0);
+    showCodeInvalid();
+  } else if (e.error === 'too_early' && e.data && typeof e.data.opens_at === 'number') {
+    if (apptInfo) apptInfo = { ...apptInfo, open: false, opens_at: e.data.opens_at };
+    setGate(e.data.opens_at);
+    showTooEarly(e.data.opens_at);
+  } else {
+    showError(errorText(e, { phone: phoneSuffix() }));
+  }
+  renderFirstPage();
+}
+
+// Full legal texts inside the page: fetched from /legal/ on first open.
+async function loadLegal(det) {
+  if (!det.open || det.dataset.loaded) return;
+  det.dataset.loaded = 'loading';
+  const box = det.querySelector('.legal-text');
+  box.textContent = t('patient.legal.loading');
+  try {
+    const res = await fetch(det.dataset.src, { credentials: 'omit', cache: 'no-cache' });
+    if (!res.ok) throw new Error('http ' + res.status);
+    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+    const main = doc.querySelector('main') || doc.body;
+    main.querySelectorAll('script, style, link, meta, iframe, object, embed, form, img, header, footer, nav').forEach((el) => el.remove());
+    for (const el of main.querySelectorAll('*')) {
+      for (const a of [...el.attributes]) {
+        if (/^on/i.test(a.name) || a.name === 'id' || a.name === 'style' || (a.name === 'href' && /^\s*javascript:/i.test(a.value))) el.removeAttribute(a.name);
+      }
+      if (el.tagName === 'A') { el.target = '_blank'; el.rel = 'noopener'; }
+    }
+    box.replaceChildren(...[...main.childNodes].map((n) => document.importNode(n, true)));
+    det.dataset.loaded = 'yes';
+  } catch (e) {
+    box.textContent = t('patient.legal.failed');
+    delete det.dataset.loaded;
   }
 }
 
@@ -254,12 +434,13 @@ async function join(auto) {
       if (auto) { session.joined = false; saveSession(); }
       setState('form');
       showNotice(null);
-      showError(errorText(e, { phone: phoneSuffix() }));
+      showJoinError(e);
     }
     throw e;
   }
   session.joined = true;
   saveSession();
+  clearTimeout(gateTimer);
   if (r.practice) { practice = { name: r.practice.name || practice.name, phone: r.practice.phone || practice.phone }; renderPractice(); }
   appointmentAt = r.appointment_at || null;
   lastSeq = -1;
@@ -281,7 +462,7 @@ function applyPosition(n, seq) {
 }
 
 // ---- events ----------------------------------------------------------------
-function onEvent(ev) {
+function onEvent(ev, jsep) {
   switch (ev.event) {
     case 'position':
       applyPosition(ev.ahead, ev.seq);
@@ -308,8 +489,15 @@ function onEvent(ev) {
       }
       break;
     case 'signal':
-      if (call) call.handleSignal(ev);
+      if (ev.type === 'e2ee-key' && !(call instanceof Forwarder)) pendingKeys.push(ev);
+      else if (call) call.handleSignal(ev);
       else pendingSignals.push(ev);
+      break;
+    case 'forward':
+      startForward(ev);
+      break;
+    case 'forward_offer':
+      if (call instanceof Forwarder) call.handleEvent(ev, jsep);
       break;
     case 'doctor_left':
       closeCall();
@@ -322,6 +510,10 @@ function onEvent(ev) {
       if (ev.reason === 'cancelled') finish('error', 'patient.visit.cancelled');
       else if (ev.reason === 'patient_hangup') finish('ended', 'patient.ended.self');
       else if (ev.reason === 'patient_dropped') { setState('waiting'); showNotice('patient.call.dropped'); }
+      else if (ev.reason === 'no_path') {
+        info.setError('no_path');
+        finish('ended', 'patient.ended.no_path');
+      }
       // the doctor gave up a broken connection (an older plugin says doctor_hangup)
       else if (ev.reason === 'connection_lost' || (wasBroken && ev.reason === 'doctor_hangup')) {
         info.setError('connection_lost');
@@ -369,10 +561,14 @@ function finish(state, key) {
 
 // ---- call ------------------------------------------------------------------
 function closeCall() {
+  clearTimeout(heldTimer);
   if (call) call.close();
   call = null;
-  consult.pc = null;
   pendingSignals = [];
+  pendingKeys = [];
+  consult.mode = 'p2p';
+  consult.verifyCode = '';
+  info.setCode('');
   $('local-video').srcObject = null;
   $('remote-video').srcObject = null;
   info.setPath('');
@@ -381,9 +577,10 @@ function closeCall() {
 function renderStatus() {
   let s = connState;
   // ICE is back a moment before connectionState follows: no "disturbed" blip
-  if (!problem && s === 'disconnected' && call && /^(connected|completed)$/.test(call.pc.iceConnectionState)) s = 'connected';
+  if (!problem && s === 'disconnected' && call && call.pc && /^(connected|completed)$/.test(call.pc.iceConnectionState)) s = 'connected';
   let text;
-  if (problem === 'recovering') text = t('conn.recovering');
+  if (call instanceof Forwarder && !problem && s !== 'connected') text = t('conn.forwarding');
+  else if (problem === 'recovering') text = t('conn.recovering');
   else if (problem) text = t('conn.failed');
   else if (s === 'connected') text = doctorName ? t('patient.in.call', { doctor: doctorName }) : t('conn.connected');
   else text = t('conn.' + s);
@@ -391,12 +588,29 @@ function renderStatus() {
   $('call').dataset.problem = problem || '';
 }
 
-function onConnState(s) {
+function onConnState(s, which) {
+  if (which && which !== call) return;
   connState = s;
   renderStatus();
 }
 
-function onProblem(kind) {
+// A P2P attempt that never connected may still be rescued by forwarding
+// (the doctor's page decides): hold its final error back for a while.
+const FORWARD_GRACE_MS = 20000;
+let heldTimer = null;
+
+function onProblem(kind, which) {
+  if (which && which !== call) return;
+  clearTimeout(heldTimer);
+  if (which instanceof PeerCall && !which.everConnected && (kind === 'ice_failed' || kind === 'turn_auth')
+      && iceOpts.forward === 'allowed') {
+    if (!which.heldUntil) which.heldUntil = Date.now() + FORWARD_GRACE_MS;
+    const left = which.heldUntil - Date.now();
+    if (left > 0) {
+      heldTimer = setTimeout(() => { if (call === which) onProblem(kind, which); }, left);
+      return;
+    }
+  }
   problem = kind;
   // errors stay on screen; 'recovering' and null only change the status line
   if (kind && kind !== 'recovering') info.setError(kind);
@@ -430,11 +644,19 @@ async function acceptCall() {
   problem = null;
   info.setError(null);
   info.setPath('');
-  call = new PeerCall({
+  consult.mode = 'p2p';
+  consult.verifyCode = '';
+  info.setCode('');
+  pendingKeys = [];
+  const pc = new PeerCall({
     client: c, ...iceOpts, localStream: stream, remoteVideo: $('remote-video'),
-    offerer: false, onState: onConnState, onPath: (p) => info.setPath(p), onProblem, facing: 'user',
+    offerer: false, facing: 'user',
+    onState: (st) => onConnState(st, pc),
+    onPath: (p) => { if (call === pc) info.setPath(p); },
+    onProblem: (kind) => onProblem(kind, pc),
+    onVerify: (code) => setVerify(code, pc),
   });
-  consult.pc = call.pc;
+  call = pc;
   $('local-video').srcObject = stream;
   $('local-video').classList.add('mirror');
   showError('');
@@ -451,6 +673,46 @@ async function acceptCall() {
     if (consult.state === 'call') setState('waiting');
     if (e.error !== 'transport' && e.error !== 'disconnected') showNotice('patient.ring.cancelled');
   }
+}
+
+function setVerify(code, which) {
+  if (which !== call) return;
+  consult.verifyCode = code || '';
+  info.setCode(consult.verifyCode);
+}
+
+// The doctor's page gave up on P2P and the plugin forwards the call.
+function startForward(ev) {
+  const old = call;
+  if (!(old instanceof PeerCall) || consult.state !== 'call' || !client) return;
+  const e2ee = ev.e2ee !== false;
+  clearTimeout(heldTimer);
+  old.close({ keepTracks: true });
+  problem = null;
+  connState = 'new';
+  info.setError(null);
+  consult.mode = 'forward';
+  consult.verifyCode = '';
+  info.setCode('');
+  info.setPath('forward', { e2ee });
+  const f = new Forwarder({
+    client, role: 'patient', e2ee, localStream: old.localStream, remoteVideo: $('remote-video'),
+    facing: old.facing, callLostSeconds: iceOpts.callLostSeconds,
+    onCode: (code) => setVerify(code, f),
+    onState: (st) => onConnState(st, f),
+    onProblem: (kind) => onProblem(kind, f),
+  });
+  call = f;
+  f.setMuted(muted);
+  f.setCameraOff(cameraOff);
+  const keys = pendingKeys;
+  pendingKeys = [];
+  renderStatus();
+  for (const k of keys) f.handleSignal(k);
+  f.start().catch((e) => {
+    console.warn('forwarding failed', e && (e.error || e.message));
+    onProblem('ice_failed', f);
+  });
 }
 
 async function declineCall() {
@@ -502,6 +764,7 @@ function onSubmit(ev) {
   }
   if (!slug) { showError(t('patient.missing.practice')); return; }
   if (!session.code) { $('code-row').hidden = false; showError(t('patient.missing.code')); return; }
+  if (gateUntil > Date.now() / 1000) { showTooEarly(gateUntil); return; }
   if (!first || !last) { showError(t('patient.missing.name')); (first ? $('last-name') : $('first-name')).focus(); return; }
   if (!$('accept-terms').checked) { showError(t('patient.missing.terms')); $('accept-terms').focus(); return; }
   session.first = first;
@@ -539,6 +802,13 @@ function init() {
   if (session.first) $('first-name').value = session.first;
   if (session.last) $('last-name').value = session.last;
   $('join-form').addEventListener('submit', onSubmit);
+  $('code-input').addEventListener('change', () => {
+    const v = $('code-input').value.trim().slice(0, 32);
+    if (slug && v.replace(/[\s-]/g, '').length === 12 && consult.state === 'form') checkCode(v);
+  });
+  for (const det of document.querySelectorAll('details.legal')) {
+    det.addEventListener('toggle', () => loadLegal(det));
+  }
   $('accept-call').addEventListener('click', acceptCall);
   $('decline-call').addEventListener('click', declineCall);
   $('hangup').addEventListener('click', hangup);

@@ -16,7 +16,10 @@
 //     .switchCamera() stop the old video track, open the other facing camera,
 //                    replaceTrack on the sender (returns the new facing mode)
 //     .setMuted(b) / .setCameraOff(b)
-//     .close()       close pc, stop local tracks and every timer
+//     .close({keepTracks})  close pc and every timer; stops the local
+//                    tracks unless keepTracks (forwarding mode reuses them)
+//     .everConnected ICE was connected/completed at least once
+//     .turnErrors    icecandidateerror codes seen for a turn:/turns: URL
 //   onPath(path): the selected pair changed ('direct', 'relay' or '' unknown);
 //     read from getStats every 2 s and on every ICE state change.
 //   onProblem(kind): null (all fine again), 'recovering' (a connected call lost
@@ -37,6 +40,29 @@
 // candidate pair's local/remote candidateType once known (getStats:
 // transport.selectedCandidatePairId -> candidate-pair -> candidates).
 // Signaling never uses jsep: everything travels in the request body.
+// onVerify(code): the verification code ('123 456', verify.mjs) from the
+//   a=fingerprint of the local and remote description, once both are set
+//   (again only if it changes).
+// Reports carry path "p2p" (issue 5); a plugin that refuses that field
+//   (invalid_field "path") gets the report again without it.
+// Test hook (test-only): if window.consultTestTamper is a function it is
+//   called with every outgoing offer/answer `signal` body before it is sent
+//   (it may change the body in place or return a replacement); tamper().
+// iceOptions(ev) also gives p2pTimeoutSeconds (default 10) and forward
+//   ('allowed' | 'never', default 'allowed') from the event.
+import { verifyCodeFromSdp } from './verify.mjs';
+
+/** Test-only hook: lets a test alter an outgoing signal body in transit. */
+export function tamper(body) {
+  const fn = typeof window !== 'undefined' ? window.consultTestTamper : undefined;
+  if (typeof fn !== 'function') return body;
+  try {
+    const r = fn(body);
+    return r && typeof r === 'object' ? r : body;
+  } catch (e) {
+    return body;
+  }
+}
 
 export async function getLocalMedia(facing = 'user') {
   return navigator.mediaDevices.getUserMedia({
@@ -77,15 +103,19 @@ export function pathOf(types) {
 }
 
 export const DEFAULT_CALL_LOST_SECONDS = 20;
+export const DEFAULT_P2P_TIMEOUT_SECONDS = 10;
 
 /** ICE settings from a `ringing` / `call_accepted` event, with safe defaults. */
 export function iceOptions(ev) {
   const e = ev || {};
   const n = Number(e.call_lost_seconds);
+  const p = Number(e.p2p_timeout_seconds);
   return {
     iceServers: Array.isArray(e.ice_servers) ? e.ice_servers : [],
     iceTransportPolicy: e.ice_transport_policy === 'relay' ? 'relay' : 'all',
     callLostSeconds: Number.isFinite(n) && n >= 1 && n <= 3600 ? n : DEFAULT_CALL_LOST_SECONDS,
+    p2pTimeoutSeconds: Number.isFinite(p) && p >= 1 && p <= 600 ? p : DEFAULT_P2P_TIMEOUT_SECONDS,
+    forward: e.forward === 'never' ? 'never' : 'allowed',
   };
 }
 
@@ -110,7 +140,7 @@ export class PeerCall {
   constructor({
     client, iceServers, iceTransportPolicy = 'all', callLostSeconds = DEFAULT_CALL_LOST_SECONDS,
     localStream, remoteVideo, offerer = false, onState = () => {}, onPath = () => {},
-    onProblem = () => {}, facing = 'user',
+    onProblem = () => {}, onVerify = () => {}, facing = 'user',
   }) {
     this.client = client;
     this.localStream = localStream;
@@ -119,6 +149,10 @@ export class PeerCall {
     this.onState = onState;
     this.onPath = onPath;
     this.onProblem = onProblem;
+    this.onVerify = onVerify;
+    this.verifyCode = '';
+    this.turnErrors = new Set(); // icecandidateerror codes of turn: URLs
+    this.noPathField = false;    // the plugin refused report.path
     this.facing = facing;
     this.closed = false;
     this.remoteQueue = [];        // remote candidates before remoteDescription
@@ -155,6 +189,7 @@ export class PeerCall {
       if (this.closed) return;
       const code = Number(e.errorCode) || 0;
       this.candErrors.add(code);
+      if (/^turns?:/i.test(String(e.url || ''))) this.turnErrors.add(code);
       console.warn('ICE candidate error', code);   // no URL/address: may name the server
       this.timer('candcheck', CAND_ERROR_CHECK_MS, () => this.checkNothingGathered());
     };
@@ -306,6 +341,18 @@ export class PeerCall {
     }
   }
 
+  // ---- verification code -----------------------------------------------------
+  async updateVerify() {
+    const l = this.pc.localDescription;
+    const r = this.pc.remoteDescription;
+    if (this.closed || !l || !r || !l.sdp || !r.sdp) return;
+    let code = '';
+    try { code = await verifyCodeFromSdp(l.sdp, r.sdp); } catch (e) { return; }
+    if (this.closed || code === this.verifyCode) return;
+    this.verifyCode = code;
+    try { this.onVerify(code); } catch (e) { console.error('onVerify failed', e); }
+  }
+
   // ---- signaling -----------------------------------------------------------------
   sendSignal(msg) {
     return this.client.request(msg).catch((e) => { console.warn('signal failed', e.error || e); });
@@ -330,7 +377,7 @@ export class PeerCall {
     this.newGeneration();
     await this.pc.setLocalDescription(offer);
     this.offerAt = Date.now();
-    const req = this.client.request({ request: 'signal', type: 'offer', sdp: this.pc.localDescription.sdp });
+    const req = this.client.request(tamper({ request: 'signal', type: 'offer', sdp: this.pc.localDescription.sdp }));
     try {
       await (timeoutMs ? withTimeout(req, timeoutMs) : req);
     } finally {
@@ -357,8 +404,9 @@ export class PeerCall {
         const answer = await this.pc.createAnswer();
         this.newGeneration();
         await this.pc.setLocalDescription(answer);
+        this.updateVerify();
         try {
-          await this.client.request({ request: 'signal', type: 'answer', sdp: this.pc.localDescription.sdp });
+          await this.client.request(tamper({ request: 'signal', type: 'answer', sdp: this.pc.localDescription.sdp }));
         } finally {
           if (!this.closed) this.flushLocal();
         }
@@ -367,6 +415,7 @@ export class PeerCall {
       case 'answer':
         if (this.pc.signalingState !== 'have-local-offer') return;   // late answer to a withdrawn offer
         await this.pc.setRemoteDescription({ type: 'answer', sdp: ev.sdp });
+        this.updateVerify();
         await this.flushRemote();
         break;
       case 'candidate':
@@ -404,7 +453,15 @@ export class PeerCall {
     const key = JSON.stringify(body);
     if (key === this.lastReportKey) return;
     this.lastReportKey = key;
-    this.client.request(body).catch(() => { /* not in a call any more */ });
+    const withPath = this.noPathField ? body : { ...body, path: 'p2p' };
+    this.client.request(withPath).catch((e) => {
+      // an older plugin that checks the field: send it without
+      if (e && e.error === 'invalid_field' && e.field === 'path' && !this.noPathField) {
+        this.noPathField = true;
+        if (!this.closed) this.client.request(body).catch(() => {});
+      }
+      /* else: not in a call any more */
+    });
   }
 
   async stateChanged() {
@@ -436,31 +493,9 @@ export class PeerCall {
   }
 
   async switchCamera() {
-    const next = this.facing === 'user' ? 'environment' : 'user';
     const sender = this.videoSender();
     this.videoSenderRef = sender;
-    const old = this.localStream.getVideoTracks()[0];
-    const wasEnabled = old ? old.enabled : true;
-    // iOS and many Android phones cannot open two cameras at once.
-    if (old) { old.stop(); this.localStream.removeTrack(old); }
-    let track;
-    try {
-      const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { exact: next } } });
-      track = s.getVideoTracks()[0];
-      this.facing = next;
-    } catch (e) {
-      try {
-        const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: next } });
-        track = s.getVideoTracks()[0];
-        this.facing = next;
-      } catch (e2) {
-        const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: this.facing } });
-        track = s.getVideoTracks()[0];
-      }
-    }
-    track.enabled = wasEnabled;
-    this.localStream.addTrack(track);
-    if (sender) await sender.replaceTrack(track);
+    this.facing = await switchCameraTrack(this.localStream, sender, this.facing);
     return this.facing;
   }
 
@@ -472,15 +507,48 @@ export class PeerCall {
     for (const tr of this.localStream ? this.localStream.getVideoTracks() : []) tr.enabled = !off;
   }
 
-  close() {
+  close({ keepTracks = false } = {}) {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pathTimer);
     for (const n of Object.keys(this.timers)) this.clearTimer(n);
     try { this.pc.close(); } catch (e) { /* ignore */ }
-    stopStream(this.localStream);
+    if (!keepTracks) stopStream(this.localStream);
     if (this.remoteVideo) this.remoteVideo.srcObject = null;
   }
+}
+
+/**
+ * Stops the stream's video track, opens the other facing camera (iOS and
+ * many Android phones cannot open two at once), puts the new track into the
+ * stream and on the sender (replaceTrack keeps a sender's transform).
+ * Returns the facing mode now in use.
+ */
+export async function switchCameraTrack(localStream, sender, facing) {
+  const next = facing === 'user' ? 'environment' : 'user';
+  const old = localStream.getVideoTracks()[0];
+  const wasEnabled = old ? old.enabled : true;
+  if (old) { old.stop(); localStream.removeTrack(old); }
+  let track;
+  let now = facing;
+  try {
+    const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { exact: next } } });
+    track = s.getVideoTracks()[0];
+    now = next;
+  } catch (e) {
+    try {
+      const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: next } });
+      track = s.getVideoTracks()[0];
+      now = next;
+    } catch (e2) {
+      const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: facing } });
+      track = s.getVideoTracks()[0];
+    }
+  }
+  track.enabled = wasEnabled;
+  localStream.addTrack(track);
+  if (sender) await sender.replaceTrack(track);
+  return now;
 }
 
 function candidateBody(c) {

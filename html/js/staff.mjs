@@ -81,9 +81,9 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
     // every request resets the plugin's idle timer: a touch is needed only
     // after a minute without any
     const request = c.request.bind(c);
-    c.request = (body) => {
+    c.request = (body, jsep) => {
       if (c === client && loggedIn) lastTouch = Date.now();
-      return request(body);
+      return request(body, jsep);
     };
     onClient(c);
     c.on('logged_out', (ev) => {

@@ -290,7 +290,7 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 		{ "e2ee-key", CONSULT_SIGNAL_E2EE_KEY },
 	};
 	const char *type;
-	TRY(str_field(b, "type", "type", F_WORD, 1, CONSULT_MAX_STATE, true, &type, f));
+	TRY(str_field(b, "type", "type", F_USERNAME, 1, CONSULT_MAX_STATE, true, &type, f));
 	r->u.signal.type = 0;
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (strcmp(type, types[i].name) == 0)

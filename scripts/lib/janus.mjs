@@ -126,7 +126,9 @@ function isZombieOrGone(pid) {
  * stopTimeoutMs (SIGKILL this long after SIGTERM in stop(); default 5000),
  * env (extra environment variables for Janus, e.g. {CONSULT_TEST: '1'}),
  * eventsBackend (URL: enable Janus' sample event handler posting all
- *   events there; default off).
+ *   events there; default off),
+ * extraPlugins (array of plugin .so paths symlinked into the plugins folder
+ *   next to consult's, e.g. Janus' libjanus_videocall.so; default none).
  */
 const WS_JSON = ['indented', 'plain', 'compact'];
 
@@ -157,6 +159,11 @@ export async function startJanus(opts = {}) {
   fs.mkdirSync(pluginsDir);
   fs.mkdirSync(dataDir, { recursive: true });
   fs.symlinkSync(plugin, path.join(pluginsDir, 'libjanus_consult.so'));
+  // Other plugins next to consult's (e.g. Janus' own videocall for a benchmark).
+  for (const so of opts.extraPlugins || []) {
+    if (!fs.existsSync(so)) throw new Error(`extra plugin not found: ${so}`);
+    fs.symlinkSync(path.resolve(so), path.join(pluginsDir, path.basename(so)));
+  }
 
   const wsPort = opts.wsPort || await freePort();
   const adminPort = opts.adminPort || await freePort();

@@ -195,10 +195,12 @@ function assertDecrypting(s, who) {
   assert.equal(s.counters.failed, 0, `${who}: no decrypt failure`);
   assert.ok(s.counters.keyframesIn > 0, `${who}: sender saw VP8 keyframes (9d 01 2a) before encryption`);
   assert.equal(s.counters.startCodeOut, 0, `${who}: no encrypted frame shows 9d 01 2a at the keyframe offset`);
-  // Audio: decrypted Opus is played out with little concealment.
+  // Audio: decrypted Opus is played out, mostly not concealed. (Without the
+  // right key ~80 % is concealed; a loaded 2-core machine alone reached
+  // ~23 % with the right key, so the bound sits between the two.)
   assert.ok(s.audio && s.audio.totalSamplesReceived > 0, `${who}: audio samples received`);
   const conceal = s.audio.concealedSamples / s.audio.totalSamplesReceived;
-  assert.ok(conceal < 0.2, `${who}: audio concealment ${conceal.toFixed(3)} < 0.2`);
+  assert.ok(conceal < 0.5, `${who}: audio concealment ${conceal.toFixed(3)} < 0.5`);
 }
 
 /** Both sides decode each other, codes match (keys and DTLS fingerprints). */

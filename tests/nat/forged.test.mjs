@@ -2,7 +2,10 @@
 // coturn's, the practice is relay-only (so only TURN could connect): coturn
 // refuses them (401 for a request that carried the minted user name, and no
 // allocation succeeds) and both pages show #call-error (data-error
-// "turn_auth" or "ice_failed") within a bounded time instead of hanging.
+// "turn_auth", "ice_failed" or, once the doctor's page asked to forward and
+// the practice forbids it, "no_path") within a bounded time instead of
+// hanging. The practice's forwarding policy is "never" here: with
+// forwarding allowed the call would move through Janus (tests/nat/forward*).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { waitFor } from '../browser/lib.mjs';
@@ -14,7 +17,7 @@ const ERROR_WITHIN_MS = 45_000;
 
 test('forged TURN credentials: coturn says 401, the pages show #call-error', { timeout: 120_000 }, async () => {
   const sc = await scenario({
-    name: 'forged', nat: true, block: true, relayOnly: true,
+    name: 'forged', nat: true, block: true, relayOnly: true, forward: 'never',
     coturnSecret: 'coturn-real-secret-0123456789', turnSecret: 'forged-secret-not-coturns-9876543210',
   });
   let failed = true;
@@ -30,7 +33,7 @@ test('forged TURN credentials: coturn says 401, the pages show #call-error', { t
         const code = el.getAttribute('data-error');
         return code ? { code, text: el.textContent.replace(/\s+/g, ' ').trim() } : null;
       }), left, 250);
-      assert.ok(['turn_auth', 'ice_failed'].includes(err.code), `${who}: data-error ${err.code}`);
+      assert.ok(['turn_auth', 'ice_failed', 'no_path'].includes(err.code), `${who}: data-error ${err.code}`);
       assert.ok(err.text.length > 10, `${who}: #call-error has a message (${err.text})`);
       await sc.shot(page, `${who}-call-error`);
     }

@@ -40,6 +40,29 @@
 //   (relay_only through the admin API when asked); stop() returns the logs.
 // - realCall(...) drives the real pages: reception (staff browser) books,
 //   the patient joins from the link, the doctor calls, the patient accepts.
+// Options for forwarding mode (issue 5; every default keeps the behaviour
+// above):
+// - startLabStack(lab, {turn, pluginConfig, janusEnv, janusOptions,
+//   forward}): turn 'on' (default) | 'absent' (no coturn, no STUN/TURN in
+//   the plugin config: browsers get no ice_servers) | 'blocked' (coturn
+//   runs and is configured, but lab.blockTurn() drops every packet from
+//   the lab's ranges to SERVER_IP:3478); pluginConfig is merged into the
+//   plugin's jcfg general section (e.g. {p2p_timeout_seconds: 3}); janusEnv
+//   is Janus' extra environment (e.g. {CONSULT_TEST: '1'}); janusOptions is
+//   spread into scripts/lib/janus.mjs startJanus(); forward ('allowed' |
+//   'never') is set per practice through the admin API.
+// - lab.blockTurn(): see turn 'blocked' (own nft table, removed by destroy).
+// - launchFirefoxIn(ns, name, {origin}) starts Debian's Firefox ESR inside
+//   namespace ns, headless, driven by puppeteer-core over WebDriver BiDi:
+//   Firefox' BiDi port listens on the namespace's own 127.0.0.1, so this
+//   process serves the same TCP port on its 127.0.0.1 (Firefox checks the
+//   Host header) and bridges each connection
+//   through `ip netns exec ns node` (stdin/stdout <-> the BiDi port).
+//   origin is treated as secure (dom.securecontext.allowlist) so that
+//   getUserMedia works over plain http. Same shape as launchIn():
+//   {kind: 'firefox', browser, ns, newPage(), close()}.
+// - scenario({..., turn, pluginConfig, janusEnv, janusOptions, forward,
+//   patientBrowser: 'chromium' | 'firefox'}) passes these on.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -103,6 +126,7 @@ export function createLab({ nat = true, block = false } = {}) {
     natD: nat ? `natlab-${tag}-natd` : null,
   };
   const table = `natlab_${tag.replace(/-/g, '_')}`;
+  const turnTable = `${table}_turn`;
   const created = [];
   let addedServerIp = false;
   let destroyed = false;
@@ -117,6 +141,7 @@ export function createLab({ nat = true, block = false } = {}) {
       liveLabs.delete(lab);
       for (const ns of created.reverse()) run(IP, ['netns', 'del', ns], { quiet: true });
       run(NFT, ['delete', 'table', 'inet', table], { quiet: true });
+      run(NFT, ['delete', 'table', 'inet', turnTable], { quiet: true });
       if (addedServerIp) run(IP, ['addr', 'del', `${SERVER_IP}/32`, 'dev', 'lo'], { quiet: true });
     },
     async destroy() { lab.destroySync(); },
@@ -213,6 +238,23 @@ export function createLab({ nat = true, block = false } = {}) {
   lab.linkUp = () => {
     inNs(names.patient, IP, ['link', 'set', 'eth0', 'up']);
     run(IP, ['-n', names.patient, 'route', 'replace', 'default', 'via', lab.gateway]);
+  };
+  /** Drops every packet from the lab's ranges to TURN/STUN (SERVER_IP:3478). */
+  lab.blockTurn = () => {
+    run(NFT, ['-f', '-'], {
+      input: `table inet ${turnTable} {
+  chain input { type filter hook input priority filter; policy accept;
+    ip saddr { 198.51.100.0/24, 203.0.113.0/24 } ip daddr ${SERVER_IP} udp dport ${TURN_PORT} counter drop
+    ip saddr { 198.51.100.0/24, 203.0.113.0/24 } ip daddr ${SERVER_IP} tcp dport ${TURN_PORT} counter drop
+  }
+}
+`,
+    });
+  };
+  /** Packets dropped by blockTurn()'s rules. */
+  lab.turnBlockedPackets = () => {
+    const out = run(NFT, ['list', 'table', 'inet', turnTable], { quiet: true }) || '';
+    return [...out.matchAll(/packets (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   };
   /** Counters of the public router's block rules (packets dropped). */
   lab.blockedPackets = () => {
@@ -311,12 +353,124 @@ export async function launchIn(ns, name, { origin, extraArgs = [] } = {}) {
 }
 
 // ---------------------------------------------------------------------------
+// Firefox ESR inside a namespace (WebDriver BiDi bridged across namespaces)
+
+// Runs inside the namespace: one connection, stdin/stdout <-> 127.0.0.1:PORT.
+const BIDI_PIPE = "const s=require('net').connect(+process.argv[1],'127.0.0.1');"
+  + "process.stdin.pipe(s);s.pipe(process.stdout);"
+  + "s.on('error',()=>process.exit(1));s.on('close',()=>process.exit(0));process.stdin.on('end',()=>s.end());";
+
+export async function launchFirefoxIn(ns, name, { origin, prefs = {} } = {}) {
+  const net = await import('node:net');
+  const { spawn } = await import('node:child_process');
+  const { createProfile, Browser } = await import('@puppeteer/browsers');
+  const puppeteer = (await import('puppeteer-core')).default;
+  const { FIREFOX, FIREFOX_PREFS } = await import('../browser/lib.mjs');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `consult-nat-ff-${name}-`));
+  for (const sub of ['profile', 'home', 'tmp', 'config', 'cache']) fs.mkdirSync(path.join(dir, sub));
+  const host = origin ? new URL(origin).hostname : null;
+  await createProfile(Browser.FIREFOX, {
+    path: path.join(dir, 'profile'),
+    preferences: {
+      ...FIREFOX_PREFS,
+      // Plain http on the lab address: a secure context for getUserMedia.
+      ...(host ? { 'dom.securecontext.allowlist': host } : {}),
+      'media.devices.insecure.enabled': true,
+      'media.getusermedia.insecure.enabled': true,
+      'fission.webContentIsolationStrategy': 0,
+      ...prefs,
+    },
+  });
+  const env = {
+    ...process.env,
+    HOME: path.join(dir, 'home'),
+    TMPDIR: path.join(dir, 'tmp'),
+    XDG_CONFIG_HOME: path.join(dir, 'config'),
+    XDG_CACHE_HOME: path.join(dir, 'cache'),
+    MOZ_CRASHREPORTER_DISABLE: '1',
+  };
+  const children = new Set();
+  const ff = spawn(IP, ['netns', 'exec', ns, FIREFOX, '--headless', '--no-remote',
+    '--profile', path.join(dir, 'profile'), '--remote-debugging-port=0', 'about:blank'],
+  { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(ff);
+  let server = null;
+  let browser = null;
+  let closed = false;
+  const killAll = () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+  };
+  process.once('exit', killAll);
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    if (browser) { try { await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 10_000))]); } catch { /* gone */ } }
+    if (server) server.close();
+    const exited = ff.exitCode !== null || ff.signalCode !== null ? Promise.resolve()
+      : new Promise((r) => { ff.once('exit', r); setTimeout(r, 5_000); });
+    if (ff.exitCode === null && ff.signalCode === null) { try { ff.kill('SIGTERM'); } catch { /* gone */ } }
+    await exited;
+    killAll();
+    process.removeListener('exit', killAll);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const bidiPort = await new Promise((resolve, reject) => {
+      let buf = '';
+      const timer = setTimeout(() => reject(new Error(`no BiDi endpoint after 60 s: ${buf.slice(-500)}`)), 60_000);
+      ff.stderr.on('data', (d) => {
+        buf += d.toString();
+        const m = /WebDriver BiDi listening on ws:\/\/[^:\s]+:(\d+)/.exec(buf);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      });
+      ff.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`Firefox exited ${code ?? sig}: ${buf.slice(-500)}`)); });
+    });
+    ff.stderr.resume();
+    server = net.createServer((sock) => {
+      const pipe = spawn(IP, ['netns', 'exec', ns, process.execPath, '-e', BIDI_PIPE, String(bidiPort)],
+        { stdio: ['pipe', 'pipe', 'ignore'] });
+      children.add(pipe);
+      pipe.once('exit', () => { children.delete(pipe); sock.destroy(); });
+      sock.pipe(pipe.stdin);
+      pipe.stdout.pipe(sock);
+      sock.on('error', () => {});
+      pipe.stdin.on('error', () => {});
+      sock.on('close', () => { try { pipe.kill('SIGTERM'); } catch { /* gone */ } });
+    });
+    // The same port number as inside: Firefox checks the Host header.
+    await new Promise((resolve, reject) => { server.once('error', reject); server.listen(bidiPort, '127.0.0.1', resolve); });
+    browser = await puppeteer.connect({
+      browserWSEndpoint: `ws://127.0.0.1:${server.address().port}/session`,
+      protocol: 'webDriverBiDi',
+      defaultViewport: { width: 1000, height: 800 },
+      protocolTimeout: 30_000,
+    });
+  } catch (err) {
+    await close();
+    throw new Error(`launch Firefox (${name}) in ${ns} failed: ${err.message}`);
+  }
+  return {
+    kind: 'firefox',
+    browser,
+    ns,
+    async newPage() {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(15_000);
+      return page;
+    },
+    close,
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Janus + nginx + coturn on the public side
 
 export async function startLabStack(lab, {
   coturnSecret = 'lab-secret-' + Math.random().toString(36).slice(2, 14),
   turnSecret = coturnSecret, relayOnly = false, callLostSeconds,
+  turn = 'on', pluginConfig = {}, janusEnv, janusOptions = {}, forward,
 } = {}) {
+  if (!['on', 'absent', 'blocked'].includes(turn)) throw new Error(`startLabStack: turn must be on, absent or blocked, not ${turn}`);
   const { startJanus, freePort } = await import(harness('janus.mjs'));
   const { startNginx } = await import(harness('nginx.mjs'));
   const { seedPractice, adminOk } = await import(harness('seed.mjs'));
@@ -338,17 +492,23 @@ export async function startLabStack(lab, {
     return out;
   };
   try {
-    coturn = await startCoturn({ secret: coturnSecret });
+    if (turn !== 'absent') coturn = await startCoturn({ secret: coturnSecret });
+    if (turn === 'blocked') lab.blockTurn();
     const port = await freePort();
     const origin = `http://${SERVER_IP}:${port}`;
     janus = await startJanus({
+      ...janusOptions,
       publicUrl: origin,
+      ...(janusEnv ? { env: { ...(janusOptions.env || {}), ...janusEnv } } : {}),
       extraPluginConfig: {
-        stun_uris: coturn.stunUri,
-        turn_uris: coturn.uri,
-        turn_secret: turnSecret,
-        turn_ttl: 600,
+        ...(coturn ? {
+          stun_uris: coturn.stunUri,
+          turn_uris: coturn.uri,
+          turn_secret: turnSecret,
+          turn_ttl: 600,
+        } : {}),
         ...(callLostSeconds ? { call_lost_seconds: callLostSeconds } : {}),
+        ...pluginConfig,
       },
     });
     nginx = await startNginx({ root: path.join(REPO, 'html'), janusWsUrl: janus.wsUrl, port, listenHost: SERVER_IP });
@@ -360,6 +520,7 @@ export async function startLabStack(lab, {
       receptions: [{ username: 'empfang', display_name: 'Empfang', password: PASSWORDS.reception }],
     });
     if (relayOnly) await adminOk(janus, { request: 'set_practice', practice: practice.slug, relay_only: true });
+    if (forward) await adminOk(janus, { request: 'set_practice', practice: practice.slug, forward });
     return {
       coturn, janus, nginx, origin, practice, doctor: practice.doctors[0], stop,
     };
@@ -451,7 +612,9 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
   const events = { patient: [], doctor: [] };
   const patPage = await patient.newPage();
   captureEvents(patPage, events.patient);
-  await patPage.addInitScript(OBSERVE_REMOTE);
+  // Playwright: addInitScript; Puppeteer (Firefox): evaluateOnNewDocument.
+  if (typeof patPage.addInitScript === 'function') await patPage.addInitScript(OBSERVE_REMOTE);
+  else await patPage.evaluateOnNewDocument(OBSERVE_REMOTE);
   watchConsole(patPage, 'patient', consoleLines);
   const pat = drive(patPage, 'patient');
   await pat.goto(link);
@@ -583,6 +746,7 @@ export async function cleanupAll() {
 export async function scenario({
   name, nat = true, block = false, relayOnly = false, turnSecret, coturnSecret, accept = true,
   appointmentViaWs = false, callLostSeconds, artifactsDir = true,
+  turn = 'on', pluginConfig, janusEnv, janusOptions, forward, patientBrowser = 'chromium',
 }) {
   const { artifacts } = await import('../browser/lib.mjs');
   const art = artifactsDir ? artifacts(`nat-${name}`) : { dir: null, shot: async () => {} };
@@ -627,13 +791,15 @@ export async function scenario({
     sc.lab = createLab({ nat, block });
     mark('lab created');
     sc.stack = await step('start coturn + Janus + nginx', startLabStack(sc.lab, {
-      turnSecret, coturnSecret, relayOnly, callLostSeconds,
+      turnSecret, coturnSecret, relayOnly, callLostSeconds, turn, pluginConfig, janusEnv, janusOptions, forward,
     }), 60_000);
     mark('stack started');
     sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin }), 60_000);
     mark('staff Chromium launched');
-    sc.patient = await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 60_000);
-    mark('patient Chromium launched');
+    sc.patient = patientBrowser === 'firefox'
+      ? await step('launch Firefox ESR (patient ns)', launchFirefoxIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 90_000)
+      : await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 60_000);
+    mark(patientBrowser === 'firefox' ? 'patient Firefox launched' : 'patient Chromium launched');
     sc.call = await realCall({
       stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines, shot: art.shot, accept, appointmentViaWs, mark,
     });

@@ -619,6 +619,96 @@ static void test_issue4(void **st)
 	assert_int_equal(a.kind, CONSULT_ADMIN_SET_PRACTICE);
 }
 
+
+/* Issues 3 and 5: invitations, appointment_info, resend, erase, touch,
+ * forwarding and e2ee-key signals, purge and the forward policy. */
+static void test_issue3_5(void **st)
+{
+	json_t *j = J("{\"request\":\"create_appointment\",\"starts_at\":100,\"phone\":\"0171 1234567\",\"consent_sms\":true,"
+		"\"email\":\"a.b@example.org\",\"consent_email\":false,\"send_at\":90}");
+	consult_request r = ok_req(j);
+	assert_string_equal(r.u.create_appointment.phone, "0171 1234567");
+	assert_string_equal(r.u.create_appointment.email, "a.b@example.org");
+	assert_true(r.u.create_appointment.consent_sms);
+	assert_false(r.u.create_appointment.consent_email);
+	assert_true(r.u.create_appointment.has_send_at);
+	assert_int_equal(r.u.create_appointment.send_at, 90);
+	json_decref(j);
+	j = J("{\"request\":\"create_appointment\",\"starts_at\":100}");
+	r = ok_req(j);
+	assert_null(r.u.create_appointment.phone);
+	assert_null(r.u.create_appointment.email);
+	assert_false(r.u.create_appointment.consent_sms || r.u.create_appointment.has_send_at);
+	json_decref(j);
+	static const struct { const char *json; consult_req_kind kind; } good[] = {
+		{ "{\"request\":\"appointment_info\",\"practice\":\"am-markt\",\"code\":\"ABCD EFGH JKMN\"}", CONSULT_REQ_APPOINTMENT_INFO },
+		{ "{\"request\":\"touch\"}", CONSULT_REQ_TOUCH },
+		{ "{\"request\":\"resend\",\"appointment_id\":4,\"channel\":\"sms\"}", CONSULT_REQ_RESEND },
+		{ "{\"request\":\"erase_appointment\",\"appointment_id\":4}", CONSULT_REQ_ERASE_APPOINTMENT },
+		{ "{\"request\":\"forward\",\"cause\":\"ice_failed\"}", CONSULT_REQ_FORWARD },
+		{ "{\"request\":\"forward\",\"cause\":\"turn_failed\"}", CONSULT_REQ_FORWARD },
+		{ "{\"request\":\"forward\",\"cause\":\"timeout\"}", CONSULT_REQ_FORWARD },
+		{ "{\"request\":\"forward_offer\"}", CONSULT_REQ_FORWARD_OFFER },
+		{ "{\"request\":\"forward_answer\"}", CONSULT_REQ_FORWARD_ANSWER },
+		{ "{\"request\":\"signal\",\"type\":\"e2ee-key\",\"key\":\"BCdE+/9=\"}", CONSULT_REQ_SIGNAL },
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		j = J(good[i].json);
+		r = ok_req(j);
+		assert_int_equal(r.kind, good[i].kind);
+		json_decref(j);
+	}
+	j = J("{\"request\":\"forward\",\"cause\":\"ice_failed\"}");
+	r = ok_req(j);
+	assert_int_equal(r.u.forward.cause, CONSULT_FWD_ICE_FAILED);
+	assert_string_equal(consult_forward_cause_name(r.u.forward.cause), "ice_failed");
+	json_decref(j);
+	j = J("{\"request\":\"signal\",\"type\":\"e2ee-key\",\"key\":\"BCdE+/9=\"}");
+	r = ok_req(j);
+	assert_int_equal(r.u.signal.type, CONSULT_SIGNAL_E2EE_KEY);
+	assert_string_equal(r.u.signal.key, "BCdE+/9=");
+	assert_string_equal(consult_signal_type_name(r.u.signal.type), "e2ee-key");
+	json_decref(j);
+	j = J("{\"request\":\"resend\",\"appointment_id\":4,\"channel\":\"email\"}");
+	r = ok_req(j);
+	assert_int_equal(r.u.resend.channel, CONSULT_CHANNEL_EMAIL);
+	assert_string_equal(consult_channel_name(r.u.resend.channel), "email");
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"create_appointment\",\"starts_at\":1,\"email\":\"a@b\"}", CONSULT_ERR_INVALID_FIELD, "email" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":1,\"email\":\"a@example.org\\r\\nBcc: x@y.org\"}", CONSULT_ERR_INVALID_UTF8, "email" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":1,\"email\":5}", CONSULT_ERR_INVALID_FIELD, "email" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":1,\"phone\":\"0171 abc\"}", CONSULT_ERR_INVALID_FIELD, "phone" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":1,\"phone\":\"0171\\n1\"}", CONSULT_ERR_INVALID_UTF8, "phone" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":1,\"phone\":\"012345678901234567890123456789012\"}", CONSULT_ERR_TOO_LONG, "phone" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":1,\"consent_sms\":1}", CONSULT_ERR_INVALID_FIELD, "consent_sms" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":1,\"send_at\":\"now\"}", CONSULT_ERR_INVALID_FIELD, "send_at" },
+		{ "{\"request\":\"appointment_info\",\"practice\":\"am-markt\"}", CONSULT_ERR_MISSING_FIELD, "code" },
+		{ "{\"request\":\"resend\",\"appointment_id\":4,\"channel\":\"fax\"}", CONSULT_ERR_INVALID_FIELD, "channel" },
+		{ "{\"request\":\"resend\",\"appointment_id\":4}", CONSULT_ERR_MISSING_FIELD, "channel" },
+		{ "{\"request\":\"erase_appointment\",\"appointment_id\":0}", CONSULT_ERR_INVALID_FIELD, "appointment_id" },
+		{ "{\"request\":\"forward\"}", CONSULT_ERR_MISSING_FIELD, "cause" },
+		{ "{\"request\":\"forward\",\"cause\":\"bored\"}", CONSULT_ERR_INVALID_FIELD, "cause" },
+		{ "{\"request\":\"forward\",\"cause\":\"TIMEOUT\"}", CONSULT_ERR_INVALID_FIELD, "cause" },
+		{ "{\"request\":\"signal\",\"type\":\"e2ee-key\"}", CONSULT_ERR_MISSING_FIELD, "key" },
+		{ "{\"request\":\"signal\",\"type\":\"e2ee-key\",\"key\":\"a b\"}", CONSULT_ERR_INVALID_FIELD, "key" },
+		{ "{\"request\":\"signal\",\"type\":\"e2ee-key\",\"key\":\"\"}", CONSULT_ERR_INVALID_FIELD, "key" },
+		{ "{\"request\":\"signal\",\"type\":\"e2ee_key\",\"key\":\"ab\"}", CONSULT_ERR_INVALID_FIELD, "type" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	consult_admin_request a = ok_admin("{\"request\":\"purge\"}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_PURGE);
+	a = ok_admin("{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"forward\":\"never\"}");
+	assert_true(a.has_forward);
+	assert_false(a.has_relay_only);
+	assert_int_equal(a.forward, CONSULT_FWD_NEVER);
+	static const bad ba[] = {
+		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"forward\":\"sometimes\"}", CONSULT_ERR_INVALID_FIELD, "forward" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\"}", CONSULT_ERR_MISSING_FIELD, "relay_only" },
+	};
+	check_bad(ba, sizeof ba / sizeof ba[0], true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_check_text),
 		cmocka_unit_test(test_issue4),
+		cmocka_unit_test(test_issue3_5),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

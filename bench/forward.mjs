@@ -1,0 +1,389 @@
+#!/usr/bin/env node
+// forward.mjs - forwarding mode (issue 5) measured in the NAT lab of
+// tests/nat where only Janus is reachable (each browser behind a NAT, the
+// direct path between the NATs blocked, no TURN at all).
+//
+// (a) Setup time: N runs (default 5) of the real pages: book (WebSocket),
+//     the patient joins, the doctor calls, the patient accepts. Measured
+//     in each page (Date.now(), the same machine clock as this process):
+//     from the patient's click on #accept-call to the first decoded video
+//     frame of the forwarded PeerConnection, per side ("both" = the later),
+//     and from the moment the page switched to mode 'forward' to that
+//     frame. The peer-to-peer attempt waits p2p_timeout_seconds (default
+//     here 3, the minimum; the product default is 10) before it gives up:
+//     that wait is part of accept -> frame.
+// (b) Janus' CPU per forwarded call: the same Janus also loads Janus' own
+//     janus.plugin.videocall (a symlink next to consult's, harness option
+//     extraPlugins). Janus' utime+stime (/proc/<pid>/stat) over a fixed
+//     window (default 30 s) is measured with nothing running (idle), with
+//     one consult call forwarded (E2EE pages), and with one videocall call
+//     between two Chromiums (bench/videocall.html: janus.js, the same fake
+//     camera flags and getUserMedia constraints), rounds alternating.
+//     Per call = window CPU - idle CPU of the same length; written as a
+//     ratio consult / videocall, with the media rate each call put through
+//     Janus (the pages' outbound bytes and frame sizes), since the CPU
+//     follows the packet rate.
+// Writes bench/results/forward-YYYY-MM-DD.md (appends a section if it
+// exists). No pass/fail: a measurement.
+//
+// Usage (root; re-executes itself in scripts/lib/in-lo-netns unless already
+// inside a named network namespace):
+//   node bench/forward.mjs [--runs 5] [--rounds 2] [--window 30]
+//                          [--p2p-timeout 3] [--skip-setup] [--skip-cpu] [--out FILE]
+// Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM,
+// CONSULT_HARNESS_DIR (scripts/lib with the extraPlugins option of
+// janus.mjs), CONSULT_VIDEOCALL_PLUGIN (default
+// /usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so';
+const CLK_TCK = 100; // getconf CLK_TCK on Linux x86_64
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function parseArgs(argv) {
+  const a = { runs: 5, rounds: 2, window: 30, p2pTimeout: 3, setup: true, cpu: true, out: null };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    if (k === '--runs') a.runs = Number(argv[++i]);
+    else if (k === '--rounds') a.rounds = Number(argv[++i]);
+    else if (k === '--window') a.window = Number(argv[++i]);
+    else if (k === '--p2p-timeout') a.p2pTimeout = Number(argv[++i]);
+    else if (k === '--skip-setup') a.setup = false;
+    else if (k === '--skip-cpu') a.cpu = false;
+    else if (k === '--out') a.out = argv[++i];
+    else if (k === '-h' || k === '--help') a.help = true;
+    else throw new Error(`unknown argument ${k}`);
+  }
+  if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 50) throw new Error('--runs must be 1..50');
+  if (!Number.isInteger(a.rounds) || a.rounds < 1 || a.rounds > 10) throw new Error('--rounds must be 1..10');
+  if (!Number.isFinite(a.window) || a.window < 5 || a.window > 300) throw new Error('--window must be 5..300 s');
+  if (!Number.isInteger(a.p2pTimeout) || a.p2pTimeout < 3 || a.p2pTimeout > 120) throw new Error('--p2p-timeout must be 3..120');
+  return a;
+}
+
+const inNamedNetns = () => {
+  try {
+    return execFileSync('/usr/sbin/ip', ['netns', 'identify', String(process.pid)], { encoding: 'utf8' }).trim() !== '';
+  } catch { return false; }
+};
+
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  if (!s.length) return null;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2);
+};
+
+function machine() {
+  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m) || [])[1] || 'unknown';
+  const mem = (fs.readFileSync('/proc/meminfo', 'utf8').match(/^MemTotal:\s*(\d+) kB/m) || [])[1];
+  const out = (cmd, args) => {
+    try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0]; } catch { return 'unknown'; }
+  };
+  return {
+    uname: out('uname', ['-a']),
+    cpu,
+    nproc: out('nproc', []),
+    memory: mem ? `${(Number(mem) / 1024 / 1024).toFixed(1)} GiB` : 'unknown',
+    chromium: out(process.env.CONSULT_CHROMIUM || '/usr/bin/chromium', ['--version']),
+    janus: (() => { try { return execFileSync('/usr/bin/janus', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]; } catch (e) { return String(e.stdout || 'unknown').split('\n')[0]; } })(),
+    node: process.version,
+  };
+}
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
+/** Janus' CPU time in seconds (utime + stime of the process, all threads). */
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK; // fields 14 and 15 of stat(5)
+}
+
+/** Outbound media of a page's pc: bytes, packets, frame size. */
+function outbound(page, pcPath) {
+  return page.evaluate(async (p) => {
+    const pc = p.split('.').reduce((o, k) => (o == null ? o : o[k]), window);
+    if (!pc) return null;
+    const st = await pc.getStats();
+    const r = { bytes: 0, packets: 0, width: 0, height: 0, fps: 0 };
+    st.forEach((s) => {
+      if (s.type === 'outbound-rtp') {
+        r.bytes += s.bytesSent || 0;
+        r.packets += s.packetsSent || 0;
+        if (s.kind === 'video') { r.width = s.frameWidth || r.width; r.height = s.frameHeight || r.height; r.fps = s.framesPerSecond || r.fps; }
+      }
+    });
+    return r;
+  }, pcPath);
+}
+
+/** Janus CPU over the window, and the media both pages sent meanwhile. */
+async function cpuWindow(janusPid, seconds, pages = []) {
+  const before = await Promise.all(pages.map(([pg, p]) => outbound(pg, p)));
+  const c0 = cpuSeconds(janusPid);
+  const t0 = Date.now();
+  await sleep(seconds * 1000);
+  const c1 = cpuSeconds(janusPid);
+  const t1 = Date.now();
+  const after = await Promise.all(pages.map(([pg, p]) => outbound(pg, p)));
+  const secs = (t1 - t0) / 1000;
+  let bytes = 0;
+  let packets = 0;
+  const sizes = [];
+  pages.forEach((_, i) => {
+    if (!before[i] || !after[i]) return;
+    bytes += after[i].bytes - before[i].bytes;
+    packets += after[i].packets - before[i].packets;
+    sizes.push(`${after[i].width}x${after[i].height}@${Math.round(after[i].fps)}`);
+  });
+  return { cpu: c1 - c0, secs, kbps: Math.round((bytes * 8) / secs / 1000), pps: Math.round(packets / secs), sizes: sizes.join(' + ') };
+}
+
+/** In the page: when consult.mode became 'forward' and when the first frame decoded. */
+function forwardTimes(page, ms = 60_000) {
+  return page.evaluate(async (limit) => {
+    const t0 = Date.now();
+    let forwardAt = null;
+    for (;;) {
+      const c = window.consult;
+      if (c && c.mode === 'forward' && forwardAt === null) forwardAt = Date.now();
+      const pc = c && c.mode === 'forward' ? c.pc : null;
+      if (pc && typeof pc.getStats === 'function') {
+        const stats = await pc.getStats();
+        let f = 0;
+        stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') f += s.framesDecoded || 0; });
+        if (f > 0) return { forwardAt, frameAt: Date.now() };
+      }
+      if (Date.now() - t0 > limit) return { forwardAt, frameAt: null };
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }, ms);
+}
+
+async function closePages(call) {
+  for (const p of [call.patPage, call.docPage, call.rec && call.rec.page]) if (p) await p.close().catch(() => {});
+}
+
+async function setupRuns(env, runs, log) {
+  const { lab, rtcSnapshot } = env;
+  const rows = [];
+  for (let i = 1; i <= runs; i++) {
+    const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines: [], appointmentViaWs: true });
+    try {
+      const [pat, doc] = await Promise.all([forwardTimes(call.patPage), forwardTimes(call.docPage)]);
+      const snap = await rtcSnapshot(call.docPage);
+      const mode = await call.docPage.evaluate(() => window.consult.mode);
+      const rel = (t) => (t && call.acceptAt ? t - call.acceptAt : null);
+      const row = {
+        run: i, mode,
+        patient: rel(pat.frameAt), doctor: rel(doc.frameAt),
+        patSwitch: pat.frameAt && pat.forwardAt ? pat.frameAt - pat.forwardAt : null,
+        docSwitch: doc.frameAt && doc.forwardAt ? doc.frameAt - doc.forwardAt : null,
+        pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type} -> ${snap.pair.remote.address}` : '?',
+      };
+      row.both = row.patient !== null && row.doctor !== null ? Math.max(row.patient, row.doctor) : null;
+      row.switchBoth = row.patSwitch !== null && row.docSwitch !== null ? Math.max(row.patSwitch, row.docSwitch) : null;
+      rows.push(row);
+      log(`setup run ${i}: accept->frame patient ${row.patient} ms, doctor ${row.doctor} ms; forward->frame ${row.patSwitch}/${row.docSwitch} ms; ${row.mode}, ${row.pair}`);
+      await call.doc.click('#hangup');
+      await call.pat.waitVisible('#ended', 15_000);
+    } finally {
+      await closePages(call);
+    }
+  }
+  return rows;
+}
+
+async function consultCpu(env, seconds, log) {
+  const { lab, pcap } = env;
+  const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines: [], appointmentViaWs: true });
+  try {
+    await pcap.waitForwarded({ call }, { ms: 60_000 });
+    await sleep(5_000); // past the ramp-up of the encoders
+    const w = await cpuWindow(env.stack.janus.pid, seconds, [[call.patPage, 'consult.pc'], [call.docPage, 'consult.pc']]);
+    const stats = await env.stack.janus.admin({ request: 'stats' });
+    w.active = stats.forward.active;
+    log(`consult: ${w.cpu.toFixed(2)} s CPU in ${w.secs.toFixed(1)} s, ${w.kbps} kbit/s, ${w.pps} packets/s into Janus, ${w.sizes}`);
+    await call.doc.click('#hangup');
+    await call.pat.waitVisible('#ended', 15_000);
+    return w;
+  } finally {
+    await closePages(call);
+  }
+}
+
+async function videocallCpu(env, seconds, log, round) {
+  const { rtcSnapshot, waitFor } = env;
+  const html = fs.readFileSync(path.join(REPO, 'bench', 'videocall.html'), 'utf8');
+  const url = `${env.stack.origin}/bench/videocall.html`;
+  const pages = [];
+  try {
+    for (const b of [env.staff, env.patient]) {
+      const page = await b.newPage();
+      await page.route(url, (r) => r.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+      await page.goto(url);
+      pages.push(page);
+    }
+    const [a, b] = pages;
+    const names = [`a${round}x${Date.now() % 1e6}`, `b${round}x${Date.now() % 1e6}`];
+    await a.evaluate((n) => window.vcStart(n), names[0]);
+    await b.evaluate((n) => window.vcStart(n), names[1]);
+    await a.evaluate((n) => window.vcCall(n), names[1]);
+    for (const [who, page] of [['caller', a], ['callee', b]]) {
+      await waitFor(`videocall ${who}: connected, frames decoded`, async () => {
+        const s = await rtcSnapshot(page, 'vc.pc');
+        return s.connectionState === 'connected' && s.framesDecoded > 0 ? s : null;
+      }, 60_000, 250);
+    }
+    const snap = await rtcSnapshot(a, 'vc.pc');
+    await sleep(5_000);
+    const w = await cpuWindow(env.stack.janus.pid, seconds, [[a, 'vc.pc'], [b, 'vc.pc']]);
+    w.pair = snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type} -> ${snap.pair.remote.address}` : '?';
+    log(`videocall: ${w.cpu.toFixed(2)} s CPU in ${w.secs.toFixed(1)} s, ${w.kbps} kbit/s, ${w.pps} packets/s into Janus, ${w.sizes}, ${w.pair}`);
+    await a.evaluate(() => window.vc.h.send({ message: { request: 'hangup' } }));
+    await sleep(1_000);
+    return w;
+  } finally {
+    for (const p of pages) await p.close().catch(() => {});
+  }
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write('usage: node bench/forward.mjs [--runs 5] [--rounds 2] [--window 30] [--p2p-timeout 3] [--skip-setup] [--skip-cpu] [--out FILE]\n');
+    return 0;
+  }
+  if (!inNamedNetns()) {
+    const r = spawnSync(path.join(REPO, 'scripts/lib/in-lo-netns'), [process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
+    return r.status ?? 1;
+  }
+  const m = machine();
+  const started = new Date();
+  const loadStart = load();
+  const log = (s) => process.stderr.write(`forward-bench: ${s}\n`);
+  const lab = await import('../tests/nat/lab.mjs');
+  const pcap = await import('../tests/nat/pcap.mjs');
+  const { rtcSnapshot, waitFor } = await import('../tests/browser/lib.mjs');
+  const env = { lab, pcap, rtcSnapshot, waitFor, lab0: null, stack: null, staff: null, patient: null };
+  let setup = [];
+  const cpu = { idle: [], consult: [], videocall: [] };
+  try {
+    env.lab0 = lab.createLab({ nat: true, block: true });
+    env.stack = await lab.startLabStack(env.lab0, {
+      turn: 'absent',
+      pluginConfig: { p2p_timeout_seconds: args.p2pTimeout },
+      janusOptions: args.cpu ? { extraPlugins: [VIDEOCALL] } : {},
+    });
+    if (args.cpu && !/Loading plugin 'libjanus_videocall\.so'/.test(env.stack.janus.log())) {
+      throw new Error('Janus did not load libjanus_videocall.so: scripts/lib/janus.mjs needs the extraPlugins option '
+        + '(or CONSULT_HARNESS_DIR pointing at a copy that has it)');
+    }
+    env.staff = await lab.launchIn(env.lab0.ns.doctor, 'bench-fwd-staff', { origin: env.stack.origin });
+    env.patient = await lab.launchIn(env.lab0.ns.patient, 'bench-fwd-patient', { origin: env.stack.origin });
+    if (args.setup) {
+      log(`setup: ${args.runs} runs, p2p_timeout_seconds ${args.p2pTimeout}`);
+      setup = await setupRuns(env, args.runs, log);
+    }
+    if (args.cpu) {
+      for (let r = 1; r <= args.rounds; r++) {
+        const idle = await cpuWindow(env.stack.janus.pid, args.window);
+        cpu.idle.push(idle);
+        log(`idle: ${idle.cpu.toFixed(2)} s CPU in ${idle.secs.toFixed(1)} s`);
+        cpu.consult.push(await consultCpu(env, args.window, log));
+        cpu.videocall.push(await videocallCpu(env, args.window, log, r));
+      }
+    }
+  } finally {
+    for (const b of [env.patient, env.staff]) if (b) await b.close();
+    if (env.stack) await env.stack.stop();
+    if (env.lab0) env.lab0.destroySync();
+  }
+
+  const date = started.toISOString().slice(0, 10);
+  const out = args.out || path.join(REPO, 'bench', 'results', `forward-${date}.md`);
+  const pick = (k) => setup.map((r) => r[k]).filter((x) => typeof x === 'number');
+  const fmt = (xs) => (xs.length ? `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : 'n/a');
+  const idleRate = cpu.idle.length ? cpu.idle.reduce((s, w) => s + w.cpu / w.secs, 0) / cpu.idle.length : 0;
+  const perCall = (ws) => ws.map((w) => Math.max(0, w.cpu / w.secs - idleRate) * 100); // % of one core
+  const avg = (xs) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
+  const cC = avg(perCall(cpu.consult));
+  const cV = avg(perCall(cpu.videocall));
+  const ratio = cC !== null && cV ? cC / cV : null;
+  const lines = [
+    `# Forwarding mode (issue 5) — ${date}`,
+    '',
+    'Measured by `bench/forward.mjs` in the NAT lab of tests/nat: each browser behind its',
+    'own NAT, the direct path between the NATs blocked, no TURN configured (no coturn):',
+    'only Janus is reachable. Real pages, consult plugin, two Chromiums (fake camera and',
+    `microphone, 1280x720 requested). p2p_timeout_seconds = ${args.p2pTimeout} (the product default is 10).`,
+    '',
+    `- started: ${started.toISOString()}`,
+    `- machine: ${m.uname}`,
+    `- CPU: ${m.cpu}, nproc ${m.nproc}, memory ${m.memory}`,
+    `- load average (1/5/15 min) at start: ${loadStart}; at end: ${load()}`,
+    '  (2 cores shared by Janus, nginx and four Chromium renderers encoding/decoding video;',
+    '  a load far above nproc means other work shared the CPUs as well)',
+    `- ${m.chromium}; ${m.janus}; node ${m.node}`,
+    `- plugin: ${process.env.CONSULT_PLUGIN || 'build/.libs/libjanus_consult.so'}; videocall: ${VIDEOCALL}`,
+    '',
+  ];
+  if (args.setup) {
+    lines.push(
+      '## (a) Accept -> first decoded frame, only Janus reachable',
+      '',
+      'From the patient\'s click on "Annehmen" (#accept-call) to the first decoded video frame',
+      'of the forwarded PeerConnection, per side; "both" = the later of the two. "switch -> frame":',
+      'from the page entering forwarding mode (after the P2P timeout) to that frame.',
+      'Milliseconds, median (min–max).',
+      '',
+      '| runs | patient ms | doctor ms | both ms | switch -> frame (both) ms |',
+      '|---|---|---|---|---|',
+      `| ${setup.length} | ${fmt(pick('patient'))} | ${fmt(pick('doctor'))} | ${fmt(pick('both'))} | ${fmt(pick('switchBoth'))} |`,
+      '',
+      '| run | mode | patient ms | doctor ms | both ms | switch->frame patient/doctor ms | doctor\'s pair |',
+      '|---|---|---|---|---|---|---|',
+      ...setup.map((r) => `| ${r.run} | ${r.mode} | ${r.patient} | ${r.doctor} | ${r.both} | ${r.patSwitch} / ${r.docSwitch} | ${r.pair} |`),
+      '',
+    );
+  }
+  if (args.cpu) {
+    lines.push(
+      '## (b) Janus CPU per forwarded call: consult vs janus.plugin.videocall',
+      '',
+      `One Janus process with both plugins; windows of ${args.window} s, utime+stime of the whole`,
+      'process from /proc/<pid>/stat (10 ms ticks). Per call = window CPU rate minus the mean',
+      'idle rate (browsers open, sessions attached, no call), in % of one core. Media into',
+      'Janus = the two pages\' outbound RTP (bytesSent/packetsSent deltas) over the window.',
+      '',
+      '| round | idle % | consult call % | consult kbit/s, pkt/s, video | videocall call % | videocall kbit/s, pkt/s, video |',
+      '|---|---|---|---|---|---|',
+      ...cpu.idle.map((idle, i) => {
+        const c = cpu.consult[i];
+        const v = cpu.videocall[i];
+        const pc = (w) => (w ? (Math.max(0, w.cpu / w.secs - idleRate) * 100).toFixed(2) : 'n/a');
+        return `| ${i + 1} | ${((idle.cpu / idle.secs) * 100).toFixed(2)} | ${pc(c)} | ${c ? `${c.kbps}, ${c.pps}, ${c.sizes}` : ''} | ${pc(v)} | ${v ? `${v.kbps}, ${v.pps}, ${v.sizes}` : ''} |`;
+      }),
+      '',
+      `**Ratio consult / videocall (CPU per forwarded call, mean of ${cpu.consult.length} rounds): ${ratio === null ? 'n/a' : ratio.toFixed(2)}**`,
+      `(consult ${cC === null ? 'n/a' : cC.toFixed(2)} % of a core, videocall ${cV === null ? 'n/a' : cV.toFixed(2)} % of a core per call).`,
+      '',
+    );
+  }
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const prev = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+  fs.writeFileSync(out, prev ? `${prev}\n---\n\n${lines.join('\n')}` : lines.join('\n'));
+  log(`wrote ${path.relative(REPO, out)}`);
+  process.stdout.write(lines.join('\n'));
+  return 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  process.stderr.write(`forward-bench: ${err.stack || err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,333 @@
+// forward.mjs: forwarding mode of a call (issue 5), shared by doctor.mjs and
+// patient.mjs. When no peer-to-peer path came up, each page negotiates a
+// normal Janus PeerConnection (janus.js, jsep) on its own consult handle; the
+// plugin forwards the media between the two handles. Frames are end-to-end
+// encrypted (e2ee.mjs) with a key agreed over `signal` type `e2ee-key`.
+// Contract:
+//   causeOf(peerCall, kind) -> 'turn_failed' when an icecandidateerror 401/701
+//     for a turn: URL was seen, else kind ('timeout' | 'ice_failed')
+//   const f = new Forwarder({client, role: 'doctor'|'patient', e2ee (bool),
+//       localStream, remoteVideo, onCode(code), onState(connectionState),
+//       onProblem(null|'ice_failed'|'connection_lost'), onEvent(name)})
+//   await f.start()   e2ee: new E2eeSession, sends
+//                     {request:'signal', type:'e2ee-key', key} (through the
+//                     test hook tamper()); without e2ee the doctor offers at once
+//   f.handleSignal(ev)  `signal` events; only type e2ee-key matters:
+//                     setPeerKey -> onCode(code); then the doctor offers
+//                     (createOffer on its handle, tracks = the existing
+//                     captured tracks, recv true; transforms attached in
+//                     success; jsep.e2ee = true; request forward_offer + jsep)
+//   f.handleEvent(ev, jsep)  `forward_offer` (patient: createAnswer, attach,
+//                     e2ee flag, request forward_answer + jsep; held back until
+//                     the key is set) and `forward_answer` (doctor:
+//                     handleRemoteJsep)
+//   f.pc              the handle's RTCPeerConnection (or null before the offer)
+//   f.session         the E2eeSession (null without e2ee)
+//   f.code            the verification code ('' until known)
+//   f.setMuted(b) / f.setCameraOff(b) / f.switchCamera() as PeerCall
+//   f.close()         hangupMedia (no Janus hangup request), e2ee.close(),
+//                     timers; stops the local tracks unless {keepTracks}
+// Reports: every connectionState change of the forwarded PeerConnection is
+// sent as `report` with the selected pair's candidate types and path
+// "forward" (the plugin may ignore `path`).
+// Fail closed: if a transform cannot be attached no offer/answer is sent
+// (onProblem('ice_failed')), so media never leaves unencrypted. The
+// transforms go on right before janus.js calls pc.createOffer/createAnswer
+// (guard()): Chromium ignores a transform set later (measured: frames left
+// in clear when attached in janus.js' success callback).
+import { ConsultClient } from './janus-client.mjs';
+import { E2eeSession } from './e2ee.mjs';
+import { selectedPairTypes, stopStream, switchCameraTrack, tamper } from './rtc.mjs';
+
+const WORD = /^[a-z-]{1,32}$/;
+const SETUP_MS = 30000;       // forwarded PC not up in this time: give up
+const LOST_MS = 20000;        // forwarded PC down this long: lost
+
+const isUp = (s) => s === 'connected' || s === 'completed';
+
+export function causeOf(peerCall, kind) {
+  const te = peerCall && peerCall.turnErrors;
+  if (te && (te.has(401) || te.has(701))) return 'turn_failed';
+  return kind === 'timeout' ? 'timeout' : 'ice_failed';
+}
+
+export class Forwarder {
+  constructor({
+    client, role, e2ee = true, localStream, remoteVideo, facing = 'user', callLostSeconds,
+    onCode = () => {}, onState = () => {}, onProblem = () => {},
+  }) {
+    this.client = client;
+    this.role = role === 'doctor' ? 'doctor' : 'patient';
+    this.e2ee = e2ee !== false;
+    this.localStream = localStream;
+    this.remoteVideo = remoteVideo;
+    this.facing = facing;
+    this.lostMs = Math.max(5, Number(callLostSeconds) || LOST_MS / 1000) * 1000;
+    this.onCode = onCode;
+    this.onState = onState;
+    this.onProblem = onProblem;
+    this.session = null;
+    this.code = '';
+    this.closed = false;
+    this.keyed = !this.e2ee;    // peer key applied (or no e2ee)
+    this.offered = false;
+    this.answered = false;
+    this.pendingOffer = null;   // forward_offer jsep before the key (patient)
+    this.pendingKey = null;     // e2ee-key before our session exists
+    this.chain = Promise.resolve();
+    this.remoteStream = null;
+    this.everConnected = false;
+    this.problem = null;
+    this.lastReportKey = '';
+    this.timers = {};
+    this.hookedPc = null;
+    client.setMediaHooks({
+      remotetrack: (track, mid, on) => this.remoteTrack(track, on),
+      icestate: () => this.stateChanged(),
+      webrtcstate: (up) => { if (!up) this.stateChanged(); },
+      cleanup: () => this.stateChanged(),
+    });
+    this.timer('setup', SETUP_MS, () => { if (!this.everConnected) this.setProblem('ice_failed'); });
+  }
+
+  get pc() { return this.client.mediaPc || this.hookedPc; }
+
+  timer(name, ms, fn) {
+    clearTimeout(this.timers[name]);
+    this.timers[name] = setTimeout(() => { delete this.timers[name]; if (!this.closed) fn(); }, ms);
+  }
+
+  clearTimer(name) { clearTimeout(this.timers[name]); delete this.timers[name]; }
+
+  setProblem(kind) {
+    if (this.problem === kind) return;
+    this.problem = kind;
+    try { this.onProblem(kind); } catch (e) { console.error('onProblem failed', e); }
+  }
+
+  /** Requests with a jsep bypass wrappers that drop the second argument. */
+  send(body, jsep) {
+    if (!jsep) return this.client.request(body);
+    return ConsultClient.prototype.request.call(this.client, body, jsep);
+  }
+
+  run(fn) {
+    this.chain = this.chain.then(() => (this.closed ? null : fn()))
+      .catch((e) => { console.warn('forwarding step failed', e && (e.error || e.name || e.message)); this.fail(); });
+    return this.chain;
+  }
+
+  fail() {
+    if (this.closed) return;
+    this.setProblem(this.everConnected ? 'connection_lost' : 'ice_failed');
+  }
+
+  async start() {
+    if (this.e2ee) {
+      this.session = await E2eeSession.create({ role: this.role });
+      if (this.closed) { this.session.close(); return; }
+      await this.client.request(tamper({ request: 'signal', type: 'e2ee-key', key: this.session.publicKey }));
+      if (this.pendingKey) {
+        const k = this.pendingKey;
+        this.pendingKey = null;
+        this.run(() => this.applyKey(k));
+      }
+    } else if (this.role === 'doctor') {
+      this.run(() => this.offer());
+    }
+  }
+
+  handleSignal(ev) {
+    if (this.closed || !ev || ev.type !== 'e2ee-key' || !this.e2ee) return;
+    if (!this.session) { this.pendingKey = ev.key; return; }
+    this.run(() => this.applyKey(ev.key));
+  }
+
+  async applyKey(key) {
+    if (this.keyed) return;   // one key per call; a second one is ignored
+    const code = await this.session.setPeerKey(key);
+    if (this.closed) return;
+    this.keyed = true;
+    this.code = code;
+    try { this.onCode(code); } catch (e) { console.error('onCode failed', e); }
+    if (this.role === 'doctor') await this.offer();
+    else if (this.pendingOffer) {
+      const j = this.pendingOffer;
+      this.pendingOffer = null;
+      await this.answer(j);
+    }
+  }
+
+  handleEvent(ev, jsep) {
+    if (this.closed || !ev) return;
+    if (ev.event === 'forward_offer' && this.role === 'patient') {
+      if (!jsep) return;
+      if (!this.keyed) { this.pendingOffer = jsep; return; }
+      this.run(() => this.answer(jsep));
+    } else if (ev.event === 'forward_answer' && this.role === 'doctor') {
+      if (!jsep) return;
+      this.run(() => this.client.handleRemoteJsep(jsep));
+    }
+  }
+
+  tracks() {
+    const s = this.localStream;
+    const a = s ? s.getAudioTracks()[0] : null;
+    const v = s ? s.getVideoTracks()[0] : null;
+    return [
+      { type: 'audio', capture: a || false, recv: true },
+      { type: 'video', capture: v || false, recv: true },
+    ];
+  }
+
+  /** Transforms on every sender/receiver; throws when they cannot be set. */
+  protect(pc) {
+    if (!pc) throw new Error('no PeerConnection');
+    this.hook(pc);
+    if (this.session) this.session.attachPeerConnection(pc);
+  }
+
+  hook(pc) {
+    if (this.hookedPc === pc) return;
+    this.hookedPc = pc;
+    pc.addEventListener('connectionstatechange', () => this.stateChanged());
+    pc.addEventListener('iceconnectionstatechange', () => this.stateChanged());
+  }
+
+  /**
+   * janus.js creates the PeerConnection synchronously inside createOffer /
+   * createAnswer, then adds the tracks and calls pc.createOffer/createAnswer.
+   * Chromium ignores a transform set after that (frames went out in clear,
+   * measured), so the transforms go on right before pc.createOffer /
+   * pc.createAnswer runs; if that throws, janus.js fails and nothing is sent.
+   */
+  guard(pc, method) {
+    if (!pc) throw new Error('no PeerConnection');
+    this.hook(pc);
+    if (!this.session) return;
+    const orig = pc[method].bind(pc);
+    pc[method] = (...args) => {
+      try { this.protect(pc); } catch (e) { return Promise.reject(e); }
+      return orig(...args);
+    };
+  }
+
+  async offer() {
+    if (this.offered || this.closed) return;
+    this.offered = true;
+    const pending = this.client.createOffer({ tracks: this.tracks() });
+    this.guard(this.client.mediaPc, 'createOffer');
+    const jsep = await pending;
+    if (this.closed) return;
+    this.protect(this.client.mediaPc);
+    if (this.e2ee) jsep.e2ee = true;
+    await this.send({ request: 'forward_offer' }, jsep);
+  }
+
+  async answer(offer) {
+    if (this.answered || this.closed) return;
+    this.answered = true;
+    const pending = this.client.createAnswer({ jsep: offer, tracks: this.tracks() });
+    this.guard(this.client.mediaPc, 'createAnswer');
+    const jsep = await pending;
+    if (this.closed) return;
+    this.protect(this.client.mediaPc);
+    if (this.e2ee) jsep.e2ee = true;
+    await this.send({ request: 'forward_answer' }, jsep);
+  }
+
+  remoteTrack(track, on) {
+    if (this.closed || !this.remoteVideo || !track) return;
+    if (!this.remoteStream) this.remoteStream = new MediaStream();
+    const s = this.remoteStream;
+    if (on) {
+      for (const old of s.getTracks()) if (old.kind === track.kind && old !== track) s.removeTrack(old);
+      if (!s.getTracks().includes(track)) s.addTrack(track);
+    } else if (track.readyState === 'ended' && s.getTracks().includes(track)) {
+      s.removeTrack(track);   // janus.js also says "off" on a mere mute: keep those
+    }
+    if (this.remoteVideo.srcObject !== s) this.remoteVideo.srcObject = s;
+    const p = this.remoteVideo.play();
+    if (p && p.catch) p.catch(() => {});
+  }
+
+  async stateChanged() {
+    if (this.closed) return;
+    const pc = this.pc;
+    if (!pc) return;
+    const ice = pc.iceConnectionState;
+    const state = pc.connectionState || ice;
+    if (isUp(ice)) {
+      this.everConnected = true;
+      this.clearTimer('setup');
+      this.clearTimer('lost');
+      if (this.problem) this.setProblem(null);
+    } else if (this.everConnected && (ice === 'failed' || ice === 'disconnected' || ice === 'closed')) {
+      if (ice === 'failed' || ice === 'closed') this.setProblem('connection_lost');
+      else if (!this.timers.lost) {
+        this.timer('lost', this.lostMs, () => { if (!isUp(this.pc && this.pc.iceConnectionState)) this.setProblem('connection_lost'); });
+      }
+    } else if (!this.everConnected && ice === 'failed') {
+      this.setProblem('ice_failed');
+    }
+    try { this.onState(state); } catch (e) { console.error('onState failed', e); }
+    const body = { request: 'report', connection_state: state, path: 'forward' };
+    if (state === 'connected') {
+      let types = null;
+      for (let i = 0; i < 5 && !types && !this.closed; i += 1) {
+        try { types = await selectedPairTypes(pc); } catch (e) { types = null; }
+        if (!types) await new Promise((r) => setTimeout(r, 200));
+      }
+      if (types && WORD.test(types.local || '') && WORD.test(types.remote || '')) {
+        body.local_candidate_type = types.local;
+        body.remote_candidate_type = types.remote;
+      }
+    }
+    this.report(body);
+  }
+
+  report(body) {
+    if (this.closed || !WORD.test(body.connection_state || '')) return;
+    const key = JSON.stringify(body);
+    if (key === this.lastReportKey) return;
+    this.lastReportKey = key;
+    this.client.request(body).catch((e) => {
+      if (e && e.error === 'invalid_field' && e.field === 'path') {
+        const { path, ...rest } = body;   // a plugin that refuses `path`
+        this.client.request(rest).catch(() => {});
+      }
+    });
+  }
+
+  videoSender() {
+    const pc = this.pc;
+    if (!pc) return null;
+    const t = pc.getTransceivers().find((x) => x.sender && ((x.sender.track && x.sender.track.kind === 'video')
+      || (x.receiver && x.receiver.track && x.receiver.track.kind === 'video')));
+    return t ? t.sender : null;
+  }
+
+  async switchCamera() {
+    this.facing = await switchCameraTrack(this.localStream, this.videoSender(), this.facing);
+    return this.facing;
+  }
+
+  setMuted(muted) {
+    for (const tr of this.localStream ? this.localStream.getAudioTracks() : []) tr.enabled = !muted;
+  }
+
+  setCameraOff(off) {
+    for (const tr of this.localStream ? this.localStream.getVideoTracks() : []) tr.enabled = !off;
+  }
+
+  close({ keepTracks = false } = {}) {
+    if (this.closed) return;
+    this.closed = true;
+    for (const n of Object.keys(this.timers)) this.clearTimer(n);
+    this.client.setMediaHooks(null);
+    this.client.hangupMedia();
+    if (this.session) this.session.close();
+    if (!keepTracks) stopStream(this.localStream);
+    if (this.remoteVideo) this.remoteVideo.srcObject = null;
+  }
+}

@@ -1,0 +1,187 @@
+// Forwarding mode (issue 5) in the NAT lab: patient and doctor each behind
+// a NAT, the direct path between the NATs blocked and no TURN at all (no
+// coturn, no ice_servers), Janus reachable; p2p_timeout_seconds = 3.
+// 1. The call moves to forwarding through Janus by itself: both pages in
+//    mode 'forward', connected, video decoded (framesDecoded grows,
+//    videoWidth > 0), each browser's selected pair's remote address is one
+//    of Janus' own candidates on that browser's handle (admin handle_info),
+//    #path shows the server wording, both verification codes equal and
+//    shown; admin stats: paths.forward >= 1, a fallback counted.
+// 2. Janus cannot read the media: a pcap dump (Janus' admin start_pcap, RTP
+//    after SRTP decryption) of the doctor's handle, both directions, has no
+//    VP8 keyframe start code at the keyframe position and Opus TOC bytes
+//    spread like random bytes (forward-plain.test.mjs is the control that
+//    finds them with e2ee off).
+// 3. A hang-up frees both handles (no PeerConnection, no forwarding leg).
+// 4. A second forwarded call, then the patient's page is closed (a dropped
+//    browser): the patient's session is gone and the doctor's handle has no
+//    PeerConnection left; Janus exits 0 at stop.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { rtcSnapshot, waitFor } from '../browser/lib.mjs';
+import { cleanupAll, realCall, scenario } from './lab.mjs';
+import {
+  analyse, callView, candidateAddrs, consultHandles, legs, payloadTypes, pcInfo, readDump,
+  startDump, stopDump, waitForwarded,
+} from './pcap.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let sc = null;
+let failed = false;
+let up = null;
+let dumpLeg = null;
+const dumpFile = 'doctor-leg.pcap';
+
+before(async () => {
+  sc = await scenario({
+    name: 'forward', nat: true, block: true, turn: 'absent', pluginConfig: { p2p_timeout_seconds: 3 },
+  });
+  // Dump from the start (before the forwarded PeerConnection exists) so the
+  // first keyframes are in it: Chromium sends keyframes only on request.
+  const l = await legs(sc.stack.janus);
+  assert.ok(l.doctor && l.patient, 'the doctor\'s and the patient\'s consult handles exist');
+  dumpLeg = l.doctor;
+  await startDump(sc.stack.janus, dumpLeg, { folder: sc.art.dir, filename: dumpFile });
+}, { timeout: 120_000 });
+
+after(async () => {
+  if (sc) await sc.finish(failed);
+  await cleanupAll();
+});
+
+const guard = (fn) => async () => { try { await fn(); } catch (err) { failed = true; throw err; } };
+
+test('no direct path, no TURN: the call is forwarded through Janus, video both ways, pairs point at Janus', { timeout: 90_000 }, guard(async () => {
+  up = await waitForwarded(sc, { ms: 60_000 });
+  const l = await legs(sc.stack.janus);
+  const janusAddrs = {
+    patient: candidateAddrs(l.patient.info.sdps && l.patient.info.sdps.local),
+    doctor: candidateAddrs(l.doctor.info.sdps && l.doctor.info.sdps.local),
+  };
+  const own = { patient: [sc.lab.patientInside, sc.lab.patientOutside], doctor: [sc.lab.doctorInside, sc.lab.doctorOutside] };
+  for (const who of ['patient', 'doctor']) {
+    const page = who === 'patient' ? sc.call.patPage : sc.call.docPage;
+    const { snap } = up[who];
+    assert.ok(janusAddrs[who].length > 0, `${who}: Janus offered candidates on its handle (${JSON.stringify(janusAddrs[who])})`);
+    assert.ok(janusAddrs[who].includes(snap.pair.remote.address),
+      `${who}: selected pair's remote ${snap.pair.remote.address} is one of Janus' candidates ${JSON.stringify(janusAddrs[who])}`);
+    const other = who === 'patient' ? own.doctor : own.patient;
+    assert.ok(!other.includes(snap.pair.remote.address), `${who}: not talking to the other browser`);
+    assert.notEqual(snap.pair.remote.type, 'relay', `${who}: no TURN relay involved`);
+    // Frames keep coming, and the <video> really shows a picture.
+    const later = await waitFor(`${who}: framesDecoded grows`, async () => {
+      const s = await rtcSnapshot(page);
+      return s.framesDecoded > snap.framesDecoded + 5 ? s : null;
+    }, 20_000, 250);
+    assert.ok(later.framesDecoded > snap.framesDecoded, `${who}: frames decoded grow`);
+    const view = await waitFor(`${who}: #remote-video has a picture`, async () => {
+      const v = await callView(page);
+      return v.videoWidth > 0 ? v : null;
+    }, 15_000, 250);
+    assert.equal(view.mode, 'forward');
+    assert.equal(view.path, 'forward', `${who}: #path data-path`);
+    assert.match(view.pathText, /Praxis-Server, Ende-zu-Ende verschlüsselt|practice server, end-to-end encrypted/, `${who}: #path wording`);
+    assert.equal(view.error, null, `${who}: no #call-error`);
+  }
+  // The verification code: the same on both sides, and shown.
+  const views = {
+    patient: await waitFor('patient: verification code', async () => { const v = await callView(sc.call.patPage); return v.code ? v : null; }),
+    doctor: await waitFor('doctor: verification code', async () => { const v = await callView(sc.call.docPage); return v.code ? v : null; }),
+  };
+  assert.match(views.patient.code, /^\d{3} \d{3}$/, 'code format "123 456"');
+  assert.equal(views.patient.code, views.doctor.code, 'both verification codes equal');
+  for (const who of ['patient', 'doctor']) {
+    assert.equal(views[who].shownCode, views[who].code, `${who}: [data-testid=verify-code] data-code`);
+    assert.ok(views[who].shownText.includes(views[who].code), `${who}: the code is visible`);
+    const c = views[who].counters;
+    assert.ok(c && c.encrypted > 0 && c.decrypted > 0, `${who}: frames encrypted and decrypted in the page (${JSON.stringify(c)})`);
+  }
+  const stats = await sc.stack.janus.admin({ request: 'stats' });
+  const pr = stats.practices.find((p) => p.slug === sc.stack.practice.slug);
+  assert.ok(pr.paths && pr.paths.forward >= 1, `paths.forward >= 1 (${JSON.stringify(pr.paths)})`);
+  const fb = stats.forward.fallbacks;
+  assert.ok(fb.timeout + fb.ice_failed + fb.turn_failed >= 1, `a fallback counted (${JSON.stringify(fb)})`);
+  assert.equal(stats.forward.active, 1, 'one forwarded call active');
+  assert.ok(stats.forward.rtp_packets > 100, `the plugin relayed RTP (${stats.forward.rtp_packets})`);
+  await sc.shot(sc.call.patPage, 'patient-forward');
+  await sc.shot(sc.call.docPage, 'doctor-forward');
+}));
+
+test('Janus sees only ciphertext: no VP8 keyframe start code, no Opus TOC pattern in its dump', { timeout: 60_000 }, guard(async () => {
+  assert.ok(up, 'the forwarded call is up');
+  await sleep(5_000);
+  // Keyframes passed through Janus while it dumped: the receivers decrypted them.
+  const doc = await callView(sc.call.docPage);
+  const pat = await callView(sc.call.patPage);
+  assert.ok(doc.counters.keyframesIn > 0 && pat.counters.keyframesIn > 0,
+    `keyframes were forwarded during the dump (doctor ${doc.counters.keyframesIn}, patient ${pat.counters.keyframesIn})`);
+  assert.equal(doc.counters.startCodeOut + pat.counters.startCodeOut, 0, 'the pages\' own check: no start code left their encryptors');
+  await stopDump(sc.stack.janus, dumpLeg);
+  const l = await legs(sc.stack.janus);
+  const pts = payloadTypes(`${l.doctor.info.sdps.local}\n${l.doctor.info.sdps.remote}`);
+  assert.ok(pts.vp8.size > 0 && pts.opus.size > 0, `VP8 and Opus negotiated (${[...pts.vp8]} / ${[...pts.opus]})`);
+  const packets = readDump(path.join(sc.art.dir, dumpFile));
+  const both = analyse(packets, pts);
+  const dirs = {
+    in: analyse(packets.filter((p) => p.incoming), pts),
+    out: analyse(packets.filter((p) => !p.incoming), pts),
+  };
+  console.error(`# dump: ${packets.length} packets, ${both.rtp} RTP, video ${both.video} (${both.videoStarts} frame starts, `
+    + `${both.startCodes} start codes), audio ${both.audio} (${both.tocDistinct} distinct TOC bytes)`);
+  for (const [d, a] of Object.entries(dirs)) {
+    assert.ok(a.video >= 50, `${d}: video packets in the dump (${a.video})`);
+    assert.ok(a.videoStarts >= 10, `${d}: VP8 frame starts parsed (${a.videoStarts})`);
+    assert.ok(a.audio >= 100, `${d}: audio packets in the dump (${a.audio})`);
+  }
+  assert.equal(both.startCodes, 0, 'no VP8 keyframe start code 9d 01 2a at the keyframe position');
+  assert.ok(both.audio > 200, `> 200 audio packets (${both.audio})`);
+  assert.ok(both.tocDistinct > 40, `Opus TOC byte spread out (${both.tocDistinct} distinct values over ${both.audio} packets)`);
+  const top = Math.max(...both.tocValues.values());
+  assert.ok(top < both.audio / 10, `no TOC byte dominates (${top} of ${both.audio}; plain Opus: most packets share one)`);
+}));
+
+test('hang-up in forwarding mode frees both handles', { timeout: 60_000 }, guard(async () => {
+  const before = await legs(sc.stack.janus);
+  assert.ok(pcInfo(before.patient.info).length > 0 && pcInfo(before.doctor.info).length > 0, 'both legs have a PeerConnection');
+  await sc.call.doc.click('#hangup');
+  await sc.call.pat.waitVisible('#ended', 15_000);
+  const left = await waitFor('no consult handle holds a PeerConnection or a forwarding leg', async () => {
+    const hs = await consultHandles(sc.stack.janus);
+    return hs.every((h) => pcInfo(h.info).length === 0) ? hs : null;
+  }, 20_000, 250).catch(async (err) => {
+    const hs = await consultHandles(sc.stack.janus);
+    throw new Error(`${err.message}: ${JSON.stringify(hs.map((h) => ({ kind: h.info.plugin_specific, found: pcInfo(h.info) })))}`);
+  });
+  const doc = left.find((h) => h.handle_id === before.doctor.handle_id);
+  assert.ok(doc, 'the doctor\'s handle is still there (logged in), without a PeerConnection');
+  const pat = left.find((h) => h.handle_id === before.patient.handle_id);
+  assert.ok(!pat || pcInfo(pat.info).length === 0, 'the patient\'s handle is gone or without a PeerConnection');
+  const stats = await sc.stack.janus.admin({ request: 'stats' });
+  assert.equal(stats.forward.active, 0, 'no forwarded call active');
+  assert.equal(stats.forward.total, 1);
+}));
+
+test('a dropped browser in forwarding mode frees both handles; Janus exits 0', { timeout: 120_000 }, guard(async () => {
+  for (const p of [sc.call.patPage, sc.call.docPage, sc.call.rec && sc.call.rec.page]) if (p) await p.close().catch(() => {});
+  sc.call = await realCall({
+    stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines: sc.consoleLines, appointmentViaWs: true, mark: sc.mark,
+  });
+  await waitForwarded(sc, { ms: 60_000 });
+  const before = await legs(sc.stack.janus);
+  assert.ok(pcInfo(before.patient.info).length > 0 && pcInfo(before.doctor.info).length > 0, 'both legs have a PeerConnection');
+  await sc.call.patPage.close();
+  sc.mark('patient page closed');
+  await waitFor('doctor: the call ended', async () => (await callView(sc.call.docPage)).state === 'list', 30_000, 250);
+  await waitFor('the patient\'s session is gone, the doctor\'s handle has no PeerConnection', async () => {
+    const hs = await consultHandles(sc.stack.janus);
+    const pat = hs.find((h) => h.handle_id === before.patient.handle_id || h.session_id === before.patient.session_id);
+    const doc = hs.find((h) => h.handle_id === before.doctor.handle_id);
+    return !pat && doc && pcInfo(doc.info).length === 0 && hs.every((h) => pcInfo(h.info).length === 0);
+  }, 30_000, 250);
+  const stats = await sc.stack.janus.admin({ request: 'stats' });
+  assert.equal(stats.forward.active, 0, 'no forwarded call active');
+  assert.equal(stats.forward.total, 2);
+  const logs = await sc.finish(false);
+  assert.deepEqual(logs.janus, { code: 0, signal: null }, 'Janus exits 0');
+}));
