@@ -229,6 +229,24 @@ test('SMTP refusals: 451 retried then sent once, 550 fails at once, a hanging se
   assert.equal(count(a3), fin.status === 'sent' ? 1 : 0, 'never sent twice, and a failed row was not sent');
 });
 
+test('an SMTP server that keeps refusing or hanging: retried, then failed with its reason, nothing sent', async () => {
+  const { handle: rec } = await ctx.login(ctx.A.receptions[0]);
+  const count = (a) => mails(servers.smtp.dir).filter((f) => fs.readFileSync(f, 'utf8').includes(a)).length;
+  for (const [mode, reason] of [['451', 'smtp 451'], ['hang', 'timeout']]) {
+    servers.smtp.setMode(mode);
+    const a = email();
+    const r = assertOk(await create(rec, { email: a, consent_email: true }));
+    const d = await deliveryOf(rec, r.appointment_id, 'email', 'invite', (x) => x.status === 'failed');
+    assert.equal(d.attempts, 3, `${mode}: delivery_max_attempts attempts`);
+    assert.equal(d.error, reason);
+    servers.smtp.setMode('accept');
+    await sleep(500);
+    assert.equal(count(a), 0, `${mode}: nothing was delivered`);
+    const row = (await apptRows(rec)).find((x) => x.id === r.appointment_id);
+    assert.equal(row.status, 'booked', 'the appointment stays intact');
+  }
+});
+
 test('cancel tells the patient on the channel that was used; queued reminders are dropped', async () => {
   const { handle: rec } = await ctx.login(ctx.A.receptions[0]);
   const addr = email();
