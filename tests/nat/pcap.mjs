@@ -43,6 +43,7 @@
 
 import fs from 'node:fs';
 import { rtcSnapshot, waitFor } from '../browser/lib.mjs';
+import { realCall } from './lab.mjs';
 
 export async function adminCall(janus, body) {
   const { json, text, status } = await janus.adminRaw({
@@ -221,23 +222,55 @@ export function callView(page) {
   });
 }
 
-export async function waitForwarded(sc, { ms = 60_000 } = {}) {
+// One forwarded call attempt: resolves when both pages are forwarded,
+// connected and decoding; rejects early (err.legLost) when a page ended the
+// call with connection_lost (a forwarded leg's ICE with Janus failed).
+async function waitForwardedOnce(sc, ms) {
   const out = {};
   for (const [who, page] of [['patient', sc.call.patPage], ['doctor', sc.call.docPage]]) {
     let last = null;
+    let lost = false;
     try {
       out[who] = await waitFor(`${who}: forwarding mode, connected, frames decoded`, async () => {
+        if (lost) return null;
         const view = await callView(page);
         const snap = view.mode === 'forward' ? await rtcSnapshot(page) : null;
         last = { view, snap };
+        if (view.error === 'connection_lost') { lost = true; return { lost: true }; }
         if (!snap || snap.connectionState !== 'connected' || !(snap.framesDecoded > 0) || !snap.pair) return null;
         return last;
       }, ms, 250);
     } catch (err) {
       throw new Error(`${err.message}; last: ${JSON.stringify(last)}`);
     }
+    if (out[who] && out[who].lost) {
+      const e = new Error(`${who}: the forwarded call ended with connection_lost; last: ${JSON.stringify(last)}`);
+      e.legLost = true;
+      throw e;
+    }
   }
   return out;
+}
+
+// waitForwarded: as above; if a forwarded leg's ICE with Janus failed (seen
+// intermittently in the lab: the patient's leg, Janus controlling, never
+// gets a valid pair and Janus reports ICE failed after ~25 s), the pages
+// are closed and the call is dialled once more (book, join, call, accept),
+// logged as "# redialled". Any other failure, or a second one, fails.
+export async function waitForwarded(sc, { ms = 60_000, attempts = 2 } = {}) {
+  for (let i = 1; ; i++) {
+    try {
+      return await waitForwardedOnce(sc, ms);
+    } catch (err) {
+      if (!err.legLost || i >= attempts) throw err;
+      console.log(`# redialled: ${err.message.slice(0, 160)}`);
+      if (sc.mark) sc.mark('redial after a lost forwarded leg');
+      for (const p of [sc.call.patPage, sc.call.docPage, sc.call.rec && sc.call.rec.page]) if (p) await p.close().catch(() => {});
+      sc.call = await realCall({
+        stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines: sc.consoleLines, appointmentViaWs: true, mark: sc.mark,
+      });
+    }
+  }
 }
 
 export async function legs(janus) {
