@@ -108,7 +108,6 @@ static const char *job_load(const consult_outbox_msg *m, job *j) {
 				(ct.code_box == NULL || consult_unseal(glue.cfg.code_secret, ct.code_box, ct.code_box_len, code) != CONSULT_OK))
 			why = "access code unavailable";
 		else {
-			j->practice_id = pr.id;
 			j->starts_at = a.starts_at;
 			j->valid_until = a.valid_until;
 			j->to = g_strdup(j->sms ? ct.phone : ct.email);
