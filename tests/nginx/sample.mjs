@@ -18,7 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO, canConnect, freePort, sleep, withParentDeath } from '../../scripts/lib/janus.mjs';
 
-export const SAMPLE = path.join(REPO, 'conf/nginx-consult.conf');
+// CONSULT_NGINX_CONF: another site file to run instead (used to prove that
+// the tests fail on a broken sample).
+export const SAMPLE = process.env.CONSULT_NGINX_CONF || path.join(REPO, 'conf/nginx-consult.conf');
 const NGINX_BIN = '/usr/sbin/nginx';
 
 export function sampleText() {
