@@ -5,6 +5,9 @@
  * load fails with -1, so the plugin refuses to start. TURN keys (issue 4):
  * stun_uris / turn_uris are comma-separated lists checked by core/turn.h,
  * turn_secret is required with turn_uris and its value is never logged.
+ * Both secrets pass secret_usable() first: a placeholder or a value shipped
+ * in the conf/ samples would key the code hashes, the sealed codes or the
+ * TURN credentials with a public value, so the plugin refuses to start.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,6 +42,35 @@ bool glue_cfg_int(janus_config *cfg, janus_config_category *g, const char *key,
 	}
 	*out = n;
 	return true;
+}
+
+/* The one check of a configured secret (code_secret, turn_secret), before
+ * its format: refuses a value shorter than min_len, one made of a single
+ * repeated character (the old all-zero sample) and one containing CHANGE_ME
+ * or CHANGE-ME in any case (every placeholder in conf/). false: one FATAL
+ * line naming the key, never the value. */
+static bool secret_usable(const char *key, const char *v, size_t min_len) {
+	size_t n = v ? strlen(v) : 0;
+	if(n < min_len) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: %s must be at least %zu characters: set a fresh random value, e.g. `openssl rand -hex 32`\n",
+			key, min_len);
+		return false;
+	}
+	const char *why = "one character repeated (e.g. the all-zero sample)";
+	for(const char *p = v; *p; p++) {
+		if(*p != v[0])
+			why = NULL;
+		if(g_ascii_strncasecmp(p, "change", 6) == 0 && (p[6] == '_' || p[6] == '-') &&
+				g_ascii_strncasecmp(p + 7, "me", 2) == 0) {
+			why = "a placeholder from the samples (CHANGE_ME)";
+			break;
+		}
+	}
+	if(why == NULL)
+		return true;
+	JANUS_LOG(LOG_FATAL, "[consult] config: %s is unusable, %s: set a fresh random value, e.g. `openssl rand -hex 32`\n",
+		key, why);
+	return false;
 }
 
 static bool parse_secret(const char *v, uint8_t out[CONSULT_CODE_KEY_LEN]) {
@@ -103,6 +135,8 @@ static int load_turn(janus_config *cfg, janus_config_category *g, glue_config *o
 	}
 	const char *v = glue_cfg_item(cfg, g, "turn_secret");
 	if(v != NULL && *v != '\0') {
+		if(!secret_usable("turn_secret", v, CONSULT_TURN_SECRET_MIN))
+			return -1;
 		if(!consult_turn_secret_ok(v)) {
 			JANUS_LOG(LOG_FATAL, "[consult] config: turn_secret must be %d..%d printable ASCII characters without spaces, '#', quotes or backslash (the same as coturn's static-auth-secret)\n",
 				CONSULT_TURN_SECRET_MIN, CONSULT_TURN_SECRET_MAX);
@@ -127,7 +161,14 @@ static int load(janus_config *cfg, const char *config_path, glue_config *out) {
 		return -1;
 	}
 	out->database = g_strdup(v);
-	if(!parse_secret(glue_cfg_item(cfg, g, "code_secret"), out->code_secret)) {
+	v = glue_cfg_item(cfg, g, "code_secret");
+	if(v == NULL || *v == '\0') {
+		JANUS_LOG(LOG_FATAL, "[consult] config: code_secret is required: exactly 64 hex characters (32 bytes, e.g. `openssl rand -hex 32`)\n");
+		return -1;
+	}
+	if(!secret_usable("code_secret", v, 2 * CONSULT_CODE_KEY_LEN))
+		return -1;
+	if(!parse_secret(v, out->code_secret)) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: code_secret is required: exactly 64 hex characters (32 bytes, e.g. `openssl rand -hex 32`)\n");
 		return -1;
 	}
