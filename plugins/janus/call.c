@@ -90,11 +90,15 @@ static void after_change(glue_practice *p, consult_visit_event ev, const consult
 	if(doctor && doctor->call_visit_id == v->id &&
 			c->step.next != CONSULT_VISIT_RINGING && c->step.next != CONSULT_VISIT_IN_CALL)
 		doctor->call_visit_id = 0;
+	glue_visit_info *vi = glue_visit_info_get(p, v->id);
 	if(c->from == CONSULT_VISIT_IN_CALL && c->step.next != CONSULT_VISIT_IN_CALL) {
 		glue_forward_end(patient);      /* no-op unless the call was forwarded */
 		glue_forward_end(doctor);
+		if(vi && vi->path != GLUE_PATH_NONE)
+			p->paths[vi->path]++;       /* the call is over: counted once, by its final path */
+		if(vi)
+			vi->path = GLUE_PATH_NONE;
 	}
-	glue_visit_info *vi = glue_visit_info_get(p, v->id);
 	glue_push_appointment(p, v->appointment_id, appointment_status(c),
 		vi ? vi->first : NULL, vi ? vi->last : NULL);
 	glue_notify_visit(p->id, v->id, consult_visit_state_name(c->step.next),
@@ -105,8 +109,6 @@ static void after_change(glue_practice *p, consult_visit_event ev, const consult
 	if(ended) {
 		if(patient && patient->visit_id == v->id)
 			patient->visit_id = 0;
-		if(vi && vi->path != GLUE_PATH_NONE)
-			p->paths[vi->path]++;          /* the call's final path */
 		g_hash_table_remove(p->visits, &v->id);
 		glue_ended_visit *e = g_new(glue_ended_visit, 1);
 		e->id = v->id;

@@ -130,6 +130,25 @@ test('stats.paths: a call with an ICE restart (direct, then relay) counts once, 
   assert.deepEqual(delta((await practiceStats()).paths), { direct: 0, relay: 1, forward: 0 });
 });
 
+test('stats.paths: a call ended by the doctor dropping out counts; the requeued visit\'s next call counts on its own', async () => {
+  const base = (await practiceStats()).paths;
+  const delta = (x) => ({ direct: x.direct - base.direct, relay: x.relay - base.relay, forward: x.forward - base.forward });
+  const rec = await ctx.login(ctx.A.receptions[0]);
+  const doc1 = await ctx.login(ctx.A.doctors[0]);
+  const p = await ctx.patient(await ctx.appointment(rec.handle));
+  await ctx.connectCall(doc1, p);
+  assertOk(await doc1.handle.request({ request: 'report', connection_state: 'connected', local_candidate_type: 'host', remote_candidate_type: 'host' }));
+  await doc1.client.close();                       // the doctor's connection drops: the patient is requeued
+  await p.handle.waitEvent('doctor_left');
+  assert.deepEqual(delta((await practiceStats()).paths), { direct: 1, relay: 0, forward: 0 });
+  const doc2 = await ctx.login(ctx.A.doctors[1]);
+  await ctx.connectCall(doc2, p);
+  assertOk(await doc2.handle.request({ request: 'report', connection_state: 'connected', local_candidate_type: 'relay', remote_candidate_type: 'host' }));
+  assert.deepEqual(delta((await practiceStats()).paths), { direct: 1, relay: 1, forward: 0 });
+  await hangup(doc2, p);
+  assert.deepEqual(delta((await practiceStats()).paths), { direct: 1, relay: 1, forward: 0 });
+});
+
 test('join/leave loop with one valid code is bounded; the live visit stays; ended visits are forgotten', async () => {
   const rec = await ctx.login(ctx.A.receptions[0]);
   const doc = await ctx.login(ctx.A.doctors[1]);
