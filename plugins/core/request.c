@@ -12,6 +12,8 @@
  * true/false (absent or null: missing_field). hangup's optional "reason"
  * is an enumeration of one: any value but null and "connection_lost" is
  * invalid_field (not too_long/invalid_utf8), as protocol.md says.
+ * report's words are checked as words, then must be one of the documented
+ * values (connection states, candidate types, path), else invalid_field.
  * Enumerations (channel, forward cause, forward policy) are plain words;
  * an unknown word is invalid_field. create_appointment's e-mail address is
  * checked with consult_email_check (its error code is reported); the phone
@@ -333,11 +335,39 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 	return fail(CONSULT_ERR_INVALID_FIELD, "type", f);
 }
 
+/* A report word: checked as a word (too_long, invalid_utf8, invalid_field),
+ * then it must be one of names (else invalid_field); *out points at the
+ * static name. */
+static consult_err word_of(const json_t *b, const char *key, bool required, const char *const *names,
+	size_t n, const char **out, const char **f)
+{
+	const char *w;
+	TRY(str_field(b, key, key, F_WORD, 1, CONSULT_MAX_STATE, required, &w, f));
+	*out = NULL;
+	if (!w)
+		return CONSULT_OK;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(w, names[i]) == 0) {
+			*out = names[i];
+			return CONSULT_OK;
+		}
+	return fail(CONSULT_ERR_INVALID_FIELD, key, f);
+}
+
 static consult_err p_report(const json_t *b, consult_request *r, const char **f)
 {
-	TRY(str_field(b, "connection_state", "connection_state", F_WORD, 1, CONSULT_MAX_STATE, true, &r->u.report.connection_state, f));
-	TRY(str_field(b, "local_candidate_type", "local_candidate_type", F_WORD, 1, CONSULT_MAX_STATE, false, &r->u.report.local_candidate_type, f));
-	return str_field(b, "remote_candidate_type", "remote_candidate_type", F_WORD, 1, CONSULT_MAX_STATE, false, &r->u.report.remote_candidate_type, f);
+	/* RTCPeerConnectionState, plus the RTCIceConnectionState words a page
+	 * sends where connectionState is missing; RTCIceCandidateType. */
+	static const char *const states[] = {
+		"new", "connecting", "connected", "disconnected", "failed", "closed", "checking", "completed",
+	};
+	static const char *const types[] = { "host", "srflx", "prflx", "relay" };
+	static const char *const paths[] = { "p2p", "forward" };
+	int path;
+	TRY(word_of(b, "connection_state", true, states, sizeof states / sizeof states[0], &r->u.report.connection_state, f));
+	TRY(word_of(b, "local_candidate_type", false, types, 4, &r->u.report.local_candidate_type, f));
+	TRY(word_of(b, "remote_candidate_type", false, types, 4, &r->u.report.remote_candidate_type, f));
+	return enum_field(b, "path", false, paths, 2, &path, f);
 }
 
 typedef consult_err (*req_parser)(const json_t *b, consult_request *r, const char **f);
@@ -550,6 +580,36 @@ const char *consult_signal_type_name(consult_signal_type t)
 	case CONSULT_SIGNAL_E2EE_KEY: return "e2ee-key";
 	}
 	return "";
+}
+
+json_t *consult_signal_relay(const consult_request *r)
+{
+	if (!r || r->kind != CONSULT_REQ_SIGNAL)
+		return NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "type", json_string(consult_signal_type_name(r->u.signal.type)));
+	switch (r->u.signal.type) {
+	case CONSULT_SIGNAL_OFFER:
+	case CONSULT_SIGNAL_ANSWER:
+		json_object_set_new(o, "sdp", json_string(r->u.signal.sdp ? r->u.signal.sdp : ""));
+		break;
+	case CONSULT_SIGNAL_CANDIDATE: {
+		json_t *c = json_object();
+		json_object_set_new(c, "candidate", json_string(r->u.signal.candidate ? r->u.signal.candidate : ""));
+		if (r->u.signal.sdp_mid)
+			json_object_set_new(c, "sdpMid", json_string(r->u.signal.sdp_mid));
+		if (r->u.signal.sdp_mline_index >= 0)
+			json_object_set_new(c, "sdpMLineIndex", json_integer(r->u.signal.sdp_mline_index));
+		json_object_set_new(o, "candidate", c);
+		break;
+	}
+	case CONSULT_SIGNAL_E2EE_KEY:
+		json_object_set_new(o, "key", json_string(r->u.signal.key ? r->u.signal.key : ""));
+		break;
+	case CONSULT_SIGNAL_END_OF_CANDIDATES:
+		break;
+	}
+	return o;
 }
 
 const char *consult_channel_name(consult_channel c)

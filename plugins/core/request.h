@@ -6,7 +6,8 @@
  * limits (limits.h), UTF-8 validity and control characters. Strings in the
  * result borrow from the body: keep the body alive while using them. Who may
  * send which request is not decided here (see the glue's dispatch table).
- * Unknown extra fields are ignored.
+ * Unknown extra fields are ignored; consult_signal_relay() rebuilds what a
+ * `signal` may carry to the other participant from the parsed fields only.
  */
 #ifndef CONSULT_REQUEST_H
 #define CONSULT_REQUEST_H
@@ -126,6 +127,7 @@ typedef struct consult_request {
 			int sdp_mline_index;        /* -1 if absent */
 			const char *key;            /* e2ee-key: base64, 1..CONSULT_MAX_E2EE_KEY */
 		} signal;
+		/* documented words only; static strings (see p_report), NULL if absent */
 		struct { const char *connection_state, *local_candidate_type, *remote_candidate_type; } report;
 	} u;
 } consult_request;
@@ -149,6 +151,12 @@ consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, 
 const char *consult_role_name(consult_role r);     /* "doctor", "reception" */
 consult_role consult_role_from_name(const char *s); /* NONE if unknown */
 const char *consult_signal_type_name(consult_signal_type t);
+/* The fields of the `signal` event for the other participant, built from a
+ * parsed signal request alone: "type" and, by type, "sdp", "candidate"
+ * {"candidate", "sdpMid"?, "sdpMLineIndex"?} or "key" (each within its
+ * limit, checked by the parser). Nothing else of the body is relayed.
+ * A new reference; NULL if r is not a signal. */
+json_t *consult_signal_relay(const consult_request *r);
 
 /* Exposed for reuse: UTF-8 without control characters (tab/newline are
  * refused too), length in bytes 1..max. */

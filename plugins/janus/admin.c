@@ -172,11 +172,15 @@ static void add_stats(const consult_practice *pr, void *ud) {
 	if(consult_store_practice_forward_never(glue.store, pr->id, &never) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;
 	json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
+	int64_t pc[GLUE_PATH_COUNT] = { 0 };
+	if(p)
+		glue_path_counts(p, pc);
 	json_t *paths = json_object();
-	json_object_set_new(paths, "direct", json_integer(p ? p->paths[GLUE_PATH_DIRECT] : 0));
-	json_object_set_new(paths, "relay", json_integer(p ? p->paths[GLUE_PATH_RELAY] : 0));
-	json_object_set_new(paths, "forward", json_integer(p ? p->paths[GLUE_PATH_FORWARD] : 0));
+	json_object_set_new(paths, "direct", json_integer(pc[GLUE_PATH_DIRECT]));
+	json_object_set_new(paths, "relay", json_integer(pc[GLUE_PATH_RELAY]));
+	json_object_set_new(paths, "forward", json_integer(pc[GLUE_PATH_FORWARD]));
 	json_object_set_new(o, "paths", paths);
+	json_object_set_new(o, "ended_remembered", json_integer(p ? (json_int_t)g_hash_table_size(p->ended) : 0));
 	json_object_set_new(o, "outbox_queued", json_integer(queued));
 	json_object_set_new(o, "outbox_failed", json_integer(failed));
 	json_array_append_new(u->list, o);
@@ -269,9 +273,10 @@ static consult_err a_set_practice(admin_ctx *a) {
 	return e;
 }
 
-/* purge -> counts. With CONSULT_TEST=1 in Janus' environment (tests
- * only) a "now" field replaces the clock, so a test can purge "in three
- * months" against a real store file. */
+/* purge -> counts; also forgets ended visits no longer kept. With
+ * CONSULT_TEST=1 in Janus' environment (tests only) a "now" field replaces
+ * the clock, so a test can purge "in three months" against a real store
+ * file. */
 static consult_err a_purge(admin_ctx *a) {
 	int64_t now = a->now;
 	const json_t *t = json_object_get(a->msg, "now");
@@ -281,6 +286,15 @@ static consult_err a_purge(admin_ctx *a) {
 	consult_err e = glue_retention_run(now, &n);
 	if(e != CONSULT_OK)
 		return e;
+	/* The memory of ended visits too (the timer does it every second; here
+	 * it follows the test clock). */
+	if(glue.practices) {
+		GHashTableIter it;
+		gpointer key, value;
+		g_hash_table_iter_init(&it, glue.practices);
+		while(g_hash_table_iter_next(&it, &key, &value))
+			glue_ended_prune(value, now);
+	}
 	json_object_set_new(a->reply, "appointments", json_integer(n.appointments));
 	json_object_set_new(a->reply, "visits", json_integer(n.visits));
 	json_object_set_new(a->reply, "deliveries", json_integer(n.deliveries));

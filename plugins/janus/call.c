@@ -90,11 +90,15 @@ static void after_change(glue_practice *p, consult_visit_event ev, const consult
 	if(doctor && doctor->call_visit_id == v->id &&
 			c->step.next != CONSULT_VISIT_RINGING && c->step.next != CONSULT_VISIT_IN_CALL)
 		doctor->call_visit_id = 0;
+	glue_visit_info *vi = glue_visit_info_get(p, v->id);
 	if(c->from == CONSULT_VISIT_IN_CALL && c->step.next != CONSULT_VISIT_IN_CALL) {
 		glue_forward_end(patient);      /* no-op unless the call was forwarded */
 		glue_forward_end(doctor);
+		if(vi && vi->path != GLUE_PATH_NONE)
+			p->paths[vi->path]++;       /* the call is over: counted once, by its final path */
+		if(vi)
+			vi->path = GLUE_PATH_NONE;
 	}
-	glue_visit_info *vi = glue_visit_info_get(p, v->id);
 	glue_push_appointment(p, v->appointment_id, appointment_status(c),
 		vi ? vi->first : NULL, vi ? vi->last : NULL);
 	glue_notify_visit(p->id, v->id, consult_visit_state_name(c->step.next),
@@ -106,10 +110,11 @@ static void after_change(glue_practice *p, consult_visit_event ev, const consult
 		if(patient && patient->visit_id == v->id)
 			patient->visit_id = 0;
 		g_hash_table_remove(p->visits, &v->id);
-		int64_t *key = g_new(int64_t, 1), *doc = g_new(int64_t, 1);
-		*key = v->id;
-		*doc = v->doctor_id;
-		g_hash_table_replace(p->ended, key, doc);
+		glue_ended_visit *e = g_new(glue_ended_visit, 1);
+		e->id = v->id;
+		e->doctor_id = v->doctor_id;
+		e->ended_at = now;
+		g_hash_table_replace(p->ended, &e->id, e);
 	}
 	if(in_queue(c->from) || in_queue(c->step.next))
 		glue_push_waiting(p, v->doctor_id);
@@ -149,8 +154,8 @@ static consult_err precheck(glue_practice *p, int64_t visit_id, consult_visit_ev
 		consult_visit_step *st) {
 	consult_visit *v = consult_room_visit(p->room, visit_id);
 	if(v == NULL) {
-		int64_t *doc = g_hash_table_lookup(p->ended, &visit_id);
-		if(ev == CONSULT_EV_CALL && doc && (*doc == 0 || *doc == actor))
+		glue_ended_visit *ended = g_hash_table_lookup(p->ended, &visit_id);
+		if(ev == CONSULT_EV_CALL && ended && (ended->doctor_id == 0 || ended->doctor_id == actor))
 			return CONSULT_ERR_ALREADY_CALLED;
 		return CONSULT_ERR_NOT_FOUND;
 	}
@@ -264,11 +269,8 @@ consult_err glue_h_signal(glue_ctx *c) {
 	glue_session *peer = c->s->kind == GLUE_STAFF ? v->patient : glue_call_doctor(p, v->id);
 	if(peer == NULL)
 		return CONSULT_ERR_WRONG_STATE;
-	json_t *fields = json_deep_copy(c->body);
-	json_object_del(fields, "request");
-	json_object_del(fields, "consult");
-	json_object_del(fields, "event");
-	glue_push(peer, "signal", fields);
+	/* Only the documented fields, rebuilt from the parsed request. */
+	glue_push(peer, "signal", consult_signal_relay(c->req));
 	return CONSULT_OK;
 }
 
@@ -296,15 +298,11 @@ consult_err glue_h_report(glue_ctx *c) {
 		g_free(vi->media_path);
 		vi->media_path = forwarded ? g_strdup("forward") : g_strdup_printf("%s/%s", lt, rt);
 	}
-	/* Calls per path: once per visit and path, when the doctor's side is connected. */
-	if(vi && c->s->kind == GLUE_STAFF && state && strcmp(state, "connected") == 0 && (forwarded || (lt && rt))) {
-		glue_path path = forwarded ? GLUE_PATH_FORWARD :
+	/* The call's path is the one of the doctor's newest "connected" report;
+	 * the call is counted once, by its final path, when it ends. */
+	if(vi && c->s->kind == GLUE_STAFF && state && strcmp(state, "connected") == 0 && (forwarded || (lt && rt)))
+		vi->path = forwarded ? GLUE_PATH_FORWARD :
 			(strcmp(lt, "relay") == 0 || strcmp(rt, "relay") == 0) ? GLUE_PATH_RELAY : GLUE_PATH_DIRECT;
-		if(!(vi->paths_counted & (1u << path))) {
-			vi->paths_counted |= 1u << path;
-			p->paths[path]++;
-		}
-	}
 	return CONSULT_OK;
 }
 

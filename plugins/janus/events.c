@@ -53,7 +53,7 @@ glue_practice *glue_practice_get(int64_t practice_id) {
 		return NULL;
 	}
 	p->visits = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, visit_info_free);
-	p->ended = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	p->ended = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
 	g_hash_table_insert(glue.practices, &p->id, p);
 	return p;
 }
@@ -66,6 +66,27 @@ void glue_practices_free(void) {
 
 glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id) {
 	return g_hash_table_lookup(p->visits, &visit_id);
+}
+
+static gboolean ended_forgotten(gpointer key, gpointer value, gpointer now) {
+	return !consult_ended_kept(((glue_ended_visit *)value)->ended_at, *(int64_t *)now);
+}
+
+void glue_ended_prune(glue_practice *p, int64_t now) {
+	g_hash_table_foreach_remove(p->ended, ended_forgotten, &now);
+}
+
+void glue_path_counts(glue_practice *p, int64_t out[GLUE_PATH_COUNT]) {
+	for(int i = 0; i < GLUE_PATH_COUNT; i++)
+		out[i] = p->paths[i];
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, p->visits);
+	while(g_hash_table_iter_next(&it, &key, &value)) {
+		glue_visit_info *vi = value;
+		if(vi->path != GLUE_PATH_NONE)
+			out[vi->path]++;
+	}
 }
 
 void glue_push(glue_session *s, const char *event, json_t *fields) {

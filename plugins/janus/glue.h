@@ -22,6 +22,7 @@
 #include "core/request.h"
 #include "core/room.h"
 #include "core/ratelimit.h"
+#include "core/rejoin.h"
 #include "store/store.h"
 #include "cfg.h"
 #include "session.h"
@@ -36,11 +37,19 @@ typedef struct glue_visit_info {
 	char *first, *last;
 	bool connected;        /* first "connected" report stored */
 	char *media_path;      /* "local/remote" candidate types of the doctor's report, or NULL */
-	unsigned paths_counted;/* bit per glue_path already counted for this visit */
+	int path;              /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
 } glue_visit_info;
 
 /* How a call's media went (admin stats, issue 5). */
-typedef enum glue_path { GLUE_PATH_DIRECT = 0, GLUE_PATH_RELAY, GLUE_PATH_FORWARD, GLUE_PATH_COUNT } glue_path;
+typedef enum glue_path { GLUE_PATH_NONE = -1, GLUE_PATH_DIRECT = 0, GLUE_PATH_RELAY, GLUE_PATH_FORWARD, GLUE_PATH_COUNT } glue_path;
+
+/* A visit that ended, remembered for a while (core/rejoin.h:
+ * consult_ended_kept) so a late `call` is answered already_called. */
+typedef struct glue_ended_visit {
+	int64_t id;            /* key (hash on &id) */
+	int64_t doctor_id;     /* 0 = any doctor */
+	int64_t ended_at;
+} glue_ended_visit;
 
 /* One practice with a live room. */
 typedef struct glue_practice {
@@ -48,8 +57,8 @@ typedef struct glue_practice {
 	consult_room *room;
 	GList *staff;          /* glue_session*, logged in, one reference each */
 	GHashTable *visits;    /* &id -> glue_visit_info* of live visits */
-	GHashTable *ended;     /* &visit id -> int64 doctor id (0 = any), for already_called */
-	int64_t paths[GLUE_PATH_COUNT];  /* connected calls per path since start */
+	GHashTable *ended;     /* &id -> glue_ended_visit*, pruned by age (glue_ended_prune) */
+	int64_t paths[GLUE_PATH_COUNT];  /* ended calls per final path since start */
 } glue_practice;
 
 typedef struct glue_state {
@@ -60,6 +69,7 @@ typedef struct glue_state {
 	consult_ratelimit *rl_login;      /* "u:<username>" and "h:<handle>" */
 	consult_ratelimit *rl_join;       /* "h:<handle>" */
 	consult_ratelimit *rl_join_practice; /* "p:<practice id>" */
+	consult_rejoin *rejoin;           /* successful joins per appointment */
 	uint64_t seq;                     /* position event sequence */
 	int64_t started_at;
 } glue_state;
@@ -88,6 +98,11 @@ glue_practice *glue_practice_get(int64_t practice_id);   /* creates lazily; NULL
 glue_practice *glue_practice_find(int64_t practice_id);  /* NULL if no room yet */
 void glue_practices_free(void);
 glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id);
+/* Forgets ended visits no longer kept at now (consult_ended_kept). */
+void glue_ended_prune(glue_practice *p, int64_t now);
+/* Calls per path of a practice: ended calls by their final path plus calls
+ * in progress by their current path (each call once). */
+void glue_path_counts(glue_practice *p, int64_t out[GLUE_PATH_COUNT]);
 
 /* --- events (events.c) --- */
 /* Pushes {"consult":"event","event":name,...fields} to a session; steals fields (may be NULL). */

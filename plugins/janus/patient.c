@@ -7,7 +7,8 @@
  * failure with the same code_invalid (a valid code before its window:
  * too_early with opens_at). appointment_info answers the same lookup with
  * the practice, the time and the doctor, before any name is given. One live handle per visit: a second
- * join with the same code takes the visit over. Called under glue.lock;
+ * join with the same code takes the visit over. Successful joins per
+ * appointment are bounded (core/rejoin.h: rate_limited, nothing changes). Called under glue.lock;
  * logs only ids.
  */
 #include <string.h>
@@ -205,6 +206,7 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 	}
 	glue_visit_info *vi = g_new0(glue_visit_info, 1);
 	vi->id = visit_id;
+	vi->path = GLUE_PATH_NONE;
 	vi->first = g_strdup(first);
 	vi->last = g_strdup(last);
 	g_hash_table_replace(p->visits, &vi->id, vi);
@@ -229,6 +231,12 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 	t->p = glue_practice_get(t->practice.id);
 	if(t->p == NULL)
 		return CONSULT_ERR_INTERNAL;
+	/* Successful joins per appointment are bounded (a join/leave loop with
+	 * one code): refused before anything changes, the live visit stays. */
+	if(!consult_rejoin_allowed(glue.rejoin, t->appt.id, c->now, &c->retry_after)) {
+		JANUS_LOG(LOG_INFO, "[consult] join refused: appointment %"G_GINT64_FORMAT" joined too often\n", t->appt.id);
+		return CONSULT_ERR_RATE_LIMITED;
+	}
 	bool resumed = false;
 	consult_visit *old = consult_room_visit_of_appointment(t->p->room, t->appt.id);
 	consult_err e = old ? resume(c, t, old, &resumed) : CONSULT_OK;
@@ -236,6 +244,7 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 		e = new_visit(c, t, first, last);
 	if(e != CONSULT_OK)
 		return e;
+	consult_rejoin_note(glue.rejoin, t->appt.id, c->now);
 	uint32_t ahead = CONSULT_AHEAD_UNKNOWN;
 	uint64_t seq = 0;
 	glue_push_positions(t->p, c->s, &ahead, &seq);

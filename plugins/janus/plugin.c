@@ -4,7 +4,8 @@
  * Contract: init loads and validates the configuration (refusing to start
  * on any bad value), opens the store (ending visits left live by a previous
  * run) and starts a timer thread that once a second, under glue.lock, ends
- * AWAY visits whose grace period is over and prunes the rate limiters.
+ * AWAY visits whose grace period is over and prunes the rate limiters and
+ * the memory of ended visits (core/rejoin.h).
  * The same thread, outside glue.lock, checkpoints the SQLite WAL through
  * its own connection (every CKPT_PERIOD or once the WAL holds CKPT_FRAMES
  * pages), so no request waits for a checkpoint's fsyncs; the store's own
@@ -77,6 +78,7 @@ static void tick(int64_t now) {
 		while(g_hash_table_iter_next(&it, &key, &value)) {
 			expire_practice(value, now);
 			glue_staff_idle_check(value, now);
+			glue_ended_prune(value, now);
 		}
 	}
 	if(now >= next_purge) {
@@ -86,6 +88,7 @@ static void tick(int64_t now) {
 	consult_ratelimit_prune(glue.rl_login, now);
 	consult_ratelimit_prune(glue.rl_join, now);
 	consult_ratelimit_prune(glue.rl_join_practice, now);
+	consult_rejoin_prune(glue.rejoin, now);
 	g_mutex_unlock(&glue.lock);
 }
 
@@ -136,6 +139,8 @@ static void free_state(void) {
 	if(glue.rl_login) consult_ratelimit_free(glue.rl_login);
 	if(glue.rl_join) consult_ratelimit_free(glue.rl_join);
 	if(glue.rl_join_practice) consult_ratelimit_free(glue.rl_join_practice);
+	consult_rejoin_free(glue.rejoin);
+	glue.rejoin = NULL;
 	glue.store = NULL;
 	glue.rl_login = glue.rl_join = glue.rl_join_practice = NULL;
 	glue_auth_deinit();
@@ -177,7 +182,8 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 	glue.rl_login = glue_rl_new_login();
 	glue.rl_join = glue_rl_new_login();
 	glue.rl_join_practice = glue_rl_new_practice();
-	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice) {
+	glue.rejoin = consult_rejoin_new(CONSULT_REJOIN_MAX, CONSULT_REJOIN_WINDOW_S, 100000);
+	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice || !glue.rejoin) {
 		free_state();
 		return -1;
 	}

@@ -408,9 +408,88 @@ static void test_report(void **st)
 		{ "{\"request\":\"report\",\"connection_state\":\"connected\",\"remote_candidate_type\":[]}", CONSULT_ERR_INVALID_FIELD, "remote_candidate_type" },
 	};
 	check_bad(b, sizeof b / sizeof b[0], false);
-	/* 32 letters is the limit */
-	j = J("{\"request\":\"report\",\"connection_state\":\"abcdefghijklmnopqrstuvwxyzabcdef\"}");
+}
+
+/* Only the documented words: connection states, candidate types, path. */
+static void test_report_values(void **st)
+{
+	static const char *const states[] = {
+		"new", "connecting", "connected", "disconnected", "failed", "closed", "checking", "completed",
+	};
+	static const char *const types[] = { "host", "srflx", "prflx", "relay" };
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+		for (size_t k = 0; k < 4; k++) {
+			json_t *j = json_pack("{ss ss ss ss ss}", "request", "report", "connection_state", states[i],
+				"local_candidate_type", types[k], "remote_candidate_type", types[3 - k], "path", k % 2 ? "p2p" : "forward");
+			consult_request r = ok_req(j);
+			assert_string_equal(r.u.report.connection_state, states[i]);
+			assert_string_equal(r.u.report.local_candidate_type, types[k]);
+			assert_string_equal(r.u.report.remote_candidate_type, types[3 - k]);
+			json_decref(j);
+		}
+	static const bad b[] = {
+		/* words of the right shape that name nothing */
+		{ "{\"request\":\"report\",\"connection_state\":\"abcdefghijklmnopqrstuvwxyzabcdef\"}", CONSULT_ERR_INVALID_FIELD, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":\"banana\"}", CONSULT_ERR_INVALID_FIELD, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":\"connected-\"}", CONSULT_ERR_INVALID_FIELD, "connection_state" },
+		{ "{\"request\":\"report\",\"connection_state\":\"connected\",\"local_candidate_type\":\"banana\",\"remote_candidate_type\":\"host\"}", CONSULT_ERR_INVALID_FIELD, "local_candidate_type" },
+		{ "{\"request\":\"report\",\"connection_state\":\"connected\",\"local_candidate_type\":\"host\",\"remote_candidate_type\":\"direct\"}", CONSULT_ERR_INVALID_FIELD, "remote_candidate_type" },
+		{ "{\"request\":\"report\",\"connection_state\":\"connected\",\"local_candidate_type\":\"relayed\"}", CONSULT_ERR_INVALID_FIELD, "local_candidate_type" },
+		{ "{\"request\":\"report\",\"connection_state\":\"connected\",\"path\":\"carrier-pigeon\"}", CONSULT_ERR_INVALID_FIELD, "path" },
+		{ "{\"request\":\"report\",\"connection_state\":\"connected\",\"path\":3}", CONSULT_ERR_INVALID_FIELD, "path" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	/* path absent or null is fine */
+	json_t *j = J("{\"request\":\"report\",\"connection_state\":\"failed\",\"path\":null}");
 	ok_req(j);
+	json_decref(j);
+}
+
+/* The relayed signal holds the documented fields only, rebuilt. */
+static void test_signal_relay(void **st)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "{\"request\":\"signal\",\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\",\"x\":\"yyyy\",\"consult\":\"event\",\"event\":\"ringing\"}",
+		  "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}" },
+		{ "{\"request\":\"signal\",\"type\":\"answer\",\"sdp\":\"v=0\",\"key\":\"abc\",\"candidate\":{\"candidate\":\"c\"}}",
+		  "{\"type\":\"answer\",\"sdp\":\"v=0\"}" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"candidate:1 1 udp 2 127.0.0.1 5000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"usernameFragment\":\"ab\",\"junk\":[1,2]},\"sdp\":\"v=0\"}",
+		  "{\"type\":\"candidate\",\"candidate\":{\"candidate\":\"candidate:1 1 udp 2 127.0.0.1 5000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}" },
+		{ "{\"request\":\"signal\",\"type\":\"candidate\",\"candidate\":{\"candidate\":\"\",\"sdpMid\":null}}",
+		  "{\"type\":\"candidate\",\"candidate\":{\"candidate\":\"\"}}" },
+		{ "{\"request\":\"signal\",\"type\":\"end-of-candidates\",\"sdp\":\"v=0\",\"extra\":{\"a\":1}}",
+		  "{\"type\":\"end-of-candidates\"}" },
+		{ "{\"request\":\"signal\",\"type\":\"e2ee-key\",\"key\":\"BCdE+/9=\",\"sdp\":\"v=0\",\"x\":1}",
+		  "{\"type\":\"e2ee-key\",\"key\":\"BCdE+/9=\"}" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *in = J(cases[i].in), *want = J(cases[i].out);
+		consult_request r = ok_req(in);
+		json_t *got = consult_signal_relay(&r);
+		json_decref(in);           /* the relayed object does not borrow from the body */
+		if (!got || !json_equal(got, want)) {
+			char *g = got ? json_dumps(got, JSON_SORT_KEYS) : NULL;
+			fail_msg("case %zu: relayed %s, want %s", i, g ? g : "NULL", cases[i].out);
+		}
+		json_decref(got);
+		json_decref(want);
+	}
+	/* A large extra field is not relayed. */
+	char *big = malloc(1 << 20);
+	memset(big, 'x', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	json_t *j = json_pack("{ss ss ss ss}", "request", "signal", "type", "offer", "sdp", "v=0", "padding", big);
+	consult_request r = ok_req(j);
+	json_t *got = consult_signal_relay(&r);
+	assert_int_equal(json_object_size(got), 2);
+	assert_null(json_object_get(got, "padding"));
+	json_decref(got);
+	json_decref(j);
+	free(big);
+	/* Not a signal: NULL. */
+	j = J("{\"request\":\"leave\"}");
+	r = ok_req(j);
+	assert_null(consult_signal_relay(&r));
 	json_decref(j);
 }
 
@@ -718,6 +797,8 @@ int main(void)
 		cmocka_unit_test(test_appointments),
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_report_values),
+		cmocka_unit_test(test_signal_relay),
 		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_check_text),
 		cmocka_unit_test(test_issue4),
