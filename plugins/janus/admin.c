@@ -232,6 +232,9 @@ static consult_err each_practice(admin_ctx *a, consult_practice_cb cb, const cha
 
 static consult_err a_stats(admin_ctx *a) {
 	json_object_set_new(a->reply, "forward", glue_forward_stats());
+	json_t *lg = json_object();
+	json_object_set_new(lg, "verifications", json_integer(glue_auth_verifications()));
+	json_object_set_new(a->reply, "logins", lg);
 	return each_practice(a, add_stats, "practices");
 }
 

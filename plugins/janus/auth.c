@@ -8,6 +8,7 @@
 static unsigned long long opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 static size_t memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 static char dummy_hash[GLUE_HASH_LEN];
+static gint verifications;      /* password checks run for logins since start (admin stats) */
 
 int glue_auth_init(glue_pw_cost cost) {
 	if(sodium_init() < 0) {
@@ -42,6 +43,7 @@ bool glue_auth_hash(const char *password, char out[GLUE_HASH_LEN]) {
 }
 
 bool glue_auth_verify(const char *hash, const char *password) {
+	g_atomic_int_inc(&verifications);
 	if(hash == NULL || hash[0] == '\0') {
 		volatile int sink = crypto_pwhash_str_verify(dummy_hash, password, strlen(password));
 		(void)sink;
@@ -89,4 +91,8 @@ void glue_rl_fail(consult_ratelimit *rl, const char *const *keys, size_t n, int6
 void glue_rl_ok(consult_ratelimit *rl, const char *const *keys, size_t n) {
 	for(size_t i = 0; i < n; i++)
 		consult_ratelimit_success(rl, keys[i]);
+}
+
+int64_t glue_auth_verifications(void) {
+	return (int64_t)(guint)g_atomic_int_get(&verifications);
 }

@@ -25,6 +25,8 @@ bool glue_auth_hash(const char *password, char out[GLUE_HASH_LEN]);
 /* True if password matches hash. hash NULL: verifies against the dummy and
  * returns false. */
 bool glue_auth_verify(const char *hash, const char *password);
+/* Login password checks run since start (admin stats "logins"). */
+int64_t glue_auth_verifications(void);
 
 /* The limiters of protocol.md (5 failures / 10 min -> 60 s doubling to 1 h;
  * practice-wide join: 50 failures / 10 min). */
