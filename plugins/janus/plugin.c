@@ -152,6 +152,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 		free_state();
 		return -1;
 	}
+	glue_auth_slots_init(glue.cfg.password_checks);
 	char err[256] = "";
 	glue.store = consult_store_open(glue.cfg.database, err, sizeof(err));
 	if(glue.store == NULL) {
