@@ -3,7 +3,8 @@
  * Contract: passwords are hashed before glue.lock is taken; each handler
  * then runs under glue.lock. set_disabled(true) and reset_password also log
  * the user's live handles out (event logged_out; a call they hold ends as
- * on logout) and revoke the user's device tokens. Every request is
+ * on logout) and revoke the user's device tokens; reset_password and
+ * set_disabled(false) lift a lockout of the user name. Every request is
  * parsed by the core's admin parser; nothing is looked up by name here.
  */
 #include <string.h>
@@ -110,6 +111,12 @@ static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
 		(void)consult_store_rollback(glue.store);
 	if(e == CONSULT_ERR_NOT_FOUND)
 		a->field = "username";
+	if(e == CONSULT_OK && (a->pw_hash || !a->req->disabled)) {
+		/* a new password or enabling again also lifts a lockout of the user name */
+		char ukey[80];
+		g_snprintf(ukey, sizeof(ukey), "u:%s", a->req->username);
+		consult_ratelimit_success(glue.rl_login, ukey);
+	}
 	if(e == CONSULT_OK && lock_out) {
 		JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" %s: logged out everywhere, %"G_GINT64_FORMAT" device tokens revoked\n",
 			st.id, reason, revoked);

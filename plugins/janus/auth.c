@@ -64,20 +64,26 @@ bool glue_auth_verify(const char *hash, const char *password) {
 	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
 
-static consult_ratelimit *rl_new(unsigned max_failures) {
+static consult_ratelimit *rl_new(unsigned max_failures, int64_t forget_s) {
 	consult_ratelimit_cfg cfg = {
 		.max_failures = max_failures, .window_s = 600, .lockout_s = 60,
-		.max_lockout_s = 3600, .max_keys = 100000,
+		.max_lockout_s = 3600, .max_keys = 100000, .forget_s = forget_s,
 	};
 	return consult_ratelimit_new(&cfg);
 }
 
+/* Logins remember the lockout level for a day: waiting out the 10-minute
+ * window does not bring a guesser back to the 60 s lock. */
 consult_ratelimit *glue_rl_new_login(void) {
-	return rl_new(5);
+	return rl_new(5, 24 * 3600);
+}
+
+consult_ratelimit *glue_rl_new_join(void) {
+	return rl_new(5, 0);
 }
 
 consult_ratelimit *glue_rl_new_practice(void) {
-	return rl_new(50);
+	return rl_new(50, 0);
 }
 
 bool glue_rl_allowed(consult_ratelimit *rl, const char *const *keys, size_t n, int64_t now, int64_t *retry_after) {

@@ -53,8 +53,10 @@ void glue_device_token_new(char token[GLUE_DEVICE_TOKEN_LEN + 1], uint8_t hash[G
 void glue_device_token_hash(const char *token, uint8_t hash[GLUE_DEVICE_HASH_LEN]);
 
 /* The limiters of protocol.md (5 failures / 10 min -> 60 s doubling to 1 h;
- * practice-wide join: 50 failures / 10 min). */
+ * logins keep the doubling for 24 h after the last failure and lock, joins
+ * for 10 min; practice-wide join: 50 failures / 10 min). */
 consult_ratelimit *glue_rl_new_login(void);
+consult_ratelimit *glue_rl_new_join(void);
 consult_ratelimit *glue_rl_new_practice(void);
 /* Checks every key; false if any is locked, *retry_after = the longest wait. */
 bool glue_rl_allowed(consult_ratelimit *rl, const char *const *keys, size_t n, int64_t now, int64_t *retry_after);

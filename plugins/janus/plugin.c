@@ -176,7 +176,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 	else if(stale > 0)
 		JANUS_LOG(LOG_WARN, "[consult] %"G_GINT64_FORMAT" visits were live at the last stop: ended\n", stale);
 	glue.rl_login = glue_rl_new_login();
-	glue.rl_join = glue_rl_new_login();
+	glue.rl_join = glue_rl_new_join();
 	glue.rl_join_practice = glue_rl_new_practice();
 	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice) {
 		free_state();

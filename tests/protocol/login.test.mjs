@@ -5,10 +5,13 @@
 // protection"). password_checks is high here so that the cap on parallel
 // password checks does not hide the lockout race.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
+import { startJanus } from '../../scripts/lib/janus.mjs';
 import { useStack, assertError, assertOk, rand } from './helpers.mjs';
 
-const ctx = useStack({ janus: { extraPluginConfig: { password_checks: 32 } } });
+// CONSULT_TEST=1: the admin purge takes a "now" (device token expiry).
+const ctx = useStack({ janus: { extraPluginConfig: { password_checks: 32 }, env: { CONSULT_TEST: '1' } } });
 
 const verifications = async () => assertOk(await ctx.janus.admin({ request: 'stats' })).logins?.verifications ?? 0;
 
@@ -134,6 +137,11 @@ test('reset_password logs the user out everywhere (logged_out) and revokes the d
       const { handle } = await ctx.connect();
       // The old browser's token no longer bypasses the lockout.
       assertError(await handle.request({ request: 'login', username: who.username, password: pw2, device_token: oldToken }), 'rate_limited', 421);
+      // An operator's reset_password lifts the lockout of the user name.
+      const pw3 = ctx.secret(`Pw-${rand(8)}`);
+      assertOk(await ctx.janus.admin({ request: 'reset_password', username: who.username, password: pw3 }));
+      const r = assertOk(await handle.request({ request: 'login', username: who.username, password: pw3 }));
+      ctx.secret(r.device_token);
     });
 });
 
@@ -152,4 +160,39 @@ test('admin stats: logins {verifications, active, limit, busy, rate_limited}', a
   for (const k of ['verifications', 'active', 'limit', 'busy', 'rate_limited']) assert.ok(Number.isInteger(s[k]) && s[k] >= 0, `${k}: ${JSON.stringify(s)}`);
   assert.equal(s.limit, 32);
   assert.equal(s.active, 0);
+});
+
+test('device tokens unused for 90 days are deleted by the retention purge and no longer valid', async () => {
+  const who = await newStaff('reception');
+  const { handle } = await ctx.connect();
+  const r = assertOk(await handle.request({ request: 'login', username: who.username, password: who.password }));
+  ctx.secret(r.device_token);
+  const n = () => ctx.db(`SELECT count(*) AS n FROM staff_devices WHERE staff_id = ${who.id}`)[0].n;
+  assert.equal(n(), 1);
+  const day = 86400;
+  assertOk(await ctx.janus.admin({ request: 'purge', now: Math.floor(Date.now() / 1000) + 89 * day }));
+  assert.equal(n(), 1, 'kept while used within 90 days');
+  assertOk(await ctx.janus.admin({ request: 'purge', now: Math.floor(Date.now() / 1000) + 91 * day }));
+  assert.equal(n(), 0, 'deleted after 90 days unused');
+  await lockUserName(who.username);
+  const b = await ctx.connect();
+  assertError(await b.handle.request({ request: 'login', username: who.username, password: who.password, device_token: r.device_token }), 'rate_limited', 421);
+});
+
+test('password_checks: out of range or not a number stops Janus with one FATAL line', { timeout: 60000 }, async () => {
+  for (const v of [0, 65, 'many']) {
+    let err = null;
+    try {
+      const j = await startJanus({ extraPluginConfig: { password_checks: v } });
+      await j.stop();
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err, `Janus must not start with password_checks = ${v}`);
+    const fatal = err.message.split('\n').filter((l) => /\[consult\] config:/.test(l));
+    assert.equal(fatal.length, 1, err.message.slice(-1500));
+    assert.match(fatal[0], /password_checks must be an integer in 1\.\.64/);
+    const dir = /\(dir ([^)]+)\)/.exec(err.message)?.[1];
+    if (dir && dir.includes('consult-janus-')) fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
