@@ -6,7 +6,7 @@
  *   window locks the key for lockout_s * 2^(k-1) (k = lockouts so far,
  *   capped at max_lockout_s) and starts a new window.
  * - Failures while locked are not counted (the caller should not have
- *   tried). The lockout level is kept until forget_s passes after
+ *   tried). The lockout level is kept until a full window_s passes after
  *   the last failure and after the lock ended; then the key is forgotten
  *   (prune) or reset (next failure), so the doubling restarts at lockout_s.
  * - The table holds at most max_keys keys; when full, a forgettable entry
@@ -61,8 +61,6 @@ consult_ratelimit *consult_ratelimit_new(const consult_ratelimit_cfg *cfg)
 		rl->cfg.lockout_s = 1;
 	if (rl->cfg.max_lockout_s < rl->cfg.lockout_s)
 		rl->cfg.max_lockout_s = rl->cfg.lockout_s;
-	if (rl->cfg.forget_s < rl->cfg.window_s)
-		rl->cfg.forget_s = rl->cfg.window_s;
 	rl->e = calloc(cfg->max_keys, sizeof *rl->e);
 	if (!rl->e) {
 		free(rl);
@@ -101,11 +99,11 @@ static void drop(consult_ratelimit *rl, size_t i)
 	rl->e[i] = rl->e[--rl->len];
 }
 
-/* Nothing left to remember: not locked, nothing in flight, and forget_s
- * since the last failure and since the end of the lock. */
+/* Nothing left to remember: not locked and a full window since the last
+ * failure and since the end of the lock. */
 static bool forgettable(const consult_ratelimit *rl, const rl_entry *e, int64_t now)
 {
-	return e->in_flight == 0 && now >= e->locked_until + rl->cfg.forget_s && now >= e->last_failure + rl->cfg.forget_s;
+	return e->in_flight == 0 && now >= e->locked_until + rl->cfg.window_s && now >= e->last_failure + rl->cfg.window_s;
 }
 
 bool consult_ratelimit_allowed(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after)

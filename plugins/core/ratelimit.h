@@ -2,8 +2,7 @@
  *
  * Contract: after max_failures failures of one key inside window_s seconds,
  * that key is locked for lockout_s seconds, doubling with every further
- * lockout up to max_lockout_s. The doubling is remembered until forget_s
- * (0: window_s) passed after the last failure and after the lock ended. Success clears the key. Memory is bounded by
+ * lockout up to max_lockout_s. Success clears the key. Memory is bounded by
  * max_keys (oldest entries evicted first). Time is an argument. The caller
  * chooses keys (user name, handle, "global"); keys are never logged here.
  *
@@ -28,7 +27,6 @@ typedef struct consult_ratelimit_cfg {
 	int64_t lockout_s;
 	int64_t max_lockout_s;
 	size_t max_keys;
-	int64_t forget_s;      /* memory of the lockout level; 0 = window_s */
 } consult_ratelimit_cfg;
 
 consult_ratelimit *consult_ratelimit_new(const consult_ratelimit_cfg *cfg);

@@ -64,26 +64,27 @@ bool glue_auth_verify(const char *hash, const char *password) {
 	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
 
-static consult_ratelimit *rl_new(unsigned max_failures, int64_t forget_s) {
+static consult_ratelimit *rl_new(unsigned max_failures, int64_t window_s) {
 	consult_ratelimit_cfg cfg = {
-		.max_failures = max_failures, .window_s = 600, .lockout_s = 60,
-		.max_lockout_s = 3600, .max_keys = 100000, .forget_s = forget_s,
+		.max_failures = max_failures, .window_s = window_s, .lockout_s = 60,
+		.max_lockout_s = 3600, .max_keys = 100000,
 	};
 	return consult_ratelimit_new(&cfg);
 }
 
-/* Logins remember the lockout level for a day: waiting out the 10-minute
- * window does not bring a guesser back to the 60 s lock. */
+/* Logins count failures over a day (and keep the doubling as long): with a
+ * 10-minute window a guesser could place 4 guesses every 10 minutes without
+ * ever being locked, or wait out the window after each 60 s lock. */
 consult_ratelimit *glue_rl_new_login(void) {
 	return rl_new(5, 24 * 3600);
 }
 
 consult_ratelimit *glue_rl_new_join(void) {
-	return rl_new(5, 0);
+	return rl_new(5, 600);
 }
 
 consult_ratelimit *glue_rl_new_practice(void) {
-	return rl_new(50, 0);
+	return rl_new(50, 600);
 }
 
 bool glue_rl_allowed(consult_ratelimit *rl, const char *const *keys, size_t n, int64_t now, int64_t *retry_after) {

@@ -52,9 +52,9 @@ json_t *glue_auth_stats(void);
 void glue_device_token_new(char token[GLUE_DEVICE_TOKEN_LEN + 1], uint8_t hash[GLUE_DEVICE_HASH_LEN]);
 void glue_device_token_hash(const char *token, uint8_t hash[GLUE_DEVICE_HASH_LEN]);
 
-/* The limiters of protocol.md (5 failures / 10 min -> 60 s doubling to 1 h;
- * logins keep the doubling for 24 h after the last failure and lock, joins
- * for 10 min; practice-wide join: 50 failures / 10 min). */
+/* The limiters of protocol.md: logins 5 failures / 24 h -> 60 s doubling
+ * to 1 h (level kept 24 h); joins 5 failures / 10 min, same locks;
+ * practice-wide join: 50 failures / 10 min. */
 consult_ratelimit *glue_rl_new_login(void);
 consult_ratelimit *glue_rl_new_join(void);
 consult_ratelimit *glue_rl_new_practice(void);

@@ -260,37 +260,6 @@ static void test_in_flight_kept(void **st)
 	(void)st;
 }
 
-/* forget_s: the lockout level outlives the window (logins keep it a day). */
-static void test_forget_s(void **st)
-{
-	consult_ratelimit_cfg c = cfg;
-	c.forget_s = 86400;
-	consult_ratelimit *rl = consult_ratelimit_new(&c);
-	int64_t retry = 0;
-	fail_n(rl, "user", 5, 1000);                       /* lock 60 s */
-	/* 10 minutes after the lock ended: level kept, the next lock is 120 s */
-	fail_n(rl, "user", 5, 1000 + 60 + 600);
-	assert_false(consult_ratelimit_allowed(rl, "user", 1660, &retry));
-	assert_int_equal(retry, 120);
-	consult_ratelimit_prune(rl, 1660 + 120 + 600);
-	assert_int_equal(consult_ratelimit_size(rl), 1);    /* not forgotten after the window */
-	/* a day after: forgotten, back to 60 s */
-	consult_ratelimit_prune(rl, 1780 + 86400);
-	assert_int_equal(consult_ratelimit_size(rl), 0);
-	fail_n(rl, "user", 5, 1780 + 86400);
-	assert_false(consult_ratelimit_allowed(rl, "user", 1780 + 86400, &retry));
-	assert_int_equal(retry, 60);
-	/* without forget_s (0 = window_s) the level resets after the window */
-	consult_ratelimit *rl2 = consult_ratelimit_new(&cfg);
-	fail_n(rl2, "user", 5, 1000);
-	fail_n(rl2, "user", 5, 1660);
-	assert_false(consult_ratelimit_allowed(rl2, "user", 1660, &retry));
-	assert_int_equal(retry, 60);
-	consult_ratelimit_free(rl2);
-	consult_ratelimit_free(rl);
-	(void)st;
-}
-
 static void test_bad_config(void **st)
 {
 	consult_ratelimit_cfg c = cfg;
@@ -317,7 +286,6 @@ int main(void)
 		cmocka_unit_test(test_reserve_counts_failures),
 		cmocka_unit_test(test_success_in_flight),
 		cmocka_unit_test(test_in_flight_kept),
-		cmocka_unit_test(test_forget_s),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
