@@ -68,7 +68,9 @@ static int64_t valid_device(const char *token, const consult_staff *st, int64_t 
  * The staff row is read again: a password reset or a disable that came
  * while the check ran wins over it. Returns the outcome for the limiter. */
 static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_outcome *outcome) {
-	*outcome = CONSULT_RL_CANCELLED;
+	/* A wrong password counts even if the handle went away meanwhile
+	 * (else dropping the handle would hide failures from the limiter). */
+	*outcome = ok ? CONSULT_RL_CANCELLED : CONSULT_RL_FAILED;
 	if(g_atomic_int_get(&c->s->destroyed) || c->s->kind != GLUE_ANON)
 		return CONSULT_ERR_WRONG_STATE;
 	const consult_staff *st = &t->st;

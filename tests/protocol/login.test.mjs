@@ -102,6 +102,28 @@ test('device token field: format and length checked (invalid_field, too_long); n
   ctx.secret(r.device_token);
 });
 
+test('a wrong login whose handle is detached during the password check still counts', { timeout: 60000 }, async (t) => {
+  const who = await newStaff();
+  const answers = [];
+  for (let i = 0; i < 5; i++) {
+    const { handle } = await ctx.connect();
+    const reply = handle.request({ request: 'login', username: who.username, password: `wrong-${i}-${rand(3)}` }, { timeout: 60000 })
+      .then((r) => r, () => null);
+    // Detach while the check runs (the admin stats show it active).
+    let running = false;
+    for (let k = 0; k < 2000 && !running; k++) running = (await ctx.janus.admin({ request: 'stats' })).logins.active >= 1;
+    await handle.detach();
+    const r = await reply;
+    answers.push(r ? r.error : 'none');
+    assert.ok(!r || r.ok === false, 'a wrong password logged in');
+  }
+  t.diagnostic(`answers to the detached handles: ${answers.join(', ')}`);
+  // Wait until no check is running, then the user name must be locked.
+  for (let k = 0; k < 2000; k++) if ((await ctx.janus.admin({ request: 'stats' })).logins.active === 0) break;
+  const { handle } = await ctx.connect();
+  assertError(await handle.request({ request: 'login', username: who.username, password: who.password }), 'rate_limited', 421);
+});
+
 async function loggedOutEverywhere(admin, reason, after) {
   const who = await newStaff('doctor');
   const s1 = await ctx.connect();
