@@ -48,16 +48,18 @@ typedef struct {
 
 /* The device of a login's token, if it is valid for this staff member:
  * known hash (lookup by hash, compared again in constant time), same
- * staff, used within GLUE_DEVICE_TTL_DAYS. Under glue.lock. */
+ * staff, used within GLUE_DEVICE_TTL_DAYS. The lookup is done for unknown
+ * user names too (st->id 0 matches no device), so the time taken does not
+ * tell whether the name exists. Under glue.lock. */
 static int64_t valid_device(const char *token, const consult_staff *st, int64_t now) {
-	if(token == NULL || st->id <= 0)
+	if(token == NULL)
 		return 0;
 	uint8_t h[GLUE_DEVICE_HASH_LEN];
 	glue_device_token_hash(token, h);
 	consult_device d;
 	int64_t id = 0;
 	if(consult_store_device_find(glue.store, h, &d) == CONSULT_OK &&
-			sodium_memcmp(d.hash, h, sizeof(h)) == 0 && d.staff_id == st->id &&
+			sodium_memcmp(d.hash, h, sizeof(h)) == 0 && st->id > 0 && d.staff_id == st->id &&
 			now - d.last_used_at < (int64_t)GLUE_DEVICE_TTL_DAYS * DAY)
 		id = d.id;
 	sodium_memzero(h, sizeof(h));
@@ -161,8 +163,7 @@ consult_err glue_h_login(glue_ctx *c) {
 		consult_staff_clear(&t.st);
 		return CONSULT_ERR_INTERNAL;
 	}
-	if(t.lookup == CONSULT_OK)
-		t.device_id = valid_device(c->req->u.login.device_token, &t.st, c->now);
+	t.device_id = valid_device(c->req->u.login.device_token, &t.st, c->now);
 	if(t.device_id > 0)
 		g_snprintf(t.ukey, sizeof(t.ukey), "d:%" G_GINT64_FORMAT, t.device_id);
 	else
