@@ -146,8 +146,9 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	return CONSULT_OK;
 }
 
-/* Login: under glue.lock the limiter reserves the attempt (so parallel
- * attempts cannot overrun it) and a password-check slot is taken; the
+/* Login: under glue.lock a password-check slot is taken (else busy) and
+ * the limiter reserves the attempt (so parallel attempts cannot overrun
+ * it; else the slot is given back and the answer is rate_limited); the
  * argon2id check runs outside the lock; the second half settles both. */
 consult_err glue_h_login(glue_ctx *c) {
 	login_try t;
@@ -171,18 +172,20 @@ consult_err glue_h_login(glue_ctx *c) {
 	g_snprintf(t.hkey, sizeof(t.hkey), "h:%" G_GUINT64_FORMAT, c->s->serial);
 	t.keys[0] = t.ukey;
 	t.keys[1] = t.hkey;
-	if(!glue_rl_reserve(glue.rl_login, t.keys, 2, c->now, &c->retry_after)) {
-		g_mutex_unlock(&glue.lock);
-		glue_auth_count_rate_limited();
-		consult_staff_clear(&t.st);
-		return CONSULT_ERR_RATE_LIMITED;
-	}
+	/* The slot first: in a storm most logins are answered busy here, at
+	 * once, without a lookup in the (large) limiter table under the lock. */
 	if(!glue_auth_slot_take(t.device_id > 0)) {
-		glue_rl_settle(glue.rl_login, t.keys, 2, c->now, CONSULT_RL_CANCELLED);
 		g_mutex_unlock(&glue.lock);
 		consult_staff_clear(&t.st);
 		c->retry_after = 1;
 		return CONSULT_ERR_BUSY;
+	}
+	if(!glue_rl_reserve(glue.rl_login, t.keys, 2, c->now, &c->retry_after)) {
+		glue_auth_slot_give();
+		g_mutex_unlock(&glue.lock);
+		glue_auth_count_rate_limited();
+		consult_staff_clear(&t.st);
+		return CONSULT_ERR_RATE_LIMITED;
 	}
 	g_mutex_unlock(&glue.lock);
 	bool ok = glue_auth_verify(t.lookup == CONSULT_OK ? t.st.pw_hash : NULL, c->req->u.login.password);
