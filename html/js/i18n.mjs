@@ -30,6 +30,9 @@ const de = {
   'common.media.denied': 'Kamera oder Mikrofon konnten nicht verwendet werden. Bitte erlauben Sie den Zugriff in Ihrem Browser (Schloss-Symbol neben der Adresse → Kamera und Mikrofon „Zulassen“) und versuchen Sie es erneut.',
   'common.idle.logout': 'Sie wurden nach längerer Inaktivität abgemeldet.',
   'common.logged.out': 'Sie wurden abgemeldet.',
+  'common.logged.out.password_reset': 'Ihr Passwort wurde geändert. Bitte melden Sie sich mit dem neuen Passwort an.',
+  'common.logged.out.disabled': 'Ihr Zugang wurde deaktiviert. Bitte wenden Sie sich an die Praxisverwaltung.',
+  'common.login.busy': 'Gerade melden sich viele gleichzeitig an. Einen Moment bitte – die Anmeldung wird automatisch wiederholt.',
   'conn.new': 'Verbindung wird aufgebaut …',
   'conn.connecting': 'Verbindung wird aufgebaut …',
   'conn.connected': 'Verbunden',
@@ -261,6 +264,7 @@ const de = {
   'err.wrong_state': 'Das ist gerade nicht möglich.',
   'err.login_failed': 'Anmeldung fehlgeschlagen: Benutzername oder Passwort falsch.',
   'err.rate_limited': 'Zu viele Versuche. Bitte warten Sie {secs} Sekunden.',
+  'err.busy': 'Gerade melden sich viele gleichzeitig an. Bitte versuchen Sie es in {secs} Sekunden noch einmal.',
   'err.code_invalid': 'Dieser Zugangscode ist nicht (mehr) gültig. Bitte rufen Sie die Praxis an{phone}.',
   'err.not_found': 'Nicht gefunden.',
   'err.practice_not_found': 'Diese Praxis wurde nicht gefunden. Bitte prüfen Sie den Link.',
@@ -311,6 +315,9 @@ const en = {
   'common.media.denied': 'Camera or microphone could not be used. Please allow access in your browser (lock icon next to the address → camera and microphone "Allow") and try again.',
   'common.idle.logout': 'You were logged out after a period of inactivity.',
   'common.logged.out': 'You were logged out.',
+  'common.logged.out.password_reset': 'Your password was changed. Please log in with the new password.',
+  'common.logged.out.disabled': 'Your account was disabled. Please contact the practice administration.',
+  'common.login.busy': 'Many logins at this moment. One moment please – the login is retried automatically.',
   'conn.new': 'Connecting …',
   'conn.connecting': 'Connecting …',
   'conn.connected': 'Connected',
@@ -542,6 +549,7 @@ const en = {
   'err.wrong_state': 'This is not possible right now.',
   'err.login_failed': 'Login failed: wrong user name or password.',
   'err.rate_limited': 'Too many attempts. Please wait {secs} seconds.',
+  'err.busy': 'Many logins at this moment. Please try again in {secs} seconds.',
   'err.code_invalid': 'This access code is not (or no longer) valid. Please call the practice{phone}.',
   'err.not_found': 'Not found.',
   'err.practice_not_found': 'This practice was not found. Please check the link.',
@@ -594,6 +602,7 @@ export function errorText(err, vars = {}) {
   const name = (err && err.error) || 'generic';
   const v = { ...vars };
   if (name === 'rate_limited') v.secs = (err && err.retry_after) || 60;
+  if (name === 'busy') v.secs = (err && err.retry_after) || 1;
   const key = 'err.' + name;
   return strings.de[key] ? t(key, v) : t('err.generic');
 }

@@ -15,8 +15,33 @@
 //   #login-notice "Sie wurden nach längerer Inaktivität abgemeldet." (created
 //   if the page lacks it), forgets the in-memory password (no automatic
 //   re-login) and calls onLogout(); the handle stays connected, anonymous.
+//   Other reasons: "password_reset" and "disabled" (admin) show their own
+//   notice; "password_reset" also forgets this browser's device token.
+//   Device token: the login reply's `device_token` is kept in localStorage
+//   per user name ("consult.device.<username>") and sent with every later
+//   login of that user from this browser, so a lockout of the user name by
+//   strangers does not lock this browser out (docs/protocol.md, "Login
+//   protection"). A login answered `busy` (all password checks in use) is
+//   retried automatically after retry_after seconds with a calm notice
+//   (#login-notice, "common.login.busy"), up to BUSY_TRIES times.
 import { ConsultClient } from './janus-client.mjs';
 import { t, errorText, onLangChange } from './i18n.mjs';
+
+const BUSY_TRIES = 30;
+const deviceKey = (username) => `consult.device.${username}`;
+
+function loadDevice(username) {
+  try { return window.localStorage.getItem(deviceKey(username)) || undefined; } catch { return undefined; }
+}
+
+function saveDevice(username, token) {
+  try {
+    if (token) window.localStorage.setItem(deviceKey(username), token);
+    else window.localStorage.removeItem(deviceKey(username));
+  } catch { /* storage disabled: logins still work, only without the device bonus */ }
+}
+
+const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () => {}, onReconnecting = () => {} }) {
   const $ = (id) => document.getElementById(id);
@@ -101,14 +126,16 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
     return c;
   }
 
-  // The plugin ended the staff session (idle): the handle is anonymous now.
+  // The plugin ended the staff session (idle, password reset, disabled): the handle is anonymous now.
   function onLoggedOut(reason) {
+    if (reason === 'password_reset' && creds) saveDevice(creds.username, null);   // revoked by the server
     creds = null;                 // never log in again without the user
     clearTimeout(reconnectTimer);
     $('password').value = '';
     showLogin();
     showError('');
-    showLoginNotice(reason === 'idle' ? 'common.idle.logout' : 'common.logged.out');
+    const notices = { idle: 'common.idle.logout', password_reset: 'common.logged.out.password_reset', disabled: 'common.logged.out.disabled' };
+    showLoginNotice(notices[reason] || 'common.logged.out');
     onLogout();
   }
 
@@ -141,11 +168,38 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
     }, backoff);
   }
 
+  // One login request with this browser's device token; `busy` is retried
+  // after retry_after with a calm notice; a token the plugin refuses as
+  // malformed is dropped once.
+  async function loginRequest(username, password) {
+    let token = loadDevice(username);
+    for (let i = 1; ; i++) {
+      try {
+        const info = await client.request({ request: 'login', username, password, ...(token ? { device_token: token } : {}) });
+        if (i > 1) showLoginNotice(null);
+        return info;
+      } catch (e) {
+        if (e && e.field === 'device_token' && token) {
+          saveDevice(username, null);
+          token = undefined;
+          continue;
+        }
+        if (!e || e.error !== 'busy' || i >= BUSY_TRIES) {
+          if (i > 1) showLoginNotice(null);
+          throw e;
+        }
+        showLoginNotice('common.login.busy');
+        await sleepMs(Math.max(1, Math.min(10, Number(e.retry_after) || 1)) * 1000);
+        if (!client || stopped) throw e;
+      }
+    }
+  }
+
   async function doLogin(username, password, auto) {
     if (!client) client = await newClient();
     let info;
     try {
-      info = await client.request({ request: 'login', username, password });
+      info = await loginRequest(username, password);
     } catch (e) {
       if (e.error === 'wrong_state' && auto) {   // stale handle: start over
         client.destroy();
@@ -153,6 +207,7 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
       }
       throw e;
     }
+    if (info.device_token) saveDevice(username, info.device_token);
     if (!roles.includes(info.role)) {
       client.request({ request: 'logout' }).catch(() => {});
       const err = new Error('wrong role');

@@ -20,6 +20,7 @@ const char *consult_err_name(consult_err err)
 	case CONSULT_ERR_WRONG_STATE: return "wrong_state";
 	case CONSULT_ERR_LOGIN_FAILED: return "login_failed";
 	case CONSULT_ERR_RATE_LIMITED: return "rate_limited";
+	case CONSULT_ERR_BUSY: return "busy";
 	case CONSULT_ERR_CODE_INVALID: return "code_invalid";
 	case CONSULT_ERR_NOT_FOUND: return "not_found";
 	case CONSULT_ERR_ALREADY_CALLED: return "already_called";
@@ -50,6 +51,7 @@ const char *consult_err_text(consult_err err)
 	case CONSULT_ERR_WRONG_STATE: return "This request is not valid in the current state";
 	case CONSULT_ERR_LOGIN_FAILED: return "Login failed";
 	case CONSULT_ERR_RATE_LIMITED: return "Too many failed attempts, try again later";
+	case CONSULT_ERR_BUSY: return "Too many logins at this moment, try again in a moment";
 	case CONSULT_ERR_CODE_INVALID: return "The access code is not valid";
 	case CONSULT_ERR_NOT_FOUND: return "Not found";
 	case CONSULT_ERR_ALREADY_CALLED: return "The patient is no longer waiting";

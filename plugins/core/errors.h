@@ -24,6 +24,7 @@ typedef enum consult_err {
 	/* login and codes */
 	CONSULT_ERR_LOGIN_FAILED = 420,       /* unknown user, wrong password or disabled account */
 	CONSULT_ERR_RATE_LIMITED = 421,       /* too many failures; "retry_after" seconds given */
+	CONSULT_ERR_BUSY = 422,               /* all password checks in use; retry after "retry_after" seconds */
 	CONSULT_ERR_CODE_INVALID = 430,       /* access code unknown, wrong practice, cancelled or outside its window */
 	/* the waiting room and the call */
 	CONSULT_ERR_NOT_FOUND = 440,          /* no such visit/appointment/staff visible to this handle */

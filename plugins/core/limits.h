@@ -23,5 +23,6 @@
 #define CONSULT_MAX_REASON      64
 #define CONSULT_MAX_EMAIL       254    /* e-mail address (core/email.h) */
 #define CONSULT_MAX_E2EE_KEY    256    /* base64 raw ECDH public key in an e2ee-key signal */
+#define CONSULT_MAX_DEVICE_TOKEN 64    /* login device_token: base64url [A-Za-z0-9_-] (issued: 43) */
 
 #endif

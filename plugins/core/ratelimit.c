@@ -11,6 +11,11 @@
  *   (prune) or reset (next failure), so the doubling restarts at lockout_s.
  * - The table holds at most max_keys keys; when full, a forgettable entry
  *   is dropped, else the one with the oldest last failure.
+ * - Attempts in flight (reserve/settle) are counted per key; an entry
+ *   with attempts in flight is never pruned and is evicted only if every
+ *   entry has some. success() while others are in flight keeps the entry
+ *   (cleared) so their settle finds it. A settle whose entry was evicted
+ *   counts as a plain failure/success.
  * Lookup is a linear scan over a cached 64-bit hash of each key.
  */
 #include <stdlib.h>
@@ -25,6 +30,7 @@ typedef struct rl_entry {
 	int64_t window_start;
 	int64_t last_failure;
 	int64_t locked_until;
+	unsigned in_flight;
 } rl_entry;
 
 struct consult_ratelimit {
@@ -97,7 +103,7 @@ static void drop(consult_ratelimit *rl, size_t i)
  * failure and since the end of the lock. */
 static bool forgettable(const consult_ratelimit *rl, const rl_entry *e, int64_t now)
 {
-	return now >= e->locked_until + rl->cfg.window_s && now >= e->last_failure + rl->cfg.window_s;
+	return e->in_flight == 0 && now >= e->locked_until + rl->cfg.window_s && now >= e->last_failure + rl->cfg.window_s;
 }
 
 bool consult_ratelimit_allowed(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after)
@@ -120,33 +126,47 @@ static int64_t lock_for(const consult_ratelimit *rl, unsigned lockouts)
 	return d > rl->cfg.max_lockout_s ? rl->cfg.max_lockout_s : d;
 }
 
+/* A fresh entry for key (evicting one if the table is full), or NULL. */
+static rl_entry *add(consult_ratelimit *rl, const char *key, int64_t now)
+{
+	if (rl->len == rl->cfg.max_keys) {
+		size_t victim = 0;
+		bool found = false;
+		for (size_t i = 0; i < rl->len && !found; i++)
+			if (forgettable(rl, &rl->e[i], now)) {
+				victim = i;
+				found = true;
+			}
+		for (size_t i = 1; i < rl->len && !found; i++) {
+			const rl_entry *a = &rl->e[i], *v = &rl->e[victim];
+			/* oldest last failure, entries without attempts in flight first */
+			if ((a->in_flight == 0 && v->in_flight > 0) ||
+			    ((a->in_flight == 0) == (v->in_flight == 0) && a->last_failure < v->last_failure))
+				victim = i;
+		}
+		drop(rl, victim);
+	}
+	char *k = strdup(key);
+	if (!k)
+		return NULL;
+	rl_entry *e = &rl->e[rl->len++];
+	memset(e, 0, sizeof *e);
+	e->key = k;
+	e->hash = hash_key(key);
+	e->window_start = now;
+	e->last_failure = INT64_MIN / 2;
+	e->locked_until = INT64_MIN / 2;
+	return e;
+}
+
 void consult_ratelimit_failure(consult_ratelimit *rl, const char *key, int64_t now)
 {
 	rl_entry *e = find(rl, key);
 	if (!e) {
-		if (rl->len == rl->cfg.max_keys) {
-			size_t victim = 0;
-			bool found = false;
-			for (size_t i = 0; i < rl->len && !found; i++)
-				if (forgettable(rl, &rl->e[i], now)) {
-					victim = i;
-					found = true;
-				}
-			for (size_t i = 1; i < rl->len && !found; i++)
-				if (rl->e[i].last_failure < rl->e[victim].last_failure)
-					victim = i;
-			drop(rl, victim);
-		}
-		char *k = strdup(key);
-		if (!k)
+		e = add(rl, key, now);
+		if (!e)
 			return;
-		e = &rl->e[rl->len++];
-		memset(e, 0, sizeof *e);
-		e->key = k;
-		e->hash = hash_key(key);
-		e->window_start = now;
 		e->last_failure = now;
-		e->locked_until = INT64_MIN / 2;
 	}
 	if (now < e->locked_until)
 		return;
@@ -171,8 +191,57 @@ void consult_ratelimit_failure(consult_ratelimit *rl, const char *key, int64_t n
 void consult_ratelimit_success(consult_ratelimit *rl, const char *key)
 {
 	rl_entry *e = find(rl, key);
-	if (e)
+	if (!e)
+		return;
+	if (e->in_flight == 0) {
 		drop(rl, (size_t)(e - rl->e));
+		return;
+	}
+	e->failures = 0;
+	e->lockouts = 0;
+	e->last_failure = INT64_MIN / 2;
+	e->locked_until = INT64_MIN / 2;
+}
+
+bool consult_ratelimit_reserve(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after)
+{
+	rl_entry *e = find(rl, key);
+	if (e && now < e->locked_until) {
+		if (retry_after)
+			*retry_after = e->locked_until - now < 1 ? 1 : e->locked_until - now;
+		return false;
+	}
+	unsigned failures = 0;
+	if (e && !forgettable(rl, e, now) && now - e->window_start < rl->cfg.window_s)
+		failures = e->failures;
+	if (e && failures + e->in_flight >= rl->cfg.max_failures) {
+		if (retry_after)
+			*retry_after = 1;
+		return false;
+	}
+	if (!e)
+		e = add(rl, key, now);
+	if (!e)
+		return true;         /* out of memory: never lock anybody out for it */
+	e->in_flight++;
+	return true;
+}
+
+void consult_ratelimit_settle(consult_ratelimit *rl, const char *key, int64_t now, consult_rl_outcome outcome)
+{
+	rl_entry *e = find(rl, key);
+	if (e && e->in_flight > 0)
+		e->in_flight--;
+	if (outcome == CONSULT_RL_FAILED)
+		consult_ratelimit_failure(rl, key, now);
+	else if (outcome == CONSULT_RL_SUCCEEDED)
+		consult_ratelimit_success(rl, key);
+}
+
+unsigned consult_ratelimit_in_flight(consult_ratelimit *rl, const char *key)
+{
+	rl_entry *e = find(rl, key);
+	return e ? e->in_flight : 0;
 }
 
 void consult_ratelimit_prune(consult_ratelimit *rl, int64_t now)

@@ -5,6 +5,12 @@
  * lockout up to max_lockout_s. Success clears the key. Memory is bounded by
  * max_keys (oldest entries evicted first). Time is an argument. The caller
  * chooses keys (user name, handle, "global"); keys are never logged here.
+ *
+ * Attempts in flight: a caller whose check is slow (a password hash) first
+ * reserves the attempt and settles it when the outcome is known. A key
+ * whose failures plus attempts in flight reach max_failures refuses new
+ * reservations until they settle, so N simultaneous attempts can never run
+ * more than max_failures checks.
  */
 #ifndef CONSULT_RATELIMIT_H
 #define CONSULT_RATELIMIT_H
@@ -30,7 +36,20 @@ void consult_ratelimit_free(consult_ratelimit *rl);
 bool consult_ratelimit_allowed(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after);
 void consult_ratelimit_failure(consult_ratelimit *rl, const char *key, int64_t now);
 void consult_ratelimit_success(consult_ratelimit *rl, const char *key);
-/* Drops entries that are neither locked nor inside their window. */
+/* Reserves one attempt of key: false if the key is locked (*retry_after =
+ * the rest of the lock) or if its failures in the current window plus the
+ * attempts already in flight reach max_failures (*retry_after = 1: they
+ * settle soon). Else true, and the caller must settle it exactly once. */
+bool consult_ratelimit_reserve(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after);
+typedef enum consult_rl_outcome {
+	CONSULT_RL_FAILED = 0,     /* counts as consult_ratelimit_failure */
+	CONSULT_RL_SUCCEEDED,      /* as consult_ratelimit_success */
+	CONSULT_RL_CANCELLED       /* no outcome (e.g. the attempt was not made): only the reservation ends */
+} consult_rl_outcome;
+void consult_ratelimit_settle(consult_ratelimit *rl, const char *key, int64_t now, consult_rl_outcome outcome);
+/* Attempts of key reserved and not settled. */
+unsigned consult_ratelimit_in_flight(consult_ratelimit *rl, const char *key);
+/* Drops entries that are neither locked nor inside their window nor in flight. */
 void consult_ratelimit_prune(consult_ratelimit *rl, int64_t now);
 size_t consult_ratelimit_size(const consult_ratelimit *rl);
 

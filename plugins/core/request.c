@@ -37,11 +37,16 @@ typedef enum fkind {
 	F_WORD,      /* [a-z-] */
 	F_SDP,       /* text with CR/LF/TAB */
 	F_LINE,      /* text, may be empty (ICE candidate) */
+	F_TOKEN,     /* base64url [A-Za-z0-9_-] (login device_token) */
 } fkind;
 
 static bool c_slug(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
 static bool c_user(unsigned char c) { return c_slug(c) || c == '.' || c == '_'; }
 static bool c_word(unsigned char c) { return (c >= 'a' && c <= 'z') || c == '-'; }
+static bool c_token(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
 static bool c_phone(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '/' || c == '(' || c == ')' || c == ' ';
@@ -84,6 +89,7 @@ static consult_err str_field(const json_t *obj, const char *key, const char *nam
 	case F_USERNAME: ok = consult_ascii_only(s, len, c_user); break;
 	case F_PHONE: ok = consult_ascii_only(s, len, c_phone); break;
 	case F_WORD: ok = consult_ascii_only(s, len, c_word); break;
+	case F_TOKEN: ok = consult_ascii_only(s, len, c_token); break;
 	case F_SECRET: case F_CODE: case F_SDP: case F_LINE: break;
 	}
 	if (!ok)
@@ -167,7 +173,8 @@ static consult_err p_practice_info(const json_t *b, consult_request *r, const ch
 static consult_err p_login(const json_t *b, consult_request *r, const char **f)
 {
 	TRY(str_field(b, "username", "username", F_USERNAME, CONSULT_MIN_USERNAME, CONSULT_MAX_USERNAME, true, &r->u.login.username, f));
-	return str_field(b, "password", "password", F_SECRET, 1, CONSULT_MAX_PASSWORD, true, &r->u.login.password, f);
+	TRY(str_field(b, "password", "password", F_SECRET, 1, CONSULT_MAX_PASSWORD, true, &r->u.login.password, f));
+	return str_field(b, "device_token", "device_token", F_TOKEN, 1, CONSULT_MAX_DEVICE_TOKEN, false, &r->u.login.device_token, f);
 }
 
 static consult_err p_join(const json_t *b, consult_request *r, const char **f)

@@ -21,7 +21,7 @@ typedef enum consult_req_kind {
 	CONSULT_REQ_NONE = 0,
 	/* anonymous handle */
 	CONSULT_REQ_PRACTICE_INFO,    /* practice */
-	CONSULT_REQ_LOGIN,            /* username, password */
+	CONSULT_REQ_LOGIN,            /* username, password, device_token? */
 	CONSULT_REQ_JOIN,             /* practice, code, first_name, last_name, accept_terms */
 	/* staff */
 	CONSULT_REQ_LOGOUT,
@@ -100,7 +100,7 @@ typedef struct consult_request {
 	const char *name;               /* the "request" string */
 	union {
 		struct { const char *practice; } practice_info;
-		struct { const char *username, *password; } login;
+		struct { const char *username, *password, *device_token /* NULL if absent */; } login;
 		struct { const char *practice, *code, *first_name, *last_name; } join;
 		struct { bool has_range; int64_t from, to; } list_appointments;
 		struct {

@@ -1,8 +1,10 @@
 /* admin.c - Admin API requests (see admin.h): a table {request -> handler}.
  *
  * Contract: passwords are hashed before glue.lock is taken; each handler
- * then runs under glue.lock. set_disabled(true) also logs the user's live
- * handles out (a call they hold ends as on logout). Every request is
+ * then runs under glue.lock. set_disabled(true) and reset_password also log
+ * the user's live handles out (event logged_out; a call they hold ends as
+ * on logout) and revoke the user's device tokens; reset_password and
+ * set_disabled(false) lift a lockout of the user name. Every request is
  * parsed by the core's admin parser; nothing is looked up by name here.
  */
 #include <string.h>
@@ -65,8 +67,9 @@ static consult_err a_add_staff(admin_ctx *a) {
 	return e;
 }
 
-/* Logs out every live handle of a staff member. */
-static void logout_everywhere(int64_t practice_id, int64_t staff_id) {
+/* Logs out every live handle of a staff member (event logged_out with
+ * reason; a call they hold ends as on logout). */
+static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char *reason) {
 	glue_practice *p = glue_practice_find(practice_id);
 	if(p == NULL)
 		return;
@@ -76,6 +79,9 @@ static void logout_everywhere(int64_t practice_id, int64_t staff_id) {
 		if(s->staff_id != staff_id)
 			continue;
 		glue_session_ref(s);
+		json_t *f = json_object();
+		json_object_set_new(f, "reason", json_string(reason));
+		glue_push(s, "logged_out", f);
 		glue_staff_detach(s, false, (int64_t)time(NULL));
 		glue_session_reset(s);
 		glue_session_unref(s);
@@ -83,27 +89,51 @@ static void logout_everywhere(int64_t practice_id, int64_t staff_id) {
 	g_list_free(copy);
 }
 
-static consult_err a_set_disabled(admin_ctx *a) {
+/* The staff row change (disable or new password) and the revocation of
+ * the member's device tokens in one transaction; then every live handle
+ * of the member is logged out. lock_out false: only the change. */
+static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason) {
 	consult_staff st;
 	memset(&st, 0, sizeof(st));
 	consult_err e = store_err(consult_store_staff_by_username(glue.store, a->req->username, &st));
+	bool tx = e == CONSULT_OK && consult_store_begin(glue.store) == CONSULT_OK;
+	if(e == CONSULT_OK && !tx)
+		e = CONSULT_ERR_INTERNAL;
 	if(e == CONSULT_OK)
-		e = store_err(consult_store_set_staff_disabled(glue.store, a->req->username, a->req->disabled));
+		e = store_err(a->pw_hash ? consult_store_set_staff_password(glue.store, a->req->username, a->pw_hash) :
+			consult_store_set_staff_disabled(glue.store, a->req->username, a->req->disabled));
+	int64_t revoked = 0;
+	if(e == CONSULT_OK && lock_out)
+		e = store_err(consult_store_devices_revoke(glue.store, st.id, &revoked));
+	if(tx && e == CONSULT_OK && consult_store_commit(glue.store) != CONSULT_OK)
+		e = CONSULT_ERR_INTERNAL;
+	if(tx && e != CONSULT_OK)
+		(void)consult_store_rollback(glue.store);
 	if(e == CONSULT_ERR_NOT_FOUND)
 		a->field = "username";
-	if(e == CONSULT_OK && a->req->disabled) {
-		logout_everywhere(st.practice_id, st.id);
-		JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" disabled\n", st.id);
+	if(e == CONSULT_OK && (a->pw_hash || !a->req->disabled)) {
+		/* a new password or enabling again also lifts a lockout of the user name */
+		char ukey[80];
+		g_snprintf(ukey, sizeof(ukey), "u:%s", a->req->username);
+		consult_ratelimit_success(glue.rl_login, ukey);
+	}
+	if(e == CONSULT_OK && lock_out) {
+		JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" %s: logged out everywhere, %"G_GINT64_FORMAT" device tokens revoked\n",
+			st.id, reason, revoked);
+		logout_everywhere(st.practice_id, st.id, reason);
 	}
 	consult_staff_clear(&st);
 	return e;
 }
 
+static consult_err a_set_disabled(admin_ctx *a) {
+	return change_staff(a, a->req->disabled, "disabled");
+}
+
+/* A new password ends every session of the user and forgets their devices
+ * (whoever knew the old password may hold a device token). */
 static consult_err a_reset_password(admin_ctx *a) {
-	consult_err e = store_err(consult_store_set_staff_password(glue.store, a->req->username, a->pw_hash));
-	if(e == CONSULT_ERR_NOT_FOUND)
-		a->field = "username";
-	return e;
+	return change_staff(a, true, "password_reset");
 }
 
 static void add_staff_row(const consult_staff *st, void *ud) {
@@ -236,6 +266,7 @@ static consult_err each_practice(admin_ctx *a, consult_practice_cb cb, const cha
 
 static consult_err a_stats(admin_ctx *a) {
 	json_object_set_new(a->reply, "forward", glue_forward_stats());
+	json_object_set_new(a->reply, "logins", glue_auth_stats());
 	return each_practice(a, add_stats, "practices");
 }
 

@@ -5,6 +5,11 @@
  * time as one for a known user. glue_auth_verify() never touches glue.lock
  * (callers verify outside it). Rate limiter keys are built here; they are
  * never logged.
+ *
+ * At most password_checks login checks run at once (glue_auth_slot_take;
+ * one slot more for a login with a valid device token); the rest are
+ * answered `busy`. Device tokens: 32 random bytes, base64url (43
+ * characters), stored only as BLAKE2b-256 of a domain string and the token.
  */
 #ifndef CONSULT_GLUE_AUTH_H
 #define CONSULT_GLUE_AUTH_H
@@ -13,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sodium.h>
+#include <jansson.h>
 #include "cfg.h"
 #include "core/ratelimit.h"
 
@@ -25,14 +31,41 @@ bool glue_auth_hash(const char *password, char out[GLUE_HASH_LEN]);
 /* True if password matches hash. hash NULL: verifies against the dummy and
  * returns false. */
 bool glue_auth_verify(const char *hash, const char *password);
+/* Login password checks run since start (admin stats "logins"). */
+int64_t glue_auth_verifications(void);
 
-/* The limiters of protocol.md (5 failures / 10 min -> 60 s doubling to 1 h;
- * practice-wide join: 50 failures / 10 min). */
+/* The cap on password checks at once (config password_checks). */
+void glue_auth_slots_init(int64_t max);
+/* Takes a slot (trusted: may use the one kept for valid device tokens);
+ * false = all busy (counted). Every true needs one glue_auth_slot_give. */
+bool glue_auth_slot_take(bool trusted);
+void glue_auth_slot_give(void);
+void glue_auth_count_rate_limited(void);
+/* Admin stats "logins": {verifications, active, limit, busy, rate_limited}. */
+json_t *glue_auth_stats(void);
+
+/* Device tokens (docs/protocol.md, "Login protection"). */
+#define GLUE_DEVICE_TOKEN_LEN 43
+#define GLUE_DEVICE_HASH_LEN 32
+#define GLUE_DEVICE_TTL_DAYS 90      /* unused this long: invalid, and purged */
+#define GLUE_DEVICE_KEEP 10          /* devices kept per staff member */
+void glue_device_token_new(char token[GLUE_DEVICE_TOKEN_LEN + 1], uint8_t hash[GLUE_DEVICE_HASH_LEN]);
+void glue_device_token_hash(const char *token, uint8_t hash[GLUE_DEVICE_HASH_LEN]);
+
+/* The limiters of protocol.md: logins 5 failures / 24 h -> 60 s doubling
+ * to 1 h (level kept 24 h); joins 5 failures / 10 min, same locks;
+ * practice-wide join: 50 failures / 10 min. */
 consult_ratelimit *glue_rl_new_login(void);
+consult_ratelimit *glue_rl_new_join(void);
 consult_ratelimit *glue_rl_new_practice(void);
 /* Checks every key; false if any is locked, *retry_after = the longest wait. */
 bool glue_rl_allowed(consult_ratelimit *rl, const char *const *keys, size_t n, int64_t now, int64_t *retry_after);
 void glue_rl_fail(consult_ratelimit *rl, const char *const *keys, size_t n, int64_t now);
 void glue_rl_ok(consult_ratelimit *rl, const char *const *keys, size_t n);
+/* Reserves an attempt on every key or on none (core/ratelimit.h): false if
+ * any is locked or has max_failures attempts failed or in flight;
+ * *retry_after = the longest wait. Each true needs one glue_rl_settle. */
+bool glue_rl_reserve(consult_ratelimit *rl, const char *const *keys, size_t n, int64_t now, int64_t *retry_after);
+void glue_rl_settle(consult_ratelimit *rl, const char *const *keys, size_t n, int64_t now, consult_rl_outcome outcome);
 
 #endif

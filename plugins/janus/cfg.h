@@ -25,6 +25,7 @@ typedef struct glue_config {
 	int64_t join_before_minutes;    /* 0..1440 */
 	int64_t join_after_minutes;     /* 1..1440 */
 	glue_pw_cost password_cost;
+	int64_t password_checks;        /* login password checks at once, 1..64, default online CPUs */
 	bool events;
 	/* TURN (issue 4): URIs validated by core/turn.h; lists may be empty. */
 	char *stun_uris[CONSULT_TURN_URIS_MAX];   /* stun: only */

@@ -189,6 +189,10 @@ static int load(janus_config *cfg, const char *config_path, glue_config *out) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: password_cost must be \"interactive\" or \"moderate\"\n");
 		return -1;
 	}
+	/* Each check holds 64 MiB (256 MiB at moderate): this caps the memory of a login storm. */
+	int64_t cpus = (int64_t)g_get_num_processors();
+	if(!glue_cfg_int(cfg, g, "password_checks", cpus < 1 ? 1 : (cpus > 64 ? 64 : cpus), 1, 64, &out->password_checks))
+		return -1;
 	v = glue_cfg_item(cfg, g, "events");
 	if(v == NULL || strcmp(v, "false") == 0 || strcmp(v, "no") == 0) {
 		out->events = false;

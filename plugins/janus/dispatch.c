@@ -87,7 +87,7 @@ json_t *glue_error_reply(const char *name, consult_err err, const char *field, i
 	json_object_set_new(o, "reason", json_string(consult_err_text(err)));
 	if(field)
 		json_object_set_new(o, "field", json_string(field));
-	if(err == CONSULT_ERR_RATE_LIMITED)
+	if(err == CONSULT_ERR_RATE_LIMITED || err == CONSULT_ERR_BUSY)
 		json_object_set_new(o, "retry_after", json_integer(retry_after > 0 ? retry_after : 1));
 	return o;
 }

@@ -157,6 +157,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 		free_state();
 		return -1;
 	}
+	glue_auth_slots_init(glue.cfg.password_checks);
 	char err[256] = "";
 	glue.store = consult_store_open(glue.cfg.database, err, sizeof(err));
 	if(glue.store == NULL) {
@@ -180,7 +181,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 	else if(stale > 0)
 		JANUS_LOG(LOG_WARN, "[consult] %"G_GINT64_FORMAT" visits were live at the last stop: ended\n", stale);
 	glue.rl_login = glue_rl_new_login();
-	glue.rl_join = glue_rl_new_login();
+	glue.rl_join = glue_rl_new_join();
 	glue.rl_join_practice = glue_rl_new_practice();
 	glue.rejoin = consult_rejoin_new(CONSULT_REJOIN_MAX, CONSULT_REJOIN_WINDOW_S, 100000);
 	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice || !glue.rejoin) {

@@ -5,13 +5,15 @@
  * Contract: cutoffs from core/retention (retention_days, contact_hours of
  * the configuration, `now` given by the caller); the store deletes and
  * wipes in one transaction and truncates the WAL (store.h). Called under
- * glue.lock. Logs counts only (never which appointments).
+ * glue.lock. Logs counts only (never which appointments). Device tokens
+ * unused for GLUE_DEVICE_TTL_DAYS are deleted in the same run.
  */
 #include <string.h>
 #include <glib.h>
 #include <janus/debug.h>
 #include "core/retention.h"
 #include "glue.h"
+#include "auth.h"
 
 consult_err glue_retention_run(int64_t now, consult_purge_counts *out) {
 	consult_retention_cutoffs cut;
@@ -25,6 +27,12 @@ consult_err glue_retention_run(int64_t now, consult_purge_counts *out) {
 			consult_store_last_error(glue.store));
 		return CONSULT_ERR_INTERNAL;
 	}
+	int64_t devices = 0;
+	if(consult_store_devices_purge(glue.store, now - (int64_t)GLUE_DEVICE_TTL_DAYS * 24 * 3600, &devices) != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] purge of unused device tokens failed: %s\n", consult_store_last_error(glue.store));
+	else if(devices > 0)
+		JANUS_LOG(LOG_INFO, "[consult] retention purge: %"G_GINT64_FORMAT" device tokens unused for %d days deleted\n",
+			devices, GLUE_DEVICE_TTL_DAYS);
 	int level = (n.appointments > 0 || n.contacts_wiped > 0) ? LOG_INFO : LOG_VERB;
 	JANUS_LOG(level,
 		"[consult] retention purge: %"G_GINT64_FORMAT" appointments, %"G_GINT64_FORMAT" visits, %"G_GINT64_FORMAT

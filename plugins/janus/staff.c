@@ -5,6 +5,13 @@
  * Contract: login verifies the argon2id hash OUTSIDE glue.lock (it is the
  * only handler called without the lock) and answers unknown user, wrong
  * password and disabled account alike (login_failed, same work done).
+ * Login protection (docs/protocol.md): the attempt is reserved in the
+ * limiter before the check (attempts in flight count), at most
+ * password_checks checks run at once (else `busy`), and an attempt with a
+ * valid device token of the user is limited per device instead of per user
+ * name, so strangers cannot lock the user's own browsers out. Every
+ * successful login issues a fresh device token (the presented one is
+ * replaced). Tokens, passwords and user names are never logged.
  * Every other handler runs under glue.lock. Logs carry ids only.
  */
 #include <string.h>
@@ -30,12 +37,61 @@ consult_err glue_h_practice_info(glue_ctx *c) {
 	return CONSULT_OK;
 }
 
-/* Second half of login, under glue.lock, after the password was checked. */
-static consult_err login_finish(glue_ctx *c, const consult_staff *st, bool ok, const char *const *keys) {
+/* What login knows about the attempt between its two halves. */
+typedef struct {
+	consult_staff st;
+	consult_err lookup;              /* staff_by_username: OK or NOT_FOUND */
+	int64_t device_id;               /* a valid device token of this user, else 0 */
+	char ukey[80], hkey[40];         /* rate limiter keys: "u:<name>" or "d:<device>", "h:<handle>" */
+	const char *keys[2];
+} login_try;
+
+/* The device of a login's token, if it is valid for this staff member:
+ * known hash (lookup by hash, compared again in constant time), same
+ * staff, used within GLUE_DEVICE_TTL_DAYS. The lookup is done for unknown
+ * user names too (st->id 0 matches no device), so the time taken does not
+ * tell whether the name exists. Under glue.lock. */
+static int64_t valid_device(const char *token, const consult_staff *st, int64_t now) {
+	if(token == NULL)
+		return 0;
+	uint8_t h[GLUE_DEVICE_HASH_LEN];
+	glue_device_token_hash(token, h);
+	consult_device d;
+	int64_t id = 0;
+	if(consult_store_device_find(glue.store, h, &d) == CONSULT_OK &&
+			sodium_memcmp(d.hash, h, sizeof(h)) == 0 && st->id > 0 && d.staff_id == st->id &&
+			now - d.last_used_at < (int64_t)GLUE_DEVICE_TTL_DAYS * DAY)
+		id = d.id;
+	sodium_memzero(h, sizeof(h));
+	return id;
+}
+
+/* Second half of login, under glue.lock, after the password was checked.
+ * The staff row is read again: a password reset or a disable that came
+ * while the check ran wins over it. Returns the outcome for the limiter. */
+static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_outcome *outcome) {
+	/* A wrong password counts even if the handle went away meanwhile
+	 * (else dropping the handle would hide failures from the limiter). */
+	*outcome = ok ? CONSULT_RL_CANCELLED : CONSULT_RL_FAILED;
 	if(g_atomic_int_get(&c->s->destroyed) || c->s->kind != GLUE_ANON)
 		return CONSULT_ERR_WRONG_STATE;
+	const consult_staff *st = &t->st;
+	if(ok) {
+		consult_staff now_st;
+		memset(&now_st, 0, sizeof(now_st));
+		consult_err e = consult_store_staff_by_id(glue.store, st->id, &now_st);
+		bool same = e == CONSULT_OK && !now_st.disabled && now_st.pw_hash && st->pw_hash &&
+			strcmp(now_st.pw_hash, st->pw_hash) == 0;
+		consult_staff_clear(&now_st);
+		if(e != CONSULT_OK && e != CONSULT_ERR_NOT_FOUND)
+			return CONSULT_ERR_INTERNAL;
+		if(!same) {
+			JANUS_LOG(LOG_INFO, "[consult] login failed (account changed during the check)\n");
+			return CONSULT_ERR_LOGIN_FAILED;
+		}
+	}
 	if(!ok) {
-		glue_rl_fail(glue.rl_login, keys, 2, c->now);
+		*outcome = CONSULT_RL_FAILED;
 		JANUS_LOG(LOG_INFO, "[consult] login failed\n");
 		return CONSULT_ERR_LOGIN_FAILED;
 	}
@@ -46,7 +102,20 @@ static consult_err login_finish(glue_ctx *c, const consult_staff *st, bool ok, c
 		consult_practice_clear(&pr);
 		return CONSULT_ERR_INTERNAL;
 	}
-	glue_rl_ok(glue.rl_login, keys, 2);
+	/* A new device token for this browser (the old one, if valid, is replaced). */
+	char token[GLUE_DEVICE_TOKEN_LEN + 1];
+	uint8_t h[GLUE_DEVICE_HASH_LEN];
+	glue_device_token_new(token, h);
+	consult_err e = consult_store_device_issue(glue.store, st->id, t->device_id, h, c->now, GLUE_DEVICE_KEEP, NULL);
+	if(e == CONSULT_ERR_NOT_FOUND && t->device_id > 0)      /* revoked meanwhile: a new device */
+		e = consult_store_device_issue(glue.store, st->id, 0, h, c->now, GLUE_DEVICE_KEEP, NULL);
+	sodium_memzero(h, sizeof(h));
+	if(e != CONSULT_OK) {
+		sodium_memzero(token, sizeof(token));
+		consult_practice_clear(&pr);
+		return CONSULT_ERR_INTERNAL;
+	}
+	*outcome = CONSULT_RL_SUCCEEDED;
 	glue_session *s = c->s;
 	s->kind = GLUE_STAFF;
 	s->staff_id = st->id;
@@ -60,6 +129,8 @@ static consult_err login_finish(glue_ctx *c, const consult_staff *st, bool ok, c
 	json_object_set_new(c->reply, "role", json_string(consult_role_name(s->role)));
 	json_object_set_new(c->reply, "display_name", json_string(st->display_name ? st->display_name : ""));
 	json_object_set_new(c->reply, "idle_seconds", json_integer(glue.cfg.staff_idle_minutes * 60));
+	json_object_set_new(c->reply, "device_token", json_string(token));
+	sodium_memzero(token, sizeof(token));
 	json_t *o = json_object();
 	json_object_set_new(o, "slug", json_string(pr.slug ? pr.slug : ""));
 	json_object_set_new(o, "name", json_string(pr.name ? pr.name : ""));
@@ -70,36 +141,62 @@ static consult_err login_finish(glue_ctx *c, const consult_staff *st, bool ok, c
 		json_object_set_new(f, "visits", glue_waiting_list(p, s->staff_id));
 		glue_push(s, "waiting", f);
 	}
-	JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" logged in (%s)\n", st->id, consult_role_name(s->role));
+	JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" logged in (%s%s)\n", st->id, consult_role_name(s->role),
+		t->device_id ? ", known device" : "");
 	return CONSULT_OK;
 }
 
+/* Login: under glue.lock a password-check slot is taken (else busy) and
+ * the limiter reserves the attempt (so parallel attempts cannot overrun
+ * it; else the slot is given back and the answer is rate_limited); the
+ * argon2id check runs outside the lock; the second half settles both. */
 consult_err glue_h_login(glue_ctx *c) {
-	char ukey[80], hkey[40];
-	g_snprintf(ukey, sizeof(ukey), "u:%s", c->req->u.login.username);
-	g_snprintf(hkey, sizeof(hkey), "h:%" G_GUINT64_FORMAT, c->s->serial);
-	const char *keys[] = { ukey, hkey };
-	consult_staff st;
-	memset(&st, 0, sizeof(st));
+	login_try t;
+	memset(&t, 0, sizeof(t));
 	g_mutex_lock(&glue.lock);
 	if(c->s->kind != GLUE_ANON) {
 		g_mutex_unlock(&glue.lock);
 		return CONSULT_ERR_WRONG_STATE;
 	}
-	if(!glue_rl_allowed(glue.rl_login, keys, 2, c->now, &c->retry_after)) {
+	t.lookup = consult_store_staff_by_username(glue.store, c->req->u.login.username, &t.st);
+	if(t.lookup != CONSULT_OK && t.lookup != CONSULT_ERR_NOT_FOUND) {
 		g_mutex_unlock(&glue.lock);
+		consult_staff_clear(&t.st);
+		return CONSULT_ERR_INTERNAL;
+	}
+	t.device_id = valid_device(c->req->u.login.device_token, &t.st, c->now);
+	if(t.device_id > 0)
+		g_snprintf(t.ukey, sizeof(t.ukey), "d:%" G_GINT64_FORMAT, t.device_id);
+	else
+		g_snprintf(t.ukey, sizeof(t.ukey), "u:%s", c->req->u.login.username);
+	g_snprintf(t.hkey, sizeof(t.hkey), "h:%" G_GUINT64_FORMAT, c->s->serial);
+	t.keys[0] = t.ukey;
+	t.keys[1] = t.hkey;
+	/* The slot first: in a storm most logins are answered busy here, at
+	 * once, without a lookup in the (large) limiter table under the lock. */
+	if(!glue_auth_slot_take(t.device_id > 0)) {
+		g_mutex_unlock(&glue.lock);
+		consult_staff_clear(&t.st);
+		c->retry_after = 1;
+		return CONSULT_ERR_BUSY;
+	}
+	if(!glue_rl_reserve(glue.rl_login, t.keys, 2, c->now, &c->retry_after)) {
+		glue_auth_slot_give();
+		g_mutex_unlock(&glue.lock);
+		glue_auth_count_rate_limited();
+		consult_staff_clear(&t.st);
 		return CONSULT_ERR_RATE_LIMITED;
 	}
-	consult_err e = consult_store_staff_by_username(glue.store, c->req->u.login.username, &st);
 	g_mutex_unlock(&glue.lock);
-	if(e != CONSULT_OK && e != CONSULT_ERR_NOT_FOUND)
-		return CONSULT_ERR_INTERNAL;
-	bool ok = glue_auth_verify(e == CONSULT_OK ? st.pw_hash : NULL, c->req->u.login.password);
-	ok = ok && e == CONSULT_OK && !st.disabled && consult_role_from_name(st.role) != CONSULT_ROLE_NONE;
+	bool ok = glue_auth_verify(t.lookup == CONSULT_OK ? t.st.pw_hash : NULL, c->req->u.login.password);
+	glue_auth_slot_give();
+	ok = ok && t.lookup == CONSULT_OK && !t.st.disabled && consult_role_from_name(t.st.role) != CONSULT_ROLE_NONE;
+	consult_rl_outcome outcome;
 	g_mutex_lock(&glue.lock);
-	e = login_finish(c, &st, ok, keys);
+	consult_err e = login_finish(c, &t, ok, &outcome);
+	glue_rl_settle(glue.rl_login, t.keys, 2, c->now, outcome);
 	g_mutex_unlock(&glue.lock);
-	consult_staff_clear(&st);
+	consult_staff_clear(&t.st);
 	return e;
 }
 

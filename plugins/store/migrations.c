@@ -103,6 +103,16 @@ static const char *const consult_migrations[] = {
 	/* version 4 (issue 5): per-practice policy for forwarding through the server */
 	"ALTER TABLE practices ADD COLUMN forward_never INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (forward_never IN (0,1));",
+	/* version 5: known devices of staff (login protection): only the
+	 * BLAKE2b-256 hash of each random device token is kept. */
+	"CREATE TABLE staff_devices ("
+	"  id INTEGER PRIMARY KEY,"
+	"  staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,"
+	"  token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER NOT NULL);"
+	"CREATE INDEX staff_devices_staff ON staff_devices(staff_id, last_used_at);"
+	"CREATE INDEX staff_devices_used ON staff_devices(last_used_at);",
 };
 
 #define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))

@@ -67,6 +67,27 @@ typedef void (*consult_staff_cb)(const consult_staff *st, void *ud);
 consult_err consult_store_list_staff(consult_store *s, int64_t practice_id, const char *role,
 	consult_staff_cb cb, void *ud);
 
+/* --- known staff devices (schema v5, login protection) --- A device is a
+ * browser that logged in before and keeps a random token; only the
+ * token's hash (CONSULT_DEVICE_HASH_LEN bytes) is stored. */
+#define CONSULT_DEVICE_HASH_LEN 32
+typedef struct consult_device {
+	int64_t id, staff_id, created_at, last_used_at;
+	uint8_t hash[CONSULT_DEVICE_HASH_LEN];
+} consult_device;
+/* The device with this token hash (lookup by the UNIQUE index); NOT_FOUND if none. */
+consult_err consult_store_device_find(consult_store *s, const uint8_t hash[CONSULT_DEVICE_HASH_LEN], consult_device *out);
+/* One unit of work. replace_id > 0: that device of staff_id gets the new
+ * hash and last_used_at = now (rotation; NOT_FOUND if it is gone). Else a
+ * new device row; then only the keep newest (by last use) devices of the
+ * staff member stay. *id (may be NULL) = the device id. */
+consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64_t replace_id,
+	const uint8_t hash[CONSULT_DEVICE_HASH_LEN], int64_t now, int keep, int64_t *id);
+/* Deletes every device of a staff member (password reset, disabled); *n = rows (may be NULL). */
+consult_err consult_store_devices_revoke(consult_store *s, int64_t staff_id, int64_t *n);
+/* Deletes devices not used since unused_before (retention purge); *n = rows (may be NULL). */
+consult_err consult_store_devices_purge(consult_store *s, int64_t unused_before, int64_t *n);
+
 /* --- appointments --- */
 typedef struct consult_appointment {
 	int64_t id, practice_id, doctor_id /* 0 = any */, starts_at, valid_from, valid_until;

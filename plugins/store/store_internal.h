@@ -3,7 +3,7 @@
  * Contract: only the .c files of plugins/store include this. It defines the store
  * handle, the cached-statement helpers and the transaction helpers that
  * store_sqlite.c implements; the other files (store_delivery.c,
- * store_retention.c) keep their statements in the extension slots, each file
+ * store_retention.c, store_devices.c) keep their statements in the extension slots, each file
  * in its own range below. Same rules as store_sqlite.c: no logging, errors
  * mapped by store_map_rc, the SQLite message kept for last_error.
  */
@@ -20,7 +20,8 @@
 enum {
 	STORE_SLOT_DELIVERY = 0,       /* store_delivery.c: 0..31 */
 	STORE_SLOT_RETENTION = 32,     /* store_retention.c: 32..47 */
-	STORE_EXT_SLOTS = 48
+	STORE_SLOT_DEVICES = 48,       /* store_devices.c: 48..55 */
+	STORE_EXT_SLOTS = 56
 };
 
 struct consult_store {

@@ -1,7 +1,10 @@
 /* test_ratelimit.c - failure counting with injected time: lockout after
  * max_failures inside the window, window reset, doubling up to the cap,
  * reset of the doubling after a quiet window, success clears, prune and
- * bounded eviction. */
+ * bounded eviction; attempts in flight (reserve/settle): simultaneous
+ * attempts never exceed max_failures, a success among them clears the key
+ * without losing the others, cancelled reservations count nothing, entries
+ * in flight survive prune and eviction. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -158,6 +161,105 @@ static void test_eviction_bounded(void **st)
 	consult_ratelimit_free(rl);
 }
 
+
+/* 16 simultaneous attempts: only max_failures may be reserved. */
+static void test_reserve_caps_in_flight(void **st)
+{
+	consult_ratelimit *rl = consult_ratelimit_new(&cfg);
+	int64_t retry = -1;
+	int granted = 0;
+	for (int i = 0; i < 16; i++) {
+		retry = -1;
+		if (consult_ratelimit_reserve(rl, "user", 1000, &retry))
+			granted++;
+		else
+			assert_int_equal(retry, 1);     /* not locked yet: the others settle soon */
+	}
+	assert_int_equal(granted, 5);
+	assert_int_equal(consult_ratelimit_in_flight(rl, "user"), 5);
+	/* all five fail: locked for 60 s */
+	for (int i = 0; i < 5; i++)
+		consult_ratelimit_settle(rl, "user", 1001, CONSULT_RL_FAILED);
+	assert_int_equal(consult_ratelimit_in_flight(rl, "user"), 0);
+	assert_false(consult_ratelimit_reserve(rl, "user", 1001, &retry));
+	assert_int_equal(retry, 60);
+	assert_false(consult_ratelimit_allowed(rl, "user", 1060, NULL));
+	assert_true(consult_ratelimit_reserve(rl, "user", 1061, &retry));
+	consult_ratelimit_free(rl);
+	(void)st;
+}
+
+/* Earlier failures in the window count against the attempts in flight. */
+static void test_reserve_counts_failures(void **st)
+{
+	consult_ratelimit *rl = consult_ratelimit_new(&cfg);
+	fail_n(rl, "user", 3, 1000);
+	assert_true(consult_ratelimit_reserve(rl, "user", 1005, NULL));
+	assert_true(consult_ratelimit_reserve(rl, "user", 1005, NULL));
+	assert_false(consult_ratelimit_reserve(rl, "user", 1005, NULL));
+	/* one is cancelled (no attempt made): a slot is free again, nothing counted */
+	consult_ratelimit_settle(rl, "user", 1006, CONSULT_RL_CANCELLED);
+	assert_true(consult_ratelimit_reserve(rl, "user", 1006, NULL));
+	consult_ratelimit_settle(rl, "user", 1007, CONSULT_RL_FAILED);
+	consult_ratelimit_settle(rl, "user", 1007, CONSULT_RL_FAILED);
+	assert_false(consult_ratelimit_allowed(rl, "user", 1007, NULL));   /* 5 failures: locked */
+	/* after the window the old failures no longer count */
+	consult_ratelimit *rl2 = consult_ratelimit_new(&cfg);
+	fail_n(rl2, "k", 4, 1000);
+	assert_false(consult_ratelimit_reserve(rl2, "k", 1000, NULL) && consult_ratelimit_reserve(rl2, "k", 1000, NULL));
+	consult_ratelimit_settle(rl2, "k", 1000, CONSULT_RL_CANCELLED);
+	for (int i = 0; i < 5; i++)
+		assert_true(consult_ratelimit_reserve(rl2, "k", 1600, NULL));
+	assert_false(consult_ratelimit_reserve(rl2, "k", 1600, NULL));
+	consult_ratelimit_free(rl2);
+	consult_ratelimit_free(rl);
+	(void)st;
+}
+
+/* A success among attempts in flight clears the key; the others still settle. */
+static void test_success_in_flight(void **st)
+{
+	consult_ratelimit *rl = consult_ratelimit_new(&cfg);
+	fail_n(rl, "user", 2, 1000);
+	assert_true(consult_ratelimit_reserve(rl, "user", 1001, NULL));
+	assert_true(consult_ratelimit_reserve(rl, "user", 1001, NULL));
+	consult_ratelimit_settle(rl, "user", 1002, CONSULT_RL_SUCCEEDED);
+	assert_int_equal(consult_ratelimit_in_flight(rl, "user"), 1);
+	consult_ratelimit_settle(rl, "user", 1002, CONSULT_RL_FAILED);
+	assert_int_equal(consult_ratelimit_in_flight(rl, "user"), 0);
+	/* cleared by the success: 1 failure now, 4 more reservations possible */
+	for (int i = 0; i < 4; i++)
+		assert_true(consult_ratelimit_reserve(rl, "user", 1003, NULL));
+	assert_false(consult_ratelimit_reserve(rl, "user", 1003, NULL));
+	consult_ratelimit_free(rl);
+	(void)st;
+}
+
+/* Entries in flight are neither pruned nor evicted while others can be. */
+static void test_in_flight_kept(void **st)
+{
+	consult_ratelimit *rl = consult_ratelimit_new(&cfg);     /* max_keys 4 */
+	assert_true(consult_ratelimit_reserve(rl, "busy", 1000, NULL));
+	consult_ratelimit_prune(rl, 100000);
+	assert_int_equal(consult_ratelimit_size(rl), 1);
+	assert_int_equal(consult_ratelimit_in_flight(rl, "busy"), 1);
+	fail_n(rl, "a", 1, 1001);
+	fail_n(rl, "b", 1, 1002);
+	fail_n(rl, "c", 1, 1003);
+	fail_n(rl, "d", 1, 1004);           /* table full: evicts "a", not "busy" */
+	assert_int_equal(consult_ratelimit_size(rl), 4);
+	assert_int_equal(consult_ratelimit_in_flight(rl, "busy"), 1);
+	consult_ratelimit_settle(rl, "busy", 1005, CONSULT_RL_CANCELLED);
+	assert_int_equal(consult_ratelimit_in_flight(rl, "busy"), 0);
+	consult_ratelimit_prune(rl, 100000);
+	assert_int_equal(consult_ratelimit_size(rl), 0);
+	/* settling a key that is gone is a plain failure */
+	consult_ratelimit_settle(rl, "gone", 2000, CONSULT_RL_FAILED);
+	assert_int_equal(consult_ratelimit_size(rl), 1);
+	consult_ratelimit_free(rl);
+	(void)st;
+}
+
 static void test_bad_config(void **st)
 {
 	consult_ratelimit_cfg c = cfg;
@@ -180,6 +282,10 @@ int main(void)
 		cmocka_unit_test(test_prune),
 		cmocka_unit_test(test_eviction_bounded),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_reserve_caps_in_flight),
+		cmocka_unit_test(test_reserve_counts_failures),
+		cmocka_unit_test(test_success_in_flight),
+		cmocka_unit_test(test_in_flight_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,51 @@ static void test_practice_info_login(void **st)
 	json_decref(j);
 }
 
+
+/* login's optional device_token: base64url, 1..CONSULT_MAX_DEVICE_TOKEN. */
+static void test_login_device_token(void **st)
+{
+	json_t *j = J("{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\"}");
+	consult_request r = ok_req(j);
+	assert_null(r.u.login.device_token);
+	json_decref(j);
+	j = J("{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\",\"device_token\":null}");
+	r = ok_req(j);
+	assert_null(r.u.login.device_token);
+	json_decref(j);
+	j = J("{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\",\"device_token\":\"aZ09-_xY\"}");
+	r = ok_req(j);
+	assert_string_equal(r.u.login.device_token, "aZ09-_xY");
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\",\"device_token\":\"\"}", CONSULT_ERR_INVALID_FIELD, "device_token" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\",\"device_token\":17}", CONSULT_ERR_INVALID_FIELD, "device_token" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\",\"device_token\":\"ab+/\"}", CONSULT_ERR_INVALID_FIELD, "device_token" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\",\"device_token\":\"ab=\"}", CONSULT_ERR_INVALID_FIELD, "device_token" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\",\"device_token\":\"a b\"}", CONSULT_ERR_INVALID_FIELD, "device_token" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\",\"device_token\":\"a\\u00e4\"}", CONSULT_ERR_INVALID_FIELD, "device_token" },
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"p\",\"device_token\":\"a\\nb\"}", CONSULT_ERR_INVALID_UTF8, "device_token" },
+		/* the other fields are checked first */
+		{ "{\"request\":\"login\",\"username\":\"abc\",\"password\":\"\",\"device_token\":\"a b\"}", CONSULT_ERR_INVALID_FIELD, "password" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	char tok[CONSULT_MAX_DEVICE_TOKEN + 2];
+	memset(tok, 'A', sizeof tok);
+	tok[CONSULT_MAX_DEVICE_TOKEN] = 0;
+	j = json_pack("{ss ss ss ss}", "request", "login", "username", "abc", "password", "p", "device_token", tok);
+	r = ok_req(j);
+	assert_int_equal(strlen(r.u.login.device_token), CONSULT_MAX_DEVICE_TOKEN);
+	json_decref(j);
+	tok[CONSULT_MAX_DEVICE_TOKEN] = 'A';
+	tok[CONSULT_MAX_DEVICE_TOKEN + 1] = 0;
+	const char *field = NULL;
+	j = json_pack("{ss ss ss ss}", "request", "login", "username", "abc", "password", "p", "device_token", tok);
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "device_token");
+	json_decref(j);
+	(void)st;
+}
+
 #define JOIN_OK "\"request\":\"join\",\"practice\":\"am-marktplatz\",\"code\":\"ABCD-EFGH-JKMN\""
 
 static void test_join(void **st)
@@ -793,6 +838,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_practice_info_login),
+		cmocka_unit_test(test_login_device_token),
 		cmocka_unit_test(test_join),
 		cmocka_unit_test(test_appointments),
 		cmocka_unit_test(test_signal),

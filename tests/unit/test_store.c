@@ -180,6 +180,7 @@ static void test_migrate_v1_to_v2(void **state)
 		"BEGIN;"
 		"DROP TABLE IF EXISTS outbox;"                 /* schema v3 tables: not in a v1 file */
 		"DROP TABLE IF EXISTS appointment_contacts;"
+		"DROP TABLE IF EXISTS staff_devices;"          /* schema v5 */
 		"CREATE TABLE p1 (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
 		"  phone TEXT, created_at INTEGER NOT NULL);"
 		"INSERT INTO p1 SELECT id, slug, name, phone, created_at FROM practices;"
@@ -872,6 +873,80 @@ static void test_checkpoint_refused(void **state)
 	consult_store_close(m);
 }
 
+/* Schema v5: known staff devices, by token hash; rotation, trim per staff,
+ * revoke, purge of unused, cascade with the staff row, constraints. */
+static void dev_hash(uint8_t h[CONSULT_DEVICE_HASH_LEN], int seed)
+{
+	for (int i = 0; i < CONSULT_DEVICE_HASH_LEN; i++)
+		h[i] = (uint8_t)(seed * 31 + i);
+}
+
+static void test_devices(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	assert_true(consult_store_latest_version() >= 5);
+	uint8_t h1[32], h2[32], h3[32];
+	dev_hash(h1, 1);
+	dev_hash(h2, 2);
+	dev_hash(h3, 3);
+	consult_device d;
+	assert_int_equal(consult_store_device_find(s, h1, &d), CONSULT_ERR_NOT_FOUND);
+	int64_t id = 0;
+	assert_int_equal(consult_store_device_issue(s, f->doctor, 0, h1, 1000, 3, &id), CONSULT_OK);
+	assert_true(id > 0);
+	assert_int_equal(consult_store_device_find(s, h1, &d), CONSULT_OK);
+	assert_int_equal(d.id, id);
+	assert_int_equal(d.staff_id, f->doctor);
+	assert_int_equal(d.created_at, 1000);
+	assert_int_equal(d.last_used_at, 1000);
+	assert_memory_equal(d.hash, h1, 32);
+	/* rotation: same device, new hash, new last use; the old hash is gone */
+	int64_t id2 = 0;
+	assert_int_equal(consult_store_device_issue(s, f->doctor, id, h2, 2000, 3, &id2), CONSULT_OK);
+	assert_int_equal(id2, id);
+	assert_int_equal(consult_store_device_find(s, h1, &d), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_device_find(s, h2, &d), CONSULT_OK);
+	assert_int_equal(d.last_used_at, 2000);
+	assert_int_equal(d.created_at, 1000);
+	/* rotating a device of another staff member changes nothing */
+	assert_int_equal(consult_store_device_issue(s, f->doctor2, id, h3, 2100, 3, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_device_find(s, h2, &d), CONSULT_OK);
+	/* the same hash twice: conflict, nothing added */
+	assert_int_equal(consult_store_device_issue(s, f->doctor2, 0, h2, 2100, 3, NULL), CONSULT_ERR_CONFLICT);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM staff_devices"), 1);
+	/* no such staff member */
+	assert_int_equal(consult_store_device_issue(s, 999999, 0, h3, 2100, 3, NULL), CONSULT_ERR_NOT_FOUND);
+	/* at most `keep` per staff member: the least recently used go */
+	for (int i = 10; i < 15; i++) {
+		uint8_t h[32];
+		dev_hash(h, i);
+		assert_int_equal(consult_store_device_issue(s, f->doctor, 0, h, 3000 + i, 3, NULL), CONSULT_OK);
+	}
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM staff_devices WHERE staff_id = (SELECT id FROM staff WHERE username = 'dr.weber')"), 3);
+	assert_int_equal(consult_store_device_find(s, h2, &d), CONSULT_ERR_NOT_FOUND);
+	uint8_t h14[32];
+	dev_hash(h14, 14);
+	assert_int_equal(consult_store_device_find(s, h14, &d), CONSULT_OK);
+	/* another staff member's devices are separate */
+	assert_int_equal(consult_store_device_issue(s, f->doctor2, 0, h3, 3100, 3, NULL), CONSULT_OK);
+	/* purge of unused: before 3012 -> 3010, 3011 gone? (only 3012..3014 of dr.weber remain) */
+	int64_t n = -1;
+	assert_int_equal(consult_store_devices_purge(s, 3013, &n), CONSULT_OK);
+	assert_int_equal(n, 1);          /* 3012 */
+	assert_int_equal(consult_store_device_find(s, h14, &d), CONSULT_OK);
+	/* revoke: only that staff member's */
+	assert_int_equal(consult_store_devices_revoke(s, f->doctor, &n), CONSULT_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(consult_store_device_find(s, h14, &d), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_device_find(s, h3, &d), CONSULT_OK);
+	/* the hash column holds exactly 32 bytes */
+	assert_int_equal(raw_int(f->path, "SELECT length(token_hash) FROM staff_devices"), 32);
+	/* deleting the staff member deletes the devices (cascade) */
+	raw_exec(f->path, "PRAGMA foreign_keys = ON; DELETE FROM appointments; DELETE FROM staff WHERE username = 'dr.adler'");
+	assert_int_equal(consult_store_device_find(s, h3, &d), CONSULT_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +970,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_checkpoint, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_never, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_devices, setup_people, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
