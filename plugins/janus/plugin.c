@@ -5,7 +5,7 @@
  * on any bad value), opens the store (ending visits left live by a previous
  * run) and starts a timer thread that once a second, under glue.lock, ends
  * AWAY visits whose grace period is over and prunes the rate limiters and
- * the memory of ended visits (core/rejoin.h).
+ * the room's memory of ended visits (core/room.h).
  * The same thread, outside glue.lock, checkpoints the SQLite WAL through
  * its own connection (every CKPT_PERIOD or once the WAL holds CKPT_FRAMES
  * pages), so no request waits for a checkpoint's fsyncs; the store's own
@@ -49,22 +49,33 @@ static unsigned ckpt_commits;    /* commits counted at the last checkpoint */
 
 /* --- timer thread --- */
 
-typedef struct { GArray *changes; } expire_ud;
-
-static void collect_change(const consult_room_change *c, void *ud) {
-	g_array_append_val(((expire_ud *)ud)->changes, *c);
-}
-
+/* Ends the AWAY visits whose grace period is over: every visit's store
+ * write and room change first, then every visit's events, so the waiting
+ * lists and positions pushed show all of them gone. The room changes even
+ * if the store write fails (end_stale_visits catches up at restart). */
 static void expire_practice(glue_practice *p, int64_t now) {
-	expire_ud u = { g_array_new(FALSE, FALSE, sizeof(consult_room_change)) };
-	consult_room_expire(p->room, now, collect_change, &u);
-	for(guint i = 0; i < u.changes->len; i++) {
-		consult_room_change *c = &g_array_index(u.changes, consult_room_change, i);
-		if(consult_store_visit_end(glue.store, c->visit.id, consult_end_reason_name(c->step.reason), now) != CONSULT_OK)
-			JANUS_LOG(LOG_ERR, "[consult] store: end of expired visit %"G_GINT64_FORMAT" not written\n", c->visit.id);
-		glue_after_change(p, CONSULT_EV_GRACE_EXPIRED, c, NULL, NULL, now);
+	size_t n = consult_room_due(p->room, now, NULL, 0);
+	if(n == 0)
+		return;
+	consult_decision *d = g_new0(consult_decision, n);
+	size_t *split = g_new0(size_t, n);
+	int64_t *ids = g_new(int64_t, n);
+	n = consult_room_due(p->room, now, ids, n);
+	for(size_t i = 0; i < n; i++) {
+		consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_GRACE_EXPIRED, .visit_id = ids[i] };
+		if(consult_room_decide(p->room, &in, NULL, now, &d[i]) != CONSULT_OK)
+			continue;
+		while(split[i] < d[i].fx.n && d[i].fx.fx[split[i]].kind != CONSULT_FX_APPLY)
+			split[i]++;
+		if(split[i] < d[i].fx.n)
+			split[i]++;
+		(void)glue_run_part(p, &d[i], 0, split[i], NULL, now, true);
 	}
-	g_array_free(u.changes, TRUE);
+	for(size_t i = 0; i < n; i++)
+		(void)glue_run_part(p, &d[i], split[i], d[i].fx.n, NULL, now, true);
+	g_free(ids);
+	g_free(split);
+	g_free(d);
 }
 
 static int64_t next_purge;     /* timer thread only; 0: purge at the first tick */
@@ -78,7 +89,7 @@ static void tick(int64_t now) {
 		while(g_hash_table_iter_next(&it, &key, &value)) {
 			expire_practice(value, now);
 			glue_staff_idle_check(value, now);
-			glue_ended_prune(value, now);
+			consult_room_ended_prune(((glue_practice *)value)->room, now);
 		}
 	}
 	if(now >= next_purge) {
