@@ -245,6 +245,7 @@ static consult_err a_live_visits(admin_ctx *a) {
 }
 
 static consult_err a_health(admin_ctx *a) {
+	json_object_set_new(a->reply, "status", json_null());     /* first in the reply */
 	bool ok = glue_store_health(a->reply);     /* write probe, disk space, WAL size */
 	json_object_set_new(a->reply, "status", json_string(ok ? "ok" : "degraded"));
 	json_object_set_new(a->reply, "uptime_seconds", json_integer(a->now - glue.started_at));
