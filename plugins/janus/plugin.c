@@ -112,9 +112,10 @@ static void checkpoint_step(void) {
 	if(consult_store_checkpoint_run(ckpt, &log, &done) != CONSULT_OK)
 		JANUS_LOG(LOG_WARN, "[consult] WAL checkpoint failed: %s\n", consult_store_checkpoint_error(ckpt));
 	else
-		JANUS_LOG(LOG_DBG, "[consult] WAL checkpoint: %s (%d frames)\n", done == 0 ? "truncated" : "not complete", log);
+		JANUS_LOG(LOG_DBG, "[consult] WAL checkpoint: %d of %d frames%s\n", done, log,
+			consult_store_checkpoint_truncated(ckpt) ? ", truncated" : "");
 	ckpt_at = g_get_monotonic_time();
-	if(done == 0)
+	if(consult_store_checkpoint_truncated(ckpt))
 		ckpt_commits = commits;     /* else again after CKPT_PERIOD, even without new commits */
 }
 

@@ -195,10 +195,13 @@ consult_store_ckpt *consult_store_checkpoint_open(const char *path, char *err, s
  * which copies what was committed meanwhile and truncates the -wal file to
  * zero bytes (it holds the writer back only for that short rest; a PASSIVE
  * checkpoint alone never shrinks the file). *wal_frames / *done_frames
- * (may be NULL) as SQLite reports them (-1 if unknown); *done_frames is -1
- * unless the WAL was truncated. OK also when SQLite was busy (a reader on
- * an older snapshot or the writer kept it from finishing: try again). */
+ * (may be NULL) as SQLite reports them for the PASSIVE step (-1 if
+ * unknown). OK also when SQLite was busy (a reader on an older snapshot or
+ * the writer kept it from finishing: consult_store_checkpoint_truncated
+ * says false then; try again). */
 consult_err consult_store_checkpoint_run(consult_store_ckpt *c, int *wal_frames, int *done_frames);
+/* true if the last consult_store_checkpoint_run emptied the -wal file. */
+bool consult_store_checkpoint_truncated(consult_store_ckpt *c);
 /* SQLite's message of the last failure ("" if none); no values. */
 const char *consult_store_checkpoint_error(consult_store_ckpt *c);
 void consult_store_checkpoint_close(consult_store_ckpt *c);

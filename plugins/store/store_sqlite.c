@@ -116,6 +116,7 @@ _Static_assert(ST_COUNT <= STORE_CORE_SLOTS, "raise STORE_CORE_SLOTS in store_in
 struct consult_store_ckpt {
 	sqlite3 *db;
 	char last_error[256];
+	bool truncated;               /* the last run emptied the -wal file */
 };
 
 const char *consult_store_rc_name(int rc)
@@ -1196,21 +1197,27 @@ fail:
 consult_err consult_store_checkpoint_run(consult_store_ckpt *c, int *wal_frames, int *done_frames)
 {
 	int log = -1, done = -1;
+	c->truncated = false;
 	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 	if (wal_frames)
 		*wal_frames = log;
 	if (done_frames)
-		*done_frames = -1;
+		*done_frames = done;
 	/* Everything copied without blocking anyone: now the short TRUNCATE
 	 * (waits up to the busy timeout for the writer's current commit). */
-	if (rc == SQLITE_OK && log >= 0 && done == log)
-		rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
-	if (rc == SQLITE_OK && done_frames && log == 0)
-		*done_frames = 0;            /* TRUNCATE reports 0/0: the file is empty */
+	if (rc == SQLITE_OK && log >= 0 && done == log) {
+		rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		c->truncated = rc == SQLITE_OK;
+	}
 	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return CONSULT_OK;
 	snprintf(c->last_error, sizeof c->last_error, "%s", sqlite3_errmsg(c->db));
 	return CONSULT_ERR_INTERNAL;
+}
+
+bool consult_store_checkpoint_truncated(consult_store_ckpt *c)
+{
+	return c && c->truncated;
 }
 
 const char *consult_store_checkpoint_error(consult_store_ckpt *c)
