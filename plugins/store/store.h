@@ -193,7 +193,8 @@ consult_store_ckpt *consult_store_checkpoint_open(const char *path, char *err, s
  * into the database file and fsyncs, never waiting for and never blocking
  * the writer; then, if that copied everything, wal_checkpoint(TRUNCATE),
  * which copies what was committed meanwhile and truncates the -wal file to
- * zero bytes (it holds the writer back only for that short rest; a PASSIVE
+ * zero bytes (it holds the writer back only for that short rest, waiting
+ * at most 200 ms for a commit or a reader in progress; a PASSIVE
  * checkpoint alone never shrinks the file). *wal_frames / *done_frames
  * (may be NULL) as SQLite reports them for the PASSIVE step (-1 if
  * unknown). OK also when SQLite was busy (a reader on an older snapshot or

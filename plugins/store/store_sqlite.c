@@ -1171,8 +1171,10 @@ consult_store_ckpt *consult_store_checkpoint_open(const char *path, char *err, s
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	char mode[16];
-	/* Reading the journal mode also opens the WAL on this connection. */
-	if (!exec_pragma(c->db, "PRAGMA busy_timeout = 1000", err, errlen)
+	/* Reading the journal mode also opens the WAL on this connection. The
+	 * short busy timeout bounds how long the TRUNCATE step holds writers
+	 * back while it waits for a commit or a reader (e.g. a backup). */
+	if (!exec_pragma(c->db, "PRAGMA busy_timeout = 200", err, errlen)
 			|| pragma_text(c->db, "PRAGMA journal_mode", mode, sizeof mode) != SQLITE_OK) {
 		if (err && errlen && !err[0])
 			snprintf(err, errlen, "checkpoint connection: %s", sqlite3_errmsg(c->db));
