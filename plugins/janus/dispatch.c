@@ -131,11 +131,15 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 		return glue_ok_reply(req->name, c.reply);
 	}
 	json_decref(c.reply);
-	if(e == CONSULT_ERR_INTERNAL)    /* ids and error names only */
+	if(e == CONSULT_ERR_INTERNAL) {  /* one line per failure: ids and error names only */
+		g_mutex_lock(&glue.lock);
+		if(r->unlocked && consult_store_error_count(glue.store) != store_errors)
+			store_error = consult_store_last_error_name(glue.store);   /* login takes the lock itself */
 		JANUS_LOG(LOG_ERR, "[consult] %s failed: internal (%s); %s handle, practice %"G_GINT64_FORMAT", visit %"G_GINT64_FORMAT", staff %"G_GINT64_FORMAT"\n",
 			req->name ? req->name : "?", store_error ? store_error : "not the store", glue_kind_name(s->kind),
 			s->practice_id, s->visit_id, s->staff_id);
-	else
+		g_mutex_unlock(&glue.lock);
+	} else
 		JANUS_LOG(LOG_VERB, "[consult] %s refused: %s\n", req->name ? req->name : "?", consult_err_name(e));
 	json_t *err = glue_error_reply(req->name, e, c.field, c.retry_after);
 	if(c.error_extra) {
