@@ -109,6 +109,7 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 		add(d, (consult_effect){ .kind = CONSULT_FX_STORE_STATE, .visit_id = visit_id, .state = st.next });
 	add(d, (consult_effect){ .kind = CONSULT_FX_APPLY, .visit_id = visit_id, .ev = ev, .doctor_id = actor_doctor,
 		.patient = patient_new, .grace_s = grace_s, .at = now });
+	d->changed = d->fx.n;
 	if (ev == CONSULT_EV_CALL)
 		add(d, (consult_effect){ .kind = CONSULT_FX_BIND_DOCTOR, .visit_id = visit_id, .doctor_id = actor_doctor });
 
@@ -196,6 +197,7 @@ static consult_err decide_arrive(const consult_room *r, const consult_visit_init
 		return CONSULT_ERR_CONFLICT;
 	add(d, (consult_effect){ .kind = CONSULT_FX_JOIN, .visit_id = in->id, .appointment_id = in->appointment_id,
 		.doctor_id = in->doctor_id, .appt_time = in->appt_time, .joined_at = in->joined_at, .patient = in->patient });
+	d->changed = d->fx.n;
 	add(d, (consult_effect){ .kind = CONSULT_FX_BIND_PATIENT, .visit_id = in->id,
 		.appointment_id = in->appointment_id, .patient = in->patient });
 	/* patient_arrived to the doctors who see this visit, then their lists. */
@@ -249,6 +251,7 @@ consult_err consult_room_decide(const consult_room *r, const consult_room_event 
 		err = CONSULT_ERR_INTERNAL;
 	if (err != CONSULT_OK) {
 		out->has_step = false;   /* ev and visit_id stay for the caller's log */
+		out->changed = 0;
 		out->fx.n = 0;
 	}
 	return err;

@@ -79,6 +79,9 @@ typedef struct consult_decision {
 	consult_visit_state from;
 	consult_visit_step step;
 	consult_join_outcome join;  /* JOIN */
+	size_t changed;             /* VISIT, ARRIVE: fx[0..changed) are the store write and the room
+	                               change, the rest follows from them (the timer runs the first
+	                               part of every due visit before the rest of any) */
 	consult_effects fx;
 } consult_decision;
 

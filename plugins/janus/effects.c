@@ -8,8 +8,9 @@
  * then the room change, handle bookkeeping and pushes. The call's doctor
  * handle is the session holding the visit's call when the run starts (the
  * acting doctor once BIND_DOCTOR ran). Pushes that carry TURN credentials
- * mint them now, for that recipient only. glue_visit_apply() decides one
- * visit event and runs it. Logs carry ids only.
+ * mint them now, for that recipient only. glue_decide_run() asks the room
+ * and runs the answer; glue_visit_apply() does so for one visit event.
+ * Logs carry ids only.
  */
 #include <glib.h>
 #include <jansson.h>
@@ -207,14 +208,19 @@ consult_actor glue_actor(const glue_session *s) {
 	return a;
 }
 
+consult_err glue_decide_run(glue_practice *p, const consult_room_event *in, glue_session *actor, int64_t now,
+		bool force, consult_decision *d) {
+	consult_actor a = glue_actor(actor);
+	consult_err e = consult_room_decide(p->room, in, &a, now, d);
+	if(e == CONSULT_OK)
+		e = glue_run(p, d, actor, now, force);
+	return e;
+}
+
 consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_event ev,
 		glue_session *actor, glue_session *patient_new, int64_t now) {
 	consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = ev, .visit_id = visit_id, .patient = patient_new,
 		.grace_s = glue.cfg.grace_seconds };
-	consult_actor a = glue_actor(actor);
 	consult_decision d;
-	consult_err e = consult_room_decide(p->room, &in, &a, now, &d);
-	if(e == CONSULT_OK)
-		e = glue_run(p, &d, actor, now, false);
-	return e;
+	return glue_decide_run(p, &in, actor, now, false, &d);
 }

@@ -127,6 +127,10 @@ consult_err glue_run_part(glue_practice *p, const consult_decision *d, size_t fr
 consult_err glue_run(glue_practice *p, const consult_decision *d, glue_session *actor, int64_t now, bool force);
 /* Who a session is to the room (doctor, patient or nobody). */
 consult_actor glue_actor(const glue_session *s);
+/* Asks the room (consult_room_decide, actor: the requesting session or
+ * NULL) and runs the decision; *d keeps it (join outcome, event). */
+consult_err glue_decide_run(glue_practice *p, const consult_room_event *in, glue_session *actor, int64_t now,
+	bool force, consult_decision *d);
 /* Decides ev on a live visit of p and runs it. actor: the requesting
  * session or NULL. patient_new: for PATIENT_BACK. On error nothing changed. */
 consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_event ev,

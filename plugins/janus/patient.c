@@ -154,9 +154,7 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 	vi->last = g_strdup(last);
 	g_hash_table_replace(p->visits, &vi->id, vi);
 	consult_decision d;
-	consult_err e = consult_room_decide(p->room, &in, NULL, c->now, &d);
-	if(e == CONSULT_OK)
-		e = glue_run(p, &d, c->s, c->now, false);
+	consult_err e = glue_decide_run(p, &in, c->s, c->now, false, &d);
 	if(e != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] visit %"G_GINT64_FORMAT" not admitted (%s)\n", visit_id, consult_err_name(e));
 		g_hash_table_remove(p->visits, &visit_id);
@@ -181,9 +179,7 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 	consult_room_event in = { .in = CONSULT_IN_JOIN, .appointment_id = t->appt.id, .patient = c->s,
 		.grace_s = glue.cfg.grace_seconds };
 	consult_decision d;
-	consult_err e = consult_room_decide(t->p->room, &in, NULL, c->now, &d);
-	if(e == CONSULT_OK)
-		e = glue_run(t->p, &d, c->s, c->now, false);
+	consult_err e = glue_decide_run(t->p, &in, c->s, c->now, false, &d);
 	bool resumed = e == CONSULT_OK && d.join == CONSULT_JOIN_RESUMED;
 	if(e == CONSULT_OK && !resumed)
 		e = new_visit(c, t, first, last);
@@ -265,9 +261,7 @@ void glue_patient_detach(glue_session *s, int64_t now) {
 	consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_PATIENT_DROP, .visit_id = v->id,
 		.grace_s = glue.cfg.grace_seconds };
 	consult_decision d;
-	consult_err e = consult_room_decide(p->room, &in, NULL, now, &d);
-	if(e == CONSULT_OK)
-		e = glue_run(p, &d, NULL, now, true);
+	consult_err e = glue_decide_run(p, &in, NULL, now, true, &d);
 	if(e != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] drop of visit %"G_GINT64_FORMAT" not applied (%s)\n", v->id, consult_err_name(e));
 }

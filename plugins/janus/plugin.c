@@ -63,23 +63,16 @@ static void expire_practice(glue_practice *p, int64_t now) {
 	if(n == 0)
 		return;
 	consult_decision *d = g_new0(consult_decision, n);
-	size_t *split = g_new0(size_t, n);
 	int64_t *ids = g_new(int64_t, n);
 	n = consult_room_due(p->room, now, ids, n);
 	for(size_t i = 0; i < n; i++) {
 		consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_GRACE_EXPIRED, .visit_id = ids[i] };
-		if(consult_room_decide(p->room, &in, NULL, now, &d[i]) != CONSULT_OK)
-			continue;
-		while(split[i] < d[i].fx.n && d[i].fx.fx[split[i]].kind != CONSULT_FX_APPLY)
-			split[i]++;
-		if(split[i] < d[i].fx.n)
-			split[i]++;
-		(void)glue_run_part(p, &d[i], 0, split[i], NULL, now, true);
+		if(consult_room_decide(p->room, &in, NULL, now, &d[i]) == CONSULT_OK)
+			(void)glue_run_part(p, &d[i], 0, d[i].changed, NULL, now, true);
 	}
 	for(size_t i = 0; i < n; i++)
-		(void)glue_run_part(p, &d[i], split[i], d[i].fx.n, NULL, now, true);
+		(void)glue_run_part(p, &d[i], d[i].changed, d[i].fx.n, NULL, now, true);
 	g_free(ids);
-	g_free(split);
 	g_free(d);
 }
 

@@ -206,11 +206,8 @@ void glue_staff_detach(glue_session *s, bool handle_gone, int64_t now) {
 		return;
 	consult_room_event in = { .in = CONSULT_IN_DOCTOR_LEAVE, .visit_id = s->call_visit_id,
 		.handle_gone = handle_gone, .grace_s = glue.cfg.grace_seconds };
-	consult_actor a = glue_actor(s);
 	consult_decision d;
-	consult_err e = consult_room_decide(p->room, &in, &a, now, &d);
-	if(e == CONSULT_OK)
-		e = glue_run(p, &d, s, now, false);
+	consult_err e = glue_decide_run(p, &in, s, now, false, &d);
 	if(e != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] staff %"G_GINT64_FORMAT" leaving: %s on visit %"G_GINT64_FORMAT" failed (%s)\n",
 			s->staff_id, consult_visit_event_name(d.ev), s->call_visit_id, consult_err_name(e));

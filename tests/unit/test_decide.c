@@ -128,6 +128,7 @@ static void test_call(void **st)
 	assert_int_equal(d.step.next, CONSULT_VISIT_RINGING);
 	assert_int_equal(d.fx.fx[0].doctor_id, D1);
 	assert_int_equal(d.fx.fx[0].at, 100);
+	assert_int_equal(d.changed, 2);   /* store write and room change */
 	const consult_effect *p = find_push(&d, CONSULT_PUSH_RINGING, CONSULT_TO_PATIENT);
 	assert_ptr_equal(p->patient, H(1));
 	assert_int_equal(p->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE);
@@ -369,6 +370,7 @@ static void test_arrive(void **st)
 	consult_decision d;
 	assert_int_equal(consult_room_decide(r, &in, NULL, 100, &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "join bind_patient patient_arrived>doctors waiting>doctors appointment>staff notify");
+	assert_int_equal(d.changed, 1);
 	assert_int_equal(find_push(&d, CONSULT_PUSH_PATIENT_ARRIVED, CONSULT_TO_DOCTORS)->doctor_id, D2);
 	assert_string_equal(find_push(&d, CONSULT_PUSH_APPOINTMENT, CONSULT_TO_STAFF)->status, "waiting");
 	assert_null(consult_room_visit(r, 5));
