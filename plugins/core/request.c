@@ -379,31 +379,9 @@ static consult_err p_report(const json_t *b, consult_request *r, const char **f)
 
 typedef consult_err (*req_parser)(const json_t *b, consult_request *r, const char **f);
 static const struct { const char *name; consult_req_kind kind; req_parser parse; } requests[] = {
-	{ "practice_info", CONSULT_REQ_PRACTICE_INFO, p_practice_info },
-	{ "login", CONSULT_REQ_LOGIN, p_login },
-	{ "join", CONSULT_REQ_JOIN, p_join },
-	{ "logout", CONSULT_REQ_LOGOUT, p_none },
-	{ "list_doctors", CONSULT_REQ_LIST_DOCTORS, p_none },
-	{ "list_appointments", CONSULT_REQ_LIST_APPOINTMENTS, p_list_appointments },
-	{ "create_appointment", CONSULT_REQ_CREATE_APPOINTMENT, p_create_appointment },
-	{ "cancel_appointment", CONSULT_REQ_CANCEL_APPOINTMENT, p_cancel_appointment },
-	{ "waiting_list", CONSULT_REQ_WAITING_LIST, p_none },
-	{ "call", CONSULT_REQ_CALL, p_call },
-	{ "cancel_call", CONSULT_REQ_CANCEL_CALL, p_none },
-	{ "leave", CONSULT_REQ_LEAVE, p_none },
-	{ "accept", CONSULT_REQ_ACCEPT, p_none },
-	{ "decline", CONSULT_REQ_DECLINE, p_none },
-	{ "hangup", CONSULT_REQ_HANGUP, p_hangup },
-	{ "signal", CONSULT_REQ_SIGNAL, p_signal },
-	{ "report", CONSULT_REQ_REPORT, p_report },
-	{ "ice_servers", CONSULT_REQ_ICE_SERVERS, p_none },
-	{ "appointment_info", CONSULT_REQ_APPOINTMENT_INFO, p_appointment_info },
-	{ "touch", CONSULT_REQ_TOUCH, p_none },
-	{ "resend", CONSULT_REQ_RESEND, p_resend },
-	{ "erase_appointment", CONSULT_REQ_ERASE_APPOINTMENT, p_erase_appointment },
-	{ "forward", CONSULT_REQ_FORWARD, p_forward },
-	{ "forward_offer", CONSULT_REQ_FORWARD_OFFER, p_none },
-	{ "forward_answer", CONSULT_REQ_FORWARD_ANSWER, p_none },
+#define CONSULT_REQUEST(name, id, who, when, parse, flags) { #name, CONSULT_REQ_##id, parse },
+#include "requests.def"
+#undef CONSULT_REQUEST
 };
 
 /* The "request" string, or an error. */
@@ -526,16 +504,9 @@ static consult_err a_none(const json_t *b, consult_admin_request *r, const char 
 
 typedef consult_err (*admin_parser)(const json_t *b, consult_admin_request *r, const char **f);
 static const struct { const char *name; consult_admin_kind kind; admin_parser parse; } admins[] = {
-	{ "add_practice", CONSULT_ADMIN_ADD_PRACTICE, a_add_practice },
-	{ "add_staff", CONSULT_ADMIN_ADD_STAFF, a_add_staff },
-	{ "set_disabled", CONSULT_ADMIN_SET_DISABLED, a_set_disabled },
-	{ "reset_password", CONSULT_ADMIN_RESET_PASSWORD, a_reset_password },
-	{ "list_staff", CONSULT_ADMIN_LIST_STAFF, a_practice_req },
-	{ "stats", CONSULT_ADMIN_STATS, a_practice_opt },
-	{ "live_visits", CONSULT_ADMIN_LIVE_VISITS, a_practice_opt },
-	{ "health", CONSULT_ADMIN_HEALTH, a_none },
-	{ "set_practice", CONSULT_ADMIN_SET_PRACTICE, a_set_practice },
-	{ "purge", CONSULT_ADMIN_PURGE, a_none },
+#define CONSULT_ADMIN_REQUEST(name, id, parse) { #name, CONSULT_ADMIN_##id, parse },
+#include "admin_requests.def"
+#undef CONSULT_ADMIN_REQUEST
 };
 
 consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, const char **field)
