@@ -148,7 +148,7 @@ static consult_err enum_field(const json_t *obj, const char *key, bool required,
 	size_t n, int *out, const char **field)
 {
 	const char *w;
-	consult_err e = str_field(obj, key, key, F_USERNAME, CONSULT_MIN_WORD, CONSULT_MAX_WORD, required, &w, field);
+	consult_err e = str_field(obj, key, key, F_USERNAME, CONSULT_MIN_STATE, CONSULT_MAX_STATE, required, &w, field);
 	*out = -1;
 	if (e != CONSULT_OK)
 		return e == CONSULT_ERR_TOO_LONG || e == CONSULT_ERR_INVALID_UTF8 ? fail(CONSULT_ERR_INVALID_FIELD, key, field) : e;
@@ -299,7 +299,7 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 		{ "e2ee-key", CONSULT_SIGNAL_E2EE_KEY },
 	};
 	const char *type;
-	TRY(str_field(b, "type", "type", F_USERNAME, CONSULT_MIN_WORD, CONSULT_MAX_WORD, true, &type, f));
+	TRY(str_field(b, "type", "type", F_USERNAME, CONSULT_MIN_STATE, CONSULT_MAX_STATE, true, &type, f));
 	r->u.signal.type = 0;
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (strcmp(type, types[i].name) == 0)
@@ -349,7 +349,7 @@ static consult_err word_of(const json_t *b, const char *key, bool required, cons
 	size_t n, const char **out, const char **f)
 {
 	const char *w;
-	TRY(str_field(b, key, key, F_WORD, CONSULT_MIN_WORD, CONSULT_MAX_WORD, required, &w, f));
+	TRY(str_field(b, key, key, F_WORD, CONSULT_MIN_STATE, CONSULT_MAX_STATE, required, &w, f));
 	*out = NULL;
 	if (!w)
 		return CONSULT_OK;
@@ -447,7 +447,7 @@ static consult_err a_add_staff(const json_t *b, consult_admin_request *r, const 
 	TRY(a_slug(b, "practice", true, &r->practice, f));
 	TRY(a_user(b, r, f));
 	TRY(str_field(b, "display_name", "display_name", F_NAME, CONSULT_MIN_DISPLAY, CONSULT_MAX_DISPLAY, true, &r->display_name, f));
-	TRY(str_field(b, "role", "role", F_WORD, CONSULT_MIN_WORD, CONSULT_MAX_WORD, true, &role, f));
+	TRY(str_field(b, "role", "role", F_WORD, CONSULT_MIN_STATE, CONSULT_MAX_STATE, true, &role, f));
 	r->role = consult_role_from_name(role);
 	if (r->role == CONSULT_ROLE_NONE)
 		return fail(CONSULT_ERR_INVALID_FIELD, "role", f);

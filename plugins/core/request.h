@@ -51,20 +51,20 @@ typedef enum consult_role { CONSULT_ROLE_NONE = 0, CONSULT_ROLE_DOCTOR, CONSULT_
 
 typedef enum consult_signal_type {
 	CONSULT_SIGNAL_OFFER = 1, CONSULT_SIGNAL_ANSWER, CONSULT_SIGNAL_CANDIDATE, CONSULT_SIGNAL_END_OF_CANDIDATES,
-	CONSULT_SIGNAL_E2EE_KEY       /* "e2ee-key": key = base64 raw ECDH public key (issue 5) */
+	CONSULT_SIGNAL_E2EE_KEY       /* "e2ee-key": key = base64 raw ECDH public key */
 } consult_signal_type;
 
-/* Delivery channels (issue 3). */
+/* Delivery channels of invitations. */
 typedef enum consult_channel { CONSULT_CHANNEL_NONE = 0, CONSULT_CHANNEL_EMAIL, CONSULT_CHANNEL_SMS } consult_channel;
 const char *consult_channel_name(consult_channel c);     /* "email", "sms", "" */
 
-/* Why the doctor's page moves a call to forwarding mode (issue 5). */
+/* Why the doctor's page moves a call to forwarding mode. */
 typedef enum consult_forward_cause {
 	CONSULT_FWD_TIMEOUT = 1, CONSULT_FWD_ICE_FAILED, CONSULT_FWD_TURN_FAILED, CONSULT_FWD_CAUSE_COUNT
 } consult_forward_cause;
 const char *consult_forward_cause_name(consult_forward_cause c);  /* "timeout", "ice_failed", "turn_failed" */
 
-/* Practice policy for forwarding (issue 5). */
+/* Practice policy for forwarding. */
 typedef enum consult_forward_policy { CONSULT_FWD_ALLOWED = 0, CONSULT_FWD_NEVER = 1 } consult_forward_policy;
 
 /* hangup "reason": absent or null = a normal hangup; the only value allowed
@@ -140,7 +140,7 @@ json_t *consult_signal_relay(const consult_request *r);
  * refused too), length in bytes 1..max. */
 consult_err consult_check_text(const char *s, size_t max);
 
-/* Added: the text without outer ASCII spaces: returns the first kept byte
+/* The text without outer ASCII spaces: returns the first kept byte
  * and sets *len to the kept length (not NUL-terminated there). Names are
  * accepted untrimmed by the parser (limits count the untrimmed bytes) but
  * refused if nothing is left after trimming; the glue stores the trim. */
