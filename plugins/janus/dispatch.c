@@ -88,15 +88,20 @@ json_t *glue_ok_reply(const char *name, json_t *fields) {
 static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_request *req, const route *r) {
 	glue_ctx c = { .s = s, .req = req, .body = body, .jsep = jsep, .reply = json_object(), .now = (int64_t)time(NULL) };
 	consult_err e;
+	unsigned store_errors = 0;
+	const char *store_error = NULL;     /* SQLite error name if the store failed meanwhile */
 	if(r->fn == NULL) {
 		e = CONSULT_ERR_UNKNOWN_REQUEST;
 	} else {
 		g_mutex_lock(&glue.lock);
+		store_errors = consult_store_error_count(glue.store);
 		e = admission(s, r);
 		if(e == CONSULT_OK && s->kind == GLUE_STAFF)
 			s->last_active = c.now;       /* any staff request counts as activity */
 		if(e == CONSULT_OK && !(r->flags & CONSULT_REQF_SELF_LOCK))
 			e = r->fn(&c);
+		if(consult_store_error_count(glue.store) != store_errors)
+			store_error = consult_store_last_error_name(glue.store);
 		g_mutex_unlock(&glue.lock);
 		if(e == CONSULT_OK && (r->flags & CONSULT_REQF_SELF_LOCK))
 			e = r->fn(&c);
@@ -107,7 +112,16 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 		return glue_ok_reply(req->name, c.reply);
 	}
 	json_decref(c.reply);
-	JANUS_LOG(LOG_VERB, "[consult] %s refused: %s\n", req->name ? req->name : "?", consult_err_name(e));
+	if(e == CONSULT_ERR_INTERNAL) {  /* one line per failure: ids and error names only */
+		g_mutex_lock(&glue.lock);
+		if((r->flags & CONSULT_REQF_SELF_LOCK) && consult_store_error_count(glue.store) != store_errors)
+			store_error = consult_store_last_error_name(glue.store);   /* login takes the lock itself */
+		JANUS_LOG(LOG_ERR, "[consult] %s failed: internal (%s); %s handle, practice %"G_GINT64_FORMAT", visit %"G_GINT64_FORMAT", staff %"G_GINT64_FORMAT"\n",
+			req->name ? req->name : "?", store_error ? store_error : "not the store", glue_kind_name(s->kind),
+			s->practice_id, s->visit_id, s->staff_id);
+		g_mutex_unlock(&glue.lock);
+	} else
+		JANUS_LOG(LOG_VERB, "[consult] %s refused: %s\n", req->name ? req->name : "?", consult_err_name(e));
 	json_t *err = glue_error_reply(req->name, e, c.field, c.retry_after);
 	if(c.error_extra) {
 		json_object_update_missing(err, c.error_extra);
