@@ -1,10 +1,13 @@
 /* request.c - parsing and validation of client and admin requests.
  *
- * Contract: see request.h. For each string field the checks run in this
- * order: absent/null (missing_field if required), not a string
- * (invalid_field), longer than its limit (too_long), not UTF-8 or control
- * characters incl. NUL (invalid_utf8), shorter than its minimum or empty
- * after trimming spaces (invalid_field), characters outside its set
+ * Contract: see request.h. The request tables below are the rows of
+ * requests.def and admin_requests.def (each row names its parser here);
+ * every length and range bound comes from limits.def. For each string
+ * field the checks run in this order: absent/null (missing_field if
+ * required), not a string (invalid_field), longer than its limit
+ * (too_long), not UTF-8 or control characters incl. NUL (invalid_utf8),
+ * shorter than its minimum or empty after trimming spaces (invalid_field),
+ * characters outside its set
  * (invalid_field). Fields are checked in the documented order, the first
  * bad one is reported. Integers must be JSON integers (17.0 is refused).
  * Nested candidate fields are named "candidate.candidate",
