@@ -8,7 +8,8 @@
  * (too_long), not UTF-8 or control characters incl. NUL (invalid_utf8),
  * shorter than its minimum or empty after trimming spaces (invalid_field),
  * characters outside its set (invalid_field). Fields are checked in the
- * documented order, the first bad one is reported. Integers must be JSON integers (17.0 is refused).
+ * documented order, the first bad one is reported. Integers must be JSON
+ * integers (17.0 is refused).
  * Nested candidate fields are named "candidate.candidate",
  * "candidate.sdpMid", "candidate.sdpMLineIndex". Booleans must be JSON
  * true/false (absent or null: missing_field). hangup's optional "reason"
