@@ -216,7 +216,8 @@ export class ConsultHandle {
     const match = (e) => (name === '*' || e.event === name) && filter(e);
     const settle = (e) => {
       const problem = eventProblem(e);
-      return problem ? Promise.reject(new Error(`${problem}: ${JSON.stringify(e).slice(0, 300)}`)) : Promise.resolve(e);
+      // field names only: values may hold credentials or names
+      return problem ? Promise.reject(new Error(`${problem} (fields: ${Object.keys(e).join(', ')})`)) : Promise.resolve(e);
     };
     for (let i = 0; i < this.events.length; i++) {
       if (!this.consumed.has(i) && match(this.events[i])) {
