@@ -14,7 +14,9 @@
 //   fails with an error naming the step.
 // - rtcSnapshot(page, path) reads the RTCPeerConnection at window[path...]
 //   and returns { connectionState, iceConnectionState, framesDecoded,
-//   framesEncoded, pair: {local:{type,address,port,protocol}, remote:{...}} }.
+//   framesEncoded, pair: {state, bytesReceived, bytesSent,
+//   local:{type,address,port,protocol}, remote:{...}} } (pair: the selected
+//   candidate pair, its byte counters from getStats).
 // - waitFor(step, fn, ms) polls fn until it returns a truthy value.
 // - artifacts(testName) gives a fresh tests/artifacts/<testName>/ folder and
 //   shot(page, label) which writes NN-label.png there.
@@ -339,6 +341,7 @@ export async function rtcSnapshot(page, pcPath = 'consult.pc') {
       const c = id && byId.get(id);
       return c ? { type: c.candidateType, address: c.address || c.ip || null, port: c.port ?? null, protocol: c.protocol || null } : null;
     };
+    const bytes = pair ? { bytesReceived: pair.bytesReceived ?? 0, bytesSent: pair.bytesSent ?? 0 } : {};
     return {
       connectionState: pc.connectionState,
       iceConnectionState: pc.iceConnectionState,
@@ -346,7 +349,7 @@ export async function rtcSnapshot(page, pcPath = 'consult.pc') {
       inboundVideo,
       framesDecoded,
       framesEncoded,
-      pair: pair ? { state: pair.state, local: cand(pair.localCandidateId), remote: cand(pair.remoteCandidateId) } : null,
+      pair: pair ? { state: pair.state, ...bytes, local: cand(pair.localCandidateId), remote: cand(pair.remoteCandidateId) } : null,
     };
   }, pcPath);
 }

@@ -12,7 +12,7 @@ import { callView, waitForwarded } from './pcap.mjs';
 
 after(cleanupAll);
 
-test('patient in Firefox ESR, doctor in Chromium: forwarded call, frames decoded on both sides', { timeout: 170_000 }, async () => {
+test('patient in Firefox ESR, doctor in Chromium: forwarded call, frames decoded on both sides', { timeout: 300_000 }, async () => {
   const sc = await scenario({
     name: 'forward-firefox', nat: true, block: true, turn: 'absent', patientBrowser: 'firefox',
     pluginConfig: { p2p_timeout_seconds: 3 },

@@ -13,7 +13,7 @@ import { callView, consultHandles, pcInfo } from './pcap.mjs';
 
 after(cleanupAll);
 
-test('policy never: no path -> the call ends with no_path on both pages, nothing forwarded', { timeout: 170_000 }, async () => {
+test('policy never: no path -> the call ends with no_path on both pages, nothing forwarded', { timeout: 300_000 }, async () => {
   const sc = await scenario({
     name: 'forward-never', nat: true, block: true, turn: 'absent', forward: 'never',
     pluginConfig: { p2p_timeout_seconds: 3 },

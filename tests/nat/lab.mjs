@@ -27,8 +27,14 @@
 //   link down / up again (re-adding its default route).
 // - startCoturn({secret}) runs turnserver (scripts/lib/coturn.mjs) on
 //   SERVER_IP:3478 (UDP, no TLS, use-auth-secret) with the lab's public
-//   ranges allowed as peers; returns coturn.mjs' object with uri (string)
-//   and peerUsage() -> [{rp, rb, sp, sb}] from its log.
+//   ranges allowed as peers; returns coturn.mjs' object with uri (string),
+//   peerUsage() -> [{rp, rb, sp, sb}] from its log, and two waits on the
+//   live log (coturn flushes every line): waitPeerUsage(what, pred, ms)
+//   until a peer usage line satisfies pred, waitLog(what, re, ms) until the
+//   log matches re. coturn 4.6.1 writes a peer usage line for an allocation
+//   every 4096 packets it counts and when the allocation is released
+//   (counters reset after each line), never on SIGTERM: a running relayed
+//   call is certain to produce one, a call's end is not.
 // - launchIn(ns, name, {origin}) starts Debian's Chromium inside namespace
 //   ns (playwright-core, executablePath = a wrapper that does
 //   `ip netns exec NS chromium`), with lib.mjs' CHROMIUM_ARGS plus
@@ -297,6 +303,11 @@ export async function startCoturn({ secret, extraLines = [] } = {}) {
     uri: c.uri('udp'),
     secret,
     peerUsage: () => peerUsage(c.log()),
+    waitPeerUsage: (what, pred, ms = 60_000) => waitFor(`coturn's log: a peer usage line with ${what}`, () => {
+      const usage = peerUsage(c.log());
+      return usage.some(pred) ? usage : null;
+    }, ms, 250).catch((err) => { throw new Error(`${err.message}; peer usage so far: ${JSON.stringify(peerUsage(c.log()))}`); }),
+    waitLog: (what, re, ms = 30_000) => waitFor(`coturn's log: ${what}`, () => re.test(c.log()), ms, 250),
   };
 }
 
@@ -567,7 +578,9 @@ export const OBSERVE_REMOTE = () => {
 
 /**
  * Drive the pages up to the accepted call. staff/patient are launchIn()
- * browsers. Returns {rec, doc, pat, visitId, acceptAt}. With
+ * browsers. Returns {rec, doc, pat, patPage, docPage, visitId, acceptAt,
+ * events: {patient, doctor} (consult events received, captureEvents),
+ * sent: {patient, doctor} (plugin request bodies sent)}. With
  * {appointmentViaWs: true} the appointment is booked over the WebSocket
  * (benchmark: faster, the reception page is not what is measured).
  */
@@ -610,8 +623,9 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
   if (!link.startsWith(`${origin}/patient.html?p=${practice.slug}#`)) throw new Error(`unexpected patient link origin (${new URL(link).origin})`);
 
   const events = { patient: [], doctor: [] };
+  const sent = { patient: [], doctor: [] };
   const patPage = await patient.newPage();
-  captureEvents(patPage, events.patient);
+  captureEvents(patPage, events.patient, sent.patient);
   // Playwright: addInitScript; Puppeteer (Firefox): evaluateOnNewDocument.
   if (typeof patPage.addInitScript === 'function') await patPage.addInitScript(OBSERVE_REMOTE);
   else await patPage.evaluateOnNewDocument(OBSERVE_REMOTE);
@@ -626,7 +640,7 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
   mark('patient waiting');
 
   const docPage = await staff.newPage();
-  captureEvents(docPage, events.doctor);
+  captureEvents(docPage, events.doctor, sent.doctor);
   await docPage.addInitScript(OBSERVE_REMOTE);
   watchConsole(docPage, 'doctor', consoleLines);
   const doc = drive(docPage, 'doctor');
@@ -650,21 +664,31 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
     await pat.click('#accept-call');
     acceptAt = await pat.evaluate(() => window.__natlabAcceptAt || null);
   }
-  return { rec, doc, pat, patPage, docPage, visitId, acceptAt, events };
+  return { rec, doc, pat, patPage, docPage, visitId, acceptAt, events, sent };
 }
 
 /**
  * Every consult event a page receives over its Janus WebSocket, in order
- * (the `signal` events carry the other side's SDP and candidates).
+ * (the `signal` events carry the other side's SDP and candidates); with
+ * sentSink also the body of every plugin request the page sends.
+ * Playwright pages only (a Puppeteer page records nothing).
  */
-export function captureEvents(page, sink) {
+export function captureEvents(page, sink, sentSink = null) {
+  const parse = (f) => {
+    try { return JSON.parse(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8')); } catch { return null; }
+  };
   page.on('websocket', (ws) => {
     ws.on('framereceived', (f) => {
-      let msg;
-      try { msg = JSON.parse(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8')); } catch { return; }
+      const msg = parse(f);
       const d = msg && msg.plugindata && msg.plugindata.data;
       if (d && d.event) sink.push(d);
     });
+    if (sentSink) {
+      ws.on('framesent', (f) => {
+        const msg = parse(f);
+        if (msg && msg.janus === 'message' && msg.body && msg.body.request) sentSink.push(msg.body);
+      });
+    }
   });
   return sink;
 }
