@@ -39,7 +39,7 @@ test('peer-to-peer: equal codes; a fingerprint altered in the offer: different c
     assert.equal(c1.patient.shownCode, c1.patient.code, 'patient: [data-testid=verify-code]');
     assert.equal(c1.doctor.shownCode, c1.doctor.code, 'doctor: [data-testid=verify-code]');
     await sc.call.doc.click('#hangup');
-    await sc.call.pat.waitVisible('#ended', 15_000);
+    await sc.call.pat.waitVisible('#ended', 30_000);
     for (const p of [sc.call.patPage, sc.call.docPage, sc.call.rec && sc.call.rec.page]) if (p) await p.close().catch(() => {});
 
     sc.call = await realCall({

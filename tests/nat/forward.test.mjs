@@ -72,12 +72,12 @@ test('no direct path, no TURN: the call is forwarded through Janus, video both w
     const later = await waitFor(`${who}: framesDecoded grows`, async () => {
       const s = await rtcSnapshot(page);
       return s.framesDecoded > snap.framesDecoded + 5 ? s : null;
-    }, 20_000, 250);
+    }, 30_000, 250);
     assert.ok(later.framesDecoded > snap.framesDecoded, `${who}: frames decoded grow`);
     const view = await waitFor(`${who}: #remote-video has a picture`, async () => {
       const v = await callView(page);
       return v.videoWidth > 0 ? v : null;
-    }, 15_000, 250);
+    }, 30_000, 250);
     assert.equal(view.mode, 'forward');
     assert.equal(view.path, 'forward', `${who}: #path data-path`);
     assert.match(view.pathText, /Praxis-Server, Ende-zu-Ende verschlüsselt|practice server, end-to-end encrypted/, `${who}: #path wording`);
@@ -154,11 +154,11 @@ test('hang-up in forwarding mode frees both handles', { timeout: 300_000 }, guar
   const before = await legs(sc.stack.janus);
   assert.ok(pcInfo(before.patient.info).length > 0 && pcInfo(before.doctor.info).length > 0, 'both legs have a PeerConnection');
   await sc.call.doc.click('#hangup');
-  await sc.call.pat.waitVisible('#ended', 15_000);
+  await sc.call.pat.waitVisible('#ended', 30_000);
   const left = await waitFor('no consult handle holds a PeerConnection or a forwarding leg', async () => {
     const hs = await consultHandles(sc.stack.janus);
     return hs.every((h) => pcInfo(h.info).length === 0) ? hs : null;
-  }, 20_000, 250).catch(async (err) => {
+  }, 30_000, 250).catch(async (err) => {
     const hs = await consultHandles(sc.stack.janus);
     throw new Error(`${err.message}: ${JSON.stringify(hs.map((h) => ({ kind: h.info.plugin_specific, found: pcInfo(h.info) })))}`);
   });

@@ -80,7 +80,7 @@ async function outage({ name, downMs, requireRestart }) {
       const b = await waitFor(`${who}: still connected, frames still growing`, async () => {
         const s = await rtcSnapshot(page);
         return s.connectionState === 'connected' && s.framesDecoded > a.framesDecoded ? s : null;
-      }, 15_000, 250);
+      }, 30_000, 250);
       assert.ok(b.pair, `${who}: a selected pair`);
       const err = await page.evaluate(() => {
         const el = document.querySelector('#call-error');

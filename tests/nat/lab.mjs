@@ -338,7 +338,7 @@ export async function launchIn(ns, name, { origin, extraArgs = [] } = {}) {
       env,
       viewport: { width: 1000, height: 800 },
       reducedMotion: 'reduce',
-      timeout: 30_000,
+      timeout: 60_000,
     });
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -351,7 +351,7 @@ export async function launchIn(ns, name, { origin, extraArgs = [] } = {}) {
     ns,
     async newPage() {
       const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(30_000);
       return page;
     },
     async close() {
@@ -466,7 +466,7 @@ export async function launchFirefoxIn(ns, name, { origin, prefs = {} } = {}) {
     ns,
     async newPage() {
       const page = await browser.newPage();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(30_000);
       return page;
     },
     close,
@@ -617,7 +617,7 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
     await rec.fill('#time', when.time);
     await rec.click('#create');
     link = await waitFor('reception: #result-link holds the patient link',
-      async () => { const v = await rec.value('#result-link'); return v && /\/patient\.html\?p=[^#]+#./.test(v) ? v : null; }, 15_000);
+      async () => { const v = await rec.value('#result-link'); return v && /\/patient\.html\?p=[^#]+#./.test(v) ? v : null; }, 30_000);
   }
   mark('appointment booked');
   if (!link.startsWith(`${origin}/patient.html?p=${practice.slug}#`)) throw new Error(`unexpected patient link origin (${new URL(link).origin})`);
@@ -651,10 +651,10 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
   const visitId = await waitFor('doctor: one waiting patient', () => doc.evaluate(() => {
     const rows = [...document.querySelectorAll('#waiting-list [data-visit-id]')];
     return rows.length === 1 ? rows[0].getAttribute('data-visit-id') : null;
-  }), 15_000);
+  }), 30_000);
   mark('doctor sees the patient');
   await doc.click(`#waiting-list [data-visit-id="${visitId}"] button.call`);
-  await pat.waitVisible('#ringing', 10_000);
+  await pat.waitVisible('#ringing', 30_000);
   await shot(patPage, 'ringing');
   let acceptAt = null;
   if (accept) {
@@ -816,13 +816,13 @@ export async function scenario({
     mark('lab created');
     sc.stack = await step('start coturn + Janus + nginx', startLabStack(sc.lab, {
       turnSecret, coturnSecret, relayOnly, callLostSeconds, turn, pluginConfig, janusEnv, janusOptions, forward,
-    }), 60_000);
+    }), 120_000);
     mark('stack started');
-    sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin }), 60_000);
+    sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin }), 120_000);
     mark('staff Chromium launched');
     sc.patient = patientBrowser === 'firefox'
-      ? await step('launch Firefox ESR (patient ns)', launchFirefoxIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 90_000)
-      : await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 60_000);
+      ? await step('launch Firefox ESR (patient ns)', launchFirefoxIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 150_000)
+      : await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 120_000);
     mark(patientBrowser === 'firefox' ? 'patient Firefox launched' : 'patient Chromium launched');
     sc.call = await realCall({
       stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines, shot: art.shot, accept, appointmentViaWs, mark,
@@ -836,7 +836,7 @@ export async function scenario({
 }
 
 /** Wait until both pages are connected, decode video and show data-path=path (if given). */
-export async function waitCallUp(sc, { path: want, ms = 45_000, directOnly = false } = {}) {
+export async function waitCallUp(sc, { path: want, ms = 60_000, directOnly = false } = {}) {
   const { rtcSnapshot } = await import('../browser/lib.mjs');
   const out = {};
   for (const [who, page] of [['patient', sc.call.patPage], ['doctor', sc.call.docPage]]) {

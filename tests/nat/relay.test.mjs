@@ -48,7 +48,7 @@ test('NAT on both sides, direct path blocked: relay/relay through coturn', { tim
     const usage = await sc.stack.coturn.waitPeerUsage('rb and sb > 10000', (u) => u.rb > 10_000 && u.sb > 10_000, 90_000);
     assert.ok(usage.some((u) => u.rb > 10_000 && u.sb > 10_000), `coturn relayed media (peer usage rb/sb): ${JSON.stringify(usage)}`);
     await sc.call.doc.click('#hangup');
-    await sc.call.pat.waitVisible('#ended', 15_000);
+    await sc.call.pat.waitVisible('#ended', 30_000);
     failed = false;
   } finally {
     await sc.finish(failed);
