@@ -139,8 +139,9 @@ test('patient drops while waiting: place kept; rejoin within grace -> resumed, s
   // p2's original deadline has passed too: the resumed visit must remain.
   const w = await patient(await ctx.appointment(rec.handle, { doctorId: docId }));
   await w.client.close();
-  await doc.handle.waitEvent('waiting', { filter: (e) => e.visits.some((v) => v.visit_id === w.reply.visit_id && v.state === 'away') });
-  await doc.handle.waitEvent('waiting', { timeout: 30000, filter: (e) => !e.visits.some((v) => v.visit_id === w.reply.visit_id) });
+  const away = await doc.handle.waitEvent('waiting', { filter: (e) => e.visits.some((v) => v.visit_id === w.reply.visit_id && v.state === 'away') });
+  const after = (e) => doc.handle.events.indexOf(e) > doc.handle.events.indexOf(away);
+  await doc.handle.waitEvent('waiting', { timeout: 30000, filter: (e) => after(e) && !e.visits.some((v) => v.visit_id === w.reply.visit_id) });
   const list = assertOk(await doc.handle.request({ request: 'waiting_list' }));
   assert.ok(!list.visits.some((v) => v.visit_id === w.reply.visit_id), 'the witness\'s place expired');
   assert.ok(list.visits.some((v) => v.visit_id === r.visit_id && v.state === 'waiting'), 'the resumed visit is still waiting');

@@ -272,16 +272,17 @@ async function allocate(port, username, password) {
   };
   const sock = dgram.createSocket('udp4');
   const ask = (m) => new Promise((resolve, reject) => {
-    let tries = 0, timer;
+    let timer;
+    const giveUp = Date.now() + 20000; // retransmit every 500 ms up to a deadline for a busy machine
     const on = (b) => {
       const r = parse(b);
       if (!r.tid.equals(m.tid)) return;
       clearTimeout(timer); sock.off('message', on); resolve(r);
     };
     const send = () => {
-      if (tries++ === 3) { sock.off('message', on); reject(new Error('no answer from coturn')); return; }
+      if (Date.now() > giveUp) { sock.off('message', on); reject(new Error('no answer from coturn')); return; }
       sock.send(m.buf, port, '127.0.0.1');
-      timer = setTimeout(send, 1000);
+      timer = setTimeout(send, 500);
     };
     sock.on('message', on);
     send();
