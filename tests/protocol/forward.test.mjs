@@ -234,7 +234,7 @@ test('a dropped patient browser in forwarding mode ends the call and frees the d
   await forwardedCall(doc, p, 'timeout');
   const pSession = p.client.sessionId;
   await p.client.close();
-  const end = await doc.handle.waitEvent('call_ended', { timeout: 10000 });
+  const end = await doc.handle.waitEvent('call_ended', { timeout: 30000 });
   assert.ok(['patient_dropped', 'connection_lost'].includes(end.reason), `reason ${end.reason}`);
   await waitFreed(doc, 'doctor after the patient dropped');
   // The patient's Janus session is gone altogether.
