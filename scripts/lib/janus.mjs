@@ -14,7 +14,8 @@
 //    adminRaw(body) -> {status, json} (no secret or plugin added),
 //    alive() -> bool (process running and not a zombie),
 //    stop(timeoutMs?) -> Promise<{code, signal}> (SIGTERM, SIGKILL after
-//      timeoutMs, default opts.stopTimeoutMs or 5 s),
+//      timeoutMs, default opts.stopTimeoutMs or 20 s: a deadline for a
+//      busy machine; tests assert a clean exit 0, which a SIGKILL would break),
 //    log() -> string, sanitizerReports() -> [{file, text}] (non-empty only)}
 // Every Janus started here is SIGKILLed if the node process exits first,
 // and gets SIGTERM (setpriv --pdeathsig) if it is killed by a signal.
@@ -141,7 +142,7 @@ function isZombieOrGone(pid) {
  *   thread per handle; default unset, or $CONSULT_EVENT_LOOPS),
  * wsJson ('indented' | 'plain' | 'compact': the WebSocket transport's JSON
  *   format; default 'indented'),
- * stopTimeoutMs (SIGKILL this long after SIGTERM in stop(); default 5000),
+ * stopTimeoutMs (SIGKILL this long after SIGTERM in stop(); default 20000),
  * env (extra environment variables for Janus, e.g. {CONSULT_TEST: '1'}),
  * eventsBackend (URL: enable Janus' sample event handler posting all
  *   events there; default off),
@@ -180,7 +181,7 @@ async function startJanusOnce(opts) {
   const eventLoops = eventLoopsOption(opts);
   const wsJson = opts.wsJson ?? 'indented';
   if (!WS_JSON.includes(wsJson)) throw new Error(`wsJson must be one of ${WS_JSON.join(', ')}`);
-  const stopTimeoutMs = opts.stopTimeoutMs ?? 5000;
+  const stopTimeoutMs = opts.stopTimeoutMs ?? 20000;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs < 0) throw new Error('stopTimeoutMs must be >= 0');
   const plugin = path.resolve(opts.plugin || process.env.CONSULT_PLUGIN ||
     path.join(REPO, 'build/.libs/libjanus_consult.so'));
