@@ -283,11 +283,19 @@ export async function consultationFlow({ testName, launchPatient }) {
 
 // The type of the remote end of a selected pair. A connectivity check that
 // arrives before the trickled candidate makes the remote candidate
-// "peer-reflexive" (Firefox keeps that label); it is still the other
-// browser's host candidate when the other side's selected local candidate is
-// a host candidate with the very same address and port.
+// "peer-reflexive" (both browsers keep that label; on a busy machine the
+// candidate, which travels through Janus, is often the later one); it is
+// still the other browser's host candidate when the other side's selected
+// local candidate is a host candidate with the very same address and port.
+// Chromium does not report a prflx candidate's address (null): then the port
+// must match and the other side's selected pair must point back at this
+// side's local candidate (address and port).
 function remoteTypeSeen(pair, otherPair) {
   const r = pair?.remote, l = otherPair?.local;
-  if (r?.type === 'prflx' && l?.type === 'host' && r.address === l.address && r.port != null && r.port === l.port) return 'host';
+  if (r?.type === 'prflx' && l?.type === 'host' && r.port != null && r.port === l.port) {
+    if (r.address === l.address) return 'host';
+    const back = otherPair?.remote, mine = pair?.local;
+    if (r.address == null && back && mine && back.address === mine.address && back.port === mine.port) return 'host';
+  }
   return r?.type;
 }
