@@ -11,10 +11,18 @@
 // handle.events in arrival order; waitEvent(name, {timeout, filter})
 // returns the oldest matching event not consumed yet, waiting if needed.
 // The plugin's event may arrive before the core's ack or reply: both orders
-// are handled. client.close() drops the socket abruptly (a lost
-// connection); client.destroy() destroys the session politely first.
+// are handled. waitEvent rejects an event whose name or fields are not in
+// plugins/core/events.def (the documented contract, see contract.mjs).
+// handle.sync() resolves once every event the plugin pushed to this handle
+// before the call is in handle.events (a keepalive round trip on the same
+// WebSocket: Janus queues events and replies of a session in order), so
+// "no such event" can be checked without waiting for time. Default timeouts
+// (connect 15 s, replies 30 s, waitEvent 15 s) are deadlines for a busy
+// machine, not expectations. client.close() drops the socket abruptly (a
+// lost connection); client.destroy() destroys the session politely first.
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
+import { eventProblem } from './contract.mjs';
 
 export const PLUGIN = 'janus.plugin.consult';
 
@@ -37,7 +45,7 @@ export class JanusClient {
     ws.on('error', () => { /* 'close' follows */ });
   }
 
-  static connect(wsUrl, { timeout = 5000 } = {}) {
+  static connect(wsUrl, { timeout = 15000 } = {}) {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(wsUrl, 'janus-protocol');
       const timer = setTimeout(() => { ws.terminate(); reject(new Error('connect timeout')); }, timeout);
@@ -91,7 +99,7 @@ export class JanusClient {
   }
 
   /** Send a Janus request and resolve with the matching reply message. */
-  send(msg, { kind = 'janus', timeout = 10000 } = {}) {
+  send(msg, { kind = 'janus', timeout = 30000 } = {}) {
     if (this.closed) return Promise.reject(new Error('socket closed'));
     const transaction = msg.transaction || newTx();
     const full = { ...msg, transaction };
@@ -208,13 +216,27 @@ export class ConsultHandle {
     return data;
   }
 
+  /**
+   * Resolves once every event pushed to this handle before the call has
+   * arrived: a keepalive on the same session and WebSocket, whose ack Janus
+   * queues behind those events.
+   */
+  async sync() {
+    await this.client.send({ janus: 'keepalive', session_id: this.client.sessionId });
+  }
+
   /** Oldest unconsumed event named `name` (and passing filter), or wait. */
-  waitEvent(name, { timeout = 5000, filter = () => true } = {}) {
+  waitEvent(name, { timeout = 15000, filter = () => true } = {}) {
     const match = (e) => (name === '*' || e.event === name) && filter(e);
+    const settle = (e) => {
+      const problem = eventProblem(e);
+      // field names only: values may hold credentials or names
+      return problem ? Promise.reject(new Error(`${problem} (fields: ${Object.keys(e).join(', ')})`)) : Promise.resolve(e);
+    };
     for (let i = 0; i < this.events.length; i++) {
       if (!this.consumed.has(i) && match(this.events[i])) {
         this.consumed.add(i);
-        return Promise.resolve(this.events[i]);
+        return settle(this.events[i]);
       }
     }
     return new Promise((resolve, reject) => {
@@ -224,7 +246,7 @@ export class ConsultHandle {
         reject(new Error(`timeout waiting for event ${name} on handle ${this.id}; got: ` +
           JSON.stringify(this.events.map((e) => e.event))));
       }, timeout);
-      w.resolve = (e) => { clearTimeout(timer); resolve(e); };
+      w.resolve = (e) => { clearTimeout(timer); settle(e).then(resolve, reject); };
       this.waiters.push(w);
     });
   }
