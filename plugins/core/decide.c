@@ -24,27 +24,27 @@ typedef struct fan_row { fan_event patient, doctor; } fan_row;
 /* Who hears about which event. PATIENT_DROP tells the doctor patient_away
  * while ringing and call_ended once the visit ended (see doctor_hears()). */
 static const fan_row fan[CONSULT_EV_COUNT] = {
-	[CONSULT_EV_CALL]           = { TELL(CONSULT_PUSH_RINGING, CONSULT_PF_DOCTOR | CONSULT_PF_ICE), NONE },
-	[CONSULT_EV_ACCEPT]         = { NONE, TELL(CONSULT_PUSH_CALL_ACCEPTED, PF_V | CONSULT_PF_ICE) },
-	[CONSULT_EV_DECLINE]        = { NONE, TELL(CONSULT_PUSH_CALL_DECLINED, PF_V) },
-	[CONSULT_EV_CANCEL_RING]    = { TELL(CONSULT_PUSH_RING_CANCELLED, 0), NONE },
-	[CONSULT_EV_HANGUP_DOCTOR]  = { TELL(CONSULT_PUSH_CALL_ENDED, PF_V | PF_R), NONE },
-	[CONSULT_EV_HANGUP_PATIENT] = { NONE, TELL(CONSULT_PUSH_CALL_ENDED, PF_V | PF_R) },
-	[CONSULT_EV_PATIENT_DROP]   = { NONE, TELL(CONSULT_PUSH_PATIENT_AWAY, PF_V) },
+	[CONSULT_EV_CALL]           = { TELL(CONSULT_PUSH_ringing, CONSULT_PF_DOCTOR | CONSULT_PF_ICE), NONE },
+	[CONSULT_EV_ACCEPT]         = { NONE, TELL(CONSULT_PUSH_call_accepted, PF_V | CONSULT_PF_ICE) },
+	[CONSULT_EV_DECLINE]        = { NONE, TELL(CONSULT_PUSH_call_declined, PF_V) },
+	[CONSULT_EV_CANCEL_RING]    = { TELL(CONSULT_PUSH_ring_cancelled, 0), NONE },
+	[CONSULT_EV_HANGUP_DOCTOR]  = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R), NONE },
+	[CONSULT_EV_HANGUP_PATIENT] = { NONE, TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
+	[CONSULT_EV_PATIENT_DROP]   = { NONE, TELL(CONSULT_PUSH_patient_away, PF_V) },
 	[CONSULT_EV_PATIENT_BACK]   = { NONE, NONE },
-	[CONSULT_EV_DOCTOR_DROP]    = { TELL(CONSULT_PUSH_DOCTOR_LEFT, CONSULT_PF_REQUEUED), NONE },
-	[CONSULT_EV_GRACE_EXPIRED]  = { TELL(CONSULT_PUSH_VISIT_ENDED, PF_R), NONE },
-	[CONSULT_EV_LEAVE]          = { NONE, TELL(CONSULT_PUSH_CALL_ENDED, PF_V | PF_R) },
-	[CONSULT_EV_CANCELLED]      = { TELL(CONSULT_PUSH_VISIT_ENDED, PF_R), TELL(CONSULT_PUSH_CALL_ENDED, PF_V | PF_R) },
+	[CONSULT_EV_DOCTOR_DROP]    = { TELL(CONSULT_PUSH_doctor_left, CONSULT_PF_REQUEUED), NONE },
+	[CONSULT_EV_GRACE_EXPIRED]  = { TELL(CONSULT_PUSH_visit_ended, PF_R), NONE },
+	[CONSULT_EV_LEAVE]          = { NONE, TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
+	[CONSULT_EV_CANCELLED]      = { TELL(CONSULT_PUSH_visit_ended, PF_R), TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
 	/* both sides; the participant who sent it is skipped */
-	[CONSULT_EV_CONNECTION_LOST] = { TELL(CONSULT_PUSH_CALL_ENDED, PF_V | PF_R), TELL(CONSULT_PUSH_CALL_ENDED, PF_V | PF_R) },
-	[CONSULT_EV_NO_PATH]         = { TELL(CONSULT_PUSH_CALL_ENDED, PF_V | PF_R), TELL(CONSULT_PUSH_CALL_ENDED, PF_V | PF_R) },
+	[CONSULT_EV_CONNECTION_LOST] = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R), TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
+	[CONSULT_EV_NO_PATH]         = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R), TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
 };
 
 static fan_event doctor_hears(consult_visit_event ev, const consult_visit_step *st)
 {
 	if (ev == CONSULT_EV_PATIENT_DROP && st->next == CONSULT_VISIT_ENDED)
-		return (fan_event)TELL(CONSULT_PUSH_CALL_ENDED, PF_V | PF_R);
+		return (fan_event)TELL(CONSULT_PUSH_call_ended, PF_V | PF_R);
 	return fan[ev].doctor;
 }
 
@@ -123,7 +123,7 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 	if (d->from == CONSULT_VISIT_IN_CALL && st.next != CONSULT_VISIT_IN_CALL)
 		add(d, (consult_effect){ .kind = CONSULT_FX_CALL_OVER, .visit_id = visit_id, .doctor_id = doctor,
 			.patient = patient });
-	add(d, (consult_effect){ .kind = CONSULT_FX_PUSH, .to = CONSULT_TO_STAFF, .event = CONSULT_PUSH_APPOINTMENT,
+	add(d, (consult_effect){ .kind = CONSULT_FX_PUSH, .to = CONSULT_TO_STAFF, .event = CONSULT_PUSH_appointment,
 		.visit_id = visit_id, .appointment_id = v->appointment_id, .status = appointment_status(&st) });
 	add(d, (consult_effect){ .kind = CONSULT_FX_NOTIFY, .visit_id = visit_id, .state = st.next, .reason = st.reason });
 	/* The handle leaves the visit when it ends, and when it dropped out. */
@@ -132,7 +132,7 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 	if (ended)
 		add(d, (consult_effect){ .kind = CONSULT_FX_FORGET, .visit_id = visit_id });
 	if (queued(d->from) || queued(st.next))
-		push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_WAITING, 0, visit_id, v->doctor_id, NULL, CONSULT_END_NONE);
+		push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_waiting, 0, visit_id, v->doctor_id, NULL, CONSULT_END_NONE);
 	add(d, (consult_effect){ .kind = CONSULT_FX_POSITIONS, .visit_id = visit_id });
 	return CONSULT_OK;
 }
@@ -141,7 +141,7 @@ static void retire(consult_decision *d, int64_t visit_id, void *old)
 {
 	if (!old)
 		return;
-	push(d, CONSULT_TO_PATIENT, CONSULT_PUSH_TAKEN_OVER, 0, visit_id, 0, old, CONSULT_END_NONE);
+	push(d, CONSULT_TO_PATIENT, CONSULT_PUSH_taken_over, 0, visit_id, 0, old, CONSULT_END_NONE);
 	add(d, (consult_effect){ .kind = CONSULT_FX_RETIRE_PATIENT, .visit_id = visit_id, .patient = old });
 }
 
@@ -179,7 +179,7 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 		add(d, (consult_effect){ .kind = CONSULT_FX_TAKE_OVER, .visit_id = id, .patient = e->patient });
 		add(d, bind);
 		if (v->state == CONSULT_VISIT_RINGING)
-			push(d, CONSULT_TO_PATIENT, CONSULT_PUSH_RINGING, CONSULT_PF_DOCTOR | CONSULT_PF_ICE, id,
+			push(d, CONSULT_TO_PATIENT, CONSULT_PUSH_ringing, CONSULT_PF_DOCTOR | CONSULT_PF_ICE, id,
 				v->call_doctor_id, e->patient, CONSULT_END_NONE);
 		d->join = CONSULT_JOIN_RESUMED;
 		break;
@@ -201,9 +201,9 @@ static consult_err decide_arrive(const consult_room *r, const consult_visit_init
 	add(d, (consult_effect){ .kind = CONSULT_FX_BIND_PATIENT, .visit_id = in->id,
 		.appointment_id = in->appointment_id, .patient = in->patient });
 	/* patient_arrived to the doctors who see this visit, then their lists. */
-	push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_PATIENT_ARRIVED, CONSULT_PF_VISIT, in->id, in->doctor_id, NULL, CONSULT_END_NONE);
-	push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_WAITING, 0, in->id, in->doctor_id, NULL, CONSULT_END_NONE);
-	add(d, (consult_effect){ .kind = CONSULT_FX_PUSH, .to = CONSULT_TO_STAFF, .event = CONSULT_PUSH_APPOINTMENT,
+	push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_patient_arrived, CONSULT_PF_VISIT, in->id, in->doctor_id, NULL, CONSULT_END_NONE);
+	push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_waiting, 0, in->id, in->doctor_id, NULL, CONSULT_END_NONE);
+	add(d, (consult_effect){ .kind = CONSULT_FX_PUSH, .to = CONSULT_TO_STAFF, .event = CONSULT_PUSH_appointment,
 		.visit_id = in->id, .appointment_id = in->appointment_id, .status = "waiting" });
 	add(d, (consult_effect){ .kind = CONSULT_FX_NOTIFY, .visit_id = in->id, .state = CONSULT_VISIT_WAITING });
 	return CONSULT_OK;

@@ -45,19 +45,14 @@ typedef enum consult_fx_to {
 	CONSULT_TO_STAFF,           /* every logged-in staff member of the practice */
 } consult_fx_to;
 
+/* One per row of events.def (the wire contract), named after the event:
+ * CONSULT_PUSH_ringing, CONSULT_PUSH_waiting (the doctor's list, rendered
+ * per doctor by the glue), CONSULT_PUSH_appointment (appointment_id,
+ * status and the visit's patient name), ... */
 typedef enum consult_push_event {
-	CONSULT_PUSH_RINGING = 0,
-	CONSULT_PUSH_CALL_ACCEPTED,
-	CONSULT_PUSH_CALL_DECLINED,
-	CONSULT_PUSH_RING_CANCELLED,
-	CONSULT_PUSH_CALL_ENDED,
-	CONSULT_PUSH_PATIENT_AWAY,
-	CONSULT_PUSH_DOCTOR_LEFT,
-	CONSULT_PUSH_VISIT_ENDED,
-	CONSULT_PUSH_TAKEN_OVER,
-	CONSULT_PUSH_PATIENT_ARRIVED,
-	CONSULT_PUSH_WAITING,       /* the doctor's waiting list (the glue renders it per doctor) */
-	CONSULT_PUSH_APPOINTMENT,   /* appointment_id, status, the visit's patient name */
+#define CONSULT_EVENT(name, to, fields) CONSULT_PUSH_##name,
+#include "events.def"
+#undef CONSULT_EVENT
 	CONSULT_PUSH_EVENT_COUNT
 } consult_push_event;
 
@@ -101,6 +96,6 @@ typedef struct consult_effects {
 /* Appends a copy of e (sets overflow instead when full). */
 void consult_effects_add(consult_effects *l, const consult_effect *e);
 
-const char *consult_push_event_name(consult_push_event ev);   /* "ringing", ... */
+const char *consult_push_event_name(consult_push_event ev);   /* "ringing", ...; "" if out of range */
 
 #endif

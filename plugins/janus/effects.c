@@ -53,7 +53,7 @@ static void run_push(run_ctx *x, const consult_effect *fx) {
 				glue_push(x->doctor, name, push_fields(x, fx));
 			break;
 		case CONSULT_TO_DOCTORS:
-			if(fx->event == CONSULT_PUSH_WAITING) {
+			if(fx->event == CONSULT_PUSH_waiting) {
 				glue_push_waiting(p, fx->doctor_id);
 				break;
 			}

@@ -129,12 +129,12 @@ static void test_call(void **st)
 	assert_int_equal(d.fx.fx[0].doctor_id, D1);
 	assert_int_equal(d.fx.fx[0].at, 100);
 	assert_int_equal(d.changed, 2);   /* store write and room change */
-	const consult_effect *p = find_push(&d, CONSULT_PUSH_RINGING, CONSULT_TO_PATIENT);
+	const consult_effect *p = find_push(&d, CONSULT_PUSH_ringing, CONSULT_TO_PATIENT);
 	assert_ptr_equal(p->patient, H(1));
 	assert_int_equal(p->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE);
 	assert_int_equal(p->doctor_id, D1);
-	assert_string_equal(find_push(&d, CONSULT_PUSH_APPOINTMENT, CONSULT_TO_STAFF)->status, "ringing");
-	assert_int_equal(find_push(&d, CONSULT_PUSH_WAITING, CONSULT_TO_DOCTORS)->doctor_id, 0);
+	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "ringing");
+	assert_int_equal(find_push(&d, CONSULT_PUSH_waiting, CONSULT_TO_DOCTORS)->doctor_id, 0);
 	run_room(r, &d);
 	assert_int_equal(consult_room_visit(r, 1)->call_doctor_id, D1);
 	consult_room_free(r);
@@ -170,16 +170,16 @@ static void test_accept_decline_cancel(void **st)
 	assert_string_equal(shape(&d), "store_state apply call_declined>doctor unbind_doctor appointment>staff notify "
 		"waiting>doctors positions");
 	assert_int_equal(d.fx.fx[0].state, CONSULT_VISIT_WAITING);
-	assert_int_equal(find_push(&d, CONSULT_PUSH_CALL_DECLINED, CONSULT_TO_DOCTOR)->fields, CONSULT_PF_VISIT);
+	assert_int_equal(find_push(&d, CONSULT_PUSH_call_declined, CONSULT_TO_DOCTOR)->fields, CONSULT_PF_VISIT);
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_CANCEL_RING, doctor(D1), &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "store_state apply ring_cancelled>patient unbind_doctor appointment>staff notify "
 		"waiting>doctors positions");
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_ACCEPT, patient_actor(), &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "store_state apply call_accepted>doctor appointment>staff notify positions");
-	const consult_effect *a = find_push(&d, CONSULT_PUSH_CALL_ACCEPTED, CONSULT_TO_DOCTOR);
+	const consult_effect *a = find_push(&d, CONSULT_PUSH_call_accepted, CONSULT_TO_DOCTOR);
 	assert_int_equal(a->fields, CONSULT_PF_VISIT | CONSULT_PF_ICE);
 	assert_int_equal(a->doctor_id, D1);
-	assert_string_equal(find_push(&d, CONSULT_PUSH_APPOINTMENT, CONSULT_TO_STAFF)->status, "in_call");
+	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "in_call");
 	consult_room_free(r);
 }
 
@@ -194,7 +194,7 @@ static void test_hangups_end_the_visit(void **st)
 	assert_string_equal(shape(&d), "store_end apply call_ended>patient unbind_doctor call_over appointment>staff "
 		"notify unbind_patient forget positions");
 	assert_int_equal(d.fx.fx[0].reason, CONSULT_END_DOCTOR_HANGUP);
-	assert_string_equal(find_push(&d, CONSULT_PUSH_APPOINTMENT, CONSULT_TO_STAFF)->status, "ended");
+	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "ended");
 	assert_ptr_equal(find_kind(&d, CONSULT_FX_CALL_OVER)->patient, H(1));
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_HANGUP_PATIENT, patient_actor(), &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "store_end apply call_ended>doctor unbind_doctor call_over appointment>staff "
@@ -202,8 +202,8 @@ static void test_hangups_end_the_visit(void **st)
 	/* the patient drops out of the call: the call ends for the doctor */
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_PATIENT_DROP, nobody(), &d), CONSULT_OK);
 	assert_int_equal(d.step.reason, CONSULT_END_PATIENT_DROPPED);
-	assert_non_null(find_push(&d, CONSULT_PUSH_CALL_ENDED, CONSULT_TO_DOCTOR));
-	assert_null(find_push(&d, CONSULT_PUSH_PATIENT_AWAY, CONSULT_TO_DOCTOR));
+	assert_non_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_DOCTOR));
+	assert_null(find_push(&d, CONSULT_PUSH_patient_away, CONSULT_TO_DOCTOR));
 	run_room(r, &d);
 	assert_null(consult_room_visit(r, 1));
 	assert_true(consult_room_ended_visit(r, 1));
@@ -218,15 +218,15 @@ static void test_connection_lost_skips_the_sender(void **st)
 	step(r, 1, CONSULT_EV_ACCEPT, patient_actor());
 	consult_decision d;
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_CONNECTION_LOST, patient_actor(), &d), CONSULT_OK);
-	assert_null(find_push(&d, CONSULT_PUSH_CALL_ENDED, CONSULT_TO_PATIENT));
-	assert_non_null(find_push(&d, CONSULT_PUSH_CALL_ENDED, CONSULT_TO_DOCTOR));
+	assert_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_PATIENT));
+	assert_non_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_DOCTOR));
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_CONNECTION_LOST, doctor(D1), &d), CONSULT_OK);
-	assert_non_null(find_push(&d, CONSULT_PUSH_CALL_ENDED, CONSULT_TO_PATIENT));
-	assert_null(find_push(&d, CONSULT_PUSH_CALL_ENDED, CONSULT_TO_DOCTOR));
+	assert_non_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_PATIENT));
+	assert_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_DOCTOR));
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_NO_PATH, nobody(), &d), CONSULT_OK);
-	assert_non_null(find_push(&d, CONSULT_PUSH_CALL_ENDED, CONSULT_TO_PATIENT));
-	assert_non_null(find_push(&d, CONSULT_PUSH_CALL_ENDED, CONSULT_TO_DOCTOR));
-	assert_int_equal(find_push(&d, CONSULT_PUSH_CALL_ENDED, CONSULT_TO_DOCTOR)->reason, CONSULT_END_NO_PATH);
+	assert_non_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_PATIENT));
+	assert_non_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_DOCTOR));
+	assert_int_equal(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_DOCTOR)->reason, CONSULT_END_NO_PATH);
 	consult_room_free(r);
 }
 
@@ -261,9 +261,9 @@ static void test_drop_back_expire_cancel(void **st)
 	assert_int_equal(decide_ev(r, 2, CONSULT_EV_CANCELLED, nobody(), &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "store_end apply visit_ended>patient appointment>staff notify unbind_patient forget "
 		"waiting>doctors positions");
-	assert_non_null(find_push(&d, CONSULT_PUSH_VISIT_ENDED, CONSULT_TO_PATIENT));
-	assert_null(find_push(&d, CONSULT_PUSH_CALL_ENDED, CONSULT_TO_DOCTOR));
-	assert_string_equal(find_push(&d, CONSULT_PUSH_APPOINTMENT, CONSULT_TO_STAFF)->status, "cancelled");
+	assert_non_null(find_push(&d, CONSULT_PUSH_visit_ended, CONSULT_TO_PATIENT));
+	assert_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_DOCTOR));
+	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "cancelled");
 	consult_room_free(r);
 }
 
@@ -277,7 +277,7 @@ static void test_doctor_drop_requeues(void **st)
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_DOCTOR_DROP, doctor(D1), &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "store_state apply doctor_left>patient unbind_doctor call_over appointment>staff "
 		"notify waiting>doctors positions");
-	assert_int_equal(find_push(&d, CONSULT_PUSH_DOCTOR_LEFT, CONSULT_TO_PATIENT)->fields, CONSULT_PF_REQUEUED);
+	assert_int_equal(find_push(&d, CONSULT_PUSH_doctor_left, CONSULT_TO_PATIENT)->fields, CONSULT_PF_REQUEUED);
 	assert_true(d.step.to_head);
 	consult_room_free(r);
 }
@@ -339,7 +339,7 @@ static void test_join_policy(void **st)
 	step(r, 1, CONSULT_EV_CALL, doctor(D1));
 	assert_int_equal(decide_join(r, 1001, H(21), &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "taken_over>patient retire take_over bind_patient ringing>patient");
-	const consult_effect *ring = find_push(&d, CONSULT_PUSH_RINGING, CONSULT_TO_PATIENT);
+	const consult_effect *ring = find_push(&d, CONSULT_PUSH_ringing, CONSULT_TO_PATIENT);
 	assert_ptr_equal(ring->patient, H(21));
 	assert_int_equal(ring->doctor_id, D1);
 	run_room(r, &d);
@@ -371,8 +371,8 @@ static void test_arrive(void **st)
 	assert_int_equal(consult_room_decide(r, &in, NULL, 100, &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "join bind_patient patient_arrived>doctors waiting>doctors appointment>staff notify");
 	assert_int_equal(d.changed, 1);
-	assert_int_equal(find_push(&d, CONSULT_PUSH_PATIENT_ARRIVED, CONSULT_TO_DOCTORS)->doctor_id, D2);
-	assert_string_equal(find_push(&d, CONSULT_PUSH_APPOINTMENT, CONSULT_TO_STAFF)->status, "waiting");
+	assert_int_equal(find_push(&d, CONSULT_PUSH_patient_arrived, CONSULT_TO_DOCTORS)->doctor_id, D2);
+	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "waiting");
 	assert_null(consult_room_visit(r, 5));
 	run_room(r, &d);
 	assert_int_equal(consult_room_visit(r, 5)->joined_at, 90);
@@ -465,20 +465,20 @@ static void check_push(world *w, const consult_effect *f)
 		int h = handle_index(f->patient);
 		CHECK(h >= 0 && h < NH && !w->retired[h]);
 		CHECK(w->bound[h] == f->visit_id);
-		CHECK(f->event != CONSULT_PUSH_WAITING && f->event != CONSULT_PUSH_PATIENT_ARRIVED
-			&& f->event != CONSULT_PUSH_APPOINTMENT && f->event != CONSULT_PUSH_CALL_ACCEPTED
-			&& f->event != CONSULT_PUSH_CALL_DECLINED && f->event != CONSULT_PUSH_PATIENT_AWAY);
+		CHECK(f->event != CONSULT_PUSH_waiting && f->event != CONSULT_PUSH_patient_arrived
+			&& f->event != CONSULT_PUSH_appointment && f->event != CONSULT_PUSH_call_accepted
+			&& f->event != CONSULT_PUSH_call_declined && f->event != CONSULT_PUSH_patient_away);
 		break;
 	}
 	case CONSULT_TO_DOCTOR:
 		CHECK(f->doctor_id >= 1 && f->doctor_id <= NDOC && w->holds[f->doctor_id] == f->visit_id);
 		break;
 	case CONSULT_TO_DOCTORS:
-		CHECK(f->event == CONSULT_PUSH_WAITING || f->event == CONSULT_PUSH_PATIENT_ARRIVED);
+		CHECK(f->event == CONSULT_PUSH_waiting || f->event == CONSULT_PUSH_patient_arrived);
 		CHECK(f->doctor_id == w->doc[f->visit_id]);
 		break;
 	case CONSULT_TO_STAFF:
-		CHECK(f->event == CONSULT_PUSH_APPOINTMENT && f->appointment_id == w->appt[f->visit_id]);
+		CHECK(f->event == CONSULT_PUSH_appointment && f->appointment_id == w->appt[f->visit_id]);
 		break;
 	}
 }
@@ -559,7 +559,7 @@ static void run(world *w, const consult_decision *d, consult_actor a, bool force
 			w->bound[h] = 0;
 			break;
 		case CONSULT_FX_PUSH:
-			if (f->event == CONSULT_PUSH_TAKEN_OVER) {   /* the old handle, before it is retired */
+			if (f->event == CONSULT_PUSH_taken_over) {   /* the old handle, before it is retired */
 				CHECK(d->fx.fx[i + 1].kind == CONSULT_FX_RETIRE_PATIENT && d->fx.fx[i + 1].patient == f->patient);
 				CHECK(!w->retired[h] && (w->bound[h] == f->visit_id || w->bound[h] == 0));
 				break;
