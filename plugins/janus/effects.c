@@ -1,6 +1,6 @@
 /* effects.c - carrying out the room's decisions (core/decide.h).
  *
- * Contract: glue_run() executes a decision's effects in their order under
+ * Contract: glue_run_part() executes a decision's effects in their order under
  * glue.lock and decides nothing itself: a store write first (if it fails,
  * the run stops and nothing changed - unless `force`: the handle is gone
  * or the timer ended the visit, so the room must change anyway and the
@@ -193,11 +193,8 @@ consult_err glue_run_part(glue_practice *p, const consult_decision *d, size_t fr
 	return CONSULT_OK;
 }
 
-consult_err glue_run(glue_practice *p, const consult_decision *d, glue_session *actor, int64_t now, bool force) {
-	return glue_run_part(p, d, 0, d->fx.n, actor, now, force);
-}
-
-consult_actor glue_actor(const glue_session *s) {
+/* Who a session is to the room (doctor, patient or nobody). */
+static consult_actor actor_of(const glue_session *s) {
 	consult_actor a = { CONSULT_ACTOR_NONE, 0 };
 	if(s && s->kind == GLUE_STAFF) {
 		a.kind = CONSULT_ACTOR_DOCTOR;
@@ -210,10 +207,10 @@ consult_actor glue_actor(const glue_session *s) {
 
 consult_err glue_decide_run(glue_practice *p, const consult_room_event *in, glue_session *actor, int64_t now,
 		bool force, consult_decision *d) {
-	consult_actor a = glue_actor(actor);
+	consult_actor a = actor_of(actor);
 	consult_err e = consult_room_decide(p->room, in, &a, now, d);
 	if(e == CONSULT_OK)
-		e = glue_run(p, d, actor, now, force);
+		e = glue_run_part(p, d, 0, d->fx.n, actor, now, force);
 	return e;
 }
 

@@ -119,16 +119,13 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id);
 
 /* --- carrying out decisions (effects.c) --- */
-/* Runs d's effects [from, to) in order (glue_run: all of them). A failed
- * store write stops the run with nothing changed, unless force (then it is
- * logged and the run goes on). actor: the requesting session or NULL. */
+/* Runs d's effects [from, to) in order. A failed store write stops the
+ * run with nothing changed, unless force (then it is logged and the run
+ * goes on). actor: the requesting session or NULL. */
 consult_err glue_run_part(glue_practice *p, const consult_decision *d, size_t from, size_t to,
 	glue_session *actor, int64_t now, bool force);
-consult_err glue_run(glue_practice *p, const consult_decision *d, glue_session *actor, int64_t now, bool force);
-/* Who a session is to the room (doctor, patient or nobody). */
-consult_actor glue_actor(const glue_session *s);
 /* Asks the room (consult_room_decide, actor: the requesting session or
- * NULL) and runs the decision; *d keeps it (join outcome, event). */
+ * NULL) and runs all of the decision; *d keeps it (join outcome, event). */
 consult_err glue_decide_run(glue_practice *p, const consult_room_event *in, glue_session *actor, int64_t now,
 	bool force, consult_decision *d);
 /* Decides ev on a live visit of p and runs it. actor: the requesting
