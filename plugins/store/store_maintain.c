@@ -165,6 +165,14 @@ consult_err consult_store_maintain(consult_store *s, int64_t now, consult_store_
 	return e;
 }
 
+void consult_store_wal_status(consult_store *s, int *frames, unsigned *commits)
+{
+	if (frames)
+		*frames = s ? atomic_load(&s->wal_frames) : 0;
+	if (commits)
+		*commits = s ? atomic_load(&s->wal_commits) : 0;
+}
+
 /* --- health probe --- */
 
 /* One real commit that changes nothing: PRAGMA user_version set to its own

@@ -25,6 +25,11 @@ typedef struct consult_store_settings {
 } consult_store_settings;
 consult_err consult_store_get_settings(consult_store *s, consult_store_settings *out);
 
+/* Commits on the store's connection since open and the WAL's frames after
+ * the newest one, as upkeep sees them (both 0 for an in-memory store, whose
+ * checkpoints SQLite keeps doing itself). Any thread. */
+void consult_store_wal_status(consult_store *s, int *frames, unsigned *commits);
+
 /* "SQLITE_FULL" etc. for a (possibly extended) SQLite result code. */
 const char *consult_store_rc_name(int rc);
 
