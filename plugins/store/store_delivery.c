@@ -137,12 +137,8 @@ consult_err consult_store_set_contact(consult_store *s, const consult_contact *c
 
 consult_err consult_store_contact(consult_store *s, int64_t appointment_id, consult_contact *out)
 {
-	memset(out, 0, sizeof *out);
-	stmt_use u;
-	if (!get(s, D_CONTACT_GET, &u))
-		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, appointment_id);
-	return store_one(s, &u, &contact_row, out);
+	return store_find(s, D_CONTACT_GET, sql_of[D_CONTACT_GET - STORE_SLOT_DELIVERY], &contact_row, out, NULL,
+		appointment_id);
 }
 
 /* --- outbox --- */
@@ -174,12 +170,7 @@ consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, consult
 
 consult_err consult_outbox_by_id(consult_store *s, int64_t id, consult_outbox_msg *out)
 {
-	memset(out, 0, sizeof *out);
-	stmt_use u;
-	if (!get(s, D_OB_BY_ID, &u))
-		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, id);
-	return store_one(s, &u, &msg_row, out);
+	return store_find(s, D_OB_BY_ID, sql_of[D_OB_BY_ID - STORE_SLOT_DELIVERY], &msg_row, out, NULL, id);
 }
 
 consult_err consult_outbox_claim_next(consult_store *s, int64_t now, consult_outbox_msg *out)
@@ -279,24 +270,12 @@ consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error,
 consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id, int64_t now,
 	int64_t *n)
 {
-	stmt_use u;
-	if (n)
-		*n = 0;
-	if (!get(s, D_OB_DROP, &u))
-		return CONSULT_ERR_INTERNAL;
-	STORE_BIND(u.st, appointment_id, now);
-	return store_run_count(s, &u, n);
+	return STORE_WRITE(s, D_OB_DROP, sql_of[D_OB_DROP - STORE_SLOT_DELIVERY], n, appointment_id, now);
 }
 
 consult_err consult_outbox_requeue_sending(consult_store *s, int64_t now, int64_t *n)
 {
-	stmt_use u;
-	if (n)
-		*n = 0;
-	if (!get(s, D_OB_REQUEUE, &u))
-		return CONSULT_ERR_INTERNAL;
-	STORE_BIND(u.st, now);
-	return store_run_count(s, &u, n);
+	return STORE_WRITE(s, D_OB_REQUEUE, sql_of[D_OB_REQUEUE - STORE_SLOT_DELIVERY], n, now);
 }
 
 static consult_err each_msg(consult_store *s, stmt_use *u, consult_outbox_cb cb, void *ud)

@@ -99,13 +99,7 @@ consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64
 
 static consult_err delete_by(consult_store *s, int slot, int64_t v, int64_t *n)
 {
-	stmt_use u;
-	if (n)
-		*n = 0;
-	if (!get(s, slot, &u))
-		return CONSULT_ERR_INTERNAL;
-	STORE_BIND(u.st, v);
-	return store_run_count(s, &u, n);
+	return STORE_WRITE(s, slot, sql_of[slot - STORE_SLOT_DEVICES], n, v);
 }
 
 consult_err consult_store_devices_revoke(consult_store *s, int64_t staff_id, int64_t *n)

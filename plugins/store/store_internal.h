@@ -18,8 +18,7 @@
 
 /* Statement slots: each file prepares its statements into its own range. */
 enum {
-	STORE_SLOT_CONN = 0,           /* store_sqlite.c, store_maintain.c: 0..3 */
-	STORE_SLOT_PEOPLE = 4,         /* store_people.c: 4..23 */
+	STORE_SLOT_PEOPLE = 0,         /* store_people.c: 0..23 */
 	STORE_SLOT_VISITS = 24,        /* store_visits.c: 24..47 */
 	STORE_SLOT_DELIVERY = 48,      /* store_delivery.c: 48..67 */
 	STORE_SLOT_RETENTION = 68,     /* store_retention.c: 68..79 */
@@ -120,6 +119,16 @@ consult_err store_one(consult_store *s, stmt_use *u, const store_row *t, void *o
  * { cb(&row, ud); clear(&row); } return store_done(e); */
 consult_err store_next(consult_store *s, stmt_use *u, const store_row *t, void *out);
 static inline consult_err store_done(consult_err e) { return e == CONSULT_ERR_NOT_FOUND ? CONSULT_OK : e; }
+
+/* One row by key into out (zeroed first): ?1 = key if it is not NULL,
+ * else ?1 = id. OK, NOT_FOUND or the error. */
+consult_err store_find(consult_store *s, int slot, const char *sql, const store_row *t, void *out,
+	const char *key, int64_t id);
+/* A write bound with int64 values ?1..?n; *changed (may be NULL) = rows
+ * changed, 0 on error. */
+consult_err store_write(consult_store *s, int slot, const char *sql, int64_t *changed, int n, const int64_t *v);
+#define STORE_WRITE(s, slot, sql, changed, ...) store_write((s), (slot), (sql), (changed), \
+	(int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)), (int64_t[]){ __VA_ARGS__ })
 
 /* --- enum names (store_names.c): parsers for COL_ENUM, -1 if unknown --- */
 int store_parse_role(const char *v);

@@ -50,6 +50,8 @@ static bool get(consult_store *s, int slot, stmt_use *u)
 	return store_stmt(s, slot, sql_of[slot - STORE_SLOT_PEOPLE], u);
 }
 
+#define FIND(s, slot, row, out, key, id) store_find((s), (slot), sql_of[(slot) - STORE_SLOT_PEOPLE], (row), (out), (key), (id))
+
 static const store_col practice_cols[] = {
 	{ COL_I64, offsetof(consult_practice, id), 0, NULL },
 	{ COL_TEXT, offsetof(consult_practice, slug), 0, NULL },
@@ -92,22 +94,12 @@ consult_err consult_store_add_practice(consult_store *s, const char *slug, const
 
 consult_err consult_store_practice_by_slug(consult_store *s, const char *slug, consult_practice *out)
 {
-	stmt_use u;
-	memset(out, 0, sizeof *out);
-	if (!get(s, P_BY_SLUG, &u))
-		return CONSULT_ERR_INTERNAL;
-	store_bind_text(u.st, 1, slug);
-	return store_one(s, &u, &practice_row, out);
+	return FIND(s, P_BY_SLUG, &practice_row, out, slug, 0);
 }
 
 consult_err consult_store_practice_by_id(consult_store *s, int64_t id, consult_practice *out)
 {
-	stmt_use u;
-	memset(out, 0, sizeof *out);
-	if (!get(s, P_BY_ID, &u))
-		return CONSULT_ERR_INTERNAL;
-	STORE_BIND(u.st, id);
-	return store_one(s, &u, &practice_row, out);
+	return FIND(s, P_BY_ID, &practice_row, out, NULL, id);
 }
 
 consult_err consult_store_list_practices(consult_store *s, consult_practice_cb cb, void *ud)
@@ -202,22 +194,12 @@ consult_err consult_store_add_staff(consult_store *s, int64_t practice_id, const
 
 consult_err consult_store_staff_by_username(consult_store *s, const char *username, consult_staff *out)
 {
-	stmt_use u;
-	memset(out, 0, sizeof *out);
-	if (!get(s, S_BY_USERNAME, &u))
-		return CONSULT_ERR_INTERNAL;
-	store_bind_text(u.st, 1, username);
-	return store_one(s, &u, &staff_row, out);
+	return FIND(s, S_BY_USERNAME, &staff_row, out, username, 0);
 }
 
 consult_err consult_store_staff_by_id(consult_store *s, int64_t id, consult_staff *out)
 {
-	stmt_use u;
-	memset(out, 0, sizeof *out);
-	if (!get(s, S_BY_ID, &u))
-		return CONSULT_ERR_INTERNAL;
-	STORE_BIND(u.st, id);
-	return store_one(s, &u, &staff_row, out);
+	return FIND(s, S_BY_ID, &staff_row, out, NULL, id);
 }
 
 /* A one-row update of staff by username with one text or int value. */

@@ -56,6 +56,15 @@ static consult_err run(consult_store *s, int slot, int64_t a, int64_t b, bool wr
 	return write ? store_run_count(s, &u, v) : store_run_int(s, &u, v);
 }
 
+/* Zeroes the counts and begins the unit of work. */
+static bool start(consult_store *s, consult_purge_counts *c, consult_purge_counts *out, bool *outer)
+{
+	memset(c, 0, sizeof *c);
+	if (out)
+		memset(out, 0, sizeof *out);
+	return store_tx_begin(s, outer);
+}
+
 /* Ends the unit of work; on success requests the TRUNCATE checkpoint. */
 static consult_err finish(consult_store *s, bool outer, consult_err e, consult_purge_counts *out,
 	const consult_purge_counts *c)
@@ -72,11 +81,8 @@ consult_err consult_store_purge(consult_store *s, int64_t purge_before, int64_t 
 	int64_t now, consult_purge_counts *out)
 {
 	consult_purge_counts c;
-	memset(&c, 0, sizeof c);
-	if (out)
-		memset(out, 0, sizeof *out);
 	bool outer;
-	if (!store_tx_begin(s, &outer))
+	if (!start(s, &c, out, &outer))
 		return CONSULT_ERR_INTERNAL;
 	consult_err e = run(s, R_COUNT_VISITS, purge_before, 0, false, &c.visits);
 	if (e == CONSULT_OK)
@@ -92,11 +98,8 @@ consult_err consult_store_erase_appointment(consult_store *s, int64_t practice_i
 	consult_purge_counts *out)
 {
 	consult_purge_counts c;
-	memset(&c, 0, sizeof c);
-	if (out)
-		memset(out, 0, sizeof *out);
 	bool outer;
-	if (!store_tx_begin(s, &outer))
+	if (!start(s, &c, out, &outer))
 		return CONSULT_ERR_INTERNAL;
 	stmt_use u;
 	consult_err e = CONSULT_ERR_INTERNAL;

@@ -287,3 +287,28 @@ consult_err store_one(consult_store *s, stmt_use *u, const store_row *t, void *o
 	store_stmt_release(u);
 	return e;
 }
+
+consult_err store_find(consult_store *s, int slot, const char *sql, const store_row *t, void *out,
+	const char *key, int64_t id)
+{
+	stmt_use u;
+	memset(out, 0, t->size);
+	if (!store_stmt(s, slot, sql, &u))
+		return CONSULT_ERR_INTERNAL;
+	if (key)
+		store_bind_text(u.st, 1, key);
+	else
+		sqlite3_bind_int64(u.st, 1, id);
+	return store_one(s, &u, t, out);
+}
+
+consult_err store_write(consult_store *s, int slot, const char *sql, int64_t *changed, int n, const int64_t *v)
+{
+	stmt_use u;
+	if (changed)
+		*changed = 0;
+	if (!store_stmt(s, slot, sql, &u))
+		return CONSULT_ERR_INTERNAL;
+	store_bind_ints(u.st, n, v);
+	return store_run_count(s, &u, changed);
+}

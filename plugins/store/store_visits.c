@@ -160,12 +160,7 @@ consult_err consult_store_appointment_by_code(consult_store *s,
 
 consult_err consult_store_appointment_by_id(consult_store *s, int64_t id, consult_appointment *out)
 {
-	stmt_use u;
-	memset(out, 0, sizeof *out);
-	if (!get(s, A_BY_ID, &u))
-		return CONSULT_ERR_INTERNAL;
-	STORE_BIND(u.st, id);
-	return store_one(s, &u, &appt_row, out);
+	return store_find(s, A_BY_ID, sql_of[A_BY_ID - STORE_SLOT_VISITS], &appt_row, out, NULL, id);
 }
 
 consult_err consult_store_cancel_appointment(consult_store *s, int64_t practice_id, int64_t id, int64_t now)
@@ -300,12 +295,8 @@ consult_err consult_store_visit_report(consult_store *s, int64_t visit_id, consu
 consult_err consult_store_visit_names(consult_store *s, int64_t visit_id, char **first, char **last)
 {
 	*first = *last = NULL;
-	stmt_use u;
-	if (!get(s, V_NAMES, &u))
-		return CONSULT_ERR_INTERNAL;
-	STORE_BIND(u.st, visit_id);
 	names n;
-	consult_err e = store_one(s, &u, &names_row, &n);
+	consult_err e = store_find(s, V_NAMES, sql_of[V_NAMES - STORE_SLOT_VISITS], &names_row, &n, NULL, visit_id);
 	if (e == CONSULT_OK) {
 		*first = n.first;
 		*last = n.last;
@@ -315,14 +306,10 @@ consult_err consult_store_visit_names(consult_store *s, int64_t visit_id, char *
 
 int64_t consult_store_end_stale_visits(consult_store *s, int64_t now)
 {
-	stmt_use u;
-	if (!get(s, V_END_STALE, &u))
+	int64_t n = 0;
+	if (STORE_WRITE(s, V_END_STALE, sql_of[V_END_STALE - STORE_SLOT_VISITS], &n, now) != CONSULT_OK)
 		return -1;
-	STORE_BIND(u.st, now);
-	int changes = 0;
-	if (store_run_write(s, &u, &changes) != CONSULT_OK)
-		return -1;
-	return changes;
+	return n;
 }
 
 /* --- statistics --- */
