@@ -44,7 +44,13 @@ const char *consult_outbox_status_name(consult_outbox_status st)
 
 int store_parse_role(const char *v) { PARSE(v, CONSULT_ROLE_DOCTOR, CONSULT_ROLE_RECEPTION + 1, consult_role_name); }
 int store_parse_visit_state(const char *v) { PARSE(v, 0, CONSULT_VISIT_STATE_COUNT, consult_visit_state_name); }
-int store_parse_end_reason(const char *v) { PARSE(v, 1, CONSULT_END_REASON_COUNT, consult_end_reason_name); }
+/* "" is NONE: the name of NONE, as a visit ended without a reason keeps it. */
+int store_parse_end_reason(const char *v)
+{
+	if (!*v)
+		return CONSULT_END_NONE;
+	PARSE(v, 1, CONSULT_END_REASON_COUNT, consult_end_reason_name);
+}
 int store_parse_appt_status(const char *v) { PARSE(v, 0, CONSULT_APPT_STATUS_COUNT, consult_appt_status_name); }
 int store_parse_channel(const char *v) { PARSE(v, CONSULT_CHANNEL_EMAIL, CONSULT_CHANNEL_SMS + 1, consult_channel_name); }
 int store_parse_msg_kind(const char *v) { PARSE(v, CONSULT_MSG_INVITE, CONSULT_MSG_CANCEL + 1, consult_msg_kind_name); }

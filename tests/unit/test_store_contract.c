@@ -632,6 +632,18 @@ static void test_devices(void **state)
 
 /* --- enums round-trip --- */
 
+/* The id of the appointment called_visit made with this seed. */
+static int64_t appt_of(fixture *f, int seed)
+{
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	consult_appointment a;
+	hash_of(h, seed);
+	assert_int_equal(consult_store_appointment_by_code(f->s, h, &a), CONSULT_OK);
+	int64_t id = a.id;
+	consult_appointment_clear(&a);
+	return id;
+}
+
 /* Every visit state and end reason written comes back as the same enum in
  * the appointment's status; every role comes back from a staff row. */
 static void test_enums_round_trip(void **state)
@@ -644,11 +656,11 @@ static void test_enums_round_trip(void **state)
 		{ CONSULT_VISIT_ENDED, CONSULT_APPT_ENDED },
 	};
 	assert_int_equal(sizeof states / sizeof states[0], CONSULT_VISIT_STATE_COUNT);
-	int64_t v = called_visit(f, 70, f->practice, 1000, -1);
+	int64_t v = called_visit(f, 70, f->practice, 1000, -1), id = appt_of(f, 70);
 	consult_appointment a;
 	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
 		assert_int_equal(consult_store_visit_state(s, v, states[i].st), CONSULT_OK);
-		assert_int_equal(consult_store_appointment_by_id(s, 1, &a), CONSULT_OK);
+		assert_int_equal(consult_store_appointment_by_id(s, id, &a), CONSULT_OK);
 		assert_int_equal(a.status, states[i].want);
 		assert_string_equal(consult_appt_status_name(a.status), consult_visit_state_name(states[i].st));
 		consult_appointment_clear(&a);
@@ -667,8 +679,8 @@ static void test_enums_round_trip(void **state)
 	/* ending with an unknown reason is refused and changes nothing */
 	assert_int_equal(consult_store_visit_end(s, v, CONSULT_END_REASON_COUNT, 1), CONSULT_ERR_INVALID_FIELD);
 	/* a cancelled appointment is CANCELLED whatever its visit's state */
-	assert_int_equal(consult_store_cancel_appointment(s, f->practice, 1, 4000), CONSULT_OK);
-	expect_status(f, 1, CONSULT_APPT_CANCELLED, CONSULT_END_NONE);
+	assert_int_equal(consult_store_cancel_appointment(s, f->practice, id, 4000), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_CANCELLED, CONSULT_END_NONE);
 	/* roles */
 	consult_staff st;
 	assert_int_equal(consult_store_staff_by_id(s, f->reception, &st), CONSULT_OK);
@@ -710,14 +722,15 @@ static void test_purge_and_erase_remove(void **state)
 	fixture *f = *state;
 	consult_store *s = f->s;
 	uint8_t mid[16] = { 9 };
-	int64_t old_v = called_visit(f, 80, f->practice, 1000, 1010);      /* appointment 1: purged */
-	int64_t mid_v = called_visit(f, 81, f->practice, 5000, -1);        /* 2: contact wiped */
-	int64_t new_v = called_visit(f, 82, f->practice, 9000, -1);        /* 3: kept, then erased */
+	int64_t old_v = called_visit(f, 80, f->practice, 1000, 1010);      /* purged */
+	int64_t mid_v = called_visit(f, 81, f->practice, 5000, -1);        /* contact wiped */
+	int64_t new_v = called_visit(f, 82, f->practice, 9000, -1);        /* kept, then erased */
 	(void)mid_v;
-	for (int64_t a = 1; a <= 3; a++) {
-		add_contact(s, a);
-		mid[0] = (uint8_t)a;
-		assert_int_equal(consult_outbox_add(s, a, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
+	int64_t ids[3] = { appt_of(f, 80), appt_of(f, 81), appt_of(f, 82) };
+	for (int i = 0; i < 3; i++) {
+		add_contact(s, ids[i]);
+		mid[0] = (uint8_t)(i + 1);
+		assert_int_equal(consult_outbox_add(s, ids[i], CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
 			CONSULT_OK);
 	}
 	consult_purge_counts c;
@@ -729,43 +742,43 @@ static void test_purge_and_erase_remove(void **state)
 	consult_appointment a;
 	char *first, *last;
 	consult_contact ct;
-	assert_int_equal(consult_store_appointment_by_id(s, 1, &a), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_appointment_by_id(s, ids[0], &a), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_visit_names(s, old_v, &first, &last), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_store_contact(s, 1, &ct), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(msgs_of(s, 1), 0);
+	assert_int_equal(consult_store_contact(s, ids[0], &ct), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(msgs_of(s, ids[0]), 0);
 	/* the wiped contact keeps its row, without the data */
-	assert_int_equal(consult_store_contact(s, 2, &ct), CONSULT_OK);
+	assert_int_equal(consult_store_contact(s, ids[1], &ct), CONSULT_OK);
 	assert_null(ct.phone);
 	assert_null(ct.email);
 	assert_null(ct.code_box);
 	assert_int_equal(ct.wiped_at, 7000);
 	consult_contact_clear(&ct);
-	assert_int_equal(consult_store_contact(s, 3, &ct), CONSULT_OK);
+	assert_int_equal(consult_store_contact(s, ids[2], &ct), CONSULT_OK);
 	assert_string_equal(ct.phone, "+4972112345");
 	consult_contact_clear(&ct);
 	/* a second purge finds nothing more */
 	assert_int_equal(consult_store_purge(s, 2000, 6000, 7100, &c), CONSULT_OK);
 	assert_int_equal(c.appointments + c.visits + c.deliveries + c.contacts_wiped, 0);
 	/* erase: only in its practice; then everything of it is gone */
-	assert_int_equal(consult_store_erase_appointment(s, f->other_practice, 3, &c), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_store_appointment_by_id(s, 3, &a), CONSULT_OK);
+	assert_int_equal(consult_store_erase_appointment(s, f->other_practice, ids[2], &c), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_appointment_by_id(s, ids[2], &a), CONSULT_OK);
 	consult_appointment_clear(&a);
-	assert_int_equal(consult_store_erase_appointment(s, f->practice, 3, &c), CONSULT_OK);
+	assert_int_equal(consult_store_erase_appointment(s, f->practice, ids[2], &c), CONSULT_OK);
 	assert_int_equal(c.appointments, 1);
 	assert_int_equal(c.visits, 1);
 	assert_int_equal(c.deliveries, 1);
 	assert_int_equal(c.contacts_wiped, 1);
-	assert_int_equal(consult_store_appointment_by_id(s, 3, &a), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_appointment_by_id(s, ids[2], &a), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_visit_names(s, new_v, &first, &last), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_store_contact(s, 3, &ct), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(msgs_of(s, 3), 0);
-	assert_int_equal(consult_store_erase_appointment(s, f->practice, 3, &c), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_contact(s, ids[2], &ct), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(msgs_of(s, ids[2]), 0);
+	assert_int_equal(consult_store_erase_appointment(s, f->practice, ids[2], &c), CONSULT_ERR_NOT_FOUND);
 	/* a purge rolled back with its transaction removes nothing */
 	assert_int_equal(consult_store_begin(s), CONSULT_OK);
 	assert_int_equal(consult_store_purge(s, 100000, 100000, 7200, &c), CONSULT_OK);
 	assert_int_equal(c.appointments, 1);
 	assert_int_equal(consult_store_rollback(s), CONSULT_OK);
-	assert_int_equal(consult_store_appointment_by_id(s, 2, &a), CONSULT_OK);
+	assert_int_equal(consult_store_appointment_by_id(s, ids[1], &a), CONSULT_OK);
 	consult_appointment_clear(&a);
 }
 

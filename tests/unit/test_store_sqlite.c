@@ -265,6 +265,12 @@ static void test_raw_checks(void **state)
 	consult_appointment a;
 	assert_int_equal(consult_store_appointment_by_id(s, id, &a), CONSULT_ERR_INTERNAL);
 	assert_null(a.patient_first);
+	/* an empty end reason is NONE (as a visit ended without a reason keeps it) */
+	raw_exec(f->path, "UPDATE visits SET state = 'ended', end_reason = ''");
+	assert_int_equal(consult_store_appointment_by_id(s, id, &a), CONSULT_OK);
+	assert_int_equal(a.status, CONSULT_APPT_ENDED);
+	assert_int_equal(a.end_reason, CONSULT_END_NONE);
+	consult_appointment_clear(&a);
 }
 
 /* What the visit calls write into their columns. */
