@@ -14,7 +14,8 @@
  * first tick, then every purge_interval_minutes). A second thread, the
  * outbox worker (outbox.c), sends invitations. Message templates are
  * loaded and checked at init when e-mail or SMS is configured.
- * Shutdown: timer and outbox threads joined, then the store closed. destroy_session turns a vanished patient into AWAY (place kept) and a
+ * Shutdown: timer and outbox threads joined, then the store closed.
+ * destroy_session turns a vanished patient into AWAY (place kept) and a
  * vanished doctor's call into DOCTOR_DROP. No media ever reaches us.
  */
 #include <string.h>

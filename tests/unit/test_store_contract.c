@@ -19,59 +19,8 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#define STORE_FIXTURE_PEOPLE
 #include "store_fixture.h"
-
-typedef struct fixture {
-	char dir[STORE_TEST_DIR_LEN];
-	char path[STORE_TEST_PATH_LEN];
-	consult_store *s;
-	int64_t practice, other_practice, doctor, doctor2, reception, other_doctor;
-} fixture;
-
-static void hash_of(uint8_t out[CONSULT_CODE_HASH_LEN], int seed)
-{
-	for (int i = 0; i < CONSULT_CODE_HASH_LEN; i++)
-		out[i] = (uint8_t)(seed * 31 + i);
-}
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof *f);
-	if (!f)
-		return -1;
-	if (!(f->s = store_test_open(f->dir, f->path))) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-/* setup plus two practices and their staff */
-static int setup_people(void **state)
-{
-	if (setup(state) != 0)
-		return -1;
-	fixture *f = *state;
-	consult_store *s = f->s;
-	if (consult_store_add_practice(s, "am-markt", "Praxis am Markt", "0721-1", 100, &f->practice)
-			|| consult_store_add_practice(s, "anderswo", "Praxis Anderswo", NULL, 100, &f->other_practice)
-			|| consult_store_add_staff(s, f->practice, "dr.weber", "Dr. Weber", CONSULT_ROLE_DOCTOR, "$h1", 100, &f->doctor)
-			|| consult_store_add_staff(s, f->practice, "dr.adler", "Dr. Adler", CONSULT_ROLE_DOCTOR, "$h2", 100, &f->doctor2)
-			|| consult_store_add_staff(s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h3", 100, &f->reception)
-			|| consult_store_add_staff(s, f->other_practice, "dr.other", "Dr. Other", CONSULT_ROLE_DOCTOR, "$h4", 100,
-				&f->other_doctor))
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	store_test_remove(f->dir, f->path, f->s);
-	free(f);
-	return 0;
-}
 
 /* --- open --- */
 

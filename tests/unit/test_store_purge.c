@@ -23,6 +23,7 @@
 #include "store/store.h"
 #include "store/store_sqlite.h"
 #include "store_fixture.h"
+#include "store_raw.h"
 
 typedef struct fixture {
 	char dir[STORE_TEST_DIR_LEN];
@@ -30,28 +31,6 @@ typedef struct fixture {
 	consult_store *s;
 	int64_t practice, other_practice, reception, other_staff;
 } fixture;
-
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -999;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-}
 
 static int64_t add_appt(fixture *f, int64_t practice, int64_t starts_at, int seed)
 {

@@ -22,56 +22,9 @@
 
 #include "store/store.h"
 #include "store/store_sqlite.h"
+#define STORE_FIXTURE_PEOPLE
 #include "store_fixture.h"
-
-typedef struct fixture {
-	char dir[STORE_TEST_DIR_LEN];
-	char path[STORE_TEST_PATH_LEN];
-	consult_store *s;
-	int64_t practice, other_practice, doctor, doctor2, reception, other_doctor;
-} fixture;
-
-static void hash_of(uint8_t out[CONSULT_CODE_HASH_LEN], int seed)
-{
-	for (int i = 0; i < CONSULT_CODE_HASH_LEN; i++)
-		out[i] = (uint8_t)(seed * 31 + i);
-}
-
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -999;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static char *raw_text(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	char *v = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-}
+#include "store_raw.h"
 
 static off_t file_size(const char *path)
 {
@@ -85,45 +38,6 @@ static int64_t file_size_wal(const char *path)
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	off_t n = file_size(wal);
 	return n < 0 ? 0 : (int64_t)n;
-}
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof *f);
-	if (!f)
-		return -1;
-	if (!(f->s = store_test_open(f->dir, f->path))) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-/* setup plus two practices and their staff */
-static int setup_people(void **state)
-{
-	if (setup(state) != 0)
-		return -1;
-	fixture *f = *state;
-	consult_store *s = f->s;
-	if (consult_store_add_practice(s, "am-markt", "Praxis am Markt", "0721-1", 100, &f->practice)
-			|| consult_store_add_practice(s, "anderswo", "Praxis Anderswo", NULL, 100, &f->other_practice)
-			|| consult_store_add_staff(s, f->practice, "dr.weber", "Dr. Weber", CONSULT_ROLE_DOCTOR, "$h1", 100, &f->doctor)
-			|| consult_store_add_staff(s, f->practice, "dr.adler", "Dr. Adler", CONSULT_ROLE_DOCTOR, "$h2", 100, &f->doctor2)
-			|| consult_store_add_staff(s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h3", 100, &f->reception)
-			|| consult_store_add_staff(s, f->other_practice, "dr.other", "Dr. Other", CONSULT_ROLE_DOCTOR, "$h4", 100,
-				&f->other_doctor))
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	store_test_remove(f->dir, f->path, f->s);
-	free(f);
-	return 0;
 }
 
 /* --- schema and connection --- */
