@@ -5,16 +5,19 @@
  * channels and kinds are the core's enums (core/visit.h, core/request.h,
  * core/compose.h) or the enums below, never strings.
  *
- * Backend: chosen at link time. This interface is implemented once per
- * backend library (today libconsult_store: SQLite, store_sqlite.c and its
- * siblings); a build links exactly one, so a call costs no indirection and
- * the plugin needs no per-call dispatch. consult_store_open() takes the
- * database location of that backend and refuses one it does not speak
- * (a "postgresql://" URL in an SQLite build) with a clear message. A
- * PostgreSQL backend (libpq) implements the same functions and passes the
- * same contract suite (tests/unit/test_store_contract*.c). Schema migration,
- * connection tuning and periodic upkeep (SQLite: WAL checkpoints) stay
- * inside the backend: the caller only runs consult_store_maintain().
+ * Backend: chosen at link time, not by a table of function pointers. Each
+ * backend is one library that implements every function here and defines
+ * its own (opaque) struct consult_store: today libconsult_store (SQLite,
+ * store_sqlite.c and its siblings); a PostgreSQL backend (libpq) would be a
+ * second library picked by configure. A deployment uses one database, so
+ * a vtable would only add an indirection and a second way to get a call
+ * wrong; the same contract suite (tests/unit/test_store_contract*.c, which
+ * see the store through this header only) is linked against each backend.
+ * consult_store_open() takes the location that backend speaks and refuses
+ * another one (a "postgresql://" URL in an SQLite build) with a clear
+ * message. Schema migration, connection tuning and periodic upkeep
+ * (SQLite: WAL checkpoints) stay inside the backend: the caller only runs
+ * consult_store_maintain().
  *
  * Results: CONSULT_OK, CONSULT_ERR_NOT_FOUND, CONSULT_ERR_CONFLICT (unique
  * value taken), CONSULT_ERR_WRONG_STATE / CONSULT_ERR_INVALID_FIELD where
