@@ -1,0 +1,84 @@
+/* fuzz_sms.c - SMS encoding and segmentation (sms.c).
+ *
+ * Checks against an independent count: valid text is GSM-7 exactly when
+ * every code point has a GSM-7 cost (then units = sum of septets), else
+ * UCS-2 (units = UTF-16 code units, 2 above U+FFFF); invalid UTF-8 or a
+ * control character other than CR/LF is refused. consult_sms_split agrees
+ * with consult_sms_analyse; its parts cover the text contiguously, start
+ * and end on character boundaries, hold at most 160/70 units (one part) or
+ * 153/67 (several), and their units add up; a cap below the need gives
+ * too_long with the number needed.
+ */
+#include "fuzz.h"
+#include "core/sms.h"
+
+#define MAXP 64
+
+static size_t count_units(const char *s, size_t n, bool gsm)
+{
+	size_t u = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = fz_utf8_one((const unsigned char *)s + i, n - i, &cp);
+		FZ_CHECK(k);
+		u += gsm ? consult_sms_gsm7_septets(cp) : (cp > 0xffff ? 2 : 1);
+		i += k;
+	}
+	return u;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fz_in in = { data, size };
+	uint8_t cap = fz_u8(&in);
+	const char *s = (const char *)in.p;
+	size_t n = in.n;
+	consult_sms_info info;
+	consult_err e = consult_sms_analyse(s, n, &info);
+	bool valid = fz_utf8(s, n) && !fz_has_ctl(s, n, "\r\n");
+	if (!valid) {
+		FZ_CHECK(e == CONSULT_ERR_INVALID_UTF8);
+		return 0;
+	}
+	FZ_CHECK(e == CONSULT_OK);
+	bool gsm = true;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = fz_utf8_one((const unsigned char *)s + i, n - i, &cp);
+		unsigned sep = consult_sms_gsm7_septets(cp);
+		FZ_CHECK(sep <= 2);
+		gsm &= sep > 0;
+		i += k;
+	}
+	FZ_CHECK(info.encoding == (gsm ? CONSULT_SMS_GSM7 : CONSULT_SMS_UCS2));
+	FZ_CHECK(info.units == count_units(s, n, gsm));
+	FZ_CHECK((info.parts == 0) == (n == 0));
+	size_t single = gsm ? CONSULT_SMS_GSM7_SINGLE : CONSULT_SMS_UCS2_SINGLE;
+	size_t part = gsm ? CONSULT_SMS_GSM7_PART : CONSULT_SMS_UCS2_PART;
+	FZ_CHECK((info.parts <= 1) == (info.units <= single));
+	if (info.parts > 1)
+		FZ_CHECK(info.parts >= (info.units + part - 1) / part);
+
+	static consult_sms_part parts[MAXP];
+	size_t max_parts = cap % (MAXP + 1), np = 0;
+	consult_sms_info info2;
+	e = consult_sms_split(s, n, parts, max_parts, &np, &info2);
+	if (info.parts > max_parts) {
+		FZ_CHECK(e == CONSULT_ERR_TOO_LONG && np == info.parts);
+		return 0;
+	}
+	FZ_CHECK(e == CONSULT_OK && np == info.parts);
+	FZ_CHECK(info2.encoding == info.encoding && info2.units == info.units && info2.parts == info.parts);
+	size_t off = 0, units = 0;
+	for (size_t i = 0; i < np; i++) {
+		FZ_CHECK(parts[i].offset == off && parts[i].length > 0);
+		FZ_CHECK(off + parts[i].length <= n);
+		FZ_CHECK(fz_utf8(s + off, parts[i].length));   /* whole characters only */
+		FZ_CHECK(parts[i].units == count_units(s + off, parts[i].length, gsm));
+		FZ_CHECK(parts[i].units <= (np == 1 ? single : part));
+		off += parts[i].length;
+		units += parts[i].units;
+	}
+	FZ_CHECK(off == n && units == info.units);
+	return 0;
+}
