@@ -3,7 +3,7 @@
  * Checks against an independent count: valid text is GSM-7 exactly when
  * every code point has a GSM-7 cost (then units = sum of septets), else
  * UCS-2 (units = UTF-16 code units, 2 above U+FFFF); invalid UTF-8 or a
- * control character other than CR/LF is refused. consult_sms_split agrees
+ * control character (C0, DEL, C1) other than CR/LF is refused. consult_sms_split agrees
  * with consult_sms_analyse; its parts cover the text contiguously, start
  * and end on character boundaries, hold at most 160/70 units (one part) or
  * 153/67 (several), and their units add up; a cap below the need gives
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = in.n;
 	consult_sms_info info;
 	consult_err e = consult_sms_analyse(s, n, &info);
-	bool valid = fz_utf8(s, n) && !fz_has_ctl(s, n, "\r\n");
+	bool valid = fz_utf8(s, n) && !fz_has_ctl(s, n, "\r\n") && !fz_has_c1(s, n);
 	if (!valid) {
 		FZ_CHECK(e == CONSULT_ERR_INVALID_UTF8);
 		return 0;
