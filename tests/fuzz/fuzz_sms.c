@@ -14,17 +14,43 @@
 
 #define MAXP 64
 
-static size_t count_units(const char *s, size_t n, bool gsm)
+/* Prefix sums of septets and UTF-16 units by byte offset (one pass over the
+ * text: consult_sms_gsm7_septets is a table scan, so call it once per
+ * character); SIZE_MAX marks offsets inside a character. */
+typedef struct sums { size_t *g, *u; bool gsm; } sums;
+
+static void sums_make(const char *s, size_t n, sums *m)
 {
-	size_t u = 0;
+	m->g = malloc((n + 1) * sizeof *m->g);
+	m->u = malloc((n + 1) * sizeof *m->u);
+	FZ_CHECK(m->g && m->u);
+	m->gsm = true;
+	size_t g = 0, u = 0;
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
 		size_t k = fz_utf8_one((const unsigned char *)s + i, n - i, &cp);
 		FZ_CHECK(k);
-		u += gsm ? consult_sms_gsm7_septets(cp) : (cp > 0xffff ? 2 : 1);
+		unsigned sep = consult_sms_gsm7_septets(cp);
+		FZ_CHECK(sep <= 2);
+		m->gsm &= sep > 0;
+		m->g[i] = g;
+		m->u[i] = u;
+		for (size_t j = 1; j < k; j++)
+			m->g[i + j] = m->u[i + j] = SIZE_MAX;
+		g += sep;
+		u += cp > 0xffff ? 2 : 1;
 		i += k;
 	}
-	return u;
+	m->g[n] = g;
+	m->u[n] = u;
+}
+
+/* Units of s[a..b), both character boundaries. */
+static size_t units(const sums *m, size_t a, size_t b)
+{
+	const size_t *p = m->gsm ? m->g : m->u;
+	FZ_CHECK(p[a] != SIZE_MAX && p[b] != SIZE_MAX);
+	return p[b] - p[a];
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,17 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FZ_CHECK(e == CONSULT_OK);
-	bool gsm = true;
-	for (size_t i = 0; i < n;) {
-		uint32_t cp;
-		size_t k = fz_utf8_one((const unsigned char *)s + i, n - i, &cp);
-		unsigned sep = consult_sms_gsm7_septets(cp);
-		FZ_CHECK(sep <= 2);
-		gsm &= sep > 0;
-		i += k;
-	}
+	sums m;
+	sums_make(s, n, &m);
+	bool gsm = m.gsm;
 	FZ_CHECK(info.encoding == (gsm ? CONSULT_SMS_GSM7 : CONSULT_SMS_UCS2));
-	FZ_CHECK(info.units == count_units(s, n, gsm));
+	FZ_CHECK(info.units == units(&m, 0, n));
 	FZ_CHECK((info.parts == 0) == (n == 0));
 	size_t single = gsm ? CONSULT_SMS_GSM7_SINGLE : CONSULT_SMS_UCS2_SINGLE;
 	size_t part = gsm ? CONSULT_SMS_GSM7_PART : CONSULT_SMS_UCS2_PART;
@@ -65,20 +85,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e = consult_sms_split(s, n, parts, max_parts, &np, &info2);
 	if (info.parts > max_parts) {
 		FZ_CHECK(e == CONSULT_ERR_TOO_LONG && np == info.parts);
-		return 0;
+		goto done;
 	}
 	FZ_CHECK(e == CONSULT_OK && np == info.parts);
 	FZ_CHECK(info2.encoding == info.encoding && info2.units == info.units && info2.parts == info.parts);
-	size_t off = 0, units = 0;
+	size_t off = 0, total = 0;
 	for (size_t i = 0; i < np; i++) {
 		FZ_CHECK(parts[i].offset == off && parts[i].length > 0);
 		FZ_CHECK(off + parts[i].length <= n);
-		FZ_CHECK(fz_utf8(s + off, parts[i].length));   /* whole characters only */
-		FZ_CHECK(parts[i].units == count_units(s + off, parts[i].length, gsm));
+		/* whole characters only (units() checks both ends) */
+		FZ_CHECK(parts[i].units == units(&m, off, off + parts[i].length));
 		FZ_CHECK(parts[i].units <= (np == 1 ? single : part));
 		off += parts[i].length;
-		units += parts[i].units;
+		total += parts[i].units;
 	}
-	FZ_CHECK(off == n && units == info.units);
+	FZ_CHECK(off == n && total == info.units);
+done:
+	free(m.g);
+	free(m.u);
 	return 0;
 }
