@@ -94,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&ev, 0, sizeof ev);
 	ev.dtstamp = 1764234000 + (int64_t)(int32_t)fz_u32(&in);
 	ev.starts_at = f & 0x80 ? fz_i64(&in) : 1764320400 + (int64_t)(fz_u32(&in) % 100000000);
-	ev.ends_at = ev.starts_at + (int64_t)(int16_t)(fz_u8(&in) << 8 | fz_u8(&in)) * 60;
+	/* wrapping (unsigned) addition: any start, any end, no overflow here */
+	ev.ends_at = (int64_t)((uint64_t)ev.starts_at + (uint64_t)((int64_t)(int16_t)(fz_u8(&in) << 8 | fz_u8(&in)) * 60));
 	ev.sequence = (int)(int8_t)fz_u8(&in);
 	ev.cancelled = f & 0x40;
 	char *s[6];
