@@ -93,7 +93,7 @@ consult_err glue_h_report(glue_ctx *c) {
 	if(v == NULL)
 		return CONSULT_ERR_WRONG_STATE;
 	const char *state = c->req->u.report.connection_state;
-	const char *side = c->s->kind == GLUE_STAFF ? "doctor" : "patient";
+	consult_party side = c->s->kind == GLUE_STAFF ? CONSULT_PARTY_DOCTOR : CONSULT_PARTY_PATIENT;
 	glue_visit_info *vi = glue_visit_info_get(p, v->id);
 	bool first_connected = state && strcmp(state, "connected") == 0 && vi && !vi->connected;
 	consult_err e = consult_store_visit_report(glue.store, v->id, side, state,

@@ -74,11 +74,11 @@ static void run_push(run_ctx *x, const consult_effect *fx) {
 static consult_err run_store(const run_ctx *x, const consult_effect *fx) {
 	consult_err e;
 	if(fx->kind == CONSULT_FX_STORE_END)
-		e = consult_store_visit_end(glue.store, fx->visit_id, consult_end_reason_name(fx->reason), fx->at);
+		e = consult_store_visit_end(glue.store, fx->visit_id, fx->reason, fx->at);
 	else if(fx->kind == CONSULT_FX_STORE_RING)
 		e = consult_store_visit_ring(glue.store, fx->visit_id, fx->doctor_id, fx->at);
 	else
-		e = consult_store_visit_state(glue.store, fx->visit_id, consult_visit_state_name(fx->state));
+		e = consult_store_visit_state(glue.store, fx->visit_id, fx->state);
 	if(e == CONSULT_OK)
 		return CONSULT_OK;
 	JANUS_LOG(LOG_ERR, "[consult] store write for visit %"G_GINT64_FORMAT" failed (%s)%s\n",

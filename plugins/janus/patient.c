@@ -158,7 +158,7 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 	if(e != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] visit %"G_GINT64_FORMAT" not admitted (%s)\n", visit_id, consult_err_name(e));
 		g_hash_table_remove(p->visits, &visit_id);
-		(void)consult_store_visit_end(glue.store, visit_id, "left", c->now);
+		(void)consult_store_visit_end(glue.store, visit_id, CONSULT_END_LEFT, c->now);
 		return CONSULT_ERR_INTERNAL;
 	}
 	return CONSULT_OK;
