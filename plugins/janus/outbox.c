@@ -181,11 +181,7 @@ static void send_email(const job *j, int64_t now, consult_send_result *r) {
 	if(consult_mime_build(&m, &msg, &len) != CONSULT_OK) {
 		set_reason(r, CONSULT_DELIVERY_PERMANENT, "message not buildable");
 	} else {
-		consult_smtp_cfg sc = {
-			.url = glue.cfg.smtp_url, .starttls = glue.cfg.smtp_starttls, .user = glue.cfg.smtp_user,
-			.password = glue.cfg.smtp_password, .from = glue.cfg.smtp_from, .timeout_s = (long)glue.cfg.smtp_timeout,
-			.ca_file = glue.cfg.smtp_ca_file,
-		};
+		consult_smtp_cfg sc = glue_smtp_cfg(&glue.cfg);
 		consult_smtp_send(&sc, j->to, msg, len, r);
 		sodium_memzero(msg, len);
 		free(msg);
@@ -202,11 +198,7 @@ static void send_sms(const job *j, consult_send_result *r) {
 		set_reason(r, CONSULT_DELIVERY_PERMANENT, "template error");
 		return;
 	}
-	consult_sms_http_cfg hc = {
-		.url = glue.cfg.sms_url, .method = glue.cfg.sms_get ? CONSULT_SMS_GET : CONSULT_SMS_POST,
-		.auth_header = glue.cfg.sms_auth_header, .format = glue.cfg.sms_form ? CONSULT_SMS_FORM : CONSULT_SMS_JSON,
-		.body = glue.cfg.sms_body, .sender = glue.cfg.sms_sender, .timeout_s = (long)glue.cfg.sms_timeout,
-	};
+	consult_sms_http_cfg hc = glue_sms_cfg(&glue.cfg);
 	consult_sms_http_send(&hc, j->to, text, r);
 	sodium_memzero(text, strlen(text));
 	free(text);
