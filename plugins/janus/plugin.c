@@ -153,17 +153,16 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 		return -1;
 	if(glue_config_load(config_path, &glue.cfg) != 0)
 		return -1;
-	if(glue_auth_init(glue.cfg.password_cost) != 0) {
-		free_state();
-		return -1;
-	}
-	glue_auth_slots_init(glue.cfg.password_checks);
+	bool sessions = false, outbox = false;
 	char err[256] = "";
+	GError *gerr = NULL;
+	if(glue_auth_init(glue.cfg.password_cost) != 0)
+		goto fail;
+	glue_auth_slots_init(glue.cfg.password_checks);
 	glue.store = consult_store_open(glue.cfg.database, err, sizeof(err));
 	if(glue.store == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot open the database: %s\n", err);
-		free_state();
-		return -1;
+		goto fail;
 	}
 	ckpt = consult_store_checkpoint_open(glue.cfg.database, err, sizeof(err));
 	if(ckpt == NULL || consult_store_manual_checkpoints(glue.store) != CONSULT_OK) {
@@ -184,36 +183,37 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 	glue.rl_join = glue_rl_new_join();
 	glue.rl_join_practice = glue_rl_new_practice();
 	glue.rejoin = consult_rejoin_new(CONSULT_REJOIN_MAX, CONSULT_REJOIN_WINDOW_S, 100000);
-	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice || !glue.rejoin) {
-		free_state();
-		return -1;
-	}
-	if((glue.cfg.smtp_url || glue.cfg.sms_url) && glue_messages_load(glue.cfg.templates_dir) != 0) {
-		free_state();
-		return -1;
-	}
+	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice || !glue.rejoin)
+		goto fail;
+	if((glue.cfg.smtp_url || glue.cfg.sms_url) && glue_messages_load(glue.cfg.templates_dir) != 0)
+		goto fail;
 	glue_sessions_init();
 	glue_forward_init(glue_forward_lost);
 	glue_gateway = callback;
-	if(glue_outbox_start() != 0) {
-		glue_sessions_deinit();
-		free_state();
-		return -1;
-	}
-	GError *gerr = NULL;
+	sessions = true;
+	if(glue_outbox_start() != 0)
+		goto fail;
+	outbox = true;
 	timer_thread = g_thread_try_new("consult timer", timer_main, NULL, &gerr);
 	if(timer_thread == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot start the timer thread: %s\n", gerr ? gerr->message : "?");
 		g_clear_error(&gerr);
-		glue_outbox_stop();
-		glue_sessions_deinit();
-		free_state();
-		return -1;
+		goto fail;
 	}
 	g_atomic_int_set(&initialized, 1);
 	JANUS_LOG(LOG_INFO, "%s initialized (grace %"G_GINT64_FORMAT" s, events %s)\n", GLUE_PACKAGE,
 		glue.cfg.grace_seconds, glue.cfg.events ? "on" : "off");
 	return 0;
+
+fail:
+	if(outbox)
+		glue_outbox_stop();
+	if(sessions) {
+		glue_forward_deinit();
+		glue_sessions_deinit();
+	}
+	free_state();
+	return -1;
 }
 
 static void consult_destroy(void) {
