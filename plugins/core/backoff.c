@@ -7,14 +7,6 @@ consult_backoff consult_backoff_default(void)
 		CONSULT_BACKOFF_ATTEMPTS_DEFAULT, CONSULT_BACKOFF_JITTER_DEFAULT };
 }
 
-consult_err consult_backoff_check(const consult_backoff *p)
-{
-	if (p->base_s < 1 || p->base_s > 3600 || p->cap_s < p->base_s || p->cap_s > 86400 ||
-	    p->max_attempts < 1 || p->max_attempts > 100 || p->jitter_pct < 0 || p->jitter_pct > 50)
-		return CONSULT_ERR_INVALID_FIELD;
-	return CONSULT_OK;
-}
-
 int64_t consult_backoff_delay(const consult_backoff *p, int failures, uint32_t rnd)
 {
 	int64_t d = p->base_s;
@@ -62,14 +54,4 @@ consult_delivery consult_http_classify(int status)
 	if (status >= 300 && status <= 499)
 		return CONSULT_DELIVERY_PERMANENT;
 	return CONSULT_DELIVERY_TEMPORARY;
-}
-
-const char *consult_delivery_name(consult_delivery d)
-{
-	switch (d) {
-	case CONSULT_DELIVERY_OK: return "ok";
-	case CONSULT_DELIVERY_TEMPORARY: return "temporary";
-	case CONSULT_DELIVERY_PERMANENT: return "permanent";
-	}
-	return "temporary";
 }

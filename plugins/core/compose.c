@@ -28,13 +28,6 @@ bool consult_msg_kind_parse(const char *s, consult_msg_kind *out)
 	return false;
 }
 
-const char *const *consult_compose_placeholders(size_t *n)
-{
-	if (n)
-		*n = N_PH;
-	return placeholders;
-}
-
 static bool local_tm(int64_t t, int off, struct tm *tm)
 {
 	if (off < -1439 || off > 1439)

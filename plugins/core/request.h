@@ -78,7 +78,6 @@ typedef enum consult_signal_type {
 
 /* Delivery channels (issue 3). */
 typedef enum consult_channel { CONSULT_CHANNEL_NONE = 0, CONSULT_CHANNEL_EMAIL, CONSULT_CHANNEL_SMS } consult_channel;
-const char *consult_channel_name(consult_channel c);     /* "email", "sms", "" */
 
 /* Why the doctor's page moves a call to forwarding mode (issue 5). */
 typedef enum consult_forward_cause {
@@ -157,10 +156,6 @@ const char *consult_signal_type_name(consult_signal_type t);
  * limit, checked by the parser). Nothing else of the body is relayed.
  * A new reference; NULL if r is not a signal. */
 json_t *consult_signal_relay(const consult_request *r);
-
-/* Exposed for reuse: UTF-8 without control characters (tab/newline are
- * refused too), length in bytes 1..max. */
-consult_err consult_check_text(const char *s, size_t max);
 
 /* Added: the text without outer ASCII spaces: returns the first kept byte
  * and sets *len to the kept length (not NUL-terminated there). Names are

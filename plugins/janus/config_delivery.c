@@ -195,8 +195,10 @@ int glue_config_load_delivery(janus_config *cfg, janus_config_category *g, const
 	consult_backoff bo = consult_backoff_default();
 	if(!glue_cfg_int(cfg, g, "reminder_minutes", 120, 0, 10080, &out->reminder_minutes) ||
 			!glue_cfg_int(cfg, g, "staff_idle_minutes", 60, 1, 1440, &out->staff_idle_minutes) ||
-			!glue_cfg_int(cfg, g, "delivery_backoff_base_seconds", bo.base_s, 1, 3600, &out->backoff_base) ||
-			!glue_cfg_int(cfg, g, "delivery_max_attempts", bo.max_attempts, 1, 100, &out->max_attempts) ||
+			!glue_cfg_int(cfg, g, "delivery_backoff_base_seconds", bo.base_s, CONSULT_BACKOFF_BASE_MIN,
+				CONSULT_BACKOFF_BASE_MAX, &out->backoff_base) ||
+			!glue_cfg_int(cfg, g, "delivery_max_attempts", bo.max_attempts, CONSULT_BACKOFF_ATTEMPTS_MIN,
+				CONSULT_BACKOFF_ATTEMPTS_MAX, &out->max_attempts) ||
 			!glue_cfg_int(cfg, g, "p2p_timeout_seconds", 10, 3, 120, &out->p2p_timeout_seconds) ||
 			!glue_cfg_bool(cfg, g, "forward_e2ee_test_off", false, &out->forward_e2ee_test_off))
 		return -1;

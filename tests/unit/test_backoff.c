@@ -71,20 +71,6 @@ static void test_next(void **st)
 	assert_false(consult_backoff_next(&one, now, 1, 0, 0, &at));
 }
 
-static void test_check(void **st)
-{
-	consult_backoff p = consult_backoff_default();
-	assert_int_equal(consult_backoff_check(&p), CONSULT_OK);
-	const consult_backoff bad[] = {
-		{ 0, 3600, 10, 20 }, { 3601, 7200, 10, 20 }, { 60, 30, 10, 20 }, { 30, 86401, 10, 20 },
-		{ 30, 3600, 0, 20 }, { 30, 3600, 101, 20 }, { 30, 3600, 10, -1 }, { 30, 3600, 10, 51 },
-	};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		assert_int_equal(consult_backoff_check(&bad[i]), CONSULT_ERR_INVALID_FIELD);
-	const consult_backoff good = { 1, 86400, 100, 50 };
-	assert_int_equal(consult_backoff_check(&good), CONSULT_OK);
-}
-
 static void test_classify(void **st)
 {
 	assert_int_equal(consult_smtp_classify(250), CONSULT_DELIVERY_OK);
@@ -118,11 +104,6 @@ static void test_classify(void **st)
 	assert_int_equal(consult_http_classify(301), CONSULT_DELIVERY_PERMANENT);
 	assert_int_equal(consult_http_classify(100), CONSULT_DELIVERY_TEMPORARY);
 	assert_int_equal(consult_http_classify(600), CONSULT_DELIVERY_TEMPORARY);
-
-	assert_string_equal(consult_delivery_name(CONSULT_DELIVERY_OK), "ok");
-	assert_string_equal(consult_delivery_name(CONSULT_DELIVERY_TEMPORARY), "temporary");
-	assert_string_equal(consult_delivery_name(CONSULT_DELIVERY_PERMANENT), "permanent");
-	assert_string_equal(consult_delivery_name((consult_delivery)7), "temporary");
 }
 
 int main(void)
@@ -131,7 +112,6 @@ int main(void)
 		cmocka_unit_test(test_delays),
 		cmocka_unit_test(test_jitter),
 		cmocka_unit_test(test_next),
-		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_classify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

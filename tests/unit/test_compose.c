@@ -213,10 +213,6 @@ static void test_check(void **st)
 	assert_false(consult_msg_kind_parse("Invite", &k));
 	assert_string_equal(consult_msg_kind_name(CONSULT_MSG_CANCEL), "cancel");
 	assert_null(consult_msg_kind_name((consult_msg_kind)7));
-	size_t n = 0;
-	const char *const *names = consult_compose_placeholders(&n);
-	assert_int_equal(n, 7);
-	assert_string_equal(names[0], "practice_name");
 }
 
 static void test_sms(void **st)
