@@ -24,5 +24,6 @@
 #define CONSULT_MAX_EMAIL       254    /* e-mail address (core/email.h) */
 #define CONSULT_MAX_E2EE_KEY    256    /* base64 raw ECDH public key in an e2ee-key signal */
 #define CONSULT_MAX_DEVICE_TOKEN 64    /* login device_token: base64url [A-Za-z0-9_-] (issued: 43) */
+#define CONSULT_TEST_CLOCK_MAX_OFFSET (3650LL * 86400)  /* admin test_clock: seconds either way */
 
 #endif

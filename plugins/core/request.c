@@ -519,6 +519,13 @@ static consult_err a_practice_opt(const json_t *b, consult_admin_request *r, con
 	return a_slug(b, "practice", false, &r->practice, f);
 }
 
+/* Test clock offset: at most ten years either way. */
+static consult_err a_test_clock(const json_t *b, consult_admin_request *r, const char **f)
+{
+	const int64_t max = CONSULT_TEST_CLOCK_MAX_OFFSET;
+	return int_field(b, "offset_seconds", "offset_seconds", true, -max, max, &r->offset_seconds, NULL, f);
+}
+
 static consult_err a_none(const json_t *b, consult_admin_request *r, const char **f)
 {
 	return CONSULT_OK;
@@ -536,6 +543,7 @@ static const struct { const char *name; consult_admin_kind kind; admin_parser pa
 	{ "health", CONSULT_ADMIN_HEALTH, a_none },
 	{ "set_practice", CONSULT_ADMIN_SET_PRACTICE, a_set_practice },
 	{ "purge", CONSULT_ADMIN_PURGE, a_none },
+	{ "test_clock", CONSULT_ADMIN_TEST_CLOCK, a_test_clock },
 };
 
 consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, const char **field)

@@ -66,6 +66,7 @@ typedef enum consult_admin_kind {
 	CONSULT_ADMIN_HEALTH,
 	CONSULT_ADMIN_SET_PRACTICE,   /* practice (slug), relay_only? and/or forward? (at least one) */
 	CONSULT_ADMIN_PURGE,          /* no fields: run the retention purge now (issue 3) */
+	CONSULT_ADMIN_TEST_CLOCK,     /* offset_seconds: the glue clock's offset (tests only) */
 	CONSULT_ADMIN_KIND_COUNT
 } consult_admin_kind;
 
@@ -140,6 +141,7 @@ typedef struct consult_admin_request {
 	bool has_relay_only, relay_only;        /* set_practice */
 	bool has_forward;                       /* set_practice */
 	consult_forward_policy forward;
+	int64_t offset_seconds;                 /* test_clock */
 } consult_admin_request;
 
 /* On failure returns the code and, if field is given, points it at the

@@ -25,6 +25,7 @@ typedef struct {
 	const char *pw_hash;     /* prepared before the lock, or NULL */
 	int64_t now;
 	const json_t *msg;       /* the raw request (purge's test clock) */
+	const char *reason;      /* on error: replaces the error's generic reason, or NULL */
 } admin_ctx;
 
 typedef consult_err (*admin_fn)(admin_ctx *a);
@@ -82,7 +83,7 @@ static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char 
 		json_t *f = json_object();
 		json_object_set_new(f, "reason", json_string(reason));
 		glue_push(s, "logged_out", f);
-		glue_staff_detach(s, false, (int64_t)time(NULL));
+		glue_staff_detach(s, false, glue_now());
 		glue_session_reset(s);
 		glue_session_unref(s);
 	}
@@ -311,7 +312,7 @@ static consult_err a_set_practice(admin_ctx *a) {
 static consult_err a_purge(admin_ctx *a) {
 	int64_t now = a->now;
 	const json_t *t = json_object_get(a->msg, "now");
-	if(t && g_strcmp0(g_getenv("CONSULT_TEST"), "1") == 0 && json_is_integer(t) && json_integer_value(t) > 0)
+	if(t && glue_test_mode() && json_is_integer(t) && json_integer_value(t) > 0)
 		now = json_integer_value(t);
 	consult_purge_counts n;
 	consult_err e = glue_retention_run(now, &n);
@@ -333,6 +334,23 @@ static consult_err a_purge(admin_ctx *a) {
 	return CONSULT_OK;
 }
 
+/* test_clock {offset_seconds} -> {now, offset_seconds}: sets the offset of
+ * the glue clock (clock.h), only with CONSULT_TEST=1 in Janus' environment.
+ * The outbox worker is woken so rows that became due are sent; the timer
+ * sees the new time at its next tick (at most a second later). */
+static consult_err a_test_clock(admin_ctx *a) {
+	if(!glue_clock_set_offset(a->req->offset_seconds)) {
+		a->field = "request";
+		a->reason = "test_clock is for tests only: Janus must run with CONSULT_TEST=1";
+		return CONSULT_ERR_FORBIDDEN;
+	}
+	JANUS_LOG(LOG_WARN, "[consult] admin: test clock offset %"G_GINT64_FORMAT" s\n", a->req->offset_seconds);
+	glue_outbox_wake();
+	json_object_set_new(a->reply, "now", json_integer(glue_now()));
+	json_object_set_new(a->reply, "offset_seconds", json_integer(glue_clock_offset()));
+	return CONSULT_OK;
+}
+
 static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
 	[CONSULT_ADMIN_ADD_PRACTICE] = a_add_practice,
 	[CONSULT_ADMIN_ADD_STAFF] = a_add_staff,
@@ -344,6 +362,7 @@ static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
 	[CONSULT_ADMIN_HEALTH] = a_health,
 	[CONSULT_ADMIN_SET_PRACTICE] = a_set_practice,
 	[CONSULT_ADMIN_PURGE] = a_purge,
+	[CONSULT_ADMIN_TEST_CLOCK] = a_test_clock,
 };
 
 json_t *glue_admin_message(json_t *message) {
@@ -363,7 +382,7 @@ json_t *glue_admin_message(json_t *message) {
 		return glue_error_reply(req.name, req.password ? CONSULT_ERR_INTERNAL : CONSULT_ERR_MISSING_FIELD,
 			req.password ? NULL : "password", 0);
 	admin_ctx a = { .req = &req, .reply = json_object(), .pw_hash = needs_hash ? hash : NULL,
-		.now = (int64_t)time(NULL), .msg = message };
+		.now = glue_now(), .msg = message };
 	g_mutex_lock(&glue.lock);
 	e = fn(&a);
 	g_mutex_unlock(&glue.lock);
@@ -372,7 +391,10 @@ json_t *glue_admin_message(json_t *message) {
 	if(e != CONSULT_OK) {
 		json_decref(a.reply);
 		JANUS_LOG(LOG_VERB, "[consult] admin %s refused: %s\n", req.name, consult_err_name(e));
-		return glue_error_reply(req.name, e, a.field, 0);
+		json_t *err = glue_error_reply(req.name, e, a.field, 0);
+		if(a.reason)
+			json_object_set_new(err, "reason", json_string(a.reason));
+		return err;
 	}
 	return glue_ok_reply(req.name, a.reply);
 }

@@ -20,6 +20,7 @@
 #include <janus/debug.h>
 #include <sodium.h>
 #include "cfg_util.h"
+#include "clock.h"
 #include "core/email.h"
 #include "core/phone.h"
 #include "core/retention.h"
@@ -202,7 +203,7 @@ int glue_config_load_delivery(janus_config *cfg, janus_config_category *g, const
 			!glue_cfg_int(cfg, g, "p2p_timeout_seconds", 10, 3, 120, &out->p2p_timeout_seconds) ||
 			!glue_cfg_bool(cfg, g, "forward_e2ee_test_off", false, &out->forward_e2ee_test_off))
 		return -1;
-	if(out->forward_e2ee_test_off && g_strcmp0(g_getenv("CONSULT_TEST"), "1") != 0) {
+	if(out->forward_e2ee_test_off && !glue_test_mode()) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: forward_e2ee_test_off is for tests only (needs CONSULT_TEST=1)\n");
 		return -1;
 	}

@@ -241,7 +241,7 @@ static bool step(void) {
 	memset(&j, 0, sizeof(j));
 	consult_outbox_msg m;
 	memset(&m, 0, sizeof(m));
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = glue_now();
 	g_mutex_lock(&glue.lock);
 	consult_err e = consult_outbox_claim_next(glue.store, now, &m);
 	const char *why = e == CONSULT_OK ? job_load(&m, &j) : NULL;
@@ -262,7 +262,7 @@ static bool step(void) {
 		else
 			send_email(&j, now, &r);
 	}
-	now = (int64_t)time(NULL);
+	now = glue_now();
 	g_mutex_lock(&glue.lock);
 	record(&j, why, &r, now);
 	g_mutex_unlock(&glue.lock);
@@ -272,7 +272,7 @@ static bool step(void) {
 
 /* Seconds until the next queued row is due (IDLE_WAIT_S if none). */
 static int64_t next_wait(void) {
-	int64_t at = 0, now = (int64_t)time(NULL), wait = IDLE_WAIT_S;
+	int64_t at = 0, now = glue_now(), wait = IDLE_WAIT_S;
 	g_mutex_lock(&glue.lock);
 	if(consult_outbox_next_due(glue.store, &at) == CONSULT_OK)
 		wait = at <= now ? 0 : MIN(at - now, IDLE_WAIT_S);
@@ -312,7 +312,7 @@ int glue_outbox_start(void) {
 	}
 	int64_t n = 0;
 	g_mutex_lock(&glue.lock);
-	if(consult_outbox_requeue_sending(glue.store, (int64_t)time(NULL), &n) != CONSULT_OK)
+	if(consult_outbox_requeue_sending(glue.store, glue_now(), &n) != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] outbox: rows of the last run not requeued\n");
 	g_mutex_unlock(&glue.lock);
 	if(n > 0)

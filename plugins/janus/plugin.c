@@ -122,7 +122,7 @@ static gpointer timer_main(gpointer data) {
 		g_mutex_unlock(&timer_mutex);
 		if(g_atomic_int_get(&stopping))
 			break;
-		tick((int64_t)time(NULL));
+		tick(glue_now());
 		checkpoint_step();
 	}
 	JANUS_LOG(LOG_VERB, "[consult] timer thread stopped\n");
@@ -151,6 +151,7 @@ static void free_state(void) {
 static int consult_init(janus_callbacks *callback, const char *config_path) {
 	if(g_atomic_int_get(&stopping) || callback == NULL || config_path == NULL)
 		return -1;
+	glue_clock_init();
 	if(glue_config_load(config_path, &glue.cfg) != 0)
 		return -1;
 	bool sessions = false, outbox = false;
@@ -173,7 +174,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 	}
 	ckpt_at = g_get_monotonic_time();
 	ckpt_commits = 0;
-	glue.started_at = (int64_t)time(NULL);
+	glue.started_at = glue_now();
 	int64_t stale = consult_store_end_stale_visits(glue.store, glue.started_at);
 	if(stale < 0)
 		JANUS_LOG(LOG_ERR, "[consult] could not end the visits left live by the last run\n");
@@ -268,7 +269,7 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error) {
 		*error = -2;
 		return;
 	}
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = glue_now();
 	g_mutex_lock(&glue.lock);
 	glue_forward_end(s);
 	if(s->kind == GLUE_PATIENT)

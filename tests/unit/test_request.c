@@ -595,6 +595,11 @@ static void test_admin(void **st)
 	assert_int_equal(a.kind, CONSULT_ADMIN_LIVE_VISITS);
 	a = ok_admin("{\"request\":\"health\"}");
 	assert_int_equal(a.kind, CONSULT_ADMIN_HEALTH);
+	a = ok_admin("{\"request\":\"test_clock\",\"offset_seconds\":-315360000}");
+	assert_int_equal(a.kind, CONSULT_ADMIN_TEST_CLOCK);
+	assert_int_equal(a.offset_seconds, -315360000);
+	a = ok_admin("{\"request\":\"test_clock\",\"offset_seconds\":6}");
+	assert_int_equal(a.offset_seconds, 6);
 	static const bad b[] = {
 		{ "[]", CONSULT_ERR_BAD_REQUEST, "request" },
 		{ "{\"request\":1}", CONSULT_ERR_BAD_REQUEST, "request" },
@@ -621,6 +626,9 @@ static void test_admin(void **st)
 		{ "{\"request\":\"reset_password\",\"username\":\"abc\",\"password\":\"short\"}", CONSULT_ERR_INVALID_FIELD, "password" },
 		{ "{\"request\":\"reset_password\",\"username\":\"abc\"}", CONSULT_ERR_MISSING_FIELD, "password" },
 		{ "{\"request\":\"list_staff\"}", CONSULT_ERR_MISSING_FIELD, "practice" },
+		{ "{\"request\":\"test_clock\"}", CONSULT_ERR_MISSING_FIELD, "offset_seconds" },
+		{ "{\"request\":\"test_clock\",\"offset_seconds\":1.5}", CONSULT_ERR_INVALID_FIELD, "offset_seconds" },
+		{ "{\"request\":\"test_clock\",\"offset_seconds\":315360001}", CONSULT_ERR_INVALID_FIELD, "offset_seconds" },
 		{ "{\"request\":\"stats\",\"practice\":7}", CONSULT_ERR_INVALID_FIELD, "practice" },
 		{ "{\"request\":\"live_visits\",\"practice\":\"A\"}", CONSULT_ERR_INVALID_FIELD, "practice" },
 	};
