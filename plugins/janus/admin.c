@@ -305,10 +305,11 @@ static consult_err a_set_practice(admin_ctx *a) {
 	return e;
 }
 
-/* purge -> counts; also forgets ended visits no longer kept. With
- * CONSULT_TEST=1 in Janus' environment (tests only) a "now" field replaces
- * the clock, so a test can purge "in three months" against a real store
- * file. */
+/* purge -> counts; also forgets ended visits no longer kept. In test mode
+ * (glue_test_mode: CONSULT_TEST=1 in Janus' environment) a "now" field
+ * replaces the glue clock for this run only, so a test can purge "in three
+ * months" against a real store file without moving the clock of the
+ * timers (test_clock does that). */
 static consult_err a_purge(admin_ctx *a) {
 	int64_t now = a->now;
 	const json_t *t = json_object_get(a->msg, "now");
