@@ -7,7 +7,8 @@ consult_backoff consult_backoff_default(void)
 		CONSULT_BACKOFF_ATTEMPTS_DEFAULT, CONSULT_BACKOFF_JITTER_DEFAULT };
 }
 
-int64_t consult_backoff_delay(const consult_backoff *p, int failures, uint32_t rnd)
+/* Delay in seconds after the failures-th failure (values below 1 count as 1). */
+static int64_t delay(const consult_backoff *p, int failures, uint32_t rnd)
 {
 	int64_t d = p->base_s;
 	for (int i = 1; i < failures && d < p->cap_s; i++)
@@ -26,7 +27,7 @@ bool consult_backoff_next(const consult_backoff *p, int64_t now, int failures, u
 	*next_at = 0;
 	if (failures >= p->max_attempts)
 		return false;
-	int64_t d = consult_backoff_delay(p, failures, rnd);
+	int64_t d = delay(p, failures, rnd);
 	if (now > INT64_MAX - d)
 		return false;
 	int64_t t = now + d;

@@ -48,9 +48,6 @@ typedef enum consult_delivery {
 /* The defaults above. */
 consult_backoff consult_backoff_default(void);
 
-/* Delay in seconds after the failures-th failure (failures >= 1; values
- * below 1 are treated as 1). */
-int64_t consult_backoff_delay(const consult_backoff *p, int failures, uint32_t rnd);
 
 /* After `failures` failed attempts: true and *next_at = now + delay if
  * another attempt is allowed; false (permanent failure, *next_at = 0) if

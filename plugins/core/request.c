@@ -585,7 +585,7 @@ consult_role consult_role_from_name(const char *s)
 	return CONSULT_ROLE_NONE;
 }
 
-const char *consult_signal_type_name(consult_signal_type t)
+static const char *signal_type_name(consult_signal_type t)
 {
 	switch (t) {
 	case CONSULT_SIGNAL_OFFER: return "offer";
@@ -602,7 +602,7 @@ json_t *consult_signal_relay(const consult_request *r)
 	if (!r || r->kind != CONSULT_REQ_SIGNAL)
 		return NULL;
 	json_t *o = json_object();
-	json_object_set_new(o, "type", json_string(consult_signal_type_name(r->u.signal.type)));
+	json_object_set_new(o, "type", json_string(signal_type_name(r->u.signal.type)));
 	switch (r->u.signal.type) {
 	case CONSULT_SIGNAL_OFFER:
 	case CONSULT_SIGNAL_ANSWER:

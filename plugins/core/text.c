@@ -5,7 +5,7 @@
 #include "text.h"
 #include "request.h"
 
-bool consult_utf8_valid(const char *str, size_t len)
+static bool utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -38,7 +38,7 @@ bool consult_utf8_valid(const char *str, size_t len)
 bool consult_text_clean(const char *str, size_t len, bool lines)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	if (!consult_utf8_valid(str, len))
+	if (!utf8_valid(str, len))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = s[i];
