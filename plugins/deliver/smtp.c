@@ -104,16 +104,14 @@ consult_delivery consult_smtp_send(const consult_smtp_cfg *cfg, const char *rcpt
 	if (!msg || len == 0)
 		return fail(r, CONSULT_DELIVERY_PERMANENT, "bad message");
 
-	CURL *c = curl_easy_init();
-	if (!c)
-		return fail(r, CONSULT_DELIVERY_TEMPORARY, "internal error");
 	char from[ENV_MAX], to[ENV_MAX];
 	snprintf(from, sizeof from, "<%s>", cfg->from);
 	snprintf(to, sizeof to, "<%s>", rcpt);
+	CURL *c = curl_easy_init();
 	struct curl_slist *rcpts = curl_slist_append(NULL, to);
-	if (!rcpts) {
-		curl_easy_cleanup(c);
-		return fail(r, CONSULT_DELIVERY_TEMPORARY, "internal error");
+	if (!c || !rcpts) {
+		fail(r, CONSULT_DELIVERY_TEMPORARY, "internal error");
+		goto done;
 	}
 	upload u = { msg, len, 0 };
 	bool smtps = strncmp(cfg->url, "smtps://", 8) == 0;
@@ -150,7 +148,9 @@ consult_delivery consult_smtp_send(const consult_smtp_cfg *cfg, const char *rcpt
 	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply) != CURLE_OK)
 		reply = 0;
 	consult_deliver_result(r, (int)rc, reply, consult_smtp_classify, "smtp");
+done:
 	curl_slist_free_all(rcpts);
-	curl_easy_cleanup(c);
+	if (c)
+		curl_easy_cleanup(c);
 	return r->cls;
 }
