@@ -23,6 +23,11 @@
 // code from the DTLS fingerprints (P2P) or the keys (forward); call_ended
 // no_path shows #call-error no_path. window.consult: mode ('p2p'|'forward'),
 // pc (the active RTCPeerConnection), verifyCode, e2ee (E2eeSession or null).
+// A join answered `internal` (the practice's server cannot write, e.g. a
+// full disk) is sent again by itself after 1 s and 2 s; the third failure
+// shows #error > #internal-error "... bitte rufen Sie die Praxis an: <phone>"
+// (tel: link). A rejoin keeps trying after that (backoff up to 15 s) with
+// the same text in #notice.
 import { ConsultClient } from './janus-client.mjs';
 import { t, errorText, initLangToggle, onLangChange, fmtTime, fmtDateLong } from './i18n.mjs';
 import { PeerCall, getLocalMedia, iceOptions, stopStream } from './rtc.mjs';
@@ -58,6 +63,8 @@ let appointmentAt = null;
 let practice = { name: '', phone: '' };
 let doctorName = '';
 let backoff = 1000;
+const INTERNAL_TRIES = 3;              // join answered `internal`: tries before "call the practice"
+const INTERNAL_BACKOFF_MS = 1000;      // doubling: 1 s, 2 s
 let rejoinTimer = null;
 let fatal = false;                     // taken over / visit ended: no reconnect
 let noticeKey = null;
@@ -369,6 +376,39 @@ function showCodeInvalid() {
   }
 }
 
+// The server failed INTERNAL_TRIES times in a row: ask to phone the practice.
+function showCallPractice() {
+  const span = document.createElement('span');
+  span.id = 'internal-error';
+  span.dataset.testid = 'internal-error';
+  span.append(t('patient.internal.call'));
+  if (practice.phone) {
+    span.append(': ');
+    const a = document.createElement('a');
+    a.href = 'tel:' + practice.phone.replace(/[^0-9+]/g, '');
+    a.textContent = practice.phone;
+    span.append(a);
+  }
+  span.append('.');
+  tooEarlyShown = false;
+  codeInvalid = false;
+  $('error').replaceChildren(span);
+  $('error').hidden = false;
+}
+
+// Sends body; an `internal` answer is sent again after a short, doubling
+// pause, INTERNAL_TRIES times in all (the store may be back meanwhile).
+async function requestRetrying(c, body) {
+  for (let i = 1; ; i++) {
+    try {
+      return await c.request(body);
+    } catch (e) {
+      if (!e || e.error !== 'internal' || i >= INTERNAL_TRIES || client !== c) throw e;
+      await new Promise((r) => setTimeout(r, INTERNAL_BACKOFF_MS * 2 ** (i - 1)));
+    }
+  }
+}
+
 function showTooEarly(opensAt) {
   showError(t('patient.too.early', { date: fmtDateLong(opensAt), time: fmtTime(opensAt) }));
   tooEarlyShown = true;
@@ -384,6 +424,8 @@ function showJoinError(e) {
     if (apptInfo) apptInfo = { ...apptInfo, open: false, opens_at: e.data.opens_at };
     setGate(e.data.opens_at);
     showTooEarly(e.data.opens_at);
+  } else if (e.error === 'internal') {
+    showCallPractice();
   } else {
     showError(errorText(e, { phone: phoneSuffix() }));
   }
@@ -422,7 +464,7 @@ async function join(auto) {
   if (!auto) setState('joining');
   let r;
   try {
-    r = await c.request({
+    r = await requestRetrying(c, {
       request: 'join', practice: slug, code: session.code,
       first_name: session.first, last_name: session.last, accept_terms: true,
     });
@@ -430,6 +472,7 @@ async function join(auto) {
     if (e.error === 'transport' || e.error === 'disconnected') {
       if (client === c) { c.destroy(); client = null; }
     }
+    if (auto && e.error === 'internal') showNotice('patient.internal.notice', { phone: phoneSuffix() });
     if (!auto || !(e.error === 'transport' || e.error === 'disconnected' || e.error === 'internal' || e.error === 'rate_limited')) {
       if (auto) { session.joined = false; saveSession(); }
       setState('form');

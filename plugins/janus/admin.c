@@ -17,6 +17,7 @@
 #include "admin.h"
 #include "forward.h"
 #include "dispatch.h"
+#include "store_health.h"
 
 typedef struct {
 	const consult_admin_request *req;
@@ -276,9 +277,9 @@ static consult_err a_live_visits(admin_ctx *a) {
 }
 
 static consult_err a_health(admin_ctx *a) {
-	bool ok = consult_store_healthy(glue.store);
+	json_object_set_new(a->reply, "status", json_null());     /* first in the reply */
+	bool ok = glue_store_health(a->reply);     /* write probe, disk space, WAL size */
 	json_object_set_new(a->reply, "status", json_string(ok ? "ok" : "degraded"));
-	json_object_set_new(a->reply, "store", json_string(ok ? "ok" : "failed"));
 	json_object_set_new(a->reply, "uptime_seconds", json_integer(a->now - glue.started_at));
 	json_object_set_new(a->reply, "handles", json_integer(glue_sessions_count()));
 	json_object_set_new(a->reply, "version", json_string(GLUE_VERSION_STRING));
@@ -352,18 +353,11 @@ static consult_err a_test_clock(admin_ctx *a) {
 	return CONSULT_OK;
 }
 
+/* One handler a_<name> per row of core/admin_requests.def. */
 static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
-	[CONSULT_ADMIN_ADD_PRACTICE] = a_add_practice,
-	[CONSULT_ADMIN_ADD_STAFF] = a_add_staff,
-	[CONSULT_ADMIN_SET_DISABLED] = a_set_disabled,
-	[CONSULT_ADMIN_RESET_PASSWORD] = a_reset_password,
-	[CONSULT_ADMIN_LIST_STAFF] = a_list_staff,
-	[CONSULT_ADMIN_STATS] = a_stats,
-	[CONSULT_ADMIN_LIVE_VISITS] = a_live_visits,
-	[CONSULT_ADMIN_HEALTH] = a_health,
-	[CONSULT_ADMIN_SET_PRACTICE] = a_set_practice,
-	[CONSULT_ADMIN_PURGE] = a_purge,
-	[CONSULT_ADMIN_TEST_CLOCK] = a_test_clock,
+#define CONSULT_ADMIN_REQUEST(name, id, parse) [CONSULT_ADMIN_##id] = a_##name,
+#include "core/admin_requests.def"
+#undef CONSULT_ADMIN_REQUEST
 };
 
 json_t *glue_admin_message(json_t *message) {
@@ -385,13 +379,19 @@ json_t *glue_admin_message(json_t *message) {
 	admin_ctx a = { .req = &req, .reply = json_object(), .pw_hash = needs_hash ? hash : NULL,
 		.now = glue_now(), .msg = message };
 	g_mutex_lock(&glue.lock);
+	unsigned store_errors = consult_store_error_count(glue.store);
 	e = fn(&a);
+	const char *store_error = consult_store_error_count(glue.store) != store_errors
+		? consult_store_last_error_name(glue.store) : NULL;
 	g_mutex_unlock(&glue.lock);
 	if(needs_hash)
 		sodium_memzero(hash, sizeof(hash));
 	if(e != CONSULT_OK) {
 		json_decref(a.reply);
-		JANUS_LOG(LOG_VERB, "[consult] admin %s refused: %s\n", req.name, consult_err_name(e));
+		if(e == CONSULT_ERR_INTERNAL)
+			JANUS_LOG(LOG_ERR, "[consult] admin %s failed: internal (%s)\n", req.name, store_error ? store_error : "not the store");
+		else
+			JANUS_LOG(LOG_VERB, "[consult] admin %s refused: %s\n", req.name, consult_err_name(e));
 		json_t *err = glue_error_reply(req.name, e, a.field, 0);
 		if(a.reason)
 			json_object_set_new(err, "reason", json_string(a.reason));

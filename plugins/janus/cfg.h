@@ -63,6 +63,9 @@ typedef struct glue_config {
 	/* Forwarding through Janus (issue 5). */
 	int64_t p2p_timeout_seconds;    /* 3..120, default 10 */
 	bool forward_e2ee_test_off;     /* test only: needs CONSULT_TEST=1 in Janus' environment */
+
+	/* Store health: `health` reports the disk low below this (0 = off). */
+	int64_t min_free_disk_mb;       /* 0..1048576, default 200 */
 } glue_config;
 
 int glue_config_load(const char *config_path, glue_config *out);

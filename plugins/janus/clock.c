@@ -3,7 +3,7 @@
 #include <time.h>
 #include <glib.h>
 #include "clock.h"
-#include "core/limits.h"
+#include "core/request.h"
 
 static gint test_mode;           /* CONSULT_TEST=1 at init */
 static gint offset_s;            /* seconds; |offset| <= 10 years fits a gint */

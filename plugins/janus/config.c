@@ -194,7 +194,8 @@ static int load(janus_config *cfg, const char *config_path, glue_config *out) {
 	}
 	if(!glue_cfg_int(cfg, g, "grace_seconds", 120, 5, 3600, &out->grace_seconds) ||
 			!glue_cfg_int(cfg, g, "join_before_minutes", 60, 0, 1440, &out->join_before_minutes) ||
-			!glue_cfg_int(cfg, g, "join_after_minutes", 240, 1, 1440, &out->join_after_minutes))
+			!glue_cfg_int(cfg, g, "join_after_minutes", 240, 1, 1440, &out->join_after_minutes) ||
+			!glue_cfg_int(cfg, g, "min_free_disk_mb", 200, 0, 1048576, &out->min_free_disk_mb))
 		return -1;
 	v = glue_cfg_item(cfg, g, "password_cost");
 	if(v == NULL || strcmp(v, "interactive") == 0) {

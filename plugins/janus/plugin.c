@@ -9,8 +9,12 @@
  * The same thread, outside glue.lock, checkpoints the SQLite WAL through
  * its own connection (every CKPT_PERIOD or once the WAL holds CKPT_FRAMES
  * pages), so no request waits for a checkpoint's fsyncs; the store's own
- * connection never checkpoints then (wal_autocheckpoint = 0). If that
+ * connection never checkpoints then (wal_autocheckpoint = 0). Each run
+ * copies PASSIVE and then truncates the -wal file (TRUNCATE): a PASSIVE
+ * checkpoint alone leaves the file at its largest size forever. One that
+ * could not truncate (busy, disk full) is retried after CKPT_PERIOD. If that
  * connection cannot be opened, SQLite's automatic checkpoint stays on.
+ * Every store failure is logged by name (store_health.c).
  * The timer also logs out idle staff and runs the retention purge (at the
  * first tick, then every purge_interval_minutes). A second thread, the
  * outbox worker (outbox.c), sends invitations. Message templates are
@@ -30,6 +34,7 @@
 #include "admin.h"
 #include "forward.h"
 #include "messages.h"
+#include "store_health.h"
 
 glue_state glue;
 janus_callbacks *glue_gateway;
@@ -107,9 +112,11 @@ static void checkpoint_step(void) {
 	if(consult_store_checkpoint_run(ckpt, &log, &done) != CONSULT_OK)
 		JANUS_LOG(LOG_WARN, "[consult] WAL checkpoint failed: %s\n", consult_store_checkpoint_error(ckpt));
 	else
-		JANUS_LOG(LOG_DBG, "[consult] WAL checkpoint: %d of %d frames\n", done, log);
+		JANUS_LOG(LOG_DBG, "[consult] WAL checkpoint: %d of %d frames%s\n", done, log,
+			consult_store_checkpoint_truncated(ckpt) ? ", truncated" : "");
 	ckpt_at = g_get_monotonic_time();
-	ckpt_commits = commits;
+	if(consult_store_checkpoint_truncated(ckpt))
+		ckpt_commits = commits;     /* else again after CKPT_PERIOD, even without new commits */
 }
 
 static gpointer timer_main(gpointer data) {
@@ -165,6 +172,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot open the database: %s\n", err);
 		goto fail;
 	}
+	glue_store_watch();
 	ckpt = consult_store_checkpoint_open(glue.cfg.database, err, sizeof(err));
 	if(ckpt == NULL || consult_store_manual_checkpoints(glue.store) != CONSULT_OK) {
 		JANUS_LOG(LOG_WARN, "[consult] WAL checkpoints stay inside commits: %s\n",

@@ -151,6 +151,28 @@ typedef void (*consult_practice_cb)(const consult_practice *p, void *ud);
 consult_err consult_store_list_practices(consult_store *s, consult_practice_cb cb, void *ud);
 /* Cheap liveness check (SELECT 1). */
 bool consult_store_healthy(consult_store *s);
+/* Write probe for health checks: one real commit that changes nothing
+ * (PRAGMA user_version set to its own value: the header page goes through
+ * the WAL like any write). OK, or INTERNAL with *name (may be NULL) the
+ * SQLite error name, e.g. "SQLITE_FULL" on a full disk. */
+consult_err consult_store_write_probe(consult_store *s, const char **name);
+
+/* --- store errors (additive) ---
+ * Every failure of a store call that is not a plain answer (UNIQUE or
+ * FOREIGN KEY -> CONFLICT / NOT_FOUND) is counted and, if a hook is set,
+ * reported to it on the caller's thread with the SQLite result code and its
+ * name ("SQLITE_FULL", "SQLITE_IOERR", ...). Neither holds values. */
+typedef void (*consult_store_error_hook)(void *ud, int sqlite_rc, const char *name);
+void consult_store_set_error_hook(consult_store *s, consult_store_error_hook hook, void *ud);
+/* Failures counted so far (see above); safe from any thread. */
+unsigned consult_store_error_count(consult_store *s);
+/* Name of the newest counted failure ("" if none). */
+const char *consult_store_last_error_name(consult_store *s);
+/* "SQLITE_FULL" etc. for a (possibly extended) SQLite result code. */
+const char *consult_store_rc_name(int rc);
+/* The -wal file never stays above this after a checkpoint (PRAGMA
+ * journal_size_limit on both connections; a TRUNCATE checkpoint empties it). */
+#define CONSULT_STORE_WAL_LIMIT 1048576     /* bytes */
 
 /* --- diagnostics (additive) --- */
 /* SQLite's message for the last failed call on this handle ("" if none).
@@ -190,9 +212,18 @@ typedef struct consult_store_ckpt consult_store_ckpt;
 consult_store_ckpt *consult_store_checkpoint_open(const char *path, char *err, size_t errlen);
 /* PRAGMA wal_checkpoint(PASSIVE): copies the committed WAL frames it can
  * into the database file and fsyncs, never waiting for and never blocking
- * the writer. *wal_frames / *done_frames (may be NULL) as SQLite reports
- * them (-1 if unknown). OK also when SQLite was busy (nothing done). */
+ * the writer; then, if that copied everything, wal_checkpoint(TRUNCATE),
+ * which copies what was committed meanwhile and truncates the -wal file to
+ * zero bytes (it holds the writer back only for that short rest, waiting
+ * at most 200 ms for a commit or a reader in progress; a PASSIVE
+ * checkpoint alone never shrinks the file). *wal_frames / *done_frames
+ * (may be NULL) as SQLite reports them for the PASSIVE step (-1 if
+ * unknown). OK also when SQLite was busy (a reader on an older snapshot or
+ * the writer kept it from finishing: consult_store_checkpoint_truncated
+ * says false then; try again). */
 consult_err consult_store_checkpoint_run(consult_store_ckpt *c, int *wal_frames, int *done_frames);
+/* true if the last consult_store_checkpoint_run emptied the -wal file. */
+bool consult_store_checkpoint_truncated(consult_store_ckpt *c);
 /* SQLite's message of the last failure ("" if none); no values. */
 const char *consult_store_checkpoint_error(consult_store_ckpt *c);
 void consult_store_checkpoint_close(consult_store_ckpt *c);

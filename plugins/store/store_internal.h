@@ -32,6 +32,10 @@ struct consult_store {
 	bool ckpt_pending;            /* purge/erase inside an outer transaction: checkpoint at commit */
 	atomic_int wal_frames;        /* manual checkpoints: WAL size after the last commit */
 	atomic_uint wal_commits;      /* manual checkpoints: commits seen */
+	atomic_uint errors;           /* failures counted (store.h, "store errors") */
+	int last_rc;                  /* SQLite result code of the newest counted failure */
+	consult_store_error_hook hook;
+	void *hook_ud;
 };
 
 /* A statement in use: cached (reset on release) or private (finalized). */

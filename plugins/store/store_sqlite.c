@@ -1,7 +1,8 @@
 /* store_sqlite.c - the SQLite implementation of store.h.
  *
  * Contract: one SQLite file per store handle, opened with WAL, synchronous
- * NORMAL, foreign keys, a 5 s busy timeout and secure_delete, then migrated
+ * NORMAL, foreign keys, a 5 s busy timeout, secure_delete and
+ * journal_size_limit (CONSULT_STORE_WAL_LIMIT), then migrated
  * (migrations.h). Every statement is prepared once and cached on the handle;
  * if a cached statement is busy (a list callback re-entered the store) a
  * private copy is prepared for that call. Each public function changes at
@@ -9,7 +10,8 @@
  * error leaves nothing changed. Error mapping: UNIQUE -> CONFLICT, missing
  * row or missing parent (FOREIGN KEY) -> NOT_FOUND, all else -> INTERNAL.
  * Silent: no logging; the SQLite message of the last failure is kept for
- * consult_store_last_error(). No Janus headers. With manual checkpoints
+ * consult_store_last_error(), and each real failure is counted and passed
+ * to the caller's error hook (result code and name only). No Janus headers. With manual checkpoints
  * a WAL hook (run by SQLite after each commit, on the writer's thread)
  * publishes the WAL size in atomics that the checkpoint thread reads; the
  * checkpoint connection (consult_store_ckpt) is a separate sqlite3 handle
@@ -114,11 +116,52 @@ _Static_assert(ST_COUNT <= STORE_CORE_SLOTS, "raise STORE_CORE_SLOTS in store_in
 struct consult_store_ckpt {
 	sqlite3 *db;
 	char last_error[256];
+	bool truncated;               /* the last run emptied the -wal file */
 };
 
+const char *consult_store_rc_name(int rc)
+{
+	static const char *const names[] = {
+		"SQLITE_OK", "SQLITE_ERROR", "SQLITE_INTERNAL", "SQLITE_PERM", "SQLITE_ABORT",
+		"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_NOMEM", "SQLITE_READONLY", "SQLITE_INTERRUPT",
+		"SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOTFOUND", "SQLITE_FULL", "SQLITE_CANTOPEN",
+		"SQLITE_PROTOCOL", "SQLITE_EMPTY", "SQLITE_SCHEMA", "SQLITE_TOOBIG", "SQLITE_CONSTRAINT",
+		"SQLITE_MISMATCH", "SQLITE_MISUSE", "SQLITE_NOLFS", "SQLITE_AUTH", "SQLITE_FORMAT",
+		"SQLITE_RANGE", "SQLITE_NOTADB",
+	};
+	unsigned p = (unsigned)rc & 0xffu;
+	return p < sizeof names / sizeof names[0] ? names[p] : "SQLITE_UNKNOWN";
+}
+
+/* Keeps the message; counts and reports every failure that is not a plain
+ * answer (a taken unique value, a missing parent row). */
 void store_remember_error(consult_store *s)
 {
 	snprintf(s->last_error, sizeof s->last_error, "%s", sqlite3_errmsg(s->db));
+	int rc = sqlite3_extended_errcode(s->db);
+	if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_CONSTRAINT_UNIQUE
+			|| rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return;
+	s->last_rc = rc;
+	atomic_fetch_add(&s->errors, 1u);
+	if (s->hook)
+		s->hook(s->hook_ud, rc, consult_store_rc_name(rc));
+}
+
+void consult_store_set_error_hook(consult_store *s, consult_store_error_hook hook, void *ud)
+{
+	s->hook = hook;
+	s->hook_ud = ud;
+}
+
+unsigned consult_store_error_count(consult_store *s)
+{
+	return s ? atomic_load(&s->errors) : 0;
+}
+
+const char *consult_store_last_error_name(consult_store *s)
+{
+	return s && s->last_rc ? consult_store_rc_name(s->last_rc) : "";
 }
 
 bool store_stmt_prepare(consult_store *s, sqlite3_stmt **slot, const char *sql, stmt_use *u)
@@ -264,6 +307,12 @@ consult_err store_run_int(consult_store *s, stmt_use *u, int64_t *v)
 
 /* --- open / close --- */
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* journal_size_limit: the -wal file is cut back to CONSULT_STORE_WAL_LIMIT
+ * whenever it is reset. */
+#define WAL_LIMIT_PRAGMA "PRAGMA journal_size_limit = " STR(CONSULT_STORE_WAL_LIMIT)
+
 static bool exec_pragma(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
@@ -330,7 +379,8 @@ consult_store *consult_store_open(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot set WAL mode (journal mode is %s)", mode);
 		goto fail;
 	}
-	if (!exec_pragma(s->db, "PRAGMA synchronous = NORMAL", err, errlen))
+	if (!exec_pragma(s->db, "PRAGMA synchronous = NORMAL", err, errlen)
+			|| !exec_pragma(s->db, WAL_LIMIT_PRAGMA, err, errlen))
 		goto fail;
 	if (consult_migrations_apply(s->db, err, errlen) != 0)
 		goto fail;
@@ -402,6 +452,33 @@ bool consult_store_healthy(consult_store *s)
 	if (!s || !stmt_get(s, ST_HEALTH, &u))
 		return false;
 	return store_run_exists(s, &u) == CONSULT_OK;
+}
+
+consult_err consult_store_write_probe(consult_store *s, const char **name)
+{
+	bool outer = false;
+	int v = -1;
+	char sql[64];
+	unsigned before = consult_store_error_count(s);
+	if (name)
+		*name = "";
+	bool ok = store_tx_begin(s, &outer);
+	if (ok && consult_migrations_version(s->db, &v) != SQLITE_OK) {
+		store_remember_error(s);
+		ok = false;
+	}
+	if (ok) {
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			store_remember_error(s);
+			ok = false;
+		}
+	}
+	if (store_tx_end(s, outer, ok) && ok)
+		return CONSULT_OK;
+	if (name)
+		*name = consult_store_error_count(s) != before ? consult_store_last_error_name(s) : "SQLITE_ERROR";
+	return CONSULT_ERR_INTERNAL;
 }
 
 /* --- practices --- */
@@ -1094,8 +1171,10 @@ consult_store_ckpt *consult_store_checkpoint_open(const char *path, char *err, s
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	char mode[16];
-	/* Reading the journal mode also opens the WAL on this connection. */
-	if (!exec_pragma(c->db, "PRAGMA busy_timeout = 5000", err, errlen)
+	/* Reading the journal mode also opens the WAL on this connection. The
+	 * short busy timeout bounds how long the TRUNCATE step holds writers
+	 * back while it waits for a commit or a reader (e.g. a backup). */
+	if (!exec_pragma(c->db, "PRAGMA busy_timeout = 200", err, errlen)
 			|| pragma_text(c->db, "PRAGMA journal_mode", mode, sizeof mode) != SQLITE_OK) {
 		if (err && errlen && !err[0])
 			snprintf(err, errlen, "checkpoint connection: %s", sqlite3_errmsg(c->db));
@@ -1107,7 +1186,8 @@ consult_store_ckpt *consult_store_checkpoint_open(const char *path, char *err, s
 		goto fail;
 	}
 	/* This connection never writes rows; it must not checkpoint on its own either. */
-	if (!exec_pragma(c->db, "PRAGMA wal_autocheckpoint = 0", err, errlen))
+	if (!exec_pragma(c->db, "PRAGMA wal_autocheckpoint = 0", err, errlen)
+			|| !exec_pragma(c->db, WAL_LIMIT_PRAGMA, err, errlen))
 		goto fail;
 	return c;
 fail:
@@ -1119,15 +1199,27 @@ fail:
 consult_err consult_store_checkpoint_run(consult_store_ckpt *c, int *wal_frames, int *done_frames)
 {
 	int log = -1, done = -1;
+	c->truncated = false;
 	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 	if (wal_frames)
 		*wal_frames = log;
 	if (done_frames)
 		*done_frames = done;
+	/* Everything copied without blocking anyone: now the short TRUNCATE
+	 * (waits up to the busy timeout for the writer's current commit). */
+	if (rc == SQLITE_OK && log >= 0 && done == log) {
+		rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		c->truncated = rc == SQLITE_OK;
+	}
 	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return CONSULT_OK;
 	snprintf(c->last_error, sizeof c->last_error, "%s", sqlite3_errmsg(c->db));
 	return CONSULT_ERR_INTERNAL;
+}
+
+bool consult_store_checkpoint_truncated(consult_store_ckpt *c)
+{
+	return c && c->truncated;
 }
 
 const char *consult_store_checkpoint_error(consult_store_ckpt *c)

@@ -43,6 +43,7 @@ test('bad invitation/retention/forwarding configuration: one FATAL line, plugin 
     [{ timezone: 'Mars/Olympus' }, /timezone must be an IANA time zone/],
     [{ staff_idle_minutes: 0 }, /staff_idle_minutes must be an integer in 1\.\.1440/],
     [{ p2p_timeout_seconds: 2 }, /p2p_timeout_seconds must be an integer in 3\.\.120/],
+    [{ min_free_disk_mb: -1 }, /min_free_disk_mb must be an integer in 0\.\.1048576/],
     [{ forward_e2ee_test_off: true }, /forward_e2ee_test_off is for tests only/],
   ];
   for (const [cfg, re] of cases) {

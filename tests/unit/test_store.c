@@ -813,6 +813,8 @@ static void test_checkpoint(void **state)
 	assert_int_equal(log, frames);
 	assert_int_equal(done, frames);                 /* everything copied */
 	assert_true(file_size(f->path) > db_before);   /* into the database file */
+	assert_true(consult_store_checkpoint_truncated(c));
+	assert_int_equal(file_size(wal), 0);            /* and the -wal file emptied */
 	/* nothing new: a second run copies nothing more */
 	assert_int_equal(consult_store_checkpoint_run(c, &log, &done), CONSULT_OK);
 	assert_int_equal(done, log);
@@ -834,14 +836,47 @@ static void test_checkpoint(void **state)
 	assert_int_equal(consult_store_checkpoint_run(c, &log, &done), CONSULT_OK);
 	assert_int_equal(log, frames);
 	assert_true(done < log);
+	assert_false(consult_store_checkpoint_truncated(c));   /* the reader still needs the WAL */
+	assert_true(file_size(wal) > 0);
 	assert_int_equal(sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(rd);
 	assert_int_equal(consult_store_checkpoint_run(c, &log, &done), CONSULT_OK);
 	assert_int_equal(done, log);
+	assert_true(consult_store_checkpoint_truncated(c));
+	assert_int_equal(file_size(wal), 0);
 	assert_string_equal(consult_store_checkpoint_error(c), "");
 	consult_store_checkpoint_close(c);
 	consult_store_checkpoint_close(NULL);
 	assert_true(consult_store_healthy(s));
+}
+
+/* The health write probe is a real commit that changes nothing; plain
+ * answers (a taken slug) are not counted as store errors. */
+static void test_write_probe(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	assert_int_equal(consult_store_manual_checkpoints(s), CONSULT_OK);
+	int version = consult_store_schema_version(s);
+	unsigned c0 = 0, c1 = 0;
+	int frames = 0;
+	consult_store_wal_status(s, NULL, &c0);
+	const char *name = "x";
+	assert_int_equal(consult_store_write_probe(s, &name), CONSULT_OK);
+	assert_string_equal(name, "");
+	consult_store_wal_status(s, &frames, &c1);
+	assert_int_equal(c1, c0 + 1);                   /* one commit ... */
+	assert_true(frames > 0);                        /* ... through the WAL */
+	assert_int_equal(consult_store_schema_version(s), version);   /* nothing changed */
+	assert_int_equal(consult_store_error_count(s), 0);
+	assert_string_equal(consult_store_last_error_name(s), "");
+	int64_t id = 0;
+	assert_int_equal(consult_store_add_practice(s, "probe", "P", NULL, 1, &id), CONSULT_OK);
+	assert_int_equal(consult_store_add_practice(s, "probe", "P", NULL, 1, &id), CONSULT_ERR_CONFLICT);
+	assert_int_equal(consult_store_error_count(s), 0);
+	assert_string_equal(consult_store_rc_name(SQLITE_FULL), "SQLITE_FULL");
+	assert_string_equal(consult_store_rc_name(SQLITE_IOERR_WRITE), "SQLITE_IOERR");
+	assert_string_equal(consult_store_rc_name(SQLITE_BUSY_SNAPSHOT), "SQLITE_BUSY");
 }
 
 static void test_checkpoint_refused(void **state)
@@ -969,6 +1004,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_write_steps, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_never, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_devices, setup_people, teardown),
 	};
