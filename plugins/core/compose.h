@@ -112,9 +112,4 @@ void consult_composed_mail_apply(const consult_composed_mail *c, consult_mail *m
 consult_err consult_compose_sms(const consult_msg_templates *t, const consult_msg_values *v,
 	char **out, consult_sms_info *info, char bad[CONSULT_TPL_NAME_MAX + 1]);
 
-/* German date "Montag, 30. November 2026" and time "10:30" of t shifted by
- * tz_offset_min. False if the offset or the year (1970..9999) is out of range. */
-bool consult_compose_date_de(int64_t t, int tz_offset_min, char out[CONSULT_COMPOSE_DATE_LEN]);
-bool consult_compose_time(int64_t t, int tz_offset_min, char out[CONSULT_COMPOSE_TIME_LEN]);
-
 #endif
