@@ -93,6 +93,7 @@ const char *consult_end_reason_name(consult_end_reason r)
 		[CONSULT_END_CANCELLED] = "cancelled",
 		[CONSULT_END_CONNECTION_LOST] = "connection_lost",
 		[CONSULT_END_NO_PATH] = "no_path",
+		[CONSULT_END_SERVER_RESTART] = "server_restart",
 	};
 	return (unsigned)r < CONSULT_END_REASON_COUNT ? n[r] : "";
 }

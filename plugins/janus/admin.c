@@ -60,7 +60,7 @@ static consult_err a_add_staff(admin_ctx *a) {
 	int64_t id = 0;
 	if(e == CONSULT_OK)
 		e = store_err(consult_store_add_staff(glue.store, pr.id, a->req->username, a->req->display_name,
-			consult_role_name(a->req->role), a->pw_hash, a->now, &id));
+			a->req->role, a->pw_hash, a->now, &id));
 	if(e == CONSULT_ERR_CONFLICT)
 		a->field = "username";
 	if(e == CONSULT_OK)
@@ -143,7 +143,7 @@ static void add_staff_row(const consult_staff *st, void *ud) {
 	json_object_set_new(o, "id", json_integer(st->id));
 	json_object_set_new(o, "username", json_string(st->username ? st->username : ""));
 	json_object_set_new(o, "display_name", json_string(st->display_name ? st->display_name : ""));
-	json_object_set_new(o, "role", json_string(st->role ? st->role : ""));
+	json_object_set_new(o, "role", json_string(consult_role_name(st->role)));
 	json_object_set_new(o, "disabled", json_boolean(st->disabled));
 	json_array_append_new(ud, o);
 }
@@ -154,7 +154,7 @@ static consult_err a_list_staff(admin_ctx *a) {
 	consult_err e = practice_of(a->req->practice, &pr, &a->field);
 	json_t *list = json_array();
 	if(e == CONSULT_OK)
-		e = store_err(consult_store_list_staff(glue.store, pr.id, NULL, add_staff_row, list));
+		e = store_err(consult_store_list_staff(glue.store, pr.id, CONSULT_ROLE_NONE, add_staff_row, list));
 	if(e == CONSULT_OK)
 		json_object_set_new(a->reply, "staff", list);
 	else

@@ -63,9 +63,9 @@ json_t *glue_delivery_json(const consult_outbox_msg *m) {
 	json_t *o = json_object();
 	json_object_set_new(o, "delivery_id", json_integer(m->id));
 	json_object_set_new(o, "appointment_id", json_integer(m->appointment_id));
-	json_object_set_new(o, "channel", json_string(m->channel ? m->channel : ""));
-	json_object_set_new(o, "kind", json_string(m->kind ? m->kind : ""));
-	json_object_set_new(o, "status", json_string(m->status ? m->status : ""));
+	json_object_set_new(o, "channel", json_string(consult_channel_name(m->channel)));
+	json_object_set_new(o, "kind", json_string(consult_msg_kind_name(m->kind) ? consult_msg_kind_name(m->kind) : ""));
+	json_object_set_new(o, "status", json_string(consult_outbox_status_name(m->status)));
 	json_object_set_new(o, "attempts", json_integer(m->attempts));
 	json_object_set_new(o, "due_at", json_integer(m->next_at ? m->next_at : m->due_at));
 	json_object_set_new(o, "sent_at", m->sent_at ? json_integer(m->sent_at) : json_null());
@@ -81,8 +81,8 @@ static void add_appointment(const consult_appointment *a, void *ud) {
 	json_object_set_new(o, "starts_at", json_integer(a->starts_at));
 	json_object_set_new(o, "valid_from", json_integer(a->valid_from));
 	json_object_set_new(o, "valid_until", json_integer(a->valid_until));
-	json_object_set_new(o, "status", json_string(a->status ? a->status : (a->cancelled_at ? "cancelled" : "booked")));
-	json_object_set_new(o, "end_reason", a->end_reason ? json_string(a->end_reason) : json_null());
+	json_object_set_new(o, "status", json_string(consult_appt_status_name(a->status)));
+	json_object_set_new(o, "end_reason", a->end_reason != CONSULT_END_NONE ? json_string(consult_end_reason_name(a->end_reason)) : json_null());
 	json_object_set_new(o, "patient", full_name(a->patient_first, a->patient_last));
 	json_object_set_new(o, "deliveries", json_array());
 	json_array_append_new(ud, o);
@@ -155,7 +155,7 @@ static consult_err check_doctor(int64_t practice_id, int64_t doctor_id) {
 	memset(&st, 0, sizeof(st));
 	consult_err e = consult_store_staff_by_id(glue.store, doctor_id, &st);
 	if(e == CONSULT_OK && (st.practice_id != practice_id || st.disabled ||
-			consult_role_from_name(st.role) != CONSULT_ROLE_DOCTOR))
+			st.role != CONSULT_ROLE_DOCTOR))
 		e = CONSULT_ERR_NOT_FOUND;
 	consult_staff_clear(&st);
 	return e == CONSULT_OK || e == CONSULT_ERR_NOT_FOUND ? e : CONSULT_ERR_INTERNAL;
@@ -216,7 +216,7 @@ static consult_err plan_invites(glue_ctx *c, int64_t starts_at, invite_plan *pl)
 }
 
 /* Queues one message; its row id appended to ids (may be NULL). */
-static consult_err queue_msg(int64_t appointment_id, const char *channel, const char *kind, int64_t due_at,
+static consult_err queue_msg(int64_t appointment_id, consult_channel channel, consult_msg_kind kind, int64_t due_at,
 		int64_t now, GArray *ids) {
 	uint8_t msgid[16];
 	int64_t id = 0;
@@ -230,14 +230,15 @@ static consult_err queue_msg(int64_t appointment_id, const char *channel, const 
 /* Invitation and reminder per consented channel. */
 static consult_err queue_invites(int64_t appointment_id, const invite_plan *pl, int64_t starts_at, int64_t now,
 		GArray *ids) {
-	const char *channels[2] = { pl->email ? "email" : NULL, pl->sms ? "sms" : NULL };
+	consult_channel channels[2] = { pl->email ? CONSULT_CHANNEL_EMAIL : CONSULT_CHANNEL_NONE,
+		pl->sms ? CONSULT_CHANNEL_SMS : CONSULT_CHANNEL_NONE };
 	int64_t remind_at = starts_at - glue.cfg.reminder_minutes * 60;
 	for(int i = 0; i < 2; i++) {
-		if(channels[i] == NULL)
+		if(channels[i] == CONSULT_CHANNEL_NONE)
 			continue;
-		consult_err e = queue_msg(appointment_id, channels[i], "invite", pl->send_at, now, ids);
+		consult_err e = queue_msg(appointment_id, channels[i], CONSULT_MSG_INVITE, pl->send_at, now, ids);
 		if(e == CONSULT_OK && glue.cfg.reminder_minutes > 0 && remind_at > pl->send_at && remind_at > now)
-			e = queue_msg(appointment_id, channels[i], "reminder", remind_at, now, ids);
+			e = queue_msg(appointment_id, channels[i], CONSULT_MSG_REMINDER, remind_at, now, ids);
 		if(e != CONSULT_OK)
 			return e;
 	}
@@ -365,8 +366,8 @@ typedef struct { bool sent[2]; } sent_channels;   /* [0] email, [1] sms */
 
 static void note_sent_invite(const consult_outbox_msg *m, void *ud) {
 	sent_channels *sc = ud;
-	if(m->status && strcmp(m->status, "sent") == 0 && m->kind && strcmp(m->kind, "cancel") != 0)
-		sc->sent[m->channel && strcmp(m->channel, "sms") == 0] = true;
+	if(m->status == CONSULT_OUTBOX_SENT && m->kind != CONSULT_MSG_CANCEL)
+		sc->sent[m->channel == CONSULT_CHANNEL_SMS] = true;
 }
 
 /* Drops pending invitations; a cancel notice where one went out. */
@@ -378,9 +379,9 @@ static consult_err notify_cancel(int64_t appointment_id, int64_t now, GArray *id
 	if(e == CONSULT_OK)
 		e = consult_outbox_list(glue.store, appointment_id, note_sent_invite, &sc);
 	if(e == CONSULT_OK && sc.sent[0] && glue.cfg.smtp_url)
-		e = queue_msg(appointment_id, "email", "cancel", now, now, ids);
+		e = queue_msg(appointment_id, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_CANCEL, now, now, ids);
 	if(e == CONSULT_OK && sc.sent[1] && glue.cfg.sms_url)
-		e = queue_msg(appointment_id, "sms", "cancel", now, now, ids);
+		e = queue_msg(appointment_id, CONSULT_CHANNEL_SMS, CONSULT_MSG_CANCEL, now, now, ids);
 	if(e == CONSULT_OK)
 		return consult_store_commit(glue.store);
 	(void)consult_store_rollback(glue.store);
@@ -433,7 +434,7 @@ consult_err glue_h_resend(glue_ctx *c) {
 	int64_t row = 0;
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	if(e == CONSULT_OK) {
-		e = queue_msg(id, sms ? "sms" : "email", "invite", c->now, c->now, ids);
+		e = queue_msg(id, sms ? CONSULT_CHANNEL_SMS : CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, c->now, c->now, ids);
 		if(e == CONSULT_OK) {
 			row = g_array_index(ids, int64_t, 0);
 			json_object_set_new(c->reply, "delivery_id", json_integer(row));

@@ -132,11 +132,11 @@ consult_err glue_store_step(int64_t visit_id, consult_visit_event ev, const cons
 	 * table has no self-transitions, so every step changes the state. */
 	consult_err e;
 	if(st->next == CONSULT_VISIT_ENDED)
-		e = consult_store_visit_end(glue.store, visit_id, consult_end_reason_name(st->reason), now);
+		e = consult_store_visit_end(glue.store, visit_id, st->reason, now);
 	else if(ev == CONSULT_EV_CALL && st->next == CONSULT_VISIT_RINGING)
 		e = consult_store_visit_ring(glue.store, visit_id, doctor_id, now);
 	else
-		e = consult_store_visit_state(glue.store, visit_id, consult_visit_state_name(st->next));
+		e = consult_store_visit_state(glue.store, visit_id, st->next);
 	if(e != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] store write for visit %"G_GINT64_FORMAT" failed (%s)\n",
 			visit_id, consult_err_name(e));
@@ -280,7 +280,7 @@ consult_err glue_h_report(glue_ctx *c) {
 	if(v == NULL)
 		return CONSULT_ERR_WRONG_STATE;
 	const char *state = c->req->u.report.connection_state;
-	const char *side = c->s->kind == GLUE_STAFF ? "doctor" : "patient";
+	consult_party side = c->s->kind == GLUE_STAFF ? CONSULT_PARTY_DOCTOR : CONSULT_PARTY_PATIENT;
 	glue_visit_info *vi = glue_visit_info_get(p, v->id);
 	bool first_connected = state && strcmp(state, "connected") == 0 && vi && !vi->connected;
 	consult_err e = consult_store_visit_report(glue.store, v->id, side, state,

@@ -88,11 +88,10 @@ static const char *job_load(const consult_outbox_msg *m, job *j) {
 	j->id = m->id;
 	j->appointment_id = m->appointment_id;
 	j->attempts = m->attempts;
-	j->sms = m->channel && strcmp(m->channel, "sms") == 0;
+	j->sms = m->channel == CONSULT_CHANNEL_SMS;
 	memcpy(j->msgid, m->msgid, sizeof(j->msgid));
-	if(!consult_msg_kind_parse(m->kind, &j->kind))
-		why = "unknown kind";
-	else if(consult_store_appointment_by_id(glue.store, m->appointment_id, &a) != CONSULT_OK ||
+	j->kind = m->kind;
+	if(consult_store_appointment_by_id(glue.store, m->appointment_id, &a) != CONSULT_OK ||
 			consult_store_practice_by_id(glue.store, a.practice_id, &pr) != CONSULT_OK)
 		why = "appointment gone";
 	else if(a.cancelled_at != 0 && j->kind != CONSULT_MSG_CANCEL)

@@ -201,7 +201,7 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 	consult_err e = consult_room_join(p->room, &in, &v);
 	if(e != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] room refused visit %"G_GINT64_FORMAT" (%s)\n", visit_id, consult_err_name(e));
-		(void)consult_store_visit_end(glue.store, visit_id, "left", c->now);
+		(void)consult_store_visit_end(glue.store, visit_id, CONSULT_END_LEFT, c->now);
 		return CONSULT_ERR_INTERNAL;
 	}
 	glue_visit_info *vi = g_new0(glue_visit_info, 1);

@@ -6,21 +6,16 @@
  * run) and starts a timer thread that once a second, under glue.lock, ends
  * AWAY visits whose grace period is over and prunes the rate limiters and
  * the memory of ended visits (core/rejoin.h).
- * The same thread, outside glue.lock, checkpoints the SQLite WAL through
- * its own connection (every CKPT_PERIOD or once the WAL holds CKPT_FRAMES
- * pages), so no request waits for a checkpoint's fsyncs; the store's own
- * connection never checkpoints then (wal_autocheckpoint = 0). Each run
- * copies PASSIVE and then truncates the -wal file (TRUNCATE): a PASSIVE
- * checkpoint alone leaves the file at its largest size forever. One that
- * could not truncate (busy, disk full) is retried after CKPT_PERIOD. If that
- * connection cannot be opened, SQLite's automatic checkpoint stays on.
+ * The same thread, outside glue.lock, runs the store's upkeep
+ * (consult_store_maintain: for SQLite the WAL checkpoints, through the
+ * store's own second connection), so no request waits for it.
  * Every store failure is logged by name (store_health.c).
  * The timer also logs out idle staff and runs the retention purge (at the
  * first tick, then every purge_interval_minutes). A second thread, the
  * outbox worker (outbox.c), sends invitations. Message templates are
  * loaded and checked at init when e-mail or SMS is configured.
- * Shutdown: timer and outbox threads joined, then the checkpoint connection closed,
- * then the store. destroy_session turns a vanished patient into AWAY (place kept) and a
+ * Shutdown: timer and outbox threads joined, then the store closed.
+ * destroy_session turns a vanished patient into AWAY (place kept) and a
  * vanished doctor's call into DOCTOR_DROP. No media ever reaches us.
  */
 #include <string.h>
@@ -44,14 +39,6 @@ static GThread *timer_thread;
 static GMutex timer_mutex;
 static GCond timer_cond;
 
-/* WAL checkpoints: used by the timer thread only (opened before it starts,
- * closed after it stopped). */
-#define CKPT_PERIOD (10 * G_TIME_SPAN_SECOND)
-#define CKPT_FRAMES 1000
-static consult_store_ckpt *ckpt;
-static gint64 ckpt_at;           /* monotonic time of the last checkpoint */
-static unsigned ckpt_commits;    /* commits counted at the last checkpoint */
-
 /* --- timer thread --- */
 
 typedef struct { GArray *changes; } expire_ud;
@@ -65,7 +52,7 @@ static void expire_practice(glue_practice *p, int64_t now) {
 	consult_room_expire(p->room, now, collect_change, &u);
 	for(guint i = 0; i < u.changes->len; i++) {
 		consult_room_change *c = &g_array_index(u.changes, consult_room_change, i);
-		if(consult_store_visit_end(glue.store, c->visit.id, consult_end_reason_name(c->step.reason), now) != CONSULT_OK)
+		if(consult_store_visit_end(glue.store, c->visit.id, c->step.reason, now) != CONSULT_OK)
 			JANUS_LOG(LOG_ERR, "[consult] store: end of expired visit %"G_GINT64_FORMAT" not written\n", c->visit.id);
 		glue_after_change(p, CONSULT_EV_GRACE_EXPIRED, c, NULL, NULL, now);
 	}
@@ -98,25 +85,14 @@ static void tick(int64_t now) {
 }
 
 /* Outside glue.lock: the store handle stays valid while this thread runs
- * and wal_status is atomic. */
-static void checkpoint_step(void) {
-	if(ckpt == NULL)
-		return;
-	int frames = 0;
-	unsigned commits = 0;
-	consult_store_wal_status(glue.store, &frames, &commits);
-	gint64 now = g_get_monotonic_time();
-	if(commits == ckpt_commits || (frames < CKPT_FRAMES && now - ckpt_at < CKPT_PERIOD))
-		return;
-	int log = -1, done = -1;
-	if(consult_store_checkpoint_run(ckpt, &log, &done) != CONSULT_OK)
-		JANUS_LOG(LOG_WARN, "[consult] WAL checkpoint failed: %s\n", consult_store_checkpoint_error(ckpt));
-	else
-		JANUS_LOG(LOG_DBG, "[consult] WAL checkpoint: %d of %d frames%s\n", done, log,
-			consult_store_checkpoint_truncated(ckpt) ? ", truncated" : "");
-	ckpt_at = g_get_monotonic_time();
-	if(consult_store_checkpoint_truncated(ckpt))
-		ckpt_commits = commits;     /* else again after CKPT_PERIOD, even without new commits */
+ * and upkeep never uses the connection the requests use. */
+static void upkeep(int64_t now) {
+	consult_store_upkeep r;
+	if(consult_store_maintain(glue.store, now, &r) != CONSULT_OK)
+		JANUS_LOG(LOG_WARN, "[consult] store upkeep: %s\n", r.error);
+	else if(r.ran)
+		JANUS_LOG(LOG_DBG, "[consult] store upkeep: %"G_GINT64_FORMAT" of %"G_GINT64_FORMAT"%s\n", r.done, r.due,
+			r.complete ? ", complete" : "");
 }
 
 static gpointer timer_main(gpointer data) {
@@ -129,8 +105,9 @@ static gpointer timer_main(gpointer data) {
 		g_mutex_unlock(&timer_mutex);
 		if(g_atomic_int_get(&stopping))
 			break;
-		tick(glue_now());
-		checkpoint_step();
+		int64_t now = glue_now();
+		tick(now);
+		upkeep(now);
 	}
 	JANUS_LOG(LOG_VERB, "[consult] timer thread stopped\n");
 	return NULL;
@@ -140,8 +117,6 @@ static gpointer timer_main(gpointer data) {
 
 static void free_state(void) {
 	glue_practices_free();
-	consult_store_checkpoint_close(ckpt);   /* before the store: its close checkpoints last */
-	ckpt = NULL;
 	if(glue.store) consult_store_close(glue.store);
 	if(glue.rl_login) consult_ratelimit_free(glue.rl_login);
 	if(glue.rl_join) consult_ratelimit_free(glue.rl_join);
@@ -173,15 +148,6 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 		goto fail;
 	}
 	glue_store_watch();
-	ckpt = consult_store_checkpoint_open(glue.cfg.database, err, sizeof(err));
-	if(ckpt == NULL || consult_store_manual_checkpoints(glue.store) != CONSULT_OK) {
-		JANUS_LOG(LOG_WARN, "[consult] WAL checkpoints stay inside commits: %s\n",
-			ckpt ? consult_store_last_error(glue.store) : err);
-		consult_store_checkpoint_close(ckpt);
-		ckpt = NULL;
-	}
-	ckpt_at = g_get_monotonic_time();
-	ckpt_commits = 0;
 	glue.started_at = glue_now();
 	int64_t stale = consult_store_end_stale_visits(glue.store, glue.started_at);
 	if(stale < 0)

@@ -120,7 +120,7 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	s->kind = GLUE_STAFF;
 	s->staff_id = st->id;
 	s->practice_id = st->practice_id;
-	s->role = consult_role_from_name(st->role);
+	s->role = st->role;
 	s->display_name = g_strdup(st->display_name);
 	s->last_active = c->now;
 	glue_session_ref(s);
@@ -190,7 +190,7 @@ consult_err glue_h_login(glue_ctx *c) {
 	g_mutex_unlock(&glue.lock);
 	bool ok = glue_auth_verify(t.lookup == CONSULT_OK ? t.st.pw_hash : NULL, c->req->u.login.password);
 	glue_auth_slot_give();
-	ok = ok && t.lookup == CONSULT_OK && !t.st.disabled && consult_role_from_name(t.st.role) != CONSULT_ROLE_NONE;
+	ok = ok && t.lookup == CONSULT_OK && !t.st.disabled && t.st.role != CONSULT_ROLE_NONE;
 	consult_rl_outcome outcome;
 	g_mutex_lock(&glue.lock);
 	consult_err e = login_finish(c, &t, ok, &outcome);
@@ -266,7 +266,7 @@ static void add_doctor(const consult_staff *st, void *ud) {
 
 consult_err glue_h_list_doctors(glue_ctx *c) {
 	json_t *list = json_array();
-	if(consult_store_list_staff(glue.store, c->s->practice_id, "doctor", add_doctor, list) != CONSULT_OK) {
+	if(consult_store_list_staff(glue.store, c->s->practice_id, CONSULT_ROLE_DOCTOR, add_doctor, list) != CONSULT_OK) {
 		json_decref(list);
 		return CONSULT_ERR_INTERNAL;
 	}

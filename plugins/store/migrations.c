@@ -65,10 +65,10 @@ static const char *const consult_migrations[] = {
 	"CREATE INDEX visits_called_at ON visits(called_at);"
 	"CREATE INDEX visits_called_by ON visits(called_by);"
 	"CREATE INDEX visits_live ON visits(state) WHERE state <> 'ended';",
-	/* version 2 (issue 4, TURN): per-practice "relay only" ICE policy */
+	/* version 2: per-practice "relay only" ICE policy (TURN) */
 	"ALTER TABLE practices ADD COLUMN relay_only INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (relay_only IN (0,1));",
-	/* version 3 (issue 3): contact data with consent, and the outbox that
+	/* version 3: contact data with consent, and the outbox that
 	 * is also the delivery log. No addresses or texts in the outbox. */
 	"CREATE TABLE appointment_contacts ("
 	"  appointment_id INTEGER PRIMARY KEY REFERENCES appointments(id) ON DELETE CASCADE,"
@@ -100,7 +100,7 @@ static const char *const consult_migrations[] = {
 	"CREATE INDEX outbox_appointment ON outbox(appointment_id, created_at, id);"
 	"CREATE INDEX outbox_due ON outbox(next_at, id) WHERE status = 'queued';"
 	"CREATE INDEX outbox_status ON outbox(status) WHERE status IN ('queued','sending','failed');",
-	/* version 4 (issue 5): per-practice policy for forwarding through the server */
+	/* version 4: per-practice policy for forwarding through the server */
 	"ALTER TABLE practices ADD COLUMN forward_never INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (forward_never IN (0,1));",
 	/* version 5: known devices of staff (login protection): only the

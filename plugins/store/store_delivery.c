@@ -1,16 +1,18 @@
 /* store_delivery.c - contact data and the outbox (delivery log) of the
- * SQLite store (store.h, schema v3).
+ * SQLite store (store.h).
  *
  * Contract: statements live in the extension slots STORE_SLOT_DELIVERY..
  * (store_internal.h). Outbox transitions are single guarded UPDATEs
  * ("... WHERE id = ? AND status IN (allowed)"); when nothing changed a
- * second look tells NOT_FOUND from WRONG_STATE. Claiming is a SELECT and an
+ * second look tells NOT_FOUND from WRONG_STATE. Channels, kinds and
+ * statuses are stored by name and read back as enums by the row reader. Claiming is a SELECT and an
  * UPDATE in one unit of work (store_tx_begin), so it is one commit. The
  * sealed code is bound without a copy and zeroed when a contact struct is
  * cleared. No logging.
  */
 #include "store_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,27 +82,37 @@ static const char *const sql_of[D_END - STORE_SLOT_DELIVERY] = {
 
 static bool get(consult_store *s, int slot, stmt_use *u)
 {
-	return store_stmt_ext(s, slot, sql_of[slot - STORE_SLOT_DELIVERY], u);
+	return store_stmt(s, slot, sql_of[slot - STORE_SLOT_DELIVERY], u);
 }
 
-static bool one_of(const char *v, const char *a, const char *b, const char *c)
-{
-	return v && (strcmp(v, a) == 0 || strcmp(v, b) == 0 || (c && strcmp(v, c) == 0));
-}
+#define C_(kind, field) { kind, offsetof(consult_contact, field), 0, NULL }
+static const store_col contact_cols[] = {
+	C_(COL_I64, appointment_id), C_(COL_TEXT, phone), C_(COL_TEXT, email),
+	C_(COL_I64, consent_sms_at), C_(COL_I64, consent_sms_by), C_(COL_I64, consent_email_at),
+	C_(COL_I64, consent_email_by),
+	{ COL_BLOB, offsetof(consult_contact, code_box), offsetof(consult_contact, code_box_len), NULL },
+	C_(COL_I64, wiped_at),
+};
+#undef C_
+static const store_row contact_row = STORE_ROW(consult_contact, contact_cols);
+
+#define M_(kind, field, parse) { kind, offsetof(consult_outbox_msg, field), 0, parse }
+static const store_col msg_cols[] = {
+	M_(COL_I64, id, NULL), M_(COL_I64, appointment_id, NULL), M_(COL_I64, practice_id, NULL),
+	M_(COL_ENUM, channel, store_parse_channel), M_(COL_ENUM, kind, store_parse_msg_kind),
+	M_(COL_ENUM, status, store_parse_outbox_status), M_(COL_TEXT, error, NULL),
+	M_(COL_INT, attempts, NULL), M_(COL_I64, due_at, NULL), M_(COL_I64, next_at, NULL),
+	M_(COL_I64, sent_at, NULL), M_(COL_I64, created_at, NULL), M_(COL_I64, updated_at, NULL),
+	{ COL_BYTES, offsetof(consult_outbox_msg, msgid), sizeof(((consult_outbox_msg *)0)->msgid), NULL },
+};
+#undef M_
+static const store_row msg_row = STORE_ROW(consult_outbox_msg, msg_cols);
 
 /* --- contacts --- */
 
 void consult_contact_clear(consult_contact *c)
 {
-	if (!c)
-		return;
-	free(c->phone);
-	free(c->email);
-	if (c->code_box) {
-		sodium_memzero(c->code_box, c->code_box_len);
-		free(c->code_box);
-	}
-	memset(c, 0, sizeof *c);
+	store_row_free(&contact_row, c);
 }
 
 consult_err consult_store_set_contact(consult_store *s, const consult_contact *c)
@@ -125,89 +137,22 @@ consult_err consult_store_set_contact(consult_store *s, const consult_contact *c
 
 consult_err consult_store_contact(consult_store *s, int64_t appointment_id, consult_contact *out)
 {
-	memset(out, 0, sizeof *out);
-	stmt_use u;
-	if (!get(s, D_CONTACT_GET, &u))
-		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, appointment_id);
-	int rc = sqlite3_step(u.st);
-	consult_err e = CONSULT_OK;
-	if (rc == SQLITE_ROW) {
-		bool ok = true;
-		out->appointment_id = sqlite3_column_int64(u.st, 0);
-		out->phone = store_col_dup(u.st, 1, &ok);
-		out->email = store_col_dup(u.st, 2, &ok);
-		out->consent_sms_at = sqlite3_column_int64(u.st, 3);
-		out->consent_sms_by = sqlite3_column_int64(u.st, 4);
-		out->consent_email_at = sqlite3_column_int64(u.st, 5);
-		out->consent_email_by = sqlite3_column_int64(u.st, 6);
-		const void *box = sqlite3_column_blob(u.st, 7);
-		int n = sqlite3_column_bytes(u.st, 7);
-		if (box && n > 0) {
-			out->code_box = malloc((size_t)n);
-			if (out->code_box) {
-				memcpy(out->code_box, box, (size_t)n);
-				out->code_box_len = (size_t)n;
-			} else {
-				ok = false;
-			}
-		}
-		out->wiped_at = sqlite3_column_int64(u.st, 8);
-		if (!ok) {
-			consult_contact_clear(out);
-			e = CONSULT_ERR_INTERNAL;
-		}
-	} else {
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
-	}
-	store_stmt_release(&u);
-	return e;
+	return store_find(s, D_CONTACT_GET, sql_of[D_CONTACT_GET - STORE_SLOT_DELIVERY], &contact_row, out, NULL,
+		appointment_id);
 }
 
 /* --- outbox --- */
 
 void consult_outbox_msg_clear(consult_outbox_msg *m)
 {
-	if (!m)
-		return;
-	free(m->channel);
-	free(m->kind);
-	free(m->status);
-	free(m->error);
-	memset(m, 0, sizeof *m);
+	store_row_free(&msg_row, m);
 }
 
-static bool read_msg(sqlite3_stmt *q, consult_outbox_msg *m)
+consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, consult_channel channel,
+	consult_msg_kind kind, int64_t due_at, const uint8_t msgid[16], int64_t now, int64_t *id)
 {
-	bool ok = true;
-	memset(m, 0, sizeof *m);
-	m->id = sqlite3_column_int64(q, 0);
-	m->appointment_id = sqlite3_column_int64(q, 1);
-	m->practice_id = sqlite3_column_int64(q, 2);
-	m->channel = store_col_dup(q, 3, &ok);
-	m->kind = store_col_dup(q, 4, &ok);
-	m->status = store_col_dup(q, 5, &ok);
-	m->error = store_col_dup(q, 6, &ok);
-	m->attempts = sqlite3_column_int(q, 7);
-	m->due_at = sqlite3_column_int64(q, 8);
-	m->next_at = sqlite3_column_int64(q, 9);
-	m->sent_at = sqlite3_column_int64(q, 10);
-	m->created_at = sqlite3_column_int64(q, 11);
-	m->updated_at = sqlite3_column_int64(q, 12);
-	const void *id = sqlite3_column_blob(q, 13);
-	if (id && sqlite3_column_bytes(q, 13) == (int)sizeof m->msgid)
-		memcpy(m->msgid, id, sizeof m->msgid);
-	else
-		ok = false;
-	if (!ok)
-		consult_outbox_msg_clear(m);
-	return ok;
-}
-
-consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, const char *channel,
-	const char *kind, int64_t due_at, const uint8_t msgid[16], int64_t now, int64_t *id)
-{
-	if (!one_of(channel, "email", "sms", NULL) || !one_of(kind, "invite", "reminder", "cancel") || !msgid) {
+	const char *ch = consult_channel_name(channel), *k = consult_msg_kind_name(kind);
+	if (!ch || !*ch || !k || !msgid) {
 		snprintf(s->last_error, sizeof s->last_error, "outbox: unknown channel or kind");
 		return CONSULT_ERR_INVALID_FIELD;
 	}
@@ -215,32 +160,17 @@ consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, const c
 	if (!get(s, D_OB_ADD, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_int64(u.st, 1, appointment_id);
-	store_bind_text(u.st, 2, channel);
-	store_bind_text(u.st, 3, kind);
+	store_bind_text(u.st, 2, ch);
+	store_bind_text(u.st, 3, k);
 	sqlite3_bind_int64(u.st, 4, due_at);
 	sqlite3_bind_int64(u.st, 5, now);
 	sqlite3_bind_blob(u.st, 6, msgid, 16, SQLITE_STATIC);
-	consult_err e = store_run_write(s, &u, NULL);   /* no appointment: FK -> NOT_FOUND */
-	if (e == CONSULT_OK && id)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return e;
+	return store_run_insert(s, &u, id);   /* no appointment: FK -> NOT_FOUND */
 }
 
 consult_err consult_outbox_by_id(consult_store *s, int64_t id, consult_outbox_msg *out)
 {
-	memset(out, 0, sizeof *out);
-	stmt_use u;
-	if (!get(s, D_OB_BY_ID, &u))
-		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, id);
-	int rc = sqlite3_step(u.st);
-	consult_err e;
-	if (rc == SQLITE_ROW)
-		e = read_msg(u.st, out) ? CONSULT_OK : CONSULT_ERR_INTERNAL;
-	else
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
-	store_stmt_release(&u);
-	return e;
+	return store_find(s, D_OB_BY_ID, sql_of[D_OB_BY_ID - STORE_SLOT_DELIVERY], &msg_row, out, NULL, id);
 }
 
 consult_err consult_outbox_claim_next(consult_store *s, int64_t now, consult_outbox_msg *out)
@@ -266,10 +196,8 @@ consult_err consult_outbox_claim_next(consult_store *s, int64_t now, consult_out
 	}
 	if (e == CONSULT_OK)
 		e = consult_outbox_by_id(s, id, out);
-	if (!store_tx_end(s, outer, e == CONSULT_OK) && e == CONSULT_OK) {
+	if ((e = store_tx_finish(s, outer, e)) != CONSULT_OK)
 		consult_outbox_msg_clear(out);
-		e = CONSULT_ERR_INTERNAL;
-	}
 	return e;
 }
 
@@ -342,52 +270,23 @@ consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error,
 consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id, int64_t now,
 	int64_t *n)
 {
-	stmt_use u;
-	if (n)
-		*n = 0;
-	if (!get(s, D_OB_DROP, &u))
-		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, appointment_id);
-	sqlite3_bind_int64(u.st, 2, now);
-	int changes = 0;
-	consult_err e = store_run_write(s, &u, &changes);
-	if (e == CONSULT_OK && n)
-		*n = changes;
-	return e;
+	return STORE_WRITE(s, D_OB_DROP, sql_of[D_OB_DROP - STORE_SLOT_DELIVERY], n, appointment_id, now);
 }
 
 consult_err consult_outbox_requeue_sending(consult_store *s, int64_t now, int64_t *n)
 {
-	stmt_use u;
-	if (n)
-		*n = 0;
-	if (!get(s, D_OB_REQUEUE, &u))
-		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, now);
-	int changes = 0;
-	consult_err e = store_run_write(s, &u, &changes);
-	if (e == CONSULT_OK && n)
-		*n = changes;
-	return e;
+	return STORE_WRITE(s, D_OB_REQUEUE, sql_of[D_OB_REQUEUE - STORE_SLOT_DELIVERY], n, now);
 }
 
 static consult_err each_msg(consult_store *s, stmt_use *u, consult_outbox_cb cb, void *ud)
 {
-	consult_err e = CONSULT_OK;
-	int rc;
-	while ((rc = sqlite3_step(u->st)) == SQLITE_ROW) {
-		consult_outbox_msg m;
-		if (!read_msg(u->st, &m)) {
-			e = CONSULT_ERR_INTERNAL;
-			break;
-		}
+	consult_outbox_msg m;
+	consult_err e;
+	while ((e = store_next(s, u, &msg_row, &m)) == CONSULT_OK) {
 		cb(&m, ud);
 		consult_outbox_msg_clear(&m);
 	}
-	if (e == CONSULT_OK && rc != SQLITE_DONE)
-		e = store_map_rc(s, rc);
-	store_stmt_release(u);
-	return e;
+	return store_done(e);
 }
 
 consult_err consult_outbox_list(consult_store *s, int64_t appointment_id, consult_outbox_cb cb, void *ud)

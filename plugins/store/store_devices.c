@@ -1,4 +1,4 @@
-/* store_devices.c - known staff devices (store.h, schema v5).
+/* store_devices.c - known staff devices (store.h).
  *
  * Contract: a device row holds the staff id, the BLAKE2b-256 hash of the
  * device token (never the token), its creation and last use. Lookup is by
@@ -7,21 +7,23 @@
  * staff member (the least recently used go first) in the same unit of work,
  * so the table is bounded by staff x keep. Rows go with the staff member
  * (ON DELETE CASCADE), on revoke and in the purge of unused ones. No
- * logging; errors as in store_sqlite.c.
+ * logging; errors as in store_stmt.c.
  */
 #include "store_internal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 enum {
 	D_FIND = STORE_SLOT_DEVICES, D_ROTATE, D_INSERT, D_TRIM, D_REVOKE, D_PURGE,
 	D_END
 };
-_Static_assert((int)D_END <= (int)STORE_EXT_SLOTS, "store_devices.c: too many statements for its slot range");
+_Static_assert((int)D_END <= (int)STORE_SLOTS, "store_devices.c: too many statements for its slot range");
 
 static const char *const sql_of[D_END - STORE_SLOT_DEVICES] = {
 	[D_FIND - STORE_SLOT_DEVICES] =
-		"SELECT id, staff_id, created_at, last_used_at, token_hash FROM staff_devices WHERE token_hash = ?1",
+		"SELECT id, staff_id, created_at, last_used_at, token_hash FROM staff_devices"
+		" WHERE token_hash = ?1 AND length(token_hash) = 32",
 	[D_ROTATE - STORE_SLOT_DEVICES] =
 		"UPDATE staff_devices SET token_hash = ?1, last_used_at = ?2 WHERE id = ?3 AND staff_id = ?4",
 	[D_INSERT - STORE_SLOT_DEVICES] =
@@ -35,8 +37,16 @@ static const char *const sql_of[D_END - STORE_SLOT_DEVICES] = {
 
 static bool get(consult_store *s, int slot, stmt_use *u)
 {
-	return store_stmt_ext(s, slot, sql_of[slot - STORE_SLOT_DEVICES], u);
+	return store_stmt(s, slot, sql_of[slot - STORE_SLOT_DEVICES], u);
 }
+
+#define DV_(kind, field) { kind, offsetof(consult_device, field), 0, NULL }
+static const store_col device_cols[] = {
+	DV_(COL_I64, id), DV_(COL_I64, staff_id), DV_(COL_I64, created_at), DV_(COL_I64, last_used_at),
+	{ COL_BYTES, offsetof(consult_device, hash), CONSULT_DEVICE_HASH_LEN, NULL },
+};
+#undef DV_
+static const store_row device_row = STORE_ROW(consult_device, device_cols);
 
 consult_err consult_store_device_find(consult_store *s, const uint8_t hash[CONSULT_DEVICE_HASH_LEN], consult_device *out)
 {
@@ -45,22 +55,7 @@ consult_err consult_store_device_find(consult_store *s, const uint8_t hash[CONSU
 	if (!get(s, D_FIND, &u))
 		return CONSULT_ERR_INTERNAL;
 	sqlite3_bind_blob(u.st, 1, hash, CONSULT_DEVICE_HASH_LEN, SQLITE_STATIC);
-	int rc = sqlite3_step(u.st);
-	consult_err e;
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(u.st, 4) == CONSULT_DEVICE_HASH_LEN) {
-		out->id = sqlite3_column_int64(u.st, 0);
-		out->staff_id = sqlite3_column_int64(u.st, 1);
-		out->created_at = sqlite3_column_int64(u.st, 2);
-		out->last_used_at = sqlite3_column_int64(u.st, 3);
-		memcpy(out->hash, sqlite3_column_blob(u.st, 4), CONSULT_DEVICE_HASH_LEN);
-		e = CONSULT_OK;
-	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		e = CONSULT_ERR_NOT_FOUND;
-	} else {
-		e = store_map_rc(s, rc);
-	}
-	store_stmt_release(&u);
-	return e;
+	return store_one(s, &u, &device_row, out);
 }
 
 consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64_t replace_id,
@@ -85,9 +80,7 @@ consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64
 			sqlite3_bind_int64(u.st, 1, staff_id);
 			sqlite3_bind_blob(u.st, 2, hash, CONSULT_DEVICE_HASH_LEN, SQLITE_STATIC);
 			sqlite3_bind_int64(u.st, 3, now);
-			e = store_run_write(s, &u, NULL);   /* no such staff: FK -> NOT_FOUND */
-			if (e == CONSULT_OK)
-				dev = sqlite3_last_insert_rowid(s->db);
+			e = store_run_insert(s, &u, &dev);   /* no such staff: FK -> NOT_FOUND */
 		}
 		if (e == CONSULT_OK) {
 			e = CONSULT_ERR_INTERNAL;
@@ -98,8 +91,7 @@ consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64
 			}
 		}
 	}
-	if (!store_tx_end(s, outer, e == CONSULT_OK) && e == CONSULT_OK)
-		e = CONSULT_ERR_INTERNAL;
+	e = store_tx_finish(s, outer, e);
 	if (e == CONSULT_OK && id)
 		*id = dev;
 	return e;
@@ -107,17 +99,7 @@ consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64
 
 static consult_err delete_by(consult_store *s, int slot, int64_t v, int64_t *n)
 {
-	stmt_use u;
-	if (n)
-		*n = 0;
-	if (!get(s, slot, &u))
-		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, v);
-	int changes = 0;
-	consult_err e = store_run_write(s, &u, &changes);
-	if (e == CONSULT_OK && n)
-		*n = changes;
-	return e;
+	return STORE_WRITE(s, slot, sql_of[slot - STORE_SLOT_DEVICES], n, v);
 }
 
 consult_err consult_store_devices_revoke(consult_store *s, int64_t staff_id, int64_t *n)

@@ -1,77 +1,177 @@
 /* store_internal.h - what the files of the SQLite store share (not an API).
  *
- * Contract: only the .c files of plugins/store include this. It defines the store
- * handle, the cached-statement helpers and the transaction helpers that
- * store_sqlite.c implements; the other files (store_delivery.c,
- * store_retention.c, store_devices.c) keep their statements in the extension slots, each file
- * in its own range below. Same rules as store_sqlite.c: no logging, errors
- * mapped by store_map_rc, the SQLite message kept for last_error.
+ * Contract: only the .c files of plugins/store include this. It defines the
+ * store handle, the statement cache (one slot range per file, below), the
+ * generic row reader, the run helpers (store_stmt.c) and the unit of work
+ * (store_tx.c). Rules for every file: no logging, errors mapped by
+ * store_map_rc, the SQLite message kept for last_error, `if (` style.
  */
 #ifndef CONSULT_STORE_INTERNAL_H
 #define CONSULT_STORE_INTERNAL_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
 #include "store.h"
 
-#define STORE_CORE_SLOTS 48        /* store_sqlite.c's statement enum must fit */
+/* Statement slots: each file prepares its statements into its own range. */
 enum {
-	STORE_SLOT_DELIVERY = 0,       /* store_delivery.c: 0..31 */
-	STORE_SLOT_RETENTION = 32,     /* store_retention.c: 32..47 */
-	STORE_SLOT_DEVICES = 48,       /* store_devices.c: 48..55 */
-	STORE_EXT_SLOTS = 56
+	STORE_SLOT_PEOPLE = 0,         /* store_people.c: 0..23 */
+	STORE_SLOT_VISITS = 24,        /* store_visits.c: 24..47 */
+	STORE_SLOT_DELIVERY = 48,      /* store_delivery.c: 48..67 */
+	STORE_SLOT_RETENTION = 68,     /* store_retention.c: 68..79 */
+	STORE_SLOT_DEVICES = 80,       /* store_devices.c: 80..87 */
+	STORE_SLOTS = 88
 };
+
+typedef struct store_ckpt store_ckpt;
 
 struct consult_store {
 	sqlite3 *db;
-	sqlite3_stmt *cache[STORE_CORE_SLOTS];
-	sqlite3_stmt *ext[STORE_EXT_SLOTS];
+	char *path;                   /* the database file; NULL in memory */
+	sqlite3_stmt *cache[STORE_SLOTS];
 	char last_error[256];
 	bool ckpt_pending;            /* purge/erase inside an outer transaction: checkpoint at commit */
-	atomic_int wal_frames;        /* manual checkpoints: WAL size after the last commit */
-	atomic_uint wal_commits;      /* manual checkpoints: commits seen */
+	atomic_int wal_frames;        /* WAL size after the last commit (wal hook) */
+	atomic_uint wal_commits;      /* commits seen (wal hook) */
 	atomic_uint errors;           /* failures counted (store.h, "store errors") */
 	int last_rc;                  /* SQLite result code of the newest counted failure */
 	consult_store_error_hook hook;
 	void *hook_ud;
+	store_ckpt *ckpt;             /* upkeep's own connection (store_maintain.c); NULL: auto checkpoints */
+	char upkeep_note[160];        /* why upkeep cannot run; reported by the first maintain */
 };
 
+/* --- statements (store_stmt.c) --- */
 /* A statement in use: cached (reset on release) or private (finalized). */
 typedef struct stmt_use { sqlite3_stmt *st; bool owned; } stmt_use;
-
-/* Prepares sql into *slot once (persistent) and hands it out; a private
- * copy if the cached one is busy (re-entered from a callback). */
-bool store_stmt_prepare(consult_store *s, sqlite3_stmt **slot, const char *sql, stmt_use *u);
-/* The same for an extension slot (0 <= slot < STORE_EXT_SLOTS). */
-bool store_stmt_ext(consult_store *s, int slot, const char *sql, stmt_use *u);
+/* Hands out the statement of slot (0 <= slot < STORE_SLOTS), prepared
+ * from sql once and cached; a private copy if the cached one is busy (a
+ * list callback re-entered the store). false (message kept) on failure. */
+bool store_stmt(consult_store *s, int slot, const char *sql, stmt_use *u);
 void store_stmt_release(stmt_use *u);
 
 void store_remember_error(consult_store *s);
 consult_err store_map_rc(consult_store *s, int rc);
 int store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* 0 in the API means NULL in SQL (any doctor, nobody, not set). */
 int store_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v);
-char *store_col_dup(sqlite3_stmt *st, int i, bool *ok);
+/* Binds ?1.. to the values (int64 each); used by the many statements that
+ * take only ids and times. */
+void store_bind_ints(sqlite3_stmt *st, int n, const int64_t *v);
+#define STORE_BIND(st, ...) store_bind_ints((st), (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)), \
+	(int64_t[]){ __VA_ARGS__ })
+/* Runs a bound write to completion; *changes (may be NULL) = rows changed. */
 consult_err store_run_write(consult_store *s, stmt_use *u, int *changes);
+/* A write of a row set: *n (may be NULL) = rows changed, 0 on error. */
+consult_err store_run_count(consult_store *s, stmt_use *u, int64_t *n);
+/* A write that must touch one row: NOT_FOUND when none matched. */
 consult_err store_run_update_one(consult_store *s, stmt_use *u);
+/* A write that inserts one row: *id (may be NULL) = its rowid. */
+consult_err store_run_insert(consult_store *s, stmt_use *u, int64_t *id);
+/* Does a bound query return a row? OK / NOT_FOUND. */
 consult_err store_run_exists(consult_store *s, stmt_use *u);
-/* Steps a bound single-value query (count(*), min(...)): *v = column 0.
+/* A bound single-value query (count(*), min(...)): *v = column 0.
  * NOT_FOUND if no row or the value is NULL. */
 consult_err store_run_int(consult_store *s, stmt_use *u, int64_t *v);
 
-/* A unit of work that is atomic whether or not the caller holds an outer
- * transaction (consult_store_begin): BEGIN IMMEDIATE ... COMMIT on its own,
- * SAVEPOINT ... RELEASE inside one. store_tx_end with ok == false undoes
- * everything since store_tx_begin. Returns false (INTERNAL, message kept)
- * if SQLite refused; after a failed commit the work is rolled back. */
+/* --- the generic row reader (store_stmt.c) ---
+ * A row type lists, for result columns 0..n-1 in order, where each goes in
+ * the struct. NULL reads as 0 / NULL / the enum's value 0. */
+typedef enum store_col_kind {
+	COL_I64,        /* int64_t */
+	COL_INT,        /* int */
+	COL_BOOL,       /* bool, non-zero = true */
+	COL_TEXT,       /* char *, strdup'ed */
+	COL_SECRET,     /* char *, strdup'ed, zeroed before it is freed */
+	COL_BYTES,      /* uint8_t[len], the column must have exactly len bytes */
+	COL_BLOB,       /* uint8_t * malloc'ed, zeroed before freed; its size_t length at offsetof len */
+	COL_ENUM,       /* an enum (int-sized) from its name by parse; unknown names fail */
+	COL_SKIP        /* read by the caller, not stored */
+} store_col_kind;
+typedef struct store_col {
+	store_col_kind kind;
+	size_t off;                          /* offsetof the field */
+	size_t len;                          /* COL_BYTES: bytes; COL_BLOB: offsetof the length field */
+	int (*parse)(const char *name);      /* COL_ENUM: the value, -1 if unknown */
+} store_col;
+typedef struct store_row {
+	const store_col *cols;
+	int n;
+	size_t size;                         /* sizeof the struct */
+} store_row;
+#define STORE_ROW(type, cols) { (cols), (int)(sizeof(cols) / sizeof((cols)[0])), sizeof(type) }
+
+/* Fills out from the current row; on failure (out of memory, a bad value)
+ * frees what it took, zeroes out and returns false. */
+bool store_read_row(sqlite3_stmt *st, const store_row *t, void *out);
+/* Frees the strings and blobs of a row read by store_read_row (secrets
+ * zeroed first) and zeroes the struct; the *_clear functions of store.h. */
+void store_row_free(const store_row *t, void *row);
+/* Steps a bound single-row query into out and releases it: OK, NOT_FOUND
+ * (out zeroed) or the error. */
+consult_err store_one(consult_store *s, stmt_use *u, const store_row *t, void *out);
+/* Steps a bound list query: OK with the next row in out (the caller frees
+ * it with store_row_free), or, with the statement released, NOT_FOUND at
+ * the end or the error. Use: while ((e = store_next(...)) == CONSULT_OK)
+ * { cb(&row, ud); clear(&row); } return store_done(e); */
+consult_err store_next(consult_store *s, stmt_use *u, const store_row *t, void *out);
+static inline consult_err store_done(consult_err e) { return e == CONSULT_ERR_NOT_FOUND ? CONSULT_OK : e; }
+
+/* One row by key into out (zeroed first): ?1 = key if it is not NULL,
+ * else ?1 = id. OK, NOT_FOUND or the error. */
+consult_err store_find(consult_store *s, int slot, const char *sql, const store_row *t, void *out,
+	const char *key, int64_t id);
+/* A write bound with int64 values ?1..?n; *changed (may be NULL) = rows
+ * changed, 0 on error. */
+consult_err store_write(consult_store *s, int slot, const char *sql, int64_t *changed, int n, const int64_t *v);
+#define STORE_WRITE(s, slot, sql, changed, ...) store_write((s), (slot), (sql), (changed), \
+	(int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)), (int64_t[]){ __VA_ARGS__ })
+
+/* --- enum names (store_names.c): parsers for COL_ENUM, -1 if unknown --- */
+int store_parse_role(const char *v);
+int store_parse_visit_state(const char *v);
+int store_parse_end_reason(const char *v);
+int store_parse_appt_status(const char *v);
+int store_parse_channel(const char *v);
+int store_parse_msg_kind(const char *v);
+int store_parse_outbox_status(const char *v);
+
+/* --- units of work (store_tx.c) ---
+ * Atomic whether or not the caller holds an outer transaction
+ * (consult_store_begin): BEGIN IMMEDIATE ... COMMIT on its own, SAVEPOINT
+ * ... RELEASE inside one. store_tx_end with ok == false undoes everything
+ * since store_tx_begin. Returns false (INTERNAL, message kept) if SQLite
+ * refused; after a failed commit the work is rolled back. */
 bool store_tx_begin(consult_store *s, bool *outer);
 bool store_tx_end(consult_store *s, bool outer, bool ok);
+/* Ends a unit of work begun with store_tx_begin with the result e of its
+ * steps: e, or INTERNAL if the end failed although the steps succeeded. */
+consult_err store_tx_finish(consult_store *s, bool outer, consult_err e);
 
 /* After a purge or erase: PRAGMA wal_checkpoint(TRUNCATE), so old page
  * images leave the -wal file. Inside an outer transaction it is deferred
  * to consult_store_commit. Failure (e.g. a reader held the WAL) is kept
  * in last_error and not reported: the next purge run checkpoints again. */
 void store_checkpoint_truncate(consult_store *s);
+
+/* --- connection (store_sqlite.c) and upkeep (store_maintain.c) --- */
+/* Runs a PRAGMA; false with "sql failed: message" in err on failure. */
+bool store_exec_pragma(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* Reads a one-value PRAGMA as text into buf ("" on failure); SQLite rc. */
+int store_pragma_text(sqlite3 *db, const char *sql, char *buf, size_t len);
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
+/* journal_size_limit: the -wal file is cut back to the limit whenever it is reset. */
+#define STORE_WAL_LIMIT_PRAGMA "PRAGMA journal_size_limit = " STORE_STR(CONSULT_STORE_LOG_LIMIT)
+/* At open, for a file in WAL mode: opens upkeep's connection and turns the
+ * store connection's automatic checkpoint off; if that is not possible
+ * the reason goes to s->upkeep_note and SQLite keeps checkpointing inside
+ * commits. */
+void store_upkeep_start(consult_store *s);
+/* At close, before the store connection closes. */
+void store_upkeep_stop(consult_store *s);
 
 #endif

@@ -1,5 +1,5 @@
 /* store_retention.c - the purge (three-month rule, contact wipe) and the
- * erasure of one appointment (store.h, schema v3).
+ * erasure of one appointment (store.h).
  *
  * Contract: each call is one unit of work (store_tx_begin/end): the counts
  * are read before the deletes inside the same transaction, so they are
@@ -19,7 +19,7 @@ enum {
 	R_APPT_OF, R_ONE_VISITS, R_ONE_OUTBOX, R_ONE_CONTACT, R_DELETE_ONE,
 	R_END
 };
-_Static_assert((int)R_END <= (int)STORE_EXT_SLOTS, "store_retention.c: too many statements for its slot range");
+_Static_assert((int)R_END <= (int)STORE_SLOT_DEVICES, "store_retention.c: too many statements for its slot range");
 
 #define OLD_APPTS "(SELECT id FROM appointments WHERE starts_at < ?1)"
 
@@ -40,7 +40,7 @@ static const char *const sql_of[R_END - STORE_SLOT_RETENTION] = {
 
 static bool get(consult_store *s, int slot, stmt_use *u)
 {
-	return store_stmt_ext(s, slot, sql_of[slot - STORE_SLOT_RETENTION], u);
+	return store_stmt(s, slot, sql_of[slot - STORE_SLOT_RETENTION], u);
 }
 
 /* Runs a statement bound with ?1 = a (and ?2 = b if it has ?2). Counting
@@ -53,22 +53,23 @@ static consult_err run(consult_store *s, int slot, int64_t a, int64_t b, bool wr
 	sqlite3_bind_int64(u.st, 1, a);
 	if (sqlite3_bind_parameter_count(u.st) >= 2)
 		sqlite3_bind_int64(u.st, 2, b);
-	if (!write)
-		return store_run_int(s, &u, v);
-	int changes = 0;
-	consult_err e = store_run_write(s, &u, &changes);
-	if (v)
-		*v = changes;
-	return e;
+	return write ? store_run_count(s, &u, v) : store_run_int(s, &u, v);
+}
+
+/* Zeroes the counts and begins the unit of work. */
+static bool start(consult_store *s, consult_purge_counts *c, consult_purge_counts *out, bool *outer)
+{
+	memset(c, 0, sizeof *c);
+	if (out)
+		memset(out, 0, sizeof *out);
+	return store_tx_begin(s, outer);
 }
 
 /* Ends the unit of work; on success requests the TRUNCATE checkpoint. */
 static consult_err finish(consult_store *s, bool outer, consult_err e, consult_purge_counts *out,
 	const consult_purge_counts *c)
 {
-	if (!store_tx_end(s, outer, e == CONSULT_OK) && e == CONSULT_OK)
-		e = CONSULT_ERR_INTERNAL;
-	if (e != CONSULT_OK)
+	if ((e = store_tx_finish(s, outer, e)) != CONSULT_OK)
 		return e;
 	if (out)
 		*out = *c;
@@ -80,11 +81,8 @@ consult_err consult_store_purge(consult_store *s, int64_t purge_before, int64_t 
 	int64_t now, consult_purge_counts *out)
 {
 	consult_purge_counts c;
-	memset(&c, 0, sizeof c);
-	if (out)
-		memset(out, 0, sizeof *out);
 	bool outer;
-	if (!store_tx_begin(s, &outer))
+	if (!start(s, &c, out, &outer))
 		return CONSULT_ERR_INTERNAL;
 	consult_err e = run(s, R_COUNT_VISITS, purge_before, 0, false, &c.visits);
 	if (e == CONSULT_OK)
@@ -100,11 +98,8 @@ consult_err consult_store_erase_appointment(consult_store *s, int64_t practice_i
 	consult_purge_counts *out)
 {
 	consult_purge_counts c;
-	memset(&c, 0, sizeof c);
-	if (out)
-		memset(out, 0, sizeof *out);
 	bool outer;
-	if (!store_tx_begin(s, &outer))
+	if (!start(s, &c, out, &outer))
 		return CONSULT_ERR_INTERNAL;
 	stmt_use u;
 	consult_err e = CONSULT_ERR_INTERNAL;

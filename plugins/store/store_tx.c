@@ -110,3 +110,10 @@ void store_checkpoint_truncate(consult_store *s)
 	}
 	atomic_store(&s->wal_frames, 0);
 }
+
+consult_err store_tx_finish(consult_store *s, bool outer, consult_err e)
+{
+	if (!store_tx_end(s, outer, e == CONSULT_OK) && e == CONSULT_OK)
+		e = CONSULT_ERR_INTERNAL;
+	return e;
+}

@@ -1,4 +1,4 @@
-/* test_store_purge.c - schema v3 of the store: migration from v2, the
+/* test_store_purge.c - the SQLite store's retention on disk: migration from v2, the
  * retention purge, the contact wipe, the GDPR erase, and that purged
  * personal data is gone from the bytes of the database and -wal files.
  *
@@ -21,35 +21,16 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_sqlite.h"
+#include "store_fixture.h"
+#include "store_raw.h"
 
 typedef struct fixture {
-	char dir[64];
-	char path[96];
+	char dir[STORE_TEST_DIR_LEN];
+	char path[STORE_TEST_PATH_LEN];
 	consult_store *s;
 	int64_t practice, other_practice, reception, other_staff;
 } fixture;
-
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -999;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-}
 
 static int64_t add_appt(fixture *f, int64_t practice, int64_t starts_at, int seed)
 {
@@ -68,7 +49,7 @@ static void add_msgs(fixture *f, int64_t appt, int n, int seed)
 		uint8_t m[16];
 		for (int j = 0; j < 16; j++)
 			m[j] = (uint8_t)(seed * 16 + i * 3 + j);
-		assert_int_equal(consult_outbox_add(f->s, appt, i % 2 ? "sms" : "email", "invite", 100, m, 20, NULL),
+		assert_int_equal(consult_outbox_add(f->s, appt, i % 2 ? CONSULT_CHANNEL_SMS : CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, m, 20, NULL),
 			CONSULT_OK);
 	}
 }
@@ -78,7 +59,7 @@ static void add_visits(fixture *f, int64_t appt, int n, const char *first)
 	for (int i = 0; i < n; i++) {
 		int64_t v = 0;
 		assert_int_equal(consult_store_visit_begin(f->s, appt, first, "Muster", 30, &v), CONSULT_OK);
-		assert_int_equal(consult_store_visit_end(f->s, v, "done", 40), CONSULT_OK);
+		assert_int_equal(consult_store_visit_end(f->s, v, CONSULT_END_DOCTOR_HANGUP, 40), CONSULT_OK);
 	}
 }
 
@@ -115,23 +96,16 @@ static int setup(void **state)
 	fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/consult-purge-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof f->path, "%s/consult.db", f->dir);
-	char err[256];
-	f->s = consult_store_open(f->path, err, sizeof err);
+	f->s = store_test_open(f->dir, f->path);
 	if (!f->s
 			|| consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721-1", 1, &f->practice)
 			|| consult_store_add_practice(f->s, "anderswo", "Praxis Anderswo", NULL, 1, &f->other_practice)
-			|| consult_store_add_staff(f->s, f->practice, "empfang", "Empfang", "reception", "$h2", 1,
+			|| consult_store_add_staff(f->s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h2", 1,
 				&f->reception)
-			|| consult_store_add_staff(f->s, f->other_practice, "empfang2", "Empfang 2", "reception", "$h3", 1,
+			|| consult_store_add_staff(f->s, f->other_practice, "empfang2", "Empfang 2", CONSULT_ROLE_RECEPTION, "$h3", 1,
 				&f->other_staff)) {
-		fprintf(stderr, "setup failed: %s\n", f->s ? consult_store_last_error(f->s) : err);
-		consult_store_close(f->s);
+		if (f->s)
+			store_test_remove(f->dir, f->path, f->s);
 		free(f);
 		return -1;
 	}
@@ -142,14 +116,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	char p[128];
-	consult_store_close(f->s);
-	unlink(f->path);
-	snprintf(p, sizeof p, "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
+	store_test_remove(f->dir, f->path, f->s);
 	free(f);
 	return 0;
 }
@@ -193,7 +160,7 @@ static void test_migrate_v2_to_v3(void **state)
 	consult_appointment a;
 	assert_int_equal(consult_store_appointment_by_id(f->s, appt, &a), CONSULT_OK);
 	assert_int_equal(a.starts_at, 5000);
-	assert_string_equal(a.status, "waiting");
+	assert_int_equal(a.status, CONSULT_APPT_WAITING);
 	assert_string_equal(a.patient_first, "Erika");
 	consult_appointment_clear(&a);
 	bool relay = false;
@@ -204,7 +171,7 @@ static void test_migrate_v2_to_v3(void **state)
 	add_msgs(f, appt, 1, 1);
 	assert_int_equal(count(f, "outbox"), 1);
 	uint8_t m[16] = { 0 };
-	assert_int_equal(consult_outbox_add(f->s, appt + 99, "sms", "invite", 1, m, 1, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_add(f->s, appt + 99, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 1, m, 1, NULL), CONSULT_ERR_NOT_FOUND);
 }
 
 /* A step that fails leaves the file at v2 with its data (one transaction). */
@@ -449,9 +416,8 @@ static const char *const probes[] = {
 	"+4917100077766",                /* its phone */
 };
 
-static void bytes_gone(fixture *f, bool manual_checkpoints)
+static void bytes_gone(fixture *f, bool upkeep)
 {
-	consult_store_ckpt *ck = NULL;
 	char err[256];
 	int64_t old = add_appt(f, f->practice, 1000, 1);
 	int64_t stays = add_appt(f, f->practice, 50000, 2);
@@ -467,17 +433,15 @@ static void bytes_gone(fixture *f, bool manual_checkpoints)
 	int in_db = 0, in_wal = 0;
 	assert_true(on_disk(f, "purge-probe-XYZ@example.org", &in_db, &in_wal));
 	assert_true(in_db);
-	if (manual_checkpoints) {
-		assert_int_equal(consult_store_manual_checkpoints(f->s), CONSULT_OK);
-		ck = consult_store_checkpoint_open(f->path, err, sizeof err);
-		assert_non_null(ck);
-	}
 	add_visits(f, old, 1, "PurgeProbeWal");
 	assert_true(on_disk(f, "PurgeProbeWal", &in_db, &in_wal));
 	assert_true(in_wal);
 	assert_false(in_db);
-	if (ck)   /* the production checkpointer copies it into the db file too */
-		assert_int_equal(consult_store_checkpoint_run(ck, NULL, NULL), CONSULT_OK);
+	consult_store_upkeep r;
+	if (upkeep) {   /* the production upkeep copies it into the db file too */
+		assert_int_equal(consult_store_maintain(f->s, 1000000, &r), CONSULT_OK);
+		assert_true(r.ran && r.complete);
+	}
 	/* before the purge every probe is somewhere in the files */
 	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
 		if (!on_disk(f, probes[i], &in_db, &in_wal))
@@ -497,8 +461,6 @@ static void bytes_gone(fixture *f, bool manual_checkpoints)
 				fail_msg("probe %zu still on disk (round %d, db %d, wal %d)", i, round, in_db, in_wal);
 		}
 		if (round == 0) {
-			consult_store_checkpoint_close(ck);
-			ck = NULL;
 			consult_store_close(f->s);
 			f->s = NULL;
 		}
@@ -528,7 +490,7 @@ static void test_bytes_gone(void **state)
 	bytes_gone(*state, false);
 }
 
-static void test_bytes_gone_manual_checkpoints(void **state)
+static void test_bytes_gone_after_upkeep(void **state)
 {
 	bytes_gone(*state, true);
 }
@@ -543,7 +505,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_in_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bytes_gone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bytes_gone_manual_checkpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_gone_after_upkeep, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

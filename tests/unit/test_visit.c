@@ -114,7 +114,7 @@ static void test_names(void **st)
 	for (int s = 0; s < CONSULT_VISIT_STATE_COUNT; s++)
 		assert_string_equal(consult_visit_state_name(s), states[s]);
 	static const char *const reasons[] = { "", "left", "doctor_hangup", "patient_hangup",
-		"patient_dropped", "grace_expired", "cancelled", "connection_lost", "no_path" };
+		"patient_dropped", "grace_expired", "cancelled", "connection_lost", "no_path", "server_restart" };
 	assert_int_equal(CONSULT_END_REASON_COUNT, sizeof reasons / sizeof reasons[0]);
 	for (int r = 0; r < CONSULT_END_REASON_COUNT; r++)
 		assert_string_equal(consult_end_reason_name(r), reasons[r]);

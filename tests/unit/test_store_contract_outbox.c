@@ -1,10 +1,11 @@
-/* test_store_outbox.c - schema v3 of the store: explicit transactions,
- * contact rows and the outbox state machine, on a real SQLite file.
+/* test_store_contract_outbox.c - the store contract for explicit
+ * transactions, contact rows and the outbox state machine, against
+ * store.h only (see test_store_contract.c).
  *
- * Contract: each test gets its own mkdtemp() folder with a new database
- * and two practices; `now` values are made up (small integers) so every
- * time-dependent answer is predictable. A raw sqlite3 connection checks
- * what is durable on disk where the API alone could not tell.
+ * Contract: each test gets a new store (store_fixture.h) with two
+ * practices; `now` values are made up (small integers) so every
+ * time-dependent answer is predictable. A second handle on the same store
+ * (peer) shows what is durable, i.e. visible to another connection.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,31 +16,26 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "store/store.h"
+#include "store_fixture.h"
 
 typedef struct fixture {
-	char dir[64];
-	char path[96];
-	consult_store *s;
+	char dir[STORE_TEST_DIR_LEN];
+	char path[STORE_TEST_PATH_LEN];
+	consult_store *s, *peer;
 	int64_t practice, other_practice, doctor, reception, other_staff;
 	int64_t appt, appt2, other_appt;
 } fixture;
 
-static int64_t raw_int(const char *path, const char *sql)
+static void count_msg(const consult_outbox_msg *m, void *ud)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -999;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	(void)m;
+	(*(int *)ud)++;
 }
+
+/* Outbox rows of the fixture's three appointments, as store h sees them. */
+static int total_msgs(const struct fixture *f, consult_store *h);
 
 static void msgid_of(uint8_t out[16], int seed)
 {
@@ -58,7 +54,7 @@ static int64_t add_appt(fixture *f, int64_t practice, int64_t starts_at, int see
 	return id;
 }
 
-static int64_t add_msg(fixture *f, int64_t appt, const char *channel, const char *kind, int64_t due, int seed)
+static int64_t add_msg(fixture *f, int64_t appt, consult_channel channel, consult_msg_kind kind, int64_t due, int seed)
 {
 	uint8_t m[16];
 	msgid_of(m, seed);
@@ -69,13 +65,22 @@ static int64_t add_msg(fixture *f, int64_t appt, const char *channel, const char
 }
 
 /* the status of one outbox row, freshly read */
-static void expect_status(fixture *f, int64_t id, const char *status, int attempts)
+static void expect_status(fixture *f, int64_t id, consult_outbox_status status, int attempts)
 {
 	consult_outbox_msg m;
 	assert_int_equal(consult_outbox_by_id(f->s, id, &m), CONSULT_OK);
-	assert_string_equal(m.status, status);
+	assert_int_equal(m.status, status);
 	assert_int_equal(m.attempts, attempts);
 	consult_outbox_msg_clear(&m);
+}
+
+static int total_msgs(const fixture *f, consult_store *h)
+{
+	int n = 0;
+	assert_int_equal(consult_outbox_list(h, f->appt, count_msg, &n), CONSULT_OK);
+	assert_int_equal(consult_outbox_list(h, f->appt2, count_msg, &n), CONSULT_OK);
+	assert_int_equal(consult_outbox_list(h, f->other_appt, count_msg, &n), CONSULT_OK);
+	return n;
 }
 
 static int setup(void **state)
@@ -83,24 +88,22 @@ static int setup(void **state)
 	fixture *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/consult-outbox-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof f->path, "%s/consult.db", f->dir);
-	char err[256];
-	f->s = consult_store_open(f->path, err, sizeof err);
-	if (!f->s
+	char err[256] = "";
+	f->s = store_test_open(f->dir, f->path);
+	if (f->s)
+		f->peer = consult_store_open(f->path, err, sizeof err);
+	if (!f->s || !f->peer
 			|| consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721-1", 1, &f->practice)
 			|| consult_store_add_practice(f->s, "anderswo", "Praxis Anderswo", NULL, 1, &f->other_practice)
-			|| consult_store_add_staff(f->s, f->practice, "dr.weber", "Dr. Weber", "doctor", "$h1", 1, &f->doctor)
-			|| consult_store_add_staff(f->s, f->practice, "empfang", "Empfang", "reception", "$h2", 1,
+			|| consult_store_add_staff(f->s, f->practice, "dr.weber", "Dr. Weber", CONSULT_ROLE_DOCTOR, "$h1", 1, &f->doctor)
+			|| consult_store_add_staff(f->s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h2", 1,
 				&f->reception)
-			|| consult_store_add_staff(f->s, f->other_practice, "empfang2", "Empfang 2", "reception", "$h3", 1,
+			|| consult_store_add_staff(f->s, f->other_practice, "empfang2", "Empfang 2", CONSULT_ROLE_RECEPTION, "$h3", 1,
 				&f->other_staff)) {
 		fprintf(stderr, "setup failed: %s\n", f->s ? consult_store_last_error(f->s) : err);
-		consult_store_close(f->s);
+		consult_store_close(f->peer);
+		if (f->s)
+			store_test_remove(f->dir, f->path, f->s);
 		free(f);
 		return -1;
 	}
@@ -114,30 +117,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	char p[128];
-	consult_store_close(f->s);
-	unlink(f->path);
-	snprintf(p, sizeof p, "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
+	consult_store_close(f->peer);
+	store_test_remove(f->dir, f->path, f->s);
 	free(f);
 	return 0;
-}
-
-/* --- schema --- */
-
-static void test_schema_v3(void **state)
-{
-	fixture *f = *state;
-	assert_true(consult_store_latest_version() >= 3);
-	assert_int_equal(consult_store_schema_version(f->s), consult_store_latest_version());
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-		" AND name IN ('appointment_contacts','outbox')"), 2);
-	/* the outbox holds no address and no text columns */
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('outbox')"
-		" WHERE name IN ('phone','email','address','body','text','subject')"), 0);
 }
 
 /* --- transactions --- */
@@ -155,7 +138,7 @@ static void test_transactions(void **state)
 	assert_true(consult_store_in_transaction(f->s));
 	assert_int_equal(consult_store_begin(f->s), CONSULT_ERR_WRONG_STATE);
 	assert_int_equal(consult_store_add_practice(f->s, "neu", "Neu", NULL, 5, &id), CONSULT_OK);
-	int64_t m1 = add_msg(f, f->appt, "email", "invite", 100, 1);
+	int64_t m1 = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
 	consult_outbox_msg m;
 	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);   /* savepoint inside */
 	assert_int_equal(m.id, m1);
@@ -170,21 +153,22 @@ static void test_transactions(void **state)
 	/* nothing is visible to another connection before commit */
 	assert_int_equal(consult_store_begin(f->s), CONSULT_OK);
 	assert_int_equal(consult_store_add_practice(f->s, "neu", "Neu", NULL, 5, &id), CONSULT_OK);
-	m1 = add_msg(f, f->appt, "sms", "invite", 100, 2);
+	m1 = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
 	/* a failing call inside keeps the transaction and the earlier changes */
 	uint8_t mid[16];
 	msgid_of(mid, 2);
-	assert_int_equal(consult_outbox_add(f->s, f->appt, "sms", "invite", 100, mid, 5, NULL), CONSULT_ERR_CONFLICT);
+	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, mid, 5, NULL), CONSULT_ERR_CONFLICT);
 	msgid_of(mid, 3);
-	assert_int_equal(consult_outbox_add(f->s, 999999, "sms", "invite", 100, mid, 5, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_add(f->s, 999999, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, mid, 5, NULL), CONSULT_ERR_NOT_FOUND);
 	assert_true(consult_store_in_transaction(f->s));
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM practices WHERE slug = 'neu'"), 0);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(consult_store_practice_by_slug(f->peer, "neu", &p), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(total_msgs(f, f->peer), 0);
 	assert_int_equal(consult_store_commit(f->s), CONSULT_OK);
 	assert_false(consult_store_in_transaction(f->s));
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM practices WHERE slug = 'neu'"), 1);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outbox"), 1);
-	expect_status(f, m1, "queued", 0);
+	assert_int_equal(consult_store_practice_by_slug(f->peer, "neu", &p), CONSULT_OK);
+	consult_practice_clear(&p);
+	assert_int_equal(total_msgs(f, f->peer), 1);
+	expect_status(f, m1, CONSULT_OUTBOX_QUEUED, 0);
 }
 
 /* --- contacts --- */
@@ -240,9 +224,6 @@ static void test_contact(void **state)
 	assert_int_equal(out.consent_email_at, 60);
 	assert_null(out.code_box);
 	consult_contact_clear(&out);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM appointment_contacts"), 1);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM appointment_contacts WHERE consent_sms_at IS NULL"
-		" AND consent_sms_by IS NULL AND phone IS NULL AND code_box IS NULL"), 1);
 
 	/* unknown appointment or staff member */
 	c.appointment_id = 999999;
@@ -259,15 +240,15 @@ static void test_contact(void **state)
 static void test_outbox_add(void **state)
 {
 	fixture *f = *state;
-	int64_t id = add_msg(f, f->appt, "email", "invite", 500, 1);
+	int64_t id = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 500, 1);
 	consult_outbox_msg m;
 	assert_int_equal(consult_outbox_by_id(f->s, id, &m), CONSULT_OK);
 	assert_int_equal(m.id, id);
 	assert_int_equal(m.appointment_id, f->appt);
 	assert_int_equal(m.practice_id, f->practice);
-	assert_string_equal(m.channel, "email");
-	assert_string_equal(m.kind, "invite");
-	assert_string_equal(m.status, "queued");
+	assert_int_equal(m.channel, CONSULT_CHANNEL_EMAIL);
+	assert_int_equal(m.kind, CONSULT_MSG_INVITE);
+	assert_int_equal(m.status, CONSULT_OUTBOX_QUEUED);
 	assert_null(m.error);
 	assert_int_equal(m.attempts, 0);
 	assert_int_equal(m.due_at, 500);
@@ -279,24 +260,19 @@ static void test_outbox_add(void **state)
 	msgid_of(want, 1);
 	assert_memory_equal(m.msgid, want, 16);
 	consult_outbox_msg_clear(&m);
-	assert_null(m.status);
+	assert_int_equal(m.status, 0);
+	assert_null(m.error);
 
 	uint8_t mid[16];
 	msgid_of(mid, 9);
-	assert_int_equal(consult_outbox_add(f->s, f->appt, "fax", "invite", 1, mid, 1, NULL), CONSULT_ERR_INVALID_FIELD);
-	assert_int_equal(consult_outbox_add(f->s, f->appt, "sms", "hello", 1, mid, 1, NULL), CONSULT_ERR_INVALID_FIELD);
-	assert_int_equal(consult_outbox_add(f->s, f->appt, NULL, "invite", 1, mid, 1, NULL), CONSULT_ERR_INVALID_FIELD);
-	assert_int_equal(consult_outbox_add(f->s, 999999, "sms", "invite", 1, mid, 1, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_add(f->s, f->appt, (consult_channel)9, CONSULT_MSG_INVITE, 1, mid, 1, NULL), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_SMS, (consult_msg_kind)9, 1, mid, 1, NULL), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_NONE, CONSULT_MSG_INVITE, 1, mid, 1, NULL), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(consult_outbox_add(f->s, 999999, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 1, mid, 1, NULL), CONSULT_ERR_NOT_FOUND);
 	msgid_of(mid, 1);   /* taken */
-	assert_int_equal(consult_outbox_add(f->s, f->appt, "sms", "invite", 1, mid, 1, NULL), CONSULT_ERR_CONFLICT);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 1, mid, 1, NULL), CONSULT_ERR_CONFLICT);
+	assert_int_equal(total_msgs(f, f->s), 1);
 	assert_int_equal(consult_outbox_by_id(f->s, id + 1, &m), CONSULT_ERR_NOT_FOUND);
-	/* the CHECKs back the API up */
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE outbox SET status = 'lost'", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE outbox SET msgid = x'00'", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
 }
 
 static void test_claim_order(void **state)
@@ -306,23 +282,28 @@ static void test_claim_order(void **state)
 	int64_t at = -1;
 	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_outbox_claim_next(f->s, 1000, &m), CONSULT_ERR_NOT_FOUND);
-	int64_t late = add_msg(f, f->appt, "email", "reminder", 300, 1);
-	int64_t early1 = add_msg(f, f->appt2, "sms", "invite", 100, 2);
-	int64_t early2 = add_msg(f, f->other_appt, "email", "invite", 100, 3);
+	int64_t late = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_REMINDER, 300, 1);
+	int64_t early1 = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
+	int64_t early2 = add_msg(f, f->other_appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 3);
 	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_OK);
 	assert_int_equal(at, 100);
 	/* nothing due yet */
 	assert_int_equal(consult_outbox_claim_next(f->s, 99, &m), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outbox WHERE status = 'queued'"), 3);
+	int64_t queued = 0;
+	assert_int_equal(consult_outbox_counts(f->peer, 0, &queued, NULL), CONSULT_OK);
+	assert_int_equal(queued, 3);
 	/* same next_at: lower id first; the claim is committed at once */
 	assert_int_equal(consult_outbox_claim_next(f->s, 200, &m), CONSULT_OK);
 	assert_int_equal(m.id, early1);
-	assert_string_equal(m.status, "sending");
+	assert_int_equal(m.status, CONSULT_OUTBOX_SENDING);
 	assert_int_equal(m.attempts, 1);
 	assert_int_equal(m.updated_at, 200);
 	assert_int_equal(m.practice_id, f->practice);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(raw_int(f->path, "SELECT attempts FROM outbox WHERE status = 'sending'"), 1);
+	assert_int_equal(consult_outbox_by_id(f->peer, early1, &m), CONSULT_OK);   /* committed */
+	assert_int_equal(m.status, CONSULT_OUTBOX_SENDING);
+	assert_int_equal(m.attempts, 1);
+	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_claim_next(f->s, 200, &m), CONSULT_OK);
 	assert_int_equal(m.id, early2);
 	assert_int_equal(m.practice_id, f->other_practice);
@@ -336,7 +317,7 @@ static void test_claim_order(void **state)
 	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_ERR_NOT_FOUND);
 	/* a retry moves the row behind others by next_at */
-	int64_t other = add_msg(f, f->appt, "sms", "reminder", 400, 4);
+	int64_t other = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_REMINDER, 400, 4);
 	assert_int_equal(consult_outbox_retry(f->s, early1, 450, "timeout", 310), CONSULT_OK);
 	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_OK);
 	assert_int_equal(at, 400);
@@ -353,19 +334,19 @@ static void test_transitions(void **state)
 {
 	fixture *f = *state;
 	consult_outbox_msg m;
-	int64_t id = add_msg(f, f->appt, "email", "invite", 100, 1);
+	int64_t id = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
 
 	/* from queued: only claim, fail (and drop) */
 	assert_int_equal(consult_outbox_sent(f->s, id, 110), CONSULT_ERR_WRONG_STATE);
 	assert_int_equal(consult_outbox_retry(f->s, id, 200, "x", 110), CONSULT_ERR_WRONG_STATE);
-	expect_status(f, id, "queued", 0);
+	expect_status(f, id, CONSULT_OUTBOX_QUEUED, 0);
 
 	/* sending -> queued (retry) keeps the reason and the new time */
 	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
 	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_retry(f->s, id, 160, "smtp 451", 130), CONSULT_OK);
 	assert_int_equal(consult_outbox_by_id(f->s, id, &m), CONSULT_OK);
-	assert_string_equal(m.status, "queued");
+	assert_int_equal(m.status, CONSULT_OUTBOX_QUEUED);
 	assert_string_equal(m.error, "smtp 451");
 	assert_int_equal(m.next_at, 160);
 	assert_int_equal(m.due_at, 100);
@@ -381,7 +362,7 @@ static void test_transitions(void **state)
 	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_sent(f->s, id, 165), CONSULT_OK);
 	assert_int_equal(consult_outbox_by_id(f->s, id, &m), CONSULT_OK);
-	assert_string_equal(m.status, "sent");
+	assert_int_equal(m.status, CONSULT_OUTBOX_SENT);
 	assert_int_equal(m.sent_at, 165);
 	assert_int_equal(m.updated_at, 165);
 	assert_null(m.error);
@@ -393,16 +374,16 @@ static void test_transitions(void **state)
 	assert_int_equal(consult_outbox_requeue_sending(f->s, 170, &n), CONSULT_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(consult_outbox_by_id(f->s, id, &m), CONSULT_OK);
-	assert_string_equal(m.status, "sent");
+	assert_int_equal(m.status, CONSULT_OUTBOX_SENT);
 	assert_int_equal(m.sent_at, 165);
 	assert_int_equal(m.updated_at, 165);
 	consult_outbox_msg_clear(&m);
 
 	/* queued -> failed; final */
-	int64_t q = add_msg(f, f->appt, "sms", "invite", 100, 2);
+	int64_t q = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
 	assert_int_equal(consult_outbox_fail(f->s, q, "invalid number", 180), CONSULT_OK);
 	assert_int_equal(consult_outbox_by_id(f->s, q, &m), CONSULT_OK);
-	assert_string_equal(m.status, "failed");
+	assert_int_equal(m.status, CONSULT_OUTBOX_FAILED);
 	assert_string_equal(m.error, "invalid number");
 	assert_int_equal(m.updated_at, 180);
 	consult_outbox_msg_clear(&m);
@@ -412,19 +393,19 @@ static void test_transitions(void **state)
 	assert_int_equal(consult_outbox_retry(f->s, q, 200, "x", 181), CONSULT_ERR_WRONG_STATE);
 
 	/* sending -> failed */
-	int64_t r = add_msg(f, f->appt2, "email", "reminder", 100, 3);
+	int64_t r = add_msg(f, f->appt2, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_REMINDER, 100, 3);
 	assert_int_equal(consult_outbox_claim_next(f->s, 200, &m), CONSULT_OK);
 	assert_int_equal(m.id, r);
 	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_fail(f->s, r, "smtp 550", 201), CONSULT_OK);
-	expect_status(f, r, "failed", 1);
+	expect_status(f, r, CONSULT_OUTBOX_FAILED, 1);
 	assert_int_equal(consult_outbox_sent(f->s, r, 202), CONSULT_ERR_WRONG_STATE);
 
 	/* dropped is final too */
-	int64_t d = add_msg(f, f->appt2, "sms", "invite", 100, 4);
+	int64_t d = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 4);
 	assert_int_equal(consult_outbox_drop_pending(f->s, f->appt2, 210, &n), CONSULT_OK);
 	assert_int_equal(n, 1);
-	expect_status(f, d, "dropped", 0);
+	expect_status(f, d, CONSULT_OUTBOX_DROPPED, 0);
 	assert_int_equal(consult_outbox_fail(f->s, d, "x", 211), CONSULT_ERR_WRONG_STATE);
 	assert_int_equal(consult_outbox_sent(f->s, d, 211), CONSULT_ERR_WRONG_STATE);
 	assert_int_equal(consult_outbox_retry(f->s, d, 300, "x", 211), CONSULT_ERR_WRONG_STATE);
@@ -440,9 +421,9 @@ static void test_requeue_sending(void **state)
 {
 	fixture *f = *state;
 	consult_outbox_msg m;
-	int64_t a = add_msg(f, f->appt, "email", "invite", 100, 1);
-	int64_t b = add_msg(f, f->appt, "sms", "invite", 100, 2);
-	int64_t c = add_msg(f, f->appt2, "sms", "reminder", 5000, 3);
+	int64_t a = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
+	int64_t b = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
+	int64_t c = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_REMINDER, 5000, 3);
 	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
 	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
@@ -452,20 +433,20 @@ static void test_requeue_sending(void **state)
 	char err[256];
 	f->s = consult_store_open(f->path, err, sizeof err);
 	assert_non_null(f->s);
-	expect_status(f, a, "sending", 1);
+	expect_status(f, a, CONSULT_OUTBOX_SENDING, 1);
 	int64_t n = -1;
 	assert_int_equal(consult_outbox_requeue_sending(f->s, 900, &n), CONSULT_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(consult_outbox_by_id(f->s, b, &m), CONSULT_OK);
-	assert_string_equal(m.status, "queued");
+	assert_int_equal(m.status, CONSULT_OUTBOX_QUEUED);
 	assert_int_equal(m.next_at, 900);
 	assert_int_equal(m.updated_at, 900);
 	assert_int_equal(m.attempts, 1);   /* the interrupted attempt counts */
 	consult_outbox_msg_clear(&m);
-	expect_status(f, c, "queued", 0);   /* untouched */
-	char sql[96];
-	snprintf(sql, sizeof sql, "SELECT next_at FROM outbox WHERE id = %lld", (long long)c);
-	assert_int_equal(raw_int(f->path, sql), 5000);
+	expect_status(f, c, CONSULT_OUTBOX_QUEUED, 0);   /* untouched */
+	assert_int_equal(consult_outbox_by_id(f->s, c, &m), CONSULT_OK);
+	assert_int_equal(m.next_at, 5000);
+	consult_outbox_msg_clear(&m);
 	int64_t at = 0;
 	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_OK);
 	assert_int_equal(at, 900);
@@ -475,34 +456,34 @@ static void test_requeue_sending(void **state)
 	assert_int_equal(m.attempts, 2);
 	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_requeue_sending(f->s, 950, NULL), CONSULT_OK);
-	expect_status(f, a, "queued", 2);
+	expect_status(f, a, CONSULT_OUTBOX_QUEUED, 2);
 }
 
 static void test_drop_pending(void **state)
 {
 	fixture *f = *state;
 	consult_outbox_msg m;
-	int64_t sending = add_msg(f, f->appt, "email", "invite", 100, 1);
+	int64_t sending = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
 	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
 	assert_int_equal(m.id, sending);
 	consult_outbox_msg_clear(&m);
-	int64_t sent = add_msg(f, f->appt, "sms", "invite", 100, 2);
+	int64_t sent = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
 	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
 	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_sent(f->s, sent, 101), CONSULT_OK);
-	int64_t inv = add_msg(f, f->appt, "sms", "invite", 500, 3);
-	int64_t rem = add_msg(f, f->appt, "email", "reminder", 900, 4);
-	int64_t cancel = add_msg(f, f->appt, "sms", "cancel", 300, 5);
-	int64_t other = add_msg(f, f->appt2, "email", "invite", 500, 6);
+	int64_t inv = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 500, 3);
+	int64_t rem = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_REMINDER, 900, 4);
+	int64_t cancel = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_CANCEL, 300, 5);
+	int64_t other = add_msg(f, f->appt2, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 500, 6);
 	int64_t n = -1;
 	assert_int_equal(consult_outbox_drop_pending(f->s, f->appt, 200, &n), CONSULT_OK);
 	assert_int_equal(n, 2);
-	expect_status(f, inv, "dropped", 0);
-	expect_status(f, rem, "dropped", 0);
-	expect_status(f, sending, "sending", 1);
-	expect_status(f, sent, "sent", 1);
-	expect_status(f, cancel, "queued", 0);
-	expect_status(f, other, "queued", 0);
+	expect_status(f, inv, CONSULT_OUTBOX_DROPPED, 0);
+	expect_status(f, rem, CONSULT_OUTBOX_DROPPED, 0);
+	expect_status(f, sending, CONSULT_OUTBOX_SENDING, 1);
+	expect_status(f, sent, CONSULT_OUTBOX_SENT, 1);
+	expect_status(f, cancel, CONSULT_OUTBOX_QUEUED, 0);
+	expect_status(f, other, CONSULT_OUTBOX_QUEUED, 0);
 	assert_int_equal(consult_outbox_by_id(f->s, inv, &m), CONSULT_OK);
 	assert_int_equal(m.updated_at, 200);
 	consult_outbox_msg_clear(&m);
@@ -532,11 +513,11 @@ static void test_list_and_counts(void **state)
 {
 	fixture *f = *state;
 	/* created in this order (created_at = 20 + seed), due in another */
-	int64_t a = add_msg(f, f->appt2, "email", "invite", 900, 1);
-	int64_t b = add_msg(f, f->appt, "sms", "invite", 100, 2);
-	int64_t c = add_msg(f, f->appt2, "sms", "invite", 100, 3);
-	int64_t d = add_msg(f, f->appt, "email", "reminder", 50, 4);
-	int64_t e = add_msg(f, f->other_appt, "email", "invite", 100, 5);
+	int64_t a = add_msg(f, f->appt2, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 900, 1);
+	int64_t b = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
+	int64_t c = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 3);
+	int64_t d = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_REMINDER, 50, 4);
+	int64_t e = add_msg(f, f->other_appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 5);
 	collected got = {0};
 	assert_int_equal(consult_outbox_list(f->s, f->appt2, collect, &got), CONSULT_OK);
 	assert_int_equal(got.n, 2);
@@ -585,30 +566,25 @@ static void test_list_and_counts(void **state)
 static void test_cascade(void **state)
 {
 	fixture *f = *state;
-	add_msg(f, f->appt, "email", "invite", 100, 1);
-	add_msg(f, f->appt2, "email", "invite", 100, 2);
+	add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
+	add_msg(f, f->appt2, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 2);
 	consult_contact c;
 	memset(&c, 0, sizeof c);
 	c.appointment_id = f->appt;
 	c.email = "x@example.org";
 	assert_int_equal(consult_store_set_contact(f->s, &c), CONSULT_OK);
 	assert_int_equal(consult_store_cancel_appointment(f->s, f->practice, f->appt, 50), CONSULT_OK);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outbox"), 2);
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	char sql[96];
-	snprintf(sql, sizeof sql, "PRAGMA foreign_keys = ON; DELETE FROM appointments WHERE id = %lld",
-		(long long)f->appt);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outbox"), 1);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM appointment_contacts"), 0);
+	assert_int_equal(total_msgs(f, f->s), 2);   /* cancelling keeps the log */
+	/* erasing the appointment takes its contact row and outbox rows */
+	assert_int_equal(consult_store_erase_appointment(f->s, f->practice, f->appt, NULL), CONSULT_OK);
+	assert_int_equal(total_msgs(f, f->s), 1);
+	consult_contact out;
+	assert_int_equal(consult_store_contact(f->s, f->appt, &out), CONSULT_ERR_NOT_FOUND);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_add, setup, teardown),

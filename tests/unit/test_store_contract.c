@@ -1,0 +1,793 @@
+/* test_store_contract.c - the store contract: practices, staff, devices,
+ * appointments, visits, statistics, purge and erasure, upkeep and health,
+ * run against store.h only.
+ *
+ * Contract: each test gets a new, empty store (store_fixture.h) and sees it
+ * only through store.h, so the same suite runs unchanged on every backend
+ * (today SQLite; a PostgreSQL backend links against it the same way).
+ * What only a backend can show (files, pragmas, raw columns) lives in that
+ * backend's own tests (test_store_sqlite.c, test_store_purge.c). Times are
+ * small made-up integers so every time-dependent answer is predictable.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "store/store.h"
+#define STORE_FIXTURE_PEOPLE
+#include "store_fixture.h"
+
+/* --- open --- */
+
+static void test_reopen_keeps_data(void **state)
+{
+	fixture *f = *state;
+	int64_t id = 0;
+	assert_int_equal(consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721", 5, &id), CONSULT_OK);
+	assert_true(id > 0);
+	consult_store_close(f->s);
+	char err[256];
+	f->s = consult_store_open(f->path, err, sizeof err);
+	assert_non_null(f->s);
+	consult_practice p;
+	assert_int_equal(consult_store_practice_by_slug(f->s, "am-markt", &p), CONSULT_OK);
+	assert_int_equal(p.id, id);
+	assert_string_equal(p.name, "Praxis am Markt");
+	assert_string_equal(p.phone, "0721");
+	consult_practice_clear(&p);
+	assert_null(p.name);
+	assert_int_equal(consult_store_practice_by_id(f->s, id, &p), CONSULT_OK);
+	assert_string_equal(p.slug, "am-markt");
+	consult_practice_clear(&p);
+	assert_int_equal(consult_store_practice_by_slug(f->s, "nope", &p), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_practice_by_id(f->s, id + 100, &p), CONSULT_ERR_NOT_FOUND);
+}
+
+static void test_open_bad_path(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	assert_null(consult_store_open("/nonexistent-dir-consult/x.db", err, sizeof err));
+	assert_true(strlen(err) > 0);
+	assert_null(consult_store_open("/nonexistent-dir-consult/x.db", NULL, 0));
+}
+
+/* --- practices and staff --- */
+
+/* Schema v4 (issue 5): the forwarding policy per practice, default allowed. */
+static void test_forward_never(void **state)
+{
+	fixture *f = *state;
+	bool never = true;
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_false(never);
+	assert_int_equal(consult_store_set_practice_forward_never(f->s, "am-markt", true), CONSULT_OK);
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_true(never);
+	bool relay = true;   /* the other option is untouched */
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_false(relay);
+	assert_int_equal(consult_store_set_practice_forward_never(f->s, "am-markt", false), CONSULT_OK);
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_false(never);
+	assert_int_equal(consult_store_set_practice_forward_never(f->s, "no-such", true), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice + 99, &never), CONSULT_ERR_NOT_FOUND);
+}
+
+static void test_relay_only(void **state)
+{
+	fixture *f = *state;
+	bool relay = true;
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_false(relay);
+	assert_int_equal(consult_store_set_practice_relay_only(f->s, "am-markt", true), CONSULT_OK);
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_true(relay);
+	/* the other practice is untouched */
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->other_practice, &relay), CONSULT_OK);
+	assert_false(relay);
+	consult_practice p;
+	assert_int_equal(consult_store_practice_by_id(f->s, f->practice, &p), CONSULT_OK);
+	assert_true(p.relay_only);
+	consult_practice_clear(&p);
+	assert_int_equal(consult_store_practice_by_slug(f->s, "anderswo", &p), CONSULT_OK);
+	assert_false(p.relay_only);
+	consult_practice_clear(&p);
+	assert_int_equal(consult_store_set_practice_relay_only(f->s, "am-markt", false), CONSULT_OK);
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_false(relay);
+	/* unknown practice */
+	assert_int_equal(consult_store_set_practice_relay_only(f->s, "nope", true), CONSULT_ERR_NOT_FOUND);
+	relay = true;
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice + 999, &relay), CONSULT_ERR_NOT_FOUND);
+	assert_false(relay);
+}
+
+typedef struct names { int n; char v[8][32]; } names;
+
+static void collect_staff(const consult_staff *st, void *ud)
+{
+	names *n = ud;
+	if (n->n < 8)
+		snprintf(n->v[n->n++], 32, "%s", st->username);
+}
+
+static void test_staff(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	consult_staff st;
+	assert_int_equal(consult_store_staff_by_username(s, "dr.weber", &st), CONSULT_OK);
+	assert_int_equal(st.id, f->doctor);
+	assert_int_equal(st.practice_id, f->practice);
+	assert_string_equal(st.display_name, "Dr. Weber");
+	assert_int_equal(st.role, CONSULT_ROLE_DOCTOR);
+	assert_string_equal(st.pw_hash, "$h1");
+	assert_false(st.disabled);
+	consult_staff_clear(&st);
+	assert_int_equal(consult_store_set_staff_disabled(s, "dr.weber", true), CONSULT_OK);
+	assert_int_equal(consult_store_set_staff_password(s, "dr.weber", "$new"), CONSULT_OK);
+	assert_int_equal(consult_store_staff_by_id(s, f->doctor, &st), CONSULT_OK);
+	assert_true(st.disabled);
+	assert_string_equal(st.pw_hash, "$new");
+	consult_staff_clear(&st);
+	assert_int_equal(consult_store_set_staff_disabled(s, "nobody", true), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_set_staff_password(s, "nobody", "$x"), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_staff_by_id(s, 9999, &st), CONSULT_ERR_NOT_FOUND);
+
+	names n = { 0 };
+	assert_int_equal(consult_store_list_staff(s, f->practice, CONSULT_ROLE_NONE, collect_staff, &n), CONSULT_OK);
+	assert_int_equal(n.n, 3);   /* by display name: Dr. Adler, Dr. Weber, Empfang */
+	assert_string_equal(n.v[0], "dr.adler");
+	assert_string_equal(n.v[1], "dr.weber");
+	assert_string_equal(n.v[2], "empfang");
+	memset(&n, 0, sizeof n);
+	assert_int_equal(consult_store_list_staff(s, f->practice, CONSULT_ROLE_DOCTOR, collect_staff, &n), CONSULT_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[0], "dr.adler");
+	assert_string_equal(n.v[1], "dr.weber");
+	memset(&n, 0, sizeof n);
+	assert_int_equal(consult_store_list_staff(s, f->other_practice, CONSULT_ROLE_RECEPTION, collect_staff, &n), CONSULT_OK);
+	assert_int_equal(n.n, 0);
+}
+
+static void collect_practice(const consult_practice *p, void *ud)
+{
+	names *n = ud;
+	if (n->n < 8)
+		snprintf(n->v[n->n++], 32, "%s", p->slug);
+}
+
+static void test_list_practices(void **state)
+{
+	fixture *f = *state;
+	names n = { 0 };
+	assert_int_equal(consult_store_list_practices(f->s, collect_practice, &n), CONSULT_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[0], "am-markt");
+	assert_string_equal(n.v[1], "anderswo");
+}
+
+/* --- appointments and visits --- */
+
+static void count_appt(const consult_appointment *a, void *ud)
+{
+	(void)a;
+	(*(int *)ud)++;
+}
+
+/* Appointments of a practice over all times (counts what an API user sees). */
+static int count_appts(consult_store *s, int64_t practice)
+{
+	int n = 0;
+	assert_int_equal(consult_store_list_appointments(s, practice, INT64_MIN, INT64_MAX, count_appt, &n), CONSULT_OK);
+	return n;
+}
+
+static void test_constraints(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	int64_t id = 0;
+	assert_int_equal(consult_store_add_practice(s, "am-markt", "X", NULL, 1, &id), CONSULT_ERR_CONFLICT);
+	assert_true(strlen(consult_store_last_error(s)) > 0);
+	assert_int_equal(consult_store_add_staff(s, f->other_practice, "dr.weber", "X", CONSULT_ROLE_DOCTOR, "$h", 1, &id),
+		CONSULT_ERR_CONFLICT);
+	/* bad role: refused, nothing stored */
+	assert_int_equal(consult_store_add_staff(s, f->practice, "boss", "Boss", CONSULT_ROLE_NONE, "$h", 1, &id),
+		CONSULT_ERR_INVALID_FIELD);
+	consult_staff st;
+	assert_int_equal(consult_store_staff_by_username(s, "boss", &st), CONSULT_ERR_NOT_FOUND);
+	/* missing parent */
+	assert_int_equal(consult_store_add_staff(s, 9999, "ghost", "Ghost", CONSULT_ROLE_DOCTOR, "$h", 1, &id),
+		CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_staff_by_username(s, "ghost", &st), CONSULT_ERR_NOT_FOUND);
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	hash_of(h, 1);
+	assert_int_equal(consult_store_add_appointment(s, 9999, 0, 1000, 900, 1100, h, 0, 1, &id),
+		CONSULT_ERR_NOT_FOUND);
+	/* doctor of another practice, reception as doctor, unknown doctor */
+	assert_int_equal(consult_store_add_appointment(s, f->practice, f->other_doctor, 1000, 900, 1100, h, 0, 1, &id),
+		CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_add_appointment(s, f->practice, f->reception, 1000, 900, 1100, h, 0, 1, &id),
+		CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 9999, 1000, 900, 1100, h, 0, 1, &id),
+		CONSULT_ERR_NOT_FOUND);
+	/* unknown creator: foreign key */
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1100, h, 9999, 1, &id),
+		CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(count_appts(s, f->practice), 0);
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1100, h, f->reception, 1, &id),
+		CONSULT_OK);
+	int64_t id2 = 0;
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 2000, 1900, 2100, h, 0, 1, &id2),
+		CONSULT_ERR_CONFLICT);
+	assert_int_equal(count_appts(s, f->practice), 1);
+	/* visits need an appointment; updates need a visit */
+	assert_int_equal(consult_store_visit_begin(s, 9999, "A", "B", 1, &id2), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_state(s, 9999, CONSULT_VISIT_WAITING), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_called(s, 9999, f->doctor, 1), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_connected(s, 9999, 1), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_report(s, 9999, CONSULT_PARTY_DOCTOR, "connected", "host", "host"),
+		CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_end(s, 9999, CONSULT_END_LEFT, 1), CONSULT_ERR_NOT_FOUND);
+	char *a, *b;
+	assert_int_equal(consult_store_visit_names(s, 9999, &a, &b), CONSULT_ERR_NOT_FOUND);
+	assert_null(a);
+	/* a state outside the state machine is refused */
+	assert_int_equal(consult_store_visit_begin(s, id, "A", "B", 1, &id2), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(s, id2, (consult_visit_state)99), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(consult_store_visit_report(s, id2, (consult_party)9, "x", "y", "z"), CONSULT_ERR_INVALID_FIELD);
+}
+
+static void test_appointment_by_code(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	uint8_t h[CONSULT_CODE_HASH_LEN], other[CONSULT_CODE_HASH_LEN];
+	hash_of(h, 7);
+	hash_of(other, 8);
+	int64_t id = 0, id_any = 0;
+	assert_int_equal(consult_store_add_appointment(s, f->practice, f->doctor, 1000, 900, 1200, h,
+		f->reception, 50, &id), CONSULT_OK);
+	consult_appointment a;
+	assert_int_equal(consult_store_appointment_by_code(s, h, &a), CONSULT_OK);
+	assert_int_equal(a.id, id);
+	assert_int_equal(a.practice_id, f->practice);
+	assert_int_equal(a.doctor_id, f->doctor);
+	assert_int_equal(a.starts_at, 1000);
+	assert_int_equal(a.valid_from, 900);
+	assert_int_equal(a.valid_until, 1200);
+	assert_int_equal(a.created_by, f->reception);
+	assert_int_equal(a.created_at, 50);
+	assert_int_equal(a.cancelled_at, 0);
+	assert_int_equal(a.status, CONSULT_APPT_BOOKED);
+	assert_int_equal(a.end_reason, CONSULT_END_NONE);
+	assert_null(a.patient_first);
+	assert_string_equal(a.doctor_name, "Dr. Weber");
+	consult_appointment_clear(&a);
+	assert_int_equal(consult_store_appointment_by_code(s, other, &a), CONSULT_ERR_NOT_FOUND);
+	assert_null(a.status);
+	/* any doctor: 0 in the API, NULL in SQL */
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1200, other, 0, 50, &id_any),
+		CONSULT_OK);
+	assert_int_equal(consult_store_appointment_by_id(s, id_any, &a), CONSULT_OK);
+	assert_int_equal(a.doctor_id, 0);
+	assert_int_equal(a.created_by, 0);
+	assert_null(a.doctor_name);
+	consult_appointment_clear(&a);
+	assert_int_equal(consult_store_appointment_by_id(s, 9999, &a), CONSULT_ERR_NOT_FOUND);
+}
+
+static void test_cancel(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	hash_of(h, 9);
+	int64_t id = 0;
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1200, h, 0, 50, &id), CONSULT_OK);
+	assert_int_equal(consult_store_cancel_appointment(s, f->other_practice, id, 60), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_cancel_appointment(s, f->practice, 9999, 60), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_cancel_appointment(s, f->practice, id, 60), CONSULT_OK);
+	assert_int_equal(consult_store_cancel_appointment(s, f->practice, id, 70), CONSULT_ERR_WRONG_STATE);
+	consult_appointment a;
+	assert_int_equal(consult_store_appointment_by_id(s, id, &a), CONSULT_OK);
+	assert_int_equal(a.cancelled_at, 60);
+	assert_int_equal(a.status, CONSULT_APPT_CANCELLED);
+	consult_appointment_clear(&a);
+}
+
+static void expect_status(fixture *f, int64_t id, consult_appt_status status, consult_end_reason reason)
+{
+	consult_appointment a;
+	assert_int_equal(consult_store_appointment_by_id(f->s, id, &a), CONSULT_OK);
+	assert_int_equal(a.status, status);
+	assert_int_equal(a.end_reason, reason);
+	consult_appointment_clear(&a);
+}
+
+static void test_visit_lifecycle(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	hash_of(h, 11);
+	int64_t id = 0, v = 0, v2 = 0;
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1200, h, 0, 50, &id), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_BOOKED, CONSULT_END_NONE);
+	assert_int_equal(consult_store_visit_begin(s, id, "Erika", "Muster", 950, &v), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_WAITING, CONSULT_END_NONE);
+	char *first, *last;
+	assert_int_equal(consult_store_visit_names(s, v, &first, &last), CONSULT_OK);
+	assert_string_equal(first, "Erika");
+	assert_string_equal(last, "Muster");
+	free(first);
+	free(last);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_AWAY), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_AWAY, CONSULT_END_NONE);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_WAITING), CONSULT_OK);
+	assert_int_equal(consult_store_visit_called(s, v, f->doctor, 980), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_RINGING), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_RINGING, CONSULT_END_NONE);
+	/* declined, called again by another doctor: first call time stays */
+	assert_int_equal(consult_store_visit_called(s, v, f->doctor2, 990), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_IN_CALL), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_IN_CALL, CONSULT_END_NONE);
+	assert_int_equal(consult_store_visit_connected(s, v, 995), CONSULT_OK);
+	assert_int_equal(consult_store_visit_connected(s, v, 999), CONSULT_OK);
+	/* reports: the doctor's pair of candidate types is the media path */
+	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "connected", "srflx", "relay"), CONSULT_OK);
+	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_DOCTOR, "checking", NULL, NULL), CONSULT_OK);
+	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_DOCTOR, "connected", "relay", "srflx"), CONSULT_OK);
+	/* a report without types keeps the earlier ones */
+	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "disconnected", NULL, NULL), CONSULT_OK);
+	assert_int_equal(consult_store_visit_end(s, v, CONSULT_END_DOCTOR_HANGUP, 1100), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_ENDED, CONSULT_END_DOCTOR_HANGUP);
+	/* ending again keeps the first reason */
+	assert_int_equal(consult_store_visit_end(s, v, CONSULT_END_LEFT, 1110), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_ENDED, CONSULT_END_DOCTOR_HANGUP);
+	/* a new join: the newest visit decides status and name */
+	assert_int_equal(consult_store_visit_begin(s, id, "Max", "Mustermann", 1120, &v2), CONSULT_OK);
+	assert_true(v2 > v);
+	consult_appointment a;
+	assert_int_equal(consult_store_appointment_by_id(s, id, &a), CONSULT_OK);
+	assert_int_equal(a.status, CONSULT_APPT_WAITING);
+	assert_int_equal(a.end_reason, CONSULT_END_NONE);
+	assert_string_equal(a.patient_first, "Max");
+	assert_string_equal(a.patient_last, "Mustermann");
+	consult_appointment_clear(&a);
+	/* cancelled wins over the visit's state */
+	assert_int_equal(consult_store_cancel_appointment(s, f->practice, id, 1130), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_CANCELLED, CONSULT_END_NONE);
+}
+
+typedef struct appt_list {
+	int n;
+	int64_t starts[8];
+	consult_store *s;
+	int nested;       /* rows seen by a nested list inside the callback */
+} appt_list;
+
+static void collect_appt(const consult_appointment *a, void *ud)
+{
+	appt_list *l = ud;
+	if (l->n < 8)
+		l->starts[l->n++] = a->starts_at;
+}
+
+/* re-enters the store from the callback: the same query and a lookup */
+static void reenter_appt(const consult_appointment *a, void *ud)
+{
+	appt_list *l = ud;
+	collect_appt(a, ud);
+	int n = 0;
+	assert_int_equal(consult_store_list_appointments(l->s, a->practice_id, 0, 100000, count_appt, &n), CONSULT_OK);
+	l->nested += n;
+	consult_appointment b;
+	assert_int_equal(consult_store_appointment_by_id(l->s, a->id, &b), CONSULT_OK);
+	assert_int_equal(b.starts_at, a->starts_at);
+	consult_appointment_clear(&b);
+}
+
+static void test_list_appointments(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	const int64_t starts[] = { 300, 100, 200, 400, 200 };
+	for (int i = 0; i < 5; i++) {
+		uint8_t h[CONSULT_CODE_HASH_LEN];
+		hash_of(h, 20 + i);
+		assert_int_equal(consult_store_add_appointment(s, f->practice, 0, starts[i], starts[i] - 50,
+			starts[i] + 50, h, 0, 1, NULL), CONSULT_OK);
+	}
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	hash_of(h, 40);
+	assert_int_equal(consult_store_add_appointment(s, f->other_practice, 0, 250, 200, 300, h, 0, 1, NULL),
+		CONSULT_OK);
+	appt_list l = { 0 };
+	assert_int_equal(consult_store_list_appointments(s, f->practice, 100, 400, collect_appt, &l), CONSULT_OK);
+	assert_int_equal(l.n, 4);      /* 400 is outside [100,400); other practice excluded */
+	assert_int_equal(l.starts[0], 100);
+	assert_int_equal(l.starts[1], 200);
+	assert_int_equal(l.starts[2], 200);
+	assert_int_equal(l.starts[3], 300);
+	memset(&l, 0, sizeof l);
+	assert_int_equal(consult_store_list_appointments(s, f->practice, 101, 200, collect_appt, &l), CONSULT_OK);
+	assert_int_equal(l.n, 0);
+	memset(&l, 0, sizeof l);
+	l.s = s;
+	assert_int_equal(consult_store_list_appointments(s, f->practice, 0, 1000, reenter_appt, &l), CONSULT_OK);
+	assert_int_equal(l.n, 5);
+	assert_int_equal(l.nested, 25);
+	assert_int_equal(l.starts[4], 400);
+}
+
+/* --- statistics and restart --- */
+
+static int64_t called_visit(fixture *f, int seed, int64_t practice, int64_t joined, int64_t called)
+{
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	int64_t a = 0, v = 0;
+	hash_of(h, seed);
+	assert_int_equal(consult_store_add_appointment(f->s, practice, 0, joined, joined, joined + 3600, h, 0, 1, &a),
+		CONSULT_OK);
+	assert_int_equal(consult_store_visit_begin(f->s, a, "P", "Q", joined, &v), CONSULT_OK);
+	if (called >= 0)
+		assert_int_equal(consult_store_visit_called(f->s, v, 0, called), CONSULT_OK);
+	return v;
+}
+
+static void test_day_stats(void **state)
+{
+	fixture *f = *state;
+	consult_day_stats st;
+	assert_int_equal(consult_store_day_stats(f->s, f->practice, 0, 100000, &st), CONSULT_OK);
+	assert_int_equal(st.calls_today, 0);
+	assert_int_equal(st.median_wait_s, -1);
+	/* waits 10, 30, 20 inside [1000, 2000) */
+	called_visit(f, 50, f->practice, 1000, 1010);
+	called_visit(f, 51, f->practice, 1100, 1130);
+	called_visit(f, 52, f->practice, 1200, 1220);
+	/* not counted: outside the day, other practice, never called */
+	called_visit(f, 53, f->practice, 1900, 2000);
+	called_visit(f, 54, f->other_practice, 1000, 1500);
+	called_visit(f, 55, f->practice, 1000, -1);
+	assert_int_equal(consult_store_day_stats(f->s, f->practice, 1000, 2000, &st), CONSULT_OK);
+	assert_int_equal(st.calls_today, 3);
+	assert_int_equal(st.median_wait_s, 20);
+	/* even count: 10, 20, 30, 100 -> (20 + 30) / 2 */
+	called_visit(f, 56, f->practice, 1300, 1400);
+	assert_int_equal(consult_store_day_stats(f->s, f->practice, 1000, 2000, &st), CONSULT_OK);
+	assert_int_equal(st.calls_today, 4);
+	assert_int_equal(st.median_wait_s, 25);
+	assert_int_equal(consult_store_day_stats(f->s, f->other_practice, 1000, 2000, &st), CONSULT_OK);
+	assert_int_equal(st.calls_today, 1);
+	assert_int_equal(st.median_wait_s, 500);
+}
+
+typedef struct stale_seen { int restarted, left; } stale_seen;
+static void see_stale(const consult_appointment *a, void *ud)
+{
+	stale_seen *n = ud;
+	assert_int_equal(a->status, CONSULT_APPT_ENDED);
+	n->restarted += a->end_reason == CONSULT_END_SERVER_RESTART;
+	n->left += a->end_reason == CONSULT_END_LEFT;
+}
+
+/* Visits live at a stop end with SERVER_RESTART at the next start; ended ones keep their reason. */
+static void test_end_stale(void **state)
+{
+	fixture *f = *state;
+	int64_t v1 = called_visit(f, 60, f->practice, 1000, -1);
+	int64_t v2 = called_visit(f, 61, f->practice, 1100, 1110);
+	int64_t v3 = called_visit(f, 62, f->other_practice, 1000, 1010);
+	(void)v1;
+	assert_int_equal(consult_store_visit_state(f->s, v2, CONSULT_VISIT_IN_CALL), CONSULT_OK);
+	assert_int_equal(consult_store_visit_end(f->s, v3, CONSULT_END_LEFT, 1050), CONSULT_OK);
+	assert_int_equal(consult_store_end_stale_visits(f->s, 5000), 2);
+	stale_seen seen = { 0 };
+	assert_int_equal(consult_store_list_appointments(f->s, f->practice, 0, 100000, see_stale, &seen), CONSULT_OK);
+	assert_int_equal(seen.restarted, 2);
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(consult_store_list_appointments(f->s, f->other_practice, 0, 100000, see_stale, &seen), CONSULT_OK);
+	assert_int_equal(seen.restarted, 0);
+	assert_int_equal(seen.left, 1);
+	assert_int_equal(consult_store_end_stale_visits(f->s, 6000), 0);
+}
+
+/* --- known devices --- */
+
+/* Schema v5: known staff devices, by token hash; rotation, trim per staff,
+ * revoke, purge of unused, cascade with the staff row, constraints. */
+static void dev_hash(uint8_t h[CONSULT_DEVICE_HASH_LEN], int seed)
+{
+	for (int i = 0; i < CONSULT_DEVICE_HASH_LEN; i++)
+		h[i] = (uint8_t)(seed * 31 + i);
+}
+
+static void test_devices(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	uint8_t h1[32], h2[32], h3[32];
+	dev_hash(h1, 1);
+	dev_hash(h2, 2);
+	dev_hash(h3, 3);
+	consult_device d;
+	assert_int_equal(consult_store_device_find(s, h1, &d), CONSULT_ERR_NOT_FOUND);
+	int64_t id = 0;
+	assert_int_equal(consult_store_device_issue(s, f->doctor, 0, h1, 1000, 3, &id), CONSULT_OK);
+	assert_true(id > 0);
+	assert_int_equal(consult_store_device_find(s, h1, &d), CONSULT_OK);
+	assert_int_equal(d.id, id);
+	assert_int_equal(d.staff_id, f->doctor);
+	assert_int_equal(d.created_at, 1000);
+	assert_int_equal(d.last_used_at, 1000);
+	assert_memory_equal(d.hash, h1, 32);
+	/* rotation: same device, new hash, new last use; the old hash is gone */
+	int64_t id2 = 0;
+	assert_int_equal(consult_store_device_issue(s, f->doctor, id, h2, 2000, 3, &id2), CONSULT_OK);
+	assert_int_equal(id2, id);
+	assert_int_equal(consult_store_device_find(s, h1, &d), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_device_find(s, h2, &d), CONSULT_OK);
+	assert_int_equal(d.last_used_at, 2000);
+	assert_int_equal(d.created_at, 1000);
+	/* rotating a device of another staff member changes nothing */
+	assert_int_equal(consult_store_device_issue(s, f->doctor2, id, h3, 2100, 3, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_device_find(s, h2, &d), CONSULT_OK);
+	/* the same hash twice: conflict, nothing added */
+	assert_int_equal(consult_store_device_issue(s, f->doctor2, 0, h2, 2100, 3, NULL), CONSULT_ERR_CONFLICT);
+	assert_int_equal(consult_store_device_find(s, h2, &d), CONSULT_OK);
+	assert_int_equal(d.staff_id, f->doctor);
+	/* no such staff member */
+	assert_int_equal(consult_store_device_issue(s, 999999, 0, h3, 2100, 3, NULL), CONSULT_ERR_NOT_FOUND);
+	/* at most `keep` per staff member: the least recently used go */
+	for (int i = 10; i < 15; i++) {
+		uint8_t h[32];
+		dev_hash(h, i);
+		assert_int_equal(consult_store_device_issue(s, f->doctor, 0, h, 3000 + i, 3, NULL), CONSULT_OK);
+	}
+	for (int i = 12; i < 15; i++) {
+		uint8_t h[32];
+		dev_hash(h, i);
+		assert_int_equal(consult_store_device_find(s, h, &d), CONSULT_OK);
+	}
+	uint8_t h11[32];
+	dev_hash(h11, 11);
+	assert_int_equal(consult_store_device_find(s, h11, &d), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_device_find(s, h2, &d), CONSULT_ERR_NOT_FOUND);
+	uint8_t h14[32];
+	dev_hash(h14, 14);
+	assert_int_equal(consult_store_device_find(s, h14, &d), CONSULT_OK);
+	/* another staff member's devices are separate */
+	assert_int_equal(consult_store_device_issue(s, f->doctor2, 0, h3, 3100, 3, NULL), CONSULT_OK);
+	/* purge of unused: before 3012 -> 3010, 3011 gone? (only 3012..3014 of dr.weber remain) */
+	int64_t n = -1;
+	assert_int_equal(consult_store_devices_purge(s, 3013, &n), CONSULT_OK);
+	assert_int_equal(n, 1);          /* 3012 */
+	assert_int_equal(consult_store_device_find(s, h14, &d), CONSULT_OK);
+	/* revoke: only that staff member's */
+	assert_int_equal(consult_store_devices_revoke(s, f->doctor, &n), CONSULT_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(consult_store_device_find(s, h14, &d), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_device_find(s, h3, &d), CONSULT_OK);
+}
+
+/* --- enums round-trip --- */
+
+/* The id of the appointment called_visit made with this seed. */
+static int64_t appt_of(fixture *f, int seed)
+{
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	consult_appointment a;
+	hash_of(h, seed);
+	assert_int_equal(consult_store_appointment_by_code(f->s, h, &a), CONSULT_OK);
+	int64_t id = a.id;
+	consult_appointment_clear(&a);
+	return id;
+}
+
+/* Every visit state and end reason written comes back as the same enum in
+ * the appointment's status; every role comes back from a staff row. */
+static void test_enums_round_trip(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	static const struct { consult_visit_state st; consult_appt_status want; } states[] = {
+		{ CONSULT_VISIT_WAITING, CONSULT_APPT_WAITING }, { CONSULT_VISIT_AWAY, CONSULT_APPT_AWAY },
+		{ CONSULT_VISIT_RINGING, CONSULT_APPT_RINGING }, { CONSULT_VISIT_IN_CALL, CONSULT_APPT_IN_CALL },
+		{ CONSULT_VISIT_ENDED, CONSULT_APPT_ENDED },
+	};
+	assert_int_equal(sizeof states / sizeof states[0], CONSULT_VISIT_STATE_COUNT);
+	int64_t v = called_visit(f, 70, f->practice, 1000, -1), id = appt_of(f, 70);
+	consult_appointment a;
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+		assert_int_equal(consult_store_visit_state(s, v, states[i].st), CONSULT_OK);
+		assert_int_equal(consult_store_appointment_by_id(s, id, &a), CONSULT_OK);
+		assert_int_equal(a.status, states[i].want);
+		assert_string_equal(consult_appt_status_name(a.status), consult_visit_state_name(states[i].st));
+		consult_appointment_clear(&a);
+	}
+	for (int r = CONSULT_END_NONE + 1; r < CONSULT_END_REASON_COUNT; r++) {
+		int64_t vr = called_visit(f, 100 + r, f->practice, 2000 + r, -1);
+		assert_int_equal(consult_store_visit_end(s, vr, (consult_end_reason)r, 3000), CONSULT_OK);
+		consult_appointment b;
+		uint8_t h[CONSULT_CODE_HASH_LEN];
+		hash_of(h, 100 + r);
+		assert_int_equal(consult_store_appointment_by_code(s, h, &b), CONSULT_OK);
+		assert_int_equal(b.status, CONSULT_APPT_ENDED);
+		assert_int_equal(b.end_reason, r);
+		consult_appointment_clear(&b);
+	}
+	/* ending with an unknown reason is refused and changes nothing */
+	assert_int_equal(consult_store_visit_end(s, v, CONSULT_END_REASON_COUNT, 1), CONSULT_ERR_INVALID_FIELD);
+	/* a cancelled appointment is CANCELLED whatever its visit's state */
+	assert_int_equal(consult_store_cancel_appointment(s, f->practice, id, 4000), CONSULT_OK);
+	expect_status(f, id, CONSULT_APPT_CANCELLED, CONSULT_END_NONE);
+	/* roles */
+	consult_staff st;
+	assert_int_equal(consult_store_staff_by_id(s, f->reception, &st), CONSULT_OK);
+	assert_int_equal(st.role, CONSULT_ROLE_RECEPTION);
+	consult_staff_clear(&st);
+	assert_int_equal(consult_store_staff_by_id(s, f->doctor2, &st), CONSULT_OK);
+	assert_int_equal(st.role, CONSULT_ROLE_DOCTOR);
+	consult_staff_clear(&st);
+	for (int i = 0; i < CONSULT_APPT_STATUS_COUNT; i++)
+		assert_true(strlen(consult_appt_status_name(i)) > 0);
+	assert_string_equal(consult_appt_status_name(CONSULT_APPT_STATUS_COUNT), "");
+}
+
+/* --- purge and erasure really remove --- */
+
+static void add_contact(consult_store *s, int64_t appt)
+{
+	uint8_t box[4] = { 1, 2, 3, 4 };
+	consult_contact c = { .appointment_id = appt, .phone = "+4972112345", .email = "p@example.org",
+		.code_box = box, .code_box_len = sizeof box };
+	assert_int_equal(consult_store_set_contact(s, &c), CONSULT_OK);
+}
+
+static void count_msg(const consult_outbox_msg *m, void *ud)
+{
+	(void)m;
+	(*(int *)ud)++;
+}
+
+static int msgs_of(consult_store *s, int64_t appt)
+{
+	int n = 0;
+	assert_int_equal(consult_outbox_list(s, appt, count_msg, &n), CONSULT_OK);
+	return n;
+}
+
+static void test_purge_and_erase_remove(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	uint8_t mid[16] = { 9 };
+	int64_t old_v = called_visit(f, 80, f->practice, 1000, 1010);      /* purged */
+	int64_t mid_v = called_visit(f, 81, f->practice, 5000, -1);        /* contact wiped */
+	int64_t new_v = called_visit(f, 82, f->practice, 9000, -1);        /* kept, then erased */
+	(void)mid_v;
+	int64_t ids[3] = { appt_of(f, 80), appt_of(f, 81), appt_of(f, 82) };
+	for (int i = 0; i < 3; i++) {
+		add_contact(s, ids[i]);
+		mid[0] = (uint8_t)(i + 1);
+		assert_int_equal(consult_outbox_add(s, ids[i], CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
+			CONSULT_OK);
+	}
+	consult_purge_counts c;
+	assert_int_equal(consult_store_purge(s, 2000, 6000, 7000, &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 1);
+	assert_int_equal(c.visits, 1);
+	assert_int_equal(c.deliveries, 1);
+	assert_int_equal(c.contacts_wiped, 1);
+	consult_appointment a;
+	char *first, *last;
+	consult_contact ct;
+	assert_int_equal(consult_store_appointment_by_id(s, ids[0], &a), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_names(s, old_v, &first, &last), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_contact(s, ids[0], &ct), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(msgs_of(s, ids[0]), 0);
+	/* the wiped contact keeps its row, without the data */
+	assert_int_equal(consult_store_contact(s, ids[1], &ct), CONSULT_OK);
+	assert_null(ct.phone);
+	assert_null(ct.email);
+	assert_null(ct.code_box);
+	assert_int_equal(ct.wiped_at, 7000);
+	consult_contact_clear(&ct);
+	assert_int_equal(consult_store_contact(s, ids[2], &ct), CONSULT_OK);
+	assert_string_equal(ct.phone, "+4972112345");
+	consult_contact_clear(&ct);
+	/* a second purge finds nothing more */
+	assert_int_equal(consult_store_purge(s, 2000, 6000, 7100, &c), CONSULT_OK);
+	assert_int_equal(c.appointments + c.visits + c.deliveries + c.contacts_wiped, 0);
+	/* erase: only in its practice; then everything of it is gone */
+	assert_int_equal(consult_store_erase_appointment(s, f->other_practice, ids[2], &c), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_appointment_by_id(s, ids[2], &a), CONSULT_OK);
+	consult_appointment_clear(&a);
+	assert_int_equal(consult_store_erase_appointment(s, f->practice, ids[2], &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 1);
+	assert_int_equal(c.visits, 1);
+	assert_int_equal(c.deliveries, 1);
+	assert_int_equal(c.contacts_wiped, 1);
+	assert_int_equal(consult_store_appointment_by_id(s, ids[2], &a), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_names(s, new_v, &first, &last), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_contact(s, ids[2], &ct), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(msgs_of(s, ids[2]), 0);
+	assert_int_equal(consult_store_erase_appointment(s, f->practice, ids[2], &c), CONSULT_ERR_NOT_FOUND);
+	/* a purge rolled back with its transaction removes nothing */
+	assert_int_equal(consult_store_begin(s), CONSULT_OK);
+	assert_int_equal(consult_store_purge(s, 100000, 100000, 7200, &c), CONSULT_OK);
+	assert_int_equal(c.appointments, 1);
+	assert_int_equal(consult_store_rollback(s), CONSULT_OK);
+	assert_int_equal(consult_store_appointment_by_id(s, ids[1], &a), CONSULT_OK);
+	consult_appointment_clear(&a);
+}
+
+/* --- upkeep and health --- */
+
+static void test_maintain_and_probe(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	consult_store_upkeep r;
+	/* upkeep runs when the backend finds it due; it never fails here */
+	for (int64_t now = 1000; now < 1100; now += 30) {
+		assert_int_equal(consult_store_maintain(s, now, &r), CONSULT_OK);
+		assert_string_equal(r.error, "");
+		assert_true(r.done <= r.due);
+	}
+	int64_t v = called_visit(f, 90, f->practice, 1000, -1);
+	/* upkeep may run now or later; it never fails and the data stays */
+	assert_int_equal(consult_store_maintain(s, 2000, &r), CONSULT_OK);
+	assert_int_equal(consult_store_maintain(s, 2000, NULL), CONSULT_OK);
+	char *first, *last;
+	assert_int_equal(consult_store_visit_names(s, v, &first, &last), CONSULT_OK);
+	assert_string_equal(first, "P");
+	free(first);
+	free(last);
+	consult_store_health h;
+	assert_int_equal(consult_store_probe(s, &h), CONSULT_OK);
+	assert_true(h.writable);
+	assert_string_equal(h.error, "");
+	assert_true(h.disk_free_mb >= -1);
+	assert_true(h.log_bytes >= -1);
+	assert_true(h.log_limit_bytes == -1 || h.log_limit_bytes == CONSULT_STORE_LOG_LIMIT);
+	/* plain answers are not counted as store failures */
+	int64_t id = 0;
+	assert_int_equal(consult_store_add_practice(s, "am-markt", "X", NULL, 1, &id), CONSULT_ERR_CONFLICT);
+	assert_int_equal(consult_store_visit_state(s, 9999, CONSULT_VISIT_AWAY), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_error_count(s), 0);
+	assert_string_equal(consult_store_last_error_name(s), "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
+		cmocka_unit_test(test_open_bad_path),
+		cmocka_unit_test_setup_teardown(test_forward_never, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_only, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_staff, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_list_practices, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_constraints, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_appointment_by_code, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_visit_lifecycle, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_list_appointments, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_day_stats, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_end_stale, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_devices, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_enums_round_trip, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_purge_and_erase_remove, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_maintain_and_probe, setup_people, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
