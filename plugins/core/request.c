@@ -600,6 +600,15 @@ json_t *consult_signal_relay(const consult_request *r)
 	return o;
 }
 
+const char *consult_channel_name(consult_channel c)
+{
+	switch (c) {
+	case CONSULT_CHANNEL_EMAIL: return "email";
+	case CONSULT_CHANNEL_SMS: return "sms";
+	default: return "";
+	}
+}
+
 const char *consult_forward_cause_name(consult_forward_cause c)
 {
 	switch (c) {

@@ -56,6 +56,7 @@ typedef enum consult_signal_type {
 
 /* Delivery channels of invitations. */
 typedef enum consult_channel { CONSULT_CHANNEL_NONE = 0, CONSULT_CHANNEL_EMAIL, CONSULT_CHANNEL_SMS } consult_channel;
+const char *consult_channel_name(consult_channel c);     /* "email", "sms", "" */
 
 /* Why the doctor's page moves a call to forwarding mode. */
 typedef enum consult_forward_cause {

@@ -794,6 +794,7 @@ static void test_issue3_5(void **st)
 	j = J("{\"request\":\"resend\",\"appointment_id\":4,\"channel\":\"email\"}");
 	r = ok_req(j);
 	assert_int_equal(r.u.resend.channel, CONSULT_CHANNEL_EMAIL);
+	assert_string_equal(consult_channel_name(r.u.resend.channel), "email");
 	json_decref(j);
 	static const bad b[] = {
 		{ "{\"request\":\"create_appointment\",\"starts_at\":1,\"email\":\"a@b\"}", CONSULT_ERR_INVALID_FIELD, "email" },
