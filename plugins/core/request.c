@@ -422,6 +422,8 @@ consult_err consult_request_parse(const json_t *body, consult_request *out, cons
 
 /* ---- admin ---- */
 
+static consult_role role_from_name(const char *s);   /* NONE if unknown */
+
 static consult_err a_slug(const json_t *b, const char *key, bool req, const char **out, const char **f)
 {
 	return str_field(b, key, key, F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, req, out, f);
@@ -451,7 +453,7 @@ static consult_err a_add_staff(const json_t *b, consult_admin_request *r, const 
 	TRY(a_user(b, r, f));
 	TRY(str_field(b, "display_name", "display_name", F_NAME, CONSULT_MIN_DISPLAY, CONSULT_MAX_DISPLAY, true, &r->display_name, f));
 	TRY(str_field(b, "role", "role", F_WORD, CONSULT_MIN_STATE, CONSULT_MAX_STATE, true, &role, f));
-	r->role = consult_role_from_name(role);
+	r->role = role_from_name(role);
 	if (r->role == CONSULT_ROLE_NONE)
 		return fail(CONSULT_ERR_INVALID_FIELD, "role", f);
 	return a_pass(b, r, f);
@@ -547,7 +549,7 @@ const char *consult_role_name(consult_role r)
 	}
 }
 
-consult_role consult_role_from_name(const char *s)
+static consult_role role_from_name(const char *s)
 {
 	if (!s)
 		return CONSULT_ROLE_NONE;

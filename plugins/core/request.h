@@ -131,7 +131,6 @@ consult_err consult_request_parse(const json_t *body, consult_request *out, cons
 consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, const char **field);
 
 const char *consult_role_name(consult_role r);     /* "doctor", "reception" */
-consult_role consult_role_from_name(const char *s); /* NONE if unknown */
 /* The fields of the `signal` event for the other participant, built from a
  * parsed signal request alone: "type" and, by type, "sdp", "candidate"
  * {"candidate", "sdpMid"?, "sdpMLineIndex"?} or "key" (each within its

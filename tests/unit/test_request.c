@@ -649,9 +649,12 @@ static void test_admin(void **st)
 	json_decref(j);
 	assert_string_equal(consult_role_name(CONSULT_ROLE_DOCTOR), "doctor");
 	assert_string_equal(consult_role_name(CONSULT_ROLE_RECEPTION), "reception");
-	assert_int_equal(consult_role_from_name("reception"), CONSULT_ROLE_RECEPTION);
-	assert_int_equal(consult_role_from_name("Doctor"), CONSULT_ROLE_NONE);
-	assert_int_equal(consult_role_from_name(NULL), CONSULT_ROLE_NONE);
+	/* role names are exact: "Doctor" is no role */
+	j = json_pack("{ss ss ss ss ss ss}", "request", "add_staff", "practice", "ab", "username", "abc",
+		"display_name", "D", "role", "Doctor", "password", "0123456789");
+	assert_int_equal(consult_admin_parse(j, &a, &field), CONSULT_ERR_INVALID_FIELD);
+	assert_string_equal(field, "role");
+	json_decref(j);
 }
 
 static void test_text_trim(void **st)
