@@ -32,6 +32,10 @@ static bool local_tm(int64_t t, int off, struct tm *tm)
 {
 	if (off < -1439 || off > 1439)
 		return false;
+	/* |off| < 1 day: a t further out cannot come into range (and t + off
+	 * must not overflow) */
+	if (t < -86400 || t > 253402300799LL + 86400)
+		return false;
 	int64_t l = t + (int64_t)off * 60;
 	/* 1970-01-01 .. 9999-12-31T23:59:59 */
 	if (l < 0 || l > 253402300799LL)

@@ -1,10 +1,11 @@
 /* test_compose.c - message composition: German date and time across the
- * DST changes of Europe/Berlin (offset given), midnight crossing, HTML
- * escaping of a hostile practice name (raw in text/subject, escaped in
- * HTML), unknown/malformed placeholders with the part and name reported,
- * one-line subjects, required values, the .ics (UID, SEQUENCE, DTSTART,
- * STATUS for cancel), the SMS length limits, and the shipped templates in
- * conf/messages (all valid; the invitation fits one GSM-7 SMS). */
+ * DST changes of Europe/Berlin (offset given), midnight crossing, times at
+ * the ends of int64, HTML escaping of a hostile practice name (raw in
+ * text/subject, escaped in HTML), unknown/malformed placeholders with the
+ * part and name reported, one-line subjects, required values, the .ics
+ * (UID, SEQUENCE, DTSTART, STATUS for cancel), the SMS length limits, and
+ * the shipped templates in conf/messages (all valid; the invitation fits
+ * one GSM-7 SMS). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,6 +101,23 @@ static void test_date_time(void **st)
 	assert_false(time_of(1796031000, -1440, t));
 	assert_false(date_de(-100000, 0, d));
 	assert_false(date_de(253402300800LL, 0, d));
+}
+
+/* Times at the ends of int64 with an offset: refused, no signed overflow
+ * (found by tests/fuzz/fuzz_compose; fails under UBSan without the range
+ * check in local_tm). */
+static void test_date_time_extremes(void **st)
+{
+	char d[CONSULT_COMPOSE_DATE_LEN], t[CONSULT_COMPOSE_TIME_LEN];
+	assert_false(consult_compose_date_de(INT64_MAX, 60, d));
+	assert_string_equal(d, "");
+	assert_false(consult_compose_time(INT64_MAX - 1000, 1439, t));
+	assert_string_equal(t, "");
+	assert_false(consult_compose_date_de(INT64_MIN, -60, d));
+	assert_false(consult_compose_time(INT64_MIN + 1000, -1439, t));
+	/* the last valid second, reached through the offset */
+	assert_true(consult_compose_time(253402300799LL - 3600, 60, t));
+	assert_string_equal(t, "23:59");
 }
 
 static void test_mail_and_escaping(void **st)
@@ -356,6 +374,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_date_time),
+		cmocka_unit_test(test_date_time_extremes),
 		cmocka_unit_test(test_mail_and_escaping),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_check),
