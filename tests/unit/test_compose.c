@@ -109,14 +109,14 @@ static void test_date_time(void **st)
 static void test_date_time_extremes(void **st)
 {
 	char d[CONSULT_COMPOSE_DATE_LEN], t[CONSULT_COMPOSE_TIME_LEN];
-	assert_false(consult_compose_date_de(INT64_MAX, 60, d));
+	assert_false(date_de(INT64_MAX, 60, d));
 	assert_string_equal(d, "");
-	assert_false(consult_compose_time(INT64_MAX - 1000, 1439, t));
+	assert_false(time_of(INT64_MAX - 1000, 1439, t));
 	assert_string_equal(t, "");
-	assert_false(consult_compose_date_de(INT64_MIN, -60, d));
-	assert_false(consult_compose_time(INT64_MIN + 1000, -1439, t));
+	assert_false(date_de(INT64_MIN, -60, d));
+	assert_false(time_of(INT64_MIN + 1000, -1439, t));
 	/* the last valid second, reached through the offset */
-	assert_true(consult_compose_time(253402300799LL - 3600, 60, t));
+	assert_true(time_of(253402300799LL - 3600, 60, t));
 	assert_string_equal(t, "23:59");
 }
 
