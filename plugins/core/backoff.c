@@ -7,15 +7,8 @@ consult_backoff consult_backoff_default(void)
 		CONSULT_BACKOFF_ATTEMPTS_DEFAULT, CONSULT_BACKOFF_JITTER_DEFAULT };
 }
 
-consult_err consult_backoff_check(const consult_backoff *p)
-{
-	if (p->base_s < 1 || p->base_s > 3600 || p->cap_s < p->base_s || p->cap_s > 86400 ||
-	    p->max_attempts < 1 || p->max_attempts > 100 || p->jitter_pct < 0 || p->jitter_pct > 50)
-		return CONSULT_ERR_INVALID_FIELD;
-	return CONSULT_OK;
-}
-
-int64_t consult_backoff_delay(const consult_backoff *p, int failures, uint32_t rnd)
+/* Delay in seconds after the failures-th failure (values below 1 count as 1). */
+static int64_t delay(const consult_backoff *p, int failures, uint32_t rnd)
 {
 	int64_t d = p->base_s;
 	for (int i = 1; i < failures && d < p->cap_s; i++)
@@ -34,7 +27,7 @@ bool consult_backoff_next(const consult_backoff *p, int64_t now, int failures, u
 	*next_at = 0;
 	if (failures >= p->max_attempts)
 		return false;
-	int64_t d = consult_backoff_delay(p, failures, rnd);
+	int64_t d = delay(p, failures, rnd);
 	if (now > INT64_MAX - d)
 		return false;
 	int64_t t = now + d;
@@ -62,14 +55,4 @@ consult_delivery consult_http_classify(int status)
 	if (status >= 300 && status <= 499)
 		return CONSULT_DELIVERY_PERMANENT;
 	return CONSULT_DELIVERY_TEMPORARY;
-}
-
-const char *consult_delivery_name(consult_delivery d)
-{
-	switch (d) {
-	case CONSULT_DELIVERY_OK: return "ok";
-	case CONSULT_DELIVERY_TEMPORARY: return "temporary";
-	case CONSULT_DELIVERY_PERMANENT: return "permanent";
-	}
-	return "temporary";
 }

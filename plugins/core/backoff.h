@@ -26,11 +26,16 @@
 #define CONSULT_BACKOFF_CAP_DEFAULT      3600
 #define CONSULT_BACKOFF_ATTEMPTS_DEFAULT 10      /* ~3 h from first to last attempt */
 #define CONSULT_BACKOFF_JITTER_DEFAULT   20      /* percent */
+/* The configurable ranges (delivery_backoff_base_seconds, delivery_max_attempts). */
+#define CONSULT_BACKOFF_BASE_MIN         1
+#define CONSULT_BACKOFF_BASE_MAX         3600
+#define CONSULT_BACKOFF_ATTEMPTS_MIN     1
+#define CONSULT_BACKOFF_ATTEMPTS_MAX     100
 
 typedef struct consult_backoff {
-	int64_t base_s;           /* 1..3600 */
-	int64_t cap_s;            /* base_s..86400 */
-	int max_attempts;         /* 1..100, attempts in total including the first */
+	int64_t base_s;           /* CONSULT_BACKOFF_BASE_MIN..MAX */
+	int64_t cap_s;            /* >= base_s */
+	int max_attempts;         /* CONSULT_BACKOFF_ATTEMPTS_MIN..MAX, attempts in total including the first */
 	int jitter_pct;           /* 0..50 */
 } consult_backoff;
 
@@ -42,12 +47,7 @@ typedef enum consult_delivery {
 
 /* The defaults above. */
 consult_backoff consult_backoff_default(void);
-/* CONSULT_ERR_INVALID_FIELD if a value is out of its range. */
-consult_err consult_backoff_check(const consult_backoff *p);
 
-/* Delay in seconds after the failures-th failure (failures >= 1; values
- * below 1 are treated as 1). */
-int64_t consult_backoff_delay(const consult_backoff *p, int failures, uint32_t rnd);
 
 /* After `failures` failed attempts: true and *next_at = now + delay if
  * another attempt is allowed; false (permanent failure, *next_at = 0) if
@@ -58,8 +58,5 @@ bool consult_backoff_next(const consult_backoff *p, int64_t now, int failures, u
 
 consult_delivery consult_smtp_classify(int reply_code);
 consult_delivery consult_http_classify(int status);
-
-/* "ok", "temporary", "permanent". */
-const char *consult_delivery_name(consult_delivery d);
 
 #endif

@@ -88,15 +88,6 @@ void consult_code_hash(const uint8_t key[CONSULT_CODE_KEY_LEN], int64_t practice
 	sodium_memzero(&st, sizeof st);
 }
 
-bool consult_ct_equal(const void *a, const void *b, size_t n)
-{
-	const volatile unsigned char *x = a, *y = b;
-	unsigned char d = 0;
-	for (size_t i = 0; i < n; i++)
-		d |= (unsigned char)(x[i] ^ y[i]);
-	return d == 0;
-}
-
 consult_window consult_code_window(int64_t now, int64_t valid_from, int64_t valid_until)
 {
 	if (now < valid_from)

@@ -34,9 +34,6 @@ bool consult_code_normalise(const char *input, char out[CONSULT_CODE_NORM_LEN]);
 void consult_code_hash(const uint8_t key[CONSULT_CODE_KEY_LEN], int64_t practice_id,
 	const char norm[CONSULT_CODE_NORM_LEN], uint8_t out[CONSULT_CODE_HASH_LEN]);
 
-/* Constant-time equality of two byte strings of length n. */
-bool consult_ct_equal(const void *a, const void *b, size_t n);
-
 /* Validity window of an appointment: [starts_at - before_s, starts_at + after_s]. */
 typedef enum { CONSULT_WINDOW_TOO_EARLY = -1, CONSULT_WINDOW_OPEN = 0, CONSULT_WINDOW_EXPIRED = 1 } consult_window;
 consult_window consult_code_window(int64_t now, int64_t valid_from, int64_t valid_until);

@@ -28,13 +28,6 @@ bool consult_msg_kind_parse(const char *s, consult_msg_kind *out)
 	return false;
 }
 
-const char *const *consult_compose_placeholders(size_t *n)
-{
-	if (n)
-		*n = N_PH;
-	return placeholders;
-}
-
 static bool local_tm(int64_t t, int off, struct tm *tm)
 {
 	if (off < -1439 || off > 1439)
@@ -51,7 +44,9 @@ static bool local_tm(int64_t t, int off, struct tm *tm)
 	return gmtime_r(&tt, tm) != NULL;
 }
 
-bool consult_compose_date_de(int64_t t, int tz_offset_min, char out[CONSULT_COMPOSE_DATE_LEN])
+/* German date "Montag, 30. November 2026" and time "10:30" of t shifted by
+ * tz_offset_min. False if the offset or the year (1970..9999) is out of range. */
+static bool date_de(int64_t t, int tz_offset_min, char out[CONSULT_COMPOSE_DATE_LEN])
 {
 	static const char *const wd[] = { "Sonntag", "Montag", "Dienstag", "Mittwoch",
 		"Donnerstag", "Freitag", "Samstag" };
@@ -66,7 +61,7 @@ bool consult_compose_date_de(int64_t t, int tz_offset_min, char out[CONSULT_COMP
 	return true;
 }
 
-bool consult_compose_time(int64_t t, int tz_offset_min, char out[CONSULT_COMPOSE_TIME_LEN])
+static bool time_hm(int64_t t, int tz_offset_min, char out[CONSULT_COMPOSE_TIME_LEN])
 {
 	struct tm tm;
 	out[0] = '\0';
@@ -150,8 +145,8 @@ static consult_err make_vals(const consult_msg_values *v, bool esc, vals *x)
 		return CONSULT_ERR_MISSING_FIELD;
 	if (!consult_msg_kind_name(v->kind))
 		return CONSULT_ERR_INVALID_FIELD;
-	if (!consult_compose_date_de(v->starts_at, v->tz_offset_min, x->date)
-		|| !consult_compose_time(v->starts_at, v->tz_offset_min, x->time))
+	if (!date_de(v->starts_at, v->tz_offset_min, x->date)
+		|| !time_hm(v->starts_at, v->tz_offset_min, x->time))
 		return CONSULT_ERR_INVALID_FIELD;
 	const char *raw[N_PH] = { v->practice_name, v->practice_phone, x->date, x->time,
 		v->doctor, v->link, v->code };

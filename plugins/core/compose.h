@@ -5,7 +5,7 @@
  * Contract: pure (libc gmtime_r; no clock, no RNG, no I/O): the templates
  * are strings the caller loaded (conf/messages/<kind>.{subject,txt,html,sms}),
  * the local time offset at the appointment and the .ics DTSTAMP are inputs.
- * Placeholders (consult_compose_placeholders(), all optional in a template):
+ * Placeholders (all optional in a template):
  *   practice_name, practice_phone, date ("Montag, 30. November 2026"),
  *   time ("10:30"), doctor (display name or ""), link, code.
  * date/time are the appointment time shifted by tz_offset_min, in German.
@@ -53,9 +53,6 @@ typedef enum consult_msg_kind {
 const char *consult_msg_kind_name(consult_msg_kind k);
 /* The reverse; false if s names no kind. */
 bool consult_msg_kind_parse(const char *s, consult_msg_kind *out);
-
-/* The placeholder names, n via *n. */
-const char *const *consult_compose_placeholders(size_t *n);
 
 /* The four template files of one kind (NUL-terminated contents). */
 typedef struct consult_msg_templates {
@@ -114,10 +111,5 @@ void consult_composed_mail_apply(const consult_composed_mail *c, consult_mail *m
  * encoding, length and parts. */
 consult_err consult_compose_sms(const consult_msg_templates *t, const consult_msg_values *v,
 	char **out, consult_sms_info *info, char bad[CONSULT_TPL_NAME_MAX + 1]);
-
-/* German date "Montag, 30. November 2026" and time "10:30" of t shifted by
- * tz_offset_min. False if the offset or the year (1970..9999) is out of range. */
-bool consult_compose_date_de(int64_t t, int tz_offset_min, char out[CONSULT_COMPOSE_DATE_LEN]);
-bool consult_compose_time(int64_t t, int tz_offset_min, char out[CONSULT_COMPOSE_TIME_LEN]);
 
 #endif

@@ -10,7 +10,8 @@
 #define ICS_TIME_MAX 253402300799LL       /* 9999-12-31T23:59:59Z */
 #define FOLD 75
 
-bool consult_ics_utc(int64_t t, char out[17])
+/* 20250131T143000Z for a unix time (buffer of 17). False if out of range. */
+static bool utc(int64_t t, char out[17])
 {
 	out[0] = '\0';
 	if (t < 0 || t > ICS_TIME_MAX)
@@ -126,8 +127,8 @@ consult_err consult_ics_build(const consult_ics_event *ev, char **out, size_t *o
 		return CONSULT_ERR_MISSING_FIELD;
 	char stamp[17], start[17], end[17];
 	if (!uid_ok(ev->uid) || ev->sequence < 0 || ev->ends_at < ev->starts_at ||
-	    !consult_ics_utc(ev->dtstamp, stamp) || !consult_ics_utc(ev->starts_at, start) ||
-	    !consult_ics_utc(ev->ends_at, end))
+	    !utc(ev->dtstamp, stamp) || !utc(ev->starts_at, start) ||
+	    !utc(ev->ends_at, end))
 		return CONSULT_ERR_INVALID_FIELD;
 	const char *texts[] = { ev->summary, ev->location, ev->description ? ev->description : "" };
 	for (size_t i = 0; i < 3; i++) {

@@ -53,7 +53,4 @@ typedef struct consult_ics_event {
 /* Builds the file into *out (NUL-terminated, *out_len bytes). */
 consult_err consult_ics_build(const consult_ics_event *ev, char **out, size_t *out_len);
 
-/* 20250131T143000Z for a unix time (buffer of 17). False if out of range. */
-bool consult_ics_utc(int64_t t, char out[17]);
-
 #endif

@@ -28,7 +28,8 @@ static void hex_lower(const uint8_t *r, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-consult_err consult_mime_message_id(const uint8_t random[CONSULT_MIME_MSGID_RANDOM],
+/* "<hex(random)@domain>"; CONSULT_ERR_INVALID_FIELD for a bad domain. */
+static consult_err message_id(const uint8_t random[CONSULT_MIME_MSGID_RANDOM],
 	const char *domain, char out[CONSULT_MIME_MSGID_LEN])
 {
 	out[0] = '\0';
@@ -42,7 +43,9 @@ consult_err consult_mime_message_id(const uint8_t random[CONSULT_MIME_MSGID_RAND
 	return CONSULT_OK;
 }
 
-consult_err consult_mime_date(int64_t t, int tz_offset_min, char out[CONSULT_MIME_DATE_LEN])
+/* RFC 5322 date-time, e.g. "Fri, 31 Jan 2025 15:30:00 +0100" for
+ * t = 2025-01-31T14:30:00Z and offset 60. */
+static consult_err date_time(int64_t t, int tz_offset_min, char out[CONSULT_MIME_DATE_LEN])
 {
 	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -263,9 +266,9 @@ consult_err consult_mime_build(const consult_mail *m, char **out, size_t *out_le
 	consult_err e = check(m);
 	char msgid[CONSULT_MIME_MSGID_LEN], date[CONSULT_MIME_DATE_LEN];
 	if (e == CONSULT_OK)
-		e = consult_mime_message_id(m->msgid_random, m->msgid_domain, msgid);
+		e = message_id(m->msgid_random, m->msgid_domain, msgid);
 	if (e == CONSULT_OK)
-		e = consult_mime_date(m->date, m->tz_offset_min, date);
+		e = date_time(m->date, m->tz_offset_min, date);
 	if (e != CONSULT_OK)
 		return e;
 

@@ -67,12 +67,5 @@ typedef struct consult_mail {
 /* Builds the message. */
 consult_err consult_mime_build(const consult_mail *m, char **out, size_t *out_len);
 
-/* "<hex(random)@domain>"; CONSULT_ERR_INVALID_FIELD for a bad domain. */
-consult_err consult_mime_message_id(const uint8_t random[CONSULT_MIME_MSGID_RANDOM],
-	const char *domain, char out[CONSULT_MIME_MSGID_LEN]);
-
-/* RFC 5322 date-time, e.g. "Fri, 31 Jan 2025 15:30:00 +0100" for
- * t = 2025-01-31T14:30:00Z and offset 60. */
-consult_err consult_mime_date(int64_t t, int tz_offset_min, char out[CONSULT_MIME_DATE_LEN]);
 
 #endif

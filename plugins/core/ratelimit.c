@@ -238,12 +238,6 @@ void consult_ratelimit_settle(consult_ratelimit *rl, const char *key, int64_t no
 		consult_ratelimit_success(rl, key);
 }
 
-unsigned consult_ratelimit_in_flight(consult_ratelimit *rl, const char *key)
-{
-	rl_entry *e = find(rl, key);
-	return e ? e->in_flight : 0;
-}
-
 void consult_ratelimit_prune(consult_ratelimit *rl, int64_t now)
 {
 	for (size_t i = 0; i < rl->len;) {

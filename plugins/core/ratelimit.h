@@ -47,8 +47,6 @@ typedef enum consult_rl_outcome {
 	CONSULT_RL_CANCELLED       /* no outcome (e.g. the attempt was not made): only the reservation ends */
 } consult_rl_outcome;
 void consult_ratelimit_settle(consult_ratelimit *rl, const char *key, int64_t now, consult_rl_outcome outcome);
-/* Attempts of key reserved and not settled. */
-unsigned consult_ratelimit_in_flight(consult_ratelimit *rl, const char *key);
 /* Drops entries that are neither locked nor inside their window nor in flight. */
 void consult_ratelimit_prune(consult_ratelimit *rl, int64_t now);
 size_t consult_ratelimit_size(const consult_ratelimit *rl);

@@ -422,6 +422,8 @@ consult_err consult_request_parse(const json_t *body, consult_request *out, cons
 
 /* ---- admin ---- */
 
+static consult_role role_from_name(const char *s);   /* NONE if unknown */
+
 static consult_err a_slug(const json_t *b, const char *key, bool req, const char **out, const char **f)
 {
 	return str_field(b, key, key, F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, req, out, f);
@@ -451,7 +453,7 @@ static consult_err a_add_staff(const json_t *b, consult_admin_request *r, const 
 	TRY(a_user(b, r, f));
 	TRY(str_field(b, "display_name", "display_name", F_NAME, CONSULT_MIN_DISPLAY, CONSULT_MAX_DISPLAY, true, &r->display_name, f));
 	TRY(str_field(b, "role", "role", F_WORD, CONSULT_MIN_STATE, CONSULT_MAX_STATE, true, &role, f));
-	r->role = consult_role_from_name(role);
+	r->role = role_from_name(role);
 	if (r->role == CONSULT_ROLE_NONE)
 		return fail(CONSULT_ERR_INVALID_FIELD, "role", f);
 	return a_pass(b, r, f);
@@ -500,6 +502,13 @@ static consult_err a_practice_opt(const json_t *b, consult_admin_request *r, con
 	return a_slug(b, "practice", false, &r->practice, f);
 }
 
+/* Test clock offset: at most ten years either way. */
+static consult_err a_test_clock(const json_t *b, consult_admin_request *r, const char **f)
+{
+	const int64_t max = CONSULT_TEST_CLOCK_MAX_OFFSET;
+	return int_field(b, "offset_seconds", "offset_seconds", true, -max, max, &r->offset_seconds, NULL, f);
+}
+
 static consult_err a_none(const json_t *b, consult_admin_request *r, const char **f)
 {
 	return CONSULT_OK;
@@ -540,7 +549,7 @@ const char *consult_role_name(consult_role r)
 	}
 }
 
-consult_role consult_role_from_name(const char *s)
+static consult_role role_from_name(const char *s)
 {
 	if (!s)
 		return CONSULT_ROLE_NONE;
@@ -551,7 +560,7 @@ consult_role consult_role_from_name(const char *s)
 	return CONSULT_ROLE_NONE;
 }
 
-const char *consult_signal_type_name(consult_signal_type t)
+static const char *signal_type_name(consult_signal_type t)
 {
 	switch (t) {
 	case CONSULT_SIGNAL_OFFER: return "offer";
@@ -568,7 +577,7 @@ json_t *consult_signal_relay(const consult_request *r)
 	if (!r || r->kind != CONSULT_REQ_SIGNAL)
 		return NULL;
 	json_t *o = json_object();
-	json_object_set_new(o, "type", json_string(consult_signal_type_name(r->u.signal.type)));
+	json_object_set_new(o, "type", json_string(signal_type_name(r->u.signal.type)));
 	switch (r->u.signal.type) {
 	case CONSULT_SIGNAL_OFFER:
 	case CONSULT_SIGNAL_ANSWER:

@@ -119,7 +119,11 @@ typedef struct consult_admin_request {
 	bool has_relay_only, relay_only;        /* set_practice */
 	bool has_forward;                       /* set_practice */
 	consult_forward_policy forward;
+	int64_t offset_seconds;                 /* test_clock */
 } consult_admin_request;
+
+/* test_clock's offset_seconds: at most ten years either way. */
+#define CONSULT_TEST_CLOCK_MAX_OFFSET (3650LL * 86400)
 
 /* On failure returns the code and, if field is given, points it at the
  * offending field name (static string; "request" for the name itself). */
@@ -127,8 +131,6 @@ consult_err consult_request_parse(const json_t *body, consult_request *out, cons
 consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, const char **field);
 
 const char *consult_role_name(consult_role r);     /* "doctor", "reception" */
-consult_role consult_role_from_name(const char *s); /* NONE if unknown */
-const char *consult_signal_type_name(consult_signal_type t);
 /* The fields of the `signal` event for the other participant, built from a
  * parsed signal request alone: "type" and, by type, "sdp", "candidate"
  * {"candidate", "sdpMid"?, "sdpMLineIndex"?} or "key" (each within its
@@ -136,11 +138,7 @@ const char *consult_signal_type_name(consult_signal_type t);
  * A new reference; NULL if r is not a signal. */
 json_t *consult_signal_relay(const consult_request *r);
 
-/* Exposed for reuse: UTF-8 without control characters (tab/newline are
- * refused too), length in bytes 1..max. */
-consult_err consult_check_text(const char *s, size_t max);
-
-/* The text without outer ASCII spaces: returns the first kept byte
+/* Added: the text without outer ASCII spaces: returns the first kept byte
  * and sets *len to the kept length (not NUL-terminated there). Names are
  * accepted untrimmed by the parser (limits count the untrimmed bytes) but
  * refused if nothing is left after trimming; the glue stores the trim. */

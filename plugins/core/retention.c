@@ -36,12 +36,3 @@ consult_err consult_retention_cutoffs_at(int64_t now, int64_t retention_days,
 	return CONSULT_OK;
 }
 
-bool consult_retention_purge_due(const consult_retention_cutoffs *c, int64_t starts_at)
-{
-	return starts_at < c->purge_before;
-}
-
-bool consult_retention_wipe_due(const consult_retention_cutoffs *c, int64_t starts_at)
-{
-	return starts_at < c->wipe_contact_before;
-}

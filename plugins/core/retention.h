@@ -39,9 +39,5 @@ consult_err consult_retention_check(int64_t retention_days, int64_t contact_hour
 consult_err consult_retention_cutoffs_at(int64_t now, int64_t retention_days,
 	int64_t contact_hours, consult_retention_cutoffs *out);
 
-/* starts_at < c->purge_before */
-bool consult_retention_purge_due(const consult_retention_cutoffs *c, int64_t starts_at);
-/* starts_at < c->wipe_contact_before */
-bool consult_retention_wipe_due(const consult_retention_cutoffs *c, int64_t starts_at);
 
 #endif

@@ -1,11 +1,11 @@
 /* text.c - UTF-8 validation and control-character checks, see text.h,
- * plus consult_check_text() and consult_text_trim() of request.h. */
+ * plus consult_text_trim() of request.h. */
 #include <stdint.h>
 #include <string.h>
 #include "text.h"
 #include "request.h"
 
-bool consult_utf8_valid(const char *str, size_t len)
+static bool utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -38,7 +38,7 @@ bool consult_utf8_valid(const char *str, size_t len)
 bool consult_text_clean(const char *str, size_t len, bool lines)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	if (!consult_utf8_valid(str, len))
+	if (!utf8_valid(str, len))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = s[i];
@@ -60,20 +60,6 @@ bool consult_ascii_only(const char *s, size_t len, bool (*ok)(unsigned char c))
 		if (!ok((unsigned char)s[i]))
 			return false;
 	return true;
-}
-
-consult_err consult_check_text(const char *s, size_t max)
-{
-	if (!s)
-		return CONSULT_ERR_MISSING_FIELD;
-	size_t len = strlen(s);
-	if (len > max)
-		return CONSULT_ERR_TOO_LONG;
-	if (!consult_text_clean(s, len, false))
-		return CONSULT_ERR_INVALID_UTF8;
-	if (len == 0)
-		return CONSULT_ERR_INVALID_FIELD;
-	return CONSULT_OK;
 }
 
 const char *consult_text_trim(const char *s, size_t *len)

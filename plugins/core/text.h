@@ -10,9 +10,8 @@
 #include <stddef.h>
 #include "errors.h"
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-bool consult_utf8_valid(const char *s, size_t len);
-/* Valid UTF-8 and no control characters (C0, DEL, C1). If lines is true,
+/* Valid UTF-8 (strict: no overlong forms, no surrogates, nothing above
+ * U+10FFFF) and no control characters (C0, DEL, C1). If lines is true,
  * CR, LF and TAB are allowed (SDP). */
 bool consult_text_clean(const char *s, size_t len, bool lines);
 /* Every byte is in the set (ASCII only; ranges like "a-z" are not parsed:

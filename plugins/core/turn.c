@@ -146,7 +146,8 @@ bool consult_turn_secret_ok(const char *secret)
 	return n >= CONSULT_TURN_SECRET_MIN;
 }
 
-bool consult_turn_ttl_ok(int64_t ttl)
+/* ttl within CONSULT_TURN_TTL_MIN..MAX */
+static bool ttl_ok(int64_t ttl)
 {
 	return ttl >= CONSULT_TURN_TTL_MIN && ttl <= CONSULT_TURN_TTL_MAX;
 }
@@ -178,7 +179,7 @@ consult_err consult_turn_credentials(const char *secret, int64_t now, int64_t tt
 	const char *opaque_id, consult_turn_cred *out)
 {
 	memset(out, 0, sizeof *out);
-	if (!consult_turn_secret_ok(secret) || !consult_turn_ttl_ok(ttl) || !consult_turn_id_ok(opaque_id))
+	if (!consult_turn_secret_ok(secret) || !ttl_ok(ttl) || !consult_turn_id_ok(opaque_id))
 		return CONSULT_ERR_INVALID_FIELD;
 	if (now < 0 || now > INT64_MAX - ttl)
 		return CONSULT_ERR_INVALID_FIELD;

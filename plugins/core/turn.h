@@ -49,9 +49,6 @@ consult_turn_scheme consult_turn_uri_check(const char *uri);
  * (so it survives both coturn's and Janus' configuration syntax). */
 bool consult_turn_secret_ok(const char *secret);
 
-/* True if ttl is within CONSULT_TURN_TTL_MIN..MAX. */
-bool consult_turn_ttl_ok(int64_t ttl);
-
 /* True if id matches [A-Za-z0-9._-]{1,CONSULT_TURN_ID_MAX}. */
 bool consult_turn_id_ok(const char *id);
 

@@ -4,7 +4,7 @@
 #include <curl/curl.h>
 #include "deliver/result.h"
 
-const char *consult_deliver_curl_reason(int curl_code)
+static const char *curl_reason(int curl_code)
 {
 	switch ((CURLcode)curl_code) {
 	case CURLE_OK:
@@ -69,5 +69,5 @@ void consult_deliver_result(consult_send_result *r, int curl_code, long reply_co
 		return;
 	}
 	r->cls = CONSULT_DELIVERY_TEMPORARY;
-	snprintf(r->reason, sizeof r->reason, "%s", consult_deliver_curl_reason(curl_code));
+	snprintf(r->reason, sizeof r->reason, "%s", curl_reason(curl_code));
 }

@@ -19,14 +19,12 @@ typedef struct consult_send_result {
 	char reason[CONSULT_SEND_REASON_LEN];   /* "" when ok */
 } consult_send_result;
 
-/* Internal (smtp.c, sms_http.c): the fixed reason for a libcurl error
- * code (CURLcode as int): "timeout", "connection refused", "host not
- * found", "tls error", "starttls unavailable", "connection dropped", "bad
- * response", "internal error", else "transport error". */
-const char *consult_deliver_curl_reason(int curl_code);
-
-/* Internal: fills r from libcurl's result and the reply code, with
- * classify() the protocol's classification and `proto` "smtp"/"http". */
+/* Internal (smtp.c, sms_http.c): fills r from libcurl's result and the
+ * reply code, with classify() the protocol's classification and `proto`
+ * "smtp"/"http". A transfer libcurl did not complete gets a fixed reason:
+ * "timeout", "connection refused", "host not found", "tls error",
+ * "starttls unavailable", "connection dropped", "bad response", "internal
+ * error", else "transport error". */
 void consult_deliver_result(consult_send_result *r, int curl_code, long reply_code,
 	consult_delivery (*classify)(int), const char *proto);
 

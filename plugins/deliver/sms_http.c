@@ -40,7 +40,7 @@ static bool url_ok(const char *u)
 		h = u + 8;
 	else
 		return false;
-	if (strlen(u) > 2048 || !*h || *h == '/' || *h == ':' || strchr(u, '#'))
+	if (strlen(u) > CONSULT_SMS_HTTP_URL_MAX || !*h || *h == '/' || *h == ':' || strchr(u, '#'))
 		return false;
 	for (const char *p = u; *p; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
@@ -52,7 +52,7 @@ static bool url_ok(const char *u)
 static bool header_ok(const char *h)
 {
 	const char *colon = strchr(h, ':');
-	if (!colon || colon == h || strlen(h) > 4096)
+	if (!colon || colon == h || strlen(h) > CONSULT_SMS_HTTP_HEADER_MAX)
 		return false;
 	for (const char *p = h; p < colon; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
@@ -100,10 +100,10 @@ consult_err consult_sms_http_check(const consult_sms_http_cfg *cfg, const char *
 	if (cfg->auth_header && !header_ok(cfg->auth_header))
 		return CONSULT_ERR_INVALID_FIELD;
 	*field = "sms_sender";
-	if (cfg->sender && (strlen(cfg->sender) > 64 || !consult_text_clean(cfg->sender, strlen(cfg->sender), false)))
+	if (cfg->sender && (strlen(cfg->sender) > CONSULT_SMS_HTTP_SENDER_MAX || !consult_text_clean(cfg->sender, strlen(cfg->sender), false)))
 		return CONSULT_ERR_INVALID_FIELD;
 	*field = "sms_timeout_seconds";
-	if (cfg->timeout_s < 0 || cfg->timeout_s > 600)
+	if (cfg->timeout_s < CONSULT_SMS_HTTP_TIMEOUT_MIN || cfg->timeout_s > CONSULT_SMS_HTTP_TIMEOUT_MAX)
 		return CONSULT_ERR_INVALID_FIELD;
 	*field = "sms_ca_file";
 	if (cfg->ca_file && (!*cfg->ca_file || strpbrk(cfg->ca_file, "\r\n")))
@@ -112,16 +112,10 @@ consult_err consult_sms_http_check(const consult_sms_http_cfg *cfg, const char *
 	return CONSULT_OK;
 }
 
-consult_err consult_sms_http_body(const consult_sms_http_cfg *cfg, const char *to, const char *text,
-	char **out, char bad[CONSULT_TPL_NAME_MAX + 1])
+/* The request body for `to` and `text` (malloc'ed); cfg already checked. */
+static consult_err request_body(const consult_sms_http_cfg *cfg, const char *to, const char *text, char **out)
 {
-	if (bad)
-		bad[0] = '\0';
-	if (!out)
-		return CONSULT_ERR_MISSING_FIELD;
 	*out = NULL;
-	if (!cfg || !cfg->body || !to || !text)
-		return CONSULT_ERR_MISSING_FIELD;
 	char *(*esc)(const char *) = cfg->format == CONSULT_SMS_JSON ? consult_json_escape : consult_form_escape;
 	char *v[3] = { esc(to), esc(text), esc(cfg->sender ? cfg->sender : "") };
 	consult_err e = CONSULT_ERR_INTERNAL;
@@ -129,7 +123,7 @@ consult_err consult_sms_http_body(const consult_sms_http_cfg *cfg, const char *t
 		consult_tpl_var vars[3] = {
 			{ body_names[0], v[0] }, { body_names[1], v[1] }, { body_names[2], v[2] },
 		};
-		e = consult_tpl_render(cfg->body, vars, 3, CONSULT_SMS_HTTP_REQ_MAX, out, NULL, bad);
+		e = consult_tpl_render(cfg->body, vars, 3, CONSULT_SMS_HTTP_REQ_MAX, out, NULL, NULL);
 	}
 	for (int i = 0; i < 3; i++)
 		free(v[i]);
@@ -161,6 +155,30 @@ static consult_delivery fail(consult_send_result *r, consult_delivery c, const c
 	return c;
 }
 
+/* The request headers: content type (POST), no "Expect: 100-continue", the
+ * optional auth line. NULL when out of memory. */
+static struct curl_slist *request_headers(const consult_sms_http_cfg *cfg)
+{
+	const char *lines[3];
+	size_t n = 0;
+	if (cfg->method == CONSULT_SMS_POST)
+		lines[n++] = cfg->format == CONSULT_SMS_JSON ? "Content-Type: application/json"
+			: "Content-Type: application/x-www-form-urlencoded";
+	lines[n++] = "Expect:";
+	if (cfg->auth_header)
+		lines[n++] = cfg->auth_header;
+	struct curl_slist *hdrs = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct curl_slist *tmp = curl_slist_append(hdrs, lines[i]);
+		if (!tmp) {
+			curl_slist_free_all(hdrs);
+			return NULL;
+		}
+		hdrs = tmp;
+	}
+	return hdrs;
+}
+
 consult_delivery consult_sms_http_send(const consult_sms_http_cfg *cfg, const char *to,
 	const char *text, consult_send_result *r)
 {
@@ -174,54 +192,29 @@ consult_delivery consult_sms_http_send(const consult_sms_http_cfg *cfg, const ch
 		return fail(r, CONSULT_DELIVERY_PERMANENT, "bad recipient");
 	if (!text || !*text || !consult_text_clean(text, strlen(text), true))
 		return fail(r, CONSULT_DELIVERY_PERMANENT, "bad message");
-	char *body = NULL;
-	consult_err e = consult_sms_http_body(cfg, to, text, &body, NULL);
-	if (e != CONSULT_OK)
-		return fail(r, e == CONSULT_ERR_INTERNAL ? CONSULT_DELIVERY_TEMPORARY : CONSULT_DELIVERY_PERMANENT,
+	char *body = NULL, *url = NULL;
+	CURL *c = NULL;
+	struct curl_slist *hdrs = NULL;
+	sink *resp = NULL;
+	consult_err e = request_body(cfg, to, text, &body);
+	if (e != CONSULT_OK) {
+		fail(r, e == CONSULT_ERR_INTERNAL ? CONSULT_DELIVERY_TEMPORARY : CONSULT_DELIVERY_PERMANENT,
 			e == CONSULT_ERR_INTERNAL ? "internal error" : "bad message");
-	char *url = NULL;
+		goto done;
+	}
 	if (cfg->method == CONSULT_SMS_GET) {
 		size_t n = strlen(cfg->url) + 1 + strlen(body) + 1;
 		url = malloc(n);
 		if (url)
 			snprintf(url, n, "%s%c%s", cfg->url, strchr(cfg->url, '?') ? '&' : '?', body);
 	}
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdrs = NULL, *tmp;
-	bool ok = c && (cfg->method != CONSULT_SMS_GET || url);
-	if (ok && cfg->method == CONSULT_SMS_POST) {
-		tmp = curl_slist_append(hdrs, cfg->format == CONSULT_SMS_JSON ? "Content-Type: application/json"
-			: "Content-Type: application/x-www-form-urlencoded");
-		ok = tmp != NULL;
-		hdrs = tmp ? tmp : hdrs;
+	c = curl_easy_init();
+	hdrs = request_headers(cfg);
+	resp = calloc(1, sizeof *resp);
+	if (!c || !hdrs || !resp || (cfg->method == CONSULT_SMS_GET && !url)) {
+		fail(r, CONSULT_DELIVERY_TEMPORARY, "internal error");
+		goto done;
 	}
-	if (ok) {
-		tmp = curl_slist_append(hdrs, "Expect:");
-		ok = tmp != NULL;
-		hdrs = tmp ? tmp : hdrs;
-	}
-	if (ok && cfg->auth_header) {
-		tmp = curl_slist_append(hdrs, cfg->auth_header);
-		ok = tmp != NULL;
-		hdrs = tmp ? tmp : hdrs;
-	}
-	if (!ok) {
-		curl_slist_free_all(hdrs);
-		if (c)
-			curl_easy_cleanup(c);
-		free(url);
-		free(body);
-		return fail(r, CONSULT_DELIVERY_TEMPORARY, "internal error");
-	}
-	sink *resp = calloc(1, sizeof *resp);
-	if (!resp) {
-		curl_slist_free_all(hdrs);
-		curl_easy_cleanup(c);
-		free(url);
-		free(body);
-		return fail(r, CONSULT_DELIVERY_TEMPORARY, "internal error");
-	}
-	long timeout = cfg->timeout_s > 0 ? cfg->timeout_s : CONSULT_SMS_HTTP_TIMEOUT_DEFAULT;
 	curl_easy_setopt(c, CURLOPT_URL, url ? url : cfg->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -232,8 +225,8 @@ consult_delivery consult_sms_http_send(const consult_sms_http_cfg *cfg, const ch
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_HTTP09_ALLOWED, 0L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->timeout_s);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, cfg->timeout_s);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (cfg->ca_file)
@@ -254,10 +247,13 @@ consult_delivery consult_sms_http_send(const consult_sms_http_cfg *cfg, const ch
 	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
 		status = 0;
 	consult_deliver_result(r, (int)rc, status, consult_http_classify, "http");
-	curl_easy_cleanup(c);
+done:
+	if (c)
+		curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
 	/* The response may echo the number or the text: wipe it. */
-	memset(resp, 0, sizeof *resp);
+	if (resp)
+		memset(resp, 0, sizeof *resp);
 	free(resp);
 	free(url);
 	free(body);

@@ -30,6 +30,11 @@
 #include "deliver/result.h"
 
 #define CONSULT_SMS_HTTP_TIMEOUT_DEFAULT 15     /* seconds */
+#define CONSULT_SMS_HTTP_TIMEOUT_MIN     1
+#define CONSULT_SMS_HTTP_TIMEOUT_MAX     120
+#define CONSULT_SMS_HTTP_URL_MAX         1024   /* bytes of sms_url */
+#define CONSULT_SMS_HTTP_HEADER_MAX      1024   /* bytes of the auth header line */
+#define CONSULT_SMS_HTTP_SENDER_MAX      32     /* bytes of {{sender}} */
 #define CONSULT_SMS_HTTP_BODY_MAX        4096   /* response bytes kept (then dropped) */
 #define CONSULT_SMS_HTTP_REQ_MAX         8192   /* rendered request body */
 
@@ -50,27 +55,25 @@ typedef struct consult_sms_http_cfg {
 	consult_sms_format format;
 	const char *body;             /* template, e.g. {"to":"{{to}}","text":"{{text}}"} */
 	const char *sender;           /* optional, {{sender}} */
-	long timeout_s;               /* 1..600; 0 = default */
+	long timeout_s;               /* CONSULT_SMS_HTTP_TIMEOUT_MIN..MAX */
 	const char *ca_file;          /* optional PEM bundle */
 } consult_sms_http_cfg;
 
-/* "POST"/"GET" and "json"/"form" (case-sensitive); false if unknown. */
+/* "POST"/"GET" and "json"/"form" (case-sensitive); false if unknown. The
+ * parsers of the keys sms_method and sms_body_format. */
 bool consult_sms_method_parse(const char *s, consult_sms_method *out);
 bool consult_sms_format_parse(const char *s, consult_sms_format *out);
 
-/* Config check at load time: URL http(s) with a host, no spaces or control
- * characters; body present with only known placeholders (unknown name in
- * bad); GET only with form; auth header "Name: value" on one line;
- * timeout in range. *field (may be NULL) names the key ("sms_url",
- * "sms_body", "sms_method", "sms_body_format", "sms_auth_header",
- * "sms_sender", "sms_timeout_seconds", "sms_ca_file"). */
+/* The one check of the SMS gateway configuration, run by the plugin's
+ * configuration loader and again before every send: URL http(s) with a
+ * host, no spaces or control characters, at most CONSULT_SMS_HTTP_URL_MAX;
+ * body present with only known placeholders (unknown name in bad); GET only
+ * with form; auth header "Name: value" on one line; sender short clean
+ * text; timeout in CONSULT_SMS_HTTP_TIMEOUT_MIN..MAX. *field (may be NULL)
+ * names the key ("sms_url", "sms_body", "sms_method", "sms_body_format",
+ * "sms_auth_header", "sms_sender", "sms_timeout_seconds", "sms_ca_file"). */
 consult_err consult_sms_http_check(const consult_sms_http_cfg *cfg, const char **field,
 	char bad[CONSULT_TPL_NAME_MAX + 1]);
-
-/* The request body for `to` and `text` (malloc'ed; exposed for tests and
- * for the check). */
-consult_err consult_sms_http_body(const consult_sms_http_cfg *cfg, const char *to, const char *text,
-	char **out, char bad[CONSULT_TPL_NAME_MAX + 1]);
 
 consult_delivery consult_sms_http_send(const consult_sms_http_cfg *cfg, const char *to,
 	const char *text, consult_send_result *r);

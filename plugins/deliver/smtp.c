@@ -26,7 +26,7 @@ static bool url_ok(const char *u)
 		h = u + 8;
 	else
 		return false;
-	return strlen(u) <= 1024 && clean(u) && *h && *h != '/' && *h != ':' && !strchr(h, '@')
+	return strlen(u) <= CONSULT_SMTP_URL_MAX && clean(u) && *h && *h != '/' && *h != ':' && !strchr(h, '@')
 		&& !strchr(h, '?') && !strchr(h, '#');
 }
 
@@ -51,13 +51,13 @@ consult_err consult_smtp_check(const consult_smtp_cfg *cfg, const char **field)
 	*field = (cfg->user && !cfg->password) ? "smtp_password" : "smtp_user";
 	if (!cfg->user != !cfg->password)
 		return CONSULT_ERR_MISSING_FIELD;
-	if (cfg->user && (!*cfg->user || strlen(cfg->user) > 256 || !clean(cfg->user)))
+	if (cfg->user && (!*cfg->user || strlen(cfg->user) > CONSULT_SMTP_CRED_MAX || !clean(cfg->user)))
 		return CONSULT_ERR_INVALID_FIELD;
 	*field = "smtp_password";
-	if (cfg->password && (strlen(cfg->password) > 256 || strpbrk(cfg->password, "\r\n")))
+	if (cfg->password && (strlen(cfg->password) > CONSULT_SMTP_CRED_MAX || strpbrk(cfg->password, "\r\n")))
 		return CONSULT_ERR_INVALID_FIELD;
 	*field = "smtp_timeout_seconds";
-	if (cfg->timeout_s < 0 || cfg->timeout_s > 600)
+	if (cfg->timeout_s < CONSULT_SMTP_TIMEOUT_MIN || cfg->timeout_s > CONSULT_SMTP_TIMEOUT_MAX)
 		return CONSULT_ERR_INVALID_FIELD;
 	*field = "smtp_ca_file";
 	if (cfg->ca_file && (!*cfg->ca_file || strpbrk(cfg->ca_file, "\r\n")))
@@ -104,19 +104,16 @@ consult_delivery consult_smtp_send(const consult_smtp_cfg *cfg, const char *rcpt
 	if (!msg || len == 0)
 		return fail(r, CONSULT_DELIVERY_PERMANENT, "bad message");
 
-	CURL *c = curl_easy_init();
-	if (!c)
-		return fail(r, CONSULT_DELIVERY_TEMPORARY, "internal error");
 	char from[ENV_MAX], to[ENV_MAX];
 	snprintf(from, sizeof from, "<%s>", cfg->from);
 	snprintf(to, sizeof to, "<%s>", rcpt);
+	CURL *c = curl_easy_init();
 	struct curl_slist *rcpts = curl_slist_append(NULL, to);
-	if (!rcpts) {
-		curl_easy_cleanup(c);
-		return fail(r, CONSULT_DELIVERY_TEMPORARY, "internal error");
+	if (!c || !rcpts) {
+		fail(r, CONSULT_DELIVERY_TEMPORARY, "internal error");
+		goto done;
 	}
 	upload u = { msg, len, 0 };
-	long timeout = cfg->timeout_s > 0 ? cfg->timeout_s : CONSULT_SMTP_TIMEOUT_DEFAULT;
 	bool smtps = strncmp(cfg->url, "smtps://", 8) == 0;
 
 	curl_easy_setopt(c, CURLOPT_URL, cfg->url);
@@ -127,8 +124,8 @@ consult_delivery consult_smtp_send(const consult_smtp_cfg *cfg, const char *rcpt
 #endif
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->timeout_s);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, cfg->timeout_s);
 	if (!smtps && cfg->starttls)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -151,7 +148,9 @@ consult_delivery consult_smtp_send(const consult_smtp_cfg *cfg, const char *rcpt
 	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply) != CURLE_OK)
 		reply = 0;
 	consult_deliver_result(r, (int)rc, reply, consult_smtp_classify, "smtp");
+done:
 	curl_slist_free_all(rcpts);
-	curl_easy_cleanup(c);
+	if (c)
+		curl_easy_cleanup(c);
 	return r->cls;
 }

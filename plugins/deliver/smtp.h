@@ -30,6 +30,10 @@
 #include "deliver/result.h"
 
 #define CONSULT_SMTP_TIMEOUT_DEFAULT 30     /* seconds, whole transaction */
+#define CONSULT_SMTP_TIMEOUT_MIN     1
+#define CONSULT_SMTP_TIMEOUT_MAX     300
+#define CONSULT_SMTP_URL_MAX         512    /* bytes of smtp_url */
+#define CONSULT_SMTP_CRED_MAX        256    /* bytes of smtp_user, smtp_password */
 
 typedef struct consult_smtp_cfg {
 	const char *url;              /* "smtp://host:port" or "smtps://host:port" */
@@ -37,14 +41,18 @@ typedef struct consult_smtp_cfg {
 	const char *user;             /* optional; with password */
 	const char *password;
 	const char *from;             /* envelope sender address (MAIL FROM) */
-	long timeout_s;               /* 1..600; 0 = default */
+	long timeout_s;               /* CONSULT_SMTP_TIMEOUT_MIN..MAX */
 	const char *ca_file;          /* optional PEM bundle */
 } consult_smtp_cfg;
 
-/* Config check at load time: URL scheme smtp/smtps with a host, sender
- * address valid, timeout in range, user and password both or neither, no
- * control characters. CONSULT_ERR_INVALID_FIELD / MISSING_FIELD; *field
- * (may be NULL) names the offending key ("smtp_url", "smtp_from", ...). */
+/* The one check of the SMTP configuration, run by the plugin's
+ * configuration loader and again before every send: URL scheme smtp/smtps
+ * with a host (at most CONSULT_SMTP_URL_MAX), sender address valid, timeout
+ * in CONSULT_SMTP_TIMEOUT_MIN..MAX, user and password both or neither (at
+ * most CONSULT_SMTP_CRED_MAX), no control characters.
+ * CONSULT_ERR_INVALID_FIELD / MISSING_FIELD; *field (may be NULL) names the
+ * offending key ("smtp_url", "smtp_from", "smtp_user", "smtp_password",
+ * "smtp_timeout_seconds", "smtp_ca_file"). */
 consult_err consult_smtp_check(const consult_smtp_cfg *cfg, const char **field);
 
 consult_delivery consult_smtp_send(const consult_smtp_cfg *cfg, const char *rcpt,

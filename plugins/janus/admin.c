@@ -26,6 +26,7 @@ typedef struct {
 	const char *pw_hash;     /* prepared before the lock, or NULL */
 	int64_t now;
 	const json_t *msg;       /* the raw request (purge's test clock) */
+	const char *reason;      /* on error: replaces the error's generic reason, or NULL */
 } admin_ctx;
 
 typedef consult_err (*admin_fn)(admin_ctx *a);
@@ -83,7 +84,7 @@ static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char 
 		json_t *f = json_object();
 		json_object_set_new(f, "reason", json_string(reason));
 		glue_push(s, "logged_out", f);
-		glue_staff_detach(s, false, (int64_t)time(NULL));
+		glue_staff_detach(s, false, glue_now());
 		glue_session_reset(s);
 		glue_session_unref(s);
 	}
@@ -305,14 +306,15 @@ static consult_err a_set_practice(admin_ctx *a) {
 	return e;
 }
 
-/* purge -> counts; also forgets ended visits no longer kept. With
- * CONSULT_TEST=1 in Janus' environment (tests only) a "now" field replaces
- * the clock, so a test can purge "in three months" against a real store
- * file. */
+/* purge -> counts; also forgets ended visits no longer kept. In test mode
+ * (glue_test_mode: CONSULT_TEST=1 in Janus' environment) a "now" field
+ * replaces the glue clock for this run only, so a test can purge "in three
+ * months" against a real store file without moving the clock of the
+ * timers (test_clock does that). */
 static consult_err a_purge(admin_ctx *a) {
 	int64_t now = a->now;
 	const json_t *t = json_object_get(a->msg, "now");
-	if(t && g_strcmp0(g_getenv("CONSULT_TEST"), "1") == 0 && json_is_integer(t) && json_integer_value(t) > 0)
+	if(t && glue_test_mode() && json_is_integer(t) && json_integer_value(t) > 0)
 		now = json_integer_value(t);
 	consult_purge_counts n;
 	consult_err e = glue_retention_run(now, &n);
@@ -331,6 +333,23 @@ static consult_err a_purge(admin_ctx *a) {
 	json_object_set_new(a->reply, "visits", json_integer(n.visits));
 	json_object_set_new(a->reply, "deliveries", json_integer(n.deliveries));
 	json_object_set_new(a->reply, "contacts_wiped", json_integer(n.contacts_wiped));
+	return CONSULT_OK;
+}
+
+/* test_clock {offset_seconds} -> {now, offset_seconds}: sets the offset of
+ * the glue clock (clock.h), only with CONSULT_TEST=1 in Janus' environment.
+ * The outbox worker is woken so rows that became due are sent; the timer
+ * sees the new time at its next tick (at most a second later). */
+static consult_err a_test_clock(admin_ctx *a) {
+	if(!glue_clock_set_offset(a->req->offset_seconds)) {
+		a->field = "request";
+		a->reason = "test_clock is for tests only: Janus must run with CONSULT_TEST=1";
+		return CONSULT_ERR_FORBIDDEN;
+	}
+	JANUS_LOG(LOG_WARN, "[consult] admin: test clock offset %"G_GINT64_FORMAT" s\n", a->req->offset_seconds);
+	glue_outbox_wake();
+	json_object_set_new(a->reply, "now", json_integer(glue_now()));
+	json_object_set_new(a->reply, "offset_seconds", json_integer(glue_clock_offset()));
 	return CONSULT_OK;
 }
 
@@ -358,7 +377,7 @@ json_t *glue_admin_message(json_t *message) {
 		return glue_error_reply(req.name, req.password ? CONSULT_ERR_INTERNAL : CONSULT_ERR_MISSING_FIELD,
 			req.password ? NULL : "password", 0);
 	admin_ctx a = { .req = &req, .reply = json_object(), .pw_hash = needs_hash ? hash : NULL,
-		.now = (int64_t)time(NULL), .msg = message };
+		.now = glue_now(), .msg = message };
 	g_mutex_lock(&glue.lock);
 	unsigned store_errors = consult_store_error_count(glue.store);
 	e = fn(&a);
@@ -373,7 +392,10 @@ json_t *glue_admin_message(json_t *message) {
 			JANUS_LOG(LOG_ERR, "[consult] admin %s failed: internal (%s)\n", req.name, store_error ? store_error : "not the store");
 		else
 			JANUS_LOG(LOG_VERB, "[consult] admin %s refused: %s\n", req.name, consult_err_name(e));
-		return glue_error_reply(req.name, e, a.field, 0);
+		json_t *err = glue_error_reply(req.name, e, a.field, 0);
+		if(a.reason)
+			json_object_set_new(err, "reason", json_string(a.reason));
+		return err;
 	}
 	return glue_ok_reply(req.name, a.reply);
 }

@@ -155,7 +155,7 @@ consult_err glue_h_forward(glue_ctx *c) {
 void glue_forward_lost(glue_session *s, bool handle_gone) {
 	if(handle_gone)
 		return;                   /* destroy_session follows: PATIENT_DROP / DOCTOR_DROP */
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = glue_now();
 	g_mutex_lock(&glue.lock);
 	glue_practice *p = glue_practice_find(s->practice_id);
 	int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include "core/code.h"
 #include "core/turn.h"
+#include "deliver/smtp.h"
+#include "deliver/sms_http.h"
 
 #define GLUE_CONFIG_FILE "janus.plugin.consult.jcfg"
 
@@ -44,12 +46,12 @@ typedef struct glue_config {
 	char *smtp_url;                 /* smtp:// or smtps://; NULL = e-mail off */
 	bool smtp_starttls;             /* smtp://: require STARTTLS (default true) */
 	char *smtp_user, *smtp_password, *smtp_from, *smtp_from_name, *smtp_reply_to, *smtp_ca_file;
-	int64_t smtp_timeout;           /* seconds, 1..300, default 30 */
+	int64_t smtp_timeout;           /* seconds, CONSULT_SMTP_TIMEOUT_MIN..MAX, default 30 */
 	char *sms_url;                  /* http(s)://; NULL = SMS off */
-	bool sms_get;                   /* method GET (default POST) */
-	bool sms_form;                  /* body form-encoded (default JSON) */
+	consult_sms_method sms_method;  /* default POST */
+	consult_sms_format sms_format;  /* default JSON */
 	char *sms_auth_header, *sms_body, *sms_sender;
-	int64_t sms_timeout;            /* seconds, 1..120, default 15 */
+	int64_t sms_timeout;            /* seconds, CONSULT_SMS_HTTP_TIMEOUT_MIN..MAX, default 15 */
 	int64_t reminder_minutes;       /* 0 = off, default 120, max 10080 */
 	int64_t retention_days;         /* 1..90, default 90 */
 	int64_t contact_hours;          /* 1..2160, default 24, <= retention */
@@ -70,5 +72,9 @@ int glue_config_load(const char *config_path, glue_config *out);
 /* The issue 3/5 keys (config_delivery.c); called by glue_config_load. */
 void glue_config_clear_delivery(glue_config *cfg);
 void glue_config_clear(glue_config *cfg);
+/* The sender configurations of a loaded glue_config (pointers borrowed);
+ * the loader checks them with consult_smtp_check / consult_sms_http_check. */
+consult_smtp_cfg glue_smtp_cfg(const glue_config *c);
+consult_sms_http_cfg glue_sms_cfg(const glue_config *c);
 
 #endif

@@ -44,6 +44,22 @@ bool glue_cfg_int(janus_config *cfg, janus_config_category *g, const char *key,
 	return true;
 }
 
+/* true/yes/false/no key with a default; false (logged) if bad. */
+bool glue_cfg_bool(janus_config *cfg, janus_config_category *g, const char *key, bool def, bool *out) {
+	const char *v = glue_cfg_item(cfg, g, key);
+	if(v == NULL) {
+		*out = def;
+	} else if(strcmp(v, "true") == 0 || strcmp(v, "yes") == 0) {
+		*out = true;
+	} else if(strcmp(v, "false") == 0 || strcmp(v, "no") == 0) {
+		*out = false;
+	} else {
+		JANUS_LOG(LOG_FATAL, "[consult] config: %s must be true or false\n", key);
+		return false;
+	}
+	return true;
+}
+
 /* The one check of a configured secret (code_secret, turn_secret), before
  * its format: refuses a value shorter than min_len, one made of a single
  * repeated character (the old all-zero sample) and one containing CHANGE_ME
@@ -194,15 +210,8 @@ static int load(janus_config *cfg, const char *config_path, glue_config *out) {
 	int64_t cpus = (int64_t)g_get_num_processors();
 	if(!glue_cfg_int(cfg, g, "password_checks", cpus < 1 ? 1 : (cpus > 64 ? 64 : cpus), 1, 64, &out->password_checks))
 		return -1;
-	v = glue_cfg_item(cfg, g, "events");
-	if(v == NULL || strcmp(v, "false") == 0 || strcmp(v, "no") == 0) {
-		out->events = false;
-	} else if(strcmp(v, "true") == 0 || strcmp(v, "yes") == 0) {
-		out->events = true;
-	} else {
-		JANUS_LOG(LOG_FATAL, "[consult] config: events must be true or false\n");
+	if(!glue_cfg_bool(cfg, g, "events", false, &out->events))
 		return -1;
-	}
 	if(load_turn(cfg, g, out) != 0)
 		return -1;
 	return glue_config_load_delivery(cfg, g, config_path, out);

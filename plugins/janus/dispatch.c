@@ -86,7 +86,7 @@ json_t *glue_ok_reply(const char *name, json_t *fields) {
 
 /* Runs one parsed request; returns the reply object. */
 static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_request *req, const route *r) {
-	glue_ctx c = { .s = s, .req = req, .body = body, .jsep = jsep, .reply = json_object(), .now = (int64_t)time(NULL) };
+	glue_ctx c = { .s = s, .req = req, .body = body, .jsep = jsep, .reply = json_object(), .now = glue_now() };
 	consult_err e;
 	unsigned store_errors = 0;
 	const char *store_error = NULL;     /* SQLite error name if the store failed meanwhile */

@@ -27,6 +27,7 @@
 #include "store/store.h"
 #include "cfg.h"
 #include "session.h"
+#include "clock.h"
 
 #define GLUE_VERSION        1
 #define GLUE_VERSION_STRING "0.1.0"

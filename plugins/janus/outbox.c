@@ -180,11 +180,7 @@ static void send_email(const job *j, int64_t now, consult_send_result *r) {
 	if(consult_mime_build(&m, &msg, &len) != CONSULT_OK) {
 		set_reason(r, CONSULT_DELIVERY_PERMANENT, "message not buildable");
 	} else {
-		consult_smtp_cfg sc = {
-			.url = glue.cfg.smtp_url, .starttls = glue.cfg.smtp_starttls, .user = glue.cfg.smtp_user,
-			.password = glue.cfg.smtp_password, .from = glue.cfg.smtp_from, .timeout_s = (long)glue.cfg.smtp_timeout,
-			.ca_file = glue.cfg.smtp_ca_file,
-		};
+		consult_smtp_cfg sc = glue_smtp_cfg(&glue.cfg);
 		consult_smtp_send(&sc, j->to, msg, len, r);
 		sodium_memzero(msg, len);
 		free(msg);
@@ -201,11 +197,7 @@ static void send_sms(const job *j, consult_send_result *r) {
 		set_reason(r, CONSULT_DELIVERY_PERMANENT, "template error");
 		return;
 	}
-	consult_sms_http_cfg hc = {
-		.url = glue.cfg.sms_url, .method = glue.cfg.sms_get ? CONSULT_SMS_GET : CONSULT_SMS_POST,
-		.auth_header = glue.cfg.sms_auth_header, .format = glue.cfg.sms_form ? CONSULT_SMS_FORM : CONSULT_SMS_JSON,
-		.body = glue.cfg.sms_body, .sender = glue.cfg.sms_sender, .timeout_s = (long)glue.cfg.sms_timeout,
-	};
+	consult_sms_http_cfg hc = glue_sms_cfg(&glue.cfg);
 	consult_sms_http_send(&hc, j->to, text, r);
 	sodium_memzero(text, strlen(text));
 	free(text);
@@ -248,7 +240,7 @@ static bool step(void) {
 	memset(&j, 0, sizeof(j));
 	consult_outbox_msg m;
 	memset(&m, 0, sizeof(m));
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = glue_now();
 	g_mutex_lock(&glue.lock);
 	consult_err e = consult_outbox_claim_next(glue.store, now, &m);
 	const char *why = e == CONSULT_OK ? job_load(&m, &j) : NULL;
@@ -269,7 +261,7 @@ static bool step(void) {
 		else
 			send_email(&j, now, &r);
 	}
-	now = (int64_t)time(NULL);
+	now = glue_now();
 	g_mutex_lock(&glue.lock);
 	record(&j, why, &r, now);
 	g_mutex_unlock(&glue.lock);
@@ -279,7 +271,7 @@ static bool step(void) {
 
 /* Seconds until the next queued row is due (IDLE_WAIT_S if none). */
 static int64_t next_wait(void) {
-	int64_t at = 0, now = (int64_t)time(NULL), wait = IDLE_WAIT_S;
+	int64_t at = 0, now = glue_now(), wait = IDLE_WAIT_S;
 	g_mutex_lock(&glue.lock);
 	if(consult_outbox_next_due(glue.store, &at) == CONSULT_OK)
 		wait = at <= now ? 0 : MIN(at - now, IDLE_WAIT_S);
@@ -319,7 +311,7 @@ int glue_outbox_start(void) {
 	}
 	int64_t n = 0;
 	g_mutex_lock(&glue.lock);
-	if(consult_outbox_requeue_sending(glue.store, (int64_t)time(NULL), &n) != CONSULT_OK)
+	if(consult_outbox_requeue_sending(glue.store, glue_now(), &n) != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] outbox: rows of the last run not requeued\n");
 	g_mutex_unlock(&glue.lock);
 	if(n > 0)

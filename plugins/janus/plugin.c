@@ -109,7 +109,7 @@ static gpointer timer_main(gpointer data) {
 		g_mutex_unlock(&timer_mutex);
 		if(g_atomic_int_get(&stopping))
 			break;
-		int64_t now = (int64_t)time(NULL);
+		int64_t now = glue_now();
 		tick(now);
 		upkeep(now);
 	}
@@ -137,22 +137,22 @@ static void free_state(void) {
 static int consult_init(janus_callbacks *callback, const char *config_path) {
 	if(g_atomic_int_get(&stopping) || callback == NULL || config_path == NULL)
 		return -1;
+	glue_clock_init();
 	if(glue_config_load(config_path, &glue.cfg) != 0)
 		return -1;
-	if(glue_auth_init(glue.cfg.password_cost) != 0) {
-		free_state();
-		return -1;
-	}
-	glue_auth_slots_init(glue.cfg.password_checks);
+	bool sessions = false, outbox = false;
 	char err[256] = "";
+	GError *gerr = NULL;
+	if(glue_auth_init(glue.cfg.password_cost) != 0)
+		goto fail;
+	glue_auth_slots_init(glue.cfg.password_checks);
 	glue.store = consult_store_open(glue.cfg.database, err, sizeof(err));
 	if(glue.store == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot open the database: %s\n", err);
-		free_state();
-		return -1;
+		goto fail;
 	}
 	glue_store_watch();
-	glue.started_at = (int64_t)time(NULL);
+	glue.started_at = glue_now();
 	int64_t stale = consult_store_end_stale_visits(glue.store, glue.started_at);
 	if(stale < 0)
 		JANUS_LOG(LOG_ERR, "[consult] could not end the visits left live by the last run\n");
@@ -162,36 +162,37 @@ static int consult_init(janus_callbacks *callback, const char *config_path) {
 	glue.rl_join = glue_rl_new_join();
 	glue.rl_join_practice = glue_rl_new_practice();
 	glue.rejoin = consult_rejoin_new(CONSULT_REJOIN_MAX, CONSULT_REJOIN_WINDOW_S, 100000);
-	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice || !glue.rejoin) {
-		free_state();
-		return -1;
-	}
-	if((glue.cfg.smtp_url || glue.cfg.sms_url) && glue_messages_load(glue.cfg.templates_dir) != 0) {
-		free_state();
-		return -1;
-	}
+	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice || !glue.rejoin)
+		goto fail;
+	if((glue.cfg.smtp_url || glue.cfg.sms_url) && glue_messages_load(glue.cfg.templates_dir) != 0)
+		goto fail;
 	glue_sessions_init();
 	glue_forward_init(glue_forward_lost);
 	glue_gateway = callback;
-	if(glue_outbox_start() != 0) {
-		glue_sessions_deinit();
-		free_state();
-		return -1;
-	}
-	GError *gerr = NULL;
+	sessions = true;
+	if(glue_outbox_start() != 0)
+		goto fail;
+	outbox = true;
 	timer_thread = g_thread_try_new("consult timer", timer_main, NULL, &gerr);
 	if(timer_thread == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot start the timer thread: %s\n", gerr ? gerr->message : "?");
 		g_clear_error(&gerr);
-		glue_outbox_stop();
-		glue_sessions_deinit();
-		free_state();
-		return -1;
+		goto fail;
 	}
 	g_atomic_int_set(&initialized, 1);
 	JANUS_LOG(LOG_INFO, "%s initialized (grace %"G_GINT64_FORMAT" s, events %s)\n", GLUE_PACKAGE,
 		glue.cfg.grace_seconds, glue.cfg.events ? "on" : "off");
 	return 0;
+
+fail:
+	if(outbox)
+		glue_outbox_stop();
+	if(sessions) {
+		glue_forward_deinit();
+		glue_sessions_deinit();
+	}
+	free_state();
+	return -1;
 }
 
 static void consult_destroy(void) {
@@ -246,7 +247,7 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error) {
 		*error = -2;
 		return;
 	}
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = glue_now();
 	g_mutex_lock(&glue.lock);
 	glue_forward_end(s);
 	if(s->kind == GLUE_PATIENT)

@@ -109,10 +109,15 @@ static void unload(loaded *l)
 		free(l->files[i]);
 }
 
+static const char *cls_name(consult_delivery d)
+{
+	return d == CONSULT_DELIVERY_OK ? "ok" : d == CONSULT_DELIVERY_PERMANENT ? "permanent" : "temporary";
+}
+
 static void print(const consult_send_result *r, double ms, size_t parts)
 {
 	printf("{\"cls\":\"%s\",\"code\":%d,\"reason\":\"%s\",\"ms\":%.0f,\"parts\":%zu}\n",
-		consult_delivery_name(r->cls), r->code, r->reason, ms, parts);
+		cls_name(r->cls), r->code, r->reason, ms, parts);
 }
 
 static double now_ms(void)

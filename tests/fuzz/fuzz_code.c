@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			consult_code_hash(SECRET, 7, out, h1);
 			consult_code_hash(SECRET, 7, out, h2);
 			consult_code_hash(SECRET, 8, out, h3);
-			FZ_CHECK(consult_ct_equal(h1, h2, sizeof h1) && memcmp(h1, h2, sizeof h1) == 0);
-			FZ_CHECK(!consult_ct_equal(h1, h3, sizeof h1));
+			FZ_CHECK(memcmp(h1, h2, sizeof h1) == 0);
+			FZ_CHECK(memcmp(h1, h3, sizeof h1) != 0);
 		} else {
 			FZ_CHECK(memchr(out, 'x', sizeof out) == out);   /* untouched */
 		}

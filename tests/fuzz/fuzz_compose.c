@@ -6,7 +6,7 @@
  * kind, time zone offset, start time, .ics options, then the strings.
  * Checks against a reference built from the public template API
  * (placeholders practice_name, practice_phone, date, time, doctor, link,
- * code; date/time from consult_compose_date_de/time):
+ * code; date/time from a reference formatter here):
  *   - compose_mail succeeds exactly when the reference renders (subject on
  *     one line after trailing white space is cut), and then subject, text
  *     and HTML equal the reference byte for byte: values raw in subject and
@@ -22,6 +22,7 @@
 #include "core/template.h"
 #include "core/sms.h"
 #include "core/errors.h"
+#include <time.h>
 
 static const char SUBJECT[] = "Ihre Videosprechstunde am {{date}} um {{time}} Uhr \xe2\x80\x93 {{practice_name}}\n";
 static const char TXT[] = "Guten Tag,\n\nbei {{practice_name}} ({{practice_phone}}) am {{date}} um {{time}} Uhr\n"
@@ -29,6 +30,26 @@ static const char TXT[] = "Guten Tag,\n\nbei {{practice_name}} ({{practice_phone
 static const char HTML[] = "<p>Guten Tag,</p>\n<p>{{practice_name}}, {{date}} {{time}}, {{doctor}}</p>\n"
 	"<p><a href=\"{{link}}\">{{link}}</a> {{code}}</p>\n";
 static const char SMS[] = "{{practice_name}}: Videosprechstunde {{date}}, {{time}} Uhr: {{link}}\n";
+
+/* Reference German date and time of t shifted by off minutes; false if
+ * the offset or the year (1970..9999) is out of range. */
+static bool date_time_ref(int64_t t, int off, char date[CONSULT_COMPOSE_DATE_LEN], char tm_out[CONSULT_COMPOSE_TIME_LEN])
+{
+	static const char *const wd[] = { "Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag" };
+	static const char *const mon[] = { "Januar", "Februar", "M\xc3\xa4rz", "April", "Mai", "Juni", "Juli",
+		"August", "September", "Oktober", "November", "Dezember" };
+	date[0] = tm_out[0] = '\0';
+	if (off < -1439 || off > 1439 || t < INT64_MIN / 2 || t > INT64_MAX / 2)
+		return false;
+	int64_t l = t + (int64_t)off * 60;
+	struct tm tm;
+	time_t tt = (time_t)l;
+	if (l < 0 || l > 253402300799LL || !gmtime_r(&tt, &tm))
+		return false;
+	snprintf(date, CONSULT_COMPOSE_DATE_LEN, "%s, %d. %s %d", wd[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900);
+	snprintf(tm_out, CONSULT_COMPOSE_TIME_LEN, "%02d:%02d", tm.tm_hour, tm.tm_min);
+	return true;
+}
 
 static void rtrim(char *s)
 {
@@ -66,11 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the reference */
 	char date[CONSULT_COMPOSE_DATE_LEN], tm[CONSULT_COMPOSE_TIME_LEN];
 	bool vals_ok = v.kind <= CONSULT_MSG_CANCEL && (v.link || v.kind == CONSULT_MSG_CANCEL)
-		&& consult_compose_date_de(v.starts_at, v.tz_offset_min, date)
-		&& consult_compose_time(v.starts_at, v.tz_offset_min, tm);
-	size_t np = 0;
-	const char *const *names = consult_compose_placeholders(&np);
-	FZ_CHECK(np == 7);
+		&& date_time_ref(v.starts_at, v.tz_offset_min, date, tm);
+	static const char *const names[7] = { "practice_name", "practice_phone", "date", "time", "doctor", "link", "code" };
 	const char *raw[7] = { v.practice_name, v.practice_phone, date, tm, v.doctor, v.link, v.code };
 	consult_tpl_var plain[7], esc[7];
 	for (size_t i = 0; i < 7; i++) {

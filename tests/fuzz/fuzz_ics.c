@@ -18,6 +18,17 @@
 #include "fuzz.h"
 #include "core/ics.h"
 #include "core/errors.h"
+#include <time.h>
+
+/* Reference: 20250131T143000Z for a unix time in 1970..9999, else false. */
+static bool utc_ref(int64_t t, char out[17])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (t < 0 || t > 253402300799LL || !gmtime_r(&tt, &tm))
+		return false;
+	return strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) == 16;
+}
 
 static const char *const REQ[] = {
 	"BEGIN:VCALENDAR", "END:VCALENDAR", "BEGIN:VEVENT", "END:VEVENT", "PRODID", "VERSION",
@@ -150,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int count[NREQ] = { 0 }, desc = 0, org = 0, lines = 0;
 	char first[64] = "", last[64] = "", key[64];
 	char stamp[17], start[17], end[17];
-	FZ_CHECK(consult_ics_utc(ev.dtstamp, stamp) && consult_ics_utc(ev.starts_at, start) && consult_ics_utc(ev.ends_at, end));
+	FZ_CHECK(utc_ref(ev.dtstamp, stamp) && utc_ref(ev.starts_at, start) && utc_ref(ev.ends_at, end));
 	for (char *l = unf, *nl; *l; l = nl + 1) {
 		nl = strchr(l, '\n');
 		*nl = '\0';

@@ -189,9 +189,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool id_ok = strlen(id) >= 1 && strlen(id) <= CONSULT_TURN_ID_MAX
 			&& strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(id);
 		FZ_CHECK(consult_turn_id_ok(id) == id_ok);
-		FZ_CHECK(consult_turn_ttl_ok(ttl) == (ttl >= CONSULT_TURN_TTL_MIN && ttl <= CONSULT_TURN_TTL_MAX));
+		bool ttl_ok = ttl >= CONSULT_TURN_TTL_MIN && ttl <= CONSULT_TURN_TTL_MAX;
 		if (e == CONSULT_OK) {
-			FZ_CHECK(consult_turn_secret_ok(secret) && id_ok && consult_turn_ttl_ok(ttl) && now >= 0);
+			FZ_CHECK(consult_turn_secret_ok(secret) && id_ok && ttl_ok && now >= 0);
 			size_t sl = strlen(secret);
 			FZ_CHECK(sl >= CONSULT_TURN_SECRET_MIN && sl <= CONSULT_TURN_SECRET_MAX);
 			for (size_t i = 0; i < sl; i++)
@@ -199,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_cred(&c, secret, now, ttl, id);
 		} else {
 			FZ_CHECK(e == CONSULT_ERR_INVALID_FIELD);
-			FZ_CHECK(!consult_turn_secret_ok(secret) || !id_ok || !consult_turn_ttl_ok(ttl) || now < 0
+			FZ_CHECK(!consult_turn_secret_ok(secret) || !id_ok || !ttl_ok || now < 0
 				|| now > INT64_MAX - ttl);
 			FZ_CHECK(c.username[0] == '\0' && c.password[0] == '\0' && c.expires_at == 0);
 		}

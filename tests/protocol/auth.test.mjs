@@ -337,6 +337,11 @@ test('admin API: health, stats, live_visits (no names), unknown request', async 
   assert.ok(!text.includes(p.first) && !text.includes(p.last), 'admin replies contain patient names');
   assert.ok(!text.includes(appt.code), 'admin replies contain a code');
   assertError(await ctx.janus.admin({ request: 'no_such_thing' }), 'unknown_request', 401);
+  // The test clock exists only with CONSULT_TEST=1 (not set here).
+  const clock = await ctx.janus.admin({ request: 'test_clock', offset_seconds: 3600 });
+  assertError(clock, 'forbidden', 411);
+  assert.equal(clock.field, 'request');
+  assert.match(clock.reason, /tests only.*CONSULT_TEST=1/);
   assertOk(await p.handle.request({ request: 'leave' }));
   const live2 = assertOk(await ctx.janus.admin({ request: 'live_visits', practice: ctx.A.slug }));
   assert.ok(!live2.visits.some((x) => x.visit_id === p.reply.visit_id), 'visit gone after leave');

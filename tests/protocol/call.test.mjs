@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { useStack, assertError, assertOk } from './helpers.mjs';
 
-const ctx = useStack({ graceSeconds: 5 });
+// CONSULT_TEST=1: the grace periods pass on the plugin's test clock.
+const ctx = useStack({ graceSeconds: 5, janus: { env: { CONSULT_TEST: '1' } } });
 const allPatients = [];
 
 async function patient(appt) {
@@ -133,36 +134,46 @@ test('patient drops while waiting: place kept; rejoin within grace -> resumed, s
   // Nobody else's position changed.
   await p3.handle.sync();
   assert.deepEqual(p3.handle.pending('position').filter((e) => e.ahead !== p3.reply.ahead), []);
-  // Past p2's grace period, shown by a witness instead of a fixed sleep: a
-  // patient who drops after p2 did. The plugin's timer ends every AWAY visit
-  // whose grace is over in one sweep, so once the witness's place is gone,
-  // p2's original deadline has passed too: the resumed visit must remain.
-  const w = await patient(await ctx.appointment(rec.handle, { doctorId: docId }));
-  await w.client.close();
-  const away = await doc.handle.waitEvent('waiting', { filter: (e) => e.visits.some((v) => v.visit_id === w.reply.visit_id && v.state === 'away') });
-  const after = (e) => doc.handle.events.indexOf(e) > doc.handle.events.indexOf(away);
-  await doc.handle.waitEvent('waiting', { timeout: 30000, filter: (e) => after(e) && !e.visits.some((v) => v.visit_id === w.reply.visit_id) });
+  // Past the grace period the resumed visit must still be there. A control
+  // patient who drops now and stays away shows that the timer ran past it.
+  const ctl = await patient(await ctx.appointment(rec.handle, { doctorId: docId }));
+  await ctl.client.close();
+  await doc.handle.waitEvent('waiting', { filter: (e) => e.visits.some((v) => v.visit_id === ctl.reply.visit_id && v.state === 'away') });
+  doc.handle.drain();
+  await ctx.advanceClock(6);
+  await doc.handle.waitEvent('waiting', { filter: (e) => !e.visits.some((v) => v.visit_id === ctl.reply.visit_id) });
   const list = assertOk(await doc.handle.request({ request: 'waiting_list' }));
-  assert.ok(!list.visits.some((v) => v.visit_id === w.reply.visit_id), 'the witness\'s place expired');
+  assert.ok(!list.visits.some((v) => v.visit_id === ctl.reply.visit_id), 'the control\'s place expired');
   assert.ok(list.visits.some((v) => v.visit_id === r.visit_id && v.state === 'waiting'), 'the resumed visit is still waiting');
   for (const h of [p1.handle, handle, p3.handle]) await h.request({ request: 'leave' });
 });
 
-test('patient drops while waiting and stays away: after the grace period the place is gone', async (t) => {
+test('patient drops while waiting and stays away: after the grace period the place is gone', async () => {
   const rec = await ctx.login(ctx.A.receptions[0]);
+  const doc = await ctx.login(ctx.A.doctors[1]);
   const docId = ctx.A.doctors[1].id;
+  const away = (v) => (e) => e.visits.some((x) => x.visit_id === v.reply.visit_id && x.state === 'away');
+  const gone = (v) => (e) => !e.visits.some((x) => x.visit_id === v.reply.visit_id);
+  // ctl drops 4 s (test clock) before p1; when ctl's grace is over, p1's is not.
+  const ctl = await patient(await ctx.appointment(rec.handle, { doctorId: docId }));
   const p1 = await patient(await ctx.appointment(rec.handle, { doctorId: docId }));
   const p2 = await patient(await ctx.appointment(rec.handle, { doctorId: docId }));
   assert.equal(p2.reply.ahead, p1.reply.ahead + 1);
-  p2.handle.drain();
-  const t0 = Date.now();
+  await ctl.client.close();
+  await doc.handle.waitEvent('waiting', { filter: away(ctl) });
+  await ctx.advanceClock(4);
   await p1.client.close();
-  const pos = await p2.handle.waitEvent("position", { timeout: 30000 });
-  const waited = Date.now() - t0;
-  assert.equal(pos.ahead, p1.reply.ahead);
-  // Times are whole seconds, so the plugin may expire up to 1 s early.
-  assert.ok(waited >= 3900, `moved up after ${waited} ms, well before the 5 s grace period`);
-  t.diagnostic(`grace expiry after ${waited} ms (grace_seconds 5)`);
+  await doc.handle.waitEvent('waiting', { filter: away(p1) });
+  doc.handle.drain();
+  await ctx.advanceClock(1);                  // ctl away 5 s: over; p1 away 1 s (4 s real margin)
+  await doc.handle.waitEvent('waiting', { filter: gone(ctl) });
+  // (asked after the timer's tick: every expiry of a tick is one locked step)
+  const mid = assertOk(await doc.handle.request({ request: 'waiting_list' }));
+  assert.ok(away(p1)(mid), `p1's place must be kept within the grace period: ${JSON.stringify(mid)}`);
+  await ctx.advanceClock(5);                  // p1 away 6 s
+  const pos = await p2.handle.waitEvent('position', { filter: (e) => e.ahead < p1.reply.ahead });
+  assert.equal(pos.ahead, p1.reply.ahead - 1);
+  await doc.handle.waitEvent('waiting', { filter: gone(p1) });
   // Rejoining now starts anew? The visit ended (grace_expired): the code is
   // still valid, so a new join works with resumed:false.
   const { handle } = await ctx.connect();

@@ -10,7 +10,10 @@
 // plugin's), and, under
 // CONSULT_ASAN=1, that no sanitizer report was written. opts.setup (async)
 // runs before Janus starts; opts.janus is read after it. Janus is stopped
-// even when a test or an assertion fails.
+// even when a test or an assertion fails. ctx.advanceClock(seconds) moves
+// the plugin's clock forward (admin test_clock; Janus must run with
+// CONSULT_TEST=1, opts.janus.env), so a test waits for the event a timer
+// sends instead of sleeping through the timer.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -55,6 +58,12 @@ export function useStack(opts = {}) {
     secrets: new Set(),
     clients: [],
     opts,
+  };
+
+  ctx.clockOffset = 0;
+  ctx.advanceClock = async (seconds) => {
+    ctx.clockOffset += seconds;
+    return assertOk(await ctx.janus.admin({ request: 'test_clock', offset_seconds: ctx.clockOffset }));
   };
 
   ctx.secret = (...values) => {

@@ -31,6 +31,12 @@ test('bad invitation/retention/forwarding configuration: one FATAL line, plugin 
     [{ sms_url: 'ftp://sms.example/send', sms_body: '{}' }, /sms_url must start with http/],
     [{ sms_url: 'https://sms.example/send' }, /sms_body .* is required with sms_url/],
     [{ sms_url: 'https://sms.example/send', sms_body: '{}', sms_method: 'PUT' }, /sms_method must be/],
+    // The senders' own checks decide at start, not at the first send.
+    [{ sms_url: 'https://sms.example/send', sms_body: '{"to":"{{number}}"}' }, /sms_body has the unknown placeholder "number"/],
+    [{ sms_url: 'https://sms.example/send', sms_body: 'to={{to}}', sms_method: 'GET' }, /sms_body_format must be "form" with sms_method "GET"/],
+    [{ sms_url: 'https://sms.example/send', sms_body: '{}', sms_auth_header: 'Bad Name: x' }, /sms_auth_header must be a header line/],
+    [{ sms_url: 'https://sms.example/send', sms_body: '{}', sms_timeout_seconds: 121 }, /sms_timeout_seconds must be an integer in 1\.\.120/],
+    [{ ...smtp, smtp_url: 'smtp://user@127.0.0.1:2525' }, /smtp_url must be smtp:\/\//],
     [{ retention_days: 91 }, /retention_days must be an integer in 1\.\.90/],
     [{ retention_days: 1, contact_hours: 25 }, /contact_hours must not be longer than retention_days/],
     [{ default_country: 'XX' }, /default_country must be one of/],

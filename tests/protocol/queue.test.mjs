@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { useStack, assertError, assertOk, now } from './helpers.mjs';
 
-const ctx = useStack();
+// CONSULT_TEST=1: grace periods pass on the plugin's test clock.
+const ctx = useStack({ janus: { env: { CONSULT_TEST: '1' } } });
 
 async function leaveAll(...patients) {
   for (const p of patients) await p.handle.request({ request: 'leave' }).catch(() => {});
@@ -189,12 +190,13 @@ test('calling a patient whose connection dropped -> patient_away; ringing patien
   const away = await doc.handle.waitEvent('patient_away');
   assert.equal(away.visit_id, q.reply.visit_id);
   assertError(await doc.handle.request({ request: 'cancel_call' }), 'wrong_state', 412);
-  // Both places expire after the grace period (5 s): a waiting list sent
-  // after the patient_away event (older ones, e.g. the empty list at login,
-  // would match at once) without either visit.
-  const after = (e) => doc.handle.events.indexOf(e) > doc.handle.events.indexOf(away);
+  // Both places expire after the grace period (5 s), passed on the test
+  // clock: a waiting list sent after q's place went away (older ones, e.g.
+  // the empty list at login, would match at once) without either visit.
+  const qAway = await doc.handle.waitEvent('waiting', { filter: (e) => e.visits.some((v) => v.visit_id === q.reply.visit_id && v.state === 'away') });
+  const after = (e) => doc.handle.events.indexOf(e) > doc.handle.events.indexOf(qAway);
+  await ctx.advanceClock(6);
   await doc.handle.waitEvent('waiting', {
-    timeout: 30000,
     filter: (e) => after(e) && !e.visits.some((v) => v.visit_id === p.reply.visit_id || v.visit_id === q.reply.visit_id),
   });
   const list = assertOk(await doc.handle.request({ request: 'waiting_list' }));

@@ -169,18 +169,37 @@ static void test_folding(void **st)
 	free(out);
 }
 
+/* The DTSTAMP line of the file built with dtstamp t ("" if refused). */
+static consult_err stamp_of(int64_t t, char out[17])
+{
+	consult_ics_event e = base();
+	char *ics = NULL;
+	e.dtstamp = t;
+	out[0] = '\0';
+	consult_err r = consult_ics_build(&e, &ics, NULL);
+	if (r != CONSULT_OK)
+		return r;
+	const char *v = strstr(ics, "\r\nDTSTAMP:");
+	assert_non_null(v);
+	v += strlen("\r\nDTSTAMP:");
+	assert_true(strcspn(v, "\r") == 16);
+	memcpy(out, v, 16);
+	out[16] = '\0';
+	free(ics);
+	return CONSULT_OK;
+}
+
 static void test_utc(void **st)
 {
 	char b[17];
-	assert_true(consult_ics_utc(0, b));
+	assert_int_equal(stamp_of(0, b), CONSULT_OK);
 	assert_string_equal(b, "19700101T000000Z");
-	assert_true(consult_ics_utc(951782400, b));         /* leap day 2000 */
+	assert_int_equal(stamp_of(951782400, b), CONSULT_OK);         /* leap day 2000 */
 	assert_string_equal(b, "20000229T000000Z");
-	assert_true(consult_ics_utc(253402300799LL, b));
+	assert_int_equal(stamp_of(253402300799LL, b), CONSULT_OK);
 	assert_string_equal(b, "99991231T235959Z");
-	assert_false(consult_ics_utc(253402300800LL, b));
-	assert_string_equal(b, "");
-	assert_false(consult_ics_utc(-1, b));
+	assert_int_equal(stamp_of(253402300800LL, b), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(stamp_of(-1, b), CONSULT_ERR_INVALID_FIELD);
 }
 
 static void test_refusals(void **st)

@@ -176,11 +176,9 @@ static void test_reserve_caps_in_flight(void **st)
 			assert_int_equal(retry, 1);     /* not locked yet: the others settle soon */
 	}
 	assert_int_equal(granted, 5);
-	assert_int_equal(consult_ratelimit_in_flight(rl, "user"), 5);
-	/* all five fail: locked for 60 s */
+	/* all five fail: locked for 60 s (not "settle soon": none is in flight) */
 	for (int i = 0; i < 5; i++)
 		consult_ratelimit_settle(rl, "user", 1001, CONSULT_RL_FAILED);
-	assert_int_equal(consult_ratelimit_in_flight(rl, "user"), 0);
 	assert_false(consult_ratelimit_reserve(rl, "user", 1001, &retry));
 	assert_int_equal(retry, 60);
 	assert_false(consult_ratelimit_allowed(rl, "user", 1060, NULL));
@@ -224,10 +222,9 @@ static void test_success_in_flight(void **st)
 	assert_true(consult_ratelimit_reserve(rl, "user", 1001, NULL));
 	assert_true(consult_ratelimit_reserve(rl, "user", 1001, NULL));
 	consult_ratelimit_settle(rl, "user", 1002, CONSULT_RL_SUCCEEDED);
-	assert_int_equal(consult_ratelimit_in_flight(rl, "user"), 1);
 	consult_ratelimit_settle(rl, "user", 1002, CONSULT_RL_FAILED);
-	assert_int_equal(consult_ratelimit_in_flight(rl, "user"), 0);
-	/* cleared by the success: 1 failure now, 4 more reservations possible */
+	/* cleared by the success, nothing left in flight: 1 failure now, 4
+	 * more reservations possible */
 	for (int i = 0; i < 4; i++)
 		assert_true(consult_ratelimit_reserve(rl, "user", 1003, NULL));
 	assert_false(consult_ratelimit_reserve(rl, "user", 1003, NULL));
@@ -238,19 +235,26 @@ static void test_success_in_flight(void **st)
 /* Entries in flight are neither pruned nor evicted while others can be. */
 static void test_in_flight_kept(void **st)
 {
-	consult_ratelimit *rl = consult_ratelimit_new(&cfg);     /* max_keys 4 */
-	assert_true(consult_ratelimit_reserve(rl, "busy", 1000, NULL));
+	consult_ratelimit *rl = consult_ratelimit_new(&cfg);     /* max_keys 4, max_failures 5 */
+	int64_t retry = -1;
+	for (int i = 0; i < 5; i++)
+		assert_true(consult_ratelimit_reserve(rl, "busy", 1000, NULL));
 	consult_ratelimit_prune(rl, 100000);
 	assert_int_equal(consult_ratelimit_size(rl), 1);
-	assert_int_equal(consult_ratelimit_in_flight(rl, "busy"), 1);
+	/* still five in flight: a sixth attempt waits for them */
+	assert_false(consult_ratelimit_reserve(rl, "busy", 100000, &retry));
+	assert_int_equal(retry, 1);
 	fail_n(rl, "a", 1, 1001);
 	fail_n(rl, "b", 1, 1002);
 	fail_n(rl, "c", 1, 1003);
 	fail_n(rl, "d", 1, 1004);           /* table full: evicts "a", not "busy" */
 	assert_int_equal(consult_ratelimit_size(rl), 4);
-	assert_int_equal(consult_ratelimit_in_flight(rl, "busy"), 1);
-	consult_ratelimit_settle(rl, "busy", 1005, CONSULT_RL_CANCELLED);
-	assert_int_equal(consult_ratelimit_in_flight(rl, "busy"), 0);
+	assert_false(consult_ratelimit_reserve(rl, "busy", 100000, &retry));
+	assert_int_equal(retry, 1);
+	for (int i = 0; i < 5; i++)
+		consult_ratelimit_settle(rl, "busy", 1005, CONSULT_RL_CANCELLED);
+	assert_true(consult_ratelimit_reserve(rl, "busy", 100000, NULL));
+	consult_ratelimit_settle(rl, "busy", 100000, CONSULT_RL_CANCELLED);
 	consult_ratelimit_prune(rl, 100000);
 	assert_int_equal(consult_ratelimit_size(rl), 0);
 	/* settling a key that is gone is a plain failure */
