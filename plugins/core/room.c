@@ -246,11 +246,6 @@ consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *pati
 	return CONSULT_OK;
 }
 
-bool consult_room_ended_visit(const consult_room *r, int64_t visit_id)
-{
-	return consult_imap_get(&r->ended, visit_id) != NULL;
-}
-
 size_t consult_room_ended_count(const consult_room *r)
 {
 	return r->ended.len;

@@ -81,9 +81,8 @@ consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_
  * caller's to retire). NOT_FOUND / WRONG_STATE otherwise. */
 consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *patient);
 
-/* The memory of ended visits: whether visit_id is in it, how many it
- * holds, and forgetting those no longer kept at now (returns how many). */
-bool consult_room_ended_visit(const consult_room *r, int64_t visit_id);
+/* The memory of ended visits: how many it holds, and forgetting those no
+ * longer kept at now (returns how many). */
 size_t consult_room_ended_count(const consult_room *r);
 size_t consult_room_ended_prune(consult_room *r, int64_t now);
 

@@ -206,7 +206,7 @@ static void test_hangups_end_the_visit(void **st)
 	assert_null(find_push(&d, CONSULT_PUSH_patient_away, CONSULT_TO_DOCTOR));
 	run_room(r, &d);
 	assert_null(consult_room_visit(r, 1));
-	assert_true(consult_room_ended_visit(r, 1));
+	assert_int_equal(consult_room_check(r, 1, CONSULT_EV_CALL, D1, NULL), CONSULT_ERR_ALREADY_CALLED);
 	consult_room_free(r);
 }
 
@@ -590,16 +590,16 @@ static void check_world(world *w)
 {
 	static snaps s;
 	take(w->r, &s);
-	size_t live = 0;
+	size_t live = 0, ended = 0;
 	for (int64_t id = 1; id < w->next_id; id++) {
 		consult_visit *v = consult_room_visit(w->r, id);
 		if (w->state[id] == CONSULT_VISIT_ENDED) {
 			CHECK(v == NULL);   /* ended visits never reappear */
+			ended++;
 			continue;
 		}
 		live++;
 		CHECK(v != NULL && v->state == w->state[id]);
-		CHECK(!consult_room_ended_visit(w->r, id));
 		bool with_doc = v->state == CONSULT_VISIT_RINGING || v->state == CONSULT_VISIT_IN_CALL;
 		CHECK(with_doc == (v->call_doctor_id > 0));
 		if (with_doc) {
@@ -615,6 +615,7 @@ static void check_world(world *w)
 			CHECK(w->told[id] == consult_room_ahead(w->r, id));   /* told the current position */
 	}
 	CHECK(s.n == live);
+	CHECK(consult_room_ended_count(w->r) <= ended);   /* only ended visits are remembered */
 	for (size_t i = 1; i < s.n; i++)
 		CHECK(s.s[i - 1].id != s.s[i].id);   /* no visit twice (in two states) */
 	for (int64_t d = 1; d <= NDOC; d++) {
