@@ -18,8 +18,9 @@
 
 #include <stdbool.h>
 #include "errors.h"
+#include "limits.h"
 
-#define CONSULT_EMAIL_MAX        254
+#define CONSULT_EMAIL_MAX        CONSULT_MAX_EMAIL
 #define CONSULT_EMAIL_LOCAL_MAX  64
 #define CONSULT_EMAIL_DOMAIN_MAX 255
 

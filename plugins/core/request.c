@@ -1,12 +1,15 @@
 /* request.c - parsing and validation of client and admin requests.
  *
- * Contract: see request.h. For each string field the checks run in this
- * order: absent/null (missing_field if required), not a string
- * (invalid_field), longer than its limit (too_long), not UTF-8 or control
- * characters incl. NUL (invalid_utf8), shorter than its minimum or empty
- * after trimming spaces (invalid_field), characters outside its set
- * (invalid_field). Fields are checked in the documented order, the first
- * bad one is reported. Integers must be JSON integers (17.0 is refused).
+ * Contract: see request.h. The request tables below are the rows of
+ * requests.def and admin_requests.def (each row names its parser here);
+ * every length and range bound comes from limits.def. For each string
+ * field the checks run in this order: absent/null (missing_field if
+ * required), not a string (invalid_field), longer than its limit
+ * (too_long), not UTF-8 or control characters incl. NUL (invalid_utf8),
+ * shorter than its minimum or empty after trimming spaces (invalid_field),
+ * characters outside its set (invalid_field). Fields are checked in the
+ * documented order, the first bad one is reported. Integers must be JSON
+ * integers (17.0 is refused).
  * Nested candidate fields are named "candidate.candidate",
  * "candidate.sdpMid", "candidate.sdpMLineIndex". Booleans must be JSON
  * true/false (absent or null: missing_field). hangup's optional "reason"
@@ -148,7 +151,7 @@ static consult_err enum_field(const json_t *obj, const char *key, bool required,
 	size_t n, int *out, const char **field)
 {
 	const char *w;
-	consult_err e = str_field(obj, key, key, F_USERNAME, 1, CONSULT_MAX_STATE, required, &w, field);
+	consult_err e = str_field(obj, key, key, F_USERNAME, CONSULT_MIN_STATE, CONSULT_MAX_STATE, required, &w, field);
 	*out = -1;
 	if (e != CONSULT_OK)
 		return e == CONSULT_ERR_TOO_LONG || e == CONSULT_ERR_INVALID_UTF8 ? fail(CONSULT_ERR_INVALID_FIELD, key, field) : e;
@@ -173,16 +176,16 @@ static consult_err p_practice_info(const json_t *b, consult_request *r, const ch
 static consult_err p_login(const json_t *b, consult_request *r, const char **f)
 {
 	TRY(str_field(b, "username", "username", F_USERNAME, CONSULT_MIN_USERNAME, CONSULT_MAX_USERNAME, true, &r->u.login.username, f));
-	TRY(str_field(b, "password", "password", F_SECRET, 1, CONSULT_MAX_PASSWORD, true, &r->u.login.password, f));
-	return str_field(b, "device_token", "device_token", F_TOKEN, 1, CONSULT_MAX_DEVICE_TOKEN, false, &r->u.login.device_token, f);
+	TRY(str_field(b, "password", "password", F_SECRET, CONSULT_MIN_LOGIN_PASSWORD, CONSULT_MAX_LOGIN_PASSWORD, true, &r->u.login.password, f));
+	return str_field(b, "device_token", "device_token", F_TOKEN, CONSULT_MIN_DEVICE_TOKEN, CONSULT_MAX_DEVICE_TOKEN, false, &r->u.login.device_token, f);
 }
 
 static consult_err p_join(const json_t *b, consult_request *r, const char **f)
 {
 	TRY(str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true, &r->u.join.practice, f));
-	TRY(str_field(b, "code", "code", F_CODE, 1, CONSULT_MAX_CODE_INPUT, true, &r->u.join.code, f));
-	TRY(str_field(b, "first_name", "first_name", F_NAME, 1, CONSULT_MAX_NAME, true, &r->u.join.first_name, f));
-	TRY(str_field(b, "last_name", "last_name", F_NAME, 1, CONSULT_MAX_NAME, true, &r->u.join.last_name, f));
+	TRY(str_field(b, "code", "code", F_CODE, CONSULT_MIN_CODE_INPUT, CONSULT_MAX_CODE_INPUT, true, &r->u.join.code, f));
+	TRY(str_field(b, "first_name", "first_name", F_NAME, CONSULT_MIN_NAME, CONSULT_MAX_NAME, true, &r->u.join.first_name, f));
+	TRY(str_field(b, "last_name", "last_name", F_NAME, CONSULT_MIN_NAME, CONSULT_MAX_NAME, true, &r->u.join.last_name, f));
 	const json_t *t = json_object_get(b, "accept_terms");
 	if (!t)
 		return fail(CONSULT_ERR_MISSING_FIELD, "accept_terms", f);
@@ -219,7 +222,7 @@ static consult_err p_create_appointment(const json_t *b, consult_request *r, con
 	TRY(int_field(b, "doctor_id", "doctor_id", false, 1, ID_MAX, &doc, &has, f));
 	r->u.create_appointment.doctor_id = has ? doc : 0;
 	TRY(int_field(b, "starts_at", "starts_at", true, 0, INT64_MAX / 2, &r->u.create_appointment.starts_at, NULL, f));
-	TRY(str_field(b, "phone", "phone", F_PHONE, 1, CONSULT_MAX_PHONE, false, &r->u.create_appointment.phone, f));
+	TRY(str_field(b, "phone", "phone", F_PHONE, CONSULT_MIN_PHONE, CONSULT_MAX_PHONE, false, &r->u.create_appointment.phone, f));
 	const json_t *em = json_object_get(b, "email");
 	if (em && !json_is_null(em)) {
 		if (!json_is_string(em))
@@ -240,7 +243,7 @@ static consult_err p_create_appointment(const json_t *b, consult_request *r, con
 static consult_err p_appointment_info(const json_t *b, consult_request *r, const char **f)
 {
 	TRY(str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true, &r->u.appointment_info.practice, f));
-	return str_field(b, "code", "code", F_CODE, 1, CONSULT_MAX_CODE_INPUT, true, &r->u.appointment_info.code, f);
+	return str_field(b, "code", "code", F_CODE, CONSULT_MIN_CODE_INPUT, CONSULT_MAX_CODE_INPUT, true, &r->u.appointment_info.code, f);
 }
 
 static consult_err p_resend(const json_t *b, consult_request *r, const char **f)
@@ -299,7 +302,7 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 		{ "e2ee-key", CONSULT_SIGNAL_E2EE_KEY },
 	};
 	const char *type;
-	TRY(str_field(b, "type", "type", F_USERNAME, 1, CONSULT_MAX_STATE, true, &type, f));
+	TRY(str_field(b, "type", "type", F_USERNAME, CONSULT_MIN_STATE, CONSULT_MAX_STATE, true, &type, f));
 	r->u.signal.type = 0;
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (strcmp(type, types[i].name) == 0)
@@ -314,24 +317,24 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 	switch (r->u.signal.type) {
 	case CONSULT_SIGNAL_OFFER:
 	case CONSULT_SIGNAL_ANSWER:
-		return str_field(b, "sdp", "sdp", F_SDP, 1, CONSULT_MAX_SDP, true, &r->u.signal.sdp, f);
+		return str_field(b, "sdp", "sdp", F_SDP, CONSULT_MIN_SDP, CONSULT_MAX_SDP, true, &r->u.signal.sdp, f);
 	case CONSULT_SIGNAL_CANDIDATE: {
 		const json_t *c = json_object_get(b, "candidate");
 		if (!c || json_is_null(c))
 			return fail(CONSULT_ERR_MISSING_FIELD, "candidate", f);
 		if (!json_is_object(c))
 			return fail(CONSULT_ERR_INVALID_FIELD, "candidate", f);
-		TRY(str_field(c, "candidate", "candidate.candidate", F_LINE, 0, CONSULT_MAX_CANDIDATE, true, &r->u.signal.candidate, f));
-		TRY(str_field(c, "sdpMid", "candidate.sdpMid", F_LINE, 0, CONSULT_MAX_SDP_MID, false, &r->u.signal.sdp_mid, f));
+		TRY(str_field(c, "candidate", "candidate.candidate", F_LINE, CONSULT_MIN_CANDIDATE, CONSULT_MAX_CANDIDATE, true, &r->u.signal.candidate, f));
+		TRY(str_field(c, "sdpMid", "candidate.sdpMid", F_LINE, CONSULT_MIN_SDP_MID, CONSULT_MAX_SDP_MID, false, &r->u.signal.sdp_mid, f));
 		int64_t idx = -1;
-		TRY(int_field(c, "sdpMLineIndex", "candidate.sdpMLineIndex", false, 0, 63, &idx, NULL, f));
+		TRY(int_field(c, "sdpMLineIndex", "candidate.sdpMLineIndex", false, CONSULT_MIN_SDP_MLINE_INDEX, CONSULT_MAX_SDP_MLINE_INDEX, &idx, NULL, f));
 		r->u.signal.sdp_mline_index = (int)idx;
 		return CONSULT_OK;
 	}
 	case CONSULT_SIGNAL_END_OF_CANDIDATES:
 		return CONSULT_OK;
 	case CONSULT_SIGNAL_E2EE_KEY: {
-		TRY(str_field(b, "key", "key", F_LINE, 1, CONSULT_MAX_E2EE_KEY, true, &r->u.signal.key, f));
+		TRY(str_field(b, "key", "key", F_LINE, CONSULT_MIN_E2EE_KEY, CONSULT_MAX_E2EE_KEY, true, &r->u.signal.key, f));
 		for (const char *k = r->u.signal.key; *k; k++)
 			if (!((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9')
 					|| *k == '+' || *k == '/' || *k == '=' || *k == '-' || *k == '_'))
@@ -349,7 +352,7 @@ static consult_err word_of(const json_t *b, const char *key, bool required, cons
 	size_t n, const char **out, const char **f)
 {
 	const char *w;
-	TRY(str_field(b, key, key, F_WORD, 1, CONSULT_MAX_STATE, required, &w, f));
+	TRY(str_field(b, key, key, F_WORD, CONSULT_MIN_STATE, CONSULT_MAX_STATE, required, &w, f));
 	*out = NULL;
 	if (!w)
 		return CONSULT_OK;
@@ -379,31 +382,9 @@ static consult_err p_report(const json_t *b, consult_request *r, const char **f)
 
 typedef consult_err (*req_parser)(const json_t *b, consult_request *r, const char **f);
 static const struct { const char *name; consult_req_kind kind; req_parser parse; } requests[] = {
-	{ "practice_info", CONSULT_REQ_PRACTICE_INFO, p_practice_info },
-	{ "login", CONSULT_REQ_LOGIN, p_login },
-	{ "join", CONSULT_REQ_JOIN, p_join },
-	{ "logout", CONSULT_REQ_LOGOUT, p_none },
-	{ "list_doctors", CONSULT_REQ_LIST_DOCTORS, p_none },
-	{ "list_appointments", CONSULT_REQ_LIST_APPOINTMENTS, p_list_appointments },
-	{ "create_appointment", CONSULT_REQ_CREATE_APPOINTMENT, p_create_appointment },
-	{ "cancel_appointment", CONSULT_REQ_CANCEL_APPOINTMENT, p_cancel_appointment },
-	{ "waiting_list", CONSULT_REQ_WAITING_LIST, p_none },
-	{ "call", CONSULT_REQ_CALL, p_call },
-	{ "cancel_call", CONSULT_REQ_CANCEL_CALL, p_none },
-	{ "leave", CONSULT_REQ_LEAVE, p_none },
-	{ "accept", CONSULT_REQ_ACCEPT, p_none },
-	{ "decline", CONSULT_REQ_DECLINE, p_none },
-	{ "hangup", CONSULT_REQ_HANGUP, p_hangup },
-	{ "signal", CONSULT_REQ_SIGNAL, p_signal },
-	{ "report", CONSULT_REQ_REPORT, p_report },
-	{ "ice_servers", CONSULT_REQ_ICE_SERVERS, p_none },
-	{ "appointment_info", CONSULT_REQ_APPOINTMENT_INFO, p_appointment_info },
-	{ "touch", CONSULT_REQ_TOUCH, p_none },
-	{ "resend", CONSULT_REQ_RESEND, p_resend },
-	{ "erase_appointment", CONSULT_REQ_ERASE_APPOINTMENT, p_erase_appointment },
-	{ "forward", CONSULT_REQ_FORWARD, p_forward },
-	{ "forward_offer", CONSULT_REQ_FORWARD_OFFER, p_none },
-	{ "forward_answer", CONSULT_REQ_FORWARD_ANSWER, p_none },
+#define CONSULT_REQUEST(name, id, who, when, parse, flags) { #name, CONSULT_REQ_##id, parse },
+#include "requests.def"
+#undef CONSULT_REQUEST
 };
 
 /* The "request" string, or an error. */
@@ -459,8 +440,8 @@ static consult_err a_pass(const json_t *b, consult_admin_request *r, const char 
 static consult_err a_add_practice(const json_t *b, consult_admin_request *r, const char **f)
 {
 	TRY(a_slug(b, "slug", true, &r->slug, f));
-	TRY(str_field(b, "name", "name", F_NAME, 1, CONSULT_MAX_DISPLAY, true, &r->pname, f));
-	return str_field(b, "phone", "phone", F_PHONE, 0, CONSULT_MAX_PHONE, false, &r->phone, f);
+	TRY(str_field(b, "name", "name", F_NAME, CONSULT_MIN_DISPLAY, CONSULT_MAX_DISPLAY, true, &r->pname, f));
+	return str_field(b, "phone", "phone", F_PHONE, CONSULT_MIN_PRACTICE_PHONE, CONSULT_MAX_PRACTICE_PHONE, false, &r->phone, f);
 }
 
 static consult_err a_add_staff(const json_t *b, consult_admin_request *r, const char **f)
@@ -468,8 +449,8 @@ static consult_err a_add_staff(const json_t *b, consult_admin_request *r, const 
 	const char *role;
 	TRY(a_slug(b, "practice", true, &r->practice, f));
 	TRY(a_user(b, r, f));
-	TRY(str_field(b, "display_name", "display_name", F_NAME, 1, CONSULT_MAX_DISPLAY, true, &r->display_name, f));
-	TRY(str_field(b, "role", "role", F_WORD, 1, CONSULT_MAX_STATE, true, &role, f));
+	TRY(str_field(b, "display_name", "display_name", F_NAME, CONSULT_MIN_DISPLAY, CONSULT_MAX_DISPLAY, true, &r->display_name, f));
+	TRY(str_field(b, "role", "role", F_WORD, CONSULT_MIN_STATE, CONSULT_MAX_STATE, true, &role, f));
 	r->role = consult_role_from_name(role);
 	if (r->role == CONSULT_ROLE_NONE)
 		return fail(CONSULT_ERR_INVALID_FIELD, "role", f);
@@ -526,16 +507,9 @@ static consult_err a_none(const json_t *b, consult_admin_request *r, const char 
 
 typedef consult_err (*admin_parser)(const json_t *b, consult_admin_request *r, const char **f);
 static const struct { const char *name; consult_admin_kind kind; admin_parser parse; } admins[] = {
-	{ "add_practice", CONSULT_ADMIN_ADD_PRACTICE, a_add_practice },
-	{ "add_staff", CONSULT_ADMIN_ADD_STAFF, a_add_staff },
-	{ "set_disabled", CONSULT_ADMIN_SET_DISABLED, a_set_disabled },
-	{ "reset_password", CONSULT_ADMIN_RESET_PASSWORD, a_reset_password },
-	{ "list_staff", CONSULT_ADMIN_LIST_STAFF, a_practice_req },
-	{ "stats", CONSULT_ADMIN_STATS, a_practice_opt },
-	{ "live_visits", CONSULT_ADMIN_LIVE_VISITS, a_practice_opt },
-	{ "health", CONSULT_ADMIN_HEALTH, a_none },
-	{ "set_practice", CONSULT_ADMIN_SET_PRACTICE, a_set_practice },
-	{ "purge", CONSULT_ADMIN_PURGE, a_none },
+#define CONSULT_ADMIN_REQUEST(name, id, parse) { #name, CONSULT_ADMIN_##id, parse },
+#include "admin_requests.def"
+#undef CONSULT_ADMIN_REQUEST
 };
 
 consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, const char **field)

@@ -4,8 +4,10 @@
  * into a typed consult_request, or fails with one stable error code and the
  * name of the offending field. It checks presence, JSON type, ranges, string
  * limits (limits.h), UTF-8 validity and control characters. Strings in the
- * result borrow from the body: keep the body alive while using them. Who may
- * send which request is not decided here (see the glue's dispatch table).
+ * result borrow from the body: keep the body alive while using them. The
+ * requests, their kinds and who may send them are the rows of requests.def
+ * (admin: admin_requests.def); who may send what is enforced by the glue's
+ * dispatcher, built from the same rows.
  * Unknown extra fields are ignored; consult_signal_relay() rebuilds what a
  * `signal` may carry to the other participant from the parsed fields only.
  */
@@ -17,55 +19,31 @@
 #include <jansson.h>
 #include "errors.h"
 
+/* Who may send a request (requests.def, column who). */
+enum {
+	CONSULT_WHO_ANON = 1, CONSULT_WHO_PATIENT = 2, CONSULT_WHO_RECEPTION = 4, CONSULT_WHO_DOCTOR = 8,
+	CONSULT_WHO_STAFF = CONSULT_WHO_RECEPTION | CONSULT_WHO_DOCTOR
+};
+/* The state a request's handler requires (requests.def, column when). */
+enum { CONSULT_WHEN_ALWAYS = 0, CONSULT_WHEN_IN_CALL, CONSULT_WHEN_FORWARDED };
+/* requests.def, column flags. */
+enum { CONSULT_REQF_SELF_LOCK = 1, CONSULT_REQF_JSEP = 2 };
+
+/* One kind per row of requests.def, in its order. */
 typedef enum consult_req_kind {
 	CONSULT_REQ_NONE = 0,
-	/* anonymous handle */
-	CONSULT_REQ_PRACTICE_INFO,    /* practice */
-	CONSULT_REQ_LOGIN,            /* username, password, device_token? */
-	CONSULT_REQ_JOIN,             /* practice, code, first_name, last_name, accept_terms */
-	/* staff */
-	CONSULT_REQ_LOGOUT,
-	CONSULT_REQ_LIST_DOCTORS,
-	CONSULT_REQ_LIST_APPOINTMENTS, /* from, to (unix s; optional: today's window chosen by the caller) */
-	CONSULT_REQ_CREATE_APPOINTMENT,/* doctor_id (int >0 or null/absent = any doctor), starts_at */
-	CONSULT_REQ_CANCEL_APPOINTMENT,/* appointment_id */
-	/* doctor */
-	CONSULT_REQ_WAITING_LIST,
-	CONSULT_REQ_CALL,             /* visit_id */
-	CONSULT_REQ_CANCEL_CALL,
-	/* patient */
-	CONSULT_REQ_LEAVE,
-	CONSULT_REQ_ACCEPT,
-	CONSULT_REQ_DECLINE,
-	/* both call participants */
-	CONSULT_REQ_HANGUP,           /* reason? (absent/null or "connection_lost") */
-	CONSULT_REQ_SIGNAL,           /* type, sdp | candidate */
-	CONSULT_REQ_REPORT,           /* connection_state, local_candidate_type, remote_candidate_type */
-	CONSULT_REQ_ICE_SERVERS,      /* no fields (issue 4) */
-	/* issue 3: invitations, consent, erase, staff idle time */
-	CONSULT_REQ_APPOINTMENT_INFO, /* anonymous: practice, code */
-	CONSULT_REQ_TOUCH,            /* staff: activity keepalive */
-	CONSULT_REQ_RESEND,           /* staff: appointment_id, channel */
-	CONSULT_REQ_ERASE_APPOINTMENT,/* staff: appointment_id */
-	/* issue 5: forwarding through Janus */
-	CONSULT_REQ_FORWARD,          /* doctor in a call: cause */
-	CONSULT_REQ_FORWARD_OFFER,    /* doctor in a forwarded call: jsep offer beside the body */
-	CONSULT_REQ_FORWARD_ANSWER,   /* patient in a forwarded call: jsep answer beside the body */
+#define CONSULT_REQUEST(name, id, who, when, parse, flags) CONSULT_REQ_##id,
+#include "requests.def"
+#undef CONSULT_REQUEST
 	CONSULT_REQ_KIND_COUNT
 } consult_req_kind;
 
+/* One kind per row of admin_requests.def, in its order. */
 typedef enum consult_admin_kind {
 	CONSULT_ADMIN_NONE = 0,
-	CONSULT_ADMIN_ADD_PRACTICE,   /* slug, name, phone? */
-	CONSULT_ADMIN_ADD_STAFF,      /* practice (slug), username, display_name, role, password */
-	CONSULT_ADMIN_SET_DISABLED,   /* username, disabled */
-	CONSULT_ADMIN_RESET_PASSWORD, /* username, password */
-	CONSULT_ADMIN_LIST_STAFF,     /* practice */
-	CONSULT_ADMIN_STATS,          /* practice? (all if absent) */
-	CONSULT_ADMIN_LIVE_VISITS,    /* practice? */
-	CONSULT_ADMIN_HEALTH,
-	CONSULT_ADMIN_SET_PRACTICE,   /* practice (slug), relay_only? and/or forward? (at least one) */
-	CONSULT_ADMIN_PURGE,          /* no fields: run the retention purge now (issue 3) */
+#define CONSULT_ADMIN_REQUEST(name, id, parse) CONSULT_ADMIN_##id,
+#include "admin_requests.def"
+#undef CONSULT_ADMIN_REQUEST
 	CONSULT_ADMIN_KIND_COUNT
 } consult_admin_kind;
 
@@ -73,20 +51,20 @@ typedef enum consult_role { CONSULT_ROLE_NONE = 0, CONSULT_ROLE_DOCTOR, CONSULT_
 
 typedef enum consult_signal_type {
 	CONSULT_SIGNAL_OFFER = 1, CONSULT_SIGNAL_ANSWER, CONSULT_SIGNAL_CANDIDATE, CONSULT_SIGNAL_END_OF_CANDIDATES,
-	CONSULT_SIGNAL_E2EE_KEY       /* "e2ee-key": key = base64 raw ECDH public key (issue 5) */
+	CONSULT_SIGNAL_E2EE_KEY       /* "e2ee-key": key = base64 raw ECDH public key */
 } consult_signal_type;
 
-/* Delivery channels (issue 3). */
+/* Delivery channels of invitations. */
 typedef enum consult_channel { CONSULT_CHANNEL_NONE = 0, CONSULT_CHANNEL_EMAIL, CONSULT_CHANNEL_SMS } consult_channel;
 const char *consult_channel_name(consult_channel c);     /* "email", "sms", "" */
 
-/* Why the doctor's page moves a call to forwarding mode (issue 5). */
+/* Why the doctor's page moves a call to forwarding mode. */
 typedef enum consult_forward_cause {
 	CONSULT_FWD_TIMEOUT = 1, CONSULT_FWD_ICE_FAILED, CONSULT_FWD_TURN_FAILED, CONSULT_FWD_CAUSE_COUNT
 } consult_forward_cause;
 const char *consult_forward_cause_name(consult_forward_cause c);  /* "timeout", "ice_failed", "turn_failed" */
 
-/* Practice policy for forwarding (issue 5). */
+/* Practice policy for forwarding. */
 typedef enum consult_forward_policy { CONSULT_FWD_ALLOWED = 0, CONSULT_FWD_NEVER = 1 } consult_forward_policy;
 
 /* hangup "reason": absent or null = a normal hangup; the only value allowed
@@ -162,7 +140,7 @@ json_t *consult_signal_relay(const consult_request *r);
  * refused too), length in bytes 1..max. */
 consult_err consult_check_text(const char *s, size_t max);
 
-/* Added: the text without outer ASCII spaces: returns the first kept byte
+/* The text without outer ASCII spaces: returns the first kept byte
  * and sets *len to the kept length (not NUL-terminated there). Names are
  * accepted untrimmed by the parser (limits count the untrimmed bytes) but
  * refused if nothing is left after trimming; the glue stores the trim. */

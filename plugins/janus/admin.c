@@ -334,17 +334,11 @@ static consult_err a_purge(admin_ctx *a) {
 	return CONSULT_OK;
 }
 
+/* One handler a_<name> per row of core/admin_requests.def. */
 static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
-	[CONSULT_ADMIN_ADD_PRACTICE] = a_add_practice,
-	[CONSULT_ADMIN_ADD_STAFF] = a_add_staff,
-	[CONSULT_ADMIN_SET_DISABLED] = a_set_disabled,
-	[CONSULT_ADMIN_RESET_PASSWORD] = a_reset_password,
-	[CONSULT_ADMIN_LIST_STAFF] = a_list_staff,
-	[CONSULT_ADMIN_STATS] = a_stats,
-	[CONSULT_ADMIN_LIVE_VISITS] = a_live_visits,
-	[CONSULT_ADMIN_HEALTH] = a_health,
-	[CONSULT_ADMIN_SET_PRACTICE] = a_set_practice,
-	[CONSULT_ADMIN_PURGE] = a_purge,
+#define CONSULT_ADMIN_REQUEST(name, id, parse) [CONSULT_ADMIN_##id] = a_##name,
+#include "core/admin_requests.def"
+#undef CONSULT_ADMIN_REQUEST
 };
 
 json_t *glue_admin_message(json_t *message) {

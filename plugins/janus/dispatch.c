@@ -6,8 +6,13 @@
  * requests on an anonymous handle -> wrong_state, requests of another kind
  * -> forbidden, anonymous-only requests on a joined/logged-in handle ->
  * wrong_state, anything on a taken-over handle -> wrong_state.
- * Every request is parsed by the core parser (core/request.c) first; the
- * glue looks nothing up by name.
+ * The table has one route per row of core/requests.def (the parser's rows
+ * too): handler, who may send it, whether the handler takes glue.lock
+ * itself, whether a jsep may come beside the body (only those requests:
+ * any other request with a jsep, or a body that does not parse, is refused
+ * with wrong_state, field "jsep"). Every request is parsed by the core
+ * parser (core/request.c) first; the glue looks nothing up by name (the
+ * "request" string is only echoed in the reply).
  */
 #include <string.h>
 #include <time.h>
@@ -18,48 +23,24 @@
 #include "dispatch.h"
 #include "forward.h"
 
-enum { K_ANON = 1, K_PATIENT = 2, K_RECEPTION = 4, K_DOCTOR = 8 };
-#define K_STAFF (K_RECEPTION | K_DOCTOR)
-
 typedef struct {
 	glue_handler fn;
-	unsigned allowed;      /* K_* bits */
-	bool unlocked;         /* handler takes glue.lock itself */
+	unsigned allowed;      /* CONSULT_WHO_* bits */
+	unsigned flags;        /* CONSULT_REQF_* */
 } route;
 
+/* One route per row of core/requests.def: handler glue_h_<name>. */
 static const route routes[CONSULT_REQ_KIND_COUNT] = {
-	[CONSULT_REQ_PRACTICE_INFO]      = { glue_h_practice_info, K_ANON, false },
-	[CONSULT_REQ_LOGIN]              = { glue_h_login, K_ANON, true },
-	[CONSULT_REQ_JOIN]               = { glue_h_join, K_ANON, false },
-	[CONSULT_REQ_LOGOUT]             = { glue_h_logout, K_STAFF, false },
-	[CONSULT_REQ_LIST_DOCTORS]       = { glue_h_list_doctors, K_STAFF, false },
-	[CONSULT_REQ_LIST_APPOINTMENTS]  = { glue_h_list_appointments, K_STAFF, false },
-	[CONSULT_REQ_CREATE_APPOINTMENT] = { glue_h_create_appointment, K_STAFF, false },
-	[CONSULT_REQ_CANCEL_APPOINTMENT] = { glue_h_cancel_appointment, K_STAFF, false },
-	[CONSULT_REQ_WAITING_LIST]       = { glue_h_waiting_list, K_DOCTOR, false },
-	[CONSULT_REQ_CALL]               = { glue_h_call, K_DOCTOR, false },
-	[CONSULT_REQ_CANCEL_CALL]        = { glue_h_cancel_call, K_DOCTOR, false },
-	[CONSULT_REQ_LEAVE]              = { glue_h_leave, K_PATIENT, false },
-	[CONSULT_REQ_ACCEPT]             = { glue_h_accept, K_PATIENT, false },
-	[CONSULT_REQ_DECLINE]            = { glue_h_decline, K_PATIENT, false },
-	[CONSULT_REQ_HANGUP]             = { glue_h_hangup, K_PATIENT | K_DOCTOR, false },
-	[CONSULT_REQ_SIGNAL]             = { glue_h_signal, K_PATIENT | K_DOCTOR, false },
-	[CONSULT_REQ_REPORT]             = { glue_h_report, K_PATIENT | K_DOCTOR, false },
-	[CONSULT_REQ_ICE_SERVERS]        = { glue_h_ice_servers, K_PATIENT | K_DOCTOR, false },
-	[CONSULT_REQ_APPOINTMENT_INFO]   = { glue_h_appointment_info, K_ANON, false },
-	[CONSULT_REQ_TOUCH]              = { glue_h_touch, K_STAFF, false },
-	[CONSULT_REQ_RESEND]             = { glue_h_resend, K_STAFF, false },
-	[CONSULT_REQ_ERASE_APPOINTMENT]  = { glue_h_erase_appointment, K_STAFF, false },
-	[CONSULT_REQ_FORWARD]            = { glue_h_forward, K_DOCTOR, false },
-	[CONSULT_REQ_FORWARD_OFFER]      = { glue_h_forward_offer, K_DOCTOR, true },
-	[CONSULT_REQ_FORWARD_ANSWER]     = { glue_h_forward_answer, K_PATIENT, true },
+#define CONSULT_REQUEST(name, id, who, when, parse, flags) [CONSULT_REQ_##id] = { glue_h_##name, who, flags },
+#include "core/requests.def"
+#undef CONSULT_REQUEST
 };
 
 static unsigned kind_bit(const glue_session *s) {
 	switch(s->kind) {
-		case GLUE_ANON: return K_ANON;
-		case GLUE_PATIENT: return K_PATIENT;
-		case GLUE_STAFF: return s->role == CONSULT_ROLE_DOCTOR ? K_DOCTOR : K_RECEPTION;
+		case GLUE_ANON: return CONSULT_WHO_ANON;
+		case GLUE_PATIENT: return CONSULT_WHO_PATIENT;
+		case GLUE_STAFF: return s->role == CONSULT_ROLE_DOCTOR ? CONSULT_WHO_DOCTOR : CONSULT_WHO_RECEPTION;
 		default: return 0;
 	}
 }
@@ -71,10 +52,10 @@ static consult_err admission(const glue_session *s, const route *r) {
 		return CONSULT_ERR_WRONG_STATE;          /* taken over, or handle going away */
 	if(r->allowed & k)
 		return CONSULT_OK;
-	if(r->allowed == K_ANON)
+	if(r->allowed == CONSULT_WHO_ANON)
 		return CONSULT_ERR_WRONG_STATE;          /* already joined / logged in */
-	if(k == K_ANON)
-		return (r->allowed & K_PATIENT) ? CONSULT_ERR_WRONG_STATE : CONSULT_ERR_NOT_AUTHENTICATED;
+	if(k == CONSULT_WHO_ANON)
+		return (r->allowed & CONSULT_WHO_PATIENT) ? CONSULT_ERR_WRONG_STATE : CONSULT_ERR_NOT_AUTHENTICATED;
 	return CONSULT_ERR_FORBIDDEN;
 }
 
@@ -117,12 +98,12 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 		e = admission(s, r);
 		if(e == CONSULT_OK && s->kind == GLUE_STAFF)
 			s->last_active = c.now;       /* any staff request counts as activity */
-		if(e == CONSULT_OK && !r->unlocked)
+		if(e == CONSULT_OK && !(r->flags & CONSULT_REQF_SELF_LOCK))
 			e = r->fn(&c);
 		if(consult_store_error_count(glue.store) != store_errors)
 			store_error = consult_store_last_error_name(glue.store);
 		g_mutex_unlock(&glue.lock);
-		if(e == CONSULT_OK && r->unlocked)
+		if(e == CONSULT_OK && (r->flags & CONSULT_REQF_SELF_LOCK))
 			e = r->fn(&c);
 	}
 	if(e == CONSULT_OK) {
@@ -133,7 +114,7 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 	json_decref(c.reply);
 	if(e == CONSULT_ERR_INTERNAL) {  /* one line per failure: ids and error names only */
 		g_mutex_lock(&glue.lock);
-		if(r->unlocked && consult_store_error_count(glue.store) != store_errors)
+		if((r->flags & CONSULT_REQF_SELF_LOCK) && consult_store_error_count(glue.store) != store_errors)
 			store_error = consult_store_last_error_name(glue.store);   /* login takes the lock itself */
 		JANUS_LOG(LOG_ERR, "[consult] %s failed: internal (%s); %s handle, practice %"G_GINT64_FORMAT", visit %"G_GINT64_FORMAT", staff %"G_GINT64_FORMAT"\n",
 			req->name ? req->name : "?", store_error ? store_error : "not the store", glue_kind_name(s->kind),
@@ -149,10 +130,6 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 	return err;
 }
 
-static bool is_jsep_request(const char *name) {
-	return name && (strcmp(name, "forward_offer") == 0 || strcmp(name, "forward_answer") == 0);
-}
-
 struct janus_plugin_result *glue_handle_message(janus_plugin_session *handle, char *transaction,
 		json_t *message, json_t *jsep) {
 	json_t *reply;
@@ -160,18 +137,19 @@ struct janus_plugin_result *glue_handle_message(janus_plugin_session *handle, ch
 	const char *name = json_is_object(message) ? json_string_value(json_object_get(message, "request")) : NULL;
 	if(s == NULL) {
 		reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, NULL, 0);
-	} else if(jsep != NULL && !is_jsep_request(name)) {
-		/* Only forward_offer / forward_answer carry a jsep (protocol.md, Transport). */
-		reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, "jsep", 0);
 	} else {
 		consult_request req;
 		const char *field = NULL;
 		memset(&req, 0, sizeof(req));
 		consult_err e = consult_request_parse(message, &req, &field);
-		if(e != CONSULT_OK)
+		if(e == CONSULT_OK && (unsigned)req.kind >= CONSULT_REQ_KIND_COUNT) {
+			e = CONSULT_ERR_UNKNOWN_REQUEST;
+			field = "request";
+		}
+		if(jsep != NULL && (e != CONSULT_OK || !(routes[req.kind].flags & CONSULT_REQF_JSEP)))
+			reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, "jsep", 0);   /* protocol.md, Transport */
+		else if(e != CONSULT_OK)
 			reply = glue_error_reply(name, e, field, 0);
-		else if((unsigned)req.kind >= CONSULT_REQ_KIND_COUNT)
-			reply = glue_error_reply(name, CONSULT_ERR_UNKNOWN_REQUEST, "request", 0);
 		else
 			reply = run(s, message, jsep, &req, &routes[req.kind]);
 	}

@@ -141,34 +141,12 @@ void glue_after_change(glue_practice *p, consult_visit_event ev, const consult_r
 consult_err glue_store_step(int64_t visit_id, consult_visit_event ev, const consult_visit_step *st,
 	int64_t doctor_id, int64_t now);
 
-/* --- handlers (staff.c, patient.c, call.c) --- */
-consult_err glue_h_practice_info(glue_ctx *c);
-consult_err glue_h_login(glue_ctx *c);      /* takes glue.lock itself */
-consult_err glue_h_logout(glue_ctx *c);
-consult_err glue_h_list_doctors(glue_ctx *c);
-consult_err glue_h_list_appointments(glue_ctx *c);
-consult_err glue_h_create_appointment(glue_ctx *c);
-consult_err glue_h_cancel_appointment(glue_ctx *c);
-consult_err glue_h_waiting_list(glue_ctx *c);
-consult_err glue_h_join(glue_ctx *c);
-consult_err glue_h_leave(glue_ctx *c);
-consult_err glue_h_accept(glue_ctx *c);
-consult_err glue_h_decline(glue_ctx *c);
-consult_err glue_h_call(glue_ctx *c);
-consult_err glue_h_cancel_call(glue_ctx *c);
-consult_err glue_h_hangup(glue_ctx *c);
-consult_err glue_h_signal(glue_ctx *c);
-consult_err glue_h_report(glue_ctx *c);
-consult_err glue_h_ice_servers(glue_ctx *c);   /* issue 4 */
-/* issue 3 (appointments.c, patient.c, staff.c) */
-consult_err glue_h_appointment_info(glue_ctx *c);
-consult_err glue_h_touch(glue_ctx *c);
-consult_err glue_h_resend(glue_ctx *c);
-consult_err glue_h_erase_appointment(glue_ctx *c);
-/* issue 5 (call.c / forward.c) */
-consult_err glue_h_forward(glue_ctx *c);
-consult_err glue_h_forward_offer(glue_ctx *c);
-consult_err glue_h_forward_answer(glue_ctx *c);
+/* --- handlers: glue_h_<name> for every row of core/requests.def (staff.c,
+ * patient.c, call.c, appointments.c, forward.c). Run under glue.lock unless
+ * the row has CONSULT_REQF_SELF_LOCK (login, forward_offer, forward_answer). --- */
+#define CONSULT_REQUEST(name, id, who, when, parse, flags) consult_err glue_h_##name(glue_ctx *c);
+#include "core/requests.def"
+#undef CONSULT_REQUEST
 
 /* --- staff idle time (staff.c), under glue.lock, from the timer --- */
 void glue_staff_idle_check(glue_practice *p, int64_t now);

@@ -11,10 +11,13 @@
 // handle.events in arrival order; waitEvent(name, {timeout, filter})
 // returns the oldest matching event not consumed yet, waiting if needed.
 // The plugin's event may arrive before the core's ack or reply: both orders
-// are handled. client.close() drops the socket abruptly (a lost
-// connection); client.destroy() destroys the session politely first.
+// are handled. waitEvent rejects an event whose name or fields are not in
+// plugins/core/events.def (the documented contract, see contract.mjs).
+// client.close() drops the socket abruptly (a lost connection);
+// client.destroy() destroys the session politely first.
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
+import { eventProblem } from './contract.mjs';
 
 export const PLUGIN = 'janus.plugin.consult';
 
@@ -211,10 +214,15 @@ export class ConsultHandle {
   /** Oldest unconsumed event named `name` (and passing filter), or wait. */
   waitEvent(name, { timeout = 5000, filter = () => true } = {}) {
     const match = (e) => (name === '*' || e.event === name) && filter(e);
+    const settle = (e) => {
+      const problem = eventProblem(e);
+      // field names only: values may hold credentials or names
+      return problem ? Promise.reject(new Error(`${problem} (fields: ${Object.keys(e).join(', ')})`)) : Promise.resolve(e);
+    };
     for (let i = 0; i < this.events.length; i++) {
       if (!this.consumed.has(i) && match(this.events[i])) {
         this.consumed.add(i);
-        return Promise.resolve(this.events[i]);
+        return settle(this.events[i]);
       }
     }
     return new Promise((resolve, reject) => {
@@ -224,7 +232,7 @@ export class ConsultHandle {
         reject(new Error(`timeout waiting for event ${name} on handle ${this.id}; got: ` +
           JSON.stringify(this.events.map((e) => e.event))));
       }, timeout);
-      w.resolve = (e) => { clearTimeout(timer); resolve(e); };
+      w.resolve = (e) => { clearTimeout(timer); settle(e).then(resolve, reject); };
       this.waiters.push(w);
     });
   }

@@ -833,6 +833,53 @@ static void test_issue3_5(void **st)
 	check_bad(ba, sizeof ba / sizeof ba[0], true);
 }
 
+/* Every row of requests.def and admin_requests.def is reached by its name
+ * and gives its own kind (a body without fields parses or fails on a
+ * field, never as an unknown request); each kind belongs to one row. */
+static void test_table_rows(void **state)
+{
+	static const struct { const char *name; int kind; } rows[] = {
+#define CONSULT_REQUEST(name, id, who, when, parse, flags) { #name, CONSULT_REQ_##id },
+#include "core/requests.def"
+#undef CONSULT_REQUEST
+	}, admin_rows[] = {
+#define CONSULT_ADMIN_REQUEST(name, id, parse) { #name, CONSULT_ADMIN_##id },
+#include "core/admin_requests.def"
+#undef CONSULT_ADMIN_REQUEST
+	};
+	assert_int_equal(sizeof rows / sizeof rows[0], CONSULT_REQ_KIND_COUNT - 1);
+	assert_int_equal(sizeof admin_rows / sizeof admin_rows[0], CONSULT_ADMIN_KIND_COUNT - 1);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		json_t *j = json_pack("{ss}", "request", rows[i].name);
+		consult_request r;
+		const char *field = NULL;
+		consult_err e = consult_request_parse(j, &r, &field);
+		if (e == CONSULT_OK) {
+			assert_int_equal(r.kind, rows[i].kind);
+			assert_string_equal(r.name, rows[i].name);
+		} else {
+			assert_int_not_equal(e, CONSULT_ERR_UNKNOWN_REQUEST);
+			assert_int_not_equal(e, CONSULT_ERR_BAD_REQUEST);
+			assert_non_null(field);
+			assert_string_not_equal(field, "request");
+		}
+		for (size_t k = 0; k < i; k++)
+			assert_int_not_equal(rows[k].kind, rows[i].kind);
+		json_decref(j);
+	}
+	for (size_t i = 0; i < sizeof admin_rows / sizeof admin_rows[0]; i++) {
+		json_t *j = json_pack("{ss}", "request", admin_rows[i].name);
+		consult_admin_request a;
+		const char *field = NULL;
+		consult_err e = consult_admin_parse(j, &a, &field);
+		if (e == CONSULT_OK)
+			assert_int_equal(a.kind, admin_rows[i].kind);
+		else
+			assert_int_not_equal(e, CONSULT_ERR_UNKNOWN_REQUEST);
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_check_text),
 		cmocka_unit_test(test_issue4),
 		cmocka_unit_test(test_issue3_5),
+		cmocka_unit_test(test_table_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
