@@ -13,8 +13,13 @@
 // The plugin's event may arrive before the core's ack or reply: both orders
 // are handled. waitEvent rejects an event whose name or fields are not in
 // plugins/core/events.def (the documented contract, see contract.mjs).
-// client.close() drops the socket abruptly (a lost connection);
-// client.destroy() destroys the session politely first.
+// handle.sync() resolves once every event the plugin pushed to this handle
+// before the call is in handle.events (a keepalive round trip on the same
+// WebSocket: Janus queues events and replies of a session in order), so
+// "no such event" can be checked without waiting for time. Default timeouts
+// (connect 15 s, replies 30 s, waitEvent 15 s) are deadlines for a busy
+// machine, not expectations. client.close() drops the socket abruptly (a
+// lost connection); client.destroy() destroys the session politely first.
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
 import { eventProblem } from './contract.mjs';
@@ -40,7 +45,7 @@ export class JanusClient {
     ws.on('error', () => { /* 'close' follows */ });
   }
 
-  static connect(wsUrl, { timeout = 5000 } = {}) {
+  static connect(wsUrl, { timeout = 15000 } = {}) {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(wsUrl, 'janus-protocol');
       const timer = setTimeout(() => { ws.terminate(); reject(new Error('connect timeout')); }, timeout);
@@ -94,7 +99,7 @@ export class JanusClient {
   }
 
   /** Send a Janus request and resolve with the matching reply message. */
-  send(msg, { kind = 'janus', timeout = 10000 } = {}) {
+  send(msg, { kind = 'janus', timeout = 30000 } = {}) {
     if (this.closed) return Promise.reject(new Error('socket closed'));
     const transaction = msg.transaction || newTx();
     const full = { ...msg, transaction };
@@ -211,8 +216,17 @@ export class ConsultHandle {
     return data;
   }
 
+  /**
+   * Resolves once every event pushed to this handle before the call has
+   * arrived: a keepalive on the same session and WebSocket, whose ack Janus
+   * queues behind those events.
+   */
+  async sync() {
+    await this.client.send({ janus: 'keepalive', session_id: this.client.sessionId });
+  }
+
   /** Oldest unconsumed event named `name` (and passing filter), or wait. */
-  waitEvent(name, { timeout = 5000, filter = () => true } = {}) {
+  waitEvent(name, { timeout = 15000, filter = () => true } = {}) {
     const match = (e) => (name === '*' || e.event === name) && filter(e);
     const settle = (e) => {
       const problem = eventProblem(e);

@@ -12,7 +12,7 @@
 // is given) and resolves once it listens: its TCP port on listenIp accepts
 // a connection (root namespace) or, with netns, its verbose log says the
 // UDP listener on listenIp:port is open. Rejects with the log tail if it exits or does not
-// come up within 10 s. Returns {port, listenIp, realm, dir, logPath, pid,
+// come up within 30 s (a busy machine). Returns {port, listenIp, realm, dir, logPath, pid,
 // uri(transport), stunUri, log(), stop() -> Promise<{code, signal}>}.
 // stop() sends SIGTERM (SIGKILL after 4 s) and removes the folder unless
 // CONSULT_KEEP_TMP=1. coturn is SIGKILLed if node exits first and gets
@@ -119,7 +119,7 @@ export async function startCoturn(opts = {}) {
   };
 
   const ready = new RegExp(`UDP listener opened on *: *${listenIp.replace(/\./g, '\\.')}:${port}\\b`);
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 10000);
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 30000);
   const isReady = async () => ready.test(readLog()) ||
     (!opts.netns && /Total General servers/.test(readLog()) && await canConnect(port, listenIp));
   while (!await isReady()) {

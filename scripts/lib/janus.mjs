@@ -6,13 +6,16 @@
 // to the consult plugin, runs /usr/bin/janus there (stdout+stderr ->
 // <dir>/janus.log) and resolves once the WebSocket port accepts connections
 // and the plugin answered an admin request; it rejects with the log tail if
-// Janus exits or the plugin is missing. The returned object:
+// Janus exits or the plugin is missing. Ports it picked itself (freePort(),
+// never the same twice in one process) are picked anew, up to 3 attempts,
+// if another process bound one first. The returned object:
 //   {wsUrl, adminUrl, adminSecret, dir, dataDir, logPath, pid,
 //    admin(request) -> plugin reply object (the `response` of Janus' reply),
 //    adminRaw(body) -> {status, json} (no secret or plugin added),
 //    alive() -> bool (process running and not a zombie),
 //    stop(timeoutMs?) -> Promise<{code, signal}> (SIGTERM, SIGKILL after
-//      timeoutMs, default opts.stopTimeoutMs or 5 s),
+//      timeoutMs, default opts.stopTimeoutMs or 20 s: a deadline for a
+//      busy machine; tests assert a clean exit 0, which a SIGKILL would break),
 //    log() -> string, sanitizerReports() -> [{file, text}] (non-empty only)}
 // Every Janus started here is SIGKILLed if the node process exits first,
 // and gets SIGTERM (setpriv --pdeathsig) if it is killed by a signal.
@@ -37,8 +40,12 @@ process.on('exit', () => {
   }
 });
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort() {
+// Ports freePort() handed out in this process: the kernel may offer a port
+// again once its probe socket is closed, and two servers of one test (Janus'
+// WebSocket and admin ports, nginx, coturn) must never get the same one.
+const handedOut = new Set();
+
+function probePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -48,6 +55,18 @@ export function freePort() {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago, never one this process got before. */
+export async function freePort() {
+  for (let i = 0; i < 100; i++) {
+    const port = await probePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('freePort: no new free port after 100 tries');
 }
 
 /** Resolves true once host:port accepts a TCP connection. */
@@ -123,7 +142,7 @@ function isZombieOrGone(pid) {
  *   thread per handle; default unset, or $CONSULT_EVENT_LOOPS),
  * wsJson ('indented' | 'plain' | 'compact': the WebSocket transport's JSON
  *   format; default 'indented'),
- * stopTimeoutMs (SIGKILL this long after SIGTERM in stop(); default 5000),
+ * stopTimeoutMs (SIGKILL this long after SIGTERM in stop(); default 20000),
  * env (extra environment variables for Janus, e.g. {CONSULT_TEST: '1'}),
  * eventsBackend (URL: enable Janus' sample event handler posting all
  *   events there; default off),
@@ -140,11 +159,29 @@ function eventLoopsOption(opts) {
   return n;
 }
 
+// Janus' lines when its WebSocket or admin port was taken by another process
+// between freePort() and Janus' bind (other test runs share the machine).
+const PORT_TAKEN = /Error creating vhost for Websockets server|Couldn't start admin\/monitor webserver/;
+
 export async function startJanus(opts = {}) {
+  // Ports chosen here are retried with fresh ones if another process took
+  // them first; ports given by the caller are not.
+  const retries = opts.wsPort || opts.adminPort ? 1 : 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startJanusOnce(opts);
+    } catch (err) {
+      if (!err.portTaken || attempt >= retries) throw err;
+      process.stderr.write(`janus: a port was taken by another process, retrying with new ports\n`);
+    }
+  }
+}
+
+async function startJanusOnce(opts) {
   const eventLoops = eventLoopsOption(opts);
   const wsJson = opts.wsJson ?? 'indented';
   if (!WS_JSON.includes(wsJson)) throw new Error(`wsJson must be one of ${WS_JSON.join(', ')}`);
-  const stopTimeoutMs = opts.stopTimeoutMs ?? 5000;
+  const stopTimeoutMs = opts.stopTimeoutMs ?? 20000;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs < 0) throw new Error('stopTimeoutMs must be >= 0');
   const plugin = path.resolve(opts.plugin || process.env.CONSULT_PLUGIN ||
     path.join(REPO, 'build/.libs/libjanus_consult.so'));
@@ -322,11 +359,15 @@ export async function startJanus(opts = {}) {
   };
 
   // Wait for: WebSocket port open, then the plugin answering through admin.
-  const deadline = Date.now() + (opts.startTimeoutMs ?? (asan ? 30000 : 15000));
+  const deadline = Date.now() + (opts.startTimeoutMs ?? (asan ? 60000 : 30000));
   const fail = async (why) => {
     if (!exited) { child.kill('SIGKILL'); await exitPromise; }
     const text = readLog();
-    throw new Error(`janus did not start: ${why} (dir ${dir})\n--- log tail ---\n${tail(text)}`);
+    const portTaken = PORT_TAKEN.test(text);
+    const err = new Error(`janus did not start: ${portTaken ? 'a port was taken by another process' : why} (dir ${dir})\n--- log tail ---\n${tail(text)}`);
+    err.portTaken = portTaken;
+    if (portTaken) fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
   };
   for (;;) {
     if (exited) return fail(`exited ${JSON.stringify(exited)}`);

@@ -96,7 +96,7 @@ http {
     child.once('exit', (code, signal) => { exited = { code, signal }; live.delete(child); resolve(exited); });
   });
   const readErr = () => { try { return fs.readFileSync(errorLogPath, 'utf8'); } catch { return ''; } };
-  const deadline = Date.now() + 10000;
+  const deadline = Date.now() + 30000; // a busy machine
   for (;;) {
     if (exited) throw new Error(`nginx exited ${JSON.stringify(exited)}: ${stderr}\n${readErr()}`);
     if (Date.now() > deadline) {

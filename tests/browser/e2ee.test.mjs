@@ -23,7 +23,6 @@ import {
 } from '../../html/js/verify.mjs';
 
 const log = (...a) => { if (process.env.E2EE_LOG) console.log('#', ...a); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------
 // verify.mjs in node
@@ -136,7 +135,7 @@ async function openPage(browser, who) {
   pages.push(page);
   page.on('pageerror', (e) => console.error(`# [${who}] pageerror: ${e.message || e}`));
   await step(`${who}: open test page`, page.goto(`${server.origin}/tests/browser/pages/e2ee.html`), 20_000);
-  await waitFor(`${who}: test page ready`, () => page.evaluate(() => window.TReady === true), 10_000);
+  await waitFor(`${who}: test page ready`, () => page.evaluate(() => window.TReady === true), 30_000);
   return page;
 }
 
@@ -179,7 +178,7 @@ async function waitDecoding(p, who) {
     return await waitFor(`${who}: decrypted video frames decoded`, async () => {
       last = await snap(p);
       return last.framesDecoded > 10 && last.videoWidth > 0 && last.counters.decrypted > 0 ? last : null;
-    }, 25_000, 250);
+    }, 45_000, 250);
   } catch (err) {
     throw new Error(`${err.message}; last: ${JSON.stringify(last)}`);
   }
@@ -212,7 +211,15 @@ async function encryptedCall(browserA, browserB, label, optsA = {}, optsB = {}) 
   assert.equal(codeA, codeB, 'key verification code equal on both sides');
   await waitDecoding(a, `${label} doctor`);
   await waitDecoding(b, `${label} patient`);
-  await sleep(2000); // let a few seconds of audio play out
+  // Let 2 s of audio (48 kHz) play out on both sides: an amount, not a time.
+  for (const [p, who] of [[a, `${label} doctor`], [b, `${label} patient`]]) {
+    const s0 = await snap(p);
+    const from = (s0.audio && s0.audio.totalSamplesReceived) || 0;
+    await waitFor(`${who}: 2 s more audio received`, async () => {
+      const s = await snap(p);
+      return s.audio && s.audio.totalSamplesReceived >= from + 96_000;
+    }, 45_000, 250);
+  }
   assertDecrypting(await snap(a), `${label} doctor`);
   assertDecrypting(await snap(b), `${label} patient`);
   const fa = await a.evaluate(() => T.fingerprintCode());
@@ -241,27 +248,31 @@ describe('e2ee in browsers', () => {
     await closePages();
   });
 
-  test('Chromium <-> Chromium: every frame encrypted (no clear byte), video + audio decode after decryption', { timeout: 90_000 }, async () => {
+  test('Chromium <-> Chromium: every frame encrypted (no clear byte), video + audio decode after decryption', { timeout: 240_000 }, async () => {
     await encryptedCall(chromium, chromium, 'c->c');
   });
 
-  test('Chromium (doctor) <-> Firefox (patient): both directions decode after decryption', { timeout: 90_000 }, async () => {
+  test('Chromium (doctor) <-> Firefox (patient): both directions decode after decryption', { timeout: 240_000 }, async () => {
     await encryptedCall(chromium, firefox, 'c<->f');
   });
 
-  test('Firefox (doctor) <-> Chromium (patient): both directions decode after decryption', { timeout: 90_000 }, async () => {
+  test('Firefox (doctor) <-> Chromium (patient): both directions decode after decryption', { timeout: 240_000 }, async () => {
     await encryptedCall(firefox, chromium, 'f<->c');
   });
 
-  test('key swapped in transit (Chromium <-> Firefox): nothing decodes, decrypt failures counted, codes differ', { timeout: 90_000 }, async () => {
+  test('key swapped in transit (Chromium <-> Firefox): nothing decodes, decrypt failures counted, codes differ', { timeout: 240_000 }, async () => {
     const a = await openPage(chromium, 'mitm doctor');
     const b = await openPage(firefox, 'mitm patient');
     const { codeA, codeB } = await call(a, b, { keys: 'mitm' });
     assert.notEqual(codeA, codeB, 'verification codes differ under a man in the middle');
     for (const [p, who] of [[a, 'doctor'], [b, 'patient']]) {
-      await waitFor(`${who}: decrypt failures counted`, async () => (await snap(p)).counters.failed > 30, 25_000, 250);
+      await waitFor(`${who}: decrypt failures counted`, async () => (await snap(p)).counters.failed > 30, 45_000, 250);
     }
-    await sleep(3000);
+    // Many more frames must fail, and none decode: a count, not a time.
+    for (const [p, who] of [[a, 'doctor'], [b, 'patient']]) {
+      const f0 = (await snap(p)).counters.failed;
+      await waitFor(`${who}: 100 more decrypt failures`, async () => (await snap(p)).counters.failed >= f0 + 100, 45_000, 250);
+    }
     for (const [p, who] of [[a, 'doctor'], [b, 'patient']]) {
       const s = await snap(p);
       log(`mitm ${who}`, JSON.stringify(s));
@@ -275,14 +286,18 @@ describe('e2ee in browsers', () => {
     await closePages();
   });
 
-  test('receiver without the decrypt transform (Chromium <-> Firefox): frames arrive, none decodes', { timeout: 90_000 }, async () => {
+  test('receiver without the decrypt transform (Chromium <-> Firefox): frames arrive, none decodes', { timeout: 240_000 }, async () => {
     const a = await openPage(chromium, 'plain-recv doctor');
     const b = await openPage(firefox, 'plain-recv patient');
     await call(a, b, { optsA: { recv: 'none' }, optsB: { recv: 'none' } });
     for (const [p, who] of [[a, 'doctor'], [b, 'patient']]) {
-      await waitFor(`${who}: encrypted video frames received`, async () => (await snap(p)).framesReceived > 30, 25_000, 250);
+      await waitFor(`${who}: encrypted video frames received`, async () => (await snap(p)).framesReceived > 30, 45_000, 250);
     }
-    await sleep(3000);
+    // Many more frames arrive, and none decodes: a count, not a time.
+    for (const [p, who] of [[a, 'doctor'], [b, 'patient']]) {
+      const f0 = (await snap(p)).framesReceived;
+      await waitFor(`${who}: 60 more video frames received`, async () => (await snap(p)).framesReceived >= f0 + 60, 45_000, 250);
+    }
     for (const [p, who] of [[a, 'doctor'], [b, 'patient']]) {
       const s = await snap(p);
       log(`plain-recv ${who}`, JSON.stringify(s));
@@ -296,7 +311,7 @@ describe('e2ee in browsers', () => {
     await closePages();
   });
 
-  test('Chromium createEncodedStreams fallback <-> Chromium: decodes after decryption', { timeout: 90_000 }, async () => {
+  test('Chromium createEncodedStreams fallback <-> Chromium: decodes after decryption', { timeout: 240_000 }, async () => {
     const opts = { mode: 'encoded-streams', pcConfig: { encodedInsertableStreams: true } };
     await encryptedCall(chromium, chromium, 'c->c encoded-streams', opts, opts);
   });

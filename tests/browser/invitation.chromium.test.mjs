@@ -69,7 +69,7 @@ async function startInvitationStack(smtp, evh) {
         smtp_url: `smtp://127.0.0.1:${smtp.port}`,
         smtp_starttls: false,
         smtp_from: 'videosprechstunde@praxis.example',
-        smtp_timeout_seconds: 5,
+        smtp_timeout_seconds: 20,
         delivery_backoff_base_seconds: 1,
       },
     });
@@ -103,7 +103,7 @@ function recordDeliveryStates() {
   new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
 }
 
-test('invitation: reception books with e-mail consent only -> mail at SMTP -> its link in Chromium -> waiting room', { timeout: 240_000 }, async () => {
+test('invitation: reception books with e-mail consent only -> mail at SMTP -> its link in Chromium -> waiting room', { timeout: 420_000 }, async () => {
   const art = artifacts('invitation-chromium');
   const consoleLines = [];
   const pages = {};
@@ -112,9 +112,9 @@ test('invitation: reception books with e-mail consent only -> mail at SMTP -> it
   let failed = true;
   let code = null;
   const smtp = track(await step('start SMTP server', startSmtp(), 20_000));
-  const evh = track(await step('start event sink', startEventSink(), 5_000));
+  const evh = track(await step('start event sink', startEventSink(), 30_000));
   try {
-    stack = track(await step('start Janus + nginx + seed', startInvitationStack(smtp, evh), 40_000), () => stack && stack.stop());
+    stack = track(await step('start Janus + nginx + seed', startInvitationStack(smtp, evh), 90_000), () => stack && stack.stop());
     const { origin, practice, doctor } = stack;
 
     // --- the legal texts: plain pages through nginx, no login --------------
@@ -131,7 +131,7 @@ test('invitation: reception books with e-mail consent only -> mail at SMTP -> it
     }
 
     // --- reception books with e-mail consent only --------------------------
-    const staff = track(await step('launch Chromium (reception)', launchChromium('reception'), 40_000));
+    const staff = track(await step('launch Chromium (reception)', launchChromium('reception'), 90_000));
     const recPage = await staff.newPage();
     watchConsole(recPage, 'reception', consoleLines);
     const rec = drive(recPage, 'reception');
@@ -158,7 +158,7 @@ test('invitation: reception books with e-mail consent only -> mail at SMTP -> it
     await rec.evaluate(recordDeliveryStates);
     await rec.click('#create');
     const link = await waitFor('reception: #result-link holds the patient link',
-      async () => { const v = await rec.value('#result-link'); return v && /\/patient\.html\?p=[^#]+#./.test(v) ? v : null; }, 15_000);
+      async () => { const v = await rec.value('#result-link'); return v && /\/patient\.html\?p=[^#]+#./.test(v) ? v : null; }, 30_000);
     code = (await rec.text('#result-code')) || (await rec.value('#result-code'));
     assert.match(code, CODE_RE, 'reception: #result-code is a formatted access code');
     assert.equal(link, `${origin}/patient.html?p=${practice.slug}#${code}`, 'reception: link = public_url/patient.html?p=slug#code');
@@ -168,14 +168,14 @@ test('invitation: reception books with e-mail consent only -> mail at SMTP -> it
     recPage.on('framenavigated', (f) => { if (f === recPage.mainFrame()) navigations.push(f.url()); });
     const resultSel = '#result-deliveries [data-testid="delivery-email-invite"]';
     await waitFor('reception: result shows the e-mail invitation as sent', async () =>
-      (await rec.attr(resultSel, 'data-status')) === 'sent', 20_000);
+      (await rec.attr(resultSel, 'data-status')) === 'sent', 60_000);
     const apptId = await waitFor('reception: the new appointment row appears', () => rec.evaluate(() => {
       const rows = [...document.querySelectorAll('#appointments [data-appointment-id]')];
       return rows.length === 1 ? rows[0].getAttribute('data-appointment-id') : null;
-    }), 10_000);
+    }), 30_000);
     const rowSel = `#appointments [data-appointment-id="${apptId}"]`;
     await waitFor('reception: list row shows the e-mail invitation as sent', async () =>
-      (await rec.attr(`${rowSel} [data-testid="delivery-email-invite"]`, 'data-status')) === 'sent', 10_000);
+      (await rec.attr(`${rowSel} [data-testid="delivery-email-invite"]`, 'data-status')) === 'sent', 30_000);
     assert.deepEqual(navigations, [], 'reception page was not reloaded');
     // The observer saw the result cell's states; before "sent" only
     // queued/sending (the reply of create_appointment says queued).
@@ -197,7 +197,7 @@ test('invitation: reception books with e-mail consent only -> mail at SMTP -> it
     const [file] = await waitFor('SMTP server received the invitation', () => {
       const m = mails(smtp.dir);
       return m.length ? m : null;
-    }, 15_000);
+    }, 30_000);
     const meta = JSON.parse(fs.readFileSync(file.replace(/\.eml$/, '.json'), 'utf8'));
     assert.deepEqual(meta.rcpt_tos, [EMAIL], 'envelope recipient');
     assert.equal(meta.mail_from, 'videosprechstunde@praxis.example', 'envelope sender');
@@ -216,16 +216,16 @@ test('invitation: reception books with e-mail consent only -> mail at SMTP -> it
     assert.equal(mails(smtp.dir).length, 1, 'exactly one message (no SMS fallback, no duplicate)');
 
     // --- the patient opens the link from the e-mail (own Chromium) ---------
-    const patientBrowser = track(await step('launch Chromium (patient)', launchChromium('patient'), 40_000));
+    const patientBrowser = track(await step('launch Chromium (patient)', launchChromium('patient'), 90_000));
     const patPage = await patientBrowser.newPage();
     watchConsole(patPage, 'patient', consoleLines);
     const pat = drive(patPage, 'patient');
     pages.patient = pat;
     await pat.goto(links[0]);
     await waitFor('patient: #practice-name shows the practice',
-      async () => (await pat.text('#practice-name')) === practice.name, 10_000);
-    await pat.waitVisible('#appt-info', 10_000);
-    const apptTime = await waitFor('patient: #appt-time filled', () => pat.text('#appt-time'), 5_000);
+      async () => (await pat.text('#practice-name')) === practice.name, 30_000);
+    await pat.waitVisible('#appt-info', 30_000);
+    const apptTime = await waitFor('patient: #appt-time filled', () => pat.text('#appt-time'), 30_000);
     assert.ok(apptTime.includes(when.time), `patient: #appt-time "${apptTime}" shows ${when.time}`);
     assert.equal(await pat.attr('#appt-opens', 'data-open'), 'true', 'waiting room open 5 min before');
     assert.match(await pat.text('#appt-doctor'), /Dr\. Einlad/, 'patient: the doctor is named');
@@ -235,7 +235,7 @@ test('invitation: reception books with e-mail consent only -> mail at SMTP -> it
     // The inline copy of the terms is fetched from /legal/ on open.
     await pat.evaluate(() => { document.querySelector('#legal-terms-details').open = true; });
     await waitFor('patient: terms shown inline from /legal/', async () =>
-      /Nutzungsbedingungen/.test((await pat.text('[data-testid="legal-terms-text"]')) || ''), 10_000);
+      /Nutzungsbedingungen/.test((await pat.text('[data-testid="legal-terms-text"]')) || ''), 30_000);
     await pat.evaluate(() => { document.querySelector('#legal-terms-details').open = false; });
     await art.shot(patPage, 'patient-first-page');
     await pat.fill('#first-name', PATIENT.first);
@@ -244,14 +244,14 @@ test('invitation: reception books with e-mail consent only -> mail at SMTP -> it
     await art.shot(patPage, 'patient-form-filled');
     await pat.click('#start');
     await pat.waitVisible('#waiting');
-    await waitFor('patient: #waiting data-ahead="0"', async () => (await pat.attr('#waiting', 'data-ahead')) === '0', 10_000);
+    await waitFor('patient: #waiting data-ahead="0"', async () => (await pat.attr('#waiting', 'data-ahead')) === '0', 30_000);
     assert.match(await pat.text('#waiting'), /Sie sind als Nächste\/r dran/);
     assert.equal(await pat.evaluate(() => window.consult && window.consult.state), 'waiting');
     await art.shot(patPage, 'patient-waiting');
     await waitFor('reception: status waiting', async () => rec.evaluate((sel) => {
       const st = document.querySelector(`${sel} .status`);
       return st && st.getAttribute('data-status') === 'waiting';
-    }, rowSel), 10_000);
+    }, rowSel), 30_000);
     await art.shot(recPage, 'reception-patient-waiting');
     failed = false;
   } finally {

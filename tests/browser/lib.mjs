@@ -14,7 +14,9 @@
 //   fails with an error naming the step.
 // - rtcSnapshot(page, path) reads the RTCPeerConnection at window[path...]
 //   and returns { connectionState, iceConnectionState, framesDecoded,
-//   framesEncoded, pair: {local:{type,address,port,protocol}, remote:{...}} }.
+//   framesEncoded, pair: {state, bytesReceived, bytesSent,
+//   local:{type,address,port,protocol}, remote:{...}} } (pair: the selected
+//   candidate pair, its byte counters from getStats).
 // - waitFor(step, fn, ms) polls fn until it returns a truthy value.
 // - artifacts(testName) gives a fresh tests/artifacts/<testName>/ folder and
 //   shot(page, label) which writes NN-label.png there.
@@ -102,7 +104,7 @@ export async function launchChromium(name = 'chromium', { extraArgs = [] } = {})
       // Pulsing buttons (#accept-call) never count as "stable" for
       // Playwright's click; the pages honour prefers-reduced-motion.
       reducedMotion: 'reduce',
-      timeout: 30_000,
+      timeout: 60_000,
     });
   } catch (err) {
     rmQuiet(dir);
@@ -114,7 +116,7 @@ export async function launchChromium(name = 'chromium', { extraArgs = [] } = {})
     context,
     async newPage() {
       const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(30_000);
       return page;
     },
     async close() {
@@ -153,7 +155,7 @@ export async function launchFirefox(name = 'firefox') {
     browser,
     async newPage() {
       const page = await browser.newPage();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(30_000);
       return page;
     },
     async close() {
@@ -243,13 +245,13 @@ export function drive(page, who = 'page') {
   return {
     page,
     async goto(url) {
-      await step(label(`open ${new URL(url).pathname}`), page.goto(url, { waitUntil: 'load', timeout: 20_000 }), 25_000);
+      await step(label(`open ${new URL(url).pathname}`), page.goto(url, { waitUntil: 'load', timeout: 45_000 }), 50_000);
     },
-    async waitVisible(sel, ms = 15_000) {
+    async waitVisible(sel, ms = 30_000) {
       const opts = pup ? { visible: true, timeout: ms } : { state: 'visible', timeout: ms };
       await step(label(`wait for ${sel} visible`), page.waitForSelector(sel, opts), ms + 2000);
     },
-    async waitHidden(sel, ms = 15_000) {
+    async waitHidden(sel, ms = 30_000) {
       const opts = pup ? { hidden: true, timeout: ms } : { state: 'hidden', timeout: ms };
       await step(label(`wait for ${sel} hidden`), page.waitForSelector(sel, opts), ms + 2000);
     },
@@ -339,6 +341,7 @@ export async function rtcSnapshot(page, pcPath = 'consult.pc') {
       const c = id && byId.get(id);
       return c ? { type: c.candidateType, address: c.address || c.ip || null, port: c.port ?? null, protocol: c.protocol || null } : null;
     };
+    const bytes = pair ? { bytesReceived: pair.bytesReceived ?? 0, bytesSent: pair.bytesSent ?? 0 } : {};
     return {
       connectionState: pc.connectionState,
       iceConnectionState: pc.iceConnectionState,
@@ -346,13 +349,13 @@ export async function rtcSnapshot(page, pcPath = 'consult.pc') {
       inboundVideo,
       framesDecoded,
       framesEncoded,
-      pair: pair ? { state: pair.state, local: cand(pair.localCandidateId), remote: cand(pair.remoteCandidateId) } : null,
+      pair: pair ? { state: pair.state, ...bytes, local: cand(pair.localCandidateId), remote: cand(pair.remoteCandidateId) } : null,
     };
   }, pcPath);
 }
 
 /** Wait until the pc is connected and has decoded video; returns the snapshot. */
-export async function waitForMedia(page, who, { pcPath = 'consult.pc', ms = 25_000 } = {}) {
+export async function waitForMedia(page, who, { pcPath = 'consult.pc', ms = 45_000 } = {}) {
   let last = null;
   try {
     return await waitFor(`${who}: connected with video frames decoded`, async () => {
@@ -513,7 +516,7 @@ export async function selectValue(d, sel, value) {
   await waitFor(`${sel} has option ${value}`, () => d.evaluate(([s, v]) => {
     const el = document.querySelector(s);
     return !!el && [...el.options].some((o) => o.value === v);
-  }, [sel, value]), 15_000);
+  }, [sel, value]), 30_000);
   await d.evaluate(([s, v]) => {
     const el = document.querySelector(s);
     el.value = v;

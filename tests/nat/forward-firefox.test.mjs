@@ -12,7 +12,7 @@ import { callView, waitForwarded } from './pcap.mjs';
 
 after(cleanupAll);
 
-test('patient in Firefox ESR, doctor in Chromium: forwarded call, frames decoded on both sides', { timeout: 170_000 }, async () => {
+test('patient in Firefox ESR, doctor in Chromium: forwarded call, frames decoded on both sides', { timeout: 300_000 }, async () => {
   const sc = await scenario({
     name: 'forward-firefox', nat: true, block: true, turn: 'absent', patientBrowser: 'firefox',
     pluginConfig: { p2p_timeout_seconds: 3 },
@@ -28,7 +28,7 @@ test('patient in Firefox ESR, doctor in Chromium: forwarded call, frames decoded
       const later = await waitFor(`${who}: framesDecoded grows`, async () => {
         const s = await rtcSnapshot(page);
         return s.framesDecoded > first.framesDecoded + 5 ? s : null;
-      }, 20_000, 250);
+      }, 30_000, 250);
       assert.ok(later.framesDecoded > 5, `${who}: frames decoded (${later.framesDecoded})`);
       const v = await callView(page);
       assert.equal(v.mode, 'forward');

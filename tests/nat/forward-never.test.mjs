@@ -13,7 +13,7 @@ import { callView, consultHandles, pcInfo } from './pcap.mjs';
 
 after(cleanupAll);
 
-test('policy never: no path -> the call ends with no_path on both pages, nothing forwarded', { timeout: 170_000 }, async () => {
+test('policy never: no path -> the call ends with no_path on both pages, nothing forwarded', { timeout: 300_000 }, async () => {
   const sc = await scenario({
     name: 'forward-never', nat: true, block: true, turn: 'absent', forward: 'never',
     pluginConfig: { p2p_timeout_seconds: 3 },
@@ -34,8 +34,8 @@ test('policy never: no path -> the call ends with no_path on both pages, nothing
       assert.match(views[who].errorText, /Keine Verbindung möglich|No connection possible/, `${who}: the clear message`);
       assert.match(views[who].errorText, /anderes Netz|another network/, `${who}: with advice`);
     }
-    await sc.call.pat.waitVisible('#ended', 15_000);
-    await waitFor('doctor: back at the list', async () => (await callView(sc.call.docPage)).state === 'list', 15_000, 250);
+    await sc.call.pat.waitVisible('#ended', 30_000);
+    await waitFor('doctor: back at the list', async () => (await callView(sc.call.docPage)).state === 'list', 30_000, 250);
     const ended = sc.call.events.patient.filter((e) => e.event === 'call_ended');
     assert.deepEqual(ended.map((e) => e.reason), ['no_path'], 'the patient got call_ended reason no_path');
     assert.ok(sc.call.events.patient.every((e) => e.event !== 'forward' && e.event !== 'forward_offer'), 'no forward event reached the patient');

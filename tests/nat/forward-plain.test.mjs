@@ -3,19 +3,19 @@
 // but Janus runs with the test-only forward_e2ee_test_off = true
 // (CONSULT_TEST=1 in its environment), so the pages do not encrypt. Then
 // the dump DOES show VP8 keyframe start codes at the keyframe position and
-// a nearly constant Opus TOC byte: the parsers in pcap.mjs can see plain
-// media, so their "nothing found" with E2EE means something. The pages say
-// that this forwarding is not end-to-end encrypted (test mode wording).
+// Opus TOC bytes of nearly only two values (SILK, then CELT): the parsers in
+// pcap.mjs can see plain media, so their "nothing found" with E2EE means
+// something. The pages say that this forwarding is not end-to-end encrypted
+// (test mode wording).
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { cleanupAll, scenario } from './lab.mjs';
-import { analyse, callView, legs, payloadTypes, readDump, startDump, stopDump, waitForwarded } from './pcap.mjs';
+import { analyse, callView, legs, payloadTypes, readDump, startDump, stopDump, waitDump, waitForwarded } from './pcap.mjs';
 
 after(cleanupAll);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-test('forward_e2ee_test_off: the same dump finds plain VP8 keyframes and a constant Opus TOC byte', { timeout: 170_000 }, async () => {
+test('forward_e2ee_test_off: the same dump finds plain VP8 keyframes and nearly only two Opus TOC bytes', { timeout: 300_000 }, async () => {
   const sc = await scenario({
     name: 'forward-plain', nat: true, block: true, turn: 'absent',
     pluginConfig: { p2p_timeout_seconds: 3, forward_e2ee_test_off: true }, janusEnv: { CONSULT_TEST: '1' },
@@ -33,22 +33,32 @@ test('forward_e2ee_test_off: the same dump finds plain VP8 keyframes and a const
       assert.doesNotMatch(v.pathText, /Ende-zu-Ende|end-to-end/, `${who}: no E2EE promise in the wording (${v.pathText})`);
       assert.equal(v.counters, null, `${who}: no E2EE session`);
     }
-    await sleep(5_000);
-    await stopDump(sc.stack.janus, l0.doctor);
     const l = await legs(sc.stack.janus);
     const pts = payloadTypes(`${l.doctor.info.sdps.local}\n${l.doctor.info.sdps.remote}`);
-    const packets = readDump(path.join(sc.art.dir, 'doctor-leg.pcap'));
+    const file = path.join(sc.art.dir, 'doctor-leg.pcap');
+    // Record until the dump holds a keyframe (by its VP8 tag) and 600 Opus
+    // packets (~6 s each way, what 5 s of recording gave on an idle machine).
+    await waitDump(file, 'a VP8 keyframe tag and 600 Opus packets', (p) => {
+      const x = analyse(p, pts);
+      return x.keyframeTags >= 1 && x.audio >= 600;
+    }, 120_000);
+    await stopDump(sc.stack.janus, l0.doctor);
+    const packets = readDump(file);
     const a = analyse(packets, pts);
     console.error(`# dump (e2ee off): ${packets.length} packets, video ${a.video} (${a.videoStarts} frame starts, `
       + `${a.keyframeTags} keyframe tags, ${a.startCodes} start codes), audio ${a.audio} (TOC bytes ${JSON.stringify([...a.tocValues])})`);
     assert.ok(a.startCodes >= 1, `plain VP8 keyframe start code found (${a.startCodes})`);
     assert.equal(a.startCodes, a.keyframeTags, 'every keyframe tag is followed by the start code (parser consistent)');
     assert.ok(a.audio > 200, `> 200 audio packets (${a.audio})`);
-    // Measured: 3-4 distinct TOC bytes (the encoder switches SILK/CELT modes),
-    // the most common one in ~2/3 of the packets.
-    const top = Math.max(...a.tocValues.values());
+    // Measured: 2-4 distinct TOC bytes. Chromium's Opus starts in SILK (TOC
+    // 0x78) for ~1-3 s, then stays in CELT (0xf8): which of the two is the
+    // most common depends on how long the dump ran (dumps of 241 and 572
+    // packets split 120/117 and 230/330), but together they are >= 94 % of
+    // the packets. Encrypted TOC bytes are spread like random bytes (two
+    // values ~1 %; forward.test.mjs).
+    const [first = 0, second = 0] = [...a.tocValues.values()].sort((x, y) => y - x);
     assert.ok(a.tocDistinct <= 8, `Opus TOC byte nearly constant (${a.tocDistinct} distinct values)`);
-    assert.ok(top >= a.audio / 2, `one TOC byte in most packets (${top} of ${a.audio})`);
+    assert.ok(first + second >= 0.9 * a.audio, `two TOC bytes in >= 90 % of the packets (${first} + ${second} of ${a.audio})`);
     const stats = await sc.stack.janus.admin({ request: 'stats' });
     assert.ok(stats.forward.total >= 1);
     failed = false;

@@ -28,7 +28,7 @@ async function acceptWith(sc, page, hook) {
   await sc.call.pat.click('#accept-call');
 }
 
-test('peer-to-peer: equal codes; a fingerprint altered in the offer: different codes', { timeout: 170_000 }, async () => {
+test('peer-to-peer: equal codes; a fingerprint altered in the offer: different codes', { timeout: 300_000 }, async () => {
   const sc = await scenario({ name: 'forward-verify-p2p', nat: true, block: false, turn: 'on' });
   let failed = true;
   try {
@@ -39,7 +39,7 @@ test('peer-to-peer: equal codes; a fingerprint altered in the offer: different c
     assert.equal(c1.patient.shownCode, c1.patient.code, 'patient: [data-testid=verify-code]');
     assert.equal(c1.doctor.shownCode, c1.doctor.code, 'doctor: [data-testid=verify-code]');
     await sc.call.doc.click('#hangup');
-    await sc.call.pat.waitVisible('#ended', 15_000);
+    await sc.call.pat.waitVisible('#ended', 30_000);
     for (const p of [sc.call.patPage, sc.call.docPage, sc.call.rec && sc.call.rec.page]) if (p) await p.close().catch(() => {});
 
     sc.call = await realCall({
@@ -68,7 +68,7 @@ test('peer-to-peer: equal codes; a fingerprint altered in the offer: different c
   }
 });
 
-test('forwarding: the e2ee key replaced in transit: different codes', { timeout: 170_000 }, async () => {
+test('forwarding: the e2ee key replaced in transit: different codes', { timeout: 300_000 }, async () => {
   const sc = await scenario({
     name: 'forward-verify-key', nat: true, block: true, turn: 'absent', accept: false, pluginConfig: { p2p_timeout_seconds: 3 },
   });

@@ -23,10 +23,9 @@ import { rtcSnapshot, waitFor } from '../browser/lib.mjs';
 import { cleanupAll, realCall, scenario } from './lab.mjs';
 import {
   analyse, callView, candidateAddrs, consultHandles, legs, payloadTypes, pcInfo, readDump,
-  startDump, stopDump, waitForwarded,
+  startDump, stopDump, waitDump, waitForwarded,
 } from './pcap.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let sc = null;
 let failed = false;
 let up = null;
@@ -43,7 +42,7 @@ before(async () => {
   assert.ok(l.doctor && l.patient, 'the doctor\'s and the patient\'s consult handles exist');
   dumpLeg = l.doctor;
   await startDump(sc.stack.janus, dumpLeg, { folder: sc.art.dir, filename: dumpFile });
-}, { timeout: 120_000 });
+}, { timeout: 300_000 });
 
 after(async () => {
   if (sc) await sc.finish(failed);
@@ -52,7 +51,7 @@ after(async () => {
 
 const guard = (fn) => async () => { try { await fn(); } catch (err) { failed = true; throw err; } };
 
-test('no direct path, no TURN: the call is forwarded through Janus, video both ways, pairs point at Janus', { timeout: 180_000 }, guard(async () => {
+test('no direct path, no TURN: the call is forwarded through Janus, video both ways, pairs point at Janus', { timeout: 300_000 }, guard(async () => {
   up = await waitForwarded(sc, { ms: 60_000 });
   const l = await legs(sc.stack.janus);
   const janusAddrs = {
@@ -73,12 +72,12 @@ test('no direct path, no TURN: the call is forwarded through Janus, video both w
     const later = await waitFor(`${who}: framesDecoded grows`, async () => {
       const s = await rtcSnapshot(page);
       return s.framesDecoded > snap.framesDecoded + 5 ? s : null;
-    }, 20_000, 250);
+    }, 30_000, 250);
     assert.ok(later.framesDecoded > snap.framesDecoded, `${who}: frames decoded grow`);
     const view = await waitFor(`${who}: #remote-video has a picture`, async () => {
       const v = await callView(page);
       return v.videoWidth > 0 ? v : null;
-    }, 15_000, 250);
+    }, 30_000, 250);
     assert.equal(view.mode, 'forward');
     assert.equal(view.path, 'forward', `${who}: #path data-path`);
     assert.match(view.pathText, /Praxis-Server, Ende-zu-Ende verschlüsselt|practice server, end-to-end encrypted/, `${who}: #path wording`);
@@ -108,20 +107,30 @@ test('no direct path, no TURN: the call is forwarded through Janus, video both w
   await sc.shot(sc.call.docPage, 'doctor-forward');
 }));
 
-test('Janus sees only ciphertext: no VP8 keyframe start code, no Opus TOC pattern in its dump', { timeout: 60_000 }, guard(async () => {
+test('Janus sees only ciphertext: no VP8 keyframe start code, no Opus TOC pattern in its dump', { timeout: 300_000 }, guard(async () => {
   assert.ok(up, 'the forwarded call is up');
-  await sleep(5_000);
-  // Keyframes passed through Janus while it dumped: the receivers decrypted them.
-  const doc = await callView(sc.call.docPage);
-  const pat = await callView(sc.call.patPage);
-  assert.ok(doc.counters.keyframesIn > 0 && pat.counters.keyframesIn > 0,
-    `keyframes were forwarded during the dump (doctor ${doc.counters.keyframesIn}, patient ${pat.counters.keyframesIn})`);
-  assert.equal(doc.counters.startCodeOut + pat.counters.startCodeOut, 0, 'the pages\' own check: no start code left their encryptors');
-  await stopDump(sc.stack.janus, dumpLeg);
   const l = await legs(sc.stack.janus);
   const pts = payloadTypes(`${l.doctor.info.sdps.local}\n${l.doctor.info.sdps.remote}`);
   assert.ok(pts.vp8.size > 0 && pts.opus.size > 0, `VP8 and Opus negotiated (${[...pts.vp8]} / ${[...pts.opus]})`);
-  const packets = readDump(path.join(sc.art.dir, dumpFile));
+  // Keyframes passed through Janus while it dumped: the receivers decrypted
+  // them (the wait fails unless both pages count one).
+  await waitFor('both pages decrypted a forwarded keyframe', async () => {
+    const doc = await callView(sc.call.docPage);
+    const pat = await callView(sc.call.patPage);
+    return doc.counters && pat.counters && doc.counters.keyframesIn > 0 && pat.counters.keyframesIn > 0;
+  }, 30_000, 250);
+  // Record until the dump holds enough of both directions for the analysis.
+  const file = path.join(sc.art.dir, dumpFile);
+  await waitDump(file, 'per direction >= 50 video packets, >= 10 VP8 frame starts, >= 100 audio packets; > 200 audio in all', (p) => {
+    const dir = (incoming) => analyse(p.filter((x) => x.incoming === incoming), pts);
+    const enough = (a) => a.video >= 50 && a.videoStarts >= 10 && a.audio >= 100;
+    return enough(dir(true)) && enough(dir(false)) && analyse(p, pts).audio > 200;
+  }, 60_000);
+  await stopDump(sc.stack.janus, dumpLeg);
+  const doc = await callView(sc.call.docPage);
+  const pat = await callView(sc.call.patPage);
+  assert.equal(doc.counters.startCodeOut + pat.counters.startCodeOut, 0, 'the pages\' own check: no start code left their encryptors');
+  const packets = readDump(file);
   const both = analyse(packets, pts);
   const dirs = {
     in: analyse(packets.filter((p) => p.incoming), pts),
@@ -141,15 +150,15 @@ test('Janus sees only ciphertext: no VP8 keyframe start code, no Opus TOC patter
   assert.ok(top < both.audio / 10, `no TOC byte dominates (${top} of ${both.audio}; plain Opus: most packets share one)`);
 }));
 
-test('hang-up in forwarding mode frees both handles', { timeout: 60_000 }, guard(async () => {
+test('hang-up in forwarding mode frees both handles', { timeout: 300_000 }, guard(async () => {
   const before = await legs(sc.stack.janus);
   assert.ok(pcInfo(before.patient.info).length > 0 && pcInfo(before.doctor.info).length > 0, 'both legs have a PeerConnection');
   await sc.call.doc.click('#hangup');
-  await sc.call.pat.waitVisible('#ended', 15_000);
+  await sc.call.pat.waitVisible('#ended', 30_000);
   const left = await waitFor('no consult handle holds a PeerConnection or a forwarding leg', async () => {
     const hs = await consultHandles(sc.stack.janus);
     return hs.every((h) => pcInfo(h.info).length === 0) ? hs : null;
-  }, 20_000, 250).catch(async (err) => {
+  }, 30_000, 250).catch(async (err) => {
     const hs = await consultHandles(sc.stack.janus);
     throw new Error(`${err.message}: ${JSON.stringify(hs.map((h) => ({ kind: h.info.plugin_specific, found: pcInfo(h.info) })))}`);
   });
@@ -162,7 +171,7 @@ test('hang-up in forwarding mode frees both handles', { timeout: 60_000 }, guard
   assert.ok(stats.forward.total >= 1, 'forward.total counts the call (and a redial, if one was needed)');
 }));
 
-test('a dropped browser in forwarding mode frees both handles; Janus exits 0', { timeout: 180_000 }, guard(async () => {
+test('a dropped browser in forwarding mode frees both handles; Janus exits 0', { timeout: 300_000 }, guard(async () => {
   for (const p of [sc.call.patPage, sc.call.docPage, sc.call.rec && sc.call.rec.page]) if (p) await p.close().catch(() => {});
   sc.call = await realCall({
     stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines: sc.consoleLines, appointmentViaWs: true, mark: sc.mark,

@@ -64,13 +64,23 @@ async function outage({ name, downMs, requireRestart }) {
     assert.equal(rings, 1, 'the patient was rung once (no new call-in)');
     // A restart offer queued during the outage may arrive only now (the
     // patient's WebSocket was cut too): the call must survive it as well.
-    await sleep(8_000);
+    // Wait until signalling has settled: every offer the doctor's page sent
+    // reached the patient's page, and both descriptions are stable; after
+    // that no late offer can come.
+    const settled = await waitFor('signalling settled: every offer the doctor sent reached the patient, both pcs stable', async () => {
+      const sentOffers = sc.call.sent.doctor.filter((b) => b.request === 'signal' && b.type === 'offer').length;
+      const gotOffers = sc.call.events.patient.filter((e) => e.event === 'signal' && e.type === 'offer').length;
+      const states = [];
+      for (const page of Object.values(pages)) states.push(await page.evaluate(() => window.consult.pc.signalingState));
+      return sentOffers >= 1 && gotOffers >= sentOffers && states.every((s) => s === 'stable') ? { sentOffers, gotOffers } : null;
+    }, 60_000, 250);
+    sc.mark(`signalling settled (${settled.sentOffers} offers sent, ${settled.gotOffers} received)`);
     for (const [who, page] of Object.entries(pages)) {
       const a = await rtcSnapshot(page);
       const b = await waitFor(`${who}: still connected, frames still growing`, async () => {
         const s = await rtcSnapshot(page);
         return s.connectionState === 'connected' && s.framesDecoded > a.framesDecoded ? s : null;
-      }, 15_000, 250);
+      }, 30_000, 250);
       assert.ok(b.pair, `${who}: a selected pair`);
       const err = await page.evaluate(() => {
         const el = document.querySelector('#call-error');
@@ -98,12 +108,12 @@ async function outage({ name, downMs, requireRestart }) {
   }
 }
 
-test('the patient\'s link goes down for 5 s: the call recovers, same call, frames flow again', { timeout: 120_000 }, async () => {
+test('the patient\'s link goes down for 5 s: the call recovers, same call, frames flow again', { timeout: 300_000 }, async () => {
   await outage({ name: 'ice-restart', downMs: 5_000, requireRestart: false });
 });
 
 // Long enough for "disconnected" to last > 2 s on the doctor's side (its
 // page then restarts ICE), shorter than call_lost_seconds (20).
-test('the patient\'s link goes down for 12 s: the doctor\'s page restarts ICE through the plugin, the call resumes', { timeout: 120_000 }, async () => {
+test('the patient\'s link goes down for 12 s: the doctor\'s page restarts ICE through the plugin, the call resumes', { timeout: 300_000 }, async () => {
   await outage({ name: 'ice-restart-long', downMs: 12_000, requireRestart: true });
 });

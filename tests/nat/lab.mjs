@@ -27,8 +27,14 @@
 //   link down / up again (re-adding its default route).
 // - startCoturn({secret}) runs turnserver (scripts/lib/coturn.mjs) on
 //   SERVER_IP:3478 (UDP, no TLS, use-auth-secret) with the lab's public
-//   ranges allowed as peers; returns coturn.mjs' object with uri (string)
-//   and peerUsage() -> [{rp, rb, sp, sb}] from its log.
+//   ranges allowed as peers; returns coturn.mjs' object with uri (string),
+//   peerUsage() -> [{rp, rb, sp, sb}] from its log, and two waits on the
+//   live log (coturn flushes every line): waitPeerUsage(what, pred, ms)
+//   until a peer usage line satisfies pred, waitLog(what, re, ms) until the
+//   log matches re. coturn 4.6.1 writes a peer usage line for an allocation
+//   every 4096 packets it counts and when the allocation is released
+//   (counters reset after each line), never on SIGTERM: a running relayed
+//   call is certain to produce one, a call's end is not.
 // - launchIn(ns, name, {origin}) starts Debian's Chromium inside namespace
 //   ns (playwright-core, executablePath = a wrapper that does
 //   `ip netns exec NS chromium`), with lib.mjs' CHROMIUM_ARGS plus
@@ -297,6 +303,11 @@ export async function startCoturn({ secret, extraLines = [] } = {}) {
     uri: c.uri('udp'),
     secret,
     peerUsage: () => peerUsage(c.log()),
+    waitPeerUsage: (what, pred, ms = 60_000) => waitFor(`coturn's log: a peer usage line with ${what}`, () => {
+      const usage = peerUsage(c.log());
+      return usage.some(pred) ? usage : null;
+    }, ms, 250).catch((err) => { throw new Error(`${err.message}; peer usage so far: ${JSON.stringify(peerUsage(c.log()))}`); }),
+    waitLog: (what, re, ms = 30_000) => waitFor(`coturn's log: ${what}`, () => re.test(c.log()), ms, 250),
   };
 }
 
@@ -327,7 +338,7 @@ export async function launchIn(ns, name, { origin, extraArgs = [] } = {}) {
       env,
       viewport: { width: 1000, height: 800 },
       reducedMotion: 'reduce',
-      timeout: 30_000,
+      timeout: 60_000,
     });
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -340,7 +351,7 @@ export async function launchIn(ns, name, { origin, extraArgs = [] } = {}) {
     ns,
     async newPage() {
       const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(30_000);
       return page;
     },
     async close() {
@@ -455,7 +466,7 @@ export async function launchFirefoxIn(ns, name, { origin, prefs = {} } = {}) {
     ns,
     async newPage() {
       const page = await browser.newPage();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(30_000);
       return page;
     },
     close,
@@ -567,7 +578,9 @@ export const OBSERVE_REMOTE = () => {
 
 /**
  * Drive the pages up to the accepted call. staff/patient are launchIn()
- * browsers. Returns {rec, doc, pat, visitId, acceptAt}. With
+ * browsers. Returns {rec, doc, pat, patPage, docPage, visitId, acceptAt,
+ * events: {patient, doctor} (consult events received, captureEvents),
+ * sent: {patient, doctor} (plugin request bodies sent)}. With
  * {appointmentViaWs: true} the appointment is booked over the WebSocket
  * (benchmark: faster, the reception page is not what is measured).
  */
@@ -604,14 +617,15 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
     await rec.fill('#time', when.time);
     await rec.click('#create');
     link = await waitFor('reception: #result-link holds the patient link',
-      async () => { const v = await rec.value('#result-link'); return v && /\/patient\.html\?p=[^#]+#./.test(v) ? v : null; }, 15_000);
+      async () => { const v = await rec.value('#result-link'); return v && /\/patient\.html\?p=[^#]+#./.test(v) ? v : null; }, 30_000);
   }
   mark('appointment booked');
   if (!link.startsWith(`${origin}/patient.html?p=${practice.slug}#`)) throw new Error(`unexpected patient link origin (${new URL(link).origin})`);
 
   const events = { patient: [], doctor: [] };
+  const sent = { patient: [], doctor: [] };
   const patPage = await patient.newPage();
-  captureEvents(patPage, events.patient);
+  captureEvents(patPage, events.patient, sent.patient);
   // Playwright: addInitScript; Puppeteer (Firefox): evaluateOnNewDocument.
   if (typeof patPage.addInitScript === 'function') await patPage.addInitScript(OBSERVE_REMOTE);
   else await patPage.evaluateOnNewDocument(OBSERVE_REMOTE);
@@ -626,7 +640,7 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
   mark('patient waiting');
 
   const docPage = await staff.newPage();
-  captureEvents(docPage, events.doctor);
+  captureEvents(docPage, events.doctor, sent.doctor);
   await docPage.addInitScript(OBSERVE_REMOTE);
   watchConsole(docPage, 'doctor', consoleLines);
   const doc = drive(docPage, 'doctor');
@@ -637,10 +651,10 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
   const visitId = await waitFor('doctor: one waiting patient', () => doc.evaluate(() => {
     const rows = [...document.querySelectorAll('#waiting-list [data-visit-id]')];
     return rows.length === 1 ? rows[0].getAttribute('data-visit-id') : null;
-  }), 15_000);
+  }), 30_000);
   mark('doctor sees the patient');
   await doc.click(`#waiting-list [data-visit-id="${visitId}"] button.call`);
-  await pat.waitVisible('#ringing', 10_000);
+  await pat.waitVisible('#ringing', 30_000);
   await shot(patPage, 'ringing');
   let acceptAt = null;
   if (accept) {
@@ -650,21 +664,31 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
     await pat.click('#accept-call');
     acceptAt = await pat.evaluate(() => window.__natlabAcceptAt || null);
   }
-  return { rec, doc, pat, patPage, docPage, visitId, acceptAt, events };
+  return { rec, doc, pat, patPage, docPage, visitId, acceptAt, events, sent };
 }
 
 /**
  * Every consult event a page receives over its Janus WebSocket, in order
- * (the `signal` events carry the other side's SDP and candidates).
+ * (the `signal` events carry the other side's SDP and candidates); with
+ * sentSink also the body of every plugin request the page sends.
+ * Playwright pages only (a Puppeteer page records nothing).
  */
-export function captureEvents(page, sink) {
+export function captureEvents(page, sink, sentSink = null) {
+  const parse = (f) => {
+    try { return JSON.parse(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8')); } catch { return null; }
+  };
   page.on('websocket', (ws) => {
     ws.on('framereceived', (f) => {
-      let msg;
-      try { msg = JSON.parse(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8')); } catch { return; }
+      const msg = parse(f);
       const d = msg && msg.plugindata && msg.plugindata.data;
       if (d && d.event) sink.push(d);
     });
+    if (sentSink) {
+      ws.on('framesent', (f) => {
+        const msg = parse(f);
+        if (msg && msg.janus === 'message' && msg.body && msg.body.request) sentSink.push(msg.body);
+      });
+    }
   });
   return sink;
 }
@@ -792,13 +816,13 @@ export async function scenario({
     mark('lab created');
     sc.stack = await step('start coturn + Janus + nginx', startLabStack(sc.lab, {
       turnSecret, coturnSecret, relayOnly, callLostSeconds, turn, pluginConfig, janusEnv, janusOptions, forward,
-    }), 60_000);
+    }), 120_000);
     mark('stack started');
-    sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin }), 60_000);
+    sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin }), 120_000);
     mark('staff Chromium launched');
     sc.patient = patientBrowser === 'firefox'
-      ? await step('launch Firefox ESR (patient ns)', launchFirefoxIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 90_000)
-      : await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 60_000);
+      ? await step('launch Firefox ESR (patient ns)', launchFirefoxIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 150_000)
+      : await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 120_000);
     mark(patientBrowser === 'firefox' ? 'patient Firefox launched' : 'patient Chromium launched');
     sc.call = await realCall({
       stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines, shot: art.shot, accept, appointmentViaWs, mark,
@@ -812,7 +836,7 @@ export async function scenario({
 }
 
 /** Wait until both pages are connected, decode video and show data-path=path (if given). */
-export async function waitCallUp(sc, { path: want, ms = 45_000, directOnly = false } = {}) {
+export async function waitCallUp(sc, { path: want, ms = 60_000, directOnly = false } = {}) {
   const { rtcSnapshot } = await import('../browser/lib.mjs');
   const out = {};
   for (const [who, page] of [['patient', sc.call.patPage], ['doctor', sc.call.docPage]]) {

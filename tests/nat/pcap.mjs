@@ -24,6 +24,11 @@
 //   for the start of partition 0 (S=1, PID=0) the 3-byte frame tag follows
 //   and `found` is whether the keyframe start code 9d 01 2a comes right
 //   after it (RFC 6386 section 9.1); keyframeTag is the tag's P bit = 0.
+// - waitDump(file, what, enough, ms) polls the dump Janus is still writing
+//   (readDump skips a last record not complete yet) until enough(packets)
+//   is true; resolves with those packets, or rejects after ms naming what
+//   and the packet count seen last. The dump's size is a condition, never
+//   a fixed time of recording.
 // - analyse(packets, {vp8, opus}) -> {rtp, video, videoStarts, startCodes,
 //   keyframeTags, audio, tocValues (Map byte -> count), tocDistinct}:
 //   over every RTP packet (both directions) whose payload type is VP8
@@ -116,6 +121,20 @@ function readText(text) {
     out.push({ incoming: m[1] === 'I', data: Buffer.from(m[2].replace(/ /g, ''), 'hex') });
   }
   return out;
+}
+
+export async function waitDump(file, what, enough, ms = 60_000) {
+  let seen = 0;
+  try {
+    return await waitFor(`dump ${file.split('/').pop()}: ${what}`, () => {
+      let packets = [];
+      try { packets = readDump(file); } catch { return null; } // not created yet
+      seen = packets.length;
+      return enough(packets) ? packets : null;
+    }, ms, 500);
+  } catch (err) {
+    throw new Error(`${err.message}; ${seen} packets in the dump`);
+  }
 }
 
 export function parseRtp(b) {

@@ -11,7 +11,7 @@ import { cleanupAll, remoteSeen, scenario, signalCandidates, waitCallUp } from '
 
 after(cleanupAll);
 
-test('relay-only practice on an open network: relay/relay, no host/srflx candidate crosses', { timeout: 120_000 }, async () => {
+test('relay-only practice on an open network: relay/relay, no host/srflx candidate crosses', { timeout: 300_000 }, async () => {
   const sc = await scenario({ name: 'relay-only', nat: false, block: false, relayOnly: true });
   let failed = true;
   try {

@@ -13,13 +13,13 @@ let sc = null;
 let failed = false;
 before(async () => {
   sc = await scenario({ name: 'srflx', nat: true, block: false });
-}, { timeout: 100_000 });
+}, { timeout: 300_000 });
 after(async () => {
   if (sc) await sc.finish(failed);
   await cleanupAll();
 });
 
-test('cone NAT, direct path open: connects through srflx candidates, #path direct', { timeout: 90_000 }, async () => {
+test('cone NAT, direct path open: connects through srflx candidates, #path direct', { timeout: 300_000 }, async () => {
   try {
     // Relay pairs may succeed first; Chromium then switches to srflx.
     const up = await waitCallUp(sc, { path: 'direct', directOnly: true, ms: 60_000 });
@@ -39,7 +39,7 @@ test('cone NAT, direct path open: connects through srflx candidates, #path direc
   } catch (err) { failed = true; throw err; }
 });
 
-test('the SDP each browser receives through the plugin is the other one\'s (DTLS fingerprints match)', { timeout: 60_000 }, async () => {
+test('the SDP each browser receives through the plugin is the other one\'s (DTLS fingerprints match)', { timeout: 300_000 }, async () => {
   try {
     const read = (page) => page.evaluate(() => ({
       local: window.consult.pc.localDescription && window.consult.pc.localDescription.sdp,

@@ -60,8 +60,9 @@ test('queued while SMTP is down, Janus restarts, server back: delivered exactly 
 
     smtp = await startSmtp({ port });
     janus = await startJanus(opts);
-    const [file] = await until(() => { const m = mails(smtp.dir); return m.length ? m : null; }, 20000, 'the mail');
-    await new Promise((res) => setTimeout(res, 3000));
+    const [file] = await until(() => { const m = mails(smtp.dir); return m.length ? m : null; }, 60000, 'the mail');
+    // Once the row says sent, no further attempt can come: count then.
+    await until(() => db(`SELECT status FROM outbox WHERE appointment_id = ${r.appointment_id}`)[0]?.status === 'sent', 60000, 'the row marked sent');
     assert.equal(mails(smtp.dir).length, 1, 'exactly once');
     const mail = parseMail(file);
     assert.equal(mail.to_addr, addr);

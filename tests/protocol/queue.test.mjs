@@ -2,7 +2,7 @@
 // racing doctors, ringing, accept/decline/cancel_call.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { useStack, assertError, assertOk, now, sleep } from './helpers.mjs';
+import { useStack, assertError, assertOk, now } from './helpers.mjs';
 
 const ctx = useStack();
 
@@ -20,13 +20,15 @@ test('positions: the middle patient leaves -> the last moves up, the first gets 
   assert.equal(p1.reply.ahead, 0);
   assert.equal(p2.reply.ahead, 1);
   assert.equal(p3.reply.ahead, 2);
-  await sleep(200);
+  // Every event of the joins has arrived before the drain (not a fixed wait).
+  await p1.handle.sync(); await p3.handle.sync();
   p1.handle.drain(); p3.handle.drain();
   assertOk(await p2.handle.request({ request: 'leave' }));
   const pos = await p3.handle.waitEvent('position');
   assert.equal(pos.ahead, 1);
   assert.ok(Number.isInteger(pos.seq) && pos.seq > p3.reply.seq, `seq ${pos.seq} after ${p3.reply.seq}`);
-  await sleep(300);
+  // Anything the leave pushed to p1 is in p1's events after this round trip.
+  await p1.handle.sync();
   assert.deepEqual(p1.handle.pending('position'), [], 'the first patient must get no position event');
   await leaveAll(p1, p3);
 });
@@ -187,9 +189,14 @@ test('calling a patient whose connection dropped -> patient_away; ringing patien
   const away = await doc.handle.waitEvent('patient_away');
   assert.equal(away.visit_id, q.reply.visit_id);
   assertError(await doc.handle.request({ request: 'cancel_call' }), 'wrong_state', 412);
-  // Both places expire after the grace period (5 s).
+  // Both places expire after the grace period (5 s): a waiting list sent
+  // after the patient_away event (older ones, e.g. the empty list at login,
+  // would match at once) without either visit.
+  const after = (e) => doc.handle.events.indexOf(e) > doc.handle.events.indexOf(away);
   await doc.handle.waitEvent('waiting', {
-    timeout: 12000,
-    filter: (e) => !e.visits.some((v) => v.visit_id === p.reply.visit_id || v.visit_id === q.reply.visit_id),
+    timeout: 30000,
+    filter: (e) => after(e) && !e.visits.some((v) => v.visit_id === p.reply.visit_id || v.visit_id === q.reply.visit_id),
   });
+  const list = assertOk(await doc.handle.request({ request: 'waiting_list' }));
+  assert.ok(!list.visits.some((v) => v.visit_id === p.reply.visit_id || v.visit_id === q.reply.visit_id), 'both places expired');
 });

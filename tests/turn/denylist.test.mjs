@@ -115,28 +115,60 @@ function prodConfig(name, port) {
   return t;
 }
 
-/** Writes a config and starts turnserver on it inside the namespace. */
-async function startTurn(name, text, extraArgs = []) {
+/** UDP ports bound inside the namespace (its /proc/net/udp and udp6). */
+function udpPortsInNs() {
+  const out = sh('ip', inNs('cat', '/proc/net/udp', '/proc/net/udp6'));
+  const ports = new Set();
+  for (const line of out.split('\n')) {
+    const m = /^\s*\d+: [0-9A-F]+:([0-9A-F]{4}) /.exec(line);
+    if (m) ports.add(parseInt(m[1], 16));
+  }
+  return ports;
+}
+
+/** Polls cond() until it is truthy; fails naming what after ms. */
+async function until(what, cond, ms = 30000, interval = 100) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(interval);
+  }
+}
+
+/**
+ * Writes a config and starts turnserver on it inside the namespace; returns
+ * once it answers an Allocate on 127.0.0.1:port (401 + realm and nonce),
+ * not after a fixed time.
+ */
+async function startTurn(name, text, extraArgs = [], port = null) {
   const file = path.join(tmp, name + '.conf');
   fs.writeFileSync(file, text);
   const log = path.join(tmp, name + '.log');
   const p = start('ip', inNs('turnserver', '-c', file, ...extraArgs));
-  const deadline = Date.now() + 10000;
-  while (!(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('Total General servers'))) {
+  const readLog = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
+  const deadline = Date.now() + 30000;
+  const up = async () => {
+    if (!readLog().includes('Total General servers')) return false;
+    if (port === null) return true;
+    const r = await allocate(port, { username: '-', password: '-' }, 2000).catch(() => null);
+    return r && r.stage === 'first' && r.code === 401;
+  };
+  while (!await up()) {
     if (p.exitCode !== null || Date.now() > deadline) {
       await stop(p);
       assert.fail(`turnserver ${name} did not start: ${p.output.slice(-500)}`);
     }
     await sleep(100);
   }
-  await sleep(300);
-  return { p, log: () => fs.readFileSync(log, 'utf8') };
+  return { p, log: readLog };
 }
 
 async function startProd(name, edit = (t) => t) {
   const port = nextPort;
   nextPort += 10;
-  const turn = await startTurn(name, edit(prodConfig(name, port)));
+  const turn = await startTurn(name, edit(prodConfig(name, port)), [], port);
   turn.port = port;
   return turn;
 }
@@ -173,7 +205,7 @@ async function relayAll(port, peers, tag, width = 4) {
 const STUN_CLIENT = `
 import dgram from 'node:dgram';
 import crypto from 'node:crypto';
-const [port, user, pass] = process.argv.slice(-3);
+const [port, user, pass, waitMs] = process.argv.slice(-4);
 const MAGIC = 0x2112a442;
 const attr = (type, value) => {
   const pad = (4 - (value.length % 4)) % 4;
@@ -207,11 +239,11 @@ function parse(b) {
 const sock = dgram.createSocket('udp4');
 function ask(m) {
   return new Promise((resolve, reject) => {
-    let tries = 0;
+    const giveUp = Date.now() + Number(waitMs);
     const send = () => {
-      if (tries++ === 3) { sock.off('message', on); reject(new Error('no answer')); return; }
+      if (Date.now() > giveUp) { sock.off('message', on); reject(new Error('no answer')); return; }
       sock.send(m.buf, Number(port), '127.0.0.1');
-      timer = setTimeout(send, 1000);
+      timer = setTimeout(send, 500);
     };
     let timer;
     const on = (b) => {
@@ -226,7 +258,7 @@ function ask(m) {
 const transport = attr(0x0019, Buffer.from([17, 0, 0, 0]));
 const first = await ask(message([transport]));
 const realm = first.attrs[0x0014], nonce = first.attrs[0x0015];
-if (first.code !== 401 || !realm || !nonce) {
+if (first.code !== 401 || !realm || !nonce || user === '-') {
   console.log(JSON.stringify({ stage: 'first', type: first.type, code: first.code ?? null }));
 } else {
   const key = crypto.createHash('md5').update(user + ':' + realm.toString() + ':' + pass).digest();
@@ -236,9 +268,10 @@ if (first.code !== 401 || !realm || !nonce) {
 sock.close();
 `;
 
-async function allocate(port, c) {
+// (user name '-': only the first, unauthenticated Allocate: a readiness probe)
+async function allocate(port, c, waitMs = 20000) {
   const r = await run('ip', inNs(process.execPath, '--input-type=module', '-e', STUN_CLIENT, '--',
-    String(port), c.username, c.password), 15000);
+    String(port), c.username, c.password, String(waitMs)), 2 * waitMs + 15000);
   assert.equal(r.timedOut, false, 'STUN client timed out');
   const line = r.out.trim().split('\n').pop();
   try {
@@ -261,8 +294,11 @@ before(async () => {
   assert.equal(links.length, 1, `namespace must have only lo: ${links}`);
   assert.match(links[0], /: lo:/);
   const peer = start('ip', inNs('turnutils_peer', '-L', '127.0.0.1', '-L', '::1', '-p', String(PEER_PORT)));
-  await sleep(300);
-  assert.equal(peer.exitCode, null, `turnutils_peer died: ${peer.output}`);
+  // Ready once its UDP port is bound in the namespace (both addresses).
+  await until('turnutils_peer bound to its UDP port', () => {
+    assert.equal(peer.exitCode, null, `turnutils_peer died: ${peer.output}`);
+    return udpPortsInNs().has(PEER_PORT);
+  });
   prod = await startProd('prod');
 });
 
@@ -403,7 +439,7 @@ test('local demo variant relays to 127.0.0.1 only', async () => {
   const name = 'local';
   const extra = [`--userdb=${path.join(tmp, name + '.db')}`, `--log-file=${path.join(tmp, name + '.log')}`,
     `--pidfile=${path.join(tmp, name + '.pid')}`, `--static-auth-secret=${SECRET}`];
-  const turn = await startTurn(name, fs.readFileSync(LOCAL_CONF, 'utf8'), extra);
+  const turn = await startTurn(name, fs.readFileSync(LOCAL_CONF, 'utf8'), extra, 3478);
   try {
     assert.doesNotMatch(turn.log(), /Wrong address format|error resolving/i);
     // IPv4 only (no IPv6 relay address), so IPv6 peers cannot even be tried

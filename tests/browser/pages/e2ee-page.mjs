@@ -53,14 +53,21 @@ const T = {
     if (this.opts.recv === 'right') this.session.attachReceiver(receiver, kind);
   },
 
+  // Non-trickle: the description must carry candidates. Waits for
+  // gathering to complete; if it does not within 5 s (a browser may never
+  // say complete), a description with at least one candidate is enough;
+  // without any candidate it waits on, up to 60 s (a busy machine).
   async gathered() {
-    if (this.pc.iceGatheringState === 'complete') return;
-    await new Promise((resolve) => {
-      const t = setTimeout(resolve, 5000);
-      this.pc.addEventListener('icegatheringstatechange', () => {
-        if (this.pc.iceGatheringState === 'complete') { clearTimeout(t); resolve(); }
+    const hasCandidate = () => /^a=candidate:/m.test((this.pc.localDescription && this.pc.localDescription.sdp) || '');
+    const t0 = Date.now();
+    while (this.pc.iceGatheringState !== 'complete') {
+      if (Date.now() - t0 > 5000 && hasCandidate()) return;
+      if (Date.now() - t0 > 60000) throw new Error(`no ICE candidate gathered (state ${this.pc.iceGatheringState})`);
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, 250);
+        this.pc.addEventListener('icegatheringstatechange', () => { clearTimeout(t); resolve(); }, { once: true });
       });
-    });
+    }
   },
 
   async offer() {
