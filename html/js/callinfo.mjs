@@ -1,6 +1,6 @@
 // callinfo.mjs: the call's path, encryption notice, verification code and
-// connection error, shared by patient.mjs and doctor.mjs (docs/pages.md,
-// issues 4 and 5).
+// connection error, used by session.mjs and the pages (docs/pages.md,
+// "During a call").
 // Contract: const info = callInfo({prefix: 'patient'|'doctor', vars: () => ({...})})
 //   info.setPath(p, {e2ee})  p 'direct' | 'relay' | 'forward' | '' (unknown):
 //                     #path gets data-path=p and the plain words

@@ -1,5 +1,5 @@
-// forward.mjs: forwarding mode of a call (issue 5), shared by doctor.mjs and
-// patient.mjs. When no peer-to-peer path came up, each page negotiates a
+// forward.mjs: forwarding mode of a call, used through session.mjs by
+// doctor.mjs and patient.mjs. When no peer-to-peer path came up, each page negotiates a
 // normal Janus PeerConnection (janus.js, jsep) on its own consult handle; the
 // plugin forwards the media between the two handles. Frames are end-to-end
 // encrypted (e2ee.mjs) with a key agreed over `signal` type `e2ee-key`.
@@ -24,12 +24,12 @@
 //   f.pc              the handle's RTCPeerConnection (or null before the offer)
 //   f.session         the E2eeSession (null without e2ee)
 //   f.code            the verification code ('' until known)
-//   f.setMuted(b) / f.setCameraOff(b) / f.switchCamera() as PeerCall
+//   f.setMuted(b) / f.setCameraOff(b) / f.switchCamera() (media.mjs MediaCall)
 //   f.close()         hangupMedia (no Janus hangup request), e2ee.close(),
 //                     timers; stops the local tracks unless {keepTracks}
 // Reports: every connectionState change of the forwarded PeerConnection is
 // sent as `report` with the selected pair's candidate types and path
-// "forward" (the plugin may ignore `path`).
+// "forward" (MediaCall.reportState).
 // Fail closed: if a transform cannot be attached no offer/answer is sent
 // (onProblem('ice_failed')), so media never leaves unencrypted. The
 // transforms go on right before janus.js calls pc.createOffer/createAnswer
@@ -37,13 +37,10 @@
 // in clear when attached in janus.js' success callback).
 import { ConsultClient } from './janus-client.mjs';
 import { E2eeSession } from './e2ee.mjs';
-import { selectedPairTypes, stopStream, switchCameraTrack, tamper } from './rtc.mjs';
+import { MediaCall, isUp, tamper } from './media.mjs';
 
-const WORD = /^[a-z-]{1,32}$/;
 const SETUP_MS = 30000;       // forwarded PC not up in this time: give up
 const LOST_MS = 20000;        // forwarded PC down this long: lost
-
-const isUp = (s) => s === 'connected' || s === 'completed';
 
 export function causeOf(peerCall, kind) {
   const te = peerCall && peerCall.turnErrors;
@@ -51,35 +48,25 @@ export function causeOf(peerCall, kind) {
   return kind === 'timeout' ? 'timeout' : 'ice_failed';
 }
 
-export class Forwarder {
+export class Forwarder extends MediaCall {
   constructor({
     client, role, e2ee = true, localStream, remoteVideo, facing = 'user', callLostSeconds,
     onCode = () => {}, onState = () => {}, onProblem = () => {},
   }) {
-    this.client = client;
+    super({ client, localStream, remoteVideo, facing, onState, onProblem });
+    this.pathWord = 'forward';
     this.role = role === 'doctor' ? 'doctor' : 'patient';
     this.e2ee = e2ee !== false;
-    this.localStream = localStream;
-    this.remoteVideo = remoteVideo;
-    this.facing = facing;
     this.lostMs = Math.max(5, Number(callLostSeconds) || LOST_MS / 1000) * 1000;
     this.onCode = onCode;
-    this.onState = onState;
-    this.onProblem = onProblem;
     this.session = null;
     this.code = '';
-    this.closed = false;
     this.keyed = !this.e2ee;    // peer key applied (or no e2ee)
     this.offered = false;
     this.answered = false;
     this.pendingOffer = null;   // forward_offer jsep before the key (patient)
     this.pendingKey = null;     // e2ee-key before our session exists
     this.chain = Promise.resolve();
-    this.remoteStream = null;
-    this.everConnected = false;
-    this.problem = null;
-    this.lastReportKey = '';
-    this.timers = {};
     this.hookedPc = null;
     client.setMediaHooks({
       remotetrack: (track, mid, on) => this.remoteTrack(track, on),
@@ -91,19 +78,6 @@ export class Forwarder {
   }
 
   get pc() { return this.client.mediaPc || this.hookedPc; }
-
-  timer(name, ms, fn) {
-    clearTimeout(this.timers[name]);
-    this.timers[name] = setTimeout(() => { delete this.timers[name]; if (!this.closed) fn(); }, ms);
-  }
-
-  clearTimer(name) { clearTimeout(this.timers[name]); delete this.timers[name]; }
-
-  setProblem(kind) {
-    if (this.problem === kind) return;
-    this.problem = kind;
-    try { this.onProblem(kind); } catch (e) { console.error('onProblem failed', e); }
-  }
 
   /** Requests with a jsep bypass wrappers that drop the second argument. */
   send(body, jsep) {
@@ -246,9 +220,7 @@ export class Forwarder {
     } else if (track.readyState === 'ended' && s.getTracks().includes(track)) {
       s.removeTrack(track);   // janus.js also says "off" on a mere mute: keep those
     }
-    if (this.remoteVideo.srcObject !== s) this.remoteVideo.srcObject = s;
-    const p = this.remoteVideo.play();
-    if (p && p.catch) p.catch(() => {});
+    this.showRemote(s);
   }
 
   async stateChanged() {
@@ -271,32 +243,7 @@ export class Forwarder {
       this.setProblem('ice_failed');
     }
     try { this.onState(state); } catch (e) { console.error('onState failed', e); }
-    const body = { request: 'report', connection_state: state, path: 'forward' };
-    if (state === 'connected') {
-      let types = null;
-      for (let i = 0; i < 5 && !types && !this.closed; i += 1) {
-        try { types = await selectedPairTypes(pc); } catch (e) { types = null; }
-        if (!types) await new Promise((r) => setTimeout(r, 200));
-      }
-      if (types && WORD.test(types.local || '') && WORD.test(types.remote || '')) {
-        body.local_candidate_type = types.local;
-        body.remote_candidate_type = types.remote;
-      }
-    }
-    this.report(body);
-  }
-
-  report(body) {
-    if (this.closed || !WORD.test(body.connection_state || '')) return;
-    const key = JSON.stringify(body);
-    if (key === this.lastReportKey) return;
-    this.lastReportKey = key;
-    this.client.request(body).catch((e) => {
-      if (e && e.error === 'invalid_field' && e.field === 'path') {
-        const { path, ...rest } = body;   // a plugin that refuses `path`
-        this.client.request(rest).catch(() => {});
-      }
-    });
+    await this.reportState(pc, state);
   }
 
   videoSender() {
@@ -307,27 +254,10 @@ export class Forwarder {
     return t ? t.sender : null;
   }
 
-  async switchCamera() {
-    this.facing = await switchCameraTrack(this.localStream, this.videoSender(), this.facing);
-    return this.facing;
-  }
-
-  setMuted(muted) {
-    for (const tr of this.localStream ? this.localStream.getAudioTracks() : []) tr.enabled = !muted;
-  }
-
-  setCameraOff(off) {
-    for (const tr of this.localStream ? this.localStream.getVideoTracks() : []) tr.enabled = !off;
-  }
-
-  close({ keepTracks = false } = {}) {
-    if (this.closed) return;
-    this.closed = true;
-    for (const n of Object.keys(this.timers)) this.clearTimer(n);
+  close(opts) {
+    if (!this.closeMedia(opts)) return;
     this.client.setMediaHooks(null);
     this.client.hangupMedia();
     if (this.session) this.session.close();
-    if (!keepTracks) stopStream(this.localStream);
-    if (this.remoteVideo) this.remoteVideo.srcObject = null;
   }
 }

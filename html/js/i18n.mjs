@@ -279,7 +279,7 @@ const de = {
   'err.consent_required': 'Ohne Einwilligung kann keine Nachricht gesendet werden.',
   'err.channel_unavailable': 'Dieser Versandweg ist nicht eingerichtet.',
 
-  // issue 5: forwarding mode and verification code
+  // forwarding mode and verification code
   'call.path.direct': 'Verbindung: direkt',
   'call.path.relay': 'Verbindung: über Relay',
   'call.path.forward': 'Verbindung: über den Praxis-Server, Ende-zu-Ende verschlüsselt',
@@ -566,7 +566,7 @@ const en = {
   'err.consent_required': 'Without consent no message can be sent.',
   'err.channel_unavailable': 'This channel is not set up.',
 
-  // issue 5: forwarding mode and verification code
+  // forwarding mode and verification code
   'call.path.direct': 'Connection: direct',
   'call.path.relay': 'Connection: via relay',
   'call.path.forward': 'Connection: via the practice server, end-to-end encrypted',

@@ -7,7 +7,7 @@
 //   c.on(name, fn): name is a plugin event name ('position', 'ringing', ...),
 //     '*' for every event, or 'disconnected' (connection lost, once).
 //   c.destroy(): closes the Janus session; no 'disconnected' afterwards.
-// Media on this handle (forwarding mode, issue 5; janus.js does the WebRTC):
+// Media on this handle (forwarding mode; janus.js does the WebRTC):
 //   c.request(body, jsep) sends jsep beside the body (handle.send copies
 //     type, sdp and e2ee); listeners get (data, jsep) with the event's jsep.
 //   c.setMediaHooks({remotetrack(track, mid, on), icestate(state),

@@ -1,9 +1,9 @@
-// rtc.mjs: peer connection helpers shared by patient.mjs and doctor.mjs.
+// rtc.mjs: the peer-to-peer call (PeerCall) and its ICE settings, used
+// through session.mjs by patient.mjs and doctor.mjs.
 // Contract:
 //   getLocalMedia(facing) -> MediaStream (audio + video, facingMode facing)
 //   iceOptions(ev) -> {iceServers, iceTransportPolicy, callLostSeconds} from a
 //                    `ringing` / `call_accepted` event (defaults [], "all", 20)
-//   pathOf(types) -> 'direct' | 'relay' | '' for selectedPairTypes()' result
 //   new PeerCall({client, iceServers, iceTransportPolicy, callLostSeconds,
 //                 localStream, remoteVideo, offerer, onState, onPath, onProblem})
 //     .pc            the RTCPeerConnection (tests read window.consult.pc); the
@@ -15,7 +15,7 @@
 //                    A later offer (ICE restart) is answered the same way.
 //     .switchCamera() stop the old video track, open the other facing camera,
 //                    replaceTrack on the sender (returns the new facing mode)
-//     .setMuted(b) / .setCameraOff(b)
+//     .setMuted(b) / .setCameraOff(b) (media.mjs MediaCall)
 //     .close({keepTracks})  close pc and every timer; stops the local
 //                    tracks unless keepTracks (forwarding mode reuses them)
 //     .everConnected ICE was connected/completed at least once
@@ -43,63 +43,18 @@
 // onVerify(code): the verification code ('123 456', verify.mjs) from the
 //   a=fingerprint of the local and remote description, once both are set
 //   (again only if it changes).
-// Reports carry path "p2p" (issue 5); a plugin that refuses that field
-//   (invalid_field "path") gets the report again without it.
-// Test hook (test-only): if window.consultTestTamper is a function it is
-//   called with every outgoing offer/answer `signal` body before it is sent
-//   (it may change the body in place or return a replacement); tamper().
+// Reports carry path "p2p" (media.mjs MediaCall.reportState).
 // iceOptions(ev) also gives p2pTimeoutSeconds (default 10) and forward
 //   ('allowed' | 'never', default 'allowed') from the event.
+// The outgoing offer/answer passes media.mjs tamper() (a test-only hook).
 import { verifyCodeFromSdp } from './verify.mjs';
-
-/** Test-only hook: lets a test alter an outgoing signal body in transit. */
-export function tamper(body) {
-  const fn = typeof window !== 'undefined' ? window.consultTestTamper : undefined;
-  if (typeof fn !== 'function') return body;
-  try {
-    const r = fn(body);
-    return r && typeof r === 'object' ? r : body;
-  } catch (e) {
-    return body;
-  }
-}
+import { MediaCall, isUp, pathOf, selectedPairTypes, tamper } from './media.mjs';
 
 export async function getLocalMedia(facing = 'user') {
   return navigator.mediaDevices.getUserMedia({
     audio: true,
     video: { facingMode: facing, width: { ideal: 1280 }, height: { ideal: 720 } },
   });
-}
-
-export function stopStream(stream) {
-  if (!stream) return;
-  for (const tr of stream.getTracks()) { try { tr.stop(); } catch (e) { /* ignore */ } }
-}
-
-/** {local, remote} candidateType of the selected pair, or null. */
-export async function selectedPairTypes(pc) {
-  if (!pc) return null;
-  const stats = await pc.getStats();
-  let pair = null;
-  stats.forEach((s) => {
-    if (s.type === 'transport' && s.selectedCandidatePairId && !pair) pair = stats.get(s.selectedCandidatePairId) || null;
-  });
-  if (!pair) {
-    stats.forEach((s) => {
-      if (!pair && s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded'))) pair = s;
-    });
-  }
-  if (!pair) return null;
-  const l = stats.get(pair.localCandidateId);
-  const r = stats.get(pair.remoteCandidateId);
-  if (!l || !r) return null;
-  return { local: l.candidateType, remote: r.candidateType };
-}
-
-/** 'relay' if either side of the selected pair is relayed, 'direct' if known, else ''. */
-export function pathOf(types) {
-  if (!types || !types.local || !types.remote) return '';
-  return types.local === 'relay' || types.remote === 'relay' ? 'relay' : 'direct';
 }
 
 export const DEFAULT_CALL_LOST_SECONDS = 20;
@@ -119,7 +74,6 @@ export function iceOptions(ev) {
   };
 }
 
-const WORD = /^[a-z-]{1,32}$/;
 const DISCONNECT_GRACE_MS = 2000;   // "disconnected" this long -> restart
 const RESTART_MS = 5000;            // retry period while not connected
 const PATH_POLL_MS = 2000;
@@ -134,39 +88,27 @@ function withTimeout(promise, ms) {
   ]).finally(() => clearTimeout(timer));
 }
 
-const isUp = (s) => s === 'connected' || s === 'completed';
-
-export class PeerCall {
+export class PeerCall extends MediaCall {
   constructor({
     client, iceServers, iceTransportPolicy = 'all', callLostSeconds = DEFAULT_CALL_LOST_SECONDS,
     localStream, remoteVideo, offerer = false, onState = () => {}, onPath = () => {},
     onProblem = () => {}, onVerify = () => {}, facing = 'user',
   }) {
-    this.client = client;
-    this.localStream = localStream;
-    this.remoteVideo = remoteVideo;
+    super({ client, localStream, remoteVideo, facing, onState, onProblem });
+    this.pathWord = 'p2p';
     this.offerer = offerer;
-    this.onState = onState;
     this.onPath = onPath;
-    this.onProblem = onProblem;
     this.onVerify = onVerify;
     this.verifyCode = '';
     this.turnErrors = new Set(); // icecandidateerror codes of turn: URLs
-    this.noPathField = false;    // the plugin refused report.path
-    this.facing = facing;
-    this.closed = false;
     this.remoteQueue = [];        // remote candidates before remoteDescription
     this.localQueue = [];         // our candidates before our description is sent
     this.descSent = false;
-    this.lastReportKey = '';
     this.policy = iceTransportPolicy === 'relay' ? 'relay' : 'all';
     this.callLostMs = Math.max(1, Number(callLostSeconds) || DEFAULT_CALL_LOST_SECONDS) * 1000;
-    this.everConnected = false;
-    this.problem = null;          // last value given to onProblem
     this.path = null;             // last value given to onPath
     this.candidates = 0;          // local candidates of the current generation
     this.candErrors = new Set();  // icecandidateerror codes seen
-    this.timers = {};
     this.restarting = false;
     this.restarts = 0;
     this.offerAt = 0;
@@ -201,9 +143,7 @@ export class PeerCall {
       const stream = (e.streams && e.streams[0]) || this.remoteStream || new MediaStream();
       if (!e.streams || !e.streams[0]) stream.addTrack(e.track);
       this.remoteStream = stream;
-      if (this.remoteVideo.srcObject !== stream) this.remoteVideo.srcObject = stream;
-      const p = this.remoteVideo.play();
-      if (p && p.catch) p.catch(() => {});
+      this.showRemote(stream);
     };
     this.pc.onconnectionstatechange = () => this.stateChanged();
     this.pc.oniceconnectionstatechange = () => this.iceChanged();
@@ -212,23 +152,6 @@ export class PeerCall {
       if (!this.everConnected) this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
     });
     this.pathTimer = setInterval(() => this.updatePath(), PATH_POLL_MS);
-  }
-
-  // ---- timers ----------------------------------------------------------------
-  timer(name, ms, fn) {
-    clearTimeout(this.timers[name]);
-    this.timers[name] = setTimeout(() => { delete this.timers[name]; if (!this.closed) fn(); }, ms);
-  }
-
-  clearTimer(name) {
-    clearTimeout(this.timers[name]);
-    delete this.timers[name];
-  }
-
-  setProblem(kind) {
-    if (this.problem === kind) return;
-    this.problem = kind;
-    try { this.onProblem(kind); } catch (e) { console.error('onProblem failed', e); }
   }
 
   // ---- path --------------------------------------------------------------------
@@ -448,41 +371,15 @@ export class PeerCall {
   }
 
   // ---- reports -------------------------------------------------------------------
-  report(body) {
-    if (this.closed || !WORD.test(body.connection_state || '')) return;
-    const key = JSON.stringify(body);
-    if (key === this.lastReportKey) return;
-    this.lastReportKey = key;
-    const withPath = this.noPathField ? body : { ...body, path: 'p2p' };
-    this.client.request(withPath).catch((e) => {
-      // an older plugin that checks the field: send it without
-      if (e && e.error === 'invalid_field' && e.field === 'path' && !this.noPathField) {
-        this.noPathField = true;
-        if (!this.closed) this.client.request(body).catch(() => {});
-      }
-      /* else: not in a call any more */
-    });
-  }
-
   async stateChanged() {
     if (this.closed) return;
     const state = this.pc.connectionState;
     this.onState(state);
-    const body = { request: 'report', connection_state: state };
+    const types = await this.reportState(this.pc, state);
     if (state === 'connected') {
-      let types = null;
-      for (let i = 0; i < 5 && !types && !this.closed; i += 1) {
-        try { types = await selectedPairTypes(this.pc); } catch (e) { types = null; }
-        if (!types) await new Promise((r) => setTimeout(r, 200));
-      }
-      if (types && WORD.test(types.local || '') && WORD.test(types.remote || '')) {
-        body.local_candidate_type = types.local;
-        body.remote_candidate_type = types.remote;
-      }
       this.types = types;
       this.updatePath();
     }
-    this.report(body);
   }
 
   // ---- media controls ----------------------------------------------------------
@@ -493,62 +390,15 @@ export class PeerCall {
   }
 
   async switchCamera() {
-    const sender = this.videoSender();
-    this.videoSenderRef = sender;
-    this.facing = await switchCameraTrack(this.localStream, sender, this.facing);
-    return this.facing;
+    this.videoSenderRef = this.videoSender();
+    return super.switchCamera();
   }
 
-  setMuted(muted) {
-    for (const tr of this.localStream ? this.localStream.getAudioTracks() : []) tr.enabled = !muted;
-  }
-
-  setCameraOff(off) {
-    for (const tr of this.localStream ? this.localStream.getVideoTracks() : []) tr.enabled = !off;
-  }
-
-  close({ keepTracks = false } = {}) {
-    if (this.closed) return;
-    this.closed = true;
+  close(opts) {
     clearInterval(this.pathTimer);
-    for (const n of Object.keys(this.timers)) this.clearTimer(n);
+    if (!this.closeMedia(opts)) return;
     try { this.pc.close(); } catch (e) { /* ignore */ }
-    if (!keepTracks) stopStream(this.localStream);
-    if (this.remoteVideo) this.remoteVideo.srcObject = null;
   }
-}
-
-/**
- * Stops the stream's video track, opens the other facing camera (iOS and
- * many Android phones cannot open two at once), puts the new track into the
- * stream and on the sender (replaceTrack keeps a sender's transform).
- * Returns the facing mode now in use.
- */
-export async function switchCameraTrack(localStream, sender, facing) {
-  const next = facing === 'user' ? 'environment' : 'user';
-  const old = localStream.getVideoTracks()[0];
-  const wasEnabled = old ? old.enabled : true;
-  if (old) { old.stop(); localStream.removeTrack(old); }
-  let track;
-  let now = facing;
-  try {
-    const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { exact: next } } });
-    track = s.getVideoTracks()[0];
-    now = next;
-  } catch (e) {
-    try {
-      const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: next } });
-      track = s.getVideoTracks()[0];
-      now = next;
-    } catch (e2) {
-      const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: facing } });
-      track = s.getVideoTracks()[0];
-    }
-  }
-  track.enabled = wasEnabled;
-  localStream.addTrack(track);
-  if (sender) await sender.replaceTrack(track);
-  return now;
 }
 
 function candidateBody(c) {

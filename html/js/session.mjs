@@ -1,0 +1,311 @@
+// session.mjs: one call of a page, P2P or forwarded, shared by doctor.mjs
+// and patient.mjs (docs/pages.md, "During a call" and "Forwarding mode").
+// The session owns the active call object (rtc.mjs PeerCall, later perhaps
+// forward.mjs Forwarder), the signals that arrive before it exists, the
+// switch from P2P to forwarding, the verification code, mute/camera and the
+// connection status; the pages keep their own states, texts and requests.
+// Contract:
+//   const s = new CallSession({role: 'doctor'|'patient', consult, info,
+//       onStatus(word), onLost(), onNoPath(), onStartError(e)})
+//     consult: window.consult; the session sets .mode ('p2p'|'forward') and
+//       .verifyCode and defines the getters .pc (the active RTCPeerConnection
+//       or null) and .e2ee (the E2eeSession or null).
+//     info: callinfo.mjs callInfo() (#path, #verify, #call-error).
+//     onStatus(word): the status line changed; word 'forwarding' |
+//       'recovering' | 'failed' | 'connected' | another connectionState
+//       ('new', 'connecting', 'disconnected', 'closed').
+//     doctor only: onLost() the call is lost (connection_lost, or the
+//       forwarded call failed): the page hangs up; onNoPath() forwarding was
+//       refused; onStartError(e) the offer could not be sent.
+//   s.setStream(stream)  the new call's camera/microphone: #local-video,
+//                        mute and camera off again
+//   s.startP2P({client, opts, facing})  a PeerCall; opts = rtc.mjs
+//       iceOptions() of ringing / call_accepted. The doctor offers; P2P not
+//       connected within opts.p2pTimeoutSeconds after the offer (forward
+//       "allowed"), or ICE failed before it ever connected -> the request
+//       `forward` (cause timeout / ice_failed / turn_failed).
+//       The patient holds a final P2P error of a call that never connected
+//       back for FORWARD_GRACE_MS when forward is "allowed": the doctor's
+//       page may still switch; the `forward` event cancels it.
+//   s.signal(ev)         a `signal` event: to the call, or kept until it
+//                        exists (e2ee-key until the Forwarder exists)
+//   s.clearSignals()     forget kept signals (a new ring / call)
+//   s.forward(client, e2ee)  closes the P2P connection (tracks stay) and
+//                        starts a Forwarder; false if there is no P2P call
+//   s.forwardEvent(ev, jsep)  forward_offer / forward_answer to the Forwarder
+//   s.toggleMute() / s.toggleCamera() / await s.switchCamera() -> facing
+//   s.render()           #mute / #camera labels and the status (language)
+//   s.close()            ends the call, stops the local tracks, clears
+//                        #local-video, #remote-video, #path and #verify
+//   s.active, s.problem (null | 'recovering' | final error), s.muted, s.cameraOff
+import { t } from './i18n.mjs';
+import { PeerCall, iceOptions } from './rtc.mjs';
+import { Forwarder, causeOf } from './forward.mjs';
+import { isUp, stopStream } from './media.mjs';
+
+export const FORWARD_GRACE_MS = 20000;
+
+const $ = (id) => document.getElementById(id);
+
+export class CallSession {
+  constructor({ role, consult, info, onStatus = () => {}, onLost = () => {}, onNoPath = () => {}, onStartError = () => {} }) {
+    this.offerer = role === 'doctor';
+    this.role = this.offerer ? 'doctor' : 'patient';
+    this.consult = consult;
+    this.info = info;
+    this.hooks = { onStatus, onLost, onNoPath, onStartError };
+    this.call = null;
+    this.client = null;
+    this.opts = iceOptions(null);
+    this.localStream = null;
+    this.pendingSignals = [];
+    this.pendingKeys = [];      // e2ee-key signals before the Forwarder exists
+    this.forwardState = '';     // '' | 'asking' | 'on' | 'refused' | 'unavailable'
+    this.connState = 'new';
+    this.problem = null;
+    this.muted = false;
+    this.cameraOff = false;
+    this.timer = null;          // doctor: P2P timeout; patient: held-back error
+    consult.mode = 'p2p';
+    consult.verifyCode = '';
+    const self = this;
+    Object.defineProperties(consult, {
+      pc: { get() { return (self.call && self.call.pc) || null; }, enumerable: true, configurable: true },
+      e2ee: { get() { return (self.call && self.call.session) || null; }, enumerable: true, configurable: true },
+    });
+  }
+
+  get active() { return this.call; }
+
+  // ---- view ------------------------------------------------------------------
+  render() {
+    $('mute').textContent = t(this.muted ? 'common.unmute' : 'common.mute');
+    $('camera').textContent = t(this.cameraOff ? 'common.camera.on' : 'common.camera.off');
+    $('mute').setAttribute('aria-pressed', String(this.muted));
+    $('camera').setAttribute('aria-pressed', String(this.cameraOff));
+    this.renderStatus();
+  }
+
+  renderStatus() {
+    $('call').dataset.problem = this.problem || '';
+    const c = this.call;
+    if (!c) return;
+    let s = this.connState;
+    // ICE is back a moment before connectionState follows: no "disturbed" blip
+    if (!this.problem && s === 'disconnected' && c.pc && isUp(c.pc.iceConnectionState)) s = 'connected';
+    let word = s;
+    if (this.forwardState === 'asking' || (c instanceof Forwarder && !this.problem && s !== 'connected')) word = 'forwarding';
+    else if (this.problem === 'recovering') word = 'recovering';
+    else if (this.problem) word = 'failed';
+    this.hooks.onStatus(word);
+  }
+
+  setCode(code, which) {
+    if (which !== this.call) return;
+    this.consult.verifyCode = code || '';
+    this.info.setCode(this.consult.verifyCode);
+  }
+
+  /** Both kinds of call start with no code, no error and a fresh status. */
+  fresh(mode) {
+    this.connState = 'new';
+    this.problem = null;
+    this.info.setError(null);
+    this.consult.mode = mode;
+    this.consult.verifyCode = '';
+    this.info.setCode('');
+  }
+
+  // ---- local media -----------------------------------------------------------
+  setStream(stream) {
+    this.localStream = stream;
+    this.muted = false;
+    this.cameraOff = false;
+    $('local-video').srcObject = stream;
+    this.render();
+  }
+
+  toggleMute() {
+    this.muted = !this.muted;
+    if (this.call) this.call.setMuted(this.muted);
+    else if (this.localStream) this.localStream.getAudioTracks().forEach((tr) => { tr.enabled = !this.muted; });
+    this.render();
+  }
+
+  toggleCamera() {
+    this.cameraOff = !this.cameraOff;
+    if (this.call) this.call.setCameraOff(this.cameraOff);
+    else if (this.localStream) this.localStream.getVideoTracks().forEach((tr) => { tr.enabled = !this.cameraOff; });
+    this.render();
+  }
+
+  async switchCamera() {
+    if (!this.call) return null;
+    const facing = await this.call.switchCamera();
+    const v = $('local-video');
+    v.srcObject = null;
+    v.srcObject = this.call.localStream;
+    return facing;
+  }
+
+  // ---- signals ---------------------------------------------------------------
+  signal(ev) {
+    if (ev.type === 'e2ee-key' && !(this.call instanceof Forwarder)) this.pendingKeys.push(ev);
+    else if (this.call) this.call.handleSignal(ev);
+    else this.pendingSignals.push(ev);
+  }
+
+  clearSignals() { this.pendingSignals = []; }
+
+  takeSignals() {
+    const q = this.pendingSignals;
+    this.pendingSignals = [];
+    return q;
+  }
+
+  forwardEvent(ev, jsep) {
+    if (this.call instanceof Forwarder) this.call.handleEvent(ev, jsep);
+  }
+
+  // ---- P2P -------------------------------------------------------------------
+  startP2P({ client, opts, facing = 'user' }) {
+    this.client = client;
+    this.opts = opts || iceOptions(null);
+    this.forwardState = '';
+    this.pendingKeys = [];
+    this.fresh('p2p');
+    this.info.setPath('');
+    const pc = new PeerCall({
+      client, ...this.opts, localStream: this.localStream, remoteVideo: $('remote-video'),
+      offerer: this.offerer, facing,
+      onState: (st) => this.stateOf(st, pc),
+      onPath: (p) => { if (this.call === pc) this.info.setPath(p); },
+      onProblem: (kind) => this.problemOf(kind, pc),
+      onVerify: (code) => this.setCode(code, pc),
+    });
+    this.call = pc;
+    pc.setMuted(this.muted);
+    pc.setCameraOff(this.cameraOff);
+    this.renderStatus();
+    if (!this.offerer) {
+      for (const ev of this.takeSignals()) pc.handleSignal(ev);
+      return pc;
+    }
+    const queued = this.takeSignals();
+    pc.start().then(() => {
+      for (const ev of queued) if (this.call === pc) pc.handleSignal(ev);
+      // P2P not connected within p2p_timeout_seconds after the offer: forward
+      if (this.call === pc && this.opts.forward === 'allowed') {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+          if (this.call === pc && !pc.everConnected && !isUp(pc.pc.iceConnectionState)) this.askForward(causeOf(pc, 'timeout'));
+        }, this.opts.p2pTimeoutSeconds * 1000);
+      }
+    }).catch((e) => this.hooks.onStartError(e));
+    return pc;
+  }
+
+  stateOf(st, which) {
+    if (which !== this.call) return;
+    this.connState = st;
+    this.renderStatus();
+  }
+
+  problemOf(kind, which) {
+    if (which !== this.call) return;
+    clearTimeout(this.timer);
+    const neverUp = which instanceof PeerCall && !which.everConnected && (kind === 'ice_failed' || kind === 'turn_auth');
+    if (neverUp && this.offerer) {
+      // P2P never came up: try the practice server before showing an error
+      if (this.forwardState === 'asking') return;
+      if (!this.forwardState) { this.askForward(causeOf(which, 'ice_failed')); return; }
+    } else if (neverUp && this.opts.forward === 'allowed') {
+      // the doctor's page may still rescue the call by forwarding
+      if (!which.heldUntil) which.heldUntil = Date.now() + FORWARD_GRACE_MS;
+      const left = which.heldUntil - Date.now();
+      if (left > 0) {
+        this.timer = setTimeout(() => { if (this.call === which) this.problemOf(kind, which); }, left);
+        return;
+      }
+    }
+    this.problem = kind;
+    // errors stay on screen; 'recovering' and null only change the status line
+    if (kind && kind !== 'recovering') this.info.setError(kind);
+    else if (!kind && this.info.error) this.info.setError(null);
+    this.renderStatus();
+    if (this.offerer && (kind === 'connection_lost' || (kind === 'ice_failed' && which instanceof Forwarder))) this.hooks.onLost();
+  }
+
+  // ---- forwarding ------------------------------------------------------------
+  /** Doctor: asks the plugin to forward the call. */
+  async askForward(cause) {
+    const pc = this.call;
+    if (this.forwardState || !(pc instanceof PeerCall) || !this.client) return;
+    this.forwardState = 'asking';
+    clearTimeout(this.timer);
+    this.renderStatus();
+    let r;
+    try {
+      r = await this.client.request({ request: 'forward', cause });
+    } catch (e) {
+      if (this.call !== pc) return;
+      if (e.error === 'forward_refused') { this.forwardState = 'refused'; this.hooks.onNoPath(); return; }
+      // the call is over meanwhile, or the plugin cannot forward it now: P2P's own verdict stands
+      this.forwardState = 'unavailable';
+      const kind = pc.problem && pc.problem !== 'recovering' ? pc.problem : null;
+      if (kind) this.problemOf(kind, pc); else this.renderStatus();
+      return;
+    }
+    if (this.call !== pc) return;
+    this.forward(this.client, r.e2ee !== false);
+  }
+
+  forward(client, e2ee) {
+    const old = this.call;
+    if (!(old instanceof PeerCall)) return false;
+    clearTimeout(this.timer);
+    old.close({ keepTracks: true });
+    this.forwardState = 'on';
+    this.fresh('forward');
+    this.info.setPath('forward', { e2ee });
+    const f = new Forwarder({
+      client, role: this.role, e2ee, localStream: old.localStream, remoteVideo: $('remote-video'),
+      facing: old.facing, callLostSeconds: this.opts.callLostSeconds,
+      onCode: (code) => this.setCode(code, f),
+      onState: (st) => this.stateOf(st, f),
+      onProblem: (kind) => this.problemOf(kind, f),
+    });
+    this.call = f;
+    f.setMuted(this.muted);
+    f.setCameraOff(this.cameraOff);
+    const keys = this.pendingKeys;
+    this.pendingKeys = [];
+    this.renderStatus();
+    for (const k of keys) f.handleSignal(k);   // kept by the Forwarder until its own key exists
+    f.start().catch((e) => {
+      console.warn('forwarding failed', e && (e.error || e.message));
+      this.problemOf('ice_failed', f);
+    });
+    return true;
+  }
+
+  // ---- end -------------------------------------------------------------------
+  close() {
+    clearTimeout(this.timer);
+    if (this.call) this.call.close();
+    this.call = null;
+    this.forwardState = '';
+    this.pendingSignals = [];
+    this.pendingKeys = [];
+    this.consult.mode = 'p2p';
+    this.consult.verifyCode = '';
+    this.info.setCode('');
+    stopStream(this.localStream);
+    this.localStream = null;
+    $('local-video').srcObject = null;
+    $('remote-video').srcObject = null;
+    this.info.setPath('');
+    this.problem = null;
+    $('call').dataset.problem = '';
+  }
+}
