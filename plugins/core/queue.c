@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "queue.h"
+#include "visit.h"
 
 typedef struct dcount { int64_t doctor; uint32_t n; bool used; } dcount;
 
@@ -140,7 +141,7 @@ uint32_t consult_queue_ahead(const consult_queue *q, int64_t visit_id)
 void consult_queue_foreach(const consult_queue *q, int64_t doctor_id, consult_queue_each_cb cb, void *ud)
 {
 	for (size_t i = 0; i < q->len; i++)
-		if (doctor_id == 0 || q->e[i].doctor_id == 0 || q->e[i].doctor_id == doctor_id)
+		if (doctor_id == 0 || consult_doctor_sees(q->e[i].doctor_id, doctor_id))
 			cb(&q->e[i], ud);
 }
 

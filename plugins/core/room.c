@@ -5,34 +5,40 @@
  * WAITING and AWAY visits. A visit keeps its queue keys (appt_time,
  * arrival_seq, head) while it is RINGING/IN_CALL, so DECLINE/CANCEL_RING
  * puts it back at the same place and DOCTOR_DROP at the head.
- * Capacity for every live visit is reserved at join time, so
- * consult_room_apply() never allocates and never fails half-way.
+ * Capacity for every live visit, and for its later place in the memory of
+ * ended visits, is reserved at join time, so consult_room_apply() never
+ * allocates and never fails half-way: an ended visit's record moves from
+ * the live map to the ended map.
  *
  * Check order for CALL (documented decision): the visit must exist and be
- * visible to the actor (visit doctor 0 or == actor, actor > 0), else
- * NOT_FOUND; then the visit's state (ALREADY_CALLED / PATIENT_AWAY /
- * WRONG_STATE from visit.h); then the actor must not be ringing/in a call,
- * else DOCTOR_BUSY. So a busy doctor calling a patient someone else already
- * rings learns ALREADY_CALLED. CANCEL_RING, HANGUP_DOCTOR and DOCTOR_DROP
- * need actor == the visit's call_doctor_id (> 0), else NOT_FOUND, before
- * the state table is consulted. Patient events ignore the actor.
+ * visible to the actor (consult_doctor_sees), else NOT_FOUND - unless it
+ * ended recently and the actor saw it: ALREADY_CALLED; then the visit's
+ * state (ALREADY_CALLED / PATIENT_AWAY / WRONG_STATE from visit.h); then
+ * the actor must not be ringing/in a call, else DOCTOR_BUSY. So a busy
+ * doctor calling a patient someone else already rings learns
+ * ALREADY_CALLED. CANCEL_RING, HANGUP_DOCTOR and DOCTOR_DROP need actor ==
+ * the visit's call_doctor_id (> 0), else NOT_FOUND, before the state table
+ * is consulted. Patient events ignore the actor.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "room.h"
 #include "queue.h"
 #include "imap.h"
+#include "rejoin.h"
 
 typedef struct room_visit {
 	consult_visit v;         /* first: &rv->v and rv are the same pointer */
 	uint64_t arrival_seq;
 	bool head;
+	int64_t ended_at;        /* in the ended map: when the visit ended */
 } room_visit;
 
 struct consult_room {
 	int64_t practice_id;
 	consult_queue *q;
 	consult_imap by_id, by_appt, by_doctor;
+	consult_imap ended;      /* id -> room_visit of an ended visit, kept CONSULT_ENDED_KEEP_S */
 	uint64_t arrivals;
 };
 
@@ -60,6 +66,7 @@ consult_room *consult_room_new(int64_t practice_id)
 	consult_imap_init(&r->by_id);
 	consult_imap_init(&r->by_appt);
 	consult_imap_init(&r->by_doctor);
+	consult_imap_init(&r->ended);
 	return r;
 }
 
@@ -69,6 +76,9 @@ void consult_room_free(consult_room *r)
 		return;
 	for (size_t i = 0; i < r->by_id.cap; i++)
 		free(r->by_id.slots[i].val);
+	for (size_t i = 0; i < r->ended.cap; i++)
+		free(r->ended.slots[i].val);
+	consult_imap_clear(&r->ended);
 	consult_imap_clear(&r->by_id);
 	consult_imap_clear(&r->by_appt);
 	consult_imap_clear(&r->by_doctor);
@@ -99,7 +109,8 @@ consult_err consult_room_join(consult_room *r, const consult_visit_init *in, con
 		return CONSULT_ERR_CONFLICT;
 	size_t n = r->by_id.len + 1;
 	if (!consult_imap_reserve(&r->by_id, n) || !consult_imap_reserve(&r->by_appt, n)
-	    || !consult_imap_reserve(&r->by_doctor, n) || !consult_queue_reserve(r->q, n))
+	    || !consult_imap_reserve(&r->by_doctor, n) || !consult_queue_reserve(r->q, n)
+	    || !consult_imap_reserve(&r->ended, r->ended.len + n))
 		return CONSULT_ERR_INTERNAL;
 	room_visit *rv = calloc(1, sizeof *rv);
 	if (!rv)
@@ -142,26 +153,44 @@ static bool doctor_event(consult_visit_event ev)
 	return ev == CONSULT_EV_CANCEL_RING || ev == CONSULT_EV_HANGUP_DOCTOR || ev == CONSULT_EV_DOCTOR_DROP;
 }
 
-consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev,
-	int64_t actor_doctor, int64_t now, int64_t grace_s, void *patient, consult_room_change *out)
+consult_err consult_room_check(const consult_room *r, int64_t visit_id, consult_visit_event ev,
+	int64_t actor_doctor, consult_visit_step *step)
 {
-	room_visit *rv = consult_imap_get(&r->by_id, visit_id);
-	if (!rv)
+	const room_visit *rv = consult_imap_get(&r->by_id, visit_id);
+	if (!rv) {
+		const room_visit *gone = consult_imap_get(&r->ended, visit_id);
+		if (ev == CONSULT_EV_CALL && gone && consult_doctor_sees(gone->v.doctor_id, actor_doctor))
+			return CONSULT_ERR_ALREADY_CALLED;
 		return CONSULT_ERR_NOT_FOUND;
-	consult_visit *v = &rv->v;
+	}
+	const consult_visit *v = &rv->v;
 	if (ev == CONSULT_EV_CALL) {
-		if (actor_doctor <= 0 || (v->doctor_id != 0 && v->doctor_id != actor_doctor))
+		if (!consult_doctor_sees(v->doctor_id, actor_doctor))
 			return CONSULT_ERR_NOT_FOUND;
 	} else if (doctor_event(ev)) {
 		if (actor_doctor <= 0 || v->call_doctor_id != actor_doctor)
 			return CONSULT_ERR_NOT_FOUND;
 	}
-	consult_visit_step step;
-	consult_err err = consult_visit_step_for(v->state, ev, &step);
+	consult_visit_step st;
+	consult_err err = consult_visit_step_for(v->state, ev, &st);
 	if (err != CONSULT_OK)
 		return err;
 	if (ev == CONSULT_EV_CALL && consult_imap_get(&r->by_doctor, actor_doctor))
 		return CONSULT_ERR_DOCTOR_BUSY;
+	if (step)
+		*step = st;
+	return CONSULT_OK;
+}
+
+consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev,
+	int64_t actor_doctor, int64_t now, int64_t grace_s, void *patient, consult_room_change *out)
+{
+	consult_visit_step step;
+	consult_err err = consult_room_check(r, visit_id, ev, actor_doctor, &step);
+	if (err != CONSULT_OK)
+		return err;
+	room_visit *rv = consult_imap_get(&r->by_id, visit_id);
+	consult_visit *v = &rv->v;
 
 	/* from here on nothing can fail */
 	consult_visit_state from = v->state;
@@ -198,19 +227,65 @@ consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_
 		consult_imap_del(&r->by_id, v->id);
 		if (v->appointment_id && consult_imap_get(&r->by_appt, v->appointment_id) == rv)
 			consult_imap_del(&r->by_appt, v->appointment_id);
-		free(rv);
+		v->patient = NULL;
+		rv->ended_at = now;
+		free(consult_imap_del(&r->ended, v->id));   /* an id ends once; defensive */
+		consult_imap_put(&r->ended, v->id, rv);      /* reserved at join */
 	}
 	return CONSULT_OK;
 }
 
-typedef struct collect { int64_t *ids; size_t n; int64_t now; } collect;
+consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *patient)
+{
+	room_visit *rv = consult_imap_get(&r->by_id, visit_id);
+	if (!rv)
+		return CONSULT_ERR_NOT_FOUND;
+	if (rv->v.state != CONSULT_VISIT_WAITING && rv->v.state != CONSULT_VISIT_RINGING)
+		return CONSULT_ERR_WRONG_STATE;
+	rv->v.patient = patient;
+	return CONSULT_OK;
+}
 
-static void collect_expired(const consult_queue_entry *e, void *ud)
+size_t consult_room_ended_count(const consult_room *r)
+{
+	return r->ended.len;
+}
+
+size_t consult_room_ended_prune(consult_room *r, int64_t now)
+{
+	size_t gone = 0;
+	/* Deleting shifts later entries of a cluster back into slot i (or, at
+	 * the wrap, to slots already seen): look at slot i again after a delete. */
+	for (size_t i = 0; i < r->ended.cap;) {
+		room_visit *rv = r->ended.slots[i].val;
+		if (rv && !consult_ended_kept(rv->ended_at, now)) {
+			free(consult_imap_del(&r->ended, rv->v.id));
+			gone++;
+		} else {
+			i++;
+		}
+	}
+	return gone;
+}
+
+typedef struct collect { int64_t *ids; size_t n, max; int64_t now; } collect;
+
+static void collect_due(const consult_queue_entry *e, void *ud)
 {
 	collect *c = ud;
 	const room_visit *rv = e->user;
-	if (rv->v.state == CONSULT_VISIT_AWAY && c->now >= rv->v.away_until)
-		c->ids[c->n++] = e->visit_id;
+	if (rv->v.state == CONSULT_VISIT_AWAY && c->now >= rv->v.away_until) {
+		if (c->n < c->max)
+			c->ids[c->n] = e->visit_id;
+		c->n++;
+	}
+}
+
+size_t consult_room_due(consult_room *r, int64_t now, int64_t *ids, size_t max)
+{
+	collect c = { .ids = ids, .n = 0, .max = max, .now = now };
+	consult_queue_foreach(r->q, 0, collect_due, &c);
+	return c.n;
 }
 
 size_t consult_room_expire(consult_room *r, int64_t now, consult_room_change_cb cb, void *ud)
@@ -218,20 +293,20 @@ size_t consult_room_expire(consult_room *r, int64_t now, consult_room_change_cb 
 	size_t len = consult_queue_len(r->q);
 	if (!len)
 		return 0;
-	collect c = { .ids = malloc(len * sizeof(int64_t)), .n = 0, .now = now };
-	if (!c.ids)
+	int64_t *ids = malloc(len * sizeof(int64_t));
+	if (!ids)
 		return 0;   /* try again at the next tick */
-	consult_queue_foreach(r->q, 0, collect_expired, &c);
+	size_t n = consult_room_due(r, now, ids, len);
 	size_t done = 0;
-	for (size_t i = 0; i < c.n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		consult_room_change ch;
-		if (consult_room_apply(r, c.ids[i], CONSULT_EV_GRACE_EXPIRED, 0, now, 0, NULL, &ch) != CONSULT_OK)
+		if (consult_room_apply(r, ids[i], CONSULT_EV_GRACE_EXPIRED, 0, now, 0, NULL, &ch) != CONSULT_OK)
 			continue;
 		done++;
 		if (cb)
 			cb(&ch, ud);
 	}
-	free(c.ids);
+	free(ids);
 	return done;
 }
 

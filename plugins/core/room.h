@@ -1,12 +1,15 @@
 /* room.h - one practice's live waiting room: its visits, their queue, and
  * which doctor is ringing or talking to whom.
  *
- * Contract: the single authority for call races. All changes go through
- * consult_room_join() and consult_room_apply(), which check who may do
- * what (a doctor sees only own and "any doctor" patients; one call per
- * doctor; one doctor per patient) and apply visit.h's table. The caller
- * serialises access (one lock). Ended visits are removed from the room;
- * the change record carries a copy. Pure: time is an argument, no I/O.
+ * Contract: the single authority for call races. consult_room_check()
+ * says whether an event may happen (a doctor sees only own and "any
+ * doctor" patients, consult_doctor_sees; one call per doctor; one doctor
+ * per patient) and the step visit.h's table gives; consult_room_apply()
+ * takes it. Deciding what follows from a step is decide.h's job. The
+ * caller serialises access (one lock). Ended visits leave the live room
+ * (the change record carries a copy) and are remembered for
+ * CONSULT_ENDED_KEEP_S (rejoin.h), so a late CALL by a doctor who saw the
+ * visit is answered ALREADY_CALLED. Pure: time is an argument, no I/O.
  */
 #ifndef CONSULT_ROOM_H
 #define CONSULT_ROOM_H
@@ -58,6 +61,11 @@ consult_visit *consult_room_visit(consult_room *r, int64_t visit_id);
 /* The live visit of an appointment, or NULL. */
 consult_visit *consult_room_visit_of_appointment(consult_room *r, int64_t appointment_id);
 
+/* Whether ev may happen to visit_id now, with the same checks and errors
+ * as consult_room_apply(); fills *step (may be NULL). Changes nothing. */
+consult_err consult_room_check(const consult_room *r, int64_t visit_id, consult_visit_event ev,
+	int64_t actor_doctor, consult_visit_step *step);
+
 /* Applies an event to a visit.
  * actor_doctor: the doctor sending CALL/CANCEL_RING/HANGUP_DOCTOR/DOCTOR_DROP
  *   (must be the visit's doctor or any-doctor for CALL, else NOT_FOUND; must
@@ -69,8 +77,21 @@ consult_visit *consult_room_visit_of_appointment(consult_room *r, int64_t appoin
 consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev,
 	int64_t actor_doctor, int64_t now, int64_t grace_s, void *patient, consult_room_change *out);
 
+/* A new handle takes a WAITING or RINGING visit over (the old one is the
+ * caller's to retire). NOT_FOUND / WRONG_STATE otherwise. */
+consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *patient);
+
+/* The memory of ended visits: how many it holds, and forgetting those no
+ * longer kept at now (returns how many). */
+size_t consult_room_ended_count(const consult_room *r);
+size_t consult_room_ended_prune(consult_room *r, int64_t now);
+
 /* The visit a doctor is ringing or in a call with, or NULL. */
 consult_visit *consult_room_doctor_visit(consult_room *r, int64_t doctor_id);
+
+/* AWAY visits whose grace period is over (now >= away_until), in queue
+ * order: the first max ids go to ids; returns how many there are. */
+size_t consult_room_due(consult_room *r, int64_t now, int64_t *ids, size_t max);
 
 /* Ends AWAY visits whose grace period is over (now >= away_until);
  * calls cb with each change. Returns how many. */

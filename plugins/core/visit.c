@@ -3,7 +3,8 @@
  * Contract: consult_visit_step_for() looks (state, event) up in a static
  * table; cells not listed are errors. CALL on RINGING/IN_CALL/ENDED gives
  * ALREADY_CALLED, CALL on AWAY gives PATIENT_AWAY, every other illegal
- * pair gives WRONG_STATE. Pure, no state.
+ * pair gives WRONG_STATE. consult_doctor_sees() is the visibility rule
+ * every layer uses. Pure, no state.
  */
 #include "visit.h"
 
@@ -71,6 +72,11 @@ consult_err consult_visit_step_for(consult_visit_state from, consult_visit_event
 	if (out)
 		*out = c->step;
 	return CONSULT_OK;
+}
+
+bool consult_doctor_sees(int64_t visit_doctor_id, int64_t doctor_id)
+{
+	return doctor_id > 0 && (visit_doctor_id == 0 || visit_doctor_id == doctor_id);
 }
 
 const char *consult_visit_state_name(consult_visit_state s)

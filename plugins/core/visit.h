@@ -18,6 +18,7 @@
 #define CONSULT_VISIT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "errors.h"
 
 typedef enum consult_visit_state {
@@ -71,6 +72,10 @@ typedef struct consult_visit_step {
  * RINGING/IN_CALL visit gives CONSULT_ERR_ALREADY_CALLED, CALL on AWAY gives
  * CONSULT_ERR_PATIENT_AWAY). */
 consult_err consult_visit_step_for(consult_visit_state from, consult_visit_event ev, consult_visit_step *out);
+
+/* The one visibility rule: a doctor (> 0) sees, lists and may call the
+ * visits of their own appointments and those for "any doctor" (0). */
+bool consult_doctor_sees(int64_t visit_doctor_id, int64_t doctor_id);
 
 const char *consult_visit_state_name(consult_visit_state s);   /* "waiting", "away", ... */
 const char *consult_end_reason_name(consult_end_reason r);     /* "doctor_hangup", ... ; "" for NONE */

@@ -212,7 +212,7 @@ static void add_stats(const consult_practice *pr, void *ud) {
 	json_object_set_new(paths, "relay", json_integer(pc[GLUE_PATH_RELAY]));
 	json_object_set_new(paths, "forward", json_integer(pc[GLUE_PATH_FORWARD]));
 	json_object_set_new(o, "paths", paths);
-	json_object_set_new(o, "ended_remembered", json_integer(p ? (json_int_t)g_hash_table_size(p->ended) : 0));
+	json_object_set_new(o, "ended_remembered", json_integer(p ? (json_int_t)consult_room_ended_count(p->room) : 0));
 	json_object_set_new(o, "outbox_queued", json_integer(queued));
 	json_object_set_new(o, "outbox_failed", json_integer(failed));
 	json_array_append_new(u->list, o);
@@ -327,7 +327,7 @@ static consult_err a_purge(admin_ctx *a) {
 		gpointer key, value;
 		g_hash_table_iter_init(&it, glue.practices);
 		while(g_hash_table_iter_next(&it, &key, &value))
-			glue_ended_prune(value, now);
+			consult_room_ended_prune(((glue_practice *)value)->room, now);
 	}
 	json_object_set_new(a->reply, "appointments", json_integer(n.appointments));
 	json_object_set_new(a->reply, "visits", json_integer(n.visits));

@@ -28,7 +28,6 @@ static void practice_free(gpointer data) {
 		glue_session_unref(l->data);
 	g_list_free(p->staff);
 	g_hash_table_destroy(p->visits);
-	g_hash_table_destroy(p->ended);
 	consult_room_free(p->room);
 	g_free(p);
 }
@@ -53,7 +52,6 @@ glue_practice *glue_practice_get(int64_t practice_id) {
 		return NULL;
 	}
 	p->visits = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, visit_info_free);
-	p->ended = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
 	g_hash_table_insert(glue.practices, &p->id, p);
 	return p;
 }
@@ -66,14 +64,6 @@ void glue_practices_free(void) {
 
 glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id) {
 	return g_hash_table_lookup(p->visits, &visit_id);
-}
-
-static gboolean ended_forgotten(gpointer key, gpointer value, gpointer now) {
-	return !consult_ended_kept(((glue_ended_visit *)value)->ended_at, *(int64_t *)now);
-}
-
-void glue_ended_prune(glue_practice *p, int64_t now) {
-	g_hash_table_foreach_remove(p->ended, ended_forgotten, &now);
 }
 
 void glue_path_counts(glue_practice *p, int64_t out[GLUE_PATH_COUNT]) {
@@ -141,7 +131,7 @@ static bool is_doctor(const glue_session *s) {
 void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id) {
 	for(GList *l = p->staff; l; l = l->next) {
 		glue_session *s = l->data;
-		if(!is_doctor(s) || (visit_doctor_id != 0 && s->staff_id != visit_doctor_id))
+		if(!is_doctor(s) || !consult_doctor_sees(visit_doctor_id, s->staff_id))
 			continue;
 		json_t *f = json_object();
 		json_object_set_new(f, "visits", glue_waiting_list(p, s->staff_id));

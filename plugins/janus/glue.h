@@ -21,6 +21,7 @@
 #include "core/errors.h"
 #include "core/request.h"
 #include "core/room.h"
+#include "core/decide.h"
 #include "core/ratelimit.h"
 #include "core/rejoin.h"
 #include "store/store.h"
@@ -44,21 +45,12 @@ typedef struct glue_visit_info {
 /* How a call's media went (admin stats, issue 5). */
 typedef enum glue_path { GLUE_PATH_NONE = -1, GLUE_PATH_DIRECT = 0, GLUE_PATH_RELAY, GLUE_PATH_FORWARD, GLUE_PATH_COUNT } glue_path;
 
-/* A visit that ended, remembered for a while (core/rejoin.h:
- * consult_ended_kept) so a late `call` is answered already_called. */
-typedef struct glue_ended_visit {
-	int64_t id;            /* key (hash on &id) */
-	int64_t doctor_id;     /* 0 = any doctor */
-	int64_t ended_at;
-} glue_ended_visit;
-
 /* One practice with a live room. */
 typedef struct glue_practice {
 	int64_t id;            /* key (hash on &id) */
 	consult_room *room;
 	GList *staff;          /* glue_session*, logged in, one reference each */
 	GHashTable *visits;    /* &id -> glue_visit_info* of live visits */
-	GHashTable *ended;     /* &id -> glue_ended_visit*, pruned by age (glue_ended_prune) */
 	int64_t paths[GLUE_PATH_COUNT];  /* ended calls per final path since start */
 } glue_practice;
 
@@ -99,8 +91,6 @@ glue_practice *glue_practice_get(int64_t practice_id);   /* creates lazily; NULL
 glue_practice *glue_practice_find(int64_t practice_id);  /* NULL if no room yet */
 void glue_practices_free(void);
 glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id);
-/* Forgets ended visits no longer kept at now (consult_ended_kept). */
-void glue_ended_prune(glue_practice *p, int64_t now);
 /* Calls per path of a practice: ended calls by their final path plus calls
  * in progress by their current path (each call once). */
 void glue_path_counts(glue_practice *p, int64_t out[GLUE_PATH_COUNT]);
@@ -129,18 +119,20 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 /* Staff session of this practice that rings / talks with visit_id, or NULL. */
 glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id);
 
-/* --- visit changes (call.c) --- */
-/* Applies ev to a live visit of p: checks, store write first, then room,
- * then every event. actor: the requesting session (doctor for CALL etc.)
- * or NULL. patient_new: for PATIENT_BACK. On error nothing changed. */
+/* --- carrying out decisions (effects.c) --- */
+/* Runs d's effects [from, to) in order. A failed store write stops the
+ * run with nothing changed, unless force (then it is logged and the run
+ * goes on). actor: the requesting session or NULL. */
+consult_err glue_run_part(glue_practice *p, const consult_decision *d, size_t from, size_t to,
+	glue_session *actor, int64_t now, bool force);
+/* Asks the room (consult_room_decide, actor: the requesting session or
+ * NULL) and runs all of the decision; *d keeps it (join outcome, event). */
+consult_err glue_decide_run(glue_practice *p, const consult_room_event *in, glue_session *actor, int64_t now,
+	bool force, consult_decision *d);
+/* Decides ev on a live visit of p and runs it. actor: the requesting
+ * session or NULL. patient_new: for PATIENT_BACK. On error nothing changed. */
 consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_event ev,
 	glue_session *actor, glue_session *patient_new, int64_t now);
-/* Fan-out of a change already applied to the room (also used by expiry). */
-void glue_after_change(glue_practice *p, consult_visit_event ev, const consult_room_change *c,
-	glue_session *patient, glue_session *doctor, int64_t now);
-/* Store write for a step about to be applied (state / called / end). */
-consult_err glue_store_step(int64_t visit_id, consult_visit_event ev, const consult_visit_step *st,
-	int64_t doctor_id, int64_t now);
 
 /* --- handlers: glue_h_<name> for every row of core/requests.def (staff.c,
  * patient.c, call.c, appointments.c, forward.c). Run under glue.lock unless

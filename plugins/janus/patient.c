@@ -6,8 +6,9 @@
  * cancellation and validity window by the real clock) and answers every
  * failure with the same code_invalid (a valid code before its window:
  * too_early with opens_at). appointment_info answers the same lookup with
- * the practice, the time and the doctor, before any name is given. One live handle per visit: a second
- * join with the same code takes the visit over. Successful joins per
+ * the practice, the time and the doctor, before any name is given. One live handle per visit: what a
+ * second join with the same code does (resume, take over, end the call) is
+ * the room's decision (core/decide.h); the glue carries it out. Successful joins per
  * appointment are bounded (core/rejoin.h: rate_limited, nothing changes). Called under glue.lock;
  * logs only ids.
  */
@@ -134,96 +135,32 @@ consult_err glue_h_appointment_info(glue_ctx *c) {
 	return e;
 }
 
-static void make_patient(glue_session *s, int64_t practice_id, int64_t visit_id, int64_t appointment_id) {
-	s->kind = GLUE_PATIENT;
-	s->practice_id = practice_id;
-	s->visit_id = visit_id;
-	s->appointment_id = appointment_id;
-}
-
-/* The old handle of a visit gets taken_over and becomes inert. */
-static void kill_old_handle(glue_session *old) {
-	if(old == NULL)
-		return;
-	glue_push(old, "taken_over", NULL);
-	glue_session_reset(old);
-	old->kind = GLUE_DEAD;
-}
-
-/* Existing live visit for this appointment: resume it (true) or end it so
- * that the patient joins anew (false). */
-static consult_err resume(glue_ctx *c, join_target *t, consult_visit *v, bool *resumed) {
-	glue_practice *p = t->p;
-	*resumed = false;
-	if(v->state == CONSULT_VISIT_AWAY) {
-		consult_err e = glue_visit_apply(p, v->id, CONSULT_EV_PATIENT_BACK, NULL, c->s, c->now);
-		if(e == CONSULT_OK) {
-			make_patient(c->s, p->id, v->id, t->appt.id);
-			*resumed = true;
-		}
-		return e;
-	}
-	glue_session *old = v->patient;
-	if(v->state == CONSULT_VISIT_IN_CALL) {
-		/* The call ends (patient_dropped); the patient joins anew. */
-		consult_err e = glue_visit_apply(p, v->id, CONSULT_EV_PATIENT_DROP, NULL, NULL, c->now);
-		if(e == CONSULT_OK)
-			kill_old_handle(old);
-		return e;
-	}
-	/* WAITING or RINGING on another handle: take it over. */
-	kill_old_handle(old);
-	v->patient = c->s;
-	make_patient(c->s, p->id, v->id, t->appt.id);
-	*resumed = true;
-	if(v->state == CONSULT_VISIT_RINGING) {
-		glue_session *doc = glue_call_doctor(p, v->id);
-		json_t *f = json_object();
-		json_object_set_new(f, "doctor", json_string(doc && doc->display_name ? doc->display_name : ""));
-		glue_ice_fields(f, p->id, c->now, true);
-		glue_push(c->s, "ringing", f);
-	}
-	JANUS_LOG(LOG_INFO, "[consult] visit %"G_GINT64_FORMAT" taken over by a new handle\n", v->id);
-	return CONSULT_OK;
-}
-
+/* A new visit for this handle: the store begins it (one commit, stored as
+ * "waiting"), then the room admits it; if the room refuses, the stored
+ * visit ends as "left". */
 static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, const char *last) {
 	glue_practice *p = t->p;
 	int64_t visit_id = 0;
-	/* one commit: visit_begin stores the visit as "waiting" */
 	if(consult_store_visit_begin(glue.store, t->appt.id, first, last, c->now, &visit_id) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
-	consult_visit_init in = {
+	consult_room_event in = { .in = CONSULT_IN_ARRIVE, .arrive = {
 		.id = visit_id, .appointment_id = t->appt.id, .doctor_id = t->appt.doctor_id,
 		.appt_time = t->appt.starts_at, .joined_at = c->now, .patient = c->s,
-	};
-	consult_visit *v = NULL;
-	consult_err e = consult_room_join(p->room, &in, &v);
-	if(e != CONSULT_OK) {
-		JANUS_LOG(LOG_ERR, "[consult] room refused visit %"G_GINT64_FORMAT" (%s)\n", visit_id, consult_err_name(e));
-		(void)consult_store_visit_end(glue.store, visit_id, CONSULT_END_LEFT, c->now);
-		return CONSULT_ERR_INTERNAL;
-	}
+	} };
 	glue_visit_info *vi = g_new0(glue_visit_info, 1);
 	vi->id = visit_id;
 	vi->path = GLUE_PATH_NONE;
 	vi->first = g_strdup(first);
 	vi->last = g_strdup(last);
 	g_hash_table_replace(p->visits, &vi->id, vi);
-	make_patient(c->s, p->id, visit_id, t->appt.id);
-	/* patient_arrived to the doctors who see this visit, then their lists. */
-	for(GList *l = p->staff; l; l = l->next) {
-		glue_session *d = l->data;
-		if(d->role != CONSULT_ROLE_DOCTOR || (in.doctor_id != 0 && d->staff_id != in.doctor_id))
-			continue;
-		json_t *f = json_object();
-		json_object_set_new(f, "visit_id", json_integer(visit_id));
-		glue_push(d, "patient_arrived", f);
+	consult_decision d;
+	consult_err e = glue_decide_run(p, &in, c->s, c->now, false, &d);
+	if(e != CONSULT_OK) {
+		JANUS_LOG(LOG_ERR, "[consult] visit %"G_GINT64_FORMAT" not admitted (%s)\n", visit_id, consult_err_name(e));
+		g_hash_table_remove(p->visits, &visit_id);
+		(void)consult_store_visit_end(glue.store, visit_id, CONSULT_END_LEFT, c->now);
+		return CONSULT_ERR_INTERNAL;
 	}
-	glue_push_waiting(p, in.doctor_id);
-	glue_push_appointment(p, t->appt.id, "waiting", first, last);
-	glue_notify_visit(p->id, visit_id, "waiting", NULL);
-	JANUS_LOG(LOG_VERB, "[consult] visit %"G_GINT64_FORMAT" joined practice %"G_GINT64_FORMAT"\n", visit_id, p->id);
 	return CONSULT_OK;
 }
 
@@ -237,9 +174,13 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 		JANUS_LOG(LOG_INFO, "[consult] join refused: appointment %"G_GINT64_FORMAT" joined too often\n", t->appt.id);
 		return CONSULT_ERR_RATE_LIMITED;
 	}
-	bool resumed = false;
-	consult_visit *old = consult_room_visit_of_appointment(t->p->room, t->appt.id);
-	consult_err e = old ? resume(c, t, old, &resumed) : CONSULT_OK;
+	/* A live visit of this appointment is resumed, taken over or ended
+	 * (decide.h, JOIN); otherwise a new one begins. */
+	consult_room_event in = { .in = CONSULT_IN_JOIN, .appointment_id = t->appt.id, .patient = c->s,
+		.grace_s = glue.cfg.grace_seconds };
+	consult_decision d;
+	consult_err e = glue_decide_run(t->p, &in, c->s, c->now, false, &d);
+	bool resumed = e == CONSULT_OK && d.join == CONSULT_JOIN_RESUMED;
 	if(e == CONSULT_OK && !resumed)
 		e = new_visit(c, t, first, last);
 	if(e != CONSULT_OK)
@@ -309,23 +250,18 @@ consult_err glue_h_leave(glue_ctx *c)   { return patient_event(c, CONSULT_EV_LEA
 consult_err glue_h_accept(glue_ctx *c)  { return patient_event(c, CONSULT_EV_ACCEPT); }
 consult_err glue_h_decline(glue_ctx *c) { return patient_event(c, CONSULT_EV_DECLINE); }
 
+/* The handle is gone regardless of the store: if the write fails the room
+ * changes anyway (it must not keep pointing at the handle); the store
+ * catches up with the next write of this visit (or end_stale_visits). */
 void glue_patient_detach(glue_session *s, int64_t now) {
 	glue_practice *p;
 	consult_visit *v = my_visit(s, &p);
 	if(v == NULL)
 		return;
-	int64_t id = v->id;
-	consult_err e = glue_visit_apply(p, id, CONSULT_EV_PATIENT_DROP, NULL, NULL, now);
-	if(e == CONSULT_OK)
-		return;
-	/* The store refused: the handle is gone regardless, so the room must
-	 * not keep pointing at it. Apply in memory only; the store catches up
-	 * with the next write of this visit (or end_stale_visits at restart). */
-	JANUS_LOG(LOG_ERR, "[consult] drop of visit %"G_GINT64_FORMAT" not stored (%s)\n", id, consult_err_name(e));
-	glue_session *doctor = glue_call_doctor(p, id);
-	consult_room_change c;
-	if(consult_room_apply(p->room, id, CONSULT_EV_PATIENT_DROP, 0, now, glue.cfg.grace_seconds, NULL, &c) == CONSULT_OK)
-		glue_after_change(p, CONSULT_EV_PATIENT_DROP, &c, s, doctor, now);
-	else
-		v->patient = NULL;
+	consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_PATIENT_DROP, .visit_id = v->id,
+		.grace_s = glue.cfg.grace_seconds };
+	consult_decision d;
+	consult_err e = glue_decide_run(p, &in, NULL, now, true, &d);
+	if(e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] drop of visit %"G_GINT64_FORMAT" not applied (%s)\n", v->id, consult_err_name(e));
 }

@@ -5,7 +5,7 @@
  * on any bad value), opens the store (ending visits left live by a previous
  * run) and starts a timer thread that once a second, under glue.lock, ends
  * AWAY visits whose grace period is over and prunes the rate limiters and
- * the memory of ended visits (core/rejoin.h).
+ * the room's memory of ended visits (core/room.h).
  * The same thread, outside glue.lock, runs the store's upkeep
  * (consult_store_maintain: for SQLite the WAL checkpoints, through the
  * store's own second connection), so no request waits for it.
@@ -41,22 +41,26 @@ static GCond timer_cond;
 
 /* --- timer thread --- */
 
-typedef struct { GArray *changes; } expire_ud;
-
-static void collect_change(const consult_room_change *c, void *ud) {
-	g_array_append_val(((expire_ud *)ud)->changes, *c);
-}
-
+/* Ends the AWAY visits whose grace period is over: every visit's store
+ * write and room change first, then every visit's events, so the waiting
+ * lists and positions pushed show all of them gone. The room changes even
+ * if the store write fails (end_stale_visits catches up at restart). */
 static void expire_practice(glue_practice *p, int64_t now) {
-	expire_ud u = { g_array_new(FALSE, FALSE, sizeof(consult_room_change)) };
-	consult_room_expire(p->room, now, collect_change, &u);
-	for(guint i = 0; i < u.changes->len; i++) {
-		consult_room_change *c = &g_array_index(u.changes, consult_room_change, i);
-		if(consult_store_visit_end(glue.store, c->visit.id, c->step.reason, now) != CONSULT_OK)
-			JANUS_LOG(LOG_ERR, "[consult] store: end of expired visit %"G_GINT64_FORMAT" not written\n", c->visit.id);
-		glue_after_change(p, CONSULT_EV_GRACE_EXPIRED, c, NULL, NULL, now);
+	size_t n = consult_room_due(p->room, now, NULL, 0);
+	if(n == 0)
+		return;
+	consult_decision *d = g_new0(consult_decision, n);
+	int64_t *ids = g_new(int64_t, n);
+	n = consult_room_due(p->room, now, ids, n);
+	for(size_t i = 0; i < n; i++) {
+		consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_GRACE_EXPIRED, .visit_id = ids[i] };
+		if(consult_room_decide(p->room, &in, NULL, now, &d[i]) == CONSULT_OK)
+			(void)glue_run_part(p, &d[i], 0, d[i].changed, NULL, now, true);
 	}
-	g_array_free(u.changes, TRUE);
+	for(size_t i = 0; i < n; i++)
+		(void)glue_run_part(p, &d[i], d[i].changed, d[i].fx.n, NULL, now, true);
+	g_free(ids);
+	g_free(d);
 }
 
 static int64_t next_purge;     /* timer thread only; 0: purge at the first tick */
@@ -70,7 +74,7 @@ static void tick(int64_t now) {
 		while(g_hash_table_iter_next(&it, &key, &value)) {
 			expire_practice(value, now);
 			glue_staff_idle_check(value, now);
-			glue_ended_prune(value, now);
+			consult_room_ended_prune(((glue_practice *)value)->room, now);
 		}
 	}
 	if(now >= next_purge) {

@@ -204,15 +204,13 @@ void glue_staff_detach(glue_session *s, bool handle_gone, int64_t now) {
 	glue_practice *p = glue_practice_find(s->practice_id);
 	if(p == NULL)
 		return;
-	consult_visit *v = s->call_visit_id ? consult_room_visit(p->room, s->call_visit_id) : NULL;
-	if(v && v->call_doctor_id == s->staff_id) {
-		consult_visit_event ev = handle_gone ? CONSULT_EV_DOCTOR_DROP :
-			v->state == CONSULT_VISIT_RINGING ? CONSULT_EV_CANCEL_RING : CONSULT_EV_HANGUP_DOCTOR;
-		consult_err e = glue_visit_apply(p, v->id, ev, s, NULL, now);
-		if(e != CONSULT_OK)
-			JANUS_LOG(LOG_ERR, "[consult] staff %"G_GINT64_FORMAT" leaving: %s on visit %"G_GINT64_FORMAT" failed (%s)\n",
-				s->staff_id, consult_visit_event_name(ev), v->id, consult_err_name(e));
-	}
+	consult_room_event in = { .in = CONSULT_IN_DOCTOR_LEAVE, .visit_id = s->call_visit_id,
+		.handle_gone = handle_gone, .grace_s = glue.cfg.grace_seconds };
+	consult_decision d;
+	consult_err e = glue_decide_run(p, &in, s, now, false, &d);
+	if(e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] staff %"G_GINT64_FORMAT" leaving: %s on visit %"G_GINT64_FORMAT" failed (%s)\n",
+			s->staff_id, consult_visit_event_name(d.ev), s->call_visit_id, consult_err_name(e));
 	s->call_visit_id = 0;
 	GList *l = g_list_find(p->staff, s);
 	if(l) {

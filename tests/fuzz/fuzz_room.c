@@ -1,5 +1,5 @@
-/* fuzz_room.c - the waiting room (room.c, visit.c, queue.c) driven by random
- * event sequences.
+/* fuzz_room.c - the waiting room (room.c, visit.c, queue.c) and its
+ * decisions (decide.c) driven by random event sequences.
  *
  * The input is a program of 3-byte steps: op, a, b. Visits get fresh ids
  * (never reused), doctors come from 1..3, the clock only moves forward.
@@ -18,11 +18,25 @@
  *     non-waiting visits have none; per-doctor lists are the filtered
  *     order; position reports agree and are not repeated;
  *   - consult_room_counts agrees; a refused event changed nothing.
+ * Visit events go through consult_room_decide() and the room change of its
+ * effect list is carried out as the glue does (consult_room_apply). Per
+ * decision: deciding changes nothing; its error is consult_room_check()'s
+ * and comes with no effects; otherwise the list starts with the one store
+ * write that fits the step, then APPLY (d.changed == 2), and ends with
+ * POSITIONS; pushes to a patient name that visit and go to its own handle
+ * (the returning one for PATIENT_BACK), never a list, arrival or
+ * appointment event; pushes to a doctor go to the call's doctor (the
+ * caller for CALL); the call is bound only by CALL and unbound exactly
+ * when the visit leaves RINGING/IN_CALL; a connection_lost reporter hears
+ * nothing. A late CALL on an ended visit is refused (already_called while
+ * remembered). The timer also forgets ended visits after their time.
  */
 #include "fuzz.h"
 #include "core/room.h"
+#include "core/decide.h"
 #include "core/queue.h"
 #include "core/visit.h"
+#include "core/rejoin.h"
 #include "core/errors.h"
 
 #define MAXV 12
@@ -221,6 +235,75 @@ static void apply_checked(consult_room *r, model *m, int64_t id, consult_visit_e
 	}
 }
 
+static bool patient_only(consult_push_event ev)
+{
+	return ev != CONSULT_PUSH_waiting && ev != CONSULT_PUSH_patient_arrived && ev != CONSULT_PUSH_appointment
+		&& ev != CONSULT_PUSH_call_accepted && ev != CONSULT_PUSH_call_declined && ev != CONSULT_PUSH_patient_away;
+}
+
+/* A visit event through consult_room_decide(); its room change carried out
+ * by apply_checked() as the glue would (see the contract on top). */
+static void decide_checked(consult_room *r, model *m, int64_t id, consult_visit_event ev,
+	consult_actor a, int64_t now, int64_t grace, void *patient)
+{
+	snaps before, after;
+	take(r, &before);
+	const consult_visit *v = consult_room_visit(r, id);
+	void *had = v ? v->patient : NULL;
+	int64_t call_doctor = v ? v->call_doctor_id : 0;
+	consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = ev, .visit_id = id, .patient = patient, .grace_s = grace };
+	consult_decision d;
+	consult_err e = consult_room_decide(r, &in, &a, now, &d);
+	take(r, &after);
+	FZ_CHECK(before.n == after.n && memcmp(before.s, after.s, before.n * sizeof before.s[0]) == 0);
+	int64_t actor_doctor = a.kind == CONSULT_ACTOR_DOCTOR ? a.doctor_id : 0;
+	FZ_CHECK(e == consult_room_check(r, id, ev, actor_doctor, NULL));
+	mvisit *mv = mfind(m, id);
+	if (mv && !mv->live && ev == CONSULT_EV_CALL)
+		FZ_CHECK(e == CONSULT_ERR_ALREADY_CALLED || e == CONSULT_ERR_NOT_FOUND);
+	if (e != CONSULT_OK) {
+		FZ_CHECK(d.fx.n == 0 && !d.has_step && e != CONSULT_ERR_INTERNAL);
+		return;
+	}
+	FZ_CHECK(v && d.has_step && d.visit_id == id && d.fx.n >= 3 && d.changed == 2);
+	bool ended = d.step.next == CONSULT_VISIT_ENDED;
+	bool with_doc = d.step.next == CONSULT_VISIT_RINGING || d.step.next == CONSULT_VISIT_IN_CALL;
+	consult_fx_kind store = ended ? CONSULT_FX_STORE_END : ev == CONSULT_EV_CALL ? CONSULT_FX_STORE_RING
+		: CONSULT_FX_STORE_STATE;
+	FZ_CHECK(d.fx.fx[0].kind == store && d.fx.fx[0].visit_id == id);
+	FZ_CHECK(d.fx.fx[1].kind == CONSULT_FX_APPLY && d.fx.fx[1].ev == ev);
+	FZ_CHECK(d.fx.fx[d.fx.n - 1].kind == CONSULT_FX_POSITIONS);
+	void *own = ev == CONSULT_EV_PATIENT_BACK ? patient : had;
+	int64_t doc = ev == CONSULT_EV_CALL ? actor_doctor : call_doctor;
+	bool lost = ev == CONSULT_EV_CONNECTION_LOST;
+	size_t binds = 0, unbinds = 0;
+	for (size_t i = 2; i < d.fx.n; i++) {
+		const consult_effect *f = &d.fx.fx[i];
+		FZ_CHECK(f->kind != CONSULT_FX_STORE_END && f->kind != CONSULT_FX_STORE_RING
+			&& f->kind != CONSULT_FX_STORE_STATE && f->kind != CONSULT_FX_APPLY);
+		binds += f->kind == CONSULT_FX_BIND_DOCTOR;
+		unbinds += f->kind == CONSULT_FX_UNBIND_DOCTOR;
+		if (f->kind != CONSULT_FX_PUSH)
+			continue;
+		if (f->to == CONSULT_TO_PATIENT) {
+			FZ_CHECK(f->patient && f->patient == own && f->visit_id == id && patient_only(f->event));
+			FZ_CHECK(!(lost && a.kind == CONSULT_ACTOR_PATIENT));
+		} else if (f->to == CONSULT_TO_DOCTOR) {
+			FZ_CHECK(doc > 0 && f->doctor_id == doc && f->visit_id == id);
+			FZ_CHECK(!(lost && a.kind == CONSULT_ACTOR_DOCTOR));
+		} else if (f->to == CONSULT_TO_DOCTORS) {
+			FZ_CHECK(f->event == CONSULT_PUSH_waiting && f->doctor_id == v->doctor_id);
+		} else {
+			FZ_CHECK(f->event == CONSULT_PUSH_appointment && f->appointment_id == v->appointment_id);
+		}
+	}
+	FZ_CHECK(binds == (ev == CONSULT_EV_CALL));
+	FZ_CHECK(unbinds == (doc > 0 && !with_doc));
+	const consult_effect *ap = &d.fx.fx[1];
+	apply_checked(r, m, ap->visit_id, ap->ev, ap->doctor_id, ap->at, ap->grace_s, ap->patient);
+	FZ_CHECK(consult_room_visit(r, id) ? consult_room_visit(r, id)->state == d.step.next : ended);
+}
+
 static void expire_cb(const consult_room_change *c, void *ud)
 {
 	model *m = ud;
@@ -290,13 +373,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if ((b & 0xc0) == 0xc0)
 				id = next_id + 7;        /* unknown visit */
 			consult_visit_event ev = (consult_visit_event)((a >> 3) % CONSULT_EV_COUNT);
-			int64_t actor = (b >> 3) % (NDOC + 2);   /* 0..4: 0 patient, 4 sees nobody's */
-			apply_checked(r, &m, id, ev, actor, now, grace, &m.patients[a % MAXV]);
+			int64_t actor = (b >> 3) % (NDOC + 2);   /* 0..4: 0 patient or nobody, 4 sees nobody's */
+			consult_actor who = { actor ? CONSULT_ACTOR_DOCTOR : (b & 1) ? CONSULT_ACTOR_NONE : CONSULT_ACTOR_PATIENT,
+				actor };
+			decide_checked(r, &m, id, ev, who, now, grace, &m.patients[a % MAXV]);
 			break;
 		}
 		case 6: { /* the timer */
 			now += a;
 			consult_room_expire(r, now, expire_cb, &m);
+			if (b & 0x80)
+				consult_room_ended_prune(r, now + CONSULT_ENDED_KEEP_S);
 			break;
 		}
 		case 7: { /* position reports: consistent, not repeated */

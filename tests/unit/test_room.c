@@ -1,7 +1,8 @@
 /* test_room.c - the waiting room: call races, doctor busy, visibility,
  * decline/cancel back to the same place, doctor drop to the head, patient
  * drop/back inside the grace period, expiry with injected time, cancel,
- * and positions changing as others leave. */
+ * and positions changing as others leave; takeover, due visits and the
+ * memory of ended visits. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -383,6 +384,51 @@ static void test_many_and_free_live(void **st)
 	consult_room_free(NULL);
 }
 
+static void test_take_over_due_and_ended(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	join(r, 1, D1, 10000);
+	join(r, 2, 0, 10060);
+	join(r, 3, D2, 10120);
+	/* a new handle takes a waiting or ringing visit, nothing else */
+	assert_int_equal(consult_room_take_over(r, 1, &patients[20]), CONSULT_OK);
+	assert_ptr_equal(consult_room_visit(r, 1)->patient, &patients[20]);
+	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D1, NULL), CONSULT_OK);
+	assert_int_equal(consult_room_take_over(r, 1, &patients[21]), CONSULT_OK);
+	assert_int_equal(apply(r, 1, CONSULT_EV_ACCEPT, 0, NULL), CONSULT_OK);
+	assert_int_equal(consult_room_take_over(r, 1, &patients[22]), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_room_take_over(r, 9, &patients[22]), CONSULT_ERR_NOT_FOUND);
+	assert_ptr_equal(consult_room_visit(r, 1)->patient, &patients[21]);
+	/* due: AWAY visits whose grace is over, in queue order; apply() uses now=100, grace 120 */
+	assert_int_equal(apply(r, 3, CONSULT_EV_PATIENT_DROP, 0, NULL), CONSULT_OK);
+	assert_int_equal(apply(r, 2, CONSULT_EV_PATIENT_DROP, 0, NULL), CONSULT_OK);
+	int64_t ids[2] = { 0, 0 };
+	assert_int_equal(consult_room_due(r, 219, ids, 2), 0);
+	assert_int_equal(consult_room_due(r, 220, NULL, 0), 2);
+	assert_int_equal(consult_room_due(r, 220, ids, 1), 2);
+	assert_int_equal(ids[0], 2);
+	assert_int_equal(ids[1], 0);
+	assert_int_equal(consult_room_due(r, 220, ids, 2), 2);
+	assert_int_equal(ids[1], 3);
+	/* ended visits are remembered: a late call by a doctor who saw it */
+	assert_int_equal(consult_room_ended_count(r), 0);
+	assert_int_equal(apply(r, 1, CONSULT_EV_HANGUP_DOCTOR, D1, NULL), CONSULT_OK);
+	assert_int_equal(consult_room_expire(r, 220, NULL, NULL), 2);
+	assert_int_equal(consult_room_ended_count(r), 3);
+	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D1, NULL), CONSULT_ERR_ALREADY_CALLED);
+	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D2, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(apply(r, 2, CONSULT_EV_CALL, D2, NULL), CONSULT_ERR_ALREADY_CALLED);
+	assert_int_equal(apply(r, 3, CONSULT_EV_LEAVE, 0, NULL), CONSULT_ERR_NOT_FOUND);
+	/* ended at 100 (hangup) and 220 (expiry), each kept CONSULT_ENDED_KEEP_S */
+	assert_int_equal(consult_room_ended_prune(r, 100 + 900), 1);
+	assert_int_equal(consult_room_ended_count(r), 2);
+	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D1, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_room_ended_prune(r, 220 + 899), 0);
+	assert_int_equal(consult_room_ended_prune(r, 220 + 900), 2);
+	assert_int_equal(consult_room_ended_count(r), 0);
+	consult_room_free(r);   /* frees remembered visits too (ASan) */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_expire_callback),
 		cmocka_unit_test(test_cancel_leave_and_positions),
 		cmocka_unit_test(test_many_and_free_live),
+		cmocka_unit_test(test_take_over_due_and_ended),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* test_visit.c - every (state, event) pair of the visit state machine
  * against an expected table written out independently of visit.c, plus
- * the names. */
+ * the names and the visibility rule. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,11 +128,23 @@ static void test_names(void **st)
 	assert_string_equal(consult_end_reason_name(CONSULT_END_REASON_COUNT), "");
 }
 
+/* A doctor sees own and "any doctor" visits; nobody else sees anything. */
+static void test_doctor_sees(void **st)
+{
+	assert_true(consult_doctor_sees(0, 7));
+	assert_true(consult_doctor_sees(7, 7));
+	assert_false(consult_doctor_sees(8, 7));
+	assert_false(consult_doctor_sees(0, 0));
+	assert_false(consult_doctor_sees(7, 0));
+	assert_false(consult_doctor_sees(0, -1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_pair),
 		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_doctor_sees),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
