@@ -156,8 +156,14 @@ async function main() {
 			pr.session = await c.createSession(10000);
 			pr.handle = await c.attach(pr.session, PLUGIN, 10000);
 			c.onEvent(pr.handle, () => { staffEvents.count++; });
-			const r = await c.message(pr.session, pr.handle, { request: 'login', username: pr.username, password: pr.password }, 30000);
-			if (!r.data || !r.data.ok) throw new Error(`reception login failed: ${r.data && r.data.error}`);
+			// password checks are capped (password_checks): `busy` asks to retry
+			// after retry_after, as the staff page does
+			for (;;) {
+				const r = await c.message(pr.session, pr.handle, { request: 'login', username: pr.username, password: pr.password }, 30000);
+				if (r.data && r.data.ok) break;
+				if (!r.data || r.data.error !== 'busy') throw new Error(`reception login failed: ${r.data && r.data.error}`);
+				await new Promise((res) => setTimeout(res, 1000 * (r.data.retry_after || 1)));
+			}
 		}, phaseDeadline());
 		phases.seed = { ms: performance.now() - t };
 		log(`seeded ${P} practices in ${ms(phases.seed.ms)} ms`);
