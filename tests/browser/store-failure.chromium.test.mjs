@@ -42,7 +42,12 @@ test('patient page: join fails on a full disk, retried by itself, then "bitte ru
     await staff.handle.call({ request: 'login', username: practice.receptions[0].username, password: practice.receptions[0].password });
     const appt = await staff.handle.call({ request: 'create_appointment', starts_at: Math.floor(Date.now() / 1000) + 60 });
 
-    // The disk fills up while Janus runs.
+    // The disk fills up while Janus runs. First wait until the timer's
+    // checkpoint has emptied the -wal file after the writes above: a
+    // truncation after the fill would free space, and the next join would
+    // pass.
+    const wal = path.join(mnt, 'consult.sqlite-wal');
+    await waitFor('the -wal file emptied by the timer', () => { try { return fs.statSync(wal).size === 0; } catch { return true; } }, 60_000);
     try { execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { stdio: 'ignore' }); } catch { /* ENOSPC */ }
     try { execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=512', 'oflag=append', 'conv=notrunc'], { stdio: 'ignore' }); } catch { /* ENOSPC */ }
     const h = await janus.admin({ request: 'health' });
