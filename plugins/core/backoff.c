@@ -21,8 +21,8 @@ static int64_t delay(const consult_backoff *p, int failures, uint32_t rnd)
 	return d < 1 ? 1 : d;
 }
 
-bool consult_backoff_next(const consult_backoff *p, int64_t now, int failures, uint32_t rnd,
-	int64_t deadline, int64_t *next_at)
+bool consult_backoff_next(
+        const consult_backoff *p, int64_t now, int failures, uint32_t rnd, int64_t deadline, int64_t *next_at)
 {
 	*next_at = 0;
 	if (failures >= p->max_attempts)

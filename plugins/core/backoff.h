@@ -22,21 +22,21 @@
 #include <stdint.h>
 #include "errors.h"
 
-#define CONSULT_BACKOFF_BASE_DEFAULT     30      /* seconds */
+#define CONSULT_BACKOFF_BASE_DEFAULT     30 /* seconds */
 #define CONSULT_BACKOFF_CAP_DEFAULT      3600
-#define CONSULT_BACKOFF_ATTEMPTS_DEFAULT 10      /* ~3 h from first to last attempt */
-#define CONSULT_BACKOFF_JITTER_DEFAULT   20      /* percent */
+#define CONSULT_BACKOFF_ATTEMPTS_DEFAULT 10 /* ~3 h from first to last attempt */
+#define CONSULT_BACKOFF_JITTER_DEFAULT   20 /* percent */
 /* The configurable ranges (delivery_backoff_base_seconds, delivery_max_attempts). */
-#define CONSULT_BACKOFF_BASE_MIN         1
-#define CONSULT_BACKOFF_BASE_MAX         3600
-#define CONSULT_BACKOFF_ATTEMPTS_MIN     1
-#define CONSULT_BACKOFF_ATTEMPTS_MAX     100
+#define CONSULT_BACKOFF_BASE_MIN     1
+#define CONSULT_BACKOFF_BASE_MAX     3600
+#define CONSULT_BACKOFF_ATTEMPTS_MIN 1
+#define CONSULT_BACKOFF_ATTEMPTS_MAX 100
 
 typedef struct consult_backoff {
-	int64_t base_s;           /* CONSULT_BACKOFF_BASE_MIN..MAX */
-	int64_t cap_s;            /* >= base_s */
-	int max_attempts;         /* CONSULT_BACKOFF_ATTEMPTS_MIN..MAX, attempts in total including the first */
-	int jitter_pct;           /* 0..50 */
+	int64_t base_s;   /* CONSULT_BACKOFF_BASE_MIN..MAX */
+	int64_t cap_s;    /* >= base_s */
+	int max_attempts; /* CONSULT_BACKOFF_ATTEMPTS_MIN..MAX, attempts in total including the first */
+	int jitter_pct;   /* 0..50 */
 } consult_backoff;
 
 typedef enum consult_delivery {
@@ -48,13 +48,12 @@ typedef enum consult_delivery {
 /* The defaults above. */
 consult_backoff consult_backoff_default(void);
 
-
 /* After `failures` failed attempts: true and *next_at = now + delay if
  * another attempt is allowed; false (permanent failure, *next_at = 0) if
  * failures >= max_attempts or next_at would be after `deadline`
  * (deadline <= 0: none). */
-bool consult_backoff_next(const consult_backoff *p, int64_t now, int failures, uint32_t rnd,
-	int64_t deadline, int64_t *next_at);
+bool consult_backoff_next(
+        const consult_backoff *p, int64_t now, int failures, uint32_t rnd, int64_t deadline, int64_t *next_at);
 
 consult_delivery consult_smtp_classify(int reply_code);
 consult_delivery consult_http_classify(int status);

@@ -18,7 +18,7 @@ void consult_code_generate(const uint8_t random[CONSULT_CODE_RANDOM], char out[C
 	uint64_t v = 0;
 	for (int i = 0; i < CONSULT_CODE_RANDOM; i++)
 		v = (v << 8) | random[i];
-	v >>= 4;                                   /* keep the top 60 bits */
+	v >>= 4; /* keep the top 60 bits */
 	size_t o = 0;
 	for (int i = 0; i < CONSULT_CODE_SYMBOLS; i++) {
 		if (i == 4 || i == 8)
@@ -38,10 +38,15 @@ static int map_char(unsigned char c)
 	if (c >= '0' && c <= '9')
 		return c;
 	switch (c) {
-	case 'O': return '0';
-	case 'I': case 'L': return '1';
-	case 'U': return -1;
-	default: break;
+	case 'O':
+		return '0';
+	case 'I':
+	case 'L':
+		return '1';
+	case 'U':
+		return -1;
+	default:
+		break;
 	}
 	if (c >= 'A' && c <= 'Z')
 		return c;
@@ -72,7 +77,7 @@ bool consult_code_normalise(const char *input, char out[CONSULT_CODE_NORM_LEN])
 }
 
 void consult_code_hash(const uint8_t key[CONSULT_CODE_KEY_LEN], int64_t practice_id,
-	const char norm[CONSULT_CODE_NORM_LEN], uint8_t out[CONSULT_CODE_HASH_LEN])
+        const char norm[CONSULT_CODE_NORM_LEN], uint8_t out[CONSULT_CODE_HASH_LEN])
 {
 	crypto_auth_hmacsha256_state st;
 	uint8_t be[8];

@@ -15,12 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONSULT_CODE_SYMBOLS   12
-#define CONSULT_CODE_RANDOM    8                       /* bytes of randomness consumed */
-#define CONSULT_CODE_NORM_LEN  (CONSULT_CODE_SYMBOLS + 1)       /* "ABCD..."+NUL */
-#define CONSULT_CODE_SHOW_LEN  (CONSULT_CODE_SYMBOLS + 2 + 1)   /* "ABCD-EFGH-JKMN"+NUL */
-#define CONSULT_CODE_HASH_LEN  32
-#define CONSULT_CODE_KEY_LEN   32
+#define CONSULT_CODE_SYMBOLS  12
+#define CONSULT_CODE_RANDOM   8                              /* bytes of randomness consumed */
+#define CONSULT_CODE_NORM_LEN (CONSULT_CODE_SYMBOLS + 1)     /* "ABCD..."+NUL */
+#define CONSULT_CODE_SHOW_LEN (CONSULT_CODE_SYMBOLS + 2 + 1) /* "ABCD-EFGH-JKMN"+NUL */
+#define CONSULT_CODE_HASH_LEN 32
+#define CONSULT_CODE_KEY_LEN  32
 
 /* Make a code from CONSULT_CODE_RANDOM random bytes (60 bits used).
  * Writes the display form (with dashes) to out. */
@@ -32,7 +32,7 @@ bool consult_code_normalise(const char *input, char out[CONSULT_CODE_NORM_LEN]);
 
 /* Keyed hash of a normalised code for one practice. */
 void consult_code_hash(const uint8_t key[CONSULT_CODE_KEY_LEN], int64_t practice_id,
-	const char norm[CONSULT_CODE_NORM_LEN], uint8_t out[CONSULT_CODE_HASH_LEN]);
+        const char norm[CONSULT_CODE_NORM_LEN], uint8_t out[CONSULT_CODE_HASH_LEN]);
 
 /* Validity window of an appointment: [starts_at - before_s, starts_at + after_s]. */
 typedef enum { CONSULT_WINDOW_TOO_EARLY = -1, CONSULT_WINDOW_OPEN = 0, CONSULT_WINDOW_EXPIRED = 1 } consult_window;

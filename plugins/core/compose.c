@@ -7,7 +7,13 @@
 #include "ics.h"
 
 static const char *const placeholders[] = {
-	"practice_name", "practice_phone", "date", "time", "doctor", "link", "code",
+	"practice_name",
+	"practice_phone",
+	"date",
+	"time",
+	"doctor",
+	"link",
+	"code",
 };
 #define N_PH (sizeof placeholders / sizeof placeholders[0])
 
@@ -48,16 +54,16 @@ static bool local_tm(int64_t t, int off, struct tm *tm)
  * tz_offset_min. False if the offset or the year (1970..9999) is out of range. */
 static bool date_de(int64_t t, int tz_offset_min, char out[CONSULT_COMPOSE_DATE_LEN])
 {
-	static const char *const wd[] = { "Sonntag", "Montag", "Dienstag", "Mittwoch",
-		"Donnerstag", "Freitag", "Samstag" };
-	static const char *const mon[] = { "Januar", "Februar", "M\xc3\xa4rz", "April", "Mai", "Juni",
-		"Juli", "August", "September", "Oktober", "November", "Dezember" };
+	static const char *const wd[] = { "Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag",
+		"Samstag" };
+	static const char *const mon[] = { "Januar", "Februar", "M\xc3\xa4rz", "April", "Mai", "Juni", "Juli", "August",
+		"September", "Oktober", "November", "Dezember" };
 	struct tm tm;
 	out[0] = '\0';
 	if (!local_tm(t, tz_offset_min, &tm))
 		return false;
-	snprintf(out, CONSULT_COMPOSE_DATE_LEN, "%s, %d. %s %d", wd[tm.tm_wday], tm.tm_mday,
-		mon[tm.tm_mon], tm.tm_year + 1900);
+	snprintf(out, CONSULT_COMPOSE_DATE_LEN, "%s, %d. %s %d", wd[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon],
+	        tm.tm_year + 1900);
 	return true;
 }
 
@@ -93,16 +99,20 @@ static void set_part(const char **part, const char *name)
 		*part = name;
 }
 
-consult_err consult_compose_check(const consult_msg_templates *t, const char **part,
-	char bad[CONSULT_TPL_NAME_MAX + 1])
+consult_err consult_compose_check(const consult_msg_templates *t, const char **part, char bad[CONSULT_TPL_NAME_MAX + 1])
 {
 	set_part(part, NULL);
 	if (bad)
 		bad[0] = '\0';
 	if (!t)
 		return CONSULT_ERR_MISSING_FIELD;
-	const struct { const char *name, *tpl; } parts[] = {
-		{ "subject", t->subject }, { "txt", t->txt }, { "html", t->html }, { "sms", t->sms },
+	const struct {
+		const char *name, *tpl;
+	} parts[] = {
+		{ "subject", t->subject },
+		{ "txt", t->txt },
+		{ "html", t->html },
+		{ "sms", t->sms },
 	};
 	for (size_t i = 0; i < 4; i++) {
 		set_part(part, parts[i].name);
@@ -145,11 +155,9 @@ static consult_err make_vals(const consult_msg_values *v, bool esc, vals *x)
 		return CONSULT_ERR_MISSING_FIELD;
 	if (!consult_msg_kind_name(v->kind))
 		return CONSULT_ERR_INVALID_FIELD;
-	if (!date_de(v->starts_at, v->tz_offset_min, x->date)
-		|| !time_hm(v->starts_at, v->tz_offset_min, x->time))
+	if (!date_de(v->starts_at, v->tz_offset_min, x->date) || !time_hm(v->starts_at, v->tz_offset_min, x->time))
 		return CONSULT_ERR_INVALID_FIELD;
-	const char *raw[N_PH] = { v->practice_name, v->practice_phone, x->date, x->time,
-		v->doctor, v->link, v->code };
+	const char *raw[N_PH] = { v->practice_name, v->practice_phone, x->date, x->time, v->doctor, v->link, v->code };
 	for (size_t i = 0; i < N_PH; i++) {
 		x->vars[i].name = placeholders[i];
 		x->vars[i].value = raw[i] ? raw[i] : "";
@@ -215,7 +223,7 @@ static consult_err make_ics(const consult_msg_values *v, const consult_msg_ics *
 		snprintf(desc, dn, "Dieser Termin wurde abgesagt.%s%s", phone[0] ? "\nFragen: Telefon " : "", phone);
 	else
 		snprintf(desc, dn, "Link: %s%s%s%s%s", link, code[0] ? "\nZugangscode: " : "", code,
-			phone[0] ? "\nFragen: Telefon " : "", phone);
+		        phone[0] ? "\nFragen: Telefon " : "", phone);
 	consult_ics_event ev = {
 		.uid = p->uid,
 		.dtstamp = p->dtstamp,
@@ -236,8 +244,7 @@ static consult_err make_ics(const consult_msg_values *v, const consult_msg_ics *
 }
 
 consult_err consult_compose_mail(const consult_msg_templates *t, const consult_msg_values *v,
-	const consult_msg_ics *ics, consult_composed_mail *out, const char **part,
-	char bad[CONSULT_TPL_NAME_MAX + 1])
+        const consult_msg_ics *ics, consult_composed_mail *out, const char **part, char bad[CONSULT_TPL_NAME_MAX + 1])
 {
 	set_part(part, NULL);
 	if (bad)
@@ -285,8 +292,8 @@ consult_err consult_compose_mail(const consult_msg_templates *t, const consult_m
 	return CONSULT_OK;
 }
 
-consult_err consult_compose_sms(const consult_msg_templates *t, const consult_msg_values *v,
-	char **out, consult_sms_info *info, char bad[CONSULT_TPL_NAME_MAX + 1])
+consult_err consult_compose_sms(const consult_msg_templates *t, const consult_msg_values *v, char **out,
+        consult_sms_info *info, char bad[CONSULT_TPL_NAME_MAX + 1])
 {
 	if (bad)
 		bad[0] = '\0';

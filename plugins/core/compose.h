@@ -37,10 +37,10 @@
 #include "sms.h"
 #include "template.h"
 
-#define CONSULT_COMPOSE_SMS_MAX_PARTS 3
-#define CONSULT_COMPOSE_SMS_MAX       1024    /* bytes of rendered SMS text */
-#define CONSULT_COMPOSE_DATE_LEN      48      /* "Donnerstag, 30. September 2026" + NUL fits */
-#define CONSULT_COMPOSE_TIME_LEN      6       /* "10:30" + NUL */
+#define CONSULT_COMPOSE_SMS_MAX_PARTS    3
+#define CONSULT_COMPOSE_SMS_MAX          1024 /* bytes of rendered SMS text */
+#define CONSULT_COMPOSE_DATE_LEN         48   /* "Donnerstag, 30. September 2026" + NUL fits */
+#define CONSULT_COMPOSE_TIME_LEN         6    /* "10:30" + NUL */
 #define CONSULT_COMPOSE_DURATION_DEFAULT 15   /* minutes, .ics DTEND - DTSTART */
 
 typedef enum consult_msg_kind {
@@ -64,28 +64,28 @@ typedef struct consult_msg_templates {
 
 typedef struct consult_msg_values {
 	consult_msg_kind kind;
-	const char *practice_name;    /* required */
-	const char *practice_phone;   /* NULL counts as "" */
-	int64_t starts_at;            /* unix seconds */
-	int tz_offset_min;            /* local offset at starts_at (Europe/Berlin: 60 or 120) */
-	const char *doctor;           /* NULL counts as "" */
-	const char *link;             /* required for invite and reminder */
-	const char *code;             /* NULL counts as "" */
+	const char *practice_name;  /* required */
+	const char *practice_phone; /* NULL counts as "" */
+	int64_t starts_at;          /* unix seconds */
+	int tz_offset_min;          /* local offset at starts_at (Europe/Berlin: 60 or 120) */
+	const char *doctor;         /* NULL counts as "" */
+	const char *link;           /* required for invite and reminder */
+	const char *code;           /* NULL counts as "" */
 } consult_msg_values;
 
 typedef struct consult_msg_ics {
-	const char *uid;              /* stable per appointment */
-	int sequence;                 /* 0 for the first, higher for updates/the cancellation */
-	int64_t dtstamp;              /* now */
-	int duration_min;             /* 1..1440; 0 means CONSULT_COMPOSE_DURATION_DEFAULT */
-	const char *organizer_email;  /* optional (the practice's address) */
+	const char *uid;             /* stable per appointment */
+	int sequence;                /* 0 for the first, higher for updates/the cancellation */
+	int64_t dtstamp;             /* now */
+	int duration_min;            /* 1..1440; 0 means CONSULT_COMPOSE_DURATION_DEFAULT */
+	const char *organizer_email; /* optional (the practice's address) */
 } consult_msg_ics;
 
 typedef struct consult_composed_mail {
 	char *subject;
 	char *text;
 	char *html;
-	char *ics;                    /* NULL when no .ics was asked for */
+	char *ics; /* NULL when no .ics was asked for */
 	size_t ics_len;
 } consult_composed_mail;
 
@@ -93,14 +93,13 @@ typedef struct consult_composed_mail {
  * placeholders known, subject on one line. On error *part (may be NULL) is
  * "subject", "txt", "html" or "sms" (compose_mail also "ics": bad .ics
  * input) and bad (may be NULL) the placeholder name. */
-consult_err consult_compose_check(const consult_msg_templates *t, const char **part,
-	char bad[CONSULT_TPL_NAME_MAX + 1]);
+consult_err consult_compose_check(
+        const consult_msg_templates *t, const char **part, char bad[CONSULT_TPL_NAME_MAX + 1]);
 
 /* Renders the e-mail parts; ics NULL: no calendar file. out is zeroed on
  * error. Free with consult_composed_mail_free. */
 consult_err consult_compose_mail(const consult_msg_templates *t, const consult_msg_values *v,
-	const consult_msg_ics *ics, consult_composed_mail *out, const char **part,
-	char bad[CONSULT_TPL_NAME_MAX + 1]);
+        const consult_msg_ics *ics, consult_composed_mail *out, const char **part, char bad[CONSULT_TPL_NAME_MAX + 1]);
 void consult_composed_mail_free(consult_composed_mail *m);
 
 /* Points m's subject, text, html, ics, ics_len at c's strings (c must
@@ -109,7 +108,7 @@ void consult_composed_mail_apply(const consult_composed_mail *c, consult_mail *m
 
 /* Renders the SMS text into *out (malloc'ed); *info (may be NULL) gets its
  * encoding, length and parts. */
-consult_err consult_compose_sms(const consult_msg_templates *t, const consult_msg_values *v,
-	char **out, consult_sms_info *info, char bad[CONSULT_TPL_NAME_MAX + 1]);
+consult_err consult_compose_sms(const consult_msg_templates *t, const consult_msg_values *v, char **out,
+        consult_sms_info *info, char bad[CONSULT_TPL_NAME_MAX + 1]);
 
 #endif

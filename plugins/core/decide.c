@@ -13,32 +13,46 @@
 #include <string.h>
 #include "decide.h"
 
-typedef struct fan_event { bool on; consult_push_event ev; unsigned fields; } fan_event;
-typedef struct fan_row { fan_event patient, doctor; } fan_row;
+typedef struct fan_event {
+	bool on;
+	consult_push_event ev;
+	unsigned fields;
+} fan_event;
+typedef struct fan_row {
+	fan_event patient, doctor;
+} fan_row;
 
-#define TELL(e, f) { true, (e), (f) }
-#define NONE { false, 0, 0 }
+#define TELL(e, f)             \
+	{                      \
+		true, (e), (f) \
+	}
+#define NONE                \
+	{                   \
+		false, 0, 0 \
+	}
 #define PF_V CONSULT_PF_VISIT
 #define PF_R CONSULT_PF_REASON
 
 /* Who hears about which event. PATIENT_DROP tells the doctor patient_away
  * while ringing and call_ended once the visit ended (see doctor_hears()). */
 static const fan_row fan[CONSULT_EV_COUNT] = {
-	[CONSULT_EV_CALL]           = { TELL(CONSULT_PUSH_ringing, CONSULT_PF_DOCTOR | CONSULT_PF_ICE), NONE },
-	[CONSULT_EV_ACCEPT]         = { NONE, TELL(CONSULT_PUSH_call_accepted, PF_V | CONSULT_PF_ICE) },
-	[CONSULT_EV_DECLINE]        = { NONE, TELL(CONSULT_PUSH_call_declined, PF_V) },
-	[CONSULT_EV_CANCEL_RING]    = { TELL(CONSULT_PUSH_ring_cancelled, 0), NONE },
-	[CONSULT_EV_HANGUP_DOCTOR]  = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R), NONE },
+	[CONSULT_EV_CALL] = { TELL(CONSULT_PUSH_ringing, CONSULT_PF_DOCTOR | CONSULT_PF_ICE), NONE },
+	[CONSULT_EV_ACCEPT] = { NONE, TELL(CONSULT_PUSH_call_accepted, PF_V | CONSULT_PF_ICE) },
+	[CONSULT_EV_DECLINE] = { NONE, TELL(CONSULT_PUSH_call_declined, PF_V) },
+	[CONSULT_EV_CANCEL_RING] = { TELL(CONSULT_PUSH_ring_cancelled, 0), NONE },
+	[CONSULT_EV_HANGUP_DOCTOR] = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R), NONE },
 	[CONSULT_EV_HANGUP_PATIENT] = { NONE, TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
-	[CONSULT_EV_PATIENT_DROP]   = { NONE, TELL(CONSULT_PUSH_patient_away, PF_V) },
-	[CONSULT_EV_PATIENT_BACK]   = { NONE, NONE },
-	[CONSULT_EV_DOCTOR_DROP]    = { TELL(CONSULT_PUSH_doctor_left, CONSULT_PF_REQUEUED), NONE },
-	[CONSULT_EV_GRACE_EXPIRED]  = { TELL(CONSULT_PUSH_visit_ended, PF_R), NONE },
-	[CONSULT_EV_LEAVE]          = { NONE, TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
-	[CONSULT_EV_CANCELLED]      = { TELL(CONSULT_PUSH_visit_ended, PF_R), TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
+	[CONSULT_EV_PATIENT_DROP] = { NONE, TELL(CONSULT_PUSH_patient_away, PF_V) },
+	[CONSULT_EV_PATIENT_BACK] = { NONE, NONE },
+	[CONSULT_EV_DOCTOR_DROP] = { TELL(CONSULT_PUSH_doctor_left, CONSULT_PF_REQUEUED), NONE },
+	[CONSULT_EV_GRACE_EXPIRED] = { TELL(CONSULT_PUSH_visit_ended, PF_R), NONE },
+	[CONSULT_EV_LEAVE] = { NONE, TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
+	[CONSULT_EV_CANCELLED] = { TELL(CONSULT_PUSH_visit_ended, PF_R), TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
 	/* both sides; the participant who sent it is skipped */
-	[CONSULT_EV_CONNECTION_LOST] = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R), TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
-	[CONSULT_EV_NO_PATH]         = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R), TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
+	[CONSULT_EV_CONNECTION_LOST] = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R),
+	        TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
+	[CONSULT_EV_NO_PATH] = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R),
+	        TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
 };
 
 static fan_event doctor_hears(consult_visit_event ev, const consult_visit_step *st)
@@ -71,16 +85,23 @@ static void add(consult_decision *d, consult_effect e)
 	consult_effects_add(&d->fx, &e);
 }
 
-static void push(consult_decision *d, consult_fx_to to, consult_push_event ev, unsigned fields,
-	int64_t visit_id, int64_t doctor_id, void *patient, consult_end_reason reason)
+static void push(consult_decision *d, consult_fx_to to, consult_push_event ev, unsigned fields, int64_t visit_id,
+        int64_t doctor_id, void *patient, consult_end_reason reason)
 {
-	add(d, (consult_effect){ .kind = CONSULT_FX_PUSH, .to = to, .event = ev, .fields = fields,
-		.visit_id = visit_id, .doctor_id = doctor_id, .patient = patient, .reason = reason });
+	add(d,
+	        (consult_effect){ .kind = CONSULT_FX_PUSH,
+	                .to = to,
+	                .event = ev,
+	                .fields = fields,
+	                .visit_id = visit_id,
+	                .doctor_id = doctor_id,
+	                .patient = patient,
+	                .reason = reason });
 }
 
 /* A visit event: checks (room.h), then the list described on top. */
 static consult_err decide_visit(const consult_room *r, consult_visit_event ev, int64_t visit_id,
-	const consult_actor *actor, void *patient_new, int64_t grace_s, int64_t now, consult_decision *d)
+        const consult_actor *actor, void *patient_new, int64_t grace_s, int64_t now, consult_decision *d)
 {
 	int64_t actor_doctor = actor->kind == CONSULT_ACTOR_DOCTOR ? actor->doctor_id : 0;
 	consult_visit_step st;
@@ -102,16 +123,30 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 
 	/* One store write per step: the visit table has no self-transitions. */
 	if (ended)
-		add(d, (consult_effect){ .kind = CONSULT_FX_STORE_END, .visit_id = visit_id, .reason = st.reason, .at = now });
+		add(d,
+		        (consult_effect){
+		                .kind = CONSULT_FX_STORE_END, .visit_id = visit_id, .reason = st.reason, .at = now });
 	else if (ev == CONSULT_EV_CALL)
-		add(d, (consult_effect){ .kind = CONSULT_FX_STORE_RING, .visit_id = visit_id, .doctor_id = actor_doctor, .at = now });
+		add(d,
+		        (consult_effect){ .kind = CONSULT_FX_STORE_RING,
+		                .visit_id = visit_id,
+		                .doctor_id = actor_doctor,
+		                .at = now });
 	else
 		add(d, (consult_effect){ .kind = CONSULT_FX_STORE_STATE, .visit_id = visit_id, .state = st.next });
-	add(d, (consult_effect){ .kind = CONSULT_FX_APPLY, .visit_id = visit_id, .ev = ev, .doctor_id = actor_doctor,
-		.patient = patient_new, .grace_s = grace_s, .at = now });
+	add(d,
+	        (consult_effect){ .kind = CONSULT_FX_APPLY,
+	                .visit_id = visit_id,
+	                .ev = ev,
+	                .doctor_id = actor_doctor,
+	                .patient = patient_new,
+	                .grace_s = grace_s,
+	                .at = now });
 	d->changed = d->fx.n;
 	if (ev == CONSULT_EV_CALL)
-		add(d, (consult_effect){ .kind = CONSULT_FX_BIND_DOCTOR, .visit_id = visit_id, .doctor_id = actor_doctor });
+		add(d,
+		        (consult_effect){
+		                .kind = CONSULT_FX_BIND_DOCTOR, .visit_id = visit_id, .doctor_id = actor_doctor });
 
 	fan_event pe = fan[ev].patient, de = doctor_hears(ev, &st);
 	if (patient && pe.on && !patient_quiet)
@@ -121,11 +156,21 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 	if (doctor > 0 && !with_doctor(st.next))
 		add(d, (consult_effect){ .kind = CONSULT_FX_UNBIND_DOCTOR, .visit_id = visit_id, .doctor_id = doctor });
 	if (d->from == CONSULT_VISIT_IN_CALL && st.next != CONSULT_VISIT_IN_CALL)
-		add(d, (consult_effect){ .kind = CONSULT_FX_CALL_OVER, .visit_id = visit_id, .doctor_id = doctor,
-			.patient = patient });
-	add(d, (consult_effect){ .kind = CONSULT_FX_PUSH, .to = CONSULT_TO_STAFF, .event = CONSULT_PUSH_appointment,
-		.visit_id = visit_id, .appointment_id = v->appointment_id, .status = appointment_status(&st) });
-	add(d, (consult_effect){ .kind = CONSULT_FX_NOTIFY, .visit_id = visit_id, .state = st.next, .reason = st.reason });
+		add(d,
+		        (consult_effect){ .kind = CONSULT_FX_CALL_OVER,
+		                .visit_id = visit_id,
+		                .doctor_id = doctor,
+		                .patient = patient });
+	add(d,
+	        (consult_effect){ .kind = CONSULT_FX_PUSH,
+	                .to = CONSULT_TO_STAFF,
+	                .event = CONSULT_PUSH_appointment,
+	                .visit_id = visit_id,
+	                .appointment_id = v->appointment_id,
+	                .status = appointment_status(&st) });
+	add(d,
+	        (consult_effect){
+	                .kind = CONSULT_FX_NOTIFY, .visit_id = visit_id, .state = st.next, .reason = st.reason });
 	/* The handle leaves the visit when it ends, and when it dropped out. */
 	if (patient && (ended || ev == CONSULT_EV_PATIENT_DROP))
 		add(d, (consult_effect){ .kind = CONSULT_FX_UNBIND_PATIENT, .visit_id = visit_id, .patient = patient });
@@ -153,8 +198,10 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 	if (!v)
 		return CONSULT_OK;
 	consult_actor none = { CONSULT_ACTOR_NONE, 0 };
-	consult_effect bind = { .kind = CONSULT_FX_BIND_PATIENT, .visit_id = v->id,
-		.appointment_id = e->appointment_id, .patient = e->patient };
+	consult_effect bind = { .kind = CONSULT_FX_BIND_PATIENT,
+		.visit_id = v->id,
+		.appointment_id = e->appointment_id,
+		.patient = e->patient };
 	void *old = v->patient;
 	int64_t id = v->id;
 	consult_err err;
@@ -180,7 +227,7 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 		add(d, bind);
 		if (v->state == CONSULT_VISIT_RINGING)
 			push(d, CONSULT_TO_PATIENT, CONSULT_PUSH_ringing, CONSULT_PF_DOCTOR | CONSULT_PF_ICE, id,
-				v->call_doctor_id, e->patient, CONSULT_END_NONE);
+			        v->call_doctor_id, e->patient, CONSULT_END_NONE);
 		d->join = CONSULT_JOIN_RESUMED;
 		break;
 	default:
@@ -193,38 +240,55 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 static consult_err decide_arrive(const consult_room *r, const consult_visit_init *in, consult_decision *d)
 {
 	consult_room *rw = (consult_room *)r;
-	if (consult_room_visit(rw, in->id) || (in->appointment_id && consult_room_visit_of_appointment(rw, in->appointment_id)))
+	if (consult_room_visit(rw, in->id) ||
+	        (in->appointment_id && consult_room_visit_of_appointment(rw, in->appointment_id)))
 		return CONSULT_ERR_CONFLICT;
-	add(d, (consult_effect){ .kind = CONSULT_FX_JOIN, .visit_id = in->id, .appointment_id = in->appointment_id,
-		.doctor_id = in->doctor_id, .appt_time = in->appt_time, .joined_at = in->joined_at, .patient = in->patient });
+	add(d,
+	        (consult_effect){ .kind = CONSULT_FX_JOIN,
+	                .visit_id = in->id,
+	                .appointment_id = in->appointment_id,
+	                .doctor_id = in->doctor_id,
+	                .appt_time = in->appt_time,
+	                .joined_at = in->joined_at,
+	                .patient = in->patient });
 	d->changed = d->fx.n;
-	add(d, (consult_effect){ .kind = CONSULT_FX_BIND_PATIENT, .visit_id = in->id,
-		.appointment_id = in->appointment_id, .patient = in->patient });
+	add(d,
+	        (consult_effect){ .kind = CONSULT_FX_BIND_PATIENT,
+	                .visit_id = in->id,
+	                .appointment_id = in->appointment_id,
+	                .patient = in->patient });
 	/* patient_arrived to the doctors who see this visit, then their lists. */
-	push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_patient_arrived, CONSULT_PF_VISIT, in->id, in->doctor_id, NULL, CONSULT_END_NONE);
+	push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_patient_arrived, CONSULT_PF_VISIT, in->id, in->doctor_id, NULL,
+	        CONSULT_END_NONE);
 	push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_waiting, 0, in->id, in->doctor_id, NULL, CONSULT_END_NONE);
-	add(d, (consult_effect){ .kind = CONSULT_FX_PUSH, .to = CONSULT_TO_STAFF, .event = CONSULT_PUSH_appointment,
-		.visit_id = in->id, .appointment_id = in->appointment_id, .status = "waiting" });
+	add(d,
+	        (consult_effect){ .kind = CONSULT_FX_PUSH,
+	                .to = CONSULT_TO_STAFF,
+	                .event = CONSULT_PUSH_appointment,
+	                .visit_id = in->id,
+	                .appointment_id = in->appointment_id,
+	                .status = "waiting" });
 	add(d, (consult_effect){ .kind = CONSULT_FX_NOTIFY, .visit_id = in->id, .state = CONSULT_VISIT_WAITING });
 	return CONSULT_OK;
 }
 
 /* A doctor leaves while holding a call (decide.h, DOCTOR_LEAVE). */
 static consult_err decide_leave(const consult_room *r, const consult_room_event *e, const consult_actor *actor,
-	int64_t now, consult_decision *d)
+        int64_t now, consult_decision *d)
 {
 	const consult_visit *v = e->visit_id ? consult_room_visit((consult_room *)r, e->visit_id) : NULL;
 	if (!v || actor->kind != CONSULT_ACTOR_DOCTOR || v->call_doctor_id != actor->doctor_id)
 		return CONSULT_OK;
-	consult_visit_event ev = e->handle_gone ? CONSULT_EV_DOCTOR_DROP :
-		v->state == CONSULT_VISIT_RINGING ? CONSULT_EV_CANCEL_RING : CONSULT_EV_HANGUP_DOCTOR;
+	consult_visit_event ev = e->handle_gone     ? CONSULT_EV_DOCTOR_DROP
+	        : v->state == CONSULT_VISIT_RINGING ? CONSULT_EV_CANCEL_RING
+	                                            : CONSULT_EV_HANGUP_DOCTOR;
 	d->ev = ev;
 	d->visit_id = v->id;
 	return decide_visit(r, ev, v->id, actor, NULL, e->grace_s, now, d);
 }
 
-consult_err consult_room_decide(const consult_room *r, const consult_room_event *e,
-	const consult_actor *actor, int64_t now, consult_decision *out)
+consult_err consult_room_decide(const consult_room *r, const consult_room_event *e, const consult_actor *actor,
+        int64_t now, consult_decision *out)
 {
 	static const consult_actor nobody = { CONSULT_ACTOR_NONE, 0 };
 	memset(out, 0, sizeof *out);
@@ -250,7 +314,7 @@ consult_err consult_room_decide(const consult_room *r, const consult_room_event 
 	if (err == CONSULT_OK && out->fx.overflow)
 		err = CONSULT_ERR_INTERNAL;
 	if (err != CONSULT_OK) {
-		out->has_step = false;   /* ev and visit_id stay for the caller's log */
+		out->has_step = false; /* ev and visit_id stay for the caller's log */
 		out->changed = 0;
 		out->fx.n = 0;
 	}

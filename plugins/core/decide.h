@@ -39,14 +39,14 @@
 #include "room.h"
 
 typedef enum consult_actor_kind {
-	CONSULT_ACTOR_NONE = 0,     /* the system: timer, reception, forwarding */
-	CONSULT_ACTOR_PATIENT,      /* the visit's patient handle */
-	CONSULT_ACTOR_DOCTOR,       /* a doctor (doctor_id) */
+	CONSULT_ACTOR_NONE = 0, /* the system: timer, reception, forwarding */
+	CONSULT_ACTOR_PATIENT,  /* the visit's patient handle */
+	CONSULT_ACTOR_DOCTOR,   /* a doctor (doctor_id) */
 } consult_actor_kind;
 
 typedef struct consult_actor {
 	consult_actor_kind kind;
-	int64_t doctor_id;          /* DOCTOR */
+	int64_t doctor_id; /* DOCTOR */
 } consult_actor;
 
 typedef enum consult_input {
@@ -58,28 +58,28 @@ typedef enum consult_input {
 
 typedef struct consult_room_event {
 	consult_input in;
-	consult_visit_event ev;     /* VISIT */
-	int64_t visit_id;           /* VISIT, DOCTOR_LEAVE */
-	int64_t appointment_id;     /* JOIN */
-	void *patient;              /* JOIN: the new handle; VISIT PATIENT_BACK: the returning handle */
-	bool handle_gone;           /* DOCTOR_LEAVE */
-	consult_visit_init arrive;  /* ARRIVE */
-	int64_t grace_s;            /* an AWAY visit is kept grace_s from now */
+	consult_visit_event ev;    /* VISIT */
+	int64_t visit_id;          /* VISIT, DOCTOR_LEAVE */
+	int64_t appointment_id;    /* JOIN */
+	void *patient;             /* JOIN: the new handle; VISIT PATIENT_BACK: the returning handle */
+	bool handle_gone;          /* DOCTOR_LEAVE */
+	consult_visit_init arrive; /* ARRIVE */
+	int64_t grace_s;           /* an AWAY visit is kept grace_s from now */
 } consult_room_event;
 
 typedef enum consult_join_outcome {
-	CONSULT_JOIN_NEW = 0,       /* no live visit left: the glue begins one and sends ARRIVE */
-	CONSULT_JOIN_RESUMED,       /* the handle has the appointment's live visit now */
+	CONSULT_JOIN_NEW = 0, /* no live visit left: the glue begins one and sends ARRIVE */
+	CONSULT_JOIN_RESUMED, /* the handle has the appointment's live visit now */
 } consult_join_outcome;
 
 typedef struct consult_decision {
-	bool has_step;              /* a visit event was decided (ev, visit_id, from, step) */
+	bool has_step; /* a visit event was decided (ev, visit_id, from, step) */
 	consult_visit_event ev;
 	int64_t visit_id;
 	consult_visit_state from;
 	consult_visit_step step;
-	consult_join_outcome join;  /* JOIN */
-	size_t changed;             /* VISIT, ARRIVE: fx[0..changed) are the store write and the room
+	consult_join_outcome join; /* JOIN */
+	size_t changed;            /* VISIT, ARRIVE: fx[0..changed) are the store write and the room
 	                               change, the rest follows from them (the timer runs the first
 	                               part of every due visit before the rest of any) */
 	consult_effects fx;
@@ -87,7 +87,7 @@ typedef struct consult_decision {
 
 /* CONSULT_OK and *out filled, or the error (then out holds no effects;
  * out->ev and out->visit_id name the event refused, if one was chosen). */
-consult_err consult_room_decide(const consult_room *r, const consult_room_event *e,
-	const consult_actor *actor, int64_t now, consult_decision *out);
+consult_err consult_room_decide(const consult_room *r, const consult_room_event *e, const consult_actor *actor,
+        int64_t now, consult_decision *out);
 
 #endif

@@ -34,7 +34,7 @@ static bool domain_ok_n(const char *d, size_t len)
 			return false;
 		labels++;
 		top_digits = digits;
-		i++;                    /* skip the dot (or step past the end) */
+		i++; /* skip the dot (or step past the end) */
 	}
 	return labels >= 2 && !top_digits;
 }

@@ -8,8 +8,11 @@
 const char *consult_err_name(consult_err err)
 {
 	switch (err) {
-	case CONSULT_OK: return "ok";
-#define CONSULT_ERROR(id, number, name, text) case CONSULT_ERR_##id: return name;
+	case CONSULT_OK:
+		return "ok";
+#define CONSULT_ERROR(id, number, name, text) \
+	case CONSULT_ERR_##id:                \
+		return name;
 #include "errors.def"
 #undef CONSULT_ERROR
 	}
@@ -19,8 +22,11 @@ const char *consult_err_name(consult_err err)
 const char *consult_err_text(consult_err err)
 {
 	switch (err) {
-	case CONSULT_OK: return "Success";
-#define CONSULT_ERROR(id, number, name, text) case CONSULT_ERR_##id: return text;
+	case CONSULT_OK:
+		return "Success";
+#define CONSULT_ERROR(id, number, name, text) \
+	case CONSULT_ERR_##id:                \
+		return text;
 #include "errors.def"
 #undef CONSULT_ERROR
 	}

@@ -7,8 +7,8 @@
 #include "strbuf.h"
 #include "text.h"
 
-#define ICS_TIME_MAX 253402300799LL       /* 9999-12-31T23:59:59Z */
-#define FOLD 75
+#define ICS_TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
+#define FOLD         75
 
 /* 20250131T143000Z for a unix time (buffer of 17). False if out of range. */
 static bool utc(int64_t t, char out[17])
@@ -21,8 +21,8 @@ static bool utc(int64_t t, char out[17])
 	if (!gmtime_r(&tt, &tm))
 		return false;
 	char tmp[96];
-	int n = snprintf(tmp, sizeof tmp, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900,
-		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	int n = snprintf(tmp, sizeof tmp, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	        tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (n != 16)
 		return false;
 	memcpy(out, tmp, 17);
@@ -38,12 +38,12 @@ static void line(consult_strbuf *b, const char *s, size_t n)
 		size_t cut = i + room;
 		while (cut > i && ((unsigned char)s[cut] & 0xc0) == 0x80)
 			cut--;
-		if (cut == i)                   /* not UTF-8: cut anyway, never loop */
+		if (cut == i) /* not UTF-8: cut anyway, never loop */
 			cut = i + room;
 		consult_sb_add(b, s + i, cut - i);
 		consult_sb_add(b, "\r\n ", 3);
 		i = cut;
-		room = FOLD - 1;            /* the leading space counts */
+		room = FOLD - 1; /* the leading space counts */
 	}
 	consult_sb_add(b, s + i, n - i);
 	consult_sb_add(b, "\r\n", 2);
@@ -67,15 +67,25 @@ static void text_prop(consult_strbuf *b, const char *name, const char *v)
 	consult_sb_char(&l, ':');
 	for (const char *p = v; *p; p++) {
 		switch (*p) {
-		case '\\': consult_sb_add(&l, "\\\\", 2); break;
-		case ';': consult_sb_add(&l, "\\;", 2); break;
-		case ',': consult_sb_add(&l, "\\,", 2); break;
+		case '\\':
+			consult_sb_add(&l, "\\\\", 2);
+			break;
+		case ';':
+			consult_sb_add(&l, "\\;", 2);
+			break;
+		case ',':
+			consult_sb_add(&l, "\\,", 2);
+			break;
 		case '\r':
 			if (p[1] == '\n')
 				p++;
 			/* fall through */
-		case '\n': consult_sb_add(&l, "\\n", 2); break;
-		default: consult_sb_char(&l, *p); break;
+		case '\n':
+			consult_sb_add(&l, "\\n", 2);
+			break;
+		default:
+			consult_sb_char(&l, *p);
+			break;
 		}
 	}
 	if (l.err != CONSULT_OK)
@@ -105,8 +115,8 @@ static bool uid_ok(const char *u)
 		return false;
 	for (; *u; u++) {
 		char c = *u;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '@' || c == '.' || c == '_' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '@' ||
+		            c == '.' || c == '_' || c == '-'))
 			return false;
 	}
 	return true;
@@ -126,9 +136,8 @@ consult_err consult_ics_build(const consult_ics_event *ev, char **out, size_t *o
 	if (!ev || !ev->uid || !ev->summary || !ev->location)
 		return CONSULT_ERR_MISSING_FIELD;
 	char stamp[17], start[17], end[17];
-	if (!uid_ok(ev->uid) || ev->sequence < 0 || ev->ends_at < ev->starts_at ||
-	    !utc(ev->dtstamp, stamp) || !utc(ev->starts_at, start) ||
-	    !utc(ev->ends_at, end))
+	if (!uid_ok(ev->uid) || ev->sequence < 0 || ev->ends_at < ev->starts_at || !utc(ev->dtstamp, stamp) ||
+	        !utc(ev->starts_at, start) || !utc(ev->ends_at, end))
 		return CONSULT_ERR_INVALID_FIELD;
 	const char *texts[] = { ev->summary, ev->location, ev->description ? ev->description : "" };
 	for (size_t i = 0; i < 3; i++) {

@@ -32,22 +32,22 @@
 #include <stdint.h>
 #include "errors.h"
 
-#define CONSULT_ICS_METHOD    "PUBLISH"
-#define CONSULT_ICS_PRODID    "-//consult//Videosprechstunde//DE"
-#define CONSULT_ICS_TEXT_MAX  8192
-#define CONSULT_ICS_UID_MAX   255
+#define CONSULT_ICS_METHOD   "PUBLISH"
+#define CONSULT_ICS_PRODID   "-//consult//Videosprechstunde//DE"
+#define CONSULT_ICS_TEXT_MAX 8192
+#define CONSULT_ICS_UID_MAX  255
 
 typedef struct consult_ics_event {
-	const char *uid;              /* stable per appointment, e.g. "appt-<random>@host" */
-	int64_t dtstamp;              /* now, unix seconds */
-	int64_t starts_at, ends_at;   /* unix seconds, ends_at >= starts_at */
-	int sequence;                 /* 0 first, +1 for every update/cancellation */
+	const char *uid;            /* stable per appointment, e.g. "appt-<random>@host" */
+	int64_t dtstamp;            /* now, unix seconds */
+	int64_t starts_at, ends_at; /* unix seconds, ends_at >= starts_at */
+	int sequence;               /* 0 first, +1 for every update/cancellation */
 	bool cancelled;
-	const char *summary;          /* e.g. "Videosprechstunde Praxis ..." */
-	const char *location;         /* the link */
-	const char *description;      /* optional, may contain line breaks */
-	const char *organizer_name;   /* optional (practice) */
-	const char *organizer_email;  /* optional (practice), checked with consult_email_check */
+	const char *summary;         /* e.g. "Videosprechstunde Praxis ..." */
+	const char *location;        /* the link */
+	const char *description;     /* optional, may contain line breaks */
+	const char *organizer_name;  /* optional (practice) */
+	const char *organizer_email; /* optional (practice), checked with consult_email_check */
 } consult_ics_event;
 
 /* Builds the file into *out (NUL-terminated, *out_len bytes). */

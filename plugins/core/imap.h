@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct consult_imap_slot { int64_t key; void *val; } consult_imap_slot;
+typedef struct consult_imap_slot {
+	int64_t key;
+	void *val;
+} consult_imap_slot;
 typedef struct consult_imap {
 	consult_imap_slot *slots; /* val == NULL: empty */
 	size_t cap;               /* power of two or 0 */
@@ -20,7 +23,7 @@ typedef struct consult_imap {
 } consult_imap;
 
 void consult_imap_init(consult_imap *m);
-void consult_imap_clear(consult_imap *m);  /* frees the table, not the values */
+void consult_imap_clear(consult_imap *m); /* frees the table, not the values */
 /* Makes room for n entries in total; false on allocation failure. */
 bool consult_imap_reserve(consult_imap *m, size_t n);
 void *consult_imap_get(const consult_imap *m, int64_t key);

@@ -10,11 +10,11 @@
 #include "strbuf.h"
 #include "text.h"
 
-#define WORD_OCTETS 42          /* text per encoded-word: 56 base64 chars, word 68 */
-#define QP_LINE 76
-#define B64_CHUNK 57            /* 57 octets -> 76 base64 characters */
-#define MAIL_MAX (8 * CONSULT_MIME_BODY_MAX)
-#define DATE_MAX 253402300799LL
+#define WORD_OCTETS 42 /* text per encoded-word: 56 base64 chars, word 68 */
+#define QP_LINE     76
+#define B64_CHUNK   57 /* 57 octets -> 76 base64 characters */
+#define MAIL_MAX    (8 * CONSULT_MIME_BODY_MAX)
+#define DATE_MAX    253402300799LL
 
 static const char hexd[] = "0123456789ABCDEF";
 
@@ -29,8 +29,8 @@ static void hex_lower(const uint8_t *r, size_t n, char *out)
 }
 
 /* "<hex(random)@domain>"; CONSULT_ERR_INVALID_FIELD for a bad domain. */
-static consult_err message_id(const uint8_t random[CONSULT_MIME_MSGID_RANDOM],
-	const char *domain, char out[CONSULT_MIME_MSGID_LEN])
+static consult_err message_id(
+        const uint8_t random[CONSULT_MIME_MSGID_RANDOM], const char *domain, char out[CONSULT_MIME_MSGID_LEN])
 {
 	out[0] = '\0';
 	if (!domain)
@@ -48,8 +48,8 @@ static consult_err message_id(const uint8_t random[CONSULT_MIME_MSGID_RANDOM],
 static consult_err date_time(int64_t t, int tz_offset_min, char out[CONSULT_MIME_DATE_LEN])
 {
 	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+		"Nov", "Dec" };
 	out[0] = '\0';
 	if (tz_offset_min < -1439 || tz_offset_min > 1439 || t < 86400 || t > DATE_MAX - 86400)
 		return CONSULT_ERR_INVALID_FIELD;
@@ -59,9 +59,9 @@ static consult_err date_time(int64_t t, int tz_offset_min, char out[CONSULT_MIME
 		return CONSULT_ERR_INVALID_FIELD;
 	int off = tz_offset_min < 0 ? -tz_offset_min : tz_offset_min;
 	char tmp[128];
-	int n = snprintf(tmp, sizeof tmp, "%s, %02d %s %04d %02d:%02d:%02d %c%02d%02d",
-		days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-		tm.tm_hour, tm.tm_min, tm.tm_sec, tz_offset_min < 0 ? '-' : '+', off / 60, off % 60);
+	int n = snprintf(tmp, sizeof tmp, "%s, %02d %s %04d %02d:%02d:%02d %c%02d%02d", days[tm.tm_wday], tm.tm_mday,
+	        months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, tz_offset_min < 0 ? '-' : '+',
+	        off / 60, off % 60);
 	if (n < 0 || n >= CONSULT_MIME_DATE_LEN)
 		return CONSULT_ERR_INVALID_FIELD;
 	memcpy(out, tmp, (size_t)n + 1);
@@ -82,8 +82,9 @@ static bool plain_ascii(const char *s, bool phrase)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p > 0x7e)
 			return false;
-		if (phrase && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == ' ' || strchr("!#$%&'*+-/=?^_`{|}~", *p)))
+		if (phrase &&
+		        !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		                *p == ' ' || strchr("!#$%&'*+-/=?^_`{|}~", *p)))
 			return false;
 	}
 	return strstr(s, "=?") == NULL;
@@ -96,10 +97,9 @@ static void encoded_words(consult_strbuf *b, const char *s)
 	while (i < n) {
 		size_t k = n - i > WORD_OCTETS ? WORD_OCTETS : n - i;
 		while (i + k < n && k > 0 && ((unsigned char)s[i + k] & 0xc0) == 0x80)
-			k--;                        /* never split a UTF-8 character */
+			k--; /* never split a UTF-8 character */
 		char enc[sodium_base64_ENCODED_LEN(WORD_OCTETS, sodium_base64_VARIANT_ORIGINAL)];
-		sodium_bin2base64(enc, sizeof enc, (const unsigned char *)s + i, k,
-			sodium_base64_VARIANT_ORIGINAL);
+		sodium_bin2base64(enc, sizeof enc, (const unsigned char *)s + i, k, sodium_base64_VARIANT_ORIGINAL);
 		if (i)
 			consult_sb_add(b, "\r\n ", 3);
 		consult_sb_str(b, "=?UTF-8?B?");
@@ -159,10 +159,8 @@ static void qp(consult_strbuf *b, const char *s)
 		}
 		unsigned char c = *p;
 		bool eol = p[1] == '\0' || p[1] == '\r' || p[1] == '\n';
-		bool enc = c == '=' || c > 0x7e || (c < 0x20 && c != '\t') ||
-			((c == ' ' || c == '\t') && eol) ||
-			(col == 0 && c == '.') ||
-			(col == 0 && c == 'F' && strncmp((const char *)p, "From ", 5) == 0);
+		bool enc = c == '=' || c > 0x7e || (c < 0x20 && c != '\t') || ((c == ' ' || c == '\t') && eol) ||
+		        (col == 0 && c == '.') || (col == 0 && c == 'F' && strncmp((const char *)p, "From ", 5) == 0);
 		char tok[3];
 		size_t tl;
 		if (enc) {
@@ -180,7 +178,7 @@ static void qp(consult_strbuf *b, const char *s)
 			consult_sb_add(b, "=\r\n", 3);
 			col = 0;
 			if (!enc && (c == '.' || (c == 'F' && strncmp((const char *)p, "From ", 5) == 0))) {
-				continue;           /* re-evaluate at column 0 */
+				continue; /* re-evaluate at column 0 */
 			}
 		}
 		consult_sb_add(b, tok, tl);
@@ -196,8 +194,7 @@ static void base64_body(consult_strbuf *b, const char *data, size_t n)
 	for (size_t i = 0; i < n; i += B64_CHUNK) {
 		size_t k = n - i > B64_CHUNK ? B64_CHUNK : n - i;
 		char enc[sodium_base64_ENCODED_LEN(B64_CHUNK, sodium_base64_VARIANT_ORIGINAL)];
-		sodium_bin2base64(enc, sizeof enc, (const unsigned char *)data + i, k,
-			sodium_base64_VARIANT_ORIGINAL);
+		sodium_bin2base64(enc, sizeof enc, (const unsigned char *)data + i, k, sodium_base64_VARIANT_ORIGINAL);
 		consult_sb_str(b, enc);
 		consult_sb_add(b, "\r\n", 2);
 	}
@@ -210,10 +207,9 @@ static bool token_ok(const char *s, size_t max, bool filename)
 		return false;
 	for (; *s; s++) {
 		char c = *s;
-		bool ok = filename
-			? ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			   c == '.' || c == '_' || c == '-')
-			: (c >= 'A' && c <= 'Z');
+		bool ok = filename ? ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		                             c == '.' || c == '_' || c == '-')
+		                   : (c >= 'A' && c <= 'Z');
 		if (!ok)
 			return false;
 	}
@@ -324,8 +320,9 @@ consult_err consult_mime_build(const consult_mail *m, char **out, size_t *out_le
 		consult_sb_str(&b, mix);
 		consult_sb_str(&b, "\r\nContent-Type: text/calendar; method=");
 		consult_sb_str(&b, m->ics_method ? m->ics_method : CONSULT_ICS_METHOD);
-		consult_sb_str(&b, "; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
-			"Content-Disposition: attachment; filename=\"");
+		consult_sb_str(&b,
+		        "; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
+		        "Content-Disposition: attachment; filename=\"");
 		consult_sb_str(&b, m->ics_filename ? m->ics_filename : "termin.ics");
 		consult_sb_str(&b, "\"\r\n\r\n");
 		base64_body(&b, m->ics, m->ics_len);

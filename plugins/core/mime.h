@@ -36,36 +36,35 @@
 #include <stdint.h>
 #include "errors.h"
 
-#define CONSULT_MIME_MSGID_RANDOM     16      /* bytes */
-#define CONSULT_MIME_BOUNDARY_RANDOM  12      /* bytes */
-#define CONSULT_MIME_BODY_MAX         262144  /* per part, octets before encoding */
-#define CONSULT_MIME_NAME_MAX         200
-#define CONSULT_MIME_SUBJECT_MAX      998
-#define CONSULT_MIME_MSGID_LEN        (1 + 2 * CONSULT_MIME_MSGID_RANDOM + 1 + 255 + 1 + 1)
-#define CONSULT_MIME_DATE_LEN         32
+#define CONSULT_MIME_MSGID_RANDOM    16     /* bytes */
+#define CONSULT_MIME_BOUNDARY_RANDOM 12     /* bytes */
+#define CONSULT_MIME_BODY_MAX        262144 /* per part, octets before encoding */
+#define CONSULT_MIME_NAME_MAX        200
+#define CONSULT_MIME_SUBJECT_MAX     998
+#define CONSULT_MIME_MSGID_LEN       (1 + 2 * CONSULT_MIME_MSGID_RANDOM + 1 + 255 + 1 + 1)
+#define CONSULT_MIME_DATE_LEN        32
 
 typedef struct consult_mail {
-	const char *from_name;        /* optional, e.g. practice name */
+	const char *from_name; /* optional, e.g. practice name */
 	const char *from_addr;
-	const char *reply_to;         /* optional address */
-	const char *to_name;          /* optional */
+	const char *reply_to; /* optional address */
+	const char *to_name;  /* optional */
 	const char *to_addr;
 	const char *subject;
-	int64_t date;                 /* unix seconds */
-	int tz_offset_min;            /* offset of the Date header, -1439..1439 */
+	int64_t date;      /* unix seconds */
+	int tz_offset_min; /* offset of the Date header, -1439..1439 */
 	uint8_t msgid_random[CONSULT_MIME_MSGID_RANDOM];
-	const char *msgid_domain;     /* right-hand side of the Message-ID */
+	const char *msgid_domain; /* right-hand side of the Message-ID */
 	uint8_t boundary_random[CONSULT_MIME_BOUNDARY_RANDOM];
-	const char *text;             /* plain-text body, UTF-8, LF or CRLF line ends */
-	const char *html;             /* HTML body, UTF-8 */
-	const char *ics;              /* optional attachment bytes (consult_ics_build) */
+	const char *text; /* plain-text body, UTF-8, LF or CRLF line ends */
+	const char *html; /* HTML body, UTF-8 */
+	const char *ics;  /* optional attachment bytes (consult_ics_build) */
 	size_t ics_len;
-	const char *ics_method;       /* NULL: CONSULT_ICS_METHOD ("PUBLISH"); [A-Z]{1,16} */
-	const char *ics_filename;     /* NULL: "termin.ics"; [A-Za-z0-9._-]{1,64} */
+	const char *ics_method;   /* NULL: CONSULT_ICS_METHOD ("PUBLISH"); [A-Z]{1,16} */
+	const char *ics_filename; /* NULL: "termin.ics"; [A-Za-z0-9._-]{1,64} */
 } consult_mail;
 
 /* Builds the message. */
 consult_err consult_mime_build(const consult_mail *m, char **out, size_t *out_len);
-
 
 #endif

@@ -12,7 +12,7 @@ static const consult_phone_country countries[] = {
 	{ "BE", "32", "0" },
 	{ "GB", "44", "0" },
 	{ "LU", "352", NULL },
-	{ "IT", "39", NULL },     /* the leading 0 of Italian numbers is kept */
+	{ "IT", "39", NULL }, /* the leading 0 of Italian numbers is kept */
 	{ "DK", "45", NULL },
 	{ "PL", "48", NULL },
 };
@@ -93,8 +93,7 @@ static consult_err strip(const char *in, char *d, bool *plus)
 	return n ? CONSULT_OK : CONSULT_ERR_INVALID_FIELD;
 }
 
-consult_err consult_phone_normalise(const char *input, const char *default_iso,
-	char out[CONSULT_PHONE_E164_LEN])
+consult_err consult_phone_normalise(const char *input, const char *default_iso, char out[CONSULT_PHONE_E164_LEN])
 {
 	out[0] = '\0';
 	if (!input)
@@ -110,7 +109,7 @@ consult_err consult_phone_normalise(const char *input, const char *default_iso,
 	if (e != CONSULT_OK)
 		return e;
 
-	char intl[CONSULT_MAX_PHONE + 8];   /* international digits: cc + national */
+	char intl[CONSULT_MAX_PHONE + 8]; /* international digits: cc + national */
 	if (plus) {
 		strcpy(intl, d);
 	} else if (d[0] == '0' && d[1] == '0') {
@@ -118,7 +117,7 @@ consult_err consult_phone_normalise(const char *input, const char *default_iso,
 	} else if (def->trunk) {
 		size_t t = strlen(def->trunk);
 		if (strncmp(d, def->trunk, t) != 0)
-			return CONSULT_ERR_INVALID_FIELD;   /* no area code: cannot be dialled from abroad */
+			return CONSULT_ERR_INVALID_FIELD; /* no area code: cannot be dialled from abroad */
 		strcpy(intl, def->cc);
 		strcat(intl, d + t);
 	} else {

@@ -23,12 +23,12 @@
 
 #define CONSULT_PHONE_E164_DIGITS_MAX 15
 #define CONSULT_PHONE_E164_DIGITS_MIN 8
-#define CONSULT_PHONE_E164_LEN (1 + CONSULT_PHONE_E164_DIGITS_MAX + 1)   /* '+', digits, NUL */
+#define CONSULT_PHONE_E164_LEN        (1 + CONSULT_PHONE_E164_DIGITS_MAX + 1) /* '+', digits, NUL */
 
 typedef struct consult_phone_country {
-	const char *iso;          /* "DE" */
-	const char *cc;           /* country calling code, "49" */
-	const char *trunk;        /* national trunk prefix ("0") or NULL (none: IT, DK, LU, PL) */
+	const char *iso;   /* "DE" */
+	const char *cc;    /* country calling code, "49" */
+	const char *trunk; /* national trunk prefix ("0") or NULL (none: IT, DK, LU, PL) */
 } consult_phone_country;
 
 /* The country table entry for an ISO 3166 alpha-2 code (case-insensitive):
@@ -39,8 +39,7 @@ const consult_phone_country *consult_phone_country_find(const char *iso);
 
 /* Normalises `input` with `default_iso` (NULL means "DE") for national
  * numbers. See the contract above. */
-consult_err consult_phone_normalise(const char *input, const char *default_iso,
-	char out[CONSULT_PHONE_E164_LEN]);
+consult_err consult_phone_normalise(const char *input, const char *default_iso, char out[CONSULT_PHONE_E164_LEN]);
 
 /* True if s is already a normalised number: '+', first digit 1-9,
  * 8..15 digits in total, nothing else. */

@@ -11,13 +11,17 @@
 #include "queue.h"
 #include "visit.h"
 
-typedef struct dcount { int64_t doctor; uint32_t n; bool used; } dcount;
+typedef struct dcount {
+	int64_t doctor;
+	uint32_t n;
+	bool used;
+} dcount;
 
 struct consult_queue {
 	consult_queue_entry *e;
 	size_t len, cap;
-	dcount *dc;     /* per-doctor counters for positions(), dcap >= 2*cap */
-	size_t dcap;    /* power of two */
+	dcount *dc;  /* per-doctor counters for positions(), dcap >= 2*cap */
+	size_t dcap; /* power of two */
 };
 
 consult_queue *consult_queue_new(void)
@@ -53,7 +57,7 @@ bool consult_queue_reserve(consult_queue *q, size_t n)
 	q->e = e;
 	dcount *dc = malloc(dcap * sizeof *dc);
 	if (!dc)
-		return false;   /* entries grew, counters did not: cap stays */
+		return false; /* entries grew, counters did not: cap stays */
 	free(q->dc);
 	q->dc = dc;
 	q->dcap = dcap;

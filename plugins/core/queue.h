@@ -19,12 +19,12 @@
 #define CONSULT_AHEAD_UNKNOWN UINT32_MAX
 
 typedef struct consult_queue_entry {
-	int64_t visit_id;      /* unique key */
-	int64_t doctor_id;     /* 0 = any doctor of the practice */
-	int64_t appt_time;     /* unix seconds */
-	uint64_t arrival_seq;  /* tie break: smaller came first */
-	bool head;             /* sent back to the head of the queue */
-	uint32_t told_ahead;   /* last reported position, CONSULT_AHEAD_UNKNOWN initially */
+	int64_t visit_id;     /* unique key */
+	int64_t doctor_id;    /* 0 = any doctor of the practice */
+	int64_t appt_time;    /* unix seconds */
+	uint64_t arrival_seq; /* tie break: smaller came first */
+	bool head;            /* sent back to the head of the queue */
+	uint32_t told_ahead;  /* last reported position, CONSULT_AHEAD_UNKNOWN initially */
 	void *user;
 } consult_queue_entry;
 

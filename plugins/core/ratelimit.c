@@ -41,7 +41,7 @@ struct consult_ratelimit {
 
 static uint64_t hash_key(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;          /* FNV-1a */
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 	for (; *s; s++) {
 		h ^= (unsigned char)*s;
 		h *= 1099511628211ULL;
@@ -103,7 +103,8 @@ static void drop(consult_ratelimit *rl, size_t i)
  * failure and since the end of the lock. */
 static bool forgettable(const consult_ratelimit *rl, const rl_entry *e, int64_t now)
 {
-	return e->in_flight == 0 && now >= e->locked_until + rl->cfg.window_s && now >= e->last_failure + rl->cfg.window_s;
+	return e->in_flight == 0 && now >= e->locked_until + rl->cfg.window_s &&
+	        now >= e->last_failure + rl->cfg.window_s;
 }
 
 bool consult_ratelimit_allowed(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after)
@@ -141,7 +142,7 @@ static rl_entry *add(consult_ratelimit *rl, const char *key, int64_t now)
 			const rl_entry *a = &rl->e[i], *v = &rl->e[victim];
 			/* oldest last failure, entries without attempts in flight first */
 			if ((a->in_flight == 0 && v->in_flight > 0) ||
-			    ((a->in_flight == 0) == (v->in_flight == 0) && a->last_failure < v->last_failure))
+			        ((a->in_flight == 0) == (v->in_flight == 0) && a->last_failure < v->last_failure))
 				victim = i;
 		}
 		drop(rl, victim);
@@ -222,7 +223,7 @@ bool consult_ratelimit_reserve(consult_ratelimit *rl, const char *key, int64_t n
 	if (!e)
 		e = add(rl, key, now);
 	if (!e)
-		return true;         /* out of memory: never lock anybody out for it */
+		return true; /* out of memory: never lock anybody out for it */
 	e->in_flight++;
 	return true;
 }

@@ -42,9 +42,9 @@ void consult_ratelimit_success(consult_ratelimit *rl, const char *key);
  * settle soon). Else true, and the caller must settle it exactly once. */
 bool consult_ratelimit_reserve(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after);
 typedef enum consult_rl_outcome {
-	CONSULT_RL_FAILED = 0,     /* counts as consult_ratelimit_failure */
-	CONSULT_RL_SUCCEEDED,      /* as consult_ratelimit_success */
-	CONSULT_RL_CANCELLED       /* no outcome (e.g. the attempt was not made): only the reservation ends */
+	CONSULT_RL_FAILED = 0, /* counts as consult_ratelimit_failure */
+	CONSULT_RL_SUCCEEDED,  /* as consult_ratelimit_success */
+	CONSULT_RL_CANCELLED   /* no outcome (e.g. the attempt was not made): only the reservation ends */
 } consult_rl_outcome;
 void consult_ratelimit_settle(consult_ratelimit *rl, const char *key, int64_t now, consult_rl_outcome outcome);
 /* Drops entries that are neither locked nor inside their window nor in flight. */

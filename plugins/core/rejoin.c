@@ -13,9 +13,9 @@
 
 typedef struct rj_entry {
 	int64_t key;
-	int64_t t[CONSULT_REJOIN_MAX_LIMIT];   /* ring of join times */
-	unsigned n;                            /* joins stored (<= max) */
-	unsigned next;                         /* ring slot of the next join */
+	int64_t t[CONSULT_REJOIN_MAX_LIMIT]; /* ring of join times */
+	unsigned n;                          /* joins stored (<= max) */
+	unsigned next;                       /* ring slot of the next join */
 	int64_t newest;
 } rj_entry;
 

@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONSULT_REJOIN_MAX       10    /* successful joins per appointment ... */
-#define CONSULT_REJOIN_WINDOW_S  60    /* ... within any 60 s */
-#define CONSULT_REJOIN_MAX_LIMIT 32    /* largest max_joins accepted by consult_rejoin_new */
-#define CONSULT_ENDED_KEEP_S     900   /* ended visits remembered for 15 min */
+#define CONSULT_REJOIN_MAX       10  /* successful joins per appointment ... */
+#define CONSULT_REJOIN_WINDOW_S  60  /* ... within any 60 s */
+#define CONSULT_REJOIN_MAX_LIMIT 32  /* largest max_joins accepted by consult_rejoin_new */
+#define CONSULT_ENDED_KEEP_S     900 /* ended visits remembered for 15 min */
 
 typedef struct consult_rejoin consult_rejoin;
 

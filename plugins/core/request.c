@@ -31,21 +31,30 @@
 #define MAX_RANGE_S (31 * 86400)
 
 typedef enum fkind {
-	F_NAME,      /* free text, refused if empty after trimming */
-	F_SECRET,    /* password: free text, not trimmed */
-	F_CODE,      /* access code as typed */
-	F_SLUG,      /* [a-z0-9-] */
-	F_USERNAME,  /* [a-z0-9._-] */
-	F_PHONE,     /* [0-9+-/() ] */
-	F_WORD,      /* [a-z-] */
-	F_SDP,       /* text with CR/LF/TAB */
-	F_LINE,      /* text, may be empty (ICE candidate) */
-	F_TOKEN,     /* base64url [A-Za-z0-9_-] (login device_token) */
+	F_NAME,     /* free text, refused if empty after trimming */
+	F_SECRET,   /* password: free text, not trimmed */
+	F_CODE,     /* access code as typed */
+	F_SLUG,     /* [a-z0-9-] */
+	F_USERNAME, /* [a-z0-9._-] */
+	F_PHONE,    /* [0-9+-/() ] */
+	F_WORD,     /* [a-z-] */
+	F_SDP,      /* text with CR/LF/TAB */
+	F_LINE,     /* text, may be empty (ICE candidate) */
+	F_TOKEN,    /* base64url [A-Za-z0-9_-] (login device_token) */
 } fkind;
 
-static bool c_slug(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
-static bool c_user(unsigned char c) { return c_slug(c) || c == '.' || c == '_'; }
-static bool c_word(unsigned char c) { return (c >= 'a' && c <= 'z') || c == '-'; }
+static bool c_slug(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+static bool c_user(unsigned char c)
+{
+	return c_slug(c) || c == '.' || c == '_';
+}
+static bool c_word(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || c == '-';
+}
 static bool c_token(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -63,8 +72,8 @@ static consult_err fail(consult_err e, const char *name, const char **field)
 }
 
 /* One string field; *out = NULL if optional and absent or null. */
-static consult_err str_field(const json_t *obj, const char *key, const char *name, fkind kind,
-	size_t min, size_t max, bool required, const char **out, const char **field)
+static consult_err str_field(const json_t *obj, const char *key, const char *name, fkind kind, size_t min, size_t max,
+        bool required, const char **out, const char **field)
 {
 	const json_t *v = json_object_get(obj, key);
 	*out = NULL;
@@ -88,12 +97,26 @@ static consult_err str_field(const json_t *obj, const char *key, const char *nam
 		ok = n > 0;
 		break;
 	}
-	case F_SLUG: ok = consult_ascii_only(s, len, c_slug); break;
-	case F_USERNAME: ok = consult_ascii_only(s, len, c_user); break;
-	case F_PHONE: ok = consult_ascii_only(s, len, c_phone); break;
-	case F_WORD: ok = consult_ascii_only(s, len, c_word); break;
-	case F_TOKEN: ok = consult_ascii_only(s, len, c_token); break;
-	case F_SECRET: case F_CODE: case F_SDP: case F_LINE: break;
+	case F_SLUG:
+		ok = consult_ascii_only(s, len, c_slug);
+		break;
+	case F_USERNAME:
+		ok = consult_ascii_only(s, len, c_user);
+		break;
+	case F_PHONE:
+		ok = consult_ascii_only(s, len, c_phone);
+		break;
+	case F_WORD:
+		ok = consult_ascii_only(s, len, c_word);
+		break;
+	case F_TOKEN:
+		ok = consult_ascii_only(s, len, c_token);
+		break;
+	case F_SECRET:
+	case F_CODE:
+	case F_SDP:
+	case F_LINE:
+		break;
 	}
 	if (!ok)
 		return fail(CONSULT_ERR_INVALID_FIELD, name, field);
@@ -102,8 +125,8 @@ static consult_err str_field(const json_t *obj, const char *key, const char *nam
 }
 
 /* One integer field in [min, max]; *present false if optional and absent/null. */
-static consult_err int_field(const json_t *obj, const char *key, const char *name, bool required,
-	int64_t min, int64_t max, int64_t *out, bool *present, const char **field)
+static consult_err int_field(const json_t *obj, const char *key, const char *name, bool required, int64_t min,
+        int64_t max, int64_t *out, bool *present, const char **field)
 {
 	const json_t *v = json_object_get(obj, key);
 	if (present)
@@ -147,14 +170,16 @@ static consult_err opt_bool_field(const json_t *obj, const char *key, bool *out,
 }
 
 /* A word field that must be one of names[0..n) (index into *out). */
-static consult_err enum_field(const json_t *obj, const char *key, bool required, const char *const *names,
-	size_t n, int *out, const char **field)
+static consult_err enum_field(const json_t *obj, const char *key, bool required, const char *const *names, size_t n,
+        int *out, const char **field)
 {
 	const char *w;
 	consult_err e = str_field(obj, key, key, F_USERNAME, CONSULT_MIN_STATE, CONSULT_MAX_STATE, required, &w, field);
 	*out = -1;
 	if (e != CONSULT_OK)
-		return e == CONSULT_ERR_TOO_LONG || e == CONSULT_ERR_INVALID_UTF8 ? fail(CONSULT_ERR_INVALID_FIELD, key, field) : e;
+		return e == CONSULT_ERR_TOO_LONG || e == CONSULT_ERR_INVALID_UTF8
+		        ? fail(CONSULT_ERR_INVALID_FIELD, key, field)
+		        : e;
 	if (!w)
 		return CONSULT_OK;
 	for (size_t i = 0; i < n; i++)
@@ -165,27 +190,40 @@ static consult_err enum_field(const json_t *obj, const char *key, bool required,
 	return fail(CONSULT_ERR_INVALID_FIELD, key, field);
 }
 
-#define TRY(x) do { consult_err e_ = (x); if (e_ != CONSULT_OK) return e_; } while (0)
+#define TRY(x)                        \
+	do {                          \
+		consult_err e_ = (x); \
+		if (e_ != CONSULT_OK) \
+			return e_;    \
+	} while (0)
 #define ID_MAX INT64_MAX
 
 static consult_err p_practice_info(const json_t *b, consult_request *r, const char **f)
 {
-	return str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true, &r->u.practice_info.practice, f);
+	return str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true,
+	        &r->u.practice_info.practice, f);
 }
 
 static consult_err p_login(const json_t *b, consult_request *r, const char **f)
 {
-	TRY(str_field(b, "username", "username", F_USERNAME, CONSULT_MIN_USERNAME, CONSULT_MAX_USERNAME, true, &r->u.login.username, f));
-	TRY(str_field(b, "password", "password", F_SECRET, CONSULT_MIN_LOGIN_PASSWORD, CONSULT_MAX_LOGIN_PASSWORD, true, &r->u.login.password, f));
-	return str_field(b, "device_token", "device_token", F_TOKEN, CONSULT_MIN_DEVICE_TOKEN, CONSULT_MAX_DEVICE_TOKEN, false, &r->u.login.device_token, f);
+	TRY(str_field(b, "username", "username", F_USERNAME, CONSULT_MIN_USERNAME, CONSULT_MAX_USERNAME, true,
+	        &r->u.login.username, f));
+	TRY(str_field(b, "password", "password", F_SECRET, CONSULT_MIN_LOGIN_PASSWORD, CONSULT_MAX_LOGIN_PASSWORD, true,
+	        &r->u.login.password, f));
+	return str_field(b, "device_token", "device_token", F_TOKEN, CONSULT_MIN_DEVICE_TOKEN, CONSULT_MAX_DEVICE_TOKEN,
+	        false, &r->u.login.device_token, f);
 }
 
 static consult_err p_join(const json_t *b, consult_request *r, const char **f)
 {
-	TRY(str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true, &r->u.join.practice, f));
-	TRY(str_field(b, "code", "code", F_CODE, CONSULT_MIN_CODE_INPUT, CONSULT_MAX_CODE_INPUT, true, &r->u.join.code, f));
-	TRY(str_field(b, "first_name", "first_name", F_NAME, CONSULT_MIN_NAME, CONSULT_MAX_NAME, true, &r->u.join.first_name, f));
-	TRY(str_field(b, "last_name", "last_name", F_NAME, CONSULT_MIN_NAME, CONSULT_MAX_NAME, true, &r->u.join.last_name, f));
+	TRY(str_field(
+	        b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true, &r->u.join.practice, f));
+	TRY(str_field(
+	        b, "code", "code", F_CODE, CONSULT_MIN_CODE_INPUT, CONSULT_MAX_CODE_INPUT, true, &r->u.join.code, f));
+	TRY(str_field(b, "first_name", "first_name", F_NAME, CONSULT_MIN_NAME, CONSULT_MAX_NAME, true,
+	        &r->u.join.first_name, f));
+	TRY(str_field(b, "last_name", "last_name", F_NAME, CONSULT_MIN_NAME, CONSULT_MAX_NAME, true,
+	        &r->u.join.last_name, f));
 	const json_t *t = json_object_get(b, "accept_terms");
 	if (!t)
 		return fail(CONSULT_ERR_MISSING_FIELD, "accept_terms", f);
@@ -221,8 +259,10 @@ static consult_err p_create_appointment(const json_t *b, consult_request *r, con
 	int64_t doc = 0;
 	TRY(int_field(b, "doctor_id", "doctor_id", false, 1, ID_MAX, &doc, &has, f));
 	r->u.create_appointment.doctor_id = has ? doc : 0;
-	TRY(int_field(b, "starts_at", "starts_at", true, 0, INT64_MAX / 2, &r->u.create_appointment.starts_at, NULL, f));
-	TRY(str_field(b, "phone", "phone", F_PHONE, CONSULT_MIN_PHONE, CONSULT_MAX_PHONE, false, &r->u.create_appointment.phone, f));
+	TRY(int_field(
+	        b, "starts_at", "starts_at", true, 0, INT64_MAX / 2, &r->u.create_appointment.starts_at, NULL, f));
+	TRY(str_field(b, "phone", "phone", F_PHONE, CONSULT_MIN_PHONE, CONSULT_MAX_PHONE, false,
+	        &r->u.create_appointment.phone, f));
 	const json_t *em = json_object_get(b, "email");
 	if (em && !json_is_null(em)) {
 		if (!json_is_string(em))
@@ -237,13 +277,15 @@ static consult_err p_create_appointment(const json_t *b, consult_request *r, con
 	TRY(opt_bool_field(b, "consent_sms", &r->u.create_appointment.consent_sms, f));
 	TRY(opt_bool_field(b, "consent_email", &r->u.create_appointment.consent_email, f));
 	return int_field(b, "send_at", "send_at", false, 0, INT64_MAX / 2, &r->u.create_appointment.send_at,
-		&r->u.create_appointment.has_send_at, f);
+	        &r->u.create_appointment.has_send_at, f);
 }
 
 static consult_err p_appointment_info(const json_t *b, consult_request *r, const char **f)
 {
-	TRY(str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true, &r->u.appointment_info.practice, f));
-	return str_field(b, "code", "code", F_CODE, CONSULT_MIN_CODE_INPUT, CONSULT_MAX_CODE_INPUT, true, &r->u.appointment_info.code, f);
+	TRY(str_field(b, "practice", "practice", F_SLUG, CONSULT_MIN_SLUG, CONSULT_MAX_SLUG, true,
+	        &r->u.appointment_info.practice, f));
+	return str_field(b, "code", "code", F_CODE, CONSULT_MIN_CODE_INPUT, CONSULT_MAX_CODE_INPUT, true,
+	        &r->u.appointment_info.code, f);
 }
 
 static consult_err p_resend(const json_t *b, consult_request *r, const char **f)
@@ -258,7 +300,8 @@ static consult_err p_resend(const json_t *b, consult_request *r, const char **f)
 
 static consult_err p_erase_appointment(const json_t *b, consult_request *r, const char **f)
 {
-	return int_field(b, "appointment_id", "appointment_id", true, 1, ID_MAX, &r->u.erase_appointment.appointment_id, NULL, f);
+	return int_field(b, "appointment_id", "appointment_id", true, 1, ID_MAX, &r->u.erase_appointment.appointment_id,
+	        NULL, f);
 }
 
 static consult_err p_forward(const json_t *b, consult_request *r, const char **f)
@@ -272,7 +315,8 @@ static consult_err p_forward(const json_t *b, consult_request *r, const char **f
 
 static consult_err p_cancel_appointment(const json_t *b, consult_request *r, const char **f)
 {
-	return int_field(b, "appointment_id", "appointment_id", true, 1, ID_MAX, &r->u.cancel_appointment.appointment_id, NULL, f);
+	return int_field(b, "appointment_id", "appointment_id", true, 1, ID_MAX,
+	        &r->u.cancel_appointment.appointment_id, NULL, f);
 }
 
 static consult_err p_call(const json_t *b, consult_request *r, const char **f)
@@ -287,8 +331,8 @@ static consult_err p_hangup(const json_t *b, consult_request *r, const char **f)
 	r->u.hangup.reason = CONSULT_HANGUP_NORMAL;
 	if (!v || json_is_null(v))
 		return CONSULT_OK;
-	if (!json_is_string(v) || json_string_length(v) != sizeof lost - 1
-			|| memcmp(json_string_value(v), lost, sizeof lost - 1) != 0)
+	if (!json_is_string(v) || json_string_length(v) != sizeof lost - 1 ||
+	        memcmp(json_string_value(v), lost, sizeof lost - 1) != 0)
 		return fail(CONSULT_ERR_INVALID_FIELD, "reason", f);
 	r->u.hangup.reason = CONSULT_HANGUP_CONNECTION_LOST;
 	return CONSULT_OK;
@@ -296,9 +340,14 @@ static consult_err p_hangup(const json_t *b, consult_request *r, const char **f)
 
 static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 {
-	static const struct { const char *name; consult_signal_type t; } types[] = {
-		{ "offer", CONSULT_SIGNAL_OFFER }, { "answer", CONSULT_SIGNAL_ANSWER },
-		{ "candidate", CONSULT_SIGNAL_CANDIDATE }, { "end-of-candidates", CONSULT_SIGNAL_END_OF_CANDIDATES },
+	static const struct {
+		const char *name;
+		consult_signal_type t;
+	} types[] = {
+		{ "offer", CONSULT_SIGNAL_OFFER },
+		{ "answer", CONSULT_SIGNAL_ANSWER },
+		{ "candidate", CONSULT_SIGNAL_CANDIDATE },
+		{ "end-of-candidates", CONSULT_SIGNAL_END_OF_CANDIDATES },
 		{ "e2ee-key", CONSULT_SIGNAL_E2EE_KEY },
 	};
 	const char *type;
@@ -324,20 +373,24 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 			return fail(CONSULT_ERR_MISSING_FIELD, "candidate", f);
 		if (!json_is_object(c))
 			return fail(CONSULT_ERR_INVALID_FIELD, "candidate", f);
-		TRY(str_field(c, "candidate", "candidate.candidate", F_LINE, CONSULT_MIN_CANDIDATE, CONSULT_MAX_CANDIDATE, true, &r->u.signal.candidate, f));
-		TRY(str_field(c, "sdpMid", "candidate.sdpMid", F_LINE, CONSULT_MIN_SDP_MID, CONSULT_MAX_SDP_MID, false, &r->u.signal.sdp_mid, f));
+		TRY(str_field(c, "candidate", "candidate.candidate", F_LINE, CONSULT_MIN_CANDIDATE,
+		        CONSULT_MAX_CANDIDATE, true, &r->u.signal.candidate, f));
+		TRY(str_field(c, "sdpMid", "candidate.sdpMid", F_LINE, CONSULT_MIN_SDP_MID, CONSULT_MAX_SDP_MID, false,
+		        &r->u.signal.sdp_mid, f));
 		int64_t idx = -1;
-		TRY(int_field(c, "sdpMLineIndex", "candidate.sdpMLineIndex", false, CONSULT_MIN_SDP_MLINE_INDEX, CONSULT_MAX_SDP_MLINE_INDEX, &idx, NULL, f));
+		TRY(int_field(c, "sdpMLineIndex", "candidate.sdpMLineIndex", false, CONSULT_MIN_SDP_MLINE_INDEX,
+		        CONSULT_MAX_SDP_MLINE_INDEX, &idx, NULL, f));
 		r->u.signal.sdp_mline_index = (int)idx;
 		return CONSULT_OK;
 	}
 	case CONSULT_SIGNAL_END_OF_CANDIDATES:
 		return CONSULT_OK;
 	case CONSULT_SIGNAL_E2EE_KEY: {
-		TRY(str_field(b, "key", "key", F_LINE, CONSULT_MIN_E2EE_KEY, CONSULT_MAX_E2EE_KEY, true, &r->u.signal.key, f));
+		TRY(str_field(b, "key", "key", F_LINE, CONSULT_MIN_E2EE_KEY, CONSULT_MAX_E2EE_KEY, true,
+		        &r->u.signal.key, f));
 		for (const char *k = r->u.signal.key; *k; k++)
-			if (!((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9')
-					|| *k == '+' || *k == '/' || *k == '=' || *k == '-' || *k == '_'))
+			if (!((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
+			            *k == '+' || *k == '/' || *k == '=' || *k == '-' || *k == '_'))
 				return fail(CONSULT_ERR_INVALID_FIELD, "key", f);
 		return CONSULT_OK;
 	}
@@ -348,8 +401,8 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 /* A report word: checked as a word (too_long, invalid_utf8, invalid_field),
  * then it must be one of names (else invalid_field); *out points at the
  * static name. */
-static consult_err word_of(const json_t *b, const char *key, bool required, const char *const *names,
-	size_t n, const char **out, const char **f)
+static consult_err word_of(const json_t *b, const char *key, bool required, const char *const *names, size_t n,
+        const char **out, const char **f)
 {
 	const char *w;
 	TRY(str_field(b, key, key, F_WORD, CONSULT_MIN_STATE, CONSULT_MAX_STATE, required, &w, f));
@@ -369,19 +422,31 @@ static consult_err p_report(const json_t *b, consult_request *r, const char **f)
 	/* RTCPeerConnectionState, plus the RTCIceConnectionState words a page
 	 * sends where connectionState is missing; RTCIceCandidateType. */
 	static const char *const states[] = {
-		"new", "connecting", "connected", "disconnected", "failed", "closed", "checking", "completed",
+		"new",
+		"connecting",
+		"connected",
+		"disconnected",
+		"failed",
+		"closed",
+		"checking",
+		"completed",
 	};
 	static const char *const types[] = { "host", "srflx", "prflx", "relay" };
 	static const char *const paths[] = { "p2p", "forward" };
 	int path;
-	TRY(word_of(b, "connection_state", true, states, sizeof states / sizeof states[0], &r->u.report.connection_state, f));
+	TRY(word_of(b, "connection_state", true, states, sizeof states / sizeof states[0],
+	        &r->u.report.connection_state, f));
 	TRY(word_of(b, "local_candidate_type", false, types, 4, &r->u.report.local_candidate_type, f));
 	TRY(word_of(b, "remote_candidate_type", false, types, 4, &r->u.report.remote_candidate_type, f));
 	return enum_field(b, "path", false, paths, 2, &path, f);
 }
 
 typedef consult_err (*req_parser)(const json_t *b, consult_request *r, const char **f);
-static const struct { const char *name; consult_req_kind kind; req_parser parse; } requests[] = {
+static const struct {
+	const char *name;
+	consult_req_kind kind;
+	req_parser parse;
+} requests[] = {
 #define CONSULT_REQUEST(name, id, who, when, parse, flags) { #name, CONSULT_REQ_##id, parse },
 #include "requests.def"
 #undef CONSULT_REQUEST
@@ -396,7 +461,7 @@ static consult_err request_name(const json_t *body, const char **name, const cha
 	if (!n || !json_is_string(n))
 		return fail(CONSULT_ERR_BAD_REQUEST, "request", field);
 	*name = json_string_value(n);
-	if (strlen(*name) != json_string_length(n))   /* embedded NUL: matches nothing */
+	if (strlen(*name) != json_string_length(n)) /* embedded NUL: matches nothing */
 		return fail(CONSULT_ERR_UNKNOWN_REQUEST, "request", field);
 	return CONSULT_OK;
 }
@@ -422,7 +487,7 @@ consult_err consult_request_parse(const json_t *body, consult_request *out, cons
 
 /* ---- admin ---- */
 
-static consult_role role_from_name(const char *s);   /* NONE if unknown */
+static consult_role role_from_name(const char *s); /* NONE if unknown */
 
 static consult_err a_slug(const json_t *b, const char *key, bool req, const char **out, const char **f)
 {
@@ -431,19 +496,22 @@ static consult_err a_slug(const json_t *b, const char *key, bool req, const char
 
 static consult_err a_user(const json_t *b, consult_admin_request *r, const char **f)
 {
-	return str_field(b, "username", "username", F_USERNAME, CONSULT_MIN_USERNAME, CONSULT_MAX_USERNAME, true, &r->username, f);
+	return str_field(b, "username", "username", F_USERNAME, CONSULT_MIN_USERNAME, CONSULT_MAX_USERNAME, true,
+	        &r->username, f);
 }
 
 static consult_err a_pass(const json_t *b, consult_admin_request *r, const char **f)
 {
-	return str_field(b, "password", "password", F_SECRET, CONSULT_MIN_PASSWORD, CONSULT_MAX_PASSWORD, true, &r->password, f);
+	return str_field(
+	        b, "password", "password", F_SECRET, CONSULT_MIN_PASSWORD, CONSULT_MAX_PASSWORD, true, &r->password, f);
 }
 
 static consult_err a_add_practice(const json_t *b, consult_admin_request *r, const char **f)
 {
 	TRY(a_slug(b, "slug", true, &r->slug, f));
 	TRY(str_field(b, "name", "name", F_NAME, CONSULT_MIN_DISPLAY, CONSULT_MAX_DISPLAY, true, &r->pname, f));
-	return str_field(b, "phone", "phone", F_PHONE, CONSULT_MIN_PRACTICE_PHONE, CONSULT_MAX_PRACTICE_PHONE, false, &r->phone, f);
+	return str_field(b, "phone", "phone", F_PHONE, CONSULT_MIN_PRACTICE_PHONE, CONSULT_MAX_PRACTICE_PHONE, false,
+	        &r->phone, f);
 }
 
 static consult_err a_add_staff(const json_t *b, consult_admin_request *r, const char **f)
@@ -451,7 +519,8 @@ static consult_err a_add_staff(const json_t *b, consult_admin_request *r, const 
 	const char *role;
 	TRY(a_slug(b, "practice", true, &r->practice, f));
 	TRY(a_user(b, r, f));
-	TRY(str_field(b, "display_name", "display_name", F_NAME, CONSULT_MIN_DISPLAY, CONSULT_MAX_DISPLAY, true, &r->display_name, f));
+	TRY(str_field(b, "display_name", "display_name", F_NAME, CONSULT_MIN_DISPLAY, CONSULT_MAX_DISPLAY, true,
+	        &r->display_name, f));
 	TRY(str_field(b, "role", "role", F_WORD, CONSULT_MIN_STATE, CONSULT_MAX_STATE, true, &role, f));
 	r->role = role_from_name(role);
 	if (r->role == CONSULT_ROLE_NONE)
@@ -515,7 +584,11 @@ static consult_err a_none(const json_t *b, consult_admin_request *r, const char 
 }
 
 typedef consult_err (*admin_parser)(const json_t *b, consult_admin_request *r, const char **f);
-static const struct { const char *name; consult_admin_kind kind; admin_parser parse; } admins[] = {
+static const struct {
+	const char *name;
+	consult_admin_kind kind;
+	admin_parser parse;
+} admins[] = {
 #define CONSULT_ADMIN_REQUEST(name, id, parse) { #name, CONSULT_ADMIN_##id, parse },
 #include "admin_requests.def"
 #undef CONSULT_ADMIN_REQUEST
@@ -543,9 +616,12 @@ consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, 
 const char *consult_role_name(consult_role r)
 {
 	switch (r) {
-	case CONSULT_ROLE_DOCTOR: return "doctor";
-	case CONSULT_ROLE_RECEPTION: return "reception";
-	default: return "";
+	case CONSULT_ROLE_DOCTOR:
+		return "doctor";
+	case CONSULT_ROLE_RECEPTION:
+		return "reception";
+	default:
+		return "";
 	}
 }
 
@@ -563,11 +639,16 @@ static consult_role role_from_name(const char *s)
 static const char *signal_type_name(consult_signal_type t)
 {
 	switch (t) {
-	case CONSULT_SIGNAL_OFFER: return "offer";
-	case CONSULT_SIGNAL_ANSWER: return "answer";
-	case CONSULT_SIGNAL_CANDIDATE: return "candidate";
-	case CONSULT_SIGNAL_END_OF_CANDIDATES: return "end-of-candidates";
-	case CONSULT_SIGNAL_E2EE_KEY: return "e2ee-key";
+	case CONSULT_SIGNAL_OFFER:
+		return "offer";
+	case CONSULT_SIGNAL_ANSWER:
+		return "answer";
+	case CONSULT_SIGNAL_CANDIDATE:
+		return "candidate";
+	case CONSULT_SIGNAL_END_OF_CANDIDATES:
+		return "end-of-candidates";
+	case CONSULT_SIGNAL_E2EE_KEY:
+		return "e2ee-key";
 	}
 	return "";
 }
@@ -605,18 +686,25 @@ json_t *consult_signal_relay(const consult_request *r)
 const char *consult_channel_name(consult_channel c)
 {
 	switch (c) {
-	case CONSULT_CHANNEL_EMAIL: return "email";
-	case CONSULT_CHANNEL_SMS: return "sms";
-	default: return "";
+	case CONSULT_CHANNEL_EMAIL:
+		return "email";
+	case CONSULT_CHANNEL_SMS:
+		return "sms";
+	default:
+		return "";
 	}
 }
 
 const char *consult_forward_cause_name(consult_forward_cause c)
 {
 	switch (c) {
-	case CONSULT_FWD_TIMEOUT: return "timeout";
-	case CONSULT_FWD_ICE_FAILED: return "ice_failed";
-	case CONSULT_FWD_TURN_FAILED: return "turn_failed";
-	default: return "";
+	case CONSULT_FWD_TIMEOUT:
+		return "timeout";
+	case CONSULT_FWD_ICE_FAILED:
+		return "ice_failed";
+	case CONSULT_FWD_TURN_FAILED:
+		return "turn_failed";
+	default:
+		return "";
 	}
 }

@@ -21,7 +21,10 @@
 
 /* Who may send a request (requests.def, column who). */
 enum {
-	CONSULT_WHO_ANON = 1, CONSULT_WHO_PATIENT = 2, CONSULT_WHO_RECEPTION = 4, CONSULT_WHO_DOCTOR = 8,
+	CONSULT_WHO_ANON = 1,
+	CONSULT_WHO_PATIENT = 2,
+	CONSULT_WHO_RECEPTION = 4,
+	CONSULT_WHO_DOCTOR = 8,
 	CONSULT_WHO_STAFF = CONSULT_WHO_RECEPTION | CONSULT_WHO_DOCTOR
 };
 /* The state a request's handler requires (requests.def, column when). */
@@ -50,63 +53,93 @@ typedef enum consult_admin_kind {
 typedef enum consult_role { CONSULT_ROLE_NONE = 0, CONSULT_ROLE_DOCTOR, CONSULT_ROLE_RECEPTION } consult_role;
 
 typedef enum consult_signal_type {
-	CONSULT_SIGNAL_OFFER = 1, CONSULT_SIGNAL_ANSWER, CONSULT_SIGNAL_CANDIDATE, CONSULT_SIGNAL_END_OF_CANDIDATES,
-	CONSULT_SIGNAL_E2EE_KEY       /* "e2ee-key": key = base64 raw ECDH public key */
+	CONSULT_SIGNAL_OFFER = 1,
+	CONSULT_SIGNAL_ANSWER,
+	CONSULT_SIGNAL_CANDIDATE,
+	CONSULT_SIGNAL_END_OF_CANDIDATES,
+	CONSULT_SIGNAL_E2EE_KEY /* "e2ee-key": key = base64 raw ECDH public key */
 } consult_signal_type;
 
 /* Delivery channels of invitations. */
 typedef enum consult_channel { CONSULT_CHANNEL_NONE = 0, CONSULT_CHANNEL_EMAIL, CONSULT_CHANNEL_SMS } consult_channel;
-const char *consult_channel_name(consult_channel c);     /* "email", "sms", "" */
+const char *consult_channel_name(consult_channel c); /* "email", "sms", "" */
 
 /* Why the doctor's page moves a call to forwarding mode. */
 typedef enum consult_forward_cause {
-	CONSULT_FWD_TIMEOUT = 1, CONSULT_FWD_ICE_FAILED, CONSULT_FWD_TURN_FAILED, CONSULT_FWD_CAUSE_COUNT
+	CONSULT_FWD_TIMEOUT = 1,
+	CONSULT_FWD_ICE_FAILED,
+	CONSULT_FWD_TURN_FAILED,
+	CONSULT_FWD_CAUSE_COUNT
 } consult_forward_cause;
-const char *consult_forward_cause_name(consult_forward_cause c);  /* "timeout", "ice_failed", "turn_failed" */
+const char *consult_forward_cause_name(consult_forward_cause c); /* "timeout", "ice_failed", "turn_failed" */
 
 /* Practice policy for forwarding. */
 typedef enum consult_forward_policy { CONSULT_FWD_ALLOWED = 0, CONSULT_FWD_NEVER = 1 } consult_forward_policy;
 
 /* hangup "reason": absent or null = a normal hangup; the only value allowed
  * is "connection_lost" (anything else: invalid_field, field "reason"). */
-typedef enum consult_hangup_reason {
-	CONSULT_HANGUP_NORMAL = 0, CONSULT_HANGUP_CONNECTION_LOST
-} consult_hangup_reason;
+typedef enum consult_hangup_reason { CONSULT_HANGUP_NORMAL = 0, CONSULT_HANGUP_CONNECTION_LOST } consult_hangup_reason;
 
 typedef struct consult_request {
 	consult_req_kind kind;
-	const char *name;               /* the "request" string */
+	const char *name; /* the "request" string */
 	union {
-		struct { const char *practice; } practice_info;
-		struct { const char *username, *password, *device_token /* NULL if absent */; } login;
-		struct { const char *practice, *code, *first_name, *last_name; } join;
-		struct { bool has_range; int64_t from, to; } list_appointments;
+		struct {
+			const char *practice;
+		} practice_info;
+		struct {
+			const char *username, *password, *device_token /* NULL if absent */;
+		} login;
+		struct {
+			const char *practice, *code, *first_name, *last_name;
+		} join;
+		struct {
+			bool has_range;
+			int64_t from, to;
+		} list_appointments;
 		struct {
 			int64_t doctor_id; /* 0 = any */
 			int64_t starts_at;
-			const char *phone;          /* as typed (NULL if absent); normalised to E.164 by the glue */
-			const char *email;          /* checked with consult_email_check (NULL if absent) */
-			bool consent_sms, consent_email;   /* absent/null = false */
+			const char *phone; /* as typed (NULL if absent); normalised to E.164 by the glue */
+			const char *email; /* checked with consult_email_check (NULL if absent) */
+			bool consent_sms, consent_email; /* absent/null = false */
 			bool has_send_at;
-			int64_t send_at;            /* range checked by the glue against now and starts_at */
+			int64_t send_at; /* range checked by the glue against now and starts_at */
 		} create_appointment;
-		struct { const char *practice, *code; } appointment_info;
-		struct { int64_t appointment_id; consult_channel channel; } resend;
-		struct { int64_t appointment_id; } erase_appointment;
-		struct { consult_forward_cause cause; } forward;
-		struct { int64_t appointment_id; } cancel_appointment;
-		struct { int64_t visit_id; } call;
-		struct { consult_hangup_reason reason; } hangup;
+		struct {
+			const char *practice, *code;
+		} appointment_info;
+		struct {
+			int64_t appointment_id;
+			consult_channel channel;
+		} resend;
+		struct {
+			int64_t appointment_id;
+		} erase_appointment;
+		struct {
+			consult_forward_cause cause;
+		} forward;
+		struct {
+			int64_t appointment_id;
+		} cancel_appointment;
+		struct {
+			int64_t visit_id;
+		} call;
+		struct {
+			consult_hangup_reason reason;
+		} hangup;
 		struct {
 			consult_signal_type type;
-			const char *sdp;            /* offer/answer */
-			const char *candidate;      /* candidate: the a= line value, may be "" */
-			const char *sdp_mid;        /* may be NULL */
-			int sdp_mline_index;        /* -1 if absent */
-			const char *key;            /* e2ee-key: base64, 1..CONSULT_MAX_E2EE_KEY */
+			const char *sdp;       /* offer/answer */
+			const char *candidate; /* candidate: the a= line value, may be "" */
+			const char *sdp_mid;   /* may be NULL */
+			int sdp_mline_index;   /* -1 if absent */
+			const char *key;       /* e2ee-key: base64, 1..CONSULT_MAX_E2EE_KEY */
 		} signal;
 		/* documented words only; static strings (see p_report), NULL if absent */
-		struct { const char *connection_state, *local_candidate_type, *remote_candidate_type; } report;
+		struct {
+			const char *connection_state, *local_candidate_type, *remote_candidate_type;
+		} report;
 	} u;
 } consult_request;
 
@@ -116,10 +149,10 @@ typedef struct consult_admin_request {
 	const char *practice, *slug, *pname, *phone, *username, *display_name, *password;
 	consult_role role;
 	bool disabled;
-	bool has_relay_only, relay_only;        /* set_practice */
-	bool has_forward;                       /* set_practice */
+	bool has_relay_only, relay_only; /* set_practice */
+	bool has_forward;                /* set_practice */
 	consult_forward_policy forward;
-	int64_t offset_seconds;                 /* test_clock */
+	int64_t offset_seconds; /* test_clock */
 } consult_admin_request;
 
 /* test_clock's offset_seconds: at most ten years either way. */
@@ -130,7 +163,7 @@ typedef struct consult_admin_request {
 consult_err consult_request_parse(const json_t *body, consult_request *out, const char **field);
 consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, const char **field);
 
-const char *consult_role_name(consult_role r);     /* "doctor", "reception" */
+const char *consult_role_name(consult_role r); /* "doctor", "reception" */
 /* The fields of the `signal` event for the other participant, built from a
  * parsed signal request alone: "type" and, by type, "sdp", "candidate"
  * {"candidate", "sdpMid"?, "sdpMLineIndex"?} or "key" (each within its

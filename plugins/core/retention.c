@@ -2,8 +2,7 @@
 #include <stddef.h>
 #include "retention.h"
 
-consult_err consult_retention_check(int64_t retention_days, int64_t contact_hours,
-	const char **bad_field)
+consult_err consult_retention_check(int64_t retention_days, int64_t contact_hours, const char **bad_field)
 {
 	if (bad_field)
 		*bad_field = NULL;
@@ -13,7 +12,7 @@ consult_err consult_retention_check(int64_t retention_days, int64_t contact_hour
 		return CONSULT_ERR_INVALID_FIELD;
 	}
 	if (contact_hours < CONSULT_CONTACT_HOURS_MIN || contact_hours > CONSULT_CONTACT_HOURS_MAX ||
-	    contact_hours > retention_days * 24) {
+	        contact_hours > retention_days * 24) {
 		if (bad_field)
 			*bad_field = "contact_hours";
 		return CONSULT_ERR_INVALID_FIELD;
@@ -21,8 +20,8 @@ consult_err consult_retention_check(int64_t retention_days, int64_t contact_hour
 	return CONSULT_OK;
 }
 
-consult_err consult_retention_cutoffs_at(int64_t now, int64_t retention_days,
-	int64_t contact_hours, consult_retention_cutoffs *out)
+consult_err consult_retention_cutoffs_at(
+        int64_t now, int64_t retention_days, int64_t contact_hours, consult_retention_cutoffs *out)
 {
 	out->purge_before = out->wipe_contact_before = 0;
 	consult_err e = consult_retention_check(retention_days, contact_hours, NULL);
@@ -35,4 +34,3 @@ consult_err consult_retention_cutoffs_at(int64_t now, int64_t retention_days,
 	out->wipe_contact_before = now - contact_hours * 3600;
 	return CONSULT_OK;
 }
-

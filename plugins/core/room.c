@@ -28,17 +28,17 @@
 #include "rejoin.h"
 
 typedef struct room_visit {
-	consult_visit v;         /* first: &rv->v and rv are the same pointer */
+	consult_visit v; /* first: &rv->v and rv are the same pointer */
 	uint64_t arrival_seq;
 	bool head;
-	int64_t ended_at;        /* in the ended map: when the visit ended */
+	int64_t ended_at; /* in the ended map: when the visit ended */
 } room_visit;
 
 struct consult_room {
 	int64_t practice_id;
 	consult_queue *q;
 	consult_imap by_id, by_appt, by_doctor;
-	consult_imap ended;      /* id -> room_visit of an ended visit, kept CONSULT_ENDED_KEEP_S */
+	consult_imap ended; /* id -> room_visit of an ended visit, kept CONSULT_ENDED_KEEP_S */
 	uint64_t arrivals;
 };
 
@@ -94,9 +94,13 @@ int64_t consult_room_practice(const consult_room *r)
 static bool enqueue(consult_room *r, room_visit *rv)
 {
 	consult_queue_entry e = {
-		.visit_id = rv->v.id, .doctor_id = rv->v.doctor_id, .appt_time = rv->v.appt_time,
-		.arrival_seq = rv->arrival_seq, .head = rv->head,
-		.told_ahead = CONSULT_AHEAD_UNKNOWN, .user = rv,
+		.visit_id = rv->v.id,
+		.doctor_id = rv->v.doctor_id,
+		.appt_time = rv->v.appt_time,
+		.arrival_seq = rv->arrival_seq,
+		.head = rv->head,
+		.told_ahead = CONSULT_AHEAD_UNKNOWN,
+		.user = rv,
 	};
 	return consult_queue_insert(r->q, &e);
 }
@@ -108,9 +112,9 @@ consult_err consult_room_join(consult_room *r, const consult_visit_init *in, con
 	if (in->appointment_id && consult_imap_get(&r->by_appt, in->appointment_id))
 		return CONSULT_ERR_CONFLICT;
 	size_t n = r->by_id.len + 1;
-	if (!consult_imap_reserve(&r->by_id, n) || !consult_imap_reserve(&r->by_appt, n)
-	    || !consult_imap_reserve(&r->by_doctor, n) || !consult_queue_reserve(r->q, n)
-	    || !consult_imap_reserve(&r->ended, r->ended.len + n))
+	if (!consult_imap_reserve(&r->by_id, n) || !consult_imap_reserve(&r->by_appt, n) ||
+	        !consult_imap_reserve(&r->by_doctor, n) || !consult_queue_reserve(r->q, n) ||
+	        !consult_imap_reserve(&r->ended, r->ended.len + n))
 		return CONSULT_ERR_INTERNAL;
 	room_visit *rv = calloc(1, sizeof *rv);
 	if (!rv)
@@ -153,8 +157,8 @@ static bool doctor_event(consult_visit_event ev)
 	return ev == CONSULT_EV_CANCEL_RING || ev == CONSULT_EV_HANGUP_DOCTOR || ev == CONSULT_EV_DOCTOR_DROP;
 }
 
-consult_err consult_room_check(const consult_room *r, int64_t visit_id, consult_visit_event ev,
-	int64_t actor_doctor, consult_visit_step *step)
+consult_err consult_room_check(
+        const consult_room *r, int64_t visit_id, consult_visit_event ev, int64_t actor_doctor, consult_visit_step *step)
 {
 	const room_visit *rv = consult_imap_get(&r->by_id, visit_id);
 	if (!rv) {
@@ -182,8 +186,8 @@ consult_err consult_room_check(const consult_room *r, int64_t visit_id, consult_
 	return CONSULT_OK;
 }
 
-consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev,
-	int64_t actor_doctor, int64_t now, int64_t grace_s, void *patient, consult_room_change *out)
+consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev, int64_t actor_doctor,
+        int64_t now, int64_t grace_s, void *patient, consult_room_change *out)
 {
 	consult_visit_step step;
 	consult_err err = consult_room_check(r, visit_id, ev, actor_doctor, &step);
@@ -229,8 +233,8 @@ consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_
 			consult_imap_del(&r->by_appt, v->appointment_id);
 		v->patient = NULL;
 		rv->ended_at = now;
-		free(consult_imap_del(&r->ended, v->id));   /* an id ends once; defensive */
-		consult_imap_put(&r->ended, v->id, rv);      /* reserved at join */
+		free(consult_imap_del(&r->ended, v->id)); /* an id ends once; defensive */
+		consult_imap_put(&r->ended, v->id, rv);   /* reserved at join */
 	}
 	return CONSULT_OK;
 }
@@ -268,7 +272,11 @@ size_t consult_room_ended_prune(consult_room *r, int64_t now)
 	return gone;
 }
 
-typedef struct collect { int64_t *ids; size_t n, max; int64_t now; } collect;
+typedef struct collect {
+	int64_t *ids;
+	size_t n, max;
+	int64_t now;
+} collect;
 
 static void collect_due(const consult_queue_entry *e, void *ud)
 {
@@ -295,7 +303,7 @@ size_t consult_room_expire(consult_room *r, int64_t now, consult_room_change_cb 
 		return 0;
 	int64_t *ids = malloc(len * sizeof(int64_t));
 	if (!ids)
-		return 0;   /* try again at the next tick */
+		return 0; /* try again at the next tick */
 	size_t n = consult_room_due(r, now, ids, len);
 	size_t done = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -310,7 +318,11 @@ size_t consult_room_expire(consult_room *r, int64_t now, consult_room_change_cb 
 	return done;
 }
 
-typedef struct each_ctx { consult_room_each_cb cb; void *ud; uint32_t index; } each_ctx;
+typedef struct each_ctx {
+	consult_room_each_cb cb;
+	void *ud;
+	uint32_t index;
+} each_ctx;
 
 static void each_waiting(const consult_queue_entry *e, void *ud)
 {
@@ -337,7 +349,10 @@ uint32_t consult_room_ahead(consult_room *r, int64_t visit_id)
 	return consult_queue_ahead(r->q, visit_id);
 }
 
-typedef struct pos_ctx { consult_room_pos_cb cb; void *ud; } pos_ctx;
+typedef struct pos_ctx {
+	consult_room_pos_cb cb;
+	void *ud;
+} pos_ctx;
 
 static void each_pos(consult_queue_entry *e, uint32_t ahead, void *ud)
 {

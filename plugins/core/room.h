@@ -20,15 +20,15 @@
 #include "visit.h"
 
 typedef struct consult_visit {
-	int64_t id;              /* visit record id from the store */
+	int64_t id; /* visit record id from the store */
 	int64_t appointment_id;
-	int64_t doctor_id;       /* appointment's doctor, 0 = any doctor */
-	int64_t appt_time;       /* unix seconds */
-	int64_t joined_at;       /* unix seconds, first join */
+	int64_t doctor_id; /* appointment's doctor, 0 = any doctor */
+	int64_t appt_time; /* unix seconds */
+	int64_t joined_at; /* unix seconds, first join */
 	consult_visit_state state;
-	int64_t call_doctor_id;  /* doctor ringing/talking, 0 otherwise */
-	int64_t away_until;      /* deadline while AWAY */
-	void *patient;           /* the glue's patient session (borrowed), NULL while AWAY */
+	int64_t call_doctor_id; /* doctor ringing/talking, 0 otherwise */
+	int64_t away_until;     /* deadline while AWAY */
+	void *patient;          /* the glue's patient session (borrowed), NULL while AWAY */
 } consult_visit;
 
 typedef struct consult_visit_init {
@@ -63,8 +63,8 @@ consult_visit *consult_room_visit_of_appointment(consult_room *r, int64_t appoin
 
 /* Whether ev may happen to visit_id now, with the same checks and errors
  * as consult_room_apply(); fills *step (may be NULL). Changes nothing. */
-consult_err consult_room_check(const consult_room *r, int64_t visit_id, consult_visit_event ev,
-	int64_t actor_doctor, consult_visit_step *step);
+consult_err consult_room_check(const consult_room *r, int64_t visit_id, consult_visit_event ev, int64_t actor_doctor,
+        consult_visit_step *step);
 
 /* Applies an event to a visit.
  * actor_doctor: the doctor sending CALL/CANCEL_RING/HANGUP_DOCTOR/DOCTOR_DROP
@@ -74,8 +74,8 @@ consult_err consult_room_check(const consult_room *r, int64_t visit_id, consult_
  * now/grace_s: used for PATIENT_DROP (away_until = now + grace_s).
  * patient: new patient session for PATIENT_BACK; ignored otherwise.
  * On error nothing changed. */
-consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev,
-	int64_t actor_doctor, int64_t now, int64_t grace_s, void *patient, consult_room_change *out);
+consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev, int64_t actor_doctor,
+        int64_t now, int64_t grace_s, void *patient, consult_room_change *out);
 
 /* A new handle takes a WAITING or RINGING visit over (the old one is the
  * caller's to retire). NOT_FOUND / WRONG_STATE otherwise. */

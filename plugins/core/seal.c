@@ -9,9 +9,8 @@ _Static_assert(CONSULT_SEAL_SECRET_LEN == crypto_secretbox_KEYBYTES, "key size")
 
 static int derive(const uint8_t secret[CONSULT_SEAL_SECRET_LEN], uint8_t key[crypto_secretbox_KEYBYTES])
 {
-	return crypto_generichash(key, crypto_secretbox_KEYBYTES,
-		(const unsigned char *)CONSULT_SEAL_CONTEXT, sizeof(CONSULT_SEAL_CONTEXT) - 1,
-		secret, CONSULT_SEAL_SECRET_LEN);
+	return crypto_generichash(key, crypto_secretbox_KEYBYTES, (const unsigned char *)CONSULT_SEAL_CONTEXT,
+	        sizeof(CONSULT_SEAL_CONTEXT) - 1, secret, CONSULT_SEAL_SECRET_LEN);
 }
 
 static int printable(const char *s, size_t n)
@@ -22,9 +21,8 @@ static int printable(const char *s, size_t n)
 	return 1;
 }
 
-consult_err consult_seal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN],
-	const uint8_t nonce[CONSULT_SEAL_NONCE_LEN], const char *plain,
-	uint8_t box[CONSULT_SEAL_BOX_MAX], size_t *box_len)
+consult_err consult_seal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN], const uint8_t nonce[CONSULT_SEAL_NONCE_LEN],
+        const char *plain, uint8_t box[CONSULT_SEAL_BOX_MAX], size_t *box_len)
 {
 	if (box_len)
 		*box_len = 0;
@@ -49,8 +47,8 @@ consult_err consult_seal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN],
 	return CONSULT_OK;
 }
 
-consult_err consult_unseal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN],
-	const uint8_t *box, size_t box_len, char out[CONSULT_SEAL_PLAIN_MAX + 1])
+consult_err consult_unseal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN], const uint8_t *box, size_t box_len,
+        char out[CONSULT_SEAL_PLAIN_MAX + 1])
 {
 	if (out)
 		out[0] = '\0';
@@ -65,8 +63,8 @@ consult_err consult_unseal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN],
 	}
 	size_t n = box_len - CONSULT_SEAL_OVERHEAD;
 	unsigned char plain[CONSULT_SEAL_PLAIN_MAX];
-	int rc = crypto_secretbox_open_easy(plain, box + CONSULT_SEAL_NONCE_LEN, box_len - CONSULT_SEAL_NONCE_LEN,
-		box, key);
+	int rc = crypto_secretbox_open_easy(
+	        plain, box + CONSULT_SEAL_NONCE_LEN, box_len - CONSULT_SEAL_NONCE_LEN, box, key);
 	sodium_memzero(key, sizeof key);
 	if (rc != 0 || !printable((const char *)plain, n)) {
 		sodium_memzero(plain, sizeof plain);

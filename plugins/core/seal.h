@@ -22,21 +22,20 @@
 #include "errors.h"
 
 #define CONSULT_SEAL_CONTEXT    "consult seal v1"
-#define CONSULT_SEAL_SECRET_LEN 32      /* = CONSULT_CODE_KEY_LEN */
-#define CONSULT_SEAL_NONCE_LEN  24      /* crypto_secretbox_NONCEBYTES */
-#define CONSULT_SEAL_MAC_LEN    16      /* crypto_secretbox_MACBYTES */
+#define CONSULT_SEAL_SECRET_LEN 32 /* = CONSULT_CODE_KEY_LEN */
+#define CONSULT_SEAL_NONCE_LEN  24 /* crypto_secretbox_NONCEBYTES */
+#define CONSULT_SEAL_MAC_LEN    16 /* crypto_secretbox_MACBYTES */
 #define CONSULT_SEAL_PLAIN_MAX  64
 #define CONSULT_SEAL_OVERHEAD   (CONSULT_SEAL_NONCE_LEN + CONSULT_SEAL_MAC_LEN)
 #define CONSULT_SEAL_BOX_MAX    (CONSULT_SEAL_OVERHEAD + CONSULT_SEAL_PLAIN_MAX)
 
 /* Seals `plain` (NUL-terminated) into box[CONSULT_SEAL_BOX_MAX];
  * *box_len = CONSULT_SEAL_OVERHEAD + strlen(plain). */
-consult_err consult_seal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN],
-	const uint8_t nonce[CONSULT_SEAL_NONCE_LEN], const char *plain,
-	uint8_t box[CONSULT_SEAL_BOX_MAX], size_t *box_len);
+consult_err consult_seal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN], const uint8_t nonce[CONSULT_SEAL_NONCE_LEN],
+        const char *plain, uint8_t box[CONSULT_SEAL_BOX_MAX], size_t *box_len);
 
 /* Opens a box of box_len bytes into out (NUL-terminated). */
-consult_err consult_unseal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN],
-	const uint8_t *box, size_t box_len, char out[CONSULT_SEAL_PLAIN_MAX + 1]);
+consult_err consult_unseal(const uint8_t secret[CONSULT_SEAL_SECRET_LEN], const uint8_t *box, size_t box_len,
+        char out[CONSULT_SEAL_PLAIN_MAX + 1]);
 
 #endif

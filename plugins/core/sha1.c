@@ -15,8 +15,8 @@ static void block(uint32_t h[5], const uint8_t p[CONSULT_SHA1_BLOCK])
 {
 	uint32_t w[80];
 	for (int t = 0; t < 16; t++)
-		w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
-			(uint32_t)p[4 * t + 2] << 8 | (uint32_t)p[4 * t + 3];
+		w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 | (uint32_t)p[4 * t + 2] << 8 |
+		        (uint32_t)p[4 * t + 3];
 	for (int t = 16; t < 80; t++)
 		w[t] = rol(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
 	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
@@ -107,8 +107,7 @@ void consult_sha1(const void *data, size_t len, uint8_t out[CONSULT_SHA1_LEN])
 	consult_sha1_final(&ctx, out);
 }
 
-void consult_hmac_sha1(const void *key, size_t key_len, const void *msg, size_t msg_len,
-	uint8_t out[CONSULT_SHA1_LEN])
+void consult_hmac_sha1(const void *key, size_t key_len, const void *msg, size_t msg_len, uint8_t out[CONSULT_SHA1_LEN])
 {
 	uint8_t k[CONSULT_SHA1_BLOCK] = { 0 }, pad[CONSULT_SHA1_BLOCK], inner[CONSULT_SHA1_LEN];
 	consult_sha1_ctx ctx;

@@ -16,9 +16,9 @@
 
 typedef struct consult_sha1_ctx {
 	uint32_t h[5];
-	uint64_t total;                    /* bytes hashed so far */
+	uint64_t total; /* bytes hashed so far */
 	uint8_t buf[CONSULT_SHA1_BLOCK];
-	size_t used;                       /* bytes waiting in buf */
+	size_t used; /* bytes waiting in buf */
 } consult_sha1_ctx;
 
 void consult_sha1_init(consult_sha1_ctx *ctx);
@@ -29,7 +29,6 @@ void consult_sha1(const void *data, size_t len, uint8_t out[CONSULT_SHA1_LEN]);
 
 /* HMAC-SHA1(key, msg). Keys longer than 64 bytes are hashed first (RFC 2104).
  * Intermediate key material is wiped before returning. */
-void consult_hmac_sha1(const void *key, size_t key_len, const void *msg, size_t msg_len,
-	uint8_t out[CONSULT_SHA1_LEN]);
+void consult_hmac_sha1(const void *key, size_t key_len, const void *msg, size_t msg_len, uint8_t out[CONSULT_SHA1_LEN]);
 
 #endif

@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include "errors.h"
 
-#define CONSULT_SMS_GSM7_SINGLE  160
-#define CONSULT_SMS_GSM7_PART    153
-#define CONSULT_SMS_UCS2_SINGLE  70
-#define CONSULT_SMS_UCS2_PART    67
+#define CONSULT_SMS_GSM7_SINGLE 160
+#define CONSULT_SMS_GSM7_PART   153
+#define CONSULT_SMS_UCS2_SINGLE 70
+#define CONSULT_SMS_UCS2_PART   67
 
 typedef enum consult_sms_encoding {
 	CONSULT_SMS_GSM7 = 7,
@@ -30,14 +30,14 @@ typedef enum consult_sms_encoding {
 
 typedef struct consult_sms_info {
 	consult_sms_encoding encoding;
-	size_t units;             /* septets (GSM-7) or UTF-16 code units (UCS-2) */
-	size_t parts;             /* number of SMS needed */
+	size_t units; /* septets (GSM-7) or UTF-16 code units (UCS-2) */
+	size_t parts; /* number of SMS needed */
 } consult_sms_info;
 
 /* A part as a byte range of the input text. */
 typedef struct consult_sms_part {
-	size_t offset, length;    /* bytes */
-	size_t units;             /* septets or UTF-16 units in this part */
+	size_t offset, length; /* bytes */
+	size_t units;          /* septets or UTF-16 units in this part */
 } consult_sms_part;
 
 /* Septets a code point costs in GSM-7: 1 (default alphabet), 2 (extension
@@ -49,7 +49,7 @@ consult_err consult_sms_analyse(const char *text, size_t len, consult_sms_info *
 
 /* Cuts the text into parts (at most max_parts; CONSULT_ERR_TOO_LONG if more
  * are needed, *n_parts then holds the number needed). */
-consult_err consult_sms_split(const char *text, size_t len, consult_sms_part *parts,
-	size_t max_parts, size_t *n_parts, consult_sms_info *info);
+consult_err consult_sms_split(const char *text, size_t len, consult_sms_part *parts, size_t max_parts, size_t *n_parts,
+        consult_sms_info *info);
 
 #endif

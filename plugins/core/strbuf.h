@@ -15,7 +15,7 @@
 typedef struct consult_strbuf {
 	char *data;
 	size_t len, cap, max;
-	consult_err err;          /* CONSULT_OK, CONSULT_ERR_TOO_LONG or CONSULT_ERR_INTERNAL */
+	consult_err err; /* CONSULT_OK, CONSULT_ERR_TOO_LONG or CONSULT_ERR_INTERNAL */
 } consult_strbuf;
 
 void consult_sb_init(consult_strbuf *b, size_t max);

@@ -85,7 +85,10 @@ static consult_err walk(const char *tpl, void *ctx, lit_fn lit, ph_fn ph, char *
 	return CONSULT_OK;
 }
 
-struct vctx { const char *const *allowed; size_t n; };
+struct vctx {
+	const char *const *allowed;
+	size_t n;
+};
 
 static consult_err validate_ph(void *ctx, const char *name, size_t len)
 {
@@ -96,8 +99,8 @@ static consult_err validate_ph(void *ctx, const char *name, size_t len)
 	return CONSULT_ERR_INVALID_FIELD;
 }
 
-consult_err consult_tpl_validate(const char *tpl, const char *const *allowed, size_t n_allowed,
-	char bad[CONSULT_TPL_NAME_MAX + 1])
+consult_err consult_tpl_validate(
+        const char *tpl, const char *const *allowed, size_t n_allowed, char bad[CONSULT_TPL_NAME_MAX + 1])
 {
 	if (bad)
 		bad[0] = '\0';
@@ -108,7 +111,11 @@ consult_err consult_tpl_validate(const char *tpl, const char *const *allowed, si
 	return walk(tpl, &v, NULL, validate_ph, bad);
 }
 
-struct rctx { const consult_tpl_var *vars; size_t n; consult_strbuf sb; };
+struct rctx {
+	const consult_tpl_var *vars;
+	size_t n;
+	consult_strbuf sb;
+};
 
 static void render_lit(void *ctx, const char *s, size_t len)
 {
@@ -129,8 +136,8 @@ static consult_err render_ph(void *ctx, const char *name, size_t len)
 	return CONSULT_ERR_INVALID_FIELD;
 }
 
-consult_err consult_tpl_render(const char *tpl, const consult_tpl_var *vars, size_t n_vars,
-	size_t max_out, char **out, size_t *out_len, char bad[CONSULT_TPL_NAME_MAX + 1])
+consult_err consult_tpl_render(const char *tpl, const consult_tpl_var *vars, size_t n_vars, size_t max_out, char **out,
+        size_t *out_len, char bad[CONSULT_TPL_NAME_MAX + 1])
 {
 	*out = NULL;
 	if (out_len)
@@ -174,25 +181,38 @@ static char *escape(const char *s, esc_fn f)
 static const char *html_esc(unsigned char c, char tmp[8])
 {
 	switch (c) {
-	case '&': return "&amp;";
-	case '<': return "&lt;";
-	case '>': return "&gt;";
-	case '"': return "&quot;";
-	case '\'': return "&#39;";
-	default: return NULL;
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&#39;";
+	default:
+		return NULL;
 	}
 }
 
 static const char *json_esc(unsigned char c, char tmp[8])
 {
 	switch (c) {
-	case '"': return "\\\"";
-	case '\\': return "\\\\";
-	case '\n': return "\\n";
-	case '\r': return "\\r";
-	case '\t': return "\\t";
-	case '\b': return "\\b";
-	case '\f': return "\\f";
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
 	default:
 		if (c < 0x20 || c == 0x7f) {
 			snprintf(tmp, 8, "\\u%04x", (unsigned)c);
@@ -204,8 +224,8 @@ static const char *json_esc(unsigned char c, char tmp[8])
 
 static const char *form_esc(unsigned char c, char tmp[8])
 {
-	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	    c == '-' || c == '.' || c == '_' || c == '~')
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+	        c == '_' || c == '~')
 		return NULL;
 	if (c == ' ')
 		return "+";
@@ -213,6 +233,15 @@ static const char *form_esc(unsigned char c, char tmp[8])
 	return tmp;
 }
 
-char *consult_html_escape(const char *s) { return escape(s, html_esc); }
-char *consult_json_escape(const char *s) { return escape(s, json_esc); }
-char *consult_form_escape(const char *s) { return escape(s, form_esc); }
+char *consult_html_escape(const char *s)
+{
+	return escape(s, html_esc);
+}
+char *consult_json_escape(const char *s)
+{
+	return escape(s, json_esc);
+}
+char *consult_form_escape(const char *s)
+{
+	return escape(s, form_esc);
+}

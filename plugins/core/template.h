@@ -22,23 +22,23 @@
 #include <stddef.h>
 #include "errors.h"
 
-#define CONSULT_TPL_MAX       65536
-#define CONSULT_TPL_NAME_MAX  32
+#define CONSULT_TPL_MAX      65536
+#define CONSULT_TPL_NAME_MAX 32
 
 typedef struct consult_tpl_var {
 	const char *name;
-	const char *value;        /* NULL counts as "" */
+	const char *value; /* NULL counts as "" */
 } consult_tpl_var;
 
 /* Checks a template at load time: every placeholder names one of the
  * `allowed` names. `bad` (may be NULL) receives the first unknown name. */
-consult_err consult_tpl_validate(const char *tpl, const char *const *allowed, size_t n_allowed,
-	char bad[CONSULT_TPL_NAME_MAX + 1]);
+consult_err consult_tpl_validate(
+        const char *tpl, const char *const *allowed, size_t n_allowed, char bad[CONSULT_TPL_NAME_MAX + 1]);
 
 /* Renders tpl with vars into *out (NUL-terminated, *out_len bytes if
  * out_len is given); output bounded by max_out bytes. On error *out is NULL. */
-consult_err consult_tpl_render(const char *tpl, const consult_tpl_var *vars, size_t n_vars,
-	size_t max_out, char **out, size_t *out_len, char bad[CONSULT_TPL_NAME_MAX + 1]);
+consult_err consult_tpl_render(const char *tpl, const consult_tpl_var *vars, size_t n_vars, size_t max_out, char **out,
+        size_t *out_len, char bad[CONSULT_TPL_NAME_MAX + 1]);
 
 /* HTML text/attribute escaping: & < > " ' become &amp; &lt; &gt; &quot;
  * &#39;. Returns a new string, NULL only when out of memory or s is NULL. */

@@ -166,8 +166,7 @@ bool consult_turn_id_ok(const char *id)
 	return n > 0;
 }
 
-void consult_turn_password(const char *secret, const char *username,
-	char out[CONSULT_TURN_PASS_LEN])
+void consult_turn_password(const char *secret, const char *username, char out[CONSULT_TURN_PASS_LEN])
 {
 	uint8_t mac[CONSULT_SHA1_LEN];
 	consult_hmac_sha1(secret, strlen(secret), username, strlen(username), mac);
@@ -175,8 +174,8 @@ void consult_turn_password(const char *secret, const char *username,
 	sodium_memzero(mac, sizeof mac);
 }
 
-consult_err consult_turn_credentials(const char *secret, int64_t now, int64_t ttl,
-	const char *opaque_id, consult_turn_cred *out)
+consult_err consult_turn_credentials(
+        const char *secret, int64_t now, int64_t ttl, const char *opaque_id, consult_turn_cred *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!consult_turn_secret_ok(secret) || !ttl_ok(ttl) || !consult_turn_id_ok(opaque_id))
@@ -218,9 +217,8 @@ static void add_url(consult_ice_server *s, const char *uri)
 	s->n_urls++;
 }
 
-consult_err consult_turn_ice_servers(const char *const *uris, size_t n_uris,
-	const char *secret, int64_t now, int64_t ttl, const char *opaque_id,
-	consult_ice_servers *out)
+consult_err consult_turn_ice_servers(const char *const *uris, size_t n_uris, const char *secret, int64_t now,
+        int64_t ttl, const char *opaque_id, consult_ice_servers *out)
 {
 	consult_ice_server stun, turn;
 	memset(out, 0, sizeof *out);

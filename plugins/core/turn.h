@@ -27,12 +27,12 @@
 #define CONSULT_TURN_SECRET_MIN 16
 #define CONSULT_TURN_SECRET_MAX 256
 #define CONSULT_TURN_ID_MAX     64
-#define CONSULT_TURN_TTL_MIN    60              /* seconds */
+#define CONSULT_TURN_TTL_MIN    60 /* seconds */
 #define CONSULT_TURN_TTL_MAX    86400
-#define CONSULT_TURN_USER_LEN   (20 + 1 + CONSULT_TURN_ID_MAX + 1)   /* incl. NUL */
-#define CONSULT_TURN_PASS_LEN   (28 + 1)                             /* incl. NUL */
-#define CONSULT_TURN_URI_MAX    255             /* characters, without NUL */
-#define CONSULT_TURN_URIS_MAX   8               /* per list */
+#define CONSULT_TURN_USER_LEN   (20 + 1 + CONSULT_TURN_ID_MAX + 1) /* incl. NUL */
+#define CONSULT_TURN_PASS_LEN   (28 + 1)                           /* incl. NUL */
+#define CONSULT_TURN_URI_MAX    255                                /* characters, without NUL */
+#define CONSULT_TURN_URIS_MAX   8                                  /* per list */
 
 typedef enum consult_turn_scheme {
 	CONSULT_TURN_URI_INVALID = 0,
@@ -54,25 +54,24 @@ bool consult_turn_id_ok(const char *id);
 
 /* password = base64(HMAC-SHA1(secret, username)); no checks on the inputs
  * beyond non-NULL. Exposed for tests and for verifying. */
-void consult_turn_password(const char *secret, const char *username,
-	char out[CONSULT_TURN_PASS_LEN]);
+void consult_turn_password(const char *secret, const char *username, char out[CONSULT_TURN_PASS_LEN]);
 
 typedef struct consult_turn_cred {
-	int64_t expires_at;                          /* now + ttl */
+	int64_t expires_at; /* now + ttl */
 	char username[CONSULT_TURN_USER_LEN];
 	char password[CONSULT_TURN_PASS_LEN];
 } consult_turn_cred;
 
 /* Mints credentials. CONSULT_ERR_INVALID_FIELD (out zeroed) if the secret,
  * ttl or id is not ok, or now is negative or now + ttl overflows. */
-consult_err consult_turn_credentials(const char *secret, int64_t now, int64_t ttl,
-	const char *opaque_id, consult_turn_cred *out);
+consult_err consult_turn_credentials(
+        const char *secret, int64_t now, int64_t ttl, const char *opaque_id, consult_turn_cred *out);
 
 /* One RTCIceServer: { urls: [...], username?, credential? }. */
 typedef struct consult_ice_server {
 	size_t n_urls;
 	char urls[CONSULT_TURN_URIS_MAX][CONSULT_TURN_URI_MAX + 1];
-	bool has_credential;                         /* false for the STUN entry */
+	bool has_credential; /* false for the STUN entry */
 	char username[CONSULT_TURN_USER_LEN];
 	char credential[CONSULT_TURN_PASS_LEN];
 } consult_ice_server;
@@ -81,9 +80,9 @@ typedef struct consult_ice_server {
  * by at most one TURN entry (all turn:/turns: URIs, with the credential),
  * each in configuration order. */
 typedef struct consult_ice_servers {
-	size_t n;                                    /* 0..2 */
+	size_t n; /* 0..2 */
 	consult_ice_server server[2];
-	int64_t expires_at;                          /* 0 when there is no TURN entry */
+	int64_t expires_at; /* 0 when there is no TURN entry */
 } consult_ice_servers;
 
 /* Checks a configured URI list: 0..CONSULT_TURN_URIS_MAX valid URIs. On
@@ -95,8 +94,7 @@ consult_err consult_turn_uris_check(const char *const *uris, size_t n_uris, size
  * (and only checked) when a turn:/turns: URI is present. Errors:
  * CONSULT_ERR_INVALID_FIELD for a bad URI list or bad credential inputs;
  * out is zeroed on any error. */
-consult_err consult_turn_ice_servers(const char *const *uris, size_t n_uris,
-	const char *secret, int64_t now, int64_t ttl, const char *opaque_id,
-	consult_ice_servers *out);
+consult_err consult_turn_ice_servers(const char *const *uris, size_t n_uris, const char *secret, int64_t now,
+        int64_t ttl, const char *opaque_id, consult_ice_servers *out);
 
 #endif

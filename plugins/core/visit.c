@@ -10,17 +10,23 @@
 
 typedef struct cell {
 	bool ok;
-	consult_err err;          /* when !ok; 0 means WRONG_STATE */
+	consult_err err; /* when !ok; 0 means WRONG_STATE */
 	consult_visit_step step;
 } cell;
 
-#define GO(st, rs, hd) { .ok = true, .step = { .next = (st), .reason = (rs), .to_head = (hd) } }
-#define NO(e) { .ok = false, .err = (e) }
-#define W  CONSULT_VISIT_WAITING
-#define A  CONSULT_VISIT_AWAY
-#define R  CONSULT_VISIT_RINGING
-#define C  CONSULT_VISIT_IN_CALL
-#define E  CONSULT_VISIT_ENDED
+#define GO(st, rs, hd)                                                               \
+	{                                                                            \
+		.ok = true, .step = {.next = (st), .reason = (rs), .to_head = (hd) } \
+	}
+#define NO(e)                           \
+	{                               \
+		.ok = false, .err = (e) \
+	}
+#define W CONSULT_VISIT_WAITING
+#define A CONSULT_VISIT_AWAY
+#define R CONSULT_VISIT_RINGING
+#define C CONSULT_VISIT_IN_CALL
+#define E CONSULT_VISIT_ENDED
 
 static const cell table[CONSULT_VISIT_STATE_COUNT][CONSULT_EV_COUNT] = {
 	[W] = {
@@ -82,7 +88,11 @@ bool consult_doctor_sees(int64_t visit_doctor_id, int64_t doctor_id)
 const char *consult_visit_state_name(consult_visit_state s)
 {
 	static const char *const n[CONSULT_VISIT_STATE_COUNT] = {
-		[W] = "waiting", [A] = "away", [R] = "ringing", [C] = "in_call", [E] = "ended",
+		[W] = "waiting",
+		[A] = "away",
+		[R] = "ringing",
+		[C] = "in_call",
+		[E] = "ended",
 	};
 	return (unsigned)s < CONSULT_VISIT_STATE_COUNT ? n[s] : "";
 }

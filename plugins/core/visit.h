@@ -22,10 +22,10 @@
 #include "errors.h"
 
 typedef enum consult_visit_state {
-	CONSULT_VISIT_WAITING = 0,  /* in the waiting room */
-	CONSULT_VISIT_AWAY,         /* connection lost, place kept until the grace period ends */
-	CONSULT_VISIT_RINGING,      /* a doctor is calling, patient has not answered */
-	CONSULT_VISIT_IN_CALL,      /* accepted; browsers negotiate/hold the call */
+	CONSULT_VISIT_WAITING = 0, /* in the waiting room */
+	CONSULT_VISIT_AWAY,        /* connection lost, place kept until the grace period ends */
+	CONSULT_VISIT_RINGING,     /* a doctor is calling, patient has not answered */
+	CONSULT_VISIT_IN_CALL,     /* accepted; browsers negotiate/hold the call */
 	CONSULT_VISIT_ENDED,
 	CONSULT_VISIT_STATE_COUNT
 } consult_visit_state;
@@ -50,8 +50,8 @@ typedef enum consult_visit_event {
 
 typedef enum consult_end_reason {
 	CONSULT_END_NONE = 0,
-	CONSULT_END_LEFT,            /* patient left before/while waiting */
-	CONSULT_END_DOCTOR_HANGUP,   /* normal end */
+	CONSULT_END_LEFT,          /* patient left before/while waiting */
+	CONSULT_END_DOCTOR_HANGUP, /* normal end */
 	CONSULT_END_PATIENT_HANGUP,
 	CONSULT_END_PATIENT_DROPPED, /* patient's connection lost during the call */
 	CONSULT_END_GRACE_EXPIRED,   /* patient did not come back in time */
@@ -64,8 +64,8 @@ typedef enum consult_end_reason {
 
 typedef struct consult_visit_step {
 	consult_visit_state next;
-	consult_end_reason reason;   /* set when next == ENDED */
-	bool to_head;                /* patient goes back to the head of the queue */
+	consult_end_reason reason; /* set when next == ENDED */
+	bool to_head;              /* patient goes back to the head of the queue */
 } consult_visit_step;
 
 /* CONSULT_OK and *out filled, or CONSULT_ERR_WRONG_STATE (CALL on a
@@ -77,8 +77,8 @@ consult_err consult_visit_step_for(consult_visit_state from, consult_visit_event
  * visits of their own appointments and those for "any doctor" (0). */
 bool consult_doctor_sees(int64_t visit_doctor_id, int64_t doctor_id);
 
-const char *consult_visit_state_name(consult_visit_state s);   /* "waiting", "away", ... */
-const char *consult_end_reason_name(consult_end_reason r);     /* "doctor_hangup", ... ; "" for NONE */
+const char *consult_visit_state_name(consult_visit_state s); /* "waiting", "away", ... */
+const char *consult_end_reason_name(consult_end_reason r);   /* "doctor_hangup", ... ; "" for NONE */
 const char *consult_visit_event_name(consult_visit_event ev);
 
 #endif

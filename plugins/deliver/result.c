@@ -44,8 +44,8 @@ static const char *curl_reason(int curl_code)
 	}
 }
 
-void consult_deliver_result(consult_send_result *r, int curl_code, long reply_code,
-	consult_delivery (*classify)(int), const char *proto)
+void consult_deliver_result(
+        consult_send_result *r, int curl_code, long reply_code, consult_delivery (*classify)(int), const char *proto)
 {
 	int code = reply_code > 0 && reply_code < 1000 ? (int)reply_code : 0;
 	r->code = code;

@@ -14,9 +14,9 @@
 #define CONSULT_SEND_REASON_LEN 48
 
 typedef struct consult_send_result {
-	int code;                     /* SMTP reply code / HTTP status; 0 if none was received */
-	consult_delivery cls;         /* ok, temporary, permanent */
-	char reason[CONSULT_SEND_REASON_LEN];   /* "" when ok */
+	int code;                             /* SMTP reply code / HTTP status; 0 if none was received */
+	consult_delivery cls;                 /* ok, temporary, permanent */
+	char reason[CONSULT_SEND_REASON_LEN]; /* "" when ok */
 } consult_send_result;
 
 /* Internal (smtp.c, sms_http.c): fills r from libcurl's result and the
@@ -25,7 +25,7 @@ typedef struct consult_send_result {
  * "timeout", "connection refused", "host not found", "tls error",
  * "starttls unavailable", "connection dropped", "bad response", "internal
  * error", else "transport error". */
-void consult_deliver_result(consult_send_result *r, int curl_code, long reply_code,
-	consult_delivery (*classify)(int), const char *proto);
+void consult_deliver_result(
+        consult_send_result *r, int curl_code, long reply_code, consult_delivery (*classify)(int), const char *proto);
 
 #endif

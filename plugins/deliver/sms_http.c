@@ -55,8 +55,8 @@ static bool header_ok(const char *h)
 	if (!colon || colon == h || strlen(h) > CONSULT_SMS_HTTP_HEADER_MAX)
 		return false;
 	for (const char *p = h; p < colon; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
-			|| strchr("!#$%&'*+-.^_`|~", *p)))
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		            strchr("!#$%&'*+-.^_`|~", *p)))
 			return false;
 	for (const char *p = colon; *p; p++)
 		if (((unsigned char)*p < 0x20 && *p != '\t') || (unsigned char)*p == 0x7f)
@@ -64,8 +64,8 @@ static bool header_ok(const char *h)
 	return true;
 }
 
-consult_err consult_sms_http_check(const consult_sms_http_cfg *cfg, const char **field,
-	char bad[CONSULT_TPL_NAME_MAX + 1])
+consult_err consult_sms_http_check(
+        const consult_sms_http_cfg *cfg, const char **field, char bad[CONSULT_TPL_NAME_MAX + 1])
 {
 	const char *dummy;
 	if (!field)
@@ -100,7 +100,9 @@ consult_err consult_sms_http_check(const consult_sms_http_cfg *cfg, const char *
 	if (cfg->auth_header && !header_ok(cfg->auth_header))
 		return CONSULT_ERR_INVALID_FIELD;
 	*field = "sms_sender";
-	if (cfg->sender && (strlen(cfg->sender) > CONSULT_SMS_HTTP_SENDER_MAX || !consult_text_clean(cfg->sender, strlen(cfg->sender), false)))
+	if (cfg->sender &&
+	        (strlen(cfg->sender) > CONSULT_SMS_HTTP_SENDER_MAX ||
+	                !consult_text_clean(cfg->sender, strlen(cfg->sender), false)))
 		return CONSULT_ERR_INVALID_FIELD;
 	*field = "sms_timeout_seconds";
 	if (cfg->timeout_s < CONSULT_SMS_HTTP_TIMEOUT_MIN || cfg->timeout_s > CONSULT_SMS_HTTP_TIMEOUT_MAX)
@@ -121,7 +123,9 @@ static consult_err request_body(const consult_sms_http_cfg *cfg, const char *to,
 	consult_err e = CONSULT_ERR_INTERNAL;
 	if (v[0] && v[1] && v[2]) {
 		consult_tpl_var vars[3] = {
-			{ body_names[0], v[0] }, { body_names[1], v[1] }, { body_names[2], v[2] },
+			{ body_names[0], v[0] },
+			{ body_names[1], v[1] },
+			{ body_names[2], v[2] },
 		};
 		e = consult_tpl_render(cfg->body, vars, 3, CONSULT_SMS_HTTP_REQ_MAX, out, NULL, NULL);
 	}
@@ -163,7 +167,7 @@ static struct curl_slist *request_headers(const consult_sms_http_cfg *cfg)
 	size_t n = 0;
 	if (cfg->method == CONSULT_SMS_POST)
 		lines[n++] = cfg->format == CONSULT_SMS_JSON ? "Content-Type: application/json"
-			: "Content-Type: application/x-www-form-urlencoded";
+		                                             : "Content-Type: application/x-www-form-urlencoded";
 	lines[n++] = "Expect:";
 	if (cfg->auth_header)
 		lines[n++] = cfg->auth_header;
@@ -179,8 +183,8 @@ static struct curl_slist *request_headers(const consult_sms_http_cfg *cfg)
 	return hdrs;
 }
 
-consult_delivery consult_sms_http_send(const consult_sms_http_cfg *cfg, const char *to,
-	const char *text, consult_send_result *r)
+consult_delivery consult_sms_http_send(
+        const consult_sms_http_cfg *cfg, const char *to, const char *text, consult_send_result *r)
 {
 	consult_send_result dummy;
 	if (!r)
@@ -199,7 +203,7 @@ consult_delivery consult_sms_http_send(const consult_sms_http_cfg *cfg, const ch
 	consult_err e = request_body(cfg, to, text, &body);
 	if (e != CONSULT_OK) {
 		fail(r, e == CONSULT_ERR_INTERNAL ? CONSULT_DELIVERY_TEMPORARY : CONSULT_DELIVERY_PERMANENT,
-			e == CONSULT_ERR_INTERNAL ? "internal error" : "bad message");
+		        e == CONSULT_ERR_INTERNAL ? "internal error" : "bad message");
 		goto done;
 	}
 	if (cfg->method == CONSULT_SMS_GET) {

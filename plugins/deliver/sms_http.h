@@ -29,14 +29,14 @@
 #include "core/template.h"
 #include "deliver/result.h"
 
-#define CONSULT_SMS_HTTP_TIMEOUT_DEFAULT 15     /* seconds */
+#define CONSULT_SMS_HTTP_TIMEOUT_DEFAULT 15 /* seconds */
 #define CONSULT_SMS_HTTP_TIMEOUT_MIN     1
 #define CONSULT_SMS_HTTP_TIMEOUT_MAX     120
-#define CONSULT_SMS_HTTP_URL_MAX         1024   /* bytes of sms_url */
-#define CONSULT_SMS_HTTP_HEADER_MAX      1024   /* bytes of the auth header line */
-#define CONSULT_SMS_HTTP_SENDER_MAX      32     /* bytes of {{sender}} */
-#define CONSULT_SMS_HTTP_BODY_MAX        4096   /* response bytes kept (then dropped) */
-#define CONSULT_SMS_HTTP_REQ_MAX         8192   /* rendered request body */
+#define CONSULT_SMS_HTTP_URL_MAX         1024 /* bytes of sms_url */
+#define CONSULT_SMS_HTTP_HEADER_MAX      1024 /* bytes of the auth header line */
+#define CONSULT_SMS_HTTP_SENDER_MAX      32   /* bytes of {{sender}} */
+#define CONSULT_SMS_HTTP_BODY_MAX        4096 /* response bytes kept (then dropped) */
+#define CONSULT_SMS_HTTP_REQ_MAX         8192 /* rendered request body */
 
 typedef enum consult_sms_method {
 	CONSULT_SMS_POST = 0,
@@ -49,14 +49,14 @@ typedef enum consult_sms_format {
 } consult_sms_format;
 
 typedef struct consult_sms_http_cfg {
-	const char *url;              /* http:// or https:// */
+	const char *url; /* http:// or https:// */
 	consult_sms_method method;
-	const char *auth_header;      /* optional, "Authorization: Bearer ..." */
+	const char *auth_header; /* optional, "Authorization: Bearer ..." */
 	consult_sms_format format;
-	const char *body;             /* template, e.g. {"to":"{{to}}","text":"{{text}}"} */
-	const char *sender;           /* optional, {{sender}} */
-	long timeout_s;               /* CONSULT_SMS_HTTP_TIMEOUT_MIN..MAX */
-	const char *ca_file;          /* optional PEM bundle */
+	const char *body;    /* template, e.g. {"to":"{{to}}","text":"{{text}}"} */
+	const char *sender;  /* optional, {{sender}} */
+	long timeout_s;      /* CONSULT_SMS_HTTP_TIMEOUT_MIN..MAX */
+	const char *ca_file; /* optional PEM bundle */
 } consult_sms_http_cfg;
 
 /* "POST"/"GET" and "json"/"form" (case-sensitive); false if unknown. The
@@ -72,10 +72,10 @@ bool consult_sms_format_parse(const char *s, consult_sms_format *out);
  * text; timeout in CONSULT_SMS_HTTP_TIMEOUT_MIN..MAX. *field (may be NULL)
  * names the key ("sms_url", "sms_body", "sms_method", "sms_body_format",
  * "sms_auth_header", "sms_sender", "sms_timeout_seconds", "sms_ca_file"). */
-consult_err consult_sms_http_check(const consult_sms_http_cfg *cfg, const char **field,
-	char bad[CONSULT_TPL_NAME_MAX + 1]);
+consult_err consult_sms_http_check(
+        const consult_sms_http_cfg *cfg, const char **field, char bad[CONSULT_TPL_NAME_MAX + 1]);
 
-consult_delivery consult_sms_http_send(const consult_sms_http_cfg *cfg, const char *to,
-	const char *text, consult_send_result *r);
+consult_delivery consult_sms_http_send(
+        const consult_sms_http_cfg *cfg, const char *to, const char *text, consult_send_result *r);
 
 #endif

@@ -6,7 +6,7 @@
 #include "core/email.h"
 #include "deliver/smtp.h"
 
-#define ENV_MAX (CONSULT_EMAIL_MAX + 3)   /* "<" addr ">" NUL */
+#define ENV_MAX (CONSULT_EMAIL_MAX + 3) /* "<" addr ">" NUL */
 
 static bool clean(const char *s)
 {
@@ -26,8 +26,8 @@ static bool url_ok(const char *u)
 		h = u + 8;
 	else
 		return false;
-	return strlen(u) <= CONSULT_SMTP_URL_MAX && clean(u) && *h && *h != '/' && *h != ':' && !strchr(h, '@')
-		&& !strchr(h, '?') && !strchr(h, '#');
+	return strlen(u) <= CONSULT_SMTP_URL_MAX && clean(u) && *h && *h != '/' && *h != ':' && !strchr(h, '@') &&
+	        !strchr(h, '?') && !strchr(h, '#');
 }
 
 consult_err consult_smtp_check(const consult_smtp_cfg *cfg, const char **field)
@@ -90,8 +90,8 @@ static consult_delivery fail(consult_send_result *r, consult_delivery c, const c
 	return c;
 }
 
-consult_delivery consult_smtp_send(const consult_smtp_cfg *cfg, const char *rcpt,
-	const char *msg, size_t len, consult_send_result *r)
+consult_delivery consult_smtp_send(
+        const consult_smtp_cfg *cfg, const char *rcpt, const char *msg, size_t len, consult_send_result *r)
 {
 	consult_send_result dummy;
 	if (!r)

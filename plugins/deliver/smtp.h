@@ -29,20 +29,20 @@
 #include "core/errors.h"
 #include "deliver/result.h"
 
-#define CONSULT_SMTP_TIMEOUT_DEFAULT 30     /* seconds, whole transaction */
+#define CONSULT_SMTP_TIMEOUT_DEFAULT 30 /* seconds, whole transaction */
 #define CONSULT_SMTP_TIMEOUT_MIN     1
 #define CONSULT_SMTP_TIMEOUT_MAX     300
-#define CONSULT_SMTP_URL_MAX         512    /* bytes of smtp_url */
-#define CONSULT_SMTP_CRED_MAX        256    /* bytes of smtp_user, smtp_password */
+#define CONSULT_SMTP_URL_MAX         512 /* bytes of smtp_url */
+#define CONSULT_SMTP_CRED_MAX        256 /* bytes of smtp_user, smtp_password */
 
 typedef struct consult_smtp_cfg {
-	const char *url;              /* "smtp://host:port" or "smtps://host:port" */
-	bool starttls;                /* smtp:// only: true = STARTTLS required (CURLUSESSL_ALL) */
-	const char *user;             /* optional; with password */
+	const char *url;  /* "smtp://host:port" or "smtps://host:port" */
+	bool starttls;    /* smtp:// only: true = STARTTLS required (CURLUSESSL_ALL) */
+	const char *user; /* optional; with password */
 	const char *password;
-	const char *from;             /* envelope sender address (MAIL FROM) */
-	long timeout_s;               /* CONSULT_SMTP_TIMEOUT_MIN..MAX */
-	const char *ca_file;          /* optional PEM bundle */
+	const char *from;    /* envelope sender address (MAIL FROM) */
+	long timeout_s;      /* CONSULT_SMTP_TIMEOUT_MIN..MAX */
+	const char *ca_file; /* optional PEM bundle */
 } consult_smtp_cfg;
 
 /* The one check of the SMTP configuration, run by the plugin's
@@ -55,7 +55,7 @@ typedef struct consult_smtp_cfg {
  * "smtp_timeout_seconds", "smtp_ca_file"). */
 consult_err consult_smtp_check(const consult_smtp_cfg *cfg, const char **field);
 
-consult_delivery consult_smtp_send(const consult_smtp_cfg *cfg, const char *rcpt,
-	const char *msg, size_t len, consult_send_result *r);
+consult_delivery consult_smtp_send(
+        const consult_smtp_cfg *cfg, const char *rcpt, const char *msg, size_t len, consult_send_result *r);
 
 #endif

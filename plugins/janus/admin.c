@@ -23,47 +23,51 @@ typedef struct {
 	const consult_admin_request *req;
 	json_t *reply;
 	const char *field;
-	const char *pw_hash;     /* prepared before the lock, or NULL */
+	const char *pw_hash; /* prepared before the lock, or NULL */
 	int64_t now;
-	const json_t *msg;       /* the raw request (purge's test clock) */
-	const char *reason;      /* on error: replaces the error's generic reason, or NULL */
+	const json_t *msg;  /* the raw request (purge's test clock) */
+	const char *reason; /* on error: replaces the error's generic reason, or NULL */
 } admin_ctx;
 
 typedef consult_err (*admin_fn)(admin_ctx *a);
 
-static consult_err store_err(consult_err e) {
+static consult_err store_err(consult_err e)
+{
 	return (e == CONSULT_OK || e == CONSULT_ERR_NOT_FOUND || e == CONSULT_ERR_CONFLICT) ? e : CONSULT_ERR_INTERNAL;
 }
 
-static consult_err practice_of(const char *slug, consult_practice *out, const char **field) {
+static consult_err practice_of(const char *slug, consult_practice *out, const char **field)
+{
 	consult_err e = store_err(consult_store_practice_by_slug(glue.store, slug, out));
-	if(e == CONSULT_ERR_NOT_FOUND)
+	if (e == CONSULT_ERR_NOT_FOUND)
 		*field = "practice";
 	return e;
 }
 
-static consult_err a_add_practice(admin_ctx *a) {
+static consult_err a_add_practice(admin_ctx *a)
+{
 	int64_t id = 0;
-	consult_err e = store_err(consult_store_add_practice(glue.store, a->req->slug, a->req->pname,
-		a->req->phone, a->now, &id));
-	if(e == CONSULT_ERR_CONFLICT)
+	consult_err e = store_err(
+	        consult_store_add_practice(glue.store, a->req->slug, a->req->pname, a->req->phone, a->now, &id));
+	if (e == CONSULT_ERR_CONFLICT)
 		a->field = "slug";
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		json_object_set_new(a->reply, "practice_id", json_integer(id));
 	return e;
 }
 
-static consult_err a_add_staff(admin_ctx *a) {
+static consult_err a_add_staff(admin_ctx *a)
+{
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	consult_err e = practice_of(a->req->practice, &pr, &a->field);
 	int64_t id = 0;
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		e = store_err(consult_store_add_staff(glue.store, pr.id, a->req->username, a->req->display_name,
-			a->req->role, a->pw_hash, a->now, &id));
-	if(e == CONSULT_ERR_CONFLICT)
+		        a->req->role, a->pw_hash, a->now, &id));
+	if (e == CONSULT_ERR_CONFLICT)
 		a->field = "username";
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		json_object_set_new(a->reply, "staff_id", json_integer(id));
 	consult_practice_clear(&pr);
 	return e;
@@ -71,14 +75,15 @@ static consult_err a_add_staff(admin_ctx *a) {
 
 /* Logs out every live handle of a staff member (event logged_out with
  * reason; a call they hold ends as on logout). */
-static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char *reason) {
+static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char *reason)
+{
 	glue_practice *p = glue_practice_find(practice_id);
-	if(p == NULL)
+	if (p == NULL)
 		return;
 	GList *copy = g_list_copy(p->staff);
-	for(GList *l = copy; l; l = l->next) {
+	for (GList *l = copy; l; l = l->next) {
 		glue_session *s = l->data;
-		if(s->staff_id != staff_id)
+		if (s->staff_id != staff_id)
 			continue;
 		glue_session_ref(s);
 		json_t *f = json_object();
@@ -94,51 +99,58 @@ static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char 
 /* The staff row change (disable or new password) and the revocation of
  * the member's device tokens in one transaction; then every live handle
  * of the member is logged out. lock_out false: only the change. */
-static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason) {
+static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
+{
 	consult_staff st;
 	memset(&st, 0, sizeof(st));
 	consult_err e = store_err(consult_store_staff_by_username(glue.store, a->req->username, &st));
 	bool tx = e == CONSULT_OK && consult_store_begin(glue.store) == CONSULT_OK;
-	if(e == CONSULT_OK && !tx)
+	if (e == CONSULT_OK && !tx)
 		e = CONSULT_ERR_INTERNAL;
-	if(e == CONSULT_OK)
-		e = store_err(a->pw_hash ? consult_store_set_staff_password(glue.store, a->req->username, a->pw_hash) :
-			consult_store_set_staff_disabled(glue.store, a->req->username, a->req->disabled));
+	if (e == CONSULT_OK)
+		e = store_err(a->pw_hash
+		                ? consult_store_set_staff_password(glue.store, a->req->username, a->pw_hash)
+		                : consult_store_set_staff_disabled(glue.store, a->req->username, a->req->disabled));
 	int64_t revoked = 0;
-	if(e == CONSULT_OK && lock_out)
+	if (e == CONSULT_OK && lock_out)
 		e = store_err(consult_store_devices_revoke(glue.store, st.id, &revoked));
-	if(tx && e == CONSULT_OK && consult_store_commit(glue.store) != CONSULT_OK)
+	if (tx && e == CONSULT_OK && consult_store_commit(glue.store) != CONSULT_OK)
 		e = CONSULT_ERR_INTERNAL;
-	if(tx && e != CONSULT_OK)
+	if (tx && e != CONSULT_OK)
 		(void)consult_store_rollback(glue.store);
-	if(e == CONSULT_ERR_NOT_FOUND)
+	if (e == CONSULT_ERR_NOT_FOUND)
 		a->field = "username";
-	if(e == CONSULT_OK && (a->pw_hash || !a->req->disabled)) {
+	if (e == CONSULT_OK && (a->pw_hash || !a->req->disabled)) {
 		/* a new password or enabling again also lifts a lockout of the user name */
 		char ukey[80];
 		g_snprintf(ukey, sizeof(ukey), "u:%s", a->req->username);
 		consult_ratelimit_success(glue.rl_login, ukey);
 	}
-	if(e == CONSULT_OK && lock_out) {
-		JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" %s: logged out everywhere, %"G_GINT64_FORMAT" device tokens revoked\n",
-			st.id, reason, revoked);
+	if (e == CONSULT_OK && lock_out) {
+		JANUS_LOG(LOG_INFO,
+		        "[consult] staff %" G_GINT64_FORMAT " %s: logged out everywhere, %" G_GINT64_FORMAT
+		        " device tokens revoked\n",
+		        st.id, reason, revoked);
 		logout_everywhere(st.practice_id, st.id, reason);
 	}
 	consult_staff_clear(&st);
 	return e;
 }
 
-static consult_err a_set_disabled(admin_ctx *a) {
+static consult_err a_set_disabled(admin_ctx *a)
+{
 	return change_staff(a, a->req->disabled, "disabled");
 }
 
 /* A new password ends every session of the user and forgets their devices
  * (whoever knew the old password may hold a device token). */
-static consult_err a_reset_password(admin_ctx *a) {
+static consult_err a_reset_password(admin_ctx *a)
+{
 	return change_staff(a, true, "password_reset");
 }
 
-static void add_staff_row(const consult_staff *st, void *ud) {
+static void add_staff_row(const consult_staff *st, void *ud)
+{
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(st->id));
 	json_object_set_new(o, "username", json_string(st->username ? st->username : ""));
@@ -148,14 +160,15 @@ static void add_staff_row(const consult_staff *st, void *ud) {
 	json_array_append_new(ud, o);
 }
 
-static consult_err a_list_staff(admin_ctx *a) {
+static consult_err a_list_staff(admin_ctx *a)
+{
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	consult_err e = practice_of(a->req->practice, &pr, &a->field);
 	json_t *list = json_array();
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		e = store_err(consult_store_list_staff(glue.store, pr.id, CONSULT_ROLE_NONE, add_staff_row, list));
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		json_object_set_new(a->reply, "staff", list);
 	else
 		json_decref(list);
@@ -163,7 +176,8 @@ static consult_err a_list_staff(admin_ctx *a) {
 	return e;
 }
 
-static void local_day(int64_t now, int64_t *from, int64_t *to) {
+static void local_day(int64_t now, int64_t *from, int64_t *to)
+{
 	time_t t = (time_t)now;
 	struct tm tm;
 	localtime_r(&t, &tm);
@@ -175,18 +189,23 @@ static void local_day(int64_t now, int64_t *from, int64_t *to) {
 	*to = (int64_t)mktime(&tm);
 }
 
-typedef struct { json_t *list; int64_t now; consult_err err; } each_ud;
+typedef struct {
+	json_t *list;
+	int64_t now;
+	consult_err err;
+} each_ud;
 
-static void add_stats(const consult_practice *pr, void *ud) {
+static void add_stats(const consult_practice *pr, void *ud)
+{
 	each_ud *u = ud;
 	size_t counts[CONSULT_VISIT_STATE_COUNT] = { 0 };
 	glue_practice *p = glue_practice_find(pr->id);
-	if(p)
+	if (p)
 		consult_room_counts(p->room, counts);
 	int64_t from, to;
 	local_day(u->now, &from, &to);
 	consult_day_stats ds = { 0, -1 };
-	if(consult_store_day_stats(glue.store, pr->id, from, to, &ds) != CONSULT_OK)
+	if (consult_store_day_stats(glue.store, pr->id, from, to, &ds) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;
 	json_t *o = json_object();
 	json_object_set_new(o, "slug", json_string(pr->slug ? pr->slug : ""));
@@ -195,17 +214,18 @@ static void add_stats(const consult_practice *pr, void *ud) {
 	json_object_set_new(o, "ringing", json_integer((json_int_t)counts[CONSULT_VISIT_RINGING]));
 	json_object_set_new(o, "in_call", json_integer((json_int_t)counts[CONSULT_VISIT_IN_CALL]));
 	json_object_set_new(o, "calls_today", json_integer(ds.calls_today));
-	json_object_set_new(o, "median_wait_seconds", ds.median_wait_s >= 0 ? json_integer(ds.median_wait_s) : json_null());
+	json_object_set_new(
+	        o, "median_wait_seconds", ds.median_wait_s >= 0 ? json_integer(ds.median_wait_s) : json_null());
 	json_object_set_new(o, "relay_only", json_boolean(pr->relay_only));
 	int64_t queued = 0, failed = 0;
-	if(consult_outbox_counts(glue.store, pr->id, &queued, &failed) != CONSULT_OK)
+	if (consult_outbox_counts(glue.store, pr->id, &queued, &failed) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;
 	bool never = false;
-	if(consult_store_practice_forward_never(glue.store, pr->id, &never) != CONSULT_OK)
+	if (consult_store_practice_forward_never(glue.store, pr->id, &never) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;
 	json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
 	int64_t pc[GLUE_PATH_COUNT] = { 0 };
-	if(p)
+	if (p)
 		glue_path_counts(p, pc);
 	json_t *paths = json_object();
 	json_object_set_new(paths, "direct", json_integer(pc[GLUE_PATH_DIRECT]));
@@ -218,9 +238,15 @@ static void add_stats(const consult_practice *pr, void *ud) {
 	json_array_append_new(u->list, o);
 }
 
-typedef struct { json_t *list; const char *slug; int64_t now; glue_practice *p; } live_ud;
+typedef struct {
+	json_t *list;
+	const char *slug;
+	int64_t now;
+	glue_practice *p;
+} live_ud;
 
-static void add_live(const consult_visit *v, uint32_t index, void *ud) {
+static void add_live(const consult_visit *v, uint32_t index, void *ud)
+{
 	live_ud *u = ud;
 	json_t *o = json_object();
 	json_object_set_new(o, "visit_id", json_integer(v->id));
@@ -234,51 +260,56 @@ static void add_live(const consult_visit *v, uint32_t index, void *ud) {
 	json_array_append_new(u->list, o);
 }
 
-static void add_live_practice(const consult_practice *pr, void *ud) {
+static void add_live_practice(const consult_practice *pr, void *ud)
+{
 	each_ud *u = ud;
 	glue_practice *p = glue_practice_find(pr->id);
-	if(p == NULL)
+	if (p == NULL)
 		return;
 	live_ud lu = { u->list, pr->slug ? pr->slug : "", u->now, p };
 	consult_room_foreach(p->room, add_live, &lu);
 }
 
 /* Runs cb for the named practice or for all of them. */
-static consult_err each_practice(admin_ctx *a, consult_practice_cb cb, const char *key) {
+static consult_err each_practice(admin_ctx *a, consult_practice_cb cb, const char *key)
+{
 	each_ud u = { json_array(), a->now, CONSULT_OK };
 	consult_err e = CONSULT_OK;
-	if(a->req->practice) {
+	if (a->req->practice) {
 		consult_practice pr;
 		memset(&pr, 0, sizeof(pr));
 		e = practice_of(a->req->practice, &pr, &a->field);
-		if(e == CONSULT_OK)
+		if (e == CONSULT_OK)
 			cb(&pr, &u);
 		consult_practice_clear(&pr);
 	} else {
 		e = store_err(consult_store_list_practices(glue.store, cb, &u));
 	}
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		e = u.err;
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		json_object_set_new(a->reply, key, u.list);
 	else
 		json_decref(u.list);
 	return e;
 }
 
-static consult_err a_stats(admin_ctx *a) {
+static consult_err a_stats(admin_ctx *a)
+{
 	json_object_set_new(a->reply, "forward", glue_forward_stats());
 	json_object_set_new(a->reply, "logins", glue_auth_stats());
 	return each_practice(a, add_stats, "practices");
 }
 
-static consult_err a_live_visits(admin_ctx *a) {
+static consult_err a_live_visits(admin_ctx *a)
+{
 	return each_practice(a, add_live_practice, "visits");
 }
 
-static consult_err a_health(admin_ctx *a) {
-	json_object_set_new(a->reply, "status", json_null());     /* first in the reply */
-	bool ok = glue_store_health(a->reply);     /* write probe, disk space, WAL size */
+static consult_err a_health(admin_ctx *a)
+{
+	json_object_set_new(a->reply, "status", json_null()); /* first in the reply */
+	bool ok = glue_store_health(a->reply);                /* write probe, disk space, WAL size */
 	json_object_set_new(a->reply, "status", json_string(ok ? "ok" : "degraded"));
 	json_object_set_new(a->reply, "uptime_seconds", json_integer(a->now - glue.started_at));
 	json_object_set_new(a->reply, "handles", json_integer(glue_sessions_count()));
@@ -287,22 +318,25 @@ static consult_err a_health(admin_ctx *a) {
 }
 
 /* set_practice {practice (slug), relay_only (bool)?, forward?} -> {} */
-static consult_err a_set_practice(admin_ctx *a) {
+static consult_err a_set_practice(admin_ctx *a)
+{
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	consult_err e = practice_of(a->req->practice, &pr, &a->field);
 	consult_practice_clear(&pr);
-	if(e != CONSULT_OK)
+	if (e != CONSULT_OK)
 		return e;
-	if(a->req->has_relay_only)
+	if (a->req->has_relay_only)
 		e = store_err(consult_store_set_practice_relay_only(glue.store, a->req->practice, a->req->relay_only));
-	if(e == CONSULT_OK && a->req->has_forward)
-		e = store_err(consult_store_set_practice_forward_never(glue.store, a->req->practice,
-			a->req->forward == CONSULT_FWD_NEVER));
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK && a->req->has_forward)
+		e = store_err(consult_store_set_practice_forward_never(
+		        glue.store, a->req->practice, a->req->forward == CONSULT_FWD_NEVER));
+	if (e == CONSULT_OK)
 		JANUS_LOG(LOG_INFO, "[consult] admin: practice options changed%s%s\n",
-			a->req->has_relay_only ? (a->req->relay_only ? " relay_only=on" : " relay_only=off") : "",
-			a->req->has_forward ? (a->req->forward == CONSULT_FWD_NEVER ? " forward=never" : " forward=allowed") : "");
+		        a->req->has_relay_only ? (a->req->relay_only ? " relay_only=on" : " relay_only=off") : "",
+		        a->req->has_forward
+		                ? (a->req->forward == CONSULT_FWD_NEVER ? " forward=never" : " forward=allowed")
+		                : "");
 	return e;
 }
 
@@ -311,22 +345,23 @@ static consult_err a_set_practice(admin_ctx *a) {
  * replaces the glue clock for this run only, so a test can purge "in three
  * months" against a real store file without moving the clock of the
  * timers (test_clock does that). */
-static consult_err a_purge(admin_ctx *a) {
+static consult_err a_purge(admin_ctx *a)
+{
 	int64_t now = a->now;
 	const json_t *t = json_object_get(a->msg, "now");
-	if(t && glue_test_mode() && json_is_integer(t) && json_integer_value(t) > 0)
+	if (t && glue_test_mode() && json_is_integer(t) && json_integer_value(t) > 0)
 		now = json_integer_value(t);
 	consult_purge_counts n;
 	consult_err e = glue_retention_run(now, &n);
-	if(e != CONSULT_OK)
+	if (e != CONSULT_OK)
 		return e;
 	/* The memory of ended visits too (the timer does it every second; here
 	 * it follows the test clock). */
-	if(glue.practices) {
+	if (glue.practices) {
 		GHashTableIter it;
 		gpointer key, value;
 		g_hash_table_iter_init(&it, glue.practices);
-		while(g_hash_table_iter_next(&it, &key, &value))
+		while (g_hash_table_iter_next(&it, &key, &value))
 			consult_room_ended_prune(((glue_practice *)value)->room, now);
 	}
 	json_object_set_new(a->reply, "appointments", json_integer(n.appointments));
@@ -340,13 +375,14 @@ static consult_err a_purge(admin_ctx *a) {
  * the glue clock (clock.h), only with CONSULT_TEST=1 in Janus' environment.
  * The outbox worker is woken so rows that became due are sent; the timer
  * sees the new time at its next tick (at most a second later). */
-static consult_err a_test_clock(admin_ctx *a) {
-	if(!glue_clock_set_offset(a->req->offset_seconds)) {
+static consult_err a_test_clock(admin_ctx *a)
+{
+	if (!glue_clock_set_offset(a->req->offset_seconds)) {
 		a->field = "request";
 		a->reason = "test_clock is for tests only: Janus must run with CONSULT_TEST=1";
 		return CONSULT_ERR_FORBIDDEN;
 	}
-	JANUS_LOG(LOG_WARN, "[consult] admin: test clock offset %"G_GINT64_FORMAT" s\n", a->req->offset_seconds);
+	JANUS_LOG(LOG_WARN, "[consult] admin: test clock offset %" G_GINT64_FORMAT " s\n", a->req->offset_seconds);
 	glue_outbox_wake();
 	json_object_set_new(a->reply, "now", json_integer(glue_now()));
 	json_object_set_new(a->reply, "offset_seconds", json_integer(glue_clock_offset()));
@@ -360,40 +396,46 @@ static const admin_fn admin_routes[CONSULT_ADMIN_KIND_COUNT] = {
 #undef CONSULT_ADMIN_REQUEST
 };
 
-json_t *glue_admin_message(json_t *message) {
+json_t *glue_admin_message(json_t *message)
+{
 	consult_admin_request req;
 	memset(&req, 0, sizeof(req));
 	const char *field = NULL;
 	const char *name = json_is_object(message) ? json_string_value(json_object_get(message, "request")) : NULL;
 	consult_err e = consult_admin_parse(message, &req, &field);
-	if(e != CONSULT_OK)
+	if (e != CONSULT_OK)
 		return glue_error_reply(name, e, field, 0);
 	admin_fn fn = (unsigned)req.kind < CONSULT_ADMIN_KIND_COUNT ? admin_routes[req.kind] : NULL;
-	if(fn == NULL)
+	if (fn == NULL)
 		return glue_error_reply(name, CONSULT_ERR_UNKNOWN_REQUEST, "request", 0);
 	char hash[GLUE_HASH_LEN];
 	bool needs_hash = req.kind == CONSULT_ADMIN_ADD_STAFF || req.kind == CONSULT_ADMIN_RESET_PASSWORD;
-	if(needs_hash && (req.password == NULL || !glue_auth_hash(req.password, hash)))
+	if (needs_hash && (req.password == NULL || !glue_auth_hash(req.password, hash)))
 		return glue_error_reply(req.name, req.password ? CONSULT_ERR_INTERNAL : CONSULT_ERR_MISSING_FIELD,
-			req.password ? NULL : "password", 0);
-	admin_ctx a = { .req = &req, .reply = json_object(), .pw_hash = needs_hash ? hash : NULL,
-		.now = glue_now(), .msg = message };
+		        req.password ? NULL : "password", 0);
+	admin_ctx a = { .req = &req,
+		.reply = json_object(),
+		.pw_hash = needs_hash ? hash : NULL,
+		.now = glue_now(),
+		.msg = message };
 	g_mutex_lock(&glue.lock);
 	unsigned store_errors = consult_store_error_count(glue.store);
 	e = fn(&a);
 	const char *store_error = consult_store_error_count(glue.store) != store_errors
-		? consult_store_last_error_name(glue.store) : NULL;
+	        ? consult_store_last_error_name(glue.store)
+	        : NULL;
 	g_mutex_unlock(&glue.lock);
-	if(needs_hash)
+	if (needs_hash)
 		sodium_memzero(hash, sizeof(hash));
-	if(e != CONSULT_OK) {
+	if (e != CONSULT_OK) {
 		json_decref(a.reply);
-		if(e == CONSULT_ERR_INTERNAL)
-			JANUS_LOG(LOG_ERR, "[consult] admin %s failed: internal (%s)\n", req.name, store_error ? store_error : "not the store");
+		if (e == CONSULT_ERR_INTERNAL)
+			JANUS_LOG(LOG_ERR, "[consult] admin %s failed: internal (%s)\n", req.name,
+			        store_error ? store_error : "not the store");
 		else
 			JANUS_LOG(LOG_VERB, "[consult] admin %s refused: %s\n", req.name, consult_err_name(e));
 		json_t *err = glue_error_reply(req.name, e, a.field, 0);
-		if(a.reason)
+		if (a.reason)
 			json_object_set_new(err, "reason", json_string(a.reason));
 		return err;
 	}

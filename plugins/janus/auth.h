@@ -46,9 +46,9 @@ json_t *glue_auth_stats(void);
 
 /* Device tokens (docs/protocol.md, "Login protection"). */
 #define GLUE_DEVICE_TOKEN_LEN 43
-#define GLUE_DEVICE_HASH_LEN 32
-#define GLUE_DEVICE_TTL_DAYS 90      /* unused this long: invalid, and purged */
-#define GLUE_DEVICE_KEEP 10          /* devices kept per staff member */
+#define GLUE_DEVICE_HASH_LEN  32
+#define GLUE_DEVICE_TTL_DAYS  90 /* unused this long: invalid, and purged */
+#define GLUE_DEVICE_KEEP      10 /* devices kept per staff member */
 void glue_device_token_new(char token[GLUE_DEVICE_TOKEN_LEN + 1], uint8_t hash[GLUE_DEVICE_HASH_LEN]);
 void glue_device_token_hash(const char *token, uint8_t hash[GLUE_DEVICE_HASH_LEN]);
 

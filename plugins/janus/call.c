@@ -17,150 +17,164 @@
 
 /* --- requests --- */
 
-consult_err glue_h_call(glue_ctx *c) {
+consult_err glue_h_call(glue_ctx *c)
+{
 	glue_practice *p = glue_practice_get(c->s->practice_id);
-	if(p == NULL)
+	if (p == NULL)
 		return CONSULT_ERR_INTERNAL;
 	int64_t id = c->req->u.call.visit_id;
 	consult_err e = glue_visit_apply(p, id, CONSULT_EV_CALL, c->s, NULL, c->now);
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		json_object_set_new(c->reply, "visit_id", json_integer(id));
 	return e;
 }
 
-consult_err glue_h_cancel_call(glue_ctx *c) {
+consult_err glue_h_cancel_call(glue_ctx *c)
+{
 	glue_practice *p = glue_practice_find(c->s->practice_id);
 	consult_visit *v = p ? consult_room_doctor_visit(p->room, c->s->staff_id) : NULL;
-	if(v == NULL || v->state != CONSULT_VISIT_RINGING || c->s->call_visit_id != v->id)
+	if (v == NULL || v->state != CONSULT_VISIT_RINGING || c->s->call_visit_id != v->id)
 		return CONSULT_ERR_WRONG_STATE;
 	return glue_visit_apply(p, v->id, CONSULT_EV_CANCEL_RING, c->s, NULL, c->now);
 }
 
 /* The IN_CALL visit of a call participant (doctor or patient), or NULL. */
-static consult_visit *call_visit(glue_session *s, glue_practice **pp) {
+static consult_visit *call_visit(glue_session *s, glue_practice **pp)
+{
 	glue_practice *p = glue_practice_find(s->practice_id);
 	*pp = p;
-	if(p == NULL)
+	if (p == NULL)
 		return NULL;
 	int64_t id = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
 	consult_visit *v = id ? consult_room_visit(p->room, id) : NULL;
-	if(v == NULL || v->state != CONSULT_VISIT_IN_CALL)
+	if (v == NULL || v->state != CONSULT_VISIT_IN_CALL)
 		return NULL;
-	if(s->kind == GLUE_PATIENT && v->patient != s)
+	if (s->kind == GLUE_PATIENT && v->patient != s)
 		return NULL;
 	return v;
 }
 
-consult_err glue_h_hangup(glue_ctx *c) {
+consult_err glue_h_hangup(glue_ctx *c)
+{
 	/* reason (parsed by the core): connection_lost or a normal hangup */
 	bool lost = c->req->u.hangup.reason == CONSULT_HANGUP_CONNECTION_LOST;
 	glue_practice *p;
 	consult_visit *v = call_visit(c->s, &p);
-	if(v == NULL)
+	if (v == NULL)
 		return CONSULT_ERR_WRONG_STATE;
-	consult_visit_event ev = lost ? CONSULT_EV_CONNECTION_LOST :
-		c->s->kind == GLUE_STAFF ? CONSULT_EV_HANGUP_DOCTOR : CONSULT_EV_HANGUP_PATIENT;
+	consult_visit_event ev = lost      ? CONSULT_EV_CONNECTION_LOST
+	        : c->s->kind == GLUE_STAFF ? CONSULT_EV_HANGUP_DOCTOR
+	                                   : CONSULT_EV_HANGUP_PATIENT;
 	return glue_visit_apply(p, v->id, ev, c->s, NULL, c->now);
 }
 
-consult_err glue_h_ice_servers(glue_ctx *c) {
+consult_err glue_h_ice_servers(glue_ctx *c)
+{
 	glue_practice *p;
 	consult_visit *v = call_visit(c->s, &p);
-	if(v == NULL)
+	if (v == NULL)
 		return CONSULT_ERR_WRONG_STATE;
-	if(c->s->kind == GLUE_STAFF && v->call_doctor_id != c->s->staff_id)
+	if (c->s->kind == GLUE_STAFF && v->call_doctor_id != c->s->staff_id)
 		return CONSULT_ERR_WRONG_STATE;
 	glue_ice_fields(c->reply, p->id, c->now, false);
 	return CONSULT_OK;
 }
 
-consult_err glue_h_signal(glue_ctx *c) {
+consult_err glue_h_signal(glue_ctx *c)
+{
 	glue_practice *p;
 	consult_visit *v = call_visit(c->s, &p);
-	if(v == NULL)
+	if (v == NULL)
 		return CONSULT_ERR_WRONG_STATE;
 	glue_session *peer = c->s->kind == GLUE_STAFF ? v->patient : glue_call_doctor(p, v->id);
-	if(peer == NULL)
+	if (peer == NULL)
 		return CONSULT_ERR_WRONG_STATE;
 	/* Only the documented fields, rebuilt from the parsed request. */
 	glue_push(peer, "signal", consult_signal_relay(c->req));
 	return CONSULT_OK;
 }
 
-consult_err glue_h_report(glue_ctx *c) {
+consult_err glue_h_report(glue_ctx *c)
+{
 	glue_practice *p;
 	consult_visit *v = call_visit(c->s, &p);
-	if(v == NULL)
+	if (v == NULL)
 		return CONSULT_ERR_WRONG_STATE;
 	const char *state = c->req->u.report.connection_state;
 	consult_party side = c->s->kind == GLUE_STAFF ? CONSULT_PARTY_DOCTOR : CONSULT_PARTY_PATIENT;
 	glue_visit_info *vi = glue_visit_info_get(p, v->id);
 	bool first_connected = state && strcmp(state, "connected") == 0 && vi && !vi->connected;
 	consult_err e = consult_store_visit_report(glue.store, v->id, side, state,
-		c->req->u.report.local_candidate_type, c->req->u.report.remote_candidate_type);
-	if(e == CONSULT_OK && first_connected)
+	        c->req->u.report.local_candidate_type, c->req->u.report.remote_candidate_type);
+	if (e == CONSULT_OK && first_connected)
 		e = consult_store_visit_connected(glue.store, v->id, c->now);
-	if(e != CONSULT_OK)
+	if (e != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
-	if(first_connected)
+	if (first_connected)
 		vi->connected = true;
 	/* live_visits shows the media path the doctor's side reports (as the store does) */
 	const char *lt = c->req->u.report.local_candidate_type, *rt = c->req->u.report.remote_candidate_type;
 	bool forwarded = glue_forward_active(c->s);
-	if(vi && c->s->kind == GLUE_STAFF && (forwarded || (lt && rt))) {
+	if (vi && c->s->kind == GLUE_STAFF && (forwarded || (lt && rt))) {
 		g_free(vi->media_path);
 		vi->media_path = forwarded ? g_strdup("forward") : g_strdup_printf("%s/%s", lt, rt);
 	}
 	/* The call's path is the one of the doctor's newest "connected" report;
 	 * the call is counted once, by its final path, when it ends. */
-	if(vi && c->s->kind == GLUE_STAFF && state && strcmp(state, "connected") == 0 && (forwarded || (lt && rt)))
-		vi->path = forwarded ? GLUE_PATH_FORWARD :
-			(strcmp(lt, "relay") == 0 || strcmp(rt, "relay") == 0) ? GLUE_PATH_RELAY : GLUE_PATH_DIRECT;
+	if (vi && c->s->kind == GLUE_STAFF && state && strcmp(state, "connected") == 0 && (forwarded || (lt && rt)))
+		vi->path = forwarded                                             ? GLUE_PATH_FORWARD
+		        : (strcmp(lt, "relay") == 0 || strcmp(rt, "relay") == 0) ? GLUE_PATH_RELAY
+		                                                                 : GLUE_PATH_DIRECT;
 	return CONSULT_OK;
 }
 
 /* --- forwarding (issue 5) --- */
 
 /* The practice policy; on a store failure fail closed (never). */
-static bool forward_never(int64_t practice_id) {
+static bool forward_never(int64_t practice_id)
+{
 	bool never = true;
-	if(consult_store_practice_forward_never(glue.store, practice_id, &never) != CONSULT_OK) {
-		JANUS_LOG(LOG_ERR, "[consult] store: forward policy of practice %"G_GINT64_FORMAT" not readable\n", practice_id);
+	if (consult_store_practice_forward_never(glue.store, practice_id, &never) != CONSULT_OK) {
+		JANUS_LOG(LOG_ERR, "[consult] store: forward policy of practice %" G_GINT64_FORMAT " not readable\n",
+		        practice_id);
 		return true;
 	}
 	return never;
 }
 
-consult_err glue_h_forward(glue_ctx *c) {
+consult_err glue_h_forward(glue_ctx *c)
+{
 	glue_practice *p;
 	consult_visit *v = call_visit(c->s, &p);
-	if(v == NULL || v->call_doctor_id != c->s->staff_id)
+	if (v == NULL || v->call_doctor_id != c->s->staff_id)
 		return CONSULT_ERR_WRONG_STATE;
 	consult_forward_cause cause = c->req->u.forward.cause;
-	if(forward_never(p->id)) {
+	if (forward_never(p->id)) {
 		glue_forward_note_refused(cause);
 		/* No path and no fallback: the call ends for both (no_path). */
 		consult_err e = glue_visit_apply(p, v->id, CONSULT_EV_NO_PATH, NULL, NULL, c->now);
-		if(e != CONSULT_OK)
-			JANUS_LOG(LOG_ERR, "[consult] visit %"G_GINT64_FORMAT": no_path not applied (%s)\n", v->id, consult_err_name(e));
+		if (e != CONSULT_OK)
+			JANUS_LOG(LOG_ERR, "[consult] visit %" G_GINT64_FORMAT ": no_path not applied (%s)\n", v->id,
+			        consult_err_name(e));
 		return CONSULT_ERR_FORWARD_REFUSED;
 	}
 	glue_session *patient = v->patient;
-	if(patient == NULL)
+	if (patient == NULL)
 		return CONSULT_ERR_WRONG_STATE;
 	return glue_forward_begin(c->s, patient, cause, glue.cfg.forward_e2ee_test_off, c->reply);
 }
 
 /* A forwarded leg's PeerConnection went away (Janus loop thread, no lock). */
-void glue_forward_lost(glue_session *s, bool handle_gone) {
-	if(handle_gone)
-		return;                   /* destroy_session follows: PATIENT_DROP / DOCTOR_DROP */
+void glue_forward_lost(glue_session *s, bool handle_gone)
+{
+	if (handle_gone)
+		return; /* destroy_session follows: PATIENT_DROP / DOCTOR_DROP */
 	int64_t now = glue_now();
 	g_mutex_lock(&glue.lock);
 	glue_practice *p = glue_practice_find(s->practice_id);
 	int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
 	consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
-	if(v && v->state == CONSULT_VISIT_IN_CALL)
+	if (v && v->state == CONSULT_VISIT_IN_CALL)
 		(void)glue_visit_apply(p, vid, CONSULT_EV_CONNECTION_LOST, NULL, NULL, now);
 	g_mutex_unlock(&glue.lock);
 }

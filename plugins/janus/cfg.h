@@ -20,36 +20,36 @@
 typedef enum { GLUE_COST_INTERACTIVE = 0, GLUE_COST_MODERATE } glue_pw_cost;
 
 typedef struct glue_config {
-	char *database;                 /* SQLite file path */
+	char *database; /* SQLite file path */
 	uint8_t code_secret[CONSULT_CODE_KEY_LEN];
-	char *public_url;               /* no trailing slash */
-	int64_t grace_seconds;          /* 5..3600 */
-	int64_t join_before_minutes;    /* 0..1440 */
-	int64_t join_after_minutes;     /* 1..1440 */
+	char *public_url;            /* no trailing slash */
+	int64_t grace_seconds;       /* 5..3600 */
+	int64_t join_before_minutes; /* 0..1440 */
+	int64_t join_after_minutes;  /* 1..1440 */
 	glue_pw_cost password_cost;
-	int64_t password_checks;        /* login password checks at once, 1..64, default online CPUs */
+	int64_t password_checks; /* login password checks at once, 1..64, default online CPUs */
 	bool events;
 	/* TURN (issue 4): URIs validated by core/turn.h; lists may be empty. */
-	char *stun_uris[CONSULT_TURN_URIS_MAX];   /* stun: only */
+	char *stun_uris[CONSULT_TURN_URIS_MAX]; /* stun: only */
 	size_t n_stun;
-	char *turn_uris[CONSULT_TURN_URIS_MAX];   /* turn: / turns: only */
+	char *turn_uris[CONSULT_TURN_URIS_MAX]; /* turn: / turns: only */
 	size_t n_turn;
-	char *turn_secret;              /* required when n_turn > 0; never logged */
-	int64_t turn_ttl;               /* 60..86400, default 3600 */
-	int64_t call_lost_seconds;      /* 5..300, default 20 */
+	char *turn_secret;         /* required when n_turn > 0; never logged */
+	int64_t turn_ttl;          /* 60..86400, default 3600 */
+	int64_t call_lost_seconds; /* 5..300, default 20 */
 
 	/* Invitations and retention (issue 3; config_delivery.c). Secrets
 	 * (smtp_password, sms_auth_header) are never logged. */
-	char *templates_dir;            /* default <config_path>/consult-messages */
-	char *timezone;                 /* IANA name for dates in messages, default Europe/Berlin */
-	char *default_country;          /* ISO code for national phone numbers, default DE */
-	char *smtp_url;                 /* smtp:// or smtps://; NULL = e-mail off */
-	bool smtp_starttls;             /* smtp://: require STARTTLS (default true) */
+	char *templates_dir;   /* default <config_path>/consult-messages */
+	char *timezone;        /* IANA name for dates in messages, default Europe/Berlin */
+	char *default_country; /* ISO code for national phone numbers, default DE */
+	char *smtp_url;        /* smtp:// or smtps://; NULL = e-mail off */
+	bool smtp_starttls;    /* smtp://: require STARTTLS (default true) */
 	char *smtp_user, *smtp_password, *smtp_from, *smtp_from_name, *smtp_reply_to, *smtp_ca_file;
-	int64_t smtp_timeout;           /* seconds, CONSULT_SMTP_TIMEOUT_MIN..MAX, default 30 */
-	char *sms_url;                  /* http(s)://; NULL = SMS off */
-	consult_sms_method sms_method;  /* default POST */
-	consult_sms_format sms_format;  /* default JSON */
+	int64_t smtp_timeout;          /* seconds, CONSULT_SMTP_TIMEOUT_MIN..MAX, default 30 */
+	char *sms_url;                 /* http(s)://; NULL = SMS off */
+	consult_sms_method sms_method; /* default POST */
+	consult_sms_format sms_format; /* default JSON */
 	char *sms_auth_header, *sms_body, *sms_sender;
 	int64_t sms_timeout;            /* seconds, CONSULT_SMS_HTTP_TIMEOUT_MIN..MAX, default 15 */
 	int64_t reminder_minutes;       /* 0 = off, default 120, max 10080 */
@@ -61,11 +61,11 @@ typedef struct glue_config {
 	int64_t max_attempts;           /* 1..100, default 10 */
 
 	/* Forwarding through Janus (issue 5). */
-	int64_t p2p_timeout_seconds;    /* 3..120, default 10 */
-	bool forward_e2ee_test_off;     /* test only: needs CONSULT_TEST=1 in Janus' environment */
+	int64_t p2p_timeout_seconds; /* 3..120, default 10 */
+	bool forward_e2ee_test_off;  /* test only: needs CONSULT_TEST=1 in Janus' environment */
 
 	/* Store health: `health` reports the disk low below this (0 = off). */
-	int64_t min_free_disk_mb;       /* 0..1048576, default 200 */
+	int64_t min_free_disk_mb; /* 0..1048576, default 200 */
 } glue_config;
 
 int glue_config_load(const char *config_path, glue_config *out);

@@ -10,18 +10,17 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <config.h>   /* Janus */
+#include <config.h> /* Janus */
 #include "cfg.h"
 
 /* The raw value of a key, NULL if absent. */
 const char *glue_cfg_item(janus_config *cfg, janus_config_category *general, const char *key);
 /* Integer with default and range. */
-bool glue_cfg_int(janus_config *cfg, janus_config_category *g, const char *key,
-	int64_t def, int64_t lo, int64_t hi, int64_t *out);
+bool glue_cfg_int(janus_config *cfg, janus_config_category *g, const char *key, int64_t def, int64_t lo, int64_t hi,
+        int64_t *out);
 /* true/yes/false/no with a default. */
 bool glue_cfg_bool(janus_config *cfg, janus_config_category *g, const char *key, bool def, bool *out);
 /* The issue 3/5 keys (config_delivery.c); 0 or -1 (logged). */
-int glue_config_load_delivery(janus_config *cfg, janus_config_category *g, const char *config_path,
-	glue_config *out);
+int glue_config_load_delivery(janus_config *cfg, janus_config_category *g, const char *config_path, glue_config *out);
 
 #endif

@@ -25,8 +25,8 @@
 
 typedef struct {
 	glue_handler fn;
-	unsigned allowed;      /* CONSULT_WHO_* bits */
-	unsigned flags;        /* CONSULT_REQF_* */
+	unsigned allowed; /* CONSULT_WHO_* bits */
+	unsigned flags;   /* CONSULT_REQF_* */
 } route;
 
 /* One route per row of core/requests.def: handler glue_h_<name>. */
@@ -36,48 +36,56 @@ static const route routes[CONSULT_REQ_KIND_COUNT] = {
 #undef CONSULT_REQUEST
 };
 
-static unsigned kind_bit(const glue_session *s) {
-	switch(s->kind) {
-		case GLUE_ANON: return CONSULT_WHO_ANON;
-		case GLUE_PATIENT: return CONSULT_WHO_PATIENT;
-		case GLUE_STAFF: return s->role == CONSULT_ROLE_DOCTOR ? CONSULT_WHO_DOCTOR : CONSULT_WHO_RECEPTION;
-		default: return 0;
+static unsigned kind_bit(const glue_session *s)
+{
+	switch (s->kind) {
+	case GLUE_ANON:
+		return CONSULT_WHO_ANON;
+	case GLUE_PATIENT:
+		return CONSULT_WHO_PATIENT;
+	case GLUE_STAFF:
+		return s->role == CONSULT_ROLE_DOCTOR ? CONSULT_WHO_DOCTOR : CONSULT_WHO_RECEPTION;
+	default:
+		return 0;
 	}
 }
 
 /* Error for a request this handle's kind may not send (CONSULT_OK if it may). */
-static consult_err admission(const glue_session *s, const route *r) {
+static consult_err admission(const glue_session *s, const route *r)
+{
 	unsigned k = kind_bit(s);
-	if(k == 0 || g_atomic_int_get(&s->destroyed))
-		return CONSULT_ERR_WRONG_STATE;          /* taken over, or handle going away */
-	if(r->allowed & k)
+	if (k == 0 || g_atomic_int_get(&s->destroyed))
+		return CONSULT_ERR_WRONG_STATE; /* taken over, or handle going away */
+	if (r->allowed & k)
 		return CONSULT_OK;
-	if(r->allowed == CONSULT_WHO_ANON)
-		return CONSULT_ERR_WRONG_STATE;          /* already joined / logged in */
-	if(k == CONSULT_WHO_ANON)
+	if (r->allowed == CONSULT_WHO_ANON)
+		return CONSULT_ERR_WRONG_STATE; /* already joined / logged in */
+	if (k == CONSULT_WHO_ANON)
 		return (r->allowed & CONSULT_WHO_PATIENT) ? CONSULT_ERR_WRONG_STATE : CONSULT_ERR_NOT_AUTHENTICATED;
 	return CONSULT_ERR_FORBIDDEN;
 }
 
-json_t *glue_error_reply(const char *name, consult_err err, const char *field, int64_t retry_after) {
+json_t *glue_error_reply(const char *name, consult_err err, const char *field, int64_t retry_after)
+{
 	json_t *o = json_object();
 	json_object_set_new(o, "consult", json_string(name ? name : ""));
 	json_object_set_new(o, "ok", json_false());
 	json_object_set_new(o, "error_code", json_integer(err));
 	json_object_set_new(o, "error", json_string(consult_err_name(err)));
 	json_object_set_new(o, "reason", json_string(consult_err_text(err)));
-	if(field)
+	if (field)
 		json_object_set_new(o, "field", json_string(field));
-	if(err == CONSULT_ERR_RATE_LIMITED || err == CONSULT_ERR_BUSY)
+	if (err == CONSULT_ERR_RATE_LIMITED || err == CONSULT_ERR_BUSY)
 		json_object_set_new(o, "retry_after", json_integer(retry_after > 0 ? retry_after : 1));
 	return o;
 }
 
-json_t *glue_ok_reply(const char *name, json_t *fields) {
+json_t *glue_ok_reply(const char *name, json_t *fields)
+{
 	json_t *o = json_object();
 	json_object_set_new(o, "consult", json_string(name ? name : ""));
 	json_object_set_new(o, "ok", json_true());
-	if(fields) {
+	if (fields) {
 		json_object_update(o, fields);
 		json_decref(fields);
 	}
@@ -85,76 +93,80 @@ json_t *glue_ok_reply(const char *name, json_t *fields) {
 }
 
 /* Runs one parsed request; returns the reply object. */
-static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_request *req, const route *r) {
+static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_request *req, const route *r)
+{
 	glue_ctx c = { .s = s, .req = req, .body = body, .jsep = jsep, .reply = json_object(), .now = glue_now() };
 	consult_err e;
 	unsigned store_errors = 0;
-	const char *store_error = NULL;     /* SQLite error name if the store failed meanwhile */
-	if(r->fn == NULL) {
+	const char *store_error = NULL; /* SQLite error name if the store failed meanwhile */
+	if (r->fn == NULL) {
 		e = CONSULT_ERR_UNKNOWN_REQUEST;
 	} else {
 		g_mutex_lock(&glue.lock);
 		store_errors = consult_store_error_count(glue.store);
 		e = admission(s, r);
-		if(e == CONSULT_OK && s->kind == GLUE_STAFF)
-			s->last_active = c.now;       /* any staff request counts as activity */
-		if(e == CONSULT_OK && !(r->flags & CONSULT_REQF_SELF_LOCK))
+		if (e == CONSULT_OK && s->kind == GLUE_STAFF)
+			s->last_active = c.now; /* any staff request counts as activity */
+		if (e == CONSULT_OK && !(r->flags & CONSULT_REQF_SELF_LOCK))
 			e = r->fn(&c);
-		if(consult_store_error_count(glue.store) != store_errors)
+		if (consult_store_error_count(glue.store) != store_errors)
 			store_error = consult_store_last_error_name(glue.store);
 		g_mutex_unlock(&glue.lock);
-		if(e == CONSULT_OK && (r->flags & CONSULT_REQF_SELF_LOCK))
+		if (e == CONSULT_OK && (r->flags & CONSULT_REQF_SELF_LOCK))
 			e = r->fn(&c);
 	}
-	if(e == CONSULT_OK) {
-		if(c.error_extra)
+	if (e == CONSULT_OK) {
+		if (c.error_extra)
 			json_decref(c.error_extra);
 		return glue_ok_reply(req->name, c.reply);
 	}
 	json_decref(c.reply);
-	if(e == CONSULT_ERR_INTERNAL) {  /* one line per failure: ids and error names only */
+	if (e == CONSULT_ERR_INTERNAL) { /* one line per failure: ids and error names only */
 		g_mutex_lock(&glue.lock);
-		if((r->flags & CONSULT_REQF_SELF_LOCK) && consult_store_error_count(glue.store) != store_errors)
-			store_error = consult_store_last_error_name(glue.store);   /* login takes the lock itself */
-		JANUS_LOG(LOG_ERR, "[consult] %s failed: internal (%s); %s handle, practice %"G_GINT64_FORMAT", visit %"G_GINT64_FORMAT", staff %"G_GINT64_FORMAT"\n",
-			req->name ? req->name : "?", store_error ? store_error : "not the store", glue_kind_name(s->kind),
-			s->practice_id, s->visit_id, s->staff_id);
+		if ((r->flags & CONSULT_REQF_SELF_LOCK) && consult_store_error_count(glue.store) != store_errors)
+			store_error = consult_store_last_error_name(glue.store); /* login takes the lock itself */
+		JANUS_LOG(LOG_ERR,
+		        "[consult] %s failed: internal (%s); %s handle, practice %" G_GINT64_FORMAT
+		        ", visit %" G_GINT64_FORMAT ", staff %" G_GINT64_FORMAT "\n",
+		        req->name ? req->name : "?", store_error ? store_error : "not the store",
+		        glue_kind_name(s->kind), s->practice_id, s->visit_id, s->staff_id);
 		g_mutex_unlock(&glue.lock);
 	} else
 		JANUS_LOG(LOG_VERB, "[consult] %s refused: %s\n", req->name ? req->name : "?", consult_err_name(e));
 	json_t *err = glue_error_reply(req->name, e, c.field, c.retry_after);
-	if(c.error_extra) {
+	if (c.error_extra) {
 		json_object_update_missing(err, c.error_extra);
 		json_decref(c.error_extra);
 	}
 	return err;
 }
 
-struct janus_plugin_result *glue_handle_message(janus_plugin_session *handle, char *transaction,
-		json_t *message, json_t *jsep) {
+struct janus_plugin_result *glue_handle_message(
+        janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep)
+{
 	json_t *reply;
 	glue_session *s = glue_session_lookup(handle);
 	const char *name = json_is_object(message) ? json_string_value(json_object_get(message, "request")) : NULL;
-	if(s == NULL) {
+	if (s == NULL) {
 		reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, NULL, 0);
 	} else {
 		consult_request req;
 		const char *field = NULL;
 		memset(&req, 0, sizeof(req));
 		consult_err e = consult_request_parse(message, &req, &field);
-		if(e == CONSULT_OK && (unsigned)req.kind >= CONSULT_REQ_KIND_COUNT) {
+		if (e == CONSULT_OK && (unsigned)req.kind >= CONSULT_REQ_KIND_COUNT) {
 			e = CONSULT_ERR_UNKNOWN_REQUEST;
 			field = "request";
 		}
-		if(jsep != NULL && (e != CONSULT_OK || !(routes[req.kind].flags & CONSULT_REQF_JSEP)))
-			reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, "jsep", 0);   /* protocol.md, Transport */
-		else if(e != CONSULT_OK)
+		if (jsep != NULL && (e != CONSULT_OK || !(routes[req.kind].flags & CONSULT_REQF_JSEP)))
+			reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, "jsep", 0); /* protocol.md, Transport */
+		else if (e != CONSULT_OK)
 			reply = glue_error_reply(name, e, field, 0);
 		else
 			reply = run(s, message, jsep, &req, &routes[req.kind]);
 	}
-	if(s && jsep && !json_is_true(json_object_get(reply, "ok")))
-		glue_forward_drop_jsep(s);     /* close the PeerConnection the core began */
+	if (s && jsep && !json_is_true(json_object_get(reply, "ok")))
+		glue_forward_drop_jsep(s); /* close the PeerConnection the core began */
 	glue_session_unref(s);
 	g_free(transaction);
 	json_decref(message);

@@ -13,8 +13,8 @@
 #include <plugins/plugin.h>
 #include "core/errors.h"
 
-struct janus_plugin_result *glue_handle_message(janus_plugin_session *handle, char *transaction,
-	json_t *message, json_t *jsep);
+struct janus_plugin_result *glue_handle_message(
+        janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep);
 /* {"consult":name,"ok":false,"error_code":..,"error":..,"reason":..,"field"?,"retry_after"?} */
 json_t *glue_error_reply(const char *name, consult_err err, const char *field, int64_t retry_after);
 /* {"consult":name,"ok":true} merged with fields (stolen, may be NULL). */

@@ -14,7 +14,8 @@
 #include <janus/debug.h>
 #include "glue.h"
 
-static void visit_info_free(gpointer data) {
+static void visit_info_free(gpointer data)
+{
 	glue_visit_info *vi = data;
 	g_free(vi->first);
 	g_free(vi->last);
@@ -22,9 +23,10 @@ static void visit_info_free(gpointer data) {
 	g_free(vi);
 }
 
-static void practice_free(gpointer data) {
+static void practice_free(gpointer data)
+{
 	glue_practice *p = data;
-	for(GList *l = p->staff; l; l = l->next)
+	for (GList *l = p->staff; l; l = l->next)
 		glue_session_unref(l->data);
 	g_list_free(p->staff);
 	g_hash_table_destroy(p->visits);
@@ -32,22 +34,24 @@ static void practice_free(gpointer data) {
 	g_free(p);
 }
 
-glue_practice *glue_practice_find(int64_t practice_id) {
-	if(glue.practices == NULL)
+glue_practice *glue_practice_find(int64_t practice_id)
+{
+	if (glue.practices == NULL)
 		return NULL;
 	return g_hash_table_lookup(glue.practices, &practice_id);
 }
 
-glue_practice *glue_practice_get(int64_t practice_id) {
-	if(glue.practices == NULL)
+glue_practice *glue_practice_get(int64_t practice_id)
+{
+	if (glue.practices == NULL)
 		glue.practices = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, practice_free);
 	glue_practice *p = glue_practice_find(practice_id);
-	if(p)
+	if (p)
 		return p;
 	p = g_new0(glue_practice, 1);
 	p->id = practice_id;
 	p->room = consult_room_new(practice_id);
-	if(p->room == NULL) {
+	if (p->room == NULL) {
 		g_free(p);
 		return NULL;
 	}
@@ -56,55 +60,64 @@ glue_practice *glue_practice_get(int64_t practice_id) {
 	return p;
 }
 
-void glue_practices_free(void) {
-	if(glue.practices)
+void glue_practices_free(void)
+{
+	if (glue.practices)
 		g_hash_table_destroy(glue.practices);
 	glue.practices = NULL;
 }
 
-glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id) {
+glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id)
+{
 	return g_hash_table_lookup(p->visits, &visit_id);
 }
 
-void glue_path_counts(glue_practice *p, int64_t out[GLUE_PATH_COUNT]) {
-	for(int i = 0; i < GLUE_PATH_COUNT; i++)
+void glue_path_counts(glue_practice *p, int64_t out[GLUE_PATH_COUNT])
+{
+	for (int i = 0; i < GLUE_PATH_COUNT; i++)
 		out[i] = p->paths[i];
 	GHashTableIter it;
 	gpointer key, value;
 	g_hash_table_iter_init(&it, p->visits);
-	while(g_hash_table_iter_next(&it, &key, &value)) {
+	while (g_hash_table_iter_next(&it, &key, &value)) {
 		glue_visit_info *vi = value;
-		if(vi->path != GLUE_PATH_NONE)
+		if (vi->path != GLUE_PATH_NONE)
 			out[vi->path]++;
 	}
 }
 
-void glue_push(glue_session *s, const char *event, json_t *fields) {
-	if(s == NULL || g_atomic_int_get(&s->destroyed) || s->handle == NULL ||
-			g_atomic_int_get(&s->handle->stopped) || glue_gateway == NULL) {
+void glue_push(glue_session *s, const char *event, json_t *fields)
+{
+	if (s == NULL || g_atomic_int_get(&s->destroyed) || s->handle == NULL ||
+	        g_atomic_int_get(&s->handle->stopped) || glue_gateway == NULL) {
 		json_decref(fields);
 		return;
 	}
 	json_t *ev = json_object();
 	json_object_set_new(ev, "consult", json_string("event"));
 	json_object_set_new(ev, "event", json_string(event));
-	if(fields) {
+	if (fields) {
 		json_object_update(ev, fields);
 		json_decref(fields);
 	}
 	int rc = glue_gateway->push_event(s->handle, &glue_plugin, NULL, ev, NULL);
-	if(rc != 0)
+	if (rc != 0)
 		JANUS_LOG(LOG_WARN, "[consult] push of event %s failed (%d)\n", event, rc);
 	json_decref(ev);
 }
 
-static json_t *id_or_null(int64_t id) {
+static json_t *id_or_null(int64_t id)
+{
 	return id > 0 ? json_integer(id) : json_null();
 }
 
-typedef struct { glue_practice *p; json_t *list; } list_ud;
+typedef struct {
+	glue_practice *p;
+	json_t *list;
+} list_ud;
 
-static void add_waiting(const consult_visit *v, uint32_t index, void *ud) {
+static void add_waiting(const consult_visit *v, uint32_t index, void *ud)
+{
 	list_ud *u = ud;
 	glue_visit_info *vi = glue_visit_info_get(u->p, v->id);
 	json_t *o = json_object();
@@ -118,20 +131,23 @@ static void add_waiting(const consult_visit *v, uint32_t index, void *ud) {
 	json_array_append_new(u->list, o);
 }
 
-json_t *glue_waiting_list(glue_practice *p, int64_t doctor_id) {
+json_t *glue_waiting_list(glue_practice *p, int64_t doctor_id)
+{
 	list_ud u = { p, json_array() };
 	consult_room_foreach_waiting(p->room, doctor_id, add_waiting, &u);
 	return u.list;
 }
 
-static bool is_doctor(const glue_session *s) {
+static bool is_doctor(const glue_session *s)
+{
 	return s->kind == GLUE_STAFF && s->role == CONSULT_ROLE_DOCTOR;
 }
 
-void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id) {
-	for(GList *l = p->staff; l; l = l->next) {
+void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id)
+{
+	for (GList *l = p->staff; l; l = l->next) {
 		glue_session *s = l->data;
-		if(!is_doctor(s) || !consult_doctor_sees(visit_doctor_id, s->staff_id))
+		if (!is_doctor(s) || !consult_doctor_sees(visit_doctor_id, s->staff_id))
 			continue;
 		json_t *f = json_object();
 		json_object_set_new(f, "visits", glue_waiting_list(p, s->staff_id));
@@ -139,17 +155,24 @@ void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id) {
 	}
 }
 
-typedef struct { glue_session *me; uint32_t *my_ahead; uint64_t *my_seq; } pos_ud;
+typedef struct {
+	glue_session *me;
+	uint32_t *my_ahead;
+	uint64_t *my_seq;
+} pos_ud;
 
-static void push_position(consult_visit *v, uint32_t ahead, void *ud) {
+static void push_position(consult_visit *v, uint32_t ahead, void *ud)
+{
 	pos_ud *u = ud;
 	glue_session *s = v->patient;
-	if(s == NULL)
+	if (s == NULL)
 		return;
 	uint64_t seq = ++glue.seq;
-	if(s == u->me) {
-		if(u->my_ahead) *u->my_ahead = ahead;
-		if(u->my_seq) *u->my_seq = seq;
+	if (s == u->me) {
+		if (u->my_ahead)
+			*u->my_ahead = ahead;
+		if (u->my_seq)
+			*u->my_seq = seq;
 		return;
 	}
 	json_t *f = json_object();
@@ -158,18 +181,20 @@ static void push_position(consult_visit *v, uint32_t ahead, void *ud) {
 	glue_push(s, "position", f);
 }
 
-void glue_push_positions(glue_practice *p, glue_session *me, uint32_t *my_ahead, uint64_t *my_seq) {
+void glue_push_positions(glue_practice *p, glue_session *me, uint32_t *my_ahead, uint64_t *my_seq)
+{
 	pos_ud u = { me, my_ahead, my_seq };
 	consult_room_positions(p->room, push_position, &u);
 }
 
-void glue_push_appointment(glue_practice *p, int64_t appointment_id, const char *status,
-		const char *first, const char *last) {
-	for(GList *l = p->staff; l; l = l->next) {
+void glue_push_appointment(
+        glue_practice *p, int64_t appointment_id, const char *status, const char *first, const char *last)
+{
+	for (GList *l = p->staff; l; l = l->next) {
 		json_t *f = json_object();
 		json_object_set_new(f, "appointment_id", json_integer(appointment_id));
 		json_object_set_new(f, "status", json_string(status));
-		if(first && last) {
+		if (first && last) {
 			char *name = g_strdup_printf("%s %s", first, last);
 			json_object_set_new(f, "patient", json_string(name));
 			g_free(name);
@@ -180,49 +205,52 @@ void glue_push_appointment(glue_practice *p, int64_t appointment_id, const char 
 	}
 }
 
-void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state, const char *reason) {
-	if(!glue.cfg.events || glue_gateway == NULL || !glue_gateway->events_is_enabled())
+void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state, const char *reason)
+{
+	if (!glue.cfg.events || glue_gateway == NULL || !glue_gateway->events_is_enabled())
 		return;
 	json_t *ev = json_object();
 	json_object_set_new(ev, "event", json_string("visit"));
 	json_object_set_new(ev, "practice_id", json_integer(practice_id));
 	json_object_set_new(ev, "visit_id", json_integer(visit_id));
 	json_object_set_new(ev, "state", json_string(state));
-	if(reason && *reason)
+	if (reason && *reason)
 		json_object_set_new(ev, "reason", json_string(reason));
-	glue_gateway->notify_event(&glue_plugin, NULL, ev);   /* the core owns ev */
+	glue_gateway->notify_event(&glue_plugin, NULL, ev); /* the core owns ev */
 }
 
 /* The practice option relay_only; on a store failure fail closed (relay)
  * when a TURN server is configured, so an IP address is never exposed by
  * accident. */
-static bool relay_only(int64_t practice_id) {
+static bool relay_only(int64_t practice_id)
+{
 	bool relay = false;
 	consult_err e = consult_store_practice_relay_only(glue.store, practice_id, &relay);
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		return relay;
-	JANUS_LOG(LOG_ERR, "[consult] store: relay_only of practice %"G_GINT64_FORMAT" not readable (%s)\n",
-		practice_id, consult_err_name(e));
+	JANUS_LOG(LOG_ERR, "[consult] store: relay_only of practice %" G_GINT64_FORMAT " not readable (%s)\n",
+	        practice_id, consult_err_name(e));
 	return glue.cfg.n_turn > 0;
 }
 
 /* Appends the entries of one configured list (STUN or TURN) to arr. */
-static bool add_ice_list(json_t *arr, char *const *uris, size_t n, const char *id, int64_t now) {
-	if(n == 0)
+static bool add_ice_list(json_t *arr, char *const *uris, size_t n, const char *id, int64_t now)
+{
+	if (n == 0)
 		return true;
 	consult_ice_servers list;
-	if(consult_turn_ice_servers((const char *const *)uris, n, glue.cfg.turn_secret, now, glue.cfg.turn_ttl,
-			id, &list) != CONSULT_OK) {
+	if (consult_turn_ice_servers((const char *const *)uris, n, glue.cfg.turn_secret, now, glue.cfg.turn_ttl, id,
+	            &list) != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] could not build the ICE server list\n");
 		return false;
 	}
-	for(size_t i = 0; i < list.n; i++) {
+	for (size_t i = 0; i < list.n; i++) {
 		const consult_ice_server *sv = &list.server[i];
 		json_t *o = json_object(), *urls = json_array();
-		for(size_t u = 0; u < sv->n_urls; u++)
+		for (size_t u = 0; u < sv->n_urls; u++)
 			json_array_append_new(urls, json_string(sv->urls[u]));
 		json_object_set_new(o, "urls", urls);
-		if(sv->has_credential) {
+		if (sv->has_credential) {
 			json_object_set_new(o, "username", json_string(sv->username));
 			json_object_set_new(o, "credential", json_string(sv->credential));
 		}
@@ -232,7 +260,8 @@ static bool add_ice_list(json_t *arr, char *const *uris, size_t n, const char *i
 	return true;
 }
 
-void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call_lost) {
+void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call_lost)
+{
 	/* Opaque id: 64 random bits, fresh for every hand-out; it says nothing
 	 * about the visit, the practice or the person. */
 	unsigned char rnd[8];
@@ -240,14 +269,14 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(id, sizeof(id), rnd, sizeof(rnd));
 	json_t *arr = json_array();
-	if(!add_ice_list(arr, glue.cfg.stun_uris, glue.cfg.n_stun, id, now) ||
-			!add_ice_list(arr, glue.cfg.turn_uris, glue.cfg.n_turn, id, now))
+	if (!add_ice_list(arr, glue.cfg.stun_uris, glue.cfg.n_stun, id, now) ||
+	        !add_ice_list(arr, glue.cfg.turn_uris, glue.cfg.n_turn, id, now))
 		json_array_clear(arr);
 	sodium_memzero(id, sizeof(id));
 	json_object_set_new(o, "ice_servers", arr);
 	json_object_set_new(o, "ice_transport_policy", json_string(relay_only(practice_id) ? "relay" : "all"));
-	if(with_call_lost) {
-		bool never = true;   /* fail closed on a store failure */
+	if (with_call_lost) {
+		bool never = true; /* fail closed on a store failure */
 		(void)consult_store_practice_forward_never(glue.store, practice_id, &never);
 		json_object_set_new(o, "call_lost_seconds", json_integer(glue.cfg.call_lost_seconds));
 		json_object_set_new(o, "p2p_timeout_seconds", json_integer(glue.cfg.p2p_timeout_seconds));
@@ -255,10 +284,11 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 	}
 }
 
-glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id) {
-	for(GList *l = p->staff; l; l = l->next) {
+glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id)
+{
+	for (GList *l = p->staff; l; l = l->next) {
 		glue_session *s = l->data;
-		if(is_doctor(s) && s->call_visit_id == visit_id)
+		if (is_doctor(s) && s->call_visit_id == visit_id)
 			return s;
 	}
 	return NULL;

@@ -55,8 +55,8 @@ void glue_forward_deinit(void);
  * "e2ee" (bool) on reply (may be NULL) and pushes {"event":"forward",
  * "cause","e2ee"} to the patient. e2ee is false only with e2ee_test_off.
  * wrong_state if either is gone or already forwarding. */
-consult_err glue_forward_begin(glue_session *doctor, glue_session *patient,
-	consult_forward_cause cause, bool e2ee_test_off, json_t *reply);
+consult_err glue_forward_begin(
+        glue_session *doctor, glue_session *patient, consult_forward_cause cause, bool e2ee_test_off, json_t *reply);
 /* Counts a fallback refused by the practice policy (no pair made). */
 void glue_forward_note_refused(consult_forward_cause cause);
 /* Under glue.lock. Ends the pair s belongs to (either leg): close_pc on

@@ -35,35 +35,41 @@
 
 /* Per-visit data the core does not keep (names, connected flag). */
 typedef struct glue_visit_info {
-	int64_t id;            /* key (hash on &id) */
+	int64_t id; /* key (hash on &id) */
 	char *first, *last;
-	bool connected;        /* first "connected" report stored */
-	char *media_path;      /* "local/remote" candidate types of the doctor's report, or NULL */
-	int path;              /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
+	bool connected;   /* first "connected" report stored */
+	char *media_path; /* "local/remote" candidate types of the doctor's report, or NULL */
+	int path;         /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
 } glue_visit_info;
 
 /* How a call's media went (admin stats, issue 5). */
-typedef enum glue_path { GLUE_PATH_NONE = -1, GLUE_PATH_DIRECT = 0, GLUE_PATH_RELAY, GLUE_PATH_FORWARD, GLUE_PATH_COUNT } glue_path;
+typedef enum glue_path {
+	GLUE_PATH_NONE = -1,
+	GLUE_PATH_DIRECT = 0,
+	GLUE_PATH_RELAY,
+	GLUE_PATH_FORWARD,
+	GLUE_PATH_COUNT
+} glue_path;
 
 /* One practice with a live room. */
 typedef struct glue_practice {
-	int64_t id;            /* key (hash on &id) */
+	int64_t id; /* key (hash on &id) */
 	consult_room *room;
-	GList *staff;          /* glue_session*, logged in, one reference each */
-	GHashTable *visits;    /* &id -> glue_visit_info* of live visits */
-	int64_t paths[GLUE_PATH_COUNT];  /* ended calls per final path since start */
+	GList *staff;                   /* glue_session*, logged in, one reference each */
+	GHashTable *visits;             /* &id -> glue_visit_info* of live visits */
+	int64_t paths[GLUE_PATH_COUNT]; /* ended calls per final path since start */
 } glue_practice;
 
 typedef struct glue_state {
 	GMutex lock;
 	glue_config cfg;
 	consult_store *store;
-	GHashTable *practices;            /* &id -> glue_practice* */
-	consult_ratelimit *rl_login;      /* "u:<username>" and "h:<handle>" */
-	consult_ratelimit *rl_join;       /* "h:<handle>" */
+	GHashTable *practices;               /* &id -> glue_practice* */
+	consult_ratelimit *rl_login;         /* "u:<username>" and "h:<handle>" */
+	consult_ratelimit *rl_join;          /* "h:<handle>" */
 	consult_ratelimit *rl_join_practice; /* "p:<practice id>" */
-	consult_rejoin *rejoin;           /* successful joins per appointment */
-	uint64_t seq;                     /* position event sequence */
+	consult_rejoin *rejoin;              /* successful joins per appointment */
+	uint64_t seq;                        /* position event sequence */
 	int64_t started_at;
 } glue_state;
 
@@ -73,22 +79,22 @@ extern janus_plugin glue_plugin;
 
 /* Context of one client request while it is handled. */
 typedef struct glue_ctx {
-	glue_session *s;               /* the requesting handle's session (referenced) */
+	glue_session *s; /* the requesting handle's session (referenced) */
 	const consult_request *req;
-	json_t *body;                  /* the request body (borrowed) */
-	json_t *jsep;                  /* jsep beside the body (borrowed), or NULL */
-	json_t *reply;                 /* fields of a successful reply go here */
-	const char *field;             /* offending field on error */
-	int64_t retry_after;           /* rate_limited: seconds */
-	json_t *error_extra;           /* extra fields of an error reply (e.g. opens_at), or NULL */
+	json_t *body;        /* the request body (borrowed) */
+	json_t *jsep;        /* jsep beside the body (borrowed), or NULL */
+	json_t *reply;       /* fields of a successful reply go here */
+	const char *field;   /* offending field on error */
+	int64_t retry_after; /* rate_limited: seconds */
+	json_t *error_extra; /* extra fields of an error reply (e.g. opens_at), or NULL */
 	int64_t now;
 } glue_ctx;
 
 typedef consult_err (*glue_handler)(glue_ctx *c);
 
 /* --- practices (events.c) --- */
-glue_practice *glue_practice_get(int64_t practice_id);   /* creates lazily; NULL on OOM */
-glue_practice *glue_practice_find(int64_t practice_id);  /* NULL if no room yet */
+glue_practice *glue_practice_get(int64_t practice_id);  /* creates lazily; NULL on OOM */
+glue_practice *glue_practice_find(int64_t practice_id); /* NULL if no room yet */
 void glue_practices_free(void);
 glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id);
 /* Calls per path of a practice: ended calls by their final path plus calls
@@ -106,8 +112,8 @@ void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id);
  * nothing is pushed to it and *my_ahead, *my_seq are set instead. */
 void glue_push_positions(glue_practice *p, glue_session *me, uint32_t *my_ahead, uint64_t *my_seq);
 /* `appointment` event to all staff of the practice. */
-void glue_push_appointment(glue_practice *p, int64_t appointment_id, const char *status,
-	const char *first, const char *last);
+void glue_push_appointment(
+        glue_practice *p, int64_t appointment_id, const char *status, const char *first, const char *last);
 /* Event handlers (config events = true): non-personal visit data only. */
 void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state, const char *reason);
 /* Sets "ice_servers" (RTCIceServer array with TURN REST credentials minted
@@ -123,16 +129,16 @@ glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id);
 /* Runs d's effects [from, to) in order. A failed store write stops the
  * run with nothing changed, unless force (then it is logged and the run
  * goes on). actor: the requesting session or NULL. */
-consult_err glue_run_part(glue_practice *p, const consult_decision *d, size_t from, size_t to,
-	glue_session *actor, int64_t now, bool force);
+consult_err glue_run_part(glue_practice *p, const consult_decision *d, size_t from, size_t to, glue_session *actor,
+        int64_t now, bool force);
 /* Asks the room (consult_room_decide, actor: the requesting session or
  * NULL) and runs all of the decision; *d keeps it (join outcome, event). */
 consult_err glue_decide_run(glue_practice *p, const consult_room_event *in, glue_session *actor, int64_t now,
-	bool force, consult_decision *d);
+        bool force, consult_decision *d);
 /* Decides ev on a live visit of p and runs it. actor: the requesting
  * session or NULL. patient_new: for PATIENT_BACK. On error nothing changed. */
-consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_event ev,
-	glue_session *actor, glue_session *patient_new, int64_t now);
+consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_event ev, glue_session *actor,
+        glue_session *patient_new, int64_t now);
 
 /* --- handlers: glue_h_<name> for every row of core/requests.def (staff.c,
  * patient.c, call.c, appointments.c, forward.c). Run under glue.lock unless
@@ -145,9 +151,9 @@ consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_e
 void glue_staff_idle_check(glue_practice *p, int64_t now);
 
 /* --- outbox worker (outbox.c) --- */
-int glue_outbox_start(void);          /* 0 or -1 (logged) */
+int glue_outbox_start(void); /* 0 or -1 (logged) */
 void glue_outbox_stop(void);
-void glue_outbox_wake(void);          /* new rows queued: look now */
+void glue_outbox_wake(void); /* new rows queued: look now */
 /* The outbox row as reception sees it (appointments.c). */
 json_t *glue_delivery_json(const consult_outbox_msg *m);
 /* `delivery` event to the practice's staff for one outbox row (by id), under glue.lock. */

@@ -16,17 +16,20 @@ static char *texts[3][4];
 static consult_msg_templates tpl[3];
 static const char *const parts[4] = { "subject", "txt", "html", "sms" };
 
-int glue_messages_load(const char *dir) {
-	for(int k = 0; k < 3; k++) {
+int glue_messages_load(const char *dir)
+{
+	for (int k = 0; k < 3; k++) {
 		const char *kind = consult_msg_kind_name((consult_msg_kind)k);
-		for(int i = 0; i < 4; i++) {
+		for (int i = 0; i < 4; i++) {
 			char *name = g_strdup_printf("%s.%s", kind, parts[i]);
 			char *path = g_build_filename(dir, name, NULL);
 			gsize len = 0;
 			GError *err = NULL;
-			if(!g_file_get_contents(path, &texts[k][i], &len, &err) || len > CONSULT_TPL_MAX) {
-				JANUS_LOG(LOG_FATAL, "[consult] config: message template %s missing or unreadable in templates_dir (%s)\n",
-					name, err ? err->message : "too long");
+			if (!g_file_get_contents(path, &texts[k][i], &len, &err) || len > CONSULT_TPL_MAX) {
+				JANUS_LOG(LOG_FATAL,
+				        "[consult] config: message template %s missing or unreadable in templates_dir "
+				        "(%s)\n",
+				        name, err ? err->message : "too long");
 				g_clear_error(&err);
 				g_free(name);
 				g_free(path);
@@ -39,9 +42,11 @@ int glue_messages_load(const char *dir) {
 		tpl[k] = (consult_msg_templates){ texts[k][0], texts[k][1], texts[k][2], texts[k][3] };
 		const char *part = NULL;
 		char bad[CONSULT_TPL_NAME_MAX + 1] = "";
-		if(consult_compose_check(&tpl[k], &part, bad) != CONSULT_OK) {
-			JANUS_LOG(LOG_FATAL, "[consult] config: message template %s.%s is invalid (placeholder \"%s\"; allowed: "
-				"practice_name practice_phone date time doctor link code)\n", kind, part ? part : "?", bad);
+		if (consult_compose_check(&tpl[k], &part, bad) != CONSULT_OK) {
+			JANUS_LOG(LOG_FATAL,
+			        "[consult] config: message template %s.%s is invalid (placeholder \"%s\"; allowed: "
+			        "practice_name practice_phone date time doctor link code)\n",
+			        kind, part ? part : "?", bad);
 			glue_messages_free();
 			return -1;
 		}
@@ -49,13 +54,15 @@ int glue_messages_load(const char *dir) {
 	return 0;
 }
 
-const consult_msg_templates *glue_messages(consult_msg_kind kind) {
+const consult_msg_templates *glue_messages(consult_msg_kind kind)
+{
 	return (unsigned)kind < 3 && texts[kind][0] ? &tpl[kind] : NULL;
 }
 
-void glue_messages_free(void) {
-	for(int k = 0; k < 3; k++) {
-		for(int i = 0; i < 4; i++) {
+void glue_messages_free(void)
+{
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < 4; i++) {
 			g_free(texts[k][i]);
 			texts[k][i] = NULL;
 		}

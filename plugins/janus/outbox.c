@@ -51,9 +51,12 @@ typedef struct job {
 	char *to, *code, *practice_name, *practice_phone, *doctor, *link;
 } job;
 
-static void job_clear(job *j) {
-	if(j->to) sodium_memzero(j->to, strlen(j->to));
-	if(j->code) sodium_memzero(j->code, strlen(j->code));
+static void job_clear(job *j)
+{
+	if (j->to)
+		sodium_memzero(j->to, strlen(j->to));
+	if (j->code)
+		sodium_memzero(j->code, strlen(j->code));
 	g_free(j->to);
 	g_free(j->code);
 	g_free(j->practice_name);
@@ -63,21 +66,23 @@ static void job_clear(job *j) {
 	memset(j, 0, sizeof(*j));
 }
 
-void glue_push_delivery(int64_t practice_id, int64_t delivery_id) {
+void glue_push_delivery(int64_t practice_id, int64_t delivery_id)
+{
 	glue_practice *p = glue_practice_find(practice_id);
-	if(p == NULL || p->staff == NULL)
+	if (p == NULL || p->staff == NULL)
 		return;
 	consult_outbox_msg m;
 	memset(&m, 0, sizeof(m));
-	if(consult_outbox_by_id(glue.store, delivery_id, &m) == CONSULT_OK) {
-		for(GList *l = p->staff; l; l = l->next)
+	if (consult_outbox_by_id(glue.store, delivery_id, &m) == CONSULT_OK) {
+		for (GList *l = p->staff; l; l = l->next)
 			glue_push(l->data, "delivery", glue_delivery_json(&m));
 	}
 	consult_outbox_msg_clear(&m);
 }
 
 /* Fills j from the store; a reason (permanent) if the data is gone. */
-static const char *job_load(const consult_outbox_msg *m, job *j) {
+static const char *job_load(const consult_outbox_msg *m, job *j)
+{
 	consult_appointment a;
 	consult_practice pr;
 	consult_contact ct;
@@ -91,20 +96,21 @@ static const char *job_load(const consult_outbox_msg *m, job *j) {
 	j->sms = m->channel == CONSULT_CHANNEL_SMS;
 	memcpy(j->msgid, m->msgid, sizeof(j->msgid));
 	j->kind = m->kind;
-	if(consult_store_appointment_by_id(glue.store, m->appointment_id, &a) != CONSULT_OK ||
-			consult_store_practice_by_id(glue.store, a.practice_id, &pr) != CONSULT_OK)
+	if (consult_store_appointment_by_id(glue.store, m->appointment_id, &a) != CONSULT_OK ||
+	        consult_store_practice_by_id(glue.store, a.practice_id, &pr) != CONSULT_OK)
 		why = "appointment gone";
-	else if(a.cancelled_at != 0 && j->kind != CONSULT_MSG_CANCEL)
+	else if (a.cancelled_at != 0 && j->kind != CONSULT_MSG_CANCEL)
 		why = "appointment cancelled";
-	else if(consult_store_contact(glue.store, m->appointment_id, &ct) != CONSULT_OK ||
-			(j->sms ? ct.phone == NULL || !ct.consent_sms_at : ct.email == NULL || !ct.consent_email_at))
+	else if (consult_store_contact(glue.store, m->appointment_id, &ct) != CONSULT_OK ||
+	        (j->sms ? ct.phone == NULL || !ct.consent_sms_at : ct.email == NULL || !ct.consent_email_at))
 		why = "contact data deleted";
-	else if((j->sms ? glue.cfg.sms_url : glue.cfg.smtp_url) == NULL || glue_messages(j->kind) == NULL)
+	else if ((j->sms ? glue.cfg.sms_url : glue.cfg.smtp_url) == NULL || glue_messages(j->kind) == NULL)
 		why = "channel not configured";
-	if(why == NULL) {
+	if (why == NULL) {
 		char code[CONSULT_SEAL_PLAIN_MAX + 1] = "";
-		if(j->kind != CONSULT_MSG_CANCEL &&
-				(ct.code_box == NULL || consult_unseal(glue.cfg.code_secret, ct.code_box, ct.code_box_len, code) != CONSULT_OK))
+		if (j->kind != CONSULT_MSG_CANCEL &&
+		        (ct.code_box == NULL ||
+		                consult_unseal(glue.cfg.code_secret, ct.code_box, ct.code_box_len, code) != CONSULT_OK))
 			why = "access code unavailable";
 		else {
 			j->starts_at = a.starts_at;
@@ -126,9 +132,10 @@ static const char *job_load(const consult_outbox_msg *m, job *j) {
 }
 
 /* Local offset (minutes) of the configured time zone at t. */
-static int tz_offset(int64_t t) {
+static int tz_offset(int64_t t)
+{
 	GTimeZone *tz = g_time_zone_new_identifier(glue.cfg.timezone);
-	if(tz == NULL)
+	if (tz == NULL)
 		return 0;
 	gint iv = g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL, t);
 	int off = iv < 0 ? 0 : g_time_zone_get_offset(tz, iv) / 60;
@@ -136,29 +143,38 @@ static int tz_offset(int64_t t) {
 	return off;
 }
 
-static consult_msg_values job_values(const job *j) {
+static consult_msg_values job_values(const job *j)
+{
 	return (consult_msg_values){
-		.kind = j->kind, .practice_name = j->practice_name, .practice_phone = j->practice_phone,
-		.starts_at = j->starts_at, .tz_offset_min = tz_offset(j->starts_at), .doctor = j->doctor,
-		.link = j->link, .code = j->kind == CONSULT_MSG_CANCEL ? NULL : j->code,
+		.kind = j->kind,
+		.practice_name = j->practice_name,
+		.practice_phone = j->practice_phone,
+		.starts_at = j->starts_at,
+		.tz_offset_min = tz_offset(j->starts_at),
+		.doctor = j->doctor,
+		.link = j->link,
+		.code = j->kind == CONSULT_MSG_CANCEL ? NULL : j->code,
 	};
 }
 
-static void set_reason(consult_send_result *r, consult_delivery cls, const char *reason) {
+static void set_reason(consult_send_result *r, consult_delivery cls, const char *reason)
+{
 	r->code = 0;
 	r->cls = cls;
 	g_strlcpy(r->reason, reason, sizeof(r->reason));
 }
 
-static void send_email(const job *j, int64_t now, consult_send_result *r) {
+static void send_email(const job *j, int64_t now, consult_send_result *r)
+{
 	const char *domain = strchr(glue.cfg.smtp_from, '@') + 1;
 	consult_msg_values v = job_values(j);
-	char *uid = g_strdup_printf("consult-%"G_GINT64_FORMAT"-%"G_GINT64_FORMAT"@%s", j->practice_id, j->appointment_id, domain);
+	char *uid = g_strdup_printf(
+	        "consult-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT "@%s", j->practice_id, j->appointment_id, domain);
 	consult_msg_ics ics = { .uid = uid, .sequence = j->kind == CONSULT_MSG_CANCEL ? 1 : 0, .dtstamp = now };
 	consult_composed_mail cm;
 	const char *part = NULL;
 	char bad[CONSULT_TPL_NAME_MAX + 1] = "";
-	if(consult_compose_mail(glue_messages(j->kind), &v, &ics, &cm, &part, bad) != CONSULT_OK) {
+	if (consult_compose_mail(glue_messages(j->kind), &v, &ics, &cm, &part, bad) != CONSULT_OK) {
 		set_reason(r, CONSULT_DELIVERY_PERMANENT, "template error");
 		g_free(uid);
 		return;
@@ -177,7 +193,7 @@ static void send_email(const job *j, int64_t now, consult_send_result *r) {
 	randombytes_buf(m.boundary_random, sizeof(m.boundary_random));
 	char *msg = NULL;
 	size_t len = 0;
-	if(consult_mime_build(&m, &msg, &len) != CONSULT_OK) {
+	if (consult_mime_build(&m, &msg, &len) != CONSULT_OK) {
 		set_reason(r, CONSULT_DELIVERY_PERMANENT, "message not buildable");
 	} else {
 		consult_smtp_cfg sc = glue_smtp_cfg(&glue.cfg);
@@ -189,11 +205,12 @@ static void send_email(const job *j, int64_t now, consult_send_result *r) {
 	g_free(uid);
 }
 
-static void send_sms(const job *j, consult_send_result *r) {
+static void send_sms(const job *j, consult_send_result *r)
+{
 	consult_msg_values v = job_values(j);
 	char *text = NULL;
 	char bad[CONSULT_TPL_NAME_MAX + 1] = "";
-	if(consult_compose_sms(glue_messages(j->kind), &v, &text, NULL, bad) != CONSULT_OK) {
+	if (consult_compose_sms(glue_messages(j->kind), &v, &text, NULL, bad) != CONSULT_OK) {
 		set_reason(r, CONSULT_DELIVERY_PERMANENT, "template error");
 		return;
 	}
@@ -204,38 +221,42 @@ static void send_sms(const job *j, consult_send_result *r) {
 }
 
 /* Records the outcome of one attempt, under glue.lock. */
-static void record(const job *j, const char *why, const consult_send_result *r, int64_t now) {
+static void record(const job *j, const char *why, const consult_send_result *r, int64_t now)
+{
 	consult_err e;
 	const char *outcome;
-	if(why != NULL) {
+	if (why != NULL) {
 		e = consult_outbox_fail(glue.store, j->id, why, now);
 		outcome = "failed";
-	} else if(r->cls == CONSULT_DELIVERY_OK) {
+	} else if (r->cls == CONSULT_DELIVERY_OK) {
 		e = consult_outbox_sent(glue.store, j->id, now);
 		outcome = "sent";
 	} else {
 		consult_backoff bo = consult_backoff_default();
 		bo.base_s = glue.cfg.backoff_base;
-		if(bo.cap_s < bo.base_s)
+		if (bo.cap_s < bo.base_s)
 			bo.cap_s = bo.base_s;
 		bo.max_attempts = (int)glue.cfg.max_attempts;
 		int64_t next = 0;
 		bool again = r->cls == CONSULT_DELIVERY_TEMPORARY &&
-			consult_backoff_next(&bo, now, j->attempts, randombytes_random(), j->valid_until, &next);
+		        consult_backoff_next(&bo, now, j->attempts, randombytes_random(), j->valid_until, &next);
 		e = again ? consult_outbox_retry(glue.store, j->id, next, r->reason, now)
-			: consult_outbox_fail(glue.store, j->id, r->reason, now);
+		          : consult_outbox_fail(glue.store, j->id, r->reason, now);
 		outcome = again ? "retry" : "failed";
 		why = r->reason;
 	}
-	if(e != CONSULT_OK)
-		JANUS_LOG(LOG_ERR, "[consult] outbox: row %"G_GINT64_FORMAT" outcome not stored (%s)\n", j->id, consult_err_name(e));
-	JANUS_LOG(LOG_INFO, "[consult] outbox: %s %s row %"G_GINT64_FORMAT" attempt %d: %s%s%s\n", j->sms ? "sms" : "email",
-		consult_msg_kind_name(j->kind), j->id, j->attempts, outcome, why ? ", " : "", why ? why : "");
+	if (e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] outbox: row %" G_GINT64_FORMAT " outcome not stored (%s)\n", j->id,
+		        consult_err_name(e));
+	JANUS_LOG(LOG_INFO, "[consult] outbox: %s %s row %" G_GINT64_FORMAT " attempt %d: %s%s%s\n",
+	        j->sms ? "sms" : "email", consult_msg_kind_name(j->kind), j->id, j->attempts, outcome, why ? ", " : "",
+	        why ? why : "");
 	glue_push_delivery(j->practice_id, j->id);
 }
 
 /* One due row: claim, send, record. false if nothing was due. */
-static bool step(void) {
+static bool step(void)
+{
 	job j;
 	memset(&j, 0, sizeof(j));
 	consult_outbox_msg m;
@@ -244,19 +265,20 @@ static bool step(void) {
 	g_mutex_lock(&glue.lock);
 	consult_err e = consult_outbox_claim_next(glue.store, now, &m);
 	const char *why = e == CONSULT_OK ? job_load(&m, &j) : NULL;
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		glue_push_delivery(j.practice_id, j.id);
 	g_mutex_unlock(&glue.lock);
 	consult_outbox_msg_clear(&m);
-	if(e != CONSULT_OK) {
-		if(e != CONSULT_ERR_NOT_FOUND)
-			JANUS_LOG(LOG_ERR, "[consult] outbox: store not readable (%s)\n", consult_store_last_error(glue.store));
+	if (e != CONSULT_OK) {
+		if (e != CONSULT_ERR_NOT_FOUND)
+			JANUS_LOG(LOG_ERR, "[consult] outbox: store not readable (%s)\n",
+			        consult_store_last_error(glue.store));
 		return false;
 	}
 	consult_send_result r;
 	memset(&r, 0, sizeof(r));
-	if(why == NULL) {
-		if(j.sms)
+	if (why == NULL) {
+		if (j.sms)
 			send_sms(&j, &r);
 		else
 			send_email(&j, now, &r);
@@ -270,26 +292,28 @@ static bool step(void) {
 }
 
 /* Seconds until the next queued row is due (IDLE_WAIT_S if none). */
-static int64_t next_wait(void) {
+static int64_t next_wait(void)
+{
 	int64_t at = 0, now = glue_now(), wait = IDLE_WAIT_S;
 	g_mutex_lock(&glue.lock);
-	if(consult_outbox_next_due(glue.store, &at) == CONSULT_OK)
+	if (consult_outbox_next_due(glue.store, &at) == CONSULT_OK)
 		wait = at <= now ? 0 : MIN(at - now, IDLE_WAIT_S);
 	g_mutex_unlock(&glue.lock);
 	return wait;
 }
 
-static gpointer worker_main(gpointer data) {
-	while(!g_atomic_int_get(&stop)) {
-		if(step())
+static gpointer worker_main(gpointer data)
+{
+	while (!g_atomic_int_get(&stop)) {
+		if (step())
 			continue;
 		int64_t wait = next_wait();
-		if(wait == 0)
-			wait = 1;   /* due but not claimable (store error): do not spin */
+		if (wait == 0)
+			wait = 1; /* due but not claimable (store error): do not spin */
 		g_mutex_lock(&wake_mutex);
 		gint64 until = g_get_monotonic_time() + wait * G_TIME_SPAN_SECOND;
-		while(!g_atomic_int_get(&stop) && !g_atomic_int_get(&woken) &&
-				g_cond_wait_until(&wake_cond, &wake_mutex, until))
+		while (!g_atomic_int_get(&stop) && !g_atomic_int_get(&woken) &&
+		        g_cond_wait_until(&wake_cond, &wake_mutex, until))
 			;
 		g_atomic_int_set(&woken, 0);
 		g_mutex_unlock(&wake_mutex);
@@ -297,29 +321,34 @@ static gpointer worker_main(gpointer data) {
 	return NULL;
 }
 
-void glue_outbox_wake(void) {
+void glue_outbox_wake(void)
+{
 	g_mutex_lock(&wake_mutex);
 	g_atomic_int_set(&woken, 1);
 	g_cond_signal(&wake_cond);
 	g_mutex_unlock(&wake_mutex);
 }
 
-int glue_outbox_start(void) {
-	if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+int glue_outbox_start(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		JANUS_LOG(LOG_FATAL, "[consult] outbox: libcurl initialisation failed\n");
 		return -1;
 	}
 	int64_t n = 0;
 	g_mutex_lock(&glue.lock);
-	if(consult_outbox_requeue_sending(glue.store, glue_now(), &n) != CONSULT_OK)
+	if (consult_outbox_requeue_sending(glue.store, glue_now(), &n) != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] outbox: rows of the last run not requeued\n");
 	g_mutex_unlock(&glue.lock);
-	if(n > 0)
-		JANUS_LOG(LOG_WARN, "[consult] outbox: %"G_GINT64_FORMAT" messages were being sent at the last stop: queued again\n", n);
+	if (n > 0)
+		JANUS_LOG(LOG_WARN,
+		        "[consult] outbox: %" G_GINT64_FORMAT
+		        " messages were being sent at the last stop: queued again\n",
+		        n);
 	g_atomic_int_set(&stop, 0);
 	GError *err = NULL;
 	worker = g_thread_try_new("consult outbox", worker_main, NULL, &err);
-	if(worker == NULL) {
+	if (worker == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot start the outbox thread: %s\n", err ? err->message : "?");
 		g_clear_error(&err);
 		curl_global_cleanup();
@@ -328,8 +357,9 @@ int glue_outbox_start(void) {
 	return 0;
 }
 
-void glue_outbox_stop(void) {
-	if(worker == NULL)
+void glue_outbox_stop(void)
+{
+	if (worker == NULL)
 		return;
 	g_atomic_int_set(&stop, 1);
 	glue_outbox_wake();

@@ -23,9 +23,10 @@
 #include "auth.h"
 
 /* Trims outer spaces; NULL if nothing is left. */
-static char *trimmed(const char *s) {
+static char *trimmed(const char *s)
+{
 	char *t = g_strstrip(g_strdup(s));
-	if(*t == '\0') {
+	if (*t == '\0') {
 		g_free(t);
 		return NULL;
 	}
@@ -42,53 +43,55 @@ typedef struct {
  * code cannot be used (unknown, other practice, cancelled, expired).
  * TOO_EARLY only for a valid code before its window opens: only the
  * holder of the code learns this. */
-static consult_err find_appointment(glue_ctx *c, const char *slug, const char *code, join_target *t) {
-	if(consult_store_practice_by_slug(glue.store, slug, &t->practice) != CONSULT_OK)
+static consult_err find_appointment(glue_ctx *c, const char *slug, const char *code, join_target *t)
+{
+	if (consult_store_practice_by_slug(glue.store, slug, &t->practice) != CONSULT_OK)
 		return CONSULT_ERR_CODE_INVALID;
 	char norm[CONSULT_CODE_NORM_LEN];
-	if(!consult_code_normalise(code, norm))
+	if (!consult_code_normalise(code, norm))
 		return CONSULT_ERR_CODE_INVALID;
 	uint8_t hash[CONSULT_CODE_HASH_LEN];
 	consult_code_hash(glue.cfg.code_secret, t->practice.id, norm, hash);
 	memset(norm, 0, sizeof(norm));
 	consult_err e = consult_store_appointment_by_code(glue.store, hash, &t->appt);
-	if(e == CONSULT_ERR_INTERNAL)
+	if (e == CONSULT_ERR_INTERNAL)
 		return e;
-	if(e != CONSULT_OK)
+	if (e != CONSULT_OK)
 		return CONSULT_ERR_CODE_INVALID;
-	if(t->appt.practice_id != t->practice.id || t->appt.cancelled_at != 0)
+	if (t->appt.practice_id != t->practice.id || t->appt.cancelled_at != 0)
 		return CONSULT_ERR_CODE_INVALID;
 	consult_window w = consult_code_window(c->now, t->appt.valid_from, t->appt.valid_until);
-	if(w == CONSULT_WINDOW_EXPIRED)
+	if (w == CONSULT_WINDOW_EXPIRED)
 		return CONSULT_ERR_CODE_INVALID;
 	return w == CONSULT_WINDOW_TOO_EARLY ? CONSULT_ERR_TOO_EARLY : CONSULT_OK;
 }
 
 /* The code lookup with its rate limits (per handle, per practice), shared
  * by join and appointment_info: every code_invalid counts as a failure. */
-static consult_err checked_lookup(glue_ctx *c, const char *slug, const char *code, join_target *t) {
+static consult_err checked_lookup(glue_ctx *c, const char *slug, const char *code, join_target *t)
+{
 	char hkey[40];
 	g_snprintf(hkey, sizeof(hkey), "h:%" G_GUINT64_FORMAT, c->s->serial);
 	const char *hkeys[] = { hkey };
-	if(!glue_rl_allowed(glue.rl_join, hkeys, 1, c->now, &c->retry_after))
+	if (!glue_rl_allowed(glue.rl_join, hkeys, 1, c->now, &c->retry_after))
 		return CONSULT_ERR_RATE_LIMITED;
 	consult_err e = find_appointment(c, slug, code, t);
-	if(e == CONSULT_ERR_CODE_INVALID) {
+	if (e == CONSULT_ERR_CODE_INVALID) {
 		char pkey[40];
-		g_snprintf(pkey, sizeof(pkey), "p:%"G_GINT64_FORMAT, t->practice.id);
+		g_snprintf(pkey, sizeof(pkey), "p:%" G_GINT64_FORMAT, t->practice.id);
 		const char *pkeys[] = { pkey };
 		glue_rl_fail(glue.rl_join, hkeys, 1, c->now);
-		if(t->practice.id > 0) {
-			if(!glue_rl_allowed(glue.rl_join_practice, pkeys, 1, c->now, &c->retry_after))
+		if (t->practice.id > 0) {
+			if (!glue_rl_allowed(glue.rl_join_practice, pkeys, 1, c->now, &c->retry_after))
 				e = CONSULT_ERR_RATE_LIMITED;
 			glue_rl_fail(glue.rl_join_practice, pkeys, 1, c->now);
 		}
 		JANUS_LOG(LOG_INFO, "[consult] %s refused (%s)\n", c->req->name, consult_err_name(e));
 		return e;
 	}
-	if(e == CONSULT_OK || e == CONSULT_ERR_TOO_EARLY)
+	if (e == CONSULT_OK || e == CONSULT_ERR_TOO_EARLY)
 		glue_rl_ok(glue.rl_join, hkeys, 1);
-	if(e == CONSULT_ERR_TOO_EARLY) {
+	if (e == CONSULT_ERR_TOO_EARLY) {
 		c->error_extra = json_object();
 		json_object_set_new(c->error_extra, "opens_at", json_integer(t->appt.valid_from));
 	}
@@ -96,28 +99,30 @@ static consult_err checked_lookup(glue_ctx *c, const char *slug, const char *cod
 }
 
 /* Display name of an appointment's doctor (NULL for "any doctor"). */
-static char *doctor_name(int64_t doctor_id) {
-	if(doctor_id <= 0)
+static char *doctor_name(int64_t doctor_id)
+{
+	if (doctor_id <= 0)
 		return NULL;
 	consult_staff st;
 	memset(&st, 0, sizeof(st));
 	char *name = NULL;
-	if(consult_store_staff_by_id(glue.store, doctor_id, &st) == CONSULT_OK && st.display_name)
+	if (consult_store_staff_by_id(glue.store, doctor_id, &st) == CONSULT_OK && st.display_name)
 		name = g_strdup(st.display_name);
 	consult_staff_clear(&st);
 	return name;
 }
 
-consult_err glue_h_appointment_info(glue_ctx *c) {
+consult_err glue_h_appointment_info(glue_ctx *c)
+{
 	join_target t;
 	memset(&t, 0, sizeof(t));
 	consult_err e = checked_lookup(c, c->req->u.appointment_info.practice, c->req->u.appointment_info.code, &t);
-	if(e == CONSULT_ERR_TOO_EARLY) {
+	if (e == CONSULT_ERR_TOO_EARLY) {
 		json_decref(c->error_extra);
 		c->error_extra = NULL;
 		e = CONSULT_OK;
 	}
-	if(e == CONSULT_OK) {
+	if (e == CONSULT_OK) {
 		json_t *pr = json_object();
 		json_object_set_new(pr, "name", json_string(t.practice.name ? t.practice.name : ""));
 		json_object_set_new(pr, "phone", t.practice.phone ? json_string(t.practice.phone) : json_null());
@@ -138,15 +143,21 @@ consult_err glue_h_appointment_info(glue_ctx *c) {
 /* A new visit for this handle: the store begins it (one commit, stored as
  * "waiting"), then the room admits it; if the room refuses, the stored
  * visit ends as "left". */
-static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, const char *last) {
+static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, const char *last)
+{
 	glue_practice *p = t->p;
 	int64_t visit_id = 0;
-	if(consult_store_visit_begin(glue.store, t->appt.id, first, last, c->now, &visit_id) != CONSULT_OK)
+	if (consult_store_visit_begin(glue.store, t->appt.id, first, last, c->now, &visit_id) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
-	consult_room_event in = { .in = CONSULT_IN_ARRIVE, .arrive = {
-		.id = visit_id, .appointment_id = t->appt.id, .doctor_id = t->appt.doctor_id,
-		.appt_time = t->appt.starts_at, .joined_at = c->now, .patient = c->s,
-	} };
+	consult_room_event in = { .in = CONSULT_IN_ARRIVE,
+		.arrive = {
+		        .id = visit_id,
+		        .appointment_id = t->appt.id,
+		        .doctor_id = t->appt.doctor_id,
+		        .appt_time = t->appt.starts_at,
+		        .joined_at = c->now,
+		        .patient = c->s,
+		} };
 	glue_visit_info *vi = g_new0(glue_visit_info, 1);
 	vi->id = visit_id;
 	vi->path = GLUE_PATH_NONE;
@@ -155,8 +166,9 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 	g_hash_table_replace(p->visits, &vi->id, vi);
 	consult_decision d;
 	consult_err e = glue_decide_run(p, &in, c->s, c->now, false, &d);
-	if(e != CONSULT_OK) {
-		JANUS_LOG(LOG_ERR, "[consult] visit %"G_GINT64_FORMAT" not admitted (%s)\n", visit_id, consult_err_name(e));
+	if (e != CONSULT_OK) {
+		JANUS_LOG(LOG_ERR, "[consult] visit %" G_GINT64_FORMAT " not admitted (%s)\n", visit_id,
+		        consult_err_name(e));
 		g_hash_table_remove(p->visits, &visit_id);
 		(void)consult_store_visit_end(glue.store, visit_id, CONSULT_END_LEFT, c->now);
 		return CONSULT_ERR_INTERNAL;
@@ -164,32 +176,35 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 	return CONSULT_OK;
 }
 
-static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, const char *last) {
+static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, const char *last)
+{
 	t->p = glue_practice_get(t->practice.id);
-	if(t->p == NULL)
+	if (t->p == NULL)
 		return CONSULT_ERR_INTERNAL;
 	/* Successful joins per appointment are bounded (a join/leave loop with
 	 * one code): refused before anything changes, the live visit stays. */
-	if(!consult_rejoin_allowed(glue.rejoin, t->appt.id, c->now, &c->retry_after)) {
-		JANUS_LOG(LOG_INFO, "[consult] join refused: appointment %"G_GINT64_FORMAT" joined too often\n", t->appt.id);
+	if (!consult_rejoin_allowed(glue.rejoin, t->appt.id, c->now, &c->retry_after)) {
+		JANUS_LOG(LOG_INFO, "[consult] join refused: appointment %" G_GINT64_FORMAT " joined too often\n",
+		        t->appt.id);
 		return CONSULT_ERR_RATE_LIMITED;
 	}
 	/* A live visit of this appointment is resumed, taken over or ended
 	 * (decide.h, JOIN); otherwise a new one begins. */
-	consult_room_event in = { .in = CONSULT_IN_JOIN, .appointment_id = t->appt.id, .patient = c->s,
-		.grace_s = glue.cfg.grace_seconds };
+	consult_room_event in = {
+		.in = CONSULT_IN_JOIN, .appointment_id = t->appt.id, .patient = c->s, .grace_s = glue.cfg.grace_seconds
+	};
 	consult_decision d;
 	consult_err e = glue_decide_run(t->p, &in, c->s, c->now, false, &d);
 	bool resumed = e == CONSULT_OK && d.join == CONSULT_JOIN_RESUMED;
-	if(e == CONSULT_OK && !resumed)
+	if (e == CONSULT_OK && !resumed)
 		e = new_visit(c, t, first, last);
-	if(e != CONSULT_OK)
+	if (e != CONSULT_OK)
 		return e;
 	consult_rejoin_note(glue.rejoin, t->appt.id, c->now);
 	uint32_t ahead = CONSULT_AHEAD_UNKNOWN;
 	uint64_t seq = 0;
 	glue_push_positions(t->p, c->s, &ahead, &seq);
-	if(ahead == CONSULT_AHEAD_UNKNOWN) {
+	if (ahead == CONSULT_AHEAD_UNKNOWN) {
 		ahead = consult_room_ahead(t->p->room, c->s->visit_id);
 		seq = ++glue.seq;
 	}
@@ -206,11 +221,12 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 	return CONSULT_OK;
 }
 
-consult_err glue_h_join(glue_ctx *c) {
-	if(c->req->u.join.first_name == NULL || c->req->u.join.last_name == NULL)
+consult_err glue_h_join(glue_ctx *c)
+{
+	if (c->req->u.join.first_name == NULL || c->req->u.join.last_name == NULL)
 		return CONSULT_ERR_MISSING_FIELD;
 	char *first = trimmed(c->req->u.join.first_name), *last = trimmed(c->req->u.join.last_name);
-	if(first == NULL || last == NULL) {
+	if (first == NULL || last == NULL) {
 		c->field = first == NULL ? "first_name" : "last_name";
 		g_free(first);
 		g_free(last);
@@ -219,7 +235,7 @@ consult_err glue_h_join(glue_ctx *c) {
 	join_target t;
 	memset(&t, 0, sizeof(t));
 	consult_err e = checked_lookup(c, c->req->u.join.practice, c->req->u.join.code, &t);
-	if(e != CONSULT_OK)
+	if (e != CONSULT_OK)
 		goto done;
 	e = join_checked(c, &t, first, last);
 done:
@@ -231,37 +247,52 @@ done:
 }
 
 /* The patient's live visit (on this very handle), or NULL. */
-static consult_visit *my_visit(glue_session *s, glue_practice **pp) {
+static consult_visit *my_visit(glue_session *s, glue_practice **pp)
+{
 	glue_practice *p = glue_practice_find(s->practice_id);
 	*pp = p;
 	consult_visit *v = (p && s->visit_id) ? consult_room_visit(p->room, s->visit_id) : NULL;
 	return (v && v->patient == s) ? v : NULL;
 }
 
-static consult_err patient_event(glue_ctx *c, consult_visit_event ev) {
+static consult_err patient_event(glue_ctx *c, consult_visit_event ev)
+{
 	glue_practice *p;
 	consult_visit *v = my_visit(c->s, &p);
-	if(v == NULL)
+	if (v == NULL)
 		return CONSULT_ERR_WRONG_STATE;
 	return glue_visit_apply(p, v->id, ev, c->s, NULL, c->now);
 }
 
-consult_err glue_h_leave(glue_ctx *c)   { return patient_event(c, CONSULT_EV_LEAVE); }
-consult_err glue_h_accept(glue_ctx *c)  { return patient_event(c, CONSULT_EV_ACCEPT); }
-consult_err glue_h_decline(glue_ctx *c) { return patient_event(c, CONSULT_EV_DECLINE); }
+consult_err glue_h_leave(glue_ctx *c)
+{
+	return patient_event(c, CONSULT_EV_LEAVE);
+}
+consult_err glue_h_accept(glue_ctx *c)
+{
+	return patient_event(c, CONSULT_EV_ACCEPT);
+}
+consult_err glue_h_decline(glue_ctx *c)
+{
+	return patient_event(c, CONSULT_EV_DECLINE);
+}
 
 /* The handle is gone regardless of the store: if the write fails the room
  * changes anyway (it must not keep pointing at the handle); the store
  * catches up with the next write of this visit (or end_stale_visits). */
-void glue_patient_detach(glue_session *s, int64_t now) {
+void glue_patient_detach(glue_session *s, int64_t now)
+{
 	glue_practice *p;
 	consult_visit *v = my_visit(s, &p);
-	if(v == NULL)
+	if (v == NULL)
 		return;
-	consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_PATIENT_DROP, .visit_id = v->id,
+	consult_room_event in = { .in = CONSULT_IN_VISIT,
+		.ev = CONSULT_EV_PATIENT_DROP,
+		.visit_id = v->id,
 		.grace_s = glue.cfg.grace_seconds };
 	consult_decision d;
 	consult_err e = glue_decide_run(p, &in, NULL, now, true, &d);
-	if(e != CONSULT_OK)
-		JANUS_LOG(LOG_ERR, "[consult] drop of visit %"G_GINT64_FORMAT" not applied (%s)\n", v->id, consult_err_name(e));
+	if (e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] drop of visit %" G_GINT64_FORMAT " not applied (%s)\n", v->id,
+		        consult_err_name(e));
 }

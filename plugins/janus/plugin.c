@@ -45,39 +45,41 @@ static GCond timer_cond;
  * write and room change first, then every visit's events, so the waiting
  * lists and positions pushed show all of them gone. The room changes even
  * if the store write fails (end_stale_visits catches up at restart). */
-static void expire_practice(glue_practice *p, int64_t now) {
+static void expire_practice(glue_practice *p, int64_t now)
+{
 	size_t n = consult_room_due(p->room, now, NULL, 0);
-	if(n == 0)
+	if (n == 0)
 		return;
 	consult_decision *d = g_new0(consult_decision, n);
 	int64_t *ids = g_new(int64_t, n);
 	n = consult_room_due(p->room, now, ids, n);
-	for(size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_GRACE_EXPIRED, .visit_id = ids[i] };
-		if(consult_room_decide(p->room, &in, NULL, now, &d[i]) == CONSULT_OK)
+		if (consult_room_decide(p->room, &in, NULL, now, &d[i]) == CONSULT_OK)
 			(void)glue_run_part(p, &d[i], 0, d[i].changed, NULL, now, true);
 	}
-	for(size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		(void)glue_run_part(p, &d[i], d[i].changed, d[i].fx.n, NULL, now, true);
 	g_free(ids);
 	g_free(d);
 }
 
-static int64_t next_purge;     /* timer thread only; 0: purge at the first tick */
+static int64_t next_purge; /* timer thread only; 0: purge at the first tick */
 
-static void tick(int64_t now) {
+static void tick(int64_t now)
+{
 	g_mutex_lock(&glue.lock);
-	if(glue.practices) {
+	if (glue.practices) {
 		GHashTableIter it;
 		gpointer key, value;
 		g_hash_table_iter_init(&it, glue.practices);
-		while(g_hash_table_iter_next(&it, &key, &value)) {
+		while (g_hash_table_iter_next(&it, &key, &value)) {
 			expire_practice(value, now);
 			glue_staff_idle_check(value, now);
 			consult_room_ended_prune(((glue_practice *)value)->room, now);
 		}
 	}
-	if(now >= next_purge) {
+	if (now >= next_purge) {
 		(void)glue_retention_run(now, NULL);
 		next_purge = now + glue.cfg.purge_interval_minutes * 60;
 	}
@@ -90,24 +92,26 @@ static void tick(int64_t now) {
 
 /* Outside glue.lock: the store handle stays valid while this thread runs
  * and upkeep never uses the connection the requests use. */
-static void upkeep(int64_t now) {
+static void upkeep(int64_t now)
+{
 	consult_store_upkeep r;
-	if(consult_store_maintain(glue.store, now, &r) != CONSULT_OK)
+	if (consult_store_maintain(glue.store, now, &r) != CONSULT_OK)
 		JANUS_LOG(LOG_WARN, "[consult] store upkeep: %s\n", r.error);
-	else if(r.ran)
-		JANUS_LOG(LOG_DBG, "[consult] store upkeep: %"G_GINT64_FORMAT" of %"G_GINT64_FORMAT"%s\n", r.done, r.due,
-			r.complete ? ", complete" : "");
+	else if (r.ran)
+		JANUS_LOG(LOG_DBG, "[consult] store upkeep: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "%s\n", r.done,
+		        r.due, r.complete ? ", complete" : "");
 }
 
-static gpointer timer_main(gpointer data) {
+static gpointer timer_main(gpointer data)
+{
 	JANUS_LOG(LOG_VERB, "[consult] timer thread started\n");
-	while(!g_atomic_int_get(&stopping)) {
+	while (!g_atomic_int_get(&stopping)) {
 		g_mutex_lock(&timer_mutex);
 		gint64 until = g_get_monotonic_time() + G_TIME_SPAN_SECOND;
-		while(!g_atomic_int_get(&stopping) && g_cond_wait_until(&timer_cond, &timer_mutex, until))
+		while (!g_atomic_int_get(&stopping) && g_cond_wait_until(&timer_cond, &timer_mutex, until))
 			;
 		g_mutex_unlock(&timer_mutex);
-		if(g_atomic_int_get(&stopping))
+		if (g_atomic_int_get(&stopping))
 			break;
 		int64_t now = glue_now();
 		tick(now);
@@ -119,12 +123,17 @@ static gpointer timer_main(gpointer data) {
 
 /* --- plugin lifecycle --- */
 
-static void free_state(void) {
+static void free_state(void)
+{
 	glue_practices_free();
-	if(glue.store) consult_store_close(glue.store);
-	if(glue.rl_login) consult_ratelimit_free(glue.rl_login);
-	if(glue.rl_join) consult_ratelimit_free(glue.rl_join);
-	if(glue.rl_join_practice) consult_ratelimit_free(glue.rl_join_practice);
+	if (glue.store)
+		consult_store_close(glue.store);
+	if (glue.rl_login)
+		consult_ratelimit_free(glue.rl_login);
+	if (glue.rl_join)
+		consult_ratelimit_free(glue.rl_join);
+	if (glue.rl_join_practice)
+		consult_ratelimit_free(glue.rl_join_practice);
 	consult_rejoin_free(glue.rejoin);
 	glue.rejoin = NULL;
 	glue.store = NULL;
@@ -134,60 +143,61 @@ static void free_state(void) {
 	glue_config_clear(&glue.cfg);
 }
 
-static int consult_init(janus_callbacks *callback, const char *config_path) {
-	if(g_atomic_int_get(&stopping) || callback == NULL || config_path == NULL)
+static int consult_init(janus_callbacks *callback, const char *config_path)
+{
+	if (g_atomic_int_get(&stopping) || callback == NULL || config_path == NULL)
 		return -1;
 	glue_clock_init();
-	if(glue_config_load(config_path, &glue.cfg) != 0)
+	if (glue_config_load(config_path, &glue.cfg) != 0)
 		return -1;
 	bool sessions = false, outbox = false;
 	char err[256] = "";
 	GError *gerr = NULL;
-	if(glue_auth_init(glue.cfg.password_cost) != 0)
+	if (glue_auth_init(glue.cfg.password_cost) != 0)
 		goto fail;
 	glue_auth_slots_init(glue.cfg.password_checks);
 	glue.store = consult_store_open(glue.cfg.database, err, sizeof(err));
-	if(glue.store == NULL) {
+	if (glue.store == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot open the database: %s\n", err);
 		goto fail;
 	}
 	glue_store_watch();
 	glue.started_at = glue_now();
 	int64_t stale = consult_store_end_stale_visits(glue.store, glue.started_at);
-	if(stale < 0)
+	if (stale < 0)
 		JANUS_LOG(LOG_ERR, "[consult] could not end the visits left live by the last run\n");
-	else if(stale > 0)
-		JANUS_LOG(LOG_WARN, "[consult] %"G_GINT64_FORMAT" visits were live at the last stop: ended\n", stale);
+	else if (stale > 0)
+		JANUS_LOG(LOG_WARN, "[consult] %" G_GINT64_FORMAT " visits were live at the last stop: ended\n", stale);
 	glue.rl_login = glue_rl_new_login();
 	glue.rl_join = glue_rl_new_join();
 	glue.rl_join_practice = glue_rl_new_practice();
 	glue.rejoin = consult_rejoin_new(CONSULT_REJOIN_MAX, CONSULT_REJOIN_WINDOW_S, 100000);
-	if(!glue.rl_login || !glue.rl_join || !glue.rl_join_practice || !glue.rejoin)
+	if (!glue.rl_login || !glue.rl_join || !glue.rl_join_practice || !glue.rejoin)
 		goto fail;
-	if((glue.cfg.smtp_url || glue.cfg.sms_url) && glue_messages_load(glue.cfg.templates_dir) != 0)
+	if ((glue.cfg.smtp_url || glue.cfg.sms_url) && glue_messages_load(glue.cfg.templates_dir) != 0)
 		goto fail;
 	glue_sessions_init();
 	glue_forward_init(glue_forward_lost);
 	glue_gateway = callback;
 	sessions = true;
-	if(glue_outbox_start() != 0)
+	if (glue_outbox_start() != 0)
 		goto fail;
 	outbox = true;
 	timer_thread = g_thread_try_new("consult timer", timer_main, NULL, &gerr);
-	if(timer_thread == NULL) {
+	if (timer_thread == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot start the timer thread: %s\n", gerr ? gerr->message : "?");
 		g_clear_error(&gerr);
 		goto fail;
 	}
 	g_atomic_int_set(&initialized, 1);
-	JANUS_LOG(LOG_INFO, "%s initialized (grace %"G_GINT64_FORMAT" s, events %s)\n", GLUE_PACKAGE,
-		glue.cfg.grace_seconds, glue.cfg.events ? "on" : "off");
+	JANUS_LOG(LOG_INFO, "%s initialized (grace %" G_GINT64_FORMAT " s, events %s)\n", GLUE_PACKAGE,
+	        glue.cfg.grace_seconds, glue.cfg.events ? "on" : "off");
 	return 0;
 
 fail:
-	if(outbox)
+	if (outbox)
 		glue_outbox_stop();
-	if(sessions) {
+	if (sessions) {
 		glue_forward_deinit();
 		glue_sessions_deinit();
 	}
@@ -195,14 +205,15 @@ fail:
 	return -1;
 }
 
-static void consult_destroy(void) {
-	if(!g_atomic_int_get(&initialized))
+static void consult_destroy(void)
+{
+	if (!g_atomic_int_get(&initialized))
 		return;
 	g_atomic_int_set(&stopping, 1);
 	g_mutex_lock(&timer_mutex);
 	g_cond_broadcast(&timer_cond);
 	g_mutex_unlock(&timer_mutex);
-	if(timer_thread) {
+	if (timer_thread) {
 		g_thread_join(timer_thread);
 		timer_thread = NULL;
 	}
@@ -217,58 +228,83 @@ static void consult_destroy(void) {
 	JANUS_LOG(LOG_INFO, "%s destroyed\n", GLUE_PACKAGE);
 }
 
-static int consult_api_compat(void) { return JANUS_PLUGIN_API_VERSION; }
-static int consult_version(void) { return GLUE_VERSION; }
-static const char *consult_version_string(void) { return GLUE_VERSION_STRING; }
-static const char *consult_description(void) { return "Video consultation: waiting room and call signaling for medical practices."; }
-static const char *consult_name(void) { return "Consult"; }
-static const char *consult_author(void) { return "consult contributors"; }
-static const char *consult_package(void) { return GLUE_PACKAGE; }
+static int consult_api_compat(void)
+{
+	return JANUS_PLUGIN_API_VERSION;
+}
+static int consult_version(void)
+{
+	return GLUE_VERSION;
+}
+static const char *consult_version_string(void)
+{
+	return GLUE_VERSION_STRING;
+}
+static const char *consult_description(void)
+{
+	return "Video consultation: waiting room and call signaling for medical practices.";
+}
+static const char *consult_name(void)
+{
+	return "Consult";
+}
+static const char *consult_author(void)
+{
+	return "consult contributors";
+}
+static const char *consult_package(void)
+{
+	return GLUE_PACKAGE;
+}
 
-static bool running(void) {
+static bool running(void)
+{
 	return g_atomic_int_get(&initialized) && !g_atomic_int_get(&stopping);
 }
 
-static void consult_create_session(janus_plugin_session *handle, int *error) {
-	if(!running()) {
+static void consult_create_session(janus_plugin_session *handle, int *error)
+{
+	if (!running()) {
 		*error = -1;
 		return;
 	}
 	glue_session_create(handle);
 }
 
-static void consult_destroy_session(janus_plugin_session *handle, int *error) {
-	if(!running()) {
+static void consult_destroy_session(janus_plugin_session *handle, int *error)
+{
+	if (!running()) {
 		*error = -1;
 		return;
 	}
 	glue_session *s = glue_session_remove(handle);
-	if(s == NULL) {
+	if (s == NULL) {
 		*error = -2;
 		return;
 	}
 	int64_t now = glue_now();
 	g_mutex_lock(&glue.lock);
 	glue_forward_end(s);
-	if(s->kind == GLUE_PATIENT)
+	if (s->kind == GLUE_PATIENT)
 		glue_patient_detach(s, now);
-	else if(s->kind == GLUE_STAFF)
+	else if (s->kind == GLUE_STAFF)
 		glue_staff_detach(s, true, now);
 	glue_session_reset(s);
 	g_mutex_unlock(&glue.lock);
 	glue_session_unref(s);
 }
 
-static json_t *consult_query_session(janus_plugin_session *handle) {
-	if(!running())
+static json_t *consult_query_session(janus_plugin_session *handle)
+{
+	if (!running())
 		return NULL;
 	glue_session *s = glue_session_lookup(handle);
-	if(s == NULL)
+	if (s == NULL)
 		return NULL;
 	json_t *o = json_object();
 	g_mutex_lock(&glue.lock);
 	json_object_set_new(o, "kind", json_string(glue_kind_name(s->kind)));
-	if(s->kind == GLUE_STAFF)
+	if (s->kind == GLUE_STAFF)
 		json_object_set_new(o, "role", json_string(consult_role_name(s->role)));
 	glue_practice *p = glue_practice_find(s->practice_id);
 	int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
@@ -280,9 +316,10 @@ static json_t *consult_query_session(janus_plugin_session *handle) {
 	return o;
 }
 
-static struct janus_plugin_result *consult_handle_message(janus_plugin_session *handle, char *transaction,
-		json_t *message, json_t *jsep) {
-	if(!running()) {
+static struct janus_plugin_result *consult_handle_message(
+        janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep)
+{
+	if (!running()) {
 		g_free(transaction);
 		json_decref(message);
 		json_decref(jsep);
@@ -291,38 +328,26 @@ static struct janus_plugin_result *consult_handle_message(janus_plugin_session *
 	return glue_handle_message(handle, transaction, message, jsep);
 }
 
-static json_t *consult_handle_admin_message(json_t *message) {
-	if(!running())
+static json_t *consult_handle_admin_message(json_t *message)
+{
+	if (!running())
 		return NULL;
 	return glue_admin_message(message);
 }
 
-
-janus_plugin glue_plugin = JANUS_PLUGIN_INIT(
-	.init = consult_init,
-	.destroy = consult_destroy,
-	.get_api_compatibility = consult_api_compat,
-	.get_version = consult_version,
-	.get_version_string = consult_version_string,
-	.get_description = consult_description,
-	.get_name = consult_name,
-	.get_author = consult_author,
-	.get_package = consult_package,
-	.create_session = consult_create_session,
-	.handle_message = consult_handle_message,
-	.handle_admin_message = consult_handle_admin_message,
-	.setup_media = glue_forward_setup_media,
-	.incoming_rtp = glue_forward_incoming_rtp,
-	.incoming_rtcp = glue_forward_incoming_rtcp,
-	.incoming_data = glue_forward_incoming_data,
-	.data_ready = glue_forward_data_ready,
-	.slow_link = glue_forward_slow_link,
-	.hangup_media = glue_forward_hangup_media,
-	.destroy_session = consult_destroy_session,
-	.query_session = consult_query_session,
-);
+janus_plugin glue_plugin = JANUS_PLUGIN_INIT(.init = consult_init, .destroy = consult_destroy,
+        .get_api_compatibility = consult_api_compat, .get_version = consult_version,
+        .get_version_string = consult_version_string, .get_description = consult_description, .get_name = consult_name,
+        .get_author = consult_author, .get_package = consult_package, .create_session = consult_create_session,
+        .handle_message = consult_handle_message, .handle_admin_message = consult_handle_admin_message,
+        .setup_media = glue_forward_setup_media, .incoming_rtp = glue_forward_incoming_rtp,
+        .incoming_rtcp = glue_forward_incoming_rtcp, .incoming_data = glue_forward_incoming_data,
+        .data_ready = glue_forward_data_ready, .slow_link = glue_forward_slow_link,
+        .hangup_media = glue_forward_hangup_media, .destroy_session = consult_destroy_session,
+        .query_session = consult_query_session, );
 
 __attribute__((visibility("default"))) janus_plugin *create(void);
-__attribute__((visibility("default"))) janus_plugin *create(void) {
+__attribute__((visibility("default"))) janus_plugin *create(void)
+{
 	return &glue_plugin;
 }

@@ -15,29 +15,34 @@
 #include "glue.h"
 #include "auth.h"
 
-consult_err glue_retention_run(int64_t now, consult_purge_counts *out) {
+consult_err glue_retention_run(int64_t now, consult_purge_counts *out)
+{
 	consult_retention_cutoffs cut;
 	consult_purge_counts n;
 	memset(&n, 0, sizeof(n));
 	consult_err e = consult_retention_cutoffs_at(now, glue.cfg.retention_days, glue.cfg.contact_hours, &cut);
-	if(e == CONSULT_OK)
+	if (e == CONSULT_OK)
 		e = consult_store_purge(glue.store, cut.purge_before, cut.wipe_contact_before, now, &n);
-	if(e != CONSULT_OK) {
+	if (e != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] retention purge failed (%s): %s\n", consult_err_name(e),
-			consult_store_last_error(glue.store));
+		        consult_store_last_error(glue.store));
 		return CONSULT_ERR_INTERNAL;
 	}
 	int64_t devices = 0;
-	if(consult_store_devices_purge(glue.store, now - (int64_t)GLUE_DEVICE_TTL_DAYS * 24 * 3600, &devices) != CONSULT_OK)
-		JANUS_LOG(LOG_ERR, "[consult] purge of unused device tokens failed: %s\n", consult_store_last_error(glue.store));
-	else if(devices > 0)
-		JANUS_LOG(LOG_INFO, "[consult] retention purge: %"G_GINT64_FORMAT" device tokens unused for %d days deleted\n",
-			devices, GLUE_DEVICE_TTL_DAYS);
+	if (consult_store_devices_purge(glue.store, now - (int64_t)GLUE_DEVICE_TTL_DAYS * 24 * 3600, &devices) !=
+	        CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] purge of unused device tokens failed: %s\n",
+		        consult_store_last_error(glue.store));
+	else if (devices > 0)
+		JANUS_LOG(LOG_INFO,
+		        "[consult] retention purge: %" G_GINT64_FORMAT " device tokens unused for %d days deleted\n",
+		        devices, GLUE_DEVICE_TTL_DAYS);
 	int level = (n.appointments > 0 || n.contacts_wiped > 0) ? LOG_INFO : LOG_VERB;
 	JANUS_LOG(level,
-		"[consult] retention purge: %"G_GINT64_FORMAT" appointments, %"G_GINT64_FORMAT" visits, %"G_GINT64_FORMAT
-		" deliveries deleted; %"G_GINT64_FORMAT" contacts wiped\n", n.appointments, n.visits, n.deliveries, n.contacts_wiped);
-	if(out)
+	        "[consult] retention purge: %" G_GINT64_FORMAT " appointments, %" G_GINT64_FORMAT
+	        " visits, %" G_GINT64_FORMAT " deliveries deleted; %" G_GINT64_FORMAT " contacts wiped\n",
+	        n.appointments, n.visits, n.deliveries, n.contacts_wiped);
+	if (out)
 		*out = n;
 	return CONSULT_OK;
 }

@@ -6,39 +6,44 @@
 #include <janus/debug.h>
 #include "session.h"
 
-static GHashTable *sessions;      /* handle -> glue_session (one reference) */
+static GHashTable *sessions; /* handle -> glue_session (one reference) */
 static GMutex sessions_mutex;
 
-static void session_free(const janus_refcount *ref) {
+static void session_free(const janus_refcount *ref)
+{
 	glue_session *s = janus_refcount_containerof(ref, glue_session, ref);
 	janus_refcount_decrease(&s->handle->ref);
 	g_free(s->display_name);
 	g_free(s);
 }
 
-static void session_destroy(gpointer data) {
+static void session_destroy(gpointer data)
+{
 	glue_session *s = data;
-	if(s && g_atomic_int_compare_and_exchange(&s->destroyed, 0, 1)) {
+	if (s && g_atomic_int_compare_and_exchange(&s->destroyed, 0, 1)) {
 		janus_refcount_decrease(&s->ref);
 	}
 }
 
-void glue_sessions_init(void) {
+void glue_sessions_init(void)
+{
 	g_mutex_lock(&sessions_mutex);
-	if(sessions == NULL)
+	if (sessions == NULL)
 		sessions = g_hash_table_new_full(NULL, NULL, NULL, session_destroy);
 	g_mutex_unlock(&sessions_mutex);
 }
 
-void glue_sessions_deinit(void) {
+void glue_sessions_deinit(void)
+{
 	g_mutex_lock(&sessions_mutex);
-	if(sessions)
+	if (sessions)
 		g_hash_table_destroy(sessions);
 	sessions = NULL;
 	g_mutex_unlock(&sessions_mutex);
 }
 
-glue_session *glue_session_create(janus_plugin_session *handle) {
+glue_session *glue_session_create(janus_plugin_session *handle)
+{
 	static guint64 next_serial = 0;
 	glue_session *s = g_new0(glue_session, 1);
 	s->handle = handle;
@@ -54,12 +59,13 @@ glue_session *glue_session_create(janus_plugin_session *handle) {
 	return s;
 }
 
-glue_session *glue_session_lookup(janus_plugin_session *handle) {
+glue_session *glue_session_lookup(janus_plugin_session *handle)
+{
 	glue_session *s = NULL;
 	g_mutex_lock(&sessions_mutex);
-	if(sessions)
+	if (sessions)
 		s = g_hash_table_lookup(sessions, handle);
-	if(s && !g_atomic_int_get(&s->destroyed)) {
+	if (s && !g_atomic_int_get(&s->destroyed)) {
 		janus_refcount_increase(&s->ref);
 	} else {
 		s = NULL;
@@ -68,37 +74,42 @@ glue_session *glue_session_lookup(janus_plugin_session *handle) {
 	return s;
 }
 
-void glue_session_ref(glue_session *s) {
+void glue_session_ref(glue_session *s)
+{
 	janus_refcount_increase(&s->ref);
 }
 
-void glue_session_unref(glue_session *s) {
-	if(s) {
+void glue_session_unref(glue_session *s)
+{
+	if (s) {
 		janus_refcount_decrease(&s->ref);
 	}
 }
 
-glue_session *glue_session_remove(janus_plugin_session *handle) {
+glue_session *glue_session_remove(janus_plugin_session *handle)
+{
 	glue_session *s = NULL;
 	g_mutex_lock(&sessions_mutex);
-	if(sessions)
+	if (sessions)
 		s = g_hash_table_lookup(sessions, handle);
-	if(s) {
+	if (s) {
 		janus_refcount_increase(&s->ref);
-		g_hash_table_remove(sessions, handle);   /* marks destroyed, drops the table's ref */
+		g_hash_table_remove(sessions, handle); /* marks destroyed, drops the table's ref */
 	}
 	g_mutex_unlock(&sessions_mutex);
 	return s;
 }
 
-guint glue_sessions_count(void) {
+guint glue_sessions_count(void)
+{
 	g_mutex_lock(&sessions_mutex);
 	guint n = sessions ? g_hash_table_size(sessions) : 0;
 	g_mutex_unlock(&sessions_mutex);
 	return n;
 }
 
-void glue_session_reset(glue_session *s) {
+void glue_session_reset(glue_session *s)
+{
 	s->kind = GLUE_ANON;
 	s->practice_id = s->staff_id = s->call_visit_id = 0;
 	s->visit_id = s->appointment_id = 0;
@@ -107,7 +118,8 @@ void glue_session_reset(glue_session *s) {
 	s->display_name = NULL;
 }
 
-const char *glue_kind_name(glue_kind k) {
+const char *glue_kind_name(glue_kind k)
+{
 	static const char *names[] = { "anonymous", "patient", "staff", "taken_over" };
 	return (unsigned)k < G_N_ELEMENTS(names) ? names[k] : "unknown";
 }

@@ -18,25 +18,25 @@
 #include "core/request.h"
 
 typedef enum glue_kind {
-	GLUE_ANON = 0,      /* fresh handle */
-	GLUE_PATIENT,       /* joined a waiting room */
-	GLUE_STAFF,         /* logged in */
-	GLUE_DEAD,          /* taken over by another handle: every request is wrong_state */
+	GLUE_ANON = 0, /* fresh handle */
+	GLUE_PATIENT,  /* joined a waiting room */
+	GLUE_STAFF,    /* logged in */
+	GLUE_DEAD,     /* taken over by another handle: every request is wrong_state */
 } glue_kind;
 
 typedef struct glue_session {
 	janus_plugin_session *handle;
-	guint64 serial;             /* unique per session for the process' life (rate-limit key) */
+	guint64 serial; /* unique per session for the process' life (rate-limit key) */
 	glue_kind kind;
-	int64_t practice_id;        /* staff and patient */
+	int64_t practice_id; /* staff and patient */
 	/* staff */
 	int64_t staff_id;
 	consult_role role;
 	char *display_name;
-	int64_t call_visit_id;      /* doctor: visit ringing / in call, 0 if none */
-	int64_t last_active;        /* staff: time of the last request (idle logout) */
+	int64_t call_visit_id; /* doctor: visit ringing / in call, 0 if none */
+	int64_t last_active;   /* staff: time of the last request (idle logout) */
 	/* patient */
-	int64_t visit_id;           /* live visit, 0 once it ended */
+	int64_t visit_id; /* live visit, 0 once it ended */
 	int64_t appointment_id;
 	volatile gint destroyed;
 	janus_refcount ref;

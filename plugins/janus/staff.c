@@ -25,11 +25,12 @@
 
 #define DAY (24 * 3600)
 
-consult_err glue_h_practice_info(glue_ctx *c) {
+consult_err glue_h_practice_info(glue_ctx *c)
+{
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	consult_err e = consult_store_practice_by_slug(glue.store, c->req->u.practice_info.practice, &pr);
-	if(e != CONSULT_OK)
+	if (e != CONSULT_OK)
 		return e == CONSULT_ERR_NOT_FOUND ? e : CONSULT_ERR_INTERNAL;
 	json_object_set_new(c->reply, "name", json_string(pr.name ? pr.name : ""));
 	json_object_set_new(c->reply, "phone", pr.phone ? json_string(pr.phone) : json_null());
@@ -40,9 +41,9 @@ consult_err glue_h_practice_info(glue_ctx *c) {
 /* What login knows about the attempt between its two halves. */
 typedef struct {
 	consult_staff st;
-	consult_err lookup;              /* staff_by_username: OK or NOT_FOUND */
-	int64_t device_id;               /* a valid device token of this user, else 0 */
-	char ukey[80], hkey[40];         /* rate limiter keys: "u:<name>" or "d:<device>", "h:<handle>" */
+	consult_err lookup;      /* staff_by_username: OK or NOT_FOUND */
+	int64_t device_id;       /* a valid device token of this user, else 0 */
+	char ukey[80], hkey[40]; /* rate limiter keys: "u:<name>" or "d:<device>", "h:<handle>" */
 	const char *keys[2];
 } login_try;
 
@@ -51,16 +52,16 @@ typedef struct {
  * staff, used within GLUE_DEVICE_TTL_DAYS. The lookup is done for unknown
  * user names too (st->id 0 matches no device), so the time taken does not
  * tell whether the name exists. Under glue.lock. */
-static int64_t valid_device(const char *token, const consult_staff *st, int64_t now) {
-	if(token == NULL)
+static int64_t valid_device(const char *token, const consult_staff *st, int64_t now)
+{
+	if (token == NULL)
 		return 0;
 	uint8_t h[GLUE_DEVICE_HASH_LEN];
 	glue_device_token_hash(token, h);
 	consult_device d;
 	int64_t id = 0;
-	if(consult_store_device_find(glue.store, h, &d) == CONSULT_OK &&
-			sodium_memcmp(d.hash, h, sizeof(h)) == 0 && st->id > 0 && d.staff_id == st->id &&
-			now - d.last_used_at < (int64_t)GLUE_DEVICE_TTL_DAYS * DAY)
+	if (consult_store_device_find(glue.store, h, &d) == CONSULT_OK && sodium_memcmp(d.hash, h, sizeof(h)) == 0 &&
+	        st->id > 0 && d.staff_id == st->id && now - d.last_used_at < (int64_t)GLUE_DEVICE_TTL_DAYS * DAY)
 		id = d.id;
 	sodium_memzero(h, sizeof(h));
 	return id;
@@ -69,28 +70,29 @@ static int64_t valid_device(const char *token, const consult_staff *st, int64_t 
 /* Second half of login, under glue.lock, after the password was checked.
  * The staff row is read again: a password reset or a disable that came
  * while the check ran wins over it. Returns the outcome for the limiter. */
-static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_outcome *outcome) {
+static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_outcome *outcome)
+{
 	/* A wrong password counts even if the handle went away meanwhile
 	 * (else dropping the handle would hide failures from the limiter). */
 	*outcome = ok ? CONSULT_RL_CANCELLED : CONSULT_RL_FAILED;
-	if(g_atomic_int_get(&c->s->destroyed) || c->s->kind != GLUE_ANON)
+	if (g_atomic_int_get(&c->s->destroyed) || c->s->kind != GLUE_ANON)
 		return CONSULT_ERR_WRONG_STATE;
 	const consult_staff *st = &t->st;
-	if(ok) {
+	if (ok) {
 		consult_staff now_st;
 		memset(&now_st, 0, sizeof(now_st));
 		consult_err e = consult_store_staff_by_id(glue.store, st->id, &now_st);
 		bool same = e == CONSULT_OK && !now_st.disabled && now_st.pw_hash && st->pw_hash &&
-			strcmp(now_st.pw_hash, st->pw_hash) == 0;
+		        strcmp(now_st.pw_hash, st->pw_hash) == 0;
 		consult_staff_clear(&now_st);
-		if(e != CONSULT_OK && e != CONSULT_ERR_NOT_FOUND)
+		if (e != CONSULT_OK && e != CONSULT_ERR_NOT_FOUND)
 			return CONSULT_ERR_INTERNAL;
-		if(!same) {
+		if (!same) {
 			JANUS_LOG(LOG_INFO, "[consult] login failed (account changed during the check)\n");
 			return CONSULT_ERR_LOGIN_FAILED;
 		}
 	}
-	if(!ok) {
+	if (!ok) {
 		*outcome = CONSULT_RL_FAILED;
 		JANUS_LOG(LOG_INFO, "[consult] login failed\n");
 		return CONSULT_ERR_LOGIN_FAILED;
@@ -98,7 +100,7 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	glue_practice *p = glue_practice_get(st->practice_id);
-	if(p == NULL || consult_store_practice_by_id(glue.store, st->practice_id, &pr) != CONSULT_OK) {
+	if (p == NULL || consult_store_practice_by_id(glue.store, st->practice_id, &pr) != CONSULT_OK) {
 		consult_practice_clear(&pr);
 		return CONSULT_ERR_INTERNAL;
 	}
@@ -107,10 +109,10 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	uint8_t h[GLUE_DEVICE_HASH_LEN];
 	glue_device_token_new(token, h);
 	consult_err e = consult_store_device_issue(glue.store, st->id, t->device_id, h, c->now, GLUE_DEVICE_KEEP, NULL);
-	if(e == CONSULT_ERR_NOT_FOUND && t->device_id > 0)      /* revoked meanwhile: a new device */
+	if (e == CONSULT_ERR_NOT_FOUND && t->device_id > 0) /* revoked meanwhile: a new device */
 		e = consult_store_device_issue(glue.store, st->id, 0, h, c->now, GLUE_DEVICE_KEEP, NULL);
 	sodium_memzero(h, sizeof(h));
-	if(e != CONSULT_OK) {
+	if (e != CONSULT_OK) {
 		sodium_memzero(token, sizeof(token));
 		consult_practice_clear(&pr);
 		return CONSULT_ERR_INTERNAL;
@@ -136,13 +138,13 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	json_object_set_new(o, "name", json_string(pr.name ? pr.name : ""));
 	json_object_set_new(c->reply, "practice", o);
 	consult_practice_clear(&pr);
-	if(s->role == CONSULT_ROLE_DOCTOR) {
+	if (s->role == CONSULT_ROLE_DOCTOR) {
 		json_t *f = json_object();
 		json_object_set_new(f, "visits", glue_waiting_list(p, s->staff_id));
 		glue_push(s, "waiting", f);
 	}
-	JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" logged in (%s%s)\n", st->id, consult_role_name(s->role),
-		t->device_id ? ", known device" : "");
+	JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged in (%s%s)\n", st->id,
+	        consult_role_name(s->role), t->device_id ? ", known device" : "");
 	return CONSULT_OK;
 }
 
@@ -150,22 +152,23 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
  * the limiter reserves the attempt (so parallel attempts cannot overrun
  * it; else the slot is given back and the answer is rate_limited); the
  * argon2id check runs outside the lock; the second half settles both. */
-consult_err glue_h_login(glue_ctx *c) {
+consult_err glue_h_login(glue_ctx *c)
+{
 	login_try t;
 	memset(&t, 0, sizeof(t));
 	g_mutex_lock(&glue.lock);
-	if(c->s->kind != GLUE_ANON) {
+	if (c->s->kind != GLUE_ANON) {
 		g_mutex_unlock(&glue.lock);
 		return CONSULT_ERR_WRONG_STATE;
 	}
 	t.lookup = consult_store_staff_by_username(glue.store, c->req->u.login.username, &t.st);
-	if(t.lookup != CONSULT_OK && t.lookup != CONSULT_ERR_NOT_FOUND) {
+	if (t.lookup != CONSULT_OK && t.lookup != CONSULT_ERR_NOT_FOUND) {
 		g_mutex_unlock(&glue.lock);
 		consult_staff_clear(&t.st);
 		return CONSULT_ERR_INTERNAL;
 	}
 	t.device_id = valid_device(c->req->u.login.device_token, &t.st, c->now);
-	if(t.device_id > 0)
+	if (t.device_id > 0)
 		g_snprintf(t.ukey, sizeof(t.ukey), "d:%" G_GINT64_FORMAT, t.device_id);
 	else
 		g_snprintf(t.ukey, sizeof(t.ukey), "u:%s", c->req->u.login.username);
@@ -174,13 +177,13 @@ consult_err glue_h_login(glue_ctx *c) {
 	t.keys[1] = t.hkey;
 	/* The slot first: in a storm most logins are answered busy here, at
 	 * once, without a lookup in the (large) limiter table under the lock. */
-	if(!glue_auth_slot_take(t.device_id > 0)) {
+	if (!glue_auth_slot_take(t.device_id > 0)) {
 		g_mutex_unlock(&glue.lock);
 		consult_staff_clear(&t.st);
 		c->retry_after = 1;
 		return CONSULT_ERR_BUSY;
 	}
-	if(!glue_rl_reserve(glue.rl_login, t.keys, 2, c->now, &c->retry_after)) {
+	if (!glue_rl_reserve(glue.rl_login, t.keys, 2, c->now, &c->retry_after)) {
 		glue_auth_slot_give();
 		g_mutex_unlock(&glue.lock);
 		glue_auth_count_rate_limited();
@@ -200,51 +203,60 @@ consult_err glue_h_login(glue_ctx *c) {
 	return e;
 }
 
-void glue_staff_detach(glue_session *s, bool handle_gone, int64_t now) {
+void glue_staff_detach(glue_session *s, bool handle_gone, int64_t now)
+{
 	glue_practice *p = glue_practice_find(s->practice_id);
-	if(p == NULL)
+	if (p == NULL)
 		return;
-	consult_room_event in = { .in = CONSULT_IN_DOCTOR_LEAVE, .visit_id = s->call_visit_id,
-		.handle_gone = handle_gone, .grace_s = glue.cfg.grace_seconds };
+	consult_room_event in = { .in = CONSULT_IN_DOCTOR_LEAVE,
+		.visit_id = s->call_visit_id,
+		.handle_gone = handle_gone,
+		.grace_s = glue.cfg.grace_seconds };
 	consult_decision d;
 	consult_err e = glue_decide_run(p, &in, s, now, false, &d);
-	if(e != CONSULT_OK)
-		JANUS_LOG(LOG_ERR, "[consult] staff %"G_GINT64_FORMAT" leaving: %s on visit %"G_GINT64_FORMAT" failed (%s)\n",
-			s->staff_id, consult_visit_event_name(d.ev), s->call_visit_id, consult_err_name(e));
+	if (e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR,
+		        "[consult] staff %" G_GINT64_FORMAT " leaving: %s on visit %" G_GINT64_FORMAT " failed (%s)\n",
+		        s->staff_id, consult_visit_event_name(d.ev), s->call_visit_id, consult_err_name(e));
 	s->call_visit_id = 0;
 	GList *l = g_list_find(p->staff, s);
-	if(l) {
+	if (l) {
 		p->staff = g_list_delete_link(p->staff, l);
 		glue_session_unref(s);
 	}
 }
 
-consult_err glue_h_logout(glue_ctx *c) {
-	JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" logged out\n", c->s->staff_id);
+consult_err glue_h_logout(glue_ctx *c)
+{
+	JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged out\n", c->s->staff_id);
 	glue_staff_detach(c->s, false, c->now);
 	glue_session_reset(c->s);
 	return CONSULT_OK;
 }
 
-consult_err glue_h_touch(glue_ctx *c) {
-	return CONSULT_OK;   /* dispatch already noted the activity */
+consult_err glue_h_touch(glue_ctx *c)
+{
+	return CONSULT_OK; /* dispatch already noted the activity */
 }
 
-void glue_staff_idle_check(glue_practice *p, int64_t now) {
+void glue_staff_idle_check(glue_practice *p, int64_t now)
+{
 	int64_t limit = glue.cfg.staff_idle_minutes * 60;
 	GList *l = p->staff;
-	while(l) {
+	while (l) {
 		GList *next = l->next;
 		glue_session *s = l->data;
-		if(s->call_visit_id != 0)
-			s->last_active = now;         /* ringing or in a call is activity */
-		else if(now - s->last_active >= limit) {
+		if (s->call_visit_id != 0)
+			s->last_active = now; /* ringing or in a call is activity */
+		else if (now - s->last_active >= limit) {
 			glue_session_ref(s);
 			json_t *f = json_object();
 			json_object_set_new(f, "reason", json_string("idle"));
 			glue_push(s, "logged_out", f);
-			JANUS_LOG(LOG_INFO, "[consult] staff %"G_GINT64_FORMAT" logged out after %"G_GINT64_FORMAT" idle minutes\n",
-				s->staff_id, glue.cfg.staff_idle_minutes);
+			JANUS_LOG(LOG_INFO,
+			        "[consult] staff %" G_GINT64_FORMAT " logged out after %" G_GINT64_FORMAT
+			        " idle minutes\n",
+			        s->staff_id, glue.cfg.staff_idle_minutes);
 			glue_staff_detach(s, false, now);
 			glue_session_reset(s);
 			glue_session_unref(s);
@@ -253,8 +265,9 @@ void glue_staff_idle_check(glue_practice *p, int64_t now) {
 	}
 }
 
-static void add_doctor(const consult_staff *st, void *ud) {
-	if(st->disabled)
+static void add_doctor(const consult_staff *st, void *ud)
+{
+	if (st->disabled)
 		return;
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(st->id));
@@ -262,9 +275,11 @@ static void add_doctor(const consult_staff *st, void *ud) {
 	json_array_append_new(ud, o);
 }
 
-consult_err glue_h_list_doctors(glue_ctx *c) {
+consult_err glue_h_list_doctors(glue_ctx *c)
+{
 	json_t *list = json_array();
-	if(consult_store_list_staff(glue.store, c->s->practice_id, CONSULT_ROLE_DOCTOR, add_doctor, list) != CONSULT_OK) {
+	if (consult_store_list_staff(glue.store, c->s->practice_id, CONSULT_ROLE_DOCTOR, add_doctor, list) !=
+	        CONSULT_OK) {
 		json_decref(list);
 		return CONSULT_ERR_INTERNAL;
 	}
@@ -272,9 +287,10 @@ consult_err glue_h_list_doctors(glue_ctx *c) {
 	return CONSULT_OK;
 }
 
-consult_err glue_h_waiting_list(glue_ctx *c) {
+consult_err glue_h_waiting_list(glue_ctx *c)
+{
 	glue_practice *p = glue_practice_get(c->s->practice_id);
-	if(p == NULL)
+	if (p == NULL)
 		return CONSULT_ERR_INTERNAL;
 	json_object_set_new(c->reply, "visits", glue_waiting_list(p, c->s->staff_id));
 	return CONSULT_OK;

@@ -15,21 +15,24 @@
 #include "glue.h"
 #include "store_health.h"
 
-static void on_store_error(void *ud, const char *name) {
+static void on_store_error(void *ud, const char *name)
+{
 	(void)ud;
 	JANUS_LOG(LOG_ERR, "[consult] store error %s\n", name);
 }
 
-void glue_store_watch(void) {
+void glue_store_watch(void)
+{
 	consult_store_set_error_hook(glue.store, on_store_error, NULL);
 }
 
-bool glue_store_health(json_t *reply) {
+bool glue_store_health(json_t *reply)
+{
 	consult_store_health h;
 	bool store_ok = consult_store_probe(glue.store, &h) == CONSULT_OK;
 	const char *name = h.error && *h.error ? h.error : "SQLITE_ERROR";
 	json_object_set_new(reply, "store", json_string(store_ok ? "ok" : "failing"));
-	if(!store_ok) {
+	if (!store_ok) {
 		json_object_set_new(reply, "store_error", json_string(name));
 		JANUS_LOG(LOG_ERR, "[consult] health: store failing (%s)\n", name);
 	}
@@ -38,10 +41,13 @@ bool glue_store_health(json_t *reply) {
 	json_object_set_new(reply, "disk", json_string(free_mb < 0 ? "unknown" : disk_ok ? "ok" : "low"));
 	json_object_set_new(reply, "disk_free_mb", free_mb < 0 ? json_null() : json_integer(free_mb));
 	json_object_set_new(reply, "min_free_disk_mb", json_integer(glue.cfg.min_free_disk_mb));
-	if(!disk_ok)
-		JANUS_LOG(LOG_WARN, "[consult] health: %"G_GINT64_FORMAT" MB free on the database's disk, below min_free_disk_mb %"G_GINT64_FORMAT"\n",
-			free_mb, glue.cfg.min_free_disk_mb);
+	if (!disk_ok)
+		JANUS_LOG(LOG_WARN,
+		        "[consult] health: %" G_GINT64_FORMAT
+		        " MB free on the database's disk, below min_free_disk_mb %" G_GINT64_FORMAT "\n",
+		        free_mb, glue.cfg.min_free_disk_mb);
 	json_object_set_new(reply, "wal_bytes", h.log_bytes < 0 ? json_null() : json_integer(h.log_bytes));
-	json_object_set_new(reply, "wal_limit_bytes", h.log_limit_bytes < 0 ? json_null() : json_integer(h.log_limit_bytes));
+	json_object_set_new(
+	        reply, "wal_limit_bytes", h.log_limit_bytes < 0 ? json_null() : json_integer(h.log_limit_bytes));
 	return store_ok && disk_ok;
 }

@@ -164,7 +164,7 @@ int consult_migrations_apply(sqlite3 *db, char *err, size_t errlen)
 		}
 		if (version < 0 || version > N_STEPS) {
 			set_err(err, errlen, "database schema version %d is newer than this build supports (%d)",
-				version, N_STEPS);
+			        version, N_STEPS);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
@@ -178,9 +178,9 @@ int consult_migrations_apply(sqlite3 *db, char *err, size_t errlen)
 		}
 		char bump[48];
 		snprintf(bump, sizeof bump, "PRAGMA user_version = %d", version + 1);
-		if (sqlite3_exec(db, consult_migrations[version], NULL, NULL, NULL) != SQLITE_OK
-				|| sqlite3_exec(db, bump, NULL, NULL, NULL) != SQLITE_OK
-				|| sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		if (sqlite3_exec(db, consult_migrations[version], NULL, NULL, NULL) != SQLITE_OK ||
+		        sqlite3_exec(db, bump, NULL, NULL, NULL) != SQLITE_OK ||
+		        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 			set_err(err, errlen, "migration to version %d failed: %s", version + 1, sqlite3_errmsg(db));
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;

@@ -51,10 +51,10 @@ void consult_store_close(consult_store *s);
 
 /* --- upkeep and health --- */
 typedef struct consult_store_upkeep {
-	bool ran;             /* work was due and done in this call */
-	bool complete;        /* it finished; false: the backend was busy, the next call tries again */
-	int64_t done, due;    /* units of work done / due (SQLite: WAL frames copied / in the WAL) */
-	char error[160];      /* why it failed or cannot run, no values; "" if fine */
+	bool ran;          /* work was due and done in this call */
+	bool complete;     /* it finished; false: the backend was busy, the next call tries again */
+	int64_t done, due; /* units of work done / due (SQLite: WAL frames copied / in the WAL) */
+	char error[160];   /* why it failed or cannot run, no values; "" if fine */
 } consult_store_upkeep;
 /* Does whatever the backend needs periodically (SQLite: checkpoints the
  * WAL through its own connection and truncates the -wal file, so commits
@@ -69,14 +69,14 @@ consult_err consult_store_maintain(consult_store *s, int64_t now, consult_store_
 
 /* The write-ahead log (SQLite: the -wal file) is cut back to at most this
  * many bytes by upkeep and never stays above it after a complete run. */
-#define CONSULT_STORE_LOG_LIMIT 1048576     /* bytes */
+#define CONSULT_STORE_LOG_LIMIT 1048576 /* bytes */
 
 typedef struct consult_store_health {
-	bool writable;            /* one real commit that changes nothing went through */
-	const char *error;        /* if not writable: the backend's error name ("SQLITE_FULL"); else "" */
-	int64_t disk_free_mb;     /* free space where the data lives (MiB), -1 if unknown */
-	int64_t log_bytes;        /* size of the write-ahead log now, -1 if unknown */
-	int64_t log_limit_bytes;  /* CONSULT_STORE_LOG_LIMIT, -1 if the backend has none */
+	bool writable;           /* one real commit that changes nothing went through */
+	const char *error;       /* if not writable: the backend's error name ("SQLITE_FULL"); else "" */
+	int64_t disk_free_mb;    /* free space where the data lives (MiB), -1 if unknown */
+	int64_t log_bytes;       /* size of the write-ahead log now, -1 if unknown */
+	int64_t log_limit_bytes; /* CONSULT_STORE_LOG_LIMIT, -1 if the backend has none */
 } consult_store_health;
 /* Health probe: a write that changes nothing, plus disk and log figures.
  * OK if writable, else INTERNAL (out filled either way). Under the lock. */
@@ -99,12 +99,13 @@ const char *consult_store_last_error(consult_store *s);
 
 /* --- practices --- */
 typedef struct consult_practice {
-	int64_t id; char *slug, *name, *phone;
-	bool relay_only;          /* ICE transport policy "relay" for calls */
+	int64_t id;
+	char *slug, *name, *phone;
+	bool relay_only; /* ICE transport policy "relay" for calls */
 } consult_practice;
 void consult_practice_clear(consult_practice *p);
-consult_err consult_store_add_practice(consult_store *s, const char *slug, const char *name,
-	const char *phone, int64_t now, int64_t *id);
+consult_err consult_store_add_practice(
+        consult_store *s, const char *slug, const char *name, const char *phone, int64_t now, int64_t *id);
 consult_err consult_store_practice_by_slug(consult_store *s, const char *slug, consult_practice *out);
 consult_err consult_store_practice_by_id(consult_store *s, int64_t id, consult_practice *out);
 /* Calls cb for every practice, by id. */
@@ -131,7 +132,7 @@ void consult_staff_clear(consult_staff *st);
 /* NOT_FOUND if no such practice, CONFLICT if the username is taken,
  * INVALID_FIELD for role NONE. */
 consult_err consult_store_add_staff(consult_store *s, int64_t practice_id, const char *username,
-	const char *display_name, consult_role role, const char *pw_hash, int64_t now, int64_t *id);
+        const char *display_name, consult_role role, const char *pw_hash, int64_t now, int64_t *id);
 consult_err consult_store_staff_by_username(consult_store *s, const char *username, consult_staff *out);
 consult_err consult_store_staff_by_id(consult_store *s, int64_t id, consult_staff *out);
 consult_err consult_store_set_staff_disabled(consult_store *s, const char *username, bool disabled);
@@ -139,8 +140,8 @@ consult_err consult_store_set_staff_password(consult_store *s, const char *usern
 /* Calls cb for each staff member of a practice with this role (NONE = all),
  * ordered by display name (case-insensitive), then id. */
 typedef void (*consult_staff_cb)(const consult_staff *st, void *ud);
-consult_err consult_store_list_staff(consult_store *s, int64_t practice_id, consult_role role,
-	consult_staff_cb cb, void *ud);
+consult_err consult_store_list_staff(
+        consult_store *s, int64_t practice_id, consult_role role, consult_staff_cb cb, void *ud);
 
 /* --- known staff devices (login protection) --- A device is a browser
  * that logged in before and keeps a random token; only the token's hash
@@ -151,14 +152,15 @@ typedef struct consult_device {
 	uint8_t hash[CONSULT_DEVICE_HASH_LEN];
 } consult_device;
 /* The device with this token hash; NOT_FOUND if none. */
-consult_err consult_store_device_find(consult_store *s, const uint8_t hash[CONSULT_DEVICE_HASH_LEN], consult_device *out);
+consult_err consult_store_device_find(
+        consult_store *s, const uint8_t hash[CONSULT_DEVICE_HASH_LEN], consult_device *out);
 /* One unit of work. replace_id > 0: that device of staff_id gets the new
  * hash and last_used_at = now (rotation; NOT_FOUND if it is gone). Else a
  * new device row (NOT_FOUND if no such staff member); then only the keep
  * newest (by last use) devices of the staff member stay. *id (may be
  * NULL) = the device id. */
 consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64_t replace_id,
-	const uint8_t hash[CONSULT_DEVICE_HASH_LEN], int64_t now, int keep, int64_t *id);
+        const uint8_t hash[CONSULT_DEVICE_HASH_LEN], int64_t now, int keep, int64_t *id);
 /* Deletes every device of a staff member (password reset, disabled); *n = rows (may be NULL). */
 consult_err consult_store_devices_revoke(consult_store *s, int64_t staff_id, int64_t *n);
 /* Deletes devices not used since unused_before (retention purge); *n = rows (may be NULL). */
@@ -168,8 +170,14 @@ consult_err consult_store_devices_purge(consult_store *s, int64_t unused_before,
 /* What reception sees: BOOKED until a patient joined, then the newest
  * visit's state; CANCELLED once the appointment is cancelled. */
 typedef enum consult_appt_status {
-	CONSULT_APPT_BOOKED = 0, CONSULT_APPT_WAITING, CONSULT_APPT_AWAY, CONSULT_APPT_RINGING,
-	CONSULT_APPT_IN_CALL, CONSULT_APPT_ENDED, CONSULT_APPT_CANCELLED, CONSULT_APPT_STATUS_COUNT
+	CONSULT_APPT_BOOKED = 0,
+	CONSULT_APPT_WAITING,
+	CONSULT_APPT_AWAY,
+	CONSULT_APPT_RINGING,
+	CONSULT_APPT_IN_CALL,
+	CONSULT_APPT_ENDED,
+	CONSULT_APPT_CANCELLED,
+	CONSULT_APPT_STATUS_COUNT
 } consult_appt_status;
 /* "booked", "waiting", "away", "ringing", "in_call", "ended", "cancelled"; "" if out of range. */
 const char *consult_appt_status_name(consult_appt_status st);
@@ -178,7 +186,7 @@ typedef struct consult_appointment {
 	int64_t id, practice_id, doctor_id /* 0 = any */, starts_at, valid_from, valid_until;
 	int64_t created_by, created_at, cancelled_at /* 0 = not cancelled */;
 	consult_appt_status status;
-	consult_end_reason end_reason;   /* newest visit's end reason, NONE if none */
+	consult_end_reason end_reason; /* newest visit's end reason, NONE if none */
 	/* newest visit's names (NULL if no visit yet) and the display name of
 	 * the appointment's doctor (NULL for "any doctor") */
 	char *patient_first, *patient_last;
@@ -187,26 +195,26 @@ typedef struct consult_appointment {
 void consult_appointment_clear(consult_appointment *a);
 /* NOT_FOUND if no such practice, or doctor_id (0 = any) is not a doctor of
  * it; CONFLICT if the code hash is taken. */
-consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id, int64_t doctor_id,
-	int64_t starts_at, int64_t valid_from, int64_t valid_until,
-	const uint8_t code_hash[CONSULT_CODE_HASH_LEN], int64_t created_by, int64_t now, int64_t *id);
+consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id, int64_t doctor_id, int64_t starts_at,
+        int64_t valid_from, int64_t valid_until, const uint8_t code_hash[CONSULT_CODE_HASH_LEN], int64_t created_by,
+        int64_t now, int64_t *id);
 /* Looks up by keyed code hash (compared in constant time after the lookup). */
-consult_err consult_store_appointment_by_code(consult_store *s,
-	const uint8_t code_hash[CONSULT_CODE_HASH_LEN], consult_appointment *out);
+consult_err consult_store_appointment_by_code(
+        consult_store *s, const uint8_t code_hash[CONSULT_CODE_HASH_LEN], consult_appointment *out);
 consult_err consult_store_appointment_by_id(consult_store *s, int64_t id, consult_appointment *out);
 /* NOT_FOUND if no such appointment in this practice; WRONG_STATE if already cancelled. */
 consult_err consult_store_cancel_appointment(consult_store *s, int64_t practice_id, int64_t id, int64_t now);
 typedef void (*consult_appointment_cb)(const consult_appointment *a, void *ud);
 /* Appointments of a practice with from <= starts_at < to, by starts_at, id.
  * cb may call the store again. */
-consult_err consult_store_list_appointments(consult_store *s, int64_t practice_id, int64_t from,
-	int64_t to, consult_appointment_cb cb, void *ud);
+consult_err consult_store_list_appointments(
+        consult_store *s, int64_t practice_id, int64_t from, int64_t to, consult_appointment_cb cb, void *ud);
 
 /* --- visit records --- */
 /* One write: the new visit is stored in state WAITING. NOT_FOUND if there
  * is no such appointment. */
 consult_err consult_store_visit_begin(consult_store *s, int64_t appointment_id, const char *first_name,
-	const char *last_name, int64_t now, int64_t *visit_id);
+        const char *last_name, int64_t now, int64_t *visit_id);
 /* The live state (core/visit.h), kept for reception's status column. */
 consult_err consult_store_visit_state(consult_store *s, int64_t visit_id, consult_visit_state state);
 /* called_at keeps the first call (the wait ends there); called_by is the latest caller. */
@@ -221,7 +229,7 @@ typedef enum consult_party { CONSULT_PARTY_PATIENT = 0, CONSULT_PARTY_DOCTOR } c
  * "relay"); NULL keeps the stored value. The doctor's report of both
  * types also sets the media path ("relay/srflx"). */
 consult_err consult_store_visit_report(consult_store *s, int64_t visit_id, consult_party side,
-	const char *connection_state, const char *local_type, const char *remote_type);
+        const char *connection_state, const char *local_type, const char *remote_type);
 /* State ENDED, ended_at, end_reason; ending an ended visit keeps the first time and reason. */
 consult_err consult_store_visit_end(consult_store *s, int64_t visit_id, consult_end_reason reason, int64_t now);
 /* Names of a visit (for the doctor's list after a restart of a page); the
@@ -234,11 +242,11 @@ int64_t consult_store_end_stale_visits(consult_store *s, int64_t now);
 
 /* --- statistics for the admin API --- */
 typedef struct consult_day_stats {
-	int64_t calls_today;      /* visits with called_at in [from,to) */
-	int64_t median_wait_s;    /* median of called_at - joined_at over those, -1 if none */
+	int64_t calls_today;   /* visits with called_at in [from,to) */
+	int64_t median_wait_s; /* median of called_at - joined_at over those, -1 if none */
 } consult_day_stats;
-consult_err consult_store_day_stats(consult_store *s, int64_t practice_id, int64_t from, int64_t to,
-	consult_day_stats *out);
+consult_err consult_store_day_stats(
+        consult_store *s, int64_t practice_id, int64_t from, int64_t to, consult_day_stats *out);
 
 /* Every function below is atomic on its own and also works inside an outer
  * transaction (consult_store_begin), where its changes become durable only
@@ -287,8 +295,12 @@ consult_err consult_store_contact(consult_store *s, int64_t appointment_id, cons
  * per row, so a retry keeps its Message-ID. Rows are deleted with their
  * appointment. error: a reason without personal data. */
 typedef enum consult_outbox_status {
-	CONSULT_OUTBOX_QUEUED = 0, CONSULT_OUTBOX_SENDING, CONSULT_OUTBOX_SENT, CONSULT_OUTBOX_FAILED,
-	CONSULT_OUTBOX_DROPPED, CONSULT_OUTBOX_STATUS_COUNT
+	CONSULT_OUTBOX_QUEUED = 0,
+	CONSULT_OUTBOX_SENDING,
+	CONSULT_OUTBOX_SENT,
+	CONSULT_OUTBOX_FAILED,
+	CONSULT_OUTBOX_DROPPED,
+	CONSULT_OUTBOX_STATUS_COUNT
 } consult_outbox_status;
 /* "queued", "sending", "sent", "failed", "dropped"; "" if out of range. */
 const char *consult_outbox_status_name(consult_outbox_status st);
@@ -297,7 +309,7 @@ typedef struct consult_outbox_msg {
 	consult_channel channel;
 	consult_msg_kind kind;
 	consult_outbox_status status;
-	char *error;                             /* NULL if none */
+	char *error; /* NULL if none */
 	int attempts;
 	int64_t due_at, next_at, sent_at /* 0 = not sent */, created_at, updated_at;
 	uint8_t msgid[16];
@@ -306,8 +318,8 @@ void consult_outbox_msg_clear(consult_outbox_msg *m);
 /* Queues a message: status QUEUED, attempts 0, next_at = due_at,
  * created_at = updated_at = now. NOT_FOUND if no such appointment,
  * CONFLICT if msgid is taken, INVALID_FIELD for channel NONE or an unknown kind. */
-consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, consult_channel channel,
-	consult_msg_kind kind, int64_t due_at, const uint8_t msgid[16], int64_t now, int64_t *id);
+consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, consult_channel channel, consult_msg_kind kind,
+        int64_t due_at, const uint8_t msgid[16], int64_t now, int64_t *id);
 /* Claims the QUEUED row with the smallest (next_at, id) and next_at <= now:
  * status SENDING, attempts + 1, updated_at = now, in one commit; out gets
  * the row after the change. NOT_FOUND if nothing is due. */
@@ -320,16 +332,14 @@ consult_err consult_outbox_next_due(consult_store *s, int64_t *at);
 consult_err consult_outbox_sent(consult_store *s, int64_t id, int64_t now);
 /* SENDING -> QUEUED again at next_at, with the reason of the failed
  * attempt (error, may be NULL). NOT_FOUND / WRONG_STATE as above. */
-consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, const char *error,
-	int64_t now);
+consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, const char *error, int64_t now);
 /* QUEUED or SENDING -> FAILED (final) with its reason. NOT_FOUND /
  * WRONG_STATE (already sent, failed or dropped). */
 consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error, int64_t now);
 /* Cancel: the appointment's queued invites and reminders -> DROPPED;
  * *n (may be NULL) = rows dropped. A row being sent right now (SENDING)
  * is left to the worker. OK with *n = 0 if there is nothing to drop. */
-consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id, int64_t now,
-	int64_t *n);
+consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id, int64_t now, int64_t *n);
 /* Startup: rows left in SENDING (the process died during the attempt) ->
  * QUEUED with next_at = updated_at = now; attempts are kept. *n may be NULL. */
 consult_err consult_outbox_requeue_sending(consult_store *s, int64_t now, int64_t *n);
@@ -340,8 +350,8 @@ consult_err consult_outbox_list(consult_store *s, int64_t appointment_id, consul
 /* The rows of all appointments of a practice with from <= starts_at < to,
  * ordered like consult_store_list_appointments (starts_at, appointment id)
  * and then by creation: one query for the reception list. */
-consult_err consult_outbox_list_range(consult_store *s, int64_t practice_id, int64_t from, int64_t to,
-	consult_outbox_cb cb, void *ud);
+consult_err consult_outbox_list_range(
+        consult_store *s, int64_t practice_id, int64_t from, int64_t to, consult_outbox_cb cb, void *ud);
 /* Counts for the admin stats: *queued = rows not finished (QUEUED or
  * SENDING), *failed = FAILED rows; practice_id 0 = all practices. Either
  * pointer may be NULL. */
@@ -349,10 +359,10 @@ consult_err consult_outbox_counts(consult_store *s, int64_t practice_id, int64_t
 
 /* --- retention and erasure --- */
 typedef struct consult_purge_counts {
-	int64_t appointments;     /* appointment rows deleted */
-	int64_t visits;           /* visit rows deleted with them */
-	int64_t deliveries;       /* outbox rows deleted with them */
-	int64_t contacts_wiped;   /* purge: contact rows wiped (of appointments that stay);
+	int64_t appointments;   /* appointment rows deleted */
+	int64_t visits;         /* visit rows deleted with them */
+	int64_t deliveries;     /* outbox rows deleted with them */
+	int64_t contacts_wiped; /* purge: contact rows wiped (of appointments that stay);
 	                           * erase: contact rows deleted with the appointment */
 } consult_purge_counts;
 /* One transaction: deletes appointments with starts_at < purge_before and
@@ -365,13 +375,13 @@ typedef struct consult_purge_counts {
  * inside a transaction; a checkpoint a reader keeps from completing is not
  * an error: last_error says so, the next run checkpoints again).
  * out (may be NULL) gets the counts; zeroed on error (nothing changed). */
-consult_err consult_store_purge(consult_store *s, int64_t purge_before, int64_t wipe_contact_before,
-	int64_t now, consult_purge_counts *out);
+consult_err consult_store_purge(
+        consult_store *s, int64_t purge_before, int64_t wipe_contact_before, int64_t now, consult_purge_counts *out);
 /* GDPR erase: deletes one appointment of practice_id and everything tied
  * to it in one transaction, then removes it from the storage as in purge. NOT_FOUND (and
  * nothing changed) if there is no such appointment in that practice.
  * Ending a live visit of it first is the caller's business. */
-consult_err consult_store_erase_appointment(consult_store *s, int64_t practice_id, int64_t appointment_id,
-	consult_purge_counts *out);
+consult_err consult_store_erase_appointment(
+        consult_store *s, int64_t practice_id, int64_t appointment_id, consult_purge_counts *out);
 
 #endif

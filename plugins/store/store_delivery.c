@@ -19,65 +19,76 @@
 #include <sodium.h>
 
 enum {
-	D_CONTACT_SET = STORE_SLOT_DELIVERY, D_CONTACT_GET,
-	D_OB_ADD, D_OB_DUE_ID, D_OB_CLAIM, D_OB_BY_ID, D_OB_NEXT_DUE, D_OB_STATUS,
-	D_OB_SENT, D_OB_RETRY, D_OB_FAIL, D_OB_DROP, D_OB_REQUEUE, D_OB_LIST, D_OB_LIST_RANGE,
+	D_CONTACT_SET = STORE_SLOT_DELIVERY,
+	D_CONTACT_GET,
+	D_OB_ADD,
+	D_OB_DUE_ID,
+	D_OB_CLAIM,
+	D_OB_BY_ID,
+	D_OB_NEXT_DUE,
+	D_OB_STATUS,
+	D_OB_SENT,
+	D_OB_RETRY,
+	D_OB_FAIL,
+	D_OB_DROP,
+	D_OB_REQUEUE,
+	D_OB_LIST,
+	D_OB_LIST_RANGE,
 	D_OB_COUNTS,
 	D_END
 };
 _Static_assert((int)D_END <= (int)STORE_SLOT_RETENTION, "store_delivery.c: too many statements for its slot range");
 
-#define OUTBOX_COLS \
+#define OUTBOX_COLS                                                                           \
 	"SELECT o.id, o.appointment_id, a.practice_id, o.channel, o.kind, o.status, o.error," \
-	" o.attempts, o.due_at, o.next_at, o.sent_at, o.created_at, o.updated_at, o.msgid" \
+	" o.attempts, o.due_at, o.next_at, o.sent_at, o.created_at, o.updated_at, o.msgid"    \
 	" FROM outbox o JOIN appointments a ON a.id = o.appointment_id "
 
 static const char *const sql_of[D_END - STORE_SLOT_DELIVERY] = {
 	[D_CONTACT_SET - STORE_SLOT_DELIVERY] =
-		"INSERT INTO appointment_contacts(appointment_id, phone, email, consent_sms_at,"
-		" consent_sms_by, consent_email_at, consent_email_by, code_box, wiped_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-		" ON CONFLICT(appointment_id) DO UPDATE SET phone = excluded.phone,"
-		" email = excluded.email, consent_sms_at = excluded.consent_sms_at,"
-		" consent_sms_by = excluded.consent_sms_by, consent_email_at = excluded.consent_email_at,"
-		" consent_email_by = excluded.consent_email_by, code_box = excluded.code_box,"
-		" wiped_at = excluded.wiped_at",
+	        "INSERT INTO appointment_contacts(appointment_id, phone, email, consent_sms_at,"
+	        " consent_sms_by, consent_email_at, consent_email_by, code_box, wiped_at)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	        " ON CONFLICT(appointment_id) DO UPDATE SET phone = excluded.phone,"
+	        " email = excluded.email, consent_sms_at = excluded.consent_sms_at,"
+	        " consent_sms_by = excluded.consent_sms_by, consent_email_at = excluded.consent_email_at,"
+	        " consent_email_by = excluded.consent_email_by, code_box = excluded.code_box,"
+	        " wiped_at = excluded.wiped_at",
 	[D_CONTACT_GET - STORE_SLOT_DELIVERY] =
-		"SELECT appointment_id, phone, email, consent_sms_at, consent_sms_by, consent_email_at,"
-		" consent_email_by, code_box, wiped_at FROM appointment_contacts WHERE appointment_id = ?1",
+	        "SELECT appointment_id, phone, email, consent_sms_at, consent_sms_by, consent_email_at,"
+	        " consent_email_by, code_box, wiped_at FROM appointment_contacts WHERE appointment_id = ?1",
 	[D_OB_ADD - STORE_SLOT_DELIVERY] =
-		"INSERT INTO outbox(appointment_id, channel, kind, status, attempts, due_at, next_at,"
-		" created_at, updated_at, msgid) VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5, ?5, ?6)",
+	        "INSERT INTO outbox(appointment_id, channel, kind, status, attempts, due_at, next_at,"
+	        " created_at, updated_at, msgid) VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5, ?5, ?6)",
 	[D_OB_DUE_ID - STORE_SLOT_DELIVERY] =
-		"SELECT id FROM outbox WHERE status = 'queued' AND next_at <= ?1 ORDER BY next_at, id LIMIT 1",
+	        "SELECT id FROM outbox WHERE status = 'queued' AND next_at <= ?1 ORDER BY next_at, id LIMIT 1",
 	[D_OB_CLAIM - STORE_SLOT_DELIVERY] =
-		"UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2"
-		" WHERE id = ?1 AND status = 'queued'",
+	        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2"
+	        " WHERE id = ?1 AND status = 'queued'",
 	[D_OB_BY_ID - STORE_SLOT_DELIVERY] = OUTBOX_COLS "WHERE o.id = ?1",
 	[D_OB_NEXT_DUE - STORE_SLOT_DELIVERY] = "SELECT min(next_at) FROM outbox WHERE status = 'queued'",
 	[D_OB_STATUS - STORE_SLOT_DELIVERY] = "SELECT 1 FROM outbox WHERE id = ?1",
 	[D_OB_SENT - STORE_SLOT_DELIVERY] =
-		"UPDATE outbox SET status = 'sent', sent_at = ?2, updated_at = ?2, error = NULL"
-		" WHERE id = ?1 AND status = 'sending'",
+	        "UPDATE outbox SET status = 'sent', sent_at = ?2, updated_at = ?2, error = NULL"
+	        " WHERE id = ?1 AND status = 'sending'",
 	[D_OB_RETRY - STORE_SLOT_DELIVERY] =
-		"UPDATE outbox SET status = 'queued', next_at = ?2, error = ?3, updated_at = ?4"
-		" WHERE id = ?1 AND status = 'sending'",
-	[D_OB_FAIL - STORE_SLOT_DELIVERY] =
-		"UPDATE outbox SET status = 'failed', error = ?2, updated_at = ?3"
-		" WHERE id = ?1 AND status IN ('queued', 'sending')",
+	        "UPDATE outbox SET status = 'queued', next_at = ?2, error = ?3, updated_at = ?4"
+	        " WHERE id = ?1 AND status = 'sending'",
+	[D_OB_FAIL - STORE_SLOT_DELIVERY] = "UPDATE outbox SET status = 'failed', error = ?2, updated_at = ?3"
+	                                    " WHERE id = ?1 AND status IN ('queued', 'sending')",
 	[D_OB_DROP - STORE_SLOT_DELIVERY] =
-		"UPDATE outbox SET status = 'dropped', updated_at = ?2"
-		" WHERE appointment_id = ?1 AND status = 'queued' AND kind IN ('invite', 'reminder')",
+	        "UPDATE outbox SET status = 'dropped', updated_at = ?2"
+	        " WHERE appointment_id = ?1 AND status = 'queued' AND kind IN ('invite', 'reminder')",
 	[D_OB_REQUEUE - STORE_SLOT_DELIVERY] =
-		"UPDATE outbox SET status = 'queued', next_at = ?1, updated_at = ?1 WHERE status = 'sending'",
+	        "UPDATE outbox SET status = 'queued', next_at = ?1, updated_at = ?1 WHERE status = 'sending'",
 	[D_OB_LIST - STORE_SLOT_DELIVERY] = OUTBOX_COLS "WHERE o.appointment_id = ?1 ORDER BY o.created_at, o.id",
-	[D_OB_LIST_RANGE - STORE_SLOT_DELIVERY] = OUTBOX_COLS
-		"WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
-		" ORDER BY a.starts_at, a.id, o.created_at, o.id",
+	[D_OB_LIST_RANGE - STORE_SLOT_DELIVERY] =
+	        OUTBOX_COLS "WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
+	                    " ORDER BY a.starts_at, a.id, o.created_at, o.id",
 	[D_OB_COUNTS - STORE_SLOT_DELIVERY] =
-		"SELECT coalesce(sum(o.status IN ('queued', 'sending')), 0), coalesce(sum(o.status = 'failed'), 0)"
-		" FROM outbox o JOIN appointments a ON a.id = o.appointment_id"
-		" WHERE ?1 = 0 OR a.practice_id = ?1",
+	        "SELECT coalesce(sum(o.status IN ('queued', 'sending')), 0), coalesce(sum(o.status = 'failed'), 0)"
+	        " FROM outbox o JOIN appointments a ON a.id = o.appointment_id"
+	        " WHERE ?1 = 0 OR a.practice_id = ?1",
 };
 
 static bool get(consult_store *s, int slot, stmt_use *u)
@@ -85,10 +96,17 @@ static bool get(consult_store *s, int slot, stmt_use *u)
 	return store_stmt(s, slot, sql_of[slot - STORE_SLOT_DELIVERY], u);
 }
 
-#define C_(kind, field) { kind, offsetof(consult_contact, field), 0, NULL }
+#define C_(kind, field)                                         \
+	{                                                       \
+		kind, offsetof(consult_contact, field), 0, NULL \
+	}
 static const store_col contact_cols[] = {
-	C_(COL_I64, appointment_id), C_(COL_TEXT, phone), C_(COL_TEXT, email),
-	C_(COL_I64, consent_sms_at), C_(COL_I64, consent_sms_by), C_(COL_I64, consent_email_at),
+	C_(COL_I64, appointment_id),
+	C_(COL_TEXT, phone),
+	C_(COL_TEXT, email),
+	C_(COL_I64, consent_sms_at),
+	C_(COL_I64, consent_sms_by),
+	C_(COL_I64, consent_email_at),
 	C_(COL_I64, consent_email_by),
 	{ COL_BLOB, offsetof(consult_contact, code_box), offsetof(consult_contact, code_box_len), NULL },
 	C_(COL_I64, wiped_at),
@@ -96,13 +114,24 @@ static const store_col contact_cols[] = {
 #undef C_
 static const store_row contact_row = STORE_ROW(consult_contact, contact_cols);
 
-#define M_(kind, field, parse) { kind, offsetof(consult_outbox_msg, field), 0, parse }
+#define M_(kind, field, parse)                                      \
+	{                                                           \
+		kind, offsetof(consult_outbox_msg, field), 0, parse \
+	}
 static const store_col msg_cols[] = {
-	M_(COL_I64, id, NULL), M_(COL_I64, appointment_id, NULL), M_(COL_I64, practice_id, NULL),
-	M_(COL_ENUM, channel, store_parse_channel), M_(COL_ENUM, kind, store_parse_msg_kind),
-	M_(COL_ENUM, status, store_parse_outbox_status), M_(COL_TEXT, error, NULL),
-	M_(COL_INT, attempts, NULL), M_(COL_I64, due_at, NULL), M_(COL_I64, next_at, NULL),
-	M_(COL_I64, sent_at, NULL), M_(COL_I64, created_at, NULL), M_(COL_I64, updated_at, NULL),
+	M_(COL_I64, id, NULL),
+	M_(COL_I64, appointment_id, NULL),
+	M_(COL_I64, practice_id, NULL),
+	M_(COL_ENUM, channel, store_parse_channel),
+	M_(COL_ENUM, kind, store_parse_msg_kind),
+	M_(COL_ENUM, status, store_parse_outbox_status),
+	M_(COL_TEXT, error, NULL),
+	M_(COL_INT, attempts, NULL),
+	M_(COL_I64, due_at, NULL),
+	M_(COL_I64, next_at, NULL),
+	M_(COL_I64, sent_at, NULL),
+	M_(COL_I64, created_at, NULL),
+	M_(COL_I64, updated_at, NULL),
 	{ COL_BYTES, offsetof(consult_outbox_msg, msgid), sizeof(((consult_outbox_msg *)0)->msgid), NULL },
 };
 #undef M_
@@ -132,13 +161,13 @@ consult_err consult_store_set_contact(consult_store *s, const consult_contact *c
 	else
 		sqlite3_bind_null(u.st, 8);
 	store_bind_id_or_null(u.st, 9, c->wiped_at);
-	return store_run_write(s, &u, NULL);   /* release clears the binding to code_box */
+	return store_run_write(s, &u, NULL); /* release clears the binding to code_box */
 }
 
 consult_err consult_store_contact(consult_store *s, int64_t appointment_id, consult_contact *out)
 {
-	return store_find(s, D_CONTACT_GET, sql_of[D_CONTACT_GET - STORE_SLOT_DELIVERY], &contact_row, out, NULL,
-		appointment_id);
+	return store_find(
+	        s, D_CONTACT_GET, sql_of[D_CONTACT_GET - STORE_SLOT_DELIVERY], &contact_row, out, NULL, appointment_id);
 }
 
 /* --- outbox --- */
@@ -148,8 +177,8 @@ void consult_outbox_msg_clear(consult_outbox_msg *m)
 	store_row_free(&msg_row, m);
 }
 
-consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, consult_channel channel,
-	consult_msg_kind kind, int64_t due_at, const uint8_t msgid[16], int64_t now, int64_t *id)
+consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, consult_channel channel, consult_msg_kind kind,
+        int64_t due_at, const uint8_t msgid[16], int64_t now, int64_t *id)
 {
 	const char *ch = consult_channel_name(channel), *k = consult_msg_kind_name(kind);
 	if (!ch || !*ch || !k || !msgid) {
@@ -165,7 +194,7 @@ consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, consult
 	sqlite3_bind_int64(u.st, 4, due_at);
 	sqlite3_bind_int64(u.st, 5, now);
 	sqlite3_bind_blob(u.st, 6, msgid, 16, SQLITE_STATIC);
-	return store_run_insert(s, &u, id);   /* no appointment: FK -> NOT_FOUND */
+	return store_run_insert(s, &u, id); /* no appointment: FK -> NOT_FOUND */
 }
 
 consult_err consult_outbox_by_id(consult_store *s, int64_t id, consult_outbox_msg *out)
@@ -243,8 +272,7 @@ consult_err consult_outbox_sent(consult_store *s, int64_t id, int64_t now)
 	return finish_transition(s, &u, id);
 }
 
-consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, const char *error,
-	int64_t now)
+consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, const char *error, int64_t now)
 {
 	stmt_use u;
 	if (!get(s, D_OB_RETRY, &u))
@@ -267,8 +295,7 @@ consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error,
 	return finish_transition(s, &u, id);
 }
 
-consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id, int64_t now,
-	int64_t *n)
+consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id, int64_t now, int64_t *n)
 {
 	return STORE_WRITE(s, D_OB_DROP, sql_of[D_OB_DROP - STORE_SLOT_DELIVERY], n, appointment_id, now);
 }
@@ -298,8 +325,8 @@ consult_err consult_outbox_list(consult_store *s, int64_t appointment_id, consul
 	return each_msg(s, &u, cb, ud);
 }
 
-consult_err consult_outbox_list_range(consult_store *s, int64_t practice_id, int64_t from, int64_t to,
-	consult_outbox_cb cb, void *ud)
+consult_err consult_outbox_list_range(
+        consult_store *s, int64_t practice_id, int64_t from, int64_t to, consult_outbox_cb cb, void *ud)
 {
 	stmt_use u;
 	if (!get(s, D_OB_LIST_RANGE, &u))

@@ -14,23 +14,19 @@
 #include <stddef.h>
 #include <string.h>
 
-enum {
-	D_FIND = STORE_SLOT_DEVICES, D_ROTATE, D_INSERT, D_TRIM, D_REVOKE, D_PURGE,
-	D_END
-};
+enum { D_FIND = STORE_SLOT_DEVICES, D_ROTATE, D_INSERT, D_TRIM, D_REVOKE, D_PURGE, D_END };
 _Static_assert((int)D_END <= (int)STORE_SLOTS, "store_devices.c: too many statements for its slot range");
 
 static const char *const sql_of[D_END - STORE_SLOT_DEVICES] = {
-	[D_FIND - STORE_SLOT_DEVICES] =
-		"SELECT id, staff_id, created_at, last_used_at, token_hash FROM staff_devices"
-		" WHERE token_hash = ?1 AND length(token_hash) = 32",
+	[D_FIND - STORE_SLOT_DEVICES] = "SELECT id, staff_id, created_at, last_used_at, token_hash FROM staff_devices"
+	                                " WHERE token_hash = ?1 AND length(token_hash) = 32",
 	[D_ROTATE - STORE_SLOT_DEVICES] =
-		"UPDATE staff_devices SET token_hash = ?1, last_used_at = ?2 WHERE id = ?3 AND staff_id = ?4",
+	        "UPDATE staff_devices SET token_hash = ?1, last_used_at = ?2 WHERE id = ?3 AND staff_id = ?4",
 	[D_INSERT - STORE_SLOT_DEVICES] =
-		"INSERT INTO staff_devices (staff_id, token_hash, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)",
+	        "INSERT INTO staff_devices (staff_id, token_hash, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)",
 	[D_TRIM - STORE_SLOT_DEVICES] =
-		"DELETE FROM staff_devices WHERE staff_id = ?1 AND id NOT IN"
-		" (SELECT id FROM staff_devices WHERE staff_id = ?1 ORDER BY last_used_at DESC, id DESC LIMIT ?2)",
+	        "DELETE FROM staff_devices WHERE staff_id = ?1 AND id NOT IN"
+	        " (SELECT id FROM staff_devices WHERE staff_id = ?1 ORDER BY last_used_at DESC, id DESC LIMIT ?2)",
 	[D_REVOKE - STORE_SLOT_DEVICES] = "DELETE FROM staff_devices WHERE staff_id = ?1",
 	[D_PURGE - STORE_SLOT_DEVICES] = "DELETE FROM staff_devices WHERE last_used_at < ?1",
 };
@@ -40,15 +36,22 @@ static bool get(consult_store *s, int slot, stmt_use *u)
 	return store_stmt(s, slot, sql_of[slot - STORE_SLOT_DEVICES], u);
 }
 
-#define DV_(kind, field) { kind, offsetof(consult_device, field), 0, NULL }
+#define DV_(kind, field)                                       \
+	{                                                      \
+		kind, offsetof(consult_device, field), 0, NULL \
+	}
 static const store_col device_cols[] = {
-	DV_(COL_I64, id), DV_(COL_I64, staff_id), DV_(COL_I64, created_at), DV_(COL_I64, last_used_at),
+	DV_(COL_I64, id),
+	DV_(COL_I64, staff_id),
+	DV_(COL_I64, created_at),
+	DV_(COL_I64, last_used_at),
 	{ COL_BYTES, offsetof(consult_device, hash), CONSULT_DEVICE_HASH_LEN, NULL },
 };
 #undef DV_
 static const store_row device_row = STORE_ROW(consult_device, device_cols);
 
-consult_err consult_store_device_find(consult_store *s, const uint8_t hash[CONSULT_DEVICE_HASH_LEN], consult_device *out)
+consult_err consult_store_device_find(
+        consult_store *s, const uint8_t hash[CONSULT_DEVICE_HASH_LEN], consult_device *out)
 {
 	memset(out, 0, sizeof *out);
 	stmt_use u;
@@ -59,7 +62,7 @@ consult_err consult_store_device_find(consult_store *s, const uint8_t hash[CONSU
 }
 
 consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64_t replace_id,
-	const uint8_t hash[CONSULT_DEVICE_HASH_LEN], int64_t now, int keep, int64_t *id)
+        const uint8_t hash[CONSULT_DEVICE_HASH_LEN], int64_t now, int keep, int64_t *id)
 {
 	bool outer;
 	if (!store_tx_begin(s, &outer))
@@ -80,7 +83,7 @@ consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64
 			sqlite3_bind_int64(u.st, 1, staff_id);
 			sqlite3_bind_blob(u.st, 2, hash, CONSULT_DEVICE_HASH_LEN, SQLITE_STATIC);
 			sqlite3_bind_int64(u.st, 3, now);
-			e = store_run_insert(s, &u, &dev);   /* no such staff: FK -> NOT_FOUND */
+			e = store_run_insert(s, &u, &dev); /* no such staff: FK -> NOT_FOUND */
 		}
 		if (e == CONSULT_OK) {
 			e = CONSULT_ERR_INTERNAL;

@@ -18,11 +18,11 @@
 
 /* Statement slots: each file prepares its statements into its own range. */
 enum {
-	STORE_SLOT_PEOPLE = 0,         /* store_people.c: 0..23 */
-	STORE_SLOT_VISITS = 24,        /* store_visits.c: 24..47 */
-	STORE_SLOT_DELIVERY = 48,      /* store_delivery.c: 48..67 */
-	STORE_SLOT_RETENTION = 68,     /* store_retention.c: 68..79 */
-	STORE_SLOT_DEVICES = 80,       /* store_devices.c: 80..87 */
+	STORE_SLOT_PEOPLE = 0,     /* store_people.c: 0..23 */
+	STORE_SLOT_VISITS = 24,    /* store_visits.c: 24..47 */
+	STORE_SLOT_DELIVERY = 48,  /* store_delivery.c: 48..67 */
+	STORE_SLOT_RETENTION = 68, /* store_retention.c: 68..79 */
+	STORE_SLOT_DEVICES = 80,   /* store_devices.c: 80..87 */
 	STORE_SLOTS = 88
 };
 
@@ -30,23 +30,26 @@ typedef struct store_ckpt store_ckpt;
 
 struct consult_store {
 	sqlite3 *db;
-	char *path;                   /* the database file; NULL in memory */
+	char *path; /* the database file; NULL in memory */
 	sqlite3_stmt *cache[STORE_SLOTS];
 	char last_error[256];
-	bool ckpt_pending;            /* purge/erase inside an outer transaction: checkpoint at commit */
-	atomic_int wal_frames;        /* WAL size after the last commit (wal hook) */
-	atomic_uint wal_commits;      /* commits seen (wal hook) */
-	atomic_uint errors;           /* failures counted (store.h, "store errors") */
-	int last_rc;                  /* SQLite result code of the newest counted failure */
+	bool ckpt_pending;       /* purge/erase inside an outer transaction: checkpoint at commit */
+	atomic_int wal_frames;   /* WAL size after the last commit (wal hook) */
+	atomic_uint wal_commits; /* commits seen (wal hook) */
+	atomic_uint errors;      /* failures counted (store.h, "store errors") */
+	int last_rc;             /* SQLite result code of the newest counted failure */
 	consult_store_error_hook hook;
 	void *hook_ud;
-	store_ckpt *ckpt;             /* upkeep's own connection (store_maintain.c); NULL: auto checkpoints */
-	char upkeep_note[160];        /* why upkeep cannot run; reported by the first maintain */
+	store_ckpt *ckpt;      /* upkeep's own connection (store_maintain.c); NULL: auto checkpoints */
+	char upkeep_note[160]; /* why upkeep cannot run; reported by the first maintain */
 };
 
 /* --- statements (store_stmt.c) --- */
 /* A statement in use: cached (reset on release) or private (finalized). */
-typedef struct stmt_use { sqlite3_stmt *st; bool owned; } stmt_use;
+typedef struct stmt_use {
+	sqlite3_stmt *st;
+	bool owned;
+} stmt_use;
 /* Hands out the statement of slot (0 <= slot < STORE_SLOTS), prepared
  * from sql once and cached; a private copy if the cached one is busy (a
  * list callback re-entered the store). false (message kept) on failure. */
@@ -61,8 +64,8 @@ int store_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v);
 /* Binds ?1.. to the values (int64 each); used by the many statements that
  * take only ids and times. */
 void store_bind_ints(sqlite3_stmt *st, int n, const int64_t *v);
-#define STORE_BIND(st, ...) store_bind_ints((st), (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)), \
-	(int64_t[]){ __VA_ARGS__ })
+#define STORE_BIND(st, ...) \
+	store_bind_ints((st), (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)), (int64_t[]){ __VA_ARGS__ })
 /* Runs a bound write to completion; *changes (may be NULL) = rows changed. */
 consult_err store_run_write(consult_store *s, stmt_use *u, int *changes);
 /* A write of a row set: *n (may be NULL) = rows changed, 0 on error. */
@@ -81,28 +84,31 @@ consult_err store_run_int(consult_store *s, stmt_use *u, int64_t *v);
  * A row type lists, for result columns 0..n-1 in order, where each goes in
  * the struct. NULL reads as 0 / NULL / the enum's value 0. */
 typedef enum store_col_kind {
-	COL_I64,        /* int64_t */
-	COL_INT,        /* int */
-	COL_BOOL,       /* bool, non-zero = true */
-	COL_TEXT,       /* char *, strdup'ed */
-	COL_SECRET,     /* char *, strdup'ed, zeroed before it is freed */
-	COL_BYTES,      /* uint8_t[len], the column must have exactly len bytes */
-	COL_BLOB,       /* uint8_t * malloc'ed, zeroed before freed; its size_t length at offsetof len */
-	COL_ENUM,       /* an enum (int-sized) from its name by parse; unknown names fail */
-	COL_SKIP        /* read by the caller, not stored */
+	COL_I64,    /* int64_t */
+	COL_INT,    /* int */
+	COL_BOOL,   /* bool, non-zero = true */
+	COL_TEXT,   /* char *, strdup'ed */
+	COL_SECRET, /* char *, strdup'ed, zeroed before it is freed */
+	COL_BYTES,  /* uint8_t[len], the column must have exactly len bytes */
+	COL_BLOB,   /* uint8_t * malloc'ed, zeroed before freed; its size_t length at offsetof len */
+	COL_ENUM,   /* an enum (int-sized) from its name by parse; unknown names fail */
+	COL_SKIP    /* read by the caller, not stored */
 } store_col_kind;
 typedef struct store_col {
 	store_col_kind kind;
-	size_t off;                          /* offsetof the field */
-	size_t len;                          /* COL_BYTES: bytes; COL_BLOB: offsetof the length field */
-	int (*parse)(const char *name);      /* COL_ENUM: the value, -1 if unknown */
+	size_t off;                     /* offsetof the field */
+	size_t len;                     /* COL_BYTES: bytes; COL_BLOB: offsetof the length field */
+	int (*parse)(const char *name); /* COL_ENUM: the value, -1 if unknown */
 } store_col;
 typedef struct store_row {
 	const store_col *cols;
 	int n;
-	size_t size;                         /* sizeof the struct */
+	size_t size; /* sizeof the struct */
 } store_row;
-#define STORE_ROW(type, cols) { (cols), (int)(sizeof(cols) / sizeof((cols)[0])), sizeof(type) }
+#define STORE_ROW(type, cols)                                                 \
+	{                                                                     \
+		(cols), (int)(sizeof(cols) / sizeof((cols)[0])), sizeof(type) \
+	}
 
 /* Fills out from the current row; on failure (out of memory, a bad value)
  * frees what it took, zeroes out and returns false. */
@@ -118,17 +124,21 @@ consult_err store_one(consult_store *s, stmt_use *u, const store_row *t, void *o
  * the end or the error. Use: while ((e = store_next(...)) == CONSULT_OK)
  * { cb(&row, ud); clear(&row); } return store_done(e); */
 consult_err store_next(consult_store *s, stmt_use *u, const store_row *t, void *out);
-static inline consult_err store_done(consult_err e) { return e == CONSULT_ERR_NOT_FOUND ? CONSULT_OK : e; }
+static inline consult_err store_done(consult_err e)
+{
+	return e == CONSULT_ERR_NOT_FOUND ? CONSULT_OK : e;
+}
 
 /* One row by key into out (zeroed first): ?1 = key if it is not NULL,
  * else ?1 = id. OK, NOT_FOUND or the error. */
-consult_err store_find(consult_store *s, int slot, const char *sql, const store_row *t, void *out,
-	const char *key, int64_t id);
+consult_err store_find(
+        consult_store *s, int slot, const char *sql, const store_row *t, void *out, const char *key, int64_t id);
 /* A write bound with int64 values ?1..?n; *changed (may be NULL) = rows
  * changed, 0 on error. */
 consult_err store_write(consult_store *s, int slot, const char *sql, int64_t *changed, int n, const int64_t *v);
-#define STORE_WRITE(s, slot, sql, changed, ...) store_write((s), (slot), (sql), (changed), \
-	(int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)), (int64_t[]){ __VA_ARGS__ })
+#define STORE_WRITE(s, slot, sql, changed, ...)                                                                 \
+	store_write((s), (slot), (sql), (changed), (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)), \
+	        (int64_t[]){ __VA_ARGS__ })
 
 /* --- enum names (store_names.c): parsers for COL_ENUM, -1 if unknown --- */
 int store_parse_role(const char *v);
@@ -163,7 +173,7 @@ bool store_exec_pragma(sqlite3 *db, const char *sql, char *err, size_t errlen);
 /* Reads a one-value PRAGMA as text into buf ("" on failure); SQLite rc. */
 int store_pragma_text(sqlite3 *db, const char *sql, char *buf, size_t len);
 #define STORE_STR_(x) #x
-#define STORE_STR(x) STORE_STR_(x)
+#define STORE_STR(x)  STORE_STR_(x)
 /* journal_size_limit: the -wal file is cut back to the limit whenever it is reset. */
 #define STORE_WAL_LIMIT_PRAGMA "PRAGMA journal_size_limit = " STORE_STR(CONSULT_STORE_LOG_LIMIT)
 /* At open, for a file in WAL mode: opens upkeep's connection and turns the

@@ -31,13 +31,13 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#define UPKEEP_PERIOD 10        /* seconds */
+#define UPKEEP_PERIOD 10 /* seconds */
 #define UPKEEP_FRAMES 1000
 
 struct store_ckpt {
 	sqlite3 *db;
-	int64_t at;                 /* now of the last run */
-	unsigned commits;           /* commits counted at the last complete run */
+	int64_t at;       /* now of the last run */
+	unsigned commits; /* commits counted at the last complete run */
 };
 
 /* sqlite3_wal_hook callback: after each commit on the writer's connection. */
@@ -58,7 +58,8 @@ static sqlite3 *ckpt_connect(const char *path, char *err, size_t errlen)
 	/* no CREATE: the store has made the file; no shared cache */
 	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_PRIVATECACHE, NULL);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open database for checkpoints: %s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		snprintf(err, errlen, "cannot open database for checkpoints: %s",
+		        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -68,14 +69,14 @@ static sqlite3 *ckpt_connect(const char *path, char *err, size_t errlen)
 	 * short busy timeout bounds how long the TRUNCATE step holds writers
 	 * back while it waits for a commit or a reader (e.g. a backup). This
 	 * connection never writes rows and must not checkpoint on its own. */
-	bool ok = store_exec_pragma(db, "PRAGMA busy_timeout = 200", err, errlen)
-		&& store_pragma_text(db, "PRAGMA journal_mode", mode, sizeof mode) == SQLITE_OK;
+	bool ok = store_exec_pragma(db, "PRAGMA busy_timeout = 200", err, errlen) &&
+	        store_pragma_text(db, "PRAGMA journal_mode", mode, sizeof mode) == SQLITE_OK;
 	if (ok && strcmp(mode, "wal") != 0) {
 		snprintf(err, errlen, "checkpoint connection: journal mode is %s, not wal", mode);
 		ok = false;
 	}
-	ok = ok && store_exec_pragma(db, "PRAGMA wal_autocheckpoint = 0", err, errlen)
-		&& store_exec_pragma(db, STORE_WAL_LIMIT_PRAGMA, err, errlen);
+	ok = ok && store_exec_pragma(db, "PRAGMA wal_autocheckpoint = 0", err, errlen) &&
+	        store_exec_pragma(db, STORE_WAL_LIMIT_PRAGMA, err, errlen);
 	if (!ok) {
 		if (!err[0])
 			snprintf(err, errlen, "checkpoint connection: %s", sqlite3_errmsg(db));
@@ -151,7 +152,7 @@ consult_err consult_store_maintain(consult_store *s, int64_t now, consult_store_
 		int frames = atomic_load(&s->wal_frames);
 		unsigned commits = atomic_load(&s->wal_commits);
 		if (now < c->at)
-			c->at = now;        /* the clock went back: count the period from here */
+			c->at = now; /* the clock went back: count the period from here */
 		if (commits != c->commits && (frames >= UPKEEP_FRAMES || now - c->at >= UPKEEP_PERIOD)) {
 			r.ran = true;
 			e = checkpoint(c, &r);
@@ -222,8 +223,9 @@ consult_err consult_store_probe(consult_store *s, consult_store_health *out)
 {
 	unsigned before = consult_store_error_count(s);
 	out->writable = write_probe(s);
-	out->error = out->writable ? ""
-		: consult_store_error_count(s) != before ? consult_store_last_error_name(s) : "SQLITE_ERROR";
+	out->error = out->writable                       ? ""
+	        : consult_store_error_count(s) != before ? consult_store_last_error_name(s)
+	                                                 : "SQLITE_ERROR";
 	out->disk_free_mb = disk_free_mb(s->path);
 	out->log_bytes = wal_bytes(s->path);
 	out->log_limit_bytes = CONSULT_STORE_LOG_LIMIT;

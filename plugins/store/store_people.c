@@ -13,15 +13,27 @@
 #include <string.h>
 
 enum {
-	P_ADD = STORE_SLOT_PEOPLE, P_BY_SLUG, P_BY_ID, P_LIST, P_EXISTS,
-	P_RELAY_GET, P_RELAY_SET, P_FWD_GET, P_FWD_SET,
-	S_ADD, S_BY_USERNAME, S_BY_ID, S_SET_DISABLED, S_SET_PW, S_LIST,
+	P_ADD = STORE_SLOT_PEOPLE,
+	P_BY_SLUG,
+	P_BY_ID,
+	P_LIST,
+	P_EXISTS,
+	P_RELAY_GET,
+	P_RELAY_SET,
+	P_FWD_GET,
+	P_FWD_SET,
+	S_ADD,
+	S_BY_USERNAME,
+	S_BY_ID,
+	S_SET_DISABLED,
+	S_SET_PW,
+	S_LIST,
 	P_END
 };
 _Static_assert((int)P_END <= (int)STORE_SLOT_VISITS, "store_people.c: too many statements for its slot range");
 
 #define PRACTICE_COLS "SELECT id, slug, name, phone, relay_only FROM practices "
-#define STAFF_COLS "SELECT id, practice_id, username, display_name, role, pw_hash, disabled FROM staff "
+#define STAFF_COLS    "SELECT id, practice_id, username, display_name, role, pw_hash, disabled FROM staff "
 
 static const char *const sql_of[P_END - STORE_SLOT_PEOPLE] = {
 #define Q(id) [id - STORE_SLOT_PEOPLE]
@@ -35,13 +47,13 @@ static const char *const sql_of[P_END - STORE_SLOT_PEOPLE] = {
 	Q(P_FWD_GET) = "SELECT coalesce(forward_never, 0) FROM practices WHERE id = ?1",
 	Q(P_FWD_SET) = "UPDATE practices SET forward_never = ?2 WHERE slug = ?1",
 	Q(S_ADD) = "INSERT INTO staff(practice_id, username, display_name, role, pw_hash, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	Q(S_BY_USERNAME) = STAFF_COLS "WHERE username = ?1",
 	Q(S_BY_ID) = STAFF_COLS "WHERE id = ?1",
 	Q(S_SET_DISABLED) = "UPDATE staff SET disabled = ?2 WHERE username = ?1",
 	Q(S_SET_PW) = "UPDATE staff SET pw_hash = ?2 WHERE username = ?1",
 	Q(S_LIST) = STAFF_COLS "WHERE practice_id = ?1 AND (?2 IS NULL OR role = ?2)"
-		" ORDER BY display_name COLLATE NOCASE, id",
+	                       " ORDER BY display_name COLLATE NOCASE, id",
 #undef Q
 };
 
@@ -50,7 +62,8 @@ static bool get(consult_store *s, int slot, stmt_use *u)
 	return store_stmt(s, slot, sql_of[slot - STORE_SLOT_PEOPLE], u);
 }
 
-#define FIND(s, slot, row, out, key, id) store_find((s), (slot), sql_of[(slot) - STORE_SLOT_PEOPLE], (row), (out), (key), (id))
+#define FIND(s, slot, row, out, key, id) \
+	store_find((s), (slot), sql_of[(slot)-STORE_SLOT_PEOPLE], (row), (out), (key), (id))
 
 static const store_col practice_cols[] = {
 	{ COL_I64, offsetof(consult_practice, id), 0, NULL },
@@ -79,8 +92,8 @@ void consult_practice_clear(consult_practice *p)
 	store_row_free(&practice_row, p);
 }
 
-consult_err consult_store_add_practice(consult_store *s, const char *slug, const char *name,
-	const char *phone, int64_t now, int64_t *id)
+consult_err consult_store_add_practice(
+        consult_store *s, const char *slug, const char *name, const char *phone, int64_t now, int64_t *id)
 {
 	stmt_use u;
 	if (!get(s, P_ADD, &u))
@@ -168,7 +181,7 @@ void consult_staff_clear(consult_staff *st)
 }
 
 consult_err consult_store_add_staff(consult_store *s, int64_t practice_id, const char *username,
-	const char *display_name, consult_role role, const char *pw_hash, int64_t now, int64_t *id)
+        const char *display_name, consult_role role, const char *pw_hash, int64_t now, int64_t *id)
 {
 	if (role != CONSULT_ROLE_DOCTOR && role != CONSULT_ROLE_RECEPTION) {
 		snprintf(s->last_error, sizeof s->last_error, "staff: unknown role");
@@ -226,8 +239,8 @@ consult_err consult_store_set_staff_password(consult_store *s, const char *usern
 	return staff_set(s, S_SET_PW, username, pw_hash, 0);
 }
 
-consult_err consult_store_list_staff(consult_store *s, int64_t practice_id, consult_role role,
-	consult_staff_cb cb, void *ud)
+consult_err consult_store_list_staff(
+        consult_store *s, int64_t practice_id, consult_role role, consult_staff_cb cb, void *ud)
 {
 	stmt_use u;
 	if (!get(s, S_LIST, &u))

@@ -15,8 +15,15 @@
 #include <string.h>
 
 enum {
-	R_COUNT_VISITS = STORE_SLOT_RETENTION, R_COUNT_OUTBOX, R_DELETE_OLD, R_WIPE,
-	R_APPT_OF, R_ONE_VISITS, R_ONE_OUTBOX, R_ONE_CONTACT, R_DELETE_ONE,
+	R_COUNT_VISITS = STORE_SLOT_RETENTION,
+	R_COUNT_OUTBOX,
+	R_DELETE_OLD,
+	R_WIPE,
+	R_APPT_OF,
+	R_ONE_VISITS,
+	R_ONE_OUTBOX,
+	R_ONE_CONTACT,
+	R_DELETE_ONE,
 	R_END
 };
 _Static_assert((int)R_END <= (int)STORE_SLOT_DEVICES, "store_retention.c: too many statements for its slot range");
@@ -28,9 +35,9 @@ static const char *const sql_of[R_END - STORE_SLOT_RETENTION] = {
 	[R_COUNT_OUTBOX - STORE_SLOT_RETENTION] = "SELECT count(*) FROM outbox WHERE appointment_id IN " OLD_APPTS,
 	[R_DELETE_OLD - STORE_SLOT_RETENTION] = "DELETE FROM appointments WHERE starts_at < ?1",
 	[R_WIPE - STORE_SLOT_RETENTION] =
-		"UPDATE appointment_contacts SET phone = NULL, email = NULL, code_box = NULL, wiped_at = ?2"
-		" WHERE appointment_id IN " OLD_APPTS
-		" AND (wiped_at IS NULL OR phone IS NOT NULL OR email IS NOT NULL OR code_box IS NOT NULL)",
+	        "UPDATE appointment_contacts SET phone = NULL, email = NULL, code_box = NULL, wiped_at = ?2"
+	        " WHERE appointment_id IN " OLD_APPTS
+	        " AND (wiped_at IS NULL OR phone IS NOT NULL OR email IS NOT NULL OR code_box IS NOT NULL)",
 	[R_APPT_OF - STORE_SLOT_RETENTION] = "SELECT 1 FROM appointments WHERE id = ?1 AND practice_id = ?2",
 	[R_ONE_VISITS - STORE_SLOT_RETENTION] = "SELECT count(*) FROM visits WHERE appointment_id = ?1",
 	[R_ONE_OUTBOX - STORE_SLOT_RETENTION] = "SELECT count(*) FROM outbox WHERE appointment_id = ?1",
@@ -66,8 +73,8 @@ static bool start(consult_store *s, consult_purge_counts *c, consult_purge_count
 }
 
 /* Ends the unit of work; on success requests the TRUNCATE checkpoint. */
-static consult_err finish(consult_store *s, bool outer, consult_err e, consult_purge_counts *out,
-	const consult_purge_counts *c)
+static consult_err finish(
+        consult_store *s, bool outer, consult_err e, consult_purge_counts *out, const consult_purge_counts *c)
 {
 	if ((e = store_tx_finish(s, outer, e)) != CONSULT_OK)
 		return e;
@@ -77,8 +84,8 @@ static consult_err finish(consult_store *s, bool outer, consult_err e, consult_p
 	return CONSULT_OK;
 }
 
-consult_err consult_store_purge(consult_store *s, int64_t purge_before, int64_t wipe_contact_before,
-	int64_t now, consult_purge_counts *out)
+consult_err consult_store_purge(
+        consult_store *s, int64_t purge_before, int64_t wipe_contact_before, int64_t now, consult_purge_counts *out)
 {
 	consult_purge_counts c;
 	bool outer;
@@ -94,8 +101,8 @@ consult_err consult_store_purge(consult_store *s, int64_t purge_before, int64_t 
 	return finish(s, outer, e, out, &c);
 }
 
-consult_err consult_store_erase_appointment(consult_store *s, int64_t practice_id, int64_t appointment_id,
-	consult_purge_counts *out)
+consult_err consult_store_erase_appointment(
+        consult_store *s, int64_t practice_id, int64_t appointment_id, consult_purge_counts *out)
 {
 	consult_purge_counts c;
 	bool outer;

@@ -53,9 +53,9 @@ int store_pragma_text(sqlite3 *db, const char *sql, char *buf, size_t len)
 static bool tune(consult_store *s, char *err, size_t errlen)
 {
 	char mode[16];
-	if (!store_exec_pragma(s->db, "PRAGMA busy_timeout = 5000", err, errlen)
-			|| !store_exec_pragma(s->db, "PRAGMA foreign_keys = ON", err, errlen)
-			|| !store_exec_pragma(s->db, "PRAGMA secure_delete = ON", err, errlen))
+	if (!store_exec_pragma(s->db, "PRAGMA busy_timeout = 5000", err, errlen) ||
+	        !store_exec_pragma(s->db, "PRAGMA foreign_keys = ON", err, errlen) ||
+	        !store_exec_pragma(s->db, "PRAGMA secure_delete = ON", err, errlen))
 		return false;
 	if (store_pragma_text(s->db, "PRAGMA journal_mode = WAL", mode, sizeof mode) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set WAL mode: %s", sqlite3_errmsg(s->db));
@@ -66,8 +66,8 @@ static bool tune(consult_store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set WAL mode (journal mode is %s)", mode);
 		return false;
 	}
-	return store_exec_pragma(s->db, "PRAGMA synchronous = NORMAL", err, errlen)
-		&& store_exec_pragma(s->db, STORE_WAL_LIMIT_PRAGMA, err, errlen);
+	return store_exec_pragma(s->db, "PRAGMA synchronous = NORMAL", err, errlen) &&
+	        store_exec_pragma(s->db, STORE_WAL_LIMIT_PRAGMA, err, errlen);
 }
 
 consult_store *consult_store_open(const char *location, char *err, size_t errlen)
@@ -121,7 +121,7 @@ void consult_store_close(consult_store *s)
 	store_upkeep_stop(s);
 	for (int i = 0; i < STORE_SLOTS; i++)
 		sqlite3_finalize(s->cache[i]);
-	sqlite3_close(s->db);   /* the last connection to close checkpoints the WAL */
+	sqlite3_close(s->db); /* the last connection to close checkpoints the WAL */
 	free(s->path);
 	free(s);
 }
@@ -142,8 +142,13 @@ int consult_store_latest_version(void)
 consult_err consult_store_get_settings(consult_store *s, consult_store_settings *out)
 {
 	static const char *const q[] = {
-		"PRAGMA journal_mode", "PRAGMA foreign_keys", "PRAGMA secure_delete", "PRAGMA synchronous",
-		"PRAGMA busy_timeout", "PRAGMA wal_autocheckpoint", "PRAGMA journal_size_limit",
+		"PRAGMA journal_mode",
+		"PRAGMA foreign_keys",
+		"PRAGMA secure_delete",
+		"PRAGMA synchronous",
+		"PRAGMA busy_timeout",
+		"PRAGMA wal_autocheckpoint",
+		"PRAGMA journal_size_limit",
 	};
 	char v[sizeof q / sizeof q[0]][32];
 	memset(out, 0, sizeof *out);

@@ -18,9 +18,9 @@ int consult_store_latest_version(void);
 /* Connection settings as SQLite reports them. */
 typedef struct consult_store_settings {
 	bool wal, foreign_keys, secure_delete;
-	int synchronous;          /* 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA */
+	int synchronous; /* 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA */
 	int busy_timeout_ms;
-	int wal_autocheckpoint;   /* 0 while upkeep (consult_store_maintain) checkpoints */
+	int wal_autocheckpoint; /* 0 while upkeep (consult_store_maintain) checkpoints */
 	int64_t journal_size_limit;
 } consult_store_settings;
 consult_err consult_store_get_settings(consult_store *s, consult_store_settings *out);

@@ -21,12 +21,33 @@
 const char *consult_store_rc_name(int rc)
 {
 	static const char *const names[] = {
-		"SQLITE_OK", "SQLITE_ERROR", "SQLITE_INTERNAL", "SQLITE_PERM", "SQLITE_ABORT",
-		"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_NOMEM", "SQLITE_READONLY", "SQLITE_INTERRUPT",
-		"SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOTFOUND", "SQLITE_FULL", "SQLITE_CANTOPEN",
-		"SQLITE_PROTOCOL", "SQLITE_EMPTY", "SQLITE_SCHEMA", "SQLITE_TOOBIG", "SQLITE_CONSTRAINT",
-		"SQLITE_MISMATCH", "SQLITE_MISUSE", "SQLITE_NOLFS", "SQLITE_AUTH", "SQLITE_FORMAT",
-		"SQLITE_RANGE", "SQLITE_NOTADB",
+		"SQLITE_OK",
+		"SQLITE_ERROR",
+		"SQLITE_INTERNAL",
+		"SQLITE_PERM",
+		"SQLITE_ABORT",
+		"SQLITE_BUSY",
+		"SQLITE_LOCKED",
+		"SQLITE_NOMEM",
+		"SQLITE_READONLY",
+		"SQLITE_INTERRUPT",
+		"SQLITE_IOERR",
+		"SQLITE_CORRUPT",
+		"SQLITE_NOTFOUND",
+		"SQLITE_FULL",
+		"SQLITE_CANTOPEN",
+		"SQLITE_PROTOCOL",
+		"SQLITE_EMPTY",
+		"SQLITE_SCHEMA",
+		"SQLITE_TOOBIG",
+		"SQLITE_CONSTRAINT",
+		"SQLITE_MISMATCH",
+		"SQLITE_MISUSE",
+		"SQLITE_NOLFS",
+		"SQLITE_AUTH",
+		"SQLITE_FORMAT",
+		"SQLITE_RANGE",
+		"SQLITE_NOTADB",
 	};
 	unsigned p = (unsigned)rc & 0xffu;
 	return p < sizeof names / sizeof names[0] ? names[p] : "SQLITE_UNKNOWN";
@@ -38,8 +59,8 @@ void store_remember_error(consult_store *s)
 {
 	snprintf(s->last_error, sizeof s->last_error, "%s", sqlite3_errmsg(s->db));
 	int rc = sqlite3_extended_errcode(s->db);
-	if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_CONSTRAINT_UNIQUE
-			|| rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+	if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_CONSTRAINT_UNIQUE ||
+	        rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return;
 	s->last_rc = rc;
 	atomic_fetch_add(&s->errors, 1u);
@@ -182,7 +203,7 @@ consult_err store_run_int(consult_store *s, stmt_use *u, int64_t *v)
 /* --- the row reader --- */
 
 _Static_assert(sizeof(consult_role) == sizeof(int) && sizeof(consult_outbox_status) == sizeof(int),
-	"COL_ENUM stores enums as int");
+        "COL_ENUM stores enums as int");
 
 /* A copy of a text column; NULL stays NULL; false on allocation failure. */
 static bool col_text(sqlite3_stmt *st, int i, char **out)
@@ -211,12 +232,20 @@ static bool read_col(sqlite3_stmt *st, int i, const store_col *c, char *base)
 {
 	void *f = base + c->off;
 	switch (c->kind) {
-	case COL_I64: *(int64_t *)f = sqlite3_column_int64(st, i); return true;
-	case COL_INT: *(int *)f = sqlite3_column_int(st, i); return true;
-	case COL_BOOL: *(bool *)f = sqlite3_column_int(st, i) != 0; return true;
+	case COL_I64:
+		*(int64_t *)f = sqlite3_column_int64(st, i);
+		return true;
+	case COL_INT:
+		*(int *)f = sqlite3_column_int(st, i);
+		return true;
+	case COL_BOOL:
+		*(bool *)f = sqlite3_column_int(st, i) != 0;
+		return true;
 	case COL_TEXT:
-	case COL_SECRET: return col_text(st, i, (char **)f);
-	case COL_BLOB: return col_blob(st, i, (uint8_t **)f, (size_t *)(base + c->len));
+	case COL_SECRET:
+		return col_text(st, i, (char **)f);
+	case COL_BLOB:
+		return col_blob(st, i, (uint8_t **)f, (size_t *)(base + c->len));
 	case COL_BYTES: {
 		const void *b = sqlite3_column_blob(st, i);
 		if (!b || (size_t)sqlite3_column_bytes(st, i) != c->len)
@@ -230,7 +259,8 @@ static bool read_col(sqlite3_stmt *st, int i, const store_col *c, char *base)
 		*(int *)f = v;
 		return v >= 0;
 	}
-	case COL_SKIP: return true;
+	case COL_SKIP:
+		return true;
 	}
 	return false;
 }
@@ -288,8 +318,8 @@ consult_err store_one(consult_store *s, stmt_use *u, const store_row *t, void *o
 	return e;
 }
 
-consult_err store_find(consult_store *s, int slot, const char *sql, const store_row *t, void *out,
-	const char *key, int64_t id)
+consult_err store_find(
+        consult_store *s, int slot, const char *sql, const store_row *t, void *out, const char *key, int64_t id)
 {
 	stmt_use u;
 	memset(out, 0, t->size);

@@ -105,7 +105,7 @@ void store_checkpoint_truncate(consult_store *s)
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
 	if (rc != SQLITE_OK) {
 		snprintf(s->last_error, sizeof s->last_error, "truncate checkpoint incomplete: %s",
-			sqlite3_errmsg(s->db));
+		        sqlite3_errmsg(s->db));
 		return;
 	}
 	atomic_store(&s->wal_frames, 0);

@@ -16,19 +16,35 @@
 #include <sodium.h>
 
 enum {
-	A_ADD = STORE_SLOT_VISITS, A_BY_CODE, A_BY_ID, A_CANCEL, A_CANCELLED, A_LIST, A_DOCTOR_OK,
-	V_BEGIN, V_STATE, V_CALLED, V_RING, V_CONNECTED, V_REPORT_PATIENT, V_REPORT_DOCTOR, V_END,
-	V_NAMES, V_STATS_COUNT, V_STATS_MEDIAN, V_END_STALE,
+	A_ADD = STORE_SLOT_VISITS,
+	A_BY_CODE,
+	A_BY_ID,
+	A_CANCEL,
+	A_CANCELLED,
+	A_LIST,
+	A_DOCTOR_OK,
+	V_BEGIN,
+	V_STATE,
+	V_CALLED,
+	V_RING,
+	V_CONNECTED,
+	V_REPORT_PATIENT,
+	V_REPORT_DOCTOR,
+	V_END,
+	V_NAMES,
+	V_STATS_COUNT,
+	V_STATS_MEDIAN,
+	V_END_STALE,
 	V_END_
 };
 _Static_assert((int)V_END_ <= (int)STORE_SLOT_DELIVERY, "store_visits.c: too many statements for its slot range");
 
 /* The newest visit of an appointment is the one with the highest id. */
-#define APPT_COLS \
-	"SELECT a.id, a.practice_id, a.doctor_id, a.starts_at, a.valid_from, a.valid_until," \
-	" a.created_by, a.created_at, a.cancelled_at," \
+#define APPT_COLS                                                                                      \
+	"SELECT a.id, a.practice_id, a.doctor_id, a.starts_at, a.valid_from, a.valid_until,"           \
+	" a.created_by, a.created_at, a.cancelled_at,"                                                 \
 	" CASE WHEN a.cancelled_at IS NOT NULL THEN 'cancelled' ELSE coalesce(v.state, 'booked') END," \
-	" v.end_reason, v.first_name, v.last_name, d.display_name, a.code_hash FROM appointments a" \
+	" v.end_reason, v.first_name, v.last_name, d.display_name, a.code_hash FROM appointments a"    \
 	" LEFT JOIN visits v ON v.id = (SELECT max(x.id) FROM visits x WHERE x.appointment_id = a.id)" \
 	" LEFT JOIN staff d ON d.id = a.doctor_id "
 #define APPT_HASH_COL 14
@@ -36,42 +52,42 @@ _Static_assert((int)V_END_ <= (int)STORE_SLOT_DELIVERY, "store_visits.c: too man
 static const char *const sql_of[V_END_ - STORE_SLOT_VISITS] = {
 #define Q(id) [id - STORE_SLOT_VISITS]
 	Q(A_ADD) = "INSERT INTO appointments(practice_id, doctor_id, starts_at, valid_from, valid_until,"
-		" code_hash, created_by, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
-		" WHERE EXISTS (SELECT 1 FROM practices WHERE id = ?1)",
+	           " code_hash, created_by, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
+	           " WHERE EXISTS (SELECT 1 FROM practices WHERE id = ?1)",
 	Q(A_BY_CODE) = APPT_COLS "WHERE a.code_hash = ?1",
 	Q(A_BY_ID) = APPT_COLS "WHERE a.id = ?1",
 	Q(A_CANCEL) = "UPDATE appointments SET cancelled_at = ?3"
-		" WHERE id = ?1 AND practice_id = ?2 AND cancelled_at IS NULL",
+	              " WHERE id = ?1 AND practice_id = ?2 AND cancelled_at IS NULL",
 	Q(A_CANCELLED) = "SELECT cancelled_at IS NOT NULL FROM appointments WHERE id = ?1 AND practice_id = ?2",
 	Q(A_LIST) = APPT_COLS "WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
-		" ORDER BY a.starts_at, a.id",
+	                      " ORDER BY a.starts_at, a.id",
 	Q(A_DOCTOR_OK) = "SELECT 1 FROM staff WHERE id = ?1 AND practice_id = ?2 AND role = 'doctor'",
 	Q(V_BEGIN) = "INSERT INTO visits(appointment_id, first_name, last_name, joined_at, state)"
-		" VALUES (?1, ?2, ?3, ?4, 'waiting')",
+	             " VALUES (?1, ?2, ?3, ?4, 'waiting')",
 	Q(V_STATE) = "UPDATE visits SET state = ?2 WHERE id = ?1",
 	Q(V_CALLED) = "UPDATE visits SET called_at = coalesce(called_at, ?3), called_by = ?2 WHERE id = ?1",
 	Q(V_RING) = "UPDATE visits SET state = 'ringing', called_at = coalesce(called_at, ?3),"
-		" called_by = ?2 WHERE id = ?1",
+	            " called_by = ?2 WHERE id = ?1",
 	Q(V_CONNECTED) = "UPDATE visits SET connected_at = coalesce(connected_at, ?2) WHERE id = ?1",
 	Q(V_REPORT_PATIENT) = "UPDATE visits SET patient_conn_state = coalesce(?2, patient_conn_state),"
-		" patient_local_type = coalesce(?3, patient_local_type),"
-		" patient_remote_type = coalesce(?4, patient_remote_type) WHERE id = ?1",
+	                      " patient_local_type = coalesce(?3, patient_local_type),"
+	                      " patient_remote_type = coalesce(?4, patient_remote_type) WHERE id = ?1",
 	Q(V_REPORT_DOCTOR) = "UPDATE visits SET doctor_conn_state = coalesce(?2, doctor_conn_state),"
-		" doctor_local_type = coalesce(?3, doctor_local_type),"
-		" doctor_remote_type = coalesce(?4, doctor_remote_type),"
-		" media_path = CASE WHEN ?3 IS NOT NULL AND ?4 IS NOT NULL THEN ?3 || '/' || ?4"
-		" ELSE media_path END WHERE id = ?1",
+	                     " doctor_local_type = coalesce(?3, doctor_local_type),"
+	                     " doctor_remote_type = coalesce(?4, doctor_remote_type),"
+	                     " media_path = CASE WHEN ?3 IS NOT NULL AND ?4 IS NOT NULL THEN ?3 || '/' || ?4"
+	                     " ELSE media_path END WHERE id = ?1",
 	Q(V_END) = "UPDATE visits SET state = 'ended', ended_at = coalesce(ended_at, ?3),"
-		" end_reason = coalesce(end_reason, ?2) WHERE id = ?1",
+	           " end_reason = coalesce(end_reason, ?2) WHERE id = ?1",
 	Q(V_NAMES) = "SELECT first_name, last_name FROM visits WHERE id = ?1",
 	Q(V_STATS_COUNT) = "SELECT count(*) FROM visits v JOIN appointments a ON a.id = v.appointment_id"
-		" WHERE a.practice_id = ?1 AND v.called_at >= ?2 AND v.called_at < ?3",
+	                   " WHERE a.practice_id = ?1 AND v.called_at >= ?2 AND v.called_at < ?3",
 	Q(V_STATS_MEDIAN) = "SELECT v.called_at - v.joined_at AS w FROM visits v"
-		" JOIN appointments a ON a.id = v.appointment_id"
-		" WHERE a.practice_id = ?1 AND v.called_at >= ?2 AND v.called_at < ?3"
-		" ORDER BY w LIMIT ?4 OFFSET ?5",
+	                    " JOIN appointments a ON a.id = v.appointment_id"
+	                    " WHERE a.practice_id = ?1 AND v.called_at >= ?2 AND v.called_at < ?3"
+	                    " ORDER BY w LIMIT ?4 OFFSET ?5",
 	Q(V_END_STALE) = "UPDATE visits SET state = 'ended', ended_at = ?1,"
-		" end_reason = 'server_restart' WHERE state <> 'ended'",
+	                 " end_reason = 'server_restart' WHERE state <> 'ended'",
 #undef Q
 };
 
@@ -80,20 +96,33 @@ static bool get(consult_store *s, int slot, stmt_use *u)
 	return store_stmt(s, slot, sql_of[slot - STORE_SLOT_VISITS], u);
 }
 
-#define A_(kind, field, parse) { kind, offsetof(consult_appointment, field), 0, parse }
+#define A_(kind, field, parse)                                       \
+	{                                                            \
+		kind, offsetof(consult_appointment, field), 0, parse \
+	}
 static const store_col appt_cols[] = {
-	A_(COL_I64, id, NULL), A_(COL_I64, practice_id, NULL),
-	A_(COL_I64, doctor_id, NULL),        /* NULL reads as 0 = any */
-	A_(COL_I64, starts_at, NULL), A_(COL_I64, valid_from, NULL), A_(COL_I64, valid_until, NULL),
-	A_(COL_I64, created_by, NULL), A_(COL_I64, created_at, NULL), A_(COL_I64, cancelled_at, NULL),
-	A_(COL_ENUM, status, store_parse_appt_status), A_(COL_ENUM, end_reason, store_parse_end_reason),
-	A_(COL_TEXT, patient_first, NULL), A_(COL_TEXT, patient_last, NULL), A_(COL_TEXT, doctor_name, NULL),
+	A_(COL_I64, id, NULL),
+	A_(COL_I64, practice_id, NULL),
+	A_(COL_I64, doctor_id, NULL), /* NULL reads as 0 = any */
+	A_(COL_I64, starts_at, NULL),
+	A_(COL_I64, valid_from, NULL),
+	A_(COL_I64, valid_until, NULL),
+	A_(COL_I64, created_by, NULL),
+	A_(COL_I64, created_at, NULL),
+	A_(COL_I64, cancelled_at, NULL),
+	A_(COL_ENUM, status, store_parse_appt_status),
+	A_(COL_ENUM, end_reason, store_parse_end_reason),
+	A_(COL_TEXT, patient_first, NULL),
+	A_(COL_TEXT, patient_last, NULL),
+	A_(COL_TEXT, doctor_name, NULL),
 };
 #undef A_
 static const store_row appt_row = STORE_ROW(consult_appointment, appt_cols);
 
 /* The two names of a visit, read into a pair of strings. */
-typedef struct names { char *first, *last; } names;
+typedef struct names {
+	char *first, *last;
+} names;
 static const store_col names_cols[] = {
 	{ COL_TEXT, offsetof(names, first), 0, NULL },
 	{ COL_TEXT, offsetof(names, last), 0, NULL },
@@ -107,9 +136,9 @@ void consult_appointment_clear(consult_appointment *a)
 	store_row_free(&appt_row, a);
 }
 
-consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id, int64_t doctor_id,
-	int64_t starts_at, int64_t valid_from, int64_t valid_until,
-	const uint8_t code_hash[CONSULT_CODE_HASH_LEN], int64_t created_by, int64_t now, int64_t *id)
+consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id, int64_t doctor_id, int64_t starts_at,
+        int64_t valid_from, int64_t valid_until, const uint8_t code_hash[CONSULT_CODE_HASH_LEN], int64_t created_by,
+        int64_t now, int64_t *id)
 {
 	stmt_use u;
 	consult_err e;
@@ -129,7 +158,7 @@ consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id,
 	store_bind_id_or_null(u.st, 7, created_by);
 	sqlite3_bind_int64(u.st, 8, now);
 	int changes = 0;
-	e = store_run_write(s, &u, &changes);   /* no such practice: nothing inserted */
+	e = store_run_write(s, &u, &changes); /* no such practice: nothing inserted */
 	if (e == CONSULT_OK && changes == 0)
 		e = CONSULT_ERR_NOT_FOUND;
 	if (e == CONSULT_OK && id)
@@ -137,8 +166,8 @@ consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id,
 	return e;
 }
 
-consult_err consult_store_appointment_by_code(consult_store *s,
-	const uint8_t code_hash[CONSULT_CODE_HASH_LEN], consult_appointment *out)
+consult_err consult_store_appointment_by_code(
+        consult_store *s, const uint8_t code_hash[CONSULT_CODE_HASH_LEN], consult_appointment *out)
 {
 	stmt_use u;
 	memset(out, 0, sizeof *out);
@@ -148,8 +177,8 @@ consult_err consult_store_appointment_by_code(consult_store *s,
 	consult_err e = store_next(s, &u, &appt_row, out);
 	if (e == CONSULT_OK) {
 		const void *h = sqlite3_column_blob(u.st, APPT_HASH_COL);
-		if (!h || sqlite3_column_bytes(u.st, APPT_HASH_COL) != CONSULT_CODE_HASH_LEN
-				|| sodium_memcmp(h, code_hash, CONSULT_CODE_HASH_LEN) != 0) {
+		if (!h || sqlite3_column_bytes(u.st, APPT_HASH_COL) != CONSULT_CODE_HASH_LEN ||
+		        sodium_memcmp(h, code_hash, CONSULT_CODE_HASH_LEN) != 0) {
 			consult_appointment_clear(out);
 			e = CONSULT_ERR_NOT_FOUND;
 		}
@@ -184,8 +213,8 @@ consult_err consult_store_cancel_appointment(consult_store *s, int64_t practice_
 	return e;
 }
 
-consult_err consult_store_list_appointments(consult_store *s, int64_t practice_id, int64_t from,
-	int64_t to, consult_appointment_cb cb, void *ud)
+consult_err consult_store_list_appointments(
+        consult_store *s, int64_t practice_id, int64_t from, int64_t to, consult_appointment_cb cb, void *ud)
 {
 	stmt_use u;
 	if (!get(s, A_LIST, &u))
@@ -203,7 +232,7 @@ consult_err consult_store_list_appointments(consult_store *s, int64_t practice_i
 /* --- visits --- */
 
 consult_err consult_store_visit_begin(consult_store *s, int64_t appointment_id, const char *first_name,
-	const char *last_name, int64_t now, int64_t *visit_id)
+        const char *last_name, int64_t now, int64_t *visit_id)
 {
 	stmt_use u;
 	if (!get(s, V_BEGIN, &u))
@@ -212,13 +241,12 @@ consult_err consult_store_visit_begin(consult_store *s, int64_t appointment_id, 
 	store_bind_text(u.st, 2, first_name);
 	store_bind_text(u.st, 3, last_name);
 	sqlite3_bind_int64(u.st, 4, now);
-	return store_run_insert(s, &u, visit_id);   /* missing appointment: FK -> NOT_FOUND */
+	return store_run_insert(s, &u, visit_id); /* missing appointment: FK -> NOT_FOUND */
 }
 
 /* A one-row visit update bound with ?1 = visit id and then text a (?2),
  * doctor (?2, 0 = NULL) and a time (?3) as the statement takes them. */
-static consult_err visit_set(consult_store *s, int slot, int64_t visit_id, const char *text, int64_t doctor,
-	int64_t at)
+static consult_err visit_set(consult_store *s, int slot, int64_t visit_id, const char *text, int64_t doctor, int64_t at)
 {
 	stmt_use u;
 	if (!get(s, slot, &u))
@@ -278,7 +306,7 @@ consult_err consult_store_visit_end(consult_store *s, int64_t visit_id, consult_
 }
 
 consult_err consult_store_visit_report(consult_store *s, int64_t visit_id, consult_party side,
-	const char *connection_state, const char *local_type, const char *remote_type)
+        const char *connection_state, const char *local_type, const char *remote_type)
 {
 	if (side != CONSULT_PARTY_PATIENT && side != CONSULT_PARTY_DOCTOR)
 		return invalid(s, "visit report: unknown side");
@@ -314,8 +342,8 @@ int64_t consult_store_end_stale_visits(consult_store *s, int64_t now)
 
 /* --- statistics --- */
 
-consult_err consult_store_day_stats(consult_store *s, int64_t practice_id, int64_t from, int64_t to,
-	consult_day_stats *out)
+consult_err consult_store_day_stats(
+        consult_store *s, int64_t practice_id, int64_t from, int64_t to, consult_day_stats *out)
 {
 	out->calls_today = 0;
 	out->median_wait_s = -1;

@@ -46,8 +46,8 @@ static long larg(const char *key, long def)
 
 static int die(const char *what, consult_err e, const char *part, const char *bad)
 {
-	fprintf(stderr, "deliver_cli: %s: %s%s%s%s%s\n", what, consult_err_name(e),
-		part ? " part=" : "", part ? part : "", bad && *bad ? " placeholder=" : "", bad ? bad : "");
+	fprintf(stderr, "deliver_cli: %s: %s%s%s%s%s\n", what, consult_err_name(e), part ? " part=" : "",
+	        part ? part : "", bad && *bad ? " placeholder=" : "", bad ? bad : "");
 	return 2;
 }
 
@@ -116,8 +116,8 @@ static const char *cls_name(consult_delivery d)
 
 static void print(const consult_send_result *r, double ms, size_t parts)
 {
-	printf("{\"cls\":\"%s\",\"code\":%d,\"reason\":\"%s\",\"ms\":%.0f,\"parts\":%zu}\n",
-		cls_name(r->cls), r->code, r->reason, ms, parts);
+	printf("{\"cls\":\"%s\",\"code\":%d,\"reason\":\"%s\",\"ms\":%.0f,\"parts\":%zu}\n", cls_name(r->cls), r->code,
+	        r->reason, ms, parts);
 }
 
 static double now_ms(void)
@@ -135,8 +135,10 @@ static int cmd_mail(void)
 		unload(&l);
 		return rc;
 	}
-	consult_msg_ics ics = { .uid = "appt-test-1@consult.test", .sequence = l.v.kind == CONSULT_MSG_CANCEL,
-		.dtstamp = time(NULL), .duration_min = 15 };
+	consult_msg_ics ics = { .uid = "appt-test-1@consult.test",
+		.sequence = l.v.kind == CONSULT_MSG_CANCEL,
+		.dtstamp = time(NULL),
+		.duration_min = 15 };
 	consult_composed_mail cm;
 	const char *part = NULL;
 	char bad[CONSULT_TPL_NAME_MAX + 1];
@@ -148,8 +150,12 @@ static int cmd_mail(void)
 	const char *from = arg("from");
 	const char *at = from ? strchr(from, '@') : NULL;
 	consult_mail m = {
-		.from_name = l.v.practice_name, .from_addr = from, .to_name = arg("toname"),
-		.to_addr = arg("to"), .date = time(NULL), .tz_offset_min = l.v.tz_offset_min,
+		.from_name = l.v.practice_name,
+		.from_addr = from,
+		.to_name = arg("toname"),
+		.to_addr = arg("to"),
+		.date = time(NULL),
+		.tz_offset_min = l.v.tz_offset_min,
 		.msgid_domain = at ? at + 1 : "consult.test",
 	};
 	randombytes_buf(m.msgid_random, sizeof m.msgid_random);
@@ -170,8 +176,13 @@ static int cmd_mail(void)
 		}
 	}
 	consult_smtp_cfg cfg = {
-		.url = arg("url"), .starttls = larg("starttls", 0) != 0, .user = arg("user"),
-		.password = arg("pass"), .from = from, .timeout_s = larg("timeout", 10), .ca_file = arg("ca"),
+		.url = arg("url"),
+		.starttls = larg("starttls", 0) != 0,
+		.user = arg("user"),
+		.password = arg("pass"),
+		.from = from,
+		.timeout_s = larg("timeout", 10),
+		.ca_file = arg("ca"),
 	};
 	consult_send_result r;
 	double t0 = now_ms();
@@ -199,10 +210,13 @@ static int cmd_sms(void)
 		if (e != CONSULT_OK)
 			return die("compose sms", e, "sms", bad);
 	}
-	consult_sms_http_cfg cfg = { .url = arg("url"), .auth_header = arg("auth"), .body = arg("body"),
-		.sender = arg("sender"), .timeout_s = larg("timeout", 5) };
-	if (!consult_sms_method_parse(arg("method") ? arg("method") : "POST", &cfg.method)
-		|| !consult_sms_format_parse(arg("format") ? arg("format") : "json", &cfg.format)) {
+	consult_sms_http_cfg cfg = { .url = arg("url"),
+		.auth_header = arg("auth"),
+		.body = arg("body"),
+		.sender = arg("sender"),
+		.timeout_s = larg("timeout", 5) };
+	if (!consult_sms_method_parse(arg("method") ? arg("method") : "POST", &cfg.method) ||
+	        !consult_sms_format_parse(arg("format") ? arg("format") : "json", &cfg.format)) {
 		free(text);
 		fprintf(stderr, "deliver_cli: bad method/format\n");
 		return 2;

@@ -17,14 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FZ_CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-		abort(); \
-	} \
-} while (0)
+#define FZ_CHECK(c)                                                                                \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
 
-typedef struct fz_in { const uint8_t *p; size_t n; } fz_in;
+typedef struct fz_in {
+	const uint8_t *p;
+	size_t n;
+} fz_in;
 
 static inline uint8_t fz_u8(fz_in *in)
 {
@@ -77,11 +81,24 @@ static inline size_t fz_utf8_one(const unsigned char *s, size_t n, uint32_t *cp)
 	unsigned char c = s[0];
 	size_t len;
 	uint32_t v, min;
-	if (c < 0x80) { *cp = c; return 1; }
-	if (c >= 0xc2 && c <= 0xdf) { len = 2; v = c & 0x1f; min = 0x80; }
-	else if (c >= 0xe0 && c <= 0xef) { len = 3; v = c & 0x0f; min = 0x800; }
-	else if (c >= 0xf0 && c <= 0xf4) { len = 4; v = c & 0x07; min = 0x10000; }
-	else return 0;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		v = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		v = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		v = c & 0x07;
+		min = 0x10000;
+	} else
+		return 0;
 	if (len > n)
 		return 0;
 	for (size_t i = 1; i < len; i++) {

@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(r.practice && r.username && r.password);
 			name_ok(r.display_name, CONSULT_MAX_DISPLAY);
 			FZ_CHECK(r.role == CONSULT_ROLE_DOCTOR || r.role == CONSULT_ROLE_RECEPTION);
-			FZ_CHECK(strcmp(consult_role_name(r.role), json_string_value(json_object_get(body, "role"))) == 0);
+			FZ_CHECK(strcmp(consult_role_name(r.role), json_string_value(json_object_get(body, "role"))) ==
+			        0);
 			break;
 		case CONSULT_ADMIN_SET_DISABLED:
 			FZ_CHECK(r.username);

@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(memcmp(h1, h2, sizeof h1) == 0);
 			FZ_CHECK(memcmp(h1, h3, sizeof h1) != 0);
 		} else {
-			FZ_CHECK(memchr(out, 'x', sizeof out) == out);   /* untouched */
+			FZ_CHECK(memchr(out, 'x', sizeof out) == out); /* untouched */
 		}
 		free(s);
 		break;
@@ -69,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(strlen(show) == 14 && show[4] == '-' && show[9] == '-');
 		FZ_CHECK(consult_code_normalise(show, norm));
 		norm_ok(norm);
-		FZ_CHECK(memcmp(norm, show, 4) == 0 && memcmp(norm + 4, show + 5, 4) == 0 && memcmp(norm + 8, show + 10, 4) == 0);
+		FZ_CHECK(memcmp(norm, show, 4) == 0 && memcmp(norm + 4, show + 5, 4) == 0 &&
+		        memcmp(norm + 8, show + 10, 4) == 0);
 		for (size_t i = 0; i < sizeof show; i++)
 			low[i] = (char)tolower((unsigned char)show[i]);
 		char norm2[CONSULT_CODE_NORM_LEN];
@@ -96,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		consult_err e = consult_seal(SECRET, nonce, plain, box, &box_len);
 		bool printable = n >= 1;
 		for (size_t i = 0; i < n; i++)
-			printable &= plain[i] > 0x20 && plain[i] < 0x7f;   /* visible ASCII, no space */
+			printable &= plain[i] > 0x20 && plain[i] < 0x7f; /* visible ASCII, no space */
 		if (e == CONSULT_OK) {
 			FZ_CHECK(printable && n <= CONSULT_SEAL_PLAIN_MAX);
 			FZ_CHECK(box_len == CONSULT_SEAL_OVERHEAD + n);
@@ -104,7 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char out[CONSULT_SEAL_PLAIN_MAX + 1];
 			FZ_CHECK(consult_unseal(SECRET, box, box_len, out) == CONSULT_OK && strcmp(out, plain) == 0);
 			box[(flip >> 3) % box_len] ^= (uint8_t)(1u << (flip & 7));
-			FZ_CHECK(consult_unseal(SECRET, box, box_len, out) == CONSULT_ERR_INVALID_FIELD && out[0] == '\0');
+			FZ_CHECK(consult_unseal(SECRET, box, box_len, out) == CONSULT_ERR_INVALID_FIELD &&
+			        out[0] == '\0');
 			FZ_CHECK(consult_unseal(SECRET, box, box_len - 1, out) == CONSULT_ERR_INVALID_FIELD);
 		} else {
 			FZ_CHECK(!printable || n > CONSULT_SEAL_PLAIN_MAX);

@@ -26,18 +26,20 @@
 
 static const char SUBJECT[] = "Ihre Videosprechstunde am {{date}} um {{time}} Uhr \xe2\x80\x93 {{practice_name}}\n";
 static const char TXT[] = "Guten Tag,\n\nbei {{practice_name}} ({{practice_phone}}) am {{date}} um {{time}} Uhr\n"
-	"mit {{doctor}}: {{ link }}\nCode: {{code}}\n";
+                          "mit {{doctor}}: {{ link }}\nCode: {{code}}\n";
 static const char HTML[] = "<p>Guten Tag,</p>\n<p>{{practice_name}}, {{date}} {{time}}, {{doctor}}</p>\n"
-	"<p><a href=\"{{link}}\">{{link}}</a> {{code}}</p>\n";
+                           "<p><a href=\"{{link}}\">{{link}}</a> {{code}}</p>\n";
 static const char SMS[] = "{{practice_name}}: Videosprechstunde {{date}}, {{time}} Uhr: {{link}}\n";
 
 /* Reference German date and time of t shifted by off minutes; false if
  * the offset or the year (1970..9999) is out of range. */
-static bool date_time_ref(int64_t t, int off, char date[CONSULT_COMPOSE_DATE_LEN], char tm_out[CONSULT_COMPOSE_TIME_LEN])
+static bool date_time_ref(
+        int64_t t, int off, char date[CONSULT_COMPOSE_DATE_LEN], char tm_out[CONSULT_COMPOSE_TIME_LEN])
 {
-	static const char *const wd[] = { "Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag" };
-	static const char *const mon[] = { "Januar", "Februar", "M\xc3\xa4rz", "April", "Mai", "Juni", "Juli",
-		"August", "September", "Oktober", "November", "Dezember" };
+	static const char *const wd[] = { "Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag",
+		"Samstag" };
+	static const char *const mon[] = { "Januar", "Februar", "M\xc3\xa4rz", "April", "Mai", "Juni", "Juli", "August",
+		"September", "Oktober", "November", "Dezember" };
 	date[0] = tm_out[0] = '\0';
 	if (off < -1439 || off > 1439 || t < INT64_MIN / 2 || t > INT64_MAX / 2)
 		return false;
@@ -46,7 +48,8 @@ static bool date_time_ref(int64_t t, int off, char date[CONSULT_COMPOSE_DATE_LEN
 	time_t tt = (time_t)l;
 	if (l < 0 || l > 253402300799LL || !gmtime_r(&tt, &tm))
 		return false;
-	snprintf(date, CONSULT_COMPOSE_DATE_LEN, "%s, %d. %s %d", wd[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900);
+	snprintf(date, CONSULT_COMPOSE_DATE_LEN, "%s, %d. %s %d", wd[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon],
+	        tm.tm_year + 1900);
 	snprintf(tm_out, CONSULT_COMPOSE_TIME_LEN, "%02d:%02d", tm.tm_hour, tm.tm_min);
 	return true;
 }
@@ -64,31 +67,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t f = fz_u8(&in), g = fz_u8(&in);
 	consult_msg_values v;
 	memset(&v, 0, sizeof v);
-	v.kind = (consult_msg_kind)(g % 4);            /* 3: not a kind */
+	v.kind = (consult_msg_kind)(g % 4); /* 3: not a kind */
 	v.tz_offset_min = g & 4 ? (int)(int16_t)(fz_u8(&in) << 8 | fz_u8(&in)) : 60;
 	v.starts_at = g & 8 ? fz_i64(&in) : 1764320400 + (int64_t)(fz_u32(&in) % 100000000);
-	consult_msg_ics ics = { .uid = "appt-4f2a9c@praxis.example.org", .sequence = g >> 6,
-		.dtstamp = 1764234000, .duration_min = (int)(fz_u8(&in) % 32) * 15 };
+	consult_msg_ics ics = { .uid = "appt-4f2a9c@praxis.example.org",
+		.sequence = g >> 6,
+		.dtstamp = 1764234000,
+		.duration_min = (int)(fz_u8(&in) % 32) * 15 };
 	char *s[11];
 	for (int i = 0; i < 11; i++)
 		s[i] = fz_str(&in, 2048);
 	consult_msg_templates t = {
-		.subject = f & 1 ? s[0] : SUBJECT, .txt = f & 2 ? s[1] : TXT,
-		.html = f & 4 ? s[2] : HTML, .sms = f & 8 ? s[3] : SMS,
+		.subject = f & 1 ? s[0] : SUBJECT,
+		.txt = f & 2 ? s[1] : TXT,
+		.html = f & 4 ? s[2] : HTML,
+		.sms = f & 8 ? s[3] : SMS,
 	};
 	v.practice_name = f & 0x10 ? s[4] : "Haut\xc3\xa4rzte am Marktplatz";
 	v.practice_phone = f & 0x10 ? s[5] : "0721-5163690";
 	v.doctor = f & 0x20 ? s[6] : "Dr. Weber";
-	v.link = f & 0x40 ? (s[7][0] ? s[7] : NULL) : "https://praxis.example.org/patient.html?p=am-marktplatz#ABCD-EFGH-JKMN";
+	v.link = f & 0x40 ? (s[7][0] ? s[7] : NULL)
+	                  : "https://praxis.example.org/patient.html?p=am-marktplatz#ABCD-EFGH-JKMN";
 	v.code = f & 0x40 ? s[8] : "ABCD-EFGH-JKMN";
 	ics.organizer_email = g & 0x10 ? (f & 0x80 ? s[9] : "praxis@example.org") : NULL;
 	bool want_ics = g & 0x20;
 
 	/* the reference */
 	char date[CONSULT_COMPOSE_DATE_LEN], tm[CONSULT_COMPOSE_TIME_LEN];
-	bool vals_ok = v.kind <= CONSULT_MSG_CANCEL && (v.link || v.kind == CONSULT_MSG_CANCEL)
-		&& date_time_ref(v.starts_at, v.tz_offset_min, date, tm);
-	static const char *const names[7] = { "practice_name", "practice_phone", "date", "time", "doctor", "link", "code" };
+	bool vals_ok = v.kind <= CONSULT_MSG_CANCEL && (v.link || v.kind == CONSULT_MSG_CANCEL) &&
+	        date_time_ref(v.starts_at, v.tz_offset_min, date, tm);
+	static const char *const names[7] = { "practice_name", "practice_phone", "date", "time", "doctor", "link",
+		"code" };
 	const char *raw[7] = { v.practice_name, v.practice_phone, date, tm, v.doctor, v.link, v.code };
 	consult_tpl_var plain[7], esc[7];
 	for (size_t i = 0; i < 7; i++) {
@@ -98,11 +107,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(esc[i].value);
 	}
 	char *rs = NULL, *rt = NULL, *rh = NULL, *rsms = NULL;
-	bool ref_ok = vals_ok
-		&& consult_tpl_render(t.subject, plain, 7, CONSULT_MIME_SUBJECT_MAX, &rs, NULL, NULL) == CONSULT_OK
-		&& consult_tpl_render(t.txt, plain, 7, CONSULT_MIME_BODY_MAX, &rt, NULL, NULL) == CONSULT_OK
-		&& consult_tpl_render(t.html, esc, 7, CONSULT_MIME_BODY_MAX, &rh, NULL, NULL) == CONSULT_OK
-		&& consult_tpl_validate(t.sms, names, 7, NULL) == CONSULT_OK;
+	bool ref_ok = vals_ok &&
+	        consult_tpl_render(t.subject, plain, 7, CONSULT_MIME_SUBJECT_MAX, &rs, NULL, NULL) == CONSULT_OK &&
+	        consult_tpl_render(t.txt, plain, 7, CONSULT_MIME_BODY_MAX, &rt, NULL, NULL) == CONSULT_OK &&
+	        consult_tpl_render(t.html, esc, 7, CONSULT_MIME_BODY_MAX, &rh, NULL, NULL) == CONSULT_OK &&
+	        consult_tpl_validate(t.sms, names, 7, NULL) == CONSULT_OK;
 	if (ref_ok) {
 		rtrim(rs);
 		ref_ok = !strchr(rs, '\n') && !strchr(rs, '\r');
@@ -129,7 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *sms = (char *)1;
 	consult_sms_info info;
 	e = consult_compose_sms(&t, &v, &sms, &info, bad);
-	bool sms_ok = vals_ok && consult_tpl_render(t.sms, plain, 7, CONSULT_COMPOSE_SMS_MAX, &rsms, NULL, NULL) == CONSULT_OK;
+	bool sms_ok = vals_ok &&
+	        consult_tpl_render(t.sms, plain, 7, CONSULT_COMPOSE_SMS_MAX, &rsms, NULL, NULL) == CONSULT_OK;
 	consult_sms_info ri = { 0 };
 	if (sms_ok) {
 		rtrim(rsms);

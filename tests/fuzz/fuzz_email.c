@@ -13,8 +13,8 @@
 
 static bool atext(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-		|| (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	        (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
 static void domain_rule(const char *d)
@@ -29,7 +29,8 @@ static void domain_rule(const char *d)
 		FZ_CHECK(p[0] != '-' && p[len - 1] != '-');
 		for (size_t i = 0; i < len; i++) {
 			unsigned char c = (unsigned char)p[i];
-			FZ_CHECK((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-');
+			FZ_CHECK(
+			        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-');
 		}
 		labels++;
 		last = p;

@@ -31,9 +31,23 @@ static bool utc_ref(int64_t t, char out[17])
 }
 
 static const char *const REQ[] = {
-	"BEGIN:VCALENDAR", "END:VCALENDAR", "BEGIN:VEVENT", "END:VEVENT", "PRODID", "VERSION",
-	"CALSCALE", "METHOD", "UID", "SEQUENCE", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY",
-	"LOCATION", "STATUS", "TRANSP",
+	"BEGIN:VCALENDAR",
+	"END:VCALENDAR",
+	"BEGIN:VEVENT",
+	"END:VEVENT",
+	"PRODID",
+	"VERSION",
+	"CALSCALE",
+	"METHOD",
+	"UID",
+	"SEQUENCE",
+	"DTSTAMP",
+	"DTSTART",
+	"DTEND",
+	"SUMMARY",
+	"LOCATION",
+	"STATUS",
+	"TRANSP",
 };
 #define NREQ (sizeof REQ / sizeof REQ[0])
 
@@ -106,7 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev.dtstamp = 1764234000 + (int64_t)(int32_t)fz_u32(&in);
 	ev.starts_at = f & 0x80 ? fz_i64(&in) : 1764320400 + (int64_t)(fz_u32(&in) % 100000000);
 	/* wrapping (unsigned) addition: any start, any end, no overflow here */
-	ev.ends_at = (int64_t)((uint64_t)ev.starts_at + (uint64_t)((int64_t)(int16_t)(fz_u8(&in) << 8 | fz_u8(&in)) * 60));
+	ev.ends_at =
+	        (int64_t)((uint64_t)ev.starts_at + (uint64_t)((int64_t)(int16_t)(fz_u8(&in) << 8 | fz_u8(&in)) * 60));
 	ev.sequence = (int)(int8_t)fz_u8(&in);
 	ev.cancelled = f & 0x40;
 	char *s[6];
@@ -146,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool cont = out[i] == ' ';
 		if (cont) {
 			FZ_CHECK(i > 0 && n > 1);
-			memcpy(unf + u - 1, out + i + 1, n - 1);   /* replace the previous '\n' */
+			memcpy(unf + u - 1, out + i + 1, n - 1); /* replace the previous '\n' */
 			u += n - 2;
 			unf[u++] = '\n';
 		} else {
@@ -199,7 +214,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (strcmp(key, "STATUS") == 0)
 			FZ_CHECK(strcmp(v, ev.cancelled ? "CANCELLED" : "CONFIRMED") == 0);
 		else if (strcmp(key, "ORGANIZER") == 0)
-			FZ_CHECK(strlen(v) > 7 && strcmp(v + strlen(v) - strlen(ev.organizer_email), ev.organizer_email) == 0);
+			FZ_CHECK(strlen(v) > 7 &&
+			        strcmp(v + strlen(v) - strlen(ev.organizer_email), ev.organizer_email) == 0);
 	}
 	for (size_t j = 0; j < NREQ; j++)
 		FZ_CHECK(count[j] == 1);

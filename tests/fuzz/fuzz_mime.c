@@ -43,7 +43,7 @@ static char *crlf_norm(const char *s, size_t *n)
 			*q++ = *p;
 		}
 	}
-	if (q > o && q[-1] != '\n') {   /* the last line gets its CRLF */
+	if (q > o && q[-1] != '\n') { /* the last line gets its CRLF */
 		*q++ = '\r';
 		*q++ = '\n';
 	}
@@ -84,8 +84,8 @@ static char *qp_decode(const char *s, size_t n, size_t *olen)
 
 static bool is_addr_hdr(const char *l)
 {
-	return strncmp(l, "From:", 5) == 0 || strncmp(l, "To:", 3) == 0 || strncmp(l, "Reply-To:", 9) == 0
-		|| strncmp(l, "Message-ID:", 11) == 0;
+	return strncmp(l, "From:", 5) == 0 || strncmp(l, "To:", 3) == 0 || strncmp(l, "Reply-To:", 9) == 0 ||
+	        strncmp(l, "Message-ID:", 11) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -132,8 +132,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(hend);
 	size_t hlen = (size_t)(hend - out) + 2;
 	/* lines */
-	static const char *const ONE[] = { "From:", "To:", "Subject:", "Date:", "Message-ID:", "MIME-Version:",
-		"Auto-Submitted:", "Content-Type:" };
+	static const char *const ONE[] = {
+		"From:", "To:", "Subject:", "Date:", "Message-ID:", "MIME-Version:", "Auto-Submitted:", "Content-Type:"
+	};
 	int count[8] = { 0 }, reply = 0;
 	bool addr = false;
 	char subject[4096];
@@ -163,13 +164,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 			} else if (in_subject) {
 				FZ_CHECK(subj_len + n < sizeof subject);
-				memcpy(subject + subj_len, l, n);   /* keep the folding white space */
+				memcpy(subject + subj_len, l, n); /* keep the folding white space */
 				subj_len += n;
 			}
 			if (!addr)
 				FZ_CHECK(n <= 78);
-		} else if (!(n >= 2 && l[0] == '-' && l[1] == '-') && strncmp(l, "Content-", 8) != 0
-				&& strncmp(l, " boundary=", 10) != 0) {
+		} else if (!(n >= 2 && l[0] == '-' && l[1] == '-') && strncmp(l, "Content-", 8) != 0 &&
+		        strncmp(l, " boundary=", 10) != 0) {
 			FZ_CHECK(n <= 76);
 		}
 		i += n + 2;
@@ -189,9 +190,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char *end = strstr(w + 10, "?=");
 			FZ_CHECK(end);
 			size_t got = 0;
-			FZ_CHECK(sodium_base642bin((unsigned char *)dec + dl, sizeof dec - dl, w + 10, (size_t)(end - w - 10),
-				NULL, &got, NULL, sodium_base64_VARIANT_ORIGINAL) == 0);
-			FZ_CHECK(fz_utf8(dec + dl, got));   /* no split character in a word */
+			FZ_CHECK(
+			        sodium_base642bin((unsigned char *)dec + dl, sizeof dec - dl, w + 10,
+			                (size_t)(end - w - 10), NULL, &got, NULL, sodium_base64_VARIANT_ORIGINAL) == 0);
+			FZ_CHECK(fz_utf8(dec + dl, got)); /* no split character in a word */
 			dl += got;
 			w = end + 2;
 		}
@@ -200,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(strcmp(subject, m.subject) == 0);
 	}
 	/* boundaries */
-	const char *bp = strstr(out, "\r\n boundary=\"");   /* a raw Subject may say boundary=" too */
+	const char *bp = strstr(out, "\r\n boundary=\""); /* a raw Subject may say boundary=" too */
 	FZ_CHECK(bp);
 	for (; bp; bp = strstr(bp + 1, "\r\n boundary=\"")) {
 		const char *b0 = bp + 13, *b1 = strchr(b0, '"');
@@ -213,7 +215,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 	}
 	/* text part */
-	const char *tp = strstr(hend, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
+	const char *tp = strstr(
+	        hend, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
 	FZ_CHECK(tp);
 	tp = strstr(tp, "\r\n\r\n") + 4;
 	const char *te = strstr(tp, "--=_alt_");
@@ -228,7 +231,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m.ics) {
 		/* after the closing alt delimiter (QP encodes '=', so "--=_" is never text) */
 		const char *cp = hend;
-		while ((cp = strstr(cp, "--=_alt_")) && strncmp(cp + 8 + 2 * CONSULT_MIME_BOUNDARY_RANDOM, "--", 2) != 0)
+		while ((cp = strstr(cp, "--=_alt_")) &&
+		        strncmp(cp + 8 + 2 * CONSULT_MIME_BOUNDARY_RANDOM, "--", 2) != 0)
 			cp++;
 		FZ_CHECK(cp);
 		cp = strstr(cp, "--=_mix_");
@@ -238,8 +242,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(ce);
 		unsigned char *bin = malloc(m.ics_len + 1);
 		size_t bl = 0;
-		FZ_CHECK(bin && sodium_base642bin(bin, m.ics_len + 1, cp, (size_t)(ce - cp), "\r\n", &bl, NULL,
-			sodium_base64_VARIANT_ORIGINAL) == 0);
+		FZ_CHECK(bin &&
+		        sodium_base642bin(bin, m.ics_len + 1, cp, (size_t)(ce - cp), "\r\n", &bl, NULL,
+		                sodium_base64_VARIANT_ORIGINAL) == 0);
 		FZ_CHECK(bl == m.ics_len && memcmp(bin, m.ics, bl) == 0);
 		free(bin);
 	}

@@ -12,7 +12,22 @@
 #include "core/limits.h"
 
 static const char *const countries[] = {
-	NULL, "DE", "AT", "CH", "FR", "NL", "BE", "GB", "LU", "IT", "DK", "PL", "de", "XX", "", "D",
+	NULL,
+	"DE",
+	"AT",
+	"CH",
+	"FR",
+	"NL",
+	"BE",
+	"GB",
+	"LU",
+	"IT",
+	"DK",
+	"PL",
+	"de",
+	"XX",
+	"",
+	"D",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -38,20 +53,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			while (p > s && !(p[-1] >= '0' && p[-1] <= '9'))
 				p--;
 			if (p == s)
-				break;   /* the country code may come from the table */
+				break; /* the country code may come from the table */
 			FZ_CHECK(p[-1] == out[i - 1] || (i <= 4 && p[-1] == '0'));
 			if (p[-1] != out[i - 1])
 				break;
 			p--;
 		}
 		char again[CONSULT_PHONE_E164_LEN];
-		FZ_CHECK(consult_phone_normalise(out, iso, again) == CONSULT_OK || !consult_phone_country_find(iso ? iso : "DE"));
+		FZ_CHECK(consult_phone_normalise(out, iso, again) == CONSULT_OK ||
+		        !consult_phone_country_find(iso ? iso : "DE"));
 		if (consult_phone_country_find(iso ? iso : "DE"))
 			FZ_CHECK(strcmp(again, out) == 0);
 	} else {
 		FZ_CHECK(out[0] == '\0');
-		FZ_CHECK(e == CONSULT_ERR_MISSING_FIELD || e == CONSULT_ERR_TOO_LONG
-			|| e == CONSULT_ERR_INVALID_UTF8 || e == CONSULT_ERR_INVALID_FIELD);
+		FZ_CHECK(e == CONSULT_ERR_MISSING_FIELD || e == CONSULT_ERR_TOO_LONG || e == CONSULT_ERR_INVALID_UTF8 ||
+		        e == CONSULT_ERR_INVALID_FIELD);
 	}
 	if (consult_phone_e164_ok(s)) {
 		FZ_CHECK(s[0] == '+' && n >= 9 && n <= 16);

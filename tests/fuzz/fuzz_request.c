@@ -37,7 +37,8 @@ static void str_ok(const char *s, size_t min, size_t max, bool lines)
 	FZ_CHECK(!fz_has_ctl(s, n, lines ? "\r\n\t" : ""));
 	/* C1 controls are refused too */
 	for (size_t i = 0; i + 1 < n; i++)
-		FZ_CHECK(!((unsigned char)s[i] == 0xc2 && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f));
+		FZ_CHECK(!((unsigned char)s[i] == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+		        (unsigned char)s[i + 1] <= 0x9f));
 }
 
 static void set_ok(const char *s, const char *set)
@@ -115,14 +116,16 @@ static void check_ok(const json_t *body, const consult_request *r)
 		FZ_CHECK(r->u.call.visit_id > 0);
 		break;
 	case CONSULT_REQ_HANGUP:
-		FZ_CHECK(r->u.hangup.reason == CONSULT_HANGUP_NORMAL || r->u.hangup.reason == CONSULT_HANGUP_CONNECTION_LOST);
+		FZ_CHECK(r->u.hangup.reason == CONSULT_HANGUP_NORMAL ||
+		        r->u.hangup.reason == CONSULT_HANGUP_CONNECTION_LOST);
 		break;
 	case CONSULT_REQ_FORWARD:
 		FZ_CHECK((unsigned)r->u.forward.cause < CONSULT_FWD_CAUSE_COUNT);
 		break;
 	case CONSULT_REQ_SIGNAL:
 		switch (r->u.signal.type) {
-		case CONSULT_SIGNAL_OFFER: case CONSULT_SIGNAL_ANSWER:
+		case CONSULT_SIGNAL_OFFER:
+		case CONSULT_SIGNAL_ANSWER:
 			FZ_CHECK(r->u.signal.sdp);
 			str_ok(r->u.signal.sdp, 1, CONSULT_MAX_SDP, true);
 			break;
@@ -138,8 +141,8 @@ static void check_ok(const json_t *body, const consult_request *r)
 			FZ_CHECK(r->u.signal.key);
 			str_ok(r->u.signal.key, 1, CONSULT_MAX_E2EE_KEY, false);
 			for (const char *k = r->u.signal.key; *k; k++)
-				FZ_CHECK((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9')
-					|| strchr("+/=-_", *k));
+				FZ_CHECK((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') ||
+				        (*k >= '0' && *k <= '9') || strchr("+/=-_", *k));
 			break;
 		default:
 			FZ_CHECK(!"signal type out of range");

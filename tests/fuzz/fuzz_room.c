@@ -63,15 +63,22 @@ static mvisit *mfind(model *m, int64_t id)
 	return NULL;
 }
 
-typedef struct snap { int64_t id, call_doctor, away_until; consult_visit_state st; void *patient; } snap;
-typedef struct snaps { snap s[MAXV + 1]; size_t n; } snaps;
+typedef struct snap {
+	int64_t id, call_doctor, away_until;
+	consult_visit_state st;
+	void *patient;
+} snap;
+typedef struct snaps {
+	snap s[MAXV + 1];
+	size_t n;
+} snaps;
 
 static void snap_cb(const consult_visit *v, uint32_t idx, void *ud)
 {
 	snaps *s = ud;
 	FZ_CHECK(s->n < MAXV);
 	snap *x = &s->s[s->n++];
-	memset(x, 0, sizeof *x);   /* padding too: snapshots are compared with memcmp */
+	memset(x, 0, sizeof *x); /* padding too: snapshots are compared with memcmp */
 	x->id = v->id;
 	x->call_doctor = v->call_doctor_id;
 	x->away_until = v->away_until;
@@ -92,7 +99,11 @@ static void take(consult_room *r, snaps *s)
 	qsort(s->s, s->n, sizeof s->s[0], snap_cmp);
 }
 
-typedef struct wl { const consult_visit *v[MAXV + 1]; uint32_t idx[MAXV + 1]; size_t n; } wl;
+typedef struct wl {
+	const consult_visit *v[MAXV + 1];
+	uint32_t idx[MAXV + 1];
+	size_t n;
+} wl;
 
 static void wl_cb(const consult_visit *v, uint32_t idx, void *ud)
 {
@@ -107,7 +118,10 @@ static bool competes(const consult_visit *before, const consult_visit *v)
 	return v->doctor_id == 0 || before->doctor_id == 0 || before->doctor_id == v->doctor_id;
 }
 
-typedef struct posctx { consult_room *r; size_t n; } posctx;
+typedef struct posctx {
+	consult_room *r;
+	size_t n;
+} posctx;
 
 static void pos_cb(consult_visit *v, uint32_t ahead, void *ud)
 {
@@ -128,7 +142,7 @@ static void check(consult_room *r, model *m)
 		mvisit *mv = &m->v[i];
 		consult_visit *v = consult_room_visit(r, mv->id);
 		if (!mv->live) {
-			FZ_CHECK(v == NULL);   /* no id both ended and live */
+			FZ_CHECK(v == NULL); /* no id both ended and live */
 			continue;
 		}
 		live++;
@@ -144,13 +158,13 @@ static void check(consult_room *r, model *m)
 			FZ_CHECK(consult_room_doctor_visit(r, v->call_doctor_id) == v);
 			FZ_CHECK(consult_room_ahead(r, v->id) == CONSULT_AHEAD_UNKNOWN);
 		} else {
-			FZ_CHECK(v->call_doctor_id == 0);   /* its exact "ahead" is checked below */
+			FZ_CHECK(v->call_doctor_id == 0); /* its exact "ahead" is checked below */
 		}
 		FZ_CHECK((v->state == CONSULT_VISIT_AWAY) == (v->patient == NULL));
 	}
 	FZ_CHECK(s.n == live);
 	for (size_t i = 1; i < s.n; i++)
-		FZ_CHECK(s.s[i - 1].id != s.s[i].id);   /* each visit once, in one state */
+		FZ_CHECK(s.s[i - 1].id != s.s[i].id); /* each visit once, in one state */
 	for (int st = 0; st < CONSULT_VISIT_STATE_COUNT; st++)
 		FZ_CHECK(counts[st] == mine[st]);
 	/* one call per doctor */
@@ -178,9 +192,9 @@ static void check(consult_room *r, model *m)
 		if (i) {
 			mvisit *a = mfind(m, all.v[i - 1]->id), *b = mfind(m, v->id);
 			FZ_CHECK(a && b && a->live && b->live);
-			bool ordered = a->head != b->head ? a->head
-				: a->appt_time != b->appt_time ? a->appt_time < b->appt_time
-				: a->arrival < b->arrival;
+			bool ordered = a->head != b->head      ? a->head
+			        : a->appt_time != b->appt_time ? a->appt_time < b->appt_time
+			                                       : a->arrival < b->arrival;
 			FZ_CHECK(ordered);
 		}
 		uint32_t ahead = 0;
@@ -203,8 +217,8 @@ static void check(consult_room *r, model *m)
 	}
 }
 
-static void apply_checked(consult_room *r, model *m, int64_t id, consult_visit_event ev,
-	int64_t actor, int64_t now, int64_t grace, void *patient)
+static void apply_checked(consult_room *r, model *m, int64_t id, consult_visit_event ev, int64_t actor, int64_t now,
+        int64_t grace, void *patient)
 {
 	snaps before, after;
 	take(r, &before);
@@ -237,21 +251,23 @@ static void apply_checked(consult_room *r, model *m, int64_t id, consult_visit_e
 
 static bool patient_only(consult_push_event ev)
 {
-	return ev != CONSULT_PUSH_waiting && ev != CONSULT_PUSH_patient_arrived && ev != CONSULT_PUSH_appointment
-		&& ev != CONSULT_PUSH_call_accepted && ev != CONSULT_PUSH_call_declined && ev != CONSULT_PUSH_patient_away;
+	return ev != CONSULT_PUSH_waiting && ev != CONSULT_PUSH_patient_arrived && ev != CONSULT_PUSH_appointment &&
+	        ev != CONSULT_PUSH_call_accepted && ev != CONSULT_PUSH_call_declined && ev != CONSULT_PUSH_patient_away;
 }
 
 /* A visit event through consult_room_decide(); its room change carried out
  * by apply_checked() as the glue would (see the contract on top). */
-static void decide_checked(consult_room *r, model *m, int64_t id, consult_visit_event ev,
-	consult_actor a, int64_t now, int64_t grace, void *patient)
+static void decide_checked(consult_room *r, model *m, int64_t id, consult_visit_event ev, consult_actor a, int64_t now,
+        int64_t grace, void *patient)
 {
 	snaps before, after;
 	take(r, &before);
 	const consult_visit *v = consult_room_visit(r, id);
 	void *had = v ? v->patient : NULL;
 	int64_t call_doctor = v ? v->call_doctor_id : 0;
-	consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = ev, .visit_id = id, .patient = patient, .grace_s = grace };
+	consult_room_event in = {
+		.in = CONSULT_IN_VISIT, .ev = ev, .visit_id = id, .patient = patient, .grace_s = grace
+	};
 	consult_decision d;
 	consult_err e = consult_room_decide(r, &in, &a, now, &d);
 	take(r, &after);
@@ -268,8 +284,9 @@ static void decide_checked(consult_room *r, model *m, int64_t id, consult_visit_
 	FZ_CHECK(v && d.has_step && d.visit_id == id && d.fx.n >= 3 && d.changed == 2);
 	bool ended = d.step.next == CONSULT_VISIT_ENDED;
 	bool with_doc = d.step.next == CONSULT_VISIT_RINGING || d.step.next == CONSULT_VISIT_IN_CALL;
-	consult_fx_kind store = ended ? CONSULT_FX_STORE_END : ev == CONSULT_EV_CALL ? CONSULT_FX_STORE_RING
-		: CONSULT_FX_STORE_STATE;
+	consult_fx_kind store = ended   ? CONSULT_FX_STORE_END
+	        : ev == CONSULT_EV_CALL ? CONSULT_FX_STORE_RING
+	                                : CONSULT_FX_STORE_STATE;
 	FZ_CHECK(d.fx.fx[0].kind == store && d.fx.fx[0].visit_id == id);
 	FZ_CHECK(d.fx.fx[1].kind == CONSULT_FX_APPLY && d.fx.fx[1].ev == ev);
 	FZ_CHECK(d.fx.fx[d.fx.n - 1].kind == CONSULT_FX_POSITIONS);
@@ -279,8 +296,8 @@ static void decide_checked(consult_room *r, model *m, int64_t id, consult_visit_
 	size_t binds = 0, unbinds = 0;
 	for (size_t i = 2; i < d.fx.n; i++) {
 		const consult_effect *f = &d.fx.fx[i];
-		FZ_CHECK(f->kind != CONSULT_FX_STORE_END && f->kind != CONSULT_FX_STORE_RING
-			&& f->kind != CONSULT_FX_STORE_STATE && f->kind != CONSULT_FX_APPLY);
+		FZ_CHECK(f->kind != CONSULT_FX_STORE_END && f->kind != CONSULT_FX_STORE_RING &&
+		        f->kind != CONSULT_FX_STORE_STATE && f->kind != CONSULT_FX_APPLY);
 		binds += f->kind == CONSULT_FX_BIND_DOCTOR;
 		unbinds += f->kind == CONSULT_FX_UNBIND_DOCTOR;
 		if (f->kind != CONSULT_FX_PUSH)
@@ -325,9 +342,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t next_id = 1;
 	while (in.n) {
 		uint8_t op = fz_u8(&in), a = fz_u8(&in), b = fz_u8(&in);
-		now += b & 7;   /* monotonic clock */
+		now += b & 7; /* monotonic clock */
 		switch (op % 8) {
-		case 0: case 1: { /* join: fresh id, or a duplicate id/appointment */
+		case 0:
+		case 1: { /* join: fresh id, or a duplicate id/appointment */
 			consult_visit_init vi;
 			memset(&vi, 0, sizeof vi);
 			int64_t doctor = a % (NDOC + 1);
@@ -351,7 +369,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			bool id_used = mfind(&m, vi.id) != NULL;
 			if (id_used && !id_live)
-				break;       /* ids are never reused (the store's visit ids) */
+				break; /* ids are never reused (the store's visit ids) */
 			if (!id_used && m.n >= MAXV)
 				break;
 			consult_visit *v = NULL;
@@ -361,20 +379,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 			FZ_CHECK(e == CONSULT_OK && v && v->state == CONSULT_VISIT_WAITING);
-			m.v[m.n++] = (mvisit){ .id = vi.id, .appt = vi.appointment_id, .doctor = doctor,
-				.appt_time = appt_time, .arrival = ++m.arrivals, .live = true };
+			m.v[m.n++] = (mvisit){ .id = vi.id,
+				.appt = vi.appointment_id,
+				.doctor = doctor,
+				.appt_time = appt_time,
+				.arrival = ++m.arrivals,
+				.live = true };
 			next_id++;
 			break;
 		}
-		case 2: case 3: case 4: case 5: { /* any event, any actor */
+		case 2:
+		case 3:
+		case 4:
+		case 5: { /* any event, any actor */
 			if (!m.n)
 				break;
 			int64_t id = m.v[a % m.n].id;
 			if ((b & 0xc0) == 0xc0)
-				id = next_id + 7;        /* unknown visit */
+				id = next_id + 7; /* unknown visit */
 			consult_visit_event ev = (consult_visit_event)((a >> 3) % CONSULT_EV_COUNT);
-			int64_t actor = (b >> 3) % (NDOC + 2);   /* 0..4: 0 patient or nobody, 4 sees nobody's */
-			consult_actor who = { actor ? CONSULT_ACTOR_DOCTOR : (b & 1) ? CONSULT_ACTOR_NONE : CONSULT_ACTOR_PATIENT,
+			int64_t actor = (b >> 3) % (NDOC + 2); /* 0..4: 0 patient or nobody, 4 sees nobody's */
+			consult_actor who = { actor ? CONSULT_ACTOR_DOCTOR
+				        : (b & 1)   ? CONSULT_ACTOR_NONE
+				                    : CONSULT_ACTOR_PATIENT,
 				actor };
 			decide_checked(r, &m, id, ev, who, now, grace, &m.patients[a % MAXV]);
 			break;

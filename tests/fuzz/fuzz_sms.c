@@ -17,7 +17,10 @@
 /* Prefix sums of septets and UTF-16 units by byte offset (one pass over the
  * text: consult_sms_gsm7_septets is a table scan, so call it once per
  * character); SIZE_MAX marks offsets inside a character. */
-typedef struct sums { size_t *g, *u; bool gsm; } sums;
+typedef struct sums {
+	size_t *g, *u;
+	bool gsm;
+} sums;
 
 static void sums_make(const char *s, size_t n, sums *m)
 {

@@ -20,7 +20,10 @@
 static const char *const NAMES[] = { "name", "link", "code", "x" };
 #define NV 4
 
-typedef struct ref { char *buf; size_t len, cap; } ref;
+typedef struct ref {
+	char *buf;
+	size_t len, cap;
+} ref;
 
 static void ref_add(ref *r, const char *s, size_t n)
 {
@@ -89,8 +92,14 @@ static void check_html(const char *s)
 			ref_add(&back, p++, 1);
 			continue;
 		}
-		static const struct { const char *ent, *c; } ents[] = {
-			{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" }, { "&#39;", "'" },
+		static const struct {
+			const char *ent, *c;
+		} ents[] = {
+			{ "&amp;", "&" },
+			{ "&lt;", "<" },
+			{ "&gt;", ">" },
+			{ "&quot;", "\"" },
+			{ "&#39;", "'" },
 		};
 		size_t k;
 		for (k = 0; k < 5; k++)
@@ -122,12 +131,14 @@ static void check_form(const char *s)
 			int hi = hexv(p[1]), lo = hi >= 0 ? hexv(p[2]) : -1;
 			FZ_CHECK(hi >= 0 && lo >= 0);
 			char d = (char)(hi << 4 | lo);
-			FZ_CHECK(!((d >= 'A' && d <= 'Z') || (d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') || (d && strchr("-._~", d))));
+			FZ_CHECK(!((d >= 'A' && d <= 'Z') || (d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') ||
+			        (d && strchr("-._~", d))));
 			ref_add(&back, &d, 1);
 			p += 3;
 			continue;
 		}
-		FZ_CHECK((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-._~+", c));
+		FZ_CHECK((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		        strchr("-._~+", c));
 		ref_add(&back, c == '+' ? " " : &c, 1);
 		p++;
 	}
@@ -171,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vars[i].name = NAMES[i];
 		vars[i].value = (flags >> i) & 1 ? NULL : val[i];
 	}
-	size_t nv = 1 + (flags >> 4) % NV;      /* names known to this render */
+	size_t nv = 1 + (flags >> 4) % NV; /* names known to this render */
 	size_t max_out = (flags & 0x80) ? 64 : 1 << 20;
 
 	ref want = { 0 };
@@ -185,7 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		FZ_CHECK(e == er);
 		if (e == CONSULT_OK) {
-			FZ_CHECK(out && out_len == want.len && memcmp(out, want.buf, want.len) == 0 && out[out_len] == '\0');
+			FZ_CHECK(out && out_len == want.len && memcmp(out, want.buf, want.len) == 0 &&
+			        out[out_len] == '\0');
 		} else {
 			FZ_CHECK(out == NULL);
 			if (e == CONSULT_ERR_INVALID_FIELD)

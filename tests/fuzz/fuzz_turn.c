@@ -60,17 +60,24 @@ static consult_turn_scheme ref_uri(const char *uri)
 		return CONSULT_TURN_URI_INVALID;
 	consult_turn_scheme k;
 	const char *r;
-	if (!strncmp(uri, "stun:", 5)) { k = CONSULT_TURN_URI_STUN; r = uri + 5; }
-	else if (!strncmp(uri, "turns:", 6)) { k = CONSULT_TURN_URI_TURNS; r = uri + 6; }
-	else if (!strncmp(uri, "turn:", 5)) { k = CONSULT_TURN_URI_TURN; r = uri + 5; }
-	else return CONSULT_TURN_URI_INVALID;
+	if (!strncmp(uri, "stun:", 5)) {
+		k = CONSULT_TURN_URI_STUN;
+		r = uri + 5;
+	} else if (!strncmp(uri, "turns:", 6)) {
+		k = CONSULT_TURN_URI_TURNS;
+		r = uri + 6;
+	} else if (!strncmp(uri, "turn:", 5)) {
+		k = CONSULT_TURN_URI_TURN;
+		r = uri + 5;
+	} else
+		return CONSULT_TURN_URI_INVALID;
 	char hp[512];
 	snprintf(hp, sizeof hp, "%s", r);
 	char *q = strchr(hp, '?');
 	if (q) {
 		*q++ = '\0';
-		bool ok = k != CONSULT_TURN_URI_STUN && (!strcmp(q, "transport=tcp")
-			|| (k == CONSULT_TURN_URI_TURN && !strcmp(q, "transport=udp")));
+		bool ok = k != CONSULT_TURN_URI_STUN &&
+		        (!strcmp(q, "transport=tcp") || (k == CONSULT_TURN_URI_TURN && !strcmp(q, "transport=udp")));
 		if (!ok)
 			return CONSULT_TURN_URI_INVALID;
 	}
@@ -137,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ref_bad = i;
 		}
 		if (ref_bad == n && n > CONSULT_TURN_URIS_MAX)
-			ref_bad = CONSULT_TURN_URIS_MAX;   /* too many: refused as a whole */
+			ref_bad = CONSULT_TURN_URIS_MAX; /* too many: refused as a whole */
 		consult_err e = consult_turn_uris_check((const char *const *)uris, n, &bad);
 		bool ref_ok = ref_bad == n;
 		FZ_CHECK((e == CONSULT_OK) == ref_ok);
@@ -186,8 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		consult_turn_cred c;
 		memset(&c, 'x', sizeof c);
 		consult_err e = consult_turn_credentials(secret, now, ttl, id, &c);
-		bool id_ok = strlen(id) >= 1 && strlen(id) <= CONSULT_TURN_ID_MAX
-			&& strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(id);
+		bool id_ok = strlen(id) >= 1 && strlen(id) <= CONSULT_TURN_ID_MAX &&
+		        strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(id);
 		FZ_CHECK(consult_turn_id_ok(id) == id_ok);
 		bool ttl_ok = ttl >= CONSULT_TURN_TTL_MIN && ttl <= CONSULT_TURN_TTL_MAX;
 		if (e == CONSULT_OK) {
@@ -199,8 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_cred(&c, secret, now, ttl, id);
 		} else {
 			FZ_CHECK(e == CONSULT_ERR_INVALID_FIELD);
-			FZ_CHECK(!consult_turn_secret_ok(secret) || !id_ok || !ttl_ok || now < 0
-				|| now > INT64_MAX - ttl);
+			FZ_CHECK(!consult_turn_secret_ok(secret) || !id_ok || !ttl_ok || now < 0 ||
+			        now > INT64_MAX - ttl);
 			FZ_CHECK(c.username[0] == '\0' && c.password[0] == '\0' && c.expires_at == 0);
 		}
 		free(secret);

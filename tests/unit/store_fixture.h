@@ -17,7 +17,7 @@
 #include <string.h>
 #include "store/store.h"
 
-#define STORE_TEST_DIR_LEN 64
+#define STORE_TEST_DIR_LEN  64
 #define STORE_TEST_PATH_LEN 96
 
 static inline consult_store *store_test_open(char dir[STORE_TEST_DIR_LEN], char path[STORE_TEST_PATH_LEN])
@@ -84,13 +84,16 @@ static inline int setup_people(void **state)
 		return -1;
 	fixture *f = *state;
 	consult_store *s = f->s;
-	if (consult_store_add_practice(s, "am-markt", "Praxis am Markt", "0721-1", 100, &f->practice)
-			|| consult_store_add_practice(s, "anderswo", "Praxis Anderswo", NULL, 100, &f->other_practice)
-			|| consult_store_add_staff(s, f->practice, "dr.weber", "Dr. Weber", CONSULT_ROLE_DOCTOR, "$h1", 100, &f->doctor)
-			|| consult_store_add_staff(s, f->practice, "dr.adler", "Dr. Adler", CONSULT_ROLE_DOCTOR, "$h2", 100, &f->doctor2)
-			|| consult_store_add_staff(s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h3", 100, &f->reception)
-			|| consult_store_add_staff(s, f->other_practice, "dr.other", "Dr. Other", CONSULT_ROLE_DOCTOR, "$h4", 100,
-				&f->other_doctor))
+	if (consult_store_add_practice(s, "am-markt", "Praxis am Markt", "0721-1", 100, &f->practice) ||
+	        consult_store_add_practice(s, "anderswo", "Praxis Anderswo", NULL, 100, &f->other_practice) ||
+	        consult_store_add_staff(
+	                s, f->practice, "dr.weber", "Dr. Weber", CONSULT_ROLE_DOCTOR, "$h1", 100, &f->doctor) ||
+	        consult_store_add_staff(
+	                s, f->practice, "dr.adler", "Dr. Adler", CONSULT_ROLE_DOCTOR, "$h2", 100, &f->doctor2) ||
+	        consult_store_add_staff(
+	                s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h3", 100, &f->reception) ||
+	        consult_store_add_staff(s, f->other_practice, "dr.other", "Dr. Other", CONSULT_ROLE_DOCTOR, "$h4", 100,
+	                &f->other_doctor))
 		return -1;
 	return 0;
 }

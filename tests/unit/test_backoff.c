@@ -44,8 +44,8 @@ static void test_jitter(void **st)
 	assert_int_equal(p.jitter_pct, 20);
 	/* rnd 0: full delay; rnd max: just above 80 %; never above the cap */
 	assert_int_equal(delay(&p, 1, 0), 30);
-	assert_int_equal(delay(&p, 1, 0xffffffffu), 25);   /* 30 - floor(5.99..) */
-	assert_int_equal(delay(&p, 1, 0x80000000u), 27);   /* 30 - 3 */
+	assert_int_equal(delay(&p, 1, 0xffffffffu), 25); /* 30 - floor(5.99..) */
+	assert_int_equal(delay(&p, 1, 0x80000000u), 27); /* 30 - 3 */
 	assert_int_equal(delay(&p, 9, 0), 3600);
 	assert_int_equal(delay(&p, 9, 0xffffffffu), 2881);
 	assert_int_equal(delay(&p, 9, 0x80000000u), 3240);
@@ -93,14 +93,14 @@ static void test_classify(void **st)
 	assert_int_equal(consult_smtp_classify(535), CONSULT_DELIVERY_PERMANENT);
 	assert_int_equal(consult_smtp_classify(550), CONSULT_DELIVERY_PERMANENT);
 	assert_int_equal(consult_smtp_classify(554), CONSULT_DELIVERY_PERMANENT);
-	assert_int_equal(consult_smtp_classify(0), CONSULT_DELIVERY_TEMPORARY);      /* no reply */
+	assert_int_equal(consult_smtp_classify(0), CONSULT_DELIVERY_TEMPORARY); /* no reply */
 	assert_int_equal(consult_smtp_classify(-1), CONSULT_DELIVERY_TEMPORARY);
-	assert_int_equal(consult_smtp_classify(999), CONSULT_DELIVERY_TEMPORARY);    /* garbage */
+	assert_int_equal(consult_smtp_classify(999), CONSULT_DELIVERY_TEMPORARY); /* garbage */
 
 	assert_int_equal(consult_http_classify(200), CONSULT_DELIVERY_OK);
 	assert_int_equal(consult_http_classify(202), CONSULT_DELIVERY_OK);
 	assert_int_equal(consult_http_classify(204), CONSULT_DELIVERY_OK);
-	assert_int_equal(consult_http_classify(0), CONSULT_DELIVERY_TEMPORARY);      /* network */
+	assert_int_equal(consult_http_classify(0), CONSULT_DELIVERY_TEMPORARY); /* network */
 	assert_int_equal(consult_http_classify(408), CONSULT_DELIVERY_TEMPORARY);
 	assert_int_equal(consult_http_classify(429), CONSULT_DELIVERY_TEMPORARY);
 	assert_int_equal(consult_http_classify(500), CONSULT_DELIVERY_TEMPORARY);

@@ -13,7 +13,10 @@
 
 static void test_generate_vectors(void **st)
 {
-	static const struct { uint8_t in[8]; const char *out; } v[] = {
+	static const struct {
+		uint8_t in[8];
+		const char *out;
+	} v[] = {
 		{ { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef }, "04HM-ASW9-NF6Y" },
 		{ { 0 }, "0000-0000-0000" },
 		{ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, "ZZZZ-ZZZZ-ZZZZ" },
@@ -63,7 +66,10 @@ static void test_generate_roundtrip(void **st)
 
 static void test_normalise(void **st)
 {
-	static const struct { const char *in; const char *out; } ok[] = {
+	static const struct {
+		const char *in;
+		const char *out;
+	} ok[] = {
 		{ "ABCD-EFGH-JKMN", "ABCDEFGHJKMN" },
 		{ "abcd-efgh-jkmn", "ABCDEFGHJKMN" },
 		{ " abcd efgh jkmn ", "ABCDEFGHJKMN" },
@@ -78,9 +84,17 @@ static void test_normalise(void **st)
 		assert_string_equal(out, ok[i].out);
 	}
 	static const char *const bad[] = {
-		"", "ABCD-EFGH-JKM", "ABCD-EFGH-JKMNP", "ABCD-EFGH-JKMU", "abcd-efgh-jkmu",
-		"ABCD_EFGH_JKMN", "ABCD.EFGH.JKMN", "ABCD\tEFGH-JKMN", "ABCD-EFGH-JKM\xc3\xa4",
-		"------------", "ABCD-EFGH-JKMN-0",
+		"",
+		"ABCD-EFGH-JKM",
+		"ABCD-EFGH-JKMNP",
+		"ABCD-EFGH-JKMU",
+		"abcd-efgh-jkmu",
+		"ABCD_EFGH_JKMN",
+		"ABCD.EFGH.JKMN",
+		"ABCD\tEFGH-JKMN",
+		"ABCD-EFGH-JKM\xc3\xa4",
+		"------------",
+		"ABCD-EFGH-JKMN-0",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char out[CONSULT_CODE_NORM_LEN] = "untouched!!!";
@@ -102,10 +116,15 @@ static void test_hash_vectors(void **st)
 	uint8_t key[32];
 	for (int i = 0; i < 32; i++)
 		key[i] = (uint8_t)i;
-	static const struct { int64_t pid; const char *code; const char *hex; } v[] = {
+	static const struct {
+		int64_t pid;
+		const char *code;
+		const char *hex;
+	} v[] = {
 		{ 42, "ABCD0EFGH1JK", "9e0e097a39aeb4ab0449cb0211fdb8a661187dc03157728364dcf92ade2e91c6" },
 		{ 1, "000000000000", "70514b853f11890340c9929764dc729209ca2c04eb52b50abfd244cff61f170d" },
-		{ 0x0102030405060708LL, "ZZZZYYYYXXXX", "50d9dc3d0f043c43e6c4c1550996717362abd390013323e86ba97b12a9b32adf" },
+		{ 0x0102030405060708LL, "ZZZZYYYYXXXX",
+		        "50d9dc3d0f043c43e6c4c1550996717362abd390013323e86ba97b12a9b32adf" },
 	};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		uint8_t h[CONSULT_CODE_HASH_LEN];
@@ -132,16 +151,28 @@ static void test_window(void **st)
 
 static void test_error_names(void **st)
 {
-	static const struct { consult_err e; const char *name; } v[] = {
-		{ CONSULT_ERR_BAD_REQUEST, "bad_request" }, { CONSULT_ERR_UNKNOWN_REQUEST, "unknown_request" },
-		{ CONSULT_ERR_MISSING_FIELD, "missing_field" }, { CONSULT_ERR_INVALID_FIELD, "invalid_field" },
-		{ CONSULT_ERR_TOO_LONG, "too_long" }, { CONSULT_ERR_INVALID_UTF8, "invalid_utf8" },
-		{ CONSULT_ERR_NOT_AUTHENTICATED, "not_authenticated" }, { CONSULT_ERR_FORBIDDEN, "forbidden" },
-		{ CONSULT_ERR_WRONG_STATE, "wrong_state" }, { CONSULT_ERR_LOGIN_FAILED, "login_failed" },
-		{ CONSULT_ERR_RATE_LIMITED, "rate_limited" }, { CONSULT_ERR_CODE_INVALID, "code_invalid" },
-		{ CONSULT_ERR_NOT_FOUND, "not_found" }, { CONSULT_ERR_ALREADY_CALLED, "already_called" },
-		{ CONSULT_ERR_DOCTOR_BUSY, "doctor_busy" }, { CONSULT_ERR_PATIENT_AWAY, "patient_away" },
-		{ CONSULT_ERR_CONFLICT, "conflict" }, { CONSULT_ERR_INTERNAL, "internal" },
+	static const struct {
+		consult_err e;
+		const char *name;
+	} v[] = {
+		{ CONSULT_ERR_BAD_REQUEST, "bad_request" },
+		{ CONSULT_ERR_UNKNOWN_REQUEST, "unknown_request" },
+		{ CONSULT_ERR_MISSING_FIELD, "missing_field" },
+		{ CONSULT_ERR_INVALID_FIELD, "invalid_field" },
+		{ CONSULT_ERR_TOO_LONG, "too_long" },
+		{ CONSULT_ERR_INVALID_UTF8, "invalid_utf8" },
+		{ CONSULT_ERR_NOT_AUTHENTICATED, "not_authenticated" },
+		{ CONSULT_ERR_FORBIDDEN, "forbidden" },
+		{ CONSULT_ERR_WRONG_STATE, "wrong_state" },
+		{ CONSULT_ERR_LOGIN_FAILED, "login_failed" },
+		{ CONSULT_ERR_RATE_LIMITED, "rate_limited" },
+		{ CONSULT_ERR_CODE_INVALID, "code_invalid" },
+		{ CONSULT_ERR_NOT_FOUND, "not_found" },
+		{ CONSULT_ERR_ALREADY_CALLED, "already_called" },
+		{ CONSULT_ERR_DOCTOR_BUSY, "doctor_busy" },
+		{ CONSULT_ERR_PATIENT_AWAY, "patient_away" },
+		{ CONSULT_ERR_CONFLICT, "conflict" },
+		{ CONSULT_ERR_INTERNAL, "internal" },
 	};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		assert_string_equal(consult_err_name(v[i].e), v[i].name);

@@ -24,7 +24,8 @@
 
 static const consult_msg_templates simple = {
 	.subject = "Termin {{date}} {{time}} {{practice_name}}\n",
-	.txt = "Hallo, {{practice_name}} {{date}} um {{time}}: {{link}} Code {{code}} Tel {{practice_phone}} Dr {{doctor}}.\n",
+	.txt = "Hallo, {{practice_name}} {{date}} um {{time}}: {{link}} Code {{code}} Tel {{practice_phone}} Dr "
+	       "{{doctor}}.\n",
 	.html = "<p>{{practice_name}} <a href=\"{{link}}\">{{link}}</a> {{code}} {{doctor}}</p>\n",
 	.sms = "{{practice_name}}: {{date}}, {{time}} Uhr: {{link}}\n",
 };
@@ -32,8 +33,14 @@ static const consult_msg_templates simple = {
 static consult_msg_values values(int64_t t, int off)
 {
 	return (consult_msg_values){
-		.kind = CONSULT_MSG_INVITE, .practice_name = "Praxis am Markt", .practice_phone = "0721 5163690",
-		.starts_at = t, .tz_offset_min = off, .doctor = NULL, .link = LINK70, .code = "ABCD-EFGH-JKMN",
+		.kind = CONSULT_MSG_INVITE,
+		.practice_name = "Praxis am Markt",
+		.practice_phone = "0721 5163690",
+		.starts_at = t,
+		.tz_offset_min = off,
+		.doctor = NULL,
+		.link = LINK70,
+		.code = "ABCD-EFGH-JKMN",
 	};
 }
 
@@ -134,8 +141,9 @@ static void test_mail_and_escaping(void **st)
 	/* subject: one line, trailing newline gone, raw value */
 	assert_string_equal(m.subject, "Termin Sonntag, 29. M\xc3\xa4rz 2026 10:30 <script>alert(1)</script> & \"Co\"");
 	/* text: raw values, NULL doctor as "" */
-	assert_non_null(strstr(m.text, "<script>alert(1)</script> & \"Co\" Sonntag, 29. M\xc3\xa4rz 2026 um 10:30: " LINK70
-		" Code ABCD-EFGH-JKMN Tel 0721 5163690 Dr Dr. O'Neil."));
+	assert_non_null(strstr(m.text,
+	        "<script>alert(1)</script> & \"Co\" Sonntag, 29. M\xc3\xa4rz 2026 um 10:30: " LINK70
+	        " Code ABCD-EFGH-JKMN Tel 0721 5163690 Dr Dr. O'Neil."));
 	/* html: escaped, no raw tag */
 	assert_null(strstr(m.html, "<script>"));
 	assert_non_null(strstr(m.html, "<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot; "));
@@ -174,9 +182,11 @@ static void test_cancel(void **st)
 {
 	consult_msg_values v = values(1792920600, 60);
 	v.kind = CONSULT_MSG_CANCEL;
-	v.link = NULL;                    /* a cancellation needs no link */
+	v.link = NULL; /* a cancellation needs no link */
 	v.code = NULL;
-	consult_msg_ics ics = { .uid = "appt-42@praxis.example", .sequence = 1, .dtstamp = 1792000000, .duration_min = 30 };
+	consult_msg_ics ics = {
+		.uid = "appt-42@praxis.example", .sequence = 1, .dtstamp = 1792000000, .duration_min = 30
+	};
 	consult_composed_mail m;
 	assert_int_equal(consult_compose_mail(&simple, &v, &ics, &m, NULL, NULL), CONSULT_OK);
 	assert_non_null(strstr(m.ics, "STATUS:CANCELLED\r\n"));
@@ -265,7 +275,7 @@ static void test_check(void **st)
 
 static void test_sms(void **st)
 {
-	consult_msg_values v = values(1790238600, 120);   /* Donnerstag, 24. September 2026 */
+	consult_msg_values v = values(1790238600, 120); /* Donnerstag, 24. September 2026 */
 	char *s = NULL;
 	consult_sms_info info;
 	char bad[CONSULT_TPL_NAME_MAX + 1];
@@ -335,7 +345,7 @@ static void test_shipped_templates(void **st)
 		assert_int_equal(consult_compose_check(&t, &part, bad), CONSULT_OK);
 		consult_msg_values v = values(1790238600, 120);
 		v.kind = (consult_msg_kind)k;
-		v.practice_name = "Haut\xc3\xa4rzte am Marktplatz";   /* 23 characters */
+		v.practice_name = "Haut\xc3\xa4rzte am Marktplatz"; /* 23 characters */
 		assert_int_equal(strlen(LINK70), 70);
 		consult_composed_mail m;
 		consult_msg_ics ics = { .uid = "appt-1@x.example", .sequence = k == 2, .dtstamp = 1790000000 };

@@ -30,17 +30,30 @@
 #define D1 101
 #define D2 102
 
-static int handles[64];   /* fake patient handles */
+static int handles[64]; /* fake patient handles */
 #define H(i) ((void *)&handles[i])
 
-static consult_actor doctor(int64_t id) { return (consult_actor){ CONSULT_ACTOR_DOCTOR, id }; }
-static consult_actor patient_actor(void) { return (consult_actor){ CONSULT_ACTOR_PATIENT, 0 }; }
-static consult_actor nobody(void) { return (consult_actor){ CONSULT_ACTOR_NONE, 0 }; }
+static consult_actor doctor(int64_t id)
+{
+	return (consult_actor){ CONSULT_ACTOR_DOCTOR, id };
+}
+static consult_actor patient_actor(void)
+{
+	return (consult_actor){ CONSULT_ACTOR_PATIENT, 0 };
+}
+static consult_actor nobody(void)
+{
+	return (consult_actor){ CONSULT_ACTOR_NONE, 0 };
+}
 
 static void join(consult_room *r, int64_t id, int64_t doc)
 {
-	consult_visit_init in = { .id = id, .appointment_id = 1000 + id, .doctor_id = doc,
-		.appt_time = 10000 + id * 60, .joined_at = 500, .patient = H(id) };
+	consult_visit_init in = { .id = id,
+		.appointment_id = 1000 + id,
+		.doctor_id = doc,
+		.appt_time = 10000 + id * 60,
+		.joined_at = 500,
+		.patient = H(id) };
 	assert_int_equal(consult_room_join(r, &in, NULL), CONSULT_OK);
 }
 
@@ -56,11 +69,16 @@ static void run_room(consult_room *r, const consult_decision *d)
 	for (size_t i = 0; i < d->fx.n; i++) {
 		const consult_effect *f = &d->fx.fx[i];
 		if (f->kind == CONSULT_FX_APPLY) {
-			assert_int_equal(consult_room_apply(r, f->visit_id, f->ev, f->doctor_id, f->at, f->grace_s, f->patient, NULL),
-				CONSULT_OK);
+			assert_int_equal(consult_room_apply(r, f->visit_id, f->ev, f->doctor_id, f->at, f->grace_s,
+			                         f->patient, NULL),
+			        CONSULT_OK);
 		} else if (f->kind == CONSULT_FX_JOIN) {
-			consult_visit_init in = { .id = f->visit_id, .appointment_id = f->appointment_id, .doctor_id = f->doctor_id,
-				.appt_time = f->appt_time, .joined_at = f->joined_at, .patient = f->patient };
+			consult_visit_init in = { .id = f->visit_id,
+				.appointment_id = f->appointment_id,
+				.doctor_id = f->doctor_id,
+				.appt_time = f->appt_time,
+				.joined_at = f->joined_at,
+				.patient = f->patient };
 			assert_int_equal(consult_room_join(r, &in, NULL), CONSULT_OK);
 		} else if (f->kind == CONSULT_FX_TAKE_OVER) {
 			assert_int_equal(consult_room_take_over(r, f->visit_id, f->patient), CONSULT_OK);
@@ -80,8 +98,22 @@ static const char *shape(const consult_decision *d)
 {
 	static char buf[1024];
 	static const char *const kind[CONSULT_FX_KIND_COUNT] = {
-		"store_ring", "store_end", "store_state", "apply", "join", "take_over", "bind_doctor", "unbind_doctor",
-		"bind_patient", "unbind_patient", "retire", "call_over", "forget", "notify", "push", "positions",
+		"store_ring",
+		"store_end",
+		"store_state",
+		"apply",
+		"join",
+		"take_over",
+		"bind_doctor",
+		"unbind_doctor",
+		"bind_patient",
+		"unbind_patient",
+		"retire",
+		"call_over",
+		"forget",
+		"notify",
+		"push",
+		"positions",
 	};
 	static const char *const to[] = { "patient", "doctor", "doctors", "staff" };
 	size_t n = 0;
@@ -90,7 +122,7 @@ static const char *shape(const consult_decision *d)
 		const consult_effect *f = &d->fx.fx[i];
 		if (f->kind == CONSULT_FX_PUSH)
 			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s>%s", i ? " " : "",
-				consult_push_event_name(f->event), to[f->to]);
+			        consult_push_event_name(f->event), to[f->to]);
 		else
 			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? " " : "", kind[f->kind]);
 	}
@@ -119,8 +151,9 @@ static void test_call(void **st)
 	join(r, 1, 0);
 	consult_decision d;
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_CALL, doctor(D1), &d), CONSULT_OK);
-	assert_string_equal(shape(&d), "store_ring apply bind_doctor ringing>patient appointment>staff notify "
-		"waiting>doctors positions");
+	assert_string_equal(shape(&d),
+	        "store_ring apply bind_doctor ringing>patient appointment>staff notify "
+	        "waiting>doctors positions");
 	/* deciding changed nothing */
 	assert_int_equal(consult_room_visit(r, 1)->state, CONSULT_VISIT_WAITING);
 	assert_null(consult_room_doctor_visit(r, D1));
@@ -128,7 +161,7 @@ static void test_call(void **st)
 	assert_int_equal(d.step.next, CONSULT_VISIT_RINGING);
 	assert_int_equal(d.fx.fx[0].doctor_id, D1);
 	assert_int_equal(d.fx.fx[0].at, 100);
-	assert_int_equal(d.changed, 2);   /* store write and room change */
+	assert_int_equal(d.changed, 2); /* store write and room change */
 	const consult_effect *p = find_push(&d, CONSULT_PUSH_ringing, CONSULT_TO_PATIENT);
 	assert_ptr_equal(p->patient, H(1));
 	assert_int_equal(p->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE);
@@ -167,13 +200,15 @@ static void test_accept_decline_cancel(void **st)
 	step(r, 1, CONSULT_EV_CALL, doctor(D1));
 	consult_decision d;
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_DECLINE, patient_actor(), &d), CONSULT_OK);
-	assert_string_equal(shape(&d), "store_state apply call_declined>doctor unbind_doctor appointment>staff notify "
-		"waiting>doctors positions");
+	assert_string_equal(shape(&d),
+	        "store_state apply call_declined>doctor unbind_doctor appointment>staff notify "
+	        "waiting>doctors positions");
 	assert_int_equal(d.fx.fx[0].state, CONSULT_VISIT_WAITING);
 	assert_int_equal(find_push(&d, CONSULT_PUSH_call_declined, CONSULT_TO_DOCTOR)->fields, CONSULT_PF_VISIT);
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_CANCEL_RING, doctor(D1), &d), CONSULT_OK);
-	assert_string_equal(shape(&d), "store_state apply ring_cancelled>patient unbind_doctor appointment>staff notify "
-		"waiting>doctors positions");
+	assert_string_equal(shape(&d),
+	        "store_state apply ring_cancelled>patient unbind_doctor appointment>staff notify "
+	        "waiting>doctors positions");
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_ACCEPT, patient_actor(), &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "store_state apply call_accepted>doctor appointment>staff notify positions");
 	const consult_effect *a = find_push(&d, CONSULT_PUSH_call_accepted, CONSULT_TO_DOCTOR);
@@ -191,14 +226,16 @@ static void test_hangups_end_the_visit(void **st)
 	step(r, 1, CONSULT_EV_ACCEPT, patient_actor());
 	consult_decision d;
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_HANGUP_DOCTOR, doctor(D1), &d), CONSULT_OK);
-	assert_string_equal(shape(&d), "store_end apply call_ended>patient unbind_doctor call_over appointment>staff "
-		"notify unbind_patient forget positions");
+	assert_string_equal(shape(&d),
+	        "store_end apply call_ended>patient unbind_doctor call_over appointment>staff "
+	        "notify unbind_patient forget positions");
 	assert_int_equal(d.fx.fx[0].reason, CONSULT_END_DOCTOR_HANGUP);
 	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "ended");
 	assert_ptr_equal(find_kind(&d, CONSULT_FX_CALL_OVER)->patient, H(1));
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_HANGUP_PATIENT, patient_actor(), &d), CONSULT_OK);
-	assert_string_equal(shape(&d), "store_end apply call_ended>doctor unbind_doctor call_over appointment>staff "
-		"notify unbind_patient forget positions");
+	assert_string_equal(shape(&d),
+	        "store_end apply call_ended>doctor unbind_doctor call_over appointment>staff "
+	        "notify unbind_patient forget positions");
 	/* the patient drops out of the call: the call ends for the doctor */
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_PATIENT_DROP, nobody(), &d), CONSULT_OK);
 	assert_int_equal(d.step.reason, CONSULT_END_PATIENT_DROPPED);
@@ -237,14 +274,17 @@ static void test_drop_back_expire_cancel(void **st)
 	step(r, 1, CONSULT_EV_CALL, doctor(D1));
 	consult_decision d;
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_PATIENT_DROP, nobody(), &d), CONSULT_OK);
-	assert_string_equal(shape(&d), "store_state apply patient_away>doctor unbind_doctor appointment>staff notify "
-		"unbind_patient waiting>doctors positions");
+	assert_string_equal(shape(&d),
+	        "store_state apply patient_away>doctor unbind_doctor appointment>staff notify "
+	        "unbind_patient waiting>doctors positions");
 	assert_int_equal(find_kind(&d, CONSULT_FX_APPLY)->grace_s, 120);
 	run_room(r, &d);
 	assert_int_equal(consult_room_visit(r, 1)->away_until, 220);
 	assert_null(consult_room_visit(r, 1)->patient);
 	/* back on a new handle */
-	consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_PATIENT_BACK, .visit_id = 1, .patient = H(7) };
+	consult_room_event in = {
+		.in = CONSULT_IN_VISIT, .ev = CONSULT_EV_PATIENT_BACK, .visit_id = 1, .patient = H(7)
+	};
 	consult_actor none = nobody();
 	assert_int_equal(consult_room_decide(r, &in, &none, 150, &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "store_state apply appointment>staff notify waiting>doctors positions");
@@ -259,8 +299,9 @@ static void test_drop_back_expire_cancel(void **st)
 	/* cancelled while waiting: the patient hears visit_ended, reception "cancelled" */
 	join(r, 2, D1);
 	assert_int_equal(decide_ev(r, 2, CONSULT_EV_CANCELLED, nobody(), &d), CONSULT_OK);
-	assert_string_equal(shape(&d), "store_end apply visit_ended>patient appointment>staff notify unbind_patient forget "
-		"waiting>doctors positions");
+	assert_string_equal(shape(&d),
+	        "store_end apply visit_ended>patient appointment>staff notify unbind_patient forget "
+	        "waiting>doctors positions");
 	assert_non_null(find_push(&d, CONSULT_PUSH_visit_ended, CONSULT_TO_PATIENT));
 	assert_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_DOCTOR));
 	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "cancelled");
@@ -275,8 +316,9 @@ static void test_doctor_drop_requeues(void **st)
 	step(r, 1, CONSULT_EV_ACCEPT, patient_actor());
 	consult_decision d;
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_DOCTOR_DROP, doctor(D1), &d), CONSULT_OK);
-	assert_string_equal(shape(&d), "store_state apply doctor_left>patient unbind_doctor call_over appointment>staff "
-		"notify waiting>doctors positions");
+	assert_string_equal(shape(&d),
+	        "store_state apply doctor_left>patient unbind_doctor call_over appointment>staff "
+	        "notify waiting>doctors positions");
 	assert_int_equal(find_push(&d, CONSULT_PUSH_doctor_left, CONSULT_TO_PATIENT)->fields, CONSULT_PF_REQUEUED);
 	assert_true(d.step.to_head);
 	consult_room_free(r);
@@ -294,7 +336,7 @@ static void test_doctor_leaving(void **st)
 	consult_room *r = consult_room_new(1);
 	join(r, 1, D1);
 	consult_decision d;
-	assert_int_equal(decide_leave(r, 1, D1, false, &d), CONSULT_OK);   /* holds no call */
+	assert_int_equal(decide_leave(r, 1, D1, false, &d), CONSULT_OK); /* holds no call */
 	assert_int_equal(d.fx.n, 0);
 	step(r, 1, CONSULT_EV_CALL, doctor(D1));
 	assert_int_equal(decide_leave(r, 1, D2, false, &d), CONSULT_OK);
@@ -312,7 +354,9 @@ static void test_doctor_leaving(void **st)
 
 static consult_err decide_join(consult_room *r, int64_t appointment_id, void *h, consult_decision *d)
 {
-	consult_room_event in = { .in = CONSULT_IN_JOIN, .appointment_id = appointment_id, .patient = h, .grace_s = 120 };
+	consult_room_event in = {
+		.in = CONSULT_IN_JOIN, .appointment_id = appointment_id, .patient = h, .grace_s = 120
+	};
 	return consult_room_decide(r, &in, NULL, 100, d);
 }
 
@@ -348,8 +392,9 @@ static void test_join_policy(void **st)
 	assert_int_equal(decide_join(r, 1001, H(22), &d), CONSULT_OK);
 	assert_int_equal(d.join, CONSULT_JOIN_NEW);
 	assert_int_equal(d.ev, CONSULT_EV_PATIENT_DROP);
-	assert_string_equal(shape(&d), "store_end apply call_ended>doctor unbind_doctor call_over appointment>staff notify "
-		"unbind_patient forget positions taken_over>patient retire");
+	assert_string_equal(shape(&d),
+	        "store_end apply call_ended>doctor unbind_doctor call_over appointment>staff notify "
+	        "unbind_patient forget positions taken_over>patient retire");
 	run_room(r, &d);
 	assert_null(consult_room_visit_of_appointment(r, 1001));
 	/* away: it comes back */
@@ -358,18 +403,25 @@ static void test_join_policy(void **st)
 	assert_int_equal(decide_join(r, 1002, H(23), &d), CONSULT_OK);
 	assert_int_equal(d.join, CONSULT_JOIN_RESUMED);
 	assert_int_equal(d.ev, CONSULT_EV_PATIENT_BACK);
-	assert_string_equal(shape(&d), "store_state apply appointment>staff notify waiting>doctors positions bind_patient");
+	assert_string_equal(
+	        shape(&d), "store_state apply appointment>staff notify waiting>doctors positions bind_patient");
 	consult_room_free(r);
 }
 
 static void test_arrive(void **st)
 {
 	consult_room *r = consult_room_new(1);
-	consult_room_event in = { .in = CONSULT_IN_ARRIVE, .arrive = { .id = 5, .appointment_id = 1005, .doctor_id = D2,
-		.appt_time = 10000, .joined_at = 90, .patient = H(5) } };
+	consult_room_event in = { .in = CONSULT_IN_ARRIVE,
+		.arrive = { .id = 5,
+		        .appointment_id = 1005,
+		        .doctor_id = D2,
+		        .appt_time = 10000,
+		        .joined_at = 90,
+		        .patient = H(5) } };
 	consult_decision d;
 	assert_int_equal(consult_room_decide(r, &in, NULL, 100, &d), CONSULT_OK);
-	assert_string_equal(shape(&d), "join bind_patient patient_arrived>doctors waiting>doctors appointment>staff notify");
+	assert_string_equal(
+	        shape(&d), "join bind_patient patient_arrived>doctors waiting>doctors appointment>staff notify");
 	assert_int_equal(d.changed, 1);
 	assert_int_equal(find_push(&d, CONSULT_PUSH_patient_arrived, CONSULT_TO_DOCTORS)->doctor_id, D2);
 	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "waiting");
@@ -377,7 +429,7 @@ static void test_arrive(void **st)
 	run_room(r, &d);
 	assert_int_equal(consult_room_visit(r, 5)->joined_at, 90);
 	assert_int_equal(consult_room_decide(r, &in, NULL, 100, &d), CONSULT_ERR_CONFLICT);
-	in.arrive.id = 6;   /* same appointment */
+	in.arrive.id = 6; /* same appointment */
 	assert_int_equal(consult_room_decide(r, &in, NULL, 100, &d), CONSULT_ERR_CONFLICT);
 	consult_room_free(r);
 }
@@ -407,14 +459,18 @@ static void test_ended_memory(void **st)
 /* ------------------------------------------------------------------ */
 /* property test                                                        */
 
-#define NDOC 3
+#define NDOC  3
 #define NAPPT 8
-#define NH 64
+#define NH    64
 #define MAXID 4096
 
 static unsigned seed;
 static int step_no;
-#define CHECK(c) do { if (!(c)) fail_msg("seed %u step %d: %s (line %d)", seed, step_no, #c, __LINE__); } while (0)
+#define CHECK(c)                                                                                \
+	do {                                                                                    \
+		if (!(c))                                                                       \
+			fail_msg("seed %u step %d: %s (line %d)", seed, step_no, #c, __LINE__); \
+	} while (0)
 
 static uint64_t rng;
 static uint32_t rnd(uint32_t n)
@@ -428,14 +484,14 @@ static uint32_t rnd(uint32_t n)
 typedef struct world {
 	consult_room *r;
 	int64_t now, next_id;
-	int64_t bound[NH];          /* handle -> visit id, 0 none */
+	int64_t bound[NH]; /* handle -> visit id, 0 none */
 	bool retired[NH];
 	int next_handle;
-	int64_t holds[NDOC + 1];    /* doctor -> visit of the call it holds */
-	consult_visit_state state[MAXID];   /* model state per visit id (ENDED once ended) */
+	int64_t holds[NDOC + 1];          /* doctor -> visit of the call it holds */
+	consult_visit_state state[MAXID]; /* model state per visit id (ENDED once ended) */
 	bool known[MAXID];
 	int64_t appt[MAXID], doc[MAXID];
-	uint32_t told[MAXID];       /* last position pushed */
+	uint32_t told[MAXID]; /* last position pushed */
 	size_t pushes;
 } world;
 
@@ -444,15 +500,17 @@ static int handle_index(void *h)
 	return (int)((int *)h - handles);
 }
 
-typedef struct pos_ud { world *w; } pos_ud;
+typedef struct pos_ud {
+	world *w;
+} pos_ud;
 
 static void on_position(consult_visit *v, uint32_t ahead, void *ud)
 {
 	world *w = ((pos_ud *)ud)->w;
 	if (!v->patient)
-		return;   /* AWAY: nobody to tell */
+		return; /* AWAY: nobody to tell */
 	int h = handle_index(v->patient);
-	CHECK(!w->retired[h] && w->bound[h] == v->id);   /* a patient's own position only */
+	CHECK(!w->retired[h] && w->bound[h] == v->id); /* a patient's own position only */
 	w->told[v->id] = ahead;
 	w->pushes++;
 }
@@ -465,9 +523,9 @@ static void check_push(world *w, const consult_effect *f)
 		int h = handle_index(f->patient);
 		CHECK(h >= 0 && h < NH && !w->retired[h]);
 		CHECK(w->bound[h] == f->visit_id);
-		CHECK(f->event != CONSULT_PUSH_waiting && f->event != CONSULT_PUSH_patient_arrived
-			&& f->event != CONSULT_PUSH_appointment && f->event != CONSULT_PUSH_call_accepted
-			&& f->event != CONSULT_PUSH_call_declined && f->event != CONSULT_PUSH_patient_away);
+		CHECK(f->event != CONSULT_PUSH_waiting && f->event != CONSULT_PUSH_patient_arrived &&
+		        f->event != CONSULT_PUSH_appointment && f->event != CONSULT_PUSH_call_accepted &&
+		        f->event != CONSULT_PUSH_call_declined && f->event != CONSULT_PUSH_patient_away);
 		break;
 	}
 	case CONSULT_TO_DOCTOR:
@@ -483,8 +541,16 @@ static void check_push(world *w, const consult_effect *f)
 	}
 }
 
-typedef struct snap { int64_t id; consult_visit_state st; int64_t cd; void *p; } snap;
-typedef struct snaps { snap s[MAXID]; size_t n; } snaps;
+typedef struct snap {
+	int64_t id;
+	consult_visit_state st;
+	int64_t cd;
+	void *p;
+} snap;
+typedef struct snaps {
+	snap s[MAXID];
+	size_t n;
+} snaps;
 static void snap_cb(const consult_visit *v, uint32_t i, void *ud)
 {
 	snaps *s = ud;
@@ -517,20 +583,26 @@ static void run(world *w, const consult_decision *d, consult_actor a, bool force
 		case CONSULT_FX_STORE_STATE:
 			if (!force && rnd(10) == 0) {
 				take(w->r, &after);
-				CHECK(after.n == before.n && memcmp(after.s, before.s, after.n * sizeof after.s[0]) == 0);
+				CHECK(after.n == before.n &&
+				        memcmp(after.s, before.s, after.n * sizeof after.s[0]) == 0);
 				return;
 			}
 			break;
 		case CONSULT_FX_APPLY: {
 			consult_room_change c;
-			CHECK(consult_room_apply(w->r, f->visit_id, f->ev, f->doctor_id, f->at, f->grace_s, f->patient, &c) == CONSULT_OK);
+			CHECK(consult_room_apply(w->r, f->visit_id, f->ev, f->doctor_id, f->at, f->grace_s, f->patient,
+			              &c) == CONSULT_OK);
 			CHECK(w->state[f->visit_id] == c.from);
 			w->state[f->visit_id] = c.step.next;
 			break;
 		}
 		case CONSULT_FX_JOIN: {
-			consult_visit_init in = { .id = f->visit_id, .appointment_id = f->appointment_id, .doctor_id = f->doctor_id,
-				.appt_time = f->appt_time, .joined_at = f->joined_at, .patient = f->patient };
+			consult_visit_init in = { .id = f->visit_id,
+				.appointment_id = f->appointment_id,
+				.doctor_id = f->doctor_id,
+				.appt_time = f->appt_time,
+				.joined_at = f->joined_at,
+				.patient = f->patient };
 			CHECK(consult_room_join(w->r, &in, NULL) == CONSULT_OK);
 			w->state[f->visit_id] = CONSULT_VISIT_WAITING;
 			break;
@@ -559,8 +631,9 @@ static void run(world *w, const consult_decision *d, consult_actor a, bool force
 			w->bound[h] = 0;
 			break;
 		case CONSULT_FX_PUSH:
-			if (f->event == CONSULT_PUSH_taken_over) {   /* the old handle, before it is retired */
-				CHECK(d->fx.fx[i + 1].kind == CONSULT_FX_RETIRE_PATIENT && d->fx.fx[i + 1].patient == f->patient);
+			if (f->event == CONSULT_PUSH_taken_over) { /* the old handle, before it is retired */
+				CHECK(d->fx.fx[i + 1].kind == CONSULT_FX_RETIRE_PATIENT &&
+				        d->fx.fx[i + 1].patient == f->patient);
 				CHECK(!w->retired[h] && (w->bound[h] == f->visit_id || w->bound[h] == 0));
 				break;
 			}
@@ -577,7 +650,11 @@ static void run(world *w, const consult_decision *d, consult_actor a, bool force
 	}
 }
 
-typedef struct lst { const consult_visit *v[MAXID]; uint32_t idx[MAXID]; size_t n; } lst;
+typedef struct lst {
+	const consult_visit *v[MAXID];
+	uint32_t idx[MAXID];
+	size_t n;
+} lst;
 
 static void collect(const consult_visit *v, uint32_t i, void *ud)
 {
@@ -594,7 +671,7 @@ static void check_world(world *w)
 	for (int64_t id = 1; id < w->next_id; id++) {
 		consult_visit *v = consult_room_visit(w->r, id);
 		if (w->state[id] == CONSULT_VISIT_ENDED) {
-			CHECK(v == NULL);   /* ended visits never reappear */
+			CHECK(v == NULL); /* ended visits never reappear */
 			ended++;
 			continue;
 		}
@@ -612,19 +689,20 @@ static void check_world(world *w)
 			CHECK(!w->retired[h] && w->bound[h] == id);
 		}
 		if (v->state == CONSULT_VISIT_WAITING && v->patient)
-			CHECK(w->told[id] == consult_room_ahead(w->r, id));   /* told the current position */
+			CHECK(w->told[id] == consult_room_ahead(w->r, id)); /* told the current position */
 	}
 	CHECK(s.n == live);
-	CHECK(consult_room_ended_count(w->r) <= ended);   /* only ended visits are remembered */
+	CHECK(consult_room_ended_count(w->r) <= ended); /* only ended visits are remembered */
 	for (size_t i = 1; i < s.n; i++)
-		CHECK(s.s[i - 1].id != s.s[i].id);   /* no visit twice (in two states) */
+		CHECK(s.s[i - 1].id != s.s[i].id); /* no visit twice (in two states) */
 	for (int64_t d = 1; d <= NDOC; d++) {
 		consult_visit *v = consult_room_doctor_visit(w->r, d);
-		CHECK(v ? w->holds[d] == v->id : w->holds[d] == 0);   /* one call per doctor */
+		CHECK(v ? w->holds[d] == v->id : w->holds[d] == 0); /* one call per doctor */
 	}
 	for (int h = 0; h < w->next_handle; h++)
 		if (w->bound[h])
-			CHECK(consult_room_visit(w->r, w->bound[h]) && consult_room_visit(w->r, w->bound[h])->patient == H(h));
+			CHECK(consult_room_visit(w->r, w->bound[h]) &&
+			        consult_room_visit(w->r, w->bound[h])->patient == H(h));
 	/* positions: each doctor's list 0..n-1, ahead = place among competitors */
 	static lst all;
 	all.n = 0;
@@ -671,24 +749,31 @@ static void random_step(world *w)
 		/* a patient joins with the code of a random appointment */
 		int h = w->next_handle++;
 		int64_t appt = 1 + rnd(NAPPT);
-		consult_room_event in = { .in = CONSULT_IN_JOIN, .appointment_id = appt, .patient = H(h), .grace_s = 30 };
+		consult_room_event in = {
+			.in = CONSULT_IN_JOIN, .appointment_id = appt, .patient = H(h), .grace_s = 30
+		};
 		CHECK(consult_room_decide(w->r, &in, NULL, w->now, &d) == CONSULT_OK);
 		run(w, &d, (consult_actor){ 0 }, false);
 		bool resumed = d.join == CONSULT_JOIN_RESUMED;
 		if (live_of_appt(w, appt) && !resumed)
-			return;   /* the store write of the drop failed */
+			return; /* the store write of the drop failed */
 		if (resumed) {
 			if (w->bound[h] == 0)
-				return;   /* the store write of PATIENT_BACK failed */
+				return; /* the store write of PATIENT_BACK failed */
 			CHECK(w->bound[h] == live_of_appt(w, appt));
 			join_reply(w, h);
 			return;
 		}
 		int64_t id = w->next_id++;
 		w->appt[id] = appt;
-		w->doc[id] = appt % (NDOC + 1);   /* appointments of every doctor and of "any doctor" */
-		in = (consult_room_event){ .in = CONSULT_IN_ARRIVE, .arrive = { .id = id, .appointment_id = appt,
-			.doctor_id = w->doc[id], .appt_time = 1000 + (int64_t)rnd(4) * 60, .joined_at = w->now, .patient = H(h) } };
+		w->doc[id] = appt % (NDOC + 1); /* appointments of every doctor and of "any doctor" */
+		in = (consult_room_event){ .in = CONSULT_IN_ARRIVE,
+			.arrive = { .id = id,
+			        .appointment_id = appt,
+			        .doctor_id = w->doc[id],
+			        .appt_time = 1000 + (int64_t)rnd(4) * 60,
+			        .joined_at = w->now,
+			        .patient = H(h) } };
 		CHECK(consult_room_decide(w->r, &in, NULL, w->now, &d) == CONSULT_OK);
 		run(w, &d, (consult_actor){ 0 }, false);
 		CHECK(w->bound[h] == id);
@@ -701,12 +786,12 @@ static void random_step(world *w)
 		uint32_t who = rnd(4);
 		a = who == 0 ? nobody() : who == 1 ? patient_actor() : doctor(1 + rnd(NDOC));
 		if (ev == CONSULT_EV_PATIENT_BACK)
-			return;   /* a patient comes back through JOIN only, as in the glue */
+			return; /* a patient comes back through JOIN only, as in the glue */
 		bool was_ended = id < w->next_id && w->state[id] == CONSULT_VISIT_ENDED;
 		consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = ev, .visit_id = id, .grace_s = 30 };
 		consult_err e = consult_room_decide(w->r, &in, &a, w->now, &d);
 		if (was_ended)
-			CHECK(e != CONSULT_OK);   /* ended visits take no event any more */
+			CHECK(e != CONSULT_OK); /* ended visits take no event any more */
 		if (e == CONSULT_OK)
 			run(w, &d, a, ev == CONSULT_EV_PATIENT_DROP || ev == CONSULT_EV_GRACE_EXPIRED);
 		else
@@ -714,8 +799,9 @@ static void random_step(world *w)
 	} else if (op < 88) {
 		/* a doctor leaves */
 		int64_t doc = 1 + rnd(NDOC);
-		consult_room_event in = { .in = CONSULT_IN_DOCTOR_LEAVE, .visit_id = w->holds[doc], .handle_gone = rnd(2),
-			.grace_s = 30 };
+		consult_room_event in = {
+			.in = CONSULT_IN_DOCTOR_LEAVE, .visit_id = w->holds[doc], .handle_gone = rnd(2), .grace_s = 30
+		};
 		consult_actor a = doctor(doc);
 		CHECK(consult_room_decide(w->r, &in, &a, w->now, &d) == CONSULT_OK);
 		run(w, &d, a, false);
@@ -724,7 +810,9 @@ static void random_step(world *w)
 		int64_t ids[MAXID];
 		size_t n = consult_room_due(w->r, w->now, ids, MAXID);
 		for (size_t i = 0; i < n; i++) {
-			consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_GRACE_EXPIRED, .visit_id = ids[i] };
+			consult_room_event in = {
+				.in = CONSULT_IN_VISIT, .ev = CONSULT_EV_GRACE_EXPIRED, .visit_id = ids[i]
+			};
 			CHECK(consult_room_decide(w->r, &in, NULL, w->now, &d) == CONSULT_OK);
 			run(w, &d, nobody(), true);
 		}

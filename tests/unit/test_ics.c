@@ -15,9 +15,9 @@ static consult_ics_event base(void)
 {
 	consult_ics_event e = { 0 };
 	e.uid = "appt-3f9a2c@praxis.example";
-	e.dtstamp = 1738000000;             /* 2025-01-27T17:46:40Z */
-	e.starts_at = 1738333800;           /* 2025-01-31T14:30:00Z */
-	e.ends_at = 1738335600;             /* 2025-01-31T15:00:00Z */
+	e.dtstamp = 1738000000;   /* 2025-01-27T17:46:40Z */
+	e.starts_at = 1738333800; /* 2025-01-31T14:30:00Z */
+	e.ends_at = 1738335600;   /* 2025-01-31T15:00:00Z */
 	e.summary = "Videosprechstunde";
 	e.location = "https://praxis.example/p/dr-x";
 	return e;
@@ -32,26 +32,25 @@ static void test_known_file(void **st)
 	char *out;
 	size_t len;
 	assert_int_equal(consult_ics_build(&e, &out, &len), CONSULT_OK);
-	const char *want =
-		"BEGIN:VCALENDAR\r\n"
-		"PRODID:-//consult//Videosprechstunde//DE\r\n"
-		"VERSION:2.0\r\n"
-		"CALSCALE:GREGORIAN\r\n"
-		"METHOD:PUBLISH\r\n"
-		"BEGIN:VEVENT\r\n"
-		"UID:appt-3f9a2c@praxis.example\r\n"
-		"SEQUENCE:0\r\n"
-		"DTSTAMP:20250127T174640Z\r\n"
-		"DTSTART:20250131T143000Z\r\n"
-		"DTEND:20250131T150000Z\r\n"
-		"SUMMARY:Videosprechstunde\r\n"
-		"LOCATION:https://praxis.example/p/dr-x\r\n"
-		"DESCRIPTION:Code: ABCD-EFGH-JKMN\r\n"
-		"ORGANIZER;CN=\"Praxis Dr. X\":mailto:praxis@praxis.example\r\n"
-		"STATUS:CONFIRMED\r\n"
-		"TRANSP:OPAQUE\r\n"
-		"END:VEVENT\r\n"
-		"END:VCALENDAR\r\n";
+	const char *want = "BEGIN:VCALENDAR\r\n"
+	                   "PRODID:-//consult//Videosprechstunde//DE\r\n"
+	                   "VERSION:2.0\r\n"
+	                   "CALSCALE:GREGORIAN\r\n"
+	                   "METHOD:PUBLISH\r\n"
+	                   "BEGIN:VEVENT\r\n"
+	                   "UID:appt-3f9a2c@praxis.example\r\n"
+	                   "SEQUENCE:0\r\n"
+	                   "DTSTAMP:20250127T174640Z\r\n"
+	                   "DTSTART:20250131T143000Z\r\n"
+	                   "DTEND:20250131T150000Z\r\n"
+	                   "SUMMARY:Videosprechstunde\r\n"
+	                   "LOCATION:https://praxis.example/p/dr-x\r\n"
+	                   "DESCRIPTION:Code: ABCD-EFGH-JKMN\r\n"
+	                   "ORGANIZER;CN=\"Praxis Dr. X\":mailto:praxis@praxis.example\r\n"
+	                   "STATUS:CONFIRMED\r\n"
+	                   "TRANSP:OPAQUE\r\n"
+	                   "END:VEVENT\r\n"
+	                   "END:VCALENDAR\r\n";
 	assert_string_equal(out, want);
 	assert_int_equal(len, strlen(want));
 	free(out);
@@ -100,7 +99,7 @@ static char *check_and_unfold(const char *s)
 			 * character (so the previous one did not end inside one) */
 			if (s[i + 2] == ' ') {
 				assert_true(((unsigned char)s[i + 3] & 0xc0) != 0x80);
-				i += 2;            /* unfold: drop CRLF SP */
+				i += 2; /* unfold: drop CRLF SP */
 				col = 1;
 				continue;
 			}
@@ -122,7 +121,11 @@ static void test_folding(void **st)
 	/* 3-byte and 2-byte characters at every offset against the fold */
 	char desc[2048] = "";
 	for (int i = 0; i < 60; i++)
-		strcat(desc, i % 3 ? "\xe2\x82\xac" "\xc3\xa4" "x" : "ab\xf0\x9f\x98\x80");
+		strcat(desc,
+		        i % 3 ? "\xe2\x82\xac"
+		                "\xc3\xa4"
+		                "x"
+		              : "ab\xf0\x9f\x98\x80");
 	e.description = desc;
 	char loc[300] = "https://praxis.example/p/";
 	memset(loc + strlen(loc), 'q', 200);
@@ -194,7 +197,7 @@ static void test_utc(void **st)
 	char b[17];
 	assert_int_equal(stamp_of(0, b), CONSULT_OK);
 	assert_string_equal(b, "19700101T000000Z");
-	assert_int_equal(stamp_of(951782400, b), CONSULT_OK);         /* leap day 2000 */
+	assert_int_equal(stamp_of(951782400, b), CONSULT_OK); /* leap day 2000 */
 	assert_string_equal(b, "20000229T000000Z");
 	assert_int_equal(stamp_of(253402300799LL, b), CONSULT_OK);
 	assert_string_equal(b, "99991231T235959Z");
@@ -209,32 +212,47 @@ static void test_refusals(void **st)
 	e.uid = NULL;
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_MISSING_FIELD);
 	assert_null(out);
-	e = base(); e.location = NULL;
+	e = base();
+	e.location = NULL;
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_MISSING_FIELD);
-	e = base(); e.uid = "a b";
+	e = base();
+	e.uid = "a b";
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_FIELD);
-	e = base(); e.uid = "x\r\nATTENDEE:mailto:x@example.org";
+	e = base();
+	e.uid = "x\r\nATTENDEE:mailto:x@example.org";
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_FIELD);
-	e = base(); e.ends_at = e.starts_at - 1;
+	e = base();
+	e.ends_at = e.starts_at - 1;
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_FIELD);
-	e = base(); e.starts_at = -5;
+	e = base();
+	e.starts_at = -5;
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_FIELD);
-	e = base(); e.sequence = -1;
+	e = base();
+	e.sequence = -1;
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_FIELD);
-	e = base(); e.summary = "a\x01" "b";
+	e = base();
+	e.summary = "a\x01"
+	            "b";
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_UTF8);
-	e = base(); e.description = "bad \xc3";
+	e = base();
+	e.description = "bad \xc3";
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_UTF8);
-	e = base(); e.organizer_email = "praxis@example.org\r\nX: y";
+	e = base();
+	e.organizer_email = "praxis@example.org\r\nX: y";
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_UTF8);
-	e = base(); e.organizer_email = "praxis@example.org"; e.organizer_name = "Dr \"X\"";
+	e = base();
+	e.organizer_email = "praxis@example.org";
+	e.organizer_name = "Dr \"X\"";
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_FIELD);
-	e = base(); e.organizer_email = "praxis@example.org"; e.organizer_name = "Dr\nX";
+	e = base();
+	e.organizer_email = "praxis@example.org";
+	e.organizer_name = "Dr\nX";
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_INVALID_FIELD);
 	char *big = malloc(CONSULT_ICS_TEXT_MAX + 2);
 	memset(big, 'b', CONSULT_ICS_TEXT_MAX + 1);
 	big[CONSULT_ICS_TEXT_MAX + 1] = '\0';
-	e = base(); e.description = big;
+	e = base();
+	e.description = big;
 	assert_int_equal(consult_ics_build(&e, &out, NULL), CONSULT_ERR_TOO_LONG);
 	assert_null(out);
 	/* the largest text, all of it escaped (doubling), still builds */

@@ -19,16 +19,26 @@
 #include <sodium.h>
 #include "core/mime.h"
 
-#define SUBJECT "Ihr Termin zur Videosprechstunde bei Praxis Dr. M\xc3\xbcller am 31.01.2025 um 15:30 Uhr \xe2\x80\x93 bitte lesen"
-#define TEXT "Guten Tag,\n\nIhr Termin: 31.01.2025, 15:30 Uhr.\nLink: https://praxis.example/p/dr-x?code=ABCD-EFGH-JKMN&lang=de\n" \
-	"Code: ABCD-EFGH-JKMN\n.\n.Punkt am Zeilenanfang\nFrom here on = gleich \nTab am Ende\t\n" \
-	"Eine sehr lange Zeile mit Umlauten \xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f und mehr Text, der weit \xc3\xbc" "ber sechsundsiebzig Zeichen hinausgeht, damit weiche Umbr\xc3\xbc" "che n\xc3\xb6tig werden ..........\n" \
+#define SUBJECT                                                                                                        \
+	"Ihr Termin zur Videosprechstunde bei Praxis Dr. M\xc3\xbcller am 31.01.2025 um 15:30 Uhr \xe2\x80\x93 bitte " \
+	"lesen"
+#define TEXT                                                                                                   \
+	"Guten Tag,\n\nIhr Termin: 31.01.2025, 15:30 Uhr.\nLink: "                                             \
+	"https://praxis.example/p/dr-x?code=ABCD-EFGH-JKMN&lang=de\n"                                          \
+	"Code: ABCD-EFGH-JKMN\n.\n.Punkt am Zeilenanfang\nFrom here on = gleich \nTab am Ende\t\n"             \
+	"Eine sehr lange Zeile mit Umlauten \xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f und mehr Text, der weit \xc3\xbc" \
+	"ber sechsundsiebzig Zeichen hinausgeht, damit weiche Umbr\xc3\xbc"                                    \
+	"che n\xc3\xb6tig werden ..........\n"                                                                 \
 	"Sie ben\xc3\xb6tigen Chrome, Firefox oder Safari; Kamera, Mikrofon, Lautsprecher.\nEnde"
-#define HTML "<!doctype html><html><body><p>Guten Tag,</p><p>Ihr Termin: <b>31.01.2025, 15:30 Uhr</b></p>" \
-	"<p><a href=\"https://praxis.example/p/dr-x?code=ABCD-EFGH-JKMN&amp;lang=de\">Zur Videosprechstunde</a></p></body></html>"
-#define ICS "BEGIN:VCALENDAR\r\nPRODID:-//consult//Videosprechstunde//DE\r\nVERSION:2.0\r\nMETHOD:PUBLISH\r\n" \
+#define HTML                                                                                          \
+	"<!doctype html><html><body><p>Guten Tag,</p><p>Ihr Termin: <b>31.01.2025, 15:30 Uhr</b></p>" \
+	"<p><a href=\"https://praxis.example/p/dr-x?code=ABCD-EFGH-JKMN&amp;lang=de\">Zur "           \
+	"Videosprechstunde</a></p></body></html>"
+#define ICS                                                                                                     \
+	"BEGIN:VCALENDAR\r\nPRODID:-//consult//Videosprechstunde//DE\r\nVERSION:2.0\r\nMETHOD:PUBLISH\r\n"      \
 	"BEGIN:VEVENT\r\nUID:appt-1@praxis.example\r\nDTSTAMP:20250127T174640Z\r\nDTSTART:20250131T143000Z\r\n" \
-	"DTEND:20250131T150000Z\r\nSUMMARY:Videosprechstunde Praxis Dr. M\xc3\xbcller\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	"DTEND:20250131T150000Z\r\nSUMMARY:Videosprechstunde Praxis Dr. "                                       \
+	"M\xc3\xbcller\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 
 static consult_mail base(void)
 {
@@ -83,8 +93,9 @@ static void decode_words(const char *v, char *out, size_t cap)
 		const char *e = strstr(p, "?=");
 		assert_non_null(e);
 		size_t bin = 0;
-		assert_int_equal(sodium_base642bin((unsigned char *)out + k, cap - k - 1, p, (size_t)(e - p),
-			NULL, &bin, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+		assert_int_equal(sodium_base642bin((unsigned char *)out + k, cap - k - 1, p, (size_t)(e - p), NULL,
+		                         &bin, NULL, sodium_base64_VARIANT_ORIGINAL),
+		        0);
 		k += bin;
 		p = e + 2;
 	}
@@ -148,10 +159,10 @@ static void test_lines(void **st)
 			i++;
 			continue;
 		}
-		assert_true((unsigned char)msg[i] >= 0x20 && (unsigned char)msg[i] < 0x7f);  /* 7-bit clean */
+		assert_true((unsigned char)msg[i] >= 0x20 && (unsigned char)msg[i] < 0x7f); /* 7-bit clean */
 		col++;
 	}
-	assert_int_equal(col, 0);            /* ends with CRLF */
+	assert_int_equal(col, 0); /* ends with CRLF */
 	assert_true(lines > 30);
 	free(msg);
 }
@@ -167,7 +178,8 @@ static void test_headers(void **st)
 	assert_non_null(strstr(h, "\r\nMessage-ID: <a0a1a2a3a4a5a6a7a8a9aaabacadaeaf@praxis.example>\r\n"));
 	assert_non_null(strstr(h, "\r\nMIME-Version: 1.0\r\n"));
 	assert_non_null(strstr(h, "\r\nAuto-Submitted: auto-generated\r\n"));
-	assert_non_null(strstr(h, "\r\nContent-Type: multipart/mixed;\r\n boundary=\"=_mix_00112233445566778899aabb\"\r\n"));
+	assert_non_null(
+	        strstr(h, "\r\nContent-Type: multipart/mixed;\r\n boundary=\"=_mix_00112233445566778899aabb\"\r\n"));
 	assert_int_equal(strncmp(h, "From: =?UTF-8?B?", 16), 0);
 	assert_non_null(strstr(h, "?= <praxis@praxis.example>\r\n"));
 	assert_null(strstr(h, "Reply-To"));
@@ -188,7 +200,7 @@ static void test_headers(void **st)
 	char sv[1024];
 	memcpy(sv, subj, (size_t)(end - subj));
 	sv[end - subj] = '\0';
-	assert_true(count(sv, "\r\n ") >= 2);   /* folded */
+	assert_true(count(sv, "\r\n ") >= 2); /* folded */
 	decode_words(sv, buf, sizeof buf);
 	assert_string_equal(buf, SUBJECT);
 	free(h);
@@ -201,8 +213,12 @@ static void test_headers(void **st)
 	m.reply_to = "empfang@praxis.example";
 	assert_int_equal(consult_mime_build(&m, &msg, NULL), CONSULT_OK);
 	h = headers_of(msg);
-	assert_int_equal(strncmp(h, "From: Praxis Beispiel <praxis@praxis.example>\r\n"
-		"To: patient@example.org\r\nReply-To: empfang@praxis.example\r\nSubject: Ihr Termin\r\n", 120), 0);
+	assert_int_equal(
+	        strncmp(h,
+	                "From: Praxis Beispiel <praxis@praxis.example>\r\n"
+	                "To: patient@example.org\r\nReply-To: empfang@praxis.example\r\nSubject: Ihr Termin\r\n",
+	                120),
+	        0);
 	free(h);
 	free(msg);
 
@@ -231,19 +247,23 @@ static void test_structure(void **st)
 	snprintf(d, sizeof d, "\r\n--%s--\r\n", alt);
 	assert_int_equal(count(msg, d), 1);
 	snprintf(d, sizeof d, "\r\n--%s--\r\n", mix);
-	assert_true(strlen(strstr(msg, d)) == strlen(d));      /* the last line */
+	assert_true(strlen(strstr(msg, d)) == strlen(d)); /* the last line */
 
 	/* order: alternative (plain, html) then the calendar */
 	const char *pa = strstr(msg, "Content-Type: multipart/alternative;\r\n boundary=\"=_alt_");
-	const char *pt = strstr(msg, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
-	const char *ph = strstr(msg, "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
-	const char *pc = strstr(msg, "Content-Type: text/calendar; method=PUBLISH; charset=utf-8\r\n"
-		"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"termin.ics\"\r\n\r\n");
+	const char *pt = strstr(
+	        msg, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
+	const char *ph = strstr(
+	        msg, "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
+	const char *pc = strstr(msg,
+	        "Content-Type: text/calendar; method=PUBLISH; charset=utf-8\r\n"
+	        "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; "
+	        "filename=\"termin.ics\"\r\n\r\n");
 	assert_true(pa && pt && ph && pc && pa < pt && pt < ph && ph < pc);
 
 	/* the plain part decodes back to TEXT (CRLF line ends) */
 	pt = strstr(pt, "\r\n\r\n") + 4;
-	snprintf(d, sizeof d, "\r\n--%s", alt);      /* the part's last CRLF belongs to it here */
+	snprintf(d, sizeof d, "\r\n--%s", alt); /* the part's last CRLF belongs to it here */
 	const char *pe = strstr(pt, d) + 2;
 	char *dec = malloc(8192);
 	qp_decode(pt, (size_t)(pe - pt), dec);
@@ -270,8 +290,9 @@ static void test_structure(void **st)
 	for (const char *q = pc; q < ce; q = strstr(q, "\r\n") + 2)
 		assert_true(strstr(q, "\r\n") - q <= 76);
 	size_t bin = 0;
-	assert_int_equal(sodium_base642bin((unsigned char *)dec, 8192, pc, (size_t)(ce - pc), "\r\n",
-		&bin, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	assert_int_equal(sodium_base642bin((unsigned char *)dec, 8192, pc, (size_t)(ce - pc), "\r\n", &bin, NULL,
+	                         sodium_base64_VARIANT_ORIGINAL),
+	        0);
 	assert_int_equal(bin, strlen(ICS));
 	assert_memory_equal(dec, ICS, strlen(ICS));
 	free(dec);
@@ -297,13 +318,21 @@ static void test_structure(void **st)
 static void test_injection(void **st)
 {
 	static const char *evil[] = {
-		"x\r\nBcc: all@example.org", "x\nBcc: all@example.org", "x\rBcc: y", "x\x01y", "x\ty",
-		"bad \xc3", "x\xc2\x85y",
+		"x\r\nBcc: all@example.org",
+		"x\nBcc: all@example.org",
+		"x\rBcc: y",
+		"x\x01y",
+		"x\ty",
+		"bad \xc3",
+		"x\xc2\x85y",
 	};
 	for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
 		for (int f = 0; f < 4; f++) {
 			consult_mail m = base();
-			const char **field = f == 0 ? &m.from_name : f == 1 ? &m.to_name : f == 2 ? &m.subject : &m.to_addr;
+			const char **field = f == 0 ? &m.from_name
+			        : f == 1            ? &m.to_name
+			        : f == 2            ? &m.subject
+			                            : &m.to_addr;
 			*field = evil[i];
 			char *msg = (char *)1;
 			size_t len = 99;
@@ -335,7 +364,8 @@ static void test_injection(void **st)
 	assert_int_equal(consult_mime_build(&m, &msg, NULL), CONSULT_ERR_INVALID_FIELD);
 	/* bodies: controls other than line ends/tab, bad UTF-8, missing parts */
 	m = base();
-	m.text = "a\x1b" "b";
+	m.text = "a\x1b"
+	         "b";
 	assert_int_equal(consult_mime_build(&m, &msg, NULL), CONSULT_ERR_INVALID_UTF8);
 	m = base();
 	m.html = "\xff";
@@ -363,7 +393,7 @@ static void test_injection(void **st)
 	m.subject = big;
 	assert_int_equal(consult_mime_build(&m, &msg, NULL), CONSULT_ERR_TOO_LONG);
 	big[CONSULT_MIME_SUBJECT_MAX] = '\0';
-	assert_int_equal(consult_mime_build(&m, &msg, NULL), CONSULT_OK);   /* long ASCII: encoded, folded */
+	assert_int_equal(consult_mime_build(&m, &msg, NULL), CONSULT_OK); /* long ASCII: encoded, folded */
 	free(msg);
 	m = base();
 	m.tz_offset_min = 1440;
@@ -428,28 +458,30 @@ static void test_date_msgid(void **st)
 
 /* python3's email package parses the message and finds what we put in. */
 static const char py_check[] =
-	"import sys, os, email, email.policy\n"
-	"raw = open(sys.argv[1], 'rb').read()\n"
-	"assert b'\\r\\n' in raw and b'\\n' not in raw.replace(b'\\r\\n', b'')\n"
-	"m = email.message_from_bytes(raw, policy=email.policy.default)\n"
-	"assert m['Subject'] == os.environ['EXP_SUBJECT'], m['Subject']\n"
-	"assert m['From'].addresses[0].display_name == os.environ['EXP_FROM']\n"
-	"assert m['From'].addresses[0].addr_spec == 'praxis@praxis.example'\n"
-	"assert m['To'].addresses[0].addr_spec == 'patient@example.org'\n"
-	"assert m['Message-ID'] == '<a0a1a2a3a4a5a6a7a8a9aaabacadaeaf@praxis.example>'\n"
-	"assert m['Date'].datetime.timestamp() == 1738333800\n"
-	"assert m.get_content_type() == 'multipart/mixed'\n"
-	"assert not m.defects, m.defects\n"
-	"types = [p.get_content_type() for p in m.walk()]\n"
-	"assert types == ['multipart/mixed', 'multipart/alternative', 'text/plain', 'text/html', 'text/calendar'], types\n"
-	"for p in m.walk(): assert not p.defects, (p.get_content_type(), p.defects)\n"
-	"plain = m.get_body(('plain',)).get_content()\n"
-	"assert plain.replace('\\r\\n', '\\n').rstrip('\\n') == os.environ['EXP_TEXT'], repr(plain)\n"
-	"assert m.get_body(('html',)).get_content().rstrip() == os.environ['EXP_HTML']\n"
-	"cal = [p for p in m.iter_attachments()]\n"
-	"assert len(cal) == 1 and cal[0].get_filename() == 'termin.ics'\n"
-	"assert cal[0].get_param('method') == 'PUBLISH'\n"
-	"assert cal[0].get_content().encode() == os.environ['EXP_ICS'].encode() or cal[0].get_payload(decode=True) == os.environ['EXP_ICS'].encode()\n";
+        "import sys, os, email, email.policy\n"
+        "raw = open(sys.argv[1], 'rb').read()\n"
+        "assert b'\\r\\n' in raw and b'\\n' not in raw.replace(b'\\r\\n', b'')\n"
+        "m = email.message_from_bytes(raw, policy=email.policy.default)\n"
+        "assert m['Subject'] == os.environ['EXP_SUBJECT'], m['Subject']\n"
+        "assert m['From'].addresses[0].display_name == os.environ['EXP_FROM']\n"
+        "assert m['From'].addresses[0].addr_spec == 'praxis@praxis.example'\n"
+        "assert m['To'].addresses[0].addr_spec == 'patient@example.org'\n"
+        "assert m['Message-ID'] == '<a0a1a2a3a4a5a6a7a8a9aaabacadaeaf@praxis.example>'\n"
+        "assert m['Date'].datetime.timestamp() == 1738333800\n"
+        "assert m.get_content_type() == 'multipart/mixed'\n"
+        "assert not m.defects, m.defects\n"
+        "types = [p.get_content_type() for p in m.walk()]\n"
+        "assert types == ['multipart/mixed', 'multipart/alternative', 'text/plain', 'text/html', 'text/calendar'], "
+        "types\n"
+        "for p in m.walk(): assert not p.defects, (p.get_content_type(), p.defects)\n"
+        "plain = m.get_body(('plain',)).get_content()\n"
+        "assert plain.replace('\\r\\n', '\\n').rstrip('\\n') == os.environ['EXP_TEXT'], repr(plain)\n"
+        "assert m.get_body(('html',)).get_content().rstrip() == os.environ['EXP_HTML']\n"
+        "cal = [p for p in m.iter_attachments()]\n"
+        "assert len(cal) == 1 and cal[0].get_filename() == 'termin.ics'\n"
+        "assert cal[0].get_param('method') == 'PUBLISH'\n"
+        "assert cal[0].get_content().encode() == os.environ['EXP_ICS'].encode() or cal[0].get_payload(decode=True) == "
+        "os.environ['EXP_ICS'].encode()\n";
 
 static void test_python_parses(void **st)
 {

@@ -81,13 +81,13 @@ static void test_refused(void **st)
 	expect_err("", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("   ", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("+", "DE", CONSULT_ERR_INVALID_FIELD);
-	expect_err("0721 516369O", "DE", CONSULT_ERR_INVALID_FIELD);     /* letter O */
+	expect_err("0721 516369O", "DE", CONSULT_ERR_INVALID_FIELD); /* letter O */
 	expect_err("0721 CALL-ME", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("tel:+497215163690", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("0721 5163690\r\nBcc: x@example.org", "DE", CONSULT_ERR_INVALID_UTF8);
 	expect_err("0721\n5163690", "DE", CONSULT_ERR_INVALID_UTF8);
 	expect_err("0721\t5163690", "DE", CONSULT_ERR_INVALID_UTF8);
-	expect_err("49+7215163690", "DE", CONSULT_ERR_INVALID_FIELD);    /* '+' not first */
+	expect_err("49+7215163690", "DE", CONSULT_ERR_INVALID_FIELD); /* '+' not first */
 	expect_err("++497215163690", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("+49 0721 5163690", "DE", CONSULT_ERR_INVALID_FIELD); /* trunk after cc */
 	expect_err("+49 (0) 721 5163690", "DE", CONSULT_ERR_INVALID_FIELD);
@@ -96,14 +96,14 @@ static void test_refused(void **st)
 	expect_err("+41 079 1234567", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("+0 123 456789", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("000 123 456789", "DE", CONSULT_ERR_INVALID_FIELD);
-	expect_err("7215163690", "DE", CONSULT_ERR_INVALID_FIELD);       /* no trunk 0 */
-	expect_err("0721 12", "DE", CONSULT_ERR_INVALID_FIELD);          /* 7 digits: too short */
+	expect_err("7215163690", "DE", CONSULT_ERR_INVALID_FIELD); /* no trunk 0 */
+	expect_err("0721 12", "DE", CONSULT_ERR_INVALID_FIELD);    /* 7 digits: too short */
 	expect_err("(0721 5163690", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("0721) 5163690", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("(0)(721) 5163690", "DE", CONSULT_ERR_INVALID_FIELD);
 	expect_err("0721 5163690", "XX", CONSULT_ERR_INVALID_FIELD);
-	expect_err("0721 516\xc3\xa4", "DE", CONSULT_ERR_INVALID_FIELD);  /* UTF-8 letter */
-	expect_err("0721 5163690 5163690 5163690 5163", "DE", CONSULT_ERR_TOO_LONG);  /* 33 */
+	expect_err("0721 516\xc3\xa4", "DE", CONSULT_ERR_INVALID_FIELD);             /* UTF-8 letter */
+	expect_err("0721 5163690 5163690 5163690 5163", "DE", CONSULT_ERR_TOO_LONG); /* 33 */
 }
 
 static void test_length_bounds(void **st)

@@ -12,12 +12,21 @@
 
 static consult_queue_entry E(int64_t id, int64_t doc, int64_t t, uint64_t seq, bool head)
 {
-	consult_queue_entry e = { .visit_id = id, .doctor_id = doc, .appt_time = t, .arrival_seq = seq, .head = head,
-		.told_ahead = 7, .user = NULL };
+	consult_queue_entry e = { .visit_id = id,
+		.doctor_id = doc,
+		.appt_time = t,
+		.arrival_seq = seq,
+		.head = head,
+		.told_ahead = 7,
+		.user = NULL };
 	return e;
 }
 
-typedef struct ids { int64_t id[64]; uint32_t ahead[64]; size_t n; } ids;
+typedef struct ids {
+	int64_t id[64];
+	uint32_t ahead[64];
+	size_t n;
+} ids;
 
 static void collect(const consult_queue_entry *e, void *ud)
 {
@@ -38,13 +47,20 @@ static void test_order(void **st)
 {
 	consult_queue *q = consult_queue_new();
 	consult_queue_entry e;
-	e = E(1, 0, 1000, 5, false); assert_true(consult_queue_insert(q, &e));
-	e = E(2, 0, 900, 6, false); assert_true(consult_queue_insert(q, &e));
-	e = E(3, 0, 1000, 4, false); assert_true(consult_queue_insert(q, &e));
-	e = E(4, 0, 2000, 7, true); assert_true(consult_queue_insert(q, &e));
-	e = E(5, 0, 1500, 8, true); assert_true(consult_queue_insert(q, &e));
-	e = E(6, 0, 500, 9, false); assert_true(consult_queue_insert(q, &e));
-	e = E(3, 0, 1, 1, true); assert_false(consult_queue_insert(q, &e)); /* duplicate id */
+	e = E(1, 0, 1000, 5, false);
+	assert_true(consult_queue_insert(q, &e));
+	e = E(2, 0, 900, 6, false);
+	assert_true(consult_queue_insert(q, &e));
+	e = E(3, 0, 1000, 4, false);
+	assert_true(consult_queue_insert(q, &e));
+	e = E(4, 0, 2000, 7, true);
+	assert_true(consult_queue_insert(q, &e));
+	e = E(5, 0, 1500, 8, true);
+	assert_true(consult_queue_insert(q, &e));
+	e = E(6, 0, 500, 9, false);
+	assert_true(consult_queue_insert(q, &e));
+	e = E(3, 0, 1, 1, true);
+	assert_false(consult_queue_insert(q, &e)); /* duplicate id */
 	assert_int_equal(consult_queue_len(q), 6);
 	ids c = { .n = 0 };
 	consult_queue_foreach(q, 0, collect, &c);
@@ -135,7 +151,7 @@ static void test_only_changed_reported(void **st)
 	assert_true(consult_queue_insert(q, &e));
 	assert_int_equal(consult_queue_positions(q, collect_pos, &c), 1);
 	assert_int_equal(c.id[0], 99);
-	assert_int_equal(c.ahead[0], 3);   /* 10, 13 (D1), 14 (any) */
+	assert_int_equal(c.ahead[0], 3); /* 10, 13 (D1), 14 (any) */
 	consult_queue_free(q);
 }
 
@@ -158,7 +174,8 @@ static void test_random_against_naive(void **st)
 	consult_queue *q = consult_queue_new();
 	enum { N = 3000 };
 	for (int i = 0; i < N; i++) {
-		consult_queue_entry e = E(i + 1, (int64_t)(rnd() % 6), (int64_t)(rnd() % 50), (uint64_t)i, rnd() % 20 == 0);
+		consult_queue_entry e =
+		        E(i + 1, (int64_t)(rnd() % 6), (int64_t)(rnd() % 50), (uint64_t)i, rnd() % 20 == 0);
 		assert_true(consult_queue_insert(q, &e));
 	}
 	for (int round = 0; round < 3; round++) {
@@ -182,14 +199,19 @@ static void test_random_against_naive(void **st)
 	consult_queue_free(q);
 }
 
-typedef struct order_chk { bool first; consult_queue_entry last; } order_chk;
+typedef struct order_chk {
+	bool first;
+	consult_queue_entry last;
+} order_chk;
 static void check_order(const consult_queue_entry *e, void *ud)
 {
 	order_chk *o = ud;
 	if (!o->first) {
 		const consult_queue_entry *a = &o->last;
-		bool ok = (a->head && !e->head) || (a->head == e->head && (a->appt_time < e->appt_time
-			|| (a->appt_time == e->appt_time && a->arrival_seq < e->arrival_seq)));
+		bool ok = (a->head && !e->head) ||
+		        (a->head == e->head &&
+		                (a->appt_time < e->appt_time ||
+		                        (a->appt_time == e->appt_time && a->arrival_seq < e->arrival_seq)));
 		assert_true(ok);
 	}
 	o->first = false;
@@ -200,7 +222,8 @@ static void test_random_order(void **st)
 {
 	consult_queue *q = consult_queue_new();
 	for (int i = 0; i < 2000; i++) {
-		consult_queue_entry e = E(i + 1, (int64_t)(rnd() % 3), (int64_t)(rnd() % 30), (uint64_t)i, rnd() % 10 == 0);
+		consult_queue_entry e =
+		        E(i + 1, (int64_t)(rnd() % 3), (int64_t)(rnd() % 30), (uint64_t)i, rnd() % 10 == 0);
 		assert_true(consult_queue_insert(q, &e));
 		if (i % 3 == 0)
 			consult_queue_remove(q, (int64_t)(rnd() % (uint64_t)(i + 1)) + 1);

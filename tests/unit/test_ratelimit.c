@@ -14,7 +14,11 @@
 #include "core/ratelimit.h"
 
 static const consult_ratelimit_cfg cfg = {
-	.max_failures = 5, .window_s = 600, .lockout_s = 60, .max_lockout_s = 3600, .max_keys = 4,
+	.max_failures = 5,
+	.window_s = 600,
+	.lockout_s = 60,
+	.max_lockout_s = 3600,
+	.max_keys = 4,
 };
 
 static void fail_n(consult_ratelimit *rl, const char *k, int n, int64_t t)
@@ -71,7 +75,7 @@ static void test_doubling(void **st)
 		fail_n(rl, "k", 5, t);
 		assert_false(consult_ratelimit_allowed(rl, "k", t, &retry));
 		assert_int_equal(retry, expect[i]);
-		t += retry;  /* fail again right when the lock ends */
+		t += retry; /* fail again right when the lock ends */
 		assert_true(consult_ratelimit_allowed(rl, "k", t, NULL));
 	}
 	/* a quiet window after the lock ended: back to 60 s */
@@ -104,12 +108,12 @@ static void test_prune(void **st)
 {
 	consult_ratelimit *rl = consult_ratelimit_new(&cfg);
 	consult_ratelimit_failure(rl, "a", 0);
-	fail_n(rl, "b", 5, 0);                 /* locked until 60 */
+	fail_n(rl, "b", 5, 0); /* locked until 60 */
 	consult_ratelimit_failure(rl, "c", 500);
 	assert_int_equal(consult_ratelimit_size(rl), 3);
 	consult_ratelimit_prune(rl, 599);
 	assert_int_equal(consult_ratelimit_size(rl), 3);
-	consult_ratelimit_prune(rl, 600);      /* a: window over; b: lock ended at 60, quiet until 660 */
+	consult_ratelimit_prune(rl, 600); /* a: window over; b: lock ended at 60, quiet until 660 */
 	assert_int_equal(consult_ratelimit_size(rl), 2);
 	consult_ratelimit_prune(rl, 660);
 	assert_int_equal(consult_ratelimit_size(rl), 1);
@@ -121,8 +125,8 @@ static void test_prune(void **st)
 
 static void test_eviction_bounded(void **st)
 {
-	consult_ratelimit *rl = consult_ratelimit_new(&cfg);   /* max 4 keys */
-	fail_n(rl, "old", 5, 0);          /* locked, oldest */
+	consult_ratelimit *rl = consult_ratelimit_new(&cfg); /* max 4 keys */
+	fail_n(rl, "old", 5, 0);                             /* locked, oldest */
 	consult_ratelimit_failure(rl, "k1", 10);
 	consult_ratelimit_failure(rl, "k2", 20);
 	consult_ratelimit_failure(rl, "k3", 30);
@@ -146,11 +150,11 @@ static void test_eviction_bounded(void **st)
 	consult_ratelimit_cfg long_lock = cfg;
 	long_lock.lockout_s = 1000;
 	rl = consult_ratelimit_new(&long_lock);
-	fail_n(rl, "locked", 5, 0);               /* oldest, locked until 1000 */
+	fail_n(rl, "locked", 5, 0); /* oldest, locked until 1000 */
 	consult_ratelimit_failure(rl, "quiet", 100);
 	consult_ratelimit_failure(rl, "x", 700);
 	consult_ratelimit_failure(rl, "y", 700);
-	consult_ratelimit_failure(rl, "z", 700);  /* full: "quiet" (forgettable at 700) goes */
+	consult_ratelimit_failure(rl, "z", 700); /* full: "quiet" (forgettable at 700) goes */
 	assert_int_equal(consult_ratelimit_size(rl), 4);
 	assert_false(consult_ratelimit_allowed(rl, "locked", 700, NULL));
 	consult_ratelimit_success(rl, "x");
@@ -160,7 +164,6 @@ static void test_eviction_bounded(void **st)
 	assert_int_equal(consult_ratelimit_size(rl), 0);
 	consult_ratelimit_free(rl);
 }
-
 
 /* 16 simultaneous attempts: only max_failures may be reserved. */
 static void test_reserve_caps_in_flight(void **st)
@@ -173,7 +176,7 @@ static void test_reserve_caps_in_flight(void **st)
 		if (consult_ratelimit_reserve(rl, "user", 1000, &retry))
 			granted++;
 		else
-			assert_int_equal(retry, 1);     /* not locked yet: the others settle soon */
+			assert_int_equal(retry, 1); /* not locked yet: the others settle soon */
 	}
 	assert_int_equal(granted, 5);
 	/* all five fail: locked for 60 s (not "settle soon": none is in flight) */
@@ -200,11 +203,12 @@ static void test_reserve_counts_failures(void **st)
 	assert_true(consult_ratelimit_reserve(rl, "user", 1006, NULL));
 	consult_ratelimit_settle(rl, "user", 1007, CONSULT_RL_FAILED);
 	consult_ratelimit_settle(rl, "user", 1007, CONSULT_RL_FAILED);
-	assert_false(consult_ratelimit_allowed(rl, "user", 1007, NULL));   /* 5 failures: locked */
+	assert_false(consult_ratelimit_allowed(rl, "user", 1007, NULL)); /* 5 failures: locked */
 	/* after the window the old failures no longer count */
 	consult_ratelimit *rl2 = consult_ratelimit_new(&cfg);
 	fail_n(rl2, "k", 4, 1000);
-	assert_false(consult_ratelimit_reserve(rl2, "k", 1000, NULL) && consult_ratelimit_reserve(rl2, "k", 1000, NULL));
+	assert_false(
+	        consult_ratelimit_reserve(rl2, "k", 1000, NULL) && consult_ratelimit_reserve(rl2, "k", 1000, NULL));
 	consult_ratelimit_settle(rl2, "k", 1000, CONSULT_RL_CANCELLED);
 	for (int i = 0; i < 5; i++)
 		assert_true(consult_ratelimit_reserve(rl2, "k", 1600, NULL));
@@ -235,7 +239,7 @@ static void test_success_in_flight(void **st)
 /* Entries in flight are neither pruned nor evicted while others can be. */
 static void test_in_flight_kept(void **st)
 {
-	consult_ratelimit *rl = consult_ratelimit_new(&cfg);     /* max_keys 4, max_failures 5 */
+	consult_ratelimit *rl = consult_ratelimit_new(&cfg); /* max_keys 4, max_failures 5 */
 	int64_t retry = -1;
 	for (int i = 0; i < 5; i++)
 		assert_true(consult_ratelimit_reserve(rl, "busy", 1000, NULL));
@@ -247,7 +251,7 @@ static void test_in_flight_kept(void **st)
 	fail_n(rl, "a", 1, 1001);
 	fail_n(rl, "b", 1, 1002);
 	fail_n(rl, "c", 1, 1003);
-	fail_n(rl, "d", 1, 1004);           /* table full: evicts "a", not "busy" */
+	fail_n(rl, "d", 1, 1004); /* table full: evicts "a", not "busy" */
 	assert_int_equal(consult_ratelimit_size(rl), 4);
 	assert_false(consult_ratelimit_reserve(rl, "busy", 100000, &retry));
 	assert_int_equal(retry, 1);

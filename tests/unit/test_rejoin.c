@@ -65,7 +65,7 @@ static void test_prune_and_bound(void **st)
 	/* full: the key with the oldest newest join (1) goes */
 	consult_rejoin_note(r, 5, 200);
 	assert_int_equal(consult_rejoin_size(r), 4);
-	consult_rejoin_prune(r, 162);      /* 2 (last join 102) is 60 s old: gone; 3, 4, 5 stay */
+	consult_rejoin_prune(r, 162); /* 2 (last join 102) is 60 s old: gone; 3, 4, 5 stay */
 	assert_int_equal(consult_rejoin_size(r), 3);
 	consult_rejoin_prune(r, 260);
 	assert_int_equal(consult_rejoin_size(r), 0);

@@ -9,12 +9,13 @@
 #include <cmocka.h>
 #include "core/retention.h"
 
-#define NOW 1738333800LL     /* 2025-01-31T14:30:00Z */
+#define NOW 1738333800LL /* 2025-01-31T14:30:00Z */
 
 static void test_check(void **st)
 {
 	const char *f = "x";
-	assert_int_equal(consult_retention_check(CONSULT_RETENTION_DAYS_DEFAULT, CONSULT_CONTACT_HOURS_DEFAULT, &f), CONSULT_OK);
+	assert_int_equal(
+	        consult_retention_check(CONSULT_RETENTION_DAYS_DEFAULT, CONSULT_CONTACT_HOURS_DEFAULT, &f), CONSULT_OK);
 	assert_null(f);
 	assert_int_equal(CONSULT_RETENTION_DAYS_DEFAULT, 90);
 	assert_int_equal(CONSULT_CONTACT_HOURS_DEFAULT, 24);
@@ -32,7 +33,7 @@ static void test_check(void **st)
 	assert_string_equal(f, "contact_hours");
 	assert_int_equal(consult_retention_check(90, 2161, &f), CONSULT_ERR_INVALID_FIELD);
 	assert_string_equal(f, "contact_hours");
-	assert_int_equal(consult_retention_check(1, 25, &f), CONSULT_ERR_INVALID_FIELD);   /* > retention */
+	assert_int_equal(consult_retention_check(1, 25, &f), CONSULT_ERR_INVALID_FIELD); /* > retention */
 	assert_string_equal(f, "contact_hours");
 	assert_int_equal(consult_retention_check(30, 721, &f), CONSULT_ERR_INVALID_FIELD);
 	assert_int_equal(consult_retention_check(30, 720, NULL), CONSULT_OK);
@@ -45,7 +46,7 @@ static void test_cutoffs(void **st)
 	assert_int_equal(consult_retention_cutoffs_at(NOW, 90, 24, &c), CONSULT_OK);
 	assert_int_equal(c.purge_before, NOW - 90LL * 86400);
 	assert_int_equal(c.wipe_contact_before, NOW - 86400);
-	assert_int_equal(c.purge_before, 1730557800LL);      /* 2024-11-02T14:30:00Z */
+	assert_int_equal(c.purge_before, 1730557800LL); /* 2024-11-02T14:30:00Z */
 
 	assert_int_equal(consult_retention_cutoffs_at(NOW, 7, 48, &c), CONSULT_OK);
 	assert_int_equal(c.purge_before, NOW - 7 * 86400);

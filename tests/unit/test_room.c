@@ -16,13 +16,17 @@
 #define D2 102
 #define D3 103
 
-static int patients[32];   /* fake patient sessions */
+static int patients[32]; /* fake patient sessions */
 
 /* visits 1..n, appointment 1000+i, appt_time 10000+i*60 unless given */
 static consult_visit *join(consult_room *r, int64_t id, int64_t doctor, int64_t appt_time)
 {
-	consult_visit_init in = { .id = id, .appointment_id = 1000 + id, .doctor_id = doctor,
-		.appt_time = appt_time, .joined_at = 500, .patient = &patients[id % 32] };
+	consult_visit_init in = { .id = id,
+		.appointment_id = 1000 + id,
+		.doctor_id = doctor,
+		.appt_time = appt_time,
+		.joined_at = 500,
+		.patient = &patients[id % 32] };
 	consult_visit *v = NULL;
 	assert_int_equal(consult_room_join(r, &in, &v), CONSULT_OK);
 	assert_non_null(v);
@@ -36,7 +40,11 @@ static consult_err apply(consult_room *r, int64_t id, consult_visit_event ev, in
 	return consult_room_apply(r, id, ev, doc, 100, 120, NULL, ch ? ch : &tmp);
 }
 
-typedef struct list { int64_t id[32]; uint32_t idx[32]; size_t n; } list;
+typedef struct list {
+	int64_t id[32];
+	uint32_t idx[32];
+	size_t n;
+} list;
 static void collect(const consult_visit *v, uint32_t index, void *ud)
 {
 	list *l = ud;
@@ -75,7 +83,7 @@ static void test_join_conflict_and_lookup(void **st)
 static void test_two_doctors_one_patient(void **st)
 {
 	consult_room *r = consult_room_new(1);
-	join(r, 1, 0, 10000);   /* any doctor */
+	join(r, 1, 0, 10000); /* any doctor */
 	consult_room_change ch;
 	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D1, &ch), CONSULT_OK);
 	assert_int_equal(ch.from, CONSULT_VISIT_WAITING);
@@ -154,7 +162,7 @@ static void test_decline_and_cancel_keep_place(void **st)
 	join(r, 1, D1, 10000);
 	join(r, 2, D1, 10060);
 	join(r, 3, D1, 10120);
-	join(r, 4, D1, 10000);  /* same appointment time as 1, arrived later */
+	join(r, 4, D1, 10000); /* same appointment time as 1, arrived later */
 	int64_t w[] = { 1, 4, 2, 3 };
 	order_is(r, D1, w, 4);
 	assert_int_equal(consult_room_ahead(r, 2), 2);
@@ -209,7 +217,11 @@ static void test_doctor_drop_to_head(void **st)
 	consult_room_free(r);
 }
 
-typedef struct poslog { int64_t id[32]; uint32_t ahead[32]; size_t n; } poslog;
+typedef struct poslog {
+	int64_t id[32];
+	uint32_t ahead[32];
+	size_t n;
+} poslog;
 static void on_pos(consult_visit *v, uint32_t ahead, void *ud)
 {
 	poslog *p = ud;
@@ -375,8 +387,9 @@ static void test_many_and_free_live(void **st)
 	assert_int_equal(apply(r, 4, CONSULT_EV_PATIENT_DROP, 0, NULL), CONSULT_OK);
 	size_t counts[CONSULT_VISIT_STATE_COUNT];
 	consult_room_counts(r, counts);
-	assert_int_equal(counts[CONSULT_VISIT_WAITING] + counts[CONSULT_VISIT_AWAY] + counts[CONSULT_VISIT_RINGING]
-		+ counts[CONSULT_VISIT_IN_CALL], 3000 - 429);
+	assert_int_equal(counts[CONSULT_VISIT_WAITING] + counts[CONSULT_VISIT_AWAY] + counts[CONSULT_VISIT_RINGING] +
+	                counts[CONSULT_VISIT_IN_CALL],
+	        3000 - 429);
 	assert_int_equal(counts[CONSULT_VISIT_AWAY], 1);
 	assert_int_equal(counts[CONSULT_VISIT_RINGING], 1);
 	assert_int_equal(counts[CONSULT_VISIT_IN_CALL], 1);
@@ -426,7 +439,7 @@ static void test_take_over_due_and_ended(void **st)
 	assert_int_equal(consult_room_ended_prune(r, 220 + 899), 0);
 	assert_int_equal(consult_room_ended_prune(r, 220 + 900), 2);
 	assert_int_equal(consult_room_ended_count(r), 0);
-	consult_room_free(r);   /* frees remembered visits too (ASan) */
+	consult_room_free(r); /* frees remembered visits too (ASan) */
 }
 
 int main(void)

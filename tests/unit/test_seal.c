@@ -24,7 +24,7 @@ static int setup(void **st)
 		secret[i] = (uint8_t)(i + 1);
 		other[i] = (uint8_t)(i + 1);
 	}
-	other[31] ^= 1;           /* one bit apart */
+	other[31] ^= 1; /* one bit apart */
 	memset(nonce1, 0xa5, sizeof nonce1);
 	memset(nonce2, 0x5a, sizeof nonce2);
 	return 0;
@@ -48,7 +48,8 @@ static void test_roundtrip(void **st)
 	size_t len2 = 0;
 	assert_int_equal(consult_seal(secret, nonce2, "ABCD-EFGH-JKMN", box2, &len2), CONSULT_OK);
 	assert_int_equal(len2, len);
-	assert_memory_not_equal(box + CONSULT_SEAL_NONCE_LEN, box2 + CONSULT_SEAL_NONCE_LEN, len - CONSULT_SEAL_NONCE_LEN);
+	assert_memory_not_equal(
+	        box + CONSULT_SEAL_NONCE_LEN, box2 + CONSULT_SEAL_NONCE_LEN, len - CONSULT_SEAL_NONCE_LEN);
 	assert_int_equal(consult_unseal(secret, box2, len2, out), CONSULT_OK);
 	assert_string_equal(out, "ABCD-EFGH-JKMN");
 

@@ -33,7 +33,7 @@ static void test_fips_vectors(void **st)
 	const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	check_sha1(m448, strlen(m448), "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
 	const char *m896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
-		"hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+	                   "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
 	check_sha1(m896, strlen(m896), "a49b2446a02c645bf419f995b67091253a04a259");
 }
 
@@ -49,7 +49,10 @@ static void test_million_a(void **st)
 static void test_padding_edges(void **st)
 {
 	/* 55 fits one block with the length; 56 and 64 need a second; 119 two+ */
-	static const struct { size_t n; const char *h; } v[] = {
+	static const struct {
+		size_t n;
+		const char *h;
+	} v[] = {
 		{ 55, "c1c8bbdc22796e28c0e15163d20899b65621d65a" },
 		{ 56, "c2db330f6083854c99d4b5bfb6e8f29f201be699" },
 		{ 64, "0098ba824b5c16427bd7a1122a5a442a25ec644d" },
@@ -64,7 +67,7 @@ static void test_padding_edges(void **st)
 static void test_incremental_equals_oneshot(void **st)
 {
 	const char *m = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
-		"hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+	                "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
 	size_t n = strlen(m);
 	uint8_t one[CONSULT_SHA1_LEN];
 	consult_sha1(m, n, one);

@@ -15,16 +15,19 @@
 /* Every character of the default alphabet (0x1B escape excluded), in
  * table order, written out from the standard's table. */
 static const char gsm_all[] =
-	"@\xc2\xa3$\xc2\xa5\xc3\xa8\xc3\xa9\xc3\xb9\xc3\xac\xc3\xb2\xc3\x87\n\xc3\x98\xc3\xb8\r\xc3\x85\xc3\xa5"
-	"\xce\x94_\xce\xa6\xce\x93\xce\x9b\xce\xa9\xce\xa0\xce\xa8\xce\xa3\xce\x98\xce\x9e\xc3\x86\xc3\xa6\xc3\x9f\xc3\x89"
-	" !\"#\xc2\xa4%&'()*+,-./0123456789:;<=>?"
-	"\xc2\xa1" "ABCDEFGHIJKLMNOPQRSTUVWXYZ\xc3\x84\xc3\x96\xc3\x91\xc3\x9c\xc2\xa7"
-	"\xc2\xbf" "abcdefghijklmnopqrstuvwxyz\xc3\xa4\xc3\xb6\xc3\xb1\xc3\xbc\xc3\xa0";
-static const char gsm_ext[] = "^{}\\[~]|\xe2\x82\xac";   /* ^ { } \ [ ~ ] | EURO */
+        "@\xc2\xa3$\xc2\xa5\xc3\xa8\xc3\xa9\xc3\xb9\xc3\xac\xc3\xb2\xc3\x87\n\xc3\x98\xc3\xb8\r\xc3\x85\xc3\xa5"
+        "\xce\x94_"
+        "\xce\xa6\xce\x93\xce\x9b\xce\xa9\xce\xa0\xce\xa8\xce\xa3\xce\x98\xce\x9e\xc3\x86\xc3\xa6\xc3\x9f\xc3\x89"
+        " !\"#\xc2\xa4%&'()*+,-./0123456789:;<=>?"
+        "\xc2\xa1"
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ\xc3\x84\xc3\x96\xc3\x91\xc3\x9c\xc2\xa7"
+        "\xc2\xbf"
+        "abcdefghijklmnopqrstuvwxyz\xc3\xa4\xc3\xb6\xc3\xb1\xc3\xbc\xc3\xa0";
+static const char gsm_ext[] = "^{}\\[~]|\xe2\x82\xac"; /* ^ { } \ [ ~ ] | EURO */
 
-#define EURO "\xe2\x82\xac"
-#define ECIRC "\xc3\xaa"             /* e circumflex: not GSM-7 */
-#define GRIN "\xf0\x9f\x98\x80"      /* U+1F600: a surrogate pair */
+#define EURO  "\xe2\x82\xac"
+#define ECIRC "\xc3\xaa"         /* e circumflex: not GSM-7 */
+#define GRIN  "\xf0\x9f\x98\x80" /* U+1F600: a surrogate pair */
 
 static consult_sms_info info_of(const char *s)
 {
@@ -52,7 +55,8 @@ static void test_alphabet(void **st)
 	assert_int_equal(i.encoding, CONSULT_SMS_GSM7);
 	assert_int_equal(i.units, 18);
 	/* German text with umlauts and sharp s stays GSM-7 */
-	i = info_of("Gr\xc3\xbc\xc3\x9f" "e aus der Praxis M\xc3\xbcller: Ihr Termin am 31.01. um 14:30 Uhr.");
+	i = info_of("Gr\xc3\xbc\xc3\x9f"
+	            "e aus der Praxis M\xc3\xbcller: Ihr Termin am 31.01. um 14:30 Uhr.");
 	assert_int_equal(i.encoding, CONSULT_SMS_GSM7);
 	assert_int_equal(i.units, 63);
 	/* septet costs */
@@ -94,10 +98,10 @@ static void test_gsm7_bounds(void **st)
 	assert_int_equal(i.parts, 2);
 	i = info_of(rep(s, "a", 307));
 	assert_int_equal(i.parts, 3);
-	i = info_of(rep(s, EURO, 80));          /* 160 septets */
+	i = info_of(rep(s, EURO, 80)); /* 160 septets */
 	assert_int_equal(i.units, 160);
 	assert_int_equal(i.parts, 1);
-	i = info_of(rep(s, EURO, 81));          /* 162 septets: 76 + 5 euros */
+	i = info_of(rep(s, EURO, 81)); /* 162 septets: 76 + 5 euros */
 	assert_int_equal(i.units, 162);
 	assert_int_equal(i.parts, 2);
 	/* 153*2 = 306 septets but every part holds only 76 euros (152) */
@@ -119,10 +123,10 @@ static void test_ucs2_bounds(void **st)
 	assert_int_equal(i.parts, 2);
 	i = info_of(rep(s, ECIRC, 135));
 	assert_int_equal(i.parts, 3);
-	i = info_of(rep(s, GRIN, 35));          /* 70 units */
+	i = info_of(rep(s, GRIN, 35)); /* 70 units */
 	assert_int_equal(i.units, 70);
 	assert_int_equal(i.parts, 1);
-	i = info_of(rep(s, GRIN, 67));          /* 134 units, but 33 pairs per part */
+	i = info_of(rep(s, GRIN, 67)); /* 134 units, but 33 pairs per part */
 	assert_int_equal(i.units, 134);
 	assert_int_equal(i.parts, 3);
 }
@@ -147,7 +151,7 @@ static void check_parts(const char *s, const consult_sms_part *p, size_t n, size
 static void test_split(void **st)
 {
 	char s[2048];
-	consult_sms_part p[8];  /* 1000 septets need 7 parts */
+	consult_sms_part p[8]; /* 1000 septets need 7 parts */
 	size_t n = 99;
 	consult_sms_info i;
 
@@ -197,7 +201,7 @@ static void test_split(void **st)
 	/* long mixed text re-assembles */
 	rep(s, "Ihr Termin " EURO " [Praxis] ", 40);
 	assert_int_equal(consult_sms_split(s, strlen(s), p, 8, &n, &i), CONSULT_OK);
-	assert_int_equal(i.units, 40 * 25);   /* 22 chars, 3 of them escaped */
+	assert_int_equal(i.units, 40 * 25); /* 22 chars, 3 of them escaped */
 	check_parts(s, p, n, 153);
 	assert_int_equal(n, i.parts);
 }
@@ -209,7 +213,10 @@ static void test_refusals(void **st)
 	size_t n = 99;
 	char s[2048];
 	assert_int_equal(consult_sms_analyse("a\tb", 3, &i), CONSULT_ERR_INVALID_UTF8);
-	assert_int_equal(consult_sms_analyse("a\x0c" "b", 3, &i), CONSULT_ERR_INVALID_UTF8);
+	assert_int_equal(consult_sms_analyse("a\x0c"
+	                                     "b",
+	                         3, &i),
+	        CONSULT_ERR_INVALID_UTF8);
 	assert_int_equal(consult_sms_analyse("a\0b", 3, &i), CONSULT_ERR_INVALID_UTF8);
 	assert_int_equal(consult_sms_analyse("\xc2\x85", 2, &i), CONSULT_ERR_INVALID_UTF8);
 	assert_int_equal(consult_sms_analyse("\xc3", 1, &i), CONSULT_ERR_INVALID_UTF8);

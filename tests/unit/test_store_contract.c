@@ -69,7 +69,7 @@ static void test_forward_never(void **state)
 	assert_int_equal(consult_store_set_practice_forward_never(f->s, "am-markt", true), CONSULT_OK);
 	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &never), CONSULT_OK);
 	assert_true(never);
-	bool relay = true;   /* the other option is untouched */
+	bool relay = true; /* the other option is untouched */
 	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
 	assert_false(relay);
 	assert_int_equal(consult_store_set_practice_forward_never(f->s, "am-markt", false), CONSULT_OK);
@@ -108,7 +108,10 @@ static void test_relay_only(void **state)
 	assert_false(relay);
 }
 
-typedef struct names { int n; char v[8][32]; } names;
+typedef struct names {
+	int n;
+	char v[8][32];
+} names;
 
 static void collect_staff(const consult_staff *st, void *ud)
 {
@@ -142,7 +145,7 @@ static void test_staff(void **state)
 
 	names n = { 0 };
 	assert_int_equal(consult_store_list_staff(s, f->practice, CONSULT_ROLE_NONE, collect_staff, &n), CONSULT_OK);
-	assert_int_equal(n.n, 3);   /* by display name: Dr. Adler, Dr. Weber, Empfang */
+	assert_int_equal(n.n, 3); /* by display name: Dr. Adler, Dr. Weber, Empfang */
 	assert_string_equal(n.v[0], "dr.adler");
 	assert_string_equal(n.v[1], "dr.weber");
 	assert_string_equal(n.v[2], "empfang");
@@ -152,7 +155,8 @@ static void test_staff(void **state)
 	assert_string_equal(n.v[0], "dr.adler");
 	assert_string_equal(n.v[1], "dr.weber");
 	memset(&n, 0, sizeof n);
-	assert_int_equal(consult_store_list_staff(s, f->other_practice, CONSULT_ROLE_RECEPTION, collect_staff, &n), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_list_staff(s, f->other_practice, CONSULT_ROLE_RECEPTION, collect_staff, &n), CONSULT_OK);
 	assert_int_equal(n.n, 0);
 }
 
@@ -185,7 +189,8 @@ static void count_appt(const consult_appointment *a, void *ud)
 static int count_appts(consult_store *s, int64_t practice)
 {
 	int n = 0;
-	assert_int_equal(consult_store_list_appointments(s, practice, INT64_MIN, INT64_MAX, count_appt, &n), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_list_appointments(s, practice, INT64_MIN, INT64_MAX, count_appt, &n), CONSULT_OK);
 	return n;
 }
 
@@ -196,37 +201,38 @@ static void test_constraints(void **state)
 	int64_t id = 0;
 	assert_int_equal(consult_store_add_practice(s, "am-markt", "X", NULL, 1, &id), CONSULT_ERR_CONFLICT);
 	assert_true(strlen(consult_store_last_error(s)) > 0);
-	assert_int_equal(consult_store_add_staff(s, f->other_practice, "dr.weber", "X", CONSULT_ROLE_DOCTOR, "$h", 1, &id),
-		CONSULT_ERR_CONFLICT);
+	assert_int_equal(
+	        consult_store_add_staff(s, f->other_practice, "dr.weber", "X", CONSULT_ROLE_DOCTOR, "$h", 1, &id),
+	        CONSULT_ERR_CONFLICT);
 	/* bad role: refused, nothing stored */
 	assert_int_equal(consult_store_add_staff(s, f->practice, "boss", "Boss", CONSULT_ROLE_NONE, "$h", 1, &id),
-		CONSULT_ERR_INVALID_FIELD);
+	        CONSULT_ERR_INVALID_FIELD);
 	consult_staff st;
 	assert_int_equal(consult_store_staff_by_username(s, "boss", &st), CONSULT_ERR_NOT_FOUND);
 	/* missing parent */
 	assert_int_equal(consult_store_add_staff(s, 9999, "ghost", "Ghost", CONSULT_ROLE_DOCTOR, "$h", 1, &id),
-		CONSULT_ERR_NOT_FOUND);
+	        CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_staff_by_username(s, "ghost", &st), CONSULT_ERR_NOT_FOUND);
 	uint8_t h[CONSULT_CODE_HASH_LEN];
 	hash_of(h, 1);
-	assert_int_equal(consult_store_add_appointment(s, 9999, 0, 1000, 900, 1100, h, 0, 1, &id),
-		CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(
+	        consult_store_add_appointment(s, 9999, 0, 1000, 900, 1100, h, 0, 1, &id), CONSULT_ERR_NOT_FOUND);
 	/* doctor of another practice, reception as doctor, unknown doctor */
 	assert_int_equal(consult_store_add_appointment(s, f->practice, f->other_doctor, 1000, 900, 1100, h, 0, 1, &id),
-		CONSULT_ERR_NOT_FOUND);
+	        CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_add_appointment(s, f->practice, f->reception, 1000, 900, 1100, h, 0, 1, &id),
-		CONSULT_ERR_NOT_FOUND);
+	        CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_add_appointment(s, f->practice, 9999, 1000, 900, 1100, h, 0, 1, &id),
-		CONSULT_ERR_NOT_FOUND);
+	        CONSULT_ERR_NOT_FOUND);
 	/* unknown creator: foreign key */
 	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1100, h, 9999, 1, &id),
-		CONSULT_ERR_NOT_FOUND);
+	        CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(count_appts(s, f->practice), 0);
-	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1100, h, f->reception, 1, &id),
-		CONSULT_OK);
+	assert_int_equal(
+	        consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1100, h, f->reception, 1, &id), CONSULT_OK);
 	int64_t id2 = 0;
 	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 2000, 1900, 2100, h, 0, 1, &id2),
-		CONSULT_ERR_CONFLICT);
+	        CONSULT_ERR_CONFLICT);
 	assert_int_equal(count_appts(s, f->practice), 1);
 	/* visits need an appointment; updates need a visit */
 	assert_int_equal(consult_store_visit_begin(s, 9999, "A", "B", 1, &id2), CONSULT_ERR_NOT_FOUND);
@@ -234,7 +240,7 @@ static void test_constraints(void **state)
 	assert_int_equal(consult_store_visit_called(s, 9999, f->doctor, 1), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_visit_connected(s, 9999, 1), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_visit_report(s, 9999, CONSULT_PARTY_DOCTOR, "connected", "host", "host"),
-		CONSULT_ERR_NOT_FOUND);
+	        CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_visit_end(s, 9999, CONSULT_END_LEFT, 1), CONSULT_ERR_NOT_FOUND);
 	char *a, *b;
 	assert_int_equal(consult_store_visit_names(s, 9999, &a, &b), CONSULT_ERR_NOT_FOUND);
@@ -242,7 +248,8 @@ static void test_constraints(void **state)
 	/* a state outside the state machine is refused */
 	assert_int_equal(consult_store_visit_begin(s, id, "A", "B", 1, &id2), CONSULT_OK);
 	assert_int_equal(consult_store_visit_state(s, id2, (consult_visit_state)99), CONSULT_ERR_INVALID_FIELD);
-	assert_int_equal(consult_store_visit_report(s, id2, (consult_party)9, "x", "y", "z"), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_store_visit_report(s, id2, (consult_party)9, "x", "y", "z"), CONSULT_ERR_INVALID_FIELD);
 }
 
 static void test_appointment_by_code(void **state)
@@ -253,8 +260,9 @@ static void test_appointment_by_code(void **state)
 	hash_of(h, 7);
 	hash_of(other, 8);
 	int64_t id = 0, id_any = 0;
-	assert_int_equal(consult_store_add_appointment(s, f->practice, f->doctor, 1000, 900, 1200, h,
-		f->reception, 50, &id), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_add_appointment(s, f->practice, f->doctor, 1000, 900, 1200, h, f->reception, 50, &id),
+	        CONSULT_OK);
 	consult_appointment a;
 	assert_int_equal(consult_store_appointment_by_code(s, h, &a), CONSULT_OK);
 	assert_int_equal(a.id, id);
@@ -274,8 +282,8 @@ static void test_appointment_by_code(void **state)
 	assert_int_equal(consult_store_appointment_by_code(s, other, &a), CONSULT_ERR_NOT_FOUND);
 	assert_null(a.status);
 	/* any doctor: 0 in the API, NULL in SQL */
-	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1200, other, 0, 50, &id_any),
-		CONSULT_OK);
+	assert_int_equal(
+	        consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1200, other, 0, 50, &id_any), CONSULT_OK);
 	assert_int_equal(consult_store_appointment_by_id(s, id_any, &a), CONSULT_OK);
 	assert_int_equal(a.doctor_id, 0);
 	assert_int_equal(a.created_by, 0);
@@ -342,11 +350,14 @@ static void test_visit_lifecycle(void **state)
 	assert_int_equal(consult_store_visit_connected(s, v, 995), CONSULT_OK);
 	assert_int_equal(consult_store_visit_connected(s, v, 999), CONSULT_OK);
 	/* reports: the doctor's pair of candidate types is the media path */
-	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "connected", "srflx", "relay"), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "connected", "srflx", "relay"), CONSULT_OK);
 	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_DOCTOR, "checking", NULL, NULL), CONSULT_OK);
-	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_DOCTOR, "connected", "relay", "srflx"), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_visit_report(s, v, CONSULT_PARTY_DOCTOR, "connected", "relay", "srflx"), CONSULT_OK);
 	/* a report without types keeps the earlier ones */
-	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "disconnected", NULL, NULL), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "disconnected", NULL, NULL), CONSULT_OK);
 	assert_int_equal(consult_store_visit_end(s, v, CONSULT_END_DOCTOR_HANGUP, 1100), CONSULT_OK);
 	expect_status(f, id, CONSULT_APPT_ENDED, CONSULT_END_DOCTOR_HANGUP);
 	/* ending again keeps the first reason */
@@ -371,7 +382,7 @@ typedef struct appt_list {
 	int n;
 	int64_t starts[8];
 	consult_store *s;
-	int nested;       /* rows seen by a nested list inside the callback */
+	int nested; /* rows seen by a nested list inside the callback */
 } appt_list;
 
 static void collect_appt(const consult_appointment *a, void *ud)
@@ -403,16 +414,17 @@ static void test_list_appointments(void **state)
 	for (int i = 0; i < 5; i++) {
 		uint8_t h[CONSULT_CODE_HASH_LEN];
 		hash_of(h, 20 + i);
-		assert_int_equal(consult_store_add_appointment(s, f->practice, 0, starts[i], starts[i] - 50,
-			starts[i] + 50, h, 0, 1, NULL), CONSULT_OK);
+		assert_int_equal(consult_store_add_appointment(
+		                         s, f->practice, 0, starts[i], starts[i] - 50, starts[i] + 50, h, 0, 1, NULL),
+		        CONSULT_OK);
 	}
 	uint8_t h[CONSULT_CODE_HASH_LEN];
 	hash_of(h, 40);
-	assert_int_equal(consult_store_add_appointment(s, f->other_practice, 0, 250, 200, 300, h, 0, 1, NULL),
-		CONSULT_OK);
+	assert_int_equal(
+	        consult_store_add_appointment(s, f->other_practice, 0, 250, 200, 300, h, 0, 1, NULL), CONSULT_OK);
 	appt_list l = { 0 };
 	assert_int_equal(consult_store_list_appointments(s, f->practice, 100, 400, collect_appt, &l), CONSULT_OK);
-	assert_int_equal(l.n, 4);      /* 400 is outside [100,400); other practice excluded */
+	assert_int_equal(l.n, 4); /* 400 is outside [100,400); other practice excluded */
 	assert_int_equal(l.starts[0], 100);
 	assert_int_equal(l.starts[1], 200);
 	assert_int_equal(l.starts[2], 200);
@@ -436,7 +448,7 @@ static int64_t called_visit(fixture *f, int seed, int64_t practice, int64_t join
 	int64_t a = 0, v = 0;
 	hash_of(h, seed);
 	assert_int_equal(consult_store_add_appointment(f->s, practice, 0, joined, joined, joined + 3600, h, 0, 1, &a),
-		CONSULT_OK);
+	        CONSULT_OK);
 	assert_int_equal(consult_store_visit_begin(f->s, a, "P", "Q", joined, &v), CONSULT_OK);
 	if (called >= 0)
 		assert_int_equal(consult_store_visit_called(f->s, v, 0, called), CONSULT_OK);
@@ -471,7 +483,9 @@ static void test_day_stats(void **state)
 	assert_int_equal(st.median_wait_s, 500);
 }
 
-typedef struct stale_seen { int restarted, left; } stale_seen;
+typedef struct stale_seen {
+	int restarted, left;
+} stale_seen;
 static void see_stale(const consult_appointment *a, void *ud)
 {
 	stale_seen *n = ud;
@@ -495,7 +509,8 @@ static void test_end_stale(void **state)
 	assert_int_equal(consult_store_list_appointments(f->s, f->practice, 0, 100000, see_stale, &seen), CONSULT_OK);
 	assert_int_equal(seen.restarted, 2);
 	memset(&seen, 0, sizeof seen);
-	assert_int_equal(consult_store_list_appointments(f->s, f->other_practice, 0, 100000, see_stale, &seen), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_list_appointments(f->s, f->other_practice, 0, 100000, see_stale, &seen), CONSULT_OK);
 	assert_int_equal(seen.restarted, 0);
 	assert_int_equal(seen.left, 1);
 	assert_int_equal(consult_store_end_stale_visits(f->s, 6000), 0);
@@ -570,7 +585,7 @@ static void test_devices(void **state)
 	/* purge of unused: before 3012 -> 3010, 3011 gone? (only 3012..3014 of dr.weber remain) */
 	int64_t n = -1;
 	assert_int_equal(consult_store_devices_purge(s, 3013, &n), CONSULT_OK);
-	assert_int_equal(n, 1);          /* 3012 */
+	assert_int_equal(n, 1); /* 3012 */
 	assert_int_equal(consult_store_device_find(s, h14, &d), CONSULT_OK);
 	/* revoke: only that staff member's */
 	assert_int_equal(consult_store_devices_revoke(s, f->doctor, &n), CONSULT_OK);
@@ -599,9 +614,14 @@ static void test_enums_round_trip(void **state)
 {
 	fixture *f = *state;
 	consult_store *s = f->s;
-	static const struct { consult_visit_state st; consult_appt_status want; } states[] = {
-		{ CONSULT_VISIT_WAITING, CONSULT_APPT_WAITING }, { CONSULT_VISIT_AWAY, CONSULT_APPT_AWAY },
-		{ CONSULT_VISIT_RINGING, CONSULT_APPT_RINGING }, { CONSULT_VISIT_IN_CALL, CONSULT_APPT_IN_CALL },
+	static const struct {
+		consult_visit_state st;
+		consult_appt_status want;
+	} states[] = {
+		{ CONSULT_VISIT_WAITING, CONSULT_APPT_WAITING },
+		{ CONSULT_VISIT_AWAY, CONSULT_APPT_AWAY },
+		{ CONSULT_VISIT_RINGING, CONSULT_APPT_RINGING },
+		{ CONSULT_VISIT_IN_CALL, CONSULT_APPT_IN_CALL },
 		{ CONSULT_VISIT_ENDED, CONSULT_APPT_ENDED },
 	};
 	assert_int_equal(sizeof states / sizeof states[0], CONSULT_VISIT_STATE_COUNT);
@@ -648,8 +668,11 @@ static void test_enums_round_trip(void **state)
 static void add_contact(consult_store *s, int64_t appt)
 {
 	uint8_t box[4] = { 1, 2, 3, 4 };
-	consult_contact c = { .appointment_id = appt, .phone = "+4972112345", .email = "p@example.org",
-		.code_box = box, .code_box_len = sizeof box };
+	consult_contact c = { .appointment_id = appt,
+		.phone = "+4972112345",
+		.email = "p@example.org",
+		.code_box = box,
+		.code_box_len = sizeof box };
 	assert_int_equal(consult_store_set_contact(s, &c), CONSULT_OK);
 }
 
@@ -671,16 +694,17 @@ static void test_purge_and_erase_remove(void **state)
 	fixture *f = *state;
 	consult_store *s = f->s;
 	uint8_t mid[16] = { 9 };
-	int64_t old_v = called_visit(f, 80, f->practice, 1000, 1010);      /* purged */
-	int64_t mid_v = called_visit(f, 81, f->practice, 5000, -1);        /* contact wiped */
-	int64_t new_v = called_visit(f, 82, f->practice, 9000, -1);        /* kept, then erased */
+	int64_t old_v = called_visit(f, 80, f->practice, 1000, 1010); /* purged */
+	int64_t mid_v = called_visit(f, 81, f->practice, 5000, -1);   /* contact wiped */
+	int64_t new_v = called_visit(f, 82, f->practice, 9000, -1);   /* kept, then erased */
 	(void)mid_v;
 	int64_t ids[3] = { appt_of(f, 80), appt_of(f, 81), appt_of(f, 82) };
 	for (int i = 0; i < 3; i++) {
 		add_contact(s, ids[i]);
 		mid[0] = (uint8_t)(i + 1);
-		assert_int_equal(consult_outbox_add(s, ids[i], CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
-			CONSULT_OK);
+		assert_int_equal(
+		        consult_outbox_add(s, ids[i], CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
+		        CONSULT_OK);
 	}
 	consult_purge_counts c;
 	assert_int_equal(consult_store_purge(s, 2000, 6000, 7000, &c), CONSULT_OK);

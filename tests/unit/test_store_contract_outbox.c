@@ -49,8 +49,9 @@ static int64_t add_appt(fixture *f, int64_t practice, int64_t starts_at, int see
 	for (int i = 0; i < CONSULT_CODE_HASH_LEN; i++)
 		h[i] = (uint8_t)(seed * 13 + i);
 	int64_t id = 0;
-	assert_int_equal(consult_store_add_appointment(f->s, practice, 0, starts_at, starts_at - 600,
-		starts_at + 3600, h, 0, 10, &id), CONSULT_OK);
+	assert_int_equal(consult_store_add_appointment(
+	                         f->s, practice, 0, starts_at, starts_at - 600, starts_at + 3600, h, 0, 10, &id),
+	        CONSULT_OK);
 	return id;
 }
 
@@ -92,14 +93,15 @@ static int setup(void **state)
 	f->s = store_test_open(f->dir, f->path);
 	if (f->s)
 		f->peer = consult_store_open(f->path, err, sizeof err);
-	if (!f->s || !f->peer
-			|| consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721-1", 1, &f->practice)
-			|| consult_store_add_practice(f->s, "anderswo", "Praxis Anderswo", NULL, 1, &f->other_practice)
-			|| consult_store_add_staff(f->s, f->practice, "dr.weber", "Dr. Weber", CONSULT_ROLE_DOCTOR, "$h1", 1, &f->doctor)
-			|| consult_store_add_staff(f->s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h2", 1,
-				&f->reception)
-			|| consult_store_add_staff(f->s, f->other_practice, "empfang2", "Empfang 2", CONSULT_ROLE_RECEPTION, "$h3", 1,
-				&f->other_staff)) {
+	if (!f->s || !f->peer ||
+	        consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721-1", 1, &f->practice) ||
+	        consult_store_add_practice(f->s, "anderswo", "Praxis Anderswo", NULL, 1, &f->other_practice) ||
+	        consult_store_add_staff(
+	                f->s, f->practice, "dr.weber", "Dr. Weber", CONSULT_ROLE_DOCTOR, "$h1", 1, &f->doctor) ||
+	        consult_store_add_staff(
+	                f->s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h2", 1, &f->reception) ||
+	        consult_store_add_staff(f->s, f->other_practice, "empfang2", "Empfang 2", CONSULT_ROLE_RECEPTION, "$h3",
+	                1, &f->other_staff)) {
 		fprintf(stderr, "setup failed: %s\n", f->s ? consult_store_last_error(f->s) : err);
 		consult_store_close(f->peer);
 		if (f->s)
@@ -140,7 +142,7 @@ static void test_transactions(void **state)
 	assert_int_equal(consult_store_add_practice(f->s, "neu", "Neu", NULL, 5, &id), CONSULT_OK);
 	int64_t m1 = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
 	consult_outbox_msg m;
-	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);   /* savepoint inside */
+	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK); /* savepoint inside */
 	assert_int_equal(m.id, m1);
 	consult_outbox_msg_clear(&m);
 	assert_true(consult_store_in_transaction(f->s));
@@ -157,9 +159,11 @@ static void test_transactions(void **state)
 	/* a failing call inside keeps the transaction and the earlier changes */
 	uint8_t mid[16];
 	msgid_of(mid, 2);
-	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, mid, 5, NULL), CONSULT_ERR_CONFLICT);
+	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, mid, 5, NULL),
+	        CONSULT_ERR_CONFLICT);
 	msgid_of(mid, 3);
-	assert_int_equal(consult_outbox_add(f->s, 999999, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, mid, 5, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_add(f->s, 999999, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, mid, 5, NULL),
+	        CONSULT_ERR_NOT_FOUND);
 	assert_true(consult_store_in_transaction(f->s));
 	assert_int_equal(consult_store_practice_by_slug(f->peer, "neu", &p), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(total_msgs(f, f->peer), 0);
@@ -265,12 +269,17 @@ static void test_outbox_add(void **state)
 
 	uint8_t mid[16];
 	msgid_of(mid, 9);
-	assert_int_equal(consult_outbox_add(f->s, f->appt, (consult_channel)9, CONSULT_MSG_INVITE, 1, mid, 1, NULL), CONSULT_ERR_INVALID_FIELD);
-	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_SMS, (consult_msg_kind)9, 1, mid, 1, NULL), CONSULT_ERR_INVALID_FIELD);
-	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_NONE, CONSULT_MSG_INVITE, 1, mid, 1, NULL), CONSULT_ERR_INVALID_FIELD);
-	assert_int_equal(consult_outbox_add(f->s, 999999, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 1, mid, 1, NULL), CONSULT_ERR_NOT_FOUND);
-	msgid_of(mid, 1);   /* taken */
-	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 1, mid, 1, NULL), CONSULT_ERR_CONFLICT);
+	assert_int_equal(consult_outbox_add(f->s, f->appt, (consult_channel)9, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
+	        CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_SMS, (consult_msg_kind)9, 1, mid, 1, NULL),
+	        CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_NONE, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
+	        CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(consult_outbox_add(f->s, 999999, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
+	        CONSULT_ERR_NOT_FOUND);
+	msgid_of(mid, 1); /* taken */
+	assert_int_equal(consult_outbox_add(f->s, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
+	        CONSULT_ERR_CONFLICT);
 	assert_int_equal(total_msgs(f, f->s), 1);
 	assert_int_equal(consult_outbox_by_id(f->s, id + 1, &m), CONSULT_ERR_NOT_FOUND);
 }
@@ -300,7 +309,7 @@ static void test_claim_order(void **state)
 	assert_int_equal(m.updated_at, 200);
 	assert_int_equal(m.practice_id, f->practice);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_by_id(f->peer, early1, &m), CONSULT_OK);   /* committed */
+	assert_int_equal(consult_outbox_by_id(f->peer, early1, &m), CONSULT_OK); /* committed */
 	assert_int_equal(m.status, CONSULT_OUTBOX_SENDING);
 	assert_int_equal(m.attempts, 1);
 	consult_outbox_msg_clear(&m);
@@ -358,7 +367,7 @@ static void test_transitions(void **state)
 	/* sending -> sent; final */
 	assert_int_equal(consult_outbox_claim_next(f->s, 160, &m), CONSULT_OK);
 	assert_int_equal(m.attempts, 2);
-	assert_string_equal(m.error, "smtp 451");   /* the last reason stays visible while sending */
+	assert_string_equal(m.error, "smtp 451"); /* the last reason stays visible while sending */
 	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_sent(f->s, id, 165), CONSULT_OK);
 	assert_int_equal(consult_outbox_by_id(f->s, id, &m), CONSULT_OK);
@@ -441,9 +450,9 @@ static void test_requeue_sending(void **state)
 	assert_int_equal(m.status, CONSULT_OUTBOX_QUEUED);
 	assert_int_equal(m.next_at, 900);
 	assert_int_equal(m.updated_at, 900);
-	assert_int_equal(m.attempts, 1);   /* the interrupted attempt counts */
+	assert_int_equal(m.attempts, 1); /* the interrupted attempt counts */
 	consult_outbox_msg_clear(&m);
-	expect_status(f, c, CONSULT_OUTBOX_QUEUED, 0);   /* untouched */
+	expect_status(f, c, CONSULT_OUTBOX_QUEUED, 0); /* untouched */
 	assert_int_equal(consult_outbox_by_id(f->s, c, &m), CONSULT_OK);
 	assert_int_equal(m.next_at, 5000);
 	consult_outbox_msg_clear(&m);
@@ -518,7 +527,7 @@ static void test_list_and_counts(void **state)
 	int64_t c = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 3);
 	int64_t d = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_REMINDER, 50, 4);
 	int64_t e = add_msg(f, f->other_appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 5);
-	collected got = {0};
+	collected got = { 0 };
 	assert_int_equal(consult_outbox_list(f->s, f->appt2, collect, &got), CONSULT_OK);
 	assert_int_equal(got.n, 2);
 	assert_int_equal(got.ids[0], a);
@@ -543,7 +552,7 @@ static void test_list_and_counts(void **state)
 	assert_int_equal(q, 5);
 	assert_int_equal(fl, 0);
 	consult_outbox_msg m;
-	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);   /* d: sending still counts */
+	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK); /* d: sending still counts */
 	assert_int_equal(m.id, d);
 	consult_outbox_msg_clear(&m);
 	assert_int_equal(consult_outbox_fail(f->s, b, "http 400", 101), CONSULT_OK);
@@ -574,7 +583,7 @@ static void test_cascade(void **state)
 	c.email = "x@example.org";
 	assert_int_equal(consult_store_set_contact(f->s, &c), CONSULT_OK);
 	assert_int_equal(consult_store_cancel_appointment(f->s, f->practice, f->appt, 50), CONSULT_OK);
-	assert_int_equal(total_msgs(f, f->s), 2);   /* cancelling keeps the log */
+	assert_int_equal(total_msgs(f, f->s), 2); /* cancelling keeps the log */
 	/* erasing the appointment takes its contact row and outbox rows */
 	assert_int_equal(consult_store_erase_appointment(f->s, f->practice, f->appt, NULL), CONSULT_OK);
 	assert_int_equal(total_msgs(f, f->s), 1);

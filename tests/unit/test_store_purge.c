@@ -7,7 +7,7 @@
  * connection builds the v2 file and checks what is left on disk; the
  * bytes test reads the files themselves after the store is closed.
  */
-#define _GNU_SOURCE   /* memmem */
+#define _GNU_SOURCE /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -38,8 +38,9 @@ static int64_t add_appt(fixture *f, int64_t practice, int64_t starts_at, int see
 	for (int i = 0; i < CONSULT_CODE_HASH_LEN; i++)
 		h[i] = (uint8_t)(seed * 13 + i);
 	int64_t id = 0;
-	assert_int_equal(consult_store_add_appointment(f->s, practice, 0, starts_at, starts_at - 600,
-		starts_at + 3600, h, 0, 10, &id), CONSULT_OK);
+	assert_int_equal(consult_store_add_appointment(
+	                         f->s, practice, 0, starts_at, starts_at - 600, starts_at + 3600, h, 0, 10, &id),
+	        CONSULT_OK);
 	return id;
 }
 
@@ -49,8 +50,9 @@ static void add_msgs(fixture *f, int64_t appt, int n, int seed)
 		uint8_t m[16];
 		for (int j = 0; j < 16; j++)
 			m[j] = (uint8_t)(seed * 16 + i * 3 + j);
-		assert_int_equal(consult_outbox_add(f->s, appt, i % 2 ? CONSULT_CHANNEL_SMS : CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, m, 20, NULL),
-			CONSULT_OK);
+		assert_int_equal(consult_outbox_add(f->s, appt, i % 2 ? CONSULT_CHANNEL_SMS : CONSULT_CHANNEL_EMAIL,
+		                         CONSULT_MSG_INVITE, 100, m, 20, NULL),
+		        CONSULT_OK);
 	}
 }
 
@@ -97,13 +99,12 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	f->s = store_test_open(f->dir, f->path);
-	if (!f->s
-			|| consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721-1", 1, &f->practice)
-			|| consult_store_add_practice(f->s, "anderswo", "Praxis Anderswo", NULL, 1, &f->other_practice)
-			|| consult_store_add_staff(f->s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h2", 1,
-				&f->reception)
-			|| consult_store_add_staff(f->s, f->other_practice, "empfang2", "Empfang 2", CONSULT_ROLE_RECEPTION, "$h3", 1,
-				&f->other_staff)) {
+	if (!f->s || consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721-1", 1, &f->practice) ||
+	        consult_store_add_practice(f->s, "anderswo", "Praxis Anderswo", NULL, 1, &f->other_practice) ||
+	        consult_store_add_staff(
+	                f->s, f->practice, "empfang", "Empfang", CONSULT_ROLE_RECEPTION, "$h2", 1, &f->reception) ||
+	        consult_store_add_staff(f->s, f->other_practice, "empfang2", "Empfang 2", CONSULT_ROLE_RECEPTION, "$h3",
+	                1, &f->other_staff)) {
 		if (f->s)
 			store_test_remove(f->dir, f->path, f->s);
 		free(f);
@@ -126,13 +127,16 @@ static void downgrade_to_v2(fixture *f)
 {
 	consult_store_close(f->s);
 	f->s = NULL;
-	raw_exec(f->path, "BEGIN; DROP TABLE outbox; DROP TABLE appointment_contacts;"
-		" ALTER TABLE practices DROP COLUMN forward_never;"   /* v4 */
-		" DROP TABLE staff_devices; COMMIT;"                  /* v5 */
-		"PRAGMA user_version = 2;");
+	raw_exec(f->path,
+	        "BEGIN; DROP TABLE outbox; DROP TABLE appointment_contacts;"
+	        " ALTER TABLE practices DROP COLUMN forward_never;" /* v4 */
+	        " DROP TABLE staff_devices; COMMIT;"                /* v5 */
+	        "PRAGMA user_version = 2;");
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name IN"
-		" ('outbox','appointment_contacts','outbox_due','outbox_appointment')"), 0);
+	assert_int_equal(raw_int(f->path,
+	                         "SELECT count(*) FROM sqlite_master WHERE name IN"
+	                         " ('outbox','appointment_contacts','outbox_due','outbox_appointment')"),
+	        0);
 }
 
 /* --- migration --- */
@@ -154,8 +158,10 @@ static void test_migrate_v2_to_v3(void **state)
 	assert_non_null(f->s);
 	assert_int_equal(consult_store_schema_version(f->s), 5);
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name IN"
-		" ('outbox','appointment_contacts','outbox_due','outbox_appointment')"), 4);
+	assert_int_equal(raw_int(f->path,
+	                         "SELECT count(*) FROM sqlite_master WHERE name IN"
+	                         " ('outbox','appointment_contacts','outbox_due','outbox_appointment')"),
+	        4);
 	/* old data kept */
 	consult_appointment a;
 	assert_int_equal(consult_store_appointment_by_id(f->s, appt, &a), CONSULT_OK);
@@ -171,7 +177,8 @@ static void test_migrate_v2_to_v3(void **state)
 	add_msgs(f, appt, 1, 1);
 	assert_int_equal(count(f, "outbox"), 1);
 	uint8_t m[16] = { 0 };
-	assert_int_equal(consult_outbox_add(f->s, appt + 99, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 1, m, 1, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_add(f->s, appt + 99, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 1, m, 1, NULL),
+	        CONSULT_ERR_NOT_FOUND);
 }
 
 /* A step that fails leaves the file at v2 with its data (one transaction). */
@@ -181,7 +188,7 @@ static void test_migrate_v3_failure_keeps_v2(void **state)
 	int64_t appt = add_appt(f, f->practice, 5000, 1);
 	(void)appt;
 	downgrade_to_v2(f);
-	raw_exec(f->path, "CREATE TABLE appointment_contacts (x INTEGER)");   /* in the way of step 3 */
+	raw_exec(f->path, "CREATE TABLE appointment_contacts (x INTEGER)"); /* in the way of step 3 */
 	char err[256] = "";
 	assert_null(consult_store_open(f->path, err, sizeof err));
 	assert_non_null(strstr(err, "version 3"));
@@ -256,7 +263,7 @@ static void test_purge_counts_and_cascade(void **state)
 	assert_int_equal(consult_store_purge(f->s, 10000, 60000, 100500, &c), CONSULT_OK);
 	assert_int_equal(c.appointments + c.visits + c.deliveries + c.contacts_wiped, 0);
 	assert_int_equal(consult_store_contact(f->s, recent, &ct), CONSULT_OK);
-	assert_int_equal(ct.wiped_at, 99999);   /* first wipe time kept */
+	assert_int_equal(ct.wiped_at, 99999); /* first wipe time kept */
 	consult_contact_clear(&ct);
 	assert_int_equal(consult_store_purge(f->s, 10000, 60000, 1, NULL), CONSULT_OK);
 }
@@ -361,7 +368,7 @@ static void test_purge_in_transaction(void **state)
 	assert_int_equal(consult_store_begin(f->s), CONSULT_OK);
 	assert_int_equal(consult_store_erase_appointment(f->s, f->practice, old, &c), CONSULT_OK);
 	assert_int_equal(c.visits, 1);
-	assert_int_equal(count(f, "appointments"), 1);   /* not committed yet */
+	assert_int_equal(count(f, "appointments"), 1); /* not committed yet */
 	assert_int_equal(consult_store_commit(f->s), CONSULT_OK);
 	assert_int_equal(count(f, "appointments"), 0);
 	char wal[128];
@@ -408,12 +415,12 @@ static int on_disk(fixture *f, const char *needle, int *in_db, int *in_wal)
 }
 
 static const char *const probes[] = {
-	"purge-probe-XYZ@example.org",   /* contact of a purged appointment, checkpointed into the db */
-	"PurgeProbeName",                /* visit name of a purged appointment, in the db */
-	"+4917100099988",                /* phone of a purged appointment */
-	"PurgeProbeWal",                 /* visit name written after the last checkpoint: only in the WAL */
-	"wipe-probe-ABC@example.org",    /* contact of an appointment that stays, wiped */
-	"+4917100077766",                /* its phone */
+	"purge-probe-XYZ@example.org", /* contact of a purged appointment, checkpointed into the db */
+	"PurgeProbeName",              /* visit name of a purged appointment, in the db */
+	"+4917100099988",              /* phone of a purged appointment */
+	"PurgeProbeWal",               /* visit name written after the last checkpoint: only in the WAL */
+	"wipe-probe-ABC@example.org",  /* contact of an appointment that stays, wiped */
+	"+4917100077766",              /* its phone */
 };
 
 static void bytes_gone(fixture *f, bool upkeep)
@@ -438,7 +445,7 @@ static void bytes_gone(fixture *f, bool upkeep)
 	assert_true(in_wal);
 	assert_false(in_db);
 	consult_store_upkeep r;
-	if (upkeep) {   /* the production upkeep copies it into the db file too */
+	if (upkeep) { /* the production upkeep copies it into the db file too */
 		assert_int_equal(consult_store_maintain(f->s, 1000000, &r), CONSULT_OK);
 		assert_true(r.ran && r.complete);
 	}

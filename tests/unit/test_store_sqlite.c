@@ -48,10 +48,15 @@ static void test_migrate_from_empty(void **state)
 	assert_true(consult_store_latest_version() >= 1);
 	assert_int_equal(consult_store_schema_version(f->s), consult_store_latest_version());
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), consult_store_latest_version());
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-		" AND name IN ('practices','staff','appointments','visits')"), 4);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-		" AND name IN ('appointments_practice_starts','visits_appointment','visits_called_at')"), 3);
+	assert_int_equal(raw_int(f->path,
+	                         "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	                         " AND name IN ('practices','staff','appointments','visits')"),
+	        4);
+	assert_int_equal(
+	        raw_int(f->path,
+	                "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	                " AND name IN ('appointments_practice_starts','visits_appointment','visits_called_at')"),
+	        3);
 }
 
 /* Schema v2 (issue 4): a v1 file (practices without relay_only) migrates
@@ -63,23 +68,26 @@ static void test_migrate_v1_to_v2(void **state)
 	int64_t pid = 0, sid = 0;
 	assert_true(consult_store_latest_version() >= 2);
 	assert_int_equal(consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721", 5, &pid), CONSULT_OK);
-	assert_int_equal(consult_store_add_staff(f->s, pid, "dr.weber", "Dr. Weber", CONSULT_ROLE_DOCTOR, "$h", 5, &sid), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_add_staff(f->s, pid, "dr.weber", "Dr. Weber", CONSULT_ROLE_DOCTOR, "$h", 5, &sid),
+	        CONSULT_OK);
 	consult_store_close(f->s);
 	f->s = NULL;
 	raw_exec(f->path,
-		"PRAGMA foreign_keys = OFF;"
-		"BEGIN;"
-		"DROP TABLE IF EXISTS outbox;"                 /* schema v3 tables: not in a v1 file */
-		"DROP TABLE IF EXISTS appointment_contacts;"
-		"DROP TABLE IF EXISTS staff_devices;"          /* schema v5 */
-		"CREATE TABLE p1 (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
-		"  phone TEXT, created_at INTEGER NOT NULL);"
-		"INSERT INTO p1 SELECT id, slug, name, phone, created_at FROM practices;"
-		"DROP TABLE practices;"
-		"ALTER TABLE p1 RENAME TO practices;"
-		"COMMIT;"
-		"PRAGMA user_version = 1;");
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('practices') WHERE name = 'relay_only'"), 0);
+	        "PRAGMA foreign_keys = OFF;"
+	        "BEGIN;"
+	        "DROP TABLE IF EXISTS outbox;" /* schema v3 tables: not in a v1 file */
+	        "DROP TABLE IF EXISTS appointment_contacts;"
+	        "DROP TABLE IF EXISTS staff_devices;" /* schema v5 */
+	        "CREATE TABLE p1 (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+	        "  phone TEXT, created_at INTEGER NOT NULL);"
+	        "INSERT INTO p1 SELECT id, slug, name, phone, created_at FROM practices;"
+	        "DROP TABLE practices;"
+	        "ALTER TABLE p1 RENAME TO practices;"
+	        "COMMIT;"
+	        "PRAGMA user_version = 1;");
+	assert_int_equal(
+	        raw_int(f->path, "SELECT count(*) FROM pragma_table_info('practices') WHERE name = 'relay_only'"), 0);
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
 	char err[256] = "";
 	f->s = consult_store_open(f->path, err, sizeof err);
@@ -88,7 +96,8 @@ static void test_migrate_v1_to_v2(void **state)
 	assert_non_null(f->s);
 	assert_int_equal(consult_store_schema_version(f->s), consult_store_latest_version());
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), consult_store_latest_version());
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('practices') WHERE name = 'relay_only'"), 1);
+	assert_int_equal(
+	        raw_int(f->path, "SELECT count(*) FROM pragma_table_info('practices') WHERE name = 'relay_only'"), 1);
 	/* data kept, the new column defaults to off */
 	consult_practice p;
 	assert_int_equal(consult_store_practice_by_slug(f->s, "am-markt", &p), CONSULT_OK);
@@ -106,7 +115,8 @@ static void test_migrate_v1_to_v2(void **state)
 	assert_int_equal(consult_store_practice_relay_only(f->s, pid, &relay), CONSULT_OK);
 	assert_false(relay);
 	/* foreign keys still hold after the rebuild */
-	assert_int_equal(consult_store_add_staff(f->s, pid + 99, "x.y", "X", CONSULT_ROLE_DOCTOR, "$h", 5, &sid), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_add_staff(f->s, pid + 99, "x.y", "X", CONSULT_ROLE_DOCTOR, "$h", 5, &sid),
+	        CONSULT_ERR_NOT_FOUND);
 }
 
 static void test_too_new_refused(void **state)
@@ -141,7 +151,7 @@ static void test_settings(void **state)
 	assert_int_equal(st.synchronous, 1);
 	assert_int_equal(st.busy_timeout_ms, 5000);
 	assert_int_equal(st.journal_size_limit, CONSULT_STORE_LOG_LIMIT);
-	assert_int_equal(st.wal_autocheckpoint, 0);     /* upkeep checkpoints, not the commits */
+	assert_int_equal(st.wal_autocheckpoint, 0); /* upkeep checkpoints, not the commits */
 	/* WAL is a property of the file: a second connection sees it too */
 	char *mode = raw_text(f->path, "PRAGMA journal_mode");
 	assert_non_null(mode);
@@ -160,13 +170,15 @@ static void test_raw_checks(void **state)
 	hash_of(h, 1);
 	int64_t id = 0;
 	/* the window must contain starts_at */
-	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 1001, 1100, h, 0, 1, &id),
-		CONSULT_ERR_INTERNAL);
+	assert_int_equal(
+	        consult_store_add_appointment(s, f->practice, 0, 1000, 1001, 1100, h, 0, 1, &id), CONSULT_ERR_INTERNAL);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM appointments"), 0);
 	/* any doctor and no creator are NULL in SQL */
 	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1100, h, 0, 1, &id), CONSULT_OK);
-	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM appointments WHERE doctor_id IS NULL"
-		" AND created_by IS NULL"), 1);
+	assert_int_equal(raw_int(f->path,
+	                         "SELECT count(*) FROM appointments WHERE doctor_id IS NULL"
+	                         " AND created_by IS NULL"),
+	        1);
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(db, "UPDATE practices SET relay_only = 2", NULL, NULL, NULL), SQLITE_OK);
@@ -206,26 +218,31 @@ static void test_visit_columns(void **state)
 	assert_int_equal(consult_store_visit_connected(s, v, 999), CONSULT_OK);
 	snprintf(sql, sizeof sql, "SELECT connected_at FROM visits WHERE id = %lld", (long long)v);
 	assert_int_equal(raw_int(f->path, sql), 995);
-	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "connected", "srflx", "relay"), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "connected", "srflx", "relay"), CONSULT_OK);
 	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_DOCTOR, "checking", NULL, NULL), CONSULT_OK);
 	snprintf(sql, sizeof sql, "SELECT media_path FROM visits WHERE id = %lld", (long long)v);
 	char *t = raw_text(f->path, sql);
 	assert_null(t);
-	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_DOCTOR, "connected", "relay", "srflx"), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_visit_report(s, v, CONSULT_PARTY_DOCTOR, "connected", "relay", "srflx"), CONSULT_OK);
 	t = raw_text(f->path, sql);
 	assert_non_null(t);
 	assert_string_equal(t, "relay/srflx");
 	free(t);
-	snprintf(sql, sizeof sql, "SELECT patient_conn_state || ',' || patient_local_type || ',' ||"
-		" patient_remote_type || ',' || doctor_conn_state FROM visits WHERE id = %lld", (long long)v);
+	snprintf(sql, sizeof sql,
+	        "SELECT patient_conn_state || ',' || patient_local_type || ',' ||"
+	        " patient_remote_type || ',' || doctor_conn_state FROM visits WHERE id = %lld",
+	        (long long)v);
 	t = raw_text(f->path, sql);
 	assert_non_null(t);
 	assert_string_equal(t, "connected,srflx,relay,connected");
 	free(t);
 	/* a report without types keeps the earlier ones */
-	assert_int_equal(consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "disconnected", NULL, NULL), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_visit_report(s, v, CONSULT_PARTY_PATIENT, "disconnected", NULL, NULL), CONSULT_OK);
 	snprintf(sql, sizeof sql, "SELECT patient_conn_state || ',' || patient_local_type FROM visits WHERE id = %lld",
-		(long long)v);
+	        (long long)v);
 	t = raw_text(f->path, sql);
 	assert_non_null(t);
 	assert_string_equal(t, "disconnected,srflx");
@@ -234,7 +251,7 @@ static void test_visit_columns(void **state)
 	assert_int_equal(consult_store_visit_end(s, v, CONSULT_END_DOCTOR_HANGUP, 1100), CONSULT_OK);
 	assert_int_equal(consult_store_visit_end(s, v, CONSULT_END_LEFT, 1110), CONSULT_OK);
 	snprintf(sql, sizeof sql, "SELECT state || ',' || end_reason || ',' || ended_at FROM visits WHERE id = %lld",
-		(long long)v);
+	        (long long)v);
 	t = raw_text(f->path, sql);
 	assert_non_null(t);
 	assert_string_equal(t, "ended,doctor_hangup,1100");
@@ -263,20 +280,20 @@ static void test_one_write_steps(void **state)
 	consult_store_wal_status(s, NULL, &c0);
 	assert_int_equal(consult_store_visit_begin(s, id, "Erika", "Muster", 950, &v), CONSULT_OK);
 	consult_store_wal_status(s, NULL, &c1);
-	assert_int_equal(c1, c0 + 1);                   /* a join is one commit */
+	assert_int_equal(c1, c0 + 1); /* a join is one commit */
 	char sql[160];
 	snprintf(sql, sizeof sql, "SELECT state = 'waiting' FROM visits WHERE id = %lld", (long long)v);
 	assert_int_equal(raw_int(f->path, sql), 1);
-		/* ring: state and the call time in one commit; the first call time stays */
+	/* ring: state and the call time in one commit; the first call time stays */
 	assert_int_equal(consult_store_visit_ring(s, v, f->doctor, 980), CONSULT_OK);
 	consult_store_wal_status(s, NULL, &c0);
 	assert_int_equal(c0, c1 + 1);
-		assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_WAITING), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_WAITING), CONSULT_OK);
 	assert_int_equal(consult_store_visit_ring(s, v, f->doctor2, 990), CONSULT_OK);
 	snprintf(sql, sizeof sql, "SELECT called_at * 100000 + called_by FROM visits WHERE id = %lld", (long long)v);
 	assert_int_equal(raw_int(f->path, sql), 980 * 100000LL + f->doctor2);
 	assert_int_equal(consult_store_visit_ring(s, 9999, f->doctor, 1), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_store_visit_ring(s, v, 0, 995), CONSULT_OK);   /* 0: no caller recorded */
+	assert_int_equal(consult_store_visit_ring(s, v, 0, 995), CONSULT_OK); /* 0: no caller recorded */
 	snprintf(sql, sizeof sql, "SELECT called_by IS NULL FROM visits WHERE id = %lld", (long long)v);
 	assert_int_equal(raw_int(f->path, sql), 1);
 }
@@ -292,24 +309,25 @@ static void test_upkeep_checkpoints(void **state)
 	int frames = -1;
 	unsigned c0 = 0, commits = 0;
 	consult_store_wal_status(s, &frames, &c0);
-	assert_int_equal(c0, 6);                        /* the fixture's practices and staff */
+	assert_int_equal(c0, 6); /* the fixture's practices and staff */
 	assert_true(frames > 0);
 	consult_store_upkeep r;
 	assert_int_equal(consult_store_maintain(s, 90, &r), CONSULT_OK);
-	assert_true(r.ran && r.complete);               /* commits since open, never run: due */
+	assert_true(r.ran && r.complete); /* commits since open, never run: due */
 	assert_int_equal(consult_store_maintain(s, 95, &r), CONSULT_OK);
-	assert_false(r.ran);                            /* nothing committed since */
+	assert_false(r.ran); /* nothing committed since */
 	frames = 0;
 	uint8_t h[CONSULT_CODE_HASH_LEN];
 	hash_of(h, 31);
 	int64_t appt = 0, v = 0;
-	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1200, h, 0, 50, &appt), CONSULT_OK);
+	assert_int_equal(
+	        consult_store_add_appointment(s, f->practice, 0, 1000, 900, 1200, h, 0, 50, &appt), CONSULT_OK);
 	int n = 0;
 	for (; n < 5000 && frames <= 1500; n++) {
 		assert_int_equal(consult_store_visit_begin(s, appt, "Erika", "Muster", 950 + n, &v), CONSULT_OK);
 		consult_store_wal_status(s, &frames, &commits);
 	}
-	assert_true(frames > 1500);                     /* nothing checkpointed by itself */
+	assert_true(frames > 1500); /* nothing checkpointed by itself */
 	assert_int_equal(commits, c0 + (unsigned)n + 1);
 	char wal[128];
 	snprintf(wal, sizeof wal, "%s-wal", f->path);
@@ -318,16 +336,16 @@ static void test_upkeep_checkpoints(void **state)
 	consult_store_health hl;
 	assert_int_equal(consult_store_probe(s, &hl), CONSULT_OK);
 	assert_true(hl.log_bytes > CONSULT_STORE_LOG_LIMIT);
-	frames++;                                       /* the probe's own commit */
+	frames++; /* the probe's own commit */
 
 	/* due at once: more than 1000 frames, even before the period is over */
 	assert_int_equal(consult_store_maintain(s, 101, &r), CONSULT_OK);
 	assert_true(r.ran);
 	assert_int_equal(r.due, frames);
-	assert_int_equal(r.done, frames);               /* everything copied */
+	assert_int_equal(r.done, frames); /* everything copied */
 	assert_true(r.complete);
-	assert_true(file_size(f->path) > db_before);   /* into the database file */
-	assert_int_equal(file_size(wal), 0);            /* and the -wal file emptied */
+	assert_true(file_size(f->path) > db_before); /* into the database file */
+	assert_int_equal(file_size(wal), 0);         /* and the -wal file emptied */
 	assert_int_equal(consult_store_probe(s, &hl), CONSULT_OK);
 	assert_true(hl.log_bytes <= CONSULT_STORE_LOG_LIMIT);
 	/* a few commits: not due before UPKEEP_PERIOD (10 s) has passed */
@@ -350,7 +368,7 @@ static void test_upkeep_checkpoints(void **state)
 	assert_true(r.ran);
 	assert_int_equal(r.due, frames);
 	assert_true(r.done < r.due);
-	assert_false(r.complete);                       /* the reader still needs the WAL */
+	assert_false(r.complete); /* the reader still needs the WAL */
 	assert_true(file_size(wal) > 0);
 	assert_int_equal(sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(rd);
@@ -383,12 +401,12 @@ static void test_probe(void **state)
 	assert_true(h.writable);
 	assert_string_equal(h.error, "");
 	consult_store_wal_status(s, &frames, &c1);
-	assert_int_equal(c1, c0 + 1);                   /* one commit ... */
-	assert_true(frames > 0);                        /* ... through the WAL */
+	assert_int_equal(c1, c0 + 1); /* one commit ... */
+	assert_true(frames > 0);      /* ... through the WAL */
 	assert_int_equal(h.log_bytes, file_size_wal(f->path));
 	assert_int_equal(h.log_limit_bytes, CONSULT_STORE_LOG_LIMIT);
 	assert_true(h.disk_free_mb > 0);
-	assert_int_equal(consult_store_schema_version(s), version);   /* nothing changed */
+	assert_int_equal(consult_store_schema_version(s), version); /* nothing changed */
 	assert_int_equal(consult_store_error_count(s), 0);
 	assert_string_equal(consult_store_last_error_name(s), "");
 	int64_t id = 0;
@@ -410,7 +428,7 @@ static void test_upkeep_refused(void **state)
 	consult_store *m = consult_store_open(":memory:", err, sizeof err);
 	assert_non_null(m);
 	consult_store_upkeep r;
-	assert_int_equal(consult_store_maintain(m, 1, &r), CONSULT_OK);   /* nothing to say for memory */
+	assert_int_equal(consult_store_maintain(m, 1, &r), CONSULT_OK); /* nothing to say for memory */
 	assert_false(r.ran);
 	consult_store_settings st;
 	assert_int_equal(consult_store_get_settings(m, &st), CONSULT_OK);

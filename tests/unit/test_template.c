@@ -15,11 +15,8 @@ static const char *const allowed[] = { "practice", "date", "time", "link", "code
 #define N_ALLOWED (sizeof allowed / sizeof allowed[0])
 
 static const consult_tpl_var vars[] = {
-	{ "practice", "Praxis Dr. M\xc3\xbcller" },
-	{ "date", "31.01.2025" },
-	{ "time", "14:30" },
-	{ "link", "https://praxis.example/p/x?c=1&d=2" },
-	{ "code", "{{practice}}" },              /* must stay literal */
+	{ "practice", "Praxis Dr. M\xc3\xbcller" }, { "date", "31.01.2025" }, { "time", "14:30" },
+	{ "link", "https://praxis.example/p/x?c=1&d=2" }, { "code", "{{practice}}" }, /* must stay literal */
 };
 #define N_VARS (sizeof vars / sizeof vars[0])
 
@@ -29,9 +26,12 @@ static void test_render(void **st)
 	size_t len = 0;
 	char bad[CONSULT_TPL_NAME_MAX + 1] = "zz";
 	assert_int_equal(consult_tpl_render("Ihr Termin in der {{practice}} am {{ date }} um {{time}} Uhr.\n"
-		"Link: {{link}} {single} }} {x}", vars, N_VARS, 4096, &out, &len, bad), CONSULT_OK);
-	assert_string_equal(out, "Ihr Termin in der Praxis Dr. M\xc3\xbcller am 31.01.2025 um 14:30 Uhr.\n"
-		"Link: https://praxis.example/p/x?c=1&d=2 {single} }} {x}");
+	                                    "Link: {{link}} {single} }} {x}",
+	                         vars, N_VARS, 4096, &out, &len, bad),
+	        CONSULT_OK);
+	assert_string_equal(out,
+	        "Ihr Termin in der Praxis Dr. M\xc3\xbcller am 31.01.2025 um 14:30 Uhr.\n"
+	        "Link: https://praxis.example/p/x?c=1&d=2 {single} }} {x}");
 	assert_int_equal(len, strlen(out));
 	assert_string_equal(bad, "");
 	free(out);
@@ -55,14 +55,15 @@ static void test_render(void **st)
 static void test_validate(void **st)
 {
 	char bad[CONSULT_TPL_NAME_MAX + 1];
-	assert_int_equal(consult_tpl_validate("{{practice}} {{date}} {{ time }} {{link}} {{code}}",
-		allowed, N_ALLOWED, bad), CONSULT_OK);
+	assert_int_equal(
+	        consult_tpl_validate("{{practice}} {{date}} {{ time }} {{link}} {{code}}", allowed, N_ALLOWED, bad),
+	        CONSULT_OK);
 	assert_string_equal(bad, "");
-	assert_int_equal(consult_tpl_validate("Hallo {{name}}, {{date}} {{patient_phone}}",
-		allowed, N_ALLOWED, bad), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(consult_tpl_validate("Hallo {{name}}, {{date}} {{patient_phone}}", allowed, N_ALLOWED, bad),
+	        CONSULT_ERR_INVALID_FIELD);
 	assert_string_equal(bad, "name");
-	assert_int_equal(consult_tpl_validate("{{date}} {{  secret_9  }}", allowed, N_ALLOWED, bad),
-		CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_tpl_validate("{{date}} {{  secret_9  }}", allowed, N_ALLOWED, bad), CONSULT_ERR_INVALID_FIELD);
 	assert_string_equal(bad, "secret_9");
 	/* a prefix of an allowed name is not that name */
 	assert_int_equal(consult_tpl_validate("{{dat}}", allowed, N_ALLOWED, bad), CONSULT_ERR_INVALID_FIELD);
@@ -72,8 +73,17 @@ static void test_validate(void **st)
 
 	/* malformed: bad is "" */
 	static const char *malformed[] = {
-		"{{", "x {{date", "{{date}", "{{Date}}", "{{da te}}", "{{}}", "{{ }}", "{{{date}}}",
-		"{{date-x}}", "{{\xc3\xa4}}", "{{aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}}" /* 33 */,
+		"{{",
+		"x {{date",
+		"{{date}",
+		"{{Date}}",
+		"{{da te}}",
+		"{{}}",
+		"{{ }}",
+		"{{{date}}}",
+		"{{date-x}}",
+		"{{\xc3\xa4}}",
+		"{{aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}}" /* 33 */,
 	};
 	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
 		strcpy(bad, "zz");
@@ -104,11 +114,11 @@ static void test_render_errors(void **st)
 	char *out = (char *)1;
 	char bad[CONSULT_TPL_NAME_MAX + 1];
 	assert_int_equal(consult_tpl_render("Hi {{date}} {{unknown}}", vars, N_VARS, 100, &out, NULL, bad),
-		CONSULT_ERR_INVALID_FIELD);
+	        CONSULT_ERR_INVALID_FIELD);
 	assert_null(out);
 	assert_string_equal(bad, "unknown");
-	assert_int_equal(consult_tpl_render("Hi {{date", vars, N_VARS, 100, &out, NULL, bad),
-		CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_tpl_render("Hi {{date", vars, N_VARS, 100, &out, NULL, bad), CONSULT_ERR_INVALID_FIELD);
 	assert_null(out);
 	/* the output bound: exactly fits, one less does not */
 	size_t len;

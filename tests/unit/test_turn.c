@@ -15,7 +15,9 @@
 
 static void test_password_vectors(void **st)
 {
-	static const struct { const char *secret, *user, *pass; } v[] = {
+	static const struct {
+		const char *secret, *user, *pass;
+	} v[] = {
 		{ SECRET32, "1700003600:call-42", "XDIUpX+lwMSHVxgOhr8daqf7+RQ=" },
 		{ "north-sea-example-secret", "86460:x", "7Zz1uIN7eqFOYT78+es9KBnCdvc=" },
 		{ "0123456789abcdef", "1234567890:a.b_c-D", "43yDjR5WiIctOgCprTXqzFOa60U=" },
@@ -64,7 +66,8 @@ static void test_expiry_bounds(void **st)
 	const int64_t bad_ttl[] = { 0, -1, CONSULT_TURN_TTL_MIN - 1, CONSULT_TURN_TTL_MAX + 1, INT64_MAX };
 	for (size_t i = 0; i < sizeof bad_ttl / sizeof bad_ttl[0]; i++) {
 		memset(&c, 'x', sizeof c);
-		assert_int_equal(consult_turn_credentials(SECRET32, 1000, bad_ttl[i], "a", &c), CONSULT_ERR_INVALID_FIELD);
+		assert_int_equal(
+		        consult_turn_credentials(SECRET32, 1000, bad_ttl[i], "a", &c), CONSULT_ERR_INVALID_FIELD);
 		assert_int_equal(c.username[0], '\0');
 		assert_int_equal(c.password[0], '\0');
 		assert_int_equal(c.expires_at, 0);
@@ -78,9 +81,9 @@ static void test_expiry_bounds(void **st)
 
 static void test_secret(void **st)
 {
-	assert_true(consult_turn_secret_ok("0123456789abcdef"));           /* exactly 16 */
-	assert_true(consult_turn_secret_ok("q8X+/z09aBcDeFgH=="));         /* base64 output */
-	assert_false(consult_turn_secret_ok("0123456789abcde"));           /* 15 */
+	assert_true(consult_turn_secret_ok("0123456789abcdef"));   /* exactly 16 */
+	assert_true(consult_turn_secret_ok("q8X+/z09aBcDeFgH==")); /* base64 output */
+	assert_false(consult_turn_secret_ok("0123456789abcde"));   /* 15 */
 	assert_false(consult_turn_secret_ok(""));
 	assert_false(consult_turn_secret_ok(NULL));
 	assert_false(consult_turn_secret_ok("0123456789 abcdef"));
@@ -108,7 +111,7 @@ static void test_id(void **st)
 	assert_true(consult_turn_id_ok("a.b_c-D9"));
 	assert_false(consult_turn_id_ok(""));
 	assert_false(consult_turn_id_ok(NULL));
-	assert_false(consult_turn_id_ok("a:b"));        /* the separator */
+	assert_false(consult_turn_id_ok("a:b")); /* the separator */
 	assert_false(consult_turn_id_ok("a b"));
 	assert_false(consult_turn_id_ok("a@b"));
 	assert_false(consult_turn_id_ok("\xc3\xa4"));
@@ -128,7 +131,10 @@ static void test_id(void **st)
 
 static void test_uri_good(void **st)
 {
-	static const struct { const char *uri; consult_turn_scheme kind; } v[] = {
+	static const struct {
+		const char *uri;
+		consult_turn_scheme kind;
+	} v[] = {
 		{ "stun:stun.example.org", CONSULT_TURN_URI_STUN },
 		{ "stun:stun.example.org:3478", CONSULT_TURN_URI_STUN },
 		{ "stun:127.0.0.1:3478", CONSULT_TURN_URI_STUN },
@@ -154,24 +160,51 @@ static void test_uri_good(void **st)
 static void test_uri_bad(void **st)
 {
 	static const char *const bad[] = {
-		NULL, "", "stun:", "turn:", "turns:", "turn::3478",
-		"STUN:stun.example.org",                     /* lower-case schemes only */
-		"stuns:stun.example.org",                    /* browsers have no stuns */
-		"http://turn.example.org", "turn://turn.example.org",
-		"turn:user@turn.example.org",                /* no user info */
+		NULL,
+		"",
+		"stun:",
+		"turn:",
+		"turns:",
+		"turn::3478",
+		"STUN:stun.example.org",  /* lower-case schemes only */
+		"stuns:stun.example.org", /* browsers have no stuns */
+		"http://turn.example.org",
+		"turn://turn.example.org",
+		"turn:user@turn.example.org", /* no user info */
 		"turn:turn.example.org/path",
-		"turn:turn.example.org:0", "turn:turn.example.org:65536", "turn:turn.example.org:099",
-		"turn:turn.example.org:", "turn:turn.example.org:34a8", "turn:turn.example.org:123456",
-		"turn:turn.example.org?transport=sctp", "turn:turn.example.org?transport=UDP",
-		"turn:turn.example.org?transport=udp&x=1", "turn:turn.example.org?",
-		"turns:turn.example.org?transport=udp",      /* no TURN over DTLS */
-		"stun:stun.example.org?transport=udp",       /* stun takes no query */
-		"turn:-bad.example", "turn:bad-.example", "turn:a..b", "turn:.a", "turn:a.",
-		"turn:under_score.example", "turn:t\xc3\xbcrn.example", "turn: turn.example.org",
-		"turn:turn.example.org ", "turn:turn.example.org\n",
-		"turn:256.1.1.1", "turn:1.2.3", "turn:1.2.3.4.5", "turn:01.2.3.4",
-		"turn:[::1", "turn:[]", "turn:[zz::1]", "turn:[::1]x", "turn:[fe80::1%eth0]",
-		"turn:::1", "turn:[1.2.3.4]",
+		"turn:turn.example.org:0",
+		"turn:turn.example.org:65536",
+		"turn:turn.example.org:099",
+		"turn:turn.example.org:",
+		"turn:turn.example.org:34a8",
+		"turn:turn.example.org:123456",
+		"turn:turn.example.org?transport=sctp",
+		"turn:turn.example.org?transport=UDP",
+		"turn:turn.example.org?transport=udp&x=1",
+		"turn:turn.example.org?",
+		"turns:turn.example.org?transport=udp", /* no TURN over DTLS */
+		"stun:stun.example.org?transport=udp",  /* stun takes no query */
+		"turn:-bad.example",
+		"turn:bad-.example",
+		"turn:a..b",
+		"turn:.a",
+		"turn:a.",
+		"turn:under_score.example",
+		"turn:t\xc3\xbcrn.example",
+		"turn: turn.example.org",
+		"turn:turn.example.org ",
+		"turn:turn.example.org\n",
+		"turn:256.1.1.1",
+		"turn:1.2.3",
+		"turn:1.2.3.4.5",
+		"turn:01.2.3.4",
+		"turn:[::1",
+		"turn:[]",
+		"turn:[zz::1]",
+		"turn:[::1]x",
+		"turn:[fe80::1%eth0]",
+		"turn:::1",
+		"turn:[1.2.3.4]",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		if (consult_turn_uri_check(bad[i]) != CONSULT_TURN_URI_INVALID)
@@ -188,7 +221,7 @@ static void test_uri_bad(void **st)
 	assert_int_equal(consult_turn_uri_check(uri), CONSULT_TURN_URI_INVALID);
 	strcpy(uri, "turn:");
 	for (int i = 0; i < 5; i++)
-		strcat(uri, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");   /* 50 each */
+		strcat(uri, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."); /* 50 each */
 	strcat(uri, "example");
 	assert_int_equal(consult_turn_uri_check(uri), CONSULT_TURN_URI_INVALID); /* 262 chars */
 }
@@ -254,13 +287,17 @@ static void test_ice_servers(void **st)
 
 	/* TURN with a bad secret / id / ttl, or a bad URI: error and zeroed */
 	memset(&s, 'x', sizeof s);
-	assert_int_equal(consult_turn_ice_servers(uris, 4, "short", 1700000000, 3600, "call-42", &s), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_turn_ice_servers(uris, 4, "short", 1700000000, 3600, "call-42", &s), CONSULT_ERR_INVALID_FIELD);
 	assert_int_equal(s.n, 0);
 	assert_int_equal(s.server[1].credential[0], '\0');
-	assert_int_equal(consult_turn_ice_servers(uris, 4, SECRET32, 1700000000, 3600, "c:42", &s), CONSULT_ERR_INVALID_FIELD);
-	assert_int_equal(consult_turn_ice_servers(uris, 4, SECRET32, 1700000000, 5, "call-42", &s), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_turn_ice_servers(uris, 4, SECRET32, 1700000000, 3600, "c:42", &s), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_turn_ice_servers(uris, 4, SECRET32, 1700000000, 5, "call-42", &s), CONSULT_ERR_INVALID_FIELD);
 	const char *badlist[] = { "stun:a.example", "turn:a.example?transport=quic" };
-	assert_int_equal(consult_turn_ice_servers(badlist, 2, SECRET32, 1700000000, 3600, "x", &s), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_turn_ice_servers(badlist, 2, SECRET32, 1700000000, 3600, "x", &s), CONSULT_ERR_INVALID_FIELD);
 	assert_int_equal(s.n, 0);
 }
 
