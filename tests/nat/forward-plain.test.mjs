@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { cleanupAll, scenario } from './lab.mjs';
-import { analyse, callView, legs, payloadTypes, readDump, startDump, stopDump, waitDump, waitForwarded } from './pcap.mjs';
+import {
+  analyse, callView, legs, payloadTypes, readDump, startDump, stopDump, waitDump, waitForwarded, waitLegs,
+} from './pcap.mjs';
 
 after(cleanupAll);
 
@@ -22,10 +24,19 @@ test('forward_e2ee_test_off: the same dump finds plain VP8 keyframes and nearly 
   });
   let failed = true;
   try {
-    const l0 = await legs(sc.stack.janus);
-    assert.ok(l0.doctor, 'the doctor\'s consult handle exists');
-    await startDump(sc.stack.janus, l0.doctor, { folder: sc.art.dir, filename: 'doctor-leg.pcap' });
-    await waitForwarded(sc, { ms: 60_000 });
+    // The dump runs on the current call's doctor handle: a redial (see
+    // waitForwarded) moves it to the new call's.
+    let l0 = await waitLegs(sc.stack.janus);
+    let file = path.join(sc.art.dir, 'doctor-leg.pcap');
+    await startDump(sc.stack.janus, l0.doctor, { folder: sc.art.dir, filename: path.basename(file) });
+    await waitForwarded(sc, {
+      ms: 60_000,
+      onRedial: async () => {
+        l0 = await waitLegs(sc.stack.janus, { not: l0.doctor });
+        file = path.join(sc.art.dir, `doctor-leg-${sc.redials + 1}.pcap`);
+        await startDump(sc.stack.janus, l0.doctor, { folder: sc.art.dir, filename: path.basename(file) });
+      },
+    });
     for (const [who, page] of [['patient', sc.call.patPage], ['doctor', sc.call.docPage]]) {
       const v = await callView(page);
       assert.equal(v.path, 'forward', `${who}: #path data-path`);
@@ -35,7 +46,6 @@ test('forward_e2ee_test_off: the same dump finds plain VP8 keyframes and nearly 
     }
     const l = await legs(sc.stack.janus);
     const pts = payloadTypes(`${l.doctor.info.sdps.local}\n${l.doctor.info.sdps.remote}`);
-    const file = path.join(sc.art.dir, 'doctor-leg.pcap');
     // Record until the dump holds a keyframe (by its VP8 tag) and 600 Opus
     // packets (~6 s each way, what 5 s of recording gave on an idle machine).
     await waitDump(file, 'a VP8 keyframe tag and 600 Opus packets', (p) => {

@@ -23,14 +23,25 @@ import { rtcSnapshot, waitFor } from '../browser/lib.mjs';
 import { cleanupAll, realCall, scenario } from './lab.mjs';
 import {
   analyse, callView, candidateAddrs, consultHandles, legs, payloadTypes, pcInfo, readDump,
-  startDump, stopDump, waitDump, waitForwarded,
+  startDump, stopDump, waitDump, waitForwarded, waitLegs,
 } from './pcap.mjs';
 
 let sc = null;
 let failed = false;
 let up = null;
 let dumpLeg = null;
-const dumpFile = 'doctor-leg.pcap';
+let dumpFile = null;
+
+// The dump follows the current call: started on its doctor's handle before
+// the patient accepts (before() for the first call; waitForwarded's
+// onRedial for a redialled one, whose doctor has a new handle).
+async function dumpDoctorLeg(not = null) {
+  const l = await waitLegs(sc.stack.janus, { not });
+  dumpLeg = l.doctor;
+  dumpFile = `doctor-leg-${(sc.redials || 0) + 1}.pcap`;
+  await startDump(sc.stack.janus, dumpLeg, { folder: sc.art.dir, filename: dumpFile });
+}
+const redump = () => dumpDoctorLeg(dumpLeg);
 
 before(async () => {
   sc = await scenario({
@@ -38,10 +49,7 @@ before(async () => {
   });
   // Dump from the start (before the forwarded PeerConnection exists) so the
   // first keyframes are in it: Chromium sends keyframes only on request.
-  const l = await legs(sc.stack.janus);
-  assert.ok(l.doctor && l.patient, 'the doctor\'s and the patient\'s consult handles exist');
-  dumpLeg = l.doctor;
-  await startDump(sc.stack.janus, dumpLeg, { folder: sc.art.dir, filename: dumpFile });
+  await dumpDoctorLeg();
 }, { timeout: 300_000 });
 
 after(async () => {
@@ -52,7 +60,7 @@ after(async () => {
 const guard = (fn) => async () => { try { await fn(); } catch (err) { failed = true; throw err; } };
 
 test('no direct path, no TURN: the call is forwarded through Janus, video both ways, pairs point at Janus', { timeout: 300_000 }, guard(async () => {
-  up = await waitForwarded(sc, { ms: 60_000 });
+  up = await waitForwarded(sc, { ms: 60_000, onRedial: redump });
   const l = await legs(sc.stack.janus);
   const janusAddrs = {
     patient: candidateAddrs(l.patient.info.sdps && l.patient.info.sdps.local),
@@ -93,16 +101,23 @@ test('no direct path, no TURN: the call is forwarded through Janus, video both w
   for (const who of ['patient', 'doctor']) {
     assert.equal(views[who].shownCode, views[who].code, `${who}: [data-testid=verify-code] data-code`);
     assert.ok(views[who].shownText.includes(views[who].code), `${who}: the code is visible`);
-    const c = views[who].counters;
-    assert.ok(c && c.encrypted > 0 && c.decrypted > 0, `${who}: frames encrypted and decrypted in the page (${JSON.stringify(c)})`);
+    const page = who === 'patient' ? sc.call.patPage : sc.call.docPage;
+    await waitFor(`${who}: frames encrypted and decrypted in the page`, async () => {
+      const c = (await callView(page)).counters;
+      return c && c.encrypted > 0 && c.decrypted > 0;
+    }, 30_000, 250);
   }
-  const stats = await sc.stack.janus.admin({ request: 'stats' });
+  // Counters grow while media flows: wait for the limit, never read once.
+  let stats = null;
+  await waitFor('admin stats: the plugin relayed > 100 RTP packets', async () => {
+    stats = await sc.stack.janus.admin({ request: 'stats' });
+    return stats.forward.rtp_packets > 100;
+  }, 60_000, 250).catch((err) => { throw new Error(`${err.message} (rtp_packets ${stats && stats.forward.rtp_packets})`); });
   const pr = stats.practices.find((p) => p.slug === sc.stack.practice.slug);
   assert.ok(pr.paths && pr.paths.forward >= 1, `paths.forward >= 1 (${JSON.stringify(pr.paths)})`);
   const fb = stats.forward.fallbacks;
   assert.ok(fb.timeout + fb.ice_failed + fb.turn_failed >= 1, `a fallback counted (${JSON.stringify(fb)})`);
   assert.equal(stats.forward.active, 1, 'one forwarded call active');
-  assert.ok(stats.forward.rtp_packets > 100, `the plugin relayed RTP (${stats.forward.rtp_packets})`);
   await sc.shot(sc.call.patPage, 'patient-forward');
   await sc.shot(sc.call.docPage, 'doctor-forward');
 }));
@@ -110,6 +125,7 @@ test('no direct path, no TURN: the call is forwarded through Janus, video both w
 test('Janus sees only ciphertext: no VP8 keyframe start code, no Opus TOC pattern in its dump', { timeout: 300_000 }, guard(async () => {
   assert.ok(up, 'the forwarded call is up');
   const l = await legs(sc.stack.janus);
+  assert.equal(l.doctor.handle_id, dumpLeg.handle_id, 'the dump runs on the current call\'s doctor handle');
   const pts = payloadTypes(`${l.doctor.info.sdps.local}\n${l.doctor.info.sdps.remote}`);
   assert.ok(pts.vp8.size > 0 && pts.opus.size > 0, `VP8 and Opus negotiated (${[...pts.vp8]} / ${[...pts.opus]})`);
   // Keyframes passed through Janus while it dumped: the receivers decrypted
@@ -166,8 +182,10 @@ test('hang-up in forwarding mode frees both handles', { timeout: 300_000 }, guar
   assert.ok(doc, 'the doctor\'s handle is still there (logged in), without a PeerConnection');
   const pat = left.find((h) => h.handle_id === before.patient.handle_id);
   assert.ok(!pat || pcInfo(pat.info).length === 0, 'the patient\'s handle is gone or without a PeerConnection');
-  const stats = await sc.stack.janus.admin({ request: 'stats' });
-  assert.equal(stats.forward.active, 0, 'no forwarded call active');
+  const stats = await waitFor('admin stats: no forwarded call active', async () => {
+    const st = await sc.stack.janus.admin({ request: 'stats' });
+    return st.forward.active === 0 ? st : null;
+  }, 30_000, 250);
   assert.ok(stats.forward.total >= 1, 'forward.total counts the call (and a redial, if one was needed)');
 }));
 
@@ -188,8 +206,10 @@ test('a dropped browser in forwarding mode frees both handles; Janus exits 0', {
     const doc = hs.find((h) => h.handle_id === before.doctor.handle_id);
     return !pat && doc && pcInfo(doc.info).length === 0 && hs.every((h) => pcInfo(h.info).length === 0);
   }, 30_000, 250);
-  const stats = await sc.stack.janus.admin({ request: 'stats' });
-  assert.equal(stats.forward.active, 0, 'no forwarded call active');
+  const stats = await waitFor('admin stats: no forwarded call active', async () => {
+    const st = await sc.stack.janus.admin({ request: 'stats' });
+    return st.forward.active === 0 ? st : null;
+  }, 30_000, 250);
   assert.ok(stats.forward.total >= 2, 'forward.total counts both calls');
   const logs = await sc.finish(false);
   assert.deepEqual(logs.janus, { code: 0, signal: null }, 'Janus exits 0');

@@ -17,9 +17,14 @@
 //     nat=false: patient(198.51.100.2) - public - doctor(203.0.113.2), no NAT.
 //     block=true: the public router drops every packet between the two
 //                outside ranges, and packets from them to coturn's relay
-//                ports (a peer may reach only TURN's listening port, so a
-//                srflx -> relay pair cannot form either): only relay/relay
-//                works.
+//                ports on SERVER_IP (a peer may reach only TURN's listening
+//                port, so a srflx -> relay pair cannot form either): only
+//                relay/relay works. The rule names SERVER_IP: Janus' media
+//                ports are ephemeral ports on the two router addresses
+//                (198.51.100.1, 203.0.113.1), and each browser reaches
+//                Janus only on the address of its own side; a rule by
+//                port alone dropped a forwarded leg whenever Janus drew a
+//                port in 49160-49999 (~3 % per leg: ICE failed after ~25 s).
 //   IPv6 is off in every lab namespace. lab.destroy() deletes every
 //   namespace and undoes the public namespace's changes (nft table, the
 //   server address); it never throws, also runs from a process 'exit'
@@ -229,7 +234,7 @@ export function createLab({ nat = true, block = false } = {}) {
     ip saddr 203.0.113.0/24 ip daddr 198.51.100.0/24 counter drop
   }
   chain input { type filter hook input priority filter; policy accept;
-    ip saddr { 198.51.100.0/24, 203.0.113.0/24 } udp dport 49160-49999 counter drop
+    ip saddr { 198.51.100.0/24, 203.0.113.0/24 } ip daddr ${SERVER_IP} udp dport 49160-49999 counter drop
   }
 }
 `,

@@ -40,11 +40,15 @@
 //   #call-error when shown).
 // - waitForwarded(sc, {ms}) waits until both pages are in mode 'forward',
 //   connected, with frames decoded and a selected pair; returns
-//   {patient, doctor} each {snap (rtcSnapshot), view (callView)}.
+//   {patient, doctor} each {snap (rtcSnapshot), view (callView)}. It
+//   redials once when a forwarded leg is lost (see below): sc.call is then
+//   a new call with new handles, and {onRedial(sc)} runs before its accept.
 // - legs(janus) -> {doctor, patient} consult handles (consultHandles) by
-//   plugin_specific kind/role; candidateAddrs(sdp) -> addresses of the
-//   a=candidate lines; pcInfo(info) -> what in a handle_info shows a
-//   PeerConnection or a forwarding leg ([] = none).
+//   plugin_specific kind/role; waitLegs(janus, {not}) waits until both
+//   exist (and the doctor's is not the handle `not`, e.g. after a
+//   redial); candidateAddrs(sdp) -> addresses of the a=candidate lines;
+//   pcInfo(info) -> what in a handle_info shows a PeerConnection or a
+//   forwarding leg ([] = none).
 
 import fs from 'node:fs';
 import { rtcSnapshot, waitFor } from '../browser/lib.mjs';
@@ -271,12 +275,15 @@ async function waitForwardedOnce(sc, ms) {
   return out;
 }
 
-// waitForwarded: as above; if a forwarded leg's ICE with Janus failed (seen
-// intermittently in the lab: the patient's leg, Janus controlling, never
-// gets a valid pair and Janus reports ICE failed after ~25 s), the pages
-// are closed and the call is dialled once more (book, join, call, accept),
-// logged as "# redialled". Any other failure, or a second one, fails.
-export async function waitForwarded(sc, { ms = 60_000, attempts = 2 } = {}) {
+// waitForwarded: as above; if a forwarded leg's ICE with Janus failed
+// (Janus reports ICE failed on one leg after ~25 s; the lab's block rule
+// caused it while it also matched Janus' own media ports, see lab.mjs),
+// the pages are closed and the call is dialled once more (book,
+// join, call; then onRedial(sc) is awaited before the patient accepts, so a
+// caller can move what it holds on the old call's handles, e.g. a dump, to
+// the new ones), logged as "# redialled". sc.redials counts the redials.
+// Any other failure, or a second one, fails.
+export async function waitForwarded(sc, { ms = 60_000, attempts = 2, onRedial = null } = {}) {
   for (let i = 1; ; i++) {
     try {
       return await waitForwardedOnce(sc, ms);
@@ -284,10 +291,13 @@ export async function waitForwarded(sc, { ms = 60_000, attempts = 2 } = {}) {
       if (!err.legLost || i >= attempts) throw err;
       console.log(`# redialled: ${err.message.slice(0, 160)}`);
       if (sc.mark) sc.mark('redial after a lost forwarded leg');
+      sc.redials = (sc.redials || 0) + 1;
       for (const p of [sc.call.patPage, sc.call.docPage, sc.call.rec && sc.call.rec.page]) if (p) await p.close().catch(() => {});
       sc.call = await realCall({
-        stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines: sc.consoleLines, appointmentViaWs: true, mark: sc.mark,
+        stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines: sc.consoleLines, appointmentViaWs: true, accept: false, mark: sc.mark,
       });
+      if (onRedial) await onRedial(sc);
+      await sc.call.pat.click('#accept-call');
     }
   }
 }
@@ -297,6 +307,13 @@ export async function legs(janus) {
   const doctor = all.find((h) => h.info.plugin_specific && h.info.plugin_specific.kind === 'staff' && h.info.plugin_specific.role === 'doctor') || null;
   const patient = all.find((h) => h.info.plugin_specific && h.info.plugin_specific.kind === 'patient') || null;
   return { doctor, patient, all };
+}
+
+export async function waitLegs(janus, { not = null, ms = 30_000 } = {}) {
+  return waitFor('the doctor\'s and the patient\'s consult handles of the current call', async () => {
+    const l = await legs(janus);
+    return l.doctor && l.patient && (!not || l.doctor.handle_id !== not.handle_id) ? l : null;
+  }, ms, 250);
 }
 
 export const candidateAddrs = (sdp) => [...String(sdp || '').matchAll(/^a=candidate:\S+ \d+ \S+ \d+ (\S+) \d+ typ/gm)].map((m) => m[1]);
