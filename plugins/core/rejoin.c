@@ -3,12 +3,14 @@
  *
  * Contract: see rejoin.h. Each key keeps the times of its last max_joins
  * joins in a ring; a join is inside the window while now - t < window_s.
- * The table grows by doubling up to max_keys; lookup is a linear scan
- * (the table holds only appointments joined within the last window once
- * pruned, so it stays small).
+ * The table grows by doubling up to max_keys; a hash map from key to
+ * index finds an appointment's record in O(1) (every join asks, under the
+ * plugin's lock, with up to max_keys appointments remembered).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "imap.h"
 #include "rejoin.h"
 
 typedef struct rj_entry {
@@ -25,6 +27,7 @@ struct consult_rejoin {
 	size_t max_keys;
 	rj_entry *e;
 	size_t len, cap;
+	consult_imap at; /* key -> index in e + 1, so a join finds its record in O(1) */
 };
 
 consult_rejoin *consult_rejoin_new(unsigned max_joins, int64_t window_s, size_t max_keys)
@@ -37,6 +40,7 @@ consult_rejoin *consult_rejoin_new(unsigned max_joins, int64_t window_s, size_t 
 	r->max = max_joins;
 	r->window_s = window_s;
 	r->max_keys = max_keys;
+	consult_imap_init(&r->at);
 	return r;
 }
 
@@ -44,6 +48,7 @@ void consult_rejoin_free(consult_rejoin *r)
 {
 	if (!r)
 		return;
+	consult_imap_clear(&r->at);
 	free(r->e);
 	free(r);
 }
@@ -55,10 +60,8 @@ size_t consult_rejoin_size(const consult_rejoin *r)
 
 static rj_entry *find(consult_rejoin *r, int64_t key)
 {
-	for (size_t i = 0; i < r->len; i++)
-		if (r->e[i].key == key)
-			return &r->e[i];
-	return NULL;
+	uintptr_t at = (uintptr_t)consult_imap_get(&r->at, key);
+	return at ? &r->e[at - 1] : NULL;
 }
 
 /* Joins of e inside the window at now, and the oldest of them. */
@@ -88,9 +91,13 @@ bool consult_rejoin_allowed(consult_rejoin *r, int64_t key, int64_t now, int64_t
 	return false;
 }
 
+/* Removes entry i; the last entry takes its place (its index follows). */
 static void drop(consult_rejoin *r, size_t i)
 {
+	consult_imap_del(&r->at, r->e[i].key);
 	r->e[i] = r->e[--r->len];
+	if (i < r->len)
+		consult_imap_put(&r->at, r->e[i].key, (void *)(uintptr_t)(i + 1));
 }
 
 void consult_rejoin_note(consult_rejoin *r, int64_t key, int64_t now)
@@ -114,6 +121,8 @@ void consult_rejoin_note(consult_rejoin *r, int64_t key, int64_t now)
 			r->e = ne;
 			r->cap = cap;
 		}
+		if (!consult_imap_put(&r->at, key, (void *)(uintptr_t)(r->len + 1)))
+			return;
 		e = &r->e[r->len++];
 		memset(e, 0, sizeof *e);
 		e->key = key;

@@ -77,6 +77,32 @@ static void test_prune_and_bound(void **st)
 	assert_null(consult_rejoin_new(3, 60, 0));
 }
 
+/* Records stay found after others are pruned or evicted around them (the
+ * table moves its last record into a freed slot). */
+static void test_records_survive_removals(void **st)
+{
+	consult_rejoin *r = consult_rejoin_new(2, 60, 64);
+	for (int64_t k = 1; k <= 64; k++) {
+		consult_rejoin_note(r, k, k % 2 ? 100 : 150); /* odd keys joined earlier */
+		consult_rejoin_note(r, k, k % 2 ? 100 : 150);
+	}
+	consult_rejoin_prune(r, 170); /* odd keys are 70 s old: gone, even ones move */
+	assert_int_equal(consult_rejoin_size(r), 32);
+	for (int64_t k = 1; k <= 64; k++)
+		assert_int_equal(consult_rejoin_allowed(r, k, 170, NULL), k % 2 != 0);
+	for (int64_t k = 65; k <= 96; k++) /* 32 new keys fill the table ... */
+		consult_rejoin_note(r, k, 171);
+	consult_rejoin_note(r, 97, 172); /* ... one more evicts an even key */
+	assert_int_equal(consult_rejoin_size(r), 64);
+	unsigned limited = 0;
+	for (int64_t k = 2; k <= 64; k += 2)
+		limited += !consult_rejoin_allowed(r, k, 172, NULL);
+	assert_int_equal(limited, 31);
+	consult_rejoin_note(r, 97, 172);
+	assert_false(consult_rejoin_allowed(r, 97, 172, NULL));
+	consult_rejoin_free(r);
+}
+
 static void test_ended_kept(void **st)
 {
 	assert_true(consult_ended_kept(1000, 1000));
@@ -91,6 +117,7 @@ int main(void)
 		cmocka_unit_test(test_limit_and_retry_after),
 		cmocka_unit_test(test_steady_rate),
 		cmocka_unit_test(test_prune_and_bound),
+		cmocka_unit_test(test_records_survive_removals),
 		cmocka_unit_test(test_ended_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
