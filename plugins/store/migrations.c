@@ -113,6 +113,26 @@ static const char *const consult_migrations[] = {
 	"  last_used_at INTEGER NOT NULL);"
 	"CREATE INDEX staff_devices_staff ON staff_devices(staff_id, last_used_at);"
 	"CREATE INDEX staff_devices_used ON staff_devices(last_used_at);",
+	/* version 6: a waiting room that survives the process, and staff
+	 * sessions that survive the connection. visits.head: sent back to the
+	 * head of the queue; visits.away_since: when the patient's connection
+	 * went (NULL while a handle holds the visit). lifecycle: one row, the
+	 * plugin's heartbeat and the time of its last clean stop.
+	 * staff_sessions: only the BLAKE2b-256 hash of each session token. */
+	"ALTER TABLE visits ADD COLUMN head INTEGER NOT NULL DEFAULT 0 CHECK (head IN (0,1));"
+	"ALTER TABLE visits ADD COLUMN away_since INTEGER;"
+	"CREATE TABLE lifecycle ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  alive_at INTEGER NOT NULL,"
+	"  stopped_at INTEGER);"
+	"CREATE TABLE staff_sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,"
+	"  token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER NOT NULL);"
+	"CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);"
+	"CREATE INDEX staff_sessions_used ON staff_sessions(last_used_at);",
 };
 
 #define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))

@@ -130,7 +130,9 @@ static void downgrade_to_v2(fixture *f)
 	raw_exec(f->path,
 	        "BEGIN; DROP TABLE outbox; DROP TABLE appointment_contacts;"
 	        " ALTER TABLE practices DROP COLUMN forward_never;" /* v4 */
-	        " DROP TABLE staff_devices; COMMIT;"                /* v5 */
+	        " DROP TABLE staff_devices;"                        /* v5 */
+	        " DROP TABLE lifecycle; DROP TABLE staff_sessions;" /* v6 */
+	        " ALTER TABLE visits DROP COLUMN head; ALTER TABLE visits DROP COLUMN away_since; COMMIT;"
 	        "PRAGMA user_version = 2;");
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 	assert_int_equal(raw_int(f->path,
@@ -144,7 +146,7 @@ static void downgrade_to_v2(fixture *f)
 static void test_migrate_v2_to_v3(void **state)
 {
 	fixture *f = *state;
-	assert_int_equal(consult_store_latest_version(), 5);
+	assert_int_equal(consult_store_latest_version(), 6);
 	int64_t appt = add_appt(f, f->practice, 5000, 1);
 	int64_t visit = 0;
 	assert_int_equal(consult_store_visit_begin(f->s, appt, "Erika", "Muster", 4900, &visit), CONSULT_OK);
@@ -156,8 +158,8 @@ static void test_migrate_v2_to_v3(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 5);
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+	assert_int_equal(consult_store_schema_version(f->s), 6);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), consult_store_latest_version());
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM sqlite_master WHERE name IN"
 	                         " ('outbox','appointment_contacts','outbox_due','outbox_appointment')"),
@@ -198,7 +200,7 @@ static void test_migrate_v3_failure_keeps_v2(void **state)
 	raw_exec(f->path, "DROP TABLE appointment_contacts");
 	f->s = consult_store_open(f->path, err, sizeof err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 5);
+	assert_int_equal(consult_store_schema_version(f->s), 6);
 }
 
 /* --- purge --- */

@@ -79,6 +79,10 @@ static void test_migrate_v1_to_v2(void **state)
 	        "DROP TABLE IF EXISTS outbox;" /* schema v3 tables: not in a v1 file */
 	        "DROP TABLE IF EXISTS appointment_contacts;"
 	        "DROP TABLE IF EXISTS staff_devices;" /* schema v5 */
+	        "DROP TABLE IF EXISTS lifecycle;"     /* schema v6 */
+	        "DROP TABLE IF EXISTS staff_sessions;"
+	        "ALTER TABLE visits DROP COLUMN head;"
+	        "ALTER TABLE visits DROP COLUMN away_since;"
 	        "CREATE TABLE p1 (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
 	        "  phone TEXT, created_at INTEGER NOT NULL);"
 	        "INSERT INTO p1 SELECT id, slug, name, phone, created_at FROM practices;"
