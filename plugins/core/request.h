@@ -94,6 +94,10 @@ typedef struct consult_request {
 			const char *practice, *code, *first_name, *last_name;
 		} join;
 		struct {
+			const char *session_token;
+			int64_t resume_call; /* the call the page still holds; 0 if absent */
+		} resume;
+		struct {
 			bool has_range;
 			int64_t from, to;
 		} list_appointments;
