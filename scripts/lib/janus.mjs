@@ -26,6 +26,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ownsPort } from './ports.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const JANUS_BIN = process.env.JANUS_BIN || '/usr/bin/janus';
@@ -372,7 +373,10 @@ async function startJanusOnce(opts) {
   for (;;) {
     if (exited) return fail(`exited ${JSON.stringify(exited)}`);
     if (Date.now() > deadline) return fail('timeout waiting for the WebSocket port');
-    if (await canConnect(wsPort) && await canConnect(adminPort)) break;
+    // Janus itself must hold both ports: another program answering there
+    // would otherwise pass for a started Janus.
+    if (await canConnect(wsPort) && await canConnect(adminPort) &&
+        ownsPort(child.pid, wsPort) && ownsPort(child.pid, adminPort)) break;
     await sleep(50);
   }
   // Janus loads plugins before it opens its transports, so its log names
