@@ -280,6 +280,12 @@ test('a session token outlives a killed Janus: resume on the restarted server', 
 // Last: moves the plugin's clock forward for good.
 test('expiry: unused for staff_idle_minutes -> session_invalid; use keeps it alive; the purge deletes expired rows', async () => {
   const idle = IDLE_MINUTES * 60;
+  // The idle logout of a live handle ends its session at once (within the
+  // minute a token may outlive its last noted use).
+  const sleeper = await login(await newStaff('reception'));
+  await ctx.advanceClock(idle + 5);
+  assert.equal((await sleeper.handle.waitEvent('logged_out')).reason, 'idle');
+  assertError((await resume(sleeper.token)).reply, 'session_invalid', 423);
   const doc = await newStaff('doctor');
   const a = await login(doc);
   const gone = await login(doc); // never used again
@@ -310,5 +316,5 @@ test('expiry: unused for staff_idle_minutes -> session_invalid; use keeps it ali
   assert.equal(ctx.db(`SELECT count(*) AS n FROM staff_sessions WHERE staff_id = ${doc.id}`)[0].n, 0);
   // No token ever reached the log.
   const log = ctx.janus.log();
-  for (const t of [a.token, gone.token, c.token]) assert.ok(!log.includes(t), 'a session token is in the Janus log');
+  for (const t of [a.token, gone.token, c.token, sleeper.token]) assert.ok(!log.includes(t), 'a session token is in the Janus log');
 });
