@@ -12,7 +12,8 @@
 // their code (plus `resume_call` for those in a call), staff `resume` with
 // their session token (doctors in a call plus `resume_call`). Measured per
 // client: from the moment Janus accepts TCP connections again (a probe
-// polls the port every 10 ms) to the client's successful re-attach reply,
+// polls the port every 10 ms; or the first page's WebSocket open, if
+// earlier) to the client's successful re-attach reply,
 // and the server's part alone (from the client's successful WebSocket open
 // to that reply). Checked: every client re-attached, patients got the same
 // visit back, calls came back on both sides. Results are appended to a
@@ -52,6 +53,7 @@ function parseArgs(argv) {
 			case '--cap-ms': o.capMs = num(v(), 'cap-ms'); break;
 			case '--max-seconds': o.maxSeconds = num(v(), 'max-seconds'); break;
 			case '--debug-level': o.debugLevel = num(v(), 'debug-level'); break;
+			case '--event-loops': o.eventLoops = num(v(), 'event-loops'); break;
 			case '--out': o.out = v(); break;
 			case '-h': case '--help': o.help = true; break;
 			default: throw new Error(`unknown option ${a}`);
@@ -64,7 +66,7 @@ function parseArgs(argv) {
 }
 
 const HELP = `usage: node bench/reconnect.mjs [--patients N] [--calls C] [--practices P] [--per-conn S]
-  [--concurrency K] [--cap-ms MS] [--max-seconds S] [--debug-level D] [--out FILE]
+  [--concurrency K] [--cap-ms MS] [--max-seconds S] [--debug-level D] [--event-loops N] [--out FILE]
 Plugin: $CONSULT_PLUGIN or build/.libs/libjanus_consult.so. See bench/README.md.`;
 
 const log = (...a) => process.stderr.write(`[reconnect ${(performance.now() / 1000).toFixed(1)}s] ${a.join(' ')}\n`);
@@ -169,7 +171,7 @@ async function main() {
 	watchdog.unref();
 
 	try {
-		const janusOpts = { dataDir, keepDir: true, passwordCost: 'interactive', debugLevel: o.debugLevel, graceSeconds: 600 };
+		const janusOpts = { dataDir, keepDir: true, passwordCost: 'interactive', debugLevel: o.debugLevel, graceSeconds: 600, eventLoops: o.eventLoops };
 		janus = await startJanus(janusOpts);
 		janusDirs.push(janus.dir);
 		Object.assign(janusOpts, { wsPort: janus.wsPort, adminPort: janus.adminPort, adminSecret: janus.adminSecret, codeSecret: janus.codeSecret });
@@ -280,6 +282,10 @@ async function main() {
 		res.restartCallMs = performance.now() - tRestart;
 		await probe;
 		await Promise.all(reconnecting);
+		// Under the storm the probe's own SYN may wait in a full listen
+		// queue: the first page whose WebSocket opened also shows Janus was up.
+		res.probeMs = tUp - tKill;
+		tUp = Math.min(tUp, ...groups.map((g) => g.tOpen));
 		res.downMs = tUp - tKill;
 		const tAll = performance.now();
 		log(`Janus accepted connections ${ms(res.downMs)} ms after the kill; all clients answered ${ms(tAll - tUp)} ms after that`);
@@ -345,12 +351,12 @@ function writeResults(file, r) {
 	out.push(`- CPU: ${m.cpu}, nproc ${m.nproc}, memory ${m.memTotal}`);
 	out.push(`- Janus: ${m.janus}; plugin version ${r.pluginVersion || 'unknown'}; node ${m.node}`);
 	out.push(`- git commit: ${m.commit}${m.dirty ? ' (working tree has uncommitted changes)' : ''}`);
-	out.push(`- options: ${o.perConn} page(s) per WebSocket, setup concurrency ${o.concurrency}, backoff cap ${o.capMs} ms, Janus debug level ${o.debugLevel}; open files ${r.nofile ? `${r.nofile.before} -> ${r.nofile.after}` : 'unknown'}`);
+	out.push(`- options: ${o.perConn} page(s) per WebSocket, setup concurrency ${o.concurrency}, backoff cap ${o.capMs} ms, Janus debug level ${o.debugLevel}, event_loops ${o.eventLoops ?? process.env.CONSULT_EVENT_LOOPS ?? 'unset'}; open files ${r.nofile ? `${r.nofile.before} -> ${r.nofile.after}` : 'unknown'}`);
 	out.push(`- load average (1/5/15 min) at start: ${r.loadStart}, at end: ${r.loadEnd}${Number(String(r.loadStart).split(' ')[0]) > 1.5 ? ' -- **the machine was busy with other work: latencies are inflated**' : ''}`);
 	out.push(`- elapsed: ${(r.elapsedMs / 1000).toFixed(1)} s; setup: staff logins ${ms(r.setupLoginMs)} ms, appointments + joins ${ms(r.setupJoinMs)} ms, calls ${ms(r.setupCallMs)} ms; Janus RSS before the kill ${r.rssBeforeKiB ?? 'n/a'} KiB, after the re-attach ${r.rssAfterKiB ?? 'n/a'} KiB`);
 	if (r.error) out.push(`\n**The run did not complete:**\n\n\`\`\`\n${r.error}\n\`\`\``);
 	if (r.rows) {
-		out.push(`- Janus accepted connections ${ms(r.downMs)} ms after the SIGKILL (restart started at once)`);
+		out.push(`- Janus accepted connections ${ms(r.downMs)} ms after the SIGKILL (restart started at once; the port probe saw it after ${ms(r.probeMs)} ms)`);
 		out.push(`\n**Goal** (p99 from Janus up to re-attached < ${GOAL_P99_MS} ms): ${r.goalMet ? 'met' : 'MISSED'}\n`);
 		out.push('Time from Janus accepting connections again to the client\'s successful re-attach reply (ms), and, in brackets, the server\'s part alone (from the client\'s successful WebSocket open to that reply):\n');
 		out.push('| clients | n | p50 | p95 | p99 | max |');
