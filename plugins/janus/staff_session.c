@@ -86,14 +86,15 @@ static consult_err valid_session(const char *token, int64_t now, consult_staff_s
 	return CONSULT_OK;
 }
 
-/* A live handle of p that holds session id hears taken_over and is inert
- * from now on (its call, if any, is left as when its handle goes). */
-static void take_over(glue_practice *p, int64_t session_id, int64_t now)
+/* Another live handle of p that holds session id (not s) hears
+ * taken_over and is inert from now on. Called after the held call moved to
+ * s; a call the old handle still holds is left as when its handle goes. */
+static void take_over(glue_practice *p, glue_session *s, int64_t session_id, int64_t now)
 {
 	glue_session *old = NULL;
 	for (GList *l = p->staff; l; l = l->next) {
 		glue_session *o = l->data;
-		if (o->login_session == session_id) {
+		if (o != s && o->login_session == session_id) {
 			old = o;
 			break;
 		}
@@ -144,7 +145,6 @@ consult_err glue_h_resume(glue_ctx *c)
 		consult_practice_clear(&pr);
 		return e;
 	}
-	take_over(p, ss.id, c->now);
 	glue_staff_enter(c, &st, p, &pr, ss.id);
 	json_object_set_new(c->reply, "session_token", json_string(c->req->u.resume.session_token));
 	json_t *call = NULL;
@@ -152,6 +152,7 @@ consult_err glue_h_resume(glue_ctx *c)
 		/* HELD CALL: glue_doctor_reattach(p, c->s, c->req->u.resume.resume_call, c->now, &call); */
 	}
 	json_object_set_new(c->reply, "call", call ? call : json_null());
+	take_over(p, c->s, ss.id, c->now);
 	glue_staff_welcome(c->s, p);
 	JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " resumed its session (%s)\n", st.id,
 	        consult_role_name(st.role));
