@@ -148,7 +148,9 @@ function isZombieOrGone(pid) {
  * eventsBackend (URL: enable Janus' sample event handler posting all
  *   events there; default off),
  * extraPlugins (array of plugin .so paths symlinked into the plugins folder
- *   next to consult's, e.g. Janus' libjanus_videocall.so; default none).
+ *   next to consult's, e.g. Janus' libjanus_videocall.so; default none),
+ * rtpPortRange (Janus' media rtp_port_range for forwarded calls; default
+ *   '20000-40000' as in conf/janus.jcfg.sample).
  */
 const WS_JSON = ['indented', 'plain', 'compact'];
 
@@ -218,7 +220,9 @@ async function startJanusOnce(opts) {
       debug_level: debugLevel,
       event_loops: eventLoops, // undefined: not written (one loop thread per handle)
     },
-    media: {},
+    // as conf/janus.jcfg.sample: forwarded calls' ports never meet
+    // coturn's relay range (49160-49999)
+    media: { rtp_port_range: opts.rtpPortRange || '20000-40000' },
     nat: { nice_debug: false },
     plugins: {},
     transports: {

@@ -1,6 +1,8 @@
 // metrics.test.mjs - `consult-admin metrics` against a real Janus: the
 // Prometheus text is valid (promtool check metrics), its values are the
-// waiting room as it is, it carries no personal data, --output replaces the
+// waiting room as it is, after a scripted day (calls on each media path, a
+// fallback to forwarding, an invitation the mail server refuses) the
+// counters match the admin API's stats, it carries no personal data, --output replaces the
 // file atomically, an unreachable Janus still gives consult_up 0; `health`
 // exits 0 when ok. The alert rules and the Grafana dashboard only use
 // metrics this command writes, and the rules fire as their unit test says
@@ -10,11 +12,27 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
-import { useStack, assertOk } from './helpers.mjs';
+import { after, test } from 'node:test';
+import { useStack, assertOk, uniqueName } from './helpers.mjs';
+import { startSmtp, until } from './servers.mjs';
 import { REPO, freePort } from '../../scripts/lib/janus.mjs';
 
-const ctx = useStack();
+const servers = {};
+const janusOpts = {};
+async function setup() {
+  servers.smtp = await startSmtp({ mode: '550' });
+  Object.assign(janusOpts, {
+    extraPluginConfig: {
+      templates_dir: path.join(REPO, 'conf/messages'),
+      smtp_url: `smtp://127.0.0.1:${servers.smtp.port}`,
+      smtp_starttls: false,
+      smtp_from: 'videosprechstunde@praxis.example',
+      smtp_timeout_seconds: 10,
+    },
+  });
+}
+const ctx = useStack({ janus: janusOpts, setup });
+after(() => servers.smtp.stop());
 
 function run(cmd, args, { env = process.env, input = null, cwd = REPO } = {}) {
   return new Promise((resolve) => {
@@ -109,6 +127,54 @@ test('metrics: valid text, the waiting room as it is, no personal data', async (
   const h = await admin('health');
   assert.equal(h.code, 0, h.out + h.err);
   assert.match(h.out, /status\s+ok/);
+});
+
+test('metrics after a scripted day: each media path, a fallback, a failed invitation', async () => {
+  const A = ctx.A.slug;
+  const rec = await ctx.login(ctx.A.receptions[0]);
+  const doc = await ctx.login(ctx.A.doctors[1]);
+  const before = parse((await admin('metrics')).out);
+  const count = (s, name, labels) => value(s, name, labels) ?? 0;
+  // three calls: host/host (direct), relay/host (relay), forwarded
+  const kinds = [['host', 'host'], ['relay', 'host'], null];
+  for (const k of kinds) {
+    const p = await ctx.patient(await ctx.appointment(rec.handle, { doctorId: ctx.A.doctors[1].id }));
+    await ctx.connectCall(doc, p);
+    if (k) {
+      assertOk(await doc.handle.request({ request: 'report', connection_state: 'connected', local_candidate_type: k[0], remote_candidate_type: k[1] }));
+    } else {
+      assertOk(await doc.handle.request({ request: 'forward', cause: 'ice_failed' }));
+      await p.handle.waitEvent('forward');
+      assertOk(await doc.handle.request({ request: 'report', connection_state: 'connected' }));
+    }
+    assertOk(await doc.handle.request({ request: 'hangup' }));
+    await p.handle.waitEvent('call_ended');
+  }
+  // an invitation the mail server refuses for good (550)
+  const mail = ctx.secret(`${uniqueName('pat')}@example.org`);
+  const appt = assertOk(await rec.handle.request({ request: 'create_appointment', starts_at: Math.floor(Date.now() / 1000) + 600, email: mail, consent_email: true }));
+  ctx.secret(appt.code, appt.code.replace(/-/g, ''), appt.link);
+  const s = await until(async () => {
+    const x = parse((await admin('metrics')).out);
+    return count(x, 'consult_deliveries', { practice: A, state: 'failed' }) > count(before, 'consult_deliveries', { practice: A, state: 'failed' }) ? x : null;
+  }, 60000, 'the failed invitation in the metrics');
+
+  const diff = (name, labels) => count(s, name, labels) - count(before, name, labels);
+  assert.equal(diff('consult_calls_total', { practice: A, path: 'direct' }), 1);
+  assert.equal(diff('consult_calls_total', { practice: A, path: 'relay' }), 1);
+  assert.equal(diff('consult_calls_total', { practice: A, path: 'forward' }), 1);
+  assert.equal(diff('consult_forward_fallbacks_total', { cause: 'ice_failed' }), 1);
+  assert.equal(diff('consult_forward_total'), 1);
+  assert.equal(diff('consult_deliveries', { practice: A, state: 'failed' }), 1);
+  // the same figures as the admin API
+  const stats = assertOk(await ctx.janus.admin({ request: 'stats', practice: A }));
+  const pr = stats.practices[0];
+  for (const path of ['direct', 'relay', 'forward']) assert.equal(value(s, 'consult_calls_total', { practice: A, path }), pr.paths[path]);
+  assert.equal(value(s, 'consult_deliveries', { practice: A, state: 'failed' }), pr.outbox_failed);
+  assert.equal(value(s, 'consult_calls_today', { practice: A }), pr.calls_today);
+  assert.equal(value(s, 'consult_forward_total'), stats.forward.total);
+  const text = (await admin('metrics')).out;
+  for (const secret of ctx.secrets) assert.ok(!text.includes(secret), 'personal data or a code in the metrics');
 });
 
 test('metrics: an unreachable Janus gives consult_up 0 and exit 3', async () => {
