@@ -53,6 +53,11 @@ static const fan_row fan[CONSULT_EV_COUNT] = {
 	        TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
 	[CONSULT_EV_NO_PATH] = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R),
 	        TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
+	/* a held call: the other side hears nothing */
+	[CONSULT_EV_PATIENT_HOLD] = { NONE, NONE },
+	[CONSULT_EV_PATIENT_RESUME] = { NONE, NONE },
+	[CONSULT_EV_DOCTOR_HOLD] = { NONE, NONE },
+	[CONSULT_EV_DOCTOR_RESUME] = { NONE, NONE },
 };
 
 static fan_event doctor_hears(consult_visit_event ev, const consult_visit_step *st)
@@ -115,17 +120,24 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 	d->from = v->state;
 	d->step = st;
 	int64_t doctor = ev == CONSULT_EV_CALL ? actor_doctor : v->call_doctor_id;
-	void *patient = ev == CONSULT_EV_PATIENT_BACK ? patient_new : v->patient;
+	bool comes = ev == CONSULT_EV_PATIENT_BACK || ev == CONSULT_EV_PATIENT_RESUME;
+	bool goes = ev == CONSULT_EV_PATIENT_DROP || ev == CONSULT_EV_PATIENT_HOLD;
+	void *patient = comes ? patient_new : v->patient;
 	bool lost = ev == CONSULT_EV_CONNECTION_LOST;
 	bool patient_quiet = lost && actor->kind == CONSULT_ACTOR_PATIENT;
 	bool doctor_quiet = lost && actor->kind == CONSULT_ACTOR_DOCTOR;
 	bool ended = st.next == CONSULT_VISIT_ENDED;
 
-	/* One store write per step: the visit table has no self-transitions. */
+	/* One store write per step. Nobody came back: the visit ended when the
+	 * patient went. */
+	bool nobody_back = ev == CONSULT_EV_GRACE_EXPIRED || (ev == CONSULT_EV_PATIENT_DROP && !v->patient);
+	int64_t end_at = nobody_back && v->away_since ? v->away_since : now;
 	if (ended)
 		add(d,
-		        (consult_effect){
-		                .kind = CONSULT_FX_STORE_END, .visit_id = visit_id, .reason = st.reason, .at = now });
+		        (consult_effect){ .kind = CONSULT_FX_STORE_END,
+		                .visit_id = visit_id,
+		                .reason = st.reason,
+		                .at = end_at });
 	else if (ev == CONSULT_EV_CALL)
 		add(d,
 		        (consult_effect){ .kind = CONSULT_FX_STORE_RING,
@@ -133,7 +145,14 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 		                .doctor_id = actor_doctor,
 		                .at = now });
 	else
-		add(d, (consult_effect){ .kind = CONSULT_FX_STORE_STATE, .visit_id = visit_id, .state = st.next });
+		add(d,
+		        (consult_effect){ .kind = CONSULT_FX_STORE_STATE,
+		                .visit_id = visit_id,
+		                .state = st.next,
+		                .head = v->head || st.to_head,
+		                .away_since = comes          ? 0
+		                        : goes && v->patient ? now
+		                                             : v->away_since });
 	add(d,
 	        (consult_effect){ .kind = CONSULT_FX_APPLY,
 	                .visit_id = visit_id,
@@ -172,7 +191,7 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 	        (consult_effect){
 	                .kind = CONSULT_FX_NOTIFY, .visit_id = visit_id, .state = st.next, .reason = st.reason });
 	/* The handle leaves the visit when it ends, and when it dropped out. */
-	if (patient && (ended || ev == CONSULT_EV_PATIENT_DROP))
+	if (patient && (ended || goes))
 		add(d, (consult_effect){ .kind = CONSULT_FX_UNBIND_PATIENT, .visit_id = visit_id, .patient = patient });
 	if (ended)
 		add(d, (consult_effect){ .kind = CONSULT_FX_FORGET, .visit_id = visit_id });
@@ -214,6 +233,16 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 		d->join = CONSULT_JOIN_RESUMED;
 		break;
 	case CONSULT_VISIT_IN_CALL:
+		if (e->resume_call == id) {
+			/* This page still holds the call's media: it takes the call over. */
+			err = decide_visit(r, CONSULT_EV_PATIENT_RESUME, id, &none, e->patient, e->grace_s, now, d);
+			if (err != CONSULT_OK)
+				return err;
+			retire(d, id, old);
+			add(d, bind);
+			d->join = CONSULT_JOIN_RESUMED;
+			break;
+		}
 		/* The call ends (patient_dropped); the patient joins anew. */
 		err = decide_visit(r, CONSULT_EV_PATIENT_DROP, id, &none, NULL, e->grace_s, now, d);
 		if (err != CONSULT_OK)
@@ -279,12 +308,28 @@ static consult_err decide_leave(const consult_room *r, const consult_room_event 
 	const consult_visit *v = e->visit_id ? consult_room_visit((consult_room *)r, e->visit_id) : NULL;
 	if (!v || actor->kind != CONSULT_ACTOR_DOCTOR || v->call_doctor_id != actor->doctor_id)
 		return CONSULT_OK;
-	consult_visit_event ev = e->handle_gone     ? CONSULT_EV_DOCTOR_DROP
-	        : v->state == CONSULT_VISIT_RINGING ? CONSULT_EV_CANCEL_RING
-	                                            : CONSULT_EV_HANGUP_DOCTOR;
+	bool ringing = v->state == CONSULT_VISIT_RINGING;
+	if (e->handle_gone && !ringing && v->doctor_until)
+		return CONSULT_OK; /* held already */
+	consult_visit_event ev = e->handle_gone ? (ringing ? CONSULT_EV_DOCTOR_DROP : CONSULT_EV_DOCTOR_HOLD)
+	        : ringing                       ? CONSULT_EV_CANCEL_RING
+	                                        : CONSULT_EV_HANGUP_DOCTOR;
 	d->ev = ev;
 	d->visit_id = v->id;
 	return decide_visit(r, ev, v->id, actor, NULL, e->grace_s, now, d);
+}
+
+/* A patient handle vanished (decide.h, PATIENT_GONE). */
+static consult_err decide_gone(const consult_room *r, const consult_room_event *e, int64_t now, consult_decision *d)
+{
+	const consult_visit *v = consult_room_visit((consult_room *)r, e->visit_id);
+	if (!v)
+		return CONSULT_OK;
+	consult_actor none = { CONSULT_ACTOR_NONE, 0 };
+	consult_visit_event ev = v->state == CONSULT_VISIT_IN_CALL ? CONSULT_EV_PATIENT_HOLD : CONSULT_EV_PATIENT_DROP;
+	d->ev = ev;
+	d->visit_id = v->id;
+	return decide_visit(r, ev, v->id, &none, NULL, e->grace_s, now, d);
 }
 
 consult_err consult_room_decide(const consult_room *r, const consult_room_event *e, const consult_actor *actor,
@@ -307,6 +352,9 @@ consult_err consult_room_decide(const consult_room *r, const consult_room_event 
 		break;
 	case CONSULT_IN_DOCTOR_LEAVE:
 		err = decide_leave(r, e, actor, now, out);
+		break;
+	case CONSULT_IN_PATIENT_GONE:
+		err = decide_gone(r, e, now, out);
 		break;
 	default:
 		err = CONSULT_ERR_INTERNAL;
