@@ -5,8 +5,9 @@
  *   the patient's event, the call doctor's event (the participant who
  *   reported connection_lost hears nothing), UNBIND_DOCTOR once the visit
  *   is no longer ringing or in a call, CALL_OVER once it leaves IN_CALL,
- *   the appointment event to the staff, NOTIFY, UNBIND_PATIENT once it
- *   ended or the patient dropped out, FORGET once it ended, the waiting lists if it entered or left the queue,
+ *   the appointment event to the staff and NOTIFY if the state changed,
+ *   UNBIND_PATIENT once it ended or the patient dropped out (or its call
+ *   is held), FORGET once it ended, the waiting lists if it entered or left the queue,
  *   POSITIONS.
  * Who hears what is the table `fan`.
  */
@@ -180,16 +181,21 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 		                .visit_id = visit_id,
 		                .doctor_id = doctor,
 		                .patient = patient });
-	add(d,
-	        (consult_effect){ .kind = CONSULT_FX_PUSH,
-	                .to = CONSULT_TO_STAFF,
-	                .event = CONSULT_PUSH_appointment,
-	                .visit_id = visit_id,
-	                .appointment_id = v->appointment_id,
-	                .status = appointment_status(&st) });
-	add(d,
-	        (consult_effect){
-	                .kind = CONSULT_FX_NOTIFY, .visit_id = visit_id, .state = st.next, .reason = st.reason });
+	/* Staff and event handlers hear of state changes (not of a side's hold or return). */
+	if (d->from != st.next) {
+		add(d,
+		        (consult_effect){ .kind = CONSULT_FX_PUSH,
+		                .to = CONSULT_TO_STAFF,
+		                .event = CONSULT_PUSH_appointment,
+		                .visit_id = visit_id,
+		                .appointment_id = v->appointment_id,
+		                .status = appointment_status(&st) });
+		add(d,
+		        (consult_effect){ .kind = CONSULT_FX_NOTIFY,
+		                .visit_id = visit_id,
+		                .state = st.next,
+		                .reason = st.reason });
+	}
 	/* The handle leaves the visit when it ends, and when it dropped out. */
 	if (patient && (ended || goes))
 		add(d, (consult_effect){ .kind = CONSULT_FX_UNBIND_PATIENT, .visit_id = visit_id, .patient = patient });

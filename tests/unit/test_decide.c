@@ -421,7 +421,7 @@ static void test_held_call(void **st)
 	consult_room_event gone = { .in = CONSULT_IN_PATIENT_GONE, .visit_id = 1, .grace_s = 120 };
 	assert_int_equal(consult_room_decide(r, &gone, NULL, 100, &d), CONSULT_OK);
 	assert_int_equal(d.ev, CONSULT_EV_PATIENT_HOLD);
-	assert_string_equal(shape(&d), "store_state apply appointment>staff notify unbind_patient positions");
+	assert_string_equal(shape(&d), "store_state apply unbind_patient positions");
 	assert_int_equal(d.fx.fx[0].state, CONSULT_VISIT_IN_CALL);
 	assert_int_equal(d.fx.fx[0].away_since, 100);
 	run_room(r, &d);
@@ -447,7 +447,7 @@ static void test_held_call(void **st)
 	assert_int_equal(consult_room_decide(r, &j, NULL, 130, &d), CONSULT_OK);
 	assert_int_equal(d.join, CONSULT_JOIN_RESUMED);
 	assert_int_equal(d.ev, CONSULT_EV_PATIENT_RESUME);
-	assert_string_equal(shape(&d), "store_state apply appointment>staff notify positions bind_patient");
+	assert_string_equal(shape(&d), "store_state apply positions bind_patient");
 	assert_int_equal(d.fx.fx[0].away_since, 0);
 	run_room(r, &d);
 	assert_ptr_equal(consult_room_visit(r, 1)->patient, H(30));
@@ -455,8 +455,7 @@ static void test_held_call(void **st)
 	/* a second page with resume_call takes it over: the old handle is retired */
 	j.patient = H(31);
 	assert_int_equal(consult_room_decide(r, &j, NULL, 140, &d), CONSULT_OK);
-	assert_string_equal(shape(&d),
-	        "store_state apply appointment>staff notify positions taken_over>patient retire bind_patient");
+	assert_string_equal(shape(&d), "store_state apply positions taken_over>patient retire bind_patient");
 	assert_ptr_equal(find_push(&d, CONSULT_PUSH_taken_over, CONSULT_TO_PATIENT)->patient, H(30));
 	run_room(r, &d);
 	/* the doctor's handle vanishes: held, the patient hears nothing; a second
