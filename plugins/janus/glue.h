@@ -71,6 +71,7 @@ typedef struct glue_state {
 	consult_rejoin *rejoin;              /* successful joins per appointment */
 	uint64_t seq;                        /* position event sequence */
 	int64_t started_at;
+	int64_t stopped_at; /* a clean stop began (SIGTERM/SIGINT): its time, else 0 */
 } glue_state;
 
 extern glue_state glue;
@@ -170,6 +171,14 @@ void glue_restore_rooms(int64_t now);
 /* The heartbeat (timer) and a clean stop. */
 void glue_lifecycle_alive(int64_t now);
 void glue_lifecycle_stopped(int64_t now);
+
+/* --- graceful stop (stop.c) --- */
+/* At init: SIGTERM/SIGINT first reach the plugin, which tells every handle
+ * `server_restarting`, records the stop and then calls Janus' own handler;
+ * 0 or -1 (logged). */
+int glue_stop_watch_start(void);
+/* At destroy: Janus' handlers back, the watcher thread joined. */
+void glue_stop_watch_end(void);
 
 /* A staff handle just resumed its session (resume request). If its doctor holds a call in
  * p's room: resume_call == that visit -> the handle holds the call again (*call_out gets

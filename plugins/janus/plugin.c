@@ -17,7 +17,8 @@
  * first tick, then every purge_interval_minutes). A second thread, the
  * outbox worker (outbox.c), sends invitations. Message templates are
  * loaded and checked at init when e-mail or SMS is configured.
- * Shutdown: timer and outbox threads joined, then the store closed.
+ * Shutdown: a clean stop is announced to every handle first (stop.c);
+ * at destroy the timer and outbox threads are joined, then the store closed.
  * destroy_session turns a vanished patient into AWAY (place kept) and holds
  * a call whose participant vanished (core/decide.h PATIENT_GONE,
  * DOCTOR_LEAVE); a vanished doctor's ringing becomes DOCTOR_DROP. No media
@@ -95,7 +96,7 @@ static void tick(int64_t now)
 			consult_room_ended_prune(((glue_practice *)value)->room, now);
 		}
 	}
-	if (now >= next_alive) {
+	if (now >= next_alive && !glue.stopped_at) { /* after a clean stop began, its time stays the newest */
 		glue_lifecycle_alive(now);
 		next_alive = now + GLUE_ALIVE_EVERY_S;
 	}
@@ -183,6 +184,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 	}
 	glue_store_watch();
 	glue.started_at = glue_now();
+	glue.stopped_at = 0;
 	g_mutex_lock(&glue.lock);
 	glue_restore_rooms(glue.started_at);
 	glue_lifecycle_alive(glue.started_at);
@@ -203,6 +205,8 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 	if (glue_outbox_start() != 0)
 		goto fail;
 	outbox = true;
+	if (glue_stop_watch_start() != 0)
+		goto fail;
 	timer_thread = g_thread_try_new("consult timer", timer_main, NULL, &gerr);
 	if (timer_thread == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot start the timer thread: %s\n", gerr ? gerr->message : "?");
@@ -215,6 +219,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 	return 0;
 
 fail:
+	glue_stop_watch_end();
 	if (outbox)
 		glue_outbox_stop();
 	if (sessions) {
@@ -229,6 +234,7 @@ static void consult_destroy(void)
 {
 	if (!g_atomic_int_get(&initialized))
 		return;
+	glue_stop_watch_end();
 	g_atomic_int_set(&stopping, 1);
 	g_mutex_lock(&timer_mutex);
 	g_cond_broadcast(&timer_cond);
@@ -304,6 +310,8 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error)
 		return;
 	}
 	g_mutex_lock(&glue.lock);
+	if (glue.stopped_at)
+		now = glue.stopped_at; /* handles go with a clean stop: they went when it began */
 	glue_forward_end(s);
 	if (s->kind == GLUE_PATIENT)
 		glue_patient_detach(s, now);

@@ -62,11 +62,11 @@ async function stack(t) {
     s.offset += seconds;
     assertOk(await s.janus.admin({ request: 'test_clock', offset_seconds: s.offset }));
   };
-  /** Stops Janus with `signal` (SIGKILL: a crash), then starts it again on the same data. */
+  /** Stops Janus (SIGKILL: a crash; else SIGTERM, or it stopped already), then starts it again on the same data. */
   s.restart = async (signal) => {
     const before = s.janus;
     if (signal === 'SIGKILL') process.kill(before.pid, 'SIGKILL');
-    const exit = await before.stop();
+    const exit = await before.stop(); // SIGTERM unless it is gone already
     if (signal !== 'SIGKILL') assert.deepEqual(exit, { code: 0, signal: null });
     s.logs.push(before.log());
     fs.rmSync(before.dir, { recursive: true, force: true }); // kept by stop() after a crash
@@ -254,4 +254,31 @@ test('SIGKILL during a call: the patient takes the held call back with resume_ca
   const left = await back.handle.waitEvent('doctor_left');
   assert.equal(left.requeued, true);
   assert.equal(s.db(`SELECT state FROM visits WHERE id = ${p.reply.visit_id}`)[0].state, 'waiting');
+});
+
+test('SIGTERM: every handle hears server_restarting before its socket closes; the stop time dates unclaimed visits', async (t) => {
+  const s = await stack(t);
+  const rec = await s.login(s.A.receptions[0]);
+  const appt = await s.appointment(rec, now() + 60);
+  const p = await s.join(appt);
+  const doc = await s.login(s.A.doctors[0]);
+  const anon = await s.connect();
+  const handles = [rec, p, doc, anon];
+  const exit = await s.janus.stop(); // SIGTERM
+  assert.deepEqual(exit, { code: 0, signal: null });
+  for (const h of handles) {
+    assert.ok(h.client.closed, 'the socket closed');
+    assert.equal(h.handle.pending('server_restarting').length, 1, 'server_restarting arrived before the socket closed');
+  }
+  const [life] = s.db('SELECT alive_at, stopped_at FROM lifecycle');
+  assert.ok(Number.isInteger(life.stopped_at) && life.stopped_at >= life.alive_at, JSON.stringify(life));
+  assert.ok(Math.abs(life.stopped_at - now()) < 60);
+  // Started again, nobody comes back: the visit ends as of the stop.
+  await s.restart('none');
+  await s.advance(GRACE + 1);
+  const [row] = await until(() => {
+    const r = s.db(`SELECT state, end_reason, ended_at FROM visits WHERE id = ${p.reply.visit_id} AND state = 'ended'`);
+    return r.length ? r : null;
+  }, 15000, 'the visit ended');
+  assert.deepEqual(row, { state: 'ended', end_reason: 'grace_expired', ended_at: life.stopped_at });
 });
