@@ -208,17 +208,50 @@ consult_err glue_h_forward(glue_ctx *c)
 	return glue_forward_begin(c->s, v->patient, cause, glue.cfg.forward_e2ee_test_off, c->reply);
 }
 
+/* Forwarded legs lost while their handle stayed: a leg's PeerConnection
+ * also goes first when Janus tears a handle down (its `stopped` flag comes
+ * later), so the loss counts only if the handle is still there a second
+ * later; a handle that goes meanwhile holds the call instead (destroy_session).
+ * Under glue.lock; each entry holds a session reference. */
+typedef struct leg_loss {
+	glue_session *s;
+	gint64 at; /* monotonic */
+} leg_loss;
+static GSList *leg_losses;
+
 /* A forwarded leg's PeerConnection went away (Janus loop thread, no lock). */
 void glue_forward_lost(glue_session *s, bool handle_gone)
 {
 	if (handle_gone)
-		return; /* destroy_session follows: PATIENT_DROP / DOCTOR_DROP */
-	int64_t now = glue_now();
+		return; /* destroy_session follows: the call is held */
+	leg_loss *l = g_new(leg_loss, 1);
+	glue_session_ref(s);
+	l->s = s;
+	l->at = g_get_monotonic_time();
 	g_mutex_lock(&glue.lock);
-	glue_practice *p = glue_practice_find(s->practice_id);
-	int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
-	consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
-	if (v && v->state == CONSULT_VISIT_IN_CALL)
-		(void)glue_visit_apply(p, vid, CONSULT_EV_CONNECTION_LOST, NULL, NULL, now);
+	leg_losses = g_slist_append(leg_losses, l);
 	g_mutex_unlock(&glue.lock);
+}
+
+void glue_forward_losses_run(int64_t now, bool all)
+{
+	gint64 mono = g_get_monotonic_time();
+	GSList *keep = NULL;
+	for (GSList *it = leg_losses; it; it = it->next) {
+		leg_loss *l = it->data;
+		if (!all && mono - l->at < G_TIME_SPAN_SECOND) {
+			keep = g_slist_append(keep, l);
+			continue;
+		}
+		glue_session *s = l->s;
+		glue_practice *p = g_atomic_int_get(&s->destroyed) ? NULL : glue_practice_find(s->practice_id);
+		int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
+		consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
+		if (!all && v && v->state == CONSULT_VISIT_IN_CALL)
+			(void)glue_visit_apply(p, vid, CONSULT_EV_CONNECTION_LOST, NULL, NULL, now);
+		glue_session_unref(s);
+		g_free(l);
+	}
+	g_slist_free(leg_losses);
+	leg_losses = keep;
 }

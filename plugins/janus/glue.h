@@ -172,6 +172,11 @@ void glue_restore_rooms(int64_t now);
 void glue_lifecycle_alive(int64_t now);
 void glue_lifecycle_stopped(int64_t now);
 
+/* --- forwarded legs lost (call.c), under glue.lock --- */
+/* Ends (CONNECTION_LOST) the calls whose forwarded leg went at least a
+ * second ago while its handle stayed; all: forget every entry (shutdown). */
+void glue_forward_losses_run(int64_t now, bool all);
+
 /* --- graceful stop (stop.c) --- */
 /* At init: SIGTERM/SIGINT first reach the plugin, which tells every handle
  * `server_restarting`, records the stop and then calls Janus' own handler;

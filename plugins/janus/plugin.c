@@ -96,6 +96,7 @@ static void tick(int64_t now)
 			consult_room_ended_prune(((glue_practice *)value)->room, now);
 		}
 	}
+	glue_forward_losses_run(now, false);
 	if (now >= next_alive && !glue.stopped_at) { /* after a clean stop began, its time stays the newest */
 		glue_lifecycle_alive(now);
 		next_alive = now + GLUE_ALIVE_EVERY_S;
@@ -246,6 +247,7 @@ static void consult_destroy(void)
 	glue_outbox_stop();
 	glue_forward_deinit();
 	g_mutex_lock(&glue.lock);
+	glue_forward_losses_run(0, true);
 	glue_practices_free();
 	g_mutex_unlock(&glue.lock);
 	glue_sessions_deinit();
