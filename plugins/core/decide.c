@@ -220,8 +220,12 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 {
 	const consult_visit *v = consult_room_visit_of_appointment((consult_room *)r, e->appointment_id);
 	d->join = CONSULT_JOIN_NEW;
-	if (!v)
+	if (!v) {
+		const consult_visit *gone = e->resume_call ? consult_room_ended(r, e->resume_call) : NULL;
+		if (gone && gone->appointment_id == e->appointment_id)
+			d->join = CONSULT_JOIN_ENDED;
 		return CONSULT_OK;
+	}
 	consult_actor none = { CONSULT_ACTOR_NONE, 0 };
 	consult_effect bind = { .kind = CONSULT_FX_BIND_PATIENT,
 		.visit_id = v->id,

@@ -25,7 +25,10 @@
  *                 old handle, if any, hears taken_over and is retired; the
  *                 doctor hears nothing), RESUMED. IN_CALL otherwise: the
  *                 call ends (PATIENT_DROP, patient_dropped), the old handle
- *                 is retired, outcome NEW.
+ *                 is retired, outcome NEW. No live visit, but resume_call
+ *                 names this appointment's visit that ended recently (the
+ *                 call ended while the page was away): outcome ENDED, no
+ *                 effects (the page learns the call is over; no new visit).
  *   PATIENT_GONE  the handle of visit_id vanished: PATIENT_HOLD in a call
  *                 (held, the doctor hears nothing), else PATIENT_DROP.
  *   ARRIVE        the store began visit `arrive.id`: admit it (CONFLICT if
@@ -82,6 +85,7 @@ typedef struct consult_room_event {
 typedef enum consult_join_outcome {
 	CONSULT_JOIN_NEW = 0, /* no live visit left: the glue begins one and sends ARRIVE */
 	CONSULT_JOIN_RESUMED, /* the handle has the appointment's live visit now */
+	CONSULT_JOIN_ENDED,   /* resume_call: that call ended meanwhile; nothing to join */
 } consult_join_outcome;
 
 typedef struct consult_decision {

@@ -319,6 +319,12 @@ consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *pati
 	return CONSULT_OK;
 }
 
+const consult_visit *consult_room_ended(const consult_room *r, int64_t visit_id)
+{
+	const room_visit *rv = consult_imap_get(&r->ended, visit_id);
+	return rv ? &rv->v : NULL;
+}
+
 size_t consult_room_ended_count(const consult_room *r)
 {
 	return r->ended.len;

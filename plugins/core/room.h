@@ -112,6 +112,10 @@ consult_err consult_room_restore(consult_room *r, const consult_visit_restore *i
  * caller's to retire). NOT_FOUND / WRONG_STATE otherwise. */
 consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *patient);
 
+/* A visit that ended recently (still in the memory of ended visits), or
+ * NULL; its state is ENDED, its patient NULL. */
+const consult_visit *consult_room_ended(const consult_room *r, int64_t visit_id);
+
 /* The memory of ended visits: how many it holds, and forgetting those no
  * longer kept at now (returns how many). */
 size_t consult_room_ended_count(const consult_room *r);

@@ -217,11 +217,22 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 	consult_decision d;
 	consult_err e = glue_decide_run(t->p, &in, c->s, c->now, false, &d);
 	bool resumed = e == CONSULT_OK && d.join == CONSULT_JOIN_RESUMED;
-	if (e == CONSULT_OK && !resumed)
+	bool ended = e == CONSULT_OK && d.join == CONSULT_JOIN_ENDED;
+	if (e == CONSULT_OK && !resumed && !ended)
 		e = new_visit(c, t, first, last);
 	if (e != CONSULT_OK)
 		return e;
 	consult_rejoin_note(glue.rejoin, t->appt.id, c->now);
+	if (ended) {
+		/* The call this page held ended meanwhile: it learns so, the handle
+		 * stays anonymous, no new visit. */
+		json_object_set_new(c->reply, "visit_id", json_integer(c->req->u.join.resume_call));
+		json_object_set_new(c->reply, "state", json_string("ended"));
+		json_object_set_new(c->reply, "reason", json_string(consult_end_reason_name(t->appt.end_reason)));
+		json_object_set_new(c->reply, "resumed", json_false());
+		json_object_set_new(c->reply, "appointment_at", json_integer(t->appt.starts_at));
+		return CONSULT_OK;
+	}
 	uint32_t ahead = CONSULT_AHEAD_UNKNOWN;
 	uint64_t seq = 0;
 	glue_push_positions(t->p, c->s, &ahead, &seq);

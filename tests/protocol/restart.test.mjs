@@ -194,6 +194,30 @@ test('patient signalling lost during a call: held, taken back with resume_call, 
   assert.equal(s.db(`SELECT end_reason FROM visits WHERE id = ${p.reply.visit_id}`)[0].end_reason, 'doctor_hangup');
 });
 
+test('hangup while the patient side is held ends the visit; the returning page learns it ended', async (t) => {
+  const s = await stack(t);
+  const rec = await s.login(s.A.receptions[0]);
+  const appt = await s.appointment(rec, now() + 60);
+  const p = await s.join(appt);
+  const doc = await s.login(s.A.doctors[0]);
+  await inCall(s, doc, p);
+  const handles = async () => (await s.janus.admin({ request: 'health' })).handles;
+  const count = await handles();
+  await p.client.close();
+  await until(async () => (await handles()) < count, 15000, 'the patient handle gone');
+  assertOk(await doc.handle.request({ request: 'hangup' }));
+  assert.equal(s.db(`SELECT end_reason FROM visits WHERE id = ${p.reply.visit_id}`)[0].end_reason, 'doctor_hangup');
+  const back = await s.join(appt, { resume_call: p.reply.visit_id });
+  assert.equal(back.reply.visit_id, p.reply.visit_id);
+  assert.equal(back.reply.state, 'ended');
+  assert.equal(back.reply.reason, 'doctor_hangup');
+  // Nothing joined: the handle may still join the waiting room anew.
+  const again = await back.handle.call({ request: 'join', practice: s.A.slug, code: appt.code, first_name: appt.first,
+    last_name: appt.last, accept_terms: true });
+  assert.notEqual(again.visit_id, p.reply.visit_id);
+  assert.equal(again.state, 'waiting');
+});
+
 test('holds nobody takes back: patient side ends as of when it went, doctor side requeues the patient', async (t) => {
   const s = await stack(t);
   const rec = await s.login(s.A.receptions[0]);
@@ -212,6 +236,11 @@ test('holds nobody takes back: patient side ends as of when it went, doctor side
   assert.equal(ended.reason, 'patient_dropped');
   const [row] = s.db(`SELECT state, end_reason, ended_at FROM visits WHERE id = ${p1.reply.visit_id}`);
   assert.deepEqual(row, { state: 'ended', end_reason: 'patient_dropped', ended_at: held.away_since });
+  // Its page comes back too late: told that the call ended, no new visit.
+  const late = await s.join(a1, { resume_call: p1.reply.visit_id });
+  assert.deepEqual({ visit_id: late.reply.visit_id, state: late.reply.state, reason: late.reply.reason, resumed: late.reply.resumed },
+    { visit_id: p1.reply.visit_id, state: 'ended', reason: 'patient_dropped', resumed: false });
+  assert.equal(s.db(`SELECT count(*) AS n FROM visits WHERE appointment_id = ${a1.appointment_id}`)[0].n, 1);
   // Doctor side.
   const a2 = await s.appointment(rec, now() + 60);
   const a3 = await s.appointment(rec, now() + 60);

@@ -434,6 +434,22 @@ static void test_held_call(void **st)
 	run_room(r2, &d);
 	assert_int_equal(decide_ev(r2, 1, CONSULT_EV_HANGUP_DOCTOR, doctor(D1), &d), CONSULT_OK);
 	assert_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_PATIENT));
+	run_room(r2, &d);
+	/* the page comes back to the ended call: told so, nothing joined; another
+	 * appointment's page naming that visit learns nothing */
+	consult_room_event back = {
+		.in = CONSULT_IN_JOIN, .appointment_id = 1001, .patient = H(40), .grace_s = 120, .resume_call = 1
+	};
+	assert_int_equal(consult_room_decide(r2, &back, NULL, 140, &d), CONSULT_OK);
+	assert_int_equal(d.join, CONSULT_JOIN_ENDED);
+	assert_int_equal(d.fx.n, 0);
+	back.appointment_id = 1002;
+	assert_int_equal(consult_room_decide(r2, &back, NULL, 140, &d), CONSULT_OK);
+	assert_int_equal(d.join, CONSULT_JOIN_NEW);
+	back.appointment_id = 1001;
+	back.resume_call = 0;
+	assert_int_equal(consult_room_decide(r2, &back, NULL, 140, &d), CONSULT_OK);
+	assert_int_equal(d.join, CONSULT_JOIN_NEW);
 	consult_room_free(r2);
 	/* join without resume_call: the call ends as before */
 	consult_room_event j = { .in = CONSULT_IN_JOIN, .appointment_id = 1001, .patient = H(30), .grace_s = 120 };
@@ -849,9 +865,13 @@ static void random_step(world *w)
 			.appointment_id = appt,
 			.patient = H(h),
 			.grace_s = 30,
-			.resume_call = rnd(2) ? live_of_appt(w, appt) : 0 };
+			.resume_call = rnd(2) ? live_of_appt(w, appt) : (int64_t)rnd((uint32_t)w->next_id + 1) };
 		CHECK(consult_room_decide(w->r, &in, NULL, w->now, &d) == CONSULT_OK);
 		run(w, &d, (consult_actor){ 0 }, false);
+		if (d.join == CONSULT_JOIN_ENDED) {
+			CHECK(d.fx.n == 0 && in.resume_call && !live_of_appt(w, appt));
+			return;
+		}
 		bool resumed = d.join == CONSULT_JOIN_RESUMED;
 		if (live_of_appt(w, appt) && !resumed)
 			return; /* the store write of the drop failed */
