@@ -28,7 +28,7 @@ async function stack(t) {
     dataDir, codeSecret: crypto.randomBytes(32).toString('hex'), graceSeconds: GRACE,
     publicUrl: 'https://praxis.example', env: { CONSULT_TEST: '1' },
   };
-  const s = { janus: await startJanus(opts), clients: [], secrets: [], logs: [], offset: 0 };
+  const s = { janus: await startJanus(opts), clients: [], secrets: [], logs: [], reports: [], offset: 0 };
   s.connect = async () => {
     const c = await connectHandle(s.janus.wsUrl);
     s.clients.push(c.client);
@@ -69,6 +69,7 @@ async function stack(t) {
     const exit = await before.stop(); // SIGTERM unless it is gone already
     if (signal !== 'SIGKILL') assert.deepEqual(exit, { code: 0, signal: null });
     s.logs.push(before.log());
+    s.reports.push(...before.sanitizerReports());
     fs.rmSync(before.dir, { recursive: true, force: true }); // kept by stop() after a crash
     for (const c of s.clients) await c.close().catch(() => {});
     s.clients = [];
@@ -86,7 +87,9 @@ async function stack(t) {
     for (const c of s.clients) await c.close().catch(() => {});
     const exit = await s.janus.stop();
     s.logs.push(s.janus.log());
+    s.reports.push(...s.janus.sanitizerReports());
     assert.deepEqual(exit, { code: 0, signal: null });
+    assert.deepEqual(s.reports.map((r) => r.file), [], `sanitizer reports:\n${s.reports.map((r) => r.text).join('\n').slice(0, 4000)}`);
     const all = s.logs.join('\n');
     const leaked = s.secrets.filter((x) => x && x.length >= 4 && all.includes(x));
     assert.deepEqual(leaked.map((x) => x.slice(0, 3) + '…'), [], 'personal data in the Janus log');
