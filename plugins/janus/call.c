@@ -147,8 +147,13 @@ void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call
 	s->call_visit_id = id;
 	consult_err e = CONSULT_OK;
 	if (resume_call == id && v->state == CONSULT_VISIT_IN_CALL) {
-		if (v->doctor_until)
-			e = glue_visit_apply(p, id, CONSULT_EV_DOCTOR_RESUME, s, NULL, now);
+		if (v->doctor_until) { /* the doctor is back even if the store write fails (same state) */
+			consult_room_event in = {
+				.in = CONSULT_IN_VISIT, .ev = CONSULT_EV_DOCTOR_RESUME, .visit_id = id
+			};
+			consult_decision d;
+			e = glue_decide_run(p, &in, s, now, true, &d);
+		}
 		if (e == CONSULT_OK) {
 			json_t *o = json_object();
 			json_object_set_new(o, "visit_id", json_integer(id));
