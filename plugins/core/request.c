@@ -40,7 +40,7 @@ typedef enum fkind {
 	F_WORD,     /* [a-z-] */
 	F_SDP,      /* text with CR/LF/TAB */
 	F_LINE,     /* text, may be empty (ICE candidate) */
-	F_TOKEN,    /* base64url [A-Za-z0-9_-] (login device_token) */
+	F_TOKEN,    /* base64url [A-Za-z0-9_-] (login device_token, resume session_token) */
 } fkind;
 
 static bool c_slug(unsigned char c)
@@ -212,6 +212,13 @@ static consult_err p_login(const json_t *b, consult_request *r, const char **f)
 	        &r->u.login.password, f));
 	return str_field(b, "device_token", "device_token", F_TOKEN, CONSULT_MIN_DEVICE_TOKEN, CONSULT_MAX_DEVICE_TOKEN,
 	        false, &r->u.login.device_token, f);
+}
+
+static consult_err p_resume(const json_t *b, consult_request *r, const char **f)
+{
+	TRY(str_field(b, "session_token", "session_token", F_TOKEN, CONSULT_MIN_SESSION_TOKEN,
+	        CONSULT_MAX_SESSION_TOKEN, true, &r->u.resume.session_token, f));
+	return int_field(b, "resume_call", "resume_call", false, 1, ID_MAX, &r->u.resume.resume_call, NULL, f);
 }
 
 static consult_err p_join(const json_t *b, consult_request *r, const char **f)

@@ -97,6 +97,10 @@ typedef struct consult_request {
 			int64_t resume_call; /* the call (visit id) this page still holds, 0 if absent */
 		} join;
 		struct {
+			const char *session_token;
+			int64_t resume_call; /* the call the page still holds; 0 if absent */
+		} resume;
+		struct {
 			bool has_range;
 			int64_t from, to;
 		} list_appointments;

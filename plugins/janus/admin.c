@@ -3,7 +3,8 @@
  * Contract: passwords are hashed before glue.lock is taken; each handler
  * then runs under glue.lock. set_disabled(true) and reset_password also log
  * the user's live handles out (event logged_out; a call they hold ends as
- * on logout) and revoke the user's device tokens; reset_password and
+ * on logout) and revoke the user's device tokens and resumable sessions
+ * (every token of `resume` is invalid afterwards); reset_password and
  * set_disabled(false) lift a lockout of the user name. Every request is
  * parsed by the core's admin parser; nothing is looked up by name here.
  */
@@ -97,7 +98,7 @@ static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char 
 }
 
 /* The staff row change (disable or new password) and the revocation of
- * the member's device tokens in one transaction; then every live handle
+ * the member's device tokens and sessions in one transaction; then every live handle
  * of the member is logged out. lock_out false: only the change. */
 static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
 {
@@ -111,9 +112,11 @@ static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
 		e = store_err(a->pw_hash
 		                ? consult_store_set_staff_password(glue.store, a->req->username, a->pw_hash)
 		                : consult_store_set_staff_disabled(glue.store, a->req->username, a->req->disabled));
-	int64_t revoked = 0;
+	int64_t revoked = 0, sessions = 0;
 	if (e == CONSULT_OK && lock_out)
 		e = store_err(consult_store_devices_revoke(glue.store, st.id, &revoked));
+	if (e == CONSULT_OK && lock_out)
+		e = store_err(consult_store_sessions_revoke(glue.store, st.id, &sessions));
 	if (tx && e == CONSULT_OK && consult_store_commit(glue.store) != CONSULT_OK)
 		e = CONSULT_ERR_INTERNAL;
 	if (tx && e != CONSULT_OK)
@@ -129,8 +132,8 @@ static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
 	if (e == CONSULT_OK && lock_out) {
 		JANUS_LOG(LOG_INFO,
 		        "[consult] staff %" G_GINT64_FORMAT " %s: logged out everywhere, %" G_GINT64_FORMAT
-		        " device tokens revoked\n",
-		        st.id, reason, revoked);
+		        " device tokens and %" G_GINT64_FORMAT " sessions revoked\n",
+		        st.id, reason, revoked, sessions);
 		logout_everywhere(st.practice_id, st.id, reason);
 	}
 	consult_staff_clear(&st);

@@ -6,7 +6,8 @@
  * than password_checks exists for logins with a valid device token, so a
  * storm of strangers cannot keep the practice's own browsers out. Peak
  * memory of logins is therefore (password_checks + 1) x the argon2id
- * memory cost. Tokens and their hashes are never logged.
+ * memory cost. Device and session tokens and their hashes are never
+ * logged.
  */
 #include <string.h>
 #include <glib.h>
@@ -190,15 +191,38 @@ void glue_device_token_new(char token[GLUE_DEVICE_TOKEN_LEN + 1], uint8_t hash[G
 	glue_device_token_hash(token, hash);
 }
 
-void glue_device_token_hash(const char *token, uint8_t hash[GLUE_DEVICE_HASH_LEN])
+/* BLAKE2b-256 of a domain string (with its NUL) and the token: a device
+ * token is never valid as a session token and the reverse. */
+static void token_hash(const char *domain, size_t domain_len, const char *token, uint8_t hash[GLUE_DEVICE_HASH_LEN])
 {
-	static const char domain[] = "consult device token v1";
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, GLUE_DEVICE_HASH_LEN);
-	crypto_generichash_update(&st, (const unsigned char *)domain, sizeof(domain));
+	crypto_generichash_update(&st, (const unsigned char *)domain, domain_len);
 	crypto_generichash_update(&st, (const unsigned char *)token, strlen(token));
 	crypto_generichash_final(&st, hash, GLUE_DEVICE_HASH_LEN);
 	sodium_memzero(&st, sizeof(st));
+}
+
+void glue_device_token_hash(const char *token, uint8_t hash[GLUE_DEVICE_HASH_LEN])
+{
+	static const char domain[] = "consult device token v1";
+	token_hash(domain, sizeof(domain), token, hash);
+}
+
+void glue_session_token_new(char token[GLUE_SESSION_TOKEN_LEN + 1], uint8_t hash[GLUE_SESSION_HASH_LEN])
+{
+	uint8_t raw[32];
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(
+	        token, GLUE_SESSION_TOKEN_LEN + 1, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	glue_session_token_hash(token, hash);
+}
+
+void glue_session_token_hash(const char *token, uint8_t hash[GLUE_SESSION_HASH_LEN])
+{
+	static const char domain[] = "consult session token v1";
+	token_hash(domain, sizeof(domain), token, hash);
 }
 
 bool glue_rl_reserve(consult_ratelimit *rl, const char *const *keys, size_t n, int64_t now, int64_t *retry_after)

@@ -10,6 +10,7 @@
  * one slot more for a login with a valid device token); the rest are
  * answered `busy`. Device tokens: 32 random bytes, base64url (43
  * characters), stored only as BLAKE2b-256 of a domain string and the token.
+ * Session tokens likewise, under their own domain string.
  */
 #ifndef CONSULT_GLUE_AUTH_H
 #define CONSULT_GLUE_AUTH_H
@@ -51,6 +52,17 @@ json_t *glue_auth_stats(void);
 #define GLUE_DEVICE_KEEP      10 /* devices kept per staff member */
 void glue_device_token_new(char token[GLUE_DEVICE_TOKEN_LEN + 1], uint8_t hash[GLUE_DEVICE_HASH_LEN]);
 void glue_device_token_hash(const char *token, uint8_t hash[GLUE_DEVICE_HASH_LEN]);
+
+/* Session tokens (docs/protocol.md, `resume`): one per login, 32 random
+ * bytes, base64url (43 characters), stored only as BLAKE2b-256 of another
+ * domain string and the token. A session is valid while it was used within
+ * staff_idle_minutes; its use is written at most every
+ * GLUE_SESSION_TOUCH_S, so a token stays valid up to that much longer. */
+#define GLUE_SESSION_TOKEN_LEN 43
+#define GLUE_SESSION_HASH_LEN  32
+#define GLUE_SESSION_TOUCH_S   60
+void glue_session_token_new(char token[GLUE_SESSION_TOKEN_LEN + 1], uint8_t hash[GLUE_SESSION_HASH_LEN]);
+void glue_session_token_hash(const char *token, uint8_t hash[GLUE_SESSION_HASH_LEN]);
 
 /* The limiters of protocol.md: logins 5 failures / 24 h -> 60 s doubling
  * to 1 h (level kept 24 h); joins 5 failures / 10 min, same locks;

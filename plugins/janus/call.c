@@ -140,6 +140,10 @@ void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call
 		return;
 	int64_t id = v->id;
 	glue_session *old = glue_call_doctor(p, id); /* the member's previous handle, if still live */
+	/* A call that another live login of this doctor holds (a second browser
+	 * or tab with its own session) is not this page's to take or drop. */
+	if (old && old != s && old->login_session != s->login_session)
+		return;
 	if (old && old != s) {
 		glue_forward_end(old);
 		old->call_visit_id = 0;

@@ -12,7 +12,8 @@
  * any other request with a jsep, or a body that does not parse, is refused
  * with wrong_state, field "jsep"). Every request is parsed by the core
  * parser (core/request.c) first; the glue looks nothing up by name (the
- * "request" string is only echoed in the reply).
+ * "request" string is only echoed in the reply). Any request of a staff
+ * handle is activity: for the idle logout and for its resumable session.
  */
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include "glue.h"
 #include "dispatch.h"
 #include "forward.h"
+#include "staff_session.h"
 
 typedef struct {
 	glue_handler fn;
@@ -105,8 +107,10 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 		g_mutex_lock(&glue.lock);
 		store_errors = consult_store_error_count(glue.store);
 		e = admission(s, r);
-		if (e == CONSULT_OK && s->kind == GLUE_STAFF)
+		if (e == CONSULT_OK && s->kind == GLUE_STAFF) {
 			s->last_active = c.now; /* any staff request counts as activity */
+			glue_login_session_used(s, c.now);
+		}
 		if (e == CONSULT_OK && !(r->flags & CONSULT_REQF_SELF_LOCK))
 			e = r->fn(&c);
 		if (consult_store_error_count(glue.store) != store_errors)

@@ -6,7 +6,8 @@
  * the configuration, `now` given by the caller); the store deletes and
  * wipes in one transaction and truncates the WAL (store.h). Called under
  * glue.lock. Logs counts only (never which appointments). Device tokens
- * unused for GLUE_DEVICE_TTL_DAYS are deleted in the same run.
+ * unused for GLUE_DEVICE_TTL_DAYS and staff sessions past their idle
+ * expiry (auth.h) are deleted in the same run.
  */
 #include <string.h>
 #include <glib.h>
@@ -37,6 +38,14 @@ consult_err glue_retention_run(int64_t now, consult_purge_counts *out)
 		JANUS_LOG(LOG_INFO,
 		        "[consult] retention purge: %" G_GINT64_FORMAT " device tokens unused for %d days deleted\n",
 		        devices, GLUE_DEVICE_TTL_DAYS);
+	int64_t sessions = 0;
+	int64_t unused = glue.cfg.staff_idle_minutes * 60 + GLUE_SESSION_TOUCH_S;
+	if (consult_store_sessions_purge(glue.store, now - unused, &sessions) != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] purge of expired staff sessions failed: %s\n",
+		        consult_store_last_error(glue.store));
+	else if (sessions > 0)
+		JANUS_LOG(LOG_VERB, "[consult] retention purge: %" G_GINT64_FORMAT " expired staff sessions deleted\n",
+		        sessions);
 	int level = (n.appointments > 0 || n.contacts_wiped > 0) ? LOG_INFO : LOG_VERB;
 	JANUS_LOG(level,
 	        "[consult] retention purge: %" G_GINT64_FORMAT " appointments, %" G_GINT64_FORMAT

@@ -132,6 +132,7 @@ void glue_session_reset(glue_session *s)
 {
 	s->kind = GLUE_ANON;
 	s->practice_id = s->staff_id = s->call_visit_id = 0;
+	s->login_session = s->session_used = 0;
 	s->visit_id = s->appointment_id = 0;
 	s->role = CONSULT_ROLE_NONE;
 	g_free(s->display_name);

@@ -35,6 +35,8 @@ typedef struct glue_session {
 	char *display_name;
 	int64_t call_visit_id; /* doctor: visit ringing / in call, 0 if none */
 	int64_t last_active;   /* staff: time of the last request (idle logout) */
+	int64_t login_session; /* staff: id of its resumable session (store), 0 if none */
+	int64_t session_used;  /* staff: last use of that session written to the store */
 	/* patient */
 	int64_t visit_id; /* live visit, 0 once it ended */
 	int64_t appointment_id;

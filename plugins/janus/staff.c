@@ -11,7 +11,8 @@
  * valid device token of the user is limited per device instead of per user
  * name, so strangers cannot lock the user's own browsers out. Every
  * successful login issues a fresh device token (the presented one is
- * replaced). Tokens, passwords and user names are never logged.
+ * replaced) and a new resumable session (staff_session.c). Tokens,
+ * passwords and user names are never logged.
  * Every other handler runs under glue.lock. Logs carry ids only.
  */
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "core/code.h"
 #include "glue.h"
 #include "auth.h"
+#include "staff_session.h"
 
 #define DAY (24 * 3600)
 
@@ -104,20 +106,48 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 		consult_practice_clear(&pr);
 		return CONSULT_ERR_INTERNAL;
 	}
-	/* A new device token for this browser (the old one, if valid, is replaced). */
+	/* A new device token for this browser (the old one, if valid, is
+	 * replaced) and a new resumable session, in one transaction. */
 	char token[GLUE_DEVICE_TOKEN_LEN + 1];
+	char stoken[GLUE_SESSION_TOKEN_LEN + 1];
 	uint8_t h[GLUE_DEVICE_HASH_LEN];
+	int64_t sid = 0;
 	glue_device_token_new(token, h);
-	consult_err e = consult_store_device_issue(glue.store, st->id, t->device_id, h, c->now, GLUE_DEVICE_KEEP, NULL);
+	bool tx = consult_store_begin(glue.store) == CONSULT_OK;
+	consult_err e = tx
+	        ? consult_store_device_issue(glue.store, st->id, t->device_id, h, c->now, GLUE_DEVICE_KEEP, NULL)
+	        : CONSULT_ERR_INTERNAL;
 	if (e == CONSULT_ERR_NOT_FOUND && t->device_id > 0) /* revoked meanwhile: a new device */
 		e = consult_store_device_issue(glue.store, st->id, 0, h, c->now, GLUE_DEVICE_KEEP, NULL);
 	sodium_memzero(h, sizeof(h));
+	if (e == CONSULT_OK)
+		e = glue_login_session_new(st->id, c->now, stoken, &sid);
+	if (tx && e == CONSULT_OK && consult_store_commit(glue.store) != CONSULT_OK)
+		e = CONSULT_ERR_INTERNAL;
+	if (tx && e != CONSULT_OK)
+		(void)consult_store_rollback(glue.store);
 	if (e != CONSULT_OK) {
 		sodium_memzero(token, sizeof(token));
+		sodium_memzero(stoken, sizeof(stoken));
 		consult_practice_clear(&pr);
 		return CONSULT_ERR_INTERNAL;
 	}
 	*outcome = CONSULT_RL_SUCCEEDED;
+	glue_staff_enter(c, st, p, &pr, sid);
+	consult_practice_clear(&pr);
+	json_object_set_new(c->reply, "device_token", json_string(token));
+	json_object_set_new(c->reply, "session_token", json_string(stoken));
+	sodium_memzero(token, sizeof(token));
+	sodium_memzero(stoken, sizeof(stoken));
+	glue_staff_welcome(c->s, p);
+	JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged in (%s%s)\n", st->id,
+	        consult_role_name(c->s->role), t->device_id ? ", known device" : "");
+	return CONSULT_OK;
+}
+
+void glue_staff_enter(
+        glue_ctx *c, const consult_staff *st, glue_practice *p, const consult_practice *pr, int64_t login_session)
+{
 	glue_session *s = c->s;
 	s->kind = GLUE_STAFF;
 	s->staff_id = st->id;
@@ -125,27 +155,27 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	s->role = st->role;
 	s->display_name = g_strdup(st->display_name);
 	s->last_active = c->now;
+	s->login_session = login_session;
+	s->session_used = c->now;
 	glue_session_ref(s);
 	p->staff = g_list_append(p->staff, s);
 	json_object_set_new(c->reply, "staff_id", json_integer(st->id));
 	json_object_set_new(c->reply, "role", json_string(consult_role_name(s->role)));
 	json_object_set_new(c->reply, "display_name", json_string(st->display_name ? st->display_name : ""));
 	json_object_set_new(c->reply, "idle_seconds", json_integer(glue.cfg.staff_idle_minutes * 60));
-	json_object_set_new(c->reply, "device_token", json_string(token));
-	sodium_memzero(token, sizeof(token));
 	json_t *o = json_object();
-	json_object_set_new(o, "slug", json_string(pr.slug ? pr.slug : ""));
-	json_object_set_new(o, "name", json_string(pr.name ? pr.name : ""));
+	json_object_set_new(o, "slug", json_string(pr->slug ? pr->slug : ""));
+	json_object_set_new(o, "name", json_string(pr->name ? pr->name : ""));
 	json_object_set_new(c->reply, "practice", o);
-	consult_practice_clear(&pr);
-	if (s->role == CONSULT_ROLE_DOCTOR) {
-		json_t *f = json_object();
-		json_object_set_new(f, "visits", glue_waiting_list(p, s->staff_id));
-		glue_push(s, "waiting", f);
-	}
-	JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged in (%s%s)\n", st->id,
-	        consult_role_name(s->role), t->device_id ? ", known device" : "");
-	return CONSULT_OK;
+}
+
+void glue_staff_welcome(glue_session *s, glue_practice *p)
+{
+	if (s->role != CONSULT_ROLE_DOCTOR)
+		return;
+	json_t *f = json_object();
+	json_object_set_new(f, "visits", glue_waiting_list(p, s->staff_id));
+	glue_push(s, "waiting", f);
 }
 
 /* Login: under glue.lock a password-check slot is taken (else busy) and
@@ -229,6 +259,7 @@ void glue_staff_detach(glue_session *s, bool handle_gone, int64_t now)
 consult_err glue_h_logout(glue_ctx *c)
 {
 	JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged out\n", c->s->staff_id);
+	glue_login_session_end(c->s);
 	glue_staff_detach(c->s, false, c->now);
 	glue_session_reset(c->s);
 	return CONSULT_OK;
@@ -246,9 +277,10 @@ void glue_staff_idle_check(glue_practice *p, int64_t now)
 	while (l) {
 		GList *next = l->next;
 		glue_session *s = l->data;
-		if (s->call_visit_id != 0)
+		if (s->call_visit_id != 0) {
 			s->last_active = now; /* ringing or in a call is activity */
-		else if (now - s->last_active >= limit) {
+			glue_login_session_used(s, now);
+		} else if (now - s->last_active >= limit) {
 			glue_session_ref(s);
 			json_t *f = json_object();
 			json_object_set_new(f, "reason", json_string("idle"));
@@ -257,6 +289,7 @@ void glue_staff_idle_check(glue_practice *p, int64_t now)
 			        "[consult] staff %" G_GINT64_FORMAT " logged out after %" G_GINT64_FORMAT
 			        " idle minutes\n",
 			        s->staff_id, glue.cfg.staff_idle_minutes);
+			glue_login_session_end(s);
 			glue_staff_detach(s, false, now);
 			glue_session_reset(s);
 			glue_session_unref(s);

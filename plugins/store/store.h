@@ -166,6 +166,32 @@ consult_err consult_store_devices_revoke(consult_store *s, int64_t staff_id, int
 /* Deletes devices not used since unused_before (retention purge); *n = rows (may be NULL). */
 consult_err consult_store_devices_purge(consult_store *s, int64_t unused_before, int64_t *n);
 
+/* --- staff sessions (resumable logins) --- A session is one login; the
+ * browser keeps its random token to re-attach after the connection to the
+ * server was lost. Only the token's hash (CONSULT_SESSION_HASH_LEN bytes)
+ * is stored. */
+#define CONSULT_SESSION_HASH_LEN 32
+typedef struct consult_staff_session {
+	int64_t id, staff_id, created_at, last_used_at;
+	uint8_t hash[CONSULT_SESSION_HASH_LEN];
+} consult_staff_session;
+/* A new session of staff_id, created and last used now; *id (may be NULL)
+ * = its id. NOT_FOUND if no such staff member, CONFLICT if the hash is
+ * taken. */
+consult_err consult_store_session_create(
+        consult_store *s, int64_t staff_id, const uint8_t hash[CONSULT_SESSION_HASH_LEN], int64_t now, int64_t *id);
+/* The session with this token hash; NOT_FOUND if none. */
+consult_err consult_store_session_find(
+        consult_store *s, const uint8_t hash[CONSULT_SESSION_HASH_LEN], consult_staff_session *out);
+/* The session was used at now (last_used_at never moves back); NOT_FOUND if it is gone. */
+consult_err consult_store_session_touch(consult_store *s, int64_t id, int64_t now);
+/* Ends one session (logout); NOT_FOUND if it is gone. */
+consult_err consult_store_session_delete(consult_store *s, int64_t id);
+/* Ends every session of a staff member (password reset, disabled); *n = rows (may be NULL). */
+consult_err consult_store_sessions_revoke(consult_store *s, int64_t staff_id, int64_t *n);
+/* Deletes sessions not used since unused_before (expired); *n = rows (may be NULL). */
+consult_err consult_store_sessions_purge(consult_store *s, int64_t unused_before, int64_t *n);
+
 /* --- appointments --- */
 /* What reception sees: BOOKED until a patient joined, then the newest
  * visit's state; CANCELLED once the appointment is cancelled. */

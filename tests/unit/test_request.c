@@ -172,6 +172,64 @@ static void test_practice_info_login(void **st)
 	json_decref(j);
 }
 
+/* resume: session_token required, base64url, 1..CONSULT_MAX_SESSION_TOKEN;
+ * resume_call optional, a positive integer. */
+static void test_resume(void **st)
+{
+	json_t *j = J("{\"request\":\"resume\",\"session_token\":\"aZ09-_xY\"}");
+	consult_request r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_RESUME);
+	assert_string_equal(r.u.resume.session_token, "aZ09-_xY");
+	assert_int_equal(r.u.resume.resume_call, 0);
+	json_decref(j);
+	j = J("{\"request\":\"resume\",\"session_token\":\"abc\",\"resume_call\":17}");
+	r = ok_req(j);
+	assert_int_equal(r.u.resume.resume_call, 17);
+	json_decref(j);
+	j = J("{\"request\":\"resume\",\"session_token\":\"abc\",\"resume_call\":null}");
+	r = ok_req(j);
+	assert_int_equal(r.u.resume.resume_call, 0);
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"resume\"}", CONSULT_ERR_MISSING_FIELD, "session_token" },
+		{ "{\"request\":\"resume\",\"session_token\":null}", CONSULT_ERR_MISSING_FIELD, "session_token" },
+		{ "{\"request\":\"resume\",\"session_token\":\"\"}", CONSULT_ERR_INVALID_FIELD, "session_token" },
+		{ "{\"request\":\"resume\",\"session_token\":17}", CONSULT_ERR_INVALID_FIELD, "session_token" },
+		{ "{\"request\":\"resume\",\"session_token\":\"ab+/\"}", CONSULT_ERR_INVALID_FIELD, "session_token" },
+		{ "{\"request\":\"resume\",\"session_token\":\"ab=\"}", CONSULT_ERR_INVALID_FIELD, "session_token" },
+		{ "{\"request\":\"resume\",\"session_token\":\"a\\u00e4\"}", CONSULT_ERR_INVALID_FIELD,
+		        "session_token" },
+		{ "{\"request\":\"resume\",\"session_token\":\"a\\nb\"}", CONSULT_ERR_INVALID_UTF8, "session_token" },
+		{ "{\"request\":\"resume\",\"session_token\":\"abc\",\"resume_call\":0}", CONSULT_ERR_INVALID_FIELD,
+		        "resume_call" },
+		{ "{\"request\":\"resume\",\"session_token\":\"abc\",\"resume_call\":-3}", CONSULT_ERR_INVALID_FIELD,
+		        "resume_call" },
+		{ "{\"request\":\"resume\",\"session_token\":\"abc\",\"resume_call\":\"17\"}",
+		        CONSULT_ERR_INVALID_FIELD, "resume_call" },
+		{ "{\"request\":\"resume\",\"session_token\":\"abc\",\"resume_call\":17.0}", CONSULT_ERR_INVALID_FIELD,
+		        "resume_call" },
+		/* the token is checked first */
+		{ "{\"request\":\"resume\",\"session_token\":\"a b\",\"resume_call\":0}", CONSULT_ERR_INVALID_FIELD,
+		        "session_token" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	char tok[CONSULT_MAX_SESSION_TOKEN + 2];
+	memset(tok, 'A', sizeof tok);
+	tok[CONSULT_MAX_SESSION_TOKEN] = 0;
+	j = json_pack("{ss ss}", "request", "resume", "session_token", tok);
+	r = ok_req(j);
+	assert_int_equal(strlen(r.u.resume.session_token), CONSULT_MAX_SESSION_TOKEN);
+	json_decref(j);
+	tok[CONSULT_MAX_SESSION_TOKEN] = 'A';
+	tok[CONSULT_MAX_SESSION_TOKEN + 1] = 0;
+	j = json_pack("{ss ss}", "request", "resume", "session_token", tok);
+	const char *field = NULL;
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "session_token");
+	json_decref(j);
+	(void)st;
+}
+
 /* login's optional device_token: base64url, 1..CONSULT_MAX_DEVICE_TOKEN. */
 static void test_login_device_token(void **st)
 {
@@ -1083,6 +1141,7 @@ int main(void)
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_practice_info_login),
 		cmocka_unit_test(test_login_device_token),
+		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_join),
 		cmocka_unit_test(test_appointments),
 		cmocka_unit_test(test_signal),

@@ -1,0 +1,162 @@
+/* staff_session.c - resumable staff sessions (see staff_session.h) and
+ * the anonymous request `resume` (docs/protocol.md).
+ *
+ * Contract: `resume` turns an anonymous handle into the staff handle of
+ * the token's staff member, exactly as a login would (same reply fields,
+ * `waiting` for a doctor), without a password check. The token is looked
+ * up by its hash and compared again in constant time. Unknown, expired
+ * (unused for staff_idle_minutes, plus the touch granularity), ended
+ * (logout, idle logout, revoked by set_disabled/reset_password) and
+ * disabled all answer the same session_invalid; each such answer counts as
+ * a failure on the handle's key of the login limiter, so a handle that
+ * guesses is locked out as after failed logins. A token only ever yields
+ * its own staff member. If a live handle still holds the same session, it
+ * hears `logged_out` reason `taken_over` and is inert from then on; the new
+ * handle takes its place. Tokens and hashes are never logged; logs carry
+ * staff ids only. Under glue.lock.
+ */
+#include <string.h>
+#include <glib.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <janus/debug.h>
+#include "glue.h"
+#include "auth.h"
+#include "staff_session.h"
+
+consult_err glue_login_session_new(int64_t staff_id, int64_t now, char token[GLUE_SESSION_TOKEN_LEN + 1], int64_t *id)
+{
+	uint8_t h[GLUE_SESSION_HASH_LEN];
+	glue_session_token_new(token, h);
+	consult_err e = consult_store_session_create(glue.store, staff_id, h, now, id);
+	sodium_memzero(h, sizeof(h));
+	return e;
+}
+
+void glue_login_session_used(glue_session *s, int64_t now)
+{
+	if (s->login_session == 0 || now - s->session_used < GLUE_SESSION_TOUCH_S)
+		return;
+	consult_err e = consult_store_session_touch(glue.store, s->login_session, now);
+	if (e == CONSULT_OK)
+		s->session_used = now;
+	else if (e == CONSULT_ERR_NOT_FOUND) {
+		JANUS_LOG(LOG_VERB, "[consult] staff %" G_GINT64_FORMAT ": its session ended meanwhile\n", s->staff_id);
+		s->login_session = 0; /* purged or revoked: nothing to keep alive */
+	} else
+		JANUS_LOG(LOG_WARN, "[consult] staff %" G_GINT64_FORMAT ": noting the session's use failed (%s)\n",
+		        s->staff_id, consult_store_last_error_name(glue.store));
+}
+
+void glue_login_session_end(glue_session *s)
+{
+	if (s->login_session == 0)
+		return;
+	consult_err e = consult_store_session_delete(glue.store, s->login_session);
+	if (e != CONSULT_OK && e != CONSULT_ERR_NOT_FOUND)
+		JANUS_LOG(LOG_ERR, "[consult] staff %" G_GINT64_FORMAT ": ending the session failed (%s)\n",
+		        s->staff_id, consult_store_last_error_name(glue.store));
+	s->login_session = 0;
+}
+
+/* The valid session of a token and its staff member (st filled, caller
+ * clears), or SESSION_INVALID; INTERNAL if the store failed. An expired
+ * session is deleted on the way. */
+static consult_err valid_session(const char *token, int64_t now, consult_staff_session *ss, consult_staff *st)
+{
+	uint8_t h[GLUE_SESSION_HASH_LEN];
+	glue_session_token_hash(token, h);
+	consult_err e = consult_store_session_find(glue.store, h, ss);
+	bool same = e == CONSULT_OK && sodium_memcmp(ss->hash, h, sizeof(h)) == 0;
+	sodium_memzero(h, sizeof(h));
+	if (e != CONSULT_OK)
+		return e == CONSULT_ERR_NOT_FOUND ? CONSULT_ERR_SESSION_INVALID : CONSULT_ERR_INTERNAL;
+	if (!same)
+		return CONSULT_ERR_SESSION_INVALID;
+	if (now - ss->last_used_at >= glue.cfg.staff_idle_minutes * 60 + GLUE_SESSION_TOUCH_S) {
+		if (consult_store_session_delete(glue.store, ss->id) == CONSULT_ERR_INTERNAL)
+			return CONSULT_ERR_INTERNAL;
+		return CONSULT_ERR_SESSION_INVALID;
+	}
+	e = consult_store_staff_by_id(glue.store, ss->staff_id, st);
+	if (e != CONSULT_OK)
+		return e == CONSULT_ERR_NOT_FOUND ? CONSULT_ERR_SESSION_INVALID : CONSULT_ERR_INTERNAL;
+	if (st->disabled || st->role == CONSULT_ROLE_NONE)
+		return CONSULT_ERR_SESSION_INVALID;
+	return CONSULT_OK;
+}
+
+/* Another live handle of p that holds session id (not s) hears
+ * taken_over and is inert from now on. Called after the held call moved to
+ * s; a call the old handle still holds is left as when its handle goes. */
+static void take_over(glue_practice *p, glue_session *s, int64_t session_id, int64_t now)
+{
+	glue_session *old = NULL;
+	for (GList *l = p->staff; l; l = l->next) {
+		glue_session *o = l->data;
+		if (o != s && o->login_session == session_id) {
+			old = o;
+			break;
+		}
+	}
+	if (old == NULL)
+		return;
+	glue_session_ref(old);
+	json_t *f = json_object();
+	json_object_set_new(f, "reason", json_string("taken_over"));
+	glue_push(old, "logged_out", f);
+	JANUS_LOG(
+	        LOG_INFO, "[consult] staff %" G_GINT64_FORMAT ": session taken over by a new handle\n", old->staff_id);
+	old->login_session = 0; /* the session goes on with the new handle */
+	glue_staff_detach(old, true, now);
+	glue_session_reset(old);
+	old->kind = GLUE_DEAD;
+	glue_session_unref(old);
+}
+
+consult_err glue_h_resume(glue_ctx *c)
+{
+	char hkey[40];
+	g_snprintf(hkey, sizeof(hkey), "h:%" G_GUINT64_FORMAT, c->s->serial);
+	const char *keys[1] = { hkey };
+	if (!glue_rl_allowed(glue.rl_login, keys, 1, c->now, &c->retry_after)) {
+		glue_auth_count_rate_limited();
+		return CONSULT_ERR_RATE_LIMITED;
+	}
+	consult_staff_session ss;
+	consult_staff st;
+	memset(&st, 0, sizeof(st));
+	consult_err e = valid_session(c->req->u.resume.session_token, c->now, &ss, &st);
+	if (e == CONSULT_ERR_SESSION_INVALID) {
+		glue_rl_fail(glue.rl_login, keys, 1, c->now);
+		JANUS_LOG(LOG_INFO, "[consult] resume refused: no valid session\n");
+	}
+	consult_practice pr;
+	memset(&pr, 0, sizeof(pr));
+	glue_practice *p = NULL;
+	if (e == CONSULT_OK) {
+		p = glue_practice_get(st.practice_id);
+		if (p == NULL || consult_store_practice_by_id(glue.store, st.practice_id, &pr) != CONSULT_OK ||
+		        consult_store_session_touch(glue.store, ss.id, c->now) != CONSULT_OK)
+			e = CONSULT_ERR_INTERNAL;
+	}
+	if (e != CONSULT_OK) {
+		consult_staff_clear(&st);
+		consult_practice_clear(&pr);
+		return e;
+	}
+	glue_staff_enter(c, &st, p, &pr, ss.id);
+	json_object_set_new(c->reply, "session_token", json_string(c->req->u.resume.session_token));
+	json_t *call = NULL;
+	if (c->s->role == CONSULT_ROLE_DOCTOR) {
+		glue_doctor_reattach(p, c->s, c->req->u.resume.resume_call, c->now, &call);
+	}
+	json_object_set_new(c->reply, "call", call ? call : json_null());
+	take_over(p, c->s, ss.id, c->now);
+	glue_staff_welcome(c->s, p);
+	JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " resumed its session (%s)\n", st.id,
+	        consult_role_name(st.role));
+	consult_staff_clear(&st);
+	consult_practice_clear(&pr);
+	return CONSULT_OK;
+}
