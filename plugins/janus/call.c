@@ -140,9 +140,14 @@ void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call
 		return;
 	int64_t id = v->id;
 	glue_session *old = glue_call_doctor(p, id); /* the member's previous handle, if still live */
-	/* A call that another live login of this doctor holds (a second browser
-	 * or tab with its own session) is not this page's to take or drop. */
+	glue_visit_info *vi = glue_visit_info_get(p, id);
+	/* A call that another login of this doctor holds (a second browser or
+	 * tab with its own session; after a restart the holder is unknown) is
+	 * not this page's to drop: only the page that holds it takes it back
+	 * (resume_call), else its hold runs out. */
 	if (old && old != s && old->login_session != s->login_session)
+		return;
+	if (!old && resume_call != id && (!vi || vi->call_session != s->login_session || s->login_session == 0))
 		return;
 	if (old && old != s) {
 		glue_forward_end(old);
@@ -159,6 +164,8 @@ void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call
 			e = glue_decide_run(p, &in, s, now, true, &d);
 		}
 		if (e == CONSULT_OK) {
+			if (vi)
+				vi->call_session = s->login_session;
 			json_t *o = json_object();
 			json_object_set_new(o, "visit_id", json_integer(id));
 			json_object_set_new(o, "state", json_string("in_call"));

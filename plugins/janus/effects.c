@@ -153,8 +153,11 @@ static consult_err run_one(run_ctx *x, const consult_effect *fx)
 		return e;
 	case CONSULT_FX_BIND_DOCTOR:
 		if (x->actor) {
+			glue_visit_info *vi = glue_visit_info_get(p, fx->visit_id);
 			x->actor->call_visit_id = fx->visit_id;
 			x->doctor = x->actor;
+			if (vi)
+				vi->call_session = x->actor->login_session;
 		}
 		break;
 	case CONSULT_FX_UNBIND_DOCTOR:

@@ -40,6 +40,7 @@ typedef struct glue_visit_info {
 	bool connected;   /* first "connected" report stored */
 	char *media_path; /* "local/remote" candidate types of the doctor's report, or NULL */
 	int path;         /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
+	int64_t call_session; /* login session (store id) of the doctor handle that holds the call; 0 unknown */
 } glue_visit_info;
 
 /* How a call's media went (admin stats, issue 5). */
@@ -187,8 +188,10 @@ void glue_stop_watch_end(void);
 
 /* A staff handle just resumed its session (resume request). If its doctor holds a call in
  * p's room: resume_call == that visit -> the handle holds the call again (*call_out gets
- * {"visit_id","state", ice fields as in call_accepted}); otherwise the doctor side is
- * dropped (patient requeued at the head). *call_out = NULL if no call. Under glue.lock.
+ * {"visit_id","state", ice fields as in call_accepted}); otherwise, if this very login
+ * session held the call (a reloaded page that lost its media), the doctor side is
+ * dropped (patient requeued at the head); a call of another login of the doctor (or of
+ * an unknown one after a restart) is left alone. *call_out = NULL if no call. Under glue.lock.
  * s must be logged in (GLUE_STAFF, in p->staff). Call it before logging out the member's
  * previous handle: a call that handle still holds moves to s (or is dropped), so the
  * logout no longer ends it. (call.c) */

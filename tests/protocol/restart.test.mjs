@@ -288,6 +288,77 @@ test('SIGKILL during a call: the patient takes the held call back with resume_ca
   assert.equal(s.db(`SELECT state FROM visits WHERE id = ${p.reply.visit_id}`)[0].state, 'waiting');
 });
 
+test('SIGKILL during a call: both sides take it back (patient resume_call, doctor resume with its session token), signal and hangup work', async (t) => {
+  const s = await stack(t);
+  const rec = await s.login(s.A.receptions[0]);
+  const appt = await s.appointment(rec, now() + 60);
+  const p = await s.join(appt);
+  const doc = await s.login(s.A.doctors[0]);
+  const token = doc.reply.session_token;
+  s.secrets.push(token);
+  // the same doctor on a second browser: its own session, no call
+  const other = await s.login(s.A.doctors[0]);
+  s.secrets.push(other.reply.session_token);
+  await inCall(s, doc, p);
+  await s.restart('SIGKILL');
+
+  // the second browser comes back first: the held call is not its own
+  const o2 = await s.connect();
+  const or = assertOk(await o2.handle.request({ request: 'resume', session_token: other.reply.session_token }));
+  assert.equal(or.call, null);
+  // the patient page, then the doctor page that holds the call
+  const back = await s.join(appt, { resume_call: p.reply.visit_id });
+  assert.equal(back.reply.state, 'in_call');
+  const d2 = await s.connect();
+  const dr = assertOk(await d2.handle.request({ request: 'resume', session_token: token, resume_call: p.reply.visit_id }));
+  assert.equal(dr.staff_id, doc.reply.staff_id);
+  assert.equal(dr.call.visit_id, p.reply.visit_id);
+  assert.equal(dr.call.state, 'in_call');
+  assert.ok(Array.isArray(dr.call.ice_servers));
+  assert.equal(s.db(`SELECT state FROM visits WHERE id = ${p.reply.visit_id}`)[0].state, 'in_call');
+  // signalling both ways on the new handles
+  assertOk(await d2.handle.request({ request: 'signal', type: 'offer', sdp: 'v=0\r\n' }));
+  assert.equal((await back.handle.waitEvent('signal')).type, 'offer');
+  assertOk(await back.handle.request({ request: 'signal', type: 'answer', sdp: 'v=0\r\n' }));
+  assert.equal((await d2.handle.waitEvent('signal')).type, 'answer');
+  // the second browser's handle cannot act on it
+  const foreign = await o2.handle.request({ request: 'hangup' });
+  assert.equal(foreign.ok, false);
+  assert.equal(s.db(`SELECT state FROM visits WHERE id = ${p.reply.visit_id}`)[0].state, 'in_call');
+  // nothing expires it: the grace period passes with both sides back
+  await s.advance(GRACE + 1);
+  await back.handle.sync();
+  assert.deepEqual(back.handle.pending('*').map((e) => e.event).filter((e) => e !== 'position'), []);
+  // the doctor hangs up through the re-attached handle
+  assertOk(await d2.handle.request({ request: 'hangup' }));
+  const ended = await back.handle.waitEvent('call_ended');
+  assert.equal(ended.reason, 'doctor_hangup');
+  assert.equal(s.db(`SELECT end_reason FROM visits WHERE id = ${p.reply.visit_id}`)[0].end_reason, 'doctor_hangup');
+});
+
+test('a doctor page that lost the call (reload) resumes without resume_call: the doctor side goes, the patient is first again', async (t) => {
+  const s = await stack(t);
+  const rec = await s.login(s.A.receptions[0]);
+  const a1 = await s.appointment(rec, now() + 60);
+  const a2 = await s.appointment(rec, now() + 30);
+  const p1 = await s.join(a1);
+  const p2 = await s.join(a2);
+  const doc = await s.login(s.A.doctors[0]);
+  s.secrets.push(doc.reply.session_token);
+  await inCall(s, doc, p1);
+  await doc.client.close(); // the page reloads: handle gone, call held
+  await until(() => s.db(`SELECT count(*) AS n FROM visits WHERE id = ${p1.reply.visit_id} AND state = 'in_call'`)[0].n === 1, 15000, 'held');
+  const d2 = await s.connect();
+  const dr = assertOk(await d2.handle.request({ request: 'resume', session_token: doc.reply.session_token }));
+  assert.equal(dr.call, null);
+  const left = await p1.handle.waitEvent('doctor_left');
+  assert.equal(left.requeued, true);
+  const pos = await p1.handle.waitEvent('position', { filter: (e) => e.ahead === 0 });
+  assert.equal(pos.ahead, 0, 'back at the head, before the earlier appointment');
+  const w = await d2.handle.waitEvent('waiting', { filter: (e) => e.visits.length === 2 });
+  assert.deepEqual(w.visits.map((v) => v.visit_id), [p1.reply.visit_id, p2.reply.visit_id]);
+});
+
 test('SIGTERM: every handle hears server_restarting before its socket closes; the stop time dates unclaimed visits', async (t) => {
   const s = await stack(t);
   const rec = await s.login(s.A.receptions[0]);
