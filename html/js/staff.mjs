@@ -88,6 +88,7 @@ export function startStaff({
   const storeKey = 'consult.staff.' + roles[0];
   let client = null;
   let session = loadSession(storeKey);   // {token, username}: never the password
+  let user = session ? session.username : '';   // who is logged in (for the device token)
   let lostAt = 0;                        // the connection dropped (0: not lost)
   const retry = new Retry(() => resumeOnce());
   let stopped = false;
@@ -232,7 +233,7 @@ export function startStaff({
 
   // The plugin ended the staff session (idle, password reset, disabled, taken over): the handle is anonymous now.
   function onLoggedOut(reason) {
-    if (reason === 'password_reset' && session && session.username) saveDevice(session.username, null);   // revoked by the server
+    if (reason === 'password_reset' && user) saveDevice(user, null);   // revoked by the server
     setSession(null);             // never resume without the user
     retry.cancel();
     $('password').value = '';
@@ -309,6 +310,7 @@ export function startStaff({
       err.error = 'wrong_role';
       throw err;
     }
+    user = username;
     setSession(info.session_token ? { token: info.session_token, username } : null);
     idleFrom(info);
     showError('');
