@@ -171,7 +171,7 @@ function scheduleRejoin(fresh) {
 }
 
 async function rejoinOnce() {
-  if (page.fatal || client) return;
+  if (page.fatal) return;
   try {
     await join(true);
     backoff = 1000;
