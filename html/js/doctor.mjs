@@ -66,7 +66,8 @@ function setState(s) {
 
 function setStatus(key, vars) {
   statusKey = key ? [key, vars] : null;
-  $('call-status').textContent = key ? t(key, vars) : '';
+  const text = key ? t(key, vars) : '';
+  if ($('call-status').textContent !== text) $('call-status').textContent = text;   // aria-live: no repeats
 }
 
 function showNotice(key, vars) {

@@ -38,7 +38,7 @@ export function callPage(page) {
       let text;
       if (word === 'connected') text = doctorName ? t('patient.in.call', { doctor: doctorName }) : t('conn.connected');
       else text = t('conn.' + word);
-      $('call-status').textContent = text;
+      if ($('call-status').textContent !== text) $('call-status').textContent = text;   // aria-live: no repeats
     },
   });
 

@@ -359,14 +359,18 @@ export class CallSession {
     }
     if (this.call !== c || c.closed) return;
     const now = Date.now();
-    if (f.pc !== pc) Object.assign(f, { pc, total, at: 0, upAt: 0 });
+    if (f.pc !== pc) Object.assign(f, { pc, total, at: 0, upAt: 0, stalled: false });
     const up = isUp(pc.iceConnectionState);
     if (!up) f.upAt = 0;
     else if (!f.upAt) f.upAt = now;
     if (total > f.total) { f.total = total; f.at = now; }
     const flowing = f.at > 0 && now - f.at < STALL_MS;
-    if (flowing !== this.consult.mediaFlowing) this.setFlowing(flowing);
-    else if (up && !flowing) this.renderStatus();   // 'connecting' turns 'stalled'
+    // 'connecting' turns 'stalled': re-render once, not every second (aria-live)
+    const stalled = up && !flowing && (f.at > 0 || now - f.upAt >= STALL_MS);
+    if (flowing !== this.consult.mediaFlowing) { f.stalled = stalled; this.setFlowing(flowing); } else if (stalled !== f.stalled) {
+      f.stalled = stalled;
+      this.renderStatus();
+    }
   }
 
   // ---- signalling lost and back --------------------------------------------------
