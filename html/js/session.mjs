@@ -419,6 +419,7 @@ export class CallSession {
           return;
         } catch (e) {
           if (this.call !== old) return;
+          console.warn('forward after the reconnect: not yet', e && e.error);
           if (e.error === 'forward_refused') { this.hooks.onNoPath(); return; }
           // wrong_state: the patient is not back yet; disconnected: wait for the next re-attach
           if (e.error === 'disconnected' || e.error === 'transport') return;
