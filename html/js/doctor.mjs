@@ -15,8 +15,9 @@
 // ("doctor.call.ended.meanwhile"). A hang-up while signalling is down ends
 // the call here and is sent once the call is re-attached. Meanwhile the
 // waiting list is stale: #waiting-list[data-stale=true] greyed, #list-stale
-// "Liste wird aktualisiert …", call buttons disabled; re-fetched after the
-// resume. window.consult.signalling / .reattached (staff.mjs),
+// "Liste wird aktualisiert …", call buttons disabled; fresh again with the
+// `waiting` event the plugin sends with the resume reply (or, without it,
+// the waiting_list reply). window.consult.signalling / .reattached (staff.mjs),
 // .mediaFlowing (session.mjs).
 import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
 import { getLocalMedia, iceOptions } from './rtc.mjs';
@@ -354,12 +355,16 @@ startStaff({
     if (consult.state === 'login' || !session.active) setState('list');
     renderAll();
     updateNotifyButton();
-    try {
-      const r = await c.request({ request: 'waiting_list' });
-      visits = Array.isArray(r.visits) ? r.visits : [];
-      if (c === client) listFresh = true;
-      renderList();
-    } catch (e) { showError(errorText(e)); }
+    // the plugin pushes `waiting` with the login/resume reply; ask only
+    // when it has not arrived (an older plugin)
+    if (!listFresh) {
+      try {
+        const r = await c.request({ request: 'waiting_list' });
+        visits = Array.isArray(r.visits) ? r.visits : [];
+        if (c === client) listFresh = true;
+        renderList();
+      } catch (e) { showError(errorText(e)); }
+    }
     clearInterval(tick);
     tick = setInterval(renderList, 30000);
   },
