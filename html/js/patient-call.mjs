@@ -235,7 +235,8 @@ export function callPage(page) {
   }
 
   async function hangup() {
-    if (page.client) await page.client.request({ request: 'hangup' }).catch(() => {});
+    if (page.client && consult.signalling === 'up' && !page.reattaching()) await page.client.request({ request: 'hangup' }).catch(() => {});
+    else page.hangupLater();        // the server holds the call: hang it up once it is back
     session.close();
     page.finish('ended', 'patient.ended.self');
   }

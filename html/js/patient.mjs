@@ -17,6 +17,10 @@
 // Reply state in_call: the call goes on with the new connection; any other
 // state: the call ended meanwhile (closed, "patient.call.ended.meanwhile").
 // window.consult.signalling 'up' | 'down', .reattached (re-attaches so far).
+// Hung up while signalling is down: the page shows the closing page at once
+// and, in the background, joins once more with resume_call when the server
+// is back and sends `hangup` (or `leave` if the call was over meanwhile);
+// tried with the reconnect backoff for HANGUP_LATER_MS.
 import { ConsultClient } from './janus-client.mjs';
 import { t, initLangToggle, onLangChange } from './i18n.mjs';
 import { callInfo } from './callinfo.mjs';
@@ -33,6 +37,7 @@ const params = new URLSearchParams(location.search);
 const slug = (params.get('p') || '').trim().toLowerCase();
 const storeKey = 'consult.patient.' + slug;
 const INTERNAL_BACKOFF_MS = 1000;      // doubling: 1 s, 2 s
+const HANGUP_LATER_MS = 120000;
 
 let client = null;
 let backoff = 1000;                    // after `internal`: doubling up to 15 s
@@ -57,6 +62,8 @@ const page = {
   showNotice,
   showError: (text) => first.showError(text),
   finish,
+  hangupLater,
+  reattaching: () => lostAt !== 0,     // lost, and not joined again yet
   phoneSuffix,
   renderAll,
 };
@@ -242,6 +249,38 @@ async function join(auto) {
   else if (auto || (noticeKey && (noticeKey[0] === 'patient.reconnecting' || noticeKey[0] === 'common.signalling.call'))) showNotice(null);
   if (consult.state !== 'ringing' && consult.state !== 'call') setState('waiting');
   return r;
+}
+
+// ---- hang-up while signalling is down -------------------------------------------
+const later = { visitId: 0, until: 0, retry: null };
+
+function hangupLater() {
+  if (!page.visitId) return;
+  later.visitId = page.visitId;
+  later.until = Date.now() + HANGUP_LATER_MS;
+  if (!later.retry) later.retry = new Retry(() => hangupOnce());
+  later.retry.reset();
+  later.retry.schedule();
+}
+
+async function hangupOnce() {
+  if (!later.visitId || Date.now() > later.until) return;
+  const c = new ConsultClient({ destroyOnUnload: false });   // not the page's: no events for the closed page
+  const s = page.stored;
+  try {
+    await c.connect();
+    const r = await c.request({
+      request: 'join', practice: slug, code: s.code, first_name: s.first, last_name: s.last,
+      accept_terms: true, resume_call: later.visitId,
+    });
+    await c.request(r.state === 'in_call' && r.visit_id === later.visitId ? { request: 'hangup' } : { request: 'leave' });
+    later.visitId = 0;
+  } catch (e) {
+    if (retryable(e)) later.retry.schedule(e.error === 'rate_limited' && e.retry_after ? e.retry_after * 1000 : 0);
+    else later.visitId = 0;       // e.g. code_invalid: the visit is over anyway
+  } finally {
+    c.destroy();
+  }
 }
 
 // The visit is over: forget the code, show the closing page or an error.
