@@ -14,7 +14,9 @@
 // kept in this tab's sessionStorage. During a call the RTCPeerConnection and
 // the camera stay; #notice says "Verbindung zum Server wird wiederhergestellt
 // – das Gespräch läuft weiter" and the join carries resume_call: <visit_id>.
-// Reply state in_call: the call goes on with the new connection; any other
+// Reply state in_call: the call goes on with the new connection; state
+// ended (nothing joined): the closing page as for call_ended with the
+// reply's reason (patient_dropped: the page joins anew and waits); any other
 // state: the call ended meanwhile (closed, "patient.call.ended.meanwhile").
 // window.consult.signalling 'up' | 'down', .reattached (re-attaches so far).
 // Hung up while signalling is down: the page shows the closing page at once
@@ -231,6 +233,21 @@ async function join(auto) {
       first.showJoinError(e);
     }
     throw e;
+  }
+  if (held && r.state === 'ended') {
+    // the call ended while we were away; nothing was joined
+    if (lostAt) { consult.reattached += 1; lostAt = 0; }
+    showNotice(null);
+    if (r.reason !== 'patient_dropped') {
+      room.onEvent({ event: 'call_ended', visit_id: r.visit_id, reason: r.reason });   // the closing page
+      return r;
+    }
+    // the held call expired: wait anew (without resume_call)
+    room.close();
+    setState('waiting');
+    const again = await join(true);
+    showNotice('patient.call.ended.meanwhile');
+    return again;
   }
   stored.joined = true;
   saveSession();
