@@ -18,7 +18,8 @@
 // ended (nothing joined): the closing page as for call_ended with the
 // reply's reason (patient_dropped: the page joins anew and waits); any other
 // state: the call ended meanwhile (closed, "patient.call.ended.meanwhile").
-// window.consult.signalling 'up' | 'down', .reattached (re-attaches so far).
+// window.consult.signalling 'up' | 'down', .reattached (re-attaches so far),
+// .visitId (of the last join reply; null before).
 // Hung up while signalling is down: the page shows the closing page at once
 // and, in the background, joins once more with resume_call when the server
 // is back and sends `hangup` (or `leave` if the call was over meanwhile);
@@ -32,7 +33,7 @@ import { callPage } from './patient-call.mjs';
 import { Retry } from './backoff.mjs';
 
 const $ = (id) => document.getElementById(id);
-const consult = { state: 'form', signalling: 'down', reattached: 0 };
+const consult = { state: 'form', signalling: 'down', reattached: 0, visitId: null };
 window.consult = consult;
 
 const params = new URLSearchParams(location.search);
@@ -251,7 +252,7 @@ async function join(auto) {
   }
   stored.joined = true;
   saveSession();
-  if (typeof r.visit_id === 'number') page.visitId = r.visit_id;
+  if (typeof r.visit_id === 'number') page.visitId = consult.visitId = r.visit_id;
   first.joined();
   first.setPractice(r.practice);
   room.joined(r);
