@@ -179,8 +179,12 @@ export function frameSampler(page, who, pcPath = 'consult.pc') {
     async waitBeyond(what, t, ms = 30_000) {
       const base = [...samples].reverse().find((s) => s.t <= t && typeof s.frames === 'number');
       const floor = base ? base.frames : 0;
-      return waitFor(`${who}: ${what} (frames decoded beyond ${floor})`,
-        () => samples.find((s) => s.t > t && typeof s.frames === 'number' && s.frames > floor), ms, 200);
+      try {
+        return await waitFor(`${who}: ${what} (frames decoded beyond ${floor})`,
+          () => samples.find((s) => s.t > t && typeof s.frames === 'number' && s.frames > floor), ms, 200);
+      } catch (err) {
+        throw new Error(`${err.message}; newest sample ${JSON.stringify(samples.at(-1))}`);
+      }
     },
     check(from, to) {
       const probs = [];
