@@ -7,7 +7,8 @@
  * admin `health` reply (see protocol.md, Admin API) from the store's probe
  * (consult_store_probe: one real commit that changes nothing, free disk
  * space where the data lives, the size of the log), judging the disk
- * against min_free_disk_mb. Both run under glue.lock.
+ * against min_free_disk_mb, plus the count of store failures since start.
+ * Both run under glue.lock.
  */
 #include <glib.h>
 #include <jansson.h>
@@ -32,6 +33,7 @@ bool glue_store_health(json_t *reply)
 	bool store_ok = consult_store_probe(glue.store, &h) == CONSULT_OK;
 	const char *name = h.error && *h.error ? h.error : "SQLITE_ERROR";
 	json_object_set_new(reply, "store", json_string(store_ok ? "ok" : "failing"));
+	json_object_set_new(reply, "store_errors", json_integer(consult_store_error_count(glue.store)));
 	if (!store_ok) {
 		json_object_set_new(reply, "store_error", json_string(name));
 		JANUS_LOG(LOG_ERR, "[consult] health: store failing (%s)\n", name);

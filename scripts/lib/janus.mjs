@@ -32,6 +32,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ownsPort } from './ports.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const JANUS_BIN = process.env.JANUS_BIN || '/usr/bin/janus';
@@ -153,7 +154,9 @@ function isZombieOrGone(pid) {
  * eventsBackend (URL: enable Janus' sample event handler posting all
  *   events there; default off),
  * extraPlugins (array of plugin .so paths symlinked into the plugins folder
- *   next to consult's, e.g. Janus' libjanus_videocall.so; default none).
+ *   next to consult's, e.g. Janus' libjanus_videocall.so; default none),
+ * rtpPortRange (Janus' media rtp_port_range for forwarded calls; default
+ *   '20000-40000' as in conf/janus.jcfg.sample).
  */
 const WS_JSON = ['indented', 'plain', 'compact'];
 
@@ -223,7 +226,9 @@ async function startJanusOnce(opts) {
       debug_level: debugLevel,
       event_loops: eventLoops, // undefined: not written (one loop thread per handle)
     },
-    media: {},
+    // as conf/janus.jcfg.sample: forwarded calls' ports never meet
+    // coturn's relay range (49160-49999)
+    media: { rtp_port_range: opts.rtpPortRange || '20000-40000' },
     nat: { nice_debug: false },
     plugins: {},
     transports: {
@@ -434,7 +439,10 @@ async function startJanusOnce(opts) {
     for (;;) {
       if (exited) return fail(`exited ${JSON.stringify(exited)}`);
       if (Date.now() > deadline) return fail('timeout waiting for the WebSocket port');
-      if (await canConnect(wsPort) && await canConnect(adminPort)) break;
+      // Janus itself must hold both ports: another program answering there
+      // would otherwise pass for a started Janus.
+      if (await canConnect(wsPort) && await canConnect(adminPort) &&
+          ownsPort(child.pid, wsPort) && ownsPort(child.pid, adminPort)) break;
       await sleep(50);
     }
     // Janus loads plugins before it opens its transports, so its log names

@@ -1,15 +1,19 @@
 // nginx.mjs - serve html/ and proxy /janus to a Janus WebSocket, for tests
 // and the demo.
 //
-// Contract: startNginx({root, legalRoot, janusWsUrl, port, listenHost}) writes
+// Contract: startNginx({root, legalRoot, janusWsUrl, port, listenHost, tls,
+// extraLocations}) writes
 // nginx.conf into a fresh temp folder (pid, logs and temp paths all inside
 // it), runs /usr/sbin/nginx in the foreground on <listenHost>:<port>
 // (listenHost default 127.0.0.1, e.g. a lab address in tests/nat; port: a
-// free port if not given) and resolves with {url, port, dir, accessLogPath, errorLogPath,
+// free port if not given; tls {cert, key}: HTTPS with these PEM files;
+// extraLocations: more server-level directives) and resolves, once nginx
+// itself listens on the port (ports.mjs ownsPort: another server answering
+// there does not count), with {url, port, dir, accessLogPath, errorLogPath,
 // stop() -> Promise<{code, signal}> (removes the folder unless keepDir;
 // the logs stay readable), accessLog(), errorLog(), restart({signal,
 // killAfterMs, between}) -> Promise<{code, signal}> (a full stop and start
-// on the same port, see below)} once the port accepts connections. /vendor/janus.js and /vendor/adapter.js come from the
+// on the same port, see below)}. /vendor/janus.js and /vendor/adapter.js come from the
 // Debian packages; /legal/ serves legalRoot (default conf/legal: the terms
 // of use and the privacy notice, GET/HEAD only, same headers as the pages);
 // the access log format carries no query string.
@@ -18,6 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO, canConnect, freePort, sleep, withParentDeath } from './janus.mjs';
+import { ownsPort } from './ports.mjs';
 
 const NGINX_BIN = '/usr/sbin/nginx';
 const live = new Set();
@@ -27,7 +32,7 @@ process.on('exit', () => {
   }
 });
 
-export async function startNginx({ root = path.join(REPO, 'html'), legalRoot = path.join(REPO, 'conf', 'legal'), janusWsUrl, port, listenHost = '127.0.0.1', keepDir = false } = {}) {
+export async function startNginx({ root = path.join(REPO, 'html'), legalRoot = path.join(REPO, 'conf', 'legal'), janusWsUrl, port, listenHost = '127.0.0.1', keepDir = false, tls = null, extraLocations = '' } = {}) {
   if (!/^[0-9.]+$/.test(listenHost)) throw new Error('startNginx: listenHost must be an IPv4 address');
   if (!janusWsUrl) throw new Error('startNginx: janusWsUrl is required');
   const upstream = new URL(janusWsUrl);
@@ -61,8 +66,11 @@ http {
   server_tokens off;
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   server {
-    listen ${listenHost}:${listenPort};
-    server_name localhost;
+    listen ${listenHost}:${listenPort}${tls ? ' ssl' : ''};
+    server_name localhost;${tls ? `
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;` : ''}
     root ${root};
     index index.html;
     add_header Referrer-Policy no-referrer always;
@@ -73,6 +81,7 @@ http {
       alias ${path.resolve(legalRoot)}/;
       limit_except GET { deny all; }
     }
+${extraLocations}
     location = /janus {
       proxy_pass http://${upstream.hostname}:${upstream.port};
       proxy_http_version 1.1;
@@ -115,7 +124,9 @@ http {
         c.kill('SIGKILL');
         throw new Error(`nginx did not listen on ${listenPort}: ${stderr}\n${readErr()}`);
       }
-      if (await canConnect(listenPort, listenHost)) break;
+      // nginx itself must hold the port (another server answering there
+      // would pass a plain connect check)
+      if (await canConnect(listenPort, listenHost) && ownsPort(c.pid, listenPort)) break;
       await sleep(50);
     }
   };
@@ -134,7 +145,7 @@ http {
   let cached = null;
   const readAccess = () => { try { return fs.readFileSync(accessLogPath, 'utf8'); } catch { return ''; } };
   const handle = {
-    url: `http://${listenHost}:${listenPort}`,
+    url: `${tls ? 'https' : 'http'}://${listenHost}:${listenPort}`,
     port: listenPort,
     dir, accessLogPath, errorLogPath,
     pid: child.pid,

@@ -2,8 +2,9 @@
 // stack.mjs - run the whole consult stack locally (used by `scripts/run`).
 //
 // Contract: `node scripts/lib/stack.mjs --demo [--port 8080] [--janus-port
-// 8188] [--admin-port 7088] [--turn-port 3478] [--data /var/lib/consult-demo]`
-// starts coturn (conf/turnserver-local.conf via coturn.mjs: loopback only,
+// 8188] [--admin-port 7088] [--turn-port 3478] [--data /var/lib/consult-demo]
+// [--lan [ADDRESS]]` (flags: scripts/lib/run-usage.txt) first refuses, with
+// the flag to change, any port another program holds, then starts coturn (conf/turnserver-local.conf via coturn.mjs: loopback only,
 // TURN REST secret generated once and kept in <data>/secrets.json), Janus
 // (with the consult plugin configured with stun_uris/turn_uris/turn_secret
 // for that coturn, database and secrets kept in --data), a local mail sink
@@ -15,19 +16,27 @@
 // "Hautärzte am Marktplatz" (slug am-marktplatz) with a doctor (dr.weber)
 // and a reception login (empfang) once, creates an appointment for now+10
 // min through a reception login over WebSocket and prints the URLs, the
-// patient link, the logins and the admin API URL. Passwords are generated on
+// patient link, the logins and the admin API URL, and writes
+// <data>/consult-admin.json (admin URL and secret, mode 0600) that
+// scripts/consult-admin reads when given no URL or secret. --lan: pages
+// over HTTPS and coturn on the LAN address (default: the default route's
+// source address), with a demo CA and server certificate made once in
+// <data>/lan-tls (ca.crt also at /demo-ca.crt), and the patient link
+// printed as a QR code (qrencode). Passwords are generated on
 // first start and kept in <data>/demo-logins.json (mode 0600). Runs until
 // SIGINT/SIGTERM, then stops nginx, Janus, the mail sink and coturn and exits
 // 0 (1 on failure).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { REPO, startJanus, withParentDeath } from './janus.mjs';
 import { startNginx } from './nginx.mjs';
 import { startCoturn } from './coturn.mjs';
 import { connectHandle } from './client.mjs';
 import { seedPractice } from './seed.mjs';
+import { portFree } from './ports.mjs';
 
 const DEMO = {
   slug: 'am-marktplatz',
@@ -37,15 +46,22 @@ const DEMO = {
   reception: { username: 'empfang', display_name: 'Empfang' },
 };
 
+const USAGE_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'run-usage.txt');
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
 function parseArgs(argv) {
-  const args = { demo: false, port: 8080, janusPort: 8188, adminPort: 7088, turnPort: 3478, data: '/var/lib/consult-demo' };
+  const args = { demo: false, port: 8080, janusPort: 8188, adminPort: 7088, turnPort: 3478, data: '/var/lib/consult-demo', lan: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
       if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
       return argv[++i];
     };
-    if (a === '--demo') args.demo = true;
+    if (a === '--lan') {
+      args.lan = i + 1 < argv.length && !argv[i + 1].startsWith('-') ? argv[++i] : 'auto';
+      if (args.lan !== 'auto' && !IPV4.test(args.lan)) throw new Error(`--lan: not an IPv4 address: ${args.lan}`);
+    } else if (a === '--demo') args.demo = true;
     else if (a === '--port') args.port = Number(next());
     else if (a === '--janus-port') args.janusPort = Number(next());
     else if (a === '--admin-port') args.adminPort = Number(next());
@@ -171,11 +187,93 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+/** The address of the default route's interface (what a phone in the same LAN reaches). */
+function lanAddress() {
+  let out = '';
+  try { out = execFileSync('ip', ['-4', 'route', 'get', '192.0.2.255'], { encoding: 'utf8' }); } catch { /* no route */ }
+  const m = / src (\d+\.\d+\.\d+\.\d+)/.exec(out);
+  if (!m) throw new Error('--lan: no LAN address found (no default route); give one: --lan 192.168.1.20');
+  return m[1];
+}
+
+/**
+ * The demo CA and a server certificate for `address` in dir (made once; the
+ * server certificate again when the address changed). The CA key never
+ * leaves dir; phones may trust ca.crt (served at /demo-ca.crt).
+ */
+function lanTls(dir, address) {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const f = (n) => path.join(dir, n);
+  const ssl = (...a) => execFileSync('openssl', a, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (!fs.existsSync(f('ca.crt')) || !fs.existsSync(f('ca.key'))) {
+    ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '825',
+      '-subj', '/CN=consult demo CA (this machine only)', '-keyout', f('ca.key'), '-out', f('ca.crt'),
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    fs.rmSync(f('server.crt'), { force: true });
+  }
+  const stamp = f('server.address');
+  if (!fs.existsSync(f('server.crt')) || (fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8') : '') !== address) {
+    const ext = f('server.ext');
+    fs.writeFileSync(ext, `subjectAltName=IP:${address}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+    ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${address}`,
+      '-keyout', f('server.key'), '-out', f('server.csr'));
+    ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',
+      '-days', '397', '-extfile', ext, '-out', f('server.crt'));
+    fs.writeFileSync(stamp, address);
+  }
+  for (const n of ['ca.key', 'server.key']) fs.chmodSync(f(n), 0o600);
+  return { ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
+}
+
+/** The patient link as a QR code for a terminal (qrencode, UTF-8 blocks). */
+function qr(text) {
+  try {
+    return execFileSync('qrencode', ['-t', 'UTF8', '-m', '2', '-l', 'M', text], { encoding: 'utf8' });
+  } catch (e) {
+    return `(no QR code: ${e.code === 'ENOENT' ? 'qrencode is not installed' : e.message})\n`;
+  }
+}
+
+/** Refuses to start when one of our ports is taken, naming the flag to change. */
+async function checkPorts(args, pagesHost, turnHost) {
+  const wanted = [
+    [args.port, pagesHost, 'tcp', 'pages', '--port'],
+    [args.janusPort, '127.0.0.1', 'tcp', 'Janus WebSocket', '--janus-port'],
+    [args.adminPort, '127.0.0.1', 'tcp', 'Janus admin API', '--admin-port'],
+    [args.turnPort, turnHost, 'udp', 'TURN', '--turn-port'],
+    [args.turnPort, turnHost, 'tcp', 'TURN', '--turn-port'],
+  ];
+  const seen = new Map();
+  for (const [port, host, proto, what, flag] of wanted) {
+    const key = `${proto}:${port}`;
+    if (seen.has(key) && seen.get(key) !== flag) throw new Error(`${flag} and ${seen.get(key)} are both ${port}: give them different ports`);
+    seen.set(key, flag);
+    if (!await portFree(port, host, proto)) {
+      throw new Error(`port ${port} (${what}) is taken by another program on ${host}: choose another with ${flag} N, or stop that program`);
+    }
+  }
+}
+
+// A mistake of the caller (bad flag, taken port): its message only, no stack.
+class StartError extends Error {}
+
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    throw new StartError(`${e.message}\n${fs.readFileSync(USAGE_FILE, 'utf8')}`);
+  }
   if (args.help || !args.demo) {
-    process.stdout.write('usage: stack.mjs --demo [--port 8080] [--janus-port 8188] [--admin-port 7088] [--turn-port 3478] [--data DIR]\n');
+    process.stdout.write(fs.readFileSync(USAGE_FILE, 'utf8'));
     return args.help ? 0 : 2;
+  }
+  const lan = args.lan ? (args.lan === 'auto' ? lanAddress() : args.lan) : null;
+  const pagesHost = lan || '127.0.0.1';
+  try {
+    await checkPorts(args, pagesHost, pagesHost);
+  } catch (e) {
+    throw new StartError(e.message);
   }
   fs.mkdirSync(args.data, { recursive: true, mode: 0o700 });
   const secretsFile = path.join(args.data, 'secrets.json');
@@ -188,7 +286,8 @@ async function main() {
     };
     writeSecretJson(secretsFile, secrets);
   }
-  const publicUrl = `http://127.0.0.1:${args.port}`;
+  const tls = lan ? lanTls(path.join(args.data, 'lan-tls'), lan) : null;
+  const publicUrl = lan ? `https://${lan}:${args.port}` : `http://127.0.0.1:${args.port}`;
   let janus = null;
   let nginx = null;
   let coturn = null;
@@ -200,7 +299,7 @@ async function main() {
     if (coturn) await coturn.stop().catch(() => {});
   };
   try {
-    coturn = await startCoturn({ listenIp: '127.0.0.1', port: args.turnPort, secret: secrets.turnSecret });
+    coturn = await startCoturn({ listenIp: pagesHost, port: args.turnPort, secret: secrets.turnSecret });
     mail = await startMailSink(path.join(args.data, 'mail'));
     janus = await startJanus({
       wsPort: args.janusPort, adminPort: args.adminPort, dataDir: args.data,
@@ -215,7 +314,14 @@ async function main() {
         smtp_from: 'videosprechstunde@praxis.example',
       },
     });
-    nginx = await startNginx({ janusWsUrl: janus.wsUrl, port: args.port });
+    nginx = await startNginx({
+      janusWsUrl: janus.wsUrl, port: args.port, listenHost: pagesHost, tls,
+      // the CA certificate inline: nginx' workers cannot read the data folder (0700)
+      extraLocations: tls ? `    location = /demo-ca.crt {\n      default_type application/x-x509-ca-cert;\n      return 200 "${fs.readFileSync(tls.ca, 'utf8')}";\n    }` : '',
+    });
+    // consult-admin finds this demo by itself (scripts/consult-admin: CONSULT_ADMIN_CONFIG, default
+    // /var/lib/consult-demo/consult-admin.json)
+    writeSecretJson(path.join(args.data, 'consult-admin.json'), { url: janus.adminUrl, admin_secret: secrets.adminSecret });
     const logins = await seedDemo(janus, args.data);
     const appt = await createDemoAppointment(janus, logins);
     const out = [
@@ -230,7 +336,15 @@ async function main() {
       `  Logins:     ${DEMO.doctor.username} / ${logins.doctor}   (doctor ${DEMO.doctor.display_name})`,
       `              ${DEMO.reception.username} / ${logins.reception}   (reception)`,
       '',
-      `  Admin API:  ${janus.adminUrl}  (admin_secret in ${secretsFile})`,
+      ...(lan ? [
+        `  On a phone in the same network (scan the code, then accept the certificate warning`,
+        `  or first install the demo CA from ${nginx.url}/demo-ca.crt; see README "Trying it on a phone"):`,
+        '',
+        qr(appt.link).replace(/\n$/, ''),
+        '',
+      ] : []),
+      `  Admin API:  ${janus.adminUrl}  (admin_secret in ${secretsFile};`,
+      `              consult-admin reads ${path.join(args.data, 'consult-admin.json')}${args.data === '/var/lib/consult-demo' ? ' by itself' : ' with CONSULT_ADMIN_CONFIG'})`,
       `  WebSocket:  ${janus.wsUrl} (also ${nginx.url}/janus)`,
       `  TURN:       ${coturn.uri('udp')} (coturn, log ${coturn.logPath})`,
       `  E-Mails der Demo: ${mail.dir}  (SMTP sink 127.0.0.1:${mail.port}; one N.eml per message)`,
@@ -255,6 +369,6 @@ async function main() {
 }
 
 main().then((code) => process.exit(code), (e) => {
-  process.stderr.write(`stack: ${e.stack || e}\n`);
+  process.stderr.write(`scripts/run: ${e instanceof StartError ? e.message : e.stack || e}\n`);
   process.exit(1);
 });
