@@ -121,22 +121,22 @@ export async function callOutage({ name, outage, relay = false }) {
     // --- re-attached --------------------------------------------------------
     try {
       await waitFor('patient: re-attached to its call (join reply state in_call, same visit)', () => {
-        const r = patRec.replies('join', tUp).at(-1);
+        const r = patRec.replies('join', tDown).at(-1);
         return r && r.ok !== false && r.visit_id === visitId && r.state === 'in_call' ? r : null;
       }, 45_000, 200);
       ctx.mark('patient re-attached');
     } catch (err) {
-      problems.push(`${err.message}; join replies since up: ${JSON.stringify(patRec.replies('join', tUp))}`);
+      problems.push(`${err.message}; join replies since up: ${JSON.stringify(patRec.replies('join', tDown))}`);
     }
     {
       try {
         await waitFor('doctor: re-attached to its call (resume reply with the call)', () => {
-          const r = docRec.replies('resume', tUp).at(-1);
+          const r = docRec.replies('resume', tDown).at(-1);
           return r && r.ok !== false && r.call && r.call.visit_id === visitId ? r : null;
         }, 45_000, 200);
         ctx.mark('doctor re-attached');
       } catch (err) {
-        problems.push(`${err.message}; resume replies: ${JSON.stringify(docRec.replies('resume', tUp))}, login replies: ${JSON.stringify(docRec.replies('login', tUp).map((r) => ({ ok: r.ok, error: r.error })))}`);
+        problems.push(`${err.message}; resume replies: ${JSON.stringify(docRec.replies('resume', tDown))}, login replies: ${JSON.stringify(docRec.replies('login', tDown).map((r) => ({ ok: r.ok, error: r.error })))}`);
       }
     }
     try {

@@ -65,6 +65,9 @@ test('waiting room: SIGKILL Janus with three patients waiting, restart: same pla
     // --- crash and restart ------------------------------------------------
     const killed = await janus.kill('SIGKILL');
     assert.equal(killed.signal, 'SIGKILL');
+    // Every reply from now on comes from the new Janus (pages may reach it
+    // as soon as its port is open, before restart() has probed the plugin).
+    const tDown = Date.now();
     ctx.mark('janus SIGKILLed');
     await janus.restart();
     const tUp = Date.now();
@@ -78,7 +81,7 @@ test('waiting room: SIGKILL Janus with three patients waiting, restart: same pla
     while (back.some((b) => !b) && Date.now() < deadline) {
       for (const [i, p] of patients.entries()) {
         if (back[i]) continue;
-        const reply = p.rec.replies('join', tUp).at(-1);
+        const reply = p.rec.replies('join', tDown).at(-1);
         const view = await patientView(p.d);
         if (reply && view.state === 'waiting' && view.ahead === p.ahead) {
           back[i] = { reply, view, t: Date.now() };
@@ -92,7 +95,7 @@ test('waiting room: SIGKILL Janus with three patients waiting, restart: same pla
     for (const [i, p] of patients.entries()) {
       if (!back[i]) {
         const view = await patientView(p.d);
-        const replies = p.rec.replies('join', tUp).map((r) => ({ visit_id: r.visit_id, ahead: r.ahead, resumed: r.resumed, ok: r.ok, error: r.error }));
+        const replies = p.rec.replies('join', tDown).map((r) => ({ visit_id: r.visit_id, ahead: r.ahead, resumed: r.resumed, ok: r.ok, error: r.error }));
         problems.push(`patient${i}: not back at ahead=${p.ahead} (visit ${p.visitId}) within 45 s: page ${JSON.stringify(view)}, join replies since the restart ${JSON.stringify(replies)}`);
         continue;
       }
@@ -100,7 +103,7 @@ test('waiting room: SIGKILL Janus with three patients waiting, restart: same pla
       if (reply.visit_id !== p.visitId) problems.push(`patient${i}: visit ${p.visitId} came back as ${reply.visit_id}`);
       if (reply.resumed !== true) problems.push(`patient${i}: join reply resumed=${reply.resumed}`);
       if (p.pageVisitId !== null && view.visitId !== p.visitId) problems.push(`patient${i}: page visit id ${view.visitId}, was ${p.visitId}`);
-      const firstJoin = p.rec.replies('join', tUp)[0];
+      const firstJoin = p.rec.replies('join', tDown)[0];
       if (firstJoin._t - tUp > BACK_WITHIN_MS) problems.push(`patient${i}: re-joined ${firstJoin._t - tUp} ms after Janus was up (> ${BACK_WITHIN_MS})`);
       if (back[i].t - tUp > BACK_WITHIN_MS) problems.push(`patient${i}: back in place ${back[i].t - tUp} ms after Janus was up (> ${BACK_WITHIN_MS})`);
       const text = await p.d.text('#ahead-text');
@@ -120,14 +123,15 @@ test('waiting room: SIGKILL Janus with three patients waiting, restart: same pla
     try {
       await waitFor('doctor: the list after the restart equals the one before', async () => {
         const rows = await waitingRows(doc);
-        const vs = latestVisits(docRec, tUp);
-        return rows.length === 3 && vs && vs.length === 3 &&
+        const vs = latestVisits(docRec, tDown);
+        const stale = await doc.attr('#waiting-list', 'data-stale');
+        return stale !== 'true' && rows.length === 3 && vs && vs.length === 3 &&
           JSON.stringify(rows.map((r) => r.id)) === JSON.stringify(rowsBefore.map((r) => r.id)) &&
           JSON.stringify(strip(vs)) === JSON.stringify(strip(visitsBefore)) &&
           vs.every((v) => v.state === 'waiting');
       }, 45_000, 200);
     } catch (err) {
-      problems.push(`${err.message}; rows ${JSON.stringify(await waitingRows(doc))}; server list ${JSON.stringify(latestVisits(docRec, tUp))} vs before ${JSON.stringify(visitsBefore)}`);
+      problems.push(`${err.message}; rows ${JSON.stringify(await waitingRows(doc))}; server list ${JSON.stringify(latestVisits(docRec, tDown))} vs before ${JSON.stringify(visitsBefore)}`);
     }
     await ctx.art.shot(docPage, 'after-doctor');
     ctx.mark('checked');
