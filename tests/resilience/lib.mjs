@@ -205,7 +205,14 @@ export function frameSampler(page, who, pcPath = 'consult.pc') {
         lastFrames = s.frames;
       }
       if (to - lastProgress > STALL_MS) probs.push(`${who}: no new frame in the last ${to - lastProgress} ms of the window`);
-      return [...new Set(probs)].slice(0, 20);
+      // One line per kind of problem (its first occurrence).
+      const kinds = new Map();
+      for (const p of probs) {
+        const k = p.replace(/[0-9]+/g, 'N');
+        if (!kinds.has(k)) kinds.set(k, p);
+        else kinds.set(k, kinds.get(k).replace(/( \(and later\))?$/, ' (and later)'));
+      }
+      return [...kinds.values()];
     },
     async stop() { running = false; await loop; },
   };
