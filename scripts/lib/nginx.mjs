@@ -47,6 +47,9 @@ export async function startNginx({ root = path.join(REPO, 'html'), legalRoot = p
 daemon off;
 master_process on;
 worker_processes 1;
+# as conf/nginx-consult-main.conf: a reload's old worker closes open
+# WebSockets after this long
+worker_shutdown_timeout 10s;
 pid ${dir}/nginx.pid;
 error_log ${errorLogPath} warn;
 events { worker_connections 256; }
