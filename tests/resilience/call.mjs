@@ -120,26 +120,22 @@ export async function callOutage({ name, outage, relay = false }) {
 
     // --- re-attached --------------------------------------------------------
     const before = problems.length;
-    try {
-      await waitFor('patient: re-attached to its call (join reply state in_call, same visit)', () => {
+    // Both sides at once (a failing run should not wait out two deadlines).
+    const [patBack, docBack] = await Promise.allSettled([
+      waitFor('patient: re-attached to its call (join reply state in_call, same visit)', () => {
         const r = patRec.replies('join', tDown).at(-1);
         return r && r.ok !== false && r.visit_id === visitId && r.state === 'in_call' ? r : null;
-      }, 45_000, 200);
-      ctx.mark('patient re-attached');
-    } catch (err) {
-      problems.push(`${err.message}; join replies since up: ${JSON.stringify(patRec.replies('join', tDown))}`);
-    }
-    {
-      try {
-        await waitFor('doctor: re-attached to its call (resume reply with the call)', () => {
-          const r = docRec.replies('resume', tDown).at(-1);
-          return r && r.ok !== false && r.call && r.call.visit_id === visitId ? r : null;
-        }, 45_000, 200);
-        ctx.mark('doctor re-attached');
-      } catch (err) {
-        problems.push(`${err.message}; resume replies: ${JSON.stringify(docRec.replies('resume', tDown))}, login replies: ${JSON.stringify(docRec.replies('login', tDown).map((r) => ({ ok: r.ok, error: r.error })))}`);
-      }
-    }
+      }, 45_000, 200),
+      waitFor('doctor: re-attached to its call (resume reply with the call)', () => {
+        const r = docRec.replies('resume', tDown).at(-1);
+        return r && r.ok !== false && r.call && r.call.visit_id === visitId ? r : null;
+      }, 45_000, 200),
+    ]);
+    if (patBack.status === 'rejected') problems.push(`${patBack.reason.message}; join replies since the outage: ${JSON.stringify(patRec.replies('join', tDown))}`);
+    else ctx.mark(`patient re-attached (${patBack.value._t - tUp} ms after up)`);
+    if (docBack.status === 'rejected') {
+      problems.push(`${docBack.reason.message}; resume replies: ${JSON.stringify(docRec.replies('resume', tDown))}, login replies: ${JSON.stringify(docRec.replies('login', tDown).map((r) => ({ ok: r.ok, error: r.error })))}`);
+    } else ctx.mark(`doctor re-attached (${docBack.value._t - tUp} ms after up)`);
     // Not re-attached: the rest would only wait out its deadlines.
     if (problems.length > before) {
       for (const s of samplers) problems.push(...s.check(tMark, Date.now()));
