@@ -7,11 +7,12 @@
 //   joins -> the doctor page (own Chromium) calls, the patient accepts ->
 //   media on both sides (relay/relay when relay) -> both pages' pcs are
 //   tagged and sampled (frameSampler) -> the outage:
-//     outage 'janus-kill' | 'janus-term': Janus gets SIGKILL / SIGTERM and
-//       stays down until both pages decoded new frames after it went;
+//     outage 'janus-kill' | 'janus-term': Janus gets SIGKILL / SIGTERM (then
+//       both pages must have received server_restarting) and stays down
+//       until both pages decoded new frames four times after it went;
 //       started again on the same config and database;
-//     outage 'nginx': a full nginx restart (stop, then start once both
-//       pages decoded new frames after nginx went);
+//     outage 'nginx': a full nginx restart (SIGTERM, then start once both
+//       pages decoded new frames four times after nginx went);
 //   -> the patient page re-attaches (a join answered by the server with
 //   state in_call and the same visit), the doctor page too (resume with the
 //   call, or for nginx whatever the page does), frames keep being decoded
@@ -90,11 +91,14 @@ export async function callOutage({ name, outage, relay = false }) {
     const tDown = Date.now();
     // While the server is away: both pages go on decoding (twice beyond the
     // moment it went, so several samples fall into the outage).
+    // Four successive increases per side after the server has gone: the
+    // outage spans several samples and the pages' first reconnect tries.
     const whileDown = async () => {
+      const tGone = Date.now();
       ctx.mark(`${outage}: down`);
       for (const s of samplers) {
-        const first = await s.waitBeyond('frames while the server is down', tDown, 30_000);
-        await s.waitBeyond('more frames while the server is down', first.t, 30_000);
+        let t = tGone;
+        for (let i = 1; i <= 4; i++) t = (await s.waitBeyond(`frames while the server is down (${i})`, t, 30_000)).t;
       }
       const [pv, dv] = [await patientView(pat), await doc.evaluate(() => window.consult.state)];
       ctx.mark(`while down: patient ${JSON.stringify(pv)}, doctor state ${dv}`);
@@ -112,6 +116,12 @@ export async function callOutage({ name, outage, relay = false }) {
       const exit = await janus.kill(sig);
       ctx.mark(`janus exit ${JSON.stringify(exit)}`);
       if (sig === 'SIGTERM' && exit.code !== 0) problems.push(`janus did not exit cleanly on SIGTERM: ${JSON.stringify(exit)}`);
+      if (sig === 'SIGTERM') {
+        // The graceful stop told both pages at once.
+        for (const [who, rec] of [['patient', patRec], ['doctor', docRec]]) {
+          if (!rec.events('server_restarting', tDown).length) problems.push(`${who}: no server_restarting event before Janus stopped`);
+        }
+      }
       await whileDown();
       await janus.restart();
       tUp = Date.now();
