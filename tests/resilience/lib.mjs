@@ -26,8 +26,9 @@
 //   .waitBeyond(what, t, ms) waits for a sample after time t whose
 //   framesDecoded exceeds the newest one taken at or before t;
 //   .check(from, to) -> list of problems in [from, to]: a counter going
-//   back, a different or closed/failed pc, or no new frame for longer than
-//   STALL_MS. stop() ends sampling.
+//   back, a different or closed/failed pc, or a sample without a new frame
+//   more than STALL_MS after the last one with progress. stop() ends
+//   sampling.
 // - statusWatch(janus, appointmentId): a reception login over WebSocket that
 //   polls list_appointments while Janus is up, reconnecting after a
 //   restart; .seen -> [{t, status}], .waitStatus(s, ms), .stop().
@@ -198,13 +199,13 @@ export function frameSampler(page, who, pcPath = 'consult.pc') {
         if (markId && s.tag !== markId) probs.push(`${who}: another RTCPeerConnection at +${s.t - from} ms (mark ${s.tag})`);
         if (s.conn === 'closed' || s.conn === 'failed') probs.push(`${who}: connectionState ${s.conn} at +${s.t - from} ms`);
         if (lastFrames !== null && s.frames < lastFrames) probs.push(`${who}: framesDecoded went back ${lastFrames} -> ${s.frames} at +${s.t - from} ms`);
-        if (lastFrames === null || s.frames > lastFrames) {
-          if (lastFrames !== null && s.t - lastProgress > STALL_MS) probs.push(`${who}: no new frame for ${s.t - lastProgress} ms before +${s.t - from} ms`);
-          lastProgress = s.t;
-        }
+        // A stall is a sample without a new frame more than STALL_MS after
+        // the last one with progress (a sample that itself came late on a
+        // busy machine but shows progress is no stall).
+        if (lastFrames === null || s.frames > lastFrames) lastProgress = s.t;
+        else if (s.t - lastProgress > STALL_MS) probs.push(`${who}: no new frame for ${s.t - lastProgress} ms at +${s.t - from} ms`);
         lastFrames = s.frames;
       }
-      if (to - lastProgress > STALL_MS) probs.push(`${who}: no new frame in the last ${to - lastProgress} ms of the window`);
       // One line per kind of problem (its first occurrence).
       const kinds = new Map();
       for (const p of probs) {
