@@ -13,7 +13,9 @@
 // stop() -> Promise<{code, signal}> (removes the folder unless keepDir;
 // the logs stay readable), accessLog(), errorLog(), restart({signal,
 // killAfterMs, between}) -> Promise<{code, signal}> (a full stop and start
-// on the same port, see below)}. /vendor/janus.js and /vendor/adapter.js come from the
+// on the same port, see below), reload() (SIGHUP: new workers; the old
+// ones close open WebSockets after worker_shutdown_timeout 10s, as
+// conf/nginx-consult-main.conf), workers() -> pids}. /vendor/janus.js and /vendor/adapter.js come from the
 // Debian packages; /legal/ serves legalRoot (default conf/legal: the terms
 // of use and the privacy notice, GET/HEAD only, same headers as the pages);
 // the access log format carries no query string.
@@ -167,6 +169,32 @@ ${extraLocations}
       await spawnNginx();
       handle.pid = child.pid;
       return status;
+    },
+    // The master's worker processes (pids), from /proc.
+    workers() {
+      const out = [];
+      try {
+        for (const tid of fs.readdirSync(`/proc/${child.pid}/task`)) {
+          const kids = fs.readFileSync(`/proc/${child.pid}/task/${tid}/children`, 'utf8').trim();
+          if (kids) out.push(...kids.split(/\s+/).map(Number));
+        }
+      } catch { /* gone */ }
+      return out;
+    },
+    // A reload (SIGHUP, as `systemctl reload nginx`): resolves with
+    // {old, fresh} worker pids once a new worker runs; the old ones finish
+    // their connections, at most worker_shutdown_timeout (10 s here).
+    async reload() {
+      if (stopping || exited) throw new Error('nginx: reload() of a stopped nginx');
+      const old = handle.workers();
+      child.kill('SIGHUP');
+      const deadline = Date.now() + 30000;
+      for (;;) {
+        const fresh = handle.workers().filter((p) => !old.includes(p));
+        if (fresh.length) return { old, fresh };
+        if (exited || Date.now() > deadline) throw new Error(`nginx: no new worker after a reload: ${readErr().slice(-1000)}`);
+        await sleep(50);
+      }
     },
     stop() {
       if (stopping) return stopping;

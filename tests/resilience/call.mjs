@@ -13,6 +13,8 @@
 //       started again on the same config and database;
 //     outage 'nginx': a full nginx restart (SIGTERM, then start once both
 //       pages decoded new frames four times after nginx went);
+//     outage 'nginx-reload': nginx reloaded (SIGHUP); the old worker closes
+//       the pages' WebSockets after worker_shutdown_timeout (10 s);
 //   -> the patient page re-attaches (a join answered by the server with
 //   state in_call and the same visit), the doctor page too (resume with the
 //   call, or for nginx whatever the page does), frames keep being decoded
@@ -108,7 +110,16 @@ export async function callOutage({ name, outage, relay = false }) {
       await ctx.art.shot(patPage, 'call-server-down');
     };
     let tUp;
-    if (outage === 'nginx') {
+    if (outage === 'nginx-reload') {
+      // The old worker keeps the pages' WebSockets until
+      // worker_shutdown_timeout, then closes them: the pages reconnect
+      // through the new worker while the call goes on.
+      const { old } = await nginx.reload();
+      ctx.mark(`nginx reloaded (old workers ${old.join(',')})`);
+      const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+      await waitFor('the old nginx worker exits (worker_shutdown_timeout)', () => old.every((p) => !alive(p)), 40_000, 100);
+      tUp = Date.now();
+    } else if (outage === 'nginx') {
       await nginx.restart({ signal: 'SIGTERM', between: whileDown });
       tUp = Date.now();
     } else {
