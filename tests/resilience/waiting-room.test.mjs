@@ -3,8 +3,7 @@
 // is logged in; Janus is SIGKILLed and started again on the same
 // configuration and database. Each patient page is back in its place within
 // 10 s of Janus being up (same "N Patienten vor Ihnen": 0, 1, 2), with the
-// same visit id (the page's join reply, and window.consult where the page
-// exposes it), waiting times continue (waiting_since unchanged, the admin
+// same visit id (the page's join reply and window.consult.visitId), waiting times continue (waiting_since unchanged, the admin
 // API's waiting_seconds not reset); the doctor's list is identical (same
 // order, names, waiting_since). Screenshots and logs:
 // tests/artifacts/resilience-waiting-room/.
@@ -56,8 +55,7 @@ test('waiting room: SIGKILL Janus with three patients waiting, restart: same pla
     const liveBefore = await liveVisits(janus);
     for (const p of patients) {
       const pv = await patientView(p.d);
-      p.pageVisitId = pv.visitId; // null until the page exposes it
-      if (pv.visitId !== null) assert.equal(pv.visitId, p.visitId, 'page visit id = join reply');
+      assert.equal(pv.visitId, p.visitId, `patient: window.consult.visitId = the join reply's visit id`);
     }
     await ctx.art.shot(patients[2].d.page, 'before-patient2');
     await ctx.art.shot(docPage, 'before-doctor');
@@ -102,7 +100,7 @@ test('waiting room: SIGKILL Janus with three patients waiting, restart: same pla
       const { reply, view } = back[i];
       if (reply.visit_id !== p.visitId) problems.push(`patient${i}: visit ${p.visitId} came back as ${reply.visit_id}`);
       if (reply.resumed !== true) problems.push(`patient${i}: join reply resumed=${reply.resumed}`);
-      if (p.pageVisitId !== null && view.visitId !== p.visitId) problems.push(`patient${i}: page visit id ${view.visitId}, was ${p.visitId}`);
+      if (view.visitId !== p.visitId) problems.push(`patient${i}: page visit id ${view.visitId}, was ${p.visitId}`);
       const firstJoin = p.rec.replies('join', tDown)[0];
       if (firstJoin._t - tUp > BACK_WITHIN_MS) problems.push(`patient${i}: re-joined ${firstJoin._t - tUp} ms after Janus was up (> ${BACK_WITHIN_MS})`);
       if (back[i].t - tUp > BACK_WITHIN_MS) problems.push(`patient${i}: back in place ${back[i].t - tUp} ms after Janus was up (> ${BACK_WITHIN_MS})`);
