@@ -3,9 +3,10 @@
 // is logged in; Janus is SIGKILLed and started again on the same
 // configuration and database. Each patient page is back in its place within
 // 10 s of Janus being up (same "N Patienten vor Ihnen": 0, 1, 2), with the
-// same visit id (the page's join reply and window.consult.visitId), waiting times continue (waiting_since unchanged, the admin
-// API's waiting_seconds not reset); the doctor's list is identical (same
-// order, names, waiting_since). Screenshots and logs:
+// same visit id (the page's join reply and window.consult.visitId), waiting
+// times continue (waiting_since unchanged, the admin API's waiting_seconds
+// not reset); the doctor's list is identical (same order, names,
+// waiting_since, not marked stale). Screenshots and logs:
 // tests/artifacts/resilience-waiting-room/.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
