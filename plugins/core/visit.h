@@ -65,7 +65,7 @@ typedef enum consult_end_reason {
 	CONSULT_END_CANCELLED,       /* appointment cancelled while the patient was there */
 	CONSULT_END_CONNECTION_LOST, /* additive (issue 4): the media connection broke and did not recover */
 	CONSULT_END_NO_PATH,         /* additive (issue 5): no connection possible, forwarding not allowed */
-	CONSULT_END_SERVER_RESTART,  /* live when the server stopped; ended by the store at the next start */
+	CONSULT_END_SERVER_RESTART,  /* stored by earlier versions, which ended live visits at the next start */
 	CONSULT_END_REASON_COUNT
 } consult_end_reason;
 

@@ -87,6 +87,9 @@ void glue_restore_rooms(int64_t now)
 		return;
 	}
 	size_t away = 0, held = 0, refused = 0;
+	/* the write-backs in one commit (a start with many waiting is not
+	 * slowed by one commit per visit); if it cannot open, one each */
+	bool tx = live->len > 1 && consult_store_begin(glue.store) == CONSULT_OK;
 	for (guint i = 0; i < live->len; i++) {
 		consult_visit_state st = restore_one(&g_array_index(live, consult_live_visit, i), gone, until);
 		if (st == CONSULT_VISIT_ENDED)
@@ -96,6 +99,8 @@ void glue_restore_rooms(int64_t now)
 		else
 			away++;
 	}
+	if (tx && consult_store_commit(glue.store) != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] restored visits' states not written back (kept as stored)\n");
 	if (live->len)
 		JANUS_LOG(LOG_INFO,
 		        "[consult] restored %zu waiting (away, grace %" G_GINT64_FORMAT
