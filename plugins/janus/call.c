@@ -132,6 +132,25 @@ consult_err glue_h_report(glue_ctx *c)
 	return CONSULT_OK;
 }
 
+void glue_doctor_fresh_login(glue_practice *p, glue_session *s, int64_t now)
+{
+	consult_visit *v = consult_room_doctor_visit(p->room, s->staff_id);
+	if (v == NULL || v->state != CONSULT_VISIT_IN_CALL || v->doctor_until == 0 || glue_call_doctor(p, v->id))
+		return;
+	int64_t id = v->id;
+	consult_room_event in = {
+		.in = CONSULT_IN_VISIT, .ev = CONSULT_EV_DOCTOR_DROP, .visit_id = id, .grace_s = glue.cfg.grace_seconds
+	};
+	consult_decision d;
+	consult_err e = glue_decide_run(p, &in, s, now, true, &d);
+	if (e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] held doctor side of visit %" G_GINT64_FORMAT " not dropped (%s)\n", id,
+		        consult_err_name(e));
+	else
+		JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged in anew: held call of visit %" G_GINT64_FORMAT
+		        " given up\n", s->staff_id, id);
+}
+
 void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call, int64_t now, json_t **call_out)
 {
 	*call_out = NULL;

@@ -196,6 +196,11 @@ void glue_stop_watch_end(void);
  * previous handle: a call that handle still holds moves to s (or is dropped), so the
  * logout no longer ends it. (call.c) */
 void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call, int64_t now, json_t **call_out);
+/* A doctor logged in with the password (a new page: no call's media in it).
+ * A call of theirs held with no handle on the doctor side is given up now
+ * (patient back at the head, doctor_left) instead of blocking the doctor's
+ * next call until its hold ends. Under glue.lock. (call.c) */
+void glue_doctor_fresh_login(glue_practice *p, glue_session *s, int64_t now);
 
 /* Staff session leaves its practice (logout, disable, handle gone): ends
  * or drops its call, removes it from the staff list. Under glue.lock. */

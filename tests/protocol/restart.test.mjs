@@ -257,13 +257,13 @@ test('holds nobody takes back: patient side ends as of when it went, doctor side
   await doc.client.close();
   await until(async () => (await handles()) < count, 15000, 'the doctor handle gone');
   assert.equal(s.db(`SELECT state FROM visits WHERE id = ${p2.reply.visit_id}`)[0].state, 'in_call');
-  const doc2 = await s.login(s.A.doctors[0]); // a plain login does not take the held call
   await p2.handle.sync();
   assert.deepEqual(p2.handle.pending('*').map((e) => e.event), [], 'the patient heard nothing yet');
   await s.advance(GRACE + 1);
   const left = await p2.handle.waitEvent('doctor_left');
   assert.equal(left.requeued, true);
-  const w = await doc2.handle.waitEvent('waiting', { filter: (e) => e.visits.length === 2 });
+  const doc2 = await s.login(s.A.doctors[0]);
+  const w = await doc2.handle.call({ request: 'waiting_list' });
   assert.deepEqual(w.visits.map((v) => v.visit_id), [p2.reply.visit_id, p3.reply.visit_id], 'back at the head');
   assert.equal(s.db(`SELECT head FROM visits WHERE id = ${p2.reply.visit_id}`)[0].head, 1);
 });
@@ -357,6 +357,26 @@ test('a doctor page that lost the call (reload) resumes without resume_call: the
   assert.equal(pos.ahead, 0, 'back at the head, before the earlier appointment');
   const w = await d2.handle.waitEvent('waiting', { filter: (e) => e.visits.length === 2 });
   assert.deepEqual(w.visits.map((v) => v.visit_id), [p1.reply.visit_id, p2.reply.visit_id]);
+});
+
+test('a doctor who logs in anew with the password gives up the held call: the patient is first again, the doctor can call', async (t) => {
+  const s = await stack(t);
+  const rec = await s.login(s.A.receptions[0]);
+  const a1 = await s.appointment(rec, now() + 60);
+  const a2 = await s.appointment(rec, now() + 30);
+  const p1 = await s.join(a1);
+  const p2 = await s.join(a2);
+  const doc = await s.login(s.A.doctors[0]);
+  await inCall(s, doc, p1);
+  await doc.client.close(); // the browser closed: handle gone, call held
+  await until(() => s.db(`SELECT count(*) AS n FROM visits WHERE id = ${p1.reply.visit_id} AND state = 'in_call'`)[0].n === 1, 15000, 'held');
+  const again = await s.login(s.A.doctors[0]);
+  const left = await p1.handle.waitEvent('doctor_left');
+  assert.equal(left.requeued, true);
+  const w = await again.handle.waitEvent('waiting', { filter: (e) => e.visits.length === 2 });
+  assert.deepEqual(w.visits.map((v) => v.visit_id), [p1.reply.visit_id, p2.reply.visit_id]);
+  assertOk(await again.handle.request({ request: 'call', visit_id: p2.reply.visit_id }));
+  await p2.handle.waitEvent('ringing');
 });
 
 test('SIGTERM: every handle hears server_restarting before its socket closes; the stop time dates unclaimed visits', async (t) => {
