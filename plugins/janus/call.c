@@ -147,8 +147,10 @@ void glue_doctor_fresh_login(glue_practice *p, glue_session *s, int64_t now)
 		JANUS_LOG(LOG_ERR, "[consult] held doctor side of visit %" G_GINT64_FORMAT " not dropped (%s)\n", id,
 		        consult_err_name(e));
 	else
-		JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged in anew: held call of visit %" G_GINT64_FORMAT
-		        " given up\n", s->staff_id, id);
+		JANUS_LOG(LOG_INFO,
+		        "[consult] staff %" G_GINT64_FORMAT " logged in anew: held call of visit %" G_GINT64_FORMAT
+		        " given up\n",
+		        s->staff_id, id);
 }
 
 void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call, int64_t now, json_t **call_out)

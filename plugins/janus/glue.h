@@ -37,9 +37,9 @@
 typedef struct glue_visit_info {
 	int64_t id; /* key (hash on &id) */
 	char *first, *last;
-	bool connected;   /* first "connected" report stored */
-	char *media_path; /* "local/remote" candidate types of the doctor's report, or NULL */
-	int path;         /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
+	bool connected;       /* first "connected" report stored */
+	char *media_path;     /* "local/remote" candidate types of the doctor's report, or NULL */
+	int path;             /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
 	int64_t call_session; /* login session (store id) of the doctor handle that holds the call; 0 unknown */
 } glue_visit_info;
 
