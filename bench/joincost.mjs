@@ -94,9 +94,10 @@ try {
 	let perf = null;
 	if (o.tool === 'callgrind') control(janus.pid, '-i', 'on');
 	else {
-		perf = spawn('perf', ['stat', '-x', ',', '-e', 'task-clock,user_time,system_time,context-switches,page-faults,raw_syscalls:sys_enter', '-p', String(janus.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+		perf = spawn('perf', ['stat', '-x', ',', '-e', process.env.PERF_EVENTS || 'task-clock,context-switches,page-faults,raw_syscalls:sys_enter', '-p', String(janus.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
 		perf.text = '';
 		perf.stderr.on('data', (d) => { perf.text += d; });
+		perf.exited = new Promise((res) => perf.once('exit', res));
 		await new Promise((res) => setTimeout(res, 500));
 	}
 	const t0 = Date.now();
@@ -107,9 +108,9 @@ try {
 		control(janus.pid, '-d', `joins-${o.joins}`);
 		control(janus.pid, '-i', 'off');
 	} else {
-		const done = new Promise((res) => perf.once('exit', res));
 		perf.kill('SIGINT');
-		await done;
+		await perf.exited;
+		if (!/task-clock|sys_enter/.test(perf.text)) log(`perf stat: ${perf.text.trim()}`);
 		// counters per join (the window also holds 0.5 s of idle before the joins)
 		for (const line of perf.text.split('\n')) {
 			const f = line.split(',');
