@@ -52,10 +52,11 @@
 //                        patient may not be back yet) with the reconnect
 //                        backoff for REFORWARD_MS; then new legs and new
 //                        e2ee keys in the same visit; gives up with onLost()
-//   Doctor: forwarded legs that break while its own signalling stays up
-//   (the patient's connection dropped, Janus closed the legs) are set up
-//   again the same way (reforward), up to MAX_REFORWARDS times per call,
-//   instead of hanging up at once.
+//   Forwarded legs that break while the page's own signalling stays up (the
+//   other side's connection dropped, Janus closed the legs) are set up again
+//   the same way (the doctor's page reforwards, the patient's waits for the
+//   `forward` event), up to MAX_REFORWARDS times per call, instead of
+//   ending at once.
 // Honest state: every FLOW_SAMPLE_MS one getStats() of the active
 // PeerConnection; inbound-rtp packetsReceived + framesDecoded must grow.
 // ICE up but no growth for STALL_MS -> status word 'stalled' instead of
@@ -271,17 +272,18 @@ export class CallSession {
         return;
       }
     }
-    if (this.offerer && which instanceof Forwarder && which.everConnected && (kind === 'connection_lost' || kind === 'ice_failed')
+    if (which instanceof Forwarder && which.everConnected && (kind === 'connection_lost' || kind === 'ice_failed')
         && this.reforwards < MAX_REFORWARDS) {
-      // the forwarded legs broke (e.g. the patient's connection to the
-      // server dropped and Janus closed the legs): new legs once the
-      // patient is back, instead of hanging up
+      // the forwarded legs broke (e.g. the other side's connection to the
+      // server dropped and Janus closed the legs): the doctor's page asks
+      // for new legs once both are back, instead of hanging up; the
+      // patient's page waits for the `forward` event (or the call's end)
       this.reforwards += 1;
       which.close({ keepTracks: true });
       this.needsForward = true;
       this.connState = 'new';
       this.renderStatus();
-      this.reforward('server_restart');
+      if (this.offerer) this.reforward('server_restart');
       return;
     }
     this.problem = kind;
