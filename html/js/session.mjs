@@ -52,6 +52,11 @@
 //                        patient may not be back yet) with the reconnect
 //                        backoff for REFORWARD_MS; then new legs and new
 //                        e2ee keys in the same visit; gives up with onLost()
+//   Forwarded legs that break while the page's own signalling stays up (the
+//   other side's connection dropped, Janus closed the legs) are set up again
+//   the same way (the doctor's page reforwards, the patient's waits for the
+//   `forward` event), up to MAX_REFORWARDS times per call, instead of
+//   ending at once.
 // Honest state: every FLOW_SAMPLE_MS one getStats() of the active
 // PeerConnection; inbound-rtp packetsReceived + framesDecoded must grow.
 // ICE up but no growth for STALL_MS -> status word 'stalled' instead of
@@ -67,6 +72,7 @@ export const FORWARD_GRACE_MS = 20000;
 export const FLOW_SAMPLE_MS = 1000;
 export const STALL_MS = 3000;
 export const REFORWARD_MS = 30000;
+export const MAX_REFORWARDS = 3;     // per call: broken forwarded legs set up again
 
 const $ = (id) => document.getElementById(id);
 
@@ -91,6 +97,7 @@ export class CallSession {
     this.timer = null;          // doctor: P2P timeout; patient: held-back error
     this.needsForward = false;  // forwarded call whose legs died with the signalling
     this.reforwarding = null;   // the running reforward loop's call
+    this.reforwards = 0;        // legs set up again after they broke, this call
     this.flowTimer = null;
     this.flow = { pc: null, total: 0, at: 0, upAt: 0, busy: false };
     consult.mode = 'p2p';
@@ -205,6 +212,7 @@ export class CallSession {
   // ---- P2P -------------------------------------------------------------------
   startP2P({ client, opts, facing = 'user' }) {
     this.client = client;
+    this.reforwards = 0;
     this.opts = opts || iceOptions(null);
     this.forwardState = '';
     this.pendingKeys = [];
@@ -263,6 +271,20 @@ export class CallSession {
         this.timer = setTimeout(() => { if (this.call === which) this.problemOf(kind, which); }, left);
         return;
       }
+    }
+    if (which instanceof Forwarder && which.everConnected && (kind === 'connection_lost' || kind === 'ice_failed')
+        && this.reforwards < MAX_REFORWARDS) {
+      // the forwarded legs broke (e.g. the other side's connection to the
+      // server dropped and Janus closed the legs): the doctor's page asks
+      // for new legs once both are back, instead of hanging up; the
+      // patient's page waits for the `forward` event (or the call's end)
+      this.reforwards += 1;
+      which.close({ keepTracks: true });
+      this.needsForward = true;
+      this.connState = 'new';
+      this.renderStatus();
+      if (this.offerer) this.reforward('server_restart');
+      return;
     }
     this.problem = kind;
     // errors stay on screen; 'recovering' and null only change the status line
