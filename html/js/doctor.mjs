@@ -6,6 +6,19 @@
 // not come up; forward_refused -> #call-error no_path. #call-error stays
 // visible after the call until the next call. A lost call (not back within
 // call_lost_seconds) is ended with {request:'hangup', reason:'connection_lost'}.
+// Signalling lost (staff.mjs reconnects and resumes with the session token):
+// a running call goes on (the RTCPeerConnection and camera stay), #notice
+// says "Verbindung zum Server wird wiederhergestellt – das Gespräch läuft
+// weiter", and `resume` carries resume_call: <visit_id>. The reply's `call`
+// non-null: the call uses the new connection (a forwarded call asks
+// `forward` again, cause server_restart); null: the call ended meanwhile
+// ("doctor.call.ended.meanwhile"). A hang-up while signalling is down ends
+// the call here and is sent once the call is re-attached. Meanwhile the
+// waiting list is stale: #waiting-list[data-stale=true] greyed, #list-stale
+// "Liste wird aktualisiert …", call buttons disabled; fresh again with the
+// `waiting` event the plugin sends with the resume reply (or, without it,
+// the waiting_list reply). window.consult.signalling / .reattached (staff.mjs),
+// .mediaFlowing (session.mjs).
 import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
 import { getLocalMedia, iceOptions } from './rtc.mjs';
 import { CallSession } from './session.mjs';
@@ -25,6 +38,8 @@ let error = null;           // [key|null, text|null]
 let statusKey = null;       // [key, vars]
 let me = '';
 let errorName = '';         // patient name for #call-error
+let pendingHangup = 0;      // visit hung up here while signalling was down
+let listFresh = false;      // the list came from the current connection
 const info = callInfo({ prefix: 'doctor', vars: () => ({ name: errorName }) });
 const session = new CallSession({
   role: 'doctor', consult, info,
@@ -52,7 +67,8 @@ function setState(s) {
 
 function setStatus(key, vars) {
   statusKey = key ? [key, vars] : null;
-  $('call-status').textContent = key ? t(key, vars) : '';
+  const text = key ? t(key, vars) : '';
+  if ($('call-status').textContent !== text) $('call-status').textContent = text;   // aria-live: no repeats
 }
 
 function showNotice(key, vars) {
@@ -73,6 +89,10 @@ function fullName(v) {
 function renderList() {
   const ul = $('waiting-list');
   const now = Date.now() / 1000;
+  const stale = consult.state !== 'login' && (!listFresh || consult.signalling !== 'up');
+  ul.dataset.stale = String(stale);
+  ul.setAttribute('aria-busy', String(stale));
+  $('list-stale').hidden = !stale;
   ul.replaceChildren();
   for (const v of visits) {
     const li = document.createElement('li');
@@ -105,7 +125,7 @@ function renderList() {
     btn.type = 'button';
     btn.className = 'call';
     btn.textContent = t('doctor.call');
-    btn.disabled = away || consult.state !== 'list';
+    btn.disabled = away || stale || consult.state !== 'list';
     btn.setAttribute('aria-label', t('doctor.call') + ': ' + fullName(v));
     btn.addEventListener('click', () => callPatient(v));
     li.append(info, btn);
@@ -170,6 +190,7 @@ function onEvent(ev, jsep) {
   switch (ev.event) {
     case 'waiting':
       visits = Array.isArray(ev.visits) ? ev.visits : [];
+      listFresh = true;
       renderList();
       break;
     case 'patient_arrived':
@@ -204,7 +225,7 @@ function onEvent(ev, jsep) {
 
 // ---- call ------------------------------------------------------------------
 async function callPatient(v) {
-  if (consult.state !== 'list' || !client || v.state === 'away') return;
+  if (consult.state !== 'list' || !client || !listFresh || consult.signalling !== 'up' || v.state === 'away') return;
   unlockAudio();
   showError('');
   error = null;
@@ -273,8 +294,32 @@ function endCall(noticeKey) {
 
 async function hangup() {
   info.setError(null);
-  if (client) await client.request({ request: 'hangup' }).catch(() => {});
+  // signalling down: the plugin holds the call; hang it up after the resume
+  if (consult.signalling !== 'up' && current) pendingHangup = current.visit_id;
+  else if (client) await client.request({ request: 'hangup' }).catch(() => {});
   endCall('doctor.ended.doctor_hangup');
+}
+
+/** The visit this page still holds the media of (or hung up while away). */
+function heldCall() {
+  if (consult.state === 'call' && current && session.active) return current.visit_id;
+  return pendingHangup;
+}
+
+// After a resume: keep the held call on the new connection, or end it.
+function reattachCall(c, call) {
+  if (pendingHangup) {
+    const id = pendingHangup;
+    pendingHangup = 0;
+    if (call && call.visit_id === id) c.request({ request: 'hangup' }).catch(() => {});
+  }
+  if (consult.state !== 'call' || !current || !session.active) return;
+  if (call && call.visit_id === current.visit_id) {
+    session.reattach(c, call.ice_servers ? iceOptions(call) : null);
+    if (session.needsForward) session.reforward('server_restart');
+  } else {
+    endCall('doctor.call.ended.meanwhile');
+  }
 }
 
 async function cancelRinging() {
@@ -293,28 +338,39 @@ let tick = null;
 
 startStaff({
   roles: ['doctor'],
+  consult,
+  resumeCall: heldCall,
   onClient: (c) => {
     c.on('*', (ev, jsep) => { if (c === client) onEvent(ev, jsep); });
     client = c;
   },
-  onLogin: async (c, info) => {
+  onLogin: async (c, info, how) => {
     client = c;
     me = info.display_name || '';
     showNotice(null);
     showError('');
     error = null;
+    if (how && how.resumed) reattachCall(c, info.call || null);
+    else pendingHangup = 0;
     if (consult.state === 'login' || !session.active) setState('list');
     renderAll();
     updateNotifyButton();
-    try {
-      const r = await c.request({ request: 'waiting_list' });
-      visits = Array.isArray(r.visits) ? r.visits : [];
-      renderList();
-    } catch (e) { showError(errorText(e)); }
+    // the plugin pushes `waiting` with the login/resume reply; ask only
+    // when it has not arrived (an older plugin)
+    if (!listFresh) {
+      try {
+        const r = await c.request({ request: 'waiting_list' });
+        visits = Array.isArray(r.visits) ? r.visits : [];
+        if (c === client) listFresh = true;
+        renderList();
+      } catch (e) { showError(errorText(e)); }
+    }
     clearInterval(tick);
     tick = setInterval(renderList, 30000);
   },
   onLogout: () => {
+    pendingHangup = 0;
+    listFresh = false;
     cleanupCall();
     info.setError(null);
     visits = [];
@@ -325,6 +381,14 @@ startStaff({
     updateNotifyButton();
   },
   onReconnecting: () => {
+    listFresh = false;
+    if (consult.state === 'call' && session.active) {
+      // the media is peer to peer: the call goes on while we reconnect
+      session.suspend();
+      showNotice('common.signalling.call');
+      renderList();
+      return;
+    }
     if (current) cleanupCall();
     setState('list');
     showNotice('common.reconnecting');

@@ -27,6 +27,7 @@
 //   f.setMuted(b) / f.setCameraOff(b) / f.switchCamera() (media.mjs MediaCall)
 //   f.close()         hangupMedia (no Janus hangup request), e2ee.close(),
 //                     timers; stops the local tracks unless {keepTracks}
+//                     (janus.js is told not to stop them: dontStop)
 // Reports: every connectionState change of the forwarded PeerConnection is
 // sent as `report` with the selected pair's candidate types and path
 // "forward" (MediaCall.reportState).
@@ -148,9 +149,12 @@ export class Forwarder extends MediaCall {
     const s = this.localStream;
     const a = s ? s.getAudioTracks()[0] : null;
     const v = s ? s.getVideoTracks()[0] : null;
+    // dontStop: janus.js' hangup would stop our camera/microphone; this
+    // page stops them itself at the end of the call (close()), and keeps
+    // them for new legs after a reconnect
     return [
-      { type: 'audio', capture: a || false, recv: true },
-      { type: 'video', capture: v || false, recv: true },
+      { type: 'audio', capture: a || false, recv: true, dontStop: true },
+      { type: 'video', capture: v || false, recv: true, dontStop: true },
     ];
   }
 

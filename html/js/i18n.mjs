@@ -291,6 +291,17 @@ const de = {
   'patient.ended.no_path': 'Die Sprechstunde konnte nicht stattfinden, weil keine Verbindung möglich war.',
   'doctor.callerr.no_path': 'Keine Verbindung möglich: Ihr Netzwerk blockiert die Verbindung. Bitte versuchen Sie ein anderes Netz (z. B. Mobilfunk statt WLAN) oder rufen Sie die Praxis an. (Keine Verbindung zu {name}; die Weiterleitung über den Praxis-Server ist für diese Praxis abgeschaltet. Erreichen Sie die Patientin/den Patienten gegebenenfalls telefonisch.)',
   'doctor.ended.no_path': 'Keine Verbindung zu {name} möglich: Gespräch beendet.',
+
+  // signalling lost and back (calls outlive it), honest states
+  'conn.stalled': 'Bild/Ton steht – Verbindung wird geprüft …',
+  'common.signalling.call': 'Verbindung zum Server wird wiederhergestellt – das Gespräch läuft weiter.',
+  'common.session.resuming': 'Anmeldung wird wiederhergestellt …',
+  'common.session.invalid': 'Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.',
+  'common.logged.out.taken_over': 'Sie haben sich in einem anderen Fenster angemeldet; hier wurden Sie abgemeldet.',
+  'err.session_invalid': 'Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.',
+  'doctor.list.stale': 'Liste wird aktualisiert …',
+  'doctor.call.ended.meanwhile': 'Das Gespräch mit {name} wurde während der Verbindungsunterbrechung beendet.',
+  'patient.call.ended.meanwhile': 'Das Gespräch wurde während der Verbindungsunterbrechung beendet. Sie sind wieder im Warteraum.',
 };
 
 const en = {
@@ -578,6 +589,16 @@ const en = {
   'patient.ended.no_path': 'The consultation could not take place because no connection was possible.',
   'doctor.callerr.no_path': 'No connection possible: your network blocks the connection. Please try another network (e.g. mobile data instead of Wi-Fi) or call the practice. (No connection to {name}; forwarding through the practice server is switched off for this practice. Reach the patient by phone if needed.)',
   'doctor.ended.no_path': 'No connection to {name} possible: call ended.',
+
+  'conn.stalled': 'Picture/sound frozen – checking the connection …',
+  'common.signalling.call': 'Reconnecting to the server – your call continues.',
+  'common.session.resuming': 'Restoring your login …',
+  'common.session.invalid': 'Your login has expired. Please log in again.',
+  'common.logged.out.taken_over': 'You logged in in another window; you were logged out here.',
+  'err.session_invalid': 'Your login has expired. Please log in again.',
+  'doctor.list.stale': 'Updating the list …',
+  'doctor.call.ended.meanwhile': 'The call with {name} ended while the connection was interrupted.',
+  'patient.call.ended.meanwhile': 'The call ended while the connection was interrupted. You are back in the waiting room.',
 };
 
 const strings = { de, en };

@@ -7,6 +7,13 @@
 //   c.on(name, fn): name is a plugin event name ('position', 'ringing', ...),
 //     '*' for every event, or 'disconnected' (connection lost, once).
 //   c.destroy(): closes the Janus session; no 'disconnected' afterwards.
+//   connect() gives up after CONNECT_TIMEOUT_MS (error 'transport').
+//   The event `server_restarting` (the server is stopping) is passed on to
+//   the listeners and then treated as a lost connection at once
+//   ('disconnected' with cause 'server_restarting'): the pages reconnect
+//   without waiting for the socket to close. The old session is left to the
+//   stopping server (no destroy request); its socket is closed locally after
+//   RESTART_CLOSE_MS if the server has not closed it.
 // Media on this handle (forwarding mode; janus.js does the WebRTC):
 //   c.request(body, jsep) sends jsep beside the body (handle.send copies
 //     type, sdp and e2ee); listeners get (data, jsep) with the event's jsep.
@@ -24,6 +31,8 @@
 import { janusUrl } from './config.js';
 
 let initPromise = null;
+const CONNECT_TIMEOUT_MS = 8000;
+const RESTART_CLOSE_MS = 10000;
 
 function initJanus() {
   if (!initPromise) {
@@ -135,12 +144,19 @@ export class ConsultClient {
       const fail = (cause) => {
         if (!settled) {
           settled = true;
+          clearTimeout(timer);
           this.closed = true;
           reject(new ConsultError({ error: 'transport', reason: String(cause) }));
         } else {
           this.lost(cause);
         }
       };
+      // a socket that neither opens nor fails (packets dropped): give up
+      const timer = setTimeout(() => {
+        if (settled) return;
+        fail('connect timeout');
+        this.closeQuietly();
+      }, CONNECT_TIMEOUT_MS);
       this.janus = new window.Janus({
         server: serverUrl(),
         iceServers: [],
@@ -149,9 +165,11 @@ export class ConsultClient {
           this.janus.attach({
             plugin: 'janus.plugin.consult',
             success: (handle) => {
+              if (settled) return;        // timed out meanwhile
               this.handle = handle;
               this.connected = true;
               settled = true;
+              clearTimeout(timer);
               resolve();
             },
             error: fail,
@@ -172,6 +190,23 @@ export class ConsultClient {
   onMessage(msg, jsep) {
     if (msg && msg.consult === 'event' && typeof msg.event === 'string') {
       this.emit(msg.event, msg, jsep || undefined);
+      if (msg.event === 'server_restarting') this.restarting();
+    }
+  }
+
+  /** The server is stopping: reconnect now; the old socket is closed later (or by the server). */
+  restarting() {
+    if (this.closed) return;
+    this.lost('server_restarting');
+    setTimeout(() => this.closeQuietly(), RESTART_CLOSE_MS);
+  }
+
+  /** Closes the socket without a destroy request and without callbacks. */
+  closeQuietly() {
+    const j = this.janus;
+    this.janus = null;
+    if (j && typeof j.destroy === 'function') {
+      try { j.destroy({ unload: true, notifyDestroyed: false }); } catch (e) { /* gone */ }
     }
   }
 

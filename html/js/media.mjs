@@ -18,7 +18,9 @@
 //     subclass' videoSender(), showRemote(stream) into the remote <video>,
 //     reportState(pc, state) -> `report` {connection_state, path: this.pathWord,
 //     local/remote_candidate_type once connected}, sent only when it changed;
-//     closeMedia({keepTracks}) ends timers, tracks and the remote video.
+//     closeMedia({keepTracks}) ends timers, tracks and the remote video;
+//     setClient(c) the signalling connection of the page changed (re-attach
+//     after a reconnect): later signals, reports and ICE restarts use c.
 
 export const WORD = /^[a-z-]{1,32}$/;
 
@@ -160,6 +162,11 @@ export class MediaCall {
     if (key === this.lastReportKey) return;
     this.lastReportKey = key;
     this.client.request({ ...body, path: this.pathWord }).catch(() => { /* not in a call any more */ });
+  }
+
+  setClient(client) {
+    this.client = client;
+    this.lastReportKey = '';      // the re-attached visit hears the state again
   }
 
   async switchCamera() {

@@ -12,6 +12,11 @@
 //   room.onEvent(ev, jsep)   every plugin event
 //   room.joined(reply)       a join reply: appointment time and position
 //   room.close()             ends a call (disconnect, ring cancelled, ...)
+//   room.holdsCall()         the page is in a call (its media still runs)
+//   room.suspend()           the connection dropped during the call: the
+//                            call goes on (session.mjs suspend())
+//   room.reattached(c, r)    the join reply (state in_call) re-attached the
+//                            call on client c: the call uses c from now on
 //   room.stopRing() / room.render() / room.wire()
 import { t, fmtTime } from './i18n.mjs';
 import { getLocalMedia, iceOptions } from './rtc.mjs';
@@ -33,7 +38,7 @@ export function callPage(page) {
       let text;
       if (word === 'connected') text = doctorName ? t('patient.in.call', { doctor: doctorName }) : t('conn.connected');
       else text = t('conn.' + word);
-      $('call-status').textContent = text;
+      if ($('call-status').textContent !== text) $('call-status').textContent = text;   // aria-live: no repeats
     },
   });
 
@@ -230,7 +235,8 @@ export function callPage(page) {
   }
 
   async function hangup() {
-    if (page.client) await page.client.request({ request: 'hangup' }).catch(() => {});
+    if (page.client && consult.signalling === 'up' && !page.reattaching()) await page.client.request({ request: 'hangup' }).catch(() => {});
+    else page.hangupLater();        // the server holds the call: hang it up once it is back
     session.close();
     page.finish('ended', 'patient.ended.self');
   }
@@ -261,5 +267,15 @@ export function callPage(page) {
     $('camera').addEventListener('click', () => session.toggleCamera());
   }
 
-  return { onEvent, joined, render, wire, stopRing, close: () => session.close() };
+  function reattached(c, r) {
+    if (r.doctor) doctorName = r.doctor;
+    session.reattach(c, r.ice_servers ? iceOptions(r) : null);
+  }
+
+  return {
+    onEvent, joined, render, wire, stopRing, reattached,
+    close: () => session.close(),
+    holdsCall: () => consult.state === 'call' && !!session.active,
+    suspend: () => session.suspend(),
+  };
 }

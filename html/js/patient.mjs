@@ -8,25 +8,44 @@
 // shows #error > #internal-error "... bitte rufen Sie die Praxis an: <phone>"
 // (tel: link). A lost connection rejoins by itself and keeps trying (backoff
 // up to 15 s), with that advice in #notice while the server fails.
+// Signalling lost (socket closed, or the event `server_restarting`): the
+// page reconnects with jittered backoff (backoff.mjs: first try within 1 s,
+// then at most every 3 s; at once on `online`) and joins again with the code
+// kept in this tab's sessionStorage. During a call the RTCPeerConnection and
+// the camera stay; #notice says "Verbindung zum Server wird wiederhergestellt
+// – das Gespräch läuft weiter" and the join carries resume_call: <visit_id>.
+// Reply state in_call: the call goes on with the new connection; state
+// ended (nothing joined): the closing page as for call_ended with the
+// reply's reason (patient_dropped: the page joins anew and waits); any other
+// state: the call ended meanwhile (closed, "patient.call.ended.meanwhile").
+// window.consult.signalling 'up' | 'down', .reattached (re-attaches so far),
+// .visitId (of the last join reply; null before).
+// Hung up while signalling is down: the page shows the closing page at once
+// and, in the background, joins once more with resume_call when the server
+// is back and sends `hangup` (or `leave` if the call was over meanwhile);
+// tried with the reconnect backoff for HANGUP_LATER_MS.
 import { ConsultClient } from './janus-client.mjs';
 import { t, initLangToggle, onLangChange } from './i18n.mjs';
 import { callInfo } from './callinfo.mjs';
 import { unlockAudio } from './sound.mjs';
 import { INTERNAL_TRIES, firstPage, loadStored, saveStored, takeCodeFromUrl } from './patient-first.mjs';
 import { callPage } from './patient-call.mjs';
+import { Retry } from './backoff.mjs';
 
 const $ = (id) => document.getElementById(id);
-const consult = { state: 'form' };
+const consult = { state: 'form', signalling: 'down', reattached: 0, visitId: null };
 window.consult = consult;
 
 const params = new URLSearchParams(location.search);
 const slug = (params.get('p') || '').trim().toLowerCase();
 const storeKey = 'consult.patient.' + slug;
 const INTERNAL_BACKOFF_MS = 1000;      // doubling: 1 s, 2 s
+const HANGUP_LATER_MS = 120000;
 
 let client = null;
-let backoff = 1000;
-let rejoinTimer = null;
+let backoff = 1000;                    // after `internal`: doubling up to 15 s
+let lostAt = 0;                        // the connection dropped (0: not lost)
+const rejoin = new Retry(() => rejoinOnce());
 let noticeKey = null;
 let endedKey = 'patient.ended.text';
 
@@ -37,6 +56,7 @@ const page = {
   stored: loadStored(storeKey),        // {code, first, last, joined}
   practice: { name: '', phone: '' },
   fatal: false,                        // taken over / visit ended: no reconnect
+  visitId: 0,                          // from the join reply (memory only)
   info: callInfo({ prefix: 'patient', vars: () => ({ phone: phoneSuffix() }) }),
   get client() { return client; },
   dropClient,
@@ -45,6 +65,8 @@ const page = {
   showNotice,
   showError: (text) => first.showError(text),
   finish,
+  hangupLater,
+  reattaching: () => lostAt !== 0,     // lost, and not joined again yet
   phoneSuffix,
   renderAll,
 };
@@ -120,6 +142,7 @@ async function ensureClient() {
   c.on('*', (ev, jsep) => { if (c === client) room.onEvent(ev, jsep); });
   c.on('disconnected', () => { if (c === client) onDisconnected(); });
   client = c;
+  consult.signalling = 'up';
   return c;
 }
 
@@ -127,37 +150,48 @@ function dropClient() {
   if (!client) return;
   const c = client;
   client = null;
+  consult.signalling = 'down';
   c.destroy();
 }
 
 function onDisconnected() {
   client = null;
+  consult.signalling = 'down';
   if (page.fatal) return;
   const s = consult.state;
-  if (s === 'waiting' || s === 'ringing' || s === 'call' || s === 'joining') {
+  if (s === 'call' && room.holdsCall()) {
+    // the media is peer to peer: the call goes on while we reconnect
+    room.suspend();
+    showNotice('common.signalling.call');
+    scheduleRejoin(true);
+  } else if (s === 'waiting' || s === 'ringing' || s === 'call' || s === 'joining') {
     room.close();
     setState('waiting');
     showNotice('patient.reconnecting');
-    scheduleRejoin();
+    scheduleRejoin(true);
   }
 }
 
 const retryable = (e) => e && (e.error === 'transport' || e.error === 'disconnected' || e.error === 'internal' || e.error === 'rate_limited');
 
-function scheduleRejoin() {
-  clearTimeout(rejoinTimer);
-  rejoinTimer = setTimeout(async () => {
-    try {
-      await join(true);
-      backoff = 1000;
-    } catch (e) {
-      if (retryable(e)) {
-        backoff = Math.min(backoff * 2, 15000);
-        if (e.error === 'rate_limited' && e.retry_after) backoff = Math.max(backoff, e.retry_after * 1000);
-        scheduleRejoin();
-      }
-    }
-  }, backoff);
+// fresh: the connection just dropped (the first try comes within 1 s)
+function scheduleRejoin(fresh) {
+  if (fresh) { rejoin.reset(); backoff = 1000; lostAt = lostAt || Date.now(); }
+  rejoin.schedule();
+}
+
+async function rejoinOnce() {
+  if (page.fatal) return;
+  try {
+    await join(true);
+    backoff = 1000;
+  } catch (e) {
+    if (!retryable(e) || page.fatal) return;
+    let min = 0;
+    if (e.error === 'internal') { min = backoff; backoff = Math.min(backoff * 2, 15000); }
+    if (e.error === 'rate_limited' && e.retry_after) min = e.retry_after * 1000;
+    rejoin.schedule(min);
+  }
 }
 
 // Sends body; an `internal` answer is sent again after a short, doubling
@@ -178,11 +212,14 @@ async function join(auto) {
   const c = await ensureClient();
   if (!auto) setState('joining');
   const stored = page.stored;
+  // this page still holds the media of its call: ask to keep it
+  const held = room.holdsCall() && page.visitId ? page.visitId : 0;
   let r;
   try {
     r = await requestRetrying(c, {
       request: 'join', practice: slug, code: stored.code,
       first_name: stored.first, last_name: stored.last, accept_terms: true,
+      ...(held ? { resume_call: held } : {}),
     });
   } catch (e) {
     if (e.error === 'transport' || e.error === 'disconnected') {
@@ -191,21 +228,77 @@ async function join(auto) {
     if (auto && e.error === 'internal') showNotice('patient.internal.notice', { phone: phoneSuffix() });
     if (!auto || !retryable(e)) {
       if (auto) { stored.joined = false; saveSession(); }
+      if (room.holdsCall()) room.close();
       setState('form');
       showNotice(null);
       first.showJoinError(e);
     }
     throw e;
   }
+  if (held && r.state === 'ended') {
+    // the call ended while we were away; nothing was joined
+    if (lostAt) { consult.reattached += 1; lostAt = 0; }
+    showNotice(null);
+    if (r.reason !== 'patient_dropped') {
+      room.onEvent({ event: 'call_ended', visit_id: r.visit_id, reason: r.reason });   // the closing page
+      return r;
+    }
+    // the held call expired: wait anew (without resume_call)
+    room.close();
+    setState('waiting');
+    const again = await join(true);
+    showNotice('patient.call.ended.meanwhile');
+    return again;
+  }
   stored.joined = true;
   saveSession();
+  if (typeof r.visit_id === 'number') page.visitId = consult.visitId = r.visit_id;
   first.joined();
   first.setPractice(r.practice);
   room.joined(r);
   first.showError('');
-  if (auto || (noticeKey && noticeKey[0] === 'patient.reconnecting')) showNotice(null);
+  let ended = false;
+  if (held && room.holdsCall()) {
+    if (r.state === 'in_call' && r.resumed !== false && r.visit_id === held) room.reattached(c, r);
+    else { room.close(); ended = true; }       // the call ended while we were away
+  }
+  if (lostAt) { consult.reattached += 1; lostAt = 0; }
+  if (ended) { setState('waiting'); showNotice('patient.call.ended.meanwhile'); }
+  else if (auto || (noticeKey && (noticeKey[0] === 'patient.reconnecting' || noticeKey[0] === 'common.signalling.call'))) showNotice(null);
   if (consult.state !== 'ringing' && consult.state !== 'call') setState('waiting');
   return r;
+}
+
+// ---- hang-up while signalling is down -------------------------------------------
+const later = { visitId: 0, until: 0, retry: null };
+
+function hangupLater() {
+  if (!page.visitId) return;
+  later.visitId = page.visitId;
+  later.until = Date.now() + HANGUP_LATER_MS;
+  if (!later.retry) later.retry = new Retry(() => hangupOnce());
+  later.retry.reset();
+  later.retry.schedule();
+}
+
+async function hangupOnce() {
+  if (!later.visitId || Date.now() > later.until) return;
+  const c = new ConsultClient({ destroyOnUnload: false });   // not the page's: no events for the closed page
+  const s = page.stored;
+  try {
+    await c.connect();
+    const r = await c.request({
+      request: 'join', practice: slug, code: s.code, first_name: s.first, last_name: s.last,
+      accept_terms: true, resume_call: later.visitId,
+    });
+    await c.request(r.state === 'in_call' && r.visit_id === later.visitId ? { request: 'hangup' } : { request: 'leave' });
+    later.visitId = 0;
+  } catch (e) {
+    if (retryable(e)) later.retry.schedule(e.error === 'rate_limited' && e.retry_after ? e.retry_after * 1000 : 0);
+    else later.visitId = 0;       // e.g. code_invalid: the visit is over anyway
+  } finally {
+    c.destroy();
+  }
 }
 
 // The visit is over: forget the code, show the closing page or an error.
@@ -237,7 +330,7 @@ function onSubmit(ev) {
 }
 
 function onPageHide(e) {
-  clearTimeout(rejoinTimer);
+  rejoin.cancel();
   const c = client;
   if (!c) return;
   const s = consult.state;
@@ -252,7 +345,7 @@ function onPageShow(e) {
   if (e.persisted && page.stored.joined && !page.fatal && !client) {
     setState('waiting');
     showNotice('patient.reconnecting');
-    scheduleRejoin();
+    scheduleRejoin(true);
   }
 }
 
@@ -276,7 +369,7 @@ function init() {
         if (e && (e.error === 'transport' || e.error === 'disconnected' || e.error === 'internal')) {
           setState('waiting');
           showNotice('patient.reconnecting');
-          scheduleRejoin();
+          scheduleRejoin(true);
         }
       });
     }

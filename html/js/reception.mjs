@@ -631,8 +631,12 @@ function wireForm() {
   $('day-today').addEventListener('click', () => { $('list-day').value = dateValue(new Date()); fetchAppointments(); });
 }
 
+// signalling state for tests (staff.mjs sets .signalling and .reattached)
+window.consult = window.consult || {};
+
 startStaff({
   roles: ['reception', 'doctor'],
+  consult: window.consult,
   onClient: (c) => {
     c.on('appointment', () => { if (c === client) scheduleRefetch(); });
     c.on('delivery', (ev) => { if (c === client) onDelivery(ev); });

@@ -18,6 +18,8 @@
 //     .setMuted(b) / .setCameraOff(b) (media.mjs MediaCall)
 //     .close({keepTracks})  close pc and every timer; stops the local
 //                    tracks unless keepTracks (forwarding mode reuses them)
+//     .setClient(c)  signalling re-attached on a new connection (media.mjs);
+//                    the state is reported again on c
 //     .everConnected ICE was connected/completed at least once
 //     .turnErrors    icecandidateerror codes seen for a turn:/turns: URL
 //   onPath(path): the selected pair changed ('direct', 'relay' or '' unknown);
@@ -392,6 +394,11 @@ export class PeerCall extends MediaCall {
   async switchCamera() {
     this.videoSenderRef = this.videoSender();
     return super.switchCamera();
+  }
+
+  setClient(client) {
+    super.setClient(client);
+    if (!this.closed) this.stateChanged();
   }
 
   close(opts) {

@@ -38,12 +38,41 @@
 //   s.close()            ends the call, stops the local tracks, clears
 //                        #local-video, #remote-video, #path and #verify
 //   s.active, s.problem (null | 'recovering' | final error), s.muted, s.cameraOff
+// Signalling lost and back (docs/pages.md, "Reconnect and re-attach"):
+//   s.suspend()          the page's connection to the server dropped: a P2P
+//                        call goes on untouched; a forwarded call's legs
+//                        through Janus are gone: the Forwarder is closed
+//                        (tracks kept) and the session waits to forward anew
+//   s.reattach(client, opts)  the call was re-attached on a new connection:
+//                        signals, reports, ICE restarts and hangup use it;
+//                        opts (iceOptions of the reply) refresh TURN servers
+//   s.needsForward       a forwarded call waits for new legs
+//   s.reforward(cause)   doctor: asks `forward` again (cause
+//                        'server_restart'), retried on wrong_state (the
+//                        patient may not be back yet) with the reconnect
+//                        backoff for REFORWARD_MS; then new legs and new
+//                        e2ee keys in the same visit; gives up with onLost()
+//   Forwarded legs that break while the page's own signalling stays up (the
+//   other side's connection dropped, Janus closed the legs) are set up again
+//   the same way (the doctor's page reforwards, the patient's waits for the
+//   `forward` event), up to MAX_REFORWARDS times per call, instead of
+//   ending at once.
+// Honest state: every FLOW_SAMPLE_MS one getStats() of the active
+// PeerConnection; inbound-rtp packetsReceived + framesDecoded must grow.
+// ICE up but no growth for STALL_MS -> status word 'stalled' instead of
+// 'connected' (and 'connecting' before the first packet, for STALL_MS);
+// consult.mediaFlowing is true while they grow.
 import { t } from './i18n.mjs';
 import { PeerCall, iceOptions } from './rtc.mjs';
 import { Forwarder, causeOf } from './forward.mjs';
 import { isUp, stopStream } from './media.mjs';
+import { reconnectDelay } from './backoff.mjs';
 
 export const FORWARD_GRACE_MS = 20000;
+export const FLOW_SAMPLE_MS = 1000;
+export const STALL_MS = 3000;
+export const REFORWARD_MS = 30000;
+export const MAX_REFORWARDS = 3;     // per call: broken forwarded legs set up again
 
 const $ = (id) => document.getElementById(id);
 
@@ -66,8 +95,14 @@ export class CallSession {
     this.muted = false;
     this.cameraOff = false;
     this.timer = null;          // doctor: P2P timeout; patient: held-back error
+    this.needsForward = false;  // forwarded call whose legs died with the signalling
+    this.reforwarding = null;   // the running reforward loop's call
+    this.reforwards = 0;        // legs set up again after they broke, this call
+    this.flowTimer = null;
+    this.flow = { pc: null, total: 0, at: 0, upAt: 0, busy: false };
     consult.mode = 'p2p';
     consult.verifyCode = '';
+    consult.mediaFlowing = false;
     const self = this;
     Object.defineProperties(consult, {
       pc: { get() { return (self.call && self.call.pc) || null; }, enumerable: true, configurable: true },
@@ -94,9 +129,14 @@ export class CallSession {
     // ICE is back a moment before connectionState follows: no "disturbed" blip
     if (!this.problem && s === 'disconnected' && c.pc && isUp(c.pc.iceConnectionState)) s = 'connected';
     let word = s;
-    if (this.forwardState === 'asking' || (c instanceof Forwarder && !this.problem && s !== 'connected')) word = 'forwarding';
+    if (this.forwardState === 'asking' || this.needsForward || (c instanceof Forwarder && !this.problem && s !== 'connected')) word = 'forwarding';
     else if (this.problem === 'recovering') word = 'recovering';
     else if (this.problem) word = 'failed';
+    else if (word === 'connected' && !this.consult.mediaFlowing) {
+      // ICE is up, but say "connected" only while media arrives
+      const f = this.flow;
+      word = !f.at && (!f.upAt || Date.now() - f.upAt < STALL_MS) ? 'connecting' : 'stalled';
+    }
     this.hooks.onStatus(word);
   }
 
@@ -114,6 +154,8 @@ export class CallSession {
     this.consult.mode = mode;
     this.consult.verifyCode = '';
     this.info.setCode('');
+    this.flow = { pc: null, total: 0, at: 0, upAt: 0, busy: false };
+    this.consult.mediaFlowing = false;
   }
 
   // ---- local media -----------------------------------------------------------
@@ -150,7 +192,7 @@ export class CallSession {
 
   // ---- signals ---------------------------------------------------------------
   signal(ev) {
-    if (ev.type === 'e2ee-key' && !(this.call instanceof Forwarder)) this.pendingKeys.push(ev);
+    if (ev.type === 'e2ee-key' && !(this.call instanceof Forwarder && !this.call.closed)) this.pendingKeys.push(ev);
     else if (this.call) this.call.handleSignal(ev);
     else this.pendingSignals.push(ev);
   }
@@ -170,6 +212,7 @@ export class CallSession {
   // ---- P2P -------------------------------------------------------------------
   startP2P({ client, opts, facing = 'user' }) {
     this.client = client;
+    this.reforwards = 0;
     this.opts = opts || iceOptions(null);
     this.forwardState = '';
     this.pendingKeys = [];
@@ -186,6 +229,7 @@ export class CallSession {
     this.call = pc;
     pc.setMuted(this.muted);
     pc.setCameraOff(this.cameraOff);
+    this.watchFlow();
     this.renderStatus();
     if (!this.offerer) {
       for (const ev of this.takeSignals()) pc.handleSignal(ev);
@@ -228,6 +272,20 @@ export class CallSession {
         return;
       }
     }
+    if (which instanceof Forwarder && which.everConnected && (kind === 'connection_lost' || kind === 'ice_failed')
+        && this.reforwards < MAX_REFORWARDS) {
+      // the forwarded legs broke (e.g. the other side's connection to the
+      // server dropped and Janus closed the legs): the doctor's page asks
+      // for new legs once both are back, instead of hanging up; the
+      // patient's page waits for the `forward` event (or the call's end)
+      this.reforwards += 1;
+      which.close({ keepTracks: true });
+      this.needsForward = true;
+      this.connState = 'new';
+      this.renderStatus();
+      if (this.offerer) this.reforward('server_restart');
+      return;
+    }
     this.problem = kind;
     // errors stay on screen; 'recovering' and null only change the status line
     if (kind && kind !== 'recovering') this.info.setError(kind);
@@ -262,9 +320,11 @@ export class CallSession {
 
   forward(client, e2ee) {
     const old = this.call;
-    if (!(old instanceof PeerCall)) return false;
+    if (!old) return false;
     clearTimeout(this.timer);
-    old.close({ keepTracks: true });
+    old.close({ keepTracks: true });   // P2P, or the forwarded legs of before a reconnect
+    this.client = client;
+    this.needsForward = false;
     this.forwardState = 'on';
     this.fresh('forward');
     this.info.setPath('forward', { e2ee });
@@ -278,6 +338,7 @@ export class CallSession {
     this.call = f;
     f.setMuted(this.muted);
     f.setCameraOff(this.cameraOff);
+    this.watchFlow();
     const keys = this.pendingKeys;
     this.pendingKeys = [];
     this.renderStatus();
@@ -289,9 +350,119 @@ export class CallSession {
     return true;
   }
 
+  // ---- honest state: does media arrive? ------------------------------------------
+  watchFlow() {
+    if (!this.flowTimer) this.flowTimer = setInterval(() => this.sampleFlow(), FLOW_SAMPLE_MS);
+  }
+
+  setFlowing(on) {
+    if (this.consult.mediaFlowing === on) return;
+    this.consult.mediaFlowing = on;
+    this.renderStatus();
+  }
+
+  async sampleFlow() {
+    const c = this.call;
+    const pc = c && !c.closed ? c.pc : null;
+    const f = this.flow;
+    if (!pc) { f.pc = null; this.setFlowing(false); return; }
+    if (f.busy) return;
+    f.busy = true;
+    let total = 0;
+    try {
+      const stats = await pc.getStats();
+      stats.forEach((r) => {
+        if (r.type === 'inbound-rtp') total += (Number(r.packetsReceived) || 0) + (Number(r.framesDecoded) || 0);
+      });
+    } catch (e) {
+      return;                    // closed meanwhile
+    } finally {
+      f.busy = false;
+    }
+    if (this.call !== c || c.closed) return;
+    const now = Date.now();
+    if (f.pc !== pc) Object.assign(f, { pc, total, at: 0, upAt: 0, stalled: false });
+    const up = isUp(pc.iceConnectionState);
+    if (!up) f.upAt = 0;
+    else if (!f.upAt) f.upAt = now;
+    if (total > f.total) { f.total = total; f.at = now; }
+    const flowing = f.at > 0 && now - f.at < STALL_MS;
+    // 'connecting' turns 'stalled': re-render once, not every second (aria-live)
+    const stalled = up && !flowing && (f.at > 0 || now - f.upAt >= STALL_MS);
+    if (flowing !== this.consult.mediaFlowing) { f.stalled = stalled; this.setFlowing(flowing); } else if (stalled !== f.stalled) {
+      f.stalled = stalled;
+      this.renderStatus();
+    }
+  }
+
+  // ---- signalling lost and back --------------------------------------------------
+  suspend() {
+    const c = this.call;
+    if (!c) return;
+    clearTimeout(this.timer);
+    if (c instanceof Forwarder && !c.closed) {
+      // the legs through Janus died with it; the tracks stay for the new ones
+      c.close({ keepTracks: true });
+      this.needsForward = true;
+      this.forwardState = 'on';
+      this.connState = 'new';
+      this.renderStatus();
+    } else if (this.forwardState === 'asking') {
+      this.forwardState = '';     // the question died with the connection: ask again
+    }
+  }
+
+  reattach(client, opts) {
+    this.client = client;
+    if (opts) this.opts = { ...this.opts, iceServers: opts.iceServers, iceTransportPolicy: opts.iceTransportPolicy };
+    const c = this.call;
+    if (c instanceof PeerCall && !c.closed) {
+      c.setClient(client);
+      // P2P never came up while we were away: let the doctor's page decide again
+      if (this.offerer && !c.everConnected && !this.forwardState && !isUp(c.pc.iceConnectionState)) {
+        this.askForward(causeOf(c, 'timeout'));
+      }
+    }
+    this.renderStatus();
+  }
+
+  async reforward(cause = 'server_restart') {
+    const old = this.call;
+    if (!this.offerer || !this.needsForward || !old || this.reforwarding === old) return;
+    this.reforwarding = old;
+    const until = Date.now() + REFORWARD_MS;
+    try {
+      for (let i = 0; this.call === old && this.needsForward; i++) {
+        const client = this.client;
+        try {
+          const r = await client.request({ request: 'forward', cause });
+          if (this.call !== old || client !== this.client) continue;
+          this.forward(client, r.e2ee !== false);
+          return;
+        } catch (e) {
+          if (this.call !== old) return;
+          console.warn('forward after the reconnect: not yet', e && e.error);
+          if (e.error === 'forward_refused') { this.hooks.onNoPath(); return; }
+          // wrong_state: the patient is not back yet; disconnected: wait for the next re-attach
+          if (e.error === 'disconnected' || e.error === 'transport') return;
+          if (Date.now() >= until) { this.info.setError('connection_lost'); this.hooks.onLost(); return; }
+        }
+        await new Promise((res) => setTimeout(res, reconnectDelay(i)));
+      }
+    } finally {
+      if (this.reforwarding === old) this.reforwarding = null;
+    }
+  }
+
   // ---- end -------------------------------------------------------------------
   close() {
     clearTimeout(this.timer);
+    clearInterval(this.flowTimer);
+    this.flowTimer = null;
+    this.flow = { pc: null, total: 0, at: 0, upAt: 0, busy: false };
+    this.consult.mediaFlowing = false;
+    this.needsForward = false;
+    this.reforwarding = null;
     if (this.call) this.call.close();
     this.call = null;
     this.forwardState = '';

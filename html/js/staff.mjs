@@ -1,20 +1,37 @@
 // staff.mjs: login/logout/reconnect shared by doctor.mjs and reception.mjs.
-// Contract: startStaff({roles, onLogin(client, info), onLogout(), onReconnecting()})
+// Contract: startStaff({roles, consult, onLogin(client, info, {resumed}),
+//     onLogout(), onReconnecting(), resumeCall()})
 //   wires #username, #password, #login (form #login-form), #login-error,
 //   #logout, and the sections #login-view / #app-view.
-//   onLogin is called after every successful login (also after an automatic
-//   re-login when the Janus connection dropped; the password is then kept in
-//   memory only, never stored). roles: accepted roles ('doctor','reception').
+//   onLogin is called after every successful login and after every resume
+//   (resumed true; info is the `resume` reply, info.call the re-attached call
+//   or null). roles: accepted roles ('doctor','reception').
 //   onClient(client) runs right after a new connection, before login, so
 //   event listeners miss nothing (events may arrive before the login reply).
+//   Session token, never the password: the login reply's `session_token` is
+//   kept in this tab's sessionStorage ("consult.staff.<roles[0]>", with the
+//   user name); the password is forgotten right after the login. When the
+//   connection drops (or the event `server_restarting` arrives) the page
+//   calls onReconnecting() and reconnects with jittered backoff (backoff.mjs:
+//   first try within 1 s, then at most every 3 s, at once on `online`) and
+//   sends {"request":"resume","session_token":…,"resume_call":resumeCall()}
+//   (resume_call only when resumeCall() gives a visit id). A page load with a
+//   stored token tries `resume` first (#login-notice "Anmeldung wird
+//   wiederhergestellt …"), so a reload keeps the login. `session_invalid`
+//   (also an old plugin's unknown_request): the token is dropped, the login
+//   form shows "Ihre Anmeldung ist abgelaufen …". Logout and every
+//   `logged_out` drop the token; reason `taken_over` (another tab resumed
+//   this session) has its own notice.
+//   consult (window.consult, optional): .signalling 'up' | 'down' and
+//   .reattached (resumes after a lost connection) for tests.
 //   Idle logout: while logged in, user activity (pointer, key, touch, the tab
 //   becoming visible) sends {"request":"touch"} at most once per minute (and
 //   only if no other request went out in that minute; if the login reply has
 //   `idle_seconds`, at most every idle_seconds/2). The
 //   plugin's event `logged_out` ({reason:"idle"}) shows the login form with
 //   #login-notice "Sie wurden nach längerer Inaktivität abgemeldet." (created
-//   if the page lacks it), forgets the in-memory password (no automatic
-//   re-login) and calls onLogout(); the handle stays connected, anonymous.
+//   if the page lacks it), drops the session token (no automatic resume)
+//   and calls onLogout(); the handle stays connected, anonymous.
 //   Other reasons: "password_reset" and "disabled" (admin) show their own
 //   notice; "password_reset" also forgets this browser's device token.
 //   Device token: the login reply's `device_token` is kept in localStorage
@@ -26,9 +43,27 @@
 //   (#login-notice, "common.login.busy"), up to BUSY_TRIES times.
 import { ConsultClient } from './janus-client.mjs';
 import { t, errorText, onLangChange } from './i18n.mjs';
+import { Retry } from './backoff.mjs';
 
 const BUSY_TRIES = 30;
 const deviceKey = (username) => `consult.device.${username}`;
+
+function loadSession(key) {
+  try {
+    const v = JSON.parse(window.sessionStorage.getItem(key));
+    return v && typeof v.token === 'string' && v.token ? v : null;
+  } catch { return null; }
+}
+
+function saveSession(key, v) {
+  try {
+    if (v && v.token) window.sessionStorage.setItem(key, JSON.stringify({ token: v.token, username: v.username || '' }));
+    else window.sessionStorage.removeItem(key);
+  } catch { /* storage disabled: a lost connection then needs a new login */ }
+}
+
+// Errors after which a stored token is of no use
+const TOKEN_DEAD = new Set(['session_invalid', 'unknown_request', 'wrong_role', 'invalid_field', 'missing_field']);
 
 function loadDevice(username) {
   try { return window.localStorage.getItem(deviceKey(username)) || undefined; } catch { return undefined; }
@@ -43,14 +78,19 @@ function saveDevice(username, token) {
 
 const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () => {}, onReconnecting = () => {} }) {
+export function startStaff({
+  roles, consult = {}, onClient = () => {}, onLogin, onLogout = () => {}, onReconnecting = () => {},
+  resumeCall = () => 0,
+}) {
   const $ = (id) => document.getElementById(id);
   const form = $('login-form');
   const errBox = $('login-error');
+  const storeKey = 'consult.staff.' + roles[0];
   let client = null;
-  let creds = null;          // kept in memory for automatic re-login only
-  let backoff = 1000;
-  let reconnectTimer = null;
+  let session = loadSession(storeKey);   // {token, username}: never the password
+  let user = session ? session.username : '';   // who is logged in (for the device token)
+  let lostAt = 0;                        // the connection dropped (0: not lost)
+  const retry = new Retry(() => resumeOnce());
   let stopped = false;
   let loggedIn = false;
   let lastTouch = 0;
@@ -100,9 +140,13 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
     if ($('logout')) $('logout').hidden = false;
   }
 
+  consult.signalling = 'down';
+  consult.reattached = 0;
+
   async function newClient() {
     const c = new ConsultClient();
     await c.connect();
+    consult.signalling = 'up';
     // every request resets the plugin's idle timer: a touch is needed only
     // after a minute without any
     const request = c.request.bind(c);
@@ -118,25 +162,95 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
     c.on('disconnected', () => {
       if (c !== client) return;
       client = null;
-      if (creds && !stopped) {
+      consult.signalling = 'down';
+      if (stopped || !loggedIn) return;
+      if (session && session.token) {
         onReconnecting();
-        scheduleReconnect();
+        retry.reset();
+        lostAt = lostAt || Date.now();
+        retry.schedule();
+      } else {
+        // a plugin without session tokens: the user logs in again
+        sessionEnded('common.session.invalid');
       }
     });
     return c;
   }
 
-  // The plugin ended the staff session (idle, password reset, disabled): the handle is anonymous now.
+  function setSession(v) {
+    session = v;
+    saveSession(storeKey, v);
+  }
+
+  /** The token is of no use any more: the login form with a notice. */
+  function sessionEnded(noticeKey) {
+    setSession(null);
+    retry.cancel();
+    lostAt = 0;
+    const wasIn = loggedIn;
+    showLogin();
+    showLoginNotice(noticeKey);
+    if (wasIn) onLogout();
+  }
+
+  // One resume on a new connection; failures are retried with backoff.
+  async function resumeOnce() {
+    if (!session || stopped || client) return;
+    let c;
+    try {
+      c = await newClient();
+    } catch (e) {
+      retry.schedule();
+      return;
+    }
+    client = c;
+    const call = Number(resumeCall()) || 0;
+    let info;
+    try {
+      info = await c.request({ request: 'resume', session_token: session.token, ...(call > 0 ? { resume_call: call } : {}) });
+      if (!roles.includes(info.role)) {
+        c.request({ request: 'logout' }).catch(() => {});
+        const err = new Error('wrong role');
+        err.error = 'wrong_role';
+        throw err;
+      }
+    } catch (e) {
+      if (client && client !== c) return;        // a login of the user won meanwhile
+      if (e && TOKEN_DEAD.has(e.error)) { sessionEnded('common.session.invalid'); return; }
+      if (client === c) { client = null; c.destroy(); }
+      consult.signalling = 'down';
+      retry.schedule(e && e.error === 'rate_limited' && e.retry_after ? e.retry_after * 1000 : 0);
+      return;
+    }
+    if (client !== c) return;
+    if (info.session_token) setSession({ token: info.session_token, username: session.username });
+    idleFrom(info);
+    if (lostAt) { consult.reattached += 1; lostAt = 0; }
+    showError('');
+    showApp();
+    await onLogin(c, info, { resumed: true });
+  }
+
+  // The plugin ended the staff session (idle, password reset, disabled, taken over): the handle is anonymous now.
   function onLoggedOut(reason) {
-    if (reason === 'password_reset' && creds) saveDevice(creds.username, null);   // revoked by the server
-    creds = null;                 // never log in again without the user
-    clearTimeout(reconnectTimer);
+    if (reason === 'password_reset' && user) saveDevice(user, null);   // revoked by the server
+    setSession(null);             // never resume without the user
+    retry.cancel();
     $('password').value = '';
     showLogin();
     showError('');
-    const notices = { idle: 'common.idle.logout', password_reset: 'common.logged.out.password_reset', disabled: 'common.logged.out.disabled' };
+    const notices = {
+      idle: 'common.idle.logout', password_reset: 'common.logged.out.password_reset',
+      disabled: 'common.logged.out.disabled', taken_over: 'common.logged.out.taken_over',
+    };
     showLoginNotice(notices[reason] || 'common.logged.out');
     onLogout();
+  }
+
+  function idleFrom(info) {
+    // optional: a plugin that tells its idle limit gets touches often enough
+    const idle = Number(info.idle_seconds);
+    touchMs = idle > 0 ? Math.max(5000, Math.min(60 * 1000, idle * 500)) : 60 * 1000;
   }
 
   // Activity keepalive: at most one touch per minute, only while logged in.
@@ -146,26 +260,6 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
     if (now - lastTouch < touchMs) return;
     lastTouch = now;
     client.request({ request: 'touch' }).catch(() => {});   // unknown_request on an old plugin: harmless
-  }
-
-  function scheduleReconnect() {
-    clearTimeout(reconnectTimer);
-    reconnectTimer = setTimeout(async () => {
-      try {
-        await doLogin(creds.username, creds.password, true);
-        backoff = 1000;
-      } catch (e) {
-        if (e && (e.error === 'login_failed' || e.error === 'wrong_role')) {
-          creds = null;
-          showLogin();
-          showError(e.error === 'wrong_role' ? t('common.wrong.role') : errorText(e));
-          onLogout();
-          return;
-        }
-        backoff = Math.min(backoff * 2, 15000);
-        scheduleReconnect();
-      }
-    }, backoff);
   }
 
   // One login request with this browser's device token; `busy` is retried
@@ -195,13 +289,15 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
     }
   }
 
-  async function doLogin(username, password, auto) {
+  async function doLogin(username, password) {
+    retry.cancel();               // the user logs in: no resume of an old token
+    lostAt = 0;
     if (!client) client = await newClient();
     let info;
     try {
       info = await loginRequest(username, password);
     } catch (e) {
-      if (e.error === 'wrong_state' && auto) {   // stale handle: start over
+      if (e.error === 'wrong_state') {   // the handle is not anonymous (a resume won meanwhile?): start over
         client.destroy();
         client = null;
       }
@@ -214,13 +310,12 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
       err.error = 'wrong_role';
       throw err;
     }
-    creds = { username, password };
-    // optional: a plugin that tells its idle limit gets touches often enough
-    const idle = Number(info.idle_seconds);
-    touchMs = idle > 0 ? Math.max(5000, Math.min(60 * 1000, idle * 500)) : 60 * 1000;
+    user = username;
+    setSession(info.session_token ? { token: info.session_token, username } : null);
+    idleFrom(info);
     showError('');
     showApp();
-    await onLogin(client, info);
+    await onLogin(client, info, { resumed: false });
     return info;
   }
 
@@ -232,7 +327,7 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
     const btn = $('login');
     btn.disabled = true;
     try {
-      await doLogin(username, password, false);
+      await doLogin(username, password);
       $('password').value = '';
     } catch (e) {
       if (e.error === 'transport' || e.error === 'disconnected') { if (client) client.destroy(); client = null; }
@@ -245,8 +340,8 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
   const logoutBtn = $('logout');
   if (logoutBtn) {
     logoutBtn.addEventListener('click', async () => {
-      creds = null;
-      clearTimeout(reconnectTimer);
+      setSession(null);
+      retry.cancel();
       if (client) await client.request({ request: 'logout' }).catch(() => {});
       showLogin();
       onLogout();
@@ -270,5 +365,13 @@ export function startStaff({ roles, onClient = () => {}, onLogin, onLogout = () 
   });
 
   showLogin();
+  if (session) {
+    // a reload (or a restored tab): keep the login if the token still works
+    showLoginNotice('common.session.resuming');
+    lostAt = 0;
+    retry.reset();
+    retry.schedule(0);
+    retry.now();
+  }
   return { client: () => client, touch: activity };
 }

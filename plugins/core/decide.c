@@ -5,8 +5,9 @@
  *   the patient's event, the call doctor's event (the participant who
  *   reported connection_lost hears nothing), UNBIND_DOCTOR once the visit
  *   is no longer ringing or in a call, CALL_OVER once it leaves IN_CALL,
- *   the appointment event to the staff, NOTIFY, UNBIND_PATIENT once it
- *   ended or the patient dropped out, FORGET once it ended, the waiting lists if it entered or left the queue,
+ *   the appointment event to the staff and NOTIFY if the state changed,
+ *   UNBIND_PATIENT once it ended or the patient dropped out (or its call
+ *   is held), FORGET once it ended, the waiting lists if it entered or left the queue,
  *   POSITIONS.
  * Who hears what is the table `fan`.
  */
@@ -53,6 +54,11 @@ static const fan_row fan[CONSULT_EV_COUNT] = {
 	        TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
 	[CONSULT_EV_NO_PATH] = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R),
 	        TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
+	/* a held call: the other side hears nothing */
+	[CONSULT_EV_PATIENT_HOLD] = { NONE, NONE },
+	[CONSULT_EV_PATIENT_RESUME] = { NONE, NONE },
+	[CONSULT_EV_DOCTOR_HOLD] = { NONE, NONE },
+	[CONSULT_EV_DOCTOR_RESUME] = { NONE, NONE },
 };
 
 static fan_event doctor_hears(consult_visit_event ev, const consult_visit_step *st)
@@ -115,17 +121,24 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 	d->from = v->state;
 	d->step = st;
 	int64_t doctor = ev == CONSULT_EV_CALL ? actor_doctor : v->call_doctor_id;
-	void *patient = ev == CONSULT_EV_PATIENT_BACK ? patient_new : v->patient;
+	bool comes = ev == CONSULT_EV_PATIENT_BACK || ev == CONSULT_EV_PATIENT_RESUME;
+	bool goes = ev == CONSULT_EV_PATIENT_DROP || ev == CONSULT_EV_PATIENT_HOLD;
+	void *patient = comes ? patient_new : v->patient;
 	bool lost = ev == CONSULT_EV_CONNECTION_LOST;
 	bool patient_quiet = lost && actor->kind == CONSULT_ACTOR_PATIENT;
 	bool doctor_quiet = lost && actor->kind == CONSULT_ACTOR_DOCTOR;
 	bool ended = st.next == CONSULT_VISIT_ENDED;
 
-	/* One store write per step: the visit table has no self-transitions. */
+	/* One store write per step. Nobody came back: the visit ended when the
+	 * patient went. */
+	bool nobody_back = ev == CONSULT_EV_GRACE_EXPIRED || (ev == CONSULT_EV_PATIENT_DROP && !v->patient);
+	int64_t end_at = nobody_back && v->away_since ? v->away_since : now;
 	if (ended)
 		add(d,
-		        (consult_effect){
-		                .kind = CONSULT_FX_STORE_END, .visit_id = visit_id, .reason = st.reason, .at = now });
+		        (consult_effect){ .kind = CONSULT_FX_STORE_END,
+		                .visit_id = visit_id,
+		                .reason = st.reason,
+		                .at = end_at });
 	else if (ev == CONSULT_EV_CALL)
 		add(d,
 		        (consult_effect){ .kind = CONSULT_FX_STORE_RING,
@@ -133,7 +146,14 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 		                .doctor_id = actor_doctor,
 		                .at = now });
 	else
-		add(d, (consult_effect){ .kind = CONSULT_FX_STORE_STATE, .visit_id = visit_id, .state = st.next });
+		add(d,
+		        (consult_effect){ .kind = CONSULT_FX_STORE_STATE,
+		                .visit_id = visit_id,
+		                .state = st.next,
+		                .head = v->head || st.to_head,
+		                .away_since = comes          ? 0
+		                        : goes && v->patient ? now
+		                                             : v->away_since });
 	add(d,
 	        (consult_effect){ .kind = CONSULT_FX_APPLY,
 	                .visit_id = visit_id,
@@ -161,18 +181,23 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 		                .visit_id = visit_id,
 		                .doctor_id = doctor,
 		                .patient = patient });
-	add(d,
-	        (consult_effect){ .kind = CONSULT_FX_PUSH,
-	                .to = CONSULT_TO_STAFF,
-	                .event = CONSULT_PUSH_appointment,
-	                .visit_id = visit_id,
-	                .appointment_id = v->appointment_id,
-	                .status = appointment_status(&st) });
-	add(d,
-	        (consult_effect){
-	                .kind = CONSULT_FX_NOTIFY, .visit_id = visit_id, .state = st.next, .reason = st.reason });
+	/* Staff and event handlers hear of state changes (not of a side's hold or return). */
+	if (d->from != st.next) {
+		add(d,
+		        (consult_effect){ .kind = CONSULT_FX_PUSH,
+		                .to = CONSULT_TO_STAFF,
+		                .event = CONSULT_PUSH_appointment,
+		                .visit_id = visit_id,
+		                .appointment_id = v->appointment_id,
+		                .status = appointment_status(&st) });
+		add(d,
+		        (consult_effect){ .kind = CONSULT_FX_NOTIFY,
+		                .visit_id = visit_id,
+		                .state = st.next,
+		                .reason = st.reason });
+	}
 	/* The handle leaves the visit when it ends, and when it dropped out. */
-	if (patient && (ended || ev == CONSULT_EV_PATIENT_DROP))
+	if (patient && (ended || goes))
 		add(d, (consult_effect){ .kind = CONSULT_FX_UNBIND_PATIENT, .visit_id = visit_id, .patient = patient });
 	if (ended)
 		add(d, (consult_effect){ .kind = CONSULT_FX_FORGET, .visit_id = visit_id });
@@ -195,8 +220,12 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 {
 	const consult_visit *v = consult_room_visit_of_appointment((consult_room *)r, e->appointment_id);
 	d->join = CONSULT_JOIN_NEW;
-	if (!v)
+	if (!v) {
+		const consult_visit *gone = e->resume_call ? consult_room_ended(r, e->resume_call) : NULL;
+		if (gone && gone->appointment_id == e->appointment_id)
+			d->join = CONSULT_JOIN_ENDED;
 		return CONSULT_OK;
+	}
 	consult_actor none = { CONSULT_ACTOR_NONE, 0 };
 	consult_effect bind = { .kind = CONSULT_FX_BIND_PATIENT,
 		.visit_id = v->id,
@@ -214,6 +243,16 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 		d->join = CONSULT_JOIN_RESUMED;
 		break;
 	case CONSULT_VISIT_IN_CALL:
+		if (e->resume_call == id) {
+			/* This page still holds the call's media: it takes the call over. */
+			err = decide_visit(r, CONSULT_EV_PATIENT_RESUME, id, &none, e->patient, e->grace_s, now, d);
+			if (err != CONSULT_OK)
+				return err;
+			retire(d, id, old);
+			add(d, bind);
+			d->join = CONSULT_JOIN_RESUMED;
+			break;
+		}
 		/* The call ends (patient_dropped); the patient joins anew. */
 		err = decide_visit(r, CONSULT_EV_PATIENT_DROP, id, &none, NULL, e->grace_s, now, d);
 		if (err != CONSULT_OK)
@@ -279,12 +318,28 @@ static consult_err decide_leave(const consult_room *r, const consult_room_event 
 	const consult_visit *v = e->visit_id ? consult_room_visit((consult_room *)r, e->visit_id) : NULL;
 	if (!v || actor->kind != CONSULT_ACTOR_DOCTOR || v->call_doctor_id != actor->doctor_id)
 		return CONSULT_OK;
-	consult_visit_event ev = e->handle_gone     ? CONSULT_EV_DOCTOR_DROP
-	        : v->state == CONSULT_VISIT_RINGING ? CONSULT_EV_CANCEL_RING
-	                                            : CONSULT_EV_HANGUP_DOCTOR;
+	bool ringing = v->state == CONSULT_VISIT_RINGING;
+	if (e->handle_gone && !ringing && v->doctor_until)
+		return CONSULT_OK; /* held already */
+	consult_visit_event ev = e->handle_gone ? (ringing ? CONSULT_EV_DOCTOR_DROP : CONSULT_EV_DOCTOR_HOLD)
+	        : ringing                       ? CONSULT_EV_CANCEL_RING
+	                                        : CONSULT_EV_HANGUP_DOCTOR;
 	d->ev = ev;
 	d->visit_id = v->id;
 	return decide_visit(r, ev, v->id, actor, NULL, e->grace_s, now, d);
+}
+
+/* A patient handle vanished (decide.h, PATIENT_GONE). */
+static consult_err decide_gone(const consult_room *r, const consult_room_event *e, int64_t now, consult_decision *d)
+{
+	const consult_visit *v = consult_room_visit((consult_room *)r, e->visit_id);
+	if (!v)
+		return CONSULT_OK;
+	consult_actor none = { CONSULT_ACTOR_NONE, 0 };
+	consult_visit_event ev = v->state == CONSULT_VISIT_IN_CALL ? CONSULT_EV_PATIENT_HOLD : CONSULT_EV_PATIENT_DROP;
+	d->ev = ev;
+	d->visit_id = v->id;
+	return decide_visit(r, ev, v->id, &none, NULL, e->grace_s, now, d);
 }
 
 consult_err consult_room_decide(const consult_room *r, const consult_room_event *e, const consult_actor *actor,
@@ -307,6 +362,9 @@ consult_err consult_room_decide(const consult_room *r, const consult_room_event 
 		break;
 	case CONSULT_IN_DOCTOR_LEAVE:
 		err = decide_leave(r, e, actor, now, out);
+		break;
+	case CONSULT_IN_PATIENT_GONE:
+		err = decide_gone(r, e, now, out);
 		break;
 	default:
 		err = CONSULT_ERR_INTERNAL;

@@ -20,14 +20,27 @@
  *                 comes back (PATIENT_BACK), RESUMED. WAITING/RINGING: the
  *                 new handle takes it over (the old one hears taken_over
  *                 and is retired; a ringing visit rings again on the new
- *                 handle), RESUMED. IN_CALL: the call ends (PATIENT_DROP,
- *                 patient_dropped), the old handle is retired, outcome NEW.
+ *                 handle), RESUMED. IN_CALL and resume_call == its id:
+ *                 the new handle takes the call over (PATIENT_RESUME; the
+ *                 old handle, if any, hears taken_over and is retired; the
+ *                 doctor hears nothing), RESUMED. IN_CALL otherwise: the
+ *                 call ends (PATIENT_DROP, patient_dropped), the old handle
+ *                 is retired, outcome NEW. No live visit, but resume_call
+ *                 names this appointment's visit that ended recently (the
+ *                 call ended while the page was away): outcome ENDED, no
+ *                 effects (the page learns the call is over; no new visit).
+ *   PATIENT_GONE  the handle of visit_id vanished: PATIENT_HOLD in a call
+ *                 (held, the doctor hears nothing), else PATIENT_DROP.
  *   ARRIVE        the store began visit `arrive.id`: admit it (CONFLICT if
  *                 its id or appointment is live).
  *   DOCTOR_LEAVE  the acting doctor leaves while holding visit_id's call:
- *                 DOCTOR_DROP if the handle vanished, else CANCEL_RING
- *                 while ringing, HANGUP_DOCTOR in a call. No effects if
- *                 the doctor holds no call of that visit.
+ *                 if the handle vanished: DOCTOR_HOLD in a call (held, the
+ *                 patient hears nothing), DOCTOR_DROP while ringing; else
+ *                 CANCEL_RING while ringing, HANGUP_DOCTOR in a call. No
+ *                 effects if the doctor holds no call of that visit (or its
+ *                 doctor side is held already and the handle vanished).
+ * Ends with nobody back (GRACE_EXPIRED, PATIENT_DROP of a held call) are
+ * stored with ended_at = the visit's away_since (when the patient went).
  */
 #ifndef CONSULT_DECIDE_H
 #define CONSULT_DECIDE_H
@@ -54,13 +67,15 @@ typedef enum consult_input {
 	CONSULT_IN_JOIN,
 	CONSULT_IN_ARRIVE,
 	CONSULT_IN_DOCTOR_LEAVE,
+	CONSULT_IN_PATIENT_GONE,
 } consult_input;
 
 typedef struct consult_room_event {
 	consult_input in;
 	consult_visit_event ev;    /* VISIT */
-	int64_t visit_id;          /* VISIT, DOCTOR_LEAVE */
+	int64_t visit_id;          /* VISIT, DOCTOR_LEAVE, PATIENT_GONE */
 	int64_t appointment_id;    /* JOIN */
+	int64_t resume_call;       /* JOIN: the call this page still holds (visit id), 0 none */
 	void *patient;             /* JOIN: the new handle; VISIT PATIENT_BACK: the returning handle */
 	bool handle_gone;          /* DOCTOR_LEAVE */
 	consult_visit_init arrive; /* ARRIVE */
@@ -70,6 +85,7 @@ typedef struct consult_room_event {
 typedef enum consult_join_outcome {
 	CONSULT_JOIN_NEW = 0, /* no live visit left: the glue begins one and sends ARRIVE */
 	CONSULT_JOIN_RESUMED, /* the handle has the appointment's live visit now */
+	CONSULT_JOIN_ENDED,   /* resume_call: that call ended meanwhile; nothing to join */
 } consult_join_outcome;
 
 typedef struct consult_decision {

@@ -21,7 +21,7 @@
 typedef enum consult_fx_kind {
 	CONSULT_FX_STORE_RING = 0, /* store: visit rings, doctor_id, at */
 	CONSULT_FX_STORE_END,      /* store: visit ended with reason, at */
-	CONSULT_FX_STORE_STATE,    /* store: visit's new state */
+	CONSULT_FX_STORE_STATE,    /* store: visit's new state, head flag and away_since */
 	CONSULT_FX_APPLY,          /* the room takes the decided step (consult_room_apply) */
 	CONSULT_FX_JOIN,           /* the room admits the arriving visit (consult_room_join) */
 	CONSULT_FX_TAKE_OVER,      /* the room gives the visit to `patient` (consult_room_take_over) */
@@ -72,11 +72,13 @@ typedef struct consult_effect {
 	int64_t doctor_id;      /* STORE_RING, UNBIND_DOCTOR, TO_DOCTOR, JOIN; APPLY: the acting doctor;
 	                               TO_DOCTORS: the visit's doctor (0 any) */
 	void *patient; /* TO_PATIENT, *_PATIENT, TAKE_OVER, CALL_OVER, JOIN; APPLY: the new handle (PATIENT_BACK) */
-	int64_t at;    /* STORE_RING, STORE_END, APPLY: the decision's now */
+	int64_t at;    /* STORE_RING, APPLY: the decision's now; STORE_END: ended_at */
 	consult_visit_event ev;       /* APPLY */
 	int64_t grace_s;              /* APPLY: AWAY lasts grace_s from now */
 	int64_t appt_time, joined_at; /* JOIN */
 	consult_visit_state state;    /* STORE_STATE, NOTIFY */
+	bool head;                    /* STORE_STATE: the visit goes back to the head when queued */
+	int64_t away_since;           /* STORE_STATE: when the patient's handle went, 0 while attached */
 	consult_end_reason reason;    /* STORE_END, NOTIFY, PF_REASON */
 	/* PUSH */
 	consult_fx_to to;

@@ -3,8 +3,10 @@
  * Contract: see queue.h. Entries are kept sorted by (head desc, appt_time,
  * arrival_seq, visit_id); insert/remove are a binary search plus memmove,
  * lookups a linear scan, positions one pass with per-doctor counters kept
- * in a preallocated hash table (so positions never allocate). O(n) per
- * operation, no O(n^2) anywhere.
+ * in a preallocated hash table (so positions never allocate). A counter
+ * belongs to the current pass when its pass number matches the queue's, so a
+ * pass does not clear the table first (it is twice the queue's capacity and
+ * is recomputed after every join). O(n) per operation, no O(n^2) anywhere.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +16,15 @@
 typedef struct dcount {
 	int64_t doctor;
 	uint32_t n;
-	bool used;
+	uint32_t pass; /* in use in the pass numbered so; 0: never used */
 } dcount;
 
 struct consult_queue {
 	consult_queue_entry *e;
 	size_t len, cap;
-	dcount *dc;  /* per-doctor counters for positions(), dcap >= 2*cap */
-	size_t dcap; /* power of two */
+	dcount *dc;    /* per-doctor counters for positions(), dcap >= 2*cap */
+	size_t dcap;   /* power of two */
+	uint32_t pass; /* number of the current positions() pass, never 0 in one */
 };
 
 consult_queue *consult_queue_new(void)
@@ -55,7 +58,7 @@ bool consult_queue_reserve(consult_queue *q, size_t n)
 	if (!e)
 		return false;
 	q->e = e;
-	dcount *dc = malloc(dcap * sizeof *dc);
+	dcount *dc = calloc(dcap, sizeof *dc);
 	if (!dc)
 		return false; /* entries grew, counters did not: cap stays */
 	free(q->dc);
@@ -153,10 +156,10 @@ static uint32_t *counter(consult_queue *q, int64_t doctor)
 {
 	uint64_t h = (uint64_t)doctor * 0x9e3779b97f4a7c15ULL;
 	size_t i = (size_t)(h >> 17) & (q->dcap - 1);
-	while (q->dc[i].used && q->dc[i].doctor != doctor)
+	while (q->dc[i].pass == q->pass && q->dc[i].doctor != doctor)
 		i = (i + 1) & (q->dcap - 1);
-	if (!q->dc[i].used) {
-		q->dc[i].used = true;
+	if (q->dc[i].pass != q->pass) {
+		q->dc[i].pass = q->pass;
 		q->dc[i].doctor = doctor;
 		q->dc[i].n = 0;
 	}
@@ -167,7 +170,10 @@ size_t consult_queue_positions(consult_queue *q, consult_queue_pos_cb cb, void *
 {
 	if (!q->len)
 		return 0;
-	memset(q->dc, 0, q->dcap * sizeof *q->dc);
+	if (++q->pass == 0) { /* wrapped: forget every pass before */
+		memset(q->dc, 0, q->dcap * sizeof *q->dc);
+		q->pass = 1;
+	}
 	uint32_t all = 0, any = 0;
 	size_t changed = 0;
 	for (size_t i = 0; i < q->len; i++) {

@@ -236,7 +236,7 @@ static consult_err p_join(const json_t *b, consult_request *r, const char **f)
 		return fail(CONSULT_ERR_MISSING_FIELD, "accept_terms", f);
 	if (!json_is_true(t))
 		return fail(CONSULT_ERR_INVALID_FIELD, "accept_terms", f);
-	return CONSULT_OK;
+	return int_field(b, "resume_call", "resume_call", false, 1, ID_MAX, &r->u.join.resume_call, NULL, f);
 }
 
 static consult_err p_none(const json_t *b, consult_request *r, const char **f)
@@ -313,9 +313,9 @@ static consult_err p_erase_appointment(const json_t *b, consult_request *r, cons
 
 static consult_err p_forward(const json_t *b, consult_request *r, const char **f)
 {
-	static const char *const names[] = { "timeout", "ice_failed", "turn_failed" };
+	static const char *const names[] = { "timeout", "ice_failed", "turn_failed", "server_restart" };
 	int i;
-	TRY(enum_field(b, "cause", true, names, 3, &i, f));
+	TRY(enum_field(b, "cause", true, names, 4, &i, f));
 	r->u.forward.cause = (consult_forward_cause)(i + 1);
 	return CONSULT_OK;
 }
@@ -711,6 +711,8 @@ const char *consult_forward_cause_name(consult_forward_cause c)
 		return "ice_failed";
 	case CONSULT_FWD_TURN_FAILED:
 		return "turn_failed";
+	case CONSULT_FWD_SERVER_RESTART:
+		return "server_restart";
 	default:
 		return "";
 	}

@@ -69,9 +69,11 @@ typedef enum consult_forward_cause {
 	CONSULT_FWD_TIMEOUT = 1,
 	CONSULT_FWD_ICE_FAILED,
 	CONSULT_FWD_TURN_FAILED,
+	CONSULT_FWD_SERVER_RESTART, /* the forwarded legs died with the server: set up again */
 	CONSULT_FWD_CAUSE_COUNT
 } consult_forward_cause;
-const char *consult_forward_cause_name(consult_forward_cause c); /* "timeout", "ice_failed", "turn_failed" */
+/* "timeout", "ice_failed", "turn_failed", "server_restart" */
+const char *consult_forward_cause_name(consult_forward_cause c);
 
 /* Practice policy for forwarding. */
 typedef enum consult_forward_policy { CONSULT_FWD_ALLOWED = 0, CONSULT_FWD_NEVER = 1 } consult_forward_policy;
@@ -92,6 +94,7 @@ typedef struct consult_request {
 		} login;
 		struct {
 			const char *practice, *code, *first_name, *last_name;
+			int64_t resume_call; /* the call (visit id) this page still holds, 0 if absent */
 		} join;
 		struct {
 			const char *session_token;

@@ -30,7 +30,6 @@
 typedef struct room_visit {
 	consult_visit v; /* first: &rv->v and rv are the same pointer */
 	uint64_t arrival_seq;
-	bool head;
 	int64_t ended_at; /* in the ended map: when the visit ended */
 } room_visit;
 
@@ -98,27 +97,32 @@ static bool enqueue(consult_room *r, room_visit *rv)
 		.doctor_id = rv->v.doctor_id,
 		.appt_time = rv->v.appt_time,
 		.arrival_seq = rv->arrival_seq,
-		.head = rv->head,
+		.head = rv->v.head,
 		.told_ahead = CONSULT_AHEAD_UNKNOWN,
 		.user = rv,
 	};
 	return consult_queue_insert(r->q, &e);
 }
 
-consult_err consult_room_join(consult_room *r, const consult_visit_init *in, consult_visit **out)
+/* A new live visit record with room reserved for it everywhere, not yet
+ * in any map; NULL with *err set (CONFLICT, INTERNAL). */
+static room_visit *admit(consult_room *r, const consult_visit_init *in, consult_err *err)
 {
+	*err = CONSULT_ERR_CONFLICT;
 	if (consult_imap_get(&r->by_id, in->id))
-		return CONSULT_ERR_CONFLICT;
+		return NULL;
 	if (in->appointment_id && consult_imap_get(&r->by_appt, in->appointment_id))
-		return CONSULT_ERR_CONFLICT;
+		return NULL;
+	*err = CONSULT_ERR_INTERNAL;
 	size_t n = r->by_id.len + 1;
 	if (!consult_imap_reserve(&r->by_id, n) || !consult_imap_reserve(&r->by_appt, n) ||
 	        !consult_imap_reserve(&r->by_doctor, n) || !consult_queue_reserve(r->q, n) ||
 	        !consult_imap_reserve(&r->ended, r->ended.len + n))
-		return CONSULT_ERR_INTERNAL;
+		return NULL;
 	room_visit *rv = calloc(1, sizeof *rv);
 	if (!rv)
-		return CONSULT_ERR_INTERNAL;
+		return NULL;
+	*err = CONSULT_OK;
 	rv->v.id = in->id;
 	rv->v.appointment_id = in->appointment_id;
 	rv->v.doctor_id = in->doctor_id;
@@ -127,13 +131,63 @@ consult_err consult_room_join(consult_room *r, const consult_visit_init *in, con
 	rv->v.state = CONSULT_VISIT_WAITING;
 	rv->v.patient = in->patient;
 	rv->arrival_seq = ++r->arrivals;
-	/* all reserved above: these cannot fail */
-	consult_imap_put(&r->by_id, in->id, rv);
-	if (in->appointment_id)
-		consult_imap_put(&r->by_appt, in->appointment_id, rv);
-	enqueue(r, rv);
+	return rv;
+}
+
+/* Puts an admitted record in the maps (all reserved: cannot fail). */
+static void admit_put(consult_room *r, room_visit *rv)
+{
+	consult_imap_put(&r->by_id, rv->v.id, rv);
+	if (rv->v.appointment_id)
+		consult_imap_put(&r->by_appt, rv->v.appointment_id, rv);
+	if (queued(rv->v.state))
+		enqueue(r, rv);
+	else
+		consult_imap_put(&r->by_doctor, rv->v.call_doctor_id, rv);
+}
+
+consult_err consult_room_join(consult_room *r, const consult_visit_init *in, consult_visit **out)
+{
+	consult_err err;
+	room_visit *rv = admit(r, in, &err);
+	if (!rv)
+		return err;
+	admit_put(r, rv);
 	if (out)
 		*out = &rv->v;
+	return CONSULT_OK;
+}
+
+consult_err consult_room_restore(consult_room *r, const consult_visit_restore *in, consult_visit **out)
+{
+	if (in->state != CONSULT_VISIT_WAITING && in->state != CONSULT_VISIT_AWAY &&
+	        in->state != CONSULT_VISIT_RINGING && in->state != CONSULT_VISIT_IN_CALL)
+		return CONSULT_ERR_WRONG_STATE;
+	consult_visit_init init = { .id = in->id,
+		.appointment_id = in->appointment_id,
+		.doctor_id = in->doctor_id,
+		.appt_time = in->appt_time,
+		.joined_at = in->joined_at };
+	consult_err err;
+	room_visit *rv = admit(r, &init, &err);
+	if (!rv)
+		return err;
+	consult_visit *v = &rv->v;
+	bool held = in->state == CONSULT_VISIT_IN_CALL && in->called_by > 0 &&
+	        consult_doctor_sees(in->doctor_id, in->called_by) && !consult_imap_get(&r->by_doctor, in->called_by);
+	v->head = in->head || in->state == CONSULT_VISIT_RINGING || (in->state == CONSULT_VISIT_IN_CALL && !held);
+	v->away_since = in->away_since ? in->away_since : in->gone_at;
+	v->away_until = in->until;
+	if (held) {
+		v->state = CONSULT_VISIT_IN_CALL;
+		v->call_doctor_id = in->called_by;
+		v->doctor_until = in->until;
+	} else {
+		v->state = CONSULT_VISIT_AWAY;
+	}
+	admit_put(r, rv);
+	if (out)
+		*out = v;
 	return CONSULT_OK;
 }
 
@@ -154,7 +208,8 @@ consult_visit *consult_room_doctor_visit(consult_room *r, int64_t doctor_id)
 
 static bool doctor_event(consult_visit_event ev)
 {
-	return ev == CONSULT_EV_CANCEL_RING || ev == CONSULT_EV_HANGUP_DOCTOR || ev == CONSULT_EV_DOCTOR_DROP;
+	return ev == CONSULT_EV_CANCEL_RING || ev == CONSULT_EV_HANGUP_DOCTOR || ev == CONSULT_EV_DOCTOR_DROP ||
+	        ev == CONSULT_EV_DOCTOR_HOLD || ev == CONSULT_EV_DOCTOR_RESUME;
 }
 
 consult_err consult_room_check(
@@ -181,6 +236,13 @@ consult_err consult_room_check(
 		return err;
 	if (ev == CONSULT_EV_CALL && consult_imap_get(&r->by_doctor, actor_doctor))
 		return CONSULT_ERR_DOCTOR_BUSY;
+	/* a side is held once and resumed only while held */
+	if ((ev == CONSULT_EV_PATIENT_HOLD && !v->patient) || (ev == CONSULT_EV_DOCTOR_HOLD && v->doctor_until) ||
+	        (ev == CONSULT_EV_DOCTOR_RESUME && !v->doctor_until))
+		return CONSULT_ERR_WRONG_STATE;
+	/* the doctor side of a call goes while the patient side is detached */
+	if (ev == CONSULT_EV_DOCTOR_DROP && v->state == CONSULT_VISIT_IN_CALL && !v->patient)
+		st.next = CONSULT_VISIT_AWAY;
 	if (step)
 		*step = st;
 	return CONSULT_OK;
@@ -204,20 +266,27 @@ consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_
 	if (with_doctor(from) && !with_doctor(step.next)) {
 		consult_imap_del(&r->by_doctor, v->call_doctor_id);
 		v->call_doctor_id = 0;
+		v->doctor_until = 0;
 	}
 	if (ev == CONSULT_EV_CALL) {
 		v->call_doctor_id = actor_doctor;
 		consult_imap_put(&r->by_doctor, actor_doctor, rv);
 	}
-	if (ev == CONSULT_EV_PATIENT_DROP) {
+	if ((ev == CONSULT_EV_PATIENT_DROP || ev == CONSULT_EV_PATIENT_HOLD) && v->patient) {
 		v->patient = NULL;
 		v->away_until = now + grace_s;
-	} else if (ev == CONSULT_EV_PATIENT_BACK) {
+		v->away_since = now;
+	} else if (ev == CONSULT_EV_PATIENT_BACK || ev == CONSULT_EV_PATIENT_RESUME) {
 		v->patient = patient;
 		v->away_until = 0;
+		v->away_since = 0;
+	} else if (ev == CONSULT_EV_DOCTOR_HOLD) {
+		v->doctor_until = now + grace_s;
+	} else if (ev == CONSULT_EV_DOCTOR_RESUME) {
+		v->doctor_until = 0;
 	}
 	if (step.to_head)
-		rv->head = true;
+		v->head = true;
 	v->state = step.next;
 	if (!queued(from) && queued(step.next))
 		enqueue(r, rv);
@@ -248,6 +317,12 @@ consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *pati
 		return CONSULT_ERR_WRONG_STATE;
 	rv->v.patient = patient;
 	return CONSULT_OK;
+}
+
+const consult_visit *consult_room_ended(const consult_room *r, int64_t visit_id)
+{
+	const room_visit *rv = consult_imap_get(&r->ended, visit_id);
+	return rv ? &rv->v : NULL;
 }
 
 size_t consult_room_ended_count(const consult_room *r)
@@ -294,6 +369,29 @@ size_t consult_room_due(consult_room *r, int64_t now, int64_t *ids, size_t max)
 	collect c = { .ids = ids, .n = 0, .max = max, .now = now };
 	consult_queue_foreach(r->q, 0, collect_due, &c);
 	return c.n;
+}
+
+size_t consult_room_held_due(consult_room *r, int64_t now, consult_room_due_item *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->by_doctor.cap; i++) {
+		const room_visit *rv = r->by_doctor.slots[i].val;
+		if (!rv || rv->v.state != CONSULT_VISIT_IN_CALL)
+			continue;
+		consult_room_due_item it = { rv->v.id, CONSULT_EV_COUNT, 0 };
+		if (!rv->v.patient && rv->v.away_until && now >= rv->v.away_until)
+			it.ev = CONSULT_EV_PATIENT_DROP;
+		else if (rv->v.doctor_until && now >= rv->v.doctor_until) {
+			it.ev = CONSULT_EV_DOCTOR_DROP;
+			it.doctor_id = rv->v.call_doctor_id;
+		}
+		if (it.ev == CONSULT_EV_COUNT)
+			continue;
+		if (n < max)
+			out[n] = it;
+		n++;
+	}
+	return n;
 }
 
 size_t consult_room_expire(consult_room *r, int64_t now, consult_room_change_cb cb, void *ud)

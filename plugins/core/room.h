@@ -9,7 +9,15 @@
  * caller serialises access (one lock). Ended visits leave the live room
  * (the change record carries a copy) and are remembered for
  * CONSULT_ENDED_KEEP_S (rejoin.h), so a late CALL by a doctor who saw the
- * visit is answered ALREADY_CALLED. Pure: time is an argument, no I/O.
+ * visit is answered ALREADY_CALLED.
+ * Held calls: while a participant's signalling is away an IN_CALL visit
+ * stays IN_CALL with that side detached (PATIENT_HOLD: patient NULL,
+ * away_until; DOCTOR_HOLD: doctor_until) until it re-attaches
+ * (PATIENT_RESUME / DOCTOR_RESUME) or its deadline passes
+ * (consult_room_held_due). DOCTOR_DROP of a call whose patient is detached
+ * goes to AWAY (at the head) instead of WAITING: nobody is there to wait.
+ * consult_room_restore() puts a stored live visit back after a restart.
+ * Pure: time is an argument, no I/O.
  */
 #ifndef CONSULT_ROOM_H
 #define CONSULT_ROOM_H
@@ -27,8 +35,11 @@ typedef struct consult_visit {
 	int64_t joined_at; /* unix seconds, first join */
 	consult_visit_state state;
 	int64_t call_doctor_id; /* doctor ringing/talking, 0 otherwise */
-	int64_t away_until;     /* deadline while AWAY */
-	void *patient;          /* the glue's patient session (borrowed), NULL while AWAY */
+	int64_t away_until;     /* deadline while AWAY, or while the patient side of a held call is detached */
+	int64_t away_since;     /* when the patient's handle went (AWAY, held call), 0 while attached */
+	int64_t doctor_until;   /* IN_CALL: deadline while the doctor side is detached, 0 while attached */
+	bool head;              /* sent back to the head of the queue (kept while ringing / in a call) */
+	void *patient;          /* the glue's patient session (borrowed), NULL while AWAY or detached */
 } consult_visit;
 
 typedef struct consult_visit_init {
@@ -77,9 +88,33 @@ consult_err consult_room_check(const consult_room *r, int64_t visit_id, consult_
 consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_event ev, int64_t actor_doctor,
         int64_t now, int64_t grace_s, void *patient, consult_room_change *out);
 
+/* A stored live visit after a restart (ids, times and state as stored). */
+typedef struct consult_visit_restore {
+	int64_t id, appointment_id, doctor_id, appt_time, joined_at;
+	consult_visit_state state; /* as stored: WAITING, AWAY, RINGING or IN_CALL */
+	int64_t called_by;         /* the doctor who called (IN_CALL: the call's doctor) */
+	bool head;
+	int64_t away_since; /* when the patient went (0: unknown, use gone_at) */
+	int64_t gone_at;    /* when the server went away */
+	int64_t until;      /* deadline of every detached side */
+} consult_visit_restore;
+
+/* Puts a stored live visit back, nobody attached: WAITING/AWAY -> AWAY,
+ * RINGING -> AWAY at the head, IN_CALL -> IN_CALL held on both sides (doctor
+ * = called_by; AWAY at the head if that doctor cannot hold it: unknown, not
+ * visible, already holding another visit). away_since = the stored one, else
+ * gone_at. Queue order among restored visits: call in visit id order.
+ * CONSULT_ERR_CONFLICT if the id or appointment is live, WRONG_STATE for
+ * ENDED. */
+consult_err consult_room_restore(consult_room *r, const consult_visit_restore *in, consult_visit **out);
+
 /* A new handle takes a WAITING or RINGING visit over (the old one is the
  * caller's to retire). NOT_FOUND / WRONG_STATE otherwise. */
 consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *patient);
+
+/* A visit that ended recently (still in the memory of ended visits), or
+ * NULL; its state is ENDED, its patient NULL. */
+const consult_visit *consult_room_ended(const consult_room *r, int64_t visit_id);
 
 /* The memory of ended visits: how many it holds, and forgetting those no
  * longer kept at now (returns how many). */
@@ -92,6 +127,17 @@ consult_visit *consult_room_doctor_visit(consult_room *r, int64_t doctor_id);
 /* AWAY visits whose grace period is over (now >= away_until), in queue
  * order: the first max ids go to ids; returns how many there are. */
 size_t consult_room_due(consult_room *r, int64_t now, int64_t *ids, size_t max);
+
+/* Held calls whose detached side's deadline passed (now >= deadline), as
+ * the event that ends the hold: PATIENT_DROP (patient side; ends the
+ * visit) or DOCTOR_DROP by doctor_id (doctor side). The first max go to
+ * out; returns how many there are. */
+typedef struct consult_room_due_item {
+	int64_t visit_id;
+	consult_visit_event ev;
+	int64_t doctor_id; /* DOCTOR_DROP: the call's doctor (the actor) */
+} consult_room_due_item;
+size_t consult_room_held_due(consult_room *r, int64_t now, consult_room_due_item *out, size_t max);
 
 /* Ends AWAY visits whose grace period is over (now >= away_until);
  * calls cb with each change. Returns how many. */

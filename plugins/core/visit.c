@@ -62,6 +62,10 @@ static const cell table[CONSULT_VISIT_STATE_COUNT][CONSULT_EV_COUNT] = {
 		[CONSULT_EV_CANCELLED] = GO(E, CONSULT_END_CANCELLED, false),
 		[CONSULT_EV_CONNECTION_LOST] = GO(E, CONSULT_END_CONNECTION_LOST, false),
 		[CONSULT_EV_NO_PATH] = GO(E, CONSULT_END_NO_PATH, false),
+		[CONSULT_EV_PATIENT_HOLD] = GO(C, CONSULT_END_NONE, false),
+		[CONSULT_EV_PATIENT_RESUME] = GO(C, CONSULT_END_NONE, false),
+		[CONSULT_EV_DOCTOR_HOLD] = GO(C, CONSULT_END_NONE, false),
+		[CONSULT_EV_DOCTOR_RESUME] = GO(C, CONSULT_END_NONE, false),
 	},
 	[E] = {
 		[CONSULT_EV_CALL] = NO(CONSULT_ERR_ALREADY_CALLED),
@@ -131,6 +135,10 @@ const char *consult_visit_event_name(consult_visit_event ev)
 		[CONSULT_EV_CANCELLED] = "cancelled",
 		[CONSULT_EV_CONNECTION_LOST] = "connection_lost",
 		[CONSULT_EV_NO_PATH] = "no_path",
+		[CONSULT_EV_PATIENT_HOLD] = "patient_hold",
+		[CONSULT_EV_PATIENT_RESUME] = "patient_resume",
+		[CONSULT_EV_DOCTOR_HOLD] = "doctor_hold",
+		[CONSULT_EV_DOCTOR_RESUME] = "doctor_resume",
 	};
 	return (unsigned)ev < CONSULT_EV_COUNT ? n[ev] : "";
 }

@@ -13,6 +13,9 @@
  *   any live state --LEAVE/CANCELLED--> ENDED
  *   IN_CALL --CONNECTION_LOST--> ENDED     (media path could not be recovered)
  *   IN_CALL --NO_PATH--> ENDED             (no peer-to-peer path, forwarding not allowed)
+ *   IN_CALL --PATIENT_HOLD/PATIENT_RESUME/DOCTOR_HOLD/DOCTOR_RESUME--> IN_CALL
+ *                                          (a side's signalling went / came back: the
+ *                                          peer-to-peer call is held meanwhile)
  */
 #ifndef CONSULT_VISIT_H
 #define CONSULT_VISIT_H
@@ -45,6 +48,10 @@ typedef enum consult_visit_event {
 	CONSULT_EV_CANCELLED,       /* reception cancelled the appointment */
 	CONSULT_EV_CONNECTION_LOST, /* additive (issue 4): a participant gave up after ICE could not recover */
 	CONSULT_EV_NO_PATH,         /* additive (issue 5): no path, and the practice forbids forwarding */
+	CONSULT_EV_PATIENT_HOLD,    /* patient's handle went away during the call: the call is held */
+	CONSULT_EV_PATIENT_RESUME,  /* a patient handle (re)attaches to the held or running call */
+	CONSULT_EV_DOCTOR_HOLD,     /* doctor's handle went away during the call: the call is held */
+	CONSULT_EV_DOCTOR_RESUME,   /* the doctor's new handle attaches to the held call */
 	CONSULT_EV_COUNT
 } consult_visit_event;
 
@@ -58,7 +65,7 @@ typedef enum consult_end_reason {
 	CONSULT_END_CANCELLED,       /* appointment cancelled while the patient was there */
 	CONSULT_END_CONNECTION_LOST, /* additive (issue 4): the media connection broke and did not recover */
 	CONSULT_END_NO_PATH,         /* additive (issue 5): no connection possible, forwarding not allowed */
-	CONSULT_END_SERVER_RESTART,  /* live when the server stopped; ended by the store at the next start */
+	CONSULT_END_SERVER_RESTART,  /* stored by earlier versions, which ended live visits at the next start */
 	CONSULT_END_REASON_COUNT
 } consult_end_reason;
 

@@ -5,7 +5,11 @@
  * event to glue_visit_apply() (effects.c: the room decides, the glue
  * carries it out). hangup may carry reason "connection_lost" (the other
  * side hears call_ended with that reason). ice_servers hands fresh
- * credentials to a participant of an IN_CALL visit. Called under glue.lock.
+ * credentials to a participant of an IN_CALL visit. While the other side of
+ * a call is detached (held, core/room.h) a `signal` is dropped silently,
+ * `hangup` ends the visit as usual and `forward` is wrong_state (retry after
+ * the other side re-attached). glue_doctor_reattach() gives a resumed staff
+ * handle its held call back. Called under glue.lock.
  */
 #include <string.h>
 #include <time.h>
@@ -88,7 +92,7 @@ consult_err glue_h_signal(glue_ctx *c)
 		return CONSULT_ERR_WRONG_STATE;
 	glue_session *peer = c->s->kind == GLUE_STAFF ? v->patient : glue_call_doctor(p, v->id);
 	if (peer == NULL)
-		return CONSULT_ERR_WRONG_STATE;
+		return CONSULT_OK; /* the other side is detached (held call): dropped */
 	/* Only the documented fields, rebuilt from the parsed request. */
 	glue_push(peer, "signal", consult_signal_relay(c->req));
 	return CONSULT_OK;
@@ -128,6 +132,86 @@ consult_err glue_h_report(glue_ctx *c)
 	return CONSULT_OK;
 }
 
+void glue_doctor_fresh_login(glue_practice *p, glue_session *s, int64_t now)
+{
+	consult_visit *v = consult_room_doctor_visit(p->room, s->staff_id);
+	if (v == NULL || v->state != CONSULT_VISIT_IN_CALL || v->doctor_until == 0 || glue_call_doctor(p, v->id))
+		return;
+	int64_t id = v->id;
+	consult_room_event in = {
+		.in = CONSULT_IN_VISIT, .ev = CONSULT_EV_DOCTOR_DROP, .visit_id = id, .grace_s = glue.cfg.grace_seconds
+	};
+	consult_decision d;
+	consult_err e = glue_decide_run(p, &in, s, now, true, &d);
+	if (e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] held doctor side of visit %" G_GINT64_FORMAT " not dropped (%s)\n", id,
+		        consult_err_name(e));
+	else
+		JANUS_LOG(LOG_INFO,
+		        "[consult] staff %" G_GINT64_FORMAT " logged in anew: held call of visit %" G_GINT64_FORMAT
+		        " given up\n",
+		        s->staff_id, id);
+}
+
+void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call, int64_t now, json_t **call_out)
+{
+	*call_out = NULL;
+	consult_visit *v = consult_room_doctor_visit(p->room, s->staff_id);
+	if (v == NULL)
+		return;
+	int64_t id = v->id;
+	glue_session *old = glue_call_doctor(p, id); /* the member's previous handle, if still live */
+	glue_visit_info *vi = glue_visit_info_get(p, id);
+	/* A call that another login of this doctor holds (a second browser or
+	 * tab with its own session; after a restart the holder is unknown) is
+	 * not this page's to drop: only the page that holds it takes it back
+	 * (resume_call), else its hold runs out. */
+	if (old && old != s && old->login_session != s->login_session)
+		return;
+	if (!old && resume_call != id && (!vi || vi->call_session != s->login_session || s->login_session == 0))
+		return;
+	if (old && old != s) {
+		glue_forward_end(old);
+		old->call_visit_id = 0;
+	}
+	s->call_visit_id = id;
+	consult_err e = CONSULT_OK;
+	if (resume_call == id && v->state == CONSULT_VISIT_IN_CALL) {
+		if (v->doctor_until) { /* the doctor is back even if the store write fails (same state) */
+			consult_room_event in = {
+				.in = CONSULT_IN_VISIT, .ev = CONSULT_EV_DOCTOR_RESUME, .visit_id = id
+			};
+			consult_decision d;
+			e = glue_decide_run(p, &in, s, now, true, &d);
+		}
+		if (e == CONSULT_OK) {
+			if (vi)
+				vi->call_session = s->login_session;
+			json_t *o = json_object();
+			json_object_set_new(o, "visit_id", json_integer(id));
+			json_object_set_new(o, "state", json_string("in_call"));
+			glue_ice_fields(o, p->id, now, true);
+			*call_out = o;
+			JANUS_LOG(LOG_INFO,
+			        "[consult] staff %" G_GINT64_FORMAT " holds the call of visit %" G_GINT64_FORMAT
+			        " again\n",
+			        s->staff_id, id);
+			return;
+		}
+	}
+	/* The page does not hold this call (or it is still ringing): its doctor
+	 * side goes, the patient back at the head. */
+	consult_room_event in = {
+		.in = CONSULT_IN_VISIT, .ev = CONSULT_EV_DOCTOR_DROP, .visit_id = id, .grace_s = glue.cfg.grace_seconds
+	};
+	consult_decision d;
+	e = glue_decide_run(p, &in, s, now, true, &d);
+	if (e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR, "[consult] doctor side of visit %" G_GINT64_FORMAT " not dropped (%s)\n", id,
+		        consult_err_name(e));
+	s->call_visit_id = 0;
+}
+
 /* --- forwarding (issue 5) --- */
 
 /* The practice policy; on a store failure fail closed (never). */
@@ -146,8 +230,8 @@ consult_err glue_h_forward(glue_ctx *c)
 {
 	glue_practice *p;
 	consult_visit *v = call_visit(c->s, &p);
-	if (v == NULL || v->call_doctor_id != c->s->staff_id)
-		return CONSULT_ERR_WRONG_STATE;
+	if (v == NULL || v->call_doctor_id != c->s->staff_id || v->patient == NULL)
+		return CONSULT_ERR_WRONG_STATE; /* no call, or its patient side is detached */
 	consult_forward_cause cause = c->req->u.forward.cause;
 	if (forward_never(p->id)) {
 		glue_forward_note_refused(cause);
@@ -158,23 +242,53 @@ consult_err glue_h_forward(glue_ctx *c)
 			        consult_err_name(e));
 		return CONSULT_ERR_FORWARD_REFUSED;
 	}
-	glue_session *patient = v->patient;
-	if (patient == NULL)
-		return CONSULT_ERR_WRONG_STATE;
-	return glue_forward_begin(c->s, patient, cause, glue.cfg.forward_e2ee_test_off, c->reply);
+	return glue_forward_begin(c->s, v->patient, cause, glue.cfg.forward_e2ee_test_off, c->reply);
 }
+
+/* Forwarded legs lost while their handle stayed: a leg's PeerConnection
+ * also goes first when Janus tears a handle down (its `stopped` flag comes
+ * later), so the loss counts only if the handle is still there a second
+ * later; a handle that goes meanwhile holds the call instead (destroy_session).
+ * Under glue.lock; each entry holds a session reference. */
+typedef struct leg_loss {
+	glue_session *s;
+	gint64 at; /* monotonic */
+} leg_loss;
+static GSList *leg_losses;
 
 /* A forwarded leg's PeerConnection went away (Janus loop thread, no lock). */
 void glue_forward_lost(glue_session *s, bool handle_gone)
 {
 	if (handle_gone)
-		return; /* destroy_session follows: PATIENT_DROP / DOCTOR_DROP */
-	int64_t now = glue_now();
+		return; /* destroy_session follows: the call is held */
+	leg_loss *l = g_new(leg_loss, 1);
+	glue_session_ref(s);
+	l->s = s;
+	l->at = g_get_monotonic_time();
 	g_mutex_lock(&glue.lock);
-	glue_practice *p = glue_practice_find(s->practice_id);
-	int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
-	consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
-	if (v && v->state == CONSULT_VISIT_IN_CALL)
-		(void)glue_visit_apply(p, vid, CONSULT_EV_CONNECTION_LOST, NULL, NULL, now);
+	leg_losses = g_slist_append(leg_losses, l);
 	g_mutex_unlock(&glue.lock);
+}
+
+void glue_forward_losses_run(int64_t now, bool all)
+{
+	gint64 mono = g_get_monotonic_time();
+	GSList *keep = NULL;
+	for (GSList *it = leg_losses; it; it = it->next) {
+		leg_loss *l = it->data;
+		if (!all && mono - l->at < G_TIME_SPAN_SECOND) {
+			keep = g_slist_append(keep, l);
+			continue;
+		}
+		glue_session *s = l->s;
+		glue_practice *p = g_atomic_int_get(&s->destroyed) ? NULL : glue_practice_find(s->practice_id);
+		int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
+		consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
+		if (!all && v && v->state == CONSULT_VISIT_IN_CALL)
+			(void)glue_visit_apply(p, vid, CONSULT_EV_CONNECTION_LOST, NULL, NULL, now);
+		glue_session_unref(s);
+		g_free(l);
+	}
+	g_slist_free(leg_losses);
+	leg_losses = keep;
 }

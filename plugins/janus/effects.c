@@ -4,7 +4,7 @@
  * glue.lock and decides nothing itself: a store write first (if it fails,
  * the run stops and nothing changed - unless `force`: the handle is gone
  * or the timer ended the visit, so the room must change anyway and the
- * store catches up with the next write, or end_stale_visits at restart),
+ * store catches up with the next write of the visit),
  * then the room change, handle bookkeeping and pushes. The call's doctor
  * handle is the session holding the visit's call when the run starts (the
  * acting doctor once BIND_DOCTOR ran). Pushes that carry TURN credentials
@@ -82,7 +82,7 @@ static consult_err run_store(const run_ctx *x, const consult_effect *fx)
 	else if (fx->kind == CONSULT_FX_STORE_RING)
 		e = consult_store_visit_ring(glue.store, fx->visit_id, fx->doctor_id, fx->at);
 	else
-		e = consult_store_visit_state(glue.store, fx->visit_id, fx->state);
+		e = consult_store_visit_state(glue.store, fx->visit_id, fx->state, fx->head, fx->away_since);
 	if (e == CONSULT_OK)
 		return CONSULT_OK;
 	JANUS_LOG(LOG_ERR, "[consult] store write for visit %" G_GINT64_FORMAT " failed (%s)%s\n", fx->visit_id,
@@ -153,8 +153,11 @@ static consult_err run_one(run_ctx *x, const consult_effect *fx)
 		return e;
 	case CONSULT_FX_BIND_DOCTOR:
 		if (x->actor) {
+			glue_visit_info *vi = glue_visit_info_get(p, fx->visit_id);
 			x->actor->call_visit_id = fx->visit_id;
 			x->doctor = x->actor;
+			if (vi)
+				vi->call_session = x->actor->login_session;
 		}
 		break;
 	case CONSULT_FX_UNBIND_DOCTOR:
@@ -172,6 +175,7 @@ static consult_err run_one(run_ctx *x, const consult_effect *fx)
 			s->visit_id = 0;
 		break;
 	case CONSULT_FX_RETIRE_PATIENT:
+		glue_forward_end(s); /* a forwarded call's legs belonged to the old handle */
 		glue_session_reset(s);
 		s->kind = GLUE_DEAD;
 		break;

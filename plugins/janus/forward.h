@@ -46,7 +46,9 @@ typedef void (*glue_forward_lost_fn)(glue_session *s, bool handle_gone);
 
 void glue_forward_init(glue_forward_lost_fn lost);
 /* The glue's lost callback (to be defined in call.c): ends the IN_CALL
- * visit of s with CONNECTION_LOST unless handle_gone. */
+ * visit of s with CONNECTION_LOST unless handle_gone - through the timer,
+ * once the handle is still there a second later (Janus closes a detaching
+ * handle's PeerConnection before it flags the handle: such a call is held). */
 void glue_forward_lost(glue_session *s, bool handle_gone);
 /* Ends every pair (close_pc on both legs) and frees the table. */
 void glue_forward_deinit(void);

@@ -37,9 +37,10 @@
 typedef struct glue_visit_info {
 	int64_t id; /* key (hash on &id) */
 	char *first, *last;
-	bool connected;   /* first "connected" report stored */
-	char *media_path; /* "local/remote" candidate types of the doctor's report, or NULL */
-	int path;         /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
+	bool connected;       /* first "connected" report stored */
+	char *media_path;     /* "local/remote" candidate types of the doctor's report, or NULL */
+	int path;             /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
+	int64_t call_session; /* login session (store id) of the doctor handle that holds the call; 0 unknown */
 } glue_visit_info;
 
 /* How a call's media went (admin stats, issue 5). */
@@ -71,6 +72,7 @@ typedef struct glue_state {
 	consult_rejoin *rejoin;              /* successful joins per appointment */
 	uint64_t seq;                        /* position event sequence */
 	int64_t started_at;
+	int64_t stopped_at; /* a clean stop began (SIGTERM/SIGINT): its time, else 0 */
 } glue_state;
 
 extern glue_state glue;
@@ -163,10 +165,48 @@ void glue_push_delivery(int64_t practice_id, int64_t delivery_id);
 /* Runs the purge for `now` under glue.lock; logs counts; fills out if given. */
 consult_err glue_retention_run(int64_t now, consult_purge_counts *out);
 
+/* --- durable waiting rooms (restore.c), under glue.lock --- */
+#define GLUE_ALIVE_EVERY_S 5
+/* At init: every live visit of the store back into its room (restore.c). */
+void glue_restore_rooms(int64_t now);
+/* The heartbeat (timer) and a clean stop. */
+void glue_lifecycle_alive(int64_t now);
+void glue_lifecycle_stopped(int64_t now);
+
+/* --- forwarded legs lost (call.c), under glue.lock --- */
+/* Ends (CONNECTION_LOST) the calls whose forwarded leg went at least a
+ * second ago while its handle stayed; all: forget every entry (shutdown). */
+void glue_forward_losses_run(int64_t now, bool all);
+
+/* --- graceful stop (stop.c) --- */
+/* At init: SIGTERM/SIGINT first reach the plugin, which tells every handle
+ * `server_restarting`, records the stop and then calls Janus' own handler;
+ * 0 or -1 (logged). */
+int glue_stop_watch_start(void);
+/* At destroy: Janus' handlers back, the watcher thread joined. */
+void glue_stop_watch_end(void);
+
+/* A staff handle just resumed its session (resume request). If its doctor holds a call in
+ * p's room: resume_call == that visit -> the handle holds the call again (*call_out gets
+ * {"visit_id","state", ice fields as in call_accepted}); otherwise, if this very login
+ * session held the call (a reloaded page that lost its media), the doctor side is
+ * dropped (patient requeued at the head); a call of another login of the doctor (or of
+ * an unknown one after a restart) is left alone. *call_out = NULL if no call. Under glue.lock.
+ * s must be logged in (GLUE_STAFF, in p->staff). Call it before logging out the member's
+ * previous handle: a call that handle still holds moves to s (or is dropped), so the
+ * logout no longer ends it. (call.c) */
+void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call, int64_t now, json_t **call_out);
+/* A doctor logged in with the password (a new page: no call's media in it).
+ * A call of theirs held with no handle on the doctor side is given up now
+ * (patient back at the head, doctor_left) instead of blocking the doctor's
+ * next call until its hold ends. Under glue.lock. (call.c) */
+void glue_doctor_fresh_login(glue_practice *p, glue_session *s, int64_t now);
+
 /* Staff session leaves its practice (logout, disable, handle gone): ends
  * or drops its call, removes it from the staff list. Under glue.lock. */
 void glue_staff_detach(glue_session *s, bool handle_gone, int64_t now);
-/* Patient handle gone: PATIENT_DROP unless its visit already ended. */
+/* Patient handle gone: its call is held, else PATIENT_DROP (place kept),
+ * unless its visit already ended. */
 void glue_patient_detach(glue_session *s, int64_t now);
 
 #endif

@@ -7,8 +7,11 @@
  * failure with the same code_invalid (a valid code before its window:
  * too_early with opens_at). appointment_info answers the same lookup with
  * the practice, the time and the doctor, before any name is given. One live handle per visit: what a
- * second join with the same code does (resume, take over, end the call) is
- * the room's decision (core/decide.h); the glue carries it out. Successful joins per
+ * second join with the same code does (resume, take over, take the call
+ * over with resume_call, end the call) is the room's decision
+ * (core/decide.h); the glue carries it out. The reply's "state" is the
+ * visit's state after the join; a call taken over also carries the call's
+ * doctor and fresh ICE fields. Successful joins per
  * appointment are bounded (core/rejoin.h: rate_limited, nothing changes). Called under glue.lock;
  * logs only ids.
  */
@@ -176,6 +179,22 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 	return CONSULT_OK;
 }
 
+/* "state" of the reply: the visit's state after the join; a call this
+ * handle took over also gets the call's fields (as in `ringing`). */
+static void join_state(glue_ctx *c, glue_practice *p)
+{
+	consult_visit *v = consult_room_visit(p->room, c->s->visit_id);
+	consult_visit_state st = v ? v->state : CONSULT_VISIT_WAITING;
+	json_object_set_new(c->reply, "state", json_string(consult_visit_state_name(st)));
+	if (st != CONSULT_VISIT_IN_CALL)
+		return;
+	glue_session *doc = glue_call_doctor(p, v->id);
+	char *name = doc ? g_strdup(doc->display_name) : doctor_name(v->call_doctor_id);
+	json_object_set_new(c->reply, "doctor", json_string(name ? name : ""));
+	g_free(name);
+	glue_ice_fields(c->reply, p->id, c->now, true);
+}
+
 static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, const char *last)
 {
 	t->p = glue_practice_get(t->practice.id);
@@ -190,17 +209,30 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 	}
 	/* A live visit of this appointment is resumed, taken over or ended
 	 * (decide.h, JOIN); otherwise a new one begins. */
-	consult_room_event in = {
-		.in = CONSULT_IN_JOIN, .appointment_id = t->appt.id, .patient = c->s, .grace_s = glue.cfg.grace_seconds
-	};
+	consult_room_event in = { .in = CONSULT_IN_JOIN,
+		.appointment_id = t->appt.id,
+		.patient = c->s,
+		.resume_call = c->req->u.join.resume_call,
+		.grace_s = glue.cfg.grace_seconds };
 	consult_decision d;
 	consult_err e = glue_decide_run(t->p, &in, c->s, c->now, false, &d);
 	bool resumed = e == CONSULT_OK && d.join == CONSULT_JOIN_RESUMED;
-	if (e == CONSULT_OK && !resumed)
+	bool ended = e == CONSULT_OK && d.join == CONSULT_JOIN_ENDED;
+	if (e == CONSULT_OK && !resumed && !ended)
 		e = new_visit(c, t, first, last);
 	if (e != CONSULT_OK)
 		return e;
 	consult_rejoin_note(glue.rejoin, t->appt.id, c->now);
+	if (ended) {
+		/* The call this page held ended meanwhile: it learns so, the handle
+		 * stays anonymous, no new visit. */
+		json_object_set_new(c->reply, "visit_id", json_integer(c->req->u.join.resume_call));
+		json_object_set_new(c->reply, "state", json_string("ended"));
+		json_object_set_new(c->reply, "reason", json_string(consult_end_reason_name(t->appt.end_reason)));
+		json_object_set_new(c->reply, "resumed", json_false());
+		json_object_set_new(c->reply, "appointment_at", json_integer(t->appt.starts_at));
+		return CONSULT_OK;
+	}
 	uint32_t ahead = CONSULT_AHEAD_UNKNOWN;
 	uint64_t seq = 0;
 	glue_push_positions(t->p, c->s, &ahead, &seq);
@@ -213,6 +245,7 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 	json_object_set_new(c->reply, "seq", json_integer((json_int_t)seq));
 	json_object_set_new(c->reply, "appointment_at", json_integer(t->appt.starts_at));
 	json_object_set_new(c->reply, "resumed", json_boolean(resumed));
+	join_state(c, t->p);
 	json_object_set_new(c->reply, "grace_seconds", json_integer(glue.cfg.grace_seconds));
 	json_t *pr = json_object();
 	json_object_set_new(pr, "name", json_string(t->practice.name ? t->practice.name : ""));
@@ -279,17 +312,16 @@ consult_err glue_h_decline(glue_ctx *c)
 
 /* The handle is gone regardless of the store: if the write fails the room
  * changes anyway (it must not keep pointing at the handle); the store
- * catches up with the next write of this visit (or end_stale_visits). */
+ * catches up with the next write of this visit. A call is held (the doctor
+ * hears nothing), a waiting or ringing visit goes AWAY (core/decide.h,
+ * PATIENT_GONE). */
 void glue_patient_detach(glue_session *s, int64_t now)
 {
 	glue_practice *p;
 	consult_visit *v = my_visit(s, &p);
 	if (v == NULL)
 		return;
-	consult_room_event in = { .in = CONSULT_IN_VISIT,
-		.ev = CONSULT_EV_PATIENT_DROP,
-		.visit_id = v->id,
-		.grace_s = glue.cfg.grace_seconds };
+	consult_room_event in = { .in = CONSULT_IN_PATIENT_GONE, .visit_id = v->id, .grace_s = glue.cfg.grace_seconds };
 	consult_decision d;
 	consult_err e = glue_decide_run(p, &in, NULL, now, true, &d);
 	if (e != CONSULT_OK)

@@ -2,10 +2,13 @@
  * the timer ("handler") thread, and the exported `create`.
  *
  * Contract: init loads and validates the configuration (refusing to start
- * on any bad value), opens the store (ending visits left live by a previous
- * run) and starts a timer thread that once a second, under glue.lock, ends
- * AWAY visits whose grace period is over and prunes the rate limiters and
- * the room's memory of ended visits (core/room.h).
+ * on any bad value), opens the store, restores the waiting rooms from it
+ * (restore.c: visits live at the last stop come back, away with grace)
+ * and starts a timer thread that once a second, under glue.lock, ends
+ * AWAY visits whose grace period is over and held calls whose detached
+ * side did not come back in time, writes the heartbeat every
+ * GLUE_ALIVE_EVERY_S seconds and prunes the rate limiters and the room's
+ * memory of ended visits (core/room.h).
  * The same thread, outside glue.lock, runs the store's upkeep
  * (consult_store_maintain: for SQLite the WAL checkpoints, through the
  * store's own second connection), so no request waits for it.
@@ -14,9 +17,12 @@
  * first tick, then every purge_interval_minutes). A second thread, the
  * outbox worker (outbox.c), sends invitations. Message templates are
  * loaded and checked at init when e-mail or SMS is configured.
- * Shutdown: timer and outbox threads joined, then the store closed.
- * destroy_session turns a vanished patient into AWAY (place kept) and a
- * vanished doctor's call into DOCTOR_DROP. No media ever reaches us.
+ * Shutdown: a clean stop is announced to every handle first (stop.c);
+ * at destroy the timer and outbox threads are joined, then the store closed.
+ * destroy_session turns a vanished patient into AWAY (place kept) and holds
+ * a call whose participant vanished (core/decide.h PATIENT_GONE,
+ * DOCTOR_LEAVE); a vanished doctor's ringing becomes DOCTOR_DROP. No media
+ * ever reaches us.
  */
 #include <string.h>
 #include <time.h>
@@ -41,30 +47,41 @@ static GCond timer_cond;
 
 /* --- timer thread --- */
 
-/* Ends the AWAY visits whose grace period is over: every visit's store
- * write and room change first, then every visit's events, so the waiting
- * lists and positions pushed show all of them gone. The room changes even
- * if the store write fails (end_stale_visits catches up at restart). */
+/* Ends the AWAY visits whose grace period is over, and the holds of calls
+ * whose detached side did not come back (patient side: the visit ends;
+ * doctor side: as DOCTOR_DROP): every visit's store write and room change
+ * first, then every visit's events, so the waiting lists and positions
+ * pushed show all of them. The room changes even if the store write fails
+ * (the next write of the visit catches up; a restart restores it). */
 static void expire_practice(glue_practice *p, int64_t now)
 {
-	size_t n = consult_room_due(p->room, now, NULL, 0);
-	if (n == 0)
+	size_t away = consult_room_due(p->room, now, NULL, 0);
+	size_t held = consult_room_held_due(p->room, now, NULL, 0);
+	if (away + held == 0)
 		return;
-	consult_decision *d = g_new0(consult_decision, n);
-	int64_t *ids = g_new(int64_t, n);
-	n = consult_room_due(p->room, now, ids, n);
+	consult_decision *d = g_new0(consult_decision, away + held);
+	consult_room_due_item *due = g_new0(consult_room_due_item, away + held);
+	int64_t *ids = g_new(int64_t, away + 1);
+	away = consult_room_due(p->room, now, ids, away);
+	for (size_t i = 0; i < away; i++)
+		due[i] = (consult_room_due_item){ ids[i], CONSULT_EV_GRACE_EXPIRED, 0 };
+	held = consult_room_held_due(p->room, now, due + away, held);
+	size_t n = away + held;
 	for (size_t i = 0; i < n; i++) {
-		consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_GRACE_EXPIRED, .visit_id = ids[i] };
-		if (consult_room_decide(p->room, &in, NULL, now, &d[i]) == CONSULT_OK)
+		consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = due[i].ev, .visit_id = due[i].visit_id };
+		consult_actor doctor = { CONSULT_ACTOR_DOCTOR, due[i].doctor_id };
+		if (consult_room_decide(p->room, &in, due[i].doctor_id ? &doctor : NULL, now, &d[i]) == CONSULT_OK)
 			(void)glue_run_part(p, &d[i], 0, d[i].changed, NULL, now, true);
 	}
 	for (size_t i = 0; i < n; i++)
 		(void)glue_run_part(p, &d[i], d[i].changed, d[i].fx.n, NULL, now, true);
 	g_free(ids);
+	g_free(due);
 	g_free(d);
 }
 
 static int64_t next_purge; /* timer thread only; 0: purge at the first tick */
+static int64_t next_alive; /* timer thread only: the next heartbeat */
 
 static void tick(int64_t now)
 {
@@ -78,6 +95,11 @@ static void tick(int64_t now)
 			glue_staff_idle_check(value, now);
 			consult_room_ended_prune(((glue_practice *)value)->room, now);
 		}
+	}
+	glue_forward_losses_run(now, false);
+	if (now >= next_alive && !glue.stopped_at) { /* after a clean stop began, its time stays the newest */
+		glue_lifecycle_alive(now);
+		next_alive = now + GLUE_ALIVE_EVERY_S;
 	}
 	if (now >= next_purge) {
 		(void)glue_retention_run(now, NULL);
@@ -163,11 +185,12 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 	}
 	glue_store_watch();
 	glue.started_at = glue_now();
-	int64_t stale = consult_store_end_stale_visits(glue.store, glue.started_at);
-	if (stale < 0)
-		JANUS_LOG(LOG_ERR, "[consult] could not end the visits left live by the last run\n");
-	else if (stale > 0)
-		JANUS_LOG(LOG_WARN, "[consult] %" G_GINT64_FORMAT " visits were live at the last stop: ended\n", stale);
+	glue.stopped_at = 0;
+	g_mutex_lock(&glue.lock);
+	glue_restore_rooms(glue.started_at);
+	glue_lifecycle_alive(glue.started_at);
+	g_mutex_unlock(&glue.lock);
+	next_alive = glue.started_at + GLUE_ALIVE_EVERY_S;
 	glue.rl_login = glue_rl_new_login();
 	glue.rl_join = glue_rl_new_join();
 	glue.rl_join_practice = glue_rl_new_practice();
@@ -183,6 +206,8 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 	if (glue_outbox_start() != 0)
 		goto fail;
 	outbox = true;
+	if (glue_stop_watch_start() != 0)
+		goto fail;
 	timer_thread = g_thread_try_new("consult timer", timer_main, NULL, &gerr);
 	if (timer_thread == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot start the timer thread: %s\n", gerr ? gerr->message : "?");
@@ -195,6 +220,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 	return 0;
 
 fail:
+	glue_stop_watch_end();
 	if (outbox)
 		glue_outbox_stop();
 	if (sessions) {
@@ -209,6 +235,7 @@ static void consult_destroy(void)
 {
 	if (!g_atomic_int_get(&initialized))
 		return;
+	glue_stop_watch_end();
 	g_atomic_int_set(&stopping, 1);
 	g_mutex_lock(&timer_mutex);
 	g_cond_broadcast(&timer_cond);
@@ -220,6 +247,7 @@ static void consult_destroy(void)
 	glue_outbox_stop();
 	glue_forward_deinit();
 	g_mutex_lock(&glue.lock);
+	glue_forward_losses_run(0, true);
 	glue_practices_free();
 	g_mutex_unlock(&glue.lock);
 	glue_sessions_deinit();
@@ -277,13 +305,15 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error)
 		*error = -1;
 		return;
 	}
+	int64_t now = glue_now(); /* before the handle leaves the table (tests wait for that) */
 	glue_session *s = glue_session_remove(handle);
 	if (s == NULL) {
 		*error = -2;
 		return;
 	}
-	int64_t now = glue_now();
 	g_mutex_lock(&glue.lock);
+	if (glue.stopped_at)
+		now = glue.stopped_at; /* handles go with a clean stop: they went when it began */
 	glue_forward_end(s);
 	if (s->kind == GLUE_PATIENT)
 		glue_patient_detach(s, now);

@@ -108,6 +108,26 @@ guint glue_sessions_count(void)
 	return n;
 }
 
+GPtrArray *glue_sessions_all(void)
+{
+	GPtrArray *all = g_ptr_array_new();
+	g_mutex_lock(&sessions_mutex);
+	if (sessions) {
+		GHashTableIter it;
+		gpointer key, value;
+		g_hash_table_iter_init(&it, sessions);
+		while (g_hash_table_iter_next(&it, &key, &value)) {
+			glue_session *s = value;
+			if (!g_atomic_int_get(&s->destroyed)) {
+				janus_refcount_increase(&s->ref);
+				g_ptr_array_add(all, s);
+			}
+		}
+	}
+	g_mutex_unlock(&sessions_mutex);
+	return all;
+}
+
 void glue_session_reset(glue_session *s)
 {
 	s->kind = GLUE_ANON;

@@ -56,6 +56,9 @@ void glue_session_unref(glue_session *s);
  * returns it referenced (caller unrefs) or NULL. */
 glue_session *glue_session_remove(janus_plugin_session *handle);
 guint glue_sessions_count(void);
+/* Every session in the table, each referenced (the caller unrefs each and
+ * frees the array). */
+GPtrArray *glue_sessions_all(void);
 /* Back to anonymous: forget staff/patient fields. */
 void glue_session_reset(glue_session *s);
 const char *glue_kind_name(glue_kind k);

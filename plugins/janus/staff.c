@@ -139,6 +139,8 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	json_object_set_new(c->reply, "session_token", json_string(stoken));
 	sodium_memzero(token, sizeof(token));
 	sodium_memzero(stoken, sizeof(stoken));
+	if (c->s->role == CONSULT_ROLE_DOCTOR)
+		glue_doctor_fresh_login(p, c->s, c->now);
 	glue_staff_welcome(c->s, p);
 	JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged in (%s%s)\n", st->id,
 	        consult_role_name(c->s->role), t->device_id ? ", known device" : "");

@@ -149,7 +149,7 @@ consult_err glue_h_resume(glue_ctx *c)
 	json_object_set_new(c->reply, "session_token", json_string(c->req->u.resume.session_token));
 	json_t *call = NULL;
 	if (c->s->role == CONSULT_ROLE_DOCTOR) {
-		/* HELD CALL: glue_doctor_reattach(p, c->s, c->req->u.resume.resume_call, c->now, &call); */
+		glue_doctor_reattach(p, c->s, c->req->u.resume.resume_call, c->now, &call);
 	}
 	json_object_set_new(c->reply, "call", call ? call : json_null());
 	take_over(p, c->s, ss.id, c->now);

@@ -241,8 +241,12 @@ consult_err consult_store_list_appointments(
  * is no such appointment. */
 consult_err consult_store_visit_begin(consult_store *s, int64_t appointment_id, const char *first_name,
         const char *last_name, int64_t now, int64_t *visit_id);
-/* The live state (core/visit.h), kept for reception's status column. */
-consult_err consult_store_visit_state(consult_store *s, int64_t visit_id, consult_visit_state state);
+/* The live state (core/visit.h), kept for reception's status column and
+ * for the restore after a restart, with the visit's place: head (sent back
+ * to the head of the queue) and away_since (when the patient's connection
+ * went, 0 = attached). */
+consult_err consult_store_visit_state(
+        consult_store *s, int64_t visit_id, consult_visit_state state, bool head, int64_t away_since);
 /* called_at keeps the first call (the wait ends there); called_by is the latest caller. */
 consult_err consult_store_visit_called(consult_store *s, int64_t visit_id, int64_t doctor_id, int64_t now);
 /* State RINGING plus called_at/called_by as in visit_called, in one write. */
@@ -261,10 +265,29 @@ consult_err consult_store_visit_end(consult_store *s, int64_t visit_id, consult_
 /* Names of a visit (for the doctor's list after a restart of a page); the
  * caller frees *first and *last with free(). */
 consult_err consult_store_visit_names(consult_store *s, int64_t visit_id, char **first, char **last);
-/* Ends visits that were live when the process stopped, with reason
- * SERVER_RESTART (called at open by the glue). Returns the count, -1 on a
- * store failure. */
-int64_t consult_store_end_stale_visits(consult_store *s, int64_t now);
+/* A visit not ended yet, as the restore at start needs it. */
+typedef struct consult_live_visit {
+	int64_t id, appointment_id, practice_id;
+	int64_t doctor_id; /* the appointment's doctor, 0 = any */
+	int64_t starts_at; /* the appointment's time */
+	int64_t joined_at;
+	consult_visit_state state;
+	int64_t called_by; /* the doctor who called last, 0 none */
+	bool head;
+	int64_t away_since; /* 0 = not set */
+} consult_live_visit;
+typedef void (*consult_live_visit_cb)(const consult_live_visit *v, void *ud);
+/* Every visit not ENDED, by visit id. cb may call the store again. */
+consult_err consult_store_live_visits(consult_store *s, consult_live_visit_cb cb, void *ud);
+
+/* --- lifecycle of the process using the store (store_lifecycle.c) --- */
+/* Heartbeat: the process was alive at now. */
+consult_err consult_store_alive(consult_store *s, int64_t now);
+/* A clean stop at now. */
+consult_err consult_store_stopped(consult_store *s, int64_t now);
+/* The last heartbeat and the last clean stop (0 if none); NOT_FOUND if
+ * neither was ever written. */
+consult_err consult_store_lifecycle(consult_store *s, int64_t *alive_at, int64_t *stopped_at);
 
 /* --- statistics for the admin API --- */
 typedef struct consult_day_stats {

@@ -15,7 +15,7 @@
 #include <string.h>
 
 enum { D_FIND = STORE_SLOT_DEVICES, D_ROTATE, D_INSERT, D_TRIM, D_REVOKE, D_PURGE, D_END };
-_Static_assert((int)D_END <= (int)STORE_SLOTS, "store_devices.c: too many statements for its slot range");
+_Static_assert((int)D_END <= (int)STORE_SLOT_LIFECYCLE, "store_devices.c: too many statements for its slot range");
 
 static const char *const sql_of[D_END - STORE_SLOT_DEVICES] = {
 	[D_FIND - STORE_SLOT_DEVICES] = "SELECT id, staff_id, created_at, last_used_at, token_hash FROM staff_devices"

@@ -23,8 +23,9 @@ enum {
 	STORE_SLOT_DELIVERY = 48,  /* store_delivery.c: 48..67 */
 	STORE_SLOT_RETENTION = 68, /* store_retention.c: 68..79 */
 	STORE_SLOT_DEVICES = 80,   /* store_devices.c: 80..87 */
-	STORE_SLOT_SESSIONS = 88,  /* store_sessions.c: 88..95 */
-	STORE_SLOTS = 96
+	STORE_SLOT_LIFECYCLE = 88, /* store_lifecycle.c: 88..91 */
+	STORE_SLOT_SESSIONS = 92,  /* store_sessions.c: 92..99 */
+	STORE_SLOTS = 100
 };
 
 typedef struct store_ckpt store_ckpt;

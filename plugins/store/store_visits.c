@@ -34,7 +34,7 @@ enum {
 	V_NAMES,
 	V_STATS_COUNT,
 	V_STATS_MEDIAN,
-	V_END_STALE,
+	V_LIVE,
 	V_END_
 };
 _Static_assert((int)V_END_ <= (int)STORE_SLOT_DELIVERY, "store_visits.c: too many statements for its slot range");
@@ -64,7 +64,7 @@ static const char *const sql_of[V_END_ - STORE_SLOT_VISITS] = {
 	Q(A_DOCTOR_OK) = "SELECT 1 FROM staff WHERE id = ?1 AND practice_id = ?2 AND role = 'doctor'",
 	Q(V_BEGIN) = "INSERT INTO visits(appointment_id, first_name, last_name, joined_at, state)"
 	             " VALUES (?1, ?2, ?3, ?4, 'waiting')",
-	Q(V_STATE) = "UPDATE visits SET state = ?2 WHERE id = ?1",
+	Q(V_STATE) = "UPDATE visits SET state = ?2, head = ?3, away_since = ?4 WHERE id = ?1",
 	Q(V_CALLED) = "UPDATE visits SET called_at = coalesce(called_at, ?3), called_by = ?2 WHERE id = ?1",
 	Q(V_RING) = "UPDATE visits SET state = 'ringing', called_at = coalesce(called_at, ?3),"
 	            " called_by = ?2 WHERE id = ?1",
@@ -86,8 +86,9 @@ static const char *const sql_of[V_END_ - STORE_SLOT_VISITS] = {
 	                    " JOIN appointments a ON a.id = v.appointment_id"
 	                    " WHERE a.practice_id = ?1 AND v.called_at >= ?2 AND v.called_at < ?3"
 	                    " ORDER BY w LIMIT ?4 OFFSET ?5",
-	Q(V_END_STALE) = "UPDATE visits SET state = 'ended', ended_at = ?1,"
-	                 " end_reason = 'server_restart' WHERE state <> 'ended'",
+	Q(V_LIVE) = "SELECT v.id, v.appointment_id, a.practice_id, a.doctor_id, a.starts_at, v.joined_at, v.state,"
+	            " v.called_by, v.head, v.away_since FROM visits v JOIN appointments a ON a.id = v.appointment_id"
+	            " WHERE v.state <> 'ended' ORDER BY v.id",
 #undef Q
 };
 
@@ -128,6 +129,25 @@ static const store_col names_cols[] = {
 	{ COL_TEXT, offsetof(names, last), 0, NULL },
 };
 static const store_row names_row = STORE_ROW(names, names_cols);
+
+#define L_(kind, field, parse)                                      \
+	{                                                           \
+		kind, offsetof(consult_live_visit, field), 0, parse \
+	}
+static const store_col live_cols[] = {
+	L_(COL_I64, id, NULL),
+	L_(COL_I64, appointment_id, NULL),
+	L_(COL_I64, practice_id, NULL),
+	L_(COL_I64, doctor_id, NULL),
+	L_(COL_I64, starts_at, NULL),
+	L_(COL_I64, joined_at, NULL),
+	L_(COL_ENUM, state, store_parse_visit_state),
+	L_(COL_I64, called_by, NULL),
+	L_(COL_BOOL, head, NULL),
+	L_(COL_I64, away_since, NULL),
+};
+#undef L_
+static const store_row live_row = STORE_ROW(consult_live_visit, live_cols);
 
 /* --- appointments --- */
 
@@ -271,11 +291,18 @@ static consult_err invalid(consult_store *s, const char *what)
 	return CONSULT_ERR_INVALID_FIELD;
 }
 
-consult_err consult_store_visit_state(consult_store *s, int64_t visit_id, consult_visit_state state)
+consult_err consult_store_visit_state(
+        consult_store *s, int64_t visit_id, consult_visit_state state, bool head, int64_t away_since)
 {
 	if ((unsigned)state >= CONSULT_VISIT_STATE_COUNT)
 		return invalid(s, "visit: unknown state");
-	return visit_set(s, V_STATE, visit_id, consult_visit_state_name(state), 0, 0);
+	stmt_use u;
+	if (!get(s, V_STATE, &u))
+		return CONSULT_ERR_INTERNAL;
+	STORE_BIND(u.st, visit_id, 0, head ? 1 : 0, away_since);
+	store_bind_text(u.st, 2, consult_visit_state_name(state));
+	store_bind_id_or_null(u.st, 4, away_since);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_visit_called(consult_store *s, int64_t visit_id, int64_t doctor_id, int64_t now)
@@ -332,12 +359,18 @@ consult_err consult_store_visit_names(consult_store *s, int64_t visit_id, char *
 	return e;
 }
 
-int64_t consult_store_end_stale_visits(consult_store *s, int64_t now)
+consult_err consult_store_live_visits(consult_store *s, consult_live_visit_cb cb, void *ud)
 {
-	int64_t n = 0;
-	if (STORE_WRITE(s, V_END_STALE, sql_of[V_END_STALE - STORE_SLOT_VISITS], &n, now) != CONSULT_OK)
-		return -1;
-	return n;
+	stmt_use u;
+	if (!get(s, V_LIVE, &u))
+		return CONSULT_ERR_INTERNAL;
+	consult_live_visit v;
+	consult_err e;
+	while ((e = store_next(s, &u, &live_row, &v)) == CONSULT_OK) {
+		cb(&v, ud);
+		store_row_free(&live_row, &v);
+	}
+	return store_done(e);
 }
 
 /* --- statistics --- */

@@ -15,7 +15,9 @@
 // come up within 30 s (a busy machine). Returns {port, listenIp, realm, dir, logPath, pid,
 // uri(transport), stunUri, log(), stop() -> Promise<{code, signal}>}.
 // stop() sends SIGTERM (SIGKILL after 4 s) and removes the folder unless
-// CONSULT_KEEP_TMP=1. coturn is SIGKILLed if node exits first and gets
+// CONSULT_KEEP_TMP=1. restart({signal, between}) -> Promise<{code, signal}>:
+// a full stop and start on the same configuration and port (the log is
+// appended to; readiness is read from the new part). coturn is SIGKILLed if node exits first and gets
 // SIGTERM if node dies by a signal (setpriv --pdeathsig).
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -85,32 +87,52 @@ export async function startCoturn(opts = {}) {
 
   const argv = [TURNSERVER_BIN, '-c', confPath];
   const [cmd, args] = withParentDeath(opts.netns ? ['/usr/sbin/ip', 'netns', 'exec', opts.netns, ...argv] : argv);
-  const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  live.add(child);
+  // The running turnserver; restart() replaces it (same folder, config, port).
+  let child = null;
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   let exited = null;
-  const exitP = new Promise((resolve) => child.once('exit', (code, signal) => {
-    exited = { code, signal };
-    live.delete(child);
-    resolve(exited);
-  }));
+  let exitP = null;
+  let logStart = 0; // where the current process' part of the log begins
+  const spawnTurn = () => {
+    try { logStart = fs.statSync(logPath).size; } catch { logStart = 0; }
+    const c = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = c;
+    exited = null;
+    stderr = '';
+    live.add(c);
+    c.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+    exitP = new Promise((resolve) => c.once('exit', (code, signal) => {
+      live.delete(c);
+      if (child === c) exited = { code, signal };
+      resolve({ code, signal });
+    }));
+  };
   let cachedLog = null;
   const readLog = () => {
     if (cachedLog !== null) return cachedLog;
     try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; }
+  };
+  const readCurrentLog = () => {
+    try {
+      const buf = fs.readFileSync(logPath);
+      return buf.subarray(Math.min(logStart, buf.length)).toString('utf8');
+    } catch { return ''; }
+  };
+  const halt = async (signal) => {
+    if (exited) return exited;
+    const c = child;
+    c.kill(signal);
+    const t = setTimeout(() => { if (!exited && child === c) c.kill('SIGKILL'); }, 4000);
+    const status = await exitP;
+    clearTimeout(t);
+    return status;
   };
 
   let stopping = null;
   const stop = () => {
     if (stopping) return stopping;
     stopping = (async () => {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 4000);
-        await exitP;
-        clearTimeout(t);
-      }
+      await halt('SIGTERM');
       cachedLog = readLog();
       if (process.env.CONSULT_KEEP_TMP !== '1') fs.rmSync(dir, { recursive: true, force: true });
       return exited;
@@ -119,25 +141,43 @@ export async function startCoturn(opts = {}) {
   };
 
   const ready = new RegExp(`UDP listener opened on *: *${listenIp.replace(/\./g, '\\.')}:${port}\\b`);
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 30000);
-  const isReady = async () => ready.test(readLog()) ||
-    (!opts.netns && /Total General servers/.test(readLog()) && await canConnect(port, listenIp));
-  while (!await isReady()) {
-    if (exited || Date.now() > deadline) {
-      const why = exited ? `exited ${JSON.stringify(exited)}` : 'timeout';
-      const tail = readLog().split('\n').slice(-30).join('\n');
-      await stop();
-      throw new Error(`coturn did not start: ${why}\n${stderr.slice(-1000)}\n${tail}`);
+  const waitReady = async (first) => {
+    const deadline = Date.now() + (opts.startTimeoutMs ?? 30000);
+    const isReady = async () => ready.test(readCurrentLog()) ||
+      (!opts.netns && /Total General servers/.test(readCurrentLog()) && await canConnect(port, listenIp));
+    while (!await isReady()) {
+      if (exited || Date.now() > deadline) {
+        const why = exited ? `exited ${JSON.stringify(exited)}` : 'timeout';
+        const tail = readCurrentLog().split('\n').slice(-30).join('\n');
+        if (first) await stop();
+        else await halt('SIGKILL');
+        throw new Error(`coturn did not ${first ? 'start' : 'restart'}: ${why}\n${stderr.slice(-1000)}\n${tail}`);
+      }
+      await sleep(50);
     }
-    await sleep(50);
-  }
+  };
+  spawnTurn();
+  await waitReady(true);
   const host = listenIp.includes(':') ? `[${listenIp}]` : listenIp;
-  return {
+  const handle = {
     port, listenIp, relayIp, realm, dir, logPath, pid: child.pid,
     uri: (transport = 'udp') => `turn:${host}:${port}?transport=${transport}`,
     stunUri: `stun:${host}:${port}`,
     log: readLog,
     alive: () => !exited,
     stop,
+    // A full restart: signal (default SIGTERM; SIGKILL after 4 s), wait for
+    // the exit, optionally await between() while it is down, start again
+    // on the same configuration and port; resolves once it listens.
+    async restart({ signal = 'SIGTERM', between } = {}) {
+      if (stopping) throw new Error('coturn: restart() after stop()');
+      const status = await halt(signal);
+      if (between) await between(status);
+      spawnTurn();
+      handle.pid = child.pid;
+      await waitReady(false);
+      return status;
+    },
   };
+  return handle;
 }

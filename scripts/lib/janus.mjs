@@ -16,7 +16,13 @@
 //    stop(timeoutMs?) -> Promise<{code, signal}> (SIGTERM, SIGKILL after
 //      timeoutMs, default opts.stopTimeoutMs or 20 s: a deadline for a
 //      busy machine; tests assert a clean exit 0, which a SIGKILL would break),
-//    log() -> string, sanitizerReports() -> [{file, text}] (non-empty only)}
+//    log() -> string, sanitizerReports() -> [{file, text}] (non-empty only),
+//    kill(signal = 'SIGKILL') -> Promise<{code, signal}> (signal the running
+//      Janus and wait until it has exited; SIGTERM is followed by SIGKILL
+//      after stopTimeoutMs; the folder stays),
+//    restart() -> Promise<handle> (after kill() or an exit of its own: the
+//      same configuration, database and ports, appending to janus.log; ready
+//      as at the first start; handle.pid is the new process')}
 // Every Janus started here is SIGKILLed if the node process exits first,
 // and gets SIGTERM (setpriv --pdeathsig) if it is killed by a signal.
 import { spawn } from 'node:child_process';
@@ -266,7 +272,6 @@ async function startJanusOnce(opts) {
   }));
 
   const logPath = path.join(dir, 'janus.log');
-  const logFd = fs.openSync(logPath, 'a');
   const env = { ...process.env, ...(opts.env || {}) };
   const preload = [];
   if (asan) {
@@ -277,23 +282,44 @@ async function startJanusOnce(opts) {
   }
   const janusArgs = ['-F', confDir, '-P', pluginsDir, '-o', '-D', '-d', String(debugLevel)];
   const [cmd, args] = withParentDeath([...preload.length ? ['/usr/bin/env', ...preload] : [], JANUS_BIN, ...janusArgs]);
-  const child = spawn(cmd, args, { cwd: dir, env, stdio: ['ignore', logFd, logFd] });
-  fs.closeSync(logFd);
-  live.add(child);
+
+  // The running process; kill()/restart() replace it (same folder,
+  // configuration, database and ports).
+  let child = null;
   let exited = null;
-  const exitPromise = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      live.delete(child);
-      resolve(exited);
+  let exitPromise = null;
+  let logStart = 0; // where the current process' part of janus.log begins
+  const spawnJanus = () => {
+    try { logStart = fs.statSync(logPath).size; } catch { logStart = 0; }
+    const logFd = fs.openSync(logPath, 'a');
+    const c = spawn(cmd, args, { cwd: dir, env, stdio: ['ignore', logFd, logFd] });
+    fs.closeSync(logFd);
+    live.add(c);
+    child = c;
+    exited = null;
+    exitPromise = new Promise((resolve) => {
+      c.once('exit', (code, signal) => {
+        const status = { code, signal };
+        live.delete(c);
+        if (child === c) exited = status;
+        resolve(status);
+      });
     });
-  });
+  };
+  spawnJanus();
 
   let cachedLog = null;
   let cachedReports = null;
   const readLog = () => {
     if (cachedLog !== null) return cachedLog;
     try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; }
+  };
+  // The log of the current process only (a restart appends to janus.log).
+  const readCurrentLog = () => {
+    try {
+      const buf = fs.readFileSync(logPath);
+      return buf.subarray(Math.min(logStart, buf.length)).toString('utf8');
+    } catch { return ''; }
   };
   const readReports = () => {
     if (cachedReports) return cachedReports;
@@ -335,9 +361,11 @@ async function startJanusOnce(opts) {
   function stop(timeoutMs = stopTimeoutMs) {
     if (stopping) return stopping;
     stopping = (async () => {
+      if (restarting) await restarting.catch(() => {});
       if (!exited) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, timeoutMs);
+        const c = child;
+        const timer = setTimeout(() => { if (!exited && child === c) c.kill('SIGKILL'); }, timeoutMs);
         await exitPromise;
         clearTimeout(timer);
       }
@@ -353,10 +381,41 @@ async function startJanusOnce(opts) {
     return stopping;
   }
 
+  // kill(signal): send signal (default SIGKILL) to the running Janus and
+  // resolve with its exit status once it is gone; with SIGTERM a SIGKILL
+  // follows after timeoutMs. The folder stays (restart() needs it).
+  async function kill(signal = 'SIGKILL', timeoutMs = stopTimeoutMs) {
+    if (stopping) throw new Error('janus: kill() after stop()');
+    if (exited) return exited;
+    const c = child;
+    c.kill(signal);
+    const timer = signal === 'SIGKILL' ? null
+      : setTimeout(() => { if (!exited && child === c) c.kill('SIGKILL'); }, timeoutMs);
+    const status = await exitPromise;
+    clearTimeout(timer);
+    return status;
+  }
+
+  // restart(): start Janus again on the same configuration, database and
+  // ports once the previous process has exited (kill() it first); resolves
+  // when it is ready as at the first start (ports open, plugin answering).
+  let restarting = null;
+  async function restart() {
+    if (stopping) throw new Error('janus: restart() after stop()');
+    if (!exited) throw new Error('janus: restart() while Janus runs (kill() it first)');
+    restarting = (async () => {
+      spawnJanus();
+      handle.pid = child.pid;
+      await waitReady(false);
+    })();
+    try { await restarting; } finally { restarting = null; }
+    return handle;
+  }
+
   const handle = {
     wsUrl, adminUrl, adminSecret, codeSecret, dir, dataDir, logPath, wsPort, adminPort,
     pid: child.pid, eventLoops, wsJson,
-    admin, adminRaw, stop,
+    admin, adminRaw, stop, kill, restart,
     log: readLog,
     sanitizerReports: readReports,
     alive: () => !exited && !isZombieOrGone(child.pid),
@@ -364,43 +423,48 @@ async function startJanusOnce(opts) {
   };
 
   // Wait for: WebSocket port open, then the plugin answering through admin.
-  const deadline = Date.now() + (opts.startTimeoutMs ?? (asan ? 60000 : 30000));
-  const fail = async (why) => {
-    if (!exited) { child.kill('SIGKILL'); await exitPromise; }
-    const text = readLog();
-    const portTaken = PORT_TAKEN.test(text);
-    const err = new Error(`janus did not start: ${portTaken ? 'a port was taken by another process' : why} (dir ${dir})\n--- log tail ---\n${tail(text)}`);
-    err.portTaken = portTaken;
-    if (portTaken) fs.rmSync(dir, { recursive: true, force: true });
-    throw err;
-  };
-  for (;;) {
-    if (exited) return fail(`exited ${JSON.stringify(exited)}`);
-    if (Date.now() > deadline) return fail('timeout waiting for the WebSocket port');
-    // Janus itself must hold both ports: another program answering there
-    // would otherwise pass for a started Janus.
-    if (await canConnect(wsPort) && await canConnect(adminPort) &&
-        ownsPort(child.pid, wsPort) && ownsPort(child.pid, adminPort)) break;
-    await sleep(50);
+  // first: the first start (a failure removes a folder whose port was taken);
+  // a restart keeps the folder and leaves the process to the caller's stop().
+  async function waitReady(first) {
+    const deadline = Date.now() + (opts.startTimeoutMs ?? (asan ? 60000 : 30000));
+    const fail = async (why) => {
+      if (!exited) { child.kill('SIGKILL'); await exitPromise; }
+      const text = readCurrentLog();
+      const portTaken = PORT_TAKEN.test(text);
+      const err = new Error(`janus did not ${first ? 'start' : 'restart'}: ${portTaken ? 'a port was taken by another process' : why} (dir ${dir})\n--- log tail ---\n${tail(text)}`);
+      err.portTaken = first && portTaken;
+      if (err.portTaken) fs.rmSync(dir, { recursive: true, force: true });
+      throw err;
+    };
+    for (;;) {
+      if (exited) return fail(`exited ${JSON.stringify(exited)}`);
+      if (Date.now() > deadline) return fail('timeout waiting for the WebSocket port');
+      // Janus itself must hold both ports: another program answering there
+      // would otherwise pass for a started Janus.
+      if (await canConnect(wsPort) && await canConnect(adminPort) &&
+          ownsPort(child.pid, wsPort) && ownsPort(child.pid, adminPort)) break;
+      await sleep(50);
+    }
+    // Janus loads plugins before it opens its transports, so its log names
+    // the plugin by now; if it does not, the ports answered for another
+    // process that took them between freePort() and Janus' bind: wait on.
+    for (;;) {
+      const text = readCurrentLog();
+      if (/could not be initialized/.test(text)) return fail('the consult plugin was not loaded');
+      if (/Loading plugin 'libjanus_consult\.so'/.test(text)) break;
+      if (exited) return fail(`exited ${JSON.stringify(exited)}`);
+      if (Date.now() > deadline) return fail('the consult plugin was not loaded');
+      await sleep(50);
+    }
+    // Janus answers 460 (no such plugin) if the plugin failed to initialise.
+    const probe = await adminRaw({
+      janus: 'message_plugin', plugin: PLUGIN_PACKAGE, admin_secret: adminSecret,
+      transaction: 'probe', request: { request: 'health' },
+    }).catch((e) => ({ json: null, text: String(e) }));
+    if (!probe.json || probe.json.error?.code === 460) {
+      return fail(`plugin not reachable through the admin API: ${probe.text?.slice(0, 200)}`);
+    }
+    return handle;
   }
-  // Janus loads plugins before it opens its transports, so its log names
-  // the plugin by now; if it does not, the ports answered for another
-  // process that took them between freePort() and Janus' bind: wait on.
-  for (;;) {
-    const text = readLog();
-    if (/could not be initialized/.test(text)) return fail('the consult plugin was not loaded');
-    if (/Loading plugin 'libjanus_consult\.so'/.test(text)) break;
-    if (exited) return fail(`exited ${JSON.stringify(exited)}`);
-    if (Date.now() > deadline) return fail('the consult plugin was not loaded');
-    await sleep(50);
-  }
-  // Janus answers 460 (no such plugin) if the plugin failed to initialise.
-  const probe = await adminRaw({
-    janus: 'message_plugin', plugin: PLUGIN_PACKAGE, admin_secret: adminSecret,
-    transaction: 'probe', request: { request: 'health' },
-  }).catch((e) => ({ json: null, text: String(e) }));
-  if (!probe.json || probe.json.error?.code === 460) {
-    return fail(`plugin not reachable through the admin API: ${probe.text?.slice(0, 200)}`);
-  }
-  return handle;
+  return waitReady(true);
 }

@@ -11,7 +11,11 @@
 // itself listens on the port (ports.mjs ownsPort: another server answering
 // there does not count), with {url, port, dir, accessLogPath, errorLogPath,
 // stop() -> Promise<{code, signal}> (removes the folder unless keepDir;
-// the logs stay readable), accessLog(), errorLog()}. /vendor/janus.js and /vendor/adapter.js come from the
+// the logs stay readable), accessLog(), errorLog(), restart({signal,
+// killAfterMs, between}) -> Promise<{code, signal}> (a full stop and start
+// on the same port, see below), reload() (SIGHUP: new workers; the old
+// ones close open WebSockets after worker_shutdown_timeout 10s, as
+// conf/nginx-consult-main.conf), workers() -> pids}. /vendor/janus.js and /vendor/adapter.js come from the
 // Debian packages; /legal/ serves legalRoot (default conf/legal: the terms
 // of use and the privacy notice, GET/HEAD only, same headers as the pages);
 // the access log format carries no query string.
@@ -45,6 +49,9 @@ export async function startNginx({ root = path.join(REPO, 'html'), legalRoot = p
 daemon off;
 master_process on;
 worker_processes 1;
+# as conf/nginx-consult-main.conf: a reload's old worker closes open
+# WebSockets after this long
+worker_shutdown_timeout 10s;
 pid ${dir}/nginx.pid;
 error_log ${errorLogPath} warn;
 events { worker_connections 256; }
@@ -95,46 +102,104 @@ ${extraLocations}
   const confPath = path.join(dir, 'nginx.conf');
   fs.writeFileSync(confPath, conf);
   const [cmd, args] = withParentDeath([NGINX_BIN, '-c', confPath, '-p', dir, '-e', errorLogPath]);
-  const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The running master; restart() replaces it (same folder, config, port).
+  let child = null;
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  live.add(child);
   let exited = null;
-  const exitPromise = new Promise((resolve) => {
-    child.once('exit', (code, signal) => { exited = { code, signal }; live.delete(child); resolve(exited); });
-  });
+  let exitPromise = null;
   const readErr = () => { try { return fs.readFileSync(errorLogPath, 'utf8'); } catch { return ''; } };
-  const deadline = Date.now() + 30000; // a busy machine
-  for (;;) {
-    if (exited) throw new Error(`nginx exited ${JSON.stringify(exited)}: ${stderr}\n${readErr()}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`nginx did not listen on ${listenPort}: ${stderr}\n${readErr()}`);
+  const spawnNginx = async () => {
+    const c = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = c;
+    stderr = '';
+    exited = null;
+    c.stderr.on('data', (d) => { stderr += d; });
+    live.add(c);
+    exitPromise = new Promise((resolve) => {
+      c.once('exit', (code, signal) => {
+        live.delete(c);
+        if (child === c) exited = { code, signal };
+        resolve({ code, signal });
+      });
+    });
+    const deadline = Date.now() + 30000; // a busy machine
+    for (;;) {
+      if (exited) throw new Error(`nginx exited ${JSON.stringify(exited)}: ${stderr}\n${readErr()}`);
+      if (Date.now() > deadline) {
+        c.kill('SIGKILL');
+        throw new Error(`nginx did not listen on ${listenPort}: ${stderr}\n${readErr()}`);
+      }
+      // nginx itself must hold the port (another server answering there
+      // would pass a plain connect check)
+      if (await canConnect(listenPort, listenHost) && ownsPort(c.pid, listenPort)) break;
+      await sleep(50);
     }
-    // nginx itself must hold the port (another server answering there
-    // would pass a plain connect check)
-    if (await canConnect(listenPort, listenHost) && ownsPort(child.pid, listenPort)) break;
-    await sleep(50);
-  }
+  };
+  // Stops the running master with signal (SIGKILL after killAfterMs).
+  const halt = async (signal, killAfterMs) => {
+    if (exited) return exited;
+    const c = child;
+    c.kill(signal);
+    const timer = setTimeout(() => { if (!exited && child === c) c.kill('SIGKILL'); }, killAfterMs);
+    const status = await exitPromise;
+    clearTimeout(timer);
+    return status;
+  };
+  await spawnNginx();
   let stopping = null;
   let cached = null;
   const readAccess = () => { try { return fs.readFileSync(accessLogPath, 'utf8'); } catch { return ''; } };
-  return {
+  const handle = {
     url: `${tls ? 'https' : 'http'}://${listenHost}:${listenPort}`,
     port: listenPort,
     dir, accessLogPath, errorLogPath,
     pid: child.pid,
     accessLog: () => (cached ? cached.access : readAccess()),
     errorLog: () => (cached ? cached.error : readErr()),
+    // A full restart (stop + start, not a reload): signal the master
+    // (default SIGTERM, nginx' fast shutdown: every connection, WebSockets
+    // included, is closed at once; SIGQUIT waits for them, up to
+    // worker_shutdown_timeout), wait until it has exited (SIGKILL after
+    // killAfterMs), optionally await between() while nginx is down, then
+    // start it again on the same port; resolves once it accepts connections.
+    async restart({ signal = 'SIGTERM', killAfterMs = 10000, between } = {}) {
+      if (stopping) throw new Error('nginx: restart() after stop()');
+      const status = await halt(signal, killAfterMs);
+      if (between) await between(status);
+      await spawnNginx();
+      handle.pid = child.pid;
+      return status;
+    },
+    // The master's worker processes (pids), from /proc.
+    workers() {
+      const out = [];
+      try {
+        for (const tid of fs.readdirSync(`/proc/${child.pid}/task`)) {
+          const kids = fs.readFileSync(`/proc/${child.pid}/task/${tid}/children`, 'utf8').trim();
+          if (kids) out.push(...kids.split(/\s+/).map(Number));
+        }
+      } catch { /* gone */ }
+      return out;
+    },
+    // A reload (SIGHUP, as `systemctl reload nginx`): resolves with
+    // {old, fresh} worker pids once a new worker runs; the old ones finish
+    // their connections, at most worker_shutdown_timeout (10 s here).
+    async reload() {
+      if (stopping || exited) throw new Error('nginx: reload() of a stopped nginx');
+      const old = handle.workers();
+      child.kill('SIGHUP');
+      const deadline = Date.now() + 30000;
+      for (;;) {
+        const fresh = handle.workers().filter((p) => !old.includes(p));
+        if (fresh.length) return { old, fresh };
+        if (exited || Date.now() > deadline) throw new Error(`nginx: no new worker after a reload: ${readErr().slice(-1000)}`);
+        await sleep(50);
+      }
+    },
     stop() {
       if (stopping) return stopping;
       stopping = (async () => {
-        if (!exited) {
-          child.kill('SIGQUIT'); // graceful shutdown
-          const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
-          await exitPromise;
-          clearTimeout(timer);
-        }
+        await halt('SIGQUIT', 5000); // graceful shutdown
         cached = { access: readAccess(), error: readErr() };
         if (!keepDir && process.env.CONSULT_KEEP_TMP !== '1') fs.rmSync(dir, { recursive: true, force: true });
         return exited;
@@ -142,4 +207,5 @@ ${extraLocations}
       return stopping;
     },
   };
+  return handle;
 }

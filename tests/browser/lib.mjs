@@ -401,8 +401,10 @@ export const PASSWORDS = {
  * directly usable), nginx, and seed one practice with a doctor and a
  * reception login. Returns { janus, nginx, practice, doctor, reception,
  * stop() } (stop never throws and keeps the logs readable).
+ * opts.janus: extra startJanus() options (e.g. graceSeconds,
+ * extraPluginConfig for TURN).
  */
-export async function startStack() {
+export async function startStack(opts = {}) {
   const { startJanus, freePort } = await import(harness('janus.mjs'));
   const { startNginx } = await import(harness('nginx.mjs'));
   const { seedPractice } = await import(harness('seed.mjs'));
@@ -428,7 +430,7 @@ export async function startStack() {
     return out;
   };
   try {
-    janus = await startJanus({ publicUrl: origin });
+    janus = await startJanus({ publicUrl: origin, ...(opts.janus || {}) });
     nginx = await startNginx({ root: path.join(REPO, 'html'), janusWsUrl: janus.wsUrl, port });
     const practice = await seedPractice(janus, {
       slug: 'praxis-e2e',

@@ -160,7 +160,10 @@ static void check(consult_room *r, model *m)
 		} else {
 			FZ_CHECK(v->call_doctor_id == 0); /* its exact "ahead" is checked below */
 		}
-		FZ_CHECK((v->state == CONSULT_VISIT_AWAY) == (v->patient == NULL));
+		/* no handle: AWAY, or a call whose patient side is held */
+		FZ_CHECK((v->patient == NULL) ==
+		        (v->state == CONSULT_VISIT_AWAY || (v->state == CONSULT_VISIT_IN_CALL && v->away_since > 0)));
+		FZ_CHECK(v->state == CONSULT_VISIT_IN_CALL || v->doctor_until == 0);
 	}
 	FZ_CHECK(s.n == live);
 	for (size_t i = 1; i < s.n; i++)
@@ -290,7 +293,7 @@ static void decide_checked(consult_room *r, model *m, int64_t id, consult_visit_
 	FZ_CHECK(d.fx.fx[0].kind == store && d.fx.fx[0].visit_id == id);
 	FZ_CHECK(d.fx.fx[1].kind == CONSULT_FX_APPLY && d.fx.fx[1].ev == ev);
 	FZ_CHECK(d.fx.fx[d.fx.n - 1].kind == CONSULT_FX_POSITIONS);
-	void *own = ev == CONSULT_EV_PATIENT_BACK ? patient : had;
+	void *own = ev == CONSULT_EV_PATIENT_BACK || ev == CONSULT_EV_PATIENT_RESUME ? patient : had;
 	int64_t doc = ev == CONSULT_EV_CALL ? actor_doctor : call_doctor;
 	bool lost = ev == CONSULT_EV_CONNECTION_LOST;
 	size_t binds = 0, unbinds = 0;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { useStack, assertError, assertOk } from './helpers.mjs';
+import { until } from './servers.mjs';
 
 // CONSULT_TEST=1: the grace periods pass on the plugin's test clock.
 const ctx = useStack({ graceSeconds: 5, janus: { env: { CONSULT_TEST: '1' } } });
@@ -189,12 +190,17 @@ test('patient drops while waiting and stays away: after the grace period the pla
   await p2.handle.request({ request: 'leave' });
 });
 
-test('patient drops during the call -> doctor gets call_ended patient_dropped', async () => {
+test('patient drops during the call -> held for the grace period, then doctor gets call_ended patient_dropped', async () => {
   const rec = await ctx.login(ctx.A.receptions[0]);
   const doc = await ctx.login(ctx.A.doctors[0]);
   const p = await patient(await ctx.appointment(rec.handle, { doctorId: ctx.A.doctors[0].id }));
   await ctx.connectCall(doc, p);
   await p.client.close();
+  // The call is held (the media is peer to peer): the doctor hears nothing yet.
+  await until(() => ctx.db(`SELECT 1 FROM visits WHERE id = ${p.reply.visit_id} AND away_since IS NOT NULL`).length);
+  await doc.handle.sync();
+  assert.equal(doc.handle.pending('call_ended').length, 0);
+  await ctx.advanceClock(6);
   const end = await doc.handle.waitEvent('call_ended');
   assert.equal(end.reason, 'patient_dropped');
   assert.equal(end.visit_id, p.reply.visit_id);
@@ -213,7 +219,14 @@ test('doctor drops during the call -> patient gets doctor_left and is back at th
   const p2 = await patient(await ctx.appointment(rec.handle, { doctorId: docId }));
   await ctx.connectCall(doc, p2);
   p2.handle.drain();
+  const handles = async () => (await ctx.janus.admin({ request: 'health' })).handles;
+  const before = await handles();
   await doc.client.close();
+  // The call is held until the grace period ends: the patient hears nothing yet.
+  await until(async () => (await handles()) < before);
+  await p2.handle.sync();
+  assert.equal(p2.handle.pending('doctor_left').length, 0);
+  await ctx.advanceClock(6);
   const left = await p2.handle.waitEvent('doctor_left');
   assert.equal(left.requeued, true);
   const pos = await p2.handle.waitEvent('position');

@@ -11,8 +11,10 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { test } from 'node:test';
 import { useStack, assertError, assertOk, sleep } from './helpers.mjs';
+import { until } from './servers.mjs';
 
-const ctx = useStack();
+// CONSULT_TEST=1: a held call's grace period passes on the plugin's test clock.
+const ctx = useStack({ janus: { env: { CONSULT_TEST: '1' } } });
 
 const hex = (n) => crypto.randomBytes(n).toString('hex');
 const fingerprint = () => [...crypto.randomBytes(32)].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
@@ -227,15 +229,21 @@ test('an offer without e2ee is refused and the forwarded call fails closed', asy
   assert.equal(after.legs_lost, before.legs_lost + 1);
 });
 
-test('a dropped patient browser in forwarding mode ends the call and frees the doctor\'s PeerConnection', async () => {
+test('a dropped patient browser in forwarding mode frees both legs; the call is held, then ends patient_dropped', async () => {
   const { rec, doc, p } = await call(ctx.A, 1);
   await ctx.connectCall(doc, p);
   const before = await stats();
   await forwardedCall(doc, p, 'timeout');
   const pSession = p.client.sessionId;
+  const handles = async () => (await ctx.janus.admin({ request: 'health' })).handles;
+  const count = await handles();
   await p.client.close();
-  const end = await doc.handle.waitEvent('call_ended', { timeout: 30000 });
-  assert.ok(['patient_dropped', 'connection_lost'].includes(end.reason), `reason ${end.reason}`);
+  // The forwarded legs go with the patient's handle; the call is held for
+  // the grace period (the patient may come back and forward again), then ends.
+  await until(async () => (await handles()) < count);
+  await ctx.advanceClock(6);
+  const end = await doc.handle.waitEvent('call_ended');
+  assert.equal(end.reason, 'patient_dropped');
   await waitFreed(doc, 'doctor after the patient dropped');
   // The patient's Janus session is gone altogether.
   const { json } = await ctx.janus.adminRaw({ janus: 'list_handles', session_id: pSession,
@@ -249,6 +257,30 @@ test('a dropped patient browser in forwarding mode ends the call and frees the d
   assertOk(await doc.handle.request({ request: 'hangup' }));
   await waitFreed(doc, 'doctor after the second forwarded call');
   await waitFreed(p2, 'patient of the second forwarded call');
+});
+
+test('a forwarded call whose patient re-attaches is forwarded again (server_restart): new legs, same visit', async () => {
+  const { doc, p } = await call(ctx.A, 0);
+  await ctx.connectCall(doc, p);
+  await forwardedCall(doc, p, 'timeout');
+  const handles = async () => (await ctx.janus.admin({ request: 'health' })).handles;
+  const count = await handles();
+  await p.client.close();
+  await until(async () => (await handles()) < count);
+  await waitFreed(doc, 'doctor leg after the patient handle went');
+  // While the patient side is detached the doctor's page must wait.
+  assertError(await doc.handle.request({ request: 'forward', cause: 'server_restart' }), 'wrong_state', 412);
+  const { client, handle } = await ctx.connect();
+  const back = assertOk(await handle.request({ request: 'join', practice: ctx.A.slug, code: p.appt.code,
+    first_name: p.first, last_name: p.last, accept_terms: true, resume_call: p.reply.visit_id }));
+  assert.equal(back.visit_id, p.reply.visit_id);
+  assert.equal(back.state, 'in_call');
+  const p2 = { client, handle, reply: back, appt: p.appt };
+  const again = await forwardedCall(doc, p2, 'server_restart');
+  assert.equal(again.offEv.e2ee, true);
+  assertOk(await doc.handle.request({ request: 'hangup' }));
+  assert.equal((await handle.waitEvent('call_ended')).reason, 'doctor_hangup');
+  await waitFreed(doc, 'doctor after the second forwarding');
 });
 
 test('policy "never": forward_refused, the call ends with no_path, nothing is forwarded', async () => {

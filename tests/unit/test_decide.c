@@ -408,6 +408,115 @@ static void test_join_policy(void **st)
 	consult_room_free(r);
 }
 
+/* A call whose participant's handle vanishes is held: the other side hears
+ * nothing; the patient takes it back with resume_call; when nobody comes
+ * back the visit ends as of when the patient went. */
+static void test_held_call(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	consult_decision d;
+	join(r, 1, 0);
+	step(r, 1, CONSULT_EV_CALL, doctor(D1));
+	step(r, 1, CONSULT_EV_ACCEPT, patient_actor());
+	consult_room_event gone = { .in = CONSULT_IN_PATIENT_GONE, .visit_id = 1, .grace_s = 120 };
+	assert_int_equal(consult_room_decide(r, &gone, NULL, 100, &d), CONSULT_OK);
+	assert_int_equal(d.ev, CONSULT_EV_PATIENT_HOLD);
+	assert_string_equal(shape(&d), "store_state apply unbind_patient positions");
+	assert_int_equal(d.fx.fx[0].state, CONSULT_VISIT_IN_CALL);
+	assert_int_equal(d.fx.fx[0].away_since, 100);
+	run_room(r, &d);
+	/* the doctor hangs up meanwhile: the visit ends, no one to tell on the patient side */
+	consult_room *r2 = consult_room_new(1);
+	join(r2, 1, 0);
+	step(r2, 1, CONSULT_EV_CALL, doctor(D1));
+	step(r2, 1, CONSULT_EV_ACCEPT, patient_actor());
+	assert_int_equal(consult_room_decide(r2, &gone, NULL, 100, &d), CONSULT_OK);
+	run_room(r2, &d);
+	assert_int_equal(decide_ev(r2, 1, CONSULT_EV_HANGUP_DOCTOR, doctor(D1), &d), CONSULT_OK);
+	assert_null(find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_PATIENT));
+	run_room(r2, &d);
+	/* the page comes back to the ended call: told so, nothing joined; another
+	 * appointment's page naming that visit learns nothing */
+	consult_room_event back = {
+		.in = CONSULT_IN_JOIN, .appointment_id = 1001, .patient = H(40), .grace_s = 120, .resume_call = 1
+	};
+	assert_int_equal(consult_room_decide(r2, &back, NULL, 140, &d), CONSULT_OK);
+	assert_int_equal(d.join, CONSULT_JOIN_ENDED);
+	assert_int_equal(d.fx.n, 0);
+	back.appointment_id = 1002;
+	assert_int_equal(consult_room_decide(r2, &back, NULL, 140, &d), CONSULT_OK);
+	assert_int_equal(d.join, CONSULT_JOIN_NEW);
+	back.appointment_id = 1001;
+	back.resume_call = 0;
+	assert_int_equal(consult_room_decide(r2, &back, NULL, 140, &d), CONSULT_OK);
+	assert_int_equal(d.join, CONSULT_JOIN_NEW);
+	consult_room_free(r2);
+	/* join without resume_call: the call ends as before */
+	consult_room_event j = { .in = CONSULT_IN_JOIN, .appointment_id = 1001, .patient = H(30), .grace_s = 120 };
+	assert_int_equal(consult_room_decide(r, &j, NULL, 130, &d), CONSULT_OK);
+	assert_int_equal(d.join, CONSULT_JOIN_NEW);
+	assert_int_equal(d.ev, CONSULT_EV_PATIENT_DROP);
+	assert_int_equal(d.fx.fx[0].kind, CONSULT_FX_STORE_END);
+	assert_int_equal(d.fx.fx[0].at, 100); /* ended when the patient went */
+	/* join with resume_call: the new handle holds the call, the doctor hears nothing */
+	j.resume_call = 1;
+	assert_int_equal(consult_room_decide(r, &j, NULL, 130, &d), CONSULT_OK);
+	assert_int_equal(d.join, CONSULT_JOIN_RESUMED);
+	assert_int_equal(d.ev, CONSULT_EV_PATIENT_RESUME);
+	assert_string_equal(shape(&d), "store_state apply positions bind_patient");
+	assert_int_equal(d.fx.fx[0].away_since, 0);
+	run_room(r, &d);
+	assert_ptr_equal(consult_room_visit(r, 1)->patient, H(30));
+	assert_int_equal(consult_room_visit(r, 1)->state, CONSULT_VISIT_IN_CALL);
+	/* a second page with resume_call takes it over: the old handle is retired */
+	j.patient = H(31);
+	assert_int_equal(consult_room_decide(r, &j, NULL, 140, &d), CONSULT_OK);
+	assert_string_equal(shape(&d), "store_state apply positions taken_over>patient retire bind_patient");
+	assert_ptr_equal(find_push(&d, CONSULT_PUSH_taken_over, CONSULT_TO_PATIENT)->patient, H(30));
+	run_room(r, &d);
+	/* the doctor's handle vanishes: held, the patient hears nothing; a second
+	 * report of the same doctor changes nothing */
+	consult_room_event leave = {
+		.in = CONSULT_IN_DOCTOR_LEAVE, .visit_id = 1, .handle_gone = true, .grace_s = 120
+	};
+	consult_actor a = doctor(D1);
+	assert_int_equal(consult_room_decide(r, &leave, &a, 150, &d), CONSULT_OK);
+	assert_int_equal(d.ev, CONSULT_EV_DOCTOR_HOLD);
+	assert_null(find_push(&d, CONSULT_PUSH_doctor_left, CONSULT_TO_PATIENT));
+	run_room(r, &d);
+	assert_int_equal(consult_room_decide(r, &leave, &a, 151, &d), CONSULT_OK);
+	assert_int_equal(d.fx.n, 0);
+	/* its deadline passes: as a doctor drop, the patient hears doctor_left */
+	consult_room_due_item due[1];
+	assert_int_equal(consult_room_held_due(r, 270, due, 1), 1);
+	assert_int_equal(due[0].ev, CONSULT_EV_DOCTOR_DROP);
+	assert_int_equal(decide_ev(r, 1, due[0].ev, doctor(due[0].doctor_id), &d), CONSULT_OK);
+	assert_ptr_equal(find_push(&d, CONSULT_PUSH_doctor_left, CONSULT_TO_PATIENT)->patient, H(31));
+	assert_int_equal(d.fx.fx[0].kind, CONSULT_FX_STORE_STATE);
+	assert_true(d.fx.fx[0].head);
+	assert_int_equal(d.step.next, CONSULT_VISIT_WAITING);
+	consult_room_free(r);
+}
+
+/* An AWAY visit nobody came back to ends as of when the patient went. */
+static void test_grace_end_time(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	consult_decision d;
+	join(r, 1, 0);
+	consult_room_event gone = { .in = CONSULT_IN_PATIENT_GONE, .visit_id = 1, .grace_s = 120 };
+	assert_int_equal(consult_room_decide(r, &gone, NULL, 100, &d), CONSULT_OK);
+	assert_int_equal(d.ev, CONSULT_EV_PATIENT_DROP);
+	assert_int_equal(d.fx.fx[0].state, CONSULT_VISIT_AWAY);
+	assert_int_equal(d.fx.fx[0].away_since, 100);
+	run_room(r, &d);
+	consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = CONSULT_EV_GRACE_EXPIRED, .visit_id = 1 };
+	assert_int_equal(consult_room_decide(r, &in, NULL, 220, &d), CONSULT_OK);
+	assert_int_equal(d.fx.fx[0].kind, CONSULT_FX_STORE_END);
+	assert_int_equal(d.fx.fx[0].at, 100);
+	consult_room_free(r);
+}
+
 static void test_arrive(void **st)
 {
 	consult_room *r = consult_room_new(1);
@@ -683,7 +792,10 @@ static void check_world(world *w)
 			CHECK(w->holds[v->call_doctor_id] == id);
 			CHECK(consult_doctor_sees(v->doctor_id, v->call_doctor_id));
 		}
-		CHECK((v->state == CONSULT_VISIT_AWAY) == (v->patient == NULL));
+		/* no handle: AWAY, or a call whose patient side is held */
+		CHECK((v->patient == NULL) ==
+		        (v->state == CONSULT_VISIT_AWAY || (v->state == CONSULT_VISIT_IN_CALL && v->away_since > 0)));
+		CHECK(v->state == CONSULT_VISIT_IN_CALL || v->doctor_until == 0); /* only calls are held */
 		if (v->patient) {
 			int h = handle_index(v->patient);
 			CHECK(!w->retired[h] && w->bound[h] == id);
@@ -749,11 +861,17 @@ static void random_step(world *w)
 		/* a patient joins with the code of a random appointment */
 		int h = w->next_handle++;
 		int64_t appt = 1 + rnd(NAPPT);
-		consult_room_event in = {
-			.in = CONSULT_IN_JOIN, .appointment_id = appt, .patient = H(h), .grace_s = 30
-		};
+		consult_room_event in = { .in = CONSULT_IN_JOIN,
+			.appointment_id = appt,
+			.patient = H(h),
+			.grace_s = 30,
+			.resume_call = rnd(2) ? live_of_appt(w, appt) : (int64_t)rnd((uint32_t)w->next_id + 1) };
 		CHECK(consult_room_decide(w->r, &in, NULL, w->now, &d) == CONSULT_OK);
 		run(w, &d, (consult_actor){ 0 }, false);
+		if (d.join == CONSULT_JOIN_ENDED) {
+			CHECK(d.fx.n == 0 && in.resume_call && !live_of_appt(w, appt));
+			return;
+		}
 		bool resumed = d.join == CONSULT_JOIN_RESUMED;
 		if (live_of_appt(w, appt) && !resumed)
 			return; /* the store write of the drop failed */
@@ -785,7 +903,7 @@ static void random_step(world *w)
 		consult_actor a;
 		uint32_t who = rnd(4);
 		a = who == 0 ? nobody() : who == 1 ? patient_actor() : doctor(1 + rnd(NDOC));
-		if (ev == CONSULT_EV_PATIENT_BACK)
+		if (ev == CONSULT_EV_PATIENT_BACK || ev == CONSULT_EV_PATIENT_RESUME)
 			return; /* a patient comes back through JOIN only, as in the glue */
 		bool was_ended = id < w->next_id && w->state[id] == CONSULT_VISIT_ENDED;
 		consult_room_event in = { .in = CONSULT_IN_VISIT, .ev = ev, .visit_id = id, .grace_s = 30 };
@@ -793,9 +911,22 @@ static void random_step(world *w)
 		if (was_ended)
 			CHECK(e != CONSULT_OK); /* ended visits take no event any more */
 		if (e == CONSULT_OK)
-			run(w, &d, a, ev == CONSULT_EV_PATIENT_DROP || ev == CONSULT_EV_GRACE_EXPIRED);
+			run(w, &d, a,
+			        ev == CONSULT_EV_PATIENT_DROP || ev == CONSULT_EV_GRACE_EXPIRED ||
+			                ev == CONSULT_EV_PATIENT_HOLD);
 		else
 			CHECK(d.fx.n == 0 && e != CONSULT_ERR_INTERNAL);
+	} else if (op < 84) {
+		/* a patient's handle vanishes */
+		int64_t appt = 1 + rnd(NAPPT);
+		consult_room_event in = {
+			.in = CONSULT_IN_PATIENT_GONE, .visit_id = live_of_appt(w, appt), .grace_s = 30
+		};
+		consult_visit *v = consult_room_visit(w->r, in.visit_id);
+		if (!v || !v->patient)
+			return; /* the glue reports only a handle that holds its visit */
+		CHECK(consult_room_decide(w->r, &in, NULL, w->now, &d) == CONSULT_OK);
+		run(w, &d, nobody(), true);
 	} else if (op < 88) {
 		/* a doctor leaves */
 		int64_t doc = 1 + rnd(NDOC);
@@ -815,6 +946,18 @@ static void random_step(world *w)
 			};
 			CHECK(consult_room_decide(w->r, &in, NULL, w->now, &d) == CONSULT_OK);
 			run(w, &d, nobody(), true);
+		}
+		/* held calls whose detached side did not come back */
+		consult_room_due_item held[NDOC + 1];
+		n = consult_room_held_due(w->r, w->now, held, NDOC + 1);
+		CHECK(n <= NDOC);
+		for (size_t i = 0; i < n; i++) {
+			consult_actor a = held[i].ev == CONSULT_EV_DOCTOR_DROP ? doctor(held[i].doctor_id) : nobody();
+			consult_room_event in = {
+				.in = CONSULT_IN_VISIT, .ev = held[i].ev, .visit_id = held[i].visit_id
+			};
+			CHECK(consult_room_decide(w->r, &in, &a, w->now, &d) == CONSULT_OK);
+			run(w, &d, a, true);
 		}
 	} else {
 		w->now += CONSULT_ENDED_KEEP_S / 4;
@@ -857,6 +1000,8 @@ int main(void)
 		cmocka_unit_test(test_doctor_drop_requeues),
 		cmocka_unit_test(test_doctor_leaving),
 		cmocka_unit_test(test_join_policy),
+		cmocka_unit_test(test_held_call),
+		cmocka_unit_test(test_grace_end_time),
 		cmocka_unit_test(test_arrive),
 		cmocka_unit_test(test_ended_memory),
 		cmocka_unit_test(test_property_random_sequences),

@@ -301,8 +301,19 @@ static void test_join(void **st)
 	const char *t = consult_text_trim(r.u.join.first_name, &n);
 	assert_int_equal(n, 5);
 	assert_memory_equal(t, "Erika", 5);
+	assert_int_equal(r.u.join.resume_call, 0); /* absent */
+	json_decref(j);
+	j = J("{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true,\"resume_call\":17}");
+	r = ok_req(j);
+	assert_int_equal(r.u.join.resume_call, 17);
 	json_decref(j);
 	static const bad b[] = {
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true,\"resume_call\":0}",
+		        CONSULT_ERR_INVALID_FIELD, "resume_call" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true,\"resume_call\":\"17\"}",
+		        CONSULT_ERR_INVALID_FIELD, "resume_call" },
+		{ "{" JOIN_OK ",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":true,\"resume_call\":1.5}",
+		        CONSULT_ERR_INVALID_FIELD, "resume_call" },
 		{ "{\"request\":\"join\",\"code\":\"x\",\"first_name\":\"a\",\"last_name\":\"b\",\"accept_terms\":"
 		  "true}",
 		        CONSULT_ERR_MISSING_FIELD, "practice" },
@@ -1000,6 +1011,7 @@ static void test_issue3_5(void **st)
 		{ "{\"request\":\"erase_appointment\",\"appointment_id\":4}", CONSULT_REQ_ERASE_APPOINTMENT },
 		{ "{\"request\":\"forward\",\"cause\":\"ice_failed\"}", CONSULT_REQ_FORWARD },
 		{ "{\"request\":\"forward\",\"cause\":\"turn_failed\"}", CONSULT_REQ_FORWARD },
+		{ "{\"request\":\"forward\",\"cause\":\"server_restart\"}", CONSULT_REQ_FORWARD },
 		{ "{\"request\":\"forward\",\"cause\":\"timeout\"}", CONSULT_REQ_FORWARD },
 		{ "{\"request\":\"forward_offer\"}", CONSULT_REQ_FORWARD_OFFER },
 		{ "{\"request\":\"forward_answer\"}", CONSULT_REQ_FORWARD_ANSWER },

@@ -442,9 +442,122 @@ static void test_take_over_due_and_ended(void **st)
 	consult_room_free(r); /* frees remembered visits too (ASan) */
 }
 
+/* A call is held while a side's signalling is away, and ends or requeues
+ * when its deadline passes. */
+static void test_held_calls(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	join(r, 1, 0, 10060);
+	join(r, 2, 0, 10120);
+	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D1, NULL), CONSULT_OK);
+	assert_int_equal(apply(r, 1, CONSULT_EV_ACCEPT, 0, NULL), CONSULT_OK);
+	/* patient side held: still IN_CALL, detached, deadline 100 + 120 */
+	consult_room_change ch;
+	assert_int_equal(apply(r, 1, CONSULT_EV_PATIENT_HOLD, 0, &ch), CONSULT_OK);
+	consult_visit *v = consult_room_visit(r, 1);
+	assert_int_equal(v->state, CONSULT_VISIT_IN_CALL);
+	assert_null(v->patient);
+	assert_int_equal(v->away_since, 100);
+	assert_int_equal(v->away_until, 220);
+	assert_int_equal(apply(r, 1, CONSULT_EV_PATIENT_HOLD, 0, NULL), CONSULT_ERR_WRONG_STATE); /* once */
+	consult_room_due_item due[4];
+	assert_int_equal(consult_room_held_due(r, 219, due, 4), 0);
+	assert_int_equal(consult_room_held_due(r, 220, due, 4), 1);
+	assert_int_equal(due[0].visit_id, 1);
+	assert_int_equal(due[0].ev, CONSULT_EV_PATIENT_DROP);
+	/* the patient comes back on a new handle: attached again */
+	assert_int_equal(
+	        consult_room_apply(r, 1, CONSULT_EV_PATIENT_RESUME, 0, 150, 120, &patients[9], NULL), CONSULT_OK);
+	assert_ptr_equal(v->patient, &patients[9]);
+	assert_int_equal(v->away_since, 0);
+	assert_int_equal(consult_room_held_due(r, 1000, due, 4), 0);
+	/* doctor side held: only the call's doctor, once, resumed only while held */
+	assert_int_equal(apply(r, 1, CONSULT_EV_DOCTOR_HOLD, D2, NULL), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(apply(r, 1, CONSULT_EV_DOCTOR_RESUME, D1, NULL), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(apply(r, 1, CONSULT_EV_DOCTOR_HOLD, D1, NULL), CONSULT_OK);
+	assert_int_equal(v->doctor_until, 220);
+	assert_ptr_equal(consult_room_doctor_visit(r, D1), v); /* still the doctor's call */
+	assert_int_equal(apply(r, 2, CONSULT_EV_CALL, D1, NULL), CONSULT_ERR_DOCTOR_BUSY);
+	assert_int_equal(consult_room_held_due(r, 220, due, 4), 1);
+	assert_int_equal(due[0].ev, CONSULT_EV_DOCTOR_DROP);
+	assert_int_equal(due[0].doctor_id, D1);
+	assert_int_equal(apply(r, 1, CONSULT_EV_DOCTOR_RESUME, D1, NULL), CONSULT_OK);
+	assert_int_equal(v->doctor_until, 0);
+	/* both sides held, the doctor's deadline passes: the patient is AWAY at the head */
+	assert_int_equal(apply(r, 1, CONSULT_EV_PATIENT_HOLD, 0, NULL), CONSULT_OK);
+	assert_int_equal(apply(r, 1, CONSULT_EV_DOCTOR_HOLD, D1, NULL), CONSULT_OK);
+	assert_int_equal(apply(r, 1, CONSULT_EV_DOCTOR_DROP, D1, &ch), CONSULT_OK);
+	assert_int_equal(ch.step.next, CONSULT_VISIT_AWAY);
+	assert_true(ch.visit.head);
+	assert_int_equal(v->state, CONSULT_VISIT_AWAY);
+	assert_int_equal(v->doctor_until, 0);
+	assert_null(consult_room_doctor_visit(r, D1));
+	order_is(r, 0, (int64_t[]){ 1, 2 }, 2);
+	consult_room_free(r);
+}
+
+static consult_err restore(consult_room *r, int64_t id, consult_visit_state s, int64_t by, bool head, int64_t away)
+{
+	consult_visit_restore in = { .id = id,
+		.appointment_id = 1000 + id,
+		.doctor_id = 0,
+		.appt_time = 10000,
+		.joined_at = 400 + id,
+		.state = s,
+		.called_by = by,
+		.head = head,
+		.away_since = away,
+		.gone_at = 900,
+		.until = 1020 };
+	return consult_room_restore(r, &in, NULL);
+}
+
+/* Stored live visits come back: same order (head flags, appointment time,
+ * visit id), ringing at the head, calls held on both sides. */
+static void test_restore(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	assert_int_equal(restore(r, 3, CONSULT_VISIT_WAITING, 0, false, 0), CONSULT_OK);
+	assert_int_equal(restore(r, 4, CONSULT_VISIT_AWAY, 0, false, 850), CONSULT_OK);
+	assert_int_equal(restore(r, 5, CONSULT_VISIT_RINGING, D1, false, 0), CONSULT_OK);
+	assert_int_equal(restore(r, 6, CONSULT_VISIT_WAITING, 0, true, 0), CONSULT_OK);
+	assert_int_equal(restore(r, 7, CONSULT_VISIT_IN_CALL, D2, false, 0), CONSULT_OK);
+	assert_int_equal(restore(r, 8, CONSULT_VISIT_IN_CALL, D2, false, 0), CONSULT_OK); /* D2 holds 7 */
+	assert_int_equal(restore(r, 9, CONSULT_VISIT_ENDED, 0, false, 0), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(restore(r, 3, CONSULT_VISIT_WAITING, 0, false, 0), CONSULT_ERR_CONFLICT);
+	order_is(r, 0, (int64_t[]){ 5, 6, 8, 3, 4 }, 5);
+	consult_visit *v = consult_room_visit(r, 3);
+	assert_int_equal(v->state, CONSULT_VISIT_AWAY);
+	assert_null(v->patient);
+	assert_int_equal(v->joined_at, 403);
+	assert_int_equal(v->away_since, 900); /* when the server went */
+	assert_int_equal(v->away_until, 1020);
+	assert_int_equal(consult_room_visit(r, 4)->away_since, 850); /* as stored */
+	v = consult_room_visit(r, 7);
+	assert_int_equal(v->state, CONSULT_VISIT_IN_CALL);
+	assert_int_equal(v->call_doctor_id, D2);
+	assert_int_equal(v->doctor_until, 1020);
+	assert_int_equal(v->away_until, 1020);
+	assert_ptr_equal(consult_room_doctor_visit(r, D2), v);
+	assert_int_equal(consult_room_ahead(r, 3), 3);
+	/* nobody back: the AWAY ones expire, the call ends on its patient side */
+	assert_int_equal(consult_room_due(r, 1020, NULL, 0), 5);
+	consult_room_due_item due[2];
+	assert_int_equal(consult_room_held_due(r, 1020, due, 2), 1);
+	assert_int_equal(due[0].ev, CONSULT_EV_PATIENT_DROP);
+	/* a patient back in a restored visit */
+	assert_int_equal(
+	        consult_room_apply(r, 3, CONSULT_EV_PATIENT_BACK, 0, 950, 120, &patients[3], NULL), CONSULT_OK);
+	assert_int_equal(consult_room_visit(r, 3)->state, CONSULT_VISIT_WAITING);
+	assert_int_equal(consult_room_ahead(r, 3), 3);
+	consult_room_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_held_calls),
+		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_join_conflict_and_lookup),
 		cmocka_unit_test(test_two_doctors_one_patient),
 		cmocka_unit_test(test_doctor_busy_and_visibility),

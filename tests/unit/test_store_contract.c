@@ -236,7 +236,7 @@ static void test_constraints(void **state)
 	assert_int_equal(count_appts(s, f->practice), 1);
 	/* visits need an appointment; updates need a visit */
 	assert_int_equal(consult_store_visit_begin(s, 9999, "A", "B", 1, &id2), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_store_visit_state(s, 9999, CONSULT_VISIT_WAITING), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_state(s, 9999, CONSULT_VISIT_WAITING, false, 0), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_visit_called(s, 9999, f->doctor, 1), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_visit_connected(s, 9999, 1), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_visit_report(s, 9999, CONSULT_PARTY_DOCTOR, "connected", "host", "host"),
@@ -247,7 +247,8 @@ static void test_constraints(void **state)
 	assert_null(a);
 	/* a state outside the state machine is refused */
 	assert_int_equal(consult_store_visit_begin(s, id, "A", "B", 1, &id2), CONSULT_OK);
-	assert_int_equal(consult_store_visit_state(s, id2, (consult_visit_state)99), CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_store_visit_state(s, id2, (consult_visit_state)99, false, 0), CONSULT_ERR_INVALID_FIELD);
 	assert_int_equal(
 	        consult_store_visit_report(s, id2, (consult_party)9, "x", "y", "z"), CONSULT_ERR_INVALID_FIELD);
 }
@@ -337,15 +338,15 @@ static void test_visit_lifecycle(void **state)
 	assert_string_equal(last, "Muster");
 	free(first);
 	free(last);
-	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_AWAY), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_AWAY, false, 0), CONSULT_OK);
 	expect_status(f, id, CONSULT_APPT_AWAY, CONSULT_END_NONE);
-	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_WAITING), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_WAITING, false, 0), CONSULT_OK);
 	assert_int_equal(consult_store_visit_called(s, v, f->doctor, 980), CONSULT_OK);
-	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_RINGING), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_RINGING, false, 0), CONSULT_OK);
 	expect_status(f, id, CONSULT_APPT_RINGING, CONSULT_END_NONE);
 	/* declined, called again by another doctor: first call time stays */
 	assert_int_equal(consult_store_visit_called(s, v, f->doctor2, 990), CONSULT_OK);
-	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_IN_CALL), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_IN_CALL, false, 0), CONSULT_OK);
 	expect_status(f, id, CONSULT_APPT_IN_CALL, CONSULT_END_NONE);
 	assert_int_equal(consult_store_visit_connected(s, v, 995), CONSULT_OK);
 	assert_int_equal(consult_store_visit_connected(s, v, 999), CONSULT_OK);
@@ -483,37 +484,81 @@ static void test_day_stats(void **state)
 	assert_int_equal(st.median_wait_s, 500);
 }
 
-typedef struct stale_seen {
-	int restarted, left;
-} stale_seen;
-static void see_stale(const consult_appointment *a, void *ud)
+typedef struct live_seen {
+	consult_live_visit v[8];
+	size_t n;
+} live_seen;
+static void see_live(const consult_live_visit *v, void *ud)
 {
-	stale_seen *n = ud;
-	assert_int_equal(a->status, CONSULT_APPT_ENDED);
-	n->restarted += a->end_reason == CONSULT_END_SERVER_RESTART;
-	n->left += a->end_reason == CONSULT_END_LEFT;
+	live_seen *l = ud;
+	assert_true(l->n < 8);
+	l->v[l->n++] = *v;
 }
 
-/* Visits live at a stop end with SERVER_RESTART at the next start; ended ones keep their reason. */
-static void test_end_stale(void **state)
+/* Live visits come back with their place (state, head, away_since, who
+ * called), in visit id order, with the appointment's practice, doctor and
+ * time; ended ones do not. */
+static void test_live_visits(void **state)
 {
 	fixture *f = *state;
 	int64_t v1 = called_visit(f, 60, f->practice, 1000, -1);
-	int64_t v2 = called_visit(f, 61, f->practice, 1100, 1110);
-	int64_t v3 = called_visit(f, 62, f->other_practice, 1000, 1010);
-	(void)v1;
-	assert_int_equal(consult_store_visit_state(f->s, v2, CONSULT_VISIT_IN_CALL), CONSULT_OK);
-	assert_int_equal(consult_store_visit_end(f->s, v3, CONSULT_END_LEFT, 1050), CONSULT_OK);
-	assert_int_equal(consult_store_end_stale_visits(f->s, 5000), 2);
-	stale_seen seen = { 0 };
-	assert_int_equal(consult_store_list_appointments(f->s, f->practice, 0, 100000, see_stale, &seen), CONSULT_OK);
-	assert_int_equal(seen.restarted, 2);
-	memset(&seen, 0, sizeof seen);
-	assert_int_equal(
-	        consult_store_list_appointments(f->s, f->other_practice, 0, 100000, see_stale, &seen), CONSULT_OK);
-	assert_int_equal(seen.restarted, 0);
-	assert_int_equal(seen.left, 1);
-	assert_int_equal(consult_store_end_stale_visits(f->s, 6000), 0);
+	int64_t v2 = called_visit(f, 61, f->practice, 1100, -1);
+	int64_t v3 = called_visit(f, 62, f->other_practice, 1000, -1);
+	int64_t v4 = called_visit(f, 63, f->practice, 1200, -1);
+	assert_int_equal(consult_store_visit_ring(f->s, v2, f->doctor, 1150), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(f->s, v2, CONSULT_VISIT_IN_CALL, true, 1160), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(f->s, v1, CONSULT_VISIT_AWAY, false, 1050), CONSULT_OK);
+	assert_int_equal(consult_store_visit_end(f->s, v4, CONSULT_END_LEFT, 1250), CONSULT_OK);
+	live_seen l = { .n = 0 };
+	assert_int_equal(consult_store_live_visits(f->s, see_live, &l), CONSULT_OK);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.v[0].id, v1);
+	assert_int_equal(l.v[0].practice_id, f->practice);
+	assert_int_equal(l.v[0].state, CONSULT_VISIT_AWAY);
+	assert_int_equal(l.v[0].away_since, 1050);
+	assert_false(l.v[0].head);
+	assert_int_equal(l.v[0].called_by, 0);
+	assert_int_equal(l.v[0].joined_at, 1000);
+	assert_int_equal(l.v[0].starts_at, 1000);
+	assert_int_equal(l.v[0].doctor_id, 0);
+	assert_int_equal(l.v[1].id, v2);
+	assert_int_equal(l.v[1].state, CONSULT_VISIT_IN_CALL);
+	assert_true(l.v[1].head);
+	assert_int_equal(l.v[1].away_since, 1160);
+	assert_int_equal(l.v[1].called_by, f->doctor);
+	assert_int_equal(l.v[2].id, v3);
+	assert_int_equal(l.v[2].practice_id, f->other_practice);
+	assert_int_equal(l.v[2].state, CONSULT_VISIT_WAITING);
+	/* back: away_since cleared */
+	assert_int_equal(consult_store_visit_state(f->s, v1, CONSULT_VISIT_WAITING, false, 0), CONSULT_OK);
+	l.n = 0;
+	assert_int_equal(consult_store_live_visits(f->s, see_live, &l), CONSULT_OK);
+	assert_int_equal(l.v[0].away_since, 0);
+	assert_int_equal(l.v[0].state, CONSULT_VISIT_WAITING);
+}
+
+/* Heartbeat and clean stop: none at first, then the newest of each. */
+static void test_lifecycle(void **state)
+{
+	fixture *f = *state;
+	int64_t alive = -1, stopped = -1;
+	assert_int_equal(consult_store_lifecycle(f->s, &alive, &stopped), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(alive, 0);
+	assert_int_equal(stopped, 0);
+	assert_int_equal(consult_store_alive(f->s, 100), CONSULT_OK);
+	assert_int_equal(consult_store_alive(f->s, 105), CONSULT_OK);
+	assert_int_equal(consult_store_lifecycle(f->s, &alive, &stopped), CONSULT_OK);
+	assert_int_equal(alive, 105);
+	assert_int_equal(stopped, 0);
+	assert_int_equal(consult_store_stopped(f->s, 107), CONSULT_OK);
+	assert_int_equal(consult_store_lifecycle(f->s, &alive, &stopped), CONSULT_OK);
+	assert_int_equal(alive, 105);
+	assert_int_equal(stopped, 107);
+	/* the next run's heartbeat keeps the stop of the last one */
+	assert_int_equal(consult_store_alive(f->s, 200), CONSULT_OK);
+	assert_int_equal(consult_store_lifecycle(f->s, &alive, &stopped), CONSULT_OK);
+	assert_int_equal(alive, 200);
+	assert_int_equal(stopped, 107);
 }
 
 /* --- known devices --- */
@@ -628,7 +673,7 @@ static void test_enums_round_trip(void **state)
 	int64_t v = called_visit(f, 70, f->practice, 1000, -1), id = appt_of(f, 70);
 	consult_appointment a;
 	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
-		assert_int_equal(consult_store_visit_state(s, v, states[i].st), CONSULT_OK);
+		assert_int_equal(consult_store_visit_state(s, v, states[i].st, false, 0), CONSULT_OK);
 		assert_int_equal(consult_store_appointment_by_id(s, id, &a), CONSULT_OK);
 		assert_int_equal(a.status, states[i].want);
 		assert_string_equal(consult_appt_status_name(a.status), consult_visit_state_name(states[i].st));
@@ -787,7 +832,7 @@ static void test_maintain_and_probe(void **state)
 	/* plain answers are not counted as store failures */
 	int64_t id = 0;
 	assert_int_equal(consult_store_add_practice(s, "am-markt", "X", NULL, 1, &id), CONSULT_ERR_CONFLICT);
-	assert_int_equal(consult_store_visit_state(s, 9999, CONSULT_VISIT_AWAY), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_state(s, 9999, CONSULT_VISIT_AWAY, false, 0), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_error_count(s), 0);
 	assert_string_equal(consult_store_last_error_name(s), "");
 }
@@ -807,7 +852,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_visit_lifecycle, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_list_appointments, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_day_stats, setup_people, teardown),
-		cmocka_unit_test_setup_teardown(test_end_stale, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_live_visits, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_devices, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_enums_round_trip, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_and_erase_remove, setup_people, teardown),

@@ -260,13 +260,21 @@ static void test_visit_columns(void **state)
 	assert_non_null(t);
 	assert_string_equal(t, "ended,doctor_hangup,1100");
 	free(t);
-	assert_int_equal(consult_store_end_stale_visits(s, 5000), 0);
+	/* the place of a live visit: head flag and away_since (NULL while attached) */
 	assert_int_equal(consult_store_visit_begin(s, id, "Max", "M", 1200, &v), CONSULT_OK);
-	assert_int_equal(consult_store_end_stale_visits(s, 5000), 1);
-	snprintf(sql, sizeof sql, "SELECT end_reason FROM visits WHERE id = %lld", (long long)v);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_AWAY, true, 1210), CONSULT_OK);
+	snprintf(sql, sizeof sql, "SELECT state || ',' || head || ',' || away_since FROM visits WHERE id = %lld",
+	        (long long)v);
 	t = raw_text(f->path, sql);
 	assert_non_null(t);
-	assert_string_equal(t, "server_restart");
+	assert_string_equal(t, "away,1,1210");
+	free(t);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_WAITING, true, 0), CONSULT_OK);
+	snprintf(sql, sizeof sql,
+	        "SELECT state || ',' || head || ',' || (away_since IS NULL) FROM visits WHERE id = %lld", (long long)v);
+	t = raw_text(f->path, sql);
+	assert_non_null(t);
+	assert_string_equal(t, "waiting,1,1");
 	free(t);
 }
 
@@ -292,7 +300,7 @@ static void test_one_write_steps(void **state)
 	assert_int_equal(consult_store_visit_ring(s, v, f->doctor, 980), CONSULT_OK);
 	consult_store_wal_status(s, NULL, &c0);
 	assert_int_equal(c0, c1 + 1);
-	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_WAITING), CONSULT_OK);
+	assert_int_equal(consult_store_visit_state(s, v, CONSULT_VISIT_WAITING, false, 0), CONSULT_OK);
 	assert_int_equal(consult_store_visit_ring(s, v, f->doctor2, 990), CONSULT_OK);
 	snprintf(sql, sizeof sql, "SELECT called_at * 100000 + called_by FROM visits WHERE id = %lld", (long long)v);
 	assert_int_equal(raw_int(f->path, sql), 980 * 100000LL + f->doctor2);
