@@ -238,6 +238,51 @@ test('the live handle of the same session is taken over: logged_out taken_over, 
   assertOk(await p.handle.request({ request: 'leave' }));
 });
 
+test('a doctor whose connection was lost resumes with resume_call: the held call comes back on the new handle, the patient hears nothing', async () => {
+  const doc = await newStaff('doctor');
+  const a = await login(doc);
+  const rec = await login(ctx.A.receptions[0]);
+  const p = await ctx.patient(await ctx.appointment(rec.handle, { doctorId: doc.id }));
+  await ctx.connectCall(a, p);
+  const visit = p.reply.visit_id;
+  await a.handle.detach(); // the doctor's handle is gone: the call is held, the patient hears nothing
+  await p.handle.sync();
+  assert.deepEqual(p.handle.pending('doctor_left'), []);
+  const b = await resume(a.token, { resume_call: visit });
+  assertOk(b.reply);
+  assert.equal(b.reply.staff_id, doc.id);
+  assert.equal(b.reply.call?.visit_id, visit, JSON.stringify(b.reply.call));
+  assert.equal(b.reply.call.state, 'in_call');
+  assert.ok(Array.isArray(b.reply.call.ice_servers));
+  // The call works through the new handle: signal reaches the patient, hangup ends it.
+  assertOk(await b.handle.request({ request: 'signal', type: 'end-of-candidates' }));
+  await p.handle.waitEvent('signal');
+  await p.handle.sync();
+  assert.deepEqual(p.handle.pending('doctor_left'), []);
+  assert.deepEqual(p.handle.pending('call_ended'), []);
+  assertOk(await b.handle.request({ request: 'hangup' }));
+  assert.equal((await p.handle.waitEvent('call_ended')).reason, 'doctor_hangup');
+});
+
+test('take-over during a call: the live old handle hears taken_over, the new handle has the call', async () => {
+  const doc = await newStaff('doctor');
+  const a = await login(doc);
+  const rec = await login(ctx.A.receptions[0]);
+  const p = await ctx.patient(await ctx.appointment(rec.handle, { doctorId: doc.id }));
+  await ctx.connectCall(a, p);
+  const visit = p.reply.visit_id;
+  const b = await resume(a.token, { resume_call: visit });
+  assertOk(b.reply);
+  assert.equal(b.reply.call?.visit_id, visit);
+  assert.equal((await a.handle.waitEvent('logged_out')).reason, 'taken_over');
+  assertError(await a.handle.request({ request: 'hangup' }), 'wrong_state', 412);
+  await p.handle.sync();
+  assert.deepEqual(p.handle.pending('doctor_left'), []);
+  assert.deepEqual(p.handle.pending('call_ended'), []);
+  assertOk(await b.handle.request({ request: 'hangup' }));
+  assert.equal((await p.handle.waitEvent('call_ended')).reason, 'doctor_hangup');
+});
+
 test('a session token outlives a killed Janus: resume on the restarted server', { timeout: 90000 }, async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-resume-'));
   const confDirs = [];
