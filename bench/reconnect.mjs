@@ -28,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { canConnect, startJanus } from '../scripts/lib/janus.mjs';
 import { seedPractice } from '../scripts/lib/seed.mjs';
+import { MAX_RECONNECT_MS, reconnectDelay } from '../html/js/backoff.mjs';
 import { MuxConn, pool } from './lib/mux.mjs';
 import { machine, ms, procMem } from './lib/report.mjs';
 
@@ -37,7 +38,7 @@ const GOAL_P99_MS = 3000;
 
 function parseArgs(argv) {
 	const o = {
-		patients: 1000, calls: 50, practices: 10, perConn: 1, concurrency: 32, capMs: 3000,
+		patients: 1000, calls: 50, practices: 10, perConn: 1, concurrency: 32, capMs: MAX_RECONNECT_MS,
 		maxSeconds: 900, debugLevel: 4, out: null,
 	};
 	const num = (v, k) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new Error(`--${k} needs a non-negative integer`); return n; };
@@ -81,9 +82,9 @@ function quantiles(values) {
 }
 
 // The pages' schedule (RESILIENCE.md): first retry within 1 s, doubling, capped, jittered.
+// The pages' own schedule (html/js/backoff.mjs), optionally capped lower.
 function backoff(n, capMs) {
-	const base = Math.min(capMs, 500 * 2 ** n);
-	return base * (0.5 + Math.random() * 0.5);
+	return Math.min(capMs, reconnectDelay(n));
 }
 
 function nofile() {

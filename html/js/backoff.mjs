@@ -2,8 +2,10 @@
 // signalling connection dropped (docs/pages.md, "Reconnect and re-attach").
 // Contract:
 //   reconnectDelay(attempt, rand) -> ms: attempt 0 within 1 s (100-900 ms),
-//     then 1 s, 2 s, 3 s, 3 s, ... each with jitter (60-100 %), never above
-//     MAX_RECONNECT_MS; rand defaults to Math.random.
+//     then 1 s, 2 s, 2 s, ... each with jitter (60-100 %), never above
+//     MAX_RECONNECT_MS; rand defaults to Math.random. The cap bounds how
+//     long a page waits after the server is back: at most 2 s plus its own
+//     re-attach (bench/reconnect.mjs measures it for 1,110 pages).
 //   const r = new Retry(fn)   fn: async, one attempt; it calls r.schedule()
 //     itself when it wants another one.
 //     r.schedule(minMs)  next attempt after reconnectDelay(n) (at least minMs);
@@ -12,7 +14,7 @@
 //                        browser's `online` event)
 //     r.reset() / r.cancel() / r.pending
 // Jitter spreads the reconnects of many pages after a server restart.
-export const MAX_RECONNECT_MS = 3000;
+export const MAX_RECONNECT_MS = 2000;
 
 export function reconnectDelay(attempt, rand = Math.random) {
   if (!(attempt > 0)) return Math.round(100 + rand() * 800);
