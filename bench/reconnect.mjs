@@ -172,7 +172,7 @@ async function main() {
 	watchdog.unref();
 
 	try {
-		const janusOpts = { dataDir, keepDir: true, passwordCost: 'interactive', debugLevel: o.debugLevel, graceSeconds: 600, eventLoops: o.eventLoops };
+		const janusOpts = { dataDir, keepDir: true, passwordCost: 'interactive', debugLevel: o.debugLevel, graceSeconds: 600, eventLoops: o.eventLoops, wsJson: 'compact' };
 		janus = await startJanus(janusOpts);
 		janusDirs.push(janus.dir);
 		Object.assign(janusOpts, { wsPort: janus.wsPort, adminPort: janus.adminPort, adminSecret: janus.adminSecret, codeSecret: janus.codeSecret });
@@ -352,7 +352,7 @@ function writeResults(file, r) {
 	out.push(`- CPU: ${m.cpu}, nproc ${m.nproc}, memory ${m.memTotal}`);
 	out.push(`- Janus: ${m.janus}; plugin version ${r.pluginVersion || 'unknown'}; node ${m.node}`);
 	out.push(`- git commit: ${m.commit}${m.dirty ? ' (working tree has uncommitted changes)' : ''}`);
-	out.push(`- options: ${o.perConn} page(s) per WebSocket, setup concurrency ${o.concurrency}, backoff cap ${o.capMs} ms, Janus debug level ${o.debugLevel}, event_loops ${o.eventLoops ?? process.env.CONSULT_EVENT_LOOPS ?? 'unset'}; open files ${r.nofile ? `${r.nofile.before} -> ${r.nofile.after}` : 'unknown'}`);
+	out.push(`- options: ${o.perConn} page(s) per WebSocket, setup concurrency ${o.concurrency}, backoff cap ${o.capMs} ms, Janus debug level ${o.debugLevel}, event_loops ${o.eventLoops ?? process.env.CONSULT_EVENT_LOOPS ?? 'unset'}, WebSocket JSON compact (as conf/janus.transport.websockets.jcfg.sample); open files ${r.nofile ? `${r.nofile.before} -> ${r.nofile.after}` : 'unknown'}`);
 	out.push(`- load average (1/5/15 min) at start: ${r.loadStart}, at end: ${r.loadEnd}${Number(String(r.loadStart).split(' ')[0]) > 1.5 ? ' -- **the machine was busy with other work: latencies are inflated**' : ''}`);
 	out.push(`- elapsed: ${(r.elapsedMs / 1000).toFixed(1)} s; setup: staff logins ${ms(r.setupLoginMs)} ms, appointments + joins ${ms(r.setupJoinMs)} ms, calls ${ms(r.setupCallMs)} ms; Janus RSS before the kill ${r.rssBeforeKiB ?? 'n/a'} KiB, after the re-attach ${r.rssAfterKiB ?? 'n/a'} KiB`);
 	if (r.error) out.push(`\n**The run did not complete:**\n\n\`\`\`\n${r.error}\n\`\`\``);
