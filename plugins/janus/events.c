@@ -143,15 +143,57 @@ static bool is_doctor(const glue_session *s)
 	return s->kind == GLUE_STAFF && s->role == CONSULT_ROLE_DOCTOR;
 }
 
+static void send_waiting(glue_practice *p, glue_session *s)
+{
+	json_t *f = json_object();
+	json_object_set_new(f, "visits", glue_waiting_list(p, s->staff_id));
+	glue_push(s, "waiting", f);
+}
+
 void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id)
 {
+	gint64 t = g_get_monotonic_time();
 	for (GList *l = p->staff; l; l = l->next) {
 		glue_session *s = l->data;
 		if (!is_doctor(s) || !consult_doctor_sees(visit_doctor_id, s->staff_id))
 			continue;
-		json_t *f = json_object();
-		json_object_set_new(f, "visits", glue_waiting_list(p, s->staff_id));
-		glue_push(s, "waiting", f);
+		if (s->waiting_owed)
+			continue; /* the list the timer sends is the newest one */
+		if (t - s->waiting_window >= G_TIME_SPAN_SECOND) {
+			s->waiting_window = t;
+			s->waiting_sent = 0;
+		}
+		if (s->waiting_sent < GLUE_WAITING_BURST) {
+			s->waiting_sent++;
+			send_waiting(p, s);
+			continue;
+		}
+		s->waiting_owed = true;
+		p->waiting_owed = true;
+		glue_timer_flush_soon(GLUE_WAITING_COALESCE_MS);
+	}
+}
+
+void glue_flush_waiting(void)
+{
+	if (!glue.practices)
+		return;
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, glue.practices);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		glue_practice *p = value;
+		if (!p->waiting_owed)
+			continue;
+		p->waiting_owed = false;
+		for (GList *l = p->staff; l; l = l->next) {
+			glue_session *s = l->data;
+			if (!s->waiting_owed)
+				continue;
+			s->waiting_owed = false;
+			if (is_doctor(s))
+				send_waiting(p, s);
+		}
 	}
 }
 

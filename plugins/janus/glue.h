@@ -7,7 +7,10 @@
  * take (login drops it while verifying a password). Lock order: glue.lock
  * before the sessions table mutex (session.c), never the reverse.
  * Events to browsers are pushed while glue.lock is held, so their order is
- * the order of the changes.
+ * the order of the changes; only a doctor's waiting list held back in a
+ * burst (glue_push_waiting) comes up to GLUE_WAITING_COALESCE_MS later,
+ * and then it is the newest list. The timer thread takes timer_mutex
+ * (plugin.c) only without glue.lock; glue.lock before timer_mutex.
  */
 #ifndef CONSULT_GLUE_H
 #define CONSULT_GLUE_H
@@ -59,6 +62,7 @@ typedef struct glue_practice {
 	GList *staff;                   /* glue_session*, logged in, one reference each */
 	GHashTable *visits;             /* &id -> glue_visit_info* of live visits */
 	int64_t paths[GLUE_PATH_COUNT]; /* ended calls per final path since start */
+	bool waiting_owed;              /* a doctor of it is owed a waiting list (events.c) */
 } glue_practice;
 
 typedef struct glue_state {
@@ -108,8 +112,19 @@ void glue_path_counts(glue_practice *p, int64_t out[GLUE_PATH_COUNT]);
 void glue_push(glue_session *s, const char *event, json_t *fields);
 /* The waiting list a doctor sees (doctor 0: all), as in waiting_list. */
 json_t *glue_waiting_list(glue_practice *p, int64_t doctor_id);
-/* Pushes `waiting` to every logged-in doctor who may see a visit of doctor_id. */
+/* Pushes `waiting` to every logged-in doctor who may see a visit of doctor_id.
+ * In a burst (more than GLUE_WAITING_BURST lists to one doctor within a
+ * second, e.g. a thousand pages re-attaching after a restart) the doctor's
+ * further lists are held back and the newest one is sent by the timer
+ * GLUE_WAITING_COALESCE_MS later: the list each push carries is O(waiting),
+ * so a burst would otherwise cost O(waiting^2) per doctor. */
+#define GLUE_WAITING_BURST       20
+#define GLUE_WAITING_COALESCE_MS 200
 void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id);
+/* Sends the waiting lists held back by glue_push_waiting (timer, under glue.lock). */
+void glue_flush_waiting(void);
+/* Asks the timer thread to run glue_flush_waiting within ms (plugin.c). */
+void glue_timer_flush_soon(int ms);
 /* Pushes `position` to patients whose place changed. If me is one of them,
  * nothing is pushed to it and *my_ahead, *my_seq are set instead. */
 void glue_push_positions(glue_practice *p, glue_session *me, uint32_t *my_ahead, uint64_t *my_seq);

@@ -14,7 +14,9 @@
  * store's own second connection), so no request waits for it.
  * Every store failure is logged by name (store_health.c).
  * The timer also logs out idle staff and runs the retention purge (at the
- * first tick, then every purge_interval_minutes). A second thread, the
+ * first tick, then every purge_interval_minutes), and between ticks, when
+ * asked (glue_timer_flush_soon), sends the doctors' waiting lists held back
+ * in a burst (events.c). A second thread, the
  * outbox worker (outbox.c), sends invitations. Message templates are
  * loaded and checked at init when e-mail or SMS is configured.
  * Shutdown: a clean stop is announced to every handle first (stop.c);
@@ -124,20 +126,51 @@ static void upkeep(int64_t now)
 		        r.due, r.complete ? ", complete" : "");
 }
 
+static gint64 flush_at; /* monotonic time the held-back waiting lists are due, 0 none (timer_mutex) */
+
+void glue_timer_flush_soon(int ms)
+{
+	gint64 at = g_get_monotonic_time() + (gint64)ms * G_TIME_SPAN_MILLISECOND;
+	g_mutex_lock(&timer_mutex);
+	if (flush_at == 0 || at < flush_at) {
+		flush_at = at;
+		g_cond_broadcast(&timer_cond);
+	}
+	g_mutex_unlock(&timer_mutex);
+}
+
+/* Once a second the tick and the upkeep; in between, when asked, the
+ * waiting lists held back in a burst (glue_push_waiting). */
 static gpointer timer_main(gpointer data)
 {
 	JANUS_LOG(LOG_VERB, "[consult] timer thread started\n");
+	gint64 next_tick = g_get_monotonic_time() + G_TIME_SPAN_SECOND;
 	while (!g_atomic_int_get(&stopping)) {
 		g_mutex_lock(&timer_mutex);
-		gint64 until = g_get_monotonic_time() + G_TIME_SPAN_SECOND;
-		while (!g_atomic_int_get(&stopping) && g_cond_wait_until(&timer_cond, &timer_mutex, until))
-			;
+		for (;;) {
+			gint64 until = flush_at && flush_at < next_tick ? flush_at : next_tick;
+			if (g_atomic_int_get(&stopping) || g_get_monotonic_time() >= until)
+				break;
+			g_cond_wait_until(&timer_cond, &timer_mutex, until);
+		}
+		gint64 mono = g_get_monotonic_time();
+		bool flush = flush_at && mono >= flush_at;
+		if (flush)
+			flush_at = 0;
 		g_mutex_unlock(&timer_mutex);
 		if (g_atomic_int_get(&stopping))
 			break;
-		int64_t now = glue_now();
-		tick(now);
-		upkeep(now);
+		if (flush) {
+			g_mutex_lock(&glue.lock);
+			glue_flush_waiting();
+			g_mutex_unlock(&glue.lock);
+		}
+		if (mono >= next_tick) {
+			int64_t now = glue_now();
+			tick(now);
+			upkeep(now);
+			next_tick = g_get_monotonic_time() + G_TIME_SPAN_SECOND;
+		}
 	}
 	JANUS_LOG(LOG_VERB, "[consult] timer thread stopped\n");
 	return NULL;

@@ -37,6 +37,10 @@ typedef struct glue_session {
 	int64_t last_active;   /* staff: time of the last request (idle logout) */
 	int64_t login_session; /* staff: id of its resumable session (store), 0 if none */
 	int64_t session_used;  /* staff: last use of that session written to the store */
+	/* doctor: waiting lists pushed in the current one-second window (events.c) */
+	gint64 waiting_window; /* monotonic start of the window */
+	int waiting_sent;      /* lists pushed in it */
+	bool waiting_owed;     /* a list was held back in a burst: the timer sends the newest */
 	/* patient */
 	int64_t visit_id; /* live visit, 0 once it ended */
 	int64_t appointment_id;

@@ -27,6 +27,7 @@ import {
 } from './pcap.mjs';
 
 let sc = null;
+const GRACE_S = 120; // grace_seconds of this file's Janus
 let failed = false;
 let up = null;
 let dumpLeg = null;
@@ -46,6 +47,8 @@ const redump = () => dumpDoctorLeg(dumpLeg);
 before(async () => {
   sc = await scenario({
     name: 'forward', nat: true, block: true, turn: 'absent', pluginConfig: { p2p_timeout_seconds: 3 },
+    // the plugin's clock can be moved (test_clock): a held call's grace passes without waiting
+    janusEnv: { CONSULT_TEST: '1' }, janusOptions: { graceSeconds: GRACE_S },
   });
   // Dump from the start (before the forwarded PeerConnection exists) so the
   // first keyframes are in it: Chromium sends keyframes only on request.
@@ -199,6 +202,16 @@ test('a dropped browser in forwarding mode frees both handles; Janus exits 0', {
   assert.ok(pcInfo(before.patient.info).length > 0 && pcInfo(before.doctor.info).length > 0, 'both legs have a PeerConnection');
   await sc.call.patPage.close();
   sc.mark('patient page closed');
+  // The patient's handle goes with its page: the call is held for the
+  // grace period (the patient may come back); the doctor's page meanwhile
+  // asks to forward again. Nobody comes back: once the grace period has
+  // passed on the plugin's clock the visit ends (patient_dropped).
+  await waitFor('the patient\'s handle is gone', async () => {
+    const hs = await consultHandles(sc.stack.janus);
+    return !hs.some((h) => h.handle_id === before.patient.handle_id || h.session_id === before.patient.session_id);
+  }, 30_000, 250);
+  const clock = await sc.stack.janus.admin({ request: 'test_clock', offset_seconds: GRACE_S + 30 });
+  assert.equal(clock.ok, true, JSON.stringify(clock));
   await waitFor('doctor: the call ended', async () => (await callView(sc.call.docPage)).state === 'list', 30_000, 250);
   await waitFor('the patient\'s session is gone, the doctor\'s handle has no PeerConnection', async () => {
     const hs = await consultHandles(sc.stack.janus);

@@ -202,3 +202,30 @@ test('calling a patient whose connection dropped -> patient_away; ringing patien
   const list = assertOk(await doc.handle.request({ request: 'waiting_list' }));
   assert.ok(!list.visits.some((v) => v.visit_id === p.reply.visit_id || v.visit_id === q.reply.visit_id), 'both places expired');
 });
+
+test('a burst of arrivals: the doctor gets at most 20 lists a second, then the newest one, which has everybody', async () => {
+  // 100 patients join at once (pages re-attaching after a restart behave so):
+  // one list per arrival would cost O(waiting) each, O(waiting^2) in all.
+  const rec = await ctx.login(ctx.A.receptions[0]);
+  const doc = await ctx.login(ctx.A.doctors[0]);
+  await doc.handle.waitEvent('waiting');
+  await doc.handle.sync();
+  doc.handle.drain();
+  const appts = [];
+  for (let i = 0; i < 100; i++) appts.push(await ctx.appointment(rec.handle, { doctorId: ctx.A.doctors[0].id }));
+  const t0 = Date.now();
+  const patients = await Promise.all(appts.map((a) => ctx.patient(a)));
+  const burstMs = Date.now() - t0;
+  const ids = patients.map((p) => p.reply.visit_id);
+  const all = (e) => ids.every((id) => e.visits.some((v) => v.visit_id === id));
+  const last = await doc.handle.waitEvent('waiting', { filter: all, timeout: 30000 });
+  const list = await doc.handle.call({ request: 'waiting_list' });
+  assert.deepEqual(last.visits.map((v) => v.visit_id), list.visits.map((v) => v.visit_id), 'the last list pushed is the current one');
+  await doc.handle.sync();
+  const lists = doc.handle.events.filter((e) => e.event === 'waiting').length;
+  // 20 a second at most, plus the held-back ones (one per 200 ms at most)
+  const bound = 20 * Math.ceil((burstMs + 1000) / 1000) + 5 * Math.ceil((burstMs + 1000) / 1000) + 2;
+  assert.ok(lists <= bound, `${lists} lists for 100 arrivals in ${burstMs} ms (bound ${bound})`);
+  assert.ok(lists < 100, `${lists} lists for 100 arrivals: not coalesced`);
+  await leaveAll(...patients);
+});
