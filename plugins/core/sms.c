@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "sms.h"
+#include "text.h"
 
 /* GSM 03.38 default alphabet as Unicode, in table order. 0x1B is the
  * escape; its slot holds a surrogate, which the decoder never yields. */
@@ -163,46 +164,7 @@ unsigned consult_sms_gsm7_septets(unsigned long cp)
 	return 0;
 }
 
-/* Decodes one strict UTF-8 character at s[*i]; false if invalid. */
-static bool next_cp(const unsigned char *s, size_t len, size_t *i, unsigned long *cp)
-{
-	unsigned char c = s[*i];
-	size_t n;
-	unsigned long v, min;
-	if (c < 0x80) {
-		*cp = c;
-		(*i)++;
-		return true;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		v = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		v = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		v = c & 0x07;
-		min = 0x10000;
-	} else
-		return false;
-	if (len - *i <= n)
-		return false;
-	for (size_t k = 1; k <= n; k++) {
-		if ((s[*i + k] & 0xc0) != 0x80)
-			return false;
-		v = (v << 6) | (s[*i + k] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return false;
-	*cp = v;
-	*i += n + 1;
-	return true;
-}
-
-static bool is_control(unsigned long cp)
+static bool is_control(uint32_t cp)
 {
 	if (cp == '\n' || cp == '\r')
 		return false;
@@ -212,12 +174,11 @@ static bool is_control(unsigned long cp)
 /* Pass 1: validity and encoding. */
 static consult_err scan(const char *text, size_t len, consult_sms_encoding *enc)
 {
-	const unsigned char *s = (const unsigned char *)text;
 	size_t i = 0;
 	*enc = CONSULT_SMS_GSM7;
 	while (i < len) {
-		unsigned long cp;
-		if (!next_cp(s, len, &i, &cp) || is_control(cp))
+		uint32_t cp;
+		if (!consult_utf8_next(text, len, &i, &cp) || is_control(cp))
 			return CONSULT_ERR_INVALID_UTF8;
 		if (consult_sms_gsm7_septets(cp) == 0)
 			*enc = CONSULT_SMS_UCS2;
@@ -225,7 +186,7 @@ static consult_err scan(const char *text, size_t len, consult_sms_encoding *enc)
 	return CONSULT_OK;
 }
 
-static size_t cost(consult_sms_encoding enc, unsigned long cp)
+static size_t cost(consult_sms_encoding enc, uint32_t cp)
 {
 	if (enc == CONSULT_SMS_GSM7)
 		return consult_sms_gsm7_septets(cp);
@@ -250,11 +211,10 @@ consult_err consult_sms_split(const char *text, size_t len, consult_sms_part *pa
 		return e;
 	info->encoding = enc;
 
-	const unsigned char *s = (const unsigned char *)text;
 	size_t total = 0, i = 0;
 	while (i < len) {
-		unsigned long cp;
-		next_cp(s, len, &i, &cp);
+		uint32_t cp;
+		consult_utf8_next(text, len, &i, &cp);
 		total += cost(enc, cp);
 	}
 	info->units = total;
@@ -271,8 +231,8 @@ consult_err consult_sms_split(const char *text, size_t len, consult_sms_part *pa
 		i = 0;
 		while (i < len) {
 			size_t at = i;
-			unsigned long cp;
-			next_cp(s, len, &i, &cp);
+			uint32_t cp;
+			consult_utf8_next(text, len, &i, &cp);
 			size_t c = cost(enc, cp);
 			if (units + c > cap) {
 				if (parts && n < max_parts)

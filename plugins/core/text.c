@@ -5,43 +5,51 @@
 #include "text.h"
 #include "request.h"
 
-static bool utf8_valid(const char *str, size_t len)
+bool consult_utf8_next(const char *str, size_t len, size_t *i, uint32_t *cp)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t n;
-		uint32_t cp, min;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else
-			return false;
-		if (len - i <= n)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
+	unsigned char c = s[*i];
+	size_t n;
+	uint32_t v, min;
+	if (c < 0x80) {
+		*cp = c;
+		(*i)++;
+		return true;
 	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		v = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		v = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		v = c & 0x07;
+		min = 0x10000;
+	} else
+		return false;
+	if (len - *i <= n)
+		return false;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[*i + k] & 0xc0) != 0x80)
+			return false;
+		v = (v << 6) | (s[*i + k] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return false;
+	*cp = v;
+	*i += n + 1;
+	return true;
+}
+
+static bool utf8_valid(const char *str, size_t len)
+{
+	uint32_t cp;
+	for (size_t i = 0; i < len;)
+		if (!consult_utf8_next(str, len, &i, &cp))
+			return false;
 	return true;
 }
 
