@@ -132,21 +132,28 @@ consult_err glue_h_report(glue_ctx *c)
 	return CONSULT_OK;
 }
 
-void glue_doctor_fresh_login(glue_practice *p, glue_session *s, int64_t now)
+/* The doctor side of visit id goes (DOCTOR_DROP by s's doctor): the
+ * patient is back at the head of the queue. */
+static consult_err drop_doctor_side(glue_practice *p, glue_session *s, int64_t id, int64_t now)
 {
-	consult_visit *v = consult_room_doctor_visit(p->room, s->staff_id);
-	if (v == NULL || v->state != CONSULT_VISIT_IN_CALL || v->doctor_until == 0 || glue_call_doctor(p, v->id))
-		return;
-	int64_t id = v->id;
 	consult_room_event in = {
 		.in = CONSULT_IN_VISIT, .ev = CONSULT_EV_DOCTOR_DROP, .visit_id = id, .grace_s = glue.cfg.grace_seconds
 	};
 	consult_decision d;
 	consult_err e = glue_decide_run(p, &in, s, now, true, &d);
 	if (e != CONSULT_OK)
-		JANUS_LOG(LOG_ERR, "[consult] held doctor side of visit %" G_GINT64_FORMAT " not dropped (%s)\n", id,
+		JANUS_LOG(LOG_ERR, "[consult] doctor side of visit %" G_GINT64_FORMAT " not dropped (%s)\n", id,
 		        consult_err_name(e));
-	else
+	return e;
+}
+
+void glue_doctor_fresh_login(glue_practice *p, glue_session *s, int64_t now)
+{
+	consult_visit *v = consult_room_doctor_visit(p->room, s->staff_id);
+	if (v == NULL || v->state != CONSULT_VISIT_IN_CALL || v->doctor_until == 0 || glue_call_doctor(p, v->id))
+		return;
+	int64_t id = v->id;
+	if (drop_doctor_side(p, s, id, now) == CONSULT_OK)
 		JANUS_LOG(LOG_INFO,
 		        "[consult] staff %" G_GINT64_FORMAT " logged in anew: held call of visit %" G_GINT64_FORMAT
 		        " given up\n",
@@ -201,14 +208,7 @@ void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call
 	}
 	/* The page does not hold this call (or it is still ringing): its doctor
 	 * side goes, the patient back at the head. */
-	consult_room_event in = {
-		.in = CONSULT_IN_VISIT, .ev = CONSULT_EV_DOCTOR_DROP, .visit_id = id, .grace_s = glue.cfg.grace_seconds
-	};
-	consult_decision d;
-	e = glue_decide_run(p, &in, s, now, true, &d);
-	if (e != CONSULT_OK)
-		JANUS_LOG(LOG_ERR, "[consult] doctor side of visit %" G_GINT64_FORMAT " not dropped (%s)\n", id,
-		        consult_err_name(e));
+	(void)drop_doctor_side(p, s, id, now);
 	s->call_visit_id = 0;
 }
 
