@@ -1,10 +1,12 @@
 // Shared helpers for the browser end-to-end tests (tests/browser).
 //
 // Contract:
-// - launchChromium(name) starts Debian's /usr/bin/chromium (playwright-core,
-//   persistent context in a fresh temp profile; HOME/XDG/TMPDIR point there)
-//   and returns { context, newPage(), close() }. close() never throws and
-//   removes the profile.
+// - launchChromium(name, {extraArgs, withoutArgs}) starts Debian's
+//   /usr/bin/chromium (playwright-core, persistent context in a fresh temp
+//   profile; HOME/XDG/TMPDIR point there) and returns { context, newPage(),
+//   close() }. close() never throws and removes the profile. withoutArgs
+//   drops some of CHROMIUM_ARGS (e.g. '--use-fake-ui-for-media-stream', so
+//   a permission set to "denied" really refuses getUserMedia).
 // - launchFirefox(name) starts /usr/bin/firefox-esr headless via
 //   puppeteer-core over WebDriver BiDi with fake media prefs; returns
 //   { browser, newPage(), close() }.
@@ -90,7 +92,7 @@ function rmQuiet(dir) {
 }
 
 /** Launch Chromium with a fresh profile. */
-export async function launchChromium(name = 'chromium', { extraArgs = [] } = {}) {
+export async function launchChromium(name = 'chromium', { extraArgs = [], withoutArgs = [] } = {}) {
   const { chromium } = await import('playwright-core');
   const { dir, env } = tempHome(name);
   let context;
@@ -98,7 +100,7 @@ export async function launchChromium(name = 'chromium', { extraArgs = [] } = {})
     context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [...CHROMIUM_ARGS, ...extraArgs],
+      args: [...CHROMIUM_ARGS.filter((a) => !withoutArgs.includes(a)), ...extraArgs],
       env,
       viewport: { width: 1000, height: 800 },
       // Pulsing buttons (#accept-call) never count as "stable" for
