@@ -81,7 +81,8 @@ export function firstPage(page) {
     let codeCheck = Promise.resolve();
     try {
       const c = await page.ensureClient();
-      if (page.stored.code && !page.stored.joined) codeCheck = checkCode(page.stored.code);   // in parallel
+      // in parallel; not after leaving (that page asks by itself)
+      if (page.stored.code && !page.stored.joined && !page.stored.left) codeCheck = checkCode(page.stored.code);
       setPractice(await c.request({ request: 'practice_info', practice: page.slug }));
     } catch (e) {
       if (e.error === 'not_found' || e.error === 'invalid_field') showError(t('err.practice_not_found'));

@@ -301,6 +301,7 @@ async function leave() {
   room.close();
   page.dev.release();
   page.fatal = true;                     // no reconnect: the patient left
+  dropClient();                          // a patient handle stays one: a fresh one asks and rejoins
   page.stored.joined = false;
   page.stored.left = true;
   saveSession();
@@ -313,14 +314,18 @@ async function leave() {
   checkRejoin();
 }
 
-// May the code join again? appointment_info answers for a valid appointment.
+// May the code join again? appointment_info answers for a valid appointment
+// (on a connection of its own, closed again: the page may stay open for hours).
 async function checkRejoin() {
+  const c = new ConsultClient({ destroyOnUnload: true });
   try {
-    const c = await ensureClient();
+    await c.connect();
     await c.request({ request: 'appointment_info', practice: slug, code: page.stored.code });
     rejoinable = 'true';
   } catch (e) {
     rejoinable = e && e.error === 'code_invalid' ? 'false' : 'unknown';
+  } finally {
+    c.destroy();
   }
   renderLeft();
 }
@@ -328,7 +333,18 @@ async function checkRejoin() {
 function renderLeft() {
   $('left').dataset.rejoin = rejoinable;
   $('rejoin').hidden = rejoinable === 'false';
-  $('left-text').textContent = rejoinable === 'false' ? t('patient.leave.expired', { phone: phoneSuffix() }) : t('patient.leave.done.text');
+  const el = $('left-text');
+  const phone = page.practice.phone;
+  if (rejoinable !== 'false') el.textContent = t('patient.leave.done.text');
+  else if (!phone) el.textContent = t('patient.leave.expired', { phone: '' });
+  else {
+    // "... rufen Sie bitte die Praxis an: <a href=tel:...>phone</a>."
+    const [before, after] = t('patient.leave.expired', { phone: ': \u0000' }).split('\u0000');
+    const a = document.createElement('a');
+    a.href = 'tel:' + phone.replace(/[^0-9+]/g, '');
+    a.textContent = phone;
+    el.replaceChildren(before, a, after || '');
+  }
 }
 
 async function rejoinAfterLeave() {
