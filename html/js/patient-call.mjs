@@ -20,8 +20,9 @@
 // accept, once the call is connected, after a re-attach and on every mute /
 // camera switch; the doctor's one fills #remote-media [data-testid=
 // remote-media] (data-audio on|off, data-video on|off|none: "Die Praxis hat
-// die Kamera ausgeschaltet.", "… das Mikrofon …", and "none" = no picture
-// arrives though the call runs). The remote <video> is played once in the
+// die Kamera ausgeschaltet.", "… das Mikrofon …", and "none": sound
+// arrives but no new video frame for 3 s, "Von der Praxis kommt gerade
+// kein Bild."). The remote <video> is played once in the
 // accept tap (iOS then allows its sound); a play() the browser refuses
 // shows #play-remote.
 // Contract: const room = callPage(page)   page: patient.mjs' shared state
@@ -41,6 +42,7 @@ import { CallSession } from './session.mjs';
 import { audio, unlockAudio } from './sound.mjs';
 
 const REMOTE_CHECK_MS = 1000;
+const NO_PICTURE_MS = 3000;          // no new frame this long while sound flows: "kein Bild"
 const live = (tr) => tr.readyState === 'live';
 
 export function callPage(page) {
@@ -360,21 +362,45 @@ export function callPage(page) {
     if (id && typeof v.setSinkId === 'function' && v.sinkId !== id) v.setSinkId(id).catch(() => {});
   }
 
-  function watchRemote() {
-    clearInterval(remoteTimer);
-    remoteTimer = setInterval(renderRemote, REMOTE_CHECK_MS);
+  // Pictures arriving: inbound video framesDecoded of the call must grow
+  // (sound may flow without them: a stopped camera, a call without video).
+  const frames = { pc: null, n: 0, at: 0, busy: false };
+
+  async function sampleFrames() {
+    const pc = consult.pc;
+    if (!pc || frames.busy) return;
+    frames.busy = true;
+    let n = 0;
+    try {
+      const stats = await pc.getStats();
+      stats.forEach((r) => { if (r.type === 'inbound-rtp' && (r.kind || r.mediaType) === 'video') n += Number(r.framesDecoded) || 0; });
+    } catch (e) {
+      return;
+    } finally {
+      frames.busy = false;
+    }
+    if (frames.pc !== pc) Object.assign(frames, { pc, n, at: Date.now() });
+    else if (n > frames.n) Object.assign(frames, { n, at: Date.now() });
     renderRemote();
   }
 
-  // data-video: 'off' (the doctor switched the camera off), 'none' (media
-  // arrives but no picture: no video track, or it is muted), 'on'
+  function watchRemote() {
+    clearInterval(remoteTimer);
+    Object.assign(frames, { pc: null, n: 0, at: Date.now() });
+    remoteTimer = setInterval(() => { renderRemote(); sampleFrames(); }, REMOTE_CHECK_MS);
+    renderRemote();
+  }
+
+  // data-video: 'off' (the doctor switched the camera off), 'none' (sound
+  // arrives but no picture: no video track, or no new frame for
+  // NO_PICTURE_MS), 'on'
   function renderRemote() {
     const box = $('remote-media');
     let video = remote.video ? 'on' : 'off';
     if (video === 'on' && consult.state === 'call' && consult.mediaFlowing) {
       const s = $('remote-video').srcObject;
       const vt = s && s.getVideoTracks ? s.getVideoTracks()[0] : null;
-      if (!vt || !live(vt) || vt.muted) video = 'none';
+      if (!vt || !live(vt) || (frames.pc && Date.now() - frames.at >= NO_PICTURE_MS)) video = 'none';
     }
     const sound = remote.audio ? 'on' : 'off';
     box.dataset.video = video;
