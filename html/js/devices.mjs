@@ -240,6 +240,14 @@ export function deviceCheck(page) {
         keep(r.stream, true);
         setResult(r);
       }
+      if (!shown) {
+        // a call came meanwhile: the result counts, the preview waits
+        stored().check = 'done';
+        page.save();
+        pause();
+        setState('done');
+        return;
+      }
       for (const tr of kept ? kept.getTracks() : []) tr.enabled = true;
       setState('check');
       await fillSelects();

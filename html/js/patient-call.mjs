@@ -205,6 +205,7 @@ export function callPage(page) {
       case 'taken_over':
         page.fatal = true;
         closeCall();
+        page.dev.release();
         page.setState('error');
         page.showNotice(null);
         page.showError(t('patient.taken.over'));

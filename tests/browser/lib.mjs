@@ -7,9 +7,11 @@
 //   close() }. close() never throws and removes the profile. withoutArgs
 //   drops some of CHROMIUM_ARGS (e.g. '--use-fake-ui-for-media-stream', so
 //   a permission set to "denied" really refuses getUserMedia).
-// - launchFirefox(name) starts /usr/bin/firefox-esr headless via
-//   puppeteer-core over WebDriver BiDi with fake media prefs; returns
-//   { browser, newPage(), close() }.
+// - launchFirefox(name, {prefs}) starts /usr/bin/firefox-esr headless via
+//   puppeteer-core over WebDriver BiDi with fake media prefs (plus prefs);
+//   returns { browser, newPage(), close() }. Headless Firefox here has no
+//   audio output, so WebAudio stays suspended; FIREFOX_AUDIO_PREFS (cubeb's
+//   mock context) lets it run, e.g. for a level meter.
 // - drive(page) wraps a Playwright or Puppeteer page in one small API
 //   (goto, fill, click, waitVisible, waitHidden, attr, text, evaluate, shot)
 //   so one patient flow runs in either browser. Every wait has a timeout and
@@ -74,6 +76,9 @@ export const FIREFOX_PREFS = {
   'network.connectivity-service.enabled': false,
 };
 
+// WebAudio runs (an AudioContext resumes) without a sound device.
+export const FIREFOX_AUDIO_PREFS = { 'media.cubeb.force_mock_context': true };
+
 function tempHome(prefix) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `consult-${prefix}-`));
   for (const sub of ['profile', 'home', 'tmp', 'config', 'cache']) fs.mkdirSync(path.join(dir, sub));
@@ -131,7 +136,7 @@ export async function launchChromium(name = 'chromium', { extraArgs = [], withou
 }
 
 /** Launch Firefox ESR headless over WebDriver BiDi. */
-export async function launchFirefox(name = 'firefox') {
+export async function launchFirefox(name = 'firefox', { prefs = {} } = {}) {
   const puppeteer = (await import('puppeteer-core')).default;
   const { dir, env } = tempHome(name);
   let browser;
@@ -141,7 +146,7 @@ export async function launchFirefox(name = 'firefox') {
       executablePath: FIREFOX,
       headless: true,
       userDataDir: path.join(dir, 'profile'),
-      extraPrefsFirefox: FIREFOX_PREFS,
+      extraPrefsFirefox: { ...FIREFOX_PREFS, ...prefs },
       env,
       defaultViewport: { width: 1000, height: 800 },
       protocolTimeout: 30_000,
