@@ -10,9 +10,10 @@
 //   patient.html by a test nginx) the page sees an RTCPeerConnection as in
 //   Safari, up to the call: the first page at 390x844, 320x568 and 844x390
 //   (practice name and "Sitzung starten" inside the viewport), the waiting
-//   room, the device check with a live preview of the mock camera (once the
-//   page has one), the ringing with a ring tone the tap on "Sitzung
-//   starten" unlocked; no PeerConnection is constructed before a call;
+//   room, the device check with a live preview of the mock camera, its
+//   level meter, test sound and second camera (once the page has one), the
+//   ringing with a ring tone the tap on "Sitzung starten" unlocked; no
+//   PeerConnection is constructed before a call;
 // - a test page (tests/webkit/pages/preview.html): getUserMedia after a tap
 //   gives a live inline preview, WebKit refuses sound without a tap or a
 //   running capture, a camera switch to the second mock camera.
@@ -55,6 +56,14 @@ async function appointmentStatus(id) {
   const { appointments } = await staff.handle.call({ request: 'list_appointments' });
   const row = appointments.find((a) => a.id === id);
   return row ? row.status : null;
+}
+
+// A full page load: WebDriver's navigation to a URL that differs only in
+// the fragment would stay in the page (patient.html drops the code from
+// the address bar, so the next link with a code looks like that).
+async function load(s, url) {
+  await s.navigate('about:blank');
+  await s.navigate(url);
 }
 
 const patientUrl = (origin, code, query = '') => `${origin}/patient.html?p=${stack.practice.slug}${query}${code ? '#' + code : ''}`;
@@ -103,7 +112,7 @@ test('WebKitGTK has no WebRTC: the first page says video calls are impossible in
   const s = wk.session;
   const { id, code } = await book();
   await s.setViewport(390, 844);
-  await s.navigate(patientUrl(stack.origin, code));
+  await load(s, patientUrl(stack.origin, code));
   const v = await s.waitFor('the notice with the practice phone', () => s.exec(readNotice), 30_000);
   await art.shot(s, 'notice-390x844');
   assert.equal(await s.exec(() => typeof window.RTCPeerConnection), 'undefined', 'this WebKitGTK has no RTCPeerConnection');
@@ -139,7 +148,7 @@ test('WebKitGTK has no WebRTC: the first page says video calls are impossible in
     const st = JSON.parse(sessionStorage.getItem(key) || '{}');
     sessionStorage.setItem(key, JSON.stringify({ ...st, first: p.first, last: p.last, joined: true }));
   }, `consult.patient.${stack.practice.slug}`, PATIENT);
-  await s.navigate(patientUrl(stack.origin, '', '&lang=en'));
+  await load(s, patientUrl(stack.origin, '', '&lang=en'));
   const en = await s.waitFor('the English notice', () => s.exec(readNotice), 30_000);
   await art.shot(s, 'notice-en');
   assert.equal(en.title, 'Video calls are not possible in this browser');
@@ -147,7 +156,7 @@ test('WebKitGTK has no WebRTC: the first page says video calls are impossible in
   assert.equal(en.link, patientUrl(stack.origin, code, '&lang=en'), 'the code kept for this tab is in the link');
   assert.equal(en.state, 'form');
   // one more load: a join sent by the previous one would have arrived by now
-  await s.navigate(patientUrl(stack.origin, ''));
+  await load(s, patientUrl(stack.origin, ''));
   await s.waitFor('the notice after another load', () => s.exec(readNotice), 30_000);
   assert.equal(await appointmentStatus(id), 'booked', 'the patient never joined the waiting room');
 });
@@ -157,7 +166,7 @@ test('Safari-like (RTCPeerConnection stand-in): the first page at 390x844, 320x5
   const s = wk.session;
   const { code } = await book();
   await s.setViewport(390, 844);
-  await s.navigate(patientUrl(standIn.origin, code));
+  await load(s, patientUrl(standIn.origin, code));
   await s.waitFor('the practice name', () => s.exec(() => document.getElementById('practice-name').textContent === 'Hautärzte am Prüfstand'), 30_000);
   const page = await s.exec(() => ({
     standin: window.__rtcStandinUsed,
@@ -178,13 +187,13 @@ test('Safari-like (RTCPeerConnection stand-in): the first page at 390x844, 320x5
   assert.deepEqual(problems, [], 'practice name and "Sitzung starten" inside the viewport at every size');
 });
 
-test('Safari-like: join, waiting room, device check with a live preview, ringing with its ring tone; no PeerConnection before a call', { timeout: 240_000 }, async (t) => {
+test('Safari-like: join, waiting room, device check (live preview, level, test sound, second camera), ringing with its ring tone; no PeerConnection before a call', { timeout: 240_000 }, async (t) => {
   const art = artifacts('webkit-waiting-room');
   const s = wk.session;
   const { connectHandle } = await import(harness('client.mjs'));
   const { id, code } = await book();
   await s.setViewport(390, 844);
-  await s.navigate(patientUrl(standIn.origin, code));
+  await load(s, patientUrl(standIn.origin, code));
   await s.waitFor('the practice name', () => s.exec(() => document.getElementById('practice-name').textContent !== ''), 30_000);
   await s.type('#first-name', PATIENT.first);
   await s.type('#last-name', PATIENT.last);
@@ -236,6 +245,25 @@ test('Safari-like: join, waiting room, device check with a live preview, ringing
     const level = await s.waitFor('the level meter moves', () => s.exec(() => (window.consult.devices.levelMax > 0 ? window.consult.devices.levelMax : null)), 30_000);
     t.diagnostic(`level meter max ${level} (mock microphone)`);
     await art.shot(s, 'device-check');
+    // the test sound, played in its tap
+    await s.click('#dc-sound');
+    await s.waitFor('the test sound played', () => s.exec(() => window.consult.devices.sound >= 1), 15_000);
+    // the other camera, chosen in the list: the preview follows, live
+    const cams = await s.exec(() => [...document.querySelectorAll('#dc-camera option')].map((o) => o.textContent));
+    assert.deepEqual(cams, ['Mock video device 1', 'Mock video device 2'], 'both mock cameras offered');
+    await s.click('#dc-camera option:not(:checked)');
+    const label = () => s.exec(() => {
+      const src = document.getElementById('dc-preview').srcObject;
+      const tr = src && src.getVideoTracks()[0];
+      return tr && tr.readyState === 'live' ? tr.label : null;
+    });
+    await s.waitFor('the preview shows the second camera', async () => (await label()) === 'Mock video device 2', 30_000);
+    const second = await preview();
+    await s.waitFor('the second camera is live', async () => {
+      const p = await preview();
+      return p.w > 0 && p.t > second.t + 0.2;
+    }, 30_000);
+    await art.shot(s, 'device-second-camera');
     await s.click('#dc-done');
     await s.waitFor('the device check is done', () => s.exec(() => document.getElementById('device-check').dataset.state === 'done'), 15_000);
     await art.shot(s, 'device-done');
@@ -269,7 +297,7 @@ test('WebKit camera preview: getUserMedia after a tap gives a live inline previe
   const art = artifacts('webkit-preview');
   const s = wk.session;
   await s.setViewport(390, 844);
-  await s.navigate(`${standIn.origin}/__webkit/preview.html`);
+  await load(s, `${standIn.origin}/__webkit/preview.html`);
   await s.waitFor('the test page', () => s.exec(() => !!window.T), 30_000);
   assert.equal(await s.exec(() => window.T.unmuted()), 'NotAllowedError', 'sound before any tap or capture is refused');
   await s.click('#start');
