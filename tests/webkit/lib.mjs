@@ -10,7 +10,8 @@
 //   toolbar and the web view is the whole window) and returns
 //   { session, display, close() }. close() never throws: it ends the
 //   session, then stops the driver, the processes the driver started
-//   (MiniBrowser; found by parent PID before the driver goes) and Xvfb, each
+//   (MiniBrowser and its helpers; found by parent PID before the driver
+//   goes) and Xvfb, each
 //   by its PID (SIGTERM, SIGKILL after a deadline), and removes the temp
 //   folder (HOME, XDG dirs, TMPDIR of the browser). Every process started
 //   here is SIGKILLed if the node process exits first and gets SIGTERM
@@ -96,16 +97,20 @@ function alive(pid) {
   }
 }
 
-/** PIDs whose parent is pid (direct children only). */
-function childrenOf(pid) {
-  const out = [];
+/** PIDs descending from pid (children first, then theirs). */
+function descendantsOf(pid) {
+  const parent = new Map();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === pid) out.push(Number(name));
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
     } catch { /* gone meanwhile */ }
+  }
+  const out = [];
+  for (let i = -1; i < out.length; i++) {
+    const of = i < 0 ? pid : out[i];
+    for (const [p, pp] of parent) if (pp === of) out.push(p);
   }
   return out;
 }
@@ -329,7 +334,8 @@ export async function startWebKit(name = 'webkit', opts = {}) {
       try { await session.close(); } catch (err) { console.error(`# webkit: ending the session failed: ${err.message}`); }
     }
     if (driver) {
-      const browsers = childrenOf(driver.pid);   // MiniBrowser, if the session did not end it
+      // MiniBrowser and its web/network processes, if ending the session left any
+      const browsers = descendantsOf(driver.pid);
       await stopPid(driver.pid);
       for (const pid of browsers) await stopPid(pid);
     }
