@@ -3,7 +3,8 @@
 // (390x844) against real Janus + nginx, through every state a patient
 // reaches: the first page, a wrong code and a mangled link (errors with the
 // practice's phone), the waiting room, the ringing, a real P2P call, the
-// closing page; index.html and terms.html too.
+// closing page; index.html and terms.html too; links mangled by mail/SMS
+// apps (%23 for '#', a full stop at the end) still open the appointment.
 // In every state: <html lang> is the language (dir="rtl" for Arabic), no key
 // is shown raw (visible text, aria-label/placeholder/title, the title), the
 // page reported no unknown key and no German fallback (i18n.mjs marks both on
@@ -161,6 +162,20 @@ test('patient pages in every language: each state, no raw key, Arabic right to l
 
     // the first page, waiting room, ringing, call and closing page
     const appt = await staff.handle.call({ request: 'create_appointment', doctor_id: doctor.id, starts_at: Math.floor(Date.now() / 1000) + 60 });
+    if (l === 'de') {
+      // links as mail and SMS apps mangle them still work: '#' sent as %23,
+      // a full stop glued to the end, the slug in capitals
+      for (const link of [`?p=${practice.slug}%23${appt.code}.`, `?p=${practice.slug.toUpperCase()}.#${appt.code}.`]) {
+        const p = await browser.newPage();
+        watchConsole(p, 'mangled', lines);
+        const m = drive(p, 'mangled');
+        await m.goto(`${origin}/patient.html${link}`);
+        await m.waitVisible('#appt-info', 30_000);
+        assert.equal(await m.visible('#error'), false, `${link}: no error`);
+        assert.equal(await m.evaluate(() => location.search + location.hash), `?p=${practice.slug}`, `${link}: the code left the URL, the slug repaired`);
+        await p.close();
+      }
+    }
     const page = await browser.newPage();
     watchConsole(page, `patient-${l}`, lines);
     const d = drive(page, `patient-${l}`);
