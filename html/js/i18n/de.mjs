@@ -298,4 +298,18 @@ export default {
   'doctor.list.stale': 'Liste wird aktualisiert …',
   'doctor.call.ended.meanwhile': 'Das Gespräch mit {name} wurde während der Verbindungsunterbrechung beendet.',
   'patient.call.ended.meanwhile': 'Das Gespräch wurde während der Verbindungsunterbrechung beendet. Sie sind wieder im Warteraum.',
+
+  // patient pages: language switch, short terms (patient.html, terms.html), a broken link
+  'lang.label': 'Sprache',
+  'terms.title': 'Nutzungsbedingungen (Kurzfassung)',
+  'terms.short.1': 'Die Videosprechstunde ist ein Angebot Ihrer Praxis. Sie brauchen kein Benutzerkonto; Ihr Zugangscode gilt nur für Ihren Termin.',
+  'terms.short.2': 'Bild und Ton gehen direkt (Peer-to-Peer) zwischen Ihrem Gerät und dem Gerät der Ärztin oder des Arztes und sind Ende-zu-Ende verschlüsselt (DTLS-SRTP). Falls keine direkte Verbindung möglich ist, kann ein Weiterleitungsserver genutzt werden, der die verschlüsselten Daten nicht lesen kann.',
+  'terms.short.3': 'Es wird nichts aufgezeichnet, weder Bild noch Ton.',
+  'terms.short.4': 'Ihr Name, die Termindaten und – nur mit Ihrer Einwilligung – Ihre Mobilnummer oder E-Mail-Adresse für die Einladung werden nur für die Durchführung der Sprechstunde verwendet. Kontaktdaten werden 24\u00a0Stunden nach dem Termin gelöscht, alle übrigen Daten nach spätestens 3\u00a0Monaten.',
+  'terms.short.5': 'Bitte nehmen Sie die Sprechstunde an einem ruhigen Ort ohne Zuhörer teil. Mitschnitte sind auch Ihnen nicht gestattet.',
+  'terms.binding': 'Rechtlich verbindlich ist die deutsche Fassung.',
+  'terms.page.title': 'Nutzungsbedingungen und Datenschutzhinweis',
+  'terms.page.intro': 'Diese Bedingungen gelten für die Videosprechstunde Ihrer Arztpraxis. Sie sind ohne Anmeldung lesbar. Maßgeblich sind die vollständigen Texte:',
+  'terms.full': 'Ausführliche Fassung',
+  'patient.link.broken': 'Dieser Link ist unvollständig oder beschädigt: Die Praxis ist unbekannt. Bitte öffnen Sie den Link direkt aus Ihrer SMS oder E-Mail oder rufen Sie Ihre Praxis an.',
 };

@@ -296,4 +296,18 @@ export default {
   'doctor.list.stale': 'Updating the list …',
   'doctor.call.ended.meanwhile': 'The call with {name} ended while the connection was interrupted.',
   'patient.call.ended.meanwhile': 'The call ended while the connection was interrupted. You are back in the waiting room.',
+
+  // patient pages: language switch, short terms (patient.html, terms.html), a broken link
+  'lang.label': 'Language',
+  'terms.title': 'Terms of use (short version)',
+  'terms.short.1': 'The video consultation is a service of your practice. You need no user account; your access code is valid only for your appointment.',
+  'terms.short.2': 'Picture and sound go directly (peer-to-peer) between your device and your doctor\'s device and are end-to-end encrypted (DTLS-SRTP). If no direct connection is possible, a relay server may be used that cannot read the encrypted data.',
+  'terms.short.3': 'Nothing is recorded, neither picture nor sound.',
+  'terms.short.4': 'Your name, the appointment data and – only with your consent – your mobile number or e-mail address for the invitation are used only to hold the consultation. Contact data is deleted 24\u00a0hours after the appointment, all other data after 3\u00a0months at the latest.',
+  'terms.short.5': 'Please take part in a quiet place where nobody is listening. You are not allowed to record the consultation either.',
+  'terms.binding': 'The German version is legally binding.',
+  'terms.page.title': 'Terms of use and privacy notice',
+  'terms.page.intro': 'These terms apply to the video consultation of your medical practice. They can be read without logging in. The full texts (in German) are authoritative:',
+  'terms.full': 'Full text (German)',
+  'patient.link.broken': 'This link is incomplete or damaged: the practice is unknown. Please open the link directly from your text message or e-mail, or call your practice.',
 };
