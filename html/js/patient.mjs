@@ -28,7 +28,7 @@ import { ConsultClient } from './janus-client.mjs';
 import { t, initLangToggle, onLangChange } from './i18n.mjs';
 import { callInfo } from './callinfo.mjs';
 import { unlockAudio } from './sound.mjs';
-import { INTERNAL_TRIES, firstPage, loadStored, saveStored, takeCodeFromUrl } from './patient-first.mjs';
+import { INTERNAL_TRIES, firstPage, linkParts, loadStored, saveStored, takeCodeFromUrl } from './patient-first.mjs';
 import { callPage } from './patient-call.mjs';
 import { Retry } from './backoff.mjs';
 import { unsupportedNotice } from './support.mjs';
@@ -37,8 +37,7 @@ const $ = (id) => document.getElementById(id);
 const consult = { state: 'form', signalling: 'down', reattached: 0, visitId: null };
 window.consult = consult;
 
-const params = new URLSearchParams(location.search);
-const slug = (params.get('p') || '').trim().toLowerCase();
+const slug = linkParts().slug;          // repaired: %23 for '#', punctuation
 const storeKey = 'consult.patient.' + slug;
 const INTERNAL_BACKOFF_MS = 1000;      // doubling: 1 s, 2 s
 const HANGUP_LATER_MS = 120000;
@@ -58,6 +57,7 @@ const page = {
   practice: { name: '', phone: '' },
   fatal: false,                        // taken over / visit ended: no reconnect
   visitId: 0,                          // from the join reply (memory only)
+  // i18n-keys: patient.callerr.*  (callinfo.mjs builds <prefix>.callerr.<code>)
   info: callInfo({ prefix: 'patient', vars: () => ({ phone: phoneSuffix() }) }),
   get client() { return client; },
   dropClient,
