@@ -66,7 +66,9 @@ async function load(s, url) {
   await s.navigate(url);
 }
 
-const patientUrl = (origin, code, query = '') => `${origin}/patient.html?p=${stack.practice.slug}${query}${code ? '#' + code : ''}`;
+// German unless asked otherwise: the page would follow the browser's
+// language, which for WebKitGTK comes from the runner's locale.
+const patientUrl = (origin, code, query = '&lang=de') => `${origin}/patient.html?p=${stack.practice.slug}${query}${code ? '#' + code : ''}`;
 
 /** The no-calls notice as the patient sees it, or null until the practice's phone is in it. */
 function readNotice() {
