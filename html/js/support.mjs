@@ -54,7 +54,7 @@ export function unsupportedNotice(page, support = browserSupport()) {
   const what = el('p', { id: 'unsupported-what' });
   const inApp = el('p', { id: 'unsupported-app', className: 'small' });
   const linkLabel = el('label', { htmlFor: 'unsupported-link' });
-  const link = el('input', { id: 'unsupported-link', type: 'text', readOnly: true, spellcheck: false });
+  const link = el('input', { id: 'unsupported-link', type: 'text', readOnly: true, spellcheck: false, dir: 'ltr' });
   link.setAttribute('autocomplete', 'off');
   const copy = el('button', { id: 'unsupported-copy', type: 'button', className: 'secondary' });
   const copied = el('p', { id: 'unsupported-copied', className: 'small' });
@@ -103,7 +103,7 @@ export function unsupportedNotice(page, support = browserSupport()) {
     copied.textContent = copiedKey ? t(copiedKey) : '';
     const number = page.practice && page.practice.phone;
     if (number) {
-      const a = el('a', { href: 'tel:' + number.replace(/[^0-9+]/g, ''), textContent: number });
+      const a = el('a', { href: 'tel:' + number.replace(/[^0-9+]/g, ''), textContent: number, dir: 'ltr' });   // digits in order in Arabic too
       phone.replaceChildren(t('support.phone') + ': ', a, '.');
     } else {
       phone.replaceChildren(t('support.phone.none'));
