@@ -145,7 +145,7 @@ test('WebKitGTK has no WebRTC: the first page says video calls are impossible in
   await art.shot(s, 'copied');
 
   // A tab that had joined (sessionStorage says so, as after a reload) does
-  // not join either; in English the same notice.
+  // not join either; in English and Arabic the same notice.
   await s.exec((key, p) => {
     const st = JSON.parse(sessionStorage.getItem(key) || '{}');
     sessionStorage.setItem(key, JSON.stringify({ ...st, first: p.first, last: p.last, joined: true }));
@@ -157,6 +157,13 @@ test('WebKitGTK has no WebRTC: the first page says video calls are impossible in
   assert.equal(en.phone, 'Questions? Call your practice: 0721-5550100.');
   assert.equal(en.link, patientUrl(stack.origin, code, '&lang=en'), 'the code kept for this tab is in the link');
   assert.equal(en.state, 'form');
+  await load(s, patientUrl(stack.origin, '', '&lang=ar'));
+  const ar = await s.waitFor('the Arabic notice', () => s.exec(readNotice), 30_000);
+  await art.shot(s, 'notice-ar');
+  assert.equal(ar.title, 'لا يمكن إجراء مكالمات الفيديو في هذا المتصفح');
+  assert.equal(await s.exec(() => document.documentElement.dir), 'rtl');
+  assert.equal(ar.tel, 'tel:07215550100');
+  assert.ok(ar.phone.includes('0721-5550100'), ar.phone);
   // one more load: a join sent by the previous one would have arrived by now
   await load(s, patientUrl(stack.origin, ''));
   await s.waitFor('the notice after another load', () => s.exec(readNotice), 30_000);
