@@ -2,9 +2,12 @@
  *
  * Contract: holds the patients who wait (state WAITING or AWAY). Order: those
  * sent back to the head (doctor dropped) first, then appointment time, then
- * arrival. A patient's position ("ahead") counts the waiting patients before
- * them who compete for the same doctor: for a patient of doctor D, those of
- * D and of "any doctor" (doctor_id 0); for an "any doctor" patient, everyone.
+ * arrival. A patient's position ("ahead") counts the connected waiting
+ * patients before them who compete for the same doctor: for a patient of
+ * doctor D, those of D and of "any doctor" (doctor_id 0); for an "any
+ * doctor" patient, everyone. An entry marked away (its patient's
+ * connection is lost, AWAY) keeps its place but is not counted in anyone's
+ * position until it is back.
  * consult_queue_positions() reports only the entries whose count changed
  * since it was last reported, so an update costs messages only for patients
  * whose number really changed. Pure data structure, no I/O, no clock.
@@ -24,6 +27,7 @@ typedef struct consult_queue_entry {
 	int64_t appt_time;    /* unix seconds */
 	uint64_t arrival_seq; /* tie break: smaller came first */
 	bool head;            /* sent back to the head of the queue */
+	bool away;            /* connection lost: keeps its place, counted in nobody's position */
 	uint32_t told_ahead;  /* last reported position, CONSULT_AHEAD_UNKNOWN initially */
 	void *user;
 } consult_queue_entry;
@@ -45,6 +49,9 @@ size_t consult_queue_len(const consult_queue *q);
 /* Added: makes room for n entries in total, so that the next inserts up to
  * n cannot fail. False on allocation failure (queue unchanged). */
 bool consult_queue_reserve(consult_queue *q, size_t n);
+
+/* Marks an entry away or back (not an ordering key); false if absent. */
+bool consult_queue_set_away(consult_queue *q, int64_t visit_id, bool away);
 
 /* Current position of one entry (computed now), CONSULT_AHEAD_UNKNOWN if absent. */
 uint32_t consult_queue_ahead(const consult_queue *q, int64_t visit_id);

@@ -2,9 +2,11 @@
  *
  * Contract: see room.h. Visits live in hash maps by id, by appointment and
  * (while ringing or in a call) by doctor; the queue holds exactly the
- * WAITING and AWAY visits. A visit keeps its queue keys (appt_time,
- * arrival_seq, head) while it is RINGING/IN_CALL, so DECLINE/CANCEL_RING
- * puts it back at the same place and DOCTOR_DROP at the head.
+ * WAITING and AWAY visits, the AWAY ones marked away (counted in nobody's
+ * position) and unmarked when they come back. A visit keeps its queue keys
+ * (appt_time, arrival_seq, head) while it is RINGING/IN_CALL, so
+ * DECLINE/CANCEL_RING puts it back at the same place and DOCTOR_DROP at the
+ * head.
  * Capacity for every live visit, and for its later place in the memory of
  * ended visits, is reserved at join time, so consult_room_apply() never
  * allocates and never fails half-way: an ended visit's record moves from
@@ -98,6 +100,7 @@ static bool enqueue(consult_room *r, room_visit *rv)
 		.appt_time = rv->v.appt_time,
 		.arrival_seq = rv->arrival_seq,
 		.head = rv->v.head,
+		.away = rv->v.state == CONSULT_VISIT_AWAY,
 		.told_ahead = CONSULT_AHEAD_UNKNOWN,
 		.user = rv,
 	};
@@ -290,6 +293,8 @@ consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_
 	v->state = step.next;
 	if (!queued(from) && queued(step.next))
 		enqueue(r, rv);
+	else if (queued(from) && queued(step.next))
+		consult_queue_set_away(r->q, v->id, step.next == CONSULT_VISIT_AWAY);
 	if (out) {
 		out->from = from;
 		out->step = step;

@@ -17,6 +17,8 @@
  * (consult_room_held_due). DOCTOR_DROP of a call whose patient is detached
  * goes to AWAY (at the head) instead of WAITING: nobody is there to wait.
  * consult_room_restore() puts a stored live visit back after a restart.
+ * AWAY visits keep their place in the queue but count in nobody's
+ * position (queue.h).
  * Pure: time is an argument, no I/O.
  */
 #ifndef CONSULT_ROOM_H
@@ -152,8 +154,8 @@ void consult_room_foreach_waiting(consult_room *r, int64_t doctor_id, consult_ro
 /* Every live visit (any state but ENDED), no particular order. */
 void consult_room_foreach(consult_room *r, consult_room_each_cb cb, void *ud);
 
-/* Position of a waiting visit (patients ahead), CONSULT_AHEAD_UNKNOWN (queue.h)
- * if not waiting. */
+/* Position of a waiting visit (connected patients ahead; an AWAY visit is
+ * nobody's ahead), CONSULT_AHEAD_UNKNOWN (queue.h) if not waiting. */
 uint32_t consult_room_ahead(consult_room *r, int64_t visit_id);
 
 /* Reports the waiting visits whose position changed since last reported.

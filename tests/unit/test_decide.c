@@ -815,24 +815,29 @@ static void check_world(world *w)
 		if (w->bound[h])
 			CHECK(consult_room_visit(w->r, w->bound[h]) &&
 			        consult_room_visit(w->r, w->bound[h])->patient == H(h));
-	/* positions: each doctor's list 0..n-1, ahead = place among competitors */
+	/* positions: each doctor's list 0..n-1, ahead = connected (not AWAY)
+	 * competitors before */
 	static lst all;
 	all.n = 0;
 	consult_room_foreach_waiting(w->r, 0, collect, &all);
+	uint32_t here = 0;
 	for (size_t i = 0; i < all.n; i++) {
 		CHECK(all.idx[i] == i);
 		if (all.v[i]->doctor_id == 0)
-			CHECK(consult_room_ahead(w->r, all.v[i]->id) == i);
+			CHECK(consult_room_ahead(w->r, all.v[i]->id) == here);
+		here += all.v[i]->state != CONSULT_VISIT_AWAY;
 	}
 	for (int64_t d = 1; d <= NDOC; d++) {
 		static lst mine;
 		mine.n = 0;
 		consult_room_foreach_waiting(w->r, d, collect, &mine);
+		here = 0;
 		for (size_t i = 0; i < mine.n; i++) {
 			CHECK(mine.idx[i] == i);
 			CHECK(consult_doctor_sees(mine.v[i]->doctor_id, d));
 			if (mine.v[i]->doctor_id == d)
-				CHECK(consult_room_ahead(w->r, mine.v[i]->id) == i);
+				CHECK(consult_room_ahead(w->r, mine.v[i]->id) == here);
+			here += mine.v[i]->state != CONSULT_VISIT_AWAY;
 		}
 	}
 }

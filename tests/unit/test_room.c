@@ -242,10 +242,15 @@ static void test_patient_drop_back_and_expire(void **st)
 	assert_int_equal(v->state, CONSULT_VISIT_AWAY);
 	assert_null(v->patient);
 	assert_int_equal(v->away_until, 1120);
-	/* away patients keep their place and cannot be called */
-	assert_int_equal(consult_room_ahead(r, 3), 2);
+	/* away patients keep their place, cannot be called and count in
+	 * nobody's position: 3 moves up, 2 keeps its own */
+	assert_int_equal(consult_room_ahead(r, 3), 1);
+	assert_int_equal(consult_room_ahead(r, 2), 1);
 	assert_int_equal(apply(r, 2, CONSULT_EV_CALL, D1, NULL), CONSULT_ERR_PATIENT_AWAY);
-	assert_int_equal(consult_room_positions(r, NULL, NULL), 0);
+	poslog p = { .n = 0 };
+	assert_int_equal(consult_room_positions(r, on_pos, &p), 1);
+	assert_int_equal(p.id[0], 3);
+	assert_int_equal(p.ahead[0], 1);
 	int64_t w[] = { 1, 2, 3 };
 	order_is(r, D1, w, 3);
 	/* not expired one second before the deadline */
@@ -256,6 +261,12 @@ static void test_patient_drop_back_and_expire(void **st)
 	assert_ptr_equal(consult_room_visit(r, 2)->patient, &newp);
 	order_is(r, D1, w, 3);
 	assert_int_equal(consult_room_ahead(r, 2), 1);
+	/* back: counted again */
+	assert_int_equal(consult_room_ahead(r, 3), 2);
+	p.n = 0;
+	assert_int_equal(consult_room_positions(r, on_pos, &p), 1);
+	assert_int_equal(p.id[0], 3);
+	assert_int_equal(p.ahead[0], 2);
 	/* ringing patient drops: away, doctor free, the change names the doctor */
 	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D1, NULL), CONSULT_OK);
 	assert_int_equal(consult_room_apply(r, 1, CONSULT_EV_PATIENT_DROP, 0, 2000, 120, NULL, &ch), CONSULT_OK);
@@ -265,18 +276,22 @@ static void test_patient_drop_back_and_expire(void **st)
 	assert_null(consult_room_doctor_visit(r, D1));
 	order_is(r, D1, w, 3);
 	/* back in the queue after ringing: re-reported (its entry is new, even
-	 * though AWAY); the others are where they were before the call */
-	poslog p = { .n = 0 };
-	assert_int_equal(consult_room_positions(r, on_pos, &p), 1);
+	 * though AWAY); the others count it no more while it is away */
+	p.n = 0;
+	assert_int_equal(consult_room_positions(r, on_pos, &p), 3);
 	assert_int_equal(p.id[0], 1);
 	assert_int_equal(p.ahead[0], 0);
-	/* expire exactly at the deadline; positions of the others change */
+	assert_int_equal(p.id[1], 2);
+	assert_int_equal(p.ahead[1], 0);
+	assert_int_equal(p.id[2], 3);
+	assert_int_equal(p.ahead[2], 1);
+	/* expire exactly at the deadline: the others' positions stay */
 	assert_int_equal(consult_room_expire(r, 2119, NULL, NULL), 0);
 	assert_int_equal(consult_room_expire(r, 2120, NULL, NULL), 1);
 	assert_null(consult_room_visit(r, 1));
 	assert_int_equal(consult_room_ahead(r, 2), 0);
 	assert_int_equal(consult_room_ahead(r, 3), 1);
-	assert_int_equal(consult_room_positions(r, NULL, NULL), 2);
+	assert_int_equal(consult_room_positions(r, NULL, NULL), 0);
 	consult_room_free(r);
 }
 
@@ -539,7 +554,7 @@ static void test_restore(void **st)
 	assert_int_equal(v->doctor_until, 1020);
 	assert_int_equal(v->away_until, 1020);
 	assert_ptr_equal(consult_room_doctor_visit(r, D2), v);
-	assert_int_equal(consult_room_ahead(r, 3), 3);
+	assert_int_equal(consult_room_ahead(r, 3), 0); /* 5, 6, 8 are ahead but away */
 	/* nobody back: the AWAY ones expire, the call ends on its patient side */
 	assert_int_equal(consult_room_due(r, 1020, NULL, 0), 5);
 	consult_room_due_item due[2];
@@ -549,7 +564,10 @@ static void test_restore(void **st)
 	assert_int_equal(
 	        consult_room_apply(r, 3, CONSULT_EV_PATIENT_BACK, 0, 950, 120, &patients[3], NULL), CONSULT_OK);
 	assert_int_equal(consult_room_visit(r, 3)->state, CONSULT_VISIT_WAITING);
-	assert_int_equal(consult_room_ahead(r, 3), 3);
+	assert_int_equal(consult_room_ahead(r, 3), 0);
+	assert_int_equal(
+	        consult_room_apply(r, 6, CONSULT_EV_PATIENT_BACK, 0, 950, 120, &patients[6], NULL), CONSULT_OK);
+	assert_int_equal(consult_room_ahead(r, 3), 1);
 	consult_room_free(r);
 }
 
