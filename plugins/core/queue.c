@@ -109,6 +109,7 @@ bool consult_queue_insert(consult_queue *q, const consult_queue_entry *e)
 	memmove(&q->e[lo + 1], &q->e[lo], (q->len - lo) * sizeof *q->e);
 	q->e[lo] = *e;
 	q->e[lo].told_ahead = CONSULT_AHEAD_UNKNOWN;
+	q->e[lo].told_extra = 0;
 	q->len++;
 	return true;
 }
@@ -179,6 +180,11 @@ static uint32_t *counter(consult_queue *q, int64_t doctor)
 
 size_t consult_queue_positions(consult_queue *q, consult_queue_pos_cb cb, void *ud)
 {
+	return consult_queue_positions_with(q, NULL, cb, ud);
+}
+
+size_t consult_queue_positions_with(consult_queue *q, consult_queue_extra_cb extra, consult_queue_pos_cb cb, void *ud)
+{
 	if (!q->len)
 		return 0;
 	if (++q->pass == 0) { /* wrapped: forget every pass before */
@@ -200,11 +206,13 @@ size_t consult_queue_positions(consult_queue *q, consult_queue_pos_cb cb, void *
 			*c += counts;
 		}
 		all += counts;
-		if (ahead != e->told_ahead) {
+		uint64_t x = extra ? extra(e, ahead, ud) : 0;
+		if (ahead != e->told_ahead || x != e->told_extra) {
 			changed++;
 			if (cb)
 				cb(e, ahead, ud);
 			e->told_ahead = ahead;
+			e->told_extra = x;
 		}
 	}
 	return changed;

@@ -408,6 +408,35 @@ static void test_join_policy(void **st)
 	consult_room_free(r);
 }
 
+/* A new handle of a waiting visit checks its devices anew: a reported
+ * readiness goes back to unchecked, and the doctors get a fresh list; a
+ * ringing visit is in no list. */
+static void test_join_resets_readiness(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	consult_decision d;
+	join(r, 1, D1);
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READY_OK, CONSULT_READY_BLOCKED, NULL), CONSULT_OK);
+	assert_int_equal(decide_join(r, 1001, H(20), &d), CONSULT_OK);
+	assert_string_equal(shape(&d), "taken_over>patient retire take_over bind_patient waiting>doctors");
+	assert_int_equal(find_push(&d, CONSULT_PUSH_waiting, CONSULT_TO_DOCTORS)->doctor_id, D1);
+	run_room(r, &d);
+	assert_int_equal(consult_room_visit(r, 1)->camera, CONSULT_READY_UNCHECKED);
+	assert_int_equal(consult_room_visit(r, 1)->microphone, CONSULT_READY_UNCHECKED);
+	/* unchecked already: nothing to tell */
+	assert_int_equal(decide_join(r, 1001, H(21), &d), CONSULT_OK);
+	assert_string_equal(shape(&d), "taken_over>patient retire take_over bind_patient");
+	run_room(r, &d);
+	/* ringing: the list does not show it */
+	step(r, 1, CONSULT_EV_CALL, doctor(D1));
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READY_OK, CONSULT_READY_OK, NULL), CONSULT_OK);
+	assert_int_equal(decide_join(r, 1001, H(22), &d), CONSULT_OK);
+	assert_string_equal(shape(&d), "taken_over>patient retire take_over bind_patient ringing>patient");
+	run_room(r, &d);
+	assert_int_equal(consult_room_visit(r, 1)->camera, CONSULT_READY_UNCHECKED);
+	consult_room_free(r);
+}
+
 /* A call whose participant's handle vanishes is held: the other side hears
  * nothing; the patient takes it back with resume_call; when nobody comes
  * back the visit ends as of when the patient went. */
@@ -1005,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_doctor_drop_requeues),
 		cmocka_unit_test(test_doctor_leaving),
 		cmocka_unit_test(test_join_policy),
+		cmocka_unit_test(test_join_resets_readiness),
 		cmocka_unit_test(test_held_call),
 		cmocka_unit_test(test_grace_end_time),
 		cmocka_unit_test(test_arrive),

@@ -1,6 +1,6 @@
 /* test_queue.c - queue order (head, appointment time, arrival), positions
  * with the "any doctor" rules, away entries counted in nobody's position,
- * "only changed positions are reported", and a
+ * "only changed positions (or extra values) are reported", and a
  * randomised cross-check of the O(n) positions against a naive count. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -192,6 +192,55 @@ static void test_away_not_counted(void **st)
 	consult_queue_free(q);
 }
 
+typedef struct extras {
+	uint64_t value[64]; /* by visit id - 10 */
+	int64_t asked[64];
+	size_t n_asked;
+	ids got;
+} extras;
+
+static uint64_t extra_of(const consult_queue_entry *e, uint32_t ahead, void *ud)
+{
+	extras *x = ud;
+	x->asked[x->n_asked++] = e->visit_id;
+	return x->value[e->visit_id - 10];
+}
+
+static void got_pos(consult_queue_entry *e, uint32_t ahead, void *ud)
+{
+	extras *x = ud;
+	/* the extra value was asked for this entry just before */
+	assert_int_equal(x->asked[x->n_asked - 1], e->visit_id);
+	x->got.id[x->got.n] = e->visit_id;
+	x->got.ahead[x->got.n++] = ahead;
+}
+
+/* An entry whose extra value (an estimate) changed is reported even if its
+ * position did not; told_extra keeps the reported value. */
+static void test_extra_reported(void **st)
+{
+	consult_queue *q = mixed();
+	extras x = { .n_asked = 0 };
+	assert_int_equal(consult_queue_positions_with(q, extra_of, got_pos, &x), 6);
+	assert_int_equal(x.n_asked, 6); /* asked for every entry */
+	x.got.n = 0;
+	x.n_asked = 0;
+	assert_int_equal(consult_queue_positions_with(q, extra_of, got_pos, &x), 0);
+	assert_int_equal(x.n_asked, 6);
+	x.value[3] = 42; /* d's estimate changed, its position did not */
+	x.value[5] = 7;
+	assert_int_equal(consult_queue_positions_with(q, extra_of, got_pos, &x), 2);
+	assert_int_equal(x.got.id[0], 13);
+	assert_int_equal(x.got.ahead[0], 2);
+	assert_int_equal(x.got.id[1], 15);
+	assert_int_equal(consult_queue_find(q, 13)->told_extra, 42);
+	/* the plain pass treats the extra as 0: those two are reported again */
+	x.got.n = 0;
+	assert_int_equal(consult_queue_positions(q, NULL, NULL), 2);
+	assert_int_equal(consult_queue_find(q, 13)->told_extra, 0);
+	consult_queue_free(q);
+}
+
 static uint64_t rnd_state = 88172645463325252ULL;
 static uint64_t rnd(void)
 {
@@ -304,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_positions_any_doctor),
 		cmocka_unit_test(test_only_changed_reported),
 		cmocka_unit_test(test_away_not_counted),
+		cmocka_unit_test(test_extra_reported),
 		cmocka_unit_test(test_random_against_naive),
 		cmocka_unit_test(test_random_order),
 	};

@@ -2,7 +2,8 @@
  * decline/cancel back to the same place, doctor drop to the head, patient
  * drop/back inside the grace period, expiry with injected time, cancel,
  * and positions changing as others leave; takeover, due visits and the
- * memory of ended visits. */
+ * memory of ended visits; the patient's device check (readiness) and
+ * positions reported with an estimated wait. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -571,9 +572,136 @@ static void test_restore(void **st)
 	consult_room_free(r);
 }
 
+/* The device check: reported while waiting or ringing, refused otherwise,
+ * and unchecked again whenever a (new) handle takes the visit. */
+static void test_readiness(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	consult_visit *v = join(r, 1, D1, 10000);
+	join(r, 2, D1, 10060);
+	assert_int_equal(v->camera, CONSULT_READY_UNCHECKED);
+	assert_int_equal(v->microphone, CONSULT_READY_UNCHECKED);
+	bool changed = true;
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READY_UNCHECKED, CONSULT_READY_UNCHECKED, &changed),
+	        CONSULT_OK);
+	assert_false(changed);
+	assert_int_equal(
+	        consult_room_set_readiness(r, 1, CONSULT_READY_BLOCKED, CONSULT_READY_OK, &changed), CONSULT_OK);
+	assert_true(changed);
+	assert_int_equal(v->camera, CONSULT_READY_BLOCKED);
+	assert_int_equal(v->microphone, CONSULT_READY_OK);
+	assert_int_equal(
+	        consult_room_set_readiness(r, 1, CONSULT_READY_BLOCKED, CONSULT_READY_OK, &changed), CONSULT_OK);
+	assert_false(changed);
+	/* out of range or unknown visit: nothing changes */
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READINESS_COUNT, CONSULT_READY_OK, &changed),
+	        CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_room_set_readiness(r, 9, CONSULT_READY_OK, CONSULT_READY_OK, &changed), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(v->camera, CONSULT_READY_BLOCKED);
+	/* a takeover starts unchecked */
+	assert_int_equal(consult_room_take_over(r, 1, &patients[20]), CONSULT_OK);
+	assert_int_equal(v->camera, CONSULT_READY_UNCHECKED);
+	assert_int_equal(v->microphone, CONSULT_READY_UNCHECKED);
+	/* ringing: allowed; in a call: wrong_state */
+	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D1, NULL), CONSULT_OK);
+	assert_int_equal(
+	        consult_room_set_readiness(r, 1, CONSULT_READY_OK, CONSULT_READY_MISSING, &changed), CONSULT_OK);
+	assert_true(changed);
+	assert_int_equal(v->microphone, CONSULT_READY_MISSING);
+	assert_int_equal(apply(r, 1, CONSULT_EV_ACCEPT, 0, NULL), CONSULT_OK);
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READY_OK, CONSULT_READY_OK, &changed),
+	        CONSULT_ERR_WRONG_STATE);
+	assert_false(changed);
+	assert_int_equal(v->microphone, CONSULT_READY_MISSING);
+	/* the patient's handle goes and comes back: unchecked again */
+	assert_int_equal(apply(r, 1, CONSULT_EV_PATIENT_HOLD, 0, NULL), CONSULT_OK);
+	assert_int_equal(
+	        consult_room_apply(r, 1, CONSULT_EV_PATIENT_RESUME, 0, 110, 120, &patients[21], NULL), CONSULT_OK);
+	assert_int_equal(v->microphone, CONSULT_READY_UNCHECKED);
+	/* away: wrong_state; back: unchecked */
+	consult_visit *w = consult_room_visit(r, 2);
+	assert_int_equal(consult_room_set_readiness(r, 2, CONSULT_READY_OK, CONSULT_READY_OK, NULL), CONSULT_OK);
+	assert_int_equal(apply(r, 2, CONSULT_EV_PATIENT_DROP, 0, NULL), CONSULT_OK);
+	assert_int_equal(w->camera, CONSULT_READY_OK); /* the list keeps showing the last check */
+	assert_int_equal(consult_room_set_readiness(r, 2, CONSULT_READY_BLOCKED, CONSULT_READY_OK, &changed),
+	        CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(
+	        consult_room_apply(r, 2, CONSULT_EV_PATIENT_BACK, 0, 110, 120, &patients[22], NULL), CONSULT_OK);
+	assert_int_equal(w->camera, CONSULT_READY_UNCHECKED);
+	consult_room_free(r);
+}
+
+typedef struct waitlog {
+	int64_t id[32];
+	uint32_t ahead[32];
+	consult_wait wait[32];
+	size_t n;
+	uint32_t minutes_per_ahead; /* the fake estimate: ahead * this .. + 5 */
+	size_t asked;
+} waitlog;
+
+static consult_wait fake_wait(const consult_visit *v, uint32_t ahead, void *ud)
+{
+	waitlog *l = ud;
+	l->asked++;
+	consult_wait w = { l->minutes_per_ahead > 0, ahead * l->minutes_per_ahead, ahead * l->minutes_per_ahead + 5 };
+	return w;
+}
+
+static void on_told(consult_visit *v, uint32_t ahead, consult_wait wait, void *ud)
+{
+	waitlog *l = ud;
+	l->id[l->n] = v->id;
+	l->ahead[l->n] = ahead;
+	l->wait[l->n++] = wait;
+}
+
+/* Positions with the estimate: a visit is reported when its position or
+ * its estimate changed, with the estimate computed for that position. */
+static void test_positions_with_wait(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	join(r, 1, D1, 10000);
+	join(r, 2, D1, 10060);
+	join(r, 3, D1, 10120);
+	waitlog l = { .n = 0, .minutes_per_ahead = 0 };
+	assert_int_equal(consult_room_positions_wait(r, fake_wait, on_told, &l), 3);
+	assert_false(l.wait[2].known);
+	/* only the estimate changes (history arrived): all three again */
+	l.n = 0;
+	l.minutes_per_ahead = 10;
+	assert_int_equal(consult_room_positions_wait(r, fake_wait, on_told, &l), 3);
+	assert_int_equal(l.id[2], 3);
+	assert_int_equal(l.ahead[2], 2);
+	assert_true(l.wait[2].known);
+	assert_int_equal(l.wait[2].min_minutes, 20);
+	assert_int_equal(l.wait[2].max_minutes, 25);
+	/* nothing changed: nothing reported, every visit asked */
+	l.n = 0;
+	l.asked = 0;
+	assert_int_equal(consult_room_positions_wait(r, fake_wait, on_told, &l), 0);
+	assert_int_equal(l.asked, 3);
+	/* the first goes away: the others move up with their estimates */
+	assert_int_equal(apply(r, 1, CONSULT_EV_PATIENT_DROP, 0, NULL), CONSULT_OK);
+	assert_int_equal(consult_room_positions_wait(r, fake_wait, on_told, &l), 2);
+	assert_int_equal(l.id[0], 2);
+	assert_int_equal(l.ahead[0], 0);
+	assert_int_equal(l.wait[0].min_minutes, 0);
+	assert_int_equal(l.id[1], 3);
+	assert_int_equal(l.wait[1].min_minutes, 10);
+	/* without a wait callback: unknown for all, reported as a change */
+	l.n = 0;
+	assert_int_equal(consult_room_positions_wait(r, NULL, on_told, &l), 3);
+	assert_false(l.wait[0].known);
+	consult_room_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_readiness),
+		cmocka_unit_test(test_positions_with_wait),
 		cmocka_unit_test(test_held_calls),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_join_conflict_and_lookup),
