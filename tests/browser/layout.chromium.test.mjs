@@ -19,10 +19,12 @@ import {
   PASSWORDS, artifacts, closeAll, drive, harness, launchChromium, startStack, step, waitFor, waitForMedia, watchConsole,
 } from './lib.mjs';
 
+// rtl: the size is also checked right to left (dir="rtl" on <html>, as the
+// Arabic page has it): the same checks, and the self-view in the top-left corner.
 const SIZES = [
   { name: '320x568', width: 320, height: 568, last: 'Kleinbild' },
-  { name: '390x844', width: 390, height: 844, last: 'Hochformat' },
-  { name: '844x390', width: 844, height: 390, last: 'Querformat' },
+  { name: '390x844', width: 390, height: 844, last: 'Hochformat', rtl: true },
+  { name: '844x390', width: 844, height: 390, last: 'Querformat', rtl: true },
 ];
 
 // The page's layout in its current state, scrolled to the top. zoom false:
@@ -163,6 +165,16 @@ test('layout: every primary action on screen at 320x568, 390x844 and 844x390; th
     for (const p of await layoutFindings(d, { actions, apart })) problems.push(`${where}: ${p}`);
     for (const p of await layoutFindings(d, { actions, apart, zoom: true })) problems.push(`${where}, text at 200 %: ${p}`);
   };
+  // The same right to left, with a screenshot; returns to left to right.
+  const rtl = async (d, actions, where, label, apart = []) => {
+    await d.evaluate(() => { document.documentElement.dir = 'rtl'; });
+    try {
+      for (const p of await layoutFindings(d, { actions, apart })) problems.push(`${where}, right to left: ${p}`);
+      await art.shot(d.page, `${label}-rtl`);
+    } finally {
+      await d.evaluate(() => { document.documentElement.removeAttribute('dir'); });
+    }
+  };
   // A screenshot with the text at 200 %.
   const shot200 = async (page, label) => {
     await page.evaluate(() => { document.documentElement.style.fontSize = '200%'; window.scrollTo(0, 0); });
@@ -199,6 +211,7 @@ test('layout: every primary action on screen at 320x568, 390x844 and 844x390; th
       await assertActions(pat, ['#start', '#accept-terms', '#first-name', '#last-name'], `${at} first page`);
       await art.shot(patPage, `${at}-first-page`);
       await shot200(patPage, `${at}-first-page`);
+      if (size.rtl) await rtl(pat, ['#start', '#accept-terms', '#first-name', '#last-name'], `${at} first page`, `${at}-first-page`);
 
       await pat.fill('#first-name', 'Lea');
       await pat.fill('#last-name', size.last);
@@ -228,6 +241,16 @@ test('layout: every primary action on screen at 320x568, 390x844 and 844x390; th
       const findings = await callFindings(pat);
       await art.shot(patPage, `${at}-call`);
       await shot200(patPage, `${at}-call`);
+      if (size.rtl) {
+        await rtl(pat, ['#mute', '#camera', '#hangup'], `${at} call`, `${at}-call`, ['#call-status', '#local-video', '#call > .call-info', '#call > .controls']);
+        await pat.evaluate(() => { document.documentElement.dir = 'rtl'; });
+        const side = await pat.evaluate(() => {
+          const l = document.getElementById('local-video').getBoundingClientRect();
+          return l.right <= window.innerWidth / 2 ? 'left' : 'right';
+        });
+        await pat.evaluate(() => { document.documentElement.removeAttribute('dir'); });
+        if (side !== 'left') problems.push(`${at} call, right to left: the self-view is on the ${side}, not at the inline end (left)`);
+      }
       for (const p of findings) problems.push(`${at} call view: ${p}`);
       if (size === SIZES[0]) await art.shot(docPage, 'doctor-call');
 
