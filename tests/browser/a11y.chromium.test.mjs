@@ -131,6 +131,7 @@ test('accessibility: no serious/critical axe-core violation and a visible focus 
       if (!ring.visited.length) failures.push(`${label}: the Tab key reached nothing`);
       for (const f of ring.findings) failures.push(`${label}: ${f}`);
       for (const f of await fontFindings(d.page)) failures.push(`${label}: ${f}`);
+      t.diagnostic(`${label}: axe ${ax.failing.length} serious/critical, ${ax.others.length} moderate/minor, ${ax.incomplete} undecided; Tab reached ${ring.visited.length}: ${ring.visited.join(' ')}`);
       await art.shot(d.page, label.replace(/[^a-z0-9]+/gi, '-'));
       if (s.after) await step(`${label}: after`, () => s.after(c), 30_000);
     }

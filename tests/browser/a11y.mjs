@@ -95,10 +95,12 @@ export function contrastRatio(a, b) {
 }
 
 /** Tab through the page and check every focus indicator; see the contract above. */
-export async function focusRingFindings(page, { maxTabs = 40, bgFallback = [255, 255, 255] } = {}) {
+export async function focusRingFindings(page, { maxTabs = 80, bgFallback = [255, 255, 255] } = {}) {
   const findings = [];
   const visited = [];
   const seen = new Set();
+  let first = null;
+  let previous = null;
   // Start from the top of the document, as a keyboard user arriving on the page.
   await page.evaluate(() => {
     if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
@@ -139,7 +141,11 @@ export async function focusRingFindings(page, { maxTabs = 40, bgFallback = [255,
       };
     }, bgFallback);
     if (!info) continue;
-    if (seen.has(info.key)) break;            // wrapped around
+    if (info.key === previous) continue;      // Tab between the parts of one field (a date input)
+    if (info.key === first) break;            // wrapped around
+    previous = info.key;
+    first = first || info.key;
+    if (seen.has(info.key)) continue;
     seen.add(info.key);
     visited.push(info.id);
     if (!info.visible) continue;
