@@ -11,8 +11,10 @@
 // area in one direction; the self-view is inside the viewport, small
 // (<= 10 % of the screen), and neither it nor any other overlay (controls,
 // call info, status) covers the centre of the doctor's picture (the middle
-// half in both directions, sampled with elementFromPoint). Screenshots of
-// each state: tests/artifacts/layout-chromium/.
+// half in both directions, sampled with elementFromPoint). Every state again
+// with the text at 200 % (nothing cut off, no sideways scrolling, the call's
+// status, self-view, info and controls apart), and at 390x844 and 844x390
+// right to left. Screenshots of each state: tests/artifacts/layout-chromium/.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -234,8 +236,10 @@ test('layout: every primary action on screen at 320x568, 390x844 and 844x390; th
       await pat.click('#accept-call');
       await pat.waitVisible('#call', 30_000);
       await waitForMedia(patPage, `patient ${at}`);
-      await waitFor(`${at}: self-view and the doctor's picture playing`, () => pat.evaluate(() =>
-        document.getElementById('local-video').videoWidth > 0 && document.getElementById('remote-video').videoWidth > 0), 30_000);
+      // the call info at its tallest: with the verification code
+      await waitFor(`${at}: self-view and the doctor's picture playing, the verification code shown`, () => pat.evaluate(() =>
+        document.getElementById('local-video').videoWidth > 0 && document.getElementById('remote-video').videoWidth > 0 &&
+        !!window.consult.verifyCode && !document.getElementById('verify').hidden), 30_000);
       await assertActions(pat, ['#mute', '#camera', '#hangup'], `${at} call`,
         ['#call-status', '#local-video', '#call > .call-info', '#call > .controls']);
       const findings = await callFindings(pat);
