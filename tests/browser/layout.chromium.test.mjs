@@ -32,10 +32,11 @@ const SIZES = [
 // The page's layout in its current state, scrolled to the top. zoom false:
 // each of `actions` lies inside the viewport and is the element on top at
 // its centre. zoom true, text at 200 % (the root font size doubled, as a
-// reader's larger default font does): no box cuts off its content (overflow
-// hidden/clip, or content running out of a box of fixed height), each of
-// `actions` is still shown, inside the viewport's width. Both: the page does
-// not scroll sideways and the shown boxes of `apart` do not overlap.
+// reader's larger default font does): each of `actions` is still shown,
+// inside the viewport's width. Both: the page does not scroll sideways, no
+// box cuts off its content or lets it run out (a word wider than its button,
+// text taller than a box of fixed height), and the shown boxes of `apart` do
+// not overlap.
 async function layoutFindings(d, { actions, apart = [], zoom = false }) {
   return d.evaluate(({ sels, apartSels, big }) => {
     const root = document.documentElement;
@@ -78,18 +79,16 @@ async function layoutFindings(d, { actions, apart = [], zoom = false }) {
           if (p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1) out.push(`${a} and ${b} overlap`);
         }
       }
-      if (big) {
-        const clips = (o) => o === 'hidden' || o === 'clip';
-        for (const el of document.body.querySelectorAll('*')) {
-          if (el.matches('video, svg, svg *, option, script, dialog:not([open])')) continue;
-          const st = getComputedStyle(el);
-          if (st.display === 'none' || st.display === 'inline' || !shown(el.getBoundingClientRect())) continue; // 1px: only for screen readers
-          if ((clips(st.overflowX) && el.scrollWidth > el.clientWidth + 1) || (clips(st.overflowY) && el.scrollHeight > el.clientHeight + 1)) {
-            out.push(`${name(el)} cuts off its content (${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight})`);
-          } else if (st.overflowY === 'visible' && el.clientHeight > 0 && el.scrollHeight > el.clientHeight + 1) {
-            out.push(`${name(el)}: content runs out of its box (${el.scrollHeight} > ${el.clientHeight})`);
-          }
-        }
+      const clips = (o) => o === 'hidden' || o === 'clip';
+      for (const el of document.body.querySelectorAll('*')) {
+        if (el.matches('video, svg, svg *, option, script, dialog:not([open])')) continue;
+        const st = getComputedStyle(el);
+        if (st.display === 'none' || st.display === 'inline' || !shown(el.getBoundingClientRect())) continue; // 1px: only for screen readers
+        const size = `${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight}`;
+        const overX = el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1;
+        const overY = el.clientHeight > 0 && el.scrollHeight > el.clientHeight + 1;
+        if ((clips(st.overflowX) && overX) || (clips(st.overflowY) && overY)) out.push(`${name(el)} cuts off its content (${size})`);
+        else if ((st.overflowX === 'visible' && overX) || (st.overflowY === 'visible' && overY)) out.push(`${name(el)}: content runs out of its box (${size})`);
       }
       return out;
     } finally {
@@ -242,6 +241,14 @@ test('layout: every primary action on screen at 320x568, 390x844 and 844x390; th
         !!window.consult.verifyCode && !document.getElementById('verify').hidden), 30_000);
       await assertActions(pat, ['#mute', '#camera', '#hangup'], `${at} call`,
         ['#call-status', '#local-video', '#call > .call-info', '#call > .controls']);
+      // A phone with a front and a back camera also shows "Kamera wechseln"
+      // (the fake device has one camera: shown here by hand).
+      await pat.evaluate(() => { document.getElementById('switch-camera').hidden = false; });
+      await assertActions(pat, ['#mute', '#camera', '#switch-camera', '#hangup'], `${at} call with two cameras`,
+        ['#call-status', '#local-video', '#call > .call-info', '#call > .controls']);
+      for (const p of await callFindings(pat)) problems.push(`${at} call with two cameras: ${p}`);
+      await art.shot(patPage, `${at}-call-two-cameras`);
+      await pat.evaluate(() => { document.getElementById('switch-camera').hidden = true; });
       const findings = await callFindings(pat);
       await art.shot(patPage, `${at}-call`);
       await shot200(patPage, `${at}-call`);
