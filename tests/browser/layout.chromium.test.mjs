@@ -249,6 +249,16 @@ test('layout: every primary action on screen at 320x568, 390x844 and 844x390; th
       for (const p of await callFindings(pat)) problems.push(`${at} call with two cameras: ${p}`);
       await art.shot(patPage, `${at}-call-two-cameras`);
       await pat.evaluate(() => { document.getElementById('switch-camera').hidden = true; });
+      // A message during the call (#call-error as after a lost connection,
+      // shown here by hand with the page's text): the controls stay on screen.
+      await pat.evaluate(() => {
+        const e = document.getElementById('call-error');
+        e.textContent = 'Die Verbindung ist abgebrochen. Bitte rufen Sie die Praxis an: 0721-5550100.';
+        e.hidden = false;
+      });
+      await assertActions(pat, ['#call-error', '#mute', '#camera', '#hangup'], `${at} call with a message`);
+      await art.shot(patPage, `${at}-call-message`);
+      await pat.evaluate(() => { const e = document.getElementById('call-error'); e.hidden = true; e.textContent = ''; });
       const findings = await callFindings(pat);
       await art.shot(patPage, `${at}-call`);
       await shot200(patPage, `${at}-call`);
