@@ -41,6 +41,11 @@
  *                 doctor side is held already and the handle vanished).
  * Ends with nobody back (GRACE_EXPIRED, PATIENT_DROP of a held call) are
  * stored with ended_at = the visit's away_since (when the patient went).
+ * The patient's answer to a call carries what the doctor hears with it:
+ * DECLINE its reason (call_declined "reason"), ACCEPT whether it is with
+ * audio only (call_accepted "audio_only"); an audio-only ACCEPT in a
+ * practice whose policy is "never" is FORBIDDEN and changes nothing (the
+ * call keeps ringing). `ringing` carries the practice's audio-only policy.
  */
 #ifndef CONSULT_DECIDE_H
 #define CONSULT_DECIDE_H
@@ -72,14 +77,17 @@ typedef enum consult_input {
 
 typedef struct consult_room_event {
 	consult_input in;
-	consult_visit_event ev;    /* VISIT */
-	int64_t visit_id;          /* VISIT, DOCTOR_LEAVE, PATIENT_GONE */
-	int64_t appointment_id;    /* JOIN */
-	int64_t resume_call;       /* JOIN: the call this page still holds (visit id), 0 none */
-	void *patient;             /* JOIN: the new handle; VISIT PATIENT_BACK: the returning handle */
-	bool handle_gone;          /* DOCTOR_LEAVE */
-	consult_visit_init arrive; /* ARRIVE */
-	int64_t grace_s;           /* an AWAY visit is kept grace_s from now */
+	consult_visit_event ev;         /* VISIT */
+	int64_t visit_id;               /* VISIT, DOCTOR_LEAVE, PATIENT_GONE */
+	int64_t appointment_id;         /* JOIN */
+	int64_t resume_call;            /* JOIN: the call this page still holds (visit id), 0 none */
+	void *patient;                  /* JOIN: the new handle; VISIT PATIENT_BACK: the returning handle */
+	bool handle_gone;               /* DOCTOR_LEAVE */
+	consult_visit_init arrive;      /* ARRIVE */
+	int64_t grace_s;                /* an AWAY visit is kept grace_s from now */
+	consult_decline_reason decline; /* VISIT DECLINE: why (DECLINED if not given) */
+	bool audio_only;                /* VISIT ACCEPT: the patient takes the call with audio only */
+	bool audio_never;               /* VISIT ACCEPT: the practice does not allow audio only */
 } consult_room_event;
 
 typedef enum consult_join_outcome {
