@@ -34,7 +34,7 @@ typedef struct fan_row {
 #define PF_V CONSULT_PF_VISIT
 #define PF_R CONSULT_PF_REASON
 /* what `ringing` carries: the doctor, the call's ICE fields, the audio-only policy */
-#define PF_RINGING (CONSULT_PF_DOCTOR | CONSULT_PF_ICE | CONSULT_PF_AUDIO_POLICY)
+#define PF_RINGING (CONSULT_PF_DOCTOR | CONSULT_PF_ICE | CONSULT_PF_POLICY)
 
 /* Who hears about which event. PATIENT_DROP tells the doctor patient_away
  * while ringing and call_ended once the visit ended (see doctor_hears()). */

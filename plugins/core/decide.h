@@ -77,17 +77,18 @@ typedef enum consult_input {
 
 typedef struct consult_room_event {
 	consult_input in;
-	consult_visit_event ev;         /* VISIT */
-	int64_t visit_id;               /* VISIT, DOCTOR_LEAVE, PATIENT_GONE */
-	int64_t appointment_id;         /* JOIN */
-	int64_t resume_call;            /* JOIN: the call this page still holds (visit id), 0 none */
-	void *patient;                  /* JOIN: the new handle; VISIT PATIENT_BACK: the returning handle */
-	bool handle_gone;               /* DOCTOR_LEAVE */
-	consult_visit_init arrive;      /* ARRIVE */
-	int64_t grace_s;                /* an AWAY visit is kept grace_s from now */
-	consult_decline_reason decline; /* VISIT DECLINE: why (DECLINED if not given) */
-	bool audio_only;                /* VISIT ACCEPT: the patient takes the call with audio only */
-	bool audio_never;               /* VISIT ACCEPT: the practice does not allow audio only */
+	consult_visit_event ev;    /* VISIT */
+	int64_t visit_id;          /* VISIT, DOCTOR_LEAVE, PATIENT_GONE */
+	int64_t appointment_id;    /* JOIN */
+	int64_t resume_call;       /* JOIN: the call this page still holds (visit id), 0 none */
+	void *patient;             /* JOIN: the new handle; VISIT PATIENT_BACK: the returning handle */
+	bool handle_gone;          /* DOCTOR_LEAVE */
+	consult_visit_init arrive; /* ARRIVE */
+	int64_t grace_s;           /* an AWAY visit is kept grace_s from now */
+	/* VISIT DECLINE: why (DECLINED if not given); VISIT ACCEPT: with audio
+	 * only (audio_only), which the practice may not allow (audio_never) */
+	consult_decline_reason decline;
+	bool audio_only, audio_never;
 } consult_room_event;
 
 typedef enum consult_join_outcome {

@@ -64,9 +64,8 @@ enum {
 	CONSULT_PF_DOCTOR = 8,    /* "doctor": display name of the call's doctor */
 	CONSULT_PF_REQUEUED = 16, /* "requeued": true */
 	CONSULT_PF_DECLINE = 32,  /* "reason": why the patient declined (decline) */
-	CONSULT_PF_AUDIO = 64,    /* "audio_only": true/false, the patient accepted with audio only (audio_only) */
-	CONSULT_PF_AUDIO_POLICY =
-	        128, /* "audio_only": the practice's policy, "allowed" / "never" (the glue reads it) */
+	CONSULT_PF_AUDIO = 64,    /* "audio_only": true/false, accepted with audio only (audio_only) */
+	CONSULT_PF_POLICY = 128,  /* "audio_only": the practice's policy "allowed"/"never" (the glue reads it) */
 };
 
 typedef struct consult_effect {
@@ -77,15 +76,16 @@ typedef struct consult_effect {
 	                               TO_DOCTORS: the visit's doctor (0 any) */
 	void *patient; /* TO_PATIENT, *_PATIENT, TAKE_OVER, CALL_OVER, JOIN; APPLY: the new handle (PATIENT_BACK) */
 	int64_t at;    /* STORE_RING, APPLY: the decision's now; STORE_END: ended_at */
-	consult_visit_event ev;         /* APPLY */
-	int64_t grace_s;                /* APPLY: AWAY lasts grace_s from now */
-	int64_t appt_time, joined_at;   /* JOIN */
-	consult_visit_state state;      /* STORE_STATE, NOTIFY */
-	bool head;                      /* STORE_STATE: the visit goes back to the head when queued */
-	int64_t away_since;             /* STORE_STATE: when the patient's handle went, 0 while attached */
-	consult_end_reason reason;      /* STORE_END, NOTIFY, PF_REASON */
-	consult_decline_reason decline; /* PF_DECLINE */
-	bool audio_only;                /* PF_AUDIO */
+	consult_visit_event ev;       /* APPLY */
+	int64_t grace_s;              /* APPLY: AWAY lasts grace_s from now */
+	int64_t appt_time, joined_at; /* JOIN */
+	consult_visit_state state;    /* STORE_STATE, NOTIFY */
+	bool head;                    /* STORE_STATE: the visit goes back to the head when queued */
+	int64_t away_since;           /* STORE_STATE: when the patient's handle went, 0 while attached */
+	consult_end_reason reason;    /* STORE_END, NOTIFY, PF_REASON */
+	/* PF_DECLINE, PF_AUDIO */
+	consult_decline_reason decline;
+	bool audio_only;
 	/* PUSH */
 	consult_fx_to to;
 	consult_push_event event;

@@ -44,7 +44,7 @@ static json_t *push_fields(const run_ctx *x, const consult_effect *fx)
 		json_object_set_new(o, "reason", json_string(consult_decline_reason_name(fx->decline)));
 	if (fx->fields & CONSULT_PF_AUDIO)
 		json_object_set_new(o, "audio_only", json_boolean(fx->audio_only));
-	if (fx->fields & CONSULT_PF_AUDIO_POLICY)
+	if (fx->fields & CONSULT_PF_POLICY)
 		json_object_set_new(o, "audio_only", json_string(glue_audio_policy(x->p->id)));
 	return o;
 }

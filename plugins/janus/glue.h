@@ -38,14 +38,17 @@
 
 /* Per-visit data the core does not keep (names, connected flag). */
 typedef struct glue_visit_info {
-	int64_t id;               /* key (hash on &id) */
-	char *first, *last;       /* as the patient typed them at join */
-	char *booked_name, *note; /* as reception booked them (the appointment's), or NULL */
-	bool audio_only;          /* the patient accepted the call with audio only */
-	bool connected;           /* first "connected" report stored */
-	char *media_path;         /* "local/remote" candidate types of the doctor's report, or NULL */
-	int path;                 /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
-	int64_t call_session;     /* login session (store id) of the doctor handle that holds the call; 0 unknown */
+	int64_t id; /* key (hash on &id) */
+	char *first, *last;
+	bool connected;       /* first "connected" report stored */
+	char *media_path;     /* "local/remote" candidate types of the doctor's report, or NULL */
+	int path;             /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
+	int64_t call_session; /* login session (store id) of the doctor handle that holds the call; 0 unknown */
+	/* first, last: as the patient typed them at join; booked_name, note: as
+	 * reception booked them (the appointment's), or NULL; audio_only: the
+	 * patient accepted the call without the camera */
+	char *booked_name, *note;
+	bool audio_only;
 } glue_visit_info;
 
 /* How a call's media went (admin stats, issue 5). */

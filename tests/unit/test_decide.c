@@ -164,7 +164,7 @@ static void test_call(void **st)
 	assert_int_equal(d.changed, 2); /* store write and room change */
 	const consult_effect *p = find_push(&d, CONSULT_PUSH_ringing, CONSULT_TO_PATIENT);
 	assert_ptr_equal(p->patient, H(1));
-	assert_int_equal(p->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE | CONSULT_PF_AUDIO_POLICY);
+	assert_int_equal(p->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE | CONSULT_PF_POLICY);
 	assert_int_equal(p->doctor_id, D1);
 	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "ringing");
 	assert_int_equal(find_push(&d, CONSULT_PUSH_waiting, CONSULT_TO_DOCTORS)->doctor_id, 0);
@@ -452,7 +452,7 @@ static void test_join_policy(void **st)
 	const consult_effect *ring = find_push(&d, CONSULT_PUSH_ringing, CONSULT_TO_PATIENT);
 	assert_ptr_equal(ring->patient, H(21));
 	assert_int_equal(ring->doctor_id, D1);
-	assert_int_equal(ring->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE | CONSULT_PF_AUDIO_POLICY);
+	assert_int_equal(ring->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE | CONSULT_PF_POLICY);
 	run_room(r, &d);
 	/* in a call: the call ends, the old handle is retired, a new visit begins */
 	step(r, 1, CONSULT_EV_ACCEPT, patient_actor());
