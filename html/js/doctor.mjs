@@ -40,6 +40,7 @@ let me = '';
 let errorName = '';         // patient name for #call-error
 let pendingHangup = 0;      // visit hung up here while signalling was down
 let listFresh = false;      // the list came from the current connection
+// i18n-keys: doctor.callerr.*  (callinfo.mjs builds <prefix>.callerr.<code>)
 const info = callInfo({ prefix: 'doctor', vars: () => ({ name: errorName }) });
 const session = new CallSession({
   role: 'doctor', consult, info,

@@ -177,7 +177,9 @@ export function callPage(page) {
         break;
       case 'signal':
         if (ev.type === 'media') {
-          remote = { audio: ev.audio !== false, video: ev.video !== false };
+          // the doctor's microphone/camera (not through mediastate.mjs: its
+          // computed doctor keys would count as patient page keys)
+          if (typeof ev.audio === 'boolean' && typeof ev.video === 'boolean') remote = { audio: ev.audio, video: ev.video };
           renderRemote();
         } else session.signal(ev);
         break;
@@ -347,8 +349,8 @@ export function callPage(page) {
   // ---- media state: ours to the doctor, the doctor's on screen ---------------------
   function sendMedia() {
     const c = page.client;
-    const s = session.localStream;
     if (!c || consult.state !== 'call' || !session.active || consult.signalling !== 'up') return;
+    const s = session.localStream;
     const has = (kind) => !!s && s.getTracks().some((tr) => tr.kind === kind && live(tr));
     c.request({
       request: 'signal', type: 'media',

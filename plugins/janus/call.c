@@ -114,8 +114,10 @@ consult_err glue_h_report(glue_ctx *c)
 		e = consult_store_visit_connected(glue.store, v->id, c->now);
 	if (e != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
-	if (first_connected)
+	if (first_connected) {
 		vi->connected = true;
+		vi->connected_at = c->now; /* as stored: the first connected report */
+	}
 	/* live_visits shows the media path the doctor's side reports (as the store does) */
 	const char *lt = c->req->u.report.local_candidate_type, *rt = c->req->u.report.remote_candidate_type;
 	bool forwarded = glue_forward_active(c->s);
@@ -198,6 +200,7 @@ void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call
 			json_object_set_new(o, "visit_id", json_integer(id));
 			json_object_set_new(o, "state", json_string("in_call"));
 			glue_ice_fields(o, p->id, now, true);
+			json_object_set_new(o, "audio_only", json_boolean(vi && vi->audio_only));
 			*call_out = o;
 			JANUS_LOG(LOG_INFO,
 			        "[consult] staff %" G_GINT64_FORMAT " holds the call of visit %" G_GINT64_FORMAT

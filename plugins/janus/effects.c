@@ -40,6 +40,12 @@ static json_t *push_fields(const run_ctx *x, const consult_effect *fx)
 		        o, "doctor", json_string(x->doctor && x->doctor->display_name ? x->doctor->display_name : ""));
 	if (fx->fields & CONSULT_PF_REQUEUED)
 		json_object_set_new(o, "requeued", json_true());
+	if (fx->fields & CONSULT_PF_DECLINE)
+		json_object_set_new(o, "reason", json_string(consult_decline_reason_name(fx->decline)));
+	if (fx->fields & CONSULT_PF_AUDIO)
+		json_object_set_new(o, "audio_only", json_boolean(fx->audio_only));
+	if (fx->fields & CONSULT_PF_POLICY)
+		json_object_set_new(o, "audio_only", json_string(glue_audio_policy(x->p->id)));
 	return o;
 }
 
@@ -68,10 +74,22 @@ static void run_push(run_ctx *x, const consult_effect *fx)
 		break;
 	case CONSULT_TO_STAFF: {
 		glue_visit_info *vi = glue_visit_info_get(p, fx->visit_id);
-		glue_push_appointment(p, fx->appointment_id, fx->status, vi ? vi->first : NULL, vi ? vi->last : NULL);
+		glue_push_appointment(p, fx->appointment_id, fx->status, vi ? vi->first : NULL, vi ? vi->last : NULL,
+		        vi ? vi->booked_name : NULL);
 		break;
 	}
 	}
+}
+
+/* What the glue keeps beside the store: the last caller of a visit, and a
+ * connected call that ended counts for today's wait estimates (waiting.c). */
+static void note_stored(const run_ctx *x, const consult_effect *fx)
+{
+	glue_visit_info *vi = glue_visit_info_get(x->p, fx->visit_id);
+	if (fx->kind == CONSULT_FX_STORE_RING && vi)
+		vi->called_by = fx->doctor_id;
+	else if (fx->kind == CONSULT_FX_STORE_END)
+		glue_day_visit_ended(x->p, fx->visit_id, fx->at);
 }
 
 static consult_err run_store(const run_ctx *x, const consult_effect *fx)
@@ -83,6 +101,8 @@ static consult_err run_store(const run_ctx *x, const consult_effect *fx)
 		e = consult_store_visit_ring(glue.store, fx->visit_id, fx->doctor_id, fx->at);
 	else
 		e = consult_store_visit_state(glue.store, fx->visit_id, fx->state, fx->head, fx->away_since);
+	if (e == CONSULT_OK || x->force)
+		note_stored(x, fx);
 	if (e == CONSULT_OK)
 		return CONSULT_OK;
 	JANUS_LOG(LOG_ERR, "[consult] store write for visit %" G_GINT64_FORMAT " failed (%s)%s\n", fx->visit_id,
@@ -193,7 +213,7 @@ static consult_err run_one(run_ctx *x, const consult_effect *fx)
 		run_push(x, fx);
 		break;
 	case CONSULT_FX_POSITIONS:
-		glue_push_positions(p, NULL, NULL, NULL);
+		glue_push_positions(p, x->now, NULL, NULL);
 		break;
 	default:
 		break;

@@ -1,7 +1,8 @@
 /* events.c - the per-practice live state and every asynchronous event.
  *
  * Contract: called under glue.lock. Patients only ever receive events about
- * their own visit (position, ringing, ...); waiting lists with names go to
+ * their own visit (position with the estimated wait, ringing, ...);
+ * waiting lists with names and each patient's readiness go to
  * logged-in doctors of the same practice who may see those visits. Events
  * are pushed with push_event (which does not take ownership). Nothing here
  * logs names or other personal data, TURN secrets or credentials.
@@ -12,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <janus/debug.h>
+#include "core/queue.h"
 #include "glue.h"
 
 static void visit_info_free(gpointer data)
@@ -19,7 +21,11 @@ static void visit_info_free(gpointer data)
 	glue_visit_info *vi = data;
 	g_free(vi->first);
 	g_free(vi->last);
+	g_free(vi->booked_name);
+	g_free(vi->note);
 	g_free(vi->media_path);
+	g_free(vi->msg_text);
+	g_free(vi->msg_from);
 	g_free(vi);
 }
 
@@ -30,6 +36,7 @@ static void practice_free(gpointer data)
 		glue_session_unref(l->data);
 	g_list_free(p->staff);
 	g_hash_table_destroy(p->visits);
+	glue_day_free(p->day);
 	consult_room_free(p->room);
 	g_free(p);
 }
@@ -124,10 +131,14 @@ static void add_waiting(const consult_visit *v, uint32_t index, void *ud)
 	json_object_set_new(o, "visit_id", json_integer(v->id));
 	json_object_set_new(o, "first_name", json_string(vi && vi->first ? vi->first : ""));
 	json_object_set_new(o, "last_name", json_string(vi && vi->last ? vi->last : ""));
+	json_object_set_new(o, "booked_name", vi && vi->booked_name ? json_string(vi->booked_name) : json_null());
+	json_object_set_new(o, "note", vi && vi->note ? json_string(vi->note) : json_null());
 	json_object_set_new(o, "appointment_at", json_integer(v->appt_time));
 	json_object_set_new(o, "waiting_since", json_integer(v->joined_at));
 	json_object_set_new(o, "state", json_string(consult_visit_state_name(v->state)));
 	json_object_set_new(o, "doctor_id", id_or_null(v->doctor_id));
+	json_object_set_new(o, "camera", json_string(consult_readiness_name(v->camera)));
+	json_object_set_new(o, "microphone", json_string(consult_readiness_name(v->microphone)));
 	json_array_append_new(u->list, o);
 }
 
@@ -198,12 +209,19 @@ void glue_flush_waiting(void)
 }
 
 typedef struct {
+	glue_practice *p;
+	int64_t now;
 	glue_session *me;
-	uint32_t *my_ahead;
-	uint64_t *my_seq;
+	glue_told *mine;
 } pos_ud;
 
-static void push_position(consult_visit *v, uint32_t ahead, void *ud)
+static consult_wait wait_of(const consult_visit *v, uint32_t ahead, void *ud)
+{
+	pos_ud *u = ud;
+	return glue_wait_of(u->p, v, ahead, u->now);
+}
+
+static void push_position(consult_visit *v, uint32_t ahead, consult_wait wait, void *ud)
 {
 	pos_ud *u = ud;
 	glue_session *s = v->patient;
@@ -211,26 +229,27 @@ static void push_position(consult_visit *v, uint32_t ahead, void *ud)
 		return;
 	uint64_t seq = ++glue.seq;
 	if (s == u->me) {
-		if (u->my_ahead)
-			*u->my_ahead = ahead;
-		if (u->my_seq)
-			*u->my_seq = seq;
+		if (u->mine)
+			*u->mine = (glue_told){ ahead, seq, wait };
 		return;
 	}
 	json_t *f = json_object();
 	json_object_set_new(f, "ahead", json_integer(ahead));
 	json_object_set_new(f, "seq", json_integer((json_int_t)seq));
+	glue_wait_fields(f, wait);
 	glue_push(s, "position", f);
 }
 
-void glue_push_positions(glue_practice *p, glue_session *me, uint32_t *my_ahead, uint64_t *my_seq)
+void glue_push_positions(glue_practice *p, int64_t now, glue_session *me, glue_told *mine)
 {
-	pos_ud u = { me, my_ahead, my_seq };
-	consult_room_positions(p->room, push_position, &u);
+	pos_ud u = { p, now, me, mine };
+	if (mine)
+		*mine = (glue_told){ CONSULT_AHEAD_UNKNOWN, 0, { false, 0, 0 } };
+	consult_room_positions_wait(p->room, wait_of, push_position, &u);
 }
 
-void glue_push_appointment(
-        glue_practice *p, int64_t appointment_id, const char *status, const char *first, const char *last)
+void glue_push_appointment(glue_practice *p, int64_t appointment_id, const char *status, const char *first,
+        const char *last, const char *booked_name)
 {
 	for (GList *l = p->staff; l; l = l->next) {
 		json_t *f = json_object();
@@ -243,6 +262,7 @@ void glue_push_appointment(
 		} else {
 			json_object_set_new(f, "patient", json_null());
 		}
+		json_object_set_new(f, "booked_name", booked_name ? json_string(booked_name) : json_null());
 		glue_push(l->data, "appointment", f);
 	}
 }
@@ -324,6 +344,17 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 		json_object_set_new(o, "p2p_timeout_seconds", json_integer(glue.cfg.p2p_timeout_seconds));
 		json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
 	}
+}
+
+const char *glue_audio_policy(int64_t practice_id)
+{
+	bool never = true;
+	consult_err e = consult_store_practice_audio_only_never(glue.store, practice_id, &never);
+	if (e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR,
+		        "[consult] store: audio_only policy of practice %" G_GINT64_FORMAT " not readable (%s)\n",
+		        practice_id, consult_err_name(e));
+	return consult_audio_policy_name(e == CONSULT_OK && !never ? CONSULT_AUDIO_ALLOWED : CONSULT_AUDIO_NEVER);
 }
 
 glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id)

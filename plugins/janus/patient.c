@@ -11,7 +11,12 @@
  * over with resume_call, end the call) is the room's decision
  * (core/decide.h); the glue carries it out. The reply's "state" is the
  * visit's state after the join; a call taken over also carries the call's
- * doctor and fresh ICE fields. Successful joins per
+ * doctor and fresh ICE fields, and a ringing or taken-over call the
+ * practice's audio-only policy; a waiting visit's estimated wait and the
+ * visit's newest message (waiting.c) come with it. accept may ask for
+ * audio only (refused with forbidden, field audio_only, where the
+ * practice's policy is "never"; the call keeps ringing), decline may say
+ * why (the doctor reads it). Successful joins per
  * appointment are bounded (core/rejoin.h: rate_limited, nothing changes). Called under glue.lock;
  * logs only ids.
  */
@@ -166,6 +171,8 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 	vi->path = GLUE_PATH_NONE;
 	vi->first = g_strdup(first);
 	vi->last = g_strdup(last);
+	vi->booked_name = g_strdup(t->appt.booked_name);
+	vi->note = g_strdup(t->appt.note);
 	g_hash_table_replace(p->visits, &vi->id, vi);
 	consult_decision d;
 	consult_err e = glue_decide_run(p, &in, c->s, c->now, false, &d);
@@ -186,6 +193,8 @@ static void join_state(glue_ctx *c, glue_practice *p)
 	consult_visit *v = consult_room_visit(p->room, c->s->visit_id);
 	consult_visit_state st = v ? v->state : CONSULT_VISIT_WAITING;
 	json_object_set_new(c->reply, "state", json_string(consult_visit_state_name(st)));
+	if (st == CONSULT_VISIT_RINGING || st == CONSULT_VISIT_IN_CALL)
+		json_object_set_new(c->reply, "audio_only", json_string(glue_audio_policy(p->id)));
 	if (st != CONSULT_VISIT_IN_CALL)
 		return;
 	glue_session *doc = glue_call_doctor(p, v->id);
@@ -233,16 +242,20 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 		json_object_set_new(c->reply, "appointment_at", json_integer(t->appt.starts_at));
 		return CONSULT_OK;
 	}
-	uint32_t ahead = CONSULT_AHEAD_UNKNOWN;
-	uint64_t seq = 0;
-	glue_push_positions(t->p, c->s, &ahead, &seq);
-	if (ahead == CONSULT_AHEAD_UNKNOWN) {
-		ahead = consult_room_ahead(t->p->room, c->s->visit_id);
-		seq = ++glue.seq;
+	glue_told me;
+	glue_push_positions(t->p, c->now, c->s, &me);
+	if (me.ahead == CONSULT_AHEAD_UNKNOWN) {
+		consult_visit *v = consult_room_visit(t->p->room, c->s->visit_id);
+		me.ahead = consult_room_ahead(t->p->room, c->s->visit_id);
+		me.seq = ++glue.seq;
+		if (v && me.ahead != CONSULT_AHEAD_UNKNOWN)
+			me.wait = glue_wait_of(t->p, v, me.ahead, c->now);
 	}
 	json_object_set_new(c->reply, "visit_id", json_integer(c->s->visit_id));
-	json_object_set_new(c->reply, "ahead", ahead == CONSULT_AHEAD_UNKNOWN ? json_integer(0) : json_integer(ahead));
-	json_object_set_new(c->reply, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(
+	        c->reply, "ahead", me.ahead == CONSULT_AHEAD_UNKNOWN ? json_integer(0) : json_integer(me.ahead));
+	json_object_set_new(c->reply, "seq", json_integer((json_int_t)me.seq));
+	glue_wait_fields(c->reply, me.wait);
 	json_object_set_new(c->reply, "appointment_at", json_integer(t->appt.starts_at));
 	json_object_set_new(c->reply, "resumed", json_boolean(resumed));
 	join_state(c, t->p);
@@ -251,6 +264,9 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 	json_object_set_new(pr, "name", json_string(t->practice.name ? t->practice.name : ""));
 	json_object_set_new(pr, "phone", t->practice.phone ? json_string(t->practice.phone) : json_null());
 	json_object_set_new(c->reply, "practice", pr);
+	json_t *msg = glue_visit_message(glue_visit_info_get(t->p, c->s->visit_id));
+	if (msg)
+		json_object_set_new(c->reply, "message", msg);
 	return CONSULT_OK;
 }
 
@@ -301,13 +317,50 @@ consult_err glue_h_leave(glue_ctx *c)
 {
 	return patient_event(c, CONSULT_EV_LEAVE);
 }
+/* accept {audio_only?}: the room refuses audio only where the practice's
+ * policy is "never" (forbidden, nothing changes); the policy is read only
+ * for such a request, and a store that cannot say is an internal error
+ * rather than a refusal. */
 consult_err glue_h_accept(glue_ctx *c)
 {
-	return patient_event(c, CONSULT_EV_ACCEPT);
+	glue_practice *p;
+	consult_visit *v = my_visit(c->s, &p);
+	if (v == NULL)
+		return CONSULT_ERR_WRONG_STATE;
+	int64_t id = v->id;
+	bool audio = c->req->u.accept.audio_only, never = false;
+	consult_err read = audio ? consult_store_practice_audio_only_never(glue.store, p->id, &never) : CONSULT_OK;
+	consult_room_event in = { .in = CONSULT_IN_VISIT,
+		.ev = CONSULT_EV_ACCEPT,
+		.visit_id = id,
+		.grace_s = glue.cfg.grace_seconds,
+		.audio_only = audio,
+		.audio_never = never || read != CONSULT_OK };
+	consult_decision d;
+	consult_err e = glue_decide_run(p, &in, c->s, c->now, false, &d);
+	if (e == CONSULT_ERR_FORBIDDEN && read != CONSULT_OK)
+		return CONSULT_ERR_INTERNAL;
+	if (e == CONSULT_ERR_FORBIDDEN)
+		c->field = "audio_only";
+	glue_visit_info *vi = e == CONSULT_OK ? glue_visit_info_get(p, id) : NULL;
+	if (vi)
+		vi->audio_only = audio;
+	return e;
 }
+
 consult_err glue_h_decline(glue_ctx *c)
 {
-	return patient_event(c, CONSULT_EV_DECLINE);
+	glue_practice *p;
+	consult_visit *v = my_visit(c->s, &p);
+	if (v == NULL)
+		return CONSULT_ERR_WRONG_STATE;
+	consult_room_event in = { .in = CONSULT_IN_VISIT,
+		.ev = CONSULT_EV_DECLINE,
+		.visit_id = v->id,
+		.grace_s = glue.cfg.grace_seconds,
+		.decline = c->req->u.decline.reason };
+	consult_decision d;
+	return glue_decide_run(p, &in, c->s, c->now, false, &d);
 }
 
 /* The handle is gone regardless of the store: if the write fails the room

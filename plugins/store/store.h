@@ -119,6 +119,11 @@ consult_err consult_store_set_practice_relay_only(consult_store *s, const char *
  * false = forwarding allowed). NOT_FOUND if there is no such practice. */
 consult_err consult_store_practice_forward_never(consult_store *s, int64_t id, bool *never);
 consult_err consult_store_set_practice_forward_never(consult_store *s, const char *slug, bool never);
+/* The practice policy "never accept a call with audio only" (default false
+ * = a patient may take a call without the camera). NOT_FOUND if there is
+ * no such practice. */
+consult_err consult_store_practice_audio_only_never(consult_store *s, int64_t id, bool *never);
+consult_err consult_store_set_practice_audio_only_never(consult_store *s, const char *slug, bool never);
 
 /* --- staff --- role DOCTOR or RECEPTION; pw_hash is an argon2id string */
 typedef struct consult_staff {
@@ -217,6 +222,8 @@ typedef struct consult_appointment {
 	 * the appointment's doctor (NULL for "any doctor") */
 	char *patient_first, *patient_last;
 	char *doctor_name;
+	/* the patient's name and a note as reception booked them (NULL if none) */
+	char *booked_name, *note;
 } consult_appointment;
 void consult_appointment_clear(consult_appointment *a);
 /* NOT_FOUND if no such practice, or doctor_id (0 = any) is not a doctor of
@@ -224,6 +231,12 @@ void consult_appointment_clear(consult_appointment *a);
 consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id, int64_t doctor_id, int64_t starts_at,
         int64_t valid_from, int64_t valid_until, const uint8_t code_hash[CONSULT_CODE_HASH_LEN], int64_t created_by,
         int64_t now, int64_t *id);
+/* Sets the booked name and note of an appointment (NULL: none); NOT_FOUND
+ * if there is no such appointment. They are deleted with the appointment
+ * (consult_store_purge, consult_store_erase_appointment), not with the
+ * contact data. */
+consult_err consult_store_set_appointment_booking(
+        consult_store *s, int64_t appointment_id, const char *booked_name, const char *note);
 /* Looks up by keyed code hash (compared in constant time after the lookup). */
 consult_err consult_store_appointment_by_code(
         consult_store *s, const uint8_t code_hash[CONSULT_CODE_HASH_LEN], consult_appointment *out);
@@ -296,6 +309,19 @@ typedef struct consult_day_stats {
 } consult_day_stats;
 consult_err consult_store_day_stats(
         consult_store *s, int64_t practice_id, int64_t from, int64_t to, consult_day_stats *out);
+
+/* --- lengths of connected calls, for the estimated wait (store_calls.c) --- */
+/* One ended visit that was connected: its practice, the doctor who called
+ * it last (0 unknown), when it ended and ended_at - connected_at. */
+typedef struct consult_call_row {
+	int64_t practice_id, doctor_id, ended_at, seconds;
+} consult_call_row;
+typedef void (*consult_call_cb)(const consult_call_row *c, void *ud);
+/* Every visit of every practice with connected_at set that ended in
+ * [from, to) (and was called at most a day before from), in no order. */
+consult_err consult_store_calls_ended(consult_store *s, int64_t from, int64_t to, consult_call_cb cb, void *ud);
+/* A visit's connected_at, 0 if not connected; NOT_FOUND if no such visit. */
+consult_err consult_store_visit_connected_at(consult_store *s, int64_t visit_id, int64_t *at);
 
 /* Every function below is atomic on its own and also works inside an outer
  * transaction (consult_store_begin), where its changes become durable only
@@ -414,8 +440,9 @@ typedef struct consult_purge_counts {
 	int64_t contacts_wiped; /* purge: contact rows wiped (of appointments that stay);
 	                           * erase: contact rows deleted with the appointment */
 } consult_purge_counts;
-/* One transaction: deletes appointments with starts_at < purge_before and
- * with them (cascade) their visits, contact rows and outbox rows; then
+/* One transaction: deletes appointments with starts_at < purge_before (with
+ * their booked name and note) and with them (cascade) their visits,
+ * contact rows and outbox rows; then
  * wipes the contact rows (phone, email, code_box NULL, wiped_at = now) of
  * appointments with starts_at < wipe_contact_before that still hold data
  * or were never marked wiped. The deleted and wiped values are then gone

@@ -1,17 +1,21 @@
 // Shared helpers for the browser end-to-end tests (tests/browser).
 //
 // Contract:
-// - launchChromium(name, {extraArgs, withoutArgs}) starts Debian's
-//   /usr/bin/chromium (playwright-core, persistent context in a fresh temp
-//   profile; HOME/XDG/TMPDIR point there) and returns { context, newPage(),
-//   close() }. close() never throws and removes the profile. withoutArgs
-//   drops some of CHROMIUM_ARGS (e.g. '--use-fake-ui-for-media-stream', so
-//   a permission set to "denied" really refuses getUserMedia).
+// - launchChromium(name, {extraArgs, withoutArgs, locale, viewport}) starts
+//   Debian's /usr/bin/chromium (playwright-core, persistent context in a
+//   fresh temp profile; HOME/XDG/TMPDIR point there) and returns { context,
+//   newPage(), close() }. close() never throws and removes the profile. The
+//   browser's language is `locale` (default de-DE, as a German practice's
+//   patients and staff mostly have; the patient pages follow
+//   navigator.languages). withoutArgs drops some of CHROMIUM_ARGS (e.g.
+//   '--use-fake-ui-for-media-stream', so a permission set to "denied" really
+//   refuses getUserMedia).
 // - launchFirefox(name, {prefs}) starts /usr/bin/firefox-esr headless via
-//   puppeteer-core over WebDriver BiDi with fake media prefs (plus prefs);
-//   returns { browser, newPage(), close() }. Headless Firefox here has no
-//   audio output, so WebAudio stays suspended; FIREFOX_AUDIO_PREFS (cubeb's
-//   mock context) lets it run, e.g. for a level meter.
+//   puppeteer-core over WebDriver BiDi with fake media prefs (language
+//   de-DE, intl.accept_languages; plus prefs); returns
+//   { browser, newPage(), close() }. Headless Firefox here has no audio
+//   output, so WebAudio stays suspended; FIREFOX_AUDIO_PREFS (cubeb's mock
+//   context) lets it run, e.g. for a level meter.
 // - drive(page) wraps a Playwright or Puppeteer page in one small API
 //   (goto, fill, click, waitVisible, waitHidden, attr, text, evaluate, shot)
 //   so one patient flow runs in either browser. Every wait has a timeout and
@@ -74,6 +78,8 @@ export const FIREFOX_PREFS = {
   'toolkit.telemetry.enabled': false,
   'network.captive-portal-service.enabled': false,
   'network.connectivity-service.enabled': false,
+  // navigator.languages: the patient pages choose their language from it
+  'intl.accept_languages': 'de-DE, de',
 };
 
 // WebAudio runs (an AudioContext resumes) without a sound device.
@@ -97,7 +103,9 @@ function rmQuiet(dir) {
 }
 
 /** Launch Chromium with a fresh profile. */
-export async function launchChromium(name = 'chromium', { extraArgs = [], withoutArgs = [] } = {}) {
+export async function launchChromium(name = 'chromium', {
+  extraArgs = [], withoutArgs = [], locale = 'de-DE', viewport = { width: 1000, height: 800 },
+} = {}) {
   const { chromium } = await import('playwright-core');
   const { dir, env } = tempHome(name);
   let context;
@@ -107,7 +115,8 @@ export async function launchChromium(name = 'chromium', { extraArgs = [], withou
       headless: true,
       args: [...CHROMIUM_ARGS.filter((a) => !withoutArgs.includes(a)), ...extraArgs],
       env,
-      viewport: { width: 1000, height: 800 },
+      locale,
+      viewport,
       // Pulsing buttons (#accept-call) never count as "stable" for
       // Playwright's click; the pages honour prefers-reduced-motion.
       reducedMotion: 'reduce',
