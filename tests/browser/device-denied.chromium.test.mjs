@@ -28,11 +28,12 @@ const card = (d) => d.evaluate(() => {
   return { state: el.dataset.state, camera: el.dataset.camera, microphone: el.dataset.microphone };
 });
 
+// The override lasts as long as the DevTools session that set it: kept open.
 async function setPermissions(page, origin, camera, microphone) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Browser.setPermission', { permission: { name: 'camera' }, setting: camera, origin });
   await cdp.send('Browser.setPermission', { permission: { name: 'microphone' }, setting: microphone, origin });
-  await cdp.detach();
+  return cdp;
 }
 
 test('device check and call with the camera permission refused', { timeout: 300_000 }, async () => {
