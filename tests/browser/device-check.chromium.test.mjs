@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { artifacts, closeAll, drive, launchChromium, waitFor, watchConsole } from './lib.mjs';
-import { COUNT_GUM, eventAfter, joinPatient, patientStack } from './patient-lib.mjs';
+import { COUNT_GUM, a11yClean, eventAfter, joinPatient, patientStack } from './patient-lib.mjs';
 
 const card = (d) => d.evaluate(() => {
   const el = document.getElementById('device-check');
@@ -48,6 +48,7 @@ test('device check: preview, level meter, test sound, device choice, readiness t
     assert.equal(e0.camera, 'unchecked', `waiting list entry before the check: ${JSON.stringify(e0)}`);
     assert.equal(e0.microphone, 'unchecked');
     await art.shot(page, 'invite');
+    await a11yClean(page, 'device check invitation');
 
     // --- the check ------------------------------------------------------------------
     await pat.click('#dc-start');
@@ -87,11 +88,13 @@ test('device check: preview, level meter, test sound, device choice, readiness t
       return e && e.camera === 'ok' && e.microphone === 'ok';
     }, 30_000);
     await art.shot(page, 'check');
+    await a11yClean(page, 'device check running');
     await pat.click('#dc-done');
     await waitFor('patient: the check is done', async () => (await card(pat)).state === 'done', 30_000);
     assert.match(await pat.text('#dc-summary-text'), /Kamera und Mikrofon sind bereit/);
     assert.equal(await pat.evaluate(() => document.getElementById('dc-preview').srcObject), null, 'no preview after "Fertig"');
     await art.shot(page, 'done');
+    await a11yClean(page, 'device check done', { tab: false });
 
     // --- a reload: joined again, the result re-sent without asking again --------------
     await page.reload({ waitUntil: 'load' });
@@ -160,6 +163,7 @@ test('device check: preview, level meter, test sound, device choice, readiness t
     assert.equal(r1.text, 'Die Praxis hat die Kamera ausgeschaltet.');
     assert.equal(r1.live, 'polite');
     await art.shot(page, 'remote-camera-off');
+    await a11yClean(page, 'call: the practice\'s camera off', { tab: false });
     await doctor.handle.call({ request: 'signal', type: 'media', audio: false, video: true });
     const r2 = await waitFor('patient: "Die Praxis hat das Mikrofon ausgeschaltet."', async () => {
       const r = await remote();

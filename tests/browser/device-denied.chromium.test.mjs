@@ -21,7 +21,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { artifacts, closeAll, drive, launchChromium, waitFor, watchConsole } from './lib.mjs';
-import { eventAfter, joinPatient, patientStack } from './patient-lib.mjs';
+import { a11yClean, eventAfter, joinPatient, patientStack } from './patient-lib.mjs';
 
 const card = (d) => d.evaluate(() => {
   const el = document.getElementById('device-check');
@@ -76,6 +76,7 @@ test('device check and call with the camera permission refused', { timeout: 300_
       return e && e.camera === 'blocked' && e.microphone === 'ok';
     }, 30_000);
     await art.shot(page, 'camera-blocked');
+    await a11yClean(page, 'device check: camera blocked, help');
     await pat.click('#dc-done');   // "Weiter warten": the way out
     await waitFor('patient: the check is closed', async () => (await card(pat)).state === 'done', 30_000);
     assert.match(await pat.text('#dc-summary-text'), /Kamera: blockiert/);
@@ -90,12 +91,14 @@ test('device check and call with the camera permission refused', { timeout: 300_
     assert.match(await pat.text('#ringing-media'), /Kamera ist blockiert/);
     assert.equal(await pat.evaluate(() => window.consult.state), 'ringing', 'still ringing: the patient chooses');
     await art.shot(page, 'ringing-camera-blocked');
+    await a11yClean(page, 'ringing: camera blocked, sound only offered', { tab: false });
     await pat.click('#decline-call');
     const declined = await eventAfter(doctor.handle, 'call_declined', from);
     assert.equal(declined.reason, 'camera_blocked', `call_declined: ${JSON.stringify(declined)}`);
     await waitFor('patient: back in the waiting room, told why', () => pat.evaluate(() => window.consult.state === 'waiting'), 30_000);
     assert.match(await pat.text('#notice'), /Kamera ist blockiert/);
     await art.shot(page, 'declined-camera-blocked');
+    await a11yClean(page, 'waiting after a decline: camera blocked', { tab: false });
 
     // the next call with sound only
     from = doctor.handle.events.length;

@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { artifacts, closeAll, drive, launchChromium, launchFirefox, waitFor, watchConsole } from './lib.mjs';
-import { joinPatient, patientStack } from './patient-lib.mjs';
+import { a11yClean, joinPatient, patientStack } from './patient-lib.mjs';
 
 async function setPhone(page) {
   if (typeof page.setViewportSize === 'function') await page.setViewportSize({ width: 390, height: 844 });
@@ -31,6 +31,9 @@ const dialogOpen = (d) => d.evaluate(() => {
 
 async function leaveAndRejoin(launch, name) {
   const art = artifacts(`leave-rejoin-${name}`);
+  // the Tab walk of the focus rings in Chromium: headless Firefox's window
+  // never has the system focus, so :focus styles do not apply there
+  const walk = name === 'chromium';
   const consoleLines = [];
   let env = null, browser = null;
   try {
@@ -53,6 +56,7 @@ async function leaveAndRejoin(launch, name) {
     assert.match(await pat.text('#leave-dialog'), /Warteraum verlassen\?/);
     assert.equal(await pat.attr('#leave-dialog', 'aria-labelledby'), 'leave-dialog-title');
     await art.shot(page, 'leave-dialog');
+    await a11yClean(page, 'leave dialog', { tab: walk });
     await page.keyboard.press('Escape');
     await waitFor('patient: the dialog closed', async () => !(await dialogOpen(pat)), 30_000);
     assert.equal(await pat.evaluate(() => window.consult.state), 'waiting', 'Escape: still waiting');
@@ -74,6 +78,7 @@ async function leaveAndRejoin(launch, name) {
     assert.ok(await pat.visible('#rejoin'), '"Wieder beitreten" is shown');
     await waitFor('doctor: the visit is gone from the list', async () => !(await env.entry(visit1)), 30_000);
     await art.shot(page, 'left');
+    await a11yClean(page, 'left the waiting room', { tab: walk });
 
     // --- a reload shows the same page ------------------------------------------------------
     await page.reload({ waitUntil: 'load' });

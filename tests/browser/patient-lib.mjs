@@ -19,7 +19,12 @@
 //   own counter.
 // - eventAfter(handle, name, from, filter) waits for an event `name` at
 //   index >= from of handle.events that passes filter (conditions, no time).
+// - a11yClean(page, label, {tab}) runs axe-core (a11y.mjs: no serious or
+//   critical WCAG 2.1 AA violation) and, with tab (default true), the Tab
+//   walk (every focused element shows a focus ring of >= 3:1) and the font
+//   check on the page's current state; throws with the findings.
 import { PASSWORDS, harness, startStack, step, waitFor } from './lib.mjs';
+import { axeCheck, focusRingFindings, fontFindings } from './a11y.mjs';
 
 export function COUNT_GUM() {
   window.__gum = 0;
@@ -77,4 +82,17 @@ export async function joinPatient(d, origin, slug, code, { first = 'Erika', last
 
 export async function eventAfter(handle, name, from, filter = () => true, ms = 30_000) {
   return waitFor(`event ${name}`, () => handle.events.slice(from).find((e) => e.event === name && filter(e)) || null, ms, 50);
+}
+
+export async function a11yClean(page, label, { tab = true } = {}) {
+  const problems = [];
+  const ax = await step(`${label}: axe-core`, axeCheck(page, { label }), 60_000);
+  if (ax.failing.length) problems.push(ax.summary);
+  if (tab) {
+    const ring = await step(`${label}: focus rings`, focusRingFindings(page), 60_000);
+    if (!ring.visited.length) problems.push(`${label}: the Tab key reached nothing`);
+    for (const f of ring.findings) problems.push(`${label}: ${f}`);
+    for (const f of await fontFindings(page)) problems.push(`${label}: ${f}`);
+  }
+  if (problems.length) throw new Error(`accessibility findings:\n${problems.join('\n')}`);
 }

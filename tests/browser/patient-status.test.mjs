@@ -25,7 +25,7 @@ import { test } from 'node:test';
 import {
   PASSWORDS, artifacts, closeAll, drive, harness, launchChromium, launchFirefox, waitFor, waitForMedia, watchConsole,
 } from './lib.mjs';
-import { joinPatient, patientStack } from './patient-lib.mjs';
+import { a11yClean, joinPatient, patientStack } from './patient-lib.mjs';
 
 const TEST_CLOCK = { janus: { env: { CONSULT_TEST: '1' } } };
 
@@ -127,6 +127,7 @@ async function messagesAndEstimate(launch, name) {
     const ev = await other.handle.waitEvent('message');
     assert.equal(ev.text, t2, 'the other patient got the one to all');
     await art.shot(page, 'message-doctor');
+    await a11yClean(page, 'green box with a message', { tab: name === 'chromium' });   // Firefox: no window focus headless
 
     // --- history today: the estimate appears ------------------------------------------------
     await makeHistory(env, 3);
@@ -143,6 +144,7 @@ async function messagesAndEstimate(launch, name) {
       assert.ok(Number(est.max) >= Number(est.min) + 5, `a range of at least 5 minutes: ${JSON.stringify(est)}`);
       assert.match(await pat.text('#ahead-text'), /1 Patient vor Ihnen/, 'the count stays');
       await art.shot(page, 'estimate');
+      await a11yClean(page, 'green box with the estimate', { tab: false });
 
       // --- a reload: message and estimate again from the join reply ------------------------------
       await page.reload({ waitUntil: 'load' });
@@ -226,6 +228,7 @@ test('in a real call the patient is told when no picture comes and when the prac
     assert.equal(none.text, 'Von der Praxis kommt gerade kein Bild.');
     assert.equal(none.flowing, true, 'the sound still flows');
     await art.shot(patPage, 'call-no-picture');
+    await a11yClean(patPage, 'call: no picture', { tab: false });
     await doc.evaluate(() => window.__videoSender.replaceTrack(window.__videoTrack));
     await waitFor('patient: the remark goes once pictures come again', async () => {
       const r = await remote();
