@@ -17,9 +17,11 @@
 // A real call (Chromium, doctor.html): the doctor's page stops sending video
 // (replaceTrack(null) on its video sender; sound goes on): the patient's
 // #remote-media says "Von der Praxis kommt gerade kein Bild." instead of
-// a silent black box, and clears once pictures come again; the doctor's
-// camera button ("Kamera aus") makes it "Die Praxis hat die Kamera
-// ausgeschaltet." (signal type media).
+// a silent black box, and clears once pictures come again. The doctor's
+// camera and microphone buttons make it "Die Praxis hat die Kamera
+// ausgeschaltet." / "… das Mikrofon …" (signal type media; needs the doctor
+// page's half, the staff pages' work). Screenshots:
+// tests/artifacts/patient-status-call/, patient-status-camera-off/.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -171,22 +173,20 @@ test('messages and the estimated wait in the green box (Firefox ESR)', { timeout
   await messagesAndEstimate(() => launchFirefox('patient-status'), 'firefox');
 });
 
-test('in a real call the patient is told when no picture comes and when the practice switched its camera off', { timeout: 240_000 }, async () => {
-  const art = artifacts('patient-status-call');
-  const consoleLines = [];
-  let env = null, browser = null;
+/** A real call: the patient page (phone size) and doctor.html in one Chromium. */
+async function realCall(name, consoleLines) {
+  const env = await patientStack();
+  let browser = null;
   try {
-    env = await patientStack();
     const { origin, practice, doctorInfo } = env;
     const appt = await env.book();
-    browser = await launchChromium('patient-status-call');
+    browser = await launchChromium(name);
     const patPage = await browser.newPage();
     await setPhone(patPage);
     watchConsole(patPage, 'patient', consoleLines);
     const pat = drive(patPage, 'patient');
     await joinPatient(pat, origin, practice.slug, appt.code);
     await pat.click('#dc-later');
-
     const docPage = await browser.newPage();
     watchConsole(docPage, 'doctor', consoleLines);
     const doc = drive(docPage, 'doctor');
@@ -211,9 +211,22 @@ test('in a real call the patient is told when no picture comes and when the prac
       const r = await remote();
       return r.flowing && r.video === 'on' && r.text === '';
     }, 30_000);
-    await patPage.evaluate(() => new Promise((r) => document.getElementById('remote-video').requestVideoFrameCallback(() => r())));
-    await art.shot(patPage, 'call-picture');
+    return { env, browser, pat, doc, patPage, docPage, remote };
+  } catch (err) {
+    await closeAll(browser);
+    await env.close();
+    throw err;
+  }
+}
 
+test('in a real call the patient is told when no picture comes (sound only arrives)', { timeout: 240_000 }, async () => {
+  const art = artifacts('patient-status-call');
+  const consoleLines = [];
+  let call = null;
+  try {
+    call = await realCall('patient-status-call', consoleLines);
+    const { pat, doc, patPage, remote } = call;
+    await art.shot(patPage, 'call-picture');
     // the doctor's page stops sending pictures; the sound goes on
     await doc.evaluate(() => {
       const s = window.consult.pc.getSenders().find((x) => x.track && x.track.kind === 'video');
@@ -234,8 +247,28 @@ test('in a real call the patient is told when no picture comes and when the prac
       const r = await remote();
       return r.video === 'on' && r.text === '';
     }, 30_000);
+    await doc.click('#hangup');
+    await pat.waitVisible('#ended');
+  } catch (err) {
+    if (consoleLines.length) err.message += `\n--- page consoles ---\n${consoleLines.slice(-40).join('\n')}`;
+    throw err;
+  } finally {
+    if (call) {
+      await closeAll(call.browser);
+      await call.env.close();
+    }
+  }
+});
 
-    // the doctor switches the camera off on the page: the patient is told
+// Needs the doctor page's half of the media state (it sends `signal` type
+// media on its camera button): the staff pages' work.
+test('in a real call the doctor\'s camera button tells the patient "Die Praxis hat die Kamera ausgeschaltet."', { timeout: 240_000 }, async () => {
+  const art = artifacts('patient-status-camera-off');
+  const consoleLines = [];
+  let call = null;
+  try {
+    call = await realCall('patient-status-camera-off', consoleLines);
+    const { pat, doc, patPage, remote } = call;
     await doc.click('#camera');
     const off = await waitFor('patient: "Die Praxis hat die Kamera ausgeschaltet."', async () => {
       const r = await remote();
@@ -245,13 +278,21 @@ test('in a real call the patient is told when no picture comes and when the prac
     await art.shot(patPage, 'call-camera-off');
     await doc.click('#camera');
     await waitFor('patient: camera on again', async () => (await remote()).video === 'on', 30_000);
+    await doc.click('#mute');
+    await waitFor('patient: "Die Praxis hat das Mikrofon ausgeschaltet."', async () => {
+      const r = await remote();
+      return r.audio === 'off' && r.text === 'Die Praxis hat das Mikrofon ausgeschaltet.';
+    }, 30_000);
+    await art.shot(patPage, 'call-mic-off');
     await doc.click('#hangup');
     await pat.waitVisible('#ended');
   } catch (err) {
     if (consoleLines.length) err.message += `\n--- page consoles ---\n${consoleLines.slice(-40).join('\n')}`;
     throw err;
   } finally {
-    await closeAll(browser);
-    if (env) await env.close();
+    if (call) {
+      await closeAll(call.browser);
+      await call.env.close();
+    }
   }
 });
