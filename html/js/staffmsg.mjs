@@ -10,7 +10,8 @@
 //   targets() -> [{value, label}] with value "visit:<id>", "appointment:<id>"
 //   or "doctor:<id>" (the request's target field). Returns {render(),
 //   select(value), reset()}: render() rebuilds the selects (list or language
-//   changed, the chosen target kept while it exists); select(value) opens the
+//   changed; the target the user chose is kept while it exists, else the
+//   first one, "all waiting patients", is chosen); select(value) opens the
 //   box with that target chosen and focuses the text; reset() (logout)
 //   empties text, result and error. Nothing of a message is kept after it
 //   was sent (the field is emptied on success).
@@ -41,6 +42,7 @@ export function wireMessages({ client, presets = [], targets }) {
   const preset = $('msg-preset');
   let result = null;        // [delivered] of the last send, for re-rendering
   let error = null;          // the last error object
+  let chosen = '';           // the target the user chose (kept while it exists; else the first)
 
   function renderCount() {
     const n = chars(text.value);
@@ -68,15 +70,25 @@ export function wireMessages({ client, presets = [], targets }) {
   }
 
   function render() {
-    const keep = sel.value;
     const opts = (targets() || []).map(({ value, label }) => {
       const o = document.createElement('option');
       o.value = value;
       o.textContent = label;
       return o;
     });
-    sel.replaceChildren(...opts);
-    if (opts.some((o) => o.value === keep)) sel.value = keep;
+    if (chosen && !opts.some((o) => o.value === chosen)) {
+      // the chosen patient is no longer there: never fall back to "all" silently
+      const gone = document.createElement('option');
+      gone.value = '';
+      gone.textContent = t('staff.msg.to.gone');
+      opts.unshift(gone);
+      sel.replaceChildren(...opts);
+      sel.value = '';
+    } else {
+      sel.replaceChildren(...opts);
+      if (chosen) sel.value = chosen;
+      else if (opts.length) sel.selectedIndex = 0;
+    }
     $('msg-send').disabled = opts.length === 0;
     const none = document.createElement('option');
     none.value = '';
@@ -93,8 +105,8 @@ export function wireMessages({ client, presets = [], targets }) {
   }
 
   function select(value) {
+    chosen = value;
     render();
-    if ([...sel.options].some((o) => o.value === value)) sel.value = value;
     box.open = true;
     box.scrollIntoView({ block: 'nearest' });
     text.focus();
@@ -140,9 +152,10 @@ export function wireMessages({ client, presets = [], targets }) {
   preset.addEventListener('change', () => {
     if (preset.value) { text.value = t(preset.value); renderCount(); text.focus(); }
   });
-  sel.addEventListener('change', () => { result = null; renderResult(); showError(null); });
+  sel.addEventListener('change', () => { chosen = sel.value; result = null; renderResult(); showError(null); });
   function reset() {
     text.value = '';
+    chosen = '';
     result = null;
     showError(null);
     box.open = false;

@@ -130,8 +130,20 @@ test('messages: doctor to one and to all of theirs; reception to an appointment 
     for (const p of [A1, A2]) assert.deepEqual(await received(p), [], `${p.first} (Dr. Tag) got nothing`);
     await art.shot(recPage.page, 'reception-sent-doctor');
 
-    // --- a patient who left is no longer offered as a target ----------------
+    // --- the chosen patient leaves: never "all" instead, a clear error ---------
+    for (const p of everyone) p.handle.drain();
+    await doc.click(`#waiting-list li[data-visit-id="${A1.joined.visit_id}"] button.msg`);
+    assert.equal(await doc.value('#msg-target'), `visit:${A1.joined.visit_id}`);
+    await doc.fill('#msg-text', 'Nur für Frau Eins.');
     await A1.handle.call({ request: 'leave' });
+    await waitFor('doctor: the target says the patient is gone', async () => (await doc.value('#msg-target')) === ''
+      && /nicht mehr im Warteraum/.test(await doc.evaluate(() => document.querySelector('#msg-target').selectedOptions[0].textContent)), 30_000);
+    await doc.click('#msg-send');
+    await waitFor('doctor: error shown', async () => /wartet nicht mehr/.test((await doc.text('#msg-error')) || ''), 15_000);
+    for (const p of [A2, G, B1]) assert.deepEqual(await received(p), [], `${p.first} got nothing`);
+    await art.shot(doc.page, 'doctor-target-gone');
+
+    // --- reception: a patient who left is no longer offered as a target --------
     await recPage.evaluate(() => { document.getElementById('msg-box').open = true; });
     await waitFor('reception: A1 gone from the targets', async () => !(await recPage.evaluate((v) =>
       [...document.querySelectorAll('#msg-target option')].some((o) => o.value === v), `appointment:${apA1.appointment_id}`)), 30_000);
