@@ -45,7 +45,7 @@ export default [
   },
   {
     // page functions that tests hand to the browser (page.evaluate) run there
-    files: ['tests/browser/**', 'tests/nat/**', 'tests/resilience/**', 'bench/**'],
+    files: ['tests/browser/**', 'tests/nat/**', 'tests/resilience/**', 'tests/webkit/**', 'bench/**'],
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
   },
 ];

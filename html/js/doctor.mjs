@@ -69,6 +69,8 @@ let audioOnly = false;      // the patient accepted with audio only
 let arrival = null;         // {visit_id} of the newest arrival announced during this call
 let messages = null;        // staffmsg.mjs composer
 const CALL_KEY = 'consult.doctor.call';
+// i18n-keys: doctor.callerr.*  (callinfo.mjs builds <prefix>.callerr.<code>)
+// i18n-keys: doctor.media.*  (mediastate.mjs builds <prefix>.media.<state>)
 const info = callInfo({ prefix: 'doctor', vars: () => ({ name: errorName }) });
 const session = new CallSession({
   role: 'doctor', consult, info,
@@ -448,8 +450,8 @@ function onEvent(ev, jsep) {
       if (current && (ev.visit_id === current.visit_id || ev.visit_id === undefined)) {
         if (ev.reason === 'no_path') { noPath(); break; }
         // `left` in a call: the patient's page went (closed or reloaded), no button does that
-        let key = ev.reason === 'left' ? 'doctor.ended.page_left' : 'doctor.ended.' + (ev.reason || 'patient_hangup');
-        if (t(key) === key) key = 'doctor.ended.patient_hangup';
+        const reason = ENDED_REASONS.includes(ev.reason) ? ev.reason : 'patient_hangup';
+        const key = reason === 'left' ? 'doctor.ended.page_left' : 'doctor.ended.' + reason;
         endCall(key, { follow: !NO_FOLLOW.includes(ev.reason) });
       }
       break;
@@ -461,6 +463,7 @@ function onEvent(ev, jsep) {
 // ---- call ------------------------------------------------------------------
 const DECLINE_REASONS = ['camera_blocked', 'microphone_blocked', 'no_devices'];
 const NO_FOLLOW = ['doctor_hangup', 'cancelled', 'no_path'];
+const ENDED_REASONS = ['patient_hangup', 'patient_dropped', 'left', 'cancelled', 'connection_lost', 'doctor_hangup'];
 
 async function callPatient(v) {
   if (consult.state !== 'list' || !client || !listFresh || consult.signalling !== 'up' || v.state === 'away') return;

@@ -1,787 +1,127 @@
-// i18n.mjs: German/English strings for the consult pages.
-// Contract: lang() is 'de' (default) or 'en' (?lang=en). t(key, vars)
-// returns the string with {name} placeholders filled (unknown key: the key).
-// applyI18n(root) sets textContent of [data-i18n], and attributes via
-// [data-i18n-placeholder] / [data-i18n-aria-label] / [data-i18n-title].
-// initLangToggle() wires button#lang; onLangChange(fn) re-renders dynamic text.
+// i18n.mjs: the language of the consult pages and their strings; one
+// dictionary module per language in i18n/ (de.mjs is the reference).
+// Languages: a page offers those of <html data-langs="de en tr ar ru uk pl">
+// (the patient pages); without data-langs only de and en (staff pages).
+// Contract: lang() is the page's language, chosen once at load from
+//   ?lang=xx (then remembered), else the remembered choice (localStorage
+//   consult.lang: the last ?lang or switch), else -
+//   only on pages with data-langs - the first of navigator.languages the
+//   page offers, else 'de'; always one the page offers.
+// t(key, vars) returns the string with {name} placeholders filled; in a
+// right-to-left language each filled value is a bidi isolate (U+2068 ...
+// U+2069) so phone numbers, times and Latin names keep their order. A key
+// missing in the language falls back to German (de.mjs) and is reported;
+// an unknown key returns the key itself and is reported: console.error and
+// <html data-i18n-missing="key ..."> / data-i18n-fallback="key ..." (the
+// browser tests read them). Staff keys exist in de and en only: staff pages
+// never run in tr/ar/ru/uk/pl, and a stray staff key there would be German.
+// applyI18n(root) sets <html lang dir>, textContent of [data-i18n], and
+// attributes via [data-i18n-placeholder] / [data-i18n-aria-label] /
+// [data-i18n-title]. initLangToggle() wires #lang: a <select> (filled with
+// the page's languages, each in its own name) or a button (de <-> en);
+// setLang(l) switches, remembers the choice and keeps ?lang=l in the URL;
+// onLangChange(fn) re-renders dynamic text.
 // errorText(err, vars) maps a ConsultError (error name) to a readable text.
+// langInfo(l) -> {name, dir, locale}; pageLangs() the page's languages.
 
-const de = {
-  'lang.toggle': 'English',
-  'app.title': 'Videosprechstunde',
-  'common.loading': 'Wird geladen …',
-  'common.logout': 'Abmelden',
-  'common.username': 'Benutzername',
-  'common.password': 'Passwort',
-  'common.login': 'Anmelden',
-  'common.login.title': 'Anmeldung für Praxispersonal',
-  'common.reconnecting': 'Verbindung zum Server unterbrochen. Neuer Versuch …',
-  'common.connected': 'Verbunden.',
-  'common.terms': 'Nutzungsbedingungen und Datenschutz',
-  'common.mute': 'Mikrofon aus',
-  'common.unmute': 'Mikrofon an',
-  'common.camera.off': 'Kamera aus',
-  'common.camera.on': 'Kamera an',
-  'common.hangup': 'Auflegen',
-  'common.remote.video': 'Video der Gegenseite',
-  'common.local.video': 'Eigenes Kamerabild',
-  'common.any.doctor': 'Beliebige Ärztin/beliebiger Arzt',
-  'common.wrong.role': 'Dieses Konto ist für diese Seite nicht vorgesehen.',
-  'common.media.denied': 'Kamera oder Mikrofon konnten nicht verwendet werden. Bitte erlauben Sie den Zugriff in Ihrem Browser (Schloss-Symbol neben der Adresse → Kamera und Mikrofon „Zulassen“) und versuchen Sie es erneut.',
-  'common.idle.logout': 'Sie wurden nach längerer Inaktivität abgemeldet.',
-  'common.logged.out': 'Sie wurden abgemeldet.',
-  'common.logged.out.password_reset': 'Ihr Passwort wurde geändert. Bitte melden Sie sich mit dem neuen Passwort an.',
-  'common.logged.out.disabled': 'Ihr Zugang wurde deaktiviert. Bitte wenden Sie sich an die Praxisverwaltung.',
-  'common.login.busy': 'Gerade melden sich viele gleichzeitig an. Einen Moment bitte – die Anmeldung wird automatisch wiederholt.',
-  'conn.new': 'Verbindung wird aufgebaut …',
-  'conn.connecting': 'Verbindung wird aufgebaut …',
-  'conn.connected': 'Verbunden',
-  'conn.disconnected': 'Verbindung gestört – bitte warten …',
-  'conn.failed': 'Verbindung fehlgeschlagen',
-  'conn.closed': 'Verbindung beendet',
-  'conn.recovering': 'Verbindung wird wiederhergestellt …',
-  'conn.path.unknown': 'Verbindungsweg wird ermittelt …',
-  'conn.path.none': 'Keine Verbindung',
+import de from './i18n/de.mjs';
+import en from './i18n/en.mjs';
+import tr from './i18n/tr.mjs';
+import ar from './i18n/ar.mjs';
+import ru from './i18n/ru.mjs';
+import uk from './i18n/uk.mjs';
+import pl from './i18n/pl.mjs';
 
-  'index.intro': 'Videosprechstunde Ihrer Praxis: sicher, direkt zwischen Ihnen und Ihrer Ärztin oder Ihrem Arzt.',
-  'index.patient': 'Für Patientinnen und Patienten',
-  'index.patient.text': 'Ihre Praxis schickt Ihnen vor dem Termin einen Link mit persönlichem Zugangscode per SMS oder E-Mail. Bitte öffnen Sie diesen Link; dort geben Sie Ihren Namen ein und kommen in den virtuellen Warteraum.',
-  'index.doctor': 'Ärztinnen und Ärzte',
-  'index.reception': 'Anmeldung / Empfang',
-
-  'patient.heading': 'Videosprechstunde',
-  'patient.intro': 'Bitte geben Sie Ihren Namen ein, akzeptieren Sie die Nutzungsbedingungen und starten Sie die Sitzung.',
-  'patient.code': 'Zugangscode',
-  'patient.code.hint': 'Den Code haben Sie per SMS oder E-Mail erhalten, z. B. ABCD-EFGH-JKMN.',
-  'patient.first': 'Vorname',
-  'patient.last': 'Nachname',
-  'patient.terms.accept': 'Ich akzeptiere die Nutzungsbedingungen und habe den Datenschutzhinweis gelesen.',
-  'patient.terms.link': 'Nutzungsbedingungen lesen',
-  'patient.start': 'Sitzung starten',
-  'patient.missing.name': 'Bitte geben Sie Vor- und Nachnamen ein.',
-  'patient.missing.terms': 'Bitte akzeptieren Sie die Nutzungsbedingungen.',
-  'patient.missing.code': 'Bitte geben Sie Ihren Zugangscode ein.',
-  'patient.missing.practice': 'Dieser Link ist unvollständig (Praxis fehlt). Bitte verwenden Sie den Link aus Ihrer SMS oder E-Mail.',
-  'patient.joining': 'Sie werden angemeldet …',
-  'patient.waiting.title': 'Sie sind im virtuellen Warteraum',
-  'patient.ahead.0': 'Sie sind als Nächste/r dran',
-  'patient.ahead.1': '1 Patient vor Ihnen',
-  'patient.ahead.n': '{n} Patienten vor Ihnen',
-  'patient.waiting.text': 'Bitte lassen Sie diese Seite geöffnet. Sie werden angerufen, sobald die Ärztin oder der Arzt bereit ist. Dann bitte „Annehmen“ tippen und Kamera und Mikrofon zulassen.',
-  'patient.appointment': 'Ihr Termin: {time} Uhr',
-  'patient.leave': 'Warteraum verlassen',
-  'patient.ringing.title': 'Ihre Ärztin/Ihr Arzt ruft an',
-  'patient.ringing.by': '{doctor} ruft an',
-  'patient.accept': 'Annehmen',
-  'patient.decline': 'Ablehnen',
-  'patient.switch.camera': 'Kamera wechseln',
-  'patient.ended.title': 'Die Sprechstunde ist beendet.',
-  'patient.ended.text': 'Die Sprechstunde ist beendet. Sie können diese Seite schließen.',
-  'patient.ended.self': 'Sie haben das Gespräch beendet. Sie können diese Seite schließen.',
-  'patient.left': 'Sie haben den Warteraum verlassen. Sie können diese Seite schließen.',
-  'patient.doctor.left': 'Die Verbindung zur Praxis wurde unterbrochen. Sie bleiben an Ihrem Platz im Warteraum und werden gleich erneut angerufen.',
-  'patient.ring.cancelled': 'Der Anruf wurde beendet, bevor Sie annehmen konnten. Sie bleiben an Ihrem Platz im Warteraum.',
-  'patient.declined': 'Sie haben den Anruf abgelehnt. Sie bleiben an Ihrem Platz im Warteraum.',
-  'patient.taken.over': 'Die Sitzung wurde in einem anderen Fenster geöffnet. Bitte nutzen Sie das andere Fenster.',
-  'patient.visit.cancelled': 'Ihr Termin wurde von der Praxis abgesagt.',
-  'patient.visit.grace_expired': 'Die Verbindung war zu lange unterbrochen. Ihr Platz im Warteraum ist verfallen. Bitte öffnen Sie den Link erneut.',
-  'patient.visit.other': 'Ihre Sitzung wurde beendet.',
-  'patient.reconnecting': 'Verbindung unterbrochen. Ihr Platz bleibt erhalten, wir verbinden Sie neu …',
-  'patient.call.dropped': 'Das Gespräch wurde unterbrochen. Sie sind wieder im Warteraum.',
-  'patient.phone': 'Telefon der Praxis: {phone}',
-  'patient.unknown.practice': 'Praxis',
-  'patient.in.call': 'Sprechstunde mit {doctor}',
-  'patient.path.direct': 'Direkte Verbindung zur Praxis',
-  'patient.path.relay': 'Verbindung über einen Relay-Server – weiterhin Ende-zu-Ende verschlüsselt',
-  'patient.e2e': 'Ende-zu-Ende verschlüsselt – nur Sie und die Praxis sehen und hören das Gespräch.',
-  'patient.callerr.turn_auth': 'Die Videoverbindung konnte nicht aufgebaut werden: Der Relay-Server hat die Anmeldung abgelehnt. Bitte prüfen Sie Ihre Internetverbindung (z. B. WLAN statt mobiler Daten oder umgekehrt) und lassen Sie diese Seite geöffnet. Wenn es nicht klappt, rufen Sie bitte die Praxis an{phone}.',
-  'patient.callerr.ice_failed': 'Die Videoverbindung zur Praxis konnte nicht aufgebaut werden. Bitte prüfen Sie Ihre Internetverbindung (z. B. WLAN statt mobiler Daten oder umgekehrt) und lassen Sie diese Seite geöffnet. Wenn es nicht klappt, rufen Sie bitte die Praxis an{phone}.',
-  'patient.callerr.connection_lost': 'Die Verbindung zur Praxis ist abgebrochen und konnte nicht wiederhergestellt werden. Bitte prüfen Sie Ihre Internetverbindung und warten Sie, bis die Praxis Sie erneut aufruft oder sich bei Ihnen meldet. Sie können die Praxis auch anrufen{phone}.',
-  'patient.ended.connection_lost': 'Das Gespräch wurde beendet, weil die Verbindung abgebrochen ist.',
-  'patient.appt.label': 'Ihr Termin',
-  'patient.appt.when': '{date}, {time} Uhr',
-  'patient.appt.doctor': 'bei {doctor}',
-  'patient.appt.open': 'Der Warteraum ist geöffnet. Sie können die Sitzung jetzt starten.',
-  'patient.appt.opens': 'Der Warteraum öffnet am {date} um {time} Uhr. Bitte lassen Sie diese Seite geöffnet oder öffnen Sie den Link dann erneut.',
-  'patient.too.early': 'Der Warteraum öffnet erst am {date} um {time} Uhr. Bitte versuchen Sie es dann erneut.',
-  'patient.code.invalid': 'Dieser Zugangscode ist nicht (mehr) gültig. Bitte rufen Sie die Praxis an',
-  'patient.internal.call': 'Die Anmeldung ist gerade nicht möglich (Störung beim Server der Praxis), bitte rufen Sie die Praxis an',
-  'patient.internal.notice': 'Störung beim Server der Praxis: Wir versuchen es weiter. Wenn es nicht klappt, bitte rufen Sie die Praxis an{phone}.',
-  'patient.legal.read': 'Zum Nachlesen (öffnet in einem neuen Tab):',
-  'patient.legal.terms': 'Nutzungsbedingungen',
-  'patient.legal.privacy': 'Datenschutzhinweis',
-  'patient.legal.terms.show': 'Nutzungsbedingungen vollständig anzeigen',
-  'patient.legal.privacy.show': 'Datenschutzhinweis vollständig anzeigen',
-  'patient.legal.loading': 'Wird geladen …',
-  'patient.legal.failed': 'Der Text konnte nicht geladen werden. Bitte öffnen Sie den Link oben.',
-
-  'doctor.heading': 'Videosprechstunde – Ärztin/Arzt',
-  'doctor.waiting.title': 'Warteraum',
-  'doctor.empty': 'Zurzeit wartet niemand.',
-  'doctor.call': 'Aufrufen',
-  'doctor.appointment': 'Termin {time}',
-  'doctor.any': 'beliebige Ärztin/Arzt',
-  'doctor.since': 'wartet seit {mins} Min.',
-  'doctor.since.now': 'gerade angekommen',
-  'doctor.away': 'Verbindung unterbrochen – kann nicht aufgerufen werden',
-  'doctor.ringing': 'Klingelt bei {name} …',
-  'doctor.cancel.call': 'Anruf abbrechen',
-  'doctor.connecting': 'Verbindung mit {name} wird aufgebaut …',
-  'doctor.in.call': 'Im Gespräch mit {name}',
-  'doctor.declined': '{name} hat den Anruf abgelehnt.',
-  'doctor.patient.away': 'Die Verbindung von {name} ist abgebrochen. Der Anruf wurde beendet.',
-  'doctor.ended.patient_hangup': '{name} hat aufgelegt.',
-  'doctor.ended.patient_dropped': 'Die Verbindung von {name} ist abgebrochen.',
-  'doctor.ended.left': '{name} hat den Warteraum verlassen.',
-  'doctor.ended.cancelled': 'Der Termin von {name} wurde abgesagt.',
-  'doctor.ended.doctor_hangup': 'Gespräch beendet.',
-  'doctor.arrived': 'Neue Patientin/neuer Patient im Warteraum',
-  'doctor.notify.enable': 'Benachrichtigungen aktivieren',
-  'doctor.logged.in': 'Angemeldet als {name}',
-  'doctor.patient': 'Patient/in',
-  'doctor.path.direct': 'Direkte Verbindung',
-  'doctor.path.relay': 'Über Relay-Server (weitergeleitet, weiterhin verschlüsselt)',
-  'doctor.e2e': 'Ende-zu-Ende verschlüsselt',
-  'doctor.callerr.turn_auth': 'Die Videoverbindung zu {name} konnte nicht aufgebaut werden: Der TURN-Server hat die Zugangsdaten abgelehnt. Bitte prüfen Sie Ihre Internetverbindung und informieren Sie Ihre IT (TURN-Konfiguration). Legen Sie auf und erreichen Sie die Patientin/den Patienten gegebenenfalls telefonisch.',
-  'doctor.callerr.ice_failed': 'Die Videoverbindung zu {name} konnte nicht aufgebaut werden. Bitte prüfen Sie Ihre Internetverbindung. Legen Sie auf und erreichen Sie die Patientin/den Patienten gegebenenfalls telefonisch.',
-  'doctor.callerr.connection_lost': 'Die Verbindung zu {name} ist abgebrochen und konnte nicht wiederhergestellt werden. Das Gespräch wurde beendet. Bitte prüfen Sie Ihre Internetverbindung.',
-  'doctor.ended.connection_lost': 'Gespräch wegen Verbindungsabbruch beendet.',
-
-  'reception.heading': 'Videosprechstunde – Anmeldung',
-  'reception.new': 'Neuen Termin anlegen',
-  'reception.doctor': 'Ärztin/Arzt',
-  'reception.date': 'Datum',
-  'reception.time': 'Uhrzeit',
-  'reception.create': 'Termin anlegen',
-  'reception.result': 'Termin angelegt',
-  'reception.result.link': 'Link für die Patientin/den Patienten',
-  'reception.result.code': 'Zugangscode (zum Vorlesen)',
-  'reception.result.once': 'Der Code wird nur jetzt angezeigt. Bitte geben Sie ihn jetzt weiter.',
-  'reception.copy': 'Link kopieren',
-  'reception.copied': 'Kopiert.',
-  'reception.today': 'Heutige Termine',
-  'reception.col.time': 'Uhrzeit',
-  'reception.col.doctor': 'Ärztin/Arzt',
-  'reception.col.patient': 'Patient/in',
-  'reception.col.status': 'Status',
-  'reception.col.action': 'Aktion',
-  'reception.cancel': 'Absagen',
-  'reception.cancel.confirm': 'Termin um {time} Uhr wirklich absagen?',
-  'reception.none': 'Heute keine Termine.',
-  'reception.created.at': 'Termin am {date} um {time} Uhr',
-  'reception.invite': 'Einladung an die Patientin/den Patienten (optional)',
-  'reception.phone': 'Mobilnummer',
-  'reception.phone.hint': 'z. B. 0171 2345678 oder +49 171 2345678',
-  'reception.email': 'E-Mail-Adresse',
-  'reception.consent.sms': 'Einwilligung zur Nutzung der Mobilnummer für die Einladung per SMS erteilt',
-  'reception.consent.email': 'Einwilligung zur Nutzung der E-Mail-Adresse für die Einladung per E-Mail erteilt',
-  'reception.send.now': 'Einladung sofort senden',
-  'reception.send.later': 'Einladung zu einem gewählten Zeitpunkt senden',
-  'reception.send.at': 'Versandzeitpunkt',
-  'reception.send.at.missing': 'Bitte wählen Sie den Versandzeitpunkt.',
-  'reception.result.deliveries': 'Einladung',
-  'reception.result.nodelivery': 'Keine Einladung per SMS oder E-Mail – bitte geben Sie Link oder Code selbst weiter.',
-  'reception.list': 'Termine',
-  'reception.list.today': 'Termine heute',
-  'reception.list.day': 'Termine am {date}',
-  'reception.list.range': 'Termine {from} – {to}',
-  'reception.list.from': 'Ab Tag',
-  'reception.list.span': 'Zeitraum',
-  'reception.span.1': '1 Tag',
-  'reception.span.3': '3 Tage',
-  'reception.span.7': '7 Tage',
-  'reception.span.14': '14 Tage',
-  'reception.prev': 'Vorheriger Tag',
-  'reception.next': 'Nächster Tag',
-  'reception.today.btn': 'Heute',
-  'reception.col.invite': 'Einladung',
-  'reception.none.range': 'Keine Termine in diesem Zeitraum.',
-  'reception.noinvite': 'keine Einladung',
-  'reception.resend.email': 'E-Mail erneut senden',
-  'reception.resend.sms': 'SMS erneut senden',
-  'reception.resend.done': 'Die Einladung wird erneut gesendet.',
-  'reception.erase': 'Löschen (DSGVO Art. 17)',
-  'reception.erase.confirm': 'Termin am {date} um {time} Uhr und alle zugehörigen Daten (Name, Kontaktdaten, Versandprotokoll, Sitzungsdaten) endgültig löschen? Das lässt sich nicht rückgängig machen. Eine laufende Sitzung dieses Termins wird beendet.',
-  'reception.erase.ok': 'Endgültig löschen',
-  'reception.erase.done': 'Der Termin und alle zugehörigen Daten wurden gelöscht.',
-  'reception.cancel.confirm.long': 'Termin am {date} um {time} Uhr wirklich absagen?',
-  'reception.cancel.notify': 'Die Patientin/der Patient wird per {channels} über die Absage benachrichtigt.',
-  'reception.cancel.nonotify': 'Es wurde noch keine Einladung zugestellt; geplante Einladungen werden nicht mehr versendet.',
-  'reception.cancel.ok': 'Termin absagen',
-  'reception.cancel.done': 'Der Termin wurde abgesagt.',
-  'reception.cancel.done.notify': 'Der Termin wurde abgesagt. Die Patientin/der Patient wird per {channels} benachrichtigt.',
-  'reception.back': 'Zurück',
-  'reception.and': ' und ',
-  'channel.email': 'E-Mail',
-  'channel.sms': 'SMS',
-  'kind.invite': 'Einladung',
-  'kind.reminder': 'Erinnerung',
-  'kind.cancel': 'Absage',
-  'delivery.queued': 'in Warteschlange',
-  'delivery.queued.due': 'geplant für {when}',
-  'delivery.queued.retry': 'neuer Versuch folgt (bisher {n} Versuche)',
-  'delivery.sending': 'wird gesendet …',
-  'delivery.sent': 'gesendet {when}',
-  'delivery.sent.retried': 'gesendet {when} (nach {n} Versuchen)',
-  'delivery.failed': 'fehlgeschlagen',
-  'delivery.failed.retried': 'fehlgeschlagen nach {n} Versuchen',
-  'delivery.dropped': 'nicht gesendet (abgesagt)',
-  'delivery.reason': 'Grund: {reason}',
-  'field.consent_required.consent_sms': 'Ohne Einwilligung wird keine SMS gesendet. Bitte bestätigen Sie die Einwilligung zur Nutzung der Mobilnummer oder lassen Sie das Feld leer.',
-  'field.consent_required.consent_email': 'Ohne Einwilligung wird keine E-Mail gesendet. Bitte bestätigen Sie die Einwilligung zur Nutzung der E-Mail-Adresse oder lassen Sie das Feld leer.',
-  'field.channel_unavailable.phone': 'Der SMS-Versand ist für diese Praxis nicht eingerichtet.',
-  'field.channel_unavailable.email': 'Der E-Mail-Versand ist für diese Praxis nicht eingerichtet.',
-  'field.invalid_field.phone': 'Diese Mobilnummer ist ungültig. Bitte mit Vorwahl eingeben, z. B. 0171 2345678 oder +49 171 2345678.',
-  'field.invalid_field.email': 'Diese E-Mail-Adresse ist ungültig (Beispiel: name@beispiel.de).',
-  'field.invalid_field.send_at': 'Der Versandzeitpunkt muss zwischen jetzt und dem Termin liegen.',
-  'field.invalid_field.starts_at': 'Dieser Termin liegt außerhalb des erlaubten Zeitraums.',
-  'field.invalid_field.doctor_id': 'Bitte wählen Sie eine Ärztin/einen Arzt aus der Liste.',
-  'field.missing_field.phone': 'Bitte geben Sie die Mobilnummer ein oder entfernen Sie das Häkchen bei der Einwilligung.',
-  'field.missing_field.email': 'Bitte geben Sie die E-Mail-Adresse ein oder entfernen Sie das Häkchen bei der Einwilligung.',
-  'field.missing_field.starts_at': 'Bitte geben Sie Datum und Uhrzeit ein.',
-  'field.not_found.doctor_id': 'Diese Ärztin/dieser Arzt ist nicht (mehr) verfügbar.',
-  'field.too_long': 'Diese Eingabe ist zu lang.',
-  'field.invalid_utf8': 'Diese Eingabe enthält ungültige Zeichen.',
-  'field.invalid_field': 'Diese Eingabe ist ungültig.',
-  'field.missing_field': 'Bitte füllen Sie dieses Feld aus.',
-  'status.booked': 'Gebucht',
-  'status.waiting': 'Im Warteraum',
-  'status.away': 'Verbindung unterbrochen',
-  'status.ringing': 'Wird aufgerufen',
-  'status.in_call': 'Im Gespräch',
-  'status.ended': 'Beendet',
-  'status.cancelled': 'Abgesagt',
-
-  'err.generic': 'Es ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut.',
-  'err.transport': 'Keine Verbindung zum Server. Bitte prüfen Sie Ihre Internetverbindung.',
-  'err.disconnected': 'Keine Verbindung zum Server. Bitte prüfen Sie Ihre Internetverbindung.',
-  'err.bad_request': 'Ungültige Anfrage.',
-  'err.unknown_request': 'Ungültige Anfrage.',
-  'err.missing_field': 'Bitte füllen Sie alle Felder aus.',
-  'err.invalid_field': 'Eine Eingabe ist ungültig. Bitte prüfen Sie Ihre Angaben.',
-  'err.too_long': 'Eine Eingabe ist zu lang.',
-  'err.invalid_utf8': 'Eine Eingabe enthält ungültige Zeichen.',
-  'err.not_authenticated': 'Bitte melden Sie sich an.',
-  'err.forbidden': 'Dafür fehlt die Berechtigung.',
-  'err.wrong_state': 'Das ist gerade nicht möglich.',
-  'err.login_failed': 'Anmeldung fehlgeschlagen: Benutzername oder Passwort falsch.',
-  'err.rate_limited': 'Zu viele Versuche. Bitte warten Sie {secs} Sekunden.',
-  'err.busy': 'Gerade melden sich viele gleichzeitig an. Bitte versuchen Sie es in {secs} Sekunden noch einmal.',
-  'err.code_invalid': 'Dieser Zugangscode ist nicht (mehr) gültig. Bitte rufen Sie die Praxis an{phone}.',
-  'err.not_found': 'Nicht gefunden.',
-  'err.practice_not_found': 'Diese Praxis wurde nicht gefunden. Bitte prüfen Sie den Link.',
-  'err.already_called': 'Patient wurde bereits von einer Kollegin/einem Kollegen aufgerufen.',
-  'err.doctor_busy': 'Sie haben bereits einen Anruf oder ein laufendes Gespräch.',
-  'err.patient_away': 'Die Verbindung des Patienten ist unterbrochen. Er/sie kann gerade nicht aufgerufen werden.',
-  'err.conflict': 'Dieser Wert ist bereits vergeben.',
-  'err.internal': 'Interner Fehler. Bitte versuchen Sie es erneut.',
-  'err.too_early': 'Der Warteraum ist noch nicht geöffnet.',
-  'err.consent_required': 'Ohne Einwilligung kann keine Nachricht gesendet werden.',
-  'err.channel_unavailable': 'Dieser Versandweg ist nicht eingerichtet.',
-
-  // forwarding mode and verification code
-  'call.path.direct': 'Verbindung: direkt',
-  'call.path.relay': 'Verbindung: über Relay',
-  'call.path.forward': 'Verbindung: über den Praxis-Server, Ende-zu-Ende verschlüsselt',
-  'call.path.forward_plain': 'Verbindung: über den Praxis-Server (Testbetrieb)',
-  'verify.code': 'Sicherheitscode: {code}',
-  'verify.hint': 'Stimmt der Code bei Ihnen beiden überein, hört niemand mit.',
-  'conn.forwarding': 'Verbindung wird über den Praxis-Server aufgebaut …',
-  'patient.callerr.no_path': 'Keine Verbindung möglich: Ihr Netzwerk blockiert die Verbindung. Bitte versuchen Sie ein anderes Netz (z. B. Mobilfunk statt WLAN) oder rufen Sie die Praxis an{phone}.',
-  'patient.ended.no_path': 'Die Sprechstunde konnte nicht stattfinden, weil keine Verbindung möglich war.',
-  'doctor.callerr.no_path': 'Keine Verbindung möglich: Ihr Netzwerk blockiert die Verbindung. Bitte versuchen Sie ein anderes Netz (z. B. Mobilfunk statt WLAN) oder rufen Sie die Praxis an. (Keine Verbindung zu {name}; die Weiterleitung über den Praxis-Server ist für diese Praxis abgeschaltet. Erreichen Sie die Patientin/den Patienten gegebenenfalls telefonisch.)',
-  'doctor.ended.no_path': 'Keine Verbindung zu {name} möglich: Gespräch beendet.',
-
-  // signalling lost and back (calls outlive it), honest states
-  'conn.stalled': 'Bild/Ton steht – Verbindung wird geprüft …',
-  'common.signalling.call': 'Verbindung zum Server wird wiederhergestellt – das Gespräch läuft weiter.',
-  'common.session.resuming': 'Anmeldung wird wiederhergestellt …',
-  'common.session.invalid': 'Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.',
-  'common.logged.out.taken_over': 'Sie haben sich in einem anderen Fenster angemeldet; hier wurden Sie abgemeldet.',
-  'err.session_invalid': 'Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.',
-  'doctor.list.stale': 'Liste wird aktualisiert …',
-  'doctor.call.ended.meanwhile': 'Das Gespräch mit {name} wurde während der Verbindungsunterbrechung beendet.',
-  'patient.call.ended.meanwhile': 'Das Gespräch wurde während der Verbindungsunterbrechung beendet. Sie sind wieder im Warteraum.',
-  // staff pages: readiness, booked names, honest status, queue in a call, messages to waiting patients
-  'doctor.ready.label': 'Gerätetest:',
-  'doctor.ready.ready': 'bereit',
-  'doctor.ready.unchecked': 'nicht geprüft',
-  'doctor.ready.camera_blocked': 'Kamera blockiert',
-  'doctor.ready.camera_missing': 'keine Kamera',
-  'doctor.ready.microphone_blocked': 'Mikrofon blockiert',
-  'doctor.ready.microphone_missing': 'kein Mikrofon',
-  'doctor.booked': 'gebucht als {name}',
-  'doctor.note': 'Notiz: {note}',
-  'doctor.away.short': 'Verbindung unterbrochen',
-  'doctor.queue.none': 'Niemand wartet',
-  'doctor.queue.one': '1 Patient/in wartet',
-  'doctor.queue.many': '{n} Patient/innen warten',
-  'doctor.queue.away': '(davon {n} mit unterbrochener Verbindung)',
-  'doctor.queue.more': '+ {n} weitere',
-  'doctor.queue.mini': '{n} wartend',
-  'doctor.queue.mini.away': '({n} Verbindung unterbrochen)',
-  'doctor.queue.new': 'Neu im Warteraum: {name}',
-  'doctor.audio.only': '{name} nimmt nur mit Ton teil (ohne Kamera).',
-  'doctor.media.video_off': '{name} hat die Kamera ausgeschaltet.',
-  'doctor.media.audio_off': '{name} hat das Mikrofon ausgeschaltet.',
-  'doctor.media.both_off': '{name} hat Kamera und Mikrofon ausgeschaltet.',
-  'doctor.declined.camera_blocked': 'Kamera blockiert: {name} konnte die Kamera nicht freigeben, der Anruf kam nicht zustande.',
-  'doctor.declined.microphone_blocked': 'Mikrofon blockiert: {name} konnte das Mikrofon nicht freigeben, der Anruf kam nicht zustande.',
-  'doctor.declined.no_devices': 'Keine Kamera/kein Mikrofon: bei {name} wurde kein nutzbares Gerät gefunden, der Anruf kam nicht zustande.',
-  'doctor.ended.page_left': '{name} hat die Seite geschlossen oder neu geladen – das Gespräch ist beendet.',
-  'doctor.follow.away': '{name} behält den Platz im Warteraum (Verbindung unterbrochen).',
-  'doctor.follow.waiting': '{name} wartet weiter im Warteraum.',
-  'doctor.follow.rejoined': '{name} ist wieder im Warteraum.',
-  'doctor.follow.gone': '{name} ist nicht mehr im Warteraum.',
-  'doctor.reload.ended': 'Die Seite wurde neu geladen; das Gespräch mit {name} wurde dabei beendet.',
-  'doctor.patient.someone': 'der Patientin/dem Patienten',
-  'staff.noscript': 'Diese Seite braucht JavaScript.',
-  'staff.msg.title': 'Nachricht an Wartende',
-  'staff.msg.to': 'An',
-  'staff.msg.to.mine': 'Alle meine Wartenden',
-  'staff.msg.to.doctor': 'Alle Wartenden von {doctor}',
-  'staff.msg.to.gone': '– nicht mehr im Warteraum: bitte neu wählen –',
-  'staff.msg.preset': 'Vorlage',
-  'staff.msg.preset.none': '– Vorlage wählen –',
-  'staff.msg.preset.doctor.late15': 'Ich verspäte mich ca. 15 Minuten.',
-  'staff.msg.preset.doctor.late30': 'Ich verspäte mich ca. 30 Minuten.',
-  'staff.msg.preset.practice.late15': 'Die Sprechstunde verzögert sich um ca. 15 Minuten.',
-  'staff.msg.preset.practice.late30': 'Die Sprechstunde verzögert sich um ca. 30 Minuten.',
-  'staff.msg.preset.soon': 'Sie sind gleich an der Reihe.',
-  'staff.msg.preset.patience': 'Bitte haben Sie noch etwas Geduld.',
-  'staff.msg.preset.call': 'Bitte rufen Sie die Praxis an.',
-  'staff.msg.text': 'Nachricht',
-  'staff.msg.hint': 'Erscheint sofort im Warteraum; wird nicht gespeichert.',
-  'staff.msg.count': '{n}/{max} Zeichen',
-  'staff.msg.send': 'Nachricht senden',
-  'staff.msg.sent.none': 'Niemand wartet gerade – die Nachricht wurde nicht zugestellt.',
-  'staff.msg.sent.one': 'Nachricht an 1 Patientin/Patienten zugestellt.',
-  'staff.msg.sent.many': 'Nachricht an {n} Patient/innen zugestellt.',
-  'staff.msg.err.missing_field': 'Bitte geben Sie eine Nachricht ein.',
-  'staff.msg.err.too_long': 'Die Nachricht ist zu lang (höchstens 280 Zeichen).',
-  'staff.msg.err.not_found': 'Diese Patientin/dieser Patient wartet nicht mehr.',
-  'staff.msg.err.invalid_utf8': 'Die Nachricht enthält unzulässige Zeichen.',
-  'staff.msg.err.invalid_field': 'Die Nachricht enthält unzulässige Zeichen.',
-  'staff.msg.err.unknown_request': 'Dieser Server kann noch keine Nachrichten senden (Update nötig).',
-  'staff.msg.err.disconnected': 'Keine Verbindung zum Server – bitte gleich noch einmal versuchen.',
-  'staff.msg.one': 'Nachricht',
-  'staff.msg.one.label': 'Nachricht an {name}',
-  'reception.patient.name': 'Name der Patientin/des Patienten (optional)',
-  'reception.patient.name.hint': 'Für die Terminliste, die Rückfragen und die Anrede in der Einladung.',
-  'reception.note': 'Notiz für die Praxis (optional)',
-  'reception.note.hint': 'z. B. „Kontrolle Muttermal“ – höchstens 200 Zeichen; die Patientin/der Patient sieht sie nicht.',
-  'reception.typed': 'angemeldet als {name}',
-  'reception.cancel.confirm.name': 'Termin von {name} am {date} um {time} Uhr wirklich absagen?',
-  'reception.erase.confirm.name': 'Termin von {name} am {date} um {time} Uhr und alle zugehörigen Daten (Name, Kontaktdaten, Versandprotokoll, Sitzungsdaten) endgültig löschen? Das lässt sich nicht rückgängig machen. Eine laufende Sitzung dieses Termins wird beendet.',
-  'reception.resend.confirm': 'Einladung für den Termin am {date} um {time} Uhr erneut per {channel} senden?',
-  'reception.resend.confirm.name': 'Einladung an {name} (Termin am {date} um {time} Uhr) erneut per {channel} senden?',
-  'reception.resend.ok': 'Erneut senden',
-  'reception.field.too_long.patient_name': 'Der Name ist zu lang (höchstens 100 Zeichen).',
-  'reception.field.too_long.note': 'Die Notiz ist zu lang (höchstens 200 Zeichen).',
-  'reception.field.invalid_utf8.patient_name': 'Der Name enthält unzulässige Zeichen.',
-  'reception.field.invalid_utf8.note': 'Die Notiz enthält unzulässige Zeichen.',
-  'reception.field.invalid_field.patient_name': 'Der Name enthält unzulässige Zeichen.',
-  'reception.field.invalid_field.note': 'Die Notiz enthält unzulässige Zeichen.',
-  'reception.msg.appt': '{time} {name}',
+const strings = { de, en, tr, ar, ru, uk, pl };
+// Each language in its own name; locale for dates and times (Arabic with
+// Latin digits, as phone numbers and codes are written).
+const INFO = {
+  de: { name: 'Deutsch', dir: 'ltr', locale: 'de-DE' },
+  en: { name: 'English', dir: 'ltr', locale: 'en-GB' },
+  tr: { name: 'Türkçe', dir: 'ltr', locale: 'tr-TR' },
+  ar: { name: 'العربية', dir: 'rtl', locale: 'ar-u-nu-latn' },
+  ru: { name: 'Русский', dir: 'ltr', locale: 'ru-RU' },
+  uk: { name: 'Українська', dir: 'ltr', locale: 'uk-UA' },
+  pl: { name: 'Polski', dir: 'ltr', locale: 'pl-PL' },
 };
-
-const en = {
-  'lang.toggle': 'Deutsch',
-  'app.title': 'Video consultation',
-  'common.loading': 'Loading …',
-  'common.logout': 'Log out',
-  'common.username': 'User name',
-  'common.password': 'Password',
-  'common.login': 'Log in',
-  'common.login.title': 'Login for practice staff',
-  'common.reconnecting': 'Connection to the server lost. Retrying …',
-  'common.connected': 'Connected.',
-  'common.terms': 'Terms of use and privacy',
-  'common.mute': 'Mute microphone',
-  'common.unmute': 'Unmute microphone',
-  'common.camera.off': 'Camera off',
-  'common.camera.on': 'Camera on',
-  'common.hangup': 'Hang up',
-  'common.remote.video': 'Video of the other side',
-  'common.local.video': 'Your own camera',
-  'common.any.doctor': 'Any doctor',
-  'common.wrong.role': 'This account cannot use this page.',
-  'common.media.denied': 'Camera or microphone could not be used. Please allow access in your browser (lock icon next to the address → camera and microphone "Allow") and try again.',
-  'common.idle.logout': 'You were logged out after a period of inactivity.',
-  'common.logged.out': 'You were logged out.',
-  'common.logged.out.password_reset': 'Your password was changed. Please log in with the new password.',
-  'common.logged.out.disabled': 'Your account was disabled. Please contact the practice administration.',
-  'common.login.busy': 'Many logins at this moment. One moment please – the login is retried automatically.',
-  'conn.new': 'Connecting …',
-  'conn.connecting': 'Connecting …',
-  'conn.connected': 'Connected',
-  'conn.disconnected': 'Connection unstable – please wait …',
-  'conn.failed': 'Connection failed',
-  'conn.closed': 'Connection closed',
-  'conn.recovering': 'Restoring the connection …',
-  'conn.path.unknown': 'Finding the connection path …',
-  'conn.path.none': 'Not connected',
-
-  'index.intro': 'Your practice\'s video consultation: secure and direct between you and your doctor.',
-  'index.patient': 'Patients',
-  'index.patient.text': 'Before your appointment the practice sends you a link with a personal access code by text message or e-mail. Please open that link; there you enter your name and get into the virtual waiting room.',
-  'index.doctor': 'Doctors',
-  'index.reception': 'Reception',
-
-  'patient.heading': 'Video consultation',
-  'patient.intro': 'Please enter your name, accept the terms of use and start the session.',
-  'patient.code': 'Access code',
-  'patient.code.hint': 'You received the code by text message or e-mail, e.g. ABCD-EFGH-JKMN.',
-  'patient.first': 'First name',
-  'patient.last': 'Last name',
-  'patient.terms.accept': 'I accept the terms of use and have read the privacy notice.',
-  'patient.terms.link': 'Read the terms of use',
-  'patient.start': 'Start session',
-  'patient.missing.name': 'Please enter your first and last name.',
-  'patient.missing.terms': 'Please accept the terms of use.',
-  'patient.missing.code': 'Please enter your access code.',
-  'patient.missing.practice': 'This link is incomplete (practice missing). Please use the link from your text message or e-mail.',
-  'patient.joining': 'Signing you in …',
-  'patient.waiting.title': 'You are in the virtual waiting room',
-  'patient.ahead.0': 'You are next',
-  'patient.ahead.1': '1 patient ahead of you',
-  'patient.ahead.n': '{n} patients ahead of you',
-  'patient.waiting.text': 'Please keep this page open. You will be called as soon as the doctor is ready. Then tap "Accept" and allow camera and microphone.',
-  'patient.appointment': 'Your appointment: {time}',
-  'patient.leave': 'Leave the waiting room',
-  'patient.ringing.title': 'Your doctor is calling',
-  'patient.ringing.by': '{doctor} is calling',
-  'patient.accept': 'Accept',
-  'patient.decline': 'Decline',
-  'patient.switch.camera': 'Switch camera',
-  'patient.ended.title': 'The consultation has ended.',
-  'patient.ended.text': 'The consultation has ended. You can close this page.',
-  'patient.ended.self': 'You ended the call. You can close this page.',
-  'patient.left': 'You left the waiting room. You can close this page.',
-  'patient.doctor.left': 'The connection to the practice was interrupted. You keep your place in the waiting room and will be called again shortly.',
-  'patient.ring.cancelled': 'The call ended before you could accept. You keep your place in the waiting room.',
-  'patient.declined': 'You declined the call. You keep your place in the waiting room.',
-  'patient.taken.over': 'The session was opened in another window. Please use the other window.',
-  'patient.visit.cancelled': 'Your appointment was cancelled by the practice.',
-  'patient.visit.grace_expired': 'The connection was interrupted for too long and your place has expired. Please open the link again.',
-  'patient.visit.other': 'Your session has ended.',
-  'patient.reconnecting': 'Connection lost. Your place is kept, reconnecting …',
-  'patient.call.dropped': 'The call was interrupted. You are back in the waiting room.',
-  'patient.phone': 'Practice phone: {phone}',
-  'patient.unknown.practice': 'Practice',
-  'patient.in.call': 'Consultation with {doctor}',
-  'patient.path.direct': 'Direct connection to the practice',
-  'patient.path.relay': 'Connected through a relay server – still end-to-end encrypted',
-  'patient.e2e': 'End-to-end encrypted – only you and the practice can see and hear the call.',
-  'patient.callerr.turn_auth': 'The video connection could not be set up: the relay server refused the login. Please check your internet connection (e.g. Wi-Fi instead of mobile data or the other way round) and keep this page open. If it does not work, please call the practice{phone}.',
-  'patient.callerr.ice_failed': 'The video connection to the practice could not be set up. Please check your internet connection (e.g. Wi-Fi instead of mobile data or the other way round) and keep this page open. If it does not work, please call the practice{phone}.',
-  'patient.callerr.connection_lost': 'The connection to the practice dropped and could not be restored. Please check your internet connection and wait until the practice calls you again or gets back to you. You can also call the practice{phone}.',
-  'patient.ended.connection_lost': 'The call ended because the connection dropped.',
-  'patient.appt.label': 'Your appointment',
-  'patient.appt.when': '{date}, {time}',
-  'patient.appt.doctor': 'with {doctor}',
-  'patient.appt.open': 'The waiting room is open. You can start the session now.',
-  'patient.appt.opens': 'The waiting room opens on {date} at {time}. Please keep this page open or open the link again then.',
-  'patient.too.early': 'The waiting room opens only on {date} at {time}. Please try again then.',
-  'patient.code.invalid': 'This access code is not (or no longer) valid. Please call the practice',
-  'patient.internal.call': 'Joining is not possible right now (a fault on the practice\'s server), please call the practice',
-  'patient.internal.notice': 'A fault on the practice\'s server: we keep trying. If it does not work, please call the practice{phone}.',
-  'patient.legal.read': 'To read (opens in a new tab):',
-  'patient.legal.terms': 'Terms of use',
-  'patient.legal.privacy': 'Privacy notice',
-  'patient.legal.terms.show': 'Show the full terms of use (German)',
-  'patient.legal.privacy.show': 'Show the full privacy notice (German)',
-  'patient.legal.loading': 'Loading …',
-  'patient.legal.failed': 'The text could not be loaded. Please open the link above.',
-
-  'doctor.heading': 'Video consultation – doctor',
-  'doctor.waiting.title': 'Waiting room',
-  'doctor.empty': 'Nobody is waiting right now.',
-  'doctor.call': 'Call in',
-  'doctor.appointment': 'Appointment {time}',
-  'doctor.any': 'any doctor',
-  'doctor.since': 'waiting for {mins} min',
-  'doctor.since.now': 'just arrived',
-  'doctor.away': 'Connection lost – cannot be called',
-  'doctor.ringing': 'Ringing {name} …',
-  'doctor.cancel.call': 'Cancel call',
-  'doctor.connecting': 'Connecting to {name} …',
-  'doctor.in.call': 'In consultation with {name}',
-  'doctor.declined': '{name} declined the call.',
-  'doctor.patient.away': 'The connection of {name} dropped. The call was stopped.',
-  'doctor.ended.patient_hangup': '{name} hung up.',
-  'doctor.ended.patient_dropped': 'The connection of {name} dropped.',
-  'doctor.ended.left': '{name} left the waiting room.',
-  'doctor.ended.cancelled': 'The appointment of {name} was cancelled.',
-  'doctor.ended.doctor_hangup': 'Call ended.',
-  'doctor.arrived': 'New patient in the waiting room',
-  'doctor.notify.enable': 'Enable notifications',
-  'doctor.logged.in': 'Logged in as {name}',
-  'doctor.patient': 'Patient',
-  'doctor.path.direct': 'Direct connection',
-  'doctor.path.relay': 'Through a relay server (forwarded, still encrypted)',
-  'doctor.e2e': 'End-to-end encrypted',
-  'doctor.callerr.turn_auth': 'The video connection to {name} could not be set up: the TURN server refused the credentials. Please check your internet connection and tell your IT (TURN configuration). Hang up and reach the patient by phone if needed.',
-  'doctor.callerr.ice_failed': 'The video connection to {name} could not be set up. Please check your internet connection. Hang up and reach the patient by phone if needed.',
-  'doctor.callerr.connection_lost': 'The connection to {name} dropped and could not be restored. The call was ended. Please check your internet connection.',
-  'doctor.ended.connection_lost': 'Call ended: the connection dropped.',
-
-  'reception.heading': 'Video consultation – reception',
-  'reception.new': 'New appointment',
-  'reception.doctor': 'Doctor',
-  'reception.date': 'Date',
-  'reception.time': 'Time',
-  'reception.create': 'Create appointment',
-  'reception.result': 'Appointment created',
-  'reception.result.link': 'Link for the patient',
-  'reception.result.code': 'Access code (to read out)',
-  'reception.result.once': 'The code is shown only now. Please pass it on now.',
-  'reception.copy': 'Copy link',
-  'reception.copied': 'Copied.',
-  'reception.today': 'Today\'s appointments',
-  'reception.col.time': 'Time',
-  'reception.col.doctor': 'Doctor',
-  'reception.col.patient': 'Patient',
-  'reception.col.status': 'Status',
-  'reception.col.action': 'Action',
-  'reception.cancel': 'Cancel',
-  'reception.cancel.confirm': 'Really cancel the appointment at {time}?',
-  'reception.none': 'No appointments today.',
-  'reception.created.at': 'Appointment on {date} at {time}',
-  'reception.invite': 'Invitation to the patient (optional)',
-  'reception.phone': 'Mobile number',
-  'reception.phone.hint': 'e.g. 0171 2345678 or +49 171 2345678',
-  'reception.email': 'E-mail address',
-  'reception.consent.sms': 'Consent to use the mobile number for the invitation by text message given',
-  'reception.consent.email': 'Consent to use the e-mail address for the invitation by e-mail given',
-  'reception.send.now': 'Send the invitation now',
-  'reception.send.later': 'Send the invitation at a chosen time',
-  'reception.send.at': 'Send at',
-  'reception.send.at.missing': 'Please choose when to send.',
-  'reception.result.deliveries': 'Invitation',
-  'reception.result.nodelivery': 'No invitation by text message or e-mail – please pass on the link or code yourself.',
-  'reception.list': 'Appointments',
-  'reception.list.today': 'Appointments today',
-  'reception.list.day': 'Appointments on {date}',
-  'reception.list.range': 'Appointments {from} – {to}',
-  'reception.list.from': 'From day',
-  'reception.list.span': 'Period',
-  'reception.span.1': '1 day',
-  'reception.span.3': '3 days',
-  'reception.span.7': '7 days',
-  'reception.span.14': '14 days',
-  'reception.prev': 'Previous day',
-  'reception.next': 'Next day',
-  'reception.today.btn': 'Today',
-  'reception.col.invite': 'Invitation',
-  'reception.none.range': 'No appointments in this period.',
-  'reception.noinvite': 'no invitation',
-  'reception.resend.email': 'Resend e-mail',
-  'reception.resend.sms': 'Resend text message',
-  'reception.resend.done': 'The invitation will be sent again.',
-  'reception.erase': 'Erase (GDPR Art. 17)',
-  'reception.erase.confirm': 'Erase the appointment on {date} at {time} and all data tied to it (name, contact data, delivery log, session data) for good? This cannot be undone. A running session of this appointment is ended.',
-  'reception.erase.ok': 'Erase for good',
-  'reception.erase.done': 'The appointment and all data tied to it were erased.',
-  'reception.cancel.confirm.long': 'Really cancel the appointment on {date} at {time}?',
-  'reception.cancel.notify': 'The patient will be told by {channels}.',
-  'reception.cancel.nonotify': 'No invitation has been delivered yet; planned invitations will not be sent.',
-  'reception.cancel.ok': 'Cancel appointment',
-  'reception.cancel.done': 'The appointment was cancelled.',
-  'reception.cancel.done.notify': 'The appointment was cancelled. The patient will be told by {channels}.',
-  'reception.back': 'Back',
-  'reception.and': ' and ',
-  'channel.email': 'e-mail',
-  'channel.sms': 'text message',
-  'kind.invite': 'Invitation',
-  'kind.reminder': 'Reminder',
-  'kind.cancel': 'Cancellation',
-  'delivery.queued': 'queued',
-  'delivery.queued.due': 'planned for {when}',
-  'delivery.queued.retry': 'will retry ({n} attempts so far)',
-  'delivery.sending': 'sending …',
-  'delivery.sent': 'sent {when}',
-  'delivery.sent.retried': 'sent {when} (after {n} attempts)',
-  'delivery.failed': 'failed',
-  'delivery.failed.retried': 'failed after {n} attempts',
-  'delivery.dropped': 'not sent (cancelled)',
-  'delivery.reason': 'Reason: {reason}',
-  'field.consent_required.consent_sms': 'Without consent no text message is sent. Please confirm the consent to use the mobile number or leave the field empty.',
-  'field.consent_required.consent_email': 'Without consent no e-mail is sent. Please confirm the consent to use the e-mail address or leave the field empty.',
-  'field.channel_unavailable.phone': 'Text messages are not set up for this practice.',
-  'field.channel_unavailable.email': 'E-mail is not set up for this practice.',
-  'field.invalid_field.phone': 'This mobile number is invalid. Please include the area code, e.g. 0171 2345678 or +49 171 2345678.',
-  'field.invalid_field.email': 'This e-mail address is invalid (example: name@example.org).',
-  'field.invalid_field.send_at': 'The sending time must lie between now and the appointment.',
-  'field.invalid_field.starts_at': 'This appointment is outside the allowed period.',
-  'field.invalid_field.doctor_id': 'Please choose a doctor from the list.',
-  'field.missing_field.phone': 'Please enter the mobile number or untick the consent.',
-  'field.missing_field.email': 'Please enter the e-mail address or untick the consent.',
-  'field.missing_field.starts_at': 'Please enter date and time.',
-  'field.not_found.doctor_id': 'This doctor is not (or no longer) available.',
-  'field.too_long': 'This entry is too long.',
-  'field.invalid_utf8': 'This entry contains invalid characters.',
-  'field.invalid_field': 'This entry is invalid.',
-  'field.missing_field': 'Please fill in this field.',
-  'status.booked': 'Booked',
-  'status.waiting': 'In waiting room',
-  'status.away': 'Connection lost',
-  'status.ringing': 'Being called',
-  'status.in_call': 'In consultation',
-  'status.ended': 'Ended',
-  'status.cancelled': 'Cancelled',
-
-  'err.generic': 'Something went wrong. Please try again.',
-  'err.transport': 'No connection to the server. Please check your internet connection.',
-  'err.disconnected': 'No connection to the server. Please check your internet connection.',
-  'err.bad_request': 'Invalid request.',
-  'err.unknown_request': 'Invalid request.',
-  'err.missing_field': 'Please fill in all fields.',
-  'err.invalid_field': 'An entry is invalid. Please check your input.',
-  'err.too_long': 'An entry is too long.',
-  'err.invalid_utf8': 'An entry contains invalid characters.',
-  'err.not_authenticated': 'Please log in.',
-  'err.forbidden': 'You are not allowed to do this.',
-  'err.wrong_state': 'This is not possible right now.',
-  'err.login_failed': 'Login failed: wrong user name or password.',
-  'err.rate_limited': 'Too many attempts. Please wait {secs} seconds.',
-  'err.busy': 'Many logins at this moment. Please try again in {secs} seconds.',
-  'err.code_invalid': 'This access code is not (or no longer) valid. Please call the practice{phone}.',
-  'err.not_found': 'Not found.',
-  'err.practice_not_found': 'This practice was not found. Please check the link.',
-  'err.already_called': 'The patient has already been called by a colleague.',
-  'err.doctor_busy': 'You already have a call ringing or in progress.',
-  'err.patient_away': 'The patient\'s connection is interrupted; they cannot be called right now.',
-  'err.conflict': 'This value is already taken.',
-  'err.internal': 'Internal error. Please try again.',
-  'err.too_early': 'The waiting room is not open yet.',
-  'err.consent_required': 'Without consent no message can be sent.',
-  'err.channel_unavailable': 'This channel is not set up.',
-
-  // forwarding mode and verification code
-  'call.path.direct': 'Connection: direct',
-  'call.path.relay': 'Connection: via relay',
-  'call.path.forward': 'Connection: via the practice server, end-to-end encrypted',
-  'call.path.forward_plain': 'Connection: via the practice server (test mode)',
-  'verify.code': 'Security code: {code}',
-  'verify.hint': 'If the code is the same for both of you, nobody is listening in.',
-  'conn.forwarding': 'Connecting through the practice server …',
-  'patient.callerr.no_path': 'No connection possible: your network blocks the connection. Please try another network (e.g. mobile data instead of Wi-Fi) or call the practice{phone}.',
-  'patient.ended.no_path': 'The consultation could not take place because no connection was possible.',
-  'doctor.callerr.no_path': 'No connection possible: your network blocks the connection. Please try another network (e.g. mobile data instead of Wi-Fi) or call the practice. (No connection to {name}; forwarding through the practice server is switched off for this practice. Reach the patient by phone if needed.)',
-  'doctor.ended.no_path': 'No connection to {name} possible: call ended.',
-
-  'conn.stalled': 'Picture/sound frozen – checking the connection …',
-  'common.signalling.call': 'Reconnecting to the server – your call continues.',
-  'common.session.resuming': 'Restoring your login …',
-  'common.session.invalid': 'Your login has expired. Please log in again.',
-  'common.logged.out.taken_over': 'You logged in in another window; you were logged out here.',
-  'err.session_invalid': 'Your login has expired. Please log in again.',
-  'doctor.list.stale': 'Updating the list …',
-  'doctor.call.ended.meanwhile': 'The call with {name} ended while the connection was interrupted.',
-  'patient.call.ended.meanwhile': 'The call ended while the connection was interrupted. You are back in the waiting room.',
-  // staff pages: readiness, booked names, honest status, queue in a call, messages to waiting patients
-  'doctor.ready.label': 'Device check:',
-  'doctor.ready.ready': 'ready',
-  'doctor.ready.unchecked': 'not checked',
-  'doctor.ready.camera_blocked': 'camera blocked',
-  'doctor.ready.camera_missing': 'no camera',
-  'doctor.ready.microphone_blocked': 'microphone blocked',
-  'doctor.ready.microphone_missing': 'no microphone',
-  'doctor.booked': 'booked as {name}',
-  'doctor.note': 'Note: {note}',
-  'doctor.away.short': 'connection lost',
-  'doctor.queue.none': 'Nobody waiting',
-  'doctor.queue.one': '1 patient waiting',
-  'doctor.queue.many': '{n} patients waiting',
-  'doctor.queue.away': '({n} of them with a lost connection)',
-  'doctor.queue.more': '+ {n} more',
-  'doctor.queue.mini': '{n} waiting',
-  'doctor.queue.mini.away': '({n} connection lost)',
-  'doctor.queue.new': 'New in the waiting room: {name}',
-  'doctor.audio.only': '{name} takes part with sound only (no camera).',
-  'doctor.media.video_off': '{name} switched the camera off.',
-  'doctor.media.audio_off': '{name} switched the microphone off.',
-  'doctor.media.both_off': '{name} switched camera and microphone off.',
-  'doctor.declined.camera_blocked': 'Camera blocked: {name} could not allow the camera, the call did not start.',
-  'doctor.declined.microphone_blocked': 'Microphone blocked: {name} could not allow the microphone, the call did not start.',
-  'doctor.declined.no_devices': 'No camera/microphone: no usable device was found for {name}, the call did not start.',
-  'doctor.ended.page_left': '{name} closed or reloaded the page – the call has ended.',
-  'doctor.follow.away': '{name} keeps their place in the waiting room (connection lost).',
-  'doctor.follow.waiting': '{name} is still waiting.',
-  'doctor.follow.rejoined': '{name} is back in the waiting room.',
-  'doctor.follow.gone': '{name} is no longer in the waiting room.',
-  'doctor.reload.ended': 'The page was reloaded; the call with {name} ended with it.',
-  'doctor.patient.someone': 'the patient',
-  'staff.noscript': 'This page needs JavaScript.',
-  'staff.msg.title': 'Message to waiting patients',
-  'staff.msg.to': 'To',
-  'staff.msg.to.mine': 'All my waiting patients',
-  'staff.msg.to.doctor': 'All waiting patients of {doctor}',
-  'staff.msg.to.gone': '– no longer in the waiting room: please choose again –',
-  'staff.msg.preset': 'Template',
-  'staff.msg.preset.none': '– choose a template –',
-  'staff.msg.preset.doctor.late15': 'I am running about 15 minutes late.',
-  'staff.msg.preset.doctor.late30': 'I am running about 30 minutes late.',
-  'staff.msg.preset.practice.late15': 'The consultation is running about 15 minutes late.',
-  'staff.msg.preset.practice.late30': 'The consultation is running about 30 minutes late.',
-  'staff.msg.preset.soon': 'It is your turn in a moment.',
-  'staff.msg.preset.patience': 'Please bear with us a little longer.',
-  'staff.msg.preset.call': 'Please call the practice.',
-  'staff.msg.text': 'Message',
-  'staff.msg.hint': 'Appears in the waiting room at once; not stored.',
-  'staff.msg.count': '{n}/{max} characters',
-  'staff.msg.send': 'Send message',
-  'staff.msg.sent.none': 'Nobody is waiting right now – the message was not delivered.',
-  'staff.msg.sent.one': 'Message delivered to 1 patient.',
-  'staff.msg.sent.many': 'Message delivered to {n} patients.',
-  'staff.msg.err.missing_field': 'Please enter a message.',
-  'staff.msg.err.too_long': 'The message is too long (at most 280 characters).',
-  'staff.msg.err.not_found': 'This patient is no longer waiting.',
-  'staff.msg.err.invalid_utf8': 'The message contains characters that are not allowed.',
-  'staff.msg.err.invalid_field': 'The message contains characters that are not allowed.',
-  'staff.msg.err.unknown_request': 'This server cannot send messages yet (update needed).',
-  'staff.msg.err.disconnected': 'No connection to the server – please try again in a moment.',
-  'staff.msg.one': 'Message',
-  'staff.msg.one.label': 'Message to {name}',
-  'reception.patient.name': 'Patient\'s name (optional)',
-  'reception.patient.name.hint': 'For the list, the confirmations and the greeting in the invitation.',
-  'reception.note': 'Note for the practice (optional)',
-  'reception.note.hint': 'e.g. "mole check" – at most 200 characters; the patient does not see it.',
-  'reception.typed': 'joined as {name}',
-  'reception.cancel.confirm.name': 'Really cancel the appointment of {name} on {date} at {time}?',
-  'reception.erase.confirm.name': 'Delete the appointment of {name} on {date} at {time} and all its data (name, contact data, delivery log, session data) for good? This cannot be undone. A running session of this appointment is ended.',
-  'reception.resend.confirm': 'Send the invitation for the appointment on {date} at {time} again by {channel}?',
-  'reception.resend.confirm.name': 'Send the invitation to {name} (appointment on {date} at {time}) again by {channel}?',
-  'reception.resend.ok': 'Send again',
-  'reception.field.too_long.patient_name': 'The name is too long (at most 100 characters).',
-  'reception.field.too_long.note': 'The note is too long (at most 200 characters).',
-  'reception.field.invalid_utf8.patient_name': 'The name contains characters that are not allowed.',
-  'reception.field.invalid_utf8.note': 'The note contains characters that are not allowed.',
-  'reception.field.invalid_field.patient_name': 'The name contains characters that are not allowed.',
-  'reception.field.invalid_field.note': 'The note contains characters that are not allowed.',
-  'reception.msg.appt': '{time} {name}',
-};
-
-const strings = { de, en };
+const STORE_KEY = 'consult.lang';
 const listeners = new Set();
+const reported = { missing: new Set(), fallback: new Set() };
+const offered = pageLangs();
 let current = detect();
 
-function detect() {
+export function langInfo(l = current) { return INFO[l] || INFO.de; }
+
+/** The languages this page offers (data-langs on <html>; default de en). */
+export function pageLangs() {
+  let list = [];
   try {
-    const q = new URLSearchParams(location.search).get('lang');
-    if (q === 'en' || q === 'de') return q;
+    list = (document.documentElement.dataset.langs || '').split(/\s+/).filter((l) => strings[l]);
+  } catch (e) { /* no document */ }
+  return list.length ? list : ['de', 'en'];
+}
+
+function autoDetect() {
+  try { return !!document.documentElement.dataset.langs; } catch (e) { return false; }
+}
+
+function detect() {
+  const ok = (l) => (l && offered.includes(l) ? l : null);
+  try {
+    const q = ok(new URLSearchParams(location.search).get('lang'));
+    if (q) {
+      try { localStorage.setItem(STORE_KEY, q); } catch (e) { /* storage blocked */ }
+      return q;
+    }
   } catch (e) { /* ignore */ }
+  try {
+    const s = ok(localStorage.getItem(STORE_KEY));
+    if (s) return s;
+  } catch (e) { /* storage blocked */ }
+  if (autoDetect()) {
+    try {
+      for (const tag of navigator.languages || [navigator.language]) {
+        const l = ok(String(tag || '').toLowerCase().split('-')[0]);
+        if (l) return l;
+      }
+    } catch (e) { /* ignore */ }
+  }
   return 'de';
 }
 
 export function lang() { return current; }
 
+function report(kind, key) {
+  if (reported[kind].has(key)) return;
+  reported[kind].add(key);
+  try {
+    console.error(`i18n: ${kind === 'missing' ? 'unknown key' : 'no ' + current + ' text, German shown for'} "${key}"`);
+    document.documentElement.setAttribute('data-i18n-' + kind, [...reported[kind]].join(' '));
+  } catch (e) { /* no document */ }
+}
+
+// A filled value as a bidi isolate, without its leading/trailing punctuation
+// (": 0721 123" -> ": " + isolate("0721 123")), so the colon stays with the text.
+function isolate(v) {
+  const m = /^([^\p{L}\p{N}+]*)(.*?)([^\p{L}\p{N}]*)$/su.exec(v);
+  return m && m[2] ? m[1] + '\u2068' + m[2] + '\u2069' + m[3] : v;
+}
+
 export function t(key, vars) {
   let s = strings[current][key];
-  if (s === undefined) s = de[key];
-  if (s === undefined) return key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined && vars[k] !== null ? String(vars[k]) : ''));
+  if (s === undefined) {
+    s = de[key];
+    if (s === undefined) { report('missing', key); return key; }
+    if (current !== 'de') report('fallback', key);
+  }
+  if (vars) {
+    const rtl = INFO[current].dir === 'rtl';
+    s = s.replace(/\{(\w+)\}/g, (m, k) => {
+      if (vars[k] === undefined || vars[k] === null) return '';
+      const v = String(vars[k]);
+      return rtl ? isolate(v) : v;
+    });
+  }
   return s;
 }
 
@@ -796,19 +136,23 @@ export function errorText(err, vars = {}) {
 
 export function applyI18n(root = document) {
   document.documentElement.lang = current;
+  document.documentElement.dir = INFO[current].dir;
   root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
   for (const attr of ['placeholder', 'aria-label', 'title']) {
     const data = 'data-i18n-' + attr;
     root.querySelectorAll('[' + data + ']').forEach((el) => { el.setAttribute(attr, t(el.getAttribute(data))); });
   }
+  const sel = document.getElementById('lang');
+  if (sel && sel.tagName === 'SELECT') sel.value = current;
 }
 
 export function setLang(l) {
-  if (!strings[l] || l === current) return;
+  if (!strings[l] || !offered.includes(l) || l === current) return;
   current = l;
+  try { localStorage.setItem(STORE_KEY, l); } catch (e) { /* storage blocked */ }
   try {
     const u = new URL(location.href);
-    if (l === 'de') u.searchParams.delete('lang'); else u.searchParams.set('lang', l);
+    if (l === 'de' && !autoDetect()) u.searchParams.delete('lang'); else u.searchParams.set('lang', l);
     history.replaceState(history.state, '', u.pathname + u.search + u.hash);
   } catch (e) { /* ignore */ }
   applyI18n();
@@ -817,35 +161,45 @@ export function setLang(l) {
 
 export function onLangChange(fn) { listeners.add(fn); }
 
-/** Wires button#lang (if present) and applies the current language. */
+/** Wires #lang (a <select> of the page's languages, or a de/en button) and applies the current language. */
 export function initLangToggle() {
-  applyI18n();
-  const btn = document.getElementById('lang');
-  if (btn) {
-    btn.addEventListener('click', () => setLang(current === 'de' ? 'en' : 'de'));
+  const el = document.getElementById('lang');
+  if (el && el.tagName === 'SELECT') {
+    el.replaceChildren(...offered.map((l) => {
+      const o = document.createElement('option');
+      o.value = l;
+      o.lang = l;
+      o.dir = INFO[l].dir;
+      o.textContent = INFO[l].name;
+      return o;
+    }));
+    el.addEventListener('change', () => setLang(el.value));
+  } else if (el) {
+    el.addEventListener('click', () => setLang(current === 'de' ? 'en' : 'de'));
   }
+  applyI18n();
 }
 
 /** Local time HH:MM of a Unix-seconds timestamp. */
 export function fmtTime(unix) {
   const d = new Date(unix * 1000);
-  return d.toLocaleTimeString(current === 'en' ? 'en-GB' : 'de-DE', { hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleTimeString(INFO[current].locale, { hour: '2-digit', minute: '2-digit' });
 }
 
 /** Long local date, e.g. "Montag, 30. November 2026". */
 export function fmtDateLong(unix) {
   const d = new Date(unix * 1000);
-  return d.toLocaleDateString(current === 'en' ? 'en-GB' : 'de-DE', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  return d.toLocaleDateString(INFO[current].locale, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
 /** Short local day, e.g. "Mo., 30.11.". */
 export function fmtDay(unix) {
   const d = new Date(unix * 1000);
-  return d.toLocaleDateString(current === 'en' ? 'en-GB' : 'de-DE', { weekday: 'short', day: '2-digit', month: '2-digit' });
+  return d.toLocaleDateString(INFO[current].locale, { weekday: 'short', day: '2-digit', month: '2-digit' });
 }
 
 /** Local date of a Unix-seconds timestamp. */
 export function fmtDate(unix) {
   const d = new Date(unix * 1000);
-  return d.toLocaleDateString(current === 'en' ? 'en-GB' : 'de-DE', { day: '2-digit', month: '2-digit', year: 'numeric' });
+  return d.toLocaleDateString(INFO[current].locale, { day: '2-digit', month: '2-digit', year: 'numeric' });
 }

@@ -1,4 +1,5 @@
-// index.mjs: landing page language toggle; keeps ?lang=en on the page links.
+// index.mjs: the language switch of the landing page (index.html) and of
+// terms.html; the links to the staff pages (de/en only) keep ?lang=en.
 import { initLangToggle, onLangChange, lang } from './i18n.mjs';
 
 function links() {

@@ -25,6 +25,8 @@
 //   c.mediaPc            handle.webrtcStuff.pc or null
 //   c.hangupMedia()      close the handle's PeerConnection locally (no Janus
 //                        hangup request: the plugin closes its side itself)
+// In a browser without RTCPeerConnection only the signalling works (no
+// createOffer/createAnswer): janus.js' WebRTC check is lifted for that.
 // Needs adapter.js and janus.js loaded before as classic scripts (globals
 // `adapter` and `Janus`). Requests are answered synchronously by the plugin,
 // so janus.js' send() success callback receives the reply data.
@@ -43,6 +45,11 @@ function initJanus() {
         reject(new ConsultError({ error: 'transport', reason: 'janus.js not loaded' }));
         return;
       }
+      // The signalling needs no WebRTC, but janus.js refuses a session in a
+      // browser without RTCPeerConnection; the patient page still needs it
+      // there, for the practice's name and phone (support.mjs says why calls
+      // are impossible in such a browser and keeps the page from joining).
+      if (typeof window.RTCPeerConnection !== 'function') J.isWebrtcSupported = () => true;
       J.init({
         debug: ['warn', 'error'],
         dependencies: J.useDefaultDependencies({ adapter: window.adapter }),

@@ -8,10 +8,16 @@
 // waiting room is closed (open:false or join -> too_early) #start stays
 // disabled and the code is asked about again at opens_at. code_invalid shows
 // #error > #code-error with the practice phone as a tel: link (never saying
-// whether the code existed) and the code field; a join that failed
-// `internal` INTERNAL_TRIES times shows #error > #internal-error.
+// whether the code existed) and the code field; the phone is asked for
+// (practice_info) if it is not known yet. A practice the server does not know
+// (a mangled link) shows "patient.link.broken" instead of "code invalid".
+// linkParts() repairs what mail and SMS apps do to the link: '#' sent as
+// %23 (the code inside ?p=), punctuation glued to the slug or the code.
+// A join that failed `internal` INTERNAL_TRIES times shows #error > #internal-error.
 // #legal-terms-details / #legal-privacy-details load /legal/*.html on open.
-// Contract: const first = firstPage(page)   page: patient.mjs' shared state
+// Contract: linkParts() -> {slug, code} of this page's link (repaired)
+//   takeCodeFromUrl(stored) -> stored with the link's code; the code leaves the URL
+//   const first = firstPage(page)   page: patient.mjs' shared state
 //   first.load()          practice_info (+ appointment_info for a stored code)
 //   first.validate()      the form's input: true when a join may go out
 //   first.render()        #practice-name, #appt-info, errors (language)
@@ -32,15 +38,35 @@ export function saveStored(key, value) {
   try { sessionStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ }
 }
 
-/** The code of the URL fragment (a new code starts a new stored session); the fragment is removed. */
+function decoded(s) {
+  try { return decodeURIComponent(s); } catch (e) { return s; }
+}
+
+/** Slug and code of the link ?p=<slug>#<code>, repaired: a '#' that arrived as
+ *  %23 (the code then sits in p), punctuation or spaces glued to either end. */
+export function linkParts(loc = location) {
+  let p = new URLSearchParams(loc.search).get('p') || '';
+  let code = loc.hash.length > 1 ? decoded(loc.hash.slice(1)) : '';
+  const cut = p.indexOf('#');
+  if (cut >= 0) {
+    if (!code) code = p.slice(cut + 1);
+    p = p.slice(0, cut);
+  }
+  const slug = (/[a-z0-9-]+/.exec(p.trim().toLowerCase()) || [''])[0];   // the slug's characters only
+  code = code.replace(/^[^0-9a-z]+|[^0-9a-z]+$/gi, '').slice(0, 32);
+  return { slug, code };
+}
+
+/** The code of the link (a new code starts a new stored session); the code leaves the visible URL. */
 export function takeCodeFromUrl(stored) {
-  const raw = location.hash.length > 1 ? location.hash.slice(1) : '';
-  if (!raw) return stored;
-  let code = raw;
-  try { code = decodeURIComponent(raw); } catch (e) { /* keep raw */ }
-  code = code.trim().slice(0, 32);
+  const { slug, code } = linkParts();
+  const params = new URLSearchParams(location.search);
+  const raw = params.get('p');
+  if (!code && (raw === null || raw === slug)) return stored;
   const next = code && code !== stored.code ? { code } : stored;
-  history.replaceState(null, '', location.pathname + location.search);
+  if (raw !== null) params.set('p', slug);
+  const q = params.toString();
+  history.replaceState(null, '', location.pathname + (q ? '?' + q : ''));
   return next;
 }
 
@@ -53,10 +79,15 @@ export function firstPage(page) {
   let codeInvalid = false;               // #error shows #code-error
   let codeCheckSeq = 0;
   let checkedCode = '';                  // the code appointment_info was last asked about
+  let practiceKnown = false;             // practice_info answered
+  let practiceUnknown = false;           // practice_info: no such practice (a mangled link)
+  let practiceAsk = null;                // practice_info in flight
+  let linkBrokenShown = false;           // #error shows patient.link.broken
 
   function showError(text) {
     codeInvalid = false;
     tooEarlyShown = false;
+    linkBrokenShown = false;
     $('error').textContent = text || '';
     $('error').hidden = !text;
   }
@@ -76,19 +107,44 @@ export function firstPage(page) {
     renderPractice();
   }
 
+  // practice_info (once it answered, never again); a practice the server
+  // does not know marks the link as broken.
+  function askPractice() {
+    if (!practiceAsk) {
+      practiceAsk = (async () => {
+        try {
+          const c = await page.ensureClient();
+          setPractice(await c.request({ request: 'practice_info', practice: page.slug }));
+          practiceKnown = true;
+        } catch (e) {
+          if (e.error === 'not_found' || e.error === 'invalid_field') { practiceKnown = practiceUnknown = true; }
+          throw e;
+        } finally {
+          practiceAsk = null;
+        }
+      })();
+    }
+    return practiceAsk;
+  }
+
   async function load() {
     if (!page.slug) { showError(t('patient.missing.practice')); $('start').disabled = true; return; }
     let codeCheck = Promise.resolve();
     try {
-      const c = await page.ensureClient();
+      await page.ensureClient();
       if (page.stored.code && !page.stored.joined) codeCheck = checkCode(page.stored.code);   // in parallel
-      setPractice(await c.request({ request: 'practice_info', practice: page.slug }));
+      await askPractice();
     } catch (e) {
-      if (e.error === 'not_found' || e.error === 'invalid_field') showError(t('err.practice_not_found'));
+      if (practiceUnknown) showLinkBroken();
       else showError(errorText(e));
     }
     await codeCheck;
     render();
+  }
+
+  function showLinkBroken() {
+    showError(t('patient.link.broken'));
+    linkBrokenShown = true;
   }
 
   // appointment_info for `code`; renders #appt-info or the code error.
@@ -154,6 +210,7 @@ export function firstPage(page) {
     el.dataset.open = String(!opens);
     el.textContent = opens ? t('patient.appt.opens', { date: fmtDateLong(opens), time: fmtTime(opens) }) : t('patient.appt.open');
     if (codeInvalid) showCodeInvalid();
+    else if (linkBrokenShown) showLinkBroken();
     else if (tooEarlyShown && gateUntil) showTooEarly(gateUntil);
   }
 
@@ -172,6 +229,7 @@ export function firstPage(page) {
     if (phone) {
       span.append(': ');
       const a = document.createElement('a');
+      a.dir = 'ltr';                        // digits keep their order in right-to-left text
       a.href = 'tel:' + phone.replace(/[^0-9+]/g, '');
       a.textContent = phone;
       span.append(a);
@@ -183,10 +241,16 @@ export function firstPage(page) {
     $('error').hidden = false;
   }
 
-  // The one message for unknown, cancelled, expired and foreign codes.
+  // The one message for unknown, cancelled, expired and foreign codes; for a
+  // practice the server does not know, that the link is broken. Without the
+  // practice's phone yet (practice_info still out or failed), it is asked for.
   function showCodeInvalid() {
+    if (practiceUnknown) { showLinkBroken(); return; }
     showCallText('code-error', 'patient.code.invalid');
     codeInvalid = true;
+    if (!practiceKnown && page.slug) {
+      askPractice().catch(() => {}).then(() => { if (codeInvalid && practiceKnown) showCodeInvalid(); });
+    }
     if ($('code-row').hidden) {            // let the patient type another code
       $('code-row').hidden = false;
       if (!$('code-input').value && page.stored.code) $('code-input').value = page.stored.code;

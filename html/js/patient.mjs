@@ -28,16 +28,16 @@ import { ConsultClient } from './janus-client.mjs';
 import { t, initLangToggle, onLangChange } from './i18n.mjs';
 import { callInfo } from './callinfo.mjs';
 import { unlockAudio } from './sound.mjs';
-import { INTERNAL_TRIES, firstPage, loadStored, saveStored, takeCodeFromUrl } from './patient-first.mjs';
+import { INTERNAL_TRIES, firstPage, linkParts, loadStored, saveStored, takeCodeFromUrl } from './patient-first.mjs';
 import { callPage } from './patient-call.mjs';
 import { Retry } from './backoff.mjs';
+import { unsupportedNotice } from './support.mjs';
 
 const $ = (id) => document.getElementById(id);
 const consult = { state: 'form', signalling: 'down', reattached: 0, visitId: null };
 window.consult = consult;
 
-const params = new URLSearchParams(location.search);
-const slug = (params.get('p') || '').trim().toLowerCase();
+const slug = linkParts().slug;          // repaired: %23 for '#', punctuation
 const storeKey = 'consult.patient.' + slug;
 const INTERNAL_BACKOFF_MS = 1000;      // doubling: 1 s, 2 s
 const HANGUP_LATER_MS = 120000;
@@ -57,6 +57,7 @@ const page = {
   practice: { name: '', phone: '' },
   fatal: false,                        // taken over / visit ended: no reconnect
   visitId: 0,                          // from the join reply (memory only)
+  // i18n-keys: patient.callerr.*  (callinfo.mjs builds <prefix>.callerr.<code>)
   info: callInfo({ prefix: 'patient', vars: () => ({ phone: phoneSuffix() }) }),
   get client() { return client; },
   dropClient,
@@ -72,6 +73,7 @@ const page = {
 };
 const first = firstPage(page);
 const room = callPage(page);
+const noCalls = unsupportedNotice(page);   // this browser cannot hold a call: say so, never join
 
 function saveSession() {
   saveStored(storeKey, page.stored);
@@ -111,6 +113,7 @@ function renderAll() {
   $('ended-text').textContent = t(endedKey, { phone: phoneSuffix() });
   page.info.render();
   room.render();
+  if (noCalls) noCalls.render();
 }
 
 // ---- wake lock ---------------------------------------------------------------
@@ -323,6 +326,7 @@ function onSubmit(ev) {
   ev.preventDefault();
   first.showError('');
   unlockAudio();   // unlock audio on this user gesture, for the ring tone later
+  if (noCalls) return;
   if (!first.validate()) return;
   saveSession();
   page.fatal = false;
@@ -362,6 +366,7 @@ function init() {
   setState('form');
   renderAll();
   first.load().then(() => {
+    if (noCalls) { noCalls.render(); return; }
     const stored = page.stored;
     if (stored.joined && stored.code && stored.first && stored.last) {
       $('accept-terms').checked = true;

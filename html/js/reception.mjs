@@ -36,6 +36,9 @@ const FIELD_INPUT = {
   phone: 'appt-phone', email: 'appt-email', consent_sms: 'consent-sms', consent_email: 'consent-email',
   send_at: 'send-at', starts_at: 'date', doctor_id: 'doctor', patient_name: 'appt-name', note: 'appt-note',
 };
+// texts of this page for the name and note fields (reception.field.<error>.<field>)
+const OWN_FIELD_TEXTS = new Set(['too_long.patient_name', 'too_long.note', 'invalid_utf8.patient_name', 'invalid_utf8.note',
+  'invalid_field.patient_name', 'invalid_field.note']);
 const NAME_MAX = 100;
 const NOTE_MAX = 200;
 const IN_ROOM = ['waiting', 'away', 'ringing'];    // a message reaches these (message_waiting)
@@ -92,7 +95,8 @@ function clearFieldErrors() {
 
 function fieldErrorText(err) {
   const name = err.error || 'generic';
-  for (const key of [`reception.field.${name}.${err.field}`, `field.${name}.${err.field}`, `field.${name}`]) {
+  if (OWN_FIELD_TEXTS.has(`${name}.${err.field}`)) return t(`reception.field.${name}.${err.field}`);
+  for (const key of [`field.${name}.${err.field}`, `field.${name}`]) {
     const s = t(key);
     if (s !== key) return s;
   }
@@ -274,6 +278,7 @@ function renderPatientCell(td, a) {
   }
 }
 
+// i18n-keys: reception.cancel.confirm.name reception.erase.confirm.name reception.resend.confirm.name
 /** "Termin von Erika Muster am …" when a name is known, else "Termin am …". */
 function confirmText(key, a, vars = {}) {
   const name = nameOf(a);

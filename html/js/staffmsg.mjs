@@ -19,6 +19,8 @@ import { t, errorText } from './i18n.mjs';
 
 export const MAX_CHARS = 280;
 const FIELDS = { visit: 'visit_id', appointment: 'appointment_id', doctor: 'doctor_id' };
+// errors with a text of their own here (staff.msg.err.<error>); others: errorText
+const OWN_ERRORS = ['missing_field', 'too_long', 'not_found', 'invalid_utf8', 'invalid_field', 'unknown_request', 'disconnected'];
 
 const $ = (id) => document.getElementById(id);
 const chars = (s) => [...s].length;
@@ -64,8 +66,7 @@ export function wireMessages({ client, presets = [], targets }) {
     error = e;
     const el = $('msg-error');
     if (!e) { el.textContent = ''; el.hidden = true; return; }
-    const key = `staff.msg.err.${e.error}`;
-    el.textContent = e.error && t(key) !== key ? t(key) : errorText(e);
+    el.textContent = OWN_ERRORS.includes(e.error) ? t(`staff.msg.err.${e.error}`) : errorText(e);
     el.hidden = false;
   }
 

@@ -264,6 +264,10 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 		retire(d, id, old);
 		add(d, (consult_effect){ .kind = CONSULT_FX_TAKE_OVER, .visit_id = id, .patient = e->patient });
 		add(d, bind);
+		/* the new page checks its devices anew: the doctors' lists show it */
+		if (v->state == CONSULT_VISIT_WAITING &&
+		        (v->camera != CONSULT_READY_UNCHECKED || v->microphone != CONSULT_READY_UNCHECKED))
+			push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_waiting, 0, id, v->doctor_id, NULL, CONSULT_END_NONE);
 		if (v->state == CONSULT_VISIT_RINGING)
 			push(d, CONSULT_TO_PATIENT, CONSULT_PUSH_ringing, CONSULT_PF_DOCTOR | CONSULT_PF_ICE, id,
 			        v->call_doctor_id, e->patient, CONSULT_END_NONE);

@@ -20,7 +20,9 @@
  *                 comes back (PATIENT_BACK), RESUMED. WAITING/RINGING: the
  *                 new handle takes it over (the old one hears taken_over
  *                 and is retired; a ringing visit rings again on the new
- *                 handle), RESUMED. IN_CALL and resume_call == its id:
+ *                 handle; the readiness starts unchecked again, and the
+ *                 doctors get a fresh list if that changed a waiting
+ *                 one), RESUMED. IN_CALL and resume_call == its id:
  *                 the new handle takes the call over (PATIENT_RESUME; the
  *                 old handle, if any, hears taken_over and is retired; the
  *                 doctor hears nothing), RESUMED. IN_CALL otherwise: the

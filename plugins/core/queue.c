@@ -6,7 +6,9 @@
  * in a preallocated hash table (so positions never allocate). A counter
  * belongs to the current pass when its pass number matches the queue's, so a
  * pass does not clear the table first (it is twice the queue's capacity and
- * is recomputed after every join). O(n) per operation, no O(n^2) anywhere.
+ * is recomputed after every join). Entries marked away take part in the
+ * pass (they get their own position) but add to no counter. O(n) per
+ * operation, no O(n^2) anywhere.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +109,7 @@ bool consult_queue_insert(consult_queue *q, const consult_queue_entry *e)
 	memmove(&q->e[lo + 1], &q->e[lo], (q->len - lo) * sizeof *q->e);
 	q->e[lo] = *e;
 	q->e[lo].told_ahead = CONSULT_AHEAD_UNKNOWN;
+	q->e[lo].told_extra = 0;
 	q->len++;
 	return true;
 }
@@ -133,6 +136,15 @@ static bool competes(int64_t me, int64_t other)
 	return me == 0 || other == 0 || other == me;
 }
 
+bool consult_queue_set_away(consult_queue *q, int64_t visit_id, bool away)
+{
+	size_t i = index_of(q, visit_id);
+	if (i == SIZE_MAX)
+		return false;
+	q->e[i].away = away;
+	return true;
+}
+
 uint32_t consult_queue_ahead(const consult_queue *q, int64_t visit_id)
 {
 	size_t i = index_of(q, visit_id);
@@ -140,7 +152,7 @@ uint32_t consult_queue_ahead(const consult_queue *q, int64_t visit_id)
 		return CONSULT_AHEAD_UNKNOWN;
 	uint32_t n = 0;
 	for (size_t j = 0; j < i; j++)
-		if (competes(q->e[i].doctor_id, q->e[j].doctor_id))
+		if (!q->e[j].away && competes(q->e[i].doctor_id, q->e[j].doctor_id))
 			n++;
 	return n;
 }
@@ -168,6 +180,11 @@ static uint32_t *counter(consult_queue *q, int64_t doctor)
 
 size_t consult_queue_positions(consult_queue *q, consult_queue_pos_cb cb, void *ud)
 {
+	return consult_queue_positions_with(q, NULL, cb, ud);
+}
+
+size_t consult_queue_positions_with(consult_queue *q, consult_queue_extra_cb extra, consult_queue_pos_cb cb, void *ud)
+{
 	if (!q->len)
 		return 0;
 	if (++q->pass == 0) { /* wrapped: forget every pass before */
@@ -179,20 +196,23 @@ size_t consult_queue_positions(consult_queue *q, consult_queue_pos_cb cb, void *
 	for (size_t i = 0; i < q->len; i++) {
 		consult_queue_entry *e = &q->e[i];
 		uint32_t ahead;
+		uint32_t counts = e->away ? 0 : 1; /* an away entry is nobody's ahead */
 		if (e->doctor_id == 0) {
 			ahead = all;
-			any++;
+			any += counts;
 		} else {
 			uint32_t *c = counter(q, e->doctor_id);
 			ahead = *c + any;
-			(*c)++;
+			*c += counts;
 		}
-		all++;
-		if (ahead != e->told_ahead) {
+		all += counts;
+		uint64_t x = extra ? extra(e, ahead, ud) : 0;
+		if (ahead != e->told_ahead || x != e->told_extra) {
 			changed++;
 			if (cb)
 				cb(e, ahead, ud);
 			e->told_ahead = ahead;
+			e->told_extra = x;
 		}
 	}
 	return changed;

@@ -21,6 +21,12 @@
  * an unknown word is invalid_field. create_appointment's e-mail address is
  * checked with consult_email_check (its error code is reported); the phone
  * number only for its characters here (E.164 needs the configured country).
+ * readiness: camera and microphone are both required readiness words
+ * (readiness.h), checked like enumerations. message_waiting's text is
+ * limited in characters (code points), not bytes; it must hold no control
+ * character (newlines neither) and more than spaces; exactly one of
+ * visit_id, appointment_id, doctor_id names the target (none or more:
+ * invalid_field, field "target").
  */
 #include <string.h>
 #include "request.h"
@@ -446,6 +452,73 @@ static consult_err p_report(const json_t *b, consult_request *r, const char **f)
 	TRY(word_of(b, "local_candidate_type", false, types, 4, &r->u.report.local_candidate_type, f));
 	TRY(word_of(b, "remote_candidate_type", false, types, 4, &r->u.report.remote_candidate_type, f));
 	return enum_field(b, "path", false, paths, 2, &path, f);
+}
+
+static consult_err p_readiness(const json_t *b, consult_request *r, const char **f)
+{
+	const char *names[CONSULT_READINESS_COUNT];
+	for (int i = 0; i < CONSULT_READINESS_COUNT; i++)
+		names[i] = consult_readiness_name((consult_readiness)i);
+	int cam, mic;
+	TRY(enum_field(b, "camera", true, names, CONSULT_READINESS_COUNT, &cam, f));
+	TRY(enum_field(b, "microphone", true, names, CONSULT_READINESS_COUNT, &mic, f));
+	r->u.readiness.camera = (consult_readiness)cam;
+	r->u.readiness.microphone = (consult_readiness)mic;
+	return CONSULT_OK;
+}
+
+/* Characters (code points) of a string jansson holds: its bytes that do
+ * not continue a UTF-8 sequence. */
+static size_t chars_of(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static consult_err p_message_waiting(const json_t *b, consult_request *r, const char **f)
+{
+	const json_t *t = json_object_get(b, "text");
+	if (!t || json_is_null(t))
+		return fail(CONSULT_ERR_MISSING_FIELD, "text", f);
+	if (!json_is_string(t))
+		return fail(CONSULT_ERR_INVALID_FIELD, "text", f);
+	const char *s = json_string_value(t);
+	size_t len = json_string_length(t);
+	if (chars_of(s, len) > CONSULT_MAX_MESSAGE)
+		return fail(CONSULT_ERR_TOO_LONG, "text", f);
+	if (!consult_text_clean(s, len, false))
+		return fail(CONSULT_ERR_INVALID_UTF8, "text", f);
+	size_t kept;
+	const char *k = consult_text_trim(s, &kept);
+	if (len < CONSULT_MIN_MESSAGE || kept == 0)
+		return fail(CONSULT_ERR_INVALID_FIELD, "text", f);
+	r->u.message_waiting.text = k;
+	r->u.message_waiting.text_len = kept;
+	static const struct {
+		const char *key;
+		consult_msg_target target;
+	} targets[] = {
+		{ "visit_id", CONSULT_MSG_VISIT },
+		{ "appointment_id", CONSULT_MSG_APPOINTMENT },
+		{ "doctor_id", CONSULT_MSG_DOCTOR },
+	};
+	int given = 0;
+	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+		bool has;
+		int64_t id = 0;
+		TRY(int_field(b, targets[i].key, targets[i].key, false, 1, ID_MAX, &id, &has, f));
+		if (!has)
+			continue;
+		given++;
+		r->u.message_waiting.target = targets[i].target;
+		r->u.message_waiting.id = id;
+	}
+	if (given != 1)
+		return fail(CONSULT_ERR_INVALID_FIELD, "target", f);
+	return CONSULT_OK;
 }
 
 typedef consult_err (*req_parser)(const json_t *b, consult_request *r, const char **f);

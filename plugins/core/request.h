@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "errors.h"
+#include "readiness.h"
 
 /* Who may send a request (requests.def, column who). */
 enum {
@@ -81,6 +82,14 @@ typedef enum consult_forward_policy { CONSULT_FWD_ALLOWED = 0, CONSULT_FWD_NEVER
 /* hangup "reason": absent or null = a normal hangup; the only value allowed
  * is "connection_lost" (anything else: invalid_field, field "reason"). */
 typedef enum consult_hangup_reason { CONSULT_HANGUP_NORMAL = 0, CONSULT_HANGUP_CONNECTION_LOST } consult_hangup_reason;
+
+/* message_waiting: which one of visit_id, appointment_id, doctor_id names
+ * the addressees (core/addressees.h). */
+typedef enum consult_msg_target {
+	CONSULT_MSG_VISIT = 1,
+	CONSULT_MSG_APPOINTMENT,
+	CONSULT_MSG_DOCTOR
+} consult_msg_target;
 
 typedef struct consult_request {
 	consult_req_kind kind;
@@ -147,6 +156,15 @@ typedef struct consult_request {
 		struct {
 			const char *connection_state, *local_candidate_type, *remote_candidate_type;
 		} report;
+		struct {
+			consult_readiness camera, microphone;
+		} readiness;
+		struct {
+			const char *text; /* trimmed of outer ASCII spaces: text_len bytes, not NUL-terminated there */
+			size_t text_len;
+			consult_msg_target target;
+			int64_t id; /* of the target */
+		} message_waiting;
 	} u;
 } consult_request;
 

@@ -2,9 +2,11 @@
  *
  * Contract: see room.h. Visits live in hash maps by id, by appointment and
  * (while ringing or in a call) by doctor; the queue holds exactly the
- * WAITING and AWAY visits. A visit keeps its queue keys (appt_time,
- * arrival_seq, head) while it is RINGING/IN_CALL, so DECLINE/CANCEL_RING
- * puts it back at the same place and DOCTOR_DROP at the head.
+ * WAITING and AWAY visits, the AWAY ones marked away (counted in nobody's
+ * position) and unmarked when they come back. A visit keeps its queue keys
+ * (appt_time, arrival_seq, head) while it is RINGING/IN_CALL, so
+ * DECLINE/CANCEL_RING puts it back at the same place and DOCTOR_DROP at the
+ * head.
  * Capacity for every live visit, and for its later place in the memory of
  * ended visits, is reserved at join time, so consult_room_apply() never
  * allocates and never fails half-way: an ended visit's record moves from
@@ -98,6 +100,7 @@ static bool enqueue(consult_room *r, room_visit *rv)
 		.appt_time = rv->v.appt_time,
 		.arrival_seq = rv->arrival_seq,
 		.head = rv->v.head,
+		.away = rv->v.state == CONSULT_VISIT_AWAY,
 		.told_ahead = CONSULT_AHEAD_UNKNOWN,
 		.user = rv,
 	};
@@ -280,6 +283,7 @@ consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_
 		v->patient = patient;
 		v->away_until = 0;
 		v->away_since = 0;
+		v->camera = v->microphone = CONSULT_READY_UNCHECKED; /* a new page checks anew */
 	} else if (ev == CONSULT_EV_DOCTOR_HOLD) {
 		v->doctor_until = now + grace_s;
 	} else if (ev == CONSULT_EV_DOCTOR_RESUME) {
@@ -290,6 +294,8 @@ consult_err consult_room_apply(consult_room *r, int64_t visit_id, consult_visit_
 	v->state = step.next;
 	if (!queued(from) && queued(step.next))
 		enqueue(r, rv);
+	else if (queued(from) && queued(step.next))
+		consult_queue_set_away(r->q, v->id, step.next == CONSULT_VISIT_AWAY);
 	if (out) {
 		out->from = from;
 		out->step = step;
@@ -316,6 +322,26 @@ consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *pati
 	if (rv->v.state != CONSULT_VISIT_WAITING && rv->v.state != CONSULT_VISIT_RINGING)
 		return CONSULT_ERR_WRONG_STATE;
 	rv->v.patient = patient;
+	rv->v.camera = rv->v.microphone = CONSULT_READY_UNCHECKED;
+	return CONSULT_OK;
+}
+
+consult_err consult_room_set_readiness(
+        consult_room *r, int64_t visit_id, consult_readiness camera, consult_readiness microphone, bool *changed)
+{
+	room_visit *rv = consult_imap_get(&r->by_id, visit_id);
+	if (changed)
+		*changed = false;
+	if (!rv)
+		return CONSULT_ERR_NOT_FOUND;
+	if (rv->v.state != CONSULT_VISIT_WAITING && rv->v.state != CONSULT_VISIT_RINGING)
+		return CONSULT_ERR_WRONG_STATE;
+	if ((unsigned)camera >= CONSULT_READINESS_COUNT || (unsigned)microphone >= CONSULT_READINESS_COUNT)
+		return CONSULT_ERR_INVALID_FIELD;
+	if (changed)
+		*changed = rv->v.camera != camera || rv->v.microphone != microphone;
+	rv->v.camera = camera;
+	rv->v.microphone = microphone;
 	return CONSULT_OK;
 }
 
@@ -463,6 +489,34 @@ size_t consult_room_positions(consult_room *r, consult_room_pos_cb cb, void *ud)
 {
 	pos_ctx c = { cb, ud };
 	return consult_queue_positions(r->q, each_pos, &c);
+}
+
+typedef struct wait_ctx {
+	consult_room_wait_cb wait;
+	consult_room_told_cb cb;
+	void *ud;
+	consult_wait last; /* the estimate just computed for the entry the queue may report next */
+} wait_ctx;
+
+static uint64_t each_wait(const consult_queue_entry *e, uint32_t ahead, void *ud)
+{
+	wait_ctx *c = ud;
+	consult_wait none = { false, 0, 0 };
+	c->last = c->wait ? c->wait(&((const room_visit *)e->user)->v, ahead, c->ud) : none;
+	return consult_wait_pack(c->last);
+}
+
+static void each_told(consult_queue_entry *e, uint32_t ahead, void *ud)
+{
+	wait_ctx *c = ud;
+	if (c->cb) /* the queue asks for an entry's extra value just before reporting it */
+		c->cb(&((room_visit *)e->user)->v, ahead, c->last, c->ud);
+}
+
+size_t consult_room_positions_wait(consult_room *r, consult_room_wait_cb wait, consult_room_told_cb cb, void *ud)
+{
+	wait_ctx c = { .wait = wait, .cb = cb, .ud = ud };
+	return consult_queue_positions_with(r->q, each_wait, each_told, &c);
 }
 
 void consult_room_counts(const consult_room *r, size_t counts[CONSULT_VISIT_STATE_COUNT])

@@ -17,6 +17,12 @@
  * (consult_room_held_due). DOCTOR_DROP of a call whose patient is detached
  * goes to AWAY (at the head) instead of WAITING: nobody is there to wait.
  * consult_room_restore() puts a stored live visit back after a restart.
+ * Each visit also holds its patient's device check (readiness.h): reported
+ * while WAITING or RINGING, back to unchecked whenever a (new) handle takes
+ * the visit (PATIENT_BACK, PATIENT_RESUME, take over), in memory only.
+ * AWAY visits keep their place in the queue but count in nobody's
+ * position (queue.h); positions can be reported together with each
+ * patient's estimated wait (estimate.h).
  * Pure: time is an argument, no I/O.
  */
 #ifndef CONSULT_ROOM_H
@@ -25,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "errors.h"
+#include "estimate.h"
+#include "readiness.h"
 #include "visit.h"
 
 typedef struct consult_visit {
@@ -40,6 +48,8 @@ typedef struct consult_visit {
 	int64_t doctor_until;   /* IN_CALL: deadline while the doctor side is detached, 0 while attached */
 	bool head;              /* sent back to the head of the queue (kept while ringing / in a call) */
 	void *patient;          /* the glue's patient session (borrowed), NULL while AWAY or detached */
+	/* the patient's device check (readiness.h), UNCHECKED until reported */
+	consult_readiness camera, microphone;
 } consult_visit;
 
 typedef struct consult_visit_init {
@@ -109,7 +119,8 @@ typedef struct consult_visit_restore {
 consult_err consult_room_restore(consult_room *r, const consult_visit_restore *in, consult_visit **out);
 
 /* A new handle takes a WAITING or RINGING visit over (the old one is the
- * caller's to retire). NOT_FOUND / WRONG_STATE otherwise. */
+ * caller's to retire); its readiness starts unchecked again. NOT_FOUND /
+ * WRONG_STATE otherwise. */
 consult_err consult_room_take_over(consult_room *r, int64_t visit_id, void *patient);
 
 /* A visit that ended recently (still in the memory of ended visits), or
@@ -152,8 +163,14 @@ void consult_room_foreach_waiting(consult_room *r, int64_t doctor_id, consult_ro
 /* Every live visit (any state but ENDED), no particular order. */
 void consult_room_foreach(consult_room *r, consult_room_each_cb cb, void *ud);
 
-/* Position of a waiting visit (patients ahead), CONSULT_AHEAD_UNKNOWN (queue.h)
- * if not waiting. */
+/* The patient's device check of a WAITING or RINGING visit: NOT_FOUND (no
+ * such live visit), WRONG_STATE (any other state), else OK and *changed
+ * (may be NULL) says whether it differs from before. */
+consult_err consult_room_set_readiness(
+        consult_room *r, int64_t visit_id, consult_readiness camera, consult_readiness microphone, bool *changed);
+
+/* Position of a waiting visit (connected patients ahead; an AWAY visit is
+ * nobody's ahead), CONSULT_AHEAD_UNKNOWN (queue.h) if not waiting. */
 uint32_t consult_room_ahead(consult_room *r, int64_t visit_id);
 
 /* Reports the waiting visits whose position changed since last reported.
@@ -162,6 +179,13 @@ uint32_t consult_room_ahead(consult_room *r, int64_t visit_id);
  * patient dropped) is always reported again. */
 typedef void (*consult_room_pos_cb)(consult_visit *v, uint32_t ahead, void *ud);
 size_t consult_room_positions(consult_room *r, consult_room_pos_cb cb, void *ud);
+
+/* The same with each patient's estimated wait: wait(v, ahead) is asked for
+ * every waiting visit, and a visit is reported (with both) when its
+ * position or its estimate changed since last reported. */
+typedef consult_wait (*consult_room_wait_cb)(const consult_visit *v, uint32_t ahead, void *ud);
+typedef void (*consult_room_told_cb)(consult_visit *v, uint32_t ahead, consult_wait wait, void *ud);
+size_t consult_room_positions_wait(consult_room *r, consult_room_wait_cb wait, consult_room_told_cb cb, void *ud);
 
 /* Counts of live visits by state (array of CONSULT_VISIT_STATE_COUNT). */
 void consult_room_counts(const consult_room *r, size_t counts[CONSULT_VISIT_STATE_COUNT]);

@@ -114,8 +114,10 @@ consult_err glue_h_report(glue_ctx *c)
 		e = consult_store_visit_connected(glue.store, v->id, c->now);
 	if (e != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
-	if (first_connected)
+	if (first_connected) {
 		vi->connected = true;
+		vi->connected_at = c->now; /* as stored: the first connected report */
+	}
 	/* live_visits shows the media path the doctor's side reports (as the store does) */
 	const char *lt = c->req->u.report.local_candidate_type, *rt = c->req->u.report.remote_candidate_type;
 	bool forwarded = glue_forward_active(c->s);

@@ -74,6 +74,17 @@ static void run_push(run_ctx *x, const consult_effect *fx)
 	}
 }
 
+/* What the glue keeps beside the store: the last caller of a visit, and a
+ * connected call that ended counts for today's wait estimates (waiting.c). */
+static void note_stored(const run_ctx *x, const consult_effect *fx)
+{
+	glue_visit_info *vi = glue_visit_info_get(x->p, fx->visit_id);
+	if (fx->kind == CONSULT_FX_STORE_RING && vi)
+		vi->called_by = fx->doctor_id;
+	else if (fx->kind == CONSULT_FX_STORE_END)
+		glue_day_visit_ended(x->p, fx->visit_id, fx->at);
+}
+
 static consult_err run_store(const run_ctx *x, const consult_effect *fx)
 {
 	consult_err e;
@@ -83,6 +94,8 @@ static consult_err run_store(const run_ctx *x, const consult_effect *fx)
 		e = consult_store_visit_ring(glue.store, fx->visit_id, fx->doctor_id, fx->at);
 	else
 		e = consult_store_visit_state(glue.store, fx->visit_id, fx->state, fx->head, fx->away_since);
+	if (e == CONSULT_OK || x->force)
+		note_stored(x, fx);
 	if (e == CONSULT_OK)
 		return CONSULT_OK;
 	JANUS_LOG(LOG_ERR, "[consult] store write for visit %" G_GINT64_FORMAT " failed (%s)%s\n", fx->visit_id,
@@ -193,7 +206,7 @@ static consult_err run_one(run_ctx *x, const consult_effect *fx)
 		run_push(x, fx);
 		break;
 	case CONSULT_FX_POSITIONS:
-		glue_push_positions(p, NULL, NULL, NULL);
+		glue_push_positions(p, x->now, NULL, NULL);
 		break;
 	default:
 		break;

@@ -1,7 +1,8 @@
 /* events.c - the per-practice live state and every asynchronous event.
  *
  * Contract: called under glue.lock. Patients only ever receive events about
- * their own visit (position, ringing, ...); waiting lists with names go to
+ * their own visit (position with the estimated wait, ringing, ...);
+ * waiting lists with names and each patient's readiness go to
  * logged-in doctors of the same practice who may see those visits. Events
  * are pushed with push_event (which does not take ownership). Nothing here
  * logs names or other personal data, TURN secrets or credentials.
@@ -12,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <janus/debug.h>
+#include "core/queue.h"
 #include "glue.h"
 
 static void visit_info_free(gpointer data)
@@ -20,6 +22,8 @@ static void visit_info_free(gpointer data)
 	g_free(vi->first);
 	g_free(vi->last);
 	g_free(vi->media_path);
+	g_free(vi->msg_text);
+	g_free(vi->msg_from);
 	g_free(vi);
 }
 
@@ -30,6 +34,7 @@ static void practice_free(gpointer data)
 		glue_session_unref(l->data);
 	g_list_free(p->staff);
 	g_hash_table_destroy(p->visits);
+	glue_day_free(p->day);
 	consult_room_free(p->room);
 	g_free(p);
 }
@@ -128,6 +133,8 @@ static void add_waiting(const consult_visit *v, uint32_t index, void *ud)
 	json_object_set_new(o, "waiting_since", json_integer(v->joined_at));
 	json_object_set_new(o, "state", json_string(consult_visit_state_name(v->state)));
 	json_object_set_new(o, "doctor_id", id_or_null(v->doctor_id));
+	json_object_set_new(o, "camera", json_string(consult_readiness_name(v->camera)));
+	json_object_set_new(o, "microphone", json_string(consult_readiness_name(v->microphone)));
 	json_array_append_new(u->list, o);
 }
 
@@ -198,12 +205,19 @@ void glue_flush_waiting(void)
 }
 
 typedef struct {
+	glue_practice *p;
+	int64_t now;
 	glue_session *me;
-	uint32_t *my_ahead;
-	uint64_t *my_seq;
+	glue_told *mine;
 } pos_ud;
 
-static void push_position(consult_visit *v, uint32_t ahead, void *ud)
+static consult_wait wait_of(const consult_visit *v, uint32_t ahead, void *ud)
+{
+	pos_ud *u = ud;
+	return glue_wait_of(u->p, v, ahead, u->now);
+}
+
+static void push_position(consult_visit *v, uint32_t ahead, consult_wait wait, void *ud)
 {
 	pos_ud *u = ud;
 	glue_session *s = v->patient;
@@ -211,22 +225,23 @@ static void push_position(consult_visit *v, uint32_t ahead, void *ud)
 		return;
 	uint64_t seq = ++glue.seq;
 	if (s == u->me) {
-		if (u->my_ahead)
-			*u->my_ahead = ahead;
-		if (u->my_seq)
-			*u->my_seq = seq;
+		if (u->mine)
+			*u->mine = (glue_told){ ahead, seq, wait };
 		return;
 	}
 	json_t *f = json_object();
 	json_object_set_new(f, "ahead", json_integer(ahead));
 	json_object_set_new(f, "seq", json_integer((json_int_t)seq));
+	glue_wait_fields(f, wait);
 	glue_push(s, "position", f);
 }
 
-void glue_push_positions(glue_practice *p, glue_session *me, uint32_t *my_ahead, uint64_t *my_seq)
+void glue_push_positions(glue_practice *p, int64_t now, glue_session *me, glue_told *mine)
 {
-	pos_ud u = { me, my_ahead, my_seq };
-	consult_room_positions(p->room, push_position, &u);
+	pos_ud u = { p, now, me, mine };
+	if (mine)
+		*mine = (glue_told){ CONSULT_AHEAD_UNKNOWN, 0, { false, 0, 0 } };
+	consult_room_positions_wait(p->room, wait_of, push_position, &u);
 }
 
 void glue_push_appointment(

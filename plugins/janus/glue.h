@@ -36,11 +36,17 @@
 #define GLUE_VERSION_STRING "0.1.0"
 #define GLUE_PACKAGE        "janus.plugin.consult"
 
-/* Per-visit data the core does not keep (names, connected flag). */
+/* Per-visit data the core does not keep (names, connected flag, the
+ * newest message to the waiting patient). */
 typedef struct glue_visit_info {
 	int64_t id; /* key (hash on &id) */
 	char *first, *last;
 	bool connected;       /* first "connected" report stored */
+	int64_t connected_at; /* its time (as stored), 0 before */
+	int64_t called_by;    /* the doctor who called it last (as stored), 0 none */
+	char *msg_text;       /* newest message_waiting text, NULL none; never logged */
+	char *msg_from;       /* its sender's display name, NULL: reception ("your practice") */
+	int64_t msg_at;       /* when it was sent */
 	char *media_path;     /* "local/remote" candidate types of the doctor's report, or NULL */
 	int path;             /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
 	int64_t call_session; /* login session (store id) of the doctor handle that holds the call; 0 unknown */
@@ -63,6 +69,7 @@ typedef struct glue_practice {
 	GHashTable *visits;             /* &id -> glue_visit_info* of live visits */
 	int64_t paths[GLUE_PATH_COUNT]; /* ended calls per final path since start */
 	bool waiting_owed;              /* a doctor of it is owed a waiting list (events.c) */
+	struct glue_day *day;           /* today's connected calls, for estimates (waiting.c); NULL none */
 } glue_practice;
 
 typedef struct glue_state {
@@ -125,9 +132,19 @@ void glue_push_waiting(glue_practice *p, int64_t visit_doctor_id);
 void glue_flush_waiting(void);
 /* Asks the timer thread to run glue_flush_waiting within ms (plugin.c). */
 void glue_timer_flush_soon(int ms);
-/* Pushes `position` to patients whose place changed. If me is one of them,
- * nothing is pushed to it and *my_ahead, *my_seq are set instead. */
-void glue_push_positions(glue_practice *p, glue_session *me, uint32_t *my_ahead, uint64_t *my_seq);
+/* What a patient is told of its place: ahead (CONSULT_AHEAD_UNKNOWN: not
+ * told now), seq and the estimated wait. */
+typedef struct glue_told {
+	uint32_t ahead;
+	uint64_t seq;
+	consult_wait wait;
+} glue_told;
+/* Pushes `position` to patients whose place or estimated wait changed. If
+ * me is one of them, nothing is pushed to it and *mine is set instead
+ * (mine->ahead stays CONSULT_AHEAD_UNKNOWN otherwise). mine may be NULL. */
+void glue_push_positions(glue_practice *p, int64_t now, glue_session *me, glue_told *mine);
+/* Sets "wait_min" and "wait_max" on o if w is known. */
+void glue_wait_fields(json_t *o, consult_wait w);
 /* `appointment` event to all staff of the practice. */
 void glue_push_appointment(
         glue_practice *p, int64_t appointment_id, const char *status, const char *first, const char *last);
@@ -163,6 +180,23 @@ consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_e
 #define CONSULT_REQUEST(name, id, who, when, parse, flags) consult_err glue_h_##name(glue_ctx *c);
 #include "core/requests.def"
 #undef CONSULT_REQUEST
+
+/* --- the waiting room as patients live it (waiting.c), under glue.lock --- */
+/* The local day (server time zone) of now: [*from, *to). */
+void glue_local_day(int64_t now, int64_t *from, int64_t *to);
+/* At init, after the restore: today's connected calls of every practice
+ * from the store (a failure is logged; estimates start without them). */
+void glue_day_load(int64_t now);
+/* A visit ended at ended_at (its store end ran): if it was connected, its
+ * call counts for today's estimates. */
+void glue_day_visit_ended(glue_practice *p, int64_t visit_id, int64_t ended_at);
+/* The estimated wait of a waiting visit with ahead patients before it. */
+consult_wait glue_wait_of(glue_practice *p, const consult_visit *v, uint32_t ahead, int64_t now);
+/* Timer: a new day began for p's estimates: patients are told. */
+void glue_day_tick(glue_practice *p, int64_t now);
+void glue_day_free(struct glue_day *d);
+/* The visit's newest message as {"text","from","sent_at"}, or NULL. */
+json_t *glue_visit_message(const glue_visit_info *vi);
 
 /* --- staff idle time (staff.c), under glue.lock, from the timer --- */
 void glue_staff_idle_check(glue_practice *p, int64_t now);

@@ -11,7 +11,8 @@
  * over with resume_call, end the call) is the room's decision
  * (core/decide.h); the glue carries it out. The reply's "state" is the
  * visit's state after the join; a call taken over also carries the call's
- * doctor and fresh ICE fields. Successful joins per
+ * doctor and fresh ICE fields; a waiting visit's estimated wait and the
+ * visit's newest message (waiting.c) come with it. Successful joins per
  * appointment are bounded (core/rejoin.h: rate_limited, nothing changes). Called under glue.lock;
  * logs only ids.
  */
@@ -233,16 +234,20 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 		json_object_set_new(c->reply, "appointment_at", json_integer(t->appt.starts_at));
 		return CONSULT_OK;
 	}
-	uint32_t ahead = CONSULT_AHEAD_UNKNOWN;
-	uint64_t seq = 0;
-	glue_push_positions(t->p, c->s, &ahead, &seq);
-	if (ahead == CONSULT_AHEAD_UNKNOWN) {
-		ahead = consult_room_ahead(t->p->room, c->s->visit_id);
-		seq = ++glue.seq;
+	glue_told me;
+	glue_push_positions(t->p, c->now, c->s, &me);
+	if (me.ahead == CONSULT_AHEAD_UNKNOWN) {
+		consult_visit *v = consult_room_visit(t->p->room, c->s->visit_id);
+		me.ahead = consult_room_ahead(t->p->room, c->s->visit_id);
+		me.seq = ++glue.seq;
+		if (v && me.ahead != CONSULT_AHEAD_UNKNOWN)
+			me.wait = glue_wait_of(t->p, v, me.ahead, c->now);
 	}
 	json_object_set_new(c->reply, "visit_id", json_integer(c->s->visit_id));
-	json_object_set_new(c->reply, "ahead", ahead == CONSULT_AHEAD_UNKNOWN ? json_integer(0) : json_integer(ahead));
-	json_object_set_new(c->reply, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(
+	        c->reply, "ahead", me.ahead == CONSULT_AHEAD_UNKNOWN ? json_integer(0) : json_integer(me.ahead));
+	json_object_set_new(c->reply, "seq", json_integer((json_int_t)me.seq));
+	glue_wait_fields(c->reply, me.wait);
 	json_object_set_new(c->reply, "appointment_at", json_integer(t->appt.starts_at));
 	json_object_set_new(c->reply, "resumed", json_boolean(resumed));
 	join_state(c, t->p);
@@ -251,6 +256,9 @@ static consult_err join_checked(glue_ctx *c, join_target *t, const char *first, 
 	json_object_set_new(pr, "name", json_string(t->practice.name ? t->practice.name : ""));
 	json_object_set_new(pr, "phone", t->practice.phone ? json_string(t->practice.phone) : json_null());
 	json_object_set_new(c->reply, "practice", pr);
+	json_t *msg = glue_visit_message(glue_visit_info_get(t->p, c->s->visit_id));
+	if (msg)
+		json_object_set_new(c->reply, "message", msg);
 	return CONSULT_OK;
 }
 

@@ -13,8 +13,9 @@
  * (consult_store_maintain: for SQLite the WAL checkpoints, through the
  * store's own second connection), so no request waits for it.
  * Every store failure is logged by name (store_health.c).
- * The timer also logs out idle staff and runs the retention purge (at the
- * first tick, then every purge_interval_minutes), and between ticks, when
+ * The timer also logs out idle staff, runs the retention purge (at the
+ * first tick, then every purge_interval_minutes) and, when a new local day
+ * begins, tells waiting patients their estimates (waiting.c); between ticks, when
  * asked (glue_timer_flush_soon), sends the doctors' waiting lists held back
  * in a burst (events.c). A second thread, the
  * outbox worker (outbox.c), sends invitations. Message templates are
@@ -96,6 +97,7 @@ static void tick(int64_t now)
 			expire_practice(value, now);
 			glue_staff_idle_check(value, now);
 			consult_room_ended_prune(((glue_practice *)value)->room, now);
+			glue_day_tick(value, now);
 		}
 	}
 	glue_forward_losses_run(now, false);
@@ -221,6 +223,7 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 	glue.stopped_at = 0;
 	g_mutex_lock(&glue.lock);
 	glue_restore_rooms(glue.started_at);
+	glue_day_load(glue.started_at);
 	glue_lifecycle_alive(glue.started_at);
 	g_mutex_unlock(&glue.lock);
 	next_alive = glue.started_at + GLUE_ALIVE_EVERY_S;

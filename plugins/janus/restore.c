@@ -69,6 +69,15 @@ static consult_visit_state restore_one(const consult_live_visit *lv, int64_t gon
 	}
 	free(first);
 	free(last);
+	vi->called_by = lv->called_by;
+	/* a connected call that ends later counts for the wait estimates from its stored start */
+	if (lv->called_by > 0) {
+		int64_t at = 0;
+		if (consult_store_visit_connected_at(glue.store, lv->id, &at) == CONSULT_OK && at > 0) {
+			vi->connected = true;
+			vi->connected_at = at;
+		}
+	}
 	g_hash_table_replace(p->visits, &vi->id, vi);
 	/* written back: a second restart before anyone returns keeps away_since */
 	(void)consult_store_visit_state(glue.store, v->id, v->state, v->head, v->away_since);

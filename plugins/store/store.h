@@ -297,6 +297,19 @@ typedef struct consult_day_stats {
 consult_err consult_store_day_stats(
         consult_store *s, int64_t practice_id, int64_t from, int64_t to, consult_day_stats *out);
 
+/* --- lengths of connected calls, for the estimated wait (store_calls.c) --- */
+/* One ended visit that was connected: its practice, the doctor who called
+ * it last (0 unknown), when it ended and ended_at - connected_at. */
+typedef struct consult_call_row {
+	int64_t practice_id, doctor_id, ended_at, seconds;
+} consult_call_row;
+typedef void (*consult_call_cb)(const consult_call_row *c, void *ud);
+/* Every visit of every practice with connected_at set that ended in
+ * [from, to) (and was called at most a day before from), in no order. */
+consult_err consult_store_calls_ended(consult_store *s, int64_t from, int64_t to, consult_call_cb cb, void *ud);
+/* A visit's connected_at, 0 if not connected; NOT_FOUND if no such visit. */
+consult_err consult_store_visit_connected_at(consult_store *s, int64_t visit_id, int64_t *at);
+
 /* Every function below is atomic on its own and also works inside an outer
  * transaction (consult_store_begin), where its changes become durable only
  * with consult_store_commit. */

@@ -25,7 +25,8 @@ enum {
 	STORE_SLOT_DEVICES = 80,   /* store_devices.c: 80..87 */
 	STORE_SLOT_LIFECYCLE = 88, /* store_lifecycle.c: 88..91 */
 	STORE_SLOT_SESSIONS = 92,  /* store_sessions.c: 92..99 */
-	STORE_SLOTS = 100
+	STORE_SLOT_CALLS = 100,    /* store_calls.c: 100..103 */
+	STORE_SLOTS = 104
 };
 
 typedef struct store_ckpt store_ckpt;

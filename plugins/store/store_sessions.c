@@ -15,7 +15,7 @@
 #include <string.h>
 
 enum { SS_FIND = STORE_SLOT_SESSIONS, SS_INSERT, SS_TOUCH, SS_DELETE, SS_REVOKE, SS_PURGE, SS_END };
-_Static_assert((int)SS_END <= (int)STORE_SLOTS, "store_sessions.c: too many statements for its slot range");
+_Static_assert((int)SS_END <= (int)STORE_SLOT_CALLS, "store_sessions.c: too many statements for its slot range");
 
 static const char *const sql_of[SS_END - STORE_SLOT_SESSIONS] = {
 	[SS_FIND - STORE_SLOT_SESSIONS] =

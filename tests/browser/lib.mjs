@@ -1,12 +1,15 @@
 // Shared helpers for the browser end-to-end tests (tests/browser).
 //
 // Contract:
-// - launchChromium(name) starts Debian's /usr/bin/chromium (playwright-core,
-//   persistent context in a fresh temp profile; HOME/XDG/TMPDIR point there)
-//   and returns { context, newPage(), close() }. close() never throws and
-//   removes the profile.
+// - launchChromium(name, {extraArgs, locale, viewport}) starts Debian's
+//   /usr/bin/chromium (playwright-core, persistent context in a fresh temp
+//   profile; HOME/XDG/TMPDIR point there) and returns { context, newPage(),
+//   close() }. close() never throws and removes the profile. The browser's
+//   language is `locale` (default de-DE, as a German practice's patients and
+//   staff mostly have; the patient pages follow navigator.languages).
 // - launchFirefox(name) starts /usr/bin/firefox-esr headless via
-//   puppeteer-core over WebDriver BiDi with fake media prefs; returns
+//   puppeteer-core over WebDriver BiDi with fake media prefs (language
+//   de-DE, intl.accept_languages); returns
 //   { browser, newPage(), close() }.
 // - drive(page) wraps a Playwright or Puppeteer page in one small API
 //   (goto, fill, click, waitVisible, waitHidden, attr, text, evaluate, shot)
@@ -70,6 +73,8 @@ export const FIREFOX_PREFS = {
   'toolkit.telemetry.enabled': false,
   'network.captive-portal-service.enabled': false,
   'network.connectivity-service.enabled': false,
+  // navigator.languages: the patient pages choose their language from it
+  'intl.accept_languages': 'de-DE, de',
 };
 
 function tempHome(prefix) {
@@ -90,7 +95,7 @@ function rmQuiet(dir) {
 }
 
 /** Launch Chromium with a fresh profile. */
-export async function launchChromium(name = 'chromium', { extraArgs = [] } = {}) {
+export async function launchChromium(name = 'chromium', { extraArgs = [], locale = 'de-DE', viewport = { width: 1000, height: 800 } } = {}) {
   const { chromium } = await import('playwright-core');
   const { dir, env } = tempHome(name);
   let context;
@@ -100,7 +105,8 @@ export async function launchChromium(name = 'chromium', { extraArgs = [] } = {})
       headless: true,
       args: [...CHROMIUM_ARGS, ...extraArgs],
       env,
-      viewport: { width: 1000, height: 800 },
+      locale,
+      viewport,
       // Pulsing buttons (#accept-call) never count as "stable" for
       // Playwright's click; the pages honour prefers-reduced-motion.
       reducedMotion: 'reduce',

@@ -200,9 +200,9 @@ static void check(consult_room *r, model *m)
 			                                       : a->arrival < b->arrival;
 			FZ_CHECK(ordered);
 		}
-		uint32_t ahead = 0;
+		uint32_t ahead = 0; /* AWAY visits count in nobody's position */
 		for (size_t j = 0; j < i; j++)
-			if (competes(all.v[j], v))
+			if (competes(all.v[j], v) && all.v[j]->state != CONSULT_VISIT_AWAY)
 				ahead++;
 		FZ_CHECK(consult_room_ahead(r, v->id) == ahead);
 	}

@@ -341,6 +341,7 @@ export async function launchIn(ns, name, { origin, extraArgs = [] } = {}) {
       headless: true,
       args,
       env,
+      locale: 'de-DE',      // the patient pages follow navigator.languages
       viewport: { width: 1000, height: 800 },
       reducedMotion: 'reduce',
       timeout: 60_000,

@@ -54,7 +54,7 @@ test('the comparison notices drift in either direction', () => {
     ['an error added to errors.def', 'plugins/core/errors.def',
       (t) => t + 'CONSULT_ERROR(NEW_ONE, 448, "new_one",\n\t"New")\n', /error 448: in the code/],
     ['an event field added to events.def', 'plugins/core/events.def',
-      (t) => t.replace('CONSULT_EVENT(position, "patient", "ahead seq")', 'CONSULT_EVENT(position, "patient", "ahead seq extra")'),
+      (t) => t.replace(/(CONSULT_EVENT\(position, "patient", "[^"]*)"/, '$1 extra"'),
       /event position/],
     ['an admin request added to admin_requests.def', 'plugins/core/admin_requests.def',
       (t) => t + 'CONSULT_ADMIN_REQUEST(undocumented, UNDOCUMENTED, a_none)\n', /admin request undocumented: in the code/],

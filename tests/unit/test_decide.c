@@ -408,6 +408,35 @@ static void test_join_policy(void **st)
 	consult_room_free(r);
 }
 
+/* A new handle of a waiting visit checks its devices anew: a reported
+ * readiness goes back to unchecked, and the doctors get a fresh list; a
+ * ringing visit is in no list. */
+static void test_join_resets_readiness(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	consult_decision d;
+	join(r, 1, D1);
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READY_OK, CONSULT_READY_BLOCKED, NULL), CONSULT_OK);
+	assert_int_equal(decide_join(r, 1001, H(20), &d), CONSULT_OK);
+	assert_string_equal(shape(&d), "taken_over>patient retire take_over bind_patient waiting>doctors");
+	assert_int_equal(find_push(&d, CONSULT_PUSH_waiting, CONSULT_TO_DOCTORS)->doctor_id, D1);
+	run_room(r, &d);
+	assert_int_equal(consult_room_visit(r, 1)->camera, CONSULT_READY_UNCHECKED);
+	assert_int_equal(consult_room_visit(r, 1)->microphone, CONSULT_READY_UNCHECKED);
+	/* unchecked already: nothing to tell */
+	assert_int_equal(decide_join(r, 1001, H(21), &d), CONSULT_OK);
+	assert_string_equal(shape(&d), "taken_over>patient retire take_over bind_patient");
+	run_room(r, &d);
+	/* ringing: the list does not show it */
+	step(r, 1, CONSULT_EV_CALL, doctor(D1));
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READY_OK, CONSULT_READY_OK, NULL), CONSULT_OK);
+	assert_int_equal(decide_join(r, 1001, H(22), &d), CONSULT_OK);
+	assert_string_equal(shape(&d), "taken_over>patient retire take_over bind_patient ringing>patient");
+	run_room(r, &d);
+	assert_int_equal(consult_room_visit(r, 1)->camera, CONSULT_READY_UNCHECKED);
+	consult_room_free(r);
+}
+
 /* A call whose participant's handle vanishes is held: the other side hears
  * nothing; the patient takes it back with resume_call; when nobody comes
  * back the visit ends as of when the patient went. */
@@ -815,24 +844,29 @@ static void check_world(world *w)
 		if (w->bound[h])
 			CHECK(consult_room_visit(w->r, w->bound[h]) &&
 			        consult_room_visit(w->r, w->bound[h])->patient == H(h));
-	/* positions: each doctor's list 0..n-1, ahead = place among competitors */
+	/* positions: each doctor's list 0..n-1, ahead = connected (not AWAY)
+	 * competitors before */
 	static lst all;
 	all.n = 0;
 	consult_room_foreach_waiting(w->r, 0, collect, &all);
+	uint32_t here = 0;
 	for (size_t i = 0; i < all.n; i++) {
 		CHECK(all.idx[i] == i);
 		if (all.v[i]->doctor_id == 0)
-			CHECK(consult_room_ahead(w->r, all.v[i]->id) == i);
+			CHECK(consult_room_ahead(w->r, all.v[i]->id) == here);
+		here += all.v[i]->state != CONSULT_VISIT_AWAY;
 	}
 	for (int64_t d = 1; d <= NDOC; d++) {
 		static lst mine;
 		mine.n = 0;
 		consult_room_foreach_waiting(w->r, d, collect, &mine);
+		here = 0;
 		for (size_t i = 0; i < mine.n; i++) {
 			CHECK(mine.idx[i] == i);
 			CHECK(consult_doctor_sees(mine.v[i]->doctor_id, d));
 			if (mine.v[i]->doctor_id == d)
-				CHECK(consult_room_ahead(w->r, mine.v[i]->id) == i);
+				CHECK(consult_room_ahead(w->r, mine.v[i]->id) == here);
+			here += mine.v[i]->state != CONSULT_VISIT_AWAY;
 		}
 	}
 }
@@ -1000,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_doctor_drop_requeues),
 		cmocka_unit_test(test_doctor_leaving),
 		cmocka_unit_test(test_join_policy),
+		cmocka_unit_test(test_join_resets_readiness),
 		cmocka_unit_test(test_held_call),
 		cmocka_unit_test(test_grace_end_time),
 		cmocka_unit_test(test_arrive),

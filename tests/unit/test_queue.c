@@ -1,6 +1,7 @@
 /* test_queue.c - queue order (head, appointment time, arrival), positions
- * with the "any doctor" rules, "only changed positions are reported", and
- * a randomised cross-check of the O(n) positions against a naive count. */
+ * with the "any doctor" rules, away entries counted in nobody's position,
+ * "only changed positions (or extra values) are reported", and a
+ * randomised cross-check of the O(n) positions against a naive count. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -155,6 +156,91 @@ static void test_only_changed_reported(void **st)
 	consult_queue_free(q);
 }
 
+/* queue: a(D1) b(any) c(D2) d(D1) e(any) f(D2); b goes away and comes back */
+static void test_away_not_counted(void **st)
+{
+	consult_queue *q = mixed();
+	assert_int_equal(consult_queue_positions(q, NULL, NULL), 6);
+	assert_true(consult_queue_set_away(q, 11, true));
+	assert_false(consult_queue_set_away(q, 77, true));
+	/* b keeps its place and its own count; everyone behind it moves up */
+	uint32_t want[] = { 0, 1, 0, 1, 3, 2 };
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(consult_queue_ahead(q, 10 + i), want[i]);
+	ids c = { .n = 0 };
+	assert_int_equal(consult_queue_positions(q, collect_pos, &c), 4);
+	int64_t w[] = { 12, 13, 14, 15 };
+	uint32_t wa[] = { 0, 1, 3, 2 };
+	assert_memory_equal(c.id, w, sizeof w);
+	assert_memory_equal(c.ahead, wa, sizeof wa);
+	ids d1 = { .n = 0 };
+	consult_queue_foreach(q, 1, collect, &d1); /* still listed at its place */
+	int64_t w1[] = { 10, 11, 13, 14 };
+	assert_memory_equal(d1.id, w1, sizeof w1);
+	/* a second away entry ahead of others: a (D1) */
+	assert_true(consult_queue_set_away(q, 10, true));
+	assert_int_equal(consult_queue_ahead(q, 13), 0);
+	assert_int_equal(consult_queue_ahead(q, 14), 2);
+	/* both back: the first counts again */
+	assert_true(consult_queue_set_away(q, 10, false));
+	assert_true(consult_queue_set_away(q, 11, false));
+	uint32_t back[] = { 0, 1, 1, 2, 4, 3 };
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(consult_queue_ahead(q, 10 + i), back[i]);
+	c.n = 0;
+	assert_int_equal(consult_queue_positions(q, collect_pos, &c), 4);
+	consult_queue_free(q);
+}
+
+typedef struct extras {
+	uint64_t value[64]; /* by visit id - 10 */
+	int64_t asked[64];
+	size_t n_asked;
+	ids got;
+} extras;
+
+static uint64_t extra_of(const consult_queue_entry *e, uint32_t ahead, void *ud)
+{
+	extras *x = ud;
+	x->asked[x->n_asked++] = e->visit_id;
+	return x->value[e->visit_id - 10];
+}
+
+static void got_pos(consult_queue_entry *e, uint32_t ahead, void *ud)
+{
+	extras *x = ud;
+	/* the extra value was asked for this entry just before */
+	assert_int_equal(x->asked[x->n_asked - 1], e->visit_id);
+	x->got.id[x->got.n] = e->visit_id;
+	x->got.ahead[x->got.n++] = ahead;
+}
+
+/* An entry whose extra value (an estimate) changed is reported even if its
+ * position did not; told_extra keeps the reported value. */
+static void test_extra_reported(void **st)
+{
+	consult_queue *q = mixed();
+	extras x = { .n_asked = 0 };
+	assert_int_equal(consult_queue_positions_with(q, extra_of, got_pos, &x), 6);
+	assert_int_equal(x.n_asked, 6); /* asked for every entry */
+	x.got.n = 0;
+	x.n_asked = 0;
+	assert_int_equal(consult_queue_positions_with(q, extra_of, got_pos, &x), 0);
+	assert_int_equal(x.n_asked, 6);
+	x.value[3] = 42; /* d's estimate changed, its position did not */
+	x.value[5] = 7;
+	assert_int_equal(consult_queue_positions_with(q, extra_of, got_pos, &x), 2);
+	assert_int_equal(x.got.id[0], 13);
+	assert_int_equal(x.got.ahead[0], 2);
+	assert_int_equal(x.got.id[1], 15);
+	assert_int_equal(consult_queue_find(q, 13)->told_extra, 42);
+	/* the plain pass treats the extra as 0: those two are reported again */
+	x.got.n = 0;
+	assert_int_equal(consult_queue_positions(q, NULL, NULL), 2);
+	assert_int_equal(consult_queue_find(q, 13)->told_extra, 0);
+	consult_queue_free(q);
+}
+
 static uint64_t rnd_state = 88172645463325252ULL;
 static uint64_t rnd(void)
 {
@@ -169,6 +255,17 @@ static void count_pos(consult_queue_entry *e, uint32_t ahead, void *ud)
 	(*(size_t *)ud)++;
 }
 
+typedef struct entries {
+	consult_queue_entry *e;
+	size_t n;
+} entries;
+
+static void copy_entry(const consult_queue_entry *e, void *ud)
+{
+	entries *l = ud;
+	l->e[l->n++] = *e;
+}
+
 static void test_random_against_naive(void **st)
 {
 	consult_queue *q = consult_queue_new();
@@ -180,14 +277,27 @@ static void test_random_against_naive(void **st)
 	}
 	for (int round = 0; round < 3; round++) {
 		size_t n = 0;
+		for (int k = 0; k < 300; k++) /* some go away, some come back */
+			consult_queue_set_away(q, (int64_t)(rnd() % N) + 1, rnd() % 2 == 0);
 		consult_queue_positions(q, count_pos, &n);
-		/* compare every told_ahead with the naive count */
-		for (int i = 1; i <= N; i++) {
-			consult_queue_entry *e = consult_queue_find(q, i);
-			if (!e)
-				continue;
-			assert_int_equal(e->told_ahead, consult_queue_ahead(q, i));
+		/* compare every told_ahead with ahead and with a naive count over
+		 * the queue order (connected competitors before) */
+		entries all = { .e = calloc(N, sizeof(consult_queue_entry)), .n = 0 };
+		assert_non_null(all.e);
+		consult_queue_foreach(q, 0, copy_entry, &all);
+		for (size_t i = 0; i < all.n; i++) {
+			const consult_queue_entry *e = &all.e[i];
+			uint32_t naive = 0;
+			for (size_t j = 0; j < i; j++) {
+				const consult_queue_entry *b = &all.e[j];
+				if (!b->away &&
+				        (e->doctor_id == 0 || b->doctor_id == 0 || b->doctor_id == e->doctor_id))
+					naive++;
+			}
+			assert_int_equal(e->told_ahead, naive);
+			assert_int_equal(e->told_ahead, consult_queue_ahead(q, e->visit_id));
 		}
+		free(all.e);
 		for (int k = 0; k < 200; k++)
 			consult_queue_remove(q, (int64_t)(rnd() % N) + 1);
 	}
@@ -242,6 +352,8 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_positions_any_doctor),
 		cmocka_unit_test(test_only_changed_reported),
+		cmocka_unit_test(test_away_not_counted),
+		cmocka_unit_test(test_extra_reported),
 		cmocka_unit_test(test_random_against_naive),
 		cmocka_unit_test(test_random_order),
 	};

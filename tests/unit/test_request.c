@@ -1088,6 +1088,111 @@ static void test_issue3_5(void **st)
 /* Every row of requests.def and admin_requests.def is reached by its name
  * and gives its own kind (a body without fields parses or fails on a
  * field, never as an unknown request); each kind belongs to one row. */
+/* readiness: both devices, each one of four words. */
+static void test_readiness(void **st)
+{
+	json_t *j = J("{\"request\":\"readiness\",\"camera\":\"blocked\",\"microphone\":\"ok\"}");
+	consult_request r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_READINESS);
+	assert_int_equal(r.u.readiness.camera, CONSULT_READY_BLOCKED);
+	assert_int_equal(r.u.readiness.microphone, CONSULT_READY_OK);
+	json_decref(j);
+	j = J("{\"request\":\"readiness\",\"camera\":\"missing\",\"microphone\":\"unchecked\"}");
+	r = ok_req(j);
+	assert_int_equal(r.u.readiness.camera, CONSULT_READY_MISSING);
+	assert_int_equal(r.u.readiness.microphone, CONSULT_READY_UNCHECKED);
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"readiness\"}", CONSULT_ERR_MISSING_FIELD, "camera" },
+		{ "{\"request\":\"readiness\",\"camera\":\"ok\"}", CONSULT_ERR_MISSING_FIELD, "microphone" },
+		{ "{\"request\":\"readiness\",\"camera\":null,\"microphone\":\"ok\"}", CONSULT_ERR_MISSING_FIELD,
+		        "camera" },
+		{ "{\"request\":\"readiness\",\"camera\":\"ok\",\"microphone\":\"denied\"}", CONSULT_ERR_INVALID_FIELD,
+		        "microphone" },
+		{ "{\"request\":\"readiness\",\"camera\":\"OK\",\"microphone\":\"ok\"}", CONSULT_ERR_INVALID_FIELD,
+		        "camera" },
+		{ "{\"request\":\"readiness\",\"camera\":true,\"microphone\":\"ok\"}", CONSULT_ERR_INVALID_FIELD,
+		        "camera" },
+		{ "{\"request\":\"readiness\",\"camera\":\"\",\"microphone\":\"ok\"}", CONSULT_ERR_INVALID_FIELD,
+		        "camera" },
+		{ "{\"request\":\"readiness\",\"camera\":\"ok\\u0000\",\"microphone\":\"ok\"}",
+		        CONSULT_ERR_INVALID_FIELD, "camera" },
+		{ "{\"request\":\"readiness\",\"camera\":\"okokokokokokokokokokokokokokokokokokok\",\"microphone\":"
+		  "\"ok\"}",
+		        CONSULT_ERR_INVALID_FIELD, "camera" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+}
+
+/* message_waiting: 1..280 characters (not bytes) of text without control
+ * characters, trimmed; exactly one target. */
+static void test_message_waiting(void **st)
+{
+	json_t *j = J("{\"request\":\"message_waiting\",\"text\":\"  Dr. Weber versp\u00e4tet sich.  \","
+	              "\"doctor_id\":3}");
+	consult_request r = ok_req(j);
+	assert_int_equal(r.kind, CONSULT_REQ_MESSAGE_WAITING);
+	assert_int_equal(r.u.message_waiting.target, CONSULT_MSG_DOCTOR);
+	assert_int_equal(r.u.message_waiting.id, 3);
+	assert_int_equal(r.u.message_waiting.text_len, strlen("Dr. Weber versp\xc3\xa4tet sich."));
+	assert_memory_equal(r.u.message_waiting.text, "Dr. Weber versp\xc3\xa4tet sich.", r.u.message_waiting.text_len);
+	json_decref(j);
+	j = J("{\"request\":\"message_waiting\",\"text\":\"x\",\"visit_id\":17,\"appointment_id\":null}");
+	r = ok_req(j);
+	assert_int_equal(r.u.message_waiting.target, CONSULT_MSG_VISIT);
+	assert_int_equal(r.u.message_waiting.id, 17);
+	json_decref(j);
+	j = J("{\"request\":\"message_waiting\",\"text\":\"x\",\"appointment_id\":5}");
+	r = ok_req(j);
+	assert_int_equal(r.u.message_waiting.target, CONSULT_MSG_APPOINTMENT);
+	json_decref(j);
+	/* 280 characters of two bytes each (560 bytes) pass, 281 do not */
+	char body[1200];
+	int n = snprintf(body, sizeof body, "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":\"");
+	for (int i = 0; i < CONSULT_MAX_MESSAGE; i++)
+		n += snprintf(body + n, sizeof body - (size_t)n, "\xc3\xa4");
+	snprintf(body + n, sizeof body - (size_t)n, "\"}");
+	j = J(body);
+	r = ok_req(j);
+	assert_int_equal(r.u.message_waiting.text_len, 2 * CONSULT_MAX_MESSAGE);
+	json_decref(j);
+	body[n] = '\0';
+	n += snprintf(body + n, sizeof body - (size_t)n, "a\"}");
+	j = J(body);
+	const char *field = NULL;
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "text");
+	json_decref(j);
+	static const bad b[] = {
+		{ "{\"request\":\"message_waiting\",\"visit_id\":1}", CONSULT_ERR_MISSING_FIELD, "text" },
+		{ "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":null}", CONSULT_ERR_MISSING_FIELD, "text" },
+		{ "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":17}", CONSULT_ERR_INVALID_FIELD, "text" },
+		{ "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":\"\"}", CONSULT_ERR_INVALID_FIELD, "text" },
+		{ "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":\"   \"}", CONSULT_ERR_INVALID_FIELD,
+		        "text" },
+		{ "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":\"a\\nb\"}", CONSULT_ERR_INVALID_UTF8,
+		        "text" },
+		{ "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":\"a\\tb\"}", CONSULT_ERR_INVALID_UTF8,
+		        "text" },
+		{ "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":\"a\\u0000\"}", CONSULT_ERR_INVALID_UTF8,
+		        "text" },
+		{ "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":\"a\\u0085\"}", CONSULT_ERR_INVALID_UTF8,
+		        "text" },
+		{ "{\"request\":\"message_waiting\",\"text\":\"x\"}", CONSULT_ERR_INVALID_FIELD, "target" },
+		{ "{\"request\":\"message_waiting\",\"text\":\"x\",\"visit_id\":null}", CONSULT_ERR_INVALID_FIELD,
+		        "target" },
+		{ "{\"request\":\"message_waiting\",\"text\":\"x\",\"visit_id\":1,\"doctor_id\":2}",
+		        CONSULT_ERR_INVALID_FIELD, "target" },
+		{ "{\"request\":\"message_waiting\",\"text\":\"x\",\"visit_id\":0}", CONSULT_ERR_INVALID_FIELD,
+		        "visit_id" },
+		{ "{\"request\":\"message_waiting\",\"text\":\"x\",\"appointment_id\":\"5\"}",
+		        CONSULT_ERR_INVALID_FIELD, "appointment_id" },
+		{ "{\"request\":\"message_waiting\",\"text\":\"x\",\"doctor_id\":1.5}", CONSULT_ERR_INVALID_FIELD,
+		        "doctor_id" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+}
+
 static void test_table_rows(void **state)
 {
 	static const struct {
@@ -1152,6 +1257,8 @@ int main(void)
 		cmocka_unit_test(test_text_trim),
 		cmocka_unit_test(test_issue4),
 		cmocka_unit_test(test_issue3_5),
+		cmocka_unit_test(test_readiness),
+		cmocka_unit_test(test_message_waiting),
 		cmocka_unit_test(test_table_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * decline/cancel back to the same place, doctor drop to the head, patient
  * drop/back inside the grace period, expiry with injected time, cancel,
  * and positions changing as others leave; takeover, due visits and the
- * memory of ended visits. */
+ * memory of ended visits; the patient's device check (readiness) and
+ * positions reported with an estimated wait. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -242,10 +243,15 @@ static void test_patient_drop_back_and_expire(void **st)
 	assert_int_equal(v->state, CONSULT_VISIT_AWAY);
 	assert_null(v->patient);
 	assert_int_equal(v->away_until, 1120);
-	/* away patients keep their place and cannot be called */
-	assert_int_equal(consult_room_ahead(r, 3), 2);
+	/* away patients keep their place, cannot be called and count in
+	 * nobody's position: 3 moves up, 2 keeps its own */
+	assert_int_equal(consult_room_ahead(r, 3), 1);
+	assert_int_equal(consult_room_ahead(r, 2), 1);
 	assert_int_equal(apply(r, 2, CONSULT_EV_CALL, D1, NULL), CONSULT_ERR_PATIENT_AWAY);
-	assert_int_equal(consult_room_positions(r, NULL, NULL), 0);
+	poslog p = { .n = 0 };
+	assert_int_equal(consult_room_positions(r, on_pos, &p), 1);
+	assert_int_equal(p.id[0], 3);
+	assert_int_equal(p.ahead[0], 1);
 	int64_t w[] = { 1, 2, 3 };
 	order_is(r, D1, w, 3);
 	/* not expired one second before the deadline */
@@ -256,6 +262,12 @@ static void test_patient_drop_back_and_expire(void **st)
 	assert_ptr_equal(consult_room_visit(r, 2)->patient, &newp);
 	order_is(r, D1, w, 3);
 	assert_int_equal(consult_room_ahead(r, 2), 1);
+	/* back: counted again */
+	assert_int_equal(consult_room_ahead(r, 3), 2);
+	p.n = 0;
+	assert_int_equal(consult_room_positions(r, on_pos, &p), 1);
+	assert_int_equal(p.id[0], 3);
+	assert_int_equal(p.ahead[0], 2);
 	/* ringing patient drops: away, doctor free, the change names the doctor */
 	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D1, NULL), CONSULT_OK);
 	assert_int_equal(consult_room_apply(r, 1, CONSULT_EV_PATIENT_DROP, 0, 2000, 120, NULL, &ch), CONSULT_OK);
@@ -265,18 +277,22 @@ static void test_patient_drop_back_and_expire(void **st)
 	assert_null(consult_room_doctor_visit(r, D1));
 	order_is(r, D1, w, 3);
 	/* back in the queue after ringing: re-reported (its entry is new, even
-	 * though AWAY); the others are where they were before the call */
-	poslog p = { .n = 0 };
-	assert_int_equal(consult_room_positions(r, on_pos, &p), 1);
+	 * though AWAY); the others count it no more while it is away */
+	p.n = 0;
+	assert_int_equal(consult_room_positions(r, on_pos, &p), 3);
 	assert_int_equal(p.id[0], 1);
 	assert_int_equal(p.ahead[0], 0);
-	/* expire exactly at the deadline; positions of the others change */
+	assert_int_equal(p.id[1], 2);
+	assert_int_equal(p.ahead[1], 0);
+	assert_int_equal(p.id[2], 3);
+	assert_int_equal(p.ahead[2], 1);
+	/* expire exactly at the deadline: the others' positions stay */
 	assert_int_equal(consult_room_expire(r, 2119, NULL, NULL), 0);
 	assert_int_equal(consult_room_expire(r, 2120, NULL, NULL), 1);
 	assert_null(consult_room_visit(r, 1));
 	assert_int_equal(consult_room_ahead(r, 2), 0);
 	assert_int_equal(consult_room_ahead(r, 3), 1);
-	assert_int_equal(consult_room_positions(r, NULL, NULL), 2);
+	assert_int_equal(consult_room_positions(r, NULL, NULL), 0);
 	consult_room_free(r);
 }
 
@@ -539,7 +555,7 @@ static void test_restore(void **st)
 	assert_int_equal(v->doctor_until, 1020);
 	assert_int_equal(v->away_until, 1020);
 	assert_ptr_equal(consult_room_doctor_visit(r, D2), v);
-	assert_int_equal(consult_room_ahead(r, 3), 3);
+	assert_int_equal(consult_room_ahead(r, 3), 0); /* 5, 6, 8 are ahead but away */
 	/* nobody back: the AWAY ones expire, the call ends on its patient side */
 	assert_int_equal(consult_room_due(r, 1020, NULL, 0), 5);
 	consult_room_due_item due[2];
@@ -549,13 +565,143 @@ static void test_restore(void **st)
 	assert_int_equal(
 	        consult_room_apply(r, 3, CONSULT_EV_PATIENT_BACK, 0, 950, 120, &patients[3], NULL), CONSULT_OK);
 	assert_int_equal(consult_room_visit(r, 3)->state, CONSULT_VISIT_WAITING);
-	assert_int_equal(consult_room_ahead(r, 3), 3);
+	assert_int_equal(consult_room_ahead(r, 3), 0);
+	assert_int_equal(
+	        consult_room_apply(r, 6, CONSULT_EV_PATIENT_BACK, 0, 950, 120, &patients[6], NULL), CONSULT_OK);
+	assert_int_equal(consult_room_ahead(r, 3), 1);
+	consult_room_free(r);
+}
+
+/* The device check: reported while waiting or ringing, refused otherwise,
+ * and unchecked again whenever a (new) handle takes the visit. */
+static void test_readiness(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	consult_visit *v = join(r, 1, D1, 10000);
+	join(r, 2, D1, 10060);
+	assert_int_equal(v->camera, CONSULT_READY_UNCHECKED);
+	assert_int_equal(v->microphone, CONSULT_READY_UNCHECKED);
+	bool changed = true;
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READY_UNCHECKED, CONSULT_READY_UNCHECKED, &changed),
+	        CONSULT_OK);
+	assert_false(changed);
+	assert_int_equal(
+	        consult_room_set_readiness(r, 1, CONSULT_READY_BLOCKED, CONSULT_READY_OK, &changed), CONSULT_OK);
+	assert_true(changed);
+	assert_int_equal(v->camera, CONSULT_READY_BLOCKED);
+	assert_int_equal(v->microphone, CONSULT_READY_OK);
+	assert_int_equal(
+	        consult_room_set_readiness(r, 1, CONSULT_READY_BLOCKED, CONSULT_READY_OK, &changed), CONSULT_OK);
+	assert_false(changed);
+	/* out of range or unknown visit: nothing changes */
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READINESS_COUNT, CONSULT_READY_OK, &changed),
+	        CONSULT_ERR_INVALID_FIELD);
+	assert_int_equal(
+	        consult_room_set_readiness(r, 9, CONSULT_READY_OK, CONSULT_READY_OK, &changed), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(v->camera, CONSULT_READY_BLOCKED);
+	/* a takeover starts unchecked */
+	assert_int_equal(consult_room_take_over(r, 1, &patients[20]), CONSULT_OK);
+	assert_int_equal(v->camera, CONSULT_READY_UNCHECKED);
+	assert_int_equal(v->microphone, CONSULT_READY_UNCHECKED);
+	/* ringing: allowed; in a call: wrong_state */
+	assert_int_equal(apply(r, 1, CONSULT_EV_CALL, D1, NULL), CONSULT_OK);
+	assert_int_equal(
+	        consult_room_set_readiness(r, 1, CONSULT_READY_OK, CONSULT_READY_MISSING, &changed), CONSULT_OK);
+	assert_true(changed);
+	assert_int_equal(v->microphone, CONSULT_READY_MISSING);
+	assert_int_equal(apply(r, 1, CONSULT_EV_ACCEPT, 0, NULL), CONSULT_OK);
+	assert_int_equal(consult_room_set_readiness(r, 1, CONSULT_READY_OK, CONSULT_READY_OK, &changed),
+	        CONSULT_ERR_WRONG_STATE);
+	assert_false(changed);
+	assert_int_equal(v->microphone, CONSULT_READY_MISSING);
+	/* the patient's handle goes and comes back: unchecked again */
+	assert_int_equal(apply(r, 1, CONSULT_EV_PATIENT_HOLD, 0, NULL), CONSULT_OK);
+	assert_int_equal(
+	        consult_room_apply(r, 1, CONSULT_EV_PATIENT_RESUME, 0, 110, 120, &patients[21], NULL), CONSULT_OK);
+	assert_int_equal(v->microphone, CONSULT_READY_UNCHECKED);
+	/* away: wrong_state; back: unchecked */
+	consult_visit *w = consult_room_visit(r, 2);
+	assert_int_equal(consult_room_set_readiness(r, 2, CONSULT_READY_OK, CONSULT_READY_OK, NULL), CONSULT_OK);
+	assert_int_equal(apply(r, 2, CONSULT_EV_PATIENT_DROP, 0, NULL), CONSULT_OK);
+	assert_int_equal(w->camera, CONSULT_READY_OK); /* the list keeps showing the last check */
+	assert_int_equal(consult_room_set_readiness(r, 2, CONSULT_READY_BLOCKED, CONSULT_READY_OK, &changed),
+	        CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(
+	        consult_room_apply(r, 2, CONSULT_EV_PATIENT_BACK, 0, 110, 120, &patients[22], NULL), CONSULT_OK);
+	assert_int_equal(w->camera, CONSULT_READY_UNCHECKED);
+	consult_room_free(r);
+}
+
+typedef struct waitlog {
+	int64_t id[32];
+	uint32_t ahead[32];
+	consult_wait wait[32];
+	size_t n;
+	uint32_t minutes_per_ahead; /* the fake estimate: ahead * this .. + 5 */
+	size_t asked;
+} waitlog;
+
+static consult_wait fake_wait(const consult_visit *v, uint32_t ahead, void *ud)
+{
+	waitlog *l = ud;
+	l->asked++;
+	consult_wait w = { l->minutes_per_ahead > 0, ahead * l->minutes_per_ahead, ahead * l->minutes_per_ahead + 5 };
+	return w;
+}
+
+static void on_told(consult_visit *v, uint32_t ahead, consult_wait wait, void *ud)
+{
+	waitlog *l = ud;
+	l->id[l->n] = v->id;
+	l->ahead[l->n] = ahead;
+	l->wait[l->n++] = wait;
+}
+
+/* Positions with the estimate: a visit is reported when its position or
+ * its estimate changed, with the estimate computed for that position. */
+static void test_positions_with_wait(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	join(r, 1, D1, 10000);
+	join(r, 2, D1, 10060);
+	join(r, 3, D1, 10120);
+	waitlog l = { .n = 0, .minutes_per_ahead = 0 };
+	assert_int_equal(consult_room_positions_wait(r, fake_wait, on_told, &l), 3);
+	assert_false(l.wait[2].known);
+	/* only the estimate changes (history arrived): all three again */
+	l.n = 0;
+	l.minutes_per_ahead = 10;
+	assert_int_equal(consult_room_positions_wait(r, fake_wait, on_told, &l), 3);
+	assert_int_equal(l.id[2], 3);
+	assert_int_equal(l.ahead[2], 2);
+	assert_true(l.wait[2].known);
+	assert_int_equal(l.wait[2].min_minutes, 20);
+	assert_int_equal(l.wait[2].max_minutes, 25);
+	/* nothing changed: nothing reported, every visit asked */
+	l.n = 0;
+	l.asked = 0;
+	assert_int_equal(consult_room_positions_wait(r, fake_wait, on_told, &l), 0);
+	assert_int_equal(l.asked, 3);
+	/* the first goes away: the others move up with their estimates */
+	assert_int_equal(apply(r, 1, CONSULT_EV_PATIENT_DROP, 0, NULL), CONSULT_OK);
+	assert_int_equal(consult_room_positions_wait(r, fake_wait, on_told, &l), 2);
+	assert_int_equal(l.id[0], 2);
+	assert_int_equal(l.ahead[0], 0);
+	assert_int_equal(l.wait[0].min_minutes, 0);
+	assert_int_equal(l.id[1], 3);
+	assert_int_equal(l.wait[1].min_minutes, 10);
+	/* without a wait callback: unknown for all, reported as a change */
+	l.n = 0;
+	assert_int_equal(consult_room_positions_wait(r, NULL, on_told, &l), 3);
+	assert_false(l.wait[0].known);
 	consult_room_free(r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_readiness),
+		cmocka_unit_test(test_positions_with_wait),
 		cmocka_unit_test(test_held_calls),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_join_conflict_and_lookup),
