@@ -132,9 +132,19 @@ test('doctor: readiness, booked name and note; away in place; queue beside the c
     });
     assert.ok(await inView(), 'the compact queue is in sight without scrolling (1000x800)');
     await art.shot(doc.page, 'call-queue-mini');
-    await doc.page.setViewportSize({ width: 390, height: 844 });
-    assert.ok(await waitFor('queue-mini in sight at 390x844', inView, 10_000), 'the compact queue is in sight on a phone');
-    await art.shot(doc.page, 'call-queue-mini-phone');
+    // on a phone (portrait and landscape) too, and never over the patient's picture
+    const overPicture = () => doc.evaluate(() => {
+      const a = document.getElementById('queue-mini').getBoundingClientRect();
+      const b = document.getElementById('remote-video').getBoundingClientRect();
+      return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    });
+    assert.equal(await overPicture(), false, 'beside the picture, not over it (1000x800)');
+    for (const [width, height] of [[390, 844], [844, 390]]) {
+      await doc.page.setViewportSize({ width, height });
+      assert.ok(await waitFor(`queue-mini in sight at ${width}x${height}`, inView, 10_000), `the compact queue is in sight at ${width}x${height}`);
+      assert.equal(await overPicture(), false, `not over the picture at ${width}x${height}`);
+      await art.shot(doc.page, `call-queue-mini-${width}x${height}`);
+    }
     await doc.page.setViewportSize({ width: 1000, height: 800 });
 
     const E = await wsPatient(janus, practice, apE.code, 'Emil', 'Eilig', open);
