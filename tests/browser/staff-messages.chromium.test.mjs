@@ -123,6 +123,7 @@ test('messages: doctor to one and to all of theirs; reception to an appointment 
     for (const p of [A1, G, B1]) assert.deepEqual(await received(p), [], `${p.first} got nothing`);
     await art.shot(recPage.page, 'reception-sent-one');
 
+    for (const p of everyone) p.handle.drain();
     const late = 'Die Sprechstunde verzögert sich um ca. 15 Minuten.';
     const r4 = await send(recPage, `doctor:${dr2.id}`, late);
     assert.equal(r4.delivered, 2, 'Dr. Zwei\'s patient and the "any doctor" one');
