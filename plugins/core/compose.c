@@ -14,6 +14,9 @@ static const char *const placeholders[] = {
 	"doctor",
 	"link",
 	"code",
+	"greeting",
+	"name_greeting",
+	"patient_name",
 };
 #define N_PH (sizeof placeholders / sizeof placeholders[0])
 
@@ -133,17 +136,36 @@ consult_err consult_compose_check(const consult_msg_templates *t, const char **p
  * escaper (the strings are then owned by vars and freed by free_vars). */
 typedef struct vals {
 	char date[CONSULT_COMPOSE_DATE_LEN], time[CONSULT_COMPOSE_TIME_LEN];
+	char *greeting; /* "Guten Tag <name>," (owned) or NULL without a name */
 	consult_tpl_var vars[N_PH];
 	bool owned;
 } vals;
 
 static void free_vals(vals *x)
 {
+	free(x->greeting);
+	x->greeting = NULL;
 	if (!x->owned)
 		return;
 	for (size_t i = 0; i < N_PH; i++)
 		free((char *)x->vars[i].value);
 	x->owned = false;
+}
+
+#define GREETING "Guten Tag"
+
+/* "Guten Tag Erika Muster," into x->greeting, or NULL without a name. */
+static consult_err make_greeting(const char *name, vals *x)
+{
+	x->greeting = NULL;
+	if (!name || !name[0])
+		return CONSULT_OK;
+	size_t n = sizeof GREETING + strlen(name) + 2;
+	x->greeting = malloc(n);
+	if (!x->greeting)
+		return CONSULT_ERR_INTERNAL;
+	snprintf(x->greeting, n, GREETING " %s,", name);
+	return CONSULT_OK;
 }
 
 static consult_err make_vals(const consult_msg_values *v, bool esc, vals *x)
@@ -157,7 +179,10 @@ static consult_err make_vals(const consult_msg_values *v, bool esc, vals *x)
 		return CONSULT_ERR_INVALID_FIELD;
 	if (!date_de(v->starts_at, v->tz_offset_min, x->date) || !time_hm(v->starts_at, v->tz_offset_min, x->time))
 		return CONSULT_ERR_INVALID_FIELD;
-	const char *raw[N_PH] = { v->practice_name, v->practice_phone, x->date, x->time, v->doctor, v->link, v->code };
+	if (make_greeting(v->patient_name, x) != CONSULT_OK)
+		return CONSULT_ERR_INTERNAL;
+	const char *raw[N_PH] = { v->practice_name, v->practice_phone, x->date, x->time, v->doctor, v->link, v->code,
+		x->greeting ? x->greeting : GREETING ",", x->greeting, x->greeting ? v->patient_name : NULL };
 	for (size_t i = 0; i < N_PH; i++) {
 		x->vars[i].name = placeholders[i];
 		x->vars[i].value = raw[i] ? raw[i] : "";
@@ -262,8 +287,10 @@ consult_err consult_compose_mail(const consult_msg_templates *t, const consult_m
 	if (e != CONSULT_OK)
 		return e;
 	e = make_vals(v, true, &html);
-	if (e != CONSULT_OK)
+	if (e != CONSULT_OK) {
+		free_vals(&plain);
 		return e;
+	}
 	set_part(part, "subject");
 	e = consult_tpl_render(t->subject, plain.vars, N_PH, CONSULT_MIME_SUBJECT_MAX, &out->subject, NULL, bad);
 	if (e == CONSULT_OK) {
@@ -284,11 +311,40 @@ consult_err consult_compose_mail(const consult_msg_templates *t, const consult_m
 		e = make_ics(v, ics, out);
 	}
 	free_vals(&html);
+	free_vals(&plain);
 	if (e != CONSULT_OK) {
 		consult_composed_mail_free(out);
 		return e;
 	}
 	set_part(part, NULL);
+	return CONSULT_OK;
+}
+
+/* The SMS for v: rendered, trimmed at both ends and analysed; refused if
+ * empty or over the parts limit. */
+static consult_err sms_once(const consult_msg_templates *t, const consult_msg_values *v, char **out,
+        consult_sms_info *si, char bad[CONSULT_TPL_NAME_MAX + 1])
+{
+	vals plain;
+	consult_err e = make_vals(v, false, &plain);
+	if (e != CONSULT_OK)
+		return e;
+	char *s = NULL;
+	e = consult_tpl_render(t->sms, plain.vars, N_PH, CONSULT_COMPOSE_SMS_MAX, &s, NULL, bad);
+	free_vals(&plain);
+	if (e != CONSULT_OK)
+		return e;
+	rtrim(s);
+	size_t lead = strspn(s, " \t\r\n");
+	memmove(s, s + lead, strlen(s + lead) + 1);
+	e = consult_sms_analyse(s, strlen(s), si);
+	if (e == CONSULT_OK && (si->parts > CONSULT_COMPOSE_SMS_MAX_PARTS || si->parts == 0))
+		e = si->parts == 0 ? CONSULT_ERR_INVALID_FIELD : CONSULT_ERR_TOO_LONG;
+	if (e != CONSULT_OK) {
+		free(s);
+		return e;
+	}
+	*out = s;
 	return CONSULT_OK;
 }
 
@@ -304,23 +360,17 @@ consult_err consult_compose_sms(const consult_msg_templates *t, const consult_ms
 	*out = NULL;
 	if (!t || !v || !t->sms)
 		return CONSULT_ERR_MISSING_FIELD;
-	vals plain;
-	consult_err e = make_vals(v, false, &plain);
-	if (e != CONSULT_OK)
-		return e;
 	char *s = NULL;
-	e = consult_tpl_render(t->sms, plain.vars, N_PH, CONSULT_COMPOSE_SMS_MAX, &s, NULL, bad);
+	consult_sms_info si;
+	consult_err e = sms_once(t, v, &s, &si, bad);
+	if (e == CONSULT_ERR_TOO_LONG && v->patient_name && v->patient_name[0]) {
+		/* too long only with the booked name: greet without it */
+		consult_msg_values anon = *v;
+		anon.patient_name = NULL;
+		e = sms_once(t, &anon, &s, &si, bad);
+	}
 	if (e != CONSULT_OK)
 		return e;
-	rtrim(s);
-	consult_sms_info si;
-	e = consult_sms_analyse(s, strlen(s), &si);
-	if (e == CONSULT_OK && (si.parts > CONSULT_COMPOSE_SMS_MAX_PARTS || si.parts == 0))
-		e = si.parts == 0 ? CONSULT_ERR_INVALID_FIELD : CONSULT_ERR_TOO_LONG;
-	if (e != CONSULT_OK) {
-		free(s);
-		return e;
-	}
 	if (info)
 		*info = si;
 	*out = s;

@@ -7,14 +7,22 @@
  * the local time offset at the appointment and the .ics DTSTAMP are inputs.
  * Placeholders (all optional in a template):
  *   practice_name, practice_phone, date ("Montag, 30. November 2026"),
- *   time ("10:30"), doctor (display name or ""), link, code.
+ *   time ("10:30"), doctor (display name or ""), link, code,
+ *   greeting ("Guten Tag Erika Muster," with the name reception booked,
+ *   "Guten Tag," without one), name_greeting (the same with a name, ""
+ *   without: for the SMS, where every character costs), patient_name (the
+ *   booked name or "").
  * date/time are the appointment time shifted by tz_offset_min, in German.
  * Values are inserted unchanged into subject, text and SMS, and through
  * consult_html_escape() into the HTML part. Subject and SMS lose trailing
- * white space and line ends (a template file ends in a newline); a subject
- * with a line break inside is refused. The SMS is analysed with
- * consult_sms_analyse() and refused with CONSULT_ERR_TOO_LONG when it needs
- * more than CONSULT_COMPOSE_SMS_MAX_PARTS parts. The .ics (optional) is a
+ * white space and line ends (a template file ends in a newline), the SMS
+ * also leading white space (a template that starts with an empty
+ * {{name_greeting}}); a subject with a line break inside is refused. The
+ * SMS is analysed with consult_sms_analyse() and refused with
+ * CONSULT_ERR_TOO_LONG when it needs more than
+ * CONSULT_COMPOSE_SMS_MAX_PARTS parts; an SMS that is too long only
+ * because of the booked name is rendered as without a name (the name is a
+ * courtesy, the link must arrive). The .ics (optional) is a
  * consult_ics_build() event with the given UID and SEQUENCE, lasting
  * duration_min, STATUS:CANCELLED for the cancel kind.
  * Errors: CONSULT_ERR_MISSING_FIELD (a template, practice_name, or the link
@@ -71,6 +79,7 @@ typedef struct consult_msg_values {
 	const char *doctor;         /* NULL counts as "" */
 	const char *link;           /* required for invite and reminder */
 	const char *code;           /* NULL counts as "" */
+	const char *patient_name;   /* the name reception booked; NULL or "" = none */
 } consult_msg_values;
 
 typedef struct consult_msg_ics {

@@ -33,13 +33,15 @@ typedef struct fan_row {
 	}
 #define PF_V CONSULT_PF_VISIT
 #define PF_R CONSULT_PF_REASON
+/* what `ringing` carries: the doctor, the call's ICE fields, the audio-only policy */
+#define PF_RINGING (CONSULT_PF_DOCTOR | CONSULT_PF_ICE | CONSULT_PF_POLICY)
 
 /* Who hears about which event. PATIENT_DROP tells the doctor patient_away
  * while ringing and call_ended once the visit ended (see doctor_hears()). */
 static const fan_row fan[CONSULT_EV_COUNT] = {
-	[CONSULT_EV_CALL] = { TELL(CONSULT_PUSH_ringing, CONSULT_PF_DOCTOR | CONSULT_PF_ICE), NONE },
-	[CONSULT_EV_ACCEPT] = { NONE, TELL(CONSULT_PUSH_call_accepted, PF_V | CONSULT_PF_ICE) },
-	[CONSULT_EV_DECLINE] = { NONE, TELL(CONSULT_PUSH_call_declined, PF_V) },
+	[CONSULT_EV_CALL] = { TELL(CONSULT_PUSH_ringing, PF_RINGING), NONE },
+	[CONSULT_EV_ACCEPT] = { NONE, TELL(CONSULT_PUSH_call_accepted, PF_V | CONSULT_PF_ICE | CONSULT_PF_AUDIO) },
+	[CONSULT_EV_DECLINE] = { NONE, TELL(CONSULT_PUSH_call_declined, PF_V | CONSULT_PF_DECLINE) },
 	[CONSULT_EV_CANCEL_RING] = { TELL(CONSULT_PUSH_ring_cancelled, 0), NONE },
 	[CONSULT_EV_HANGUP_DOCTOR] = { TELL(CONSULT_PUSH_call_ended, PF_V | PF_R), NONE },
 	[CONSULT_EV_HANGUP_PATIENT] = { NONE, TELL(CONSULT_PUSH_call_ended, PF_V | PF_R) },
@@ -105,15 +107,25 @@ static void push(consult_decision *d, consult_fx_to to, consult_push_event ev, u
 	                .reason = reason });
 }
 
-/* A visit event: checks (room.h), then the list described on top. */
+/* A visit event: checks (room.h), then the list described on top. in: the
+ * request's input (the patient's answer to a call), NULL for the events the
+ * room decides on its own. */
 static consult_err decide_visit(const consult_room *r, consult_visit_event ev, int64_t visit_id,
-        const consult_actor *actor, void *patient_new, int64_t grace_s, int64_t now, consult_decision *d)
+        const consult_actor *actor, void *patient_new, int64_t grace_s, int64_t now, const consult_room_event *in,
+        consult_decision *d)
 {
 	int64_t actor_doctor = actor->kind == CONSULT_ACTOR_DOCTOR ? actor->doctor_id : 0;
 	consult_visit_step st;
 	consult_err err = consult_room_check(r, visit_id, ev, actor_doctor, &st);
 	if (err != CONSULT_OK)
 		return err;
+	bool audio_only = ev == CONSULT_EV_ACCEPT && in && in->audio_only;
+	if (audio_only && in->audio_never)
+		return CONSULT_ERR_FORBIDDEN; /* the practice wants the camera: the call keeps ringing */
+	consult_decline_reason decline =
+	        ev == CONSULT_EV_DECLINE && in && (unsigned)in->decline < CONSULT_DECLINE_REASON_COUNT
+	        ? in->decline
+	        : CONSULT_DECLINE_DECLINED;
 	const consult_visit *v = consult_room_visit((consult_room *)r, visit_id);
 	d->has_step = true;
 	d->ev = ev;
@@ -172,7 +184,16 @@ static consult_err decide_visit(const consult_room *r, consult_visit_event ev, i
 	if (patient && pe.on && !patient_quiet)
 		push(d, CONSULT_TO_PATIENT, pe.ev, pe.fields, visit_id, doctor, patient, st.reason);
 	if (doctor > 0 && de.on && !doctor_quiet)
-		push(d, CONSULT_TO_DOCTOR, de.ev, de.fields, visit_id, doctor, NULL, st.reason);
+		add(d,
+		        (consult_effect){ .kind = CONSULT_FX_PUSH,
+		                .to = CONSULT_TO_DOCTOR,
+		                .event = de.ev,
+		                .fields = de.fields,
+		                .visit_id = visit_id,
+		                .doctor_id = doctor,
+		                .reason = st.reason,
+		                .decline = decline,
+		                .audio_only = audio_only });
 	if (doctor > 0 && !with_doctor(st.next))
 		add(d, (consult_effect){ .kind = CONSULT_FX_UNBIND_DOCTOR, .visit_id = visit_id, .doctor_id = doctor });
 	if (d->from == CONSULT_VISIT_IN_CALL && st.next != CONSULT_VISIT_IN_CALL)
@@ -236,7 +257,7 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 	consult_err err;
 	switch (v->state) {
 	case CONSULT_VISIT_AWAY:
-		err = decide_visit(r, CONSULT_EV_PATIENT_BACK, id, &none, e->patient, e->grace_s, now, d);
+		err = decide_visit(r, CONSULT_EV_PATIENT_BACK, id, &none, e->patient, e->grace_s, now, NULL, d);
 		if (err != CONSULT_OK)
 			return err;
 		add(d, bind);
@@ -245,7 +266,8 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 	case CONSULT_VISIT_IN_CALL:
 		if (e->resume_call == id) {
 			/* This page still holds the call's media: it takes the call over. */
-			err = decide_visit(r, CONSULT_EV_PATIENT_RESUME, id, &none, e->patient, e->grace_s, now, d);
+			err = decide_visit(
+			        r, CONSULT_EV_PATIENT_RESUME, id, &none, e->patient, e->grace_s, now, NULL, d);
 			if (err != CONSULT_OK)
 				return err;
 			retire(d, id, old);
@@ -254,7 +276,7 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 			break;
 		}
 		/* The call ends (patient_dropped); the patient joins anew. */
-		err = decide_visit(r, CONSULT_EV_PATIENT_DROP, id, &none, NULL, e->grace_s, now, d);
+		err = decide_visit(r, CONSULT_EV_PATIENT_DROP, id, &none, NULL, e->grace_s, now, NULL, d);
 		if (err != CONSULT_OK)
 			return err;
 		retire(d, id, old);
@@ -269,8 +291,8 @@ static consult_err decide_join(const consult_room *r, const consult_room_event *
 		        (v->camera != CONSULT_READY_UNCHECKED || v->microphone != CONSULT_READY_UNCHECKED))
 			push(d, CONSULT_TO_DOCTORS, CONSULT_PUSH_waiting, 0, id, v->doctor_id, NULL, CONSULT_END_NONE);
 		if (v->state == CONSULT_VISIT_RINGING)
-			push(d, CONSULT_TO_PATIENT, CONSULT_PUSH_ringing, CONSULT_PF_DOCTOR | CONSULT_PF_ICE, id,
-			        v->call_doctor_id, e->patient, CONSULT_END_NONE);
+			push(d, CONSULT_TO_PATIENT, CONSULT_PUSH_ringing, PF_RINGING, id, v->call_doctor_id, e->patient,
+			        CONSULT_END_NONE);
 		d->join = CONSULT_JOIN_RESUMED;
 		break;
 	default:
@@ -330,7 +352,7 @@ static consult_err decide_leave(const consult_room *r, const consult_room_event 
 	                                        : CONSULT_EV_HANGUP_DOCTOR;
 	d->ev = ev;
 	d->visit_id = v->id;
-	return decide_visit(r, ev, v->id, actor, NULL, e->grace_s, now, d);
+	return decide_visit(r, ev, v->id, actor, NULL, e->grace_s, now, NULL, d);
 }
 
 /* A patient handle vanished (decide.h, PATIENT_GONE). */
@@ -343,7 +365,7 @@ static consult_err decide_gone(const consult_room *r, const consult_room_event *
 	consult_visit_event ev = v->state == CONSULT_VISIT_IN_CALL ? CONSULT_EV_PATIENT_HOLD : CONSULT_EV_PATIENT_DROP;
 	d->ev = ev;
 	d->visit_id = v->id;
-	return decide_visit(r, ev, v->id, &none, NULL, e->grace_s, now, d);
+	return decide_visit(r, ev, v->id, &none, NULL, e->grace_s, now, NULL, d);
 }
 
 consult_err consult_room_decide(const consult_room *r, const consult_room_event *e, const consult_actor *actor,
@@ -356,7 +378,7 @@ consult_err consult_room_decide(const consult_room *r, const consult_room_event 
 	consult_err err;
 	switch (e->in) {
 	case CONSULT_IN_VISIT:
-		err = decide_visit(r, e->ev, e->visit_id, actor, e->patient, e->grace_s, now, out);
+		err = decide_visit(r, e->ev, e->visit_id, actor, e->patient, e->grace_s, now, e, out);
 		break;
 	case CONSULT_IN_JOIN:
 		err = decide_join(r, e, now, out);

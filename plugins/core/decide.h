@@ -43,6 +43,11 @@
  *                 doctor side is held already and the handle vanished).
  * Ends with nobody back (GRACE_EXPIRED, PATIENT_DROP of a held call) are
  * stored with ended_at = the visit's away_since (when the patient went).
+ * The patient's answer to a call carries what the doctor hears with it:
+ * DECLINE its reason (call_declined "reason"), ACCEPT whether it is with
+ * audio only (call_accepted "audio_only"); an audio-only ACCEPT in a
+ * practice whose policy is "never" is FORBIDDEN and changes nothing (the
+ * call keeps ringing). `ringing` carries the practice's audio-only policy.
  */
 #ifndef CONSULT_DECIDE_H
 #define CONSULT_DECIDE_H
@@ -82,6 +87,10 @@ typedef struct consult_room_event {
 	bool handle_gone;          /* DOCTOR_LEAVE */
 	consult_visit_init arrive; /* ARRIVE */
 	int64_t grace_s;           /* an AWAY visit is kept grace_s from now */
+	/* VISIT DECLINE: why (DECLINED if not given); VISIT ACCEPT: with audio
+	 * only (audio_only), which the practice may not allow (audio_never) */
+	consult_decline_reason decline;
+	bool audio_only, audio_never;
 } consult_room_event;
 
 typedef enum consult_join_outcome {

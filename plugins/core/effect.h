@@ -63,6 +63,9 @@ enum {
 	CONSULT_PF_ICE = 4,       /* ICE servers and call timers, minted for this recipient */
 	CONSULT_PF_DOCTOR = 8,    /* "doctor": display name of the call's doctor */
 	CONSULT_PF_REQUEUED = 16, /* "requeued": true */
+	CONSULT_PF_DECLINE = 32,  /* "reason": why the patient declined (decline) */
+	CONSULT_PF_AUDIO = 64,    /* "audio_only": true/false, accepted with audio only (audio_only) */
+	CONSULT_PF_POLICY = 128,  /* "audio_only": the practice's policy "allowed"/"never" (the glue reads it) */
 };
 
 typedef struct consult_effect {
@@ -80,6 +83,9 @@ typedef struct consult_effect {
 	bool head;                    /* STORE_STATE: the visit goes back to the head when queued */
 	int64_t away_since;           /* STORE_STATE: when the patient's handle went, 0 while attached */
 	consult_end_reason reason;    /* STORE_END, NOTIFY, PF_REASON */
+	/* PF_DECLINE, PF_AUDIO */
+	consult_decline_reason decline;
+	bool audio_only;
 	/* PUSH */
 	consult_fx_to to;
 	consult_push_event event;

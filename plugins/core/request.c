@@ -12,15 +12,20 @@
  * integers (17.0 is refused).
  * Nested candidate fields are named "candidate.candidate",
  * "candidate.sdpMid", "candidate.sdpMLineIndex". Booleans must be JSON
- * true/false (absent or null: missing_field). hangup's optional "reason"
+ * true/false (absent or null: missing_field; optional ones such as
+ * accept's audio_only: false). hangup's optional "reason"
  * is an enumeration of one: any value but null and "connection_lost" is
  * invalid_field (not too_long/invalid_utf8), as protocol.md says.
  * report's words are checked as words, then must be one of the documented
  * values (connection states, candidate types, path), else invalid_field.
- * Enumerations (channel, forward cause, forward policy) are plain words;
- * an unknown word is invalid_field. create_appointment's e-mail address is
+ * Enumerations (channel, forward cause, forward and audio policy, decline
+ * reason) are plain words; an unknown word is invalid_field. create_appointment's e-mail address is
  * checked with consult_email_check (its error code is reported); the phone
  * number only for its characters here (E.164 needs the configured country).
+ * Its patient_name and note (what reception types) are limited in
+ * characters (code points), not bytes: over the maximum too_long (a string
+ * of more than four bytes per allowed character is too_long before it is
+ * decoded), then the usual UTF-8, control character and trimming checks.
  * readiness: camera and microphone are both required readiness words
  * (readiness.h), checked like enumerations. message_waiting's text is
  * limited in characters (code points), not bytes; it must hold no control
@@ -175,6 +180,37 @@ static consult_err opt_bool_field(const json_t *obj, const char *key, bool *out,
 	return CONSULT_OK;
 }
 
+/* Free text limited in characters (code points): see the top. *out =
+ * NULL if optional and absent or null. */
+static consult_err chars_field(
+        const json_t *obj, const char *key, size_t min, size_t max, bool required, const char **out, const char **field)
+{
+	const json_t *v = json_object_get(obj, key);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return required ? fail(CONSULT_ERR_MISSING_FIELD, key, field) : CONSULT_OK;
+	if (!json_is_string(v))
+		return fail(CONSULT_ERR_INVALID_FIELD, key, field);
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+	if (len > 4 * max)
+		return fail(CONSULT_ERR_TOO_LONG, key, field);
+	if (!consult_text_clean(s, len, false))
+		return fail(CONSULT_ERR_INVALID_UTF8, key, field);
+	size_t chars = 0;
+	uint32_t cp;
+	for (size_t i = 0; i < len && consult_utf8_next(s, len, &i, &cp);)
+		chars++;
+	if (chars > max)
+		return fail(CONSULT_ERR_TOO_LONG, key, field);
+	size_t kept;
+	consult_text_trim(s, &kept);
+	if (chars < min || kept == 0)
+		return fail(CONSULT_ERR_INVALID_FIELD, key, field);
+	*out = s;
+	return CONSULT_OK;
+}
+
 /* A word field that must be one of names[0..n) (index into *out). */
 static consult_err enum_field(const json_t *obj, const char *key, bool required, const char *const *names, size_t n,
         int *out, const char **field)
@@ -289,8 +325,11 @@ static consult_err p_create_appointment(const json_t *b, consult_request *r, con
 	}
 	TRY(opt_bool_field(b, "consent_sms", &r->u.create_appointment.consent_sms, f));
 	TRY(opt_bool_field(b, "consent_email", &r->u.create_appointment.consent_email, f));
-	return int_field(b, "send_at", "send_at", false, 0, INT64_MAX / 2, &r->u.create_appointment.send_at,
-	        &r->u.create_appointment.has_send_at, f);
+	TRY(int_field(b, "send_at", "send_at", false, 0, INT64_MAX / 2, &r->u.create_appointment.send_at,
+	        &r->u.create_appointment.has_send_at, f));
+	TRY(chars_field(b, "patient_name", CONSULT_MIN_PATIENT_NAME, CONSULT_MAX_PATIENT_NAME, false,
+	        &r->u.create_appointment.patient_name, f));
+	return chars_field(b, "note", CONSULT_MIN_NOTE, CONSULT_MAX_NOTE, false, &r->u.create_appointment.note, f);
 }
 
 static consult_err p_appointment_info(const json_t *b, consult_request *r, const char **f)
@@ -337,6 +376,22 @@ static consult_err p_call(const json_t *b, consult_request *r, const char **f)
 	return int_field(b, "visit_id", "visit_id", true, 1, ID_MAX, &r->u.call.visit_id, NULL, f);
 }
 
+static consult_err p_accept(const json_t *b, consult_request *r, const char **f)
+{
+	return opt_bool_field(b, "audio_only", &r->u.accept.audio_only, f);
+}
+
+/* reason: absent or null = "declined"; else one of the documented words. */
+static consult_err p_decline(const json_t *b, consult_request *r, const char **f)
+{
+	static const char *const names[CONSULT_DECLINE_REASON_COUNT] = { "declined", "camera_blocked",
+		"microphone_blocked", "no_devices" };
+	int i;
+	TRY(enum_field(b, "reason", false, names, CONSULT_DECLINE_REASON_COUNT, &i, f));
+	r->u.decline.reason = i < 0 ? CONSULT_DECLINE_DECLINED : (consult_decline_reason)i;
+	return CONSULT_OK;
+}
+
 static consult_err p_hangup(const json_t *b, consult_request *r, const char **f)
 {
 	static const char lost[] = "connection_lost";
@@ -362,6 +417,7 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 		{ "candidate", CONSULT_SIGNAL_CANDIDATE },
 		{ "end-of-candidates", CONSULT_SIGNAL_END_OF_CANDIDATES },
 		{ "e2ee-key", CONSULT_SIGNAL_E2EE_KEY },
+		{ "media", CONSULT_SIGNAL_MEDIA },
 	};
 	const char *type;
 	TRY(str_field(b, "type", "type", F_USERNAME, CONSULT_MIN_STATE, CONSULT_MAX_STATE, true, &type, f));
@@ -376,6 +432,7 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 	r->u.signal.sdp_mid = NULL;
 	r->u.signal.sdp_mline_index = -1;
 	r->u.signal.key = NULL;
+	r->u.signal.audio = r->u.signal.video = false;
 	switch (r->u.signal.type) {
 	case CONSULT_SIGNAL_OFFER:
 	case CONSULT_SIGNAL_ANSWER:
@@ -407,6 +464,9 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 				return fail(CONSULT_ERR_INVALID_FIELD, "key", f);
 		return CONSULT_OK;
 	}
+	case CONSULT_SIGNAL_MEDIA:
+		TRY(bool_field(b, "audio", &r->u.signal.audio, f));
+		return bool_field(b, "video", &r->u.signal.video, f);
 	}
 	return fail(CONSULT_ERR_INVALID_FIELD, "type", f);
 }
@@ -614,7 +674,8 @@ static consult_err a_set_disabled(const json_t *b, consult_admin_request *r, con
 	return bool_field(b, "disabled", &r->disabled, f);
 }
 
-/* At least one of relay_only (bool) and forward ("allowed" / "never"). */
+/* At least one of relay_only (bool), forward and audio_only ("allowed" /
+ * "never"); none of them: missing_field "relay_only". */
 static consult_err a_set_practice(const json_t *b, consult_admin_request *r, const char **f)
 {
 	static const char *const policies[] = { "allowed", "never" };
@@ -630,7 +691,12 @@ static consult_err a_set_practice(const json_t *b, consult_admin_request *r, con
 		r->has_forward = true;
 		r->forward = i == 0 ? CONSULT_FWD_ALLOWED : CONSULT_FWD_NEVER;
 	}
-	if (!r->has_relay_only && !r->has_forward)
+	TRY(enum_field(b, "audio_only", false, policies, 2, &i, f));
+	if (i >= 0) {
+		r->has_audio_only = true;
+		r->audio_only = i == 0 ? CONSULT_AUDIO_ALLOWED : CONSULT_AUDIO_NEVER;
+	}
+	if (!r->has_relay_only && !r->has_forward && !r->has_audio_only)
 		return fail(CONSULT_ERR_MISSING_FIELD, "relay_only", f);
 	return CONSULT_OK;
 }
@@ -729,6 +795,8 @@ static const char *signal_type_name(consult_signal_type t)
 		return "end-of-candidates";
 	case CONSULT_SIGNAL_E2EE_KEY:
 		return "e2ee-key";
+	case CONSULT_SIGNAL_MEDIA:
+		return "media";
 	}
 	return "";
 }
@@ -757,6 +825,10 @@ json_t *consult_signal_relay(const consult_request *r)
 	case CONSULT_SIGNAL_E2EE_KEY:
 		json_object_set_new(o, "key", json_string(r->u.signal.key ? r->u.signal.key : ""));
 		break;
+	case CONSULT_SIGNAL_MEDIA:
+		json_object_set_new(o, "audio", json_boolean(r->u.signal.audio));
+		json_object_set_new(o, "video", json_boolean(r->u.signal.video));
+		break;
 	case CONSULT_SIGNAL_END_OF_CANDIDATES:
 		break;
 	}
@@ -773,6 +845,11 @@ const char *consult_channel_name(consult_channel c)
 	default:
 		return "";
 	}
+}
+
+const char *consult_audio_policy_name(consult_audio_policy p)
+{
+	return p == CONSULT_AUDIO_NEVER ? "never" : "allowed";
 }
 
 const char *consult_forward_cause_name(consult_forward_cause c)

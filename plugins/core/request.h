@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include "errors.h"
 #include "readiness.h"
+#include "visit.h"
 
 /* Who may send a request (requests.def, column who). */
 enum {
@@ -58,7 +59,8 @@ typedef enum consult_signal_type {
 	CONSULT_SIGNAL_ANSWER,
 	CONSULT_SIGNAL_CANDIDATE,
 	CONSULT_SIGNAL_END_OF_CANDIDATES,
-	CONSULT_SIGNAL_E2EE_KEY /* "e2ee-key": key = base64 raw ECDH public key */
+	CONSULT_SIGNAL_E2EE_KEY, /* "e2ee-key": key = base64 raw ECDH public key */
+	CONSULT_SIGNAL_MEDIA     /* "media": whether the sender's microphone (audio) and camera (video) are on */
 } consult_signal_type;
 
 /* Delivery channels of invitations. */
@@ -78,6 +80,10 @@ const char *consult_forward_cause_name(consult_forward_cause c);
 
 /* Practice policy for forwarding. */
 typedef enum consult_forward_policy { CONSULT_FWD_ALLOWED = 0, CONSULT_FWD_NEVER = 1 } consult_forward_policy;
+
+/* Practice policy for accepting a call with audio only ("allowed" / "never"). */
+typedef enum consult_audio_policy { CONSULT_AUDIO_ALLOWED = 0, CONSULT_AUDIO_NEVER = 1 } consult_audio_policy;
+const char *consult_audio_policy_name(consult_audio_policy p); /* "allowed", "never" */
 
 /* hangup "reason": absent or null = a normal hangup; the only value allowed
  * is "connection_lost" (anything else: invalid_field, field "reason"). */
@@ -121,6 +127,8 @@ typedef struct consult_request {
 			bool consent_sms, consent_email; /* absent/null = false */
 			bool has_send_at;
 			int64_t send_at; /* range checked by the glue against now and starts_at */
+			/* as booked by reception (NULL if absent); untrimmed, the glue stores the trim */
+			const char *patient_name, *note;
 		} create_appointment;
 		struct {
 			const char *practice, *code;
@@ -142,6 +150,12 @@ typedef struct consult_request {
 			int64_t visit_id;
 		} call;
 		struct {
+			bool audio_only; /* absent/null = false */
+		} accept;
+		struct {
+			consult_decline_reason reason; /* absent/null = DECLINED */
+		} decline;
+		struct {
 			consult_hangup_reason reason;
 		} hangup;
 		struct {
@@ -151,6 +165,7 @@ typedef struct consult_request {
 			const char *sdp_mid;   /* may be NULL */
 			int sdp_mline_index;   /* -1 if absent */
 			const char *key;       /* e2ee-key: base64, 1..CONSULT_MAX_E2EE_KEY */
+			bool audio, video;     /* media */
 		} signal;
 		/* documented words only; static strings (see p_report), NULL if absent */
 		struct {
@@ -177,6 +192,8 @@ typedef struct consult_admin_request {
 	bool has_relay_only, relay_only; /* set_practice */
 	bool has_forward;                /* set_practice */
 	consult_forward_policy forward;
+	bool has_audio_only; /* set_practice */
+	consult_audio_policy audio_only;
 	int64_t offset_seconds; /* test_clock */
 } consult_admin_request;
 
@@ -191,8 +208,8 @@ consult_err consult_admin_parse(const json_t *body, consult_admin_request *out, 
 const char *consult_role_name(consult_role r); /* "doctor", "reception" */
 /* The fields of the `signal` event for the other participant, built from a
  * parsed signal request alone: "type" and, by type, "sdp", "candidate"
- * {"candidate", "sdpMid"?, "sdpMLineIndex"?} or "key" (each within its
- * limit, checked by the parser). Nothing else of the body is relayed.
+ * {"candidate", "sdpMid"?, "sdpMLineIndex"?}, "key" (each within its
+ * limit, checked by the parser) or "audio" and "video" (booleans). Nothing else of the body is relayed.
  * A new reference; NULL if r is not a signal. */
 json_t *consult_signal_relay(const consult_request *r);
 

@@ -118,6 +118,17 @@ const char *consult_end_reason_name(consult_end_reason r)
 	return (unsigned)r < CONSULT_END_REASON_COUNT ? n[r] : "";
 }
 
+const char *consult_decline_reason_name(consult_decline_reason r)
+{
+	static const char *const n[CONSULT_DECLINE_REASON_COUNT] = {
+		[CONSULT_DECLINE_DECLINED] = "declined",
+		[CONSULT_DECLINE_CAMERA_BLOCKED] = "camera_blocked",
+		[CONSULT_DECLINE_MICROPHONE_BLOCKED] = "microphone_blocked",
+		[CONSULT_DECLINE_NO_DEVICES] = "no_devices",
+	};
+	return (unsigned)r < CONSULT_DECLINE_REASON_COUNT ? n[r] : "";
+}
+
 const char *consult_visit_event_name(consult_visit_event ev)
 {
 	static const char *const n[CONSULT_EV_COUNT] = {

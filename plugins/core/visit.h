@@ -69,6 +69,17 @@ typedef enum consult_end_reason {
 	CONSULT_END_REASON_COUNT
 } consult_end_reason;
 
+/* Why a patient answered a call with `decline` (its "reason"): the doctor
+ * reads "camera blocked" rather than "declined" when the browser refused
+ * the devices. */
+typedef enum consult_decline_reason {
+	CONSULT_DECLINE_DECLINED = 0,       /* the patient said no (the default) */
+	CONSULT_DECLINE_CAMERA_BLOCKED,     /* the camera permission was refused */
+	CONSULT_DECLINE_MICROPHONE_BLOCKED, /* the microphone permission was refused */
+	CONSULT_DECLINE_NO_DEVICES,         /* no camera and microphone usable */
+	CONSULT_DECLINE_REASON_COUNT
+} consult_decline_reason;
+
 typedef struct consult_visit_step {
 	consult_visit_state next;
 	consult_end_reason reason; /* set when next == ENDED */
@@ -87,5 +98,7 @@ bool consult_doctor_sees(int64_t visit_doctor_id, int64_t doctor_id);
 const char *consult_visit_state_name(consult_visit_state s); /* "waiting", "away", ... */
 const char *consult_end_reason_name(consult_end_reason r);   /* "doctor_hangup", ... ; "" for NONE */
 const char *consult_visit_event_name(consult_visit_event ev);
+/* "declined", "camera_blocked", "microphone_blocked", "no_devices"; "" if out of range. */
+const char *consult_decline_reason_name(consult_decline_reason r);
 
 #endif

@@ -227,6 +227,11 @@ static void add_stats(const consult_practice *pr, void *ud)
 	if (consult_store_practice_forward_never(glue.store, pr->id, &never) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;
 	json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
+	bool audio_never = false;
+	if (consult_store_practice_audio_only_never(glue.store, pr->id, &audio_never) != CONSULT_OK)
+		u->err = CONSULT_ERR_INTERNAL;
+	json_object_set_new(o, "audio_only",
+	        json_string(consult_audio_policy_name(audio_never ? CONSULT_AUDIO_NEVER : CONSULT_AUDIO_ALLOWED)));
 	int64_t pc[GLUE_PATH_COUNT] = { 0 };
 	if (p)
 		glue_path_counts(p, pc);
@@ -320,7 +325,8 @@ static consult_err a_health(admin_ctx *a)
 	return CONSULT_OK;
 }
 
-/* set_practice {practice (slug), relay_only (bool)?, forward?} -> {} */
+/* set_practice {practice (slug), relay_only (bool)?, forward?, audio_only?}
+ * -> {}: the options given, in one commit (all or none). */
 static consult_err a_set_practice(admin_ctx *a)
 {
 	consult_practice pr;
@@ -329,17 +335,29 @@ static consult_err a_set_practice(admin_ctx *a)
 	consult_practice_clear(&pr);
 	if (e != CONSULT_OK)
 		return e;
+	if (consult_store_begin(glue.store) != CONSULT_OK)
+		return CONSULT_ERR_INTERNAL;
 	if (a->req->has_relay_only)
 		e = store_err(consult_store_set_practice_relay_only(glue.store, a->req->practice, a->req->relay_only));
 	if (e == CONSULT_OK && a->req->has_forward)
 		e = store_err(consult_store_set_practice_forward_never(
 		        glue.store, a->req->practice, a->req->forward == CONSULT_FWD_NEVER));
+	if (e == CONSULT_OK && a->req->has_audio_only)
+		e = store_err(consult_store_set_practice_audio_only_never(
+		        glue.store, a->req->practice, a->req->audio_only == CONSULT_AUDIO_NEVER));
 	if (e == CONSULT_OK)
-		JANUS_LOG(LOG_INFO, "[consult] admin: practice options changed%s%s\n",
+		e = store_err(consult_store_commit(glue.store));
+	else
+		(void)consult_store_rollback(glue.store);
+	if (e == CONSULT_OK)
+		JANUS_LOG(LOG_INFO, "[consult] admin: practice options changed%s%s%s\n",
 		        a->req->has_relay_only ? (a->req->relay_only ? " relay_only=on" : " relay_only=off") : "",
 		        a->req->has_forward
 		                ? (a->req->forward == CONSULT_FWD_NEVER ? " forward=never" : " forward=allowed")
-		                : "");
+		                : "",
+		        a->req->has_audio_only ? (a->req->audio_only == CONSULT_AUDIO_NEVER ? " audio_only=never"
+		                                                                            : " audio_only=allowed")
+		                               : "");
 	return e;
 }
 

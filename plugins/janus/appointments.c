@@ -1,8 +1,10 @@
 /* appointments.c - reception's requests on appointments: list, create
- * (with contact data, consent and invitations), cancel, resend, erase.
+ * (with the booked name and note, contact data, consent and invitations),
+ * cancel, resend, erase.
  *
  * Contract: called under glue.lock by the dispatch table (staff handles of
- * the appointment's practice only). create stores the appointment, the
+ * the appointment's practice only). create stores the appointment with the
+ * patient's name and note as booked (trimmed of outer spaces), the
  * contact row (E.164 phone, e-mail, consent time and staff per channel,
  * the access code sealed with a key derived from code_secret) and the
  * outbox rows (invite per consented channel, reminder) in ONE commit, then
@@ -11,7 +13,8 @@
  * drops queued invitations and queues a cancel notice on every channel
  * whose invitation went out. erase ends a live visit of the appointment
  * and deletes it with everything tied to it. Logs carry ids and counts
- * only; replies carry contact data only as hints ("+4917…78").
+ * only (never a name or a note); replies carry contact data only as hints
+ * ("+4917…78").
  */
 #include <string.h>
 #include <glib.h>
@@ -91,6 +94,8 @@ static void add_appointment(const consult_appointment *a, void *ud)
 	json_object_set_new(o, "end_reason",
 	        a->end_reason != CONSULT_END_NONE ? json_string(consult_end_reason_name(a->end_reason)) : json_null());
 	json_object_set_new(o, "patient", full_name(a->patient_first, a->patient_last));
+	json_object_set_new(o, "booked_name", a->booked_name ? json_string(a->booked_name) : json_null());
+	json_object_set_new(o, "note", a->note ? json_string(a->note) : json_null());
 	json_object_set_new(o, "deliveries", json_array());
 	json_array_append_new(ud, o);
 }
@@ -303,15 +308,25 @@ static void reply_deliveries(json_t *reply, GArray *ids)
 	json_object_set_new(reply, "deliveries", arr);
 }
 
+/* The text without outer spaces; NULL for NULL (the parser refused text
+ * that is only spaces). */
+static char *trim_dup(const char *s)
+{
+	return s ? g_strstrip(g_strdup(s)) : NULL;
+}
+
 /* Everything of a new appointment in one commit. */
 static consult_err create_stored(glue_ctx *c, const consult_practice *pr, int64_t doctor_id, int64_t starts_at,
-        const invite_plan *pl, const char *show, const uint8_t hash[CONSULT_CODE_HASH_LEN], int64_t *id, GArray *ids)
+        const invite_plan *pl, const char *booked_name, const char *note, const char *show,
+        const uint8_t hash[CONSULT_CODE_HASH_LEN], int64_t *id, GArray *ids)
 {
 	int64_t vf = starts_at - glue.cfg.join_before_minutes * 60, vu = starts_at + glue.cfg.join_after_minutes * 60;
 	if (consult_store_begin(glue.store) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
 	consult_err e = consult_store_add_appointment(
 	        glue.store, pr->id, doctor_id, starts_at, vf, vu, hash, c->s->staff_id, c->now, id);
+	if (e == CONSULT_OK && (booked_name || note))
+		e = consult_store_set_appointment_booking(glue.store, *id, booked_name, note);
 	if (e == CONSULT_OK && (pl->sms || pl->email))
 		e = store_contact(*id, pl, c->req->u.create_appointment.email, show, c->s->staff_id, c->now);
 	if (e == CONSULT_OK)
@@ -364,7 +379,9 @@ consult_err glue_h_create_appointment(glue_ctx *c)
 	consult_code_hash(glue.cfg.code_secret, pr.id, norm, hash);
 	int64_t id = 0;
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	e = create_stored(c, &pr, doctor_id > 0 ? doctor_id : 0, starts_at, &pl, show, hash, &id, ids);
+	char *booked = trim_dup(c->req->u.create_appointment.patient_name);
+	char *note = trim_dup(c->req->u.create_appointment.note);
+	e = create_stored(c, &pr, doctor_id > 0 ? doctor_id : 0, starts_at, &pl, booked, note, show, hash, &id, ids);
 	if (e == CONSULT_OK) {
 		char *link = g_strdup_printf("%s/patient.html?p=%s#%s", glue.cfg.public_url, pr.slug, show);
 		json_object_set_new(c->reply, "appointment_id", json_integer(id));
@@ -372,17 +389,21 @@ consult_err glue_h_create_appointment(glue_ctx *c)
 		json_object_set_new(c->reply, "link", json_string(link));
 		json_object_set_new(c->reply, "starts_at", json_integer(starts_at));
 		json_object_set_new(c->reply, "phone", pl.sms ? json_string(pl.phone) : json_null());
+		json_object_set_new(c->reply, "booked_name", booked ? json_string(booked) : json_null());
+		json_object_set_new(c->reply, "note", note ? json_string(note) : json_null());
 		reply_deliveries(c->reply, ids);
 		g_free(link);
 		glue_practice *p = glue_practice_get(pr.id);
 		if (p)
-			glue_push_appointment(p, id, "booked", NULL, NULL);
+			glue_push_appointment(p, id, "booked", NULL, NULL, booked);
 		if (ids->len > 0)
 			glue_outbox_wake();
 		JANUS_LOG(LOG_VERB, "[consult] appointment %" G_GINT64_FORMAT " created, %u messages queued\n", id,
 		        ids->len);
 	}
 	g_array_free(ids, TRUE);
+	g_free(booked);
+	g_free(note);
 	sodium_memzero(show, sizeof(show));
 	sodium_memzero(norm, sizeof(norm));
 	sodium_memzero(&pl, sizeof(pl));
@@ -447,7 +468,11 @@ consult_err glue_h_cancel_appointment(glue_ctx *c)
 			        "[consult] appointment %" G_GINT64_FORMAT " cancelled but its visit not ended (%s)\n",
 			        id, consult_err_name(e));
 	} else if (p) {
-		glue_push_appointment(p, id, "cancelled", NULL, NULL);
+		consult_appointment a;
+		memset(&a, 0, sizeof(a));
+		(void)consult_store_appointment_by_id(glue.store, id, &a); /* the booked name, if readable */
+		glue_push_appointment(p, id, "cancelled", NULL, NULL, a.booked_name);
+		consult_appointment_clear(&a);
 	}
 	return CONSULT_OK;
 }
@@ -522,7 +547,7 @@ consult_err glue_h_erase_appointment(glue_ctx *c)
 	if (e != CONSULT_OK)
 		return e == CONSULT_ERR_NOT_FOUND ? e : CONSULT_ERR_INTERNAL;
 	if (p)
-		glue_push_appointment(p, id, "erased", NULL, NULL);
+		glue_push_appointment(p, id, "erased", NULL, NULL, NULL);
 	JANUS_LOG(LOG_INFO,
 	        "[consult] appointment %" G_GINT64_FORMAT " erased on request: %" G_GINT64_FORMAT
 	        " visits, %" G_GINT64_FORMAT " deliveries\n",

@@ -200,6 +200,7 @@ void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call
 			json_object_set_new(o, "visit_id", json_integer(id));
 			json_object_set_new(o, "state", json_string("in_call"));
 			glue_ice_fields(o, p->id, now, true);
+			json_object_set_new(o, "audio_only", json_boolean(vi && vi->audio_only));
 			*call_out = o;
 			JANUS_LOG(LOG_INFO,
 			        "[consult] staff %" G_GINT64_FORMAT " holds the call of visit %" G_GINT64_FORMAT

@@ -40,6 +40,12 @@ static json_t *push_fields(const run_ctx *x, const consult_effect *fx)
 		        o, "doctor", json_string(x->doctor && x->doctor->display_name ? x->doctor->display_name : ""));
 	if (fx->fields & CONSULT_PF_REQUEUED)
 		json_object_set_new(o, "requeued", json_true());
+	if (fx->fields & CONSULT_PF_DECLINE)
+		json_object_set_new(o, "reason", json_string(consult_decline_reason_name(fx->decline)));
+	if (fx->fields & CONSULT_PF_AUDIO)
+		json_object_set_new(o, "audio_only", json_boolean(fx->audio_only));
+	if (fx->fields & CONSULT_PF_POLICY)
+		json_object_set_new(o, "audio_only", json_string(glue_audio_policy(x->p->id)));
 	return o;
 }
 
@@ -68,7 +74,8 @@ static void run_push(run_ctx *x, const consult_effect *fx)
 		break;
 	case CONSULT_TO_STAFF: {
 		glue_visit_info *vi = glue_visit_info_get(p, fx->visit_id);
-		glue_push_appointment(p, fx->appointment_id, fx->status, vi ? vi->first : NULL, vi ? vi->last : NULL);
+		glue_push_appointment(p, fx->appointment_id, fx->status, vi ? vi->first : NULL, vi ? vi->last : NULL,
+		        vi ? vi->booked_name : NULL);
 		break;
 	}
 	}

@@ -21,6 +21,8 @@ static void visit_info_free(gpointer data)
 	glue_visit_info *vi = data;
 	g_free(vi->first);
 	g_free(vi->last);
+	g_free(vi->booked_name);
+	g_free(vi->note);
 	g_free(vi->media_path);
 	g_free(vi->msg_text);
 	g_free(vi->msg_from);
@@ -129,6 +131,8 @@ static void add_waiting(const consult_visit *v, uint32_t index, void *ud)
 	json_object_set_new(o, "visit_id", json_integer(v->id));
 	json_object_set_new(o, "first_name", json_string(vi && vi->first ? vi->first : ""));
 	json_object_set_new(o, "last_name", json_string(vi && vi->last ? vi->last : ""));
+	json_object_set_new(o, "booked_name", vi && vi->booked_name ? json_string(vi->booked_name) : json_null());
+	json_object_set_new(o, "note", vi && vi->note ? json_string(vi->note) : json_null());
 	json_object_set_new(o, "appointment_at", json_integer(v->appt_time));
 	json_object_set_new(o, "waiting_since", json_integer(v->joined_at));
 	json_object_set_new(o, "state", json_string(consult_visit_state_name(v->state)));
@@ -244,8 +248,8 @@ void glue_push_positions(glue_practice *p, int64_t now, glue_session *me, glue_t
 	consult_room_positions_wait(p->room, wait_of, push_position, &u);
 }
 
-void glue_push_appointment(
-        glue_practice *p, int64_t appointment_id, const char *status, const char *first, const char *last)
+void glue_push_appointment(glue_practice *p, int64_t appointment_id, const char *status, const char *first,
+        const char *last, const char *booked_name)
 {
 	for (GList *l = p->staff; l; l = l->next) {
 		json_t *f = json_object();
@@ -258,6 +262,7 @@ void glue_push_appointment(
 		} else {
 			json_object_set_new(f, "patient", json_null());
 		}
+		json_object_set_new(f, "booked_name", booked_name ? json_string(booked_name) : json_null());
 		glue_push(l->data, "appointment", f);
 	}
 }
@@ -339,6 +344,17 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 		json_object_set_new(o, "p2p_timeout_seconds", json_integer(glue.cfg.p2p_timeout_seconds));
 		json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
 	}
+}
+
+const char *glue_audio_policy(int64_t practice_id)
+{
+	bool never = true;
+	consult_err e = consult_store_practice_audio_only_never(glue.store, practice_id, &never);
+	if (e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR,
+		        "[consult] store: audio_only policy of practice %" G_GINT64_FORMAT " not readable (%s)\n",
+		        practice_id, consult_err_name(e));
+	return consult_audio_policy_name(e == CONSULT_OK && !never ? CONSULT_AUDIO_ALLOWED : CONSULT_AUDIO_NEVER);
 }
 
 glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id)

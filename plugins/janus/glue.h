@@ -50,6 +50,11 @@ typedef struct glue_visit_info {
 	char *media_path;     /* "local/remote" candidate types of the doctor's report, or NULL */
 	int path;             /* glue_path of the doctor's newest connected report, or GLUE_PATH_NONE */
 	int64_t call_session; /* login session (store id) of the doctor handle that holds the call; 0 unknown */
+	/* first, last: as the patient typed them at join; booked_name, note: as
+	 * reception booked them (the appointment's), or NULL; audio_only: the
+	 * patient accepted the call without the camera */
+	char *booked_name, *note;
+	bool audio_only;
 } glue_visit_info;
 
 /* How a call's media went (admin stats, issue 5). */
@@ -145,9 +150,10 @@ typedef struct glue_told {
 void glue_push_positions(glue_practice *p, int64_t now, glue_session *me, glue_told *mine);
 /* Sets "wait_min" and "wait_max" on o if w is known. */
 void glue_wait_fields(json_t *o, consult_wait w);
-/* `appointment` event to all staff of the practice. */
-void glue_push_appointment(
-        glue_practice *p, int64_t appointment_id, const char *status, const char *first, const char *last);
+/* `appointment` event to all staff of the practice: the patient's name as
+ * typed at join (first and last, or none) and the booked name (or NULL). */
+void glue_push_appointment(glue_practice *p, int64_t appointment_id, const char *status, const char *first,
+        const char *last, const char *booked_name);
 /* Event handlers (config events = true): non-personal visit data only. */
 void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state, const char *reason);
 /* Sets "ice_servers" (RTCIceServer array with TURN REST credentials minted
@@ -156,6 +162,9 @@ void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state,
  * "call_lost_seconds" on o. Only for the two participants of a call; the
  * credentials are never logged. */
 void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call_lost);
+/* The practice's audio-only policy as the pages read it: "allowed" or
+ * "never" (also when the store cannot be read: fail closed, logged). */
+const char *glue_audio_policy(int64_t practice_id);
 /* Staff session of this practice that rings / talks with visit_id, or NULL. */
 glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id);
 

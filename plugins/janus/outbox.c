@@ -5,7 +5,8 @@
  * Contract: at start, rows left "sending" by a crash go back to "queued".
  * Loop: under glue.lock claim the next due row (one commit: sending,
  * attempts + 1) and copy everything it needs (address or number, the
- * unsealed code, practice, time, doctor); then WITHOUT the lock render
+ * unsealed code, practice, time, doctor, the booked name for the
+ * greeting); then WITHOUT the lock render
  * (core/compose, core/mime) and send (deliver/smtp, deliver/sms_http,
  * blocking with their timeouts); then under the lock record the outcome:
  * sent; temporary failure -> queued again at the core/backoff time (no
@@ -16,7 +17,7 @@
  * at most once unless the process dies between the server's acceptance and
  * the commit of "sent" (it is then sent again after the restart, with the
  * same Message-ID). Logs carry row ids, channels and reasons only; the
- * unsealed code and the address are wiped after use.
+ * unsealed code, the address and the booked name are wiped after use.
  */
 #include <string.h>
 #include <time.h>
@@ -49,6 +50,7 @@ typedef struct job {
 	consult_msg_kind kind;
 	uint8_t msgid[16];
 	char *to, *code, *practice_name, *practice_phone, *doctor, *link;
+	char *patient_name; /* booked by reception, or NULL */
 } job;
 
 static void job_clear(job *j)
@@ -57,6 +59,9 @@ static void job_clear(job *j)
 		sodium_memzero(j->to, strlen(j->to));
 	if (j->code)
 		sodium_memzero(j->code, strlen(j->code));
+	if (j->patient_name)
+		sodium_memzero(j->patient_name, strlen(j->patient_name));
+	g_free(j->patient_name);
 	g_free(j->to);
 	g_free(j->code);
 	g_free(j->practice_name);
@@ -120,6 +125,7 @@ static const char *job_load(const consult_outbox_msg *m, job *j)
 			j->practice_name = g_strdup(pr.name ? pr.name : "");
 			j->practice_phone = g_strdup(pr.phone ? pr.phone : "");
 			j->doctor = g_strdup(a.doctor_name ? a.doctor_name : "");
+			j->patient_name = g_strdup(a.booked_name);
 			j->link = g_strdup_printf("%s/patient.html?p=%s#%s", glue.cfg.public_url, pr.slug, code);
 		}
 		sodium_memzero(code, sizeof(code));
@@ -154,6 +160,7 @@ static consult_msg_values job_values(const job *j)
 		.doctor = j->doctor,
 		.link = j->link,
 		.code = j->kind == CONSULT_MSG_CANCEL ? NULL : j->code,
+		.patient_name = j->patient_name,
 	};
 }
 

@@ -11,8 +11,12 @@
  * over with resume_call, end the call) is the room's decision
  * (core/decide.h); the glue carries it out. The reply's "state" is the
  * visit's state after the join; a call taken over also carries the call's
- * doctor and fresh ICE fields; a waiting visit's estimated wait and the
- * visit's newest message (waiting.c) come with it. Successful joins per
+ * doctor and fresh ICE fields, and a ringing or taken-over call the
+ * practice's audio-only policy; a waiting visit's estimated wait and the
+ * visit's newest message (waiting.c) come with it. accept may ask for
+ * audio only (refused with forbidden, field audio_only, where the
+ * practice's policy is "never"; the call keeps ringing), decline may say
+ * why (the doctor reads it). Successful joins per
  * appointment are bounded (core/rejoin.h: rate_limited, nothing changes). Called under glue.lock;
  * logs only ids.
  */
@@ -167,6 +171,8 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 	vi->path = GLUE_PATH_NONE;
 	vi->first = g_strdup(first);
 	vi->last = g_strdup(last);
+	vi->booked_name = g_strdup(t->appt.booked_name);
+	vi->note = g_strdup(t->appt.note);
 	g_hash_table_replace(p->visits, &vi->id, vi);
 	consult_decision d;
 	consult_err e = glue_decide_run(p, &in, c->s, c->now, false, &d);
@@ -187,6 +193,8 @@ static void join_state(glue_ctx *c, glue_practice *p)
 	consult_visit *v = consult_room_visit(p->room, c->s->visit_id);
 	consult_visit_state st = v ? v->state : CONSULT_VISIT_WAITING;
 	json_object_set_new(c->reply, "state", json_string(consult_visit_state_name(st)));
+	if (st == CONSULT_VISIT_RINGING || st == CONSULT_VISIT_IN_CALL)
+		json_object_set_new(c->reply, "audio_only", json_string(glue_audio_policy(p->id)));
 	if (st != CONSULT_VISIT_IN_CALL)
 		return;
 	glue_session *doc = glue_call_doctor(p, v->id);
@@ -309,13 +317,50 @@ consult_err glue_h_leave(glue_ctx *c)
 {
 	return patient_event(c, CONSULT_EV_LEAVE);
 }
+/* accept {audio_only?}: the room refuses audio only where the practice's
+ * policy is "never" (forbidden, nothing changes); the policy is read only
+ * for such a request, and a store that cannot say is an internal error
+ * rather than a refusal. */
 consult_err glue_h_accept(glue_ctx *c)
 {
-	return patient_event(c, CONSULT_EV_ACCEPT);
+	glue_practice *p;
+	consult_visit *v = my_visit(c->s, &p);
+	if (v == NULL)
+		return CONSULT_ERR_WRONG_STATE;
+	int64_t id = v->id;
+	bool audio = c->req->u.accept.audio_only, never = false;
+	consult_err read = audio ? consult_store_practice_audio_only_never(glue.store, p->id, &never) : CONSULT_OK;
+	consult_room_event in = { .in = CONSULT_IN_VISIT,
+		.ev = CONSULT_EV_ACCEPT,
+		.visit_id = id,
+		.grace_s = glue.cfg.grace_seconds,
+		.audio_only = audio,
+		.audio_never = never || read != CONSULT_OK };
+	consult_decision d;
+	consult_err e = glue_decide_run(p, &in, c->s, c->now, false, &d);
+	if (e == CONSULT_ERR_FORBIDDEN && read != CONSULT_OK)
+		return CONSULT_ERR_INTERNAL;
+	if (e == CONSULT_ERR_FORBIDDEN)
+		c->field = "audio_only";
+	glue_visit_info *vi = e == CONSULT_OK ? glue_visit_info_get(p, id) : NULL;
+	if (vi)
+		vi->audio_only = audio;
+	return e;
 }
+
 consult_err glue_h_decline(glue_ctx *c)
 {
-	return patient_event(c, CONSULT_EV_DECLINE);
+	glue_practice *p;
+	consult_visit *v = my_visit(c->s, &p);
+	if (v == NULL)
+		return CONSULT_ERR_WRONG_STATE;
+	consult_room_event in = { .in = CONSULT_IN_VISIT,
+		.ev = CONSULT_EV_DECLINE,
+		.visit_id = v->id,
+		.grace_s = glue.cfg.grace_seconds,
+		.decline = c->req->u.decline.reason };
+	consult_decision d;
+	return glue_decide_run(p, &in, c->s, c->now, false, &d);
 }
 
 /* The handle is gone regardless of the store: if the write fails the room

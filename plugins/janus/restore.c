@@ -5,7 +5,8 @@
  * exists: every visit the store holds as live is put back into its
  * practice's room (core/room.h consult_room_restore: nobody attached,
  * WAITING/AWAY -> AWAY, RINGING -> AWAY at the head, IN_CALL -> a call held
- * on both sides), with its names for the staff's lists, and its new state
+ * on both sides), with its names (typed and booked) and the booked note
+ * for the staff's lists, and its new state
  * written back (so a second restart keeps away_since). Every detached
  * side gets grace_seconds from now; when nobody comes back the visit ends
  * as of when its patient went, or when the server went away (the stop
@@ -17,6 +18,7 @@
  * counts only.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <glib.h>
 #include <janus/debug.h>
 #include "glue.h"
@@ -78,6 +80,13 @@ static consult_visit_state restore_one(const consult_live_visit *lv, int64_t gon
 			vi->connected_at = at;
 		}
 	}
+	consult_appointment a;
+	memset(&a, 0, sizeof(a));
+	if (consult_store_appointment_by_id(glue.store, lv->appointment_id, &a) == CONSULT_OK) {
+		vi->booked_name = g_strdup(a.booked_name);
+		vi->note = g_strdup(a.note);
+	}
+	consult_appointment_clear(&a);
 	g_hash_table_replace(p->visits, &vi->id, vi);
 	/* written back: a second restart before anyone returns keeps away_since */
 	(void)consult_store_visit_state(glue.store, v->id, v->state, v->head, v->away_since);

@@ -133,6 +133,14 @@ static const char *const consult_migrations[] = {
 	"  last_used_at INTEGER NOT NULL);"
 	"CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);"
 	"CREATE INDEX staff_sessions_used ON staff_sessions(last_used_at);",
+	/* version 7: the patient's name and a short note as reception booked
+	 * them (personal data: kept with the appointment, deleted with it by
+	 * the purge and the erasure), and the practice policy on accepting a
+	 * call with audio only. */
+	"ALTER TABLE appointments ADD COLUMN booked_name TEXT;"
+	"ALTER TABLE appointments ADD COLUMN note TEXT;"
+	"ALTER TABLE practices ADD COLUMN audio_only_never INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (audio_only_never IN (0,1));",
 };
 
 #define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))

@@ -119,6 +119,11 @@ consult_err consult_store_set_practice_relay_only(consult_store *s, const char *
  * false = forwarding allowed). NOT_FOUND if there is no such practice. */
 consult_err consult_store_practice_forward_never(consult_store *s, int64_t id, bool *never);
 consult_err consult_store_set_practice_forward_never(consult_store *s, const char *slug, bool never);
+/* The practice policy "never accept a call with audio only" (default false
+ * = a patient may take a call without the camera). NOT_FOUND if there is
+ * no such practice. */
+consult_err consult_store_practice_audio_only_never(consult_store *s, int64_t id, bool *never);
+consult_err consult_store_set_practice_audio_only_never(consult_store *s, const char *slug, bool never);
 
 /* --- staff --- role DOCTOR or RECEPTION; pw_hash is an argon2id string */
 typedef struct consult_staff {
@@ -217,6 +222,8 @@ typedef struct consult_appointment {
 	 * the appointment's doctor (NULL for "any doctor") */
 	char *patient_first, *patient_last;
 	char *doctor_name;
+	/* the patient's name and a note as reception booked them (NULL if none) */
+	char *booked_name, *note;
 } consult_appointment;
 void consult_appointment_clear(consult_appointment *a);
 /* NOT_FOUND if no such practice, or doctor_id (0 = any) is not a doctor of
@@ -224,6 +231,12 @@ void consult_appointment_clear(consult_appointment *a);
 consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id, int64_t doctor_id, int64_t starts_at,
         int64_t valid_from, int64_t valid_until, const uint8_t code_hash[CONSULT_CODE_HASH_LEN], int64_t created_by,
         int64_t now, int64_t *id);
+/* Sets the booked name and note of an appointment (NULL: none); NOT_FOUND
+ * if there is no such appointment. They are deleted with the appointment
+ * (consult_store_purge, consult_store_erase_appointment), not with the
+ * contact data. */
+consult_err consult_store_set_appointment_booking(
+        consult_store *s, int64_t appointment_id, const char *booked_name, const char *note);
 /* Looks up by keyed code hash (compared in constant time after the lookup). */
 consult_err consult_store_appointment_by_code(
         consult_store *s, const uint8_t code_hash[CONSULT_CODE_HASH_LEN], consult_appointment *out);
@@ -427,8 +440,9 @@ typedef struct consult_purge_counts {
 	int64_t contacts_wiped; /* purge: contact rows wiped (of appointments that stay);
 	                           * erase: contact rows deleted with the appointment */
 } consult_purge_counts;
-/* One transaction: deletes appointments with starts_at < purge_before and
- * with them (cascade) their visits, contact rows and outbox rows; then
+/* One transaction: deletes appointments with starts_at < purge_before (with
+ * their booked name and note) and with them (cascade) their visits,
+ * contact rows and outbox rows; then
  * wipes the contact rows (phone, email, code_box NULL, wiped_at = now) of
  * appointments with starts_at < wipe_contact_before that still hold data
  * or were never marked wiped. The deleted and wiped values are then gone

@@ -22,6 +22,8 @@ enum {
 	P_RELAY_SET,
 	P_FWD_GET,
 	P_FWD_SET,
+	P_AUDIO_GET,
+	P_AUDIO_SET,
 	S_ADD,
 	S_BY_USERNAME,
 	S_BY_ID,
@@ -46,6 +48,8 @@ static const char *const sql_of[P_END - STORE_SLOT_PEOPLE] = {
 	Q(P_RELAY_SET) = "UPDATE practices SET relay_only = ?2 WHERE slug = ?1",
 	Q(P_FWD_GET) = "SELECT coalesce(forward_never, 0) FROM practices WHERE id = ?1",
 	Q(P_FWD_SET) = "UPDATE practices SET forward_never = ?2 WHERE slug = ?1",
+	Q(P_AUDIO_GET) = "SELECT coalesce(audio_only_never, 0) FROM practices WHERE id = ?1",
+	Q(P_AUDIO_SET) = "UPDATE practices SET audio_only_never = ?2 WHERE slug = ?1",
 	Q(S_ADD) = "INSERT INTO staff(practice_id, username, display_name, role, pw_hash, created_at)"
 	           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	Q(S_BY_USERNAME) = STAFF_COLS "WHERE username = ?1",
@@ -171,6 +175,16 @@ consult_err consult_store_practice_forward_never(consult_store *s, int64_t id, b
 consult_err consult_store_set_practice_forward_never(consult_store *s, const char *slug, bool never)
 {
 	return practice_flag_set(s, P_FWD_SET, slug, never);
+}
+
+consult_err consult_store_practice_audio_only_never(consult_store *s, int64_t id, bool *never)
+{
+	return practice_flag_get(s, P_AUDIO_GET, id, never);
+}
+
+consult_err consult_store_set_practice_audio_only_never(consult_store *s, const char *slug, bool never)
+{
+	return practice_flag_set(s, P_AUDIO_SET, slug, never);
 }
 
 /* --- staff --- */

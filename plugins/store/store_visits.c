@@ -23,6 +23,7 @@ enum {
 	A_CANCELLED,
 	A_LIST,
 	A_DOCTOR_OK,
+	A_BOOKING,
 	V_BEGIN,
 	V_STATE,
 	V_CALLED,
@@ -44,10 +45,11 @@ _Static_assert((int)V_END_ <= (int)STORE_SLOT_DELIVERY, "store_visits.c: too man
 	"SELECT a.id, a.practice_id, a.doctor_id, a.starts_at, a.valid_from, a.valid_until,"           \
 	" a.created_by, a.created_at, a.cancelled_at,"                                                 \
 	" CASE WHEN a.cancelled_at IS NOT NULL THEN 'cancelled' ELSE coalesce(v.state, 'booked') END," \
-	" v.end_reason, v.first_name, v.last_name, d.display_name, a.code_hash FROM appointments a"    \
+	" v.end_reason, v.first_name, v.last_name, d.display_name, a.booked_name, a.note,"             \
+	" a.code_hash FROM appointments a"                                                             \
 	" LEFT JOIN visits v ON v.id = (SELECT max(x.id) FROM visits x WHERE x.appointment_id = a.id)" \
 	" LEFT JOIN staff d ON d.id = a.doctor_id "
-#define APPT_HASH_COL 14
+#define APPT_HASH_COL 16
 
 static const char *const sql_of[V_END_ - STORE_SLOT_VISITS] = {
 #define Q(id) [id - STORE_SLOT_VISITS]
@@ -62,6 +64,7 @@ static const char *const sql_of[V_END_ - STORE_SLOT_VISITS] = {
 	Q(A_LIST) = APPT_COLS "WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
 	                      " ORDER BY a.starts_at, a.id",
 	Q(A_DOCTOR_OK) = "SELECT 1 FROM staff WHERE id = ?1 AND practice_id = ?2 AND role = 'doctor'",
+	Q(A_BOOKING) = "UPDATE appointments SET booked_name = ?2, note = ?3 WHERE id = ?1",
 	Q(V_BEGIN) = "INSERT INTO visits(appointment_id, first_name, last_name, joined_at, state)"
 	             " VALUES (?1, ?2, ?3, ?4, 'waiting')",
 	Q(V_STATE) = "UPDATE visits SET state = ?2, head = ?3, away_since = ?4 WHERE id = ?1",
@@ -116,6 +119,8 @@ static const store_col appt_cols[] = {
 	A_(COL_TEXT, patient_first, NULL),
 	A_(COL_TEXT, patient_last, NULL),
 	A_(COL_TEXT, doctor_name, NULL),
+	A_(COL_TEXT, booked_name, NULL),
+	A_(COL_TEXT, note, NULL),
 };
 #undef A_
 static const store_row appt_row = STORE_ROW(consult_appointment, appt_cols);
@@ -184,6 +189,18 @@ consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id,
 	if (e == CONSULT_OK && id)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return e;
+}
+
+consult_err consult_store_set_appointment_booking(
+        consult_store *s, int64_t appointment_id, const char *booked_name, const char *note)
+{
+	stmt_use u;
+	if (!get(s, A_BOOKING, &u))
+		return CONSULT_ERR_INTERNAL;
+	sqlite3_bind_int64(u.st, 1, appointment_id);
+	store_bind_text(u.st, 2, booked_name);
+	store_bind_text(u.st, 3, note);
+	return store_run_update_one(s, &u);
 }
 
 consult_err consult_store_appointment_by_code(

@@ -4,8 +4,9 @@
  * Checks: one stable error code (never "internal"), a field on failure and a
  * zeroed result; deterministic on a deep copy; on success the kind matches
  * "request", slugs/user names keep to their sets and lengths, names are not
- * blank, passwords 10..256 clean bytes, roles and the forward policy are
- * known values, set_practice has at least one option, no string carries a
+ * blank, passwords 10..256 clean bytes, roles and the forward and
+ * audio-only policies are known values, set_practice has at least one
+ * option, no string carries a
  * control character or an embedded NUL.
  */
 #include "fuzz.h"
@@ -82,8 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(r.practice);
 			break;
 		case CONSULT_ADMIN_SET_PRACTICE:
-			FZ_CHECK(r.practice && (r.has_relay_only || r.has_forward));
+			FZ_CHECK(r.practice && (r.has_relay_only || r.has_forward || r.has_audio_only));
 			FZ_CHECK(!r.has_forward || r.forward == CONSULT_FWD_ALLOWED || r.forward == CONSULT_FWD_NEVER);
+			FZ_CHECK(!r.has_audio_only || r.audio_only == CONSULT_AUDIO_ALLOWED ||
+			        r.audio_only == CONSULT_AUDIO_NEVER);
 			break;
 		default:
 			break;

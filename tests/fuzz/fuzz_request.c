@@ -8,7 +8,10 @@
  * within its documented limit, valid UTF-8 and free of control characters
  * (SDP may have CR/LF/TAB), without embedded NUL; slugs, user names, report
  * words and phone numbers keep to their character sets, names are not
- * blank, e-mail addresses pass consult_email_check, ranges hold.
+ * blank, e-mail addresses pass consult_email_check, ranges hold; the
+ * booked name and note are within their limits in characters (code
+ * points), enumerations (decline reason) in range, a media signal's two
+ * booleans are the body's.
  */
 #include "fuzz.h"
 #include <jansson.h>
@@ -46,6 +49,21 @@ static void set_ok(const char *s, const char *set)
 	if (s)
 		for (const char *p = s; *p; p++)
 			FZ_CHECK((*p >= 'a' && *p <= 'z') || strchr(set, *p));
+}
+
+/* A clean, not blank text of 1..max characters (code points). */
+static void chars_ok(const char *s, size_t max)
+{
+	if (!s)
+		return;
+	size_t chars = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		chars += (*p & 0xc0) != 0x80;
+	FZ_CHECK(chars >= 1 && chars <= max);
+	str_ok(s, 1, 4 * max, false);
+	size_t n;
+	consult_text_trim(s, &n);
+	FZ_CHECK(n > 0);
 }
 
 static void name_ok(const char *s, size_t max)
@@ -101,6 +119,17 @@ static void check_ok(const json_t *body, const consult_request *r)
 		str_ok(r->u.create_appointment.email, 1, CONSULT_MAX_EMAIL, false);
 		if (r->u.create_appointment.email)
 			FZ_CHECK(consult_email_check(r->u.create_appointment.email) == CONSULT_OK);
+		chars_ok(r->u.create_appointment.patient_name, CONSULT_MAX_PATIENT_NAME);
+		chars_ok(r->u.create_appointment.note, CONSULT_MAX_NOTE);
+		break;
+	case CONSULT_REQ_ACCEPT:
+		FZ_CHECK(r->u.accept.audio_only == json_is_true(json_object_get(body, "audio_only")));
+		break;
+	case CONSULT_REQ_DECLINE:
+		FZ_CHECK((unsigned)r->u.decline.reason < CONSULT_DECLINE_REASON_COUNT);
+		if (r->u.decline.reason != CONSULT_DECLINE_DECLINED)
+			FZ_CHECK(strcmp(json_string_value(json_object_get(body, "reason")),
+			                 consult_decline_reason_name(r->u.decline.reason)) == 0);
 		break;
 	case CONSULT_REQ_CANCEL_APPOINTMENT:
 		FZ_CHECK(r->u.cancel_appointment.appointment_id > 0);
@@ -136,6 +165,12 @@ static void check_ok(const json_t *body, const consult_request *r)
 			FZ_CHECK(r->u.signal.sdp_mline_index >= -1 && r->u.signal.sdp_mline_index <= 63);
 			break;
 		case CONSULT_SIGNAL_END_OF_CANDIDATES:
+			break;
+		case CONSULT_SIGNAL_MEDIA:
+			FZ_CHECK(json_is_boolean(json_object_get(body, "audio")) &&
+			        json_is_boolean(json_object_get(body, "video")));
+			FZ_CHECK(r->u.signal.audio == json_is_true(json_object_get(body, "audio")));
+			FZ_CHECK(r->u.signal.video == json_is_true(json_object_get(body, "video")));
 			break;
 		case CONSULT_SIGNAL_E2EE_KEY:
 			FZ_CHECK(r->u.signal.key);

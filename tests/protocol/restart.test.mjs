@@ -3,7 +3,8 @@
 // times; a clean stop (SIGTERM) tells every handle `server_restarting` and
 // records the stop time; a call is held while a participant's signalling
 // is away and taken back with join's resume_call; holds that nobody takes
-// back end (patient side) or requeue (doctor side) after the grace period.
+// back end (patient side) or requeue (doctor side) after the grace period;
+// restored visits keep the name and note reception booked.
 // Real Janus on one SQLite file, started again on the same data folder;
 // timers pass on the plugin's test clock (CONSULT_TEST=1), never by sleeping.
 import assert from 'node:assert/strict';
@@ -404,4 +405,22 @@ test('SIGTERM: every handle hears server_restarting before its socket closes; th
     return r.length ? r : null;
   }, 15000, 'the visit ended');
   assert.deepEqual(row, { state: 'ended', end_reason: 'grace_expired', ended_at: life.stopped_at });
+});
+
+test('SIGKILL: the doctor\'s list of restored visits keeps the name and note reception booked', async (t) => {
+  const s = await stack(t);
+  const rec = await s.login(s.A.receptions[0]);
+  const booked = uniqueName('Gebucht'), note = `Notiz ${uniqueName('n')}`;
+  s.secrets.push(booked, note);
+  const appt = await rec.handle.call({ request: 'create_appointment', starts_at: now() + 60, patient_name: booked, note });
+  appt.first = uniqueName('Eri');
+  appt.last = uniqueName('Mus');
+  s.secrets.push(appt.code, appt.code.replace(/-/g, ''), appt.first, appt.last);
+  const p = await s.join(appt);
+  await s.restart('SIGKILL');
+  const doc = await s.login(s.A.doctors[0]);
+  const l = await doc.handle.call({ request: 'waiting_list' });
+  const v = l.visits.find((x) => x.visit_id === p.reply.visit_id);
+  assert.ok(v, JSON.stringify(l.visits.map((x) => x.visit_id)));
+  assert.deepEqual([v.state, v.first_name, v.last_name, v.booked_name, v.note], ['away', appt.first, appt.last, booked, note]);
 });

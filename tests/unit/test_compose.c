@@ -3,9 +3,11 @@
  * the ends of int64, HTML escaping of a hostile practice name (raw in
  * text/subject, escaped in HTML), unknown/malformed placeholders with the
  * part and name reported, one-line subjects, required values, the .ics
- * (UID, SEQUENCE, DTSTART, STATUS for cancel), the SMS length limits, and
- * the shipped templates in conf/messages (all valid; the invitation fits
- * one GSM-7 SMS). */
+ * (UID, SEQUENCE, DTSTART, STATUS for cancel), the SMS length limits, the
+ * greeting by the booked name (and without one; escaped in HTML; an SMS
+ * too long with the name goes without it), and the shipped templates in
+ * conf/messages (all valid, every kind greets by the booked name, says
+ * "Warteraum"; the invitation without a name fits one GSM-7 SMS). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -215,10 +217,14 @@ static void test_check(void **st)
 	assert_int_equal(consult_compose_check(&simple, &part, bad), CONSULT_OK);
 
 	consult_msg_templates t = simple;
-	t.html = "<p>{{practice_name}} {{patient_name}}</p>";
+	t.html = "<p>{{practice_name}} {{patient_phone}}</p>";
 	assert_int_equal(consult_compose_check(&t, &part, bad), CONSULT_ERR_INVALID_FIELD);
 	assert_string_equal(part, "html");
-	assert_string_equal(bad, "patient_name");
+	assert_string_equal(bad, "patient_phone");
+	/* the greeting placeholders are known */
+	t = simple;
+	t.txt = "{{greeting}} {{name_greeting}} {{patient_name}}";
+	assert_int_equal(consult_compose_check(&t, &part, bad), CONSULT_OK);
 
 	t = simple;
 	t.sms = "{{link}} {{requirements}}";
@@ -314,6 +320,82 @@ static void test_sms(void **st)
 	assert_int_equal(consult_compose_sms(&t, &v, &s, &info, bad), CONSULT_ERR_INVALID_FIELD);
 }
 
+static const consult_msg_templates greet = {
+	.subject = "Termin {{patient_name}}\n",
+	.txt = "{{greeting}}\n[{{name_greeting}}][{{patient_name}}]\n",
+	.html = "<p>{{greeting}}</p><p>[{{name_greeting}}][{{patient_name}}]</p>\n",
+	.sms = "{{name_greeting}} {{practice_name}}: {{link}}\n",
+};
+
+static void test_greeting(void **st)
+{
+	consult_msg_values v = values(1790238600, 120);
+	consult_composed_mail m;
+	/* no booked name (NULL or ""): "Guten Tag," and nothing else */
+	const char *none[] = { NULL, "" };
+	for (int i = 0; i < 2; i++) {
+		v.patient_name = none[i];
+		assert_int_equal(consult_compose_mail(&greet, &v, NULL, &m, NULL, NULL), CONSULT_OK);
+		assert_string_equal(m.text, "Guten Tag,\n[][]\n");
+		assert_string_equal(m.html, "<p>Guten Tag,</p><p>[][]</p>\n");
+		assert_string_equal(m.subject, "Termin");
+		consult_composed_mail_free(&m);
+	}
+	/* a booked name: raw in the text, escaped in the HTML */
+	v.patient_name = "Erika <b>Muster</b> & \"Co\"";
+	assert_int_equal(consult_compose_mail(&greet, &v, NULL, &m, NULL, NULL), CONSULT_OK);
+	assert_string_equal(m.text,
+	        "Guten Tag Erika <b>Muster</b> & \"Co\",\n[Guten Tag Erika <b>Muster</b> & \"Co\",][Erika "
+	        "<b>Muster</b> & "
+	        "\"Co\"]\n");
+	assert_null(strstr(m.html, "<b>"));
+	assert_non_null(strstr(m.html, "<p>Guten Tag Erika &lt;b&gt;Muster&lt;/b&gt; &amp; &quot;Co&quot;,</p>"));
+	assert_string_equal(m.subject, "Termin Erika <b>Muster</b> & \"Co\"");
+	consult_composed_mail_free(&m);
+
+	/* SMS: without a name it starts with the practice (leading blank dropped) */
+	char *s = NULL;
+	consult_sms_info info;
+	char bad[CONSULT_TPL_NAME_MAX + 1];
+	v.patient_name = NULL;
+	assert_int_equal(consult_compose_sms(&greet, &v, &s, &info, bad), CONSULT_OK);
+	assert_string_equal(s, "Praxis am Markt: " LINK70);
+	free(s);
+	v.patient_name = "Erika Muster";
+	assert_int_equal(consult_compose_sms(&greet, &v, &s, &info, bad), CONSULT_OK);
+	assert_string_equal(s, "Guten Tag Erika Muster, Praxis am Markt: " LINK70);
+	assert_int_equal(info.parts, 1);
+	free(s);
+	/* a name outside GSM-7 makes it UCS-2: still within 3 parts, with the name */
+	v.patient_name = "\xc5\x9e\xc3\xbckr\xc3\xbc Y\xc4\xb1lmaz"; /* Şükrü Yılmaz */
+	assert_int_equal(consult_compose_sms(&greet, &v, &s, &info, bad), CONSULT_OK);
+	assert_int_equal(info.encoding, CONSULT_SMS_UCS2);
+	assert_int_equal(info.parts, 2);
+	assert_non_null(strstr(s, "Y\xc4\xb1lmaz"));
+	free(s);
+	/* 3 GSM-7 parts without the name, 4 with it: sent without the name */
+	char tpl[600];
+	size_t n = 3 * 153 - strlen("Praxis am Markt: ") - strlen(LINK70);
+	memcpy(tpl, "{{name_greeting}} {{practice_name}}: ", 37);
+	memset(tpl + 37, 'a', n);
+	strcpy(tpl + 37 + n, "{{link}}");
+	consult_msg_templates t = greet;
+	t.sms = tpl;
+	v.patient_name = "Erika Muster";
+	assert_int_equal(consult_compose_sms(&t, &v, &s, &info, bad), CONSULT_OK);
+	assert_int_equal(info.parts, 3);
+	assert_int_equal(strlen(s), 3 * 153);
+	assert_null(strstr(s, "Erika"));
+	assert_non_null(strstr(s, LINK70));
+	free(s);
+	/* too long even without the name: refused */
+	tpl[37 + n] = 'a';
+	strcpy(tpl + 38 + n, "{{link}}");
+	s = (char *)1;
+	assert_int_equal(consult_compose_sms(&t, &v, &s, &info, bad), CONSULT_ERR_TOO_LONG);
+	assert_null(s);
+}
+
 static char *slurp(const char *kind, const char *ext)
 {
 	char path[1024];
@@ -348,9 +430,28 @@ static void test_shipped_templates(void **st)
 		v.practice_name = "Haut\xc3\xa4rzte am Marktplatz"; /* 23 characters */
 		assert_int_equal(strlen(LINK70), 70);
 		consult_composed_mail m;
+		/* with a booked name: greeted by it in every part and the SMS */
+		v.patient_name = "Erika Muster";
+		assert_int_equal(consult_compose_mail(&t, &v, NULL, &m, &part, bad), CONSULT_OK);
+		assert_int_equal(strncmp(m.text, "Guten Tag Erika Muster,\n", 24), 0);
+		assert_non_null(strstr(m.html, "<p>Guten Tag Erika Muster,</p>"));
+		consult_composed_mail_free(&m);
+		char *named = NULL;
+		assert_int_equal(consult_compose_sms(&t, &v, &named, NULL, bad), CONSULT_OK);
+		assert_int_equal(strncmp(named, "Guten Tag Erika Muster, Haut\xc3\xa4rzte am Marktplatz", 48), 0);
+		free(named);
+		v.patient_name = NULL;
 		consult_msg_ics ics = { .uid = "appt-1@x.example", .sequence = k == 2, .dtstamp = 1790000000 };
 		assert_int_equal(consult_compose_mail(&t, &v, &ics, &m, &part, bad), CONSULT_OK);
 		assert_non_null(strstr(m.text, "Donnerstag, 24. September 2026"));
+		/* without one: "Guten Tag," and no trace of a name; the room is the Warteraum */
+		assert_int_equal(strncmp(m.text, "Guten Tag,\n", 11), 0);
+		assert_non_null(strstr(m.html, "<p>Guten Tag,</p>"));
+		assert_null(strstr(m.text, "Erika"));
+		assert_null(strstr(m.text, "Wartezimmer"));
+		assert_null(strstr(m.html, "Wartezimmer"));
+		if (k < 2)
+			assert_non_null(strstr(m.text, "Warteraum"));
 		assert_non_null(strstr(m.text, "10:30"));
 		assert_non_null(strstr(m.html, "Haut\xc3\xa4rzte am Marktplatz"));
 		assert_non_null(strstr(m.text, "0721 5163690"));
@@ -370,6 +471,7 @@ static void test_shipped_templates(void **st)
 		consult_sms_info info;
 		assert_int_equal(consult_compose_sms(&t, &v, &s, &info, bad), CONSULT_OK);
 		assert_int_equal(info.encoding, CONSULT_SMS_GSM7);
+		assert_int_equal(strncmp(s, "Haut\xc3\xa4rzte am Marktplatz", 24), 0); /* no greeting without a name */
 		if (k < 2) {
 			assert_non_null(strstr(s, LINK70));
 			assert_int_equal(info.parts, 1);
@@ -389,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_sms),
+		cmocka_unit_test(test_greeting),
 		cmocka_unit_test(test_shipped_templates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

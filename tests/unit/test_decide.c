@@ -164,7 +164,7 @@ static void test_call(void **st)
 	assert_int_equal(d.changed, 2); /* store write and room change */
 	const consult_effect *p = find_push(&d, CONSULT_PUSH_ringing, CONSULT_TO_PATIENT);
 	assert_ptr_equal(p->patient, H(1));
-	assert_int_equal(p->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE);
+	assert_int_equal(p->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE | CONSULT_PF_POLICY);
 	assert_int_equal(p->doctor_id, D1);
 	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "ringing");
 	assert_int_equal(find_push(&d, CONSULT_PUSH_waiting, CONSULT_TO_DOCTORS)->doctor_id, 0);
@@ -204,7 +204,9 @@ static void test_accept_decline_cancel(void **st)
 	        "store_state apply call_declined>doctor unbind_doctor appointment>staff notify "
 	        "waiting>doctors positions");
 	assert_int_equal(d.fx.fx[0].state, CONSULT_VISIT_WAITING);
-	assert_int_equal(find_push(&d, CONSULT_PUSH_call_declined, CONSULT_TO_DOCTOR)->fields, CONSULT_PF_VISIT);
+	const consult_effect *dec = find_push(&d, CONSULT_PUSH_call_declined, CONSULT_TO_DOCTOR);
+	assert_int_equal(dec->fields, CONSULT_PF_VISIT | CONSULT_PF_DECLINE);
+	assert_int_equal(dec->decline, CONSULT_DECLINE_DECLINED); /* no reason given */
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_CANCEL_RING, doctor(D1), &d), CONSULT_OK);
 	assert_string_equal(shape(&d),
 	        "store_state apply ring_cancelled>patient unbind_doctor appointment>staff notify "
@@ -212,9 +214,73 @@ static void test_accept_decline_cancel(void **st)
 	assert_int_equal(decide_ev(r, 1, CONSULT_EV_ACCEPT, patient_actor(), &d), CONSULT_OK);
 	assert_string_equal(shape(&d), "store_state apply call_accepted>doctor appointment>staff notify positions");
 	const consult_effect *a = find_push(&d, CONSULT_PUSH_call_accepted, CONSULT_TO_DOCTOR);
-	assert_int_equal(a->fields, CONSULT_PF_VISIT | CONSULT_PF_ICE);
+	assert_int_equal(a->fields, CONSULT_PF_VISIT | CONSULT_PF_ICE | CONSULT_PF_AUDIO);
+	assert_false(a->audio_only);
 	assert_int_equal(a->doctor_id, D1);
 	assert_string_equal(find_push(&d, CONSULT_PUSH_appointment, CONSULT_TO_STAFF)->status, "in_call");
+	consult_room_free(r);
+}
+
+/* The patient's answer with what the doctor hears: decline's reason,
+ * accept with audio only, refused (nothing to do, still ringing) where the
+ * practice's policy is "never". */
+static consult_err answer(consult_room *r, consult_visit_event ev, consult_decline_reason why, bool audio, bool never,
+        consult_decision *d)
+{
+	consult_room_event in = { .in = CONSULT_IN_VISIT,
+		.ev = ev,
+		.visit_id = 1,
+		.grace_s = 120,
+		.decline = why,
+		.audio_only = audio,
+		.audio_never = never };
+	consult_actor a = patient_actor();
+	return consult_room_decide(r, &in, &a, 100, d);
+}
+
+static void test_answer_reason_and_audio_only(void **st)
+{
+	consult_room *r = consult_room_new(1);
+	join(r, 1, D1);
+	consult_decision d;
+	/* not ringing: wrong_state comes first, whatever the policy */
+	assert_int_equal(answer(r, CONSULT_EV_ACCEPT, 0, true, true, &d), CONSULT_ERR_WRONG_STATE);
+	step(r, 1, CONSULT_EV_CALL, doctor(D1));
+	static const consult_decline_reason why[] = { CONSULT_DECLINE_CAMERA_BLOCKED,
+		CONSULT_DECLINE_MICROPHONE_BLOCKED, CONSULT_DECLINE_NO_DEVICES, CONSULT_DECLINE_DECLINED };
+	for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
+		assert_int_equal(answer(r, CONSULT_EV_DECLINE, why[i], false, false, &d), CONSULT_OK);
+		const consult_effect *dec = find_push(&d, CONSULT_PUSH_call_declined, CONSULT_TO_DOCTOR);
+		assert_int_equal(dec->decline, why[i]);
+		assert_int_equal(dec->fields, CONSULT_PF_VISIT | CONSULT_PF_DECLINE);
+	}
+	assert_string_equal(consult_decline_reason_name(CONSULT_DECLINE_CAMERA_BLOCKED), "camera_blocked");
+	assert_string_equal(consult_decline_reason_name(CONSULT_DECLINE_REASON_COUNT), "");
+	/* a reason out of range reaches the doctor as "declined" */
+	assert_int_equal(answer(r, CONSULT_EV_DECLINE, (consult_decline_reason)77, false, false, &d), CONSULT_OK);
+	assert_int_equal(
+	        find_push(&d, CONSULT_PUSH_call_declined, CONSULT_TO_DOCTOR)->decline, CONSULT_DECLINE_DECLINED);
+	/* audio only where the practice says never: forbidden, nothing to do */
+	assert_int_equal(answer(r, CONSULT_EV_ACCEPT, 0, true, true, &d), CONSULT_ERR_FORBIDDEN);
+	assert_int_equal(d.fx.n, 0);
+	assert_false(d.has_step);
+	assert_int_equal(consult_room_visit(r, 1)->state, CONSULT_VISIT_RINGING);
+	/* with the camera the policy does not matter */
+	assert_int_equal(answer(r, CONSULT_EV_ACCEPT, 0, false, true, &d), CONSULT_OK);
+	assert_false(find_push(&d, CONSULT_PUSH_call_accepted, CONSULT_TO_DOCTOR)->audio_only);
+	/* audio only where allowed: the doctor hears audio_only */
+	assert_int_equal(answer(r, CONSULT_EV_ACCEPT, 0, true, false, &d), CONSULT_OK);
+	const consult_effect *acc = find_push(&d, CONSULT_PUSH_call_accepted, CONSULT_TO_DOCTOR);
+	assert_true(acc->audio_only);
+	assert_int_equal(acc->fields, CONSULT_PF_VISIT | CONSULT_PF_ICE | CONSULT_PF_AUDIO);
+	run_room(r, &d);
+	assert_int_equal(consult_room_visit(r, 1)->state, CONSULT_VISIT_IN_CALL);
+	/* the flags of the answer do not leak into other events */
+	assert_int_equal(answer(r, CONSULT_EV_HANGUP_PATIENT, CONSULT_DECLINE_NO_DEVICES, true, true, &d), CONSULT_OK);
+	const consult_effect *end = find_push(&d, CONSULT_PUSH_call_ended, CONSULT_TO_DOCTOR);
+	assert_int_equal(end->fields, CONSULT_PF_VISIT | CONSULT_PF_REASON);
+	assert_false(end->audio_only);
+	assert_int_equal(end->decline, CONSULT_DECLINE_DECLINED);
 	consult_room_free(r);
 }
 
@@ -386,6 +452,7 @@ static void test_join_policy(void **st)
 	const consult_effect *ring = find_push(&d, CONSULT_PUSH_ringing, CONSULT_TO_PATIENT);
 	assert_ptr_equal(ring->patient, H(21));
 	assert_int_equal(ring->doctor_id, D1);
+	assert_int_equal(ring->fields, CONSULT_PF_DOCTOR | CONSULT_PF_ICE | CONSULT_PF_POLICY);
 	run_room(r, &d);
 	/* in a call: the call ends, the old handle is retired, a new visit begins */
 	step(r, 1, CONSULT_EV_ACCEPT, patient_actor());
@@ -1028,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_call),
 		cmocka_unit_test(test_call_refused),
 		cmocka_unit_test(test_accept_decline_cancel),
+		cmocka_unit_test(test_answer_reason_and_audio_only),
 		cmocka_unit_test(test_hangups_end_the_visit),
 		cmocka_unit_test(test_connection_lost_skips_the_sender),
 		cmocka_unit_test(test_drop_back_expire_cancel),

@@ -1085,6 +1085,181 @@ static void test_issue3_5(void **st)
 	check_bad(ba, sizeof ba / sizeof ba[0], true);
 }
 
+/* The patient's answer (decline reason, audio-only accept), the media
+ * signal, the booked name and note (limited in characters, not bytes) and
+ * the practice's audio-only policy. */
+static void test_answers_media_booking(void **st)
+{
+	json_t *j = J("{\"request\":\"accept\"}");
+	consult_request r = ok_req(j);
+	assert_false(r.u.accept.audio_only);
+	json_decref(j);
+	j = J("{\"request\":\"accept\",\"audio_only\":true}");
+	r = ok_req(j);
+	assert_true(r.u.accept.audio_only);
+	json_decref(j);
+	j = J("{\"request\":\"accept\",\"audio_only\":null}");
+	r = ok_req(j);
+	assert_false(r.u.accept.audio_only);
+	json_decref(j);
+	static const struct {
+		const char *json;
+		consult_decline_reason want;
+	} dec[] = {
+		{ "{\"request\":\"decline\"}", CONSULT_DECLINE_DECLINED },
+		{ "{\"request\":\"decline\",\"reason\":null}", CONSULT_DECLINE_DECLINED },
+		{ "{\"request\":\"decline\",\"reason\":\"declined\"}", CONSULT_DECLINE_DECLINED },
+		{ "{\"request\":\"decline\",\"reason\":\"camera_blocked\"}", CONSULT_DECLINE_CAMERA_BLOCKED },
+		{ "{\"request\":\"decline\",\"reason\":\"microphone_blocked\"}", CONSULT_DECLINE_MICROPHONE_BLOCKED },
+		{ "{\"request\":\"decline\",\"reason\":\"no_devices\"}", CONSULT_DECLINE_NO_DEVICES },
+	};
+	for (size_t i = 0; i < sizeof dec / sizeof dec[0]; i++) {
+		j = J(dec[i].json);
+		r = ok_req(j);
+		assert_int_equal(r.kind, CONSULT_REQ_DECLINE);
+		assert_int_equal(r.u.decline.reason, dec[i].want);
+		json_decref(j);
+	}
+	j = J("{\"request\":\"signal\",\"type\":\"media\",\"audio\":true,\"video\":false,\"sdp\":\"v=0\",\"x\":1}");
+	r = ok_req(j);
+	assert_int_equal(r.u.signal.type, CONSULT_SIGNAL_MEDIA);
+	assert_true(r.u.signal.audio);
+	assert_false(r.u.signal.video);
+	json_t *relay = consult_signal_relay(&r);
+	json_decref(j);
+	json_t *want = J("{\"type\":\"media\",\"audio\":true,\"video\":false}");
+	assert_true(json_equal(relay, want));
+	json_decref(relay);
+	json_decref(want);
+
+	/* booked name and note: trimmed later, limited in characters */
+	j = J("{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\" Erika M\u00fcster \","
+	      "\"note\":\"Befund besprechen\"}");
+	r = ok_req(j);
+	assert_string_equal(r.u.create_appointment.patient_name, " Erika M\xc3\xbcster ");
+	assert_string_equal(r.u.create_appointment.note, "Befund besprechen");
+	json_decref(j);
+	j = J("{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":null}");
+	r = ok_req(j);
+	assert_null(r.u.create_appointment.patient_name);
+	assert_null(r.u.create_appointment.note);
+	json_decref(j);
+	/* 100 two-byte characters are 200 bytes: still within 100 characters */
+	char name[512], *p = name;
+	p += sprintf(p, "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\"");
+	for (int i = 0; i < CONSULT_MAX_PATIENT_NAME; i++)
+		p += sprintf(p, "\xc3\xbc");
+	strcpy(p, "\"}");
+	j = J(name);
+	r = ok_req(j);
+	assert_int_equal(strlen(r.u.create_appointment.patient_name), 2 * CONSULT_MAX_PATIENT_NAME);
+	json_decref(j);
+	strcpy(p, "x\"}"); /* one character more */
+	j = J(name);
+	const char *field = NULL;
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "patient_name");
+	json_decref(j);
+	char note[1024];
+	p = note + sprintf(note, "{\"request\":\"create_appointment\",\"starts_at\":5,\"note\":\"");
+	for (int i = 0; i < CONSULT_MAX_NOTE; i++)
+		p += sprintf(p, "%s", i % 2 ? "a" : "\xe2\x82\xac"); /* € and a */
+	strcpy(p, "\"}");
+	j = J(note);
+	r = ok_req(j);
+	json_decref(j);
+	strcpy(p, "\xf0\x9f\x98\x80\"}"); /* + one emoji: 201 characters */
+	j = J(note);
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "note");
+	json_decref(j);
+
+	static const bad b[] = {
+		{ "{\"request\":\"accept\",\"audio_only\":\"yes\"}", CONSULT_ERR_INVALID_FIELD, "audio_only" },
+		{ "{\"request\":\"accept\",\"audio_only\":1}", CONSULT_ERR_INVALID_FIELD, "audio_only" },
+		{ "{\"request\":\"decline\",\"reason\":\"busy\"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"decline\",\"reason\":\"CAMERA_BLOCKED\"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"decline\",\"reason\":7}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"decline\",\"reason\":\"camera_blocked_and_a_very_long_tail_indeed\"}",
+		        CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"decline\",\"reason\":\"a\\u0000b\"}", CONSULT_ERR_INVALID_FIELD, "reason" },
+		{ "{\"request\":\"signal\",\"type\":\"media\"}", CONSULT_ERR_MISSING_FIELD, "audio" },
+		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":true}", CONSULT_ERR_MISSING_FIELD, "video" },
+		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":null,\"video\":true}",
+		        CONSULT_ERR_MISSING_FIELD, "audio" },
+		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":1,\"video\":true}", CONSULT_ERR_INVALID_FIELD,
+		        "audio" },
+		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":true,\"video\":\"off\"}",
+		        CONSULT_ERR_INVALID_FIELD, "video" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\"\"}",
+		        CONSULT_ERR_INVALID_FIELD, "patient_name" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\"   \"}",
+		        CONSULT_ERR_INVALID_FIELD, "patient_name" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":5}", CONSULT_ERR_INVALID_FIELD,
+		        "patient_name" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\"Erika\\nMuster\"}",
+		        CONSULT_ERR_INVALID_UTF8, "patient_name" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\"Erika\\u0000\"}",
+		        CONSULT_ERR_INVALID_UTF8, "patient_name" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\"a\\u0085b\"}",
+		        CONSULT_ERR_INVALID_UTF8, "patient_name" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"note\":\"Zeile 1\\r\\nZeile 2\"}",
+		        CONSULT_ERR_INVALID_UTF8, "note" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"note\":\"\\t\"}", CONSULT_ERR_INVALID_UTF8,
+		        "note" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"note\":\" \"}", CONSULT_ERR_INVALID_FIELD,
+		        "note" },
+		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"note\":[\"x\"]}", CONSULT_ERR_INVALID_FIELD,
+		        "note" },
+		/* the fields before them are checked first */
+		{ "{\"request\":\"create_appointment\",\"patient_name\":\"\"}", CONSULT_ERR_MISSING_FIELD,
+		        "starts_at" },
+	};
+	check_bad(b, sizeof b / sizeof b[0], false);
+	/* bytes that are not UTF-8 inside the string (built here: JSON text cannot carry them) */
+	json_t *bin = json_object();
+	json_object_set_new(bin, "request", json_string("create_appointment"));
+	json_object_set_new(bin, "starts_at", json_integer(5));
+	json_object_set_new(bin, "patient_name", json_stringn_nocheck("Erika \xff\xfe", 8));
+	assert_int_equal(consult_request_parse(bin, &r, &field), CONSULT_ERR_INVALID_UTF8);
+	assert_string_equal(field, "patient_name");
+	json_decref(bin);
+	/* far too many bytes: too_long before decoding */
+	bin = json_object();
+	json_object_set_new(bin, "request", json_string("create_appointment"));
+	json_object_set_new(bin, "starts_at", json_integer(5));
+	char *huge = malloc(4 * CONSULT_MAX_NOTE + 2);
+	memset(huge, 'n', 4 * CONSULT_MAX_NOTE + 1);
+	huge[4 * CONSULT_MAX_NOTE + 1] = '\0';
+	json_object_set_new(bin, "note", json_string(huge));
+	assert_int_equal(consult_request_parse(bin, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "note");
+	json_decref(bin);
+	free(huge);
+
+	/* set_practice audio_only */
+	consult_admin_request a =
+	        ok_admin("{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"audio_only\":\"never\"}");
+	assert_true(a.has_audio_only);
+	assert_false(a.has_forward || a.has_relay_only);
+	assert_int_equal(a.audio_only, CONSULT_AUDIO_NEVER);
+	a = ok_admin("{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"audio_only\":\"allowed\","
+	             "\"forward\":\"never\"}");
+	assert_true(a.has_audio_only && a.has_forward);
+	assert_int_equal(a.audio_only, CONSULT_AUDIO_ALLOWED);
+	assert_string_equal(consult_audio_policy_name(CONSULT_AUDIO_NEVER), "never");
+	assert_string_equal(consult_audio_policy_name(CONSULT_AUDIO_ALLOWED), "allowed");
+	static const bad ba[] = {
+		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"audio_only\":\"sometimes\"}",
+		        CONSULT_ERR_INVALID_FIELD, "audio_only" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"audio_only\":true}",
+		        CONSULT_ERR_INVALID_FIELD, "audio_only" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"audio_only\":null}",
+		        CONSULT_ERR_MISSING_FIELD, "relay_only" },
+	};
+	check_bad(ba, sizeof ba / sizeof ba[0], true);
+}
+
 /* Every row of requests.def and admin_requests.def is reached by its name
  * and gives its own kind (a body without fields parses or fails on a
  * field, never as an unknown request); each kind belongs to one row. */
@@ -1259,6 +1434,7 @@ int main(void)
 		cmocka_unit_test(test_issue3_5),
 		cmocka_unit_test(test_readiness),
 		cmocka_unit_test(test_message_waiting),
+		cmocka_unit_test(test_answers_media_booking),
 		cmocka_unit_test(test_table_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

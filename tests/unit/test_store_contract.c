@@ -1,6 +1,7 @@
 /* test_store_contract.c - the store contract: practices, staff, devices,
- * appointments, visits, statistics, purge and erasure, upkeep and health,
- * run against store.h only.
+ * appointments (with the booked name and note), visits, statistics, purge
+ * and erasure (which remove the booked name and note with the appointment),
+ * upkeep and health, run against store.h only.
  *
  * Contract: each test gets a new, empty store (store_fixture.h) and sees it
  * only through store.h, so the same suite runs unchanged on every backend
@@ -77,6 +78,37 @@ static void test_forward_never(void **state)
 	assert_false(never);
 	assert_int_equal(consult_store_set_practice_forward_never(f->s, "no-such", true), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice + 99, &never), CONSULT_ERR_NOT_FOUND);
+}
+
+/* Schema v7: the audio-only policy per practice, default allowed; the
+ * other options are independent of it. */
+static void test_audio_only_never(void **state)
+{
+	fixture *f = *state;
+	bool never = true, other = true;
+	assert_int_equal(consult_store_practice_audio_only_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_false(never);
+	assert_int_equal(consult_store_set_practice_audio_only_never(f->s, "am-markt", true), CONSULT_OK);
+	assert_int_equal(consult_store_practice_audio_only_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_true(never);
+	assert_int_equal(consult_store_practice_audio_only_never(f->s, f->other_practice, &other), CONSULT_OK);
+	assert_false(other);
+	bool fwd = true, relay = true;
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &fwd), CONSULT_OK);
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_false(fwd);
+	assert_false(relay);
+	assert_int_equal(consult_store_set_practice_forward_never(f->s, "am-markt", true), CONSULT_OK);
+	assert_int_equal(consult_store_practice_audio_only_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_true(never);
+	assert_int_equal(consult_store_set_practice_audio_only_never(f->s, "am-markt", false), CONSULT_OK);
+	assert_int_equal(consult_store_practice_audio_only_never(f->s, f->practice, &never), CONSULT_OK);
+	assert_false(never);
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &fwd), CONSULT_OK);
+	assert_true(fwd);
+	assert_int_equal(consult_store_set_practice_audio_only_never(f->s, "no-such", true), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(
+	        consult_store_practice_audio_only_never(f->s, f->practice + 99, &never), CONSULT_ERR_NOT_FOUND);
 }
 
 static void test_relay_only(void **state)
@@ -279,6 +311,8 @@ static void test_appointment_by_code(void **state)
 	assert_int_equal(a.end_reason, CONSULT_END_NONE);
 	assert_null(a.patient_first);
 	assert_string_equal(a.doctor_name, "Dr. Weber");
+	assert_null(a.booked_name); /* none booked */
+	assert_null(a.note);
 	consult_appointment_clear(&a);
 	assert_int_equal(consult_store_appointment_by_code(s, other, &a), CONSULT_ERR_NOT_FOUND);
 	assert_null(a.status);
@@ -384,13 +418,20 @@ typedef struct appt_list {
 	int64_t starts[8];
 	consult_store *s;
 	int nested; /* rows seen by a nested list inside the callback */
+	bool want_booking;
+	char booked[8][64], notes[8][64]; /* "" for NULL */
 } appt_list;
 
 static void collect_appt(const consult_appointment *a, void *ud)
 {
 	appt_list *l = ud;
-	if (l->n < 8)
-		l->starts[l->n++] = a->starts_at;
+	if (l->n >= 8)
+		return;
+	if (l->want_booking) {
+		snprintf(l->booked[l->n], sizeof l->booked[0], "%s", a->booked_name ? a->booked_name : "");
+		snprintf(l->notes[l->n], sizeof l->notes[0], "%s", a->note ? a->note : "");
+	}
+	l->starts[l->n++] = a->starts_at;
 }
 
 /* re-enters the store from the callback: the same query and a lookup */
@@ -439,6 +480,65 @@ static void test_list_appointments(void **state)
 	assert_int_equal(l.n, 5);
 	assert_int_equal(l.nested, 25);
 	assert_int_equal(l.starts[4], 400);
+}
+
+/* Schema v7: the name and note reception booked, read by id, by code and
+ * in the list, beside (not instead of) the names the patient typed. */
+static void test_booking(void **state)
+{
+	fixture *f = *state;
+	consult_store *s = f->s;
+	uint8_t h[CONSULT_CODE_HASH_LEN], h2[CONSULT_CODE_HASH_LEN];
+	hash_of(h, 50);
+	hash_of(h2, 51);
+	int64_t id = 0, id2 = 0, v = 0;
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 500, 400, 900, h, 0, 1, &id), CONSULT_OK);
+	assert_int_equal(consult_store_add_appointment(s, f->practice, 0, 600, 500, 900, h2, 0, 1, &id2), CONSULT_OK);
+	const char *name = "Erika M\xc3\xbcster", *note = "R\xc3\xbcckfrage Befund; bitte Dolmetscher (TR)";
+	assert_int_equal(consult_store_set_appointment_booking(s, id, name, note), CONSULT_OK);
+	assert_int_equal(consult_store_set_appointment_booking(s, id2, NULL, "nur Notiz"), CONSULT_OK);
+	assert_int_equal(consult_store_set_appointment_booking(s, 9999, name, note), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_visit_begin(s, id, "Eri", "Mus", 450, &v), CONSULT_OK);
+	consult_appointment a;
+	assert_int_equal(consult_store_appointment_by_id(s, id, &a), CONSULT_OK);
+	assert_string_equal(a.booked_name, name);
+	assert_string_equal(a.note, note);
+	assert_string_equal(a.patient_first, "Eri"); /* the typed names stay apart */
+	assert_string_equal(a.patient_last, "Mus");
+	consult_appointment_clear(&a);
+	assert_null(a.booked_name);
+	assert_int_equal(consult_store_appointment_by_code(s, h, &a), CONSULT_OK);
+	assert_string_equal(a.booked_name, name);
+	assert_string_equal(a.note, note);
+	consult_appointment_clear(&a);
+	assert_int_equal(consult_store_appointment_by_id(s, id2, &a), CONSULT_OK);
+	assert_null(a.booked_name);
+	assert_string_equal(a.note, "nur Notiz");
+	consult_appointment_clear(&a);
+	appt_list l = { 0 };
+	l.want_booking = true;
+	assert_int_equal(consult_store_list_appointments(s, f->practice, 0, 1000, collect_appt, &l), CONSULT_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.booked[0], name);
+	assert_string_equal(l.notes[0], note);
+	assert_string_equal(l.booked[1], "");
+	assert_string_equal(l.notes[1], "nur Notiz");
+	/* NULL clears; a cancelled appointment keeps them */
+	assert_int_equal(consult_store_set_appointment_booking(s, id2, NULL, NULL), CONSULT_OK);
+	assert_int_equal(consult_store_appointment_by_id(s, id2, &a), CONSULT_OK);
+	assert_null(a.note);
+	consult_appointment_clear(&a);
+	assert_int_equal(consult_store_cancel_appointment(s, f->practice, id, 700), CONSULT_OK);
+	assert_int_equal(consult_store_appointment_by_id(s, id, &a), CONSULT_OK);
+	assert_string_equal(a.booked_name, name);
+	consult_appointment_clear(&a);
+	/* part of an outer transaction: rolled back with it */
+	assert_int_equal(consult_store_begin(s), CONSULT_OK);
+	assert_int_equal(consult_store_set_appointment_booking(s, id2, "Zur\xc3\xbcck", NULL), CONSULT_OK);
+	assert_int_equal(consult_store_rollback(s), CONSULT_OK);
+	assert_int_equal(consult_store_appointment_by_id(s, id2, &a), CONSULT_OK);
+	assert_null(a.booked_name);
+	consult_appointment_clear(&a);
 }
 
 /* --- statistics and restart --- */
@@ -746,6 +846,8 @@ static void test_purge_and_erase_remove(void **state)
 	int64_t ids[3] = { appt_of(f, 80), appt_of(f, 81), appt_of(f, 82) };
 	for (int i = 0; i < 3; i++) {
 		add_contact(s, ids[i]);
+		assert_int_equal(
+		        consult_store_set_appointment_booking(s, ids[i], "Booked Name", "Booked note"), CONSULT_OK);
 		mid[0] = (uint8_t)(i + 1);
 		assert_int_equal(
 		        consult_outbox_add(s, ids[i], CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 1, mid, 1, NULL),
@@ -771,6 +873,16 @@ static void test_purge_and_erase_remove(void **state)
 	assert_null(ct.code_box);
 	assert_int_equal(ct.wiped_at, 7000);
 	consult_contact_clear(&ct);
+	/* the booked name and note go with the appointment, not with the contact */
+	assert_int_equal(consult_store_appointment_by_id(s, ids[1], &a), CONSULT_OK);
+	assert_string_equal(a.booked_name, "Booked Name");
+	assert_string_equal(a.note, "Booked note");
+	consult_appointment_clear(&a);
+	appt_list l = { 0 };
+	l.want_booking = true;
+	assert_int_equal(consult_store_list_appointments(s, f->practice, 0, 100000, collect_appt, &l), CONSULT_OK);
+	assert_int_equal(l.n, 2); /* the purged one is not listed with its name any more */
+	assert_int_equal(l.starts[0], 5000);
 	assert_int_equal(consult_store_contact(s, ids[2], &ct), CONSULT_OK);
 	assert_string_equal(ct.phone, "+4972112345");
 	consult_contact_clear(&ct);
@@ -788,6 +900,12 @@ static void test_purge_and_erase_remove(void **state)
 	assert_int_equal(c.contacts_wiped, 1);
 	assert_int_equal(consult_store_appointment_by_id(s, ids[2], &a), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(consult_store_visit_names(s, new_v, &first, &last), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_store_set_appointment_booking(s, ids[2], "Again", NULL), CONSULT_ERR_NOT_FOUND);
+	memset(&l, 0, sizeof l);
+	l.want_booking = true;
+	assert_int_equal(consult_store_list_appointments(s, f->practice, 0, 100000, collect_appt, &l), CONSULT_OK);
+	assert_int_equal(l.n, 1); /* only the wiped one, with its booking */
+	assert_string_equal(l.booked[0], "Booked Name");
 	assert_int_equal(consult_store_contact(s, ids[2], &ct), CONSULT_ERR_NOT_FOUND);
 	assert_int_equal(msgs_of(s, ids[2]), 0);
 	assert_int_equal(consult_store_erase_appointment(s, f->practice, ids[2], &c), CONSULT_ERR_NOT_FOUND);
@@ -844,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_open_bad_path),
 		cmocka_unit_test_setup_teardown(test_forward_never, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_only, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_audio_only_never, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_staff, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_list_practices, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_constraints, setup_people, teardown),
@@ -851,6 +970,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_visit_lifecycle, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_list_appointments, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_booking, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_day_stats, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_live_visits, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_lifecycle, setup_people, teardown),

@@ -1,6 +1,7 @@
 /* test_store_purge.c - the SQLite store's retention on disk: migration from v2, the
  * retention purge, the contact wipe, the GDPR erase, and that purged
- * personal data is gone from the bytes of the database and -wal files.
+ * personal data (names, booked names and notes, contact data) is gone from
+ * the bytes of the database and -wal files.
  *
  * Contract: each test gets its own mkdtemp() folder with a new database;
  * times are made-up small integers (an injected clock). A raw sqlite3
@@ -132,7 +133,10 @@ static void downgrade_to_v2(fixture *f)
 	        " ALTER TABLE practices DROP COLUMN forward_never;" /* v4 */
 	        " DROP TABLE staff_devices;"                        /* v5 */
 	        " DROP TABLE lifecycle; DROP TABLE staff_sessions;" /* v6 */
-	        " ALTER TABLE visits DROP COLUMN head; ALTER TABLE visits DROP COLUMN away_since; COMMIT;"
+	        " ALTER TABLE visits DROP COLUMN head; ALTER TABLE visits DROP COLUMN away_since;"
+	        " ALTER TABLE appointments DROP COLUMN booked_name; ALTER TABLE appointments DROP COLUMN note;"
+	        " ALTER TABLE practices DROP COLUMN audio_only_never;" /* v7 */
+	        " COMMIT;"
 	        "PRAGMA user_version = 2;");
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 	assert_int_equal(raw_int(f->path,
@@ -146,7 +150,7 @@ static void downgrade_to_v2(fixture *f)
 static void test_migrate_v2_to_v3(void **state)
 {
 	fixture *f = *state;
-	assert_int_equal(consult_store_latest_version(), 6);
+	assert_int_equal(consult_store_latest_version(), 7);
 	int64_t appt = add_appt(f, f->practice, 5000, 1);
 	int64_t visit = 0;
 	assert_int_equal(consult_store_visit_begin(f->s, appt, "Erika", "Muster", 4900, &visit), CONSULT_OK);
@@ -158,7 +162,7 @@ static void test_migrate_v2_to_v3(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 6);
+	assert_int_equal(consult_store_schema_version(f->s), 7);
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), consult_store_latest_version());
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM sqlite_master WHERE name IN"
@@ -170,7 +174,13 @@ static void test_migrate_v2_to_v3(void **state)
 	assert_int_equal(a.starts_at, 5000);
 	assert_int_equal(a.status, CONSULT_APPT_WAITING);
 	assert_string_equal(a.patient_first, "Erika");
+	assert_null(a.booked_name); /* v7: none booked before */
+	assert_null(a.note);
 	consult_appointment_clear(&a);
+	bool audio_never = true;
+	assert_int_equal(consult_store_practice_audio_only_never(f->s, f->practice, &audio_never), CONSULT_OK);
+	assert_false(audio_never);
+	assert_int_equal(consult_store_set_appointment_booking(f->s, appt, "Erika Muster", "Notiz"), CONSULT_OK);
 	bool relay = false;
 	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
 	assert_true(relay);
@@ -200,7 +210,7 @@ static void test_migrate_v3_failure_keeps_v2(void **state)
 	raw_exec(f->path, "DROP TABLE appointment_contacts");
 	f->s = consult_store_open(f->path, err, sizeof err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 6);
+	assert_int_equal(consult_store_schema_version(f->s), 7);
 }
 
 /* --- purge --- */
@@ -318,6 +328,8 @@ static void test_erase(void **state)
 	add_msgs(f, keep, 1, 2);
 	set_contact(f, mine, NULL, "erase-probe-QRS@example.org");
 	set_contact(f, keep, NULL, "k@example.org");
+	assert_int_equal(
+	        consult_store_set_appointment_booking(f->s, mine, "EraseProbeBooked", "EraseProbeNote"), CONSULT_OK);
 	consult_purge_counts c;
 	memset(&c, 0xff, sizeof c);
 	/* another practice cannot erase it */
@@ -330,8 +342,11 @@ static void test_erase(void **state)
 	assert_true(file_has(f->path, "erase-probe-QRS@example.org") || file_has(wal, "erase-probe-QRS@example.org"));
 	assert_int_equal(consult_store_erase_appointment(f->s, f->practice, mine, &c), CONSULT_OK);
 	/* gone from the bytes at once (store still open) */
-	assert_false(file_has(f->path, "erase-probe-QRS@example.org"));
-	assert_false(file_has(wal, "erase-probe-QRS@example.org"));
+	static const char *const gone[] = { "erase-probe-QRS@example.org", "EraseProbeBooked", "EraseProbeNote" };
+	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
+		assert_false(file_has(f->path, gone[i]));
+		assert_false(file_has(wal, gone[i]));
+	}
 	assert_true(file_has(f->path, "k@example.org"));
 	assert_int_equal(c.appointments, 1);
 	assert_int_equal(c.visits, 2);
@@ -423,6 +438,8 @@ static const char *const probes[] = {
 	"PurgeProbeWal",               /* visit name written after the last checkpoint: only in the WAL */
 	"wipe-probe-ABC@example.org",  /* contact of an appointment that stays, wiped */
 	"+4917100077766",              /* its phone */
+	"PurgeProbeBooked",            /* booked name of a purged appointment */
+	"PurgeProbeNote",              /* its note */
 };
 
 static void bytes_gone(fixture *f, bool upkeep)
@@ -435,6 +452,10 @@ static void bytes_gone(fixture *f, bool upkeep)
 	set_contact(f, old, "+4917100099988", "purge-probe-XYZ@example.org");
 	set_contact(f, stays, "+4917100077766", "wipe-probe-ABC@example.org");
 	add_visits(f, stays, 1, "Bleibt");
+	assert_int_equal(
+	        consult_store_set_appointment_booking(f->s, old, "PurgeProbeBooked", "PurgeProbeNote"), CONSULT_OK);
+	/* the booking of an appointment that stays survives the contact wipe */
+	assert_int_equal(consult_store_set_appointment_booking(f->s, stays, "BleibtGebucht", NULL), CONSULT_OK);
 	/* close checkpoints everything into the main file and removes the WAL */
 	consult_store_close(f->s);
 	f->s = consult_store_open(f->path, err, sizeof err);
@@ -476,6 +497,7 @@ static void bytes_gone(fixture *f, bool upkeep)
 	}
 	/* what stays is still there and readable */
 	assert_int_equal(file_has(f->path, "Bleibt"), 1);
+	assert_int_equal(file_has(f->path, "BleibtGebucht"), 1);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM visits"), 1);
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;

@@ -83,6 +83,8 @@ static void test_migrate_v1_to_v2(void **state)
 	        "DROP TABLE IF EXISTS staff_sessions;"
 	        "ALTER TABLE visits DROP COLUMN head;"
 	        "ALTER TABLE visits DROP COLUMN away_since;"
+	        "ALTER TABLE appointments DROP COLUMN booked_name;" /* schema v7 */
+	        "ALTER TABLE appointments DROP COLUMN note;"
 	        "CREATE TABLE p1 (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
 	        "  phone TEXT, created_at INTEGER NOT NULL);"
 	        "INSERT INTO p1 SELECT id, slug, name, phone, created_at FROM practices;"
@@ -121,6 +123,64 @@ static void test_migrate_v1_to_v2(void **state)
 	/* foreign keys still hold after the rebuild */
 	assert_int_equal(consult_store_add_staff(f->s, pid + 99, "x.y", "X", CONSULT_ROLE_DOCTOR, "$h", 5, &sid),
 	        CONSULT_ERR_NOT_FOUND);
+}
+
+/* Schema v7: a v6 file (appointments without the booked name and note,
+ * practices without the audio-only policy) migrates, keeps its rows, and
+ * the new columns are empty / "allowed"; the policy takes only 0 and 1. */
+static void test_migrate_v6_to_v7(void **state)
+{
+	fixture *f = *state;
+	int64_t pid = 0, appt = 0, v = 0;
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	memset(h, 7, sizeof h);
+	assert_int_equal(consult_store_add_practice(f->s, "am-markt", "Praxis am Markt", "0721", 5, &pid), CONSULT_OK);
+	assert_int_equal(consult_store_add_appointment(f->s, pid, 0, 1000, 900, 1200, h, 0, 50, &appt), CONSULT_OK);
+	assert_int_equal(consult_store_visit_begin(f->s, appt, "Erika", "Muster", 950, &v), CONSULT_OK);
+	assert_int_equal(consult_store_set_practice_forward_never(f->s, "am-markt", true), CONSULT_OK);
+	consult_store_close(f->s);
+	f->s = NULL;
+	raw_exec(f->path,
+	        "BEGIN;"
+	        "ALTER TABLE appointments DROP COLUMN booked_name;"
+	        "ALTER TABLE appointments DROP COLUMN note;"
+	        "ALTER TABLE practices DROP COLUMN audio_only_never;"
+	        "COMMIT;"
+	        "PRAGMA user_version = 6;");
+	assert_int_equal(raw_int(f->path,
+	                         "SELECT count(*) FROM pragma_table_info('appointments')"
+	                         " WHERE name IN ('booked_name','note')"),
+	        0);
+	char err[256] = "";
+	f->s = consult_store_open(f->path, err, sizeof err);
+	if (!f->s)
+		print_error("open: %s\n", err);
+	assert_non_null(f->s);
+	assert_int_equal(consult_store_latest_version(), 7);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
+	assert_int_equal(raw_int(f->path,
+	                         "SELECT count(*) FROM pragma_table_info('appointments')"
+	                         " WHERE name IN ('booked_name','note')"),
+	        2);
+	consult_appointment a;
+	assert_int_equal(consult_store_appointment_by_id(f->s, appt, &a), CONSULT_OK);
+	assert_int_equal(a.starts_at, 1000);
+	assert_string_equal(a.patient_first, "Erika");
+	assert_null(a.booked_name);
+	assert_null(a.note);
+	consult_appointment_clear(&a);
+	bool never = true, fwd = false;
+	assert_int_equal(consult_store_practice_audio_only_never(f->s, pid, &never), CONSULT_OK);
+	assert_false(never);
+	assert_int_equal(consult_store_practice_forward_never(f->s, pid, &fwd), CONSULT_OK);
+	assert_true(fwd);
+	assert_int_equal(consult_store_set_appointment_booking(f->s, appt, "Erika Muster", "Notiz"), CONSULT_OK);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM appointments WHERE booked_name = 'Erika Muster'"), 1);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_not_equal(
+	        sqlite3_exec(db, "UPDATE practices SET audio_only_never = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 }
 
 static void test_too_new_refused(void **state)
@@ -474,6 +534,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_new_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1_to_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v6_to_v7, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raw_checks, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_visit_columns, setup_people, teardown),
