@@ -439,8 +439,14 @@ function onPageHide(e) {
   const c = client;
   if (!c) return;
   const s = consult.state;
-  if (!e.persisted && (s === 'waiting' || s === 'ringing' || s === 'call')) {
-    c.send({ request: 'leave' });   // best effort; a reload rejoins from sessionStorage
+  // A page cannot tell a reload from a closed tab. Waiting or ringing, it
+  // just goes: the server keeps the place for grace_seconds (the patient
+  // counts in nobody's "vor Ihnen" meanwhile, the doctor reads "Verbindung
+  // unterbrochen"), and a reload comes back to the same place. Only the
+  // confirmed "Warteraum verlassen" ends the visit. In a call the media dies
+  // with the page, so the doctor is told at once (best effort).
+  if (!e.persisted && s === 'call') {
+    c.send({ request: 'leave' });
   }
   client = null;
   c.destroy();

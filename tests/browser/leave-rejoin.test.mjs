@@ -8,7 +8,8 @@
 // list, focus back on the button). Confirmed by keyboard (Enter, Tab,
 // Enter): state 'left', #left "Sie haben den Warteraum verlassen." with
 // "Wieder beitreten" (not "Die Sprechstunde ist beendet"); the doctor's
-// list no longer has the visit. A reload shows the same page. "Wieder
+// list no longer has the visit. A reload shows the same page. Before
+// leaving, a reload is not a leave: the page comes back to the same visit. "Wieder
 // beitreten" joins again with the kept code and waits anew (a new visit in
 // the doctor's list). Cancelled by the practice after leaving: the page
 // no longer offers to rejoin and names the practice's phone.
@@ -48,6 +49,25 @@ async function leaveAndRejoin(launch, name) {
     await joinPatient(pat, origin, practice.slug, appt.code);
     const visit1 = await pat.evaluate(() => window.consult.visitId);
     await waitFor('doctor: the patient is listed', () => env.entry(visit1), 30_000);
+
+    // --- a reload is not a leave: the same visit, back at its place ------------------
+    // (Chromium: every frame the page sends is seen; a `leave` on the way out
+    // would end the visit whenever it reaches the server before the socket closes)
+    const leavesSent = [];
+    if (name === 'chromium') {
+      page.on('websocket', (ws) => ws.on('framesent', (f) => {
+        if (typeof f.payload === 'string' && f.payload.includes('"leave"')) leavesSent.push(f.payload);
+      }));
+    }
+    await page.reload();
+    await waitFor('patient: back in the waiting room after the reload', () => pat.evaluate(
+      () => window.consult.state === 'waiting' && window.consult.visitId != null), 30_000);
+    assert.equal(await pat.evaluate(() => window.consult.visitId), visit1, 'the reload resumed the same visit');
+    assert.deepEqual(leavesSent, [], 'no leave sent on the reload');
+    await waitFor('doctor: the same visit listed and waiting again', async () => {
+      const e = await env.entry(visit1);
+      return e && e.state === 'waiting';
+    }, 30_000);
 
     // --- asked first; Escape keeps waiting -----------------------------------------
     await pat.click('#leave');
