@@ -320,6 +320,8 @@ async function runVariant({ kind, n, args, ctx, janus, Leg, setupCall, endCall, 
       n,
       janusCorePct: kind === 'direct' ? null : janusRate * 100,
       perCallPct: kind === 'direct' ? null : ((janusRate - idleRate) * 100) / n,
+      // Janus CPU per packet received from the legs (each is also sent once)
+      usPerPacket: kind === 'direct' ? null : ((janusRate - idleRate) * 1e6) / ((expected / wall) * 1000),
       pps: (expected / wall) * 1000,
       loss: expected ? (expected - received) / expected : NaN,
       lost: expected - received,
@@ -361,26 +363,28 @@ function writeResults({ args, rows, idleRate, started, err, machine: m }) {
     ` both at nice ${args.nice}; event_loops = ${args.eventLoops || 'unset'}; stream per direction: VP8 ${args.kbps} kbit/s at ${args.fps} fps + Opus 50 pkt/s`);
   L.push(`- window ${args.window} s after ${args.warmup} s warm-up, ${args.rounds} round(s); Janus idle (staff logged in, no call): ${f2(idleRate * 100)} % of a core`);
   L.push('');
-  L.push('| N | variant | Janus % of a core | Janus % per call | packets/s into Janus | loss | lost (max per stream) | latency p50 ms | p99 ms | added p50 / p99 ms | PLIs | socket drops Janus / generator | frames skipped by the generator | generator % of a core | load avg |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  L.push('| N | variant | Janus % of a core | Janus % per call | Janus µs per packet | packets/s into Janus | loss | lost (max per stream) | latency p50 ms | p99 ms | added p50 / p99 ms | PLIs | socket drops Janus / generator | frames skipped by the generator | generator % of a core | load avg |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const s = r.summary;
     const d = rows.find((x) => x.kind === 'direct' && x.summary.n === s.n && x.round === r.round)?.summary;
     const added = r.kind === 'direct' || !d ? '-' : `${f2(s.p50 - d.p50)} / ${f2(s.p99 - d.p99)}`;
-    L.push(`| ${s.n} | ${r.kind}${r.round > 1 ? ` (r${r.round})` : ''} | ${f2(s.janusCorePct)} | ${f2(s.perCallPct)} | ${r.kind === 'direct' ? `(${Math.round(s.pps)})` : Math.round(s.pps)} | ` +
+    L.push(`| ${s.n} | ${r.kind}${r.round > 1 ? ` (r${r.round})` : ''} | ${f2(s.janusCorePct)} | ${f2(s.perCallPct)} | ${f2(s.usPerPacket, 1)} | ${r.kind === 'direct' ? `(${Math.round(s.pps)})` : Math.round(s.pps)} | ` +
       `${f2(s.loss * 100, 3)} % | ${s.lost} (${s.maxLostPerStream}) | ${f2(s.p50)} | ${f2(s.p99)} | ${added} | ${s.plis} | ${r.kind === 'direct' ? '-' : s.drops.janus} / ${s.drops.gen} | ${s.skipped} | ${f2(s.genCorePct, 0)} | ${s.load} |`);
   }
   L.push('');
-  L.push('| N | consult % per call | videocall % per call | ratio consult / videocall |');
-  L.push('|---|---|---|---|');
+  L.push('| N | consult % per call | videocall % per call | ratio | consult µs per packet | videocall µs per packet | ratio per packet |');
+  L.push('|---|---|---|---|---|---|---|');
   for (const n of args.calls) {
-    const mean = (k) => {
-      const xs = rows.filter((r) => r.kind === k && r.summary.n === n).map((r) => r.summary.perCallPct);
+    const mean = (k, f) => {
+      const xs = rows.filter((r) => r.kind === k && r.summary.n === n).map((r) => r.summary[f]);
       return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
     };
-    const c = mean('consult');
-    const v = mean('videocall');
-    L.push(`| ${n} | ${f2(c, 3)} | ${f2(v, 3)} | ${f2(c / v)} |`);
+    const c = mean('consult', 'perCallPct');
+    const v = mean('videocall', 'perCallPct');
+    const cp = mean('consult', 'usPerPacket');
+    const vp = mean('videocall', 'usPerPacket');
+    L.push(`| ${n} | ${f2(c, 3)} | ${f2(v, 3)} | ${f2(c / v)} | ${f2(cp, 1)} | ${f2(vp, 1)} | ${f2(cp / vp)} |`);
   }
   const checks = rows.filter((r) => r.kind === 'consult').map((r) => `N=${r.summary.n}: ${r.summary.relayed}`);
   if (checks.length) L.push('', `consult plugin rtp_packets relayed during each consult variant (setup to end): ${checks.join(', ')}`);
