@@ -17,9 +17,12 @@
 //               generator itself loses and delays without a relay;
 //   consult   - consult's forwarding mode (bench/lib/fwd-calls.mjs);
 //   videocall - janus.plugin.videocall loaded by the same Janus.
-// Janus runs pinned to one core (taskset, --janus-cpu) and this process to
-// the other (--gen-cpu): the generator's CPU never counts as Janus'.
-// Janus' CPU = utime+stime from /proc/<pid>/stat over the window, minus
+// Janus' CPU is Janus' own (utime+stime of its process), so the
+// generator's CPU never counts as Janus'. With --pin Janus runs on one core
+// (--janus-cpu) and this process on the other (--gen-cpu); without it (the
+// default) both may use either core: on the shared 2-core machine a pinned
+// generator was starved by other work on its core and sent only part of
+// its stream at N >= 5. Janus' CPU = utime+stime from /proc/<pid>/stat over the window, minus
 // the idle rate measured before the first N (same Janus, no calls), / N.
 // Added latency = the variant's percentile minus direct's at the same N.
 // The consult plugin's admin counter rtp_packets is checked against the
@@ -28,7 +31,7 @@
 // Usage (root; re-executes itself in scripts/lib/in-lo-netns: loopback only):
 //   node bench/forward-scale.mjs [--calls 1,5,10,20] [--window 15] [--warmup 4]
 //     [--rounds 1] [--variants direct,consult,videocall] [--kbps 2500]
-//     [--fps 30] [--event-loops 2] [--janus-cpu 0] [--gen-cpu 1] [--no-pin]
+//     [--fps 30] [--event-loops 2] [--pin [--janus-cpu 0] [--gen-cpu 1]] [--nice -5]
 //     [--out FILE]
 // Writes bench/results/forward-scale-YYYY-MM-DD.md (appends a section).
 // Environment: CONSULT_PLUGIN, CONSULT_VIDEOCALL_PLUGIN.
@@ -46,7 +49,7 @@ const KINDS = ['direct', 'consult', 'videocall'];
 function parseArgs(argv) {
   const a = {
     calls: [1, 5, 10, 20], window: 15, warmup: 4, rounds: 1, variants: KINDS, kbps: 2500, fps: 30,
-    eventLoops: 2, janusCpu: 0, genCpu: 1, pin: true, nice: -5, out: null, callgrind: null,
+    eventLoops: 2, janusCpu: 0, genCpu: 1, pin: false, nice: -5, out: null, callgrind: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -61,6 +64,7 @@ function parseArgs(argv) {
     else if (k === '--event-loops') a.eventLoops = Number(v());
     else if (k === '--janus-cpu') a.janusCpu = Number(v());
     else if (k === '--gen-cpu') a.genCpu = Number(v());
+    else if (k === '--pin') a.pin = true;
     else if (k === '--no-pin') a.pin = false;
     else if (k === '--nice') a.nice = Number(v());
     else if (k === '--out') a.out = v();
@@ -359,7 +363,7 @@ function writeResults({ args, rows, idleRate, started, err, machine: m }) {
   L.push(`- command: \`node bench/forward-scale.mjs ${process.argv.slice(2).join(' ')}\``);
   L.push(`- machine: ${m.cpu}, ${m.nproc} cores, ${m.memTotal}; ${m.uname}`);
   L.push(`- ${m.janus}; node ${m.node}; commit ${m.commit}${m.dirty ? ' (uncommitted changes)' : ''}`);
-  L.push(`- Janus pinned to CPU ${args.pin ? args.janusCpu : '-'}, generator to CPU ${args.pin ? args.genCpu : '-'};` +
+  L.push(`- ${args.pin ? `Janus pinned to CPU ${args.janusCpu}, generator to CPU ${args.genCpu}` : 'not pinned (Janus and generator on either core)'};` +
     ` both at nice ${args.nice}; event_loops = ${args.eventLoops || 'unset'}; stream per direction: VP8 ${args.kbps} kbit/s at ${args.fps} fps + Opus 50 pkt/s`);
   L.push(`- window ${args.window} s after ${args.warmup} s warm-up, ${args.rounds} round(s); Janus idle (staff logged in, no call): ${f2(idleRate * 100)} % of a core`);
   L.push('');

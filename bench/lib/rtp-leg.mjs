@@ -22,10 +22,19 @@
 import './udp-buffers.mjs'; // before werift creates its sockets
 import {
   ReceiverEstimatedMaxBitrate, RTCPeerConnection, RtcpPayloadSpecificFeedback, RtcpReceiverInfo, RtcpRrPacket,
-  RtpHeader, serializeAbsSendTime, serializeSdesMid, serializeTransportWideCC, ntpTime, useAbsSendTime, useOPUS,
-  useSdesMid, useTransportWideCC, useVP8,
+  RtpHeader, serializeSdesMid, serializeTransportWideCC, useAbsSendTime, useOPUS, useSdesMid, useTransportWideCC,
+  useVP8,
 } from 'werift';
+import { patchRtpHeader } from './fast-rtp.mjs';
 import { MediaSource, readStamp } from './rtp-stream.mjs';
+
+patchRtpHeader();
+
+/** abs-send-time: 24-bit seconds in 6.18 fixed point (3 bytes). */
+function absSendTime() {
+  const v = Math.round(((performance.timeOrigin + performance.now()) / 1000) * 262144) & 0xffffff;
+  return Buffer.from([v >> 16, (v >> 8) & 0xff, v & 0xff]);
+}
 
 const VIDEO_FB = [
   { type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' },
@@ -183,7 +192,7 @@ export class Leg {
       this.twccSeq = (this.twccSeq + 1) & 0xffff;
       const extensions = [];
       if (o.mid) extensions.push({ id: o.mid, payload: o.midBuf });
-      if (o.abs) extensions.push({ id: o.abs, payload: serializeAbsSendTime(ntpTime()) });
+      if (o.abs) extensions.push({ id: o.abs, payload: absSendTime() });
       if (o.twcc) extensions.push({ id: o.twcc, payload: serializeTransportWideCC(this.twccSeq) });
       const header = new RtpHeader({
         payloadType: o.pt, sequenceNumber: seq, timestamp: p.rtpTimestamp, marker: p.marker, ssrc: o.ssrc,
