@@ -5,7 +5,8 @@
 // identical traffic in the same run, at each N (default 1, 5, 10, 20).
 //
 // No browsers encode video here: each side of a call is a real WebRTC
-// endpoint in this process (bench/lib/rtp-leg.mjs: werift's ICE and
+// endpoint in this process (--workers threads, bench/lib/leg-pool.mjs;
+// bench/lib/rtp-leg.mjs: werift's ICE and
 // DTLS-SRTP) sending a synthetic 720p VP8 + Opus stream at its real packet
 // rate and sizes (bench/lib/rtp-stream.mjs: 30 fps averaging 2.5 Mbit/s, the
 // highest rate consult's REMB cap lets a sender reach, keyframes every 10 s,
@@ -32,6 +33,7 @@
 //   node bench/forward-scale.mjs [--calls 1,5,10,20] [--window 15] [--warmup 4]
 //     [--rounds 1] [--variants direct,consult,videocall] [--kbps 2500]
 //     [--fps 30] [--event-loops 2] [--pin [--janus-cpu 0] [--gen-cpu 1]] [--nice -5]
+//     [--workers 2]
 //     [--out FILE]
 // Writes bench/results/forward-scale-YYYY-MM-DD.md (appends a section).
 // Environment: CONSULT_PLUGIN, CONSULT_VIDEOCALL_PLUGIN.
@@ -49,7 +51,7 @@ const KINDS = ['direct', 'consult', 'videocall'];
 function parseArgs(argv) {
   const a = {
     calls: [1, 5, 10, 20], window: 15, warmup: 4, rounds: 1, variants: KINDS, kbps: 2500, fps: 30,
-    eventLoops: 2, janusCpu: 0, genCpu: 1, pin: false, nice: -5, out: null, callgrind: null,
+    eventLoops: 2, janusCpu: 0, genCpu: 1, pin: false, nice: -5, workers: 2, out: null, callgrind: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -67,6 +69,7 @@ function parseArgs(argv) {
     else if (k === '--pin') a.pin = true;
     else if (k === '--no-pin') a.pin = false;
     else if (k === '--nice') a.nice = Number(v());
+    else if (k === '--workers') a.workers = Number(v());
     else if (k === '--out') a.out = v();
     else if (k === '--callgrind') a.callgrind = path.resolve(v());
     else if (k === '-h' || k === '--help') a.help = true;
@@ -79,6 +82,7 @@ function parseArgs(argv) {
   if (!a.variants.length || a.variants.some((k) => !KINDS.includes(k))) throw new Error(`--variants: ${KINDS.join(',')}`);
   if (!(a.kbps >= 100 && a.kbps <= 8000)) throw new Error('--kbps must be 100..8000');
   if (!(a.fps >= 5 && a.fps <= 60)) throw new Error('--fps must be 5..60');
+  if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > 8) throw new Error('--workers must be 1..8');
   if (!Number.isInteger(a.nice) || a.nice < -10 || a.nice > 0) throw new Error('--nice must be -10..0');
   if (!Number.isInteger(a.eventLoops) || a.eventLoops < 0 || a.eventLoops > 16) throw new Error('--event-loops 0..16 (0: unset)');
   return a;
@@ -172,7 +176,7 @@ async function main() {
   const { startJanus } = await import('../scripts/lib/janus.mjs');
   const { seedPractice } = await import('../scripts/lib/seed.mjs');
   const { JanusClient } = await import('../scripts/lib/client.mjs');
-  const { Leg } = await import('./lib/rtp-leg.mjs');
+  const { LegPool } = await import('./lib/leg-pool.mjs');
   const { setupCall, endCall } = await import('./lib/fwd-calls.mjs');
   const { procCpuMs, machine } = await import('./lib/report.mjs');
 
@@ -193,6 +197,7 @@ async function main() {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const rows = [];
+  const pool = await LegPool.create(args.workers); // threads inherit the nice value set above
   let idleRate = null;
   let err = null;
   try {
@@ -234,7 +239,7 @@ async function main() {
         const k = (round + args.calls.indexOf(n)) % args.variants.length;
         const order = [...args.variants.slice(k), ...args.variants.slice(0, k)];
         for (const kind of order) {
-          const row = await runVariant({ kind, n, args, ctx, janus, Leg, setupCall, endCall, procCpuMs, idleRate, seedBase });
+          const row = await runVariant({ kind, n, args, ctx, janus, pool, setupCall, endCall, procCpuMs, idleRate, seedBase });
           row.round = round + 1;
           rows.push(row);
           process.stderr.write(`${kind} N=${n}: ${JSON.stringify(row.summary)}\n`);
@@ -246,6 +251,7 @@ async function main() {
     err = e;
     process.stderr.write(`forward-scale: ${e.stack || e}\n`);
   } finally {
+    await pool.terminate().catch(() => {});
     for (const f of cleanup) await f().catch(() => {});
     await janus.stop().catch(() => {});
   }
@@ -253,33 +259,29 @@ async function main() {
   return err ? 2 : 0;
 }
 
-async function runVariant({ kind, n, args, ctx, janus, Leg, setupCall, endCall, procCpuMs, idleRate, seedBase }) {
+async function runVariant({ kind, n, args, ctx, janus, pool, setupCall, endCall, procCpuMs, idleRate, seedBase }) {
   const stream = { videoKbps: args.kbps, fps: args.fps };
   const legs = [];
   const calls = [];
   const statsBefore = kind === 'consult' ? await ctx.janus.admin({ request: 'stats' }) : null;
-  let timer = null;
+  let sending = false;
   try {
     for (let i = 0; i < n; i++) {
       // the same source ids and seeds in every variant: identical traffic
-      const doc = new Leg({ name: `d${i}`, sourceId: 2 * i + 1, seed: seedBase + 2 * i, stream });
-      const pat = new Leg({ name: `p${i}`, sourceId: 2 * i + 2, seed: seedBase + 2 * i + 1, stream });
-      doc.expect(pat.source.id);
-      pat.expect(doc.source.id);
+      const d = { id: 2 * i + 1, seed: seedBase + 2 * i };
+      const p = { id: 2 * i + 2, seed: seedBase + 2 * i + 1 };
+      const doc = await pool.leg({ name: `d${i}`, sourceId: d.id, seed: d.seed, stream, expect: p.id, call: i });
+      const pat = await pool.leg({ name: `p${i}`, sourceId: p.id, seed: p.seed, stream, expect: d.id, call: i });
       legs.push(doc, pat);
       calls.push(await setupCall(kind, ctx, doc, pat, i));
     }
     await Promise.all(legs.map((l) => l.connected(45000)));
-    for (const l of legs) l.start();
-    timer = setInterval(() => {
-      const now = process.hrtime.bigint();
-      for (const l of legs) l.sendDue(now);
-    }, 5);
+    await Promise.all(legs.map((l) => l.start()));
+    await pool.send(true);
+    sending = true;
     await sleep(args.warmup * 1000);
     const drops0 = { janus: udpDrops(janus.pid), gen: udpDrops(process.pid) };
-    const from = legs.map((l) => l.source.index);
-    const plis0 = legs.reduce((s, l) => s + l.pli, 0);
-    const stalls0 = legs.reduce((s, l) => s + l.source.sent.skippedFrames, 0);
+    const m0 = await pool.mark();
     const gen0 = process.cpuUsage();
     const control = (...a) => execFileSync('callgrind_control', [...a, String(janus.pid)], { stdio: 'ignore' });
     if (args.callgrind) control('-i', 'on');
@@ -293,27 +295,27 @@ async function runVariant({ kind, n, args, ctx, janus, Leg, setupCall, endCall, 
       control('-d', `${kind}-N${n}`);
       control('-i', 'off');
     }
+    const m1 = await pool.mark();
     const gen = process.cpuUsage(gen0);
-    const to = legs.map((l) => l.source.index);
-    const plis = legs.reduce((s, l) => s + l.pli, 0) - plis0;
-    const skipped = legs.reduce((s, l) => s + l.source.sent.skippedFrames, 0) - stalls0;
+    const sum = (m, f) => legs.reduce((acc, l) => acc + m.get(l)[f], 0);
+    const plis = sum(m1, 'pli') - sum(m0, 'pli');
+    const skipped = sum(m1, 'skipped') - sum(m0, 'skipped');
     const drops = { janus: udpDrops(janus.pid) - drops0.janus, gen: udpDrops(process.pid) - drops0.gen };
-    clearInterval(timer);
-    timer = null;
+    await pool.send(false);
+    sending = false;
     await sleep(1000); // drain: what arrives later counts as lost
     let expected = 0;
     let received = 0;
     const lat = [];
     const worst = [];
     for (let i = 0; i < legs.length; i++) {
-      const peer = legs[i ^ 1];
-      const w = peer.window(from[i], to[i]);
+      const w = await legs[i ^ 1].window(m0.get(legs[i]).index, m1.get(legs[i]).index);
       expected += w.expected;
       received += w.received;
       for (const v of w.lat) lat.push(v);
       worst.push(w.lost);
     }
-    const sendErrors = legs.reduce((s, l) => s + l.sendErrors, 0);
+    const sendErrors = sum(m1, 'sendErrors');
     let relayed = null;
     if (kind === 'consult') {
       const after = await ctx.janus.admin({ request: 'stats' });
@@ -342,9 +344,9 @@ async function runVariant({ kind, n, args, ctx, janus, Leg, setupCall, endCall, 
     };
     return { kind, summary };
   } finally {
-    if (timer) clearInterval(timer);
+    if (sending) await pool.send(false).catch(() => {});
     for (const c of calls) await endCall(kind, ctx, c).catch(() => {});
-    await Promise.all(legs.map((l) => l.close()));
+    await pool.closeLegs().catch(() => {});
     await sleep(1500); // Janus frees the PeerConnections
   }
 }
@@ -364,7 +366,7 @@ function writeResults({ args, rows, idleRate, started, err, machine: m }) {
   L.push(`- machine: ${m.cpu}, ${m.nproc} cores, ${m.memTotal}; ${m.uname}`);
   L.push(`- ${m.janus}; node ${m.node}; commit ${m.commit}${m.dirty ? ' (uncommitted changes)' : ''}`);
   L.push(`- ${args.pin ? `Janus pinned to CPU ${args.janusCpu}, generator to CPU ${args.genCpu}` : 'not pinned (Janus and generator on either core)'};` +
-    ` both at nice ${args.nice}; event_loops = ${args.eventLoops || 'unset'}; stream per direction: VP8 ${args.kbps} kbit/s at ${args.fps} fps + Opus 50 pkt/s`);
+    ` both at nice ${args.nice}; generator in ${args.workers} worker thread(s); event_loops = ${args.eventLoops || 'unset'}; stream per direction: VP8 ${args.kbps} kbit/s at ${args.fps} fps + Opus 50 pkt/s`);
   L.push(`- window ${args.window} s after ${args.warmup} s warm-up, ${args.rounds} round(s); Janus idle (staff logged in, no call): ${f2(idleRate * 100)} % of a core`);
   L.push('');
   L.push('| N | variant | Janus % of a core | Janus % per call | Janus µs per packet | packets/s into Janus | loss | lost (max per stream) | latency p50 ms | p99 ms | added p50 / p99 ms | PLIs | socket drops Janus / generator | frames skipped by the generator | generator % of a core | load avg |');
