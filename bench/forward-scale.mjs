@@ -303,7 +303,14 @@ async function runVariant({ kind, n, args, ctx, janus, pool, setupCall, endCall,
     const drops = { janus: udpDrops(janus.pid) - drops0.janus, gen: udpDrops(process.pid) - drops0.gen };
     await pool.send(false);
     sending = false;
-    await sleep(1000); // drain: what arrives later counts as lost
+    // drain: wait until nothing more arrives for 500 ms (at most 10 s);
+    // what arrives later counts as lost
+    const drainEnd = Date.now() + 10000;
+    for (let last = -1, now = await pool.received(); now !== last && Date.now() < drainEnd;) {
+      await sleep(500);
+      last = now;
+      now = await pool.received();
+    }
     let expected = 0;
     let received = 0;
     const lat = [];

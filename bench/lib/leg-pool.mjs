@@ -7,7 +7,8 @@
 // methods of rtp-leg.mjs that the benchmark uses (offer, answer(sdp),
 // accept(sdp), connected(ms), start()); pool.send(on) starts/stops every
 // worker's send timer; pool.mark() -> Map(proxy -> {index, pli, skipped,
-// sendErrors}); proxy.window(from, to) as Leg.window; pool.closeLegs()
+// sendErrors}); pool.received() -> packets received by all legs;
+// proxy.window(from, to) as Leg.window; pool.closeLegs()
 // closes every leg; pool.terminate() ends the workers. Worker errors reject
 // the call that caused them.
 import { Worker } from 'node:worker_threads';
@@ -83,6 +84,11 @@ export class LegPool {
       for (const part of parts) if (part[l.key]) out.set(l, part[l.key]);
     }
     return out;
+  }
+
+  async received() {
+    const parts = await Promise.all(this.rpcs.map((r) => r.call('received')));
+    return parts.reduce((a, b) => a + b, 0);
   }
 
   async closeLegs() {

@@ -10,6 +10,7 @@
 //   connected {key, ms}; start {key}          (see rtp-leg.mjs)
 //   send {on}          start / stop this worker's 5 ms send timer (all legs)
 //   mark -> {key: {index, pli, skipped, sendErrors}}  counters of every leg
+//   received -> packets received (first copies) by all legs so far
 //   window {key, from, to} -> {expected, received, lost, lat, dup}
 //   close              close every leg and forget it
 // Stamps use process.hrtime (CLOCK_MONOTONIC): the same clock in every
@@ -47,6 +48,11 @@ const ops = {
       out[key] = { index: l.source.index, pli: l.pli, skipped: l.source.sent.skippedFrames, sendErrors: l.sendErrors };
     }
     return out;
+  },
+  received() {
+    let n = 0;
+    for (const l of legs.values()) n += l.rx ? l.rx.count : 0;
+    return n;
   },
   window({ key, from, to }) {
     const w = legs.get(key).window(from, to);

@@ -79,7 +79,7 @@ export class Leg {
   }
 
   expect(sourceId) {
-    this.rx = { id: sourceId >>> 0, lat: new Float32Array(this.capacity).fill(NaN), dup: 0, foreign: 0, late: 0 };
+    this.rx = { id: sourceId >>> 0, lat: new Float32Array(this.capacity).fill(NaN), dup: 0, foreign: 0, late: 0, count: 0 };
   }
 
   onRtp(rtp) {
@@ -93,6 +93,7 @@ export class Leg {
     if (s.index >= rx.lat.length) { rx.late++; return; }
     if (!Number.isNaN(rx.lat[s.index])) { rx.dup++; return; }
     rx.lat[s.index] = Number(now - s.sentNs) / 1e6;
+    rx.count++;
   }
 
   transceivers() {
