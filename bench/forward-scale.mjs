@@ -239,7 +239,8 @@ async function main() {
         const k = (round + args.calls.indexOf(n)) % args.variants.length;
         const order = [...args.variants.slice(k), ...args.variants.slice(0, k)];
         for (const kind of order) {
-          const row = await runVariant({ kind, n, args, ctx, janus, pool, setupCall, endCall, procCpuMs, idleRate, seedBase });
+          const row = await runVariant({ kind, n, args, ctx, janus, pool, setupCall, endCall, procCpuMs, idleRate, seedBase })
+            .catch((e) => { throw new Error(`${kind} N=${n} round ${round + 1}: ${e.message}`, { cause: e }); });
           row.round = round + 1;
           rows.push(row);
           process.stderr.write(`${kind} N=${n}: ${JSON.stringify(row.summary)}\n`);
@@ -261,6 +262,8 @@ async function main() {
 
 async function runVariant({ kind, n, args, ctx, janus, pool, setupCall, endCall, procCpuMs, idleRate, seedBase }) {
   const stream = { videoKbps: args.kbps, fps: args.fps };
+  // seconds a leg sends: warm-up + window + setup and teardown of N calls
+  const seconds = args.warmup + args.window + 60 + 2 * n;
   const legs = [];
   const calls = [];
   const statsBefore = kind === 'consult' ? await ctx.janus.admin({ request: 'stats' }) : null;
@@ -270,8 +273,8 @@ async function runVariant({ kind, n, args, ctx, janus, pool, setupCall, endCall,
       // the same source ids and seeds in every variant: identical traffic
       const d = { id: 2 * i + 1, seed: seedBase + 2 * i };
       const p = { id: 2 * i + 2, seed: seedBase + 2 * i + 1 };
-      const doc = await pool.leg({ name: `d${i}`, sourceId: d.id, seed: d.seed, stream, expect: p.id, call: i });
-      const pat = await pool.leg({ name: `p${i}`, sourceId: p.id, seed: p.seed, stream, expect: d.id, call: i });
+      const doc = await pool.leg({ name: `d${i}`, sourceId: d.id, seed: d.seed, stream, expect: p.id, call: i, seconds });
+      const pat = await pool.leg({ name: `p${i}`, sourceId: p.id, seed: p.seed, stream, expect: d.id, call: i, seconds });
       legs.push(doc, pat);
       calls.push(await setupCall(kind, ctx, doc, pat, i));
     }

@@ -3,7 +3,7 @@
 // worker, calls are dealt round robin.
 //
 // Contract: const pool = await LegPool.create(workers); pool.leg({name,
-// sourceId, seed, stream, expect, call}) -> a LegProxy with the async
+// sourceId, seed, stream, expect, call, seconds}) -> a LegProxy with the async
 // methods of rtp-leg.mjs that the benchmark uses (offer, answer(sdp),
 // accept(sdp), connected(ms), start()); pool.send(on) starts/stops every
 // worker's send timer; pool.mark() -> Map(proxy -> {index, pli, skipped,
@@ -64,10 +64,10 @@ export class LegPool {
     return p;
   }
 
-  async leg({ name, sourceId, seed, stream, expect, call }) {
+  async leg({ name, sourceId, seed, stream, expect, call, seconds }) {
     const rpc = this.rpcs[call % this.rpcs.length];
     const key = this.nextKey++;
-    await rpc.call('create', { key, name, sourceId, seed, stream, expect });
+    await rpc.call('create', { key, name, sourceId, seed, stream, expect, seconds });
     const proxy = new LegProxy(rpc, key, name);
     this.legs.push(proxy);
     return proxy;

@@ -5,7 +5,7 @@
 //
 // Contract (messages from leg-pool.mjs, each {id, op, ...} answered with
 // {id, ok, value} or {id, ok: false, error}):
-//   create {key, name, sourceId, seed, stream, expect}  a new Leg
+//   create {key, name, sourceId, seed, stream, expect, seconds}  a new Leg
 //   offer {key} -> sdp; answer {key, sdp} -> sdp; accept {key, sdp}
 //   connected {key, ms}; start {key}          (see rtp-leg.mjs)
 //   send {on}          start / stop this worker's 5 ms send timer (all legs)
@@ -22,8 +22,8 @@ const legs = new Map();
 let timer = null;
 
 const ops = {
-  create({ key, name, sourceId, seed, stream, expect }) {
-    const l = new Leg({ name, sourceId, seed, stream });
+  create({ key, name, sourceId, seed, stream, expect, seconds }) {
+    const l = new Leg({ name, sourceId, seed, stream, seconds });
     l.expect(expect);
     legs.set(key, l);
   },

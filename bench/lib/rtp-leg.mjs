@@ -17,7 +17,8 @@
 // latency (receive - send, the same process clock) is kept once; further
 // copies (retransmissions) count as duplicates. window(from, to) reports
 // for the indexes [from, to) of that source: expected, received, lost,
-// latencies (ms). pli counts the keyframe requests this leg's video
+// latencies (ms); indexes are kept for `seconds` (default 300) of
+// sending. pli counts the keyframe requests this leg's video
 // sender got. close() ends the PeerConnection.
 import './udp-buffers.mjs'; // before werift creates its sockets
 import {
@@ -46,10 +47,12 @@ const withTimeout = (p, ms, what) => Promise.race([
 ]);
 
 export class Leg {
-  constructor({ name, sourceId, seed, stream = {}, capacity = 1 << 16 }) {
+  constructor({ name, sourceId, seed, stream = {}, seconds = 300 }) {
     this.name = name;
     this.source = new MediaSource({ id: sourceId, seed, ...stream });
-    this.capacity = capacity;
+    // one latency slot per packet index the peer can send in `seconds`
+    // (packets beyond it would count as lost: keep it above the run's length)
+    this.capacity = Math.ceil(this.source.packetsPerSecond() * seconds * 1.2);
     this.rx = null; // {id, lat: Float32Array (NaN = not received), dup, foreign}
     this.pli = 0;
     this.sendErrors = 0;

@@ -64,6 +64,12 @@ export class MediaSource {
     this.stalls = 0;         // times due() found itself more than STALL_MS behind
   }
 
+  /** Packets per second this source sends on average (both kinds). */
+  packetsPerSecond() {
+    const frame = this.deltaMean * 1.25 + this.e2eeBytes; // the largest delta frame
+    return this.fps * Math.ceil(frame / (this.maxPayload - 1)) + 50;
+  }
+
   videoFrameBytes(key) {
     const delta = this.deltaMean * (0.75 + 0.5 * this.rand());
     return Math.round(key ? this.deltaMean * KEYFRAME_FACTOR : delta) + this.e2eeBytes;
