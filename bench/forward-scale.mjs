@@ -306,11 +306,12 @@ async function runVariant({ kind, n, args, ctx, janus, pool, setupCall, endCall,
     const drops = { janus: udpDrops(janus.pid) - drops0.janus, gen: udpDrops(process.pid) - drops0.gen };
     await pool.send(false);
     sending = false;
-    // drain: wait until nothing more arrives for 500 ms (at most 10 s);
-    // what arrives later counts as lost
-    const drainEnd = Date.now() + 10000;
+    // drain: wait until nothing more arrives for 2 s (at most 20 s; a
+    // starved Janus was seen to pause for more than 500 ms with packets
+    // still queued); what arrives later counts as lost
+    const drainEnd = Date.now() + 20000;
     for (let last = -1, now = await pool.received(); now !== last && Date.now() < drainEnd;) {
-      await sleep(500);
+      await sleep(2000);
       last = now;
       now = await pool.received();
     }
