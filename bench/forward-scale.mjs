@@ -5,37 +5,40 @@
 // identical traffic in the same run, at each N (default 1, 5, 10, 20).
 //
 // No browsers encode video here: each side of a call is a real WebRTC
-// endpoint in this process (--workers threads, bench/lib/leg-pool.mjs;
-// bench/lib/rtp-leg.mjs: werift's ICE and
-// DTLS-SRTP) sending a synthetic 720p VP8 + Opus stream at its real packet
-// rate and sizes (bench/lib/rtp-stream.mjs: 30 fps averaging 2.5 Mbit/s, the
-// highest rate consult's REMB cap lets a sender reach, keyframes every 10 s,
-// the E2EE trailer on every frame; the same seeded frame sizes in every
-// variant). Each payload carries a stamp (stream, index, send time on this
-// process' clock): the receiving leg counts every index once (loss) and
-// receive - send (latency). Three variants per N:
+// endpoint (bench/lib/rtp-leg.mjs: werift's ICE and DTLS-SRTP) in one of
+// --workers threads of this process (bench/lib/leg-pool.mjs), sending a
+// synthetic 720p VP8 + Opus stream at its real packet rate and sizes
+// (bench/lib/rtp-stream.mjs: 30 fps averaging 2.5 Mbit/s, the highest rate
+// consult's REMB cap lets a sender reach, a keyframe every 10 s, the E2EE
+// trailer on every frame; the same seeded frame sizes in every variant).
+// Each payload carries a stamp (stream, index, send time on the monotonic
+// clock): the receiving leg counts every index once (loss) and receive -
+// send (latency). Three variants per N, their order rotated:
 //   direct    - the two legs of each call connect to each other: what the
 //               generator itself loses and delays without a relay;
 //   consult   - consult's forwarding mode (bench/lib/fwd-calls.mjs);
 //   videocall - janus.plugin.videocall loaded by the same Janus.
-// Janus' CPU is Janus' own (utime+stime of its process), so the
-// generator's CPU never counts as Janus'. With --pin Janus runs on one core
-// (--janus-cpu) and this process on the other (--gen-cpu); without it (the
-// default) both may use either core: on the shared 2-core machine a pinned
-// generator was starved by other work on its core and sent only part of
-// its stream at N >= 5. Janus' CPU = utime+stime from /proc/<pid>/stat over the window, minus
-// the idle rate measured before the first N (same Janus, no calls), / N.
+// Janus' CPU = utime+stime of the Janus process (/proc/<pid>/stat) over
+// the window minus its idle rate (same Janus, staff logged in, no call),
+// per call and per packet into Janus: the generator's CPU never counts as
+// Janus'. With --pin Janus runs on --janus-cpu and this process on
+// --gen-cpu; by default nothing is pinned (on the shared 2-core machine a
+// pinned generator starved on its core). Both are reniced (--nice).
 // Added latency = the variant's percentile minus direct's at the same N.
-// The consult plugin's admin counter rtp_packets is checked against the
-// packets sent (every packet relayed by our code).
+// Kernel drops at Janus' and at the generator's sockets (/proc/net/udp)
+// are counted apart; for consult the plugin's rtp_packets counter (admin
+// stats) is written down: the packets our relay passed on.
+// --callgrind DIR runs Janus under callgrind, instrumentation on only in
+// each window (one dump per variant).
 //
-// Usage (root; re-executes itself in scripts/lib/in-lo-netns: loopback only):
+// Usage (root; re-executes itself in scripts/lib/in-lo-netns and adds a
+// veth pair to a namespace of its own: all media stays on this machine):
 //   node bench/forward-scale.mjs [--calls 1,5,10,20] [--window 15] [--warmup 4]
 //     [--rounds 1] [--variants direct,consult,videocall] [--kbps 2500]
-//     [--fps 30] [--event-loops 2] [--pin [--janus-cpu 0] [--gen-cpu 1]] [--nice -5]
-//     [--workers 2]
-//     [--out FILE]
+//     [--fps 30] [--event-loops 2] [--pin [--janus-cpu 0] [--gen-cpu 1]]
+//     [--nice -5] [--workers 2] [--callgrind DIR] [--out FILE]
 // Writes bench/results/forward-scale-YYYY-MM-DD.md (appends a section).
+// Exit status 0 = complete, 2 = not complete (the error is in the file).
 // Environment: CONSULT_PLUGIN, CONSULT_VIDEOCALL_PLUGIN.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -3,23 +3,23 @@
 // of rtp-stream.mjs and counts what it receives, for
 // bench/forward-scale.mjs.
 //
-// Contract: new Leg({name, sourceId, seed, stream}) makes a
-// RTCPeerConnection with one audio (Opus) and one video (VP8: nack, pli,
-// ccm fir, goog-remb, transport-cc) transceiver, header extensions mid,
-// abs-send-time (video) and transport-wide-cc, as Chromium offers them;
-// host candidates on 127.0.0.1 only. offer() / answer(sdp) /
-// accept(sdp) do the negotiation (returning SDP with candidates, no
-// trickle); connected() resolves when the PeerConnection is connected.
-// sendDue(nowNs) sends the packets of its MediaSource that are due (the
-// stamp is written right before werift encrypts and sends it).
+// Contract: new Leg({name, sourceId, seed, stream, seconds}) makes a
+// RTCPeerConnection (max-bundle) with one audio (Opus) and one video (VP8:
+// nack, pli, ccm fir, goog-remb, transport-cc) transceiver and the header
+// extensions mid, abs-send-time (video) and transport-wide-cc, as Chromium
+// offers them; host candidates on the namespace's interfaces plus
+// 127.0.0.1. offer() / answer(sdp) / accept(sdp) negotiate (SDP with
+// candidates, no trickle); connected() resolves when the PeerConnection
+// is connected; start() switches to the lean RTP path (see there), after
+// which sendDue(nowNs) sends the packets of its MediaSource that are due
+// (the stamp written right before werift encrypts and sends them).
 // Received packets are matched by their stamp's stream id to the source
 // registered with expect(sourceId): for each packet index the one-way
-// latency (receive - send, the same process clock) is kept once; further
-// copies (retransmissions) count as duplicates. window(from, to) reports
-// for the indexes [from, to) of that source: expected, received, lost,
-// latencies (ms); indexes are kept for `seconds` (default 300) of
-// sending. pli counts the keyframe requests this leg's video
-// sender got. close() ends the PeerConnection.
+// latency (receive - send, CLOCK_MONOTONIC) is kept once; further copies
+// count as duplicates. window(from, to) reports for the indexes [from, to)
+// of that source: expected, received, lost, latencies (ms); indexes are
+// kept for `seconds` (default 300) of sending. pli counts the keyframe
+// requests this leg's video sender got. close() ends the PeerConnection.
 import './udp-buffers.mjs'; // before werift creates its sockets
 import {
   ReceiverEstimatedMaxBitrate, RTCPeerConnection, RtcpPayloadSpecificFeedback, RtcpReceiverInfo, RtcpRrPacket,
