@@ -203,7 +203,7 @@ test('calling a patient whose connection dropped -> patient_away; ringing patien
   assert.ok(!list.visits.some((v) => v.visit_id === p.reply.visit_id || v.visit_id === q.reply.visit_id), 'both places expired');
 });
 
-test('a burst of arrivals: the doctor gets at most 20 lists a second, then the newest one, which has everybody', async () => {
+test('a burst of arrivals: the doctor gets at most 20 lists a second, then the newest one, which has everybody', async (t) => {
   // 100 patients join at once (pages re-attaching after a restart behave so):
   // one list per arrival would cost O(waiting) each, O(waiting^2) in all.
   const rec = await ctx.login(ctx.A.receptions[0]);
@@ -226,6 +226,12 @@ test('a burst of arrivals: the doctor gets at most 20 lists a second, then the n
   // 20 a second at most, plus the held-back ones (one per 200 ms at most)
   const bound = 20 * Math.ceil((burstMs + 1000) / 1000) + 5 * Math.ceil((burstMs + 1000) / 1000) + 2;
   assert.ok(lists <= bound, `${lists} lists for 100 arrivals in ${burstMs} ms (bound ${bound})`);
-  assert.ok(lists < 100, `${lists} lists for 100 arrivals: not coalesced`);
+  // Coalescing starts above 20 changes within a second. 100 joins answered
+  // within 3 s fall into at most four seconds, so one of them had more than
+  // 20 and lists must have been held back; on a machine so busy that the
+  // joins themselves trickle in more slowly, there is no burst to coalesce
+  // and only the bound above applies.
+  if (burstMs < 3000) assert.ok(lists < 100, `${lists} lists for 100 arrivals in ${burstMs} ms: not coalesced`);
+  else t.diagnostic(`joins took ${burstMs} ms: no burst above 20 a second, coalescing not required`);
   await leaveAll(...patients);
 });
