@@ -25,6 +25,7 @@ import { CallSession } from './session.mjs';
 import { callInfo } from './callinfo.mjs';
 import { startStaff } from './staff.mjs';
 import { audio, unlockAudio } from './sound.mjs';
+import { photoDoctor } from './photo-doctor.mjs';
 
 const $ = (id) => document.getElementById(id);
 const consult = { state: 'login' };
@@ -54,6 +55,7 @@ const session = new CallSession({
   onNoPath: noPath,
   onStartError: (e) => showError(errorText(e)),
 });
+const photos = photoDoctor({ channel: session.channel, consult });   // "Foto anfordern", #photos
 
 // ---- view ------------------------------------------------------------------
 function setState(s) {
@@ -143,6 +145,7 @@ function renderAll() {
   session.render();
   $('who').textContent = me ? t('doctor.logged.in', { name: me }) : '';
   info.render();
+  photos.render();
 }
 
 // ---- sound and notification -------------------------------------------------
@@ -373,6 +376,7 @@ startStaff({
     pendingHangup = 0;
     listFresh = false;
     cleanupCall();
+    photos.reset();
     info.setError(null);
     visits = [];
     me = '';

@@ -23,6 +23,7 @@ import { getLocalMedia, iceOptions } from './rtc.mjs';
 import { stopStream } from './media.mjs';
 import { CallSession } from './session.mjs';
 import { audio, unlockAudio } from './sound.mjs';
+import { photoPatient } from './photo-patient.mjs';
 
 export function callPage(page) {
   const $ = (id) => document.getElementById(id);
@@ -41,6 +42,7 @@ export function callPage(page) {
       if ($('call-status').textContent !== text) $('call-status').textContent = text;   // aria-live: no repeats
     },
   });
+  const photo = photoPatient({ channel: session.channel, session, consult, notice: (k) => page.showNotice(k) });
 
   // ---- waiting room ----------------------------------------------------------
   function renderAhead() {
@@ -71,6 +73,7 @@ export function callPage(page) {
     renderAhead();
     $('ringing-by').textContent = doctorName ? t('patient.ringing.by', { doctor: doctorName }) : '';
     session.render();
+    photo.render();
   }
 
   // ---- ring tone (WebAudio, no file) -----------------------------------------
