@@ -300,7 +300,8 @@ class Transport {
     }
     if (this.ch.transport !== this || this.ch.state !== 'open') {
       // the other side is open before us (its ack is on the way): keep order
-      this.ch.early.push({ m, size: frame.length });
+      if (this.ch.early.length < QUEUE_MAX) this.ch.early.push({ m, size: frame.length });
+      else this.ch.stats.dropped += 1;
       return;
     }
     this.ch.deliver(m, frame.length);
