@@ -189,6 +189,11 @@ export function photoPatient({ channel, session, consult, notice = () => {} }) {
   async function rearCamera() {
     const c = session.active;
     if (!c || c.facing !== 'user' || !navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+    // phones: the camera says it faces the user; desktop webcams say nothing
+    const tr = callTrack();
+    let facings = [];
+    try { facings = (tr && typeof tr.getCapabilities === 'function' && tr.getCapabilities().facingMode) || []; } catch (e) { facings = []; }
+    if (!facings.includes('user')) return;
     try {
       const d = await navigator.mediaDevices.enumerateDevices();
       if (d.filter((x) => x.kind === 'videoinput').length < 2) return;
