@@ -22,6 +22,12 @@ import { PhotoReceiver } from './photo.mjs';
 const $ = (id) => document.getElementById(id);
 const ZOOM_MIN = 0.05;
 const ZOOM_MAX = 8;
+const PROGRESS_MS = 250;
+
+/** Sets a property only when it changes (no style work for equal values). */
+function put(el, key, value) {
+  if (el[key] !== value) el[key] = value;
+}
 
 export function photoDoctor({ channel, consult }) {
   const urls = new Map();     // n -> object URL of the verified photo
@@ -29,7 +35,7 @@ export function photoDoctor({ channel, consult }) {
   let listSig = '';
   let viewing = 0;            // n shown in the viewer
   let zoom = 1;
-  let raf = 0;
+  let progressTimer = 0;
   const receiver = new PhotoReceiver(channel, { onChange: (e) => changed(e) });
 
   Object.defineProperties(consult, {
@@ -63,8 +69,9 @@ export function photoDoctor({ channel, consult }) {
       open(e.n);
     }
     if (e.state === 'receiving') {
-      // one repaint of the status per frame, not per chunk
-      if (!raf) raf = requestAnimationFrame(() => { raf = 0; renderStatus(); });
+      // the progress bar four times a second, not per chunk: the page's
+      // main thread also takes the chunks
+      if (!progressTimer) progressTimer = setTimeout(() => { progressTimer = 0; renderStatus(); }, PROGRESS_MS);
       return;
     }
     render();
@@ -93,18 +100,18 @@ export function photoDoctor({ channel, consult }) {
   function renderStatus() {
     const btn = $('photo-request');
     const open = channel.state === 'open';
-    btn.hidden = !open && !receiver.pending;
-    btn.disabled = !open || !!receiver.pending;
+    put(btn, 'hidden', !open && !receiver.pending);
+    put(btn, 'disabled', !open || !!receiver.pending);
     const entries = receiver.entries;
-    $('photos').hidden = entries.length === 0;
+    put($('photos'), 'hidden', entries.length === 0);
     const cur = receiver.pending || entries[entries.length - 1] || null;
-    const text = statusText(cur);
-    if ($('photo-status').textContent !== text) $('photo-status').textContent = text;   // aria-live: no repeats
-    $('photo-status').dataset.state = cur ? cur.state : '';
+    put($('photo-status'), 'textContent', statusText(cur));   // aria-live: no repeats
+    const st = $('photo-status');
+    if (st.dataset.state !== (cur ? cur.state : '')) st.dataset.state = cur ? cur.state : '';
     const prog = $('photo-progress');
-    prog.hidden = !(cur && (cur.state === 'receiving' || cur.state === 'checking'));
-    prog.value = cur && cur.size ? cur.received / cur.size : 0;
-    $('photo-withdraw').hidden = !receiver.pending;
+    put(prog, 'hidden', !(cur && (cur.state === 'receiving' || cur.state === 'checking')));
+    put(prog, 'value', cur && cur.size ? cur.received / cur.size : 0);
+    put($('photo-withdraw'), 'hidden', !receiver.pending);
   }
 
   function render() {
@@ -265,8 +272,8 @@ export function photoDoctor({ channel, consult }) {
 
   function reset() {
     if (viewing) close();
-    if (raf) cancelAnimationFrame(raf);
-    raf = 0;
+    clearTimeout(progressTimer);
+    progressTimer = 0;
     for (const u of urls.values()) URL.revokeObjectURL(u);
     urls.clear();
     thumbs.clear();
