@@ -46,6 +46,7 @@ import { CallSession } from './session.mjs';
 import { callInfo } from './callinfo.mjs';
 import { startStaff } from './staff.mjs';
 import { audio, unlockAudio } from './sound.mjs';
+import { photoDoctor } from './photo-doctor.mjs';
 import { isMediaSignal, localMediaState, mediaStateText, sendMediaState } from './mediastate.mjs';
 import { wireMessages } from './staffmsg.mjs';
 
@@ -88,6 +89,7 @@ const session = new CallSession({
   onNoPath: noPath,
   onStartError: (e) => showError(errorText(e)),
 });
+const photos = photoDoctor({ channel: session.channel, consult });   // "Foto anfordern", #photos
 
 // ---- view ------------------------------------------------------------------
 function setState(s) {
@@ -363,6 +365,7 @@ function renderAll() {
   session.render();
   $('who').textContent = me ? t('doctor.logged.in', { name: me }) : '';
   info.render();
+  photos.render();
 }
 
 // ---- sound and notification -------------------------------------------------
@@ -642,6 +645,7 @@ startStaff({
     if (messages) messages.reset();
     listFresh = false;
     cleanupCall();
+    photos.reset();
     info.setError(null);
     visits = [];
     me = '';

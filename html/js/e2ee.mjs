@@ -38,15 +38,22 @@
 //   await s.refreshCounters()  ask the worker now; resolves to counters
 //   s.code               verification code once setPeerKey resolved, else ''
 //   s.close()            stops the worker (transforms stop passing frames)
+//   s.channelKeysReady   Promise of {send, recv}: AES-GCM-256 keys for the
+//                        call channel (callchannel.mjs), derived like the
+//                        media keys but with their own info strings, so
+//                        channel messages and media frames never share a key
 // Key derivation: secret = ECDH(P-256); HKDF-SHA-256 with salt = both raw
 // public keys sorted bytewise and concatenated, info = "consult e2ee
 // doctor->patient" resp. "consult e2ee patient->doctor"; the doctor sends
 // with the first and receives with the second, the patient the other way.
+// The call channel's keys: the same with info "consult channel
+// doctor->patient" resp. "consult channel patient->doctor".
 import { compareBytes, toBytes, verifyCodeFromKeys } from './verify.mjs';
 
 export const CLEAR_BYTES = Object.freeze({ audio: 0, video: 0 });
 const KEY_ID = 1;
 const INFO = { 'doctor->patient': 'consult e2ee doctor->patient', 'patient->doctor': 'consult e2ee patient->doctor' };
+const CHANNEL_INFO = { 'doctor->patient': 'consult channel doctor->patient', 'patient->doctor': 'consult channel patient->doctor' };
 
 export function e2eeSupport() {
   if (typeof RTCRtpScriptTransform === 'function') return 'script-transform';
@@ -83,6 +90,7 @@ export class E2eeSession {
       encrypted: 0, decrypted: 0, failed: 0, nokey: 0, empty: 0, keyframesIn: 0, startCodeOut: 0, transforms: 0,
     };
     this.attached = new WeakSet();
+    this.channelKeysReady = new Promise((resolve) => { this.resolveChannelKeys = resolve; });
     this.waiters = [];
     this.worker = new Worker(workerUrl || new URL('./e2ee-worker.js', import.meta.url), { name: 'consult-e2ee' });
     this.worker.onmessage = (ev) => {
@@ -116,6 +124,9 @@ export class E2eeSession {
     const send = this.role === 'doctor' ? d2p : p2d;
     const recv = this.role === 'doctor' ? p2d : d2p;
     this.worker.postMessage({ type: 'keys', send, recv, keyId: KEY_ID });
+    const cd2p = await derive(CHANNEL_INFO['doctor->patient']);
+    const cp2d = await derive(CHANNEL_INFO['patient->doctor']);
+    this.resolveChannelKeys(this.role === 'doctor' ? { send: cd2p, recv: cp2d } : { send: cp2d, recv: cd2p });
     this.code = await verifyCodeFromKeys(this.raw, peer);
     return this.code;
   }

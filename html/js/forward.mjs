@@ -25,6 +25,9 @@
 //   f.session         the E2eeSession (null without e2ee)
 //   f.code            the verification code ('' until known)
 //   f.setMuted(b) / f.setCameraOff(b) / f.switchCamera() (media.mjs MediaCall)
+//   onPeerConnection(pc, e2eeSession): the leg's PeerConnection exists and
+//                     its offer/answer is not made yet (the call channel
+//                     adds its data channel there, callchannel.mjs)
 //   f.close()         hangupMedia (no Janus hangup request), e2ee.close(),
 //                     timers; stops the local tracks unless {keepTracks}
 //                     (janus.js is told not to stop them: dontStop)
@@ -52,7 +55,7 @@ export function causeOf(peerCall, kind) {
 export class Forwarder extends MediaCall {
   constructor({
     client, role, e2ee = true, localStream, remoteVideo, facing = 'user', callLostSeconds,
-    onCode = () => {}, onState = () => {}, onProblem = () => {},
+    onCode = () => {}, onState = () => {}, onProblem = () => {}, onPeerConnection = () => {},
   }) {
     super({ client, localStream, remoteVideo, facing, onState, onProblem });
     this.pathWord = 'forward';
@@ -60,6 +63,7 @@ export class Forwarder extends MediaCall {
     this.e2ee = e2ee !== false;
     this.lostMs = Math.max(5, Number(callLostSeconds) || LOST_MS / 1000) * 1000;
     this.onCode = onCode;
+    this.onPeerConnection = onPeerConnection;
     this.session = null;
     this.code = '';
     this.keyed = !this.e2ee;    // peer key applied (or no e2ee)
@@ -182,6 +186,7 @@ export class Forwarder extends MediaCall {
   guard(pc, method) {
     if (!pc) throw new Error('no PeerConnection');
     this.hook(pc);
+    try { this.onPeerConnection(pc, this.session); } catch (e) { console.warn('onPeerConnection failed', e && e.name); }
     if (!this.session) return;
     const orig = pc[method].bind(pc);
     pc[method] = (...args) => {

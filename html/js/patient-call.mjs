@@ -40,6 +40,7 @@ import { iceOptions } from './rtc.mjs';
 import { stopStream } from './media.mjs';
 import { CallSession } from './session.mjs';
 import { audio, unlockAudio } from './sound.mjs';
+import { photoPatient } from './photo-patient.mjs';
 
 const REMOTE_CHECK_MS = 1000;
 const NO_PICTURE_MS = 3000;          // no new frame this long while sound flows: "kein Bild"
@@ -67,6 +68,7 @@ export function callPage(page) {
       renderRemote();
     },
   });
+  const photo = photoPatient({ channel: session.channel, session, consult, notice: (k) => page.showNotice(k) });
 
   function render() {
     $('ringing-by').textContent = doctorName ? t('patient.ringing.by', { doctor: doctorName }) : '';
@@ -75,6 +77,7 @@ export function callPage(page) {
     renderOwn();
     page.dev.helpInto($('ringing-help'));
     session.render();
+    photo.render();
   }
 
   // ---- ring tone (WebAudio, no file) -----------------------------------------

@@ -38,6 +38,11 @@
 //   s.close()            ends the call, stops the local tracks, clears
 //                        #local-video, #remote-video, #path and #verify
 //   s.active, s.problem (null | 'recovering' | final error), s.muted, s.cameraOff
+//   s.channel            the call channel (callchannel.mjs; also
+//                        consult.channel): begun with each call, attached to
+//                        the P2P connection before its offer/answer and to
+//                        each forwarded leg, detached when a transport goes,
+//                        ended by close()
 // Signalling lost and back (docs/pages.md, "Reconnect and re-attach"):
 //   s.suspend()          the page's connection to the server dropped: a P2P
 //                        call goes on untouched; a forwarded call's legs
@@ -67,6 +72,7 @@ import { PeerCall, iceOptions } from './rtc.mjs';
 import { Forwarder, causeOf } from './forward.mjs';
 import { isUp, stopStream } from './media.mjs';
 import { reconnectDelay } from './backoff.mjs';
+import { CallChannel } from './callchannel.mjs';
 
 export const FORWARD_GRACE_MS = 20000;
 export const FLOW_SAMPLE_MS = 1000;
@@ -103,6 +109,8 @@ export class CallSession {
     consult.mode = 'p2p';
     consult.verifyCode = '';
     consult.mediaFlowing = false;
+    this.channel = new CallChannel({ role: this.role });
+    consult.channel = this.channel;
     const self = this;
     Object.defineProperties(consult, {
       pc: { get() { return (self.call && self.call.pc) || null; }, enumerable: true, configurable: true },
@@ -227,6 +235,8 @@ export class CallSession {
       onVerify: (code) => this.setCode(code, pc),
     });
     this.call = pc;
+    this.channel.begin();
+    this.channel.attachP2P(pc.pc);   // before the offer / answer
     pc.setMuted(this.muted);
     pc.setCameraOff(this.cameraOff);
     this.watchFlow();
@@ -280,6 +290,7 @@ export class CallSession {
       // patient's page waits for the `forward` event (or the call's end)
       this.reforwards += 1;
       which.close({ keepTracks: true });
+      this.channel.detach();
       this.needsForward = true;
       this.connState = 'new';
       this.renderStatus();
@@ -323,6 +334,7 @@ export class CallSession {
     if (!old) return false;
     clearTimeout(this.timer);
     old.close({ keepTracks: true });   // P2P, or the forwarded legs of before a reconnect
+    this.channel.detach();
     this.client = client;
     this.needsForward = false;
     this.forwardState = 'on';
@@ -334,6 +346,7 @@ export class CallSession {
       onCode: (code) => this.setCode(code, f),
       onState: (st) => this.stateOf(st, f),
       onProblem: (kind) => this.problemOf(kind, f),
+      onPeerConnection: (p, e2ee) => { if (this.call === f) this.channel.attachForward(p, e2ee); },
     });
     this.call = f;
     f.setMuted(this.muted);
@@ -403,6 +416,7 @@ export class CallSession {
     if (c instanceof Forwarder && !c.closed) {
       // the legs through Janus died with it; the tracks stay for the new ones
       c.close({ keepTracks: true });
+      this.channel.detach();
       this.needsForward = true;
       this.forwardState = 'on';
       this.connState = 'new';
@@ -465,6 +479,7 @@ export class CallSession {
     this.reforwarding = null;
     if (this.call) this.call.close();
     this.call = null;
+    this.channel.end();
     this.forwardState = '';
     this.pendingSignals = [];
     this.pendingKeys = [];
