@@ -11,6 +11,8 @@
 //   pathOf(types)      'relay' if either side is relayed, 'direct', or ''
 //   isUp(iceState)     connected or completed
 //   switchCameraTrack(stream, sender, facing) -> the facing mode now in use
+//                      (also told to camerastate.mjs noteCamera: the torch
+//                      and the photo flow follow the camera in use)
 //   class MediaCall    base of PeerCall and Forwarder:
 //     named timers (timer(name, ms, fn) / clearTimer(name); none fires after
 //     close), setProblem(kind) -> onProblem once per change, setMuted(b) /
@@ -21,6 +23,8 @@
 //     closeMedia({keepTracks}) ends timers, tracks and the remote video;
 //     setClient(c) the signalling connection of the page changed (re-attach
 //     after a reconnect): later signals, reports and ICE restarts use c.
+
+import { noteCamera } from './camerastate.mjs';
 
 export const WORD = /^[a-z-]{1,32}$/;
 
@@ -95,6 +99,7 @@ export async function switchCameraTrack(localStream, sender, facing) {
   track.enabled = wasEnabled;
   localStream.addTrack(track);
   if (sender) await sender.replaceTrack(track);
+  noteCamera(track, now);
   return now;
 }
 
