@@ -25,6 +25,7 @@ import { CallSession } from './session.mjs';
 import { callInfo } from './callinfo.mjs';
 import { startStaff } from './staff.mjs';
 import { audio, unlockAudio } from './sound.mjs';
+import { doctorTools } from './doctortools.mjs';
 
 const $ = (id) => document.getElementById(id);
 const consult = { state: 'login' };
@@ -54,6 +55,8 @@ const session = new CallSession({
   onNoPath: noPath,
   onStartError: (e) => showError(errorText(e)),
 });
+// chat, connection quality, screen sharing, torch (docs/pages.md, "Call tools")
+const tools = doctorTools({ session, consult });
 
 // ---- view ------------------------------------------------------------------
 function setState(s) {
@@ -141,6 +144,7 @@ function renderAll() {
   if (statusKey) setStatus(statusKey[0], statusKey[1]);
   if (error && error[0]) showError(t(error[0]));
   session.render();
+  tools.render();
   $('who').textContent = me ? t('doctor.logged.in', { name: me }) : '';
   info.render();
 }

@@ -23,6 +23,7 @@ import { getLocalMedia, iceOptions } from './rtc.mjs';
 import { stopStream } from './media.mjs';
 import { CallSession } from './session.mjs';
 import { audio, unlockAudio } from './sound.mjs';
+import { patientTools } from './patienttools.mjs';
 
 export function callPage(page) {
   const $ = (id) => document.getElementById(id);
@@ -41,6 +42,8 @@ export function callPage(page) {
       if ($('call-status').textContent !== text) $('call-status').textContent = text;   // aria-live: no repeats
     },
   });
+  // chat, connection quality, the practice's shared screen, torch (docs/pages.md, "Call tools")
+  const tools = patientTools({ session, consult });
 
   // ---- waiting room ----------------------------------------------------------
   function renderAhead() {
@@ -71,6 +74,7 @@ export function callPage(page) {
     renderAhead();
     $('ringing-by').textContent = doctorName ? t('patient.ringing.by', { doctor: doctorName }) : '';
     session.render();
+    tools.render();
   }
 
   // ---- ring tone (WebAudio, no file) -----------------------------------------
