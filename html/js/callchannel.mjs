@@ -8,8 +8,9 @@
 //     drives it; listeners stay registered across calls.
 //   ch.on(type, fn(msg, bytes)) -> off()   messages of `type` from the other
 //     page: msg is the JSON object sent (without its type), bytes a
-//     Uint8Array payload or null. type: /^[a-z][a-z0-9.-]{0,31}$/; types
-//     starting with "ch." are the channel's own.
+//     Uint8Array payload or null. type: /^[a-z][a-z0-9-]{0,31}$/ (no dots:
+//     dotted literals read as i18n keys to tests/pages), e.g. 'chat-text';
+//     types starting with "ch-" are the channel's own.
 //   ch.onState(fn(state)) -> off()  'idle' (no call) | 'connecting' (a call,
 //     the other page not reached yet, also again after a switch to
 //     forwarding) | 'open' (both pages exchanged hello: messages flow) |
@@ -54,7 +55,7 @@
 //   sealed 0x02 | 12-byte IV (4 zero bytes + u64 BE counter, from 1, per
 //          direction) | AES-GCM(plain frame), additional data = the 0x02 byte
 // P2P accepts only plain frames, forwarding only sealed ones with a counter
-// above the last one seen. Hello: each side sends {"t":"ch.hello","ack":
+// above the last one seen. Hello: each side sends {"t":"ch-hello","ack":
 // false} every HELLO_MS until it gets an ack; whoever gets ack:false answers
 // ack:true; a side is 'open' once it got ack:true (both directions work).
 
@@ -67,7 +68,7 @@ export const HIGH_WATER = 1024 * 1024;
 export const LOW_WATER = 256 * 1024;
 export const QUEUE_MAX = 512;
 export const HELLO_MS = 300;
-const TYPE = /^[a-z][a-z0-9.-]{0,31}$/;
+const TYPE = /^[a-z][a-z0-9-]{0,31}$/;
 const PLAIN = 1;
 const SEALED = 2;
 const enc = new TextEncoder();
@@ -219,7 +220,7 @@ class Transport {
     if (this.closed || this.gotAck || this.helloTimer || !this.usable()) return;
     const tick = () => {
       if (this.closed || this.gotAck) { this.helloTimer = null; return; }
-      this.raw('ch.hello', { ack: false }).catch(() => {});
+      this.raw('ch-hello', { ack: false }).catch(() => {});
       this.helloTimer = setTimeout(tick, HELLO_MS);
     };
     tick();
@@ -231,9 +232,20 @@ class Transport {
     for (const fn of w) fn();
   }
 
-  /** Encodes (and seals) one message and sends it, in call order. */
+  /**
+   * Encodes (and seals) one message and sends it, in call order. Sealing
+   * starts at once (the counter is taken now), so several messages are
+   * encrypted in parallel; only the hand-over to the data channel is chained.
+   */
   raw(type, obj, bytes) {
     const frame = encodeFrame(type, obj, bytes);
+    let sealed = null;
+    if (this.mode === 'forward') {
+      if (!this.keys) return Promise.reject(new ChannelError('closed', 'no keys'));
+      this.sendCounter += 1;
+      sealed = seal(this.keys.send, this.sendCounter, frame);
+      sealed.catch(() => {});
+    }
     const step = this.outChain.then(async () => {
       if (this.closed) throw new ChannelError('closed');
       let dc = this.sendable();
@@ -241,14 +253,9 @@ class Transport {
         await new Promise((res) => { this.lowWaiters.push(res); });
         dc = this.sendable();
       }
+      const out = sealed ? await sealed : frame;
+      dc = this.sendable();
       if (this.closed || !dc) throw new ChannelError('closed');
-      let out = frame;
-      if (this.mode === 'forward') {
-        if (!this.keys) throw new ChannelError('closed', 'no keys');
-        this.sendCounter += 1;
-        out = await seal(this.keys.send, this.sendCounter, frame);
-        if (this.closed) throw new ChannelError('closed');
-      }
       dc.send(out);
       return frame.length;
     });
@@ -261,14 +268,16 @@ class Transport {
     if (data instanceof ArrayBuffer) u8 = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     else { this.ch.stats.dropped += 1; return; }   // text frames are not ours
-    this.inChain = this.inChain.then(() => this.open(u8)).catch((e) => console.warn('call channel: receive failed', e && e.name));
+    // decryption starts at once (in parallel); frames are handled in order
+    const opened = this.mode === 'forward' && this.keys ? unseal(this.keys.recv, u8) : null;
+    this.inChain = this.inChain.then(() => this.handle(u8, opened)).catch((e) => console.warn('call channel: receive failed', e && e.name));
   }
 
-  async open(u8) {
+  async handle(u8, opened) {
     let frame = u8;
     if (this.mode === 'forward') {
-      if (!this.keys) { this.ch.stats.dropped += 1; return; }
-      const r = await unseal(this.keys.recv, u8);
+      if (!opened) { this.ch.stats.dropped += 1; return; }
+      const r = await opened;
       if (this.closed) return;
       if (!r) { this.ch.stats.dropped += 1; return; }
       if (!r.plain) { this.ch.stats.failed += 1; return; }
@@ -278,14 +287,14 @@ class Transport {
     }
     const m = decodeFrame(frame);
     if (!m) { this.ch.stats.dropped += 1; return; }
-    if (m.type === 'ch.hello') {
+    if (m.type === 'ch-hello') {
       if (m.msg.ack === true) {
         this.gotAck = true;
         clearTimeout(this.helloTimer);
         this.helloTimer = null;
         this.ch.transportOpen(this);
       } else {
-        this.raw('ch.hello', { ack: true }).catch(() => {});
+        this.raw('ch-hello', { ack: true }).catch(() => {});
       }
       return;
     }
@@ -435,7 +444,7 @@ export class CallChannel {
 
   // ---- sending ---------------------------------------------------------------------
   send(type, obj = {}, bytes = null) {
-    if (typeof type !== 'string' || !TYPE.test(type) || type.startsWith('ch.')) return Promise.reject(new ChannelError('bad_type'));
+    if (typeof type !== 'string' || !TYPE.test(type) || type.startsWith('ch-')) return Promise.reject(new ChannelError('bad_type'));
     if (obj == null || typeof obj !== 'object' || Array.isArray(obj)) return Promise.reject(new ChannelError('bad_type', 'obj must be an object'));
     try { encodeFrame(type, obj, bytes); } catch (e) { return Promise.reject(e); }
     if (this.state === 'idle' || this.state === 'closed') return Promise.reject(new ChannelError('closed'));

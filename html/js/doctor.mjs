@@ -19,6 +19,27 @@
 // `waiting` event the plugin sends with the resume reply (or, without it,
 // the waiting_list reply). window.consult.signalling / .reattached (staff.mjs),
 // .mediaFlowing (session.mjs).
+// The list: li[data-visit-id][data-state=waiting|away] in queue order (away
+// patients keep their place, greyed, "Verbindung unterbrochen"); per row the
+// typed name, the booked name ([data-testid=booked-name]) and note
+// ([data-testid=note]) of the appointment, the device check
+// ([data-testid=readiness][data-readiness=ready|unchecked|problem]
+// [data-camera][data-microphone]: "bereit", "Kamera blockiert", "kein
+// Mikrofon", "nicht geprüft"), button.call and button.msg (message to this
+// patient). #queue-count[data-count][data-away]. During a call the queue
+// stays in sight in #queue-mini[data-count] (count, the next names) and a new
+// arrival is announced in #queue-new (aria-live, data-visit-id).
+// Honest status (#notice[data-key]): decline reasons (camera_blocked ->
+// "Kamera blockiert"), reload/close vs hang-up, and a follow-up from the
+// live list (still away at their place / waiting again / gone). The other
+// side's microphone/camera from `signal` type media and an audio-only
+// accept in #remote-media[data-audio][data-video][data-audio-only]; this
+// page sends its own state (mediastate.mjs) on every toggle, once connected
+// and after a re-attach. A reload during a call: the resume gives the call
+// up (the page lost its media); the notice says so (the visit id of the
+// running call is kept in sessionStorage "consult.doctor.call").
+// Messages to waiting patients: staffmsg.mjs (#msg-box), targets "all my
+// waiting patients" (doctor_id = own staff_id) or one visit.
 import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
 import { getLocalMedia, iceOptions } from './rtc.mjs';
 import { CallSession } from './session.mjs';
@@ -26,6 +47,9 @@ import { callInfo } from './callinfo.mjs';
 import { startStaff } from './staff.mjs';
 import { audio, unlockAudio } from './sound.mjs';
 import { doctorTools } from './doctortools.mjs';
+import { photoDoctor } from './photo-doctor.mjs';
+import { isMediaSignal, localMediaState, mediaStateText, sendMediaState } from './mediastate.mjs';
+import { wireMessages } from './staffmsg.mjs';
 
 const $ = (id) => document.getElementById(id);
 const consult = { state: 'login' };
@@ -33,20 +57,31 @@ window.consult = consult;
 
 let client = null;
 let visits = [];
-let current = null;        // {visit_id, name} of the patient rung / in call
-let notice = null;          // [key, vars]
+let current = null;        // {visit_id, name, first, last, appointment_at} of the patient rung / in call
+let notice = null;          // {key, vars, follow}: follow = the patient a follow-up sentence is about
 let error = null;           // [key|null, text|null]
 let statusKey = null;       // [key, vars]
 let me = '';
 let errorName = '';         // patient name for #call-error
 let pendingHangup = 0;      // visit hung up here while signalling was down
 let listFresh = false;      // the list came from the current connection
+let staffId = 0;            // this doctor's staff_id (message target "all my waiting patients")
+let remoteMedia = null;     // {audio, video} of the patient (signal type media), null: unknown
+let audioOnly = false;      // the patient accepted with audio only
+let arrival = null;         // {visit_id} of the newest arrival announced during this call
+let messages = null;        // staffmsg.mjs composer
+const CALL_KEY = 'consult.doctor.call';
 // i18n-keys: doctor.callerr.*  (callinfo.mjs builds <prefix>.callerr.<code>)
+// i18n-keys: doctor.media.*  (mediastate.mjs builds <prefix>.media.<state>)
 const info = callInfo({ prefix: 'doctor', vars: () => ({ name: errorName }) });
 const session = new CallSession({
   role: 'doctor', consult, info,
   onStatus: (word) => {
     const name = current ? current.name : '';
+    if (word === 'connected' && current && !current.mediaSent) {
+      current.mediaSent = true;      // tell the patient once the call is up
+      sendOwnMedia();
+    }
     if (word === 'connected') setStatus('doctor.in.call', { name });
     else if (word === 'new' || word === 'connecting') setStatus('doctor.connecting', { name });
     else setStatus('conn.' + word);
@@ -57,6 +92,7 @@ const session = new CallSession({
 });
 // chat, connection quality, screen sharing, torch (docs/pages.md, "Call tools")
 const tools = doctorTools({ session, consult });
+const photos = photoDoctor({ channel: session.channel, consult });   // "Foto anfordern", #photos
 
 // ---- view ------------------------------------------------------------------
 function setState(s) {
@@ -75,10 +111,40 @@ function setStatus(key, vars) {
   if ($('call-status').textContent !== text) $('call-status').textContent = text;   // aria-live: no repeats
 }
 
-function showNotice(key, vars) {
-  notice = key ? [key, vars] : null;
-  $('notice').textContent = key ? t(key, vars) : '';
-  $('notice').hidden = !key;
+function showNotice(key, vars, follow) {
+  notice = key ? { key, vars, follow: follow || null } : null;
+  renderNotice();
+}
+
+// Where is the patient of a notice now? From the live list: 'away' (still at
+// their place, connection lost), 'waiting' (same visit, waiting again),
+// 'rejoined' (a new visit of the same name and appointment: reloaded or
+// joined again), 'gone' (only when f.gone: no longer listed), or ''.
+function followKind(f) {
+  if (!f) return '';
+  const same = visits.find((v) => v.visit_id === f.visit_id);
+  if (same) return same.state === 'away' ? 'away' : 'waiting';
+  const back = f.first !== undefined && visits.find((v) => v.first_name === f.first && v.last_name === f.last
+    && (v.appointment_at || 0) === (f.appointment_at || 0));
+  if (back) return back.state === 'away' ? 'away' : 'rejoined';
+  return f.gone ? 'gone' : '';
+}
+
+function renderNotice() {
+  const el = $('notice');
+  let text = '';
+  let kind = '';
+  if (notice) {
+    const f = notice.follow;
+    const listed = f && visits.find((v) => v.visit_id === f.visit_id);
+    const name = (notice.vars && notice.vars.name) || (listed ? fullName(listed) : t('doctor.patient.someone'));
+    kind = followKind(f);
+    text = [t(notice.key, { ...notice.vars, name }), kind ? t('doctor.follow.' + kind, { name }) : ''].filter(Boolean).join(' ');
+  }
+  if (el.textContent !== text) el.textContent = text;   // aria-live: no repeats
+  el.dataset.key = notice ? notice.key : '';
+  el.dataset.follow = kind;
+  el.hidden = !notice;
 }
 
 function showError(text) {
@@ -88,6 +154,45 @@ function showError(text) {
 
 function fullName(v) {
   return [v.first_name, v.last_name].filter(Boolean).join(' ');
+}
+
+function sameName(a, b) {
+  const norm = (x) => String(x || '').toLocaleLowerCase('de').replace(/\s+/g, ' ').trim();
+  return norm(a) === norm(b);
+}
+
+/** The device check of V (contract: camera/microphone unchecked|ok|blocked|missing); null from an older plugin. */
+function readiness(v) {
+  const cam = v.camera;
+  const mic = v.microphone;
+  if (cam === undefined && mic === undefined) return null;
+  const problems = [];
+  if (cam === 'blocked' || cam === 'missing') problems.push('camera_' + cam);
+  if (mic === 'blocked' || mic === 'missing') problems.push('microphone_' + mic);
+  if (problems.length) return { state: 'problem', keys: problems };
+  if (cam === 'ok' && mic === 'ok') return { state: 'ready', keys: ['ready'] };
+  return { state: 'unchecked', keys: ['unchecked'] };
+}
+
+function readinessEl(v) {
+  const r = readiness(v);
+  if (!r) return null;
+  const el = document.createElement('span');
+  el.className = 'readiness';
+  el.dataset.testid = 'readiness';
+  el.dataset.readiness = r.state;
+  el.dataset.camera = v.camera || '';
+  el.dataset.microphone = v.microphone || '';
+  const label = document.createElement('span');
+  label.className = 'sr-only';
+  label.textContent = t('doctor.ready.label') + ' ';
+  el.append(label, r.keys.map((k) => t('doctor.ready.' + k)).join(' · '));
+  return el;
+}
+
+function countText(n, away) {
+  const s = n === 0 ? t('doctor.queue.none') : n === 1 ? t('doctor.queue.one') : t('doctor.queue.many', { n });
+  return away ? `${s} ${t('doctor.queue.away', { n: away })}` : s;
 }
 
 function renderList() {
@@ -101,12 +206,26 @@ function renderList() {
   for (const v of visits) {
     const li = document.createElement('li');
     li.dataset.visitId = String(v.visit_id);
+    li.dataset.state = v.state || 'waiting';
     const away = v.state === 'away';
     if (away) li.classList.add('away');
     const info = document.createElement('div');
+    info.className = 'who-info';
     const name = document.createElement('div');
     name.className = 'name';
-    name.textContent = fullName(v);
+    const typed = document.createElement('span');
+    typed.className = 'typed';
+    typed.dataset.testid = 'typed-name';
+    typed.textContent = fullName(v);
+    name.appendChild(typed);
+    if (v.booked_name) {
+      const booked = document.createElement('span');
+      booked.className = 'booked';
+      booked.dataset.testid = 'booked-name';
+      booked.dataset.match = String(sameName(v.booked_name, fullName(v)));
+      booked.textContent = t('doctor.booked', { name: v.booked_name });
+      name.append(' ', booked);
+    }
     const meta = document.createElement('div');
     meta.className = 'meta';
     const parts = [];
@@ -118,13 +237,25 @@ function renderList() {
     since.textContent = mins < 1 ? t('doctor.since.now') : t('doctor.since', { mins });
     meta.textContent = parts.join(' · ') + (parts.length ? ' · ' : '');
     meta.appendChild(since);
+    const ready = readinessEl(v);
+    if (ready) meta.append(' ', ready);
     info.append(name, meta);
+    if (v.note) {
+      const note = document.createElement('div');
+      note.className = 'meta note';
+      note.dataset.testid = 'note';
+      note.textContent = t('doctor.note', { note: v.note });
+      info.appendChild(note);
+    }
     if (away) {
       const st = document.createElement('div');
       st.className = 'meta state';
+      st.dataset.testid = 'away';
       st.textContent = t('doctor.away');
       info.appendChild(st);
     }
+    const btns = document.createElement('div');
+    btns.className = 'row-actions';
     const btn = document.createElement('button');
     btn.type = 'button';
     btn.className = 'call';
@@ -132,21 +263,113 @@ function renderList() {
     btn.disabled = away || stale || consult.state !== 'list';
     btn.setAttribute('aria-label', t('doctor.call') + ': ' + fullName(v));
     btn.addEventListener('click', () => callPatient(v));
-    li.append(info, btn);
+    const msg = document.createElement('button');
+    msg.type = 'button';
+    msg.className = 'msg secondary';
+    msg.dataset.testid = 'msg-one';
+    msg.textContent = t('staff.msg.one');
+    msg.setAttribute('aria-label', t('staff.msg.one.label', { name: fullName(v) }));
+    msg.addEventListener('click', () => { if (messages) messages.select('visit:' + v.visit_id); });
+    btns.append(btn, msg);
+    li.append(info, btns);
     ul.appendChild(li);
   }
   $('waiting-empty').hidden = visits.length > 0;
+  const away = visits.filter((v) => v.state === 'away').length;
+  const count = $('queue-count');
+  count.textContent = countText(visits.length, away);
+  count.dataset.count = String(visits.length);
+  count.dataset.away = String(away);
+  renderMini();
+  if (messages) messages.render();
+  if (notice && notice.follow) renderNotice();
+}
+
+// The queue in compact form beside the call: count, the next names, the newest arrival.
+const MINI_NEXT = 3;
+function renderMini() {
+  const box = $('queue-mini');
+  const away = visits.filter((v) => v.state === 'away').length;
+  box.dataset.count = String(visits.length);
+  $('queue-mini-count').textContent = t('doctor.queue.mini', { n: visits.length }) + (away ? ' ' + t('doctor.queue.mini.away', { n: away }) : '');
+  const ol = $('queue-mini-next');
+  ol.replaceChildren();
+  for (const v of visits.slice(0, MINI_NEXT)) {
+    const li = document.createElement('li');
+    li.dataset.visitId = String(v.visit_id);
+    li.dataset.state = v.state || 'waiting';
+    li.textContent = fullName(v) + (v.state === 'away' ? ` (${t('doctor.away.short')})` : '');
+    if (arrival && arrival.visit_id === v.visit_id) li.classList.add('new');
+    ol.appendChild(li);
+  }
+  if (visits.length > MINI_NEXT) {
+    const li = document.createElement('li');
+    li.className = 'more';
+    li.textContent = t('doctor.queue.more', { n: visits.length - MINI_NEXT });
+    ol.appendChild(li);
+  }
+  const el = $('queue-new');
+  if (!arrival) { el.hidden = true; el.textContent = ''; el.dataset.visitId = ''; return; }
+  const v = visits.find((x) => x.visit_id === arrival.visit_id);
+  const text = v ? t('doctor.queue.new', { name: fullName(v) }) : t('doctor.arrived');
+  if (el.textContent !== text) el.textContent = text;
+  el.dataset.visitId = String(arrival.visit_id);
+  el.hidden = false;
+}
+
+function renderRemoteMedia() {
+  const el = $('remote-media');
+  const name = current ? current.name : '';
+  const parts = [];
+  if (audioOnly) parts.push(t('doctor.audio.only', { name }));
+  const state = remoteMedia && audioOnly ? { audio: remoteMedia.audio, video: true } : remoteMedia;
+  const media = mediaStateText('doctor', state, { name });
+  if (media) parts.push(media);
+  const text = parts.join(' ');
+  if (el.textContent !== text) el.textContent = text;
+  el.dataset.audio = String(!remoteMedia || remoteMedia.audio !== false);
+  el.dataset.video = String(!audioOnly && (!remoteMedia || remoteMedia.video !== false));
+  el.dataset.audioOnly = String(audioOnly);
+  el.hidden = !text;
+}
+
+/** This page's microphone/camera state to the patient (only in a call). */
+function sendOwnMedia() {
+  if (consult.state !== 'call' || !session.active) return;
+  sendMediaState(session, localMediaState(session));
+}
+
+function rememberCall(id) {
+  try {
+    if (id) sessionStorage.setItem(CALL_KEY, String(id)); else sessionStorage.removeItem(CALL_KEY);
+  } catch (e) { /* storage disabled: the reload notice is lost, nothing else */ }
+}
+
+function rememberedCall() {
+  try { return Number(sessionStorage.getItem(CALL_KEY)) || 0; } catch (e) { return 0; }
+}
+
+function messageTargets() {
+  const out = [];
+  if (staffId) out.push({ value: 'doctor:' + staffId, label: t('staff.msg.to.mine') });
+  for (const v of visits) {
+    const at = v.appointment_at ? ` (${fmtTime(v.appointment_at)})` : '';
+    out.push({ value: 'visit:' + v.visit_id, label: fullName(v) + at });
+  }
+  return out;
 }
 
 function renderAll() {
   renderList();
-  if (notice) showNotice(notice[0], notice[1]);
+  renderNotice();
+  renderRemoteMedia();
   if (statusKey) setStatus(statusKey[0], statusKey[1]);
   if (error && error[0]) showError(t(error[0]));
   session.render();
   tools.render();
   $('who').textContent = me ? t('doctor.logged.in', { name: me }) : '';
   info.render();
+  photos.render();
 }
 
 // ---- sound and notification -------------------------------------------------
@@ -199,28 +422,44 @@ function onEvent(ev, jsep) {
       renderList();
       break;
     case 'patient_arrived':
-      notifyArrival();
+      if (consult.state === 'call' || consult.state === 'calling') {
+        // no chime into a consultation: the compact queue shows and announces it
+        arrival = { visit_id: ev.visit_id };
+        renderMini();
+      } else {
+        notifyArrival();
+      }
       break;
     case 'call_accepted':
       if (current && ev.visit_id === current.visit_id && consult.state === 'calling') startCall(ev);
       break;
     case 'signal':
-      session.signal(ev);
+      if (isMediaSignal(ev)) {
+        remoteMedia = { audio: ev.audio, video: ev.video };
+        renderRemoteMedia();
+      } else {
+        session.signal(ev);
+      }
       break;
     case 'forward_answer':
       session.forwardEvent(ev, jsep);
       break;
     case 'call_declined':
-      if (current && ev.visit_id === current.visit_id) endCall('doctor.declined');
+      if (current && ev.visit_id === current.visit_id) {
+        const key = DECLINE_REASONS.includes(ev.reason) ? 'doctor.declined.' + ev.reason : 'doctor.declined';
+        endCall(key, { follow: true });
+      }
       break;
     case 'patient_away':
-      if (current && ev.visit_id === current.visit_id) endCall('doctor.patient.away');
+      if (current && ev.visit_id === current.visit_id) endCall('doctor.patient.away', { follow: true, gone: true });
       break;
     case 'call_ended':
       if (current && (ev.visit_id === current.visit_id || ev.visit_id === undefined)) {
         if (ev.reason === 'no_path') { noPath(); break; }
-        const key = 'doctor.ended.' + (ev.reason || 'patient_hangup');
-        endCall(t(key) === key ? 'doctor.ended.patient_hangup' : key);
+        // `left` in a call: the patient's page went (closed or reloaded), no button does that
+        const reason = ENDED_REASONS.includes(ev.reason) ? ev.reason : 'patient_hangup';
+        const key = reason === 'left' ? 'doctor.ended.page_left' : 'doctor.ended.' + reason;
+        endCall(key, { follow: !NO_FOLLOW.includes(ev.reason) });
       }
       break;
     default:
@@ -229,6 +468,10 @@ function onEvent(ev, jsep) {
 }
 
 // ---- call ------------------------------------------------------------------
+const DECLINE_REASONS = ['camera_blocked', 'microphone_blocked', 'no_devices'];
+const NO_FOLLOW = ['doctor_hangup', 'cancelled', 'no_path'];
+const ENDED_REASONS = ['patient_hangup', 'patient_dropped', 'left', 'cancelled', 'connection_lost', 'doctor_hangup'];
+
 async function callPatient(v) {
   if (consult.state !== 'list' || !client || !listFresh || consult.signalling !== 'up' || v.state === 'away') return;
   unlockAudio();
@@ -247,8 +490,11 @@ async function callPatient(v) {
     setState('list');
     return;
   }
-  current = { visit_id: v.visit_id, name: fullName(v) };
+  current = { visit_id: v.visit_id, name: fullName(v), first: v.first_name, last: v.last_name, appointment_at: v.appointment_at };
   errorName = current.name;
+  remoteMedia = null;
+  audioOnly = false;
+  arrival = null;
   session.clearSignals();
   session.setStream(stream);
   setStatus('doctor.ringing', { name: current.name });
@@ -279,22 +525,36 @@ async function connectionLost() {
 }
 
 function startCall(ev) {
+  audioOnly = ev.audio_only === true;
   session.startP2P({ client, opts: iceOptions(ev) });
+  rememberCall(current.visit_id);
   setState('call');
   setStatus('doctor.connecting', { name: current.name });
+  renderRemoteMedia();
 }
 
 function cleanupCall() {
   session.close();
   current = null;
+  remoteMedia = null;
+  audioOnly = false;
+  arrival = null;
+  rememberCall(0);
   setStatus(null);
+  renderRemoteMedia();
 }
 
-function endCall(noticeKey) {
-  const name = current ? current.name : '';
+// opts.follow: the notice goes on to say where the patient is now (live
+// list); opts.gone: and says so when they are no longer listed.
+function endCall(noticeKey, opts = {}) {
+  const c = current;
+  const name = c ? c.name : '';
   cleanupCall();
   setState('list');
-  if (noticeKey) showNotice(noticeKey, { name });
+  if (noticeKey) {
+    const follow = opts.follow && c ? { ...c, gone: !!opts.gone } : null;
+    showNotice(noticeKey, { name }, follow);
+  }
 }
 
 async function hangup() {
@@ -322,6 +582,7 @@ function reattachCall(c, call) {
   if (call && call.visit_id === current.visit_id) {
     session.reattach(c, call.ice_servers ? iceOptions(call) : null);
     if (session.needsForward) session.reforward('server_restart');
+    sendOwnMedia();     // the patient may have missed a toggle while we were away
   } else {
     endCall('doctor.call.ended.meanwhile');
   }
@@ -352,11 +613,20 @@ startStaff({
   onLogin: async (c, info, how) => {
     client = c;
     me = info.display_name || '';
+    staffId = Number(info.staff_id) || 0;
+    const fresh = consult.state === 'login';     // a page load or a new login (not a reconnect)
     showNotice(null);
     showError('');
     error = null;
     if (how && how.resumed) reattachCall(c, info.call || null);
     else pendingHangup = 0;
+    const held = rememberedCall();
+    if (fresh && held) {
+      // this page was reloaded during a call: its media is gone and the
+      // resume gave the call up; the patient is back at the head of the list
+      rememberCall(0);
+      showNotice('doctor.reload.ended', {}, { visit_id: held });
+    }
     if (consult.state === 'login' || !session.active) setState('list');
     renderAll();
     updateNotifyButton();
@@ -375,8 +645,11 @@ startStaff({
   },
   onLogout: () => {
     pendingHangup = 0;
+    staffId = 0;
+    if (messages) messages.reset();
     listFresh = false;
     cleanupCall();
+    photos.reset();
     info.setError(null);
     visits = [];
     me = '';
@@ -406,6 +679,11 @@ $('login').addEventListener('click', askNotifyPermission);
 $('notify').addEventListener('click', askNotifyPermission);
 $('hangup').addEventListener('click', hangup);
 $('cancel-call').addEventListener('click', cancelRinging);
-$('mute').addEventListener('click', () => session.toggleMute());
-$('camera').addEventListener('click', () => session.toggleCamera());
+$('mute').addEventListener('click', () => { session.toggleMute(); sendOwnMedia(); });
+$('camera').addEventListener('click', () => { session.toggleCamera(); sendOwnMedia(); });
+messages = wireMessages({
+  client: () => (consult.signalling === 'up' ? client : null),
+  presets: ['staff.msg.preset.doctor.late15', 'staff.msg.preset.doctor.late30', 'staff.msg.preset.soon', 'staff.msg.preset.patience'],
+  targets: messageTargets,
+});
 renderAll();

@@ -24,6 +24,7 @@ import { stopStream } from './media.mjs';
 import { CallSession } from './session.mjs';
 import { audio, unlockAudio } from './sound.mjs';
 import { patientTools } from './patienttools.mjs';
+import { photoPatient } from './photo-patient.mjs';
 
 export function callPage(page) {
   const $ = (id) => document.getElementById(id);
@@ -44,6 +45,7 @@ export function callPage(page) {
   });
   // chat, connection quality, the practice's shared screen, torch (docs/pages.md, "Call tools")
   const tools = patientTools({ session, consult });
+  const photo = photoPatient({ channel: session.channel, session, consult, notice: (k) => page.showNotice(k) });
 
   // ---- waiting room ----------------------------------------------------------
   function renderAhead() {
@@ -75,6 +77,7 @@ export function callPage(page) {
     $('ringing-by').textContent = doctorName ? t('patient.ringing.by', { doctor: doctorName }) : '';
     session.render();
     tools.render();
+    photo.render();
   }
 
   // ---- ring tone (WebAudio, no file) -----------------------------------------

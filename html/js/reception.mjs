@@ -13,18 +13,36 @@
 //   buttons button.cancel, button.resend[data-channel], button.erase.
 //   Day header rows (tr.day-head) carry no data-appointment-id.
 // - live: `delivery` events patch the rows in place; `appointment` events
-//   re-fetch the list (debounced). Cancel and erase ask in #confirm-dialog.
+//   re-fetch the list (debounced). Cancel, erase and resend ask in
+//   #confirm-dialog, naming the patient when a name was booked.
+// - names: #appt-name (patient_name, optional) and #appt-note (note) go with
+//   create_appointment and are emptied after it; the row's .c-patient shows
+//   the booked name ([data-testid=booked-name]), the name the patient typed
+//   when it differs ([data-testid=typed-name]) and the note
+//   ([data-testid=appt-note]); "–" when there is none.
+// - messages: staffmsg.mjs (#msg-box); targets "all waiting patients of
+//   <doctor>" (doctor_id) and each waiting appointment of the list
+//   (appointment_id); rows with a patient in the waiting room have
+//   button.msg[data-testid=msg-one].
 import { t, errorText, initLangToggle, onLangChange, fmtTime, fmtDate, fmtDay } from './i18n.mjs';
 import { startStaff } from './staff.mjs';
+import { wireMessages } from './staffmsg.mjs';
 
 const $ = (id) => document.getElementById(id);
 const CHANNELS = ['email', 'sms'];
 const KINDS = ['invite', 'reminder', 'cancel'];
-const FIELDS = ['phone', 'email', 'consent_sms', 'consent_email', 'send_at', 'starts_at', 'doctor_id'];
+const FIELDS = ['phone', 'email', 'consent_sms', 'consent_email', 'send_at', 'starts_at', 'doctor_id', 'patient_name', 'note'];
 const FIELD_INPUT = {
   phone: 'appt-phone', email: 'appt-email', consent_sms: 'consent-sms', consent_email: 'consent-email',
-  send_at: 'send-at', starts_at: 'date', doctor_id: 'doctor',
+  send_at: 'send-at', starts_at: 'date', doctor_id: 'doctor', patient_name: 'appt-name', note: 'appt-note',
 };
+// texts of this page for the name and note fields (reception.field.<error>.<field>)
+const OWN_FIELD_TEXTS = new Set(['too_long.patient_name', 'too_long.note', 'invalid_utf8.patient_name', 'invalid_utf8.note',
+  'invalid_field.patient_name', 'invalid_field.note']);
+const NAME_MAX = 100;
+const NOTE_MAX = 200;
+const IN_ROOM = ['waiting', 'away', 'ringing'];    // a message reaches these (message_waiting)
+let messages = null;
 
 let client = null;
 let appointments = [];
@@ -77,6 +95,7 @@ function clearFieldErrors() {
 
 function fieldErrorText(err) {
   const name = err.error || 'generic';
+  if (OWN_FIELD_TEXTS.has(`${name}.${err.field}`)) return t(`reception.field.${name}.${err.field}`);
   for (const key of [`field.${name}.${err.field}`, `field.${name}`]) {
     const s = t(key);
     if (s !== key) return s;
@@ -223,6 +242,60 @@ function channelList(chs) {
   return chs.map((c) => t('channel.' + c)).join(t('reception.and'));
 }
 
+// ---- names ------------------------------------------------------------------
+const norm = (x) => String(x || '').toLocaleLowerCase('de').replace(/\s+/g, ' ').trim();
+
+/** The name staff know the appointment by: the booked one, else the one the patient typed. */
+function nameOf(a) {
+  return a.booked_name || a.patient || '';
+}
+
+function renderPatientCell(td, a) {
+  const booked = a.booked_name || '';
+  const typed = a.patient || '';
+  if (!booked && !typed && !a.note) { td.textContent = '–'; return; }
+  if (booked) {
+    const b = document.createElement('span');
+    b.className = 'booked-name';
+    b.dataset.testid = 'booked-name';
+    b.textContent = booked;
+    td.appendChild(b);
+  }
+  if (typed && norm(typed) !== norm(booked)) {
+    const s = document.createElement('span');
+    s.className = booked ? 'typed-name' : 'booked-name';
+    s.dataset.testid = 'typed-name';
+    s.textContent = booked ? t('reception.typed', { name: typed }) : typed;
+    td.appendChild(s);
+  }
+  if (!booked && !typed) td.append('–');
+  if (a.note) {
+    const n = document.createElement('span');
+    n.className = 'appt-note';
+    n.dataset.testid = 'appt-note';
+    n.textContent = a.note;
+    td.appendChild(n);
+  }
+}
+
+// i18n-keys: reception.cancel.confirm.name reception.erase.confirm.name reception.resend.confirm.name
+/** "Termin von Erika Muster am …" when a name is known, else "Termin am …". */
+function confirmText(key, a, vars = {}) {
+  const name = nameOf(a);
+  const v = { date: fmtDate(a.starts_at), time: fmtTime(a.starts_at), ...vars, name };
+  return name ? t(key + '.name', v) : t(key, v);
+}
+
+function messageTargets() {
+  const out = doctors.map((d) => ({ value: 'doctor:' + d.id, label: t('staff.msg.to.doctor', { doctor: d.display_name }) }));
+  const rows = [...appointments].filter((a) => IN_ROOM.includes(a.status)).sort((a, b) => a.starts_at - b.starts_at || a.id - b.id);
+  for (const a of rows) {
+    const label = t('reception.msg.appt', { time: fmtTime(a.starts_at), name: nameOf(a) || '–' });
+    out.push({ value: 'appointment:' + a.id, label: `${label} (${a.doctor_name || t('common.any.doctor')})` });
+  }
+  return out;
+}
+
 // ---- appointment rows ------------------------------------------------------
 function button(cls, testid, text, label, onClick) {
   const b = document.createElement('button');
@@ -251,7 +324,7 @@ function buildRow(a) {
   const at = fmtTime(a.starts_at);
   cell(at, 'c-time');
   cell(a.doctor_name || t('common.any.doctor'), 'c-doctor');
-  cell(a.patient || '–', 'c-patient');
+  renderPatientCell(cell('', 'c-patient'), a);
   const st = document.createElement('span');
   st.className = 'status';
   st.dataset.status = a.status;
@@ -259,7 +332,11 @@ function buildRow(a) {
   cell('', 'c-status').appendChild(st);
   renderInviteCell(cell('', 'c-invite'), a);
   const td = cell('', 'c-actions');
-  const label = ` ${fmtDate(a.starts_at)} ${at}`;
+  const label = ` ${fmtDate(a.starts_at)} ${at}` + (nameOf(a) ? ` ${nameOf(a)}` : '');
+  if (IN_ROOM.includes(a.status)) {
+    td.appendChild(button('msg secondary', 'msg-one', t('staff.msg.one'), t('staff.msg.one.label', { name: nameOf(a) || label.trim() }),
+      () => { if (messages) messages.select('appointment:' + a.id); }));
+  }
   for (const ch of CHANNELS) {
     if (!canResend(a, ch)) continue;
     const b = button('resend secondary', 'resend-' + ch, t('reception.resend.' + ch), t('reception.resend.' + ch) + label, () => resend(a, ch, b));
@@ -297,6 +374,7 @@ function renderAppointments() {
   $('appointments-empty').hidden = rows.length > 0;
   $('appointments-empty').textContent = listSpan === 1 && isToday(listFrom) ? t('reception.none') : t('reception.none.range');
   renderListTitle();
+  if (messages) messages.render();
 }
 
 function renderOneRow(id) {
@@ -453,7 +531,7 @@ async function cancelAppointment(a) {
   const hasInvite = (a.deliveries || []).some((d) => d.kind === 'invite');
   const extra = chs.length ? t('reception.cancel.notify', { channels: channelList(chs) })
     : hasInvite ? t('reception.cancel.nonotify') : '';
-  const ok = await confirmDialog(t('reception.cancel.confirm.long', { date: fmtDate(a.starts_at), time: fmtTime(a.starts_at) }),
+  const ok = await confirmDialog(nameOf(a) ? confirmText('reception.cancel.confirm', a) : confirmText('reception.cancel.confirm.long', a),
     extra, t('reception.cancel.ok'));
   if (!ok || !client) return;
   try {
@@ -468,8 +546,7 @@ async function cancelAppointment(a) {
 
 async function eraseAppointment(a) {
   if (!client) return;
-  const ok = await confirmDialog(t('reception.erase.confirm', { date: fmtDate(a.starts_at), time: fmtTime(a.starts_at) }),
-    '', t('reception.erase.ok'));
+  const ok = await confirmDialog(confirmText('reception.erase.confirm', a), '', t('reception.erase.ok'));
   if (!ok || !client) return;
   try {
     await client.request({ request: 'erase_appointment', appointment_id: a.id });
@@ -487,6 +564,8 @@ async function eraseAppointment(a) {
 
 async function resend(a, ch, btn) {
   if (!client) return;
+  const ok = await confirmDialog(confirmText('reception.resend.confirm', a, { channel: t('channel.' + ch) }), '', t('reception.resend.ok'));
+  if (!ok || !client) return;
   btn.disabled = true;
   try {
     const r = await client.request({ request: 'resend', appointment_id: a.id, channel: ch });
@@ -526,6 +605,12 @@ async function createAppointment(ev) {
   if (!phone && cSms) local.push({ error: 'missing_field', field: 'phone' });
   if (email && !cEmail) local.push({ error: 'consent_required', field: 'consent_email' });
   if (!email && cEmail) local.push({ error: 'missing_field', field: 'email' });
+  const patientName = $('appt-name').value.replace(/\s+/g, ' ').trim();
+  const note = $('appt-note').value.replace(/\s+/g, ' ').trim();
+  if ([...patientName].length > NAME_MAX) local.push({ error: 'too_long', field: 'patient_name' });
+  if ([...note].length > NOTE_MAX) local.push({ error: 'too_long', field: 'note' });
+  if (patientName) body.patient_name = patientName;
+  if (note) body.note = note;
   if (phone) body.phone = phone;
   if (email) body.email = email;
   if (phone || cSms) body.consent_sms = cSms;
@@ -566,9 +651,11 @@ async function createAppointment(ev) {
     showError('');
     showNotice('');
     $('copy-done').textContent = '';
-    // contact data leaves the form once it is stored
+    // contact data, name and note leave the form once they are stored
     $('appt-phone').value = '';
     $('appt-email').value = '';
+    $('appt-name').value = '';
+    $('appt-note').value = '';
     $('consent-sms').checked = false;
     $('consent-email').checked = false;
     $('send-now').checked = true;
@@ -651,6 +738,7 @@ startStaff({
       const r = await c.request({ request: 'list_doctors' });
       doctors = Array.isArray(r.doctors) ? r.doctors : [];
       renderDoctors();
+      if (messages) messages.render();
     } catch (e) { showError(errorText(e)); }
     await fetchAppointments();
   },
@@ -663,7 +751,8 @@ startStaff({
     clearFieldErrors();
     showNotice('');
     showError('');
-    for (const id of ['appt-phone', 'appt-email']) $(id).value = '';
+    for (const id of ['appt-phone', 'appt-email', 'appt-name', 'appt-note']) $(id).value = '';
+    if (messages) messages.reset();
     for (const id of ['consent-sms', 'consent-email']) $(id).checked = false;
     renderAll();
   },
@@ -675,6 +764,11 @@ onLangChange(renderAll);
 setDefaults();
 readRange();
 wireForm();
+messages = wireMessages({
+  client: () => client,
+  presets: ['staff.msg.preset.practice.late15', 'staff.msg.preset.practice.late30', 'staff.msg.preset.patience', 'staff.msg.preset.call'],
+  targets: messageTargets,
+});
 renderAll();
 // a list that spans "today" rolls over at midnight and queued times age: re-render each minute
 setInterval(() => { if (client) renderAppointments(); }, 60 * 1000);

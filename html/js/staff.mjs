@@ -17,7 +17,9 @@
 //   sends {"request":"resume","session_token":…,"resume_call":resumeCall()}
 //   (resume_call only when resumeCall() gives a visit id). A page load with a
 //   stored token tries `resume` first (#login-notice "Anmeldung wird
-//   wiederhergestellt …"), so a reload keeps the login. `session_invalid`
+//   wiederhergestellt …"; the form's fields stay hidden during that first try,
+//   and #login-view is hidden in the HTML until this runs), so a reload
+//   keeps the login without a login form flashing up. `session_invalid`
 //   (also an old plugin's unknown_request): the token is dropped, the login
 //   form shows "Ihre Anmeldung ist abgelaufen …". Logout and every
 //   `logged_out` drop the token; reason `taken_over` (another tab resumed
@@ -124,8 +126,30 @@ export function startStaff({
     el.hidden = !key;
   }
 
+  // While a stored token is tried after a reload, the form's fields stay
+  // hidden (only "Anmeldung wird wiederhergestellt …"): no login form flashes
+  // up for a doctor who stays logged in. They come back as soon as the try
+  // fails (token dead, or the server not reachable: the user may log in).
+  const hiddenFields = new Set();
+  function hideFields(on) {
+    if (!form) return;
+    if (on) {
+      for (const el of form.children) {
+        if (el.tagName === 'H1' || el.id === 'login-notice' || el === errBox || el.hidden) continue;
+        el.hidden = true;
+        hiddenFields.add(el);
+      }
+      form.dataset.resuming = 'true';
+    } else {
+      for (const el of hiddenFields) el.hidden = false;
+      hiddenFields.clear();
+      form.dataset.resuming = 'false';
+    }
+  }
+
   function showLogin() {
     loggedIn = false;
+    hideFields(false);
     $('login-view').hidden = false;
     $('app-view').hidden = true;
     if ($('logout')) $('logout').hidden = true;
@@ -134,6 +158,7 @@ export function startStaff({
   function showApp() {
     loggedIn = true;
     lastTouch = Date.now();     // the login itself counts as activity
+    hideFields(false);
     showLoginNotice(null);
     $('login-view').hidden = true;
     $('app-view').hidden = false;
@@ -200,6 +225,7 @@ export function startStaff({
     try {
       c = await newClient();
     } catch (e) {
+      hideFields(false);          // the server is not reachable: the form stays usable
       retry.schedule();
       return;
     }
@@ -219,6 +245,7 @@ export function startStaff({
       if (e && TOKEN_DEAD.has(e.error)) { sessionEnded('common.session.invalid'); return; }
       if (client === c) { client = null; c.destroy(); }
       consult.signalling = 'down';
+      hideFields(false);
       retry.schedule(e && e.error === 'rate_limited' && e.retry_after ? e.retry_after * 1000 : 0);
       return;
     }
@@ -367,6 +394,7 @@ export function startStaff({
   showLogin();
   if (session) {
     // a reload (or a restored tab): keep the login if the token still works
+    hideFields(true);
     showLoginNotice('common.session.resuming');
     lostAt = 0;
     retry.reset();

@@ -40,8 +40,8 @@ const got = (page, type) => page.evaluate((t) => (window.__got && window.__got[t
 
 async function exchange(sc) {
   const { patPage, docPage } = sc.call;
-  await collect(patPage, 'test.ping');
-  await collect(docPage, 'test.pong');
+  await collect(patPage, 'test-ping');
+  await collect(docPage, 'test-pong');
   for (const [who, page] of [['patient', patPage], ['doctor', docPage]]) {
     await waitFor(`${who}: call channel open`, () => page.evaluate(() => window.consult.channel.state === 'open'), 30_000, 100);
   }
@@ -49,14 +49,14 @@ async function exchange(sc) {
     for (let i = 0; i < 20; i++) {
       const bytes = new Uint8Array(3000 + i);
       bytes.set(soi, 0);
-      await window.consult.channel.send('test.ping', { i, text: mark }, bytes);
+      await window.consult.channel.send('test-ping', { i, text: mark }, bytes);
     }
   }, [MARK, SOI]);
   await patPage.evaluate(async (mark) => {
-    for (let i = 0; i < 5; i++) await window.consult.channel.send('test.pong', { i, text: mark });
+    for (let i = 0; i < 5; i++) await window.consult.channel.send('test-pong', { i, text: mark });
   }, MARK);
-  const pings = await waitFor('patient: 20 pings', async () => { const g = await got(patPage, 'test.ping'); return g.length >= 20 ? g : null; }, 30_000, 100);
-  const pongs = await waitFor('doctor: 5 pongs', async () => { const g = await got(docPage, 'test.pong'); return g.length >= 5 ? g : null; }, 30_000, 100);
+  const pings = await waitFor('patient: 20 pings', async () => { const g = await got(patPage, 'test-ping'); return g.length >= 20 ? g : null; }, 30_000, 100);
+  const pongs = await waitFor('doctor: 5 pongs', async () => { const g = await got(docPage, 'test-pong'); return g.length >= 5 ? g : null; }, 30_000, 100);
   assert.deepEqual(pings.map((p) => p.msg.i), [...Array(20).keys()], 'pings in order');
   assert.ok(pings.every((p, i) => p.msg.text === MARK && p.bytes.length === 3000 + i && p.bytes[0] === 0xff), 'ping bodies intact');
   assert.deepEqual(pongs.map((p) => [p.msg.i, p.bytes]), [0, 1, 2, 3, 4].map((i) => [i, null]), 'pongs in order, no bytes');
@@ -126,7 +126,7 @@ test('forwarding: the channel opens through Janus, which relays only sealed fram
     const ctl = await rawSummary(patPage, needles);
     assert.deepEqual(ctl.found, { marker: 1, soiHeader: 1 }, 'the control frame is seen in clear');
     assert.equal(ctl.other, 1, 'one unsealed frame: the control');
-    const got0 = (await got(patPage, 'test.ping')).length;
+    const got0 = (await got(patPage, 'test-ping')).length;
     assert.equal(got0, 20, 'the control frame delivered nothing');
     fs.writeFileSync(path.join(sc.art.dir, 'relayed.json'), JSON.stringify(seen, null, 1) + '\n');
     failed = false;

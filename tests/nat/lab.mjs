@@ -73,7 +73,9 @@
 //   getUserMedia works over plain http. Same shape as launchIn():
 //   {kind: 'firefox', browser, ns, newPage(), close()}.
 // - scenario({..., turn, pluginConfig, janusEnv, janusOptions, forward,
-//   patientBrowser: 'chromium' | 'firefox'}) passes these on.
+//   patientBrowser: 'chromium' | 'firefox'}) passes these on; patientArgs
+//   are extra Chromium flags of the patient's browser (e.g. a camera fed
+//   from a y4m file, tests/nat/photo.test.mjs).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -776,7 +778,7 @@ export async function cleanupAll() {
 export async function scenario({
   name, nat = true, block = false, relayOnly = false, turnSecret, coturnSecret, accept = true,
   appointmentViaWs = false, callLostSeconds, artifactsDir = true,
-  turn = 'on', pluginConfig, janusEnv, janusOptions, forward, patientBrowser = 'chromium',
+  turn = 'on', pluginConfig, janusEnv, janusOptions, forward, patientBrowser = 'chromium', patientArgs = [],
 }) {
   const { artifacts } = await import('../browser/lib.mjs');
   const art = artifactsDir ? artifacts(`nat-${name}`) : { dir: null, shot: async () => {} };
@@ -828,7 +830,7 @@ export async function scenario({
     mark('staff Chromium launched');
     sc.patient = patientBrowser === 'firefox'
       ? await step('launch Firefox ESR (patient ns)', launchFirefoxIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 150_000)
-      : await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 120_000);
+      : await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin, extraArgs: patientArgs }), 120_000);
     mark(patientBrowser === 'firefox' ? 'patient Firefox launched' : 'patient Chromium launched');
     sc.call = await realCall({
       stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines, shot: art.shot, accept, appointmentViaWs, mark,

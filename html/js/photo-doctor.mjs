@@ -1,0 +1,265 @@
+// photo-doctor.mjs: "Foto anfordern" on the doctor's page (docs/pages.md,
+// "Photo on request"): the request button in the call's controls, #photos
+// (status, progress, the numbered photos of the call) and the viewer
+// #photo-viewer (full size, zoom, pan, "Speichern" as a download from an
+// object URL). The photos live in this page's memory only: from their
+// arrival until the next call begins, a logout or the page is left; never
+// on the server, never in a log.
+// Contract: const p = photoDoctor({channel, consult})   channel: the call
+//   session's CallChannel. p.render() (language change), p.reset() (logout:
+//   forget the photos). consult.photos -> [{n, state, received, size,
+//   sha256, width, height, error, url}] (photo.mjs PhotoReceiver entries;
+//   url: the verified JPEG's object URL), consult.photoShown -> {n, at}
+//   once the viewer shows photo n decoded (at: performance.timeOrigin +
+//   performance.now(), for bench/photo.mjs), consult.photoViewer -> {n,
+//   zoom} while open.
+// The request button is shown while the call channel is open (both pages
+// reached) and disabled while a request runs. A new call (the channel
+// begins again) starts a fresh numbering and forgets the old photos.
+import { t, fmtTime } from './i18n.mjs';
+import { PhotoReceiver } from './photo.mjs';
+
+const $ = (id) => document.getElementById(id);
+const ZOOM_MIN = 0.05;
+const ZOOM_MAX = 8;
+
+export function photoDoctor({ channel, consult }) {
+  const urls = new Map();     // n -> object URL of the verified photo
+  let viewing = 0;            // n shown in the viewer
+  let zoom = 1;
+  let raf = 0;
+  const receiver = new PhotoReceiver(channel, { onChange: (e) => changed(e) });
+
+  Object.defineProperties(consult, {
+    photos: {
+      get: () => receiver.entries.map((e) => ({
+        n: e.n, state: e.state, received: e.received, size: e.size, sha256: e.sha256,
+        width: e.width, height: e.height, error: e.error, url: urls.get(e.n) || null,
+      })),
+      enumerable: true, configurable: true,
+    },
+    photoViewer: { get: () => (viewing ? { n: viewing, zoom } : null), enumerable: true, configurable: true },
+  });
+  consult.photoShown = null;
+
+  let lastChannel = channel.state;
+  channel.onState((st) => {
+    // a new call: fresh numbering, the last call's photos go
+    if (st === 'connecting' && (lastChannel === 'closed' || lastChannel === 'idle')) reset();
+    lastChannel = st;
+    render();
+  });
+
+  function changed(e) {
+    if (e.state === 'done' && e.blob && !urls.has(e.n)) {
+      urls.set(e.n, URL.createObjectURL(e.blob));
+      e.blob = null;            // the object URL holds the bytes from now on
+      open(e.n);
+    }
+    if (e.state === 'receiving') {
+      // one repaint per frame, not per chunk
+      if (!raf) raf = requestAnimationFrame(() => { raf = 0; render(); });
+      return;
+    }
+    render();
+  }
+
+  function statusText(e) {
+    if (!e) return '';
+    const v = { n: e.n };
+    switch (e.state) {
+      case 'requested': return t('doctor.photo.requested', v);
+      case 'opened': return t('doctor.photo.opened', v);
+      case 'taken': return t('doctor.photo.taken', v);
+      case 'receiving': return t('doctor.photo.receiving', { n: e.n, percent: Math.floor(100 * e.received / (e.size || 1)) });
+      case 'checking': return t('doctor.photo.checking', v);
+      case 'done': return t('doctor.photo.done', v);
+      case 'refused': return t('doctor.photo.refused', v);
+      case 'cancelled': return t('doctor.photo.cancelled', v);
+      case 'interrupted': return t('doctor.photo.interrupted', v);
+      // i18n-keys: doctor.photo.error.*
+      case 'failed': return t('doctor.photo.failed', v) + ' ' + t('doctor.photo.error.' + (e.error || 'protocol'));
+      default: return '';
+    }
+  }
+
+  function render() {
+    const btn = $('photo-request');
+    const open = channel.state === 'open';
+    btn.hidden = !open && !receiver.pending;
+    btn.disabled = !open || !!receiver.pending;
+    const entries = receiver.entries;
+    $('photos').hidden = entries.length === 0;
+    const cur = receiver.pending || entries[entries.length - 1] || null;
+    const text = statusText(cur);
+    if ($('photo-status').textContent !== text) $('photo-status').textContent = text;   // aria-live: no repeats
+    $('photo-status').dataset.state = cur ? cur.state : '';
+    const prog = $('photo-progress');
+    prog.hidden = !(cur && (cur.state === 'receiving' || cur.state === 'checking'));
+    prog.value = cur && cur.size ? cur.received / cur.size : 0;
+    $('photo-withdraw').hidden = !receiver.pending;
+    const list = $('photo-list');
+    list.replaceChildren(...entries.map(item));
+    if (viewing) renderViewer();
+  }
+
+  function item(e) {
+    const li = document.createElement('li');
+    li.dataset.n = String(e.n);
+    li.dataset.state = e.state;
+    const url = urls.get(e.n);
+    if (url) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'photo-open';
+      const img = document.createElement('img');
+      img.src = url;
+      img.alt = '';
+      const label = document.createElement('span');
+      label.textContent = t('doctor.photo.label', { n: e.n, time: fmtTime(Math.floor((e.doneAt || Date.now()) / 1000)) });
+      b.append(img, label);
+      b.setAttribute('aria-label', t('doctor.photo.open', { n: e.n }));
+      b.addEventListener('click', () => open(e.n));
+      const save = saveLink(e);
+      li.append(b, save);
+    } else {
+      const span = document.createElement('span');
+      span.textContent = statusText(e);
+      li.appendChild(span);
+    }
+    return li;
+  }
+
+  function fileName(e) {
+    const d = new Date(e.doneAt || Date.now());
+    const p = (x) => String(x).padStart(2, '0');
+    return `${t('doctor.photo.file')}-${e.n}_${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}-${p(d.getMinutes())}.jpg`;
+  }
+
+  function saveLink(e) {
+    const a = document.createElement('a');
+    a.className = 'photo-save button secondary';
+    a.href = urls.get(e.n);
+    a.download = fileName(e);
+    a.textContent = t('doctor.photo.save');
+    a.setAttribute('aria-label', t('doctor.photo.save.n', { n: e.n }));
+    return a;
+  }
+
+  // ---- viewer ---------------------------------------------------------------------
+  function open(n) {
+    const url = urls.get(n);
+    if (!url) return;
+    const img = $('viewer-img');
+    viewing = n;
+    $('photo-viewer').hidden = false;
+    consult.photoShown = null;
+    img.onload = async () => {
+      try { await img.decode(); } catch (e) { /* shown anyway */ }
+      if (viewing !== n) return;
+      fit();
+      requestAnimationFrame(() => { if (viewing === n) consult.photoShown = { n, at: performance.timeOrigin + performance.now() }; });
+    };
+    img.src = url;
+    renderViewer();
+    $('viewer-close').focus();
+  }
+
+  function close() {
+    const n = viewing;
+    viewing = 0;
+    $('photo-viewer').hidden = true;
+    $('viewer-img').removeAttribute('src');
+    const back = document.querySelector(`#photo-list [data-n="${n}"] .photo-open`) || $('photo-request');
+    if (back && !back.hidden) back.focus();
+  }
+
+  function renderViewer() {
+    const e = receiver.entries.find((x) => x.n === viewing);
+    if (!e) { close(); return; }
+    $('viewer-title').textContent = t('doctor.photo.viewer', {
+      n: e.n, width: e.width, height: e.height, size: (e.size / 1048576).toFixed(1),
+    });
+    $('viewer-zoom').textContent = `${Math.round(zoom * 100)} %`;
+    const save = $('viewer-save');
+    save.href = urls.get(e.n) || '';
+    save.download = fileName(e);
+  }
+
+  function setZoom(z, cx, cy) {
+    const stage = $('viewer-stage');
+    const img = $('viewer-img');
+    if (!img.naturalWidth) return;
+    const old = zoom;
+    zoom = Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, z));
+    // keep the point under (cx, cy) of the stage where it is
+    const px = cx === undefined ? stage.clientWidth / 2 : cx;
+    const py = cy === undefined ? stage.clientHeight / 2 : cy;
+    const ix = (stage.scrollLeft + px) / old;
+    const iy = (stage.scrollTop + py) / old;
+    img.style.width = `${Math.round(img.naturalWidth * zoom)}px`;
+    img.style.height = `${Math.round(img.naturalHeight * zoom)}px`;
+    stage.scrollLeft = ix * zoom - px;
+    stage.scrollTop = iy * zoom - py;
+    $('viewer-zoom').textContent = `${Math.round(zoom * 100)} %`;
+  }
+
+  function fit() {
+    const stage = $('viewer-stage');
+    const img = $('viewer-img');
+    if (!img.naturalWidth) return;
+    setZoom(Math.min(1, stage.clientWidth / img.naturalWidth, stage.clientHeight / img.naturalHeight));
+  }
+
+  function wirePan() {
+    const stage = $('viewer-stage');
+    let drag = null;
+    stage.addEventListener('pointerdown', (ev) => {
+      if (ev.button !== 0) return;
+      drag = { x: ev.clientX, y: ev.clientY, l: stage.scrollLeft, t: stage.scrollTop };
+      stage.setPointerCapture(ev.pointerId);
+      stage.classList.add('dragging');
+    });
+    stage.addEventListener('pointermove', (ev) => {
+      if (!drag) return;
+      stage.scrollLeft = drag.l - (ev.clientX - drag.x);
+      stage.scrollTop = drag.t - (ev.clientY - drag.y);
+    });
+    const end = () => { drag = null; stage.classList.remove('dragging'); };
+    stage.addEventListener('pointerup', end);
+    stage.addEventListener('pointercancel', end);
+    stage.addEventListener('wheel', (ev) => {
+      ev.preventDefault();
+      const r = stage.getBoundingClientRect();
+      setZoom(zoom * (ev.deltaY < 0 ? 1.25 : 0.8), ev.clientX - r.left, ev.clientY - r.top);
+    }, { passive: false });
+    stage.addEventListener('keydown', (ev) => {
+      if (ev.key === '+' || ev.key === '=') setZoom(zoom * 1.25);
+      else if (ev.key === '-') setZoom(zoom * 0.8);
+    });
+  }
+
+  function reset() {
+    if (viewing) close();
+    if (raf) cancelAnimationFrame(raf);
+    raf = 0;
+    for (const u of urls.values()) URL.revokeObjectURL(u);
+    urls.clear();
+    receiver.reset();
+    consult.photoShown = null;
+    render();
+  }
+
+  $('photo-request').addEventListener('click', () => { receiver.request(); });
+  $('photo-withdraw').addEventListener('click', () => receiver.cancel());
+  $('viewer-close').addEventListener('click', close);
+  $('viewer-in').addEventListener('click', () => setZoom(zoom * 1.25));
+  $('viewer-out').addEventListener('click', () => setZoom(zoom * 0.8));
+  $('viewer-fit').addEventListener('click', fit);
+  $('viewer-actual').addEventListener('click', () => setZoom(1));
+  $('photo-viewer').addEventListener('keydown', (ev) => { if (ev.key === 'Escape') close(); });
+  wirePan();
+  render();
+
+  return { render, reset };
+}

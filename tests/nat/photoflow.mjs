@@ -1,0 +1,100 @@
+// photoflow.mjs - the photo-on-request steps on the real pages, shared by
+// tests/nat/photo*.test.mjs and bench/photo.mjs.
+//
+// Contract (doc / pat: lib.mjs drive() wrappers of the doctor's and the
+// patient's page in a running call):
+// - requestPhoto(doc, pat) -> n: waits for "Foto anfordern" (the call
+//   channel is open), clicks it, waits for the patient's dialog (#photo,
+//   data-step ask, the live camera playing) and the doctor's state 'opened'.
+// - takePhoto(doc, pat, n) -> {width, height, size}: "Foto aufnehmen", waits
+//   for the preview (data-step review) and the doctor's state 'taken'.
+// - sendPhoto(doc, pat, n) -> {sent: patient's consult.photo.sent, entry:
+//   the doctor's consult.photos entry, shown: consult.photoShown}: "Senden",
+//   waits until the doctor's viewer shows photo n.
+// - doctorPhotoBytes(doc, n) -> Buffer: the verified JPEG the doctor's page
+//   holds (its object URL), and viewerImage(doc) -> {naturalWidth,
+//   naturalHeight, src} of the open viewer.
+// - jpegSize(buf) -> {width, height} from the JPEG's SOF marker (parsed in
+//   node: the dimensions of the bytes themselves, not what a page says).
+// - sha256(buf) -> hex.
+import crypto from 'node:crypto';
+import { waitFor } from '../browser/lib.mjs';
+
+const photoEntry = (doc, n) => doc.evaluate((k) => (window.consult.photos || []).find((e) => e.n === k) || null, n);
+
+export async function requestPhoto(doc, pat, ms = 60_000) {
+  await waitFor('doctor: "Foto anfordern" shown and enabled (call channel open)', () => doc.evaluate(() => {
+    const b = document.getElementById('photo-request');
+    return b && !b.hidden && !b.disabled;
+  }), ms, 100);
+  const before = await doc.evaluate(() => (window.consult.photos || []).length);
+  await doc.click('#photo-request');
+  const n = before + 1;
+  await waitFor('patient: the photo dialog asks (data-step ask, camera live)', () => pat.evaluate(() => {
+    const box = document.getElementById('photo');
+    const v = document.getElementById('photo-live');
+    return box && !box.hidden && box.dataset.step === 'ask' && v.videoWidth > 0 && !document.getElementById('photo-take').disabled;
+  }), 30_000, 100);
+  await waitFor(`doctor: photo ${n} opened by the patient`, async () => (await photoEntry(doc, n))?.state === 'opened', 30_000, 100);
+  return n;
+}
+
+export async function takePhoto(doc, pat, n) {
+  await pat.click('#photo-take');
+  const shot = await waitFor('patient: the preview (data-step review)', () => pat.evaluate(() => {
+    const p = window.consult.photo;
+    return p && p.step === 'review' && document.getElementById('photo-preview').naturalWidth > 0
+      ? { width: p.width, height: p.height, size: p.size } : null;
+  }), 60_000, 100);
+  await waitFor(`doctor: photo ${n} taken, being reviewed`, async () => (await photoEntry(doc, n))?.state === 'taken', 30_000, 100);
+  return shot;
+}
+
+export async function sendPhoto(doc, pat, n, ms = 120_000) {
+  await pat.click('#photo-send');
+  const shown = await waitFor(`doctor: photo ${n} shown in the viewer`, () => doc.evaluate((k) => {
+    const s = window.consult.photoShown;
+    return s && s.n === k ? s : null;
+  }, n), ms, 50);
+  const entry = await photoEntry(doc, n);
+  const sent = await waitFor('patient: the dialog closed after the confirmation', () => pat.evaluate(() => {
+    const p = window.consult.photo;
+    return p && p.step === '' && p.result === 'ok' && p.sent ? { ...p.sent, sendAt: p.sendAt } : null;
+  }), 30_000, 100);
+  return { sent, entry, shown };
+}
+
+export async function doctorPhotoBytes(doc, n) {
+  const arr = await doc.evaluate(async (k) => {
+    const e = (window.consult.photos || []).find((x) => x.n === k);
+    const b = new Uint8Array(await (await fetch(e.url)).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, n);
+  return Buffer.from(arr, 'base64');
+}
+
+export function viewerImage(doc) {
+  return doc.evaluate(() => {
+    const img = document.getElementById('viewer-img');
+    return { naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight, src: img.getAttribute('src'), open: !document.getElementById('photo-viewer').hidden };
+  });
+}
+
+export const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
+
+export function jpegSize(buf) {
+  if (buf[0] !== 0xff || buf[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 9 < buf.length) {
+    if (buf[i] !== 0xff) return null;
+    const m = buf[i + 1];
+    const len = buf.readUInt16BE(i + 2);
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      return { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
+    }
+    i += 2 + len;
+  }
+  return null;
+}
