@@ -12,7 +12,9 @@
 //   isUp(iceState)     connected or completed
 //   switchCameraTrack(stream, sender, facing) -> the facing mode now in use
 //                      (also told to camerastate.mjs noteCamera: the torch
-//                      and the photo flow follow the camera in use)
+//                      and the photo flow follow the camera in use); to the
+//                      rear, the rear camera used before in this page first
+//                      (camerastate.mjs rearCameraConstraints)
 //   class MediaCall    base of PeerCall and Forwarder:
 //     named timers (timer(name, ms, fn) / clearTimer(name); none fires after
 //     close), setProblem(kind) -> onProblem once per change, setMuted(b) /
@@ -24,7 +26,7 @@
 //     setClient(c) the signalling connection of the page changed (re-attach
 //     after a reconnect): later signals, reports and ICE restarts use c.
 
-import { noteCamera } from './camerastate.mjs';
+import { noteCamera, rearCameraConstraints } from './camerastate.mjs';
 
 export const WORD = /^[a-z-]{1,32}$/;
 
@@ -83,7 +85,8 @@ export async function switchCameraTrack(localStream, sender, facing) {
   let track;
   let now = facing;
   try {
-    const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { exact: next } } });
+    // the rear camera the patient used before (phones with several: the same one)
+    const s = await navigator.mediaDevices.getUserMedia({ video: next === 'environment' ? rearCameraConstraints() : { facingMode: { exact: next } } });
     track = s.getVideoTracks()[0];
     now = next;
   } catch (e) {

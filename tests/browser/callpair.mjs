@@ -25,7 +25,7 @@ export function solidY4m(file, { width = 640, height = 360, y = 105, u = 212, v 
   const frame = Buffer.concat([
     Buffer.from('FRAME\n'), Buffer.alloc(width * height, y), Buffer.alloc(width * height / 4, u), Buffer.alloc(width * height / 4, v),
   ]);
-  fs.writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), frame, frame]));
+  fs.writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\n`), frame, frame]));
 }
 
 export const meanColour = (page) => page.evaluate(() => {
