@@ -20,10 +20,12 @@
 //   Patient -> doctor: `quality` {rttMs, lossPct, fps, height, bitrateKbps,
 //     video: 'camera'|'screen'} after each sample while the channel is open.
 //     The doctor's page keeps them REMOTE_STALE_MS; older: not shown.
+//   The first WARMUP_MS of a connection (and of the patient's numbers) are
+//   judged by round trip and loss only (quality.mjs judge warm).
 // i18n-keys: call.level.*
 import { t } from './i18n.mjs';
 import { isUp } from './media.mjs';
-import { QualityMeter, cleanNumbers, hintFor, judge, readStats } from './quality.mjs';
+import { QualityMeter, WARMUP_MS, cleanNumbers, hintFor, judge, readStats } from './quality.mjs';
 
 export const SAMPLE_MS = 2000;
 export const REMOTE_STALE_MS = 8000;
@@ -31,8 +33,8 @@ export const REMOTE_STALE_MS = 8000;
 const round = (v) => (v === null ? null : Math.round(v * 10) / 10);
 
 export function callQuality({ session, channel, consult, role, els, video = () => 'camera', cameraOn = () => true, remote = null }) {
-  const own = { meter: new QualityMeter(), prev: null, pc: null, level: null, numbers: null, hint: null, poor: null };
-  const other = { meter: new QualityMeter(), level: null, numbers: null, hint: null, poor: null, at: 0 };
+  const own = { meter: new QualityMeter(), prev: null, pc: null, since: 0, level: null, numbers: null, hint: null, poor: null };
+  const other = { meter: new QualityMeter(), level: null, numbers: null, hint: null, poor: null, at: 0, since: 0 };
   let busy = false;
 
   function publish() {
@@ -94,11 +96,11 @@ export function callQuality({ session, channel, consult, role, els, video = () =
     } finally {
       busy = false;
     }
-    if (pc !== own.pc) { forget(); own.pc = pc; }   // a new connection (forwarding): fresh deltas
+    if (pc !== own.pc) { forget(); own.pc = pc; own.since = Date.now(); }   // a new connection (forwarding): fresh deltas
     const { numbers, state } = readStats(report, own.prev);
     own.prev = state;
     const kind = video();
-    const verdict = judge(numbers, { video: kind });
+    const verdict = judge(numbers, { video: kind, warm: Date.now() - own.since < WARMUP_MS });
     own.numbers = numbers;
     own.level = own.meter.push(verdict.level);
     if (verdict.level === 'poor') own.poor = verdict;     // the reasons of the level shown
@@ -115,7 +117,8 @@ export function callQuality({ session, channel, consult, role, els, video = () =
     channel.on('quality', (msg) => {
       const numbers = cleanNumbers(msg);
       const kind = msg && msg.video === 'screen' ? 'screen' : 'camera';
-      const verdict = judge(numbers, { video: kind });
+      if (!other.at) other.since = Date.now();
+      const verdict = judge(numbers, { video: kind, warm: Date.now() - other.since < WARMUP_MS });
       other.numbers = numbers;
       other.at = Date.now();
       other.level = other.meter.push(verdict.level);

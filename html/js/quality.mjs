@@ -11,7 +11,7 @@
 //     300 kbit/s and climbs; measured on loopback: 360 -> 540 -> 720 lines in
 //     about 20 s, 14-21 frames/s from a 20 frames/s camera on the busy test
 //     machine), and a network that makes talking hard is "schlecht": a
-//     round trip of 600 ms, 8 % loss, 6 frames/s, 180 lines or 120 kbit/s.
+//     round trip of 600 ms, 8 % loss, 6 frames/s, 180 lines or 100 kbit/s.
 //   readStats(report, prev) -> {numbers, state}
 //     report: the stats of one getStats() (an RTCStatsReport, or any
 //     iterable / array of stats objects); prev: the `state` of the sample
@@ -25,12 +25,15 @@
 //       fps, height  the received video: framesPerSecond (else frames
 //                    decoded since prev per second) and frameHeight
 //       bitrateKbps  selected pair's availableOutgoingBitrate (Chromium), kbps
-//   judge(numbers, {video}) -> {level, reasons}: the worst level any known
-//     number gives; reasons lists the numbers at `poor` (or, when none is,
-//     at `fair`). video 'camera' (default) judges fps and height; 'screen'
-//     (shared screen: few frames by nature) and 'off' do not; fps below
-//     STILL_FPS counts as 'off' (a switched-off camera sends about one black
-//     frame a second). Nothing known -> level null.
+//   judge(numbers, {video, warm}) -> {level, reasons}: the worst level any
+//     known number gives; reasons lists the numbers at `poor` (or, when none
+//     is, at `fair`). video 'camera' (default) judges fps and height;
+//     'screen' (shared screen: few frames by nature) and 'off' do not; fps
+//     below STILL_FPS counts as 'off' (a switched-off camera sends about one
+//     black frame a second). warm: the connection is younger than WARMUP_MS
+//     - only round trip and loss count, since the sender starts low and
+//     climbs (measured: the first picture has 180 lines, the bandwidth
+//     estimate starts at 300 kbit/s). Nothing known -> level null.
 //   hintFor(result, {cameraOn}) -> 'wifi' | 'camera' | null: only for
 //     `poor`; 'wifi' when loss or round-trip time is a reason ("Bitte näher
 //     an den WLAN-Router"), else 'camera' while the own camera is on
@@ -49,12 +52,14 @@ export const LIMITS = Object.freeze({
   lossPct: [2, 8],
   fps: [12, 6],
   height: [270, 180],
-  bitrateKbps: [300, 120],
+  bitrateKbps: [250, 100],
 });
 
 const HIGHER_IS_WORSE = new Set(['rttMs', 'lossPct']);
 export const MIN_PACKETS = 20;
 export const STILL_FPS = 3;
+export const WARMUP_MS = 20000;
+const RAMPING = new Set(['fps', 'height', 'bitrateKbps']);
 export const DOWN_SAMPLES = 2;
 export const UP_SAMPLES = 3;
 
@@ -153,13 +158,14 @@ function levelOf(name, v) {
   return v <= poor ? 'poor' : v <= fair ? 'fair' : 'good';
 }
 
-export function judge(numbers, { video = 'camera' } = {}) {
+export function judge(numbers, { video = 'camera', warm = false } = {}) {
   const n = numbers || {};
   const judged = {};
   for (const name of NAMES) {
     const v = num(n[name]);
     if (v === null) continue;
     if ((name === 'fps' || name === 'height') && video !== 'camera') continue;
+    if (warm && RAMPING.has(name)) continue;
     judged[name] = v;
   }
   // a still picture: the camera is off (black frames) - not a quality problem

@@ -85,6 +85,15 @@ test('judge: a shared screen or a switched-off camera is no picture problem', ()
   assert.equal(judge({ ...screen, lossPct: 20 }, { video: 'screen' }).level, 'poor', 'loss still counts');
 });
 
+test('judge: while the connection warms up, only round trip and loss count', () => {
+  const start = { rttMs: 40, lossPct: 0, fps: 20, height: 180, bitrateKbps: 300 };
+  assert.equal(judge(start).level, 'poor', 'the first picture of a call: 180 lines');
+  assert.deepEqual(judge(start, { warm: true }), { level: 'good', reasons: [] });
+  assert.deepEqual(judge({ ...start, lossPct: 9 }, { warm: true }), { level: 'poor', reasons: ['lossPct'] });
+  assert.deepEqual(judge({ ...start, rttMs: 350 }, { warm: true }), { level: 'fair', reasons: ['rttMs'] });
+  assert.deepEqual(judge({ fps: 2, height: 90, bitrateKbps: 10 }, { warm: true }), { level: null, reasons: [] });
+});
+
 test('hintFor: the router for loss or delay, the camera for too little bandwidth, nothing unless poor', () => {
   assert.equal(hintFor(judge({ lossPct: 15 })), 'wifi');
   assert.equal(hintFor(judge({ rttMs: 900, bitrateKbps: 50 })), 'wifi');
