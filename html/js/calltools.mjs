@@ -5,17 +5,22 @@
 // add what only one side has (screen sharing, its viewer).
 // Contract:
 //   const tools = mountCallTools({role, session, consult, them, remote,
-//       video, cameraOn})
+//       video, cameraOn, toolsIn})
 //     role 'doctor' | 'patient'; session: the page's CallSession (its
 //     .channel is the call channel, callchannel.mjs); them(): the other
 //     side's name for the chat log; remote: doctor only, callquality.mjs'
 //     remote labels; video(): what this page receives ('camera' |
-//     'screen'); cameraOn(): the page's own camera is on.
+//     'screen'); cameraOn(): the page's own camera is on; toolsIn
+//     'controls' (default: a row of its own above the call's controls) or
+//     'view' (over the picture's bottom corner at the inline start: phones
+//     have no room for another row, tests/browser/layout.chromium.test.mjs).
 //   Elements (ids are the page contract, docs/pages.md):
-//     .controls > #call-tools: #chat-toggle (with #chat-unread), #torch
+//     #call-tools (in .controls or .call-view): #chat-toggle (with
+//       #chat-unread), #torch
 //     .call-view > #chat: #chat-log, #chat-form, #chat-input, #chat-send,
 //       #chat-close; #call > #chat-live (screen readers)
-//     .call-info > #quality [data-level], #quality-hint (role=status)
+//     .call-info: #quality [data-level] (after #path, on its line),
+//       #quality-hint (role=status, a line of its own)
 //   tools.render()  every text in the page's language (call it from the
 //     page's render, which runs on a language switch)
 //   tools.el(tag, attrs, ...children) / tools.text(el, key, attr) for the
@@ -42,7 +47,7 @@ function el(tag, attrs = {}, ...children) {
 }
 
 export function mountCallTools({
-  role, session, consult, them, remote = null, video = () => 'camera', cameraOn = () => true,
+  role, session, consult, them, remote = null, video = () => 'camera', cameraOn = () => true, toolsIn = 'controls',
 }) {
   const call = document.getElementById('call');
   const view = call.querySelector('.call-view');
@@ -52,7 +57,8 @@ export function mountCallTools({
   const texts = [];   // [element, key, attribute or null]
   const text = (e, key, attr = null) => { texts.push([e, key, attr]); return e; };
 
-  // the tool bar: a row of its own above the call's main controls
+  // the tool bar: a row of its own above the call's main controls, or over
+  // the picture's corner
   const bar = el('div', { id: 'call-tools', class: 'call-tools' });
   const unread = el('span', { id: 'chat-unread', class: 'badge', hidden: true });
   const toggleLabel = text(el('span', { class: 'tool-label' }), 'call.chat.open');
@@ -61,7 +67,7 @@ export function mountCallTools({
   }, toggleLabel, unread);
   const torchBtn = el('button', { type: 'button', id: 'torch', class: 'secondary tool', 'aria-pressed': 'false', hidden: true });
   bar.append(toggle, torchBtn);
-  controls.prepend(bar);
+  if (toolsIn === 'view') view.appendChild(bar); else controls.prepend(bar);
 
   // the chat panel lies over the picture, never over the controls
   const title = text(el('h2', { id: 'chat-title', class: 'chat-title' }), 'call.chat.title');
@@ -85,7 +91,9 @@ export function mountCallTools({
   const hint = el('p', { id: 'quality-hint', class: 'quality-hint', role: 'status' });
   let remoteEl = null;
   if (remote) remoteEl = el('span', { id: 'quality-remote', class: 'quality', 'data-level': '', hidden: true });
-  info.append(...[own, remoteEl, hint].filter(Boolean));
+  const path = info.querySelector('#path');
+  if (path) path.after(...[own, remoteEl].filter(Boolean)); else info.append(...[own, remoteEl].filter(Boolean));
+  info.append(hint);
 
   const chat = callChat({
     channel, consult, them,

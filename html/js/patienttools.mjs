@@ -18,6 +18,7 @@ export function patientTools({ session, consult }) {
     them: () => t('call.chat.practice'),
     video: () => (screen && screen.on ? 'screen' : 'camera'),
     cameraOn: () => !session.cameraOff,
+    toolsIn: 'view',
   });
   const { el, text, parts } = tools;
   const banner = el('p', { id: 'screen-banner', class: 'screen-banner', role: 'status' });

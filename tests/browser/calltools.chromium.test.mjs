@@ -111,6 +111,7 @@ test('call tools (Chromium): quality, chat, screen sharing, torch; nothing left 
     });
     await waitFor('doctor: own message sent', async () => (await chatLog(doc)).some((m) => m.from === 'me' && m.state === 'sent' && m.text === DOC_MSG), 15_000);
     await art.shot(patPage, 'patient-chat-unread');
+    assert.deepEqual(await uncovered(patPage, ['#chat-toggle', '#mute', '#camera', '#hangup']), [], 'patient (390x844): the chat button over the picture, free');
     await pat.click('#chat-toggle');
     const opened = await pat.evaluate(() => ({
       focus: document.activeElement.id, unread: document.getElementById('chat-toggle').dataset.unread,
@@ -118,7 +119,7 @@ test('call tools (Chromium): quality, chat, screen sharing, torch; nothing left 
     }));
     assert.deepEqual(opened, { focus: 'chat-input', unread: '0', badgeHidden: true, bold: 0 });
     assert.deepEqual(await chatLog(pat), [{ from: 'them', state: '', text: DOC_MSG }], 'patient: the text as sent, HTML shown as text');
-    assert.deepEqual(await uncovered(patPage, ['#mute', '#camera', '#hangup', '#chat-toggle', '#chat-input', '#chat-send', '#chat-close']), [],
+    assert.deepEqual(await uncovered(patPage, ['#mute', '#camera', '#hangup', '#chat-input', '#chat-send', '#chat-close']), [],
       'patient (390x844): the open chat covers none of the controls');
     await art.shot(patPage, 'patient-chat-open');
     await pat.fill('#chat-input', PAT_MSG);
