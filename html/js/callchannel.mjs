@@ -237,8 +237,8 @@ class Transport {
    * starts at once (the counter is taken now), so several messages are
    * encrypted in parallel; only the hand-over to the data channel is chained.
    */
-  raw(type, obj, bytes) {
-    const frame = encodeFrame(type, obj, bytes);
+  raw(type, obj, bytes, encoded) {
+    const frame = encoded || encodeFrame(type, obj, bytes);
     let sealed = null;
     if (this.mode === 'forward') {
       if (!this.keys) return Promise.reject(new ChannelError('closed', 'no keys'));
@@ -300,7 +300,8 @@ class Transport {
     }
     if (this.ch.transport !== this || this.ch.state !== 'open') {
       // the other side is open before us (its ack is on the way): keep order
-      this.ch.early.push({ m, size: frame.length });
+      if (this.ch.early.length < QUEUE_MAX) this.ch.early.push({ m, size: frame.length });
+      else this.ch.stats.dropped += 1;
       return;
     }
     this.ch.deliver(m, frame.length);
@@ -446,10 +447,11 @@ export class CallChannel {
   send(type, obj = {}, bytes = null) {
     if (typeof type !== 'string' || !TYPE.test(type) || type.startsWith('ch-')) return Promise.reject(new ChannelError('bad_type'));
     if (obj == null || typeof obj !== 'object' || Array.isArray(obj)) return Promise.reject(new ChannelError('bad_type', 'obj must be an object'));
-    try { encodeFrame(type, obj, bytes); } catch (e) { return Promise.reject(e); }
     if (this.state === 'idle' || this.state === 'closed') return Promise.reject(new ChannelError('closed'));
+    let frame;
+    try { frame = encodeFrame(type, obj, bytes); } catch (e) { return Promise.reject(e); }
     return new Promise((resolve, reject) => {
-      const m = { type, obj, bytes, resolve, reject };
+      const m = { type, frame, resolve, reject };
       if (this.state === 'open') this.push(m);
       else if (this.queue.length >= QUEUE_MAX) reject(new ChannelError('queue_full'));
       else this.queue.push(m);
@@ -459,7 +461,7 @@ export class CallChannel {
   push(m) {
     const t = this.transport;
     if (!t) { this.queue.push(m); return; }
-    t.raw(m.type, m.obj, m.bytes).then((n) => {
+    t.raw(m.type, null, null, m.frame).then((n) => {
       this.stats.sent += 1;
       this.stats.bytesSent += n;
       m.resolve();

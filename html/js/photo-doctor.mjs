@@ -25,6 +25,8 @@ const ZOOM_MAX = 8;
 
 export function photoDoctor({ channel, consult }) {
   const urls = new Map();     // n -> object URL of the verified photo
+  const thumbs = new Set();   // n whose thumbnail may load (after the viewer showed it: one decode at a time)
+  let listSig = '';
   let viewing = 0;            // n shown in the viewer
   let zoom = 1;
   let raf = 0;
@@ -34,7 +36,7 @@ export function photoDoctor({ channel, consult }) {
     photos: {
       get: () => receiver.entries.map((e) => ({
         n: e.n, state: e.state, received: e.received, size: e.size, sha256: e.sha256,
-        width: e.width, height: e.height, error: e.error, url: urls.get(e.n) || null,
+        width: e.width, height: e.height, error: e.error, url: urls.get(e.n) || null, t: { ...e.t },
       })),
       enumerable: true, configurable: true,
     },
@@ -51,14 +53,18 @@ export function photoDoctor({ channel, consult }) {
   });
 
   function changed(e) {
+    if (e.state === 'failed' && urls.has(e.n)) {        // the viewer could not decode it
+      URL.revokeObjectURL(urls.get(e.n));
+      urls.delete(e.n);
+    }
     if (e.state === 'done' && e.blob && !urls.has(e.n)) {
       urls.set(e.n, URL.createObjectURL(e.blob));
       e.blob = null;            // the object URL holds the bytes from now on
       open(e.n);
     }
     if (e.state === 'receiving') {
-      // one repaint per frame, not per chunk
-      if (!raf) raf = requestAnimationFrame(() => { raf = 0; render(); });
+      // one repaint of the status per frame, not per chunk
+      if (!raf) raf = requestAnimationFrame(() => { raf = 0; renderStatus(); });
       return;
     }
     render();
@@ -71,7 +77,7 @@ export function photoDoctor({ channel, consult }) {
       case 'requested': return t('doctor.photo.requested', v);
       case 'opened': return t('doctor.photo.opened', v);
       case 'taken': return t('doctor.photo.taken', v);
-      case 'receiving': return t('doctor.photo.receiving', { n: e.n, percent: Math.floor(100 * e.received / (e.size || 1)) });
+      case 'receiving': return t('doctor.photo.receiving', v);   // the amount: #photo-progress
       case 'checking': return t('doctor.photo.checking', v);
       case 'done': return t('doctor.photo.done', v);
       case 'refused': return t('doctor.photo.refused', v);
@@ -83,7 +89,8 @@ export function photoDoctor({ channel, consult }) {
     }
   }
 
-  function render() {
+  /** The button, the status line and the progress bar (cheap: also while receiving). */
+  function renderStatus() {
     const btn = $('photo-request');
     const open = channel.state === 'open';
     btn.hidden = !open && !receiver.pending;
@@ -98,8 +105,17 @@ export function photoDoctor({ channel, consult }) {
     prog.hidden = !(cur && (cur.state === 'receiving' || cur.state === 'checking'));
     prog.value = cur && cur.size ? cur.received / cur.size : 0;
     $('photo-withdraw').hidden = !receiver.pending;
-    const list = $('photo-list');
-    list.replaceChildren(...entries.map(item));
+  }
+
+  function render() {
+    renderStatus();
+    // the list only when what it shows changed (no new thumbnails per chunk)
+    const entries = receiver.entries;
+    const sig = `${t('doctor.photo.save')}|` + entries.map((e) => `${e.n}:${e.state}:${urls.has(e.n)}:${thumbs.has(e.n)}`).join(',');
+    if (sig !== listSig) {
+      listSig = sig;
+      $('photo-list').replaceChildren(...entries.map(item));
+    }
     if (viewing) renderViewer();
   }
 
@@ -113,8 +129,9 @@ export function photoDoctor({ channel, consult }) {
       b.type = 'button';
       b.className = 'photo-open';
       const img = document.createElement('img');
-      img.src = url;
+      if (thumbs.has(e.n)) img.src = url;
       img.alt = '';
+      img.decoding = 'async';
       const label = document.createElement('span');
       label.textContent = t('doctor.photo.label', { n: e.n, time: fmtTime(Math.floor((e.doneAt || Date.now()) / 1000)) });
       b.append(img, label);
@@ -154,11 +171,17 @@ export function photoDoctor({ channel, consult }) {
     viewing = n;
     $('photo-viewer').hidden = false;
     consult.photoShown = null;
+    img.onerror = () => { if (viewing === n) { close(); receiver.decodeFailed(n); } };
     img.onload = async () => {
       try { await img.decode(); } catch (e) { /* shown anyway */ }
       if (viewing !== n) return;
       fit();
-      requestAnimationFrame(() => { if (viewing === n) consult.photoShown = { n, at: performance.timeOrigin + performance.now() }; });
+      requestAnimationFrame(() => {
+        if (viewing !== n) return;
+        consult.photoShown = { n, at: performance.timeOrigin + performance.now() };
+        thumbs.add(n);
+        render();
+      });
     };
     img.src = url;
     renderViewer();
@@ -168,6 +191,7 @@ export function photoDoctor({ channel, consult }) {
   function close() {
     const n = viewing;
     viewing = 0;
+    if (n && urls.has(n) && !thumbs.has(n)) { thumbs.add(n); render(); }
     $('photo-viewer').hidden = true;
     $('viewer-img').removeAttribute('src');
     const back = document.querySelector(`#photo-list [data-n="${n}"] .photo-open`) || $('photo-request');
@@ -245,6 +269,8 @@ export function photoDoctor({ channel, consult }) {
     raf = 0;
     for (const u of urls.values()) URL.revokeObjectURL(u);
     urls.clear();
+    thumbs.clear();
+    listSig = '';
     receiver.reset();
     consult.photoShown = null;
     render();

@@ -31,7 +31,7 @@
 // Torch: shown when the clone's getCapabilities().torch is true; switched
 //   with applyConstraints({advanced: [{torch}]}); off when the dialog closes.
 import { t } from './i18n.mjs';
-import { JPEG_QUALITY, LOWER_QUALITIES, MAX_PHOTO_BYTES, PhotoSender } from './photo.mjs';
+import { JPEG_QUALITY, LOWER_QUALITIES, MAX_PHOTO_BYTES, PhotoSender, sha256Hex } from './photo.mjs';
 
 const $ = (id) => document.getElementById(id);
 const FRAME_WAIT_MS = 3000;
@@ -237,11 +237,13 @@ export function photoPatient({ channel, session, consult, notice = () => {} }) {
       return;
     }
     if (step !== 'ask') { shot = null; return; }
+    shot.sha256 = await sha256Hex(shot.bytes);   // now, not after "Senden"
+    if (step !== 'ask') { shot = null; return; }
     if (url) URL.revokeObjectURL(url);
     url = URL.createObjectURL(new Blob([shot.bytes], { type: 'image/jpeg' }));
     Object.assign(info, { url, width: shot.width, height: shot.height, size: shot.bytes.length, sha256: '' });
     $('photo-preview').src = url;
-    await torch(false);
+    stopLive();                  // the camera clone is not needed while the patient decides (torch off too)
     setStep('review', 'photo.review');
     sender.taken(n);
     $('photo-send').focus();

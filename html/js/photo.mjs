@@ -11,7 +11,10 @@
 //     r.request() -> entry | null (null: not open, or a request runs)
 //     r.cancel()  withdraws the running request (photo-cancel)
 //     r.entries   [{n, state, received, size, sha256, width, height, blob,
-//                  error, requestedAt, doneAt}] numbered from 1 per call.
+//                  error, requestedAt, doneAt, t}] numbered from 1 per call;
+//                 t {begin, end, checked}: when photo-begin and photo-end
+//                 came and the checks passed (performance.timeOrigin +
+//                 performance.now(), for bench/photo.mjs).
 //                 state: requested -> opened (the patient sees the request)
 //                 -> taken (the patient reviews a picture) -> receiving ->
 //                 done | refused | failed (error 'hash' | 'size' |
@@ -23,15 +26,21 @@
 //     r.reset()   a new call: forget the entries (the page revokes URLs)
 //   Checks before `done`: size <= MAX_PHOTO_BYTES and as announced, chunks
 //   in order and of PHOTO_CHUNK bytes (the last one shorter), SHA-256 of the
-//   bytes equal to the announced one, the JPEG decodes (createImageBitmap)
-//   to the announced width x height. Then photo-received {n, ok: true};
-//   otherwise {n, ok: false, error}.
+//   bytes equal to the announced one, a JPEG whose frame header (SOF) has
+//   the announced width x height. Then photo-received {n, ok: true};
+//   otherwise {n, ok: false, error}. Decoding is the viewer's (one decode of
+//   a 5 MP JPEG costs 100-200 ms): a photo that passed the checks but does
+//   not decode is reported with r.decodeFailed(n) (state failed, error
+//   'decode', on the doctor's page only).
+//   jpegDimensions(bytes) -> {width, height} | null (SOF marker)
 //   const s = new PhotoSender(channel, {onRequest(n), onCancel(n),
 //       onProgress(n, fraction), onResult(n, ok, error)})        patient
 //     s.pending   n of the request the patient has not answered, or 0
 //     s.opened(n) / s.taken(n)  tell the doctor's page (photo-state)
 //     s.refuse(n) photo-refused - nothing of any picture is sent
-//     await s.send(n, {bytes, width, height}) -> {sha256, size}: photo-begin,
+//     await s.send(n, {bytes, width, height, sha256?}) -> {sha256, size}:
+//                 (sha256 computed here unless given: the patient page
+//                 hashes while the patient looks at the preview) photo-begin,
 //                 the chunks (progress: what the doctor's page confirmed with
 //                 photo-progress), photo-end; onResult when photo-received
 //                 comes. Rejects (ChannelError / Error('too_large')) when it
@@ -47,6 +56,24 @@ const PROGRESS_EVERY = 256 * 1024;   // doctor -> patient photo-progress
 const WINDOW = 64;                   // chunks handed to the channel ahead
 const SHA = /^[0-9a-f]{64}$/;
 
+/** {width, height} from a JPEG's SOF marker, or null (not a JPEG / no SOF). */
+export function jpegDimensions(b) {
+  if (!b || b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return null;
+    const m = b[i + 1];
+    if (m === 0xff) { i += 1; continue; }                 // fill byte
+    const len = (b[i + 2] << 8) | b[i + 3];
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      return { height: (b[i + 5] << 8) | b[i + 6], width: (b[i + 7] << 8) | b[i + 8] };
+    }
+    if (len < 2) return null;
+    i += 2 + len;
+  }
+  return null;
+}
+
 export async function sha256Hex(bytes) {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   let s = '';
@@ -55,6 +82,7 @@ export async function sha256Hex(bytes) {
 }
 
 const isN = (n) => Number.isInteger(n) && n >= 1 && n <= 10000;
+const now = () => performance.timeOrigin + performance.now();
 
 export class PhotoReceiver {
   constructor(channel, { onChange = () => {} } = {}) {
@@ -90,7 +118,7 @@ export class PhotoReceiver {
     if (this.pending || this.ch.state !== 'open') return null;
     const e = {
       n: this.entries.length + 1, state: 'requested', received: 0, size: 0, sha256: '', width: 0, height: 0,
-      blob: null, error: '', requestedAt: Date.now(), doneAt: 0,
+      blob: null, error: '', requestedAt: Date.now(), doneAt: 0, t: { begin: 0, end: 0, checked: 0 },
     };
     this.entries.push(e);
     this.pending = e;
@@ -136,6 +164,7 @@ export class PhotoReceiver {
       && m.width <= 16384 && m.height <= 16384;
     if (!ok) { this.fail(e, size > MAX_PHOTO_BYTES ? 'size' : 'protocol', true); return; }
     Object.assign(e, { state: 'receiving', size, sha256: m.sha256, width: m.width, height: m.height, received: 0, error: '' });
+    e.t = { begin: now(), end: 0, checked: 0 };
     this.rx = { entry: e, buf: new Uint8Array(size), next: 0, got: 0, told: 0 };
     this.changed(e);
   }
@@ -163,6 +192,7 @@ export class PhotoReceiver {
     if (!rx || !this.mine(m)) return;
     const e = rx.entry;
     this.rx = null;
+    e.t.end = now();
     if (rx.got !== e.size) { this.fail(e, 'size', true); return; }
     e.state = 'checking';
     this.changed(e);
@@ -170,21 +200,29 @@ export class PhotoReceiver {
     try {
       if ((await sha256Hex(rx.buf)) !== e.sha256) error = 'hash';
     } catch (err) { error = 'hash'; }
-    const blob = new Blob([rx.buf], { type: 'image/jpeg' });
     if (!error) {
-      try {
-        const bm = await createImageBitmap(blob);
-        if (bm.width !== e.width || bm.height !== e.height) error = 'dimensions';
-        bm.close();
-      } catch (err) { error = 'decode'; }
+      const d = jpegDimensions(rx.buf);
+      if (!d) error = 'decode';
+      else if (d.width !== e.width || d.height !== e.height) error = 'dimensions';
     }
+    const blob = new Blob([rx.buf], { type: 'image/jpeg' });
     if (this.pending !== e) return;       // cancelled meanwhile
     if (error) { this.fail(e, error, true); return; }
     this.pending = null;
     e.blob = blob;
     e.state = 'done';
+    e.t.checked = now();
     e.doneAt = Date.now();
     this.ch.send('photo-received', { n: e.n, ok: true }).catch(() => {});
+    this.changed(e);
+  }
+
+  /** The viewer could not decode a photo that passed the checks. */
+  decodeFailed(n) {
+    const e = this.entries.find((x) => x.n === n);
+    if (!e || e.state !== 'done') return;
+    e.state = 'failed';
+    e.error = 'decode';
     this.changed(e);
   }
 
@@ -254,10 +292,10 @@ export class PhotoSender {
     this.ch.send('photo-refused', { n }).catch(() => {});
   }
 
-  async send(n, { bytes, width, height }) {
+  async send(n, { bytes, width, height, sha256: known }) {
     if (n !== this.pending) throw new Error('no_request');
     if (bytes.length > MAX_PHOTO_BYTES) throw new Error('too_large');
-    const sha256 = await sha256Hex(bytes);
+    const sha256 = known || await sha256Hex(bytes);
     const size = bytes.length;
     this.sending = n;
     this.size = size;

@@ -3,8 +3,9 @@
 // --use-file-for-fake-video-capture=<file>.y4m (tests/browser/photo*.test.mjs,
 // tests/nat/photo-*.test.mjs, bench/photo.mjs).
 //
-// Contract: writeY4m(file, {width, height, frames = 2, detail = 24, seed = 1})
-//   writes the file (width x height, 30 fps) and returns its size in bytes.
+// Contract: writeY4m(file, {width, height, frames = 2, detail = 24, seed = 1,
+//   fps = 10}) writes the file (width x height; Chromium loops it at fps,
+//   so a low rate keeps a large camera cheap) and returns its size in bytes.
 //   Pattern per frame: eight vertical colour bars (luma and chroma), a 64 px
 //   checkerboard in the top quarter, a diagonal ramp in the bottom quarter,
 //   and deterministic per-pixel luma noise of +-detail (xorshift32 from
@@ -20,13 +21,13 @@ const BARS = [
   [106, 202, 222], [81, 90, 240], [41, 240, 110], [16, 128, 128],
 ];
 
-export function writeY4m(file, { width, height, frames = 2, detail = 24, seed = 1 } = {}) {
+export function writeY4m(file, { width, height, frames = 2, detail = 24, seed = 1, fps = 10 } = {}) {
   if (!(width > 0 && height > 0) || width % 2 || height % 2) throw new Error('y4m: width and height must be even and > 0');
   const fd = fs.openSync(file, 'w');
   let total = 0;
   const put = (buf) => { fs.writeSync(fd, buf); total += buf.length; };
   try {
-    put(Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\n`));
+    put(Buffer.from(`YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`));
     let s = (seed >>> 0) || 1;
     const cw = width / 2;
     const ch = height / 2;

@@ -178,7 +178,7 @@ export default {
   'doctor.photo.requested': 'Foto {n} angefordert – warten auf die Patientin/den Patienten …',
   'doctor.photo.opened': 'Foto {n}: Die Patientin/der Patient richtet die Kamera aus.',
   'doctor.photo.taken': 'Foto {n}: Die Patientin/der Patient prüft das Foto vor dem Senden.',
-  'doctor.photo.receiving': 'Foto {n} wird übertragen … {percent} %',
+  'doctor.photo.receiving': 'Foto {n} wird übertragen …',
   'doctor.photo.checking': 'Foto {n} wird geprüft …',
   'doctor.photo.done': 'Foto {n} ist vollständig angekommen.',
   'doctor.photo.refused': 'Foto {n}: abgelehnt – es wurde nichts gesendet.',

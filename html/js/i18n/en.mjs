@@ -177,7 +177,7 @@ export default {
   'doctor.photo.requested': 'Photo {n} requested – waiting for the patient …',
   'doctor.photo.opened': 'Photo {n}: the patient is pointing the camera.',
   'doctor.photo.taken': 'Photo {n}: the patient is reviewing the photo before sending.',
-  'doctor.photo.receiving': 'Photo {n} is being transferred … {percent} %',
+  'doctor.photo.receiving': 'Photo {n} is being transferred …',
   'doctor.photo.checking': 'Checking photo {n} …',
   'doctor.photo.done': 'Photo {n} has arrived complete.',
   'doctor.photo.refused': 'Photo {n}: declined – nothing was sent.',

@@ -1,0 +1,127 @@
+// Photo on request in forwarding mode (NAT lab: no direct path, no TURN;
+// the call runs through Janus with E2EE), the patient's Chromium camera fed
+// from a generated 1920x1080 y4m (tests/browser/y4m.mjs).
+// 1. The same consent step and result as peer to peer: nothing reaches the
+//    doctor before "Senden"; then a 1920x1080 JPEG (its SOF marker) whose
+//    SHA-256 equals what the patient page announced.
+// 2. What Janus relayed of it: read where it comes out of Janus, on both
+//    pages' legs (datawatch.mjs says why Janus' own dumps cannot show it:
+//    they hold RTP/RTCP only). Those messages add up exactly to the
+//    plugin's data_bytes / data_messages since the channel opened, hold at
+//    least the photo's size, are all sealed frames, and contain neither the
+//    JPEG's first 16 bytes (SOI FF D8 FF and its header) nor any of eight
+//    16-byte windows of the photo: Janus had only ciphertext. (A bare
+//    3-byte FF D8 FF occurs in random bytes about once per 5.6 MB, so it
+//    alone would prove nothing; tests/nat/callchannel.test.mjs has the
+//    control that this observation point does see plaintext.)
+// 3. A refused photo sends nothing: "abgelehnt" on the doctor's page, 0
+//    bytes counted, and the plugin relayed < 1.5 KB meanwhile (request,
+//    state messages and the refusal, sealed).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { waitFor } from '../browser/lib.mjs';
+import { writeY4m } from '../browser/y4m.mjs';
+import { cleanupAll, scenario } from './lab.mjs';
+import { waitForwarded } from './pcap.mjs';
+import { photoNeedles, rawSummary, watchRaw } from './datawatch.mjs';
+import { doctorPhotoBytes, jpegSize, requestPhoto, sendPhoto, sha256, takePhoto } from './photoflow.mjs';
+
+const W = 1920;
+const H = 1080;
+let dir = null;
+let sc = null;
+let failed = false;
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-photo-fwd-'));
+  const y4m = path.join(dir, 'camera.y4m');
+  writeY4m(y4m, { width: W, height: H, frames: 2, detail: 16 });
+  sc = await scenario({
+    name: 'photo-forward', nat: true, block: true, turn: 'absent', pluginConfig: { p2p_timeout_seconds: 3 },
+    patientArgs: [`--use-file-for-fake-video-capture=${y4m}`],
+  });
+  await waitForwarded(sc, { ms: 60_000 });
+  for (const [who, page] of [['patient', sc.call.patPage], ['doctor', sc.call.docPage]]) {
+    await waitFor(`${who}: call channel open in mode forward`,
+      () => page.evaluate(() => window.consult.channel.state === 'open' && window.consult.channel.mode === 'forward'), 30_000, 100);
+    await watchRaw(page);
+  }
+}, { timeout: 300_000 });
+
+after(async () => {
+  if (sc) await sc.finish(failed);
+  await cleanupAll();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const guard = (fn) => async () => { try { await fn(); } catch (err) { failed = true; throw err; } };
+const relayed = async () => (await sc.stack.janus.admin({ request: 'stats' })).forward;
+
+/**
+ * Waits until the pages' legs received, since raw0 (read together with
+ * base while the channel was idle), exactly what the plugin relayed since
+ * base; p/d are the legs' summaries over everything they kept.
+ */
+async function settled(base, raw0, needles) {
+  let seen = null;
+  await waitFor('the pages\' legs received every message the plugin relayed', async () => {
+    const st = await relayed();
+    const p = await rawSummary(sc.call.patPage, needles);
+    const d = await rawSummary(sc.call.docPage, needles);
+    seen = { bytes: st.data_bytes - base.data_bytes, messages: st.data_messages - base.data_messages, p, d };
+    return p.bytes + d.bytes - raw0.p.bytes - raw0.d.bytes === seen.bytes
+      && p.messages + d.messages - raw0.p.messages - raw0.d.messages === seen.messages;
+  }, 30_000, 250).catch((err) => { throw new Error(`${err.message}: ${JSON.stringify(seen)}`); });
+  return seen;
+}
+
+test('forwarding: consent, then the full-resolution photo through Janus, which relayed only ciphertext', { timeout: 300_000 }, guard(async () => {
+  const { doc, pat } = sc.call;
+  const base = await relayed();
+  const raw0 = { p: await rawSummary(sc.call.patPage), d: await rawSummary(sc.call.docPage) };
+  const n = await requestPhoto(doc, pat);
+  const shot = await takePhoto(doc, pat, n);
+  assert.deepEqual([shot.width, shot.height], [W, H], 'taken at the camera\'s full resolution');
+  const mid = await relayed();
+  assert.ok(mid.data_bytes - base.data_bytes < 2000, `before "Senden" Janus relayed only control messages (${mid.data_bytes - base.data_bytes} bytes)`);
+  assert.equal((await doc.evaluate(() => window.consult.photos))[0].received, 0, 'the doctor has 0 bytes of it');
+
+  const { sent, entry } = await sendPhoto(doc, pat, n);
+  await sc.shot(sc.call.docPage, 'photo-viewer-forward');
+  await doc.click('#viewer-close');
+  const bytes = await doctorPhotoBytes(doc, n);
+  assert.deepEqual(jpegSize(bytes), { width: W, height: H }, 'the JPEG is 1920x1080');
+  assert.deepEqual([entry.width, entry.height], [W, H]);
+  assert.equal(sha256(bytes), sent.sha256, 'SHA-256 equal to the patient page\'s');
+
+  const needles = photoNeedles(bytes);
+  const seen = await settled(base, raw0, needles);
+  fs.writeFileSync(path.join(sc.art.dir, 'relayed.json'), JSON.stringify({ photo: bytes.length, ...seen }, null, 1) + '\n');
+  assert.ok(seen.bytes >= bytes.length, `the plugin relayed at least the photo's size (${seen.bytes} >= ${bytes.length})`);
+  for (const [who, r] of [['patient leg', seen.p], ['doctor leg', seen.d]]) {
+    assert.equal(r.other, 0, `${who}: every relayed message is a sealed frame`);
+    for (const [name, count] of Object.entries(r.found)) assert.equal(count, 0, `${who}: the photo's bytes ${name} not in what Janus relayed`);
+  }
+  assert.ok(seen.d.bytes >= bytes.length && seen.d.messages >= Math.ceil(bytes.length / (16 * 1024)),
+    `the photo's chunks arrived on the doctor's leg (${seen.d.messages} messages, ${seen.d.bytes} bytes)`);
+}));
+
+test('forwarding: a refused photo sends nothing', { timeout: 300_000 }, guard(async () => {
+  const { doc, pat } = sc.call;
+  const base = await relayed();
+  const n = await requestPhoto(doc, pat);
+  await takePhoto(doc, pat, n);
+  await pat.click('#photo-cancel');
+  const status = await waitFor('doctor: refused', () => doc.evaluate(() => {
+    const s = document.getElementById('photo-status');
+    return s.dataset.state === 'refused' ? s.textContent : null;
+  }), 30_000, 100);
+  assert.match(status, /abgelehnt/);
+  const e = (await doc.evaluate(() => window.consult.photos)).find((x) => x.n === n);
+  assert.equal(e.received, 0, 'no bytes counted');
+  const after = await relayed();
+  assert.ok(after.data_bytes - base.data_bytes < 1500, `Janus relayed ${after.data_bytes - base.data_bytes} bytes for the request and the refusal`);
+}));
