@@ -14,6 +14,7 @@
 //    magenta camera again after "Zurück zur Kamera".
 // 3. The doctor's page shows the patient's quality level (sent sealed on the
 //    channel) in this mode too.
+// 4. The chat of 1. with the patient in Firefox ESR.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,64 @@ const bytes = (s) => [...Buffer.from(s, 'utf8')];
 const magenta = (c) => !!c && c.r > 180 && c.g < 90 && c.b > 180;
 const green = (c) => !!c && c.g > 100 && c.r < 90 && c.b < 90;
 
+/**
+ * Chat both ways through the panels of a forwarded call (sc.call), and what
+ * Janus relayed meanwhile: sealed frames only, no chat text; a clear control
+ * frame is seen at the patient's leg and dropped by the patient's page.
+ */
+async function chatThroughJanus(sc) {
+  const { pat, doc, patPage, docPage } = sc.call;
+  for (const [who, page] of [['patient', patPage], ['doctor', docPage]]) {
+    await waitFor(`${who}: call channel open in mode forward`,
+      () => page.evaluate(() => window.consult.channel.state === 'open' && window.consult.channel.mode === 'forward'), 30_000, 100);
+    await watchRaw(page);
+  }
+  const before = (await sc.stack.janus.admin({ request: 'stats' })).forward;
+  await doc.click('#chat-toggle');
+  await doc.fill('#chat-input', DOC_MSG);
+  await doc.click('#chat-send');
+  await waitFor('patient: the doctor\'s message arrives unread', () => pat.evaluate(() => document.getElementById('chat-toggle').dataset.unread === '1'), 30_000);
+  await pat.click('#chat-toggle');
+  assert.deepEqual(await chatLog(pat), [{ from: 'them', state: '', text: DOC_MSG }]);
+  await pat.fill('#chat-input', PAT_MSG);
+  await pat.click('#chat-send');
+  await waitFor('doctor: the answer arrives', async () => {
+    const log = await chatLog(doc);
+    return log.length === 2 && log[1].from === 'them' && log[1].text === PAT_MSG;
+  }, 30_000);
+  await waitFor('both own messages sent', async () => (await chatLog(doc))[0].state === 'sent' && (await chatLog(pat))[1].state === 'sent', 15_000);
+  await sc.shot(patPage, 'patient-chat');
+  await sc.shot(docPage, 'doctor-chat');
+  // What Janus relayed since `before` came out at the pages' legs, sealed.
+  const needles = Object.fromEntries([
+    ['docMsg', bytes(DOC_MSG)], ['patMsg', bytes(PAT_MSG)], ...WORDS.map((w) => [w, bytes(w)]),
+  ]);
+  const none = Object.fromEntries(Object.keys(needles).map((k) => [k, 0]));
+  let seen = null;
+  await waitFor('the pages received every message the plugin relayed', async () => {
+    const st = (await sc.stack.janus.admin({ request: 'stats' })).forward;
+    const p = await rawSummary(patPage, needles);
+    const d = await rawSummary(docPage, needles);
+    seen = { relayed: st.data_bytes - before.data_bytes, messages: st.data_messages - before.data_messages, p, d };
+    return seen.relayed > 0 && p.bytes + d.bytes === seen.relayed && p.messages + d.messages === seen.messages;
+  }, 30_000, 250).catch((err) => { throw new Error(`${err.message}: ${JSON.stringify(seen)}`); });
+  assert.ok(seen.p.messages >= 1 && seen.d.messages >= 1, `both directions relayed (${JSON.stringify(seen)})`);
+  for (const [who, r] of [['patient', seen.p], ['doctor', seen.d]]) {
+    assert.equal(r.other, 0, `${who}: every message Janus relayed is a sealed frame`);
+    assert.deepEqual(r.found, none, `${who}: no chat text in what Janus relayed`);
+  }
+  // Control: the words in clear on the same data channel are seen, and dropped.
+  const dropped0 = await pat.evaluate(() => window.consult.channel.stats.dropped);
+  await doc.evaluate((text) => { window.consult.channel.dc.send(new TextEncoder().encode(text)); }, DOC_MSG);
+  await waitFor('patient: the raw control frame arrives and is dropped',
+    async () => (await pat.evaluate(() => window.consult.channel.stats.dropped)) > dropped0, 30_000, 100);
+  const ctl = await rawSummary(patPage, needles);
+  assert.equal(ctl.found.docMsg, 1, 'the control frame is seen in clear at the patient\'s leg');
+  assert.equal(ctl.other, 1, 'one unsealed frame: the control');
+  assert.equal((await chatLog(pat)).length, 2, 'the control frame added no chat message');
+  fs.writeFileSync(path.join(sc.art.dir, 'relayed.json'), JSON.stringify(seen, null, 1) + '\n');
+}
+
 test('forwarding: chat both ways sealed through Janus, screen sharing decoded, the patient\'s quality at the doctor', { timeout: 400_000 }, async () => {
   const cam = path.join(tmp, 'magenta.y4m');
   solidY4m(cam);
@@ -48,58 +107,9 @@ test('forwarding: chat both ways sealed through Janus, screen sharing decoded, t
   let failed = true;
   try {
     await waitForwarded(sc, { ms: 60_000 });
-    const { pat, doc, patPage, docPage } = sc.call;
-    for (const [who, page] of [['patient', patPage], ['doctor', docPage]]) {
-      await waitFor(`${who}: call channel open in mode forward`,
-        () => page.evaluate(() => window.consult.channel.state === 'open' && window.consult.channel.mode === 'forward'), 30_000, 100);
-      await watchRaw(page);
-    }
-    const before = (await sc.stack.janus.admin({ request: 'stats' })).forward;
-
-    // --- 1. chat --------------------------------------------------------------
-    await doc.click('#chat-toggle');
-    await doc.fill('#chat-input', DOC_MSG);
-    await doc.click('#chat-send');
-    await waitFor('patient: the doctor\'s message arrives unread', () => pat.evaluate(() => document.getElementById('chat-toggle').dataset.unread === '1'), 30_000);
-    await pat.click('#chat-toggle');
-    assert.deepEqual(await chatLog(pat), [{ from: 'them', state: '', text: DOC_MSG }]);
-    await pat.fill('#chat-input', PAT_MSG);
-    await pat.click('#chat-send');
-    await waitFor('doctor: the answer arrives', async () => {
-      const log = await chatLog(doc);
-      return log.length === 2 && log[1].from === 'them' && log[1].text === PAT_MSG;
-    }, 30_000);
-    await waitFor('both own messages sent', async () => (await chatLog(doc))[0].state === 'sent' && (await chatLog(pat))[1].state === 'sent', 15_000);
-    await sc.shot(patPage, 'patient-chat');
-    await sc.shot(docPage, 'doctor-chat');
-    // What Janus relayed since `before` came out at the pages' legs, sealed.
-    const needles = Object.fromEntries([
-      ['docMsg', bytes(DOC_MSG)], ['patMsg', bytes(PAT_MSG)], ...WORDS.map((w) => [w, bytes(w)]),
-    ]);
-    const none = Object.fromEntries(Object.keys(needles).map((k) => [k, 0]));
-    let seen = null;
-    await waitFor('the pages received every message the plugin relayed', async () => {
-      const st = (await sc.stack.janus.admin({ request: 'stats' })).forward;
-      const p = await rawSummary(patPage, needles);
-      const d = await rawSummary(docPage, needles);
-      seen = { relayed: st.data_bytes - before.data_bytes, messages: st.data_messages - before.data_messages, p, d };
-      return seen.relayed > 0 && p.bytes + d.bytes === seen.relayed && p.messages + d.messages === seen.messages;
-    }, 30_000, 250).catch((err) => { throw new Error(`${err.message}: ${JSON.stringify(seen)}`); });
-    assert.ok(seen.p.messages >= 1 && seen.d.messages >= 1, `both directions relayed (${JSON.stringify(seen)})`);
-    for (const [who, r] of [['patient', seen.p], ['doctor', seen.d]]) {
-      assert.equal(r.other, 0, `${who}: every message Janus relayed is a sealed frame`);
-      assert.deepEqual(r.found, none, `${who}: no chat text in what Janus relayed`);
-    }
-    // Control: the words in clear on the same data channel are seen, and dropped.
-    const dropped0 = await pat.evaluate(() => window.consult.channel.stats.dropped);
-    await doc.evaluate((text) => { window.consult.channel.dc.send(new TextEncoder().encode(text)); }, DOC_MSG);
-    await waitFor('patient: the raw control frame arrives and is dropped',
-      async () => (await pat.evaluate(() => window.consult.channel.stats.dropped)) > dropped0, 30_000, 100);
-    const ctl = await rawSummary(patPage, needles);
-    assert.equal(ctl.found.docMsg, 1, 'the control frame is seen in clear at the patient\'s leg');
-    assert.equal(ctl.other, 1, 'one unsealed frame: the control');
-    assert.equal((await chatLog(pat)).length, 2, 'the control frame added no chat message');
-    fs.writeFileSync(path.join(sc.art.dir, 'relayed.json'), JSON.stringify(seen, null, 1) + '\n');
+    const { pat, doc, patPage } = sc.call;
+    // --- 1. chat ---------------------------------------------------------------
+    await chatThroughJanus(sc);
 
     // --- 2. screen sharing through Janus -------------------------------------
     await pat.click('#chat-close');
@@ -123,6 +133,21 @@ test('forwarding: chat both ways sealed through Janus, screen sharing decoded, t
       return !el.hidden && el.dataset.level ? el.textContent : null;
     }), 30_000);
     assert.match(q, /^beim Patienten: (gut|mittel|schlecht)$/);
+    failed = false;
+  } finally {
+    await sc.finish(failed);
+  }
+});
+
+test('forwarding with the patient in Firefox ESR: chat both ways, sealed through Janus', { timeout: 400_000 }, async () => {
+  const sc = await scenario({
+    name: 'calltools-forward-firefox', nat: true, block: true, turn: 'absent', pluginConfig: { p2p_timeout_seconds: 3 },
+    patientBrowser: 'firefox',
+  });
+  let failed = true;
+  try {
+    await waitForwarded(sc, { ms: 60_000 });
+    await chatThroughJanus(sc);
     failed = false;
   } finally {
     await sc.finish(failed);
