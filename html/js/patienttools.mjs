@@ -22,9 +22,13 @@ export function patientTools({ session, consult }) {
   });
   const { el, text, parts } = tools;
   const banner = el('p', { id: 'screen-banner', class: 'screen-banner', role: 'status' });
-  const zoomOut = text(el('button', { type: 'button', id: 'zoom-out', class: 'zoom-btn' }, '−'), 'patient.zoom.out', 'aria-label');
-  const zoomReset = text(el('button', { type: 'button', id: 'zoom-reset', class: 'zoom-btn' }, '1×'), 'patient.zoom.reset', 'aria-label');
-  const zoomIn = text(el('button', { type: 'button', id: 'zoom-in', class: 'zoom-btn' }, '+'), 'patient.zoom.in', 'aria-label');
+  // a symbol to see, words to hear (an aria-label that lacks the symbol
+  // fails WCAG 2.5.3 "label in name", axe label-content-name-mismatch)
+  const zoomButton = (id, symbol, key) => el('button', { type: 'button', id, class: 'zoom-btn' },
+    el('span', { 'aria-hidden': 'true' }, symbol), text(el('span', { class: 'sr-only' }), key));
+  const zoomOut = zoomButton('zoom-out', '−', 'patient.zoom.out');
+  const zoomReset = zoomButton('zoom-reset', '1×', 'patient.zoom.reset');
+  const zoomIn = zoomButton('zoom-in', '+', 'patient.zoom.in');
   const zoomBar = el('div', { id: 'zoom-bar', class: 'zoom-bar', hidden: true }, zoomOut, zoomReset, zoomIn);
   parts.view.append(banner, zoomBar);
   screen = screenView({

@@ -21,6 +21,9 @@
 //    fake camera has a light): shown, and a tap asks the track for torch on.
 // 5. Hang-up: the chat is gone from both pages (DOM and storage); Janus'
 //    log never held the chat text.
+// axe-core (WCAG 2.1 AA, as tests/browser/a11y.chromium.test.mjs) finds no
+// serious or critical violation with the chat open on both pages, nor on the
+// patient's page while the practice shares its screen.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +31,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { artifacts, launchChromium, rtcSnapshot, waitFor } from './lib.mjs';
 import { chatLog, meanColour, solidY4m, startCallPair } from './callpair.mjs';
+import { axeCheck } from './a11y.mjs';
 
 const DOC_MSG = 'Bitte zweimal täglich <b>Ibuprofen</b> 400 mg – nach dem Essen.';
 const PAT_MSG = 'Verstanden, danke! Wie lange?';
@@ -37,6 +41,11 @@ after(async () => {
   if (pair) await pair.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
+
+async function noAxeFindings(page, label) {
+  const ax = await axeCheck(page, { label });
+  assert.deepEqual(ax.failing.map((v) => v.id), [], ax.summary);
+}
 
 const magenta = (c) => !!c && c.r > 180 && c.g < 90 && c.b > 180;
 const green = (c) => !!c && c.g > 100 && c.r < 90 && c.b < 90;
@@ -122,6 +131,7 @@ test('call tools (Chromium): quality, chat, screen sharing, torch; nothing left 
     assert.deepEqual(await uncovered(patPage, ['#mute', '#camera', '#hangup', '#chat-input', '#chat-send', '#chat-close']), [],
       'patient (390x844): the open chat covers none of the controls');
     await art.shot(patPage, 'patient-chat-open');
+    await noAxeFindings(patPage, 'patient, chat open');
     await pat.fill('#chat-input', PAT_MSG);
     await pat.click('#chat-send');
     await waitFor('doctor: the answer arrives (panel open: not unread)', async () => {
@@ -136,6 +146,7 @@ test('call tools (Chromium): quality, chat, screen sharing, torch; nothing left 
     const fwd = (await stack.janus.admin({ request: 'stats' })).forward;
     assert.equal(fwd.data_messages, 0, 'peer to peer: the plugin relayed no data-channel message');
     await art.shot(docPage, 'doctor-chat');
+    await noAxeFindings(docPage, 'doctor, chat open');
     await pat.click('#chat-close');
     await doc.click('#chat-close');
 
@@ -172,6 +183,7 @@ test('call tools (Chromium): quality, chat, screen sharing, torch; nothing left 
     await pat.click('#zoom-in');
     const z1 = await pat.evaluate(() => ({ scale: window.consult.zoom.scale, transform: document.getElementById('remote-video').style.transform }));
     assert.ok(Math.abs(z1.scale - 1.5) < 1e-9 && /scale\(1\.5\)/.test(z1.transform), `zoomed in by the button (${JSON.stringify(z1)})`);
+    await noAxeFindings(patPage, 'patient, shared screen zoomed');
     const z2 = await pat.evaluate(() => {
       const v = document.getElementById('remote-video');
       const r = v.getBoundingClientRect();
