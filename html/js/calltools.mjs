@@ -71,7 +71,9 @@ export function mountCallTools({
 
   // the chat panel lies over the picture, never over the controls
   const title = text(el('h2', { id: 'chat-title', class: 'chat-title' }), 'call.chat.title');
-  const close = text(el('button', { type: 'button', id: 'chat-close', class: 'chat-close' }, '×'), 'call.chat.close', 'aria-label');
+  // a symbol to see, words to hear (WCAG 2.5.3 label in name)
+  const close = el('button', { type: 'button', id: 'chat-close', class: 'chat-close' },
+    el('span', { 'aria-hidden': 'true' }, '×'), text(el('span', { class: 'sr-only' }), 'call.chat.close'));
   const note = text(el('p', { id: 'chat-note', class: 'chat-note' }), 'call.chat.note');
   const log = el('ol', { id: 'chat-log', class: 'chat-log', 'aria-labelledby': 'chat-title', tabindex: '0' });
   const input = text(el('input', {
