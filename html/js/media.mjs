@@ -19,7 +19,8 @@
 //     named timers (timer(name, ms, fn) / clearTimer(name); none fires after
 //     close), setProblem(kind) -> onProblem once per change, setMuted(b) /
 //     setCameraOff(b) on the local tracks, switchCamera() through the
-//     subclass' videoSender(), showRemote(stream) into the remote <video>,
+//     subclass' videoSender(), showRemote(stream) into the remote <video>
+//     (a play() the browser refuses fires 'consult-play-blocked' on it),
 //     reportState(pc, state) -> `report` {connection_state, path: this.pathWord,
 //     local/remote_candidate_type once connected}, sent only when it changed;
 //     closeMedia({keepTracks}) ends timers, tracks and the remote video;
@@ -142,7 +143,9 @@ export class MediaCall {
     if (!this.remoteVideo) return;
     if (this.remoteVideo.srcObject !== stream) this.remoteVideo.srcObject = stream;
     const p = this.remoteVideo.play();
-    if (p && p.catch) p.catch(() => {});
+    const v = this.remoteVideo;
+    // refused autoplay (no tap yet, e.g. iOS): the page may offer a button
+    if (p && p.catch) p.catch((e) => { if (e && e.name === 'NotAllowedError') v.dispatchEvent(new Event('consult-play-blocked')); });
   }
 
   /** Reports the connection state (with the pair's candidate types once connected); returns the types. */

@@ -1,16 +1,33 @@
-// patient-call.mjs: the patient page after joining: the waiting room, the
-// ringing and the call (docs/pages.md, #waiting, #ringing, #call, #ended).
-// #waiting (the green box) has data-ahead="N" from `position` events and the
-// join reply (older seq numbers are ignored). `ringing` rings (WebAudio, no
-// file; vibration) and keeps the screen awake; Annehmen opens the camera and
-// starts the call session (session.mjs, the answering side: a later offer of
-// the doctor, an ICE restart, is answered too; the `forward` event switches to
-// forwarding mode), Ablehnen keeps the place in the queue. call_ended shows
-// the closing page with the reason (no_path and connection_lost also in
-// #call-error, which stays there).
+// patient-call.mjs: the patient page after joining: the ringing and the
+// call (docs/pages.md, #ringing, #call, #ended); the green box is
+// patient-wait.mjs, the device check devices.mjs.
+// `ringing` rings (WebAudio, no file; vibration) and keeps the screen awake;
+// Annehmen takes the call's camera and microphone from the device check
+// (devices.mjs callMedia: the granted stream, no second prompt; asked for
+// now, in this tap, where the check was skipped) and starts the call session
+// (session.mjs, the answering side: a later offer of the doctor, an ICE
+// restart, is answered too; the `forward` event switches to forwarding
+// mode), Ablehnen keeps the place in the queue. No camera at call time
+// (blocked or missing) while the microphone works: when the ringing says
+// audio_only "allowed", #ringing-media says so and #accept-audio ("Nur mit
+// Ton teilnehmen") accepts with audio_only:true; Ablehnen then declines with
+// the reason (camera_blocked / no_devices); with "never" the page declines
+// at once with that reason (microphone_blocked / no_devices without a
+// microphone) and says why in #notice. call_ended shows the closing page
+// with the reason (no_path and connection_lost also in #call-error, which
+// stays there).
+// Media state: the page sends `signal` type media {audio, video} after the
+// accept, once the call is connected, after a re-attach and on every mute /
+// camera switch; the doctor's one fills #remote-media [data-testid=
+// remote-media] (data-audio on|off, data-video on|off|none: "Die Praxis hat
+// die Kamera ausgeschaltet.", "… das Mikrofon …", and "none": sound
+// arrives but no new video frame for 3 s, "Von der Praxis kommt gerade
+// kein Bild."). The remote <video> is played once in the
+// accept tap (iOS then allows its sound); a play() the browser refuses
+// shows #play-remote.
 // Contract: const room = callPage(page)   page: patient.mjs' shared state
+//   (page.dev: devices.mjs, page.wait: patient-wait.mjs)
 //   room.onEvent(ev, jsep)   every plugin event
-//   room.joined(reply)       a join reply: appointment time and position
 //   room.close()             ends a call (disconnect, ring cancelled, ...)
 //   room.holdsCall()         the page is in a call (its media still runs)
 //   room.suspend()           the connection dropped during the call: the
@@ -18,22 +35,29 @@
 //   room.reattached(c, r)    the join reply (state in_call) re-attached the
 //                            call on client c: the call uses c from now on
 //   room.stopRing() / room.render() / room.wire()
-import { t, fmtTime } from './i18n.mjs';
-import { getLocalMedia, iceOptions } from './rtc.mjs';
+import { t } from './i18n.mjs';
+import { iceOptions } from './rtc.mjs';
 import { stopStream } from './media.mjs';
 import { CallSession } from './session.mjs';
 import { audio, unlockAudio } from './sound.mjs';
 import { patientTools } from './patienttools.mjs';
 import { photoPatient } from './photo-patient.mjs';
 
+const REMOTE_CHECK_MS = 1000;
+const NO_PICTURE_MS = 3000;          // no new frame this long while sound flows: "kein Bild"
+const live = (tr) => tr.readyState === 'live';
+
 export function callPage(page) {
   const $ = (id) => document.getElementById(id);
   const { consult, info } = page;
-  let ahead = null;
-  let lastSeq = -1;
-  let appointmentAt = null;
   let doctorName = '';
   let iceOpts = iceOptions(null);        // from `ringing`
+  let audioOnlyPolicy = 'never';         // `ringing` audio_only
+  let ringReason = '';                   // why this ring cannot take the camera (decline reason)
+  let audioOnly = false;                 // this call runs without the camera
+  let remote = { audio: true, video: true };   // the doctor's `media` signal
+  let remoteTimer = null;
+  let sentConnected = false;
   const session = new CallSession({
     role: 'patient', consult, info,
     onStatus: (word) => {
@@ -41,40 +65,20 @@ export function callPage(page) {
       if (word === 'connected') text = doctorName ? t('patient.in.call', { doctor: doctorName }) : t('conn.connected');
       else text = t('conn.' + word);
       if ($('call-status').textContent !== text) $('call-status').textContent = text;   // aria-live: no repeats
+      if (word === 'connected' && !sentConnected) { sentConnected = true; sendMedia(); }
+      renderRemote();
     },
   });
   // chat, connection quality, the practice's shared screen, torch (docs/pages.md, "Call tools")
   const tools = patientTools({ session, consult });
   const photo = photoPatient({ channel: session.channel, session, consult, notice: (k) => page.showNotice(k) });
 
-  // ---- waiting room ----------------------------------------------------------
-  function renderAhead() {
-    if (ahead === null) return;
-    $('waiting').dataset.ahead = String(ahead);
-    $('ahead-text').textContent = ahead === 0 ? t('patient.ahead.0')
-      : ahead === 1 ? t('patient.ahead.1') : t('patient.ahead.n', { n: ahead });
-    $('appointment-text').textContent = appointmentAt ? t('patient.appointment', { time: fmtTime(appointmentAt) }) : '';
-  }
-
-  function applyPosition(n, seq) {
-    if (typeof n !== 'number') return;
-    if (typeof seq === 'number') {
-      if (seq <= lastSeq) return;
-      lastSeq = seq;
-    }
-    ahead = n;
-    renderAhead();
-  }
-
-  function joined(r) {
-    appointmentAt = r.appointment_at || null;
-    lastSeq = -1;
-    applyPosition(r.ahead, r.seq);
-  }
-
   function render() {
-    renderAhead();
     $('ringing-by').textContent = doctorName ? t('patient.ringing.by', { doctor: doctorName }) : '';
+    renderRinging();
+    renderRemote();
+    renderOwn();
+    page.dev.helpInto($('ringing-help'));
     session.render();
     tools.render();
     photo.render();
@@ -122,35 +126,69 @@ export function callPage(page) {
     if (navigator.vibrate && (!ua || ua.hasBeenActive)) navigator.vibrate(0);
   }
 
+  // ---- ringing: camera and microphone ----------------------------------------
+  // #ringing-media explains a camera or microphone problem of this ring;
+  // #accept-audio offers the call without the camera where allowed.
+  function renderRinging() {
+    const el = $('ringing-media');
+    el.dataset.reason = ringReason;
+    el.hidden = !ringReason;
+    el.textContent = ringReason ? t('patient.ringing.' + ringReason + (audioOnlyPolicy === 'allowed' ? '.audio' : '')) : '';
+    $('accept-audio').hidden = !(ringReason && audioOnlyPolicy === 'allowed' && ringReason !== 'microphone_blocked');
+    $('ringing-help').hidden = !(ringReason === 'camera_blocked' || ringReason === 'microphone_blocked');
+  }
+
+  function setRingButtons(enabled) {
+    for (const id of ['accept-call', 'accept-audio', 'decline-call']) $(id).disabled = !enabled;
+  }
+
+  /** The decline reason for a call-time media result, '' when the call can go on. */
+  function reasonOf(m, wantAudioOnly) {
+    if (m.microphone !== 'ok') return m.microphone === 'blocked' ? 'microphone_blocked' : 'no_devices';
+    if (wantAudioOnly || m.camera === 'ok') return '';
+    return m.camera === 'blocked' ? 'camera_blocked' : 'no_devices';
+  }
+
   // ---- events ------------------------------------------------------------------
   function onEvent(ev, jsep) {
     switch (ev.event) {
       case 'position':
-        applyPosition(ev.ahead, ev.seq);
+        page.wait.position(ev);
+        break;
+      case 'message':
+        page.wait.message(ev);
         break;
       case 'ringing':
         iceOpts = iceOptions(ev);
+        audioOnlyPolicy = ev.audio_only === 'allowed' ? 'allowed' : 'never';
+        ringReason = '';
         info.setError(null);
         doctorName = ev.doctor || '';
         session.clearSignals();
         page.showNotice(null);
         page.showError('');
+        page.wait.closeDialog();
         $('ringing-by').textContent = doctorName ? t('patient.ringing.by', { doctor: doctorName }) : '';
-        $('accept-call').disabled = false;
-        $('decline-call').disabled = false;
+        renderRinging();
+        setRingButtons(true);
         page.setState('ringing');
         startRing();
         $('accept-call').focus();
         break;
       case 'ring_cancelled':
         if (consult.state === 'ringing' || consult.state === 'call') {
-          session.close();
+          closeCall();
           page.setState('waiting');
           page.showNotice('patient.ring.cancelled');
         }
         break;
       case 'signal':
-        session.signal(ev);
+        if (ev.type === 'media') {
+          // the doctor's microphone/camera (not through mediastate.mjs: its
+          // computed doctor keys would count as patient page keys)
+          if (typeof ev.audio === 'boolean' && typeof ev.video === 'boolean') remote = { audio: ev.audio, video: ev.video };
+          renderRemote();
+        } else session.signal(ev);
         break;
       case 'forward':
         if (consult.state === 'call' && page.client) session.forward(page.client, ev.e2ee !== false);
@@ -159,12 +197,12 @@ export function callPage(page) {
         session.forwardEvent(ev, jsep);
         break;
       case 'doctor_left':
-        session.close();
+        closeCall();
         page.setState('waiting');
         page.showNotice('patient.doctor.left');
         break;
       case 'call_ended':
-        session.close();
+        closeCall();
         if (ev.reason === 'cancelled') page.finish('error', 'patient.visit.cancelled');
         else if (ev.reason === 'patient_hangup') page.finish('ended', 'patient.ended.self');
         else if (ev.reason === 'patient_dropped') { page.setState('waiting'); page.showNotice('patient.call.dropped'); }
@@ -175,14 +213,15 @@ export function callPage(page) {
         break;
       case 'taken_over':
         page.fatal = true;
-        session.close();
+        closeCall();
+        page.dev.release();
         page.setState('error');
         page.showNotice(null);
         page.showError(t('patient.taken.over'));
         page.dropClient();
         break;
       case 'visit_ended': {
-        session.close();
+        closeCall();
         const key = ev.reason === 'cancelled' ? 'patient.visit.cancelled'
           : ev.reason === 'grace_expired' ? 'patient.visit.grace_expired' : 'patient.visit.other';
         page.finish('error', key);
@@ -194,57 +233,99 @@ export function callPage(page) {
   }
 
   // ---- call ------------------------------------------------------------------
-  async function acceptCall() {
-    stopRing();
-    $('accept-call').disabled = true;
-    $('decline-call').disabled = true;
-    unlockAudio();
-    let stream;
+  // iOS lets a media element play with sound later once it was played in a tap
+  function blessRemote() {
+    const v = $('remote-video');
+    if (!v.paused) return;
     try {
-      stream = await getLocalMedia('user');
+      const p = v.play();
+      if (p && p.catch) p.catch(() => {});
+    } catch (e) { /* no source yet */ }
+  }
+
+  async function acceptCall(wantAudioOnly) {
+    stopRing();
+    setRingButtons(false);
+    unlockAudio();
+    blessRemote();
+    let m;
+    try {
+      m = await page.dev.callMedia({ audioOnly: wantAudioOnly });
     } catch (e) {
-      page.showError(t('common.media.denied'));
-      if (page.client) await page.client.request({ request: 'decline' }).catch(() => {});
-      if (consult.state === 'ringing') page.setState('waiting');
-      return;
+      m = { stream: null, camera: 'missing', microphone: 'missing' };
     }
     const c = page.client;
-    if (consult.state !== 'ringing' || !c) { stopStream(stream); return; }
+    if (consult.state !== 'ringing' || !c) { stopStream(m.stream); return; }
+    const reason = reasonOf(m, wantAudioOnly);
+    if (reason) {
+      stopStream(m.stream);
+      ringReason = reason;
+      renderRinging();
+      if (reason !== 'microphone_blocked' && m.microphone === 'ok' && audioOnlyPolicy === 'allowed') {
+        setRingButtons(true);            // the patient chooses: sound only, or decline
+        $('accept-audio').focus();
+        return;
+      }
+      await declineCall();
+      return;
+    }
+    audioOnly = wantAudioOnly || !m.stream.getVideoTracks().length;
     // with camera permission granted the device list is complete: hide the
     // switch button where only one camera exists
     navigator.mediaDevices.enumerateDevices().then((d) => {
-      $('switch-camera').hidden = d.filter((x) => x.kind === 'videoinput').length < 2;
+      $('switch-camera').hidden = audioOnly || d.filter((x) => x.kind === 'videoinput').length < 2;
     }).catch(() => {});
-    session.setStream(stream);
+    session.setStream(m.stream);
+    useSink();
     $('local-video').classList.add('mirror');
+    sentConnected = false;
+    remote = { audio: true, video: true };
     session.startP2P({ client: c, opts: iceOpts, facing: 'user' });
     page.showError('');
     page.renderAll();
     page.setState('call');
+    watchRemote();
     try {
-      await c.request({ request: 'accept' });
+      await c.request({ request: 'accept', ...(audioOnly ? { audio_only: true } : {}) });
+      sendMedia();
     } catch (e) {
-      session.close();
+      closeCall();
+      if (e.error === 'forbidden' && audioOnly && consult.state === 'call') {
+        // the practice does not take calls without the camera: still ringing
+        audioOnlyPolicy = 'never';
+        page.setState('ringing');
+        renderRinging();
+        setRingButtons(true);
+        return;
+      }
       if (consult.state === 'call') page.setState('waiting');
       if (e.error !== 'transport' && e.error !== 'disconnected') page.showNotice('patient.ring.cancelled');
     }
   }
 
   async function declineCall() {
+    const reason = ringReason;
     stopRing();
-    $('accept-call').disabled = true;
-    $('decline-call').disabled = true;
-    if (page.client) await page.client.request({ request: 'decline' }).catch(() => {});
+    setRingButtons(false);
+    const c = page.client;
+    if (c) {
+      try {
+        await c.request({ request: 'decline', ...(reason ? { reason } : {}) });
+      } catch (e) {
+        // a server without decline reasons: decline all the same
+        if (reason && e && e.error === 'invalid_field') await c.request({ request: 'decline' }).catch(() => {});
+      }
+    }
     if (consult.state === 'ringing') {
       page.setState('waiting');
-      page.showNotice('patient.declined');
+      page.showNotice(reason ? 'patient.device.declined.' + reason : 'patient.declined');
     }
   }
 
   async function hangup() {
     if (page.client && consult.signalling === 'up' && !page.reattaching()) await page.client.request({ request: 'hangup' }).catch(() => {});
     else page.hangupLater();        // the server holds the call: hang it up once it is back
-    session.close();
+    closeCall();
     page.finish('ended', 'patient.ended.self');
   }
 
@@ -261,27 +342,122 @@ export function callPage(page) {
     }
   }
 
+  function closeCall() {
+    session.close();
+    clearInterval(remoteTimer);
+    remoteTimer = null;
+    audioOnly = false;
+    remote = { audio: true, video: true };
+    $('play-remote').hidden = true;
+    renderRemote();
+    renderOwn();
+  }
+
+  // ---- media state: ours to the doctor, the doctor's on screen ---------------------
+  function sendMedia() {
+    const c = page.client;
+    if (!c || consult.state !== 'call' || !session.active || consult.signalling !== 'up') return;
+    const s = session.localStream;
+    const has = (kind) => !!s && s.getTracks().some((tr) => tr.kind === kind && live(tr));
+    c.request({
+      request: 'signal', type: 'media',
+      audio: has('audio') && !session.muted,
+      video: has('video') && !session.cameraOff,
+    }).catch(() => { /* not in the call any more, or an older server */ });
+  }
+
+  function useSink() {
+    const v = $('remote-video');
+    const id = page.dev.sinkId;
+    if (id && typeof v.setSinkId === 'function' && v.sinkId !== id) v.setSinkId(id).catch(() => {});
+  }
+
+  // Pictures arriving: inbound video framesDecoded of the call must grow
+  // (sound may flow without them: a stopped camera, a call without video).
+  const frames = { pc: null, n: 0, at: 0, busy: false };
+
+  async function sampleFrames() {
+    const pc = consult.pc;
+    if (!pc || frames.busy) return;
+    frames.busy = true;
+    let n = 0;
+    try {
+      const stats = await pc.getStats();
+      stats.forEach((r) => { if (r.type === 'inbound-rtp' && (r.kind || r.mediaType) === 'video') n += Number(r.framesDecoded) || 0; });
+    } catch (e) {
+      return;
+    } finally {
+      frames.busy = false;
+    }
+    if (frames.pc !== pc) Object.assign(frames, { pc, n, at: Date.now() });
+    else if (n > frames.n) Object.assign(frames, { n, at: Date.now() });
+    renderRemote();
+  }
+
+  function watchRemote() {
+    clearInterval(remoteTimer);
+    Object.assign(frames, { pc: null, n: 0, at: Date.now() });
+    remoteTimer = setInterval(() => { renderRemote(); sampleFrames(); }, REMOTE_CHECK_MS);
+    renderRemote();
+  }
+
+  // data-video: 'off' (the doctor switched the camera off), 'none' (sound
+  // arrives but no picture: no video track, or no new frame for
+  // NO_PICTURE_MS), 'on'
+  function renderRemote() {
+    const box = $('remote-media');
+    let video = remote.video ? 'on' : 'off';
+    if (video === 'on' && consult.state === 'call' && consult.mediaFlowing) {
+      const s = $('remote-video').srcObject;
+      const vt = s && s.getVideoTracks ? s.getVideoTracks()[0] : null;
+      if (!vt || !live(vt) || (frames.pc && Date.now() - frames.at >= NO_PICTURE_MS)) video = 'none';
+    }
+    const sound = remote.audio ? 'on' : 'off';
+    box.dataset.video = video;
+    box.dataset.audio = sound;
+    const lines = [];
+    if (video === 'off') lines.push(t('patient.remote.camera.off'));
+    else if (video === 'none') lines.push(t('patient.remote.no.video'));
+    if (sound === 'off') lines.push(t('patient.remote.mic.off'));
+    const text = lines.join(' ');
+    if ($('remote-media-text').textContent !== text) $('remote-media-text').textContent = text;
+    box.classList.toggle('cover', video !== 'on');
+    box.classList.toggle('badge', video === 'on' && sound === 'off');
+  }
+
+  function renderOwn() {
+    $('own-media').hidden = !audioOnly;
+    $('own-media').textContent = audioOnly ? t('patient.remote.own.audio.only') : '';
+    $('camera').hidden = audioOnly;
+    $('local-video').hidden = audioOnly;
+    if (audioOnly) $('switch-camera').hidden = true;
+  }
+
   function wire() {
-    $('accept-call').addEventListener('click', acceptCall);
+    $('accept-call').addEventListener('click', () => acceptCall(false));
+    $('accept-audio').addEventListener('click', () => acceptCall(true));
     $('decline-call').addEventListener('click', declineCall);
     $('hangup').addEventListener('click', hangup);
     $('switch-camera').addEventListener('click', switchCamera);
-    $('leave').addEventListener('click', async () => {
-      if (page.client) await page.client.request({ request: 'leave' }).catch(() => {});
-      page.finish('ended', 'patient.left');
+    $('mute').addEventListener('click', () => { session.toggleMute(); sendMedia(); });
+    $('camera').addEventListener('click', () => { session.toggleCamera(); sendMedia(); });
+    $('remote-video').addEventListener('consult-play-blocked', () => { $('play-remote').hidden = false; });
+    $('remote-video').addEventListener('playing', () => { $('play-remote').hidden = true; });
+    $('play-remote').addEventListener('click', () => {
+      const p = $('remote-video').play();
+      if (p && p.then) p.then(() => { $('play-remote').hidden = true; }).catch(() => {});
     });
-    $('mute').addEventListener('click', () => session.toggleMute());
-    $('camera').addEventListener('click', () => session.toggleCamera());
   }
 
   function reattached(c, r) {
     if (r.doctor) doctorName = r.doctor;
     session.reattach(c, r.ice_servers ? iceOptions(r) : null);
+    sendMedia();
   }
 
   return {
-    onEvent, joined, render, wire, stopRing, reattached,
-    close: () => session.close(),
+    onEvent, render, wire, stopRing, reattached,
+    close: closeCall,
     holdsCall: () => consult.state === 'call' && !!session.active,
     suspend: () => session.suspend(),
   };

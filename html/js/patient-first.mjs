@@ -132,7 +132,8 @@ export function firstPage(page) {
     let codeCheck = Promise.resolve();
     try {
       await page.ensureClient();
-      if (page.stored.code && !page.stored.joined) codeCheck = checkCode(page.stored.code);   // in parallel
+      // in parallel; not after leaving (that page asks by itself)
+      if (page.stored.code && !page.stored.joined && !page.stored.left) codeCheck = checkCode(page.stored.code);
       await askPractice();
     } catch (e) {
       if (practiceUnknown) showLinkBroken();

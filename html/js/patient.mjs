@@ -1,7 +1,9 @@
 // patient.mjs: the patient page (docs/pages.md, "html/patient.html?p=<practice
 // slug>#<code>"): the page state, the connection and the join; the first page
-// is patient-first.mjs, the waiting room and the call patient-call.mjs.
-// window.consult.state: form, joining, waiting, ringing, call, ended, error
+// is patient-first.mjs, the green box and leaving patient-wait.mjs, the
+// device check devices.mjs, the ringing and the call patient-call.mjs.
+// window.consult.state: form, joining, waiting, ringing, call, ended, left,
+// error
 // (.mode, .pc, .verifyCode, .e2ee from the call session, session.mjs).
 // A join answered `internal` (the practice's server cannot write, e.g. a
 // full disk) is sent again by itself after 1 s and 2 s; the third failure
@@ -20,16 +22,24 @@
 // state: the call ended meanwhile (closed, "patient.call.ended.meanwhile").
 // window.consult.signalling 'up' | 'down', .reattached (re-attaches so far),
 // .visitId (of the last join reply; null before).
+// Leaving (confirmed in #leave-dialog): `leave`, then state 'left': #left
+// "Sie haben den Warteraum verlassen." with #rejoin ("Wieder beitreten",
+// data-rejoin="true") while appointment_info still knows the code, else
+// data-rejoin="false" and the practice's phone. The code stays in
+// sessionStorage (a reload shows #left again); #rejoin joins anew with it
+// and waits at the usual place in the queue.
 // Hung up while signalling is down: the page shows the closing page at once
 // and, in the background, joins once more with resume_call when the server
 // is back and sends `hangup` (or `leave` if the call was over meanwhile);
 // tried with the reconnect backoff for HANGUP_LATER_MS.
 import { ConsultClient } from './janus-client.mjs';
-import { t, initLangToggle, onLangChange } from './i18n.mjs';
+import { t, errorText, initLangToggle, onLangChange } from './i18n.mjs';
 import { callInfo } from './callinfo.mjs';
 import { unlockAudio } from './sound.mjs';
 import { INTERNAL_TRIES, firstPage, linkParts, loadStored, saveStored, takeCodeFromUrl } from './patient-first.mjs';
 import { callPage } from './patient-call.mjs';
+import { waitingRoom } from './patient-wait.mjs';
+import { deviceCheck } from './devices.mjs';
 import { Retry } from './backoff.mjs';
 import { unsupportedNotice } from './support.mjs';
 
@@ -70,8 +80,12 @@ const page = {
   reattaching: () => lostAt !== 0,     // lost, and not joined again yet
   phoneSuffix,
   renderAll,
+  save: () => saveSession(),
+  leave,
 };
 const first = firstPage(page);
+page.dev = deviceCheck(page);
+page.wait = waitingRoom(page);
 const room = callPage(page);
 const noCalls = unsupportedNotice(page);   // this browser cannot hold a call: say so, never join
 
@@ -91,6 +105,9 @@ function setState(s) {
   first.renderState(s);
   $('waiting').hidden = s !== 'waiting';
   $('leave').hidden = s !== 'waiting';
+  page.dev.show(s === 'waiting');
+  if (s !== 'waiting') page.wait.closeDialog();
+  $('left').hidden = s !== 'left';
   $('ringing').hidden = s !== 'ringing';
   $('call').hidden = s !== 'call';
   $('ended').hidden = s !== 'ended';
@@ -112,6 +129,10 @@ function renderAll() {
   if (noticeKey) showNotice(noticeKey[0], noticeKey[1]);
   $('ended-text').textContent = t(endedKey, { phone: phoneSuffix() });
   page.info.render();
+  page.wait.render();
+  page.dev.render();
+  page.dev.renderHelp();
+  renderLeft();
   room.render();
   if (noCalls) noCalls.render();
 }
@@ -258,7 +279,7 @@ async function join(auto) {
   if (typeof r.visit_id === 'number') page.visitId = consult.visitId = r.visit_id;
   first.joined();
   first.setPractice(r.practice);
-  room.joined(r);
+  page.wait.joined(r);
   first.showError('');
   let ended = false;
   if (held && room.holdsCall()) {
@@ -269,7 +290,85 @@ async function join(auto) {
   if (ended) { setState('waiting'); showNotice('patient.call.ended.meanwhile'); }
   else if (auto || (noticeKey && (noticeKey[0] === 'patient.reconnecting' || noticeKey[0] === 'common.signalling.call'))) showNotice(null);
   if (consult.state !== 'ringing' && consult.state !== 'call') setState('waiting');
+  page.dev.joined(r);                    // re-sends the readiness of the check
   return r;
+}
+
+// ---- leave and rejoin ----------------------------------------------------------
+let rejoinable = 'unknown';              // 'true' | 'false' | 'unknown' (appointment_info)
+
+async function leave() {
+  const c = client;
+  rejoin.cancel();
+  if (c) await c.request({ request: 'leave' }).catch(() => {});
+  room.close();
+  page.dev.release();
+  page.fatal = true;                     // no reconnect: the patient left
+  dropClient();                          // a patient handle stays one: a fresh one asks and rejoins
+  page.stored.joined = false;
+  page.stored.left = true;
+  saveSession();
+  showNotice(null);
+  first.showError('');
+  rejoinable = 'unknown';
+  setState('left');
+  renderLeft();
+  $('left').focus();
+  checkRejoin();
+}
+
+// May the code join again? appointment_info answers for a valid appointment
+// (on a connection of its own, closed again: the page may stay open for hours).
+async function checkRejoin() {
+  const c = new ConsultClient({ destroyOnUnload: true });
+  try {
+    await c.connect();
+    await c.request({ request: 'appointment_info', practice: slug, code: page.stored.code });
+    rejoinable = 'true';
+  } catch (e) {
+    rejoinable = e && e.error === 'code_invalid' ? 'false' : 'unknown';
+  } finally {
+    c.destroy();
+  }
+  renderLeft();
+}
+
+function renderLeft() {
+  $('left').dataset.rejoin = rejoinable;
+  $('rejoin').hidden = rejoinable === 'false';
+  const el = $('left-text');
+  const phone = page.practice.phone;
+  if (rejoinable !== 'false') el.textContent = t('patient.leave.done.text');
+  else if (!phone) el.textContent = t('patient.leave.expired', { phone: '' });
+  else {
+    // "... rufen Sie bitte die Praxis an: <a href=tel:...>phone</a>."
+    const [before, after] = t('patient.leave.expired', { phone: ': \u0000' }).split('\u0000');
+    const a = document.createElement('a');
+    a.href = 'tel:' + phone.replace(/[^0-9+]/g, '');
+    a.textContent = phone;
+    el.replaceChildren(before, a, after || '');
+  }
+}
+
+async function rejoinAfterLeave() {
+  const btn = $('rejoin');
+  btn.disabled = true;
+  first.showError('');
+  page.fatal = false;
+  page.stored.left = false;
+  saveSession();
+  try {
+    await join(true);
+  } catch (e) {
+    // code_invalid and other final answers: the first page says why (join())
+    if (consult.state === 'left') {
+      page.stored.left = true;
+      saveSession();
+      first.showError(errorText(e, { phone: phoneSuffix() }));
+    }
+  } finally {
+    btn.disabled = false;
+  }
 }
 
 // ---- hang-up while signalling is down -------------------------------------------
@@ -307,6 +406,7 @@ async function hangupOnce() {
 // The visit is over: forget the code, show the closing page or an error.
 function finish(state, key) {
   page.fatal = true;
+  page.dev.release();
   page.stored.joined = false;
   saveSession();
   showNotice(null);
@@ -328,6 +428,7 @@ function onSubmit(ev) {
   unlockAudio();   // unlock audio on this user gesture, for the ring tone later
   if (noCalls) return;
   if (!first.validate()) return;
+  page.stored.left = false;
   saveSession();
   page.fatal = false;
   join(false).catch(() => {});
@@ -338,8 +439,14 @@ function onPageHide(e) {
   const c = client;
   if (!c) return;
   const s = consult.state;
-  if (!e.persisted && (s === 'waiting' || s === 'ringing' || s === 'call')) {
-    c.send({ request: 'leave' });   // best effort; a reload rejoins from sessionStorage
+  // A page cannot tell a reload from a closed tab. Waiting or ringing, it
+  // just goes: the server keeps the place for grace_seconds (the patient
+  // counts in nobody's "vor Ihnen" meanwhile, the doctor reads "Verbindung
+  // unterbrochen"), and a reload comes back to the same place. Only the
+  // confirmed "Warteraum verlassen" ends the visit. In a call the media dies
+  // with the page, so the doctor is told at once (best effort).
+  if (!e.persisted && s === 'call') {
+    c.send({ request: 'leave' });
   }
   client = null;
   c.destroy();
@@ -360,6 +467,9 @@ function init() {
   saveSession();
   first.wire();
   room.wire();
+  page.wait.wire();
+  page.dev.wire();
+  $('rejoin').addEventListener('click', rejoinAfterLeave);
   $('join-form').addEventListener('submit', onSubmit);
   window.addEventListener('pagehide', onPageHide);
   window.addEventListener('pageshow', onPageShow);
@@ -368,7 +478,13 @@ function init() {
   first.load().then(() => {
     if (noCalls) { noCalls.render(); return; }
     const stored = page.stored;
-    if (stored.joined && stored.code && stored.first && stored.last) {
+    if (stored.left && stored.code && stored.first && stored.last) {
+      // left before this reload: the same page as right after leaving
+      page.fatal = true;
+      setState('left');
+      renderLeft();
+      checkRejoin();
+    } else if (stored.joined && stored.code && stored.first && stored.last) {
       $('accept-terms').checked = true;
       join(true).catch((e) => {
         if (e && (e.error === 'transport' || e.error === 'disconnected' || e.error === 'internal')) {

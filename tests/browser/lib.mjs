@@ -1,16 +1,21 @@
 // Shared helpers for the browser end-to-end tests (tests/browser).
 //
 // Contract:
-// - launchChromium(name, {extraArgs, locale, viewport}) starts Debian's
-//   /usr/bin/chromium (playwright-core, persistent context in a fresh temp
-//   profile; HOME/XDG/TMPDIR point there) and returns { context, newPage(),
-//   close() }. close() never throws and removes the profile. The browser's
-//   language is `locale` (default de-DE, as a German practice's patients and
-//   staff mostly have; the patient pages follow navigator.languages).
-// - launchFirefox(name) starts /usr/bin/firefox-esr headless via
+// - launchChromium(name, {extraArgs, withoutArgs, locale, viewport}) starts
+//   Debian's /usr/bin/chromium (playwright-core, persistent context in a
+//   fresh temp profile; HOME/XDG/TMPDIR point there) and returns { context,
+//   newPage(), close() }. close() never throws and removes the profile. The
+//   browser's language is `locale` (default de-DE, as a German practice's
+//   patients and staff mostly have; the patient pages follow
+//   navigator.languages). withoutArgs drops some of CHROMIUM_ARGS (e.g.
+//   '--use-fake-ui-for-media-stream', so a permission set to "denied" really
+//   refuses getUserMedia).
+// - launchFirefox(name, {prefs}) starts /usr/bin/firefox-esr headless via
 //   puppeteer-core over WebDriver BiDi with fake media prefs (language
-//   de-DE, intl.accept_languages); returns
-//   { browser, newPage(), close() }.
+//   de-DE, intl.accept_languages; plus prefs); returns
+//   { browser, newPage(), close() }. Headless Firefox here has no audio
+//   output, so WebAudio stays suspended; FIREFOX_AUDIO_PREFS (cubeb's mock
+//   context) lets it run, e.g. for a level meter.
 // - drive(page) wraps a Playwright or Puppeteer page in one small API
 //   (goto, fill, click, waitVisible, waitHidden, attr, text, evaluate, shot)
 //   so one patient flow runs in either browser. Every wait has a timeout and
@@ -77,6 +82,9 @@ export const FIREFOX_PREFS = {
   'intl.accept_languages': 'de-DE, de',
 };
 
+// WebAudio runs (an AudioContext resumes) without a sound device.
+export const FIREFOX_AUDIO_PREFS = { 'media.cubeb.force_mock_context': true };
+
 function tempHome(prefix) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `consult-${prefix}-`));
   for (const sub of ['profile', 'home', 'tmp', 'config', 'cache']) fs.mkdirSync(path.join(dir, sub));
@@ -95,7 +103,9 @@ function rmQuiet(dir) {
 }
 
 /** Launch Chromium with a fresh profile. */
-export async function launchChromium(name = 'chromium', { extraArgs = [], locale = 'de-DE', viewport = { width: 1000, height: 800 } } = {}) {
+export async function launchChromium(name = 'chromium', {
+  extraArgs = [], withoutArgs = [], locale = 'de-DE', viewport = { width: 1000, height: 800 },
+} = {}) {
   const { chromium } = await import('playwright-core');
   const { dir, env } = tempHome(name);
   let context;
@@ -103,7 +113,7 @@ export async function launchChromium(name = 'chromium', { extraArgs = [], locale
     context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [...CHROMIUM_ARGS, ...extraArgs],
+      args: [...CHROMIUM_ARGS.filter((a) => !withoutArgs.includes(a)), ...extraArgs],
       env,
       locale,
       viewport,
@@ -135,7 +145,7 @@ export async function launchChromium(name = 'chromium', { extraArgs = [], locale
 }
 
 /** Launch Firefox ESR headless over WebDriver BiDi. */
-export async function launchFirefox(name = 'firefox') {
+export async function launchFirefox(name = 'firefox', { prefs = {} } = {}) {
   const puppeteer = (await import('puppeteer-core')).default;
   const { dir, env } = tempHome(name);
   let browser;
@@ -145,7 +155,7 @@ export async function launchFirefox(name = 'firefox') {
       executablePath: FIREFOX,
       headless: true,
       userDataDir: path.join(dir, 'profile'),
-      extraPrefsFirefox: FIREFOX_PREFS,
+      extraPrefsFirefox: { ...FIREFOX_PREFS, ...prefs },
       env,
       defaultViewport: { width: 1000, height: 800 },
       protocolTimeout: 30_000,

@@ -1,0 +1,146 @@
+// leave-rejoin.test.mjs - leaving the waiting room asks first, and the
+// patient may join again while the appointment is valid (patient page in
+// Chromium and in Firefox ESR; real Janus + nginx; the doctor is a raw
+// WebSocket handle). Phone size 390x844.
+//
+// "Warteraum verlassen" opens dialog#leave-dialog (modal, focus on "Nein,
+// weiter warten"); Escape keeps the patient waiting (still in the doctor's
+// list, focus back on the button). Confirmed by keyboard (Enter, Tab,
+// Enter): state 'left', #left "Sie haben den Warteraum verlassen." with
+// "Wieder beitreten" (not "Die Sprechstunde ist beendet"); the doctor's
+// list no longer has the visit. A reload shows the same page. Before
+// leaving, a reload is not a leave: the page comes back to the same visit. "Wieder
+// beitreten" joins again with the kept code and waits anew (a new visit in
+// the doctor's list). Cancelled by the practice after leaving: the page
+// no longer offers to rejoin and names the practice's phone.
+// Screenshots: tests/artifacts/leave-rejoin-<browser>/.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { artifacts, closeAll, drive, launchChromium, launchFirefox, waitFor, watchConsole } from './lib.mjs';
+import { a11yClean, joinPatient, patientStack } from './patient-lib.mjs';
+
+async function setPhone(page) {
+  if (typeof page.setViewportSize === 'function') await page.setViewportSize({ width: 390, height: 844 });
+  else await page.setViewport({ width: 390, height: 844 });
+}
+
+const focused = (d) => d.evaluate(() => document.activeElement && document.activeElement.id);
+const dialogOpen = (d) => d.evaluate(() => {
+  const dlg = document.getElementById('leave-dialog');
+  return dlg.open && dlg.matches(':modal');
+});
+
+async function leaveAndRejoin(launch, name) {
+  const art = artifacts(`leave-rejoin-${name}`);
+  // the Tab walk of the focus rings in Chromium: headless Firefox's window
+  // never has the system focus, so :focus styles do not apply there
+  const walk = name === 'chromium';
+  const consoleLines = [];
+  let env = null, browser = null;
+  try {
+    env = await patientStack();
+    const { origin, practice, reception } = env;
+    const appt = await env.book();
+    browser = await launch();
+    const page = await browser.newPage();
+    await setPhone(page);
+    if (name === 'chromium') watchConsole(page, 'patient', consoleLines);
+    const pat = drive(page, 'patient');
+    await joinPatient(pat, origin, practice.slug, appt.code);
+    const visit1 = await pat.evaluate(() => window.consult.visitId);
+    await waitFor('doctor: the patient is listed', () => env.entry(visit1), 30_000);
+
+    // --- a reload is not a leave: the same visit, back at its place ------------------
+    // (Chromium: every frame the page sends is seen; a `leave` on the way out
+    // would end the visit whenever it reaches the server before the socket closes)
+    const leavesSent = [];
+    if (name === 'chromium') {
+      page.on('websocket', (ws) => ws.on('framesent', (f) => {
+        if (typeof f.payload === 'string' && f.payload.includes('"leave"')) leavesSent.push(f.payload);
+      }));
+    }
+    await page.reload();
+    await waitFor('patient: back in the waiting room after the reload', () => pat.evaluate(
+      () => window.consult.state === 'waiting' && window.consult.visitId != null), 30_000);
+    assert.equal(await pat.evaluate(() => window.consult.visitId), visit1, 'the reload resumed the same visit');
+    assert.deepEqual(leavesSent, [], 'no leave sent on the reload');
+    await waitFor('doctor: the same visit listed and waiting again', async () => {
+      const e = await env.entry(visit1);
+      return e && e.state === 'waiting';
+    }, 30_000);
+
+    // --- asked first; Escape keeps waiting -----------------------------------------
+    await pat.click('#leave');
+    await waitFor('patient: the leave dialog is open (modal)', () => dialogOpen(pat), 30_000);
+    assert.equal(await focused(pat), 'leave-stay', 'focus starts on "Nein, weiter warten"');
+    assert.match(await pat.text('#leave-dialog'), /Warteraum verlassen\?/);
+    assert.equal(await pat.attr('#leave-dialog', 'aria-labelledby'), 'leave-dialog-title');
+    await art.shot(page, 'leave-dialog');
+    await a11yClean(page, 'leave dialog', { tab: walk });
+    await page.keyboard.press('Escape');
+    await waitFor('patient: the dialog closed', async () => !(await dialogOpen(pat)), 30_000);
+    assert.equal(await pat.evaluate(() => window.consult.state), 'waiting', 'Escape: still waiting');
+    assert.equal(await focused(pat), 'leave', 'focus back on "Warteraum verlassen"');
+    assert.ok(await env.entry(visit1), 'still in the doctor\'s list');
+
+    // --- confirmed by keyboard ---------------------------------------------------------
+    await page.keyboard.press('Enter');          // #leave has the focus
+    await waitFor('patient: the dialog opened by keyboard', () => dialogOpen(pat), 30_000);
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(pat), 'leave-confirm', 'Tab reaches "Ja, verlassen"');
+    await page.keyboard.press('Enter');
+    await waitFor('patient: left the waiting room', () => pat.evaluate(() => window.consult.state === 'left'), 30_000);
+    await pat.waitVisible('#left');
+    const leftText = await pat.text('#left');
+    assert.match(leftText, /Sie haben den Warteraum verlassen\./);
+    assert.doesNotMatch(await pat.evaluate(() => document.body.innerText), /Die Sprechstunde ist beendet/);
+    await waitFor('patient: rejoin offered', async () => (await pat.attr('#left', 'data-rejoin')) === 'true', 30_000);
+    assert.ok(await pat.visible('#rejoin'), '"Wieder beitreten" is shown');
+    await waitFor('doctor: the visit is gone from the list', async () => !(await env.entry(visit1)), 30_000);
+    await art.shot(page, 'left');
+    await a11yClean(page, 'left the waiting room', { tab: walk });
+
+    // --- a reload shows the same page ------------------------------------------------------
+    await page.reload({ waitUntil: 'load' });
+    await pat.waitVisible('#left');
+    assert.equal(await pat.evaluate(() => window.consult.state), 'left');
+    await waitFor('patient: rejoin offered after the reload', async () => (await pat.attr('#left', 'data-rejoin')) === 'true', 30_000);
+    assert.equal(await env.entry(visit1), null, 'the reload did not join');
+
+    // --- rejoin ----------------------------------------------------------------------------
+    await pat.click('#rejoin');
+    const visit2 = await waitFor('patient: waiting again', () => pat.evaluate(() => window.consult.state === 'waiting' && window.consult.visitId), 30_000);
+    assert.notEqual(visit2, visit1, 'a new visit');
+    await pat.waitVisible('#waiting');
+    await waitFor('patient: position shown', async () => (await pat.attr('#waiting', 'data-ahead')) === '0', 30_000);
+    await waitFor('doctor: the patient is listed again', () => env.entry(visit2), 30_000);
+    await art.shot(page, 'rejoined');
+
+    // --- left, then the practice cancels: no rejoin, the phone instead ------------------------
+    await pat.click('#leave');
+    await waitFor('patient: the leave dialog is open again', () => dialogOpen(pat), 30_000);
+    await pat.click('#leave-confirm');
+    await waitFor('patient: left again', () => pat.evaluate(() => window.consult.state === 'left'), 30_000);
+    await reception.handle.call({ request: 'cancel_appointment', appointment_id: appt.appointment_id });
+    await page.reload({ waitUntil: 'load' });
+    await pat.waitVisible('#left');
+    await waitFor('patient: no rejoin for a cancelled appointment', async () => (await pat.attr('#left', 'data-rejoin')) === 'false', 30_000);
+    assert.equal(await pat.visible('#rejoin'), false);
+    assert.match(await pat.text('#left-text'), /nicht mehr gültig.*0721-5550100/);
+    await art.shot(page, 'left-expired');
+  } catch (err) {
+    if (consoleLines.length) err.message += `\n--- page console ---\n${consoleLines.slice(-40).join('\n')}`;
+    throw err;
+  } finally {
+    await closeAll(browser);
+    if (env) await env.close();
+  }
+}
+
+test('leave asks first, then "Wieder beitreten" (Chromium)', { timeout: 180_000 }, async () => {
+  await leaveAndRejoin(() => launchChromium('leave-rejoin'), 'chromium');
+});
+
+test('leave asks first, then "Wieder beitreten" (Firefox ESR)', { timeout: 180_000 }, async () => {
+  await leaveAndRejoin(() => launchFirefox('leave-rejoin'), 'firefox');
+});
