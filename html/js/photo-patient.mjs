@@ -17,7 +17,9 @@
 //   in photo-begin).
 // Camera: the photo uses a clone of the call's video track (enabled even
 //   when the patient switched the camera off for the call: the practice
-//   sees nothing but the picture the patient sends). Phones with a front
+//   sees nothing but the picture the patient sends); a call without a
+//   camera track opens one for the photo alone (getUserMedia, facingMode
+//   environment preferred), stopped when the picture is taken. Phones with a front
 //   and a rear camera switch the call to the rear one for the photo and back
 //   afterwards (session.switchCamera: phones cannot open two cameras).
 // Capture (captureFull): ImageCapture.takePhoto at the largest
@@ -202,9 +204,20 @@ export function photoPatient({ channel, session, consult, notice = () => {} }) {
     await rearCamera();
     if (n !== k || step !== 'ask') return;
     const tr = callTrack();
-    if (!tr || tr.readyState !== 'live') { setStep('ask', 'photo.no.camera'); return; }
-    live = tr.clone();
-    live.enabled = true;
+    if (tr && tr.readyState === 'live') {
+      live = tr.clone();
+      live.enabled = true;
+    } else {
+      // a call without a camera track (audio only): a camera for the photo alone
+      try {
+        const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' } } });
+        if (n !== k || step !== 'ask') { s.getTracks().forEach((x) => x.stop()); return; }
+        live = s.getVideoTracks()[0];
+      } catch (e) {
+        setStep('ask', 'photo.no.camera');
+        return;
+      }
+    }
     const v = $('photo-live');
     v.srcObject = new MediaStream([live]);
     v.classList.toggle('mirror', !switched && session.active && session.active.facing === 'user');
