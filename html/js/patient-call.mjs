@@ -403,11 +403,14 @@ export function callPage(page) {
 
   // data-video: 'off' (the doctor switched the camera off), 'none' (sound
   // arrives but no picture: no video track, or no new frame for
-  // NO_PICTURE_MS), 'on'
+  // NO_PICTURE_MS), 'on' (also while the practice shares its screen)
   function renderRemote() {
     const box = $('remote-media');
-    let video = remote.video ? 'on' : 'off';
-    if (video === 'on' && consult.state === 'call' && consult.mediaFlowing) {
+    // a shared screen (screenview.mjs) is the practice's picture, camera on or off,
+    // and a still document sends few frames
+    const screen = !!consult.remoteScreen;
+    let video = remote.video || screen ? 'on' : 'off';
+    if (video === 'on' && !screen && consult.state === 'call' && consult.mediaFlowing) {
       const s = $('remote-video').srcObject;
       const vt = s && s.getVideoTracks ? s.getVideoTracks()[0] : null;
       if (!vt || !live(vt) || (frames.pc && Date.now() - frames.at >= NO_PICTURE_MS)) video = 'none';

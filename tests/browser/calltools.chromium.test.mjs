@@ -16,7 +16,9 @@
 //    (framesDecoded grows), sees "Die Praxis teilt den Bildschirm" and can
 //    zoom (buttons, a two-finger pinch); "Zurück zur Kamera" brings the
 //    magenta camera back and the picture whole; the browser's own "stop
-//    sharing" (the track's ended event) does the same.
+//    sharing" (the track's ended event) does the same; with the doctor's
+//    camera switched off the shared screen is shown without the remark
+//    "Die Praxis hat die Kamera ausgeschaltet" (it returns after sharing).
 // 4. Torch where the camera offers it (capabilities stubbed in the page: no
 //    fake camera has a light): shown, and a tap asks the track for torch on.
 // 5. Hang-up: the chat is gone from both pages (DOM and storage); Janus'
@@ -227,6 +229,23 @@ test('call tools (Chromium): quality, chat, screen sharing, torch; nothing left 
       && (await pat.evaluate(() => !window.consult.remoteScreen)), 30_000);
     assert.deepEqual(await doc.evaluate(() => ({ on: window.consult.screenSharing, label: document.getElementById('share-screen').textContent })),
       { on: false, label: 'Bildschirm teilen' });
+    // the camera switched off: its remark goes while the screen is shared
+    const remoteMedia = () => pat.evaluate(() => ({
+      video: document.getElementById('remote-media').dataset.video, text: document.getElementById('remote-media-text').textContent,
+    }));
+    await doc.click('#camera');
+    await waitFor('patient: "Die Praxis hat die Kamera ausgeschaltet"', async () => (await remoteMedia()).video === 'off', 30_000);
+    await doc.click('#share-screen');
+    await waitFor('patient: the shared screen with the camera off', async () => green(await meanColour(patPage))
+      && (await pat.evaluate(() => window.consult.remoteScreen)), 30_000);
+    await waitFor('patient: no camera remark over the shared screen', async () => {
+      const m = await remoteMedia();
+      return m.video === 'on' && m.text === '';
+    }, 15_000);
+    await doc.click('#share-screen');
+    await waitFor('patient: camera off again once the sharing ends', async () => (await remoteMedia()).video === 'off', 30_000);
+    await doc.click('#camera');
+    await waitFor('patient: the magenta camera again', async () => magenta(await meanColour(patPage)) && (await remoteMedia()).video === 'on', 30_000);
 
     // --- 4. torch where the camera has one ---------------------------------
     await pat.evaluate(() => {
