@@ -242,6 +242,24 @@ test('call tools (Chromium): quality, chat, screen sharing, torch; nothing left 
       const m = await remoteMedia();
       return m.video === 'on' && m.text === '';
     }, 15_000);
+    // the microphone remark, the banner and the tools over the picture's bottom lie apart
+    await doc.click('#mute');
+    await waitFor('patient: the microphone remark', () => pat.evaluate(() => document.getElementById('remote-media').dataset.audio === 'off'), 30_000);
+    const overlaps = await pat.evaluate(() => {
+      const boxes = ['#remote-media', '#screen-banner', '#call-tools', '#zoom-bar'].map((s) => [s, document.querySelector(s).getBoundingClientRect()]);
+      const out = [];
+      for (let i = 0; i < boxes.length; i++) {
+        for (let j = i + 1; j < boxes.length; j++) {
+          const [a, p] = boxes[i];
+          const [b, q] = boxes[j];
+          if (p.width && q.width && p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1) out.push(`${a} / ${b}`);
+        }
+      }
+      return out;
+    });
+    assert.deepEqual(overlaps, [], 'patient (390x844): remark, banner, tools and zoom buttons apart');
+    await art.shot(patPage, 'patient-screen-mic-off');
+    await doc.click('#mute');
     await doc.click('#share-screen');
     await waitFor('patient: camera off again once the sharing ends', async () => (await remoteMedia()).video === 'off', 30_000);
     await doc.click('#camera');
