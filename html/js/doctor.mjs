@@ -46,6 +46,7 @@ import { CallSession } from './session.mjs';
 import { callInfo } from './callinfo.mjs';
 import { startStaff } from './staff.mjs';
 import { audio, unlockAudio } from './sound.mjs';
+import { doctorTools } from './doctortools.mjs';
 import { photoDoctor } from './photo-doctor.mjs';
 import { isMediaSignal, localMediaState, mediaStateText, sendMediaState } from './mediastate.mjs';
 import { wireMessages } from './staffmsg.mjs';
@@ -89,6 +90,8 @@ const session = new CallSession({
   onNoPath: noPath,
   onStartError: (e) => showError(errorText(e)),
 });
+// chat, connection quality, screen sharing, torch (docs/pages.md, "Call tools")
+const tools = doctorTools({ session, consult });
 const photos = photoDoctor({ channel: session.channel, consult });   // "Foto anfordern", #photos
 
 // ---- view ------------------------------------------------------------------
@@ -363,6 +366,7 @@ function renderAll() {
   if (statusKey) setStatus(statusKey[0], statusKey[1]);
   if (error && error[0]) showError(t(error[0]));
   session.render();
+  tools.render();
   $('who').textContent = me ? t('doctor.logged.in', { name: me }) : '';
   info.render();
   photos.render();

@@ -5,6 +5,13 @@
 //     RTCPeerConnection created with {encodedInsertableStreams: true}) | ''.
 //   CLEAR_BYTES = {audio, video}: bytes left clear at the start of each frame
 //     (measured, tests/browser/e2ee.test.mjs); both sides use the same.
+//     Video 1: the first byte of the VP8 frame tag (key frame bit, version,
+//     show_frame). The receiver's depacketizer takes the frame type from it
+//     before the decrypt transform runs; encrypted, about every other frame
+//     counted as a key frame and a new picture size (screen sharing, a
+//     camera switch) was never shown (measured in forwarding mode,
+//     tests/nat/calltools-forward.test.mjs). The start code (bytes 3-5), the
+//     picture size and everything else stay encrypted.
 //   const s = await E2eeSession.create({role: 'doctor'|'patient'})
 //     new ECDH P-256 key pair (WebCrypto, private key not extractable) and
 //     one worker (e2ee-worker.js). Rejects when WebCrypto or transforms are
@@ -50,7 +57,7 @@
 // doctor->patient" resp. "consult channel patient->doctor".
 import { compareBytes, toBytes, verifyCodeFromKeys } from './verify.mjs';
 
-export const CLEAR_BYTES = Object.freeze({ audio: 0, video: 0 });
+export const CLEAR_BYTES = Object.freeze({ audio: 0, video: 1 });
 const KEY_ID = 1;
 const INFO = { 'doctor->patient': 'consult e2ee doctor->patient', 'patient->doctor': 'consult e2ee patient->doctor' };
 const CHANNEL_INFO = { 'doctor->patient': 'consult channel doctor->patient', 'patient->doctor': 'consult channel patient->doctor' };

@@ -11,6 +11,10 @@
 //   pathOf(types)      'relay' if either side is relayed, 'direct', or ''
 //   isUp(iceState)     connected or completed
 //   switchCameraTrack(stream, sender, facing) -> the facing mode now in use
+//                      (also told to camerastate.mjs noteCamera: the torch
+//                      and the photo flow follow the camera in use); to the
+//                      rear, the rear camera used before in this page first
+//                      (camerastate.mjs rearCameraConstraints)
 //   class MediaCall    base of PeerCall and Forwarder:
 //     named timers (timer(name, ms, fn) / clearTimer(name); none fires after
 //     close), setProblem(kind) -> onProblem once per change, setMuted(b) /
@@ -22,6 +26,8 @@
 //     closeMedia({keepTracks}) ends timers, tracks and the remote video;
 //     setClient(c) the signalling connection of the page changed (re-attach
 //     after a reconnect): later signals, reports and ICE restarts use c.
+
+import { noteCamera, rearCameraConstraints } from './camerastate.mjs';
 
 export const WORD = /^[a-z-]{1,32}$/;
 
@@ -80,7 +86,8 @@ export async function switchCameraTrack(localStream, sender, facing) {
   let track;
   let now = facing;
   try {
-    const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { exact: next } } });
+    // the rear camera the patient used before (phones with several: the same one)
+    const s = await navigator.mediaDevices.getUserMedia({ video: next === 'environment' ? rearCameraConstraints() : { facingMode: { exact: next } } });
     track = s.getVideoTracks()[0];
     now = next;
   } catch (e) {
@@ -96,6 +103,7 @@ export async function switchCameraTrack(localStream, sender, facing) {
   track.enabled = wasEnabled;
   localStream.addTrack(track);
   if (sender) await sender.replaceTrack(track);
+  noteCamera(track, now);
   return now;
 }
 

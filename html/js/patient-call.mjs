@@ -40,6 +40,7 @@ import { iceOptions } from './rtc.mjs';
 import { stopStream } from './media.mjs';
 import { CallSession } from './session.mjs';
 import { audio, unlockAudio } from './sound.mjs';
+import { patientTools } from './patienttools.mjs';
 import { photoPatient } from './photo-patient.mjs';
 
 const REMOTE_CHECK_MS = 1000;
@@ -68,6 +69,8 @@ export function callPage(page) {
       renderRemote();
     },
   });
+  // chat, connection quality, the practice's shared screen, torch (docs/pages.md, "Call tools")
+  const tools = patientTools({ session, consult });
   const photo = photoPatient({ channel: session.channel, session, consult, notice: (k) => page.showNotice(k) });
 
   function render() {
@@ -77,6 +80,7 @@ export function callPage(page) {
     renderOwn();
     page.dev.helpInto($('ringing-help'));
     session.render();
+    tools.render();
     photo.render();
   }
 
@@ -399,11 +403,14 @@ export function callPage(page) {
 
   // data-video: 'off' (the doctor switched the camera off), 'none' (sound
   // arrives but no picture: no video track, or no new frame for
-  // NO_PICTURE_MS), 'on'
+  // NO_PICTURE_MS), 'on' (also while the practice shares its screen)
   function renderRemote() {
     const box = $('remote-media');
-    let video = remote.video ? 'on' : 'off';
-    if (video === 'on' && consult.state === 'call' && consult.mediaFlowing) {
+    // a shared screen (screenview.mjs) is the practice's picture, camera on or off,
+    // and a still document sends few frames
+    const screen = !!consult.remoteScreen;
+    let video = remote.video || screen ? 'on' : 'off';
+    if (video === 'on' && !screen && consult.state === 'call' && consult.mediaFlowing) {
       const s = $('remote-video').srcObject;
       const vt = s && s.getVideoTracks ? s.getVideoTracks()[0] : null;
       if (!vt || !live(vt) || (frames.pc && Date.now() - frames.at >= NO_PICTURE_MS)) video = 'none';

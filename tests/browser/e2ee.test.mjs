@@ -248,7 +248,7 @@ describe('e2ee in browsers', () => {
     await closePages();
   });
 
-  test('Chromium <-> Chromium: every frame encrypted (no clear byte), video + audio decode after decryption', { timeout: 240_000 }, async () => {
+  test('Chromium <-> Chromium: every frame encrypted (video: only the frame tag\'s first byte clear), video + audio decode after decryption', { timeout: 240_000 }, async () => {
     await encryptedCall(chromium, chromium, 'c->c');
   });
 

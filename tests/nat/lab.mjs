@@ -28,7 +28,13 @@
 //   IPv6 is off in every lab namespace. lab.destroy() deletes every
 //   namespace and undoes the public namespace's changes (nft table, the
 //   server address); it never throws, also runs from a process 'exit'
-//   handler, and is idempotent. lab.linkDown()/linkUp() take the patient's
+//   handler, and is idempotent. lab.degradePatient({lossPct, rateKbit}) /
+//   lab.restorePatient(): a bad patient link without netem (this kernel
+//   has no sch_netem): the public router drops lossPct % of the packets
+//   from and to the patient's side at random (nft numgen, silently, in its
+//   forward path) and, with rateKbit, limits the router's link towards the
+//   patient (tbf: a queue, so delay, then loss); restore removes both
+//   (destroy does too). lab.linkDown()/linkUp() take the patient's
 //   link down / up again (re-adding its default route).
 // - startCoturn({secret}) runs turnserver (scripts/lib/coturn.mjs) on
 //   SERVER_IP:3478 (UDP, no TLS, use-auth-secret) with the lab's public
@@ -75,7 +81,8 @@
 // - scenario({..., turn, pluginConfig, janusEnv, janusOptions, forward,
 //   patientBrowser: 'chromium' | 'firefox'}) passes these on; patientArgs
 //   are extra Chromium flags of the patient's browser (e.g. a camera fed
-//   from a y4m file, tests/nat/photo.test.mjs).
+//   from a y4m file, tests/nat/photo.test.mjs), staffArgs those of the
+//   staff browser (the doctor's page: tests/nat/calltools-forward.test.mjs).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -140,6 +147,9 @@ export function createLab({ nat = true, block = false } = {}) {
   };
   const table = `natlab_${tag.replace(/-/g, '_')}`;
   const turnTable = `${table}_turn`;
+  const degradeTable = `${table}_degrade`;
+  const pubP = `nlp${tag}`.slice(0, 15);
+  const pubD = `nld${tag}`.slice(0, 15);
   const created = [];
   let addedServerIp = false;
   let destroyed = false;
@@ -155,6 +165,7 @@ export function createLab({ nat = true, block = false } = {}) {
       for (const ns of created.reverse()) run(IP, ['netns', 'del', ns], { quiet: true });
       run(NFT, ['delete', 'table', 'inet', table], { quiet: true });
       run(NFT, ['delete', 'table', 'inet', turnTable], { quiet: true });
+      run(NFT, ['delete', 'table', 'inet', degradeTable], { quiet: true });
       if (addedServerIp) run(IP, ['addr', 'del', `${SERVER_IP}/32`, 'dev', 'lo'], { quiet: true });
     },
     async destroy() { lab.destroySync(); },
@@ -187,8 +198,6 @@ export function createLab({ nat = true, block = false } = {}) {
     }
     sysctl(null, 'net.ipv4.ip_forward', 1);
     for (const ns of Object.values(names)) if (ns) addNs(ns);
-    const pubP = `nlp${tag}`.slice(0, 15);
-    const pubD = `nld${tag}`.slice(0, 15);
     if (nat) {
       for (const [box, inner, innerNet, outerAddr, pubDev, pubAddr] of [
         [names.natP, names.patient, '10.1.0', '198.51.100.2/24', pubP, '198.51.100.1/24'],
@@ -247,6 +256,29 @@ export function createLab({ nat = true, block = false } = {}) {
     lab.destroySync();
     throw err;
   }
+  lab.degradePatient = ({ lossPct = 15, rateKbit = 0 } = {}) => {
+    const side = '198.51.100.0/24';
+    const n = Math.max(0, Math.min(100, Math.round(lossPct)));
+    run(NFT, ['-f', '-'], {
+      input: `table inet ${degradeTable} {
+  chain forward { type filter hook forward priority filter - 10; policy accept;
+    ip saddr ${side} numgen random mod 100 < ${n} counter drop
+    ip daddr ${side} numgen random mod 100 < ${n} counter drop
+  }
+}
+`,
+    });
+    if (rateKbit > 0) run('/usr/sbin/tc', ['qdisc', 'replace', 'dev', pubP, 'root', 'tbf', 'rate', `${rateKbit}kbit`, 'burst', '8kb', 'latency', '500ms']);
+  };
+  lab.restorePatient = () => {
+    run(NFT, ['delete', 'table', 'inet', degradeTable], { quiet: true });
+    run('/usr/sbin/tc', ['qdisc', 'del', 'dev', pubP, 'root'], { quiet: true });
+  };
+  /** Packets the degraded link dropped on purpose (nft counters). */
+  lab.degradedPackets = () => {
+    const out = run(NFT, ['list', 'table', 'inet', degradeTable], { quiet: true }) || '';
+    return [...out.matchAll(/packets (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  };
   lab.linkDown = () => inNs(names.patient, IP, ['link', 'set', 'eth0', 'down']);
   lab.linkUp = () => {
     inNs(names.patient, IP, ['link', 'set', 'eth0', 'up']);
@@ -779,6 +811,7 @@ export async function scenario({
   name, nat = true, block = false, relayOnly = false, turnSecret, coturnSecret, accept = true,
   appointmentViaWs = false, callLostSeconds, artifactsDir = true,
   turn = 'on', pluginConfig, janusEnv, janusOptions, forward, patientBrowser = 'chromium', patientArgs = [],
+  staffArgs = [],
 }) {
   const { artifacts } = await import('../browser/lib.mjs');
   const art = artifactsDir ? artifacts(`nat-${name}`) : { dir: null, shot: async () => {} };
@@ -826,7 +859,7 @@ export async function scenario({
       turnSecret, coturnSecret, relayOnly, callLostSeconds, turn, pluginConfig, janusEnv, janusOptions, forward,
     }), 120_000);
     mark('stack started');
-    sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin }), 120_000);
+    sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin, extraArgs: staffArgs }), 120_000);
     mark('staff Chromium launched');
     sc.patient = patientBrowser === 'firefox'
       ? await step('launch Firefox ESR (patient ns)', launchFirefoxIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 150_000)

@@ -1,0 +1,48 @@
+// patienttools.mjs: the call tools of the patient's page (docs/pages.md,
+// "Call tools"): the shared ones (calltools.mjs: chat, quality, torch) and
+// the view of a screen the practice shares (screenview.mjs: banner, zoom).
+// patient-call.mjs makes one and calls render() with its own.
+// Contract: const tools = patientTools({session, consult})
+//   Elements besides calltools.mjs': .call-view > #screen-banner
+//   (role=status, empty while nothing is shared) and #zoom-bar with
+//   #zoom-out, #zoom-reset, #zoom-in.
+//   tools.render(), tools.screen (screenview.mjs)
+import { t } from './i18n.mjs';
+import { mountCallTools } from './calltools.mjs';
+import { screenView } from './screenview.mjs';
+
+export function patientTools({ session, consult }) {
+  let screen = null;
+  const tools = mountCallTools({
+    role: 'patient', session, consult,
+    them: () => t('call.chat.practice'),
+    video: () => (screen && screen.on ? 'screen' : 'camera'),
+    cameraOn: () => !session.cameraOff,
+    toolsIn: 'view',
+  });
+  const { el, text, parts } = tools;
+  const banner = el('p', { id: 'screen-banner', class: 'screen-banner', role: 'status' });
+  // a symbol to see, words to hear (an aria-label that lacks the symbol
+  // fails WCAG 2.5.3 "label in name", axe label-content-name-mismatch)
+  const zoomButton = (id, symbol, key) => el('button', { type: 'button', id, class: 'zoom-btn' },
+    el('span', { 'aria-hidden': 'true' }, symbol), text(el('span', { class: 'sr-only' }), key));
+  const zoomOut = zoomButton('zoom-out', '−', 'patient.zoom.out');
+  const zoomReset = zoomButton('zoom-reset', '1×', 'patient.zoom.reset');
+  const zoomIn = zoomButton('zoom-in', '+', 'patient.zoom.in');
+  const zoomBar = el('div', { id: 'zoom-bar', class: 'zoom-bar', hidden: true }, zoomOut, zoomReset, zoomIn);
+  parts.view.append(banner, zoomBar);
+  screen = screenView({
+    channel: tools.channel, consult, call: parts.call, box: parts.view, video: document.getElementById('remote-video'),
+    zoomBar, zoomIn, zoomOut, zoomReset,
+  });
+  const renderBanner = () => {
+    const s = screen.on ? t('patient.screen.shared') : '';
+    if (banner.textContent !== s) banner.textContent = s;
+  };
+  tools.channel.on('screen', () => renderBanner());
+  tools.channel.onState(() => renderBanner());
+  return {
+    screen,
+    render() { tools.render(); renderBanner(); },
+  };
+}

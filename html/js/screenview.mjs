@@ -1,0 +1,50 @@
+// screenview.mjs: the patient's side of the practice's screen sharing
+// (docs/pages.md, "Screen sharing"). The doctor's page says on the call
+// channel when it shares (`screen` {on}); the picture itself comes on the
+// same video track as the camera did. While it is on: the banner "Die Praxis
+// teilt den Bildschirm" (role=status), #call[data-screen=on], and the
+// picture can be enlarged: pinch and pan (zoom.mjs), a double tap, and the
+// buttons "Vergrößern" / "Verkleinern" / "Ganzes Bild". Off, or the call
+// ended: all of it goes, the picture is whole again.
+// Contract:
+//   const v = screenView({channel, consult, call, box, video, zoomBar, zoomIn,
+//       zoomOut, zoomReset}); the banner's text is patienttools.mjs' (it
+//   follows v.on).
+//   v.on (the practice shares), v.render(); consult.remoteScreen (tests),
+//   consult.zoom (the current {scale, x, y}).
+import { attachZoom } from './zoom.mjs';
+
+export function screenView({ channel, consult, call, box, video, zoomBar, zoomIn, zoomOut, zoomReset }) {
+  const v = { on: false };
+  const zoom = attachZoom({
+    box, target: video,
+    media: () => [video.videoWidth, video.videoHeight],
+    onChange: (view) => {
+      consult.zoom = view;
+      zoomOut.disabled = view.scale <= 1;
+      zoomReset.disabled = view.scale <= 1;
+    },
+  });
+
+  function set(on) {
+    if (on === v.on) return;
+    v.on = on;
+    consult.remoteScreen = on;
+    zoomBar.hidden = !on;
+    call.dataset.screen = on ? 'on' : '';
+    if (on) zoom.enable(); else zoom.disable();
+  }
+
+  zoomIn.addEventListener('click', () => zoom.zoomBy(1.5));
+  zoomOut.addEventListener('click', () => zoom.zoomBy(1 / 1.5));
+  zoomReset.addEventListener('click', () => zoom.reset());
+  channel.on('screen', (msg) => set(!!msg && msg.on === true));
+  channel.onState((s) => { if (s === 'closed' || s === 'idle') set(false); });
+  // the picture's size changes (screen <-> camera, a resized window): keep it inside
+  video.addEventListener('resize', () => { if (v.on) zoom.set(zoom.view); });
+  consult.remoteScreen = false;
+  zoom.reset();
+  v.render = () => {};
+  v.zoom = zoom;
+  return v;
+}
