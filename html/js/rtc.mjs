@@ -49,8 +49,20 @@
 // iceOptions(ev) also gives p2pTimeoutSeconds (default 10) and forward
 //   ('allowed' | 'never', default 'allowed') from the event.
 // The outgoing offer/answer passes media.mjs tamper() (a test-only hook).
+// No path (the offerer decides; docs/pages.md "Forwarding mode"): before the
+// first connection the offerer reads getStats every NO_PATH.pollMs from the
+// answer on and ends the attempt with onProblem('ice_failed') (or
+// 'turn_auth') as soon as noPathVerdict() says that no peer-to-peer path can
+// come up; the page then forwards at once instead of waiting for
+// p2p_timeout_seconds. .noPath holds the verdict ({reason, ...}).
+// Forward prepared (option forward 'allowed'): right after our first offer
+// or answer went out, forward.mjs prepareForwardKey() makes the E2EE key
+// pair and sends its public key (`signal` e2ee-key); .forwardPrep is handed
+// to the Forwarder if the call is forwarded. No media, no worker, nothing
+// on the screen.
 import { verifyCodeFromSdp } from './verify.mjs';
 import { MediaCall, isUp, pathOf, selectedPairTypes, tamper } from './media.mjs';
+import { prepareForwardKey } from './forward.mjs';
 
 export async function getLocalMedia(facing = 'user') {
   return navigator.mediaDevices.getUserMedia({
@@ -82,6 +94,50 @@ const PATH_POLL_MS = 2000;
 const REQUEST_TIMEOUT_MS = 4000;    // ice_servers / restart offer
 const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
 
+/**
+ * When a peer-to-peer attempt that never connected has no path left:
+ * - checks: a candidate pair with this many connectivity checks sent and not
+ *   one answered (no response, no check from the other side) has failed
+ *   (RFC 8445 gives a check Rc = 7 transmissions; Chromium sends a new check
+ *   on each unanswered pair about 4 times a second and marks it failed only
+ *   after 15 s, its ICE "failed" after ~15 s, and a STUN/TURN server that
+ *   never answers after 39.75 s: measured, tests/nat);
+ * - quietMs / rttFactor: a STUN/TURN server, or the other side, that has
+ *   produced nothing for max(quietMs, rttFactor x the signalling round trip)
+ *   after its description was set will produce nothing more that helps (a
+ *   server that can be reached answers within one round trip; Chromium sends
+ *   its 4th transmission at 1.75 s).
+ */
+export const NO_PATH = Object.freeze({ checks: 5, quietMs: 2000, rttFactor: 8, pollMs: 250 });
+
+/**
+ * Pure: the verdict on one snapshot of an attempt that never connected.
+ * s = {now, offerAt, answerAt (0 before the answer), rttMs, gathered (local
+ * gathering complete), localCandidates, remoteCandidates, remoteEnded
+ * (end-of-candidates from the other side), pairs: [{state, requestsSent,
+ * responsesReceived, requestsReceived}]}.
+ * -> null while a path may still come up, else {reason, pairs}: reason
+ * 'no_local_candidates' | 'no_remote_candidates' (nothing to pair),
+ * 'unpairable' (candidates on both sides, no pair), 'pairs_failed' (every
+ * pair failed). Anything answered on any pair (a response, or a check from
+ * the other side) means a path exists: null.
+ */
+export function noPathVerdict(s, t = NO_PATH) {
+  if (!s || !s.offerAt || !s.answerAt) return null;
+  const quiet = Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0));
+  const localDone = !!s.gathered || s.now - s.offerAt >= quiet;
+  const remoteDone = !!s.remoteEnded || s.now - s.answerAt >= quiet;
+  if (!localDone || !remoteDone) return null;
+  const pairs = Array.isArray(s.pairs) ? s.pairs : [];
+  const answered = (p) => p.state === 'succeeded' || (p.responsesReceived || 0) > 0 || (p.requestsReceived || 0) > 0;
+  if (pairs.some(answered)) return null;
+  if (!s.localCandidates) return { reason: 'no_local_candidates', pairs: 0 };
+  if (!s.remoteCandidates) return { reason: 'no_remote_candidates', pairs: 0 };
+  if (!pairs.length) return { reason: 'unpairable', pairs: 0 };
+  if (pairs.every((p) => p.state === 'failed' || (p.requestsSent || 0) >= t.checks)) return { reason: 'pairs_failed', pairs: pairs.length };
+  return null;
+}
+
 function withTimeout(promise, ms) {
   let timer;
   return Promise.race([
@@ -94,7 +150,7 @@ export class PeerCall extends MediaCall {
   constructor({
     client, iceServers, iceTransportPolicy = 'all', callLostSeconds = DEFAULT_CALL_LOST_SECONDS,
     localStream, remoteVideo, offerer = false, onState = () => {}, onPath = () => {},
-    onProblem = () => {}, onVerify = () => {}, facing = 'user',
+    onProblem = () => {}, onVerify = () => {}, facing = 'user', forward = 'allowed',
   }) {
     super({ client, localStream, remoteVideo, facing, onState, onProblem });
     this.pathWord = 'p2p';
@@ -114,6 +170,14 @@ export class PeerCall extends MediaCall {
     this.restarting = false;
     this.restarts = 0;
     this.offerAt = 0;
+    this.answerAt = 0;            // the first answer applied (offerer)
+    this.rttMs = 0;               // round trip of our first offer/answer request
+    this.remoteCandidates = 0;    // remote candidates received before the first connection
+    this.remoteEnded = false;     // end-of-candidates from the other side
+    this.localCandidates = 0;     // local candidates gathered before the first connection
+    this.noPath = null;           // noPathVerdict() that ended the attempt
+    this.forwardPolicy = forward === 'never' ? 'never' : 'allowed';
+    this.forwardPrep = null;      // forward.mjs prepareForwardKey()
 
     this.pc = new RTCPeerConnection({
       iceServers: Array.isArray(iceServers) ? iceServers : [],
@@ -123,7 +187,7 @@ export class PeerCall extends MediaCall {
 
     this.pc.onicecandidate = (e) => {
       if (this.closed) return;
-      if (e.candidate && e.candidate.candidate) this.candidates += 1;
+      if (e.candidate && e.candidate.candidate) { this.candidates += 1; this.localCandidates += 1; }
       const msg = e.candidate
         ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
         : { request: 'signal', type: 'end-of-candidates' };
@@ -181,6 +245,7 @@ export class PeerCall extends MediaCall {
 
   fail(kind) {
     if (this.closed) return;
+    this.clearTimer('nopath');
     this.clearTimer('setup');
     this.clearTimer('grace');
     this.clearTimer('lost');
@@ -195,7 +260,7 @@ export class PeerCall extends MediaCall {
     this.updatePath();
     if (isUp(s)) {
       this.everConnected = true;
-      for (const n of ['setup', 'grace', 'lost', 'restart', 'candcheck']) this.clearTimer(n);
+      for (const n of ['setup', 'grace', 'lost', 'restart', 'candcheck', 'nopath']) this.clearTimer(n);
       this.setProblem(null);
       return;
     }
@@ -212,6 +277,54 @@ export class PeerCall extends MediaCall {
         if (!isUp(this.pc.iceConnectionState)) this.beginRecovery();
       });
     }
+  }
+
+  /** Offerer, before the first connection: look for evidence that no path can come up. */
+  watchNoPath() {
+    if (!this.offerer || this.closed || this.everConnected || this.timers.nopath) return;
+    this.timer('nopath', NO_PATH.pollMs, () => this.checkNoPath());
+  }
+
+  async checkNoPath() {
+    if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
+    const pairs = [];
+    let localSeen = 0;
+    let remoteSeen = 0;
+    try {
+      const stats = await this.pc.getStats();
+      stats.forEach((r) => {
+        if (r.type === 'candidate-pair') {
+          pairs.push({
+            state: r.state, requestsSent: r.requestsSent, responsesReceived: r.responsesReceived, requestsReceived: r.requestsReceived,
+          });
+        } else if (r.type === 'local-candidate') localSeen += 1;
+        else if (r.type === 'remote-candidate') remoteSeen += 1;
+      });
+    } catch (e) {
+      return;                    // closed meanwhile
+    }
+    if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
+    const verdict = noPathVerdict({
+      now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
+      gathered: this.pc.iceGatheringState === 'complete',
+      localCandidates: Math.max(this.localCandidates, localSeen),
+      remoteCandidates: Math.max(this.remoteCandidates, remoteSeen),
+      remoteEnded: this.remoteEnded, pairs,
+    });
+    if (!verdict) {
+      this.timer('nopath', NO_PATH.pollMs, () => this.checkNoPath());
+      return;
+    }
+    this.noPath = { ...verdict, afterMs: Date.now() - this.offerAt };
+    // no addresses in the log: reason and counts only
+    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs), ${this.noPath.afterMs} ms after the offer`);
+    this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
+  }
+
+  /** First offer/answer sent: prepare forwarding's key agreement (nothing visible). */
+  prepareForward() {
+    if (this.forwardPrep || this.forwardPolicy !== 'allowed' || this.closed) return;
+    this.forwardPrep = prepareForwardKey({ client: this.client, role: this.offerer ? 'doctor' : 'patient' });
   }
 
   beginRecovery() {
@@ -301,14 +414,17 @@ export class PeerCall extends MediaCall {
     const offer = await this.pc.createOffer(options);
     this.newGeneration();
     await this.pc.setLocalDescription(offer);
-    this.offerAt = Date.now();
+    const sentAt = Date.now();
+    if (!options || !options.iceRestart) this.offerAt = sentAt;
     const req = this.client.request(tamper({ request: 'signal', type: 'offer', sdp: this.pc.localDescription.sdp }));
     try {
       await (timeoutMs ? withTimeout(req, timeoutMs) : req);
+      if (!this.rttMs) this.rttMs = Date.now() - sentAt;
     } finally {
       // the offer is on its way (or the transport is gone): candidates follow it
       if (!this.closed) this.flushLocal();
     }
+    if (!this.closed && !this.everConnected) this.prepareForward();
   }
 
   /** Applies signal events strictly in arrival order. */
@@ -335,17 +451,24 @@ export class PeerCall extends MediaCall {
         } finally {
           if (!this.closed) this.flushLocal();
         }
+        if (!this.closed && !this.everConnected) this.prepareForward();
         break;
       }
       case 'answer':
         if (this.pc.signalingState !== 'have-local-offer') return;   // late answer to a withdrawn offer
         await this.pc.setRemoteDescription({ type: 'answer', sdp: ev.sdp });
+        if (!this.answerAt) this.answerAt = Date.now();
         this.updateVerify();
         await this.flushRemote();
+        this.watchNoPath();
         break;
       case 'candidate':
       case 'end-of-candidates': {
         const c = ev.type === 'candidate' ? ev.candidate : null;
+        if (!this.everConnected) {
+          if (c && c.candidate) this.remoteCandidates += 1;
+          else if (!c) this.remoteEnded = true;
+        }
         if (!this.pc.remoteDescription) this.remoteQueue.push(c);
         else await this.addRemoteCandidate(c);
         break;
