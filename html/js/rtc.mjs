@@ -117,16 +117,22 @@ const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
  *   never answers after 39.75 s: measured, tests/nat);
  * - quietMs / rttFactor: a STUN/TURN server, or the other side, that has
  *   produced nothing for max(quietMs, rttFactor x the signalling round trip)
- *   after its description was set will produce nothing more that helps (a
- *   server that can be reached answers within one round trip; Chromium sends
- *   its 4th transmission at 1.75 s).
+ *   since its gathering began will produce nothing more that helps: a
+ *   server that can be reached answers within one round trip, and by 1.75 s
+ *   Chromium has sent a request 4 times (at 0, 0.25, 0.75 and 1.75 s), the
+ *   first three unanswered for 1 s or more; 8 round trips cover TURN over
+ *   TLS (5 round trips) on a slow link. Both pages gather from the moment
+ *   their RTCPeerConnection exists (pool), the patient's before it sends
+ *   `accept`: so the time counts from our own RTCPeerConnection, made when
+ *   call_accepted arrived.
  */
-export const NO_PATH = Object.freeze({ checks: 5, quietMs: 2000, rttFactor: 8, pollMs: 250 });
+export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, pollMs: 250 });
 
 /**
  * Pure: the verdict on one snapshot of an attempt that never connected.
- * s = {now, offerAt, answerAt (0 before the answer), rttMs, gathered (local
- * gathering complete), localCandidates, remoteCandidates, remoteEnded
+ * s = {now, startedAt (both sides gathering since; default offerAt for ours
+ * and answerAt for theirs), offerAt, answerAt (0 before the answer), rttMs,
+ * gathered (local gathering complete), localCandidates, remoteCandidates, remoteEnded
  * (end-of-candidates from the other side), pairs: [{state, requestsSent,
  * responsesReceived, requestsReceived}]}.
  * -> null while a path may still come up, else {reason, pairs}: reason
@@ -138,8 +144,8 @@ export const NO_PATH = Object.freeze({ checks: 5, quietMs: 2000, rttFactor: 8, p
 export function noPathVerdict(s, t = NO_PATH) {
   if (!s || !s.offerAt || !s.answerAt) return null;
   const quiet = Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0));
-  const localDone = !!s.gathered || s.now - s.offerAt >= quiet;
-  const remoteDone = !!s.remoteEnded || s.now - s.answerAt >= quiet;
+  const localDone = !!s.gathered || s.now - (s.startedAt || s.offerAt) >= quiet;
+  const remoteDone = !!s.remoteEnded || s.now - (s.startedAt || s.answerAt) >= quiet;
   if (!localDone || !remoteDone) return null;
   const pairs = Array.isArray(s.pairs) ? s.pairs : [];
   const answered = (p) => p.state === 'succeeded' || (p.responsesReceived || 0) > 0 || (p.requestsReceived || 0) > 0;
@@ -183,6 +189,7 @@ export class PeerCall extends MediaCall {
     this.candErrors = new Set();  // icecandidateerror codes seen
     this.restarting = false;
     this.restarts = 0;
+    this.createdAt = Date.now();  // gathering starts now (pool)
     this.offerAt = 0;
     this.answerAt = 0;            // the first answer applied (offerer)
     this.rttMs = 0;               // round trip of our first offer/answer request
@@ -321,7 +328,7 @@ export class PeerCall extends MediaCall {
     }
     if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
     const verdict = noPathVerdict({
-      now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
+      now: Date.now(), startedAt: this.createdAt, offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
       gathered: this.pc.iceGatheringState === 'complete',
       localCandidates: Math.max(this.localCandidates, localSeen),
       remoteCandidates: Math.max(this.remoteCandidates, remoteSeen),

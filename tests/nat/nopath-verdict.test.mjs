@@ -44,6 +44,15 @@ test('candidates may still come: no verdict until gathering ended or its servers
   assert.equal(noPathVerdict(base({ remoteEnded: false, pairs: dead, now: 1100 + NO_PATH.quietMs })).reason, 'pairs_failed');
 });
 
+test('gathering counted from when both sides began (startedAt: the RTCPeerConnection with its pool)', () => {
+  const dead = [pair(20), pair(20)];
+  const s = { gathered: false, remoteEnded: false, pairs: dead, startedAt: 900 };
+  assert.equal(noPathVerdict(base({ ...s, now: 900 + NO_PATH.quietMs - 1 })), null);
+  assert.equal(noPathVerdict(base({ ...s, now: 900 + NO_PATH.quietMs })).reason, 'pairs_failed');
+  // still nothing before the answer, however long ago gathering began
+  assert.equal(noPathVerdict(base({ ...s, answerAt: 0, now: 900 + 10 * NO_PATH.quietMs })), null);
+});
+
 test('the quiet time grows with the signalling round trip (slow links answer late)', () => {
   const rttMs = 600; // e.g. satellite: TURN over TCP needs several round trips
   const quiet = NO_PATH.rttFactor * rttMs;
