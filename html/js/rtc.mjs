@@ -115,37 +115,45 @@ const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
  *   on each unanswered pair about 4 times a second and marks it failed only
  *   after 15 s, its ICE "failed" after ~15 s, and a STUN/TURN server that
  *   never answers after 39.75 s: measured, tests/nat);
- * - quietMs / rttFactor: a STUN/TURN server, or the other side, that has
- *   produced nothing for max(quietMs, rttFactor x the signalling round trip)
- *   since its gathering began will produce nothing more that helps: a
+ * - quietMs / rttFactor: a side whose gathering has visibly run (its first
+ *   candidate seen) for max(quietMs, rttFactor x the signalling round trip)
+ *   without bringing a candidate that helps will bring none: a STUN/TURN
  *   server that can be reached answers within one round trip, and by 1.75 s
- *   Chromium has sent a request 4 times (at 0, 0.25, 0.75 and 1.75 s), the
+ *   Chromium has sent its request 4 times (at 0, 0.25, 0.75 and 1.75 s), the
  *   first three unanswered for 1 s or more; 8 round trips cover TURN over
- *   TLS (5 round trips) on a slow link. Both pages gather from the moment
- *   their RTCPeerConnection exists (pool), the patient's before it sends
- *   `accept`: so the time counts from our own RTCPeerConnection, made when
- *   call_accepted arrived.
+ *   TLS (5 round trips) on a slow link; answerFactor x the time the other
+ *   side took to answer our offer covers a browser slowed down by its
+ *   machine (its gathering runs at the same pace). The time counts from the side's
+ *   first candidate, not from a clock of ours: a browser that is slow (a
+ *   busy machine) gathers late and is waited for. A side that has shown no
+ *   candidate at all counts only once its gathering has ended (our
+ *   iceGatheringState complete, their end-of-candidates), else the timer
+ *   decides (measured: a patient page starved by a load of 25 sent no
+ *   candidate within 1.8 s of a working relay-only call).
  */
-export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, pollMs: 250 });
+export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, answerFactor: 4, pollMs: 250 });
 
 /**
  * Pure: the verdict on one snapshot of an attempt that never connected.
- * s = {now, startedAt (both sides gathering since; default offerAt for ours
- * and answerAt for theirs), offerAt, answerAt (0 before the answer), rttMs,
- * gathered (local gathering complete), localCandidates, remoteCandidates, remoteEnded
- * (end-of-candidates from the other side), pairs: [{state, requestsSent,
- * responsesReceived, requestsReceived}]}.
+ * s = {now, offerAt, answerAt (0 before the answer), rttMs, gathered (local
+ * gathering complete), localCandidates, localSince (when our first candidate
+ * came, 0 none yet), remoteCandidates, remoteSince (when their first
+ * candidate arrived, 0 none yet), remoteEnded (end-of-candidates from the
+ * other side), pairs: [{state, requestsSent, responsesReceived,
+ * requestsReceived}]}.
  * -> null while a path may still come up, else {reason, pairs}: reason
- * 'no_local_candidates' | 'no_remote_candidates' (nothing to pair),
- * 'unpairable' (candidates on both sides, no pair), 'pairs_failed' (every
- * pair failed). Anything answered on any pair (a response, or a check from
- * the other side) means a path exists: null.
+ * 'no_local_candidates' | 'no_remote_candidates' (a side ended gathering
+ * without a candidate: nothing to pair), 'unpairable' (candidates on both
+ * sides, no pair), 'pairs_failed' (every pair failed). Anything answered on
+ * any pair (a response, or a check from the other side) means a path
+ * exists: null.
  */
 export function noPathVerdict(s, t = NO_PATH) {
   if (!s || !s.offerAt || !s.answerAt) return null;
-  const quiet = Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0));
-  const localDone = !!s.gathered || s.now - (s.startedAt || s.offerAt) >= quiet;
-  const remoteDone = !!s.remoteEnded || s.now - (s.startedAt || s.answerAt) >= quiet;
+  const quiet = Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0), t.answerFactor * (s.answerAt - s.offerAt));
+  const quietSince = (since) => !!since && s.now - since >= quiet;
+  const localDone = !!s.gathered || quietSince(s.localSince);
+  const remoteDone = !!s.remoteEnded || quietSince(s.remoteSince);
   if (!localDone || !remoteDone) return null;
   const pairs = Array.isArray(s.pairs) ? s.pairs : [];
   const answered = (p) => p.state === 'succeeded' || (p.responsesReceived || 0) > 0 || (p.requestsReceived || 0) > 0;
@@ -189,13 +197,14 @@ export class PeerCall extends MediaCall {
     this.candErrors = new Set();  // icecandidateerror codes seen
     this.restarting = false;
     this.restarts = 0;
-    this.createdAt = Date.now();  // gathering starts now (pool)
     this.offerAt = 0;
     this.answerAt = 0;            // the first answer applied (offerer)
     this.rttMs = 0;               // round trip of our first offer/answer request
     this.remoteCandidates = 0;    // remote candidates received before the first connection
     this.remoteEnded = false;     // end-of-candidates from the other side
     this.localCandidates = 0;     // local candidates gathered before the first connection
+    this.localSince = 0;          // when the first of them came
+    this.remoteSince = 0;         // when the other side's first candidate arrived
     this.noPath = null;           // noPathVerdict() that ended the attempt
     this.forwardPolicy = forward === 'never' ? 'never' : 'allowed';
     this.forwardPrep = null;      // forward.mjs prepareForwardKey()
@@ -210,7 +219,11 @@ export class PeerCall extends MediaCall {
 
     this.pc.onicecandidate = (e) => {
       if (this.closed) return;
-      if (e.candidate && e.candidate.candidate) { this.candidates += 1; this.localCandidates += 1; }
+      if (e.candidate && e.candidate.candidate) {
+        this.candidates += 1;
+        this.localCandidates += 1;
+        if (!this.localSince) this.localSince = Date.now();
+      }
       const msg = e.candidate
         ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
         : { request: 'signal', type: 'end-of-candidates' };
@@ -328,10 +341,10 @@ export class PeerCall extends MediaCall {
     }
     if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
     const verdict = noPathVerdict({
-      now: Date.now(), startedAt: this.createdAt, offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
+      now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
       gathered: this.pc.iceGatheringState === 'complete',
-      localCandidates: Math.max(this.localCandidates, localSeen),
-      remoteCandidates: Math.max(this.remoteCandidates, remoteSeen),
+      localCandidates: Math.max(this.localCandidates, localSeen), localSince: this.localSince,
+      remoteCandidates: Math.max(this.remoteCandidates, remoteSeen), remoteSince: this.remoteSince,
       remoteEnded: this.remoteEnded, pairs,
     });
     if (!verdict) {
@@ -495,7 +508,10 @@ export class PeerCall extends MediaCall {
       case 'end-of-candidates': {
         const c = ev.type === 'candidate' ? ev.candidate : null;
         if (!this.everConnected) {
-          if (c && c.candidate) this.remoteCandidates += 1;
+          if (c && c.candidate) {
+            this.remoteCandidates += 1;
+            if (!this.remoteSince) this.remoteSince = Date.now();
+          }
           else if (!c) this.remoteEnded = true;
         }
         if (!this.pc.remoteDescription) this.remoteQueue.push(c);
