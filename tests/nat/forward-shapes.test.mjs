@@ -26,7 +26,11 @@ after(cleanupAll);
 
 const forwardAsked = (sc) => sc.call.sent.doctor.filter((b) => b.request === 'forward');
 
+// cause: the one expected, or a list of those allowed (where the lab's
+// loopback candidates may add a 701 for a turn: URL, the page says
+// turn_failed rather than ice_failed: both are evidence, neither the timer)
 async function expectForwarded(sc, cause) {
+  const causes = [].concat(cause);
   const up = await waitForwarded(sc, { ms: 60_000 });
   for (const who of ['patient', 'doctor']) {
     assert.equal(up[who].view.mode, 'forward', `${who}: forwarding mode`);
@@ -34,11 +38,12 @@ async function expectForwarded(sc, cause) {
     assert.notEqual(up[who].snap.pair.remote.type, 'relay', `${who}: talks to Janus, not through TURN`);
   }
   const asked = forwardAsked(sc);
-  assert.deepEqual(asked.map((b) => b.cause), [cause], `the doctor's page asked forward once, cause ${cause}`);
+  assert.equal(asked.length, 1, `the doctor's page asked forward once (${JSON.stringify(asked)})`);
+  assert.ok(causes.includes(asked[0].cause), `cause ${asked[0].cause} is one of ${causes}`);
   const stats = await sc.stack.janus.admin({ request: 'stats' });
   const fb = stats.forward.fallbacks;
   assert.equal(fb.timeout, 0, `not the timer (${JSON.stringify(fb)})`);
-  assert.equal(fb[cause], 1, `one fallback with cause ${cause} (${JSON.stringify(fb)})`);
+  assert.equal(fb[asked[0].cause], 1, `one fallback with cause ${asked[0].cause} (${JSON.stringify(fb)})`);
   assert.equal(stats.forward.total, 1, 'one forwarded call');
   assert.equal(stats.forward.legs_lost, 0, 'no forwarded leg lost');
   // the page logged the evidence (reason and counts only, no address)
@@ -59,17 +64,17 @@ async function run(name, opts, fn) {
   }
 }
 
-test('TURN blocked, direct path open: forwarded on evidence (cause ice_failed), not by the timer', { timeout: 300_000 }, () => run(
+test('TURN blocked, direct path open: forwarded on evidence, not by the timer', { timeout: 300_000 }, () => run(
   'shape-turn-blocked', { block: false, turn: 'blocked' }, async (sc) => {
-    const r = await expectForwarded(sc, 'ice_failed');
+    const r = await expectForwarded(sc, ['ice_failed', 'turn_failed']);
     assert.ok(sc.lab.turnBlockedPackets() > 0, 'the STUN/TURN packets were dropped');
     console.error(`# ${r.line.trim()}`);
   },
 ));
 
-test('everything but Janus blocked: forwarded on evidence (cause ice_failed), not by the timer', { timeout: 300_000 }, () => run(
+test('everything but Janus blocked: forwarded on evidence, not by the timer', { timeout: 300_000 }, () => run(
   'shape-only-janus', { block: true, turn: 'blocked' }, async (sc) => {
-    const r = await expectForwarded(sc, 'ice_failed');
+    const r = await expectForwarded(sc, ['ice_failed', 'turn_failed']);
     // (without STUN nobody learns the other NAT's outside address, so the
     // direct-path rule itself has nothing to drop here)
     assert.ok(sc.lab.turnBlockedPackets() > 0, 'the STUN/TURN packets were dropped');

@@ -3,7 +3,8 @@
 // coturn, no ice_servers), Janus reachable; the product's default
 // p2p_timeout_seconds (10).
 // 1. The call moves to forwarding through Janus by itself, on evidence (the
-//    fallback is counted as ice_failed, never timeout): both pages in
+//    fallback is counted as ice_failed, never timeout; nothing dropped while
+//    the second leg came up): both pages in
 //    mode 'forward', connected, video decoded (framesDecoded grows,
 //    videoWidth > 0), each browser's selected pair's remote address is one
 //    of Janus' own candidates on that browser's handle (admin handle_info),
@@ -118,6 +119,10 @@ test('no direct path, no TURN: the call is forwarded through Janus, video both w
   }, 60_000, 250).catch((err) => { throw new Error(`${err.message} (rtp_packets ${stats && stats.forward.rtp_packets})`); });
   const pr = stats.practices.find((p) => p.slug === sc.stack.practice.slug);
   assert.ok(pr.paths && pr.paths.forward >= 1, `paths.forward >= 1 (${JSON.stringify(pr.paths)})`);
+  // what one leg sent before the other was up (its first keyframe among it)
+  // was held and relayed, not dropped
+  assert.equal(stats.forward.dropped, 0, `nothing dropped (held ${stats.forward.held})`);
+  console.error(`# held for the leg that came up second: ${stats.forward.held} packets`);
   const fb = stats.forward.fallbacks;
   assert.equal(fb.ice_failed, 1, `the fallback came from evidence (${JSON.stringify(fb)})`);
   assert.equal(fb.timeout, 0, `not from the timer (${JSON.stringify(fb)})`);
