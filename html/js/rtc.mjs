@@ -131,7 +131,7 @@ const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
  *   decides (measured: a patient page starved by a load of 25 sent no
  *   candidate within 1.8 s of a working relay-only call).
  */
-export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, answerFactor: 4, pollMs: 250 });
+export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, answerFactor: 4, pollMs: 100 });
 
 /**
  * Pure: the verdict on one snapshot of an attempt that never connected.
