@@ -239,9 +239,11 @@ async function consultRun(env) {
     const [patAt, docAt] = await Promise.all([lab.firstFrameAt(call.patPage, 60_000), lab.firstFrameAt(call.docPage, 60_000)]);
     const snap = await env.rtcSnapshot(call.docPage);
     const mode = await call.docPage.evaluate(() => window.consult.mode);
+    const fwd = call.sent.doctor.find((b) => b.request === 'forward');
     await call.doc.click('#hangup');
     await call.pat.waitVisible('#ended', 15_000);
-    return { t0: call.acceptAt, frames: { patient: patAt, doctor: docAt }, pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type}${mode === 'forward' ? ' (Janus)' : ''}` : '?' };
+    const via = mode === 'forward' ? ` (Janus, cause ${fwd ? fwd.cause : '?'})` : '';
+    return { t0: call.acceptAt, frames: { patient: patAt, doctor: docAt }, pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type}${via}` : '?' };
   } finally {
     for (const p of [call.patPage, call.docPage, call.rec && call.rec.page]) if (p) await p.close().catch(() => {});
   }
