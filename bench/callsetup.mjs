@@ -1,25 +1,44 @@
 #!/usr/bin/env node
-// callsetup.mjs - call setup time by media path, with the real pages, the
-// consult plugin, coturn and two Chromiums in the NAT lab of tests/nat.
+// callsetup.mjs - call setup time by media path, consult next to the
+// browsers' own floor, in the same run, in the NAT lab of tests/nat.
 //
-// Paths: host  (patient and doctor on the public network, no NAT),
-//        srflx (each behind a cone NAT, direct path open),
-//        relay (each behind a NAT, direct path blocked: TURN only).
-// For each path one lab, one stack and one pair of browsers; then N runs
-// (default 5) of: book (over the WebSocket), the patient joins from the link,
-// the doctor calls, the patient accepts. Measured per run: from the
-// patient's click on #accept-call to the first decoded video frame
-// (inbound-rtp framesDecoded > 0, polled every 10 ms in each page), on the
-// patient's and on the doctor's side; "both" = the later of the two. Both
-// pages and this process share the machine clock (Date.now()). The selected
-// candidate pair at that moment is recorded too.
-// Writes bench/results/callsetup-YYYY-MM-DD.md (date, machine, versions,
-// medians and spread, every run). No pass/fail: a measurement.
+// Paths: host    (patient and doctor on the public network, no NAT),
+//        srflx   (each behind a cone NAT, direct path open),
+//        relay   (each behind a NAT, direct path blocked: TURN only),
+//        forward (each behind a NAT, direct path blocked and every packet to
+//                 coturn dropped: only Janus is reachable; the product's
+//                 default p2p_timeout_seconds).
+// For each path one lab, one stack and one pair of browsers (doctor side /
+// patient side); then N rounds (default 5), each one consult call and one
+// floor call, alternating:
+// - consult: the real pages; book (over the WebSocket), the patient joins,
+//   the doctor calls, the patient accepts. t0 = the patient's click on
+//   #accept-call.
+// - floor (host, srflx, relay): two bare pages (no app code) in the same two
+//   browsers with the same ICE configuration as consult's (the STUN and TURN
+//   servers and freshly minted TURN REST credentials exactly as the plugin
+//   hands them out, policy "all"), signalling passed directly between the
+//   pages through this process. The same steps as consult: the doctor's page
+//   has its camera before t0; t0 = the patient page starts: getUserMedia,
+//   new RTCPeerConnection, "accept" to the doctor's page, which creates its
+//   RTCPeerConnection, offers; the patient answers; candidates trickle both
+//   ways as they come.
+// - floor (forward): two bare janus.js pages calling each other through
+//   Janus' own janus.plugin.videocall (bench/videocall.html; media through
+//   Janus from the start, no peer-to-peer attempt, no E2EE); both have their
+//   camera before t0 = the call request.
+// Measured per call in each page (Date.now(), the machine clock this
+// process shares): t0 -> the first decoded video frame (inbound-rtp
+// framesDecoded > 0, polled every 10 ms), per side; "both" = the later.
+// Reported: medians, spread, every run, and consult/floor of the medians.
+// Writes bench/results/callsetup-YYYY-MM-DD.md. No pass/fail: a measurement.
 //
 // Usage (root; re-executes itself in scripts/lib/in-lo-netns unless already
 // inside a named network namespace):
-//   node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay] [--out FILE]
-// Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM.
+//   node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE]
+// Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM,
+// CONSULT_VIDEOCALL_PLUGIN (default
+// /usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,9 +46,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so';
+const PATHS = ['host', 'srflx', 'relay', 'forward'];
 
 function parseArgs(argv) {
-  const a = { runs: 5, paths: ['host', 'srflx', 'relay'], out: null };
+  const a = { runs: 5, paths: [...PATHS], out: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
@@ -39,7 +60,7 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument ${k}`);
   }
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 100) throw new Error('--runs must be 1..100');
-  for (const p of a.paths) if (!['host', 'srflx', 'relay'].includes(p)) throw new Error(`unknown path ${p}`);
+  for (const p of a.paths) if (!PATHS.includes(p)) throw new Error(`unknown path ${p}`);
   return a;
 }
 
@@ -69,67 +90,219 @@ function machine() {
     memory: mem ? `${(Number(mem) / 1024 / 1024).toFixed(1)} GiB` : 'unknown',
     chromium: out(process.env.CONSULT_CHROMIUM || '/usr/bin/chromium', ['--version']),
     coturn: `coturn ${out('/usr/bin/turnserver', ['--version'])}`,
+    commit: out('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']),
     node: process.version,
     load: os.loadavg().map((x) => x.toFixed(2)).join(' '),
   };
 }
 
+// ---------------------------------------------------------------------------
+// The floor: two bare pages, signalling through this process.
+
+const FLOOR_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>floor</title></head>
+<body><video id="remote" autoplay playsinline muted></video><script>
+'use strict';
+window.floor = { pc: null, stream: null, t0: 0, frameAt: 0 };
+const media = () => navigator.mediaDevices.getUserMedia({
+  audio: true, video: { facingMode: 'user', width: { ideal: 1280 }, height: { ideal: 720 } } });
+function newPc(config) {
+  const pc = new RTCPeerConnection(config);
+  floor.pc = pc;
+  for (const t of floor.stream.getTracks()) pc.addTrack(t, floor.stream);
+  pc.onicecandidate = (e) => window.sig({ cand: e.candidate ? e.candidate.toJSON() : null });
+  pc.ontrack = (e) => { document.getElementById('remote').srcObject = e.streams[0]; };
+  (async function poll() {
+    for (;;) {
+      if (pc.connectionState === 'closed') return;
+      const st = await pc.getStats();
+      let f = 0;
+      st.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') f += s.framesDecoded || 0; });
+      if (f > 0) { floor.frameAt = Date.now(); return; }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return pc;
+}
+// doctor: camera before t0
+window.floorPrepare = async () => { floor.stream = await media(); };
+// patient: t0 = now; camera, PeerConnection, then "accept" to the doctor
+window.floorAccept = async (config) => {
+  floor.t0 = Date.now();
+  floor.stream = await media();
+  newPc(config);
+  window.sig({ accept: true });
+  return floor.t0;
+};
+window.onSig = async (m) => {
+  if (m.accept) {
+    const pc = newPc(floor.config);
+    await pc.setLocalDescription();
+    window.sig({ sdp: pc.localDescription.toJSON() });
+  } else if (m.sdp) {
+    const pc = floor.pc;
+    await pc.setRemoteDescription(m.sdp);
+    if (m.sdp.type === 'offer') {
+      await pc.setLocalDescription();
+      window.sig({ sdp: pc.localDescription.toJSON() });
+    }
+  } else if ('cand' in m) {
+    try { if (m.cand && m.cand.candidate) await floor.pc.addIceCandidate(m.cand); else await floor.pc.addIceCandidate(); } catch (e) { /* late */ }
+  }
+};
+window.floorClose = () => {
+  if (floor.pc) floor.pc.close();
+  if (floor.stream) floor.stream.getTracks().forEach((t) => t.stop());
+  floor.pc = null; floor.stream = null; floor.frameAt = 0;
+};
+</script></body></html>`;
+
+async function floorPages(env) {
+  const url = `${env.stack.origin}/bench/floor.html`;
+  const pages = {};
+  for (const [who, b] of [['doctor', env.staff], ['patient', env.patient]]) {
+    const page = await b.newPage();
+    await page.route(url, (r) => r.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: FLOOR_HTML }));
+    pages[who] = page;
+  }
+  // signalling passed directly: each page's sig() lands in the other page's onSig()
+  await pages.doctor.exposeBinding('sig', (src, m) => { pages.patient.evaluate((x) => window.onSig(x), m).catch(() => {}); });
+  await pages.patient.exposeBinding('sig', (src, m) => { pages.doctor.evaluate((x) => window.onSig(x), m).catch(() => {}); });
+  for (const p of Object.values(pages)) await p.goto(url);
+  return pages;
+}
+
+/** The ICE configuration the plugin hands out (same servers, fresh REST credentials). */
+async function iceConfig(env) {
+  const { turnCredentials } = await import('../scripts/lib/coturn.mjs');
+  const c = env.stack.coturn;
+  const { username, password } = turnCredentials(c.secret, Math.random().toString(16).slice(2, 18).padEnd(16, '0'), 600);
+  return { iceServers: [{ urls: [c.stunUri] }, { urls: [c.uri], username, credential: password }], iceTransportPolicy: 'all' };
+}
+
+async function floorP2p(env, pages) {
+  const config = await iceConfig(env);
+  await pages.doctor.evaluate((cfg) => { window.floor.config = cfg; return window.floorPrepare(); }, config);
+  const t0 = await pages.patient.evaluate((cfg) => window.floorAccept(cfg), config);
+  const frames = {};
+  for (const [who, page] of Object.entries(pages)) {
+    frames[who] = await env.waitFor(`floor ${who}: first decoded frame`, () => page.evaluate(() => window.floor.frameAt || null), 60_000, 50);
+  }
+  const snap = await env.rtcSnapshot(pages.doctor, 'floor.pc');
+  for (const p of Object.values(pages)) await p.evaluate(() => window.floorClose());
+  return { t0, frames, pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type}` : '?' };
+}
+
+async function floorVideocall(env, round) {
+  const html = fs.readFileSync(path.join(REPO, 'bench', 'videocall.html'), 'utf8');
+  const url = `${env.stack.origin}/bench/videocall.html`;
+  const pages = [];
+  try {
+    for (const b of [env.staff, env.patient]) {
+      const page = await b.newPage();
+      await page.route(url, (r) => r.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+      await page.goto(url);
+      pages.push(page);
+    }
+    const [a, b] = pages;
+    const names = [`d${round}x${Date.now() % 1e6}`, `p${round}x${Date.now() % 1e6}`];
+    await a.evaluate((n) => window.vcStart(n), names[0]);
+    await b.evaluate((n) => window.vcStart(n), names[1]);
+    const t0 = await a.evaluate((n) => { const t = Date.now(); window.vcCall(n); return t; }, names[1]);
+    const frameAt = (page) => page.evaluate(async () => {
+      for (let i = 0; i < 6000; i++) {
+        const pc = window.vc.pc;
+        if (pc) {
+          const st = await pc.getStats();
+          let f = 0;
+          st.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') f += s.framesDecoded || 0; });
+          if (f > 0) return Date.now();
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return null;
+    });
+    const [doctor, patient] = await Promise.all([frameAt(a), frameAt(b)]);
+    const snap = await env.rtcSnapshot(a, 'vc.pc');
+    await a.evaluate(() => window.vc.h.send({ message: { request: 'hangup' } }));
+    return { t0, frames: { doctor, patient }, pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type} (Janus)` : '?' };
+  } finally {
+    for (const p of pages) await p.close().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+async function consultRun(env) {
+  const { lab } = env;
+  const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines: [], appointmentViaWs: true });
+  try {
+    const [patAt, docAt] = await Promise.all([lab.firstFrameAt(call.patPage, 60_000), lab.firstFrameAt(call.docPage, 60_000)]);
+    const snap = await env.rtcSnapshot(call.docPage);
+    const mode = await call.docPage.evaluate(() => window.consult.mode);
+    const fwd = call.sent.doctor.find((b) => b.request === 'forward');
+    await call.doc.click('#hangup');
+    await call.pat.waitVisible('#ended', 15_000);
+    const via = mode === 'forward' ? ` (Janus, cause ${fwd ? fwd.cause : '?'})` : '';
+    return { t0: call.acceptAt, frames: { patient: patAt, doctor: docAt }, pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type}${via}` : '?' };
+  } finally {
+    for (const p of [call.patPage, call.docPage, call.rec && call.rec.page]) if (p) await p.close().catch(() => {});
+  }
+}
+
+function row(kind, i, r) {
+  const rel = (t) => (t && r.t0 ? t - r.t0 : null);
+  const out = { run: i, patient: rel(r.frames.patient), doctor: rel(r.frames.doctor), pair: r.pair };
+  out.both = out.patient !== null && out.doctor !== null ? Math.max(out.patient, out.doctor) : null;
+  return out;
+}
+
 async function measurePath(kind, runs, log) {
   const lab = await import('../tests/nat/lab.mjs');
-  const { rtcSnapshot } = await import('../tests/browser/lib.mjs');
-  const labOpts = { host: { nat: false }, srflx: { nat: true }, relay: { nat: true, block: true } }[kind];
-  const sc = { lab: null, stack: null, staff: null, patient: null };
-  const rows = [];
+  const { rtcSnapshot, waitFor } = await import('../tests/browser/lib.mjs');
+  const labOpts = {
+    host: { nat: false }, srflx: { nat: true }, relay: { nat: true, block: true }, forward: { nat: true, block: true },
+  }[kind];
+  const env = { lab, rtcSnapshot, waitFor, lab0: null, stack: null, staff: null, patient: null };
+  const rows = { consult: [], floor: [] };
   try {
-    sc.lab = lab.createLab(labOpts);
-    sc.stack = await lab.startLabStack(sc.lab);
-    sc.staff = await lab.launchIn(sc.lab.ns.doctor, 'bench-staff', { origin: sc.stack.origin });
-    sc.patient = await lab.launchIn(sc.lab.ns.patient, 'bench-patient', { origin: sc.stack.origin });
+    env.lab0 = lab.createLab(labOpts);
+    env.stack = await lab.startLabStack(env.lab0, {
+      turn: kind === 'forward' ? 'blocked' : 'on',
+      janusOptions: kind === 'forward' ? { extraPlugins: [VIDEOCALL] } : {},
+    });
+    env.staff = await lab.launchIn(env.lab0.ns.doctor, 'bench-staff', { origin: env.stack.origin });
+    env.patient = await lab.launchIn(env.lab0.ns.patient, 'bench-patient', { origin: env.stack.origin });
+    const pages = kind === 'forward' ? null : await floorPages(env);
     for (let i = 1; i <= runs; i++) {
-      const consoleLines = [];
-      const call = await lab.realCall({
-        stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines, appointmentViaWs: true,
-      });
-      try {
-        const [patAt, docAt] = await Promise.all([lab.firstFrameAt(call.patPage), lab.firstFrameAt(call.docPage)]);
-        const snap = await rtcSnapshot(call.docPage);
-        const pair = snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type}` : '?';
-        const row = {
-          run: i,
-          patient: patAt && call.acceptAt ? patAt - call.acceptAt : null,
-          doctor: docAt && call.acceptAt ? docAt - call.acceptAt : null,
-          pair,
-        };
-        row.both = row.patient !== null && row.doctor !== null ? Math.max(row.patient, row.doctor) : null;
-        rows.push(row);
-        log(`${kind} run ${i}: patient ${row.patient} ms, doctor ${row.doctor} ms, doctor's pair ${pair}`);
-        await call.doc.click('#hangup');
-        await call.pat.waitVisible('#ended', 15_000);
-      } finally {
-        for (const p of [call.patPage, call.docPage, call.rec && call.rec.page]) {
-          if (p) await p.close().catch(() => {});
-        }
-      }
+      const c = row(kind, i, await consultRun(env));
+      rows.consult.push(c);
+      const f = row(kind, i, kind === 'forward' ? await floorVideocall(env, i) : await floorP2p(env, pages));
+      rows.floor.push(f);
+      log(`${kind} run ${i}: consult ${c.patient}/${c.doctor} ms (${c.pair}), floor ${f.patient}/${f.doctor} ms (${f.pair})`);
     }
   } finally {
-    for (const b of [sc.patient, sc.staff]) if (b) await b.close();
-    if (sc.stack) await sc.stack.stop();
-    if (sc.lab) sc.lab.destroySync();
+    for (const b of [env.patient, env.staff]) if (b) await b.close();
+    if (env.stack) await env.stack.stop();
+    if (env.lab0) env.lab0.destroySync();
   }
   return rows;
 }
 
-function summary(kind, rows) {
-  const pick = (k) => rows.map((r) => r[k]).filter((x) => typeof x === 'number');
-  const fmt = (xs) => (xs.length ? `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : 'n/a');
-  const pairs = [...new Set(rows.map((r) => r.pair))].join(', ');
-  return `| ${kind} | ${rows.length} | ${fmt(pick('patient'))} | ${fmt(pick('doctor'))} | ${fmt(pick('both'))} | ${pairs} |`;
+const pick = (rows, k) => rows.map((r) => r[k]).filter((x) => typeof x === 'number');
+const fmt = (xs) => (xs.length ? `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : 'n/a');
+
+function summary(kind, res) {
+  const c = median(pick(res.consult, 'both'));
+  const f = median(pick(res.floor, 'both'));
+  const ratio = c !== null && f ? (c / f).toFixed(2) : 'n/a';
+  const pairs = (rows) => [...new Set(rows.map((r) => r.pair))].join(', ');
+  return `| ${kind} | ${res.consult.length} | ${fmt(pick(res.consult, 'both'))} | ${fmt(pick(res.floor, 'both'))} | **${ratio}** | ${pairs(res.consult)} | ${pairs(res.floor)} |`;
 }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay] [--out FILE]\n');
+    process.stdout.write('usage: node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE]\n');
     return 0;
   }
   if (!inNamedNetns()) {
@@ -142,42 +315,49 @@ async function main() {
   const log = (s) => process.stderr.write(`callsetup: ${s}\n`);
   const results = {};
   for (const kind of args.paths) {
-    log(`path ${kind}: ${args.runs} runs`);
+    log(`path ${kind}: ${args.runs} rounds of consult + floor`);
     results[kind] = await measurePath(kind, args.runs, log);
   }
   const date = started.toISOString().slice(0, 10);
   const out = args.out || path.join(REPO, 'bench', 'results', `callsetup-${date}.md`);
   const lines = [
-    `# Call setup by media path — ${date}`,
+    `# Call setup by media path, consult and the browsers' floor — ${date}`,
     '',
-    'Measured by `bench/callsetup.mjs` (real pages, consult plugin, coturn, two Chromiums',
-    'in the NAT lab of tests/nat): from the patient\'s click on "Annehmen" (#accept-call)',
-    'to the first decoded video frame, per side; "both" is the later of the two.',
-    'Milliseconds, median (min–max). The pair column is the doctor\'s selected candidate',
-    'pair (local/remote) at the first frame.',
+    'Measured by `bench/callsetup.mjs` in the NAT lab of tests/nat, consult and floor',
+    'alternating in the same run, the same lab, stack and two Chromiums per path.',
+    'consult: real pages, consult plugin, coturn; t0 = the patient\'s click on "Annehmen".',
+    'floor: two bare pages, the same ICE servers and fresh TURN credentials, signalling passed',
+    'directly; t0 = the patient page starts (camera, RTCPeerConnection, "accept").',
+    'floor of forward: janus.plugin.videocall between two bare janus.js pages (media through',
+    'Janus from the start, no peer-to-peer attempt, no E2EE; cameras open before t0).',
+    'Times: t0 -> first decoded video frame, "both" = the later side; ms, median (min–max).',
     '',
     `- started: ${started.toISOString()}`,
     `- machine: ${m.uname}`,
     `- CPU: ${m.cpu}, nproc ${m.nproc}, memory ${m.memory}`,
     `- load average (1/5/15 min) at start: ${m.load}; at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-    '  (a load far above nproc means other work shared the CPUs: the times are then',
-    '  dominated by scheduling, not by the network path)',
-    `- ${m.chromium}; ${m.coturn}; node ${m.node}`,
+    '  (a load far above nproc means other work shared the CPUs)',
+    `- ${m.chromium}; ${m.coturn}; node ${m.node}; commit ${m.commit}`,
     `- plugin: ${process.env.CONSULT_PLUGIN || 'build/.libs/libjanus_consult.so'}`,
+    `- run: \`node bench/callsetup.mjs --runs ${args.runs} --paths ${args.paths.join(',')}\``,
     '',
-    '| path | runs | patient ms | doctor ms | both ms | pair |',
-    '|---|---|---|---|---|---|',
+    '| path | rounds | consult both ms | floor both ms | consult / floor | consult pair | floor pair |',
+    '|---|---|---|---|---|---|---|',
     ...args.paths.map((k) => summary(k, results[k])),
     '',
     '## Every run',
     '',
-    '| path | run | patient ms | doctor ms | both ms | pair |',
-    '|---|---|---|---|---|---|',
-    ...args.paths.flatMap((k) => results[k].map((r) => `| ${k} | ${r.run} | ${r.patient} | ${r.doctor} | ${r.both} | ${r.pair} |`)),
+    '| path | run | consult patient / doctor / both ms | floor patient / doctor / both ms | consult pair |',
+    '|---|---|---|---|---|',
+    ...args.paths.flatMap((k) => results[k].consult.map((c, i) => {
+      const f = results[k].floor[i];
+      return `| ${k} | ${c.run} | ${c.patient} / ${c.doctor} / ${c.both} | ${f.patient} / ${f.doctor} / ${f.both} | ${c.pair} |`;
+    })),
     '',
   ];
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, lines.join('\n'));
+  const prev = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+  fs.writeFileSync(out, prev ? `${prev}\n---\n\n${lines.join('\n')}` : lines.join('\n'));
   log(`wrote ${path.relative(REPO, out)}`);
   process.stdout.write(lines.join('\n'));
   return 0;

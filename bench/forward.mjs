@@ -1,35 +1,46 @@
 #!/usr/bin/env node
 // forward.mjs - forwarding mode (issue 5) measured in the NAT lab of
-// tests/nat where only Janus is reachable (each browser behind a NAT, the
-// direct path between the NATs blocked, no TURN at all).
+// tests/nat: the fallback time in the network shapes where the
+// peer-to-peer attempt cannot work, and Janus' CPU per forwarded call.
 //
-// (a) Setup time: N runs (default 5) of the real pages: book (WebSocket),
-//     the patient joins, the doctor calls, the patient accepts. Measured
-//     in each page (Date.now(), the same machine clock as this process):
-//     from the patient's click on #accept-call to the first decoded video
-//     frame of the forwarded PeerConnection, per side ("both" = the later),
-//     and from the moment the page switched to mode 'forward' to that
-//     frame. The peer-to-peer attempt waits p2p_timeout_seconds (default
-//     here 3, the minimum; the product default is 10) before it gives up:
-//     that wait is part of accept -> frame.
-// (b) Janus' CPU per forwarded call: the same Janus also loads Janus' own
-//     janus.plugin.videocall (a symlink next to consult's, harness option
-//     extraPlugins). Janus' utime+stime (/proc/<pid>/stat) over a fixed
-//     window (default 30 s) is measured with nothing running (idle), with
-//     one consult call forwarded (E2EE pages), and with one videocall call
-//     between two Chromiums (bench/videocall.html: janus.js, the same fake
-//     camera flags and getUserMedia constraints), rounds alternating.
-//     Per call = window CPU - idle CPU of the same length; written as a
-//     ratio consult / videocall, with the media rate each call put through
-//     Janus (the pages' outbound bytes and frame sizes), since the CPU
-//     follows the packet rate.
+// (a) Fallback time, per shape, N runs (default 5) of the real pages: book
+//     (WebSocket), the patient joins, the doctor calls, the patient accepts.
+//     Shapes (each browser behind its own cone NAT):
+//       turn-blocked  every packet to coturn dropped, direct path open
+//       only-janus    every packet to coturn dropped, direct path blocked
+//                     (everything but Janus blocked)
+//       turn-refused  coturn answers 401 (the plugin's turn_secret is not
+//                     coturn's), STUN works, direct path blocked
+//       no-turn       no STUN/TURN configured at all, direct path blocked
+//       udp-blocked   every UDP packet dropped, TURN over TCP offered: not a
+//                     forwarding shape (Janus' media is UDP too); the call
+//                     relays over TCP and is measured as such
+//     Measured in each page (Date.now(), the same machine clock as this
+//     process): from the patient's click on #accept-call to the first
+//     decoded video frame of the call's PeerConnection, per side ("both" =
+//     the later), the moment the page switched to mode 'forward', the cause
+//     of the doctor's `forward` request and, from the doctor's console, the
+//     no-path verdict (reason, ms after the offer). p2p_timeout_seconds is
+//     the product default (10) unless --p2p-timeout is given: it is only
+//     the last resort, the switch comes from evidence (rtc.mjs noPathVerdict).
+// (b) Janus' CPU per forwarded call (shape no-turn): the same Janus also
+//     loads Janus' own janus.plugin.videocall (a symlink next to consult's,
+//     harness option extraPlugins). Janus' utime+stime (/proc/<pid>/stat)
+//     over a fixed window (default 30 s) is measured with nothing running
+//     (idle), with one consult call forwarded (E2EE pages), and with one
+//     videocall call between two Chromiums (bench/videocall.html: janus.js,
+//     the same fake camera flags and getUserMedia constraints), rounds
+//     alternating. Per call = window CPU - idle CPU of the same length;
+//     written as a ratio consult / videocall, with the media rate each call
+//     put through Janus (the pages' outbound bytes and frame sizes), since
+//     the CPU follows the packet rate.
 // Writes bench/results/forward-YYYY-MM-DD.md (appends a section if it
 // exists). No pass/fail: a measurement.
 //
 // Usage (root; re-executes itself in scripts/lib/in-lo-netns unless already
 // inside a named network namespace):
-//   node bench/forward.mjs [--runs 5] [--rounds 2] [--window 30]
-//                          [--p2p-timeout 3] [--skip-setup] [--skip-cpu] [--out FILE]
+//   node bench/forward.mjs [--runs 5] [--shapes turn-blocked,only-janus,turn-refused,no-turn,udp-blocked]
+//                          [--rounds 2] [--window 30] [--p2p-timeout S] [--skip-setup] [--skip-cpu] [--out FILE]
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM,
 // CONSULT_HARNESS_DIR (scripts/lib with the extraPlugins option of
 // janus.mjs), CONSULT_VIDEOCALL_PLUGIN (default
@@ -45,11 +56,20 @@ const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux
 const CLK_TCK = 100; // getconf CLK_TCK on Linux x86_64
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+const SHAPES = {
+  'turn-blocked': { lab: { nat: true, block: false }, stack: { turn: 'blocked' }, forwards: true },
+  'only-janus': { lab: { nat: true, block: true }, stack: { turn: 'blocked' }, forwards: true },
+  'turn-refused': { lab: { nat: true, block: true }, stack: { turnSecret: 'not-the-secret-of-this-coturn-0123' }, forwards: true },
+  'no-turn': { lab: { nat: true, block: true }, stack: { turn: 'absent' }, forwards: true },
+  'udp-blocked': { lab: { nat: true, block: true }, udpBlocked: true, stack: { turnTransports: ['udp', 'tcp'] }, forwards: false },
+};
+
 function parseArgs(argv) {
-  const a = { runs: 5, rounds: 2, window: 30, p2pTimeout: 3, setup: true, cpu: true, out: null };
+  const a = { runs: 5, rounds: 2, window: 30, p2pTimeout: null, setup: true, cpu: true, out: null, shapes: Object.keys(SHAPES) };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
+    else if (k === '--shapes') a.shapes = String(argv[++i]).split(',').filter(Boolean);
     else if (k === '--rounds') a.rounds = Number(argv[++i]);
     else if (k === '--window') a.window = Number(argv[++i]);
     else if (k === '--p2p-timeout') a.p2pTimeout = Number(argv[++i]);
@@ -62,7 +82,8 @@ function parseArgs(argv) {
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 50) throw new Error('--runs must be 1..50');
   if (!Number.isInteger(a.rounds) || a.rounds < 1 || a.rounds > 10) throw new Error('--rounds must be 1..10');
   if (!Number.isFinite(a.window) || a.window < 5 || a.window > 300) throw new Error('--window must be 5..300 s');
-  if (!Number.isInteger(a.p2pTimeout) || a.p2pTimeout < 3 || a.p2pTimeout > 120) throw new Error('--p2p-timeout must be 3..120');
+  if (a.p2pTimeout !== null && (!Number.isInteger(a.p2pTimeout) || a.p2pTimeout < 1 || a.p2pTimeout > 120)) throw new Error('--p2p-timeout must be 1..120');
+  for (const sh of a.shapes) if (!SHAPES[sh]) throw new Error(`unknown shape ${sh} (${Object.keys(SHAPES).join(', ')})`);
   return a;
 }
 
@@ -91,6 +112,7 @@ function machine() {
     nproc: out('nproc', []),
     memory: mem ? `${(Number(mem) / 1024 / 1024).toFixed(1)} GiB` : 'unknown',
     chromium: out(process.env.CONSULT_CHROMIUM || '/usr/bin/chromium', ['--version']),
+    commit: out('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']),
     janus: (() => { try { return execFileSync('/usr/bin/janus', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]; } catch (e) { return String(e.stdout || 'unknown').split('\n')[0]; } })(),
     node: process.version,
   };
@@ -144,15 +166,19 @@ async function cpuWindow(janusPid, seconds, pages = []) {
   return { cpu: c1 - c0, secs, kbps: Math.round((bytes * 8) / secs / 1000), pps: Math.round(packets / secs), sizes: sizes.join(' + ') };
 }
 
-/** In the page: when consult.mode became 'forward' and when the first frame decoded. */
-function forwardTimes(page, ms = 60_000) {
-  return page.evaluate(async (limit) => {
+/**
+ * In the page: when consult.mode became 'forward' and when the first frame
+ * of the call's final PeerConnection decoded (the forwarded one, or with
+ * wantForward false the peer-to-peer one).
+ */
+function forwardTimes(page, wantForward = true, ms = 60_000) {
+  return page.evaluate(async ({ limit, want }) => {
     const t0 = Date.now();
     let forwardAt = null;
     for (;;) {
       const c = window.consult;
       if (c && c.mode === 'forward' && forwardAt === null) forwardAt = Date.now();
-      const pc = c && c.mode === 'forward' ? c.pc : null;
+      const pc = c && (c.mode === 'forward') === want ? c.pc : null;
       if (pc && typeof pc.getStats === 'function') {
         const stats = await pc.getStats();
         let f = 0;
@@ -162,26 +188,59 @@ function forwardTimes(page, ms = 60_000) {
       if (Date.now() - t0 > limit) return { forwardAt, frameAt: null };
       await new Promise((r) => setTimeout(r, 10));
     }
-  }, ms);
+  }, { limit: ms, want: wantForward });
 }
 
 async function closePages(call) {
   for (const p of [call.patPage, call.docPage, call.rec && call.rec.page]) if (p) await p.close().catch(() => {});
 }
 
-async function setupRuns(env, runs, log) {
+/** A lab of one shape: stack and two browsers (doctor side, patient side). */
+async function openEnv(lab, shape, { p2pTimeout, extraPlugins } = {}) {
+  const sh = SHAPES[shape];
+  const env = { lab0: null, stack: null, staff: null, patient: null };
+  try {
+    env.lab0 = lab.createLab(sh.lab);
+    if (sh.udpBlocked) env.lab0.blockUdp();
+    env.stack = await lab.startLabStack(env.lab0, {
+      ...sh.stack,
+      pluginConfig: p2pTimeout ? { p2p_timeout_seconds: p2pTimeout } : {},
+      janusOptions: extraPlugins ? { extraPlugins } : {},
+    });
+    env.staff = await lab.launchIn(env.lab0.ns.doctor, 'bench-fwd-staff', { origin: env.stack.origin });
+    env.patient = await lab.launchIn(env.lab0.ns.patient, 'bench-fwd-patient', { origin: env.stack.origin });
+  } catch (err) {
+    await closeEnv(env);
+    throw err;
+  }
+  return env;
+}
+
+async function closeEnv(env) {
+  for (const b of [env.patient, env.staff]) if (b) await b.close();
+  if (env.stack) await env.stack.stop();
+  if (env.lab0) env.lab0.destroySync();
+}
+
+async function setupRuns(env, shape, runs, log) {
   const { lab, rtcSnapshot } = env;
+  const want = SHAPES[shape].forwards;
   const rows = [];
   for (let i = 1; i <= runs; i++) {
-    const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines: [], appointmentViaWs: true });
+    const consoleLines = [];
+    const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines, appointmentViaWs: true });
     try {
-      const [pat, doc] = await Promise.all([forwardTimes(call.patPage), forwardTimes(call.docPage)]);
+      const [pat, doc] = await Promise.all([forwardTimes(call.patPage, want), forwardTimes(call.docPage, want)]);
       const snap = await rtcSnapshot(call.docPage);
       const mode = await call.docPage.evaluate(() => window.consult.mode);
       const rel = (t) => (t && call.acceptAt ? t - call.acceptAt : null);
+      const fwd = call.sent.doctor.find((b) => b.request === 'forward');
+      const verdict = (consoleLines.find((l) => /no peer-to-peer path: /.test(l)) || '').match(/path: (\S+) .*?(\d+) ms after the offer/);
       const row = {
-        run: i, mode,
+        run: i, mode, cause: fwd ? fwd.cause : '-',
+        verdict: verdict ? `${verdict[1]} @${verdict[2]} ms` : '-',
         patient: rel(pat.frameAt), doctor: rel(doc.frameAt),
+        switchAt: rel(doc.forwardAt),
         patSwitch: pat.frameAt && pat.forwardAt ? pat.frameAt - pat.forwardAt : null,
         docSwitch: doc.frameAt && doc.forwardAt ? doc.frameAt - doc.forwardAt : null,
         pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type} -> ${snap.pair.remote.address}` : '?',
@@ -189,7 +248,8 @@ async function setupRuns(env, runs, log) {
       row.both = row.patient !== null && row.doctor !== null ? Math.max(row.patient, row.doctor) : null;
       row.switchBoth = row.patSwitch !== null && row.docSwitch !== null ? Math.max(row.patSwitch, row.docSwitch) : null;
       rows.push(row);
-      log(`setup run ${i}: accept->frame patient ${row.patient} ms, doctor ${row.doctor} ms; forward->frame ${row.patSwitch}/${row.docSwitch} ms; ${row.mode}, ${row.pair}`);
+      log(`${shape} run ${i}: accept->frame patient ${row.patient} ms, doctor ${row.doctor} ms; switch at ${row.switchAt} ms `
+        + `(${row.cause}, ${row.verdict}); forward->frame ${row.patSwitch}/${row.docSwitch} ms; ${row.mode}, ${row.pair}`);
       await call.doc.click('#hangup');
       await call.pat.waitVisible('#ended', 15_000);
     } finally {
@@ -203,6 +263,7 @@ async function consultCpu(env, seconds, log) {
   const { lab, pcap } = env;
   const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines: [], appointmentViaWs: true });
   try {
+    // fails (naming the page's error) if the call is not forwarded; never redials
     await pcap.waitForwarded({ call }, { ms: 60_000 });
     await sleep(5_000); // past the ramp-up of the encoders
     const w = await cpuWindow(env.stack.janus.pid, seconds, [[call.patPage, 'consult.pc'], [call.docPage, 'consult.pc']]);
@@ -256,7 +317,7 @@ async function videocallCpu(env, seconds, log, round) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node bench/forward.mjs [--runs 5] [--rounds 2] [--window 30] [--p2p-timeout 3] [--skip-setup] [--skip-cpu] [--out FILE]\n');
+    process.stdout.write('usage: node bench/forward.mjs [--runs 5] [--shapes a,b,...] [--rounds 2] [--window 30] [--p2p-timeout S] [--skip-setup] [--skip-cpu] [--out FILE]\n');
     return 0;
   }
   if (!inNamedNetns()) {
@@ -270,27 +331,27 @@ async function main() {
   const lab = await import('../tests/nat/lab.mjs');
   const pcap = await import('../tests/nat/pcap.mjs');
   const { rtcSnapshot, waitFor } = await import('../tests/browser/lib.mjs');
-  const env = { lab, pcap, rtcSnapshot, waitFor, lab0: null, stack: null, staff: null, patient: null };
-  let setup = [];
+  const setup = {};
   const cpu = { idle: [], consult: [], videocall: [] };
-  try {
-    env.lab0 = lab.createLab({ nat: true, block: true });
-    env.stack = await lab.startLabStack(env.lab0, {
-      turn: 'absent',
-      pluginConfig: { p2p_timeout_seconds: args.p2pTimeout },
-      janusOptions: args.cpu ? { extraPlugins: [VIDEOCALL] } : {},
-    });
-    if (args.cpu && !/Loading plugin 'libjanus_videocall\.so'/.test(env.stack.janus.log())) {
-      throw new Error('Janus did not load libjanus_videocall.so: scripts/lib/janus.mjs needs the extraPlugins option '
-        + '(or CONSULT_HARNESS_DIR pointing at a copy that has it)');
+  const timer = args.p2pTimeout ? `p2p_timeout_seconds ${args.p2pTimeout}` : 'p2p_timeout_seconds = product default (10)';
+  if (args.setup) {
+    for (const shape of args.shapes) {
+      log(`setup ${shape}: ${args.runs} runs, ${timer}`);
+      const env = { lab, pcap, rtcSnapshot, waitFor, ...await openEnv(lab, shape, { p2pTimeout: args.p2pTimeout }) };
+      try {
+        setup[shape] = await setupRuns(env, shape, args.runs, log);
+      } finally {
+        await closeEnv(env);
+      }
     }
-    env.staff = await lab.launchIn(env.lab0.ns.doctor, 'bench-fwd-staff', { origin: env.stack.origin });
-    env.patient = await lab.launchIn(env.lab0.ns.patient, 'bench-fwd-patient', { origin: env.stack.origin });
-    if (args.setup) {
-      log(`setup: ${args.runs} runs, p2p_timeout_seconds ${args.p2pTimeout}`);
-      setup = await setupRuns(env, args.runs, log);
-    }
-    if (args.cpu) {
+  }
+  if (args.cpu) {
+    const env = { lab, pcap, rtcSnapshot, waitFor, ...await openEnv(lab, 'no-turn', { p2pTimeout: args.p2pTimeout, extraPlugins: [VIDEOCALL] }) };
+    try {
+      if (!/Loading plugin 'libjanus_videocall\.so'/.test(env.stack.janus.log())) {
+        throw new Error('Janus did not load libjanus_videocall.so: scripts/lib/janus.mjs needs the extraPlugins option '
+          + '(or CONSULT_HARNESS_DIR pointing at a copy that has it)');
+      }
       for (let r = 1; r <= args.rounds; r++) {
         const idle = await cpuWindow(env.stack.janus.pid, args.window);
         cpu.idle.push(idle);
@@ -298,16 +359,14 @@ async function main() {
         cpu.consult.push(await consultCpu(env, args.window, log));
         cpu.videocall.push(await videocallCpu(env, args.window, log, r));
       }
+    } finally {
+      await closeEnv(env);
     }
-  } finally {
-    for (const b of [env.patient, env.staff]) if (b) await b.close();
-    if (env.stack) await env.stack.stop();
-    if (env.lab0) env.lab0.destroySync();
   }
 
   const date = started.toISOString().slice(0, 10);
   const out = args.out || path.join(REPO, 'bench', 'results', `forward-${date}.md`);
-  const pick = (k) => setup.map((r) => r[k]).filter((x) => typeof x === 'number');
+  const pick = (rows, k) => rows.map((r) => r[k]).filter((x) => typeof x === 'number');
   const fmt = (xs) => (xs.length ? `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : 'n/a');
   const idleRate = cpu.idle.length ? cpu.idle.reduce((s, w) => s + w.cpu / w.secs, 0) / cpu.idle.length : 0;
   const perCall = (ws) => ws.map((w) => Math.max(0, w.cpu / w.secs - idleRate) * 100); // % of one core
@@ -316,12 +375,11 @@ async function main() {
   const cV = avg(perCall(cpu.videocall));
   const ratio = cC !== null && cV ? cC / cV : null;
   const lines = [
-    `# Forwarding mode (issue 5) — ${date}`,
+    `# Forwarding mode: fallback time by failure shape — ${date}`,
     '',
-    'Measured by `bench/forward.mjs` in the NAT lab of tests/nat: each browser behind its',
-    'own NAT, the direct path between the NATs blocked, no TURN configured (no coturn):',
-    'only Janus is reachable. Real pages, consult plugin, two Chromiums (fake camera and',
-    `microphone, 1280x720 requested). p2p_timeout_seconds = ${args.p2pTimeout} (the product default is 10).`,
+    'Measured by `bench/forward.mjs` in the NAT lab of tests/nat (each browser behind its own',
+    'cone NAT). Real pages, consult plugin, two Chromiums (fake camera and microphone, 1280x720',
+    `requested). ${timer}: the last resort; the switch comes from evidence (rtc.mjs noPathVerdict).`,
     '',
     `- started: ${started.toISOString()}`,
     `- machine: ${m.uname}`,
@@ -329,26 +387,29 @@ async function main() {
     `- load average (1/5/15 min) at start: ${loadStart}; at end: ${load()}`,
     '  (2 cores shared by Janus, nginx and four Chromium renderers encoding/decoding video;',
     '  a load far above nproc means other work shared the CPUs as well)',
-    `- ${m.chromium}; ${m.janus}; node ${m.node}`,
+    `- ${m.chromium}; ${m.janus}; node ${m.node}; commit ${m.commit}`,
     `- plugin: ${process.env.CONSULT_PLUGIN || 'build/.libs/libjanus_consult.so'}; videocall: ${VIDEOCALL}`,
+    `- run: \`node bench/forward.mjs ${process.argv.slice(2).join(' ')}\``,
     '',
   ];
   if (args.setup) {
     lines.push(
-      '## (a) Accept -> first decoded frame, only Janus reachable',
+      '## (a) Accept -> first decoded frame on both sides, by shape',
       '',
-      'From the patient\'s click on "Annehmen" (#accept-call) to the first decoded video frame',
-      'of the forwarded PeerConnection, per side; "both" = the later of the two. "switch -> frame":',
-      'from the page entering forwarding mode (after the P2P timeout) to that frame.',
+      'From the patient\'s click on "Annehmen" (#accept-call) to the first decoded video frame of the',
+      'call\'s PeerConnection (the forwarded one; udp-blocked: the relayed one), per side; "both" =',
+      'the later. "switch": the doctor\'s page entering forwarding mode, after accept. "switch ->',
+      'frame": from each page entering forwarding mode to its first frame, the later of the two.',
       'Milliseconds, median (min–max).',
       '',
-      '| runs | patient ms | doctor ms | both ms | switch -> frame (both) ms |',
-      '|---|---|---|---|---|',
-      `| ${setup.length} | ${fmt(pick('patient'))} | ${fmt(pick('doctor'))} | ${fmt(pick('both'))} | ${fmt(pick('switchBoth'))} |`,
-      '',
-      '| run | mode | patient ms | doctor ms | both ms | switch->frame patient/doctor ms | doctor\'s pair |',
+      '| shape | runs | both ms | switch at ms | switch -> frame ms | cause | mode |',
       '|---|---|---|---|---|---|---|',
-      ...setup.map((r) => `| ${r.run} | ${r.mode} | ${r.patient} | ${r.doctor} | ${r.both} | ${r.patSwitch} / ${r.docSwitch} | ${r.pair} |`),
+      ...Object.entries(setup).map(([sh, rows]) => `| ${sh} | ${rows.length} | **${fmt(pick(rows, 'both'))}** | ${fmt(pick(rows, 'switchAt'))} | `
+        + `${fmt(pick(rows, 'switchBoth'))} | ${[...new Set(rows.map((r) => r.cause))].join(', ')} | ${[...new Set(rows.map((r) => r.mode))].join(', ')} |`),
+      '',
+      '| shape | run | patient ms | doctor ms | both ms | switch at ms | verdict (reason @ ms after the offer) | switch->frame patient/doctor ms | doctor\'s pair |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...Object.entries(setup).flatMap(([sh, rows]) => rows.map((r) => `| ${sh} | ${r.run} | ${r.patient} | ${r.doctor} | ${r.both} | ${r.switchAt} | ${r.verdict} | ${r.patSwitch} / ${r.docSwitch} | ${r.pair} |`)),
       '',
     );
   }

@@ -6,10 +6,18 @@
 // Contract:
 //   causeOf(peerCall, kind) -> 'turn_failed' when an icecandidateerror 401/701
 //     for a turn: URL was seen, else kind ('timeout' | 'ice_failed')
+//   prepareForwardKey({client, role}) -> prep: while the peer-to-peer attempt
+//     runs (rtc.mjs, right after the first offer/answer went out): a new
+//     ECDH P-256 key pair whose public key is sent at once as `signal`
+//     e2ee-key (through tamper()); prep.ready resolves to the keys once sent,
+//     or null (no E2EE support, or the request failed: the Forwarder then
+//     makes and sends a key of its own). No worker, no media, nothing shown.
 //   const f = new Forwarder({client, role: 'doctor'|'patient', e2ee (bool),
 //       localStream, remoteVideo, onCode(code), onState(connectionState),
-//       onProblem(null|'ice_failed'|'connection_lost'), onEvent(name)})
-//   await f.start()   e2ee: new E2eeSession, sends
+//       onProblem(null|'ice_failed'|'connection_lost'), onEvent(name),
+//       prepared (a prepareForwardKey() of this call, or null)})
+//   await f.start()   e2ee: an E2eeSession on the prepared key pair (already
+//                     sent), else a new one whose key it sends as
 //                     {request:'signal', type:'e2ee-key', key} (through the
 //                     test hook tamper()); without e2ee the doctor offers at once
 //   f.handleSignal(ev)  `signal` events; only type e2ee-key matters:
@@ -40,7 +48,7 @@
 // (guard()): Chromium ignores a transform set later (measured: frames left
 // in clear when attached in janus.js' success callback).
 import { ConsultClient } from './janus-client.mjs';
-import { E2eeSession } from './e2ee.mjs';
+import { E2eeSession, e2eeSupport } from './e2ee.mjs';
 import { MediaCall, isUp, tamper } from './media.mjs';
 
 const SETUP_MS = 30000;       // forwarded PC not up in this time: give up
@@ -52,10 +60,28 @@ export function causeOf(peerCall, kind) {
   return kind === 'timeout' ? 'timeout' : 'ice_failed';
 }
 
+export function prepareForwardKey({ client, role }) {
+  const prep = { role: role === 'doctor' ? 'doctor' : 'patient', used: false };
+  prep.ready = (async () => {
+    if (!e2eeSupport() || !globalThis.crypto || !crypto.subtle) return null;
+    // the same key pair as E2eeSession.create(): the private key is not extractable
+    const pair = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+    const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+    let bin = '';
+    for (const c of raw) bin += String.fromCharCode(c);
+    await client.request(tamper({ request: 'signal', type: 'e2ee-key', key: btoa(bin) }));
+    return { pair, raw };
+  })().catch((e) => {
+    console.warn('forwarding key not prepared', e && (e.error || e.name));
+    return null;
+  });
+  return prep;
+}
+
 export class Forwarder extends MediaCall {
   constructor({
     client, role, e2ee = true, localStream, remoteVideo, facing = 'user', callLostSeconds,
-    onCode = () => {}, onState = () => {}, onProblem = () => {}, onPeerConnection = () => {},
+    onCode = () => {}, onState = () => {}, onProblem = () => {}, onPeerConnection = () => {}, prepared = null,
   }) {
     super({ client, localStream, remoteVideo, facing, onState, onProblem });
     this.pathWord = 'forward';
@@ -64,6 +90,9 @@ export class Forwarder extends MediaCall {
     this.lostMs = Math.max(5, Number(callLostSeconds) || LOST_MS / 1000) * 1000;
     this.onCode = onCode;
     this.onPeerConnection = onPeerConnection;
+    // a prepared key counts once, for the role it was made for
+    this.prepared = prepared && !prepared.used && prepared.role === this.role ? prepared : null;
+    if (this.prepared) this.prepared.used = true;
     this.session = null;
     this.code = '';
     this.keyed = !this.e2ee;    // peer key applied (or no e2ee)
@@ -103,9 +132,16 @@ export class Forwarder extends MediaCall {
 
   async start() {
     if (this.e2ee) {
-      this.session = await E2eeSession.create({ role: this.role });
-      if (this.closed) { this.session.close(); return; }
-      await this.client.request(tamper({ request: 'signal', type: 'e2ee-key', key: this.session.publicKey }));
+      const keys = this.prepared ? await this.prepared.ready : null;
+      if (keys) {
+        // key pair made and sent while the peer-to-peer attempt ran
+        this.session = new E2eeSession({ role: this.role, mode: e2eeSupport(), pair: keys.pair, raw: keys.raw });
+        if (this.closed) { this.session.close(); return; }
+      } else {
+        this.session = await E2eeSession.create({ role: this.role });
+        if (this.closed) { this.session.close(); return; }
+        await this.client.request(tamper({ request: 'signal', type: 'e2ee-key', key: this.session.publicKey }));
+      }
       if (this.pendingKey) {
         const k = this.pendingKey;
         this.pendingKey = null;

@@ -37,7 +37,19 @@
 // -> `signal` offer; repeated every RESTART_MS while not connected. The
 // answerer shows 'recovering' too and answers the new offer.
 // Local candidates are sent with `signal` (type candidate, then
-// end-of-candidates) only after the description they belong to went out.
+// end-of-candidates) only after the description they belong to went out:
+// for the call's first offer/answer as soon as its request is on the socket
+// (the other side keeps candidates that overtake it in the server until its
+// remote description is set), after an ICE restart once the server
+// answered the request (an overtaking candidate of a new generation would
+// meet the old one).
+// Gathering starts when the RTCPeerConnection is made (iceCandidatePoolSize
+// ICE_POOL), not at setLocalDescription: the patient's page makes it at
+// "accept", before the offer arrives, so its candidates (the TURN
+// allocation included) are ready when it answers (measured: the relay
+// candidate 5 ms after setLocalDescription instead of 60-80 ms). One
+// transport for audio and video (bundlePolicy max-bundle): the pool covers
+// all of the offerer's gathering too, and half the candidate pairs to check.
 // Every connectionState change is sent with `report`, with the selected
 // candidate pair's local/remote candidateType once known (getStats:
 // transport.selectedCandidatePairId -> candidate-pair -> candidates).
@@ -49,8 +61,20 @@
 // iceOptions(ev) also gives p2pTimeoutSeconds (default 10) and forward
 //   ('allowed' | 'never', default 'allowed') from the event.
 // The outgoing offer/answer passes media.mjs tamper() (a test-only hook).
+// No path (the offerer decides; docs/pages.md "Forwarding mode"): before the
+// first connection the offerer reads getStats every NO_PATH.pollMs from the
+// answer on and ends the attempt with onProblem('ice_failed') (or
+// 'turn_auth') as soon as noPathVerdict() says that no peer-to-peer path can
+// come up; the page then forwards at once instead of waiting for
+// p2p_timeout_seconds. .noPath holds the verdict ({reason, ...}).
+// Forward prepared (option forward 'allowed'): right after our first offer
+// or answer went out, forward.mjs prepareForwardKey() makes the E2EE key
+// pair and sends its public key (`signal` e2ee-key); .forwardPrep is handed
+// to the Forwarder if the call is forwarded. No media, no worker, nothing
+// on the screen.
 import { verifyCodeFromSdp } from './verify.mjs';
 import { MediaCall, isUp, pathOf, selectedPairTypes, tamper } from './media.mjs';
+import { prepareForwardKey } from './forward.mjs';
 
 export async function getLocalMedia(facing = 'user') {
   return navigator.mediaDevices.getUserMedia({
@@ -76,11 +100,70 @@ export function iceOptions(ev) {
   };
 }
 
+const ICE_POOL = 1;                 // candidates gathered ahead of the first description
 const DISCONNECT_GRACE_MS = 2000;   // "disconnected" this long -> restart
 const RESTART_MS = 5000;            // retry period while not connected
 const PATH_POLL_MS = 2000;
 const REQUEST_TIMEOUT_MS = 4000;    // ice_servers / restart offer
 const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
+
+/**
+ * When a peer-to-peer attempt that never connected has no path left:
+ * - checks: a candidate pair with this many connectivity checks sent and not
+ *   one answered (no response, no check from the other side) has failed
+ *   (RFC 8445 gives a check Rc = 7 transmissions; Chromium sends a new check
+ *   on each unanswered pair about 4 times a second and marks it failed only
+ *   after 15 s, its ICE "failed" after ~15 s, and a STUN/TURN server that
+ *   never answers after 39.75 s: measured, tests/nat);
+ * - quietMs / rttFactor: a side whose gathering has visibly run (its first
+ *   candidate seen) for max(quietMs, rttFactor x the signalling round trip)
+ *   without bringing a candidate that helps will bring none: a STUN/TURN
+ *   server that can be reached answers within one round trip, and by 1.75 s
+ *   Chromium has sent its request 4 times (at 0, 0.25, 0.75 and 1.75 s), the
+ *   first three unanswered for 1 s or more; 8 round trips cover TURN over
+ *   TLS (5 round trips) on a slow link; answerFactor x the time the other
+ *   side took to answer our offer covers a browser slowed down by its
+ *   machine (its gathering runs at the same pace). The time counts from the side's
+ *   first candidate, not from a clock of ours: a browser that is slow (a
+ *   busy machine) gathers late and is waited for. A side that has shown no
+ *   candidate at all counts only once its gathering has ended (our
+ *   iceGatheringState complete, their end-of-candidates), else the timer
+ *   decides (measured: a patient page starved by a load of 25 sent no
+ *   candidate within 1.8 s of a working relay-only call).
+ */
+export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, answerFactor: 4, pollMs: 100 });
+
+/**
+ * Pure: the verdict on one snapshot of an attempt that never connected.
+ * s = {now, offerAt, answerAt (0 before the answer), rttMs, gathered (local
+ * gathering complete), localCandidates, localSince (when our first candidate
+ * came, 0 none yet), remoteCandidates, remoteSince (when their first
+ * candidate arrived, 0 none yet), remoteEnded (end-of-candidates from the
+ * other side), pairs: [{state, requestsSent, responsesReceived,
+ * requestsReceived}]}.
+ * -> null while a path may still come up, else {reason, pairs}: reason
+ * 'no_local_candidates' | 'no_remote_candidates' (a side ended gathering
+ * without a candidate: nothing to pair), 'unpairable' (candidates on both
+ * sides, no pair), 'pairs_failed' (every pair failed). Anything answered on
+ * any pair (a response, or a check from the other side) means a path
+ * exists: null.
+ */
+export function noPathVerdict(s, t = NO_PATH) {
+  if (!s || !s.offerAt || !s.answerAt) return null;
+  const quiet = Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0), t.answerFactor * (s.answerAt - s.offerAt));
+  const quietSince = (since) => !!since && s.now - since >= quiet;
+  const localDone = !!s.gathered || quietSince(s.localSince);
+  const remoteDone = !!s.remoteEnded || quietSince(s.remoteSince);
+  if (!localDone || !remoteDone) return null;
+  const pairs = Array.isArray(s.pairs) ? s.pairs : [];
+  const answered = (p) => p.state === 'succeeded' || (p.responsesReceived || 0) > 0 || (p.requestsReceived || 0) > 0;
+  if (pairs.some(answered)) return null;
+  if (!s.localCandidates) return { reason: 'no_local_candidates', pairs: 0 };
+  if (!s.remoteCandidates) return { reason: 'no_remote_candidates', pairs: 0 };
+  if (!pairs.length) return { reason: 'unpairable', pairs: 0 };
+  if (pairs.every((p) => p.state === 'failed' || (p.requestsSent || 0) >= t.checks)) return { reason: 'pairs_failed', pairs: pairs.length };
+  return null;
+}
 
 function withTimeout(promise, ms) {
   let timer;
@@ -94,7 +177,7 @@ export class PeerCall extends MediaCall {
   constructor({
     client, iceServers, iceTransportPolicy = 'all', callLostSeconds = DEFAULT_CALL_LOST_SECONDS,
     localStream, remoteVideo, offerer = false, onState = () => {}, onPath = () => {},
-    onProblem = () => {}, onVerify = () => {}, facing = 'user',
+    onProblem = () => {}, onVerify = () => {}, facing = 'user', forward = 'allowed',
   }) {
     super({ client, localStream, remoteVideo, facing, onState, onProblem });
     this.pathWord = 'p2p';
@@ -106,6 +189,7 @@ export class PeerCall extends MediaCall {
     this.remoteQueue = [];        // remote candidates before remoteDescription
     this.localQueue = [];         // our candidates before our description is sent
     this.descSent = false;
+    this.answered = false;        // answerer: the first answer went out
     this.policy = iceTransportPolicy === 'relay' ? 'relay' : 'all';
     this.callLostMs = Math.max(1, Number(callLostSeconds) || DEFAULT_CALL_LOST_SECONDS) * 1000;
     this.path = null;             // last value given to onPath
@@ -114,16 +198,32 @@ export class PeerCall extends MediaCall {
     this.restarting = false;
     this.restarts = 0;
     this.offerAt = 0;
+    this.answerAt = 0;            // the first answer applied (offerer)
+    this.rttMs = 0;               // round trip of our first offer/answer request
+    this.remoteCandidates = 0;    // remote candidates received before the first connection
+    this.remoteEnded = false;     // end-of-candidates from the other side
+    this.localCandidates = 0;     // local candidates gathered before the first connection
+    this.localSince = 0;          // when the first of them came
+    this.remoteSince = 0;         // when the other side's first candidate arrived
+    this.noPath = null;           // noPathVerdict() that ended the attempt
+    this.forwardPolicy = forward === 'never' ? 'never' : 'allowed';
+    this.forwardPrep = null;      // forward.mjs prepareForwardKey()
 
     this.pc = new RTCPeerConnection({
       iceServers: Array.isArray(iceServers) ? iceServers : [],
       iceTransportPolicy: this.policy,
+      iceCandidatePoolSize: ICE_POOL,
+      bundlePolicy: 'max-bundle',
     });
     for (const track of localStream ? localStream.getTracks() : []) this.pc.addTrack(track, localStream);
 
     this.pc.onicecandidate = (e) => {
       if (this.closed) return;
-      if (e.candidate && e.candidate.candidate) this.candidates += 1;
+      if (e.candidate && e.candidate.candidate) {
+        this.candidates += 1;
+        this.localCandidates += 1;
+        if (!this.localSince) this.localSince = Date.now();
+      }
       const msg = e.candidate
         ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
         : { request: 'signal', type: 'end-of-candidates' };
@@ -181,6 +281,7 @@ export class PeerCall extends MediaCall {
 
   fail(kind) {
     if (this.closed) return;
+    this.clearTimer('nopath');
     this.clearTimer('setup');
     this.clearTimer('grace');
     this.clearTimer('lost');
@@ -195,7 +296,7 @@ export class PeerCall extends MediaCall {
     this.updatePath();
     if (isUp(s)) {
       this.everConnected = true;
-      for (const n of ['setup', 'grace', 'lost', 'restart', 'candcheck']) this.clearTimer(n);
+      for (const n of ['setup', 'grace', 'lost', 'restart', 'candcheck', 'nopath']) this.clearTimer(n);
       this.setProblem(null);
       return;
     }
@@ -212,6 +313,54 @@ export class PeerCall extends MediaCall {
         if (!isUp(this.pc.iceConnectionState)) this.beginRecovery();
       });
     }
+  }
+
+  /** Offerer, before the first connection: look for evidence that no path can come up. */
+  watchNoPath() {
+    if (!this.offerer || this.closed || this.everConnected || this.timers.nopath) return;
+    this.timer('nopath', NO_PATH.pollMs, () => this.checkNoPath());
+  }
+
+  async checkNoPath() {
+    if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
+    const pairs = [];
+    let localSeen = 0;
+    let remoteSeen = 0;
+    try {
+      const stats = await this.pc.getStats();
+      stats.forEach((r) => {
+        if (r.type === 'candidate-pair') {
+          pairs.push({
+            state: r.state, requestsSent: r.requestsSent, responsesReceived: r.responsesReceived, requestsReceived: r.requestsReceived,
+          });
+        } else if (r.type === 'local-candidate') localSeen += 1;
+        else if (r.type === 'remote-candidate') remoteSeen += 1;
+      });
+    } catch (e) {
+      return;                    // closed meanwhile
+    }
+    if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
+    const verdict = noPathVerdict({
+      now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
+      gathered: this.pc.iceGatheringState === 'complete',
+      localCandidates: Math.max(this.localCandidates, localSeen), localSince: this.localSince,
+      remoteCandidates: Math.max(this.remoteCandidates, remoteSeen), remoteSince: this.remoteSince,
+      remoteEnded: this.remoteEnded, pairs,
+    });
+    if (!verdict) {
+      this.timer('nopath', NO_PATH.pollMs, () => this.checkNoPath());
+      return;
+    }
+    this.noPath = { ...verdict, afterMs: Date.now() - this.offerAt };
+    // no addresses in the log: reason and counts only
+    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs), ${this.noPath.afterMs} ms after the offer`);
+    this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
+  }
+
+  /** First offer/answer sent: prepare forwarding's key agreement (nothing visible). */
+  prepareForward() {
+    if (this.forwardPrep || this.forwardPolicy !== 'allowed' || this.closed) return;
+    this.forwardPrep = prepareForwardKey({ client: this.client, role: this.offerer ? 'doctor' : 'patient' });
   }
 
   beginRecovery() {
@@ -301,14 +450,19 @@ export class PeerCall extends MediaCall {
     const offer = await this.pc.createOffer(options);
     this.newGeneration();
     await this.pc.setLocalDescription(offer);
-    this.offerAt = Date.now();
+    const sentAt = Date.now();
+    const first = !options || !options.iceRestart;
+    if (first) this.offerAt = sentAt;
     const req = this.client.request(tamper({ request: 'signal', type: 'offer', sdp: this.pc.localDescription.sdp }));
+    if (first && !this.closed) this.flushLocal();   // the offer is on the socket
     try {
       await (timeoutMs ? withTimeout(req, timeoutMs) : req);
+      if (!this.rttMs) this.rttMs = Date.now() - sentAt;
     } finally {
       // the offer is on its way (or the transport is gone): candidates follow it
       if (!this.closed) this.flushLocal();
     }
+    if (!this.closed && !this.everConnected) this.prepareForward();
   }
 
   /** Applies signal events strictly in arrival order. */
@@ -330,22 +484,36 @@ export class PeerCall extends MediaCall {
         this.newGeneration();
         await this.pc.setLocalDescription(answer);
         this.updateVerify();
+        const first = !this.answered;
+        this.answered = true;
+        const req = this.client.request(tamper({ request: 'signal', type: 'answer', sdp: this.pc.localDescription.sdp }));
+        if (first && !this.closed) this.flushLocal();   // the answer is on the socket
         try {
-          await this.client.request(tamper({ request: 'signal', type: 'answer', sdp: this.pc.localDescription.sdp }));
+          await req;
         } finally {
           if (!this.closed) this.flushLocal();
         }
+        if (!this.closed && !this.everConnected) this.prepareForward();
         break;
       }
       case 'answer':
         if (this.pc.signalingState !== 'have-local-offer') return;   // late answer to a withdrawn offer
         await this.pc.setRemoteDescription({ type: 'answer', sdp: ev.sdp });
+        if (!this.answerAt) this.answerAt = Date.now();
         this.updateVerify();
         await this.flushRemote();
+        this.watchNoPath();
         break;
       case 'candidate':
       case 'end-of-candidates': {
         const c = ev.type === 'candidate' ? ev.candidate : null;
+        if (!this.everConnected) {
+          if (c && c.candidate) {
+            this.remoteCandidates += 1;
+            if (!this.remoteSince) this.remoteSince = Date.now();
+          }
+          else if (!c) this.remoteEnded = true;
+        }
         if (!this.pc.remoteDescription) this.remoteQueue.push(c);
         else await this.addRemoteCandidate(c);
         break;

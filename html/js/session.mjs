@@ -20,10 +20,12 @@
 //   s.setStream(stream)  the new call's camera/microphone: #local-video,
 //                        mute and camera off again
 //   s.startP2P({client, opts, facing})  a PeerCall; opts = rtc.mjs
-//       iceOptions() of ringing / call_accepted. The doctor offers; P2P not
-//       connected within opts.p2pTimeoutSeconds after the offer (forward
-//       "allowed"), or ICE failed before it ever connected -> the request
-//       `forward` (cause timeout / ice_failed / turn_failed).
+//       iceOptions() of ringing / call_accepted. The doctor offers; ICE
+//       failed before it ever connected, or the PeerCall's evidence that no
+//       path can come up (rtc.mjs noPathVerdict) -> the request `forward`
+//       at once (cause ice_failed / turn_failed); P2P not connected within
+//       opts.p2pTimeoutSeconds after the offer (forward "allowed") is the
+//       last resort (cause timeout).
 //       The patient holds a final P2P error of a call that never connected
 //       back for FORWARD_GRACE_MS when forward is "allowed": the doctor's
 //       page may still switch; the `forward` event cancels it.
@@ -31,7 +33,9 @@
 //                        exists (e2ee-key until the Forwarder exists)
 //   s.clearSignals()     forget kept signals (a new ring / call)
 //   s.forward(client, e2ee)  closes the P2P connection (tracks stay) and
-//                        starts a Forwarder; false if there is no P2P call
+//                        starts a Forwarder (with the E2EE key the PeerCall
+//                        prepared and sent meanwhile, rtc.mjs forwardPrep);
+//                        false if there is no P2P call
 //   s.forwardEvent(ev, jsep)  forward_offer / forward_answer to the Forwarder
 //   s.toggleMute() / s.toggleCamera() / await s.switchCamera() -> facing
 //   s.render()           #mute / #camera labels and the status (language)
@@ -342,7 +346,7 @@ export class CallSession {
     this.info.setPath('forward', { e2ee });
     const f = new Forwarder({
       client, role: this.role, e2ee, localStream: old.localStream, remoteVideo: $('remote-video'),
-      facing: old.facing, callLostSeconds: this.opts.callLostSeconds,
+      facing: old.facing, callLostSeconds: this.opts.callLostSeconds, prepared: old.forwardPrep || null,
       onCode: (code) => this.setCode(code, f),
       onState: (st) => this.stateOf(st, f),
       onProblem: (kind) => this.problemOf(kind, f),

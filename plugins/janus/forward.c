@@ -35,7 +35,15 @@ typedef struct fwd_pair {
 	volatile gint up[2];             /* setup_media seen for leg i */
 	volatile gint dataready[2];      /* data channel of leg i writable */
 	atomic_uint_fast64_t rtp_in[2];  /* RTP packets received from leg i */
+	GMutex hold_lock;                /* held[], and up[] while it is set */
+	GQueue held[2];                  /* fwd_held from leg i until leg !i is up */
 } fwd_pair;
+
+/* A copy of an RTP packet held for a leg that is not up yet. */
+typedef struct fwd_held {
+	janus_plugin_rtp rtp; /* rtp.buffer points at data */
+	char data[];
+} fwd_held;
 
 /* handle -> pair; both legs' handles map to the same pair. The table as a
  * whole holds one reference on each pair (dropped by whoever takes it out). */
@@ -46,7 +54,7 @@ static glue_forward_lost_fn lost_cb;
 static struct {
 	volatile gint active;
 	atomic_uint_fast64_t total, refused, fallbacks[CONSULT_FWD_CAUSE_COUNT], legs_lost;
-	atomic_uint_fast64_t rtp_packets, rtp_bytes, rtcp_packets, pli, remb;
+	atomic_uint_fast64_t rtp_packets, rtp_bytes, rtcp_packets, pli, remb, held;
 	atomic_uint_fast64_t data_messages, data_bytes, dropped, slow_link;
 } st;
 
@@ -56,6 +64,12 @@ static struct {
 static void pair_free(const janus_refcount *ref)
 {
 	fwd_pair *p = janus_refcount_containerof(ref, fwd_pair, ref);
+	for (int i = 0; i < 2; i++) {
+		fwd_held *h;
+		while ((h = g_queue_pop_head(&p->held[i])) != NULL)
+			g_free(h);
+	}
+	g_mutex_clear(&p->hold_lock);
 	glue_session_unref(p->leg[DOCTOR]);
 	glue_session_unref(p->leg[PATIENT]);
 	g_free(p);
@@ -167,6 +181,9 @@ consult_err glue_forward_begin(
 	if (!usable(doctor) || !usable(patient) || doctor == patient || doctor->handle == patient->handle)
 		return CONSULT_ERR_WRONG_STATE;
 	fwd_pair *p = g_new0(fwd_pair, 1);
+	g_mutex_init(&p->hold_lock);
+	g_queue_init(&p->held[DOCTOR]);
+	g_queue_init(&p->held[PATIENT]);
 	janus_refcount_init(&p->ref, pair_free);
 	p->cause = cause;
 	p->e2ee = !e2ee_test_off;
@@ -176,7 +193,8 @@ consult_err glue_forward_begin(
 	if (pairs == NULL || g_hash_table_contains(pairs, doctor->handle) ||
 	        g_hash_table_contains(pairs, patient->handle)) {
 		g_rw_lock_writer_unlock(&pairs_lock);
-		g_free(p); /* no session referenced yet */
+		g_mutex_clear(&p->hold_lock);
+		g_free(p); /* no session referenced yet, nothing held */
 		return CONSULT_ERR_WRONG_STATE;
 	}
 	glue_session_ref(doctor);
@@ -343,14 +361,50 @@ void glue_forward_drop_jsep(glue_session *s)
 
 /* --- media callbacks (Janus loop threads; never glue.lock) --- */
 
+static void relay(fwd_pair *p, int to, janus_plugin_rtp *packet)
+{
+	glue_gateway->relay_rtp(p->h[to], packet);
+	COUNT(st.rtp_packets, 1);
+	COUNT(st.rtp_bytes, packet->length);
+}
+
+/* Under p->hold_lock: a copy of packet from leg `from`, kept for the other leg. */
+static void hold(fwd_pair *p, int from, const janus_plugin_rtp *packet)
+{
+	if (packet->buffer == NULL || packet->length == 0)
+		return;
+	if (g_queue_get_length(&p->held[from]) >= GLUE_FWD_HOLD_MAX) {
+		g_free(g_queue_pop_head(&p->held[from]));
+		COUNT(st.dropped, 1);
+	}
+	fwd_held *h = g_malloc(sizeof(*h) + packet->length);
+	h->rtp = *packet;
+	memcpy(h->data, packet->buffer, packet->length);
+	h->rtp.buffer = h->data;
+	g_queue_push_tail(&p->held[from], h);
+}
+
 void glue_forward_setup_media(janus_plugin_session *handle)
 {
 	int side = DOCTOR;
 	g_rw_lock_reader_lock(&pairs_lock);
 	fwd_pair *p = find(handle, &side);
 	if (p) {
+		/* what the other leg sent meanwhile goes first, in order; then this
+		 * leg counts as up (under the same lock, so nothing newer overtakes) */
+		g_mutex_lock(&p->hold_lock);
+		guint n = g_queue_get_length(&p->held[!side]);
+		fwd_held *h;
+		while ((h = g_queue_pop_head(&p->held[!side])) != NULL) {
+			if (glue_gateway)
+				relay(p, side, &h->rtp);
+			g_free(h);
+		}
 		g_atomic_int_set(&p->up[side], 1);
-		JANUS_LOG(LOG_INFO, "[consult] forwarding: %s PeerConnection up\n", side_names[side]);
+		g_mutex_unlock(&p->hold_lock);
+		COUNT(st.held, n);
+		JANUS_LOG(LOG_INFO, "[consult] forwarding: %s PeerConnection up (%u packets held for it)\n",
+		        side_names[side], n);
 		if (g_atomic_int_get(&p->up[!side]) && glue_gateway) {
 			/* both legs up: each receiver needs a keyframe from the other sender */
 			glue_gateway->send_pli(p->h[DOCTOR]);
@@ -369,13 +423,17 @@ void glue_forward_incoming_rtp(janus_plugin_session *handle, janus_plugin_rtp *p
 	fwd_pair *p = find(handle, &side);
 	if (p) {
 		atomic_fetch_add_explicit(&p->rtp_in[side], 1, memory_order_relaxed);
+		/* packet keeps the core's mindex and video flag (same m-lines on both legs) */
 		if (g_atomic_int_get(&p->up[!side])) {
-			/* packet keeps the core's mindex and video flag (same m-lines on both legs) */
-			glue_gateway->relay_rtp(p->h[!side], packet);
-			COUNT(st.rtp_packets, 1);
-			COUNT(st.rtp_bytes, packet->length);
+			relay(p, !side, packet);
 		} else {
-			COUNT(st.dropped, 1);
+			g_mutex_lock(&p->hold_lock);
+			bool up = g_atomic_int_get(&p->up[!side]) != 0; /* came up meanwhile: held ones already sent */
+			if (!up)
+				hold(p, side, packet);
+			g_mutex_unlock(&p->hold_lock);
+			if (up)
+				relay(p, !side, packet);
 		}
 	}
 	g_rw_lock_reader_unlock(&pairs_lock);
@@ -502,6 +560,7 @@ json_t *glue_forward_stats(void)
 	json_object_set_new(o, "remb", json_integer(READ(st.remb)));
 	json_object_set_new(o, "data_messages", json_integer(READ(st.data_messages)));
 	json_object_set_new(o, "data_bytes", json_integer(READ(st.data_bytes)));
+	json_object_set_new(o, "held", json_integer(READ(st.held)));
 	json_object_set_new(o, "dropped", json_integer(READ(st.dropped)));
 	json_object_set_new(o, "slow_link", json_integer(READ(st.slow_link)));
 	return o;

@@ -5,7 +5,8 @@
  * - A pair {doctor leg, patient leg} lives in a table keyed by the Janus
  *   handle, guarded by its own GRWLock (never glue.lock). Lock order:
  *   glue.lock before the forward table lock; the media callbacks take only
- *   the table lock (reader) and hold it while they relay, so once
+ *   the table lock (reader; inside it a pair's own hold lock, see below)
+ *   and hold it while they relay, so once
  *   glue_forward_end() returned, no packet of that pair is relayed any more.
  *   The pair holds one reference on each glue_session (and so on each
  *   handle) until it ends.
@@ -23,6 +24,13 @@
  *   the pair ends, the other leg's PeerConnection is closed and the `lost`
  *   callback given to glue_forward_init runs (no forward lock held) so the
  *   glue can end the call.
+ * - RTP that one leg sends before the other leg is up (its DTLS not done
+ *   yet: the leg that negotiated first always sends first, its first
+ *   keyframe included) is held, at most GLUE_FWD_HOLD_MAX packets per leg
+ *   (the oldest go first, counted as dropped), and relayed in order right
+ *   when the other leg comes up (setup_media), before anything newer: the
+ *   receiver gets the first keyframe at once instead of waiting for the
+ *   one a PLI asks for. Held packets are copies, freed with the pair.
  * - Counters for the admin API are atomics. Nothing here logs personal
  *   data, SDP or addresses.
  */
@@ -38,6 +46,9 @@
 
 /* Highest bandwidth estimate (bit/s) passed on in a REMB to a sender. */
 #define GLUE_FWD_MAX_BITRATE 2500000u
+/* RTP packets of one leg held while the other leg is not up yet (~2 s of
+ * a 720p call's audio and video). */
+#define GLUE_FWD_HOLD_MAX 256u
 
 /* Called (on a Janus loop thread, without any lock) when the PeerConnection
  * of leg s went away while forwarding. handle_gone: the handle is being
@@ -95,7 +106,7 @@ void glue_forward_hangup_media(janus_plugin_session *handle);
 
 /* Admin: {"active","total","refused","fallbacks":{"timeout","ice_failed",
  * "turn_failed"},"legs_lost","rtp_packets","rtp_bytes","rtcp_packets",
- * "pli","remb","data_messages","data_bytes","dropped","slow_link"}. */
+ * "pli","remb","held","data_messages","data_bytes","dropped","slow_link"}. */
 json_t *glue_forward_stats(void);
 /* query_session: adds "forward": {side, cause, e2ee, offered, answered,
  * media_up, data_ready, rtp_in} to o if the handle is a leg. */

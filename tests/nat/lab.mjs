@@ -69,6 +69,14 @@
 //   spread into scripts/lib/janus.mjs startJanus(); forward ('allowed' |
 //   'never') is set per practice through the admin API.
 // - lab.blockTurn(): see turn 'blocked' (own nft table, removed by destroy).
+// - lab.blockUdp(): the public router drops every UDP packet from the lab's
+//   outside ranges (to coturn, to Janus, to the other side): a network that
+//   lets only TCP out. lab.udpBlockedPackets() counts what it dropped.
+// - startLabStack(lab, {turnTransports}): the transports of turn_uris
+//   (default ['udp']; e.g. ['udp', 'tcp'] offers TURN over TCP as well, as
+//   conf/janus.plugin.consult.jcfg.sample does).
+// - scenario({udpBlocked, turnTransports}) passes these on (udpBlocked:
+//   lab.blockUdp() before the stack starts).
 // - launchFirefoxIn(ns, name, {origin}) starts Debian's Firefox ESR inside
 //   namespace ns, headless, driven by puppeteer-core over WebDriver BiDi:
 //   Firefox' BiDi port listens on the namespace's own 127.0.0.1, so this
@@ -150,6 +158,7 @@ export function createLab({ nat = true, block = false } = {}) {
   const degradeTable = `${table}_degrade`;
   const pubP = `nlp${tag}`.slice(0, 15);
   const pubD = `nld${tag}`.slice(0, 15);
+  const udpTable = `${table}_udp`;
   const created = [];
   let addedServerIp = false;
   let destroyed = false;
@@ -166,6 +175,7 @@ export function createLab({ nat = true, block = false } = {}) {
       run(NFT, ['delete', 'table', 'inet', table], { quiet: true });
       run(NFT, ['delete', 'table', 'inet', turnTable], { quiet: true });
       run(NFT, ['delete', 'table', 'inet', degradeTable], { quiet: true });
+      run(NFT, ['delete', 'table', 'inet', udpTable], { quiet: true });
       if (addedServerIp) run(IP, ['addr', 'del', `${SERVER_IP}/32`, 'dev', 'lo'], { quiet: true });
     },
     async destroy() { lab.destroySync(); },
@@ -295,6 +305,25 @@ export function createLab({ nat = true, block = false } = {}) {
 }
 `,
     });
+  };
+  /** Drops every UDP packet from the lab's outside ranges: to the public side and through it. */
+  lab.blockUdp = () => {
+    run(NFT, ['-f', '-'], {
+      input: `table inet ${udpTable} {
+  chain input { type filter hook input priority filter; policy accept;
+    ip saddr { 198.51.100.0/24, 203.0.113.0/24 } meta l4proto udp counter drop
+  }
+  chain forward { type filter hook forward priority filter; policy accept;
+    ip saddr { 198.51.100.0/24, 203.0.113.0/24 } meta l4proto udp counter drop
+  }
+}
+`,
+    });
+  };
+  /** Packets dropped by blockUdp()'s rules. */
+  lab.udpBlockedPackets = () => {
+    const out = run(NFT, ['list', 'table', 'inet', udpTable], { quiet: true }) || '';
+    return [...out.matchAll(/packets (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   };
   /** Packets dropped by blockTurn()'s rules. */
   lab.turnBlockedPackets = () => {
@@ -519,7 +548,7 @@ export async function launchFirefoxIn(ns, name, { origin, prefs = {} } = {}) {
 export async function startLabStack(lab, {
   coturnSecret = 'lab-secret-' + Math.random().toString(36).slice(2, 14),
   turnSecret = coturnSecret, relayOnly = false, callLostSeconds,
-  turn = 'on', pluginConfig = {}, janusEnv, janusOptions = {}, forward,
+  turn = 'on', pluginConfig = {}, janusEnv, janusOptions = {}, forward, turnTransports = ['udp'],
 } = {}) {
   if (!['on', 'absent', 'blocked'].includes(turn)) throw new Error(`startLabStack: turn must be on, absent or blocked, not ${turn}`);
   const { startJanus, freePort } = await import(harness('janus.mjs'));
@@ -554,7 +583,7 @@ export async function startLabStack(lab, {
       extraPluginConfig: {
         ...(coturn ? {
           stun_uris: coturn.stunUri,
-          turn_uris: coturn.uri,
+          turn_uris: turnTransports.map((t) => coturn.uri.replace(/\?transport=\w+$/, `?transport=${t}`)).join(','),
           turn_secret: turnSecret,
           turn_ttl: 600,
         } : {}),
@@ -811,7 +840,7 @@ export async function scenario({
   name, nat = true, block = false, relayOnly = false, turnSecret, coturnSecret, accept = true,
   appointmentViaWs = false, callLostSeconds, artifactsDir = true,
   turn = 'on', pluginConfig, janusEnv, janusOptions, forward, patientBrowser = 'chromium', patientArgs = [],
-  staffArgs = [],
+  staffArgs = [], udpBlocked = false, turnTransports,
 }) {
   const { artifacts } = await import('../browser/lib.mjs');
   const art = artifactsDir ? artifacts(`nat-${name}`) : { dir: null, shot: async () => {} };
@@ -854,9 +883,10 @@ export async function scenario({
   openItems.add(sc.finish);
   try {
     sc.lab = createLab({ nat, block });
+    if (udpBlocked) sc.lab.blockUdp();
     mark('lab created');
     sc.stack = await step('start coturn + Janus + nginx', startLabStack(sc.lab, {
-      turnSecret, coturnSecret, relayOnly, callLostSeconds, turn, pluginConfig, janusEnv, janusOptions, forward,
+      turnSecret, coturnSecret, relayOnly, callLostSeconds, turn, pluginConfig, janusEnv, janusOptions, forward, turnTransports,
     }), 120_000);
     mark('stack started');
     sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin, extraArgs: staffArgs }), 120_000);

@@ -38,21 +38,22 @@
 //   counters, videoWidth, error} read from the page's test contract
 //   (window.consult, [data-testid=verify-code], #path, #remote-video,
 //   #call-error when shown).
-// - waitForwarded(sc, {ms}) waits until both pages are in mode 'forward',
-//   connected, with frames decoded and a selected pair; returns
-//   {patient, doctor} each {snap (rtcSnapshot), view (callView)}. It
-//   redials once when a forwarded leg is lost (see below): sc.call is then
-//   a new call with new handles, and {onRedial(sc)} runs before its accept.
+// - waitForwarded(sc, {ms}) waits until both pages of sc.call are in mode
+//   'forward', connected, with frames decoded and a selected pair; returns
+//   {patient, doctor} each {snap (rtcSnapshot), view (callView)}. A page
+//   that shows an error meanwhile (e.g. connection_lost: a forwarded leg's
+//   ICE with Janus failed) fails it at once, naming the error: a lost leg
+//   is a bug to find (it was the lab's block rule, see lab.mjs), never
+//   something to dial again.
 // - legs(janus) -> {doctor, patient} consult handles (consultHandles) by
 //   plugin_specific kind/role; waitLegs(janus, {not}) waits until both
-//   exist (and the doctor's is not the handle `not`, e.g. after a
-//   redial); candidateAddrs(sdp) -> addresses of the a=candidate lines;
+//   exist (and the doctor's is not the handle `not`, e.g. of an earlier
+//   call); candidateAddrs(sdp) -> addresses of the a=candidate lines;
 //   pcInfo(info) -> what in a handle_info shows a PeerConnection or a
 //   forwarding leg ([] = none).
 
 import fs from 'node:fs';
 import { rtcSnapshot, waitFor } from '../browser/lib.mjs';
-import { realCall } from './lab.mjs';
 
 export async function adminCall(janus, body) {
   const { json, text, status } = await janus.adminRaw({
@@ -245,61 +246,25 @@ export function callView(page) {
   });
 }
 
-// One forwarded call attempt: resolves when both pages are forwarded,
-// connected and decoding; rejects early (err.legLost) when a page ended the
-// call with connection_lost (a forwarded leg's ICE with Janus failed).
-async function waitForwardedOnce(sc, ms) {
+export async function waitForwarded(sc, { ms = 60_000 } = {}) {
   const out = {};
   for (const [who, page] of [['patient', sc.call.patPage], ['doctor', sc.call.docPage]]) {
     let last = null;
-    let lost = false;
     try {
       out[who] = await waitFor(`${who}: forwarding mode, connected, frames decoded`, async () => {
-        if (lost) return null;
         const view = await callView(page);
         const snap = view.mode === 'forward' ? await rtcSnapshot(page) : null;
         last = { view, snap };
-        if (view.error === 'connection_lost') { lost = true; return { lost: true }; }
+        if (view.error) return { error: view.error };
         if (!snap || snap.connectionState !== 'connected' || !(snap.framesDecoded > 0) || !snap.pair) return null;
         return last;
       }, ms, 250);
     } catch (err) {
       throw new Error(`${err.message}; last: ${JSON.stringify(last)}`);
     }
-    if (out[who] && out[who].lost) {
-      const e = new Error(`${who}: the forwarded call ended with connection_lost; last: ${JSON.stringify(last)}`);
-      e.legLost = true;
-      throw e;
-    }
+    if (out[who].error) throw new Error(`${who}: the call shows the error ${out[who].error} instead of a forwarded call; last: ${JSON.stringify(last)}`);
   }
   return out;
-}
-
-// waitForwarded: as above; if a forwarded leg's ICE with Janus failed
-// (Janus reports ICE failed on one leg after ~25 s; the lab's block rule
-// caused it while it also matched Janus' own media ports, see lab.mjs),
-// the pages are closed and the call is dialled once more (book,
-// join, call; then onRedial(sc) is awaited before the patient accepts, so a
-// caller can move what it holds on the old call's handles, e.g. a dump, to
-// the new ones), logged as "# redialled". sc.redials counts the redials.
-// Any other failure, or a second one, fails.
-export async function waitForwarded(sc, { ms = 60_000, attempts = 2, onRedial = null } = {}) {
-  for (let i = 1; ; i++) {
-    try {
-      return await waitForwardedOnce(sc, ms);
-    } catch (err) {
-      if (!err.legLost || i >= attempts) throw err;
-      console.log(`# redialled: ${err.message.slice(0, 160)}`);
-      if (sc.mark) sc.mark('redial after a lost forwarded leg');
-      sc.redials = (sc.redials || 0) + 1;
-      for (const p of [sc.call.patPage, sc.call.docPage, sc.call.rec && sc.call.rec.page]) if (p) await p.close().catch(() => {});
-      sc.call = await realCall({
-        stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines: sc.consoleLines, appointmentViaWs: true, accept: false, mark: sc.mark,
-      });
-      if (onRedial) await onRedial(sc);
-      await sc.call.pat.click('#accept-call');
-    }
-  }
 }
 
 export async function legs(janus) {

@@ -1,0 +1,85 @@
+// rtc.mjs noPathVerdict(): the rule by which the doctor's page decides,
+// before the first connection, that no peer-to-peer path can come up (and
+// forwards at once instead of waiting for p2p_timeout_seconds). Pure: the
+// snapshots are the shapes measured in the NAT lab (tests/nat/forward-*
+// show the rule in the real pages); the clock is an input.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NO_PATH, noPathVerdict } from '../../html/js/rtc.mjs';
+
+const pair = (requestsSent, more = {}) => ({ state: 'in-progress', requestsSent, responsesReceived: 0, requestsReceived: 0, ...more });
+// offer at 1000 (our first candidate at 1005), answer at 1100 (their first
+// candidate at 1110); signalling round trip 5 ms
+const base = (over = {}) => ({
+  now: 1100 + 500, offerAt: 1000, answerAt: 1100, rttMs: 5, gathered: true, localSince: 1005,
+  localCandidates: 2, remoteCandidates: 2, remoteSince: 1110, remoteEnded: true, pairs: [pair(1), pair(1)], ...over,
+});
+
+test('no verdict before the answer, or while checks are still few', () => {
+  assert.equal(noPathVerdict(base({ answerAt: 0 })), null, 'no answer yet');
+  assert.equal(noPathVerdict(base()), null, 'one check per pair is no evidence');
+  assert.equal(noPathVerdict(base({ pairs: [pair(NO_PATH.checks), pair(NO_PATH.checks - 1)] })), null, 'one pair still below the count');
+});
+
+test('every pair unanswered after the check count, both sides done gathering: pairs_failed', () => {
+  const v = noPathVerdict(base({ pairs: [pair(NO_PATH.checks), pair(NO_PATH.checks + 3)] }));
+  assert.deepEqual(v, { reason: 'pairs_failed', pairs: 2 });
+  // Chromium's own failed state counts too
+  assert.equal(noPathVerdict(base({ pairs: [pair(1, { state: 'failed' }), pair(NO_PATH.checks)] })).reason, 'pairs_failed');
+});
+
+test('anything answered on any pair: a path exists, no verdict', () => {
+  const dead = pair(50);
+  assert.equal(noPathVerdict(base({ pairs: [dead, pair(50, { responsesReceived: 1 })] })), null, 'a response');
+  assert.equal(noPathVerdict(base({ pairs: [dead, pair(50, { requestsReceived: 1 })] })), null, 'a check from the other side (prflx, hole punching)');
+  assert.equal(noPathVerdict(base({ pairs: [dead, pair(50, { state: 'succeeded' })] })), null, 'a succeeded pair');
+});
+
+test('candidates may still come: no verdict until gathering ended or ran quiet since the side\'s first candidate', () => {
+  const dead = [pair(20), pair(20)];
+  // a STUN/TURN server not answered yet (gathering running) on our side
+  assert.equal(noPathVerdict(base({ gathered: false, pairs: dead, now: 1005 + NO_PATH.quietMs - 1 })), null);
+  assert.equal(noPathVerdict(base({ gathered: false, pairs: dead, now: 1005 + NO_PATH.quietMs })).reason, 'pairs_failed');
+  // the other side has not said end-of-candidates: the same time from its first candidate on
+  assert.equal(noPathVerdict(base({ remoteEnded: false, pairs: dead, now: 1110 + NO_PATH.quietMs - 1 })), null);
+  assert.equal(noPathVerdict(base({ remoteEnded: false, pairs: dead, now: 1110 + NO_PATH.quietMs })).reason, 'pairs_failed');
+});
+
+test('a side that has shown no candidate yet is waited for (a slow browser), however long', () => {
+  // a relay-only patient whose page is starved: no candidate, no end-of-candidates
+  const s = { remoteEnded: false, remoteCandidates: 0, remoteSince: 0, pairs: [], now: 1100 + 100 * NO_PATH.quietMs };
+  assert.equal(noPathVerdict(base(s)), null);
+  // once it says end-of-candidates without any: nothing to pair
+  assert.deepEqual(noPathVerdict(base({ ...s, remoteEnded: true })), { reason: 'no_remote_candidates', pairs: 0 });
+  // our side the same: no candidate and gathering still running -> wait
+  assert.equal(noPathVerdict(base({ gathered: false, localCandidates: 0, localSince: 0, pairs: [], now: 1e9 })), null);
+});
+
+test('the quiet time grows with the signalling round trip (slow links answer late)', () => {
+  const rttMs = 600; // e.g. satellite: TURN over TCP needs several round trips
+  const quiet = NO_PATH.rttFactor * rttMs;
+  assert.ok(quiet > NO_PATH.quietMs);
+  const s = { gathered: false, remoteEnded: false, rttMs, pairs: [pair(40), pair(40)] };
+  assert.equal(noPathVerdict(base({ ...s, now: 1110 + NO_PATH.quietMs })), null, 'the fixed minimum is not enough');
+  assert.equal(noPathVerdict(base({ ...s, now: 1110 + quiet - 1 })), null);
+  assert.equal(noPathVerdict(base({ ...s, now: 1110 + quiet })).reason, 'pairs_failed');
+});
+
+test('the quiet time grows with the time the other side took to answer (a busy machine)', () => {
+  const answerAt = 1000 + 1000; // 1 s from our offer to its answer
+  const quiet = NO_PATH.answerFactor * 1000;
+  assert.ok(quiet > NO_PATH.quietMs);
+  const s = { answerAt, remoteSince: answerAt + 10, remoteEnded: false, pairs: [pair(40), pair(40)] };
+  assert.equal(noPathVerdict(base({ ...s, now: answerAt + 10 + NO_PATH.quietMs })), null);
+  assert.equal(noPathVerdict(base({ ...s, now: answerAt + 10 + quiet - 1 })), null);
+  assert.equal(noPathVerdict(base({ ...s, now: answerAt + 10 + quiet })).reason, 'pairs_failed');
+});
+
+test('nothing to pair: no local or no remote candidate, or no pair formed', () => {
+  // relay-only policy and TURN refused: gathering ends without a candidate
+  assert.deepEqual(noPathVerdict(base({ localCandidates: 0, localSince: 0, pairs: [] })), { reason: 'no_local_candidates', pairs: 0 });
+  assert.deepEqual(noPathVerdict(base({ remoteCandidates: 0, remoteSince: 0, pairs: [] })), { reason: 'no_remote_candidates', pairs: 0 });
+  assert.deepEqual(noPathVerdict(base({ pairs: [] })), { reason: 'unpairable', pairs: 0 });
+  // but not while our gathering may still bring one
+  assert.equal(noPathVerdict(base({ localCandidates: 0, localSince: 0, pairs: [], gathered: false })), null);
+});
