@@ -8,6 +8,17 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+/* Version 8, leases (store_leases.c): which instance serves a practice.
+ * One row per practice: holder is the instance's name, expires_at a wall
+ * time in milliseconds (BIGINT: more than 32 bits). Kept as its own block
+ * and in the dialect SQLite and PostgreSQL both accept, so it carries over
+ * to another backend's migration list unchanged. */
+#define CONSULT_MIGRATION_LEASES                                                       \
+	"CREATE TABLE leases ("                                                        \
+	"  practice_id BIGINT PRIMARY KEY REFERENCES practices(id) ON DELETE CASCADE," \
+	"  holder TEXT NOT NULL,"                                                      \
+	"  expires_at BIGINT NOT NULL);"
+
 static const char *const consult_migrations[] = {
 	/* version 1: practices, staff, appointments, visits */
 	"CREATE TABLE practices ("
@@ -141,6 +152,8 @@ static const char *const consult_migrations[] = {
 	"ALTER TABLE appointments ADD COLUMN note TEXT;"
 	"ALTER TABLE practices ADD COLUMN audio_only_never INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (audio_only_never IN (0,1));",
+	/* version 8: leases (above) */
+	CONSULT_MIGRATION_LEASES,
 };
 
 #define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))

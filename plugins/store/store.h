@@ -460,4 +460,30 @@ consult_err consult_store_purge(
 consult_err consult_store_erase_appointment(
         consult_store *s, int64_t practice_id, int64_t appointment_id, consult_purge_counts *out);
 
+/* --- leases: which instance serves a practice (core/lease.h) ---
+ * One row per practice: the holder (an instance's name) and when its lease
+ * ends, expires_at_ms (wall time in milliseconds, as every lease time
+ * here). Several instances share the store; the rule of who may serve is
+ * the core's, the store only applies a claim atomically. */
+typedef struct consult_lease {
+	int64_t practice_id;
+	char *holder;
+	int64_t expires_at_ms;
+} consult_lease;
+void consult_lease_clear(consult_lease *l);
+/* Claims or renews practice_id's lease for holder in ONE conditional
+ * statement: it is written (holder, expires_at_ms) only if there is no row,
+ * the row is holder's, or the row's expires_at is before now_ms; *held
+ * says whether holder holds it now. Two instances claiming at once: at
+ * most one gets held = true. NOT_FOUND if there is no such practice. */
+consult_err consult_store_lease_claim(
+        consult_store *s, int64_t practice_id, const char *holder, int64_t now_ms, int64_t expires_at_ms, bool *held);
+/* Gives up holder's lease of practice_id (0: every lease of holder), so
+ * another instance may claim at once; another holder's row stays. OK also
+ * when holder held none; *released (may be NULL) = rows given up. */
+consult_err consult_store_lease_release(consult_store *s, int64_t practice_id, const char *holder, int64_t *released);
+/* Calls cb for every lease row (expired ones too), by practice id. */
+typedef void (*consult_lease_cb)(const consult_lease *l, void *ud);
+consult_err consult_store_list_leases(consult_store *s, consult_lease_cb cb, void *ud);
+
 #endif

@@ -26,7 +26,8 @@ enum {
 	STORE_SLOT_LIFECYCLE = 88, /* store_lifecycle.c: 88..91 */
 	STORE_SLOT_SESSIONS = 92,  /* store_sessions.c: 92..99 */
 	STORE_SLOT_CALLS = 100,    /* store_calls.c: 100..103 */
-	STORE_SLOTS = 104
+	STORE_SLOT_LEASES = 104,   /* store_leases.c: 104..107 */
+	STORE_SLOTS = 108
 };
 
 typedef struct store_ckpt store_ckpt;

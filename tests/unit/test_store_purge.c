@@ -136,6 +136,7 @@ static void downgrade_to_v2(fixture *f)
 	        " ALTER TABLE visits DROP COLUMN head; ALTER TABLE visits DROP COLUMN away_since;"
 	        " ALTER TABLE appointments DROP COLUMN booked_name; ALTER TABLE appointments DROP COLUMN note;"
 	        " ALTER TABLE practices DROP COLUMN audio_only_never;" /* v7 */
+	        " DROP TABLE leases;"                                  /* v8 */
 	        " COMMIT;"
 	        "PRAGMA user_version = 2;");
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
@@ -150,7 +151,7 @@ static void downgrade_to_v2(fixture *f)
 static void test_migrate_v2_to_v3(void **state)
 {
 	fixture *f = *state;
-	assert_int_equal(consult_store_latest_version(), 7);
+	assert_int_equal(consult_store_latest_version(), 8);
 	int64_t appt = add_appt(f, f->practice, 5000, 1);
 	int64_t visit = 0;
 	assert_int_equal(consult_store_visit_begin(f->s, appt, "Erika", "Muster", 4900, &visit), CONSULT_OK);
@@ -162,7 +163,7 @@ static void test_migrate_v2_to_v3(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 7);
+	assert_int_equal(consult_store_schema_version(f->s), 8);
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), consult_store_latest_version());
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM sqlite_master WHERE name IN"
@@ -210,7 +211,7 @@ static void test_migrate_v3_failure_keeps_v2(void **state)
 	raw_exec(f->path, "DROP TABLE appointment_contacts");
 	f->s = consult_store_open(f->path, err, sizeof err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 7);
+	assert_int_equal(consult_store_schema_version(f->s), 8);
 }
 
 /* --- purge --- */

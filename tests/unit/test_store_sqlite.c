@@ -83,6 +83,7 @@ static void test_migrate_v1_to_v2(void **state)
 	        "DROP TABLE IF EXISTS staff_sessions;"
 	        "ALTER TABLE visits DROP COLUMN head;"
 	        "ALTER TABLE visits DROP COLUMN away_since;"
+	        "DROP TABLE leases;"                                /* schema v8 */
 	        "ALTER TABLE appointments DROP COLUMN booked_name;" /* schema v7 */
 	        "ALTER TABLE appointments DROP COLUMN note;"
 	        "CREATE TABLE p1 (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
@@ -142,6 +143,7 @@ static void test_migrate_v6_to_v7(void **state)
 	f->s = NULL;
 	raw_exec(f->path,
 	        "BEGIN;"
+	        "DROP TABLE leases;" /* schema v8 */
 	        "ALTER TABLE appointments DROP COLUMN booked_name;"
 	        "ALTER TABLE appointments DROP COLUMN note;"
 	        "ALTER TABLE practices DROP COLUMN audio_only_never;"
@@ -156,8 +158,8 @@ static void test_migrate_v6_to_v7(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_latest_version(), 7);
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
+	assert_int_equal(consult_store_latest_version(), 8);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM pragma_table_info('appointments')"
 	                         " WHERE name IN ('booked_name','note')"),
