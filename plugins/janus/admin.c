@@ -322,6 +322,7 @@ static consult_err a_health(admin_ctx *a)
 	json_object_set_new(a->reply, "uptime_seconds", json_integer(a->now - glue.started_at));
 	json_object_set_new(a->reply, "handles", json_integer(glue_sessions_count()));
 	json_object_set_new(a->reply, "version", json_string(GLUE_VERSION_STRING));
+	json_object_set_new(a->reply, "lease", glue_leases_health());
 	return CONSULT_OK;
 }
 
@@ -407,6 +408,43 @@ static consult_err a_test_clock(admin_ctx *a)
 	glue_outbox_wake();
 	json_object_set_new(a->reply, "now", json_integer(glue_now()));
 	json_object_set_new(a->reply, "offset_seconds", json_integer(glue_clock_offset()));
+	return CONSULT_OK;
+}
+
+typedef struct {
+	json_t *list;
+	int64_t now_ms;
+} leases_ud;
+
+static void add_lease(const consult_lease *l, void *ud)
+{
+	leases_ud *u = ud;
+	consult_practice pr;
+	memset(&pr, 0, sizeof(pr));
+	json_t *o = json_object();
+	bool known = consult_store_practice_by_id(glue.store, l->practice_id, &pr) == CONSULT_OK;
+	json_object_set_new(o, "practice", known && pr.slug ? json_string(pr.slug) : json_null());
+	json_object_set_new(o, "practice_id", json_integer(l->practice_id));
+	json_object_set_new(o, "holder", json_string(l->holder ? l->holder : ""));
+	json_object_set_new(o, "expires_at_ms", json_integer(l->expires_at_ms));
+	json_object_set_new(o, "expired", json_boolean(l->expires_at_ms < u->now_ms));
+	json_array_append_new(u->list, o);
+	consult_practice_clear(&pr);
+}
+
+/* leases -> {instance, lease_seconds, now_ms, leases: [...]}: every lease
+ * row of the store (which instance holds which practice), from any instance. */
+static consult_err a_leases(admin_ctx *a)
+{
+	leases_ud u = { json_array(), g_get_real_time() / 1000 };
+	if (consult_store_list_leases(glue.store, add_lease, &u) != CONSULT_OK) {
+		json_decref(u.list);
+		return CONSULT_ERR_INTERNAL;
+	}
+	json_object_set_new(a->reply, "instance", json_string(glue.cfg.instance));
+	json_object_set_new(a->reply, "lease_seconds", json_integer(glue.cfg.lease_seconds));
+	json_object_set_new(a->reply, "now_ms", json_integer(u.now_ms));
+	json_object_set_new(a->reply, "leases", u.list);
 	return CONSULT_OK;
 }
 

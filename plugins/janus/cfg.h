@@ -66,6 +66,10 @@ typedef struct glue_config {
 
 	/* Store health: `health` reports the disk low below this (0 = off). */
 	int64_t min_free_disk_mb; /* 0..1048576, default 200 */
+
+	/* Several instances on one store (leases.c). */
+	char *instance;        /* this instance's name, 1..64 of [A-Za-z0-9._-]; default the host name */
+	int64_t lease_seconds; /* 0 = off (one instance), else 3..600; default 5 */
 } glue_config;
 
 int glue_config_load(const char *config_path, glue_config *out);

@@ -18,6 +18,7 @@
 #include <sodium.h>
 #include "cfg.h"
 #include "cfg_util.h"
+#include "core/lease.h"
 
 const char *glue_cfg_item(janus_config *cfg, janus_config_category *general, const char *key)
 {
@@ -190,6 +191,40 @@ static int load_turn(janus_config *cfg, janus_config_category *g, glue_config *o
 	return 0;
 }
 
+/* An instance name: 1..64 of [A-Za-z0-9._-] (it is shown to operators and
+ * sent to pages with practice_elsewhere). */
+static bool instance_name_ok(const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isalnum(v[i]) && v[i] != '.' && v[i] != '_' && v[i] != '-')
+			return false;
+	return true;
+}
+
+/* instance (default: the host name) and lease_seconds (0 or 3..600). */
+static int load_instance(janus_config *cfg, janus_config_category *g, glue_config *out)
+{
+	const char *v = glue_cfg_item(cfg, g, "instance");
+	const char *name = v ? v : g_get_host_name();
+	if (!instance_name_ok(name)) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: instance must be 1..64 characters of A-Z a-z 0-9 . _ -%s\n",
+		        v ? "" : " (the host name is not: set instance)");
+		return -1;
+	}
+	out->instance = g_strdup(name);
+	if (!glue_cfg_int(cfg, g, "lease_seconds", 5, 0, CONSULT_LEASE_SECONDS_MAX, &out->lease_seconds))
+		return -1;
+	if (out->lease_seconds > 0 && out->lease_seconds < CONSULT_LEASE_SECONDS_MIN) {
+		JANUS_LOG(LOG_FATAL, "[consult] config: lease_seconds must be 0 (one instance) or %d..%d\n",
+		        CONSULT_LEASE_SECONDS_MIN, CONSULT_LEASE_SECONDS_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 static int load(janus_config *cfg, const char *config_path, glue_config *out)
 {
 	janus_config_category *g = janus_config_get(cfg, NULL, janus_config_type_category, "general");
@@ -241,6 +276,8 @@ static int load(janus_config *cfg, const char *config_path, glue_config *out)
 		return -1;
 	if (!glue_cfg_bool(cfg, g, "events", false, &out->events))
 		return -1;
+	if (load_instance(cfg, g, out) != 0)
+		return -1;
 	if (load_turn(cfg, g, out) != 0)
 		return -1;
 	return glue_config_load_delivery(cfg, g, config_path, out);
@@ -268,6 +305,7 @@ void glue_config_clear(glue_config *cfg)
 {
 	g_free(cfg->database);
 	g_free(cfg->public_url);
+	g_free(cfg->instance);
 	sodium_memzero(cfg->code_secret, sizeof(cfg->code_secret));
 	for (size_t i = 0; i < cfg->n_stun; i++)
 		g_free(cfg->stun_uris[i]);

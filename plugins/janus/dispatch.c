@@ -14,6 +14,8 @@
  * parser (core/request.c) first; the glue looks nothing up by name (the
  * "request" string is only echoed in the reply). Any request of a staff
  * handle is activity: for the idle logout and for its resumable session.
+ * A joined or logged-in handle of a practice this instance no longer
+ * serves (leases.c) gets practice_elsewhere and nothing runs.
  */
 #include <string.h>
 #include <time.h>
@@ -107,6 +109,9 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 		g_mutex_lock(&glue.lock);
 		store_errors = consult_store_error_count(glue.store);
 		e = admission(s, r);
+		if (e == CONSULT_OK && (s->kind == GLUE_PATIENT || s->kind == GLUE_STAFF) &&
+		        !glue_lease_serves(s->practice_id))
+			e = glue_lease_refuse(&c, s->practice_id); /* its lease just ended */
 		if (e == CONSULT_OK && s->kind == GLUE_STAFF) {
 			s->last_active = c.now; /* any staff request counts as activity */
 			glue_login_session_used(s, c.now);

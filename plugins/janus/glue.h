@@ -194,8 +194,9 @@ consult_err glue_visit_apply(glue_practice *p, int64_t visit_id, consult_visit_e
 /* The local day (server time zone) of now: [*from, *to). */
 void glue_local_day(int64_t now, int64_t *from, int64_t *to);
 /* At init, after the restore: today's connected calls of every practice
- * from the store (a failure is logged; estimates start without them). */
-void glue_day_load(int64_t now);
+ * served here (practice_id 0) or of one practice just claimed, from the
+ * store (a failure is logged; estimates start without them). */
+void glue_day_load(int64_t now, int64_t practice_id);
 /* A visit ended at ended_at (its store end ran): if it was connected, its
  * call counts for today's estimates. */
 void glue_day_visit_ended(glue_practice *p, int64_t visit_id, int64_t ended_at);
@@ -225,11 +226,37 @@ consult_err glue_retention_run(int64_t now, consult_purge_counts *out);
 
 /* --- durable waiting rooms (restore.c), under glue.lock --- */
 #define GLUE_ALIVE_EVERY_S 5
-/* At init: every live visit of the store back into its room (restore.c). */
+/* At init: every live visit of the store back into its room (restore.c),
+ * for the practices served here. */
 void glue_restore_rooms(int64_t now);
+/* The live visits of one practice (0: every practice served here) back
+ * into their rooms; gone: when the server that had them went away, 0:
+ * from the lifecycle row (heartbeat, clean stop). */
+void glue_restore_room(int64_t now, int64_t practice_id, int64_t gone);
 /* The heartbeat (timer) and a clean stop. */
 void glue_lifecycle_alive(int64_t now);
 void glue_lifecycle_stopped(int64_t now);
+
+/* --- leases: which practices this instance serves (leases.c) --- */
+/* At init, under glue.lock, before the restore: claims the free practices
+ * (lease_seconds 0: leases off, every practice served here). 0 or -1. */
+int glue_leases_init(void);
+void glue_leases_free(void);
+bool glue_leases_on(void);
+/* Does this instance serve practice_id now? Always true with leases off. Under glue.lock. */
+bool glue_lease_serves(int64_t practice_id);
+/* A request about practice_id: OK if served here (a free lease is claimed
+ * now and its room restored), else PRACTICE_ELSEWHERE with "instance" (the
+ * holder, or null) in c->error_extra. Under glue.lock. */
+consult_err glue_lease_require(glue_ctx *c, int64_t practice_id);
+/* PRACTICE_ELSEWHERE with "instance" (the holder, or null) in c->error_extra. Under glue.lock. */
+consult_err glue_lease_refuse(glue_ctx *c, int64_t practice_id);
+/* Timer, once a second, WITHOUT glue.lock: drop, renew, claim. */
+void glue_leases_tick(void);
+/* Clean stop, under glue.lock: every lease of this instance given up. */
+void glue_leases_release(void);
+/* `health`'s "lease" object. Under glue.lock. */
+json_t *glue_leases_health(void);
 
 /* --- forwarded legs lost (call.c), under glue.lock --- */
 /* Ends (CONNECTION_LOST) the calls whose forwarded leg went at least a

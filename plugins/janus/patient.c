@@ -284,6 +284,8 @@ consult_err glue_h_join(glue_ctx *c)
 	join_target t;
 	memset(&t, 0, sizeof(t));
 	consult_err e = checked_lookup(c, c->req->u.join.practice, c->req->u.join.code, &t);
+	if (e == CONSULT_OK)
+		e = glue_lease_require(c, t.practice.id); /* another instance serves it: nothing changes here */
 	if (e != CONSULT_OK)
 		goto done;
 	e = join_checked(c, &t, first, last);

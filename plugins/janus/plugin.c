@@ -13,6 +13,9 @@
  * (consult_store_maintain: for SQLite the WAL checkpoints, through the
  * store's own second connection), so no request waits for it.
  * Every store failure is logged by name (store_health.c).
+ * With leases (several instances on one store, leases.c) the timer first
+ * claims, renews and drops practices, and everything per practice runs only
+ * for the practices this instance serves; a clean stop gives its leases up.
  * The timer also logs out idle staff, runs the retention purge (at the
  * first tick, then every purge_interval_minutes) and, when a new local day
  * begins, tells waiting patients their estimates (waiting.c); between ticks, when
@@ -94,6 +97,8 @@ static void tick(int64_t now)
 		gpointer key, value;
 		g_hash_table_iter_init(&it, glue.practices);
 		while (g_hash_table_iter_next(&it, &key, &value)) {
+			if (!glue_lease_serves(((glue_practice *)value)->id))
+				continue; /* its safe time just ended: the next lease tick drops it */
 			expire_practice(value, now);
 			glue_staff_idle_check(value, now);
 			consult_room_ended_prune(((glue_practice *)value)->room, now);
@@ -168,6 +173,7 @@ static gpointer timer_main(gpointer data)
 			g_mutex_unlock(&glue.lock);
 		}
 		if (mono >= next_tick) {
+			glue_leases_tick();
 			int64_t now = glue_now();
 			tick(now);
 			upkeep(now);
@@ -183,6 +189,7 @@ static gpointer timer_main(gpointer data)
 static void free_state(void)
 {
 	glue_practices_free();
+	glue_leases_free();
 	if (glue.store)
 		consult_store_close(glue.store);
 	if (glue.rl_login)
@@ -222,8 +229,12 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 	glue.started_at = glue_now();
 	glue.stopped_at = 0;
 	g_mutex_lock(&glue.lock);
+	if (glue_leases_init() != 0) {
+		g_mutex_unlock(&glue.lock);
+		goto fail;
+	}
 	glue_restore_rooms(glue.started_at);
-	glue_day_load(glue.started_at);
+	glue_day_load(glue.started_at, 0);
 	glue_lifecycle_alive(glue.started_at);
 	g_mutex_unlock(&glue.lock);
 	next_alive = glue.started_at + GLUE_ALIVE_EVERY_S;
@@ -251,8 +262,8 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 		goto fail;
 	}
 	g_atomic_int_set(&initialized, 1);
-	JANUS_LOG(LOG_INFO, "%s initialized (grace %" G_GINT64_FORMAT " s, events %s)\n", GLUE_PACKAGE,
-	        glue.cfg.grace_seconds, glue.cfg.events ? "on" : "off");
+	JANUS_LOG(LOG_INFO, "%s initialized (grace %" G_GINT64_FORMAT " s, events %s, instance %s)\n", GLUE_PACKAGE,
+	        glue.cfg.grace_seconds, glue.cfg.events ? "on" : "off", glue.cfg.instance);
 	return 0;
 
 fail:
@@ -285,6 +296,7 @@ static void consult_destroy(void)
 	g_mutex_lock(&glue.lock);
 	glue_forward_losses_run(0, true);
 	glue_practices_free();
+	glue_leases_release();
 	g_mutex_unlock(&glue.lock);
 	glue_sessions_deinit();
 	free_state();
@@ -351,7 +363,9 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error)
 	if (glue.stopped_at)
 		now = glue.stopped_at; /* handles go with a clean stop: they went when it began */
 	glue_forward_end(s);
-	if (s->kind == GLUE_PATIENT)
+	if ((s->kind == GLUE_PATIENT || s->kind == GLUE_STAFF) && !glue_lease_serves(s->practice_id))
+		; /* served elsewhere now: its visit is the holder's, nothing written */
+	else if (s->kind == GLUE_PATIENT)
 		glue_patient_detach(s, now);
 	else if (s->kind == GLUE_STAFF)
 		glue_staff_detach(s, true, now);

@@ -2,7 +2,9 @@
  * heartbeat while running, the stop time at a clean stop.
  *
  * Contract: glue_restore_rooms() runs once at init, before any handle
- * exists: every visit the store holds as live is put back into its
+ * exists, glue_restore_room() for one practice when this instance begins
+ * to serve it (leases.c, its room not in memory): every visit the store
+ * holds as live of a practice served here is put back into its
  * practice's room (core/room.h consult_room_restore: nobody attached,
  * WAITING/AWAY -> AWAY, RINGING -> AWAY at the head, IN_CALL -> a call held
  * on both sides), with its names (typed and booked) and the booked note
@@ -10,7 +12,9 @@
  * written back (so a second restart keeps away_since). Every detached
  * side gets grace_seconds from now; when nobody comes back the visit ends
  * as of when its patient went, or when the server went away (the stop
- * time if it is not older than the last heartbeat, else the heartbeat).
+ * time if it is not older than the last heartbeat, else the heartbeat; on
+ * a takeover from another instance, that instance's last renewal).
+ * Visits of practices served elsewhere are left alone (not even read back).
  * glue_lifecycle_alive() is the heartbeat the timer writes every
  * GLUE_ALIVE_EVERY_S seconds, glue_lifecycle_stopped() records a clean
  * stop. Under glue.lock (the store's connection); store failures are
@@ -97,13 +101,33 @@ static consult_visit_state restore_one(const consult_live_visit *lv, int64_t gon
 
 void glue_restore_rooms(int64_t now)
 {
-	int64_t gone = gone_at(now), until = now + glue.cfg.grace_seconds;
+	glue_restore_room(now, 0, 0);
+}
+
+/* Keeps only the live visits this call restores. */
+static void keep_served(GArray *live, int64_t practice_id)
+{
+	guint j = 0;
+	for (guint i = 0; i < live->len; i++) {
+		consult_live_visit *lv = &g_array_index(live, consult_live_visit, i);
+		if ((practice_id == 0 || lv->practice_id == practice_id) && glue_lease_serves(lv->practice_id))
+			g_array_index(live, consult_live_visit, j++) = *lv;
+	}
+	g_array_set_size(live, j);
+}
+
+void glue_restore_room(int64_t now, int64_t practice_id, int64_t gone)
+{
+	if (gone <= 0)
+		gone = gone_at(now);
+	int64_t until = now + glue.cfg.grace_seconds;
 	GArray *live = g_array_new(FALSE, FALSE, sizeof(consult_live_visit));
 	if (consult_store_live_visits(glue.store, collect, live) != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] live visits not readable: waiting rooms start empty\n");
 		g_array_free(live, TRUE);
 		return;
 	}
+	keep_served(live, practice_id);
 	size_t away = 0, held = 0, refused = 0;
 	/* the write-backs in one commit (a start with many waiting is not
 	 * slowed by one commit per visit); if it cannot open, one each */

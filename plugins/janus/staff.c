@@ -99,6 +99,11 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 		JANUS_LOG(LOG_INFO, "[consult] login failed\n");
 		return CONSULT_ERR_LOGIN_FAILED;
 	}
+	consult_err served = glue_lease_require(c, st->practice_id);
+	if (served != CONSULT_OK) {
+		*outcome = CONSULT_RL_CANCELLED; /* the password was right; nothing issued here */
+		return served;
+	}
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	glue_practice *p = glue_practice_get(st->practice_id);

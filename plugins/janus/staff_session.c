@@ -134,6 +134,8 @@ consult_err glue_h_resume(glue_ctx *c)
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	glue_practice *p = NULL;
+	if (e == CONSULT_OK)
+		e = glue_lease_require(c, st.practice_id); /* served elsewhere: the session is not touched */
 	if (e == CONSULT_OK) {
 		p = glue_practice_get(st.practice_id);
 		if (p == NULL || consult_store_practice_by_id(glue.store, st.practice_id, &pr) != CONSULT_OK ||

@@ -128,23 +128,31 @@ static void add_call(glue_practice *p, int64_t doctor_id, int64_t ended_at, int6
 	d->dirty = true;
 }
 
+typedef struct day_load {
+	int64_t practice_id; /* 0: every practice served here */
+	size_t n;
+} day_load;
+
 static void load_one(const consult_call_row *c, void *ud)
 {
+	day_load *l = ud;
+	if ((l->practice_id && c->practice_id != l->practice_id) || !glue_lease_serves(c->practice_id))
+		return;
 	glue_practice *p = glue_practice_get(c->practice_id);
 	if (p)
 		add_call(p, c->doctor_id, c->ended_at, c->seconds);
-	(*(size_t *)ud)++;
+	l->n++;
 }
 
-void glue_day_load(int64_t now)
+void glue_day_load(int64_t now, int64_t practice_id)
 {
 	int64_t from, to;
-	size_t n = 0;
+	day_load l = { practice_id, 0 };
 	glue_local_day(now, &from, &to);
-	if (consult_store_calls_ended(glue.store, from, to, load_one, &n) != CONSULT_OK)
+	if (consult_store_calls_ended(glue.store, from, to, load_one, &l) != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] today's calls not readable: wait estimates start without them\n");
-	else if (n)
-		JANUS_LOG(LOG_INFO, "[consult] %zu connected calls of today read for wait estimates\n", n);
+	else if (l.n)
+		JANUS_LOG(LOG_INFO, "[consult] %zu connected calls of today read for wait estimates\n", l.n);
 }
 
 void glue_day_visit_ended(glue_practice *p, int64_t visit_id, int64_t ended_at)

@@ -52,7 +52,7 @@ test('the comparison notices drift in either direction', () => {
       (t) => t + 'CONSULT_REQUEST(undocumented, UNDOCUMENTED, CONSULT_WHO_DOCTOR, CONSULT_WHEN_ALWAYS, p_none, 0)\n',
       /request undocumented: in the code/],
     ['an error added to errors.def', 'plugins/core/errors.def',
-      (t) => t + 'CONSULT_ERROR(NEW_ONE, 448, "new_one",\n\t"New")\n', /error 448: in the code/],
+      (t) => t + 'CONSULT_ERROR(NEW_ONE, 499, "new_one",\n\t"New")\n', /error 499: in the code/],
     ['an event field added to events.def', 'plugins/core/events.def',
       (t) => t.replace(/(CONSULT_EVENT\(position, "patient", "[^"]*)"/, '$1 extra"'),
       /event position/],

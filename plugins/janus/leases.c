@@ -1,0 +1,483 @@
+/* leases.c - several instances on one store: which practices this one
+ * serves. core/lease.h decides, the store applies each claim atomically
+ * (consult_store_lease_claim), this file carries it out.
+ *
+ * Contract: with lease_seconds = 0 every practice is served here and
+ * nothing else in this file runs (one instance, as before leases). Else:
+ * - glue_leases_init (init, under glue.lock, before the restore) claims
+ *   every free practice, so the restore brings back only those.
+ * - glue_leases_tick (timer, once a second, WITHOUT glue.lock; it takes it
+ *   itself) reads the practices and the lease rows and, per practice:
+ *   STOP -> the practice is dropped (below); RENEW -> renewed, all in one
+ *   commit, with the time taken BEFORE the statement as sent_ms; CLAIM ->
+ *   claimed and, if won, its waiting room restored from the store (visits
+ *   away, grace from now, the previous holder gone at its last renewal).
+ * - glue_lease_require (requests about one practice: join, login, resume)
+ *   answers practice_elsewhere with the holder's name (or null) unless this
+ *   instance serves it; a free lease is claimed on the spot, so a single
+ *   instance serves a new practice at its first request, as before.
+ * - glue_lease_serves is the check of every other path (dispatch, the
+ *   timer, destroy_session): false from the moment the safe time of the
+ *   last renewal is over, even before the timer has dropped the practice.
+ * Dropping a practice: each of its handles gets `practice_moved` (with the
+ *   holder's name if known) and becomes anonymous, its forwarded leg ends,
+ *   and its room is forgotten; nothing is written to the store (the
+ *   visits stay live there for the next holder).
+ * - glue_leases_release (clean stop): every lease of this instance given
+ *   up, so another instance takes over at once.
+ * Times: lease times are the real wall clock in ms, never the test offset
+ * of clock.h (a test moving the plugin's clock must not end a lease).
+ * Test-only: with CONSULT_TEST=1, CONSULT_TEST_LEASE_RENEW_DELAY_MS in
+ * Janus' environment delays every renewal by that many ms after its time
+ * was taken (a slow store), so tests can show the safety rule. Logs carry
+ * practice ids and instance names only.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+#include <janus/debug.h>
+#include "glue.h"
+#include "forward.h"
+#include "core/lease.h"
+
+typedef struct lease_state {
+	int64_t practice_id; /* key */
+	consult_lease_mine m;
+	int64_t since_ms; /* when the claim that began this service was sent */
+} lease_state;
+
+static bool on;
+static consult_lease_cfg lcfg;
+static GHashTable *mine; /* &practice_id -> lease_state*, under glue.lock */
+static int64_t renew_delay_ms;
+
+static int64_t real_ms(void)
+{
+	return g_get_real_time() / 1000;
+}
+
+bool glue_leases_on(void)
+{
+	return on;
+}
+
+static lease_state *state_of(int64_t practice_id, bool create)
+{
+	lease_state *st = mine ? g_hash_table_lookup(mine, &practice_id) : NULL;
+	if (st == NULL && create && mine) {
+		st = g_new0(lease_state, 1);
+		st->practice_id = practice_id;
+		g_hash_table_insert(mine, &st->practice_id, st);
+	}
+	return st;
+}
+
+bool glue_lease_serves(int64_t practice_id)
+{
+	if (!on)
+		return true;
+	lease_state *st = state_of(practice_id, false);
+	return st != NULL && consult_lease_serves(&lcfg, real_ms(), &st->m);
+}
+
+/* --- the store's rows --- */
+
+typedef struct row_copy {
+	bool exists;
+	char *holder;
+	int64_t expires_at_ms;
+} row_copy;
+
+static void row_free(gpointer p)
+{
+	row_copy *r = p;
+	g_free(r->holder);
+	g_free(r);
+}
+
+static void collect_row(const consult_lease *l, void *ud)
+{
+	row_copy *r = g_new0(row_copy, 1);
+	r->exists = true;
+	r->holder = g_strdup(l->holder);
+	r->expires_at_ms = l->expires_at_ms;
+	int64_t *key = g_new(int64_t, 1);
+	*key = l->practice_id;
+	g_hash_table_replace(ud, key, r);
+}
+
+/* practice id -> row_copy of every lease row, or NULL (store failed, logged by its hook) */
+static GHashTable *read_rows(void)
+{
+	GHashTable *rows = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, row_free);
+	if (consult_store_list_leases(glue.store, collect_row, rows) != CONSULT_OK) {
+		g_hash_table_destroy(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+static consult_lease_row row_view(GHashTable *rows, int64_t practice_id)
+{
+	row_copy *r = rows ? g_hash_table_lookup(rows, &practice_id) : NULL;
+	consult_lease_row v = { r ? r->holder : NULL, r ? r->expires_at_ms : 0 };
+	return v;
+}
+
+/* --- gaining and losing a practice --- */
+
+/* Serving from a claim sent at sent; the room back from the store. */
+static void start_serving(int64_t practice_id, int64_t sent, const consult_lease_row *prev)
+{
+	lease_state *st = state_of(practice_id, true);
+	if (st == NULL)
+		return;
+	st->m.serving = true;
+	st->m.sent_ms = sent;
+	st->since_ms = sent;
+	glue_practice *stale = glue_practice_find(practice_id);
+	if (stale)
+		g_hash_table_remove(glue.practices, &practice_id);
+	int64_t now = glue_now(), gone = 0;
+	bool other = prev->holder != NULL && strcmp(prev->holder, glue.cfg.instance) != 0;
+	if (other) { /* it went away at its last renewal (as far as we know) */
+		gone = (prev->expires_at_ms - lcfg.lease_ms) / 1000 + glue_clock_offset();
+		if (gone > now || gone <= 0)
+			gone = now;
+	}
+	glue_restore_room(now, practice_id, gone);
+	glue_day_load(now, practice_id);
+	JANUS_LOG(LOG_INFO, "[consult] practice %" G_GINT64_FORMAT " is served here now (lease of %s%s)\n", practice_id,
+	        other ? "instance " : "", other ? prev->holder : "nobody else");
+}
+
+/* Drops a practice this instance no longer serves (see the contract). */
+static void drop(int64_t practice_id, const char *holder)
+{
+	lease_state *st = state_of(practice_id, false);
+	if (st) {
+		st->m.serving = false;
+		st->m.sent_ms = 0;
+	}
+	GPtrArray *all = glue_sessions_all();
+	size_t n = 0;
+	for (guint i = 0; i < all->len; i++) {
+		glue_session *s = g_ptr_array_index(all, i);
+		if ((s->kind != GLUE_PATIENT && s->kind != GLUE_STAFF) || s->practice_id != practice_id)
+			continue;
+		json_t *f = json_object();
+		json_object_set_new(f, "instance", holder ? json_string(holder) : json_null());
+		glue_push(s, "practice_moved", f);
+		glue_forward_end(s);
+		glue_session_reset(s);
+		n++;
+	}
+	for (guint i = 0; i < all->len; i++)
+		glue_session_unref(g_ptr_array_index(all, i));
+	g_ptr_array_free(all, TRUE);
+	if (glue_practice_find(practice_id))
+		g_hash_table_remove(glue.practices, &practice_id);
+	JANUS_LOG(LOG_WARN, "[consult] practice %" G_GINT64_FORMAT " no longer served here (%s%s); %zu handles told\n",
+	        practice_id, holder ? "held by instance " : "lease not renewed in time", holder ? holder : "", n);
+}
+
+/* Claims one practice now; true if this instance serves it afterwards. */
+static bool claim_now(int64_t practice_id, const consult_lease_row *prev)
+{
+	int64_t sent = real_ms();
+	bool held = false;
+	if (consult_store_lease_claim(glue.store, practice_id, glue.cfg.instance, sent,
+	            consult_lease_expires(&lcfg, sent), &held) != CONSULT_OK ||
+	        !held)
+		return false;
+	start_serving(practice_id, sent, prev);
+	return true;
+}
+
+/* --- the practices --- */
+
+static void collect_id(const consult_practice *p, void *ud)
+{
+	g_array_append_val((GArray *)ud, p->id);
+}
+
+static GArray *practice_ids(void)
+{
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	if (consult_store_list_practices(glue.store, collect_id, ids) != CONSULT_OK) {
+		g_array_free(ids, TRUE);
+		return NULL;
+	}
+	return ids;
+}
+
+int glue_leases_init(void)
+{
+	on = glue.cfg.lease_seconds > 0;
+	if (!on)
+		return 0;
+	if (!consult_lease_cfg_of(glue.cfg.lease_seconds, &lcfg))
+		return -1;
+	mine = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	renew_delay_ms = 0;
+	const char *d = g_getenv("CONSULT_TEST_LEASE_RENEW_DELAY_MS");
+	if (d && glue_test_mode()) {
+		renew_delay_ms = g_ascii_strtoll(d, NULL, 10);
+		if (renew_delay_ms < 0 || renew_delay_ms > 60000)
+			renew_delay_ms = 0;
+		JANUS_LOG(LOG_WARN, "[consult] TEST: every lease renewal is delayed by %" G_GINT64_FORMAT " ms\n",
+		        renew_delay_ms);
+	}
+	GArray *ids = practice_ids();
+	GHashTable *rows = read_rows();
+	size_t held = 0, elsewhere = 0;
+	if (ids && rows) {
+		int64_t now = real_ms();
+		for (guint i = 0; i < ids->len; i++) {
+			int64_t id = g_array_index(ids, int64_t, i);
+			consult_lease_row r = row_view(rows, id);
+			consult_lease_mine idle = { false, 0 };
+			if (consult_lease_decide(&lcfg, now, glue.cfg.instance, &r, &idle) != CONSULT_LEASE_CLAIM) {
+				elsewhere++;
+				continue;
+			}
+			int64_t sent = real_ms();
+			bool got = false;
+			if (consult_store_lease_claim(glue.store, id, glue.cfg.instance, sent,
+			            consult_lease_expires(&lcfg, sent), &got) == CONSULT_OK &&
+			        got) {
+				lease_state *st = state_of(id, true);
+				st->m.serving = true;
+				st->m.sent_ms = st->since_ms = sent;
+				held++;
+			} else {
+				elsewhere++;
+			}
+		}
+	} else {
+		JANUS_LOG(LOG_ERR, "[consult] leases not readable: no practice claimed yet (the timer tries again)\n");
+	}
+	if (ids)
+		g_array_free(ids, TRUE);
+	if (rows)
+		g_hash_table_destroy(rows);
+	JANUS_LOG(LOG_INFO,
+	        "[consult] instance %s: lease %" G_GINT64_FORMAT " s, %zu practices claimed, %zu served elsewhere\n",
+	        glue.cfg.instance, glue.cfg.lease_seconds, held, elsewhere);
+	return 0;
+}
+
+void glue_leases_free(void)
+{
+	if (mine)
+		g_hash_table_destroy(mine);
+	mine = NULL;
+	on = false;
+}
+
+typedef struct pending {
+	int64_t id;
+	bool held;
+	consult_err e;
+	char *prev_holder;
+	int64_t prev_expires;
+} pending;
+
+static void pending_add(GArray *a, int64_t id, const consult_lease_row *r)
+{
+	pending p = { id, false, CONSULT_OK, g_strdup(r->holder), r->expires_at_ms };
+	g_array_append_val(a, p);
+}
+
+static void pending_free(GArray *a)
+{
+	for (guint i = 0; i < a->len; i++)
+		g_free(g_array_index(a, pending, i).prev_holder);
+	g_array_free(a, TRUE);
+}
+
+/* What is due per practice, under glue.lock: drops STOPs, collects the rest. */
+static void plan(GArray *renew, GArray *claim)
+{
+	GArray *ids = practice_ids();
+	GHashTable *rows = read_rows();
+	int64_t now = real_ms();
+	GHashTable *seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+	for (guint i = 0; ids && i < ids->len; i++) {
+		int64_t id = g_array_index(ids, int64_t, i);
+		g_hash_table_add(seen, &g_array_index(ids, int64_t, i));
+		consult_lease_row r = row_view(rows, id);
+		lease_state *st = state_of(id, false);
+		consult_lease_mine idle = { false, 0 };
+		consult_lease_action a = consult_lease_decide(&lcfg, now, glue.cfg.instance, &r, st ? &st->m : &idle);
+		if (rows == NULL && a == CONSULT_LEASE_CLAIM)
+			a = CONSULT_LEASE_WAIT; /* the rows were not readable: claim nothing */
+		if (a == CONSULT_LEASE_STOP)
+			drop(id, r.holder && strcmp(r.holder, glue.cfg.instance) != 0 ? r.holder : NULL);
+		else if (a == CONSULT_LEASE_RENEW)
+			pending_add(renew, id, &r);
+		else if (a == CONSULT_LEASE_CLAIM)
+			pending_add(claim, id, &r);
+	}
+	/* practices that are gone from the store, or a list that failed: only the deadline counts */
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, mine);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		lease_state *st = value;
+		if (st->m.serving && (ids == NULL || !g_hash_table_contains(seen, &st->practice_id)) &&
+		        !consult_lease_serves(&lcfg, now, &st->m))
+			drop(st->practice_id, NULL);
+	}
+	g_hash_table_destroy(seen);
+	if (ids)
+		g_array_free(ids, TRUE);
+	if (rows)
+		g_hash_table_destroy(rows);
+}
+
+/* Renewals sent at sent, in one commit; a practice whose renewal did not
+ * hold (or whose safe time is over anyway) is dropped. */
+static void renew_all(GArray *renew, int64_t sent)
+{
+	bool tx = renew->len > 1 && consult_store_begin(glue.store) == CONSULT_OK;
+	for (guint i = 0; i < renew->len; i++) {
+		pending *p = &g_array_index(renew, pending, i);
+		p->e = consult_store_lease_claim(
+		        glue.store, p->id, glue.cfg.instance, sent, consult_lease_expires(&lcfg, sent), &p->held);
+	}
+	bool committed = !tx || consult_store_commit(glue.store) == CONSULT_OK;
+	if (tx && !committed)
+		(void)consult_store_rollback(glue.store);
+	int64_t now = real_ms();
+	for (guint i = 0; i < renew->len; i++) {
+		pending *p = &g_array_index(renew, pending, i);
+		lease_state *st = state_of(p->id, false);
+		if (st == NULL || !st->m.serving)
+			continue;
+		if (p->e == CONSULT_OK && committed && p->held) {
+			if (sent > st->m.sent_ms)
+				st->m.sent_ms = sent;
+			if (!consult_lease_serves(&lcfg, now, &st->m))
+				drop(p->id, NULL); /* renewed too late to count: claimed afresh next time */
+		} else if (p->e == CONSULT_OK && committed) {
+			drop(p->id, NULL); /* another instance holds it */
+		}                          /* a store failure: the deadline decides */
+	}
+}
+
+void glue_leases_tick(void)
+{
+	if (!on)
+		return;
+	GArray *renew = g_array_new(FALSE, FALSE, sizeof(pending));
+	GArray *claim = g_array_new(FALSE, FALSE, sizeof(pending));
+	g_mutex_lock(&glue.lock);
+	plan(renew, claim);
+	g_mutex_unlock(&glue.lock);
+	if (renew->len) {
+		int64_t sent = real_ms();
+		if (renew_delay_ms > 0)
+			g_usleep(renew_delay_ms * G_TIME_SPAN_MILLISECOND);
+		g_mutex_lock(&glue.lock);
+		renew_all(renew, sent);
+		g_mutex_unlock(&glue.lock);
+	}
+	if (claim->len) {
+		g_mutex_lock(&glue.lock);
+		for (guint i = 0; i < claim->len; i++) {
+			pending *p = &g_array_index(claim, pending, i);
+			consult_lease_row prev = { p->prev_holder, p->prev_expires };
+			lease_state *st = state_of(p->id, false);
+			if (st == NULL || !st->m.serving)
+				(void)claim_now(p->id, &prev);
+		}
+		g_mutex_unlock(&glue.lock);
+	}
+	pending_free(renew);
+	pending_free(claim);
+}
+
+/* "instance": the holder other than this instance, or null. */
+static void elsewhere_extra(glue_ctx *c, const consult_lease_row *r)
+{
+	bool other = r->holder && strcmp(r->holder, glue.cfg.instance) != 0;
+	if (c->error_extra == NULL)
+		c->error_extra = json_object();
+	json_object_set_new(c->error_extra, "instance", other ? json_string(r->holder) : json_null());
+}
+
+consult_err glue_lease_refuse(glue_ctx *c, int64_t practice_id)
+{
+	GHashTable *rows = read_rows();
+	consult_lease_row r = row_view(rows, practice_id);
+	elsewhere_extra(c, &r);
+	if (rows)
+		g_hash_table_destroy(rows);
+	return CONSULT_ERR_PRACTICE_ELSEWHERE;
+}
+
+consult_err glue_lease_require(glue_ctx *c, int64_t practice_id)
+{
+	if (glue_lease_serves(practice_id))
+		return CONSULT_OK;
+	GHashTable *rows = read_rows();
+	if (rows == NULL)
+		return CONSULT_ERR_INTERNAL;
+	consult_lease_row r = row_view(rows, practice_id);
+	lease_state *st = state_of(practice_id, false);
+	if (st && st->m.serving) /* its safe time is over: dropped first */
+		drop(practice_id, r.holder && strcmp(r.holder, glue.cfg.instance) != 0 ? r.holder : NULL);
+	consult_lease_mine idle = { false, 0 };
+	consult_err e = CONSULT_ERR_PRACTICE_ELSEWHERE;
+	if (consult_lease_decide(&lcfg, real_ms(), glue.cfg.instance, &r, &idle) == CONSULT_LEASE_CLAIM &&
+	        claim_now(practice_id, &r))
+		e = CONSULT_OK;
+	if (e != CONSULT_OK)
+		elsewhere_extra(c, &r);
+	g_hash_table_destroy(rows);
+	return e;
+}
+
+void glue_leases_release(void)
+{
+	if (!on)
+		return;
+	int64_t n = 0;
+	if (consult_store_lease_release(glue.store, 0, glue.cfg.instance, &n) == CONSULT_OK && n > 0)
+		JANUS_LOG(LOG_INFO, "[consult] %" G_GINT64_FORMAT " leases released\n", n);
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, mine);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		((lease_state *)value)->m.serving = false;
+}
+
+json_t *glue_leases_health(void)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "instance", json_string(glue.cfg.instance));
+	json_object_set_new(o, "lease_seconds", json_integer(glue.cfg.lease_seconds));
+	int64_t now = real_ms();
+	json_object_set_new(o, "now_ms", json_integer(now));
+	json_t *held = json_array();
+	if (on) {
+		GHashTableIter it;
+		gpointer key, value;
+		g_hash_table_iter_init(&it, mine);
+		while (g_hash_table_iter_next(&it, &key, &value)) {
+			lease_state *st = value;
+			if (!consult_lease_serves(&lcfg, now, &st->m))
+				continue;
+			json_t *h = json_object();
+			json_object_set_new(h, "practice_id", json_integer(st->practice_id));
+			json_object_set_new(h, "since_ms", json_integer(st->since_ms));
+			json_object_set_new(
+			        h, "until_ms", json_integer(consult_lease_serve_until(&lcfg, st->m.sent_ms)));
+			json_object_set_new(h, "renew_age_ms", json_integer(now - st->m.sent_ms));
+			json_array_append_new(held, h);
+		}
+	}
+	json_object_set_new(o, "practices", held);
+	return o;
+}
