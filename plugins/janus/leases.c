@@ -167,7 +167,7 @@ static void drop(int64_t practice_id, const char *holder)
 			continue;
 		json_t *f = json_object();
 		json_object_set_new(f, "instance", holder ? json_string(holder) : json_null());
-		glue_push(s, "practice_moved", f);
+		glue_push(s, consult_push_event_name(CONSULT_PUSH_practice_moved), f);
 		glue_forward_end(s);
 		glue_session_reset(s);
 		n++;
@@ -230,12 +230,14 @@ int glue_leases_init(void)
 	}
 	GArray *ids = practice_ids();
 	GHashTable *rows = read_rows();
-	size_t held = 0, elsewhere = 0;
+	size_t held = 0, elsewhere = 0, mine_live = 0;
 	if (ids && rows) {
 		int64_t now = real_ms();
 		for (guint i = 0; i < ids->len; i++) {
 			int64_t id = g_array_index(ids, int64_t, i);
 			consult_lease_row r = row_view(rows, id);
+			if (r.holder && strcmp(r.holder, glue.cfg.instance) == 0 && r.expires_at_ms >= now)
+				mine_live++;
 			consult_lease_mine idle = { false, 0 };
 			if (consult_lease_decide(&lcfg, now, glue.cfg.instance, &r, &idle) != CONSULT_LEASE_CLAIM) {
 				elsewhere++;
@@ -261,6 +263,11 @@ int glue_leases_init(void)
 		g_array_free(ids, TRUE);
 	if (rows)
 		g_hash_table_destroy(rows);
+	if (mine_live)
+		JANUS_LOG(LOG_WARN,
+		        "[consult] %zu leases were still held under this instance's name (%s): a previous run of"
+		        " this instance, or another instance with the same name (each needs its own `instance`)\n",
+		        mine_live, glue.cfg.instance);
 	JANUS_LOG(LOG_INFO,
 	        "[consult] instance %s: lease %" G_GINT64_FORMAT " s, %zu practices claimed, %zu served elsewhere\n",
 	        glue.cfg.instance, glue.cfg.lease_seconds, held, elsewhere);
