@@ -9,7 +9,9 @@
 // Enter): state 'left', #left "Sie haben den Warteraum verlassen." with
 // "Wieder beitreten" (not "Die Sprechstunde ist beendet"); the doctor's
 // list no longer has the visit. A reload shows the same page. Before
-// leaving, a reload is not a leave: the page comes back to the same visit. "Wieder
+// leaving, a reload is not a leave: the page sends no `leave` (counted in
+// Chromium), comes back to the same visit (same id, same waiting_since) and
+// the doctor's list never loses it. "Wieder
 // beitreten" joins again with the kept code and waits anew (a new visit in
 // the doctor's list). Cancelled by the practice after leaving: the page
 // no longer offers to rejoin and names the practice's phone.
@@ -63,29 +65,38 @@ async function leaveAndRejoin(launch, name) {
     const page = await browser.newPage();
     await setPhone(page);
     if (name === 'chromium') watchConsole(page, 'patient', consoleLines);
+    // Chromium: every `leave` the page hands to a WebSocket is counted (the
+    // count survives the reload)
+    const counting = name === 'chromium';
+    if (counting) await page.addInitScript(COUNT_LEAVES);
     const pat = drive(page, 'patient');
     await joinPatient(pat, origin, practice.slug, appt.code);
     const visit1 = await pat.evaluate(() => window.consult.visitId);
     await waitFor('doctor: the patient is listed', () => env.entry(visit1), 30_000);
 
     // --- a reload is not a leave: the same visit, back at its place ------------------
-    // (Chromium: every frame the page sends is seen; a `leave` on the way out
-    // would end the visit whenever it reaches the server before the socket closes)
-    const leavesSent = [];
-    if (name === 'chromium') {
-      page.on('websocket', (ws) => ws.on('framesent', (f) => {
-        if (typeof f.payload === 'string' && f.payload.includes('"leave"')) leavesSent.push(f.payload);
-      }));
-    }
+    // A `leave` on the way out ends the visit (the doctor's list drops it at
+    // once) if it reaches the server before the socket closes; the new page
+    // then joins as a new visit. Kept: the doctor's list never loses the
+    // visit (at most `away` meanwhile), the page comes back with its id.
+    const listsFrom = env.doctor.handle.events.length;
+    const before = await env.entry(visit1);
     await page.reload();
     await waitFor('patient: back in the waiting room after the reload', () => pat.evaluate(
       () => window.consult.state === 'waiting' && window.consult.visitId != null), 30_000);
+    if (counting) assert.equal(await leavesSent(pat), 0, 'no leave sent on the reload');
     assert.equal(await pat.evaluate(() => window.consult.visitId), visit1, 'the reload resumed the same visit');
-    assert.deepEqual(leavesSent, [], 'no leave sent on the reload');
     await waitFor('doctor: the same visit listed and waiting again', async () => {
       const e = await env.entry(visit1);
       return e && e.state === 'waiting';
     }, 30_000);
+    const lists = env.doctor.handle.events.slice(listsFrom).filter((e) => e.event === 'waiting');
+    for (const l of lists) {
+      assert.ok((l.visits || []).some((v) => v.visit_id === visit1),
+        `the doctor's list kept the visit through the reload: ${JSON.stringify(l.visits)}`);
+    }
+    const after = await env.entry(visit1);
+    assert.equal(after.waiting_since, before.waiting_since, 'the same place: waiting since the first join');
 
     // --- asked first; Escape keeps waiting -----------------------------------------
     await pat.click('#leave');
