@@ -514,6 +514,10 @@ export default {
   'doctor.follow.rejoined': '{name} ist wieder im Warteraum.',
   'doctor.follow.gone': '{name} ist nicht mehr im Warteraum.',
   'doctor.reload.ended': 'Die Seite wurde neu geladen; das Gespräch mit {name} wurde dabei beendet.',
+  // a browser that cannot hold a video call (doctorsupport.mjs)
+  'doctor.unsupported.title': 'Mit diesem Browser können Sie keine Videogespräche führen',
+  'doctor.unsupported.text': 'Diesem Browser fehlt die Technik für Videogespräche (WebRTC, Kamera und Mikrofon). Warteliste und Nachrichten funktionieren, Aufrufen nicht. Bitte öffnen Sie diese Seite in einem aktuellen Browser: Chrome, Edge, Firefox oder Safari.',
+  'doctor.unsupported.insecure': 'Diese Seite wurde ohne sichere Verbindung (https) geöffnet; Kamera und Mikrofon sind so gesperrt. Warteliste und Nachrichten funktionieren, Aufrufen nicht. Bitte wenden Sie sich an Ihre IT-Betreuung.',
   'doctor.patient.someone': 'der Patientin/dem Patienten',
   'staff.noscript': 'Diese Seite braucht JavaScript.',
   'staff.msg.title': 'Nachricht an Wartende',

@@ -512,6 +512,10 @@ export default {
   'doctor.follow.rejoined': '{name} is back in the waiting room.',
   'doctor.follow.gone': '{name} is no longer in the waiting room.',
   'doctor.reload.ended': 'The page was reloaded; the call with {name} ended with it.',
+  // a browser that cannot hold a video call (doctorsupport.mjs)
+  'doctor.unsupported.title': 'You cannot hold video calls in this browser',
+  'doctor.unsupported.text': 'This browser lacks what a video call needs (WebRTC, camera and microphone). The waiting list and messages work, calling patients does not. Please open this page in an up-to-date browser: Chrome, Edge, Firefox or Safari.',
+  'doctor.unsupported.insecure': 'This page was opened without a secure connection (https), so camera and microphone are blocked. The waiting list and messages work, calling patients does not. Please contact your IT support.',
   'doctor.patient.someone': 'the patient',
   'staff.noscript': 'This page needs JavaScript.',
   'staff.msg.title': 'Message to waiting patients',
