@@ -40,6 +40,9 @@
 // running call is kept in sessionStorage "consult.doctor.call").
 // Messages to waiting patients: staffmsg.mjs (#msg-box), targets "all my
 // waiting patients" (doctor_id = own staff_id) or one visit.
+// A browser that cannot hold a call (no WebRTC, no getUserMedia, no
+// WebSocket): section#unsupported (doctorsupport.mjs)
+// says so from the login on; the rest of the page works.
 import { t, errorText, initLangToggle, onLangChange, fmtTime } from './i18n.mjs';
 import { getLocalMedia, iceOptions } from './rtc.mjs';
 import { CallSession } from './session.mjs';
@@ -50,6 +53,7 @@ import { doctorTools } from './doctortools.mjs';
 import { photoDoctor } from './photo-doctor.mjs';
 import { isMediaSignal, localMediaState, mediaStateText, sendMediaState } from './mediastate.mjs';
 import { wireMessages } from './staffmsg.mjs';
+import { doctorUnsupportedNotice } from './doctorsupport.mjs';
 
 const $ = (id) => document.getElementById(id);
 const consult = { state: 'login' };
@@ -674,7 +678,8 @@ startStaff({
 });
 
 initLangToggle();
-onLangChange(renderAll);
+const noCalls = doctorUnsupportedNotice();   // this browser cannot hold a call: say so
+onLangChange(() => { renderAll(); if (noCalls) noCalls.render(); });
 $('login').addEventListener('click', askNotifyPermission);
 $('notify').addEventListener('click', askNotifyPermission);
 $('hangup').addEventListener('click', hangup);

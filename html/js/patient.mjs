@@ -434,20 +434,17 @@ function onSubmit(ev) {
   join(false).catch(() => {});
 }
 
-function onPageHide(e) {
+function onPageHide() {
   rejoin.cancel();
   const c = client;
   if (!c) return;
-  const s = consult.state;
-  // A page cannot tell a reload from a closed tab. Waiting or ringing, it
-  // just goes: the server keeps the place for grace_seconds (the patient
+  // A page cannot tell a reload from a closed tab, so it just goes: waiting
+  // or ringing, the server keeps the place for grace_seconds (the patient
   // counts in nobody's "vor Ihnen" meanwhile, the doctor reads "Verbindung
-  // unterbrochen"), and a reload comes back to the same place. Only the
-  // confirmed "Warteraum verlassen" ends the visit. In a call the media dies
-  // with the page, so the doctor is told at once (best effort).
-  if (!e.persisted && s === 'call') {
-    c.send({ request: 'leave' });
-  }
+  // unterbrochen") and a reload comes back to the same place; in a call the
+  // server holds the call, and the reloaded page (its media gone) ends it as
+  // patient_dropped and waits again. Only the confirmed "Warteraum
+  // verlassen" ends the visit.
   client = null;
   c.destroy();
 }

@@ -38,7 +38,9 @@
 //                        false if there is no P2P call
 //   s.forwardEvent(ev, jsep)  forward_offer / forward_answer to the Forwarder
 //   s.toggleMute() / s.toggleCamera() / await s.switchCamera() -> facing
-//   s.render()           #mute / #camera labels and the status (language)
+//   s.render()           #mute / #camera (fixed labels "Mikrofon aus" /
+//                        "Kamera aus", aria-pressed true while so) and the
+//                        status (language)
 //   s.close()            ends the call, stops the local tracks, clears
 //                        #local-video, #remote-video, #path and #verify
 //   s.active, s.problem (null | 'recovering' | final error), s.muted, s.cameraOff
@@ -126,8 +128,9 @@ export class CallSession {
 
   // ---- view ------------------------------------------------------------------
   render() {
-    $('mute').textContent = t(this.muted ? 'common.unmute' : 'common.mute');
-    $('camera').textContent = t(this.cameraOff ? 'common.camera.on' : 'common.camera.off');
+    // toggle buttons (WAI-ARIA): a fixed label, the state in aria-pressed
+    $('mute').textContent = t('common.mute');
+    $('camera').textContent = t('common.camera.off');
     $('mute').setAttribute('aria-pressed', String(this.muted));
     $('camera').setAttribute('aria-pressed', String(this.cameraOff));
     this.renderStatus();

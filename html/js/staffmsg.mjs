@@ -15,7 +15,11 @@
 //   box with that target chosen and focuses the text; reset() (logout)
 //   empties text, result and error. Nothing of a message is kept after it
 //   was sent (the field is emptied on success).
-import { t, errorText } from './i18n.mjs';
+//   The page holds only the empty details#msg-box.card.msg-box
+//   [data-testid=msg-box]; wireMessages() builds its summary ("Nachricht an
+//   Wartende") and form (the elements above, with their data-testid, labels
+//   and data-i18n texts) once, for the doctor and the reception page alike.
+import { t, errorText, applyI18n } from './i18n.mjs';
 
 export const MAX_CHARS = 280;
 const FIELDS = { visit: 'visit_id', appointment: 'appointment_id', doctor: 'doctor_id' };
@@ -37,8 +41,37 @@ export function targetOf(value) {
   return m ? { [FIELDS[m[1]]]: Number(m[2]) } : null;
 }
 
+// The box's content, built once (texts by data-i18n, applyI18n).
+// i18n-keys: staff.msg.title staff.msg.to staff.msg.preset staff.msg.text staff.msg.hint staff.msg.send
+function buildBox(box) {
+  const el = (tag, attrs = {}, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    e.append(...kids);
+    return e;
+  };
+  const field = (id, label, testid) => el('div', {},
+    el('label', { for: id, 'data-i18n': label }), el('select', { id, 'data-testid': testid }));
+  box.replaceChildren(
+    el('summary', { 'data-i18n': 'staff.msg.title' }),
+    el('form', { id: 'msg-form', class: 'msg-form', novalidate: '' },
+      el('div', { class: 'grid2' },
+        field('msg-target', 'staff.msg.to', 'msg-target'),
+        field('msg-preset', 'staff.msg.preset', 'msg-preset')),
+      el('label', { for: 'msg-text', 'data-i18n': 'staff.msg.text' }),
+      el('textarea', { id: 'msg-text', 'data-testid': 'msg-text', maxlength: String(MAX_CHARS), rows: '2', 'aria-describedby': 'msg-count msg-hint' }),
+      el('p', { class: 'msg-meta' },
+        el('span', { id: 'msg-hint', class: 'field-hint', 'data-i18n': 'staff.msg.hint' }), ' ',
+        el('span', { id: 'msg-count', class: 'field-hint msg-count', 'data-testid': 'msg-count' }, `0/${MAX_CHARS}`)),
+      el('p', { id: 'msg-error', class: 'field-error', 'data-testid': 'msg-error', role: 'alert', hidden: '' }),
+      el('button', { type: 'submit', id: 'msg-send', 'data-testid': 'msg-send', 'data-i18n': 'staff.msg.send' }),
+      el('p', { id: 'msg-result', class: 'msg-result', role: 'status', 'aria-live': 'polite', 'data-testid': 'msg-result', 'data-delivered': '' })));
+  applyI18n(box);
+}
+
 export function wireMessages({ client, presets = [], targets }) {
   const box = $('msg-box');
+  if (!$('msg-form')) buildBox(box);
   const text = $('msg-text');
   const sel = $('msg-target');
   const preset = $('msg-preset');

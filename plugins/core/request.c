@@ -180,7 +180,39 @@ static consult_err opt_bool_field(const json_t *obj, const char *key, bool *out,
 	return CONSULT_OK;
 }
 
-/* Free text limited in characters (code points): see the top. *out =
+/* Characters (code points) of a string jansson holds: its bytes that do
+ * not continue a UTF-8 sequence. */
+static size_t chars_of(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* The checks of free text limited in characters (code points), see the
+ * top: too_long (more than four bytes per allowed character, or more
+ * characters), then invalid_utf8 (control characters), then invalid_field
+ * (fewer than min characters, or only spaces). *trimmed / *kept: the text
+ * without its outer spaces. */
+static consult_err chars_text(const char *s, size_t len, const char *key, size_t min, size_t max, const char **trimmed,
+        size_t *kept, const char **field)
+{
+	if (len > 4 * max)
+		return fail(CONSULT_ERR_TOO_LONG, key, field);
+	size_t chars = chars_of(s, len);
+	if (chars > max)
+		return fail(CONSULT_ERR_TOO_LONG, key, field);
+	if (!consult_text_clean(s, len, false))
+		return fail(CONSULT_ERR_INVALID_UTF8, key, field);
+	*trimmed = consult_text_trim(s, kept);
+	if (chars < min || *kept == 0)
+		return fail(CONSULT_ERR_INVALID_FIELD, key, field);
+	return CONSULT_OK;
+}
+
+/* Free text limited in characters (chars_text), kept as sent. *out =
  * NULL if optional and absent or null. */
 static consult_err chars_field(
         const json_t *obj, const char *key, size_t min, size_t max, bool required, const char **out, const char **field)
@@ -192,21 +224,11 @@ static consult_err chars_field(
 	if (!json_is_string(v))
 		return fail(CONSULT_ERR_INVALID_FIELD, key, field);
 	const char *s = json_string_value(v);
-	size_t len = json_string_length(v);
-	if (len > 4 * max)
-		return fail(CONSULT_ERR_TOO_LONG, key, field);
-	if (!consult_text_clean(s, len, false))
-		return fail(CONSULT_ERR_INVALID_UTF8, key, field);
-	size_t chars = 0;
-	uint32_t cp;
-	for (size_t i = 0; i < len && consult_utf8_next(s, len, &i, &cp);)
-		chars++;
-	if (chars > max)
-		return fail(CONSULT_ERR_TOO_LONG, key, field);
+	const char *trimmed;
 	size_t kept;
-	consult_text_trim(s, &kept);
-	if (chars < min || kept == 0)
-		return fail(CONSULT_ERR_INVALID_FIELD, key, field);
+	consult_err e = chars_text(s, json_string_length(v), key, min, max, &trimmed, &kept, field);
+	if (e != CONSULT_OK)
+		return e;
 	*out = s;
 	return CONSULT_OK;
 }
@@ -527,17 +549,6 @@ static consult_err p_readiness(const json_t *b, consult_request *r, const char *
 	return CONSULT_OK;
 }
 
-/* Characters (code points) of a string jansson holds: its bytes that do
- * not continue a UTF-8 sequence. */
-static size_t chars_of(const char *s, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 static consult_err p_message_waiting(const json_t *b, consult_request *r, const char **f)
 {
 	const json_t *t = json_object_get(b, "text");
@@ -545,16 +556,10 @@ static consult_err p_message_waiting(const json_t *b, consult_request *r, const 
 		return fail(CONSULT_ERR_MISSING_FIELD, "text", f);
 	if (!json_is_string(t))
 		return fail(CONSULT_ERR_INVALID_FIELD, "text", f);
-	const char *s = json_string_value(t);
-	size_t len = json_string_length(t);
-	if (chars_of(s, len) > CONSULT_MAX_MESSAGE)
-		return fail(CONSULT_ERR_TOO_LONG, "text", f);
-	if (!consult_text_clean(s, len, false))
-		return fail(CONSULT_ERR_INVALID_UTF8, "text", f);
+	const char *k;
 	size_t kept;
-	const char *k = consult_text_trim(s, &kept);
-	if (len < CONSULT_MIN_MESSAGE || kept == 0)
-		return fail(CONSULT_ERR_INVALID_FIELD, "text", f);
+	TRY(chars_text(json_string_value(t), json_string_length(t), "text", CONSULT_MIN_MESSAGE, CONSULT_MAX_MESSAGE,
+	        &k, &kept, f));
 	r->u.message_waiting.text = k;
 	r->u.message_waiting.text_len = kept;
 	static const struct {

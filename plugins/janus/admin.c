@@ -9,7 +9,6 @@
  * parsed by the core's admin parser; nothing is looked up by name here.
  */
 #include <string.h>
-#include <time.h>
 #include <glib.h>
 #include <jansson.h>
 #include <janus/debug.h>
@@ -179,19 +178,6 @@ static consult_err a_list_staff(admin_ctx *a)
 	return e;
 }
 
-static void local_day(int64_t now, int64_t *from, int64_t *to)
-{
-	time_t t = (time_t)now;
-	struct tm tm;
-	localtime_r(&t, &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	*from = (int64_t)mktime(&tm);
-	tm.tm_mday += 1;
-	tm.tm_isdst = -1;
-	*to = (int64_t)mktime(&tm);
-}
-
 typedef struct {
 	json_t *list;
 	int64_t now;
@@ -206,7 +192,7 @@ static void add_stats(const consult_practice *pr, void *ud)
 	if (p)
 		consult_room_counts(p->room, counts);
 	int64_t from, to;
-	local_day(u->now, &from, &to);
+	glue_local_day(u->now, &from, &to);
 	consult_day_stats ds = { 0, -1 };
 	if (consult_store_day_stats(glue.store, pr->id, from, to, &ds) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;

@@ -21,7 +21,8 @@
 // (a reception WebSocket handle: c.staff.handle.call({...})), c.link (the
 // patient link booked by the reception page), c.tab(name) (drive() of that
 // tab), c.open(name, pathOrUrl), c.login(name, 'doctor'|'reception'),
-// c.book(), c.join(name), c.acceptCall(name), c.media(name).
+// c.book(), c.join(name), c.acceptCall(name), c.media(name), c.toggles(name,
+// on) (clicks #mute and #camera: aria-pressed follows, the labels stay).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -48,6 +49,7 @@ const STATES = [
   { tab: 'patient', state: 'ringing', reach: (c) => c.tab('doctor').click('#waiting-list button.call'), shown: '#ringing' },
   { tab: 'patient', state: 'call', reach: (c) => c.acceptCall('patient'), shown: '#call' },
   { tab: 'doctor', state: 'call', reach: (c) => c.media('doctor'), shown: '#call' },
+  { tab: 'patient', state: 'call muted, camera off', reach: (c) => c.toggles('patient', true), shown: '#mute[aria-pressed=true]', after: (c) => c.toggles('patient', false) },
   { tab: 'patient', state: 'ended', reach: (c) => c.tab('doctor').click('#hangup'), shown: '#ended' },
 ];
 
@@ -114,6 +116,19 @@ test('accessibility: no serious/critical axe-core violation and a visible focus 
       async acceptCall(name) {
         await c.tab(name).click('#accept-call');
         await c.media(name);
+      },
+      // #mute / #camera are toggle buttons: the label stays, aria-pressed
+      // carries the state (a screen reader says "Mikrofon aus, gedrückt")
+      async toggles(name, on) {
+        const d = c.tab(name);
+        const labels = () => d.evaluate(() => ['mute', 'camera'].map((id) => document.getElementById(id).textContent));
+        const before = await labels();
+        assert.deepEqual(before, ['Mikrofon aus', 'Kamera aus'], 'fixed labels');
+        await d.click('#mute');
+        await d.click('#camera');
+        await waitFor(`${name}: #mute and #camera pressed=${on}`, () => d.evaluate((v) => ['mute', 'camera']
+          .every((id) => document.getElementById(id).getAttribute('aria-pressed') === v), String(on)), 30_000);
+        assert.deepEqual(await labels(), before, 'the labels do not change with the state');
       },
       async media(name) {
         await waitForMedia(c.tab(name).page, name);

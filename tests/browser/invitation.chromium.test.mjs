@@ -16,8 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import {
-  artifacts, closeAll, drive, harness, launchChromium, PASSWORDS, REPO,
-  selectValue, step, waitFor, watchConsole,
+  artifacts, closeAll, drive, launchChromium, PASSWORDS,
+  selectValue, smtpConfig, startStack, step, waitFor, watchConsole,
 } from './lib.mjs';
 import { mails, parseMail, startEventSink, startSmtp } from '../protocol/servers.mjs';
 
@@ -36,56 +36,17 @@ after(async () => {
 });
 
 /** Janus (e-mail configured to the test SMTP server) + nginx + a practice. */
-async function startInvitationStack(smtp, evh) {
-  const { startJanus, freePort } = await import(harness('janus.mjs'));
-  const { startNginx } = await import(harness('nginx.mjs'));
-  const { seedPractice } = await import(harness('seed.mjs'));
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  let janus = null;
-  let nginx = null;
-  const stop = async () => {
-    const out = {};
-    if (nginx) {
-      out.nginx = await nginx.stop().catch((e) => String(e));
-      out.nginxAccess = nginx.accessLog();
-      out.nginxError = nginx.errorLog();
-    }
-    if (janus) {
-      out.janus = await janus.stop().catch((e) => String(e));
-      out.janusLog = janus.log();
-    }
-    nginx = null;
-    janus = null;
-    return out;
-  };
-  try {
-    janus = await startJanus({
-      publicUrl: origin,
-      eventsBackend: evh.url,
-      extraPluginConfig: {
-        events: true,
-        templates_dir: path.join(REPO, 'conf', 'messages'),
-        smtp_url: `smtp://127.0.0.1:${smtp.port}`,
-        smtp_starttls: false,
-        smtp_from: 'videosprechstunde@praxis.example',
-        smtp_timeout_seconds: 20,
-        delivery_backoff_base_seconds: 1,
-      },
-    });
-    nginx = await startNginx({ root: path.join(REPO, 'html'), janusWsUrl: janus.wsUrl, port });
-    const practice = await seedPractice(janus, {
+function startInvitationStack(smtp, evh) {
+  return startStack({
+    janus: { eventsBackend: evh.url, extraPluginConfig: { events: true, ...smtpConfig(smtp) } },
+    practice: {
       slug: 'praxis-einladung',
       name: 'Hausarztpraxis am Prüfweg',
       phone: '0721-5550199',
       doctors: [{ username: 'dr.einlad', display_name: 'Dr. Einlad', password: PASSWORDS.doctor }],
       receptions: [{ username: 'empfang', display_name: 'Empfang', password: PASSWORDS.reception }],
-    });
-    return { janus, nginx, origin, practice, doctor: practice.doctors[0], stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+    },
+  });
 }
 
 // Every value the e-mail invitation's delivery cell took, in order (records

@@ -412,13 +412,27 @@ export const PASSWORDS = {
   reception: 'empfang-pass-' + Math.random().toString(36).slice(2, 10),
 };
 
+/** The plugin's e-mail settings for a tests/protocol/servers.mjs
+ * startSmtp() server (templates of conf/messages, quick retries). */
+export function smtpConfig(smtp) {
+  return {
+    templates_dir: path.join(REPO, 'conf', 'messages'),
+    smtp_url: `smtp://127.0.0.1:${smtp.port}`,
+    smtp_starttls: false,
+    smtp_from: 'videosprechstunde@praxis.example',
+    smtp_timeout_seconds: 20,
+    delivery_backoff_base_seconds: 1,
+  };
+}
+
 /**
  * Start Janus (public_url = the nginx origin, so the reception's link is
  * directly usable), nginx, and seed one practice with a doctor and a
  * reception login. Returns { janus, nginx, practice, doctor, reception,
  * stop() } (stop never throws and keeps the logs readable).
  * opts.janus: extra startJanus() options (e.g. graceSeconds,
- * extraPluginConfig for TURN).
+ * extraPluginConfig for TURN). opts.practice: another seedPractice() spec
+ * than the default practice (doctor, reception: its first ones).
  */
 export async function startStack(opts = {}) {
   const { startJanus, freePort } = await import(harness('janus.mjs'));
@@ -448,7 +462,7 @@ export async function startStack(opts = {}) {
   try {
     janus = await startJanus({ publicUrl: origin, ...(opts.janus || {}) });
     nginx = await startNginx({ root: path.join(REPO, 'html'), janusWsUrl: janus.wsUrl, port });
-    const practice = await seedPractice(janus, {
+    const practice = await seedPractice(janus, opts.practice || {
       slug: 'praxis-e2e',
       name: 'Hautärzte am Prüfstand',
       phone: '0721-5550100',

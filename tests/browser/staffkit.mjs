@@ -19,53 +19,16 @@
 //   {id, state, typed, booked, note, readiness, readinessText, away}).
 // Everything opened goes into the caller's `open` set for after() cleanup.
 import crypto from 'node:crypto';
-import path from 'node:path';
-import { drive, harness, REPO, waitFor, watchConsole } from './lib.mjs';
+import { drive, harness, smtpConfig, startStack, waitFor, watchConsole } from './lib.mjs';
 
 export const rand = (n = 3) => crypto.randomBytes(n).toString('hex');
 export const unix = (minutes = 0) => Math.floor(Date.now() / 1000) + Math.round(minutes * 60);
 
 export async function startStaffStack({ janus: janusOpts = {}, smtp = null } = {}) {
-  const { startJanus, freePort } = await import(harness('janus.mjs'));
-  const { startNginx } = await import(harness('nginx.mjs'));
-  const { seedPractice } = await import(harness('seed.mjs'));
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  let janus = null;
-  let nginx = null;
-  const stop = async () => {
-    const out = {};
-    if (nginx) {
-      try {
-        out.nginxAccess = nginx.accessLog();
-        out.nginxError = nginx.errorLog();
-      } catch { /* gone */ }
-      out.nginx = await nginx.stop().catch((e) => String(e));
-    }
-    if (janus) {
-      out.janus = await janus.stop().catch((e) => String(e));
-      try { out.janusLog = janus.log(); } catch { out.janusLog = ''; }
-    }
-    nginx = null;
-    janus = null;
-    return out;
-  };
-  const mail = smtp ? {
-    templates_dir: path.join(REPO, 'conf', 'messages'),
-    smtp_url: `smtp://127.0.0.1:${smtp.port}`,
-    smtp_starttls: false,
-    smtp_from: 'videosprechstunde@praxis.example',
-    smtp_timeout_seconds: 20,
-    delivery_backoff_base_seconds: 1,
-  } : {};
-  try {
-    janus = await startJanus({
-      publicUrl: origin, ...janusOpts,
-      extraPluginConfig: { ...mail, ...(janusOpts.extraPluginConfig || {}) },
-    });
-    nginx = await startNginx({ root: path.join(REPO, 'html'), janusWsUrl: janus.wsUrl, port });
-    const pw = () => `Pw-${rand(8)}`;
-    const practice = await seedPractice(janus, {
+  const pw = () => `Pw-${rand(8)}`;
+  const stack = await startStack({
+    janus: { ...janusOpts, extraPluginConfig: { ...(smtp ? smtpConfig(smtp) : {}), ...(janusOpts.extraPluginConfig || {}) } },
+    practice: {
       slug: `praxis-staff-${rand(2)}`,
       name: 'Praxis am Tagesablauf',
       phone: '0721-5550123',
@@ -74,12 +37,10 @@ export async function startStaffStack({ janus: janusOpts = {}, smtp = null } = {
         { username: `dr.zwei.${rand(2)}`, display_name: 'Dr. Zwei', password: pw() },
       ],
       receptions: [{ username: `empfang.${rand(2)}`, display_name: 'Empfang', password: pw() }],
-    });
-    return { janus, nginx, origin, practice, doctors: practice.doctors, reception: practice.receptions[0], stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+    },
+  });
+  const { janus, nginx, origin, practice, reception, stop } = stack;
+  return { janus, nginx, origin, practice, doctors: practice.doctors, reception, stop };
 }
 
 export async function wsStaff(janus, who, open) {

@@ -13,9 +13,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { REPO } from '../../scripts/lib/janus.mjs';
 import { assertError, assertOk, now, useStack, uniqueName } from './helpers.mjs';
-import { mails, parseMail, startSms, startSmtp, until } from './servers.mjs';
+import { deliveryConfig, mails, parseMail, startSms, startSmtp, until } from './servers.mjs';
 
 const servers = {};
 const janusOpts = {};
@@ -25,20 +24,7 @@ async function setup() {
   servers.sms = await startSms();
   Object.assign(janusOpts, {
     env: { CONSULT_TEST: '1' },
-    extraPluginConfig: {
-      templates_dir: path.join(REPO, 'conf/messages'),
-      smtp_url: `smtp://127.0.0.1:${servers.smtp.port}`,
-      smtp_starttls: false,
-      smtp_from: 'videosprechstunde@praxis.example',
-      smtp_timeout_seconds: 10,
-      sms_url: `http://127.0.0.1:${servers.sms.port}/send`,
-      sms_body_format: 'json',
-      sms_body: '{"to":"{{to}}","from":"{{sender}}","text":"{{text}}"}',
-      sms_sender: 'Praxis',
-      sms_timeout_seconds: 10,
-      delivery_backoff_base_seconds: 1,
-      reminder_minutes: 120,
-    },
+    extraPluginConfig: deliveryConfig(servers.smtp, servers.sms),
   });
 }
 

@@ -8,6 +8,9 @@
 // Helpers read what arrived: mails(dir) -> sorted .eml paths,
 // parseMail(path) -> python's parse (tests/delivery/parse_mail.py),
 // smsRequests(log) -> the JSON lines. Every process is killed when node exits.
+// deliveryConfig(smtp, sms) -> the plugin settings that send e-mail and SMS
+// to these servers (templates of conf/messages, JSON SMS body, 10 s
+// timeouts, 1 s retry backoff, reminders 120 min before).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -41,6 +44,23 @@ function stopper(child) {
     child.once('exit', () => { live.delete(child); resolve(); });
     child.kill('SIGTERM');
   });
+}
+
+export function deliveryConfig(smtp, sms) {
+  return {
+    templates_dir: path.join(REPO, 'conf/messages'),
+    smtp_url: `smtp://127.0.0.1:${smtp.port}`,
+    smtp_starttls: false,
+    smtp_from: 'videosprechstunde@praxis.example',
+    smtp_timeout_seconds: 10,
+    sms_url: `http://127.0.0.1:${sms.port}/send`,
+    sms_body_format: 'json',
+    sms_body: '{"to":"{{to}}","from":"{{sender}}","text":"{{text}}"}',
+    sms_sender: 'Praxis',
+    sms_timeout_seconds: 10,
+    delivery_backoff_base_seconds: 1,
+    reminder_minutes: 120,
+  };
 }
 
 /** aiosmtpd on 127.0.0.1; mode via setMode(). port: fixed port (restart tests). */

@@ -1173,6 +1173,17 @@ static void test_answers_media_booking(void **st)
 	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
 	assert_string_equal(field, "note");
 	json_decref(j);
+	/* over the maximum and a control character: too_long first, as for
+	 * message_waiting's text (one check for every character-counted field) */
+	char both[512];
+	p = both + sprintf(both, "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\"\\n");
+	for (int i = 0; i < CONSULT_MAX_PATIENT_NAME; i++)
+		*p++ = 'a';
+	strcpy(p, "\"}");
+	j = J(both);
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "patient_name");
+	json_decref(j);
 
 	static const bad b[] = {
 		{ "{\"request\":\"accept\",\"audio_only\":\"yes\"}", CONSULT_ERR_INVALID_FIELD, "audio_only" },
@@ -1335,6 +1346,15 @@ static void test_message_waiting(void **st)
 	n += snprintf(body + n, sizeof body - (size_t)n, "a\"}");
 	j = J(body);
 	const char *field = NULL;
+	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
+	assert_string_equal(field, "text");
+	json_decref(j);
+	/* over the maximum and a control character: too_long first */
+	n = snprintf(body, sizeof body, "{\"request\":\"message_waiting\",\"visit_id\":1,\"text\":\"\\n");
+	for (int i = 0; i < CONSULT_MAX_MESSAGE; i++)
+		body[n++] = 'a';
+	snprintf(body + n, sizeof body - (size_t)n, "\"}");
+	j = J(body);
 	assert_int_equal(consult_request_parse(j, &r, &field), CONSULT_ERR_TOO_LONG);
 	assert_string_equal(field, "text");
 	json_decref(j);
