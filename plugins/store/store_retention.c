@@ -5,10 +5,11 @@
  * are read before the deletes inside the same transaction, so they are
  * exactly what the cascade removed; on any failure everything is rolled
  * back and the counts are zero. Deleting an appointment removes its
- * visits, contact row and outbox rows through ON DELETE CASCADE; with
- * secure_delete (set at open) SQLite overwrites the freed content, and the
- * TRUNCATE checkpoint afterwards (store_checkpoint_truncate) empties the
- * -wal file that still held the old page images. Counts only, no logging.
+ * visits, contact row and outbox rows through ON DELETE CASCADE (on both
+ * backends); on SQLite, with secure_delete (set at open) the freed content
+ * is overwritten, and the TRUNCATE checkpoint afterwards
+ * (store_checkpoint_truncate) empties the -wal file that still held the
+ * old page images. Counts only, no logging.
  */
 #include "store_internal.h"
 
