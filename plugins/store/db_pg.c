@@ -5,8 +5,9 @@
  * its first run on each session (again after a reconnect) with the types
  * of that run's arguments: int64 as int8, blobs as bytea (binary), text as
  * text, NULL left to the server; a one-off statement is sent with its
- * arguments (no prepare). Arguments are copied at bind and zeroed when the
- * statement is reset. A run fetches the whole result (text format); steps
+ * arguments (no prepare). Arguments are copied at bind (a copy that fails
+ * for lack of memory fails the run) and zeroed when the statement is
+ * reset. A run fetches the whole result (text format); steps
  * walk its rows; booleans read as 0/1, bytea is unescaped into a buffer of
  * the statement that the next blob read or the reset replaces. Runs go
  * through pg_run (db_pg_conn.c) for the connection rules. No logging.
@@ -24,6 +25,7 @@ typedef struct pg_stmt {
 	char *sql; /* with $N */
 	int n;     /* parameters */
 	bool cached, prepared, active;
+	bool oom;     /* an argument could not be copied: the run fails */
 	unsigned gen; /* session it was prepared on */
 	char name[24];
 	const char **vals;
@@ -131,6 +133,7 @@ void pg_reset(db_stmt *st)
 	q->row = q->rows = 0;
 	q->changes = 0;
 	q->active = false;
+	q->oom = false;
 	drop_blob(q);
 }
 
@@ -177,12 +180,13 @@ void pg_bind_text(db_stmt *st, int i, const char *v)
 	unbind(q, --i);
 	if (!v)
 		return;
-	/* out of memory: NULL is sent and the statement fails on its constraint */
-	if ((q->vals[i] = strdup(v))) {
-		q->owned[i] = true;
-		q->lens[i] = (int)strlen(v);
-		q->types[i] = PG_TEXT_OID;
+	if (!(q->vals[i] = strdup(v))) {
+		q->oom = true;
+		return;
 	}
+	q->owned[i] = true;
+	q->lens[i] = (int)strlen(v);
+	q->types[i] = PG_TEXT_OID;
 }
 
 void pg_bind_blob(db_stmt *st, int i, const void *v, size_t n)
@@ -194,8 +198,10 @@ void pg_bind_blob(db_stmt *st, int i, const void *v, size_t n)
 	if (!v)
 		return;
 	char *copy = malloc(n ? n : 1);
-	if (!copy)
+	if (!copy) {
+		q->oom = true;
 		return;
+	}
 	memcpy(copy, v, n);
 	q->vals[i] = copy;
 	q->owned[i] = true;
@@ -233,6 +239,10 @@ int pg_step(consult_store *s, db_stmt *st)
 	if (q->active)
 		return q->res && ++q->row < q->rows ? DB_ROW : DB_DONE;
 	q->active = true;
+	if (q->oom) {
+		store_db_fail(s, DB_FAULT_OTHER, "PG_NOMEM", "out of memory for an argument");
+		return DB_ERROR;
+	}
 	if (!(q->res = pg_run(s, send, q)))
 		return DB_ERROR;
 	q->row = 0;
