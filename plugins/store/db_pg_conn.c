@@ -4,7 +4,10 @@
  *
  * Contract: one libpq connection per store handle (a connection URI,
  * "postgresql://user:password@host:port/db?..."); libpq's notices are
- * dropped (no logging). A lost connection (PostgreSQL restarted, the
+ * dropped (no logging). Unless the URL says otherwise, connecting gives up
+ * after 10 s and a TCP connection whose peer stops answering is dropped
+ * after 15 s (tcp_user_timeout, keepalives), so a dead server or network
+ * fails the call instead of holding it for minutes. A lost connection (PostgreSQL restarted, the
  * backend terminated) is noticed by the next call: outside a transaction
  * the connection is reset and that statement runs once more (a statement
  * whose answer was lost on the way may thus run twice); inside one, the
@@ -359,7 +362,12 @@ bool db_pg_open(consult_store *s, const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	s->pg->conn = PQconnectdb(url);
+	/* defaults the URL may override: a dead server or network must not
+	 * hold the caller (and its lock) for minutes */
+	static const char *const keys[] = { "connect_timeout", "tcp_user_timeout", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "dbname", NULL };
+	const char *const vals[] = { "10", "15000", "30", "10", "3", url, NULL };
+	s->pg->conn = PQconnectdbParams(keys, vals, 1);
 	s->pg->gen = 1;
 	if (!s->pg->conn || PQstatus(s->pg->conn) != CONNECTION_OK) {
 		connect_error(url, s->pg->conn, err, errlen);
