@@ -1,6 +1,6 @@
 /* test_store_pg.c - what only the PostgreSQL backend of the store has: the
  * schema and its version in the database, a lost connection (the store's
- * backend terminated, as by a restart of PostgreSQL) outside and inside a
+ * backend terminated; PostgreSQL restarted) outside and inside a
  * transaction, health without local files, and error messages without
  * values.
  *
@@ -8,8 +8,11 @@
  * (scripts/lib/with-postgres; else it exits 77: skipped). Each test gets a
  * new schema (store_fixture.h); the store's backend is found by its
  * application_name (the schema's name) and terminated from a second
- * connection, and the test waits until it is gone. A raw libpq connection
- * checks what is committed.
+ * connection, and the test waits until it is gone. The restart test runs
+ * CONSULT_TEST_PG_RESTART (with-postgres: pg_ctl restart -m fast -w), so
+ * no other test may use the server meanwhile (scripts/test: make -j1); it
+ * is skipped without that variable. A raw libpq connection checks what is
+ * committed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,6 +147,33 @@ static void test_lost_connection_in_unit(void **state)
 	assert_int_equal(pg_raw_int(f->path, "SELECT count(*) FROM appointments"), 0);
 }
 
+/* PostgreSQL restarted (fast shutdown cuts every connection): an idle
+ * store reconnects at its next call; a transaction open across the restart
+ * is reported lost and nothing of it is stored. */
+static void test_server_restart(void **state)
+{
+	fixture *f = *state;
+	const char *restart = getenv("CONSULT_TEST_PG_RESTART");
+	if (!restart)
+		skip();
+	int64_t id = 0;
+	assert_int_equal(consult_store_add_practice(f->s, "vor-neustart", "Vor", NULL, 7, &id), CONSULT_OK);
+	assert_int_equal(system(restart), 0);
+	consult_practice p;
+	assert_int_equal(consult_store_practice_by_slug(f->s, "vor-neustart", &p), CONSULT_OK);
+	consult_practice_clear(&p);
+	assert_int_equal(consult_store_begin(f->s), CONSULT_OK);
+	assert_int_equal(consult_store_add_practice(f->s, "im-neustart", "Im", NULL, 7, &id), CONSULT_OK);
+	assert_int_equal(system(restart), 0);
+	assert_int_equal(consult_store_add_practice(f->s, "nach-neustart", "Nach", NULL, 7, &id), CONSULT_ERR_INTERNAL);
+	assert_string_equal(consult_store_last_error_name(f->s), "PG_CONNECTION");
+	assert_int_equal(consult_store_commit(f->s), CONSULT_ERR_INTERNAL);
+	assert_int_equal(practices_named(f, "im-neustart"), 0);
+	assert_int_equal(practices_named(f, "nach-neustart"), 0);
+	assert_int_equal(consult_store_add_practice(f->s, "nach-neustart", "Nach", NULL, 7, &id), CONSULT_OK);
+	assert_int_equal(practices_named(f, "nach-neustart"), 1);
+}
+
 /* Health on PostgreSQL: a real commit; disk and WAL are the server's. */
 static void test_probe_and_upkeep(void **state)
 {
@@ -200,6 +230,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_connection_retried, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_connection_in_transaction, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_connection_in_unit, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_server_restart, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_and_upkeep, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_without_values, setup_people, teardown),
 	};
