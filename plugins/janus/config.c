@@ -230,10 +230,16 @@ static int load(janus_config *cfg, const char *config_path, glue_config *out)
 	janus_config_category *g = janus_config_get(cfg, NULL, janus_config_type_category, "general");
 	const char *v = glue_cfg_item(cfg, g, "database");
 	if (v == NULL || *v == '\0') {
-		JANUS_LOG(LOG_FATAL, "[consult] config: database (path of the SQLite file) is required\n");
+		JANUS_LOG(LOG_FATAL,
+		        "[consult] config: database (path of the SQLite file, or a postgresql:// URL) is required\n");
 		return -1;
 	}
 	out->database = g_strdup(v);
+	/* a URL may hold a password: log the backend only, never the URL */
+	if (g_str_has_prefix(v, "postgresql://") || g_str_has_prefix(v, "postgres://"))
+		JANUS_LOG(LOG_INFO, "[consult] store: PostgreSQL\n");
+	else
+		JANUS_LOG(LOG_INFO, "[consult] store: SQLite file %s\n", v);
 	v = glue_cfg_item(cfg, g, "code_secret");
 	if (v == NULL || *v == '\0') {
 		JANUS_LOG(LOG_FATAL,

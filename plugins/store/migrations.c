@@ -1,9 +1,13 @@
 /* migrations.c - ordered schema steps of the consult store (see migrations.h).
  *
- * Contract: step i (0-based) upgrades user_version i -> i + 1 and runs in one
- * transaction with the version bump. Append only.
+ * Contract: step i (0-based) upgrades schema version i -> i + 1 and runs in
+ * one transaction with the version bump. Append only. The steps are
+ * written in SQLite's DDL; the PostgreSQL driver sends them with its
+ * types (db_pg.c: BIGINT, an identity for "id INTEGER PRIMARY KEY",
+ * BYTEA, byte-wise text ordering), so both backends have one schema.
  */
 #include "migrations.h"
+#include "store_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -163,19 +167,9 @@ int consult_migrations_latest(void)
 	return N_STEPS;
 }
 
-int consult_migrations_version(sqlite3 *db, int *version)
+int consult_migrations_version(consult_store *s, int *version)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*version = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return s->drv->version(s, version) ? 0 : -1;
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -188,43 +182,40 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int fail(consult_store *s, char *err, size_t errlen, const char *what, int version)
+{
+	if (version > 0)
+		set_err(err, errlen, "migration to version %d failed: %s", version, s->last_error);
+	else
+		set_err(err, errlen, "%s: %s", what, s->last_error);
+	if (s->drv->in_tx(s))
+		s->drv->tx(s, DB_ROLLBACK);
+	return -1;
+}
+
 /* Each round: lock, re-read the version (another process may have migrated
  * meanwhile), apply exactly one step with its version bump, commit. */
-int consult_migrations_apply(sqlite3 *db, char *err, size_t errlen)
+int consult_migrations_apply(consult_store *s, char *err, size_t errlen)
 {
 	for (;;) {
 		int version = 0;
-		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-			set_err(err, errlen, "migration: cannot begin: %s", sqlite3_errmsg(db));
-			return -1;
-		}
-		if (consult_migrations_version(db, &version) != SQLITE_OK) {
-			set_err(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(db));
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
+		if (!s->drv->migrate_begin(s))
+			return fail(s, err, errlen, "migration: cannot begin", 0);
+		if (!s->drv->version(s, &version))
+			return fail(s, err, errlen, "cannot read schema version", 0);
 		if (version < 0 || version > N_STEPS) {
 			set_err(err, errlen, "database schema version %d is newer than this build supports (%d)",
 			        version, N_STEPS);
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			s->drv->tx(s, DB_ROLLBACK);
 			return -1;
 		}
 		if (version == N_STEPS) {
-			if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-				set_err(err, errlen, "migration: cannot commit: %s", sqlite3_errmsg(db));
-				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-				return -1;
-			}
+			if (!s->drv->tx(s, DB_COMMIT))
+				return fail(s, err, errlen, "migration: cannot commit", 0);
 			return 0;
 		}
-		char bump[48];
-		snprintf(bump, sizeof bump, "PRAGMA user_version = %d", version + 1);
-		if (sqlite3_exec(db, consult_migrations[version], NULL, NULL, NULL) != SQLITE_OK ||
-		        sqlite3_exec(db, bump, NULL, NULL, NULL) != SQLITE_OK ||
-		        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			set_err(err, errlen, "migration to version %d failed: %s", version + 1, sqlite3_errmsg(db));
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
+		if (!s->drv->exec_ddl(s, consult_migrations[version]) || !s->drv->set_version(s, version + 1) ||
+		        !s->drv->tx(s, DB_COMMIT))
+			return fail(s, err, errlen, "", version + 1);
 	}
 }

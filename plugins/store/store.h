@@ -5,19 +5,23 @@
  * channels and kinds are the core's enums (core/visit.h, core/request.h,
  * core/compose.h) or the enums below, never strings.
  *
- * Backend: chosen at link time, not by a table of function pointers. Each
- * backend is one library that implements every function here and defines
- * its own (opaque) struct consult_store: today libconsult_store (SQLite,
- * store_sqlite.c and its siblings); a PostgreSQL backend (libpq) would be a
- * second library picked by configure. A deployment uses one database, so
- * a vtable would only add an indirection and a second way to get a call
- * wrong; the same contract suite (tests/unit/test_store_contract*.c, which
- * see the store through this header only) is linked against each backend.
- * consult_store_open() takes the location that backend speaks and refuses
- * another one (a "postgresql://" URL in an SQLite build) with a clear
- * message. Schema migration, connection tuning and periodic upkeep
- * (SQLite: WAL checkpoints) stay inside the backend: the caller only runs
- * consult_store_maintain().
+ * Backend: chosen at open by the location, both always built into one
+ * library (libconsult_store): an SQLite file path (or ":memory:"), the
+ * default, or a PostgreSQL connection URL ("postgresql://..." or
+ * "postgres://...", libpq); any other URL scheme is refused with a clear
+ * message. The domain files hold one copy of the SQL, in a dialect both
+ * engines accept, on a small driver layer (db.h: db_sqlite.c, db_pg.c), so
+ * the behaviour behind every function here is the same on both; the same
+ * contract suite (tests/unit/test_store_contract*.c, which see the store
+ * through this header only) runs against each backend (scripts/test,
+ * stages unit and store-pg). Schema migration (the same versions on both),
+ * connection tuning and handling and periodic upkeep (SQLite: WAL
+ * checkpoints; PostgreSQL: none, the server vacuums and checkpoints) stay
+ * inside the backend: the caller only runs consult_store_maintain().
+ * PostgreSQL: one connection per handle; a lost connection is reset and
+ * the statement run once more outside a transaction, while inside one the
+ * call fails with INTERNAL and the transaction is reported lost at commit
+ * (nothing of it is stored).
  *
  * Results: CONSULT_OK, CONSULT_ERR_NOT_FOUND, CONSULT_ERR_CONFLICT (unique
  * value taken), CONSULT_ERR_WRONG_STATE / CONSULT_ERR_INVALID_FIELD where
@@ -43,8 +47,9 @@
 typedef struct consult_store consult_store;
 
 /* Opens (creating if needed) the store at location (SQLite: a file path or
- * ":memory:") and brings its schema to the newest version. NULL on failure,
- * with a message (no personal data) in err (size errlen). */
+ * ":memory:"; PostgreSQL: a postgresql:// URL of an existing database) and
+ * brings its schema to the newest version. NULL on failure, with a message
+ * (no personal data, never the URL or its password) in err (size errlen). */
 consult_store *consult_store_open(const char *location, char *err, size_t errlen);
 /* Finishes pending upkeep (SQLite: a last checkpoint) and frees s. */
 void consult_store_close(consult_store *s);
@@ -58,7 +63,8 @@ typedef struct consult_store_upkeep {
 } consult_store_upkeep;
 /* Does whatever the backend needs periodically (SQLite: checkpoints the
  * WAL through its own connection and truncates the -wal file, so commits
- * never pay for a checkpoint; bounded by CONSULT_STORE_LOG_LIMIT). Call it
+ * never pay for a checkpoint; bounded by CONSULT_STORE_LOG_LIMIT;
+ * PostgreSQL: nothing, OK with r->ran false). Call it
  * about once a second from one background thread, WITHOUT the caller's
  * lock: it never takes the handle's connection and is safe concurrently
  * with every other call, but not with itself, open or close. now: unix
@@ -73,9 +79,9 @@ consult_err consult_store_maintain(consult_store *s, int64_t now, consult_store_
 
 typedef struct consult_store_health {
 	bool writable;           /* one real commit that changes nothing went through */
-	const char *error;       /* if not writable: the backend's error name ("SQLITE_FULL"); else "" */
-	int64_t disk_free_mb;    /* free space where the data lives (MiB), -1 if unknown */
-	int64_t log_bytes;       /* size of the write-ahead log now, -1 if unknown */
+	const char *error;       /* if not writable: the backend's error name ("SQLITE_FULL", "PG_53100"); else "" */
+	int64_t disk_free_mb;    /* free space where the data lives (MiB), -1 if unknown (PostgreSQL) */
+	int64_t log_bytes;       /* size of the write-ahead log now, -1 if unknown (PostgreSQL) */
 	int64_t log_limit_bytes; /* CONSULT_STORE_LOG_LIMIT, -1 if the backend has none */
 } consult_store_health;
 /* Health probe: a write that changes nothing, plus disk and log figures.
@@ -86,7 +92,8 @@ consult_err consult_store_probe(consult_store *s, consult_store_health *out);
  * Every failure of a store call that is not a plain answer (a taken unique
  * value -> CONFLICT, a missing parent -> NOT_FOUND) is counted and, if a
  * hook is set, reported to it on the caller's thread with the backend's
- * error name ("SQLITE_FULL", "SQLITE_IOERR", ...). It holds no values. */
+ * error name ("SQLITE_FULL", "SQLITE_IOERR", ...; PostgreSQL: "PG_" and
+ * the SQLSTATE, or "PG_CONNECTION"). It holds no values. */
 typedef void (*consult_store_error_hook)(void *ud, const char *name);
 void consult_store_set_error_hook(consult_store *s, consult_store_error_hook hook, void *ud);
 /* Failures counted so far; any thread. */
@@ -450,6 +457,9 @@ typedef struct consult_purge_counts {
  * TRUNCATE checkpoint of the WAL, at consult_store_commit when called
  * inside a transaction; a checkpoint a reader keeps from completing is not
  * an error: last_error says so, the next run checkpoints again).
+ * PostgreSQL deletes the rows alike but keeps old row versions in its
+ * files and WAL until vacuum and checkpoints reuse them
+ * (docs/operations.md, "PostgreSQL as the store").
  * out (may be NULL) gets the counts; zeroed on error (nothing changed). */
 consult_err consult_store_purge(
         consult_store *s, int64_t purge_before, int64_t wipe_contact_before, int64_t now, consult_purge_counts *out);

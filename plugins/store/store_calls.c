@@ -34,16 +34,16 @@ consult_err consult_store_calls_ended(consult_store *s, int64_t from, int64_t to
 		return CONSULT_ERR_INTERNAL;
 	STORE_BIND(u.st, from, to);
 	int rc;
-	while ((rc = sqlite3_step(u.st)) == SQLITE_ROW) {
+	while ((rc = db_step(s, u.st)) == DB_ROW) {
 		consult_call_row c = {
-			.practice_id = sqlite3_column_int64(u.st, 0),
-			.doctor_id = sqlite3_column_int64(u.st, 1),
-			.ended_at = sqlite3_column_int64(u.st, 2),
-			.seconds = sqlite3_column_int64(u.st, 3),
+			.practice_id = db_col_int64(u.st, 0),
+			.doctor_id = db_col_int64(u.st, 1),
+			.ended_at = db_col_int64(u.st, 2),
+			.seconds = db_col_int64(u.st, 3),
 		};
 		cb(&c, ud);
 	}
-	consult_err e = rc == SQLITE_DONE ? CONSULT_OK : store_map_rc(s, rc);
+	consult_err e = rc == DB_DONE ? CONSULT_OK : store_failed(s);
 	store_stmt_release(&u);
 	return e;
 }
@@ -55,12 +55,12 @@ consult_err consult_store_visit_connected_at(consult_store *s, int64_t visit_id,
 	if (!get(s, C_CONNECTED_AT, &u))
 		return CONSULT_ERR_INTERNAL;
 	STORE_BIND(u.st, visit_id);
-	int rc = sqlite3_step(u.st);
+	int rc = db_step(s, u.st);
 	consult_err e = CONSULT_OK;
-	if (rc == SQLITE_ROW)
-		*at = sqlite3_column_int64(u.st, 0);
+	if (rc == DB_ROW)
+		*at = db_col_int64(u.st, 0);
 	else
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+		e = rc == DB_DONE ? CONSULT_ERR_NOT_FOUND : store_failed(s);
 	store_stmt_release(&u);
 	return e;
 }

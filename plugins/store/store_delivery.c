@@ -1,5 +1,5 @@
 /* store_delivery.c - contact data and the outbox (delivery log) of the
- * SQLite store (store.h).
+ * store (store.h).
  *
  * Contract: statements live in the extension slots STORE_SLOT_DELIVERY..
  * (store_internal.h). Outbox transitions are single guarded UPDATEs
@@ -59,7 +59,7 @@ static const char *const sql_of[D_END - STORE_SLOT_DELIVERY] = {
 	        " consent_email_by, code_box, wiped_at FROM appointment_contacts WHERE appointment_id = ?1",
 	[D_OB_ADD - STORE_SLOT_DELIVERY] =
 	        "INSERT INTO outbox(appointment_id, channel, kind, status, attempts, due_at, next_at,"
-	        " created_at, updated_at, msgid) VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5, ?5, ?6)",
+	        " created_at, updated_at, msgid) VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5, ?5, ?6) RETURNING id",
 	[D_OB_DUE_ID - STORE_SLOT_DELIVERY] =
 	        "SELECT id FROM outbox WHERE status = 'queued' AND next_at <= ?1 ORDER BY next_at, id LIMIT 1",
 	[D_OB_CLAIM - STORE_SLOT_DELIVERY] =
@@ -86,9 +86,10 @@ static const char *const sql_of[D_END - STORE_SLOT_DELIVERY] = {
 	        OUTBOX_COLS "WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
 	                    " ORDER BY a.starts_at, a.id, o.created_at, o.id",
 	[D_OB_COUNTS - STORE_SLOT_DELIVERY] =
-	        "SELECT coalesce(sum(o.status IN ('queued', 'sending')), 0), coalesce(sum(o.status = 'failed'), 0)"
+	        "SELECT coalesce(sum(CASE WHEN o.status IN ('queued', 'sending') THEN 1 ELSE 0 END), 0),"
+	        " coalesce(sum(CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END), 0)"
 	        " FROM outbox o JOIN appointments a ON a.id = o.appointment_id"
-	        " WHERE ?1 = 0 OR a.practice_id = ?1",
+	        " WHERE a.practice_id = ?1 OR ?1 = 0",
 };
 
 static bool get(consult_store *s, int slot, stmt_use *u)
@@ -149,7 +150,7 @@ consult_err consult_store_set_contact(consult_store *s, const consult_contact *c
 	stmt_use u;
 	if (!get(s, D_CONTACT_SET, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, c->appointment_id);
+	db_bind_int64(u.st, 1, c->appointment_id);
 	store_bind_text(u.st, 2, c->phone);
 	store_bind_text(u.st, 3, c->email);
 	store_bind_id_or_null(u.st, 4, c->consent_sms_at);
@@ -157,9 +158,9 @@ consult_err consult_store_set_contact(consult_store *s, const consult_contact *c
 	store_bind_id_or_null(u.st, 6, c->consent_email_at);
 	store_bind_id_or_null(u.st, 7, c->consent_email_by);
 	if (c->code_box && c->code_box_len)
-		sqlite3_bind_blob(u.st, 8, c->code_box, (int)c->code_box_len, SQLITE_STATIC);
+		db_bind_blob(u.st, 8, c->code_box, c->code_box_len);
 	else
-		sqlite3_bind_null(u.st, 8);
+		db_bind_null(u.st, 8);
 	store_bind_id_or_null(u.st, 9, c->wiped_at);
 	return store_run_write(s, &u, NULL); /* release clears the binding to code_box */
 }
@@ -188,12 +189,12 @@ consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, consult
 	stmt_use u;
 	if (!get(s, D_OB_ADD, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, appointment_id);
+	db_bind_int64(u.st, 1, appointment_id);
 	store_bind_text(u.st, 2, ch);
 	store_bind_text(u.st, 3, k);
-	sqlite3_bind_int64(u.st, 4, due_at);
-	sqlite3_bind_int64(u.st, 5, now);
-	sqlite3_bind_blob(u.st, 6, msgid, 16, SQLITE_STATIC);
+	db_bind_int64(u.st, 4, due_at);
+	db_bind_int64(u.st, 5, now);
+	db_bind_blob(u.st, 6, msgid, 16);
 	return store_run_insert(s, &u, id); /* no appointment: FK -> NOT_FOUND */
 }
 
@@ -212,14 +213,14 @@ consult_err consult_outbox_claim_next(consult_store *s, int64_t now, consult_out
 	int64_t id = 0;
 	consult_err e = CONSULT_ERR_INTERNAL;
 	if (get(s, D_OB_DUE_ID, &u)) {
-		sqlite3_bind_int64(u.st, 1, now);
+		db_bind_int64(u.st, 1, now);
 		e = store_run_int(s, &u, &id);
 	}
 	if (e == CONSULT_OK) {
 		e = CONSULT_ERR_INTERNAL;
 		if (get(s, D_OB_CLAIM, &u)) {
-			sqlite3_bind_int64(u.st, 1, id);
-			sqlite3_bind_int64(u.st, 2, now);
+			db_bind_int64(u.st, 1, id);
+			db_bind_int64(u.st, 2, now);
 			e = store_run_update_one(s, &u);
 		}
 	}
@@ -244,7 +245,7 @@ static consult_err why_unchanged(consult_store *s, int64_t id)
 	stmt_use u;
 	if (!get(s, D_OB_STATUS, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, id);
+	db_bind_int64(u.st, 1, id);
 	consult_err e = store_run_exists(s, &u);
 	if (e == CONSULT_OK) {
 		snprintf(s->last_error, sizeof s->last_error, "outbox: transition not allowed from this status");
@@ -267,8 +268,8 @@ consult_err consult_outbox_sent(consult_store *s, int64_t id, int64_t now)
 	stmt_use u;
 	if (!get(s, D_OB_SENT, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, id);
-	sqlite3_bind_int64(u.st, 2, now);
+	db_bind_int64(u.st, 1, id);
+	db_bind_int64(u.st, 2, now);
 	return finish_transition(s, &u, id);
 }
 
@@ -277,10 +278,10 @@ consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, 
 	stmt_use u;
 	if (!get(s, D_OB_RETRY, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, id);
-	sqlite3_bind_int64(u.st, 2, next_at);
+	db_bind_int64(u.st, 1, id);
+	db_bind_int64(u.st, 2, next_at);
 	store_bind_text(u.st, 3, error);
-	sqlite3_bind_int64(u.st, 4, now);
+	db_bind_int64(u.st, 4, now);
 	return finish_transition(s, &u, id);
 }
 
@@ -289,9 +290,9 @@ consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error,
 	stmt_use u;
 	if (!get(s, D_OB_FAIL, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, id);
+	db_bind_int64(u.st, 1, id);
 	store_bind_text(u.st, 2, error);
-	sqlite3_bind_int64(u.st, 3, now);
+	db_bind_int64(u.st, 3, now);
 	return finish_transition(s, &u, id);
 }
 
@@ -321,7 +322,7 @@ consult_err consult_outbox_list(consult_store *s, int64_t appointment_id, consul
 	stmt_use u;
 	if (!get(s, D_OB_LIST, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, appointment_id);
+	db_bind_int64(u.st, 1, appointment_id);
 	return each_msg(s, &u, cb, ud);
 }
 
@@ -331,9 +332,9 @@ consult_err consult_outbox_list_range(
 	stmt_use u;
 	if (!get(s, D_OB_LIST_RANGE, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, practice_id);
-	sqlite3_bind_int64(u.st, 2, from);
-	sqlite3_bind_int64(u.st, 3, to);
+	db_bind_int64(u.st, 1, practice_id);
+	db_bind_int64(u.st, 2, from);
+	db_bind_int64(u.st, 3, to);
 	return each_msg(s, &u, cb, ud);
 }
 
@@ -346,16 +347,16 @@ consult_err consult_outbox_counts(consult_store *s, int64_t practice_id, int64_t
 	stmt_use u;
 	if (!get(s, D_OB_COUNTS, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, practice_id);
-	int rc = sqlite3_step(u.st);
+	db_bind_int64(u.st, 1, practice_id);
+	int rc = db_step(s, u.st);
 	consult_err e = CONSULT_OK;
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		if (queued)
-			*queued = sqlite3_column_int64(u.st, 0);
+			*queued = db_col_int64(u.st, 0);
 		if (failed)
-			*failed = sqlite3_column_int64(u.st, 1);
+			*failed = db_col_int64(u.st, 1);
 	} else {
-		e = store_map_rc(s, rc);
+		e = store_failed(s);
 	}
 	store_stmt_release(&u);
 	return e;

@@ -23,7 +23,8 @@ static const char *const sql_of[D_END - STORE_SLOT_DEVICES] = {
 	[D_ROTATE - STORE_SLOT_DEVICES] =
 	        "UPDATE staff_devices SET token_hash = ?1, last_used_at = ?2 WHERE id = ?3 AND staff_id = ?4",
 	[D_INSERT - STORE_SLOT_DEVICES] =
-	        "INSERT INTO staff_devices (staff_id, token_hash, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)",
+	        "INSERT INTO staff_devices (staff_id, token_hash, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)"
+	        " RETURNING id",
 	[D_TRIM - STORE_SLOT_DEVICES] =
 	        "DELETE FROM staff_devices WHERE staff_id = ?1 AND id NOT IN"
 	        " (SELECT id FROM staff_devices WHERE staff_id = ?1 ORDER BY last_used_at DESC, id DESC LIMIT ?2)",
@@ -57,7 +58,7 @@ consult_err consult_store_device_find(
 	stmt_use u;
 	if (!get(s, D_FIND, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_blob(u.st, 1, hash, CONSULT_DEVICE_HASH_LEN, SQLITE_STATIC);
+	db_bind_blob(u.st, 1, hash, CONSULT_DEVICE_HASH_LEN);
 	return store_one(s, &u, &device_row, out);
 }
 
@@ -72,24 +73,24 @@ consult_err consult_store_device_issue(consult_store *s, int64_t staff_id, int64
 	int64_t dev = replace_id;
 	if (replace_id > 0) {
 		if (get(s, D_ROTATE, &u)) {
-			sqlite3_bind_blob(u.st, 1, hash, CONSULT_DEVICE_HASH_LEN, SQLITE_STATIC);
-			sqlite3_bind_int64(u.st, 2, now);
-			sqlite3_bind_int64(u.st, 3, replace_id);
-			sqlite3_bind_int64(u.st, 4, staff_id);
+			db_bind_blob(u.st, 1, hash, CONSULT_DEVICE_HASH_LEN);
+			db_bind_int64(u.st, 2, now);
+			db_bind_int64(u.st, 3, replace_id);
+			db_bind_int64(u.st, 4, staff_id);
 			e = store_run_update_one(s, &u);
 		}
 	} else {
 		if (get(s, D_INSERT, &u)) {
-			sqlite3_bind_int64(u.st, 1, staff_id);
-			sqlite3_bind_blob(u.st, 2, hash, CONSULT_DEVICE_HASH_LEN, SQLITE_STATIC);
-			sqlite3_bind_int64(u.st, 3, now);
+			db_bind_int64(u.st, 1, staff_id);
+			db_bind_blob(u.st, 2, hash, CONSULT_DEVICE_HASH_LEN);
+			db_bind_int64(u.st, 3, now);
 			e = store_run_insert(s, &u, &dev); /* no such staff: FK -> NOT_FOUND */
 		}
 		if (e == CONSULT_OK) {
 			e = CONSULT_ERR_INTERNAL;
 			if (get(s, D_TRIM, &u)) {
-				sqlite3_bind_int64(u.st, 1, staff_id);
-				sqlite3_bind_int64(u.st, 2, keep < 1 ? 1 : keep);
+				db_bind_int64(u.st, 1, staff_id);
+				db_bind_int64(u.st, 2, keep < 1 ? 1 : keep);
 				e = store_run_write(s, &u, NULL);
 			}
 		}

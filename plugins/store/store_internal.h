@@ -1,10 +1,11 @@
-/* store_internal.h - what the files of the SQLite store share (not an API).
+/* store_internal.h - what the files of the store share (not an API).
  *
  * Contract: only the .c files of plugins/store include this. It defines the
  * store handle, the statement cache (one slot range per file, below), the
  * generic row reader, the run helpers (store_stmt.c) and the unit of work
- * (store_tx.c). Rules for every file: no logging, errors mapped by
- * store_map_rc, the SQLite message kept for last_error, `if (` style.
+ * (store_tx.c), all on top of the SQL driver (db.h: SQLite or PostgreSQL).
+ * Rules for every file: no logging, a failed step mapped by store_failed,
+ * the driver's message (no values) kept for last_error, `if (` style.
  */
 #ifndef CONSULT_STORE_INTERNAL_H
 #define CONSULT_STORE_INTERNAL_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include "store.h"
+#include "db.h"
 
 /* Statement slots: each file prepares its statements into its own range. */
 enum {
@@ -31,17 +33,22 @@ enum {
 };
 
 typedef struct store_ckpt store_ckpt;
+typedef struct db_pg db_pg;
 
 struct consult_store {
-	sqlite3 *db;
-	char *path; /* the database file; NULL in memory */
-	sqlite3_stmt *cache[STORE_SLOTS];
+	const db_driver *drv;
+	sqlite3 *db; /* the SQLite connection; NULL on PostgreSQL */
+	db_pg *pg;   /* the PostgreSQL connection (db_pg.c); NULL on SQLite */
+	char *path;  /* the SQLite database file; NULL in memory and on PostgreSQL */
+	db_stmt *cache[STORE_SLOTS];
 	char last_error[256];
+	db_fault fault;          /* class of the newest failure the driver reported */
+	int unit;                /* units of work open (store_tx_begin) */
+	char err_name[32];       /* name of the newest counted failure */
 	bool ckpt_pending;       /* purge/erase inside an outer transaction: checkpoint at commit */
 	atomic_int wal_frames;   /* WAL size after the last commit (wal hook) */
 	atomic_uint wal_commits; /* commits seen (wal hook) */
 	atomic_uint errors;      /* failures counted (store.h, "store errors") */
-	int last_rc;             /* SQLite result code of the newest counted failure */
 	consult_store_error_hook hook;
 	void *hook_ud;
 	store_ckpt *ckpt;      /* upkeep's own connection (store_maintain.c); NULL: auto checkpoints */
@@ -51,7 +58,7 @@ struct consult_store {
 /* --- statements (store_stmt.c) --- */
 /* A statement in use: cached (reset on release) or private (finalized). */
 typedef struct stmt_use {
-	sqlite3_stmt *st;
+	db_stmt *st;
 	bool owned;
 } stmt_use;
 /* Hands out the statement of slot (0 <= slot < STORE_SLOTS), prepared
@@ -60,14 +67,22 @@ typedef struct stmt_use {
 bool store_stmt(consult_store *s, int slot, const char *sql, stmt_use *u);
 void store_stmt_release(stmt_use *u);
 
-void store_remember_error(consult_store *s);
-consult_err store_map_rc(consult_store *s, int rc);
-int store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* A driver reports a failure: its class, an error name and a message
+ * without values (kept for last_error). Every failure that is not a plain
+ * answer (DB_FAULT_OTHER) is counted and passed to the error hook. */
+void store_db_fail(consult_store *s, db_fault f, const char *name, const char *msg);
+/* The result of the newest reported failure: CONFLICT (unique value
+ * taken), NOT_FOUND (missing parent row) or INTERNAL. */
+consult_err store_failed(consult_store *s);
+static inline void store_bind_text(db_stmt *st, int i, const char *v)
+{
+	db_bind_text(st, i, v);
+}
 /* 0 in the API means NULL in SQL (any doctor, nobody, not set). */
-int store_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v);
+void store_bind_id_or_null(db_stmt *st, int i, int64_t v);
 /* Binds ?1.. to the values (int64 each); used by the many statements that
  * take only ids and times. */
-void store_bind_ints(sqlite3_stmt *st, int n, const int64_t *v);
+void store_bind_ints(db_stmt *st, int n, const int64_t *v);
 #define STORE_BIND(st, ...) \
 	store_bind_ints((st), (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)), (int64_t[]){ __VA_ARGS__ })
 /* Runs a bound write to completion; *changes (may be NULL) = rows changed. */
@@ -76,7 +91,8 @@ consult_err store_run_write(consult_store *s, stmt_use *u, int *changes);
 consult_err store_run_count(consult_store *s, stmt_use *u, int64_t *n);
 /* A write that must touch one row: NOT_FOUND when none matched. */
 consult_err store_run_update_one(consult_store *s, stmt_use *u);
-/* A write that inserts one row: *id (may be NULL) = its rowid. */
+/* A write that inserts one row (... RETURNING id): *id (may be NULL) =
+ * its id; NOT_FOUND if the statement inserted nothing. */
 consult_err store_run_insert(consult_store *s, stmt_use *u, int64_t *id);
 /* Does a bound query return a row? OK / NOT_FOUND. */
 consult_err store_run_exists(consult_store *s, stmt_use *u);
@@ -116,7 +132,7 @@ typedef struct store_row {
 
 /* Fills out from the current row; on failure (out of memory, a bad value)
  * frees what it took, zeroes out and returns false. */
-bool store_read_row(sqlite3_stmt *st, const store_row *t, void *out);
+bool store_read_row(db_stmt *st, const store_row *t, void *out);
 /* Frees the strings and blobs of a row read by store_read_row (secrets
  * zeroed first) and zeroes the struct; the *_clear functions of store.h. */
 void store_row_free(const store_row *t, void *row);
@@ -155,23 +171,29 @@ int store_parse_outbox_status(const char *v);
 
 /* --- units of work (store_tx.c) ---
  * Atomic whether or not the caller holds an outer transaction
- * (consult_store_begin): BEGIN IMMEDIATE ... COMMIT on its own, SAVEPOINT
- * ... RELEASE inside one. store_tx_end with ok == false undoes everything
- * since store_tx_begin. Returns false (INTERNAL, message kept) if SQLite
- * refused; after a failed commit the work is rolled back. */
+ * (consult_store_begin): BEGIN ... COMMIT on its own, SAVEPOINT ...
+ * RELEASE inside one. store_tx_end with ok == false undoes everything
+ * since store_tx_begin. Returns false (INTERNAL, message kept) if the
+ * database refused; after a failed commit the work is rolled back. */
 bool store_tx_begin(consult_store *s, bool *outer);
 bool store_tx_end(consult_store *s, bool outer, bool ok);
 /* Ends a unit of work begun with store_tx_begin with the result e of its
  * steps: e, or INTERNAL if the end failed although the steps succeeded. */
 consult_err store_tx_finish(consult_store *s, bool outer, consult_err e);
 
-/* After a purge or erase: PRAGMA wal_checkpoint(TRUNCATE), so old page
- * images leave the -wal file. Inside an outer transaction it is deferred
- * to consult_store_commit. Failure (e.g. a reader held the WAL) is kept
- * in last_error and not reported: the next purge run checkpoints again. */
+/* After a purge or erase on SQLite: PRAGMA wal_checkpoint(TRUNCATE), so
+ * old page images leave the -wal file. Inside an outer transaction it is
+ * deferred to consult_store_commit. Failure (e.g. a reader held the WAL)
+ * is kept in last_error and not reported: the next purge run checkpoints
+ * again. Nothing on PostgreSQL (docs/operations.md: VACUUM, WAL). */
 void store_checkpoint_truncate(consult_store *s);
 
-/* --- connection (store_sqlite.c) and upkeep (store_maintain.c) --- */
+/* --- SQLite connection (store_sqlite.c, db_sqlite.c) and upkeep (store_maintain.c) --- */
+/* Reports the connection's newest SQLite failure through store_db_fail. */
+void store_remember_error(consult_store *s);
+/* After migration (upkeep's connection), and at close. */
+void store_sqlite_ready(consult_store *s);
+void store_sqlite_close(consult_store *s);
 /* Runs a PRAGMA; false with "sql failed: message" in err on failure. */
 bool store_exec_pragma(sqlite3 *db, const char *sql, char *err, size_t errlen);
 /* Reads a one-value PRAGMA as text into buf ("" on failure); SQLite rc. */

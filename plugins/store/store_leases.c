@@ -6,7 +6,7 @@
  * atomic in SQLite (one writer at a time) and in PostgreSQL (the row lock
  * of ON CONFLICT DO UPDATE). The SQL here is written in the dialect both
  * accept (?N placeholders, ON CONFLICT ... DO UPDATE ... WHERE, RETURNING,
- * BIGINT times); only the stepping is SQLite's. No logging.
+ * BIGINT times), run by either driver (db.h). No logging.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -48,15 +48,15 @@ consult_err consult_store_lease_claim(
 	stmt_use u;
 	if (!store_stmt(s, L_CLAIM, SQL(L_CLAIM), &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, practice_id);
+	db_bind_int64(u.st, 1, practice_id);
 	store_bind_text(u.st, 2, holder);
-	sqlite3_bind_int64(u.st, 3, expires_at_ms);
-	sqlite3_bind_int64(u.st, 4, now_ms);
+	db_bind_int64(u.st, 3, expires_at_ms);
+	db_bind_int64(u.st, 4, now_ms);
 	bool row = false;
 	int rc;
-	while ((rc = sqlite3_step(u.st)) == SQLITE_ROW)
+	while ((rc = db_step(s, u.st)) == DB_ROW)
 		row = true; /* the upsert was applied: holder holds it */
-	consult_err e = rc == SQLITE_DONE ? CONSULT_OK : store_map_rc(s, rc);
+	consult_err e = rc == DB_DONE ? CONSULT_OK : store_failed(s);
 	store_stmt_release(&u);
 	if (e == CONSULT_OK)
 		*held = row;
@@ -74,7 +74,7 @@ consult_err consult_store_lease_release(consult_store *s, int64_t practice_id, c
 	if (!store_stmt(s, slot, SQL(slot), &u))
 		return CONSULT_ERR_INTERNAL;
 	if (practice_id > 0) {
-		sqlite3_bind_int64(u.st, 1, practice_id);
+		db_bind_int64(u.st, 1, practice_id);
 		store_bind_text(u.st, 2, holder);
 	} else {
 		store_bind_text(u.st, 1, holder);

@@ -37,13 +37,13 @@ consult_err consult_store_lifecycle(consult_store *s, int64_t *alive_at, int64_t
 	stmt_use u;
 	if (!store_stmt(s, L_READ, sql_of[L_READ - STORE_SLOT_LIFECYCLE], &u))
 		return CONSULT_ERR_INTERNAL;
-	int rc = sqlite3_step(u.st);
+	int rc = db_step(s, u.st);
 	consult_err e = CONSULT_OK;
-	if (rc == SQLITE_ROW) {
-		*alive_at = sqlite3_column_int64(u.st, 0);
-		*stopped_at = sqlite3_column_int64(u.st, 1);
+	if (rc == DB_ROW) {
+		*alive_at = db_col_int64(u.st, 0);
+		*stopped_at = db_col_int64(u.st, 1);
 	} else {
-		e = rc == SQLITE_DONE ? CONSULT_ERR_NOT_FOUND : store_map_rc(s, rc);
+		e = rc == DB_DONE ? CONSULT_ERR_NOT_FOUND : store_failed(s);
 	}
 	store_stmt_release(&u);
 	return e;

@@ -1,6 +1,7 @@
-/* store_maintain.c - upkeep and the health probe of the SQLite store:
- * WAL checkpoints off the writer's path, the write probe, disk and WAL
- * figures (store.h, consult_store_maintain / consult_store_probe).
+/* store_maintain.c - upkeep and the health probe of the store: for SQLite
+ * WAL checkpoints off the writer's path and the TRUNCATE checkpoint after
+ * a purge, for both backends the write probe, disk and WAL figures (store.h,
+ * consult_store_maintain / consult_store_probe).
  *
  * Contract: SQLite normally checkpoints inside the commit that grows the
  * WAL past 1000 pages, with two fsyncs, while the caller holds its lock.
@@ -19,10 +20,12 @@
  * after UPKEEP_PERIOD even without new commits. If the connection cannot
  * be had, SQLite keeps checkpointing inside commits and the first maintain
  * call says why. The probe runs on the store connection under the lock.
+ * On PostgreSQL there is no upkeep connection (s->ckpt NULL, no note):
+ * maintain does nothing, since the server checkpoints and vacuums itself;
+ * the probe reports disk and WAL as unknown (-1).
  */
 #include "store_internal.h"
 #include "store_sqlite.h"
-#include "migrations.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,27 +177,35 @@ void consult_store_wal_status(consult_store *s, int *frames, unsigned *commits)
 		*commits = s ? atomic_load(&s->wal_commits) : 0;
 }
 
+void store_checkpoint_truncate(consult_store *s)
+{
+	if (!s->db)
+		return;
+	if (consult_store_in_transaction(s)) {
+		s->ckpt_pending = true;
+		return;
+	}
+	int log = -1, done = -1;
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+	if (rc != SQLITE_OK) {
+		snprintf(s->last_error, sizeof s->last_error, "truncate checkpoint incomplete: %s",
+		        sqlite3_errmsg(s->db));
+		return;
+	}
+	atomic_store(&s->wal_frames, 0);
+}
+
 /* --- health probe --- */
 
-/* One real commit that changes nothing: PRAGMA user_version set to its own
- * value (the header page goes through the WAL like any write). */
+/* One real commit that changes nothing: the schema version set to its own
+ * value (SQLite: PRAGMA user_version, the header page goes through the WAL
+ * like any write; PostgreSQL: an UPDATE of the consult_schema row). */
 static bool write_probe(consult_store *s)
 {
 	bool outer = false;
 	int v = -1;
-	char sql[64];
 	bool ok = store_tx_begin(s, &outer);
-	if (ok && consult_migrations_version(s->db, &v) != SQLITE_OK) {
-		store_remember_error(s);
-		ok = false;
-	}
-	if (ok) {
-		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
-		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-			store_remember_error(s);
-			ok = false;
-		}
-	}
+	ok = ok && s->drv->version(s, &v) && s->drv->set_version(s, v);
 	return store_tx_end(s, outer, ok) && ok;
 }
 
@@ -225,9 +236,11 @@ consult_err consult_store_probe(consult_store *s, consult_store_health *out)
 	out->writable = write_probe(s);
 	out->error = out->writable                       ? ""
 	        : consult_store_error_count(s) != before ? consult_store_last_error_name(s)
-	                                                 : "SQLITE_ERROR";
-	out->disk_free_mb = disk_free_mb(s->path);
-	out->log_bytes = wal_bytes(s->path);
-	out->log_limit_bytes = CONSULT_STORE_LOG_LIMIT;
+	        : s->db                                  ? "SQLITE_ERROR"
+	                                                 : "PG_ERROR";
+	/* PostgreSQL's disk and WAL are the server's: unknown here */
+	out->disk_free_mb = s->db ? disk_free_mb(s->path) : -1;
+	out->log_bytes = s->db ? wal_bytes(s->path) : -1;
+	out->log_limit_bytes = s->db ? CONSULT_STORE_LOG_LIMIT : -1;
 	return out->writable ? CONSULT_OK : CONSULT_ERR_INTERNAL;
 }

@@ -1,4 +1,4 @@
-/* store_people.c - practices and staff of the SQLite store (store.h).
+/* store_people.c - practices and staff of the store (store.h).
  *
  * Contract: one statement per call (adding staff first checks that the
  * practice exists, so a missing practice is NOT_FOUND, not a constraint
@@ -39,7 +39,7 @@ _Static_assert((int)P_END <= (int)STORE_SLOT_VISITS, "store_people.c: too many s
 
 static const char *const sql_of[P_END - STORE_SLOT_PEOPLE] = {
 #define Q(id) [id - STORE_SLOT_PEOPLE]
-	Q(P_ADD) = "INSERT INTO practices(slug, name, phone, created_at) VALUES (?1, ?2, ?3, ?4)",
+	Q(P_ADD) = "INSERT INTO practices(slug, name, phone, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
 	Q(P_BY_SLUG) = PRACTICE_COLS "WHERE slug = ?1",
 	Q(P_BY_ID) = PRACTICE_COLS "WHERE id = ?1",
 	Q(P_LIST) = PRACTICE_COLS "ORDER BY id",
@@ -51,13 +51,13 @@ static const char *const sql_of[P_END - STORE_SLOT_PEOPLE] = {
 	Q(P_AUDIO_GET) = "SELECT coalesce(audio_only_never, 0) FROM practices WHERE id = ?1",
 	Q(P_AUDIO_SET) = "UPDATE practices SET audio_only_never = ?2 WHERE slug = ?1",
 	Q(S_ADD) = "INSERT INTO staff(practice_id, username, display_name, role, pw_hash, created_at)"
-	           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	           " VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
 	Q(S_BY_USERNAME) = STAFF_COLS "WHERE username = ?1",
 	Q(S_BY_ID) = STAFF_COLS "WHERE id = ?1",
 	Q(S_SET_DISABLED) = "UPDATE staff SET disabled = ?2 WHERE username = ?1",
 	Q(S_SET_PW) = "UPDATE staff SET pw_hash = ?2 WHERE username = ?1",
-	Q(S_LIST) = STAFF_COLS "WHERE practice_id = ?1 AND (?2 IS NULL OR role = ?2)"
-	                       " ORDER BY display_name COLLATE NOCASE, id",
+	Q(S_LIST) = STAFF_COLS "WHERE practice_id = ?1 AND role = coalesce(?2, role)"
+	                       " ORDER BY lower(display_name), id",
 #undef Q
 };
 
@@ -105,7 +105,7 @@ consult_err consult_store_add_practice(
 	store_bind_text(u.st, 1, slug);
 	store_bind_text(u.st, 2, name);
 	store_bind_text(u.st, 3, phone);
-	sqlite3_bind_int64(u.st, 4, now);
+	db_bind_int64(u.st, 4, now);
 	return store_run_insert(s, &u, id);
 }
 
@@ -153,7 +153,7 @@ static consult_err practice_flag_set(consult_store *s, int slot, const char *slu
 	if (!get(s, slot, &u))
 		return CONSULT_ERR_INTERNAL;
 	store_bind_text(u.st, 1, slug);
-	sqlite3_bind_int(u.st, 2, on ? 1 : 0);
+	db_bind_int64(u.st, 2, on ? 1 : 0);
 	return store_run_update_one(s, &u);
 }
 
@@ -210,12 +210,12 @@ consult_err consult_store_add_staff(consult_store *s, int64_t practice_id, const
 		return e;
 	if (!get(s, S_ADD, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, practice_id);
+	db_bind_int64(u.st, 1, practice_id);
 	store_bind_text(u.st, 2, username);
 	store_bind_text(u.st, 3, display_name);
 	store_bind_text(u.st, 4, consult_role_name(role));
 	store_bind_text(u.st, 5, pw_hash);
-	sqlite3_bind_int64(u.st, 6, now);
+	db_bind_int64(u.st, 6, now);
 	return store_run_insert(s, &u, id);
 }
 
@@ -239,7 +239,7 @@ static consult_err staff_set(consult_store *s, int slot, const char *username, c
 	if (slot == S_SET_PW)
 		store_bind_text(u.st, 2, text);
 	else
-		sqlite3_bind_int(u.st, 2, v);
+		db_bind_int64(u.st, 2, v);
 	return store_run_update_one(s, &u);
 }
 
@@ -259,7 +259,7 @@ consult_err consult_store_list_staff(
 	stmt_use u;
 	if (!get(s, S_LIST, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, practice_id);
+	db_bind_int64(u.st, 1, practice_id);
 	store_bind_text(u.st, 2, role == CONSULT_ROLE_NONE ? NULL : consult_role_name(role));
 	consult_staff st;
 	consult_err e;

@@ -5,10 +5,11 @@
  * are read before the deletes inside the same transaction, so they are
  * exactly what the cascade removed; on any failure everything is rolled
  * back and the counts are zero. Deleting an appointment removes its
- * visits, contact row and outbox rows through ON DELETE CASCADE; with
- * secure_delete (set at open) SQLite overwrites the freed content, and the
- * TRUNCATE checkpoint afterwards (store_checkpoint_truncate) empties the
- * -wal file that still held the old page images. Counts only, no logging.
+ * visits, contact row and outbox rows through ON DELETE CASCADE (on both
+ * backends); on SQLite, with secure_delete (set at open) the freed content
+ * is overwritten, and the TRUNCATE checkpoint afterwards
+ * (store_checkpoint_truncate) empties the -wal file that still held the
+ * old page images. Counts only, no logging.
  */
 #include "store_internal.h"
 
@@ -57,9 +58,9 @@ static consult_err run(consult_store *s, int slot, int64_t a, int64_t b, bool wr
 	stmt_use u;
 	if (!get(s, slot, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, a);
-	if (sqlite3_bind_parameter_count(u.st) >= 2)
-		sqlite3_bind_int64(u.st, 2, b);
+	db_bind_int64(u.st, 1, a);
+	if (db_param_count(u.st) >= 2)
+		db_bind_int64(u.st, 2, b);
 	return write ? store_run_count(s, &u, v) : store_run_int(s, &u, v);
 }
 
@@ -111,8 +112,8 @@ consult_err consult_store_erase_appointment(
 	stmt_use u;
 	consult_err e = CONSULT_ERR_INTERNAL;
 	if (get(s, R_APPT_OF, &u)) {
-		sqlite3_bind_int64(u.st, 1, appointment_id);
-		sqlite3_bind_int64(u.st, 2, practice_id);
+		db_bind_int64(u.st, 1, appointment_id);
+		db_bind_int64(u.st, 2, practice_id);
 		e = store_run_exists(s, &u);
 	}
 	if (e == CONSULT_OK)

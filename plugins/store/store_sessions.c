@@ -22,9 +22,11 @@ static const char *const sql_of[SS_END - STORE_SLOT_SESSIONS] = {
 	        "SELECT id, staff_id, created_at, last_used_at, token_hash FROM staff_sessions"
 	        " WHERE token_hash = ?1 AND length(token_hash) = 32",
 	[SS_INSERT - STORE_SLOT_SESSIONS] =
-	        "INSERT INTO staff_sessions (staff_id, token_hash, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)",
+	        "INSERT INTO staff_sessions (staff_id, token_hash, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)"
+	        " RETURNING id",
 	[SS_TOUCH - STORE_SLOT_SESSIONS] =
-	        "UPDATE staff_sessions SET last_used_at = max(last_used_at, ?2) WHERE id = ?1",
+	        "UPDATE staff_sessions SET last_used_at = CASE WHEN last_used_at > ?2 THEN last_used_at ELSE ?2 END"
+	        " WHERE id = ?1",
 	[SS_DELETE - STORE_SLOT_SESSIONS] = "DELETE FROM staff_sessions WHERE id = ?1",
 	[SS_REVOKE - STORE_SLOT_SESSIONS] = "DELETE FROM staff_sessions WHERE staff_id = ?1",
 	[SS_PURGE - STORE_SLOT_SESSIONS] = "DELETE FROM staff_sessions WHERE last_used_at < ?1",
@@ -55,9 +57,9 @@ consult_err consult_store_session_create(
 	stmt_use u;
 	if (!get(s, SS_INSERT, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, staff_id);
-	sqlite3_bind_blob(u.st, 2, hash, CONSULT_SESSION_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(u.st, 3, now);
+	db_bind_int64(u.st, 1, staff_id);
+	db_bind_blob(u.st, 2, hash, CONSULT_SESSION_HASH_LEN);
+	db_bind_int64(u.st, 3, now);
 	return store_run_insert(s, &u, id); /* no such staff: FK -> NOT_FOUND; same hash: CONFLICT */
 }
 
@@ -68,7 +70,7 @@ consult_err consult_store_session_find(
 	stmt_use u;
 	if (!get(s, SS_FIND, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_blob(u.st, 1, hash, CONSULT_SESSION_HASH_LEN, SQLITE_STATIC);
+	db_bind_blob(u.st, 1, hash, CONSULT_SESSION_HASH_LEN);
 	return store_one(s, &u, &session_row, out);
 }
 

@@ -1,21 +1,17 @@
-/* store_sqlite.c - the connection of the SQLite store: open, migrate,
- * close, settings and the error counters of store.h.
+/* store_sqlite.c - the connection of the SQLite backend: open, tune,
+ * close and the settings of store_sqlite.h.
  *
  * Contract: one SQLite file per store handle, opened with WAL, synchronous
  * NORMAL, foreign keys, a 5 s busy timeout, secure_delete and
- * journal_size_limit (CONSULT_STORE_LOG_LIMIT), then migrated to the newest
- * schema (migrations.h). For a file, upkeep (store_maintain.c) gets its own
+ * journal_size_limit (CONSULT_STORE_LOG_LIMIT); store_open.c then migrates
+ * it (migrations.h). For a file, upkeep (store_maintain.c) gets its own
  * connection at open and the store's connection stops checkpointing inside
- * commits. A location that names another backend (a URL such as
- * "postgresql://...") is refused: this build links the SQLite backend. The
- * domain operations live in store_people.c, store_visits.c,
- * store_delivery.c, store_retention.c and store_devices.c; they share the
- * handle and helpers through store_internal.h. Silent: no logging.
+ * commits. The statements run through the SQLite driver (db_sqlite.c).
+ * Silent: no logging.
  */
 #include "store.h"
 #include "store_internal.h"
 #include "store_sqlite.h"
-#include "migrations.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -70,77 +66,44 @@ static bool tune(consult_store *s, char *err, size_t errlen)
 	        store_exec_pragma(s->db, STORE_WAL_LIMIT_PRAGMA, err, errlen);
 }
 
-consult_store *consult_store_open(const char *location, char *err, size_t errlen)
+bool db_sqlite_open(consult_store *s, const char *location, char *err, size_t errlen)
 {
-	char dummy[8];
-	if (!err || !errlen) {
-		err = dummy;
-		errlen = sizeof dummy;
-	}
-	err[0] = '\0';
-	if (!location) {
-		snprintf(err, errlen, "no database path");
-		return NULL;
-	}
-	if (strstr(location, "://")) {
-		snprintf(err, errlen, "this build stores in SQLite: the database must be a file path, not a URL");
-		return NULL;
-	}
-	consult_store *s = calloc(1, sizeof *s);
-	if (!s) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
+	s->drv = &db_sqlite_driver;
 	bool memory = strcmp(location, ":memory:") == 0;
 	if (!memory && !(s->path = strdup(location))) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		return false;
 	}
 	int rc = sqlite3_open_v2(location, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database: %s", s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-		goto fail;
+		return false;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	if (!tune(s, err, errlen) || consult_migrations_apply(s->db, err, errlen) != 0)
-		goto fail;
-	if (!memory)
+	return tune(s, err, errlen);
+}
+
+/* After migration: upkeep's own connection for a file. */
+void store_sqlite_ready(consult_store *s)
+{
+	if (s->path)
 		store_upkeep_start(s);
-	return s;
-fail:
-	sqlite3_close(s->db);
-	free(s->path);
-	free(s);
-	return NULL;
 }
 
-void consult_store_close(consult_store *s)
+void store_sqlite_close(consult_store *s)
 {
-	if (!s)
-		return;
 	store_upkeep_stop(s);
-	for (int i = 0; i < STORE_SLOTS; i++)
-		sqlite3_finalize(s->cache[i]);
 	sqlite3_close(s->db); /* the last connection to close checkpoints the WAL */
-	free(s->path);
-	free(s);
-}
-
-int consult_store_schema_version(consult_store *s)
-{
-	int v = -1;
-	if (!s || consult_migrations_version(s->db, &v) != SQLITE_OK)
-		return -1;
-	return v;
-}
-
-int consult_store_latest_version(void)
-{
-	return consult_migrations_latest();
+	s->db = NULL;
 }
 
 consult_err consult_store_get_settings(consult_store *s, consult_store_settings *out)
 {
+	if (!s->db) {
+		memset(out, 0, sizeof *out);
+		snprintf(s->last_error, sizeof s->last_error, "not an SQLite store");
+		return CONSULT_ERR_INTERNAL;
+	}
 	static const char *const q[] = {
 		"PRAGMA journal_mode",
 		"PRAGMA foreign_keys",
@@ -166,25 +129,4 @@ consult_err consult_store_get_settings(consult_store *s, consult_store_settings 
 	out->wal_autocheckpoint = atoi(v[5]);
 	out->journal_size_limit = strtoll(v[6], NULL, 10);
 	return CONSULT_OK;
-}
-
-const char *consult_store_last_error(consult_store *s)
-{
-	return s ? s->last_error : "";
-}
-
-void consult_store_set_error_hook(consult_store *s, consult_store_error_hook hook, void *ud)
-{
-	s->hook = hook;
-	s->hook_ud = ud;
-}
-
-unsigned consult_store_error_count(consult_store *s)
-{
-	return s ? atomic_load(&s->errors) : 0;
-}
-
-const char *consult_store_last_error_name(consult_store *s)
-{
-	return s && s->last_rc ? consult_store_rc_name(s->last_rc) : "";
 }

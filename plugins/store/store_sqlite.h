@@ -3,14 +3,15 @@
  * Contract: for the SQLite store's own tests and tools, never for the glue
  * (which speaks store.h only). Schema versions are PRAGMA user_version;
  * the connection settings are what SQLite reports on the store's
- * connection. No personal data anywhere.
+ * connection (INTERNAL on a PostgreSQL store). No personal data anywhere.
  */
 #ifndef CONSULT_STORE_SQLITE_H
 #define CONSULT_STORE_SQLITE_H
 
 #include "store.h"
 
-/* PRAGMA user_version of the open store, -1 on failure. */
+/* The schema version of the open store (SQLite: PRAGMA user_version; also
+ * PostgreSQL's, from table consult_schema), -1 on failure. */
 int consult_store_schema_version(consult_store *s);
 /* The newest schema version this build migrates to. */
 int consult_store_latest_version(void);

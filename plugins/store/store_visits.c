@@ -1,5 +1,5 @@
 /* store_visits.c - appointments, visit records and day statistics of the
- * SQLite store (store.h).
+ * store (store.h).
  *
  * Contract: one statement per write, so an error leaves nothing changed. An
  * appointment's status is derived in SQL from its cancellation and its
@@ -55,18 +55,19 @@ static const char *const sql_of[V_END_ - STORE_SLOT_VISITS] = {
 #define Q(id) [id - STORE_SLOT_VISITS]
 	Q(A_ADD) = "INSERT INTO appointments(practice_id, doctor_id, starts_at, valid_from, valid_until,"
 	           " code_hash, created_by, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
-	           " WHERE EXISTS (SELECT 1 FROM practices WHERE id = ?1)",
+	           " WHERE EXISTS (SELECT 1 FROM practices WHERE id = ?1) RETURNING id",
 	Q(A_BY_CODE) = APPT_COLS "WHERE a.code_hash = ?1",
 	Q(A_BY_ID) = APPT_COLS "WHERE a.id = ?1",
 	Q(A_CANCEL) = "UPDATE appointments SET cancelled_at = ?3"
 	              " WHERE id = ?1 AND practice_id = ?2 AND cancelled_at IS NULL",
-	Q(A_CANCELLED) = "SELECT cancelled_at IS NOT NULL FROM appointments WHERE id = ?1 AND practice_id = ?2",
+	Q(A_CANCELLED) = "SELECT CASE WHEN cancelled_at IS NULL THEN 0 ELSE 1 END FROM appointments"
+	                 " WHERE id = ?1 AND practice_id = ?2",
 	Q(A_LIST) = APPT_COLS "WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
 	                      " ORDER BY a.starts_at, a.id",
 	Q(A_DOCTOR_OK) = "SELECT 1 FROM staff WHERE id = ?1 AND practice_id = ?2 AND role = 'doctor'",
 	Q(A_BOOKING) = "UPDATE appointments SET booked_name = ?2, note = ?3 WHERE id = ?1",
 	Q(V_BEGIN) = "INSERT INTO visits(appointment_id, first_name, last_name, joined_at, state)"
-	             " VALUES (?1, ?2, ?3, ?4, 'waiting')",
+	             " VALUES (?1, ?2, ?3, ?4, 'waiting') RETURNING id",
 	Q(V_STATE) = "UPDATE visits SET state = ?2, head = ?3, away_since = ?4 WHERE id = ?1",
 	Q(V_CALLED) = "UPDATE visits SET called_at = coalesce(called_at, ?3), called_by = ?2 WHERE id = ?1",
 	Q(V_RING) = "UPDATE visits SET state = 'ringing', called_at = coalesce(called_at, ?3),"
@@ -179,16 +180,10 @@ consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id,
 		return CONSULT_ERR_INTERNAL;
 	STORE_BIND(u.st, practice_id, doctor_id, starts_at, valid_from, valid_until);
 	store_bind_id_or_null(u.st, 2, doctor_id);
-	sqlite3_bind_blob(u.st, 6, code_hash, CONSULT_CODE_HASH_LEN, SQLITE_TRANSIENT);
+	db_bind_blob(u.st, 6, code_hash, CONSULT_CODE_HASH_LEN);
 	store_bind_id_or_null(u.st, 7, created_by);
-	sqlite3_bind_int64(u.st, 8, now);
-	int changes = 0;
-	e = store_run_write(s, &u, &changes); /* no such practice: nothing inserted */
-	if (e == CONSULT_OK && changes == 0)
-		e = CONSULT_ERR_NOT_FOUND;
-	if (e == CONSULT_OK && id)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return e;
+	db_bind_int64(u.st, 8, now);
+	return store_run_insert(s, &u, id); /* no such practice: nothing inserted, NOT_FOUND */
 }
 
 consult_err consult_store_set_appointment_booking(
@@ -197,7 +192,7 @@ consult_err consult_store_set_appointment_booking(
 	stmt_use u;
 	if (!get(s, A_BOOKING, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, appointment_id);
+	db_bind_int64(u.st, 1, appointment_id);
 	store_bind_text(u.st, 2, booked_name);
 	store_bind_text(u.st, 3, note);
 	return store_run_update_one(s, &u);
@@ -210,12 +205,12 @@ consult_err consult_store_appointment_by_code(
 	memset(out, 0, sizeof *out);
 	if (!get(s, A_BY_CODE, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_blob(u.st, 1, code_hash, CONSULT_CODE_HASH_LEN, SQLITE_STATIC);
+	db_bind_blob(u.st, 1, code_hash, CONSULT_CODE_HASH_LEN);
 	consult_err e = store_next(s, &u, &appt_row, out);
 	if (e == CONSULT_OK) {
-		const void *h = sqlite3_column_blob(u.st, APPT_HASH_COL);
-		if (!h || sqlite3_column_bytes(u.st, APPT_HASH_COL) != CONSULT_CODE_HASH_LEN ||
-		        sodium_memcmp(h, code_hash, CONSULT_CODE_HASH_LEN) != 0) {
+		size_t n = 0;
+		const void *h = db_col_blob(u.st, APPT_HASH_COL, &n);
+		if (!h || n != CONSULT_CODE_HASH_LEN || sodium_memcmp(h, code_hash, CONSULT_CODE_HASH_LEN) != 0) {
 			consult_appointment_clear(out);
 			e = CONSULT_ERR_NOT_FOUND;
 		}
@@ -274,10 +269,10 @@ consult_err consult_store_visit_begin(consult_store *s, int64_t appointment_id, 
 	stmt_use u;
 	if (!get(s, V_BEGIN, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, appointment_id);
+	db_bind_int64(u.st, 1, appointment_id);
 	store_bind_text(u.st, 2, first_name);
 	store_bind_text(u.st, 3, last_name);
-	sqlite3_bind_int64(u.st, 4, now);
+	db_bind_int64(u.st, 4, now);
 	return store_run_insert(s, &u, visit_id); /* missing appointment: FK -> NOT_FOUND */
 }
 
@@ -288,16 +283,16 @@ static consult_err visit_set(consult_store *s, int slot, int64_t visit_id, const
 	stmt_use u;
 	if (!get(s, slot, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, visit_id);
+	db_bind_int64(u.st, 1, visit_id);
 	if (slot == V_CONNECTED) {
-		sqlite3_bind_int64(u.st, 2, at);
+		db_bind_int64(u.st, 2, at);
 	} else {
 		if (text)
 			store_bind_text(u.st, 2, text);
 		else
 			store_bind_id_or_null(u.st, 2, doctor);
-		if (sqlite3_bind_parameter_count(u.st) >= 3)
-			sqlite3_bind_int64(u.st, 3, at);
+		if (db_param_count(u.st) >= 3)
+			db_bind_int64(u.st, 3, at);
 	}
 	return store_run_update_one(s, &u);
 }
@@ -357,7 +352,7 @@ consult_err consult_store_visit_report(consult_store *s, int64_t visit_id, consu
 	stmt_use u;
 	if (!get(s, side == CONSULT_PARTY_DOCTOR ? V_REPORT_DOCTOR : V_REPORT_PATIENT, &u))
 		return CONSULT_ERR_INTERNAL;
-	sqlite3_bind_int64(u.st, 1, visit_id);
+	db_bind_int64(u.st, 1, visit_id);
 	store_bind_text(u.st, 2, connection_state);
 	store_bind_text(u.st, 3, local_type);
 	store_bind_text(u.st, 4, remote_type);
@@ -411,12 +406,12 @@ consult_err consult_store_day_stats(
 	STORE_BIND(u.st, practice_id, from, to, n % 2 ? 1 : 2, (n - 1) / 2);
 	int64_t sum = 0, rows = 0;
 	int rc;
-	while ((rc = sqlite3_step(u.st)) == SQLITE_ROW) {
-		sum += sqlite3_column_int64(u.st, 0);
+	while ((rc = db_step(s, u.st)) == DB_ROW) {
+		sum += db_col_int64(u.st, 0);
 		rows++;
 	}
-	if (rc != SQLITE_DONE || rows == 0)
-		e = rc != SQLITE_DONE ? store_map_rc(s, rc) : CONSULT_ERR_INTERNAL;
+	if (rc != DB_DONE || rows == 0)
+		e = rc != DB_DONE ? store_failed(s) : CONSULT_ERR_INTERNAL;
 	store_stmt_release(&u);
 	if (e != CONSULT_OK)
 		return e;

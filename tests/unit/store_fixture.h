@@ -1,15 +1,20 @@
 /* store_fixture.h - a fresh store per test, for the store's unit tests.
  *
- * Contract: store_test_open() makes a new mkdtemp() folder under /tmp and
- * opens a new store in it through store.h (SQLite: the file consult.db
- * there; path gets its name, for the SQLite-specific tests that inspect
- * the file). store_test_remove() closes the store and removes the file,
- * its -wal and -shm and the folder. The contract suite uses only these and
- * store.h, so another backend needs only another way to make a location.
+ * Contract: the backend comes from the environment: CONSULT_TEST_STORE
+ * unset (or not a postgresql:// URL) is SQLite, a postgresql:// URL (set
+ * by scripts/lib/with-postgres) is PostgreSQL. store_test_open() opens a
+ * new, empty store through store.h: SQLite: the file consult.db in a new
+ * mkdtemp() folder under /tmp (path gets its name, for the SQLite-specific
+ * tests that inspect the file); PostgreSQL: a new schema of that database
+ * (dir gets its name, path the URL that selects it as search_path, so a
+ * second consult_store_open(path) sees the same store). store_test_remove()
+ * closes the store and removes the file, its -wal and -shm and the folder,
+ * or drops the schema. The contract suite uses only these and store.h.
  */
 #ifndef CONSULT_TEST_STORE_FIXTURE_H
 #define CONSULT_TEST_STORE_FIXTURE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,11 +22,62 @@
 #include <string.h>
 #include "store/store.h"
 
+#include <libpq-fe.h>
+
 #define STORE_TEST_DIR_LEN  64
-#define STORE_TEST_PATH_LEN 96
+#define STORE_TEST_PATH_LEN 512
+
+/* The PostgreSQL URL under test, or NULL for SQLite. */
+static inline const char *store_test_pg(void)
+{
+	const char *u = getenv("CONSULT_TEST_STORE");
+	return u && (strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0) ? u : NULL;
+}
+
+/* Runs one SQL command on the test database (base URL, no schema); false
+ * with a message on stderr if it failed. */
+static inline void store_test_pg_quiet(void *ud, const char *message)
+{
+	(void)ud;
+	(void)message;
+}
+
+static inline bool store_test_pg_exec(const char *sql)
+{
+	PGconn *c = PQconnectdb(store_test_pg());
+	PQsetNoticeProcessor(c, store_test_pg_quiet, NULL);
+	PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+	bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "%s: %s\n", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+}
+
+static inline consult_store *store_test_open_pg(char dir[STORE_TEST_DIR_LEN], char path[STORE_TEST_PATH_LEN])
+{
+	static unsigned n;
+	const char *base = store_test_pg();
+	char sql[STORE_TEST_DIR_LEN + 32];
+	snprintf(dir, STORE_TEST_DIR_LEN, "t_%ld_%u", (long)getpid(), ++n);
+	snprintf(sql, sizeof sql, "CREATE SCHEMA %s", dir);
+	if (!store_test_pg_exec(sql))
+		return NULL;
+	/* the schema is the search path; application_name finds the backend */
+	snprintf(path, STORE_TEST_PATH_LEN, "%s%soptions=-csearch_path%%3D%s&application_name=%s", base,
+	        strchr(base, '?') ? "&" : "?", dir, dir);
+	char err[256] = "";
+	consult_store *s = consult_store_open(path, err, sizeof err);
+	if (!s)
+		fprintf(stderr, "open failed: %s\n", err);
+	return s;
+}
 
 static inline consult_store *store_test_open(char dir[STORE_TEST_DIR_LEN], char path[STORE_TEST_PATH_LEN])
 {
+	if (store_test_pg())
+		return store_test_open_pg(dir, path);
 	snprintf(dir, STORE_TEST_DIR_LEN, "/tmp/consult-store-XXXXXX");
 	if (!mkdtemp(dir))
 		return NULL;
@@ -39,6 +95,11 @@ static inline void store_test_remove(const char *dir, const char *path, consult_
 {
 	char p[STORE_TEST_PATH_LEN + 8];
 	consult_store_close(s);
+	if (store_test_pg()) {
+		snprintf(p, sizeof p, "DROP SCHEMA %s CASCADE", dir);
+		store_test_pg_exec(p);
+		return;
+	}
 	unlink(path);
 	snprintf(p, sizeof p, "%s-wal", path);
 	unlink(p);
