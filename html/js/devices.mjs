@@ -25,6 +25,14 @@
 //   await dev.callMedia({audioOnly}) -> {stream, camera, microphone}: the
 //                           call's stream (clones; stream null when neither
 //                           works); audioOnly: no camera at all
+//   dev.warm()              ringing: where camera and microphone are both
+//                           already granted (navigator.permissions: no
+//                           prompt can appear), opens what is not kept yet,
+//                           tracks disabled (nothing is sent), so that
+//                           Annehmen finds them ready; callMedia waits for
+//                           a warm() still under way instead of asking twice
+//   dev.cool()              the ring ended without the call (declined,
+//                           cancelled): stops what warm() opened
 //   dev.sinkId              the chosen audio output ('' = default)
 //   dev.release()           stops everything (the visit is over)
 //   dev.helpInto(el)        fills el with the per-browser help (#dc-help,
@@ -416,6 +424,18 @@ export function deviceCheck(page) {
    * camera is asked for. The result updates the readiness.
    */
   async function callMedia({ audioOnly = false } = {}) {
+    if (warming) await warming;
+    // what warm() opened belongs to the call now; the camera of a call
+    // without it is closed (no camera light for a call without video)
+    if (warmed) {
+      const upd = {};
+      for (const tr of warmed.tracks) {
+        const k = tr.kind === 'video' ? 'camera' : 'microphone';
+        if (k === 'camera' && audioOnly) drop(tr); else if (live(tr)) upd[k] = 'ok';
+      }
+      warmed = null;
+      setResult(upd);
+    }
     const want = { microphone: !track('microphone'), camera: !audioOnly && !track('camera') };
     if (want.microphone || want.camera) {
       const r = await acquire(want);
@@ -429,7 +449,40 @@ export function deviceCheck(page) {
     return { stream, camera: result.camera, microphone: result.microphone };
   }
 
+  // ---- ringing: open what is granted before the tap ------------------------------
+  let warming = null;          // warm() under way
+  let warmed = null;           // {tracks}: opened by warm(), not yet used by a call
+
+  function warm() {
+    if (warming || warmed || busy || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !navigator.permissions) return warming;
+    warming = (async () => {
+      const want = { microphone: !track('microphone'), camera: !track('camera') };
+      if (!want.microphone && !want.camera) return;
+      const states = await Promise.all(Object.keys(KINDS).filter((k) => want[k]).map(permState));
+      if (states.some((st) => st !== 'granted')) return;
+      const r = await acquire(want);
+      const tracks = r.stream.getTracks();
+      if (!tracks.length) return;
+      keep(r.stream, false);
+      warmed = { tracks };
+    })().catch(() => {}).finally(() => { warming = null; });
+    return warming;
+  }
+
+  function drop(tr) {
+    tr.stop();
+    if (kept) kept.removeTrack(tr);
+  }
+
+  async function cool() {
+    if (warming) await warming;
+    if (!warmed) return;
+    for (const tr of warmed.tracks) drop(tr);
+    warmed = null;
+  }
+
   function release() {
+    warmed = null;
     pause();
     stopStream(kept);
     kept = null;
@@ -554,7 +607,7 @@ export function deviceCheck(page) {
   }
 
   return {
-    wire, joined, show, render, callMedia, release, helpInto, sendReadiness,
+    wire, joined, show, render, callMedia, warm, cool, release, helpInto, sendReadiness,
     get result() { return { ...result }; },
     get sinkId() { return prefs().speaker || ''; },
     renderHelp() { helpInto($('dc-help')); },
