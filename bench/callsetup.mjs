@@ -179,7 +179,7 @@ async function takeTimeline(t0, pages) {
   const out = { tasks: { P: 0, D: 0 } };
   const rows = [];
   for (const [who, p] of pages) {
-    const tl = await p.evaluate(() => { const x = window.__tl || []; window.__tl = []; return x; }).catch(() => []);
+    const tl = await p.evaluate(() => (window.__tl ? window.__tl.splice(0) : [])).catch(() => []);
     for (const e of tl) rows.push({ at: e[0] - t0, who, text: e.slice(1).join(' ') });
   }
   rows.sort((a, b) => a.at - b.at);
