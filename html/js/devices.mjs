@@ -190,7 +190,7 @@ export function deviceCheck(page) {
   const track = (kind) => (kept ? kept.getTracks().find((tr) => tr.kind === KINDS[kind] && live(tr)) : null) || null;
 
   // ---- result and readiness ------------------------------------------------------
-  function setResult(r) {
+  function setResult(r, later = false) {
     let changed = false;
     for (const k of Object.keys(KINDS)) {
       if (r[k] && r[k] !== result[k]) { result[k] = r[k]; changed = true; }
@@ -199,7 +199,8 @@ export function deviceCheck(page) {
     hook.microphone = result.microphone;
     stored().readiness = { ...result };
     page.save();
-    if (changed) sendReadiness();
+    // later: in a task of its own, behind the request the caller sends now
+    if (changed) { if (later) setTimeout(sendReadiness, 0); else sendReadiness(); }
   }
 
   function sendReadiness() {
@@ -421,7 +422,8 @@ export function deviceCheck(page) {
   /**
    * The call's stream: clones of the kept tracks (enabled), after asking for
    * what is not there (accept is a tap: a prompt is allowed). audioOnly: no
-   * camera is asked for. The result updates the readiness.
+   * camera is asked for. The result updates the readiness (sent in a task
+   * of its own: the caller's `accept` goes first).
    */
   async function callMedia({ audioOnly = false } = {}) {
     if (warming) await warming;
@@ -434,7 +436,7 @@ export function deviceCheck(page) {
         if (k === 'camera' && audioOnly) drop(tr); else if (live(tr)) upd[k] = 'ok';
       }
       warmed = null;
-      setResult(upd);
+      setResult(upd, true);      // `readiness` after `accept`, not ahead of it
     }
     const want = { microphone: !track('microphone'), camera: !audioOnly && !track('camera') };
     if (want.microphone || want.camera) {
@@ -442,7 +444,7 @@ export function deviceCheck(page) {
       keep(r.stream, false);
       const upd = {};
       for (const k of Object.keys(KINDS)) if (want[k]) upd[k] = r[k];
-      setResult(upd);
+      setResult(upd, true);
     }
     const tracks = [track('microphone'), audioOnly ? null : track('camera')].filter(Boolean);
     const stream = tracks.length ? new MediaStream(tracks.map((tr) => { const c = tr.clone(); c.enabled = true; return c; })) : null;

@@ -290,8 +290,9 @@ export function callPage(page) {
     useSink();
     $('local-video').classList.add('mirror');
     page.showError('');
-    page.renderAll();
     page.setState('call');
+    render();                   // the call view; the other sections are hidden
+    page.info.render();
     watchRemote();
     try {
       await accepted;
