@@ -39,7 +39,9 @@
 //                           #ringing-help: data-browser = the detected one)
 // window.consult.devices: {state, camera, microphone, gum (getUserMedia
 // calls of this page), level (0..100, current), levelMax, sound (test
-// sounds played), readiness (the last body sent)} for tests.
+// sounds played), readiness (the last body sent), warm (what the last
+// warm() did: 'kept' nothing to open, 'not_granted', 'opened', 'failed';
+// '' before)} for tests.
 // #device-check has data-state invite | asking | check | done | skipped |
 // unsupported and data-camera / data-microphone (the result).
 import { t } from './i18n.mjs';
@@ -80,6 +82,7 @@ export function deviceCheck(page) {
   const stored = () => page.stored;
   const hook = consult.devices = {
     state: 'hidden', camera: 'unchecked', microphone: 'unchecked', gum: 0, level: 0, levelMax: 0, sound: 0, readiness: null,
+    warm: '',
   };
   let kept = null;             // the granted stream (tracks disabled outside the check)
   let state = 'hidden';
@@ -459,15 +462,16 @@ export function deviceCheck(page) {
     if (warming || warmed || busy || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !navigator.permissions) return warming;
     warming = (async () => {
       const want = { microphone: !track('microphone'), camera: !track('camera') };
-      if (!want.microphone && !want.camera) return;
+      if (!want.microphone && !want.camera) { hook.warm = 'kept'; return; }
       const states = await Promise.all(Object.keys(KINDS).filter((k) => want[k]).map(permState));
-      if (states.some((st) => st !== 'granted')) return;
+      if (states.some((st) => st !== 'granted')) { hook.warm = 'not_granted'; return; }
       const r = await acquire(want);
       const tracks = r.stream.getTracks();
-      if (!tracks.length) return;
+      if (!tracks.length) { hook.warm = 'failed'; return; }
       keep(r.stream, false);
       warmed = { tracks };
-    })().catch(() => {}).finally(() => { warming = null; });
+      hook.warm = 'opened';
+    })().catch(() => { hook.warm = 'failed'; }).finally(() => { warming = null; });
     return warming;
   }
 
