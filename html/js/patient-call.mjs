@@ -8,11 +8,13 @@
 // for now, in this tap, where neither) and starts the call session
 // (session.mjs, the answering side: a later offer of the doctor, an ICE
 // restart, is answered too; the `forward` event switches to forwarding
-// mode), Ablehnen keeps the place in the queue. After the tap the
-// RTCPeerConnection (gathering from then on) and the `accept` request come
-// first, the call view after them: its rendering overlaps the way of
-// `accept` to the doctor's page and of its offer back, instead of delaying
-// them. No camera at call time
+// mode), Ablehnen keeps the place in the queue. The call's
+// RTCPeerConnection is made at the ringing with its ICE servers
+// (session.prepareP2P: gathering and the TURN allocation run while it
+// rings; closed if the ring ends without the call). After the tap the
+// PeerCall on it and the `accept` request come first, the call view after
+// them: its rendering overlaps the way of `accept` to the doctor's page and
+// of its offer back, instead of delaying them. No camera at call time
 // (blocked or missing) while the microphone works: when the ringing says
 // audio_only "allowed", #ringing-media says so and #accept-audio ("Nur mit
 // Ton teilnehmen") accepts with audio_only:true; Ablehnen then declines with
@@ -180,6 +182,7 @@ export function callPage(page) {
         startRing();
         $('accept-call').focus();
         page.dev.warm();
+        session.prepareP2P(iceOpts);
         break;
       case 'ring_cancelled':
         if (consult.state === 'ringing' || consult.state === 'call') {
@@ -317,6 +320,7 @@ export function callPage(page) {
     stopRing();
     setRingButtons(false);
     page.dev.cool();
+    session.dropPrepared();
     const c = page.client;
     if (c) {
       try {
