@@ -30,7 +30,9 @@
 //                           prompt can appear), opens what is not kept yet,
 //                           tracks disabled (nothing is sent), so that
 //                           Annehmen finds them ready; callMedia waits for
-//                           a warm() still under way instead of asking twice
+//                           a warm() still under way instead of asking twice.
+//                           -> Promise<boolean>: both are granted and there
+//                           (kept by the check or opened now)
 //   dev.cool()              the ring ended without the call (declined,
 //                           cancelled): stops what warm() opened
 //   dev.sinkId              the chosen audio output ('' = default)
@@ -459,8 +461,8 @@ export function deviceCheck(page) {
   let warmed = null;           // {tracks}: opened by warm(), not yet used by a call
 
   function warm() {
-    if (warming || warmed || busy || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !navigator.permissions) return warming;
-    warming = (async () => {
+    const can = navigator.mediaDevices && navigator.mediaDevices.getUserMedia && navigator.permissions;
+    if (!warming && !warmed && !busy && can) warming = (async () => {
       const want = { microphone: !track('microphone'), camera: !track('camera') };
       if (!want.microphone && !want.camera) { hook.warm = 'kept'; return; }
       const states = await Promise.all(Object.keys(KINDS).filter((k) => want[k]).map(permState));
@@ -472,7 +474,7 @@ export function deviceCheck(page) {
       warmed = { tracks };
       hook.warm = 'opened';
     })().catch(() => { hook.warm = 'failed'; }).finally(() => { warming = null; });
-    return warming;
+    return Promise.resolve(warming).then(() => !!warmed || hook.warm === 'kept');
   }
 
   function drop(tr) {

@@ -8,10 +8,11 @@
 // for now, in this tap, where neither) and starts the call session
 // (session.mjs, the answering side: a later offer of the doctor, an ICE
 // restart, is answered too; the `forward` event switches to forwarding
-// mode), Ablehnen keeps the place in the queue. The call's
-// RTCPeerConnection is made at the ringing with its ICE servers
-// (session.prepareP2P: gathering and the TURN allocation run while it
-// rings; closed if the ring ends without the call). After the tap the
+// mode), Ablehnen keeps the place in the queue. Where camera and microphone
+// are granted and there (warm()), the call's RTCPeerConnection is made at
+// the ringing with its ICE servers (session.prepareP2P: gathering and the
+// TURN allocation run while it rings; closed if the ring ends without the
+// call; without permission Chromium would gather mDNS host names only). After the tap the
 // PeerCall on it and the `accept` request come first, the call view after
 // them: its rendering overlaps the way of `accept` to the doctor's page and
 // of its offer back, instead of delaying them. No camera at call time
@@ -181,8 +182,10 @@ export function callPage(page) {
         page.setState('ringing');
         startRing();
         $('accept-call').focus();
-        page.dev.warm();
-        session.prepareP2P(iceOpts);
+        // where camera and microphone are granted and there: the connection too
+        page.dev.warm().then((ready) => {
+          if (ready && consult.state === 'ringing' && !session.active) session.prepareP2P(iceOpts);
+        });
         break;
       case 'ring_cancelled':
         if (consult.state === 'ringing' || consult.state === 'call') {
