@@ -5,12 +5,15 @@
 // handle).
 // 1. Granted (Chromium with --use-fake-ui-for-media-stream says "granted"):
 //    waiting, nothing is opened; the doctor calls: one getUserMedia before
-//    any tap, its tracks live but disabled (nothing could be sent). The
-//    doctor cancels the ring: those tracks are stopped. The doctor calls
-//    again: opened again; "Annehmen" asks for nothing more, the call's
-//    tracks are live and enabled, and the doctor gets call_accepted.
+//    any tap, its tracks live but disabled (nothing could be sent), and the
+//    call's RTCPeerConnection made ahead (session.prepareP2P). The doctor
+//    cancels the ring: those tracks are stopped, that connection closed.
+//    The doctor calls again: both made again; "Annehmen" asks for nothing
+//    more, the call runs on the connection made at the ringing, its tracks
+//    live and enabled, and the doctor gets call_accepted.
 // 2. Not granted (without that flag navigator.permissions says "prompt"):
-//    the ringing opens nothing (no prompt without a tap).
+//    the ringing opens nothing (no prompt without a tap) and makes no
+//    connection.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { closeAll, drive, launchChromium, waitFor, watchConsole } from './lib.mjs';
@@ -20,6 +23,15 @@ import { eventAfter, joinPatient, patientStack } from './patient-lib.mjs';
 function KEEP_GUM() {
   window.__gum = 0;
   window.__gumStreams = [];
+  window.__pcs = [];
+  const Orig = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (...a) {
+    const pc = new Orig(...a);
+    window.__pcs.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Orig.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, Orig);
   const orig = MediaDevices.prototype.getUserMedia;
   MediaDevices.prototype.getUserMedia = function (...args) {
     window.__gum += 1;
@@ -59,24 +71,28 @@ test('ringing: granted camera and microphone are opened before the tap, closed w
     assert.equal(await pat.evaluate(() => window.consult.devices.warm), 'opened');
     assert.deepEqual(warm.map((x) => x.kind).sort(), ['audio', 'video']);
     assert.ok(warm.every((x) => !x.enabled), `the tracks are disabled while it rings: ${JSON.stringify(warm)}`);
+    await waitFor('patient: the call\'s connection made at the ringing', () => pat.evaluate(() => window.__pcs.length === 1), 30_000);
+    assert.equal(await pat.evaluate(() => window.__pcs[0].signalingState), 'stable', 'made, nothing negotiated');
     await doctor.handle.call({ request: 'cancel_call' });
     await waitFor('patient: waiting again', () => pat.evaluate(() => window.consult.state === 'waiting'), 30_000);
     await waitFor('patient: what the ringing opened is closed', async () => {
       const t = await gumTracks(pat);
       return t.every((x) => x.state === 'ended') ? t : null;
     }, 30_000);
+    assert.equal(await pat.evaluate(() => window.__pcs[0].signalingState), 'closed', 'the connection made ahead is closed');
 
     // --- ring 2: opened again, "Annehmen" uses it ---------------------------------------
     const from = doctor.handle.events.length;
     await doctor.handle.call({ request: 'call', visit_id: visit });
     await pat.waitVisible('#ringing');
-    await waitFor('patient: opened again at the second ringing', () => pat.evaluate(() => window.__gum === 2), 30_000);
+    await waitFor('patient: opened again at the second ringing', () => pat.evaluate(() => window.__gum === 2 && window.__pcs.length === 2), 30_000);
     await pat.click('#accept-call');
     await eventAfter(doctor.handle, 'call_accepted', from);
     await waitFor('patient: in the call', () => pat.evaluate(() => window.consult.state === 'call'), 30_000);
     const media = await pat.evaluate(() => document.getElementById('local-video').srcObject.getTracks()
       .map((tr) => ({ kind: tr.kind, state: tr.readyState, enabled: tr.enabled })));
     assert.equal(await pat.evaluate(() => window.__gum), 2, `"Annehmen" asked for nothing more (${JSON.stringify(media)})`);
+    assert.ok(await pat.evaluate(() => window.__pcs.length === 2 && window.consult.pc === window.__pcs[1]), 'the call runs on the connection made at the ringing');
     assert.deepEqual(media.map((x) => x.kind).sort(), ['audio', 'video']);
     assert.ok(media.every((x) => x.state === 'live' && x.enabled), `the call's tracks are live and enabled: ${JSON.stringify(media)}`);
     await doctor.handle.call({ request: 'hangup' });
@@ -108,6 +124,7 @@ test('ringing: camera and microphone not granted yet: nothing is opened before t
     await pat.waitVisible('#ringing');
     await waitFor('patient: the ringing looked at the permissions', () => pat.evaluate(() => window.consult.devices.warm === 'not_granted'), 30_000);
     assert.equal(await pat.evaluate(() => window.__gum), 0, 'no getUserMedia without a tap');
+    assert.equal(await pat.evaluate(() => window.__pcs.length), 0, 'no connection made ahead');
     await doctor.handle.call({ request: 'cancel_call' });
   } finally {
     await closeAll(browser);
