@@ -12,10 +12,11 @@
 // are granted and there (warm()), the call's RTCPeerConnection is made at
 // the ringing with its ICE servers (session.prepareP2P: gathering and the
 // TURN allocation run while it rings; closed if the ring ends without the
-// call; without permission Chromium would gather mDNS host names only). After the tap the
-// PeerCall on it and the `accept` request come first, the call view after
-// them: its rendering overlaps the way of `accept` to the doctor's page and
-// of its offer back, instead of delaying them. No camera at call time
+// call; without permission Chromium would gather mDNS host names only).
+// After the tap the PeerCall on it and the `accept` request come first, the
+// call view after them: its rendering overlaps the way of `accept` to the
+// doctor's page and of its offer back, instead of delaying them. No camera
+// at call time
 // (blocked or missing) while the microphone works: when the ringing says
 // audio_only "allowed", #ringing-media says so and #accept-audio ("Nur mit
 // Ton teilnehmen") accepts with audio_only:true; Ablehnen then declines with
