@@ -16,8 +16,7 @@
 // After the tap the PeerCall on it and the `accept` request come first, the
 // call view after them: its rendering overlaps the way of `accept` to the
 // doctor's page and of its offer back, instead of delaying them. No camera
-// at call time
-// (blocked or missing) while the microphone works: when the ringing says
+// at call time (blocked or missing) while the microphone works: when the ringing says
 // audio_only "allowed", #ringing-media says so and #accept-audio ("Nur mit
 // Ton teilnehmen") accepts with audio_only:true; Ablehnen then declines with
 // the reason (camera_blocked / no_devices); with "never" the page declines
