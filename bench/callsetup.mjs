@@ -36,6 +36,11 @@
 // Usage (root; re-executes itself in scripts/lib/in-lo-netns unless already
 // inside a named network namespace):
 //   node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE]
+//                            [--timeline]
+// --timeline: both browsers record a timeline (WebSocket frames of the
+// signalling, RTCPeerConnection events, getUserMedia, main-thread tasks
+// over 50 ms) and the report gets, per path, the median time of each step
+// of the setup after t0 (consult and floor), so a gap can be placed.
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM,
 // CONSULT_VIDEOCALL_PLUGIN (default
 // /usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so).
@@ -50,12 +55,13 @@ const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux
 const PATHS = ['host', 'srflx', 'relay', 'forward'];
 
 function parseArgs(argv) {
-  const a = { runs: 5, paths: [...PATHS], out: null };
+  const a = { runs: 5, paths: [...PATHS], out: null, timeline: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
     else if (k === '--paths') a.paths = String(argv[++i]).split(',').filter(Boolean);
     else if (k === '--out') a.out = argv[++i];
+    else if (k === '--timeline') a.timeline = true;
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
   }
@@ -97,6 +103,98 @@ function machine() {
 }
 
 // ---------------------------------------------------------------------------
+// --timeline: an init script in every page of both browsers; window.__tl
+// holds [Date.now(), what...] entries.
+
+const TIMELINE = () => {
+  const T = (window.__tl = []);
+  const L = (...a) => T.push([Date.now(), ...a]);
+  const WS = window.WebSocket;
+  window.WebSocket = function (...a) {
+    const ws = new WS(...a);
+    const send = ws.send.bind(ws);
+    ws.send = (d) => {
+      try {
+        const m = JSON.parse(d);
+        if (m.janus === 'message' && m.body) L('>', m.body.request, m.body.type || '');
+      } catch { /* not JSON */ }
+      return send(d);
+    };
+    ws.addEventListener('message', (e) => {
+      try {
+        const m = JSON.parse(e.data);
+        const d = m.plugindata && m.plugindata.data;
+        if (d && d.event) L('<', d.event, d.type || '');
+      } catch { /* not JSON */ }
+    });
+    return ws;
+  };
+  window.WebSocket.prototype = WS.prototype;
+  Object.assign(window.WebSocket, WS);
+  const PC = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (...a) {
+    const pc = new PC(...a);
+    L('pc', 'new');
+    pc.addEventListener('iceconnectionstatechange', () => L('pc', 'ice', pc.iceConnectionState));
+    pc.addEventListener('icegatheringstatechange', () => L('pc', 'gather', pc.iceGatheringState));
+    pc.addEventListener('icecandidate', (e) => { if (e.candidate && / typ relay/.test(e.candidate.candidate)) L('pc', 'relay'); });
+    const sld = pc.setLocalDescription.bind(pc);
+    pc.setLocalDescription = (...x) => { L('pc', 'sld'); return sld(...x); };
+    const srd = pc.setRemoteDescription.bind(pc);
+    pc.setRemoteDescription = (...x) => { L('pc', 'srd'); return srd(...x); };
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = PC.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, PC);
+  const md = navigator.mediaDevices;
+  if (md && md.getUserMedia) {
+    const gum = md.getUserMedia.bind(md);
+    md.getUserMedia = (c) => { L('gum', 'start'); return gum(c).then((s) => { L('gum', 'done'); return s; }); };
+  }
+  try {
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) T.push([Math.round(performance.timeOrigin + e.startTime), 'task', Math.round(e.duration)]);
+    }).observe({ type: 'longtask', buffered: false });
+  } catch { /* no longtask */ }
+};
+
+// The steps of a setup, each the first entry of its page that matches.
+const STEPS = [
+  ['patient camera', 'P', /^gum done/],
+  ['patient pc', 'P', /^pc new/],
+  ['accept sent', 'P', /^> accept/],
+  ['doctor pc', 'D', /^pc new/],
+  ['offer set (doctor)', 'D', /^pc sld/],
+  ['offer in (patient)', 'P', /^pc srd/],
+  ['answer set (patient)', 'P', /^pc sld/],
+  ['answer in (doctor)', 'D', /^pc srd/],
+  ['patient relay cand', 'P', /^pc relay/],
+  ['doctor relay cand', 'D', /^pc relay/],
+  ['patient checking', 'P', /^pc ice checking/],
+  ['patient ice up', 'P', /^pc ice (connected|completed)/],
+  ['doctor ice up', 'D', /^pc ice (connected|completed)/],
+];
+
+async function takeTimeline(t0, pages) {
+  const out = { tasks: { P: 0, D: 0 } };
+  const rows = [];
+  for (const [who, p] of pages) {
+    const tl = await p.evaluate(() => (window.__tl ? window.__tl.splice(0) : [])).catch(() => []);
+    for (const e of tl) rows.push({ at: e[0] - t0, who, text: e.slice(1).join(' ') });
+  }
+  rows.sort((a, b) => a.at - b.at);
+  out.rows = rows;
+  for (const [name, who, re] of STEPS) {
+    const r = rows.find((x) => x.who === who && x.at >= -5 && re.test(x.text));
+    out[name] = r ? r.at : null;
+  }
+  // main-thread time in tasks over 50 ms between t0 and the patient's ICE up
+  const end = out['patient ice up'] ?? Infinity;
+  for (const r of rows) if (r.text.startsWith('task ') && r.at >= 0 && r.at < end) out.tasks[r.who] += Number(r.text.split(' ')[1]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
 // The floor: two bare pages, signalling through this process.
 
 const FLOOR_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>floor</title></head>
@@ -131,6 +229,7 @@ window.floorAccept = async (config) => {
   floor.stream = await media();
   newPc(config);
   window.sig({ accept: true });
+  if (window.__tl) window.__tl.push([Date.now(), '>', 'accept', '']);
   return floor.t0;
 };
 window.onSig = async (m) => {
@@ -188,8 +287,9 @@ async function floorP2p(env, pages) {
     frames[who] = await env.waitFor(`floor ${who}: first decoded frame`, () => page.evaluate(() => window.floor.frameAt || null), 60_000, 50);
   }
   const snap = await env.rtcSnapshot(pages.doctor, 'floor.pc');
+  const timeline = env.timeline ? await takeTimeline(t0, [['P', pages.patient], ['D', pages.doctor]]) : null;
   for (const p of Object.values(pages)) await p.evaluate(() => window.floorClose());
-  return { t0, frames, pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type}` : '?' };
+  return { t0, frames, pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type}` : '?', timeline };
 }
 
 async function floorVideocall(env, round) {
@@ -240,10 +340,17 @@ async function consultRun(env) {
     const snap = await env.rtcSnapshot(call.docPage);
     const mode = await call.docPage.evaluate(() => window.consult.mode);
     const fwd = call.sent.doctor.find((b) => b.request === 'forward');
-    await call.doc.click('#hangup');
-    await call.pat.waitVisible('#ended', 15_000);
+    const timeline = env.timeline ? await takeTimeline(call.acceptAt, [['P', call.patPage], ['D', call.docPage]]) : null;
+    // the measurement is taken: a hang-up that a starved page does not
+    // finish in time costs this round's pages, not the run
+    try {
+      await call.doc.click('#hangup');
+      await call.pat.waitVisible('#ended', 15_000);
+    } catch (err) {
+      process.stderr.write(`callsetup: hang-up not finished (${err.message.split('\n')[0]}); the pages are closed\n`);
+    }
     const via = mode === 'forward' ? ` (Janus, cause ${fwd ? fwd.cause : '?'})` : '';
-    return { t0: call.acceptAt, frames: { patient: patAt, doctor: docAt }, pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type}${via}` : '?' };
+    return { t0: call.acceptAt, frames: { patient: patAt, doctor: docAt }, pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type}${via}` : '?', timeline };
   } finally {
     for (const p of [call.patPage, call.docPage, call.rec && call.rec.page]) if (p) await p.close().catch(() => {});
   }
@@ -251,18 +358,18 @@ async function consultRun(env) {
 
 function row(kind, i, r) {
   const rel = (t) => (t && r.t0 ? t - r.t0 : null);
-  const out = { run: i, patient: rel(r.frames.patient), doctor: rel(r.frames.doctor), pair: r.pair };
+  const out = { run: i, patient: rel(r.frames.patient), doctor: rel(r.frames.doctor), pair: r.pair, timeline: r.timeline || null };
   out.both = out.patient !== null && out.doctor !== null ? Math.max(out.patient, out.doctor) : null;
   return out;
 }
 
-async function measurePath(kind, runs, log) {
+async function measurePath(kind, runs, log, timeline) {
   const lab = await import('../tests/nat/lab.mjs');
   const { rtcSnapshot, waitFor } = await import('../tests/browser/lib.mjs');
   const labOpts = {
     host: { nat: false }, srflx: { nat: true }, relay: { nat: true, block: true }, forward: { nat: true, block: true },
   }[kind];
-  const env = { lab, rtcSnapshot, waitFor, lab0: null, stack: null, staff: null, patient: null };
+  const env = { lab, rtcSnapshot, waitFor, timeline, lab0: null, stack: null, staff: null, patient: null };
   const rows = { consult: [], floor: [] };
   try {
     env.lab0 = lab.createLab(labOpts);
@@ -272,6 +379,7 @@ async function measurePath(kind, runs, log) {
     });
     env.staff = await lab.launchIn(env.lab0.ns.doctor, 'bench-staff', { origin: env.stack.origin });
     env.patient = await lab.launchIn(env.lab0.ns.patient, 'bench-patient', { origin: env.stack.origin });
+    if (timeline) for (const b of [env.staff, env.patient]) await b.context.addInitScript(TIMELINE);
     const pages = kind === 'forward' ? null : await floorPages(env);
     for (let i = 1; i <= runs; i++) {
       const c = row(kind, i, await consultRun(env));
@@ -299,6 +407,22 @@ function summary(kind, res) {
   return `| ${kind} | ${res.consult.length} | ${fmt(pick(res.consult, 'both'))} | ${fmt(pick(res.floor, 'both'))} | **${ratio}** | ${pairs(res.consult)} | ${pairs(res.floor)} |`;
 }
 
+/** Per path: the median ms after t0 of each setup step, consult and floor. */
+function timelineTable(paths, results) {
+  const lines = ['## Where the time goes (--timeline)', '',
+    'Median ms after t0 of the first entry of each step in its page (P patient, D doctor);',
+    '"main thread" = summed tasks over 50 ms (longtask) from t0 to the patient\'s ICE up.', ''];
+  for (const k of paths) {
+    const med = (rows, name) => median(rows.map((r) => r.timeline && r.timeline[name]).filter((x) => typeof x === 'number'));
+    const task = (rows, who) => median(rows.map((r) => r.timeline && r.timeline.tasks[who]).filter((x) => typeof x === 'number'));
+    lines.push(`| ${k}: step | consult ms | floor ms |`, '|---|---|---|');
+    for (const [name] of STEPS) lines.push(`| ${name} | ${med(results[k].consult, name) ?? '-'} | ${med(results[k].floor, name) ?? '-'} |`);
+    lines.push(`| first frame, both | ${median(pick(results[k].consult, 'both'))} | ${median(pick(results[k].floor, 'both'))} |`);
+    lines.push(`| main thread P / D | ${task(results[k].consult, 'P')} / ${task(results[k].consult, 'D')} | ${task(results[k].floor, 'P')} / ${task(results[k].floor, 'D')} |`, '');
+  }
+  return lines;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
@@ -316,7 +440,7 @@ async function main() {
   const results = {};
   for (const kind of args.paths) {
     log(`path ${kind}: ${args.runs} rounds of consult + floor`);
-    results[kind] = await measurePath(kind, args.runs, log);
+    results[kind] = await measurePath(kind, args.runs, log, args.timeline);
   }
   const date = started.toISOString().slice(0, 10);
   const out = args.out || path.join(REPO, 'bench', 'results', `callsetup-${date}.md`);
@@ -354,10 +478,16 @@ async function main() {
       return `| ${k} | ${c.run} | ${c.patient} / ${c.doctor} / ${c.both} | ${f.patient} / ${f.doctor} / ${f.both} | ${c.pair} |`;
     })),
     '',
+    ...(args.timeline ? timelineTable(args.paths.filter((k) => k !== 'forward'), results) : []),
   ];
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const prev = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
   fs.writeFileSync(out, prev ? `${prev}\n---\n\n${lines.join('\n')}` : lines.join('\n'));
+  if (args.timeline) {
+    // every entry of every run, for a closer look: FILE.timeline.json
+    const raw = Object.fromEntries(args.paths.map((k) => [k, ['consult', 'floor'].map((w) => results[k][w].map((r) => ({ kind: w, run: r.run, rows: r.timeline && r.timeline.rows })))]));
+    fs.writeFileSync(`${out}.timeline.json`, JSON.stringify(raw));
+  }
   log(`wrote ${path.relative(REPO, out)}`);
   process.stdout.write(lines.join('\n'));
   return 0;

@@ -15,6 +15,13 @@
 //       udp-blocked   every UDP packet dropped, TURN over TCP offered: not a
 //                     forwarding shape (Janus' media is UDP too); the call
 //                     relays over TCP and is measured as such
+//       tls-only      every UDP packet and TCP to coturn's plain port dropped,
+//                     TURN over UDP, TCP and TLS offered: only TURN/TLS gets
+//                     through (coturn's TLS listener, the lab's self-signed
+//                     certificate trusted by its key); not a forwarding
+//                     shape either: relay over TLS
+//       tls-blocked   TURN over UDP, TCP and TLS offered, all three blocked,
+//                     direct path blocked (Janus reachable): forwarded
 //     Measured in each page (Date.now(), the same machine clock as this
 //     process): from the patient's click on #accept-call to the first
 //     decoded video frame of the call's PeerConnection, per side ("both" =
@@ -39,7 +46,7 @@
 //
 // Usage (root; re-executes itself in scripts/lib/in-lo-netns unless already
 // inside a named network namespace):
-//   node bench/forward.mjs [--runs 5] [--shapes turn-blocked,only-janus,turn-refused,no-turn,udp-blocked]
+//   node bench/forward.mjs [--runs 5] [--shapes turn-blocked,only-janus,turn-refused,no-turn,udp-blocked,tls-only,tls-blocked]
 //                          [--rounds 2] [--window 30] [--p2p-timeout S] [--skip-setup] [--skip-cpu] [--out FILE]
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM,
 // CONSULT_HARNESS_DIR (scripts/lib with the extraPlugins option of
@@ -62,6 +69,11 @@ const SHAPES = {
   'turn-refused': { lab: { nat: true, block: true }, stack: { turnSecret: 'not-the-secret-of-this-coturn-0123' }, forwards: true },
   'no-turn': { lab: { nat: true, block: true }, stack: { turn: 'absent' }, forwards: true },
   'udp-blocked': { lab: { nat: true, block: true }, udpBlocked: true, stack: { turnTransports: ['udp', 'tcp'] }, forwards: false },
+  'tls-only': {
+    lab: { nat: true, block: true }, udpBlocked: true, forwards: false,
+    stack: { turnTls: true, turnTransports: ['udp', 'tcp', 'tls'], blockTurnTransports: ['tcp'] },
+  },
+  'tls-blocked': { lab: { nat: true, block: true }, stack: { turn: 'blocked', turnTls: true, turnTransports: ['udp', 'tcp', 'tls'] }, forwards: true },
 };
 
 function parseArgs(argv) {
@@ -207,8 +219,10 @@ async function openEnv(lab, shape, { p2pTimeout, extraPlugins } = {}) {
       pluginConfig: p2pTimeout ? { p2p_timeout_seconds: p2pTimeout } : {},
       janusOptions: extraPlugins ? { extraPlugins } : {},
     });
-    env.staff = await lab.launchIn(env.lab0.ns.doctor, 'bench-fwd-staff', { origin: env.stack.origin });
-    env.patient = await lab.launchIn(env.lab0.ns.patient, 'bench-fwd-patient', { origin: env.stack.origin });
+    // both browsers trust the TURN server's test certificate (its key only)
+    const extraArgs = env.stack.turnTlsSpki ? [`--ignore-certificate-errors-spki-list=${env.stack.turnTlsSpki}`] : [];
+    env.staff = await lab.launchIn(env.lab0.ns.doctor, 'bench-fwd-staff', { origin: env.stack.origin, extraArgs });
+    env.patient = await lab.launchIn(env.lab0.ns.patient, 'bench-fwd-patient', { origin: env.stack.origin, extraArgs });
   } catch (err) {
     await closeEnv(env);
     throw err;

@@ -25,13 +25,25 @@
 //   await dev.callMedia({audioOnly}) -> {stream, camera, microphone}: the
 //                           call's stream (clones; stream null when neither
 //                           works); audioOnly: no camera at all
+//   dev.warm()              ringing: where camera and microphone are both
+//                           already granted (navigator.permissions: no
+//                           prompt can appear), opens what is not kept yet,
+//                           tracks disabled (nothing is sent), so that
+//                           Annehmen finds them ready; callMedia waits for
+//                           a warm() still under way instead of asking twice.
+//                           -> Promise<boolean>: both are granted and there
+//                           (kept by the check or opened now)
+//   dev.cool()              the ring ended without the call (declined,
+//                           cancelled): stops what warm() opened
 //   dev.sinkId              the chosen audio output ('' = default)
 //   dev.release()           stops everything (the visit is over)
 //   dev.helpInto(el)        fills el with the per-browser help (#dc-help,
 //                           #ringing-help: data-browser = the detected one)
 // window.consult.devices: {state, camera, microphone, gum (getUserMedia
 // calls of this page), level (0..100, current), levelMax, sound (test
-// sounds played), readiness (the last body sent)} for tests.
+// sounds played), readiness (the last body sent), warm (what the last
+// warm() did: 'kept' nothing to open, 'not_granted', 'opened', 'failed';
+// '' before)} for tests.
 // #device-check has data-state invite | asking | check | done | skipped |
 // unsupported and data-camera / data-microphone (the result).
 import { t } from './i18n.mjs';
@@ -72,6 +84,7 @@ export function deviceCheck(page) {
   const stored = () => page.stored;
   const hook = consult.devices = {
     state: 'hidden', camera: 'unchecked', microphone: 'unchecked', gum: 0, level: 0, levelMax: 0, sound: 0, readiness: null,
+    warm: '',
   };
   let kept = null;             // the granted stream (tracks disabled outside the check)
   let state = 'hidden';
@@ -182,7 +195,7 @@ export function deviceCheck(page) {
   const track = (kind) => (kept ? kept.getTracks().find((tr) => tr.kind === KINDS[kind] && live(tr)) : null) || null;
 
   // ---- result and readiness ------------------------------------------------------
-  function setResult(r) {
+  function setResult(r, later = false) {
     let changed = false;
     for (const k of Object.keys(KINDS)) {
       if (r[k] && r[k] !== result[k]) { result[k] = r[k]; changed = true; }
@@ -191,7 +204,8 @@ export function deviceCheck(page) {
     hook.microphone = result.microphone;
     stored().readiness = { ...result };
     page.save();
-    if (changed) sendReadiness();
+    // later: in a task of its own, behind the request the caller sends now
+    if (changed) { if (later) setTimeout(sendReadiness, 0); else sendReadiness(); }
   }
 
   function sendReadiness() {
@@ -413,23 +427,70 @@ export function deviceCheck(page) {
   /**
    * The call's stream: clones of the kept tracks (enabled), after asking for
    * what is not there (accept is a tap: a prompt is allowed). audioOnly: no
-   * camera is asked for. The result updates the readiness.
+   * camera is asked for. The result updates the readiness (sent in a task
+   * of its own: the caller's `accept` goes first).
    */
   async function callMedia({ audioOnly = false } = {}) {
+    if (warming) await warming;
+    // what warm() opened belongs to the call now; the camera of a call
+    // without it is closed (no camera light for a call without video)
+    if (warmed) {
+      const upd = {};
+      for (const tr of warmed.tracks) {
+        const k = tr.kind === 'video' ? 'camera' : 'microphone';
+        if (k === 'camera' && audioOnly) drop(tr); else if (live(tr)) upd[k] = 'ok';
+      }
+      warmed = null;
+      setResult(upd, true);      // `readiness` after `accept`, not ahead of it
+    }
     const want = { microphone: !track('microphone'), camera: !audioOnly && !track('camera') };
     if (want.microphone || want.camera) {
       const r = await acquire(want);
       keep(r.stream, false);
       const upd = {};
       for (const k of Object.keys(KINDS)) if (want[k]) upd[k] = r[k];
-      setResult(upd);
+      setResult(upd, true);
     }
     const tracks = [track('microphone'), audioOnly ? null : track('camera')].filter(Boolean);
     const stream = tracks.length ? new MediaStream(tracks.map((tr) => { const c = tr.clone(); c.enabled = true; return c; })) : null;
     return { stream, camera: result.camera, microphone: result.microphone };
   }
 
+  // ---- ringing: open what is granted before the tap ------------------------------
+  let warming = null;          // warm() under way
+  let warmed = null;           // {tracks}: opened by warm(), not yet used by a call
+
+  function warm() {
+    const can = navigator.mediaDevices && navigator.mediaDevices.getUserMedia && navigator.permissions;
+    if (!warming && !warmed && !busy && can) warming = (async () => {
+      const want = { microphone: !track('microphone'), camera: !track('camera') };
+      if (!want.microphone && !want.camera) { hook.warm = 'kept'; return; }
+      const states = await Promise.all(Object.keys(KINDS).filter((k) => want[k]).map(permState));
+      if (states.some((st) => st !== 'granted')) { hook.warm = 'not_granted'; return; }
+      const r = await acquire(want);
+      const tracks = r.stream.getTracks();
+      if (!tracks.length) { hook.warm = 'failed'; return; }
+      keep(r.stream, false);
+      warmed = { tracks };
+      hook.warm = 'opened';
+    })().catch(() => { hook.warm = 'failed'; }).finally(() => { warming = null; });
+    return Promise.resolve(warming).then(() => !!warmed || hook.warm === 'kept');
+  }
+
+  function drop(tr) {
+    tr.stop();
+    if (kept) kept.removeTrack(tr);
+  }
+
+  async function cool() {
+    if (warming) await warming;
+    if (!warmed) return;
+    for (const tr of warmed.tracks) drop(tr);
+    warmed = null;
+  }
+
   function release() {
+    warmed = null;
     pause();
     stopStream(kept);
     kept = null;
@@ -554,7 +615,7 @@ export function deviceCheck(page) {
   }
 
   return {
-    wire, joined, show, render, callMedia, release, helpInto, sendReadiness,
+    wire, joined, show, render, callMedia, warm, cool, release, helpInto, sendReadiness,
     get result() { return { ...result }; },
     get sinkId() { return prefs().speaker || ''; },
     renderHelp() { helpInto($('dc-help')); },

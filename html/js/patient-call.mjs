@@ -3,12 +3,20 @@
 // patient-wait.mjs, the device check devices.mjs.
 // `ringing` rings (WebAudio, no file; vibration) and keeps the screen awake;
 // Annehmen takes the call's camera and microphone from the device check
-// (devices.mjs callMedia: the granted stream, no second prompt; asked for
-// now, in this tap, where the check was skipped) and starts the call session
+// (devices.mjs callMedia: the granted stream, no second prompt; opened at
+// the ringing already where both are granted, devices.mjs warm(); asked
+// for now, in this tap, where neither) and starts the call session
 // (session.mjs, the answering side: a later offer of the doctor, an ICE
 // restart, is answered too; the `forward` event switches to forwarding
-// mode), Ablehnen keeps the place in the queue. No camera at call time
-// (blocked or missing) while the microphone works: when the ringing says
+// mode), Ablehnen keeps the place in the queue. Where camera and microphone
+// are granted and there (warm()), the call's RTCPeerConnection is made at
+// the ringing with its ICE servers (session.prepareP2P: gathering and the
+// TURN allocation run while it rings; closed if the ring ends without the
+// call; without permission Chromium would gather mDNS host names only).
+// After the tap the PeerCall on it and the `accept` request come first, the
+// call view after them: its rendering overlaps the way of `accept` to the
+// doctor's page and of its offer back, instead of delaying them. No camera
+// at call time (blocked or missing) while the microphone works: when the ringing says
 // audio_only "allowed", #ringing-media says so and #accept-audio ("Nur mit
 // Ton teilnehmen") accepts with audio_only:true; Ablehnen then declines with
 // the reason (camera_blocked / no_devices); with "never" the page declines
@@ -174,6 +182,10 @@ export function callPage(page) {
         page.setState('ringing');
         startRing();
         $('accept-call').focus();
+        // where camera and microphone are granted and there: the connection too
+        page.dev.warm().then((ready) => {
+          if (ready && consult.state === 'ringing' && !session.active) session.prepareP2P(iceOpts);
+        });
         break;
       case 'ring_cancelled':
         if (consult.state === 'ringing' || consult.state === 'call') {
@@ -270,23 +282,26 @@ export function callPage(page) {
       return;
     }
     audioOnly = wantAudioOnly || !m.stream.getVideoTracks().length;
+    sentConnected = false;
+    remote = { audio: true, video: true };
+    // the connection and `accept` first (the critical path), the call view after
+    session.setStream(m.stream);
+    session.startP2P({ client: c, opts: iceOpts, facing: 'user' });
+    const accepted = c.request({ request: 'accept', ...(audioOnly ? { audio_only: true } : {}) });
     // with camera permission granted the device list is complete: hide the
     // switch button where only one camera exists
     navigator.mediaDevices.enumerateDevices().then((d) => {
       $('switch-camera').hidden = audioOnly || d.filter((x) => x.kind === 'videoinput').length < 2;
     }).catch(() => {});
-    session.setStream(m.stream);
     useSink();
     $('local-video').classList.add('mirror');
-    sentConnected = false;
-    remote = { audio: true, video: true };
-    session.startP2P({ client: c, opts: iceOpts, facing: 'user' });
     page.showError('');
-    page.renderAll();
     page.setState('call');
+    render();                   // the call view; the other sections are hidden
+    page.info.render();
     watchRemote();
     try {
-      await c.request({ request: 'accept', ...(audioOnly ? { audio_only: true } : {}) });
+      await accepted;
       sendMedia();
     } catch (e) {
       closeCall();
@@ -307,6 +322,8 @@ export function callPage(page) {
     const reason = ringReason;
     stopRing();
     setRingButtons(false);
+    page.dev.cool();
+    session.dropPrepared();
     const c = page.client;
     if (c) {
       try {
@@ -343,6 +360,7 @@ export function callPage(page) {
   }
 
   function closeCall() {
+    page.dev.cool();            // a ring that ended without the call: what warm() opened
     session.close();
     clearInterval(remoteTimer);
     remoteTimer = null;

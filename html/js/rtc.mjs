@@ -4,8 +4,16 @@
 //   getLocalMedia(facing) -> MediaStream (audio + video, facingMode facing)
 //   iceOptions(ev) -> {iceServers, iceTransportPolicy, callLostSeconds} from a
 //                    `ringing` / `call_accepted` event (defaults [], "all", 20)
+//   prepareConnection({iceServers, iceTransportPolicy}) -> {pc, key, errors,
+//                    close()}: the RTCPeerConnection of a PeerCall made ahead
+//                    (gathering starts now); icecandidateerror events until a
+//                    PeerCall takes it are kept in errors; key = connectionKey()
+//   connectionKey({iceServers, iceTransportPolicy}) -> string: equal keys,
+//                    equal RTCPeerConnection configuration
 //   new PeerCall({client, iceServers, iceTransportPolicy, callLostSeconds,
-//                 localStream, remoteVideo, offerer, onState, onPath, onProblem})
+//                 localStream, remoteVideo, offerer, onState, onPath, onProblem,
+//                 prepared})   prepared: a prepareConnection() result with the
+//                 same configuration, used instead of a new RTCPeerConnection
 //     .pc            the RTCPeerConnection (tests read window.consult.pc); the
 //                    same object for the whole call, also across ICE restarts
 //     .start()       offerer only: createOffer + send `signal` offer
@@ -44,10 +52,11 @@
 // answered the request (an overtaking candidate of a new generation would
 // meet the old one).
 // Gathering starts when the RTCPeerConnection is made (iceCandidatePoolSize
-// ICE_POOL), not at setLocalDescription: the patient's page makes it at
-// "accept", before the offer arrives, so its candidates (the TURN
-// allocation included) are ready when it answers (measured: the relay
-// candidate 5 ms after setLocalDescription instead of 60-80 ms). One
+// ICE_POOL), not at setLocalDescription: the patient's page makes it at the
+// ringing (prepareConnection, with the ringing's ICE servers), so its
+// candidates (the TURN allocation included) are ready when it answers, and
+// the first RTCPeerConnection of the page (50-120 ms to make, measured) is
+// not made in the "Annehmen" tap. One
 // transport for audio and video (bundlePolicy max-bundle): the pool covers
 // all of the offerer's gathering too, and half the candidate pairs to check.
 // Every connectionState change is sent with `report`, with the selected
@@ -173,11 +182,32 @@ function withTimeout(promise, ms) {
   ]).finally(() => clearTimeout(timer));
 }
 
+const pcConfig = ({ iceServers, iceTransportPolicy } = {}) => ({
+  iceServers: Array.isArray(iceServers) ? iceServers : [],
+  iceTransportPolicy: iceTransportPolicy === 'relay' ? 'relay' : 'all',
+  iceCandidatePoolSize: ICE_POOL,
+  bundlePolicy: 'max-bundle',
+});
+
+export const connectionKey = (opts) => JSON.stringify(pcConfig(opts));
+
+export function prepareConnection(opts = {}) {
+  const pc = new RTCPeerConnection(pcConfig(opts));
+  const errors = [];
+  const keep = (e) => errors.push(e);
+  pc.addEventListener('icecandidateerror', keep);
+  return {
+    pc, errors, key: connectionKey(opts),
+    taken() { pc.removeEventListener('icecandidateerror', keep); },
+    close() { try { pc.close(); } catch (e) { /* ignore */ } },
+  };
+}
+
 export class PeerCall extends MediaCall {
   constructor({
     client, iceServers, iceTransportPolicy = 'all', callLostSeconds = DEFAULT_CALL_LOST_SECONDS,
     localStream, remoteVideo, offerer = false, onState = () => {}, onPath = () => {},
-    onProblem = () => {}, onVerify = () => {}, facing = 'user', forward = 'allowed',
+    onProblem = () => {}, onVerify = () => {}, facing = 'user', forward = 'allowed', prepared = null,
   }) {
     super({ client, localStream, remoteVideo, facing, onState, onProblem });
     this.pathWord = 'p2p';
@@ -209,12 +239,10 @@ export class PeerCall extends MediaCall {
     this.forwardPolicy = forward === 'never' ? 'never' : 'allowed';
     this.forwardPrep = null;      // forward.mjs prepareForwardKey()
 
-    this.pc = new RTCPeerConnection({
-      iceServers: Array.isArray(iceServers) ? iceServers : [],
-      iceTransportPolicy: this.policy,
-      iceCandidatePoolSize: ICE_POOL,
-      bundlePolicy: 'max-bundle',
-    });
+    const config = { iceServers, iceTransportPolicy: this.policy };
+    const made = prepared && prepared.key === connectionKey(config) && prepared.pc.signalingState === 'stable' ? prepared : null;
+    if (prepared && !made) prepared.close();
+    this.pc = made ? made.pc : new RTCPeerConnection(pcConfig(config));
     for (const track of localStream ? localStream.getTracks() : []) this.pc.addTrack(track, localStream);
 
     this.pc.onicecandidate = (e) => {
@@ -240,6 +268,11 @@ export class PeerCall extends MediaCall {
     this.pc.onicegatheringstatechange = () => {
       if (this.pc.iceGatheringState === 'complete') this.checkNothingGathered();
     };
+    if (made) {
+      // what went wrong while it was made ahead counts as if seen now
+      made.taken();
+      for (const e of made.errors) this.pc.onicecandidateerror(e);
+    }
     this.pc.ontrack = (e) => {
       if (!this.remoteVideo) return;
       const stream = (e.streams && e.streams[0]) || this.remoteStream || new MediaStream();

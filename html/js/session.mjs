@@ -29,6 +29,13 @@
 //       The patient holds a final P2P error of a call that never connected
 //       back for FORWARD_GRACE_MS when forward is "allowed": the doctor's
 //       page may still switch; the `forward` event cancels it.
+//   s.prepareP2P(opts)   patient, at the ringing: the call's RTCPeerConnection
+//                        made ahead with the ringing's ICE servers (rtc.mjs
+//                        prepareConnection: gathering, the TURN allocation
+//                        included, runs while it rings); startP2P with the
+//                        same configuration takes it, another one closes it
+//   s.dropPrepared()     closes it (the ring ended without the call; also
+//                        by close())
 //   s.signal(ev)         a `signal` event: to the call, or kept until it
 //                        exists (e2ee-key until the Forwarder exists)
 //   s.clearSignals()     forget kept signals (a new ring / call)
@@ -74,7 +81,7 @@
 // 'connected' (and 'connecting' before the first packet, for STALL_MS);
 // consult.mediaFlowing is true while they grow.
 import { t } from './i18n.mjs';
-import { PeerCall, iceOptions } from './rtc.mjs';
+import { PeerCall, iceOptions, prepareConnection } from './rtc.mjs';
 import { Forwarder, causeOf } from './forward.mjs';
 import { isUp, stopStream } from './media.mjs';
 import { reconnectDelay } from './backoff.mjs';
@@ -107,6 +114,7 @@ export class CallSession {
     this.muted = false;
     this.cameraOff = false;
     this.timer = null;          // doctor: P2P timeout; patient: held-back error
+    this.prepared = null;       // rtc.mjs prepareConnection() of the ringing
     this.needsForward = false;  // forwarded call whose legs died with the signalling
     this.reforwarding = null;   // the running reforward loop's call
     this.reforwards = 0;        // legs set up again after they broke, this call
@@ -225,6 +233,20 @@ export class CallSession {
   }
 
   // ---- P2P -------------------------------------------------------------------
+  prepareP2P(opts) {
+    this.dropPrepared();
+    try {
+      this.prepared = prepareConnection(opts || iceOptions(null));
+    } catch (e) {
+      this.prepared = null;      // made at the accept instead
+    }
+  }
+
+  dropPrepared() {
+    if (this.prepared) this.prepared.close();
+    this.prepared = null;
+  }
+
   startP2P({ client, opts, facing = 'user' }) {
     this.client = client;
     this.reforwards = 0;
@@ -235,12 +257,13 @@ export class CallSession {
     this.info.setPath('');
     const pc = new PeerCall({
       client, ...this.opts, localStream: this.localStream, remoteVideo: $('remote-video'),
-      offerer: this.offerer, facing,
+      offerer: this.offerer, facing, prepared: this.prepared,
       onState: (st) => this.stateOf(st, pc),
       onPath: (p) => { if (this.call === pc) this.info.setPath(p); },
       onProblem: (kind) => this.problemOf(kind, pc),
       onVerify: (code) => this.setCode(code, pc),
     });
+    this.prepared = null;        // taken (or closed) by the PeerCall
     this.call = pc;
     this.channel.begin();
     this.channel.attachP2P(pc.pc);   // before the offer / answer
@@ -477,6 +500,7 @@ export class CallSession {
 
   // ---- end -------------------------------------------------------------------
   close() {
+    this.dropPrepared();
     clearTimeout(this.timer);
     clearInterval(this.flowTimer);
     this.flowTimer = null;

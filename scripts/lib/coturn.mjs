@@ -2,7 +2,7 @@
 // the tests.
 //
 // Contract: startCoturn({listenIp='127.0.0.1', port, secret, realm, relayIp,
-// minPort, maxPort, extraLines=[], netns, dir}) writes a temp folder with a
+// minPort, maxPort, extraLines=[], netns, dir, tls}) writes a temp folder with a
 // configuration derived from conf/turnserver-local.conf (loopback only,
 // use-auth-secret; listening-ip, relay-ip, listening-port, realm and the
 // relay port range replaced by the options, `extraLines` appended, userdb,
@@ -11,7 +11,10 @@
 // runs /usr/bin/turnserver -c on it (inside `ip netns exec NETNS` if netns
 // is given) and resolves once it listens: its TCP port on listenIp accepts
 // a connection (root namespace) or, with netns, its verbose log says the
-// UDP listener on listenIp:port is open. Rejects with the log tail if it exits or does not
+// UDP listener on listenIp:port is open. tls {cert, pkey, port}: TURN over
+// TLS as well, on listenIp:tls.port (PEM files; the base file's no-tls
+// removed); the handle's uri('tls') is then turns:listenIp:tls.port
+// ?transport=tcp. Rejects with the log tail if it exits or does not
 // come up within 30 s (a busy machine). Returns {port, listenIp, realm, dir, logPath, pid,
 // uri(transport), stunUri, log(), stop() -> Promise<{code, signal}>}.
 // stop() sends SIGTERM (SIGKILL after 4 s) and removes the folder unless
@@ -81,6 +84,12 @@ export async function startCoturn(opts = {}) {
   // In a namespace the port cannot be probed from here: readiness comes
   // from the listener lines, which coturn prints in verbose mode only.
   if (opts.netns) lines = setConfLine(lines, 'verbose', true);
+  if (opts.tls) {
+    lines = setConfLine(lines, 'no-tls', null);
+    lines = setConfLine(lines, 'cert', opts.tls.cert);
+    lines = setConfLine(lines, 'pkey', opts.tls.pkey);
+    lines = setConfLine(lines, 'tls-listening-port', opts.tls.port);
+  }
   lines.push(...(opts.extraLines || []));
   const confPath = path.join(dir, 'turnserver.conf');
   fs.writeFileSync(confPath, lines.join('\n') + '\n', { mode: 0o600 });
@@ -161,7 +170,9 @@ export async function startCoturn(opts = {}) {
   const host = listenIp.includes(':') ? `[${listenIp}]` : listenIp;
   const handle = {
     port, listenIp, relayIp, realm, dir, logPath, pid: child.pid,
-    uri: (transport = 'udp') => `turn:${host}:${port}?transport=${transport}`,
+    uri: (transport = 'udp') => (transport === 'tls' && opts.tls
+      ? `turns:${host}:${opts.tls.port}?transport=tcp`
+      : `turn:${host}:${port}?transport=${transport}`),
     stunUri: `stun:${host}:${port}`,
     log: readLog,
     alive: () => !exited,

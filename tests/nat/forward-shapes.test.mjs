@@ -15,6 +15,14 @@
 //    unreachable too) but relay over TCP: both pages connected relay/relay
 //    with the local relay candidate allocated over TCP, #path relay,
 //    forward.total = 0 and the doctor's page never asked `forward`.
+// 5. UDP blocked entirely and TURN over plain TCP (port 3478) blocked too:
+//    only TURN over TLS gets through (coturn's TLS listener with the lab's
+//    self-signed certificate, which both Chromiums trust by its key): relay
+//    over TLS, not forwarded (as 4).
+// 6. TURN offered over UDP, TCP and TLS, all three blocked, direct path
+//    blocked (Janus reachable): forwarded on evidence, the unanswered TLS
+//    connection does not hold the verdict back. (With UDP blocked entirely
+//    as well, nothing can carry media: Janus' ICE is UDP only.)
 // (No TURN configured at all is forward.test.mjs.)
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -52,6 +60,20 @@ async function expectForwarded(sc, cause) {
   assert.doesNotMatch(line, /\d+\.\d+\.\d+\.\d+/, 'no address in the log line');
   return { up, stats, line };
 }
+
+/** The relay transport of the selected pair's local candidate ('udp' | 'tcp' | 'tls'). */
+const relayProtocol = (page) => page.evaluate(async () => {
+  const st = await window.consult.pc.getStats();
+  let out = null;
+  st.forEach((r) => {
+    if (r.type === 'transport' && r.selectedCandidatePairId) {
+      const pair = st.get(r.selectedCandidatePairId);
+      const local = pair && st.get(pair.localCandidateId);
+      out = local ? local.relayProtocol : null;
+    }
+  });
+  return out;
+});
 
 async function run(name, opts, fn) {
   const sc = await scenario({ name, nat: true, ...opts });
@@ -96,19 +118,7 @@ test('UDP blocked entirely, TURN over TCP offered: relay over TCP, not forwarded
     const up = await waitCallUp(sc, { path: 'relay', ms: 60_000 });
     for (const [who, page] of [['patient', sc.call.patPage], ['doctor', sc.call.docPage]]) {
       assert.equal(up[who].pair.local.type, 'relay', `${who}: local candidate relay`);
-      const relayProtocol = await page.evaluate(async () => {
-        const st = await window.consult.pc.getStats();
-        let out = null;
-        st.forEach((r) => {
-          if (r.type === 'transport' && r.selectedCandidatePairId) {
-            const pair = st.get(r.selectedCandidatePairId);
-            const local = pair && st.get(pair.localCandidateId);
-            out = local ? local.relayProtocol : null;
-          }
-        });
-        return out;
-      });
-      assert.equal(relayProtocol, 'tcp', `${who}: the relay was allocated over TCP`);
+      assert.equal(await relayProtocol(page), 'tcp', `${who}: the relay was allocated over TCP`);
       const v = await callView(page);
       assert.equal(v.mode, 'p2p', `${who}: not forwarded`);
     }
@@ -122,5 +132,38 @@ test('UDP blocked entirely, TURN over TCP offered: relay over TCP, not forwarded
       const st = await sc.stack.janus.admin({ request: 'stats' });
       return st.practices.find((p) => p.slug === sc.stack.practice.slug).paths.relay >= 1;
     }, 30_000, 250);
+  },
+));
+
+test('UDP blocked entirely, plain TCP to TURN blocked: relay over TURN/TLS, not forwarded', { timeout: 300_000 }, () => run(
+  'shape-tls-only', {
+    block: true, udpBlocked: true, turnTls: true, turnTransports: ['udp', 'tcp', 'tls'], blockTurnTransports: ['tcp'],
+  }, async (sc) => {
+    const offered = sc.call.events.patient.find((e) => e.event === 'ringing');
+    assert.ok(offered.ice_servers.some((s) => [].concat(s.urls).some((u) => /^turns:/.test(u))), 'the ringing offers a turns: URL');
+    const up = await waitCallUp(sc, { path: 'relay', ms: 60_000 });
+    for (const [who, page] of [['patient', sc.call.patPage], ['doctor', sc.call.docPage]]) {
+      assert.equal(up[who].pair.local.type, 'relay', `${who}: local candidate relay`);
+      assert.equal(await relayProtocol(page), 'tls', `${who}: the relay was allocated over TLS`);
+      const v = await callView(page);
+      assert.equal(v.mode, 'p2p', `${who}: not forwarded`);
+    }
+    assert.ok(sc.lab.udpBlockedPackets() > 0, 'UDP was dropped');
+    assert.ok(sc.lab.turnBlockedPackets() > 0, 'TCP to TURN\'s plain port was dropped');
+    // coturn: the allocations came over TLS (one session per browser at least)
+    await sc.stack.coturn.waitLog('two TURN sessions over TLS', /session \d+: new,[^\n]*method=TLS[\s\S]*session \d+: new,[^\n]*method=TLS/);
+    assert.deepEqual(forwardAsked(sc), [], 'the doctor\'s page never asked forward');
+    const stats = await sc.stack.janus.admin({ request: 'stats' });
+    assert.equal(stats.forward.total, 0, 'nothing forwarded');
+  },
+));
+
+test('TURN over UDP, TCP and TLS all blocked, direct path blocked: forwarded on evidence, not by the timer', { timeout: 300_000 }, () => run(
+  'shape-tls-blocked', {
+    block: true, turn: 'blocked', turnTls: true, turnTransports: ['udp', 'tcp', 'tls'],
+  }, async (sc) => {
+    const r = await expectForwarded(sc, ['ice_failed', 'turn_failed']);
+    assert.ok(sc.lab.turnBlockedPackets() > 0, 'the STUN/TURN packets were dropped');
+    console.error(`# ${r.line.trim()}`);
   },
 ));

@@ -77,6 +77,22 @@
 //   conf/janus.plugin.consult.jcfg.sample does).
 // - scenario({udpBlocked, turnTransports}) passes these on (udpBlocked:
 //   lab.blockUdp() before the stack starts).
+// TURN over TLS:
+// - startLabStack(lab, {turnTls: true}): coturn listens for TURN over TLS
+//   on SERVER_IP:TURN_TLS_PORT as well, with a self-signed certificate
+//   (P-256, subjectAltName IP:SERVER_IP) made with openssl into a temp
+//   folder for this stack (removed by stop()); 'tls' in turnTransports then
+//   offers turns:SERVER_IP:TURN_TLS_PORT?transport=tcp. stack.turnTlsSpki
+//   is the base64 SHA-256 of the certificate's public key: Chromium trusts
+//   it for TURN/TLS with --ignore-certificate-errors-spki-list=<it>
+//   (measured with Chromium 156: without a flag the allocation fails with
+//   icecandidateerror 701; the SPKI list trusts this key only).
+// - startLabStack(lab, {blockTurnTransports}): lab.blockTurn(list) once
+//   coturn runs; lab.blockTurn(transports = ['udp', 'tcp', 'tls']) drops
+//   the lab's packets to coturn on the given ones (udp/tcp: port
+//   TURN_PORT, tls: TURN_TLS_PORT; turn 'blocked' drops all three).
+// - scenario({turnTls, blockTurnTransports}) passes these on and starts
+//   both browsers trusting the stack's TURN certificate.
 // - launchFirefoxIn(ns, name, {origin}) starts Debian's Firefox ESR inside
 //   namespace ns, headless, driven by puppeteer-core over WebDriver BiDi:
 //   Firefox' BiDi port listens on the namespace's own 127.0.0.1, so this
@@ -92,6 +108,7 @@
 //   from a y4m file, tests/nat/photo.test.mjs), staffArgs those of the
 //   staff browser (the doctor's page: tests/nat/calltools-forward.test.mjs).
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,6 +120,7 @@ export { watchConsole };
 
 export const SERVER_IP = '198.18.0.1';
 export const TURN_PORT = 3478;
+export const TURN_TLS_PORT = 5349;
 const IP = '/usr/sbin/ip';
 const NFT = '/usr/sbin/nft';
 
@@ -294,13 +312,19 @@ export function createLab({ nat = true, block = false } = {}) {
     inNs(names.patient, IP, ['link', 'set', 'eth0', 'up']);
     run(IP, ['-n', names.patient, 'route', 'replace', 'default', 'via', lab.gateway]);
   };
-  /** Drops every packet from the lab's ranges to TURN/STUN (SERVER_IP:3478). */
-  lab.blockTurn = () => {
+  /** Drops every packet from the lab's ranges to TURN/STUN over the given transports. */
+  lab.blockTurn = (transports = ['udp', 'tcp', 'tls']) => {
+    const rule = {
+      udp: `udp dport ${TURN_PORT}`, tcp: `tcp dport ${TURN_PORT}`, tls: `tcp dport ${TURN_TLS_PORT}`,
+    };
+    const rules = transports.map((t) => {
+      if (!rule[t]) throw new Error(`blockTurn: unknown transport ${t}`);
+      return `    ip saddr { 198.51.100.0/24, 203.0.113.0/24 } ip daddr ${SERVER_IP} ${rule[t]} counter drop`;
+    });
     run(NFT, ['-f', '-'], {
       input: `table inet ${turnTable} {
   chain input { type filter hook input priority filter; policy accept;
-    ip saddr { 198.51.100.0/24, 203.0.113.0/24 } ip daddr ${SERVER_IP} udp dport ${TURN_PORT} counter drop
-    ip saddr { 198.51.100.0/24, 203.0.113.0/24 } ip daddr ${SERVER_IP} tcp dport ${TURN_PORT} counter drop
+${rules.join('\n')}
   }
 }
 `,
@@ -354,11 +378,11 @@ export function peerUsage(text) {
  * list refuses them, so they are allowed here explicitly (allowed-peer-ip
  * beats denied-peer-ip); the private 10/8 inside the NATs stays denied.
  */
-export async function startCoturn({ secret, extraLines = [] } = {}) {
+export async function startCoturn({ secret, extraLines = [], tls = null } = {}) {
   const { startCoturn: start } = await import(harness('coturn.mjs'));
   const c = await start({
     listenIp: SERVER_IP, port: TURN_PORT, secret, realm: 'lab.consult.test',
-    minPort: 49160, maxPort: 49999,
+    minPort: 49160, maxPort: 49999, ...(tls ? { tls: { ...tls, port: TURN_TLS_PORT } } : {}),
     extraLines: [
       'verbose',
       'allowed-peer-ip=198.51.100.0-198.51.100.255',
@@ -369,6 +393,7 @@ export async function startCoturn({ secret, extraLines = [] } = {}) {
   return {
     ...c,
     uri: c.uri('udp'),
+    tlsUri: tls ? c.uri('tls') : null,
     secret,
     peerUsage: () => peerUsage(c.log()),
     waitPeerUsage: (what, pred, ms = 60_000) => waitFor(`coturn's log: a peer usage line with ${what}`, () => {
@@ -545,10 +570,28 @@ export async function launchFirefoxIn(ns, name, { origin, prefs = {} } = {}) {
 // ---------------------------------------------------------------------------
 // Janus + nginx + coturn on the public side
 
+/**
+ * A self-signed certificate for coturn's TLS listener in dir: P-256,
+ * CN and subjectAltName IP:SERVER_IP (the turns: URL names the address),
+ * one day. -> {cert, pkey, spki} (spki: base64 SHA-256 of the public key,
+ * for Chromium's --ignore-certificate-errors-spki-list).
+ */
+export function turnCertificate(dir) {
+  const cert = path.join(dir, 'turn-cert.pem');
+  const pkey = path.join(dir, 'turn-key.pem');
+  run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', pkey, '-out', cert, '-days', '1', '-subj', `/CN=${SERVER_IP}`, '-addext', `subjectAltName=IP:${SERVER_IP}`]);
+  const pub = run('openssl', ['x509', '-in', cert, '-pubkey', '-noout']);
+  const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: pub });
+  const spki = crypto.createHash('sha256').update(der).digest('base64');
+  return { cert, pkey, spki };
+}
+
 export async function startLabStack(lab, {
   coturnSecret = 'lab-secret-' + Math.random().toString(36).slice(2, 14),
   turnSecret = coturnSecret, relayOnly = false, callLostSeconds,
   turn = 'on', pluginConfig = {}, janusEnv, janusOptions = {}, forward, turnTransports = ['udp'],
+  turnTls = false, blockTurnTransports = null,
 } = {}) {
   if (!['on', 'absent', 'blocked'].includes(turn)) throw new Error(`startLabStack: turn must be on, absent or blocked, not ${turn}`);
   const { startJanus, freePort } = await import(harness('janus.mjs'));
@@ -557,8 +600,10 @@ export async function startLabStack(lab, {
   let coturn = null;
   let janus = null;
   let nginx = null;
+  let tlsDir = null;
   const stop = async () => {
     const out = {};
+    if (tlsDir) { fs.rmSync(tlsDir, { recursive: true, force: true }); tlsDir = null; }
     if (nginx) { try { out.nginx = await nginx.stop(); } catch (e) { out.nginx = String(e); } }
     if (janus) {
       try { out.janus = await janus.stop(); } catch (e) { out.janus = String(e); }
@@ -572,8 +617,15 @@ export async function startLabStack(lab, {
     return out;
   };
   try {
-    if (turn !== 'absent') coturn = await startCoturn({ secret: coturnSecret });
+    let tls = null;
+    if (turnTls && turn !== 'absent') {
+      tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-turntls-'));
+      tls = turnCertificate(tlsDir);
+    }
+    if (turn !== 'absent') coturn = await startCoturn({ secret: coturnSecret, tls });
     if (turn === 'blocked') lab.blockTurn();
+    if (blockTurnTransports) lab.blockTurn(blockTurnTransports);
+    if (turnTransports.includes('tls') && !(coturn && coturn.tlsUri)) throw new Error('startLabStack: turnTransports tls needs turnTls');
     const port = await freePort();
     const origin = `http://${SERVER_IP}:${port}`;
     janus = await startJanus({
@@ -583,7 +635,7 @@ export async function startLabStack(lab, {
       extraPluginConfig: {
         ...(coturn ? {
           stun_uris: coturn.stunUri,
-          turn_uris: turnTransports.map((t) => coturn.uri.replace(/\?transport=\w+$/, `?transport=${t}`)).join(','),
+          turn_uris: turnTransports.map((t) => (t === 'tls' ? coturn.tlsUri : coturn.uri.replace(/\?transport=\w+$/, `?transport=${t}`))).join(','),
           turn_secret: turnSecret,
           turn_ttl: 600,
         } : {}),
@@ -602,7 +654,7 @@ export async function startLabStack(lab, {
     if (relayOnly) await adminOk(janus, { request: 'set_practice', practice: practice.slug, relay_only: true });
     if (forward) await adminOk(janus, { request: 'set_practice', practice: practice.slug, forward });
     return {
-      coturn, janus, nginx, origin, practice, doctor: practice.doctors[0], stop,
+      coturn, janus, nginx, origin, practice, doctor: practice.doctors[0], stop, turnTlsSpki: tls ? tls.spki : null,
     };
   } catch (err) {
     await stop();
@@ -840,7 +892,7 @@ export async function scenario({
   name, nat = true, block = false, relayOnly = false, turnSecret, coturnSecret, accept = true,
   appointmentViaWs = false, callLostSeconds, artifactsDir = true,
   turn = 'on', pluginConfig, janusEnv, janusOptions, forward, patientBrowser = 'chromium', patientArgs = [],
-  staffArgs = [], udpBlocked = false, turnTransports,
+  staffArgs = [], udpBlocked = false, turnTransports, turnTls = false, blockTurnTransports,
 }) {
   const { artifacts } = await import('../browser/lib.mjs');
   const art = artifactsDir ? artifacts(`nat-${name}`) : { dir: null, shot: async () => {} };
@@ -887,8 +939,13 @@ export async function scenario({
     mark('lab created');
     sc.stack = await step('start coturn + Janus + nginx', startLabStack(sc.lab, {
       turnSecret, coturnSecret, relayOnly, callLostSeconds, turn, pluginConfig, janusEnv, janusOptions, forward, turnTransports,
+      turnTls, blockTurnTransports,
     }), 120_000);
     mark('stack started');
+    // both browsers trust the TURN server's test certificate (its key only)
+    const trust = sc.stack.turnTlsSpki ? [`--ignore-certificate-errors-spki-list=${sc.stack.turnTlsSpki}`] : [];
+    staffArgs = [...staffArgs, ...trust];
+    patientArgs = [...patientArgs, ...trust];
     sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin, extraArgs: staffArgs }), 120_000);
     mark('staff Chromium launched');
     sc.patient = patientBrowser === 'firefox'

@@ -13,7 +13,9 @@
 //   room, the device check with a live preview of the mock camera, its
 //   level meter, test sound and second camera (once the page has one), the
 //   ringing with a ring tone the tap on "Sitzung starten" unlocked; no
-//   PeerConnection is constructed before a call;
+//   PeerConnection is constructed before the ringing (the ringing may make
+//   the call's one ahead where camera and microphone are granted,
+//   session.prepareP2P; the stand-in refuses it and the page goes on);
 // - a test page (tests/webkit/pages/preview.html): getUserMedia after a tap
 //   gives a live inline preview, WebKit refuses sound without a tap or a
 //   running capture, a camera switch to the second mock camera.
@@ -278,6 +280,7 @@ test('Safari-like: join, waiting room, device check (live preview, level, test s
     await art.shot(s, 'device-done');
   }
 
+  assert.equal(await s.exec(() => window.__rtcStandinUsed), 0, 'nothing before the ringing constructed a PeerConnection');
   // The doctor calls: the ringing, on every size, with a running ring tone.
   doctor = await connectHandle(stack.janus.wsUrl);
   await doctor.handle.call({ request: 'login', username: stack.doctor.username, password: PASSWORDS.doctor });
@@ -298,7 +301,8 @@ test('Safari-like: join, waiting room, device check (live preview, level, test s
   await doctor.handle.waitEvent('call_declined', { timeout: 30_000 });
   await s.waitFor('back in the waiting room', () => s.exec(() => window.consult.state === 'waiting'), 30_000);
   await art.shot(s, 'declined');
-  assert.equal(await s.exec(() => window.__rtcStandinUsed), 0, 'nothing before a call constructed a PeerConnection');
+  // at most the call's connection made ahead at the ringing (refused here; the decline worked all the same)
+  assert.ok(await s.exec(() => window.__rtcStandinUsed) <= 1, 'no PeerConnection but the ringing\'s one made ahead');
   assert.deepEqual(problems, [], '"Annehmen" and "Ablehnen" inside the viewport at every size');
 });
 
