@@ -55,7 +55,7 @@ static struct {
 	volatile gint active;
 	atomic_uint_fast64_t total, refused, fallbacks[CONSULT_FWD_CAUSE_COUNT], legs_lost;
 	atomic_uint_fast64_t rtp_packets, rtp_bytes, rtcp_packets, pli, remb, held;
-	atomic_uint_fast64_t data_messages, data_bytes, dropped, slow_link;
+	atomic_uint_fast64_t data_messages, data_bytes, dropped, data_dropped, slow_link;
 } st;
 
 #define COUNT(field, n) atomic_fetch_add_explicit(&(field), (uint_fast64_t)(n), memory_order_relaxed)
@@ -485,7 +485,7 @@ void glue_forward_incoming_data(janus_plugin_session *handle, janus_plugin_data 
 		COUNT(st.data_messages, 1);
 		COUNT(st.data_bytes, packet->length);
 	} else if (p) {
-		COUNT(st.dropped, 1);
+		COUNT(st.data_dropped, 1);
 	}
 	g_rw_lock_reader_unlock(&pairs_lock);
 }
@@ -562,6 +562,7 @@ json_t *glue_forward_stats(void)
 	json_object_set_new(o, "data_bytes", json_integer(READ(st.data_bytes)));
 	json_object_set_new(o, "held", json_integer(READ(st.held)));
 	json_object_set_new(o, "dropped", json_integer(READ(st.dropped)));
+	json_object_set_new(o, "data_dropped", json_integer(READ(st.data_dropped)));
 	json_object_set_new(o, "slow_link", json_integer(READ(st.slow_link)));
 	return o;
 }
