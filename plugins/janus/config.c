@@ -215,7 +215,7 @@ static int load_instance(janus_config *cfg, janus_config_category *g, glue_confi
 		return -1;
 	}
 	out->instance = g_strdup(name);
-	if (!glue_cfg_int(cfg, g, "lease_seconds", 5, 0, CONSULT_LEASE_SECONDS_MAX, &out->lease_seconds))
+	if (!glue_cfg_int(cfg, g, "lease_seconds", 0, 0, CONSULT_LEASE_SECONDS_MAX, &out->lease_seconds))
 		return -1;
 	if (out->lease_seconds > 0 && out->lease_seconds < CONSULT_LEASE_SECONDS_MIN) {
 		JANUS_LOG(LOG_FATAL, "[consult] config: lease_seconds must be 0 (one instance) or %d..%d\n",
