@@ -9,10 +9,11 @@
 //   session's CallChannel. p.render() (language change), p.reset() (logout:
 //   forget the photos). consult.photos -> [{n, state, received, size,
 //   sha256, width, height, error, url}] (photo.mjs PhotoReceiver entries;
-//   url: the verified JPEG's object URL), consult.photoShown -> {n, at}
-//   once the viewer shows photo n decoded (at: performance.timeOrigin +
-//   performance.now(), for bench/photo.mjs), consult.photoViewer -> {n,
-//   zoom} while open.
+//   url: the verified JPEG's object URL), consult.photoShown -> {n, at,
+//   via} once the viewer shows photo n (at: performance.timeOrigin-based ms
+//   of the paint that had the photo, via 'paint' (Element Timing) or
+//   'frame' (no Element Timing: the frame after decode); for
+//   bench/photo.mjs), consult.photoViewer -> {n, zoom} while open.
 // The request button is shown while the call channel is open (both pages
 // reached) and disabled while a request runs. A new call (the channel
 // begins again) starts a fresh numbering and forgets the old photos.
@@ -171,24 +172,62 @@ export function photoDoctor({ channel, consult }) {
   }
 
   // ---- viewer ---------------------------------------------------------------------
+  // The photo is put on screen already sized to fit the stage, without
+  // img.decode(): Chromium then decodes the JPEG at the scale it is drawn
+  // (libjpeg's reduced-size decoding, an 8 MP photo in a ~1000 px viewer in
+  // a tenth of the full decode's time) and decodes at full resolution only
+  // when the doctor zooms in. The object URL keeps the full, verified bytes
+  // for zoom and "Speichern". consult.photoShown: the paint of the frame
+  // that has the photo (Element Timing), or where the browser has no
+  // Element Timing (Firefox), the frame after load and decode.
+  const paintTiming = typeof PerformanceObserver !== 'undefined'
+    && (PerformanceObserver.supportedEntryTypes || []).includes('element');
+  const painted = new Map();          // elementtiming identifier -> render time
+  if (paintTiming) {
+    new PerformanceObserver((list) => {
+      for (const en of list.getEntries()) {
+        if (en.identifier && en.identifier.startsWith('photo-')) painted.set(en.identifier, en.renderTime || en.loadTime);
+      }
+    }).observe({ type: 'element' });
+  }
+  let showSeq = 0;
+
+  function markShown(n, id) {
+    if (viewing !== n || $('viewer-img').getAttribute('elementtiming') !== id) return;
+    const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+    const after = async () => {
+      await frame();
+      await frame();                    // the frame with the photo was produced
+      if (paintTiming) {                // its paint time, once the browser reports it
+        for (let i = 0; i < 100 && !painted.has(id); i++) await new Promise((r) => setTimeout(r, 10));
+      }
+      if (viewing !== n || $('viewer-img').getAttribute('elementtiming') !== id) return;
+      const at = painted.has(id) ? performance.timeOrigin + painted.get(id) : performance.timeOrigin + performance.now();
+      consult.photoShown = { n, at, via: painted.has(id) ? 'paint' : 'frame' };
+      painted.delete(id);
+      thumbs.add(n);
+      render();
+    };
+    after();
+  }
+
   function open(n) {
     const url = urls.get(n);
-    if (!url) return;
+    const e = receiver.entries.find((x) => x.n === n);
+    if (!url || !e) return;
     const img = $('viewer-img');
     viewing = n;
     $('photo-viewer').hidden = false;
     consult.photoShown = null;
+    const id = `photo-${n}-${++showSeq}`;
+    img.decoding = 'async';
+    img.setAttribute('elementtiming', id);
+    fit();                              // sized before the bytes load (width x height checked against the SOF)
     img.onerror = () => { if (viewing === n) { close(); receiver.decodeFailed(n); } };
     img.onload = async () => {
-      try { await img.decode(); } catch (e) { /* shown anyway */ }
       if (viewing !== n) return;
-      fit();
-      requestAnimationFrame(() => {
-        if (viewing !== n) return;
-        consult.photoShown = { n, at: performance.timeOrigin + performance.now() };
-        thumbs.add(n);
-        render();
-      });
+      if (!paintTiming) { try { await img.decode(); } catch (err) { /* shown anyway */ } }
+      markShown(n, id);
     };
     img.src = url;
     renderViewer();
@@ -201,6 +240,7 @@ export function photoDoctor({ channel, consult }) {
     if (n && urls.has(n) && !thumbs.has(n)) { thumbs.add(n); render(); }
     $('photo-viewer').hidden = true;
     $('viewer-img').removeAttribute('src');
+    $('viewer-img').removeAttribute('elementtiming');
     const back = document.querySelector(`#photo-list [data-n="${n}"] .photo-open`) || $('photo-request');
     if (back && !back.hidden) back.focus();
   }
@@ -217,10 +257,17 @@ export function photoDoctor({ channel, consult }) {
     save.download = fileName(e);
   }
 
+  /** The viewed photo's size in pixels (announced and checked against its SOF before `done`). */
+  function natural() {
+    const e = receiver.entries.find((x) => x.n === viewing);
+    return e && e.width > 0 && e.height > 0 ? { w: e.width, h: e.height } : null;
+  }
+
   function setZoom(z, cx, cy) {
     const stage = $('viewer-stage');
     const img = $('viewer-img');
-    if (!img.naturalWidth) return;
+    const nat = natural();
+    if (!nat) return;
     const old = zoom;
     zoom = Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, z));
     // keep the point under (cx, cy) of the stage where it is
@@ -228,8 +275,8 @@ export function photoDoctor({ channel, consult }) {
     const py = cy === undefined ? stage.clientHeight / 2 : cy;
     const ix = (stage.scrollLeft + px) / old;
     const iy = (stage.scrollTop + py) / old;
-    img.style.width = `${Math.round(img.naturalWidth * zoom)}px`;
-    img.style.height = `${Math.round(img.naturalHeight * zoom)}px`;
+    img.style.width = `${Math.round(nat.w * zoom)}px`;
+    img.style.height = `${Math.round(nat.h * zoom)}px`;
     stage.scrollLeft = ix * zoom - px;
     stage.scrollTop = iy * zoom - py;
     $('viewer-zoom').textContent = `${Math.round(zoom * 100)} %`;
@@ -237,9 +284,9 @@ export function photoDoctor({ channel, consult }) {
 
   function fit() {
     const stage = $('viewer-stage');
-    const img = $('viewer-img');
-    if (!img.naturalWidth) return;
-    setZoom(Math.min(1, stage.clientWidth / img.naturalWidth, stage.clientHeight / img.naturalHeight));
+    const nat = natural();
+    if (!nat) return;
+    setZoom(Math.min(1, stage.clientWidth / nat.w, stage.clientHeight / nat.h));
   }
 
   function wirePan() {
