@@ -38,7 +38,9 @@
 //     s.pending   n of the request the patient has not answered, or 0
 //     s.opened(n) / s.taken(n)  tell the doctor's page (photo-state)
 //     s.refuse(n) photo-refused - nothing of any picture is sent
-//     await s.send(n, {bytes, width, height, sha256?}) -> {sha256, size}:
+//     await s.send(n, {bytes, width, height, sha256?}) -> {sha256, size,
+//                 handedAt (when the last chunk was handed to the channel,
+//                 performance.timeOrigin-based ms, for bench/photo.mjs)}:
 //                 (sha256 computed here unless given: the patient page
 //                 hashes while the patient looks at the preview) photo-begin,
 //                 the chunks (progress: what the doctor's page confirmed with
@@ -299,6 +301,7 @@ export class PhotoSender {
     const size = bytes.length;
     this.sending = n;
     this.size = size;
+    let handedAt = 0;
     try {
       await this.ch.send('photo-begin', { n, size, sha256, type: 'image/jpeg', width, height, chunk: PHOTO_CHUNK });
       const inflight = [];
@@ -308,12 +311,13 @@ export class PhotoSender {
         if (inflight.length >= WINDOW) await inflight.shift();
       }
       await Promise.all(inflight);
+      handedAt = performance.timeOrigin + performance.now();
       await this.ch.send('photo-end', { n });
     } catch (e) {
       if (this.sending === n) this.sending = 0;
       if (this.ch.state === 'open') this.ch.send('photo-abort', { n }).catch(() => {});
       throw e;
     }
-    return { sha256, size };
+    return { sha256, size, handedAt };
   }
 }
