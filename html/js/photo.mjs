@@ -177,7 +177,7 @@ export class PhotoReceiver {
     const e = rx.entry;
     const last = Math.ceil(e.size / PHOTO_CHUNK) - 1;
     const want = m.seq === last ? e.size - last * PHOTO_CHUNK : PHOTO_CHUNK;
-    if (m.seq !== rx.next || !bytes || bytes.length !== want) { this.fail(e, 'protocol', true); return; }
+    if (m.seq !== rx.next || m.seq > last || !bytes || bytes.length !== want) { this.fail(e, 'protocol', true); return; }
     rx.buf.set(bytes, m.seq * PHOTO_CHUNK);
     rx.next += 1;
     rx.got += bytes.length;

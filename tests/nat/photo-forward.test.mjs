@@ -16,7 +16,7 @@
 //    alone would prove nothing; tests/nat/callchannel.test.mjs has the
 //    control that this observation point does see plaintext.)
 //    Opened with the pages' keys (datawatch.mjs rawTypes), the doctor's leg
-//    had exactly one photo-begin, one photo-end and ceil(size / 16 KiB)
+//    had exactly one photo-begin, one photo-end and ceil(size / PHOTO_CHUNK)
 //    photo-chunk messages (a lost or repeated chunk fails), and no frame
 //    that does not open.
 // 3. A refused photo sends nothing: "abgelehnt" on the doctor's page, 0
@@ -36,6 +36,7 @@ import { writeY4m } from '../browser/y4m.mjs';
 import { cleanupAll, scenario } from './lab.mjs';
 import { waitForwarded } from './pcap.mjs';
 import { photoNeedles, rawSummary, rawTypes, watchRaw } from './datawatch.mjs';
+import { PHOTO_CHUNK } from '../../html/js/photo.mjs';
 import { doctorPhotoBytes, jpegSize, requestPhoto, sendPhoto, sha256, takePhoto } from './photoflow.mjs';
 
 const W = 1920;
@@ -141,11 +142,11 @@ test('forwarding: consent, then the full-resolution photo through Janus, which r
     assert.equal(r.other, 0, `${who}: every relayed message is a sealed frame`);
     for (const [name, count] of Object.entries(r.found)) assert.equal(count, 0, `${who}: the photo's bytes ${name} not in what Janus relayed`);
   }
-  assert.ok(seen.d.bytes >= bytes.length && seen.d.messages >= Math.ceil(bytes.length / (16 * 1024)),
+  assert.ok(seen.d.bytes >= bytes.length && seen.d.messages >= Math.ceil(bytes.length / PHOTO_CHUNK),
     `the photo's chunks arrived on the doctor's leg (${seen.d.messages} messages, ${seen.d.bytes} bytes)`);
   const types = await typesSince(raw0);
   const count = (part, type) => (part[type] ? part[type].messages : 0);
-  assert.equal(count(types.d, 'photo-chunk'), Math.ceil(bytes.length / (16 * 1024)), `each chunk relayed once (${JSON.stringify(types.d)})`);
+  assert.equal(count(types.d, 'photo-chunk'), Math.ceil(bytes.length / PHOTO_CHUNK), `each chunk relayed once (${JSON.stringify(types.d)})`);
   assert.equal(count(types.d, 'photo-begin'), 1, 'one photo-begin');
   assert.equal(count(types.d, 'photo-end'), 1, 'one photo-end');
   assert.equal(count(types.p, 'photo-received'), 1, 'one photo-received');
