@@ -151,11 +151,12 @@ async function photoOnce(flow, doc, pat) {
   // the page did not hand chunks over fast enough (sealing), full = the link
   await pat.evaluate(() => {
     const b = { samples: 0, low: 0, timer: 0 };
+    const since = performance.timeOrigin + performance.now();
     window.__bufSample = b;
     const tick = () => {
       const ch = window.consult.channel;
       const p = window.consult.photo;
-      if (p && p.step === 'sending' && !(p.sent && p.sent.handedAt)) {
+      if (p && p.step === 'sending' && !(p.sent && p.sent.handedAt > since)) {
         b.samples += 1;
         if (ch.bufferedAmount < 128 * 1024) b.low += 1;
       }
