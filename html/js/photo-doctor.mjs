@@ -10,10 +10,10 @@
 //   forget the photos). consult.photos -> [{n, state, received, size,
 //   sha256, width, height, error, url}] (photo.mjs PhotoReceiver entries;
 //   url: the verified JPEG's object URL), consult.photoShown -> {n, at,
-//   via} once the viewer shows photo n (at: performance.timeOrigin-based ms
-//   of the paint that had the photo, via 'paint' (Element Timing) or
-//   'frame' (no Element Timing: the frame after decode); for
-//   bench/photo.mjs), consult.photoViewer -> {n, zoom} while open.
+//   via} once the viewer shows photo n decoded (at: performance.timeOrigin-
+//   based ms of the frame after it was put on screen; via 'scaled': decoded
+//   at about the viewer's size (ImageDecoder), 'decoded': the full image;
+//   for bench/photo.mjs), consult.photoViewer -> {n, zoom} while open.
 // The request button is shown while the call channel is open (both pages
 // reached) and disabled while a request runs. A new call (the channel
 // begins again) starts a fresh numbering and forgets the old photos.
@@ -32,6 +32,7 @@ function put(el, key, value) {
 
 export function photoDoctor({ channel, consult }) {
   const urls = new Map();     // n -> object URL of the verified photo
+  const blobs = new Map();    // n -> its Blob (the same bytes; the viewer's first, reduced decode reads it)
   const thumbs = new Set();   // n whose thumbnail may load (after the viewer showed it: one decode at a time)
   let listSig = '';
   let viewing = 0;            // n shown in the viewer
@@ -63,10 +64,12 @@ export function photoDoctor({ channel, consult }) {
     if (e.state === 'failed' && urls.has(e.n)) {        // the viewer could not decode it
       URL.revokeObjectURL(urls.get(e.n));
       urls.delete(e.n);
+      blobs.delete(e.n);
     }
     if (e.state === 'done' && e.blob && !urls.has(e.n)) {
       urls.set(e.n, URL.createObjectURL(e.blob));
-      e.blob = null;            // the object URL holds the bytes from now on
+      blobs.set(e.n, e.blob);
+      e.blob = null;            // the object URL and blobs hold the bytes from now on
       open(e.n);
     }
     if (e.state === 'receiving') {
@@ -172,43 +175,73 @@ export function photoDoctor({ channel, consult }) {
   }
 
   // ---- viewer ---------------------------------------------------------------------
-  // The photo is put on screen already sized to fit the stage, without
-  // img.decode(): Chromium then decodes the JPEG at the scale it is drawn
-  // (libjpeg's reduced-size decoding, an 8 MP photo in a ~1000 px viewer in
-  // a tenth of the full decode's time) and decodes at full resolution only
-  // when the doctor zooms in. The object URL keeps the full, verified bytes
-  // for zoom and "Speichern". consult.photoShown: the paint of the frame
-  // that has the photo (Element Timing), or where the browser has no
-  // Element Timing (Firefox), the frame after load and decode.
-  const paintTiming = typeof PerformanceObserver !== 'undefined'
-    && (PerformanceObserver.supportedEntryTypes || []).includes('element');
-  const painted = new Map();          // elementtiming identifier -> render time
-  if (paintTiming) {
-    new PerformanceObserver((list) => {
-      for (const en of list.getEntries()) {
-        if (en.identifier && en.identifier.startsWith('photo-')) painted.set(en.identifier, en.renderTime || en.loadTime);
-      }
-    }).observe({ type: 'element' });
-  }
-  let showSeq = 0;
+  // First sight at the stage's size: where WebCodecs' ImageDecoder exists
+  // (Chromium), the JPEG is decoded straight at about the fitted size
+  // (libjpeg's reduced-size decoding in eighths: an 8 MP photo in a ~1000 px
+  // viewer at 3/8, a fraction of the full decode's work) and drawn on a
+  // canvas over the image. The <img> with the full, verified bytes lies
+  // underneath for zoom, pan and "Speichern"; the canvas goes at the first
+  // zoom. Elsewhere the full image is decoded (img.decode()).
+  // consult.photoShown: the frame after the decoded picture was put on screen.
+  let preview = null;                 // the first-sight canvas while at the fitted size
 
-  function markShown(n, id) {
-    if (viewing !== n || $('viewer-img').getAttribute('elementtiming') !== id) return;
+  function dropPreview() {
+    if (preview) preview.remove();
+    preview = null;
+  }
+
+  function markShown(n, via) {
     const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
-    const after = async () => {
+    (async () => {
       await frame();
-      await frame();                    // the frame with the photo was produced
-      if (paintTiming) {                // its paint time, once the browser reports it
-        for (let i = 0; i < 100 && !painted.has(id); i++) await new Promise((r) => setTimeout(r, 10));
-      }
-      if (viewing !== n || $('viewer-img').getAttribute('elementtiming') !== id) return;
-      const at = painted.has(id) ? performance.timeOrigin + painted.get(id) : performance.timeOrigin + performance.now();
-      consult.photoShown = { n, at, via: painted.has(id) ? 'paint' : 'frame' };
-      painted.delete(id);
+      await frame();                    // the frame with the picture was produced
+      if (viewing !== n) return;
+      consult.photoShown = { n, at: performance.timeOrigin + performance.now(), via };
       thumbs.add(n);
       render();
-    };
-    after();
+    })();
+  }
+
+  /** Decodes photo n at about the size the viewer shows it and draws it over the image; false: not possible here. */
+  async function firstSight(n, blob) {
+    if (typeof ImageDecoder === 'undefined' || !blob) return false;
+    const nat = natural();
+    const img = $('viewer-img');
+    const cssW = parseFloat(img.style.width) || 0;
+    const cssH = parseFloat(img.style.height) || 0;
+    if (!nat || !cssW || !cssH) return false;
+    const dpr = window.devicePixelRatio || 1;
+    // the smallest eighth of the full size that still covers the shown size: sharp, yet reduced
+    const eighths = Math.min(8, Math.ceil((8 * cssW * dpr) / nat.w));
+    const w = Math.ceil((nat.w * eighths) / 8);
+    const h = Math.ceil((nat.h * eighths) / 8);
+    const dec = new ImageDecoder({ data: await blob.arrayBuffer(), type: 'image/jpeg', desiredWidth: w, desiredHeight: h });
+    try {
+      const { image } = await dec.decode();
+      try {
+        if (viewing !== n) return true;
+        const c = document.createElement('canvas');
+        c.width = Math.max(1, Math.round(cssW * dpr));
+        c.height = Math.max(1, Math.round(cssH * dpr));
+        c.getContext('2d').drawImage(image, 0, 0, c.width, c.height);
+        const stage = $('viewer-stage');
+        if (getComputedStyle(stage).position === 'static') stage.style.position = 'relative';
+        Object.assign(c.style, {
+          position: 'absolute', left: `${img.offsetLeft}px`, top: `${img.offsetTop}px`,
+          width: `${cssW}px`, height: `${cssH}px`, pointerEvents: 'none',
+        });
+        c.className = 'viewer-first';
+        c.setAttribute('aria-hidden', 'true');
+        dropPreview();
+        preview = c;
+        stage.appendChild(c);
+      } finally {
+        image.close();
+      }
+    } finally {
+      dec.close();
+    }
+    return true;
   }
 
   function open(n) {
@@ -217,19 +250,24 @@ export function photoDoctor({ channel, consult }) {
     if (!url || !e) return;
     const img = $('viewer-img');
     viewing = n;
+    dropPreview();
     $('photo-viewer').hidden = false;
     consult.photoShown = null;
-    const id = `photo-${n}-${++showSeq}`;
     img.decoding = 'async';
-    img.setAttribute('elementtiming', id);
     fit();                              // sized before the bytes load (width x height checked against the SOF)
+    let shown = false;
     img.onerror = () => { if (viewing === n) { close(); receiver.decodeFailed(n); } };
     img.onload = async () => {
-      if (viewing !== n) return;
-      if (!paintTiming) { try { await img.decode(); } catch (err) { /* shown anyway */ } }
-      markShown(n, id);
+      if (viewing !== n || shown) return;
+      try { await img.decode(); } catch (err) { /* shown anyway */ }
+      if (viewing !== n || shown) return;
+      shown = true;
+      markShown(n, 'decoded');
     };
     img.src = url;
+    firstSight(n, blobs.get(n)).then((ok) => {
+      if (ok && viewing === n && !shown) { shown = true; markShown(n, 'scaled'); }
+    }, () => { /* the full image shows it */ });
     renderViewer();
     $('viewer-close').focus();
   }
@@ -237,10 +275,10 @@ export function photoDoctor({ channel, consult }) {
   function close() {
     const n = viewing;
     viewing = 0;
+    dropPreview();
     if (n && urls.has(n) && !thumbs.has(n)) { thumbs.add(n); render(); }
     $('photo-viewer').hidden = true;
     $('viewer-img').removeAttribute('src');
-    $('viewer-img').removeAttribute('elementtiming');
     const back = document.querySelector(`#photo-list [data-n="${n}"] .photo-open`) || $('photo-request');
     if (back && !back.hidden) back.focus();
   }
@@ -277,6 +315,7 @@ export function photoDoctor({ channel, consult }) {
     const iy = (stage.scrollTop + py) / old;
     img.style.width = `${Math.round(nat.w * zoom)}px`;
     img.style.height = `${Math.round(nat.h * zoom)}px`;
+    if (preview && preview.style.width !== img.style.width) dropPreview();   // zoomed: the full image
     stage.scrollLeft = ix * zoom - px;
     stage.scrollTop = iy * zoom - py;
     $('viewer-zoom').textContent = `${Math.round(zoom * 100)} %`;
@@ -323,6 +362,7 @@ export function photoDoctor({ channel, consult }) {
     progressTimer = 0;
     for (const u of urls.values()) URL.revokeObjectURL(u);
     urls.clear();
+    blobs.clear();
     thumbs.clear();
     listSig = '';
     receiver.reset();

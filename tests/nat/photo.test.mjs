@@ -7,7 +7,9 @@
 //    patient presses "Senden" (after "Foto aufnehmen" the doctor's page
 //    knows only that a picture is being reviewed: 0 bytes received). After
 //    "Senden" the doctor's viewer shows it: the JPEG's own dimensions (SOF
-//    marker, parsed here) and the decoded image are 1920x1080; its SHA-256
+//    marker, parsed here) and the decoded image are 1920x1080 (first seen
+//    decoded at the viewer's size on a canvas over it, which goes at the
+//    first zoom); its SHA-256
 //    equals the one the patient page announced and the one of the bytes the
 //    patient page sent; "Speichern" downloads exactly these bytes. Janus
 //    relayed no data-channel byte and no consult handle has a PeerConnection.
@@ -83,6 +85,17 @@ test('peer to peer: consent, then the doctor gets the full-resolution photo, has
 
   const { sent, entry, shown } = await sendPhoto(doc, pat, n);
   await sc.shot(sc.call.docPage, 'photo-viewer');
+  // first sight: decoded at about the viewer's size (Chromium: ImageDecoder), over the full image
+  assert.equal(shown.via, 'scaled', 'the doctor\'s Chromium showed it decoded at the viewer\'s size first');
+  const first = await doc.evaluate(() => {
+    const c = document.querySelector('#viewer-stage canvas.viewer-first');
+    const img = document.getElementById('viewer-img');
+    return c && { css: [c.style.width, c.style.height], img: [img.style.width, img.style.height], px: c.width > 0 && c.height > 0 };
+  });
+  assert.ok(first && first.px, 'the first-sight canvas is on the stage');
+  assert.deepEqual(first.css, first.img, 'it covers the full image exactly');
+  await doc.click('#viewer-in');
+  assert.equal(await doc.evaluate(() => document.querySelector('#viewer-stage canvas.viewer-first')), null, 'zoomed in: the full image, not the reduced one');
   assert.equal(entry.state, 'done');
   assert.deepEqual([entry.width, entry.height], [W, H], 'announced dimensions');
   const bytes = await doctorPhotoBytes(doc, n);
