@@ -33,6 +33,7 @@ function put(el, key, value) {
 export function photoDoctor({ channel, consult }) {
   const urls = new Map();     // n -> object URL of the verified photo
   const blobs = new Map();    // n -> its Blob (the same bytes; the viewer's first, reduced decode reads it)
+  const early = new Map();    // n -> Promise of its reduced decode, started while the checks ran (shown only once done)
   const thumbs = new Set();   // n whose thumbnail may load (after the viewer showed it: one decode at a time)
   let listSig = '';
   let viewing = 0;            // n shown in the viewer
@@ -66,6 +67,8 @@ export function photoDoctor({ channel, consult }) {
       urls.delete(e.n);
       blobs.delete(e.n);
     }
+    if (e.state === 'checking' && e.unverified) decodeEarly(e);
+    else if (e.state !== 'done') dropEarly(e.n);       // failed, cancelled, interrupted: never shown
     if (e.state === 'done' && e.blob && !urls.has(e.n)) {
       urls.set(e.n, URL.createObjectURL(e.blob));
       blobs.set(e.n, e.blob);
@@ -181,7 +184,10 @@ export function photoDoctor({ channel, consult }) {
   // viewer at 3/8, a fraction of the full decode's work) and drawn on a
   // canvas over the image. The <img> with the full, verified bytes lies
   // underneath for zoom, pan and "Speichern"; the canvas goes at the first
-  // zoom. Elsewhere the full image is decoded (img.decode()).
+  // zoom. The reduced decode starts while the checks (SHA-256, size, frame
+  // header) run, on the very bytes they read, and is put on screen only
+  // once they passed; a photo that fails them is never drawn. Elsewhere
+  // (no ImageDecoder) the full image is decoded (img.decode()).
   // consult.photoShown: the frame after the decoded picture was put on screen.
   let preview = null;                 // the first-sight canvas while at the fitted size
 
@@ -202,45 +208,70 @@ export function photoDoctor({ channel, consult }) {
     })();
   }
 
-  /** Decodes photo n at about the size the viewer shows it and draws it over the image; false: not possible here. */
-  async function firstSight(n, blob) {
-    if (typeof ImageDecoder === 'undefined' || !blob) return false;
-    const nat = natural();
-    const img = $('viewer-img');
-    const cssW = parseFloat(img.style.width) || 0;
-    const cssH = parseFloat(img.style.height) || 0;
-    if (!nat || !cssW || !cssH) return false;
+  /** The photo's fitted size in CSS pixels in a box of boxW x boxH. */
+  function fitted(nat, boxW, boxH) {
+    const z = Math.min(1, boxW / nat.w, boxH / nat.h);
+    return { w: nat.w * z, h: nat.h * z };
+  }
+
+  /**
+   * Decodes a JPEG of nat.w x nat.h at the smallest eighth of its size that
+   * still covers cssW CSS pixels (sharp, yet reduced): a VideoFrame (the
+   * caller closes it), or null where ImageDecoder does not exist.
+   */
+  async function decodeReduced(blob, nat, cssW) {
+    if (typeof ImageDecoder === 'undefined' || !blob || !nat || !(cssW > 0)) return null;
     const dpr = window.devicePixelRatio || 1;
-    // the smallest eighth of the full size that still covers the shown size: sharp, yet reduced
-    const eighths = Math.min(8, Math.ceil((8 * cssW * dpr) / nat.w));
-    const w = Math.ceil((nat.w * eighths) / 8);
-    const h = Math.ceil((nat.h * eighths) / 8);
-    const dec = new ImageDecoder({ data: await blob.arrayBuffer(), type: 'image/jpeg', desiredWidth: w, desiredHeight: h });
+    const eighths = Math.min(8, Math.max(1, Math.ceil((8 * cssW * dpr) / nat.w)));
+    const dec = new ImageDecoder({
+      data: await blob.arrayBuffer(), type: 'image/jpeg',
+      desiredWidth: Math.ceil((nat.w * eighths) / 8), desiredHeight: Math.ceil((nat.h * eighths) / 8),
+    });
     try {
-      const { image } = await dec.decode();
-      try {
-        if (viewing !== n) return true;
-        const c = document.createElement('canvas');
-        c.width = Math.max(1, Math.round(cssW * dpr));
-        c.height = Math.max(1, Math.round(cssH * dpr));
-        c.getContext('2d').drawImage(image, 0, 0, c.width, c.height);
-        const stage = $('viewer-stage');
-        if (getComputedStyle(stage).position === 'static') stage.style.position = 'relative';
-        Object.assign(c.style, {
-          position: 'absolute', left: `${img.offsetLeft}px`, top: `${img.offsetTop}px`,
-          width: `${cssW}px`, height: `${cssH}px`, pointerEvents: 'none',
-        });
-        c.className = 'viewer-first';
-        c.setAttribute('aria-hidden', 'true');
-        dropPreview();
-        preview = c;
-        stage.appendChild(c);
-      } finally {
-        image.close();
-      }
+      return (await dec.decode()).image;
     } finally {
       dec.close();
     }
+  }
+
+  /** Starts the reduced decode of photo e while its checks run (the viewer is still closed: the window bounds its size). */
+  function decodeEarly(e) {
+    if (early.has(e.n) || typeof ImageDecoder === 'undefined') return;
+    const nat = { w: e.width, h: e.height };
+    const box = fitted(nat, window.innerWidth, window.innerHeight);
+    const p = decodeReduced(e.unverified, nat, box.w).catch(() => null);
+    early.set(e.n, p);
+  }
+
+  function dropEarly(n) {
+    const p = early.get(n);
+    if (!p) return;
+    early.delete(n);
+    p.then((image) => { if (image) image.close(); });
+  }
+
+  /** Draws the decoded picture over the (fitted) image of the viewer. */
+  function drawFirst(image) {
+    const img = $('viewer-img');
+    const cssW = parseFloat(img.style.width) || 0;
+    const cssH = parseFloat(img.style.height) || 0;
+    if (!cssW || !cssH) return false;
+    const dpr = window.devicePixelRatio || 1;
+    const c = document.createElement('canvas');
+    c.width = Math.max(1, Math.round(cssW * dpr));
+    c.height = Math.max(1, Math.round(cssH * dpr));
+    c.getContext('2d').drawImage(image, 0, 0, c.width, c.height);
+    const stage = $('viewer-stage');
+    if (getComputedStyle(stage).position === 'static') stage.style.position = 'relative';
+    Object.assign(c.style, {
+      position: 'absolute', left: `${img.offsetLeft}px`, top: `${img.offsetTop}px`,
+      width: `${cssW}px`, height: `${cssH}px`, pointerEvents: 'none',
+    });
+    c.className = 'viewer-first';
+    c.setAttribute('aria-hidden', 'true');
+    dropPreview();
+    preview = c;
+    stage.appendChild(c);
     return true;
   }
 
@@ -265,8 +296,16 @@ export function photoDoctor({ channel, consult }) {
       markShown(n, 'decoded');
     };
     img.src = url;
-    firstSight(n, blobs.get(n)).then((ok) => {
-      if (ok && viewing === n && !shown) { shown = true; markShown(n, 'scaled'); }
+    // decoded while the checks ran (now passed), else now
+    const ready = early.get(n) || decodeReduced(blobs.get(n), natural(), parseFloat(img.style.width));
+    early.delete(n);
+    ready.then((image) => {
+      if (!image) return;
+      try {
+        if (viewing === n && !shown && drawFirst(image)) { shown = true; markShown(n, 'scaled'); }
+      } finally {
+        image.close();
+      }
     }, () => { /* the full image shows it */ });
     renderViewer();
     $('viewer-close').focus();
@@ -363,6 +402,7 @@ export function photoDoctor({ channel, consult }) {
     for (const u of urls.values()) URL.revokeObjectURL(u);
     urls.clear();
     blobs.clear();
+    for (const n of [...early.keys()]) dropEarly(n);
     thumbs.clear();
     listSig = '';
     receiver.reset();

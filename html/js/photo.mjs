@@ -11,7 +11,10 @@
 //     r.request() -> entry | null (null: not open, or a request runs)
 //     r.cancel()  withdraws the running request (photo-cancel)
 //     r.entries   [{n, state, received, size, sha256, width, height, blob,
-//                  error, requestedAt, doneAt, t}] numbered from 1 per call;
+//                  unverified, error, requestedAt, doneAt, t}] numbered from
+//                 1 per call; unverified: while 'checking', a Blob of the
+//                 very bytes being checked (to start decoding early; shown
+//                 only once done, then it is `blob`), else null;
 //                 t {begin, end, checked}: when photo-begin and photo-end
 //                 came and the checks passed (performance.timeOrigin +
 //                 performance.now(), for bench/photo.mjs).
@@ -120,7 +123,7 @@ export class PhotoReceiver {
     if (this.pending || this.ch.state !== 'open') return null;
     const e = {
       n: this.entries.length + 1, state: 'requested', received: 0, size: 0, sha256: '', width: 0, height: 0,
-      blob: null, error: '', requestedAt: Date.now(), doneAt: 0, t: { begin: 0, end: 0, checked: 0 },
+      blob: null, unverified: null, error: '', requestedAt: Date.now(), doneAt: 0, t: { begin: 0, end: 0, checked: 0 },
     };
     this.entries.push(e);
     this.pending = e;
@@ -196,7 +199,11 @@ export class PhotoReceiver {
     this.rx = null;
     e.t.end = now();
     if (rx.got !== e.size) { this.fail(e, 'size', true); return; }
+    // the bytes the checks read, as a Blob already: the doctor's page may
+    // start decoding them meanwhile and shows them only once `done`
+    const blob = new Blob([rx.buf], { type: 'image/jpeg' });
     e.state = 'checking';
+    e.unverified = blob;
     this.changed(e);
     let error = '';
     try {
@@ -207,7 +214,7 @@ export class PhotoReceiver {
       if (!d) error = 'decode';
       else if (d.width !== e.width || d.height !== e.height) error = 'dimensions';
     }
-    const blob = new Blob([rx.buf], { type: 'image/jpeg' });
+    e.unverified = null;
     if (this.pending !== e) return;       // cancelled meanwhile
     if (error) { this.fail(e, error, true); return; }
     this.pending = null;
