@@ -184,7 +184,8 @@ export function photoDoctor({ channel, consult }) {
   // viewer at 3/8, a fraction of the full decode's work) and drawn on a
   // canvas over the image. The <img> with the full, verified bytes lies
   // underneath for zoom, pan and "Speichern"; the canvas goes at the first
-  // zoom. The reduced decode starts while the checks (SHA-256, size, frame
+  // zoom; it loads only after the first sight is drawn (no full decode
+  // competing with it). The reduced decode starts while the checks (SHA-256, size, frame
   // header) run, on the very bytes they read, and is put on screen only
   // once they passed; a photo that fails them is never drawn. Elsewhere
   // (no ImageDecoder) the full image is decoded (img.decode()).
@@ -285,28 +286,35 @@ export function photoDoctor({ channel, consult }) {
     $('photo-viewer').hidden = false;
     consult.photoShown = null;
     img.decoding = 'async';
+    img.removeAttribute('src');
     fit();                              // sized before the bytes load (width x height checked against the SOF)
     let shown = false;
     img.onerror = () => { if (viewing === n) { close(); receiver.decodeFailed(n); } };
-    img.onload = async () => {
-      if (viewing !== n || shown) return;
-      try { await img.decode(); } catch (err) { /* shown anyway */ }
-      if (viewing !== n || shown) return;
-      shown = true;
-      markShown(n, 'decoded');
+    /** The full image; decoded first only where there is no reduced first sight. */
+    const full = (decodeFirst) => {
+      if (viewing !== n) return;
+      img.onload = decodeFirst ? async () => {
+        if (viewing !== n || shown) return;
+        try { await img.decode(); } catch (err) { /* shown anyway */ }
+        if (viewing !== n || shown) return;
+        shown = true;
+        markShown(n, 'decoded');
+      } : null;
+      img.src = url;
     };
-    img.src = url;
-    // decoded while the checks ran (now passed), else now
+    // decoded while the checks ran (now passed), else now; the full image
+    // loads after it, not competing for the CPU
     const ready = early.get(n) || decodeReduced(blobs.get(n), natural(), parseFloat(img.style.width));
     early.delete(n);
     ready.then((image) => {
-      if (!image) return;
+      if (!image) { full(true); return; }
       try {
-        if (viewing === n && !shown && drawFirst(image)) { shown = true; markShown(n, 'scaled'); }
+        if (viewing === n && drawFirst(image)) { shown = true; markShown(n, 'scaled'); }
       } finally {
         image.close();
       }
-    }, () => { /* the full image shows it */ });
+      full(!shown);
+    }, () => full(true));
     renderViewer();
     $('viewer-close').focus();
   }
