@@ -17,9 +17,9 @@
 //   photo: "Foto anfordern" -> "Foto aufnehmen" -> preview (decoded and
 //     painted, as a person would look at it) -> "Senden";
 //     measured from the "Senden" click (consult.photo.sendAt) to the
-//     doctor's consult.photoShown.at (the paint of the frame with the
-//     photo, Element Timing, else the frame after decode; performance.
-//     timeOrigin-based in both pages: the same machine clock), with the
+//     doctor's consult.photoShown.at (the frame after the decoded picture
+//     was put on screen; performance.timeOrigin-based in both pages: the
+//     same machine clock), with the
 //     doctor page's own marks (photo-begin came, photo-end came, checks
 //     passed) as the breakdown.
 //   raw: the same bytes (the JPEG the doctor received) sent by the patient
@@ -325,7 +325,7 @@ async function main() {
   }
   if (errors.length) lines.push('', 'Runs that did not complete:', '', ...errors.map((e) => `- ${e}`));
   const vias = [...new Set(results.flatMap((r) => r.rows.map((x) => x.via)))];
-  lines.push('', `"shown" measured as: ${vias.join(', ') || 'n/a'} (paint: Element Timing's render time of the viewer's image; frame: the animation frame after load and decode).`);
+  lines.push('', `"shown" measured as: ${vias.join(', ') || 'n/a'} (scaled: decoded at about the viewer's size and drawn; decoded: the full image decoded; two animation frames later; pages without 'via' (before): one frame after the full decode).`);
   lines.push('', 'Per run (ms; "handed": Senden -> the patient page\'s last chunk handed to its data channel; "lag": the last chunk at the doctor\'s leg -> photo-end handled by its page; '
     + '"starved": share of 5 ms samples while sending with less than 128 KiB in the patient\'s send buffer):', '',
     '| mode | link | run | photo | raw | ratio | to begin | transfer | check | show | handed | lag | starved | bytes |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
