@@ -27,8 +27,12 @@
 //   ch.waitOpen(ms) -> Promise (resolves when 'open', rejects 'timeout')
 //   ch.state, ch.mode ('p2p' | 'forward' | ''), ch.bufferedAmount
 //   ch.stats {sent, received, bytesSent, bytesReceived, dropped, failed,
-//     replayed}: dropped = malformed or unexpected frames, failed = frames
-//     that did not decrypt (forwarding), replayed = counter not increasing
+//     replayed, types}: dropped = malformed or unexpected frames, failed =
+//     frames that did not decrypt (forwarding), replayed = counter not
+//     increasing; types {type: {received, bytesReceived}} the delivered
+//     messages by type (at most TYPES_MAX types, the rest under '*'), so a
+//     reader can leave out what it did not ask for (the patient page's
+//     quality reports every 2 s)
 //   ch.dc  the RTCDataChannel used for sending now (tests and bench only)
 // Driven by session.mjs:
 //   ch.begin()              a new call: state 'connecting', counters reset
@@ -68,6 +72,7 @@ export const HIGH_WATER = 1024 * 1024;
 export const LOW_WATER = 256 * 1024;
 export const QUEUE_MAX = 512;
 export const HELLO_MS = 300;
+export const TYPES_MAX = 64;
 const TYPE = /^[a-z][a-z0-9-]{0,31}$/;
 const PLAIN = 1;
 const SEALED = 2;
@@ -115,7 +120,8 @@ export function decodeFrame(u8) {
   if (!msg || typeof msg !== 'object' || Array.isArray(msg) || typeof msg.t !== 'string' || !TYPE.test(msg.t)) return null;
   const type = msg.t;
   delete msg.t;
-  const bytes = u8.length > 3 + n ? u8.slice(3 + n) : null;
+  // a view, no copy: each received frame has a buffer of its own
+  const bytes = u8.length > 3 + n ? u8.subarray(3 + n) : null;
   return { type, msg, bytes };
 }
 
@@ -324,6 +330,10 @@ class Transport {
   }
 }
 
+function newStats() {
+  return { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, dropped: 0, failed: 0, replayed: 0, types: {} };
+}
+
 export class CallChannel {
   constructor({ role } = {}) {
     this.role = role === 'doctor' ? 'doctor' : 'patient';
@@ -333,7 +343,7 @@ export class CallChannel {
     this.transport = null;
     this.queue = [];       // {type, obj, bytes, resolve, reject} while connecting
     this.early = [];       // messages that came in before our ack
-    this.stats = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, dropped: 0, failed: 0, replayed: 0 };
+    this.stats = newStats();
   }
 
   get mode() { return this.transport ? this.transport.mode : ''; }
@@ -378,7 +388,7 @@ export class CallChannel {
     this.dropTransport();
     this.failQueue();
     this.early = [];
-    this.stats = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, dropped: 0, failed: 0, replayed: 0 };
+    this.stats = newStats();
     this.setState('connecting');
   }
 
@@ -436,6 +446,13 @@ export class CallChannel {
   deliver(m, size) {
     this.stats.received += 1;
     this.stats.bytesReceived += size || 0;
+    const types = this.stats.types;
+    let k = m.type;
+    if (!Object.hasOwn(types, k) && Object.keys(types).length >= TYPES_MAX) k = '*';
+    if (!Object.hasOwn(types, k)) types[k] = { received: 0, bytesReceived: 0 };
+    const c = types[k];
+    c.received += 1;
+    c.bytesReceived += size || 0;
     const set = this.listeners.get(m.type);
     if (!set) return;
     for (const fn of [...set]) {

@@ -9,10 +9,11 @@
 //   session's CallChannel. p.render() (language change), p.reset() (logout:
 //   forget the photos). consult.photos -> [{n, state, received, size,
 //   sha256, width, height, error, url}] (photo.mjs PhotoReceiver entries;
-//   url: the verified JPEG's object URL), consult.photoShown -> {n, at}
-//   once the viewer shows photo n decoded (at: performance.timeOrigin +
-//   performance.now(), for bench/photo.mjs), consult.photoViewer -> {n,
-//   zoom} while open.
+//   url: the verified JPEG's object URL), consult.photoShown -> {n, at,
+//   via} once the viewer shows photo n decoded (at: performance.timeOrigin-
+//   based ms of the frame after it was put on screen; via 'scaled': decoded
+//   at about the viewer's size (ImageDecoder), 'decoded': the full image;
+//   for bench/photo.mjs), consult.photoViewer -> {n, zoom} while open.
 // The request button is shown while the call channel is open (both pages
 // reached) and disabled while a request runs. A new call (the channel
 // begins again) starts a fresh numbering and forgets the old photos.
@@ -31,6 +32,8 @@ function put(el, key, value) {
 
 export function photoDoctor({ channel, consult }) {
   const urls = new Map();     // n -> object URL of the verified photo
+  const blobs = new Map();    // n -> its Blob (the same bytes; the viewer's first, reduced decode reads it)
+  const early = new Map();    // n -> Promise of its reduced decode, started while the checks ran (shown only once done)
   const thumbs = new Set();   // n whose thumbnail may load (after the viewer showed it: one decode at a time)
   let listSig = '';
   let viewing = 0;            // n shown in the viewer
@@ -62,10 +65,14 @@ export function photoDoctor({ channel, consult }) {
     if (e.state === 'failed' && urls.has(e.n)) {        // the viewer could not decode it
       URL.revokeObjectURL(urls.get(e.n));
       urls.delete(e.n);
+      blobs.delete(e.n);
     }
+    if (e.state === 'checking' && e.unverified) decodeEarly(e);
+    else if (e.state !== 'done') dropEarly(e.n);       // failed, cancelled, interrupted: never shown
     if (e.state === 'done' && e.blob && !urls.has(e.n)) {
       urls.set(e.n, URL.createObjectURL(e.blob));
-      e.blob = null;            // the object URL holds the bytes from now on
+      blobs.set(e.n, e.blob);
+      e.blob = null;            // the object URL and blobs hold the bytes from now on
       open(e.n);
     }
     if (e.state === 'receiving') {
@@ -171,26 +178,143 @@ export function photoDoctor({ channel, consult }) {
   }
 
   // ---- viewer ---------------------------------------------------------------------
+  // First sight at the stage's size: where WebCodecs' ImageDecoder exists
+  // (Chromium), the JPEG is decoded straight at about the fitted size
+  // (libjpeg's reduced-size decoding in eighths: an 8 MP photo in a ~1000 px
+  // viewer at 3/8, a fraction of the full decode's work) and drawn on a
+  // canvas over the image. The <img> with the full, verified bytes lies
+  // underneath for zoom, pan and "Speichern"; the canvas goes at the first
+  // zoom; it loads only after the first sight is drawn (no full decode
+  // competing with it). The reduced decode starts while the checks (SHA-256, size, frame
+  // header) run, on the very bytes they read, and is put on screen only
+  // once they passed; a photo that fails them is never drawn. Elsewhere
+  // (no ImageDecoder) the full image is decoded (img.decode()).
+  // consult.photoShown: the frame after the decoded picture was put on screen.
+  let preview = null;                 // the first-sight canvas while at the fitted size
+
+  function dropPreview() {
+    if (preview) preview.remove();
+    preview = null;
+  }
+
+  function markShown(n, via) {
+    const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+    (async () => {
+      await frame();
+      await frame();                    // the frame with the picture was produced
+      if (viewing !== n) return;
+      consult.photoShown = { n, at: performance.timeOrigin + performance.now(), via };
+      thumbs.add(n);
+      render();
+    })();
+  }
+
+  /** The photo's fitted size in CSS pixels in a box of boxW x boxH. */
+  function fitted(nat, boxW, boxH) {
+    const z = Math.min(1, boxW / nat.w, boxH / nat.h);
+    return { w: nat.w * z, h: nat.h * z };
+  }
+
+  /**
+   * Decodes a JPEG of nat.w x nat.h at the smallest eighth of its size that
+   * still covers cssW CSS pixels (sharp, yet reduced): a VideoFrame (the
+   * caller closes it), or null where ImageDecoder does not exist.
+   */
+  async function decodeReduced(blob, nat, cssW) {
+    if (typeof ImageDecoder === 'undefined' || !blob || !nat || !(cssW > 0)) return null;
+    const dpr = window.devicePixelRatio || 1;
+    const eighths = Math.min(8, Math.max(1, Math.ceil((8 * cssW * dpr) / nat.w)));
+    const dec = new ImageDecoder({
+      data: await blob.arrayBuffer(), type: 'image/jpeg',
+      desiredWidth: Math.ceil((nat.w * eighths) / 8), desiredHeight: Math.ceil((nat.h * eighths) / 8),
+    });
+    try {
+      return (await dec.decode()).image;
+    } finally {
+      dec.close();
+    }
+  }
+
+  /** Starts the reduced decode of photo e while its checks run (the viewer is still closed: the window bounds its size). */
+  function decodeEarly(e) {
+    if (early.has(e.n) || typeof ImageDecoder === 'undefined') return;
+    const nat = { w: e.width, h: e.height };
+    const box = fitted(nat, window.innerWidth, window.innerHeight);
+    const p = decodeReduced(e.unverified, nat, box.w).catch(() => null);
+    early.set(e.n, p);
+  }
+
+  function dropEarly(n) {
+    const p = early.get(n);
+    if (!p) return;
+    early.delete(n);
+    p.then((image) => { if (image) image.close(); });
+  }
+
+  /** Draws the decoded picture over the (fitted) image of the viewer. */
+  function drawFirst(image) {
+    const img = $('viewer-img');
+    const cssW = parseFloat(img.style.width) || 0;
+    const cssH = parseFloat(img.style.height) || 0;
+    if (!cssW || !cssH) return false;
+    const dpr = window.devicePixelRatio || 1;
+    const c = document.createElement('canvas');
+    c.width = Math.max(1, Math.round(cssW * dpr));
+    c.height = Math.max(1, Math.round(cssH * dpr));
+    c.getContext('2d').drawImage(image, 0, 0, c.width, c.height);
+    const stage = $('viewer-stage');
+    if (getComputedStyle(stage).position === 'static') stage.style.position = 'relative';
+    Object.assign(c.style, {
+      position: 'absolute', left: `${img.offsetLeft}px`, top: `${img.offsetTop}px`,
+      width: `${cssW}px`, height: `${cssH}px`, pointerEvents: 'none',
+    });
+    c.className = 'viewer-first';
+    c.setAttribute('aria-hidden', 'true');
+    dropPreview();
+    preview = c;
+    stage.appendChild(c);
+    return true;
+  }
+
   function open(n) {
     const url = urls.get(n);
-    if (!url) return;
+    const e = receiver.entries.find((x) => x.n === n);
+    if (!url || !e) return;
     const img = $('viewer-img');
     viewing = n;
+    dropPreview();
     $('photo-viewer').hidden = false;
     consult.photoShown = null;
+    img.decoding = 'async';
+    img.removeAttribute('src');
+    fit();                              // sized before the bytes load (width x height checked against the SOF)
+    let shown = false;
     img.onerror = () => { if (viewing === n) { close(); receiver.decodeFailed(n); } };
-    img.onload = async () => {
-      try { await img.decode(); } catch (e) { /* shown anyway */ }
+    /** The full image; decoded first only where there is no reduced first sight. */
+    const full = (decodeFirst) => {
       if (viewing !== n) return;
-      fit();
-      requestAnimationFrame(() => {
-        if (viewing !== n) return;
-        consult.photoShown = { n, at: performance.timeOrigin + performance.now() };
-        thumbs.add(n);
-        render();
-      });
+      img.onload = decodeFirst ? async () => {
+        if (viewing !== n || shown) return;
+        try { await img.decode(); } catch (err) { /* shown anyway */ }
+        if (viewing !== n || shown) return;
+        shown = true;
+        markShown(n, 'decoded');
+      } : null;
+      img.src = url;
     };
-    img.src = url;
+    // decoded while the checks ran (now passed), else now; the full image
+    // loads after it, not competing for the CPU
+    const ready = early.get(n) || decodeReduced(blobs.get(n), natural(), parseFloat(img.style.width));
+    early.delete(n);
+    ready.then((image) => {
+      if (!image) { full(true); return; }
+      try {
+        if (viewing === n && drawFirst(image)) { shown = true; markShown(n, 'scaled'); }
+      } finally {
+        image.close();
+      }
+      full(!shown);
+    }, () => full(true));
     renderViewer();
     $('viewer-close').focus();
   }
@@ -198,6 +322,7 @@ export function photoDoctor({ channel, consult }) {
   function close() {
     const n = viewing;
     viewing = 0;
+    dropPreview();
     if (n && urls.has(n) && !thumbs.has(n)) { thumbs.add(n); render(); }
     $('photo-viewer').hidden = true;
     $('viewer-img').removeAttribute('src');
@@ -217,10 +342,17 @@ export function photoDoctor({ channel, consult }) {
     save.download = fileName(e);
   }
 
+  /** The viewed photo's size in pixels (announced and checked against its SOF before `done`). */
+  function natural() {
+    const e = receiver.entries.find((x) => x.n === viewing);
+    return e && e.width > 0 && e.height > 0 ? { w: e.width, h: e.height } : null;
+  }
+
   function setZoom(z, cx, cy) {
     const stage = $('viewer-stage');
     const img = $('viewer-img');
-    if (!img.naturalWidth) return;
+    const nat = natural();
+    if (!nat) return;
     const old = zoom;
     zoom = Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, z));
     // keep the point under (cx, cy) of the stage where it is
@@ -228,8 +360,9 @@ export function photoDoctor({ channel, consult }) {
     const py = cy === undefined ? stage.clientHeight / 2 : cy;
     const ix = (stage.scrollLeft + px) / old;
     const iy = (stage.scrollTop + py) / old;
-    img.style.width = `${Math.round(img.naturalWidth * zoom)}px`;
-    img.style.height = `${Math.round(img.naturalHeight * zoom)}px`;
+    img.style.width = `${Math.round(nat.w * zoom)}px`;
+    img.style.height = `${Math.round(nat.h * zoom)}px`;
+    if (preview && preview.style.width !== img.style.width) dropPreview();   // zoomed: the full image
     stage.scrollLeft = ix * zoom - px;
     stage.scrollTop = iy * zoom - py;
     $('viewer-zoom').textContent = `${Math.round(zoom * 100)} %`;
@@ -237,9 +370,9 @@ export function photoDoctor({ channel, consult }) {
 
   function fit() {
     const stage = $('viewer-stage');
-    const img = $('viewer-img');
-    if (!img.naturalWidth) return;
-    setZoom(Math.min(1, stage.clientWidth / img.naturalWidth, stage.clientHeight / img.naturalHeight));
+    const nat = natural();
+    if (!nat) return;
+    setZoom(Math.min(1, stage.clientWidth / nat.w, stage.clientHeight / nat.h));
   }
 
   function wirePan() {
@@ -276,6 +409,8 @@ export function photoDoctor({ channel, consult }) {
     progressTimer = 0;
     for (const u of urls.values()) URL.revokeObjectURL(u);
     urls.clear();
+    blobs.clear();
+    for (const n of [...early.keys()]) dropEarly(n);
     thumbs.clear();
     listSig = '';
     receiver.reset();

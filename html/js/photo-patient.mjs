@@ -13,7 +13,7 @@
 //   'sending' | 'sent' | 'failed'; url the preview's object URL; sendAt the
 //   "Senden" click (performance.timeOrigin + performance.now()); result
 //   'ok' or the doctor's page's error; sent {n, sha256, size, width,
-//   height} of the last photo handed to the channel (SHA-256 as announced
+//   height, handedAt} of the last photo handed to the channel (SHA-256 as announced
 //   in photo-begin).
 // Camera: the photo uses a clone of the call's video track (enabled even
 //   when the patient switched the camera off for the call: the practice
@@ -275,7 +275,7 @@ export function photoPatient({ channel, session, consult, notice = () => {} }) {
     try {
       const { width, height } = shot;
       const r = await sender.send(n, shot);
-      info.sent = { n, sha256: r.sha256, size: r.size, width, height };
+      info.sent = { n, sha256: r.sha256, size: r.size, width, height, handedAt: r.handedAt };
       if (info.url) Object.assign(info, { sha256: r.sha256, size: r.size });
       if (step === 'sending') setStep('sending', 'photo.checking');
     } catch (e) {

@@ -11,7 +11,10 @@
 //     r.request() -> entry | null (null: not open, or a request runs)
 //     r.cancel()  withdraws the running request (photo-cancel)
 //     r.entries   [{n, state, received, size, sha256, width, height, blob,
-//                  error, requestedAt, doneAt, t}] numbered from 1 per call;
+//                  unverified, error, requestedAt, doneAt, t}] numbered from
+//                 1 per call; unverified: while 'checking', a Blob of the
+//                 very bytes being checked (to start decoding early; shown
+//                 only once done, then it is `blob`), else null;
 //                 t {begin, end, checked}: when photo-begin and photo-end
 //                 came and the checks passed (performance.timeOrigin +
 //                 performance.now(), for bench/photo.mjs).
@@ -38,7 +41,9 @@
 //     s.pending   n of the request the patient has not answered, or 0
 //     s.opened(n) / s.taken(n)  tell the doctor's page (photo-state)
 //     s.refuse(n) photo-refused - nothing of any picture is sent
-//     await s.send(n, {bytes, width, height, sha256?}) -> {sha256, size}:
+//     await s.send(n, {bytes, width, height, sha256?}) -> {sha256, size,
+//                 handedAt (when the last chunk was handed to the channel,
+//                 performance.timeOrigin-based ms, for bench/photo.mjs)}:
 //                 (sha256 computed here unless given: the patient page
 //                 hashes while the patient looks at the preview) photo-begin,
 //                 the chunks (progress: what the doctor's page confirmed with
@@ -118,7 +123,7 @@ export class PhotoReceiver {
     if (this.pending || this.ch.state !== 'open') return null;
     const e = {
       n: this.entries.length + 1, state: 'requested', received: 0, size: 0, sha256: '', width: 0, height: 0,
-      blob: null, error: '', requestedAt: Date.now(), doneAt: 0, t: { begin: 0, end: 0, checked: 0 },
+      blob: null, unverified: null, error: '', requestedAt: Date.now(), doneAt: 0, t: { begin: 0, end: 0, checked: 0 },
     };
     this.entries.push(e);
     this.pending = e;
@@ -175,7 +180,7 @@ export class PhotoReceiver {
     const e = rx.entry;
     const last = Math.ceil(e.size / PHOTO_CHUNK) - 1;
     const want = m.seq === last ? e.size - last * PHOTO_CHUNK : PHOTO_CHUNK;
-    if (m.seq !== rx.next || !bytes || bytes.length !== want) { this.fail(e, 'protocol', true); return; }
+    if (m.seq !== rx.next || m.seq > last || !bytes || bytes.length !== want) { this.fail(e, 'protocol', true); return; }
     rx.buf.set(bytes, m.seq * PHOTO_CHUNK);
     rx.next += 1;
     rx.got += bytes.length;
@@ -194,7 +199,11 @@ export class PhotoReceiver {
     this.rx = null;
     e.t.end = now();
     if (rx.got !== e.size) { this.fail(e, 'size', true); return; }
+    // the bytes the checks read, as a Blob already: the doctor's page may
+    // start decoding them meanwhile and shows them only once `done`
+    const blob = new Blob([rx.buf], { type: 'image/jpeg' });
     e.state = 'checking';
+    e.unverified = blob;
     this.changed(e);
     let error = '';
     try {
@@ -205,7 +214,7 @@ export class PhotoReceiver {
       if (!d) error = 'decode';
       else if (d.width !== e.width || d.height !== e.height) error = 'dimensions';
     }
-    const blob = new Blob([rx.buf], { type: 'image/jpeg' });
+    e.unverified = null;
     if (this.pending !== e) return;       // cancelled meanwhile
     if (error) { this.fail(e, error, true); return; }
     this.pending = null;
@@ -299,6 +308,7 @@ export class PhotoSender {
     const size = bytes.length;
     this.sending = n;
     this.size = size;
+    let handedAt = 0;
     try {
       await this.ch.send('photo-begin', { n, size, sha256, type: 'image/jpeg', width, height, chunk: PHOTO_CHUNK });
       const inflight = [];
@@ -308,12 +318,13 @@ export class PhotoSender {
         if (inflight.length >= WINDOW) await inflight.shift();
       }
       await Promise.all(inflight);
+      handedAt = performance.timeOrigin + performance.now();
       await this.ch.send('photo-end', { n });
     } catch (e) {
       if (this.sending === n) this.sending = 0;
       if (this.ch.state === 'open') this.ch.send('photo-abort', { n }).catch(() => {});
       throw e;
     }
-    return { sha256, size };
+    return { sha256, size, handedAt };
   }
 }

@@ -20,6 +20,13 @@
 //   with a zero IV prefix), other, found: {name: count}} where needles is
 //   {name: [byte, ...]}: occurrences of each byte sequence across all kept
 //   messages.
+// - rawTypes(page, from = 0) -> {type: {messages, bytes}} of the kept
+//   messages from index `from` on, each opened in the page with the key of
+//   its direction (the call channel's transport.keys.recv): what Janus
+//   relayed, by message type ('ch-hello', 'quality', 'photo-chunk', ...;
+//   '?' for a frame that does not open). The messages a page itself sends
+//   every few seconds (quality reports) can then be told apart from what a
+//   test sends, and a test can count its own types exactly.
 // - photoNeedles(bytes, n = 8, len = 16) -> {name: [...]} the photo's first
 //   16 bytes (JPEG SOI FF D8 FF and its header) and n more 16-byte windows
 //   spread over it: a 16-byte window of the plain photo cannot occur in
@@ -68,6 +75,29 @@ export function rawSummary(page, needles = {}) {
     }
     return { messages: raw.messages, bytes: raw.bytes, sealed, other, found };
   }, needles);
+}
+
+export function rawTypes(page, from = 0) {
+  return page.evaluate(async (start) => {
+    const raw = window.__raw || { frames: [] };
+    const t = window.consult.channel.transport;
+    const key = t && t.keys && t.keys.recv;
+    const out = {};
+    const add = (type, n) => { const o = out[type] || (out[type] = { messages: 0, bytes: 0 }); o.messages += 1; o.bytes += n; };
+    for (const f of raw.frames.slice(start)) {
+      let type = '?';
+      if (key && f.length > 29 && f[0] === 2) {
+        try {
+          const plain = new Uint8Array(await crypto.subtle.decrypt(
+            { name: 'AES-GCM', iv: f.slice(1, 13), additionalData: new Uint8Array([2]) }, key, f.subarray(13)));
+          const n = (plain[1] << 8) | plain[2];
+          type = String(JSON.parse(new TextDecoder().decode(plain.subarray(3, 3 + n))).t);
+        } catch { /* stays '?' */ }
+      }
+      add(type, f.length);
+    }
+    return out;
+  }, from);
 }
 
 export function photoNeedles(bytes, n = 8, len = 16) {

@@ -5,7 +5,8 @@
 // is no file, so the dimensions are checked against what the patient page
 // took: the doctor's JPEG (its SOF marker) and viewer have exactly those,
 // and its SHA-256 is the one the patient page announced. A refused photo
-// sends nothing.
+// sends nothing (counted by message type: the patient page's quality
+// reports on the same channel are left out).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../browser/lib.mjs';
@@ -53,6 +54,11 @@ test('Firefox patient: a refused photo sends nothing', { timeout: 300_000 }, gua
   await waitFor('doctor: refused', () => doc.evaluate(() => document.getElementById('photo-status').dataset.state === 'refused'), 30_000, 100);
   const after = await doc.evaluate(() => ({ photos: window.consult.photos, stats: { ...window.consult.channel.stats } }));
   assert.equal(after.photos.find((x) => x.n === n).received, 0);
-  assert.ok(after.stats.bytesReceived - before.bytesReceived < 1000, 'only the state message and the refusal');
+  // by type: the patient page's quality reports (every 2 s) are left out
+  const sum = (types) => Object.entries(types).filter(([k]) => k !== 'quality').reduce((a, [, c]) => a + c.bytesReceived, 0);
+  const count = (types, k) => (types[k] ? types[k].received : 0);
+  assert.equal(count(after.stats.types, 'photo-begin') - count(before.types, 'photo-begin'), 0, 'no photo-begin');
+  assert.equal(count(after.stats.types, 'photo-chunk') - count(before.types, 'photo-chunk'), 0, 'no photo-chunk');
+  assert.ok(sum(after.stats.types) - sum(before.types) < 1000, `only the state message and the refusal (${JSON.stringify(after.stats.types)})`);
   assert.match(await doc.text('#photo-status'), /abgelehnt/);
 }));

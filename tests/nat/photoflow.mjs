@@ -13,7 +13,7 @@
 //   waits until the doctor's viewer shows photo n.
 // - doctorPhotoBytes(doc, n) -> Buffer: the verified JPEG the doctor's page
 //   holds (its object URL), and viewerImage(doc) -> {naturalWidth,
-//   naturalHeight, src} of the open viewer.
+//   naturalHeight, src, open} of the viewer, once its full image loaded.
 // - jpegSize(buf) -> {width, height} from the JPEG's SOF marker (parsed in
 //   node: the dimensions of the bytes themselves, not what a page says).
 // - sha256(buf) -> hex.
@@ -76,10 +76,12 @@ export async function doctorPhotoBytes(doc, n) {
 }
 
 export function viewerImage(doc) {
-  return doc.evaluate(() => {
+  // the full image loads after the viewer's first, reduced sight: wait for it
+  return waitFor('doctor: the viewer\'s full image loaded', () => doc.evaluate(() => {
     const img = document.getElementById('viewer-img');
-    return { naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight, src: img.getAttribute('src'), open: !document.getElementById('photo-viewer').hidden };
-  });
+    const v = { naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight, src: img.getAttribute('src'), open: !document.getElementById('photo-viewer').hidden };
+    return !v.open || (img.complete && v.naturalWidth > 0) ? v : null;
+  }), 30_000, 50);
 }
 
 export const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
