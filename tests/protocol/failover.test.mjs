@@ -76,6 +76,22 @@ async function pair(t, store, envA = {}, lease = LEASE) {
   const tag = rand(3);
   const names = { a: `inst-a-${tag}`, b: `inst-b-${tag}` };
   const s = { clients: [], secrets: [...db.secrets], logs: [], dataDir, names };
+  // registered first: an instance started below is stopped whatever fails
+  t.after(async () => {
+    for (const c of s.clients) await c.close().catch(() => {});
+    for (const j of [s.A, s.B]) {
+      if (!j) continue;
+      if (j.alive()) assert.deepEqual(await j.stop(), { code: 0, signal: null });
+      s.logs.push(j.log());
+      assert.deepEqual(j.sanitizerReports().map((r) => r.file), []);
+      fs.rmSync(j.dir, { recursive: true, force: true });
+    }
+    const all = s.logs.join('\n');
+    const leaked = s.secrets.filter((x) => x && x.length >= 4 && all.includes(x));
+    assert.deepEqual(leaked.map((x) => x.slice(0, 3) + '…'), [], 'personal data in a Janus log');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    db.drop();
+  });
   s.A = await startJanus({ ...base, env: { CONSULT_TEST: '1', ...envA },
     extraPluginConfig: { ...db.config, instance: names.a, lease_seconds: lease } });
   assert.match(s.A.log(), db.logged);
@@ -116,21 +132,6 @@ async function pair(t, store, envA = {}, lease = LEASE) {
       receptions: [{ username: `empfang.${name}.${t2}`, display_name: 'Empfang', password: pw() }],
     });
   };
-  t.after(async () => {
-    for (const c of s.clients) await c.close().catch(() => {});
-    for (const j of [s.A, s.B]) {
-      if (!j) continue;
-      if (j.alive()) assert.deepEqual(await j.stop(), { code: 0, signal: null });
-      s.logs.push(j.log());
-      assert.deepEqual(j.sanitizerReports().map((r) => r.file), []);
-      fs.rmSync(j.dir, { recursive: true, force: true });
-    }
-    const all = s.logs.join('\n');
-    const leaked = s.secrets.filter((x) => x && x.length >= 4 && all.includes(x));
-    assert.deepEqual(leaked.map((x) => x.slice(0, 3) + '…'), [], 'personal data in a Janus log');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    db.drop();
-  });
   return s;
 }
 
