@@ -15,7 +15,12 @@
 // stopped (normal end, error, SIGINT/SIGTERM). Exit code 0 = all checks
 // held and the goals were met, 1 = a check failed or a goal was missed,
 // 2 = the run could not complete.
-import { execFileSync } from 'node:child_process';
+// --store picks the store: sqlite (a file in Janus' temp folder, the
+// default) or pg: PostgreSQL at $CONSULT_TEST_STORE (a postgresql:// URL),
+// or, when that is unset, a throw-away postgresql-15 for this run (the
+// script re-runs itself behind scripts/lib/with-postgres). On PostgreSQL
+// Janus gets a fresh schema of its own, dropped at the end.
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,7 +42,7 @@ function parseArgs(argv) {
 		patients: 10000, practices: 100, concurrency: 32, perConn: 100,
 		updates: 100, paced: 200, pacedRate: 100, quietMs: 500, burst: true, out: null,
 		maxSeconds: 1200, phaseSeconds: 600, waitMs: 5000,
-		debugLevel: 4, check: true,
+		debugLevel: 4, check: true, store: 'sqlite',
 	};
 	const num = (v, k) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new Error(`--${k} needs a non-negative integer`); return n; };
 	for (let i = 0; i < argv.length; i++) {
@@ -60,6 +65,7 @@ function parseArgs(argv) {
 			case '--no-burst': o.burst = false; break;
 			case '--mock': o.mock = v(); if (!['changed', 'all', 'none'].includes(o.mock)) throw new Error('--mock changed|all|none'); break;
 			case '--out': o.out = v(); break;
+			case '--store': o.store = v(); if (!['sqlite', 'pg'].includes(o.store)) throw new Error('--store sqlite|pg'); break;
 			case '-h': case '--help': o.help = true; break;
 			default: throw new Error(`unknown option ${a}`);
 		}
@@ -74,7 +80,7 @@ function parseArgs(argv) {
 
 const HELP = `usage: node bench/load.mjs [--patients N] [--practices P] [--concurrency C]
   [--per-conn S] [--updates U] [--paced K] [--paced-rate R] [--no-burst] [--out FILE]
-  [--mock changed|all|none] [--wait-ms MS] [--quiet-ms MS] [--phase-seconds S] [--max-seconds S] [--debug-level D] [--event-loops N]
+  [--store sqlite|pg] [--mock changed|all|none] [--wait-ms MS] [--quiet-ms MS] [--phase-seconds S] [--max-seconds S] [--debug-level D] [--event-loops N]
 Plugin: $CONSULT_PLUGIN or build/.libs/libjanus_consult.so. See bench/README.md.`;
 
 const log = (...a) => process.stderr.write(`[load ${((performance.now()) / 1000).toFixed(1)}s] ${a.join(' ')}\n`);
@@ -92,10 +98,33 @@ function raiseNofile(want) {
 	return { before, after: nofile() };
 }
 
+// ---------- store ----------
+const PG_URL = /^postgres(ql)?:\/\//;
+
+// --store pg without a server: run this script again behind with-postgres.
+function pgWrapped() {
+	const r = spawnSync(path.join(REPO, 'scripts/lib/with-postgres'), [process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
+	return r.status ?? 2;
+}
+
+/** {config, secret, drop}: the plugin's `database` for the run. */
+function pgSchema(base) {
+	const psqlBin = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p)) || 'psql';
+	const psql = (sql) => execFileSync(psqlBin, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', base, '-c', sql], { stdio: ['ignore', 'ignore', 'inherit'] });
+	const schema = `bench_load_${process.pid}`;
+	psql(`CREATE SCHEMA ${schema}`);
+	return {
+		config: { database: `${base}${base.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}` },
+		drop: () => { try { psql(`SET client_min_messages = warning; DROP SCHEMA ${schema} CASCADE`); } catch { /* server gone */ } },
+	};
+}
+
 // ---------- main ----------
 async function main() {
 	const o = parseArgs(process.argv.slice(2));
 	if (o.help) { console.log(HELP); return 0; }
+	if (o.store === 'pg' && !o.mock && !PG_URL.test(process.env.CONSULT_TEST_STORE || '')) return pgWrapped();
+	const store = o.store === 'pg' && !o.mock ? pgSchema(process.env.CONSULT_TEST_STORE) : { config: {}, drop: () => {} };
 	const N = o.patients, P = o.practices;
 	const tStart = performance.now();
 	const hardDeadline = tStart + o.maxSeconds * 1000;
@@ -127,6 +156,7 @@ async function main() {
 			res.teardown = { ms: performance.now() - t0, threadsLeft: m ? m.threads : null };
 		}
 		if (janus) { try { await janus.stop(); } catch (e) { log(`stop: ${e.message}`); } }
+		store.drop();
 	};
 	const onSignal = (sig) => { log(`${sig}: stopping Janus`); cleanup().finally(() => process.exit(130)); };
 	process.once('SIGINT', onSignal);
@@ -136,7 +166,7 @@ async function main() {
 
 	try {
 		janus = o.mock ? await startMock({ fanout: o.mock })
-			: await startJanus({ passwordCost: 'interactive', debugLevel: o.debugLevel, graceSeconds: 600, eventLoops: o.eventLoops });
+			: await startJanus({ passwordCost: 'interactive', debugLevel: o.debugLevel, graceSeconds: 600, eventLoops: o.eventLoops, extraPluginConfig: store.config });
 		const pid = janus.pid;
 		log(`janus pid ${pid} ${janus.wsUrl}`);
 		const health = await janus.admin({ request: 'health' });
@@ -460,6 +490,7 @@ function writeResults(file, r) {
 	out.push(`- CPU: ${m.cpu}, nproc ${m.nproc}, memory ${m.memTotal}`);
 	out.push(`- Janus: ${m.janus}; plugin version ${r.pluginVersion || 'unknown'}; node ${m.node}`);
 	out.push(`- git commit: ${m.commit}${m.dirty ? ' (working tree has uncommitted changes)' : ''}`);
+	out.push(`- store: ${r.opts.store === 'pg' ? 'PostgreSQL 15 ($CONSULT_TEST_STORE, own schema; scripts/lib/with-postgres: local Unix socket, fsync off)' : 'SQLite file'}`);
 	out.push(`- options: concurrency ${r.opts.concurrency} joins in flight, ${r.opts.perConn} sessions per WebSocket, ${r.opts.updates} head leaves, Janus debug level ${r.opts.debugLevel}, event_loops ${r.opts.eventLoops ?? process.env.CONSULT_EVENT_LOOPS ?? 'unset'}`);
 	out.push(`- open files limit: ${r.nofile ? `${r.nofile.before} -> ${r.nofile.after}` : 'unknown'}; Janus fds at the end: ${r.janusFds ?? 'n/a'}`);
 	out.push(`- elapsed: ${(r.elapsedMs / 1000).toFixed(1)} s; Janus exit: ${JSON.stringify(r.janusExit)}${r.teardown ? ` after ${ms(r.teardown.ms)} ms for Janus to free the closed sessions (threads left ${r.teardown.threadsLeft})` : ''}; benchmark client CPU ${(r.clientCpuMs / 1000).toFixed(1)} s`);
