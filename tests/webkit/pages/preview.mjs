@@ -40,7 +40,11 @@ const T = {
     const s = await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: other.deviceId } } });
     const track = s.getVideoTracks()[0];
     stream.addTrack(track);
-    $('preview').srcObject = new MediaStream(stream.getTracks());
+    const v = $('preview');
+    v.srcObject = new MediaStream(stream.getTracks());
+    // a new srcObject restarts the element's load; WebKit's autoplay does
+    // not always resume it, so play() as a page must (muted: allowed)
+    v.play().catch(() => {});
     return track.label;
   },
 };
