@@ -675,6 +675,8 @@ startStaff({
     setState('list');
     showNotice('common.reconnecting');
   },
+  // no instance has served the practice for a while (several instances)
+  onUnserved: () => { if (!(consult.state === 'call' && session.active)) showNotice('common.route.unserved'); },
 });
 
 initLangToggle();

@@ -1,6 +1,8 @@
 // janus-client.mjs: small wrapper around janus.js for janus.plugin.consult.
 // Contract:
-//   const c = new ConsultClient({destroyOnUnload});  await c.connect();
+//   const c = new ConsultClient({destroyOnUnload, server});  await c.connect();
+//     server: the WebSocket URL (default serverUrl(); with several
+//     instances the pages pass route.mjs' choice)
 //   c.request(body) -> Promise(reply data) ; rejects with ConsultError
 //     (.error, .error_code, .field, .retry_after) when the reply has ok:false
 //     or the transport failed (error 'transport' / 'disconnected').
@@ -79,8 +81,9 @@ export class ConsultError extends Error {
 }
 
 export class ConsultClient {
-  constructor({ destroyOnUnload = true } = {}) {
+  constructor({ destroyOnUnload = true, server = null } = {}) {
     this.destroyOnUnload = destroyOnUnload;
+    this.server = server || serverUrl();
     this.listeners = new Map();
     this.janus = null;
     this.handle = null;
@@ -165,7 +168,7 @@ export class ConsultClient {
         this.closeQuietly();
       }, CONNECT_TIMEOUT_MS);
       this.janus = new window.Janus({
-        server: serverUrl(),
+        server: this.server,
         iceServers: [],
         destroyOnUnload: this.destroyOnUnload,
         success: () => {

@@ -32,7 +32,15 @@
 // and, in the background, joins once more with resume_call when the server
 // is back and sends `hangup` (or `leave` if the call was over meanwhile);
 // tried with the reconnect backoff for HANGUP_LATER_MS.
-import { ConsultClient } from './janus-client.mjs';
+// Several instances (route.mjs): the page connects to /janus?p=<slug>; a
+// join answered practice_elsewhere is sent again at once on the named
+// instance's /janus/i/<instance> (at most route.mjs' MAX_REDIRECTS in a row,
+// then with the reconnect backoff on /janus); the event practice_moved is a
+// lost connection whose next try goes to the named instance. Refused for
+// UNSERVED_MS: #notice "patient.route.unserved" (no server serves the
+// practice now; the page keeps trying). window.consult.instance: the
+// instance followed (null: /janus).
+import { ConsultClient, serverUrl } from './janus-client.mjs';
 import { t, errorText, initLangToggle, onLangChange } from './i18n.mjs';
 import { callInfo } from './callinfo.mjs';
 import { unlockAudio } from './sound.mjs';
@@ -42,9 +50,10 @@ import { waitingRoom } from './patient-wait.mjs';
 import { deviceCheck } from './devices.mjs';
 import { Retry } from './backoff.mjs';
 import { unsupportedNotice } from './support.mjs';
+import { Route, withPractice } from './route.mjs';
 
 const $ = (id) => document.getElementById(id);
-const consult = { state: 'form', signalling: 'down', reattached: 0, visitId: null };
+const consult = { state: 'form', signalling: 'down', reattached: 0, visitId: null, instance: null };
 window.consult = consult;
 
 const slug = linkParts().slug;          // repaired: %23 for '#', punctuation
@@ -53,6 +62,7 @@ const INTERNAL_BACKOFF_MS = 1000;      // doubling: 1 s, 2 s
 const HANGUP_LATER_MS = 120000;
 
 let client = null;
+const route = new Route(withPractice(serverUrl(), slug));
 let backoff = 1000;                    // after `internal`: doubling up to 15 s
 let lostAt = 0;                        // the connection dropped (0: not lost)
 const rejoin = new Retry(() => rejoinOnce());
@@ -161,13 +171,34 @@ document.addEventListener('visibilitychange', () => {
 // ---- connection ------------------------------------------------------------
 async function ensureClient() {
   if (client && client.connected) return client;
-  const c = new ConsultClient({ destroyOnUnload: false });
-  await c.connect();
+  const c = new ConsultClient({ destroyOnUnload: false, server: route.url() });
+  await connectRouted(c);
   c.on('*', (ev, jsep) => { if (c === client) room.onEvent(ev, jsep); });
   c.on('disconnected', () => { if (c === client) onDisconnected(); });
+  c.on('practice_moved', (ev) => { if (c === client) onMoved(ev); });
   client = c;
   consult.signalling = 'up';
   return c;
+}
+
+// connect(); a followed instance that cannot be reached sends the next try to /janus
+async function connectRouted(c) {
+  try {
+    await c.connect();
+  } catch (e) {
+    route.unreachable(Date.now());
+    consult.instance = route.instance;
+    throw e;
+  }
+}
+
+// Another instance serves the practice now: this handle is anonymous; the
+// page reconnects (to that instance if named) and joins as after a lost connection.
+function onMoved(ev) {
+  route.elsewhere(ev && ev.instance, Date.now());
+  consult.instance = route.instance;
+  dropClient();
+  onDisconnected();
 }
 
 function dropClient() {
@@ -196,7 +227,8 @@ function onDisconnected() {
   }
 }
 
-const retryable = (e) => e && (e.error === 'transport' || e.error === 'disconnected' || e.error === 'internal' || e.error === 'rate_limited');
+const retryable = (e) => e && (e.error === 'transport' || e.error === 'disconnected' || e.error === 'internal' || e.error === 'rate_limited'
+  || e.error === 'practice_elsewhere');
 
 // fresh: the connection just dropped (the first try comes within 1 s)
 function scheduleRejoin(fresh) {
@@ -246,6 +278,7 @@ async function join(auto) {
       ...(held ? { resume_call: held } : {}),
     });
   } catch (e) {
+    if (e.error === 'practice_elsewhere') return joinElsewhere(c, e, auto);
     if (e.error === 'transport' || e.error === 'disconnected') {
       if (client === c) dropClient();
     }
@@ -274,6 +307,8 @@ async function join(auto) {
     showNotice('patient.call.ended.meanwhile');
     return again;
   }
+  route.served();
+  consult.instance = route.instance;
   stored.joined = true;
   saveSession();
   if (typeof r.visit_id === 'number') page.visitId = consult.visitId = r.visit_id;
@@ -292,6 +327,20 @@ async function join(auto) {
   if (consult.state !== 'ringing' && consult.state !== 'call') setState('waiting');
   page.dev.joined(r);                    // re-sends the readiness of the check
   return r;
+}
+
+// The join was answered practice_elsewhere: again at once on the named
+// instance, or later (backoff) through /janus; rejects with e then.
+async function joinElsewhere(c, e, auto) {
+  if (client === c) dropClient();
+  const now = Date.now();
+  const how = route.elsewhere(e.data && e.data.instance, now);
+  consult.instance = route.instance;
+  if (how === 'redirect') return join(auto);
+  if (route.unserved(now)) showNotice('patient.route.unserved', { phone: phoneSuffix() });
+  else if (auto && !room.holdsCall()) showNotice('patient.reconnecting');
+  if (!auto) { rejoin.reset(); rejoin.schedule(); }   // the first join: keeps trying by itself
+  throw e;
 }
 
 // ---- leave and rejoin ----------------------------------------------------------
@@ -320,7 +369,7 @@ async function leave() {
 // May the code join again? appointment_info answers for a valid appointment
 // (on a connection of its own, closed again: the page may stay open for hours).
 async function checkRejoin() {
-  const c = new ConsultClient({ destroyOnUnload: true });
+  const c = new ConsultClient({ destroyOnUnload: true, server: route.url() });
   try {
     await c.connect();
     await c.request({ request: 'appointment_info', practice: slug, code: page.stored.code });
@@ -385,10 +434,10 @@ function hangupLater() {
 
 async function hangupOnce() {
   if (!later.visitId || Date.now() > later.until) return;
-  const c = new ConsultClient({ destroyOnUnload: false });   // not the page's: no events for the closed page
+  const c = new ConsultClient({ destroyOnUnload: false, server: route.url() });   // not the page's: no events for the closed page
   const s = page.stored;
   try {
-    await c.connect();
+    await connectRouted(c);
     const r = await c.request({
       request: 'join', practice: slug, code: s.code, first_name: s.first, last_name: s.last,
       accept_terms: true, resume_call: later.visitId,
@@ -396,6 +445,7 @@ async function hangupOnce() {
     await c.request(r.state === 'in_call' && r.visit_id === later.visitId ? { request: 'hangup' } : { request: 'leave' });
     later.visitId = 0;
   } catch (e) {
+    if (e.error === 'practice_elsewhere') route.elsewhere(e.data && e.data.instance, Date.now());
     if (retryable(e)) later.retry.schedule(e.error === 'rate_limited' && e.retry_after ? e.retry_after * 1000 : 0);
     else later.visitId = 0;       // e.g. code_invalid: the visit is over anyway
   } finally {
@@ -484,7 +534,7 @@ function init() {
     } else if (stored.joined && stored.code && stored.first && stored.last) {
       $('accept-terms').checked = true;
       join(true).catch((e) => {
-        if (e && (e.error === 'transport' || e.error === 'disconnected' || e.error === 'internal')) {
+        if (e && (e.error === 'transport' || e.error === 'disconnected' || e.error === 'internal' || e.error === 'practice_elsewhere')) {
           setState('waiting');
           showNotice('patient.reconnecting');
           scheduleRejoin(true);

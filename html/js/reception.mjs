@@ -757,6 +757,7 @@ startStaff({
     renderAll();
   },
   onReconnecting: () => { client = null; showNotice(t('common.reconnecting')); },
+  onUnserved: () => showNotice(t('common.route.unserved')),
 });
 
 initLangToggle();

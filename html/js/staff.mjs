@@ -43,11 +43,22 @@
 //   protection"). A login answered `busy` (all password checks in use) is
 //   retried automatically after retry_after seconds with a calm notice
 //   (#login-notice, "common.login.busy"), up to BUSY_TRIES times.
-import { ConsultClient } from './janus-client.mjs';
+//   Several instances (route.mjs): connections go to /janus; a login or
+//   resume answered practice_elsewhere is sent again at once on the named
+//   instance's /janus/i/<instance> (at most MAX_REDIRECTS in a row, then
+//   with the reconnect backoff through /janus: a resume keeps trying, a
+//   login up to LOGIN_ROUTE_WAITS times, then "err.practice_elsewhere");
+//   the event practice_moved is a lost connection whose resume goes to the
+//   named instance. Refused for route.mjs' UNSERVED_MS: onUnserved() (the
+//   page says that no server serves the practice now). consult.instance:
+//   the instance followed (null: /janus).
+import { ConsultClient, serverUrl } from './janus-client.mjs';
 import { t, errorText, onLangChange } from './i18n.mjs';
-import { Retry } from './backoff.mjs';
+import { Retry, reconnectDelay } from './backoff.mjs';
+import { Route } from './route.mjs';
 
 const BUSY_TRIES = 30;
+const LOGIN_ROUTE_WAITS = 8;
 const deviceKey = (username) => `consult.device.${username}`;
 
 function loadSession(key) {
@@ -82,13 +93,14 @@ const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function startStaff({
   roles, consult = {}, onClient = () => {}, onLogin, onLogout = () => {}, onReconnecting = () => {},
-  resumeCall = () => 0,
+  resumeCall = () => 0, onUnserved = () => {},
 }) {
   const $ = (id) => document.getElementById(id);
   const form = $('login-form');
   const errBox = $('login-error');
   const storeKey = 'consult.staff.' + roles[0];
   let client = null;
+  const route = new Route(serverUrl());
   let session = loadSession(storeKey);   // {token, username}: never the password
   let user = session ? session.username : '';   // who is logged in (for the device token)
   let lostAt = 0;                        // the connection dropped (0: not lost)
@@ -167,10 +179,19 @@ export function startStaff({
 
   consult.signalling = 'down';
   consult.reattached = 0;
+  consult.instance = null;
+
+  function followed() { consult.instance = route.instance; }
 
   async function newClient() {
-    const c = new ConsultClient();
-    await c.connect();
+    const c = new ConsultClient({ server: route.url() });
+    try {
+      await c.connect();
+    } catch (e) {
+      route.unreachable(Date.now());   // a followed instance gone: next through /janus
+      followed();
+      throw e;
+    }
     consult.signalling = 'up';
     // every request resets the plugin's idle timer: a touch is needed only
     // after a minute without any
@@ -186,20 +207,41 @@ export function startStaff({
     });
     c.on('disconnected', () => {
       if (c !== client) return;
-      client = null;
-      consult.signalling = 'down';
-      if (stopped || !loggedIn) return;
-      if (session && session.token) {
-        onReconnecting();
-        retry.reset();
-        lostAt = lostAt || Date.now();
-        retry.schedule();
-      } else {
-        // a plugin without session tokens: the user logs in again
-        sessionEnded('common.session.invalid');
-      }
+      lost();
+    });
+    // another instance serves the practice now: this handle is anonymous
+    c.on('practice_moved', (ev) => {
+      if (c !== client) return;
+      route.elsewhere(ev && ev.instance, Date.now());
+      followed();
+      c.destroy();
+      lost();
     });
     return c;
+  }
+
+  function lost() {
+    client = null;
+    consult.signalling = 'down';
+    if (stopped || !loggedIn) return;
+    if (session && session.token) {
+      onReconnecting();
+      retry.reset();
+      lostAt = lostAt || Date.now();
+      retry.schedule();
+    } else {
+      // a plugin without session tokens: the user logs in again
+      sessionEnded('common.session.invalid');
+    }
+  }
+
+  /** practice_elsewhere: 'redirect' (try the named instance now) or 'wait'. */
+  function elsewhere(e) {
+    const now = Date.now();
+    const how = route.elsewhere(e.data && e.data.instance, now);
+    followed();
+    if (how === 'wait' && route.unserved(now)) onUnserved();
+    return how;
   }
 
   function setSession(v) {
@@ -245,11 +287,13 @@ export function startStaff({
       if (e && TOKEN_DEAD.has(e.error)) { sessionEnded('common.session.invalid'); return; }
       if (client === c) { client = null; c.destroy(); }
       consult.signalling = 'down';
+      if (e && e.error === 'practice_elsewhere' && elsewhere(e) === 'redirect') { await resumeOnce(); return; }
       hideFields(false);
       retry.schedule(e && e.error === 'rate_limited' && e.retry_after ? e.retry_after * 1000 : 0);
       return;
     }
     if (client !== c) return;
+    route.served();
     if (info.session_token) setSession({ token: info.session_token, username: session.username });
     idleFrom(info);
     if (lostAt) { consult.reattached += 1; lostAt = 0; }
@@ -321,15 +365,26 @@ export function startStaff({
     lostAt = 0;
     if (!client) client = await newClient();
     let info;
-    try {
-      info = await loginRequest(username, password);
-    } catch (e) {
-      if (e.error === 'wrong_state') {   // the handle is not anonymous (a resume won meanwhile?): start over
-        client.destroy();
-        client = null;
+    for (let waits = 0; ;) {
+      try {
+        info = await loginRequest(username, password);
+        break;
+      } catch (e) {
+        if (e.error === 'wrong_state' || e.error === 'practice_elsewhere') {
+          // not anonymous (a resume won meanwhile?), or served elsewhere: start over
+          client.destroy();
+          client = null;
+        }
+        if (e.error !== 'practice_elsewhere') throw e;
+        if (elsewhere(e) === 'wait') {
+          if (++waits > LOGIN_ROUTE_WAITS) throw e;
+          await sleepMs(reconnectDelay(waits));
+        }
+        if (stopped) throw e;
+        client = await newClient();
       }
-      throw e;
     }
+    route.served();
     if (info.device_token) saveDevice(username, info.device_token);
     if (!roles.includes(info.role)) {
       client.request({ request: 'logout' }).catch(() => {});

@@ -2,12 +2,15 @@
 // and the demo.
 //
 // Contract: startNginx({root, legalRoot, janusWsUrl, port, listenHost, tls,
-// extraLocations}) writes
+// extraLocations, janusLocations, httpDirectives}) writes
 // nginx.conf into a fresh temp folder (pid, logs and temp paths all inside
 // it), runs /usr/sbin/nginx in the foreground on <listenHost>:<port>
 // (listenHost default 127.0.0.1, e.g. a lab address in tests/nat; port: a
 // free port if not given; tls {cert, key}: HTTPS with these PEM files;
-// extraLocations: more server-level directives) and resolves, once nginx
+// extraLocations: more server-level directives; janusLocations: server-level
+// directives that replace the `location = /janus` proxy to janusWsUrl, e.g.
+// conf/nginx-consult-instances.conf; httpDirectives: more http-level ones,
+// e.g. conf/nginx-consult-upstreams.conf) and resolves, once nginx
 // itself listens on the port (ports.mjs ownsPort: another server answering
 // there does not count), with {url, port, dir, accessLogPath, errorLogPath,
 // stop() -> Promise<{code, signal}> (removes the folder unless keepDir;
@@ -34,10 +37,10 @@ process.on('exit', () => {
   }
 });
 
-export async function startNginx({ root = path.join(REPO, 'html'), legalRoot = path.join(REPO, 'conf', 'legal'), janusWsUrl, port, listenHost = '127.0.0.1', keepDir = false, tls = null, extraLocations = '' } = {}) {
+export async function startNginx({ root = path.join(REPO, 'html'), legalRoot = path.join(REPO, 'conf', 'legal'), janusWsUrl, port, listenHost = '127.0.0.1', keepDir = false, tls = null, extraLocations = '', janusLocations = null, httpDirectives = '' } = {}) {
   if (!/^[0-9.]+$/.test(listenHost)) throw new Error('startNginx: listenHost must be an IPv4 address');
-  if (!janusWsUrl) throw new Error('startNginx: janusWsUrl is required');
-  const upstream = new URL(janusWsUrl);
+  if (!janusWsUrl && !janusLocations) throw new Error('startNginx: janusWsUrl is required');
+  const upstream = janusWsUrl ? new URL(janusWsUrl) : null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-nginx-'));
   for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
     fs.mkdirSync(path.join(dir, sub));
@@ -70,6 +73,7 @@ http {
   access_log ${accessLogPath} consult;
   server_tokens off;
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+${httpDirectives}
   server {
     listen ${listenHost}:${listenPort}${tls ? ' ssl' : ''};
     server_name localhost;${tls ? `
@@ -87,7 +91,7 @@ http {
       limit_except GET { deny all; }
     }
 ${extraLocations}
-    location = /janus {
+${janusLocations !== null ? janusLocations : `    location = /janus {
       proxy_pass http://${upstream.hostname}:${upstream.port};
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
@@ -95,7 +99,7 @@ ${extraLocations}
       proxy_set_header Host $host;
       proxy_read_timeout 3600s;
       proxy_send_timeout 3600s;
-    }
+    }`}
   }
 }
 `;
