@@ -27,8 +27,10 @@
 // Media state: the page sends `signal` type media {audio, video} after the
 // accept, once the call is connected, after a re-attach and on every mute /
 // camera switch, with `screen` (the patient shares a screen, #share-screen:
-// only offered where the ringing said patient_share "allowed") where the
-// practice allows it and on every share / back to the camera; the doctor's one fills #remote-media [data-testid=
+// only offered where the ringing said patient_share "allowed"; a refusal by
+// the server ends the share and hides the button) where the practice
+// allows it and on every share / back to the camera; the doctor's one
+// fills #remote-media [data-testid=
 // remote-media] (data-audio on|off, data-video on|off|none: "Die Praxis hat
 // die Kamera ausgeschaltet.", "… das Mikrofon …", and "none": sound
 // arrives but no new video frame for 3 s, "Von der Praxis kommt gerade
@@ -83,7 +85,11 @@ export function callPage(page) {
   // chat, connection quality, the practice's shared screen, the patient's
   // own where allowed, torch (docs/pages.md, "Call tools")
   const tools = patientTools({
-    session, consult, announce: () => sendMedia(), allowed: () => sharePolicy === 'allowed',
+    session, consult, allowed: () => sharePolicy === 'allowed',
+    announce: (on) => sendMedia(on).catch((e) => {
+      if (e && e.error === 'forbidden' && e.field === 'screen') sharePolicy = 'never';   // the practice changed its mind
+      throw e;
+    }),
   });
   const photo = photoPatient({ channel: session.channel, session, consult, notice: (k) => page.showNotice(k) });
 
@@ -382,12 +388,13 @@ export function callPage(page) {
   // with `screen` only where the practice allows the patient to share (the
   // server refuses screen:true elsewhere); a refused share rejects the
   // promise for screenshare.mjs, which ends it
-  function sendMedia() {
+  // screenOn: what to say about the screen (default: whether it is shared now)
+  function sendMedia(screenOn) {
     const c = page.client;
     if (!c || consult.state !== 'call' || !session.active || consult.signalling !== 'up') return Promise.resolve();
     const s = session.localStream;
     const has = (kind) => !!s && s.getTracks().some((tr) => tr.kind === kind && live(tr));
-    const screen = !!(tools.share && tools.share.sharing);
+    const screen = typeof screenOn === 'boolean' ? screenOn : !!(tools.share && tools.share.sharing);
     const sent = c.request({
       request: 'signal', type: 'media',
       audio: has('audio') && !session.muted,

@@ -19,8 +19,9 @@
 //       error; empty otherwise.
 //     keys {share, stop, sharing, failed, refused?}: the i18n keys.
 //     announce(on) -> Promise: tells the other side (default: channel
-//       message `screen` {on}); a rejection with error 'forbidden' (the
-//       server refused the share) ends it and shows keys.refused.
+//       message `screen` {on}); asked before the screen replaces the
+//       camera: a rejection with error 'forbidden' (the server refused the
+//       share) ends it before anything was shown and shows keys.refused.
 //     mirror(): the camera's self-view is mirrored (default true).
 //   await s.start()  getDisplayMedia (video only, at most 1920x1080 and 30
 //     frames/s; contentHint 'detail'; sender degradationPreference
@@ -102,6 +103,23 @@ export function screenShare({
     channel.send('screen', { on }).catch(() => {});
   }
 
+  // A page's own announcement (tell) is asked before the picture goes out:
+  // a refusal ('forbidden') stops the screen track and nothing was shown.
+  // Another failure (a lost connection) shares all the same; the page's
+  // next media state tells the other side.
+  async function permitted(tr) {
+    if (!tell) return true;
+    try {
+      await tell(true);
+      return true;
+    } catch (e) {
+      if (!e || e.error !== 'forbidden') return true;
+      tr.stop();
+      setNote(keys.refused || keys.failed);
+      return false;
+    }
+  }
+
   s.start = async () => {
     if (s.sharing || busy || !supported || !allowed()) return;
     if (!sender()) { setNote(keys.failed); return; }
@@ -118,6 +136,8 @@ export function screenShare({
       const tr = stream && stream.getVideoTracks()[0];
       if (!tr) return;
       if (!sender()) { tr.stop(); return; }         // the call ended meanwhile
+      if (!(await permitted(tr))) return;
+      if (!sender()) { tr.stop(); if (tell) announce(false); return; }
       try { tr.contentHint = 'detail'; } catch (e) { /* old browser */ }
       track = tr;
       tr.addEventListener('ended', () => { if (track === tr) s.stop(); });
@@ -127,6 +147,7 @@ export function screenShare({
         track = null;
         tr.stop();
         setNote(keys.failed);
+        if (tell) announce(false);
         return;
       }
       s.sharing = true;
@@ -134,7 +155,7 @@ export function screenShare({
       localVideo.srcObject = new MediaStream([tr]);
       localVideo.classList.remove('mirror');
       noteKey = keys.sharing;
-      announce(true);
+      if (!tell) announce(true);
     } finally {
       busy = false;
       button.disabled = false;
