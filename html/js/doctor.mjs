@@ -33,7 +33,10 @@
 // "Kamera blockiert"), reload/close vs hang-up, and a follow-up from the
 // live list (still away at their place / waiting again / gone). The other
 // side's microphone/camera from `signal` type media and an audio-only
-// accept in #remote-media[data-audio][data-video][data-audio-only]; this
+// accept in #remote-media[data-audio][data-video][data-audio-only]; the
+// patient's shared screen (`media` screen:true) only where call_accepted /
+// resume said patient_share "allowed": #screen-banner "Patient teilt den
+// Bildschirm", #call[data-screen=on], zoom (doctortools.mjs); this
 // page sends its own state (mediastate.mjs) on every toggle, once connected
 // and after a re-attach. A reload during a call: the resume gives the call
 // up (the page lost its media); the notice says so (the visit id of the
@@ -72,6 +75,7 @@ let listFresh = false;      // the list came from the current connection
 let staffId = 0;            // this doctor's staff_id (message target "all my waiting patients")
 let remoteMedia = null;     // {audio, video} of the patient (signal type media), null: unknown
 let audioOnly = false;      // the patient accepted with audio only
+let patientShare = 'never'; // the practice's patient_share (call_accepted / resume): may the patient share a screen
 let arrival = null;         // {visit_id} of the newest arrival announced during this call
 let messages = null;        // staffmsg.mjs composer
 const CALL_KEY = 'consult.doctor.call';
@@ -326,13 +330,15 @@ function renderRemoteMedia() {
   const name = current ? current.name : '';
   const parts = [];
   if (audioOnly) parts.push(t('doctor.audio.only', { name }));
-  const state = remoteMedia && audioOnly ? { audio: remoteMedia.audio, video: true } : remoteMedia;
+  // a shared screen is the patient's picture, camera on or off
+  const screen = tools.patientScreen.on;
+  const state = remoteMedia && (audioOnly || screen) ? { audio: remoteMedia.audio, video: true } : remoteMedia;
   const media = mediaStateText('doctor', state, { name });
   if (media) parts.push(media);
   const text = parts.join(' ');
   if (el.textContent !== text) el.textContent = text;
   el.dataset.audio = String(!remoteMedia || remoteMedia.audio !== false);
-  el.dataset.video = String(!audioOnly && (!remoteMedia || remoteMedia.video !== false));
+  el.dataset.video = String(screen || (!audioOnly && (!remoteMedia || remoteMedia.video !== false)));
   el.dataset.audioOnly = String(audioOnly);
   el.hidden = !text;
 }
@@ -440,6 +446,9 @@ function onEvent(ev, jsep) {
     case 'signal':
       if (isMediaSignal(ev)) {
         remoteMedia = { audio: ev.audio, video: ev.video };
+        // the patient's shared screen only where the practice allows it (the
+        // server refuses it elsewhere; this page ignores it all the same)
+        tools.patientScreen.set(patientShare === 'allowed' && ev.screen === true);
         renderRemoteMedia();
       } else {
         session.signal(ev);
@@ -530,6 +539,7 @@ async function connectionLost() {
 
 function startCall(ev) {
   audioOnly = ev.audio_only === true;
+  patientShare = ev.patient_share === 'allowed' ? 'allowed' : 'never';
   session.startP2P({ client, opts: iceOptions(ev) });
   rememberCall(current.visit_id);
   setState('call');
@@ -542,6 +552,8 @@ function cleanupCall() {
   current = null;
   remoteMedia = null;
   audioOnly = false;
+  patientShare = 'never';
+  tools.patientScreen.set(false);
   arrival = null;
   rememberCall(0);
   setStatus(null);
@@ -584,6 +596,8 @@ function reattachCall(c, call) {
   }
   if (consult.state !== 'call' || !current || !session.active) return;
   if (call && call.visit_id === current.visit_id) {
+    if (call.patient_share) patientShare = call.patient_share === 'allowed' ? 'allowed' : 'never';
+    if (patientShare !== 'allowed') tools.patientScreen.set(false);
     session.reattach(c, call.ice_servers ? iceOptions(call) : null);
     if (session.needsForward) session.reforward('server_restart');
     sendOwnMedia();     // the patient may have missed a toggle while we were away

@@ -1,18 +1,26 @@
 // doctortools.mjs: the call tools of the doctor's page (docs/pages.md, "Call
 // tools"): the shared ones (calltools.mjs: chat, quality, torch) with the
-// doctor's words for the patient, the patient's quality level, and screen
-// sharing (screenshare.mjs). doctor.mjs makes one and calls render() with
-// its own.
+// doctor's words for the patient, the patient's quality level, screen
+// sharing (screenshare.mjs) and the view of a screen the patient shares
+// (screenview.mjs: banner, zoom; doctor.mjs switches it from the patient's
+// `media` signal where the practice allows it). doctor.mjs makes one and
+// calls render() with its own.
 // Contract: const tools = doctorTools({session, consult})
 //   Elements besides calltools.mjs': #share-screen in #call-tools,
-//   #share-note (role=status) in .call-info, #quality-remote.
-//   tools.render(), tools.share (screenshare.mjs)
+//   #share-note (role=status) in .call-info, #quality-remote,
+//   .call-view > #screen-banner (role=status, "Patient teilt den
+//   Bildschirm", empty otherwise) and #zoom-bar with #zoom-out,
+//   #zoom-reset, #zoom-in.
+//   tools.render(), tools.share (screenshare.mjs), tools.patientScreen
+//   (screenview.mjs: .set(on), .on)
 import { t } from './i18n.mjs';
 import { mountCallTools } from './calltools.mjs';
 import { screenShare } from './screenshare.mjs';
+import { screenView } from './screenview.mjs';
 
 export function doctorTools({ session, consult }) {
   let share = null;
+  let viewer = null;
   const tools = mountCallTools({
     role: 'doctor', session, consult,
     them: () => t('doctor.chat.patient'),
@@ -21,17 +29,43 @@ export function doctorTools({ session, consult }) {
       hint: (kind) => t(kind === 'camera' ? 'doctor.quality.patient.hint.camera' : 'doctor.quality.patient.hint.wifi'),
     },
     cameraOn: () => !session.cameraOff && !(share && share.sharing),
+    video: () => (viewer && viewer.on ? 'screen' : 'camera'),
   });
-  const { el, parts } = tools;
+  const { el, text, parts } = tools;
   const button = el('button', { type: 'button', id: 'share-screen', class: 'secondary tool', 'aria-pressed': 'false' });
   parts.bar.appendChild(button);
   const note = el('p', { id: 'share-note', class: 'share-note', role: 'status' });
   parts.info.appendChild(note);
   share = screenShare({
     session, channel: tools.channel, consult, button, note, localVideo: document.getElementById('local-video'),
+    keys: {
+      share: 'doctor.screen.share', stop: 'doctor.screen.stop', sharing: 'doctor.screen.sharing', failed: 'doctor.screen.failed',
+    },
   });
+  // the patient's shared screen: banner and zoom as on the patient's page
+  const banner = el('p', { id: 'screen-banner', class: 'screen-banner', role: 'status' });
+  const zoomButton = (id, symbol, key) => el('button', { type: 'button', id, class: 'zoom-btn' },
+    el('span', { 'aria-hidden': 'true' }, symbol), text(el('span', { class: 'sr-only' }), key));
+  const zoomOut = zoomButton('zoom-out', '−', 'patient.zoom.out');
+  const zoomReset = zoomButton('zoom-reset', '1×', 'patient.zoom.reset');
+  const zoomIn = zoomButton('zoom-in', '+', 'patient.zoom.in');
+  const zoomBar = el('div', { id: 'zoom-bar', class: 'zoom-bar', hidden: true }, zoomOut, zoomReset, zoomIn);
+  parts.view.append(banner, zoomBar);
+  viewer = screenView({
+    channel: tools.channel, consult, call: parts.call, box: parts.view, video: document.getElementById('remote-video'),
+    zoomBar, zoomIn, zoomOut, zoomReset, listen: false,
+  });
+  const renderBanner = () => {
+    const s = viewer.on ? t('doctor.screen.patient') : '';
+    if (banner.textContent !== s) banner.textContent = s;
+  };
+  tools.channel.onState(() => renderBanner());
+  const patientScreen = {
+    get on() { return viewer.on; },
+    set(on) { viewer.set(on); renderBanner(); },
+  };
   return {
-    share,
-    render() { tools.render(); share.render(); },
+    share, patientScreen,
+    render() { tools.render(); share.render(); renderBanner(); },
   };
 }

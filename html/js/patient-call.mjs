@@ -26,7 +26,11 @@
 // stays there).
 // Media state: the page sends `signal` type media {audio, video} after the
 // accept, once the call is connected, after a re-attach and on every mute /
-// camera switch; the doctor's one fills #remote-media [data-testid=
+// camera switch, with `screen` (the patient shares a screen, #share-screen:
+// only offered where the ringing said patient_share "allowed"; a refusal by
+// the server ends the share and hides the button) where the practice
+// allows it and on every share / back to the camera; the doctor's one
+// fills #remote-media [data-testid=
 // remote-media] (data-audio on|off, data-video on|off|none: "Die Praxis hat
 // die Kamera ausgeschaltet.", "… das Mikrofon …", and "none": sound
 // arrives but no new video frame for 3 s, "Von der Praxis kommt gerade
@@ -61,6 +65,7 @@ export function callPage(page) {
   let doctorName = '';
   let iceOpts = iceOptions(null);        // from `ringing`
   let audioOnlyPolicy = 'never';         // `ringing` audio_only
+  let sharePolicy = 'never';             // `ringing` patient_share: may this page share a screen
   let ringReason = '';                   // why this ring cannot take the camera (decline reason)
   let audioOnly = false;                 // this call runs without the camera
   let remote = { audio: true, video: true };   // the doctor's `media` signal
@@ -77,8 +82,15 @@ export function callPage(page) {
       renderRemote();
     },
   });
-  // chat, connection quality, the practice's shared screen, torch (docs/pages.md, "Call tools")
-  const tools = patientTools({ session, consult });
+  // chat, connection quality, the practice's shared screen, the patient's
+  // own where allowed, torch (docs/pages.md, "Call tools")
+  const tools = patientTools({
+    session, consult, allowed: () => sharePolicy === 'allowed',
+    announce: (on) => sendMedia(on).catch((e) => {
+      if (e && e.error === 'forbidden' && e.field === 'screen') sharePolicy = 'never';   // the practice changed its mind
+      throw e;
+    }),
+  });
   const photo = photoPatient({ channel: session.channel, session, consult, notice: (k) => page.showNotice(k) });
 
   function render() {
@@ -169,6 +181,7 @@ export function callPage(page) {
       case 'ringing':
         iceOpts = iceOptions(ev);
         audioOnlyPolicy = ev.audio_only === 'allowed' ? 'allowed' : 'never';
+        sharePolicy = ev.patient_share === 'allowed' ? 'allowed' : 'never';
         ringReason = '';
         info.setError(null);
         doctorName = ev.doctor || '';
@@ -372,16 +385,24 @@ export function callPage(page) {
   }
 
   // ---- media state: ours to the doctor, the doctor's on screen ---------------------
-  function sendMedia() {
+  // with `screen` only where the practice allows the patient to share (the
+  // server refuses screen:true elsewhere); a refused share rejects the
+  // promise for screenshare.mjs, which ends it
+  // screenOn: what to say about the screen (default: whether it is shared now)
+  function sendMedia(screenOn) {
     const c = page.client;
-    if (!c || consult.state !== 'call' || !session.active || consult.signalling !== 'up') return;
+    if (!c || consult.state !== 'call' || !session.active || consult.signalling !== 'up') return Promise.resolve();
     const s = session.localStream;
     const has = (kind) => !!s && s.getTracks().some((tr) => tr.kind === kind && live(tr));
-    c.request({
+    const screen = typeof screenOn === 'boolean' ? screenOn : !!(tools.share && tools.share.sharing);
+    const sent = c.request({
       request: 'signal', type: 'media',
       audio: has('audio') && !session.muted,
       video: has('video') && !session.cameraOff,
-    }).catch(() => { /* not in the call any more, or an older server */ });
+      ...(sharePolicy === 'allowed' || screen ? { screen } : {}),
+    });
+    sent.catch(() => { /* not in the call any more, or an older server */ });
+    return sent;
   }
 
   function useSink() {
@@ -472,6 +493,8 @@ export function callPage(page) {
 
   function reattached(c, r) {
     if (r.doctor) doctorName = r.doctor;
+    if (r.patient_share) sharePolicy = r.patient_share === 'allowed' ? 'allowed' : 'never';
+    tools.render();
     session.reattach(c, r.ice_servers ? iceOptions(r) : null);
     sendMedia();
   }

@@ -1,5 +1,7 @@
-// screenshare.mjs: the doctor shows the patient a screen - findings, images,
-// a document (docs/pages.md, "Screen sharing"). Doctor page only.
+// screenshare.mjs: one side of a call shows the other a screen - the doctor
+// findings, images, a document; the patient, where the practice allows it
+// (docs/pages.md, "Screen sharing"). Both pages; the words and how the
+// other side is told come from the page (doctortools.mjs, patienttools.mjs).
 // The shared screen REPLACES the camera on the call's video sender
 // (RTCRtpSender.replaceTrack): no renegotiation, so it works the same peer
 // to peer and in forwarding mode (one offer/answer per forwarded call; the
@@ -8,17 +10,25 @@
 // doctor's face returns with "Zurück zur Kamera" (one click) or when the
 // browser's own "stop sharing" ends the track.
 // Contract:
-//   const s = screenShare({session, channel, consult, button, note, localVideo})
+//   const s = screenShare({session, channel, consult, button, note, localVideo,
+//       keys, announce?, allowed?, mirror?})
 //     button: #share-screen ("Bildschirm teilen" / "Zurück zur Kamera",
-//       aria-pressed); hidden where getDisplayMedia does not exist (phones).
+//       aria-pressed); hidden where getDisplayMedia does not exist (phones)
+//       or allowed() is false (s.render() looks again).
 //     note: #share-note (role=status): "Sie teilen Ihren Bildschirm." or an
 //       error; empty otherwise.
+//     keys {share, stop, sharing, failed, refused?}: the i18n keys.
+//     announce(on) -> Promise: tells the other side (default: channel
+//       message `screen` {on}); asked before the screen replaces the
+//       camera: a rejection with error 'forbidden' (the server refused the
+//       share) ends it before anything was shown and shows keys.refused.
+//     mirror(): the camera's self-view is mirrored (default true).
 //   await s.start()  getDisplayMedia (video only, at most 1920x1080 and 30
 //     frames/s; contentHint 'detail'; sender degradationPreference
 //     'maintain-resolution': text stays sharp, the frame rate gives way),
 //     replaceTrack on the current call's video sender, the self-view shows
 //     the shared screen, channel message `screen` {on: true}. A refused or
-//     cancelled choice changes nothing.
+//     cancelled choice changes nothing. Not while allowed() is false.
 //   await s.stop()   the camera track (the stream's current one, on or off as
 //     the camera button left it) back on the sender, the screen track
 //     stopped, `screen` {on: false}.
@@ -34,17 +44,20 @@ const CONSTRAINTS = {
   audio: false,
 };
 
-export function screenShare({ session, channel, consult, button, note, localVideo }) {
+export function screenShare({
+  session, channel, consult, button, note, localVideo, keys,
+  announce: tell = null, allowed = () => true, mirror = () => true,
+}) {
   const s = { sharing: false };
   let track = null;
   let busy = false;
   let noteKey = null;
   const supported = !!(navigator.mediaDevices && typeof navigator.mediaDevices.getDisplayMedia === 'function');
-  button.hidden = !supported;
   consult.screenSharing = false;
 
   function render() {
-    button.textContent = t(s.sharing ? 'doctor.screen.stop' : 'doctor.screen.share');
+    button.hidden = !supported || (!s.sharing && !allowed());
+    button.textContent = t(s.sharing ? keys.stop : keys.share);
     button.setAttribute('aria-pressed', String(s.sharing));
     const text = noteKey ? t(noteKey) : '';
     if (note.textContent !== text) note.textContent = text;
@@ -80,13 +93,36 @@ export function screenShare({ session, channel, consult, button, note, localVide
   }
 
   function announce(on) {
+    if (tell) {
+      Promise.resolve(tell(on)).catch((e) => {
+        if (on && e && e.error === 'forbidden' && s.sharing) s.stop().then(() => setNote(keys.refused || keys.failed));
+      });
+      return;
+    }
     if (channel.state === 'idle' || channel.state === 'closed') return;
     channel.send('screen', { on }).catch(() => {});
   }
 
+  // A page's own announcement (tell) is asked before the picture goes out:
+  // a refusal ('forbidden') stops the screen track and nothing was shown.
+  // Another failure (a lost connection) shares all the same; the page's
+  // next media state tells the other side.
+  async function permitted(tr) {
+    if (!tell) return true;
+    try {
+      await tell(true);
+      return true;
+    } catch (e) {
+      if (!e || e.error !== 'forbidden') return true;
+      tr.stop();
+      setNote(keys.refused || keys.failed);
+      return false;
+    }
+  }
+
   s.start = async () => {
-    if (s.sharing || busy || !supported) return;
-    if (!sender()) { setNote('doctor.screen.failed'); return; }
+    if (s.sharing || busy || !supported || !allowed()) return;
+    if (!sender()) { setNote(keys.failed); return; }
     busy = true;
     button.disabled = true;
     let stream = null;
@@ -94,12 +130,14 @@ export function screenShare({ session, channel, consult, button, note, localVide
       stream = await navigator.mediaDevices.getDisplayMedia(CONSTRAINTS);
     } catch (e) {
       // NotAllowedError: the doctor cancelled the choice - nothing to say
-      if (!e || e.name !== 'NotAllowedError') setNote('doctor.screen.failed');
+      if (!e || e.name !== 'NotAllowedError') setNote(keys.failed);
     }
     try {
       const tr = stream && stream.getVideoTracks()[0];
       if (!tr) return;
       if (!sender()) { tr.stop(); return; }         // the call ended meanwhile
+      if (!(await permitted(tr))) return;
+      if (!sender()) { tr.stop(); if (tell) announce(false); return; }
       try { tr.contentHint = 'detail'; } catch (e) { /* old browser */ }
       track = tr;
       tr.addEventListener('ended', () => { if (track === tr) s.stop(); });
@@ -108,15 +146,16 @@ export function screenShare({ session, channel, consult, button, note, localVide
       } catch (e) {
         track = null;
         tr.stop();
-        setNote('doctor.screen.failed');
+        setNote(keys.failed);
+        if (tell) announce(false);
         return;
       }
       s.sharing = true;
       consult.screenSharing = true;
       localVideo.srcObject = new MediaStream([tr]);
       localVideo.classList.remove('mirror');
-      noteKey = 'doctor.screen.sharing';
-      announce(true);
+      noteKey = keys.sharing;
+      if (!tell) announce(true);
     } finally {
       busy = false;
       button.disabled = false;
@@ -143,7 +182,7 @@ export function screenShare({ session, channel, consult, button, note, localVide
     if (tr) tr.stop();
     if (!quiet) {
       localVideo.srcObject = stream;
-      localVideo.classList.add('mirror');
+      localVideo.classList.toggle('mirror', mirror());
       announce(false);
     }
     render();

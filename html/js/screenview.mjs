@@ -1,20 +1,24 @@
-// screenview.mjs: the patient's side of the practice's screen sharing
-// (docs/pages.md, "Screen sharing"). The doctor's page says on the call
-// channel when it shares (`screen` {on}); the picture itself comes on the
-// same video track as the camera did. While it is on: the banner "Die Praxis
-// teilt den Bildschirm" (role=status), #call[data-screen=on], and the
+// screenview.mjs: the receiving side of a shared screen (docs/pages.md,
+// "Screen sharing"): the patient's page when the practice shares (the
+// doctor's page says so on the call channel, `screen` {on}), the doctor's
+// page when the patient shares (told by doctor.mjs from the patient's
+// `media` signal, listen: false). The picture itself comes on the same video
+// track as the camera did. While it is on: the page's banner ("Die Praxis
+// teilt den Bildschirm" / "Patient teilt den Bildschirm", role=status),
+// #call[data-screen=on], and the
 // picture can be enlarged: pinch and pan (zoom.mjs), a double tap, and the
 // buttons "Vergrößern" / "Verkleinern" / "Ganzes Bild". Off, or the call
 // ended: all of it goes, the picture is whole again.
 // Contract:
 //   const v = screenView({channel, consult, call, box, video, zoomBar, zoomIn,
-//       zoomOut, zoomReset}); the banner's text is patienttools.mjs' (it
-//   follows v.on).
-//   v.on (the practice shares), v.render(); consult.remoteScreen (tests),
-//   consult.zoom (the current {scale, x, y}).
+//       zoomOut, zoomReset, listen = true}); the banner's text is the page's
+//   tools' (it follows v.on). listen: the channel's `screen` messages
+//   switch it (else only v.set).
+//   v.on (the other side shares), v.set(on), v.render(); consult.remoteScreen
+//   (tests), consult.zoom (the current {scale, x, y}).
 import { attachZoom } from './zoom.mjs';
 
-export function screenView({ channel, consult, call, box, video, zoomBar, zoomIn, zoomOut, zoomReset }) {
+export function screenView({ channel, consult, call, box, video, zoomBar, zoomIn, zoomOut, zoomReset, listen = true }) {
   const v = { on: false };
   const zoom = attachZoom({
     box, target: video,
@@ -38,13 +42,14 @@ export function screenView({ channel, consult, call, box, video, zoomBar, zoomIn
   zoomIn.addEventListener('click', () => zoom.zoomBy(1.5));
   zoomOut.addEventListener('click', () => zoom.zoomBy(1 / 1.5));
   zoomReset.addEventListener('click', () => zoom.reset());
-  channel.on('screen', (msg) => set(!!msg && msg.on === true));
+  if (listen) channel.on('screen', (msg) => set(!!msg && msg.on === true));
   channel.onState((s) => { if (s === 'closed' || s === 'idle') set(false); });
   // the picture's size changes (screen <-> camera, a resized window): keep it inside
   video.addEventListener('resize', () => { if (v.on) zoom.set(zoom.view); });
   consult.remoteScreen = false;
   zoom.reset();
   v.render = () => {};
+  v.set = (on) => set(!!on);
   v.zoom = zoom;
   return v;
 }

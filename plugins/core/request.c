@@ -18,8 +18,10 @@
  * invalid_field (not too_long/invalid_utf8), as protocol.md says.
  * report's words are checked as words, then must be one of the documented
  * values (connection states, candidate types, path), else invalid_field.
- * Enumerations (channel, forward cause, forward and audio policy, decline
- * reason) are plain words; an unknown word is invalid_field. create_appointment's e-mail address is
+ * Enumerations (channel, forward cause, forward, audio and patient_share
+ * policy, decline reason) are plain words; an unknown word is
+ * invalid_field. A `media` signal's optional "screen" is a boolean (absent
+ * or null: not relayed). create_appointment's e-mail address is
  * checked with consult_email_check (its error code is reported); the phone
  * number only for its characters here (E.164 needs the configured country).
  * Its patient_name and note (what reception types) are limited in
@@ -455,6 +457,7 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 	r->u.signal.sdp_mline_index = -1;
 	r->u.signal.key = NULL;
 	r->u.signal.audio = r->u.signal.video = false;
+	r->u.signal.has_screen = r->u.signal.screen = false;
 	switch (r->u.signal.type) {
 	case CONSULT_SIGNAL_OFFER:
 	case CONSULT_SIGNAL_ANSWER:
@@ -486,9 +489,13 @@ static consult_err p_signal(const json_t *b, consult_request *r, const char **f)
 				return fail(CONSULT_ERR_INVALID_FIELD, "key", f);
 		return CONSULT_OK;
 	}
-	case CONSULT_SIGNAL_MEDIA:
+	case CONSULT_SIGNAL_MEDIA: {
 		TRY(bool_field(b, "audio", &r->u.signal.audio, f));
-		return bool_field(b, "video", &r->u.signal.video, f);
+		TRY(bool_field(b, "video", &r->u.signal.video, f));
+		const json_t *sc = json_object_get(b, "screen");
+		r->u.signal.has_screen = sc && !json_is_null(sc);
+		return opt_bool_field(b, "screen", &r->u.signal.screen, f);
+	}
 	}
 	return fail(CONSULT_ERR_INVALID_FIELD, "type", f);
 }
@@ -679,8 +686,8 @@ static consult_err a_set_disabled(const json_t *b, consult_admin_request *r, con
 	return bool_field(b, "disabled", &r->disabled, f);
 }
 
-/* At least one of relay_only (bool), forward and audio_only ("allowed" /
- * "never"); none of them: missing_field "relay_only". */
+/* At least one of relay_only (bool), forward, audio_only and patient_share
+ * ("allowed" / "never"); none of them: missing_field "relay_only". */
 static consult_err a_set_practice(const json_t *b, consult_admin_request *r, const char **f)
 {
 	static const char *const policies[] = { "allowed", "never" };
@@ -701,7 +708,12 @@ static consult_err a_set_practice(const json_t *b, consult_admin_request *r, con
 		r->has_audio_only = true;
 		r->audio_only = i == 0 ? CONSULT_AUDIO_ALLOWED : CONSULT_AUDIO_NEVER;
 	}
-	if (!r->has_relay_only && !r->has_forward && !r->has_audio_only)
+	TRY(enum_field(b, "patient_share", false, policies, 2, &i, f));
+	if (i >= 0) {
+		r->has_patient_share = true;
+		r->patient_share_allowed = i == 0;
+	}
+	if (!r->has_relay_only && !r->has_forward && !r->has_audio_only && !r->has_patient_share)
 		return fail(CONSULT_ERR_MISSING_FIELD, "relay_only", f);
 	return CONSULT_OK;
 }
@@ -833,6 +845,8 @@ json_t *consult_signal_relay(const consult_request *r)
 	case CONSULT_SIGNAL_MEDIA:
 		json_object_set_new(o, "audio", json_boolean(r->u.signal.audio));
 		json_object_set_new(o, "video", json_boolean(r->u.signal.video));
+		if (r->u.signal.has_screen)
+			json_object_set_new(o, "screen", json_boolean(r->u.signal.screen));
 		break;
 	case CONSULT_SIGNAL_END_OF_CANDIDATES:
 		break;

@@ -166,6 +166,8 @@ typedef struct consult_request {
 			int sdp_mline_index;   /* -1 if absent */
 			const char *key;       /* e2ee-key: base64, 1..CONSULT_MAX_E2EE_KEY */
 			bool audio, video;     /* media */
+			bool has_screen;       /* media: "screen" present (true/false; null = absent) */
+			bool screen;           /* media: the sender shares a screen on its video */
 		} signal;
 		/* documented words only; static strings (see p_report), NULL if absent */
 		struct {
@@ -194,7 +196,9 @@ typedef struct consult_admin_request {
 	consult_forward_policy forward;
 	bool has_audio_only; /* set_practice */
 	consult_audio_policy audio_only;
-	int64_t offset_seconds; /* test_clock */
+	bool has_patient_share;     /* set_practice */
+	bool patient_share_allowed; /* "allowed" (true) / "never" (false) */
+	int64_t offset_seconds;     /* test_clock */
 } consult_admin_request;
 
 /* test_clock's offset_seconds: at most ten years either way. */
@@ -209,7 +213,8 @@ const char *consult_role_name(consult_role r); /* "doctor", "reception" */
 /* The fields of the `signal` event for the other participant, built from a
  * parsed signal request alone: "type" and, by type, "sdp", "candidate"
  * {"candidate", "sdpMid"?, "sdpMLineIndex"?}, "key" (each within its
- * limit, checked by the parser) or "audio" and "video" (booleans). Nothing else of the body is relayed.
+ * limit, checked by the parser) or "audio" and "video" (booleans) and
+ * "screen" (a boolean, only if the request had one). Nothing else of the body is relayed.
  * A new reference; NULL if r is not a signal. */
 json_t *consult_signal_relay(const consult_request *r);
 

@@ -218,6 +218,10 @@ static void add_stats(const consult_practice *pr, void *ud)
 		u->err = CONSULT_ERR_INTERNAL;
 	json_object_set_new(o, "audio_only",
 	        json_string(consult_audio_policy_name(audio_never ? CONSULT_AUDIO_NEVER : CONSULT_AUDIO_ALLOWED)));
+	bool share = false;
+	if (consult_store_practice_patient_share(glue.store, pr->id, &share) != CONSULT_OK)
+		u->err = CONSULT_ERR_INTERNAL;
+	json_object_set_new(o, "patient_share", json_string(share ? "allowed" : "never"));
 	int64_t pc[GLUE_PATH_COUNT] = { 0 };
 	if (p)
 		glue_path_counts(p, pc);
@@ -312,7 +316,7 @@ static consult_err a_health(admin_ctx *a)
 	return CONSULT_OK;
 }
 
-/* set_practice {practice (slug), relay_only (bool)?, forward?, audio_only?}
+/* set_practice {practice (slug), relay_only (bool)?, forward?, audio_only?, patient_share?}
  * -> {}: the options given, in one commit (all or none). */
 static consult_err a_set_practice(admin_ctx *a)
 {
@@ -332,19 +336,25 @@ static consult_err a_set_practice(admin_ctx *a)
 	if (e == CONSULT_OK && a->req->has_audio_only)
 		e = store_err(consult_store_set_practice_audio_only_never(
 		        glue.store, a->req->practice, a->req->audio_only == CONSULT_AUDIO_NEVER));
+	if (e == CONSULT_OK && a->req->has_patient_share)
+		e = store_err(consult_store_set_practice_patient_share(
+		        glue.store, a->req->practice, a->req->patient_share_allowed));
 	if (e == CONSULT_OK)
 		e = store_err(consult_store_commit(glue.store));
 	else
 		(void)consult_store_rollback(glue.store);
 	if (e == CONSULT_OK)
-		JANUS_LOG(LOG_INFO, "[consult] admin: practice options changed%s%s%s\n",
+		JANUS_LOG(LOG_INFO, "[consult] admin: practice options changed%s%s%s%s\n",
 		        a->req->has_relay_only ? (a->req->relay_only ? " relay_only=on" : " relay_only=off") : "",
 		        a->req->has_forward
 		                ? (a->req->forward == CONSULT_FWD_NEVER ? " forward=never" : " forward=allowed")
 		                : "",
 		        a->req->has_audio_only ? (a->req->audio_only == CONSULT_AUDIO_NEVER ? " audio_only=never"
 		                                                                            : " audio_only=allowed")
-		                               : "");
+		                               : "",
+		        a->req->has_patient_share
+		                ? (a->req->patient_share_allowed ? " patient_share=allowed" : " patient_share=never")
+		                : "");
 	return e;
 }
 

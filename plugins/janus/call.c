@@ -8,7 +8,9 @@
  * credentials to a participant of an IN_CALL visit. While the other side of
  * a call is detached (held, core/room.h) a `signal` is dropped silently,
  * `hangup` ends the visit as usual and `forward` is wrong_state (retry after
- * the other side re-attached). glue_doctor_reattach() gives a resumed staff
+ * the other side re-attached). A patient's `media` signal with "screen":
+ * true is forbidden (field "screen") where the practice's patient_share is
+ * "never". glue_doctor_reattach() gives a resumed staff
  * handle its held call back. Called under glue.lock.
  */
 #include <string.h>
@@ -90,6 +92,14 @@ consult_err glue_h_signal(glue_ctx *c)
 	consult_visit *v = call_visit(c->s, &p);
 	if (v == NULL)
 		return CONSULT_ERR_WRONG_STATE;
+	/* A patient says it shares a screen only where the practice allows it:
+	 * else forbidden and nothing relayed (the media itself is peer to peer
+	 * or end-to-end encrypted; this is what the server can refuse). */
+	if (c->s->kind == GLUE_PATIENT && c->req->u.signal.type == CONSULT_SIGNAL_MEDIA && c->req->u.signal.screen &&
+	        !glue_patient_share_allowed(p->id)) {
+		c->field = "screen";
+		return CONSULT_ERR_FORBIDDEN;
+	}
 	glue_session *peer = c->s->kind == GLUE_STAFF ? v->patient : glue_call_doctor(p, v->id);
 	if (peer == NULL)
 		return CONSULT_OK; /* the other side is detached (held call): dropped */

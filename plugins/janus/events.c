@@ -343,7 +343,20 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 		json_object_set_new(o, "call_lost_seconds", json_integer(glue.cfg.call_lost_seconds));
 		json_object_set_new(o, "p2p_timeout_seconds", json_integer(glue.cfg.p2p_timeout_seconds));
 		json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
+		json_object_set_new(
+		        o, "patient_share", json_string(glue_patient_share_allowed(practice_id) ? "allowed" : "never"));
 	}
+}
+
+bool glue_patient_share_allowed(int64_t practice_id)
+{
+	bool allowed = false;
+	consult_err e = consult_store_practice_patient_share(glue.store, practice_id, &allowed);
+	if (e != CONSULT_OK)
+		JANUS_LOG(LOG_ERR,
+		        "[consult] store: patient_share policy of practice %" G_GINT64_FORMAT " not readable (%s)\n",
+		        practice_id, consult_err_name(e));
+	return e == CONSULT_OK && allowed;
 }
 
 const char *glue_audio_policy(int64_t practice_id)

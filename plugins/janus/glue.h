@@ -159,12 +159,16 @@ void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state,
 /* Sets "ice_servers" (RTCIceServer array with TURN REST credentials minted
  * now under a fresh random id), "ice_transport_policy" ("relay" if the
  * practice is relay_only, else "all") and, if with_call_lost,
- * "call_lost_seconds" on o. Only for the two participants of a call; the
+ * "call_lost_seconds", "p2p_timeout_seconds", "forward" and
+ * "patient_share" on o. Only for the two participants of a call; the
  * credentials are never logged. */
 void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call_lost);
 /* The practice's audio-only policy as the pages read it: "allowed" or
  * "never" (also when the store cannot be read: fail closed, logged). */
 const char *glue_audio_policy(int64_t practice_id);
+/* Whether a patient of the practice may share a screen in a call (false,
+ * logged, when the store cannot be read: fail closed). */
+bool glue_patient_share_allowed(int64_t practice_id);
 /* Staff session of this practice that rings / talks with visit_id, or NULL. */
 glue_session *glue_call_doctor(glue_practice *p, int64_t visit_id);
 

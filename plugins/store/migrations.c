@@ -158,6 +158,10 @@ static const char *const consult_migrations[] = {
 	"  CHECK (audio_only_never IN (0,1));",
 	/* version 8: leases (above) */
 	CONSULT_MIGRATION_LEASES,
+	/* version 9: the practice policy on a patient sharing a screen in a
+	 * call (0 = never, the default; 1 = allowed) */
+	"ALTER TABLE practices ADD COLUMN patient_share INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (patient_share IN (0,1));",
 };
 
 #define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))

@@ -131,6 +131,10 @@ consult_err consult_store_set_practice_forward_never(consult_store *s, const cha
  * no such practice. */
 consult_err consult_store_practice_audio_only_never(consult_store *s, int64_t id, bool *never);
 consult_err consult_store_set_practice_audio_only_never(consult_store *s, const char *slug, bool never);
+/* The practice policy "a patient may share a screen in a call" (default
+ * false = never). NOT_FOUND if there is no such practice. */
+consult_err consult_store_practice_patient_share(consult_store *s, int64_t id, bool *allowed);
+consult_err consult_store_set_practice_patient_share(consult_store *s, const char *slug, bool allowed);
 
 /* --- staff --- role DOCTOR or RECEPTION; pw_hash is an argon2id string */
 typedef struct consult_staff {

@@ -24,6 +24,8 @@ enum {
 	P_FWD_SET,
 	P_AUDIO_GET,
 	P_AUDIO_SET,
+	P_SHARE_GET,
+	P_SHARE_SET,
 	S_ADD,
 	S_BY_USERNAME,
 	S_BY_ID,
@@ -50,6 +52,8 @@ static const char *const sql_of[P_END - STORE_SLOT_PEOPLE] = {
 	Q(P_FWD_SET) = "UPDATE practices SET forward_never = ?2 WHERE slug = ?1",
 	Q(P_AUDIO_GET) = "SELECT coalesce(audio_only_never, 0) FROM practices WHERE id = ?1",
 	Q(P_AUDIO_SET) = "UPDATE practices SET audio_only_never = ?2 WHERE slug = ?1",
+	Q(P_SHARE_GET) = "SELECT coalesce(patient_share, 0) FROM practices WHERE id = ?1",
+	Q(P_SHARE_SET) = "UPDATE practices SET patient_share = ?2 WHERE slug = ?1",
 	Q(S_ADD) = "INSERT INTO staff(practice_id, username, display_name, role, pw_hash, created_at)"
 	           " VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
 	Q(S_BY_USERNAME) = STAFF_COLS "WHERE username = ?1",
@@ -185,6 +189,16 @@ consult_err consult_store_practice_audio_only_never(consult_store *s, int64_t id
 consult_err consult_store_set_practice_audio_only_never(consult_store *s, const char *slug, bool never)
 {
 	return practice_flag_set(s, P_AUDIO_SET, slug, never);
+}
+
+consult_err consult_store_practice_patient_share(consult_store *s, int64_t id, bool *allowed)
+{
+	return practice_flag_get(s, P_SHARE_GET, id, allowed);
+}
+
+consult_err consult_store_set_practice_patient_share(consult_store *s, const char *slug, bool allowed)
+{
+	return practice_flag_set(s, P_SHARE_SET, slug, allowed);
 }
 
 /* --- staff --- */

@@ -2,9 +2,12 @@
 // call tools tests (tests/browser/calltools.*.test.mjs; not a test itself).
 //
 // Contract:
-// - startCallPair({name, launchPatient, launchDoctor, consoleLines}) starts
-//   Janus + nginx (lib.mjs startStack), books an appointment over the
-//   WebSocket, lets the patient join from launchPatient()'s browser and the
+// - startCallPair({name, launchPatient, launchDoctor, consoleLines, onStack,
+//   preparePatient}) starts
+//   Janus + nginx (lib.mjs startStack; then onStack(stack), e.g. a practice
+//   setting), books an appointment over the
+//   WebSocket, lets the patient join from launchPatient()'s browser (its
+//   page first given to preparePatient(page), e.g. an init script) and the
 //   doctor (launchDoctor()'s browser) call; the patient accepts; resolves
 //   once both pages are connected with video frames decoded. Returns
 //   {stack, pat, doc (drive() wrappers), patPage, docPage, close()};
@@ -47,7 +50,9 @@ export const chatLog = (page) => page.evaluate(() => [...document.querySelectorA
   from: li.dataset.from, state: li.dataset.state, text: li.querySelector('.chat-text').textContent,
 })));
 
-export async function startCallPair({ name, launchPatient, launchDoctor, consoleLines = [] }) {
+export async function startCallPair({
+  name, launchPatient, launchDoctor, consoleLines = [], onStack = null, preparePatient = null,
+}) {
   const { connectHandle } = await import(harness('client.mjs'));
   const open = [];
   const out = {};
@@ -61,6 +66,7 @@ export async function startCallPair({ name, launchPatient, launchDoctor, console
     out.stack = stack;
     open.push(async () => { out.logs = await stack.stop(); });
     const { janus, origin, practice, doctor, reception } = stack;
+    if (onStack) await onStack(stack);
     const ws = await connectHandle(janus.wsUrl);
     try {
       await ws.handle.call({ request: 'login', username: reception.username, password: PASSWORDS.reception });
@@ -72,6 +78,7 @@ export async function startCallPair({ name, launchPatient, launchDoctor, console
     open.push(patBrowser);
     out.patPage = await patBrowser.newPage();
     watchConsole(out.patPage, 'patient', consoleLines);
+    if (preparePatient) await preparePatient(out.patPage);
     out.pat = drive(out.patPage, 'patient');
     await out.pat.goto(`${origin}/patient.html?p=${practice.slug}#${out.appt.code}`);
     await out.pat.fill('#first-name', 'Hanna');

@@ -83,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(r.practice);
 			break;
 		case CONSULT_ADMIN_SET_PRACTICE:
-			FZ_CHECK(r.practice && (r.has_relay_only || r.has_forward || r.has_audio_only));
+			FZ_CHECK(r.practice &&
+			        (r.has_relay_only || r.has_forward || r.has_audio_only || r.has_patient_share));
 			FZ_CHECK(!r.has_forward || r.forward == CONSULT_FWD_ALLOWED || r.forward == CONSULT_FWD_NEVER);
 			FZ_CHECK(!r.has_audio_only || r.audio_only == CONSULT_AUDIO_ALLOWED ||
 			        r.audio_only == CONSULT_AUDIO_NEVER);

@@ -171,6 +171,8 @@ static void check_ok(const json_t *body, const consult_request *r)
 			        json_is_boolean(json_object_get(body, "video")));
 			FZ_CHECK(r->u.signal.audio == json_is_true(json_object_get(body, "audio")));
 			FZ_CHECK(r->u.signal.video == json_is_true(json_object_get(body, "video")));
+			FZ_CHECK(r->u.signal.screen == json_is_true(json_object_get(body, "screen")));
+			FZ_CHECK(r->u.signal.has_screen == json_is_boolean(json_object_get(body, "screen")));
 			break;
 		case CONSULT_SIGNAL_E2EE_KEY:
 			FZ_CHECK(r->u.signal.key);

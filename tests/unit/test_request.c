@@ -1131,6 +1131,31 @@ static void test_answers_media_booking(void **st)
 	assert_true(json_equal(relay, want));
 	json_decref(relay);
 	json_decref(want);
+	/* screen: optional boolean, relayed only when given (null: absent) */
+	assert_false(r.u.signal.has_screen || r.u.signal.screen);
+	static const struct {
+		const char *body, *relayed;
+		bool has, on;
+	} scr[] = {
+		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":true,\"video\":true,\"screen\":true}",
+		        "{\"type\":\"media\",\"audio\":true,\"video\":true,\"screen\":true}", true, true },
+		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":false,\"video\":true,\"screen\":false}",
+		        "{\"type\":\"media\",\"audio\":false,\"video\":true,\"screen\":false}", true, false },
+		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":true,\"video\":true,\"screen\":null}",
+		        "{\"type\":\"media\",\"audio\":true,\"video\":true}", false, false },
+	};
+	for (size_t i = 0; i < sizeof scr / sizeof scr[0]; i++) {
+		j = J(scr[i].body);
+		r = ok_req(j);
+		assert_int_equal(r.u.signal.has_screen, scr[i].has);
+		assert_int_equal(r.u.signal.screen, scr[i].on);
+		relay = consult_signal_relay(&r);
+		json_decref(j);
+		want = J(scr[i].relayed);
+		assert_true(json_equal(relay, want));
+		json_decref(relay);
+		json_decref(want);
+	}
 
 	/* booked name and note: trimmed later, limited in characters */
 	j = J("{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\" Erika M\u00fcster \","
@@ -1202,6 +1227,10 @@ static void test_answers_media_booking(void **st)
 		        "audio" },
 		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":true,\"video\":\"off\"}",
 		        CONSULT_ERR_INVALID_FIELD, "video" },
+		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":true,\"video\":true,\"screen\":\"on\"}",
+		        CONSULT_ERR_INVALID_FIELD, "screen" },
+		{ "{\"request\":\"signal\",\"type\":\"media\",\"audio\":true,\"video\":true,\"screen\":1}",
+		        CONSULT_ERR_INVALID_FIELD, "screen" },
 		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\"\"}",
 		        CONSULT_ERR_INVALID_FIELD, "patient_name" },
 		{ "{\"request\":\"create_appointment\",\"starts_at\":5,\"patient_name\":\"   \"}",
@@ -1260,6 +1289,14 @@ static void test_answers_media_booking(void **st)
 	assert_int_equal(a.audio_only, CONSULT_AUDIO_ALLOWED);
 	assert_string_equal(consult_audio_policy_name(CONSULT_AUDIO_NEVER), "never");
 	assert_string_equal(consult_audio_policy_name(CONSULT_AUDIO_ALLOWED), "allowed");
+	/* set_practice patient_share */
+	a = ok_admin("{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"patient_share\":\"allowed\"}");
+	assert_true(a.has_patient_share && a.patient_share_allowed);
+	assert_false(a.has_audio_only || a.has_forward || a.has_relay_only);
+	a = ok_admin("{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"patient_share\":\"never\","
+	             "\"audio_only\":\"never\"}");
+	assert_true(a.has_patient_share && a.has_audio_only);
+	assert_false(a.patient_share_allowed);
 	static const bad ba[] = {
 		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"audio_only\":\"sometimes\"}",
 		        CONSULT_ERR_INVALID_FIELD, "audio_only" },
@@ -1267,6 +1304,15 @@ static void test_answers_media_booking(void **st)
 		        CONSULT_ERR_INVALID_FIELD, "audio_only" },
 		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"audio_only\":null}",
 		        CONSULT_ERR_MISSING_FIELD, "relay_only" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"patient_share\":\"sometimes\"}",
+		        CONSULT_ERR_INVALID_FIELD, "patient_share" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"patient_share\":true}",
+		        CONSULT_ERR_INVALID_FIELD, "patient_share" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"patient_share\":null}",
+		        CONSULT_ERR_MISSING_FIELD, "relay_only" },
+		{ "{\"request\":\"set_practice\",\"practice\":\"am-markt\",\"audio_only\":\"never\","
+		  "\"patient_share\":\"yes\"}",
+		        CONSULT_ERR_INVALID_FIELD, "patient_share" },
 	};
 	check_bad(ba, sizeof ba / sizeof ba[0], true);
 }

@@ -111,6 +111,40 @@ static void test_audio_only_never(void **state)
 	        consult_store_practice_audio_only_never(f->s, f->practice + 99, &never), CONSULT_ERR_NOT_FOUND);
 }
 
+/* Schema v9: the patient's screen sharing per practice, default never;
+ * the other options are independent of it. */
+static void test_patient_share(void **state)
+{
+	fixture *f = *state;
+	bool allowed = true, other = true;
+	assert_int_equal(consult_store_practice_patient_share(f->s, f->practice, &allowed), CONSULT_OK);
+	assert_false(allowed);
+	assert_int_equal(consult_store_set_practice_patient_share(f->s, "am-markt", true), CONSULT_OK);
+	assert_int_equal(consult_store_practice_patient_share(f->s, f->practice, &allowed), CONSULT_OK);
+	assert_true(allowed);
+	assert_int_equal(consult_store_practice_patient_share(f->s, f->other_practice, &other), CONSULT_OK);
+	assert_false(other);
+	bool fwd = true, relay = true, audio = true;
+	assert_int_equal(consult_store_practice_forward_never(f->s, f->practice, &fwd), CONSULT_OK);
+	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
+	assert_int_equal(consult_store_practice_audio_only_never(f->s, f->practice, &audio), CONSULT_OK);
+	assert_false(fwd);
+	assert_false(relay);
+	assert_false(audio);
+	assert_int_equal(consult_store_set_practice_audio_only_never(f->s, "am-markt", true), CONSULT_OK);
+	assert_int_equal(consult_store_practice_patient_share(f->s, f->practice, &allowed), CONSULT_OK);
+	assert_true(allowed);
+	assert_int_equal(consult_store_set_practice_patient_share(f->s, "am-markt", false), CONSULT_OK);
+	assert_int_equal(consult_store_practice_patient_share(f->s, f->practice, &allowed), CONSULT_OK);
+	assert_false(allowed);
+	assert_int_equal(consult_store_practice_audio_only_never(f->s, f->practice, &audio), CONSULT_OK);
+	assert_true(audio);
+	assert_int_equal(consult_store_set_practice_patient_share(f->s, "no-such", true), CONSULT_ERR_NOT_FOUND);
+	allowed = true;
+	assert_int_equal(consult_store_practice_patient_share(f->s, f->practice + 99, &allowed), CONSULT_ERR_NOT_FOUND);
+	assert_false(allowed);
+}
+
 static void test_relay_only(void **state)
 {
 	fixture *f = *state;
@@ -964,6 +998,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forward_never, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_only, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_audio_only_never, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_patient_share, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_staff, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_list_practices, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_constraints, setup_people, teardown),

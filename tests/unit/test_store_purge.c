@@ -154,6 +154,7 @@ static void downgrade_to_v2(fixture *f)
 	        " ALTER TABLE appointments DROP COLUMN booked_name; ALTER TABLE appointments DROP COLUMN note;"
 	        " ALTER TABLE practices DROP COLUMN audio_only_never;" /* v7 */
 	        " DROP TABLE leases;"                                  /* v8 */
+	        " ALTER TABLE practices DROP COLUMN patient_share;"    /* v9 */
 	        " COMMIT;"
 	        "PRAGMA user_version = 2;");
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
@@ -170,7 +171,7 @@ static void test_migrate_v2_to_v3(void **state)
 	if (store_test_pg())
 		skip(); /* SQLite's files */
 	fixture *f = *state;
-	assert_int_equal(consult_store_latest_version(), 8);
+	assert_int_equal(consult_store_latest_version(), 9);
 	int64_t appt = add_appt(f, f->practice, 5000, 1);
 	int64_t visit = 0;
 	assert_int_equal(consult_store_visit_begin(f->s, appt, "Erika", "Muster", 4900, &visit), CONSULT_OK);
@@ -182,7 +183,7 @@ static void test_migrate_v2_to_v3(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 8);
+	assert_int_equal(consult_store_schema_version(f->s), 9);
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), consult_store_latest_version());
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM sqlite_master WHERE name IN"
@@ -200,6 +201,9 @@ static void test_migrate_v2_to_v3(void **state)
 	bool audio_never = true;
 	assert_int_equal(consult_store_practice_audio_only_never(f->s, f->practice, &audio_never), CONSULT_OK);
 	assert_false(audio_never);
+	bool share = true; /* v9: never by default */
+	assert_int_equal(consult_store_practice_patient_share(f->s, f->practice, &share), CONSULT_OK);
+	assert_false(share);
 	assert_int_equal(consult_store_set_appointment_booking(f->s, appt, "Erika Muster", "Notiz"), CONSULT_OK);
 	bool relay = false;
 	assert_int_equal(consult_store_practice_relay_only(f->s, f->practice, &relay), CONSULT_OK);
@@ -232,7 +236,7 @@ static void test_migrate_v3_failure_keeps_v2(void **state)
 	raw_exec(f->path, "DROP TABLE appointment_contacts");
 	f->s = consult_store_open(f->path, err, sizeof err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 8);
+	assert_int_equal(consult_store_schema_version(f->s), 9);
 }
 
 /* --- purge --- */

@@ -143,7 +143,8 @@ static void test_migrate_v6_to_v7(void **state)
 	f->s = NULL;
 	raw_exec(f->path,
 	        "BEGIN;"
-	        "DROP TABLE leases;" /* schema v8 */
+	        "ALTER TABLE practices DROP COLUMN patient_share;" /* schema v9 */
+	        "DROP TABLE leases;"                               /* schema v8 */
 	        "ALTER TABLE appointments DROP COLUMN booked_name;"
 	        "ALTER TABLE appointments DROP COLUMN note;"
 	        "ALTER TABLE practices DROP COLUMN audio_only_never;"
@@ -158,8 +159,8 @@ static void test_migrate_v6_to_v7(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_latest_version(), 8);
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+	assert_int_equal(consult_store_latest_version(), 9);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM pragma_table_info('appointments')"
 	                         " WHERE name IN ('booked_name','note')"),
@@ -176,12 +177,17 @@ static void test_migrate_v6_to_v7(void **state)
 	assert_false(never);
 	assert_int_equal(consult_store_practice_forward_never(f->s, pid, &fwd), CONSULT_OK);
 	assert_true(fwd);
+	bool share = true;
+	assert_int_equal(consult_store_practice_patient_share(f->s, pid, &share), CONSULT_OK);
+	assert_false(share);
 	assert_int_equal(consult_store_set_appointment_booking(f->s, appt, "Erika Muster", "Notiz"), CONSULT_OK);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM appointments WHERE booked_name = 'Erika Muster'"), 1);
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	assert_int_not_equal(
 	        sqlite3_exec(db, "UPDATE practices SET audio_only_never = 2", NULL, NULL, NULL), SQLITE_OK);
+	/* v9: a patient's screen sharing, never unless set; only 0 and 1 */
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE practices SET patient_share = 2", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
 

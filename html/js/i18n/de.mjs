@@ -399,6 +399,11 @@ export default {
   'call.torch.on': 'Licht an',
   'call.torch.off': 'Licht aus',
   'patient.screen.shared': 'Die Praxis teilt den Bildschirm',
+  'patient.screen.share': 'Bildschirm teilen',
+  'patient.screen.stop': 'Zurück zur Kamera',
+  'patient.screen.sharing': 'Sie teilen Ihren Bildschirm – die Praxis sieht ihn statt Ihres Kamerabilds.',
+  'patient.screen.failed': 'Der Bildschirm konnte nicht geteilt werden.',
+  'patient.screen.refused': 'Die Praxis erlaubt das Teilen des Bildschirms nicht.',
   'patient.zoom.in': 'Vergrößern',
   'patient.zoom.out': 'Verkleinern',
   'patient.zoom.reset': 'Ganzes Bild zeigen',
@@ -411,6 +416,7 @@ export default {
   'doctor.screen.stop': 'Zurück zur Kamera',
   'doctor.screen.sharing': 'Sie teilen Ihren Bildschirm – er ersetzt beim Patienten Ihr Kamerabild.',
   'doctor.screen.failed': 'Der Bildschirm konnte nicht geteilt werden.',
+  'doctor.screen.patient': 'Patient teilt den Bildschirm',
 
   // patient: device check, call-time camera problems, the other side's media,
   // messages, estimated wait, leaving and rejoining (one block for the merge)

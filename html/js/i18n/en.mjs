@@ -397,6 +397,11 @@ export default {
   'call.torch.on': 'Light on',
   'call.torch.off': 'Light off',
   'patient.screen.shared': 'The practice is sharing its screen',
+  'patient.screen.share': 'Share screen',
+  'patient.screen.stop': 'Back to camera',
+  'patient.screen.sharing': 'You are sharing your screen – the practice sees it instead of your camera.',
+  'patient.screen.failed': 'The screen could not be shared.',
+  'patient.screen.refused': 'The practice does not allow screen sharing.',
   'patient.zoom.in': 'Zoom in',
   'patient.zoom.out': 'Zoom out',
   'patient.zoom.reset': 'Show the whole picture',
@@ -409,6 +414,7 @@ export default {
   'doctor.screen.stop': 'Back to camera',
   'doctor.screen.sharing': 'You are sharing your screen – the patient sees it instead of your camera.',
   'doctor.screen.failed': 'The screen could not be shared.',
+  'doctor.screen.patient': 'The patient is sharing their screen',
 
   // patient: device check, call-time camera problems, the other side's media,
   // messages, estimated wait, leaving and rejoining (one block for the merge)
