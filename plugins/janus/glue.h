@@ -227,7 +227,8 @@ void glue_push_delivery(int64_t practice_id, int64_t delivery_id);
 consult_err glue_retention_run(consult_store *st, int64_t now, consult_purge_counts *out);
 
 /* --- the timer thread's own store handle (timer_store.c) --- */
-/* At init: opens it (0; -1: none, logged, its work runs under glue.lock). */
+/* At init: opens it on PostgreSQL (0; SQLite: none, 0; -1: the open failed,
+ * logged). Without one, its work runs under glue.lock. */
 int glue_timer_store_open(void);
 void glue_timer_store_close(void);
 /* Timer thread only: its handle, or glue.store with glue.lock taken when it

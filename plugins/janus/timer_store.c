@@ -1,17 +1,18 @@
 /* timer_store.c - the timer thread's own store handle.
  *
  * Contract: glue_timer_store_open() (init, before the timer thread starts)
- * opens a second handle on the configured database: on PostgreSQL a second
- * connection, on an SQLite file a second connection to the same file (its
- * writes wait for the requests' ones through SQLite's busy timeout, as they
- * waited for glue.lock before). Only the timer thread uses it, for the
- * periodic store work that changes nothing in memory (heartbeat, retention
- * purge, lease renewals), so that work runs WITHOUT glue.lock and a slow
- * database no longer stalls every handle while the timer waits for it.
- * glue_timer_store_begin() gives that handle, or - when there is none (an
- * in-memory database, which a second handle would not share, or the open
- * failed: logged once) - glue.store with glue.lock taken, the old way;
- * glue_timer_store_end() gives it back (unlocking if it was locked). Its
+ * opens a second handle - a second connection - when the database is
+ * PostgreSQL, where every call is a network round trip. On SQLite (local
+ * calls of microseconds) there is none: a second connection's purge would
+ * make the requests' writes wait in SQLite's busy timeout and fail after
+ * it, where they now wait for glue.lock. Only the timer thread uses it,
+ * for the periodic store work that changes nothing in memory (heartbeat,
+ * retention purge, lease reads and renewals), so that work runs WITHOUT
+ * glue.lock and a slow database no longer stalls every handle while the
+ * timer waits for it. glue_timer_store_begin() gives that handle, or -
+ * when there is none (SQLite, or the open failed: logged once) -
+ * glue.store with glue.lock taken, the old way; glue_timer_store_end()
+ * gives it back (unlocking if it was locked). Its
  * failures are logged by the same hook as the requests' handle's
  * (store_health.c) but not counted against any request.
  */
@@ -26,8 +27,8 @@ static consult_store *own; /* the timer thread's handle, or NULL */
 int glue_timer_store_open(void)
 {
 	const char *db = glue.cfg.database;
-	if (db == NULL || *db == '\0' || strcmp(db, ":memory:") == 0 || strncmp(db, "file::memory:", 13) == 0)
-		return 0; /* a second handle would be another database */
+	if (db == NULL || (strncmp(db, "postgresql://", 13) != 0 && strncmp(db, "postgres://", 11) != 0))
+		return 0; /* SQLite: its work stays under glue.lock */
 	char err[256] = "";
 	own = consult_store_open(db, err, sizeof(err));
 	if (own == NULL) {
