@@ -370,7 +370,7 @@ static consult_err a_purge(admin_ctx *a)
 	if (t && glue_test_mode() && json_is_integer(t) && json_integer_value(t) > 0)
 		now = json_integer_value(t);
 	consult_purge_counts n;
-	consult_err e = glue_retention_run(now, &n);
+	consult_err e = glue_retention_run(glue.store, now, &n);
 	if (e != CONSULT_OK)
 		return e;
 	/* The memory of ended visits too (the timer does it every second; here

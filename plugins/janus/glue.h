@@ -225,8 +225,22 @@ json_t *glue_delivery_json(const consult_outbox_msg *m);
 void glue_push_delivery(int64_t practice_id, int64_t delivery_id);
 
 /* --- retention (retention_glue.c) --- */
-/* Runs the purge for `now` under glue.lock; logs counts; fills out if given. */
-consult_err glue_retention_run(int64_t now, consult_purge_counts *out);
+/* Runs the purge for `now` on st (the admin request: glue.store under
+ * glue.lock; the timer: its own handle, without it); logs counts; fills
+ * out if given. Touches nothing in memory. */
+consult_err glue_retention_run(consult_store *st, int64_t now, consult_purge_counts *out);
+
+/* --- the timer thread's own store handle (timer_store.c) --- */
+/* At init: opens it on PostgreSQL (0; SQLite: none, 0; -1: the open failed,
+ * logged). Without one, its work runs under glue.lock. */
+int glue_timer_store_open(void);
+void glue_timer_store_close(void);
+/* Timer thread only: its handle, or glue.store with glue.lock taken when it
+ * has none; give it back with glue_timer_store_end(). */
+consult_store *glue_timer_store_begin(void);
+void glue_timer_store_end(consult_store *st);
+/* Store failures of the timer's handle so far; any thread. */
+unsigned glue_timer_store_errors(void);
 
 /* --- durable waiting rooms (restore.c), under glue.lock --- */
 #define GLUE_ALIVE_EVERY_S 5
@@ -237,8 +251,10 @@ void glue_restore_rooms(int64_t now);
  * into their rooms; gone: when the server that had them went away, 0:
  * from the lifecycle row (heartbeat, clean stop). */
 void glue_restore_room(int64_t now, int64_t practice_id, int64_t gone);
-/* The heartbeat (timer) and a clean stop. */
-void glue_lifecycle_alive(int64_t now);
+/* The heartbeat on st (init: glue.store under glue.lock; the timer: its
+ * own handle, without it) and a clean stop (under glue.lock). No heartbeat
+ * is written once the stop is recorded: the stop's time stays the newest. */
+void glue_lifecycle_alive(consult_store *st, int64_t now);
 void glue_lifecycle_stopped(int64_t now);
 
 /* --- leases: which practices this instance serves (leases.c) --- */

@@ -7,7 +7,8 @@
  * - glue_leases_init (init, under glue.lock, before the restore) claims
  *   every free practice, so the restore brings back only those.
  * - glue_leases_tick (timer, once a second, WITHOUT glue.lock; it takes it
- *   itself) reads the practices and the lease rows and, per practice:
+ *   itself only to decide and to apply) reads the practices and the lease
+ *   rows and, per practice:
  *   STOP -> the practice is dropped (below); RENEW -> renewed, all in one
  *   commit, with the time taken BEFORE the statement as sent_ms; CLAIM ->
  *   claimed and, if won, its waiting room restored from the store (visits
@@ -19,6 +20,11 @@
  * - glue_lease_serves is the check of every other path (dispatch, the
  *   timer, destroy_session): false from the moment the safe time of the
  *   last renewal is over, even before the timer has dropped the practice.
+ * The reads and the renewals run on the timer's own store handle without
+ *   glue.lock (timer_store.c); a renewal counts from its sent_ms however
+ *   long the round trip took, so a slow database only shortens the safe
+ *   time, as before. Claims stay under glue.lock (a won claim restores the
+ *   room from the store).
  * Dropping a practice: each of its handles gets `practice_moved` (with the
  *   holder's name if known) and becomes anonymous, its forwarded leg ends,
  *   and its room is forgotten; nothing is written to the store (the
@@ -107,10 +113,10 @@ static void collect_row(const consult_lease *l, void *ud)
 }
 
 /* practice id -> row_copy of every lease row, or NULL (store failed, logged by its hook) */
-static GHashTable *read_rows(void)
+static GHashTable *read_rows(consult_store *db)
 {
 	GHashTable *rows = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, row_free);
-	if (consult_store_list_leases(glue.store, collect_row, rows) != CONSULT_OK) {
+	if (consult_store_list_leases(db, collect_row, rows) != CONSULT_OK) {
 		g_hash_table_destroy(rows);
 		return NULL;
 	}
@@ -201,10 +207,10 @@ static void collect_id(const consult_practice *p, void *ud)
 	g_array_append_val((GArray *)ud, p->id);
 }
 
-static GArray *practice_ids(void)
+static GArray *practice_ids(consult_store *db)
 {
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	if (consult_store_list_practices(glue.store, collect_id, ids) != CONSULT_OK) {
+	if (consult_store_list_practices(db, collect_id, ids) != CONSULT_OK) {
 		g_array_free(ids, TRUE);
 		return NULL;
 	}
@@ -228,8 +234,8 @@ int glue_leases_init(void)
 		JANUS_LOG(LOG_WARN, "[consult] TEST: every lease renewal is delayed by %" G_GINT64_FORMAT " ms\n",
 		        renew_delay_ms);
 	}
-	GArray *ids = practice_ids();
-	GHashTable *rows = read_rows();
+	GArray *ids = practice_ids(glue.store);
+	GHashTable *rows = read_rows(glue.store);
 	size_t held = 0, elsewhere = 0, mine_live = 0;
 	if (ids && rows) {
 		int64_t now = real_ms();
@@ -303,11 +309,11 @@ static void pending_free(GArray *a)
 	g_array_free(a, TRUE);
 }
 
-/* What is due per practice, under glue.lock: drops STOPs, collects the rest. */
-static void plan(GArray *renew, GArray *claim)
+/* What is due per practice, under glue.lock, from the practices and lease
+ * rows read just before (NULL: not readable; both freed here): drops
+ * STOPs, collects the rest. */
+static void plan(GArray *ids, GHashTable *rows, GArray *renew, GArray *claim)
 {
-	GArray *ids = practice_ids();
-	GHashTable *rows = read_rows();
 	int64_t now = real_ms();
 	GHashTable *seen = g_hash_table_new(g_int64_hash, g_int64_equal);
 	for (guint i = 0; ids && i < ids->len; i++) {
@@ -343,19 +349,26 @@ static void plan(GArray *renew, GArray *claim)
 		g_hash_table_destroy(rows);
 }
 
-/* Renewals sent at sent, in one commit; a practice whose renewal did not
- * hold (or whose safe time is over anyway) is dropped. */
-static void renew_all(GArray *renew, int64_t sent)
+/* Renewals sent at sent, in one commit on db (the timer's handle, without
+ * glue.lock: they change nothing in memory); true if committed. */
+static bool renew_store(consult_store *db, GArray *renew, int64_t sent)
 {
-	bool tx = renew->len > 1 && consult_store_begin(glue.store) == CONSULT_OK;
+	bool tx = renew->len > 1 && consult_store_begin(db) == CONSULT_OK;
 	for (guint i = 0; i < renew->len; i++) {
 		pending *p = &g_array_index(renew, pending, i);
 		p->e = consult_store_lease_claim(
-		        glue.store, p->id, glue.cfg.instance, sent, consult_lease_expires(&lcfg, sent), &p->held);
+		        db, p->id, glue.cfg.instance, sent, consult_lease_expires(&lcfg, sent), &p->held);
 	}
-	bool committed = !tx || consult_store_commit(glue.store) == CONSULT_OK;
+	bool committed = !tx || consult_store_commit(db) == CONSULT_OK;
 	if (tx && !committed)
-		(void)consult_store_rollback(glue.store);
+		(void)consult_store_rollback(db);
+	return committed;
+}
+
+/* Under glue.lock, what the renewals sent at sent came to: a practice whose
+ * renewal did not hold (or whose safe time is over anyway) is dropped. */
+static void renew_apply(GArray *renew, bool committed, int64_t sent)
+{
 	int64_t now = real_ms();
 	for (guint i = 0; i < renew->len; i++) {
 		pending *p = &g_array_index(renew, pending, i);
@@ -379,15 +392,22 @@ void glue_leases_tick(void)
 		return;
 	GArray *renew = g_array_new(FALSE, FALSE, sizeof(pending));
 	GArray *claim = g_array_new(FALSE, FALSE, sizeof(pending));
+	consult_store *db = glue_timer_store_begin();
+	GArray *ids = practice_ids(db);
+	GHashTable *rows = read_rows(db);
+	glue_timer_store_end(db);
 	g_mutex_lock(&glue.lock);
-	plan(renew, claim);
+	plan(ids, rows, renew, claim);
 	g_mutex_unlock(&glue.lock);
 	if (renew->len) {
 		int64_t sent = real_ms();
 		if (renew_delay_ms > 0)
 			g_usleep(renew_delay_ms * G_TIME_SPAN_MILLISECOND);
+		db = glue_timer_store_begin();
+		bool committed = renew_store(db, renew, sent);
+		glue_timer_store_end(db);
 		g_mutex_lock(&glue.lock);
-		renew_all(renew, sent);
+		renew_apply(renew, committed, sent);
 		g_mutex_unlock(&glue.lock);
 	}
 	if (claim->len) {
@@ -416,7 +436,7 @@ static void elsewhere_extra(glue_ctx *c, const consult_lease_row *r)
 
 consult_err glue_lease_refuse(glue_ctx *c, int64_t practice_id)
 {
-	GHashTable *rows = read_rows();
+	GHashTable *rows = read_rows(glue.store);
 	consult_lease_row r = row_view(rows, practice_id);
 	elsewhere_extra(c, &r);
 	if (rows)
@@ -428,7 +448,7 @@ consult_err glue_lease_require(glue_ctx *c, int64_t practice_id)
 {
 	if (glue_lease_serves(practice_id))
 		return CONSULT_OK;
-	GHashTable *rows = read_rows();
+	GHashTable *rows = read_rows(glue.store);
 	if (rows == NULL)
 		return CONSULT_ERR_INTERNAL;
 	consult_lease_row r = row_view(rows, practice_id);

@@ -6,9 +6,10 @@
  * (restore.c: visits live at the last stop come back, away with grace)
  * and starts a timer thread that once a second, under glue.lock, ends
  * AWAY visits whose grace period is over and held calls whose detached
- * side did not come back in time, writes the heartbeat every
- * GLUE_ALIVE_EVERY_S seconds and prunes the rate limiters and the room's
- * memory of ended visits (core/room.h).
+ * side did not come back in time and prunes the rate limiters and the room's
+ * memory of ended visits (core/room.h). Then, on its own store handle
+ * WITHOUT glue.lock (timer_store.c), it writes the heartbeat every
+ * GLUE_ALIVE_EVERY_S seconds and runs the retention purge.
  * The same thread, outside glue.lock, runs the store's upkeep
  * (consult_store_maintain: for SQLite the WAL checkpoints, through the
  * store's own second connection), so no request waits for it.
@@ -17,7 +18,7 @@
  * claims, renews and drops practices, and everything per practice runs only
  * for the practices this instance serves; a clean stop gives its leases up.
  * The timer also logs out idle staff, runs the retention purge (at the
- * first tick, then every purge_interval_minutes) and, when a new local day
+ * first tick, then every purge_interval_minutes; see above) and, when a new local day
  * begins, tells waiting patients their estimates (waiting.c); between ticks, when
  * asked (glue_timer_flush_soon), sends the doctors' waiting lists held back
  * in a burst (events.c). A second thread, the
@@ -106,19 +107,31 @@ static void tick(int64_t now)
 		}
 	}
 	glue_forward_losses_run(now, false);
-	if (now >= next_alive && !glue.stopped_at) { /* after a clean stop began, its time stays the newest */
-		glue_lifecycle_alive(now);
-		next_alive = now + GLUE_ALIVE_EVERY_S;
-	}
-	if (now >= next_purge) {
-		(void)glue_retention_run(now, NULL);
-		next_purge = now + glue.cfg.purge_interval_minutes * 60;
-	}
 	consult_ratelimit_prune(glue.rl_login, now);
 	consult_ratelimit_prune(glue.rl_join, now);
 	consult_ratelimit_prune(glue.rl_join_practice, now);
 	consult_rejoin_prune(glue.rejoin, now);
 	g_mutex_unlock(&glue.lock);
+}
+
+/* The heartbeat and the retention purge, on the timer's own store handle
+ * WITHOUT glue.lock (timer_store.c): they change nothing in memory, so a
+ * slow database keeps only the timer waiting, not every handle. */
+static void periodic_store(int64_t now)
+{
+	bool alive = now >= next_alive, purge = now >= next_purge;
+	if (!alive && !purge)
+		return;
+	consult_store *st = glue_timer_store_begin();
+	if (alive) {
+		glue_lifecycle_alive(st, now); /* none after a clean stop was recorded */
+		next_alive = now + GLUE_ALIVE_EVERY_S;
+	}
+	if (purge) {
+		(void)glue_retention_run(st, now, NULL);
+		next_purge = now + glue.cfg.purge_interval_minutes * 60;
+	}
+	glue_timer_store_end(st);
 }
 
 /* Outside glue.lock: the store handle stays valid while this thread runs
@@ -176,6 +189,7 @@ static gpointer timer_main(gpointer data)
 			glue_leases_tick();
 			int64_t now = glue_now();
 			tick(now);
+			periodic_store(now);
 			upkeep(now);
 			next_tick = g_get_monotonic_time() + G_TIME_SPAN_SECOND;
 		}
@@ -190,6 +204,7 @@ static void free_state(void)
 {
 	glue_practices_free();
 	glue_leases_free();
+	glue_timer_store_close();
 	if (glue.store)
 		consult_store_close(glue.store);
 	if (glue.rl_login)
@@ -235,8 +250,9 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 	}
 	glue_restore_rooms(glue.started_at);
 	glue_day_load(glue.started_at, 0);
-	glue_lifecycle_alive(glue.started_at);
+	glue_lifecycle_alive(glue.store, glue.started_at);
 	g_mutex_unlock(&glue.lock);
+	(void)glue_timer_store_open(); /* none: its work runs under glue.lock (logged) */
 	next_alive = glue.started_at + GLUE_ALIVE_EVERY_S;
 	glue.rl_login = glue_rl_new_login();
 	glue.rl_join = glue_rl_new_join();

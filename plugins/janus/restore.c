@@ -16,8 +16,10 @@
  * a takeover from another instance, that instance's last renewal).
  * Visits of practices served elsewhere are left alone (not even read back).
  * glue_lifecycle_alive() is the heartbeat the timer writes every
- * GLUE_ALIVE_EVERY_S seconds, glue_lifecycle_stopped() records a clean
- * stop. Under glue.lock (the store's connection); store failures are
+ * GLUE_ALIVE_EVERY_S seconds on its own store handle without glue.lock
+ * (timer_store.c), glue_lifecycle_stopped() records a clean stop under
+ * glue.lock; a small mutex of their own keeps every heartbeat before the
+ * stop's record. The rest under glue.lock; store failures are
  * logged by the store's error hook (store_health.c); logs carry ids and
  * counts only.
  */
@@ -152,13 +154,24 @@ void glue_restore_room(int64_t now, int64_t practice_id, int64_t gone)
 	g_array_free(live, TRUE);
 }
 
-void glue_lifecycle_alive(int64_t now)
+/* Orders a heartbeat on another handle against the stop's record; taken
+ * after glue.lock (stop), or alone (timer). */
+static GMutex lifecycle_mutex;
+static bool stop_recorded; /* under lifecycle_mutex */
+
+void glue_lifecycle_alive(consult_store *st, int64_t now)
 {
-	(void)consult_store_alive(glue.store, now);
+	g_mutex_lock(&lifecycle_mutex);
+	if (!stop_recorded)
+		(void)consult_store_alive(st, now);
+	g_mutex_unlock(&lifecycle_mutex);
 }
 
 void glue_lifecycle_stopped(int64_t now)
 {
+	g_mutex_lock(&lifecycle_mutex);
+	stop_recorded = true;
 	if (consult_store_stopped(glue.store, now) == CONSULT_OK)
 		JANUS_LOG(LOG_INFO, "[consult] stop recorded at %" G_GINT64_FORMAT "\n", now);
+	g_mutex_unlock(&lifecycle_mutex);
 }
