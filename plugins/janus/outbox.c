@@ -2,22 +2,38 @@
  * messages by e-mail (SMTP) or SMS (HTTP gateway), off the Janus handler
  * threads.
  *
- * Contract: at start, rows left "sending" by a crash go back to "queued".
- * Loop: under glue.lock claim the next due row (one commit: sending,
- * attempts + 1) and copy everything it needs (address or number, the
- * unsealed code, practice, time, doctor, the booked name for the
- * greeting); then WITHOUT the lock render
- * (core/compose, core/mime) and send (deliver/smtp, deliver/sms_http,
- * blocking with their timeouts); then under the lock record the outcome:
- * sent; temporary failure -> queued again at the core/backoff time (no
- * later than the code's end); permanent failure, attempts exhausted, data
- * gone (contact wiped, appointment cancelled or erased) -> failed with the
- * reason. Every change reaches the practice's staff as a `delivery` event.
- * Sleeps until the next row is due or glue_outbox_wake(). A row is sent
- * at most once unless the process dies between the server's acceptance and
- * the commit of "sent" (it is then sent again after the restart, with the
- * same Message-ID). Logs carry row ids, channels and reasons only; the
- * unsealed code, the address and the booked name are wiped after use.
+ * Contract: at start, rows left "sending" by this instance (same
+ * `instance` name: it died mid-send), with no claim recorded, or whose
+ * claim has ended go back to "queued"; a live claim of another instance
+ * sharing the store is left alone. Loop: claim the next due row (one
+ * commit: sending, attempts + 1, claimed_by = this instance, claimed
+ * until CLAIM_MARGIN_S plus twice the longest send timeout from now, wall
+ * clock) and copy everything it needs (address or number, the unsealed
+ * code, practice, time, doctor, the booked name for the greeting); then
+ * render (core/compose, core/mime) and send (deliver/smtp,
+ * deliver/sms_http, blocking with their timeouts); then record the
+ * outcome: sent; temporary failure -> queued again at the core/backoff
+ * time (no later than the code's end); permanent failure, attempts
+ * exhausted, data gone (contact wiped, appointment cancelled or erased) ->
+ * failed with the reason. The outcome is stored only while the row is
+ * still claimed by this instance. Due rows are: queued with next_at due,
+ * or sending with an ended claim (its instance died: taken over, found at
+ * the latest IDLE_WAIT_S after the claim ended); with leases on, only
+ * those of practices whose lease this instance holds in the store (the
+ * practice's instance owns its invitations); with leases off, every
+ * practice. Every change reaches the practice's staff (if served here) as
+ * a `delivery` event. Sleeps until the next row is due or
+ * glue_outbox_wake().
+ * Store work: on PostgreSQL on a handle of its own (opened at start, like
+ * timer_store.c), WITHOUT glue.lock, which it takes only to push the
+ * events (the rooms and handles are in memory); on SQLite (no second
+ * connection, see timer_store.c) on glue.store under glue.lock, as
+ * before. A row is sent at most once unless the process dies (or cannot
+ * store the outcome) between the server's acceptance and the commit of
+ * "sent": it is then sent again, with the same Message-ID, after the
+ * restart or once the claim has ended. Logs carry row ids, channels and
+ * reasons only; the unsealed code, the address and the booked name are
+ * wiped after use.
  */
 #include <string.h>
 #include <time.h>
@@ -34,13 +50,17 @@
 #include "deliver/sms_http.h"
 #include "glue.h"
 #include "messages.h"
+#include "store_health.h"
 
 static GThread *worker;
+static consult_store *own; /* the worker's handle (PostgreSQL), or NULL */
 static GMutex wake_mutex;
 static GCond wake_cond;
 static volatile gint stop, woken;
 
 #define IDLE_WAIT_S 60
+/* A claim outlives the longest send (twice its timeout) by this much. */
+#define CLAIM_MARGIN_S 60
 
 /* Everything one send needs, copied out of the store under the lock. */
 typedef struct job {
@@ -71,6 +91,16 @@ static void job_clear(job *j)
 	memset(j, 0, sizeof(*j));
 }
 
+/* The row's state to the practice's staff; under glue.lock. */
+static void push_msg(int64_t practice_id, const consult_outbox_msg *m)
+{
+	glue_practice *p = glue_practice_find(practice_id);
+	if (p == NULL)
+		return;
+	for (GList *l = p->staff; l; l = l->next)
+		glue_push(l->data, "delivery", glue_delivery_json(m));
+}
+
 void glue_push_delivery(int64_t practice_id, int64_t delivery_id)
 {
 	glue_practice *p = glue_practice_find(practice_id);
@@ -78,15 +108,50 @@ void glue_push_delivery(int64_t practice_id, int64_t delivery_id)
 		return;
 	consult_outbox_msg m;
 	memset(&m, 0, sizeof(m));
-	if (consult_outbox_by_id(glue.store, delivery_id, &m) == CONSULT_OK) {
-		for (GList *l = p->staff; l; l = l->next)
-			glue_push(l->data, "delivery", glue_delivery_json(&m));
-	}
+	if (consult_outbox_by_id(glue.store, delivery_id, &m) == CONSULT_OK)
+		push_msg(practice_id, &m);
 	consult_outbox_msg_clear(&m);
 }
 
-/* Fills j from the store; a reason (permanent) if the data is gone. */
-static const char *job_load(const consult_outbox_msg *m, job *j)
+/* The worker's store: its own handle, or glue.store with glue.lock taken. */
+static consult_store *db_begin(void)
+{
+	if (own)
+		return own;
+	g_mutex_lock(&glue.lock);
+	return glue.store;
+}
+
+static void db_end(consult_store *db)
+{
+	if (db != own)
+		g_mutex_unlock(&glue.lock);
+}
+
+/* Pushes the row's state read on db (from db_begin); ends db. */
+static void push_end(consult_store *db, int64_t practice_id, const consult_outbox_msg *m)
+{
+	if (db == own)
+		g_mutex_lock(&glue.lock);
+	push_msg(practice_id, m);
+	g_mutex_unlock(&glue.lock);
+}
+
+static consult_outbox_claimer claimer(void)
+{
+	int64_t now_ms = g_get_real_time() / 1000;
+	int64_t longest = MAX(glue.cfg.smtp_timeout, glue.cfg.sms_timeout);
+	return (consult_outbox_claimer){
+		.instance = glue.cfg.instance,
+		.now = glue_now(),
+		.now_ms = now_ms,
+		.until_ms = now_ms + (2 * longest + CLAIM_MARGIN_S) * 1000,
+		.leases = glue_leases_on(),
+	};
+}
+
+/* Fills j from the store db; a reason (permanent) if the data is gone. */
+static const char *job_load(consult_store *db, const consult_outbox_msg *m, job *j)
 {
 	consult_appointment a;
 	consult_practice pr;
@@ -101,12 +166,12 @@ static const char *job_load(const consult_outbox_msg *m, job *j)
 	j->sms = m->channel == CONSULT_CHANNEL_SMS;
 	memcpy(j->msgid, m->msgid, sizeof(j->msgid));
 	j->kind = m->kind;
-	if (consult_store_appointment_by_id(glue.store, m->appointment_id, &a) != CONSULT_OK ||
-	        consult_store_practice_by_id(glue.store, a.practice_id, &pr) != CONSULT_OK)
+	if (consult_store_appointment_by_id(db, m->appointment_id, &a) != CONSULT_OK ||
+	        consult_store_practice_by_id(db, a.practice_id, &pr) != CONSULT_OK)
 		why = "appointment gone";
 	else if (a.cancelled_at != 0 && j->kind != CONSULT_MSG_CANCEL)
 		why = "appointment cancelled";
-	else if (consult_store_contact(glue.store, m->appointment_id, &ct) != CONSULT_OK ||
+	else if (consult_store_contact(db, m->appointment_id, &ct) != CONSULT_OK ||
 	        (j->sms ? ct.phone == NULL || !ct.consent_sms_at : ct.email == NULL || !ct.consent_email_at))
 		why = "contact data deleted";
 	else if ((j->sms ? glue.cfg.sms_url : glue.cfg.smtp_url) == NULL || glue_messages(j->kind) == NULL)
@@ -227,16 +292,17 @@ static void send_sms(const job *j, consult_send_result *r)
 	free(text);
 }
 
-/* Records the outcome of one attempt, under glue.lock. */
-static void record(const job *j, const char *why, const consult_send_result *r, int64_t now)
+/* Records the outcome of one attempt on db (from db_begin). */
+static void record(consult_store *db, const job *j, const char *why, const consult_send_result *r, int64_t now)
 {
 	consult_err e;
 	const char *outcome;
+	const char *me = glue.cfg.instance;
 	if (why != NULL) {
-		e = consult_outbox_fail(glue.store, j->id, why, now);
+		e = consult_outbox_fail(db, j->id, me, why, now);
 		outcome = "failed";
 	} else if (r->cls == CONSULT_DELIVERY_OK) {
-		e = consult_outbox_sent(glue.store, j->id, now);
+		e = consult_outbox_sent(db, j->id, me, now);
 		outcome = "sent";
 	} else {
 		consult_backoff bo = consult_backoff_default();
@@ -247,18 +313,22 @@ static void record(const job *j, const char *why, const consult_send_result *r, 
 		int64_t next = 0;
 		bool again = r->cls == CONSULT_DELIVERY_TEMPORARY &&
 		        consult_backoff_next(&bo, now, j->attempts, randombytes_random(), j->valid_until, &next);
-		e = again ? consult_outbox_retry(glue.store, j->id, next, r->reason, now)
-		          : consult_outbox_fail(glue.store, j->id, r->reason, now);
+		e = again ? consult_outbox_retry(db, j->id, me, next, r->reason, now)
+		          : consult_outbox_fail(db, j->id, me, r->reason, now);
 		outcome = again ? "retry" : "failed";
 		why = r->reason;
 	}
-	if (e != CONSULT_OK)
+	if (e == CONSULT_ERR_WRONG_STATE)
+		JANUS_LOG(LOG_WARN,
+		        "[consult] outbox: row %" G_GINT64_FORMAT
+		        " outcome not stored: its claim ended and was taken over\n",
+		        j->id);
+	else if (e != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] outbox: row %" G_GINT64_FORMAT " outcome not stored (%s)\n", j->id,
 		        consult_err_name(e));
 	JANUS_LOG(LOG_INFO, "[consult] outbox: %s %s row %" G_GINT64_FORMAT " attempt %d: %s%s%s\n",
 	        j->sms ? "sms" : "email", consult_msg_kind_name(j->kind), j->id, j->attempts, outcome, why ? ", " : "",
 	        why ? why : "");
-	glue_push_delivery(j->practice_id, j->id);
 }
 
 /* One due row: claim, send, record. false if nothing was due. */
@@ -268,20 +338,20 @@ static bool step(void)
 	memset(&j, 0, sizeof(j));
 	consult_outbox_msg m;
 	memset(&m, 0, sizeof(m));
-	int64_t now = glue_now();
-	g_mutex_lock(&glue.lock);
-	consult_err e = consult_outbox_claim_next(glue.store, now, &m);
-	const char *why = e == CONSULT_OK ? job_load(&m, &j) : NULL;
+	consult_outbox_claimer c = claimer();
+	int64_t now = c.now;
+	consult_store *db = db_begin();
+	consult_err e = consult_outbox_claim_next(db, &c, &m);
+	const char *why = e == CONSULT_OK ? job_load(db, &m, &j) : NULL;
+	if (e != CONSULT_OK && e != CONSULT_ERR_NOT_FOUND)
+		JANUS_LOG(LOG_ERR, "[consult] outbox: store not readable (%s)\n", consult_store_last_error(db));
 	if (e == CONSULT_OK)
-		glue_push_delivery(j.practice_id, j.id);
-	g_mutex_unlock(&glue.lock);
+		push_end(db, j.practice_id, &m);
+	else
+		db_end(db);
 	consult_outbox_msg_clear(&m);
-	if (e != CONSULT_OK) {
-		if (e != CONSULT_ERR_NOT_FOUND)
-			JANUS_LOG(LOG_ERR, "[consult] outbox: store not readable (%s)\n",
-			        consult_store_last_error(glue.store));
+	if (e != CONSULT_OK)
 		return false;
-	}
 	consult_send_result r;
 	memset(&r, 0, sizeof(r));
 	if (why == NULL) {
@@ -291,9 +361,13 @@ static bool step(void)
 			send_email(&j, now, &r);
 	}
 	now = glue_now();
-	g_mutex_lock(&glue.lock);
-	record(&j, why, &r, now);
-	g_mutex_unlock(&glue.lock);
+	db = db_begin();
+	record(db, &j, why, &r, now);
+	if (consult_outbox_by_id(db, j.id, &m) == CONSULT_OK)
+		push_end(db, j.practice_id, &m);
+	else
+		db_end(db);
+	consult_outbox_msg_clear(&m);
 	job_clear(&j);
 	return true;
 }
@@ -301,11 +375,12 @@ static bool step(void)
 /* Seconds until the next queued row is due (IDLE_WAIT_S if none). */
 static int64_t next_wait(void)
 {
-	int64_t at = 0, now = glue_now(), wait = IDLE_WAIT_S;
-	g_mutex_lock(&glue.lock);
-	if (consult_outbox_next_due(glue.store, &at) == CONSULT_OK)
-		wait = at <= now ? 0 : MIN(at - now, IDLE_WAIT_S);
-	g_mutex_unlock(&glue.lock);
+	int64_t at = 0, wait = IDLE_WAIT_S;
+	consult_outbox_claimer c = claimer();
+	consult_store *db = db_begin();
+	if (consult_outbox_next_due(db, &c, &at) == CONSULT_OK)
+		wait = at <= c.now ? 0 : MIN(at - c.now, IDLE_WAIT_S);
+	db_end(db);
 	return wait;
 }
 
@@ -336,21 +411,46 @@ void glue_outbox_wake(void)
 	g_mutex_unlock(&wake_mutex);
 }
 
+/* PostgreSQL: a connection of the worker's own (see the contract). */
+static void open_own(void)
+{
+	const char *db = glue.cfg.database;
+	if (db == NULL || (strncmp(db, "postgresql://", 13) != 0 && strncmp(db, "postgres://", 11) != 0))
+		return;
+	char err[256] = "";
+	own = consult_store_open(db, err, sizeof(err));
+	if (own == NULL) {
+		JANUS_LOG(LOG_WARN,
+		        "[consult] outbox: no store handle of its own (%s); its store work runs under the lock\n", err);
+		return;
+	}
+	glue_store_watch_handle(own);
+}
+
+static void close_own(void)
+{
+	if (own)
+		consult_store_close(own);
+	own = NULL;
+}
+
 int glue_outbox_start(void)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		JANUS_LOG(LOG_FATAL, "[consult] outbox: libcurl initialisation failed\n");
 		return -1;
 	}
+	open_own();
 	int64_t n = 0;
-	g_mutex_lock(&glue.lock);
-	if (consult_outbox_requeue_sending(glue.store, glue_now(), &n) != CONSULT_OK)
+	consult_outbox_claimer c = claimer();
+	consult_store *db = db_begin();
+	if (consult_outbox_requeue_sending(db, c.instance, c.now, c.now_ms, &n) != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] outbox: rows of the last run not requeued\n");
-	g_mutex_unlock(&glue.lock);
+	db_end(db);
 	if (n > 0)
 		JANUS_LOG(LOG_WARN,
 		        "[consult] outbox: %" G_GINT64_FORMAT
-		        " messages were being sent at the last stop: queued again\n",
+		        " messages were being sent at the last stop (or their claims ended): queued again\n",
 		        n);
 	g_atomic_int_set(&stop, 0);
 	GError *err = NULL;
@@ -358,6 +458,7 @@ int glue_outbox_start(void)
 	if (worker == NULL) {
 		JANUS_LOG(LOG_FATAL, "[consult] cannot start the outbox thread: %s\n", err ? err->message : "?");
 		g_clear_error(&err);
+		close_own();
 		curl_global_cleanup();
 		return -1;
 	}
@@ -372,5 +473,6 @@ void glue_outbox_stop(void)
 	glue_outbox_wake();
 	g_thread_join(worker);
 	worker = NULL;
+	close_own();
 	curl_global_cleanup();
 }

@@ -162,6 +162,11 @@ static const char *const consult_migrations[] = {
 	 * call (0 = never, the default; 1 = allowed) */
 	"ALTER TABLE practices ADD COLUMN patient_share INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (patient_share IN (0,1));",
+	/* version 10: an outbox row being sent names the instance that claimed
+	 * it and when that claim ends (wall time in ms), so instances sharing
+	 * the store never requeue or take over another's live claim. */
+	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT;"
+	"ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;",
 };
 
 #define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))

@@ -406,29 +406,51 @@ void consult_outbox_msg_clear(consult_outbox_msg *m);
  * CONFLICT if msgid is taken, INVALID_FIELD for channel NONE or an unknown kind. */
 consult_err consult_outbox_add(consult_store *s, int64_t appointment_id, consult_channel channel, consult_msg_kind kind,
         int64_t due_at, const uint8_t msgid[16], int64_t now, int64_t *id);
-/* Claims the QUEUED row with the smallest (next_at, id) and next_at <= now:
- * status SENDING, attempts + 1, updated_at = now, in one commit; out gets
- * the row after the change. NOT_FOUND if nothing is due. */
-consult_err consult_outbox_claim_next(consult_store *s, int64_t now, consult_outbox_msg *out);
-/* Smallest next_at of the QUEUED rows (may be in the past). NOT_FOUND if
- * none is queued. */
-consult_err consult_outbox_next_due(consult_store *s, int64_t *at);
-/* SENDING -> SENT (sent_at = updated_at = now, error cleared).
- * NOT_FOUND if no such row, WRONG_STATE if not sending. */
-consult_err consult_outbox_sent(consult_store *s, int64_t id, int64_t now);
-/* SENDING -> QUEUED again at next_at, with the reason of the failed
- * attempt (error, may be NULL). NOT_FOUND / WRONG_STATE as above. */
-consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, const char *error, int64_t now);
-/* QUEUED or SENDING -> FAILED (final) with its reason. NOT_FOUND /
- * WRONG_STATE (already sent, failed or dropped). */
-consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error, int64_t now);
+/* Who claims outbox rows, and when (several instances may share a store).
+ * instance: this instance's name, kept in the row as claimed_by; now: the
+ * store's clock in s (next_at, updated_at); now_ms: wall clock in ms,
+ * the clock of claims and leases; until_ms: when a claim taken now ends;
+ * leases: only rows of practices whose lease row names this instance and
+ * has not expired at now_ms (false: every practice, one instance). */
+typedef struct consult_outbox_claimer {
+	const char *instance;
+	int64_t now, now_ms, until_ms;
+	bool leases;
+} consult_outbox_claimer;
+/* Claims the due row with the smallest (next_at, id) among the QUEUED rows
+ * with next_at <= now and the SENDING rows whose claim has ended
+ * (claimed_until <= now_ms, or no claim recorded), of the practices c
+ * allows: status SENDING, claimed_by = instance, claimed_until = until_ms,
+ * attempts + 1, updated_at = now, in one commit (a guarded UPDATE: of two
+ * instances claiming at once exactly one gets the row); out gets the row
+ * after the change. NOT_FOUND if nothing is due. */
+consult_err consult_outbox_claim_next(consult_store *s, const consult_outbox_claimer *c, consult_outbox_msg *out);
+/* Smallest next_at of the QUEUED rows of the practices c allows (may be in
+ * the past). NOT_FOUND if none is queued. */
+consult_err consult_outbox_next_due(consult_store *s, const consult_outbox_claimer *c, int64_t *at);
+/* SENDING (claimed by `by`) -> SENT (sent_at = updated_at = now, error
+ * cleared, claim cleared). NOT_FOUND if no such row, WRONG_STATE if not
+ * sending or claimed by another instance (it took over an ended claim). */
+consult_err consult_outbox_sent(consult_store *s, int64_t id, const char *by, int64_t now);
+/* SENDING (claimed by `by`) -> QUEUED again at next_at, with the reason of
+ * the failed attempt (error, may be NULL). NOT_FOUND / WRONG_STATE as above. */
+consult_err consult_outbox_retry(
+        consult_store *s, int64_t id, const char *by, int64_t next_at, const char *error, int64_t now);
+/* QUEUED, or SENDING claimed by `by` -> FAILED (final) with its reason.
+ * NOT_FOUND / WRONG_STATE (already sent, failed or dropped, or claimed by
+ * another instance). */
+consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *by, const char *error, int64_t now);
 /* Cancel: the appointment's queued invites and reminders -> DROPPED;
  * *n (may be NULL) = rows dropped. A row being sent right now (SENDING)
  * is left to the worker. OK with *n = 0 if there is nothing to drop. */
 consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id, int64_t now, int64_t *n);
-/* Startup: rows left in SENDING (the process died during the attempt) ->
- * QUEUED with next_at = updated_at = now; attempts are kept. *n may be NULL. */
-consult_err consult_outbox_requeue_sending(consult_store *s, int64_t now, int64_t *n);
+/* Startup of instance `instance`: rows left in SENDING by this instance
+ * (it died during the attempt), with no claim recorded, or whose claim
+ * ended before now_ms -> QUEUED with next_at = updated_at = now, claim
+ * cleared; attempts are kept. A live claim of another instance is left
+ * alone (that instance is sending it). *n may be NULL. */
+consult_err consult_outbox_requeue_sending(
+        consult_store *s, const char *instance, int64_t now, int64_t now_ms, int64_t *n);
 consult_err consult_outbox_by_id(consult_store *s, int64_t id, consult_outbox_msg *out);
 /* The rows of one appointment in creation order (created_at, id). */
 typedef void (*consult_outbox_cb)(const consult_outbox_msg *m, void *ud);

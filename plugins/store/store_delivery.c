@@ -6,7 +6,14 @@
  * ("... WHERE id = ? AND status IN (allowed)"); when nothing changed a
  * second look tells NOT_FOUND from WRONG_STATE. Channels, kinds and
  * statuses are stored by name and read back as enums by the row reader. Claiming is a SELECT and an
- * UPDATE in one unit of work (store_tx_begin), so it is one commit. The
+ * UPDATE in one unit of work (store_tx_begin), so it is one commit; the
+ * UPDATE repeats the SELECT's condition on the row (queued, or sending
+ * with an ended claim), so of several instances claiming at once exactly
+ * one changes the row (PostgreSQL re-checks the condition after the
+ * winner's commit; SQLite has one writer): the others see no change and
+ * look for the next row. A claim names its instance (claimed_by) and ends
+ * at claimed_until (wall clock ms); the outcome of an attempt is stored
+ * only by the instance that still holds the claim. The
  * sealed code is bound without a copy and zeroed when a contact struct is
  * cleared. No logging.
  */
@@ -44,6 +51,18 @@ _Static_assert((int)D_END <= (int)STORE_SLOT_RETENTION, "store_delivery.c: too m
 	" o.attempts, o.due_at, o.next_at, o.sent_at, o.created_at, o.updated_at, o.msgid"    \
 	" FROM outbox o JOIN appointments a ON a.id = o.appointment_id "
 
+/* With leases (?f <> 0): only rows of practices whose lease row names the
+ * instance ?h and has not expired at ?t (ms). */
+#define OWN_PRACTICES(f, h, t)                                                                    \
+	" AND (?" #f " = 0 OR EXISTS (SELECT 1 FROM leases l WHERE l.practice_id = a.practice_id" \
+	" AND l.holder = ?" #h " AND l.expires_at > ?" #t "))"
+#define UNCLAIM " claimed_by = NULL, claimed_until = NULL"
+/* Due: queued and next_at <= ?1, or sending with a claim ended at ?2 (ms). */
+#define DUE_ROWS                                                                   \
+	"SELECT o.id FROM outbox o JOIN appointments a ON a.id = o.appointment_id" \
+	" WHERE ((o.status = 'queued' AND o.next_at <= ?1)"                        \
+	" OR (o.status = 'sending' AND coalesce(o.claimed_until, 0) <= ?2))"
+
 static const char *const sql_of[D_END - STORE_SLOT_DELIVERY] = {
 	[D_CONTACT_SET - STORE_SLOT_DELIVERY] =
 	        "INSERT INTO appointment_contacts(appointment_id, phone, email, consent_sms_at,"
@@ -60,27 +79,32 @@ static const char *const sql_of[D_END - STORE_SLOT_DELIVERY] = {
 	[D_OB_ADD - STORE_SLOT_DELIVERY] =
 	        "INSERT INTO outbox(appointment_id, channel, kind, status, attempts, due_at, next_at,"
 	        " created_at, updated_at, msgid) VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5, ?5, ?6) RETURNING id",
-	[D_OB_DUE_ID - STORE_SLOT_DELIVERY] =
-	        "SELECT id FROM outbox WHERE status = 'queued' AND next_at <= ?1 ORDER BY next_at, id LIMIT 1",
+	[D_OB_DUE_ID - STORE_SLOT_DELIVERY] = DUE_ROWS OWN_PRACTICES(3, 4, 2) " ORDER BY o.next_at, o.id LIMIT 1",
 	[D_OB_CLAIM - STORE_SLOT_DELIVERY] =
-	        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2"
-	        " WHERE id = ?1 AND status = 'queued'",
+	        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2,"
+	        " claimed_by = ?3, claimed_until = ?4 WHERE id = ?1"
+	        " AND (status = 'queued' OR (status = 'sending' AND coalesce(claimed_until, 0) <= ?5))",
 	[D_OB_BY_ID - STORE_SLOT_DELIVERY] = OUTBOX_COLS "WHERE o.id = ?1",
-	[D_OB_NEXT_DUE - STORE_SLOT_DELIVERY] = "SELECT min(next_at) FROM outbox WHERE status = 'queued'",
+	[D_OB_NEXT_DUE - STORE_SLOT_DELIVERY] =
+	        "SELECT min(o.next_at) FROM outbox o JOIN appointments a ON a.id = o.appointment_id"
+	        " WHERE o.status = 'queued'" OWN_PRACTICES(1, 2, 3),
 	[D_OB_STATUS - STORE_SLOT_DELIVERY] = "SELECT 1 FROM outbox WHERE id = ?1",
 	[D_OB_SENT - STORE_SLOT_DELIVERY] =
-	        "UPDATE outbox SET status = 'sent', sent_at = ?2, updated_at = ?2, error = NULL"
-	        " WHERE id = ?1 AND status = 'sending'",
+	        "UPDATE outbox SET status = 'sent', sent_at = ?2, updated_at = ?2, error = NULL," UNCLAIM
+	        " WHERE id = ?1 AND status = 'sending' AND claimed_by = ?3",
 	[D_OB_RETRY - STORE_SLOT_DELIVERY] =
-	        "UPDATE outbox SET status = 'queued', next_at = ?2, error = ?3, updated_at = ?4"
-	        " WHERE id = ?1 AND status = 'sending'",
-	[D_OB_FAIL - STORE_SLOT_DELIVERY] = "UPDATE outbox SET status = 'failed', error = ?2, updated_at = ?3"
-	                                    " WHERE id = ?1 AND status IN ('queued', 'sending')",
+	        "UPDATE outbox SET status = 'queued', next_at = ?2, error = ?3, updated_at = ?4," UNCLAIM
+	        " WHERE id = ?1 AND status = 'sending' AND claimed_by = ?5",
+	[D_OB_FAIL - STORE_SLOT_DELIVERY] =
+	        "UPDATE outbox SET status = 'failed', error = ?2, updated_at = ?3," UNCLAIM
+	        " WHERE id = ?1 AND (status = 'queued' OR (status = 'sending' AND claimed_by = ?4))",
 	[D_OB_DROP - STORE_SLOT_DELIVERY] =
 	        "UPDATE outbox SET status = 'dropped', updated_at = ?2"
 	        " WHERE appointment_id = ?1 AND status = 'queued' AND kind IN ('invite', 'reminder')",
 	[D_OB_REQUEUE - STORE_SLOT_DELIVERY] =
-	        "UPDATE outbox SET status = 'queued', next_at = ?1, updated_at = ?1 WHERE status = 'sending'",
+	        "UPDATE outbox SET status = 'queued', next_at = ?1, updated_at = ?1," UNCLAIM
+	        " WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by = ?2"
+	        " OR coalesce(claimed_until, 0) <= ?3)",
 	[D_OB_LIST - STORE_SLOT_DELIVERY] = OUTBOX_COLS "WHERE o.appointment_id = ?1 ORDER BY o.created_at, o.id",
 	[D_OB_LIST_RANGE - STORE_SLOT_DELIVERY] =
 	        OUTBOX_COLS "WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
@@ -203,39 +227,74 @@ consult_err consult_outbox_by_id(consult_store *s, int64_t id, consult_outbox_ms
 	return store_find(s, D_OB_BY_ID, sql_of[D_OB_BY_ID - STORE_SLOT_DELIVERY], &msg_row, out, NULL, id);
 }
 
-consult_err consult_outbox_claim_next(consult_store *s, int64_t now, consult_outbox_msg *out)
+/* The id of the next row c may claim: OK / NOT_FOUND. */
+static consult_err due_id(consult_store *s, const consult_outbox_claimer *c, int64_t *id)
+{
+	stmt_use u;
+	if (!get(s, D_OB_DUE_ID, &u))
+		return CONSULT_ERR_INTERNAL;
+	db_bind_int64(u.st, 1, c->now);
+	db_bind_int64(u.st, 2, c->now_ms);
+	db_bind_int64(u.st, 3, c->leases ? 1 : 0);
+	store_bind_text(u.st, 4, c->instance);
+	return store_run_int(s, &u, id);
+}
+
+/* Tries to claim row id for c: OK, or NOT_FOUND if another instance
+ * claimed it first. */
+static consult_err claim_one(consult_store *s, const consult_outbox_claimer *c, int64_t id)
+{
+	stmt_use u;
+	if (!get(s, D_OB_CLAIM, &u))
+		return CONSULT_ERR_INTERNAL;
+	db_bind_int64(u.st, 1, id);
+	db_bind_int64(u.st, 2, c->now);
+	store_bind_text(u.st, 3, c->instance);
+	db_bind_int64(u.st, 4, c->until_ms);
+	db_bind_int64(u.st, 5, c->now_ms);
+	return store_run_update_one(s, &u);
+}
+
+/* Rows lost to another instance's claim before this one looks no further. */
+#define CLAIM_TRIES 4
+
+consult_err consult_outbox_claim_next(consult_store *s, const consult_outbox_claimer *c, consult_outbox_msg *out)
 {
 	memset(out, 0, sizeof *out);
-	bool outer;
-	if (!store_tx_begin(s, &outer))
-		return CONSULT_ERR_INTERNAL;
-	stmt_use u;
-	int64_t id = 0;
-	consult_err e = CONSULT_ERR_INTERNAL;
-	if (get(s, D_OB_DUE_ID, &u)) {
-		db_bind_int64(u.st, 1, now);
-		e = store_run_int(s, &u, &id);
+	if (c == NULL || c->instance == NULL) {
+		snprintf(s->last_error, sizeof s->last_error, "outbox: claim without an instance");
+		return CONSULT_ERR_INVALID_FIELD;
 	}
-	if (e == CONSULT_OK) {
-		e = CONSULT_ERR_INTERNAL;
-		if (get(s, D_OB_CLAIM, &u)) {
-			db_bind_int64(u.st, 1, id);
-			db_bind_int64(u.st, 2, now);
-			e = store_run_update_one(s, &u);
+	consult_err e = CONSULT_ERR_NOT_FOUND;
+	for (int i = 0; i < CLAIM_TRIES && e == CONSULT_ERR_NOT_FOUND; i++) {
+		bool outer;
+		if (!store_tx_begin(s, &outer))
+			return CONSULT_ERR_INTERNAL;
+		int64_t id = 0;
+		bool lost = false;
+		e = due_id(s, c, &id);
+		if (e == CONSULT_OK) {
+			e = claim_one(s, c, id);
+			lost = e == CONSULT_ERR_NOT_FOUND;
 		}
+		if (e == CONSULT_OK)
+			e = consult_outbox_by_id(s, id, out);
+		if ((e = store_tx_finish(s, outer, e)) != CONSULT_OK)
+			consult_outbox_msg_clear(out);
+		if (!lost)
+			break;
 	}
-	if (e == CONSULT_OK)
-		e = consult_outbox_by_id(s, id, out);
-	if ((e = store_tx_finish(s, outer, e)) != CONSULT_OK)
-		consult_outbox_msg_clear(out);
 	return e;
 }
 
-consult_err consult_outbox_next_due(consult_store *s, int64_t *at)
+consult_err consult_outbox_next_due(consult_store *s, const consult_outbox_claimer *c, int64_t *at)
 {
 	stmt_use u;
 	if (!get(s, D_OB_NEXT_DUE, &u))
 		return CONSULT_ERR_INTERNAL;
+	db_bind_int64(u.st, 1, c->leases ? 1 : 0);
+	store_bind_text(u.st, 2, c->instance);
+	db_bind_int64(u.st, 3, c->now_ms);
 	return store_run_int(s, &u, at);
 }
 
@@ -263,17 +322,19 @@ static consult_err finish_transition(consult_store *s, stmt_use *u, int64_t id)
 	return e;
 }
 
-consult_err consult_outbox_sent(consult_store *s, int64_t id, int64_t now)
+consult_err consult_outbox_sent(consult_store *s, int64_t id, const char *by, int64_t now)
 {
 	stmt_use u;
 	if (!get(s, D_OB_SENT, &u))
 		return CONSULT_ERR_INTERNAL;
 	db_bind_int64(u.st, 1, id);
 	db_bind_int64(u.st, 2, now);
+	store_bind_text(u.st, 3, by);
 	return finish_transition(s, &u, id);
 }
 
-consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, const char *error, int64_t now)
+consult_err consult_outbox_retry(
+        consult_store *s, int64_t id, const char *by, int64_t next_at, const char *error, int64_t now)
 {
 	stmt_use u;
 	if (!get(s, D_OB_RETRY, &u))
@@ -282,10 +343,11 @@ consult_err consult_outbox_retry(consult_store *s, int64_t id, int64_t next_at, 
 	db_bind_int64(u.st, 2, next_at);
 	store_bind_text(u.st, 3, error);
 	db_bind_int64(u.st, 4, now);
+	store_bind_text(u.st, 5, by);
 	return finish_transition(s, &u, id);
 }
 
-consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error, int64_t now)
+consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *by, const char *error, int64_t now)
 {
 	stmt_use u;
 	if (!get(s, D_OB_FAIL, &u))
@@ -293,6 +355,7 @@ consult_err consult_outbox_fail(consult_store *s, int64_t id, const char *error,
 	db_bind_int64(u.st, 1, id);
 	store_bind_text(u.st, 2, error);
 	db_bind_int64(u.st, 3, now);
+	store_bind_text(u.st, 4, by);
 	return finish_transition(s, &u, id);
 }
 
@@ -301,9 +364,18 @@ consult_err consult_outbox_drop_pending(consult_store *s, int64_t appointment_id
 	return STORE_WRITE(s, D_OB_DROP, sql_of[D_OB_DROP - STORE_SLOT_DELIVERY], n, appointment_id, now);
 }
 
-consult_err consult_outbox_requeue_sending(consult_store *s, int64_t now, int64_t *n)
+consult_err consult_outbox_requeue_sending(
+        consult_store *s, const char *instance, int64_t now, int64_t now_ms, int64_t *n)
 {
-	return STORE_WRITE(s, D_OB_REQUEUE, sql_of[D_OB_REQUEUE - STORE_SLOT_DELIVERY], n, now);
+	if (n)
+		*n = 0;
+	stmt_use u;
+	if (!get(s, D_OB_REQUEUE, &u))
+		return CONSULT_ERR_INTERNAL;
+	db_bind_int64(u.st, 1, now);
+	store_bind_text(u.st, 2, instance);
+	db_bind_int64(u.st, 3, now_ms);
+	return store_run_count(s, &u, n);
 }
 
 static consult_err each_msg(consult_store *s, stmt_use *u, consult_outbox_cb cb, void *ud)

@@ -13,6 +13,12 @@ else from --mode:
   data451 / data550   accept the data, then refuse it with 451 / 550
   hang      accept the TCP connection and never say anything
   drop      answer DATA with 354, read a little of the message, close
+  hold      accept everything, but a message to an address that starts
+            with "hold-" is answered only once the mode is no longer
+            "hold" (a sender stuck mid-send); each such message first
+            leaves <dir>/held-<k>.json ({"rcpt_tos"}), k = 1, 2, ... in
+            the order they arrived (one per attempt that reached the end
+            of DATA)
 --user/--password require AUTH (PLAIN or LOGIN, without TLS too);
 --cert/--key offer STARTTLS (with --require-starttls: mandatory) or, with
 --implicit-tls, speak TLS from the first byte (smtps). Stops on SIGTERM.
@@ -45,6 +51,7 @@ def parse():
 
 OPTS = parse()
 COUNTER = [0]
+HELD = [0]
 
 
 def mode():
@@ -75,6 +82,14 @@ class Handler:
             return '451 4.7.1 Try again later'
         if m == 'data550':
             return '550 5.7.1 Message rejected'
+        if m == 'hold' and any(a.lower().startswith('hold-') for a in envelope.rcpt_tos):
+            HELD[0] += 1
+            held = os.path.join(OPTS.dir, 'held-%d.json' % HELD[0])
+            with open(held + '.tmp', 'w', encoding='utf-8') as f:
+                json.dump({'rcpt_tos': envelope.rcpt_tos}, f)
+            os.rename(held + '.tmp', held)
+            while mode() == 'hold':
+                await asyncio.sleep(0.05)
         COUNTER[0] += 1
         n = COUNTER[0]
         base = os.path.join(OPTS.dir, '%d' % n)

@@ -65,6 +65,36 @@ static int64_t add_msg(fixture *f, int64_t appt, consult_channel channel, consul
 	return id;
 }
 
+/* The instance of the single-instance tests; its claims last 60 s from a
+ * fixed wall time, so only the claim tests see one end. */
+#define ME     "inst-a"
+#define T0_MS  10000000
+#define END_MS (T0_MS + 60000)
+
+static consult_outbox_claimer by(const char *instance, int64_t now, int64_t now_ms, bool leases)
+{
+	return (consult_outbox_claimer){
+		.instance = instance, .now = now, .now_ms = now_ms, .until_ms = now_ms + 60000, .leases = leases
+	};
+}
+
+static consult_err claim(consult_store *s, int64_t now, consult_outbox_msg *m)
+{
+	consult_outbox_claimer c = by(ME, now, T0_MS, false);
+	return consult_outbox_claim_next(s, &c, m);
+}
+
+static consult_err next_due(consult_store *s, int64_t *at)
+{
+	consult_outbox_claimer c = by(ME, 0, T0_MS, false);
+	return consult_outbox_next_due(s, &c, at);
+}
+
+static consult_err requeue(consult_store *s, int64_t now, int64_t *n)
+{
+	return consult_outbox_requeue_sending(s, ME, now, T0_MS, n);
+}
+
 /* the status of one outbox row, freshly read */
 static void expect_status(fixture *f, int64_t id, consult_outbox_status status, int attempts)
 {
@@ -142,7 +172,7 @@ static void test_transactions(void **state)
 	assert_int_equal(consult_store_add_practice(f->s, "neu", "Neu", NULL, 5, &id), CONSULT_OK);
 	int64_t m1 = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
 	consult_outbox_msg m;
-	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK); /* savepoint inside */
+	assert_int_equal(claim(f->s, 100, &m), CONSULT_OK); /* savepoint inside */
 	assert_int_equal(m.id, m1);
 	consult_outbox_msg_clear(&m);
 	assert_true(consult_store_in_transaction(f->s));
@@ -289,20 +319,20 @@ static void test_claim_order(void **state)
 	fixture *f = *state;
 	consult_outbox_msg m;
 	int64_t at = -1;
-	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_outbox_claim_next(f->s, 1000, &m), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(next_due(f->s, &at), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(claim(f->s, 1000, &m), CONSULT_ERR_NOT_FOUND);
 	int64_t late = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_REMINDER, 300, 1);
 	int64_t early1 = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
 	int64_t early2 = add_msg(f, f->other_appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 3);
-	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_OK);
+	assert_int_equal(next_due(f->s, &at), CONSULT_OK);
 	assert_int_equal(at, 100);
 	/* nothing due yet */
-	assert_int_equal(consult_outbox_claim_next(f->s, 99, &m), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(claim(f->s, 99, &m), CONSULT_ERR_NOT_FOUND);
 	int64_t queued = 0;
 	assert_int_equal(consult_outbox_counts(f->peer, 0, &queued, NULL), CONSULT_OK);
 	assert_int_equal(queued, 3);
 	/* same next_at: lower id first; the claim is committed at once */
-	assert_int_equal(consult_outbox_claim_next(f->s, 200, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 200, &m), CONSULT_OK);
 	assert_int_equal(m.id, early1);
 	assert_int_equal(m.status, CONSULT_OUTBOX_SENDING);
 	assert_int_equal(m.attempts, 1);
@@ -313,27 +343,27 @@ static void test_claim_order(void **state)
 	assert_int_equal(m.status, CONSULT_OUTBOX_SENDING);
 	assert_int_equal(m.attempts, 1);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_claim_next(f->s, 200, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 200, &m), CONSULT_OK);
 	assert_int_equal(m.id, early2);
 	assert_int_equal(m.practice_id, f->other_practice);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_claim_next(f->s, 200, &m), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(claim(f->s, 200, &m), CONSULT_ERR_NOT_FOUND);
 	/* sending rows are not "due" */
-	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_OK);
+	assert_int_equal(next_due(f->s, &at), CONSULT_OK);
 	assert_int_equal(at, 300);
-	assert_int_equal(consult_outbox_claim_next(f->s, 300, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 300, &m), CONSULT_OK);
 	assert_int_equal(m.id, late);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(next_due(f->s, &at), CONSULT_ERR_NOT_FOUND);
 	/* a retry moves the row behind others by next_at */
 	int64_t other = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_REMINDER, 400, 4);
-	assert_int_equal(consult_outbox_retry(f->s, early1, 450, "timeout", 310), CONSULT_OK);
-	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_OK);
+	assert_int_equal(consult_outbox_retry(f->s, early1, ME, 450, "timeout", 310), CONSULT_OK);
+	assert_int_equal(next_due(f->s, &at), CONSULT_OK);
 	assert_int_equal(at, 400);
-	assert_int_equal(consult_outbox_claim_next(f->s, 1000, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 1000, &m), CONSULT_OK);
 	assert_int_equal(m.id, other);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_claim_next(f->s, 1000, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 1000, &m), CONSULT_OK);
 	assert_int_equal(m.id, early1);
 	assert_int_equal(m.attempts, 2);
 	consult_outbox_msg_clear(&m);
@@ -346,14 +376,14 @@ static void test_transitions(void **state)
 	int64_t id = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
 
 	/* from queued: only claim, fail (and drop) */
-	assert_int_equal(consult_outbox_sent(f->s, id, 110), CONSULT_ERR_WRONG_STATE);
-	assert_int_equal(consult_outbox_retry(f->s, id, 200, "x", 110), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_sent(f->s, id, ME, 110), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_retry(f->s, id, ME, 200, "x", 110), CONSULT_ERR_WRONG_STATE);
 	expect_status(f, id, CONSULT_OUTBOX_QUEUED, 0);
 
 	/* sending -> queued (retry) keeps the reason and the new time */
-	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 100, &m), CONSULT_OK);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_retry(f->s, id, 160, "smtp 451", 130), CONSULT_OK);
+	assert_int_equal(consult_outbox_retry(f->s, id, ME, 160, "smtp 451", 130), CONSULT_OK);
 	assert_int_equal(consult_outbox_by_id(f->s, id, &m), CONSULT_OK);
 	assert_int_equal(m.status, CONSULT_OUTBOX_QUEUED);
 	assert_string_equal(m.error, "smtp 451");
@@ -362,25 +392,25 @@ static void test_transitions(void **state)
 	assert_int_equal(m.updated_at, 130);
 	assert_int_equal(m.attempts, 1);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_retry(f->s, id, 170, "again", 131), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_retry(f->s, id, ME, 170, "again", 131), CONSULT_ERR_WRONG_STATE);
 
 	/* sending -> sent; final */
-	assert_int_equal(consult_outbox_claim_next(f->s, 160, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 160, &m), CONSULT_OK);
 	assert_int_equal(m.attempts, 2);
 	assert_string_equal(m.error, "smtp 451"); /* the last reason stays visible while sending */
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_sent(f->s, id, 165), CONSULT_OK);
+	assert_int_equal(consult_outbox_sent(f->s, id, ME, 165), CONSULT_OK);
 	assert_int_equal(consult_outbox_by_id(f->s, id, &m), CONSULT_OK);
 	assert_int_equal(m.status, CONSULT_OUTBOX_SENT);
 	assert_int_equal(m.sent_at, 165);
 	assert_int_equal(m.updated_at, 165);
 	assert_null(m.error);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_sent(f->s, id, 170), CONSULT_ERR_WRONG_STATE);
-	assert_int_equal(consult_outbox_retry(f->s, id, 200, "x", 170), CONSULT_ERR_WRONG_STATE);
-	assert_int_equal(consult_outbox_fail(f->s, id, "x", 170), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_sent(f->s, id, ME, 170), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_retry(f->s, id, ME, 200, "x", 170), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_fail(f->s, id, ME, "x", 170), CONSULT_ERR_WRONG_STATE);
 	int64_t n = -1;
-	assert_int_equal(consult_outbox_requeue_sending(f->s, 170, &n), CONSULT_OK);
+	assert_int_equal(requeue(f->s, 170, &n), CONSULT_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(consult_outbox_by_id(f->s, id, &m), CONSULT_OK);
 	assert_int_equal(m.status, CONSULT_OUTBOX_SENT);
@@ -390,40 +420,40 @@ static void test_transitions(void **state)
 
 	/* queued -> failed; final */
 	int64_t q = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
-	assert_int_equal(consult_outbox_fail(f->s, q, "invalid number", 180), CONSULT_OK);
+	assert_int_equal(consult_outbox_fail(f->s, q, ME, "invalid number", 180), CONSULT_OK);
 	assert_int_equal(consult_outbox_by_id(f->s, q, &m), CONSULT_OK);
 	assert_int_equal(m.status, CONSULT_OUTBOX_FAILED);
 	assert_string_equal(m.error, "invalid number");
 	assert_int_equal(m.updated_at, 180);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_claim_next(f->s, 1000, &m), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_outbox_fail(f->s, q, "x", 181), CONSULT_ERR_WRONG_STATE);
-	assert_int_equal(consult_outbox_sent(f->s, q, 181), CONSULT_ERR_WRONG_STATE);
-	assert_int_equal(consult_outbox_retry(f->s, q, 200, "x", 181), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(claim(f->s, 1000, &m), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_fail(f->s, q, ME, "x", 181), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_sent(f->s, q, ME, 181), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_retry(f->s, q, ME, 200, "x", 181), CONSULT_ERR_WRONG_STATE);
 
 	/* sending -> failed */
 	int64_t r = add_msg(f, f->appt2, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_REMINDER, 100, 3);
-	assert_int_equal(consult_outbox_claim_next(f->s, 200, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 200, &m), CONSULT_OK);
 	assert_int_equal(m.id, r);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_fail(f->s, r, "smtp 550", 201), CONSULT_OK);
+	assert_int_equal(consult_outbox_fail(f->s, r, ME, "smtp 550", 201), CONSULT_OK);
 	expect_status(f, r, CONSULT_OUTBOX_FAILED, 1);
-	assert_int_equal(consult_outbox_sent(f->s, r, 202), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_sent(f->s, r, ME, 202), CONSULT_ERR_WRONG_STATE);
 
 	/* dropped is final too */
 	int64_t d = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 4);
 	assert_int_equal(consult_outbox_drop_pending(f->s, f->appt2, 210, &n), CONSULT_OK);
 	assert_int_equal(n, 1);
 	expect_status(f, d, CONSULT_OUTBOX_DROPPED, 0);
-	assert_int_equal(consult_outbox_fail(f->s, d, "x", 211), CONSULT_ERR_WRONG_STATE);
-	assert_int_equal(consult_outbox_sent(f->s, d, 211), CONSULT_ERR_WRONG_STATE);
-	assert_int_equal(consult_outbox_retry(f->s, d, 300, "x", 211), CONSULT_ERR_WRONG_STATE);
-	assert_int_equal(consult_outbox_claim_next(f->s, 1000, &m), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_fail(f->s, d, ME, "x", 211), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_sent(f->s, d, ME, 211), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_retry(f->s, d, ME, 300, "x", 211), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(claim(f->s, 1000, &m), CONSULT_ERR_NOT_FOUND);
 
 	/* unknown rows */
-	assert_int_equal(consult_outbox_sent(f->s, 999999, 1), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_outbox_retry(f->s, 999999, 1, NULL, 1), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_outbox_fail(f->s, 999999, NULL, 1), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_sent(f->s, 999999, ME, 1), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_retry(f->s, 999999, ME, 1, NULL, 1), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_fail(f->s, 999999, ME, NULL, 1), CONSULT_ERR_NOT_FOUND);
 }
 
 static void test_requeue_sending(void **state)
@@ -433,9 +463,9 @@ static void test_requeue_sending(void **state)
 	int64_t a = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
 	int64_t b = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
 	int64_t c = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_REMINDER, 5000, 3);
-	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 100, &m), CONSULT_OK);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 100, &m), CONSULT_OK);
 	consult_outbox_msg_clear(&m);
 	/* the process "dies"; at the next start the rows go back to queued */
 	consult_store_close(f->s);
@@ -444,7 +474,7 @@ static void test_requeue_sending(void **state)
 	assert_non_null(f->s);
 	expect_status(f, a, CONSULT_OUTBOX_SENDING, 1);
 	int64_t n = -1;
-	assert_int_equal(consult_outbox_requeue_sending(f->s, 900, &n), CONSULT_OK);
+	assert_int_equal(requeue(f->s, 900, &n), CONSULT_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(consult_outbox_by_id(f->s, b, &m), CONSULT_OK);
 	assert_int_equal(m.status, CONSULT_OUTBOX_QUEUED);
@@ -457,15 +487,132 @@ static void test_requeue_sending(void **state)
 	assert_int_equal(m.next_at, 5000);
 	consult_outbox_msg_clear(&m);
 	int64_t at = 0;
-	assert_int_equal(consult_outbox_next_due(f->s, &at), CONSULT_OK);
+	assert_int_equal(next_due(f->s, &at), CONSULT_OK);
 	assert_int_equal(at, 900);
-	assert_int_equal(consult_outbox_claim_next(f->s, 899, &m), CONSULT_ERR_NOT_FOUND);
-	assert_int_equal(consult_outbox_claim_next(f->s, 900, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 899, &m), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(claim(f->s, 900, &m), CONSULT_OK);
 	assert_int_equal(m.id, a);
 	assert_int_equal(m.attempts, 2);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_requeue_sending(f->s, 950, NULL), CONSULT_OK);
+	assert_int_equal(requeue(f->s, 950, NULL), CONSULT_OK);
 	expect_status(f, a, CONSULT_OUTBOX_QUEUED, 2);
+}
+
+/* Two instances on one store (f->s is A, f->peer B): a live claim is never
+ * taken over, requeued or finished by the other; an ended one is. */
+static void test_claim_instances(void **state)
+{
+	fixture *f = *state;
+	consult_outbox_msg m;
+	int64_t at = 0, n = -1;
+	int64_t r = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
+	consult_outbox_claimer a = by("inst-a", 100, T0_MS, false), b = by("inst-b", 100, T0_MS + 1000, false);
+	assert_int_equal(consult_outbox_claim_next(f->s, &a, &m), CONSULT_OK);
+	assert_int_equal(m.id, r);
+	assert_int_equal(m.attempts, 1);
+	consult_outbox_msg_clear(&m);
+	/* B (running, or starting) leaves A's live claim alone */
+	assert_int_equal(consult_outbox_claim_next(f->peer, &b, &m), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_next_due(f->peer, &b, &at), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_requeue_sending(f->peer, "inst-b", 110, T0_MS + 1000, &n), CONSULT_OK);
+	assert_int_equal(n, 0);
+	expect_status(f, r, CONSULT_OUTBOX_SENDING, 1);
+	assert_int_equal(consult_outbox_sent(f->peer, r, "inst-b", 110), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_retry(f->peer, r, "inst-b", 200, "x", 110), CONSULT_ERR_WRONG_STATE);
+	assert_int_equal(consult_outbox_fail(f->peer, r, "inst-b", "x", 110), CONSULT_ERR_WRONG_STATE);
+	expect_status(f, r, CONSULT_OUTBOX_SENDING, 1);
+	/* A's claim ends (A died mid-send): B takes the row over, once */
+	b = by("inst-b", 120, a.until_ms, false);
+	assert_int_equal(consult_outbox_claim_next(f->peer, &b, &m), CONSULT_OK);
+	assert_int_equal(m.id, r);
+	assert_int_equal(m.attempts, 2);
+	assert_int_equal(m.status, CONSULT_OUTBOX_SENDING);
+	consult_outbox_msg_clear(&m);
+	assert_int_equal(consult_outbox_claim_next(f->s, &b, &m), CONSULT_ERR_NOT_FOUND); /* B's claim is live */
+	/* A's late outcome is refused; B's is stored */
+	assert_int_equal(consult_outbox_sent(f->s, r, "inst-a", 130), CONSULT_ERR_WRONG_STATE);
+	expect_status(f, r, CONSULT_OUTBOX_SENDING, 2);
+	assert_int_equal(consult_outbox_sent(f->peer, r, "inst-b", 131), CONSULT_OK);
+	expect_status(f, r, CONSULT_OUTBOX_SENT, 2);
+	assert_int_equal(consult_outbox_claim_next(f->s, &b, &m), CONSULT_ERR_NOT_FOUND);
+
+	/* a starting instance requeues its own rows at once and another's
+	 * only once that claim has ended */
+	int64_t mine = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
+	int64_t theirs = add_msg(f, f->other_appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 3);
+	a = by("inst-a", 200, T0_MS, false);
+	assert_int_equal(consult_outbox_claim_next(f->s, &a, &m), CONSULT_OK);
+	assert_int_equal(m.id, mine);
+	consult_outbox_msg_clear(&m);
+	b = by("inst-b", 200, T0_MS, false);
+	assert_int_equal(consult_outbox_claim_next(f->peer, &b, &m), CONSULT_OK);
+	assert_int_equal(m.id, theirs);
+	consult_outbox_msg_clear(&m);
+	assert_int_equal(consult_outbox_requeue_sending(f->s, "inst-a", 300, T0_MS + 1000, &n), CONSULT_OK);
+	assert_int_equal(n, 1);
+	expect_status(f, mine, CONSULT_OUTBOX_QUEUED, 1);
+	expect_status(f, theirs, CONSULT_OUTBOX_SENDING, 1);
+	assert_int_equal(consult_outbox_requeue_sending(f->s, "inst-a", 300, b.until_ms - 1, &n), CONSULT_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(consult_outbox_requeue_sending(f->s, "inst-a", 300, b.until_ms, &n), CONSULT_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(consult_outbox_by_id(f->s, theirs, &m), CONSULT_OK);
+	assert_int_equal(m.status, CONSULT_OUTBOX_QUEUED);
+	assert_int_equal(m.next_at, 300);
+	assert_int_equal(m.attempts, 1);
+	consult_outbox_msg_clear(&m);
+	/* the requeued rows carry no claim: B's outcome for its old claim is refused */
+	assert_int_equal(consult_outbox_sent(f->peer, theirs, "inst-b", 301), CONSULT_ERR_WRONG_STATE);
+	/* a claim without an instance is refused and changes nothing */
+	consult_outbox_claimer none = by(NULL, 400, T0_MS, false);
+	assert_int_equal(consult_outbox_claim_next(f->s, &none, &m), CONSULT_ERR_INVALID_FIELD);
+	expect_status(f, mine, CONSULT_OUTBOX_QUEUED, 1);
+}
+
+/* With leases: an instance claims only rows of the practices whose live
+ * lease row names it. */
+static void test_claim_leases(void **state)
+{
+	fixture *f = *state;
+	consult_outbox_msg m;
+	int64_t at = 0;
+	bool held = false;
+	assert_int_equal(
+	        consult_store_lease_claim(f->s, f->practice, "inst-a", T0_MS, T0_MS + 5000, &held), CONSULT_OK);
+	assert_true(held);
+	assert_int_equal(
+	        consult_store_lease_claim(f->s, f->other_practice, "inst-b", T0_MS, T0_MS + 5000, &held), CONSULT_OK);
+	assert_true(held);
+	int64_t ra = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 200, 1);
+	int64_t rb = add_msg(f, f->other_appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 2);
+	consult_outbox_claimer a = by("inst-a", 300, T0_MS + 1000, true);
+	consult_outbox_claimer b = by("inst-b", 300, T0_MS + 1000, true);
+	assert_int_equal(consult_outbox_next_due(f->s, &a, &at), CONSULT_OK);
+	assert_int_equal(at, 200); /* not B's row at 100 */
+	assert_int_equal(consult_outbox_claim_next(f->s, &a, &m), CONSULT_OK);
+	assert_int_equal(m.id, ra);
+	consult_outbox_msg_clear(&m);
+	assert_int_equal(consult_outbox_claim_next(f->s, &a, &m), CONSULT_ERR_NOT_FOUND);
+	expect_status(f, rb, CONSULT_OUTBOX_QUEUED, 0);
+	assert_int_equal(consult_outbox_claim_next(f->peer, &b, &m), CONSULT_OK);
+	assert_int_equal(m.id, rb);
+	consult_outbox_msg_clear(&m);
+	assert_int_equal(consult_outbox_retry(f->peer, rb, "inst-b", 350, "smtp 451", 301), CONSULT_OK);
+	/* A's lease has expired: none of its practice's rows for it either */
+	int64_t ra2 = add_msg(f, f->appt2, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 3);
+	a = by("inst-a", 400, T0_MS + 5000, true);
+	assert_int_equal(consult_outbox_next_due(f->s, &a, &at), CONSULT_ERR_NOT_FOUND);
+	assert_int_equal(consult_outbox_claim_next(f->s, &a, &m), CONSULT_ERR_NOT_FOUND);
+	/* without leases (one instance) every practice's rows */
+	a.leases = false;
+	assert_int_equal(consult_outbox_next_due(f->s, &a, &at), CONSULT_OK);
+	assert_int_equal(at, 100);
+	assert_int_equal(consult_outbox_claim_next(f->s, &a, &m), CONSULT_OK);
+	assert_int_equal(m.id, ra2);
+	consult_outbox_msg_clear(&m);
+	assert_int_equal(consult_outbox_claim_next(f->s, &a, &m), CONSULT_OK);
+	assert_int_equal(m.id, rb);
+	consult_outbox_msg_clear(&m);
 }
 
 static void test_drop_pending(void **state)
@@ -473,13 +620,13 @@ static void test_drop_pending(void **state)
 	fixture *f = *state;
 	consult_outbox_msg m;
 	int64_t sending = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_INVITE, 100, 1);
-	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 100, &m), CONSULT_OK);
 	assert_int_equal(m.id, sending);
 	consult_outbox_msg_clear(&m);
 	int64_t sent = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 100, 2);
-	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK);
+	assert_int_equal(claim(f->s, 100, &m), CONSULT_OK);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_sent(f->s, sent, 101), CONSULT_OK);
+	assert_int_equal(consult_outbox_sent(f->s, sent, ME, 101), CONSULT_OK);
 	int64_t inv = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_INVITE, 500, 3);
 	int64_t rem = add_msg(f, f->appt, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_REMINDER, 900, 4);
 	int64_t cancel = add_msg(f, f->appt, CONSULT_CHANNEL_SMS, CONSULT_MSG_CANCEL, 300, 5);
@@ -552,11 +699,11 @@ static void test_list_and_counts(void **state)
 	assert_int_equal(q, 5);
 	assert_int_equal(fl, 0);
 	consult_outbox_msg m;
-	assert_int_equal(consult_outbox_claim_next(f->s, 100, &m), CONSULT_OK); /* d: sending still counts */
+	assert_int_equal(claim(f->s, 100, &m), CONSULT_OK); /* d: sending still counts */
 	assert_int_equal(m.id, d);
 	consult_outbox_msg_clear(&m);
-	assert_int_equal(consult_outbox_fail(f->s, b, "http 400", 101), CONSULT_OK);
-	assert_int_equal(consult_outbox_fail(f->s, e, "smtp 550", 101), CONSULT_OK);
+	assert_int_equal(consult_outbox_fail(f->s, b, ME, "http 400", 101), CONSULT_OK);
+	assert_int_equal(consult_outbox_fail(f->s, e, ME, "smtp 550", 101), CONSULT_OK);
 	assert_int_equal(consult_outbox_drop_pending(f->s, f->appt2, 102, NULL), CONSULT_OK);
 	assert_int_equal(consult_outbox_counts(f->s, f->practice, &q, &fl), CONSULT_OK);
 	assert_int_equal(q, 1);
@@ -600,6 +747,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_claim_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requeue_sending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_instances, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),

@@ -171,7 +171,7 @@ static void test_migrate_v2_to_v3(void **state)
 	if (store_test_pg())
 		skip(); /* SQLite's files */
 	fixture *f = *state;
-	assert_int_equal(consult_store_latest_version(), 9);
+	assert_int_equal(consult_store_latest_version(), 10);
 	int64_t appt = add_appt(f, f->practice, 5000, 1);
 	int64_t visit = 0;
 	assert_int_equal(consult_store_visit_begin(f->s, appt, "Erika", "Muster", 4900, &visit), CONSULT_OK);
@@ -183,7 +183,7 @@ static void test_migrate_v2_to_v3(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 9);
+	assert_int_equal(consult_store_schema_version(f->s), 10);
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), consult_store_latest_version());
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM sqlite_master WHERE name IN"
@@ -236,7 +236,7 @@ static void test_migrate_v3_failure_keeps_v2(void **state)
 	raw_exec(f->path, "DROP TABLE appointment_contacts");
 	f->s = consult_store_open(f->path, err, sizeof err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 9);
+	assert_int_equal(consult_store_schema_version(f->s), 10);
 }
 
 /* --- purge --- */

@@ -143,6 +143,8 @@ static void test_migrate_v6_to_v7(void **state)
 	f->s = NULL;
 	raw_exec(f->path,
 	        "BEGIN;"
+	        "ALTER TABLE outbox DROP COLUMN claimed_by;"       /* schema v10 */
+	        "ALTER TABLE outbox DROP COLUMN claimed_until;"    /* schema v10 */
 	        "ALTER TABLE practices DROP COLUMN patient_share;" /* schema v9 */
 	        "DROP TABLE leases;"                               /* schema v8 */
 	        "ALTER TABLE appointments DROP COLUMN booked_name;"
@@ -159,8 +161,8 @@ static void test_migrate_v6_to_v7(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_latest_version(), 9);
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
+	assert_int_equal(consult_store_latest_version(), 10);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 10);
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM pragma_table_info('appointments')"
 	                         " WHERE name IN ('booked_name','note')"),
