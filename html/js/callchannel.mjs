@@ -204,7 +204,8 @@ class Opener {
   }
 
   open(u8) {
-    if (!this.ready) return unseal(this.key, u8);
+    // not a sealed frame at all: no trip to the worker (unseal says null at once)
+    if (!this.ready || u8.length < 13 + 16 || u8[0] !== SEALED) return unseal(this.key, u8);
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, { u8, resolve });
