@@ -63,7 +63,7 @@ export const MAX_PHOTO_BYTES = 15 * 1024 * 1024;
 export const JPEG_QUALITY = 0.92;
 export const LOWER_QUALITIES = [0.85, 0.75, 0.6];
 const PROGRESS_EVERY = 256 * 1024;   // doctor -> patient photo-progress ...
-const PROGRESS_MS = 500;             // ... at most one per 500 ms (each answer on a busy forwarded call slows it)
+const PROGRESS_MS = 500;             // ... at most one per 500 ms (answers during a forwarded transfer appeared to slow it)
 const WINDOW = 64;                   // chunks handed to the channel ahead
 const SHA = /^[0-9a-f]{64}$/;
 const now = () => performance.timeOrigin + performance.now();
