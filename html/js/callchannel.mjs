@@ -34,6 +34,11 @@
 //     reader can leave out what it did not ask for (the patient page's
 //     quality reports every 2 s)
 //   ch.dc  the RTCDataChannel used for sending now (tests and bench only)
+//   ch.opening 'worker' | 'page' | '': where received sealed frames are
+//     opened (forwarding: in a module worker, channel-worker.mjs, once it
+//     holds the key; 'page' where no Worker starts - then WebCrypto on the
+//     main thread as before), ch.openedInWorker how many so far (tests)
+//   new CallChannel({role, workerUrl}): workerUrl null = never a worker
 // Driven by session.mjs:
 //   ch.begin()              a new call: state 'connecting', counters reset
 //   ch.attachP2P(pc)        the call's RTCPeerConnection, BEFORE the offer /
@@ -47,6 +52,10 @@
 //     is encrypted with AES-GCM-256 keys derived from the call's ECDH
 //     agreement (e2ee.mjs channelKeys, separate from the media keys): Janus
 //     relays only ciphertext. No e2ee session: nothing is sent (fail closed).
+//     Received frames are opened off the main thread where a module worker
+//     starts (decrypted in arrival order, handed back in batches: many
+//     frames per main-thread task instead of one WebCrypto round trip
+//     each); counters, decoding and delivery stay here, unchanged.
 //   ch.detach()             the transport went away (P2P closed for
 //     forwarding, forwarded legs lost): 'connecting' until the next attach
 //   ch.end()                the call ended: 'closed', the queue is dropped,
@@ -165,6 +174,77 @@ export async function unseal(key, u8) {
   }
 }
 
+/**
+ * Opens the received sealed frames of one forwarded transport: in a module
+ * worker (channel-worker.mjs) where one starts, else here with WebCrypto.
+ * open(u8) -> Promise of unseal()'s result. The worker is used once it said
+ * 'ready' (it holds the key); frames it has not answered when it fails are
+ * opened here instead, in order, so nothing is lost by a broken worker.
+ */
+class Opener {
+  constructor(key, workerUrl) {
+    this.key = key;
+    this.worker = null;
+    this.ready = false;
+    this.pending = new Map();      // id -> {u8, resolve} while in the worker
+    this.nextId = 1;
+    this.inWorker = 0;             // frames the worker opened (tests)
+    if (typeof Worker !== 'function' || workerUrl === null) return;
+    try {
+      const w = new Worker(workerUrl || new URL('./channel-worker.mjs', import.meta.url), { type: 'module', name: 'consult-channel' });
+      w.onmessage = (ev) => this.fromWorker(ev.data || {});
+      w.onerror = (ev) => { if (ev && ev.preventDefault) ev.preventDefault(); this.fail(); };
+      w.onmessageerror = () => this.fail();
+      w.postMessage({ type: 'key', key });
+      this.worker = w;
+    } catch (e) {
+      console.warn('call channel: no worker, frames are opened on the page', e && e.name);
+      this.fail();
+    }
+  }
+
+  open(u8) {
+    // not a sealed frame at all: no trip to the worker (unseal says null at once)
+    if (!this.ready || u8.length < 13 + 16 || u8[0] !== SEALED) return unseal(this.key, u8);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { u8, resolve });
+      // a copy goes to the worker (u8 stays here for the fallback)
+      this.worker.postMessage({ type: 'open', id, buf: u8.slice().buffer });
+    });
+  }
+
+  fromWorker(m) {
+    if (m.type === 'ready') { this.ready = !!this.worker; return; }
+    if (m.type !== 'opened' || !Array.isArray(m.items)) return;
+    for (const it of m.items) {
+      const p = this.pending.get(it.id);
+      if (!p) continue;
+      this.pending.delete(it.id);
+      this.inWorker += 1;
+      p.resolve(it.bad ? null : { counter: it.counter, plain: it.plain ? new Uint8Array(it.plain) : null });
+    }
+  }
+
+  /** The worker is gone: what it still held is opened here, in order. */
+  fail() {
+    if (this.worker) { try { this.worker.terminate(); } catch (e) { /* gone */ } }
+    this.worker = null;
+    this.ready = false;
+    const left = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of left) p.resolve(unseal(this.key, p.u8));
+  }
+
+  close() {
+    if (this.worker) { try { this.worker.terminate(); } catch (e) { /* gone */ } }
+    this.worker = null;
+    this.ready = false;
+    for (const p of this.pending.values()) p.resolve(null);
+    this.pending.clear();
+  }
+}
+
 /** One transport of a call: a P2P channel, or the forwarded leg's channels. */
 class Transport {
   constructor(ch, mode, pc, e2ee) {
@@ -173,6 +253,7 @@ class Transport {
     this.pc = pc;
     this.e2ee = e2ee || null;
     this.keys = null;              // {send, recv} (forwarding)
+    this.opener = null;            // Opener of received frames (forwarding)
     this.sendCounter = 0;
     this.recvCounter = 0;
     this.channels = new Set();
@@ -195,7 +276,12 @@ class Transport {
       this.pc.addEventListener('datachannel', this.onDataChannel);
       const ready = this.e2ee && this.e2ee.channelKeysReady;
       if (!ready) { console.warn('call channel: no e2ee keys, forwarding channel stays shut'); return; }
-      ready.then((k) => { if (!this.closed) { this.keys = k; this.hello(); } }, () => {});
+      ready.then((k) => {
+        if (this.closed) return;
+        this.keys = k;
+        this.opener = new Opener(k.recv, this.ch.workerUrl);
+        this.hello();
+      }, () => {});
     }
   }
 
@@ -275,7 +361,7 @@ class Transport {
     else if (ArrayBuffer.isView(data)) u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     else { this.ch.stats.dropped += 1; return; }   // text frames are not ours
     // decryption starts at once (in parallel); frames are handled in order
-    const opened = this.mode === 'forward' && this.keys ? unseal(this.keys.recv, u8) : null;
+    const opened = this.mode === 'forward' && this.opener ? this.opener.open(u8) : null;
     this.inChain = this.inChain.then(() => this.handle(u8, opened)).catch((e) => console.warn('call channel: receive failed', e && e.name));
   }
 
@@ -319,6 +405,7 @@ class Transport {
     clearTimeout(this.helloTimer);
     this.helloTimer = null;
     if (this.mode === 'forward') this.pc.removeEventListener('datachannel', this.onDataChannel);
+    if (this.opener) this.opener.close();
     for (const c of this.channels) { try { c.close(); } catch (e) { /* gone */ } }
     this.channels.clear();
     this.wakeLow();
@@ -335,8 +422,9 @@ function newStats() {
 }
 
 export class CallChannel {
-  constructor({ role } = {}) {
+  constructor({ role, workerUrl } = {}) {
     this.role = role === 'doctor' ? 'doctor' : 'patient';
+    this.workerUrl = workerUrl;
     this.listeners = new Map();
     this.stateListeners = new Set();
     this.state = 'idle';
@@ -351,6 +439,18 @@ export class CallChannel {
   get dc() { return this.transport ? this.transport.sendable() : null; }
 
   get bufferedAmount() { return this.transport ? this.transport.bufferedAmount : 0; }
+
+  /** Where received sealed frames are opened now: 'worker' | 'page' | '' (P2P, no keys yet). */
+  get opening() {
+    const o = this.transport && this.transport.opener;
+    return o ? (o.ready ? 'worker' : 'page') : '';
+  }
+
+  /** Sealed frames of this transport opened in the worker (tests). */
+  get openedInWorker() {
+    const o = this.transport && this.transport.opener;
+    return o ? o.inWorker : 0;
+  }
 
   on(type, fn) {
     if (!this.listeners.has(type)) this.listeners.set(type, new Set());

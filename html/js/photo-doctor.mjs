@@ -216,16 +216,17 @@ export function photoDoctor({ channel, consult }) {
   }
 
   /**
-   * Decodes a JPEG of nat.w x nat.h at the smallest eighth of its size that
+   * Decodes a JPEG (Blob or Uint8Array) of nat.w x nat.h at the smallest eighth of its size that
    * still covers cssW CSS pixels (sharp, yet reduced): a VideoFrame (the
    * caller closes it), or null where ImageDecoder does not exist.
    */
   async function decodeReduced(blob, nat, cssW) {
     if (typeof ImageDecoder === 'undefined' || !blob || !nat || !(cssW > 0)) return null;
+    // bytes at hand (while checking) are decoded as they are; a Blob is read first
     const dpr = window.devicePixelRatio || 1;
     const eighths = Math.min(8, Math.max(1, Math.ceil((8 * cssW * dpr) / nat.w)));
     const dec = new ImageDecoder({
-      data: await blob.arrayBuffer(), type: 'image/jpeg',
+      data: blob instanceof Uint8Array ? blob : await blob.arrayBuffer(), type: 'image/jpeg',
       desiredWidth: Math.ceil((nat.w * eighths) / 8), desiredHeight: Math.ceil((nat.h * eighths) / 8),
     });
     try {
@@ -240,7 +241,7 @@ export function photoDoctor({ channel, consult }) {
     if (early.has(e.n) || typeof ImageDecoder === 'undefined') return;
     const nat = { w: e.width, h: e.height };
     const box = fitted(nat, window.innerWidth, window.innerHeight);
-    const p = decodeReduced(e.unverified, nat, box.w).catch(() => null);
+    const p = decodeReduced(e.unverifiedBytes || e.unverified, nat, box.w).catch(() => null);
     early.set(e.n, p);
   }
 

@@ -15,6 +15,8 @@
 //                 1 per call; unverified: while 'checking', a Blob of the
 //                 very bytes being checked (to start decoding early; shown
 //                 only once done, then it is `blob`), else null;
+//                 unverifiedBytes: the same bytes as a Uint8Array (decoded
+//                 without reading the Blob back; never to be changed);
 //                 t {begin, end, checked}: when photo-begin and photo-end
 //                 came and the checks passed (performance.timeOrigin +
 //                 performance.now(), for bench/photo.mjs).
@@ -29,7 +31,8 @@
 //     r.reset()   a new call: forget the entries (the page revokes URLs)
 //   Checks before `done`: size <= MAX_PHOTO_BYTES and as announced, chunks
 //   in order and of PHOTO_CHUNK bytes (the last one shorter), SHA-256 of the
-//   bytes equal to the announced one, a JPEG whose frame header (SOF) has
+//   bytes (computed chunk by chunk while they arrive, sha256.mjs) equal to
+//   the announced one, a JPEG whose frame header (SOF) has
 //   the announced width x height. Then photo-received {n, ok: true};
 //   otherwise {n, ok: false, error}. Decoding is the viewer's (one decode of
 //   a 5 MP JPEG costs 100-200 ms): a photo that passed the checks but does
@@ -53,13 +56,17 @@
 //   Only the doctor's page starts a request, and only one at a time; the
 //   doctor's page takes a photo-begin only for the running request.
 
+import { Sha256 } from './sha256.mjs';
+
 export const PHOTO_CHUNK = 16 * 1024;
 export const MAX_PHOTO_BYTES = 15 * 1024 * 1024;
 export const JPEG_QUALITY = 0.92;
 export const LOWER_QUALITIES = [0.85, 0.75, 0.6];
-const PROGRESS_EVERY = 256 * 1024;   // doctor -> patient photo-progress
+const PROGRESS_EVERY = 256 * 1024;   // doctor -> patient photo-progress ...
+const PROGRESS_MS = 500;             // ... at most one per 500 ms (answers during a forwarded transfer appeared to slow it)
 const WINDOW = 64;                   // chunks handed to the channel ahead
 const SHA = /^[0-9a-f]{64}$/;
+const now = () => performance.timeOrigin + performance.now();
 
 /** {width, height} from a JPEG's SOF marker, or null (not a JPEG / no SOF). */
 export function jpegDimensions(b) {
@@ -87,7 +94,6 @@ export async function sha256Hex(bytes) {
 }
 
 const isN = (n) => Number.isInteger(n) && n >= 1 && n <= 10000;
-const now = () => performance.timeOrigin + performance.now();
 
 export class PhotoReceiver {
   constructor(channel, { onChange = () => {} } = {}) {
@@ -123,7 +129,7 @@ export class PhotoReceiver {
     if (this.pending || this.ch.state !== 'open') return null;
     const e = {
       n: this.entries.length + 1, state: 'requested', received: 0, size: 0, sha256: '', width: 0, height: 0,
-      blob: null, unverified: null, error: '', requestedAt: Date.now(), doneAt: 0, t: { begin: 0, end: 0, checked: 0 },
+      blob: null, unverified: null, unverifiedBytes: null, error: '', requestedAt: Date.now(), doneAt: 0, t: { begin: 0, end: 0, checked: 0 },
     };
     this.entries.push(e);
     this.pending = e;
@@ -170,7 +176,8 @@ export class PhotoReceiver {
     if (!ok) { this.fail(e, size > MAX_PHOTO_BYTES ? 'size' : 'protocol', true); return; }
     Object.assign(e, { state: 'receiving', size, sha256: m.sha256, width: m.width, height: m.height, received: 0, error: '' });
     e.t = { begin: now(), end: 0, checked: 0 };
-    this.rx = { entry: e, buf: new Uint8Array(size), next: 0, got: 0, told: 0 };
+    // hashed while the chunks arrive: at photo-end the digest is there
+    this.rx = { entry: e, buf: new Uint8Array(size), next: 0, got: 0, told: 0, toldAt: 0, hash: new Sha256() };
     this.changed(e);
   }
 
@@ -182,11 +189,13 @@ export class PhotoReceiver {
     const want = m.seq === last ? e.size - last * PHOTO_CHUNK : PHOTO_CHUNK;
     if (m.seq !== rx.next || m.seq > last || !bytes || bytes.length !== want) { this.fail(e, 'protocol', true); return; }
     rx.buf.set(bytes, m.seq * PHOTO_CHUNK);
+    rx.hash.update(bytes);
     rx.next += 1;
     rx.got += bytes.length;
     e.received = rx.got;
-    if (rx.got - rx.told >= PROGRESS_EVERY) {
+    if (rx.got - rx.told >= PROGRESS_EVERY && performance.now() - rx.toldAt >= PROGRESS_MS) {
       rx.told = rx.got;
+      rx.toldAt = performance.now();
       this.ch.send('photo-progress', { n: e.n, received: rx.got }).catch(() => {});
     }
     this.changed(e);
@@ -204,10 +213,11 @@ export class PhotoReceiver {
     const blob = new Blob([rx.buf], { type: 'image/jpeg' });
     e.state = 'checking';
     e.unverified = blob;
+    e.unverifiedBytes = rx.buf;
     this.changed(e);
     let error = '';
     try {
-      if ((await sha256Hex(rx.buf)) !== e.sha256) error = 'hash';
+      if (rx.hash.hex() !== e.sha256) error = 'hash';
     } catch (err) { error = 'hash'; }
     if (!error) {
       const d = jpegDimensions(rx.buf);
@@ -215,6 +225,7 @@ export class PhotoReceiver {
       else if (d.width !== e.width || d.height !== e.height) error = 'dimensions';
     }
     e.unverified = null;
+    e.unverifiedBytes = null;
     if (this.pending !== e) return;       // cancelled meanwhile
     if (error) { this.fail(e, error, true); return; }
     this.pending = null;

@@ -18,7 +18,8 @@
 //    Opened with the pages' keys (datawatch.mjs rawTypes), the doctor's leg
 //    had exactly one photo-begin, one photo-end and ceil(size / PHOTO_CHUNK)
 //    photo-chunk messages (a lost or repeated chunk fails), and no frame
-//    that does not open.
+//    that does not open. The doctor's page opened them in its channel
+//    worker (callchannel.mjs opening 'worker'), not on its main thread.
 // 3. A refused photo sends nothing: "abgelehnt" on the doctor's page, 0
 //    bytes counted, no photo-begin / photo-chunk relayed, and < 1.5 KB of
 //    messages other than the patient page's quality reports (request,
@@ -151,6 +152,10 @@ test('forwarding: consent, then the full-resolution photo through Janus, which r
   assert.equal(count(types.d, 'photo-end'), 1, 'one photo-end');
   assert.equal(count(types.p, 'photo-received'), 1, 'one photo-received');
   assert.equal(count(types.all, '?'), 0, `every relayed frame opens with the call's keys (${JSON.stringify(types.all)})`);
+  // the doctor's page opened the sealed frames in its worker (channel-worker.mjs), not on its main thread
+  const opening = await doc.evaluate(() => ({ via: window.consult.channel.opening, n: window.consult.channel.openedInWorker }));
+  assert.equal(opening.via, 'worker', 'sealed frames are opened in the channel worker');
+  assert.ok(opening.n >= Math.ceil(bytes.length / PHOTO_CHUNK), `the photo's chunks were opened in the worker (${opening.n})`);
 }));
 
 test('forwarding: a refused photo sends nothing', { timeout: 300_000 }, guard(async () => {

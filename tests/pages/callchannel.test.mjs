@@ -4,10 +4,13 @@
 // delivered messages are counted by type (stats.types), so a reader can
 // leave out the patient page's quality reports; the number of types kept is
 // bounded (a peer sending ever new types cannot grow it); payloads arrive
-// byte for byte.
+// byte for byte. Forwarding mode (sealed frames, real AES-GCM keys): the
+// received frames are opened where no Worker exists (node: on the page),
+// and when the channel worker breaks mid-transfer the frames it still held
+// are opened on the page: none lost, none repeated, in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CallChannel, TYPES_MAX, encodeFrame } from '../../html/js/callchannel.mjs';
+import { CallChannel, TYPES_MAX, encodeFrame, unseal } from '../../html/js/callchannel.mjs';
 
 /** An open in-memory RTCDataChannel; link(a, b) makes each deliver to the other. */
 class FakeDC {
@@ -82,4 +85,89 @@ test('the number of types kept is bounded: the rest count under "*"', async () =
   assert.equal(Object.values(types).reduce((a, c) => a + c.received, 0), n, 'every message counted once');
   doctor.end();
   patient.end();
+});
+
+/** Two CallChannels joined by a forwarded (sealed) in-memory channel with real AES-GCM keys. */
+async function forwardPair() {
+  const gen = () => crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const k1 = await gen();
+  const k2 = await gen();
+  const a = new FakeDC();
+  const b = new FakeDC();
+  a.peer = b;
+  b.peer = a;
+  const pc = (dc) => ({ createDataChannel: () => dc, addEventListener() {}, removeEventListener() {} });
+  const doctor = new CallChannel({ role: 'doctor' });
+  const patient = new CallChannel({ role: 'patient' });
+  doctor.attachForward(pc(a), { channelKeysReady: Promise.resolve({ send: k1, recv: k2 }) });
+  patient.attachForward(pc(b), { channelKeysReady: Promise.resolve({ send: k2, recv: k1 }) });
+  await Promise.all([doctor.waitOpen(2000), patient.waitOpen(2000)]);
+  return { doctor, patient };
+}
+
+async function sendChunks(doctor, patient, count) {
+  const got = [];
+  const off = doctor.on('photo-chunk', (msg, bytes) => got.push({ seq: msg.seq, first: bytes[0], len: bytes.length }));
+  const sends = [];
+  for (let seq = 0; seq < count; seq++) sends.push(patient.send('photo-chunk', { n: 1, seq }, new Uint8Array(1000).fill(seq & 255)));
+  await Promise.all(sends);
+  const until = Date.now() + 5000;
+  await new Promise((r) => { const t = setInterval(() => { if (got.length >= count || Date.now() > until) { clearInterval(t); r(); } }, 5); });
+  await new Promise((r) => setTimeout(r, 50));     // nothing more (no repeats)
+  off();
+  return got;
+}
+
+test('forwarding without a Worker: frames are opened on the page', async () => {
+  assert.equal(typeof globalThis.Worker, 'undefined', 'node has no global Worker');
+  const { doctor, patient } = await forwardPair();
+  const got = await sendChunks(doctor, patient, 30);
+  assert.deepEqual(got.map((g) => g.seq), Array.from({ length: 30 }, (_, i) => i));
+  assert.ok(got.every((g) => g.len === 1000 && g.first === g.seq));
+  assert.equal(doctor.opening, 'page');
+  assert.equal(doctor.stats.failed + doctor.stats.dropped + doctor.stats.replayed, 0);
+  doctor.end();
+  patient.end();
+});
+
+test('forwarding: a channel worker that breaks mid-transfer loses nothing (the rest is opened on the page)', async () => {
+  // a stand-in for channel-worker.mjs: same messages, answers the first 12
+  // frames in batches of 4, then holds 5 more and fails
+  const workers = [];
+  globalThis.Worker = class {
+    constructor() { this.key = null; this.held = []; this.answered = 0; this.onmessage = null; this.onerror = null; workers.push(this); }
+
+    postMessage(m) {
+      if (m.type === 'key') { this.key = m.key; setImmediate(() => this.onmessage({ data: { type: 'ready' } })); return; }
+      this.held.push(m);
+      if (this.answered < 12 && this.held.length === 4) {
+        const batch = this.held;
+        this.held = [];
+        this.answered += batch.length;
+        Promise.all(batch.map((x) => unseal(this.key, new Uint8Array(x.buf)))).then((rs) => this.onmessage({
+          data: { type: 'opened', items: rs.map((r, i) => ({ id: batch[i].id, counter: r.counter, plain: r.plain.buffer })) },
+        }));
+      } else if (this.answered >= 12 && this.held.length === 5) {
+        setImmediate(() => this.onerror({ preventDefault() {} }));
+      }
+    }
+
+    terminate() { this.dead = true; }
+  };
+  try {
+    const { doctor, patient } = await forwardPair();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(doctor.opening, 'worker', 'the worker holds the key');
+    const got = await sendChunks(doctor, patient, 40);
+    assert.deepEqual(got.map((g) => g.seq), Array.from({ length: 40 }, (_, i) => i), 'every chunk once, in order');
+    assert.ok(got.every((g) => g.len === 1000 && g.first === g.seq), 'byte for byte');
+    assert.equal(doctor.openedInWorker, 12, 'the worker opened the first 12');
+    assert.equal(doctor.opening, 'page', 'then the page took over');
+    assert.ok(workers.every((w) => w.dead || w.held.length === 0), 'the broken worker was terminated');
+    assert.equal(doctor.stats.failed + doctor.stats.dropped + doctor.stats.replayed, 0);
+    doctor.end();
+    patient.end();
+  } finally {
+    delete globalThis.Worker;
+  }
 });
