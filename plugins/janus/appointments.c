@@ -336,13 +336,16 @@ static char *trim_dup(const char *s)
 	return s ? g_strstrip(g_strdup(s)) : NULL;
 }
 
-/* Everything of a new appointment in one commit. */
+/* Everything of a new appointment in one commit. Only the appointment row
+ * (no booked name, note, contact or invitation): one statement, atomic on
+ * its own, without the transaction's round trips. */
 static consult_err create_stored(glue_ctx *c, const consult_practice *pr, int64_t doctor_id, int64_t starts_at,
         const invite_plan *pl, const char *booked_name, const char *note, const char *show,
         const uint8_t hash[CONSULT_CODE_HASH_LEN], int64_t *id, GArray *ids)
 {
 	int64_t vf = starts_at - glue.cfg.join_before_minutes * 60, vu = starts_at + glue.cfg.join_after_minutes * 60;
-	if (consult_store_begin(glue.store) != CONSULT_OK)
+	bool tx = booked_name || note || pl->sms || pl->email;
+	if (tx && consult_store_begin(glue.store) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
 	consult_err e = consult_store_add_appointment(
 	        glue.store, pr->id, doctor_id, starts_at, vf, vu, hash, c->s->staff_id, c->now, id);
@@ -352,9 +355,9 @@ static consult_err create_stored(glue_ctx *c, const consult_practice *pr, int64_
 		e = store_contact(*id, pl, c->req->u.create_appointment.email, show, c->s->staff_id, c->now);
 	if (e == CONSULT_OK)
 		e = queue_invites(*id, pl, starts_at, c->now, ids);
-	if (e == CONSULT_OK)
+	if (tx && e == CONSULT_OK)
 		e = consult_store_commit(glue.store);
-	else
+	else if (tx)
 		(void)consult_store_rollback(glue.store);
 	if (e != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] store: appointment not created (%s)\n",
