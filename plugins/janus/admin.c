@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <janus/debug.h>
 #include "glue.h"
+#include "snapshot.h"
 #include "auth.h"
 #include "admin.h"
 #include "forward.h"
@@ -69,6 +70,7 @@ static consult_err a_add_staff(admin_ctx *a)
 		a->field = "username";
 	if (e == CONSULT_OK)
 		json_object_set_new(a->reply, "staff_id", json_integer(id));
+	glue_snapshot_forget(pr.id); /* the next request sees the new member */
 	consult_practice_clear(&pr);
 	return e;
 }
@@ -120,6 +122,8 @@ static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
 		e = CONSULT_ERR_INTERNAL;
 	if (tx && e != CONSULT_OK)
 		(void)consult_store_rollback(glue.store);
+	if (st.practice_id > 0)
+		glue_snapshot_forget(st.practice_id); /* disabled at once for this instance's requests */
 	if (e == CONSULT_ERR_NOT_FOUND)
 		a->field = "username";
 	if (e == CONSULT_OK && (a->pw_hash || !a->req->disabled)) {
@@ -209,19 +213,12 @@ static void add_stats(const consult_practice *pr, void *ud)
 	int64_t queued = 0, failed = 0;
 	if (consult_outbox_counts(glue.store, pr->id, &queued, &failed) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;
-	bool never = false;
-	if (consult_store_practice_forward_never(glue.store, pr->id, &never) != CONSULT_OK)
-		u->err = CONSULT_ERR_INTERNAL;
-	json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
-	bool audio_never = false;
-	if (consult_store_practice_audio_only_never(glue.store, pr->id, &audio_never) != CONSULT_OK)
-		u->err = CONSULT_ERR_INTERNAL;
+	/* the practice row carries every option (read with it, no more round trips) */
+	json_object_set_new(o, "forward", json_string(pr->forward_never ? "never" : "allowed"));
 	json_object_set_new(o, "audio_only",
-	        json_string(consult_audio_policy_name(audio_never ? CONSULT_AUDIO_NEVER : CONSULT_AUDIO_ALLOWED)));
-	bool share = false;
-	if (consult_store_practice_patient_share(glue.store, pr->id, &share) != CONSULT_OK)
-		u->err = CONSULT_ERR_INTERNAL;
-	json_object_set_new(o, "patient_share", json_string(share ? "allowed" : "never"));
+	        json_string(
+	                consult_audio_policy_name(pr->audio_only_never ? CONSULT_AUDIO_NEVER : CONSULT_AUDIO_ALLOWED)));
+	json_object_set_new(o, "patient_share", json_string(pr->patient_share ? "allowed" : "never"));
 	int64_t pc[GLUE_PATH_COUNT] = { 0 };
 	if (p)
 		glue_path_counts(p, pc);
@@ -323,9 +320,11 @@ static consult_err a_set_practice(admin_ctx *a)
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	consult_err e = practice_of(a->req->practice, &pr, &a->field);
+	int64_t practice_id = pr.id;
 	consult_practice_clear(&pr);
 	if (e != CONSULT_OK)
 		return e;
+	glue_snapshot_forget(practice_id); /* the next request reads the new options */
 	if (consult_store_begin(glue.store) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
 	if (a->req->has_relay_only)

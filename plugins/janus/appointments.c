@@ -25,6 +25,7 @@
 #include "core/phone.h"
 #include "core/seal.h"
 #include "glue.h"
+#include "snapshot.h"
 
 #define DAY           (24 * 3600)
 #define SEND_AT_SLACK 60
@@ -122,25 +123,47 @@ static void add_delivery(const consult_outbox_msg *m, void *ud)
 	}
 }
 
-static consult_err add_contacts(json_t *list)
+/* The contact fields of one row (ct NULL: the appointment has no contact row). */
+static void set_contact_fields(json_t *row, const consult_contact *ct)
+{
+	json_object_set_new(row, "phone_hint", phone_hint(ct ? ct->phone : NULL));
+	json_object_set_new(row, "email_hint", email_hint(ct ? ct->email : NULL));
+	json_object_set_new(row, "consent_sms", json_boolean(ct && ct->consent_sms_at != 0));
+	json_object_set_new(row, "consent_email", json_boolean(ct && ct->consent_email_at != 0));
+	json_object_set_new(row, "contact_wiped", json_boolean(ct && ct->wiped_at != 0));
+}
+
+/* Sets the contact fields of its appointment's row (contact rows come in
+ * the order of the appointment list, like the deliveries). */
+static void add_contact(const consult_contact *ct, void *ud)
+{
+	rows_cursor *rc = ud;
+	size_t n = json_array_size(rc->list);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = (rc->at + i) % n;
+		json_t *row = json_array_get(rc->list, k);
+		if (json_integer_value(json_object_get(row, "id")) == ct->appointment_id) {
+			set_contact_fields(row, ct);
+			rc->at = k;
+			return;
+		}
+	}
+}
+
+/* Every row's contact fields in one store call: rows without a contact
+ * row get the empty ones. */
+static consult_err add_contacts(glue_ctx *c, json_t *list, int64_t from, int64_t to)
 {
 	size_t i;
 	json_t *row;
 	json_array_foreach(list, i, row)
 	{
-		consult_contact ct;
-		memset(&ct, 0, sizeof(ct));
-		consult_err e = consult_store_contact(glue.store, json_integer_value(json_object_get(row, "id")), &ct);
-		if (e != CONSULT_OK && e != CONSULT_ERR_NOT_FOUND)
-			return CONSULT_ERR_INTERNAL;
-		json_object_set_new(row, "phone_hint", phone_hint(ct.phone));
-		json_object_set_new(row, "email_hint", email_hint(ct.email));
-		json_object_set_new(row, "consent_sms", json_boolean(ct.consent_sms_at != 0));
-		json_object_set_new(row, "consent_email", json_boolean(ct.consent_email_at != 0));
-		json_object_set_new(row, "contact_wiped", json_boolean(ct.wiped_at != 0));
-		consult_contact_clear(&ct);
+		set_contact_fields(row, NULL);
 	}
-	return CONSULT_OK;
+	rows_cursor rc = { list, 0 };
+	return consult_store_contacts_range(glue.store, c->s->practice_id, from, to, add_contact, &rc) == CONSULT_OK
+	        ? CONSULT_OK
+	        : CONSULT_ERR_INTERNAL;
 }
 
 consult_err glue_h_list_appointments(glue_ctx *c)
@@ -159,7 +182,7 @@ consult_err glue_h_list_appointments(glue_ctx *c)
 	if (consult_store_list_appointments(glue.store, c->s->practice_id, from, to, add_appointment, list) !=
 	                CONSULT_OK ||
 	        consult_outbox_list_range(glue.store, c->s->practice_id, from, to, add_delivery, &rc) != CONSULT_OK ||
-	        add_contacts(list) != CONSULT_OK) {
+	        add_contacts(c, list, from, to) != CONSULT_OK) {
 		json_decref(list);
 		return CONSULT_ERR_INTERNAL;
 	}
@@ -172,12 +195,10 @@ consult_err glue_h_list_appointments(glue_ctx *c)
 /* NOT_FOUND unless doctor_id is an enabled doctor of the practice. */
 static consult_err check_doctor(int64_t practice_id, int64_t doctor_id)
 {
-	consult_staff st;
-	memset(&st, 0, sizeof(st));
-	consult_err e = consult_store_staff_by_id(glue.store, doctor_id, &st);
-	if (e == CONSULT_OK && (st.practice_id != practice_id || st.disabled || st.role != CONSULT_ROLE_DOCTOR))
+	consult_err e;
+	const glue_snap_staff *st = glue_snapshot_staff(practice_id, doctor_id, &e);
+	if (st && (st->disabled || st->role != CONSULT_ROLE_DOCTOR))
 		e = CONSULT_ERR_NOT_FOUND;
-	consult_staff_clear(&st);
 	return e == CONSULT_OK || e == CONSULT_ERR_NOT_FOUND ? e : CONSULT_ERR_INTERNAL;
 }
 
@@ -315,13 +336,16 @@ static char *trim_dup(const char *s)
 	return s ? g_strstrip(g_strdup(s)) : NULL;
 }
 
-/* Everything of a new appointment in one commit. */
+/* Everything of a new appointment in one commit. Only the appointment row
+ * (no booked name, note, contact or invitation): one statement, atomic on
+ * its own, without the transaction's round trips. */
 static consult_err create_stored(glue_ctx *c, const consult_practice *pr, int64_t doctor_id, int64_t starts_at,
         const invite_plan *pl, const char *booked_name, const char *note, const char *show,
         const uint8_t hash[CONSULT_CODE_HASH_LEN], int64_t *id, GArray *ids)
 {
 	int64_t vf = starts_at - glue.cfg.join_before_minutes * 60, vu = starts_at + glue.cfg.join_after_minutes * 60;
-	if (consult_store_begin(glue.store) != CONSULT_OK)
+	bool tx = booked_name || note || pl->sms || pl->email;
+	if (tx && consult_store_begin(glue.store) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
 	consult_err e = consult_store_add_appointment(
 	        glue.store, pr->id, doctor_id, starts_at, vf, vu, hash, c->s->staff_id, c->now, id);
@@ -331,9 +355,9 @@ static consult_err create_stored(glue_ctx *c, const consult_practice *pr, int64_
 		e = store_contact(*id, pl, c->req->u.create_appointment.email, show, c->s->staff_id, c->now);
 	if (e == CONSULT_OK)
 		e = queue_invites(*id, pl, starts_at, c->now, ids);
-	if (e == CONSULT_OK)
+	if (tx && e == CONSULT_OK)
 		e = consult_store_commit(glue.store);
-	else
+	else if (tx)
 		(void)consult_store_rollback(glue.store);
 	if (e != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] store: appointment not created (%s)\n",
@@ -364,10 +388,10 @@ consult_err glue_h_create_appointment(glue_ctx *c)
 		return e;
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
-	if (consult_store_practice_by_id(glue.store, c->s->practice_id, &pr) != CONSULT_OK) {
-		consult_practice_clear(&pr);
+	const glue_snapshot *sn = glue_snapshot_get(c->s->practice_id, NULL);
+	if (sn == NULL)
 		return CONSULT_ERR_INTERNAL;
-	}
+	glue_snapshot_copy_practice(sn, &pr);
 	uint8_t rnd[CONSULT_CODE_RANDOM], hash[CONSULT_CODE_HASH_LEN];
 	char show[CONSULT_CODE_SHOW_LEN], norm[CONSULT_CODE_NORM_LEN];
 	randombytes_buf(rnd, sizeof(rnd));

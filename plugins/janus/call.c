@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <janus/debug.h>
 #include "glue.h"
+#include "snapshot.h"
 #include "forward.h"
 
 /* --- requests --- */
@@ -230,13 +231,13 @@ void glue_doctor_reattach(glue_practice *p, glue_session *s, int64_t resume_call
 /* The practice policy; on a store failure fail closed (never). */
 static bool forward_never(int64_t practice_id)
 {
-	bool never = true;
-	if (consult_store_practice_forward_never(glue.store, practice_id, &never) != CONSULT_OK) {
+	const glue_snapshot *sn = glue_snapshot_get(practice_id, NULL);
+	if (sn == NULL) {
 		JANUS_LOG(LOG_ERR, "[consult] store: forward policy of practice %" G_GINT64_FORMAT " not readable\n",
 		        practice_id);
 		return true;
 	}
-	return never;
+	return sn->pr.forward_never;
 }
 
 consult_err glue_h_forward(glue_ctx *c)

@@ -15,6 +15,7 @@
 #include <janus/debug.h>
 #include "core/queue.h"
 #include "glue.h"
+#include "snapshot.h"
 
 static void visit_info_free(gpointer data)
 {
@@ -72,6 +73,7 @@ void glue_practices_free(void)
 	if (glue.practices)
 		g_hash_table_destroy(glue.practices);
 	glue.practices = NULL;
+	glue_snapshot_free();
 }
 
 glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id)
@@ -286,10 +288,10 @@ void glue_notify_visit(int64_t practice_id, int64_t visit_id, const char *state,
  * accident. */
 static bool relay_only(int64_t practice_id)
 {
-	bool relay = false;
-	consult_err e = consult_store_practice_relay_only(glue.store, practice_id, &relay);
-	if (e == CONSULT_OK)
-		return relay;
+	consult_err e;
+	const glue_snapshot *sn = glue_snapshot_get(practice_id, &e);
+	if (sn)
+		return sn->pr.relay_only;
 	JANUS_LOG(LOG_ERR, "[consult] store: relay_only of practice %" G_GINT64_FORMAT " not readable (%s)\n",
 	        practice_id, consult_err_name(e));
 	return glue.cfg.n_turn > 0;
@@ -338,8 +340,8 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 	json_object_set_new(o, "ice_servers", arr);
 	json_object_set_new(o, "ice_transport_policy", json_string(relay_only(practice_id) ? "relay" : "all"));
 	if (with_call_lost) {
-		bool never = true; /* fail closed on a store failure */
-		(void)consult_store_practice_forward_never(glue.store, practice_id, &never);
+		const glue_snapshot *sn = glue_snapshot_get(practice_id, NULL);
+		bool never = sn ? sn->pr.forward_never : true; /* fail closed on a store failure */
 		json_object_set_new(o, "call_lost_seconds", json_integer(glue.cfg.call_lost_seconds));
 		json_object_set_new(o, "p2p_timeout_seconds", json_integer(glue.cfg.p2p_timeout_seconds));
 		json_object_set_new(o, "forward", json_string(never ? "never" : "allowed"));
@@ -350,8 +352,9 @@ void glue_ice_fields(json_t *o, int64_t practice_id, int64_t now, bool with_call
 
 bool glue_patient_share_allowed(int64_t practice_id)
 {
-	bool allowed = false;
-	consult_err e = consult_store_practice_patient_share(glue.store, practice_id, &allowed);
+	consult_err e;
+	const glue_snapshot *sn = glue_snapshot_get(practice_id, &e);
+	bool allowed = sn && sn->pr.patient_share;
 	if (e != CONSULT_OK)
 		JANUS_LOG(LOG_ERR,
 		        "[consult] store: patient_share policy of practice %" G_GINT64_FORMAT " not readable (%s)\n",
@@ -361,8 +364,9 @@ bool glue_patient_share_allowed(int64_t practice_id)
 
 const char *glue_audio_policy(int64_t practice_id)
 {
-	bool never = true;
-	consult_err e = consult_store_practice_audio_only_never(glue.store, practice_id, &never);
+	consult_err e;
+	const glue_snapshot *sn = glue_snapshot_get(practice_id, &e);
+	bool never = sn ? sn->pr.audio_only_never : true;
 	if (e != CONSULT_OK)
 		JANUS_LOG(LOG_ERR,
 		        "[consult] store: audio_only policy of practice %" G_GINT64_FORMAT " not readable (%s)\n",

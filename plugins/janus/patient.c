@@ -28,6 +28,7 @@
 #include "core/limits.h"
 #include "core/queue.h"
 #include "glue.h"
+#include "snapshot.h"
 #include "auth.h"
 
 /* Trims outer spaces; NULL if nothing is left. */
@@ -53,8 +54,10 @@ typedef struct {
  * holder of the code learns this. */
 static consult_err find_appointment(glue_ctx *c, const char *slug, const char *code, join_target *t)
 {
-	if (consult_store_practice_by_slug(glue.store, slug, &t->practice) != CONSULT_OK)
+	const glue_snapshot *sn = glue_snapshot_by_slug(slug, NULL);
+	if (sn == NULL)
 		return CONSULT_ERR_CODE_INVALID;
+	glue_snapshot_copy_practice(sn, &t->practice);
 	char norm[CONSULT_CODE_NORM_LEN];
 	if (!consult_code_normalise(code, norm))
 		return CONSULT_ERR_CODE_INVALID;
@@ -107,17 +110,12 @@ static consult_err checked_lookup(glue_ctx *c, const char *slug, const char *cod
 }
 
 /* Display name of an appointment's doctor (NULL for "any doctor"). */
-static char *doctor_name(int64_t doctor_id)
+static char *doctor_name(int64_t practice_id, int64_t doctor_id)
 {
 	if (doctor_id <= 0)
 		return NULL;
-	consult_staff st;
-	memset(&st, 0, sizeof(st));
-	char *name = NULL;
-	if (consult_store_staff_by_id(glue.store, doctor_id, &st) == CONSULT_OK && st.display_name)
-		name = g_strdup(st.display_name);
-	consult_staff_clear(&st);
-	return name;
+	const glue_snap_staff *st = glue_snapshot_staff(practice_id, doctor_id, NULL);
+	return st && st->display_name ? g_strdup(st->display_name) : NULL;
 }
 
 consult_err glue_h_appointment_info(glue_ctx *c)
@@ -139,7 +137,7 @@ consult_err glue_h_appointment_info(glue_ctx *c)
 		json_object_set_new(c->reply, "opens_at", json_integer(t.appt.valid_from));
 		json_object_set_new(c->reply, "closes_at", json_integer(t.appt.valid_until));
 		json_object_set_new(c->reply, "open", json_boolean(c->now >= t.appt.valid_from));
-		char *doc = doctor_name(t.appt.doctor_id);
+		char *doc = doctor_name(t.practice.id, t.appt.doctor_id);
 		json_object_set_new(c->reply, "doctor", doc ? json_string(doc) : json_null());
 		g_free(doc);
 	}
@@ -198,7 +196,7 @@ static void join_state(glue_ctx *c, glue_practice *p)
 	if (st != CONSULT_VISIT_IN_CALL)
 		return;
 	glue_session *doc = glue_call_doctor(p, v->id);
-	char *name = doc ? g_strdup(doc->display_name) : doctor_name(v->call_doctor_id);
+	char *name = doc ? g_strdup(doc->display_name) : doctor_name(p->id, v->call_doctor_id);
 	json_object_set_new(c->reply, "doctor", json_string(name ? name : ""));
 	g_free(name);
 	glue_ice_fields(c->reply, p->id, c->now, true);
@@ -331,7 +329,11 @@ consult_err glue_h_accept(glue_ctx *c)
 		return CONSULT_ERR_WRONG_STATE;
 	int64_t id = v->id;
 	bool audio = c->req->u.accept.audio_only, never = false;
-	consult_err read = audio ? consult_store_practice_audio_only_never(glue.store, p->id, &never) : CONSULT_OK;
+	consult_err read = CONSULT_OK;
+	if (audio) {
+		const glue_snapshot *sn = glue_snapshot_get(p->id, &read);
+		never = sn && sn->pr.audio_only_never;
+	}
 	consult_room_event in = { .in = CONSULT_IN_VISIT,
 		.ev = CONSULT_EV_ACCEPT,
 		.visit_id = id,

@@ -22,6 +22,7 @@
 #include <janus/debug.h>
 #include "core/code.h"
 #include "glue.h"
+#include "snapshot.h"
 #include "auth.h"
 #include "staff_session.h"
 
@@ -29,14 +30,12 @@
 
 consult_err glue_h_practice_info(glue_ctx *c)
 {
-	consult_practice pr;
-	memset(&pr, 0, sizeof(pr));
-	consult_err e = consult_store_practice_by_slug(glue.store, c->req->u.practice_info.practice, &pr);
-	if (e != CONSULT_OK)
-		return e == CONSULT_ERR_NOT_FOUND ? e : CONSULT_ERR_INTERNAL;
-	json_object_set_new(c->reply, "name", json_string(pr.name ? pr.name : ""));
-	json_object_set_new(c->reply, "phone", pr.phone ? json_string(pr.phone) : json_null());
-	consult_practice_clear(&pr);
+	consult_err e;
+	const glue_snapshot *sn = glue_snapshot_by_slug(c->req->u.practice_info.practice, &e);
+	if (sn == NULL)
+		return e;
+	json_object_set_new(c->reply, "name", json_string(sn->pr.name ? sn->pr.name : ""));
+	json_object_set_new(c->reply, "phone", sn->pr.phone ? json_string(sn->pr.phone) : json_null());
 	return CONSULT_OK;
 }
 

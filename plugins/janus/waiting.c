@@ -27,6 +27,7 @@
 #include <janus/debug.h>
 #include "core/addressees.h"
 #include "glue.h"
+#include "snapshot.h"
 
 /* --- the day's calls --- */
 
@@ -257,11 +258,9 @@ static void deliver(const consult_visit *v, void *ud)
 /* Is id a doctor of the practice? (a store failure: INTERNAL) */
 static consult_err practice_doctor(int64_t practice_id, int64_t id, bool *known)
 {
-	consult_staff st;
-	memset(&st, 0, sizeof(st));
-	consult_err e = consult_store_staff_by_id(glue.store, id, &st);
-	*known = e == CONSULT_OK && st.practice_id == practice_id && st.role == CONSULT_ROLE_DOCTOR;
-	consult_staff_clear(&st);
+	consult_err e;
+	const glue_snap_staff *st = glue_snapshot_staff(practice_id, id, &e);
+	*known = st && st->role == CONSULT_ROLE_DOCTOR;
 	return e == CONSULT_OK || e == CONSULT_ERR_NOT_FOUND ? CONSULT_OK : CONSULT_ERR_INTERNAL;
 }
 

@@ -108,7 +108,10 @@ const char *consult_store_last_error(consult_store *s);
 typedef struct consult_practice {
 	int64_t id;
 	char *slug, *name, *phone;
-	bool relay_only; /* ICE transport policy "relay" for calls */
+	bool relay_only;       /* ICE transport policy "relay" for calls */
+	bool forward_never;    /* as consult_store_practice_forward_never */
+	bool audio_only_never; /* as consult_store_practice_audio_only_never */
+	bool patient_share;    /* as consult_store_practice_patient_share */
 } consult_practice;
 void consult_practice_clear(consult_practice *p);
 consult_err consult_store_add_practice(
@@ -372,6 +375,13 @@ void consult_contact_clear(consult_contact *c);
 consult_err consult_store_set_contact(consult_store *s, const consult_contact *c);
 /* NOT_FOUND if the appointment has no contact row (out zeroed then). */
 consult_err consult_store_contact(consult_store *s, int64_t appointment_id, consult_contact *out);
+/* The contact rows of all appointments of a practice with from <= starts_at
+ * < to, ordered like consult_store_list_appointments (starts_at,
+ * appointment id), in ONE query (the reception list): appointments without
+ * a contact row are skipped. code_box is not read (NULL/0 in every row). */
+typedef void (*consult_contact_cb)(const consult_contact *c, void *ud);
+consult_err consult_store_contacts_range(
+        consult_store *s, int64_t practice_id, int64_t from, int64_t to, consult_contact_cb cb, void *ud);
 
 /* --- outbox = delivery log ---
  * status QUEUED -> SENDING (claimed) -> SENT | QUEUED (retry) | FAILED;

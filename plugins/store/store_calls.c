@@ -11,7 +11,7 @@
 #include "store_internal.h"
 
 enum { C_ENDED = STORE_SLOT_CALLS, C_CONNECTED_AT, C_END_ };
-_Static_assert((int)C_END_ <= (int)STORE_SLOTS, "store_calls.c: too many statements for its slot range");
+_Static_assert((int)C_END_ <= (int)STORE_SLOT_LEASES, "store_calls.c: too many statements for its slot range");
 
 static const char *const sql_of[C_END_ - STORE_SLOT_CALLS] = {
 	[C_ENDED - STORE_SLOT_CALLS] =

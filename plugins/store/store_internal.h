@@ -29,7 +29,8 @@ enum {
 	STORE_SLOT_SESSIONS = 92,  /* store_sessions.c: 92..99 */
 	STORE_SLOT_CALLS = 100,    /* store_calls.c: 100..103 */
 	STORE_SLOT_LEASES = 104,   /* store_leases.c: 104..107 */
-	STORE_SLOTS = 108
+	STORE_SLOT_CONTACTS = 108, /* store_contacts.c: 108..111 */
+	STORE_SLOTS = 112
 };
 
 typedef struct store_ckpt store_ckpt;

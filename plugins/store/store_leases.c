@@ -13,7 +13,7 @@
 #include "store_internal.h"
 
 enum { L_CLAIM = STORE_SLOT_LEASES, L_RELEASE, L_RELEASE_ALL, L_LIST, L_END };
-_Static_assert((int)L_END <= (int)STORE_SLOTS, "store_leases.c: too many statements for its slot range");
+_Static_assert((int)L_END <= (int)STORE_SLOT_CONTACTS, "store_leases.c: too many statements for its slot range");
 
 static const char *const sql_of[L_END - STORE_SLOT_LEASES] = {
 	[L_CLAIM - STORE_SLOT_LEASES] = "INSERT INTO leases(practice_id, holder, expires_at) VALUES (?1, ?2, ?3)"

@@ -36,8 +36,10 @@ enum {
 };
 _Static_assert((int)P_END <= (int)STORE_SLOT_VISITS, "store_people.c: too many statements for its slot range");
 
-#define PRACTICE_COLS "SELECT id, slug, name, phone, relay_only FROM practices "
-#define STAFF_COLS    "SELECT id, practice_id, username, display_name, role, pw_hash, disabled FROM staff "
+#define PRACTICE_COLS                                                                                          \
+	"SELECT id, slug, name, phone, relay_only, coalesce(forward_never, 0), coalesce(audio_only_never, 0)," \
+	" coalesce(patient_share, 0) FROM practices "
+#define STAFF_COLS "SELECT id, practice_id, username, display_name, role, pw_hash, disabled FROM staff "
 
 static const char *const sql_of[P_END - STORE_SLOT_PEOPLE] = {
 #define Q(id) [id - STORE_SLOT_PEOPLE]
@@ -79,6 +81,9 @@ static const store_col practice_cols[] = {
 	{ COL_TEXT, offsetof(consult_practice, name), 0, NULL },
 	{ COL_TEXT, offsetof(consult_practice, phone), 0, NULL },
 	{ COL_BOOL, offsetof(consult_practice, relay_only), 0, NULL },
+	{ COL_BOOL, offsetof(consult_practice, forward_never), 0, NULL },
+	{ COL_BOOL, offsetof(consult_practice, audio_only_never), 0, NULL },
+	{ COL_BOOL, offsetof(consult_practice, patient_share), 0, NULL },
 };
 static const store_row practice_row = STORE_ROW(consult_practice, practice_cols);
 

@@ -22,7 +22,6 @@ enum {
 	A_CANCEL,
 	A_CANCELLED,
 	A_LIST,
-	A_DOCTOR_OK,
 	A_BOOKING,
 	V_BEGIN,
 	V_STATE,
@@ -55,7 +54,10 @@ static const char *const sql_of[V_END_ - STORE_SLOT_VISITS] = {
 #define Q(id) [id - STORE_SLOT_VISITS]
 	Q(A_ADD) = "INSERT INTO appointments(practice_id, doctor_id, starts_at, valid_from, valid_until,"
 	           " code_hash, created_by, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
-	           " WHERE EXISTS (SELECT 1 FROM practices WHERE id = ?1) RETURNING id",
+	           " WHERE EXISTS (SELECT 1 FROM practices WHERE id = ?1)"
+	           " AND (CAST(?2 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM staff WHERE id = ?2 AND practice_id = ?1 "
+	           "AND role = 'doctor'))"
+	           " RETURNING id",
 	Q(A_BY_CODE) = APPT_COLS "WHERE a.code_hash = ?1",
 	Q(A_BY_ID) = APPT_COLS "WHERE a.id = ?1",
 	Q(A_CANCEL) = "UPDATE appointments SET cancelled_at = ?3"
@@ -64,7 +66,6 @@ static const char *const sql_of[V_END_ - STORE_SLOT_VISITS] = {
 	                 " WHERE id = ?1 AND practice_id = ?2",
 	Q(A_LIST) = APPT_COLS "WHERE a.practice_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3"
 	                      " ORDER BY a.starts_at, a.id",
-	Q(A_DOCTOR_OK) = "SELECT 1 FROM staff WHERE id = ?1 AND practice_id = ?2 AND role = 'doctor'",
 	Q(A_BOOKING) = "UPDATE appointments SET booked_name = ?2, note = ?3 WHERE id = ?1",
 	Q(V_BEGIN) = "INSERT INTO visits(appointment_id, first_name, last_name, joined_at, state)"
 	             " VALUES (?1, ?2, ?3, ?4, 'waiting') RETURNING id",
@@ -167,15 +168,8 @@ consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id,
         int64_t now, int64_t *id)
 {
 	stmt_use u;
-	consult_err e;
-	if (doctor_id) {
-		/* the doctor must be a doctor of this practice */
-		if (!get(s, A_DOCTOR_OK, &u))
-			return CONSULT_ERR_INTERNAL;
-		STORE_BIND(u.st, doctor_id, practice_id);
-		if ((e = store_run_exists(s, &u)) != CONSULT_OK)
-			return e;
-	}
+	/* one statement: the practice must exist and the doctor (if any) be a
+	 * doctor of it, else nothing is inserted (NOT_FOUND) */
 	if (!get(s, A_ADD, &u))
 		return CONSULT_ERR_INTERNAL;
 	STORE_BIND(u.st, practice_id, doctor_id, starts_at, valid_from, valid_until);
@@ -183,7 +177,7 @@ consult_err consult_store_add_appointment(consult_store *s, int64_t practice_id,
 	db_bind_blob(u.st, 6, code_hash, CONSULT_CODE_HASH_LEN);
 	store_bind_id_or_null(u.st, 7, created_by);
 	db_bind_int64(u.st, 8, now);
-	return store_run_insert(s, &u, id); /* no such practice: nothing inserted, NOT_FOUND */
+	return store_run_insert(s, &u, id); /* no such practice or doctor: nothing inserted, NOT_FOUND */
 }
 
 consult_err consult_store_set_appointment_booking(

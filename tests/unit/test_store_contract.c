@@ -990,6 +990,190 @@ static void test_maintain_and_probe(void **state)
 	assert_string_equal(consult_store_last_error_name(s), "");
 }
 
+/* --- reads folded for fewer round trips --- */
+
+/* Every practice read (by slug, by id, the list) carries all four flags,
+ * so one read answers what four flag reads did; each flag on its own. */
+static void flags_of(const consult_practice *p, void *ud)
+{
+	consult_practice *out = ud;
+	if (p->id != out->id)
+		return;
+	out->relay_only = p->relay_only;
+	out->forward_never = p->forward_never;
+	out->audio_only_never = p->audio_only_never;
+	out->patient_share = p->patient_share;
+}
+
+static void expect_flags(fixture *f, bool relay, bool fwd, bool audio, bool share)
+{
+	consult_practice p;
+	assert_int_equal(consult_store_practice_by_id(f->s, f->practice, &p), CONSULT_OK);
+	assert_int_equal(p.relay_only, relay);
+	assert_int_equal(p.forward_never, fwd);
+	assert_int_equal(p.audio_only_never, audio);
+	assert_int_equal(p.patient_share, share);
+	consult_practice_clear(&p);
+	assert_int_equal(consult_store_practice_by_slug(f->s, "am-markt", &p), CONSULT_OK);
+	assert_int_equal(p.relay_only, relay);
+	assert_int_equal(p.forward_never, fwd);
+	assert_int_equal(p.audio_only_never, audio);
+	assert_int_equal(p.patient_share, share);
+	consult_practice_clear(&p);
+	consult_practice l = { .id = f->practice,
+		.relay_only = !relay,
+		.forward_never = !fwd,
+		.audio_only_never = !audio,
+		.patient_share = !share };
+	assert_int_equal(consult_store_list_practices(f->s, flags_of, &l), CONSULT_OK);
+	assert_int_equal(l.relay_only, relay);
+	assert_int_equal(l.forward_never, fwd);
+	assert_int_equal(l.audio_only_never, audio);
+	assert_int_equal(l.patient_share, share);
+	/* the other practice keeps its defaults */
+	assert_int_equal(consult_store_practice_by_id(f->s, f->other_practice, &p), CONSULT_OK);
+	assert_false(p.relay_only || p.forward_never || p.audio_only_never || p.patient_share);
+	consult_practice_clear(&p);
+}
+
+static void test_practice_flags_in_row(void **state)
+{
+	fixture *f = *state;
+	expect_flags(f, false, false, false, false);
+	assert_int_equal(consult_store_set_practice_relay_only(f->s, "am-markt", true), CONSULT_OK);
+	expect_flags(f, true, false, false, false);
+	assert_int_equal(consult_store_set_practice_forward_never(f->s, "am-markt", true), CONSULT_OK);
+	expect_flags(f, true, true, false, false);
+	assert_int_equal(consult_store_set_practice_audio_only_never(f->s, "am-markt", true), CONSULT_OK);
+	expect_flags(f, true, true, true, false);
+	assert_int_equal(consult_store_set_practice_patient_share(f->s, "am-markt", true), CONSULT_OK);
+	expect_flags(f, true, true, true, true);
+	assert_int_equal(consult_store_set_practice_relay_only(f->s, "am-markt", false), CONSULT_OK);
+	assert_int_equal(consult_store_set_practice_audio_only_never(f->s, "am-markt", false), CONSULT_OK);
+	expect_flags(f, false, true, false, true);
+}
+
+typedef struct {
+	int n;
+	int64_t ids[8];
+	char *phone[8], *email[8];
+	int64_t sms_at[8], email_at[8], wiped_at[8];
+	bool box[8];
+} contact_rows;
+
+static void collect_contact(const consult_contact *c, void *ud)
+{
+	contact_rows *r = ud;
+	if (r->n >= 8)
+		return;
+	r->ids[r->n] = c->appointment_id;
+	r->phone[r->n] = c->phone ? strdup(c->phone) : NULL;
+	r->email[r->n] = c->email ? strdup(c->email) : NULL;
+	r->sms_at[r->n] = c->consent_sms_at;
+	r->email_at[r->n] = c->consent_email_at;
+	r->wiped_at[r->n] = c->wiped_at;
+	r->box[r->n] = c->code_box != NULL || c->code_box_len != 0;
+	r->n++;
+}
+
+static void contact_rows_clear(contact_rows *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		free(r->phone[i]);
+		free(r->email[i]);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+static int64_t appt_at(fixture *f, int64_t practice, int64_t starts_at, int seed)
+{
+	uint8_t h[CONSULT_CODE_HASH_LEN];
+	hash_of(h, seed);
+	int64_t id = 0;
+	assert_int_equal(consult_store_add_appointment(f->s, practice, 0, starts_at, starts_at - 60, starts_at + 60, h,
+	                         f->reception, 100, &id),
+	        CONSULT_OK);
+	return id;
+}
+
+/* The contact rows of a practice's appointments in a range, in one call:
+ * the order of the appointment list, nothing of other practices or outside
+ * the range, appointments without contact row skipped, code_box not read,
+ * a wiped row reported wiped. */
+static void test_contacts_range(void **state)
+{
+	fixture *f = *state;
+	contact_rows r;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(consult_store_contacts_range(f->s, f->practice, 0, 100000, collect_contact, &r), CONSULT_OK);
+	assert_int_equal(r.n, 0);
+
+	int64_t late = appt_at(f, f->practice, 3000, 71);
+	int64_t early = appt_at(f, f->practice, 2000, 72);
+	int64_t none = appt_at(f, f->practice, 2500, 73); /* no contact row */
+	int64_t same_time = appt_at(f, f->practice, 3000, 74);
+	int64_t outside = appt_at(f, f->practice, 9000, 75);
+	int64_t other = appt_at(f, f->other_practice, 2000, 76);
+	(void)none;
+	uint8_t box[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	const int64_t with[] = { late, early, same_time, outside, other };
+	for (size_t i = 0; i < sizeof(with) / sizeof(with[0]); i++) {
+		char phone[20];
+		snprintf(phone, sizeof(phone), "+4917100000%zu", i);
+		consult_contact c = { .appointment_id = with[i],
+			.phone = phone,
+			.email = i == 1 ? "early@example.org" : NULL,
+			.consent_sms_at = 500 + (int64_t)i,
+			.consent_sms_by = f->reception,
+			.consent_email_at = i == 1 ? 600 : 0,
+			.consent_email_by = i == 1 ? f->reception : 0,
+			.code_box = box,
+			.code_box_len = sizeof(box) };
+		assert_int_equal(consult_store_set_contact(f->s, &c), CONSULT_OK);
+	}
+	assert_int_equal(consult_store_contacts_range(f->s, f->practice, 1000, 5000, collect_contact, &r), CONSULT_OK);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.ids[0], early);
+	assert_int_equal(r.ids[1], late < same_time ? late : same_time);
+	assert_int_equal(r.ids[2], late < same_time ? same_time : late);
+	assert_string_equal(r.phone[0], "+49171000001");
+	assert_string_equal(r.email[0], "early@example.org");
+	assert_int_equal(r.sms_at[0], 501);
+	assert_int_equal(r.email_at[0], 600);
+	assert_null(r.email[1]);
+	assert_int_equal(r.email_at[1], 0);
+	for (int i = 0; i < r.n; i++) {
+		assert_false(r.box[i]);
+		assert_int_equal(r.wiped_at[i], 0);
+	}
+	contact_rows_clear(&r);
+
+	/* the range is [from, to): an appointment at to is outside */
+	assert_int_equal(consult_store_contacts_range(f->s, f->practice, 2000, 3000, collect_contact, &r), CONSULT_OK);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.ids[0], early);
+	contact_rows_clear(&r);
+
+	/* the other practice sees only its own */
+	assert_int_equal(
+	        consult_store_contacts_range(f->s, f->other_practice, 0, 100000, collect_contact, &r), CONSULT_OK);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.ids[0], other);
+	contact_rows_clear(&r);
+
+	/* wiped rows stay in the list, wiped */
+	consult_purge_counts pc;
+	assert_int_equal(consult_store_purge(f->s, 0, 2600, 700, &pc), CONSULT_OK);
+	assert_int_equal(consult_store_contacts_range(f->s, f->practice, 1000, 5000, collect_contact, &r), CONSULT_OK);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.ids[0], early);
+	assert_int_equal(r.wiped_at[0], 700);
+	assert_null(r.phone[0]);
+	assert_int_equal(r.sms_at[0], 501); /* consents stay */
+	assert_int_equal(r.wiped_at[1], 0);
+	contact_rows_clear(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1014,6 +1198,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enums_round_trip, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_and_erase_remove, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_maintain_and_probe, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_practice_flags_in_row, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_contacts_range, setup_people, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
