@@ -132,9 +132,13 @@ const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
  *   first three unanswered for 1 s or more; 8 round trips cover TURN over
  *   TLS (5 round trips) on a slow link; answerFactor x the time the other
  *   side took to answer our offer covers a browser slowed down by its
- *   machine (its gathering runs at the same pace). The time counts from the side's
- *   first candidate, not from a clock of ours: a browser that is slow (a
- *   busy machine) gathers late and is waited for. A side that has shown no
+ *   machine (its gathering runs at the same pace). The time counts from what
+ *   that side showed, not from a clock of ours: our first candidate; the
+ *   other side's answer (its gathering started when it set the answer, before
+ *   sending it), once it has shown a candidate at all. A browser that is slow (a
+ *   busy machine) answers and gathers late and is waited for, and every
+ *   candidate that still arrives makes new pairs that need their own checks
+ *   (about 1.25 s for 5) before the verdict. A side that has shown no
  *   candidate at all counts only once its gathering has ended (our
  *   iceGatheringState complete, their end-of-candidates), else the timer
  *   decides (measured: a patient page starved by a load of 25 sent no
@@ -150,10 +154,13 @@ export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, a
  * candidate arrived, 0 none yet), remoteEnded (end-of-candidates from the
  * other side), pairs: [{state, requestsSent, responsesReceived,
  * requestsReceived}]}.
- * -> null while a path may still come up, else {reason, pairs}: reason
+ * -> null while a path may still come up, else {reason, pairs, remote}: reason
  * 'no_local_candidates' | 'no_remote_candidates' (a side ended gathering
  * without a candidate: nothing to pair), 'unpairable' (candidates on both
- * sides, no pair), 'pairs_failed' (every pair failed). Anything answered on
+ * sides, no pair), 'pairs_failed' (every pair failed; remote: what ended the
+ * wait for the other side's candidates, 'ended' (its end-of-candidates),
+ * 'answer' (quiet since its answer arrived) or 'candidate' (since its first
+ * candidate, when that came first)). Anything answered on
  * any pair (a response, or a check from the other side) means a path
  * exists: null.
  */
@@ -162,7 +169,13 @@ export function noPathVerdict(s, t = NO_PATH) {
   const quiet = Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0), t.answerFactor * (s.answerAt - s.offerAt));
   const quietSince = (since) => !!since && s.now - since >= quiet;
   const localDone = !!s.gathered || quietSince(s.localSince);
-  const remoteDone = !!s.remoteEnded || quietSince(s.remoteSince);
+  // The other side set its answer as local description (gathering starts
+  // there at the latest) before it sent the answer: once it has shown a
+  // candidate, its quiet time counts from the answer's arrival, not from
+  // that candidate's, which comes 100-600 ms after the answer (Chromium
+  // hands its pooled candidates over late; measured, bench/forward.mjs).
+  const remoteFrom = s.remoteSince ? Math.min(s.remoteSince, s.answerAt) : 0;
+  const remoteDone = !!s.remoteEnded || quietSince(remoteFrom);
   if (!localDone || !remoteDone) return null;
   const pairs = Array.isArray(s.pairs) ? s.pairs : [];
   const answered = (p) => p.state === 'succeeded' || (p.responsesReceived || 0) > 0 || (p.requestsReceived || 0) > 0;
@@ -170,7 +183,9 @@ export function noPathVerdict(s, t = NO_PATH) {
   if (!s.localCandidates) return { reason: 'no_local_candidates', pairs: 0 };
   if (!s.remoteCandidates) return { reason: 'no_remote_candidates', pairs: 0 };
   if (!pairs.length) return { reason: 'unpairable', pairs: 0 };
-  if (pairs.every((p) => p.state === 'failed' || (p.requestsSent || 0) >= t.checks)) return { reason: 'pairs_failed', pairs: pairs.length };
+  if (pairs.every((p) => p.state === 'failed' || (p.requestsSent || 0) >= t.checks)) {
+    return { reason: 'pairs_failed', pairs: pairs.length, remote: s.remoteEnded ? 'ended' : (s.answerAt <= s.remoteSince ? 'answer' : 'candidate') };
+  }
   return null;
 }
 
@@ -386,7 +401,8 @@ export class PeerCall extends MediaCall {
     }
     this.noPath = { ...verdict, afterMs: Date.now() - this.offerAt };
     // no addresses in the log: reason and counts only
-    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs), ${this.noPath.afterMs} ms after the offer`);
+    const remote = verdict.remote ? `; their side done: ${verdict.remote}` : '';
+    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs${remote}), ${this.noPath.afterMs} ms after the offer`);
     this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
   }
 
