@@ -164,9 +164,25 @@ export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, a
  * any pair (a response, or a check from the other side) means a path
  * exists: null.
  */
+const quietOf = (s, t) => Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0), t.answerFactor * (s.answerAt - s.offerAt));
+
+/**
+ * Pure: when both sides' quiet times of noPathVerdict() end on the snapshot
+ * s (ms, the same clock as s.now), or 0 when that is not known yet (no
+ * answer, or a side that has shown no candidate and not ended gathering).
+ * The page checks again right then instead of up to a poll period later.
+ */
+export function noPathQuietEnd(s, t = NO_PATH) {
+  if (!s || !s.offerAt || !s.answerAt) return 0;
+  const quiet = quietOf(s, t);
+  const local = s.gathered ? s.offerAt : (s.localSince ? s.localSince + quiet : 0);
+  const remote = s.remoteEnded ? s.answerAt : (s.remoteSince ? Math.min(s.remoteSince, s.answerAt) + quiet : 0);
+  return local && remote ? Math.max(local, remote) : 0;
+}
+
 export function noPathVerdict(s, t = NO_PATH) {
   if (!s || !s.offerAt || !s.answerAt) return null;
-  const quiet = Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0), t.answerFactor * (s.answerAt - s.offerAt));
+  const quiet = quietOf(s, t);
   const quietSince = (since) => !!since && s.now - since >= quiet;
   const localDone = !!s.gathered || quietSince(s.localSince);
   // The other side set its answer as local description (gathering starts
@@ -388,15 +404,19 @@ export class PeerCall extends MediaCall {
       return;                    // closed meanwhile
     }
     if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
-    const verdict = noPathVerdict({
+    const snap = {
       now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
       gathered: this.pc.iceGatheringState === 'complete',
       localCandidates: Math.max(this.localCandidates, localSeen), localSince: this.localSince,
       remoteCandidates: Math.max(this.remoteCandidates, remoteSeen), remoteSince: this.remoteSince,
       remoteEnded: this.remoteEnded, pairs,
-    });
+    };
+    const verdict = noPathVerdict(snap);
     if (!verdict) {
-      this.timer('nopath', NO_PATH.pollMs, () => this.checkNoPath());
+      // next look: a poll period on, or right when the quiet times end
+      const end = noPathQuietEnd(snap);
+      const wait = end > snap.now ? Math.min(NO_PATH.pollMs, end - snap.now) : NO_PATH.pollMs;
+      this.timer('nopath', wait, () => this.checkNoPath());
       return;
     }
     this.noPath = { ...verdict, afterMs: Date.now() - this.offerAt };

@@ -5,7 +5,7 @@
 // show the rule in the real pages); the clock is an input.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NO_PATH, noPathVerdict } from '../../html/js/rtc.mjs';
+import { NO_PATH, noPathQuietEnd, noPathVerdict } from '../../html/js/rtc.mjs';
 
 const pair = (requestsSent, more = {}) => ({ state: 'in-progress', requestsSent, responsesReceived: 0, requestsReceived: 0, ...more });
 // offer at 1000 (our first candidate at 1005), answer at 1100 (their first
@@ -97,4 +97,15 @@ test('nothing to pair: no local or no remote candidate, or no pair formed', () =
   assert.deepEqual(noPathVerdict(base({ pairs: [] })), { reason: 'unpairable', pairs: 0 });
   // but not while our gathering may still bring one
   assert.equal(noPathVerdict(base({ localCandidates: 0, localSince: 0, pairs: [], gathered: false })), null);
+});
+
+test('noPathQuietEnd: when the quiet times end, so that the page looks right then', () => {
+  const s = base({ gathered: false, remoteEnded: false, remoteSince: 1100 + 300, pairs: [pair(20), pair(20)] });
+  const end = noPathQuietEnd(s);
+  assert.equal(end, 1100 + NO_PATH.quietMs, 'the later of ours (first candidate) and theirs (answer)');
+  assert.equal(noPathVerdict({ ...s, now: end - 1 }), null);
+  assert.equal(noPathVerdict({ ...s, now: end }).reason, 'pairs_failed');
+  assert.equal(noPathQuietEnd(base({ answerAt: 0 })), 0, 'no answer yet: unknown');
+  assert.equal(noPathQuietEnd(base({ remoteEnded: false, remoteSince: 0 })), 0, 'a side without a candidate: unknown');
+  assert.equal(noPathQuietEnd(base()), 1100, 'both ended gathering: at the answer');
 });
