@@ -71,8 +71,9 @@
 //   ('allowed' | 'never', default 'allowed') from the event.
 // The outgoing offer/answer passes media.mjs tamper() (a test-only hook).
 // No path (the offerer decides; docs/pages.md "Forwarding mode"): before the
-// first connection the offerer reads getStats every NO_PATH.pollMs from the
-// answer on and ends the attempt with onProblem('ice_failed') (or
+// first connection the offerer looks every NO_PATH.pollMs from the answer on
+// (getStats only once both sides' quiet times have ended, noPathQuietEnd(),
+// and right then) and ends the attempt with onProblem('ice_failed') (or
 // 'turn_auth') as soon as noPathVerdict() says that no peer-to-peer path can
 // come up; the page then forwards at once instead of waiting for
 // p2p_timeout_seconds. .noPath holds the verdict ({reason, ...}).
@@ -385,8 +386,28 @@ export class PeerCall extends MediaCall {
     this.timer('nopath', NO_PATH.pollMs, () => this.checkNoPath());
   }
 
+  /** The no-path snapshot without the pairs (they need getStats). */
+  noPathClock(pairs = []) {
+    return {
+      now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
+      gathered: this.pc.iceGatheringState === 'complete',
+      localCandidates: this.localCandidates, localSince: this.localSince,
+      remoteCandidates: this.remoteCandidates, remoteSince: this.remoteSince,
+      remoteEnded: this.remoteEnded, pairs,
+    };
+  }
+
   async checkNoPath() {
     if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
+    // No verdict is possible before the quiet times end: no getStats until
+    // then (a call that connects meanwhile never reads them for this), but
+    // a look every poll period, as a side may end gathering meanwhile.
+    const clock = this.noPathClock();
+    const quietEnd = noPathQuietEnd(clock);
+    if (!quietEnd || quietEnd > clock.now) {
+      this.timer('nopath', quietEnd ? Math.min(NO_PATH.pollMs, quietEnd - clock.now) : NO_PATH.pollMs, () => this.checkNoPath());
+      return;
+    }
     const pairs = [];
     let localSeen = 0;
     let remoteSeen = 0;
@@ -404,19 +425,12 @@ export class PeerCall extends MediaCall {
       return;                    // closed meanwhile
     }
     if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
-    const snap = {
-      now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
-      gathered: this.pc.iceGatheringState === 'complete',
-      localCandidates: Math.max(this.localCandidates, localSeen), localSince: this.localSince,
-      remoteCandidates: Math.max(this.remoteCandidates, remoteSeen), remoteSince: this.remoteSince,
-      remoteEnded: this.remoteEnded, pairs,
-    };
+    const snap = this.noPathClock(pairs);
+    snap.localCandidates = Math.max(snap.localCandidates, localSeen);
+    snap.remoteCandidates = Math.max(snap.remoteCandidates, remoteSeen);
     const verdict = noPathVerdict(snap);
     if (!verdict) {
-      // next look: a poll period on, or right when the quiet times end
-      const end = noPathQuietEnd(snap);
-      const wait = end > snap.now ? Math.min(NO_PATH.pollMs, end - snap.now) : NO_PATH.pollMs;
-      this.timer('nopath', wait, () => this.checkNoPath());
+      this.timer('nopath', NO_PATH.pollMs, () => this.checkNoPath());
       return;
     }
     this.noPath = { ...verdict, afterMs: Date.now() - this.offerAt };
