@@ -48,6 +48,13 @@
 // inside a named network namespace):
 //   node bench/forward.mjs [--runs 5] [--shapes turn-blocked,only-janus,turn-refused,no-turn,udp-blocked,tls-only,tls-blocked]
 //                          [--rounds 2] [--window 30] [--p2p-timeout S] [--skip-setup] [--skip-cpu] [--out FILE]
+//                          [--timeline]
+// --timeline: both browsers stamp every phase of the setup in the pages
+//   (WebSocket requests and events, each RTCPeerConnection's gathering,
+//   candidates by type/protocol, icecandidateerror code and URL scheme,
+//   ICE states, the no-path verdict, the forwarded leg, the first frame);
+//   the results file gets a table of phase medians per shape and
+//   FILE.timeline.json every entry of every run.
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM,
 // CONSULT_HARNESS_DIR (scripts/lib with the extraPlugins option of
 // janus.mjs), CONSULT_VIDEOCALL_PLUGIN (default
@@ -77,7 +84,7 @@ const SHAPES = {
 };
 
 function parseArgs(argv) {
-  const a = { runs: 5, rounds: 2, window: 30, p2pTimeout: null, setup: true, cpu: true, out: null, shapes: Object.keys(SHAPES) };
+  const a = { runs: 5, rounds: 2, window: 30, p2pTimeout: null, setup: true, cpu: true, out: null, timeline: false, shapes: Object.keys(SHAPES) };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
@@ -88,6 +95,7 @@ function parseArgs(argv) {
     else if (k === '--skip-setup') a.setup = false;
     else if (k === '--skip-cpu') a.cpu = false;
     else if (k === '--out') a.out = argv[++i];
+    else if (k === '--timeline') a.timeline = true;
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
   }
@@ -178,6 +186,111 @@ async function cpuWindow(janusPid, seconds, pages = []) {
   return { cpu: c1 - c0, secs, kbps: Math.round((bytes * 8) / secs / 1000), pps: Math.round(packets / secs), sizes: sizes.join(' + ') };
 }
 
+// ---------------------------------------------------------------------------
+// --timeline: an init script in every page of both browsers; window.__tl
+// holds [Date.now(), what...] entries. No addresses are kept: candidate
+// type and protocol, error code and URL scheme/transport only.
+
+const TIMELINE = () => {
+  const T = (window.__tl = []);
+  const L = (...a) => T.push([Date.now(), ...a]);
+  const WS = window.WebSocket;
+  window.WebSocket = function (...a) {
+    const ws = new WS(...a);
+    const send = ws.send.bind(ws);
+    ws.send = (d) => {
+      try {
+        const m = JSON.parse(d);
+        if (m.janus === 'message' && m.body) L('>', m.body.request, m.body.type || m.body.cause || '', m.jsep ? 'jsep' : '');
+      } catch { /* not JSON */ }
+      return send(d);
+    };
+    ws.addEventListener('message', (e) => {
+      try {
+        const m = JSON.parse(e.data);
+        const d = m.plugindata && m.plugindata.data;
+        if (d) L('<', d.event || 'reply', d.type || '', m.jsep ? 'jsep' : '');
+      } catch { /* not JSON */ }
+    });
+    return ws;
+  };
+  window.WebSocket.prototype = WS.prototype;
+  Object.assign(window.WebSocket, WS);
+  const PC = window.RTCPeerConnection;
+  let n = 0;
+  window.RTCPeerConnection = function (...a) {
+    const pc = new PC(...a);
+    const id = `pc${++n}`;
+    L(id, 'new');
+    pc.addEventListener('iceconnectionstatechange', () => L(id, 'ice', pc.iceConnectionState));
+    pc.addEventListener('icegatheringstatechange', () => L(id, 'gather', pc.iceGatheringState));
+    pc.addEventListener('connectionstatechange', () => L(id, 'conn', pc.connectionState));
+    pc.addEventListener('icecandidate', (e) => {
+      const c = e.candidate && e.candidate.candidate;
+      if (!c) { L(id, 'cand', 'end'); return; }
+      const typ = (c.match(/ typ (\w+)/) || [])[1];
+      const proto = (c.match(/^candidate:\S+ \d+ (\w+)/) || [])[1];
+      L(id, 'cand', typ, proto, typ === 'relay' ? (e.candidate.relayProtocol || '') : '');
+    });
+    pc.addEventListener('icecandidateerror', (e) => {
+      const u = String(e.url || '').replace(/:[^?]*/, '');   // scheme and ?transport only
+      L(id, 'candErr', e.errorCode, u);
+    });
+    const sld = pc.setLocalDescription.bind(pc);
+    pc.setLocalDescription = (...x) => { L(id, 'sld'); return sld(...x); };
+    const srd = pc.setRemoteDescription.bind(pc);
+    pc.setRemoteDescription = (...x) => { L(id, 'srd'); return srd(...x); };
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = PC.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, PC);
+  const info = console.info.bind(console);
+  console.info = (...a) => {
+    const m = String(a[0] || '').match(/^no peer-to-peer path: (\S+)/);
+    if (m) L('verdict', m[1]);
+    return info(...a);
+  };
+  const warn = console.warn.bind(console);
+  console.warn = (...a) => { if (/^ICE candidate error/.test(String(a[0]))) L('page', 'candErr', a[1]); return warn(...a); };
+};
+
+// Phases of a forwarded setup: the first entry of that page matching, ms after accept.
+const PHASES = [
+  ['accept sent', 'P', /^> accept/],
+  ['doctor: offer set', 'D', /^pc1 sld/],
+  ['doctor: first local cand', 'D', /^pc1 cand (host|srflx|relay|prflx)/],
+  ['patient: answer set', 'P', /^pc1 sld/],
+  ['doctor: answer in', 'D', /^pc1 srd/],
+  ['doctor: first cand error', 'D', /^pc1 candErr/],
+  ['patient: first cand error', 'P', /^pc1 candErr/],
+  ['doctor: gathering complete', 'D', /^pc1 gather complete/],
+  ['doctor: verdict', 'D', /^verdict/],
+  ['doctor: > forward', 'D', /^> forward\b(?!_)/],
+  ['patient: < forward', 'P', /^< forward\b(?!_)/],
+  ['doctor: > forward_offer', 'D', /^> forward_offer/],
+  ['patient: > forward_answer', 'P', /^> forward_answer/],
+  ['doctor: < forward_answer', 'D', /^< forward_answer/],
+  ['patient: leg ICE up', 'P', /^pc2 ice (connected|completed)/],
+  ['doctor: leg ICE up', 'D', /^pc2 ice (connected|completed)/],
+  ['patient: leg DTLS up', 'P', /^pc2 conn connected/],
+  ['doctor: leg DTLS up', 'D', /^pc2 conn connected/],
+];
+
+async function takeTimeline(t0, pages) {
+  const rows = [];
+  for (const [who, p] of pages) {
+    const tl = await p.evaluate(() => (window.__tl ? window.__tl.splice(0) : [])).catch(() => []);
+    for (const e of tl) rows.push({ at: e[0] - t0, who, text: e.slice(1).filter((x) => x !== '').join(' ') });
+  }
+  rows.sort((a, b) => a.at - b.at);
+  const out = { rows };
+  for (const [name, who, re] of PHASES) {
+    const r = rows.find((x) => x.who === who && x.at >= -5 && re.test(x.text));
+    out[name] = r ? r.at : null;
+  }
+  return out;
+}
+
 /**
  * In the page: when consult.mode became 'forward' and when the first frame
  * of the call's final PeerConnection decoded (the forwarded one, or with
@@ -187,6 +300,7 @@ function forwardTimes(page, wantForward = true, ms = 60_000) {
   return page.evaluate(async ({ limit, want }) => {
     const t0 = Date.now();
     let forwardAt = null;
+    let packetAt = null;
     for (;;) {
       const c = window.consult;
       if (c && c.mode === 'forward' && forwardAt === null) forwardAt = Date.now();
@@ -194,10 +308,12 @@ function forwardTimes(page, wantForward = true, ms = 60_000) {
       if (pc && typeof pc.getStats === 'function') {
         const stats = await pc.getStats();
         let f = 0;
-        stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') f += s.framesDecoded || 0; });
-        if (f > 0) return { forwardAt, frameAt: Date.now() };
+        let n = 0;
+        stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') { f += s.framesDecoded || 0; n += s.packetsReceived || 0; } });
+        if (n > 0 && packetAt === null) packetAt = Date.now();
+        if (f > 0) return { forwardAt, packetAt, frameAt: Date.now() };
       }
-      if (Date.now() - t0 > limit) return { forwardAt, frameAt: null };
+      if (Date.now() - t0 > limit) return { forwardAt, packetAt, frameAt: null };
       await new Promise((r) => setTimeout(r, 10));
     }
   }, { limit: ms, want: wantForward });
@@ -208,7 +324,7 @@ async function closePages(call) {
 }
 
 /** A lab of one shape: stack and two browsers (doctor side, patient side). */
-async function openEnv(lab, shape, { p2pTimeout, extraPlugins } = {}) {
+async function openEnv(lab, shape, { p2pTimeout, extraPlugins, timeline = false } = {}) {
   const sh = SHAPES[shape];
   const env = { lab0: null, stack: null, staff: null, patient: null };
   try {
@@ -223,6 +339,7 @@ async function openEnv(lab, shape, { p2pTimeout, extraPlugins } = {}) {
     const extraArgs = env.stack.turnTlsSpki ? [`--ignore-certificate-errors-spki-list=${env.stack.turnTlsSpki}`] : [];
     env.staff = await lab.launchIn(env.lab0.ns.doctor, 'bench-fwd-staff', { origin: env.stack.origin, extraArgs });
     env.patient = await lab.launchIn(env.lab0.ns.patient, 'bench-fwd-patient', { origin: env.stack.origin, extraArgs });
+    if (timeline) for (const b of [env.staff, env.patient]) await b.context.addInitScript(TIMELINE);
   } catch (err) {
     await closeEnv(env);
     throw err;
@@ -245,6 +362,13 @@ async function setupRuns(env, shape, runs, log) {
     const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines, appointmentViaWs: true });
     try {
       const [pat, doc] = await Promise.all([forwardTimes(call.patPage, want), forwardTimes(call.docPage, want)]);
+      const tl = env.timeline ? await takeTimeline(call.acceptAt, [['P', call.patPage], ['D', call.docPage]]) : null;
+      if (tl) {
+        tl['patient: first frame'] = pat.frameAt ? pat.frameAt - call.acceptAt : null;
+        tl['doctor: first frame'] = doc.frameAt ? doc.frameAt - call.acceptAt : null;
+        tl['patient: first video packet'] = pat.packetAt ? pat.packetAt - call.acceptAt : null;
+        tl['doctor: first video packet'] = doc.packetAt ? doc.packetAt - call.acceptAt : null;
+      }
       const snap = await rtcSnapshot(call.docPage);
       const mode = await call.docPage.evaluate(() => window.consult.mode);
       const rel = (t) => (t && call.acceptAt ? t - call.acceptAt : null);
@@ -258,6 +382,7 @@ async function setupRuns(env, shape, runs, log) {
         patSwitch: pat.frameAt && pat.forwardAt ? pat.frameAt - pat.forwardAt : null,
         docSwitch: doc.frameAt && doc.forwardAt ? doc.frameAt - doc.forwardAt : null,
         pair: snap.pair ? `${snap.pair.local.type}/${snap.pair.remote.type} -> ${snap.pair.remote.address}` : '?',
+        timeline: tl,
       };
       row.both = row.patient !== null && row.doctor !== null ? Math.max(row.patient, row.doctor) : null;
       row.switchBoth = row.patSwitch !== null && row.docSwitch !== null ? Math.max(row.patSwitch, row.docSwitch) : null;
@@ -351,7 +476,7 @@ async function main() {
   if (args.setup) {
     for (const shape of args.shapes) {
       log(`setup ${shape}: ${args.runs} runs, ${timer}`);
-      const env = { lab, pcap, rtcSnapshot, waitFor, ...await openEnv(lab, shape, { p2pTimeout: args.p2pTimeout }) };
+      const env = { lab, pcap, rtcSnapshot, waitFor, timeline: args.timeline, ...await openEnv(lab, shape, { p2pTimeout: args.p2pTimeout, timeline: args.timeline }) };
       try {
         setup[shape] = await setupRuns(env, shape, args.runs, log);
       } finally {
@@ -427,6 +552,24 @@ async function main() {
       '',
     );
   }
+  if (args.setup && args.timeline) {
+    const names = [...PHASES.map((p) => p[0]), 'patient: first video packet', 'doctor: first video packet', 'patient: first frame', 'doctor: first frame'];
+    const shapes = Object.keys(setup);
+    const cell = (rows, name) => {
+      const xs = rows.map((r) => r.timeline && r.timeline[name]).filter((x) => typeof x === 'number');
+      return xs.length ? `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : '-';
+    };
+    lines.push(
+      '## Where the time goes (--timeline)',
+      '',
+      'Each phase: the first entry of that page, ms after the patient\'s click on "Annehmen", median (min–max).',
+      '',
+      `| phase | ${shapes.join(' | ')} |`,
+      `|---|${shapes.map(() => '---').join('|')}|`,
+      ...names.map((nm) => `| ${nm} | ${shapes.map((sh) => cell(setup[sh], nm)).join(' | ')} |`),
+      '',
+    );
+  }
   if (args.cpu) {
     lines.push(
       '## (b) Janus CPU per forwarded call: consult vs janus.plugin.videocall',
@@ -453,6 +596,10 @@ async function main() {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const prev = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
   fs.writeFileSync(out, prev ? `${prev}\n---\n\n${lines.join('\n')}` : lines.join('\n'));
+  if (args.setup && args.timeline) {
+    const raw = Object.fromEntries(Object.entries(setup).map(([sh, rows]) => [sh, rows.map((r) => ({ run: r.run, rows: r.timeline && r.timeline.rows }))]));
+    fs.writeFileSync(`${out}.timeline.json`, JSON.stringify(raw));
+  }
   log(`wrote ${path.relative(REPO, out)}`);
   process.stdout.write(lines.join('\n'));
   return 0;

@@ -71,8 +71,9 @@
 //   ('allowed' | 'never', default 'allowed') from the event.
 // The outgoing offer/answer passes media.mjs tamper() (a test-only hook).
 // No path (the offerer decides; docs/pages.md "Forwarding mode"): before the
-// first connection the offerer reads getStats every NO_PATH.pollMs from the
-// answer on and ends the attempt with onProblem('ice_failed') (or
+// first connection the offerer looks every NO_PATH.pollMs from the answer on
+// (getStats only once both sides' quiet times have ended, noPathQuietEnd(),
+// and right then) and ends the attempt with onProblem('ice_failed') (or
 // 'turn_auth') as soon as noPathVerdict() says that no peer-to-peer path can
 // come up; the page then forwards at once instead of waiting for
 // p2p_timeout_seconds. .noPath holds the verdict ({reason, ...}).
@@ -132,9 +133,13 @@ const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
  *   first three unanswered for 1 s or more; 8 round trips cover TURN over
  *   TLS (5 round trips) on a slow link; answerFactor x the time the other
  *   side took to answer our offer covers a browser slowed down by its
- *   machine (its gathering runs at the same pace). The time counts from the side's
- *   first candidate, not from a clock of ours: a browser that is slow (a
- *   busy machine) gathers late and is waited for. A side that has shown no
+ *   machine (its gathering runs at the same pace). The time counts from what
+ *   that side showed, not from a clock of ours: our first candidate; the
+ *   other side's answer (its gathering started when it set the answer, before
+ *   sending it), once it has shown a candidate at all. A browser that is slow (a
+ *   busy machine) answers and gathers late and is waited for, and every
+ *   candidate that still arrives makes new pairs that need their own checks
+ *   (about 1.25 s for 5) before the verdict. A side that has shown no
  *   candidate at all counts only once its gathering has ended (our
  *   iceGatheringState complete, their end-of-candidates), else the timer
  *   decides (measured: a patient page starved by a load of 25 sent no
@@ -150,19 +155,44 @@ export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, a
  * candidate arrived, 0 none yet), remoteEnded (end-of-candidates from the
  * other side), pairs: [{state, requestsSent, responsesReceived,
  * requestsReceived}]}.
- * -> null while a path may still come up, else {reason, pairs}: reason
+ * -> null while a path may still come up, else {reason, pairs, remote}: reason
  * 'no_local_candidates' | 'no_remote_candidates' (a side ended gathering
  * without a candidate: nothing to pair), 'unpairable' (candidates on both
- * sides, no pair), 'pairs_failed' (every pair failed). Anything answered on
+ * sides, no pair), 'pairs_failed' (every pair failed; remote: what ended the
+ * wait for the other side's candidates, 'ended' (its end-of-candidates),
+ * 'answer' (quiet since its answer arrived) or 'candidate' (since its first
+ * candidate, when that came first)). Anything answered on
  * any pair (a response, or a check from the other side) means a path
  * exists: null.
  */
+const quietOf = (s, t) => Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0), t.answerFactor * (s.answerAt - s.offerAt));
+
+/**
+ * Pure: when both sides' quiet times of noPathVerdict() end on the snapshot
+ * s (ms, the same clock as s.now), or 0 when that is not known yet (no
+ * answer, or a side that has shown no candidate and not ended gathering).
+ * The page checks again right then instead of up to a poll period later.
+ */
+export function noPathQuietEnd(s, t = NO_PATH) {
+  if (!s || !s.offerAt || !s.answerAt) return 0;
+  const quiet = quietOf(s, t);
+  const local = s.gathered ? s.offerAt : (s.localSince ? s.localSince + quiet : 0);
+  const remote = s.remoteEnded ? s.answerAt : (s.remoteSince ? Math.min(s.remoteSince, s.answerAt) + quiet : 0);
+  return local && remote ? Math.max(local, remote) : 0;
+}
+
 export function noPathVerdict(s, t = NO_PATH) {
   if (!s || !s.offerAt || !s.answerAt) return null;
-  const quiet = Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0), t.answerFactor * (s.answerAt - s.offerAt));
+  const quiet = quietOf(s, t);
   const quietSince = (since) => !!since && s.now - since >= quiet;
   const localDone = !!s.gathered || quietSince(s.localSince);
-  const remoteDone = !!s.remoteEnded || quietSince(s.remoteSince);
+  // The other side set its answer as local description (gathering starts
+  // there at the latest) before it sent the answer: once it has shown a
+  // candidate, its quiet time counts from the answer's arrival, not from
+  // that candidate's, which comes 100-600 ms after the answer (Chromium
+  // hands its pooled candidates over late; measured, bench/forward.mjs).
+  const remoteFrom = s.remoteSince ? Math.min(s.remoteSince, s.answerAt) : 0;
+  const remoteDone = !!s.remoteEnded || quietSince(remoteFrom);
   if (!localDone || !remoteDone) return null;
   const pairs = Array.isArray(s.pairs) ? s.pairs : [];
   const answered = (p) => p.state === 'succeeded' || (p.responsesReceived || 0) > 0 || (p.requestsReceived || 0) > 0;
@@ -170,7 +200,9 @@ export function noPathVerdict(s, t = NO_PATH) {
   if (!s.localCandidates) return { reason: 'no_local_candidates', pairs: 0 };
   if (!s.remoteCandidates) return { reason: 'no_remote_candidates', pairs: 0 };
   if (!pairs.length) return { reason: 'unpairable', pairs: 0 };
-  if (pairs.every((p) => p.state === 'failed' || (p.requestsSent || 0) >= t.checks)) return { reason: 'pairs_failed', pairs: pairs.length };
+  if (pairs.every((p) => p.state === 'failed' || (p.requestsSent || 0) >= t.checks)) {
+    return { reason: 'pairs_failed', pairs: pairs.length, remote: s.remoteEnded ? 'ended' : (s.answerAt <= s.remoteSince ? 'answer' : 'candidate') };
+  }
   return null;
 }
 
@@ -354,8 +386,28 @@ export class PeerCall extends MediaCall {
     this.timer('nopath', NO_PATH.pollMs, () => this.checkNoPath());
   }
 
+  /** The no-path snapshot without the pairs (they need getStats). */
+  noPathClock(pairs = []) {
+    return {
+      now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
+      gathered: this.pc.iceGatheringState === 'complete',
+      localCandidates: this.localCandidates, localSince: this.localSince,
+      remoteCandidates: this.remoteCandidates, remoteSince: this.remoteSince,
+      remoteEnded: this.remoteEnded, pairs,
+    };
+  }
+
   async checkNoPath() {
     if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
+    // No verdict is possible before the quiet times end: no getStats until
+    // then (a call that connects meanwhile never reads them for this), but
+    // a look every poll period, as a side may end gathering meanwhile.
+    const clock = this.noPathClock();
+    const quietEnd = noPathQuietEnd(clock);
+    if (!quietEnd || quietEnd > clock.now) {
+      this.timer('nopath', quietEnd ? Math.min(NO_PATH.pollMs, quietEnd - clock.now) : NO_PATH.pollMs, () => this.checkNoPath());
+      return;
+    }
     const pairs = [];
     let localSeen = 0;
     let remoteSeen = 0;
@@ -373,20 +425,18 @@ export class PeerCall extends MediaCall {
       return;                    // closed meanwhile
     }
     if (this.closed || this.everConnected || isUp(this.pc.iceConnectionState) || this.problem) return;
-    const verdict = noPathVerdict({
-      now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
-      gathered: this.pc.iceGatheringState === 'complete',
-      localCandidates: Math.max(this.localCandidates, localSeen), localSince: this.localSince,
-      remoteCandidates: Math.max(this.remoteCandidates, remoteSeen), remoteSince: this.remoteSince,
-      remoteEnded: this.remoteEnded, pairs,
-    });
+    const snap = this.noPathClock(pairs);
+    snap.localCandidates = Math.max(snap.localCandidates, localSeen);
+    snap.remoteCandidates = Math.max(snap.remoteCandidates, remoteSeen);
+    const verdict = noPathVerdict(snap);
     if (!verdict) {
       this.timer('nopath', NO_PATH.pollMs, () => this.checkNoPath());
       return;
     }
     this.noPath = { ...verdict, afterMs: Date.now() - this.offerAt };
     // no addresses in the log: reason and counts only
-    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs), ${this.noPath.afterMs} ms after the offer`);
+    const remote = verdict.remote ? `; their side done: ${verdict.remote}` : '';
+    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs${remote}), ${this.noPath.afterMs} ms after the offer`);
     this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
   }
 

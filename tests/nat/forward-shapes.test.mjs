@@ -21,7 +21,10 @@
 //    over TLS, not forwarded (as 4).
 // 6. TURN offered over UDP, TCP and TLS, all three blocked, direct path
 //    blocked (Janus reachable): forwarded on evidence, the unanswered TLS
-//    connection does not hold the verdict back. (With UDP blocked entirely
+//    connection does not hold the verdict back: the patient's side counts as
+//    done gathering by its answer's clock (rtc.mjs noPathVerdict, "their side
+//    done: answer"), no TURN/TCP or TURN/TLS error comes before the verdict
+//    (a dropped SYN gives none). (With UDP blocked entirely
 //    as well, nothing can carry media: Janus' ICE is UDP only.)
 // (No TURN configured at all is forward.test.mjs.)
 import assert from 'node:assert/strict';
@@ -164,6 +167,12 @@ test('TURN over UDP, TCP and TLS all blocked, direct path blocked: forwarded on 
   }, async (sc) => {
     const r = await expectForwarded(sc, ['ice_failed', 'turn_failed']);
     assert.ok(sc.lab.turnBlockedPackets() > 0, 'the STUN/TURN packets were dropped');
+    // the evidence: every pair unanswered, and the patient's side quiet since
+    // its answer (its gathering never ends: the TURN/TCP and TURN/TLS
+    // connections get no answer, not even a RST, and no icecandidateerror)
+    assert.match(r.line, /no peer-to-peer path: pairs_failed \(\d+ pairs; their side done: answer\)/, 'verdict on the answer\'s clock');
+    const errs = await sc.call.docPage.evaluate(() => window.__natlab.errors);
+    assert.ok(!errs.some((e) => /^turns:|transport=tcp/.test(e.url)), `no error for TURN over TCP/TLS before the verdict (${JSON.stringify(errs)})`);
     console.error(`# ${r.line.trim()}`);
   },
 ));
