@@ -37,6 +37,23 @@ process.on('exit', () => {
   }
 });
 
+// The security headers of the site file conf/nginx-consult.conf (its
+// "security headers" block), so that every page in the tests runs under
+// the policy a practice deploys: a page feature the policy forbids fails
+// here too. Two changes for loopback: no Strict-Transport-Security (the
+// tests' hosts are addresses, often plain HTTP), and the CSP's sample
+// wss:// host becomes this server's own WebSocket origin.
+function siteSecurityHeaders(host, port, tls) {
+  const site = fs.readFileSync(path.join(REPO, 'conf', 'nginx-consult.conf'), 'utf8');
+  const block = site.split('# --- security headers')[1]?.split('# --- pages')[0];
+  if (!block) throw new Error('nginx.mjs: no security headers block in conf/nginx-consult.conf');
+  const lines = block.split('\n').map((l) => l.replace(/#.*$/, '').trim())
+    .filter((l) => l.startsWith('add_header ') && !l.includes('Strict-Transport-Security'));
+  if (!lines.some((l) => l.includes('Content-Security-Policy'))) throw new Error('nginx.mjs: the site file sends no Content-Security-Policy');
+  const ws = `${tls ? 'wss' : 'ws'}://${host}:${port}`;
+  return lines.map((l) => `    ${l.replace('wss://consult.example.org', ws)}`).join('\n');
+}
+
 export async function startNginx({ root = path.join(REPO, 'html'), legalRoot = path.join(REPO, 'conf', 'legal'), janusWsUrl, port, listenHost = '127.0.0.1', keepDir = false, tls = null, extraLocations = '', janusLocations = null, httpDirectives = '' } = {}) {
   if (!/^[0-9.]+$/.test(listenHost)) throw new Error('startNginx: listenHost must be an IPv4 address');
   if (!janusWsUrl && !janusLocations) throw new Error('startNginx: janusWsUrl is required');
@@ -82,8 +99,7 @@ ${httpDirectives}
     ssl_protocols TLSv1.2 TLSv1.3;` : ''}
     root ${root};
     index index.html;
-    add_header Referrer-Policy no-referrer always;
-    add_header X-Content-Type-Options nosniff always;
+${siteSecurityHeaders(listenHost, listenPort, tls)}
     location = /vendor/janus.js { alias /usr/share/javascript/janus-gateway/janus.js; }
     location = /vendor/adapter.js { alias /usr/share/javascript/webrtc-adapter/adapter.min.js; }
     location /legal/ {

@@ -12,12 +12,13 @@
 //   the doctor's consult.photos entry, shown: consult.photoShown}: "Senden",
 //   waits until the doctor's viewer shows photo n.
 // - doctorPhotoBytes(doc, n) -> Buffer: the verified JPEG the doctor's page
-//   holds (its object URL), and viewerImage(doc) -> {naturalWidth,
+//   holds, saved through its "Speichern" link, and viewerImage(doc) -> {naturalWidth,
 //   naturalHeight, src, open} of the viewer, once its full image loaded.
 // - jpegSize(buf) -> {width, height} from the JPEG's SOF marker (parsed in
 //   node: the dimensions of the bytes themselves, not what a page says).
 // - sha256(buf) -> hex.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { waitFor } from '../browser/lib.mjs';
 
 const photoEntry = (doc, n) => doc.evaluate((k) => (window.consult.photos || []).find((e) => e.n === k) || null, n);
@@ -65,14 +66,18 @@ export async function sendPhoto(doc, pat, n, ms = 120_000) {
 }
 
 export async function doctorPhotoBytes(doc, n) {
-  const arr = await doc.evaluate(async (k) => {
-    const e = (window.consult.photos || []).find((x) => x.n === k);
-    const b = new Uint8Array(await (await fetch(e.url)).arrayBuffer());
-    let s = '';
-    for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-    return btoa(s);
-  }, n);
-  return Buffer.from(arr, 'base64');
+  // through the list's "Speichern" link, as the practice saves it (the
+  // site's Content-Security-Policy lets no script fetch a blob: URL)
+  const url = await doc.evaluate((k) => (window.consult.photos || []).find((x) => x.n === k)?.url || null, n);
+  if (!url) throw new Error(`doctor: photo ${n} has no verified URL`);
+  const [download] = await Promise.all([
+    doc.page.waitForEvent('download', { timeout: 30_000 }),
+    // a click of the link itself: the viewer may lie over the list
+    doc.evaluate((u) => document.querySelector(`a.photo-save[href="${u}"]`).click(), url),
+  ]);
+  const failure = await download.failure();
+  if (failure) throw new Error(`doctor: saving photo ${n} failed: ${failure}`);
+  return fs.readFileSync(await download.path());
 }
 
 export function viewerImage(doc) {
