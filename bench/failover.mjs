@@ -78,7 +78,10 @@ Plugin: $CONSULT_PLUGIN or build/.libs/libjanus_consult.so. See bench/README.md.
 
 const log = (...a) => process.stderr.write(`[failover ${(performance.now() / 1000).toFixed(1)}s] ${a.join(' ')}\n`);
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
-const wall = () => performance.timeOrigin + performance.now();
+// Wall clock, the clock of Janus' lease times (performance.timeOrigin +
+// performance.now() drifted by up to a second from it on this VM).
+const wall = () => Date.now();
+const monoOffset = () => Date.now() - (performance.timeOrigin + performance.now());
 const loadavg = () => { try { return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '); } catch { return 'unknown'; } };
 const s1 = (v) => (Number.isFinite(v) ? (v / 1000).toFixed(2) : 'n/a');
 
@@ -127,11 +130,11 @@ class Page {
 	// After the kill: attach until served; tFirst = first success, tDone = last.
 	async reattach() {
 		try {
-			const r = await this.attach(false, 1, this.deadline);
-			const t = performance.timeOrigin + r.t1;
+			await this.attach(false, 1, this.deadline);
+			const t = wall();
 			if (!this.tFirst) this.tFirst = t;
 			this.tDone = t;
-			this.reply = r.data;
+			this.reply = this.last;
 			this.served = true;
 		} catch (e) { this.error = e.message; }
 	}
@@ -153,6 +156,7 @@ class Page {
 		for (;;) {
 			const r = await this.send(this.body(first));
 			if (r.data && r.data.ok) {
+				this.last = r.data;
 				if (this.kind === 'patient' && r.data.seq > this.seq) { this.seq = r.data.seq; this.ahead = r.data.ahead; }
 				return r;
 			}
@@ -274,6 +278,7 @@ async function main() {
 		for (const x of all) Object.assign(x, { others: undefined, live: true, deadline }); // busy answers to the logins above are the setup's
 		for (const g of groups) g.closed = new Promise((r) => g.conn.ws.once('close', () => { g.tClosed = wall(); r(); }));
 		const tKill = wall();
+		res.monoDrift0 = monoOffset();
 		const exited = A.kill('SIGKILL');
 		const reconnecting = groups.map(async (g) => {
 			await g.closed;
@@ -331,6 +336,7 @@ async function main() {
 		res.tAllMs = Math.max(...all.filter((x) => x.tDone).map((x) => x.tDone)) - tKill;
 		polling = false;
 		await poller;
+		res.monoDrift = monoOffset() - res.monoDrift0;
 		res.reclaimed = [...services.values()].filter((v) => v.size > 1).length;
 		res.claimsOfB = [...services.values()].reduce((a, v) => a + v.size, 0);
 		log(`all pages answered ${ms(res.tAllMs)} ms after the kill`);
@@ -436,6 +442,7 @@ function writeResults(file, r) {
 	out.push(`- git commit: ${m.commit}${m.dirty ? ' (working tree has uncommitted changes)' : ''}`);
 	out.push(`- settings: two instances (bench-a, bench-b) on one PostgreSQL 15 (scripts/lib/with-postgres: Unix socket, fsync off), lease_seconds ${o.lease}, grace_seconds ${o.grace}, event_loops ${o.eventLoops || 'unset'}, ${o.perConn} pages per WebSocket, setup concurrency ${o.concurrency}; pages reconnect straight to B (no nginx), backoff of html/js/backoff.mjs`);
 	out.push(`- load average (1/5/15 min) at start: ${r.loadStart}, at end: ${r.loadEnd}`);
+	if (Number.isFinite(r.monoDrift)) out.push(`- times: wall clock (Date.now(), the clock of Janus' lease times); it moved ${ms(r.monoDrift)} ms against the monotonic clock between the kill and the end`);
 	out.push(`- elapsed ${(r.elapsedMs / 1000).toFixed(1)} s; setup: seeding ${ms(r.setupSeedMs)} ms, logins + bookings + joins ${ms(r.setupJoinMs)} ms`);
 	if (r.error) out.push(`\n**The run did not complete:**\n\n\`\`\`\n${r.error}\n\`\`\``);
 	if (r.rows) {
