@@ -446,7 +446,7 @@ function writeResults(file, r) {
 	out.push(`- elapsed ${(r.elapsedMs / 1000).toFixed(1)} s; setup: seeding ${ms(r.setupSeedMs)} ms, logins + bookings + joins ${ms(r.setupJoinMs)} ms`);
 	if (r.error) out.push(`\n**The run did not complete:**\n\n\`\`\`\n${r.error}\n\`\`\``);
 	if (r.rows) {
-		out.push(`\n**Goal** (kill -> every page re-attached < ${GOAL_MS / 1000} s): ${r.goalMet ? 'met' : 'MISSED'}\n`);
+		out.push(`\n**Goal** (kill -> every page re-attached for good < ${GOAL_MS / 1000} s; the checks below are separate): ${r.goalMet ? 'met' : 'MISSED'}\n`);
 		out.push('Seconds after the SIGKILL of A:\n');
 		out.push('| what | n | first | p50 | p99 | all / max |');
 		out.push('|---|---|---|---|---|---|');
@@ -454,7 +454,8 @@ function writeResults(file, r) {
 		out.push(`| A's lease rows expire (expires_at_ms) | ${r.expiry.n} | | ${s1(r.expiry.p50)} | ${s1(r.expiry.p99)} | ${s1(r.expiry.max)} |`);
 		out.push(`| B sends its claim (health since_ms) | ${r.claimSent.n} | | ${s1(r.claimSent.p50)} | ${s1(r.claimSent.p99)} | ${s1(r.claimSent.max)} |`);
 		for (const [name, q, first] of r.rows) out.push(`| ${name} re-attached | ${q.n} | ${s1(first)} | ${s1(q.p50)} | ${s1(q.p99)} | ${s1(q.max)} |`);
-		out.push(`\n- B's admin health showed all ${o.practices} practices ${s1(r.allClaimedSeenMs)} s after the kill (polled every 50 ms)`);
+		out.push(`\n- B's admin health showed all ${o.practices} practices ${s1(r.allClaimedSeenMs)} s after the kill (polled every 50 ms); B claimed ${r.claimsOfB} times in all, ${r.reclaimed} practices more than once (served, lost, claimed again; a short span between two polls is not seen)`);
+		out.push(`- every page re-attached once ${s1(r.tAllFirstMs)} s after the kill; for good (after joining / resuming again on \`practice_moved\`, as the pages do) ${s1(r.tAllMs)} s; pages told practice_moved: ${r.movedPages}; events after a re-attach: ${Object.keys(r.odd).length ? JSON.stringify(r.odd) : 'none'}`);
 		out.push(`- per practice, from B's claim to its first patient back: p50 ${s1(r.firstBack.p50)} s, max ${s1(r.firstBack.max)} s; to its last patient back: p50 ${s1(r.lastBack.p50)} s, max ${s1(r.lastBack.max)} s`);
 		out.push(`- practice_elsewhere answers per patient before it was served: ${Object.entries(r.refusals).map(([k, v]) => `${k}: ${v}`).join(', ')}; busy/internal answers (retried like practice_elsewhere): ${Object.keys(r.busy).length ? JSON.stringify(r.busy) : 'none'}`);
 		out.push(`- same visit back: ${r.same} of ${o.patients}; \`ahead\` in the join reply already the old place: ${r.placeAtReply} (the others were raised by position events as the patients ahead came back); B's stats: ${r.statsWaiting} waiting`);
