@@ -161,6 +161,9 @@ class Page {
 				return r;
 			}
 			const err = r.data ? r.data.error : 'no reply';
+			// during the setup A must serve everything: B serving a practice
+			// means A missed its renewals (an overloaded host)
+			if (first && err === 'practice_elsewhere') throw new Error(`${this.body(first).request} on A: practice_elsewhere (${r.data.instance}): A gave the practice up during the setup`);
 			if (err === 'practice_elsewhere') this.refusals++;
 			else if (!['busy', 'internal'].includes(err)) throw new Error(`${this.body(first).request}: ${err}`);
 			else (this.others = this.others || {})[err] = (this.others[err] || 0) + 1;
@@ -273,6 +276,8 @@ async function main() {
 		check('A\'s waiting lists hold the patients in join order', practices.every((pr) => JSON.stringify(pr.orderA) === JSON.stringify(pr.patients.map((x) => x.visit))));
 		log(`${N} patients wait on A (${ms(res.setupJoinMs)} ms with logins and bookings)`);
 		await sleep(1500); // one renewal round after the fill, as in a quiet room
+		const aHeld = (await held(A)).length, bHeld = (await held(B)).length;
+		if (aHeld !== P || bHeld !== 0) throw new Error(`before the kill A serves ${aHeld} and B ${bHeld} of ${P} practices: A missed renewals during the setup (an overloaded host?)`);
 
 		// --- SIGKILL A; every page reconnects to B ---
 		for (const x of all) Object.assign(x, { others: undefined, live: true, deadline }); // busy answers to the logins above are the setup's
