@@ -26,6 +26,7 @@ import { connectHandle } from '../../scripts/lib/client.mjs';
 import { seedPractice } from '../../scripts/lib/seed.mjs';
 import { assertError, assertOk, now, rand, uniqueName } from './helpers.mjs';
 import { until } from './servers.mjs';
+import { STORES, testStore } from './stores.mjs';
 
 // Lease seconds: 6 where the holder must keep its practices on a busy
 // machine (a timer stalled past the safe time would hand them over early);
@@ -33,43 +34,11 @@ import { until } from './servers.mjs';
 const LEASE = 6;
 const SHORT = 3;
 
-const PG_BASE = process.env.CONSULT_TEST_STORE || '';
-const ON_PG = /^postgres(ql)?:\/\//.test(PG_BASE);
-const PSQL = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
-const STORES = ON_PG ? ['sqlite', 'postgresql'] : ['sqlite'];
-
-/** Where the pair keeps its data: a SQLite file in dataDir, or a new schema. */
-function makeStore(kind, dataDir) {
-  if (kind === 'sqlite') {
-    return {
-      config: {},
-      secrets: [],
-      logged: /\[consult\] store: SQLite/,
-      query: (sql) => {
-        const out = execFileSync('sqlite3', ['-readonly', '-json', path.join(dataDir, 'consult.sqlite'), sql], { encoding: 'utf8' });
-        return out.trim() ? JSON.parse(out) : [];
-      },
-      drop: () => {},
-    };
-  }
-  const schema = `failover_${process.pid}_${rand(3).toLowerCase()}`;
-  const url = `${PG_BASE}${PG_BASE.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
-  const psql = (u, sql) => execFileSync(PSQL, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', u, '-c', sql], { encoding: 'utf8' }).trim();
-  psql(PG_BASE, `CREATE SCHEMA ${schema}`);
-  return {
-    config: { database: url },
-    secrets: [url, PG_BASE],
-    logged: /\[consult\] store: PostgreSQL/,
-    // the same rows as sqlite3 -json gives: an array of objects
-    query: (sql) => JSON.parse(psql(url, `SELECT coalesce(json_agg(q), '[]') FROM (${sql}) q`)),
-    drop: () => psql(PG_BASE, `DROP SCHEMA ${schema} CASCADE`),
-  };
-}
 
 /** Two instances A and B on one database (the same code secret). */
 async function pair(t, store, envA = {}, lease = LEASE) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-lease-'));
-  const db = makeStore(store, dataDir);
+  const db = testStore(store, dataDir, 'failover');
   const base = {
     dataDir, codeSecret: crypto.randomBytes(32).toString('hex'), graceSeconds: 120,
     publicUrl: 'https://praxis.example',
