@@ -33,14 +33,17 @@
 // visible (wake()).
 // Numbers: the Janus core answers a keepalive in well under a millisecond
 // on loopback; through nginx and a poor mobile network a round trip may
-// take a second or two, plus one TCP retransmission (initial RTO 1 s):
-// ANSWER_MS 4 s is twice a bad round trip with a lost packet, and CPU
-// contention on a busy 2-core server adds milliseconds, not seconds.
-// QUIET_MS 4 s keeps the probes cheap (one small frame each way per 4 s on
-// an idle page) and the detection within 8 s, well inside the lease's
-// failover (lease_seconds 5) plus the 2 s connect timeout nginx needs to
-// skip the dead instance.
-export const QUIET_MS = 4000;
+// take a second or two (a congested uplink during a call queues it behind
+// media), plus one TCP retransmission: ANSWER_MS 4 s is about twice such a
+// round trip, and CPU contention on a busy 2-core server adds milliseconds,
+// not seconds. QUIET_MS 3 s keeps the probes cheap (one ~100-byte frame
+// each way per 3 s on an idle page; nothing on a page that hears events)
+// and the detection within 7 s of the last message: with nginx's 2 s
+// connect timeout to skip the dead instance and the reconnect backoff a
+// page is on another instance in about 10-13 s instead of after nginx's
+// 60 s. A false alarm costs one reconnect (the place and a P2P call are
+// kept), a missed one a minute: the bound leans to the short side.
+export const QUIET_MS = 3000;
 export const ANSWER_MS = 4000;
 export const LATE_MS = 1500;
 
@@ -75,9 +78,13 @@ export class LivenessWatch {
 
   heard() {
     if (!this.running) return;
-    // the pending timer looks at lastHeard when it fires: no timer churn per message
+    // without a probe outstanding the pending timer looks at lastHeard when
+    // it fires: no timer churn per message
     this.lastHeard = this.clock.now();
-    this.probeAt = 0;
+    if (this.probeAt) {
+      this.probeAt = 0;
+      this.schedule(this.lastHeard + this.quietMs);
+    }
   }
 
   wake() {
