@@ -188,7 +188,8 @@ test(`two instances (${ON_PG ? 'postgresql' : 'sqlite'}): the holder's host vani
         if (followed === names.a) problems.push(`${p.who}: still follows ${names.a}`);
       }
       const times = back.map((b) => (b ? b.t - tVanish : null));
-      const line = `waiting pages back at their places on ${names.b} after ${times.join(', ')} ms (max ${Math.max(...times.filter((x) => x !== null))})`;
+      const got = times.filter((x) => x !== null);
+      const line = `waiting pages back at their places on ${names.b} after ${times.map((x) => x ?? 'never').join(', ')} ms (max ${got.length ? Math.max(...got) : '-'})`;
       ctx.mark(line);
       t.diagnostic(line);
       assert.deepEqual(problems, [], 'every waiting page back on B within 15 s of the vanish');
