@@ -34,17 +34,20 @@
 // Numbers: the Janus core answers a keepalive in well under a millisecond
 // on loopback; through nginx and a poor mobile network a round trip may
 // take a second or two (a congested uplink during a call queues it behind
-// media), plus one TCP retransmission: ANSWER_MS 4 s is about twice such a
+// media), plus one TCP retransmission: ANSWER_MS 5 s is over twice such a
 // round trip, and CPU contention on a busy 2-core server adds milliseconds,
-// not seconds. QUIET_MS 3 s keeps the probes cheap (one ~100-byte frame
-// each way per 3 s on an idle page; nothing on a page that hears events)
-// and the detection within 7 s of the last message: with nginx's 2 s
-// connect timeout to skip the dead instance and the reconnect backoff a
-// page is on another instance in about 10-13 s instead of after nginx's
-// 60 s. A false alarm costs one reconnect (the place and a P2P call are
-// kept), a missed one a minute: the bound leans to the short side.
-export const QUIET_MS = 3000;
-export const ANSWER_MS = 4000;
+// not seconds. QUIET_MS 10 s is what the probes cost: a waiting room is
+// mostly silent, so every idle page probes once per QUIET_MS; 10,000
+// waiting patients on one server (bench/results/load-*) make 1,000
+// keepalives a second through nginx and Janus' WebSocket thread (3,333 at
+// 3 s, a sizeable share of a 2-core server), and a phone's radio wakes
+// once per QUIET_MS. Detection within 15 s of the last message; with
+// nginx's 2 s connect timeout to skip the dead instance and the reconnect
+// backoff a page is on another instance after about 15-20 s instead of
+// nginx's 60 s. A false alarm costs one reconnect (the place and a P2P
+// call are kept), a missed one a minute.
+export const QUIET_MS = 10000;
+export const ANSWER_MS = 5000;
 export const LATE_MS = 1500;
 
 const realClock = {

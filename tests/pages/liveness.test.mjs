@@ -54,9 +54,9 @@ function setup({ answerAfter = null } = {}) {
   return { clock, w, seen };
 }
 
-test('the numbers: a dead connection is noticed within 7 s of its last message, never sooner than a few seconds', () => {
+test('the numbers: a dead connection is noticed within 15 s of its last message, never sooner than a few seconds', () => {
   assert.ok(QUIET_MS >= 3000 && ANSWER_MS >= 3000, 'generous for a slow phone network');
-  assert.ok(QUIET_MS + ANSWER_MS <= 7000, 'well below nginx\'s 60 s');
+  assert.ok(QUIET_MS + ANSWER_MS <= 15000, 'well below nginx\'s 60 s');
   assert.ok(LATE_MS > 1000, 'a hidden tab\'s 1 s timer alignment is not "late"');
 });
 
