@@ -45,7 +45,7 @@ import { test } from 'node:test';
 import { PASSWORDS, harness, waitFor, waitForMedia } from '../browser/lib.mjs';
 import { nginxForInstances, pluginSamples } from '../nginx/instances.mjs';
 import {
-  bookMany, doctorLogin, frameSampler, liveVisits, patientJoin, patientView, scenario, waitingRows,
+  bookMany, doctorLogin, frameSampler, liveVisits, patientJoin, patientView, scenario, waitingRows, waitingOn,
 } from './lib.mjs';
 
 // Waiting patients: two per practice.
@@ -196,17 +196,7 @@ async function withTwoInstances(ctx, { store, call }, fn) {
     const browser = await ctx.launch('waiting');
     for (const [k, list] of appts.entries()) {
       for (const [i, appt] of list.entries()) {
-        const who = `patient-${k}-${i}`;
-        const p = await ctx.page(browser, who);
-        const rec = ctx.record(p, who);
-        const d = await patientJoin(p, appt.link, WAITING[k][i]);
-        await waitFor(`${who}: #waiting data-ahead=${i}`, async () => (await patientView(d)).ahead === String(i), 30_000);
-        const join = rec.replies('join').at(-1);
-        assert.ok(join && join.ok && Number.isInteger(join.visit_id), `${who}: join reply (${JSON.stringify(join)})`);
-        const instance = await d.evaluate(() => window.consult.instance);
-        assert.ok(instance === null || instance === names.a, `${who}: served by ${names.a} (followed: ${instance})`);
-        s.patients.push({ who, d, rec, visitId: join.visit_id, ahead: String(i), aheadText: await d.text('#ahead-text') });
-        ctx.mark(`${who} waiting (followed instance: ${instance})`);
+        s.patients.push(await waitingOn(ctx, browser, { who: `patient-${k}-${i}`, link: appt.link, person: WAITING[k][i], ahead: i, holder: names.a }));
       }
     }
     if (!call) await login();

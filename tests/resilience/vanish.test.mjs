@@ -34,7 +34,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { PASSWORDS, harness, waitFor } from '../browser/lib.mjs';
 import { nginxForInstances, pluginSamples } from '../nginx/instances.mjs';
-import { bookMany, liveVisits, patientJoin, patientView, scenario } from './lib.mjs';
+import { bookMany, liveVisits, patientView, scenario, waitingOn } from './lib.mjs';
 
 const WAITING = [
   [{ first: 'Anna', last: 'Erstwarter' }, { first: 'Bernd', last: 'Zweitwarter' }],
@@ -129,17 +129,7 @@ test(`two instances (${ON_PG ? 'postgresql' : 'sqlite'}): the holder's host vani
       for (const [k, list] of appts.entries()) {
         const browser = await ctx.launch(`waiting-${k}`);
         for (const [i, appt] of list.entries()) {
-          const who = `patient-${k}-${i}`;
-          const p = await ctx.page(browser, who);
-          const rec = ctx.record(p, who);
-          const d = await patientJoin(p, appt.link, WAITING[k][i]);
-          await waitFor(`${who}: #waiting data-ahead=${i}`, async () => (await patientView(d)).ahead === String(i), 30_000);
-          const join = rec.replies('join').at(-1);
-          assert.ok(join && join.ok && Number.isInteger(join.visit_id), `${who}: join reply (${JSON.stringify(join)})`);
-          const instance = await d.evaluate(() => window.consult.instance);
-          assert.ok(instance === null || instance === names.a, `${who}: served by ${names.a} (followed: ${instance})`);
-          patients.push({ who, d, rec, visitId: join.visit_id, ahead: String(i), aheadText: await d.text('#ahead-text') });
-          ctx.mark(`${who} waiting (followed instance: ${instance})`);
+          patients.push(await waitingOn(ctx, browser, { who: `patient-${k}-${i}`, link: appt.link, person: WAITING[k][i], ahead: i, holder: names.a }));
         }
       }
       assert.deepEqual((await liveVisits(A)).map((v) => v.visit_id).sort(), patients.map((p) => p.visitId).sort(), `every visit live on ${names.a}`);
