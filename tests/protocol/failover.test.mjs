@@ -26,7 +26,7 @@ import { connectHandle } from '../../scripts/lib/client.mjs';
 import { seedPractice } from '../../scripts/lib/seed.mjs';
 import { assertError, assertOk, now, rand, uniqueName } from './helpers.mjs';
 import { until } from './servers.mjs';
-import { STORES, testStore } from './stores.mjs';
+import { STORES, closeInstances, testStore } from './stores.mjs';
 
 // Lease seconds: 6 where the holder must keep its practices on a busy
 // machine (a timer stalled past the safe time would hand them over early);
@@ -48,17 +48,7 @@ async function pair(t, store, envA = {}, lease = LEASE) {
   const s = { clients: [], secrets: [...db.secrets], logs: [], dataDir, names };
   // registered first: an instance started below is stopped whatever fails
   t.after(async () => {
-    for (const c of s.clients) await c.close().catch(() => {});
-    for (const j of [s.A, s.B]) {
-      if (!j) continue;
-      if (j.alive()) assert.deepEqual(await j.stop(), { code: 0, signal: null });
-      s.logs.push(j.log());
-      assert.deepEqual(j.sanitizerReports().map((r) => r.file), []);
-      fs.rmSync(j.dir, { recursive: true, force: true });
-    }
-    const all = s.logs.join('\n');
-    const leaked = s.secrets.filter((x) => x && x.length >= 4 && all.includes(x));
-    assert.deepEqual(leaked.map((x) => x.slice(0, 3) + '…'), [], 'personal data in a Janus log');
+    await closeInstances({ ...s, instances: [s.A, s.B] });
     fs.rmSync(dataDir, { recursive: true, force: true });
     db.drop();
   });

@@ -21,7 +21,7 @@ import { connectHandle } from '../../scripts/lib/client.mjs';
 import { seedPractice } from '../../scripts/lib/seed.mjs';
 import { assertError, assertOk, now, rand, uniqueName } from './helpers.mjs';
 import { until } from './servers.mjs';
-import { STORES, testStore } from './stores.mjs';
+import { STORES, closeInstances, testStore } from './stores.mjs';
 
 const TTL_MS = 3000; // CONSULT_SNAPSHOT_TTL_MS
 
@@ -31,16 +31,7 @@ async function stack(t, store, { two = false } = {}) {
   const db = testStore(store, dataDir, 'snapshot');
   const s = { clients: [], secrets: [...db.secrets], logs: [], instances: [] };
   t.after(async () => {
-    for (const c of s.clients) await c.close().catch(() => {});
-    for (const j of s.instances) {
-      if (j.alive()) assert.deepEqual(await j.stop(), { code: 0, signal: null });
-      s.logs.push(j.log());
-      assert.deepEqual(j.sanitizerReports().map((r) => r.file), []);
-      fs.rmSync(j.dir, { recursive: true, force: true });
-    }
-    const all = s.logs.join('\n');
-    const leaked = s.secrets.filter((x) => x && x.length >= 4 && all.includes(x));
-    assert.deepEqual(leaked.map((x) => x.slice(0, 3) + '…'), [], 'personal data in a Janus log');
+    await closeInstances(s);
     fs.rmSync(dataDir, { recursive: true, force: true });
     db.drop();
   });

@@ -13,6 +13,11 @@
 // query gives the same rows on both: an array of objects. secrets: the
 // URLs (they hold the password), to be kept out of every Janus log.
 // logged: what the plugin logs at start for this store.
+// closeInstances({clients, instances, secrets, logs}): the end of such a
+// test: closes the clients, stops every instance still alive (exit code 0
+// required), keeps its log, asserts no sanitizer report and that no log
+// holds a secret, and removes the instances' folders.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,4 +57,18 @@ export function testStore(kind, dataDir, prefix) {
     exec: (sql) => psql(url, sql),
     drop: () => psql(PG_BASE, `DROP SCHEMA ${schema} CASCADE`),
   };
+}
+
+export async function closeInstances({ clients, instances, secrets, logs }) {
+  for (const c of clients) await c.close().catch(() => {});
+  for (const j of instances) {
+    if (!j) continue;
+    if (j.alive()) assert.deepEqual(await j.stop(), { code: 0, signal: null });
+    logs.push(j.log());
+    assert.deepEqual(j.sanitizerReports().map((r) => r.file), []);
+    fs.rmSync(j.dir, { recursive: true, force: true });
+  }
+  const all = logs.join('\n');
+  const leaked = secrets.filter((x) => x && x.length >= 4 && all.includes(x));
+  assert.deepEqual(leaked.map((x) => x.slice(0, 3) + '…'), [], 'personal data in a Janus log');
 }
