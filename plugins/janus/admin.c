@@ -15,6 +15,7 @@
 #include "glue.h"
 #include "snapshot.h"
 #include "auth.h"
+#include "login_limits.h"
 #include "admin.h"
 #include "forward.h"
 #include "dispatch.h"
@@ -131,6 +132,7 @@ static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
 		char ukey[80];
 		g_snprintf(ukey, sizeof(ukey), "u:%s", a->req->username);
 		consult_ratelimit_success(glue.rl_login, ukey);
+		glue_login_limit_clear(glue.store, ukey);
 	}
 	if (e == CONSULT_OK && lock_out) {
 		JANUS_LOG(LOG_INFO,

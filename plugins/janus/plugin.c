@@ -38,6 +38,7 @@
 #include <janus/debug.h>
 #include "glue.h"
 #include "auth.h"
+#include "login_limits.h"
 #include "dispatch.h"
 #include "admin.h"
 #include "forward.h"
@@ -129,6 +130,7 @@ static void periodic_store(int64_t now)
 	}
 	if (purge) {
 		(void)glue_retention_run(st, now, NULL);
+		glue_login_limit_prune(st, now);
 		next_purge = now + glue.cfg.purge_interval_minutes * 60;
 	}
 	glue_timer_store_end(st);

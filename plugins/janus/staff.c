@@ -24,6 +24,7 @@
 #include "glue.h"
 #include "snapshot.h"
 #include "auth.h"
+#include "login_limits.h"
 #include "staff_session.h"
 
 #define DAY (24 * 3600)
@@ -226,6 +227,15 @@ consult_err glue_h_login(glue_ctx *c)
 		consult_staff_clear(&t.st);
 		return CONSULT_ERR_RATE_LIMITED;
 	}
+	/* Failures counted by other instances (or before a restart) lock too. */
+	if (glue_login_limit_locked(glue.store, t.ukey, c->now, &c->retry_after)) {
+		glue_rl_settle(glue.rl_login, t.keys, 2, c->now, CONSULT_RL_CANCELLED);
+		glue_auth_slot_give();
+		g_mutex_unlock(&glue.lock);
+		glue_auth_count_rate_limited();
+		consult_staff_clear(&t.st);
+		return CONSULT_ERR_RATE_LIMITED;
+	}
 	g_mutex_unlock(&glue.lock);
 	bool ok = glue_auth_verify(t.lookup == CONSULT_OK ? t.st.pw_hash : NULL, c->req->u.login.password);
 	glue_auth_slot_give();
@@ -234,6 +244,7 @@ consult_err glue_h_login(glue_ctx *c)
 	g_mutex_lock(&glue.lock);
 	consult_err e = login_finish(c, &t, ok, &outcome);
 	glue_rl_settle(glue.rl_login, t.keys, 2, c->now, outcome);
+	glue_login_limit_settle(glue.store, t.ukey, c->now, outcome);
 	g_mutex_unlock(&glue.lock);
 	consult_staff_clear(&t.st);
 	return e;
