@@ -86,15 +86,8 @@ static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char 
 	GList *copy = g_list_copy(p->staff);
 	for (GList *l = copy; l; l = l->next) {
 		glue_session *s = l->data;
-		if (s->staff_id != staff_id)
-			continue;
-		glue_session_ref(s);
-		json_t *f = json_object();
-		json_object_set_new(f, "reason", json_string(reason));
-		glue_push(s, "logged_out", f);
-		glue_staff_detach(s, false, glue_now());
-		glue_session_reset(s);
-		glue_session_unref(s);
+		if (s->staff_id == staff_id)
+			glue_staff_log_out(s, reason, glue_now());
 	}
 	g_list_free(copy);
 }

@@ -27,7 +27,8 @@ bool glue_login_limit_locked(consult_store *s, const char *key, int64_t now, int
 	uint8_t d[CONSULT_LIMIT_KEY_LEN];
 	digest(key, d);
 	consult_rl_state st;
-	bool locked = consult_store_limit_get(s, d, &st) == CONSULT_OK && consult_rl_state_locked(&st, now, retry_after);
+	bool locked =
+	        consult_store_limit_get(s, d, &st) == CONSULT_OK && consult_rl_state_locked(&st, now, retry_after);
 	sodium_memzero(d, sizeof(d));
 	return locked;
 }

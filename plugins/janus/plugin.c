@@ -103,6 +103,7 @@ static void tick(int64_t now)
 				continue; /* its safe time just ended: the next lease tick drops it */
 			expire_practice(value, now);
 			glue_staff_idle_check(value, now);
+			glue_staff_sessions_check(value, now);
 			consult_room_ended_prune(((glue_practice *)value)->room, now);
 			glue_day_tick(value, now);
 		}

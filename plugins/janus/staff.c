@@ -287,6 +287,17 @@ consult_err glue_h_touch(glue_ctx *c)
 	return CONSULT_OK; /* dispatch already noted the activity */
 }
 
+void glue_staff_log_out(glue_session *s, const char *reason, int64_t now)
+{
+	glue_session_ref(s);
+	json_t *f = json_object();
+	json_object_set_new(f, "reason", json_string(reason));
+	glue_push(s, "logged_out", f);
+	glue_staff_detach(s, false, now);
+	glue_session_reset(s);
+	glue_session_unref(s);
+}
+
 void glue_staff_idle_check(glue_practice *p, int64_t now)
 {
 	int64_t limit = glue.cfg.staff_idle_minutes * 60;
@@ -298,18 +309,12 @@ void glue_staff_idle_check(glue_practice *p, int64_t now)
 			s->last_active = now; /* ringing or in a call is activity */
 			glue_login_session_used(s, now);
 		} else if (now - s->last_active >= limit) {
-			glue_session_ref(s);
-			json_t *f = json_object();
-			json_object_set_new(f, "reason", json_string("idle"));
-			glue_push(s, "logged_out", f);
 			JANUS_LOG(LOG_INFO,
 			        "[consult] staff %" G_GINT64_FORMAT " logged out after %" G_GINT64_FORMAT
 			        " idle minutes\n",
 			        s->staff_id, glue.cfg.staff_idle_minutes);
 			glue_login_session_end(s);
-			glue_staff_detach(s, false, now);
-			glue_session_reset(s);
-			glue_session_unref(s);
+			glue_staff_log_out(s, "idle", now);
 		}
 		l = next;
 	}

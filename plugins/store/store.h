@@ -211,6 +211,11 @@ consult_err consult_store_session_delete(consult_store *s, int64_t id);
 consult_err consult_store_sessions_revoke(consult_store *s, int64_t staff_id, int64_t *n);
 /* Deletes sessions not used since unused_before (expired); *n = rows (may be NULL). */
 consult_err consult_store_sessions_purge(consult_store *s, int64_t unused_before, int64_t *n);
+/* Calls cb with the id of every session of practice_id's staff members
+ * who are not disabled: the sessions a live handle of that practice may
+ * still hold (a revoked one is gone). */
+typedef void (*consult_session_id_cb)(int64_t id, void *ud);
+consult_err consult_store_practice_sessions(consult_store *s, int64_t practice_id, consult_session_id_cb cb, void *ud);
 
 /* --- appointments --- */
 /* What reception sees: BOOKED until a patient joined, then the newest

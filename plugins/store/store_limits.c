@@ -114,8 +114,7 @@ consult_err consult_store_limit_clear(consult_store *s, const uint8_t *key)
 	return store_run_write(s, &u, NULL);
 }
 
-consult_err consult_store_limit_prune(
-        consult_store *s, const consult_ratelimit_cfg *cfg, int64_t now, int64_t *removed)
+consult_err consult_store_limit_prune(consult_store *s, const consult_ratelimit_cfg *cfg, int64_t now, int64_t *removed)
 {
 	if (removed)
 		*removed = 0;

@@ -4,7 +4,10 @@
 // 5 in all, also with the right password; the lock survives a restart of
 // an instance (its own count starts empty); reset_password lifts it for
 // both; the store keeps no user name a guesser typed (SQLite: not in the
-// database file or its WAL; both: a 32-byte key per row).
+// database file or its WAL; both: a 32-byte key per row). A staff
+// member disabled or given a new password through B is logged out of
+// their live handle on A (which serves the practice) within seconds,
+// with the reason B gives, and that handle is anonymous from then on.
 //
 // Runs on SQLite and, when CONSULT_TEST_STORE is a postgresql:// URL
 // (scripts/lib/with-postgres), once more on a fresh PostgreSQL schema.
@@ -39,16 +42,21 @@ async function stack(t, store) {
   s.secrets.push(s.password);
   s.P = await seedPractice(s.A, {
     slug: `praxis-lim-${tag}`, name: 'Praxis Grenze', phone: '0721 1',
-    doctors: [{ username: `dr.grenze.${tag}`, display_name: 'Dr. Grenze', password: s.password }],
+    doctors: [
+      { username: `dr.grenze.${tag}`, display_name: 'Dr. Grenze', password: s.password },
+      { username: `dr.zweite.${tag}`, display_name: 'Dr. Zweite', password: s.password },
+    ],
+    receptions: [{ username: `empfang.${tag}`, display_name: 'Empfang', password: s.password }],
   });
   const held = async () => assertOk(await s.A.admin({ request: 'health' })).lease.practices.map((p) => p.practice_id);
   await until(async () => (await held()).includes(s.P.practiceId), 20000, 'A serves the practice');
   s.B = await startJanus({ ...base, extraPluginConfig: { ...db.config, instance: s.names.b, lease_seconds: 6 } });
   s.instances.push(s.B);
-  /** One login on a fresh handle of janus: the reply. */
+  /** One login on a fresh handle of janus: the reply (and the handle as s.last). */
   s.login = async (janus, username, password) => {
     const c = await connectHandle(janus.wsUrl);
     s.clients.push(c.client);
+    s.last = c.handle;
     return c.handle.request({ request: 'login', username, password });
   };
   return s;
@@ -102,5 +110,38 @@ for (const store of STORES) {
       for (const f of files)
         assert.equal(fs.readFileSync(path.join(s.dataDir, f)).includes(typed), false, `${f} holds the typed user name`);
     }
+  });
+}
+
+for (const store of STORES) {
+  test(`${store}: set_disabled and reset_password sent to B log the member's live handle on A out`, async (t) => {
+    const s = await stack(t, store);
+    const [one, two] = s.P.doctors;
+    assertOk(await s.login(s.A, one.username, s.password));
+    const first = s.last;
+    assertOk(await s.login(s.A, two.username, s.password));
+    const second = s.last;
+    assertOk(await s.login(s.A, s.P.receptions[0].username, s.password));
+    const reception = s.last;
+
+    assertOk(await s.B.admin({ request: 'set_disabled', username: one.username, disabled: true }));
+    const out1 = await first.waitEvent('logged_out', { timeout: 30000 });
+    assert.equal(out1.reason, 'disabled');
+    const fresh = `Pw-${rand(8)}`;
+    s.secrets.push(fresh);
+    assertOk(await s.B.admin({ request: 'reset_password', username: two.username, password: fresh }));
+    const out2 = await second.waitEvent('logged_out', { timeout: 30000 });
+    assert.equal(out2.reason, 'password_reset');
+
+    // both handles are anonymous now; the reception's login is untouched
+    for (const h of [first, second]) {
+      const r = await h.request({ request: 'touch' });
+      assert.equal(r.ok, false, JSON.stringify(r));
+    }
+    assertOk(await reception.request({ request: 'touch' }));
+    assert.equal(reception.events.filter((e) => e.consult === 'logged_out' || e.event === 'logged_out').length, 0);
+    // and the new password works on A, the old one nowhere
+    assertOk(await s.login(s.A, two.username, fresh));
+    assertError(await s.login(s.A, two.username, s.password), 'login_failed', 420);
   });
 }

@@ -85,7 +85,8 @@ static void test_shared_count(void **state)
 		assert_int_equal(consult_store_limit_fail(s, k, &CFG, now, &after), CONSULT_OK);
 		consult_ratelimit_failure(rl, "k", now);
 		int64_t wm = 0, ws = 0;
-		assert_int_equal(consult_rl_state_locked(&after, now, &ws), !consult_ratelimit_allowed(rl, "k", now, &wm));
+		assert_int_equal(
+		        consult_rl_state_locked(&after, now, &ws), !consult_ratelimit_allowed(rl, "k", now, &wm));
 		assert_int_equal(wm, ws);
 	}
 	/* 12 failures: locked after the 5th (60 s) and the 10th (120 s) */
@@ -123,7 +124,8 @@ static void test_prune(void **state)
 	assert_int_equal(consult_store_limit_fail(t->a, old, &CFG, now - CFG.window_s, NULL), CONSULT_OK);
 	assert_int_equal(consult_store_limit_fail(t->a, recent, &CFG, now - CFG.window_s + 1, NULL), CONSULT_OK);
 	for (int i = 0; i < 5; i++) /* locked from now - window - 1 + 4 ... */
-		assert_int_equal(consult_store_limit_fail(t->b, lock, &CFG, now - CFG.window_s - 10 + i, NULL), CONSULT_OK);
+		assert_int_equal(
+		        consult_store_limit_fail(t->b, lock, &CFG, now - CFG.window_s - 10 + i, NULL), CONSULT_OK);
 	int64_t removed = -1;
 	assert_int_equal(consult_store_limit_prune(t->b, &CFG, now, &removed), CONSULT_OK);
 	assert_int_equal(removed, 1); /* only "old": its window passed; the lock's end + window has not */
