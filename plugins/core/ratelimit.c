@@ -25,11 +25,7 @@
 typedef struct rl_entry {
 	char *key;
 	uint64_t hash;
-	unsigned failures;
-	unsigned lockouts;
-	int64_t window_start;
-	int64_t last_failure;
-	int64_t locked_until;
+	consult_rl_state st;
 	unsigned in_flight;
 } rl_entry;
 
@@ -101,30 +97,58 @@ static void drop(consult_ratelimit *rl, size_t i)
 
 /* Nothing left to remember: not locked and a full window since the last
  * failure and since the end of the lock. */
+static bool state_forgettable(const consult_ratelimit_cfg *cfg, const consult_rl_state *st, int64_t now)
+{
+	return now >= st->locked_until + cfg->window_s && now >= st->last_failure + cfg->window_s;
+}
+
 static bool forgettable(const consult_ratelimit *rl, const rl_entry *e, int64_t now)
 {
-	return e->in_flight == 0 && now >= e->locked_until + rl->cfg.window_s &&
-	        now >= e->last_failure + rl->cfg.window_s;
+	return e->in_flight == 0 && state_forgettable(&rl->cfg, &e->st, now);
+}
+
+const consult_ratelimit_cfg *consult_ratelimit_cfg_of(const consult_ratelimit *rl)
+{
+	return &rl->cfg;
+}
+
+void consult_rl_state_init(consult_rl_state *st, int64_t now)
+{
+	memset(st, 0, sizeof *st);
+	st->window_start = now;
+	st->last_failure = INT64_MIN / 2;
+	st->locked_until = INT64_MIN / 2;
+}
+
+bool consult_rl_state_locked(const consult_rl_state *st, int64_t now, int64_t *retry_after)
+{
+	if (now >= st->locked_until)
+		return false;
+	if (retry_after) {
+		int64_t w = st->locked_until - now;
+		*retry_after = w < 1 ? 1 : w;
+	}
+	return true;
+}
+
+int64_t consult_rl_state_forget_at(const consult_ratelimit_cfg *cfg, const consult_rl_state *st)
+{
+	int64_t a = st->locked_until + cfg->window_s, b = st->last_failure + cfg->window_s;
+	return a > b ? a : b;
 }
 
 bool consult_ratelimit_allowed(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after)
 {
 	rl_entry *e = find(rl, key);
-	if (!e || now >= e->locked_until)
-		return true;
-	if (retry_after) {
-		int64_t w = e->locked_until - now;
-		*retry_after = w < 1 ? 1 : w;
-	}
-	return false;
+	return !e || !consult_rl_state_locked(&e->st, now, retry_after);
 }
 
-static int64_t lock_for(const consult_ratelimit *rl, unsigned lockouts)
+static int64_t lock_for(const consult_ratelimit_cfg *cfg, unsigned lockouts)
 {
-	int64_t d = rl->cfg.lockout_s;
-	for (unsigned i = 1; i < lockouts && d < rl->cfg.max_lockout_s; i++)
+	int64_t d = cfg->lockout_s;
+	for (unsigned i = 1; i < lockouts && d < cfg->max_lockout_s; i++)
 		d *= 2;
-	return d > rl->cfg.max_lockout_s ? rl->cfg.max_lockout_s : d;
+	return d > cfg->max_lockout_s ? cfg->max_lockout_s : d;
 }
 
 /* A fresh entry for key (evicting one if the table is full), or NULL. */
@@ -142,7 +166,7 @@ static rl_entry *add(consult_ratelimit *rl, const char *key, int64_t now)
 			const rl_entry *a = &rl->e[i], *v = &rl->e[victim];
 			/* oldest last failure, entries without attempts in flight first */
 			if ((a->in_flight == 0 && v->in_flight > 0) ||
-			        ((a->in_flight == 0) == (v->in_flight == 0) && a->last_failure < v->last_failure))
+			        ((a->in_flight == 0) == (v->in_flight == 0) && a->st.last_failure < v->st.last_failure))
 				victim = i;
 		}
 		drop(rl, victim);
@@ -154,10 +178,37 @@ static rl_entry *add(consult_ratelimit *rl, const char *key, int64_t now)
 	memset(e, 0, sizeof *e);
 	e->key = k;
 	e->hash = hash_key(key);
-	e->window_start = now;
-	e->last_failure = INT64_MIN / 2;
-	e->locked_until = INT64_MIN / 2;
+	consult_rl_state_init(&e->st, now);
 	return e;
+}
+
+/* One failure of a state; may_forget: a forgettable state starts over
+ * (not while attempts of the key are in flight). */
+static void state_fail(const consult_ratelimit_cfg *cfg, consult_rl_state *st, int64_t now, bool may_forget)
+{
+	if (now < st->locked_until)
+		return;
+	if (may_forget && state_forgettable(cfg, st, now) && st->failures + st->lockouts > 0) {
+		st->failures = 0;
+		st->lockouts = 0;
+	}
+	if (now - st->window_start >= cfg->window_s || st->failures == 0) {
+		st->window_start = now;
+		st->failures = 0;
+	}
+	st->failures++;
+	st->last_failure = now;
+	if (st->failures >= cfg->max_failures) {
+		st->lockouts++;
+		st->locked_until = now + lock_for(cfg, st->lockouts);
+		st->failures = 0;
+		st->window_start = now;
+	}
+}
+
+void consult_rl_state_fail(const consult_ratelimit_cfg *cfg, consult_rl_state *st, int64_t now)
+{
+	state_fail(cfg, st, now, true);
 }
 
 void consult_ratelimit_failure(consult_ratelimit *rl, const char *key, int64_t now)
@@ -167,26 +218,9 @@ void consult_ratelimit_failure(consult_ratelimit *rl, const char *key, int64_t n
 		e = add(rl, key, now);
 		if (!e)
 			return;
-		e->last_failure = now;
+		e->st.last_failure = now;
 	}
-	if (now < e->locked_until)
-		return;
-	if (forgettable(rl, e, now) && e->failures + e->lockouts > 0) {
-		e->failures = 0;
-		e->lockouts = 0;
-	}
-	if (now - e->window_start >= rl->cfg.window_s || e->failures == 0) {
-		e->window_start = now;
-		e->failures = 0;
-	}
-	e->failures++;
-	e->last_failure = now;
-	if (e->failures >= rl->cfg.max_failures) {
-		e->lockouts++;
-		e->locked_until = now + lock_for(rl, e->lockouts);
-		e->failures = 0;
-		e->window_start = now;
-	}
+	state_fail(&rl->cfg, &e->st, now, e->in_flight == 0);
 }
 
 void consult_ratelimit_success(consult_ratelimit *rl, const char *key)
@@ -198,23 +232,23 @@ void consult_ratelimit_success(consult_ratelimit *rl, const char *key)
 		drop(rl, (size_t)(e - rl->e));
 		return;
 	}
-	e->failures = 0;
-	e->lockouts = 0;
-	e->last_failure = INT64_MIN / 2;
-	e->locked_until = INT64_MIN / 2;
+	e->st.failures = 0;
+	e->st.lockouts = 0;
+	e->st.last_failure = INT64_MIN / 2;
+	e->st.locked_until = INT64_MIN / 2;
 }
 
 bool consult_ratelimit_reserve(consult_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after)
 {
 	rl_entry *e = find(rl, key);
-	if (e && now < e->locked_until) {
+	if (e && now < e->st.locked_until) {
 		if (retry_after)
-			*retry_after = e->locked_until - now < 1 ? 1 : e->locked_until - now;
+			*retry_after = e->st.locked_until - now < 1 ? 1 : e->st.locked_until - now;
 		return false;
 	}
 	unsigned failures = 0;
-	if (e && !forgettable(rl, e, now) && now - e->window_start < rl->cfg.window_s)
-		failures = e->failures;
+	if (e && !forgettable(rl, e, now) && now - e->st.window_start < rl->cfg.window_s)
+		failures = e->st.failures;
 	if (e && failures + e->in_flight >= rl->cfg.max_failures) {
 		if (retry_after)
 			*retry_after = 1;

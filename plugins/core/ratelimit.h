@@ -47,6 +47,28 @@ typedef enum consult_rl_outcome {
 	CONSULT_RL_CANCELLED   /* no outcome (e.g. the attempt was not made): only the reservation ends */
 } consult_rl_outcome;
 void consult_ratelimit_settle(consult_ratelimit *rl, const char *key, int64_t now, consult_rl_outcome outcome);
+/* One key's failures and lock as values, so a store can keep them for
+ * all instances that share it (the limiter above keeps the same per key
+ * in memory). The functions apply this file's policy to a state. */
+typedef struct consult_rl_state {
+	unsigned failures;    /* in the current window */
+	unsigned lockouts;    /* locks so far: the next one lasts twice as long */
+	int64_t window_start; /* seconds, as every time here */
+	int64_t last_failure;
+	int64_t locked_until;
+} consult_rl_state;
+/* A key without failures, as of now. */
+void consult_rl_state_init(consult_rl_state *st, int64_t now);
+/* Counts one failure at now (nothing while locked); the max_failures-th in
+ * a window locks. */
+void consult_rl_state_fail(const consult_ratelimit_cfg *cfg, consult_rl_state *st, int64_t now);
+/* True while locked; then *retry_after (if given) = seconds left (>=1). */
+bool consult_rl_state_locked(const consult_rl_state *st, int64_t now, int64_t *retry_after);
+/* From this time on the state holds nothing worth keeping. */
+int64_t consult_rl_state_forget_at(const consult_ratelimit_cfg *cfg, const consult_rl_state *st);
+/* The limiter's configuration as it applies it (bounds filled in). */
+const consult_ratelimit_cfg *consult_ratelimit_cfg_of(const consult_ratelimit *rl);
+
 /* Drops entries that are neither locked nor inside their window nor in flight. */
 void consult_ratelimit_prune(consult_ratelimit *rl, int64_t now);
 size_t consult_ratelimit_size(const consult_ratelimit *rl);

@@ -15,6 +15,7 @@
 #include "glue.h"
 #include "snapshot.h"
 #include "auth.h"
+#include "login_limits.h"
 #include "admin.h"
 #include "forward.h"
 #include "dispatch.h"
@@ -85,15 +86,8 @@ static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char 
 	GList *copy = g_list_copy(p->staff);
 	for (GList *l = copy; l; l = l->next) {
 		glue_session *s = l->data;
-		if (s->staff_id != staff_id)
-			continue;
-		glue_session_ref(s);
-		json_t *f = json_object();
-		json_object_set_new(f, "reason", json_string(reason));
-		glue_push(s, "logged_out", f);
-		glue_staff_detach(s, false, glue_now());
-		glue_session_reset(s);
-		glue_session_unref(s);
+		if (s->staff_id == staff_id)
+			glue_staff_log_out(s, reason, glue_now());
 	}
 	g_list_free(copy);
 }
@@ -131,6 +125,7 @@ static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
 		char ukey[80];
 		g_snprintf(ukey, sizeof(ukey), "u:%s", a->req->username);
 		consult_ratelimit_success(glue.rl_login, ukey);
+		glue_login_limit_clear(glue.store, ukey);
 	}
 	if (e == CONSULT_OK && lock_out) {
 		JANUS_LOG(LOG_INFO,

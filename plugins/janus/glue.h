@@ -75,6 +75,7 @@ typedef struct glue_practice {
 	int64_t paths[GLUE_PATH_COUNT]; /* ended calls per final path since start */
 	bool waiting_owed;              /* a doctor of it is owed a waiting list (events.c) */
 	struct glue_day *day;           /* today's connected calls, for estimates (waiting.c); NULL none */
+	int64_t sessions_checked;       /* when its staff handles' sessions were last checked (staff_session.c) */
 } glue_practice;
 
 typedef struct glue_state {
@@ -214,6 +215,16 @@ json_t *glue_visit_message(const glue_visit_info *vi);
 
 /* --- staff idle time (staff.c), under glue.lock, from the timer --- */
 void glue_staff_idle_check(glue_practice *p, int64_t now);
+/* Ends a staff handle's login: `logged_out` with reason, out of its
+ * practice (a call of it ends as the doctor leaving), anonymous again. Its
+ * session row is not touched (the caller ends or has revoked it). */
+void glue_staff_log_out(glue_session *s, const char *reason, int64_t now);
+/* Timer: every GLUE_SESSION_CHECK_S, the practice's staff handles whose
+ * session is gone from the store (revoked by set_disabled or
+ * reset_password on any instance sharing it) are logged out here too
+ * (staff_session.c). */
+#define GLUE_SESSION_CHECK_S 5
+void glue_staff_sessions_check(glue_practice *p, int64_t now);
 
 /* --- outbox worker (outbox.c) --- */
 int glue_outbox_start(void); /* 0 or -1 (logged) */

@@ -38,6 +38,7 @@
 #include <janus/debug.h>
 #include "glue.h"
 #include "auth.h"
+#include "login_limits.h"
 #include "dispatch.h"
 #include "admin.h"
 #include "forward.h"
@@ -102,6 +103,7 @@ static void tick(int64_t now)
 				continue; /* its safe time just ended: the next lease tick drops it */
 			expire_practice(value, now);
 			glue_staff_idle_check(value, now);
+			glue_staff_sessions_check(value, now);
 			consult_room_ended_prune(((glue_practice *)value)->room, now);
 			glue_day_tick(value, now);
 		}
@@ -129,6 +131,7 @@ static void periodic_store(int64_t now)
 	}
 	if (purge) {
 		(void)glue_retention_run(st, now, NULL);
+		glue_login_limit_prune(st, now);
 		next_purge = now + glue.cfg.purge_interval_minutes * 60;
 	}
 	glue_timer_store_end(st);

@@ -24,6 +24,7 @@
 #include "glue.h"
 #include "snapshot.h"
 #include "auth.h"
+#include "login_limits.h"
 #include "staff_session.h"
 
 #define DAY (24 * 3600)
@@ -226,6 +227,15 @@ consult_err glue_h_login(glue_ctx *c)
 		consult_staff_clear(&t.st);
 		return CONSULT_ERR_RATE_LIMITED;
 	}
+	/* Failures counted by other instances (or before a restart) lock too. */
+	if (glue_login_limit_locked(glue.store, t.ukey, c->now, &c->retry_after)) {
+		glue_rl_settle(glue.rl_login, t.keys, 2, c->now, CONSULT_RL_CANCELLED);
+		glue_auth_slot_give();
+		g_mutex_unlock(&glue.lock);
+		glue_auth_count_rate_limited();
+		consult_staff_clear(&t.st);
+		return CONSULT_ERR_RATE_LIMITED;
+	}
 	g_mutex_unlock(&glue.lock);
 	bool ok = glue_auth_verify(t.lookup == CONSULT_OK ? t.st.pw_hash : NULL, c->req->u.login.password);
 	glue_auth_slot_give();
@@ -234,6 +244,7 @@ consult_err glue_h_login(glue_ctx *c)
 	g_mutex_lock(&glue.lock);
 	consult_err e = login_finish(c, &t, ok, &outcome);
 	glue_rl_settle(glue.rl_login, t.keys, 2, c->now, outcome);
+	glue_login_limit_settle(glue.store, t.ukey, c->now, outcome);
 	g_mutex_unlock(&glue.lock);
 	consult_staff_clear(&t.st);
 	return e;
@@ -276,6 +287,17 @@ consult_err glue_h_touch(glue_ctx *c)
 	return CONSULT_OK; /* dispatch already noted the activity */
 }
 
+void glue_staff_log_out(glue_session *s, const char *reason, int64_t now)
+{
+	glue_session_ref(s);
+	json_t *f = json_object();
+	json_object_set_new(f, "reason", json_string(reason));
+	glue_push(s, "logged_out", f);
+	glue_staff_detach(s, false, now);
+	glue_session_reset(s);
+	glue_session_unref(s);
+}
+
 void glue_staff_idle_check(glue_practice *p, int64_t now)
 {
 	int64_t limit = glue.cfg.staff_idle_minutes * 60;
@@ -287,18 +309,12 @@ void glue_staff_idle_check(glue_practice *p, int64_t now)
 			s->last_active = now; /* ringing or in a call is activity */
 			glue_login_session_used(s, now);
 		} else if (now - s->last_active >= limit) {
-			glue_session_ref(s);
-			json_t *f = json_object();
-			json_object_set_new(f, "reason", json_string("idle"));
-			glue_push(s, "logged_out", f);
 			JANUS_LOG(LOG_INFO,
 			        "[consult] staff %" G_GINT64_FORMAT " logged out after %" G_GINT64_FORMAT
 			        " idle minutes\n",
 			        s->staff_id, glue.cfg.staff_idle_minutes);
 			glue_login_session_end(s);
-			glue_staff_detach(s, false, now);
-			glue_session_reset(s);
-			glue_session_unref(s);
+			glue_staff_log_out(s, "idle", now);
 		}
 		l = next;
 	}

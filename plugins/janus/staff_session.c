@@ -12,8 +12,12 @@
  * guesses is locked out as after failed logins. A token only ever yields
  * its own staff member. If a live handle still holds the same session, it
  * hears `logged_out` reason `taken_over` and is inert from then on; the new
- * handle takes its place. Tokens and hashes are never logged; logs carry
- * staff ids only. Under glue.lock.
+ * handle takes its place. A live handle whose session is revoked by
+ * another instance sharing the store (set_disabled, reset_password there)
+ * is logged out by the serving instance's timer within
+ * GLUE_SESSION_CHECK_S, with the reason the instance the change was sent
+ * to gives. Tokens and hashes are never logged; logs carry staff ids only.
+ * Under glue.lock.
  */
 #include <string.h>
 #include <glib.h>
@@ -23,6 +27,48 @@
 #include "glue.h"
 #include "auth.h"
 #include "staff_session.h"
+
+static void add_live(int64_t id, void *ud)
+{
+	int64_t *k = g_new(int64_t, 1);
+	*k = id;
+	g_hash_table_add(ud, k);
+}
+
+/* disabled or a new password: the reason the instance the change was
+ * sent to gave (admin.c); read from the store, the snapshot may be older. */
+static const char *revoked_reason(int64_t staff_id)
+{
+	consult_staff st;
+	memset(&st, 0, sizeof(st));
+	consult_err e = consult_store_staff_by_id(glue.store, staff_id, &st);
+	bool disabled = e != CONSULT_OK || st.disabled;
+	consult_staff_clear(&st);
+	return disabled ? "disabled" : "password_reset";
+}
+
+void glue_staff_sessions_check(glue_practice *p, int64_t now)
+{
+	if (p->staff == NULL || now - p->sessions_checked < GLUE_SESSION_CHECK_S)
+		return;
+	p->sessions_checked = now;
+	GHashTable *live = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	if (consult_store_practice_sessions(glue.store, p->id, add_live, live) != CONSULT_OK) {
+		g_hash_table_destroy(live); /* a store failure logs nobody out (counted by the store's hook) */
+		return;
+	}
+	GList *copy = g_list_copy(p->staff);
+	for (GList *l = copy; l; l = l->next) {
+		glue_session *s = l->data;
+		if (s->login_session == 0 || g_hash_table_contains(live, &s->login_session))
+			continue;
+		JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged out: its session was revoked\n",
+		        s->staff_id);
+		glue_staff_log_out(s, revoked_reason(s->staff_id), now);
+	}
+	g_list_free(copy);
+	g_hash_table_destroy(live);
+}
 
 consult_err glue_login_session_new(int64_t staff_id, int64_t now, char token[GLUE_SESSION_TOKEN_LEN + 1], int64_t *id)
 {
@@ -41,8 +87,9 @@ void glue_login_session_used(glue_session *s, int64_t now)
 	if (e == CONSULT_OK)
 		s->session_used = now;
 	else if (e == CONSULT_ERR_NOT_FOUND) {
+		/* revoked (or purged): glue_staff_sessions_check logs the handle out */
 		JANUS_LOG(LOG_VERB, "[consult] staff %" G_GINT64_FORMAT ": its session ended meanwhile\n", s->staff_id);
-		s->login_session = 0; /* purged or revoked: nothing to keep alive */
+		s->session_used = now;
 	} else
 		JANUS_LOG(LOG_WARN, "[consult] staff %" G_GINT64_FORMAT ": noting the session's use failed (%s)\n",
 		        s->staff_id, consult_store_last_error_name(glue.store));

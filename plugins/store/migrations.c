@@ -167,6 +167,17 @@ static const char *const consult_migrations[] = {
 	 * the store never requeue or take over another's live claim. */
 	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT;"
 	"ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;",
+	/* version 11: failed logins per limiter key, shared by the instances
+	 * of one store (store_limits.c). key is a keyed digest, never a user
+	 * name; times in seconds. */
+	"CREATE TABLE login_limits ("
+	"  key BLOB PRIMARY KEY,"
+	"  failures INTEGER NOT NULL,"
+	"  lockouts INTEGER NOT NULL,"
+	"  window_start BIGINT NOT NULL,"
+	"  last_failure BIGINT NOT NULL,"
+	"  locked_until BIGINT NOT NULL);"
+	"CREATE INDEX login_limits_forget ON login_limits(last_failure, locked_until);",
 };
 
 #define N_STEPS ((int)(sizeof consult_migrations / sizeof consult_migrations[0]))

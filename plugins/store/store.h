@@ -43,6 +43,7 @@
 #include "core/visit.h"
 #include "core/request.h"
 #include "core/compose.h"
+#include "core/ratelimit.h"
 
 typedef struct consult_store consult_store;
 
@@ -210,6 +211,11 @@ consult_err consult_store_session_delete(consult_store *s, int64_t id);
 consult_err consult_store_sessions_revoke(consult_store *s, int64_t staff_id, int64_t *n);
 /* Deletes sessions not used since unused_before (expired); *n = rows (may be NULL). */
 consult_err consult_store_sessions_purge(consult_store *s, int64_t unused_before, int64_t *n);
+/* Calls cb with the id of every session of practice_id's staff members
+ * who are not disabled: the sessions a live handle of that practice may
+ * still hold (a revoked one is gone). */
+typedef void (*consult_session_id_cb)(int64_t id, void *ud);
+consult_err consult_store_practice_sessions(consult_store *s, int64_t practice_id, consult_session_id_cb cb, void *ud);
 
 /* --- appointments --- */
 /* What reception sees: BOOKED until a patient joined, then the newest
@@ -531,5 +537,25 @@ consult_err consult_store_lease_release(consult_store *s, int64_t practice_id, c
 /* Calls cb for every lease row (expired ones too), by practice id. */
 typedef void (*consult_lease_cb)(const consult_lease *l, void *ud);
 consult_err consult_store_list_leases(consult_store *s, consult_lease_cb cb, void *ud);
+
+/* --- login limits shared by the instances of one store (core/ratelimit.h) ---
+ * A limiter key's failures and lock, so that guesses spread over several
+ * instances count once. key: CONSULT_LIMIT_KEY_LEN opaque bytes (the
+ * caller's keyed digest; never a user name). Times in seconds. */
+#define CONSULT_LIMIT_KEY_LEN 32
+/* The key's state; NOT_FOUND if it has none. */
+consult_err consult_store_limit_get(consult_store *s, const uint8_t *key, consult_rl_state *out);
+/* Counts one failure of key at now under cfg's policy in one unit of work
+ * that holds the key's row (two instances failing at once both count);
+ * *out (may be NULL) = the state after it. */
+consult_err consult_store_limit_fail(
+        consult_store *s, const uint8_t *key, const consult_ratelimit_cfg *cfg, int64_t now, consult_rl_state *out);
+/* Forgets key (a success, a new password). OK also if it had no state. */
+consult_err consult_store_limit_clear(consult_store *s, const uint8_t *key);
+/* Removes every key with nothing left to keep at now under cfg (neither
+ * its last failure nor its lock's end within a window); *removed (may be
+ * NULL) = rows removed. */
+consult_err consult_store_limit_prune(
+        consult_store *s, const consult_ratelimit_cfg *cfg, int64_t now, int64_t *removed);
 
 #endif

@@ -30,7 +30,8 @@ enum {
 	STORE_SLOT_CALLS = 100,    /* store_calls.c: 100..103 */
 	STORE_SLOT_LEASES = 104,   /* store_leases.c: 104..107 */
 	STORE_SLOT_CONTACTS = 108, /* store_contacts.c: 108..111 */
-	STORE_SLOTS = 112
+	STORE_SLOT_LIMITS = 112,   /* store_limits.c: 112..119 */
+	STORE_SLOTS = 120
 };
 
 typedef struct store_ckpt store_ckpt;

@@ -6,7 +6,8 @@
  * what it gets in constant time and decides about expiry. A touch only
  * moves last_used_at forward. Rows go with the staff member (ON DELETE
  * CASCADE), one by one (logout), all of a staff member (revoke) and in the
- * purge of unused ones, so the table holds only live logins. No logging;
+ * purge of unused ones, so the table holds only live logins; the ids of a
+ * practice's live logins are listed for the instance serving it. No logging;
  * errors as in store_stmt.c.
  */
 #include "store_internal.h"
@@ -14,7 +15,7 @@
 #include <stddef.h>
 #include <string.h>
 
-enum { SS_FIND = STORE_SLOT_SESSIONS, SS_INSERT, SS_TOUCH, SS_DELETE, SS_REVOKE, SS_PURGE, SS_END };
+enum { SS_FIND = STORE_SLOT_SESSIONS, SS_INSERT, SS_TOUCH, SS_DELETE, SS_REVOKE, SS_PURGE, SS_OF_PRACTICE, SS_END };
 _Static_assert((int)SS_END <= (int)STORE_SLOT_CALLS, "store_sessions.c: too many statements for its slot range");
 
 static const char *const sql_of[SS_END - STORE_SLOT_SESSIONS] = {
@@ -30,6 +31,9 @@ static const char *const sql_of[SS_END - STORE_SLOT_SESSIONS] = {
 	[SS_DELETE - STORE_SLOT_SESSIONS] = "DELETE FROM staff_sessions WHERE id = ?1",
 	[SS_REVOKE - STORE_SLOT_SESSIONS] = "DELETE FROM staff_sessions WHERE staff_id = ?1",
 	[SS_PURGE - STORE_SLOT_SESSIONS] = "DELETE FROM staff_sessions WHERE last_used_at < ?1",
+	[SS_OF_PRACTICE - STORE_SLOT_SESSIONS] =
+	        "SELECT ss.id FROM staff_sessions ss JOIN staff st ON st.id = ss.staff_id"
+	        " WHERE st.practice_id = ?1 AND st.disabled = 0 ORDER BY ss.id",
 };
 
 static bool get(consult_store *s, int slot, stmt_use *u)
@@ -101,4 +105,23 @@ consult_err consult_store_sessions_revoke(consult_store *s, int64_t staff_id, in
 consult_err consult_store_sessions_purge(consult_store *s, int64_t unused_before, int64_t *n)
 {
 	return delete_by(s, SS_PURGE, unused_before, n);
+}
+
+typedef struct session_id {
+	int64_t id;
+} session_id;
+static const store_col id_cols[] = { { COL_I64, offsetof(session_id, id), 0, NULL } };
+static const store_row id_row = STORE_ROW(session_id, id_cols);
+
+consult_err consult_store_practice_sessions(consult_store *s, int64_t practice_id, consult_session_id_cb cb, void *ud)
+{
+	stmt_use u;
+	if (!get(s, SS_OF_PRACTICE, &u))
+		return CONSULT_ERR_INTERNAL;
+	db_bind_int64(u.st, 1, practice_id);
+	session_id row;
+	consult_err e;
+	while ((e = store_next(s, &u, &id_row, &row)) == CONSULT_OK)
+		cb(row.id, ud);
+	return store_done(e);
 }

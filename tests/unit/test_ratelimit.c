@@ -4,7 +4,9 @@
  * bounded eviction; attempts in flight (reserve/settle): simultaneous
  * attempts never exceed max_failures, a success among them clears the key
  * without losing the others, cancelled reservations count nothing, entries
- * in flight survive prune and eviction. */
+ * in flight survive prune and eviction; a state kept outside the limiter
+ * (consult_rl_state, as a store keeps it) follows the same policy, and its
+ * forget time is when prune would drop the key. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -268,6 +270,39 @@ static void test_in_flight_kept(void **st)
 	(void)st;
 }
 
+/* The same failures, at irregular times over quiet gaps, locks and the
+ * forgetting of the doubling, applied to a limiter and to a bare state:
+ * both lock and unlock at the same moments. */
+static void test_state_same_policy(void **st)
+{
+	(void)st;
+	consult_ratelimit *rl = consult_ratelimit_new(&cfg);
+	consult_rl_state s;
+	int64_t t = 1000;
+	consult_rl_state_init(&s, t);
+	assert_false(consult_rl_state_locked(&s, t, NULL));
+	static const int64_t gaps[] = { 1, 1, 1, 1, 1, 1, 30, 61, 2, 2, 2, 2, 125, 5, 700, 3, 3, 3, 3, 2000, 1, 4000 };
+	for (size_t i = 0; i < sizeof gaps / sizeof gaps[0]; i++) {
+		t += gaps[i];
+		consult_ratelimit_failure(rl, "k", t);
+		consult_rl_state_fail(&cfg, &s, t);
+		for (int64_t dt = 0; dt < 130; dt += 13) {
+			int64_t w1 = -1, w2 = -1;
+			bool a = !consult_ratelimit_allowed(rl, "k", t + dt, &w1);
+			assert_int_equal(consult_rl_state_locked(&s, t + dt, &w2), a);
+			assert_int_equal(w1, w2);
+		}
+	}
+	/* the forget time: prune keeps the key until then, drops it from then */
+	int64_t at = consult_rl_state_forget_at(&cfg, &s);
+	consult_ratelimit_prune(rl, at - 1);
+	assert_int_equal(consult_ratelimit_size(rl), 1);
+	consult_ratelimit_prune(rl, at);
+	assert_int_equal(consult_ratelimit_size(rl), 0);
+	assert_int_equal(consult_ratelimit_cfg_of(rl)->max_failures, cfg.max_failures);
+	consult_ratelimit_free(rl);
+}
+
 static void test_bad_config(void **st)
 {
 	consult_ratelimit_cfg c = cfg;
@@ -290,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_prune),
 		cmocka_unit_test(test_eviction_bounded),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_state_same_policy),
 		cmocka_unit_test(test_reserve_caps_in_flight),
 		cmocka_unit_test(test_reserve_counts_failures),
 		cmocka_unit_test(test_success_in_flight),

@@ -7,7 +7,8 @@
  * member; touch only moves forward; delete ends one session; revoke ends
  * all of one staff member and nobody else's; purge ends the unused ones;
  * sessions survive reopening the store (the point: a restart); a second
- * session of the same staff member is separate.
+ * session of the same staff member is separate; a practice's live
+ * sessions are listed without other practices' and disabled members'.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,55 @@ static void test_delete_revoke_purge(void **state)
 	assert_int_equal(find(f->s, 7, &ss), CONSULT_ERR_NOT_FOUND);
 }
 
+typedef struct ids {
+	int n;
+	int64_t id[8];
+} ids;
+
+static void collect(int64_t id, void *ud)
+{
+	ids *v = ud;
+	if (v->n < 8)
+		v->id[v->n] = id;
+	v->n++;
+}
+
+static ids of_practice(consult_store *s, int64_t practice)
+{
+	ids v;
+	memset(&v, 0, sizeof v);
+	assert_int_equal(consult_store_practice_sessions(s, practice, collect, &v), CONSULT_OK);
+	return v;
+}
+
+static void test_practice_sessions(void **state)
+{
+	fixture *f = *state;
+	assert_int_equal(of_practice(f->s, f->practice).n, 0);
+	int64_t a = create(f->s, f->doctor, 1, 1000);
+	int64_t b = create(f->s, f->doctor2, 2, 1000);
+	int64_t c = create(f->s, f->reception, 3, 1000);
+	int64_t d = create(f->s, f->other_doctor, 4, 1000);
+	ids v = of_practice(f->s, f->practice);
+	assert_int_equal(v.n, 3); /* by id; not the other practice's */
+	assert_int_equal(v.id[0], a);
+	assert_int_equal(v.id[1], b);
+	assert_int_equal(v.id[2], c);
+	v = of_practice(f->s, f->other_practice);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.id[0], d);
+	/* a disabled member's session is not live, even before it is revoked */
+	assert_int_equal(consult_store_set_staff_disabled(f->s, "dr.weber", true), CONSULT_OK);
+	v = of_practice(f->s, f->practice);
+	assert_int_equal(v.n, 2);
+	assert_int_equal(v.id[0], b);
+	assert_int_equal(consult_store_sessions_revoke(f->s, f->doctor2, NULL), CONSULT_OK);
+	v = of_practice(f->s, f->practice);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.id[0], c);
+	assert_int_equal(of_practice(f->s, 999999).n, 0);
+}
+
 /* Sessions are durable: a store opened again (the server restarted) finds them. */
 static void test_survive_reopen(void **state)
 {
@@ -158,6 +208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_touch, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_revoke_purge, setup_people, teardown),
 		cmocka_unit_test_setup_teardown(test_survive_reopen, setup_people, teardown),
+		cmocka_unit_test_setup_teardown(test_practice_sessions, setup_people, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,6 +153,7 @@ static void downgrade_to_v2(fixture *f)
 	        " ALTER TABLE visits DROP COLUMN head; ALTER TABLE visits DROP COLUMN away_since;"
 	        " ALTER TABLE appointments DROP COLUMN booked_name; ALTER TABLE appointments DROP COLUMN note;"
 	        " ALTER TABLE practices DROP COLUMN audio_only_never;" /* v7 */
+	        " DROP TABLE login_limits;"                            /* v11 */
 	        " DROP TABLE leases;"                                  /* v8 */
 	        " ALTER TABLE practices DROP COLUMN patient_share;"    /* v9 */
 	        " COMMIT;"
@@ -171,7 +172,7 @@ static void test_migrate_v2_to_v3(void **state)
 	if (store_test_pg())
 		skip(); /* SQLite's files */
 	fixture *f = *state;
-	assert_int_equal(consult_store_latest_version(), 10);
+	assert_int_equal(consult_store_latest_version(), 11);
 	int64_t appt = add_appt(f, f->practice, 5000, 1);
 	int64_t visit = 0;
 	assert_int_equal(consult_store_visit_begin(f->s, appt, "Erika", "Muster", 4900, &visit), CONSULT_OK);
@@ -183,7 +184,7 @@ static void test_migrate_v2_to_v3(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 10);
+	assert_int_equal(consult_store_schema_version(f->s), 11);
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), consult_store_latest_version());
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM sqlite_master WHERE name IN"
@@ -236,7 +237,7 @@ static void test_migrate_v3_failure_keeps_v2(void **state)
 	raw_exec(f->path, "DROP TABLE appointment_contacts");
 	f->s = consult_store_open(f->path, err, sizeof err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_schema_version(f->s), 10);
+	assert_int_equal(consult_store_schema_version(f->s), 11);
 }
 
 /* --- purge --- */

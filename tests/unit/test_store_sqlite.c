@@ -83,6 +83,7 @@ static void test_migrate_v1_to_v2(void **state)
 	        "DROP TABLE IF EXISTS staff_sessions;"
 	        "ALTER TABLE visits DROP COLUMN head;"
 	        "ALTER TABLE visits DROP COLUMN away_since;"
+	        "DROP TABLE login_limits;"                          /* schema v11 */
 	        "DROP TABLE leases;"                                /* schema v8 */
 	        "ALTER TABLE appointments DROP COLUMN booked_name;" /* schema v7 */
 	        "ALTER TABLE appointments DROP COLUMN note;"
@@ -143,6 +144,7 @@ static void test_migrate_v6_to_v7(void **state)
 	f->s = NULL;
 	raw_exec(f->path,
 	        "BEGIN;"
+	        "DROP TABLE login_limits;"                         /* schema v11 */
 	        "ALTER TABLE outbox DROP COLUMN claimed_by;"       /* schema v10 */
 	        "ALTER TABLE outbox DROP COLUMN claimed_until;"    /* schema v10 */
 	        "ALTER TABLE practices DROP COLUMN patient_share;" /* schema v9 */
@@ -161,8 +163,8 @@ static void test_migrate_v6_to_v7(void **state)
 	if (!f->s)
 		print_error("open: %s\n", err);
 	assert_non_null(f->s);
-	assert_int_equal(consult_store_latest_version(), 10);
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 10);
+	assert_int_equal(consult_store_latest_version(), 11);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 11);
 	assert_int_equal(raw_int(f->path,
 	                         "SELECT count(*) FROM pragma_table_info('appointments')"
 	                         " WHERE name IN ('booked_name','note')"),
