@@ -9,7 +9,8 @@
  * (dir gets its name, path the URL that selects it as search_path, so a
  * second consult_store_open(path) sees the same store). store_test_remove()
  * closes the store and removes the file, its -wal and -shm and the folder,
- * or drops the schema. The contract suite uses only these and store.h.
+ * or drops the schema. store_test_two_open() gives two handles on one new
+ * store. The contract suite uses only these and store.h.
  */
 #ifndef CONSULT_TEST_STORE_FIXTURE_H
 #define CONSULT_TEST_STORE_FIXTURE_H
@@ -106,6 +107,35 @@ static inline void store_test_remove(const char *dir, const char *path, consult_
 	snprintf(p, sizeof p, "%s-shm", path);
 	unlink(p);
 	rmdir(dir);
+}
+
+/* Two handles a and b on one new store, as two instances sharing it
+ * have; NULL on failure. store_test_two_close() closes both and removes
+ * the store. */
+typedef struct store_test_two {
+	char dir[STORE_TEST_DIR_LEN];
+	char path[STORE_TEST_PATH_LEN];
+	consult_store *a, *b;
+} store_test_two;
+
+static inline bool store_test_two_open(store_test_two *t)
+{
+	memset(t, 0, sizeof *t);
+	if (!(t->a = store_test_open(t->dir, t->path)))
+		return false;
+	char err[256] = "";
+	t->b = consult_store_open(t->path, err, sizeof err);
+	if (!t->b)
+		fprintf(stderr, "second handle: %s\n", err);
+	return t->b != NULL;
+}
+
+static inline void store_test_two_close(store_test_two *t)
+{
+	if (t->b)
+		consult_store_close(t->b);
+	if (t->a)
+		store_test_remove(t->dir, t->path, t->a);
 }
 
 #ifdef STORE_FIXTURE_PEOPLE

@@ -15,8 +15,7 @@
 #define LEASE 5000
 
 typedef struct two {
-	char dir[STORE_TEST_DIR_LEN];
-	char path[STORE_TEST_PATH_LEN];
+	store_test_two h; /* first: the handles a and b */
 	consult_store *a, *b;
 	int64_t p1, p2;
 } two;
@@ -24,12 +23,10 @@ typedef struct two {
 static int setup_two(void **state)
 {
 	two *t = calloc(1, sizeof *t);
-	if (!t || !(t->a = store_test_open(t->dir, t->path)))
+	if (!t || !store_test_two_open(&t->h))
 		return -1;
-	char err[256] = "";
-	t->b = consult_store_open(t->path, err, sizeof err);
-	if (!t->b)
-		return -1;
+	t->a = t->h.a;
+	t->b = t->h.b;
 	if (consult_store_add_practice(t->a, "eins", "Praxis Eins", NULL, 1, &t->p1) != CONSULT_OK ||
 	        consult_store_add_practice(t->a, "zwei", "Praxis Zwei", NULL, 1, &t->p2) != CONSULT_OK)
 		return -1;
@@ -40,8 +37,7 @@ static int setup_two(void **state)
 static int teardown_two(void **state)
 {
 	two *t = *state;
-	consult_store_close(t->b);
-	store_test_remove(t->dir, t->path, t->a);
+	store_test_two_close(&t->h);
 	free(t);
 	return 0;
 }

@@ -17,20 +17,12 @@ static const consult_ratelimit_cfg CFG = {
 	.max_failures = 5, .window_s = 86400, .lockout_s = 60, .max_lockout_s = 3600, .max_keys = 16
 };
 
-typedef struct two {
-	char dir[STORE_TEST_DIR_LEN];
-	char path[STORE_TEST_PATH_LEN];
-	consult_store *a, *b;
-} two;
+typedef store_test_two two;
 
 static int setup_two(void **state)
 {
 	two *t = calloc(1, sizeof *t);
-	if (!t || !(t->a = store_test_open(t->dir, t->path)))
-		return -1;
-	char err[256] = "";
-	t->b = consult_store_open(t->path, err, sizeof err);
-	if (!t->b)
+	if (!t || !store_test_two_open(t))
 		return -1;
 	*state = t;
 	return 0;
@@ -38,10 +30,8 @@ static int setup_two(void **state)
 
 static int teardown_two(void **state)
 {
-	two *t = *state;
-	consult_store_close(t->b);
-	store_test_remove(t->dir, t->path, t->a);
-	free(t);
+	store_test_two_close(*state);
+	free(*state);
 	return 0;
 }
 
