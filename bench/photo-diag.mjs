@@ -68,6 +68,21 @@ function instrument() {
     if (!d.stop) setTimeout(() => mc.port2.postMessage(0), 0);
   };
   if (!window.__noProbe) mc.port2.postMessage(0);
+  // bytes the browser's data channel has received (counted off the page's
+  // main thread), polled every 25 ms: arrival at the browser vs the page's
+  // message events
+  d.net = [];
+  const poll = async () => {
+    if (d.stop) return;
+    try {
+      const rep = await tr.pc.getStats();
+      let b = 0;
+      rep.forEach((x) => { if (x.type === 'data-channel') b += x.bytesReceived || 0; });
+      d.net.push([now(), b]);
+    } catch { /* closed */ }
+    setTimeout(poll, 25);
+  };
+  poll();
 }
 
 async function main() {
@@ -270,6 +285,15 @@ async function main() {
       const bucket = (xs) => { const b = []; for (const t of xs) { const i = Math.floor((t - t0) / 250); b[i] = (b[i] || 0) + 1; } return Array.from(b, (x) => x || 0).join(' '); };
       console.log(`  per 250 ms: patient sends [${bucket(pbig.map((x) => x[0]))}]`);
       console.log(`              doctor events [${bucket(big.map((x) => x[0]))}]`);
+      {
+        // KiB that reached the doctor's browser per 250 ms (getStats), same buckets
+        const b = [];
+        for (let i = 1; i < D.net.length; i++) {
+          const k = Math.floor((D.net[i][0] - t0) / 250);
+          if (k >= 0) b[k] = (b[k] || 0) + (D.net[i][1] - D.net[i - 1][1]) / 1024;
+        }
+        console.log(`              doctor browser KiB [${Array.from(b, (x) => Math.round(x || 0)).join(' ')}] (getStats, ${D.net.length} polls)`);
+      }
       console.log(`              doctor decrypt done [${bucket(D.dec.map((x) => x[1]))}]`);
       await doc.click('#viewer-close');
     }
