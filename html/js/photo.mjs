@@ -66,7 +66,7 @@ export const JPEG_QUALITY = 0.92;
 export const LOWER_QUALITIES = [0.85, 0.75, 0.6];
 const PROGRESS_EVERY = 256 * 1024;   // doctor -> patient photo-progress ...
 const PROGRESS_MS = 500;             // ... at most one per 500 ms, and none while forwarding (each answer
-                                     // relayed during a forwarded transfer cost it ~100-200 ms, bench/photo-diag.mjs)
+                                     // relayed during a forwarded transfer cost it ~65-175 ms, bench/photo-diag.mjs)
 const LOCAL_MS = 250;                // patient: its own progress (bytes that left its send buffer) this often
 const WINDOW = 64;                   // chunks handed to the channel ahead
 const SHA = /^[0-9a-f]{64}$/;
