@@ -23,7 +23,8 @@
 // - --rcvbuf BYTES: Janus' UDP sockets get SO_RCVBUF(FORCE) BYTES (a socket()
 //   wrapper LD_PRELOADed into Janus, bench/lib/janus-rcvbuf.mjs) - the A/B
 //   of the receive-buffer drops.
-//   node bench/photo-diag.mjs [--runs 3] [--mode forward|p2p] [--rawsizes LIST] [--rcvbuf BYTES]
+// - --settle MS: even photo runs wait MS longer between the preview and "Senden".
+//   node bench/photo-diag.mjs [--runs 3] [--mode forward|p2p] [--rawsizes LIST] [--rcvbuf BYTES] [--settle MS]
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -232,6 +233,13 @@ async function main() {
       const n = await flow.requestPhoto(doc, pat);
       await flow.takePhoto(doc, pat, n);
       await pat.evaluate(async () => { await document.getElementById('photo-preview').decode(); await new Promise((x) => requestAnimationFrame(() => requestAnimationFrame(x))); });
+      // --settle MS: even runs wait MS more before "Senden" (does the photo's
+      // context - the capture and the dialog just before - slow its start?)
+      const settle = Number(opt('--settle', 0));
+      if (settle > 0 && r % 2 === 0) {
+        console.log(`run ${r}: ${settle} ms more before "Senden"`);
+        await new Promise((x) => setTimeout(x, settle));
+      }
       await doc.evaluate((quiet) => {
         window.__noProbe = true;
         const ch = window.consult.channel;
