@@ -16,7 +16,15 @@
 //   sealed 16 KiB channel messages one way (diag-y) and with the doctor
 //   answering every 16 (diag-z); ms from the first send to the last arrival.
 // Usage (root; re-executes itself in scripts/lib/in-lo-netns):
-//   node bench/photo-diag.mjs [--runs 3] [--mode forward|p2p] [--rawsizes LIST]
+// - Janus' SCTP relay per transfer: its log's EAGAIN lines (a relayed
+//   message met a full usrsctp send buffer; everything after it waits for
+//   SCTP_SENDER_DRY) and UDP datagrams dropped for a full socket receive
+//   buffer (RcvbufErrors) in Janus' and the browsers' namespaces.
+// - --rcvbuf BYTES: Janus' UDP sockets get SO_RCVBUF(FORCE) BYTES (a socket()
+//   wrapper LD_PRELOADed into Janus, bench/lib/janus-rcvbuf.mjs) - the A/B
+//   of the receive-buffer drops.
+// - --settle MS: even photo runs wait MS longer between the preview and "Senden".
+//   node bench/photo-diag.mjs [--runs 3] [--mode forward|p2p] [--rawsizes LIST] [--rcvbuf BYTES] [--settle MS]
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -61,6 +69,21 @@ function instrument() {
     if (!d.stop) setTimeout(() => mc.port2.postMessage(0), 0);
   };
   if (!window.__noProbe) mc.port2.postMessage(0);
+  // bytes the browser's data channel has received (counted off the page's
+  // main thread), polled every 25 ms: arrival at the browser vs the page's
+  // message events
+  d.net = [];
+  const poll = async () => {
+    if (d.stop) return;
+    try {
+      const rep = await tr.pc.getStats();
+      let b = 0;
+      rep.forEach((x) => { if (x.type === 'data-channel') b += x.bytesReceived || 0; });
+      d.net.push([now(), b]);
+    } catch { /* closed */ }
+    setTimeout(poll, 25);
+  };
+  poll();
 }
 
 async function main() {
@@ -76,8 +99,15 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-photo-diag-'));
   const y4m = path.join(dir, 'camera.y4m');
   writeY4m(y4m, { width: 3264, height: 2448, frames: 2, detail: 40, fps: 5 });
+  const rcvbuf = Number(opt('--rcvbuf', 0));
+  let janusEnv;
+  if (rcvbuf > 0) {
+    const { janusRcvbufEnv } = await import('./lib/janus-rcvbuf.mjs');
+    janusEnv = janusRcvbufEnv(rcvbuf, dir);
+    console.log(`Janus' UDP sockets: SO_RCVBUF ${rcvbuf}`);
+  }
   const sc = await lab.scenario({
-    name: `diag-photo-${MODE}`, artifactsDir: false, turn: 'absent',
+    name: `diag-photo-${MODE}`, artifactsDir: false, turn: 'absent', janusEnv,
     ...(MODE === 'p2p' ? { nat: false } : { nat: true, block: true, pluginConfig: { p2p_timeout_seconds: 3 } }),
     patientArgs: [`--use-file-for-fake-video-capture=${y4m}`],
   });
@@ -88,6 +118,55 @@ async function main() {
     for (const page of [doc, pat]) {
       await waitFor('channel open', () => page.evaluate((m) => window.consult.channel.state === 'open' && window.consult.channel.mode === m, MODE), 30_000, 100);
     }
+    // Janus' SCTP send path (src/sctp.c of 1.1.2): a relayed message that meets
+    // a full usrsctp send buffer is queued ("Got EAGAIN ..."), and so is
+    // everything after it ("Couldn't send all pending ..."), until the
+    // association reports SCTP_SENDER_DRY (all sent data acknowledged)
+    let logSeen = 0;
+    const sctpLog = () => {
+      const all = sc.stack.janus.log();
+      const s = all.slice(logSeen);
+      logSeen = all.length;
+      const n = (re) => (s.match(re) || []).length;
+      return `janus log: ${n(/Got EAGAIN when trying to send/g)} EAGAIN, ${n(/Couldn't send all pending messages/g)} queued behind, ${n(/Got EAGAIN when trying to resend/g)} EAGAIN on resend`;
+    };
+    // UDP datagrams dropped for a full socket receive buffer (RcvbufErrors)
+    // in Janus' namespace and in the two browsers' namespaces: a dropped
+    // SCTP packet costs a retransmission, at the end of a burst a timeout
+    const udpDrops = () => {
+      const read = (text) => {
+        const l = text.split('\n').filter((x) => x.startsWith('Udp:'));
+        if (l.length < 2) return NaN;
+        const k = l[0].split(/\s+/);
+        const v = l[1].split(/\s+/);
+        return Number(v[k.indexOf('RcvbufErrors')]);
+      };
+      const ns = (n) => { try { return read(execFileSync('/usr/sbin/ip', ['netns', 'exec', n, 'cat', '/proc/net/snmp'], { encoding: 'utf8' })); } catch { return NaN; } };
+      let j = NaN;
+      try { j = read(fs.readFileSync(`/proc/${sc.stack.janus.pid}/net/snmp`, 'utf8')); } catch { /* gone */ }
+      return { janus: j, patient: ns(sc.lab.ns.patient), doctor: ns(sc.lab.ns.doctor) };
+    };
+    // per socket of Janus (local port: drops so far), to tell the legs apart
+    const sockDrops = () => {
+      try {
+        return fs.readFileSync(`/proc/${sc.stack.janus.pid}/net/udp`, 'utf8').split('\n').slice(1).filter(Boolean)
+          .map((l) => l.trim().split(/\s+/)).filter((c) => Number(c.at(-1)) > 0)
+          .map((c) => `${parseInt(c[1].split(':')[1], 16)}:${c.at(-1)}`).join(' ');
+      } catch { return ''; }
+    };
+    let dropsSeen = udpDrops();
+    const dropLog = () => {
+      const d = udpDrops();
+      const out = `UDP rcvbuf drops: janus ${d.janus - dropsSeen.janus} (per port so far ${sockDrops()}), patient ${d.patient - dropsSeen.patient}, doctor ${d.doctor - dropsSeen.doctor}`;
+      dropsSeen = d;
+      return out;
+    };
+    sctpLog();
+    try {
+      const ss = execFileSync('nsenter', ['-t', String(sc.stack.janus.pid), '-n', 'ss', '-uanmp'], { encoding: 'utf8' });
+      const rb = [...ss.matchAll(/skmem:\(r\d+,rb(\d+)/g)].map((m) => m[1]);
+      console.log(`UDP sockets in Janus' namespace, receive buffer (rb): ${rb.join(' ')}`);
+    } catch (e) { console.log(`ss failed: ${e.message}`); }
     const sizes = opt('--rawsizes', '').split(',').filter(Boolean).map(Number);
     if (sizes.length) {
       await pat.evaluate(() => {
@@ -115,7 +194,7 @@ async function main() {
             return t;
           }, sz);
           const done = await waitFor('raw done', () => doc.evaluate(() => window.__raw.done || null), 60_000, 20);
-          console.log(`raw ${sz} B messages, run ${r}: ${f(done - t0)} ms`);
+          console.log(`raw ${sz} B messages, run ${r}: ${f(done - t0)} ms; ${sctpLog()}; ${dropLog()}`);
         }
         for (const type of ['diag-y', 'diag-z', 'diag-y', 'diag-z']) {
           await doc.evaluate((ty) => {
@@ -146,7 +225,7 @@ async function main() {
             const c = ch.stats.types['diag-x'];
             return c && c.received - window.__chBase >= 256 ? performance.timeOrigin + performance.now() : null;
           }, type), 60_000, 20);
-          console.log(`channel ${type} (sealed, ${type === 'diag-z' ? 'doctor answers every 16' : 'one way'}), run ${r}: ${f(done - t0)} ms`);
+          console.log(`channel ${type} (sealed, ${type === 'diag-z' ? 'doctor answers every 16' : 'one way'}), run ${r}: ${f(done - t0)} ms; ${sctpLog()}; ${dropLog()}`);
         }
       }
     }
@@ -154,6 +233,13 @@ async function main() {
       const n = await flow.requestPhoto(doc, pat);
       await flow.takePhoto(doc, pat, n);
       await pat.evaluate(async () => { await document.getElementById('photo-preview').decode(); await new Promise((x) => requestAnimationFrame(() => requestAnimationFrame(x))); });
+      // --settle MS: even runs wait MS more before "Senden" (does the photo's
+      // context - the capture and the dialog just before - slow its start?)
+      const settle = Number(opt('--settle', 0));
+      if (settle > 0 && r % 2 === 0) {
+        console.log(`run ${r}: ${settle} ms more before "Senden"`);
+        await new Promise((x) => setTimeout(x, settle));
+      }
       await doc.evaluate((quiet) => {
         window.__noProbe = true;
         const ch = window.consult.channel;
@@ -197,6 +283,7 @@ async function main() {
       const gapsIn = (G, a, b) => G.filter(([t]) => t >= a && t <= b);
       const dg = gapsIn(D.gaps, entry.t.begin, entry.t.end);
       const pg = gapsIn(P.gaps, t0, sent.handedAt);
+      console.log(`run ${r}: ${sctpLog()}; ${dropLog()}`);
       console.log(`run ${r}: size ${sent.size}, total ${f(shown.at - t0)} ms, transfer ${f(entry.t.end - entry.t.begin)}, check ${f(entry.t.checked - entry.t.end)}, show ${f(shown.at - entry.t.checked)}`);
       console.log(`  patient: first big send +${f(pbig[0]?.[0] - t0)}, last big send +${f(pbig.at(-1)?.[0] - t0)} (${pbig.length} sends, size ${pbig[0]?.[2]}); bufferedAmount at send median ${f(q(pbig.map((x) => x[1]), 0.5) / 1024)} KiB, p10 ${f(q(pbig.map((x) => x[1]), 0.1) / 1024)} KiB`);
       console.log(`  patient: ${encLat.length} encrypts, latency median ${f(q(encLat, 0.5))} p90 ${f(q(encLat, 0.9))} max ${f(q(encLat, 1))} ms; main-thread gaps >4ms while sending: ${pg.length}, sum ${f(pg.reduce((a, [, g]) => a + g, 0))} ms, max ${f(Math.max(0, ...pg.map((x) => x[1])))}`);
@@ -206,6 +293,15 @@ async function main() {
       const bucket = (xs) => { const b = []; for (const t of xs) { const i = Math.floor((t - t0) / 250); b[i] = (b[i] || 0) + 1; } return Array.from(b, (x) => x || 0).join(' '); };
       console.log(`  per 250 ms: patient sends [${bucket(pbig.map((x) => x[0]))}]`);
       console.log(`              doctor events [${bucket(big.map((x) => x[0]))}]`);
+      {
+        // KiB that reached the doctor's browser per 250 ms (getStats), same buckets
+        const b = [];
+        for (let i = 1; i < D.net.length; i++) {
+          const k = Math.floor((D.net[i][0] - t0) / 250);
+          if (k >= 0) b[k] = (b[k] || 0) + (D.net[i][1] - D.net[i - 1][1]) / 1024;
+        }
+        console.log(`              doctor browser KiB [${Array.from(b, (x) => Math.round(x || 0)).join(' ')}] (getStats, ${D.net.length} polls)`);
+      }
       console.log(`              doctor decrypt done [${bucket(D.dec.map((x) => x[1]))}]`);
       await doc.click('#viewer-close');
     }

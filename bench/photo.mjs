@@ -31,6 +31,12 @@
 //     test pattern, not a patient's photo); the photo itself is sealed.
 //   Before run 1 one raw transfer of 4 MiB of random bytes warms the
 //   channel (not counted).
+//   Forwarding: per transfer (photo, raw) Janus' relay counters: EAGAIN
+//   lines in its log (a relayed message met a full usrsctp send buffer; in
+//   Janus 1.1.2 it and every later one then wait until all sent data was
+//   acknowledged) and UDP datagrams dropped at Janus' sockets for a full
+//   receive buffer (RcvbufErrors of its namespace; each one costs an SCTP
+//   retransmission, at the end of a burst a timeout).
 // Goal: photo <= 1.2 x raw (medians).
 // Writes bench/results/photo-YYYY-MM-DD.md (appends a section if it exists).
 //
@@ -38,6 +44,10 @@
 // inside a named network namespace):
 //   node bench/photo.mjs [--runs 5] [--modes p2p,forward] [--rate 20mbit,none]
 //                        [--width 3264] [--height 2448] [--detail 40] [--out FILE]
+//                        [--janus-rcvbuf BYTES]
+//   --janus-rcvbuf: Janus' UDP sockets get this receive buffer (a stand-in
+//   for the host's net.core.rmem_default, bench/lib/janus-rcvbuf.mjs);
+//   default: the host's (~208 KiB here).
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -49,7 +59,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL = 1.2;
 
 function parseArgs(argv) {
-  const a = { runs: 5, modes: ['p2p', 'forward'], rates: ['none', '20mbit'], width: 3264, height: 2448, detail: 40, out: null };
+  const a = { runs: 5, modes: ['p2p', 'forward'], rates: ['none', '20mbit'], width: 3264, height: 2448, detail: 40, out: null, rcvbuf: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
@@ -59,6 +69,7 @@ function parseArgs(argv) {
     else if (k === '--height') a.height = Number(argv[++i]);
     else if (k === '--detail') a.detail = Number(argv[++i]);
     else if (k === '--out') a.out = argv[++i];
+    else if (k === '--janus-rcvbuf') a.rcvbuf = Number(argv[++i]);
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
   }
@@ -67,6 +78,7 @@ function parseArgs(argv) {
   if (!a.rates.every((r) => r === 'none' || /^\d{1,4}mbit$/.test(r))) throw new Error('--rate: none or <N>mbit, comma separated');
   for (const k of ['width', 'height']) if (!Number.isInteger(a[k]) || a[k] < 640 || a[k] > 8192 || a[k] % 2) throw new Error(`--${k}: even, 640..8192`);
   if (!Number.isInteger(a.detail) || a.detail < 0 || a.detail > 100) throw new Error('--detail 0..100');
+  if (!Number.isInteger(a.rcvbuf) || a.rcvbuf < 0 || a.rcvbuf > 256 << 20) throw new Error('--janus-rcvbuf: bytes, 0 .. 256 MiB');
   return a;
 }
 
@@ -185,13 +197,33 @@ async function photoOnce(flow, doc, pat) {
   };
 }
 
-async function runMode(mode, rate, args, y4m, log, errors) {
+/** Janus' cumulative relay counters: EAGAIN lines in its log, UDP receive-buffer drops in its namespace. */
+function relayCounters(sc) {
+  let eagain = 0;
+  let drops = 0;
+  try { eagain = (sc.stack.janus.log().match(/Got EAGAIN when trying to send/g) || []).length; } catch { /* no log */ }
+  try {
+    const l = fs.readFileSync(`/proc/${sc.stack.janus.pid}/net/snmp`, 'utf8').split('\n').filter((x) => x.startsWith('Udp:'));
+    drops = Number(l[1].split(/\s+/)[l[0].split(/\s+/).indexOf('RcvbufErrors')]) || 0;
+  } catch { /* gone */ }
+  return { eagain, drops };
+}
+
+/** fn() with the relay counters' growth meanwhile as `${eagain}/${drops}`. */
+async function counted(sc, fn) {
+  const a = relayCounters(sc);
+  const r = await fn();
+  const b = relayCounters(sc);
+  return { r, relay: `${b.eagain - a.eagain}/${b.drops - a.drops}` };
+}
+
+async function runMode(mode, rate, args, y4m, log, errors, janusEnv) {
   const lab = await import('../tests/nat/lab.mjs');
   const pcap = await import('../tests/nat/pcap.mjs');
   const flow = await import('../tests/nat/photoflow.mjs');
   const { waitFor } = await import('../tests/browser/lib.mjs');
   const sc = await lab.scenario({
-    name: `bench-photo-${mode}`, artifactsDir: false, turn: 'absent',
+    name: `bench-photo-${mode}`, artifactsDir: false, turn: 'absent', janusEnv,
     ...(mode === 'p2p' ? { nat: false } : { nat: true, block: true, pluginConfig: { p2p_timeout_seconds: 3 } }),
     patientArgs: [`--use-file-for-fake-video-capture=${y4m}`],
   });
@@ -224,7 +256,8 @@ async function runMode(mode, rate, args, y4m, log, errors) {
       for (const what of photoFirst ? ['photo', 'raw'] : ['raw', 'photo']) {
         if (what === 'raw' && !bytesLoaded) continue;         // the first run measures the photo first
         if (what === 'photo') {
-          Object.assign(row, await photoOnce(flow, doc, pat));
+          const { r: once, relay } = await counted(sc, () => photoOnce(flow, doc, pat));
+          Object.assign(row, once, { relayPhoto: relay });
           if (!bytesLoaded) {
             const bytes = await flow.doctorPhotoBytes(doc, row.n);
             await pat.evaluate((b64) => {
@@ -234,13 +267,14 @@ async function runMode(mode, rate, args, y4m, log, errors) {
               window.__benchBytes = u;
             }, bytes.toString('base64'));
             bytesLoaded = true;
-            if (!photoFirst) row.raw = await rawTransfer(pat, doc, bytes.length);
+            if (!photoFirst) ({ r: row.raw, relay: row.relayRaw } = await counted(sc, () => rawTransfer(pat, doc, bytes.length)));
           }
         } else {
-          row.raw = await rawTransfer(pat, doc, row.size || (await pat.evaluate(() => window.__benchBytes.length)));
+          const size = row.size || (await pat.evaluate(() => window.__benchBytes.length));
+          ({ r: row.raw, relay: row.relayRaw } = await counted(sc, () => rawTransfer(pat, doc, size)));
         }
       }
-      if (row.raw === undefined) row.raw = await rawTransfer(pat, doc, row.size);
+      if (row.raw === undefined) ({ r: row.raw, relay: row.relayRaw } = await counted(sc, () => rawTransfer(pat, doc, row.size)));
       } catch (err) {
         // one broken run (e.g. the shaped link dropped the call) is written down, the row goes on
         errors.push(`${mode} ${rate} run ${r}: ${String(err.message || err).split('\n')[0].slice(0, 200)}`);
@@ -253,7 +287,7 @@ async function runMode(mode, rate, args, y4m, log, errors) {
       row.transferRatio = row.transfer / row.raw;
       rows.push(row);
       log(`${mode} ${rate} run ${r}: photo ${row.total.toFixed(0)} ms (begin +${row.toBegin.toFixed(0)}, transfer ${row.transfer.toFixed(0)}, `
-        + `check ${row.check.toFixed(0)}, show ${row.show.toFixed(0)} via ${row.via}; handed +${row.handed.toFixed(0)}, lag ${row.lag.toFixed(0)}, starved ${row.starved === null ? 'n/a' : row.starved.toFixed(2)}), raw ${row.raw.toFixed(0)} ms, ratio ${row.ratio.toFixed(2)}, ${row.size} bytes`);
+        + `check ${row.check.toFixed(0)}, show ${row.show.toFixed(0)} via ${row.via}; handed +${row.handed.toFixed(0)}, lag ${row.lag.toFixed(0)}, starved ${row.starved === null ? 'n/a' : row.starved.toFixed(2)}, relay ${row.relayPhoto}), raw ${row.raw.toFixed(0)} ms (relay ${row.relayRaw}), ratio ${row.ratio.toFixed(2)}, ${row.size} bytes`);
     }
     failed = false;
   } finally {
@@ -265,7 +299,7 @@ async function runMode(mode, rate, args, y4m, log, errors) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node bench/photo.mjs [--runs 5] [--modes p2p,forward] [--rate none,20mbit] [--width 3264] [--height 2448] [--detail 40] [--out FILE]\n');
+    process.stdout.write('usage: node bench/photo.mjs [--runs 5] [--modes p2p,forward] [--rate none,20mbit] [--width 3264] [--height 2448] [--detail 40] [--out FILE] [--janus-rcvbuf BYTES]\n');
     return 0;
   }
   if (!inNamedNetns()) {
@@ -284,10 +318,15 @@ async function main() {
   try {
     const size = writeY4m(y4m, { width: args.width, height: args.height, frames: 2, detail: args.detail, fps: 5 });
     log(`camera ${args.width}x${args.height}, y4m ${(size / 1048576).toFixed(1)} MiB`);
+    let janusEnv;
+    if (args.rcvbuf) {
+      const { janusRcvbufEnv } = await import('./lib/janus-rcvbuf.mjs');
+      janusEnv = janusRcvbufEnv(args.rcvbuf, dir);
+    }
     for (const mode of args.modes) {
       for (const rate of args.rates) {
         try {
-          results.push({ mode, rate, rows: await runMode(mode, rate, args, y4m, log, errors) });
+          results.push({ mode, rate, rows: await runMode(mode, rate, args, y4m, log, errors, janusEnv) });
         } catch (err) {
           errors.push(`${mode} ${rate}: ${String(err.message || err).split('\n')[0].slice(0, 200)}`);
           log(errors[errors.length - 1]);
@@ -309,6 +348,7 @@ async function main() {
     `- CPU: ${m.cpu}, nproc ${m.nproc}; load average (1/5/15 min) at start ${loadStart}, at end ${load()}`,
     `- ${m.chromium}; node ${m.node}; commit ${m.commit}`,
     `- camera: ${args.width}x${args.height} y4m (detail ${args.detail}), JPEG quality 0.92; ${args.runs} runs per row`,
+    `- Janus' UDP receive buffer: ${args.rcvbuf ? `${args.rcvbuf} bytes (--janus-rcvbuf)` : 'the host\'s default (net.core.rmem_default)'}`,
     '',
     '| mode | patient link | runs | photo size | photo: Senden -> shown (median) | raw transfer (median) | ratio (medians) | goal <= 1.2 | photo transfer alone / raw (median of runs) | photo breakdown (medians): to begin / transfer / check / show |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -327,11 +367,12 @@ async function main() {
   const vias = [...new Set(results.flatMap((r) => r.rows.map((x) => x.via)))];
   lines.push('', `"shown" measured as: ${vias.join(', ') || 'n/a'} (scaled: decoded at about the viewer's size and drawn; decoded: the full image decoded; two animation frames later; pages without 'via' (before): one frame after the full decode).`);
   lines.push('', 'Per run (ms; "handed": Senden -> the patient page\'s last chunk handed to its data channel; "lag": the last chunk at the doctor\'s leg -> photo-end handled by its page; '
-    + '"starved": share of 5 ms samples while sending with less than 128 KiB in the patient\'s send buffer):', '',
-    '| mode | link | run | photo | raw | ratio | to begin | transfer | check | show | handed | lag | starved | bytes |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    + '"starved": share of 5 ms samples while sending with less than 128 KiB in the patient\'s send buffer; '
+    + '"relay photo/raw": during that transfer, Janus\' EAGAIN log lines / UDP datagrams dropped at its sockets for a full receive buffer, forwarding only):', '',
+    '| mode | link | run | photo | raw | ratio | to begin | transfer | check | show | handed | lag | starved | relay photo | relay raw | bytes |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     for (const x of r.rows) {
-      lines.push(`| ${r.mode} | ${r.rate} | ${x.run} | ${f0(x.total)} | ${f0(x.raw)} | ${x.ratio.toFixed(2)} | ${f0(x.toBegin)} | ${f0(x.transfer)} | ${f0(x.check)} | ${f0(x.show)} | ${f0(x.handed)} | ${f0(x.lag)} | ${x.starved === null ? 'n/a' : x.starved.toFixed(2)} | ${x.size} |`);
+      lines.push(`| ${r.mode} | ${r.rate} | ${x.run} | ${f0(x.total)} | ${f0(x.raw)} | ${x.ratio.toFixed(2)} | ${f0(x.toBegin)} | ${f0(x.transfer)} | ${f0(x.check)} | ${f0(x.show)} | ${f0(x.handed)} | ${f0(x.lag)} | ${x.starved === null ? 'n/a' : x.starved.toFixed(2)} | ${r.mode === 'forward' ? x.relayPhoto : '-'} | ${r.mode === 'forward' ? x.relayRaw : '-'} | ${x.size} |`);
     }
   }
   lines.push('');

@@ -41,6 +41,9 @@
 //   jpegDimensions(bytes) -> {width, height} | null (SOF marker)
 //   const s = new PhotoSender(channel, {onRequest(n), onCancel(n),
 //       onProgress(n, fraction), onResult(n, ok, error)})        patient
+//     onProgress: never backwards; the larger of what the doctor's page
+//     confirmed (photo-progress, peer to peer only) and what has left this
+//     page's send buffer (measured here every 250 ms)
 //     s.pending   n of the request the patient has not answered, or 0
 //     s.opened(n) / s.taken(n)  tell the doctor's page (photo-state)
 //     s.refuse(n) photo-refused - nothing of any picture is sent
@@ -49,8 +52,7 @@
 //                 performance.timeOrigin-based ms, for bench/photo.mjs)}:
 //                 (sha256 computed here unless given: the patient page
 //                 hashes while the patient looks at the preview) photo-begin,
-//                 the chunks (progress: what the doctor's page confirmed with
-//                 photo-progress), photo-end; onResult when photo-received
+//                 the chunks, photo-end; onResult when photo-received
 //                 comes. Rejects (ChannelError / Error('too_large')) when it
 //                 could not all be handed to the channel.
 //   Only the doctor's page starts a request, and only one at a time; the
@@ -63,7 +65,9 @@ export const MAX_PHOTO_BYTES = 15 * 1024 * 1024;
 export const JPEG_QUALITY = 0.92;
 export const LOWER_QUALITIES = [0.85, 0.75, 0.6];
 const PROGRESS_EVERY = 256 * 1024;   // doctor -> patient photo-progress ...
-const PROGRESS_MS = 500;             // ... at most one per 500 ms (answers during a forwarded transfer appeared to slow it)
+const PROGRESS_MS = 500;             // ... at most one per 500 ms, and none while forwarding (each answer
+                                     // relayed during a forwarded transfer cost it ~65-175 ms, bench/photo-diag.mjs)
+const LOCAL_MS = 250;                // patient: its own progress (bytes that left its send buffer) this often
 const WINDOW = 64;                   // chunks handed to the channel ahead
 const SHA = /^[0-9a-f]{64}$/;
 const now = () => performance.timeOrigin + performance.now();
@@ -193,7 +197,7 @@ export class PhotoReceiver {
     rx.next += 1;
     rx.got += bytes.length;
     e.received = rx.got;
-    if (rx.got - rx.told >= PROGRESS_EVERY && performance.now() - rx.toldAt >= PROGRESS_MS) {
+    if (this.ch.mode !== 'forward' && rx.got - rx.told >= PROGRESS_EVERY && performance.now() - rx.toldAt >= PROGRESS_MS) {
       rx.told = rx.got;
       rx.toldAt = performance.now();
       this.ch.send('photo-progress', { n: e.n, received: rx.got }).catch(() => {});
@@ -273,6 +277,8 @@ export class PhotoSender {
     this.hooks = { onRequest, onCancel, onProgress, onResult };
     this.pending = 0;
     this.sending = 0;
+    this.told = 0;               // the progress told to the page (0..1) while sending
+    this.localTimer = 0;
     channel.on('photo-request', (m) => {
       if (!m || !isN(m.n)) return;
       this.pending = m.n;
@@ -285,7 +291,7 @@ export class PhotoSender {
     });
     channel.on('photo-progress', (m) => {
       if (!m || m.n !== this.sending || !(this.size > 0)) return;
-      this.call('onProgress', m.n, Math.min(1, Number(m.received) / this.size));
+      this.progress(m.n, Number(m.received) / this.size);
     });
     channel.on('photo-received', (m) => {
       if (!m || m.n !== this.pending) return;
@@ -300,6 +306,30 @@ export class PhotoSender {
 
   call(name, ...args) {
     try { this.hooks[name](...args); } catch (e) { console.error('photo view failed', e); }
+  }
+
+  /** onProgress with the larger of what was told before and fraction (never backwards). */
+  progress(n, fraction) {
+    if (!(fraction > this.told)) return;
+    this.told = Math.min(1, fraction);
+    this.call('onProgress', n, this.told);
+  }
+
+  /**
+   * The page's own measure while sending: bytes handed to the channel that
+   * have left its send buffer (the doctor's page confirms with
+   * photo-progress only peer to peer), every LOCAL_MS until all have left
+   * or the transfer ended.
+   */
+  watchLocal(n, handed) {
+    const tick = () => {
+      if (this.sending !== n) return;
+      const left = Math.max(0, handed() - this.ch.bufferedAmount);
+      this.progress(n, left / this.size);
+      if (left < this.size) this.localTimer = setTimeout(tick, LOCAL_MS);
+    };
+    clearTimeout(this.localTimer);
+    this.localTimer = setTimeout(tick, LOCAL_MS);
   }
 
   opened(n) { if (n === this.pending) this.ch.send('photo-state', { n, state: 'opened' }).catch(() => {}); }
@@ -319,13 +349,17 @@ export class PhotoSender {
     const size = bytes.length;
     this.sending = n;
     this.size = size;
+    this.told = 0;
     let handedAt = 0;
+    let handed = 0;              // JPEG bytes handed to the channel
+    this.watchLocal(n, () => handed);
     try {
       await this.ch.send('photo-begin', { n, size, sha256, type: 'image/jpeg', width, height, chunk: PHOTO_CHUNK });
       const inflight = [];
       for (let seq = 0, off = 0; off < size; seq++, off += PHOTO_CHUNK) {
         if (this.sending !== n) throw new Error('cancelled');
-        inflight.push(this.ch.send('photo-chunk', { n, seq }, bytes.subarray(off, Math.min(size, off + PHOTO_CHUNK))));
+        const len = Math.min(size, off + PHOTO_CHUNK) - off;
+        inflight.push(this.ch.send('photo-chunk', { n, seq }, bytes.subarray(off, off + len)).then(() => { handed += len; }));
         if (inflight.length >= WINDOW) await inflight.shift();
       }
       await Promise.all(inflight);
