@@ -4,8 +4,11 @@
  * the live rooms (one per practice, created lazily) and the rate limiters.
  * Everything in it is read and written only under glue.lock, which every
  * request handler, the timer thread, destroy_session and the admin API
- * take (login drops it while verifying a password). Lock order: glue.lock
- * before the sessions table mutex (session.c), never the reverse.
+ * take (login drops it while verifying a password; on PostgreSQL a request
+ * drops it for its store round trips, plock.h). A practice's live state is
+ * changed only while its own lock is held too (plock.h). Lock order: a
+ * practice lock, the pool, glue.lock, then the sessions table mutex
+ * (session.c), never the reverse.
  * Events to browsers are pushed while glue.lock is held, so their order is
  * the order of the changes; only a doctor's waiting list held back in a
  * burst (glue_push_waiting) comes up to GLUE_WAITING_COALESCE_MS later,
@@ -30,6 +33,7 @@
 #include "store/store.h"
 #include "cfg.h"
 #include "session.h"
+#include "plock.h"
 #include "clock.h"
 
 #define GLUE_VERSION        1
@@ -278,9 +282,10 @@ void glue_leases_release(void);
 /* `health`'s "lease" object. Under glue.lock. */
 json_t *glue_leases_health(void);
 
-/* --- forwarded legs lost (call.c), under glue.lock --- */
+/* --- forwarded legs lost (call.c) --- */
 /* Ends (CONNECTION_LOST) the calls whose forwarded leg went at least a
- * second ago while its handle stayed; all: forget every entry (shutdown). */
+ * second ago while its handle stayed, each under its practice's lock (the
+ * timer, without any lock); all: forget every entry (shutdown, under glue.lock). */
 void glue_forward_losses_run(int64_t now, bool all);
 
 /* --- graceful stop (stop.c) --- */

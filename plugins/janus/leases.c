@@ -192,7 +192,7 @@ static bool claim_now(int64_t practice_id, const consult_lease_row *prev)
 {
 	int64_t sent = real_ms();
 	bool held = false;
-	if (consult_store_lease_claim(glue.store, practice_id, glue.cfg.instance, sent,
+	if (consult_store_lease_claim(glue_store(), practice_id, glue.cfg.instance, sent,
 	            consult_lease_expires(&lcfg, sent), &held) != CONSULT_OK ||
 	        !held)
 		return false;
@@ -234,8 +234,8 @@ int glue_leases_init(void)
 		JANUS_LOG(LOG_WARN, "[consult] TEST: every lease renewal is delayed by %" G_GINT64_FORMAT " ms\n",
 		        renew_delay_ms);
 	}
-	GArray *ids = practice_ids(glue.store);
-	GHashTable *rows = read_rows(glue.store);
+	GArray *ids = practice_ids(glue_store());
+	GHashTable *rows = read_rows(glue_store());
 	size_t held = 0, elsewhere = 0, mine_live = 0;
 	if (ids && rows) {
 		int64_t now = real_ms();
@@ -251,7 +251,7 @@ int glue_leases_init(void)
 			}
 			int64_t sent = real_ms();
 			bool got = false;
-			if (consult_store_lease_claim(glue.store, id, glue.cfg.instance, sent,
+			if (consult_store_lease_claim(glue_store(), id, glue.cfg.instance, sent,
 			            consult_lease_expires(&lcfg, sent), &got) == CONSULT_OK &&
 			        got) {
 				lease_state *st = state_of(id, true);
@@ -436,7 +436,7 @@ static void elsewhere_extra(glue_ctx *c, const consult_lease_row *r)
 
 consult_err glue_lease_refuse(glue_ctx *c, int64_t practice_id)
 {
-	GHashTable *rows = read_rows(glue.store);
+	GHashTable *rows = read_rows(glue_store());
 	consult_lease_row r = row_view(rows, practice_id);
 	elsewhere_extra(c, &r);
 	if (rows)
@@ -448,7 +448,7 @@ consult_err glue_lease_require(glue_ctx *c, int64_t practice_id)
 {
 	if (glue_lease_serves(practice_id))
 		return CONSULT_OK;
-	GHashTable *rows = read_rows(glue.store);
+	GHashTable *rows = read_rows(glue_store());
 	if (rows == NULL)
 		return CONSULT_ERR_INTERNAL;
 	consult_lease_row r = row_view(rows, practice_id);
@@ -471,7 +471,7 @@ void glue_leases_release(void)
 	if (!on)
 		return;
 	int64_t n = 0;
-	if (consult_store_lease_release(glue.store, 0, glue.cfg.instance, &n) == CONSULT_OK && n > 0)
+	if (consult_store_lease_release(glue_store(), 0, glue.cfg.instance, &n) == CONSULT_OK && n > 0)
 		JANUS_LOG(LOG_INFO, "[consult] %" G_GINT64_FORMAT " leases released\n", n);
 	GHashTableIter it;
 	gpointer key, value;

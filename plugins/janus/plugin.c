@@ -4,7 +4,8 @@
  * Contract: init loads and validates the configuration (refusing to start
  * on any bad value), opens the store, restores the waiting rooms from it
  * (restore.c: visits live at the last stop come back, away with grace)
- * and starts a timer thread that once a second, under glue.lock, ends
+ * and starts a timer thread that once a second, under each practice's
+ * lock in turn (plock.h) and glue.lock, ends
  * AWAY visits whose grace period is over and held calls whose detached
  * side did not come back in time and prunes the rate limiters and the room's
  * memory of ended visits (core/room.h). Then, on its own store handle
@@ -90,23 +91,44 @@ static void expire_practice(glue_practice *p, int64_t now)
 static int64_t next_purge; /* timer thread only; 0: purge at the first tick */
 static int64_t next_alive; /* timer thread only: the next heartbeat */
 
-static void tick(int64_t now)
+/* The ids of the practices with a live room, under glue.lock. */
+static GArray *practice_ids(void)
 {
-	g_mutex_lock(&glue.lock);
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	if (glue.practices) {
 		GHashTableIter it;
 		gpointer key, value;
 		g_hash_table_iter_init(&it, glue.practices);
-		while (g_hash_table_iter_next(&it, &key, &value)) {
-			if (!glue_lease_serves(((glue_practice *)value)->id))
-				continue; /* its safe time just ended: the next lease tick drops it */
-			expire_practice(value, now);
-			glue_staff_idle_check(value, now);
-			consult_room_ended_prune(((glue_practice *)value)->room, now);
-			glue_day_tick(value, now);
-		}
+		while (g_hash_table_iter_next(&it, &key, &value))
+			g_array_append_val(ids, ((glue_practice *)value)->id);
 	}
+	return ids;
+}
+
+/* Each practice under its own lock (plock.h), one at a time, then the
+ * global tables under glue.lock alone. */
+static void tick(int64_t now)
+{
+	g_mutex_lock(&glue.lock);
+	GArray *ids = practice_ids();
+	g_mutex_unlock(&glue.lock);
+	for (guint i = 0; i < ids->len; i++) {
+		int64_t id = g_array_index(ids, int64_t, i);
+		glue_practice_lock(id);
+		g_mutex_lock(&glue.lock);
+		glue_practice *p = glue_practice_find(id);
+		if (p && glue_lease_serves(id)) { /* else: its safe time just ended: the next lease tick drops it */
+			expire_practice(p, now);
+			glue_staff_idle_check(p, now);
+			consult_room_ended_prune(p->room, now);
+			glue_day_tick(p, now);
+		}
+		g_mutex_unlock(&glue.lock);
+		glue_practice_unlock();
+	}
+	g_array_free(ids, TRUE);
 	glue_forward_losses_run(now, false);
+	g_mutex_lock(&glue.lock);
 	consult_ratelimit_prune(glue.rl_login, now);
 	consult_ratelimit_prune(glue.rl_join, now);
 	consult_ratelimit_prune(glue.rl_join_practice, now);
@@ -205,6 +227,7 @@ static void free_state(void)
 	glue_practices_free();
 	glue_leases_free();
 	glue_timer_store_close();
+	glue_pool_close();
 	if (glue.store)
 		consult_store_close(glue.store);
 	if (glue.rl_login)
@@ -241,6 +264,8 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 		goto fail;
 	}
 	glue_store_watch();
+	if (glue_pool_open() != 0)
+		goto fail;
 	glue.started_at = glue_now();
 	glue.stopped_at = 0;
 	g_mutex_lock(&glue.lock);
@@ -375,7 +400,7 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error)
 		*error = -2;
 		return;
 	}
-	g_mutex_lock(&glue.lock);
+	(void)glue_lock_session_practice(s); /* its practice's lock (if any), then glue.lock */
 	if (glue.stopped_at)
 		now = glue.stopped_at; /* handles go with a clean stop: they went when it began */
 	glue_forward_end(s);
@@ -387,6 +412,7 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error)
 		glue_staff_detach(s, true, now);
 	glue_session_reset(s);
 	g_mutex_unlock(&glue.lock);
+	glue_practice_unlock();
 	glue_session_unref(s);
 }
 

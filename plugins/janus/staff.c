@@ -61,7 +61,7 @@ static int64_t valid_device(const char *token, const consult_staff *st, int64_t 
 	glue_device_token_hash(token, h);
 	consult_device d;
 	int64_t id = 0;
-	if (consult_store_device_find(glue.store, h, &d) == CONSULT_OK && sodium_memcmp(d.hash, h, sizeof(h)) == 0 &&
+	if (consult_store_device_find(glue_store(), h, &d) == CONSULT_OK && sodium_memcmp(d.hash, h, sizeof(h)) == 0 &&
 	        st->id > 0 && d.staff_id == st->id && now - d.last_used_at < (int64_t)GLUE_DEVICE_TTL_DAYS * DAY)
 		id = d.id;
 	sodium_memzero(h, sizeof(h));
@@ -82,7 +82,7 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	if (ok) {
 		consult_staff now_st;
 		memset(&now_st, 0, sizeof(now_st));
-		consult_err e = consult_store_staff_by_id(glue.store, st->id, &now_st);
+		consult_err e = consult_store_staff_by_id(glue_store(), st->id, &now_st);
 		bool same = e == CONSULT_OK && !now_st.disabled && now_st.pw_hash && st->pw_hash &&
 		        strcmp(now_st.pw_hash, st->pw_hash) == 0;
 		consult_staff_clear(&now_st);
@@ -106,7 +106,7 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	glue_practice *p = glue_practice_get(st->practice_id);
-	if (p == NULL || consult_store_practice_by_id(glue.store, st->practice_id, &pr) != CONSULT_OK) {
+	if (p == NULL || consult_store_practice_by_id(glue_store(), st->practice_id, &pr) != CONSULT_OK) {
 		consult_practice_clear(&pr);
 		return CONSULT_ERR_INTERNAL;
 	}
@@ -117,19 +117,19 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	uint8_t h[GLUE_DEVICE_HASH_LEN];
 	int64_t sid = 0;
 	glue_device_token_new(token, h);
-	bool tx = consult_store_begin(glue.store) == CONSULT_OK;
+	bool tx = consult_store_begin(glue_store()) == CONSULT_OK;
 	consult_err e = tx
-	        ? consult_store_device_issue(glue.store, st->id, t->device_id, h, c->now, GLUE_DEVICE_KEEP, NULL)
+	        ? consult_store_device_issue(glue_store(), st->id, t->device_id, h, c->now, GLUE_DEVICE_KEEP, NULL)
 	        : CONSULT_ERR_INTERNAL;
 	if (e == CONSULT_ERR_NOT_FOUND && t->device_id > 0) /* revoked meanwhile: a new device */
-		e = consult_store_device_issue(glue.store, st->id, 0, h, c->now, GLUE_DEVICE_KEEP, NULL);
+		e = consult_store_device_issue(glue_store(), st->id, 0, h, c->now, GLUE_DEVICE_KEEP, NULL);
 	sodium_memzero(h, sizeof(h));
 	if (e == CONSULT_OK)
 		e = glue_login_session_new(st->id, c->now, stoken, &sid);
-	if (tx && e == CONSULT_OK && consult_store_commit(glue.store) != CONSULT_OK)
+	if (tx && e == CONSULT_OK && consult_store_commit(glue_store()) != CONSULT_OK)
 		e = CONSULT_ERR_INTERNAL;
 	if (tx && e != CONSULT_OK)
-		(void)consult_store_rollback(glue.store);
+		(void)consult_store_rollback(glue_store());
 	if (e != CONSULT_OK) {
 		sodium_memzero(token, sizeof(token));
 		sodium_memzero(stoken, sizeof(stoken));
@@ -164,6 +164,7 @@ void glue_staff_enter(
 	s->login_session = login_session;
 	s->session_used = c->now;
 	glue_session_ref(s);
+	glue_practice_check(p->id);
 	p->staff = g_list_append(p->staff, s);
 	json_object_set_new(c->reply, "staff_id", json_integer(st->id));
 	json_object_set_new(c->reply, "role", json_string(consult_role_name(s->role)));
@@ -197,7 +198,7 @@ consult_err glue_h_login(glue_ctx *c)
 		g_mutex_unlock(&glue.lock);
 		return CONSULT_ERR_WRONG_STATE;
 	}
-	t.lookup = consult_store_staff_by_username(glue.store, c->req->u.login.username, &t.st);
+	t.lookup = consult_store_staff_by_username(glue_store(), c->req->u.login.username, &t.st);
 	if (t.lookup != CONSULT_OK && t.lookup != CONSULT_ERR_NOT_FOUND) {
 		g_mutex_unlock(&glue.lock);
 		consult_staff_clear(&t.st);
@@ -231,10 +232,13 @@ consult_err glue_h_login(glue_ctx *c)
 	glue_auth_slot_give();
 	ok = ok && t.lookup == CONSULT_OK && !t.st.disabled && t.st.role != CONSULT_ROLE_NONE;
 	consult_rl_outcome outcome;
+	if (ok)
+		glue_practice_lock(t.st.practice_id); /* plock.h: the practice's lock before glue.lock */
 	g_mutex_lock(&glue.lock);
 	consult_err e = login_finish(c, &t, ok, &outcome);
 	glue_rl_settle(glue.rl_login, t.keys, 2, c->now, outcome);
 	g_mutex_unlock(&glue.lock);
+	glue_practice_unlock();
 	consult_staff_clear(&t.st);
 	return e;
 }
@@ -317,7 +321,7 @@ static void add_doctor(const consult_staff *st, void *ud)
 consult_err glue_h_list_doctors(glue_ctx *c)
 {
 	json_t *list = json_array();
-	if (consult_store_list_staff(glue.store, c->s->practice_id, CONSULT_ROLE_DOCTOR, add_doctor, list) !=
+	if (consult_store_list_staff(glue_store(), c->s->practice_id, CONSULT_ROLE_DOCTOR, add_doctor, list) !=
 	        CONSULT_OK) {
 		json_decref(list);
 		return CONSULT_ERR_INTERNAL;

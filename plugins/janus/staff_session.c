@@ -28,7 +28,7 @@ consult_err glue_login_session_new(int64_t staff_id, int64_t now, char token[GLU
 {
 	uint8_t h[GLUE_SESSION_HASH_LEN];
 	glue_session_token_new(token, h);
-	consult_err e = consult_store_session_create(glue.store, staff_id, h, now, id);
+	consult_err e = consult_store_session_create(glue_store(), staff_id, h, now, id);
 	sodium_memzero(h, sizeof(h));
 	return e;
 }
@@ -37,7 +37,7 @@ void glue_login_session_used(glue_session *s, int64_t now)
 {
 	if (s->login_session == 0 || now - s->session_used < GLUE_SESSION_TOUCH_S)
 		return;
-	consult_err e = consult_store_session_touch(glue.store, s->login_session, now);
+	consult_err e = consult_store_session_touch(glue_store(), s->login_session, now);
 	if (e == CONSULT_OK)
 		s->session_used = now;
 	else if (e == CONSULT_ERR_NOT_FOUND) {
@@ -45,17 +45,17 @@ void glue_login_session_used(glue_session *s, int64_t now)
 		s->login_session = 0; /* purged or revoked: nothing to keep alive */
 	} else
 		JANUS_LOG(LOG_WARN, "[consult] staff %" G_GINT64_FORMAT ": noting the session's use failed (%s)\n",
-		        s->staff_id, consult_store_last_error_name(glue.store));
+		        s->staff_id, consult_store_last_error_name(glue_store()));
 }
 
 void glue_login_session_end(glue_session *s)
 {
 	if (s->login_session == 0)
 		return;
-	consult_err e = consult_store_session_delete(glue.store, s->login_session);
+	consult_err e = consult_store_session_delete(glue_store(), s->login_session);
 	if (e != CONSULT_OK && e != CONSULT_ERR_NOT_FOUND)
 		JANUS_LOG(LOG_ERR, "[consult] staff %" G_GINT64_FORMAT ": ending the session failed (%s)\n",
-		        s->staff_id, consult_store_last_error_name(glue.store));
+		        s->staff_id, consult_store_last_error_name(glue_store()));
 	s->login_session = 0;
 }
 
@@ -66,7 +66,7 @@ static consult_err valid_session(const char *token, int64_t now, consult_staff_s
 {
 	uint8_t h[GLUE_SESSION_HASH_LEN];
 	glue_session_token_hash(token, h);
-	consult_err e = consult_store_session_find(glue.store, h, ss);
+	consult_err e = consult_store_session_find(glue_store(), h, ss);
 	bool same = e == CONSULT_OK && sodium_memcmp(ss->hash, h, sizeof(h)) == 0;
 	sodium_memzero(h, sizeof(h));
 	if (e != CONSULT_OK)
@@ -74,11 +74,11 @@ static consult_err valid_session(const char *token, int64_t now, consult_staff_s
 	if (!same)
 		return CONSULT_ERR_SESSION_INVALID;
 	if (now - ss->last_used_at >= glue.cfg.staff_idle_minutes * 60 + GLUE_SESSION_TOUCH_S) {
-		if (consult_store_session_delete(glue.store, ss->id) == CONSULT_ERR_INTERNAL)
+		if (consult_store_session_delete(glue_store(), ss->id) == CONSULT_ERR_INTERNAL)
 			return CONSULT_ERR_INTERNAL;
 		return CONSULT_ERR_SESSION_INVALID;
 	}
-	e = consult_store_staff_by_id(glue.store, ss->staff_id, st);
+	e = consult_store_staff_by_id(glue_store(), ss->staff_id, st);
 	if (e != CONSULT_OK)
 		return e == CONSULT_ERR_NOT_FOUND ? CONSULT_ERR_SESSION_INVALID : CONSULT_ERR_INTERNAL;
 	if (st->disabled || st->role == CONSULT_ROLE_NONE)
@@ -134,12 +134,17 @@ consult_err glue_h_resume(glue_ctx *c)
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	glue_practice *p = NULL;
+	if (e == CONSULT_OK) {
+		glue_practice_enter(st.practice_id); /* plock.h: before anything of the practice changes */
+		if (g_atomic_int_get(&c->s->destroyed) || c->s->kind != GLUE_ANON)
+			e = CONSULT_ERR_WRONG_STATE;
+	}
 	if (e == CONSULT_OK)
 		e = glue_lease_require(c, st.practice_id); /* served elsewhere: the session is not touched */
 	if (e == CONSULT_OK) {
 		p = glue_practice_get(st.practice_id);
-		if (p == NULL || consult_store_practice_by_id(glue.store, st.practice_id, &pr) != CONSULT_OK ||
-		        consult_store_session_touch(glue.store, ss.id, c->now) != CONSULT_OK)
+		if (p == NULL || consult_store_practice_by_id(glue_store(), st.practice_id, &pr) != CONSULT_OK ||
+		        consult_store_session_touch(glue_store(), ss.id, c->now) != CONSULT_OK)
 			e = CONSULT_ERR_INTERNAL;
 	}
 	if (e != CONSULT_OK) {

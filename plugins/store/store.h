@@ -98,6 +98,16 @@ typedef void (*consult_store_error_hook)(void *ud, const char *name);
 void consult_store_set_error_hook(consult_store *s, consult_store_error_hook hook, void *ud);
 /* Failures counted so far; any thread. */
 unsigned consult_store_error_count(consult_store *s);
+
+/* --- waiting for the database server ---
+ * If set, the hook is called on the caller's thread with begin = true
+ * before the handle sends anything to a PostgreSQL server and with begin =
+ * false once the answer is in (one pair per outermost round trip: a
+ * statement, a transaction command, a reconnect). SQLite calls are local
+ * and never call it. The glue drops its global lock there (store_pool.c);
+ * the hook must not call the store. */
+typedef void (*consult_store_wait_hook)(void *ud, bool begin);
+void consult_store_set_wait_hook(consult_store *s, consult_store_wait_hook hook, void *ud);
 /* Name of the newest counted failure ("" if none). */
 const char *consult_store_last_error_name(consult_store *s);
 /* The backend's message for the last failed call on this handle ("" if

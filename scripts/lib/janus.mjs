@@ -272,7 +272,8 @@ async function startJanusOnce(opts) {
   }));
 
   const logPath = path.join(dir, 'janus.log');
-  const env = { ...process.env, ...(opts.env || {}) };
+  // CONSULT_LOCK_CHECK: a change of a practice without its lock aborts (plock.h).
+  const env = { CONSULT_LOCK_CHECK: '1', ...process.env, ...(opts.env || {}) };
   const preload = [];
   if (asan) {
     // LD_PRELOAD is set by env(1) right before Janus, not for setpriv.
