@@ -188,6 +188,16 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 	return err;
 }
 
+static volatile gint in_flight; /* requests in run() */
+
+bool glue_dispatch_drain(int max_ms)
+{
+	gint64 until = g_get_monotonic_time() + (gint64)max_ms * G_TIME_SPAN_MILLISECOND;
+	while (g_atomic_int_get(&in_flight) > 0 && g_get_monotonic_time() < until)
+		g_usleep(1000);
+	return g_atomic_int_get(&in_flight) == 0;
+}
+
 struct janus_plugin_result *glue_handle_message(
         janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep)
 {
@@ -209,8 +219,11 @@ struct janus_plugin_result *glue_handle_message(
 			reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, "jsep", 0); /* protocol.md, Transport */
 		else if (e != CONSULT_OK)
 			reply = glue_error_reply(name, e, field, 0);
-		else
+		else {
+			g_atomic_int_inc(&in_flight);
 			reply = run(s, message, jsep, &req, &routes[req.kind]);
+			(void)g_atomic_int_dec_and_test(&in_flight);
+		}
 	}
 	if (s && jsep && !json_is_true(json_object_get(reply, "ok")))
 		glue_forward_drop_jsep(s); /* close the PeerConnection the core began */

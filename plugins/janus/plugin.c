@@ -334,6 +334,8 @@ static void consult_destroy(void)
 	}
 	glue_outbox_stop();
 	glue_forward_deinit();
+	if (!glue_dispatch_drain(5000)) /* a request may be in a round trip without glue.lock (plock.h) */
+		JANUS_LOG(LOG_WARN, "[consult] stopping with requests still running\n");
 	g_mutex_lock(&glue.lock);
 	glue_forward_losses_run(0, true);
 	glue_practices_free();
