@@ -98,11 +98,13 @@ json_t *glue_ok_reply(const char *name, json_t *fields)
 
 /* Requests of an anonymous handle whose store round trips may run
  * without glue.lock before any practice lock is taken: the code lookup
- * (patient.c), which keeps no glue.lock data across it; join then takes
- * the practice's lock (glue_practice_enter) before it changes anything. */
+ * (patient.c) and the session lookup of resume (staff_session.c), which
+ * keep no glue.lock data across them; join and resume then take the
+ * practice's lock (glue_practice_enter) before they change anything. */
 static bool anon_drop(const consult_request *req)
 {
-	return req->kind == CONSULT_REQ_JOIN || req->kind == CONSULT_REQ_APPOINTMENT_INFO;
+	return req->kind == CONSULT_REQ_JOIN || req->kind == CONSULT_REQ_APPOINTMENT_INFO ||
+	        req->kind == CONSULT_REQ_RESUME;
 }
 
 /* The practice of a joined or logged-in handle, else 0; under glue.lock. */
@@ -196,6 +198,14 @@ bool glue_dispatch_drain(int max_ms)
 	while (g_atomic_int_get(&in_flight) > 0 && g_get_monotonic_time() < until)
 		g_usleep(1000);
 	return g_atomic_int_get(&in_flight) == 0;
+}
+
+void glue_dispatch_busy(bool on)
+{
+	if (on)
+		g_atomic_int_inc(&in_flight);
+	else
+		(void)g_atomic_int_dec_and_test(&in_flight);
 }
 
 struct janus_plugin_result *glue_handle_message(

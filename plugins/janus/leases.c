@@ -28,7 +28,11 @@
  * Dropping a practice: each of its handles gets `practice_moved` (with the
  *   holder's name if known) and becomes anonymous, its forwarded leg ends,
  *   and its room is forgotten; nothing is written to the store (the
- *   visits stay live there for the next holder).
+ *   visits stay live there for the next holder). Memory of a practice is
+ *   dropped and rebuilt only under its own lock (plock.h): the timer marks
+ *   a practice not served under glue.lock and drops its memory right after
+ *   under the practice's lock; claims take it too; glue_lease_require runs
+ *   in requests that hold it already.
  * - glue_leases_release (clean stop): every lease of this instance given
  *   up, so another instance takes over at once.
  * Times: lease times are the real wall clock in ms, never the test offset
@@ -157,6 +161,17 @@ static void start_serving(int64_t practice_id, int64_t sent, const consult_lease
 	        other ? "instance " : "", other ? prev->holder : "nobody else");
 }
 
+/* The timer's drops, decided under glue.lock alone (plan, renew_apply):
+ * the practice stops being served at once, its memory is dropped after,
+ * under its own lock (drops_run), since a request of it may be in a store
+ * round trip without glue.lock (plock.h). Under glue.lock. */
+typedef struct deferred_drop {
+	int64_t id;
+	char *holder;
+} deferred_drop;
+static GArray *deferred; /* deferred_drop, or NULL */
+static bool deferring;   /* the timer is deciding: drop() only marks */
+
 /* Drops a practice this instance no longer serves (see the contract). */
 static void drop(int64_t practice_id, const char *holder)
 {
@@ -164,6 +179,13 @@ static void drop(int64_t practice_id, const char *holder)
 	if (st) {
 		st->m.serving = false;
 		st->m.sent_ms = 0;
+	}
+	if (deferring) {
+		if (deferred == NULL)
+			deferred = g_array_new(FALSE, FALSE, sizeof(deferred_drop));
+		deferred_drop d = { practice_id, g_strdup(holder) };
+		g_array_append_val(deferred, d);
+		return;
 	}
 	GPtrArray *all = glue_sessions_all();
 	size_t n = 0;
@@ -285,6 +307,11 @@ void glue_leases_free(void)
 	if (mine)
 		g_hash_table_destroy(mine);
 	mine = NULL;
+	for (guint i = 0; deferred && i < deferred->len; i++)
+		g_free(g_array_index(deferred, deferred_drop, i).holder);
+	if (deferred)
+		g_array_free(deferred, TRUE);
+	deferred = NULL;
 	on = false;
 }
 
@@ -386,6 +413,29 @@ static void renew_apply(GArray *renew, bool committed, int64_t sent)
 	}
 }
 
+/* The drops the timer decided, each under its practice's lock, unless a
+ * request claimed the practice again meanwhile. Without any lock. */
+static void drops_run(void)
+{
+	g_mutex_lock(&glue.lock);
+	GArray *a = deferred;
+	deferred = NULL;
+	g_mutex_unlock(&glue.lock);
+	for (guint i = 0; a && i < a->len; i++) {
+		deferred_drop *d = &g_array_index(a, deferred_drop, i);
+		glue_practice_lock(d->id);
+		g_mutex_lock(&glue.lock);
+		lease_state *st = state_of(d->id, false);
+		if (st == NULL || !st->m.serving)
+			drop(d->id, d->holder);
+		g_mutex_unlock(&glue.lock);
+		glue_practice_unlock();
+		g_free(d->holder);
+	}
+	if (a)
+		g_array_free(a, TRUE);
+}
+
 void glue_leases_tick(void)
 {
 	if (!on)
@@ -397,8 +447,11 @@ void glue_leases_tick(void)
 	GHashTable *rows = read_rows(db);
 	glue_timer_store_end(db);
 	g_mutex_lock(&glue.lock);
+	deferring = true;
 	plan(ids, rows, renew, claim);
+	deferring = false;
 	g_mutex_unlock(&glue.lock);
+	drops_run();
 	if (renew->len) {
 		int64_t sent = real_ms();
 		if (renew_delay_ms > 0)
@@ -407,19 +460,22 @@ void glue_leases_tick(void)
 		bool committed = renew_store(db, renew, sent);
 		glue_timer_store_end(db);
 		g_mutex_lock(&glue.lock);
+		deferring = true;
 		renew_apply(renew, committed, sent);
+		deferring = false;
 		g_mutex_unlock(&glue.lock);
+		drops_run();
 	}
-	if (claim->len) {
+	for (guint i = 0; i < claim->len; i++) { /* each under its practice's lock (plock.h) */
+		pending *p = &g_array_index(claim, pending, i);
+		consult_lease_row prev = { p->prev_holder, p->prev_expires };
+		glue_practice_lock(p->id);
 		g_mutex_lock(&glue.lock);
-		for (guint i = 0; i < claim->len; i++) {
-			pending *p = &g_array_index(claim, pending, i);
-			consult_lease_row prev = { p->prev_holder, p->prev_expires };
-			lease_state *st = state_of(p->id, false);
-			if (st == NULL || !st->m.serving)
-				(void)claim_now(p->id, &prev);
-		}
+		lease_state *st = state_of(p->id, false);
+		if (st == NULL || !st->m.serving)
+			(void)claim_now(p->id, &prev);
 		g_mutex_unlock(&glue.lock);
+		glue_practice_unlock();
 	}
 	pending_free(renew);
 	pending_free(claim);

@@ -149,7 +149,7 @@ void glue_pool_checkin(void)
 
 void glue_pool_drop(bool on)
 {
-	me.drop = on && me.st != NULL && glue.cfg.lease_seconds == 0;
+	me.drop = on && me.st != NULL;
 }
 
 static GMutex *lock_of(int64_t practice_id)

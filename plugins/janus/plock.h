@@ -17,9 +17,8 @@
  * across a store call (the anonymous code lookup); code running in it keeps
  * no pointer into other glue.lock data across a store call. On SQLite
  * there is no pool (glue_store() is glue.store) and nothing is ever
- * dropped: behaviour is that of the single lock. Leases (several
- * instances) keep every round trip under glue.lock for now (a lost lease
- * frees the practice's memory under glue.lock alone).
+ * dropped: behaviour is that of the single lock. With leases a practice's
+ * memory is dropped and rebuilt only under its lock too (leases.c).
  */
 #ifndef CONSULT_GLUE_PLOCK_H
 #define CONSULT_GLUE_PLOCK_H
@@ -45,8 +44,8 @@ consult_store *glue_store(void);
 void glue_pool_checkout(void);
 /* Gives it back (a no-op without one). Never under glue.lock. */
 void glue_pool_checkin(void);
-/* Drop mode on or off for this thread (ignored without a pool or with
- * leases); the thread holds glue.lock while it is on. */
+/* Drop mode on or off for this thread (ignored without a pool); the
+ * thread holds glue.lock while it is on. */
 void glue_pool_drop(bool on);
 
 /* Takes practice_id's lock; the thread holds no practice lock and not glue.lock. */

@@ -115,7 +115,9 @@ static void tick(int64_t now)
 	for (guint i = 0; i < ids->len; i++) {
 		int64_t id = g_array_index(ids, int64_t, i);
 		glue_practice_lock(id);
+		glue_pool_checkout(); /* PostgreSQL: its visit writes without glue.lock (plock.h) */
 		g_mutex_lock(&glue.lock);
+		glue_pool_drop(true);
 		glue_practice *p = glue_practice_find(id);
 		if (p && glue_lease_serves(id)) { /* else: its safe time just ended: the next lease tick drops it */
 			expire_practice(p, now);
@@ -123,7 +125,9 @@ static void tick(int64_t now)
 			consult_room_ended_prune(p->room, now);
 			glue_day_tick(p, now);
 		}
+		glue_pool_drop(false);
 		g_mutex_unlock(&glue.lock);
+		glue_pool_checkin();
 		glue_practice_unlock();
 	}
 	g_array_free(ids, TRUE);
@@ -402,7 +406,15 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error)
 		*error = -2;
 		return;
 	}
-	(void)glue_lock_session_practice(s); /* its practice's lock (if any), then glue.lock */
+	glue_dispatch_busy(true);                 /* destroy waits for it (glue_dispatch_drain) */
+	if (glue_lock_session_practice(s) != 0) { /* its practice's lock (if any), then glue.lock */
+		/* PostgreSQL: its visit write on a pooled handle without glue.lock
+		 * (plock.h); the practice's lock keeps the handle as it is. */
+		g_mutex_unlock(&glue.lock);
+		glue_pool_checkout();
+		g_mutex_lock(&glue.lock);
+		glue_pool_drop(true);
+	}
 	if (glue.stopped_at)
 		now = glue.stopped_at; /* handles go with a clean stop: they went when it began */
 	glue_forward_end(s);
@@ -413,8 +425,11 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error)
 	else if (s->kind == GLUE_STAFF)
 		glue_staff_detach(s, true, now);
 	glue_session_reset(s);
+	glue_pool_drop(false);
 	g_mutex_unlock(&glue.lock);
+	glue_pool_checkin();
 	glue_practice_unlock();
+	glue_dispatch_busy(false);
 	glue_session_unref(s);
 }
 

@@ -185,6 +185,24 @@ void glue_staff_welcome(glue_session *s, glue_practice *p)
 	glue_push(s, "waiting", f);
 }
 
+/* glue.lock for login with a pooled store handle in drop mode (plock.h):
+ * the lookups before the password check touch nothing of a practice, the
+ * second half holds the practice's lock; the handle is given back while
+ * the password is checked. */
+static void login_lock(void)
+{
+	glue_pool_checkout();
+	g_mutex_lock(&glue.lock);
+	glue_pool_drop(true);
+}
+
+static void login_unlock(void)
+{
+	glue_pool_drop(false);
+	g_mutex_unlock(&glue.lock);
+	glue_pool_checkin();
+}
+
 /* Login: under glue.lock a password-check slot is taken (else busy) and
  * the limiter reserves the attempt (so parallel attempts cannot overrun
  * it; else the slot is given back and the answer is rate_limited); the
@@ -193,14 +211,14 @@ consult_err glue_h_login(glue_ctx *c)
 {
 	login_try t;
 	memset(&t, 0, sizeof(t));
-	g_mutex_lock(&glue.lock);
+	login_lock();
 	if (c->s->kind != GLUE_ANON) {
-		g_mutex_unlock(&glue.lock);
+		login_unlock();
 		return CONSULT_ERR_WRONG_STATE;
 	}
 	t.lookup = consult_store_staff_by_username(glue_store(), c->req->u.login.username, &t.st);
 	if (t.lookup != CONSULT_OK && t.lookup != CONSULT_ERR_NOT_FOUND) {
-		g_mutex_unlock(&glue.lock);
+		login_unlock();
 		consult_staff_clear(&t.st);
 		return CONSULT_ERR_INTERNAL;
 	}
@@ -215,29 +233,29 @@ consult_err glue_h_login(glue_ctx *c)
 	/* The slot first: in a storm most logins are answered busy here, at
 	 * once, without a lookup in the (large) limiter table under the lock. */
 	if (!glue_auth_slot_take(t.device_id > 0)) {
-		g_mutex_unlock(&glue.lock);
+		login_unlock();
 		consult_staff_clear(&t.st);
 		c->retry_after = 1;
 		return CONSULT_ERR_BUSY;
 	}
 	if (!glue_rl_reserve(glue.rl_login, t.keys, 2, c->now, &c->retry_after)) {
 		glue_auth_slot_give();
-		g_mutex_unlock(&glue.lock);
+		login_unlock();
 		glue_auth_count_rate_limited();
 		consult_staff_clear(&t.st);
 		return CONSULT_ERR_RATE_LIMITED;
 	}
-	g_mutex_unlock(&glue.lock);
+	login_unlock();
 	bool ok = glue_auth_verify(t.lookup == CONSULT_OK ? t.st.pw_hash : NULL, c->req->u.login.password);
 	glue_auth_slot_give();
 	ok = ok && t.lookup == CONSULT_OK && !t.st.disabled && t.st.role != CONSULT_ROLE_NONE;
 	consult_rl_outcome outcome;
 	if (ok)
 		glue_practice_lock(t.st.practice_id); /* plock.h: the practice's lock before glue.lock */
-	g_mutex_lock(&glue.lock);
+	login_lock();
 	consult_err e = login_finish(c, &t, ok, &outcome);
 	glue_rl_settle(glue.rl_login, t.keys, 2, c->now, outcome);
-	g_mutex_unlock(&glue.lock);
+	login_unlock();
 	glue_practice_unlock();
 	consult_staff_clear(&t.st);
 	return e;
