@@ -16,7 +16,7 @@
 import { t } from './i18n.mjs';
 import { mountCallTools } from './calltools.mjs';
 import { screenShare } from './screenshare.mjs';
-import { screenView } from './screenview.mjs';
+import { mountScreenView } from './screenview.mjs';
 
 export function doctorTools({ session, consult }) {
   let share = null;
@@ -31,7 +31,7 @@ export function doctorTools({ session, consult }) {
     cameraOn: () => !session.cameraOff && !(share && share.sharing),
     video: () => (viewer && viewer.on ? 'screen' : 'camera'),
   });
-  const { el, text, parts } = tools;
+  const { el, parts } = tools;
   const button = el('button', { type: 'button', id: 'share-screen', class: 'secondary tool', 'aria-pressed': 'false' });
   parts.bar.appendChild(button);
   const note = el('p', { id: 'share-note', class: 'share-note', role: 'status' });
@@ -43,23 +43,9 @@ export function doctorTools({ session, consult }) {
     },
   });
   // the patient's shared screen: banner and zoom as on the patient's page
-  const banner = el('p', { id: 'screen-banner', class: 'screen-banner', role: 'status' });
-  const zoomButton = (id, symbol, key) => el('button', { type: 'button', id, class: 'zoom-btn' },
-    el('span', { 'aria-hidden': 'true' }, symbol), text(el('span', { class: 'sr-only' }), key));
-  const zoomOut = zoomButton('zoom-out', '−', 'patient.zoom.out');
-  const zoomReset = zoomButton('zoom-reset', '1×', 'patient.zoom.reset');
-  const zoomIn = zoomButton('zoom-in', '+', 'patient.zoom.in');
-  const zoomBar = el('div', { id: 'zoom-bar', class: 'zoom-bar', hidden: true }, zoomOut, zoomReset, zoomIn);
-  parts.view.append(banner, zoomBar);
-  viewer = screenView({
-    channel: tools.channel, consult, call: parts.call, box: parts.view, video: document.getElementById('remote-video'),
-    zoomBar, zoomIn, zoomOut, zoomReset, listen: false,
-  });
-  const renderBanner = () => {
-    const s = viewer.on ? t('doctor.screen.patient') : '';
-    if (banner.textContent !== s) banner.textContent = s;
-  };
-  tools.channel.onState(() => renderBanner());
+  const mounted = mountScreenView(tools, { consult, bannerKey: 'doctor.screen.patient', listen: false });
+  viewer = mounted.view;
+  const { renderBanner } = mounted;
   const patientScreen = {
     get on() { return viewer.on; },
     set(on) { viewer.set(on); renderBanner(); },

@@ -16,6 +16,13 @@
 //   without waiting for the socket to close. The old session is left to the
 //   stopping server (no destroy request); its socket is closed locally after
 //   RESTART_CLOSE_MS if the server has not closed it.
+//   A connection that stays open but carries nothing any more (the host
+//   vanished, the phone lost its path) is noticed by liveness.mjs: after
+//   QUIET_MS without any message from the server a Janus `keepalive` with
+//   its own transaction goes out (the core answers `ack`); no message
+//   within ANSWER_MS -> 'disconnected' with cause 'unresponsive' and the
+//   socket is closed locally at once (no destroy request: it could not
+//   arrive). Any message counts as a sign of life (a slow reply too).
 // Media on this handle (forwarding mode; janus.js does the WebRTC):
 //   c.request(body, jsep) sends jsep beside the body (handle.send copies
 //     type, sdp and e2ee); listeners get (data, jsep) with the event's jsep.
@@ -33,8 +40,12 @@
 // `adapter` and `Janus`). Requests are answered synchronously by the plugin,
 // so janus.js' send() success callback receives the reply data.
 import { janusUrl } from './config.js';
+import { LivenessWatch } from './liveness.mjs';
 
 let initPromise = null;
+// new Janus() opens its WebSocket synchronously (janus.js createSession):
+// the client being constructed receives it here to watch and probe it.
+let socketSink = null;
 const CONNECT_TIMEOUT_MS = 8000;
 const RESTART_CLOSE_MS = 10000;
 
@@ -52,9 +63,16 @@ function initJanus() {
       // there, for the practice's name and phone (support.mjs says why calls
       // are impossible in such a browser and keeps the page from joining).
       if (typeof window.RTCPeerConnection !== 'function') J.isWebrtcSupported = () => true;
+      const deps = J.useDefaultDependencies({ adapter: window.adapter });
+      const newWebSocket = deps.newWebSocket;
+      deps.newWebSocket = (server, proto) => {
+        const ws = newWebSocket(server, proto);
+        if (socketSink) socketSink(ws);
+        return ws;
+      };
       J.init({
         debug: ['warn', 'error'],
-        dependencies: J.useDefaultDependencies({ adapter: window.adapter }),
+        dependencies: deps,
         callback: resolve,
       });
     });
@@ -91,6 +109,10 @@ export class ConsultClient {
     this.connected = false;
     this.pending = new Set();     // reject functions of unanswered requests
     this.media = {};              // setMediaHooks
+    this.ws = null;               // janus.js' WebSocket (liveness probes)
+    this.probeSeq = 0;
+    this.watch = new LivenessWatch({ probe: () => this.probe(), lost: () => this.unresponsive() });
+    this.onVisible = () => { if (!document.hidden) this.watch.wake(); };
   }
 
   setMediaHooks(hooks) { this.media = hooks || {}; }
@@ -167,34 +189,60 @@ export class ConsultClient {
         fail('connect timeout');
         this.closeQuietly();
       }, CONNECT_TIMEOUT_MS);
-      this.janus = new window.Janus({
-        server: this.server,
-        iceServers: [],
-        destroyOnUnload: this.destroyOnUnload,
-        success: () => {
-          this.janus.attach({
-            plugin: 'janus.plugin.consult',
-            success: (handle) => {
-              if (settled) return;        // timed out meanwhile
-              this.handle = handle;
-              this.connected = true;
-              settled = true;
-              clearTimeout(timer);
-              resolve();
-            },
-            error: fail,
-            onmessage: (msg, jsep) => this.onMessage(msg, jsep),
-            onremotetrack: (track, mid, on) => this.mediaHook('remotetrack', track, mid, on),
-            iceState: (st) => this.mediaHook('icestate', st),
-            webrtcState: (up, reason) => this.mediaHook('webrtcstate', up, reason),
-            oncleanup: () => this.mediaHook('cleanup'),
-            ondetached: () => this.lost('detached'),
-          });
-        },
-        error: fail,
-        destroyed: () => this.lost('destroyed'),
-      });
+      socketSink = (ws) => {
+        this.ws = ws;
+        ws.addEventListener('message', () => { if (this.ws === ws) this.watch.heard(); });
+      };
+      try {
+        this.janus = new window.Janus({
+          server: this.server,
+          iceServers: [],
+          destroyOnUnload: this.destroyOnUnload,
+          success: () => {
+            this.janus.attach({
+              plugin: 'janus.plugin.consult',
+              success: (handle) => {
+                if (settled) return;        // timed out meanwhile
+                this.handle = handle;
+                this.connected = true;
+                settled = true;
+                clearTimeout(timer);
+                this.watch.start();
+                if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.onVisible);
+                resolve();
+              },
+              error: fail,
+              onmessage: (msg, jsep) => this.onMessage(msg, jsep),
+              onremotetrack: (track, mid, on) => this.mediaHook('remotetrack', track, mid, on),
+              iceState: (st) => this.mediaHook('icestate', st),
+              webrtcState: (up, reason) => this.mediaHook('webrtcstate', up, reason),
+              oncleanup: () => this.mediaHook('cleanup'),
+              ondetached: () => this.lost('detached'),
+            });
+          },
+          error: fail,
+          destroyed: () => this.lost('destroyed'),
+        });
+      } finally {
+        socketSink = null;
+      }
     });
+  }
+
+  /** A Janus keepalive with its own transaction: the core answers `ack`. */
+  probe() {
+    const ws = this.ws;
+    const id = this.janus && this.janus.getSessionId();
+    if (!ws || ws.readyState !== 1 || !id) return;
+    this.probeSeq += 1;
+    ws.send(JSON.stringify({ janus: 'keepalive', session_id: id, transaction: `alive-${this.probeSeq}` }));
+  }
+
+  /** Nothing came back: the connection is gone although the socket is open. */
+  unresponsive() {
+    if (this.closed) return;
+    this.lost('unresponsive');
+    this.closeQuietly();
   }
 
   onMessage(msg, jsep) {
@@ -215,6 +263,7 @@ export class ConsultClient {
   closeQuietly() {
     const j = this.janus;
     this.janus = null;
+    this.ws = null;
     if (j && typeof j.destroy === 'function') {
       try { j.destroy({ unload: true, notifyDestroyed: false }); } catch (e) { /* gone */ }
     }
@@ -224,8 +273,14 @@ export class ConsultClient {
     if (this.closed) return;
     this.closed = true;
     this.connected = false;
+    this.stopWatch();
     this.failPending();
     this.emit('disconnected', String(cause));
+  }
+
+  stopWatch() {
+    this.watch.stop();
+    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.onVisible);
   }
 
   failPending() {
@@ -272,6 +327,8 @@ export class ConsultClient {
     this.connected = false;
     this.handle = null;
     this.janus = null;
+    this.ws = null;
+    this.stopWatch();
     this.failPending();
     if (j && typeof j.destroy === 'function') {
       try { j.destroy({ notifyDestroyed: false, cleanupHandles: false }); } catch (e) { /* ignore */ }

@@ -17,7 +17,7 @@
 //   tools.render(), tools.screen (screenview.mjs), tools.share (screenshare.mjs)
 import { t } from './i18n.mjs';
 import { mountCallTools } from './calltools.mjs';
-import { screenView } from './screenview.mjs';
+import { mountScreenView } from './screenview.mjs';
 import { screenShare } from './screenshare.mjs';
 
 export function patientTools({ session, consult, announce, allowed }) {
@@ -30,27 +30,10 @@ export function patientTools({ session, consult, announce, allowed }) {
     cameraOn: () => !session.cameraOff && !(share && share.sharing),
     toolsIn: 'view',
   });
-  const { el, text, parts } = tools;
-  const banner = el('p', { id: 'screen-banner', class: 'screen-banner', role: 'status' });
-  // a symbol to see, words to hear (an aria-label that lacks the symbol
-  // fails WCAG 2.5.3 "label in name", axe label-content-name-mismatch)
-  const zoomButton = (id, symbol, key) => el('button', { type: 'button', id, class: 'zoom-btn' },
-    el('span', { 'aria-hidden': 'true' }, symbol), text(el('span', { class: 'sr-only' }), key));
-  const zoomOut = zoomButton('zoom-out', '−', 'patient.zoom.out');
-  const zoomReset = zoomButton('zoom-reset', '1×', 'patient.zoom.reset');
-  const zoomIn = zoomButton('zoom-in', '+', 'patient.zoom.in');
-  const zoomBar = el('div', { id: 'zoom-bar', class: 'zoom-bar', hidden: true }, zoomOut, zoomReset, zoomIn);
-  parts.view.append(banner, zoomBar);
-  screen = screenView({
-    channel: tools.channel, consult, call: parts.call, box: parts.view, video: document.getElementById('remote-video'),
-    zoomBar, zoomIn, zoomOut, zoomReset,
-  });
-  const renderBanner = () => {
-    const s = screen.on ? t('patient.screen.shared') : '';
-    if (banner.textContent !== s) banner.textContent = s;
-  };
-  tools.channel.on('screen', () => renderBanner());
-  tools.channel.onState(() => renderBanner());
+  const { el, parts } = tools;
+  const mounted = mountScreenView(tools, { consult, bannerKey: 'patient.screen.shared' });
+  screen = mounted.view;
+  const { renderBanner } = mounted;
   // the patient's own screen, where the practice allows it
   const button = el('button', { type: 'button', id: 'share-screen', class: 'secondary tool', 'aria-pressed': 'false', hidden: true });
   parts.bar.appendChild(button);

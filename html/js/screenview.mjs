@@ -16,6 +16,13 @@
 //   switch it (else only v.set).
 //   v.on (the other side shares), v.set(on), v.render(); consult.remoteScreen
 //   (tests), consult.zoom (the current {scale, x, y}).
+//   const {view, renderBanner} = mountScreenView(tools, {consult, bannerKey,
+//       listen}): the same in a call's tools (calltools.mjs mountCallTools):
+//   .call-view > #screen-banner (role=status; the words of bannerKey while
+//   the other side shares, empty otherwise) and #zoom-bar with #zoom-out,
+//   #zoom-reset, #zoom-in, wired to a screenView; renderBanner() follows
+//   view.on (called on the channel's state and `screen` messages here).
+import { t } from './i18n.mjs';
 import { attachZoom } from './zoom.mjs';
 
 export function screenView({ channel, consult, call, box, video, zoomBar, zoomIn, zoomOut, zoomReset, listen = true }) {
@@ -52,4 +59,29 @@ export function screenView({ channel, consult, call, box, video, zoomBar, zoomIn
   v.set = (on) => set(!!on);
   v.zoom = zoom;
   return v;
+}
+
+export function mountScreenView(tools, { consult, bannerKey, listen = true }) {
+  const { el, text, parts } = tools;
+  const banner = el('p', { id: 'screen-banner', class: 'screen-banner', role: 'status' });
+  // a symbol to see, words to hear (an aria-label that lacks the symbol
+  // fails WCAG 2.5.3 "label in name", axe label-content-name-mismatch)
+  const zoomButton = (id, symbol, key) => el('button', { type: 'button', id, class: 'zoom-btn' },
+    el('span', { 'aria-hidden': 'true' }, symbol), text(el('span', { class: 'sr-only' }), key));
+  const zoomOut = zoomButton('zoom-out', '−', 'patient.zoom.out');
+  const zoomReset = zoomButton('zoom-reset', '1×', 'patient.zoom.reset');
+  const zoomIn = zoomButton('zoom-in', '+', 'patient.zoom.in');
+  const zoomBar = el('div', { id: 'zoom-bar', class: 'zoom-bar', hidden: true }, zoomOut, zoomReset, zoomIn);
+  parts.view.append(banner, zoomBar);
+  const view = screenView({
+    channel: tools.channel, consult, call: parts.call, box: parts.view, video: document.getElementById('remote-video'),
+    zoomBar, zoomIn, zoomOut, zoomReset, listen,
+  });
+  const renderBanner = () => {
+    const s = view.on ? t(bannerKey) : '';
+    if (banner.textContent !== s) banner.textContent = s;
+  };
+  if (listen) tools.channel.on('screen', () => renderBanner());
+  tools.channel.onState(() => renderBanner());
+  return { view, renderBanner };
 }

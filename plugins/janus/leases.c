@@ -24,7 +24,9 @@
  *   glue.lock (timer_store.c); a renewal counts from its sent_ms however
  *   long the round trip took, so a slow database only shortens the safe
  *   time, as before. Claims stay under glue.lock (a won claim restores the
- *   room from the store).
+ *   room from the store). A practice claimed or dropped after the timer
+ *   read the rows is left alone by that tick (the rows predate the claim:
+ *   they would name the previous holder and end the new service at once).
  * Dropping a practice: each of its handles gets `practice_moved` (with the
  *   holder's name if known) and becomes anonymous, its forwarded leg ends,
  *   and its room is forgotten; nothing is written to the store (the
@@ -39,7 +41,9 @@
  * of clock.h (a test moving the plugin's clock must not end a lease).
  * Test-only: with CONSULT_TEST=1, CONSULT_TEST_LEASE_RENEW_DELAY_MS in
  * Janus' environment delays every renewal by that many ms after its time
- * was taken (a slow store), so tests can show the safety rule. Logs carry
+ * was taken (a slow store), so tests can show the safety rule;
+ * CONSULT_TEST_LEASE_READ_DELAY_MS makes the timer wait that long between
+ * reading the rows and acting on them (a busy glue.lock). Logs carry
  * practice ids and instance names only.
  */
 #include <stdlib.h>
@@ -54,12 +58,14 @@ typedef struct lease_state {
 	int64_t practice_id; /* key */
 	consult_lease_mine m;
 	int64_t since_ms; /* when the claim that began this service was sent */
+	gint changed;     /* value of `changes` at its last claim or drop */
 } lease_state;
 
 static bool on;
 static consult_lease_cfg lcfg;
 static GHashTable *mine; /* &practice_id -> lease_state*, under glue.lock */
-static int64_t renew_delay_ms;
+static int64_t renew_delay_ms, read_delay_ms;
+static gint changes; /* claims and drops so far (atomic; written under glue.lock) */
 
 static int64_t real_ms(void)
 {
@@ -145,6 +151,7 @@ static void start_serving(int64_t practice_id, int64_t sent, const consult_lease
 	st->m.serving = true;
 	st->m.sent_ms = sent;
 	st->since_ms = sent;
+	st->changed = g_atomic_int_add(&changes, 1) + 1;
 	glue_practice *stale = glue_practice_find(practice_id);
 	if (stale)
 		g_hash_table_remove(glue.practices, &practice_id);
@@ -179,6 +186,7 @@ static void drop(int64_t practice_id, const char *holder)
 	if (st) {
 		st->m.serving = false;
 		st->m.sent_ms = 0;
+		st->changed = g_atomic_int_add(&changes, 1) + 1;
 	}
 	if (deferring) {
 		if (deferred == NULL)
@@ -239,6 +247,19 @@ static GArray *practice_ids(consult_store *db)
 	return ids;
 }
 
+/* A test-only delay from the environment (CONSULT_TEST=1 only), 0..60000 ms. */
+static int64_t test_delay(const char *name, const char *what)
+{
+	const char *d = g_getenv(name);
+	if (d == NULL || !glue_test_mode())
+		return 0;
+	int64_t ms = g_ascii_strtoll(d, NULL, 10);
+	if (ms <= 0 || ms > 60000)
+		return 0;
+	JANUS_LOG(LOG_WARN, "[consult] TEST: %s by %" G_GINT64_FORMAT " ms\n", what, ms);
+	return ms;
+}
+
 int glue_leases_init(void)
 {
 	on = glue.cfg.lease_seconds > 0;
@@ -247,15 +268,9 @@ int glue_leases_init(void)
 	if (!consult_lease_cfg_of(glue.cfg.lease_seconds, &lcfg))
 		return -1;
 	mine = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
-	renew_delay_ms = 0;
-	const char *d = g_getenv("CONSULT_TEST_LEASE_RENEW_DELAY_MS");
-	if (d && glue_test_mode()) {
-		renew_delay_ms = g_ascii_strtoll(d, NULL, 10);
-		if (renew_delay_ms < 0 || renew_delay_ms > 60000)
-			renew_delay_ms = 0;
-		JANUS_LOG(LOG_WARN, "[consult] TEST: every lease renewal is delayed by %" G_GINT64_FORMAT " ms\n",
-		        renew_delay_ms);
-	}
+	renew_delay_ms = test_delay("CONSULT_TEST_LEASE_RENEW_DELAY_MS", "every lease renewal is delayed");
+	read_delay_ms = test_delay("CONSULT_TEST_LEASE_READ_DELAY_MS", "the timer acts on the lease rows later");
+	g_atomic_int_set(&changes, 0);
 	GArray *ids = practice_ids(glue_store());
 	GHashTable *rows = read_rows(glue_store());
 	size_t held = 0, elsewhere = 0, mine_live = 0;
@@ -337,9 +352,10 @@ static void pending_free(GArray *a)
 }
 
 /* What is due per practice, under glue.lock, from the practices and lease
- * rows read just before (NULL: not readable; both freed here): drops
- * STOPs, collects the rest. */
-static void plan(GArray *ids, GHashTable *rows, GArray *renew, GArray *claim)
+ * rows read just before (NULL: not readable; both freed here) when
+ * `changes` was read_at: drops STOPs, collects the rest; a practice
+ * claimed or dropped since is left to the next tick. */
+static void plan(GArray *ids, GHashTable *rows, gint read_at, GArray *renew, GArray *claim)
 {
 	int64_t now = real_ms();
 	GHashTable *seen = g_hash_table_new(g_int64_hash, g_int64_equal);
@@ -348,6 +364,8 @@ static void plan(GArray *ids, GHashTable *rows, GArray *renew, GArray *claim)
 		g_hash_table_add(seen, &g_array_index(ids, int64_t, i));
 		consult_lease_row r = row_view(rows, id);
 		lease_state *st = state_of(id, false);
+		if (st && st->changed > read_at)
+			continue;
 		consult_lease_mine idle = { false, 0 };
 		consult_lease_action a = consult_lease_decide(&lcfg, now, glue.cfg.instance, &r, st ? &st->m : &idle);
 		if (rows == NULL && a == CONSULT_LEASE_CLAIM)
@@ -442,13 +460,16 @@ void glue_leases_tick(void)
 		return;
 	GArray *renew = g_array_new(FALSE, FALSE, sizeof(pending));
 	GArray *claim = g_array_new(FALSE, FALSE, sizeof(pending));
+	gint read_at = g_atomic_int_get(&changes);
 	consult_store *db = glue_timer_store_begin();
 	GArray *ids = practice_ids(db);
 	GHashTable *rows = read_rows(db);
 	glue_timer_store_end(db);
+	if (read_delay_ms > 0)
+		g_usleep(read_delay_ms * G_TIME_SPAN_MILLISECOND);
 	g_mutex_lock(&glue.lock);
 	deferring = true;
-	plan(ids, rows, renew, claim);
+	plan(ids, rows, read_at, renew, claim);
 	deferring = false;
 	g_mutex_unlock(&glue.lock);
 	drops_run();

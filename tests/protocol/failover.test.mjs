@@ -5,7 +5,8 @@
 // nothing; when the holder is SIGKILLed the other takes its practices over
 // once their leases expire, restores their waiting rooms from the store
 // and the patients re-join with their codes on the same visits in the same
-// order. With the holder's renewals made slow (CONSULT_TEST_LEASE_RENEW_DELAY_MS,
+// order; the survivor keeps what a join claimed while its timer held lease
+// rows read before (they must not make it drop the practice again). With the holder's renewals made slow (CONSULT_TEST_LEASE_RENEW_DELAY_MS,
 // test-only) both instances' `health` is polled throughout: no practice is
 // ever served by both at once.
 //
@@ -25,6 +26,7 @@ import { connectHandle } from '../../scripts/lib/client.mjs';
 import { seedPractice } from '../../scripts/lib/seed.mjs';
 import { assertError, assertOk, now, rand, uniqueName } from './helpers.mjs';
 import { until } from './servers.mjs';
+import { STORES, closeInstances, testStore } from './stores.mjs';
 
 // Lease seconds: 6 where the holder must keep its practices on a busy
 // machine (a timer stalled past the safe time would hand them over early);
@@ -32,43 +34,11 @@ import { until } from './servers.mjs';
 const LEASE = 6;
 const SHORT = 3;
 
-const PG_BASE = process.env.CONSULT_TEST_STORE || '';
-const ON_PG = /^postgres(ql)?:\/\//.test(PG_BASE);
-const PSQL = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
-const STORES = ON_PG ? ['sqlite', 'postgresql'] : ['sqlite'];
-
-/** Where the pair keeps its data: a SQLite file in dataDir, or a new schema. */
-function makeStore(kind, dataDir) {
-  if (kind === 'sqlite') {
-    return {
-      config: {},
-      secrets: [],
-      logged: /\[consult\] store: SQLite/,
-      query: (sql) => {
-        const out = execFileSync('sqlite3', ['-readonly', '-json', path.join(dataDir, 'consult.sqlite'), sql], { encoding: 'utf8' });
-        return out.trim() ? JSON.parse(out) : [];
-      },
-      drop: () => {},
-    };
-  }
-  const schema = `failover_${process.pid}_${rand(3).toLowerCase()}`;
-  const url = `${PG_BASE}${PG_BASE.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
-  const psql = (u, sql) => execFileSync(PSQL, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', u, '-c', sql], { encoding: 'utf8' }).trim();
-  psql(PG_BASE, `CREATE SCHEMA ${schema}`);
-  return {
-    config: { database: url },
-    secrets: [url, PG_BASE],
-    logged: /\[consult\] store: PostgreSQL/,
-    // the same rows as sqlite3 -json gives: an array of objects
-    query: (sql) => JSON.parse(psql(url, `SELECT coalesce(json_agg(q), '[]') FROM (${sql}) q`)),
-    drop: () => psql(PG_BASE, `DROP SCHEMA ${schema} CASCADE`),
-  };
-}
 
 /** Two instances A and B on one database (the same code secret). */
 async function pair(t, store, envA = {}, lease = LEASE) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-lease-'));
-  const db = makeStore(store, dataDir);
+  const db = testStore(store, dataDir, 'failover');
   const base = {
     dataDir, codeSecret: crypto.randomBytes(32).toString('hex'), graceSeconds: 120,
     publicUrl: 'https://praxis.example',
@@ -78,25 +48,15 @@ async function pair(t, store, envA = {}, lease = LEASE) {
   const s = { clients: [], secrets: [...db.secrets], logs: [], dataDir, names };
   // registered first: an instance started below is stopped whatever fails
   t.after(async () => {
-    for (const c of s.clients) await c.close().catch(() => {});
-    for (const j of [s.A, s.B]) {
-      if (!j) continue;
-      if (j.alive()) assert.deepEqual(await j.stop(), { code: 0, signal: null });
-      s.logs.push(j.log());
-      assert.deepEqual(j.sanitizerReports().map((r) => r.file), []);
-      fs.rmSync(j.dir, { recursive: true, force: true });
-    }
-    const all = s.logs.join('\n');
-    const leaked = s.secrets.filter((x) => x && x.length >= 4 && all.includes(x));
-    assert.deepEqual(leaked.map((x) => x.slice(0, 3) + '…'), [], 'personal data in a Janus log');
+    await closeInstances({ ...s, instances: [s.A, s.B] });
     fs.rmSync(dataDir, { recursive: true, force: true });
     db.drop();
   });
   s.A = await startJanus({ ...base, env: { CONSULT_TEST: '1', ...envA },
     extraPluginConfig: { ...db.config, instance: names.a, lease_seconds: lease } });
   assert.match(s.A.log(), db.logged);
-  s.startB = async () => {
-    s.B = await startJanus({ ...base, env: { CONSULT_TEST: '1' }, extraPluginConfig: { ...db.config, instance: names.b, lease_seconds: lease } });
+  s.startB = async (envB = {}) => {
+    s.B = await startJanus({ ...base, env: { CONSULT_TEST: '1', ...envB }, extraPluginConfig: { ...db.config, instance: names.b, lease_seconds: lease } });
     assert.match(s.B.log(), db.logged);
     return s.B;
   };
@@ -322,5 +282,56 @@ for (const store of STORES) {
     assert.equal(onB.reply.visit_id, page.reply.visit_id);
     assert.equal(onB.reply.resumed, true);
     assert.deepEqual(s.db(`SELECT state FROM visits WHERE id = ${page.reply.visit_id}`), [{ state: 'waiting' }]);
+  });
+
+  test(`${store}: a join claims a practice while B's timer holds rows read before: B keeps serving it, the patient is not moved`, async (t) => {
+    // B's timer waits 4 s between reading the lease rows and acting on
+    // them (a busy lock); its ticks follow each other closely, so nearly
+    // any moment lies between a read and its action. The patient joins as
+    // soon as A's lease of P is over: the rows the timer acts on next still
+    // name A as P's holder.
+    const lease = 15; // B's first renewal of P comes within 4 s + 5 s of the join, its safe time is 11.25 s
+    const s = await pair(t, store, {}, lease);
+    const P = await s.practice(s.A, 'sechs');
+    await until(async () => (await s.held(s.A)).includes(P.practiceId), 20000, 'A serves P');
+    const rec = await s.login(s.A, P.receptions[0]);
+    assertOk(rec.reply);
+    const appt = assertOk(await rec.handle.request({ request: 'create_appointment', starts_at: now() + 600 }));
+    appt.first = uniqueName('Eri');
+    appt.last = uniqueName('Mus');
+    s.secrets.push(appt.code, appt.code.replace(/-/g, ''), appt.first, appt.last);
+    const onA = await s.join(s.A, P, appt);
+    assertOk(onA.reply);
+    await s.startB({ CONSULT_TEST_LEASE_READ_DELAY_MS: '4000' });
+    process.kill(s.A.pid, 'SIGKILL');
+    await s.A.stop();
+    const page = await s.connect(s.B);
+    const joinP = () => page.handle.request({
+      request: 'join', practice: P.slug, code: appt.code, first_name: appt.first, last_name: appt.last, accept_terms: true,
+    });
+    // as soon as A's lease of P is over (admin `leases`, polled), the join claims P
+    const end = Date.now() + 30000;
+    for (;;) {
+      const row = assertOk(await s.B.admin({ request: 'leases' })).leases.find((x) => x.practice_id === P.practiceId);
+      if (row.expired || Date.now() > end) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(!(await s.held(s.B)).includes(P.practiceId), "B's timer has not claimed P before the join");
+    const reply = await joinP();
+    assertOk(reply);
+    assert.equal(reply.visit_id, onA.reply.visit_id);
+    const mineP = async () => assertOk(await s.B.admin({ request: 'health' })).lease.practices.find((p) => p.practice_id === P.practiceId);
+    const claimed = await mineP();
+    assert.ok(claimed, 'the join claimed P');
+    // until B renewed P after the join (the timer acted on the old rows
+    // before that), or lost it
+    await until(async () => {
+      const p = await mineP();
+      return !p || p.since_ms !== claimed.since_ms || p.until_ms - lease * 750 > claimed.since_ms; // renewal sent after the claim
+    }, 30000, 'a renewal of P after the join');
+    await page.handle.sync();
+    assert.deepEqual(page.handle.pending('practice_moved'), [], 'the patient was told practice_moved');
+    const still = await mineP();
+    assert.equal(still && still.since_ms, claimed.since_ms, 'B serves P from the same claim');
   });
 }

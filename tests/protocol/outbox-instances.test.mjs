@@ -14,7 +14,6 @@
 // schema as well. The URL and the addresses are kept out of the logs.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,40 +23,9 @@ import { connectHandle } from '../../scripts/lib/client.mjs';
 import { seedPractice } from '../../scripts/lib/seed.mjs';
 import { assertOk, now, rand } from './helpers.mjs';
 import { mails, startSmtp, until } from './servers.mjs';
+import { STORES, testStore } from './stores.mjs';
 
 const LEASE = 6;
-const PG_BASE = process.env.CONSULT_TEST_STORE || '';
-const ON_PG = /^postgres(ql)?:\/\//.test(PG_BASE);
-const PSQL = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
-const STORES = ON_PG ? ['sqlite', 'postgresql'] : ['sqlite'];
-
-/** The pair's database: query (rows as objects) and exec (a write). */
-function makeStore(kind, dataDir) {
-  if (kind === 'sqlite') {
-    const file = path.join(dataDir, 'consult.sqlite');
-    return {
-      config: {},
-      secrets: [],
-      query: (sql) => {
-        const out = execFileSync('sqlite3', ['-readonly', '-json', '-cmd', '.timeout 5000', file, sql], { encoding: 'utf8' });
-        return out.trim() ? JSON.parse(out) : [];
-      },
-      exec: (sql) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', file, sql], { encoding: 'utf8' }),
-      drop: () => {},
-    };
-  }
-  const schema = `outbox_${process.pid}_${rand(3).toLowerCase()}`;
-  const url = `${PG_BASE}${PG_BASE.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
-  const psql = (u, sql) => execFileSync(PSQL, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', u, '-c', sql], { encoding: 'utf8' }).trim();
-  psql(PG_BASE, `CREATE SCHEMA ${schema}`);
-  return {
-    config: { database: url },
-    secrets: [url, PG_BASE],
-    query: (sql) => JSON.parse(psql(url, `SELECT coalesce(json_agg(q), '[]') FROM (${sql}) q`)),
-    exec: (sql) => psql(url, sql),
-    drop: () => psql(PG_BASE, `DROP SCHEMA ${schema} CASCADE`),
-  };
-}
 
 const held = (dir) => fs.readdirSync(dir).filter((n) => /^held-\d+\.json$/.test(n))
   .map((n) => JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')));
@@ -66,7 +34,7 @@ const rcpts = (file) => JSON.parse(fs.readFileSync(file.replace(/\.eml$/, '.json
 for (const store of STORES) {
   test(`${store}: B restarts while A is mid-send: A's invitation is neither requeued nor sent by B, each address gets one mail`, async (t) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-outbox-pair-'));
-    const db = makeStore(store, dataDir);
+    const db = testStore(store, dataDir, 'outbox');
     const smtp = await startSmtp({ mode: 'hold' });
     const tag = rand(3);
     const names = { a: `inst-a-${tag}`, b: `inst-b-${tag}` };

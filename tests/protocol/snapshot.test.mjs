@@ -12,7 +12,6 @@
 // (as failover.test.mjs does it). The URL is a secret (kept out of the logs).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,39 +21,17 @@ import { connectHandle } from '../../scripts/lib/client.mjs';
 import { seedPractice } from '../../scripts/lib/seed.mjs';
 import { assertError, assertOk, now, rand, uniqueName } from './helpers.mjs';
 import { until } from './servers.mjs';
+import { STORES, closeInstances, testStore } from './stores.mjs';
 
 const TTL_MS = 3000; // CONSULT_SNAPSHOT_TTL_MS
-const PG_BASE = process.env.CONSULT_TEST_STORE || '';
-const ON_PG = /^postgres(ql)?:\/\//.test(PG_BASE);
-const PSQL = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
-const STORES = ON_PG ? ['sqlite', 'postgresql'] : ['sqlite'];
-
-/** Where the instances keep their data: the SQLite file in dataDir, or a new schema. */
-function makeStore(kind) {
-  if (kind === 'sqlite') return { config: {}, secrets: [], drop: () => {} };
-  const schema = `snapshot_${process.pid}_${rand(3).toLowerCase()}`;
-  const url = `${PG_BASE}${PG_BASE.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
-  const psql = (sql) => execFileSync(PSQL, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', PG_BASE, '-c', sql], { encoding: 'utf8' });
-  psql(`CREATE SCHEMA ${schema}`);
-  return { config: { database: url }, secrets: [url, PG_BASE], drop: () => psql(`DROP SCHEMA ${schema} CASCADE`) };
-}
 
 /** One instance (A), or two (A and B) on one store with leases; a seeded practice served by A. */
 async function stack(t, store, { two = false } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-snap-'));
-  const db = makeStore(store);
+  const db = testStore(store, dataDir, 'snapshot');
   const s = { clients: [], secrets: [...db.secrets], logs: [], instances: [] };
   t.after(async () => {
-    for (const c of s.clients) await c.close().catch(() => {});
-    for (const j of s.instances) {
-      if (j.alive()) assert.deepEqual(await j.stop(), { code: 0, signal: null });
-      s.logs.push(j.log());
-      assert.deepEqual(j.sanitizerReports().map((r) => r.file), []);
-      fs.rmSync(j.dir, { recursive: true, force: true });
-    }
-    const all = s.logs.join('\n');
-    const leaked = s.secrets.filter((x) => x && x.length >= 4 && all.includes(x));
-    assert.deepEqual(leaked.map((x) => x.slice(0, 3) + '…'), [], 'personal data in a Janus log');
+    await closeInstances(s);
     fs.rmSync(dataDir, { recursive: true, force: true });
     db.drop();
   });

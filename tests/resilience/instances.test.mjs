@@ -24,7 +24,9 @@
 //   practices over, then runs again: A tells its pages practice_moved
 //   naming B, each page follows that name to /janus/i/B
 //   (window.consult.instance) and shows the same place there; the doctor's
-//   page resumes on B.
+//   page resumes on B. A page whose liveness watch gave the frozen A up
+//   before (html/js/liveness.mjs: A is frozen about as long as the watch
+//   waits) reconnects by itself instead and must be back the same way.
 // In both, every instance's `health` is polled throughout (lease.practices
 // with since_ms..until_ms): no practice is ever served by A and B at once,
 // A served both before, B both after. That the lease alone guarantees this
@@ -43,7 +45,7 @@ import { test } from 'node:test';
 import { PASSWORDS, harness, waitFor, waitForMedia } from '../browser/lib.mjs';
 import { nginxForInstances, pluginSamples } from '../nginx/instances.mjs';
 import {
-  bookMany, doctorLogin, frameSampler, liveVisits, patientJoin, patientView, scenario, waitingRows,
+  bookMany, doctorLogin, frameSampler, liveVisits, patientJoin, patientView, scenario, waitingRows, waitingOn,
 } from './lib.mjs';
 
 // Waiting patients: two per practice.
@@ -194,17 +196,7 @@ async function withTwoInstances(ctx, { store, call }, fn) {
     const browser = await ctx.launch('waiting');
     for (const [k, list] of appts.entries()) {
       for (const [i, appt] of list.entries()) {
-        const who = `patient-${k}-${i}`;
-        const p = await ctx.page(browser, who);
-        const rec = ctx.record(p, who);
-        const d = await patientJoin(p, appt.link, WAITING[k][i]);
-        await waitFor(`${who}: #waiting data-ahead=${i}`, async () => (await patientView(d)).ahead === String(i), 30_000);
-        const join = rec.replies('join').at(-1);
-        assert.ok(join && join.ok && Number.isInteger(join.visit_id), `${who}: join reply (${JSON.stringify(join)})`);
-        const instance = await d.evaluate(() => window.consult.instance);
-        assert.ok(instance === null || instance === names.a, `${who}: served by ${names.a} (followed: ${instance})`);
-        s.patients.push({ who, d, rec, visitId: join.visit_id, ahead: String(i), aheadText: await d.text('#ahead-text') });
-        ctx.mark(`${who} waiting (followed instance: ${instance})`);
+        s.patients.push(await waitingOn(ctx, browser, { who: `patient-${k}-${i}`, link: appt.link, person: WAITING[k][i], ahead: i, holder: names.a }));
       }
     }
     if (!call) await login();
@@ -237,7 +229,8 @@ async function withTwoInstances(ctx, { store, call }, fn) {
 }
 
 // Every waiting patient page back at its place with a join answered after
-// `since` (polled; each one's time noted). -> {problems, times}.
+// `since` (polled; each one's time noted), following `instance` (a name, or
+// a function of the patient) if given. -> {problems, times}.
 async function placesBack(ctx, s, since, { instance } = {}) {
   const back = s.patients.map(() => null);
   const deadline = since + 45_000;
@@ -270,7 +263,8 @@ async function placesBack(ctx, s, since, { instance } = {}) {
     if (text !== p.aheadText) problems.push(`${p.who}: "${text}", was "${p.aheadText}"`);
     const followed = await p.d.evaluate(() => window.consult.instance);
     if (followed === s.names.a) problems.push(`${p.who}: still follows ${s.names.a}`);
-    if (instance !== undefined && followed !== instance) problems.push(`${p.who}: follows ${followed}, not ${instance}`);
+    const want = typeof instance === 'function' ? instance(p) : instance;
+    if (want !== undefined && followed !== want) problems.push(`${p.who}: follows ${followed}, not ${want}`);
   }
   const times = back.map((b) => (b ? b.t - since : null));
   return { problems, times };
@@ -382,23 +376,40 @@ for (const store of KILL_STORES) {
 test(`two instances (${PRIMARY}): the holder paused past its lease, running again: practice_moved names the other, the pages follow it there`, { timeout: 240_000 }, async () => {
   await scenario(`resilience-instances-moved-${PRIMARY}`, async (ctx) => {
     await withTwoInstances(ctx, { store: PRIMARY, call: false }, async (s) => {
+      // sockets each page (and the doctor's) opened so far
+      const opened = new Map([...s.patients.map((p) => [p.who, p.rec.sockets()]), ['doctor', s.docRec.sockets()]]);
       process.kill(s.A.pid, 'SIGSTOP');
+      const tStop = Date.now();
       ctx.mark(`${s.names.a} SIGSTOPped`);
       await waitFor(`${s.names.b} took both practices over`, async () => {
         const held = await heldBy(s.B);
         return s.ids.every((id) => held.includes(id));
       }, 30_000);
+      // a page that gave A up: its connection is down, or it opened a new one
+      const gaveUp = async (who, d, rec) => rec.sockets() > opened.get(who) || (await d.evaluate(() => window.consult.signalling)) !== 'up';
+      const left = new Set();
+      for (const p of s.patients) if (await gaveUp(p.who, p.d, p.rec)) left.add(p.who);
+      const docLeft = await gaveUp('doctor', s.doctor, s.docRec);
       const tCont = Date.now();
       process.kill(s.A.pid, 'SIGCONT');
       ctx.mark(`${s.names.a} running again`);
+      // A frozen longer than the pages' liveness watch allows (html/js/
+      // liveness.mjs: no answer to a keepalive within 4 s) is a lost
+      // connection to a page: such a page (down, or on a new socket, when
+      // A runs again) reconnects by itself and must be back at its place, not
+      // on A; every page still on A when it runs again hears practice_moved
+      // naming B and follows that name.
+      ctx.mark(`pages that left the frozen ${s.names.a} by themselves: ${[...left].join(', ') || 'none'}`);
       for (const p of s.patients) {
+        if (left.has(p.who)) continue;
         await waitFor(`${p.who}: practice_moved naming ${s.names.b}`,
           () => p.rec.events('practice_moved', tCont).find((e) => e.instance === s.names.b), 30_000);
       }
-      const { problems } = await placesBack(ctx, s, tCont, { instance: s.names.b });
+      const { problems } = await placesBack(ctx, s, tStop, { instance: (p) => (left.has(p.who) ? undefined : s.names.b) });
       assert.deepEqual(problems, []);
       await servedByB(s);
-      await doctorBack(ctx, s, tCont, s.names.b);
+      if (docLeft) ctx.mark(`the doctor's page left the frozen ${s.names.a} by itself`);
+      await doctorBack(ctx, s, tCont, docLeft ? undefined : s.names.b);
     });
   });
 });

@@ -34,6 +34,11 @@
 //   restart; .seen -> [{t, status}], .waitStatus(s, ms), .stop().
 // - liveVisits(janus): the admin API's live_visits (ids, states,
 //   waiting_seconds; no names).
+// - waitingOn(ctx, browser, {who, link, person, ahead, holder}): a new page
+//   of the scenario ctx in browser joins with the link and waits at place
+//   `ahead` on the instance named holder (the page's followed instance is
+//   null or holder) -> {who, d, rec, visitId, ahead, aheadText}.
+import assert from 'node:assert/strict';
 import { drive, harness, PASSWORDS, rtcSnapshot, selectValue, waitFor } from '../browser/lib.mjs';
 
 export const STALL_MS = 4000;
@@ -118,6 +123,19 @@ export const doctorLogin = (page, origin, username = 'dr.pruef') =>
 
 export const receptionLogin = (page, origin) =>
   staffLogin(page, origin, 'reception.html', 'empfang', PASSWORDS.reception, '#create');
+
+export async function waitingOn(ctx, browser, { who, link, person, ahead, holder }) {
+  const p = await ctx.page(browser, who);
+  const rec = ctx.record(p, who);
+  const d = await patientJoin(p, link, person);
+  await waitFor(`${who}: #waiting data-ahead=${ahead}`, async () => (await patientView(d)).ahead === String(ahead), 30_000);
+  const join = rec.replies('join').at(-1);
+  assert.ok(join && join.ok && Number.isInteger(join.visit_id), `${who}: join reply (${JSON.stringify(join)})`);
+  const instance = await d.evaluate(() => window.consult.instance);
+  assert.ok(instance === null || instance === holder, `${who}: served by ${holder} (followed: ${instance})`);
+  ctx.mark(`${who} waiting (followed instance: ${instance})`);
+  return { who, d, rec, visitId: join.visit_id, ahead: String(ahead), aheadText: await d.text('#ahead-text') };
+}
 
 export function patientView(d) {
   return d.evaluate(() => {
