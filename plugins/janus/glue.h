@@ -263,8 +263,12 @@ void glue_lifecycle_stopped(int64_t now);
 
 /* --- leases: which practices this instance serves (leases.c) --- */
 /* At init, under glue.lock, before the restore: claims the free practices
- * (lease_seconds 0: leases off, every practice served here). 0 or -1. */
+ * (lease_seconds 0: leases off, every practice served here) and starts the
+ * renewer thread. 0 or -1. */
 int glue_leases_init(void);
+/* Stops the renewer (no renewal after it returns); WITHOUT glue.lock. */
+void glue_leases_stop(void);
+/* Stops the renewer and frees everything; WITHOUT glue.lock. */
 void glue_leases_free(void);
 bool glue_leases_on(void);
 /* Does this instance serve practice_id now? Always true with leases off. Under glue.lock. */
@@ -275,7 +279,7 @@ bool glue_lease_serves(int64_t practice_id);
 consult_err glue_lease_require(glue_ctx *c, int64_t practice_id);
 /* PRACTICE_ELSEWHERE with "instance" (the holder, or null) in c->error_extra. Under glue.lock. */
 consult_err glue_lease_refuse(glue_ctx *c, int64_t practice_id);
-/* Timer, once a second, WITHOUT glue.lock: drop, renew, claim. */
+/* Timer, once a second, WITHOUT glue.lock: drop, claim (renewals are the renewer's). */
 void glue_leases_tick(void);
 /* Clean stop, under glue.lock: every lease of this instance given up. */
 void glue_leases_release(void);

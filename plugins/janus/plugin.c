@@ -336,6 +336,7 @@ static void consult_destroy(void)
 		g_thread_join(timer_thread);
 		timer_thread = NULL;
 	}
+	glue_leases_stop(); /* no renewal after the release below */
 	glue_outbox_stop();
 	glue_forward_deinit();
 	if (!glue_dispatch_drain(5000)) /* a request may be in a round trip without glue.lock (plock.h) */

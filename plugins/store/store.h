@@ -529,8 +529,10 @@ typedef struct consult_lease {
 void consult_lease_clear(consult_lease *l);
 /* Claims or renews practice_id's lease for holder in ONE conditional
  * statement: it is written (holder, expires_at_ms) only if there is no row,
- * the row is holder's, or the row's expires_at is before now_ms; *held
- * says whether holder holds it now. Two instances claiming at once: at
+ * the row is holder's, or the row's expires_at is before now_ms; a row
+ * of holder's own keeps a later expires_at than the one given (a late
+ * renewal never shortens a newer claim of the same holder); *held says
+ * whether holder holds it now. Two instances claiming at once: at
  * most one gets held = true. NOT_FOUND if there is no such practice. */
 consult_err consult_store_lease_claim(
         consult_store *s, int64_t practice_id, const char *holder, int64_t now_ms, int64_t expires_at_ms, bool *held);
