@@ -1,7 +1,10 @@
 /* admin.c - Admin API requests (see admin.h): a table {request -> handler}.
  *
  * Contract: passwords are hashed before glue.lock is taken; each handler
- * then runs under glue.lock. set_disabled(true) and reset_password also log
+ * then runs under glue.lock (reading every practice's live state under it
+ * is safe, plock.h); a handler that changes a practice's live state
+ * (logging a member's handles out) takes that practice's lock first
+ * (glue_practice_enter), one practice per request. set_disabled(true) and reset_password also log
  * the user's live handles out (event logged_out; a call they hold ends as
  * on logout) and revoke the user's device tokens and resumable sessions
  * (every token of `resume` is invalid afterwards); reset_password and
@@ -40,7 +43,7 @@ static consult_err store_err(consult_err e)
 
 static consult_err practice_of(const char *slug, consult_practice *out, const char **field)
 {
-	consult_err e = store_err(consult_store_practice_by_slug(glue.store, slug, out));
+	consult_err e = store_err(consult_store_practice_by_slug(glue_store(), slug, out));
 	if (e == CONSULT_ERR_NOT_FOUND)
 		*field = "practice";
 	return e;
@@ -50,7 +53,7 @@ static consult_err a_add_practice(admin_ctx *a)
 {
 	int64_t id = 0;
 	consult_err e = store_err(
-	        consult_store_add_practice(glue.store, a->req->slug, a->req->pname, a->req->phone, a->now, &id));
+	        consult_store_add_practice(glue_store(), a->req->slug, a->req->pname, a->req->phone, a->now, &id));
 	if (e == CONSULT_ERR_CONFLICT)
 		a->field = "slug";
 	if (e == CONSULT_OK)
@@ -65,7 +68,7 @@ static consult_err a_add_staff(admin_ctx *a)
 	consult_err e = practice_of(a->req->practice, &pr, &a->field);
 	int64_t id = 0;
 	if (e == CONSULT_OK)
-		e = store_err(consult_store_add_staff(glue.store, pr.id, a->req->username, a->req->display_name,
+		e = store_err(consult_store_add_staff(glue_store(), pr.id, a->req->username, a->req->display_name,
 		        a->req->role, a->pw_hash, a->now, &id));
 	if (e == CONSULT_ERR_CONFLICT)
 		a->field = "username";
@@ -80,6 +83,7 @@ static consult_err a_add_staff(admin_ctx *a)
  * reason; a call they hold ends as on logout). */
 static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char *reason)
 {
+	glue_practice_enter(practice_id); /* plock.h; given back by glue_admin_message */
 	glue_practice *p = glue_practice_find(practice_id);
 	if (p == NULL)
 		return;
@@ -99,23 +103,23 @@ static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
 {
 	consult_staff st;
 	memset(&st, 0, sizeof(st));
-	consult_err e = store_err(consult_store_staff_by_username(glue.store, a->req->username, &st));
-	bool tx = e == CONSULT_OK && consult_store_begin(glue.store) == CONSULT_OK;
+	consult_err e = store_err(consult_store_staff_by_username(glue_store(), a->req->username, &st));
+	bool tx = e == CONSULT_OK && consult_store_begin(glue_store()) == CONSULT_OK;
 	if (e == CONSULT_OK && !tx)
 		e = CONSULT_ERR_INTERNAL;
 	if (e == CONSULT_OK)
 		e = store_err(a->pw_hash
-		                ? consult_store_set_staff_password(glue.store, a->req->username, a->pw_hash)
-		                : consult_store_set_staff_disabled(glue.store, a->req->username, a->req->disabled));
+		                ? consult_store_set_staff_password(glue_store(), a->req->username, a->pw_hash)
+		                : consult_store_set_staff_disabled(glue_store(), a->req->username, a->req->disabled));
 	int64_t revoked = 0, sessions = 0;
 	if (e == CONSULT_OK && lock_out)
-		e = store_err(consult_store_devices_revoke(glue.store, st.id, &revoked));
+		e = store_err(consult_store_devices_revoke(glue_store(), st.id, &revoked));
 	if (e == CONSULT_OK && lock_out)
-		e = store_err(consult_store_sessions_revoke(glue.store, st.id, &sessions));
-	if (tx && e == CONSULT_OK && consult_store_commit(glue.store) != CONSULT_OK)
+		e = store_err(consult_store_sessions_revoke(glue_store(), st.id, &sessions));
+	if (tx && e == CONSULT_OK && consult_store_commit(glue_store()) != CONSULT_OK)
 		e = CONSULT_ERR_INTERNAL;
 	if (tx && e != CONSULT_OK)
-		(void)consult_store_rollback(glue.store);
+		(void)consult_store_rollback(glue_store());
 	if (st.practice_id > 0)
 		glue_snapshot_forget(st.practice_id); /* disabled at once for this instance's requests */
 	if (e == CONSULT_ERR_NOT_FOUND)
@@ -168,7 +172,7 @@ static consult_err a_list_staff(admin_ctx *a)
 	consult_err e = practice_of(a->req->practice, &pr, &a->field);
 	json_t *list = json_array();
 	if (e == CONSULT_OK)
-		e = store_err(consult_store_list_staff(glue.store, pr.id, CONSULT_ROLE_NONE, add_staff_row, list));
+		e = store_err(consult_store_list_staff(glue_store(), pr.id, CONSULT_ROLE_NONE, add_staff_row, list));
 	if (e == CONSULT_OK)
 		json_object_set_new(a->reply, "staff", list);
 	else
@@ -193,7 +197,7 @@ static void add_stats(const consult_practice *pr, void *ud)
 	int64_t from, to;
 	glue_local_day(u->now, &from, &to);
 	consult_day_stats ds = { 0, -1 };
-	if (consult_store_day_stats(glue.store, pr->id, from, to, &ds) != CONSULT_OK)
+	if (consult_store_day_stats(glue_store(), pr->id, from, to, &ds) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;
 	json_t *o = json_object();
 	json_object_set_new(o, "slug", json_string(pr->slug ? pr->slug : ""));
@@ -206,7 +210,7 @@ static void add_stats(const consult_practice *pr, void *ud)
 	        o, "median_wait_seconds", ds.median_wait_s >= 0 ? json_integer(ds.median_wait_s) : json_null());
 	json_object_set_new(o, "relay_only", json_boolean(pr->relay_only));
 	int64_t queued = 0, failed = 0;
-	if (consult_outbox_counts(glue.store, pr->id, &queued, &failed) != CONSULT_OK)
+	if (consult_outbox_counts(glue_store(), pr->id, &queued, &failed) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;
 	/* the practice row carries every option (read with it, no more round trips) */
 	json_object_set_new(o, "forward", json_string(pr->forward_never ? "never" : "allowed"));
@@ -273,7 +277,7 @@ static consult_err each_practice(admin_ctx *a, consult_practice_cb cb, const cha
 			cb(&pr, &u);
 		consult_practice_clear(&pr);
 	} else {
-		e = store_err(consult_store_list_practices(glue.store, cb, &u));
+		e = store_err(consult_store_list_practices(glue_store(), cb, &u));
 	}
 	if (e == CONSULT_OK)
 		e = u.err;
@@ -320,23 +324,24 @@ static consult_err a_set_practice(admin_ctx *a)
 	if (e != CONSULT_OK)
 		return e;
 	glue_snapshot_forget(practice_id); /* the next request reads the new options */
-	if (consult_store_begin(glue.store) != CONSULT_OK)
+	if (consult_store_begin(glue_store()) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
 	if (a->req->has_relay_only)
-		e = store_err(consult_store_set_practice_relay_only(glue.store, a->req->practice, a->req->relay_only));
+		e = store_err(
+		        consult_store_set_practice_relay_only(glue_store(), a->req->practice, a->req->relay_only));
 	if (e == CONSULT_OK && a->req->has_forward)
 		e = store_err(consult_store_set_practice_forward_never(
-		        glue.store, a->req->practice, a->req->forward == CONSULT_FWD_NEVER));
+		        glue_store(), a->req->practice, a->req->forward == CONSULT_FWD_NEVER));
 	if (e == CONSULT_OK && a->req->has_audio_only)
 		e = store_err(consult_store_set_practice_audio_only_never(
-		        glue.store, a->req->practice, a->req->audio_only == CONSULT_AUDIO_NEVER));
+		        glue_store(), a->req->practice, a->req->audio_only == CONSULT_AUDIO_NEVER));
 	if (e == CONSULT_OK && a->req->has_patient_share)
 		e = store_err(consult_store_set_practice_patient_share(
-		        glue.store, a->req->practice, a->req->patient_share_allowed));
+		        glue_store(), a->req->practice, a->req->patient_share_allowed));
 	if (e == CONSULT_OK)
-		e = store_err(consult_store_commit(glue.store));
+		e = store_err(consult_store_commit(glue_store()));
 	else
-		(void)consult_store_rollback(glue.store);
+		(void)consult_store_rollback(glue_store());
 	if (e == CONSULT_OK)
 		JANUS_LOG(LOG_INFO, "[consult] admin: practice options changed%s%s%s%s\n",
 		        a->req->has_relay_only ? (a->req->relay_only ? " relay_only=on" : " relay_only=off") : "",
@@ -364,7 +369,7 @@ static consult_err a_purge(admin_ctx *a)
 	if (t && glue_test_mode() && json_is_integer(t) && json_integer_value(t) > 0)
 		now = json_integer_value(t);
 	consult_purge_counts n;
-	consult_err e = glue_retention_run(glue.store, now, &n);
+	consult_err e = glue_retention_run(glue_store(), now, &n);
 	if (e != CONSULT_OK)
 		return e;
 	/* The memory of ended visits too (the timer does it every second; here
@@ -412,7 +417,7 @@ static void add_lease(const consult_lease *l, void *ud)
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	json_t *o = json_object();
-	bool known = consult_store_practice_by_id(glue.store, l->practice_id, &pr) == CONSULT_OK;
+	bool known = consult_store_practice_by_id(glue_store(), l->practice_id, &pr) == CONSULT_OK;
 	json_object_set_new(o, "practice", known && pr.slug ? json_string(pr.slug) : json_null());
 	json_object_set_new(o, "practice_id", json_integer(l->practice_id));
 	json_object_set_new(o, "holder", json_string(l->holder ? l->holder : ""));
@@ -427,7 +432,7 @@ static void add_lease(const consult_lease *l, void *ud)
 static consult_err a_leases(admin_ctx *a)
 {
 	leases_ud u = { json_array(), g_get_real_time() / 1000 };
-	if (consult_store_list_leases(glue.store, add_lease, &u) != CONSULT_OK) {
+	if (consult_store_list_leases(glue_store(), add_lease, &u) != CONSULT_OK) {
 		json_decref(u.list);
 		return CONSULT_ERR_INTERNAL;
 	}
@@ -468,12 +473,13 @@ json_t *glue_admin_message(json_t *message)
 		.now = glue_now(),
 		.msg = message };
 	g_mutex_lock(&glue.lock);
-	unsigned store_errors = consult_store_error_count(glue.store);
+	unsigned store_errors = consult_store_error_count(glue_store());
 	e = fn(&a);
-	const char *store_error = consult_store_error_count(glue.store) != store_errors
-	        ? consult_store_last_error_name(glue.store)
+	const char *store_error = consult_store_error_count(glue_store()) != store_errors
+	        ? consult_store_last_error_name(glue_store())
 	        : NULL;
 	g_mutex_unlock(&glue.lock);
+	glue_practice_unlock(); /* the one practice a handler changed, if any (plock.h) */
 	if (needs_hash)
 		sodium_memzero(hash, sizeof(hash));
 	if (e != CONSULT_OK) {

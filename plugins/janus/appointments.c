@@ -161,7 +161,7 @@ static consult_err add_contacts(glue_ctx *c, json_t *list, int64_t from, int64_t
 		set_contact_fields(row, NULL);
 	}
 	rows_cursor rc = { list, 0 };
-	return consult_store_contacts_range(glue.store, c->s->practice_id, from, to, add_contact, &rc) == CONSULT_OK
+	return consult_store_contacts_range(glue_store(), c->s->practice_id, from, to, add_contact, &rc) == CONSULT_OK
 	        ? CONSULT_OK
 	        : CONSULT_ERR_INTERNAL;
 }
@@ -179,9 +179,9 @@ consult_err glue_h_list_appointments(glue_ctx *c)
 	}
 	json_t *list = json_array();
 	rows_cursor rc = { list, 0 };
-	if (consult_store_list_appointments(glue.store, c->s->practice_id, from, to, add_appointment, list) !=
+	if (consult_store_list_appointments(glue_store(), c->s->practice_id, from, to, add_appointment, list) !=
 	                CONSULT_OK ||
-	        consult_outbox_list_range(glue.store, c->s->practice_id, from, to, add_delivery, &rc) != CONSULT_OK ||
+	        consult_outbox_list_range(glue_store(), c->s->practice_id, from, to, add_delivery, &rc) != CONSULT_OK ||
 	        add_contacts(c, list, from, to) != CONSULT_OK) {
 		json_decref(list);
 		return CONSULT_ERR_INTERNAL;
@@ -267,7 +267,7 @@ static consult_err queue_msg(int64_t appointment_id, consult_channel channel, co
 	uint8_t msgid[16];
 	int64_t id = 0;
 	randombytes_buf(msgid, sizeof(msgid));
-	consult_err e = consult_outbox_add(glue.store, appointment_id, channel, kind, due_at, msgid, now, &id);
+	consult_err e = consult_outbox_add(glue_store(), appointment_id, channel, kind, due_at, msgid, now, &id);
 	if (e == CONSULT_OK && ids)
 		g_array_append_val(ids, id);
 	return e;
@@ -311,7 +311,7 @@ static consult_err store_contact(int64_t appointment_id, const invite_plan *pl, 
 		.code_box = box,
 		.code_box_len = box_len,
 	};
-	consult_err e = consult_store_set_contact(glue.store, &ct);
+	consult_err e = consult_store_set_contact(glue_store(), &ct);
 	sodium_memzero(box, sizeof(box));
 	return e;
 }
@@ -322,7 +322,7 @@ static void reply_deliveries(json_t *reply, GArray *ids)
 	for (guint i = 0; i < ids->len; i++) {
 		consult_outbox_msg m;
 		memset(&m, 0, sizeof(m));
-		if (consult_outbox_by_id(glue.store, g_array_index(ids, int64_t, i), &m) == CONSULT_OK)
+		if (consult_outbox_by_id(glue_store(), g_array_index(ids, int64_t, i), &m) == CONSULT_OK)
 			json_array_append_new(arr, glue_delivery_json(&m));
 		consult_outbox_msg_clear(&m);
 	}
@@ -345,23 +345,23 @@ static consult_err create_stored(glue_ctx *c, const consult_practice *pr, int64_
 {
 	int64_t vf = starts_at - glue.cfg.join_before_minutes * 60, vu = starts_at + glue.cfg.join_after_minutes * 60;
 	bool tx = booked_name || note || pl->sms || pl->email;
-	if (tx && consult_store_begin(glue.store) != CONSULT_OK)
+	if (tx && consult_store_begin(glue_store()) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
 	consult_err e = consult_store_add_appointment(
-	        glue.store, pr->id, doctor_id, starts_at, vf, vu, hash, c->s->staff_id, c->now, id);
+	        glue_store(), pr->id, doctor_id, starts_at, vf, vu, hash, c->s->staff_id, c->now, id);
 	if (e == CONSULT_OK && (booked_name || note))
-		e = consult_store_set_appointment_booking(glue.store, *id, booked_name, note);
+		e = consult_store_set_appointment_booking(glue_store(), *id, booked_name, note);
 	if (e == CONSULT_OK && (pl->sms || pl->email))
 		e = store_contact(*id, pl, c->req->u.create_appointment.email, show, c->s->staff_id, c->now);
 	if (e == CONSULT_OK)
 		e = queue_invites(*id, pl, starts_at, c->now, ids);
 	if (tx && e == CONSULT_OK)
-		e = consult_store_commit(glue.store);
+		e = consult_store_commit(glue_store());
 	else if (tx)
-		(void)consult_store_rollback(glue.store);
+		(void)consult_store_rollback(glue_store());
 	if (e != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] store: appointment not created (%s)\n",
-		        consult_store_last_error(glue.store));
+		        consult_store_last_error(glue_store()));
 		return CONSULT_ERR_INTERNAL;
 	}
 	json_object_set_new(c->reply, "valid_from", json_integer(vf));
@@ -452,25 +452,25 @@ static void note_sent_invite(const consult_outbox_msg *m, void *ud)
 static consult_err notify_cancel(int64_t appointment_id, int64_t now, GArray *ids)
 {
 	sent_channels sc = { { false, false } };
-	if (consult_store_begin(glue.store) != CONSULT_OK)
+	if (consult_store_begin(glue_store()) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
-	consult_err e = consult_outbox_drop_pending(glue.store, appointment_id, now, NULL);
+	consult_err e = consult_outbox_drop_pending(glue_store(), appointment_id, now, NULL);
 	if (e == CONSULT_OK)
-		e = consult_outbox_list(glue.store, appointment_id, note_sent_invite, &sc);
+		e = consult_outbox_list(glue_store(), appointment_id, note_sent_invite, &sc);
 	if (e == CONSULT_OK && sc.sent[0] && glue.cfg.smtp_url)
 		e = queue_msg(appointment_id, CONSULT_CHANNEL_EMAIL, CONSULT_MSG_CANCEL, now, now, ids);
 	if (e == CONSULT_OK && sc.sent[1] && glue.cfg.sms_url)
 		e = queue_msg(appointment_id, CONSULT_CHANNEL_SMS, CONSULT_MSG_CANCEL, now, now, ids);
 	if (e == CONSULT_OK)
-		return consult_store_commit(glue.store);
-	(void)consult_store_rollback(glue.store);
+		return consult_store_commit(glue_store());
+	(void)consult_store_rollback(glue_store());
 	return e;
 }
 
 consult_err glue_h_cancel_appointment(glue_ctx *c)
 {
 	int64_t id = c->req->u.cancel_appointment.appointment_id;
-	consult_err e = consult_store_cancel_appointment(glue.store, c->s->practice_id, id, c->now);
+	consult_err e = consult_store_cancel_appointment(glue_store(), c->s->practice_id, id, c->now);
 	if (e != CONSULT_OK)
 		return (e == CONSULT_ERR_NOT_FOUND || e == CONSULT_ERR_WRONG_STATE) ? e : CONSULT_ERR_INTERNAL;
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
@@ -494,7 +494,7 @@ consult_err glue_h_cancel_appointment(glue_ctx *c)
 	} else if (p) {
 		consult_appointment a;
 		memset(&a, 0, sizeof(a));
-		(void)consult_store_appointment_by_id(glue.store, id, &a); /* the booked name, if readable */
+		(void)consult_store_appointment_by_id(glue_store(), id, &a); /* the booked name, if readable */
 		glue_push_appointment(p, id, "cancelled", NULL, NULL, a.booked_name);
 		consult_appointment_clear(&a);
 	}
@@ -509,13 +509,13 @@ consult_err glue_h_resend(glue_ctx *c)
 	consult_contact ct;
 	memset(&a, 0, sizeof(a));
 	memset(&ct, 0, sizeof(ct));
-	consult_err e = consult_store_appointment_by_id(glue.store, id, &a);
+	consult_err e = consult_store_appointment_by_id(glue_store(), id, &a);
 	if (e == CONSULT_OK && a.practice_id != c->s->practice_id)
 		e = CONSULT_ERR_NOT_FOUND;
 	if (e == CONSULT_OK && (a.cancelled_at != 0 || c->now >= a.valid_until))
 		e = CONSULT_ERR_WRONG_STATE;
 	if (e == CONSULT_OK) {
-		e = consult_store_contact(glue.store, id, &ct);
+		e = consult_store_contact(glue_store(), id, &ct);
 		bool usable = e == CONSULT_OK && ct.code_box != NULL &&
 		        (sms ? ct.phone && ct.consent_sms_at : ct.email && ct.consent_email_at);
 		if (e == CONSULT_ERR_NOT_FOUND || (e == CONSULT_OK && !usable) ||
@@ -552,7 +552,7 @@ consult_err glue_h_erase_appointment(glue_ctx *c)
 	int64_t id = c->req->u.erase_appointment.appointment_id;
 	consult_appointment a;
 	memset(&a, 0, sizeof(a));
-	consult_err e = consult_store_appointment_by_id(glue.store, id, &a);
+	consult_err e = consult_store_appointment_by_id(glue_store(), id, &a);
 	bool mine = e == CONSULT_OK && a.practice_id == c->s->practice_id;
 	consult_appointment_clear(&a);
 	if (e == CONSULT_ERR_NOT_FOUND || (e == CONSULT_OK && !mine))
@@ -567,7 +567,7 @@ consult_err glue_h_erase_appointment(glue_ctx *c)
 			return CONSULT_ERR_INTERNAL;
 	}
 	consult_purge_counts n;
-	e = consult_store_erase_appointment(glue.store, c->s->practice_id, id, &n);
+	e = consult_store_erase_appointment(glue_store(), c->s->practice_id, id, &n);
 	if (e != CONSULT_OK)
 		return e == CONSULT_ERR_NOT_FOUND ? e : CONSULT_ERR_INTERNAL;
 	if (p)

@@ -119,10 +119,10 @@ consult_err glue_h_report(glue_ctx *c)
 	consult_party side = c->s->kind == GLUE_STAFF ? CONSULT_PARTY_DOCTOR : CONSULT_PARTY_PATIENT;
 	glue_visit_info *vi = glue_visit_info_get(p, v->id);
 	bool first_connected = state && strcmp(state, "connected") == 0 && vi && !vi->connected;
-	consult_err e = consult_store_visit_report(glue.store, v->id, side, state,
+	consult_err e = consult_store_visit_report(glue_store(), v->id, side, state,
 	        c->req->u.report.local_candidate_type, c->req->u.report.remote_candidate_type);
 	if (e == CONSULT_OK && first_connected)
-		e = consult_store_visit_connected(glue.store, v->id, c->now);
+		e = consult_store_visit_connected(glue_store(), v->id, c->now);
 	if (e != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
 	if (first_connected) {
@@ -263,7 +263,7 @@ consult_err glue_h_forward(glue_ctx *c)
  * also goes first when Janus tears a handle down (its `stopped` flag comes
  * later), so the loss counts only if the handle is still there a second
  * later; a handle that goes meanwhile holds the call instead (destroy_session).
- * Under glue.lock; each entry holds a session reference. */
+ * The list is under glue.lock; each entry holds a session reference. */
 typedef struct leg_loss {
 	glue_session *s;
 	gint64 at; /* monotonic */
@@ -287,22 +287,35 @@ void glue_forward_lost(glue_session *s, bool handle_gone)
 void glue_forward_losses_run(int64_t now, bool all)
 {
 	gint64 mono = g_get_monotonic_time();
-	GSList *keep = NULL;
+	GSList *keep = NULL, *due = NULL;
+	if (!all)
+		g_mutex_lock(&glue.lock);
 	for (GSList *it = leg_losses; it; it = it->next) {
 		leg_loss *l = it->data;
-		if (!all && mono - l->at < G_TIME_SPAN_SECOND) {
+		if (!all && mono - l->at < G_TIME_SPAN_SECOND)
 			keep = g_slist_append(keep, l);
-			continue;
-		}
-		glue_session *s = l->s;
-		glue_practice *p = g_atomic_int_get(&s->destroyed) ? NULL : glue_practice_find(s->practice_id);
-		int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
-		consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
-		if (!all && v && v->state == CONSULT_VISIT_IN_CALL)
-			(void)glue_visit_apply(p, vid, CONSULT_EV_CONNECTION_LOST, NULL, NULL, now);
-		glue_session_unref(s);
-		g_free(l);
+		else
+			due = g_slist_append(due, l);
 	}
 	g_slist_free(leg_losses);
 	leg_losses = keep;
+	if (!all)
+		g_mutex_unlock(&glue.lock);
+	for (GSList *it = due; it; it = it->next) {
+		leg_loss *l = it->data;
+		glue_session *s = l->s;
+		if (!all) { /* each under its practice's lock (plock.h) */
+			(void)glue_lock_session_practice(s);
+			glue_practice *p = g_atomic_int_get(&s->destroyed) ? NULL : glue_practice_find(s->practice_id);
+			int64_t vid = s->kind == GLUE_STAFF ? s->call_visit_id : s->visit_id;
+			consult_visit *v = (p && vid) ? consult_room_visit(p->room, vid) : NULL;
+			if (v && v->state == CONSULT_VISIT_IN_CALL)
+				(void)glue_visit_apply(p, vid, CONSULT_EV_CONNECTION_LOST, NULL, NULL, now);
+			g_mutex_unlock(&glue.lock);
+			glue_practice_unlock();
+		}
+		glue_session_unref(s);
+		g_free(l);
+	}
+	g_slist_free(due);
 }

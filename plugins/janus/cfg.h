@@ -64,6 +64,9 @@ typedef struct glue_config {
 	int64_t p2p_timeout_seconds; /* 3..120, default 10 */
 	bool forward_e2ee_test_off;  /* test only: needs CONSULT_TEST=1 in Janus' environment */
 
+	/* PostgreSQL: the requests' pool of store connections (plock.c); SQLite: unused. */
+	int64_t store_connections; /* 2..8, default 4 */
+
 	/* Store health: `health` reports the disk low below this (0 = off). */
 	int64_t min_free_disk_mb; /* 0..1048576, default 200 */
 

@@ -280,6 +280,8 @@ static int load(janus_config *cfg, const char *config_path, glue_config *out)
 	if (!glue_cfg_int(
 	            cfg, g, "password_checks", cpus < 1 ? 1 : (cpus > 64 ? 64 : cpus), 1, 64, &out->password_checks))
 		return -1;
+	if (!glue_cfg_int(cfg, g, "store_connections", 4, 2, 8, &out->store_connections))
+		return -1;
 	if (!glue_cfg_bool(cfg, g, "events", false, &out->events))
 		return -1;
 	if (load_instance(cfg, g, out) != 0)

@@ -96,7 +96,27 @@ json_t *glue_ok_reply(const char *name, json_t *fields)
 	return o;
 }
 
-/* Runs one parsed request; returns the reply object. */
+/* Requests of an anonymous handle whose store round trips may run
+ * without glue.lock before any practice lock is taken: the code lookup
+ * (patient.c) and the session lookup of resume (staff_session.c), which
+ * keep no glue.lock data across them; join and resume then take the
+ * practice's lock (glue_practice_enter) before they change anything. */
+static bool anon_drop(const consult_request *req)
+{
+	return req->kind == CONSULT_REQ_JOIN || req->kind == CONSULT_REQ_APPOINTMENT_INFO ||
+	        req->kind == CONSULT_REQ_RESUME;
+}
+
+/* The practice of a joined or logged-in handle, else 0; under glue.lock. */
+static int64_t session_practice(const glue_session *s)
+{
+	return (s->kind == GLUE_PATIENT || s->kind == GLUE_STAFF) ? s->practice_id : 0;
+}
+
+/* Runs one parsed request; returns the reply object. A request of a
+ * joined or logged-in handle holds its practice's lock (plock.h) and, on
+ * PostgreSQL, a pooled store handle whose round trips run without
+ * glue.lock; the practice's lock is given back after glue.lock. */
 static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_request *req, const route *r)
 {
 	glue_ctx c = { .s = s, .req = req, .body = body, .jsep = jsep, .reply = json_object(), .now = glue_now() };
@@ -106,8 +126,25 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 	if (r->fn == NULL) {
 		e = CONSULT_ERR_UNKNOWN_REQUEST;
 	} else {
-		g_mutex_lock(&glue.lock);
-		store_errors = consult_store_error_count(glue.store);
+		bool self = (r->flags & CONSULT_REQF_SELF_LOCK) != 0;
+		int64_t pid = 0;
+		if (!self) {
+			for (;;) {
+				pid = glue_lock_session_practice(s); /* glue.lock held on return */
+				g_mutex_unlock(&glue.lock);
+				glue_pool_checkout();
+				g_mutex_lock(&glue.lock);
+				if (pid == session_practice(s))
+					break;
+				g_mutex_unlock(&glue.lock); /* the handle joined meanwhile: its practice's lock first */
+				glue_pool_checkin();
+				glue_practice_unlock();
+			}
+			glue_pool_drop(pid != 0 || (s->kind == GLUE_ANON && anon_drop(req)));
+		} else {
+			g_mutex_lock(&glue.lock);
+		}
+		store_errors = consult_store_error_count(glue_store());
 		e = admission(s, r);
 		if (e == CONSULT_OK && (s->kind == GLUE_PATIENT || s->kind == GLUE_STAFF) &&
 		        !glue_lease_serves(s->practice_id))
@@ -116,12 +153,15 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 			s->last_active = c.now; /* any staff request counts as activity */
 			glue_login_session_used(s, c.now);
 		}
-		if (e == CONSULT_OK && !(r->flags & CONSULT_REQF_SELF_LOCK))
+		if (e == CONSULT_OK && !self)
 			e = r->fn(&c);
-		if (consult_store_error_count(glue.store) != store_errors)
-			store_error = consult_store_last_error_name(glue.store);
+		if (consult_store_error_count(glue_store()) != store_errors)
+			store_error = consult_store_last_error_name(glue_store());
+		glue_pool_drop(false);
 		g_mutex_unlock(&glue.lock);
-		if (e == CONSULT_OK && (r->flags & CONSULT_REQF_SELF_LOCK))
+		glue_pool_checkin();
+		glue_practice_unlock(); /* the one dispatch or the handler (join, resume) took */
+		if (e == CONSULT_OK && self)
 			e = r->fn(&c);
 	}
 	if (e == CONSULT_OK) {
@@ -132,8 +172,8 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 	json_decref(c.reply);
 	if (e == CONSULT_ERR_INTERNAL) { /* one line per failure: ids and error names only */
 		g_mutex_lock(&glue.lock);
-		if ((r->flags & CONSULT_REQF_SELF_LOCK) && consult_store_error_count(glue.store) != store_errors)
-			store_error = consult_store_last_error_name(glue.store); /* login takes the lock itself */
+		if ((r->flags & CONSULT_REQF_SELF_LOCK) && consult_store_error_count(glue_store()) != store_errors)
+			store_error = consult_store_last_error_name(glue_store()); /* login takes the lock itself */
 		JANUS_LOG(LOG_ERR,
 		        "[consult] %s failed: internal (%s); %s handle, practice %" G_GINT64_FORMAT
 		        ", visit %" G_GINT64_FORMAT ", staff %" G_GINT64_FORMAT "\n",
@@ -148,6 +188,24 @@ static json_t *run(glue_session *s, json_t *body, json_t *jsep, const consult_re
 		json_decref(c.error_extra);
 	}
 	return err;
+}
+
+static volatile gint in_flight; /* requests in run() */
+
+bool glue_dispatch_drain(int max_ms)
+{
+	gint64 until = g_get_monotonic_time() + (gint64)max_ms * G_TIME_SPAN_MILLISECOND;
+	while (g_atomic_int_get(&in_flight) > 0 && g_get_monotonic_time() < until)
+		g_usleep(1000);
+	return g_atomic_int_get(&in_flight) == 0;
+}
+
+void glue_dispatch_busy(bool on)
+{
+	if (on)
+		g_atomic_int_inc(&in_flight);
+	else
+		(void)g_atomic_int_dec_and_test(&in_flight);
 }
 
 struct janus_plugin_result *glue_handle_message(
@@ -171,8 +229,11 @@ struct janus_plugin_result *glue_handle_message(
 			reply = glue_error_reply(name, CONSULT_ERR_WRONG_STATE, "jsep", 0); /* protocol.md, Transport */
 		else if (e != CONSULT_OK)
 			reply = glue_error_reply(name, e, field, 0);
-		else
+		else {
+			g_atomic_int_inc(&in_flight);
 			reply = run(s, message, jsep, &req, &routes[req.kind]);
+			(void)g_atomic_int_dec_and_test(&in_flight);
+		}
 	}
 	if (s && jsep && !json_is_true(json_object_get(reply, "ok")))
 		glue_forward_drop_jsep(s); /* close the PeerConnection the core began */

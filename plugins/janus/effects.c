@@ -1,7 +1,10 @@
 /* effects.c - carrying out the room's decisions (core/decide.h).
  *
  * Contract: glue_run_part() executes a decision's effects in their order under
- * glue.lock and decides nothing itself: a store write first (if it fails,
+ * the practice's lock and glue.lock (plock.h; on PostgreSQL the store
+ * writes of a request run without glue.lock, on its pooled handle, while
+ * the practice's lock keeps the room as it was decided on) and decides
+ * nothing itself: a store write first (if it fails,
  * the run stops and nothing changed - unless `force`: the handle is gone
  * or the timer ended the visit, so the room must change anyway and the
  * store catches up with the next write of the visit),
@@ -96,11 +99,11 @@ static consult_err run_store(const run_ctx *x, const consult_effect *fx)
 {
 	consult_err e;
 	if (fx->kind == CONSULT_FX_STORE_END)
-		e = consult_store_visit_end(glue.store, fx->visit_id, fx->reason, fx->at);
+		e = consult_store_visit_end(glue_store(), fx->visit_id, fx->reason, fx->at);
 	else if (fx->kind == CONSULT_FX_STORE_RING)
-		e = consult_store_visit_ring(glue.store, fx->visit_id, fx->doctor_id, fx->at);
+		e = consult_store_visit_ring(glue_store(), fx->visit_id, fx->doctor_id, fx->at);
 	else
-		e = consult_store_visit_state(glue.store, fx->visit_id, fx->state, fx->head, fx->away_since);
+		e = consult_store_visit_state(glue_store(), fx->visit_id, fx->state, fx->head, fx->away_since);
 	if (e == CONSULT_OK || x->force)
 		note_stored(x, fx);
 	if (e == CONSULT_OK)
@@ -226,6 +229,7 @@ consult_err glue_run_part(glue_practice *p, const consult_decision *d, size_t fr
 {
 	if (from >= to || to > d->fx.n)
 		return CONSULT_OK;
+	glue_practice_check(p->id); /* changes need the practice's lock (plock.h) */
 	run_ctx x = { p, actor, glue_call_doctor(p, d->fx.fx[from].visit_id), now, force };
 	for (size_t i = from; i < to; i++) {
 		consult_err e = run_one(&x, &d->fx.fx[i]);

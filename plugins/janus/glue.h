@@ -4,8 +4,11 @@
  * the live rooms (one per practice, created lazily) and the rate limiters.
  * Everything in it is read and written only under glue.lock, which every
  * request handler, the timer thread, destroy_session and the admin API
- * take (login drops it while verifying a password). Lock order: glue.lock
- * before the sessions table mutex (session.c), never the reverse.
+ * take (login drops it while verifying a password; on PostgreSQL a request
+ * drops it for its store round trips, plock.h). A practice's live state is
+ * changed only while its own lock is held too (plock.h). Lock order: a
+ * practice lock, the pool, glue.lock, then the sessions table mutex
+ * (session.c), never the reverse.
  * Events to browsers are pushed while glue.lock is held, so their order is
  * the order of the changes; only a doctor's waiting list held back in a
  * burst (glue_push_waiting) comes up to GLUE_WAITING_COALESCE_MS later,
@@ -30,6 +33,7 @@
 #include "store/store.h"
 #include "cfg.h"
 #include "session.h"
+#include "plock.h"
 #include "clock.h"
 
 #define GLUE_VERSION        1
@@ -270,8 +274,12 @@ void glue_lifecycle_stopped(int64_t now);
 
 /* --- leases: which practices this instance serves (leases.c) --- */
 /* At init, under glue.lock, before the restore: claims the free practices
- * (lease_seconds 0: leases off, every practice served here). 0 or -1. */
+ * (lease_seconds 0: leases off, every practice served here) and starts the
+ * renewer thread. 0 or -1. */
 int glue_leases_init(void);
+/* Stops the renewer (no renewal after it returns); WITHOUT glue.lock. */
+void glue_leases_stop(void);
+/* Stops the renewer and frees everything; WITHOUT glue.lock. */
 void glue_leases_free(void);
 bool glue_leases_on(void);
 /* Does this instance serve practice_id now? Always true with leases off. Under glue.lock. */
@@ -282,16 +290,17 @@ bool glue_lease_serves(int64_t practice_id);
 consult_err glue_lease_require(glue_ctx *c, int64_t practice_id);
 /* PRACTICE_ELSEWHERE with "instance" (the holder, or null) in c->error_extra. Under glue.lock. */
 consult_err glue_lease_refuse(glue_ctx *c, int64_t practice_id);
-/* Timer, once a second, WITHOUT glue.lock: drop, renew, claim. */
+/* Timer, once a second, WITHOUT glue.lock: drop, claim (renewals are the renewer's). */
 void glue_leases_tick(void);
 /* Clean stop, under glue.lock: every lease of this instance given up. */
 void glue_leases_release(void);
 /* `health`'s "lease" object. Under glue.lock. */
 json_t *glue_leases_health(void);
 
-/* --- forwarded legs lost (call.c), under glue.lock --- */
+/* --- forwarded legs lost (call.c) --- */
 /* Ends (CONNECTION_LOST) the calls whose forwarded leg went at least a
- * second ago while its handle stayed; all: forget every entry (shutdown). */
+ * second ago while its handle stayed, each under its practice's lock (the
+ * timer, without any lock); all: forget every entry (shutdown, under glue.lock). */
 void glue_forward_losses_run(int64_t now, bool all);
 
 /* --- graceful stop (stop.c) --- */

@@ -20,17 +20,34 @@
  * - glue_lease_serves is the check of every other path (dispatch, the
  *   timer, destroy_session): false from the moment the safe time of the
  *   last renewal is over, even before the timer has dropped the practice.
- * The reads and the renewals run on the timer's own store handle without
- *   glue.lock (timer_store.c); a renewal counts from its sent_ms however
- *   long the round trip took, so a slow database only shortens the safe
- *   time, as before. Claims stay under glue.lock (a won claim restores the
- *   room from the store). A practice claimed or dropped after the timer
- *   read the rows is left alone by that tick (the rows predate the claim:
- *   they would name the previous holder and end the new service at once).
+ * The reads run on the timer's own store handle without glue.lock
+ *   (timer_store.c). Renewals are not the timer's: a thread of their own
+ *   (the renewer, started by glue_leases_init) renews every served lease
+ *   that is due, on a store handle of its own (PostgreSQL; on SQLite on
+ *   glue.store under glue.lock), and never waits for glue.lock, a
+ *   practice's lock or the timer's other work, so a request storm cannot
+ *   make renewals late. It decides and applies under `lease_mu` only: a
+ *   renewal counts from its sent_ms (taken before the statement, only for
+ *   a practice still served then) however long the round trip took, so a
+ *   slow database only shortens the safe time; a renewal that failed to
+ *   hold (another instance has the row) or came back after the safe time
+ *   marks the practice not served at once (glue_lease_serves is false from
+ *   then on), and the timer drops its memory (below). Claims stay under
+ *   glue.lock (a won claim restores the room from the store). A practice
+ *   claimed or dropped after the timer read the rows (or after the renewer
+ *   decided to renew it) is left alone by that tick (or renewal): the rows
+ *   predate the claim and would name the previous holder.
+ * Locks: `lease_mu` guards `mine`, every lease_state and the drops not yet
+ *   run; it is taken last (alone or under glue.lock) and never held across
+ *   a round trip or while another lock is taken.
  * Dropping a practice: each of its handles gets `practice_moved` (with the
  *   holder's name if known) and becomes anonymous, its forwarded leg ends,
  *   and its room is forgotten; nothing is written to the store (the
- *   visits stay live there for the next holder).
+ *   visits stay live there for the next holder). Memory of a practice is
+ *   dropped and rebuilt only under its own lock (plock.h): the timer marks
+ *   a practice not served under glue.lock and drops its memory right after
+ *   under the practice's lock; claims take it too; glue_lease_require runs
+ *   in requests that hold it already.
  * - glue_leases_release (clean stop): every lease of this instance given
  *   up, so another instance takes over at once.
  * Times: lease times are the real wall clock in ms, never the test offset
@@ -48,6 +65,7 @@
 #include <janus/debug.h>
 #include "glue.h"
 #include "forward.h"
+#include "store_health.h"
 #include "core/lease.h"
 
 typedef struct lease_state {
@@ -59,9 +77,16 @@ typedef struct lease_state {
 
 static bool on;
 static consult_lease_cfg lcfg;
-static GHashTable *mine; /* &practice_id -> lease_state*, under glue.lock */
+static GMutex lease_mu;  /* see the contract: mine, lease_state, deferred */
+static GHashTable *mine; /* &practice_id -> lease_state*, under lease_mu */
 static int64_t renew_delay_ms, read_delay_ms;
-static gint changes; /* claims and drops so far (atomic; written under glue.lock) */
+static gint changes; /* claims and drops so far (atomic) */
+static GThread *renewer;
+static GMutex renewer_mu; /* renewer_quit, with renewer_cond */
+static GCond renewer_cond;
+static bool renewer_quit;
+static consult_store *renew_db; /* the renewer's own handle (PostgreSQL), or NULL: glue.store under glue.lock */
+static int renewer_start(void);
 
 static int64_t real_ms(void)
 {
@@ -88,8 +113,21 @@ bool glue_lease_serves(int64_t practice_id)
 {
 	if (!on)
 		return true;
+	g_mutex_lock(&lease_mu);
 	lease_state *st = state_of(practice_id, false);
-	return st != NULL && consult_lease_serves(&lcfg, real_ms(), &st->m);
+	bool serves = st != NULL && consult_lease_serves(&lcfg, real_ms(), &st->m);
+	g_mutex_unlock(&lease_mu);
+	return serves;
+}
+
+/* Is the practice marked served (the timer's or the renewer's last word)? */
+static bool marked_serving(int64_t practice_id)
+{
+	g_mutex_lock(&lease_mu);
+	lease_state *st = state_of(practice_id, false);
+	bool serving = st != NULL && st->m.serving;
+	g_mutex_unlock(&lease_mu);
+	return serving;
 }
 
 /* --- the store's rows --- */
@@ -141,13 +179,17 @@ static consult_lease_row row_view(GHashTable *rows, int64_t practice_id)
 /* Serving from a claim sent at sent; the room back from the store. */
 static void start_serving(int64_t practice_id, int64_t sent, const consult_lease_row *prev)
 {
+	g_mutex_lock(&lease_mu);
 	lease_state *st = state_of(practice_id, true);
+	if (st) {
+		st->m.serving = true;
+		st->m.sent_ms = sent;
+		st->since_ms = sent;
+		st->changed = g_atomic_int_add(&changes, 1) + 1;
+	}
+	g_mutex_unlock(&lease_mu);
 	if (st == NULL)
 		return;
-	st->m.serving = true;
-	st->m.sent_ms = sent;
-	st->since_ms = sent;
-	st->changed = g_atomic_int_add(&changes, 1) + 1;
 	glue_practice *stale = glue_practice_find(practice_id);
 	if (stale)
 		g_hash_table_remove(glue.practices, &practice_id);
@@ -164,8 +206,19 @@ static void start_serving(int64_t practice_id, int64_t sent, const consult_lease
 	        other ? "instance " : "", other ? prev->holder : "nobody else");
 }
 
-/* Drops a practice this instance no longer serves (see the contract). */
-static void drop(int64_t practice_id, const char *holder)
+/* The drops decided by the timer (plan, under glue.lock) and by the
+ * renewer (renew_apply, under lease_mu alone): the practice stops being
+ * served at once, its memory is dropped after by the timer, under the
+ * practice's own lock (drops_run), since a request of it may be in a store
+ * round trip without glue.lock (plock.h). */
+typedef struct deferred_drop {
+	int64_t id;
+	char *holder;
+} deferred_drop;
+static GArray *deferred; /* deferred_drop, or NULL; under lease_mu */
+
+/* Not served from now on; its memory dropped later (drops_run). Under lease_mu. */
+static void stop_locked(int64_t practice_id, const char *holder)
 {
 	lease_state *st = state_of(practice_id, false);
 	if (st) {
@@ -173,6 +226,24 @@ static void drop(int64_t practice_id, const char *holder)
 		st->m.sent_ms = 0;
 		st->changed = g_atomic_int_add(&changes, 1) + 1;
 	}
+	if (deferred == NULL)
+		deferred = g_array_new(FALSE, FALSE, sizeof(deferred_drop));
+	deferred_drop d = { practice_id, g_strdup(holder) };
+	g_array_append_val(deferred, d);
+}
+
+/* Drops a practice this instance no longer serves (see the contract), at
+ * once: under glue.lock and the practice's lock. */
+static void drop(int64_t practice_id, const char *holder)
+{
+	g_mutex_lock(&lease_mu);
+	lease_state *st = state_of(practice_id, false);
+	if (st) {
+		st->m.serving = false;
+		st->m.sent_ms = 0;
+		st->changed = g_atomic_int_add(&changes, 1) + 1;
+	}
+	g_mutex_unlock(&lease_mu);
 	GPtrArray *all = glue_sessions_all();
 	size_t n = 0;
 	for (guint i = 0; i < all->len; i++) {
@@ -200,7 +271,7 @@ static bool claim_now(int64_t practice_id, const consult_lease_row *prev)
 {
 	int64_t sent = real_ms();
 	bool held = false;
-	if (consult_store_lease_claim(glue.store, practice_id, glue.cfg.instance, sent,
+	if (consult_store_lease_claim(glue_store(), practice_id, glue.cfg.instance, sent,
 	            consult_lease_expires(&lcfg, sent), &held) != CONSULT_OK ||
 	        !held)
 		return false;
@@ -249,8 +320,8 @@ int glue_leases_init(void)
 	renew_delay_ms = test_delay("CONSULT_TEST_LEASE_RENEW_DELAY_MS", "every lease renewal is delayed");
 	read_delay_ms = test_delay("CONSULT_TEST_LEASE_READ_DELAY_MS", "the timer acts on the lease rows later");
 	g_atomic_int_set(&changes, 0);
-	GArray *ids = practice_ids(glue.store);
-	GHashTable *rows = read_rows(glue.store);
+	GArray *ids = practice_ids(glue_store());
+	GHashTable *rows = read_rows(glue_store());
 	size_t held = 0, elsewhere = 0, mine_live = 0;
 	if (ids && rows) {
 		int64_t now = real_ms();
@@ -266,12 +337,14 @@ int glue_leases_init(void)
 			}
 			int64_t sent = real_ms();
 			bool got = false;
-			if (consult_store_lease_claim(glue.store, id, glue.cfg.instance, sent,
+			if (consult_store_lease_claim(glue_store(), id, glue.cfg.instance, sent,
 			            consult_lease_expires(&lcfg, sent), &got) == CONSULT_OK &&
 			        got) {
+				g_mutex_lock(&lease_mu);
 				lease_state *st = state_of(id, true);
 				st->m.serving = true;
 				st->m.sent_ms = st->since_ms = sent;
+				g_mutex_unlock(&lease_mu);
 				held++;
 			} else {
 				elsewhere++;
@@ -292,14 +365,23 @@ int glue_leases_init(void)
 	JANUS_LOG(LOG_INFO,
 	        "[consult] instance %s: lease %" G_GINT64_FORMAT " s, %zu practices claimed, %zu served elsewhere\n",
 	        glue.cfg.instance, glue.cfg.lease_seconds, held, elsewhere);
-	return 0;
+	return renewer_start();
 }
 
 void glue_leases_free(void)
 {
+	glue_leases_stop();
+	if (renew_db)
+		consult_store_close(renew_db);
+	renew_db = NULL;
 	if (mine)
 		g_hash_table_destroy(mine);
 	mine = NULL;
+	for (guint i = 0; deferred && i < deferred->len; i++)
+		g_free(g_array_index(deferred, deferred_drop, i).holder);
+	if (deferred)
+		g_array_free(deferred, TRUE);
+	deferred = NULL;
 	on = false;
 }
 
@@ -309,11 +391,12 @@ typedef struct pending {
 	consult_err e;
 	char *prev_holder;
 	int64_t prev_expires;
+	gint changed; /* the lease_state's `changed` when it was collected */
 } pending;
 
-static void pending_add(GArray *a, int64_t id, const consult_lease_row *r)
+static void pending_add(GArray *a, int64_t id, const consult_lease_row *r, gint changed)
 {
-	pending p = { id, false, CONSULT_OK, g_strdup(r->holder), r->expires_at_ms };
+	pending p = { id, false, CONSULT_OK, g_strdup(r->holder), r->expires_at_ms, changed };
 	g_array_append_val(a, p);
 }
 
@@ -326,10 +409,12 @@ static void pending_free(GArray *a)
 
 /* What is due per practice, under glue.lock, from the practices and lease
  * rows read just before (NULL: not readable; both freed here) when
- * `changes` was read_at: drops STOPs, collects the rest; a practice
- * claimed or dropped since is left to the next tick. */
-static void plan(GArray *ids, GHashTable *rows, gint read_at, GArray *renew, GArray *claim)
+ * `changes` was read_at: marks STOPs (their memory dropped by drops_run),
+ * collects the claims; a practice claimed or dropped since is left to the
+ * next tick; renewals are the renewer's. */
+static void plan(GArray *ids, GHashTable *rows, gint read_at, GArray *claim)
 {
+	g_mutex_lock(&lease_mu);
 	int64_t now = real_ms();
 	GHashTable *seen = g_hash_table_new(g_int64_hash, g_int64_equal);
 	for (guint i = 0; ids && i < ids->len; i++) {
@@ -344,11 +429,9 @@ static void plan(GArray *ids, GHashTable *rows, gint read_at, GArray *renew, GAr
 		if (rows == NULL && a == CONSULT_LEASE_CLAIM)
 			a = CONSULT_LEASE_WAIT; /* the rows were not readable: claim nothing */
 		if (a == CONSULT_LEASE_STOP)
-			drop(id, r.holder && strcmp(r.holder, glue.cfg.instance) != 0 ? r.holder : NULL);
-		else if (a == CONSULT_LEASE_RENEW)
-			pending_add(renew, id, &r);
+			stop_locked(id, r.holder && strcmp(r.holder, glue.cfg.instance) != 0 ? r.holder : NULL);
 		else if (a == CONSULT_LEASE_CLAIM)
-			pending_add(claim, id, &r);
+			pending_add(claim, id, &r, st ? st->changed : 0);
 	}
 	/* practices that are gone from the store, or a list that failed: only the deadline counts */
 	GHashTableIter it;
@@ -358,8 +441,9 @@ static void plan(GArray *ids, GHashTable *rows, gint read_at, GArray *renew, GAr
 		lease_state *st = value;
 		if (st->m.serving && (ids == NULL || !g_hash_table_contains(seen, &st->practice_id)) &&
 		        !consult_lease_serves(&lcfg, now, &st->m))
-			drop(st->practice_id, NULL);
+			stop_locked(st->practice_id, NULL);
 	}
+	g_mutex_unlock(&lease_mu);
 	g_hash_table_destroy(seen);
 	if (ids)
 		g_array_free(ids, TRUE);
@@ -367,8 +451,8 @@ static void plan(GArray *ids, GHashTable *rows, gint read_at, GArray *renew, GAr
 		g_hash_table_destroy(rows);
 }
 
-/* Renewals sent at sent, in one commit on db (the timer's handle, without
- * glue.lock: they change nothing in memory); true if committed. */
+/* Renewals sent at sent, in one commit on db (the renewer's handle,
+ * without glue.lock: they change nothing in memory); true if committed. */
 static bool renew_store(consult_store *db, GArray *renew, int64_t sent)
 {
 	bool tx = renew->len > 1 && consult_store_begin(db) == CONSULT_OK;
@@ -383,32 +467,149 @@ static bool renew_store(consult_store *db, GArray *renew, int64_t sent)
 	return committed;
 }
 
-/* Under glue.lock, what the renewals sent at sent came to: a practice whose
- * renewal did not hold (or whose safe time is over anyway) is dropped. */
+/* Under lease_mu, what the renewals sent at sent came to: a practice whose
+ * renewal did not hold (or whose safe time is over anyway) is not served
+ * from now on (its memory dropped by the timer); one claimed or dropped
+ * since the renewal was collected is left alone. */
 static void renew_apply(GArray *renew, bool committed, int64_t sent)
 {
 	int64_t now = real_ms();
 	for (guint i = 0; i < renew->len; i++) {
 		pending *p = &g_array_index(renew, pending, i);
 		lease_state *st = state_of(p->id, false);
-		if (st == NULL || !st->m.serving)
+		if (st == NULL || !st->m.serving || st->changed != p->changed)
 			continue;
 		if (p->e == CONSULT_OK && committed && p->held) {
 			if (sent > st->m.sent_ms)
 				st->m.sent_ms = sent;
 			if (!consult_lease_serves(&lcfg, now, &st->m))
-				drop(p->id, NULL); /* renewed too late to count: claimed afresh next time */
+				stop_locked(p->id, NULL); /* renewed too late to count: claimed afresh next time */
 		} else if (p->e == CONSULT_OK && committed) {
-			drop(p->id, NULL); /* another instance holds it */
-		}                          /* a store failure: the deadline decides */
+			stop_locked(p->id, NULL); /* another instance holds it */
+		}                                 /* a store failure: the deadline decides */
 	}
+}
+
+/* The renewer: every served lease renewed when due (see the contract). */
+
+/* One round: the due renewals collected, sent and applied. */
+static void renew_due(void)
+{
+	GArray *renew = g_array_new(FALSE, FALSE, sizeof(pending));
+	consult_lease_row none = { NULL, 0 };
+	g_mutex_lock(&lease_mu);
+	int64_t sent = real_ms(); /* before the statement: the safe time counts from here */
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, mine);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		lease_state *st = value;
+		if (consult_lease_serves(&lcfg, sent, &st->m) && sent - st->m.sent_ms >= lcfg.renew_ms)
+			pending_add(renew, st->practice_id, &none, st->changed);
+	}
+	g_mutex_unlock(&lease_mu);
+	if (renew->len) {
+		if (renew_delay_ms > 0)
+			g_usleep(renew_delay_ms * G_TIME_SPAN_MILLISECOND);
+		if (renew_db == NULL)
+			g_mutex_lock(&glue.lock);
+		bool committed = renew_store(renew_db ? renew_db : glue.store, renew, sent);
+		if (renew_db == NULL)
+			g_mutex_unlock(&glue.lock);
+		g_mutex_lock(&lease_mu);
+		renew_apply(renew, committed, sent);
+		g_mutex_unlock(&lease_mu);
+	}
+	pending_free(renew);
+}
+
+static gpointer renewer_main(gpointer data)
+{
+	(void)data;
+	/* an eighth of the renewal period between rounds: a renewal goes out
+	 * at most that late (50..500 ms) */
+	int64_t every_ms = CLAMP(lcfg.renew_ms / 8, 50, 500);
+	g_mutex_lock(&renewer_mu);
+	while (!renewer_quit) {
+		gint64 until = g_get_monotonic_time() + every_ms * G_TIME_SPAN_MILLISECOND;
+		while (!renewer_quit && g_cond_wait_until(&renewer_cond, &renewer_mu, until))
+			;
+		if (renewer_quit)
+			break;
+		g_mutex_unlock(&renewer_mu);
+		renew_due();
+		g_mutex_lock(&renewer_mu);
+	}
+	g_mutex_unlock(&renewer_mu);
+	return NULL;
+}
+
+/* Its handle (PostgreSQL only: on SQLite it renews on glue.store under
+ * glue.lock, as the timer did) and its thread. */
+static int renewer_start(void)
+{
+	const char *db = glue.cfg.database;
+	if (db && (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0)) {
+		char err[256] = "";
+		renew_db = consult_store_open(db, err, sizeof(err));
+		if (renew_db == NULL)
+			JANUS_LOG(LOG_WARN,
+			        "[consult] leases: no store handle of their own (%s); renewals run under the lock\n",
+			        err);
+		else
+			glue_store_watch_handle(renew_db);
+	}
+	renewer_quit = false;
+	GError *gerr = NULL;
+	renewer = g_thread_try_new("consult leases", renewer_main, NULL, &gerr);
+	if (renewer == NULL) {
+		JANUS_LOG(LOG_FATAL, "[consult] cannot start the lease renewer: %s\n", gerr ? gerr->message : "?");
+		g_clear_error(&gerr);
+		return -1;
+	}
+	return 0;
+}
+
+void glue_leases_stop(void)
+{
+	if (renewer == NULL)
+		return;
+	g_mutex_lock(&renewer_mu);
+	renewer_quit = true;
+	g_cond_broadcast(&renewer_cond);
+	g_mutex_unlock(&renewer_mu);
+	g_thread_join(renewer);
+	renewer = NULL;
+}
+
+/* The drops decided (plan, the renewer), each under its practice's lock,
+ * unless a request claimed the practice again meanwhile. Without any lock;
+ * the timer's. */
+static void drops_run(void)
+{
+	g_mutex_lock(&lease_mu);
+	GArray *a = deferred;
+	deferred = NULL;
+	g_mutex_unlock(&lease_mu);
+	for (guint i = 0; a && i < a->len; i++) {
+		deferred_drop *d = &g_array_index(a, deferred_drop, i);
+		glue_practice_lock(d->id);
+		g_mutex_lock(&glue.lock);
+		if (!marked_serving(d->id))
+			drop(d->id, d->holder);
+		g_mutex_unlock(&glue.lock);
+		glue_practice_unlock();
+		g_free(d->holder);
+	}
+	if (a)
+		g_array_free(a, TRUE);
 }
 
 void glue_leases_tick(void)
 {
 	if (!on)
 		return;
-	GArray *renew = g_array_new(FALSE, FALSE, sizeof(pending));
+	drops_run(); /* the renewer's, if any */
 	GArray *claim = g_array_new(FALSE, FALSE, sizeof(pending));
 	gint read_at = g_atomic_int_get(&changes);
 	consult_store *db = glue_timer_store_begin();
@@ -418,31 +619,19 @@ void glue_leases_tick(void)
 	if (read_delay_ms > 0)
 		g_usleep(read_delay_ms * G_TIME_SPAN_MILLISECOND);
 	g_mutex_lock(&glue.lock);
-	plan(ids, rows, read_at, renew, claim);
+	plan(ids, rows, read_at, claim);
 	g_mutex_unlock(&glue.lock);
-	if (renew->len) {
-		int64_t sent = real_ms();
-		if (renew_delay_ms > 0)
-			g_usleep(renew_delay_ms * G_TIME_SPAN_MILLISECOND);
-		db = glue_timer_store_begin();
-		bool committed = renew_store(db, renew, sent);
-		glue_timer_store_end(db);
+	drops_run();
+	for (guint i = 0; i < claim->len; i++) { /* each under its practice's lock (plock.h) */
+		pending *p = &g_array_index(claim, pending, i);
+		consult_lease_row prev = { p->prev_holder, p->prev_expires };
+		glue_practice_lock(p->id);
 		g_mutex_lock(&glue.lock);
-		renew_apply(renew, committed, sent);
+		if (!marked_serving(p->id))
+			(void)claim_now(p->id, &prev);
 		g_mutex_unlock(&glue.lock);
+		glue_practice_unlock();
 	}
-	if (claim->len) {
-		g_mutex_lock(&glue.lock);
-		for (guint i = 0; i < claim->len; i++) {
-			pending *p = &g_array_index(claim, pending, i);
-			consult_lease_row prev = { p->prev_holder, p->prev_expires };
-			lease_state *st = state_of(p->id, false);
-			if (st == NULL || !st->m.serving)
-				(void)claim_now(p->id, &prev);
-		}
-		g_mutex_unlock(&glue.lock);
-	}
-	pending_free(renew);
 	pending_free(claim);
 }
 
@@ -457,7 +646,7 @@ static void elsewhere_extra(glue_ctx *c, const consult_lease_row *r)
 
 consult_err glue_lease_refuse(glue_ctx *c, int64_t practice_id)
 {
-	GHashTable *rows = read_rows(glue.store);
+	GHashTable *rows = read_rows(glue_store());
 	consult_lease_row r = row_view(rows, practice_id);
 	elsewhere_extra(c, &r);
 	if (rows)
@@ -469,12 +658,11 @@ consult_err glue_lease_require(glue_ctx *c, int64_t practice_id)
 {
 	if (glue_lease_serves(practice_id))
 		return CONSULT_OK;
-	GHashTable *rows = read_rows(glue.store);
+	GHashTable *rows = read_rows(glue_store());
 	if (rows == NULL)
 		return CONSULT_ERR_INTERNAL;
 	consult_lease_row r = row_view(rows, practice_id);
-	lease_state *st = state_of(practice_id, false);
-	if (st && st->m.serving) /* its safe time is over: dropped first */
+	if (marked_serving(practice_id)) /* its safe time is over: dropped first */
 		drop(practice_id, r.holder && strcmp(r.holder, glue.cfg.instance) != 0 ? r.holder : NULL);
 	consult_lease_mine idle = { false, 0 };
 	consult_err e = CONSULT_ERR_PRACTICE_ELSEWHERE;
@@ -492,13 +680,15 @@ void glue_leases_release(void)
 	if (!on)
 		return;
 	int64_t n = 0;
-	if (consult_store_lease_release(glue.store, 0, glue.cfg.instance, &n) == CONSULT_OK && n > 0)
+	if (consult_store_lease_release(glue_store(), 0, glue.cfg.instance, &n) == CONSULT_OK && n > 0)
 		JANUS_LOG(LOG_INFO, "[consult] %" G_GINT64_FORMAT " leases released\n", n);
 	GHashTableIter it;
 	gpointer key, value;
+	g_mutex_lock(&lease_mu);
 	g_hash_table_iter_init(&it, mine);
 	while (g_hash_table_iter_next(&it, &key, &value))
 		((lease_state *)value)->m.serving = false;
+	g_mutex_unlock(&lease_mu);
 }
 
 json_t *glue_leases_health(void)
@@ -510,6 +700,7 @@ json_t *glue_leases_health(void)
 	json_object_set_new(o, "now_ms", json_integer(now));
 	json_t *held = json_array();
 	if (on) {
+		g_mutex_lock(&lease_mu);
 		GHashTableIter it;
 		gpointer key, value;
 		g_hash_table_iter_init(&it, mine);
@@ -525,6 +716,7 @@ json_t *glue_leases_health(void)
 			json_object_set_new(h, "renew_age_ms", json_integer(now - st->m.sent_ms));
 			json_array_append_new(held, h);
 		}
+		g_mutex_unlock(&lease_mu);
 	}
 	json_object_set_new(o, "practices", held);
 	return o;

@@ -18,7 +18,8 @@
  * practice's policy is "never"; the call keeps ringing), decline may say
  * why (the doctor reads it). Successful joins per
  * appointment are bounded (core/rejoin.h: rate_limited, nothing changes). Called under glue.lock;
- * logs only ids.
+ * join and appointment_info look the code up without it (dispatch.c), and
+ * join takes the practice's lock before it changes anything. Logs only ids.
  */
 #include <string.h>
 #include <glib.h>
@@ -64,7 +65,7 @@ static consult_err find_appointment(glue_ctx *c, const char *slug, const char *c
 	uint8_t hash[CONSULT_CODE_HASH_LEN];
 	consult_code_hash(glue.cfg.code_secret, t->practice.id, norm, hash);
 	memset(norm, 0, sizeof(norm));
-	consult_err e = consult_store_appointment_by_code(glue.store, hash, &t->appt);
+	consult_err e = consult_store_appointment_by_code(glue_store(), hash, &t->appt);
 	if (e == CONSULT_ERR_INTERNAL)
 		return e;
 	if (e != CONSULT_OK)
@@ -153,7 +154,7 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 {
 	glue_practice *p = t->p;
 	int64_t visit_id = 0;
-	if (consult_store_visit_begin(glue.store, t->appt.id, first, last, c->now, &visit_id) != CONSULT_OK)
+	if (consult_store_visit_begin(glue_store(), t->appt.id, first, last, c->now, &visit_id) != CONSULT_OK)
 		return CONSULT_ERR_INTERNAL;
 	consult_room_event in = { .in = CONSULT_IN_ARRIVE,
 		.arrive = {
@@ -178,7 +179,7 @@ static consult_err new_visit(glue_ctx *c, join_target *t, const char *first, con
 		JANUS_LOG(LOG_ERR, "[consult] visit %" G_GINT64_FORMAT " not admitted (%s)\n", visit_id,
 		        consult_err_name(e));
 		g_hash_table_remove(p->visits, &visit_id);
-		(void)consult_store_visit_end(glue.store, visit_id, CONSULT_END_LEFT, c->now);
+		(void)consult_store_visit_end(glue_store(), visit_id, CONSULT_END_LEFT, c->now);
 		return CONSULT_ERR_INTERNAL;
 	}
 	return CONSULT_OK;
@@ -282,6 +283,13 @@ consult_err glue_h_join(glue_ctx *c)
 	join_target t;
 	memset(&t, 0, sizeof(t));
 	consult_err e = checked_lookup(c, c->req->u.join.practice, c->req->u.join.code, &t);
+	if (e == CONSULT_OK) {
+		/* The practice's lock before anything changes (plock.h); the
+		 * handle may have joined or gone meanwhile. */
+		glue_practice_enter(t.practice.id);
+		if (g_atomic_int_get(&c->s->destroyed) || c->s->kind != GLUE_ANON)
+			e = CONSULT_ERR_WRONG_STATE;
+	}
 	if (e == CONSULT_OK)
 		e = glue_lease_require(c, t.practice.id); /* another instance serves it: nothing changes here */
 	if (e != CONSULT_OK)

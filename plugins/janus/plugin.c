@@ -4,7 +4,8 @@
  * Contract: init loads and validates the configuration (refusing to start
  * on any bad value), opens the store, restores the waiting rooms from it
  * (restore.c: visits live at the last stop come back, away with grace)
- * and starts a timer thread that once a second, under glue.lock, ends
+ * and starts a timer thread that once a second, under each practice's
+ * lock in turn (plock.h) and glue.lock, ends
  * AWAY visits whose grace period is over and held calls whose detached
  * side did not come back in time and prunes the rate limiters and the room's
  * memory of ended visits (core/room.h). Then, on its own store handle
@@ -91,24 +92,49 @@ static void expire_practice(glue_practice *p, int64_t now)
 static int64_t next_purge; /* timer thread only; 0: purge at the first tick */
 static int64_t next_alive; /* timer thread only: the next heartbeat */
 
-static void tick(int64_t now)
+/* The ids of the practices with a live room, under glue.lock. */
+static GArray *practice_ids(void)
 {
-	g_mutex_lock(&glue.lock);
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	if (glue.practices) {
 		GHashTableIter it;
 		gpointer key, value;
 		g_hash_table_iter_init(&it, glue.practices);
-		while (g_hash_table_iter_next(&it, &key, &value)) {
-			if (!glue_lease_serves(((glue_practice *)value)->id))
-				continue; /* its safe time just ended: the next lease tick drops it */
-			expire_practice(value, now);
-			glue_staff_idle_check(value, now);
-			glue_staff_sessions_check(value, now);
-			consult_room_ended_prune(((glue_practice *)value)->room, now);
-			glue_day_tick(value, now);
-		}
+		while (g_hash_table_iter_next(&it, &key, &value))
+			g_array_append_val(ids, ((glue_practice *)value)->id);
 	}
+	return ids;
+}
+
+/* Each practice under its own lock (plock.h), one at a time, then the
+ * global tables under glue.lock alone. */
+static void tick(int64_t now)
+{
+	g_mutex_lock(&glue.lock);
+	GArray *ids = practice_ids();
+	g_mutex_unlock(&glue.lock);
+	for (guint i = 0; i < ids->len; i++) {
+		int64_t id = g_array_index(ids, int64_t, i);
+		glue_practice_lock(id);
+		glue_pool_checkout(); /* PostgreSQL: its visit writes without glue.lock (plock.h) */
+		g_mutex_lock(&glue.lock);
+		glue_pool_drop(true);
+		glue_practice *p = glue_practice_find(id);
+		if (p && glue_lease_serves(id)) { /* else: its safe time just ended: the next lease tick drops it */
+			expire_practice(p, now);
+			glue_staff_idle_check(p, now);
+			glue_staff_sessions_check(p, now);
+			consult_room_ended_prune(p->room, now);
+			glue_day_tick(p, now);
+		}
+		glue_pool_drop(false);
+		g_mutex_unlock(&glue.lock);
+		glue_pool_checkin();
+		glue_practice_unlock();
+	}
+	g_array_free(ids, TRUE);
 	glue_forward_losses_run(now, false);
+	g_mutex_lock(&glue.lock);
 	consult_ratelimit_prune(glue.rl_login, now);
 	consult_ratelimit_prune(glue.rl_join, now);
 	consult_ratelimit_prune(glue.rl_join_practice, now);
@@ -208,6 +234,7 @@ static void free_state(void)
 	glue_practices_free();
 	glue_leases_free();
 	glue_timer_store_close();
+	glue_pool_close();
 	if (glue.store)
 		consult_store_close(glue.store);
 	if (glue.rl_login)
@@ -244,6 +271,8 @@ static int consult_init(janus_callbacks *callback, const char *config_path)
 		goto fail;
 	}
 	glue_store_watch();
+	if (glue_pool_open() != 0)
+		goto fail;
 	glue.started_at = glue_now();
 	glue.stopped_at = 0;
 	g_mutex_lock(&glue.lock);
@@ -310,8 +339,11 @@ static void consult_destroy(void)
 		g_thread_join(timer_thread);
 		timer_thread = NULL;
 	}
+	glue_leases_stop(); /* no renewal after the release below */
 	glue_outbox_stop();
 	glue_forward_deinit();
+	if (!glue_dispatch_drain(5000)) /* a request may be in a round trip without glue.lock (plock.h) */
+		JANUS_LOG(LOG_WARN, "[consult] stopping with requests still running\n");
 	g_mutex_lock(&glue.lock);
 	glue_forward_losses_run(0, true);
 	glue_practices_free();
@@ -378,7 +410,15 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error)
 		*error = -2;
 		return;
 	}
-	g_mutex_lock(&glue.lock);
+	glue_dispatch_busy(true);                 /* destroy waits for it (glue_dispatch_drain) */
+	if (glue_lock_session_practice(s) != 0) { /* its practice's lock (if any), then glue.lock */
+		/* PostgreSQL: its visit write on a pooled handle without glue.lock
+		 * (plock.h); the practice's lock keeps the handle as it is. */
+		g_mutex_unlock(&glue.lock);
+		glue_pool_checkout();
+		g_mutex_lock(&glue.lock);
+		glue_pool_drop(true);
+	}
 	if (glue.stopped_at)
 		now = glue.stopped_at; /* handles go with a clean stop: they went when it began */
 	glue_forward_end(s);
@@ -389,7 +429,11 @@ static void consult_destroy_session(janus_plugin_session *handle, int *error)
 	else if (s->kind == GLUE_STAFF)
 		glue_staff_detach(s, true, now);
 	glue_session_reset(s);
+	glue_pool_drop(false);
 	g_mutex_unlock(&glue.lock);
+	glue_pool_checkin();
+	glue_practice_unlock();
+	glue_dispatch_busy(false);
 	glue_session_unref(s);
 }
 

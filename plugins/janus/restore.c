@@ -33,7 +33,7 @@
 static int64_t gone_at(int64_t now)
 {
 	int64_t alive = 0, stopped = 0;
-	if (consult_store_lifecycle(glue.store, &alive, &stopped) != CONSULT_OK || (alive == 0 && stopped == 0))
+	if (consult_store_lifecycle(glue_store(), &alive, &stopped) != CONSULT_OK || (alive == 0 && stopped == 0))
 		return now;
 	return stopped >= alive ? stopped : alive;
 }
@@ -71,7 +71,7 @@ static consult_visit_state restore_one(const consult_live_visit *lv, int64_t gon
 	vi->id = lv->id;
 	vi->path = GLUE_PATH_NONE;
 	char *first = NULL, *last = NULL;
-	if (consult_store_visit_names(glue.store, lv->id, &first, &last) == CONSULT_OK) {
+	if (consult_store_visit_names(glue_store(), lv->id, &first, &last) == CONSULT_OK) {
 		vi->first = g_strdup(first);
 		vi->last = g_strdup(last);
 	}
@@ -81,21 +81,21 @@ static consult_visit_state restore_one(const consult_live_visit *lv, int64_t gon
 	/* a connected call that ends later counts for the wait estimates from its stored start */
 	if (lv->called_by > 0) {
 		int64_t at = 0;
-		if (consult_store_visit_connected_at(glue.store, lv->id, &at) == CONSULT_OK && at > 0) {
+		if (consult_store_visit_connected_at(glue_store(), lv->id, &at) == CONSULT_OK && at > 0) {
 			vi->connected = true;
 			vi->connected_at = at;
 		}
 	}
 	consult_appointment a;
 	memset(&a, 0, sizeof(a));
-	if (consult_store_appointment_by_id(glue.store, lv->appointment_id, &a) == CONSULT_OK) {
+	if (consult_store_appointment_by_id(glue_store(), lv->appointment_id, &a) == CONSULT_OK) {
 		vi->booked_name = g_strdup(a.booked_name);
 		vi->note = g_strdup(a.note);
 	}
 	consult_appointment_clear(&a);
 	g_hash_table_replace(p->visits, &vi->id, vi);
 	/* written back: a second restart before anyone returns keeps away_since */
-	(void)consult_store_visit_state(glue.store, v->id, v->state, v->head, v->away_since);
+	(void)consult_store_visit_state(glue_store(), v->id, v->state, v->head, v->away_since);
 	JANUS_LOG(LOG_VERB, "[consult] visit %" G_GINT64_FORMAT " restored as %s\n", v->id,
 	        consult_visit_state_name(v->state));
 	return v->state;
@@ -124,7 +124,7 @@ void glue_restore_room(int64_t now, int64_t practice_id, int64_t gone)
 		gone = gone_at(now);
 	int64_t until = now + glue.cfg.grace_seconds;
 	GArray *live = g_array_new(FALSE, FALSE, sizeof(consult_live_visit));
-	if (consult_store_live_visits(glue.store, collect, live) != CONSULT_OK) {
+	if (consult_store_live_visits(glue_store(), collect, live) != CONSULT_OK) {
 		JANUS_LOG(LOG_ERR, "[consult] live visits not readable: waiting rooms start empty\n");
 		g_array_free(live, TRUE);
 		return;
@@ -133,7 +133,7 @@ void glue_restore_room(int64_t now, int64_t practice_id, int64_t gone)
 	size_t away = 0, held = 0, refused = 0;
 	/* the write-backs in one commit (a start with many waiting is not
 	 * slowed by one commit per visit); if it cannot open, one each */
-	bool tx = live->len > 1 && consult_store_begin(glue.store) == CONSULT_OK;
+	bool tx = live->len > 1 && consult_store_begin(glue_store()) == CONSULT_OK;
 	for (guint i = 0; i < live->len; i++) {
 		consult_visit_state st = restore_one(&g_array_index(live, consult_live_visit, i), gone, until);
 		if (st == CONSULT_VISIT_ENDED)
@@ -143,7 +143,7 @@ void glue_restore_room(int64_t now, int64_t practice_id, int64_t gone)
 		else
 			away++;
 	}
-	if (tx && consult_store_commit(glue.store) != CONSULT_OK)
+	if (tx && consult_store_commit(glue_store()) != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] restored visits' states not written back (kept as stored)\n");
 	if (live->len)
 		JANUS_LOG(LOG_INFO,
@@ -171,7 +171,7 @@ void glue_lifecycle_stopped(int64_t now)
 {
 	g_mutex_lock(&lifecycle_mutex);
 	stop_recorded = true;
-	if (consult_store_stopped(glue.store, now) == CONSULT_OK)
+	if (consult_store_stopped(glue_store(), now) == CONSULT_OK)
 		JANUS_LOG(LOG_INFO, "[consult] stop recorded at %" G_GINT64_FORMAT "\n", now);
 	g_mutex_unlock(&lifecycle_mutex);
 }

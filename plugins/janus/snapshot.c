@@ -52,7 +52,7 @@ static glue_snapshot *load(consult_practice *pr, int64_t at, consult_err *e)
 	memset(pr, 0, sizeof(*pr));
 	sn->staff = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, staff_free);
 	sn->loaded_ms = at;
-	if (consult_store_list_staff(glue.store, sn->pr.id, CONSULT_ROLE_NONE, add_staff, sn->staff) != CONSULT_OK) {
+	if (consult_store_list_staff(glue_store(), sn->pr.id, CONSULT_ROLE_NONE, add_staff, sn->staff) != CONSULT_OK) {
 		snap_free(sn);
 		*e = CONSULT_ERR_INTERNAL;
 		return NULL;
@@ -83,7 +83,7 @@ const glue_snapshot *glue_snapshot_get(int64_t practice_id, consult_err *e)
 	glue_snapshot_forget(practice_id);
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
-	*e = store_answer(consult_store_practice_by_id(glue.store, practice_id, &pr));
+	*e = store_answer(consult_store_practice_by_id(glue_store(), practice_id, &pr));
 	if (*e != CONSULT_OK) {
 		consult_practice_clear(&pr);
 		return NULL;
@@ -116,7 +116,7 @@ const glue_snapshot *glue_snapshot_by_slug(const char *slug, consult_err *e)
 	}
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
-	*e = store_answer(consult_store_practice_by_slug(glue.store, slug, &pr));
+	*e = store_answer(consult_store_practice_by_slug(glue_store(), slug, &pr));
 	if (*e != CONSULT_OK) {
 		consult_practice_clear(&pr);
 		return NULL;

@@ -62,7 +62,7 @@ static int64_t valid_device(const char *token, const consult_staff *st, int64_t 
 	glue_device_token_hash(token, h);
 	consult_device d;
 	int64_t id = 0;
-	if (consult_store_device_find(glue.store, h, &d) == CONSULT_OK && sodium_memcmp(d.hash, h, sizeof(h)) == 0 &&
+	if (consult_store_device_find(glue_store(), h, &d) == CONSULT_OK && sodium_memcmp(d.hash, h, sizeof(h)) == 0 &&
 	        st->id > 0 && d.staff_id == st->id && now - d.last_used_at < (int64_t)GLUE_DEVICE_TTL_DAYS * DAY)
 		id = d.id;
 	sodium_memzero(h, sizeof(h));
@@ -83,7 +83,7 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	if (ok) {
 		consult_staff now_st;
 		memset(&now_st, 0, sizeof(now_st));
-		consult_err e = consult_store_staff_by_id(glue.store, st->id, &now_st);
+		consult_err e = consult_store_staff_by_id(glue_store(), st->id, &now_st);
 		bool same = e == CONSULT_OK && !now_st.disabled && now_st.pw_hash && st->pw_hash &&
 		        strcmp(now_st.pw_hash, st->pw_hash) == 0;
 		consult_staff_clear(&now_st);
@@ -107,7 +107,7 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	glue_practice *p = glue_practice_get(st->practice_id);
-	if (p == NULL || consult_store_practice_by_id(glue.store, st->practice_id, &pr) != CONSULT_OK) {
+	if (p == NULL || consult_store_practice_by_id(glue_store(), st->practice_id, &pr) != CONSULT_OK) {
 		consult_practice_clear(&pr);
 		return CONSULT_ERR_INTERNAL;
 	}
@@ -118,19 +118,19 @@ static consult_err login_finish(glue_ctx *c, login_try *t, bool ok, consult_rl_o
 	uint8_t h[GLUE_DEVICE_HASH_LEN];
 	int64_t sid = 0;
 	glue_device_token_new(token, h);
-	bool tx = consult_store_begin(glue.store) == CONSULT_OK;
+	bool tx = consult_store_begin(glue_store()) == CONSULT_OK;
 	consult_err e = tx
-	        ? consult_store_device_issue(glue.store, st->id, t->device_id, h, c->now, GLUE_DEVICE_KEEP, NULL)
+	        ? consult_store_device_issue(glue_store(), st->id, t->device_id, h, c->now, GLUE_DEVICE_KEEP, NULL)
 	        : CONSULT_ERR_INTERNAL;
 	if (e == CONSULT_ERR_NOT_FOUND && t->device_id > 0) /* revoked meanwhile: a new device */
-		e = consult_store_device_issue(glue.store, st->id, 0, h, c->now, GLUE_DEVICE_KEEP, NULL);
+		e = consult_store_device_issue(glue_store(), st->id, 0, h, c->now, GLUE_DEVICE_KEEP, NULL);
 	sodium_memzero(h, sizeof(h));
 	if (e == CONSULT_OK)
 		e = glue_login_session_new(st->id, c->now, stoken, &sid);
-	if (tx && e == CONSULT_OK && consult_store_commit(glue.store) != CONSULT_OK)
+	if (tx && e == CONSULT_OK && consult_store_commit(glue_store()) != CONSULT_OK)
 		e = CONSULT_ERR_INTERNAL;
 	if (tx && e != CONSULT_OK)
-		(void)consult_store_rollback(glue.store);
+		(void)consult_store_rollback(glue_store());
 	if (e != CONSULT_OK) {
 		sodium_memzero(token, sizeof(token));
 		sodium_memzero(stoken, sizeof(stoken));
@@ -165,6 +165,7 @@ void glue_staff_enter(
 	s->login_session = login_session;
 	s->session_used = c->now;
 	glue_session_ref(s);
+	glue_practice_check(p->id);
 	p->staff = g_list_append(p->staff, s);
 	json_object_set_new(c->reply, "staff_id", json_integer(st->id));
 	json_object_set_new(c->reply, "role", json_string(consult_role_name(s->role)));
@@ -185,6 +186,24 @@ void glue_staff_welcome(glue_session *s, glue_practice *p)
 	glue_push(s, "waiting", f);
 }
 
+/* glue.lock for login with a pooled store handle in drop mode (plock.h):
+ * the lookups before the password check touch nothing of a practice, the
+ * second half holds the practice's lock; the handle is given back while
+ * the password is checked. */
+static void login_lock(void)
+{
+	glue_pool_checkout();
+	g_mutex_lock(&glue.lock);
+	glue_pool_drop(true);
+}
+
+static void login_unlock(void)
+{
+	glue_pool_drop(false);
+	g_mutex_unlock(&glue.lock);
+	glue_pool_checkin();
+}
+
 /* Login: under glue.lock a password-check slot is taken (else busy) and
  * the limiter reserves the attempt (so parallel attempts cannot overrun
  * it; else the slot is given back and the answer is rate_limited); the
@@ -193,14 +212,14 @@ consult_err glue_h_login(glue_ctx *c)
 {
 	login_try t;
 	memset(&t, 0, sizeof(t));
-	g_mutex_lock(&glue.lock);
+	login_lock();
 	if (c->s->kind != GLUE_ANON) {
-		g_mutex_unlock(&glue.lock);
+		login_unlock();
 		return CONSULT_ERR_WRONG_STATE;
 	}
-	t.lookup = consult_store_staff_by_username(glue.store, c->req->u.login.username, &t.st);
+	t.lookup = consult_store_staff_by_username(glue_store(), c->req->u.login.username, &t.st);
 	if (t.lookup != CONSULT_OK && t.lookup != CONSULT_ERR_NOT_FOUND) {
-		g_mutex_unlock(&glue.lock);
+		login_unlock();
 		consult_staff_clear(&t.st);
 		return CONSULT_ERR_INTERNAL;
 	}
@@ -215,37 +234,40 @@ consult_err glue_h_login(glue_ctx *c)
 	/* The slot first: in a storm most logins are answered busy here, at
 	 * once, without a lookup in the (large) limiter table under the lock. */
 	if (!glue_auth_slot_take(t.device_id > 0)) {
-		g_mutex_unlock(&glue.lock);
+		login_unlock();
 		consult_staff_clear(&t.st);
 		c->retry_after = 1;
 		return CONSULT_ERR_BUSY;
 	}
 	if (!glue_rl_reserve(glue.rl_login, t.keys, 2, c->now, &c->retry_after)) {
 		glue_auth_slot_give();
-		g_mutex_unlock(&glue.lock);
+		login_unlock();
 		glue_auth_count_rate_limited();
 		consult_staff_clear(&t.st);
 		return CONSULT_ERR_RATE_LIMITED;
 	}
 	/* Failures counted by other instances (or before a restart) lock too. */
-	if (glue_login_limit_locked(glue.store, t.ukey, c->now, &c->retry_after)) {
+	if (glue_login_limit_locked(glue_store(), t.ukey, c->now, &c->retry_after)) {
 		glue_rl_settle(glue.rl_login, t.keys, 2, c->now, CONSULT_RL_CANCELLED);
 		glue_auth_slot_give();
-		g_mutex_unlock(&glue.lock);
+		login_unlock();
 		glue_auth_count_rate_limited();
 		consult_staff_clear(&t.st);
 		return CONSULT_ERR_RATE_LIMITED;
 	}
-	g_mutex_unlock(&glue.lock);
+	login_unlock();
 	bool ok = glue_auth_verify(t.lookup == CONSULT_OK ? t.st.pw_hash : NULL, c->req->u.login.password);
 	glue_auth_slot_give();
 	ok = ok && t.lookup == CONSULT_OK && !t.st.disabled && t.st.role != CONSULT_ROLE_NONE;
 	consult_rl_outcome outcome;
-	g_mutex_lock(&glue.lock);
+	if (ok)
+		glue_practice_lock(t.st.practice_id); /* plock.h: the practice's lock before glue.lock */
+	login_lock();
 	consult_err e = login_finish(c, &t, ok, &outcome);
 	glue_rl_settle(glue.rl_login, t.keys, 2, c->now, outcome);
-	glue_login_limit_settle(glue.store, t.ukey, c->now, outcome);
-	g_mutex_unlock(&glue.lock);
+	glue_login_limit_settle(glue_store(), t.ukey, c->now, outcome);
+	login_unlock();
+	glue_practice_unlock();
 	consult_staff_clear(&t.st);
 	return e;
 }
@@ -333,7 +355,7 @@ static void add_doctor(const consult_staff *st, void *ud)
 consult_err glue_h_list_doctors(glue_ctx *c)
 {
 	json_t *list = json_array();
-	if (consult_store_list_staff(glue.store, c->s->practice_id, CONSULT_ROLE_DOCTOR, add_doctor, list) !=
+	if (consult_store_list_staff(glue_store(), c->s->practice_id, CONSULT_ROLE_DOCTOR, add_doctor, list) !=
 	        CONSULT_OK) {
 		json_decref(list);
 		return CONSULT_ERR_INTERNAL;

@@ -41,40 +41,55 @@ static const char *revoked_reason(int64_t staff_id)
 {
 	consult_staff st;
 	memset(&st, 0, sizeof(st));
-	consult_err e = consult_store_staff_by_id(glue.store, staff_id, &st);
+	consult_err e = consult_store_staff_by_id(glue_store(), staff_id, &st);
 	bool disabled = e != CONSULT_OK || st.disabled;
 	consult_staff_clear(&st);
 	return disabled ? "disabled" : "password_reset";
 }
 
+/* Store reads first, handles after: a round trip may give glue.lock up
+ * for its duration (plock.h), so the handles to log out are chosen and
+ * referenced before and checked again after. */
 void glue_staff_sessions_check(glue_practice *p, int64_t now)
 {
 	if (p->staff == NULL || now - p->sessions_checked < GLUE_SESSION_CHECK_S)
 		return;
 	p->sessions_checked = now;
 	GHashTable *live = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	if (consult_store_practice_sessions(glue.store, p->id, add_live, live) != CONSULT_OK) {
+	if (consult_store_practice_sessions(glue_store(), p->id, add_live, live) != CONSULT_OK) {
 		g_hash_table_destroy(live); /* a store failure logs nobody out (counted by the store's hook) */
 		return;
 	}
-	GList *copy = g_list_copy(p->staff);
-	for (GList *l = copy; l; l = l->next) {
+	GList *gone = NULL;
+	for (GList *l = p->staff; l; l = l->next) {
 		glue_session *s = l->data;
-		if (s->login_session == 0 || g_hash_table_contains(live, &s->login_session))
-			continue;
-		JANUS_LOG(LOG_INFO, "[consult] staff %" G_GINT64_FORMAT " logged out: its session was revoked\n",
-		        s->staff_id);
-		glue_staff_log_out(s, revoked_reason(s->staff_id), now);
+		if (s->login_session != 0 && !g_hash_table_contains(live, &s->login_session)) {
+			glue_session_ref(s);
+			gone = g_list_prepend(gone, s);
+		}
 	}
-	g_list_free(copy);
 	g_hash_table_destroy(live);
+	for (GList *l = gone; l; l = l->next) {
+		glue_session *s = l->data;
+		int64_t session = s->login_session;
+		const char *reason = revoked_reason(s->staff_id);
+		if (s->kind == GLUE_STAFF && s->practice_id == p->id && s->login_session == session &&
+		        g_list_find(p->staff, s)) {
+			JANUS_LOG(LOG_INFO,
+			        "[consult] staff %" G_GINT64_FORMAT " logged out: its session was revoked\n",
+			        s->staff_id);
+			glue_staff_log_out(s, reason, now);
+		}
+		glue_session_unref(s);
+	}
+	g_list_free(gone);
 }
 
 consult_err glue_login_session_new(int64_t staff_id, int64_t now, char token[GLUE_SESSION_TOKEN_LEN + 1], int64_t *id)
 {
 	uint8_t h[GLUE_SESSION_HASH_LEN];
 	glue_session_token_new(token, h);
-	consult_err e = consult_store_session_create(glue.store, staff_id, h, now, id);
+	consult_err e = consult_store_session_create(glue_store(), staff_id, h, now, id);
 	sodium_memzero(h, sizeof(h));
 	return e;
 }
@@ -83,7 +98,7 @@ void glue_login_session_used(glue_session *s, int64_t now)
 {
 	if (s->login_session == 0 || now - s->session_used < GLUE_SESSION_TOUCH_S)
 		return;
-	consult_err e = consult_store_session_touch(glue.store, s->login_session, now);
+	consult_err e = consult_store_session_touch(glue_store(), s->login_session, now);
 	if (e == CONSULT_OK)
 		s->session_used = now;
 	else if (e == CONSULT_ERR_NOT_FOUND) {
@@ -92,17 +107,17 @@ void glue_login_session_used(glue_session *s, int64_t now)
 		s->session_used = now;
 	} else
 		JANUS_LOG(LOG_WARN, "[consult] staff %" G_GINT64_FORMAT ": noting the session's use failed (%s)\n",
-		        s->staff_id, consult_store_last_error_name(glue.store));
+		        s->staff_id, consult_store_last_error_name(glue_store()));
 }
 
 void glue_login_session_end(glue_session *s)
 {
 	if (s->login_session == 0)
 		return;
-	consult_err e = consult_store_session_delete(glue.store, s->login_session);
+	consult_err e = consult_store_session_delete(glue_store(), s->login_session);
 	if (e != CONSULT_OK && e != CONSULT_ERR_NOT_FOUND)
 		JANUS_LOG(LOG_ERR, "[consult] staff %" G_GINT64_FORMAT ": ending the session failed (%s)\n",
-		        s->staff_id, consult_store_last_error_name(glue.store));
+		        s->staff_id, consult_store_last_error_name(glue_store()));
 	s->login_session = 0;
 }
 
@@ -113,7 +128,7 @@ static consult_err valid_session(const char *token, int64_t now, consult_staff_s
 {
 	uint8_t h[GLUE_SESSION_HASH_LEN];
 	glue_session_token_hash(token, h);
-	consult_err e = consult_store_session_find(glue.store, h, ss);
+	consult_err e = consult_store_session_find(glue_store(), h, ss);
 	bool same = e == CONSULT_OK && sodium_memcmp(ss->hash, h, sizeof(h)) == 0;
 	sodium_memzero(h, sizeof(h));
 	if (e != CONSULT_OK)
@@ -121,11 +136,11 @@ static consult_err valid_session(const char *token, int64_t now, consult_staff_s
 	if (!same)
 		return CONSULT_ERR_SESSION_INVALID;
 	if (now - ss->last_used_at >= glue.cfg.staff_idle_minutes * 60 + GLUE_SESSION_TOUCH_S) {
-		if (consult_store_session_delete(glue.store, ss->id) == CONSULT_ERR_INTERNAL)
+		if (consult_store_session_delete(glue_store(), ss->id) == CONSULT_ERR_INTERNAL)
 			return CONSULT_ERR_INTERNAL;
 		return CONSULT_ERR_SESSION_INVALID;
 	}
-	e = consult_store_staff_by_id(glue.store, ss->staff_id, st);
+	e = consult_store_staff_by_id(glue_store(), ss->staff_id, st);
 	if (e != CONSULT_OK)
 		return e == CONSULT_ERR_NOT_FOUND ? CONSULT_ERR_SESSION_INVALID : CONSULT_ERR_INTERNAL;
 	if (st->disabled || st->role == CONSULT_ROLE_NONE)
@@ -181,12 +196,17 @@ consult_err glue_h_resume(glue_ctx *c)
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	glue_practice *p = NULL;
+	if (e == CONSULT_OK) {
+		glue_practice_enter(st.practice_id); /* plock.h: before anything of the practice changes */
+		if (g_atomic_int_get(&c->s->destroyed) || c->s->kind != GLUE_ANON)
+			e = CONSULT_ERR_WRONG_STATE;
+	}
 	if (e == CONSULT_OK)
 		e = glue_lease_require(c, st.practice_id); /* served elsewhere: the session is not touched */
 	if (e == CONSULT_OK) {
 		p = glue_practice_get(st.practice_id);
-		if (p == NULL || consult_store_practice_by_id(glue.store, st.practice_id, &pr) != CONSULT_OK ||
-		        consult_store_session_touch(glue.store, ss.id, c->now) != CONSULT_OK)
+		if (p == NULL || consult_store_practice_by_id(glue_store(), st.practice_id, &pr) != CONSULT_OK ||
+		        consult_store_session_touch(glue_store(), ss.id, c->now) != CONSULT_OK)
 			e = CONSULT_ERR_INTERNAL;
 	}
 	if (e != CONSULT_OK) {

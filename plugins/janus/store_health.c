@@ -8,7 +8,7 @@
  * (consult_store_probe: one real commit that changes nothing, free disk
  * space where the data lives, the size of the log), judging the disk
  * against min_free_disk_mb, plus the count of store failures since start
- * (the requests' handle's and the timer's, timer_store.c).
+ * (the main handle's, the request pool's, plock.c, and the timer's, timer_store.c).
  * Both run under glue.lock.
  */
 #include <glib.h>
@@ -39,8 +39,8 @@ bool glue_store_health(json_t *reply)
 	bool store_ok = consult_store_probe(glue.store, &h) == CONSULT_OK;
 	const char *name = h.error && *h.error ? h.error : "SQLITE_ERROR";
 	json_object_set_new(reply, "store", json_string(store_ok ? "ok" : "failing"));
-	json_object_set_new(
-	        reply, "store_errors", json_integer(consult_store_error_count(glue.store) + glue_timer_store_errors()));
+	json_object_set_new(reply, "store_errors",
+	        json_integer(consult_store_error_count(glue.store) + glue_timer_store_errors() + glue_pool_errors()));
 	if (!store_ok) {
 		json_object_set_new(reply, "store_error", json_string(name));
 		JANUS_LOG(LOG_ERR, "[consult] health: store failing (%s)\n", name);

@@ -150,7 +150,7 @@ void glue_day_load(int64_t now, int64_t practice_id)
 	int64_t from, to;
 	day_load l = { practice_id, 0 };
 	glue_local_day(now, &from, &to);
-	if (consult_store_calls_ended(glue.store, from, to, load_one, &l) != CONSULT_OK)
+	if (consult_store_calls_ended(glue_store(), from, to, load_one, &l) != CONSULT_OK)
 		JANUS_LOG(LOG_ERR, "[consult] today's calls not readable: wait estimates start without them\n");
 	else if (l.n)
 		JANUS_LOG(LOG_INFO, "[consult] %zu connected calls of today read for wait estimates\n", l.n);

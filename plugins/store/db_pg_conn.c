@@ -23,6 +23,9 @@
  * only) and never hold the URL or its password. The schema version is the
  * one row of table consult_schema; migrations take an advisory lock.
  * DDL written for SQLite is sent with PostgreSQL's types (see pg_ddl).
+ * Every outermost round trip (a statement with its savepoint, a
+ * transaction command, a reconnect) is framed by the handle's wait hook
+ * (store.h), so a caller can let go of its own lock while the server works.
  */
 #include "store_internal.h"
 #include "db_pg.h"
@@ -101,6 +104,19 @@ static bool reconnect(consult_store *s)
 	return false;
 }
 
+/* The wait hook around the outermost round trip (store.h). */
+static void wait_begin(consult_store *s)
+{
+	if (s->wait_depth++ == 0 && s->wait_hook)
+		s->wait_hook(s->wait_ud, true);
+}
+
+static void wait_end(consult_store *s)
+{
+	if (--s->wait_depth == 0 && s->wait_hook)
+		s->wait_hook(s->wait_ud, false);
+}
+
 static bool ok(const PGresult *res)
 {
 	ExecStatusType t = PQresultStatus(res);
@@ -109,7 +125,7 @@ static bool ok(const PGresult *res)
 
 /* One command on the connection as it is (no savepoint, no retry); a
  * lost connection inside a transaction marks it lost. */
-static PGresult *simple(consult_store *s, const char *sql)
+static PGresult *simple_sent(consult_store *s, const char *sql)
 {
 	bool in_tx = tx_open(s->pg);
 	PGresult *res = PQexec(s->pg->conn, sql);
@@ -122,6 +138,14 @@ static PGresult *simple(consult_store *s, const char *sql)
 	return NULL;
 }
 
+static PGresult *simple(consult_store *s, const char *sql)
+{
+	wait_begin(s);
+	PGresult *res = simple_sent(s, sql);
+	wait_end(s);
+	return res;
+}
+
 static bool simple_ok(consult_store *s, const char *sql)
 {
 	PGresult *res = simple(s, sql);
@@ -129,7 +153,7 @@ static bool simple_ok(consult_store *s, const char *sql)
 	return res != NULL;
 }
 
-PGresult *pg_run(consult_store *s, pg_send_fn send, void *ud)
+static PGresult *run_sent(consult_store *s, pg_send_fn send, void *ud)
 {
 	db_pg *pg = s->pg;
 	if (pg->broken) {
@@ -183,13 +207,21 @@ PGresult *pg_run(consult_store *s, pg_send_fn send, void *ud)
 	}
 }
 
+PGresult *pg_run(consult_store *s, pg_send_fn send, void *ud)
+{
+	wait_begin(s);
+	PGresult *res = run_sent(s, send, ud);
+	wait_end(s);
+	return res;
+}
+
 static PGresult *send_simple(consult_store *s, void *ud, unsigned gen)
 {
 	(void)gen;
 	return PQexec(s->pg->conn, ud);
 }
 
-static bool pg_tx(consult_store *s, db_tx op)
+static bool tx_sent(consult_store *s, db_tx op)
 {
 	static const char *const sql[] = {
 		[DB_BEGIN] = "BEGIN",
@@ -223,6 +255,14 @@ static bool pg_tx(consult_store *s, db_tx op)
 	PQclear(res);
 	if (!done)
 		store_db_fail(s, DB_FAULT_OTHER, "PG_ROLLBACK", "PostgreSQL rolled the transaction back at commit");
+	return done;
+}
+
+static bool pg_tx(consult_store *s, db_tx op)
+{
+	wait_begin(s);
+	bool done = tx_sent(s, op);
+	wait_end(s);
 	return done;
 }
 

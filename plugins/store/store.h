@@ -99,6 +99,16 @@ typedef void (*consult_store_error_hook)(void *ud, const char *name);
 void consult_store_set_error_hook(consult_store *s, consult_store_error_hook hook, void *ud);
 /* Failures counted so far; any thread. */
 unsigned consult_store_error_count(consult_store *s);
+
+/* --- waiting for the database server ---
+ * If set, the hook is called on the caller's thread with begin = true
+ * before the handle sends anything to a PostgreSQL server and with begin =
+ * false once the answer is in (one pair per outermost round trip: a
+ * statement, a transaction command, a reconnect). SQLite calls are local
+ * and never call it. The glue drops its global lock there (store_pool.c);
+ * the hook must not call the store. */
+typedef void (*consult_store_wait_hook)(void *ud, bool begin);
+void consult_store_set_wait_hook(consult_store *s, consult_store_wait_hook hook, void *ud);
 /* Name of the newest counted failure ("" if none). */
 const char *consult_store_last_error_name(consult_store *s);
 /* The backend's message for the last failed call on this handle ("" if
@@ -525,8 +535,10 @@ typedef struct consult_lease {
 void consult_lease_clear(consult_lease *l);
 /* Claims or renews practice_id's lease for holder in ONE conditional
  * statement: it is written (holder, expires_at_ms) only if there is no row,
- * the row is holder's, or the row's expires_at is before now_ms; *held
- * says whether holder holds it now. Two instances claiming at once: at
+ * the row is holder's, or the row's expires_at is before now_ms; a row
+ * of holder's own keeps a later expires_at than the one given (a late
+ * renewal never shortens a newer claim of the same holder); *held says
+ * whether holder holds it now. Two instances claiming at once: at
  * most one gets held = true. NOT_FOUND if there is no such practice. */
 consult_err consult_store_lease_claim(
         consult_store *s, int64_t practice_id, const char *holder, int64_t now_ms, int64_t expires_at_ms, bool *held);

@@ -53,6 +53,9 @@ struct consult_store {
 	atomic_uint errors;      /* failures counted (store.h, "store errors") */
 	consult_store_error_hook hook;
 	void *hook_ud;
+	consult_store_wait_hook wait_hook; /* store.h, "waiting for the database server" */
+	void *wait_ud;
+	int wait_depth;        /* round trips open (nested calls report only the outermost) */
 	store_ckpt *ckpt;      /* upkeep's own connection (store_maintain.c); NULL: auto checkpoints */
 	char upkeep_note[160]; /* why upkeep cannot run; reported by the first maintain */
 };

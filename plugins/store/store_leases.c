@@ -2,7 +2,10 @@
  *
  * Contract: table leases (schema version 8), one row per practice. The
  * claim is one upsert whose update applies only to a free row (the
- * holder's own, or expired), and RETURNING says whether it was applied:
+ * holder's own, or expired), and RETURNING says whether it was applied;
+ * the holder's own row never gets an earlier expires_at (a renewal sent
+ * before a newer claim of the same holder but written after it keeps the
+ * claim's end):
  * atomic in SQLite (one writer at a time) and in PostgreSQL (the row lock
  * of ON CONFLICT DO UPDATE). The SQL here is written in the dialect both
  * accept (?N placeholders, ON CONFLICT ... DO UPDATE ... WHERE, RETURNING,
@@ -18,7 +21,9 @@ _Static_assert((int)L_END <= (int)STORE_SLOT_CONTACTS, "store_leases.c: too many
 static const char *const sql_of[L_END - STORE_SLOT_LEASES] = {
 	[L_CLAIM - STORE_SLOT_LEASES] = "INSERT INTO leases(practice_id, holder, expires_at) VALUES (?1, ?2, ?3)"
 	                                " ON CONFLICT(practice_id) DO UPDATE"
-	                                " SET holder = excluded.holder, expires_at = excluded.expires_at"
+	                                " SET holder = excluded.holder, expires_at = CASE WHEN leases.holder ="
+	                                " excluded.holder AND leases.expires_at > excluded.expires_at THEN"
+	                                " leases.expires_at ELSE excluded.expires_at END"
 	                                " WHERE leases.holder = excluded.holder OR leases.expires_at < ?4"
 	                                " RETURNING holder",
 	[L_RELEASE - STORE_SLOT_LEASES] = "DELETE FROM leases WHERE practice_id = ?1 AND holder = ?2",

@@ -109,6 +109,12 @@ void consult_store_set_error_hook(consult_store *s, consult_store_error_hook hoo
 	s->hook_ud = ud;
 }
 
+void consult_store_set_wait_hook(consult_store *s, consult_store_wait_hook hook, void *ud)
+{
+	s->wait_hook = hook;
+	s->wait_ud = ud;
+}
+
 unsigned consult_store_error_count(consult_store *s)
 {
 	return s ? atomic_load(&s->errors) : 0;

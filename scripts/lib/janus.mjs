@@ -23,9 +23,13 @@
 //    restart() -> Promise<handle> (after kill() or an exit of its own: the
 //      same configuration, database and ports, appending to janus.log; ready
 //      as at the first start; handle.pid is the new process')}
+// With CONSULT_PROTOCOL_PG=1 and CONSULT_TEST_STORE a postgresql:// URL
+// (scripts/lib/with-postgres), a Janus whose options name no database gets
+// a schema of its own there instead of an SQLite file (pgUrl in the
+// returned object; null otherwise): the protocol suite on PostgreSQL.
 // Every Janus started here is SIGKILLed if the node process exits first,
 // and gets SIGTERM (setpriv --pdeathsig) if it is killed by a signal.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -160,6 +164,16 @@ function isZombieOrGone(pid) {
  */
 const WS_JSON = ['indented', 'plain', 'compact'];
 
+// CONSULT_PROTOCOL_PG=1 (see the contract): a fresh schema's URL, or null.
+function pgSchemaUrl(opts) {
+  const base = process.env.CONSULT_TEST_STORE || '';
+  if (process.env.CONSULT_PROTOCOL_PG !== '1' || !/^postgres(ql)?:\/\//.test(base) || opts.extraPluginConfig?.database) return null;
+  const psql = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
+  const schema = `janus_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  execFileSync(psql, ['-X', '-q', '-d', base, '-c', `CREATE SCHEMA ${schema}`]);
+  return `${base}${base.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
+}
+
 function eventLoopsOption(opts) {
   const raw = opts.eventLoops ?? (process.env.CONSULT_EVENT_LOOPS || undefined);
   if (raw === undefined || raw === null) return undefined;
@@ -258,9 +272,10 @@ async function startJanusOnce(opts) {
       admin_base_path: '/admin', admin_https: false,
     },
   }));
+  const pgUrl = pgSchemaUrl(opts);
   fs.writeFileSync(path.join(confDir, `${PLUGIN_PACKAGE}.jcfg`), jcfg({
     general: {
-      database: path.join(dataDir, 'consult.sqlite'),
+      database: pgUrl ?? path.join(dataDir, 'consult.sqlite'),
       code_secret: codeSecret,
       public_url: publicUrl,
       grace_seconds: opts.graceSeconds ?? 120,
@@ -272,7 +287,8 @@ async function startJanusOnce(opts) {
   }));
 
   const logPath = path.join(dir, 'janus.log');
-  const env = { ...process.env, ...(opts.env || {}) };
+  // CONSULT_LOCK_CHECK: a change of a practice without its lock aborts (plock.h).
+  const env = { CONSULT_LOCK_CHECK: '1', ...process.env, ...(opts.env || {}) };
   const preload = [];
   if (asan) {
     // LD_PRELOAD is set by env(1) right before Janus, not for setpriv.
@@ -413,7 +429,7 @@ async function startJanusOnce(opts) {
   }
 
   const handle = {
-    wsUrl, adminUrl, adminSecret, codeSecret, dir, dataDir, logPath, wsPort, adminPort,
+    wsUrl, adminUrl, adminSecret, codeSecret, dir, dataDir, logPath, wsPort, adminPort, pgUrl,
     pid: child.pid, eventLoops, wsJson,
     admin, adminRaw, stop, kill, restart,
     log: readLog,

@@ -259,8 +259,16 @@ test('the reminder greets by the booked name (sent on the plugin\'s test clock)'
   const startsAt = now() + 3 * 3600; // reminder_minutes 120: due in an hour
   const r = assertOk(await create(rec, { patient_name: name, email: addr, consent_email: true, starts_at: startsAt }));
   await deliveryOf(rec, r.appointment_id, 'email', 'invite');
+  // 61 minutes on: past staff_idle_minutes (60), so the timer's next tick
+  // logs the reception out, unless a request of it arrives first (that one
+  // counts as activity). Either is right; the test waits for the logout and
+  // asks on a new login instead of racing the timer.
   await ctx.advanceClock(3600 + 60);
-  await deliveryOf(rec, r.appointment_id, 'email', 'reminder');
+  const out = await rec.waitEvent('logged_out', { timeout: 60000 });
+  assert.equal(out.reason, 'idle');
+  assertError(await rec.request({ request: 'list_appointments' }), 'not_authenticated', 410);
+  const { handle: rec2 } = await ctx.login(ctx.A.receptions[0]);
+  await deliveryOf(rec2, r.appointment_id, 'email', 'reminder');
   const reminder = await until(() => mailsTo(addr).find((x) => /Erinnerung/.test(x.subject)), 30000, 'the reminder mail');
   assert.equal(firstLine(reminder.text), `Guten Tag ${name},`);
   assert.ok(reminder.html.includes(`<p>Guten Tag ${name},</p>`));

@@ -17,6 +17,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { startJanus } from '../../scripts/lib/janus.mjs';
@@ -104,6 +105,12 @@ export function useStack(opts = {}) {
 
   /** Read-only query of the plugin's SQLite file (sqlite3 CLI); rows as objects. */
   ctx.db = (sql) => {
+    if (ctx.janus.pgUrl) { // CONSULT_PROTOCOL_PG=1 (scripts/lib/janus.mjs): the same rows from PostgreSQL
+      const psql = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
+      const out = execFileSync(psql, ['-X', '-q', '-A', '-t', '-d', ctx.janus.pgUrl, '-c',
+        `SELECT coalesce(json_agg(t), '[]') FROM (${sql.replace(/;\s*$/, '')}) t`], { encoding: 'utf8' });
+      return JSON.parse(out.trim());
+    }
     const out = execFileSync('sqlite3', ['-readonly', '-json', path.join(ctx.janus.dataDir, 'consult.sqlite'), sql], { encoding: 'utf8' });
     return out.trim() ? JSON.parse(out) : [];
   };

@@ -119,6 +119,25 @@ static void test_expiry(void **state)
 	assert_true(claim(t->a, t->p1, "a", NOW + 2 * LEASE + 2));
 }
 
+/* The renewer and a claim of one instance run on two connections: a
+ * renewal sent before a claim but written after it must not move the
+ * lease's end back (another instance would claim while the claim's
+ * service still runs). */
+static void test_late_renewal_keeps_end(void **state)
+{
+	two *t = *state;
+	assert_true(claim(t->a, t->p1, "a", NOW + 2000)); /* the newer claim, written first */
+	bool held = false;
+	assert_int_equal(consult_store_lease_claim(t->a, t->p1, "a", NOW, NOW + LEASE, &held), CONSULT_OK);
+	assert_true(held); /* still a's */
+	seen v = list(t->b);
+	assert_string_equal(v.holder[0], "a");
+	assert_int_equal(v.expires[0], NOW + 2000 + LEASE);
+	/* so b may not claim before the newer end */
+	assert_false(claim(t->b, t->p1, "b", NOW + LEASE + 1));
+	assert_true(claim(t->b, t->p1, "b", NOW + 2000 + LEASE + 1));
+}
+
 static void test_release(void **state)
 {
 	two *t = *state;
@@ -196,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_only_one_holds, setup_two, teardown_two),
 		cmocka_unit_test_setup_teardown(test_expiry, setup_two, teardown_two),
+		cmocka_unit_test_setup_teardown(test_late_renewal_keeps_end, setup_two, teardown_two),
 		cmocka_unit_test_setup_teardown(test_release, setup_two, teardown_two),
 		cmocka_unit_test_setup_teardown(test_race, setup_two, teardown_two),
 	};

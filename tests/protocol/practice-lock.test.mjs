@@ -1,0 +1,116 @@
+// practice-lock.test.mjs - on PostgreSQL a slow database stalls only the
+// practice that waits for it (per-practice locks, plugins/janus/plock.h).
+//
+// Contract: runs when CONSULT_TEST_STORE is a postgresql:// URL (the
+// protocol stages run behind scripts/lib/with-postgres); else skipped. A
+// psql client of its own holds practice A's waiting visit row with SELECT
+// ... FOR UPDATE in an open transaction, so A's doctor's `call` (whose
+// visit write needs that row) waits inside PostgreSQL - seen in
+// pg_stat_activity, not guessed from time. While it waits, practice B's
+// doctor, reception and patients (waiting_list, create_appointment, a new
+// join, call, accept, hangup) and an anonymous practice_info are answered,
+// and a second patient's join into A waits behind A's call. Once psql
+// rolls back, A's call and that join are answered and A's patient rings.
+// With one global lock held across round trips, B's first request would
+// wait for A's (the client's 30 s reply deadline fails the test).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { test } from 'node:test';
+import { useStack, assertOk, rand, sleep } from './helpers.mjs';
+
+const base = process.env.CONSULT_TEST_STORE || '';
+const onPg = /^postgres(ql)?:\/\//.test(base);
+const psqlBin = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
+const schema = `plock_${process.pid}_${rand(3)}`;
+const url = `${base}${base.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
+const psql = (sql) => execFileSync(psqlBin, ['-X', '-q', '-A', '-t', '-d', url, '-c', sql], { encoding: 'utf8' }).trim();
+
+const ctx = onPg
+  ? useStack({
+    setup: async () => { execFileSync(psqlBin, ['-X', '-q', '-d', base, '-c', `CREATE SCHEMA ${schema}`]); },
+    janus: { extraPluginConfig: { database: url, store_connections: 3 } },
+  })
+  : null;
+
+/** A psql session kept open on stdin; run(sql, marker) resolves once the marker line was printed. */
+function openSession() {
+  const child = spawn(psqlBin, ['-X', '-q', '-A', '-t', '-d', url], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const waiters = [];
+  child.stdout.on('data', (d) => {
+    out += d;
+    for (const w of [...waiters]) if (out.includes(w.marker)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+  });
+  return {
+    run: (sql, marker) => new Promise((resolve) => {
+      waiters.push({ marker, resolve });
+      child.stdin.write(`${sql}\n\\echo ${marker}\n`);
+    }),
+    close: () => new Promise((resolve) => { child.on('close', resolve); child.stdin.end('\\q\n'); }),
+  };
+}
+
+/** Polls a condition every 50 ms (a condition, not a duration). */
+async function until(what, fn, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+test('a visit row held in PostgreSQL stalls only its practice', { skip: !onPg && 'CONSULT_TEST_STORE is not a postgresql:// URL' }, async () => {
+  ctx.secret(url, base);
+  const docA = await ctx.login(ctx.A.doctors[0]);
+  const recA = await ctx.login(ctx.A.receptions[0]);
+  const docB = await ctx.login(ctx.B.doctors[0]);
+  const recB = await ctx.login(ctx.B.receptions[0]);
+  for (const h of [docA, recA, docB, recB]) assertOk(h.reply);
+  const pA = await ctx.patient(await ctx.appointment(recA.handle));
+  assertOk(pA.reply);
+  const pB1 = await ctx.patient(await ctx.appointment(recB.handle), { practice: ctx.B.slug });
+  assertOk(pB1.reply);
+  const apptA2 = await ctx.appointment(recA.handle);
+  const apptB2 = await ctx.appointment(recB.handle);
+
+  const held = openSession();
+  await held.run(`BEGIN; SELECT id FROM visits WHERE id = ${Number(pA.reply.visit_id)} FOR UPDATE;`, 'LOCKED');
+  let callA = null;
+  let joinA2 = null;
+  try {
+    let answeredA = false;
+    callA = docA.handle.request({ request: 'call', visit_id: pA.reply.visit_id }).then((r) => { answeredA = true; return r; });
+    await until('A\'s visit write waiting for the row lock', () =>
+      psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%visits%'`) !== '0');
+    // a second patient of A: its code lookup runs, then it waits for A's lock
+    joinA2 = ctx.patient(apptA2);
+
+    // practice B meanwhile, and an anonymous request
+    const list = assertOk(await docB.handle.request({ request: 'waiting_list' }));
+    assert.ok(list.visits.some((v) => v.visit_id === pB1.reply.visit_id));
+    const info = await ctx.connect();
+    assertOk(await info.handle.request({ request: 'practice_info', practice: ctx.B.slug }));
+    const pB2 = await ctx.patient(apptB2, { practice: ctx.B.slug });
+    assertOk(pB2.reply);
+    assertOk(await docB.handle.request({ request: 'call', visit_id: pB1.reply.visit_id }));
+    await pB1.handle.waitEvent('ringing');
+    assertOk(await pB1.handle.request({ request: 'accept' }));
+    await docB.handle.waitEvent('call_accepted', { filter: (e) => e.visit_id === pB1.reply.visit_id });
+    assertOk(await pB1.handle.request({ request: 'hangup' }));
+    assertOk(await recB.handle.request({ request: 'list_appointments' }));
+    assert.equal(answeredA, false, 'A\'s call was answered while its row was held: it never waited');
+    assert.equal(psql(`SELECT state FROM visits WHERE id = ${Number(pA.reply.visit_id)}`), 'waiting');
+  } finally {
+    await held.run('ROLLBACK;', 'RELEASED');
+    await held.close();
+  }
+  // A's requests are answered once the row is free
+  assertOk(await callA);
+  await pA.handle.waitEvent('ringing');
+  const pA2 = await joinA2;
+  assertOk(pA2.reply);
+  assert.equal(psql(`SELECT state FROM visits WHERE id = ${Number(pA.reply.visit_id)}`), 'ringing');
+  assertOk(await docA.handle.request({ request: 'cancel_call' }));
+});
