@@ -144,8 +144,23 @@ const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
  *   iceGatheringState complete, their end-of-candidates), else the timer
  *   decides (measured: a patient page starved by a load of 25 sent no
  *   candidate within 1.8 s of a working relay-only call).
+ * - minChecks / checkSpanMs: fewer checks suffice once the pairs have been
+ *   checked for long enough: every pair has at least minChecks unanswered
+ *   checks and the newest pair exists for max(checkSpanMs, spanRttFactor x
+ *   the signalling round trip) (a pair exists once the answer is set and
+ *   both of its candidates are there: the last candidate of either side
+ *   counts). Chromium paces its checks over all pairs (one every 50-65 ms,
+ *   measured: the 6 pairs of the TURN-refused lab get a check each every
+ *   ~300-380 ms), so "checks per pair" is a clock that runs slower the more
+ *   pairs there are: 5 checks on each of those 6 took 1.9-2.1 s after the
+ *   offer, on the fewer pairs of a lab without STUN/TURN 1.3 s. The span
+ *   is what 5 checks at 4 a second cover;
+ *   3 checks keep retransmissions against loss, and the other side checks
+ *   the same pairs meanwhile (one of its checks arriving is an answer).
  */
-export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, answerFactor: 4, pollMs: 100 });
+export const NO_PATH = Object.freeze({
+  checks: 5, minChecks: 3, checkSpanMs: 1250, spanRttFactor: 4, quietMs: 1750, rttFactor: 8, answerFactor: 4, pollMs: 100,
+});
 
 /**
  * Pure: the verdict on one snapshot of an attempt that never connected.
@@ -153,12 +168,14 @@ export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, a
  * gathering complete), localCandidates, localSince (when our first candidate
  * came, 0 none yet), remoteCandidates, remoteSince (when their first
  * candidate arrived, 0 none yet), remoteEnded (end-of-candidates from the
- * other side), pairs: [{state, requestsSent, responsesReceived,
- * requestsReceived}]}.
+ * other side), localLast / remoteLast (when the newest candidate of that
+ * side came; 0: as localSince / remoteSince), pairs: [{state,
+ * requestsSent, responsesReceived, requestsReceived}]}.
  * -> null while a path may still come up, else {reason, pairs, remote}: reason
  * 'no_local_candidates' | 'no_remote_candidates' (a side ended gathering
  * without a candidate: nothing to pair), 'unpairable' (candidates on both
- * sides, no pair), 'pairs_failed' (every pair failed; remote: what ended the
+ * sides, no pair), 'pairs_failed' (every pair failed: checks unanswered checks on the least
+ * checked one, see NO_PATH; remote: what ended the
  * wait for the other side's candidates, 'ended' (its end-of-candidates),
  * 'answer' (quiet since its answer arrived) or 'candidate' (since its first
  * candidate, when that came first)). Anything answered on
@@ -200,8 +217,15 @@ export function noPathVerdict(s, t = NO_PATH) {
   if (!s.localCandidates) return { reason: 'no_local_candidates', pairs: 0 };
   if (!s.remoteCandidates) return { reason: 'no_remote_candidates', pairs: 0 };
   if (!pairs.length) return { reason: 'unpairable', pairs: 0 };
-  if (pairs.every((p) => p.state === 'failed' || (p.requestsSent || 0) >= t.checks)) {
-    return { reason: 'pairs_failed', pairs: pairs.length, remote: s.remoteEnded ? 'ended' : (s.answerAt <= s.remoteSince ? 'answer' : 'candidate') };
+  // the least checked pair (a pair Chromium marked failed counts as fully checked)
+  const least = Math.min(...pairs.map((p) => (p.state === 'failed' ? t.checks : (p.requestsSent || 0))));
+  const newest = Math.max(s.answerAt, s.localLast || s.localSince || 0, s.remoteLast || s.remoteSince || 0);
+  const span = Math.max(t.checkSpanMs, t.spanRttFactor * (Number(s.rttMs) || 0));
+  if (least >= t.checks || (least >= t.minChecks && s.now - newest >= span)) {
+    return {
+      reason: 'pairs_failed', pairs: pairs.length, checks: Math.min(least, t.checks),
+      remote: s.remoteEnded ? 'ended' : (s.answerAt <= s.remoteSince ? 'answer' : 'candidate'),
+    };
   }
   return null;
 }
@@ -267,6 +291,8 @@ export class PeerCall extends MediaCall {
     this.localCandidates = 0;     // local candidates gathered before the first connection
     this.localSince = 0;          // when the first of them came
     this.remoteSince = 0;         // when the other side's first candidate arrived
+    this.localLast = 0;           // when our newest of them came
+    this.remoteLast = 0;          // when the other side's newest one arrived
     this.noPath = null;           // noPathVerdict() that ended the attempt
     this.forwardPolicy = forward === 'never' ? 'never' : 'allowed';
     this.forwardPrep = null;      // forward.mjs prepareForwardKey()
@@ -283,6 +309,7 @@ export class PeerCall extends MediaCall {
         this.candidates += 1;
         this.localCandidates += 1;
         if (!this.localSince) this.localSince = Date.now();
+        if (!this.everConnected) this.localLast = Date.now();
       }
       const msg = e.candidate
         ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
@@ -391,8 +418,8 @@ export class PeerCall extends MediaCall {
     return {
       now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
       gathered: this.pc.iceGatheringState === 'complete',
-      localCandidates: this.localCandidates, localSince: this.localSince,
-      remoteCandidates: this.remoteCandidates, remoteSince: this.remoteSince,
+      localCandidates: this.localCandidates, localSince: this.localSince, localLast: this.localLast,
+      remoteCandidates: this.remoteCandidates, remoteSince: this.remoteSince, remoteLast: this.remoteLast,
       remoteEnded: this.remoteEnded, pairs,
     };
   }
@@ -436,7 +463,8 @@ export class PeerCall extends MediaCall {
     this.noPath = { ...verdict, afterMs: Date.now() - this.offerAt };
     // no addresses in the log: reason and counts only
     const remote = verdict.remote ? `; their side done: ${verdict.remote}` : '';
-    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs${remote}), ${this.noPath.afterMs} ms after the offer`);
+    const checks = verdict.checks ? `, ${verdict.checks}+ unanswered checks on every pair` : '';
+    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs${remote})${checks}, ${this.noPath.afterMs} ms after the offer`);
     this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
   }
 
@@ -594,6 +622,7 @@ export class PeerCall extends MediaCall {
           if (c && c.candidate) {
             this.remoteCandidates += 1;
             if (!this.remoteSince) this.remoteSince = Date.now();
+            this.remoteLast = Date.now();
           }
           else if (!c) this.remoteEnded = true;
         }
