@@ -53,7 +53,11 @@
 // (the other side keeps candidates that overtake it in the server until its
 // remote description is set), after an ICE restart once the server
 // answered the request (an overtaking candidate of a new generation would
-// meet the old one).
+// meet the old one). end-of-candidates goes out when gathering completes,
+// or before the first connection as soon as every TURN URL refused us for
+// good (TURN_REFUSED) and a srflx candidate came (endEarlyIfRefused; once;
+// later host candidates still follow): Chromium's own end can take ~40 s.
+// Our no-path evidence then counts our side as done gathering as well.
 // Gathering starts when the RTCPeerConnection is made (iceCandidatePoolSize
 // ICE_POOL), not at setLocalDescription: the patient's page makes it at the
 // ringing (prepareConnection, with the ringing's ICE servers), so its
@@ -250,6 +254,38 @@ const pcConfig = ({ iceServers, iceTransportPolicy } = {}) => ({
 
 export const connectionKey = (opts) => JSON.stringify(pcConfig(opts));
 
+/**
+ * icecandidateerror codes by which a TURN server refused the allocation for
+ * good (Chromium retries 437 allocation mismatch and 438 stale nonce itself,
+ * and reports 401 only once its answer to the challenge was refused too).
+ */
+export const TURN_REFUSED = Object.freeze([400, 401, 403, 420, 441, 442, 486]);
+
+/** 'turn|udp|host' for a turn:/turns: URL (port left out), '' for another. */
+export function turnUrlKey(url) {
+  const m = /^(turns?):(?:\/\/)?(\[[^\]]*\]|[^:?/]+)(?::\d+)?(?:\?(.*))?$/i.exec(String(url || '').trim());
+  if (!m) return '';
+  const scheme = m[1].toLowerCase();
+  const t = /(?:^|&)transport=(\w+)/i.exec(m[3] || '');
+  return `${scheme}|${t ? t[1].toLowerCase() : (scheme === 'turns' ? 'tcp' : 'udp')}|${m[2].toLowerCase()}`;
+}
+
+/**
+ * Pure: every TURN URL of iceServers has been refused (refused: a Set of
+ * turnUrlKey()s of icecandidateerror events with a TURN_REFUSED code);
+ * false when there is no TURN URL at all.
+ */
+export function turnAllRefused(iceServers, refused) {
+  const keys = [];
+  for (const sv of Array.isArray(iceServers) ? iceServers : []) {
+    for (const u of [].concat((sv && sv.urls) || [])) {
+      const k = turnUrlKey(u);
+      if (k) keys.push(k);
+    }
+  }
+  return keys.length > 0 && keys.every((k) => refused.has(k));
+}
+
 export function prepareConnection(opts = {}) {
   const pc = new RTCPeerConnection(pcConfig(opts));
   const errors = [];
@@ -299,6 +335,9 @@ export class PeerCall extends MediaCall {
     this.noPath = null;           // noPathVerdict() that ended the attempt
     this.forwardPolicy = forward === 'never' ? 'never' : 'allowed';
     this.forwardPrep = null;      // forward.mjs prepareForwardKey()
+    this.turnRefused = new Set(); // turnUrlKey()s refused for good (TURN_REFUSED)
+    this.srflxSeen = false;       // a server-reflexive candidate of ours (STUN answered)
+    this.endedEarly = false;      // end-of-candidates sent before Chromium's own
 
     const config = { iceServers, iceTransportPolicy: this.policy };
     const made = prepared && prepared.key === connectionKey(config) && prepared.pc.signalingState === 'stable' ? prepared : null;
@@ -313,18 +352,23 @@ export class PeerCall extends MediaCall {
         this.localCandidates += 1;
         if (!this.localSince) this.localSince = Date.now();
         if (!this.everConnected) this.localLast = Date.now();
+        if (/ typ srflx/.test(e.candidate.candidate)) this.srflxSeen = true;
       }
+      if (!e.candidate && this.endedEarly) return;   // said already
       const msg = e.candidate
         ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
         : { request: 'signal', type: 'end-of-candidates' };
       if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
+      if (e.candidate) this.endEarlyIfRefused();
     };
     this.pc.onicecandidateerror = (e) => {
       if (this.closed) return;
       const code = Number(e.errorCode) || 0;
       this.candErrors.add(code);
       if (/^turns?:/i.test(String(e.url || ''))) this.turnErrors.add(code);
+      if (TURN_REFUSED.includes(code) && turnUrlKey(e.url)) this.turnRefused.add(turnUrlKey(e.url));
       console.warn('ICE candidate error', code);   // no URL/address: may name the server
+      this.endEarlyIfRefused();
       this.timer('candcheck', CAND_ERROR_CHECK_MS, () => this.checkNothingGathered());
     };
     this.pc.onicegatheringstatechange = () => {
@@ -374,6 +418,24 @@ export class PeerCall extends MediaCall {
     this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
   }
 
+  /**
+   * Before the first connection: every TURN server refused us for good and
+   * STUN answered (a srflx candidate): nothing that could still come from
+   * our gathering (Chromium's runs on: it ends only when every server and
+   * port is done, for a TURN/TCP port that gets no answer after ~40 s) can
+   * make a new kind of path: say end-of-candidates now (the other side's
+   * no-path evidence counts our side as done; docs/protocol.md `signal`).
+   * Host candidates that still come are sent after it.
+   */
+  endEarlyIfRefused() {
+    if (this.closed || this.everConnected || this.endedEarly || !this.srflxSeen || !this.turnRefused.size) return;
+    if (this.pc.iceGatheringState === 'complete' || typeof this.pc.getConfiguration !== 'function') return;
+    if (!turnAllRefused(this.pc.getConfiguration().iceServers, this.turnRefused)) return;
+    this.endedEarly = true;
+    const msg = { request: 'signal', type: 'end-of-candidates' };
+    if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
+  }
+
   fail(kind) {
     if (this.closed) return;
     this.clearTimer('nopath');
@@ -420,7 +482,7 @@ export class PeerCall extends MediaCall {
   noPathClock(pairs = []) {
     return {
       now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
-      gathered: this.pc.iceGatheringState === 'complete',
+      gathered: this.pc.iceGatheringState === 'complete' || this.endedEarly,
       localCandidates: this.localCandidates, localSince: this.localSince, localLast: this.localLast,
       remoteCandidates: this.remoteCandidates, remoteSince: this.remoteSince, remoteLast: this.remoteLast,
       remoteEnded: this.remoteEnded, pairs,
@@ -558,6 +620,7 @@ export class PeerCall extends MediaCall {
     this.descSent = false;
     this.localQueue = [];
     this.candidates = 0;
+    if (this.everConnected) this.endedEarly = false;   // an ICE restart gathers anew
   }
 
   async start(options, timeoutMs) {
