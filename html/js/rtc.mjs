@@ -161,9 +161,9 @@ const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
  *   ~300-380 ms), so "checks per pair" is a clock that runs slower the more
  *   pairs there are: 5 checks on each of those 6 took 1.9-2.1 s after the
  *   offer, on the fewer pairs of a lab without STUN/TURN 1.3 s. The span
- *   is what 5 checks at 4 a second cover;
- *   3 checks keep retransmissions against loss, and the other side checks
- *   the same pairs meanwhile (one of its checks arriving is an answer).
+ *   is what 5 checks at 4 a second cover; 3 checks keep retransmissions
+ *   against loss, and the other side checks the same pairs meanwhile (one
+ *   of its checks arriving is an answer).
  */
 export const NO_PATH = Object.freeze({
   checks: 5, minChecks: 3, checkSpanMs: 1250, spanRttFactor: 4, quietMs: 1750, rttFactor: 8, answerFactor: 4, pollMs: 100,
@@ -178,16 +178,16 @@ export const NO_PATH = Object.freeze({
  * other side), localLast / remoteLast (when the newest candidate of that
  * side came; 0: as localSince / remoteSince), pairs: [{state,
  * requestsSent, responsesReceived, requestsReceived}]}.
- * -> null while a path may still come up, else {reason, pairs, remote}: reason
- * 'no_local_candidates' | 'no_remote_candidates' (a side ended gathering
- * without a candidate: nothing to pair), 'unpairable' (candidates on both
- * sides, no pair), 'pairs_failed' (every pair failed: checks unanswered checks on the least
- * checked one, see NO_PATH; remote: what ended the
- * wait for the other side's candidates, 'ended' (its end-of-candidates),
- * 'answer' (quiet since its answer arrived) or 'candidate' (since its first
- * candidate, when that came first)). Anything answered on
- * any pair (a response, or a check from the other side) means a path
- * exists: null.
+ * -> null while a path may still come up, else {reason, pairs, checks,
+ * remote}: reason 'no_local_candidates' | 'no_remote_candidates' (a side
+ * ended gathering without a candidate: nothing to pair), 'unpairable'
+ * (candidates on both sides, no pair), 'pairs_failed' (every pair failed;
+ * checks: the unanswered checks on the least checked one, see NO_PATH;
+ * remote: what ended the wait for the other side's candidates, 'ended' (its
+ * end-of-candidates), 'answer' (quiet since its answer arrived) or
+ * 'candidate' (since its first candidate, when that came first)). Anything
+ * answered on any pair (a response, or a check from the other side) means a
+ * path exists: null.
  */
 const quietOf = (s, t) => Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0), t.answerFactor * (s.answerAt - s.offerAt));
 
