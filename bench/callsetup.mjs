@@ -36,11 +36,17 @@
 // Usage (root; re-executes itself in scripts/lib/in-lo-netns unless already
 // inside a named network namespace):
 //   node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE]
-//                            [--timeline]
+//                            [--timeline] [--max-load L [--max-wait S]]
 // --timeline: both browsers record a timeline (WebSocket frames of the
 // signalling, RTCPeerConnection events, getUserMedia, main-thread tasks
 // over 50 ms) and the report gets, per path, the median time of each step
 // of the setup after t0 (consult and floor), so a gap can be placed.
+// --max-load L: before each round, wait (at most --max-wait S, default 180)
+// until the 1-minute load average is at most L (other engineers' builds
+// and tests share the machine); each round records its load, and the
+// summary gives the median of the per-round ratios next to the ratio of
+// the medians (consult and floor of one round ran back to back, so their
+// ratio is less exposed to load that changes between rounds).
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM,
 // CONSULT_VIDEOCALL_PLUGIN (default
 // /usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so).
@@ -55,18 +61,22 @@ const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux
 const PATHS = ['host', 'srflx', 'relay', 'forward'];
 
 function parseArgs(argv) {
-  const a = { runs: 5, paths: [...PATHS], out: null, timeline: false };
+  const a = { runs: 5, paths: [...PATHS], out: null, timeline: false, maxLoad: null, maxWait: 180 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
     else if (k === '--paths') a.paths = String(argv[++i]).split(',').filter(Boolean);
     else if (k === '--out') a.out = argv[++i];
     else if (k === '--timeline') a.timeline = true;
+    else if (k === '--max-load') a.maxLoad = Number(argv[++i]);
+    else if (k === '--max-wait') a.maxWait = Number(argv[++i]);
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
   }
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 100) throw new Error('--runs must be 1..100');
   for (const p of a.paths) if (!PATHS.includes(p)) throw new Error(`unknown path ${p}`);
+  if (a.maxLoad !== null && !(a.maxLoad > 0)) throw new Error('--max-load must be > 0');
+  if (!(a.maxWait >= 0 && a.maxWait <= 3600)) throw new Error('--max-wait must be 0..3600 s');
   return a;
 }
 
@@ -171,6 +181,7 @@ const STEPS = [
   ['patient relay cand', 'P', /^pc relay/],
   ['doctor relay cand', 'D', /^pc relay/],
   ['patient checking', 'P', /^pc ice checking/],
+  ['doctor checking', 'D', /^pc ice checking/],
   ['patient ice up', 'P', /^pc ice (connected|completed)/],
   ['doctor ice up', 'D', /^pc ice (connected|completed)/],
 ];
@@ -363,13 +374,13 @@ function row(kind, i, r) {
   return out;
 }
 
-async function measurePath(kind, runs, log, timeline) {
+async function measurePath(kind, runs, log, timeline, { maxLoad = null, maxWait = 180 } = {}) {
   const lab = await import('../tests/nat/lab.mjs');
   const { rtcSnapshot, waitFor } = await import('../tests/browser/lib.mjs');
   const labOpts = {
     host: { nat: false }, srflx: { nat: true }, relay: { nat: true, block: true }, forward: { nat: true, block: true },
   }[kind];
-  const env = { lab, rtcSnapshot, waitFor, timeline, lab0: null, stack: null, staff: null, patient: null };
+  const env = { lab, rtcSnapshot, waitFor, timeline, maxLoad, maxWait, lab0: null, stack: null, staff: null, patient: null };
   const rows = { consult: [], floor: [] };
   try {
     env.lab0 = lab.createLab(labOpts);
@@ -382,11 +393,17 @@ async function measurePath(kind, runs, log, timeline) {
     if (timeline) for (const b of [env.staff, env.patient]) await b.context.addInitScript(TIMELINE);
     const pages = kind === 'forward' ? null : await floorPages(env);
     for (let i = 1; i <= runs; i++) {
+      const t0 = Date.now();
+      if (env.maxLoad) while (os.loadavg()[0] > env.maxLoad && Date.now() - t0 < env.maxWait * 1000) await new Promise((r) => setTimeout(r, 2_000));
+      const load = Number(os.loadavg()[0].toFixed(1));
+      const waited = Math.round((Date.now() - t0) / 1000);
       const c = row(kind, i, await consultRun(env));
+      c.load = load;
+      c.waited = waited;
       rows.consult.push(c);
       const f = row(kind, i, kind === 'forward' ? await floorVideocall(env, i) : await floorP2p(env, pages));
       rows.floor.push(f);
-      log(`${kind} run ${i}: consult ${c.patient}/${c.doctor} ms (${c.pair}), floor ${f.patient}/${f.doctor} ms (${f.pair})`);
+      log(`${kind} run ${i} (load ${load}${waited ? `, waited ${waited} s` : ''}): consult ${c.patient}/${c.doctor} ms (${c.pair}), floor ${f.patient}/${f.doctor} ms (${f.pair})`);
     }
   } finally {
     for (const b of [env.patient, env.staff]) if (b) await b.close();
@@ -404,7 +421,9 @@ function summary(kind, res) {
   const f = median(pick(res.floor, 'both'));
   const ratio = c !== null && f ? (c / f).toFixed(2) : 'n/a';
   const pairs = (rows) => [...new Set(rows.map((r) => r.pair))].join(', ');
-  return `| ${kind} | ${res.consult.length} | ${fmt(pick(res.consult, 'both'))} | ${fmt(pick(res.floor, 'both'))} | **${ratio}** | ${pairs(res.consult)} | ${pairs(res.floor)} |`;
+  const perRound = res.consult.map((r, i) => (r.both && res.floor[i] && res.floor[i].both ? r.both / res.floor[i].both : null)).filter((x) => x !== null);
+  const paired = perRound.length ? median(perRound.map((x) => Math.round(x * 1000))) / 1000 : null;
+  return `| ${kind} | ${res.consult.length} | ${fmt(pick(res.consult, 'both'))} | ${fmt(pick(res.floor, 'both'))} | **${ratio}** | ${paired === null ? 'n/a' : paired.toFixed(2)} | ${pairs(res.consult)} | ${pairs(res.floor)} |`;
 }
 
 /** Per path: the median ms after t0 of each setup step, consult and floor. */
@@ -426,7 +445,7 @@ function timelineTable(paths, results) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE]\n');
+    process.stdout.write('usage: node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE] [--timeline] [--max-load L [--max-wait S]]\n');
     return 0;
   }
   if (!inNamedNetns()) {
@@ -440,7 +459,7 @@ async function main() {
   const results = {};
   for (const kind of args.paths) {
     log(`path ${kind}: ${args.runs} rounds of consult + floor`);
-    results[kind] = await measurePath(kind, args.runs, log, args.timeline);
+    results[kind] = await measurePath(kind, args.runs, log, args.timeline, args);
   }
   const date = started.toISOString().slice(0, 10);
   const out = args.out || path.join(REPO, 'bench', 'results', `callsetup-${date}.md`);
@@ -463,19 +482,19 @@ async function main() {
     '  (a load far above nproc means other work shared the CPUs)',
     `- ${m.chromium}; ${m.coturn}; node ${m.node}; commit ${m.commit}`,
     `- plugin: ${process.env.CONSULT_PLUGIN || 'build/.libs/libjanus_consult.so'}`,
-    `- run: \`node bench/callsetup.mjs --runs ${args.runs} --paths ${args.paths.join(',')}\``,
+    `- run: \`node bench/callsetup.mjs ${process.argv.slice(2).join(' ')}\``,
     '',
-    '| path | rounds | consult both ms | floor both ms | consult / floor | consult pair | floor pair |',
-    '|---|---|---|---|---|---|---|',
+    '| path | rounds | consult both ms | floor both ms | consult / floor | median of per-round ratios | consult pair | floor pair |',
+    '|---|---|---|---|---|---|---|---|',
     ...args.paths.map((k) => summary(k, results[k])),
     '',
     '## Every run',
     '',
-    '| path | run | consult patient / doctor / both ms | floor patient / doctor / both ms | consult pair |',
-    '|---|---|---|---|---|',
+    '| path | run | load | consult patient / doctor / both ms | floor patient / doctor / both ms | consult pair |',
+    '|---|---|---|---|---|---|',
     ...args.paths.flatMap((k) => results[k].consult.map((c, i) => {
       const f = results[k].floor[i];
-      return `| ${k} | ${c.run} | ${c.patient} / ${c.doctor} / ${c.both} | ${f.patient} / ${f.doctor} / ${f.both} | ${c.pair} |`;
+      return `| ${k} | ${c.run} | ${c.load}${c.waited ? ` (waited ${c.waited} s)` : ''} | ${c.patient} / ${c.doctor} / ${c.both} | ${f.patient} / ${f.doctor} / ${f.both} | ${c.pair} |`;
     })),
     '',
     ...(args.timeline ? timelineTable(args.paths.filter((k) => k !== 'forward'), results) : []),

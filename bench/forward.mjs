@@ -48,13 +48,18 @@
 // inside a named network namespace):
 //   node bench/forward.mjs [--runs 5] [--shapes turn-blocked,only-janus,turn-refused,no-turn,udp-blocked,tls-only,tls-blocked]
 //                          [--rounds 2] [--window 30] [--p2p-timeout S] [--skip-setup] [--skip-cpu] [--out FILE]
-//                          [--timeline]
+//                          [--timeline] [--max-load L [--max-wait S]]
 // --timeline: both browsers stamp every phase of the setup in the pages
 //   (WebSocket requests and events, each RTCPeerConnection's gathering,
 //   candidates by type/protocol, icecandidateerror code and URL scheme,
 //   ICE states, the no-path verdict, the forwarded leg, the first frame);
 //   the results file gets a table of phase medians per shape and
 //   FILE.timeline.json every entry of every run.
+// --max-load L: before each run, wait (at most --max-wait S, default 180)
+//   until the 1-minute load average is at most L, so that a busy machine
+//   (other engineers' builds and tests) does not set the result; each run
+//   records the load it started at and how long it waited (a run that
+//   waited in vain runs anyway and says so).
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM,
 // CONSULT_HARNESS_DIR (scripts/lib with the extraPlugins option of
 // janus.mjs), CONSULT_VIDEOCALL_PLUGIN (default
@@ -84,7 +89,10 @@ const SHAPES = {
 };
 
 function parseArgs(argv) {
-  const a = { runs: 5, rounds: 2, window: 30, p2pTimeout: null, setup: true, cpu: true, out: null, timeline: false, shapes: Object.keys(SHAPES) };
+  const a = {
+    runs: 5, rounds: 2, window: 30, p2pTimeout: null, setup: true, cpu: true, out: null, timeline: false, shapes: Object.keys(SHAPES),
+    maxLoad: null, maxWait: 180,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
@@ -96,12 +104,16 @@ function parseArgs(argv) {
     else if (k === '--skip-cpu') a.cpu = false;
     else if (k === '--out') a.out = argv[++i];
     else if (k === '--timeline') a.timeline = true;
+    else if (k === '--max-load') a.maxLoad = Number(argv[++i]);
+    else if (k === '--max-wait') a.maxWait = Number(argv[++i]);
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
   }
   if (!Number.isInteger(a.runs) || a.runs < 1 || a.runs > 50) throw new Error('--runs must be 1..50');
   if (!Number.isInteger(a.rounds) || a.rounds < 1 || a.rounds > 10) throw new Error('--rounds must be 1..10');
   if (!Number.isFinite(a.window) || a.window < 5 || a.window > 300) throw new Error('--window must be 5..300 s');
+  if (a.maxLoad !== null && !(a.maxLoad > 0)) throw new Error('--max-load must be > 0');
+  if (!(a.maxWait >= 0 && a.maxWait <= 3600)) throw new Error('--max-wait must be 0..3600 s');
   if (a.p2pTimeout !== null && (!Number.isInteger(a.p2pTimeout) || a.p2pTimeout < 1 || a.p2pTimeout > 120)) throw new Error('--p2p-timeout must be 1..120');
   for (const sh of a.shapes) if (!SHAPES[sh]) throw new Error(`unknown shape ${sh} (${Object.keys(SHAPES).join(', ')})`);
   return a;
@@ -353,11 +365,19 @@ async function closeEnv(env) {
   if (env.lab0) env.lab0.destroySync();
 }
 
+/** Waits until the 1-minute load average is at most maxLoad (no limit: at once). */
+async function quietEnough(maxLoad, maxWaitS) {
+  const t0 = Date.now();
+  if (maxLoad) while (os.loadavg()[0] > maxLoad && Date.now() - t0 < maxWaitS * 1000) await sleep(2_000);
+  return { load: Number(os.loadavg()[0].toFixed(1)), waited: Math.round((Date.now() - t0) / 1000) };
+}
+
 async function setupRuns(env, shape, runs, log) {
   const { lab, rtcSnapshot } = env;
   const want = SHAPES[shape].forwards;
   const rows = [];
   for (let i = 1; i <= runs; i++) {
+    const q = await quietEnough(env.maxLoad, env.maxWait);
     const consoleLines = [];
     const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines, appointmentViaWs: true });
     try {
@@ -373,10 +393,13 @@ async function setupRuns(env, shape, runs, log) {
       const mode = await call.docPage.evaluate(() => window.consult.mode);
       const rel = (t) => (t && call.acceptAt ? t - call.acceptAt : null);
       const fwd = call.sent.doctor.find((b) => b.request === 'forward');
-      const verdict = (consoleLines.find((l) => /no peer-to-peer path: /.test(l)) || '').match(/path: (\S+) .*?(\d+) ms after the offer/);
+      const verdictLine = consoleLines.find((l) => /no peer-to-peer path: /.test(l)) || '';
+      const verdict = verdictLine.match(/path: (\S+) .*?(\d+) ms after the offer/);
+      const checks = verdictLine.match(/(\d+)\+ unanswered checks/);
       const row = {
         run: i, mode, cause: fwd ? fwd.cause : '-',
-        verdict: verdict ? `${verdict[1]} @${verdict[2]} ms` : '-',
+        verdict: verdict ? `${verdict[1]} @${verdict[2]} ms${checks ? ` (${checks[1]}+ checks)` : ''}` : '-',
+        load: q.load, waited: q.waited,
         patient: rel(pat.frameAt), doctor: rel(doc.frameAt),
         switchAt: rel(doc.forwardAt),
         patSwitch: pat.frameAt && pat.forwardAt ? pat.frameAt - pat.forwardAt : null,
@@ -387,7 +410,7 @@ async function setupRuns(env, shape, runs, log) {
       row.both = row.patient !== null && row.doctor !== null ? Math.max(row.patient, row.doctor) : null;
       row.switchBoth = row.patSwitch !== null && row.docSwitch !== null ? Math.max(row.patSwitch, row.docSwitch) : null;
       rows.push(row);
-      log(`${shape} run ${i}: accept->frame patient ${row.patient} ms, doctor ${row.doctor} ms; switch at ${row.switchAt} ms `
+      log(`${shape} run ${i} (load ${q.load}${q.waited ? `, waited ${q.waited} s` : ''}): accept->frame patient ${row.patient} ms, doctor ${row.doctor} ms; switch at ${row.switchAt} ms `
         + `(${row.cause}, ${row.verdict}); forward->frame ${row.patSwitch}/${row.docSwitch} ms; ${row.mode}, ${row.pair}`);
       await call.doc.click('#hangup');
       await call.pat.waitVisible('#ended', 15_000);
@@ -456,7 +479,7 @@ async function videocallCpu(env, seconds, log, round) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node bench/forward.mjs [--runs 5] [--shapes a,b,...] [--rounds 2] [--window 30] [--p2p-timeout S] [--skip-setup] [--skip-cpu] [--out FILE]\n');
+    process.stdout.write('usage: node bench/forward.mjs [--runs 5] [--shapes a,b,...] [--rounds 2] [--window 30] [--p2p-timeout S] [--skip-setup] [--skip-cpu] [--out FILE] [--timeline] [--max-load L [--max-wait S]]\n');
     return 0;
   }
   if (!inNamedNetns()) {
@@ -476,7 +499,10 @@ async function main() {
   if (args.setup) {
     for (const shape of args.shapes) {
       log(`setup ${shape}: ${args.runs} runs, ${timer}`);
-      const env = { lab, pcap, rtcSnapshot, waitFor, timeline: args.timeline, ...await openEnv(lab, shape, { p2pTimeout: args.p2pTimeout, timeline: args.timeline }) };
+      const env = {
+        lab, pcap, rtcSnapshot, waitFor, timeline: args.timeline, maxLoad: args.maxLoad, maxWait: args.maxWait,
+        ...await openEnv(lab, shape, { p2pTimeout: args.p2pTimeout, timeline: args.timeline }),
+      };
       try {
         setup[shape] = await setupRuns(env, shape, args.runs, log);
       } finally {
@@ -546,9 +572,9 @@ async function main() {
       ...Object.entries(setup).map(([sh, rows]) => `| ${sh} | ${rows.length} | **${fmt(pick(rows, 'both'))}** | ${fmt(pick(rows, 'switchAt'))} | `
         + `${fmt(pick(rows, 'switchBoth'))} | ${[...new Set(rows.map((r) => r.cause))].join(', ')} | ${[...new Set(rows.map((r) => r.mode))].join(', ')} |`),
       '',
-      '| shape | run | patient ms | doctor ms | both ms | switch at ms | verdict (reason @ ms after the offer) | switch->frame patient/doctor ms | doctor\'s pair |',
-      '|---|---|---|---|---|---|---|---|---|',
-      ...Object.entries(setup).flatMap(([sh, rows]) => rows.map((r) => `| ${sh} | ${r.run} | ${r.patient} | ${r.doctor} | ${r.both} | ${r.switchAt} | ${r.verdict} | ${r.patSwitch} / ${r.docSwitch} | ${r.pair} |`)),
+      '| shape | run | load | patient ms | doctor ms | both ms | switch at ms | verdict (reason @ ms after the offer) | switch->frame patient/doctor ms | doctor\'s pair |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...Object.entries(setup).flatMap(([sh, rows]) => rows.map((r) => `| ${sh} | ${r.run} | ${r.load}${r.waited ? ` (waited ${r.waited} s)` : ''} | ${r.patient} | ${r.doctor} | ${r.both} | ${r.switchAt} | ${r.verdict} | ${r.patSwitch} / ${r.docSwitch} | ${r.pair} |`)),
       '',
     );
   }

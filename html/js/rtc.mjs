@@ -21,6 +21,9 @@
 //                    end-of-candidates); remote candidates that arrive before
 //                    the remote description are queued and applied after it.
 //                    A later offer (ICE restart) is answered the same way.
+//                    The signals after the first offer do not wait for the
+//                    server's reply to our answer (those after a restart's
+//                    offer do).
 //     .switchCamera() stop the old video track, open the other facing camera,
 //                    replaceTrack on the sender (returns the new facing mode)
 //     .setMuted(b) / .setCameraOff(b) (media.mjs MediaCall)
@@ -50,7 +53,11 @@
 // (the other side keeps candidates that overtake it in the server until its
 // remote description is set), after an ICE restart once the server
 // answered the request (an overtaking candidate of a new generation would
-// meet the old one).
+// meet the old one). end-of-candidates goes out when gathering completes,
+// or before the first connection as soon as every TURN URL refused us for
+// good (TURN_REFUSED) and a srflx candidate came (endEarlyIfRefused; once;
+// later host candidates still follow): Chromium's own end can take ~40 s.
+// Our no-path evidence then counts our side as done gathering as well.
 // Gathering starts when the RTCPeerConnection is made (iceCandidatePoolSize
 // ICE_POOL), not at setLocalDescription: the patient's page makes it at the
 // ringing (prepareConnection, with the ringing's ICE servers), so its
@@ -144,8 +151,23 @@ const CAND_ERROR_CHECK_MS = 3000;   // candidate errors and nothing gathered
  *   iceGatheringState complete, their end-of-candidates), else the timer
  *   decides (measured: a patient page starved by a load of 25 sent no
  *   candidate within 1.8 s of a working relay-only call).
+ * - minChecks / checkSpanMs: fewer checks suffice once the pairs have been
+ *   checked for long enough: every pair has at least minChecks unanswered
+ *   checks and the newest pair exists for max(checkSpanMs, spanRttFactor x
+ *   the signalling round trip) (a pair exists once the answer is set and
+ *   both of its candidates are there: the last candidate of either side
+ *   counts). Chromium paces its checks over all pairs (one every 50-65 ms,
+ *   measured: the 6 pairs of the TURN-refused lab get a check each every
+ *   ~300-380 ms), so "checks per pair" is a clock that runs slower the more
+ *   pairs there are: 5 checks on each of those 6 took 1.9-2.1 s after the
+ *   offer, on the fewer pairs of a lab without STUN/TURN 1.3 s. The span
+ *   is what 5 checks at 4 a second cover; 3 checks keep retransmissions
+ *   against loss, and the other side checks the same pairs meanwhile (one
+ *   of its checks arriving is an answer).
  */
-export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, answerFactor: 4, pollMs: 100 });
+export const NO_PATH = Object.freeze({
+  checks: 5, minChecks: 3, checkSpanMs: 1250, spanRttFactor: 4, quietMs: 1750, rttFactor: 8, answerFactor: 4, pollMs: 100,
+});
 
 /**
  * Pure: the verdict on one snapshot of an attempt that never connected.
@@ -153,17 +175,19 @@ export const NO_PATH = Object.freeze({ checks: 5, quietMs: 1750, rttFactor: 8, a
  * gathering complete), localCandidates, localSince (when our first candidate
  * came, 0 none yet), remoteCandidates, remoteSince (when their first
  * candidate arrived, 0 none yet), remoteEnded (end-of-candidates from the
- * other side), pairs: [{state, requestsSent, responsesReceived,
- * requestsReceived}]}.
- * -> null while a path may still come up, else {reason, pairs, remote}: reason
- * 'no_local_candidates' | 'no_remote_candidates' (a side ended gathering
- * without a candidate: nothing to pair), 'unpairable' (candidates on both
- * sides, no pair), 'pairs_failed' (every pair failed; remote: what ended the
- * wait for the other side's candidates, 'ended' (its end-of-candidates),
- * 'answer' (quiet since its answer arrived) or 'candidate' (since its first
- * candidate, when that came first)). Anything answered on
- * any pair (a response, or a check from the other side) means a path
- * exists: null.
+ * other side), localLast / remoteLast (when the newest candidate of that
+ * side came; 0: as localSince / remoteSince), pairs: [{state,
+ * requestsSent, responsesReceived, requestsReceived}]}.
+ * -> null while a path may still come up, else {reason, pairs, checks,
+ * remote}: reason 'no_local_candidates' | 'no_remote_candidates' (a side
+ * ended gathering without a candidate: nothing to pair), 'unpairable'
+ * (candidates on both sides, no pair), 'pairs_failed' (every pair failed;
+ * checks: the unanswered checks on the least checked one, see NO_PATH;
+ * remote: what ended the wait for the other side's candidates, 'ended' (its
+ * end-of-candidates), 'answer' (quiet since its answer arrived) or
+ * 'candidate' (since its first candidate, when that came first)). Anything
+ * answered on any pair (a response, or a check from the other side) means a
+ * path exists: null.
  */
 const quietOf = (s, t) => Math.max(t.quietMs, t.rttFactor * (Number(s.rttMs) || 0), t.answerFactor * (s.answerAt - s.offerAt));
 
@@ -200,8 +224,15 @@ export function noPathVerdict(s, t = NO_PATH) {
   if (!s.localCandidates) return { reason: 'no_local_candidates', pairs: 0 };
   if (!s.remoteCandidates) return { reason: 'no_remote_candidates', pairs: 0 };
   if (!pairs.length) return { reason: 'unpairable', pairs: 0 };
-  if (pairs.every((p) => p.state === 'failed' || (p.requestsSent || 0) >= t.checks)) {
-    return { reason: 'pairs_failed', pairs: pairs.length, remote: s.remoteEnded ? 'ended' : (s.answerAt <= s.remoteSince ? 'answer' : 'candidate') };
+  // the least checked pair (a pair Chromium marked failed counts as fully checked)
+  const least = Math.min(...pairs.map((p) => (p.state === 'failed' ? t.checks : (p.requestsSent || 0))));
+  const newest = Math.max(s.answerAt, s.localLast || s.localSince || 0, s.remoteLast || s.remoteSince || 0);
+  const span = Math.max(t.checkSpanMs, t.spanRttFactor * (Number(s.rttMs) || 0));
+  if (least >= t.checks || (least >= t.minChecks && s.now - newest >= span)) {
+    return {
+      reason: 'pairs_failed', pairs: pairs.length, checks: Math.min(least, t.checks),
+      remote: s.remoteEnded ? 'ended' : (s.answerAt <= s.remoteSince ? 'answer' : 'candidate'),
+    };
   }
   return null;
 }
@@ -222,6 +253,38 @@ const pcConfig = ({ iceServers, iceTransportPolicy } = {}) => ({
 });
 
 export const connectionKey = (opts) => JSON.stringify(pcConfig(opts));
+
+/**
+ * icecandidateerror codes by which a TURN server refused the allocation for
+ * good (Chromium retries 437 allocation mismatch and 438 stale nonce itself,
+ * and reports 401 only once its answer to the challenge was refused too).
+ */
+export const TURN_REFUSED = Object.freeze([400, 401, 403, 420, 441, 442, 486]);
+
+/** 'turn|udp|host' for a turn:/turns: URL (port left out), '' for another. */
+export function turnUrlKey(url) {
+  const m = /^(turns?):(?:\/\/)?(\[[^\]]*\]|[^:?/]+)(?::\d+)?(?:\?(.*))?$/i.exec(String(url || '').trim());
+  if (!m) return '';
+  const scheme = m[1].toLowerCase();
+  const t = /(?:^|&)transport=(\w+)/i.exec(m[3] || '');
+  return `${scheme}|${t ? t[1].toLowerCase() : (scheme === 'turns' ? 'tcp' : 'udp')}|${m[2].toLowerCase()}`;
+}
+
+/**
+ * Pure: every TURN URL of iceServers has been refused (refused: a Set of
+ * turnUrlKey()s of icecandidateerror events with a TURN_REFUSED code);
+ * false when there is no TURN URL at all.
+ */
+export function turnAllRefused(iceServers, refused) {
+  const keys = [];
+  for (const sv of Array.isArray(iceServers) ? iceServers : []) {
+    for (const u of [].concat((sv && sv.urls) || [])) {
+      const k = turnUrlKey(u);
+      if (k) keys.push(k);
+    }
+  }
+  return keys.length > 0 && keys.every((k) => refused.has(k));
+}
 
 export function prepareConnection(opts = {}) {
   const pc = new RTCPeerConnection(pcConfig(opts));
@@ -267,9 +330,14 @@ export class PeerCall extends MediaCall {
     this.localCandidates = 0;     // local candidates gathered before the first connection
     this.localSince = 0;          // when the first of them came
     this.remoteSince = 0;         // when the other side's first candidate arrived
+    this.localLast = 0;           // when our newest of them came
+    this.remoteLast = 0;          // when the other side's newest one arrived
     this.noPath = null;           // noPathVerdict() that ended the attempt
     this.forwardPolicy = forward === 'never' ? 'never' : 'allowed';
     this.forwardPrep = null;      // forward.mjs prepareForwardKey()
+    this.turnRefused = new Set(); // turnUrlKey()s refused for good (TURN_REFUSED)
+    this.srflxSeen = false;       // a server-reflexive candidate of ours (STUN answered)
+    this.endedEarly = false;      // end-of-candidates sent before Chromium's own
 
     const config = { iceServers, iceTransportPolicy: this.policy };
     const made = prepared && prepared.key === connectionKey(config) && prepared.pc.signalingState === 'stable' ? prepared : null;
@@ -283,18 +351,24 @@ export class PeerCall extends MediaCall {
         this.candidates += 1;
         this.localCandidates += 1;
         if (!this.localSince) this.localSince = Date.now();
+        if (!this.everConnected) this.localLast = Date.now();
+        if (/ typ srflx/.test(e.candidate.candidate)) this.srflxSeen = true;
       }
+      if (!e.candidate && this.endedEarly) return;   // said already
       const msg = e.candidate
         ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
         : { request: 'signal', type: 'end-of-candidates' };
       if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
+      if (e.candidate) this.endEarlyIfRefused();
     };
     this.pc.onicecandidateerror = (e) => {
       if (this.closed) return;
       const code = Number(e.errorCode) || 0;
       this.candErrors.add(code);
       if (/^turns?:/i.test(String(e.url || ''))) this.turnErrors.add(code);
+      if (TURN_REFUSED.includes(code) && turnUrlKey(e.url)) this.turnRefused.add(turnUrlKey(e.url));
       console.warn('ICE candidate error', code);   // no URL/address: may name the server
+      this.endEarlyIfRefused();
       this.timer('candcheck', CAND_ERROR_CHECK_MS, () => this.checkNothingGathered());
     };
     this.pc.onicegatheringstatechange = () => {
@@ -344,6 +418,24 @@ export class PeerCall extends MediaCall {
     this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
   }
 
+  /**
+   * Before the first connection: every TURN server refused us for good and
+   * STUN answered (a srflx candidate): nothing that could still come from
+   * our gathering (Chromium's runs on: it ends only when every server and
+   * port is done, for a TURN/TCP port that gets no answer after ~40 s) can
+   * make a new kind of path: say end-of-candidates now (the other side's
+   * no-path evidence counts our side as done; docs/protocol.md `signal`).
+   * Host candidates that still come are sent after it.
+   */
+  endEarlyIfRefused() {
+    if (this.closed || this.everConnected || this.endedEarly || !this.srflxSeen || !this.turnRefused.size) return;
+    if (this.pc.iceGatheringState === 'complete' || typeof this.pc.getConfiguration !== 'function') return;
+    if (!turnAllRefused(this.pc.getConfiguration().iceServers, this.turnRefused)) return;
+    this.endedEarly = true;
+    const msg = { request: 'signal', type: 'end-of-candidates' };
+    if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
+  }
+
   fail(kind) {
     if (this.closed) return;
     this.clearTimer('nopath');
@@ -390,9 +482,9 @@ export class PeerCall extends MediaCall {
   noPathClock(pairs = []) {
     return {
       now: Date.now(), offerAt: this.offerAt, answerAt: this.answerAt, rttMs: this.rttMs,
-      gathered: this.pc.iceGatheringState === 'complete',
-      localCandidates: this.localCandidates, localSince: this.localSince,
-      remoteCandidates: this.remoteCandidates, remoteSince: this.remoteSince,
+      gathered: this.pc.iceGatheringState === 'complete' || this.endedEarly,
+      localCandidates: this.localCandidates, localSince: this.localSince, localLast: this.localLast,
+      remoteCandidates: this.remoteCandidates, remoteSince: this.remoteSince, remoteLast: this.remoteLast,
       remoteEnded: this.remoteEnded, pairs,
     };
   }
@@ -436,7 +528,8 @@ export class PeerCall extends MediaCall {
     this.noPath = { ...verdict, afterMs: Date.now() - this.offerAt };
     // no addresses in the log: reason and counts only
     const remote = verdict.remote ? `; their side done: ${verdict.remote}` : '';
-    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs${remote}), ${this.noPath.afterMs} ms after the offer`);
+    const checks = verdict.checks ? `, ${verdict.checks}+ unanswered checks on every pair` : '';
+    console.info(`no peer-to-peer path: ${verdict.reason} (${verdict.pairs} pairs${remote})${checks}, ${this.noPath.afterMs} ms after the offer`);
     this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
   }
 
@@ -527,6 +620,7 @@ export class PeerCall extends MediaCall {
     this.descSent = false;
     this.localQueue = [];
     this.candidates = 0;
+    if (this.everConnected) this.endedEarly = false;   // an ICE restart gathers anew
   }
 
   async start(options, timeoutMs) {
@@ -571,12 +665,16 @@ export class PeerCall extends MediaCall {
         this.answered = true;
         const req = this.client.request(tamper({ request: 'signal', type: 'answer', sdp: this.pc.localDescription.sdp }));
         if (first && !this.closed) this.flushLocal();   // the answer is on the socket
-        try {
-          await req;
-        } finally {
-          if (!this.closed) this.flushLocal();
-        }
-        if (!this.closed && !this.everConnected) this.prepareForward();
+        const sent = req.finally(() => { if (!this.closed) this.flushLocal(); })
+          .then(() => { if (!this.closed && !this.everConnected) this.prepareForward(); });
+        // The first answer does not hold the signals behind it until the
+        // server's reply: the offerer's candidates, which follow its offer,
+        // are applied at once (waiting for the reply kept them from ICE for
+        // one signalling round trip, 5-90 ms measured, bench/callsetup.mjs).
+        // An ICE restart's answer is still waited for (its candidates are a
+        // new generation).
+        if (first) sent.catch((e) => console.warn('signal failed', e && (e.error || e.name)));
+        else await sent;
         break;
       }
       case 'answer':
@@ -594,6 +692,7 @@ export class PeerCall extends MediaCall {
           if (c && c.candidate) {
             this.remoteCandidates += 1;
             if (!this.remoteSince) this.remoteSince = Date.now();
+            this.remoteLast = Date.now();
           }
           else if (!c) this.remoteEnded = true;
         }

@@ -9,7 +9,9 @@
 // 2. Everything but Janus blocked: as 1, and the direct path blocked too.
 // 3. TURN refused: coturn answers, but with 401 (the plugin's turn_secret is
 //    not coturn's); STUN works, the srflx pairs get no answer (direct path
-//    blocked): cause turn_failed.
+//    blocked): cause turn_failed. Each page says end-of-candidates as soon as
+//    its TURN was refused and STUN answered (Chromium's gathering itself does
+//    not end in time).
 // 4. UDP blocked entirely (a network that lets only TCP out), TURN over TCP
 //    offered: the right outcome is NOT forwarding (Janus' media is UDP and
 //    unreachable too) but relay over TCP: both pages connected relay/relay
@@ -112,6 +114,15 @@ test('TURN refused (401), direct path blocked: forwarded on evidence (cause turn
     const r = await expectForwarded(sc, 'turn_failed');
     const errs = await sc.call.docPage.evaluate(() => window.__natlab.errors);
     assert.ok(errs.some((e) => e.code === 401 && /^turns?:/.test(e.url)), `the doctor's TURN allocation was refused with 401 (${JSON.stringify(errs)})`);
+    // both pages said end-of-candidates during the peer-to-peer attempt
+    // (before the forward), though Chromium's gathering never ended: TURN
+    // refused for good and STUN answered (rtc.mjs endEarlyIfRefused)
+    for (const who of ['patient', 'doctor']) {
+      const sent = sc.call.sent[who];
+      const end = sent.findIndex((b) => b.request === 'signal' && b.type === 'end-of-candidates');
+      const fwd = sent.findIndex((b) => b.request === 'forward' || b.request === 'forward_answer');
+      assert.ok(end >= 0 && (fwd < 0 || end < fwd), `${who}: end-of-candidates before forwarding (${sent.map((b) => b.type || b.request).join(', ')})`);
+    }
     console.error(`# ${r.line.trim()}`);
   },
 ));

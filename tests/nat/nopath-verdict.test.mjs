@@ -23,7 +23,7 @@ test('no verdict before the answer, or while checks are still few', () => {
 
 test('every pair unanswered after the check count, both sides done gathering: pairs_failed', () => {
   const v = noPathVerdict(base({ pairs: [pair(NO_PATH.checks), pair(NO_PATH.checks + 3)] }));
-  assert.deepEqual(v, { reason: 'pairs_failed', pairs: 2, remote: 'ended' });
+  assert.deepEqual(v, { reason: 'pairs_failed', pairs: 2, checks: NO_PATH.checks, remote: 'ended' });
   // Chromium's own failed state counts too
   assert.equal(noPathVerdict(base({ pairs: [pair(1, { state: 'failed' }), pair(NO_PATH.checks)] })).reason, 'pairs_failed');
 });
@@ -42,7 +42,7 @@ test('candidates may still come: no verdict until gathering ended or ran quiet s
   assert.equal(noPathVerdict(base({ gathered: false, pairs: dead, now: 1005 + NO_PATH.quietMs })).reason, 'pairs_failed');
   // the other side has not said end-of-candidates: the same time from its answer on
   assert.equal(noPathVerdict(base({ remoteEnded: false, pairs: dead, now: 1100 + NO_PATH.quietMs - 1 })), null);
-  assert.deepEqual(noPathVerdict(base({ remoteEnded: false, pairs: dead, now: 1100 + NO_PATH.quietMs })), { reason: 'pairs_failed', pairs: 2, remote: 'answer' });
+  assert.deepEqual(noPathVerdict(base({ remoteEnded: false, pairs: dead, now: 1100 + NO_PATH.quietMs })), { reason: 'pairs_failed', pairs: 2, checks: NO_PATH.checks, remote: 'answer' });
 });
 
 test('the other side\'s quiet time counts from its answer, not from its first candidate (handed over late)', () => {
@@ -51,7 +51,7 @@ test('the other side\'s quiet time counts from its answer, not from its first ca
   // set the answer, before sending it
   const dead = [pair(20), pair(20)];
   const s = { remoteEnded: false, remoteSince: 1100 + 400, pairs: dead };
-  assert.deepEqual(noPathVerdict(base({ ...s, now: 1100 + NO_PATH.quietMs })), { reason: 'pairs_failed', pairs: 2, remote: 'answer' });
+  assert.deepEqual(noPathVerdict(base({ ...s, now: 1100 + NO_PATH.quietMs })), { reason: 'pairs_failed', pairs: 2, checks: NO_PATH.checks, remote: 'answer' });
   // but only once it has shown a candidate at all (a starved page is waited for)
   assert.equal(noPathVerdict(base({ ...s, remoteSince: 0, remoteCandidates: 0, pairs: [], now: 1100 + 10 * NO_PATH.quietMs })), null);
   // and a candidate that arrives late makes new pairs: no verdict until they too had their checks
@@ -108,4 +108,51 @@ test('noPathQuietEnd: when the quiet times end, so that the page looks right the
   assert.equal(noPathQuietEnd(base({ answerAt: 0 })), 0, 'no answer yet: unknown');
   assert.equal(noPathQuietEnd(base({ remoteEnded: false, remoteSince: 0 })), 0, 'a side without a candidate: unknown');
   assert.equal(noPathQuietEnd(base()), 1100, 'both ended gathering: at the answer');
+});
+
+test('many pairs: minChecks unanswered checks on each suffice once the newest pair exists for the check span', () => {
+  // measured (tests/nat TURN-refused lab): Chromium sends one check every
+  // 50-65 ms over all pairs, 6 pairs each got one every ~300-380 ms, so 5
+  // per pair came 1.9-2.1 s after the offer, after both quiet times
+  const few = NO_PATH.minChecks;
+  const dead = [pair(few), pair(few + 1), pair(few), pair(few + 2), pair(few), pair(few)];
+  // the newest candidate of either side: theirs at 1300 (a late host candidate)
+  const s = { remoteEnded: false, remoteLast: 1300, localLast: 1200, pairs: dead };
+  const end = Math.max(1300 + NO_PATH.checkSpanMs, 1100 + NO_PATH.quietMs);
+  assert.equal(noPathVerdict(base({ ...s, now: end - 1 })), null, 'before the span and the quiet time');
+  assert.deepEqual(noPathVerdict(base({ ...s, now: end })), { reason: 'pairs_failed', pairs: 6, checks: few, remote: 'answer' });
+  // one pair below minChecks: its own checks first (the full count for it, or minChecks)
+  assert.equal(noPathVerdict(base({ ...s, pairs: [...dead, pair(few - 1)], now: end + 10_000 })), null);
+  // a failed pair counts as fully checked
+  assert.equal(noPathVerdict(base({ ...s, pairs: [...dead, pair(0, { state: 'failed' })], now: end })).reason, 'pairs_failed');
+  // still: anything answered anywhere is a path
+  assert.equal(noPathVerdict(base({ ...s, pairs: [...dead, pair(few, { requestsReceived: 1 })], now: end + 10_000 })), null);
+});
+
+test('the check span counts from the newest candidate of either side (new pairs), and grows with the round trip', () => {
+  const few = NO_PATH.minChecks;
+  const dead = [pair(few), pair(few)];
+  // a candidate of ours that came late (e.g. a relay allocation): its pairs are new
+  const late = 2000;
+  assert.equal(noPathVerdict(base({ localLast: late, pairs: dead, now: late + NO_PATH.checkSpanMs - 1 })), null);
+  assert.equal(noPathVerdict(base({ localLast: late, pairs: dead, now: late + NO_PATH.checkSpanMs })).reason, 'pairs_failed');
+  // theirs the same
+  assert.equal(noPathVerdict(base({ remoteLast: late, pairs: dead, now: late + NO_PATH.checkSpanMs - 1 })), null);
+  assert.equal(noPathVerdict(base({ remoteLast: late, pairs: dead, now: late + NO_PATH.checkSpanMs })).reason, 'pairs_failed');
+  // without later candidates: from the newest of the answer and the first
+  // candidates (their first one at 1110)
+  assert.equal(noPathVerdict(base({ pairs: dead, now: 1110 + NO_PATH.checkSpanMs - 1 })), null);
+  assert.equal(noPathVerdict(base({ pairs: dead, now: 1110 + NO_PATH.checkSpanMs })).reason, 'pairs_failed');
+  // the quiet time still holds where it ends later (our gathering still running)
+  const quietEnd = 1005 + NO_PATH.quietMs;
+  assert.ok(quietEnd > 1110 + NO_PATH.checkSpanMs);
+  assert.equal(noPathVerdict(base({ gathered: false, pairs: dead, now: quietEnd - 1 })), null);
+  assert.equal(noPathVerdict(base({ gathered: false, pairs: dead, now: quietEnd })).reason, 'pairs_failed');
+  // a slow link: spanRttFactor round trips at least
+  const rttMs = 500;
+  const span = NO_PATH.spanRttFactor * rttMs;
+  assert.ok(span > NO_PATH.checkSpanMs);
+  const slow = { rttMs, gathered: true, remoteEnded: true, pairs: dead };
+  assert.equal(noPathVerdict(base({ ...slow, now: 1110 + span - 1 })), null);
+  assert.equal(noPathVerdict(base({ ...slow, now: 1110 + span })).reason, 'pairs_failed');
 });
