@@ -19,56 +19,28 @@
 // was given up (practice_elsewhere). After the rollback A's call is
 // answered and A is still served under its first claim.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { useStack, assertOk, rand, sleep } from './helpers.mjs';
+import { until } from './servers.mjs';
+import { PSQL, psqlSession } from './stores.mjs';
 
 const base = process.env.CONSULT_TEST_STORE || '';
 const onPg = /^postgres(ql)?:\/\//.test(base);
-const psqlBin = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
 const schema = `lrenew_${process.pid}_${rand(3)}`;
 const url = `${base}${base.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
-const psql = (sql) => execFileSync(psqlBin, ['-X', '-q', '-A', '-t', '-d', url, '-c', sql], { encoding: 'utf8' }).trim();
+const psql = (sql) => execFileSync(PSQL, ['-X', '-q', '-A', '-t', '-d', url, '-c', sql], { encoding: 'utf8' }).trim();
 const LEASE_MS = 3000;
 const SAFE_MS = LEASE_MS - LEASE_MS / 4;
 
 const ctx = onPg
   ? useStack({
-    setup: async () => { execFileSync(psqlBin, ['-X', '-q', '-d', base, '-c', `CREATE SCHEMA ${schema}`]); },
+    setup: async () => { execFileSync(PSQL, ['-X', '-q', '-d', base, '-c', `CREATE SCHEMA ${schema}`]); },
     janus: {
       extraPluginConfig: { database: url, store_connections: 3, instance: `renew-${rand(3)}`, lease_seconds: LEASE_MS / 1000 },
     },
   })
   : null;
-
-/** A psql session kept open on stdin; run(sql, marker) resolves once the marker line was printed. */
-function openSession() {
-  const child = spawn(psqlBin, ['-X', '-q', '-A', '-t', '-d', url], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters = [];
-  child.stdout.on('data', (d) => {
-    out += d;
-    for (const w of [...waiters]) if (out.includes(w.marker)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
-  });
-  return {
-    run: (sql, marker) => new Promise((resolve) => {
-      waiters.push({ marker, resolve });
-      child.stdin.write(`${sql}\n\\echo ${marker}\n`);
-    }),
-    close: () => new Promise((resolve) => { child.on('close', resolve); child.stdin.end('\\q\n'); }),
-  };
-}
-
-/** Polls a condition every 50 ms (a condition, not a duration). */
-async function until(what, fn, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const lease = async () => assertOk(await ctx.janus.admin({ request: 'health' })).lease;
 const held = (l, id) => l.practices.find((p) => p.practice_id === id);
@@ -83,18 +55,19 @@ test('a practice stalled in PostgreSQL past the lease: the other practices\' lea
   assertOk(pA.reply);
   const A = ctx.A.practiceId, B = ctx.B.practiceId;
   let before = null;
-  await until('both practices served', async () => { before = await lease(); return held(before, A) && held(before, B); });
+  await until(async () => { before = await lease(); return held(before, A) && held(before, B); }, 20000, 'both practices served');
   const sinceA = held(before, A).since_ms, sinceB = held(before, B).since_ms;
 
-  const rowLock = openSession();
+  const rowLock = psqlSession(url);
   await rowLock.run(`BEGIN; SELECT id FROM visits WHERE id = ${Number(pA.reply.visit_id)} FOR UPDATE;`, 'LOCKED');
   let callA = null;
   let polls = 0;
   try {
     let answeredA = false;
     callA = docA.handle.request({ request: 'call', visit_id: pA.reply.visit_id }).then((r) => { answeredA = true; return r; });
-    await until('A\'s visit write waiting for the row lock', () =>
-      psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%visits%'`) !== '0');
+    await until(() =>
+      psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%visits%'`) !== '0',
+    20000, 'A\'s visit write waiting for the row lock');
     const stallFrom = (await lease()).now_ms;
     for (;;) {
       const l = await lease();

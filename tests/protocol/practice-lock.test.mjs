@@ -14,52 +14,24 @@
 // With one global lock held across round trips, B's first request would
 // wait for A's (the client's 30 s reply deadline fails the test).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { useStack, assertOk, rand, sleep } from './helpers.mjs';
+import { useStack, assertOk, rand } from './helpers.mjs';
+import { until } from './servers.mjs';
+import { PSQL, psqlSession } from './stores.mjs';
 
 const base = process.env.CONSULT_TEST_STORE || '';
 const onPg = /^postgres(ql)?:\/\//.test(base);
-const psqlBin = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
 const schema = `plock_${process.pid}_${rand(3)}`;
 const url = `${base}${base.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
-const psql = (sql) => execFileSync(psqlBin, ['-X', '-q', '-A', '-t', '-d', url, '-c', sql], { encoding: 'utf8' }).trim();
+const psql = (sql) => execFileSync(PSQL, ['-X', '-q', '-A', '-t', '-d', url, '-c', sql], { encoding: 'utf8' }).trim();
 
 const ctx = onPg
   ? useStack({
-    setup: async () => { execFileSync(psqlBin, ['-X', '-q', '-d', base, '-c', `CREATE SCHEMA ${schema}`]); },
+    setup: async () => { execFileSync(PSQL, ['-X', '-q', '-d', base, '-c', `CREATE SCHEMA ${schema}`]); },
     janus: { extraPluginConfig: { database: url, store_connections: 3 } },
   })
   : null;
-
-/** A psql session kept open on stdin; run(sql, marker) resolves once the marker line was printed. */
-function openSession() {
-  const child = spawn(psqlBin, ['-X', '-q', '-A', '-t', '-d', url], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters = [];
-  child.stdout.on('data', (d) => {
-    out += d;
-    for (const w of [...waiters]) if (out.includes(w.marker)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
-  });
-  return {
-    run: (sql, marker) => new Promise((resolve) => {
-      waiters.push({ marker, resolve });
-      child.stdin.write(`${sql}\n\\echo ${marker}\n`);
-    }),
-    close: () => new Promise((resolve) => { child.on('close', resolve); child.stdin.end('\\q\n'); }),
-  };
-}
-
-/** Polls a condition every 50 ms (a condition, not a duration). */
-async function until(what, fn, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 test('a visit row held in PostgreSQL stalls only its practice', { skip: !onPg && 'CONSULT_TEST_STORE is not a postgresql:// URL' }, async () => {
   ctx.secret(url, base);
@@ -75,15 +47,16 @@ test('a visit row held in PostgreSQL stalls only its practice', { skip: !onPg &&
   const apptA2 = await ctx.appointment(recA.handle);
   const apptB2 = await ctx.appointment(recB.handle);
 
-  const held = openSession();
+  const held = psqlSession(url);
   await held.run(`BEGIN; SELECT id FROM visits WHERE id = ${Number(pA.reply.visit_id)} FOR UPDATE;`, 'LOCKED');
   let callA = null;
   let joinA2 = null;
   try {
     let answeredA = false;
     callA = docA.handle.request({ request: 'call', visit_id: pA.reply.visit_id }).then((r) => { answeredA = true; return r; });
-    await until('A\'s visit write waiting for the row lock', () =>
-      psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%visits%'`) !== '0');
+    await until(() =>
+      psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%visits%'`) !== '0',
+    20000, 'A\'s visit write waiting for the row lock');
     // a second patient of A: its code lookup runs, then it waits for A's lock
     joinA2 = ctx.patient(apptA2);
 

@@ -13,12 +13,15 @@
 // query gives the same rows on both: an array of objects. secrets: the
 // URLs (they hold the password), to be kept out of every Janus log.
 // logged: what the plugin logs at start for this store.
+// psqlSession(url) -> {run(sql, marker), close()}: one psql session kept
+// open on stdin (e.g. to hold a row lock while the plugin runs); run
+// resolves once the marker line it echoes after sql was printed.
 // closeInstances({clients, instances, secrets, logs}): the end of such a
 // test: closes the clients, stops every instance still alive (exit code 0
 // required), keeps its log, asserts no sanitizer report and that no log
 // holds a secret, and removes the instances' folders.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { rand } from './helpers.mjs';
@@ -26,7 +29,24 @@ import { rand } from './helpers.mjs';
 export const PG_BASE = process.env.CONSULT_TEST_STORE || '';
 export const ON_PG = /^postgres(ql)?:\/\//.test(PG_BASE);
 export const STORES = ON_PG ? ['sqlite', 'postgresql'] : ['sqlite'];
-const PSQL = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
+export const PSQL = ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'].find((p) => fs.existsSync(p));
+
+export function psqlSession(url) {
+  const child = spawn(PSQL, ['-X', '-q', '-A', '-t', '-d', url], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const waiters = [];
+  child.stdout.on('data', (d) => {
+    out += d;
+    for (const w of [...waiters]) if (out.includes(w.marker)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+  });
+  return {
+    run: (sql, marker) => new Promise((resolve) => {
+      waiters.push({ marker, resolve });
+      child.stdin.write(`${sql}\n\\echo ${marker}\n`);
+    }),
+    close: () => new Promise((resolve) => { child.on('close', resolve); child.stdin.end('\\q\n'); }),
+  };
+}
 
 export function testStore(kind, dataDir, prefix) {
   if (kind === 'sqlite') {
