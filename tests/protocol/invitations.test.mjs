@@ -38,11 +38,11 @@ after(async () => {
   await servers.sms.stop();
 });
 
-let idle = null;         // a reception login left alone, checked at the end
+let idle = null;         // a reception login left alone, checked near the end
 let active = null;       // a doctor login that keeps touching
 let touchTimer = null;
 
-test('idle sessions: started now, checked at the end of the file', async () => {
+test('idle sessions: started now, checked before the retention purge at the end', async () => {
   idle = await ctx.login(ctx.A.receptions[0]);
   assertOk(idle.reply);
   active = await ctx.login(ctx.A.doctors[1]);
@@ -319,6 +319,22 @@ test('erase on request: a waiting patient is told, everything of the appointment
   assertError(await rec.request({ request: 'erase_appointment', appointment_id: r.appointment_id }), 'not_found');
 });
 
+test('staff idle logout after staff_idle_minutes; touch keeps a session alive', async () => {
+  clearInterval(touchTimer);
+  // On the plugin's test clock: most of the idle time passes, the active
+  // login touches, the rest passes; only the idle login is logged out.
+  await ctx.advanceClock(IDLE_MINUTES * 60 - 20);
+  assertOk(await active.handle.request({ request: 'touch' }));
+  await ctx.advanceClock(25);
+  const ev = await idle.handle.waitEvent('logged_out');
+  assert.equal(ev.reason, 'idle');
+  assertError(await idle.handle.request({ request: 'list_doctors' }), 'not_authenticated');
+  assertOk(await active.handle.request({ request: 'list_doctors' }));
+  assert.equal(active.handle.pending('logged_out').length, 0);
+});
+
+// Last: its purge 90 days ahead also ends every staff session in the store
+// (unused that long), and the serving instance then logs their handles out.
 test('retention with the test clock: contact data at 24 h, everything at 90 days, gone from the files', async () => {
   const { handle: rec } = await ctx.login(ctx.B.receptions[0]);
   const addr = email();
@@ -351,18 +367,4 @@ test('retention with the test clock: contact data at 24 h, everything at 90 days
   // the test clock is refused without CONSULT_TEST: covered by config (env) — here: a far-past clock purges nothing
   const p3 = assertOk(await ctx.janus.admin({ request: 'purge', now: 1000 }));
   assert.equal(p3.appointments, 0);
-});
-
-test('staff idle logout after staff_idle_minutes; touch keeps a session alive', async () => {
-  clearInterval(touchTimer);
-  // On the plugin's test clock: most of the idle time passes, the active
-  // login touches, the rest passes; only the idle login is logged out.
-  await ctx.advanceClock(IDLE_MINUTES * 60 - 20);
-  assertOk(await active.handle.request({ request: 'touch' }));
-  await ctx.advanceClock(25);
-  const ev = await idle.handle.waitEvent('logged_out');
-  assert.equal(ev.reason, 'idle');
-  assertError(await idle.handle.request({ request: 'list_doctors' }), 'not_authenticated');
-  assertOk(await active.handle.request({ request: 'list_doctors' }));
-  assert.equal(active.handle.pending('logged_out').length, 0);
 });
