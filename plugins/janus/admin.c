@@ -2,9 +2,14 @@
  *
  * Contract: passwords are hashed before glue.lock is taken; each handler
  * then runs under glue.lock (reading every practice's live state under it
- * is safe, plock.h); a handler that changes a practice's live state
- * (logging a member's handles out) takes that practice's lock first
- * (glue_practice_enter), one practice per request. set_disabled(true) and reset_password also log
+ * is safe, plock.h) in drop mode: on PostgreSQL its store calls run on a
+ * pooled handle and give glue.lock up for each round trip, so a slow
+ * database stalls the admin request, not the plugin; no handler keeps a
+ * pointer into glue.lock data (a practice's memory, its handles) across a
+ * store call: it reads the store first, or finds again after. A handler
+ * that changes a practice's live state (logging a member's handles out,
+ * purge's pruning of ended visits) takes that practice's lock first
+ * (glue_practice_enter), one practice at a time. set_disabled(true) and reset_password also log
  * the user's live handles out (event logged_out; a call they hold ends as
  * on logout) and revoke the user's device tokens and resumable sessions
  * (every token of `resume` is invalid afterwards); reset_password and
@@ -87,11 +92,22 @@ static void logout_everywhere(int64_t practice_id, int64_t staff_id, const char 
 	glue_practice *p = glue_practice_find(practice_id);
 	if (p == NULL)
 		return;
-	GList *copy = g_list_copy(p->staff);
+	GList *copy = NULL;
+	for (GList *l = p->staff; l; l = l->next) {
+		glue_session *s = l->data;
+		if (s->staff_id == staff_id) {
+			glue_session_ref(s);
+			copy = g_list_prepend(copy, s);
+		}
+	}
+	/* each logout may give glue.lock up for its store writes: the handle
+	 * is checked again before its turn (p stays: its practice's lock is held) */
 	for (GList *l = copy; l; l = l->next) {
 		glue_session *s = l->data;
-		if (s->staff_id == staff_id)
+		if (s->kind == GLUE_STAFF && s->practice_id == practice_id && s->staff_id == staff_id &&
+		        g_list_find(p->staff, s))
 			glue_staff_log_out(s, reason, glue_now());
+		glue_session_unref(s);
 	}
 	g_list_free(copy);
 }
@@ -129,7 +145,7 @@ static consult_err change_staff(admin_ctx *a, bool lock_out, const char *reason)
 		char ukey[80];
 		g_snprintf(ukey, sizeof(ukey), "u:%s", a->req->username);
 		consult_ratelimit_success(glue.rl_login, ukey);
-		glue_login_limit_clear(glue.store, ukey);
+		glue_login_limit_clear(glue_store(), ukey);
 	}
 	if (e == CONSULT_OK && lock_out) {
 		JANUS_LOG(LOG_INFO,
@@ -190,15 +206,19 @@ typedef struct {
 static void add_stats(const consult_practice *pr, void *ud)
 {
 	each_ud *u = ud;
-	size_t counts[CONSULT_VISIT_STATE_COUNT] = { 0 };
-	glue_practice *p = glue_practice_find(pr->id);
-	if (p)
-		consult_room_counts(p->room, counts);
+	/* the store first: its round trips may give glue.lock up (drop mode) */
 	int64_t from, to;
 	glue_local_day(u->now, &from, &to);
 	consult_day_stats ds = { 0, -1 };
 	if (consult_store_day_stats(glue_store(), pr->id, from, to, &ds) != CONSULT_OK)
 		u->err = CONSULT_ERR_INTERNAL;
+	int64_t queued = 0, failed = 0;
+	if (consult_outbox_counts(glue_store(), pr->id, &queued, &failed) != CONSULT_OK)
+		u->err = CONSULT_ERR_INTERNAL;
+	size_t counts[CONSULT_VISIT_STATE_COUNT] = { 0 };
+	glue_practice *p = glue_practice_find(pr->id); /* no round trip from here on */
+	if (p)
+		consult_room_counts(p->room, counts);
 	json_t *o = json_object();
 	json_object_set_new(o, "slug", json_string(pr->slug ? pr->slug : ""));
 	json_object_set_new(o, "waiting", json_integer((json_int_t)counts[CONSULT_VISIT_WAITING]));
@@ -209,9 +229,6 @@ static void add_stats(const consult_practice *pr, void *ud)
 	json_object_set_new(
 	        o, "median_wait_seconds", ds.median_wait_s >= 0 ? json_integer(ds.median_wait_s) : json_null());
 	json_object_set_new(o, "relay_only", json_boolean(pr->relay_only));
-	int64_t queued = 0, failed = 0;
-	if (consult_outbox_counts(glue_store(), pr->id, &queued, &failed) != CONSULT_OK)
-		u->err = CONSULT_ERR_INTERNAL;
 	/* the practice row carries every option (read with it, no more round trips) */
 	json_object_set_new(o, "forward", json_string(pr->forward_never ? "never" : "allowed"));
 	json_object_set_new(o, "audio_only",
@@ -342,6 +359,7 @@ static consult_err a_set_practice(admin_ctx *a)
 		e = store_err(consult_store_commit(glue_store()));
 	else
 		(void)consult_store_rollback(glue_store());
+	glue_snapshot_forget(practice_id); /* again: a reload during the round trips read the old row */
 	if (e == CONSULT_OK)
 		JANUS_LOG(LOG_INFO, "[consult] admin: practice options changed%s%s%s%s\n",
 		        a->req->has_relay_only ? (a->req->relay_only ? " relay_only=on" : " relay_only=off") : "",
@@ -373,14 +391,26 @@ static consult_err a_purge(admin_ctx *a)
 	if (e != CONSULT_OK)
 		return e;
 	/* The memory of ended visits too (the timer does it every second; here
-	 * it follows the test clock). */
+	 * it follows the test clock), each practice under its lock. */
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	if (glue.practices) {
 		GHashTableIter it;
 		gpointer key, value;
 		g_hash_table_iter_init(&it, glue.practices);
 		while (g_hash_table_iter_next(&it, &key, &value))
-			consult_room_ended_prune(((glue_practice *)value)->room, now);
+			g_array_append_val(ids, ((glue_practice *)value)->id);
 	}
+	for (guint i = 0; i < ids->len; i++) {
+		int64_t id = g_array_index(ids, int64_t, i);
+		g_mutex_unlock(&glue.lock);
+		glue_practice_unlock(); /* one practice lock at a time */
+		g_mutex_lock(&glue.lock);
+		glue_practice_enter(id);
+		glue_practice *p = glue_practice_find(id);
+		if (p)
+			consult_room_ended_prune(p->room, now);
+	}
+	g_array_free(ids, TRUE);
 	json_object_set_new(a->reply, "appointments", json_integer(n.appointments));
 	json_object_set_new(a->reply, "visits", json_integer(n.visits));
 	json_object_set_new(a->reply, "deliveries", json_integer(n.deliveries));
@@ -472,14 +502,18 @@ json_t *glue_admin_message(json_t *message)
 		.pw_hash = needs_hash ? hash : NULL,
 		.now = glue_now(),
 		.msg = message };
+	glue_pool_checkout(); /* PostgreSQL: round trips without glue.lock (plock.h) */
 	g_mutex_lock(&glue.lock);
+	glue_pool_drop(true);
 	unsigned store_errors = consult_store_error_count(glue_store());
 	e = fn(&a);
 	const char *store_error = consult_store_error_count(glue_store()) != store_errors
 	        ? consult_store_last_error_name(glue_store())
 	        : NULL;
+	glue_pool_drop(false);
 	g_mutex_unlock(&glue.lock);
-	glue_practice_unlock(); /* the one practice a handler changed, if any (plock.h) */
+	glue_pool_checkin();
+	glue_practice_unlock(); /* the practice a handler changed last, if any (plock.h) */
 	if (needs_hash)
 		sodium_memzero(hash, sizeof(hash));
 	if (e != CONSULT_OK) {

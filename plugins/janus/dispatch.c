@@ -98,13 +98,15 @@ json_t *glue_ok_reply(const char *name, json_t *fields)
 
 /* Requests of an anonymous handle whose store round trips may run
  * without glue.lock before any practice lock is taken: the code lookup
- * (patient.c) and the session lookup of resume (staff_session.c), which
- * keep no glue.lock data across them; join and resume then take the
- * practice's lock (glue_practice_enter) before they change anything. */
+ * (patient.c), the session lookup of resume (staff_session.c) and the
+ * snapshot reload of practice_info (snapshot.c: the new copy is built
+ * aside and put in the table after its round trips), which keep no
+ * glue.lock data across them; join and resume then take the practice's
+ * lock (glue_practice_enter) before they change anything. */
 static bool anon_drop(const consult_request *req)
 {
 	return req->kind == CONSULT_REQ_JOIN || req->kind == CONSULT_REQ_APPOINTMENT_INFO ||
-	        req->kind == CONSULT_REQ_RESUME;
+	        req->kind == CONSULT_REQ_RESUME || req->kind == CONSULT_REQ_PRACTICE_INFO;
 }
 
 /* The practice of a joined or logged-in handle, else 0; under glue.lock. */

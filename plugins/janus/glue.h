@@ -294,6 +294,8 @@ consult_err glue_lease_refuse(glue_ctx *c, int64_t practice_id);
 void glue_leases_tick(void);
 /* Clean stop, under glue.lock: every lease of this instance given up. */
 void glue_leases_release(void);
+/* Store failures of the renewer's own handle so far (0 without one); any thread. */
+unsigned glue_leases_store_errors(void);
 /* `health`'s "lease" object. Under glue.lock. */
 json_t *glue_leases_health(void);
 

@@ -32,8 +32,13 @@
  *   slow database only shortens the safe time; a renewal that failed to
  *   hold (another instance has the row) or came back after the safe time
  *   marks the practice not served at once (glue_lease_serves is false from
- *   then on), and the timer drops its memory (below). Claims stay under
- *   glue.lock (a won claim restores the room from the store). A practice
+ *   then on), and the timer drops its memory (below). The timer's claims
+ *   run each under its practice's lock in drop mode (plock.h: a pooled
+ *   handle, glue.lock given up for each round trip of the claim and of the
+ *   room's restore), as a request's claim (glue_lease_require) does: a
+ *   claim on a slow database stalls that practice and the timer, not the
+ *   other practices' requests. The renewer's store failures are counted
+ *   in health `store_errors` (glue_leases_store_errors). A practice
  *   claimed or dropped after the timer read the rows (or after the renewer
  *   decided to renew it) is left alone by that tick (or renewal): the rows
  *   predate the claim and would name the previous holder.
@@ -570,6 +575,11 @@ static int renewer_start(void)
 	return 0;
 }
 
+unsigned glue_leases_store_errors(void)
+{
+	return renew_db ? consult_store_error_count(renew_db) : 0;
+}
+
 void glue_leases_stop(void)
 {
 	if (renewer == NULL)
@@ -626,10 +636,14 @@ void glue_leases_tick(void)
 		pending *p = &g_array_index(claim, pending, i);
 		consult_lease_row prev = { p->prev_holder, p->prev_expires };
 		glue_practice_lock(p->id);
+		glue_pool_checkout(); /* PostgreSQL: the claim and restore without glue.lock */
 		g_mutex_lock(&glue.lock);
+		glue_pool_drop(true);
 		if (!marked_serving(p->id))
 			(void)claim_now(p->id, &prev);
+		glue_pool_drop(false);
 		g_mutex_unlock(&glue.lock);
+		glue_pool_checkin();
 		glue_practice_unlock();
 	}
 	pending_free(claim);

@@ -1,7 +1,10 @@
 /* snapshot.c - the per-practice snapshot of practice flags and staff
  * (snapshot.h). When it is fresh is core/snapshot.h's decision; this file
  * only reads the store and keeps the copies. Under glue.lock. No logging
- * of names.
+ * of names. A reload's round trips may give glue.lock up (drop mode): an
+ * admin write that forgot a snapshot meanwhile (`forgets` moved) may have
+ * committed after the reload read its rows, so such a copy is kept for
+ * its caller but stale (loaded_ms -1): the next request reads again.
  */
 #include <string.h>
 #include <glib.h>
@@ -11,6 +14,7 @@
 #include "core/snapshot.h"
 
 static GHashTable *snaps; /* &practice id -> glue_snapshot* */
+static unsigned forgets;  /* glue_snapshot_forget calls so far */
 
 static void staff_free(gpointer p)
 {
@@ -43,9 +47,9 @@ static void add_staff(const consult_staff *st, void *ud)
 	g_hash_table_replace(ud, &c->id, c);
 }
 
-/* A new snapshot from a practice row just read (taken over); NULL on a
- * store failure (the row is freed). */
-static glue_snapshot *load(consult_practice *pr, int64_t at, consult_err *e)
+/* A new snapshot from a practice row just read (taken over) when
+ * `forgets` was gen; NULL on a store failure (the row is freed). */
+static glue_snapshot *load(consult_practice *pr, int64_t at, unsigned gen, consult_err *e)
 {
 	glue_snapshot *sn = g_new0(glue_snapshot, 1);
 	sn->pr = *pr;
@@ -57,11 +61,24 @@ static glue_snapshot *load(consult_practice *pr, int64_t at, consult_err *e)
 		*e = CONSULT_ERR_INTERNAL;
 		return NULL;
 	}
+	if (forgets != gen)
+		sn->loaded_ms = -1; /* an admin write may have come after the read: stale */
 	if (snaps == NULL)
 		snaps = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, snap_free);
 	g_hash_table_replace(snaps, &sn->pr.id, sn);
 	*e = CONSULT_OK;
 	return sn;
+}
+
+/* Removes a practice's copy (0: all) without counting it as a forget. */
+static void drop(int64_t practice_id)
+{
+	if (snaps == NULL)
+		return;
+	if (practice_id == 0)
+		g_hash_table_remove_all(snaps);
+	else
+		g_hash_table_remove(snaps, &practice_id);
 }
 
 static consult_err store_answer(consult_err e)
@@ -80,7 +97,8 @@ const glue_snapshot *glue_snapshot_get(int64_t practice_id, consult_err *e)
 		*e = CONSULT_OK;
 		return sn;
 	}
-	glue_snapshot_forget(practice_id);
+	drop(practice_id);
+	unsigned gen = forgets;
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	*e = store_answer(consult_store_practice_by_id(glue_store(), practice_id, &pr));
@@ -88,7 +106,7 @@ const glue_snapshot *glue_snapshot_get(int64_t practice_id, consult_err *e)
 		consult_practice_clear(&pr);
 		return NULL;
 	}
-	return load(&pr, at, e);
+	return load(&pr, at, gen, e);
 }
 
 const glue_snapshot *glue_snapshot_by_slug(const char *slug, consult_err *e)
@@ -114,6 +132,7 @@ const glue_snapshot *glue_snapshot_by_slug(const char *slug, consult_err *e)
 			}
 		}
 	}
+	unsigned gen = forgets;
 	consult_practice pr;
 	memset(&pr, 0, sizeof(pr));
 	*e = store_answer(consult_store_practice_by_slug(glue_store(), slug, &pr));
@@ -121,8 +140,8 @@ const glue_snapshot *glue_snapshot_by_slug(const char *slug, consult_err *e)
 		consult_practice_clear(&pr);
 		return NULL;
 	}
-	glue_snapshot_forget(pr.id);
-	return load(&pr, at, e);
+	drop(pr.id);
+	return load(&pr, at, gen, e);
 }
 
 const glue_snap_staff *glue_snapshot_staff(int64_t practice_id, int64_t staff_id, consult_err *e)
@@ -136,7 +155,7 @@ const glue_snap_staff *glue_snapshot_staff(int64_t practice_id, int64_t staff_id
 	glue_snap_staff *st = g_hash_table_lookup(sn->staff, &staff_id);
 	if (st == NULL && sn->loaded_ms != now_ms()) {
 		/* unknown here: perhaps added since (on another instance) */
-		glue_snapshot_forget(practice_id);
+		drop(practice_id);
 		sn = glue_snapshot_get(practice_id, e);
 		if (sn == NULL)
 			return NULL;
@@ -161,12 +180,8 @@ void glue_snapshot_copy_practice(const glue_snapshot *sn, consult_practice *out)
 
 void glue_snapshot_forget(int64_t practice_id)
 {
-	if (snaps == NULL)
-		return;
-	if (practice_id == 0)
-		g_hash_table_remove_all(snaps);
-	else
-		g_hash_table_remove(snaps, &practice_id);
+	forgets++;
+	drop(practice_id);
 }
 
 void glue_snapshot_free(void)

@@ -15,7 +15,11 @@
  * know is looked up by reloading the snapshot once (a member added on
  * another instance). On a store failure nothing is cached and NULL comes
  * back with *e INTERNAL; callers keep their fail-closed answers. Pointers
- * returned stay valid until the next glue_snapshot_* call.
+ * returned stay valid until the next glue_snapshot_* call or store round
+ * trip of the calling thread. Callers in drop mode (plock.h: requests,
+ * the anonymous join and practice_info) are fine: a reload builds the new
+ * copy aside, puts it in the table only after its round trips, and keeps
+ * no table pointer across them.
  */
 #ifndef CONSULT_GLUE_SNAPSHOT_H
 #define CONSULT_GLUE_SNAPSHOT_H

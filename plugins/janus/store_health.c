@@ -8,8 +8,11 @@
  * (consult_store_probe: one real commit that changes nothing, free disk
  * space where the data lives, the size of the log), judging the disk
  * against min_free_disk_mb, plus the count of store failures since start
- * (the main handle's, the request pool's, plock.c, and the timer's, timer_store.c).
- * Both run under glue.lock.
+ * (the main handle's, the request pool's, plock.c, the timer's,
+ * timer_store.c, and the lease renewer's, leases.c). Both run under
+ * glue.lock; the probe runs on the caller's handle (glue_store(): the
+ * admin request's pooled one in drop mode on PostgreSQL, so a slow
+ * database does not stall the plugin for it).
  */
 #include <glib.h>
 #include <jansson.h>
@@ -36,11 +39,12 @@ void glue_store_watch_handle(consult_store *st)
 bool glue_store_health(json_t *reply)
 {
 	consult_store_health h;
-	bool store_ok = consult_store_probe(glue.store, &h) == CONSULT_OK;
+	bool store_ok = consult_store_probe(glue_store(), &h) == CONSULT_OK;
 	const char *name = h.error && *h.error ? h.error : "SQLITE_ERROR";
 	json_object_set_new(reply, "store", json_string(store_ok ? "ok" : "failing"));
 	json_object_set_new(reply, "store_errors",
-	        json_integer(consult_store_error_count(glue.store) + glue_timer_store_errors() + glue_pool_errors()));
+	        json_integer(consult_store_error_count(glue.store) + glue_timer_store_errors() + glue_pool_errors() +
+	                glue_leases_store_errors()));
 	if (!store_ok) {
 		json_object_set_new(reply, "store_error", json_string(name));
 		JANUS_LOG(LOG_ERR, "[consult] health: store failing (%s)\n", name);

@@ -13,6 +13,13 @@
 // rolls back, A's call and that join are answered and A's patient rings.
 // With one global lock held across round trips, B's first request would
 // wait for A's (the client's 30 s reply deadline fails the test).
+// Second test: psql holds A's practice row (FOR NO KEY UPDATE), so an
+// admin set_practice of A waits inside PostgreSQL (pg_stat_activity);
+// meanwhile the admin API (health, stats, leases, set_practice of B, which
+// makes B's snapshot stale) and B's requests (practice_info reloading the
+// stale snapshot: two round trips, waiting_list) are answered. With the
+// admin API on glue.store under glue.lock (before its drop mode), health
+// waited for set_practice A: the 30 s deadline below fails the test.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -86,4 +93,52 @@ test('a visit row held in PostgreSQL stalls only its practice', { skip: !onPg &&
   assertOk(pA2.reply);
   assert.equal(psql(`SELECT state FROM visits WHERE id = ${Number(pA.reply.visit_id)}`), 'ringing');
   assertOk(await docA.handle.request({ request: 'cancel_call' }));
+});
+
+// A promise that must settle within ms (the WebSocket client's reply
+// deadline, for the admin API's HTTP requests which have none).
+function deadline(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+test('an admin write held in PostgreSQL stalls neither the admin API nor other practices', { skip: !onPg && 'CONSULT_TEST_STORE is not a postgresql:// URL' }, async () => {
+  ctx.secret(url, base);
+  const docB = await ctx.login(ctx.B.doctors[0]);
+  assertOk(docB.reply);
+  const admin = (request) => deadline(ctx.janus.admin(request), 30000, `admin ${request.request}`);
+  const info = await ctx.connect();
+  assertOk(await info.handle.request({ request: 'practice_info', practice: ctx.B.slug })); // B's snapshot loaded
+
+  const held = psqlSession(url);
+  await held.run(`BEGIN; SELECT id FROM practices WHERE slug = '${ctx.A.slug}' FOR NO KEY UPDATE;`, 'LOCKED');
+  let setA = null;
+  try {
+    let answeredA = false;
+    setA = ctx.janus.admin({ request: 'set_practice', practice: ctx.A.slug, relay_only: false })
+      .then((r) => { answeredA = true; return r; });
+    await until(() =>
+      psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%UPDATE practices%'`) !== '0',
+    20000, 'A\'s set_practice waiting for the row lock');
+
+    const health = assertOk(await admin({ request: 'health' }));
+    assert.equal(health.store, 'ok');
+    assert.equal(typeof health.store_errors, 'number');
+    const stats = assertOk(await admin({ request: 'stats' }));
+    assert.deepEqual(stats.practices.map((p) => p.slug).sort(), [ctx.A.slug, ctx.B.slug].sort());
+    assertOk(await admin({ request: 'leases' }));
+    assertOk(await admin({ request: 'live_visits' }));
+    // an admin write of B: B's snapshot is forgotten, the next practice_info reloads it
+    assertOk(await admin({ request: 'set_practice', practice: ctx.B.slug, relay_only: false }));
+    const infoB = assertOk(await info.handle.request({ request: 'practice_info', practice: ctx.B.slug }));
+    assert.equal(infoB.name, ctx.B.name);
+    assertOk(await docB.handle.request({ request: 'waiting_list' }));
+    assert.equal(answeredA, false, 'A\'s set_practice was answered while its row was held: it never waited');
+  } finally {
+    await held.run('ROLLBACK;', 'RELEASED');
+    await held.close();
+  }
+  assertOk(await setA);
+  assertOk(await info.handle.request({ request: 'practice_info', practice: ctx.A.slug }));
 });
