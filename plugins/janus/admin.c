@@ -407,6 +407,7 @@ static consult_err a_purge(admin_ctx *a)
 		g_mutex_lock(&glue.lock);
 		glue_practice_enter(id);
 		glue_practice *p = glue_practice_find(id);
+		glue_practice_check(id);
 		if (p)
 			consult_room_ended_prune(p->room, now);
 	}

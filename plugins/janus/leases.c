@@ -195,6 +195,7 @@ static void start_serving(int64_t practice_id, int64_t sent, const consult_lease
 	g_mutex_unlock(&lease_mu);
 	if (st == NULL)
 		return;
+	glue_practice_check(practice_id); /* rebuilt only under its lock (CONSULT_LOCK_CHECK) */
 	glue_practice *stale = glue_practice_find(practice_id);
 	if (stale)
 		g_hash_table_remove(glue.practices, &practice_id);
@@ -241,6 +242,7 @@ static void stop_locked(int64_t practice_id, const char *holder)
  * once: under glue.lock and the practice's lock. */
 static void drop(int64_t practice_id, const char *holder)
 {
+	glue_practice_check(practice_id); /* dropped only under its lock (CONSULT_LOCK_CHECK) */
 	g_mutex_lock(&lease_mu);
 	lease_state *st = state_of(practice_id, false);
 	if (st) {

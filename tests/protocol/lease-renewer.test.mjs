@@ -18,12 +18,21 @@
 // With renewals made by the timer, B's lease ran out after 2.25 s and B
 // was given up (practice_elsewhere). After the rollback A's call is
 // answered and A is still served under its first claim.
+// Second test: a lease claim waiting in PostgreSQL stalls only the
+// practice being claimed (and the timer): psql adds practice C with a
+// lease of another instance ending in 2 s and holds that lease row FOR
+// UPDATE; once it ends the timer's claim of C waits for the row
+// (pg_stat_activity) while B's doctor and the admin API (health, stats)
+// are answered. After the rollback C is claimed and served here. With the
+// claim and its room's restore on glue.store under glue.lock (before the
+// claims' drop mode), B's request waited for it: the 30 s reply deadline
+// failed the test.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { useStack, assertOk, rand, sleep } from './helpers.mjs';
 import { until } from './servers.mjs';
-import { PSQL, psqlSession } from './stores.mjs';
+import { PSQL, psqlSession, adminWithin } from './stores.mjs';
 
 const base = process.env.CONSULT_TEST_STORE || '';
 const onPg = /^postgres(ql)?:\/\//.test(base);
@@ -92,4 +101,32 @@ test('a practice stalled in PostgreSQL past the lease: the other practices\' lea
   assert.equal(held(after, A).since_ms, sinceA, 'A was dropped and claimed again during its stall');
   assert.ok(polls >= 3, `only ${polls} polls during the stall`);
   assertOk(await docA.handle.request({ request: 'cancel_call' }));
+});
+
+test('a lease claim held in PostgreSQL stalls neither the other practices nor the admin API', { skip: !onPg && 'CONSULT_TEST_STORE is not a postgresql:// URL' }, async () => {
+  ctx.secret(url, base);
+  const docB = await ctx.login(ctx.B.doctors[0]);
+  assertOk(docB.reply);
+  const slugC = `praxis-c-${rand(3).toLowerCase()}`;
+  const idC = `(SELECT id FROM practices WHERE slug = '${slugC}')`;
+  const nowMs = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+  const rowLock = psqlSession(url);
+  await rowLock.run(`BEGIN; INSERT INTO practices(slug, name, created_at) VALUES ('${slugC}', 'Praxis C', 0);
+    INSERT INTO leases(practice_id, holder, expires_at) VALUES (${idC}, 'elsewhere', ${nowMs} + 2000); COMMIT;
+    BEGIN; SELECT practice_id FROM leases WHERE practice_id = ${idC} FOR UPDATE;`, 'LOCKED');
+  const C = Number(psql(`SELECT id FROM practices WHERE slug = '${slugC}'`));
+  try {
+    await until(() =>
+      psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO leases%'`) !== '0',
+    20000, 'the claim of C waiting for its lease row');
+    assertOk(await docB.handle.request({ request: 'waiting_list' }));
+    const health = assertOk(await adminWithin(ctx.janus, { request: 'health' }));
+    assert.ok(held(health.lease, ctx.B.practiceId), 'B still served');
+    assert.ok(!held(health.lease, C), 'C served while its claim waits');
+    assertOk(await adminWithin(ctx.janus, { request: 'stats' }));
+  } finally {
+    await rowLock.run('ROLLBACK;', 'RELEASED');
+    await rowLock.close();
+  }
+  await until(async () => held(await lease(), C), 20000, 'C claimed once its row is free');
 });

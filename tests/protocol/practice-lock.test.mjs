@@ -19,13 +19,13 @@
 // makes B's snapshot stale) and B's requests (practice_info reloading the
 // stale snapshot: two round trips, waiting_list) are answered. With the
 // admin API on glue.store under glue.lock (before its drop mode), health
-// waited for set_practice A: the 30 s deadline below fails the test.
+// waited for set_practice A: its 30 s deadline (adminWithin) fails the test.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { useStack, assertOk, rand } from './helpers.mjs';
 import { until } from './servers.mjs';
-import { PSQL, psqlSession } from './stores.mjs';
+import { PSQL, psqlSession, adminWithin } from './stores.mjs';
 
 const base = process.env.CONSULT_TEST_STORE || '';
 const onPg = /^postgres(ql)?:\/\//.test(base);
@@ -95,19 +95,11 @@ test('a visit row held in PostgreSQL stalls only its practice', { skip: !onPg &&
   assertOk(await docA.handle.request({ request: 'cancel_call' }));
 });
 
-// A promise that must settle within ms (the WebSocket client's reply
-// deadline, for the admin API's HTTP requests which have none).
-function deadline(promise, ms, what) {
-  let timer;
-  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 test('an admin write held in PostgreSQL stalls neither the admin API nor other practices', { skip: !onPg && 'CONSULT_TEST_STORE is not a postgresql:// URL' }, async () => {
   ctx.secret(url, base);
   const docB = await ctx.login(ctx.B.doctors[0]);
   assertOk(docB.reply);
-  const admin = (request) => deadline(ctx.janus.admin(request), 30000, `admin ${request.request}`);
+  const admin = (request) => adminWithin(ctx.janus, request);
   const info = await ctx.connect();
   assertOk(await info.handle.request({ request: 'practice_info', practice: ctx.B.slug })); // B's snapshot loaded
 

@@ -16,6 +16,10 @@
 // psqlSession(url) -> {run(sql, marker), close()}: one psql session kept
 // open on stdin (e.g. to hold a row lock while the plugin runs); run
 // resolves once the marker line it echoes after sql was printed.
+// adminWithin(janus, request, ms = 30000) -> janus.admin(request), rejected
+// if it is not answered within ms (the WebSocket client's reply deadline;
+// the admin API's HTTP requests have none): for the tests that show a
+// stalled store call does not hold the admin API up.
 // closeInstances({clients, instances, secrets, logs}): the end of such a
 // test: closes the clients, stops every instance still alive (exit code 0
 // required), keeps its log, asserts no sanitizer report and that no log
@@ -46,6 +50,14 @@ export function psqlSession(url) {
     }),
     close: () => new Promise((resolve) => { child.on('close', resolve); child.stdin.end('\\q\n'); }),
   };
+}
+
+export function adminWithin(janus, request, ms = 30000) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`admin ${request.request}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([janus.admin(request), late]).finally(() => clearTimeout(timer));
 }
 
 export function testStore(kind, dataDir, prefix) {
