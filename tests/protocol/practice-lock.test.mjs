@@ -22,6 +22,12 @@
 // waited for set_practice A and got no answer (Janus' admin HTTP server
 // closed the connection after about 10 s; else the 30 s deadline of
 // adminWithin fails the test).
+// Third test: psql locks the staff table (ACCESS EXCLUSIVE: even reads
+// wait), so practice_info of B, whose snapshot an admin write just made
+// stale, waits inside PostgreSQL in its reload (the staff list) while the
+// admin API (health, live_visits, leases: none reads staff) is answered;
+// after the rollback practice_info answers with B's name. With
+// practice_info's reload under glue.lock, health waited for it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -136,4 +142,29 @@ test('an admin write held in PostgreSQL stalls neither the admin API nor other p
   }
   assertOk(await setA);
   assertOk(await info.handle.request({ request: 'practice_info', practice: ctx.A.slug }));
+});
+
+test('a practice_info reload held in PostgreSQL does not stall the admin API', { skip: !onPg && 'CONSULT_TEST_STORE is not a postgresql:// URL' }, async () => {
+  ctx.secret(url, base);
+  const info = await ctx.connect();
+  assertOk(await adminWithin(ctx.janus, { request: 'set_practice', practice: ctx.B.slug, relay_only: false })); // B's snapshot stale
+  const held = psqlSession(url);
+  await held.run('BEGIN; LOCK TABLE staff IN ACCESS EXCLUSIVE MODE;', 'LOCKED');
+  let infoB = null;
+  try {
+    let answered = false;
+    infoB = info.handle.request({ request: 'practice_info', practice: ctx.B.slug }).then((r) => { answered = true; return r; });
+    infoB.catch(() => {}); // reported where it is awaited, below
+    await until(() =>
+      psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%FROM staff%'`) !== '0',
+    20000, 'B\'s snapshot reload waiting for the staff table');
+    assert.equal(assertOk(await adminWithin(ctx.janus, { request: 'health' })).store, 'ok');
+    assertOk(await adminWithin(ctx.janus, { request: 'live_visits' }));
+    assertOk(await adminWithin(ctx.janus, { request: 'leases' }));
+    assert.equal(answered, false, 'practice_info was answered while the staff table was locked: it never reloaded');
+  } finally {
+    await held.run('ROLLBACK;', 'RELEASED');
+    await held.close();
+  }
+  assert.equal(assertOk(await infoB).name, ctx.B.name);
 });
