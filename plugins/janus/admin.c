@@ -503,7 +503,8 @@ json_t *glue_admin_message(json_t *message)
 		.pw_hash = needs_hash ? hash : NULL,
 		.now = glue_now(),
 		.msg = message };
-	glue_pool_checkout(); /* PostgreSQL: round trips without glue.lock (plock.h) */
+	glue_dispatch_busy(true); /* destroy waits for it before it closes the pool (glue_dispatch_drain) */
+	glue_pool_checkout();     /* PostgreSQL: round trips without glue.lock (plock.h) */
 	g_mutex_lock(&glue.lock);
 	glue_pool_drop(true);
 	unsigned store_errors = consult_store_error_count(glue_store());
@@ -515,6 +516,7 @@ json_t *glue_admin_message(json_t *message)
 	g_mutex_unlock(&glue.lock);
 	glue_pool_checkin();
 	glue_practice_unlock(); /* the practice a handler changed last, if any (plock.h) */
+	glue_dispatch_busy(false);
 	if (needs_hash)
 		sodium_memzero(hash, sizeof(hash));
 	if (e != CONSULT_OK) {

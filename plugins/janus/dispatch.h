@@ -24,7 +24,7 @@ json_t *glue_ok_reply(const char *name, json_t *fields);
  * the requests still running, which may be in a store round trip without
  * glue.lock (plock.h); false if some still run. */
 bool glue_dispatch_drain(int max_ms);
-/* Counts another callback that may make such a round trip (destroy_session) as running. */
+/* Counts another callback that may make such a round trip (destroy_session, the admin API) as running. */
 void glue_dispatch_busy(bool on);
 
 #endif
