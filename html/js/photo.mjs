@@ -31,8 +31,10 @@
 //     r.reset()   a new call: forget the entries (the page revokes URLs)
 //   Checks before `done`: size <= MAX_PHOTO_BYTES and as announced, chunks
 //   in order and of PHOTO_CHUNK bytes (the last one shorter), SHA-256 of the
-//   bytes (computed chunk by chunk while they arrive, sha256.mjs) equal to
-//   the announced one, a JPEG whose frame header (SOF) has
+//   bytes (WebCrypto, once all are there: native and off the main thread,
+//   while the viewer may already decode them; hashing in script chunk by
+//   chunk took main-thread time from the transfer) equal to the announced
+//   one, a JPEG whose frame header (SOF) has
 //   the announced width x height. Then photo-received {n, ok: true};
 //   otherwise {n, ok: false, error}. Decoding is the viewer's (one decode of
 //   a 5 MP JPEG costs 100-200 ms): a photo that passed the checks but does
@@ -58,8 +60,6 @@
 //   Only the doctor's page starts a request, and only one at a time; the
 //   doctor's page takes a photo-begin only for the running request.
 
-import { Sha256 } from './sha256.mjs';
-
 export const PHOTO_CHUNK = 16 * 1024;
 export const MAX_PHOTO_BYTES = 15 * 1024 * 1024;
 export const JPEG_QUALITY = 0.92;
@@ -68,7 +68,6 @@ const PROGRESS_EVERY = 256 * 1024;   // doctor -> patient photo-progress ...
 const PROGRESS_MS = 500;             // ... at most one per 500 ms, and none while forwarding (each answer
                                      // relayed during a forwarded transfer cost it ~65-175 ms, bench/photo-diag.mjs)
 const LOCAL_MS = 250;                // patient: its own progress (bytes that left its send buffer) this often
-const WINDOW = 64;                   // chunks handed to the channel ahead
 const SHA = /^[0-9a-f]{64}$/;
 const now = () => performance.timeOrigin + performance.now();
 
@@ -180,8 +179,7 @@ export class PhotoReceiver {
     if (!ok) { this.fail(e, size > MAX_PHOTO_BYTES ? 'size' : 'protocol', true); return; }
     Object.assign(e, { state: 'receiving', size, sha256: m.sha256, width: m.width, height: m.height, received: 0, error: '' });
     e.t = { begin: now(), end: 0, checked: 0 };
-    // hashed while the chunks arrive: at photo-end the digest is there
-    this.rx = { entry: e, buf: new Uint8Array(size), next: 0, got: 0, told: 0, toldAt: 0, hash: new Sha256() };
+    this.rx = { entry: e, buf: new Uint8Array(size), next: 0, got: 0, told: 0, toldAt: 0 };
     this.changed(e);
   }
 
@@ -193,7 +191,6 @@ export class PhotoReceiver {
     const want = m.seq === last ? e.size - last * PHOTO_CHUNK : PHOTO_CHUNK;
     if (m.seq !== rx.next || m.seq > last || !bytes || bytes.length !== want) { this.fail(e, 'protocol', true); return; }
     rx.buf.set(bytes, m.seq * PHOTO_CHUNK);
-    rx.hash.update(bytes);
     rx.next += 1;
     rx.got += bytes.length;
     e.received = rx.got;
@@ -221,7 +218,7 @@ export class PhotoReceiver {
     this.changed(e);
     let error = '';
     try {
-      if (rx.hash.hex() !== e.sha256) error = 'hash';
+      if (await sha256Hex(rx.buf) !== e.sha256) error = 'hash';
     } catch (err) { error = 'hash'; }
     if (!error) {
       const d = jpegDimensions(rx.buf);
@@ -230,7 +227,7 @@ export class PhotoReceiver {
     }
     e.unverified = null;
     e.unverifiedBytes = null;
-    if (this.pending !== e) return;       // cancelled meanwhile
+    if (this.pending !== e || e.state !== 'checking') return;       // cancelled (or begun anew) meanwhile
     if (error) { this.fail(e, error, true); return; }
     this.pending = null;
     e.blob = blob;
@@ -355,14 +352,12 @@ export class PhotoSender {
     this.watchLocal(n, () => handed);
     try {
       await this.ch.send('photo-begin', { n, size, sha256, type: 'image/jpeg', width, height, chunk: PHOTO_CHUNK });
-      const inflight = [];
-      for (let seq = 0, off = 0; off < size; seq++, off += PHOTO_CHUNK) {
+      // the chunks as the channel can take them (callchannel.mjs sendMany:
+      // peer to peer written straight while the send buffer has room)
+      await this.ch.sendMany('photo-chunk', Math.ceil(size / PHOTO_CHUNK), (seq) => {
         if (this.sending !== n) throw new Error('cancelled');
-        const len = Math.min(size, off + PHOTO_CHUNK) - off;
-        inflight.push(this.ch.send('photo-chunk', { n, seq }, bytes.subarray(off, off + len)).then(() => { handed += len; }));
-        if (inflight.length >= WINDOW) await inflight.shift();
-      }
-      await Promise.all(inflight);
+        return [{ n, seq }, bytes.subarray(seq * PHOTO_CHUNK, Math.min(size, (seq + 1) * PHOTO_CHUNK))];
+      }, (seq) => { handed = Math.min(size, (seq + 1) * PHOTO_CHUNK); });
       handedAt = performance.timeOrigin + performance.now();
       await this.ch.send('photo-end', { n });
     } catch (e) {

@@ -10,7 +10,7 @@
 // are opened on the page: none lost, none repeated, in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CallChannel, TYPES_MAX, encodeFrame, unseal } from '../../html/js/callchannel.mjs';
+import { CallChannel, HIGH_WATER, TYPES_MAX, encodeFrame, unseal } from '../../html/js/callchannel.mjs';
 
 /** An open in-memory RTCDataChannel; link(a, b) makes each deliver to the other. */
 class FakeDC {
@@ -87,6 +87,39 @@ test('the number of types kept is bounded: the rest count under "*"', async () =
   patient.end();
 });
 
+test('sendMany peer to peer: every chunk in order, byte for byte, fills up to the high water mark, other sends go between fills', async () => {
+  const { doctor, patient } = pair();
+  await Promise.all([doctor.waitOpen(2000), patient.waitOpen(2000)]);
+  const got = [];
+  doctor.on('photo-chunk', (msg, bytes) => got.push({ seq: msg.seq, first: bytes[0], len: bytes.length }));
+  doctor.on('chat', () => got.push({ chat: true }));
+  // the patient's data channel reports a full buffer after 8 frames until drained
+  const dc = patient.dc;
+  const send = dc.send.bind(dc);
+  let frames = 0;
+  dc.send = (d) => { send(d); frames += 1; if (frames % 8 === 0) dc.bufferedAmount = HIGH_WATER + 1; };
+  const drain = setInterval(() => {
+    if (dc.bufferedAmount > HIGH_WATER) { dc.bufferedAmount = 0; for (const fn of dc.listeners.bufferedamountlow || []) fn(); }
+  }, 5);
+  const handed = [];
+  const many = patient.sendMany('photo-chunk', 20, (seq) => [{ n: 1, seq }, new Uint8Array(1000).fill(seq)], (seq) => handed.push(seq));
+  const chat = patient.send('chat', { text: 'x' });
+  await Promise.all([many, chat]);
+  clearInterval(drain);
+  await new Promise((r) => { const t = setInterval(() => { if (got.length >= 21) { clearInterval(t); r(); } }, 5); });
+  assert.deepEqual(handed, Array.from({ length: 20 }, (_, i) => i), 'onHanded per chunk, in order');
+  const chunks = got.filter((g) => !g.chat);
+  assert.deepEqual(chunks.map((g) => g.seq), handed, 'every chunk once, in order');
+  assert.ok(chunks.every((g) => g.len === 1000 && g.first === g.seq), 'byte for byte');
+  const at = got.findIndex((g) => g.chat);
+  assert.equal(at, 8, 'the chat went out after the first fill, not after all chunks');
+  assert.equal(patient.stats.sent, 21);
+  // part() throwing (a cancel) rejects, nothing more is sent
+  await assert.rejects(patient.sendMany('photo-chunk', 5, (seq) => { if (seq === 2) throw new Error('cancelled'); return [{ n: 2, seq }, new Uint8Array(10)]; }), /cancelled/);
+  doctor.end();
+  patient.end();
+});
+
 /** Two CallChannels joined by a forwarded (sealed) in-memory channel with real AES-GCM keys. */
 async function forwardPair() {
   const gen = () => crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
@@ -144,11 +177,12 @@ test('forwarding: a channel worker that breaks mid-transfer loses nothing (the r
         const batch = this.held;
         this.held = [];
         this.answered += batch.length;
-        Promise.all(batch.map((x) => unseal(this.key, new Uint8Array(x.buf)))).then((rs) => this.onmessage({
+        this.last = Promise.all(batch.map((x) => unseal(this.key, new Uint8Array(x.buf)))).then((rs) => this.onmessage({
           data: { type: 'opened', items: rs.map((r, i) => ({ id: batch[i].id, counter: r.counter, plain: r.plain.buffer })) },
         }));
       } else if (this.answered >= 12 && this.held.length === 5) {
-        setImmediate(() => this.onerror({ preventDefault() {} }));
+        // after its last answer went out (its decrypts may take longer than a setImmediate)
+        this.last.then(() => setImmediate(() => this.onerror({ preventDefault() {} })));
       }
     }
 
