@@ -209,6 +209,10 @@ export class PhotoReceiver {
     this.rx = null;
     e.t.end = now();
     if (rx.got !== e.size) { this.fail(e, 'size', true); return; }
+    // the digest first (WebCrypto takes its copy now and hashes on its own
+    // thread while this page makes the Blob and starts the decode)
+    const digest = sha256Hex(rx.buf);
+    digest.catch(() => {});
     // the bytes the checks read, as a Blob already: the doctor's page may
     // start decoding them meanwhile and shows them only once `done`
     const blob = new Blob([rx.buf], { type: 'image/jpeg' });
@@ -218,7 +222,7 @@ export class PhotoReceiver {
     this.changed(e);
     let error = '';
     try {
-      if (await sha256Hex(rx.buf) !== e.sha256) error = 'hash';
+      if (await digest !== e.sha256) error = 'hash';
     } catch (err) { error = 'hash'; }
     if (!error) {
       const d = jpegDimensions(rx.buf);
