@@ -31,10 +31,10 @@
 //     r.reset()   a new call: forget the entries (the page revokes URLs)
 //   Checks before `done`: size <= MAX_PHOTO_BYTES and as announced, chunks
 //   in order and of PHOTO_CHUNK bytes (the last one shorter), SHA-256 of the
-//   bytes (WebCrypto, once all are there: native and off the main thread,
-//   while the viewer may already decode them; hashing in script chunk by
-//   chunk took main-thread time from the transfer) equal to the announced
-//   one, a JPEG whose frame header (SOF) has
+//   bytes (computed chunk by chunk while they arrive, sha256.mjs: at
+//   photo-end the digest is there; WebCrypto's digest of the whole photo at
+//   the end added 10-25 ms there, bench/results/photo-2026-12-06.md) equal
+//   to the announced one, a JPEG whose frame header (SOF) has
 //   the announced width x height. Then photo-received {n, ok: true};
 //   otherwise {n, ok: false, error}. Decoding is the viewer's (one decode of
 //   a 5 MP JPEG costs 100-200 ms): a photo that passed the checks but does
@@ -59,6 +59,8 @@
 //                 could not all be handed to the channel.
 //   Only the doctor's page starts a request, and only one at a time; the
 //   doctor's page takes a photo-begin only for the running request.
+
+import { Sha256 } from './sha256.mjs';
 
 export const PHOTO_CHUNK = 16 * 1024;
 export const MAX_PHOTO_BYTES = 15 * 1024 * 1024;
@@ -179,7 +181,8 @@ export class PhotoReceiver {
     if (!ok) { this.fail(e, size > MAX_PHOTO_BYTES ? 'size' : 'protocol', true); return; }
     Object.assign(e, { state: 'receiving', size, sha256: m.sha256, width: m.width, height: m.height, received: 0, error: '' });
     e.t = { begin: now(), end: 0, checked: 0 };
-    this.rx = { entry: e, buf: new Uint8Array(size), next: 0, got: 0, told: 0, toldAt: 0 };
+    // hashed while the chunks arrive: at photo-end the digest is there
+    this.rx = { entry: e, buf: new Uint8Array(size), next: 0, got: 0, told: 0, toldAt: 0, hash: new Sha256() };
     this.changed(e);
   }
 
@@ -191,6 +194,7 @@ export class PhotoReceiver {
     const want = m.seq === last ? e.size - last * PHOTO_CHUNK : PHOTO_CHUNK;
     if (m.seq !== rx.next || m.seq > last || !bytes || bytes.length !== want) { this.fail(e, 'protocol', true); return; }
     rx.buf.set(bytes, m.seq * PHOTO_CHUNK);
+    rx.hash.update(bytes);
     rx.next += 1;
     rx.got += bytes.length;
     e.received = rx.got;
@@ -209,10 +213,6 @@ export class PhotoReceiver {
     this.rx = null;
     e.t.end = now();
     if (rx.got !== e.size) { this.fail(e, 'size', true); return; }
-    // the digest first (WebCrypto takes its copy now and hashes on its own
-    // thread while this page makes the Blob and starts the decode)
-    const digest = sha256Hex(rx.buf);
-    digest.catch(() => {});
     // the bytes the checks read, as a Blob already: the doctor's page may
     // start decoding them meanwhile and shows them only once `done`
     const blob = new Blob([rx.buf], { type: 'image/jpeg' });
@@ -222,7 +222,7 @@ export class PhotoReceiver {
     this.changed(e);
     let error = '';
     try {
-      if (await digest !== e.sha256) error = 'hash';
+      if (rx.hash.hex() !== e.sha256) error = 'hash';
     } catch (err) { error = 'hash'; }
     if (!error) {
       const d = jpegDimensions(rx.buf);
@@ -231,7 +231,7 @@ export class PhotoReceiver {
     }
     e.unverified = null;
     e.unverifiedBytes = null;
-    if (this.pending !== e || e.state !== 'checking') return;       // cancelled (or begun anew) meanwhile
+    if (this.pending !== e) return;       // cancelled meanwhile
     if (error) { this.fail(e, error, true); return; }
     this.pending = null;
     e.blob = blob;

@@ -5,7 +5,7 @@
 // PhotoSender shows its own progress (bytes that left its send buffer)
 // and never goes backwards when the doctor's page still confirms less.
 // The doctor's check of the bytes received against the announced SHA-256
-// (WebCrypto at photo-end): equal -> done, one byte changed -> 'hash'.
+// (hashed while the chunks arrive): equal -> done, one byte changed -> 'hash'.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PHOTO_CHUNK, PhotoReceiver, PhotoSender, sha256Hex } from '../../html/js/photo.mjs';
