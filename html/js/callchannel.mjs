@@ -24,15 +24,6 @@
 //     'connecting' messages wait in a queue (at most QUEUE_MAX messages) and
 //     go out in order once 'open'. Rejects with ChannelError code 'closed'
 //     (no call / the call ended), 'too_large', 'bad_type', 'queue_full'.
-//   await ch.sendMany(type, count, part(i) -> [obj, bytes], onHanded(i))
-//     count messages of one type (a photo's chunks), made on demand, in
-//     order with every other send; resolves once all are handed to the data
-//     channel, onHanded after each. Peer to peer, once 'open', the frames are
-//     written straight while at most HIGH_WATER bytes are buffered (one task
-//     per buffer fill, no promise per message; other sends go between two
-//     fills); otherwise (forwarding: each frame sealed, its counter taken in
-//     call order; or not 'open' yet) one send() per message, at most
-//     MANY_WINDOW ahead. Rejects like send(), or with what part() throws.
 //   ch.waitOpen(ms) -> Promise (resolves when 'open', rejects 'timeout')
 //   ch.state, ch.mode ('p2p' | 'forward' | ''), ch.bufferedAmount
 //   ch.stats {sent, received, bytesSent, bytesReceived, dropped, failed,
@@ -91,7 +82,6 @@ export const LOW_WATER = 256 * 1024;
 export const QUEUE_MAX = 512;
 export const HELLO_MS = 300;
 export const TYPES_MAX = 64;
-export const MANY_WINDOW = 64;
 const TYPE = /^[a-z][a-z0-9-]{0,31}$/;
 const PLAIN = 1;
 const SEALED = 2;
@@ -365,45 +355,11 @@ class Transport {
     return step;
   }
 
-  /**
-   * Peer to peer: the frames of part(from..count-1), written straight to the
-   * data channel in fills up to HIGH_WATER buffered bytes; each fill is one
-   * step of the send chain (in call order with raw()). Resolves with the
-   * number of frames written; onFrame(i, frameBytes) after each.
-   */
-  async many(type, count, part, onFrame) {
-    let i = 0;
-    while (i < count) {
-      const fill = this.outChain.then(async () => {
-        if (this.closed) throw new ChannelError('closed');
-        let dc = this.sendable();
-        while (dc && dc.bufferedAmount > HIGH_WATER && !this.closed) {
-          await new Promise((res) => { this.lowWaiters.push(res); });
-          dc = this.sendable();
-        }
-        if (this.closed || !dc) throw new ChannelError('closed');
-        do {
-          const [obj, bytes] = part(i);
-          const frame = encodeFrame(type, obj, bytes);
-          dc.send(frame);
-          onFrame(i, frame.length);
-          i += 1;
-        } while (i < count && dc.bufferedAmount <= HIGH_WATER);
-      });
-      this.outChain = fill.catch(() => {});
-      await fill;
-    }
-    return i;
-  }
-
   receive(data) {
     let u8;
     if (data instanceof ArrayBuffer) u8 = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     else { this.ch.stats.dropped += 1; return; }   // text frames are not ours
-    // peer to peer nothing is awaited: handled at once (every earlier frame
-    // was handled within its own message event's task), no promise per frame
-    if (this.mode === 'p2p') { this.handle(u8, null).catch((e) => console.warn('call channel: receive failed', e && e.name)); return; }
     // decryption starts at once (in parallel); frames are handled in order
     const opened = this.mode === 'forward' && this.opener ? this.opener.open(u8) : null;
     this.inChain = this.inChain.then(() => this.handle(u8, opened)).catch((e) => console.warn('call channel: receive failed', e && e.name));
@@ -617,26 +573,6 @@ export class CallChannel {
       else if (this.queue.length >= QUEUE_MAX) reject(new ChannelError('queue_full'));
       else this.queue.push(m);
     });
-  }
-
-  async sendMany(type, count, part, onHanded = () => {}) {
-    if (typeof type !== 'string' || !TYPE.test(type) || type.startsWith('ch-')) throw new ChannelError('bad_type');
-    const t = this.transport;
-    if (this.state === 'open' && t && t.mode === 'p2p') {
-      await t.many(type, count, part, (i, size) => {
-        this.stats.sent += 1;
-        this.stats.bytesSent += size;
-        onHanded(i);
-      });
-      return;
-    }
-    const inflight = [];
-    for (let i = 0; i < count; i++) {
-      const [obj, bytes] = part(i);
-      inflight.push(this.send(type, obj, bytes).then(() => onHanded(i)));
-      if (inflight.length >= MANY_WINDOW) await inflight.shift();
-    }
-    await Promise.all(inflight);
   }
 
   push(m) {

@@ -30,8 +30,6 @@
 //   JPEG at photo.mjs JPEG_QUALITY (0.92; lower only if larger than
 //   MAX_PHOTO_BYTES): the same format from every browser, and no EXIF
 //   metadata (location, device) leaves the phone.
-// While sending the preview's stage keeps the height it had at "Senden"
-//   (no new drawing of the 8 MP preview at another size during the transfer).
 // Torch: shown when the clone's getCapabilities().torch is true; switched
 //   with applyConstraints({advanced: [{torch}]}); off when the dialog closes.
 import { t } from './i18n.mjs';
@@ -149,12 +147,6 @@ export function photoPatient({ channel, session, consult, notice = () => {} }) {
   });
 
   function setStep(s, key, vars) {
-    // while sending, the preview keeps its size: the buttons go and the
-    // progress comes, and a resized 8 MP preview would be drawn anew at
-    // its new size, taking CPU from the transfer
-    const stage = $('photo-preview').parentElement;
-    if (s === 'sending' && step !== 'sending') stage.style.flex = `0 0 ${stage.offsetHeight}px`;
-    else if (s !== 'sending') stage.style.flex = '';
     step = s;
     info.step = s;
     statusKey = key || '';

@@ -70,6 +70,7 @@ const PROGRESS_EVERY = 256 * 1024;   // doctor -> patient photo-progress ...
 const PROGRESS_MS = 500;             // ... at most one per 500 ms, and none while forwarding (each answer
                                      // relayed during a forwarded transfer cost it ~65-175 ms, bench/photo-diag.mjs)
 const LOCAL_MS = 250;                // patient: its own progress (bytes that left its send buffer) this often
+const WINDOW = 64;                   // chunks handed to the channel ahead
 const SHA = /^[0-9a-f]{64}$/;
 const now = () => performance.timeOrigin + performance.now();
 
@@ -356,12 +357,14 @@ export class PhotoSender {
     this.watchLocal(n, () => handed);
     try {
       await this.ch.send('photo-begin', { n, size, sha256, type: 'image/jpeg', width, height, chunk: PHOTO_CHUNK });
-      // the chunks as the channel can take them (callchannel.mjs sendMany:
-      // peer to peer written straight while the send buffer has room)
-      await this.ch.sendMany('photo-chunk', Math.ceil(size / PHOTO_CHUNK), (seq) => {
+      const inflight = [];
+      for (let seq = 0, off = 0; off < size; seq++, off += PHOTO_CHUNK) {
         if (this.sending !== n) throw new Error('cancelled');
-        return [{ n, seq }, bytes.subarray(seq * PHOTO_CHUNK, Math.min(size, (seq + 1) * PHOTO_CHUNK))];
-      }, (seq) => { handed = Math.min(size, (seq + 1) * PHOTO_CHUNK); });
+        const len = Math.min(size, off + PHOTO_CHUNK) - off;
+        inflight.push(this.ch.send('photo-chunk', { n, seq }, bytes.subarray(off, off + len)).then(() => { handed += len; }));
+        if (inflight.length >= WINDOW) await inflight.shift();
+      }
+      await Promise.all(inflight);
       handedAt = performance.timeOrigin + performance.now();
       await this.ch.send('photo-end', { n });
     } catch (e) {

@@ -10,7 +10,7 @@
 // are opened on the page: none lost, none repeated, in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CallChannel, HIGH_WATER, TYPES_MAX, encodeFrame, unseal } from '../../html/js/callchannel.mjs';
+import { CallChannel, TYPES_MAX, encodeFrame, unseal } from '../../html/js/callchannel.mjs';
 
 /** An open in-memory RTCDataChannel; link(a, b) makes each deliver to the other. */
 class FakeDC {
@@ -83,39 +83,6 @@ test('the number of types kept is bounded: the rest count under "*"', async () =
   assert.equal(types['*'].received, 10);
   assert.equal(types.t0.received, 1);
   assert.equal(Object.values(types).reduce((a, c) => a + c.received, 0), n, 'every message counted once');
-  doctor.end();
-  patient.end();
-});
-
-test('sendMany peer to peer: every chunk in order, byte for byte, fills up to the high water mark, other sends go between fills', async () => {
-  const { doctor, patient } = pair();
-  await Promise.all([doctor.waitOpen(2000), patient.waitOpen(2000)]);
-  const got = [];
-  doctor.on('photo-chunk', (msg, bytes) => got.push({ seq: msg.seq, first: bytes[0], len: bytes.length }));
-  doctor.on('chat', () => got.push({ chat: true }));
-  // the patient's data channel reports a full buffer after 8 frames until drained
-  const dc = patient.dc;
-  const send = dc.send.bind(dc);
-  let frames = 0;
-  dc.send = (d) => { send(d); frames += 1; if (frames % 8 === 0) dc.bufferedAmount = HIGH_WATER + 1; };
-  const drain = setInterval(() => {
-    if (dc.bufferedAmount > HIGH_WATER) { dc.bufferedAmount = 0; for (const fn of dc.listeners.bufferedamountlow || []) fn(); }
-  }, 5);
-  const handed = [];
-  const many = patient.sendMany('photo-chunk', 20, (seq) => [{ n: 1, seq }, new Uint8Array(1000).fill(seq)], (seq) => handed.push(seq));
-  const chat = patient.send('chat', { text: 'x' });
-  await Promise.all([many, chat]);
-  clearInterval(drain);
-  await new Promise((r) => { const t = setInterval(() => { if (got.length >= 21) { clearInterval(t); r(); } }, 5); });
-  assert.deepEqual(handed, Array.from({ length: 20 }, (_, i) => i), 'onHanded per chunk, in order');
-  const chunks = got.filter((g) => !g.chat);
-  assert.deepEqual(chunks.map((g) => g.seq), handed, 'every chunk once, in order');
-  assert.ok(chunks.every((g) => g.len === 1000 && g.first === g.seq), 'byte for byte');
-  const at = got.findIndex((g) => g.chat);
-  assert.equal(at, 8, 'the chat went out after the first fill, not after all chunks');
-  assert.equal(patient.stats.sent, 21);
-  // part() throwing (a cancel) rejects, nothing more is sent
-  await assert.rejects(patient.sendMany('photo-chunk', 5, (seq) => { if (seq === 2) throw new Error('cancelled'); return [{ n: 2, seq }, new Uint8Array(10)]; }), /cancelled/);
   doctor.end();
   patient.end();
 });

@@ -18,9 +18,6 @@ function fakeChannel(mode) {
     on(type, fn) { listeners.set(type, fn); return () => listeners.delete(type); },
     onState() { return () => {}; },
     send(type, obj = {}, bytes = null) { this.sent.push({ type, obj, size: bytes ? bytes.length : 0 }); return Promise.resolve(); },
-    async sendMany(type, count, part, onHanded) {
-      for (let i = 0; i < count; i++) { const [obj, bytes] = part(i); await this.send(type, obj, bytes); onHanded(i); }
-    },
     deliver(type, msg, bytes = null) { const fn = listeners.get(type); if (fn) fn(msg, bytes); },
   };
 }
