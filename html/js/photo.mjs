@@ -31,8 +31,10 @@
 //     r.reset()   a new call: forget the entries (the page revokes URLs)
 //   Checks before `done`: size <= MAX_PHOTO_BYTES and as announced, chunks
 //   in order and of PHOTO_CHUNK bytes (the last one shorter), SHA-256 of the
-//   bytes (computed chunk by chunk while they arrive, sha256.mjs) equal to
-//   the announced one, a JPEG whose frame header (SOF) has
+//   bytes (computed chunk by chunk while they arrive, sha256.mjs: at
+//   photo-end the digest is there; WebCrypto's digest of the whole photo at
+//   the end added 10-25 ms there, bench/results/photo-2026-12-06.md) equal
+//   to the announced one, a JPEG whose frame header (SOF) has
 //   the announced width x height. Then photo-received {n, ok: true};
 //   otherwise {n, ok: false, error}. Decoding is the viewer's (one decode of
 //   a 5 MP JPEG costs 100-200 ms): a photo that passed the checks but does
@@ -68,7 +70,8 @@ const PROGRESS_EVERY = 256 * 1024;   // doctor -> patient photo-progress ...
 const PROGRESS_MS = 500;             // ... at most one per 500 ms, and none while forwarding (each answer
                                      // relayed during a forwarded transfer cost it ~65-175 ms, bench/photo-diag.mjs)
 const LOCAL_MS = 250;                // patient: its own progress (bytes that left its send buffer) this often
-const WINDOW = 64;                   // chunks handed to the channel ahead
+const WINDOW = 64;                   // chunks handed to the channel ahead (this loop costs ~7 us per chunk; the
+                                     // send buffer, never found empty, paces a transfer: bench/results/photo-*)
 const SHA = /^[0-9a-f]{64}$/;
 const now = () => performance.timeOrigin + performance.now();
 

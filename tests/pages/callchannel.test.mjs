@@ -144,11 +144,12 @@ test('forwarding: a channel worker that breaks mid-transfer loses nothing (the r
         const batch = this.held;
         this.held = [];
         this.answered += batch.length;
-        Promise.all(batch.map((x) => unseal(this.key, new Uint8Array(x.buf)))).then((rs) => this.onmessage({
+        this.last = Promise.all(batch.map((x) => unseal(this.key, new Uint8Array(x.buf)))).then((rs) => this.onmessage({
           data: { type: 'opened', items: rs.map((r, i) => ({ id: batch[i].id, counter: r.counter, plain: r.plain.buffer })) },
         }));
       } else if (this.answered >= 12 && this.held.length === 5) {
-        setImmediate(() => this.onerror({ preventDefault() {} }));
+        // after its last answer went out (its decrypts may take longer than a setImmediate)
+        this.last.then(() => setImmediate(() => this.onerror({ preventDefault() {} })));
       }
     }
 

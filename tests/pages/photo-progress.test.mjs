@@ -4,9 +4,11 @@
 // relayed against a forwarded transfer slows it); the patient's
 // PhotoSender shows its own progress (bytes that left its send buffer)
 // and never goes backwards when the doctor's page still confirms less.
+// The doctor's check of the bytes received against the announced SHA-256
+// (hashed while the chunks arrive): equal -> done, one byte changed -> 'hash'.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PHOTO_CHUNK, PhotoReceiver, PhotoSender } from '../../html/js/photo.mjs';
+import { PHOTO_CHUNK, PhotoReceiver, PhotoSender, sha256Hex } from '../../html/js/photo.mjs';
 
 /** The parts of CallChannel photo.mjs uses; deliver() plays a message from the other page. */
 function fakeChannel(mode) {
@@ -75,4 +77,36 @@ test('the patient shows what left its send buffer, never less than before', asyn
   await until('progress 1 once all left', () => told.at(-1) === 1);
   assert.ok(told.every((f, i) => i === 0 || f > told[i - 1]), `increasing: ${told}`);
   ch.deliver('photo-received', { n: 1, ok: true });
+});
+
+/** A JPEG's first bytes with a frame header (SOF0) of w x h, padded to size bytes. */
+function fakeJpeg(size, w, h) {
+  const b = new Uint8Array(size).fill(0x55);
+  b.set([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, h >> 8, h & 255, w >> 8, w & 255], 0);
+  return b;
+}
+
+/** The doctor receives bytes announced with sha256; resolves with the entry once its checks ended. */
+async function check(bytes, sha256) {
+  const ch = fakeChannel('p2p');
+  const r = new PhotoReceiver(ch);
+  const e = r.request();
+  ch.deliver('photo-begin', { n: e.n, size: bytes.length, sha256, type: 'image/jpeg', width: 40, height: 30, chunk: PHOTO_CHUNK });
+  for (let seq = 0; seq * PHOTO_CHUNK < bytes.length; seq++) ch.deliver('photo-chunk', { n: e.n, seq }, bytes.subarray(seq * PHOTO_CHUNK, (seq + 1) * PHOTO_CHUNK));
+  ch.deliver('photo-end', { n: e.n });
+  await until('checks ended', () => e.state === 'done' || e.state === 'failed');
+  return { e, answer: ch.sent.find((m) => m.type === 'photo-received') };
+}
+
+test('the doctor checks the SHA-256 of the bytes received: equal -> done, one byte changed -> failed "hash"', async () => {
+  const bytes = fakeJpeg(3 * PHOTO_CHUNK + 123, 40, 30);
+  const good = await check(bytes, await sha256Hex(bytes));
+  assert.equal(good.e.state, 'done');
+  assert.deepEqual(good.answer.obj, { n: 1, ok: true });
+  const announced = await sha256Hex(bytes);
+  bytes[2 * PHOTO_CHUNK + 7] ^= 1;        // changed on the way
+  const bad = await check(bytes, announced);
+  assert.equal(bad.e.state, 'failed');
+  assert.equal(bad.e.error, 'hash');
+  assert.deepEqual(bad.answer.obj, { n: 1, ok: false, error: 'hash' });
 });
