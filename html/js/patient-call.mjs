@@ -9,7 +9,8 @@
 // (session.mjs, the answering side: a later offer of the doctor, an ICE
 // restart, is answered too; the `forward` event switches to forwarding
 // mode), Ablehnen keeps the place in the queue. Where camera and microphone
-// are granted and there (warm()), the call's RTCPeerConnection is made at
+// are granted (warm() onGranted: as soon as navigator.permissions says so,
+// while the camera still opens), the call's RTCPeerConnection is made at
 // the ringing with its ICE servers (session.prepareP2P: gathering and the
 // TURN allocation run while it rings; closed if the ring ends without the
 // call; without permission Chromium would gather mDNS host names only).
@@ -195,10 +196,11 @@ export function callPage(page) {
         page.setState('ringing');
         startRing();
         $('accept-call').focus();
-        // where camera and microphone are granted and there: the connection too
-        page.dev.warm().then((ready) => {
-          if (ready && consult.state === 'ringing' && !session.active) session.prepareP2P(iceOpts);
-        });
+        // where camera and microphone are granted: the connection too, made
+        // as soon as the permissions say so (not after the camera opened:
+        // a tap within that time found none, and gathering started later)
+        session.dropPrepared();
+        page.dev.warm({ onGranted: prepareRing }).then((ready) => { if (ready) prepareRing(); });
         break;
       case 'ring_cancelled':
         if (consult.state === 'ringing' || consult.state === 'call') {
@@ -255,6 +257,11 @@ export function callPage(page) {
       default:
         break;
     }
+  }
+
+  // the call's RTCPeerConnection of this ring, made once (session.prepareP2P)
+  function prepareRing() {
+    if (consult.state === 'ringing' && !session.active && !session.prepared) session.prepareP2P(iceOpts);
   }
 
   // ---- call ------------------------------------------------------------------
