@@ -68,6 +68,7 @@ export function callPage(page) {
   let audioOnlyPolicy = 'never';         // `ringing` audio_only
   let sharePolicy = 'never';             // `ringing` patient_share: may this page share a screen
   let ringReason = '';                   // why this ring cannot take the camera (decline reason)
+  let ringPrepared = false;              // this ring tried its RTCPeerConnection (prepareRing)
   let audioOnly = false;                 // this call runs without the camera
   let remote = { audio: true, video: true };   // the doctor's `media` signal
   let remoteTimer = null;
@@ -200,6 +201,7 @@ export function callPage(page) {
         // as soon as the permissions say so (not after the camera opened:
         // a tap within that time found none, and gathering started later)
         session.dropPrepared();
+        ringPrepared = false;
         page.dev.warm({ onGranted: prepareRing }).then((ready) => { if (ready) prepareRing(); });
         break;
       case 'ring_cancelled':
@@ -259,9 +261,12 @@ export function callPage(page) {
     }
   }
 
-  // the call's RTCPeerConnection of this ring, made once (session.prepareP2P)
+  // the call's RTCPeerConnection of this ring, tried once (session.prepareP2P;
+  // a browser that refuses it gets no second try)
   function prepareRing() {
-    if (consult.state === 'ringing' && !session.active && !session.prepared) session.prepareP2P(iceOpts);
+    if (ringPrepared || consult.state !== 'ringing' || session.active) return;
+    ringPrepared = true;
+    session.prepareP2P(iceOpts);
   }
 
   // ---- call ------------------------------------------------------------------
