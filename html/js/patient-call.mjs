@@ -11,9 +11,10 @@
 // mode), Ablehnen keeps the place in the queue. Where camera and microphone
 // are granted (warm() onGranted: as soon as navigator.permissions says so,
 // while the camera still opens), the call's RTCPeerConnection is made at
-// the ringing with its ICE servers (session.prepareP2P: gathering and the
-// TURN allocation run while it rings; closed if the ring ends without the
-// call; without permission Chromium would gather mDNS host names only).
+// the ringing with its ICE servers (session.prepareP2P: not made in the tap;
+// Chromium gathers only from the answer on all the same, rtc.mjs; closed if
+// the ring ends without the call; without permission Chromium would gather
+// mDNS host names only).
 // After the tap the PeerCall on it and the `accept` request come first, the
 // call view after them: its rendering overlaps the way of `accept` to the
 // doctor's page and of its offer back, instead of delaying them. No camera

@@ -6,8 +6,10 @@
 //                    `ringing` / `call_accepted` event (defaults [], "all", 20)
 //   prepareConnection({iceServers, iceTransportPolicy}) -> {pc, key, errors,
 //                    close()}: the RTCPeerConnection of a PeerCall made ahead
-//                    (gathering starts now); icecandidateerror events until a
-//                    PeerCall takes it are kept in errors; key = connectionKey()
+//                    (a candidate pool is asked for; Chromium gathers from
+//                    the description on all the same); icecandidateerror
+//                    events until a PeerCall takes it are kept in errors;
+//                    key = connectionKey()
 //   connectionKey({iceServers, iceTransportPolicy}) -> string: equal keys,
 //                    equal RTCPeerConnection configuration
 //   new PeerCall({client, iceServers, iceTransportPolicy, callLostSeconds,
