@@ -25,14 +25,19 @@
 //   await dev.callMedia({audioOnly}) -> {stream, camera, microphone}: the
 //                           call's stream (clones; stream null when neither
 //                           works); audioOnly: no camera at all
-//   dev.warm()              ringing: where camera and microphone are both
+//   dev.warm({onGranted})   ringing: where camera and microphone are both
 //                           already granted (navigator.permissions: no
 //                           prompt can appear), opens what is not kept yet,
 //                           tracks disabled (nothing is sent), so that
 //                           Annehmen finds them ready; callMedia waits for
 //                           a warm() still under way instead of asking twice.
 //                           -> Promise<boolean>: both are granted and there
-//                           (kept by the check or opened now)
+//                           (kept by the check or opened now).
+//                           onGranted(): called once both are known to be
+//                           granted (or kept), right after getUserMedia was
+//                           asked and before it answers (100-400 ms for a
+//                           camera that was closed): what needs only the
+//                           permission starts there, not after the camera
 //   dev.cool()              the ring ended without the call (declined,
 //                           cancelled): stops what warm() opened
 //   dev.sinkId              the chosen audio output ('' = default)
@@ -460,14 +465,17 @@ export function deviceCheck(page) {
   let warming = null;          // warm() under way
   let warmed = null;           // {tracks}: opened by warm(), not yet used by a call
 
-  function warm() {
+  function warm({ onGranted = () => {} } = {}) {
     const can = navigator.mediaDevices && navigator.mediaDevices.getUserMedia && navigator.permissions;
+    const granted = () => { try { onGranted(); } catch (e) { console.error('onGranted failed', e); } };
     if (!warming && !warmed && !busy && can) warming = (async () => {
       const want = { microphone: !track('microphone'), camera: !track('camera') };
-      if (!want.microphone && !want.camera) { hook.warm = 'kept'; return; }
+      if (!want.microphone && !want.camera) { hook.warm = 'kept'; granted(); return; }
       const states = await Promise.all(Object.keys(KINDS).filter((k) => want[k]).map(permState));
       if (states.some((st) => st !== 'granted')) { hook.warm = 'not_granted'; return; }
-      const r = await acquire(want);
+      const asked = acquire(want);   // getUserMedia is asked (synchronously) before onGranted runs
+      granted();
+      const r = await asked;
       const tracks = r.stream.getTracks();
       if (!tracks.length) { hook.warm = 'failed'; return; }
       keep(r.stream, false);

@@ -9,10 +9,12 @@
 // (session.mjs, the answering side: a later offer of the doctor, an ICE
 // restart, is answered too; the `forward` event switches to forwarding
 // mode), Ablehnen keeps the place in the queue. Where camera and microphone
-// are granted and there (warm()), the call's RTCPeerConnection is made at
-// the ringing with its ICE servers (session.prepareP2P: gathering and the
-// TURN allocation run while it rings; closed if the ring ends without the
-// call; without permission Chromium would gather mDNS host names only).
+// are granted (warm() onGranted: as soon as navigator.permissions says so,
+// while the camera still opens), the call's RTCPeerConnection is made at
+// the ringing with its ICE servers (session.prepareP2P: not made in the tap;
+// Chromium gathers only from the answer on all the same, rtc.mjs; closed if
+// the ring ends without the call; without permission Chromium would gather
+// mDNS host names only).
 // After the tap the PeerCall on it and the `accept` request come first, the
 // call view after them: its rendering overlaps the way of `accept` to the
 // doctor's page and of its offer back, instead of delaying them. No camera
@@ -67,6 +69,7 @@ export function callPage(page) {
   let audioOnlyPolicy = 'never';         // `ringing` audio_only
   let sharePolicy = 'never';             // `ringing` patient_share: may this page share a screen
   let ringReason = '';                   // why this ring cannot take the camera (decline reason)
+  let ringPrepared = false;              // this ring tried its RTCPeerConnection (prepareRing)
   let audioOnly = false;                 // this call runs without the camera
   let remote = { audio: true, video: true };   // the doctor's `media` signal
   let remoteTimer = null;
@@ -195,10 +198,12 @@ export function callPage(page) {
         page.setState('ringing');
         startRing();
         $('accept-call').focus();
-        // where camera and microphone are granted and there: the connection too
-        page.dev.warm().then((ready) => {
-          if (ready && consult.state === 'ringing' && !session.active) session.prepareP2P(iceOpts);
-        });
+        // where camera and microphone are granted: the connection too, made
+        // as soon as the permissions say so (not after the camera opened:
+        // a tap within that time found none, and gathering started later)
+        session.dropPrepared();
+        ringPrepared = false;
+        page.dev.warm({ onGranted: prepareRing }).then((ready) => { if (ready) prepareRing(); });
         break;
       case 'ring_cancelled':
         if (consult.state === 'ringing' || consult.state === 'call') {
@@ -255,6 +260,14 @@ export function callPage(page) {
       default:
         break;
     }
+  }
+
+  // the call's RTCPeerConnection of this ring, tried once (session.prepareP2P;
+  // a browser that refuses it gets no second try)
+  function prepareRing() {
+    if (ringPrepared || consult.state !== 'ringing' || session.active) return;
+    ringPrepared = true;
+    session.prepareP2P(iceOpts);
   }
 
   // ---- call ------------------------------------------------------------------

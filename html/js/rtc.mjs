@@ -6,8 +6,10 @@
 //                    `ringing` / `call_accepted` event (defaults [], "all", 20)
 //   prepareConnection({iceServers, iceTransportPolicy}) -> {pc, key, errors,
 //                    close()}: the RTCPeerConnection of a PeerCall made ahead
-//                    (gathering starts now); icecandidateerror events until a
-//                    PeerCall takes it are kept in errors; key = connectionKey()
+//                    (a candidate pool is asked for; Chromium gathers from
+//                    the description on all the same); icecandidateerror
+//                    events until a PeerCall takes it are kept in errors;
+//                    key = connectionKey()
 //   connectionKey({iceServers, iceTransportPolicy}) -> string: equal keys,
 //                    equal RTCPeerConnection configuration
 //   new PeerCall({client, iceServers, iceTransportPolicy, callLostSeconds,
@@ -58,14 +60,17 @@
 // good (TURN_REFUSED) and a srflx candidate came (endEarlyIfRefused; once;
 // later host candidates still follow): Chromium's own end can take ~40 s.
 // Our no-path evidence then counts our side as done gathering as well.
-// Gathering starts when the RTCPeerConnection is made (iceCandidatePoolSize
-// ICE_POOL), not at setLocalDescription: the patient's page makes it at the
-// ringing (prepareConnection, with the ringing's ICE servers), so its
-// candidates (the TURN allocation included) are ready when it answers, and
-// the first RTCPeerConnection of the page (50-120 ms to make, measured) is
-// not made in the "Annehmen" tap. One
-// transport for audio and video (bundlePolicy max-bundle): the pool covers
-// all of the offerer's gathering too, and half the candidate pairs to check.
+// The patient's page makes the RTCPeerConnection at the ringing
+// (prepareConnection, with the ringing's ICE servers), so the first
+// RTCPeerConnection of the page (50-120 ms to make, measured) is not made in
+// the "Annehmen" tap. It asks for a candidate pool (iceCandidatePoolSize
+// ICE_POOL), but Chromium 156 does not hand pooled candidates over: host and
+// srflx come 1-3 ms, the relay candidate 55-70 ms after setLocalDescription
+// whether the connection was made 1 s ahead or just before
+// (bench/pool-probe.mjs, relay lab): gathering effectively starts at the
+// description. One
+// transport for audio and video (bundlePolicy max-bundle): half the
+// candidate pairs to check.
 // Every connectionState change is sent with `report`, with the selected
 // candidate pair's local/remote candidateType once known (getStats:
 // transport.selectedCandidatePairId -> candidate-pair -> candidates).
@@ -117,7 +122,7 @@ export function iceOptions(ev) {
   };
 }
 
-const ICE_POOL = 1;                 // candidates gathered ahead of the first description
+const ICE_POOL = 1;                 // asked for; Chromium 156 gathers at the description anyway
 const DISCONNECT_GRACE_MS = 2000;   // "disconnected" this long -> restart
 const RESTART_MS = 5000;            // retry period while not connected
 const PATH_POLL_MS = 2000;

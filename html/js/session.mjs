@@ -31,9 +31,9 @@
 //       page may still switch; the `forward` event cancels it.
 //   s.prepareP2P(opts)   patient, at the ringing: the call's RTCPeerConnection
 //                        made ahead with the ringing's ICE servers (rtc.mjs
-//                        prepareConnection: gathering, the TURN allocation
-//                        included, runs while it rings); startP2P with the
-//                        same configuration takes it, another one closes it
+//                        prepareConnection; not made in the tap); startP2P
+//                        with the same configuration takes it, another one
+//                        closes it
 //   s.dropPrepared()     closes it (the ring ended without the call; also
 //                        by close())
 //   s.signal(ev)         a `signal` event: to the call, or kept until it
