@@ -392,19 +392,10 @@ static consult_err a_purge(admin_ctx *a)
 		return e;
 	/* The memory of ended visits too (the timer does it every second; here
 	 * it follows the test clock), each practice under its lock. */
-	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	if (glue.practices) {
-		GHashTableIter it;
-		gpointer key, value;
-		g_hash_table_iter_init(&it, glue.practices);
-		while (g_hash_table_iter_next(&it, &key, &value))
-			g_array_append_val(ids, ((glue_practice *)value)->id);
-	}
+	GArray *ids = glue_practice_ids();
 	for (guint i = 0; i < ids->len; i++) {
 		int64_t id = g_array_index(ids, int64_t, i);
-		g_mutex_unlock(&glue.lock);
 		glue_practice_unlock(); /* one practice lock at a time */
-		g_mutex_lock(&glue.lock);
 		glue_practice_enter(id);
 		glue_practice *p = glue_practice_find(id);
 		glue_practice_check(id);

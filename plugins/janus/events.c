@@ -49,6 +49,19 @@ glue_practice *glue_practice_find(int64_t practice_id)
 	return g_hash_table_lookup(glue.practices, &practice_id);
 }
 
+GArray *glue_practice_ids(void)
+{
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	if (glue.practices) {
+		GHashTableIter it;
+		gpointer key, value;
+		g_hash_table_iter_init(&it, glue.practices);
+		while (g_hash_table_iter_next(&it, &key, &value))
+			g_array_append_val(ids, ((glue_practice *)value)->id);
+	}
+	return ids;
+}
+
 glue_practice *glue_practice_get(int64_t practice_id)
 {
 	if (glue.practices == NULL)

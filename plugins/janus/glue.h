@@ -118,6 +118,8 @@ typedef consult_err (*glue_handler)(glue_ctx *c);
 /* --- practices (events.c) --- */
 glue_practice *glue_practice_get(int64_t practice_id);  /* creates lazily; NULL on OOM */
 glue_practice *glue_practice_find(int64_t practice_id); /* NULL if no room yet */
+/* The ids of the practices with a live room (a new array), under glue.lock. */
+GArray *glue_practice_ids(void);
 void glue_practices_free(void);
 glue_visit_info *glue_visit_info_get(glue_practice *p, int64_t visit_id);
 /* Calls per path of a practice: ended calls by their final path plus calls

@@ -92,26 +92,12 @@ static void expire_practice(glue_practice *p, int64_t now)
 static int64_t next_purge; /* timer thread only; 0: purge at the first tick */
 static int64_t next_alive; /* timer thread only: the next heartbeat */
 
-/* The ids of the practices with a live room, under glue.lock. */
-static GArray *practice_ids(void)
-{
-	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	if (glue.practices) {
-		GHashTableIter it;
-		gpointer key, value;
-		g_hash_table_iter_init(&it, glue.practices);
-		while (g_hash_table_iter_next(&it, &key, &value))
-			g_array_append_val(ids, ((glue_practice *)value)->id);
-	}
-	return ids;
-}
-
 /* Each practice under its own lock (plock.h), one at a time, then the
  * global tables under glue.lock alone. */
 static void tick(int64_t now)
 {
 	g_mutex_lock(&glue.lock);
-	GArray *ids = practice_ids();
+	GArray *ids = glue_practice_ids();
 	g_mutex_unlock(&glue.lock);
 	for (guint i = 0; i < ids->len; i++) {
 		int64_t id = g_array_index(ids, int64_t, i);
