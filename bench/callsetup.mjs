@@ -39,7 +39,10 @@
 //                            [--timeline] [--max-load L [--max-wait S]]
 // --timeline: both browsers record a timeline (WebSocket frames of the
 // signalling, RTCPeerConnection events, getUserMedia, main-thread tasks
-// over 50 ms) and the report gets, per path, the median time of each step
+// over 50 ms; when the other side's relay candidate arrived, inline in the
+// description or trickled; and, from getStats every 5 ms until ICE is up,
+// when the selected candidate pair first sent a check, first got one and
+// first got a response) and the report gets, per path, the median time of each step
 // of the setup after t0 (consult and floor), so a gap can be placed.
 // --max-load L: before each round, wait (at most --max-wait S, default 180)
 // until the 1-minute load average is at most L (other engineers' builds
@@ -151,7 +154,51 @@ const TIMELINE = () => {
     const sld = pc.setLocalDescription.bind(pc);
     pc.setLocalDescription = (...x) => { L('pc', 'sld'); return sld(...x); };
     const srd = pc.setRemoteDescription.bind(pc);
-    pc.setRemoteDescription = (...x) => { L('pc', 'srd'); return srd(...x); };
+    pc.setRemoteDescription = (...x) => {
+      L('pc', 'srd');
+      // a remote relay candidate inline in the description counts as arrived
+      if (x[0] && / typ relay/.test(x[0].sdp || '')) L('pc', 'rrelay', 'inline');
+      return srd(...x);
+    };
+    const aic = pc.addIceCandidate.bind(pc);
+    pc.addIceCandidate = (...x) => {
+      const c = x[0] && (x[0].candidate || '');
+      if (/ typ relay/.test(c)) L('pc', 'rrelay');
+      return aic(...x);
+    };
+    // The candidate pairs' connectivity checks, from getStats every 5 ms
+    // until ICE is up: when the pair that got selected first sent a check
+    // (requestsSent), first got one (requestsReceived) and first got an
+    // answer (responsesReceived), so checking -> connected can be split.
+    const seen = {};
+    const firstOf = (id, k) => { const o = (seen[id] = seen[id] || {}); return o[k]; };
+    (async function checks() {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 5));
+        if (pc.signalingState === 'closed') return;
+        let st;
+        try { st = await pc.getStats(); } catch { return; }
+        const now = Date.now();
+        let sel = null;
+        st.forEach((s) => {
+          if (s.type === 'candidate-pair') {
+            for (const k of ['requestsSent', 'requestsReceived', 'responsesReceived']) {
+              if (s[k] > 0 && !firstOf(s.id, k)) seen[s.id][k] = now;
+            }
+          }
+          if (s.type === 'transport' && s.selectedCandidatePairId) sel = s.selectedCandidatePairId;
+        });
+        if (sel && (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed')) {
+          const o = seen[sel] || {};
+          const pair = st.get(sel);
+          const types = pair ? `${(st.get(pair.localCandidateId) || {}).candidateType}/${(st.get(pair.remoteCandidateId) || {}).candidateType}` : '?';
+          if (o.requestsSent) T.push([o.requestsSent, 'pair', 'check-out', types]);
+          if (o.requestsReceived) T.push([o.requestsReceived, 'pair', 'check-in', types]);
+          if (o.responsesReceived) T.push([o.responsesReceived, 'pair', 'resp-in', types]);
+          return;
+        }
+      }
+    })();
     return pc;
   };
   window.RTCPeerConnection.prototype = PC.prototype;
@@ -180,8 +227,16 @@ const STEPS = [
   ['answer in (doctor)', 'D', /^pc srd/],
   ['patient relay cand', 'P', /^pc relay/],
   ['doctor relay cand', 'D', /^pc relay/],
+  ['remote relay cand in (patient)', 'P', /^pc rrelay/],
+  ['remote relay cand in (doctor)', 'D', /^pc rrelay/],
   ['patient checking', 'P', /^pc ice checking/],
   ['doctor checking', 'D', /^pc ice checking/],
+  ['sel. pair 1st check out (patient)', 'P', /^pair check-out/],
+  ['sel. pair 1st check out (doctor)', 'D', /^pair check-out/],
+  ['sel. pair 1st check in (patient)', 'P', /^pair check-in/],
+  ['sel. pair 1st check in (doctor)', 'D', /^pair check-in/],
+  ['sel. pair 1st response (patient)', 'P', /^pair resp-in/],
+  ['sel. pair 1st response (doctor)', 'D', /^pair resp-in/],
   ['patient ice up', 'P', /^pc ice (connected|completed)/],
   ['doctor ice up', 'D', /^pc ice (connected|completed)/],
 ];
