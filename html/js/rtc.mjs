@@ -294,13 +294,46 @@ export function turnAllRefused(iceServers, refused) {
 export function prepareConnection(opts = {}) {
   const pc = new RTCPeerConnection(pcConfig(opts));
   const errors = [];
+  const gathered = [];
   const keep = (e) => errors.push(e);
+  const keepCand = (e) => gathered.push(e);
   pc.addEventListener('icecandidateerror', keep);
+  pc.addEventListener('icecandidate', keepCand);
   return {
-    pc, errors, key: connectionKey(opts),
-    taken() { pc.removeEventListener('icecandidateerror', keep); },
+    pc, errors, gathered, key: connectionKey(opts),
+    offering: null,     // prepareOffer(): the promise of its setLocalDescription
+    taken() {
+      pc.removeEventListener('icecandidateerror', keep);
+      pc.removeEventListener('icecandidate', keepCand);
+    },
     close() { try { pc.close(); } catch (e) { /* ignore */ } },
   };
+}
+
+/**
+ * The offerer's connection made ahead (the doctor, while it rings):
+ * prepareConnection() with the local tracks, addChannel(pc) (the call
+ * channel's negotiated data channel, so it is in the offer) and the offer
+ * created and set, so ICE gathering (the TURN allocation) runs before the
+ * call is accepted. Nothing is sent: a PeerCall that takes it sends the
+ * offer (with the candidates gathered so far inline) on start(). .dc is the
+ * data channel; .offering settles when the offer is set (rejects if it
+ * could not be: the PeerCall then makes its offer itself).
+ */
+export function prepareOffer(opts, localStream, addChannel) {
+  const made = prepareConnection(opts);
+  try {
+    for (const track of localStream ? localStream.getTracks() : []) made.pc.addTrack(track, localStream);
+    made.tracks = true;
+    made.stream = localStream;
+    made.dc = addChannel ? addChannel(made.pc) : null;
+    made.offering = made.pc.createOffer().then((offer) => made.pc.setLocalDescription(offer));
+    made.offering.catch(() => {});
+  } catch (e) {
+    made.close();
+    throw e;
+  }
+  return made;
 }
 
 export class PeerCall extends MediaCall {
@@ -345,10 +378,18 @@ export class PeerCall extends MediaCall {
     this.endedEarly = false;      // end-of-candidates sent before Chromium's own
 
     const config = { iceServers, iceTransportPolicy: this.policy };
-    const made = prepared && prepared.key === connectionKey(config) && prepared.pc.signalingState === 'stable' ? prepared : null;
+    // a prepared offer (prepareOffer) only serves the offerer, and only with
+    // the tracks of this call
+    const fits = prepared && prepared.key === connectionKey(config)
+      && (prepared.offering
+        ? offerer && prepared.stream === localStream && prepared.pc.signalingState !== 'closed'
+        : prepared.pc.signalingState === 'stable');
+    const made = fits ? prepared : null;
     if (prepared && !made) prepared.close();
     this.pc = made ? made.pc : new RTCPeerConnection(pcConfig(config));
-    for (const track of localStream ? localStream.getTracks() : []) this.pc.addTrack(track, localStream);
+    this.preparedOffer = made && made.offering ? made.offering : null;
+    this.dc = made ? made.dc || null : null;   // the call channel's, made with the offer
+    if (!(made && made.tracks)) for (const track of localStream ? localStream.getTracks() : []) this.pc.addTrack(track, localStream);
 
     this.pc.onicecandidate = (e) => {
       if (this.closed) return;
@@ -383,6 +424,10 @@ export class PeerCall extends MediaCall {
       // what went wrong while it was made ahead counts as if seen now
       made.taken();
       for (const e of made.errors) this.pc.onicecandidateerror(e);
+      // so do its candidates (counted now, for the no-path evidence); they
+      // are in the offer's description already, so only the end of
+      // gathering is sent after it
+      for (const e of made.gathered) this.takeGathered(e);
     }
     this.pc.ontrack = (e) => {
       if (!this.remoteVideo) return;
@@ -398,6 +443,17 @@ export class PeerCall extends MediaCall {
       if (!this.everConnected) this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
     });
     this.pathTimer = setInterval(() => this.updatePath(), PATH_POLL_MS);
+  }
+
+  /** A candidate gathered before this PeerCall took the connection. */
+  takeGathered(e) {
+    if (!e.candidate || !e.candidate.candidate) {
+      this.pc.onicecandidate(e);    // end-of-candidates, queued until the offer went out
+      return;
+    }
+    const queued = this.localQueue.length;
+    this.pc.onicecandidate(e);
+    this.localQueue.length = queued;  // inline in the offer: not trickled again
   }
 
   // ---- path --------------------------------------------------------------------
@@ -629,9 +685,22 @@ export class PeerCall extends MediaCall {
   }
 
   async start(options, timeoutMs) {
-    const offer = await this.pc.createOffer(options);
-    this.newGeneration();
-    await this.pc.setLocalDescription(offer);
+    const prepared = this.preparedOffer;
+    this.preparedOffer = null;
+    let ready = false;
+    if (prepared && !options) {
+      // the offer made ahead (prepareOffer): set already, gathering runs
+      try {
+        await prepared;
+        ready = this.pc.signalingState === 'have-local-offer';
+      } catch (e) { ready = false; }
+      if (this.closed) return;
+    }
+    if (!ready) {
+      const offer = await this.pc.createOffer(options);
+      this.newGeneration();
+      await this.pc.setLocalDescription(offer);
+    }
     const sentAt = Date.now();
     const first = !options || !options.iceRestart;
     if (first) this.offerAt = sentAt;
