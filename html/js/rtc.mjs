@@ -5,17 +5,27 @@
 //   iceOptions(ev) -> {iceServers, iceTransportPolicy, callLostSeconds} from a
 //                    `ringing` / `call_accepted` event (defaults [], "all", 20)
 //   prepareConnection({iceServers, iceTransportPolicy}) -> {pc, key, errors,
-//                    close()}: the RTCPeerConnection of a PeerCall made ahead
-//                    (a candidate pool is asked for; Chromium gathers from
-//                    the description on all the same); icecandidateerror
-//                    events until a PeerCall takes it are kept in errors;
+//                    gathered, close()}: the RTCPeerConnection of a PeerCall
+//                    made ahead (a candidate pool is asked for; Chromium
+//                    gathers from the description on all the same);
+//                    icecandidateerror and icecandidate events until a
+//                    PeerCall takes it are kept in errors and gathered;
 //                    key = connectionKey()
+//   prepareOffer(opts, localStream, addChannel) -> the same, for the
+//                    offerer: with the tracks, the data channel
+//                    addChannel(pc) made (.dc) and the offer set
+//                    (.offering: a promise); nothing is sent
 //   connectionKey({iceServers, iceTransportPolicy}) -> string: equal keys,
 //                    equal RTCPeerConnection configuration
 //   new PeerCall({client, iceServers, iceTransportPolicy, callLostSeconds,
 //                 localStream, remoteVideo, offerer, onState, onPath, onProblem,
 //                 prepared})   prepared: a prepareConnection() result with the
 //                 same configuration, used instead of a new RTCPeerConnection
+//                 (a prepareOffer() one: only by the offerer with the same
+//                 localStream; start() then sends its offer, with the
+//                 candidates gathered so far inline in the description and
+//                 counted as gathered now, end-of-candidates after it if
+//                 gathering ended already; .dc its data channel)
 //     .pc            the RTCPeerConnection (tests read window.consult.pc); the
 //                    same object for the whole call, also across ICE restarts
 //     .start()       offerer only: createOffer + send `signal` offer
@@ -427,7 +437,7 @@ export class PeerCall extends MediaCall {
       // so do its candidates (counted now, for the no-path evidence); they
       // are in the offer's description already, so only the end of
       // gathering is sent after it
-      for (const e of made.gathered) this.takeGathered(e);
+      for (const e of made.gathered || []) this.takeGathered(e);
     }
     this.pc.ontrack = (e) => {
       if (!this.remoteVideo) return;
