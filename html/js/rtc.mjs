@@ -437,7 +437,7 @@ export class PeerCall extends MediaCall {
       // so do its candidates (counted now, for the no-path evidence); they
       // are in the offer's description already, so only the end of
       // gathering is sent after it
-      for (const e of made.gathered || []) this.takeGathered(e);
+      for (const e of made.gathered || []) this.takeGathered(e, !!made.offering);
     }
     this.pc.ontrack = (e) => {
       if (!this.remoteVideo) return;
@@ -455,10 +455,13 @@ export class PeerCall extends MediaCall {
     this.pathTimer = setInterval(() => this.updatePath(), PATH_POLL_MS);
   }
 
-  /** A candidate gathered before this PeerCall took the connection. */
-  takeGathered(e) {
-    if (!e.candidate || !e.candidate.candidate) {
-      this.pc.onicecandidate(e);    // end-of-candidates, queued until the offer went out
+  /**
+   * A candidate gathered before this PeerCall took the connection; inline:
+   * it is in the offer made ahead (the description holds what was gathered).
+   */
+  takeGathered(e, inline) {
+    if (!inline || !e.candidate || !e.candidate.candidate) {
+      this.pc.onicecandidate(e);    // queued until the description went out
       return;
     }
     const queued = this.localQueue.length;
