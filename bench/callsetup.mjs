@@ -182,8 +182,10 @@ const TIMELINE = () => {
         let sel = null;
         st.forEach((s) => {
           if (s.type === 'candidate-pair') {
+            // when the report was made (epoch ms), not when it reached the page
+            const at = Math.abs(s.timestamp - now) < 1000 ? Math.round(s.timestamp) : now;
             for (const k of ['requestsSent', 'requestsReceived', 'responsesReceived']) {
-              if (s[k] > 0 && !firstOf(s.id, k)) seen[s.id][k] = now;
+              if (s[k] > 0 && !firstOf(s.id, k)) seen[s.id][k] = at;
             }
           }
           if (s.type === 'transport' && s.selectedCandidatePairId) sel = s.selectedCandidatePairId;
