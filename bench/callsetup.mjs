@@ -36,7 +36,11 @@
 // Usage (root; re-executes itself in scripts/lib/in-lo-netns unless already
 // inside a named network namespace):
 //   node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE]
-//                            [--timeline] [--max-load L [--max-wait S]]
+//                            [--timeline] [--max-load L [--max-wait S]] [--ring-ms N]
+// --ring-ms N: consult's patient answers N ms after the ringing shows (a
+// person's time to answer; default 0: at once). t0 stays the accept click;
+// what the pages prepare while it rings (the patient's camera and
+// connection, the doctor's offer) is then done by t0, as with a person.
 // --timeline: both browsers record a timeline (WebSocket frames of the
 // signalling, RTCPeerConnection events, getUserMedia, main-thread tasks
 // over 50 ms; when the other side's relay candidate arrived, inline in the
@@ -64,7 +68,7 @@ const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux
 const PATHS = ['host', 'srflx', 'relay', 'forward'];
 
 function parseArgs(argv) {
-  const a = { runs: 5, paths: [...PATHS], out: null, timeline: false, maxLoad: null, maxWait: 180 };
+  const a = { runs: 5, paths: [...PATHS], out: null, timeline: false, maxLoad: null, maxWait: 180, ringMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
@@ -73,6 +77,7 @@ function parseArgs(argv) {
     else if (k === '--timeline') a.timeline = true;
     else if (k === '--max-load') a.maxLoad = Number(argv[++i]);
     else if (k === '--max-wait') a.maxWait = Number(argv[++i]);
+    else if (k === '--ring-ms') a.ringMs = Number(argv[++i]);
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
   }
@@ -80,6 +85,7 @@ function parseArgs(argv) {
   for (const p of a.paths) if (!PATHS.includes(p)) throw new Error(`unknown path ${p}`);
   if (a.maxLoad !== null && !(a.maxLoad > 0)) throw new Error('--max-load must be > 0');
   if (!(a.maxWait >= 0 && a.maxWait <= 3600)) throw new Error('--max-wait must be 0..3600 s');
+  if (!(Number.isInteger(a.ringMs) && a.ringMs >= 0 && a.ringMs <= 10000)) throw new Error('--ring-ms must be 0..10000');
   return a;
 }
 
@@ -402,7 +408,7 @@ async function floorVideocall(env, round) {
 
 async function consultRun(env) {
   const { lab } = env;
-  const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines: [], appointmentViaWs: true });
+  const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines: [], appointmentViaWs: true, ringMs: env.ringMs });
   try {
     const [patAt, docAt] = await Promise.all([lab.firstFrameAt(call.patPage, 60_000), lab.firstFrameAt(call.docPage, 60_000)]);
     const snap = await env.rtcSnapshot(call.docPage);
@@ -431,13 +437,13 @@ function row(kind, i, r) {
   return out;
 }
 
-async function measurePath(kind, runs, log, timeline, { maxLoad = null, maxWait = 180 } = {}) {
+async function measurePath(kind, runs, log, timeline, { maxLoad = null, maxWait = 180, ringMs = 0 } = {}) {
   const lab = await import('../tests/nat/lab.mjs');
   const { rtcSnapshot, waitFor } = await import('../tests/browser/lib.mjs');
   const labOpts = {
     host: { nat: false }, srflx: { nat: true }, relay: { nat: true, block: true }, forward: { nat: true, block: true },
   }[kind];
-  const env = { lab, rtcSnapshot, waitFor, timeline, maxLoad, maxWait, lab0: null, stack: null, staff: null, patient: null };
+  const env = { lab, rtcSnapshot, waitFor, timeline, maxLoad, maxWait, ringMs, lab0: null, stack: null, staff: null, patient: null };
   const rows = { consult: [], floor: [] };
   try {
     env.lab0 = lab.createLab(labOpts);
@@ -502,7 +508,7 @@ function timelineTable(paths, results) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE] [--timeline] [--max-load L [--max-wait S]]\n');
+    process.stdout.write('usage: node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE] [--timeline] [--max-load L [--max-wait S]] [--ring-ms N]\n');
     return 0;
   }
   if (!inNamedNetns()) {
