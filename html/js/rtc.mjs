@@ -414,7 +414,8 @@ export class PeerCall extends MediaCall {
       const msg = e.candidate
         ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
         : { request: 'signal', type: 'end-of-candidates' };
-      if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
+      if (this.inlineTaking && e.candidate) { /* in the offer made ahead already (takeGathered) */ }
+      else if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
       if (e.candidate) this.endEarlyIfRefused();
     };
     this.pc.onicecandidateerror = (e) => {
@@ -464,9 +465,10 @@ export class PeerCall extends MediaCall {
       this.pc.onicecandidate(e);    // queued until the description went out
       return;
     }
-    const queued = this.localQueue.length;
-    this.pc.onicecandidate(e);
-    this.localQueue.length = queued;  // inline in the offer: not trickled again
+    // inline in the offer: counted, not trickled again (an early
+    // end-of-candidates it brings about is still queued)
+    this.inlineTaking = true;
+    try { this.pc.onicecandidate(e); } finally { this.inlineTaking = false; }
   }
 
   // ---- path --------------------------------------------------------------------
