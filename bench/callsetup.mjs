@@ -36,10 +36,17 @@
 // Usage (root; re-executes itself in scripts/lib/in-lo-netns unless already
 // inside a named network namespace):
 //   node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE]
-//                            [--timeline] [--max-load L [--max-wait S]]
+//                            [--timeline] [--max-load L [--max-wait S]] [--ring-ms N]
+// --ring-ms N: consult's patient answers N ms after the ringing shows (a
+// person's time to answer; default 0: at once). t0 stays the accept click;
+// what the pages prepare while it rings (the patient's camera and
+// connection, the doctor's offer) is then done by t0, as with a person.
 // --timeline: both browsers record a timeline (WebSocket frames of the
 // signalling, RTCPeerConnection events, getUserMedia, main-thread tasks
-// over 50 ms) and the report gets, per path, the median time of each step
+// over 50 ms; when the other side's relay candidate arrived, inline in the
+// description or trickled; and, from getStats every 5 ms until ICE is up,
+// when the selected candidate pair first sent a check, first got one and
+// first got a response) and the report gets, per path, the median time of each step
 // of the setup after t0 (consult and floor), so a gap can be placed.
 // --max-load L: before each round, wait (at most --max-wait S, default 180)
 // until the 1-minute load average is at most L (other engineers' builds
@@ -61,7 +68,7 @@ const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux
 const PATHS = ['host', 'srflx', 'relay', 'forward'];
 
 function parseArgs(argv) {
-  const a = { runs: 5, paths: [...PATHS], out: null, timeline: false, maxLoad: null, maxWait: 180 };
+  const a = { runs: 5, paths: [...PATHS], out: null, timeline: false, maxLoad: null, maxWait: 180, ringMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
@@ -70,6 +77,7 @@ function parseArgs(argv) {
     else if (k === '--timeline') a.timeline = true;
     else if (k === '--max-load') a.maxLoad = Number(argv[++i]);
     else if (k === '--max-wait') a.maxWait = Number(argv[++i]);
+    else if (k === '--ring-ms') a.ringMs = Number(argv[++i]);
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
   }
@@ -77,6 +85,7 @@ function parseArgs(argv) {
   for (const p of a.paths) if (!PATHS.includes(p)) throw new Error(`unknown path ${p}`);
   if (a.maxLoad !== null && !(a.maxLoad > 0)) throw new Error('--max-load must be > 0');
   if (!(a.maxWait >= 0 && a.maxWait <= 3600)) throw new Error('--max-wait must be 0..3600 s');
+  if (!(Number.isInteger(a.ringMs) && a.ringMs >= 0 && a.ringMs <= 10000)) throw new Error('--ring-ms must be 0..10000');
   return a;
 }
 
@@ -151,7 +160,53 @@ const TIMELINE = () => {
     const sld = pc.setLocalDescription.bind(pc);
     pc.setLocalDescription = (...x) => { L('pc', 'sld'); return sld(...x); };
     const srd = pc.setRemoteDescription.bind(pc);
-    pc.setRemoteDescription = (...x) => { L('pc', 'srd'); return srd(...x); };
+    pc.setRemoteDescription = (...x) => {
+      L('pc', 'srd');
+      // a remote relay candidate inline in the description counts as arrived
+      if (x[0] && / typ relay/.test(x[0].sdp || '')) L('pc', 'rrelay', 'inline');
+      return srd(...x);
+    };
+    const aic = pc.addIceCandidate.bind(pc);
+    pc.addIceCandidate = (...x) => {
+      const c = x[0] && (x[0].candidate || '');
+      if (/ typ relay/.test(c)) L('pc', 'rrelay');
+      return aic(...x);
+    };
+    // The candidate pairs' connectivity checks, from getStats every 5 ms
+    // until ICE is up: when the pair that got selected first sent a check
+    // (requestsSent), first got one (requestsReceived) and first got an
+    // answer (responsesReceived), so checking -> connected can be split.
+    const seen = {};
+    const firstOf = (id, k) => { const o = (seen[id] = seen[id] || {}); return o[k]; };
+    (async function checks() {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 5));
+        if (pc.signalingState === 'closed') return;
+        let st;
+        try { st = await pc.getStats(); } catch { return; }
+        const now = Date.now();
+        let sel = null;
+        st.forEach((s) => {
+          if (s.type === 'candidate-pair') {
+            // when the report was made (epoch ms), not when it reached the page
+            const at = Math.abs(s.timestamp - now) < 1000 ? Math.round(s.timestamp) : now;
+            for (const k of ['requestsSent', 'requestsReceived', 'responsesReceived']) {
+              if (s[k] > 0 && !firstOf(s.id, k)) seen[s.id][k] = at;
+            }
+          }
+          if (s.type === 'transport' && s.selectedCandidatePairId) sel = s.selectedCandidatePairId;
+        });
+        if (sel && (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed')) {
+          const o = seen[sel] || {};
+          const pair = st.get(sel);
+          const types = pair ? `${(st.get(pair.localCandidateId) || {}).candidateType}/${(st.get(pair.remoteCandidateId) || {}).candidateType}` : '?';
+          if (o.requestsSent) T.push([o.requestsSent, 'pair', 'check-out', types]);
+          if (o.requestsReceived) T.push([o.requestsReceived, 'pair', 'check-in', types]);
+          if (o.responsesReceived) T.push([o.responsesReceived, 'pair', 'resp-in', types]);
+          return;
+        }
+      }
+    })();
     return pc;
   };
   window.RTCPeerConnection.prototype = PC.prototype;
@@ -180,8 +235,16 @@ const STEPS = [
   ['answer in (doctor)', 'D', /^pc srd/],
   ['patient relay cand', 'P', /^pc relay/],
   ['doctor relay cand', 'D', /^pc relay/],
+  ['remote relay cand in (patient)', 'P', /^pc rrelay/],
+  ['remote relay cand in (doctor)', 'D', /^pc rrelay/],
   ['patient checking', 'P', /^pc ice checking/],
   ['doctor checking', 'D', /^pc ice checking/],
+  ['sel. pair 1st check out (patient)', 'P', /^pair check-out/],
+  ['sel. pair 1st check out (doctor)', 'D', /^pair check-out/],
+  ['sel. pair 1st check in (patient)', 'P', /^pair check-in/],
+  ['sel. pair 1st check in (doctor)', 'D', /^pair check-in/],
+  ['sel. pair 1st response (patient)', 'P', /^pair resp-in/],
+  ['sel. pair 1st response (doctor)', 'D', /^pair resp-in/],
   ['patient ice up', 'P', /^pc ice (connected|completed)/],
   ['doctor ice up', 'D', /^pc ice (connected|completed)/],
 ];
@@ -345,7 +408,7 @@ async function floorVideocall(env, round) {
 
 async function consultRun(env) {
   const { lab } = env;
-  const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines: [], appointmentViaWs: true });
+  const call = await lab.realCall({ stack: env.stack, staff: env.staff, patient: env.patient, consoleLines: [], appointmentViaWs: true, ringMs: env.ringMs });
   try {
     const [patAt, docAt] = await Promise.all([lab.firstFrameAt(call.patPage, 60_000), lab.firstFrameAt(call.docPage, 60_000)]);
     const snap = await env.rtcSnapshot(call.docPage);
@@ -374,13 +437,13 @@ function row(kind, i, r) {
   return out;
 }
 
-async function measurePath(kind, runs, log, timeline, { maxLoad = null, maxWait = 180 } = {}) {
+async function measurePath(kind, runs, log, timeline, { maxLoad = null, maxWait = 180, ringMs = 0 } = {}) {
   const lab = await import('../tests/nat/lab.mjs');
   const { rtcSnapshot, waitFor } = await import('../tests/browser/lib.mjs');
   const labOpts = {
     host: { nat: false }, srflx: { nat: true }, relay: { nat: true, block: true }, forward: { nat: true, block: true },
   }[kind];
-  const env = { lab, rtcSnapshot, waitFor, timeline, maxLoad, maxWait, lab0: null, stack: null, staff: null, patient: null };
+  const env = { lab, rtcSnapshot, waitFor, timeline, maxLoad, maxWait, ringMs, lab0: null, stack: null, staff: null, patient: null };
   const rows = { consult: [], floor: [] };
   try {
     env.lab0 = lab.createLab(labOpts);
@@ -445,7 +508,7 @@ function timelineTable(paths, results) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE] [--timeline] [--max-load L [--max-wait S]]\n');
+    process.stdout.write('usage: node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE] [--timeline] [--max-load L [--max-wait S]] [--ring-ms N]\n');
     return 0;
   }
   if (!inNamedNetns()) {

@@ -41,10 +41,13 @@
 //   new CallChannel({role, workerUrl}): workerUrl null = never a worker
 // Driven by session.mjs:
 //   ch.begin()              a new call: state 'connecting', counters reset
-//   ch.attachP2P(pc)        the call's RTCPeerConnection, BEFORE the offer /
+//   ch.attachP2P(pc, dc)    the call's RTCPeerConnection, BEFORE the offer /
 //     answer: createDataChannel('consult', {negotiated: true, id: P2P_ID})
 //     on both sides, ordered and reliable; no extra signalling. DTLS of the
-//     peer-to-peer connection protects it (no second encryption).
+//     peer-to-peer connection protects it (no second encryption). dc: that
+//     channel made already with p2pDataChannel(pc) (an offer made ahead,
+//     rtc.mjs prepareOffer), used instead of a new one.
+//   p2pDataChannel(pc)      makes that channel on pc (nothing else)
 //   ch.attachForward(pc, e2eeSession)  the forwarded leg's PeerConnection
 //     (janus.js), before its offer / answer: createDataChannel('consult')
 //     (in-band; Janus relays by label, plugins/janus/forward.c); channels
@@ -246,8 +249,11 @@ class Opener {
 }
 
 /** One transport of a call: a P2P channel, or the forwarded leg's channels. */
+export const p2pDataChannel = (pc) => pc.createDataChannel(LABEL, { negotiated: true, id: P2P_ID, ordered: true });
+
 class Transport {
-  constructor(ch, mode, pc, e2ee) {
+  constructor(ch, mode, pc, e2ee, dc = null) {
+    this.made = dc;                // a P2P channel made before (p2pDataChannel)
     this.ch = ch;
     this.mode = mode;
     this.pc = pc;
@@ -268,7 +274,7 @@ class Transport {
 
   start() {
     const dc = this.mode === 'p2p'
-      ? this.pc.createDataChannel(LABEL, { negotiated: true, id: P2P_ID, ordered: true })
+      ? this.made || p2pDataChannel(this.pc)
       : this.pc.createDataChannel(LABEL, { ordered: true });
     this.dc = dc;
     this.watch(dc);
@@ -492,7 +498,7 @@ export class CallChannel {
     this.setState('connecting');
   }
 
-  attachP2P(pc) { this.attach(new Transport(this, 'p2p', pc, null)); }
+  attachP2P(pc, dc = null) { this.attach(new Transport(this, 'p2p', pc, null, dc)); }
 
   attachForward(pc, e2ee) {
     if (this.transport && this.transport.pc === pc && !this.transport.closed) return;

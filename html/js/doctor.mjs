@@ -1,7 +1,9 @@
 // doctor.mjs: the doctor page (docs/pages.md, "html/doctor.html"): states
 // login, list, calling, call in window.consult.state. Live waiting list from
 // `waiting` events and the waiting_list reply; any waiting (not away) patient
-// can be called. Flow: getUserMedia -> call -> (call_accepted) -> the call
+// can be called. Flow: getUserMedia -> call (its reply's ICE servers: the
+// offer is made ahead while it rings, session.mjs prepareOffer, nothing sent)
+// -> (call_accepted) -> the call
 // session (session.mjs) offers P2P and switches to forwarding when P2P does
 // not come up; forward_refused -> #call-error no_path. #call-error stays
 // visible after the call until the next call. A lost call (not back within
@@ -75,6 +77,7 @@ let listFresh = false;      // the list came from the current connection
 let staffId = 0;            // this doctor's staff_id (message target "all my waiting patients")
 let remoteMedia = null;     // {audio, video} of the patient (signal type media), null: unknown
 let audioOnly = false;      // the patient accepted with audio only
+let ringIce = null;         // iceOptions of the `call` reply: the offer made ahead while it rings
 let patientShare = 'never'; // the practice's patient_share (call_accepted / resume): may the patient share a screen
 let arrival = null;         // {visit_id} of the newest arrival announced during this call
 let messages = null;        // staffmsg.mjs composer
@@ -514,7 +517,14 @@ async function callPatient(v) {
   setState('calling');
   renderAll();
   try {
-    await client.request({ request: 'call', visit_id: v.visit_id });
+    const r = await client.request({ request: 'call', visit_id: v.visit_id });
+    // The reply carries this doctor's ICE servers: the whole offer is made
+    // now (nothing is sent before call_accepted), so ICE gathering and the
+    // TURN allocation run while it rings instead of after the accept.
+    if (r && Array.isArray(r.ice_servers) && consult.state === 'calling' && current && current.visit_id === v.visit_id) {
+      ringIce = iceOptions(r);
+      session.prepareOffer(ringIce);
+    }
   } catch (e) {
     if (consult.state === 'calling') {
       cleanupCall();
@@ -540,15 +550,28 @@ async function connectionLost() {
 function startCall(ev) {
   audioOnly = ev.audio_only === true;
   patientShare = ev.patient_share === 'allowed' ? 'allowed' : 'never';
-  session.startP2P({ client, opts: iceOptions(ev) });
+  const opts = iceOptions(ev);
+  // The offer made at the ring used the `call` reply's servers and
+  // credentials: the call keeps them where the servers and the policy are
+  // the same (the credentials are as fresh as the patient's, minted at the
+  // same moment); anything else closes it and a fresh offer is made.
+  if (ringIce && ringIce.iceTransportPolicy === opts.iceTransportPolicy && serverUrls(ringIce) === serverUrls(opts)) {
+    opts.iceServers = ringIce.iceServers;
+  }
+  ringIce = null;
+  session.startP2P({ client, opts });
   rememberCall(current.visit_id);
   setState('call');
   setStatus('doctor.connecting', { name: current.name });
   renderRemoteMedia();
 }
 
+/** The URLs of an iceOptions' servers, without their credentials. */
+const serverUrls = (o) => JSON.stringify(o.iceServers.map((sv) => [].concat((sv && sv.urls) || [])));
+
 function cleanupCall() {
-  session.close();
+  ringIce = null;
+  session.close();     // also closes an offer made at the ring (TURN allocation released)
   current = null;
   remoteMedia = null;
   audioOnly = false;

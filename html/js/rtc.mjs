@@ -5,17 +5,27 @@
 //   iceOptions(ev) -> {iceServers, iceTransportPolicy, callLostSeconds} from a
 //                    `ringing` / `call_accepted` event (defaults [], "all", 20)
 //   prepareConnection({iceServers, iceTransportPolicy}) -> {pc, key, errors,
-//                    close()}: the RTCPeerConnection of a PeerCall made ahead
-//                    (a candidate pool is asked for; Chromium gathers from
-//                    the description on all the same); icecandidateerror
-//                    events until a PeerCall takes it are kept in errors;
+//                    gathered, close()}: the RTCPeerConnection of a PeerCall
+//                    made ahead (a candidate pool is asked for; Chromium
+//                    gathers from the description on all the same);
+//                    icecandidateerror and icecandidate events until a
+//                    PeerCall takes it are kept in errors and gathered;
 //                    key = connectionKey()
+//   prepareOffer(opts, localStream, addChannel) -> the same, for the
+//                    offerer: with the tracks, the data channel
+//                    addChannel(pc) made (.dc) and the offer set
+//                    (.offering: a promise); nothing is sent
 //   connectionKey({iceServers, iceTransportPolicy}) -> string: equal keys,
 //                    equal RTCPeerConnection configuration
 //   new PeerCall({client, iceServers, iceTransportPolicy, callLostSeconds,
 //                 localStream, remoteVideo, offerer, onState, onPath, onProblem,
 //                 prepared})   prepared: a prepareConnection() result with the
 //                 same configuration, used instead of a new RTCPeerConnection
+//                 (a prepareOffer() one: only by the offerer with the same
+//                 localStream; start() then sends its offer, with the
+//                 candidates gathered so far inline in the description and
+//                 counted as gathered now, end-of-candidates after it if
+//                 gathering ended already; .dc its data channel)
 //     .pc            the RTCPeerConnection (tests read window.consult.pc); the
 //                    same object for the whole call, also across ICE restarts
 //     .start()       offerer only: createOffer + send `signal` offer
@@ -294,13 +304,46 @@ export function turnAllRefused(iceServers, refused) {
 export function prepareConnection(opts = {}) {
   const pc = new RTCPeerConnection(pcConfig(opts));
   const errors = [];
+  const gathered = [];
   const keep = (e) => errors.push(e);
+  const keepCand = (e) => gathered.push(e);
   pc.addEventListener('icecandidateerror', keep);
+  pc.addEventListener('icecandidate', keepCand);
   return {
-    pc, errors, key: connectionKey(opts),
-    taken() { pc.removeEventListener('icecandidateerror', keep); },
+    pc, errors, gathered, key: connectionKey(opts),
+    offering: null,     // prepareOffer(): the promise of its setLocalDescription
+    taken() {
+      pc.removeEventListener('icecandidateerror', keep);
+      pc.removeEventListener('icecandidate', keepCand);
+    },
     close() { try { pc.close(); } catch (e) { /* ignore */ } },
   };
+}
+
+/**
+ * The offerer's connection made ahead (the doctor, while it rings):
+ * prepareConnection() with the local tracks, addChannel(pc) (the call
+ * channel's negotiated data channel, so it is in the offer) and the offer
+ * created and set, so ICE gathering (the TURN allocation) runs before the
+ * call is accepted. Nothing is sent: a PeerCall that takes it sends the
+ * offer (with the candidates gathered so far inline) on start(). .dc is the
+ * data channel; .offering settles when the offer is set (rejects if it
+ * could not be: the PeerCall then makes its offer itself).
+ */
+export function prepareOffer(opts, localStream, addChannel) {
+  const made = prepareConnection(opts);
+  try {
+    for (const track of localStream ? localStream.getTracks() : []) made.pc.addTrack(track, localStream);
+    made.tracks = true;
+    made.stream = localStream;
+    made.dc = addChannel ? addChannel(made.pc) : null;
+    made.offering = made.pc.createOffer().then((offer) => made.pc.setLocalDescription(offer));
+    made.offering.catch(() => {});
+  } catch (e) {
+    made.close();
+    throw e;
+  }
+  return made;
 }
 
 export class PeerCall extends MediaCall {
@@ -345,10 +388,18 @@ export class PeerCall extends MediaCall {
     this.endedEarly = false;      // end-of-candidates sent before Chromium's own
 
     const config = { iceServers, iceTransportPolicy: this.policy };
-    const made = prepared && prepared.key === connectionKey(config) && prepared.pc.signalingState === 'stable' ? prepared : null;
+    // a prepared offer (prepareOffer) only serves the offerer, and only with
+    // the tracks of this call
+    const fits = prepared && prepared.key === connectionKey(config)
+      && (prepared.offering
+        ? offerer && prepared.stream === localStream && prepared.pc.signalingState !== 'closed'
+        : prepared.pc.signalingState === 'stable');
+    const made = fits ? prepared : null;
     if (prepared && !made) prepared.close();
     this.pc = made ? made.pc : new RTCPeerConnection(pcConfig(config));
-    for (const track of localStream ? localStream.getTracks() : []) this.pc.addTrack(track, localStream);
+    this.preparedOffer = made && made.offering ? made.offering : null;
+    this.dc = made ? made.dc || null : null;   // the call channel's, made with the offer
+    if (!(made && made.tracks)) for (const track of localStream ? localStream.getTracks() : []) this.pc.addTrack(track, localStream);
 
     this.pc.onicecandidate = (e) => {
       if (this.closed) return;
@@ -363,7 +414,8 @@ export class PeerCall extends MediaCall {
       const msg = e.candidate
         ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
         : { request: 'signal', type: 'end-of-candidates' };
-      if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
+      if (this.inlineTaking && e.candidate) { /* in the offer made ahead already (takeGathered) */ }
+      else if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
       if (e.candidate) this.endEarlyIfRefused();
     };
     this.pc.onicecandidateerror = (e) => {
@@ -383,6 +435,10 @@ export class PeerCall extends MediaCall {
       // what went wrong while it was made ahead counts as if seen now
       made.taken();
       for (const e of made.errors) this.pc.onicecandidateerror(e);
+      // so do its candidates (counted now, for the no-path evidence); they
+      // are in the offer's description already, so only the end of
+      // gathering is sent after it
+      for (const e of made.gathered || []) this.takeGathered(e, !!made.offering);
     }
     this.pc.ontrack = (e) => {
       if (!this.remoteVideo) return;
@@ -398,6 +454,21 @@ export class PeerCall extends MediaCall {
       if (!this.everConnected) this.fail(this.candErrors.has(401) ? 'turn_auth' : 'ice_failed');
     });
     this.pathTimer = setInterval(() => this.updatePath(), PATH_POLL_MS);
+  }
+
+  /**
+   * A candidate gathered before this PeerCall took the connection; inline:
+   * it is in the offer made ahead (the description holds what was gathered).
+   */
+  takeGathered(e, inline) {
+    if (!inline || !e.candidate || !e.candidate.candidate) {
+      this.pc.onicecandidate(e);    // queued until the description went out
+      return;
+    }
+    // inline in the offer: counted, not trickled again (an early
+    // end-of-candidates it brings about is still queued)
+    this.inlineTaking = true;
+    try { this.pc.onicecandidate(e); } finally { this.inlineTaking = false; }
   }
 
   // ---- path --------------------------------------------------------------------
@@ -629,9 +700,22 @@ export class PeerCall extends MediaCall {
   }
 
   async start(options, timeoutMs) {
-    const offer = await this.pc.createOffer(options);
-    this.newGeneration();
-    await this.pc.setLocalDescription(offer);
+    const prepared = this.preparedOffer;
+    this.preparedOffer = null;
+    let ready = false;
+    if (prepared && !options) {
+      // the offer made ahead (prepareOffer): set already, gathering runs
+      try {
+        await prepared;
+        ready = this.pc.signalingState === 'have-local-offer';
+      } catch (e) { ready = false; }
+      if (this.closed) return;
+    }
+    if (!ready) {
+      const offer = await this.pc.createOffer(options);
+      this.newGeneration();
+      await this.pc.setLocalDescription(offer);
+    }
     const sentAt = Date.now();
     const first = !options || !options.iceRestart;
     if (first) this.offerAt = sentAt;

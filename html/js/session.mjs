@@ -34,8 +34,20 @@
 //                        prepareConnection; not made in the tap); startP2P
 //                        with the same configuration takes it, another one
 //                        closes it
+//   s.prepareOffer(opts) doctor, when its `call` succeeded (opts: iceOptions
+//                        of the reply): the call's connection made ahead
+//                        with the tracks of setStream(), the call channel's
+//                        data channel and the offer set (rtc.mjs
+//                        prepareOffer), so ICE gathering and the TURN
+//                        allocation run while it rings; nothing is sent.
+//                        startP2P with the same configuration sends that
+//                        offer at once; another configuration closes it
+//                        and makes a fresh one. The P2P timeout, the setup
+//                        timer and the no-path evidence count from
+//                        startP2P (the accept); icecandidateerror events of
+//                        the ringing count as seen then.
 //   s.dropPrepared()     closes it (the ring ended without the call; also
-//                        by close())
+//                        by close()): the TURN allocation is released
 //   s.signal(ev)         a `signal` event: to the call, or kept until it
 //                        exists (e2ee-key until the Forwarder exists)
 //   s.clearSignals()     forget kept signals (a new ring / call)
@@ -81,11 +93,11 @@
 // 'connected' (and 'connecting' before the first packet, for STALL_MS);
 // consult.mediaFlowing is true while they grow.
 import { t } from './i18n.mjs';
-import { PeerCall, iceOptions, prepareConnection } from './rtc.mjs';
+import { PeerCall, iceOptions, prepareConnection, prepareOffer } from './rtc.mjs';
 import { Forwarder, causeOf } from './forward.mjs';
 import { isUp, stopStream } from './media.mjs';
 import { reconnectDelay } from './backoff.mjs';
-import { CallChannel } from './callchannel.mjs';
+import { CallChannel, p2pDataChannel } from './callchannel.mjs';
 
 export const FORWARD_GRACE_MS = 20000;
 export const FLOW_SAMPLE_MS = 1000;
@@ -242,6 +254,15 @@ export class CallSession {
     }
   }
 
+  prepareOffer(opts) {
+    this.dropPrepared();
+    try {
+      this.prepared = prepareOffer(opts || iceOptions(null), this.localStream, p2pDataChannel);
+    } catch (e) {
+      this.prepared = null;      // made at the accept instead
+    }
+  }
+
   dropPrepared() {
     if (this.prepared) this.prepared.close();
     this.prepared = null;
@@ -266,7 +287,7 @@ export class CallSession {
     this.prepared = null;        // taken (or closed) by the PeerCall
     this.call = pc;
     this.channel.begin();
-    this.channel.attachP2P(pc.pc);   // before the offer / answer
+    this.channel.attachP2P(pc.pc, pc.dc);   // before the offer / answer (made with an offer made ahead)
     pc.setMuted(this.muted);
     pc.setCameraOff(this.cameraOff);
     this.watchFlow();

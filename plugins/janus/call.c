@@ -3,7 +3,8 @@
  *
  * Contract: each request finds the visit its handle acts on and hands the
  * event to glue_visit_apply() (effects.c: the room decides, the glue
- * carries it out). hangup may carry reason "connection_lost" (the other
+ * carries it out). The `call` reply carries the doctor's ICE servers
+ * (fresh TURN credentials, as in call_accepted). hangup may carry reason "connection_lost" (the other
  * side hears call_ended with that reason). ice_servers hands fresh
  * credentials to a participant of an IN_CALL visit. While the other side of
  * a call is detached (held, core/room.h) a `signal` is dropped silently,
@@ -31,8 +32,12 @@ consult_err glue_h_call(glue_ctx *c)
 		return CONSULT_ERR_INTERNAL;
 	int64_t id = c->req->u.call.visit_id;
 	consult_err e = glue_visit_apply(p, id, CONSULT_EV_CALL, c->s, NULL, c->now);
-	if (e == CONSULT_OK)
+	if (e == CONSULT_OK) {
 		json_object_set_new(c->reply, "visit_id", json_integer(id));
+		/* the calling doctor's own credentials: its page makes the offer
+		 * (and the TURN allocation) while it rings */
+		glue_ice_fields(c->reply, c->s->practice_id, c->now, false);
+	}
 	return e;
 }
 

@@ -703,9 +703,13 @@ export const OBSERVE_REMOTE = () => {
  * events: {patient, doctor} (consult events received, captureEvents),
  * sent: {patient, doctor} (plugin request bodies sent)}. With
  * {appointmentViaWs: true} the appointment is booked over the WebSocket
- * (benchmark: faster, the reception page is not what is measured).
+ * (benchmark: faster, the reception page is not what is measured);
+ * {ringMs: N} lets it ring N ms before the accept (benchmark: a person's
+ * time to answer), else the accept follows the ringing at once.
  */
-export async function realCall({ stack, staff, patient, consoleLines = [], shot = async () => {}, appointmentViaWs = false, accept = true, mark = () => {} }) {
+export async function realCall({
+  stack, staff, patient, consoleLines = [], shot = async () => {}, appointmentViaWs = false, accept = true, mark = () => {}, ringMs = 0,
+}) {
   const { origin, practice, doctor } = stack;
   let link;
   let rec = null;
@@ -779,6 +783,9 @@ export async function realCall({ stack, staff, patient, consoleLines = [], shot 
   await shot(patPage, 'ringing');
   let acceptAt = null;
   if (accept) {
+    // benchmark only: a person's time to answer (the pages prepare the call
+    // while it rings); tests accept at once
+    if (ringMs > 0) await new Promise((r) => setTimeout(r, ringMs));
     await pat.evaluate(() => {
       document.querySelector('#accept-call').addEventListener('click', () => { window.__natlabAcceptAt = Date.now(); }, { capture: true });
     });

@@ -106,14 +106,17 @@ test('credentials only at call time, only to the two participants; ice_servers r
   assertNoCredentials(doc.client, 'doctor before the call');
   assertNoCredentials(anon.client, 'anonymous handle');
 
-  // Ringing: the patient gets credentials; ice_servers still refused (not in a call).
-  assertOk(await doc.handle.request({ request: 'call', visit_id: p.reply.visit_id }));
+  // Ringing: the patient gets credentials, the calling doctor its own in the
+  // `call` reply (its page offers ahead); ice_servers still refused (not in a call).
+  const cr = assertOk(await doc.handle.request({ request: 'call', visit_id: p.reply.visit_id }));
+  freshId(checkIce(cr, { callLost: false }), p.first, p.last);
   const ring = await p.handle.waitEvent('ringing');
   const c1 = checkIce(ring);
   freshId(c1, p.first, p.last);
   assertError(await p.handle.request({ request: 'ice_servers' }), 'wrong_state', 412);
   assertError(await doc.handle.request({ request: 'ice_servers' }), 'wrong_state', 412);
-  assertNoCredentials(doc.client, 'doctor while ringing');
+  assertNoCredentials(other.client, 'another doctor while ringing');
+  assertNoCredentials(rec.client, 'reception while ringing');
 
   // Accept: the doctor gets its own credentials.
   assertOk(await p.handle.request({ request: 'accept' }));
