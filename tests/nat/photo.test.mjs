@@ -86,7 +86,7 @@ test('peer to peer: consent, then the doctor gets the full-resolution photo, has
   const { sent, entry, shown } = await sendPhoto(doc, pat, n);
   await sc.shot(sc.call.docPage, 'photo-viewer');
   // first sight: decoded at about the viewer's size (Chromium: ImageDecoder), over the full image
-  assert.equal(shown.via, 'scaled', 'the doctor\'s Chromium showed it decoded at the viewer\'s size first');
+  assert.equal(shown.via, 'streamed', 'the doctor\'s Chromium showed it decoded at the viewer\'s size, fed while it arrived');
   const first = await doc.evaluate(() => {
     const c = document.querySelector('#viewer-stage canvas.viewer-first');
     const img = document.getElementById('viewer-img');
@@ -94,6 +94,35 @@ test('peer to peer: consent, then the doctor gets the full-resolution photo, has
   });
   assert.ok(first && first.px, 'the first-sight canvas is on the stage');
   assert.deepEqual(first.css, first.img, 'it covers the full image exactly');
+  // the first sight is the whole picture, down to its last rows (a decode
+  // finished early would leave them empty): compared with the full image
+  // drawn at the same size, row band by row band
+  const bands = await doc.evaluate(async () => {
+    const c = document.querySelector('#viewer-stage canvas.viewer-first');
+    const img = document.getElementById('viewer-img');
+    await img.decode();
+    const ref = document.createElement('canvas');
+    ref.width = c.width;
+    ref.height = c.height;
+    ref.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
+    const a = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const b = ref.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const out = [];
+    for (let k = 0; k < 4; k++) {
+      const y0 = Math.floor((k * c.height) / 4), y1 = Math.floor(((k + 1) * c.height) / 4);
+      let sum = 0, n = 0, lum = 0;
+      for (let i = y0 * c.width * 4; i < y1 * c.width * 4; i += 4) {
+        for (let ch = 0; ch < 3; ch++) sum += Math.abs(a[i + ch] - b[i + ch]);
+        lum += a[i] + a[i + 1] + a[i + 2];
+        n += 3;
+      }
+      out.push({ diff: sum / n, mean: lum / n });
+    }
+    return out;
+  });
+  for (const [k, band] of bands.entries()) {
+    assert.ok(band.diff < 12, `first sight, quarter ${k + 1} from the top: as the full image (mean difference ${band.diff.toFixed(1)} of 255)`);
+  }
   await doc.click('#viewer-in');
   assert.equal(await doc.evaluate(() => document.querySelector('#viewer-stage canvas.viewer-first')), null, 'zoomed in: the full image, not the reduced one');
   assert.equal(entry.state, 'done');
