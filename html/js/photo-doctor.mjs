@@ -12,8 +12,7 @@
 //   url: the verified JPEG's object URL), consult.photoShown -> {n, at,
 //   via} once the viewer shows photo n decoded (at: performance.timeOrigin-
 //   based ms of the frame after it was put on screen; via 'scaled': decoded
-//   at about the viewer's size (ImageDecoder) at photo-end, 'streamed': the
-//   same, fed while the photo arrived, 'decoded': the full image;
+//   at about the viewer's size (ImageDecoder), 'decoded': the full image;
 //   for bench/photo.mjs), consult.photoViewer -> {n, zoom} while open.
 // The request button is shown while the call channel is open (both pages
 // reached) and disabled while a request runs. A new call (the channel
@@ -31,22 +30,16 @@ function put(el, key, value) {
   if (el[key] !== value) el[key] = value;
 }
 
-// a partial picture of the streamed decode is asked for every this many
-// chunks (16 KiB each): each answer is a picture copied out and closed
-const PARTIAL_EVERY = 16;
-
 export function photoDoctor({ channel, consult }) {
   const urls = new Map();     // n -> object URL of the verified photo
   const blobs = new Map();    // n -> its Blob (the same bytes; the viewer's first, reduced decode reads it)
   const early = new Map();    // n -> Promise of its reduced decode, started while the checks ran (shown only once done)
-  const streams = new Map();  // n -> its reduced decode fed while the bytes arrive (streamDecoder)
-  const streamed = new Set(); // n whose early picture came from that decode
   const thumbs = new Set();   // n whose thumbnail may load (after the viewer showed it: one decode at a time)
   let listSig = '';
   let viewing = 0;            // n shown in the viewer
   let zoom = 1;
   let progressTimer = 0;
-  const receiver = new PhotoReceiver(channel, { onChange: (e) => changed(e), onBytes: (e, b) => bytesIn(e, b) });
+  const receiver = new PhotoReceiver(channel, { onChange: (e) => changed(e) });
 
   Object.defineProperties(consult, {
     photos: {
@@ -75,7 +68,7 @@ export function photoDoctor({ channel, consult }) {
       blobs.delete(e.n);
     }
     if (e.state === 'checking' && e.unverified) decodeEarly(e);
-    else if (e.state !== 'done' && e.state !== 'receiving') dropEarly(e.n);   // failed, cancelled, interrupted: never shown
+    else if (e.state !== 'done') dropEarly(e.n);       // failed, cancelled, interrupted: never shown
     if (e.state === 'done' && e.blob && !urls.has(e.n)) {
       urls.set(e.n, URL.createObjectURL(e.blob));
       blobs.set(e.n, e.blob);
@@ -192,11 +185,9 @@ export function photoDoctor({ channel, consult }) {
   // canvas over the image. The <img> with the full, verified bytes lies
   // underneath for zoom, pan and "Speichern"; the canvas goes at the first
   // zoom; it loads only after the first sight is drawn (no full decode
-  // competing with it). The reduced decode is fed the chunks while they
-  // arrive (streamDecoder) and finished while the checks (SHA-256, size,
-  // frame header) run, on the very bytes they read (without streams: the
-  // whole photo is decoded then); it is put on screen only once they
-  // passed; a photo that fails them is never drawn. Elsewhere
+  // competing with it). The reduced decode starts while the checks (SHA-256, size, frame
+  // header) run, on the very bytes they read, and is put on screen only
+  // once they passed; a photo that fails them is never drawn. Elsewhere
   // (no ImageDecoder) the full image is decoded (img.decode()).
   // consult.photoShown: the frame after the decoded picture was put on screen.
   let preview = null;                 // the first-sight canvas while at the fitted size
@@ -206,10 +197,9 @@ export function photoDoctor({ channel, consult }) {
     preview = null;
   }
 
-  /** Resolves once the frame with the picture was produced (two animation frames later). */
   function markShown(n, via) {
     const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
-    return (async () => {
+    (async () => {
       await frame();
       await frame();                    // the frame with the picture was produced
       if (viewing !== n) return;
@@ -233,8 +223,11 @@ export function photoDoctor({ channel, consult }) {
   async function decodeReduced(blob, nat, cssW) {
     if (typeof ImageDecoder === 'undefined' || !blob || !nat || !(cssW > 0)) return null;
     // bytes at hand (while checking) are decoded as they are; a Blob is read first
+    const dpr = window.devicePixelRatio || 1;
+    const eighths = Math.min(8, Math.max(1, Math.ceil((8 * cssW * dpr) / nat.w)));
     const dec = new ImageDecoder({
-      data: blob instanceof Uint8Array ? blob : await blob.arrayBuffer(), type: 'image/jpeg', ...reducedSize(nat, cssW),
+      data: blob instanceof Uint8Array ? blob : await blob.arrayBuffer(), type: 'image/jpeg',
+      desiredWidth: Math.ceil((nat.w * eighths) / 8), desiredHeight: Math.ceil((nat.h * eighths) / 8),
     });
     try {
       return (await dec.decode()).image;
@@ -243,104 +236,16 @@ export function photoDoctor({ channel, consult }) {
     }
   }
 
-  /** ImageDecoder's desired size: the smallest eighth of nat that still covers cssW CSS pixels. */
-  function reducedSize(nat, cssW) {
-    const dpr = window.devicePixelRatio || 1;
-    const eighths = Math.min(8, Math.max(1, Math.ceil((8 * cssW * dpr) / nat.w)));
-    return { desiredWidth: Math.ceil((nat.w * eighths) / 8), desiredHeight: Math.ceil((nat.h * eighths) / 8) };
-  }
-
-  /**
-   * The reduced decode of a photo fed while its chunks arrive (Chromium's
-   * ImageDecoder on a stream): asked for a partial picture now and then,
-   * libjpeg decodes the rows that came so far, so at photo-end little
-   * decoding is left (measured: the complete picture ready within a
-   * millisecond of the last byte, against 40-65 ms for one decode of the
-   * whole 3-4 MB). The partial pictures are closed at once: nothing of
-   * an unverified photo is drawn. {push(bytes), finish() -> Promise of the
-   * VideoFrame or null, close()}; null where ImageDecoder or streams are
-   * missing (the whole photo is decoded at photo-end then).
-   */
-  function streamDecoder(nat, cssW) {
-    if (typeof ImageDecoder === 'undefined' || typeof ReadableStream === 'undefined') return null;
-    let feed = null;
-    const data = new ReadableStream({ start(c) { feed = c; } });
-    let dec;
-    try {
-      dec = new ImageDecoder({ data, type: 'image/jpeg', ...reducedSize(nat, cssW) });
-    } catch (err) {
-      return null;
-    }
-    let chunks = 0;
-    let asking = false;
-    let done = false;
-    const partial = () => {
-      asking = true;
-      dec.decode({ completeFramesOnly: false })
-        .then((r) => r.image.close(), () => {})
-        .finally(() => { asking = false; });
-    };
-    return {
-      push(bytes) {
-        if (done) return;
-        feed.enqueue(bytes);
-        chunks += 1;
-        if (chunks % PARTIAL_EVERY === 0 && !asking) partial();
-      },
-      finish() {
-        if (done) return Promise.resolve(null);
-        done = true;
-        feed.close();
-        return dec.decode({ completeFramesOnly: true })
-          .then((r) => r.image, () => null)
-          .finally(() => dec.close());
-      },
-      close() {
-        if (done) return;
-        done = true;
-        try { feed.close(); } catch (err) { /* closed */ }
-        dec.close();
-      },
-    };
-  }
-
-  /** A chunk of photo e arrived (checked for order and size, not yet verified): into its reduced decode. */
-  function bytesIn(e, bytes) {
-    let sd = streams.get(e.n);
-    if (sd === undefined) {
-      const nat = { w: e.width, h: e.height };
-      sd = streamDecoder(nat, fitted(nat, window.innerWidth, window.innerHeight).w);
-      streams.set(e.n, sd);
-    }
-    if (sd) sd.push(bytes);
-  }
-
-  function dropStream(n) {
-    const sd = streams.get(n);
-    streams.delete(n);
-    if (sd) sd.close();
-  }
-
   /** Starts the reduced decode of photo e while its checks run (the viewer is still closed: the window bounds its size). */
   function decodeEarly(e) {
-    const sd = streams.get(e.n);
-    streams.delete(e.n);
-    if (early.has(e.n) || typeof ImageDecoder === 'undefined') { if (sd) sd.close(); return; }
+    if (early.has(e.n) || typeof ImageDecoder === 'undefined') return;
     const nat = { w: e.width, h: e.height };
-    const bytes = e.unverifiedBytes || e.unverified;
-    const whole = () => decodeReduced(bytes, nat, fitted(nat, window.innerWidth, window.innerHeight).w);
-    // fed while it arrived: finished now; else (or if that failed) the whole photo at once
-    const fromStream = (image) => {
-      if (!image) return whole();
-      streamed.add(e.n);
-      return image;
-    };
-    const p = (sd ? sd.finish().then(fromStream) : whole()).catch(() => null);
+    const box = fitted(nat, window.innerWidth, window.innerHeight);
+    const p = decodeReduced(e.unverifiedBytes || e.unverified, nat, box.w).catch(() => null);
     early.set(e.n, p);
   }
 
   function dropEarly(n) {
-    dropStream(n);
     const p = early.get(n);
     if (!p) return;
     early.delete(n);
@@ -398,22 +303,18 @@ export function photoDoctor({ channel, consult }) {
       } : null;
       img.src = url;
     };
-    // decoded while the chunks arrived or the checks ran (now passed), else
-    // now; the full image loads once the first sight is on screen, so its
-    // decode (8 MP: 100-200 ms of a raster thread) does not compete with
-    // the frames that show it
+    // decoded while the checks ran (now passed), else now; the full image
+    // loads after it, not competing for the CPU
     const ready = early.get(n) || decodeReduced(blobs.get(n), natural(), parseFloat(img.style.width));
     early.delete(n);
     ready.then((image) => {
-      const via = streamed.delete(n) ? 'streamed' : 'scaled';
       if (!image) { full(true); return; }
       try {
-        if (viewing === n && drawFirst(image)) shown = true;
+        if (viewing === n && drawFirst(image)) { shown = true; markShown(n, 'scaled'); }
       } finally {
         image.close();
       }
-      if (shown) markShown(n, via).then(() => full(false));
-      else full(true);
+      full(!shown);
     }, () => full(true));
     renderViewer();
     $('viewer-close').focus();
@@ -511,8 +412,6 @@ export function photoDoctor({ channel, consult }) {
     urls.clear();
     blobs.clear();
     for (const n of [...early.keys()]) dropEarly(n);
-    for (const n of [...streams.keys()]) dropStream(n);
-    streamed.clear();
     thumbs.clear();
     listSig = '';
     receiver.reset();

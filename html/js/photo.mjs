@@ -7,11 +7,7 @@
 //   PHOTO_CHUNK (16 KiB of JPEG per photo-chunk), MAX_PHOTO_BYTES (15 MiB),
 //   JPEG_QUALITY 0.92 (then LOWER_QUALITIES while the JPEG is too large)
 //   sha256Hex(bytes) -> lowercase hex
-//   const r = new PhotoReceiver(channel, {onChange(entry), onBytes(entry, bytes)})
-//                                                                  doctor
-//     onBytes: each chunk once it passed its order and size checks, as a
-//     view of the entry's buffer (never changed; unverified until `done`),
-//     before onChange; so the doctor's page can decode while it arrives
+//   const r = new PhotoReceiver(channel, {onChange(entry)})     doctor
 //     r.request() -> entry | null (null: not open, or a request runs)
 //     r.cancel()  withdraws the running request (photo-cancel)
 //     r.entries   [{n, state, received, size, sha256, width, height, blob,
@@ -107,10 +103,9 @@ export async function sha256Hex(bytes) {
 const isN = (n) => Number.isInteger(n) && n >= 1 && n <= 10000;
 
 export class PhotoReceiver {
-  constructor(channel, { onChange = () => {}, onBytes = () => {} } = {}) {
+  constructor(channel, { onChange = () => {} } = {}) {
     this.ch = channel;
     this.onChange = onChange;
-    this.onBytes = onBytes;
     this.entries = [];
     this.pending = null;
     this.rx = null;            // {entry, buf, next, got} while receiving
@@ -202,7 +197,6 @@ export class PhotoReceiver {
     if (m.seq !== rx.next || m.seq > last || !bytes || bytes.length !== want) { this.fail(e, 'protocol', true); return; }
     rx.buf.set(bytes, m.seq * PHOTO_CHUNK);
     rx.hash.update(bytes);
-    try { this.onBytes(e, rx.buf.subarray(m.seq * PHOTO_CHUNK, m.seq * PHOTO_CHUNK + want)); } catch (err) { console.error('photo bytes failed', err); }
     rx.next += 1;
     rx.got += bytes.length;
     e.received = rx.got;

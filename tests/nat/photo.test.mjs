@@ -86,7 +86,7 @@ test('peer to peer: consent, then the doctor gets the full-resolution photo, has
   const { sent, entry, shown } = await sendPhoto(doc, pat, n);
   await sc.shot(sc.call.docPage, 'photo-viewer');
   // first sight: decoded at about the viewer's size (Chromium: ImageDecoder), over the full image
-  assert.equal(shown.via, 'streamed', 'the doctor\'s Chromium showed it decoded at the viewer\'s size, fed while it arrived');
+  assert.equal(shown.via, 'scaled', 'the doctor\'s Chromium showed it decoded at the viewer\'s size first');
   const first = await doc.evaluate(() => {
     const c = document.querySelector('#viewer-stage canvas.viewer-first');
     const img = document.getElementById('viewer-img');
@@ -94,8 +94,8 @@ test('peer to peer: consent, then the doctor gets the full-resolution photo, has
   });
   assert.ok(first && first.px, 'the first-sight canvas is on the stage');
   assert.deepEqual(first.css, first.img, 'it covers the full image exactly');
-  // the first sight is the whole picture, down to its last rows (a decode
-  // finished early would leave them empty): compared with the full image
+  // the first sight is the whole picture, down to its last rows (a
+  // truncated decode would leave them empty): compared with the full image
   // drawn at the same size, row band by row band
   const bands = await doc.evaluate(async () => {
     const c = document.querySelector('#viewer-stage canvas.viewer-first');
