@@ -248,9 +248,10 @@ class Opener {
   }
 }
 
-/** One transport of a call: a P2P channel, or the forwarded leg's channels. */
+/** The P2P call channel on pc (negotiated: no signalling of its own). */
 export const p2pDataChannel = (pc) => pc.createDataChannel(LABEL, { negotiated: true, id: P2P_ID, ordered: true });
 
+/** One transport of a call: a P2P channel, or the forwarded leg's channels. */
 class Transport {
   constructor(ch, mode, pc, e2ee, dc = null) {
     this.made = dc;                // a P2P channel made before (p2pDataChannel)

@@ -401,23 +401,7 @@ export class PeerCall extends MediaCall {
     this.dc = made ? made.dc || null : null;   // the call channel's, made with the offer
     if (!(made && made.tracks)) for (const track of localStream ? localStream.getTracks() : []) this.pc.addTrack(track, localStream);
 
-    this.pc.onicecandidate = (e) => {
-      if (this.closed) return;
-      if (e.candidate && e.candidate.candidate) {
-        this.candidates += 1;
-        this.localCandidates += 1;
-        if (!this.localSince) this.localSince = Date.now();
-        if (!this.everConnected) this.localLast = Date.now();
-        if (/ typ srflx/.test(e.candidate.candidate)) this.srflxSeen = true;
-      }
-      if (!e.candidate && this.endedEarly) return;   // said already
-      const msg = e.candidate
-        ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
-        : { request: 'signal', type: 'end-of-candidates' };
-      if (this.inlineTaking && e.candidate) { /* in the offer made ahead already (takeGathered) */ }
-      else if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
-      if (e.candidate) this.endEarlyIfRefused();
-    };
+    this.pc.onicecandidate = (e) => this.candidateEvent(e);
     this.pc.onicecandidateerror = (e) => {
       if (this.closed) return;
       const code = Number(e.errorCode) || 0;
@@ -438,7 +422,7 @@ export class PeerCall extends MediaCall {
       // so do its candidates (counted now, for the no-path evidence); they
       // are in the offer's description already, so only the end of
       // gathering is sent after it
-      for (const e of made.gathered || []) this.takeGathered(e, !!made.offering);
+      for (const e of made.gathered || []) this.candidateEvent(e, !!(made.offering && e.candidate && e.candidate.candidate));
     }
     this.pc.ontrack = (e) => {
       if (!this.remoteVideo) return;
@@ -457,18 +441,29 @@ export class PeerCall extends MediaCall {
   }
 
   /**
-   * A candidate gathered before this PeerCall took the connection; inline:
-   * it is in the offer made ahead (the description holds what was gathered).
+   * A local candidate (or the end of gathering): counted for the no-path
+   * evidence and sent (queued until the description went out). inline: a
+   * candidate gathered before this PeerCall took the connection, already in
+   * the offer made ahead, so counted but not trickled again (an early
+   * end-of-candidates it brings about is still sent).
    */
-  takeGathered(e, inline) {
-    if (!inline || !e.candidate || !e.candidate.candidate) {
-      this.pc.onicecandidate(e);    // queued until the description went out
-      return;
+  candidateEvent(e, inline = false) {
+    if (this.closed) return;
+    if (e.candidate && e.candidate.candidate) {
+      this.candidates += 1;
+      this.localCandidates += 1;
+      if (!this.localSince) this.localSince = Date.now();
+      if (!this.everConnected) this.localLast = Date.now();
+      if (/ typ srflx/.test(e.candidate.candidate)) this.srflxSeen = true;
     }
-    // inline in the offer: counted, not trickled again (an early
-    // end-of-candidates it brings about is still queued)
-    this.inlineTaking = true;
-    try { this.pc.onicecandidate(e); } finally { this.inlineTaking = false; }
+    if (!e.candidate && this.endedEarly) return;   // said already
+    const msg = e.candidate
+      ? { request: 'signal', type: 'candidate', candidate: candidateBody(e.candidate) }
+      : { request: 'signal', type: 'end-of-candidates' };
+    if (!inline) {
+      if (this.descSent) this.sendSignal(msg); else this.localQueue.push(msg);
+    }
+    if (e.candidate) this.endEarlyIfRefused();
   }
 
   // ---- path --------------------------------------------------------------------
