@@ -365,7 +365,7 @@ async function main() {
   }
   if (errors.length) lines.push('', 'Runs that did not complete:', '', ...errors.map((e) => `- ${e}`));
   const vias = [...new Set(results.flatMap((r) => r.rows.map((x) => x.via)))];
-  lines.push('', `"shown" measured as: ${vias.join(', ') || 'n/a'} (scaled: decoded at about the viewer's size and drawn; decoded: the full image decoded; two animation frames later; pages without 'via' (before): one frame after the full decode).`);
+  lines.push('', `"shown" measured as: ${vias.join(', ') || 'n/a'} (streamed: decoded at about the viewer's size, fed while the chunks arrived, and drawn; scaled: decoded at about the viewer's size at photo-end and drawn; decoded: the full image decoded; two animation frames later; pages without 'via' (before): one frame after the full decode).`);
   lines.push('', 'Per run (ms; "handed": Senden -> the patient page\'s last chunk handed to its data channel; "lag": the last chunk at the doctor\'s leg -> photo-end handled by its page; '
     + '"starved": share of 5 ms samples while sending with less than 128 KiB in the patient\'s send buffer; '
     + '"relay photo/raw": during that transfer, Janus\' EAGAIN log lines / UDP datagrams dropped at its sockets for a full receive buffer, forwarding only):', '',

@@ -12,7 +12,8 @@
 //   url: the verified JPEG's object URL), consult.photoShown -> {n, at,
 //   via} once the viewer shows photo n decoded (at: performance.timeOrigin-
 //   based ms of the frame after it was put on screen; via 'scaled': decoded
-//   at about the viewer's size (ImageDecoder), 'decoded': the full image;
+//   at about the viewer's size (ImageDecoder) at photo-end, 'streamed': the
+//   same, fed while the photo arrived, 'decoded': the full image;
 //   for bench/photo.mjs), consult.photoViewer -> {n, zoom} while open.
 // The request button is shown while the call channel is open (both pages
 // reached) and disabled while a request runs. A new call (the channel
@@ -30,16 +31,24 @@ function put(el, key, value) {
   if (el[key] !== value) el[key] = value;
 }
 
+// a partial picture of the streamed decode is asked for every this many
+// chunks (16 KiB each) while none is pending: each answer is a picture
+// copied out and closed
+const PARTIAL_EVERY = 16;
+
 export function photoDoctor({ channel, consult }) {
+  const verified = new Map(); // n -> the verified JPEG's bytes until its Blob is made (urlOf)
   const urls = new Map();     // n -> object URL of the verified photo
   const blobs = new Map();    // n -> its Blob (the same bytes; the viewer's first, reduced decode reads it)
   const early = new Map();    // n -> Promise of its reduced decode, started while the checks ran (shown only once done)
+  const streams = new Map();  // n -> its reduced decode fed while the bytes arrive (streamDecoder)
+  const streamed = new Set(); // n whose early picture came from that decode
   const thumbs = new Set();   // n whose thumbnail may load (after the viewer showed it: one decode at a time)
   let listSig = '';
   let viewing = 0;            // n shown in the viewer
   let zoom = 1;
   let progressTimer = 0;
-  const receiver = new PhotoReceiver(channel, { onChange: (e) => changed(e) });
+  const receiver = new PhotoReceiver(channel, { onChange: (e) => changed(e), onBytes: (e, b) => bytesIn(e, b) });
 
   Object.defineProperties(consult, {
     photos: {
@@ -61,18 +70,31 @@ export function photoDoctor({ channel, consult }) {
     render();
   });
 
+  /** The object URL of verified photo n, its Blob made on first use (after the first sight: not on its way); null if none. */
+  function urlOf(n) {
+    if (!urls.has(n) && verified.has(n)) {
+      const blob = new Blob([verified.get(n)], { type: 'image/jpeg' });
+      verified.delete(n);
+      blobs.set(n, blob);
+      urls.set(n, URL.createObjectURL(blob));
+    }
+    return urls.get(n) || null;
+  }
+
+  const isVerified = (n) => urls.has(n) || verified.has(n);
+
   function changed(e) {
-    if (e.state === 'failed' && urls.has(e.n)) {        // the viewer could not decode it
-      URL.revokeObjectURL(urls.get(e.n));
+    if (e.state === 'failed') {        // the viewer could not decode it
+      if (urls.has(e.n)) URL.revokeObjectURL(urls.get(e.n));
       urls.delete(e.n);
       blobs.delete(e.n);
+      verified.delete(e.n);
     }
     if (e.state === 'checking' && e.unverified) decodeEarly(e);
-    else if (e.state !== 'done') dropEarly(e.n);       // failed, cancelled, interrupted: never shown
-    if (e.state === 'done' && e.blob && !urls.has(e.n)) {
-      urls.set(e.n, URL.createObjectURL(e.blob));
-      blobs.set(e.n, e.blob);
-      e.blob = null;            // the object URL and blobs hold the bytes from now on
+    else if (e.state !== 'done' && e.state !== 'receiving') dropEarly(e.n);   // failed, cancelled, interrupted: never shown
+    if (e.state === 'done' && e.bytes && !isVerified(e.n)) {
+      verified.set(e.n, e.bytes);
+      e.bytes = null;           // this page holds the bytes from now on
       open(e.n);
     }
     if (e.state === 'receiving') {
@@ -181,14 +203,20 @@ export function photoDoctor({ channel, consult }) {
   // First sight at the stage's size: where WebCodecs' ImageDecoder exists
   // (Chromium), the JPEG is decoded straight at about the fitted size
   // (libjpeg's reduced-size decoding in eighths: an 8 MP photo in a ~1000 px
-  // viewer at 3/8, a fraction of the full decode's work) and drawn on a
-  // canvas over the image. The <img> with the full, verified bytes lies
+  // viewer at 3/8, a fraction of the full decode's work), converted to an
+  // ImageBitmap off the frames that show it (drawing the decoder's
+  // VideoFrame on a 2D canvas cost the main thread 9-33 ms) and put on a
+  // bitmaprenderer canvas over the image. The <img> with the full, verified bytes lies
   // underneath for zoom, pan and "Speichern"; the canvas goes at the first
   // zoom; it loads only after the first sight is drawn (no full decode
-  // competing with it). The reduced decode starts while the checks (SHA-256, size, frame
-  // header) run, on the very bytes they read, and is put on screen only
-  // once they passed; a photo that fails them is never drawn. Elsewhere
-  // (no ImageDecoder) the full image is decoded (img.decode()).
+  // competing with it). The reduced decode is fed the chunks while they
+  // arrive (streamDecoder) and finished while the checks (SHA-256, size,
+  // frame header) run, on the very bytes they read (without streams: the
+  // whole photo is decoded then); it is put on screen only once they
+  // passed; a photo that fails them is never drawn. The Blob and object
+  // URL of the full image are made only after the first sight (a 4 MB Blob
+  // costs 4-11 ms of this thread). Elsewhere (no ImageDecoder) the full
+  // image is decoded (img.decode()).
   // consult.photoShown: the frame after the decoded picture was put on screen.
   let preview = null;                 // the first-sight canvas while at the fitted size
 
@@ -197,9 +225,10 @@ export function photoDoctor({ channel, consult }) {
     preview = null;
   }
 
+  /** Resolves once the frame with the picture was produced (two animation frames later). */
   function markShown(n, via) {
     const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
-    (async () => {
+    return (async () => {
       await frame();
       await frame();                    // the frame with the picture was produced
       if (viewing !== n) return;
@@ -223,46 +252,138 @@ export function photoDoctor({ channel, consult }) {
   async function decodeReduced(blob, nat, cssW) {
     if (typeof ImageDecoder === 'undefined' || !blob || !nat || !(cssW > 0)) return null;
     // bytes at hand (while checking) are decoded as they are; a Blob is read first
-    const dpr = window.devicePixelRatio || 1;
-    const eighths = Math.min(8, Math.max(1, Math.ceil((8 * cssW * dpr) / nat.w)));
     const dec = new ImageDecoder({
-      data: blob instanceof Uint8Array ? blob : await blob.arrayBuffer(), type: 'image/jpeg',
-      desiredWidth: Math.ceil((nat.w * eighths) / 8), desiredHeight: Math.ceil((nat.h * eighths) / 8),
+      data: blob instanceof Uint8Array ? blob : await blob.arrayBuffer(), type: 'image/jpeg', ...reducedSize(nat, cssW),
     });
     try {
-      return (await dec.decode()).image;
+      return await toBitmap((await dec.decode()).image);
     } finally {
       dec.close();
     }
   }
 
+  /** The decoded VideoFrame as an ImageBitmap (converted off the frames that show it; the frame is closed). */
+  function toBitmap(frame) {
+    return createImageBitmap(frame).finally(() => frame.close());
+  }
+
+  /** ImageDecoder's desired size: the smallest eighth of nat that still covers cssW CSS pixels. */
+  function reducedSize(nat, cssW) {
+    const dpr = window.devicePixelRatio || 1;
+    const eighths = Math.min(8, Math.max(1, Math.ceil((8 * cssW * dpr) / nat.w)));
+    return { desiredWidth: Math.ceil((nat.w * eighths) / 8), desiredHeight: Math.ceil((nat.h * eighths) / 8) };
+  }
+
+  /**
+   * The reduced decode of a photo fed while its chunks arrive (Chromium's
+   * ImageDecoder on a stream). While a partial picture is asked for,
+   * libjpeg decodes the rows as they come (Chromium 156 answers the first
+   * ask at once and, for a baseline JPEG, the next one only when the image
+   * is complete), so at photo-end little decoding is left: the picture is
+   * ready 10-40 ms after the last byte in the doctor's page during a call
+   * (0.1-0.4 ms in an idle page) against 60-90 ms for one reduced decode of
+   * the whole 3-4 MB (bench/results/photo-2026-12-07.md). Partial pictures
+   * are closed at once: nothing of an unverified photo is drawn.
+   * {push(bytes), finish() -> Promise of an ImageBitmap or null, close()};
+   * null where ImageDecoder or streams are missing (the whole photo is
+   * decoded at photo-end then).
+   */
+  function streamDecoder(nat, cssW) {
+    if (typeof ImageDecoder === 'undefined' || typeof ReadableStream === 'undefined') return null;
+    let feed = null;
+    const data = new ReadableStream({ start(c) { feed = c; } });
+    let dec;
+    try {
+      dec = new ImageDecoder({ data, type: 'image/jpeg', ...reducedSize(nat, cssW) });
+    } catch (err) {
+      return null;
+    }
+    let chunks = 0;
+    let asking = false;
+    let done = false;
+    const partial = () => {
+      asking = true;
+      dec.decode({ completeFramesOnly: false })
+        .then((r) => r.image.close(), () => {})
+        .finally(() => { asking = false; });
+    };
+    return {
+      push(bytes) {
+        if (done) return;
+        feed.enqueue(bytes);
+        chunks += 1;
+        if (chunks % PARTIAL_EVERY === 0 && !asking) partial();
+      },
+      finish() {
+        if (done) return Promise.resolve(null);
+        done = true;
+        feed.close();
+        return dec.decode({ completeFramesOnly: true })
+          .then((r) => toBitmap(r.image), () => null)
+          .finally(() => dec.close());
+      },
+      close() {
+        if (done) return;
+        done = true;
+        try { feed.close(); } catch (err) { /* closed */ }
+        dec.close();
+      },
+    };
+  }
+
+  /** A chunk of photo e arrived (checked for order and size, not yet verified): into its reduced decode. */
+  function bytesIn(e, bytes) {
+    let sd = streams.get(e.n);
+    if (sd === undefined) {
+      const nat = { w: e.width, h: e.height };
+      sd = streamDecoder(nat, fitted(nat, window.innerWidth, window.innerHeight).w);
+      streams.set(e.n, sd);
+    }
+    if (sd) sd.push(bytes);
+  }
+
+  function dropStream(n) {
+    const sd = streams.get(n);
+    streams.delete(n);
+    if (sd) sd.close();
+  }
+
   /** Starts the reduced decode of photo e while its checks run (the viewer is still closed: the window bounds its size). */
   function decodeEarly(e) {
-    if (early.has(e.n) || typeof ImageDecoder === 'undefined') return;
+    const sd = streams.get(e.n);
+    streams.delete(e.n);
+    if (early.has(e.n) || typeof ImageDecoder === 'undefined') { if (sd) sd.close(); return; }
     const nat = { w: e.width, h: e.height };
-    const box = fitted(nat, window.innerWidth, window.innerHeight);
-    const p = decodeReduced(e.unverifiedBytes || e.unverified, nat, box.w).catch(() => null);
+    const bytes = e.unverified;
+    const whole = () => decodeReduced(bytes, nat, fitted(nat, window.innerWidth, window.innerHeight).w);
+    // fed while it arrived: finished now; else (or if that failed) the whole photo at once
+    const fromStream = (image) => {
+      if (!image) return whole();
+      streamed.add(e.n);
+      return image;
+    };
+    const p = (sd ? sd.finish().then(fromStream) : whole()).catch(() => null);
     early.set(e.n, p);
   }
 
   function dropEarly(n) {
+    dropStream(n);
     const p = early.get(n);
     if (!p) return;
     early.delete(n);
     p.then((image) => { if (image) image.close(); });
   }
 
-  /** Draws the decoded picture over the (fitted) image of the viewer. */
+  /** Puts the decoded picture (an ImageBitmap, taken over) over the (fitted) image of the viewer. */
   function drawFirst(image) {
     const img = $('viewer-img');
     const cssW = parseFloat(img.style.width) || 0;
     const cssH = parseFloat(img.style.height) || 0;
     if (!cssW || !cssH) return false;
-    const dpr = window.devicePixelRatio || 1;
     const c = document.createElement('canvas');
-    c.width = Math.max(1, Math.round(cssW * dpr));
-    c.height = Math.max(1, Math.round(cssH * dpr));
-    c.getContext('2d').drawImage(image, 0, 0, c.width, c.height);
+    c.width = image.width;
+    c.height = image.height;
+    c.getContext('bitmaprenderer').transferFromImageBitmap(image);
     const stage = $('viewer-stage');
     if (getComputedStyle(stage).position === 'static') stage.style.position = 'relative';
     Object.assign(c.style, {
@@ -278,9 +399,9 @@ export function photoDoctor({ channel, consult }) {
   }
 
   function open(n) {
-    const url = urls.get(n);
     const e = receiver.entries.find((x) => x.n === n);
-    if (!url || !e) return;
+    if (!isVerified(n) || !e) return;
+    if (viewing && viewing !== n) urlOf(viewing);   // left before its full image loaded: the list still gets it
     const img = $('viewer-img');
     viewing = n;
     dropPreview();
@@ -301,20 +422,25 @@ export function photoDoctor({ channel, consult }) {
         shown = true;
         markShown(n, 'decoded');
       } : null;
-      img.src = url;
+      img.src = urlOf(n);
+      render();                         // the list's entry and "Speichern" get the URL
     };
-    // decoded while the checks ran (now passed), else now; the full image
-    // loads after it, not competing for the CPU
-    const ready = early.get(n) || decodeReduced(blobs.get(n), natural(), parseFloat(img.style.width));
+    // decoded while the chunks arrived or the checks ran (now passed), else
+    // now; the full image loads once the first sight is on screen, so its
+    // decode (8 MP: 100-200 ms of a raster thread) does not compete with
+    // the frames that show it
+    const ready = early.get(n) || decodeReduced(blobs.get(n) || verified.get(n), natural(), parseFloat(img.style.width));
     early.delete(n);
     ready.then((image) => {
+      const via = streamed.delete(n) ? 'streamed' : 'scaled';
       if (!image) { full(true); return; }
       try {
-        if (viewing === n && drawFirst(image)) { shown = true; markShown(n, 'scaled'); }
+        if (viewing === n && drawFirst(image)) shown = true;
       } finally {
         image.close();
       }
-      full(!shown);
+      if (shown) markShown(n, via).then(() => full(false));
+      else full(true);
     }, () => full(true));
     renderViewer();
     $('viewer-close').focus();
@@ -324,7 +450,7 @@ export function photoDoctor({ channel, consult }) {
     const n = viewing;
     viewing = 0;
     dropPreview();
-    if (n && urls.has(n) && !thumbs.has(n)) { thumbs.add(n); render(); }
+    if (n && isVerified(n) && !thumbs.has(n)) { urlOf(n); thumbs.add(n); render(); }
     $('photo-viewer').hidden = true;
     $('viewer-img').removeAttribute('src');
     const back = document.querySelector(`#photo-list [data-n="${n}"] .photo-open`) || $('photo-request');
@@ -411,7 +537,10 @@ export function photoDoctor({ channel, consult }) {
     for (const u of urls.values()) URL.revokeObjectURL(u);
     urls.clear();
     blobs.clear();
+    verified.clear();
     for (const n of [...early.keys()]) dropEarly(n);
+    for (const n of [...streams.keys()]) dropStream(n);
+    streamed.clear();
     thumbs.clear();
     listSig = '';
     receiver.reset();

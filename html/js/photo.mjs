@@ -7,16 +7,21 @@
 //   PHOTO_CHUNK (16 KiB of JPEG per photo-chunk), MAX_PHOTO_BYTES (15 MiB),
 //   JPEG_QUALITY 0.92 (then LOWER_QUALITIES while the JPEG is too large)
 //   sha256Hex(bytes) -> lowercase hex
-//   const r = new PhotoReceiver(channel, {onChange(entry)})     doctor
+//   const r = new PhotoReceiver(channel, {onChange(entry), onBytes(entry, bytes)})
+//                                                                  doctor
+//     onBytes: each chunk once it passed its order and size checks, as a
+//     view of the entry's buffer (never changed; unverified until `done`),
+//     before onChange; so the doctor's page can decode while it arrives
 //     r.request() -> entry | null (null: not open, or a request runs)
 //     r.cancel()  withdraws the running request (photo-cancel)
-//     r.entries   [{n, state, received, size, sha256, width, height, blob,
+//     r.entries   [{n, state, received, size, sha256, width, height, bytes,
 //                  unverified, error, requestedAt, doneAt, t}] numbered from
-//                 1 per call; unverified: while 'checking', a Blob of the
-//                 very bytes being checked (to start decoding early; shown
-//                 only once done, then it is `blob`), else null;
-//                 unverifiedBytes: the same bytes as a Uint8Array (decoded
-//                 without reading the Blob back; never to be changed);
+//                 1 per call; unverified: while 'checking', the very bytes
+//                 being checked as a Uint8Array (to finish decoding early;
+//                 shown only once done; never to be changed), else null;
+//                 bytes: the same once `done` (the page takes them over and
+//                 makes the Blob when it needs one: a 4 MB Blob costs the
+//                 main thread 4-11 ms), else null;
 //                 t {begin, end, checked}: when photo-begin and photo-end
 //                 came and the checks passed (performance.timeOrigin +
 //                 performance.now(), for bench/photo.mjs).
@@ -103,9 +108,10 @@ export async function sha256Hex(bytes) {
 const isN = (n) => Number.isInteger(n) && n >= 1 && n <= 10000;
 
 export class PhotoReceiver {
-  constructor(channel, { onChange = () => {} } = {}) {
+  constructor(channel, { onChange = () => {}, onBytes = () => {} } = {}) {
     this.ch = channel;
     this.onChange = onChange;
+    this.onBytes = onBytes;
     this.entries = [];
     this.pending = null;
     this.rx = null;            // {entry, buf, next, got} while receiving
@@ -136,7 +142,7 @@ export class PhotoReceiver {
     if (this.pending || this.ch.state !== 'open') return null;
     const e = {
       n: this.entries.length + 1, state: 'requested', received: 0, size: 0, sha256: '', width: 0, height: 0,
-      blob: null, unverified: null, unverifiedBytes: null, error: '', requestedAt: Date.now(), doneAt: 0, t: { begin: 0, end: 0, checked: 0 },
+      bytes: null, unverified: null, error: '', requestedAt: Date.now(), doneAt: 0, t: { begin: 0, end: 0, checked: 0 },
     };
     this.entries.push(e);
     this.pending = e;
@@ -197,6 +203,7 @@ export class PhotoReceiver {
     if (m.seq !== rx.next || m.seq > last || !bytes || bytes.length !== want) { this.fail(e, 'protocol', true); return; }
     rx.buf.set(bytes, m.seq * PHOTO_CHUNK);
     rx.hash.update(bytes);
+    try { this.onBytes(e, rx.buf.subarray(m.seq * PHOTO_CHUNK, m.seq * PHOTO_CHUNK + want)); } catch (err) { console.error('photo bytes failed', err); }
     rx.next += 1;
     rx.got += bytes.length;
     e.received = rx.got;
@@ -215,12 +222,10 @@ export class PhotoReceiver {
     this.rx = null;
     e.t.end = now();
     if (rx.got !== e.size) { this.fail(e, 'size', true); return; }
-    // the bytes the checks read, as a Blob already: the doctor's page may
-    // start decoding them meanwhile and shows them only once `done`
-    const blob = new Blob([rx.buf], { type: 'image/jpeg' });
+    // the bytes the checks read: the doctor's page may finish decoding
+    // them meanwhile and shows them only once `done`
     e.state = 'checking';
-    e.unverified = blob;
-    e.unverifiedBytes = rx.buf;
+    e.unverified = rx.buf;
     this.changed(e);
     let error = '';
     try {
@@ -232,11 +237,10 @@ export class PhotoReceiver {
       else if (d.width !== e.width || d.height !== e.height) error = 'dimensions';
     }
     e.unverified = null;
-    e.unverifiedBytes = null;
     if (this.pending !== e) return;       // cancelled meanwhile
     if (error) { this.fail(e, error, true); return; }
     this.pending = null;
-    e.blob = blob;
+    e.bytes = rx.buf;
     e.state = 'done';
     e.t.checked = now();
     e.doneAt = Date.now();
