@@ -285,8 +285,9 @@ export function photoDoctor({ channel, consult }) {
    * the whole 3-4 MB (bench/results/photo-2026-12-07.md). Partial pictures
    * are closed at once: nothing of an unverified photo is drawn.
    * {push(bytes), finish() -> Promise of an ImageBitmap or null, close()};
-   * null where ImageDecoder or streams are missing (the whole photo is
-   * decoded at photo-end then).
+   * null where ImageDecoder or streams are missing. finish() gives null
+   * where the streamed decode failed or came out empty (Firefox 153 after
+   * a partial ask): the whole photo is decoded at photo-end then.
    */
   function streamDecoder(nat, cssW) {
     if (typeof ImageDecoder === 'undefined' || typeof ReadableStream === 'undefined') return null;
@@ -319,7 +320,12 @@ export function photoDoctor({ channel, consult }) {
         done = true;
         feed.close();
         return dec.decode({ completeFramesOnly: true })
-          .then((r) => toBitmap(r.image), () => null)
+          .then((r) => {
+            if (r.image.displayWidth > 0 && r.image.displayHeight > 0) return toBitmap(r.image);
+            r.image.close();            // Firefox 153 answers a stream asked for partial pictures with an empty frame
+            return null;
+          })
+          .catch(() => null)
           .finally(() => dec.close());
       },
       close() {
@@ -436,6 +442,8 @@ export function photoDoctor({ channel, consult }) {
       if (!image) { full(true); return; }
       try {
         if (viewing === n && drawFirst(image)) shown = true;
+      } catch (err) {
+        console.warn('photo: first sight failed, the full image instead', err && err.name);
       } finally {
         image.close();
       }

@@ -103,7 +103,8 @@
 //   getUserMedia works over plain http. Same shape as launchIn():
 //   {kind: 'firefox', browser, ns, newPage(), close()}.
 // - scenario({..., turn, pluginConfig, janusEnv, janusOptions, forward,
-//   patientBrowser: 'chromium' | 'firefox'}) passes these on; patientArgs
+//   patientBrowser, staffBrowser: 'chromium' | 'firefox'}) passes these on
+//   (staffBrowser: reception's and the doctor's page); patientArgs
 //   are extra Chromium flags of the patient's browser (e.g. a camera fed
 //   from a y4m file, tests/nat/photo.test.mjs), staffArgs those of the
 //   staff browser (the doctor's page: tests/nat/calltools-forward.test.mjs).
@@ -766,7 +767,8 @@ export async function realCall({
 
   const docPage = await staff.newPage();
   captureEvents(docPage, events.doctor, sent.doctor);
-  await docPage.addInitScript(OBSERVE_REMOTE);
+  if (typeof docPage.addInitScript === 'function') await docPage.addInitScript(OBSERVE_REMOTE);
+  else await docPage.evaluateOnNewDocument(OBSERVE_REMOTE);
   watchConsole(docPage, 'doctor', consoleLines);
   const doc = drive(docPage, 'doctor');
   await doc.goto(`${origin}/doctor.html`);
@@ -898,7 +900,7 @@ export async function cleanupAll() {
 export async function scenario({
   name, nat = true, block = false, relayOnly = false, turnSecret, coturnSecret, accept = true,
   appointmentViaWs = false, callLostSeconds, artifactsDir = true,
-  turn = 'on', pluginConfig, janusEnv, janusOptions, forward, patientBrowser = 'chromium', patientArgs = [],
+  turn = 'on', pluginConfig, janusEnv, janusOptions, forward, patientBrowser = 'chromium', patientArgs = [], staffBrowser = 'chromium',
   staffArgs = [], udpBlocked = false, turnTransports, turnTls = false, blockTurnTransports,
 }) {
   const { artifacts } = await import('../browser/lib.mjs');
@@ -953,8 +955,10 @@ export async function scenario({
     const trust = sc.stack.turnTlsSpki ? [`--ignore-certificate-errors-spki-list=${sc.stack.turnTlsSpki}`] : [];
     staffArgs = [...staffArgs, ...trust];
     patientArgs = [...patientArgs, ...trust];
-    sc.staff = await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin, extraArgs: staffArgs }), 120_000);
-    mark('staff Chromium launched');
+    sc.staff = staffBrowser === 'firefox'
+      ? await step('launch Firefox ESR (staff, doctor ns)', launchFirefoxIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin }), 150_000)
+      : await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin, extraArgs: staffArgs }), 120_000);
+    mark(staffBrowser === 'firefox' ? 'staff Firefox launched' : 'staff Chromium launched');
     sc.patient = patientBrowser === 'firefox'
       ? await step('launch Firefox ESR (patient ns)', launchFirefoxIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 150_000)
       : await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin, extraArgs: patientArgs }), 120_000);

@@ -29,7 +29,7 @@ import { waitFor } from '../browser/lib.mjs';
 import { writeY4m } from '../browser/y4m.mjs';
 import { cleanupAll, scenario, waitCallUp } from './lab.mjs';
 import { consultHandles, pcInfo } from './pcap.mjs';
-import { doctorPhotoBytes, jpegSize, requestPhoto, sendPhoto, sha256, takePhoto, viewerImage } from './photoflow.mjs';
+import { doctorPhotoBytes, firstSightBands, jpegSize, requestPhoto, sendPhoto, sha256, takePhoto, viewerImage } from './photoflow.mjs';
 
 const W = 1920;
 const H = 1080;
@@ -97,34 +97,7 @@ test('peer to peer: consent, then the doctor gets the full-resolution photo, has
   // the first sight is the whole picture, down to its last rows (a decode
   // finished early would leave them empty): compared with the full image
   // drawn at the same size, row band by row band
-  const bands = await doc.evaluate(async () => {
-    const c = document.querySelector('#viewer-stage canvas.viewer-first');
-    const img = document.getElementById('viewer-img');
-    await img.decode();
-    const ref = document.createElement('canvas');
-    ref.width = c.width;
-    ref.height = c.height;
-    ref.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
-    // the first sight's own pixels (a bitmaprenderer canvas: read through a 2D copy)
-    const own = document.createElement('canvas');
-    own.width = c.width;
-    own.height = c.height;
-    own.getContext('2d').drawImage(c, 0, 0);
-    const a = own.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const b = ref.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const out = [];
-    for (let k = 0; k < 4; k++) {
-      const y0 = Math.floor((k * c.height) / 4), y1 = Math.floor(((k + 1) * c.height) / 4);
-      let sum = 0, n = 0, lum = 0;
-      for (let i = y0 * c.width * 4; i < y1 * c.width * 4; i += 4) {
-        for (let ch = 0; ch < 3; ch++) sum += Math.abs(a[i + ch] - b[i + ch]);
-        lum += a[i] + a[i + 1] + a[i + 2];
-        n += 3;
-      }
-      out.push({ diff: sum / n, mean: lum / n });
-    }
-    return out;
-  });
+  const bands = await firstSightBands(doc);
   for (const [k, band] of bands.entries()) {
     assert.ok(band.diff < 12, `first sight, quarter ${k + 1} from the top: as the full image (mean difference ${band.diff.toFixed(1)} of 255)`);
   }

@@ -14,6 +14,10 @@
 // - doctorPhotoBytes(doc, n) -> Buffer: the verified JPEG the doctor's page
 //   holds, saved through its "Speichern" link, and viewerImage(doc) -> {naturalWidth,
 //   naturalHeight, src, open} of the viewer, once its full image loaded.
+// - firstSightBands(doc) -> [{diff, mean}] x 4: the viewer's first-sight
+//   canvas against the full image drawn at the same size, by quarters from
+//   the top (mean absolute difference and mean level, of 255): a picture
+//   decoded only in part, or not at all, differs in the quarters it lacks.
 // - jpegSize(buf) -> {width, height} from the JPEG's SOF marker (parsed in
 //   node: the dimensions of the bytes themselves, not what a page says).
 // - sha256(buf) -> hex.
@@ -104,4 +108,35 @@ export function jpegSize(buf) {
     i += 2 + len;
   }
   return null;
+}
+
+export function firstSightBands(doc) {
+  return doc.evaluate(async () => {
+    const c = document.querySelector('#viewer-stage canvas.viewer-first');
+    const img = document.getElementById('viewer-img');
+    await img.decode();
+    const ref = document.createElement('canvas');
+    ref.width = c.width;
+    ref.height = c.height;
+    ref.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
+    // the first sight's own pixels (a bitmaprenderer canvas: read through a 2D copy)
+    const own = document.createElement('canvas');
+    own.width = c.width;
+    own.height = c.height;
+    own.getContext('2d').drawImage(c, 0, 0);
+    const a = own.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const b = ref.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const out = [];
+    for (let k = 0; k < 4; k++) {
+      const y0 = Math.floor((k * c.height) / 4), y1 = Math.floor(((k + 1) * c.height) / 4);
+      let sum = 0, n = 0, lum = 0;
+      for (let i = y0 * c.width * 4; i < y1 * c.width * 4; i += 4) {
+        for (let ch = 0; ch < 3; ch++) sum += Math.abs(a[i + ch] - b[i + ch]);
+        lum += a[i] + a[i + 1] + a[i + 2];
+        n += 3;
+      }
+      out.push({ diff: sum / n, mean: lum / n });
+    }
+    return out;
+  });
 }
