@@ -84,7 +84,7 @@ export function photoDoctor({ channel, consult }) {
   const isVerified = (n) => urls.has(n) || verified.has(n);
 
   function changed(e) {
-    if (e.state === 'failed') {        // the viewer could not decode it
+    if (e.state === 'failed') {        // checks failed (nothing held), or the viewer could not decode it
       if (urls.has(e.n)) URL.revokeObjectURL(urls.get(e.n));
       urls.delete(e.n);
       blobs.delete(e.n);
