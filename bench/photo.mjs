@@ -44,7 +44,12 @@
 // inside a named network namespace):
 //   node bench/photo.mjs [--runs 5] [--modes p2p,forward] [--rate 20mbit,none]
 //                        [--width 3264] [--height 2448] [--detail 40] [--out FILE]
-//                        [--janus-rcvbuf BYTES]
+//                        [--janus-rcvbuf BYTES] [--pin]
+//   --pin: once the call is up, every thread of the patient's browser is
+//   put on CPU 0 and every thread of the doctor's on CPU 1 (taskset), so
+//   that one page's work (the doctor's decode while the photo arrives)
+//   does not take the other's CPU, as on two devices; Janus, coturn,
+//   nginx and this script stay on both. Default: all share both CPUs.
 //   --janus-rcvbuf: Janus' UDP sockets get this receive buffer (a stand-in
 //   for the host's net.core.rmem_default, bench/lib/janus-rcvbuf.mjs);
 //   default: the host's (~208 KiB here).
@@ -59,7 +64,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL = 1.2;
 
 function parseArgs(argv) {
-  const a = { runs: 5, modes: ['p2p', 'forward'], rates: ['none', '20mbit'], width: 3264, height: 2448, detail: 40, out: null, rcvbuf: 0 };
+  const a = { runs: 5, modes: ['p2p', 'forward'], rates: ['none', '20mbit'], width: 3264, height: 2448, detail: 40, out: null, rcvbuf: 0, pin: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--runs') a.runs = Number(argv[++i]);
@@ -70,6 +75,7 @@ function parseArgs(argv) {
     else if (k === '--detail') a.detail = Number(argv[++i]);
     else if (k === '--out') a.out = argv[++i];
     else if (k === '--janus-rcvbuf') a.rcvbuf = Number(argv[++i]);
+    else if (k === '--pin') a.pin = true;
     else if (k === '-h' || k === '--help') a.help = true;
     else throw new Error(`unknown argument ${k}`);
   }
@@ -80,6 +86,24 @@ function parseArgs(argv) {
   if (!Number.isInteger(a.detail) || a.detail < 0 || a.detail > 100) throw new Error('--detail 0..100');
   if (!Number.isInteger(a.rcvbuf) || a.rcvbuf < 0 || a.rcvbuf > 256 << 20) throw new Error('--janus-rcvbuf: bytes, 0 .. 256 MiB');
   return a;
+}
+
+/** --pin: all threads of the processes in the patient's namespace on CPU 0, the doctor's on CPU 1; -> 'N + M threads'. */
+function pinBrowsers(sc) {
+  const counts = [];
+  for (const [ns, cpu] of [[sc.lab.ns.patient, 0], [sc.lab.ns.doctor, 1]]) {
+    let n = 0;
+    const pids = execFileSync('/usr/sbin/ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
+    for (const pid of pids) {
+      let tids = [];
+      try { tids = fs.readdirSync(`/proc/${pid}/task`); } catch { continue; }
+      for (const tid of tids) {
+        try { execFileSync('taskset', ['-cp', String(cpu), tid], { stdio: 'ignore' }); n += 1; } catch { /* gone */ }
+      }
+    }
+    counts.push(n);
+  }
+  return `${counts[0]} + ${counts[1]} threads`;
 }
 
 const inNamedNetns = () => {
@@ -232,6 +256,7 @@ async function runMode(mode, rate, args, y4m, log, errors, janusEnv) {
   try {
     if (mode === 'p2p') await lab.waitCallUp(sc, { ms: 60_000 }); else await pcap.waitForwarded(sc, { ms: 60_000 });
     const { doc, pat } = sc.call;
+    if (args.pin) log(`${mode} ${rate}: pinned ${pinBrowsers(sc)}`);
     for (const page of [doc, pat]) {
       await waitFor(`call channel open (${mode})`, () => page.evaluate((m) => window.consult.channel.state === 'open' && window.consult.channel.mode === m, mode), 30_000, 100);
     }
@@ -299,7 +324,7 @@ async function runMode(mode, rate, args, y4m, log, errors, janusEnv) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node bench/photo.mjs [--runs 5] [--modes p2p,forward] [--rate none,20mbit] [--width 3264] [--height 2448] [--detail 40] [--out FILE] [--janus-rcvbuf BYTES]\n');
+    process.stdout.write('usage: node bench/photo.mjs [--runs 5] [--modes p2p,forward] [--rate none,20mbit] [--width 3264] [--height 2448] [--detail 40] [--out FILE] [--janus-rcvbuf BYTES] [--pin]\n');
     return 0;
   }
   if (!inNamedNetns()) {
@@ -349,6 +374,7 @@ async function main() {
     `- ${m.chromium}; node ${m.node}; commit ${m.commit}`,
     `- camera: ${args.width}x${args.height} y4m (detail ${args.detail}), JPEG quality 0.92; ${args.runs} runs per row`,
     `- Janus' UDP receive buffer: ${args.rcvbuf ? `${args.rcvbuf} bytes (--janus-rcvbuf)` : 'the host\'s default (net.core.rmem_default)'}`,
+    `- browsers: ${args.pin ? 'pinned (--pin): the patient\'s on CPU 0, the doctor\'s on CPU 1' : 'both share all CPUs'}`,
     '',
     '| mode | patient link | runs | photo size | photo: Senden -> shown (median) | raw transfer (median) | ratio (medians) | goal <= 1.2 | photo transfer alone / raw (median of runs) | photo breakdown (medians): to begin / transfer / check / show |',
     '|---|---|---|---|---|---|---|---|---|---|',
