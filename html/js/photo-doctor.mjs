@@ -9,7 +9,8 @@
 //   session's CallChannel. p.render() (language change), p.reset() (logout:
 //   forget the photos). consult.photos -> [{n, state, received, size,
 //   sha256, width, height, error, url}] (photo.mjs PhotoReceiver entries;
-//   url: the verified JPEG's object URL), consult.photoShown -> {n, at,
+//   url: the verified JPEG's object URL, null until the viewer's first
+//   sight of it is on screen), consult.photoShown -> {n, at,
 //   via} once the viewer shows photo n decoded (at: performance.timeOrigin-
 //   based ms of the frame after it was put on screen; via 'scaled': decoded
 //   at about the viewer's size (ImageDecoder) at photo-end, 'streamed': the
