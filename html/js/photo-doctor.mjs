@@ -202,7 +202,7 @@ export function photoDoctor({ channel, consult }) {
 
   // ---- viewer ---------------------------------------------------------------------
   // First sight at the stage's size: where WebCodecs' ImageDecoder exists
-  // (Chromium), the JPEG is decoded straight at about the fitted size
+  // (Chromium, Firefox), the JPEG is decoded straight at about the fitted size
   // (libjpeg's reduced-size decoding in eighths: an 8 MP photo in a ~1000 px
   // viewer at 3/8, a fraction of the full decode's work), converted to an
   // ImageBitmap off the frames that show it (drawing the decoder's

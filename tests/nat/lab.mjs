@@ -104,7 +104,9 @@
 //   {kind: 'firefox', browser, ns, newPage(), close()}.
 // - scenario({..., turn, pluginConfig, janusEnv, janusOptions, forward,
 //   patientBrowser, staffBrowser: 'chromium' | 'firefox'}) passes these on
-//   (staffBrowser: reception's and the doctor's page); patientArgs
+//   (staffBrowser: reception's and the doctor's page; with Firefox book
+//   over the WebSocket, appointmentViaWs: it types the reception form's
+//   date fields differently); patientArgs
 //   are extra Chromium flags of the patient's browser (e.g. a camera fed
 //   from a y4m file, tests/nat/photo.test.mjs), staffArgs those of the
 //   staff browser (the doctor's page: tests/nat/calltools-forward.test.mjs).
@@ -671,6 +673,11 @@ export async function startLabStack(lab, {
  * Records, in the page, every remote description and every remote ICE
  * candidate the page applies (window.__natlab.remote = [{kind, text}]).
  */
+/** OBSERVE_REMOTE in every document of page: Playwright (Chromium) addInitScript, Puppeteer (Firefox) evaluateOnNewDocument. */
+function observeRemote(page) {
+  return typeof page.addInitScript === 'function' ? page.addInitScript(OBSERVE_REMOTE) : page.evaluateOnNewDocument(OBSERVE_REMOTE);
+}
+
 export const OBSERVE_REMOTE = () => {
   const rec = { remote: [], local: [], errors: [] };
   window.__natlab = rec;
@@ -752,9 +759,7 @@ export async function realCall({
   const sent = { patient: [], doctor: [] };
   const patPage = await patient.newPage();
   captureEvents(patPage, events.patient, sent.patient);
-  // Playwright: addInitScript; Puppeteer (Firefox): evaluateOnNewDocument.
-  if (typeof patPage.addInitScript === 'function') await patPage.addInitScript(OBSERVE_REMOTE);
-  else await patPage.evaluateOnNewDocument(OBSERVE_REMOTE);
+  await observeRemote(patPage);
   watchConsole(patPage, 'patient', consoleLines);
   const pat = drive(patPage, 'patient');
   await pat.goto(link);
@@ -767,8 +772,7 @@ export async function realCall({
 
   const docPage = await staff.newPage();
   captureEvents(docPage, events.doctor, sent.doctor);
-  if (typeof docPage.addInitScript === 'function') await docPage.addInitScript(OBSERVE_REMOTE);
-  else await docPage.evaluateOnNewDocument(OBSERVE_REMOTE);
+  await observeRemote(docPage);
   watchConsole(docPage, 'doctor', consoleLines);
   const doc = drive(docPage, 'doctor');
   await doc.goto(`${origin}/doctor.html`);
@@ -955,14 +959,17 @@ export async function scenario({
     const trust = sc.stack.turnTlsSpki ? [`--ignore-certificate-errors-spki-list=${sc.stack.turnTlsSpki}`] : [];
     staffArgs = [...staffArgs, ...trust];
     patientArgs = [...patientArgs, ...trust];
-    sc.staff = staffBrowser === 'firefox'
-      ? await step('launch Firefox ESR (staff, doctor ns)', launchFirefoxIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin }), 150_000)
-      : await step('launch Chromium (staff, doctor ns)', launchIn(sc.lab.ns.doctor, 'staff', { origin: sc.stack.origin, extraArgs: staffArgs }), 120_000);
-    mark(staffBrowser === 'firefox' ? 'staff Firefox launched' : 'staff Chromium launched');
-    sc.patient = patientBrowser === 'firefox'
-      ? await step('launch Firefox ESR (patient ns)', launchFirefoxIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin }), 150_000)
-      : await step('launch Chromium (patient ns)', launchIn(sc.lab.ns.patient, 'patient', { origin: sc.stack.origin, extraArgs: patientArgs }), 120_000);
-    mark(patientBrowser === 'firefox' ? 'patient Firefox launched' : 'patient Chromium launched');
+    // extraArgs are Chromium's: Firefox gets none
+    const launch = async (kind, ns, name, extraArgs) => {
+      const firefox = kind === 'firefox';
+      const b = firefox
+        ? await step(`launch Firefox ESR (${name}, ${ns})`, launchFirefoxIn(ns, name, { origin: sc.stack.origin }), 150_000)
+        : await step(`launch Chromium (${name}, ${ns})`, launchIn(ns, name, { origin: sc.stack.origin, extraArgs }), 120_000);
+      mark(`${name} ${firefox ? 'Firefox' : 'Chromium'} launched`);
+      return b;
+    };
+    sc.staff = await launch(staffBrowser, sc.lab.ns.doctor, 'staff', staffArgs);
+    sc.patient = await launch(patientBrowser, sc.lab.ns.patient, 'patient', patientArgs);
     sc.call = await realCall({
       stack: sc.stack, staff: sc.staff, patient: sc.patient, consoleLines, shot: art.shot, accept, appointmentViaWs, mark,
     });

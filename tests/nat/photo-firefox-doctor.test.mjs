@@ -10,27 +10,21 @@
 // decode ('decoded'). The bytes are the patient page's (SHA-256 as sent and
 // as announced, 1920x1080 by their own SOF marker).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { writeY4m } from '../browser/y4m.mjs';
 import { cleanupAll, scenario, waitCallUp } from './lab.mjs';
-import { firstSightBands, requestPhoto, sendPhoto, takePhoto, viewerImage } from './photoflow.mjs';
+import { firstSightBands, requestPhoto, sendPhoto, takePhoto, viewerImage, y4mCamera } from './photoflow.mjs';
 
 const W = 1920;
 const H = 1080;
-let dir = null;
+let cam = null;
 let sc = null;
 let failed = false;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-photo-ffdoc-'));
-  const y4m = path.join(dir, 'camera.y4m');
-  writeY4m(y4m, { width: W, height: H, frames: 2, detail: 16 });
+  cam = y4mCamera('photo-ffdoc', { width: W, height: H });
   sc = await scenario({
     name: 'photo-firefox-doctor', nat: false, turn: 'absent', staffBrowser: 'firefox', appointmentViaWs: true,
-    patientArgs: [`--use-file-for-fake-video-capture=${y4m}`],
+    patientArgs: cam.args,
   });
   await waitCallUp(sc, { ms: 90_000 });
 }, { timeout: 300_000 });
@@ -38,7 +32,7 @@ before(async () => {
 after(async () => {
   if (sc) await sc.finish(failed);
   await cleanupAll();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (cam) cam.remove();
 });
 
 const guard = (fn) => async () => { try { await fn(); } catch (err) { failed = true; throw err; } };

@@ -29,30 +29,26 @@
 // guessed), so a slow run on a busy machine does not fail them.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../browser/lib.mjs';
-import { writeY4m } from '../browser/y4m.mjs';
 import { cleanupAll, scenario } from './lab.mjs';
 import { waitForwarded } from './pcap.mjs';
 import { photoNeedles, rawSummary, rawTypes, watchRaw } from './datawatch.mjs';
 import { PHOTO_CHUNK } from '../../html/js/photo.mjs';
-import { doctorPhotoBytes, jpegSize, requestPhoto, sendPhoto, sha256, takePhoto } from './photoflow.mjs';
+import { doctorPhotoBytes, jpegSize, requestPhoto, sendPhoto, sha256, takePhoto, y4mCamera } from './photoflow.mjs';
 
 const W = 1920;
 const H = 1080;
-let dir = null;
+let cam = null;
 let sc = null;
 let failed = false;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-photo-fwd-'));
-  const y4m = path.join(dir, 'camera.y4m');
-  writeY4m(y4m, { width: W, height: H, frames: 2, detail: 16 });
+  cam = y4mCamera('photo-fwd', { width: W, height: H });
   sc = await scenario({
     name: 'photo-forward', nat: true, block: true, turn: 'absent', pluginConfig: { p2p_timeout_seconds: 3 },
-    patientArgs: [`--use-file-for-fake-video-capture=${y4m}`],
+    patientArgs: cam.args,
   });
   await waitForwarded(sc, { ms: 60_000 });
   for (const [who, page] of [['patient', sc.call.patPage], ['doctor', sc.call.docPage]]) {
@@ -65,7 +61,7 @@ before(async () => {
 after(async () => {
   if (sc) await sc.finish(failed);
   await cleanupAll();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (cam) cam.remove();
 });
 
 const guard = (fn) => async () => { try { await fn(); } catch (err) { failed = true; throw err; } };

@@ -22,14 +22,12 @@
 // The y4m (about 6 MB) lives in a temp folder and is deleted at the end.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../browser/lib.mjs';
-import { writeY4m } from '../browser/y4m.mjs';
 import { cleanupAll, scenario, waitCallUp } from './lab.mjs';
 import { consultHandles, pcInfo } from './pcap.mjs';
-import { doctorPhotoBytes, firstSightBands, jpegSize, requestPhoto, sendPhoto, sha256, takePhoto, viewerImage } from './photoflow.mjs';
+import { doctorPhotoBytes, firstSightBands, jpegSize, requestPhoto, sendPhoto, sha256, takePhoto, viewerImage, y4mCamera } from './photoflow.mjs';
 
 const W = 1920;
 const H = 1080;
@@ -45,25 +43,20 @@ function besidesQuality(stats) {
   }
   return { messages, bytes, types: stats.types };
 }
-let dir = null;
-let y4m = null;
+let cam = null;
 let sc = null;
 let failed = false;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-photo-'));
-  y4m = path.join(dir, 'camera.y4m');
-  writeY4m(y4m, { width: W, height: H, frames: 2, detail: 16 });
-  sc = await scenario({
-    name: 'photo-p2p', nat: false, turn: 'absent', patientArgs: [`--use-file-for-fake-video-capture=${y4m}`],
-  });
+  cam = y4mCamera('photo', { width: W, height: H });
+  sc = await scenario({ name: 'photo-p2p', nat: false, turn: 'absent', patientArgs: cam.args });
   await waitCallUp(sc, { ms: 60_000 });
 }, { timeout: 300_000 });
 
 after(async () => {
   if (sc) await sc.finish(failed);
   await cleanupAll();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (cam) cam.remove();
 });
 
 const guard = (fn) => async () => { try { await fn(); } catch (err) { failed = true; throw err; } };
@@ -117,7 +110,7 @@ test('peer to peer: consent, then the doctor gets the full-resolution photo, has
 
   // "Speichern": a download of exactly these bytes
   const [download] = await Promise.all([sc.call.docPage.waitForEvent('download'), doc.click('#viewer-save')]);
-  const saved = path.join(dir, 'saved.jpg');
+  const saved = path.join(cam.dir, 'saved.jpg');
   await download.saveAs(saved);
   assert.equal(sha256(fs.readFileSync(saved)), sent.sha256, 'the saved file holds the same bytes');
   assert.match(download.suggestedFilename(), /^Foto-1_\d{4}-\d\d-\d\d_\d\d-\d\d\.jpg$/, 'file name: number and time, no name of the patient');

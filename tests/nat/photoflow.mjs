@@ -14,6 +14,10 @@
 // - doctorPhotoBytes(doc, n) -> Buffer: the verified JPEG the doctor's page
 //   holds, saved through its "Speichern" link, and viewerImage(doc) -> {naturalWidth,
 //   naturalHeight, src, open} of the viewer, once its full image loaded.
+// - y4mCamera(tag, {width, height}) -> {dir, args, remove()}: a y4m of a
+//   known pattern (tests/browser/y4m.mjs: 2 frames, detail 16; ~6 MB at
+//   1920x1080) in a new temp folder dir; args: the patient Chromium's flag
+//   that feeds its fake camera from it; remove() deletes the folder.
 // - firstSightBands(doc) -> [{diff, mean}] x 4: the viewer's first-sight
 //   canvas against the full image drawn at the same size, by quarters from
 //   the top (mean absolute difference and mean level, of 255): a picture
@@ -23,7 +27,10 @@
 // - sha256(buf) -> hex.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { waitFor } from '../browser/lib.mjs';
+import { writeY4m } from '../browser/y4m.mjs';
 
 const photoEntry = (doc, n) => doc.evaluate((k) => (window.consult.photos || []).find((e) => e.n === k) || null, n);
 
@@ -108,6 +115,13 @@ export function jpegSize(buf) {
     i += 2 + len;
   }
   return null;
+}
+
+export function y4mCamera(tag, { width, height }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `consult-${tag}-`));
+  const file = path.join(dir, 'camera.y4m');
+  writeY4m(file, { width, height, frames: 2, detail: 16 });
+  return { dir, args: [`--use-file-for-fake-video-capture=${file}`], remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 export function firstSightBands(doc) {
