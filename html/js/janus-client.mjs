@@ -6,6 +6,11 @@
 //   c.request(body) -> Promise(reply data) ; rejects with ConsultError
 //     (.error, .error_code, .field, .retry_after) when the reply has ok:false
 //     or the transport failed (error 'transport' / 'disconnected').
+//   c.requestInTurn(lane, body) -> the same as c.request(body), sent only
+//     after the previous requestInTurn of that lane (a string) is answered
+//     or failed. Janus handles a handle's requests on a thread pool, in
+//     either order (docs/protocol.md, Transport): a lane keeps its requests
+//     in order, e.g. the `media` states, so the newest is relayed last.
 //   c.on(name, fn): name is a plugin event name ('position', 'ringing', ...),
 //     '*' for every event, or 'disconnected' (connection lost, once).
 //   c.destroy(): closes the Janus session; no 'disconnected' afterwards.
@@ -108,6 +113,7 @@ export class ConsultClient {
     this.closed = false;
     this.connected = false;
     this.pending = new Set();     // reject functions of unanswered requests
+    this.lanes = new Map();       // requestInTurn: lane -> its last request, settled
     this.media = {};              // setMediaHooks
     this.ws = null;               // janus.js' WebSocket (liveness probes)
     this.probeSeq = 0;
@@ -312,6 +318,16 @@ export class ConsultClient {
         },
       });
     });
+  }
+
+  requestInTurn(lane, body) {
+    const before = this.lanes.get(lane);
+    const sent = before ? before.then(() => this.request(body)) : this.request(body);   // an idle lane: at once
+    const settled = sent.catch(() => {}).then(() => {
+      if (this.lanes.get(lane) === settled) this.lanes.delete(lane);
+    });
+    this.lanes.set(lane, settled);
+    return sent;
   }
 
   /** Fire-and-forget request (used on pagehide). */

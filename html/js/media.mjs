@@ -22,7 +22,8 @@
 //     subclass' videoSender(), showRemote(stream) into the remote <video>
 //     (a play() the browser refuses fires 'consult-play-blocked' on it),
 //     reportState(pc, state) -> `report` {connection_state, path: this.pathWord,
-//     local/remote_candidate_type once connected}, sent only when it changed;
+//     local/remote_candidate_type once connected}, sent only when it changed,
+//     one after the other (client.requestInTurn: the newest is kept last);
 //     closeMedia({keepTracks}) ends timers, tracks and the remote video;
 //     setClient(c) the signalling connection of the page changed (re-attach
 //     after a reconnect): later signals, reports and ICE restarts use c.
@@ -172,7 +173,8 @@ export class MediaCall {
     const key = JSON.stringify(body);
     if (key === this.lastReportKey) return;
     this.lastReportKey = key;
-    this.client.request({ ...body, path: this.pathWord }).catch(() => { /* not in a call any more */ });
+    // one after the other: the visit record keeps the state handled last
+    this.client.requestInTurn('report', { ...body, path: this.pathWord }).catch(() => { /* not in a call any more */ });
   }
 
   setClient(client) {

@@ -22,7 +22,9 @@ export async function sendMediaState(session, { audio, video }) {
   const client = session && typeof session.request === 'function' ? session : session && session.client;
   if (!client || typeof client.request !== 'function') return false;
   try {
-    await client.request({ request: 'signal', type: 'media', audio: !!audio, video: !!video });
+    const body = { request: 'signal', type: 'media', audio: !!audio, video: !!video };
+    // one after the other (janus-client.mjs requestInTurn): the newest state last
+    await (typeof client.requestInTurn === 'function' ? client.requestInTurn('media', body) : client.request(body));
     return true;
   } catch (e) {
     return false;

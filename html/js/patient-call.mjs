@@ -408,7 +408,7 @@ export function callPage(page) {
     const s = session.localStream;
     const has = (kind) => !!s && s.getTracks().some((tr) => tr.kind === kind && live(tr));
     const screen = typeof screenOn === 'boolean' ? screenOn : !!(tools.share && tools.share.sharing);
-    const sent = c.request({
+    const sent = c.requestInTurn('media', {   // one after the other: the newest state last
       request: 'signal', type: 'media',
       audio: has('audio') && !session.muted,
       video: has('video') && !session.cameraOff,

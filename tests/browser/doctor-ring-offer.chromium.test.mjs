@@ -7,9 +7,13 @@
 //    declines: that connection is closed, still no `signal`;
 // 2. the doctor calls again and cancels the ring: closed again, no `signal`;
 // 3. the doctor calls again, gathering finishes while it rings, the patient
-//    accepts: the first `signal` it gets is the offer of the connection made
-//    at the ring (no other connection made), with its candidates inline, and
-//    none of them is trickled again; end-of-candidates follows.
+//    accepts: it gets the offer of the connection made at the ring (no other
+//    connection made), with its candidates inline, and none of them is
+//    trickled; end-of-candidates too, once. The page sends end-of-candidates
+//    right behind the offer without waiting for its reply, and Janus handles
+//    a handle's plugin messages on a thread pool, so it may be relayed first
+//    (docs/protocol.md, Transport): only the offer's content is checked, not
+//    which of the two comes first.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { closeAll, launchChromium, step, waitFor } from './lib.mjs';
@@ -87,12 +91,14 @@ test('doctor: the offer is made while it rings, closed when the ring ends, sent 
   await waitFor('doctor: gathering done while it rings', async () => (await pcs(doc))[2].gathering === 'complete', 30_000);
   assert.deepEqual(signals(), [], 'no signal before the accept');
   await P.handle.call({ request: 'accept' });
-  const offer = await P.handle.waitEvent('signal', { timeout: 30_000, filter: (e) => e.type !== 'media' });
-  assert.equal(offer.type, 'offer', 'the first signal after the accept is the offer');
+  const offer = await P.handle.waitEvent('signal', { timeout: 30_000, filter: (e) => e.type === 'offer' });
   const inline = offer.sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:')).map((l) => l.slice(2));
   assert.ok(inline.length > 0, 'the candidates gathered while it rang are in the offer');
   await P.handle.waitEvent('signal', { timeout: 30_000, filter: (e) => e.type === 'end-of-candidates' });
-  const trickled = signals().filter((e) => e.type === 'candidate').map((e) => e.candidate.candidate);
+  const sent = signals().filter((e) => e.type !== 'media');
+  assert.equal(sent.filter((e) => e.type === 'offer').length, 1, 'one offer');
+  assert.equal(sent.filter((e) => e.type === 'end-of-candidates').length, 1, 'one end-of-candidates');
+  const trickled = sent.filter((e) => e.type === 'candidate').map((e) => e.candidate.candidate);
   for (const c of trickled) assert.ok(!inline.includes(c), `not trickled again: ${c}`);
   const l = await pcs(doc);
   assert.equal(l.length, 3, 'no other connection made at the accept');
