@@ -57,11 +57,12 @@
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM,
 // CONSULT_VIDEOCALL_PLUGIN (default
 // /usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so).
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rerunInLoNetns } from './lib/netns.mjs';
+import { loadAvg, machine, median } from './lib/report.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so';
@@ -89,37 +90,8 @@ function parseArgs(argv) {
   return a;
 }
 
-const inNamedNetns = () => {
-  try {
-    return execFileSync('/usr/sbin/ip', ['netns', 'identify', String(process.pid)], { encoding: 'utf8' }).trim() !== '';
-  } catch { return false; }
-};
-
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  if (!s.length) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2);
-};
-
-function machine() {
-  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m) || [])[1] || 'unknown';
-  const mem = (fs.readFileSync('/proc/meminfo', 'utf8').match(/^MemTotal:\s*(\d+) kB/m) || [])[1];
-  const out = (cmd, args) => {
-    try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0]; } catch { return 'unknown'; }
-  };
-  return {
-    uname: out('uname', ['-a']),
-    cpu,
-    nproc: os.cpus().length,
-    memory: mem ? `${(Number(mem) / 1024 / 1024).toFixed(1)} GiB` : 'unknown',
-    chromium: out(process.env.CONSULT_CHROMIUM || '/usr/bin/chromium', ['--version']),
-    coturn: `coturn ${out('/usr/bin/turnserver', ['--version'])}`,
-    commit: out('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']),
-    node: process.version,
-    load: os.loadavg().map((x) => x.toFixed(2)).join(' '),
-  };
-}
+// an even count's middle two averaged to whole ms, as the tables print them
+const medianMs = (xs) => median(xs, { round: true });
 
 // ---------------------------------------------------------------------------
 // --timeline: an init script in every page of both browsers; window.__tl
@@ -477,15 +449,15 @@ async function measurePath(kind, runs, log, timeline, { maxLoad = null, maxWait 
 }
 
 const pick = (rows, k) => rows.map((r) => r[k]).filter((x) => typeof x === 'number');
-const fmt = (xs) => (xs.length ? `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : 'n/a');
+const fmt = (xs) => (xs.length ? `${medianMs(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : 'n/a');
 
 function summary(kind, res) {
-  const c = median(pick(res.consult, 'both'));
-  const f = median(pick(res.floor, 'both'));
+  const c = medianMs(pick(res.consult, 'both'));
+  const f = medianMs(pick(res.floor, 'both'));
   const ratio = c !== null && f ? (c / f).toFixed(2) : 'n/a';
   const pairs = (rows) => [...new Set(rows.map((r) => r.pair))].join(', ');
   const perRound = res.consult.map((r, i) => (r.both && res.floor[i] && res.floor[i].both ? r.both / res.floor[i].both : null)).filter((x) => x !== null);
-  const paired = perRound.length ? median(perRound.map((x) => Math.round(x * 1000))) / 1000 : null;
+  const paired = perRound.length ? medianMs(perRound.map((x) => Math.round(x * 1000))) / 1000 : null;
   return `| ${kind} | ${res.consult.length} | ${fmt(pick(res.consult, 'both'))} | ${fmt(pick(res.floor, 'both'))} | **${ratio}** | ${paired === null ? 'n/a' : paired.toFixed(2)} | ${pairs(res.consult)} | ${pairs(res.floor)} |`;
 }
 
@@ -495,11 +467,11 @@ function timelineTable(paths, results) {
     'Median ms after t0 of the first entry of each step in its page (P patient, D doctor);',
     '"main thread" = summed tasks over 50 ms (longtask) from t0 to the patient\'s ICE up.', ''];
   for (const k of paths) {
-    const med = (rows, name) => median(rows.map((r) => r.timeline && r.timeline[name]).filter((x) => typeof x === 'number'));
-    const task = (rows, who) => median(rows.map((r) => r.timeline && r.timeline.tasks[who]).filter((x) => typeof x === 'number'));
+    const med = (rows, name) => medianMs(rows.map((r) => r.timeline && r.timeline[name]).filter((x) => typeof x === 'number'));
+    const task = (rows, who) => medianMs(rows.map((r) => r.timeline && r.timeline.tasks[who]).filter((x) => typeof x === 'number'));
     lines.push(`| ${k}: step | consult ms | floor ms |`, '|---|---|---|');
     for (const [name] of STEPS) lines.push(`| ${name} | ${med(results[k].consult, name) ?? '-'} | ${med(results[k].floor, name) ?? '-'} |`);
-    lines.push(`| first frame, both | ${median(pick(results[k].consult, 'both'))} | ${median(pick(results[k].floor, 'both'))} |`);
+    lines.push(`| first frame, both | ${medianMs(pick(results[k].consult, 'both'))} | ${medianMs(pick(results[k].floor, 'both'))} |`);
     lines.push(`| main thread P / D | ${task(results[k].consult, 'P')} / ${task(results[k].consult, 'D')} | ${task(results[k].floor, 'P')} / ${task(results[k].floor, 'D')} |`, '');
   }
   return lines;
@@ -511,12 +483,10 @@ async function main() {
     process.stdout.write('usage: node bench/callsetup.mjs [--runs 5] [--paths host,srflx,relay,forward] [--out FILE] [--timeline] [--max-load L [--max-wait S]] [--ring-ms N]\n');
     return 0;
   }
-  if (!inNamedNetns()) {
-    // The lab's public side must not be the machine's root namespace.
-    const r = spawnSync(path.join(REPO, 'scripts/lib/in-lo-netns'), [process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
-    return r.status ?? 1;
-  }
-  const m = machine();
+  const status = rerunInLoNetns(REPO);
+  if (status !== null) return status;
+  const m = machine(REPO, { chromium: true, coturn: true });
+  const loadStart = loadAvg();
   const started = new Date();
   const log = (s) => process.stderr.write(`callsetup: ${s}\n`);
   const results = {};
@@ -541,9 +511,9 @@ async function main() {
     `- started: ${started.toISOString()}`,
     `- machine: ${m.uname}`,
     `- CPU: ${m.cpu}, nproc ${m.nproc}, memory ${m.memory}`,
-    `- load average (1/5/15 min) at start: ${m.load}; at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    `- load average (1/5/15 min) at start: ${loadStart}; at end: ${loadAvg()}`,
     '  (a load far above nproc means other work shared the CPUs)',
-    `- ${m.chromium}; ${m.coturn}; node ${m.node}; commit ${m.commit}`,
+    `- ${m.chromium}; coturn ${m.coturn}; node ${m.node}; commit ${m.commit}`,
     `- plugin: ${process.env.CONSULT_PLUGIN || 'build/.libs/libjanus_consult.so'}`,
     `- run: \`node bench/callsetup.mjs ${process.argv.slice(2).join(' ')}\``,
     '',

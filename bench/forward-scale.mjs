@@ -45,6 +45,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inNamedNetns } from './lib/netns.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so';
@@ -90,12 +91,6 @@ function parseArgs(argv) {
   if (!Number.isInteger(a.eventLoops) || a.eventLoops < 0 || a.eventLoops > 16) throw new Error('--event-loops 0..16 (0: unset)');
   return a;
 }
-
-const inNamedNetns = () => {
-  try {
-    return execFileSync('/usr/sbin/ip', ['netns', 'identify', String(process.pid)], { encoding: 'utf8' }).trim() !== '';
-  } catch { return false; }
-};
 
 // libnice gathers no candidates on lo: Janus needs another interface. A
 // veth pair to a namespace made here (deleted at exit) gives this

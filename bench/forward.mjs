@@ -64,11 +64,12 @@
 // CONSULT_HARNESS_DIR (scripts/lib with the extraPlugins option of
 // janus.mjs), CONSULT_VIDEOCALL_PLUGIN (default
 // /usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so).
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rerunInLoNetns } from './lib/netns.mjs';
+import { loadAvg, machine, median } from './lib/report.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VIDEOCALL = process.env.CONSULT_VIDEOCALL_PLUGIN || '/usr/lib/x86_64-linux-gnu/janus/plugins/libjanus_videocall.so';
@@ -119,37 +120,8 @@ function parseArgs(argv) {
   return a;
 }
 
-const inNamedNetns = () => {
-  try {
-    return execFileSync('/usr/sbin/ip', ['netns', 'identify', String(process.pid)], { encoding: 'utf8' }).trim() !== '';
-  } catch { return false; }
-};
-
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  if (!s.length) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2);
-};
-
-function machine() {
-  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m) || [])[1] || 'unknown';
-  const mem = (fs.readFileSync('/proc/meminfo', 'utf8').match(/^MemTotal:\s*(\d+) kB/m) || [])[1];
-  const out = (cmd, args) => {
-    try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0]; } catch { return 'unknown'; }
-  };
-  return {
-    uname: out('uname', ['-a']),
-    cpu,
-    nproc: out('nproc', []),
-    memory: mem ? `${(Number(mem) / 1024 / 1024).toFixed(1)} GiB` : 'unknown',
-    chromium: out(process.env.CONSULT_CHROMIUM || '/usr/bin/chromium', ['--version']),
-    commit: out('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']),
-    janus: (() => { try { return execFileSync('/usr/bin/janus', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]; } catch (e) { return String(e.stdout || 'unknown').split('\n')[0]; } })(),
-    node: process.version,
-  };
-}
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+// an even count's middle two averaged to whole ms, as the tables print them
+const medianMs = (xs) => median(xs, { round: true });
 
 /** Janus' CPU time in seconds (utime + stime of the process, all threads). */
 function cpuSeconds(pid) {
@@ -482,13 +454,11 @@ async function main() {
     process.stdout.write('usage: node bench/forward.mjs [--runs 5] [--shapes a,b,...] [--rounds 2] [--window 30] [--p2p-timeout S] [--skip-setup] [--skip-cpu] [--out FILE] [--timeline] [--max-load L [--max-wait S]]\n');
     return 0;
   }
-  if (!inNamedNetns()) {
-    const r = spawnSync(path.join(REPO, 'scripts/lib/in-lo-netns'), [process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
-    return r.status ?? 1;
-  }
-  const m = machine();
+  const status = rerunInLoNetns(REPO);
+  if (status !== null) return status;
+  const m = machine(REPO, { chromium: true });
   const started = new Date();
-  const loadStart = load();
+  const loadStart = loadAvg();
   const log = (s) => process.stderr.write(`forward-bench: ${s}\n`);
   const lab = await import('../tests/nat/lab.mjs');
   const pcap = await import('../tests/nat/pcap.mjs');
@@ -532,7 +502,7 @@ async function main() {
   const date = started.toISOString().slice(0, 10);
   const out = args.out || path.join(REPO, 'bench', 'results', `forward-${date}.md`);
   const pick = (rows, k) => rows.map((r) => r[k]).filter((x) => typeof x === 'number');
-  const fmt = (xs) => (xs.length ? `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : 'n/a');
+  const fmt = (xs) => (xs.length ? `${medianMs(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : 'n/a');
   const idleRate = cpu.idle.length ? cpu.idle.reduce((s, w) => s + w.cpu / w.secs, 0) / cpu.idle.length : 0;
   const perCall = (ws) => ws.map((w) => Math.max(0, w.cpu / w.secs - idleRate) * 100); // % of one core
   const avg = (xs) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
@@ -549,7 +519,7 @@ async function main() {
     `- started: ${started.toISOString()}`,
     `- machine: ${m.uname}`,
     `- CPU: ${m.cpu}, nproc ${m.nproc}, memory ${m.memory}`,
-    `- load average (1/5/15 min) at start: ${loadStart}; at end: ${load()}`,
+    `- load average (1/5/15 min) at start: ${loadStart}; at end: ${loadAvg()}`,
     '  (2 cores shared by Janus, nginx and four Chromium renderers encoding/decoding video;',
     '  a load far above nproc means other work shared the CPUs as well)',
     `- ${m.chromium}; ${m.janus}; node ${m.node}; commit ${m.commit}`,
@@ -583,7 +553,7 @@ async function main() {
     const shapes = Object.keys(setup);
     const cell = (rows, name) => {
       const xs = rows.map((r) => r.timeline && r.timeline[name]).filter((x) => typeof x === 'number');
-      return xs.length ? `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : '-';
+      return xs.length ? `${medianMs(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : '-';
     };
     lines.push(
       '## Where the time goes (--timeline)',

@@ -26,11 +26,12 @@
 // - --settle MS: even photo runs wait MS longer between the preview and "Senden".
 //   node bench/photo-diag.mjs [--runs 3] [--mode forward|p2p] [--rawsizes LIST] [--rcvbuf BYTES] [--settle MS]
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rerunInLoNetns } from './lib/netns.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -38,9 +39,6 @@ const opt = (k, d) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] :
 const RUNS = Number(opt('--runs', 3));
 const MODE = opt('--mode', 'forward');
 
-const inNamedNetns = () => {
-  try { return execFileSync('/usr/sbin/ip', ['netns', 'identify', String(process.pid)], { encoding: 'utf8' }).trim() !== ''; } catch { return false; }
-};
 const q = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN; };
 const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 
@@ -87,10 +85,8 @@ function instrument() {
 }
 
 async function main() {
-  if (!inNamedNetns()) {
-    const r = spawnSync(path.join(REPO, 'scripts/lib/in-lo-netns'), [process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
-    return r.status ?? 1;
-  }
+  const status = rerunInLoNetns(REPO);
+  if (status !== null) return status;
   const lab = await import('../tests/nat/lab.mjs');
   const pcap = await import('../tests/nat/pcap.mjs');
   const flow = await import('../tests/nat/photoflow.mjs');

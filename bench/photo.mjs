@@ -54,11 +54,13 @@
 //   for the host's net.core.rmem_default, bench/lib/janus-rcvbuf.mjs);
 //   default: the host's (~208 KiB here).
 // Environment: CONSULT_PLUGIN (the plugin .so), CONSULT_CHROMIUM.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rerunInLoNetns } from './lib/netns.mjs';
+import { loadAvg, machine, median } from './lib/report.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL = 1.2;
@@ -105,32 +107,6 @@ function pinBrowsers(sc) {
   }
   return `${counts[0]} + ${counts[1]} threads`;
 }
-
-const inNamedNetns = () => {
-  try {
-    return execFileSync('/usr/sbin/ip', ['netns', 'identify', String(process.pid)], { encoding: 'utf8' }).trim() !== '';
-  } catch { return false; }
-};
-
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  if (!s.length) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-function machine() {
-  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m) || [])[1] || 'unknown';
-  const out = (cmd, args) => {
-    try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0]; } catch { return 'unknown'; }
-  };
-  return {
-    uname: out('uname', ['-a']), cpu, nproc: out('nproc', []),
-    chromium: out(process.env.CONSULT_CHROMIUM || '/usr/bin/chromium', ['--version']),
-    commit: out('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']), node: process.version,
-  };
-}
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 /** Raw transfer of the bytes held in the patient page (window.__benchBytes) to the doctor page. */
 async function rawTransfer(pat, doc, size) {
@@ -327,15 +303,13 @@ async function main() {
     process.stdout.write('usage: node bench/photo.mjs [--runs 5] [--modes p2p,forward] [--rate none,20mbit] [--width 3264] [--height 2448] [--detail 40] [--out FILE] [--janus-rcvbuf BYTES] [--pin]\n');
     return 0;
   }
-  if (!inNamedNetns()) {
-    const r = spawnSync(path.join(REPO, 'scripts/lib/in-lo-netns'), [process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
-    return r.status ?? 1;
-  }
+  const status = rerunInLoNetns(REPO);
+  if (status !== null) return status;
   const { writeY4m } = await import('../tests/browser/y4m.mjs');
   const log = (s) => process.stderr.write(`photo-bench: ${s}\n`);
-  const m = machine();
+  const m = machine(REPO, { chromium: true });
   const started = new Date();
-  const loadStart = load();
+  const loadStart = loadAvg();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consult-bench-photo-'));
   const y4m = path.join(dir, 'camera.y4m');
   const results = [];
@@ -370,7 +344,7 @@ async function main() {
     `## Run ${started.toISOString()}`,
     '',
     `- machine: ${m.uname}`,
-    `- CPU: ${m.cpu}, nproc ${m.nproc}; load average (1/5/15 min) at start ${loadStart}, at end ${load()}`,
+    `- CPU: ${m.cpu}, nproc ${m.nproc}; load average (1/5/15 min) at start ${loadStart}, at end ${loadAvg()}`,
     `- ${m.chromium}; node ${m.node}; commit ${m.commit}`,
     `- camera: ${args.width}x${args.height} y4m (detail ${args.detail}), JPEG quality 0.92; ${args.runs} runs per row`,
     `- Janus' UDP receive buffer: ${args.rcvbuf ? `${args.rcvbuf} bytes (--janus-rcvbuf)` : 'the host\'s default (net.core.rmem_default)'}`,

@@ -1,10 +1,12 @@
-// report.mjs - percentiles, process probes and machine facts for bench results.
+// report.mjs - percentiles, medians, process probes, load average and
+// machine facts for bench results, one copy for all bench scripts.
 //
 // Contract: pure helpers plus read-only probes of /proc and a few commands
-// (uname, janus -V, git rev-parse). Never throws for a missing fact: it
-// reports "unknown" instead.
+// (uname, nproc, janus -V, git, and on request chromium and turnserver
+// --version). Never throws for a missing fact: it reports "unknown" instead.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 
 export function summarize(values) {
 	if (!values.length) return { n: 0, p50: NaN, p99: NaN, max: NaN, mean: NaN };
@@ -14,6 +16,20 @@ export function summarize(values) {
 	for (const v of s) sum += v;
 	return { n: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1], mean: sum / s.length };
 }
+
+// The middle value (the mean of the middle two for an even count), null for
+// none. round: that mean as a whole number, for tables of whole ms.
+export function median(values, { round = false } = {}) {
+	const s = [...values].sort((x, y) => x - y);
+	if (!s.length) return null;
+	const m = Math.floor(s.length / 2);
+	if (s.length % 2) return s[m];
+	const mid = (s[m - 1] + s[m]) / 2;
+	return round ? Math.round(mid) : mid;
+}
+
+// The 1, 5 and 15 minute load averages as results print them: "1.21 1.31 1.51".
+export const loadAvg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 export const ms = (v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
 
@@ -75,20 +91,30 @@ export function procFds(pid) {
 	try { return Number(run('sh', ['-c', `ls /proc/${pid}/fd | wc -l`])); } catch { return null; }
 }
 
-export function machine(repoDir) {
+// Facts about this machine and checkout for a results header. memTotal is
+// /proc/meminfo's text ("24683620 kB"), memory the same in GiB ("23.5 GiB").
+// chromium (first line of `$CONSULT_CHROMIUM --version`) and coturn (the
+// version of /usr/bin/turnserver) only when asked: a process start each,
+// for the benches that run those.
+export function machine(repoDir, { chromium = false, coturn = false } = {}) {
 	let cpu = 'unknown';
 	let memTotal = 'unknown';
 	try { cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || 'unknown'; } catch { /* keep */ }
 	try { memTotal = (readFileSync('/proc/meminfo', 'utf8').match(/^MemTotal:\s*(.*)$/m) || [])[1] || 'unknown'; } catch { /* keep */ }
+	const kib = (memTotal.match(/^(\d+) kB$/) || [])[1];
 	const jv = run('/usr/bin/janus', ['-V']).split('\n').filter((l) => /version/i.test(l)).join(' ') || 'unknown';
-	return {
+	const facts = {
 		uname: run('uname', ['-a']),
 		cpu,
 		nproc: run('nproc', []),
 		memTotal,
+		memory: kib ? `${(Number(kib) / 1024 / 1024).toFixed(1)} GiB` : 'unknown',
 		janus: jv,
 		node: process.version,
 		commit: run('git', ['-C', repoDir, 'rev-parse', '--short', 'HEAD']),
 		dirty: run('git', ['-C', repoDir, 'status', '--porcelain', '--untracked-files=no']).length > 0,
 	};
+	if (chromium) facts.chromium = run(process.env.CONSULT_CHROMIUM || '/usr/bin/chromium', ['--version']).split('\n')[0];
+	if (coturn) facts.coturn = run('/usr/bin/turnserver', ['--version']).split('\n')[0];
+	return facts;
 }
