@@ -35,7 +35,7 @@ import { startJanus } from '../scripts/lib/janus.mjs';
 import { seedPractice } from '../scripts/lib/seed.mjs';
 import { reconnectDelay } from '../html/js/backoff.mjs';
 import { MuxConn, pool } from './lib/mux.mjs';
-import { machine, ms, summarize } from './lib/report.mjs';
+import { loadAvg, machine, ms, summarize } from './lib/report.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PLUGIN = 'janus.plugin.consult';
@@ -82,7 +82,6 @@ const sleep = (t) => new Promise((r) => setTimeout(r, t));
 // performance.now() drifted by up to a second from it on this VM).
 const wall = () => Date.now();
 const monoOffset = () => Date.now() - (performance.timeOrigin + performance.now());
-const loadavg = () => { try { return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '); } catch { return 'unknown'; } };
 const s1 = (v) => (Number.isFinite(v) ? (v / 1000).toFixed(2) : 'n/a');
 
 function pgSchema(base) {
@@ -182,7 +181,7 @@ async function main() {
 		return r.status ?? 2;
 	}
 	const N = o.patients, P = o.practices;
-	const res = { opts: o, started: new Date().toISOString(), loadStart: loadavg(), checks: [], leaseLog: {} };
+	const res = { opts: o, started: new Date().toISOString(), loadStart: loadAvg(), checks: [], leaseLog: {} };
 	const check = (name, ok, detail = '') => { res.checks.push({ name, ok: !!ok, detail }); if (!ok) log(`CHECK FAILED: ${name} ${detail}`); };
 	const store = pgSchema(process.env.CONSULT_TEST_STORE);
 	const conns = new Set();
@@ -427,7 +426,7 @@ async function main() {
 		await cleanup();
 	}
 	res.elapsedMs = performance.now() - tStart;
-	res.loadEnd = loadavg();
+	res.loadEnd = loadAvg();
 	res.machine = machine(REPO);
 	writeResults(o.out, res);
 	log(`results appended to ${path.relative(process.cwd(), o.out)}`);

@@ -30,7 +30,7 @@ import { startJanus } from '../scripts/lib/janus.mjs';
 import { seedPractice } from '../scripts/lib/seed.mjs';
 import { startMock } from './lib/mock-janus.mjs';
 import { MuxConn, pool } from './lib/mux.mjs';
-import { machine, ms, procCpuMs, procFds, procMem, summarize, threadCpu, threadCpuDelta } from './lib/report.mjs';
+import { loadAvg, machine, ms, procCpuMs, procFds, procMem, summarize, threadCpu, threadCpuDelta } from './lib/report.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PLUGIN = 'janus.plugin.consult';
@@ -132,7 +132,7 @@ async function main() {
 	const checks = [];
 	const check = (name, ok, detail = '') => { checks.push({ name, ok: !!ok, detail }); if (!ok) log(`CHECK FAILED: ${name} ${detail}`); };
 	const phases = {};
-	const res = { opts: o, started: new Date().toISOString(), phases, checks, loadStart: loadavg() };
+	const res = { opts: o, started: new Date().toISOString(), phases, checks, loadStart: loadAvg() };
 
 	const conns = Math.ceil((N + o.paced) / o.perConn) + Math.ceil(P / 50);
 	// Janus 1.1 without `event_loops` gives every handle its own GLib loop
@@ -419,7 +419,7 @@ async function main() {
 		process.removeListener('SIGTERM', onSignal);
 	}
 	res.elapsedMs = performance.now() - tStart;
-	res.loadEnd = loadavg();
+	res.loadEnd = loadAvg();
 	res.clientCpuMs = (process.cpuUsage().user + process.cpuUsage().system) / 1000;
 	res.janusExit = janus && janus.exitStatus ? janus.exitStatus() : null;
 	res.machine = machine(REPO);
@@ -452,7 +452,6 @@ function onPatientEvent(ev, pt, data, t) {
 	ev.other[k] = (ev.other[k] || 0) + 1;
 }
 
-const loadavg = () => { try { return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '); } catch { return 'unknown'; } };
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 const settle = () => sleep(300);
 

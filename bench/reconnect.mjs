@@ -30,7 +30,7 @@ import { canConnect, startJanus } from '../scripts/lib/janus.mjs';
 import { seedPractice } from '../scripts/lib/seed.mjs';
 import { MAX_RECONNECT_MS, reconnectDelay } from '../html/js/backoff.mjs';
 import { MuxConn, pool } from './lib/mux.mjs';
-import { machine, ms, procMem } from './lib/report.mjs';
+import { loadAvg, machine, ms, procMem } from './lib/report.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PLUGIN = 'janus.plugin.consult';
@@ -72,7 +72,6 @@ Plugin: $CONSULT_PLUGIN or build/.libs/libjanus_consult.so. See bench/README.md.
 
 const log = (...a) => process.stderr.write(`[reconnect ${(performance.now() / 1000).toFixed(1)}s] ${a.join(' ')}\n`);
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
-const loadavg = () => { try { return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '); } catch { return 'unknown'; } };
 
 function quantiles(values) {
 	if (!values.length) return { n: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN };
@@ -150,7 +149,7 @@ async function main() {
 	const o = parseArgs(process.argv.slice(2));
 	if (o.help) { console.log(HELP); return 0; }
 	const P = o.practices, D = o.calls / P;
-	const res = { opts: o, started: new Date().toISOString(), loadStart: loadavg(), checks: [] };
+	const res = { opts: o, started: new Date().toISOString(), loadStart: loadAvg(), checks: [] };
 	const check = (name, ok, detail = '') => { res.checks.push({ name, ok: !!ok, detail }); if (!ok) log(`CHECK FAILED: ${name} ${detail}`); };
 	const clientsN = o.patients + o.calls * 2 + P;
 	res.nofile = raiseNofile(Math.max(8192, clientsN * 4 + 4096));
@@ -333,7 +332,7 @@ async function main() {
 		await cleanup();
 	}
 	res.elapsedMs = performance.now() - tStart;
-	res.loadEnd = loadavg();
+	res.loadEnd = loadAvg();
 	res.machine = machine(REPO);
 	writeResults(o.out, res);
 	log(`results appended to ${path.relative(process.cwd(), o.out)}`);
