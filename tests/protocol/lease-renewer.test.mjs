@@ -27,10 +27,25 @@
 // claim and its room's restore on glue.store under glue.lock (before the
 // claims' drop mode), B's request waited for it: the 30 s reply deadline
 // failed the test.
+// Third test: failing renewals are counted and end the service. Claim and
+// renewal are one upsert (store_leases.c), so the fault is a trigger on
+// `leases` that raises for an UPDATE keeping the holder (a renewal, or this
+// instance's claim of its own row) of a practice named in table
+// renew_fault (psql inserts A's id to switch it on, deletes it to switch it
+// off; each statement reads the flag anew). While it is on, health
+// `store_errors` must rise in a reply that still lists A as served (only
+// the renewer writes A's row then; without glue_leases_store_errors in the
+// sum the first errors come from the timer's claims after A is dropped),
+// B must stay served under its first claim (the fault is A's alone), and
+// once A's safe time is over health no longer lists it, A's doctor's
+// handle gets practice_moved (instance null) and a login about A answers
+// practice_elsewhere. After the fault is off A is claimed anew (a later
+// since_ms), a login is answered, and store_errors stays put over two
+// renewals of A.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { useStack, assertOk, rand, sleep } from './helpers.mjs';
+import { useStack, assertError, assertOk, rand, sleep } from './helpers.mjs';
 import { until } from './servers.mjs';
 import { PSQL, psqlSession, adminWithin } from './stores.mjs';
 
@@ -129,4 +144,64 @@ test('a lease claim held in PostgreSQL stalls neither the other practices nor th
     await rowLock.close();
   }
   await until(async () => held(await lease(), C), 20000, 'C claimed once its row is free');
+});
+
+test('renewals that fail in PostgreSQL are counted in store_errors and end the service until a claim succeeds', { skip: !onPg && 'CONSULT_TEST_STORE is not a postgresql:// URL' }, async (t) => {
+  ctx.secret(url, base);
+  const A = ctx.A.practiceId, B = ctx.B.practiceId;
+  const RENEW_MS = LEASE_MS / 3;
+  psql(`CREATE TABLE ${schema}.renew_fault(practice_id BIGINT PRIMARY KEY);
+    CREATE FUNCTION ${schema}.renew_fault_raise() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM ${schema}.renew_fault WHERE practice_id = NEW.practice_id) THEN
+        RAISE EXCEPTION 'lease renewal refused by the test';
+      END IF;
+      RETURN NEW;
+    END $f$;
+    CREATE TRIGGER renew_fault BEFORE UPDATE ON ${schema}.leases FOR EACH ROW
+      WHEN (OLD.holder = NEW.holder) EXECUTE FUNCTION ${schema}.renew_fault_raise();`);
+  const health = async () => assertOk(await ctx.janus.admin({ request: 'health' }));
+  const docA = await ctx.login(ctx.A.doctors[0]);
+  assertOk(docA.reply);
+  let h = await until(async () => { const x = await health(); return held(x.lease, A) && held(x.lease, B) && x; }, 20000, 'A and B served');
+  const sinceA = held(h.lease, A).since_ms, sinceB = held(h.lease, B).since_ms;
+  const before = h.store_errors;
+  let countedWhileServed = null, polls = 0;
+  try {
+    psql(`INSERT INTO ${schema}.renew_fault VALUES (${A})`);
+    const end = Date.now() + 20000;
+    for (;;) {
+      assert.ok(Date.now() < end, 'A still served 20 s after its renewals began to fail');
+      h = await health();
+      polls++;
+      const b = held(h.lease, B);
+      assert.ok(b && b.since_ms === sinceB, `B not served under its first claim while A's renewals fail: ${JSON.stringify(h.lease.practices)}`);
+      if (!held(h.lease, A)) break;
+      if (h.store_errors > before) countedWhileServed = h.store_errors;
+      await sleep(50);
+    }
+    assert.ok(countedWhileServed !== null,
+      `A's safe time ended with no failed renewal counted in store_errors (${before} -> ${h.store_errors}, ${polls} polls)`);
+    const moved = await docA.handle.waitEvent('practice_moved', { timeout: 20000 });
+    assert.equal(moved.instance, null);
+    const who = ctx.A.doctors[0];
+    const refused = await (await ctx.connect()).handle.request({ request: 'login', username: who.username, password: who.password });
+    assertError(refused, 'practice_elsewhere', 448);
+    assert.equal(refused.instance, null);
+    assert.ok(!held((await health()).lease, A), 'A served again while its claims fail');
+  } finally {
+    psql(`DELETE FROM ${schema}.renew_fault`);
+  }
+  h = await until(async () => { const x = await health(); const a = held(x.lease, A); return a && a.since_ms > sinceA && x; }, 20000, 'A claimed anew');
+  const claimed = held(h.lease, A), after = h.store_errors;
+  assert.ok(after > before);
+  assertOk((await ctx.login(ctx.A.doctors[0])).reply);
+  h = await until(async () => {
+    const x = await health();
+    const a = held(x.lease, A);
+    assert.ok(a && a.since_ms === claimed.since_ms, `A dropped after the fault: ${JSON.stringify(x.lease.practices)}`);
+    return a.until_ms - SAFE_MS >= claimed.since_ms + 2 * RENEW_MS && x; // its second renewal after the claim
+  }, 20000, 'two renewals of A after its new claim');
+  assert.equal(h.store_errors, after, 'store_errors still rising after the fault was switched off');
+  t.diagnostic(`store_errors ${before}, up to ${countedWhileServed} while A was still served (${polls} polls), ${after} once claimed anew`);
 });
