@@ -219,6 +219,7 @@ export class Session {
     this.base = base;
     this.id = id;
     this.closed = false;
+    this.chrome = null;   // setViewport: the window's size minus the page's
   }
 
   cmd(method, p, body, ms) {
@@ -229,18 +230,34 @@ export class Session {
     await this.cmd('POST', '/url', { url }, NAVIGATE_MS);
   }
 
-  /** Resize the window until the page's viewport is exactly w x h. */
+  /**
+   * Resize the window until the page's viewport is exactly w x h. The
+   * window has chrome around the web view: its size is measured (the
+   * window's size minus the page's, while nothing is being resized) and
+   * added. A resize reaches the page only some time after the command
+   * returned (long on a busy machine), so each try waits until the page
+   * sees w x h; if it never does, the chrome is measured anew and the
+   * window asked again.
+   */
   async setViewport(w, h) {
-    let rect = { width: w, height: h };
-    let got = null;
+    const inner = () => this.exec(() => [window.innerWidth, window.innerHeight]);
     for (let i = 0; i < 3; i++) {
-      await this.cmd('POST', '/window/rect', rect);
-      got = await this.exec(() => [window.innerWidth, window.innerHeight]);
-      if (got[0] === w && got[1] === h) return;
-      // the window has chrome around the web view: add the difference
-      rect = { width: rect.width + (w - got[0]), height: rect.height + (h - got[1]) };
+      if (!this.chrome) {
+        const win = await this.cmd('GET', '/window/rect');
+        const [iw, ih] = await inner();
+        this.chrome = { width: Math.max(0, win.width - iw), height: Math.max(0, win.height - ih) };
+      }
+      await this.cmd('POST', '/window/rect', { width: w + this.chrome.width, height: h + this.chrome.height });
+      try {
+        await this.waitFor(`viewport ${w}x${h}`, async () => {
+          const [iw, ih] = await inner();
+          return iw === w && ih === h;
+        }, 15_000, 50);
+        return;
+      } catch { this.chrome = null; }   // measured while a resize ran, or changed: again
     }
-    throw new Error(`viewport ${w}x${h} not reachable: the page sees ${got[0]}x${got[1]}`);
+    const [iw, ih] = await inner();
+    throw new Error(`viewport ${w}x${h} not reachable: the page sees ${iw}x${ih}`);
   }
 
   async exec(fn, ...args) {
