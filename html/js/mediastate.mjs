@@ -5,7 +5,9 @@
 // Contract:
 //   sendMediaState(session, {audio, video}) -> Promise<boolean>
 //     session: a CallSession (its .client is used) or a ConsultClient. Sends
-//     {"request":"signal","type":"media","audio":bool,"video":bool}; true when
+//     {"request":"signal","type":"media","audio":bool,"video":bool} on the
+//     client's 'media' lane (requestInTurn: after the reply to the one
+//     before, so the newest state is relayed last); true when
 //     the plugin took it, false otherwise (no client, not in a call, an old
 //     plugin). Never throws. Pages send it on every mute/camera toggle, once
 //     after the call connects and after an audio-only accept.
@@ -20,11 +22,10 @@ import { t } from './i18n.mjs';
 
 export async function sendMediaState(session, { audio, video }) {
   const client = session && typeof session.request === 'function' ? session : session && session.client;
-  if (!client || typeof client.request !== 'function') return false;
+  if (!client || typeof client.requestInTurn !== 'function') return false;
   try {
-    const body = { request: 'signal', type: 'media', audio: !!audio, video: !!video };
     // one after the other (janus-client.mjs requestInTurn): the newest state last
-    await (typeof client.requestInTurn === 'function' ? client.requestInTurn('media', body) : client.request(body));
+    await client.requestInTurn('media', { request: 'signal', type: 'media', audio: !!audio, video: !!video });
     return true;
   } catch (e) {
     return false;
